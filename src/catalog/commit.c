@@ -1,0 +1,572 @@
+/*
+ * commit.c -- writing a pl_txn as one DuckLake snapshot (see commit.h and the spec's
+ * "Queries: Writing Data"): snapshot + snapshot_changes rows, then the rows of every change,
+ * then statistics, all in one catalog transaction with conflict checks and retries.
+ */
+#include "catalog/commit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/ids.h"
+#include "core/str.h"
+
+#define COMMIT_ATTEMPTS 20
+
+static void *grow(void **items, size_t *n, size_t elem)
+{
+	void *p = realloc(*items, (*n + 1) * elem);
+	if (!p)
+		return NULL;
+	*items = p;
+	void *e = (char *)p + *n * elem;
+	memset(e, 0, elem);
+	(*n)++;
+	return e;
+}
+
+pl_new_schema *pl_txn_add_schema(pl_txn *t)
+{
+	return grow((void **)&t->schemas, &t->nschemas, sizeof(pl_new_schema));
+}
+pl_new_table *pl_txn_add_table(pl_txn *t)
+{
+	return grow((void **)&t->tables, &t->ntables, sizeof(pl_new_table));
+}
+pl_new_file *pl_txn_add_file(pl_txn *t)
+{
+	return grow((void **)&t->files, &t->nfiles, sizeof(pl_new_file));
+}
+pl_dropped *pl_txn_add_dropped_table(pl_txn *t)
+{
+	return grow((void **)&t->dropped_tables, &t->ndropped_tables, sizeof(pl_dropped));
+}
+pl_dropped *pl_txn_add_dropped_schema(pl_txn *t)
+{
+	return grow((void **)&t->dropped_schemas, &t->ndropped_schemas, sizeof(pl_dropped));
+}
+
+bool pl_txn_is_empty(const pl_txn *t)
+{
+	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas;
+}
+
+void pl_txn_dispose(pl_txn *t)
+{
+	for (size_t i = 0; i < t->nschemas; i++)
+		free(t->schemas[i].name);
+	for (size_t i = 0; i < t->ntables; i++) {
+		pl_new_table *nt = &t->tables[i];
+		for (size_t c = 0; c < nt->ncolumns; c++) {
+			free(nt->columns[c].name);
+			free(nt->columns[c].type);
+			free(nt->columns[c].default_value);
+			free(nt->columns[c].default_value_type);
+		}
+		free(nt->columns);
+		free(nt->name);
+		free(nt->schema_name);
+	}
+	for (size_t i = 0; i < t->nfiles; i++) {
+		pl_new_file *f = &t->files[i];
+		for (size_t s = 0; s < f->nstats; s++) {
+			free(f->stats[s].min);
+			free(f->stats[s].max);
+			free(f->stats[s].type);
+		}
+		free(f->stats);
+		free(f->path);
+	}
+	for (size_t i = 0; i < t->ndropped_tables; i++)
+		free(t->dropped_tables[i].name);
+	for (size_t i = 0; i < t->ndropped_schemas; i++)
+		free(t->dropped_schemas[i].name);
+	free(t->schemas);
+	free(t->tables);
+	free(t->files);
+	free(t->dropped_tables);
+	free(t->dropped_schemas);
+	free(t->author);
+	free(t->commit_message);
+	free(t->commit_extra_info);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- statistics comparison ---------------------------------------------------------------- */
+
+static bool is_integer_type(const char *t)
+{
+	return strncmp(t, "int", 3) == 0 || strncmp(t, "uint", 4) == 0;
+}
+
+static bool is_float_type(const char *t)
+{
+	return strncmp(t, "float", 5) == 0 || strncmp(t, "decimal", 7) == 0;
+}
+
+static int compare_integers(const char *a, const char *b)
+{
+	bool na = *a == '-', nb = *b == '-';
+	if (na != nb)
+		return na ? -1 : 1;
+	size_t la = strlen(a), lb = strlen(b);
+	int mag = la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+	return na ? -mag : mag;
+}
+
+int pl_stats_compare(const char *type, const char *a, const char *b)
+{
+	if (type && is_integer_type(type))
+		return compare_integers(a, b);
+	if (type && is_float_type(type)) {
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		return x < y ? -1 : x > y ? 1 : 0;
+	}
+	return strcmp(a, b);
+}
+
+/* ---- conflict detection ------------------------------------------------------------------- */
+
+typedef struct change {
+	char kind[32];
+	char value[512];
+} change;
+
+/* Parses "a:\"x\",b:3" into entries; values keep their quoting. Returns count (max cap). */
+static size_t parse_changes(const char *s, change *out, size_t cap)
+{
+	size_t n = 0;
+	while (s && *s && n < cap) {
+		const char *colon = strchr(s, ':');
+		if (!colon)
+			break;
+		size_t klen = (size_t)(colon - s);
+		const char *v = colon + 1, *p = v;
+		bool q = false;
+		for (; *p && (q || *p != ','); p++)
+			if (*p == '"')
+				q = !q;
+		snprintf(out[n].kind, sizeof(out[n].kind), "%.*s", (int)klen, s);
+		snprintf(out[n].value, sizeof(out[n].value), "%.*s", (int)(p - v), v);
+		n++;
+		s = *p ? p + 1 : p;
+	}
+	return n;
+}
+
+static bool txn_touches_table(const pl_txn *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].table_ref == id)
+			return true;
+	for (size_t i = 0; i < t->ndropped_tables; i++)
+		if (t->dropped_tables[i].id == id)
+			return true;
+	return false;
+}
+
+static void quoted_name(pl_buf *b, const char *schema, const char *name)
+{
+	if (schema) {
+		pl_buf_put_ident(b, schema);
+		pl_buf_putc(b, '.');
+	}
+	pl_buf_put_ident(b, name);
+}
+
+static int check_change(const pl_txn *t, const change *c, int64_t snap, pl_err *err)
+{
+	int64_t id = strtoll(c->value, NULL, 10);
+	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
+	    txn_touches_table(t, id))
+		return pl_err_set(err, PL_ECONFLICT,
+				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
+				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
+	for (size_t i = 0; i < t->ntables; i++) {
+		const pl_new_table *nt = &t->tables[i];
+		pl_buf b = PL_BUF_INIT;
+		quoted_name(&b, nt->schema_name, nt->name);
+		bool same = strcmp(c->kind, "created_table") == 0 && b.ptr && strcmp(b.ptr, c->value) == 0;
+		pl_buf_dispose(&b);
+		if (same)
+			return pl_err_set(err, PL_ECONFLICT,
+					  "conflict: table \"%s\" was created by a concurrent commit (snapshot %lld)",
+					  nt->name, (long long)snap);
+		if (strcmp(c->kind, "dropped_schema") == 0 && nt->schema_ref == id)
+			return pl_err_set(err, PL_ECONFLICT,
+					  "conflict: schema \"%s\" was dropped by a concurrent commit (snapshot %lld)",
+					  nt->schema_name, (long long)snap);
+	}
+	for (size_t i = 0; i < t->nschemas; i++) {
+		pl_buf b = PL_BUF_INIT;
+		quoted_name(&b, NULL, t->schemas[i].name);
+		bool same = strcmp(c->kind, "created_schema") == 0 && b.ptr && strcmp(b.ptr, c->value) == 0;
+		pl_buf_dispose(&b);
+		if (same)
+			return pl_err_set(err, PL_ECONFLICT,
+					  "conflict: schema \"%s\" was created by a concurrent commit (snapshot %lld)",
+					  t->schemas[i].name, (long long)snap);
+	}
+	return 0;
+}
+
+static int check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(base);
+	int rc = pl_catdb_query(db, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
+				    "WHERE snapshot_id > ? ORDER BY snapshot_id",
+				&p, 1, &r, err);
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+		change ch[64];
+		size_t n = parse_changes(pl_rows_get(r, i, 1), ch, 64);
+		for (size_t k = 0; rc == 0 && k < n; k++)
+			rc = check_change(t, &ch[k], pl_rows_int(r, i, 0, 0), err);
+	}
+	pl_rows_free(r);
+	return rc;
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+typedef struct commit_state {
+	int64_t snapshot, schema_version, next_catalog_id, next_file_id;
+	pl_buf changes;
+} commit_state;
+
+static void add_change(commit_state *st, const char *kind, const char *schema, const char *name,
+		       int64_t id)
+{
+	if (st->changes.len)
+		pl_buf_putc(&st->changes, ',');
+	pl_buf_puts(&st->changes, kind);
+	pl_buf_putc(&st->changes, ':');
+	if (name)
+		quoted_name(&st->changes, schema, name);
+	else
+		pl_buf_printf(&st->changes, "%lld", (long long)id);
+}
+
+static int read_latest(pl_catdb *db, commit_state *st, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db,
+				"SELECT snapshot_id, schema_version, next_catalog_id, next_file_id "
+				"FROM ducklake_snapshot WHERE snapshot_id = (SELECT max(snapshot_id) FROM ducklake_snapshot)",
+				NULL, 0, &r, err);
+	if (rc)
+		return rc;
+	if (r->nrows == 0) {
+		pl_rows_free(r);
+		return pl_err_set(err, PL_ECATALOG, "the catalog has no snapshot");
+	}
+	st->snapshot = pl_rows_int(r, 0, 0, 0) + 1;
+	st->schema_version = pl_rows_int(r, 0, 1, 0);
+	st->next_catalog_id = pl_rows_int(r, 0, 2, 0);
+	st->next_file_id = pl_rows_int(r, 0, 3, 0);
+	pl_rows_free(r);
+	return 0;
+}
+
+static int write_schemas(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nschemas; i++) {
+		pl_new_schema *s = &t->schemas[i];
+		char uuid[PL_UUID_STRLEN + 1];
+		if ((rc = pl_uuid_v7(uuid, err)))
+			break;
+		s->assigned_id = st->next_catalog_id++;
+		pl_buf path = PL_BUF_INIT;
+		pl_buf_printf(&path, "%s/", s->name);
+		pl_val p[] = {PL_VINT(s->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VTEXT(s->name),
+			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, ?)", p, 6, err);
+		pl_buf_dispose(&path);
+		add_change(st, "created_schema", NULL, s->name, 0);
+	}
+	return rc;
+}
+
+static int64_t resolve_schema(const pl_txn *t, int64_t ref)
+{
+	return ref >= 0 ? ref : t->schemas[-ref - 1].assigned_id;
+}
+
+static int64_t resolve_table(const pl_txn *t, int64_t ref)
+{
+	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
+}
+
+static int write_columns(pl_catdb *db, const pl_new_table *nt, int64_t snap, pl_err *err)
+{
+	int rc = 0;
+	for (size_t c = 0; rc == 0 && c < nt->ncolumns; c++) {
+		const pl_new_column *col = &nt->columns[c];
+		pl_val p[] = {PL_VINT(col->id), PL_VINT(snap), PL_VINT(nt->assigned_id), PL_VINT(col->order),
+			      PL_VTEXT(col->name), PL_VTEXT(col->type), PL_VTEXT(col->default_value),
+			      PL_VBOOL(col->nulls_allowed), PL_VOPTINT(col->parent),
+			      PL_VTEXT(col->default_value_type)};
+		rc = pl_catdb_exec(db,
+				   "INSERT INTO ducklake_column (column_id, begin_snapshot, end_snapshot, table_id, "
+				   "column_order, column_name, column_type, initial_default, default_value, "
+				   "nulls_allowed, parent_column, default_value_type, default_value_dialect) "
+				   "VALUES (?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'duckdb')",
+				   p, 10, err);
+	}
+	return rc;
+}
+
+static int write_tables(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
+		pl_new_table *nt = &t->tables[i];
+		char uuid[PL_UUID_STRLEN + 1];
+		if ((rc = pl_uuid_v7(uuid, err)))
+			break;
+		nt->assigned_id = st->next_catalog_id++;
+		pl_buf path = PL_BUF_INIT;
+		pl_buf_printf(&path, "%s/", nt->name);
+		pl_val p[] = {PL_VINT(nt->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot),
+			      PL_VINT(resolve_schema(t, nt->schema_ref)), PL_VTEXT(nt->name),
+			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_table VALUES (?, ?, ?, NULL, ?, ?, ?, ?)", p, 7, err);
+		pl_buf_dispose(&path);
+		if (rc == 0)
+			rc = write_columns(db, nt, st->snapshot, err);
+		pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(nt->assigned_id)};
+		if (rc == 0)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
+		add_change(st, "created_table", nt->schema_name, nt->name, 0);
+	}
+	return rc;
+}
+
+static const char *const drop_table_sql[] = {
+	"UPDATE ducklake_table SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_partition_info SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_column SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_column_tag SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_data_file SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_delete_file SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+	"UPDATE ducklake_tag SET end_snapshot = ? WHERE object_id = ? AND end_snapshot IS NULL",
+};
+
+static int write_drops(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->ndropped_tables; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_tables[i].id)};
+		for (size_t k = 0; rc == 0 && k < sizeof(drop_table_sql) / sizeof(drop_table_sql[0]); k++)
+			rc = pl_catdb_exec(db, drop_table_sql[k], p, 2, err);
+		add_change(st, "dropped_table", NULL, NULL, t->dropped_tables[i].id);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ndropped_schemas; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_schemas[i].id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_schema SET end_snapshot = ? WHERE schema_id = ? AND "
+				       "end_snapshot IS NULL", p, 2, err);
+		add_change(st, "dropped_schema", NULL, NULL, t->dropped_schemas[i].id);
+	}
+	return rc;
+}
+
+static int write_file_stats(pl_catdb *db, const pl_new_file *f, int64_t table_id, pl_err *err)
+{
+	int rc = 0;
+	for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
+		const pl_column_stats *cs = &f->stats[s];
+		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
+			      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
+			      PL_VTEXT(cs->min), PL_VTEXT(cs->max),
+			      cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_file_column_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+				   p, 9, err);
+	}
+	return rc;
+}
+
+/* Reads next_row_id for a table (0 if it has no stats row yet). */
+static int table_next_row_id(pl_catdb *db, int64_t table_id, int64_t *out, bool *exists, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(table_id);
+	int rc = pl_catdb_query(db, "SELECT next_row_id FROM ducklake_table_stats WHERE table_id = ?", &p, 1,
+				&r, err);
+	if (rc)
+		return rc;
+	*exists = r->nrows > 0;
+	*out = pl_rows_int(r, 0, 0, 0);
+	pl_rows_free(r);
+	return 0;
+}
+
+static int merge_column_stats(pl_catdb *db, int64_t table_id, const pl_column_stats *cs, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val key[] = {PL_VINT(table_id), PL_VINT(cs->column_id)};
+	int rc = pl_catdb_query(db, "SELECT contains_null, contains_nan, min_value, max_value FROM "
+				    "ducklake_table_column_stats WHERE table_id = ? AND column_id = ?",
+				key, 2, &r, err);
+	if (rc)
+		return rc;
+	bool has_null = cs->null_count > 0, exists = r->nrows > 0;
+	int has_nan = cs->contains_nan;
+	const char *min = cs->min, *max = cs->max;
+	if (exists) {
+		has_null = has_null || pl_rows_bool(r, 0, 0, false);
+		if (!pl_rows_is_null(r, 0, 1))
+			has_nan = (has_nan > 0 || pl_rows_bool(r, 0, 1, false)) ? 1 : 0;
+		const char *omin = pl_rows_get(r, 0, 2), *omax = pl_rows_get(r, 0, 3);
+		min = (!omin || !min) ? NULL : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
+		max = (!omax || !max) ? NULL : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
+	}
+	pl_val p[] = {PL_VBOOL(has_null), has_nan < 0 ? PL_VNULL : PL_VBOOL(has_nan), PL_VTEXT(min),
+		      PL_VTEXT(max), PL_VINT(table_id), PL_VINT(cs->column_id)};
+	rc = pl_catdb_exec(db,
+			   exists ? "UPDATE ducklake_table_column_stats SET contains_null = ?, contains_nan = ?, "
+				    "min_value = ?, max_value = ? WHERE table_id = ? AND column_id = ?"
+				  : "INSERT INTO ducklake_table_column_stats (contains_null, contains_nan, min_value, "
+				    "max_value, table_id, column_id) VALUES (?, ?, ?, ?, ?, ?)",
+			   p, 6, err);
+	pl_rows_free(r);
+	return rc;
+}
+
+static int write_table_stats(pl_catdb *db, int64_t table_id, bool exists, int64_t next_row_id,
+			     int64_t rows, int64_t bytes, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
+	return pl_catdb_exec(db,
+			     exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
+				      "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
+				    : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
+				      "table_id) VALUES (?, ?, ?, ?)",
+			     p, 4, err);
+}
+
+static bool table_listed_before(const pl_txn *t, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (resolve_table(t, t->files[k].table_ref) == resolve_table(t, t->files[i].table_ref))
+			return true;
+	return false;
+}
+
+/* Writes all files of one table (those from index `first` on with the same table). */
+static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, commit_state *st, pl_err *err)
+{
+	int64_t table_id = resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
+	bool exists = false;
+	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
+	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
+		pl_new_file *f = &t->files[i];
+		if (resolve_table(t, f->table_ref) != table_id)
+			continue;
+		f->assigned_id = st->next_file_id++;
+		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
+			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(true), PL_VINT(f->record_count),
+			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row)};
+		rc = pl_catdb_exec(db,
+				   "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, "
+				   "file_order, path, path_is_relative, file_format, record_count, file_size_bytes, "
+				   "footer_size, row_id_start) VALUES (?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?)",
+				   p, 10, err);
+		if (rc == 0)
+			rc = write_file_stats(db, f, table_id, err);
+		for (size_t s = 0; rc == 0 && s < f->nstats; s++)
+			rc = merge_column_stats(db, table_id, &f->stats[s], err);
+		next_row += f->record_count;
+		rows += f->record_count;
+		bytes += f->file_size;
+	}
+	if (rc == 0)
+		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
+	add_change(st, "inserted_into_table", NULL, NULL, table_id);
+	return rc;
+}
+
+static int write_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
+		if (!table_listed_before(t, i))
+			rc = write_table_files(db, t, i, st, err);
+	return rc;
+}
+
+static int write_snapshot(pl_catdb *db, const pl_txn *t, commit_state *st, pl_err *err)
+{
+	char now[32];
+	pl_now_timestamptz(now);
+	pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(now), PL_VINT(st->schema_version),
+		      PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id)};
+	int rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", s, 5, err);
+	if (rc)
+		return rc;
+	if (pl_buf_oom(&st->changes))
+		return pl_err_nomem(err);
+	pl_val c[] = {PL_VINT(st->snapshot), PL_VTEXT(pl_buf_cstr(&st->changes)), PL_VTEXT(t->author),
+		      PL_VTEXT(t->commit_message), PL_VTEXT(t->commit_extra_info)};
+	return pl_catdb_exec(db, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, ?, ?, ?)", c, 5, err);
+}
+
+static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, bool *real_conflict,
+		       pl_err *err)
+{
+	commit_state st = {0};
+	int rc = db->ops->begin(db, err);
+	if (rc == 0)
+		rc = read_latest(db, &st, err);
+	if (rc == 0 && st.snapshot - 1 > base) {
+		rc = check_conflicts(db, t, base, err);
+		*real_conflict = rc == PL_ECONFLICT;
+	}
+	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas;
+	if (ddl)
+		st.schema_version++;
+	if (rc == 0)
+		rc = write_schemas(db, t, &st, err);
+	if (rc == 0)
+		rc = write_tables(db, t, &st, err);
+	if (rc == 0)
+		rc = write_drops(db, t, &st, err);
+	if (rc == 0)
+		rc = write_files(db, t, &st, err);
+	/* Ids are final now: the snapshot row records the counters after this commit. */
+	if (rc == 0)
+		rc = write_snapshot(db, t, &st, err);
+	if (rc == 0)
+		rc = db->ops->commit(db, err);
+	if (rc) {
+		pl_err saved = *err;
+		db->ops->rollback(db, err);
+		*err = saved;
+	} else {
+		*snap_out = st.snapshot;
+	}
+	pl_buf_dispose(&st.changes);
+	return rc;
+}
+
+static void backoff(int attempt)
+{
+	struct timespec ts = {0, (long)(1000000L * (1 + attempt * attempt))};
+	nanosleep(&ts, NULL);
+}
+
+int pl_commit(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, pl_err *err)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+		bool real_conflict = false;
+		rc = commit_once(db, t, base, snap_out, &real_conflict, err);
+		if (rc == 0 || real_conflict || (rc != PL_EBUSY && rc != PL_ECONFLICT))
+			return rc;
+		backoff(attempt);
+	}
+	return pl_err_wrap(err, "commit failed after %d attempts", COMMIT_ATTEMPTS);
+}

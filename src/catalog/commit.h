@@ -1,0 +1,88 @@
+/*
+ * commit.h -- the DuckLake commit protocol: one catalog transaction that turns a set of pending
+ * changes into exactly one new snapshot.
+ *
+ * Ids (schemas, tables, files, snapshot) are assigned inside the catalog transaction from the
+ * latest snapshot, so a commit that raced another one simply re-reads and retries. Before
+ * writing, the changes of every snapshot committed since `base_snapshot` are checked against
+ * this transaction; a real conflict aborts with PL_ECONFLICT and a message naming it.
+ * References to objects created in the same transaction are negative: -(index + 1).
+ */
+#ifndef PL_CATALOG_COMMIT_H
+#define PL_CATALOG_COMMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/driver.h"
+
+typedef struct pl_new_column {
+	int64_t id, order, parent; /* ids are per table, assigned by the caller; parent -1 = top */
+	char *name, *type, *default_value, *default_value_type;
+	bool nulls_allowed;
+} pl_new_column;
+
+typedef struct pl_new_schema {
+	char *name;
+	int64_t assigned_id;
+} pl_new_schema;
+
+typedef struct pl_new_table {
+	int64_t schema_ref; /* schema id, or -(index+1) into new schemas */
+	char *schema_name, *name;
+	pl_new_column *columns;
+	size_t ncolumns;
+	int64_t assigned_id;
+} pl_new_table;
+
+typedef struct pl_column_stats {
+	int64_t column_id, value_count, null_count, column_size; /* column_size -1 = unknown */
+	char *min, *max;                                         /* NULL = unknown */
+	int contains_nan;                                        /* -1 unknown, 0, 1 */
+	char *type;                                              /* DuckLake type, for merging */
+} pl_column_stats;
+
+typedef struct pl_new_file {
+	int64_t table_ref; /* table id, or -(index+1) into new tables */
+	char *path;        /* file name relative to the table's directory */
+	int64_t record_count, file_size, footer_size;
+	pl_column_stats *stats;
+	size_t nstats;
+	int64_t assigned_id;
+} pl_new_file;
+
+typedef struct pl_dropped {
+	int64_t id;
+	char *name; /* for messages */
+} pl_dropped;
+
+typedef struct pl_txn {
+	pl_new_schema *schemas;
+	size_t nschemas;
+	pl_new_table *tables;
+	size_t ntables;
+	pl_new_file *files;
+	size_t nfiles;
+	pl_dropped *dropped_tables;
+	size_t ndropped_tables;
+	pl_dropped *dropped_schemas;
+	size_t ndropped_schemas;
+	char *author, *commit_message, *commit_extra_info;
+} pl_txn;
+
+bool pl_txn_is_empty(const pl_txn *txn);
+void pl_txn_dispose(pl_txn *txn);
+/* Appends (zeroed) entries; return a pointer to the new element or NULL on OOM. */
+pl_new_schema *pl_txn_add_schema(pl_txn *txn);
+pl_new_table *pl_txn_add_table(pl_txn *txn);
+pl_new_file *pl_txn_add_file(pl_txn *txn);
+pl_dropped *pl_txn_add_dropped_table(pl_txn *txn);
+pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
+
+/* Commits txn on top of the catalog; *snapshot_out receives the new snapshot id. */
+int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapshot_out, pl_err *err);
+
+/* Compares two statistics values of a DuckLake type: <0, 0, >0. */
+int pl_stats_compare(const char *type, const char *a, const char *b);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * driver.c -- choosing a catalog driver by name, and the text row sets drivers return.
+ */
+#include "catalog/driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+static const struct {
+	const char *kind;
+	int (*open)(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+} drivers[] = {
+	{"duckdb", pl_catdb_duckdb_open},
+	{"sqlite", pl_catdb_sqlite_open},
+};
+
+int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i].kind, opts->kind) == 0)
+			return drivers[i].open(out, opts, err);
+	return pl_err_set(err, PL_EUNSUPPORTED, "unknown catalog database kind '%s' (use duckdb or sqlite)",
+			  opts->kind);
+}
+
+void pl_catdb_close(pl_catdb *db)
+{
+	if (db)
+		db->ops->close(db);
+}
+
+int pl_catdb_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err)
+{
+	return db->ops->exec(db, sql, params, n, err);
+}
+
+int pl_catdb_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_rows **out,
+		   pl_err *err)
+{
+	return db->ops->query(db, sql, params, n, out, err);
+}
+
+const char *pl_rows_get(const pl_rows *r, size_t row, size_t col)
+{
+	if (!r || row >= r->nrows || col >= r->ncols)
+		return NULL;
+	return r->cells[row * r->ncols + col];
+}
+
+bool pl_rows_is_null(const pl_rows *r, size_t row, size_t col)
+{
+	return pl_rows_get(r, row, col) == NULL;
+}
+
+int64_t pl_rows_int(const pl_rows *r, size_t row, size_t col, int64_t if_null)
+{
+	const char *v = pl_rows_get(r, row, col);
+	return v ? strtoll(v, NULL, 10) : if_null;
+}
+
+bool pl_rows_bool(const pl_rows *r, size_t row, size_t col, bool if_null)
+{
+	const char *v = pl_rows_get(r, row, col);
+	if (!v)
+		return if_null;
+	return strcmp(v, "1") == 0 || pl_str_ieq(v, "true") || pl_str_ieq(v, "t");
+}
+
+int pl_rows_new(pl_rows **out, size_t ncols)
+{
+	pl_rows *r = calloc(1, sizeof(*r));
+	if (!r)
+		return PL_ENOMEM;
+	r->ncols = ncols;
+	r->names = calloc(ncols + 1, sizeof(char *));
+	if (!r->names) {
+		free(r);
+		return PL_ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+int pl_rows_append(pl_rows *r, char **cells)
+{
+	/* Grow by doubling: capacity is the next power of two above nrows. */
+	size_t n = r->nrows;
+	if ((n & (n - 1)) == 0) {
+		size_t cap = n ? n * 2 : 1;
+		char **p = realloc(r->cells, cap * (r->ncols ? r->ncols : 1) * sizeof(char *));
+		if (!p) {
+			for (size_t i = 0; i < r->ncols; i++)
+				free(cells[i]);
+			return PL_ENOMEM;
+		}
+		r->cells = p;
+	}
+	memcpy(r->cells + n * r->ncols, cells, r->ncols * sizeof(char *));
+	r->nrows++;
+	return 0;
+}
+
+void pl_rows_free(pl_rows *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrows * r->ncols; i++)
+		free(r->cells[i]);
+	free(r->cells);
+	for (size_t i = 0; i < r->ncols; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r);
+}

@@ -1,0 +1,96 @@
+/*
+ * driver.h -- the interface every catalog database driver implements (SQLite, DuckDB file,
+ * PostgreSQL). The DuckLake SQL lives once in src/catalog; a driver only runs it: prepared
+ * statements with '?' placeholders and bound values, transactions, and rows returned as text.
+ *
+ * Values come back as text as the database renders them; booleans may read "1"/"0" (SQLite) or
+ * "true"/"false" (DuckDB): read them with pl_rows_bool(). A driver is used by one thread at a time.
+ */
+#ifndef PL_CATALOG_DRIVER_H
+#define PL_CATALOG_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef enum pl_vkind { PL_V_NULL, PL_V_INT, PL_V_TEXT, PL_V_BOOL } pl_vkind;
+
+typedef struct pl_val {
+	pl_vkind kind;
+	int64_t i;
+	const char *s;
+} pl_val;
+
+#define PL_VNULL ((pl_val){PL_V_NULL, 0, NULL})
+#define PL_VINT(x) ((pl_val){PL_V_INT, (int64_t)(x), NULL})
+#define PL_VTEXT(x) pl_val_text(x)
+#define PL_VBOOL(x) ((pl_val){PL_V_BOOL, (x) ? 1 : 0, NULL})
+/* An int that is NULL when negative (for optional ids). */
+#define PL_VOPTINT(x) ((x) < 0 ? PL_VNULL : PL_VINT(x))
+
+static inline pl_val pl_val_text(const char *s)
+{
+	pl_val v = {s ? PL_V_TEXT : PL_V_NULL, 0, s};
+	return v;
+}
+
+typedef struct pl_rows {
+	size_t ncols, nrows;
+	char **names; /* ncols */
+	char **cells; /* nrows * ncols, row-major; NULL for SQL NULL */
+} pl_rows;
+
+const char *pl_rows_get(const pl_rows *r, size_t row, size_t col);
+int64_t pl_rows_int(const pl_rows *r, size_t row, size_t col, int64_t if_null);
+bool pl_rows_bool(const pl_rows *r, size_t row, size_t col, bool if_null);
+bool pl_rows_is_null(const pl_rows *r, size_t row, size_t col);
+void pl_rows_free(pl_rows *r);
+
+/* Builder used by drivers. */
+int pl_rows_new(pl_rows **out, size_t ncols);
+/* Appends a row of ncols cells; takes ownership of the strings (also on failure). */
+int pl_rows_append(pl_rows *r, char **cells);
+
+typedef struct pl_catdb pl_catdb;
+
+typedef struct pl_catdb_ops {
+	const char *name; /* "sqlite", "duckdb", "postgres" */
+	int (*exec)(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err);
+	int (*query)(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_rows **out,
+		     pl_err *err);
+	/* Starts a write transaction that excludes other writers (may wait for them). */
+	int (*begin)(pl_catdb *db, pl_err *err);
+	int (*commit)(pl_catdb *db, pl_err *err);
+	int (*rollback)(pl_catdb *db, pl_err *err);
+	int (*table_exists)(pl_catdb *db, const char *table, bool *out, pl_err *err);
+	void (*close)(pl_catdb *db);
+} pl_catdb_ops;
+
+struct pl_catdb {
+	const pl_catdb_ops *ops;
+	bool read_only;
+};
+
+typedef struct pl_catdb_options {
+	const char *kind;     /* "duckdb" | "sqlite" | "postgres" */
+	const char *location; /* file path or connection string */
+	bool read_only;
+	bool create;          /* may create the database file */
+} pl_catdb_options;
+
+/* Opens a catalog database with the driver named by opts->kind. */
+int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+void pl_catdb_close(pl_catdb *db);
+
+/* Convenience wrappers. */
+int pl_catdb_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err);
+int pl_catdb_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_rows **out,
+		   pl_err *err);
+
+/* Driver constructors (one per file driver_<name>.c). */
+int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * driver_duckdb.c -- catalog driver for a DuckDB database file, opened as its own DuckDB
+ * instance (separate from the query engine, so the catalog is never visible to user SQL).
+ * A DuckDB file admits one writing process at a time; DuckDB's transaction conflicts map to
+ * PL_ECONFLICT.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/driver.h"
+#include "core/str.h"
+#include "engine/engine.h"
+
+typedef struct duck_catdb {
+	pl_catdb base;
+	duckdb_database db;
+	duckdb_connection con;
+	char *path;
+} duck_catdb;
+
+static int prefix_error(duck_catdb *d, int rc, pl_err *err)
+{
+	pl_err_wrap(err, "catalog database '%s'", d->path);
+	err->code = rc;
+	return rc;
+}
+
+static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		idx_t idx = i + 1;
+		duckdb_state s = DuckDBSuccess;
+		switch (params[i].kind) {
+		case PL_V_NULL: s = duckdb_bind_null(st, idx); break;
+		case PL_V_INT: s = duckdb_bind_int64(st, idx, params[i].i); break;
+		case PL_V_BOOL: s = duckdb_bind_boolean(st, idx, params[i].i != 0); break;
+		case PL_V_TEXT: s = duckdb_bind_varchar(st, idx, params[i].s); break;
+		}
+		if (s == DuckDBError)
+			return -1;
+	}
+	return 0;
+}
+
+static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, duckdb_result *res,
+	       pl_err *err)
+{
+	duckdb_prepared_statement st = NULL;
+	if (duckdb_prepare(d->con, sql, &st) == DuckDBError) {
+		pl_err_set(err, PL_ECATALOG, "%s", duckdb_prepare_error(st));
+		duckdb_destroy_prepare(&st);
+		return prefix_error(d, PL_ECATALOG, err);
+	}
+	if (bind_params(st, params, n)) {
+		duckdb_destroy_prepare(&st);
+		pl_err_set(err, PL_ECATALOG, "cannot bind parameters of: %s", sql);
+		return prefix_error(d, PL_ECATALOG, err);
+	}
+	if (duckdb_execute_prepared(st, res) == DuckDBError) {
+		int rc = pl_engine_result_error(res, err);
+		if (rc == PL_EINVALID || rc == PL_ERROR)
+			rc = err->code = PL_ECATALOG;
+		duckdb_destroy_result(res);
+		duckdb_destroy_prepare(&st);
+		return prefix_error(d, rc, err);
+	}
+	duckdb_destroy_prepare(&st);
+	return 0;
+}
+
+static int d_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err)
+{
+	duckdb_result res;
+	int rc = run((duck_catdb *)db, sql, params, n, &res, err);
+	if (rc == 0)
+		duckdb_destroy_result(&res);
+	return rc;
+}
+
+static int copy_rows(duckdb_result *res, pl_rows *rows)
+{
+	size_t ncols = rows->ncols;
+	for (size_t c = 0; c < ncols; c++)
+		if (!(rows->names[c] = pl_strdup(duckdb_column_name(res, c))))
+			return PL_ENOMEM;
+	idx_t nrows = duckdb_row_count(res);
+	for (idx_t r = 0; r < nrows; r++) {
+		char **cells = calloc(ncols ? ncols : 1, sizeof(char *));
+		bool oom = !cells;
+		for (size_t c = 0; !oom && c < ncols; c++) {
+			duckdb_type t = duckdb_column_type(res, c);
+			if (t == DUCKDB_TYPE_BOOLEAN && !duckdb_value_is_null(res, c, r))
+				cells[c] = pl_strdup(duckdb_value_boolean(res, c, r) ? "1" : "0");
+			else
+				cells[c] = pl_engine_value_str(res, c, r, &oom);
+			oom = oom || (!cells[c] && !duckdb_value_is_null(res, c, r));
+		}
+		if (oom || pl_rows_append(rows, cells)) {
+			if (cells && oom)
+				for (size_t c = 0; c < ncols; c++)
+					free(cells[c]);
+			free(cells);
+			return PL_ENOMEM;
+		}
+		free(cells);
+	}
+	return 0;
+}
+
+static int d_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_rows **out,
+		   pl_err *err)
+{
+	duckdb_result res;
+	pl_rows *rows = NULL;
+	int rc = run((duck_catdb *)db, sql, params, n, &res, err);
+	if (rc)
+		return rc;
+	if (pl_rows_new(&rows, duckdb_column_count(&res)) || copy_rows(&res, rows)) {
+		pl_rows_free(rows);
+		duckdb_destroy_result(&res);
+		return pl_err_nomem(err);
+	}
+	duckdb_destroy_result(&res);
+	*out = rows;
+	return 0;
+}
+
+static int d_begin(pl_catdb *db, pl_err *err)
+{
+	return d_exec(db, "BEGIN TRANSACTION", NULL, 0, err);
+}
+
+static int d_commit(pl_catdb *db, pl_err *err)
+{
+	return d_exec(db, "COMMIT", NULL, 0, err);
+}
+
+static int d_rollback(pl_catdb *db, pl_err *err)
+{
+	pl_err ignored;
+	(void)err;
+	d_exec(db, "ROLLBACK", NULL, 0, &ignored);
+	return 0;
+}
+
+static int d_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *err)
+{
+	pl_rows *rows = NULL;
+	pl_val p = PL_VTEXT(table);
+	int rc = d_query(db,
+			 "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+			 "AND schema_name = 'main' AND table_name = ?",
+			 &p, 1, &rows, err);
+	if (rc)
+		return rc;
+	*out = rows->nrows > 0;
+	pl_rows_free(rows);
+	return 0;
+}
+
+static void d_close(pl_catdb *db)
+{
+	duck_catdb *d = (duck_catdb *)db;
+	if (d->con)
+		duckdb_disconnect(&d->con);
+	if (d->db)
+		duckdb_close(&d->db);
+	free(d->path);
+	free(d);
+}
+
+static const pl_catdb_ops duckdb_ops = {
+	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_close,
+};
+
+int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
+{
+	duck_catdb *d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = pl_strdup(opts->location))) {
+		free(d);
+		return pl_err_nomem(err);
+	}
+	d->base.ops = &duckdb_ops;
+	d->base.read_only = opts->read_only;
+	int rc = pl_engine_open(&d->db, opts->location, opts->read_only, err);
+	if (rc == 0)
+		rc = pl_engine_connect(&d->con, d->db, err);
+	if (rc) {
+		if (rc == PL_EIO)
+			err->code = rc = PL_ECATALOG;
+		d_close(&d->base);
+		return rc;
+	}
+	*out = &d->base;
+	return 0;
+}

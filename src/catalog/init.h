@@ -1,0 +1,19 @@
+/*
+ * init.h -- creating and validating DuckLake catalogs.
+ */
+#ifndef PL_CATALOG_INIT_H
+#define PL_CATALOG_INIT_H
+
+#include "catalog/driver.h"
+
+#define PL_DUCKLAKE_VERSION "1.0"
+#define PL_PLANAR_VERSION "0.1.0"
+
+/* Creates every DuckLake 1.0 table and the initial snapshot 0 (schema "main") in one transaction. */
+int pl_catalog_create(pl_catdb *db, const char *data_path, pl_err *err);
+/* Fails with a clear message unless the catalog's version is the one Planar speaks. */
+int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err);
+/* Global-scope ducklake_metadata value for key (NULL in *out when absent). */
+int pl_catalog_metadata(pl_catdb *db, const char *key, char **out, pl_err *err);
+
+#endif

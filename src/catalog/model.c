@@ -1,0 +1,406 @@
+/*
+ * model.c -- loading a pl_model (see model.h) from the catalog tables at one snapshot.
+ */
+#include "catalog/model.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+#define LIVE_AT " ? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)"
+
+static int query_at(pl_catdb *db, const char *sql, int64_t snap, pl_rows **out, pl_err *err)
+{
+	pl_val p[2] = {PL_VINT(snap), PL_VINT(snap)};
+	return pl_catdb_query(db, sql, p, 2, out, err);
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = pl_strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+/* dir of a child: parent_dir + path when relative, else path; NULL path means parent_dir. */
+static char *resolve_dir(const char *parent_dir, const char *path, bool relative)
+{
+	pl_buf b = PL_BUF_INIT;
+	if (!path || !*path) {
+		pl_buf_puts(&b, parent_dir);
+	} else {
+		if (relative)
+			pl_buf_puts(&b, parent_dir);
+		pl_buf_puts(&b, path);
+		if (!pl_str_has_suffix(path, "/"))
+			pl_buf_putc(&b, '/');
+	}
+	return pl_buf_detach(&b);
+}
+
+static int load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(snap);
+	int rc = pl_catdb_query(db,
+				"SELECT snapshot_id, schema_version, next_catalog_id, next_file_id, "
+				"CAST(snapshot_time AS VARCHAR) FROM ducklake_snapshot WHERE snapshot_id = ?",
+				&p, 1, &r, err);
+	if (rc)
+		return rc;
+	if (r->nrows == 0) {
+		pl_rows_free(r);
+		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld", (long long)snap);
+	}
+	m->snapshot_id = pl_rows_int(r, 0, 0, 0);
+	m->schema_version = pl_rows_int(r, 0, 1, 0);
+	m->next_catalog_id = pl_rows_int(r, 0, 2, 0);
+	m->next_file_id = pl_rows_int(r, 0, 3, 0);
+	bool oom = false;
+	m->snapshot_time = dup_or_null(pl_rows_get(r, 0, 4), &oom);
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_schemas(pl_model *m, pl_catdb *db, const char *data_path, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db,
+			  "SELECT schema_id, CAST(schema_uuid AS VARCHAR), schema_name, path, path_is_relative "
+			  "FROM ducklake_schema WHERE" LIVE_AT " ORDER BY schema_id",
+			  m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	m->schemas = calloc(r->nrows + 1, sizeof(*m->schemas));
+	bool oom = !m->schemas;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_schema *s = &m->schemas[m->nschemas++];
+		s->id = pl_rows_int(r, i, 0, 0);
+		s->uuid = dup_or_null(pl_rows_get(r, i, 1), &oom);
+		s->name = dup_or_null(pl_rows_get(r, i, 2), &oom);
+		s->path = dup_or_null(pl_rows_get(r, i, 3), &oom);
+		s->path_is_relative = pl_rows_bool(r, i, 4, true);
+		s->dir = resolve_dir(data_path, s->path, s->path_is_relative);
+		oom = oom || !s->dir || !s->name;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db,
+			  "SELECT table_id, CAST(table_uuid AS VARCHAR), schema_id, table_name, path, "
+			  "path_is_relative, begin_snapshot FROM ducklake_table WHERE" LIVE_AT
+			  " ORDER BY table_id",
+			  m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	m->tables = calloc(r->nrows + 1, sizeof(*m->tables));
+	bool oom = !m->tables;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_table *t = &m->tables[m->ntables++];
+		t->id = pl_rows_int(r, i, 0, 0);
+		t->uuid = dup_or_null(pl_rows_get(r, i, 1), &oom);
+		t->schema_id = pl_rows_int(r, i, 2, 0);
+		t->name = dup_or_null(pl_rows_get(r, i, 3), &oom);
+		t->path = dup_or_null(pl_rows_get(r, i, 4), &oom);
+		t->path_is_relative = pl_rows_bool(r, i, 5, true);
+		t->begin_snapshot = pl_rows_int(r, i, 6, 0);
+		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
+		t->dir = resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
+		oom = oom || !t->dir || !t->name;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static pl_table *table_mut(pl_model *m, int64_t id)
+{
+	return (pl_table *)pl_model_table_by_id(m, id);
+}
+
+/* Counts rows per table so each table gets one allocation. */
+static int alloc_per_table(pl_model *m, pl_rows *r, size_t elem, size_t off_ptr, size_t off_n)
+{
+	for (size_t i = 0; i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (t)
+			(*(size_t *)((char *)t + off_n))++;
+	}
+	for (size_t i = 0; i < m->ntables; i++) {
+		pl_table *t = &m->tables[i];
+		size_t n = *(size_t *)((char *)t + off_n);
+		void *p = calloc(n + 1, elem);
+		if (!p)
+			return PL_ENOMEM;
+		*(void **)((char *)t + off_ptr) = p;
+		*(size_t *)((char *)t + off_n) = 0;
+	}
+	return 0;
+}
+
+static int link_columns(pl_table *t)
+{
+	t->top = calloc(t->ncolumns + 1, sizeof(*t->top));
+	if (!t->top)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		pl_column *c = &t->columns[i];
+		if (c->id > t->max_column_id)
+			t->max_column_id = c->id;
+		if (c->parent < 0) {
+			t->top[t->ntop++] = c;
+			continue;
+		}
+		for (size_t j = 0; j < t->ncolumns; j++) {
+			pl_column *p = &t->columns[j];
+			if (p->id != c->parent)
+				continue;
+			pl_column **ch = realloc(p->children, (p->nchildren + 1) * sizeof(*ch));
+			if (!ch)
+				return PL_ENOMEM;
+			p->children = ch;
+			p->children[p->nchildren++] = c;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db,
+			  "SELECT table_id, column_id, column_order, column_name, column_type, initial_default, "
+			  "default_value, nulls_allowed, parent_column, default_value_type FROM ducklake_column "
+			  "WHERE" LIVE_AT " ORDER BY table_id, column_order, column_id",
+			  m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	bool oom = alloc_per_table(m, r, sizeof(pl_column), offsetof(pl_table, columns),
+				   offsetof(pl_table, ncolumns)) != 0;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (!t)
+			continue;
+		pl_column *c = &t->columns[t->ncolumns++];
+		c->id = pl_rows_int(r, i, 1, 0);
+		c->order = pl_rows_int(r, i, 2, 0);
+		c->name = dup_or_null(pl_rows_get(r, i, 3), &oom);
+		c->type = dup_or_null(pl_rows_get(r, i, 4), &oom);
+		c->initial_default = dup_or_null(pl_rows_get(r, i, 5), &oom);
+		c->default_value = dup_or_null(pl_rows_get(r, i, 6), &oom);
+		c->nulls_allowed = pl_rows_bool(r, i, 7, true);
+		c->parent = pl_rows_int(r, i, 8, -1);
+		c->default_value_type = dup_or_null(pl_rows_get(r, i, 9), &oom);
+		oom = oom || !c->name || !c->type;
+	}
+	pl_rows_free(r);
+	for (size_t i = 0; !oom && i < m->ntables; i++)
+		oom = link_columns(&m->tables[i]) != 0;
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db,
+			  "SELECT table_id, data_file_id, path, path_is_relative, record_count, file_size_bytes, "
+			  "footer_size, row_id_start, file_order, partition_id, begin_snapshot "
+			  "FROM ducklake_data_file WHERE" LIVE_AT
+			  " ORDER BY table_id, file_order, data_file_id",
+			  m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	bool oom = alloc_per_table(m, r, sizeof(pl_data_file), offsetof(pl_table, files),
+				   offsetof(pl_table, nfiles)) != 0;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (!t)
+			continue;
+		pl_data_file *f = &t->files[t->nfiles++];
+		f->id = pl_rows_int(r, i, 1, 0);
+		const char *path = pl_rows_get(r, i, 2);
+		pl_buf b = PL_BUF_INIT;
+		if (pl_rows_bool(r, i, 3, true))
+			pl_buf_puts(&b, t->dir);
+		pl_buf_puts(&b, path ? path : "");
+		f->path = pl_buf_detach(&b);
+		f->record_count = pl_rows_int(r, i, 4, 0);
+		f->file_size = pl_rows_int(r, i, 5, -1);
+		f->footer_size = pl_rows_int(r, i, 6, -1);
+		f->row_id_start = pl_rows_int(r, i, 7, 0);
+		f->file_order = pl_rows_int(r, i, 8, -1);
+		f->partition_id = pl_rows_int(r, i, 9, -1);
+		f->begin_snapshot = pl_rows_int(r, i, 10, 0);
+		oom = !f->path;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_inlined(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(m->schema_version);
+	int rc = pl_catdb_query(db,
+				"SELECT table_id, table_name, schema_version FROM ducklake_inlined_data_tables "
+				"WHERE schema_version <= ? ORDER BY table_id, schema_version",
+				&p, 1, &r, err);
+	if (rc)
+		return rc;
+	bool oom = alloc_per_table(m, r, sizeof(pl_inlined_table), offsetof(pl_table, inlined),
+				   offsetof(pl_table, ninlined)) != 0;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (!t)
+			continue;
+		pl_inlined_table *it = &t->inlined[t->ninlined++];
+		it->name = dup_or_null(pl_rows_get(r, i, 1), &oom);
+		it->schema_version = pl_rows_int(r, i, 2, 0);
+		oom = oom || !it->name;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_stats(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db, "SELECT table_id, record_count, next_row_id, file_size_bytes "
+				    "FROM ducklake_table_stats",
+				NULL, 0, &r, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (!t)
+			continue;
+		t->has_stats = true;
+		t->record_count = pl_rows_int(r, i, 1, 0);
+		t->next_row_id = pl_rows_int(r, i, 2, 0);
+		t->file_size_bytes = pl_rows_int(r, i, 3, 0);
+	}
+	pl_rows_free(r);
+	return 0;
+}
+
+int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char *data_path,
+		  pl_err *err)
+{
+	pl_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return pl_err_nomem(err);
+	int rc = load_snapshot(m, db, snapshot_id, err);
+	if (!rc)
+		rc = load_schemas(m, db, data_path, err);
+	if (!rc)
+		rc = load_tables(m, db, err);
+	if (!rc)
+		rc = load_columns(m, db, err);
+	if (!rc)
+		rc = load_files(m, db, err);
+	if (!rc)
+		rc = load_inlined(m, db, err);
+	if (!rc)
+		rc = load_stats(m, db, err);
+	if (rc) {
+		pl_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+static void free_table(pl_table *t)
+{
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		pl_column *c = &t->columns[i];
+		free(c->name);
+		free(c->type);
+		free(c->initial_default);
+		free(c->default_value);
+		free(c->default_value_type);
+		free(c->children);
+	}
+	free(t->columns);
+	free(t->top);
+	for (size_t i = 0; i < t->nfiles; i++)
+		free(t->files[i].path);
+	free(t->files);
+	for (size_t i = 0; i < t->ninlined; i++)
+		free(t->inlined[i].name);
+	free(t->inlined);
+	free(t->uuid);
+	free(t->name);
+	free(t->dir);
+	free(t->path);
+}
+
+void pl_model_free(pl_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nschemas; i++) {
+		free(m->schemas[i].uuid);
+		free(m->schemas[i].name);
+		free(m->schemas[i].dir);
+		free(m->schemas[i].path);
+	}
+	free(m->schemas);
+	for (size_t i = 0; i < m->ntables; i++)
+		free_table(&m->tables[i]);
+	free(m->tables);
+	free(m->snapshot_time);
+	free(m);
+}
+
+const pl_schema *pl_model_schema(const pl_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->nschemas; i++)
+		if (pl_str_ieq(m->schemas[i].name, name))
+			return &m->schemas[i];
+	return NULL;
+}
+
+const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id)
+{
+	for (size_t i = 0; i < m->nschemas; i++)
+		if (m->schemas[i].id == id)
+			return &m->schemas[i];
+	return NULL;
+}
+
+const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char *name)
+{
+	for (size_t i = 0; i < m->ntables; i++)
+		if (m->tables[i].schema_id == schema_id && pl_str_ieq(m->tables[i].name, name))
+			return &m->tables[i];
+	return NULL;
+}
+
+const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id)
+{
+	for (size_t i = 0; i < m->ntables; i++)
+		if (m->tables[i].id == id)
+			return &m->tables[i];
+	return NULL;
+}
+
+int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db, "SELECT max(snapshot_id) FROM ducklake_snapshot", NULL, 0, &r, err);
+	if (rc)
+		return rc;
+	*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return 0;
+}

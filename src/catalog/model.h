@@ -1,0 +1,97 @@
+/*
+ * model.h -- a lake's catalog as of one snapshot (DuckLake 1.0): schemas, tables, their column
+ * trees, live data files and inlined-data tables, and table statistics.
+ *
+ * Loaded with a fixed handful of catalog queries (one per catalog table) filtered by
+ * `begin_snapshot <= s AND (end_snapshot IS NULL OR s < end_snapshot)`. A model is immutable
+ * once loaded; a new snapshot means a new model.
+ */
+#ifndef PL_CATALOG_MODEL_H
+#define PL_CATALOG_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/driver.h"
+#include "core/buf.h"
+
+typedef struct pl_column {
+	int64_t id, order, parent; /* parent -1 for top-level columns */
+	char *name;
+	char *type;            /* DuckLake type name: int32, varchar, struct, list, map, decimal(p,s) */
+	char *initial_default; /* NULL when none */
+	char *default_value;   /* NULL when none */
+	char *default_value_type;
+	bool nulls_allowed;
+	struct pl_column **children;
+	size_t nchildren;
+} pl_column;
+
+typedef struct pl_data_file {
+	int64_t id, file_order, record_count, file_size, footer_size, row_id_start, begin_snapshot;
+	int64_t partition_id; /* -1 when none */
+	char *path;           /* resolved: absolute or relative to the working directory */
+} pl_data_file;
+
+typedef struct pl_inlined_table {
+	char *name;
+	int64_t schema_version;
+} pl_inlined_table;
+
+typedef struct pl_table {
+	int64_t id, schema_id, begin_snapshot;
+	char *uuid, *name;
+	char *dir; /* resolved directory of the table's files, ends in '/' */
+	char *path;
+	bool path_is_relative;
+	pl_column *columns; /* all versions' rows valid at the snapshot, flat */
+	size_t ncolumns;
+	pl_column **top;    /* top-level columns in column_order */
+	size_t ntop;
+	int64_t max_column_id;
+	pl_data_file *files;
+	size_t nfiles;
+	pl_inlined_table *inlined;
+	size_t ninlined;
+	int64_t record_count, next_row_id, file_size_bytes;
+	bool has_stats;
+} pl_table;
+
+typedef struct pl_schema {
+	int64_t id;
+	char *uuid, *name;
+	char *dir; /* resolved directory, ends in '/' */
+	char *path;
+	bool path_is_relative;
+} pl_schema;
+
+typedef struct pl_model {
+	int64_t snapshot_id, schema_version, next_catalog_id, next_file_id;
+	char *snapshot_time;
+	pl_schema *schemas;
+	size_t nschemas;
+	pl_table *tables;
+	size_t ntables;
+} pl_model;
+
+/* Loads the catalog at snapshot_id; data_path is the lake's resolved data path (ends in '/'). */
+int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char *data_path,
+		  pl_err *err);
+void pl_model_free(pl_model *m);
+
+const pl_schema *pl_model_schema(const pl_model *m, const char *name);
+const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id);
+const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char *name);
+const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id);
+
+/* Appends the DuckDB SQL type of a column (recursively for struct/list/map). */
+int pl_column_duckdb_type(pl_buf *out, const pl_column *col, pl_err *err);
+/* Maps a DuckLake primitive type name to DuckDB SQL (int32 -> INTEGER); NULL if unknown. */
+const char *pl_ducklake_to_duckdb_type(const char *ducklake_type);
+/* Maps a DuckDB primitive type name to DuckLake (INTEGER -> int32); NULL if not representable. */
+const char *pl_duckdb_to_ducklake_type(const char *duckdb_type);
+
+/* Latest snapshot id of a catalog (-1 when there is none). */
+int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err);
+
+#endif

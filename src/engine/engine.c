@@ -1,0 +1,126 @@
+/*
+ * engine.c -- DuckDB database, connection and query plumbing with error translation.
+ */
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+int pl_engine_open(duckdb_database *out, const char *path, bool read_only, pl_err *err)
+{
+	duckdb_config config = NULL;
+	char *open_err = NULL;
+	int rc = 0;
+	if (duckdb_create_config(&config) == DuckDBError)
+		return pl_err_nomem(err);
+	if (read_only)
+		duckdb_set_config(config, "access_mode", "READ_ONLY");
+	/* Lakes are opened by Planar itself: DuckDB must not try to fetch extensions. */
+	duckdb_set_config(config, "autoinstall_known_extensions", "false");
+	duckdb_set_config(config, "autoload_known_extensions", "false");
+	if (duckdb_open_ext(path, out, config, &open_err) == DuckDBError) {
+		rc = pl_err_set(err, PL_EIO, "cannot open database '%s': %s", path ? path : ":memory:",
+				open_err ? open_err : "unknown error");
+		duckdb_free(open_err);
+	}
+	duckdb_destroy_config(&config);
+	return rc;
+}
+
+int pl_engine_connect(duckdb_connection *out, duckdb_database db, pl_err *err)
+{
+	if (duckdb_connect(db, out) == DuckDBError)
+		return pl_err_set(err, PL_ERROR, "cannot connect to the query engine");
+	return 0;
+}
+
+int pl_engine_result_error(duckdb_result *res, pl_err *err)
+{
+	const char *msg = duckdb_result_error(res);
+	int code = PL_ERROR;
+	switch (duckdb_result_error_type(res)) {
+	case DUCKDB_ERROR_TRANSACTION:
+	case DUCKDB_ERROR_CONSTRAINT:
+		code = PL_ECONFLICT;
+		break;
+	case DUCKDB_ERROR_OUT_OF_MEMORY:
+		code = PL_ENOMEM;
+		break;
+	case DUCKDB_ERROR_IO:
+	case DUCKDB_ERROR_PERMISSION:
+		code = PL_EIO;
+		break;
+	case DUCKDB_ERROR_INTERRUPT:
+		code = PL_ECANCELED;
+		break;
+	case DUCKDB_ERROR_PARSER:
+	case DUCKDB_ERROR_SYNTAX:
+	case DUCKDB_ERROR_BINDER:
+	case DUCKDB_ERROR_CONVERSION:
+	case DUCKDB_ERROR_CATALOG:
+	case DUCKDB_ERROR_INVALID_INPUT:
+	case DUCKDB_ERROR_MISMATCH_TYPE:
+	case DUCKDB_ERROR_INVALID_TYPE:
+	case DUCKDB_ERROR_OUT_OF_RANGE:
+	case DUCKDB_ERROR_DIVIDE_BY_ZERO:
+		code = PL_EINVALID;
+		break;
+	case DUCKDB_ERROR_NOT_IMPLEMENTED:
+		code = PL_EUNSUPPORTED;
+		break;
+	default:
+		break;
+	}
+	return pl_err_set(err, code, "%s", msg ? msg : "query failed");
+}
+
+int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, pl_err *err)
+{
+	if (duckdb_query(con, sql, out) == DuckDBError) {
+		int rc = pl_engine_result_error(out, err);
+		duckdb_destroy_result(out);
+		return rc;
+	}
+	return 0;
+}
+
+int pl_engine_exec(duckdb_connection con, const char *sql, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(con, sql, &res, err);
+	if (rc == 0)
+		duckdb_destroy_result(&res);
+	return rc;
+}
+
+char *pl_engine_value_str(duckdb_result *res, idx_t col, idx_t row, bool *oom)
+{
+	if (duckdb_value_is_null(res, col, row))
+		return NULL;
+	char *v = duckdb_value_varchar(res, col, row);
+	if (!v) {
+		*oom = true;
+		return NULL;
+	}
+	char *copy = pl_strdup(v);
+	duckdb_free(v);
+	if (!copy)
+		*oom = true;
+	return copy;
+}
+
+int pl_engine_query_value(duckdb_connection con, const char *sql, char **out, pl_err *err)
+{
+	duckdb_result res;
+	*out = NULL;
+	int rc = pl_engine_query(con, sql, &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0)
+		*out = pl_engine_value_str(&res, 0, 0, &oom);
+	duckdb_destroy_result(&res);
+	return oom ? pl_err_nomem(err) : 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * engine.h -- the DuckDB instance Planar runs every query on.
+ *
+ * Owns database/connection lifecycle, running SQL text, translating DuckDB errors into PL_E*
+ * codes, and reading values out of results. Every duckdb_result obtained here has exactly one
+ * owner that calls duckdb_destroy_result on every path (including failed queries).
+ */
+#ifndef PL_ENGINE_ENGINE_H
+#define PL_ENGINE_ENGINE_H
+
+#include <duckdb.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Opens a database (path NULL = in-memory); read_only applies to file databases. */
+int pl_engine_open(duckdb_database *out, const char *path, bool read_only, pl_err *err);
+int pl_engine_connect(duckdb_connection *out, duckdb_database db, pl_err *err);
+
+/* Runs sql and discards the result. */
+int pl_engine_exec(duckdb_connection con, const char *sql, pl_err *err);
+/* Runs sql; on success *out holds the result (caller destroys). On failure *out is destroyed. */
+int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, pl_err *err);
+/* Maps a failed result's error type to a PL_E* code and copies its message into err. */
+int pl_engine_result_error(duckdb_result *res, pl_err *err);
+
+/* Value at (col,row) cast to VARCHAR, malloc'd; NULL for SQL NULL (sets *oom on failure). */
+char *pl_engine_value_str(duckdb_result *res, idx_t col, idx_t row, bool *oom);
+/* Runs a query that returns one value; *out is malloc'd text or NULL for SQL NULL/no row. */
+int pl_engine_query_value(duckdb_connection con, const char *sql, char **out, pl_err *err);
+
+/* Appends the SQL spelling of a logical type (INTEGER, DECIMAL(18,3), STRUCT("a" INTEGER)...). */
+void pl_engine_type_sql(pl_buf *out, duckdb_logical_type type);
+bool pl_engine_type_is_numeric(duckdb_type id);
+
+#endif

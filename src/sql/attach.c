@@ -1,0 +1,217 @@
+/*
+ * attach.c -- ATTACH 'ducklake:[kind:]location' [AS name] [(options)] and DETACH of lakes.
+ *
+ * Kinds: duckdb (default; a DuckDB database file), sqlite. Options follow DuckDB's ducklake
+ * extension: DATA_PATH, READ_ONLY, OVERRIDE_DATA_PATH, SNAPSHOT_VERSION, SNAPSHOT_TIME; options
+ * that only tune the extension's behaviour are accepted and ignored; anything else is an error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "sql/router.h"
+
+typedef struct attach_args {
+	char *uri, *alias, *data_path, *snapshot_time;
+	bool if_not_exists;
+	pl_lake_options o;
+} attach_args;
+
+static void args_dispose(attach_args *a)
+{
+	free(a->uri);
+	free(a->alias);
+	free(a->data_path);
+	free(a->snapshot_time);
+}
+
+static bool option_bool(const pl_toks *t, size_t *i)
+{
+	if (pl_tok_is(t, *i, "true") || pl_tok_is(t, *i, "false")) {
+		bool v = pl_tok_is(t, *i, "true");
+		(*i)++;
+		return v;
+	}
+	if (*i < t->len && t->items[*i].kind == PL_TOK_NUMBER) {
+		bool v = t->src[t->items[*i].start] != '0';
+		(*i)++;
+		return v;
+	}
+	return true; /* a bare flag: READ_ONLY */
+}
+
+static const char *const ignored_options[] = {
+	"METADATA_CATALOG", "ENCRYPTED", "DATA_INLINING_ROW_LIMIT", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
+	"CREATE_IF_NOT_EXISTS", "AUTOMATIC_MIGRATION", "TYPE", NULL,
+};
+
+static int string_option(const pl_toks *t, size_t *i, const char *name, char **out, pl_err *err)
+{
+	if (*i >= t->len || t->items[*i].kind != PL_TOK_STRING)
+		return pl_err_set(err, PL_EINVALID, "ATTACH option %s needs a string value", name);
+	free(*out);
+	if (!(*out = pl_tok_string(t, *i)))
+		return pl_err_nomem(err);
+	(*i)++;
+	return 0;
+}
+
+static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err)
+{
+	char *name = pl_tok_ident(t, *i);
+	if (!name)
+		return pl_err_nomem(err);
+	(*i)++;
+	int rc = 0;
+	if (pl_str_ieq(name, "DATA_PATH")) {
+		rc = string_option(t, i, "DATA_PATH", &a->data_path, err);
+	} else if (pl_str_ieq(name, "READ_ONLY")) {
+		a->o.read_only = option_bool(t, i);
+	} else if (pl_str_ieq(name, "READ_WRITE")) {
+		a->o.read_only = !option_bool(t, i);
+	} else if (pl_str_ieq(name, "OVERRIDE_DATA_PATH")) {
+		a->o.override_data_path = option_bool(t, i);
+	} else if (pl_str_ieq(name, "SNAPSHOT_VERSION")) {
+		if (*i >= t->len || t->items[*i].kind != PL_TOK_NUMBER)
+			rc = pl_err_set(err, PL_EINVALID, "ATTACH option SNAPSHOT_VERSION needs a number");
+		else
+			a->o.snapshot_version = strtoll(t->src + t->items[(*i)++].start, NULL, 10);
+	} else if (pl_str_ieq(name, "SNAPSHOT_TIME")) {
+		rc = string_option(t, i, "SNAPSHOT_TIME", &a->snapshot_time, err);
+	} else {
+		bool known = false;
+		for (const char *const *o = ignored_options; *o; o++)
+			known = known || pl_str_ieq(name, *o);
+		if (!known)
+			rc = pl_err_set(err, PL_EINVALID, "unknown ATTACH option \"%s\" for a lake", name);
+		else if (*i < t->len && !pl_tok_is_punct(t, *i, ",") && !pl_tok_is_punct(t, *i, ")"))
+			(*i)++;
+	}
+	free(name);
+	return rc;
+}
+
+static int parse_options(const pl_toks *t, size_t i, attach_args *a, pl_err *err)
+{
+	if (i >= t->len)
+		return 0;
+	if (!pl_tok_is_punct(t, i, "("))
+		return pl_err_set(err, PL_EINVALID, "syntax error in ATTACH near \"%.*s\"", (int)t->items[i].len,
+				  t->src + t->items[i].start);
+	size_t end = pl_tok_match_paren(t, i);
+	if (end >= t->len)
+		return pl_err_set(err, PL_EINVALID, "syntax error in ATTACH: unbalanced parentheses");
+	for (i++; i < end;) {
+		int rc = parse_option(t, &i, a, err);
+		if (rc)
+			return rc;
+		if (pl_tok_is_punct(t, i, ","))
+			i++;
+		else if (i != end)
+			return pl_err_set(err, PL_EINVALID, "syntax error in ATTACH options near \"%.*s\"",
+					  (int)t->items[i].len, t->src + t->items[i].start);
+	}
+	return end + 1 < t->len ? pl_err_set(err, PL_EINVALID, "syntax error after ATTACH options") : 0;
+}
+
+/* Alias from the location: file name without directories and extension. */
+static char *default_alias(const char *location)
+{
+	const char *base = strrchr(location, '/');
+	base = base ? base + 1 : location;
+	const char *dot = strchr(base, '.');
+	return pl_strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+static int split_uri(attach_args *a, pl_err *err)
+{
+	const char *rest = a->uri + strlen("ducklake:");
+	static const char *const kinds[] = {"sqlite", "duckdb", "postgres", "postgresql", "mysql", NULL};
+	a->o.kind = "duckdb";
+	for (const char *const *k = kinds; *k; k++) {
+		size_t n = strlen(*k);
+		if (strncmp(rest, *k, n) == 0 && rest[n] == ':') {
+			a->o.kind = *k;
+			rest += n + 1;
+			break;
+		}
+	}
+	if (strcmp(a->o.kind, "sqlite") != 0 && strcmp(a->o.kind, "duckdb") != 0)
+		return pl_err_set(err, PL_EUNSUPPORTED, "catalog database kind '%s' is not supported yet (use duckdb or sqlite)",
+				  a->o.kind);
+	if (!*rest)
+		return pl_err_set(err, PL_EINVALID, "ATTACH 'ducklake:...' needs a catalog path");
+	a->o.location = rest;
+	return 0;
+}
+
+static int parse_attach(const pl_toks *t, attach_args *a, pl_err *err)
+{
+	size_t i = 1;
+	if (pl_tok_is(t, i, "DATABASE"))
+		i++;
+	if (pl_tok_is(t, i, "IF") && pl_tok_is(t, i + 1, "NOT") && pl_tok_is(t, i + 2, "EXISTS")) {
+		a->if_not_exists = true;
+		i += 3;
+	}
+	if (!(a->uri = pl_tok_string(t, i++)))
+		return pl_err_nomem(err);
+	int rc = split_uri(a, err);
+	if (rc)
+		return rc;
+	if (pl_tok_is(t, i, "AS")) {
+		if (i + 1 >= t->len)
+			return pl_err_set(err, PL_EINVALID, "syntax error: ATTACH ... AS needs a name");
+		a->alias = pl_tok_ident(t, i + 1);
+		i += 2;
+	} else {
+		a->alias = default_alias(a->o.location);
+	}
+	if (!a->alias)
+		return pl_err_nomem(err);
+	a->o.name = a->alias;
+	return parse_options(t, i, a, err);
+}
+
+int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
+{
+	attach_args a = {0};
+	a.o.snapshot_version = -1;
+	a.o.create_if_missing = true;
+	planar_db *db = st->conn->db;
+	(void)out;
+	int rc = parse_attach(&st->toks, &a, err);
+	a.o.data_path = a.data_path;
+	a.o.snapshot_time = a.snapshot_time;
+	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
+		if (!a.if_not_exists)
+			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);
+		args_dispose(&a);
+		return rc;
+	}
+	pl_lake *lake = NULL;
+	if (rc == 0)
+		rc = pl_lake_open(&lake, db, &a.o, err);
+	if (rc == 0 && (rc = pl_db_add_lake(db, lake, err)) != 0)
+		pl_lake_detach(lake, db);
+	args_dispose(&a);
+	return rc;
+}
+
+int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *err)
+{
+	planar_db *db = st->conn->db;
+	(void)out;
+	(void)err;
+	/* A session whose current database is the lake moves back to the default database. */
+	pl_err ignored;
+	char *cur = NULL;
+	if (pl_engine_query_value(st->conn->con, "SELECT current_database()", &cur, &ignored) == 0 && cur &&
+	    pl_str_ieq(cur, lake->name))
+		pl_engine_exec(st->conn->con, "USE memory", &ignored);
+	free(cur);
+	pl_db_remove_lake(db, lake);
+	pl_lake_detach(lake, db);
+	return 0;
+}

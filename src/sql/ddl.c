@@ -1,0 +1,285 @@
+/*
+ * ddl.c -- CREATE SCHEMA, CREATE TABLE [AS SELECT] and DROP TABLE/SCHEMA on lakes. Each
+ * statement becomes one snapshot. Column lists and queries are parsed by DuckDB: Planar creates
+ * a temporary DuckDB table from the user's own text and reads its columns back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "sql/router.h"
+#include "table/columns.h"
+#include "table/writer.h"
+
+#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
+
+static void free_parts(char *parts[3], size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+}
+
+int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	char *parts[3] = {0}, *cur = NULL;
+	size_t n = 0, i = name_at;
+	bool if_not_exists = pl_tok_is(t, name_at - 1, "EXISTS");
+	pl_txn txn = {0};
+	(void)out;
+	int rc = pl_parse_qname(t, &i, parts, &n, err);
+	if (rc == 0 && i < t->len)
+		rc = pl_err_set(err, PL_EINVALID, "syntax error at end of CREATE SCHEMA");
+	if (rc == 0 && n == 1)
+		rc = pl_engine_query_value(st->conn->con, "SELECT current_database()", &cur, err);
+	pl_lake *lake = rc ? NULL : pl_db_find_lake(st->conn->db, n == 2 ? parts[0] : cur);
+	const char *name = n ? parts[n - 1] : NULL;
+	if (rc == 0 && !lake)
+		rc = pl_err_set(err, PL_ENOTFOUND, "no lake to create schema \"%s\" in", name);
+	if (rc == 0)
+		rc = pl_lake_check_writable(lake, err);
+	if (rc == 0 && pl_model_schema(lake->model, name)) {
+		if (!if_not_exists)
+			rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Schema with name \"%s\" already exists!", name);
+	} else if (rc == 0) {
+		pl_new_schema *s = pl_txn_add_schema(&txn);
+		rc = !s || !(s->name = pl_strdup(name)) ? pl_err_nomem(err) : pl_lake_commit(lake, st->conn->db, &txn, err);
+	}
+	pl_txn_dispose(&txn);
+	free_parts(parts, n);
+	free(cur);
+	return rc;
+}
+
+static int drop_temp(pl_stmt *st, const char *name)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_err ignored;
+	pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
+	pl_buf_put_ident(&q, name);
+	if (!pl_buf_oom(&q))
+		pl_engine_exec(st->conn->con, q.ptr, &ignored);
+	pl_buf_dispose(&q);
+	return 0;
+}
+
+/* CREATE TEMP TABLE <tmp> <text from the token after the name to the end>. */
+static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_putc(&q, ' ');
+	if (from_tok < st->toks.len)
+		pl_buf_puts(&q, st->sql + st->toks.items[from_tok].start);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(st->conn->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+typedef struct create_ctx {
+	pl_target tgt;
+	const pl_schema *schema;
+	bool if_not_exists, or_replace, as_select;
+} create_ctx;
+
+static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	char *parts[3] = {0};
+	size_t n = 0;
+	*after = name_at;
+	c->if_not_exists = pl_tok_is(t, name_at - 1, "EXISTS");
+	c->or_replace = pl_tok_is(t, 1, "OR") && pl_tok_is(t, 2, "REPLACE");
+	int rc = pl_parse_qname(t, after, parts, &n, err);
+	if (rc == 0)
+		rc = pl_resolve_target(st, parts, n, &c->tgt, err);
+	free_parts(parts, n);
+	if (rc)
+		return rc;
+	c->as_select = pl_tok_is(t, *after, "AS");
+	if (!c->as_select && !pl_tok_is_punct(t, *after, "("))
+		return pl_err_set(err, PL_EINVALID, "syntax error: CREATE TABLE needs a column list or AS query");
+	rc = pl_lake_check_writable(c->tgt.lake, err);
+	if (rc)
+		return rc;
+	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
+	if (!c->schema)
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
+				  c->tgt.schema);
+	return 0;
+}
+
+static int add_new_table(pl_txn *txn, const create_ctx *c, pl_new_column *cols, size_t ncols, pl_err *err)
+{
+	pl_new_table *nt = pl_txn_add_table(txn);
+	if (!nt) {
+		pl_columns_free(cols, ncols);
+		return pl_err_nomem(err);
+	}
+	nt->schema_ref = c->schema->id;
+	nt->schema_name = pl_strdup(c->schema->name);
+	nt->name = pl_strdup(c->tgt.name);
+	nt->columns = cols;
+	nt->ncolumns = ncols;
+	return nt->schema_name && nt->name ? 0 : pl_err_nomem(err);
+}
+
+static int write_ctas_rows(pl_stmt *st, const create_ctx *c, const char *tmp, pl_txn *txn, pl_err *err)
+{
+	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
+	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
+	int64_t rows = 0;
+	pl_buf_printf(&dir, "%s%s/", c->schema->dir, c->tgt.name);
+	pl_buf_puts(&src, "SELECT * FROM temp.main.");
+	pl_buf_put_ident(&src, tmp);
+	pl_write_request req = {st->conn->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
+				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE};
+	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_writer_write(&req, txn, &rows, err);
+	pl_buf_dispose(&src);
+	pl_buf_dispose(&dir);
+	return rc;
+}
+
+static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
+{
+	int rc = pl_lake_commit(c->tgt.lake, st->conn->db, txn, err);
+	if (rc && txn->nfiles) {
+		pl_buf dir = PL_BUF_INIT;
+		pl_buf_printf(&dir, "%s%s/", c->schema->dir, c->tgt.name);
+		if (!pl_buf_oom(&dir))
+			pl_writer_remove_files(txn, 0, dir.ptr);
+		pl_buf_dispose(&dir);
+	}
+	return rc;
+}
+
+int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	create_ctx c = {0};
+	pl_txn txn = {0};
+	size_t after = 0;
+	char tmp[64];
+	(void)out;
+	int rc = plan_create(st, name_at, &after, &c, err);
+	const pl_table *existing = rc ? NULL : pl_model_table(c.tgt.lake->model, c.schema->id, c.tgt.name);
+	if (existing && c.if_not_exists) {
+		pl_target_dispose(&c.tgt);
+		return 0;
+	}
+	if (existing && !c.or_replace)
+		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", c.tgt.name);
+	if (existing && rc == 0) {
+		pl_dropped *d = pl_txn_add_dropped_table(&txn);
+		rc = d ? (d->id = existing->id, 0) : pl_err_nomem(err);
+	}
+	pl_stmt_temp_name(st, "ddl", tmp);
+	if (rc == 0)
+		rc = create_temp_from(st, after, tmp, err);
+	pl_new_column *cols = NULL;
+	size_t ncols = 0;
+	if (rc == 0)
+		rc = pl_columns_from_temp_table(st->conn->con, tmp, &cols, &ncols, err);
+	if (rc == 0)
+		rc = add_new_table(&txn, &c, cols, ncols, err);
+	if (rc == 0 && c.as_select)
+		rc = write_ctas_rows(st, &c, tmp, &txn, err);
+	if (rc == 0)
+		rc = commit_create(st, &c, &txn, err);
+	drop_temp(st, tmp);
+	pl_txn_dispose(&txn);
+	pl_target_dispose(&c.tgt);
+	return rc;
+}
+
+static int drop_schema(pl_stmt *st, pl_target *tgt, bool if_exists, bool cascade, pl_err *err)
+{
+	pl_lake *lake = tgt->lake;
+	const pl_schema *s = pl_model_schema(lake->model, tgt->name);
+	pl_txn txn = {0};
+	if (!s)
+		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
+						  tgt->name);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
+		if (lake->model->tables[i].schema_id != s->id)
+			continue;
+		if (!cascade)
+			rc = pl_err_set(err, PL_EINVALID,
+					"Dependency Error: cannot drop schema \"%s\" because table \"%s\" depends on it; "
+					"use DROP SCHEMA ... CASCADE",
+					s->name, lake->model->tables[i].name);
+		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(&txn);
+		if (rc == 0 && !d)
+			rc = pl_err_nomem(err);
+		if (d)
+			d->id = lake->model->tables[i].id;
+	}
+	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(&txn);
+	if (rc == 0 && !d)
+		rc = pl_err_nomem(err);
+	if (rc == 0) {
+		d->id = s->id;
+		rc = pl_lake_commit(lake, st->conn->db, &txn, err);
+	}
+	pl_txn_dispose(&txn);
+	return rc;
+}
+
+static int drop_table(pl_stmt *st, pl_target *tgt, bool if_exists, pl_err *err)
+{
+	pl_lake *lake = tgt->lake;
+	const pl_schema *s = pl_model_schema(lake->model, tgt->schema);
+	const pl_table *t = s ? pl_model_table(lake->model, s->id, tgt->name) : NULL;
+	pl_txn txn = {0};
+	if (!t)
+		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!",
+						  tgt->name);
+	pl_dropped *d = pl_txn_add_dropped_table(&txn);
+	int rc = d ? (d->id = t->id, pl_lake_commit(lake, st->conn->db, &txn, err)) : pl_err_nomem(err);
+	pl_txn_dispose(&txn);
+	return rc;
+}
+
+/* For DROP SCHEMA the name's parts are [lake.]schema. */
+static int schema_target(pl_stmt *st, char *parts[3], size_t n, pl_target *tgt, pl_err *err)
+{
+	char *cur = NULL;
+	memset(tgt, 0, sizeof(*tgt));
+	int rc = n == 1 ? pl_engine_query_value(st->conn->con, "SELECT current_database()", &cur, err) : 0;
+	if (rc)
+		return rc;
+	tgt->lake = pl_db_find_lake(st->conn->db, n == 2 ? parts[0] : cur);
+	free(cur);
+	tgt->name = pl_strdup(parts[n - 1]);
+	return tgt->name ? 0 : pl_err_nomem(err);
+}
+
+int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	bool schema = pl_tok_is(t, kind_at, "SCHEMA");
+	size_t i = kind_at + 1;
+	bool if_exists = pl_tok_is(t, i, "IF") && pl_tok_is(t, i + 1, "EXISTS");
+	char *parts[3] = {0};
+	size_t n = 0;
+	pl_target tgt = {0};
+	(void)out;
+	i += if_exists ? 2 : 0;
+	int rc = pl_parse_qname(t, &i, parts, &n, err);
+	bool cascade = pl_tok_is(t, i, "CASCADE");
+	if (rc == 0 && i + (cascade || pl_tok_is(t, i, "RESTRICT")) < t->len)
+		rc = pl_err_set(err, PL_EINVALID, "syntax error at end of DROP statement");
+	if (rc == 0)
+		rc = schema ? schema_target(st, parts, n, &tgt, err) : pl_resolve_target(st, parts, n, &tgt, err);
+	if (rc == 0 && !tgt.lake)
+		rc = pl_err_set(err, PL_ENOTFOUND, "no lake found for DROP");
+	if (rc == 0)
+		rc = pl_lake_check_writable(tgt.lake, err);
+	if (rc == 0)
+		rc = schema ? drop_schema(st, &tgt, if_exists, cascade, err) : drop_table(st, &tgt, if_exists, err);
+	pl_target_dispose(&tgt);
+	free_parts(parts, n);
+	return rc;
+}

@@ -1,0 +1,259 @@
+/*
+ * functions.c -- SQL functions Planar adds to DuckDB.
+ *
+ * __planar_cat(lake, sql): runs a SELECT on a lake's catalog database and returns its rows as
+ * VARCHAR columns; a column named `changes` holding DuckLake changes_made text is rewritten to
+ * the text form of MAP(VARCHAR, VARCHAR[]) that ducklake_snapshots() shows. The DuckLake
+ * inspection functions (ducklake_snapshots, ducklake_current_snapshot, ducklake_table_info,
+ * ducklake_list_files) are per-connection table macros over it.
+ */
+#include "sql/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+
+typedef struct scan_state {
+	idx_t next;
+} scan_state;
+
+static void rows_destroy(void *p)
+{
+	pl_rows_free(p);
+}
+
+static const struct {
+	const char *from, *to;
+} change_names[] = {
+	{"created_schema", "schemas_created"},   {"created_table", "tables_created"},
+	{"created_view", "views_created"},       {"inserted_into_table", "tables_inserted_into"},
+	{"deleted_from_table", "tables_deleted_from"}, {"compacted_table", "tables_compacted"},
+	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
+	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
+	{"altered_view", "views_altered"},
+};
+
+/* "s1"."t" -> s1.t (quotes removed, "" undone). */
+static void put_unquoted(pl_buf *b, const char *v, size_t n)
+{
+	bool q = false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '"') {
+			if (q && i + 1 < n && v[i + 1] == '"') {
+				pl_buf_putc(b, '"');
+				i++;
+			} else {
+				q = !q;
+			}
+			continue;
+		}
+		pl_buf_putc(b, v[i]);
+	}
+}
+
+typedef struct change_group {
+	const char *key;
+	pl_buf values;
+} change_group;
+
+static char *changes_to_map_text(const char *s)
+{
+	change_group groups[32];
+	size_t ngroups = 0;
+	while (s && *s) {
+		const char *colon = strchr(s, ':'), *p;
+		if (!colon)
+			break;
+		bool q = false;
+		for (p = colon + 1; *p && (q || *p != ','); p++)
+			if (*p == '"')
+				q = !q;
+		char kind[64];
+		snprintf(kind, sizeof(kind), "%.*s", (int)(colon - s), s);
+		const char *key = NULL;
+		for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+			if (strcmp(change_names[i].from, kind) == 0)
+				key = change_names[i].to;
+		size_t g = 0;
+		for (; g < ngroups && strcmp(groups[g].key, key ? key : kind) != 0; g++)
+			;
+		if (g == ngroups && ngroups < 32) {
+			groups[g].key = key ? key : strdup(kind);
+			groups[g].values = (pl_buf)PL_BUF_INIT;
+			if (!key)
+				groups[g].values.oom = groups[g].key == NULL;
+			ngroups++;
+		}
+		if (g < ngroups) {
+			if (groups[g].values.len)
+				pl_buf_puts(&groups[g].values, ", ");
+			put_unquoted(&groups[g].values, colon + 1, (size_t)(p - colon - 1));
+		}
+		s = *p ? p + 1 : p;
+	}
+	pl_buf out = PL_BUF_INIT;
+	pl_buf_putc(&out, '{');
+	for (size_t g = 0; g < ngroups; g++) {
+		pl_buf_printf(&out, "%s%s=[%s]", g ? ", " : "", groups[g].key ? groups[g].key : "",
+			      pl_buf_cstr(&groups[g].values));
+		bool known = false;
+		for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+			known = known || groups[g].key == change_names[i].to;
+		if (!known)
+			free((char *)groups[g].key);
+		pl_buf_dispose(&groups[g].values);
+	}
+	pl_buf_putc(&out, '}');
+	return pl_buf_detach(&out);
+}
+
+static int rewrite_changes(pl_rows *rows)
+{
+	for (size_t c = 0; c < rows->ncols; c++) {
+		if (strcmp(rows->names[c], "changes") != 0)
+			continue;
+		for (size_t r = 0; r < rows->nrows; r++) {
+			char **cell = &rows->cells[r * rows->ncols + c];
+			char *m = changes_to_map_text(*cell ? *cell : "");
+			if (!m)
+				return PL_ENOMEM;
+			free(*cell);
+			*cell = m;
+		}
+	}
+	return 0;
+}
+
+static char *param_string(duckdb_bind_info info, idx_t i)
+{
+	duckdb_value v = duckdb_bind_get_parameter(info, i);
+	char *s = v ? duckdb_get_varchar(v) : NULL;
+	char *copy = pl_strdup(s);
+	duckdb_free(s);
+	duckdb_destroy_value(&v);
+	return copy;
+}
+
+static void cat_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *lake_name = param_string(info, 0), *sql = param_string(info, 1);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pthread_mutex_lock(&db->lock);
+	pl_lake *lake = lake_name ? pl_db_find_lake(db, lake_name) : NULL;
+	int rc = !lake_name || !sql ? pl_err_nomem(&err)
+		 : !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name)
+			 : pl_catdb_query(lake->cat, sql, NULL, 0, &rows, &err);
+	pthread_mutex_unlock(&db->lock);
+	if (rc == 0 && rewrite_changes(rows))
+		rc = pl_err_nomem(&err);
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		pl_rows_free(rows);
+	} else {
+		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+		for (size_t c = 0; c < rows->ncols; c++)
+			duckdb_bind_add_result_column(info, rows->names[c], vt);
+		duckdb_destroy_logical_type(&vt);
+		duckdb_bind_set_bind_data(info, rows, rows_destroy);
+	}
+	free(lake_name);
+	free(sql);
+}
+
+static void cat_init(duckdb_init_info info)
+{
+	scan_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		duckdb_init_set_error(info, "out of memory");
+		return;
+	}
+	duckdb_init_set_init_data(info, st, free);
+}
+
+static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	pl_rows *rows = duckdb_function_get_bind_data(info);
+	scan_state *st = duckdb_function_get_init_data(info);
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < rows->nrows; n++, st->next++) {
+		for (size_t c = 0; c < rows->ncols; c++) {
+			duckdb_vector vec = duckdb_data_chunk_get_vector(output, c);
+			const char *v = pl_rows_get(rows, st->next, c);
+			if (v) {
+				duckdb_vector_assign_string_element(vec, n, v);
+			} else {
+				duckdb_vector_ensure_validity_writable(vec);
+				duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vec), n);
+			}
+		}
+	}
+	duckdb_data_chunk_set_size(output, n);
+}
+
+static int register_cat_function(planar_db *db, pl_err *err)
+{
+	duckdb_table_function f = duckdb_create_table_function();
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	duckdb_table_function_set_name(f, "__planar_cat");
+	duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_set_extra_info(f, db, NULL);
+	duckdb_table_function_set_bind(f, cat_bind);
+	duckdb_table_function_set_init(f, cat_init);
+	duckdb_table_function_set_function(f, cat_scan);
+	duckdb_state s = duckdb_register_table_function(db->admin, f);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_destroy_table_function(&f);
+	if (s == DuckDBError)
+		return pl_err_set(err, PL_ERROR, "cannot register Planar's table functions");
+	return 0;
+}
+
+int pl_functions_register(planar_db *db, pl_err *err)
+{
+	return register_cat_function(db, err);
+}
+
+/* Per-connection macros: the DuckLake inspection functions. */
+static const char *const macros[] = {
+	"CREATE OR REPLACE TEMP MACRO ducklake_snapshots(catalog) AS TABLE "
+	"SELECT CAST(snapshot_id AS BIGINT) AS snapshot_id, "
+	"CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AS snapshot_time, "
+	"CAST(schema_version AS BIGINT) AS schema_version, "
+	"CAST(changes AS MAP(VARCHAR, VARCHAR[])) AS changes, author, commit_message, commit_extra_info "
+	"FROM __planar_cat(catalog, 'SELECT s.snapshot_id, CAST(s.snapshot_time AS VARCHAR) AS snapshot_time, "
+	"s.schema_version, c.changes_made AS changes, c.author, c.commit_message, c.commit_extra_info "
+	"FROM ducklake_snapshot s LEFT JOIN ducklake_snapshot_changes c ON s.snapshot_id = c.snapshot_id "
+	"ORDER BY s.snapshot_id')",
+
+	"CREATE OR REPLACE TEMP MACRO ducklake_current_snapshot(catalog) AS TABLE "
+	"SELECT CAST(id AS BIGINT) AS id FROM __planar_cat(catalog, "
+	"'SELECT max(snapshot_id) AS id FROM ducklake_snapshot')",
+
+	"CREATE OR REPLACE TEMP MACRO ducklake_table_info(catalog) AS TABLE "
+	"SELECT table_name, CAST(schema_id AS BIGINT) AS schema_id, CAST(table_id AS BIGINT) AS table_id, "
+	"CAST(table_uuid AS UUID) AS table_uuid, CAST(file_count AS BIGINT) AS file_count, "
+	"CAST(file_size_bytes AS BIGINT) AS file_size_bytes, "
+	"CAST(delete_file_count AS BIGINT) AS delete_file_count, "
+	"CAST(delete_file_size_bytes AS BIGINT) AS delete_file_size_bytes "
+	"FROM __planar_cat(catalog, 'SELECT t.table_name, t.schema_id, t.table_id, "
+	"CAST(t.table_uuid AS VARCHAR) AS table_uuid, "
+	"(SELECT count(*) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_count, "
+	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_size_bytes, "
+	"(SELECT count(*) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_count, "
+	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_size_bytes "
+	"FROM ducklake_table t WHERE t.end_snapshot IS NULL ORDER BY t.table_id')",
+};
+
+int pl_functions_install_macros(duckdb_connection con, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(macros) / sizeof(macros[0]); i++)
+		rc = pl_engine_exec(con, macros[i], err);
+	return rc;
+}

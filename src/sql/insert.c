@@ -1,0 +1,111 @@
+/*
+ * insert.c -- INSERT INTO a lake table. DuckDB evaluates the user's statement unchanged (VALUES,
+ * SELECT, column lists, BY NAME, defaults, casts, RETURNING) against a temporary table with the
+ * lake table's columns; its rows then become Parquet files committed as one snapshot.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "sql/router.h"
+#include "table/columns.h"
+#include "table/writer.h"
+
+#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
+
+static int create_staging(pl_stmt *st, const pl_table *t, const char *tmp, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_putc(&q, ' ');
+	int rc = pl_columns_table_def(&q, t, err);
+	if (rc == 0)
+		rc = pl_engine_exec(st->conn->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* The user's statement with the target name replaced by the staging table. */
+static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const char *tmp,
+			 planar_result **out, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	size_t a = st->toks.items[name_from].start;
+	size_t b = st->toks.items[name_to - 1].start + st->toks.items[name_to - 1].len;
+	pl_buf_put(&q, st->sql, a);
+	pl_buf_puts(&q, "temp.main.");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_puts(&q, st->sql + b);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_result_from_sql(out, st->conn, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *tmp, pl_err *err)
+{
+	pl_buf src = PL_BUF_INIT;
+	pl_txn txn = {0};
+	int64_t rows = 0;
+	char *dir = pl_strdup(t->dir);
+	pl_buf_puts(&src, "SELECT * FROM temp.main.");
+	pl_buf_put_ident(&src, tmp);
+	pl_write_request req = {st->conn->con, src.ptr, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE};
+	int rc = !dir || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_writer_write(&req, &txn, &rows, err);
+	if (rc == 0 && txn.nfiles > 0) {
+		rc = pl_lake_commit(lake, st->conn->db, &txn, err);
+		if (rc)
+			pl_writer_remove_files(&txn, 0, dir);
+	}
+	pl_txn_dispose(&txn);
+	pl_buf_dispose(&src);
+	free(dir);
+	return rc;
+}
+
+int pl_handle_insert(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	char *parts[3] = {0};
+	size_t n = 0, after = name_at;
+	pl_target tgt = {0};
+	char tmp[64];
+	planar_result *res = NULL;
+	int rc = pl_parse_qname(&st->toks, &after, parts, &n, err);
+	if (rc == 0)
+		rc = pl_resolve_target(st, parts, n, &tgt, err);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	if (rc)
+		return rc;
+	pl_lake *lake = tgt.lake;
+	const pl_schema *s = pl_model_schema(lake->model, tgt.schema);
+	const pl_table *t = s ? pl_model_table(lake->model, s->id, tgt.name) : NULL;
+	rc = pl_lake_check_writable(lake, err);
+	if (rc == 0 && !t)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
+	pl_stmt_temp_name(st, "ins", tmp);
+	bool created = false;
+	if (rc == 0)
+		created = (rc = create_staging(st, t, tmp, err)) == 0;
+	if (rc == 0)
+		rc = run_rewritten(st, name_at, after, tmp, &res, err);
+	if (rc == 0)
+		rc = write_and_commit(st, lake, t, tmp, err);
+	if (created) {
+		pl_buf q = PL_BUF_INIT;
+		pl_err ignored;
+		pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
+		pl_buf_put_ident(&q, tmp);
+		if (!pl_buf_oom(&q))
+			pl_engine_exec(st->conn->con, q.ptr, &ignored);
+		pl_buf_dispose(&q);
+	}
+	pl_target_dispose(&tgt);
+	if (rc) {
+		planar_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
+}

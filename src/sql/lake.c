@@ -1,0 +1,364 @@
+/*
+ * lake.c -- attaching a lake (open or create its catalog, check the format version, resolve the
+ * data path), keeping its model current and mirroring it into DuckDB as views (see lake.h).
+ */
+#include "sql/lake.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog/init.h"
+#include "core/str.h"
+#include "storage/fs.h"
+#include "table/scan.h"
+
+const char *pl_lake_name(const pl_lake *lake)
+{
+	return lake->name;
+}
+
+void pl_lake_free(pl_lake *lake)
+{
+	if (!lake)
+		return;
+	pl_model_free(lake->model);
+	pl_catdb_close(lake->cat);
+	free(lake->name);
+	free(lake->kind);
+	free(lake->location);
+	free(lake->data_path);
+	free(lake);
+}
+
+static int admin_exec(planar_db *db, pl_buf *sql, pl_err *err)
+{
+	if (pl_buf_oom(sql))
+		return pl_err_nomem(err);
+	return pl_engine_exec(db->admin, pl_buf_cstr(sql), err);
+}
+
+void pl_lake_detach(pl_lake *lake, planar_db *db)
+{
+	pl_buf sql = PL_BUF_INIT;
+	pl_err ignored;
+	pl_buf_puts(&sql, "DETACH DATABASE IF EXISTS ");
+	pl_buf_put_ident(&sql, lake->name);
+	admin_exec(db, &sql, &ignored);
+	pl_buf_dispose(&sql);
+	pl_lake_free(lake);
+}
+
+int pl_lake_check_writable(const pl_lake *lake, pl_err *err)
+{
+	if (lake->read_only || lake->pinned)
+		return pl_err_set(err, PL_EINVALID, "lake \"%s\" is attached read-only%s", lake->name,
+				  lake->pinned ? " (pinned to a snapshot)" : "");
+	return 0;
+}
+
+/* ---- mirror ---------------------------------------------------------------------------- */
+
+static int sync_drop_missing(pl_lake *lake, planar_db *db, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name = ");
+	pl_buf_put_literal(&q, lake->name);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(db->admin, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		char *view = pl_engine_value_str(&res, 1, r, &oom);
+		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
+		if (!oom && (!s || !pl_model_table(lake->model, s->id, view))) {
+			pl_buf_puts(&q, "DROP VIEW IF EXISTS ");
+			pl_buf_put_ident(&q, lake->name);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, schema);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, view);
+			rc = admin_exec(db, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+		free(view);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int sync_drop_schemas(pl_lake *lake, planar_db *db, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal AND database_name = ");
+	pl_buf_put_literal(&q, lake->name);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(db->admin, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		if (!oom && schema && strcmp(schema, "main") != 0 && !pl_model_schema(lake->model, schema)) {
+			pl_buf_puts(&q, "DROP SCHEMA IF EXISTS ");
+			pl_buf_put_ident(&q, lake->name);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, schema);
+			pl_buf_puts(&q, " CASCADE");
+			rc = admin_exec(db, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table)
+{
+	pl_buf_put_ident(q, lake->name);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, schema);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, table);
+}
+
+static int create_view(pl_lake *lake, planar_db *db, const pl_schema *s, const pl_table *t, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
+	pl_err scan_err = {0};
+	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+	put_view_name(&q, lake, s->name, t->name);
+	pl_buf_puts(&q, " AS ");
+	if (pl_scan_sql(&body, lake->name, lake->model, t, &scan_err) == 0) {
+		pl_buf_puts(&q, pl_buf_cstr(&body));
+	} else {
+		/* The table cannot be read by Planar: reading it reports why. */
+		pl_buf_puts(&q, "SELECT error(");
+		pl_buf_put_literal(&q, scan_err.msg);
+		pl_buf_puts(&q, ") AS error");
+	}
+	int rc = admin_exec(db, &q, err);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&body);
+	return rc;
+}
+
+static int sync_views(pl_lake *lake, planar_db *db, pl_err *err)
+{
+	int rc = sync_drop_missing(lake, db, err);
+	if (rc == 0)
+		rc = sync_drop_schemas(lake, db, err);
+	for (size_t i = 0; rc == 0 && i < lake->model->nschemas; i++) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
+		pl_buf_put_ident(&q, lake->name);
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, lake->model->schemas[i].name);
+		rc = admin_exec(db, &q, err);
+		pl_buf_dispose(&q);
+	}
+	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
+		const pl_table *t = &lake->model->tables[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
+		if (s)
+			rc = create_view(lake, db, s, t, err);
+	}
+	return rc;
+}
+
+/* ---- open ------------------------------------------------------------------------------ */
+
+static int resolve_snapshot(pl_lake *lake, const pl_lake_options *o, int64_t *snap, pl_err *err)
+{
+	int rc = pl_catalog_latest_snapshot(lake->cat, snap, err);
+	if (rc)
+		return rc;
+	if (o->snapshot_version >= 0) {
+		if (o->snapshot_version > *snap)
+			return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)",
+					  (long long)o->snapshot_version, (long long)*snap);
+		*snap = o->snapshot_version;
+		lake->pinned = true;
+	} else if (o->snapshot_time) {
+		pl_rows *r = NULL;
+		pl_val p = PL_VTEXT(o->snapshot_time);
+		rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE "
+					       "snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)",
+				    &p, 1, &r, err);
+		if (rc)
+			return rc;
+		*snap = pl_rows_int(r, 0, 0, -1);
+		pl_rows_free(r);
+		if (*snap < 0)
+			return pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", o->snapshot_time);
+		lake->pinned = true;
+	}
+	return 0;
+}
+
+static char *default_data_path(const char *location)
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_puts(&b, location);
+	pl_buf_puts(&b, ".files/");
+	return pl_buf_detach(&b);
+}
+
+static char *with_slash(const char *p)
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_puts(&b, p);
+	if (!pl_str_has_suffix(p, "/"))
+		pl_buf_putc(&b, '/');
+	return pl_buf_detach(&b);
+}
+
+static int create_new(pl_lake *lake, const pl_lake_options *o, pl_err *err)
+{
+	char *dp = o->data_path ? with_slash(o->data_path) : default_data_path(o->location);
+	if (!dp)
+		return pl_err_nomem(err);
+	int rc = pl_fs_mkdirs(dp, err);
+	if (rc == 0)
+		rc = pl_catalog_create(lake->cat, dp, err);
+	free(dp);
+	return rc;
+}
+
+static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
+{
+	bool exists = access(o->location, F_OK) == 0;
+	if (!exists && (o->read_only || !o->create_if_missing))
+		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist", o->location);
+	if (!exists) {
+		int rc = pl_fs_mkdirs_parent(o->location, err);
+		if (rc)
+			return rc;
+	}
+	pl_catdb_options co = {o->kind, o->location, o->read_only, !exists};
+	int rc = pl_catdb_open(&lake->cat, &co, err);
+	if (rc)
+		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
+	bool is_lake = false;
+	rc = lake->cat->ops->table_exists(lake->cat, "ducklake_metadata", &is_lake, err);
+	if (rc)
+		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
+	if (!is_lake) {
+		if (exists && o->read_only)
+			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table)",
+					  o->location);
+		rc = create_new(lake, o, err);
+		if (rc)
+			return rc;
+	}
+	return pl_catalog_check_version(lake->cat, o->location, err);
+}
+
+static int resolve_data_path(pl_lake *lake, const pl_lake_options *o, pl_err *err)
+{
+	char *stored = NULL;
+	int rc = pl_catalog_metadata(lake->cat, "data_path", &stored, err);
+	if (rc)
+		return rc;
+	const char *use = stored;
+	if (o->data_path && (o->override_data_path || !stored))
+		use = o->data_path;
+	else if (o->data_path && stored) {
+		char *given = with_slash(o->data_path);
+		bool same = given && strcmp(given, stored) == 0;
+		free(given);
+		if (!same) {
+			rc = pl_err_set(err, PL_EINVALID,
+					"DATA_PATH '%s' differs from the lake's data path '%s'; add OVERRIDE_DATA_PATH true "
+					"to read the lake's files from the new place",
+					o->data_path, stored);
+			free(stored);
+			return rc;
+		}
+	}
+	if (!use) {
+		free(stored);
+		return pl_err_set(err, PL_ECATALOG, "lake '%s' has no data_path and none was given", o->location);
+	}
+	lake->data_path = with_slash(use);
+	free(stored);
+	return lake->data_path ? 0 : pl_err_nomem(err);
+}
+
+static int attach_mirror(pl_lake *lake, planar_db *db, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "ATTACH ':memory:' AS ");
+	pl_buf_put_ident(&q, lake->name);
+	int rc = admin_exec(db, &q, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err *err)
+{
+	pl_lake *lake = calloc(1, sizeof(*lake));
+	int64_t snap = -1;
+	if (!lake)
+		return pl_err_nomem(err);
+	lake->name = pl_strdup(o->name);
+	lake->kind = pl_strdup(o->kind);
+	lake->location = pl_strdup(o->location);
+	lake->read_only = o->read_only;
+	int rc = (!lake->name || !lake->kind || !lake->location) ? pl_err_nomem(err) : 0;
+	if (rc == 0)
+		rc = open_catalog(lake, o, err);
+	if (rc == 0)
+		rc = resolve_data_path(lake, o, err);
+	if (rc == 0)
+		rc = resolve_snapshot(lake, o, &snap, err);
+	if (rc == 0)
+		rc = pl_model_load(&lake->model, lake->cat, snap, lake->data_path, err);
+	if (rc == 0)
+		rc = attach_mirror(lake, db, err);
+	if (rc == 0 && (rc = sync_views(lake, db, err)) != 0)
+		pl_lake_detach(lake, db);
+	else if (rc)
+		pl_lake_free(lake);
+	if (rc == 0)
+		*out = lake;
+	return rc;
+}
+
+int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
+{
+	int64_t latest = -1;
+	if (lake->pinned)
+		return 0;
+	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
+	if (rc || (!force && latest == lake->model->snapshot_id))
+		return rc;
+	pl_model *m = NULL;
+	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
+	if (rc)
+		return rc;
+	pl_model_free(lake->model);
+	lake->model = m;
+	return sync_views(lake, db, err);
+}
+
+int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err)
+{
+	int64_t snap = 0;
+	int rc = pl_commit(lake->cat, txn, lake->model->snapshot_id, &snap, err);
+	if (rc)
+		return rc;
+	return pl_lake_refresh(lake, db, true, err);
+}

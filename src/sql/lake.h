@@ -1,0 +1,52 @@
+/*
+ * lake.h -- an attached lake: its catalog connection, the model at its current snapshot, and its
+ * mirror inside DuckDB (an in-memory database named after the lake whose schemas hold one view
+ * per lake table). All functions are called with db->lock held.
+ */
+#ifndef PL_SQL_LAKE_H
+#define PL_SQL_LAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/commit.h"
+#include "catalog/driver.h"
+#include "catalog/model.h"
+#include "sql/session.h"
+
+typedef struct pl_lake_options {
+	const char *name;         /* attach alias */
+	const char *kind;         /* catalog driver */
+	const char *location;     /* catalog file / connection string */
+	const char *data_path;    /* NULL: from the catalog */
+	bool override_data_path;
+	bool read_only;
+	int64_t snapshot_version; /* -1: latest */
+	const char *snapshot_time;/* NULL: latest */
+	bool create_if_missing;
+} pl_lake_options;
+
+struct pl_lake {
+	char *name, *kind, *location;
+	char *data_path; /* resolved, ends in '/' */
+	bool read_only;
+	bool pinned;     /* attached at a fixed snapshot */
+	pl_catdb *cat;
+	pl_model *model;
+};
+
+/* Opens (creating when new) the lake and builds its mirror in DuckDB. */
+int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *opts, pl_err *err);
+/* Drops the mirror database and frees the lake. */
+void pl_lake_detach(pl_lake *lake, planar_db *db);
+void pl_lake_free(pl_lake *lake);
+const char *pl_lake_name(const pl_lake *lake);
+
+/* Reloads the model and the views when the catalog has a newer snapshot (or `force`). */
+int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
+/* Commits txn as one snapshot, then refreshes. */
+int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err);
+/* Fails with PL_EINVALID when the lake is read-only. */
+int pl_lake_check_writable(const pl_lake *lake, pl_err *err);
+
+#endif

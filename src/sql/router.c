@@ -1,0 +1,349 @@
+/*
+ * router.c -- classifying statements and dispatching them (see router.h). Before any statement
+ * the attached lakes are refreshed if another session or process committed since.
+ */
+#include "sql/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+
+int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err)
+{
+	*nparts = 0;
+	for (;;) {
+		if (*i >= t->len || (t->items[*i].kind != PL_TOK_WORD && t->items[*i].kind != PL_TOK_QIDENT))
+			break;
+		if (*nparts == 3)
+			return pl_err_set(err, PL_EINVALID, "syntax error: name has too many parts");
+		if (!(parts[(*nparts)++] = pl_tok_ident(t, *i)))
+			return pl_err_nomem(err);
+		(*i)++;
+		if (!pl_tok_is_punct(t, *i, "."))
+			return 0;
+		(*i)++;
+	}
+	if (*nparts == 0)
+		return pl_err_set(err, PL_EINVALID, "syntax error: expected a name");
+	return pl_err_set(err, PL_EINVALID, "syntax error: name ends with '.'");
+}
+
+void pl_target_dispose(pl_target *t)
+{
+	free(t->schema);
+	free(t->name);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Current database and schema of the session. */
+static int session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(st->conn->con, "SELECT current_database(), current_schema()", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	*db_out = pl_engine_value_str(&res, 0, 0, &oom);
+	*schema_out = pl_engine_value_str(&res, 1, 0, &oom);
+	duckdb_destroy_result(&res);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err)
+{
+	planar_db *db = st->conn->db;
+	char *cur_db = NULL, *cur_schema = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = session_location(st, &cur_db, &cur_schema, err);
+	if (rc)
+		return rc;
+	pl_lake *cur = cur_db ? pl_db_find_lake(db, cur_db) : NULL;
+	const char *schema = NULL, *name = parts[n - 1];
+	if (n == 3) {
+		out->lake = pl_db_find_lake(db, parts[0]);
+		schema = parts[1];
+	} else if (n == 2) {
+		pl_lake *named = pl_db_find_lake(db, parts[0]);
+		if (named && !(cur && pl_model_schema(cur->model, parts[0]))) {
+			out->lake = named;
+			schema = "main";
+		} else if (cur) {
+			out->lake = cur;
+			schema = parts[0];
+		}
+	} else if (cur) {
+		out->lake = cur;
+		schema = cur_schema ? cur_schema : "main";
+	}
+	if (out->lake && (!(out->schema = pl_strdup(schema)) || !(out->name = pl_strdup(name))))
+		rc = pl_err_nomem(err);
+	free(cur_db);
+	free(cur_schema);
+	return rc;
+}
+
+int pl_stmt_passthrough(pl_stmt *st, const char *sql, planar_result **out, pl_err *err)
+{
+	return pl_result_from_sql(out, st->conn, sql, err);
+}
+
+int pl_stmt_count_result(pl_stmt *st, int64_t n, planar_result **out, pl_err *err)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "SELECT %lld::BIGINT AS \"Count\"", (long long)n);
+	return pl_result_from_sql(out, st->conn, sql, err);
+}
+
+void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64])
+{
+	snprintf(out, 64, "__planar_%s_%lu", what, ++st->conn->tmp_seq);
+}
+
+/* Statement kinds that write to their target; handled when the target is in a lake. */
+static bool targets_lake(pl_stmt *st, size_t name_at, pl_err *err, bool *is_lake)
+{
+	char *parts[3] = {0};
+	size_t n = 0, i = name_at;
+	pl_target tgt;
+	*is_lake = false;
+	if (pl_parse_qname(&st->toks, &i, parts, &n, err) == 0 &&
+	    pl_resolve_target(st, parts, n, &tgt, err) == 0) {
+		*is_lake = tgt.lake != NULL;
+		pl_target_dispose(&tgt);
+	}
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	return *is_lake;
+}
+
+static size_t skip_words(const pl_toks *t, size_t i, const char *const *words)
+{
+	for (bool again = true; again;) {
+		again = false;
+		for (const char *const *w = words; *w; w++)
+			if (pl_tok_is(t, i, *w)) {
+				i++;
+				again = true;
+			}
+	}
+	return i;
+}
+
+static int unsupported(pl_stmt *st, const char *what, pl_err *err)
+{
+	(void)st;
+	return pl_err_set(err, PL_EUNSUPPORTED, "%s on lake tables is not supported yet", what);
+}
+
+static int route_create(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	static const char *const mods[] = {"OR", "REPLACE", "TEMP", "TEMPORARY", "PERSISTENT", NULL};
+	static const char *const ifne[] = {"IF", "NOT", "EXISTS", NULL};
+	const pl_toks *t = &st->toks;
+	size_t i = skip_words(t, 1, mods);
+	bool lake = false;
+	if (pl_tok_is(t, i, "SCHEMA")) {
+		size_t at = skip_words(t, i + 1, ifne);
+		char *parts[3] = {0};
+		size_t n = 0, j = at;
+		int rc = pl_parse_qname(t, &j, parts, &n, err);
+		if (rc == 0) {
+			char *cur_db = NULL, *cur_schema = NULL;
+			rc = session_location(st, &cur_db, &cur_schema, err);
+			lake = (n == 2 && pl_db_find_lake(st->conn->db, parts[0])) ||
+			       (n == 1 && cur_db && pl_db_find_lake(st->conn->db, cur_db));
+			free(cur_db);
+			free(cur_schema);
+		}
+		for (size_t k = 0; k < n; k++)
+			free(parts[k]);
+		if (rc)
+			return rc;
+		*handled = lake;
+		return lake ? pl_handle_create_schema(st, at, out, err) : 0;
+	}
+	if (pl_tok_is(t, i, "TABLE")) {
+		size_t at = skip_words(t, i + 1, ifne);
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_create_table(st, at, out, err) : 0;
+	}
+	static const char *const others[] = {"VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", NULL};
+	for (const char *const *o = others; *o; o++) {
+		if (!pl_tok_is(t, i, *o))
+			continue;
+		size_t at = skip_words(t, i + 1, ifne);
+		if (pl_tok_is(t, i, "INDEX")) /* CREATE INDEX name ON table */
+			for (; at < t->len && !pl_tok_is(t, at, "ON"); at++)
+				;
+		if (pl_tok_is(t, at, "ON"))
+			at++;
+		if (targets_lake(st, at, err, &lake)) {
+			*handled = true;
+			char what[64];
+			snprintf(what, sizeof(what), "CREATE %s", *o);
+			return unsupported(st, what, err);
+		}
+	}
+	return 0;
+}
+
+static int route_drop(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	static const char *const ife[] = {"IF", "EXISTS", NULL};
+	const pl_toks *t = &st->toks;
+	size_t at = skip_words(t, 2, ife);
+	bool lake = false;
+	if (pl_tok_is(t, 1, "SCHEMA")) {
+		char *parts[3] = {0};
+		size_t n = 0, j = at;
+		int rc = pl_parse_qname(t, &j, parts, &n, err);
+		if (rc == 0) {
+			char *cur_db = NULL, *cur_schema = NULL;
+			rc = session_location(st, &cur_db, &cur_schema, err);
+			lake = (n == 2 && pl_db_find_lake(st->conn->db, parts[0])) ||
+			       (n == 1 && cur_db && pl_db_find_lake(st->conn->db, cur_db) &&
+				strcmp(parts[0], cur_db) != 0);
+			free(cur_db);
+			free(cur_schema);
+		}
+		for (size_t k = 0; k < n; k++)
+			free(parts[k]);
+		*handled = lake;
+		return rc ? rc : lake ? pl_handle_drop(st, 1, out, err) : 0;
+	}
+	if (pl_tok_is(t, 1, "TABLE")) {
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_drop(st, 1, out, err) : 0;
+	}
+	if (targets_lake(st, at, err, &lake)) {
+		*handled = true;
+		return unsupported(st, "DROP of this kind", err);
+	}
+	return 0;
+}
+
+static int route_detach(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	static const char *const words[] = {"DATABASE", "IF", "EXISTS", NULL};
+	size_t i = skip_words(&st->toks, 1, words);
+	if (i >= st->toks.len)
+		return 0;
+	char *name = pl_tok_ident(&st->toks, i);
+	if (!name)
+		return pl_err_nomem(err);
+	pl_lake *lake = pl_db_find_lake(st->conn->db, name);
+	free(name);
+	if (!lake)
+		return 0;
+	*handled = true;
+	return pl_handle_detach(st, lake, out, err);
+}
+
+static bool is_ducklake_attach(const pl_stmt *st)
+{
+	const pl_toks *t = &st->toks;
+	size_t i = 1;
+	static const char *const words[] = {"DATABASE", "IF", "NOT", "EXISTS", "OR", "REPLACE", NULL};
+	i = skip_words(t, i, words);
+	if (i >= t->len || t->items[i].kind != PL_TOK_STRING)
+		return false;
+	return pl_str_has_prefix_i(t->src + t->items[i].start + 1, "ducklake:");
+}
+
+static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	bool lake = false;
+	if (pl_tok_is(t, 0, "INSERT")) {
+		size_t i = 1;
+		static const char *const words[] = {"OR", "REPLACE", "IGNORE", NULL};
+		i = skip_words(t, i, words);
+		if (!pl_tok_is(t, i, "INTO"))
+			return 0;
+		*handled = targets_lake(st, i + 1, err, &lake);
+		return lake ? pl_handle_insert(st, i + 1, out, err) : 0;
+	}
+	size_t at = 1;
+	const char *what = NULL;
+	if (pl_tok_is(t, 0, "UPDATE"))
+		what = "UPDATE";
+	else if (pl_tok_is(t, 0, "DELETE") && pl_tok_is(t, 1, "FROM"))
+		what = "DELETE", at = 2;
+	else if (pl_tok_is(t, 0, "TRUNCATE"))
+		what = "TRUNCATE", at = pl_tok_is(t, 1, "TABLE") ? 2 : 1;
+	else if (pl_tok_is(t, 0, "ALTER"))
+		what = "ALTER", at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
+	else if (pl_tok_is(t, 0, "COMMENT") && pl_tok_is(t, 1, "ON"))
+		what = "COMMENT ON", at = 3;
+	else if (pl_tok_is(t, 0, "COPY"))
+		what = "COPY ... FROM", at = 1;
+	if (!what)
+		return 0;
+	if (pl_tok_is(t, 0, "COPY")) {
+		size_t j = 1;
+		char *parts[3] = {0};
+		size_t n = 0;
+		pl_err ignored;
+		bool from = false;
+		if (pl_parse_qname(t, &j, parts, &n, &ignored) == 0)
+			from = pl_tok_is(t, j, "FROM") || (pl_tok_is_punct(t, j, "(") &&
+							    pl_tok_is(t, pl_tok_match_paren(t, j) + 1, "FROM"));
+		for (size_t k = 0; k < n; k++)
+			free(parts[k]);
+		if (!from)
+			return 0;
+	}
+	if (targets_lake(st, at, err, &lake)) {
+		*handled = true;
+		return unsupported(st, what, err);
+	}
+	return 0;
+}
+
+static int refresh_lakes(planar_db *db, pl_err *err)
+{
+	for (size_t i = 0; i < db->nlakes; i++) {
+		int rc = pl_lake_refresh(db->lakes[i], db, false, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	if (pl_tok_is(t, 0, "ATTACH") && is_ducklake_attach(st)) {
+		*handled = true;
+		return pl_handle_attach(st, out, err);
+	}
+	if (pl_tok_is(t, 0, "DETACH"))
+		return route_detach(st, out, err, handled);
+	if (pl_tok_is(t, 0, "CREATE"))
+		return route_create(st, out, err, handled);
+	if (pl_tok_is(t, 0, "DROP"))
+		return route_drop(st, out, err, handled);
+	return route_write(st, out, err, handled);
+}
+
+int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
+{
+	pl_stmt st = {conn, sql, {0}};
+	int rc = pl_lex(&st.toks, sql, err);
+	if (rc)
+		return rc;
+	bool handled = false;
+	planar_db *db = conn->db;
+	pthread_mutex_lock(&db->lock);
+	rc = refresh_lakes(db, err);
+	if (rc == 0 && st.toks.len > 0)
+		rc = dispatch(&st, out, err, &handled);
+	pthread_mutex_unlock(&db->lock);
+	if (rc == 0 && !handled)
+		rc = pl_stmt_passthrough(&st, sql, out, err);
+	pl_toks_dispose(&st.toks);
+	return rc;
+}

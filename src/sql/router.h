@@ -1,0 +1,51 @@
+/*
+ * router.h -- the statement router: classifies each statement and sends lake DDL/DML to Planar's
+ * handlers, everything else (and every query) to DuckDB unchanged.
+ */
+#ifndef PL_SQL_ROUTER_H
+#define PL_SQL_ROUTER_H
+
+#include "sql/lexer.h"
+#include "sql/session.h"
+
+typedef struct pl_stmt {
+	planar_conn *conn;
+	const char *sql;
+	pl_toks toks;
+} pl_stmt;
+
+/* A resolved reference to an object in a lake. */
+typedef struct pl_target {
+	pl_lake *lake;
+	char *schema; /* schema name */
+	char *name;   /* object name (NULL for CREATE SCHEMA targets) */
+	size_t start, end; /* token range of the name in the statement */
+} pl_target;
+
+int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err);
+
+/* Parses a dotted name at token *i (advancing it); up to 3 parts. */
+int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err);
+/* Resolves a table-like name to a lake object; target->lake is NULL when not in a lake. */
+int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err);
+void pl_target_dispose(pl_target *t);
+
+/* Handlers (one file each). Called with db->lock held. */
+int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err);
+int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *err);
+int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err);
+int pl_handle_insert(pl_stmt *st, size_t into_at, planar_result **out, pl_err *err);
+
+/* Runs sql on the session's connection and returns its result. */
+int pl_stmt_passthrough(pl_stmt *st, const char *sql, planar_result **out, pl_err *err);
+/* A one-column result `Count` with n, as DuckDB reports changed rows. */
+int pl_stmt_count_result(pl_stmt *st, int64_t n, planar_result **out, pl_err *err);
+/* Fresh name for a temporary object on this connection: __planar_<what>_<n>. */
+void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64]);
+
+int pl_functions_register(planar_db *db, pl_err *err);
+int pl_functions_install_macros(duckdb_connection con, pl_err *err);
+
+#endif

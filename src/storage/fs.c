@@ -1,0 +1,116 @@
+/*
+ * fs.c -- POSIX implementation of fs.h.
+ */
+#include "storage/fs.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/str.h"
+
+int pl_fs_mkdirs(const char *dir, pl_err *err)
+{
+	char *p = pl_strdup(dir);
+	if (!p)
+		return pl_err_nomem(err);
+	size_t n = strlen(p);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char c = p[i];
+		p[i] = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			int rc = pl_err_set(err, PL_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+			free(p);
+			return rc;
+		}
+		p[i] = c;
+	}
+	free(p);
+	return 0;
+}
+
+int pl_fs_mkdirs_parent(const char *file, pl_err *err)
+{
+	const char *slash = strrchr(file, '/');
+	if (!slash || slash == file)
+		return 0;
+	char *dir = pl_strndup(file, (size_t)(slash - file));
+	if (!dir)
+		return pl_err_nomem(err);
+	int rc = pl_fs_mkdirs(dir, err);
+	free(dir);
+	return rc;
+}
+
+static int sync_path(const char *path, int flags, pl_err *err)
+{
+	int fd = open(path, flags);
+	if (fd < 0)
+		return pl_err_set(err, PL_EIO, "cannot open '%s': %s", path, strerror(errno));
+	int rc = 0;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = pl_err_set(err, PL_EIO, "cannot sync '%s': %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int pl_fs_sync_file(const char *path, pl_err *err)
+{
+	int rc = sync_path(path, O_RDONLY, err);
+	if (rc)
+		return rc;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? pl_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : pl_strdup(".");
+	if (!dir)
+		return pl_err_nomem(err);
+	rc = sync_path(dir, O_RDONLY | O_DIRECTORY, err);
+	free(dir);
+	return rc;
+}
+
+int pl_fs_remove(const char *path, pl_err *err)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		return pl_err_set(err, PL_EIO, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int pl_fs_check_writable_dir(const char *dir, pl_err *err)
+{
+	if (access(dir, W_OK | X_OK) != 0)
+		return pl_err_set(err, PL_EIO, "data path '%s' is not writable: %s", dir, strerror(errno));
+	return 0;
+}
+
+int pl_fs_rename(const char *from, const char *to, pl_err *err)
+{
+	if (rename(from, to) != 0)
+		return pl_err_set(err, PL_EIO, "cannot move '%s' to '%s': %s", from, to, strerror(errno));
+	return 0;
+}
+
+void pl_fs_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char *p = NULL;
+			if (asprintf(&p, "%s/%s", dir, e->d_name) >= 0) {
+				unlink(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}

@@ -1,0 +1,25 @@
+/*
+ * fs.h -- local file-system operations for the data path: creating directories, making written
+ * files durable (fsync of file and directory), and removing files of failed writes.
+ */
+#ifndef PL_STORAGE_FS_H
+#define PL_STORAGE_FS_H
+
+#include "core/err.h"
+
+/* mkdir -p; a path ending in '/' is a directory. */
+int pl_fs_mkdirs(const char *dir, pl_err *err);
+/* Creates the directories above a file path. */
+int pl_fs_mkdirs_parent(const char *file, pl_err *err);
+/* fsyncs a file and then its directory, so a crash after commit cannot lose it. */
+int pl_fs_sync_file(const char *path, pl_err *err);
+/* Removes a file; a missing file is not an error. */
+int pl_fs_remove(const char *path, pl_err *err);
+/* Renames a file (same file system). */
+int pl_fs_rename(const char *from, const char *to, pl_err *err);
+/* Removes a directory and the files directly in it; errors are ignored. */
+void pl_fs_remove_dir(const char *dir);
+/* Fails with PL_EIO naming the directory when it cannot be written. */
+int pl_fs_check_writable_dir(const char *dir, pl_err *err);
+
+#endif

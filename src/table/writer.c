@@ -1,0 +1,286 @@
+/*
+ * writer.c -- Parquet data files via DuckDB's COPY with FIELD_IDS and RETURN_STATS (see writer.h).
+ */
+#include "table/writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/str.h"
+#include "storage/fs.h"
+
+/* ---- column view over either column source ------------------------------------------------- */
+
+typedef struct col_ref {
+	int64_t id, parent;
+	const char *name, *type;
+} col_ref;
+
+static size_t ncols_of(const pl_write_columns *c)
+{
+	return c->cols ? c->ncols : c->table->ncolumns;
+}
+
+static col_ref col_at(const pl_write_columns *c, size_t i)
+{
+	if (c->cols)
+		return (col_ref){c->cols[i].id, c->cols[i].parent, c->cols[i].name, c->cols[i].type};
+	const pl_column *k = &c->table->columns[i];
+	return (col_ref){k->id, k->parent, k->name, k->type};
+}
+
+/* FIELD_IDS {a: 1, s: {__duckdb_field_id: 2, x: 3}, l: {__duckdb_field_id: 4, element: 5}} */
+static void put_field_ids(pl_buf *b, const pl_write_columns *c, int64_t parent)
+{
+	bool first = true;
+	pl_buf_putc(b, '{');
+	if (parent >= 0) {
+		pl_buf_printf(b, "__duckdb_field_id: %lld", (long long)parent);
+		first = false;
+	}
+	for (size_t i = 0; i < ncols_of(c); i++) {
+		col_ref r = col_at(c, i);
+		if (r.parent != parent)
+			continue;
+		if (!first)
+			pl_buf_puts(b, ", ");
+		first = false;
+		pl_buf_put_ident(b, r.name);
+		pl_buf_puts(b, ": ");
+		bool nested = strcmp(r.type, "struct") == 0 || strcmp(r.type, "list") == 0 ||
+			      strcmp(r.type, "map") == 0;
+		if (nested)
+			put_field_ids(b, c, r.id);
+		else
+			pl_buf_printf(b, "%lld", (long long)r.id);
+	}
+	pl_buf_putc(b, '}');
+}
+
+/* The RETURN_STATS key of a column: "s"."x" (list children are "l"."element"). */
+static void put_stats_path(pl_buf *b, const pl_write_columns *c, col_ref r)
+{
+	if (r.parent >= 0) {
+		for (size_t i = 0; i < ncols_of(c); i++) {
+			col_ref p = col_at(c, i);
+			if (p.id == r.parent) {
+				put_stats_path(b, c, p);
+				pl_buf_putc(b, '.');
+				break;
+			}
+		}
+	}
+	pl_buf_put_ident(b, r.name);
+}
+
+static int find_column_by_path(const pl_write_columns *c, const char *path, col_ref *out)
+{
+	for (size_t i = 0; i < ncols_of(c); i++) {
+		col_ref r = col_at(c, i);
+		pl_buf b = PL_BUF_INIT;
+		put_stats_path(&b, c, r);
+		bool same = b.ptr && strcmp(b.ptr, path) == 0;
+		pl_buf_dispose(&b);
+		if (same) {
+			*out = r;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- reading RETURN_STATS ------------------------------------------------------------------ */
+
+static char *vec_string(duckdb_vector v, idx_t row)
+{
+	duckdb_string_t *data = duckdb_vector_get_data(v);
+	uint64_t *valid = duckdb_vector_get_validity(v);
+	if (valid && !duckdb_validity_row_is_valid(valid, row))
+		return NULL;
+	return pl_strndup(duckdb_string_t_data(&data[row]), duckdb_string_t_length(data[row]));
+}
+
+static void set_stat(pl_column_stats *s, const char *key, char *value)
+{
+	if (!value)
+		return;
+	if (strcmp(key, "min") == 0 && !s->min)
+		s->min = value, value = NULL;
+	else if (strcmp(key, "max") == 0 && !s->max)
+		s->max = value, value = NULL;
+	else if (strcmp(key, "null_count") == 0)
+		s->null_count = strtoll(value, NULL, 10);
+	else if (strcmp(key, "num_values") == 0)
+		s->value_count = strtoll(value, NULL, 10);
+	else if (strcmp(key, "column_size_bytes") == 0)
+		s->column_size = strtoll(value, NULL, 10);
+	else if (strcmp(key, "has_nan") == 0)
+		s->contains_nan = strcmp(value, "true") == 0;
+	free(value);
+}
+
+/* One column's inner MAP(VARCHAR, VARCHAR) at list entry `e` of the inner map vector. */
+static int read_column_stats(duckdb_vector inner, idx_t row, pl_column_stats *s)
+{
+	duckdb_list_entry *entries = duckdb_vector_get_data(inner);
+	duckdb_vector kv = duckdb_list_vector_get_child(inner);
+	duckdb_vector keys = duckdb_struct_vector_get_child(kv, 0);
+	duckdb_vector vals = duckdb_struct_vector_get_child(kv, 1);
+	for (idx_t k = entries[row].offset; k < entries[row].offset + entries[row].length; k++) {
+		char *key = vec_string(keys, k);
+		if (!key)
+			continue;
+		set_stat(s, key, vec_string(vals, k));
+		free(key);
+	}
+	return 0;
+}
+
+static int read_file_stats(duckdb_vector map, idx_t row, const pl_write_columns *c, pl_new_file *f,
+			   pl_err *err)
+{
+	duckdb_list_entry *entries = duckdb_vector_get_data(map);
+	duckdb_vector kv = duckdb_list_vector_get_child(map);
+	duckdb_vector keys = duckdb_struct_vector_get_child(kv, 0);
+	duckdb_vector inner = duckdb_struct_vector_get_child(kv, 1);
+	idx_t n = entries[row].length;
+	f->stats = calloc(n + 1, sizeof(*f->stats));
+	if (!f->stats)
+		return pl_err_nomem(err);
+	for (idx_t k = entries[row].offset; k < entries[row].offset + n; k++) {
+		char *path = vec_string(keys, k);
+		col_ref r;
+		if (path && find_column_by_path(c, path, &r)) {
+			pl_column_stats *s = &f->stats[f->nstats++];
+			s->column_id = r.id;
+			s->column_size = -1;
+			s->contains_nan = (strncmp(r.type, "float", 5) == 0) ? 0 : -1;
+			s->type = pl_strdup(r.type);
+			read_column_stats(inner, k, s);
+			if (!s->type) {
+				free(path);
+				return pl_err_nomem(err);
+			}
+		}
+		free(path);
+	}
+	return 0;
+}
+
+static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req, pl_txn *txn,
+			    int64_t *rows, pl_err *err)
+{
+	idx_t n = duckdb_data_chunk_get_size(chunk);
+	duckdb_vector names = duckdb_data_chunk_get_vector(chunk, 0);
+	int64_t *counts = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 1));
+	int64_t *sizes = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 2));
+	int64_t *footers = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 3));
+	duckdb_vector stats = duckdb_data_chunk_get_vector(chunk, 4);
+	for (idx_t r = 0; r < n; r++) {
+		char *full = vec_string(names, r);
+		if (!full)
+			return pl_err_nomem(err);
+		if (counts[r] == 0) { /* DuckDB may leave an empty file behind: not part of the table */
+			pl_err ignored;
+			pl_fs_remove(full, &ignored);
+			free(full);
+			continue;
+		}
+		pl_new_file *f = pl_txn_add_file(txn);
+		const char *base = strrchr(full, '/');
+		if (!f || !(f->path = pl_strdup(base ? base + 1 : full))) {
+			free(full);
+			return pl_err_nomem(err);
+		}
+		free(full);
+		f->table_ref = req->table_ref;
+		f->record_count = counts[r];
+		f->file_size = sizes[r];
+		f->footer_size = footers[r];
+		*rows += counts[r];
+		int rc = read_file_stats(stats, r, &req->columns, f, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Moves the files written into the staging directory to the table directory and syncs them. */
+static int publish_files(const pl_txn *txn, size_t first, const char *staging, const char *dir, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
+		pl_buf from = PL_BUF_INIT, to = PL_BUF_INIT;
+		pl_buf_printf(&from, "%s%s", staging, txn->files[i].path);
+		pl_buf_printf(&to, "%s%s", dir, txn->files[i].path);
+		rc = pl_buf_oom(&from) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(from.ptr, to.ptr, err);
+		if (rc == 0)
+			rc = pl_fs_sync_file(to.ptr, err);
+		pl_buf_dispose(&from);
+		pl_buf_dispose(&to);
+	}
+	return rc;
+}
+
+static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
+		    pl_err *err)
+{
+	pl_buf sql = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_printf(&sql, "COPY (%s) TO ", req->source_sql);
+	pl_buf_put_literal(&sql, staging);
+	pl_buf_puts(&sql, " (FORMAT parquet, FIELD_IDS ");
+	put_field_ids(&sql, &req->columns, -1);
+	pl_buf_printf(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}', "
+			    "FILE_SIZE_BYTES %lld)",
+		      (long long)req->target_file_size);
+	int rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);
+	pl_buf_dispose(&sql);
+	if (rc)
+		return rc == PL_EIO ? pl_err_wrap(err, "cannot write data files to '%s'", req->dir) : rc;
+	idx_t chunks = duckdb_result_chunk_count(res);
+	for (idx_t i = 0; rc == 0 && i < chunks; i++) {
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(res, i);
+		rc = read_stats_chunk(chunk, req, txn, rows, err);
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	char uuid[PL_UUID_STRLEN + 1];
+	pl_buf staging = PL_BUF_INIT;
+	size_t first = txn->nfiles;
+	*rows_out = 0;
+	int rc = pl_uuid_v7(uuid, err);
+	if (rc)
+		return rc;
+	pl_buf_printf(&staging, "%s.planar-write-%s/", req->dir, uuid);
+	if (pl_buf_oom(&staging))
+		return pl_err_nomem(err);
+	rc = pl_fs_mkdirs(staging.ptr, err);
+	if (rc == 0)
+		rc = run_copy(req, staging.ptr, txn, rows_out, err);
+	if (rc == 0)
+		rc = publish_files(txn, first, staging.ptr, req->dir, err);
+	if (rc)
+		pl_writer_remove_files(txn, first, req->dir);
+	pl_fs_remove_dir(staging.ptr);
+	pl_buf_dispose(&staging);
+	return rc;
+}
+
+void pl_writer_remove_files(const pl_txn *txn, size_t first, const char *dir)
+{
+	for (size_t i = first; i < txn->nfiles; i++) {
+		pl_buf p = PL_BUF_INIT;
+		pl_err ignored;
+		pl_buf_printf(&p, "%s%s", dir, txn->files[i].path);
+		if (!pl_buf_oom(&p))
+			pl_fs_remove(p.ptr, &ignored);
+		pl_buf_dispose(&p);
+	}
+}

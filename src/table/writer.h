@@ -1,0 +1,39 @@
+/*
+ * writer.h -- writing data files: rows of a DuckDB relation become Parquet files in a table's
+ * directory, written with DuckLake field ids (= column ids) and split at the target file size,
+ * with the per-file statistics the catalog records (from COPY ... RETURN_STATS).
+ *
+ * DuckDB writes into a private staging directory that is removed afterwards, so a failed write
+ * (bad data, full disk) leaves nothing behind; finished files are renamed into place and
+ * fsync'd before this returns; the caller registers them in one commit and, if the
+ * commit fails, removes them with pl_writer_remove_files().
+ */
+#ifndef PL_TABLE_WRITER_H
+#define PL_TABLE_WRITER_H
+
+#include "catalog/commit.h"
+#include "catalog/model.h"
+#include "engine/engine.h"
+
+/* The columns being written: a flat DuckLake column list (as in pl_new_table / pl_table). */
+typedef struct pl_write_columns {
+	const pl_new_column *cols; /* used when not NULL */
+	size_t ncols;
+	const pl_table *table;     /* used otherwise */
+} pl_write_columns;
+
+typedef struct pl_write_request {
+	duckdb_connection con;
+	const char *source_sql;    /* SELECT producing the rows, columns in table order */
+	const char *dir;           /* table directory, ends in '/' */
+	pl_write_columns columns;
+	int64_t table_ref;         /* stored in each pl_new_file */
+	int64_t target_file_size;  /* bytes */
+} pl_write_request;
+
+/* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
+int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err);
+/* Removes files first.. of txn from dir (after a failed commit). */
+void pl_writer_remove_files(const pl_txn *txn, size_t first, const char *dir);
+
+#endif
