@@ -193,8 +193,6 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	pl_lake *lake = NULL;
 	if (rc == 0)
 		rc = pl_lake_open(&lake, db, &a.o, err);
-	if (rc == 0 && (rc = pl_db_add_lake(db, lake, err)) != 0)
-		pl_lake_detach(lake, db);
 	args_dispose(&a);
 	return rc;
 }

@@ -328,13 +328,20 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 		rc = pl_model_load(&lake->model, lake->cat, snap, lake->data_path, err);
 	if (rc == 0)
 		rc = attach_mirror(lake, db, err);
-	if (rc == 0 && (rc = sync_views(lake, db, err)) != 0)
-		pl_lake_detach(lake, db);
-	else if (rc)
+	if (rc) {
 		pl_lake_free(lake);
-	if (rc == 0)
-		*out = lake;
-	return rc;
+		return rc;
+	}
+	/* Registered before its views are built: views over inlined data bind through the registry. */
+	rc = pl_db_add_lake(db, lake, err);
+	if (rc == 0 && (rc = sync_views(lake, db, err)) != 0)
+		pl_db_remove_lake(db, lake);
+	if (rc) {
+		pl_lake_detach(lake, db);
+		return rc;
+	}
+	*out = lake;
+	return 0;
 }
 
 int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)

@@ -35,7 +35,7 @@ struct pl_lake {
 	pl_model *model;
 };
 
-/* Opens (creating when new) the lake and builds its mirror in DuckDB. */
+/* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */
 int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *opts, pl_err *err);
 /* Drops the mirror database and frees the lake. */
 void pl_lake_detach(pl_lake *lake, planar_db *db);
