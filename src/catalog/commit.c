@@ -421,8 +421,10 @@ static int merge_column_stats(pl_catdb *db, int64_t table_id, const pl_column_st
 		if (!pl_rows_is_null(r, 0, 1))
 			has_nan = (has_nan > 0 || pl_rows_bool(r, 0, 1, false)) ? 1 : 0;
 		const char *omin = pl_rows_get(r, 0, 2), *omax = pl_rows_get(r, 0, 3);
-		min = (!omin || !min) ? NULL : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
-		max = (!omax || !max) ? NULL : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
+		/* A NULL bound means the values seen so far were all NULL (types without min/max
+		 * statistics never get one), so it gives way to the other side. */
+		min = !omin ? min : !min ? omin : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
+		max = !omax ? max : !max ? omax : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
 	}
 	pl_val p[] = {PL_VBOOL(has_null), has_nan < 0 ? PL_VNULL : PL_VBOOL(has_nan), PL_VTEXT(min),
 		      PL_VTEXT(max), PL_VINT(table_id), PL_VINT(cs->column_id)};

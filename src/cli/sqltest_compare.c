@@ -248,6 +248,23 @@ bool pl_sqltest_is_hash_line(const char *line)
 
 /* ---- value equality ---- */
 
+/* The rest of a number: an optional exponent and blanks. */
+static bool parse_exponent(const char *s, long long *exp)
+{
+	*exp = 0;
+	if (*s == 'e' || *s == 'E') {
+		char *end;
+		errno = 0;
+		*exp = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || errno != 0 || llabs(*exp) > 100000)
+			return false;
+		s = end;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
 /* Canonical form of a decimal number ("-1234e-2"); false when s is not one. */
 static bool decimal_canon(const char *s, pl_sqltest_buf *out)
 {
@@ -268,19 +285,7 @@ static bool decimal_canon(const char *s, pl_sqltest_buf *out)
 		if (*s != '0' || out->len > start)
 			pl_sqltest_buf_putc(out, *s);
 	}
-	if (!any)
-		return false;
-	if (*s == 'e' || *s == 'E') {
-		char *end;
-		errno = 0;
-		exp = strtoll(s + 1, &end, 10);
-		if (end == s + 1 || errno != 0 || llabs(exp) > 100000)
-			return false;
-		s = end;
-	}
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s)
+	if (!any || !parse_exponent(s, &exp))
 		return false;
 	exp -= frac_digits;
 	while (out->len > start && out->ptr[out->len - 1] == '0') {

@@ -243,7 +243,7 @@ static int regex_match(void *ud, const char *pattern, const char *text, bool *ma
 	}
 	int rc = planar_conn_query(r->aux, sql.ptr, &res);
 	pl_sqltest_buf_dispose(&sql);
-	if (rc == 0 && planar_result_row_count(res) == 1 && planar_result_column_count(res) == 1) {
+	if (rc == 0 && res && planar_result_row_count(res) == 1 && planar_result_column_count(res) == 1) {
 		char *v = planar_result_value_string(res, 0, 0);
 		*matched = v && strcmp(v, "true") == 0;
 		planar_free(v);

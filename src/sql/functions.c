@@ -130,7 +130,7 @@ static int rewrite_changes(pl_rows *rows)
 static char *param_string(duckdb_bind_info info, idx_t i)
 {
 	duckdb_value v = duckdb_bind_get_parameter(info, i);
-	char *s = v ? duckdb_get_varchar(v) : NULL;
+	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
 	char *copy = pl_strdup(s);
 	duckdb_free(s);
 	duckdb_destroy_value(&v);
@@ -195,28 +195,137 @@ static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
-static int register_cat_function(planar_db *db, pl_err *err)
+/* ---- __planar_files(lake, schema, table, snapshot): live data files with resolved paths ---- */
+
+static const char *const file_columns[] = {
+	"data_file", "data_file_size_bytes", "data_file_footer_size", "delete_file",
+	"delete_file_size_bytes", "delete_file_footer_size",
+};
+#define NFILE_COLUMNS (sizeof(file_columns) / sizeof(file_columns[0]))
+
+static char *int_text(int64_t v)
+{
+	char b[32];
+	if (v < 0)
+		return NULL;
+	snprintf(b, sizeof(b), "%lld", (long long)v);
+	return pl_strdup(b);
+}
+
+static int files_rows(const pl_table *t, pl_rows **out, pl_err *err)
+{
+	pl_rows *rows = NULL;
+	if (pl_rows_new(&rows, NFILE_COLUMNS))
+		return pl_err_nomem(err);
+	bool oom = false;
+	for (size_t c = 0; c < NFILE_COLUMNS; c++)
+		oom = oom || !(rows->names[c] = pl_strdup(file_columns[c]));
+	for (size_t i = 0; !oom && i < t->nfiles; i++) {
+		char *cells[NFILE_COLUMNS] = {pl_strdup(t->files[i].path), int_text(t->files[i].file_size),
+					      int_text(t->files[i].footer_size), NULL, NULL, NULL};
+		oom = !cells[0] || pl_rows_append(rows, cells) != 0;
+	}
+	if (oom) {
+		pl_rows_free(rows);
+		return pl_err_nomem(err);
+	}
+	*out = rows;
+	return 0;
+}
+
+/* Snapshot id at or before a timestamp. */
+static int snapshot_at_time(pl_lake *lake, const char *ts, int64_t *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VTEXT(ts);
+	int rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE "
+					   "snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)",
+				&p, 1, &r, err);
+	if (rc)
+		return rc;
+	*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return *out < 0 ? pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", ts) : 0;
+}
+
+static int lake_files(planar_db *db, char *args[5], pl_rows **out, pl_err *err)
+{
+	pl_lake *lake = pl_db_find_lake(db, args[0]);
+	pl_model *at = NULL;
+	int64_t snap = -1;
+	if (!lake)
+		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0]);
+	const pl_model *m = lake->model;
+	if (args[3])
+		snap = strtoll(args[3], NULL, 10);
+	else if (args[4] && snapshot_at_time(lake, args[4], &snap, err))
+		return err->code;
+	if (snap >= 0) {
+		int rc = pl_model_load(&at, lake->cat, snap, lake->data_path, err);
+		if (rc)
+			return rc;
+		m = at;
+	}
+	const pl_schema *s = pl_model_schema(m, args[1]);
+	const pl_table *t = s ? pl_model_table(m, s->id, args[2]) : NULL;
+	int rc = t ? files_rows(t, out, err)
+		   : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", args[2]);
+	pl_model_free(at);
+	return rc;
+}
+
+static void files_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *args[5] = {param_string(info, 0), param_string(info, 1), param_string(info, 2),
+			 param_string(info, 3), param_string(info, 4)};
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	int rc = 0;
+	if (!args[0] || !args[1] || !args[2]) {
+		rc = pl_err_set(&err, PL_EINVALID, "ducklake_list_files needs a catalog, a table and a schema");
+	} else {
+		pthread_mutex_lock(&db->lock);
+		rc = lake_files(db, args, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+	} else {
+		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+		for (size_t c = 0; c < rows->ncols; c++)
+			duckdb_bind_add_result_column(info, rows->names[c], vt);
+		duckdb_destroy_logical_type(&vt);
+		duckdb_bind_set_bind_data(info, rows, rows_destroy);
+	}
+	for (int i = 0; i < 5; i++)
+		free(args[i]);
+}
+
+static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
+			     pl_err *err)
 {
 	duckdb_table_function f = duckdb_create_table_function();
 	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-	duckdb_table_function_set_name(f, "__planar_cat");
-	duckdb_table_function_add_parameter(f, vt);
-	duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_set_name(f, name);
+	for (size_t i = 0; i < nparams; i++)
+		duckdb_table_function_add_parameter(f, vt);
 	duckdb_table_function_set_extra_info(f, db, NULL);
-	duckdb_table_function_set_bind(f, cat_bind);
+	duckdb_table_function_set_bind(f, bind);
 	duckdb_table_function_set_init(f, cat_init);
 	duckdb_table_function_set_function(f, cat_scan);
 	duckdb_state s = duckdb_register_table_function(db->admin, f);
 	duckdb_destroy_logical_type(&vt);
 	duckdb_destroy_table_function(&f);
 	if (s == DuckDBError)
-		return pl_err_set(err, PL_ERROR, "cannot register Planar's table functions");
+		return pl_err_set(err, PL_ERROR, "cannot register Planar's table function %s", name);
 	return 0;
 }
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
-	return register_cat_function(db, err);
+	int rc = register_function(db, "__planar_cat", 2, cat_bind, err);
+	return rc ? rc : register_function(db, "__planar_files", 5, files_bind, err);
 }
 
 /* Per-connection macros: the DuckLake inspection functions. */
@@ -248,6 +357,17 @@ static const char *const macros[] = {
 	"(SELECT count(*) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_count, "
 	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_size_bytes "
 	"FROM ducklake_table t WHERE t.end_snapshot IS NULL ORDER BY t.table_id')",
+
+	"CREATE OR REPLACE TEMP MACRO ducklake_list_files(catalog, table_name, schema := 'main', "
+	"snapshot_version := NULL, snapshot_time := NULL) AS TABLE "
+	"SELECT data_file, CAST(data_file_size_bytes AS UBIGINT) AS data_file_size_bytes, "
+	"CAST(data_file_footer_size AS UBIGINT) AS data_file_footer_size, "
+	"CAST(NULL AS BLOB) AS data_file_encryption_key, delete_file, "
+	"CAST(delete_file_size_bytes AS UBIGINT) AS delete_file_size_bytes, "
+	"CAST(delete_file_footer_size AS UBIGINT) AS delete_file_footer_size, "
+	"CAST(NULL AS BLOB) AS delete_file_encryption_key "
+	"FROM __planar_files(catalog, schema, table_name, CAST(snapshot_version AS VARCHAR), "
+	"CAST(CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AS VARCHAR))",
 };
 
 int pl_functions_install_macros(duckdb_connection con, pl_err *err)
