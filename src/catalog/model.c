@@ -179,7 +179,7 @@ static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 	pl_rows *r = NULL;
 	int rc = query_at(db,
 			  "SELECT table_id, column_id, column_order, column_name, column_type, initial_default, "
-			  "default_value, nulls_allowed, parent_column, default_value_type FROM ducklake_column "
+			  "default_value, nulls_allowed, parent_column, default_value_type, begin_snapshot FROM ducklake_column "
 			  "WHERE" LIVE_AT " ORDER BY table_id, column_order, column_id",
 			  m->snapshot_id, &r, err);
 	if (rc)
@@ -200,6 +200,9 @@ static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 		c->nulls_allowed = pl_rows_bool(r, i, 7, true);
 		c->parent = pl_rows_int(r, i, 8, -1);
 		c->default_value_type = dup_or_null(pl_rows_get(r, i, 9), &oom);
+		c->begin_snapshot = pl_rows_int(r, i, 10, 0);
+		if (c->begin_snapshot > t->schema_since)
+			t->schema_since = c->begin_snapshot;
 		oom = oom || !c->name || !c->type;
 	}
 	pl_rows_free(r);

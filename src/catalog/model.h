@@ -17,6 +17,7 @@
 
 typedef struct pl_column {
 	int64_t id, order, parent; /* parent -1 for top-level columns */
+	int64_t begin_snapshot;    /* when this version of the column appeared */
 	char *name;
 	char *type;            /* DuckLake type name: int32, varchar, struct, list, map, decimal(p,s) */
 	char *initial_default; /* NULL when none */
@@ -49,6 +50,7 @@ typedef struct pl_table {
 	pl_column **top;    /* top-level columns in column_order */
 	size_t ntop;
 	int64_t max_column_id;
+	int64_t schema_since; /* latest begin_snapshot of any current column */
 	pl_data_file *files;
 	size_t nfiles;
 	pl_inlined_table *inlined;

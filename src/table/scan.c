@@ -15,8 +15,52 @@ static void put_default(pl_buf *out, const pl_column *c)
 		pl_buf_put_literal(out, def);
 }
 
-/* read_parquet([...], schema = MAP {id: {name, type, default_value}, ...}) */
-static int put_parquet_scan(pl_buf *out, const pl_table *t, pl_err *err)
+static void put_file_list(pl_buf *out, const pl_table *t, bool current)
+{
+	bool first = true;
+	pl_buf_putc(out, '[');
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if ((t->files[i].begin_snapshot >= t->schema_since) != current)
+			continue;
+		if (!first)
+			pl_buf_puts(out, ", ");
+		first = false;
+		pl_buf_put_literal(out, t->files[i].path);
+	}
+	pl_buf_putc(out, ']');
+}
+
+/* Files written with the table's current columns are read by name. The casts to the column
+ * types are no-ops where Parquet keeps the type, so DuckDB still answers from Parquet
+ * statistics and scans in parallel. */
+static int put_current_scan(pl_buf *out, const pl_table *t, pl_err *err)
+{
+	pl_buf_puts(out, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf type = PL_BUF_INIT;
+		int rc = pl_column_duckdb_type(&type, t->top[i], err);
+		if (rc == 0 && pl_buf_oom(&type))
+			rc = pl_err_nomem(err);
+		if (rc) {
+			pl_buf_dispose(&type);
+			return rc;
+		}
+		pl_buf_puts(out, i ? ", CAST(" : "CAST(");
+		pl_buf_put_ident(out, t->top[i]->name);
+		pl_buf_printf(out, " AS %s) AS ", type.ptr);
+		pl_buf_put_ident(out, t->top[i]->name);
+		pl_buf_dispose(&type);
+	}
+	pl_buf_puts(out, " FROM read_parquet(");
+	put_file_list(out, t, true);
+	pl_buf_puts(out, ", hive_partitioning = false)");
+	return 0;
+}
+
+/* Files written before the latest column change are read through field ids:
+ * read_parquet([...], schema = MAP {id: {name, type, default_value}, ...}) maps them to the
+ * current names, types and defaults without rewriting them. */
+static int put_mapped_scan(pl_buf *out, const pl_table *t, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -24,13 +68,9 @@ static int put_parquet_scan(pl_buf *out, const pl_table *t, pl_err *err)
 			pl_buf_puts(out, ", ");
 		pl_buf_put_ident(out, t->top[i]->name);
 	}
-	pl_buf_puts(out, " FROM read_parquet([");
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (i)
-			pl_buf_puts(out, ", ");
-		pl_buf_put_literal(out, t->files[i].path);
-	}
-	pl_buf_puts(out, "], schema = MAP {");
+	pl_buf_puts(out, " FROM read_parquet(");
+	put_file_list(out, t, false);
+	pl_buf_puts(out, ", schema = MAP {");
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
@@ -116,9 +156,17 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 {
 	int rc = 0;
 	size_t parts = 0;
-	if (t->nfiles > 0) {
-		rc = put_parquet_scan(out, t, err);
+	size_t current = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		current += t->files[i].begin_snapshot >= t->schema_since;
+	if (current > 0) {
+		rc = put_current_scan(out, t, err);
 		parts++;
+	}
+	if (rc == 0 && current < t->nfiles) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_mapped_scan(out, t, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
