@@ -230,6 +230,7 @@ static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
 			continue;
 		pl_data_file *f = &t->files[t->nfiles++];
 		f->id = pl_rows_int(r, i, 1, 0);
+		f->delete_id = -1;
 		const char *path = pl_rows_get(r, i, 2);
 		pl_buf b = PL_BUF_INIT;
 		if (pl_rows_bool(r, i, 3, true))
@@ -244,6 +245,50 @@ static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
 		f->partition_id = pl_rows_int(r, i, 9, -1);
 		f->begin_snapshot = pl_rows_int(r, i, 10, 0);
 		oom = !f->path;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static pl_data_file *file_mut(pl_table *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].id == id)
+			return &t->files[i];
+	return NULL;
+}
+
+static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db,
+			  "SELECT table_id, data_file_id, delete_file_id, path, path_is_relative, format, "
+			  "delete_count, file_size_bytes, footer_size, begin_snapshot FROM ducklake_delete_file "
+			  "WHERE" LIVE_AT " ORDER BY table_id, data_file_id",
+			  m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		pl_data_file *f = t ? file_mut(t, pl_rows_int(r, i, 1, -1)) : NULL;
+		if (!f)
+			continue;
+		pl_buf b = PL_BUF_INIT;
+		const char *path = pl_rows_get(r, i, 3);
+		if (pl_rows_bool(r, i, 4, true))
+			pl_buf_puts(&b, t->dir);
+		pl_buf_puts(&b, path ? path : "");
+		free(f->delete_path);
+		free(f->delete_format);
+		f->delete_path = pl_buf_detach(&b);
+		f->delete_id = pl_rows_int(r, i, 2, -1);
+		f->delete_format = dup_or_null(pl_rows_get(r, i, 5) ? pl_rows_get(r, i, 5) : "parquet", &oom);
+		f->delete_count = pl_rows_int(r, i, 6, 0);
+		f->delete_size = pl_rows_int(r, i, 7, -1);
+		f->delete_footer = pl_rows_int(r, i, 8, -1);
+		f->delete_begin = pl_rows_int(r, i, 9, 0);
+		oom = oom || !f->delete_path;
 	}
 	pl_rows_free(r);
 	return oom ? pl_err_nomem(err) : 0;
@@ -311,6 +356,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	if (!rc)
 		rc = load_files(m, db, err);
 	if (!rc)
+		rc = load_deletes(m, db, err);
+	if (!rc)
 		rc = load_inlined(m, db, err);
 	if (!rc)
 		rc = load_stats(m, db, err);
@@ -335,8 +382,11 @@ static void free_table(pl_table *t)
 	}
 	free(t->columns);
 	free(t->top);
-	for (size_t i = 0; i < t->nfiles; i++)
+	for (size_t i = 0; i < t->nfiles; i++) {
 		free(t->files[i].path);
+		free(t->files[i].delete_path);
+		free(t->files[i].delete_format);
+	}
 	free(t->files);
 	for (size_t i = 0; i < t->ninlined; i++)
 		free(t->inlined[i].name);

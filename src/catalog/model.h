@@ -32,6 +32,10 @@ typedef struct pl_data_file {
 	int64_t id, file_order, record_count, file_size, footer_size, row_id_start, begin_snapshot;
 	int64_t partition_id; /* -1 when none */
 	char *path;           /* resolved: absolute or relative to the working directory */
+	/* The live delete file of this data file at the snapshot, if any. */
+	int64_t delete_id, delete_count, delete_size, delete_footer, delete_begin;
+	char *delete_path;    /* resolved; NULL when no rows of the file are deleted */
+	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 } pl_data_file;
 
 typedef struct pl_inlined_table {

@@ -50,6 +50,7 @@ typedef int (*pl_cli_opt_fn)(pl_cli_args *a, const pl_cli_option *opt, const cha
 
 struct pl_cli_option {
 	const char *name;  /* as shown; matched with any number of leading dashes */
+	const char *alias; /* another name, or NULL */
 	const char *value; /* name of the option's value, NULL for a flag */
 	pl_cli_opt_fn fn;
 	const char *help;
@@ -108,33 +109,35 @@ static int opt_value(pl_cli_args *a, const pl_cli_option *opt, const char *value
 }
 
 static const pl_cli_option pl_cli_options[] = {
-	{"-c", "SQL", opt_command, "run SQL or a dot-command; repeatable, runs in order, then exits"},
-	{"-cmd", "SQL", opt_init, "run SQL or a dot-command before the input (and stay interactive)"},
-	{"--lake", "URI", opt_value, "open a lake first: ATTACH 'ducklake:URI' AS lake; USE lake"},
-	{"--data-path", "DIR", opt_value, "DATA_PATH of the lake given with --lake"},
-	{"--lake-name", "NAME", opt_value, "database name of the lake (default: lake)"},
-	{"-box", NULL, opt_mode, "box output (the default)"},
-	{"-csv", NULL, opt_mode, "csv output"},
-	{"-json", NULL, opt_mode, "json output: an array of objects"},
-	{"-line", NULL, opt_mode, "line output: one \"column = value\" per line"},
-	{"-list", NULL, opt_mode, "list output: values separated by |"},
-	{"-markdown", NULL, opt_mode, "markdown table output"},
-	{"-header", NULL, opt_flag, "print column names in csv and list output (default)"},
-	{"-noheader", NULL, opt_flag, "no column names in csv and list output"},
-	{"-nullvalue", "TEXT", opt_value, "text printed for NULL (default: NULL)"},
-	{"-bail", NULL, opt_flag, "stop at the first error (always so for scripts and -c)"},
-	{"-echo", NULL, opt_flag, "print each command before running it"},
-	{"--version", NULL, opt_flag, "print the version and exit"},
-	{"-h", NULL, opt_flag, "show this help and exit"},
-	{"--help", NULL, opt_flag, "show this help and exit"},
+	{"-c", NULL, "SQL", opt_command, "run SQL or a dot-command; repeatable, runs in order, then exits"},
+	{"-cmd", NULL, "SQL", opt_init, "run SQL or a dot-command before the input (and stay interactive)"},
+	{"--lake", NULL, "URI", opt_value, "open a lake first: ATTACH 'ducklake:URI' AS lake; USE lake"},
+	{"--data-path", NULL, "DIR", opt_value, "DATA_PATH of the lake given with --lake"},
+	{"--lake-name", NULL, "NAME", opt_value, "database name of the lake (default: lake)"},
+	{"-box", NULL, NULL, opt_mode, "box output (the default)"},
+	{"-csv", NULL, NULL, opt_mode, "csv output"},
+	{"-json", NULL, NULL, opt_mode, "json output: an array of objects"},
+	{"-line", NULL, NULL, opt_mode, "line output: one \"column = value\" per line"},
+	{"-list", NULL, NULL, opt_mode, "list output: values separated by |"},
+	{"-markdown", NULL, NULL, opt_mode, "markdown table output"},
+	{"-header", NULL, NULL, opt_flag, "print column names in csv and list output (default)"},
+	{"-noheader", NULL, NULL, opt_flag, "no column names in csv and list output"},
+	{"-nullvalue", NULL, "TEXT", opt_value, "text printed for NULL (default: NULL)"},
+	{"-bail", NULL, NULL, opt_flag, "stop at the first error (always so for scripts and -c)"},
+	{"-echo", NULL, NULL, opt_flag, "print each command before running it"},
+	{"--version", NULL, NULL, opt_flag, "print the version and exit"},
+	{"--help", "-h", NULL, opt_flag, "show this help and exit"},
 };
 
 static const pl_cli_option *option_find(const char *arg, size_t len)
 {
 	for (size_t i = 0; i < sizeof pl_cli_options / sizeof pl_cli_options[0]; i++) {
-		const char *name = pl_cli_options[i].name + strspn(pl_cli_options[i].name, "-");
-		if (strlen(name) == len && strncmp(name, arg, len) == 0)
-			return &pl_cli_options[i];
+		const char *names[2] = {pl_cli_options[i].name, pl_cli_options[i].alias};
+		for (size_t k = 0; k < 2 && names[k]; k++) {
+			const char *name = names[k] + strspn(names[k], "-");
+			if (strlen(name) == len && strncmp(name, arg, len) == 0)
+				return &pl_cli_options[i];
+		}
 	}
 	return NULL;
 }
@@ -228,7 +231,8 @@ static void print_usage(FILE *out)
 	for (size_t i = 0; i < sizeof pl_cli_options / sizeof pl_cli_options[0]; i++) {
 		const pl_cli_option *o = &pl_cli_options[i];
 		char left[40];
-		snprintf(left, sizeof left, "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+		snprintf(left, sizeof left, "%s%s%s%s%s", o->name, o->alias ? ", " : "", o->alias ? o->alias : "",
+		         o->value ? " " : "", o->value ? o->value : "");
 		fprintf(out, "  %-18s %s\n", left, o->help);
 	}
 	fputs("\nCommands:\n", out);

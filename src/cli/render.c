@@ -371,7 +371,8 @@ static int cell_value(const planar_result *res, size_t col, uint64_t row, char *
 
 static void grid_pick_rows(pl_render_grid *g, size_t max_rows)
 {
-	if (max_rows == 0 || g->total_rows <= (uint64_t)max_rows + 3) {
+	/* eliding adds three "·" lines, so it only pays off beyond max_rows + 3 rows */
+	if (max_rows == 0 || g->total_rows <= max_rows || g->total_rows - max_rows <= 3) {
 		g->top = (size_t)g->total_rows;
 		g->bottom = 0;
 	} else {
@@ -424,9 +425,9 @@ static int grid_load(pl_render_grid *g, const planar_result *res, const pl_rende
 	if (g->total_rows > SIZE_MAX / (g->ncols + 1))
 		return PLANAR_ENOMEM;
 	grid_pick_rows(g, max_rows);
-	g->names = calloc(g->ncols, sizeof *g->names);
-	g->types = calloc(g->ncols, sizeof *g->types);
-	g->right = calloc(g->ncols, sizeof *g->right);
+	g->names = calloc(g->ncols + 1, sizeof *g->names);
+	g->types = calloc(g->ncols + 1, sizeof *g->types);
+	g->right = calloc(g->ncols + 1, sizeof *g->right);
 	g->cells = calloc((g->top + g->bottom) * g->ncols + 1, sizeof *g->cells);
 	if (!g->names || !g->types || !g->right || !g->cells)
 		rc = PLANAR_ENOMEM;
@@ -583,8 +584,8 @@ static int box_build_map(pl_box *b, const size_t *w, const bool *pruned)
 static int box_layout(pl_box *b, const pl_render_opts *o)
 {
 	size_t n = b->g->ncols, total = 1, min_w = b->must_footer ? b->footer_len : 0;
-	size_t *w = calloc(n, sizeof *w), *orig = calloc(n, sizeof *orig);
-	bool *pruned = calloc(n, sizeof *pruned);
+	size_t *w = calloc(n + 1, sizeof *w), *orig = calloc(n + 1, sizeof *orig);
+	bool *pruned = calloc(n + 1, sizeof *pruned);
 	int rc = PLANAR_ENOMEM;
 	if (w && orig && pruned) {
 		for (size_t c = 0; c < n; c++)

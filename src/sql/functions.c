@@ -15,6 +15,7 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
+#include "storage/dv.h"
 
 typedef struct scan_state {
 	idx_t next;
@@ -302,8 +303,52 @@ static void files_bind(duckdb_bind_info info)
 		free(args[i]);
 }
 
+/* ---- __planar_dv(path): the deleted positions of a deletion-vector file ---------------------- */
+
+typedef struct dv_data {
+	uint64_t *pos;
+	size_t n;
+} dv_data;
+
+static void dv_destroy(void *p)
+{
+	dv_data *d = p;
+	free(d->pos);
+	free(d);
+}
+
+static void dv_bind(duckdb_bind_info info)
+{
+	char *path = param_string(info, 0);
+	dv_data *d = calloc(1, sizeof(*d));
+	pl_err err = {0};
+	int rc = !path || !d ? pl_err_nomem(&err) : pl_dv_read_file(path, &d->pos, &d->n, &err);
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		if (d)
+			dv_destroy(d);
+	} else {
+		duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+		duckdb_bind_add_result_column(info, "pos", bt);
+		duckdb_destroy_logical_type(&bt);
+		duckdb_bind_set_bind_data(info, d, dv_destroy);
+	}
+	free(path);
+}
+
+static void dv_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	dv_data *d = duckdb_function_get_bind_data(info);
+	scan_state *st = duckdb_function_get_init_data(info);
+	int64_t *out = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++)
+		out[n] = (int64_t)d->pos[st->next];
+	duckdb_data_chunk_set_size(output, n);
+}
+
 static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
-			     pl_err *err)
+			     duckdb_table_function_t scan, pl_err *err)
 {
 	duckdb_table_function f = duckdb_create_table_function();
 	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
@@ -313,7 +358,7 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 	duckdb_table_function_set_extra_info(f, db, NULL);
 	duckdb_table_function_set_bind(f, bind);
 	duckdb_table_function_set_init(f, cat_init);
-	duckdb_table_function_set_function(f, cat_scan);
+	duckdb_table_function_set_function(f, scan);
 	duckdb_state s = duckdb_register_table_function(db->admin, f);
 	duckdb_destroy_logical_type(&vt);
 	duckdb_destroy_table_function(&f);
@@ -324,8 +369,10 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
-	int rc = register_function(db, "__planar_cat", 2, cat_bind, err);
-	return rc ? rc : register_function(db, "__planar_files", 5, files_bind, err);
+	int rc = register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
+	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 
 /* Per-connection macros: the DuckLake inspection functions. */

@@ -1,9 +1,49 @@
 /*
- * scan.c -- building the read_parquet() view text for a lake table (see scan.h).
+ * scan.c -- building the view text that reads a lake table at a snapshot (see scan.h).
+ *
+ * The table's live data files fall into up to four groups, each read by one read_parquet():
+ * files written with the current columns are read by name (casts to the column types are
+ * no-ops where Parquet keeps the type, so DuckDB still answers from Parquet statistics and
+ * scans in parallel); older files go through field ids. Files with deleted rows are read with
+ * their positions and anti-joined with the deleted positions (Parquet delete files or deletion
+ * vectors), the others are read as they are. Inlined rows are unioned in last.
  */
 #include "table/scan.h"
 
 #include <string.h>
+
+typedef struct file_group {
+	bool current;     /* written with the table's current columns */
+	bool has_deletes; /* has a live delete file */
+} file_group;
+
+static bool in_group(const pl_table *t, const pl_data_file *f, file_group g)
+{
+	return (f->begin_snapshot >= t->schema_since) == g.current && (f->delete_path != NULL) == g.has_deletes;
+}
+
+static size_t group_size(const pl_table *t, file_group g)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		n += in_group(t, &t->files[i], g);
+	return n;
+}
+
+static void put_file_list(pl_buf *out, const pl_table *t, file_group g)
+{
+	bool first = true;
+	pl_buf_putc(out, '[');
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (!in_group(t, &t->files[i], g))
+			continue;
+		if (!first)
+			pl_buf_puts(out, ", ");
+		first = false;
+		pl_buf_put_literal(out, t->files[i].path);
+	}
+	pl_buf_putc(out, ']');
+}
 
 /* Value for files written before the column existed; read_parquet casts the text to the type. */
 static void put_default(pl_buf *out, const pl_column *c)
@@ -15,75 +55,27 @@ static void put_default(pl_buf *out, const pl_column *c)
 		pl_buf_put_literal(out, def);
 }
 
-static void put_file_list(pl_buf *out, const pl_table *t, bool current)
+static int column_type(pl_buf *type, const pl_column *c, pl_err *err)
 {
-	bool first = true;
-	pl_buf_putc(out, '[');
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if ((t->files[i].begin_snapshot >= t->schema_since) != current)
-			continue;
-		if (!first)
-			pl_buf_puts(out, ", ");
-		first = false;
-		pl_buf_put_literal(out, t->files[i].path);
-	}
-	pl_buf_putc(out, ']');
+	int rc = pl_column_duckdb_type(type, c, err);
+	if (rc == 0 && pl_buf_oom(type))
+		rc = pl_err_nomem(err);
+	if (rc)
+		pl_buf_dispose(type);
+	return rc;
 }
 
-/* Files written with the table's current columns are read by name. The casts to the column
- * types are no-ops where Parquet keeps the type, so DuckDB still answers from Parquet
- * statistics and scans in parallel. */
-static int put_current_scan(pl_buf *out, const pl_table *t, pl_err *err)
+/* schema = MAP {id: {name, type, default_value}, ...} */
+static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
 {
-	pl_buf_puts(out, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_column_duckdb_type(&type, t->top[i], err);
-		if (rc == 0 && pl_buf_oom(&type))
-			rc = pl_err_nomem(err);
-		if (rc) {
-			pl_buf_dispose(&type);
-			return rc;
-		}
-		pl_buf_puts(out, i ? ", CAST(" : "CAST(");
-		pl_buf_put_ident(out, t->top[i]->name);
-		pl_buf_printf(out, " AS %s) AS ", type.ptr);
-		pl_buf_put_ident(out, t->top[i]->name);
-		pl_buf_dispose(&type);
-	}
-	pl_buf_puts(out, " FROM read_parquet(");
-	put_file_list(out, t, true);
-	pl_buf_puts(out, ", hive_partitioning = false)");
-	return 0;
-}
-
-/* Files written before the latest column change are read through field ids:
- * read_parquet([...], schema = MAP {id: {name, type, default_value}, ...}) maps them to the
- * current names, types and defaults without rewriting them. */
-static int put_mapped_scan(pl_buf *out, const pl_table *t, pl_err *err)
-{
-	pl_buf_puts(out, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		if (i)
-			pl_buf_puts(out, ", ");
-		pl_buf_put_ident(out, t->top[i]->name);
-	}
-	pl_buf_puts(out, " FROM read_parquet(");
-	put_file_list(out, t, false);
 	pl_buf_puts(out, ", schema = MAP {");
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
-		int rc = pl_column_duckdb_type(&type, c, err);
-		if (rc == 0 && pl_buf_oom(&type))
-			rc = pl_err_nomem(err);
-		if (rc) {
-			pl_buf_dispose(&type);
+		int rc = column_type(&type, c, err);
+		if (rc)
 			return rc;
-		}
-		if (i)
-			pl_buf_puts(out, ", ");
-		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
+		pl_buf_printf(out, "%s%lld: {name: ", i ? ", " : "", (long long)c->id);
 		pl_buf_put_literal(out, c->name);
 		pl_buf_puts(out, ", type: ");
 		pl_buf_put_literal(out, type.ptr);
@@ -92,7 +84,76 @@ static int put_mapped_scan(pl_buf *out, const pl_table *t, pl_err *err)
 		pl_buf_putc(out, '}');
 		pl_buf_dispose(&type);
 	}
-	pl_buf_puts(out, "}, hive_partitioning = false)");
+	pl_buf_putc(out, '}');
+	return 0;
+}
+
+/* SELECT list: current-column files cast by name, mapped files are already typed. */
+static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
+{
+	for (size_t i = 0; i < t->ntop; i++) {
+		const pl_column *c = t->top[i];
+		if (i)
+			pl_buf_puts(out, ", ");
+		if (!g.current) {
+			pl_buf_puts(out, "d.");
+			pl_buf_put_ident(out, c->name);
+			continue;
+		}
+		pl_buf type = PL_BUF_INIT;
+		int rc = column_type(&type, c, err);
+		if (rc)
+			return rc;
+		pl_buf_puts(out, "CAST(d.");
+		pl_buf_put_ident(out, c->name);
+		pl_buf_printf(out, " AS %s) AS ", type.ptr);
+		pl_buf_put_ident(out, c->name);
+		pl_buf_dispose(&type);
+	}
+	return 0;
+}
+
+/* (SELECT 'data file' AS f, pos FROM <delete file>) UNION ALL ... for the group's files. */
+static void put_deleted_positions(pl_buf *out, const pl_table *t, file_group g)
+{
+	bool first = true;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (!in_group(t, f, g))
+			continue;
+		pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
+		first = false;
+		pl_buf_put_literal(out, f->path);
+		if (strcmp(f->delete_format, "puffin") == 0) {
+			pl_buf_puts(out, " AS f, pos FROM __planar_dv(");
+			pl_buf_put_literal(out, f->delete_path);
+			pl_buf_putc(out, ')');
+		} else {
+			pl_buf_puts(out, " AS f, pos FROM read_parquet(");
+			pl_buf_put_literal(out, f->delete_path);
+			pl_buf_putc(out, ')');
+		}
+	}
+}
+
+static int put_group_scan(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
+{
+	pl_buf_puts(out, "SELECT ");
+	int rc = put_projection(out, t, g, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(out, " FROM read_parquet(");
+	put_file_list(out, t, g);
+	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
+		return rc;
+	if (g.has_deletes)
+		pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true");
+	pl_buf_puts(out, ", hive_partitioning = false) AS d");
+	if (g.has_deletes) {
+		pl_buf_puts(out, " ANTI JOIN (");
+		put_deleted_positions(out, t, g);
+		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	}
 	return 0;
 }
 
@@ -101,11 +162,9 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
-		int rc = pl_column_duckdb_type(&type, c, err);
-		if (rc) {
-			pl_buf_dispose(&type);
+		int rc = column_type(&type, c, err);
+		if (rc)
 			return rc;
-		}
 		if (i)
 			pl_buf_puts(out, ", ");
 		pl_buf_puts(out, "CAST(");
@@ -113,7 +172,7 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 			pl_buf_put_ident(out, c->name);
 		else
 			pl_buf_puts(out, "NULL");
-		pl_buf_printf(out, " AS %s) AS ", pl_buf_cstr(&type));
+		pl_buf_printf(out, " AS %s) AS ", type.ptr);
 		pl_buf_put_ident(out, c->name);
 		pl_buf_dispose(&type);
 	}
@@ -154,19 +213,15 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 
 int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
+	static const file_group groups[] = {{true, false}, {false, false}, {true, true}, {false, true}};
 	int rc = 0;
 	size_t parts = 0;
-	size_t current = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
-		current += t->files[i].begin_snapshot >= t->schema_since;
-	if (current > 0) {
-		rc = put_current_scan(out, t, err);
-		parts++;
-	}
-	if (rc == 0 && current < t->nfiles) {
+	for (size_t g = 0; rc == 0 && g < sizeof(groups) / sizeof(groups[0]); g++) {
+		if (group_size(t, groups[g]) == 0)
+			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_mapped_scan(out, t, err);
+		rc = put_group_scan(out, t, groups[g], err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)

@@ -412,8 +412,10 @@ else
 		expect_out "--lake-name" "n
 2"
 	done
-	run -- --lake "$TMP/no/such/dir/meta.ducklake"
+	echo "not a directory" >"$TMP/plain-file"
+	run -- --lake "$TMP/plain-file/meta.ducklake" -c "SELECT 1 AS never"
 	expect_fail "--lake that cannot be opened"
+	expect_lacks "--lake failure stops before the commands" "never"
 fi
 
 # --- interactive (through a pseudo-terminal) ------------------------------------------------------

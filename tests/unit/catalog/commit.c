@@ -1,0 +1,475 @@
+/*
+ * tests/unit/catalog/commit.c -- cmocka tests of catalog creation, the commit protocol and model
+ * loading (src/catalog/init.c, commit.c, model.c), on a fresh catalog file per test and driver.
+ *
+ * Covers snapshot 0 rows, version checks, committing schemas/tables/columns (ids, schema_version,
+ * snapshot_changes text), time travel through pl_model_load, file inserts updating table and
+ * column statistics (min/max merge via pl_stats_compare), and conflict detection on stale bases.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/commit.h"
+#include "catalog/init.h"
+#include "catalog/model.h"
+#include "core/str.h"
+
+typedef struct fixture {
+	const char *kind;
+	char dir[64], path[128], data[128];
+	pl_catdb *db;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	f->kind = *state;
+	strcpy(f->dir, "/tmp/planar-unit-commit-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/cat.%s", f->dir, f->kind);
+	snprintf(f->data, sizeof(f->data), "%s/data/", f->dir);
+	pl_catdb_options o = {f->kind, f->path, false, true};
+	pl_err err = {0};
+	if (pl_catdb_open(&f->db, &o, &err) || pl_catalog_create(f->db, f->data, &err)) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	pl_catdb_close(f->db);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	int rc = system(cmd);
+	free(f);
+	return rc == 0 ? 0 : -1;
+}
+
+static pl_rows *q(fixture *f, const char *sql, int64_t arg)
+{
+	pl_err err = {0};
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(arg);
+	if (pl_catdb_query(f->db, sql, &p, strchr(sql, '?') ? 1 : 0, &r, &err))
+		fail_msg("%s: %s", sql, err.msg);
+	return r;
+}
+
+static void add_col(pl_new_table *nt, int64_t id, int64_t order, int64_t parent, const char *name,
+		    const char *type, bool nulls)
+{
+	nt->columns = realloc(nt->columns, (nt->ncolumns + 1) * sizeof(*nt->columns));
+	nt->columns[nt->ncolumns++] = (pl_new_column){id, order, parent, strdup(name), strdup(type),
+						      strdup("NULL"), strdup("literal"), nulls};
+}
+
+/* A table with columns id int64, name varchar NOT NULL, s struct(a int32, b list(varchar)). */
+static pl_new_table *add_table(pl_txn *t, int64_t schema_ref, const char *schema, const char *name)
+{
+	pl_new_table *nt = pl_txn_add_table(t);
+	nt->schema_ref = schema_ref;
+	nt->schema_name = strdup(schema);
+	nt->name = strdup(name);
+	add_col(nt, 1, 1, -1, "id", "int64", true);
+	add_col(nt, 2, 2, -1, "name", "varchar", false);
+	add_col(nt, 3, 3, -1, "s", "struct", true);
+	add_col(nt, 4, 4, 3, "a", "int32", true);
+	add_col(nt, 5, 5, 3, "b", "list", true);
+	add_col(nt, 6, 6, 5, "element", "varchar", true);
+	return nt;
+}
+
+static int64_t commit_ok(fixture *f, pl_txn *t, int64_t base)
+{
+	pl_err err = {0};
+	int64_t snap = -1;
+	if (pl_commit(f->db, t, base, &snap, &err))
+		fail_msg("commit: %s", err.msg);
+	return snap;
+}
+
+/* Commits main.<name> on top of the latest snapshot; returns the table id. */
+static int64_t create_table(fixture *f, const char *name, int64_t *snap)
+{
+	pl_txn t = {0};
+	pl_new_table *nt = add_table(&t, 0, "main", name);
+	int64_t s = commit_ok(f, &t, 0);
+	int64_t id = nt->assigned_id;
+	pl_txn_dispose(&t);
+	if (snap)
+		*snap = s;
+	return id;
+}
+
+static void add_stats(pl_new_file *nf, int64_t col, const char *type, const char *min, const char *max,
+		      int64_t nulls)
+{
+	nf->stats = realloc(nf->stats, (nf->nstats + 1) * sizeof(*nf->stats));
+	nf->stats[nf->nstats++] = (pl_column_stats){col, 3, nulls, -1, strdup(min), strdup(max), -1, strdup(type)};
+}
+
+static void insert_file(fixture *f, int64_t table, const char *path, const char *imin, const char *imax,
+			const char *smin, const char *smax, int64_t snulls)
+{
+	pl_txn t = {0};
+	pl_new_file *nf = pl_txn_add_file(&t);
+	nf->table_ref = table;
+	nf->path = strdup(path);
+	nf->record_count = 3;
+	nf->file_size = 100;
+	nf->footer_size = 10;
+	add_stats(nf, 1, "int64", imin, imax, 0);
+	add_stats(nf, 2, "varchar", smin, smax, snulls);
+	commit_ok(f, &t, 0);
+	pl_txn_dispose(&t);
+}
+
+static void commit__create_writes_snapshot_zero(void **state)
+{
+	fixture *f = *state;
+	pl_rows *r = q(f, "SELECT snapshot_id, schema_version, next_catalog_id, next_file_id FROM ducklake_snapshot", 0);
+	assert_int_equal(r->nrows, 1);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 0);
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), 0);
+	assert_int_equal(pl_rows_int(r, 0, 2, -1), 1);
+	assert_int_equal(pl_rows_int(r, 0, 3, -1), 0);
+	pl_rows_free(r);
+	r = q(f, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id = 0", 0);
+	assert_string_equal(pl_rows_get(r, 0, 0), "created_schema:\"main\"");
+	pl_rows_free(r);
+	pl_err err = {0};
+	char *v = NULL;
+	assert_int_equal(pl_catalog_metadata(f->db, "version", &v, &err), 0);
+	assert_string_equal(v, "1.0");
+	free(v);
+	assert_int_equal(pl_catalog_metadata(f->db, "data_path", &v, &err), 0);
+	assert_string_equal(v, f->data);
+	free(v);
+	assert_int_equal(pl_catalog_metadata(f->db, "no_such_key", &v, &err), 0);
+	assert_null(v);
+	int64_t latest = -1;
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	assert_int_equal(latest, 0);
+	assert_int_equal(pl_catalog_check_version(f->db, f->path, &err), 0);
+	pl_model *m = NULL;
+	assert_int_equal(pl_model_load(&m, f->db, 0, f->data, &err), 0);
+	assert_int_equal(m->nschemas, 1);
+	assert_string_equal(m->schemas[0].name, "main");
+	char dir[160];
+	snprintf(dir, sizeof(dir), "%smain/", f->data);
+	assert_string_equal(m->schemas[0].dir, dir);
+	assert_int_equal(m->ntables, 0);
+	assert_non_null(m->snapshot_time);
+	pl_model_free(m);
+}
+
+static void commit__check_version_rejects_other_versions(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	pl_val v2 = PL_VTEXT("2.0");
+	assert_int_equal(pl_catdb_exec(f->db, "UPDATE ducklake_metadata SET \"value\" = ? WHERE \"key\" = 'version'",
+				       &v2, 1, &err), 0);
+	assert_int_equal(pl_catalog_check_version(f->db, "lk", &err), PL_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "2.0"));
+	assert_non_null(strstr(err.msg, "newer"));
+	pl_val v0 = PL_VTEXT("0.3");
+	pl_catdb_exec(f->db, "UPDATE ducklake_metadata SET \"value\" = ? WHERE \"key\" = 'version'", &v0, 1, &err);
+	assert_int_equal(pl_catalog_check_version(f->db, "lk", &err), PL_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "upgrade"));
+	pl_catdb_exec(f->db, "DELETE FROM ducklake_metadata WHERE \"key\" = 'version'", NULL, 0, &err);
+	assert_int_equal(pl_catalog_check_version(f->db, "lk", &err), PL_ECATALOG);
+	assert_non_null(strstr(err.msg, "no version"));
+}
+
+static void commit__create_schema_and_tables(void **state)
+{
+	fixture *f = *state;
+	pl_txn t = {0};
+	assert_true(pl_txn_is_empty(&t));
+	pl_new_schema *ns = pl_txn_add_schema(&t);
+	ns->name = strdup("s1");
+	add_table(&t, 0, "main", "t");
+	add_table(&t, -1, "s1", "u"); /* in the schema created by this transaction */
+	t.author = strdup("me");
+	assert_false(pl_txn_is_empty(&t));
+	assert_int_equal(commit_ok(f, &t, 0), 1);
+	assert_int_equal(t.schemas[0].assigned_id, 1);
+	assert_int_equal(t.tables[0].assigned_id, 2);
+	assert_int_equal(t.tables[1].assigned_id, 3);
+	pl_txn_dispose(&t);
+
+	pl_rows *r = q(f, "SELECT schema_version, next_catalog_id FROM ducklake_snapshot WHERE snapshot_id = ?", 1);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 1);
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), 4);
+	pl_rows_free(r);
+	r = q(f, "SELECT changes_made, author FROM ducklake_snapshot_changes WHERE snapshot_id = ?", 1);
+	assert_string_equal(pl_rows_get(r, 0, 0),
+			    "created_schema:\"s1\",created_table:\"main\".\"t\",created_table:\"s1\".\"u\"");
+	assert_string_equal(pl_rows_get(r, 0, 1), "me");
+	pl_rows_free(r);
+	r = q(f, "SELECT count(*) FROM ducklake_schema_versions WHERE begin_snapshot = ? AND schema_version = 1", 1);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 2);
+	pl_rows_free(r);
+
+	pl_err err = {0};
+	pl_model *m = NULL;
+	assert_int_equal(pl_model_load(&m, f->db, 1, f->data, &err), 0);
+	assert_int_equal(m->schema_version, 1);
+	const pl_schema *s1 = pl_model_schema(m, "S1");
+	assert_non_null(s1);
+	const pl_table *u = pl_model_table(m, s1->id, "u");
+	assert_non_null(u);
+	char dir[200];
+	snprintf(dir, sizeof(dir), "%ss1/u/", f->data);
+	assert_string_equal(u->dir, dir);
+	const pl_table *tt = pl_model_table(m, 0, "t");
+	assert_non_null(tt);
+	assert_ptr_equal(pl_model_table_by_id(m, 2), tt);
+	assert_int_equal(tt->ncolumns, 6);
+	assert_int_equal(tt->ntop, 3);
+	assert_int_equal(tt->max_column_id, 6);
+	assert_string_equal(tt->top[0]->name, "id");
+	assert_string_equal(tt->top[1]->type, "varchar");
+	assert_false(tt->top[1]->nulls_allowed);
+	assert_true(tt->top[0]->nulls_allowed);
+	assert_int_equal(tt->top[2]->nchildren, 2);
+	assert_string_equal(tt->top[2]->children[1]->children[0]->name, "element");
+	pl_buf b = PL_BUF_INIT;
+	assert_int_equal(pl_column_duckdb_type(&b, tt->top[2], &err), 0);
+	assert_string_equal(pl_buf_cstr(&b), "STRUCT(\"a\" INTEGER, \"b\" VARCHAR[])");
+	pl_buf_dispose(&b);
+	assert_int_equal(tt->nfiles, 0);
+	pl_model_free(m);
+
+	/* time travel: snapshot 0 has neither the schema nor the tables */
+	assert_int_equal(pl_model_load(&m, f->db, 0, f->data, &err), 0);
+	assert_null(pl_model_schema(m, "s1"));
+	assert_int_equal(m->ntables, 0);
+	pl_model_free(m);
+	assert_int_equal(pl_model_load(&m, f->db, 7, f->data, &err), PL_ENOTFOUND);
+}
+
+static void commit__file_inserts_update_stats(void **state)
+{
+	fixture *f = *state;
+	int64_t snap = 0, tid = create_table(f, "t", &snap);
+	insert_file(f, tid, "a.parquet", "-5", "9", "apple", "kiwi", 1);
+	insert_file(f, tid, "b.parquet", "10", "100", "banana", "zebra", 0);
+	insert_file(f, tid, "c.parquet", "-7", "8", "cherry", "fig", 0);
+	pl_rows *r = q(f, "SELECT schema_version, next_file_id FROM ducklake_snapshot WHERE snapshot_id = ?", snap + 3);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 1); /* inserts do not change the schema */
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), 3);
+	pl_rows_free(r);
+	r = q(f, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id = ?", snap + 1);
+	char want[64];
+	snprintf(want, sizeof(want), "inserted_into_table:%lld", (long long)tid);
+	assert_string_equal(pl_rows_get(r, 0, 0), want);
+	pl_rows_free(r);
+	r = q(f, "SELECT record_count, next_row_id, file_size_bytes FROM ducklake_table_stats WHERE table_id = ?", tid);
+	assert_int_equal(r->nrows, 1);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 9);
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), 9);
+	assert_int_equal(pl_rows_int(r, 0, 2, -1), 300);
+	pl_rows_free(r);
+	r = q(f, "SELECT column_id, contains_null, contains_nan, min_value, max_value FROM ducklake_table_column_stats "
+		 "WHERE table_id = ? ORDER BY column_id", tid);
+	assert_int_equal(r->nrows, 2);
+	assert_string_equal(pl_rows_get(r, 0, 3), "-7"); /* numeric, not text, order */
+	assert_string_equal(pl_rows_get(r, 0, 4), "100");
+	assert_false(pl_rows_bool(r, 0, 1, true));
+	assert_true(pl_rows_is_null(r, 0, 2)); /* contains_nan unknown */
+	assert_string_equal(pl_rows_get(r, 1, 3), "apple");
+	assert_string_equal(pl_rows_get(r, 1, 4), "zebra");
+	assert_true(pl_rows_bool(r, 1, 1, false)); /* the first file had a NULL */
+	pl_rows_free(r);
+	r = q(f, "SELECT row_id_start, record_count, begin_snapshot FROM ducklake_data_file WHERE table_id = ? "
+		 "ORDER BY data_file_id", tid);
+	assert_int_equal(r->nrows, 3);
+	assert_int_equal(pl_rows_int(r, 1, 0, -1), 3);
+	assert_int_equal(pl_rows_int(r, 2, 0, -1), 6);
+	assert_int_equal(pl_rows_int(r, 2, 2, -1), snap + 3);
+	pl_rows_free(r);
+
+	pl_err err = {0};
+	pl_model *m = NULL;
+	assert_int_equal(pl_model_load(&m, f->db, snap + 2, f->data, &err), 0);
+	const pl_table *t = pl_model_table_by_id(m, tid);
+	assert_int_equal(t->nfiles, 2); /* the third file is not visible yet */
+	char path[200];
+	snprintf(path, sizeof(path), "%smain/t/b.parquet", f->data);
+	assert_string_equal(t->files[1].path, path);
+	assert_int_equal(t->files[1].row_id_start, 3);
+	assert_true(t->has_stats);
+	pl_model_free(m);
+}
+
+static void commit__stats_compare(void **state)
+{
+	(void)state;
+	assert_true(pl_stats_compare("int64", "-5", "10") < 0);
+	assert_true(pl_stats_compare("int64", "10", "9") > 0);
+	assert_true(pl_stats_compare("int32", "-10", "-5") < 0);
+	assert_true(pl_stats_compare("uint8", "200", "30") > 0);
+	assert_int_equal(pl_stats_compare("int16", "42", "42"), 0);
+	assert_true(pl_stats_compare("int128", "170141183460469231731687303715884105727",
+				     "170141183460469231731687303715884105726") > 0);
+	assert_true(pl_stats_compare("float64", "1.5", "10.25") < 0);
+	assert_true(pl_stats_compare("float32", "-0.5", "-0.25") < 0);
+	assert_true(pl_stats_compare("float64", "1e3", "999") > 0);
+	assert_true(pl_stats_compare("decimal(9,2)", "9.50", "10.00") < 0);
+	assert_true(pl_stats_compare("varchar", "10", "9") < 0); /* text order */
+	assert_true(pl_stats_compare("date", "2024-01-31", "2024-02-01") < 0);
+	assert_true(pl_stats_compare(NULL, "b", "a") > 0);
+}
+
+static void commit__stats_compare_wide_decimals_exactly(void **state)
+{
+	(void)state;
+	/* BUG: decimals are compared through strtod() (src/catalog/commit.c:138-141), so values that
+	 * differ beyond ~16 significant digits compare equal and merge_column_stats() keeps the old
+	 * max/min: a decimal(18,3) column's table max can end up below its true max. */
+	skip();
+	assert_true(pl_stats_compare("decimal(18,3)", "123456789012345.678", "123456789012345.679") < 0);
+	assert_true(pl_stats_compare("decimal(38,0)", "12345678901234567890123", "12345678901234567890124") < 0);
+}
+
+static void commit__stale_base_conflicts_with_dropped_table(void **state)
+{
+	fixture *f = *state;
+	int64_t base = 0, tid = create_table(f, "t", &base);
+	pl_txn drop = {0};
+	pl_dropped *d = pl_txn_add_dropped_table(&drop);
+	d->id = tid;
+	d->name = strdup("t");
+	assert_int_equal(commit_ok(f, &drop, base), base + 1);
+	pl_txn_dispose(&drop);
+
+	pl_txn ins = {0};
+	pl_new_file *nf = pl_txn_add_file(&ins);
+	nf->table_ref = tid;
+	nf->path = strdup("late.parquet");
+	nf->record_count = 1;
+	pl_err err = {0};
+	int64_t snap = -1;
+	assert_int_equal(pl_commit(f->db, &ins, base, &snap, &err), PL_ECONFLICT);
+	assert_int_equal(snap, -1);
+	assert_non_null(strstr(err.msg, "dropped by a concurrent commit"));
+	char want[64];
+	snprintf(want, sizeof(want), "table %lld", (long long)tid);
+	assert_non_null(strstr(err.msg, want));
+	pl_txn_dispose(&ins);
+	int64_t latest = -1;
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	assert_int_equal(latest, base + 1); /* nothing written */
+	pl_rows *r = q(f, "SELECT count(*) FROM ducklake_data_file", 0);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 0);
+	pl_rows_free(r);
+
+	/* the same drop again from the stale base also conflicts */
+	pl_txn again = {0};
+	d = pl_txn_add_dropped_table(&again);
+	d->id = tid;
+	assert_int_equal(pl_commit(f->db, &again, base, &snap, &err), PL_ECONFLICT);
+	pl_txn_dispose(&again);
+}
+
+static void commit__stale_base_conflicts_on_same_new_table_only(void **state)
+{
+	fixture *f = *state;
+	create_table(f, "t", NULL); /* snapshot 1, committed after our base 0 */
+	pl_txn same = {0};
+	add_table(&same, 0, "main", "t");
+	pl_err err = {0};
+	int64_t snap = -1;
+	assert_int_equal(pl_commit(f->db, &same, 0, &snap, &err), PL_ECONFLICT);
+	assert_non_null(strstr(err.msg, "\"t\" was created by a concurrent commit"));
+	pl_txn_dispose(&same);
+	pl_txn other = {0}; /* a different table from the same stale base is fine */
+	add_table(&other, 0, "main", "t2");
+	assert_int_equal(commit_ok(f, &other, 0), 2);
+	assert_int_equal(other.tables[0].assigned_id, 2);
+	pl_txn_dispose(&other);
+}
+
+static void commit__conflict_detection_sees_all_changes_of_a_snapshot(void **state)
+{
+	fixture *f = *state;
+	/* BUG: parse_changes() is called with a 64-entry array (src/catalog/commit.c:230-232) and
+	 * silently ignores later changes (and cuts values at 511 bytes), so a concurrent snapshot with
+	 * more than 64 changes is only partly checked: here a duplicate table "t69" gets committed. */
+	skip();
+	pl_txn many = {0};
+	char name[16];
+	for (int i = 0; i < 70; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		pl_new_table *nt = pl_txn_add_table(&many);
+		nt->schema_name = strdup("main");
+		nt->name = strdup(name);
+	}
+	commit_ok(f, &many, 0);
+	pl_txn_dispose(&many);
+	pl_txn late = {0};
+	add_table(&late, 0, "main", "t69");
+	pl_err err = {0};
+	int64_t snap = -1;
+	assert_int_equal(pl_commit(f->db, &late, 0, &snap, &err), PL_ECONFLICT);
+	pl_txn_dispose(&late);
+}
+
+static void commit__drop_schema_conflicts_with_concurrent_table_in_it(void **state)
+{
+	fixture *f = *state;
+	/* BUG: check_change() (src/catalog/commit.c:179-214) never compares another commit's
+	 * created_table against this transaction's dropped schemas, so a schema is dropped while a
+	 * concurrent commit created a table in it, leaving a live table in a dropped schema. */
+	skip();
+	pl_txn mk = {0};
+	pl_txn_add_schema(&mk)->name = strdup("s");
+	int64_t base = commit_ok(f, &mk, 0);
+	int64_t sid = mk.schemas[0].assigned_id;
+	pl_txn_dispose(&mk);
+	pl_txn tbl = {0};
+	add_table(&tbl, sid, "s", "t");
+	commit_ok(f, &tbl, base);
+	pl_txn_dispose(&tbl);
+	pl_txn drop = {0};
+	pl_dropped *d = pl_txn_add_dropped_schema(&drop);
+	d->id = sid;
+	d->name = strdup("s");
+	pl_err err = {0};
+	int64_t snap = -1;
+	assert_int_equal(pl_commit(f->db, &drop, base, &snap, &err), PL_ECONFLICT);
+	pl_txn_dispose(&drop);
+}
+
+#define BOTH(fn) {#fn "/sqlite", fn, setup, teardown, (void *)"sqlite"}, \
+		 {#fn "/duckdb", fn, setup, teardown, (void *)"duckdb"}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(commit__create_writes_snapshot_zero),
+		BOTH(commit__check_version_rejects_other_versions),
+		BOTH(commit__create_schema_and_tables),
+		BOTH(commit__file_inserts_update_stats),
+		cmocka_unit_test(commit__stats_compare),
+		cmocka_unit_test(commit__stats_compare_wide_decimals_exactly),
+		BOTH(commit__stale_base_conflicts_with_dropped_table),
+		BOTH(commit__stale_base_conflicts_on_same_new_table_only),
+		BOTH(commit__conflict_detection_sees_all_changes_of_a_snapshot),
+		BOTH(commit__drop_schema_conflicts_with_concurrent_table_in_it),
+	};
+	return cmocka_run_group_tests_name("catalog/commit", tests, NULL, NULL);
+}
