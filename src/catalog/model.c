@@ -263,7 +263,7 @@ static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
 	pl_rows *r = NULL;
 	int rc = query_at(db,
 			  "SELECT table_id, data_file_id, delete_file_id, path, path_is_relative, format, "
-			  "delete_count, file_size_bytes, footer_size, begin_snapshot FROM ducklake_delete_file "
+			  "delete_count, file_size_bytes, footer_size, begin_snapshot, partial_max FROM ducklake_delete_file "
 			  "WHERE" LIVE_AT " ORDER BY table_id, data_file_id",
 			  m->snapshot_id, &r, err);
 	if (rc)
@@ -288,6 +288,7 @@ static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
 		f->delete_size = pl_rows_int(r, i, 7, -1);
 		f->delete_footer = pl_rows_int(r, i, 8, -1);
 		f->delete_begin = pl_rows_int(r, i, 9, 0);
+		f->delete_partial_max = pl_rows_int(r, i, 10, -1);
 		oom = oom || !f->delete_path;
 	}
 	pl_rows_free(r);

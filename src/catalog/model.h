@@ -34,6 +34,7 @@ typedef struct pl_data_file {
 	char *path;           /* resolved: absolute or relative to the working directory */
 	/* The live delete file of this data file at the snapshot, if any. */
 	int64_t delete_id, delete_count, delete_size, delete_footer, delete_begin;
+	int64_t delete_partial_max; /* -1, or: rows carry _ducklake_internal_snapshot_id */
 	char *delete_path;    /* resolved; NULL when no rows of the file are deleted */
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 } pl_data_file;

@@ -10,6 +10,7 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
+#include "sql/timetravel.h"
 
 int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err)
 {
@@ -329,9 +330,22 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 	return route_write(st, out, err, handled);
 }
 
+/* Replaces AT (...) references by temporary views; st then holds the rewritten statement. */
+static int rewrite_time_travel(pl_stmt *st, char **rewritten, pl_strv *views, pl_err *err)
+{
+	int rc = pl_timetravel_rewrite(st->conn, &st->toks, rewritten, views, err);
+	if (rc || !*rewritten)
+		return rc;
+	pl_toks_dispose(&st->toks);
+	st->sql = *rewritten;
+	return pl_lex(&st->toks, *rewritten, err);
+}
+
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	pl_stmt st = {conn, sql, {0}};
+	pl_strv views = PL_STRV_INIT;
+	char *rewritten = NULL;
 	int rc = pl_lex(&st.toks, sql, err);
 	if (rc)
 		return rc;
@@ -339,11 +353,15 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	planar_db *db = conn->db;
 	pthread_mutex_lock(&db->lock);
 	rc = refresh_lakes(db, err);
+	if (rc == 0 && db->nlakes > 0)
+		rc = rewrite_time_travel(&st, &rewritten, &views, err);
 	if (rc == 0 && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
-		rc = pl_stmt_passthrough(&st, sql, out, err);
+		rc = pl_stmt_passthrough(&st, st.sql, out, err);
+	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
+	free(rewritten);
 	return rc;
 }

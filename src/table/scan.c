@@ -114,7 +114,7 @@ static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *
 }
 
 /* (SELECT 'data file' AS f, pos FROM <delete file>) UNION ALL ... for the group's files. */
-static void put_deleted_positions(pl_buf *out, const pl_table *t, file_group g)
+static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
 {
 	bool first = true;
 	for (size_t i = 0; i < t->nfiles; i++) {
@@ -132,11 +132,14 @@ static void put_deleted_positions(pl_buf *out, const pl_table *t, file_group g)
 			pl_buf_puts(out, " AS f, pos FROM read_parquet(");
 			pl_buf_put_literal(out, f->delete_path);
 			pl_buf_putc(out, ')');
+			/* A delete file rewritten across snapshots tags each position with its snapshot. */
+			if (f->delete_partial_max >= 0 && f->delete_partial_max > m->snapshot_id)
+				pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
 		}
 	}
 }
 
-static int put_group_scan(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
+static int put_group_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_projection(out, t, g, err);
@@ -151,7 +154,7 @@ static int put_group_scan(pl_buf *out, const pl_table *t, file_group g, pl_err *
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	if (g.has_deletes) {
 		pl_buf_puts(out, " ANTI JOIN (");
-		put_deleted_positions(out, t, g);
+		put_deleted_positions(out, m, t, g);
 		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
 	}
 	return 0;
@@ -221,7 +224,7 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_group_scan(out, t, groups[g], err);
+		rc = put_group_scan(out, m, t, groups[g], err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)

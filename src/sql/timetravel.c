@@ -1,0 +1,209 @@
+/*
+ * timetravel.c -- `tbl AT (VERSION => n)` and `tbl AT (TIMESTAMP => ts)` anywhere a lake table
+ * is referenced (joins, subqueries, CTEs, several versions of one table in one query).
+ *
+ * Each such reference is replaced in the statement text by a temporary view over the table's
+ * files at that snapshot, created on the session's connection and dropped after the statement;
+ * the reference keeps its alias (the table name when none was given).
+ */
+#include "sql/timetravel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "table/scan.h"
+
+typedef struct at_ref {
+	size_t name_from, name_to; /* token range of the table name */
+	size_t at_end;             /* token index just past the AT (...) clause */
+	bool by_timestamp;
+	size_t expr_from, expr_to; /* token range of the expression */
+} at_ref;
+
+/* Recognizes `name [. name [. name]] AT ( VERSION|TIMESTAMP => expr )` starting at token i. */
+static bool match_at(const pl_toks *t, size_t i, at_ref *r)
+{
+	size_t j = i;
+	if (j > 0 && pl_tok_is_punct(t, j - 1, "."))
+		return false;
+	for (int parts = 0; parts < 3; parts++) {
+		if (j >= t->len || (t->items[j].kind != PL_TOK_WORD && t->items[j].kind != PL_TOK_QIDENT))
+			return false;
+		j++;
+		if (!pl_tok_is_punct(t, j, "."))
+			break;
+		j++;
+	}
+	if (!pl_tok_is(t, j, "AT") || !pl_tok_is_punct(t, j + 1, "("))
+		return false;
+	size_t close = pl_tok_match_paren(t, j + 1);
+	bool version = pl_tok_is(t, j + 2, "VERSION"), ts = pl_tok_is(t, j + 2, "TIMESTAMP");
+	if (close >= t->len || (!version && !ts) || !pl_tok_is_punct(t, j + 3, "=") ||
+	    !pl_tok_is_punct(t, j + 4, ">"))
+		return false;
+	*r = (at_ref){i, j, close + 1, ts, j + 5, close};
+	return r->expr_from < r->expr_to;
+}
+
+static char *span_text(const pl_toks *t, size_t from, size_t to)
+{
+	size_t a = t->items[from].start, b = t->items[to - 1].start + t->items[to - 1].len;
+	return pl_strndup(t->src + a, b - a);
+}
+
+/* Evaluates the AT expression in DuckDB: a snapshot id, or a timestamp resolved in the catalog. */
+static int resolve_snapshot(planar_conn *conn, pl_lake *lake, const pl_toks *t, const at_ref *r,
+			    int64_t *snap, pl_err *err)
+{
+	char *expr = span_text(t, r->expr_from, r->expr_to), *val = NULL;
+	pl_buf q = PL_BUF_INIT;
+	if (!expr)
+		return pl_err_nomem(err);
+	pl_buf_printf(&q, "SELECT CAST((%s) AS %s)", expr, r->by_timestamp ? "TIMESTAMP WITH TIME ZONE" : "BIGINT");
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, &val, err);
+	pl_buf_dispose(&q);
+	if (rc == 0 && !val)
+		rc = pl_err_set(err, PL_EINVALID, "AT (%s => %s) is NULL", r->by_timestamp ? "TIMESTAMP" : "VERSION", expr);
+	if (rc == 0 && !r->by_timestamp)
+		*snap = strtoll(val, NULL, 10);
+	if (rc == 0 && r->by_timestamp) {
+		pl_rows *rows = NULL;
+		pl_val p = PL_VTEXT(val);
+		rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= "
+					       "CAST(? AS TIMESTAMP WITH TIME ZONE)",
+				    &p, 1, &rows, err);
+		*snap = rc ? -1 : pl_rows_int(rows, 0, 0, -1);
+		pl_rows_free(rows);
+		if (rc == 0 && *snap < 0)
+			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", val);
+	}
+	free(expr);
+	free(val);
+	return rc;
+}
+
+static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
+{
+	int64_t latest = -1;
+	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
+	if (rc)
+		return rc;
+	if (snap < 0 || snap > latest)
+		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)snap,
+				  (long long)latest);
+	return pl_model_load(out, lake->cat, snap, lake->data_path, err);
+}
+
+/* Creates the temporary view for one reference; *alias_out is the table's name. */
+static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view,
+		       char **alias_out, pl_err *err)
+{
+	pl_stmt st = {conn, t->src, *t};
+	char *parts[3] = {0};
+	size_t n = 0, i = r->name_from;
+	pl_target tgt = {0};
+	pl_model *m = NULL;
+	int64_t snap = -1;
+	int rc = pl_parse_qname(t, &i, parts, &n, err);
+	if (rc == 0)
+		rc = pl_resolve_target(&st, parts, n, &tgt, err);
+	if (rc == 0 && !tgt.lake)
+		rc = pl_err_set(err, PL_EUNSUPPORTED, "time travel (AT) is only supported on lake tables");
+	if (rc == 0)
+		rc = resolve_snapshot(conn, tgt.lake, t, r, &snap, err);
+	if (rc == 0)
+		rc = model_at(tgt.lake, snap, &m, err);
+	const pl_schema *s = rc ? NULL : pl_model_schema(m, tgt.schema);
+	const pl_table *tab = s ? pl_model_table(m, s->id, tgt.name) : NULL;
+	if (rc == 0 && !tab)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld", tgt.name,
+				(long long)snap);
+	pl_buf q = PL_BUF_INIT;
+	if (rc == 0) {
+		pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
+		pl_buf_put_ident(&q, view);
+		pl_buf_puts(&q, " AS ");
+		rc = pl_scan_sql(&q, tgt.lake->name, m, tab, err);
+	}
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
+	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
+		rc = pl_err_nomem(err);
+	pl_buf_dispose(&q);
+	pl_model_free(m);
+	pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	return rc;
+}
+
+static bool has_alias(const pl_toks *t, size_t i)
+{
+	static const char *const not_alias[] = {"WHERE", "GROUP", "ORDER", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER",
+						"FULL", "CROSS", "NATURAL", "ON", "USING", "UNION", "EXCEPT",
+						"INTERSECT", "WINDOW", "HAVING", "QUALIFY", "OFFSET", "ASOF", "POSITIONAL",
+						"ANTI", "SEMI", "RETURNING", "SET", NULL};
+	if (pl_tok_is(t, i, "AS"))
+		return true;
+	if (i >= t->len || (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT))
+		return false;
+	for (const char *const *w = not_alias; *w; w++)
+		if (pl_tok_is(t, i, *w))
+			return false;
+	return true;
+}
+
+int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
+{
+	pl_buf out = PL_BUF_INIT;
+	size_t copied = 0;
+	int rc = 0;
+	*sql_out = NULL;
+	for (size_t i = 0; rc == 0 && i < t->len; i++) {
+		at_ref r;
+		if (!match_at(t, i, &r))
+			continue;
+		char view[64], *alias = NULL;
+		snprintf(view, sizeof(view), "__planar_at_%lu", ++conn->tmp_seq);
+		rc = create_view(conn, t, &r, view, &alias, err);
+		if (rc == 0)
+			rc = pl_strv_push(views, view);
+		if (rc)
+			break;
+		pl_buf_put(&out, t->src + copied, t->items[r.name_from].start - copied);
+		pl_buf_puts(&out, "temp.main.");
+		pl_buf_put_ident(&out, view);
+		if (!has_alias(t, r.at_end)) {
+			pl_buf_puts(&out, " AS ");
+			pl_buf_put_ident(&out, alias);
+		}
+		free(alias);
+		copied = t->items[r.at_end - 1].start + t->items[r.at_end - 1].len;
+		i = r.at_end - 1;
+	}
+	if (rc == 0 && views->len > 0) {
+		pl_buf_puts(&out, t->src + copied);
+		*sql_out = pl_buf_detach(&out);
+		if (!*sql_out)
+			rc = pl_err_nomem(err);
+	}
+	pl_buf_dispose(&out);
+	return rc;
+}
+
+void pl_timetravel_cleanup(planar_conn *conn, pl_strv *views)
+{
+	for (size_t i = 0; i < views->len; i++) {
+		pl_buf q = PL_BUF_INIT;
+		pl_err ignored;
+		pl_buf_puts(&q, "DROP VIEW IF EXISTS temp.main.");
+		pl_buf_put_ident(&q, views->items[i]);
+		if (!pl_buf_oom(&q))
+			pl_engine_exec(conn->con, q.ptr, &ignored);
+		pl_buf_dispose(&q);
+	}
+	pl_strv_dispose(views);
+}
