@@ -49,9 +49,23 @@ pl_dropped *pl_txn_add_dropped_schema(pl_txn *t)
 	return grow((void **)&t->dropped_schemas, &t->ndropped_schemas, sizeof(pl_dropped));
 }
 
+pl_new_delete *pl_txn_add_delete(pl_txn *t)
+{
+	return grow((void **)&t->deletes, &t->ndeletes, sizeof(pl_new_delete));
+}
+pl_ended_file *pl_txn_add_ended_file(pl_txn *t)
+{
+	return grow((void **)&t->ended_files, &t->nended_files, sizeof(pl_ended_file));
+}
+pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
+{
+	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
+}
+
 bool pl_txn_is_empty(const pl_txn *t)
 {
-	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas;
+	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
+	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes;
 }
 
 void pl_txn_dispose(pl_txn *t)
@@ -84,6 +98,17 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)
 		free(t->dropped_schemas[i].name);
+	for (size_t i = 0; i < t->ndeletes; i++) {
+		free(t->deletes[i].path);
+		free(t->deletes[i].format);
+	}
+	for (size_t i = 0; i < t->ninlined_deletes; i++) {
+		free(t->inlined_deletes[i].inlined_table);
+		free(t->inlined_deletes[i].row_ids);
+	}
+	free(t->deletes);
+	free(t->ended_files);
+	free(t->inlined_deletes);
 	free(t->schemas);
 	free(t->tables);
 	free(t->files);
@@ -104,7 +129,7 @@ static bool is_integer_type(const char *t)
 
 static bool is_float_type(const char *t)
 {
-	return strncmp(t, "float", 5) == 0 || strncmp(t, "decimal", 7) == 0;
+	return strncmp(t, "float", 5) == 0;
 }
 
 static int compare_integers(const char *a, const char *b)
@@ -117,10 +142,32 @@ static int compare_integers(const char *a, const char *b)
 	return na ? -mag : mag;
 }
 
+/* Exact comparison of decimal strings: sign, integer-part length and digits, then fraction. */
+static int compare_decimals(const char *a, const char *b)
+{
+	bool na = *a == '-', nb = *b == '-';
+	if (na != nb)
+		return na ? -1 : 1;
+	a += na;
+	b += nb;
+	size_t ia = strcspn(a, "."), ib = strcspn(b, ".");
+	int mag = ia != ib ? (ia < ib ? -1 : 1) : strncmp(a, b, ia);
+	if (mag == 0) {
+		const char *fa = a[ia] ? a + ia + 1 : "", *fb = b[ib] ? b + ib + 1 : "";
+		while (mag == 0 && (*fa || *fb)) {
+			char ca = *fa ? *fa++ : '0', cb = *fb ? *fb++ : '0';
+			mag = ca < cb ? -1 : ca > cb ? 1 : 0;
+		}
+	}
+	return na ? -mag : mag;
+}
+
 int pl_stats_compare(const char *type, const char *a, const char *b)
 {
 	if (type && is_integer_type(type))
 		return compare_integers(a, b);
+	if (type && strncmp(type, "decimal", 7) == 0)
+		return compare_decimals(a, b);
 	if (type && is_float_type(type)) {
 		double x = strtod(a, NULL), y = strtod(b, NULL);
 		return x < y ? -1 : x > y ? 1 : 0;
@@ -132,29 +179,31 @@ int pl_stats_compare(const char *type, const char *a, const char *b)
 
 typedef struct change {
 	char kind[32];
-	char value[512];
+	const char *value; /* points into the changes text */
+	size_t len;
 } change;
 
-/* Parses "a:\"x\",b:3" into entries; values keep their quoting. Returns count (max cap). */
-static size_t parse_changes(const char *s, change *out, size_t cap)
+/* Reads the next "kind:value" entry of a changes_made list; values keep their quoting. */
+static bool next_change(const char **s, change *out)
 {
-	size_t n = 0;
-	while (s && *s && n < cap) {
-		const char *colon = strchr(s, ':');
-		if (!colon)
-			break;
-		size_t klen = (size_t)(colon - s);
-		const char *v = colon + 1, *p = v;
-		bool q = false;
-		for (; *p && (q || *p != ','); p++)
-			if (*p == '"')
-				q = !q;
-		snprintf(out[n].kind, sizeof(out[n].kind), "%.*s", (int)klen, s);
-		snprintf(out[n].value, sizeof(out[n].value), "%.*s", (int)(p - v), v);
-		n++;
-		s = *p ? p + 1 : p;
-	}
-	return n;
+	const char *p = *s, *colon = p ? strchr(p, ':') : NULL;
+	if (!p || !*p || !colon)
+		return false;
+	snprintf(out->kind, sizeof(out->kind), "%.*s", (int)(colon - p), p);
+	const char *v = colon + 1, *e = v;
+	bool q = false;
+	for (; *e && (q || *e != ','); e++)
+		if (*e == '"')
+			q = !q;
+	out->value = v;
+	out->len = (size_t)(e - v);
+	*s = *e ? e + 1 : e;
+	return true;
+}
+
+static bool change_is(const change *c, const char *kind, const char *value)
+{
+	return strcmp(c->kind, kind) == 0 && strlen(value) == c->len && strncmp(c->value, value, c->len) == 0;
 }
 
 static bool txn_touches_table(const pl_txn *t, int64_t id)
@@ -180,51 +229,92 @@ static void quoted_name(pl_buf *b, const char *schema, const char *name)
 static int check_change(const pl_txn *t, const change *c, int64_t snap, pl_err *err)
 {
 	int64_t id = strtoll(c->value, NULL, 10);
+	int rc = 0;
 	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
 	    txn_touches_table(t, id))
 		return pl_err_set(err, PL_ECONFLICT,
 				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
 				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
-	for (size_t i = 0; i < t->ntables; i++) {
+	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
 		const pl_new_table *nt = &t->tables[i];
 		pl_buf b = PL_BUF_INIT;
 		quoted_name(&b, nt->schema_name, nt->name);
-		bool same = strcmp(c->kind, "created_table") == 0 && b.ptr && strcmp(b.ptr, c->value) == 0;
+		if (b.ptr && change_is(c, "created_table", b.ptr))
+			rc = pl_err_set(err, PL_ECONFLICT,
+					"conflict: table \"%s\" was created by a concurrent commit (snapshot %lld)",
+					nt->name, (long long)snap);
+		else if (strcmp(c->kind, "dropped_schema") == 0 && nt->schema_ref == id)
+			rc = pl_err_set(err, PL_ECONFLICT,
+					"conflict: schema \"%s\" was dropped by a concurrent commit (snapshot %lld)",
+					nt->schema_name, (long long)snap);
 		pl_buf_dispose(&b);
-		if (same)
-			return pl_err_set(err, PL_ECONFLICT,
-					  "conflict: table \"%s\" was created by a concurrent commit (snapshot %lld)",
-					  nt->name, (long long)snap);
-		if (strcmp(c->kind, "dropped_schema") == 0 && nt->schema_ref == id)
-			return pl_err_set(err, PL_ECONFLICT,
-					  "conflict: schema \"%s\" was dropped by a concurrent commit (snapshot %lld)",
-					  nt->schema_name, (long long)snap);
 	}
-	for (size_t i = 0; i < t->nschemas; i++) {
+	for (size_t i = 0; rc == 0 && i < t->nschemas; i++) {
 		pl_buf b = PL_BUF_INIT;
 		quoted_name(&b, NULL, t->schemas[i].name);
-		bool same = strcmp(c->kind, "created_schema") == 0 && b.ptr && strcmp(b.ptr, c->value) == 0;
+		if (b.ptr && change_is(c, "created_schema", b.ptr))
+			rc = pl_err_set(err, PL_ECONFLICT,
+					"conflict: schema \"%s\" was created by a concurrent commit (snapshot %lld)",
+					t->schemas[i].name, (long long)snap);
 		pl_buf_dispose(&b);
-		if (same)
-			return pl_err_set(err, PL_ECONFLICT,
-					  "conflict: schema \"%s\" was created by a concurrent commit (snapshot %lld)",
-					  t->schemas[i].name, (long long)snap);
 	}
-	return 0;
+	for (size_t i = 0; rc == 0 && i < t->ndropped_schemas; i++) {
+		const pl_dropped *d = &t->dropped_schemas[i];
+		pl_buf b = PL_BUF_INIT;
+		if (d->name) {
+			quoted_name(&b, NULL, d->name);
+			pl_buf_putc(&b, '.');
+		}
+		if (b.ptr && strcmp(c->kind, "created_table") == 0 && c->len > b.len &&
+		    strncmp(c->value, b.ptr, b.len) == 0)
+			rc = pl_err_set(err, PL_ECONFLICT,
+					"conflict: a concurrent commit (snapshot %lld) created a table in schema \"%s\"",
+					(long long)snap, d->name);
+		pl_buf_dispose(&b);
+	}
+	return rc;
+}
+
+/* Deletes conflict when a concurrent commit deleted rows of, or removed, the same data file. */
+static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(data_file_id), PL_VINT(base), PL_VINT(data_file_id), PL_VINT(base)};
+	int rc = pl_catdb_query(db,
+				"SELECT (SELECT count(*) FROM ducklake_delete_file WHERE data_file_id = ? AND begin_snapshot > ?) "
+				"+ (SELECT count(*) FROM ducklake_data_file WHERE data_file_id = ? AND end_snapshot > ?)",
+				p, 4, &r, err);
+	if (rc == 0 && pl_rows_int(r, 0, 0, 0) > 0)
+		rc = pl_err_set(err, PL_ECONFLICT,
+				"conflict: a concurrent commit deleted rows of the same data file (data file %lld); "
+				"retry the statement",
+				(long long)data_file_id);
+	pl_rows_free(r);
+	return rc;
 }
 
 static int check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *err)
 {
+	for (size_t i = 0; i < t->ndeletes; i++) {
+		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, err);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < t->nended_files; i++) {
+		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, err);
+		if (rc)
+			return rc;
+	}
 	pl_rows *r = NULL;
 	pl_val p = PL_VINT(base);
 	int rc = pl_catdb_query(db, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
 				    "WHERE snapshot_id > ? ORDER BY snapshot_id",
 				&p, 1, &r, err);
 	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
-		change ch[64];
-		size_t n = parse_changes(pl_rows_get(r, i, 1), ch, 64);
-		for (size_t k = 0; rc == 0 && k < n; k++)
-			rc = check_change(t, &ch[k], pl_rows_int(r, i, 0, 0), err);
+		const char *text = pl_rows_get(r, i, 1);
+		change ch;
+		while (rc == 0 && next_change(&text, &ch))
+			rc = check_change(t, &ch, pl_rows_int(r, i, 0, 0), err);
 	}
 	pl_rows_free(r);
 	return rc;
@@ -416,15 +506,17 @@ static int merge_column_stats(pl_catdb *db, int64_t table_id, const pl_column_st
 	bool has_null = cs->null_count > 0, exists = r->nrows > 0;
 	int has_nan = cs->contains_nan;
 	const char *min = cs->min, *max = cs->max;
+	/* A file whose values are all NULL (or NULL and NaN) has no bounds and says nothing. */
+	bool all_null = cs->null_count >= cs->value_count || (!cs->min && !cs->max && cs->contains_nan > 0);
 	if (exists) {
 		has_null = has_null || pl_rows_bool(r, 0, 0, false);
 		if (!pl_rows_is_null(r, 0, 1))
 			has_nan = (has_nan > 0 || pl_rows_bool(r, 0, 1, false)) ? 1 : 0;
 		const char *omin = pl_rows_get(r, 0, 2), *omax = pl_rows_get(r, 0, 3);
-		/* A NULL bound means the values seen so far were all NULL (types without min/max
-		 * statistics never get one), so it gives way to the other side. */
-		min = !omin ? min : !min ? omin : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
-		max = !omax ? max : !max ? omax : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
+		/* Otherwise a NULL bound is unknown (some writers omit bounds, e.g. of long strings),
+		 * and an unknown bound on either side makes the table's bound unknown. */
+		min = all_null ? omin : (!omin || !min) ? NULL : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
+		max = all_null ? omax : (!omax || !max) ? NULL : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
 	}
 	pl_val p[] = {PL_VBOOL(has_null), has_nan < 0 ? PL_VNULL : PL_VBOOL(has_nan), PL_VTEXT(min),
 		      PL_VTEXT(max), PL_VINT(table_id), PL_VINT(cs->column_id)};
@@ -500,6 +592,81 @@ static int write_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
 	return rc;
 }
 
+static bool table_in_deletes(const pl_txn *t, int64_t id, size_t before_delete, size_t before_ended,
+			     size_t before_inlined)
+{
+	for (size_t i = 0; i < before_delete; i++)
+		if (t->deletes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < before_ended; i++)
+		if (t->ended_files[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < before_inlined; i++)
+		if (t->inlined_deletes[i].table_id == id)
+			return true;
+	return false;
+}
+
+static int end_delete_file(pl_catdb *db, int64_t delete_id, int64_t snap, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(snap), PL_VINT(delete_id)};
+	return pl_catdb_exec(db, "UPDATE ducklake_delete_file SET end_snapshot = ? WHERE delete_file_id = ? "
+				 "AND end_snapshot IS NULL", p, 2, err);
+}
+
+static int write_new_deletes(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++) {
+		pl_new_delete *d = &t->deletes[i];
+		d->assigned_id = st->next_file_id++;
+		if (d->replaces >= 0)
+			rc = end_delete_file(db, d->replaces, st->snapshot, err);
+		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id), PL_VINT(st->snapshot),
+			      PL_VINT(d->data_file_id), PL_VTEXT(d->path), PL_VBOOL(true), PL_VTEXT(d->format),
+			      PL_VINT(d->delete_count), PL_VINT(d->file_size), PL_VOPTINT(d->footer_size)};
+		if (rc == 0)
+			rc = pl_catdb_exec(db,
+					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "
+					   "end_snapshot, data_file_id, path, path_is_relative, format, delete_count, "
+					   "file_size_bytes, footer_size) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+					   p, 10, err);
+		if (!table_in_deletes(t, d->table_id, i, 0, 0))
+			add_change(st, "deleted_from_table", NULL, NULL, d->table_id);
+	}
+	return rc;
+}
+
+static int write_ended_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nended_files; i++) {
+		pl_ended_file *e = &t->ended_files[i];
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(e->data_file_id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_data_file SET end_snapshot = ? WHERE data_file_id = ? AND "
+				       "end_snapshot IS NULL", p, 2, err);
+		if (rc == 0 && e->delete_id >= 0)
+			rc = end_delete_file(db, e->delete_id, st->snapshot, err);
+		if (!table_in_deletes(t, e->table_id, t->ndeletes, i, 0))
+			add_change(st, "deleted_from_table", NULL, NULL, e->table_id);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ninlined_deletes; i++) {
+		pl_inlined_delete *d = &t->inlined_deletes[i];
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "UPDATE ");
+		pl_buf_put_ident(&q, d->inlined_table);
+		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ?");
+		for (size_t k = 0; rc == 0 && k < d->n; k++) {
+			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k])};
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 2, err);
+		}
+		pl_buf_dispose(&q);
+		if (!table_in_deletes(t, d->table_id, t->ndeletes, t->nended_files, i))
+			add_change(st, "deleted_from_table", NULL, NULL, d->table_id);
+	}
+	return rc;
+}
+
 static int write_snapshot(pl_catdb *db, const pl_txn *t, commit_state *st, pl_err *err)
 {
 	char now[32];
@@ -538,6 +705,10 @@ static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out,
 		rc = write_drops(db, t, &st, err);
 	if (rc == 0)
 		rc = write_files(db, t, &st, err);
+	if (rc == 0)
+		rc = write_new_deletes(db, t, &st, err);
+	if (rc == 0)
+		rc = write_ended_files(db, t, &st, err);
 	/* Ids are final now: the snapshot row records the counters after this commit. */
 	if (rc == 0)
 		rc = write_snapshot(db, t, &st, err);

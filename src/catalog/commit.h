@@ -51,6 +51,29 @@ typedef struct pl_new_file {
 	int64_t assigned_id;
 } pl_new_file;
 
+/* A new delete file for a data file; it replaces the data file's previous delete file. */
+typedef struct pl_new_delete {
+	int64_t table_id, data_file_id;
+	char *path;   /* file name relative to the table's directory */
+	char *format; /* "parquet" or "puffin" */
+	int64_t delete_count, file_size, footer_size;
+	int64_t replaces; /* delete_file_id ended by this one, or -1 */
+	int64_t assigned_id;
+} pl_new_delete;
+
+/* A data file all of whose rows are deleted: it (and its delete file) end at the snapshot. */
+typedef struct pl_ended_file {
+	int64_t table_id, data_file_id, delete_id; /* delete_id -1 when none */
+} pl_ended_file;
+
+/* Inlined rows deleted from an inlined-data table. */
+typedef struct pl_inlined_delete {
+	int64_t table_id;
+	char *inlined_table;
+	int64_t *row_ids;
+	size_t n;
+} pl_inlined_delete;
+
 typedef struct pl_dropped {
 	int64_t id;
 	char *name; /* for messages */
@@ -67,6 +90,12 @@ typedef struct pl_txn {
 	size_t ndropped_tables;
 	pl_dropped *dropped_schemas;
 	size_t ndropped_schemas;
+	pl_new_delete *deletes;
+	size_t ndeletes;
+	pl_ended_file *ended_files;
+	size_t nended_files;
+	pl_inlined_delete *inlined_deletes;
+	size_t ninlined_deletes;
 	char *author, *commit_message, *commit_extra_info;
 } pl_txn;
 
@@ -78,6 +107,9 @@ pl_new_table *pl_txn_add_table(pl_txn *txn);
 pl_new_file *pl_txn_add_file(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_table(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
+pl_new_delete *pl_txn_add_delete(pl_txn *txn);
+pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
+pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 
 /* Commits txn on top of the catalog; *snapshot_out receives the new snapshot id. */
 int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapshot_out, pl_err *err);

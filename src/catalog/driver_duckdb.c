@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/driver.h"
 #include "core/str.h"
@@ -182,6 +183,11 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	}
 	d->base.ops = &duckdb_ops;
 	d->base.read_only = opts->read_only;
+	if (!opts->create && access(opts->location, F_OK) != 0) {
+		int nf = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' does not exist", opts->location);
+		d_close(&d->base);
+		return nf;
+	}
 	int rc = pl_engine_open(&d->db, opts->location, opts->read_only, err);
 	if (rc == 0)
 		rc = pl_engine_connect(&d->con, d->db, err);

@@ -128,7 +128,7 @@ int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err)
 				  location);
 	if (strcmp(version, PL_DUCKLAKE_VERSION) != 0) {
 		bool newer = strtod(version, NULL) > strtod(PL_DUCKLAKE_VERSION, NULL);
-		rc = pl_err_set(err, newer ? PL_EUNSUPPORTED : PL_EUNSUPPORTED,
+		rc = pl_err_set(err, PL_EUNSUPPORTED,
 				"lake '%s' uses DuckLake format version %s; Planar reads and writes version %s%s",
 				location, version, PL_DUCKLAKE_VERSION,
 				newer ? " (the lake was written by a newer program)" :

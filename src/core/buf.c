@@ -29,6 +29,7 @@ static bool reserve(pl_buf *b, size_t extra)
 	}
 	b->ptr = p;
 	b->cap = cap;
+	p[b->len] = '\0';
 	return true;
 }
 
@@ -95,6 +96,16 @@ void pl_buf_truncate(pl_buf *b, size_t len)
 		b->len = len;
 		b->ptr[len] = '\0';
 	}
+}
+
+void pl_buf_insert_before_last(pl_buf *b, const char *s)
+{
+	if (b->oom || b->len == 0)
+		return;
+	char last = b->ptr[b->len - 1];
+	b->len--;
+	pl_buf_puts(b, s);
+	pl_buf_putc(b, last);
 }
 
 bool pl_buf_oom(const pl_buf *b)

@@ -28,6 +28,8 @@ void pl_buf_put_literal(pl_buf *b, const char *s);
 /* Appends s as a double-quoted SQL identifier: "a""b". */
 void pl_buf_put_ident(pl_buf *b, const char *s);
 void pl_buf_truncate(pl_buf *b, size_t len);
+/* Inserts s before the buffer's last character (e.g. inside a closing brace). */
+void pl_buf_insert_before_last(pl_buf *b, const char *s);
 bool pl_buf_oom(const pl_buf *b);
 /* Returns the string ("" when empty, never NULL unless OOM). */
 const char *pl_buf_cstr(pl_buf *b);

@@ -222,9 +222,12 @@ static int files_rows(const pl_table *t, pl_rows **out, pl_err *err)
 	for (size_t c = 0; c < NFILE_COLUMNS; c++)
 		oom = oom || !(rows->names[c] = pl_strdup(file_columns[c]));
 	for (size_t i = 0; !oom && i < t->nfiles; i++) {
-		char *cells[NFILE_COLUMNS] = {pl_strdup(t->files[i].path), int_text(t->files[i].file_size),
-					      int_text(t->files[i].footer_size), NULL, NULL, NULL};
-		oom = !cells[0] || pl_rows_append(rows, cells) != 0;
+		const pl_data_file *f = &t->files[i];
+		bool del = f->delete_path != NULL;
+		char *cells[NFILE_COLUMNS] = {pl_strdup(f->path), int_text(f->file_size), int_text(f->footer_size),
+					      del ? pl_strdup(f->delete_path) : NULL,
+					      del ? int_text(f->delete_size) : NULL, del ? int_text(f->delete_footer) : NULL};
+		oom = !cells[0] || (del && !cells[3]) || pl_rows_append(rows, cells) != 0;
 	}
 	if (oom) {
 		pl_rows_free(rows);

@@ -367,5 +367,29 @@ int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err)
 	int rc = pl_commit(lake->cat, txn, lake->model->snapshot_id, &snap, err);
 	if (rc)
 		return rc;
-	return pl_lake_refresh(lake, db, true, err);
+	/* The commit stands. If the views cannot be rebuilt now, the next statement's refresh
+	 * retries; the statement itself succeeded. */
+	pl_err ignored;
+	pl_lake_refresh(lake, db, true, &ignored);
+	return 0;
+}
+
+int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VTEXT(key), PL_VINT(t ? t->id : -1), PL_VINT(t ? t->schema_id : -1)};
+	*out = NULL;
+	int rc = pl_catdb_query(lake->cat,
+				"SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND (\"scope\" IS NULL OR "
+				"(\"scope\" = 'table' AND scope_id = ?) OR (\"scope\" = 'schema' AND scope_id = ?)) "
+				"ORDER BY CASE WHEN \"scope\" = 'table' THEN 0 WHEN \"scope\" = 'schema' THEN 1 ELSE 2 END "
+				"LIMIT 1",
+				p, 3, &r, err);
+	if (rc)
+		return rc;
+	const char *v = pl_rows_get(r, 0, 0);
+	if (v && !(*out = pl_strdup(v)))
+		rc = pl_err_nomem(err);
+	pl_rows_free(r);
+	return rc;
 }

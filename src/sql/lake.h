@@ -44,8 +44,12 @@ const char *pl_lake_name(const pl_lake *lake);
 
 /* Reloads the model and the views when the catalog has a newer snapshot (or `force`). */
 int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
-/* Commits txn as one snapshot, then refreshes. */
+/* Commits txn as one snapshot, then refreshes the model and views. Once the commit succeeded
+ * this returns 0; the model (and every pointer into it) is replaced. */
 int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err);
+/* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
+ * unset). */
+int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);
 /* Fails with PL_EINVALID when the lake is read-only. */
 int pl_lake_check_writable(const pl_lake *lake, pl_err *err);
 

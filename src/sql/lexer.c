@@ -214,6 +214,35 @@ static char *unquote(const char *s, size_t len, char q)
 	return pl_buf_detach(&b);
 }
 
+/* E'...' strings: '' and the C-style backslash escapes \n \t \r \b \f \\ \' and \xHH. */
+static char *unescape(const char *s, size_t len)
+{
+	pl_buf b = PL_BUF_INIT;
+	for (size_t i = 1; i + 1 < len; i++) {
+		char c = s[i];
+		if (c == '\'' && s[i + 1] == '\'') {
+			i++;
+		} else if (c == '\\' && i + 2 < len) {
+			char e = s[++i];
+			static const char from[] = "ntrbf", to[] = "\n\t\r\b\f";
+			const char *k = strchr(from, e);
+			if (k && e)
+				c = to[k - from];
+			else if (e == 'x' && i + 2 < len && isxdigit((unsigned char)s[i + 1])) {
+				unsigned v = 0;
+				for (int n = 0; n < 2 && i + 1 < len - 1 && isxdigit((unsigned char)s[i + 1]); n++) {
+					char h = s[++i];
+					v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+				}
+				c = (char)v;
+			} else
+				c = e;
+		}
+		pl_buf_putc(&b, c);
+	}
+	return pl_buf_detach(&b);
+}
+
 char *pl_tok_ident(const pl_toks *t, size_t i)
 {
 	const pl_tok *k = &t->items[i];
@@ -232,7 +261,7 @@ char *pl_tok_string(const pl_toks *t, size_t i)
 		return pl_strndup(s + tag, k->len - 2 * tag);
 	}
 	if (s[0] == 'e' || s[0] == 'E')
-		return unquote(s + 1, k->len - 1, '\'');
+		return unescape(s + 1, k->len - 1);
 	return unquote(s, k->len, '\'');
 }
 

@@ -269,19 +269,20 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	}
 	size_t at = 1;
 	const char *what = NULL;
+	int (*handler)(pl_stmt *, size_t, planar_result **, pl_err *) = NULL;
 	if (pl_tok_is(t, 0, "UPDATE"))
-		what = "UPDATE";
+		handler = pl_handle_update;
 	else if (pl_tok_is(t, 0, "DELETE") && pl_tok_is(t, 1, "FROM"))
-		what = "DELETE", at = 2;
+		handler = pl_handle_delete, at = 2;
 	else if (pl_tok_is(t, 0, "TRUNCATE"))
-		what = "TRUNCATE", at = pl_tok_is(t, 1, "TABLE") ? 2 : 1;
+		handler = pl_handle_delete, at = pl_tok_is(t, 1, "TABLE") ? 2 : 1;
 	else if (pl_tok_is(t, 0, "ALTER"))
 		what = "ALTER", at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
 	else if (pl_tok_is(t, 0, "COMMENT") && pl_tok_is(t, 1, "ON"))
 		what = "COMMENT ON", at = 3;
 	else if (pl_tok_is(t, 0, "COPY"))
 		what = "COPY ... FROM", at = 1;
-	if (!what)
+	if (!what && !handler)
 		return 0;
 	if (pl_tok_is(t, 0, "COPY")) {
 		size_t j = 1;
@@ -299,7 +300,7 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	}
 	if (targets_lake(st, at, err, &lake)) {
 		*handled = true;
-		return unsupported(st, what, err);
+		return handler ? handler(st, at, out, err) : unsupported(st, what, err);
 	}
 	return 0;
 }

@@ -37,6 +37,8 @@ int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl
 int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err);
 int pl_handle_insert(pl_stmt *st, size_t into_at, planar_result **out, pl_err *err);
+int pl_handle_delete(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 
 /* Runs sql on the session's connection and returns its result. */
 int pl_stmt_passthrough(pl_stmt *st, const char *sql, planar_result **out, pl_err *err);

@@ -113,7 +113,23 @@ static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *
 	return 0;
 }
 
-/* (SELECT 'data file' AS f, pos FROM <delete file>) UNION ALL ... for the group's files. */
+void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
+{
+	if (strcmp(f->delete_format, "puffin") == 0) {
+		pl_buf_puts(out, "SELECT pos FROM __planar_dv(");
+		pl_buf_put_literal(out, f->delete_path);
+		pl_buf_putc(out, ')');
+		return;
+	}
+	pl_buf_puts(out, "SELECT pos FROM read_parquet(");
+	pl_buf_put_literal(out, f->delete_path);
+	pl_buf_putc(out, ')');
+	/* A delete file rewritten across snapshots tags each position with its snapshot. */
+	if (f->delete_partial_max >= 0 && f->delete_partial_max > m->snapshot_id)
+		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
+}
+
+/* SELECT 'data file' AS f, pos FROM (<its deletes>) UNION ALL ... for the group's files. */
 static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
 {
 	bool first = true;
@@ -124,18 +140,9 @@ static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table
 		pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
 		first = false;
 		pl_buf_put_literal(out, f->path);
-		if (strcmp(f->delete_format, "puffin") == 0) {
-			pl_buf_puts(out, " AS f, pos FROM __planar_dv(");
-			pl_buf_put_literal(out, f->delete_path);
-			pl_buf_putc(out, ')');
-		} else {
-			pl_buf_puts(out, " AS f, pos FROM read_parquet(");
-			pl_buf_put_literal(out, f->delete_path);
-			pl_buf_putc(out, ')');
-			/* A delete file rewritten across snapshots tags each position with its snapshot. */
-			if (f->delete_partial_max >= 0 && f->delete_partial_max > m->snapshot_id)
-				pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
-		}
+		pl_buf_puts(out, " AS f, pos FROM (");
+		pl_scan_put_file_deletes(out, m, f);
+		pl_buf_putc(out, ')');
 	}
 }
 
@@ -235,6 +242,122 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 		pl_buf_puts(out, "SELECT ");
 		rc = put_typed_columns(out, t, false, err);
 		pl_buf_puts(out, " WHERE false");
+	}
+	if (rc == 0 && pl_buf_oom(out))
+		rc = pl_err_nomem(err);
+	return rc;
+}
+
+/* ---- scans with row positions (DELETE, UPDATE, change feeds) ------------------------------- */
+
+#define PL_ROW_ID_FIELD 2147483540LL
+
+static void put_row_id_starts(pl_buf *out, const pl_table *t)
+{
+	pl_buf_puts(out, "(VALUES ");
+	for (size_t i = 0; i < t->nfiles; i++) {
+		pl_buf_puts(out, i ? ", (" : "(");
+		pl_buf_put_literal(out, t->files[i].path);
+		pl_buf_printf(out, ", %lld::BIGINT)", (long long)t->files[i].row_id_start);
+	}
+	pl_buf_puts(out, ") AS fs(f, row_id_start)");
+}
+
+static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, pl_err *err)
+{
+	pl_buf_puts(out, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(out, "d.");
+		pl_buf_put_ident(out, t->top[i]->name);
+		pl_buf_puts(out, ", ");
+	}
+	pl_buf_puts(out, "d.__planar_file, d.file_row_number AS __planar_pos, "
+			 "coalesce(d._ducklake_internal_row_id, fs.row_id_start + d.file_row_number) AS __planar_rowid "
+			 "FROM read_parquet([");
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (i)
+			pl_buf_puts(out, ", ");
+		pl_buf_put_literal(out, t->files[i].path);
+	}
+	pl_buf_putc(out, ']');
+	int rc = put_schema_map(out, t, err);
+	if (rc)
+		return rc;
+	/* the row-id column of files written by UPDATE, NULL in the others */
+	pl_buf_truncate(out, out->len - 1);
+	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
+			   "CAST(NULL AS VARCHAR)}}",
+		      PL_ROW_ID_FIELD);
+	pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true, hive_partitioning = false) AS d JOIN ");
+	put_row_id_starts(out, t);
+	pl_buf_puts(out, " ON d.__planar_file = fs.f");
+	file_group all_deleted[] = {{true, true}, {false, true}};
+	if (group_size(t, all_deleted[0]) + group_size(t, all_deleted[1]) > 0) {
+		pl_buf_puts(out, " ANTI JOIN (");
+		bool any = false;
+		for (int g = 0; g < 2; g++) {
+			if (group_size(t, all_deleted[g]) == 0)
+				continue;
+			if (any)
+				pl_buf_puts(out, " UNION ALL ");
+			any = true;
+			put_deleted_positions(out, m, t, all_deleted[g]);
+		}
+		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	}
+	return 0;
+}
+
+static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
+				 const pl_inlined_table *it, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(&q, "CAST(");
+		pl_buf_put_ident(&q, t->top[i]->name);
+		pl_buf_puts(&q, " AS VARCHAR) AS ");
+		pl_buf_put_ident(&q, t->top[i]->name);
+		pl_buf_puts(&q, ", ");
+	}
+	pl_buf_puts(&q, "row_id FROM ");
+	pl_buf_put_ident(&q, it->name);
+	pl_buf_printf(&q, " WHERE begin_snapshot <= %lld AND (end_snapshot IS NULL OR end_snapshot > %lld)",
+		      (long long)m->snapshot_id, (long long)m->snapshot_id);
+	pl_buf_puts(out, "SELECT ");
+	int rc = put_typed_columns(out, t, true, err);
+	pl_buf_puts(out, ", ");
+	pl_buf_put_literal(out, it->name);
+	pl_buf_puts(out, " AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, CAST(row_id AS BIGINT) AS "
+			 "__planar_rowid FROM __planar_cat(");
+	pl_buf_put_literal(out, lake);
+	pl_buf_puts(out, ", ");
+	pl_buf_put_literal(out, pl_buf_cstr(&q));
+	pl_buf_putc(out, ')');
+	if (pl_buf_oom(&q))
+		rc = pl_err_nomem(err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+{
+	int rc = 0;
+	size_t parts = 0;
+	if (t->nfiles > 0) {
+		rc = put_positions_files(out, m, t, err);
+		parts++;
+	}
+	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_positions_inlined(out, lake, m, t, &t->inlined[i], err);
+	}
+	if (rc == 0 && parts == 0) {
+		pl_buf_puts(out, "SELECT ");
+		rc = put_typed_columns(out, t, false, err);
+		pl_buf_puts(out, ", CAST(NULL AS VARCHAR) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
+				 "CAST(NULL AS BIGINT) AS __planar_rowid WHERE false");
 	}
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);

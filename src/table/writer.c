@@ -232,6 +232,8 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	pl_buf_put_literal(&sql, staging);
 	pl_buf_puts(&sql, " (FORMAT parquet, FIELD_IDS ");
 	put_field_ids(&sql, &req->columns, -1);
+	if (req->with_row_ids) /* rows keep their DuckLake row id (row lineage) */
+		pl_buf_insert_before_last(&sql, ", _ducklake_internal_row_id: 2147483540");
 	pl_buf_printf(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}', "
 			    "FILE_SIZE_BYTES %lld)",
 		      (long long)req->target_file_size);

@@ -29,6 +29,7 @@ typedef struct pl_write_request {
 	pl_write_columns columns;
 	int64_t table_ref;         /* stored in each pl_new_file */
 	int64_t target_file_size;  /* bytes */
+	bool with_row_ids;         /* source's last column is _ducklake_internal_row_id (UPDATE) */
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */

@@ -302,11 +302,6 @@ static void driver__read_only_open_of_missing_file_fails(void **state)
 static void driver__open_without_create_does_not_create(void **state)
 {
 	fixture *f = *state;
-	/* BUG: the DuckDB driver ignores pl_catdb_options.create (src/catalog/driver_duckdb.c:181-196):
-	 * a writable open of a missing file silently creates an empty database. Callers check
-	 * existence first today (src/sql/lake.c:242), so this is a contract gap, not a user bug. */
-	if (strcmp(f->kind, "duckdb") == 0)
-		skip();
 	char path[192];
 	snprintf(path, sizeof(path), "%s/missing.db", f->dir);
 	pl_catdb *db = NULL;

@@ -1,0 +1,489 @@
+/*
+ * dml.c -- DELETE, UPDATE and TRUNCATE on lake tables.
+ *
+ * DuckDB evaluates the user's own WHERE / USING / FROM / SET / RETURNING text against a
+ * temporary view of the table that also carries each row's data file, position and row id.
+ * The matching rows are collected in a temporary table; their positions become delete files
+ * (or end whole data files, or end inlined rows) and, for UPDATE, the new row versions become
+ * data files that keep the rows' ids. Everything commits as one snapshot.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "sql/router.h"
+#include "table/columns.h"
+#include "table/deletes.h"
+#include "table/scan.h"
+#include "table/writer.h"
+
+#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
+#define HIDDEN_COLUMNS "__planar_file, __planar_pos, __planar_rowid"
+
+typedef struct dml {
+	pl_stmt *st;
+	bool update;
+	pl_target tgt;
+	const pl_table *table;
+	char *alias;
+	size_t name_from, name_to;          /* target name tokens */
+	size_t set_from, set_to;            /* UPDATE assignments */
+	size_t from_from, from_to;          /* USING / FROM list */
+	size_t where_from, where_to;        /* WHERE condition */
+	size_t ret_from;                    /* RETURNING list (ret_from == len: none) */
+	char view[64], match[64], stage[64];
+	bool have_view, have_match, have_stage;
+	pl_txn txn;
+} dml;
+
+/* First depth-0 occurrence of kw at or after i, else t->len. */
+static size_t find_top(const pl_toks *t, size_t i, const char *kw)
+{
+	int depth = 0;
+	for (; i < t->len; i++) {
+		if (pl_tok_is_punct(t, i, "("))
+			depth++;
+		else if (pl_tok_is_punct(t, i, ")"))
+			depth--;
+		else if (depth == 0 && pl_tok_is(t, i, kw))
+			return i;
+	}
+	return t->len;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+static void put_span(pl_buf *b, const pl_toks *t, size_t from, size_t to)
+{
+	if (from >= to)
+		return;
+	size_t a = t->items[from].start, e = t->items[to - 1].start + t->items[to - 1].len;
+	pl_buf_put(b, t->src + a, e - a);
+}
+
+static bool is_clause_word(const pl_toks *t, size_t i)
+{
+	static const char *const words[] = {"USING", "WHERE", "RETURNING", "SET", "FROM", NULL};
+	for (const char *const *w = words; *w; w++)
+		if (pl_tok_is(t, i, *w))
+			return true;
+	return false;
+}
+
+/* Parses the clauses after the target name; fills the token ranges. */
+static int parse_clauses(dml *d, size_t i, pl_err *err)
+{
+	const pl_toks *t = &d->st->toks;
+	bool as = pl_tok_is(t, i, "AS");
+	if (as)
+		i++;
+	bool ident = i < t->len && (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT);
+	if (as && !ident)
+		return pl_err_set(err, PL_EINVALID, "syntax error: AS needs an alias");
+	if (ident && (as || !is_clause_word(t, i))) {
+		if (!(d->alias = pl_tok_ident(t, i)))
+			return pl_err_nomem(err);
+		i++;
+	}
+	d->ret_from = find_top(t, i, "RETURNING");
+	d->where_from = find_top(t, i, "WHERE");
+	if (d->where_from > d->ret_from)
+		d->where_from = t->len;
+	d->where_to = d->ret_from;
+	const char *list_kw = d->update ? "FROM" : "USING";
+	size_t stop = min_size(d->where_from, d->ret_from);
+	size_t set = d->update ? find_top(t, i, "SET") : i;
+	if (d->update && set != i)
+		return pl_err_set(err, PL_EINVALID, "syntax error: UPDATE needs SET after the table name");
+	size_t list = find_top(t, d->update ? set : i, list_kw);
+	if (list > stop)
+		list = stop;
+	d->set_from = set + 1;
+	d->set_to = list;
+	d->from_from = list < stop ? list + 1 : stop;
+	d->from_to = stop;
+	if (!d->update && list != i && list != stop)
+		return pl_err_set(err, PL_EINVALID, "syntax error near \"%.*s\"", (int)t->items[i].len,
+				  t->src + t->items[i].start);
+	if (d->where_from < t->len)
+		d->where_from++;
+	return 0;
+}
+
+static int resolve(dml *d, size_t name_at, pl_err *err)
+{
+	char *parts[3] = {0};
+	size_t n = 0, i = name_at;
+	d->name_from = name_at;
+	int rc = pl_parse_qname(&d->st->toks, &i, parts, &n, err);
+	d->name_to = i;
+	if (rc == 0)
+		rc = pl_resolve_target(d->st, parts, n, &d->tgt, err);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	if (rc)
+		return rc;
+	rc = pl_lake_check_writable(d->tgt.lake, err);
+	const pl_schema *s = pl_model_schema(d->tgt.lake->model, d->tgt.schema);
+	d->table = s ? pl_model_table(d->tgt.lake->model, s->id, d->tgt.name) : NULL;
+	if (rc == 0 && !d->table)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", d->tgt.name);
+	if (rc == 0)
+		rc = parse_clauses(d, i, err);
+	if (rc == 0 && !d->alias && !(d->alias = pl_strdup(d->tgt.name)))
+		rc = pl_err_nomem(err);
+	return rc;
+}
+
+static int exec_buf(dml *d, pl_buf *q, pl_err *err)
+{
+	return pl_buf_oom(q) ? pl_err_nomem(err) : pl_engine_exec(d->st->conn->con, q->ptr, err);
+}
+
+static int create_view(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_stmt_temp_name(d->st, "dml", d->view);
+	pl_buf_puts(&q, "CREATE TEMP VIEW ");
+	pl_buf_put_ident(&q, d->view);
+	pl_buf_puts(&q, " AS ");
+	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, d->table, err);
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_view = rc == 0;
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* Appends `(assigned expression)` for column c, or the alias's column. */
+static int put_new_value(dml *d, pl_buf *q, const char *col, pl_err *err)
+{
+	const pl_toks *t = &d->st->toks;
+	size_t i = d->set_from;
+	while (i < d->set_to) {
+		size_t end = i;
+		int depth = 0;
+		for (; end < d->set_to; end++) {
+			if (pl_tok_is_punct(t, end, "("))
+				depth++;
+			else if (pl_tok_is_punct(t, end, ")"))
+				depth--;
+			else if (depth == 0 && pl_tok_is_punct(t, end, ","))
+				break;
+		}
+		if (end - i < 3 || !pl_tok_is_punct(t, i + 1, "="))
+			return pl_err_set(err, PL_EINVALID, "syntax error in SET: expected column = expression");
+		char *name = pl_tok_ident(t, i);
+		bool same = name && pl_str_ieq(name, col);
+		free(name);
+		if (same) {
+			pl_buf_putc(q, '(');
+			put_span(q, t, i + 2, end);
+			pl_buf_putc(q, ')');
+			return 1;
+		}
+		i = end + 1;
+	}
+	pl_buf_put_ident(q, d->alias);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, col);
+	return 0;
+}
+
+static int check_set_columns(dml *d, pl_err *err)
+{
+	const pl_toks *t = &d->st->toks;
+	int depth = 0;
+	bool expect_name = true;
+	for (size_t i = d->set_from; i < d->set_to; i++) {
+		if (pl_tok_is_punct(t, i, "("))
+			depth++;
+		else if (pl_tok_is_punct(t, i, ")"))
+			depth--;
+		else if (depth == 0 && pl_tok_is_punct(t, i, ","))
+			expect_name = true;
+		else if (expect_name) {
+			expect_name = false;
+			char *name = pl_tok_ident(t, i);
+			bool found = false;
+			for (size_t c = 0; name && c < d->table->ntop; c++)
+				found = found || pl_str_ieq(d->table->top[c]->name, name);
+			int rc = found ? 0 : name ? pl_err_set(err, PL_EINVALID,
+				"Binder Error: Referenced update column %s not found in table!", name) : pl_err_nomem(err);
+			free(name);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* CREATE TEMP TABLE match AS SELECT DISTINCT ON (file, pos) ... FROM view AS alias, ... WHERE ... */
+static int collect_matches(dml *d, pl_err *err)
+{
+	const pl_toks *t = &d->st->toks;
+	pl_buf q = PL_BUF_INIT;
+	int rc = 0;
+	pl_stmt_temp_name(d->st, "match", d->match);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " AS SELECT DISTINCT ON (");
+	pl_buf_put_ident(&q, d->alias);
+	pl_buf_puts(&q, ".__planar_file, ");
+	pl_buf_put_ident(&q, d->alias);
+	pl_buf_puts(&q, ".__planar_pos) ");
+	if (!d->update) {
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".*");
+	} else {
+		for (size_t c = 0; rc >= 0 && c < d->table->ntop; c++) {
+			rc = put_new_value(d, &q, d->table->top[c]->name, err);
+			pl_buf_puts(&q, " AS ");
+			pl_buf_put_ident(&q, d->table->top[c]->name);
+			pl_buf_puts(&q, ", ");
+		}
+		if (rc < 0)
+			goto cleanup;
+		for (int k = 0; k < 3; k++) {
+			static const char *const hidden[] = {"__planar_file", "__planar_pos", "__planar_rowid"};
+			pl_buf_printf(&q, "%s", k ? ", " : "");
+			pl_buf_put_ident(&q, d->alias);
+			pl_buf_printf(&q, ".%s", hidden[k]);
+		}
+	}
+	pl_buf_puts(&q, " FROM temp.main.");
+	pl_buf_put_ident(&q, d->view);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_put_ident(&q, d->alias);
+	if (d->from_from < d->from_to) {
+		pl_buf_puts(&q, ", ");
+		put_span(&q, t, d->from_from, d->from_to);
+	}
+	if (d->where_from < d->where_to) {
+		pl_buf_puts(&q, " WHERE ");
+		put_span(&q, t, d->where_from, d->where_to);
+	}
+	rc = exec_buf(d, &q, err);
+	d->have_match = rc == 0;
+cleanup:
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static const pl_data_file *file_by_path(const pl_table *t, const char *path)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (strcmp(t->files[i].path, path) == 0)
+			return &t->files[i];
+	return NULL;
+}
+
+static int delete_inlined(dml *d, const char *name, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " WHERE __planar_file = ");
+	pl_buf_put_literal(&q, name);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->st->conn->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	pl_inlined_delete *del = pl_txn_add_inlined_delete(&d->txn);
+	idx_t n = duckdb_row_count(&res);
+	if (del) {
+		del->table_id = d->table->id;
+		del->inlined_table = pl_strdup(name);
+		del->row_ids = malloc((n ? n : 1) * sizeof(int64_t));
+		for (idx_t i = 0; del->row_ids && i < n; i++)
+			del->row_ids[del->n++] = duckdb_value_int64(&res, 0, i);
+	}
+	duckdb_destroy_result(&res);
+	return del && del->inlined_table && del->row_ids ? 0 : pl_err_nomem(err);
+}
+
+static int delete_from_file(dml *d, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
+{
+	if (f->delete_count + count >= f->record_count) { /* every row is gone: end the file */
+		pl_ended_file *e = pl_txn_add_ended_file(&d->txn);
+		if (!e)
+			return pl_err_nomem(err);
+		*e = (pl_ended_file){d->table->id, f->id, f->delete_path ? f->delete_id : -1};
+		return 0;
+	}
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT __planar_pos AS pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " WHERE __planar_file = ");
+	pl_buf_put_literal(&q, f->path);
+	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
+	pl_delete_request req = {d->st->conn->con, d->tgt.lake->model, d->table, f, q.ptr, dv};
+	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int plan_deletes(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	char *dv_opt = NULL;
+	int rc = pl_lake_option(d->tgt.lake, d->table, "write_deletion_vectors", &dv_opt, err);
+	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
+	free(dv_opt);
+	if (rc)
+		return rc;
+	pl_buf_puts(&q, "SELECT __planar_file, count(*) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " GROUP BY 1 ORDER BY 1");
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->st->conn->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *path = pl_engine_value_str(&res, 0, r, &oom);
+		int64_t count = duckdb_value_int64(&res, 1, r);
+		const pl_data_file *f = path ? file_by_path(d->table, path) : NULL;
+		if (oom || !path)
+			rc = pl_err_nomem(err);
+		else
+			rc = f ? delete_from_file(d, f, count, dv, err) : delete_inlined(d, path, err);
+		free(path);
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+/* UPDATE: the new row versions, typed and checked by a staging table, become data files. */
+static int write_new_versions(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_stmt_temp_name(d->st, "stage", d->stage);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_putc(&q, ' ');
+	int rc = pl_columns_table_def(&q, d->table, err);
+	if (rc == 0) {
+		pl_buf_insert_before_last(&q, ", _ducklake_internal_row_id BIGINT");
+		rc = exec_buf(d, &q, err);
+	}
+	d->have_stage = rc == 0;
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "INSERT INTO temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_puts(&q, " SELECT * EXCLUDE (__planar_file, __planar_pos) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT * FROM temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	int64_t rows = 0;
+	pl_write_request req = {d->st->conn->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
+				PL_DEFAULT_TARGET_FILE_SIZE, true};
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_writer_write(&req, &d->txn, &rows, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int returning(dml *d, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &d->st->toks;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT ");
+	put_span(&q, t, d->ret_from + 1, t->len);
+	pl_buf_puts(&q, " FROM (SELECT * EXCLUDE (");
+	pl_buf_puts(&q, d->update ? "_ducklake_internal_row_id" : HIDDEN_COLUMNS);
+	pl_buf_puts(&q, ") FROM temp.main.");
+	pl_buf_put_ident(&q, d->update ? d->stage : d->match);
+	pl_buf_puts(&q, ") AS ");
+	pl_buf_put_ident(&q, d->alias);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_result_from_sql(out, d->st->conn, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int64_t match_count(dml *d, pl_err *err, int *rc)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_buf_puts(&q, "SELECT count(*) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	*rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(d->st->conn->con, q.ptr, &v, err);
+	pl_buf_dispose(&q);
+	int64_t n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return n;
+}
+
+static void drop_temp(dml *d, const char *kind, const char *name, bool have)
+{
+	if (!have)
+		return;
+	pl_buf q = PL_BUF_INIT;
+	pl_err ignored;
+	pl_buf_printf(&q, "DROP %s IF EXISTS temp.main.", kind);
+	pl_buf_put_ident(&q, name);
+	if (!pl_buf_oom(&q))
+		pl_engine_exec(d->st->conn->con, q.ptr, &ignored);
+	pl_buf_dispose(&q);
+}
+
+static int run_dml(dml *d, planar_result **out, pl_err *err)
+{
+	int rc = create_view(d, err);
+	if (rc == 0 && d->update)
+		rc = check_set_columns(d, err);
+	if (rc == 0)
+		rc = collect_matches(d, err);
+	int64_t n = rc ? 0 : match_count(d, err, &rc);
+	if (rc == 0 && n > 0)
+		rc = plan_deletes(d, err);
+	if (rc == 0 && n > 0 && d->update)
+		rc = write_new_versions(d, err);
+	if (rc == 0 && n > 0)
+		rc = pl_lake_commit(d->tgt.lake, d->st->conn->db, &d->txn, err);
+	if (rc && (d->txn.nfiles || d->txn.ndeletes)) {
+		pl_writer_remove_files(&d->txn, 0, d->table->dir);
+		pl_deletes_remove(&d->txn, d->table->dir);
+	}
+	if (rc == 0)
+		rc = d->ret_from < d->st->toks.len ? returning(d, out, err) : pl_stmt_count_result(d->st, n, out, err);
+	return rc;
+}
+
+static int handle(pl_stmt *st, size_t name_at, bool update, planar_result **out, pl_err *err)
+{
+	dml d = {0};
+	d.st = st;
+	d.update = update;
+	int rc = resolve(&d, name_at, err);
+	/* the table model may be replaced by the commit: keep the directory for cleanup */
+	if (rc == 0)
+		rc = run_dml(&d, out, err);
+	drop_temp(&d, "TABLE", d.stage, d.have_stage);
+	drop_temp(&d, "TABLE", d.match, d.have_match);
+	drop_temp(&d, "VIEW", d.view, d.have_view);
+	pl_txn_dispose(&d.txn);
+	pl_target_dispose(&d.tgt);
+	free(d.alias);
+	return rc;
+}
+
+int pl_handle_delete(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	return handle(st, name_at, false, out, err);
+}
+
+int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	return handle(st, name_at, true, out, err);
+}

@@ -1,0 +1,30 @@
+/*
+ * deletes.h -- writing delete files. A delete file lists every deleted row position of one data
+ * file (those deleted before plus the new ones) and replaces the file's previous delete file:
+ * a Parquet positional delete file (file_path, pos) by default, or a deletion vector (Roaring
+ * bitmap, `.puffin`) when the lake's `write_deletion_vectors` option is true.
+ */
+#ifndef PL_TABLE_DELETES_H
+#define PL_TABLE_DELETES_H
+
+#include <stdbool.h>
+
+#include "catalog/commit.h"
+#include "catalog/model.h"
+#include "engine/engine.h"
+
+typedef struct pl_delete_request {
+	duckdb_connection con;
+	const pl_model *model;
+	const pl_table *table;
+	const pl_data_file *file;
+	const char *new_positions_sql; /* SELECT pos ...: positions newly deleted from the file */
+	bool deletion_vector;
+} pl_delete_request;
+
+/* Writes the file into the table's directory and fills *out (path, format, counts, replaces). */
+int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *err);
+/* Removes the delete files of txn (after a failed commit). */
+void pl_deletes_remove(const pl_txn *txn, const char *dir);
+
+#endif
