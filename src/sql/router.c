@@ -328,6 +328,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return route_create(st, out, err, handled);
 	if (pl_tok_is(t, 0, "DROP"))
 		return route_drop(st, out, err, handled);
+	if (pl_tok_is(t, 0, "CALL"))
+		return pl_handle_call(st, out, err, handled);
 	return route_write(st, out, err, handled);
 }
 
