@@ -57,15 +57,31 @@ pl_ended_file *pl_txn_add_ended_file(pl_txn *t)
 {
 	return grow((void **)&t->ended_files, &t->nended_files, sizeof(pl_ended_file));
 }
+pl_alter *pl_txn_add_alter(pl_txn *t)
+{
+	return grow((void **)&t->alters, &t->nalters, sizeof(pl_alter));
+}
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
 {
 	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
 }
 
+void pl_new_columns_free(pl_new_column *cols, size_t n)
+{
+	for (size_t c = 0; c < n; c++) {
+		free(cols[c].name);
+		free(cols[c].type);
+		free(cols[c].default_value);
+		free(cols[c].default_value_type);
+		free(cols[c].initial_default);
+	}
+	free(cols);
+}
+
 bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
-	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes;
+	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters;
 }
 
 void pl_txn_dispose(pl_txn *t)
@@ -74,13 +90,7 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->schemas[i].name);
 	for (size_t i = 0; i < t->ntables; i++) {
 		pl_new_table *nt = &t->tables[i];
-		for (size_t c = 0; c < nt->ncolumns; c++) {
-			free(nt->columns[c].name);
-			free(nt->columns[c].type);
-			free(nt->columns[c].default_value);
-			free(nt->columns[c].default_value_type);
-		}
-		free(nt->columns);
+		pl_new_columns_free(nt->columns, nt->ncolumns);
 		free(nt->name);
 		free(nt->schema_name);
 	}
@@ -106,6 +116,15 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->inlined_deletes[i].inlined_table);
 		free(t->inlined_deletes[i].row_ids);
 	}
+	for (size_t i = 0; i < t->nalters; i++) {
+		pl_alter *a = &t->alters[i];
+		free(a->end_columns);
+		pl_new_columns_free(a->columns, a->ncolumns);
+		free(a->new_name);
+		free(a->uuid);
+		free(a->path);
+	}
+	free(t->alters);
 	free(t->deletes);
 	free(t->ended_files);
 	free(t->inlined_deletes);
@@ -213,6 +232,12 @@ static bool txn_touches_table(const pl_txn *t, int64_t id)
 			return true;
 	for (size_t i = 0; i < t->ndropped_tables; i++)
 		if (t->dropped_tables[i].id == id)
+			return true;
+	for (size_t i = 0; i < t->nalters; i++)
+		if (t->alters[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ndeletes; i++)
+		if (t->deletes[i].table_id == id)
 			return true;
 	return false;
 }
@@ -391,21 +416,22 @@ static int64_t resolve_table(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
 }
 
-static int write_columns(pl_catdb *db, const pl_new_table *nt, int64_t snap, pl_err *err)
+static int write_columns(pl_catdb *db, int64_t table_id, const pl_new_column *cols, size_t n, int64_t snap,
+			 pl_err *err)
 {
 	int rc = 0;
-	for (size_t c = 0; rc == 0 && c < nt->ncolumns; c++) {
-		const pl_new_column *col = &nt->columns[c];
-		pl_val p[] = {PL_VINT(col->id), PL_VINT(snap), PL_VINT(nt->assigned_id), PL_VINT(col->order),
-			      PL_VTEXT(col->name), PL_VTEXT(col->type), PL_VTEXT(col->default_value),
-			      PL_VBOOL(col->nulls_allowed), PL_VOPTINT(col->parent),
+	for (size_t c = 0; rc == 0 && c < n; c++) {
+		const pl_new_column *col = &cols[c];
+		pl_val p[] = {PL_VINT(col->id), PL_VINT(snap), PL_VINT(table_id), PL_VINT(col->order),
+			      PL_VTEXT(col->name), PL_VTEXT(col->type), PL_VTEXT(col->initial_default),
+			      PL_VTEXT(col->default_value), PL_VBOOL(col->nulls_allowed), PL_VOPTINT(col->parent),
 			      PL_VTEXT(col->default_value_type)};
 		rc = pl_catdb_exec(db,
 				   "INSERT INTO ducklake_column (column_id, begin_snapshot, end_snapshot, table_id, "
 				   "column_order, column_name, column_type, initial_default, default_value, "
 				   "nulls_allowed, parent_column, default_value_type, default_value_dialect) "
-				   "VALUES (?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'duckdb')",
-				   p, 10, err);
+				   "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'duckdb')",
+				   p, 11, err);
 	}
 	return rc;
 }
@@ -427,7 +453,7 @@ static int write_tables(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_table VALUES (?, ?, ?, NULL, ?, ?, ?, ?)", p, 7, err);
 		pl_buf_dispose(&path);
 		if (rc == 0)
-			rc = write_columns(db, nt, st->snapshot, err);
+			rc = write_columns(db, nt->assigned_id, nt->columns, nt->ncolumns, st->snapshot, err);
 		pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(nt->assigned_id)};
 		if (rc == 0)
 			rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
@@ -667,6 +693,40 @@ static int write_ended_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *
 	return rc;
 }
 
+static int write_alter(pl_catdb *db, const pl_alter *a, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < a->nend; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(a->table_id), PL_VINT(a->end_columns[i])};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_column SET end_snapshot = ? WHERE table_id = ? AND column_id = ? "
+				       "AND end_snapshot IS NULL", p, 3, err);
+	}
+	if (rc == 0)
+		rc = write_columns(db, a->table_id, a->columns, a->ncolumns, st->snapshot, err);
+	if (rc == 0 && a->new_name) {
+		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(a->table_id)};
+		pl_val n[] = {PL_VINT(a->table_id), PL_VTEXT(a->uuid), PL_VINT(st->snapshot), PL_VINT(a->schema_id),
+			      PL_VTEXT(a->new_name), PL_VTEXT(a->path), PL_VBOOL(a->path_is_relative)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_table SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+				   e, 2, err);
+		if (rc == 0)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_table VALUES (?, ?, ?, NULL, ?, ?, ?, ?)", n, 7, err);
+	}
+	pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(a->table_id)};
+	if (rc == 0)
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
+	add_change(st, "altered_table", NULL, NULL, a->table_id);
+	return rc;
+}
+
+static int write_alters(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nalters; i++)
+		rc = write_alter(db, &t->alters[i], st, err);
+	return rc;
+}
+
 static int write_snapshot(pl_catdb *db, const pl_txn *t, commit_state *st, pl_err *err)
 {
 	char now[32];
@@ -694,7 +754,7 @@ static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out,
 		rc = check_conflicts(db, t, base, err);
 		*real_conflict = rc == PL_ECONFLICT;
 	}
-	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas;
+	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters;
 	if (ddl)
 		st.schema_version++;
 	if (rc == 0)
@@ -703,6 +763,8 @@ static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out,
 		rc = write_tables(db, t, &st, err);
 	if (rc == 0)
 		rc = write_drops(db, t, &st, err);
+	if (rc == 0)
+		rc = write_alters(db, t, &st, err);
 	if (rc == 0)
 		rc = write_files(db, t, &st, err);
 	if (rc == 0)

@@ -19,6 +19,7 @@
 typedef struct pl_new_column {
 	int64_t id, order, parent; /* ids are per table, assigned by the caller; parent -1 = top */
 	char *name, *type, *default_value, *default_value_type;
+	char *initial_default;     /* value for files written before the column existed */
 	bool nulls_allowed;
 } pl_new_column;
 
@@ -74,6 +75,20 @@ typedef struct pl_inlined_delete {
 	size_t n;
 } pl_inlined_delete;
 
+/* ALTER TABLE: column rows that end, new column rows (new versions of existing ids, or new
+ * columns), and/or a new name for the table. */
+typedef struct pl_alter {
+	int64_t table_id;
+	int64_t *end_columns;
+	size_t nend;
+	pl_new_column *columns;
+	size_t ncolumns;
+	char *new_name; /* RENAME TO */
+	char *uuid, *path;
+	int64_t schema_id;
+	bool path_is_relative;
+} pl_alter;
+
 typedef struct pl_dropped {
 	int64_t id;
 	char *name; /* for messages */
@@ -96,10 +111,13 @@ typedef struct pl_txn {
 	size_t nended_files;
 	pl_inlined_delete *inlined_deletes;
 	size_t ninlined_deletes;
+	pl_alter *alters;
+	size_t nalters;
 	char *author, *commit_message, *commit_extra_info;
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
+void pl_new_columns_free(pl_new_column *cols, size_t n);
 void pl_txn_dispose(pl_txn *txn);
 /* Appends (zeroed) entries; return a pointer to the new element or NULL on OOM. */
 pl_new_schema *pl_txn_add_schema(pl_txn *txn);
@@ -110,6 +128,7 @@ pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
 pl_new_delete *pl_txn_add_delete(pl_txn *txn);
 pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
+pl_alter *pl_txn_add_alter(pl_txn *txn);
 
 /* Commits txn on top of the catalog; *snapshot_out receives the new snapshot id. */
 int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapshot_out, pl_err *err);

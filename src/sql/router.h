@@ -39,6 +39,7 @@ int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err
 int pl_handle_insert(pl_stmt *st, size_t into_at, planar_result **out, pl_err *err);
 int pl_handle_delete(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 
 /* Runs sql on the session's connection and returns its result. */

@@ -128,6 +128,21 @@ static bool is_literal(const char *s)
 	return strncmp(s, "CAST('", 6) == 0;
 }
 
+/* Replaces a literal default's SQL text by its value as text. */
+static int literal_value(duckdb_connection con, pl_new_column *c, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_buf_printf(&q, "SELECT CAST((%s) AS VARCHAR)", c->default_value);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(con, q.ptr, &v, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	free(c->default_value);
+	c->default_value = v ? v : pl_strdup("NULL");
+	return c->default_value ? 0 : pl_err_nomem(err);
+}
+
 /* Fills default/NOT NULL of the top-level columns from duckdb_columns(). */
 static int read_column_info(duckdb_connection con, const char *name, col_list *l, pl_err *err)
 {
@@ -153,11 +168,15 @@ static int read_column_info(duckdb_connection con, const char *name, col_list *l
 		if (oom)
 			rc = pl_err_nomem(err);
 		else if (def) {
+			bool literal = is_literal(def);
 			free(c->default_value);
 			free(c->default_value_type);
 			c->default_value = def;
-			c->default_value_type = pl_strdup(is_literal(def) ? "literal" : "expression");
-			if (!c->default_value_type)
+			c->default_value_type = pl_strdup(literal ? "literal" : "expression");
+			/* DuckLake stores a literal default as its value text ('x' -> x) */
+			if (c->default_value_type && literal)
+				rc = literal_value(con, c, err);
+			else if (!c->default_value_type)
 				rc = pl_err_nomem(err);
 		}
 	}
@@ -217,13 +236,7 @@ int pl_columns_from_temp_table(duckdb_connection con, const char *name, pl_new_c
 
 void pl_columns_free(pl_new_column *cols, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(cols[i].name);
-		free(cols[i].type);
-		free(cols[i].default_value);
-		free(cols[i].default_value_type);
-	}
-	free(cols);
+	pl_new_columns_free(cols, n);
 }
 
 int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err)
@@ -238,8 +251,18 @@ int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err)
 		int rc = pl_column_duckdb_type(out, c, err);
 		if (rc)
 			return rc;
-		if (c->default_value && !pl_str_ieq(c->default_value, "NULL"))
-			pl_buf_printf(out, " DEFAULT %s", c->default_value);
+		bool expression = c->default_value_type && strcmp(c->default_value_type, "expression") == 0;
+		if (c->default_value && expression) {
+			pl_buf_printf(out, " DEFAULT (%s)", c->default_value);
+		} else if (c->default_value && !pl_str_ieq(c->default_value, "NULL")) {
+			pl_buf_puts(out, " DEFAULT CAST(");
+			pl_buf_put_literal(out, c->default_value);
+			pl_buf_puts(out, " AS ");
+			int rc = pl_column_duckdb_type(out, c, err);
+			if (rc)
+				return rc;
+			pl_buf_putc(out, ')');
+		}
 		if (!c->nulls_allowed)
 			pl_buf_puts(out, " NOT NULL");
 	}
