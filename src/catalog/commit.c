@@ -16,184 +16,6 @@
 
 #define COMMIT_ATTEMPTS 20
 
-static void *grow(void **items, size_t *n, size_t elem)
-{
-	void *p = realloc(*items, (*n + 1) * elem);
-	if (!p)
-		return NULL;
-	*items = p;
-	void *e = (char *)p + *n * elem;
-	memset(e, 0, elem);
-	(*n)++;
-	return e;
-}
-
-pl_new_schema *pl_txn_add_schema(pl_txn *t)
-{
-	return grow((void **)&t->schemas, &t->nschemas, sizeof(pl_new_schema));
-}
-pl_new_table *pl_txn_add_table(pl_txn *t)
-{
-	return grow((void **)&t->tables, &t->ntables, sizeof(pl_new_table));
-}
-pl_new_file *pl_txn_add_file(pl_txn *t)
-{
-	return grow((void **)&t->files, &t->nfiles, sizeof(pl_new_file));
-}
-pl_dropped *pl_txn_add_dropped_table(pl_txn *t)
-{
-	return grow((void **)&t->dropped_tables, &t->ndropped_tables, sizeof(pl_dropped));
-}
-pl_dropped *pl_txn_add_dropped_schema(pl_txn *t)
-{
-	return grow((void **)&t->dropped_schemas, &t->ndropped_schemas, sizeof(pl_dropped));
-}
-
-pl_new_delete *pl_txn_add_delete(pl_txn *t)
-{
-	return grow((void **)&t->deletes, &t->ndeletes, sizeof(pl_new_delete));
-}
-pl_ended_file *pl_txn_add_ended_file(pl_txn *t)
-{
-	return grow((void **)&t->ended_files, &t->nended_files, sizeof(pl_ended_file));
-}
-pl_alter *pl_txn_add_alter(pl_txn *t)
-{
-	return grow((void **)&t->alters, &t->nalters, sizeof(pl_alter));
-}
-pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
-{
-	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
-}
-
-void pl_new_columns_free(pl_new_column *cols, size_t n)
-{
-	for (size_t c = 0; c < n; c++) {
-		free(cols[c].name);
-		free(cols[c].type);
-		free(cols[c].default_value);
-		free(cols[c].default_value_type);
-		free(cols[c].initial_default);
-	}
-	free(cols);
-}
-
-bool pl_txn_is_empty(const pl_txn *t)
-{
-	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
-	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters;
-}
-
-void pl_txn_dispose(pl_txn *t)
-{
-	for (size_t i = 0; i < t->nschemas; i++)
-		free(t->schemas[i].name);
-	for (size_t i = 0; i < t->ntables; i++) {
-		pl_new_table *nt = &t->tables[i];
-		pl_new_columns_free(nt->columns, nt->ncolumns);
-		free(nt->name);
-		free(nt->schema_name);
-	}
-	for (size_t i = 0; i < t->nfiles; i++) {
-		pl_new_file *f = &t->files[i];
-		for (size_t s = 0; s < f->nstats; s++) {
-			free(f->stats[s].min);
-			free(f->stats[s].max);
-			free(f->stats[s].type);
-		}
-		free(f->stats);
-		free(f->path);
-	}
-	for (size_t i = 0; i < t->ndropped_tables; i++)
-		free(t->dropped_tables[i].name);
-	for (size_t i = 0; i < t->ndropped_schemas; i++)
-		free(t->dropped_schemas[i].name);
-	for (size_t i = 0; i < t->ndeletes; i++) {
-		free(t->deletes[i].path);
-		free(t->deletes[i].format);
-	}
-	for (size_t i = 0; i < t->ninlined_deletes; i++) {
-		free(t->inlined_deletes[i].inlined_table);
-		free(t->inlined_deletes[i].row_ids);
-	}
-	for (size_t i = 0; i < t->nalters; i++) {
-		pl_alter *a = &t->alters[i];
-		free(a->end_columns);
-		pl_new_columns_free(a->columns, a->ncolumns);
-		free(a->new_name);
-		free(a->uuid);
-		free(a->path);
-	}
-	free(t->alters);
-	free(t->deletes);
-	free(t->ended_files);
-	free(t->inlined_deletes);
-	free(t->schemas);
-	free(t->tables);
-	free(t->files);
-	free(t->dropped_tables);
-	free(t->dropped_schemas);
-	free(t->author);
-	free(t->commit_message);
-	free(t->commit_extra_info);
-	memset(t, 0, sizeof(*t));
-}
-
-/* ---- statistics comparison ---------------------------------------------------------------- */
-
-static bool is_integer_type(const char *t)
-{
-	return strncmp(t, "int", 3) == 0 || strncmp(t, "uint", 4) == 0;
-}
-
-static bool is_float_type(const char *t)
-{
-	return strncmp(t, "float", 5) == 0;
-}
-
-static int compare_integers(const char *a, const char *b)
-{
-	bool na = *a == '-', nb = *b == '-';
-	if (na != nb)
-		return na ? -1 : 1;
-	size_t la = strlen(a), lb = strlen(b);
-	int mag = la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
-	return na ? -mag : mag;
-}
-
-/* Exact comparison of decimal strings: sign, integer-part length and digits, then fraction. */
-static int compare_decimals(const char *a, const char *b)
-{
-	bool na = *a == '-', nb = *b == '-';
-	if (na != nb)
-		return na ? -1 : 1;
-	a += na;
-	b += nb;
-	size_t ia = strcspn(a, "."), ib = strcspn(b, ".");
-	int mag = ia != ib ? (ia < ib ? -1 : 1) : strncmp(a, b, ia);
-	if (mag == 0) {
-		const char *fa = a[ia] ? a + ia + 1 : "", *fb = b[ib] ? b + ib + 1 : "";
-		while (mag == 0 && (*fa || *fb)) {
-			char ca = *fa ? *fa++ : '0', cb = *fb ? *fb++ : '0';
-			mag = ca < cb ? -1 : ca > cb ? 1 : 0;
-		}
-	}
-	return na ? -mag : mag;
-}
-
-int pl_stats_compare(const char *type, const char *a, const char *b)
-{
-	if (type && is_integer_type(type))
-		return compare_integers(a, b);
-	if (type && strncmp(type, "decimal", 7) == 0)
-		return compare_decimals(a, b);
-	if (type && is_float_type(type)) {
-		double x = strtod(a, NULL), y = strtod(b, NULL);
-		return x < y ? -1 : x > y ? 1 : 0;
-	}
-	return strcmp(a, b);
-}
-
 /* ---- conflict detection ------------------------------------------------------------------- */
 
 typedef struct change {
@@ -347,25 +169,35 @@ static int check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
-typedef struct commit_state {
-	int64_t snapshot, schema_version, next_catalog_id, next_file_id;
-	pl_buf changes;
-} commit_state;
 
-static void add_change(commit_state *st, const char *kind, const char *schema, const char *name,
+static void add_change(pl_commit_state *st, const char *kind, const char *schema, const char *name,
 		       int64_t id)
 {
-	if (st->changes.len)
-		pl_buf_putc(&st->changes, ',');
-	pl_buf_puts(&st->changes, kind);
-	pl_buf_putc(&st->changes, ':');
+	pl_buf entry = PL_BUF_INIT;
+	pl_buf_puts(&entry, kind);
+	pl_buf_putc(&entry, ':');
 	if (name)
-		quoted_name(&st->changes, schema, name);
+		quoted_name(&entry, schema, name);
 	else
-		pl_buf_printf(&st->changes, "%lld", (long long)id);
+		pl_buf_printf(&entry, "%lld", (long long)id);
+	/* A transaction's statements may repeat a change: list it once. */
+	const char *p = pl_buf_cstr(&st->changes), *e = pl_buf_cstr(&entry);
+	bool seen = false;
+	change c;
+	while (p && e && !seen && next_change(&p, &c)) {
+		size_t klen = strlen(c.kind);
+		seen = strncmp(e, c.kind, klen) == 0 && e[klen] == ':' && strlen(e + klen + 1) == c.len &&
+		       strncmp(e + klen + 1, c.value, c.len) == 0;
+	}
+	if (!seen && e) {
+		if (st->changes.len)
+			pl_buf_putc(&st->changes, ',');
+		pl_buf_puts(&st->changes, e);
+	}
+	pl_buf_dispose(&entry);
 }
 
-static int read_latest(pl_catdb *db, commit_state *st, pl_err *err)
+static int read_latest(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
 	pl_rows *r = NULL;
 	int rc = pl_catdb_query(db,
@@ -386,7 +218,7 @@ static int read_latest(pl_catdb *db, commit_state *st, pl_err *err)
 	return 0;
 }
 
-static int write_schemas(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_schemas(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nschemas; i++) {
@@ -436,7 +268,7 @@ static int write_columns(pl_catdb *db, int64_t table_id, const pl_new_column *co
 	return rc;
 }
 
-static int write_tables(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
@@ -472,7 +304,7 @@ static const char *const drop_table_sql[] = {
 	"UPDATE ducklake_tag SET end_snapshot = ? WHERE object_id = ? AND end_snapshot IS NULL",
 };
 
-static int write_drops(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_drops(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ndropped_tables; i++) {
@@ -577,7 +409,7 @@ static bool table_listed_before(const pl_txn *t, size_t i)
 }
 
 /* Writes all files of one table (those from index `first` on with the same table). */
-static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, commit_state *st, pl_err *err)
+static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_state *st, pl_err *err)
 {
 	int64_t table_id = resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
 	bool exists = false;
@@ -609,7 +441,7 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, commit_state
 	return rc;
 }
 
-static int write_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
@@ -640,7 +472,7 @@ static int end_delete_file(pl_catdb *db, int64_t delete_id, int64_t snap, pl_err
 				 "AND end_snapshot IS NULL", p, 2, err);
 }
 
-static int write_new_deletes(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++) {
@@ -663,7 +495,7 @@ static int write_new_deletes(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *
 	return rc;
 }
 
-static int write_ended_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_ended_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nended_files; i++) {
@@ -693,7 +525,7 @@ static int write_ended_files(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *
 	return rc;
 }
 
-static int write_alter(pl_catdb *db, const pl_alter *a, commit_state *st, pl_err *err)
+static int write_alter(pl_catdb *db, const pl_alter *a, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < a->nend; i++) {
@@ -719,7 +551,7 @@ static int write_alter(pl_catdb *db, const pl_alter *a, commit_state *st, pl_err
 	return rc;
 }
 
-static int write_alters(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
+static int write_alters(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nalters; i++)
@@ -727,63 +559,121 @@ static int write_alters(pl_catdb *db, pl_txn *t, commit_state *st, pl_err *err)
 	return rc;
 }
 
-static int write_snapshot(pl_catdb *db, const pl_txn *t, commit_state *st, pl_err *err)
+/* Inserts the snapshot rows on the first apply, updates them on later ones: a transaction's
+ * statements all land in one snapshot. */
+static int write_snapshot(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
-	char now[32];
-	pl_now_timestamptz(now);
-	pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(now), PL_VINT(st->schema_version),
-		      PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id)};
-	int rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", s, 5, err);
-	if (rc)
-		return rc;
 	if (pl_buf_oom(&st->changes))
 		return pl_err_nomem(err);
-	pl_val c[] = {PL_VINT(st->snapshot), PL_VTEXT(pl_buf_cstr(&st->changes)), PL_VTEXT(t->author),
-		      PL_VTEXT(t->commit_message), PL_VTEXT(t->commit_extra_info)};
-	return pl_catdb_exec(db, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, ?, ?, ?)", c, 5, err);
+	if (!st->snapshot_written) {
+		char now[32];
+		pl_now_timestamptz(now);
+		pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(now), PL_VINT(st->schema_version),
+			      PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id)};
+		int rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", s, 5, err);
+		pl_val c[] = {PL_VINT(st->snapshot), PL_VTEXT(pl_buf_cstr(&st->changes))};
+		if (rc == 0)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, NULL, NULL, NULL)", c, 2,
+					   err);
+		st->snapshot_written = rc == 0;
+		return rc;
+	}
+	pl_val s[] = {PL_VINT(st->schema_version), PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id),
+		      PL_VINT(st->snapshot)};
+	int rc = pl_catdb_exec(db, "UPDATE ducklake_snapshot SET schema_version = ?, next_catalog_id = ?, "
+				   "next_file_id = ? WHERE snapshot_id = ?", s, 4, err);
+	pl_val c[] = {PL_VTEXT(pl_buf_cstr(&st->changes)), PL_VINT(st->snapshot)};
+	if (rc == 0)
+		rc = pl_catdb_exec(db, "UPDATE ducklake_snapshot_changes SET changes_made = ? WHERE snapshot_id = ?", c, 2,
+				   err);
+	return rc;
+}
+
+int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->base = base;
+	int rc = db->ops->begin(db, err);
+	if (rc == 0 && (rc = read_latest(db, st, err)) != 0)
+		pl_commit_abort(db, st);
+	return rc;
+}
+
+int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_conflict, pl_err *err)
+{
+	int rc = 0;
+	*real_conflict = false;
+	if (st->snapshot - 1 > st->base) {
+		rc = check_conflicts(db, t, st->base, err);
+		*real_conflict = rc == PL_ECONFLICT;
+	}
+	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters;
+	if (ddl && !st->ddl) {
+		st->schema_version++;
+		st->ddl = true;
+	}
+	if (rc == 0)
+		rc = write_schemas(db, t, st, err);
+	if (rc == 0)
+		rc = write_tables(db, t, st, err);
+	if (rc == 0)
+		rc = write_drops(db, t, st, err);
+	if (rc == 0)
+		rc = write_alters(db, t, st, err);
+	if (rc == 0)
+		rc = write_files(db, t, st, err);
+	if (rc == 0)
+		rc = write_new_deletes(db, t, st, err);
+	if (rc == 0)
+		rc = write_ended_files(db, t, st, err);
+	/* Ids are final now: the snapshot row records the counters after these changes. */
+	if (rc == 0)
+		rc = write_snapshot(db, st, err);
+	return rc;
+}
+
+int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, const char *message,
+		     const char *extra, pl_err *err)
+{
+	int rc = 0;
+	if (author || message || extra) {
+		pl_val p[] = {PL_VTEXT(author), PL_VTEXT(message), PL_VTEXT(extra), PL_VINT(st->snapshot)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_snapshot_changes SET author = ?, commit_message = ?, "
+				       "commit_extra_info = ? WHERE snapshot_id = ?", p, 4, err);
+	}
+	if (rc == 0)
+		rc = db->ops->commit(db, err);
+	if (rc)
+		pl_commit_abort(db, st);
+	else
+		pl_buf_dispose(&st->changes);
+	return rc;
+}
+
+void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
+{
+	pl_err ignored;
+	db->ops->rollback(db, &ignored);
+	pl_buf_dispose(&st->changes);
 }
 
 static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, bool *real_conflict,
 		       pl_err *err)
 {
-	commit_state st = {0};
-	int rc = db->ops->begin(db, err);
-	if (rc == 0)
-		rc = read_latest(db, &st, err);
-	if (rc == 0 && st.snapshot - 1 > base) {
-		rc = check_conflicts(db, t, base, err);
-		*real_conflict = rc == PL_ECONFLICT;
-	}
-	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters;
-	if (ddl)
-		st.schema_version++;
-	if (rc == 0)
-		rc = write_schemas(db, t, &st, err);
-	if (rc == 0)
-		rc = write_tables(db, t, &st, err);
-	if (rc == 0)
-		rc = write_drops(db, t, &st, err);
-	if (rc == 0)
-		rc = write_alters(db, t, &st, err);
-	if (rc == 0)
-		rc = write_files(db, t, &st, err);
-	if (rc == 0)
-		rc = write_new_deletes(db, t, &st, err);
-	if (rc == 0)
-		rc = write_ended_files(db, t, &st, err);
-	/* Ids are final now: the snapshot row records the counters after this commit. */
-	if (rc == 0)
-		rc = write_snapshot(db, t, &st, err);
-	if (rc == 0)
-		rc = db->ops->commit(db, err);
+	pl_commit_state st;
+	int rc = pl_commit_begin(db, base, &st, err);
+	if (rc)
+		return rc;
+	rc = pl_commit_apply(db, t, &st, real_conflict, err);
 	if (rc) {
 		pl_err saved = *err;
-		db->ops->rollback(db, err);
+		pl_commit_abort(db, &st);
 		*err = saved;
-	} else {
-		*snap_out = st.snapshot;
+		return rc;
 	}
-	pl_buf_dispose(&st.changes);
+	rc = pl_commit_finish(db, &st, t->author, t->commit_message, t->commit_extra_info, err);
+	if (rc == 0)
+		*snap_out = st.snapshot;
 	return rc;
 }
 

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "catalog/driver.h"
+#include "core/buf.h"
+#include "core/str.h"
 
 typedef struct pl_new_column {
 	int64_t id, order, parent; /* ids are per table, assigned by the caller; parent -1 = top */
@@ -114,10 +116,13 @@ typedef struct pl_txn {
 	pl_alter *alters;
 	size_t nalters;
 	char *author, *commit_message, *commit_extra_info;
+	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
 void pl_new_columns_free(pl_new_column *cols, size_t n);
+/* Removes the files listed in txn->written (the statement or transaction failed). */
+void pl_txn_remove_written(pl_txn *txn);
 void pl_txn_dispose(pl_txn *txn);
 /* Appends (zeroed) entries; return a pointer to the new element or NULL on OOM. */
 pl_new_schema *pl_txn_add_schema(pl_txn *txn);
@@ -130,7 +135,27 @@ pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 
-/* Commits txn on top of the catalog; *snapshot_out receives the new snapshot id. */
+/* A commit in progress: the snapshot it will create and the id counters. */
+typedef struct pl_commit_state {
+	int64_t base;     /* snapshot the changes were planned on */
+	int64_t snapshot; /* the new snapshot id */
+	int64_t schema_version, next_catalog_id, next_file_id;
+	bool ddl, snapshot_written;
+	pl_buf changes;   /* changes_made text */
+} pl_commit_state;
+
+/* The steps of a commit, for transactions spanning several statements: begin opens the catalog
+ * transaction (waiting for other writers) and reads the latest snapshot; each apply checks
+ * conflicts since base and writes one statement's changes into the same new snapshot; finish
+ * commits it (with the optional author and message); abort rolls everything back. */
+int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err);
+int pl_commit_apply(pl_catdb *db, pl_txn *txn, pl_commit_state *st, bool *real_conflict, pl_err *err);
+int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, const char *message,
+		     const char *extra, pl_err *err);
+void pl_commit_abort(pl_catdb *db, pl_commit_state *st);
+
+/* Commits txn on top of the catalog in one go, retrying lost races; *snapshot_out receives the
+ * new snapshot id. */
 int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapshot_out, pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */

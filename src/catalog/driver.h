@@ -65,6 +65,8 @@ typedef struct pl_catdb_ops {
 	int (*commit)(pl_catdb *db, pl_err *err);
 	int (*rollback)(pl_catdb *db, pl_err *err);
 	int (*table_exists)(pl_catdb *db, const char *table, bool *out, pl_err *err);
+	/* A second, independent connection to the same catalog (for a session's own transaction). */
+	int (*clone)(pl_catdb *db, pl_catdb **out, pl_err *err);
 	void (*close)(pl_catdb *db);
 } pl_catdb_ops;
 

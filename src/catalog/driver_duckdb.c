@@ -17,6 +17,7 @@ typedef struct duck_catdb {
 	duckdb_database db;
 	duckdb_connection con;
 	char *path;
+	bool owns_db; /* clones share the database of the original */
 } duck_catdb;
 
 static int prefix_error(duck_catdb *d, int rc, pl_err *err)
@@ -164,14 +165,34 @@ static void d_close(pl_catdb *db)
 	duck_catdb *d = (duck_catdb *)db;
 	if (d->con)
 		duckdb_disconnect(&d->con);
-	if (d->db)
+	if (d->db && d->owns_db)
 		duckdb_close(&d->db);
 	free(d->path);
 	free(d);
 }
 
+static const pl_catdb_ops duckdb_ops;
+
+static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
+{
+	duck_catdb *src = (duck_catdb *)db, *d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = pl_strdup(src->path))) {
+		free(d);
+		return pl_err_nomem(err);
+	}
+	d->base = src->base;
+	d->db = src->db;
+	int rc = pl_engine_connect(&d->con, d->db, err);
+	if (rc) {
+		d_close(&d->base);
+		return rc;
+	}
+	*out = &d->base;
+	return 0;
+}
+
 static const pl_catdb_ops duckdb_ops = {
-	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_close,
+	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_clone, d_close,
 };
 
 int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
@@ -183,6 +204,7 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	}
 	d->base.ops = &duckdb_ops;
 	d->base.read_only = opts->read_only;
+	d->owns_db = true;
 	if (!opts->create && access(opts->location, F_OK) != 0) {
 		int nf = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' does not exist", opts->location);
 		d_close(&d->base);

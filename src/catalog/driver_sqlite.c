@@ -170,8 +170,15 @@ static void s_close(pl_catdb *db)
 	free(s);
 }
 
+static int s_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
+{
+	sqlite_catdb *s = (sqlite_catdb *)db;
+	pl_catdb_options o = {"sqlite", s->path, db->read_only, false};
+	return pl_catdb_sqlite_open(out, &o, err);
+}
+
 static const pl_catdb_ops sqlite_ops = {
-	"sqlite", s_exec, s_query, s_begin, s_commit, s_rollback, s_table_exists, s_close,
+	"sqlite", s_exec, s_query, s_begin, s_commit, s_rollback, s_table_exists, s_clone, s_close,
 };
 
 int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)

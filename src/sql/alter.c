@@ -439,7 +439,7 @@ int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *er
 		rc = dispatch(&c, i, err);
 		/* 1: IF [NOT] EXISTS made it a no-op */
 		if (rc == 0)
-			rc = pl_lake_commit(c.tgt.lake, st->conn->db, &c.txn, err);
+			rc = pl_lake_commit(c.tgt.lake, st->conn, &c.txn, err);
 		else if (rc == 1)
 			rc = 0;
 	}

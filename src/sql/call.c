@@ -4,12 +4,14 @@
  *   CALL ducklake_set_option('lake', 'name', value [, ...])
  * Options live in ducklake_metadata with the spec's global, schema and table scopes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
+#include "sql/transaction.h"
 
 #define MAX_ARGS 8
 
@@ -108,7 +110,20 @@ static int set_option(pl_lake *lake, const char *key, const char *value, const c
 	return rc;
 }
 
-/* CALL lake.set_option(...) or CALL ducklake_set_option('lake', ...). Sets *handled. */
+/* Which procedure a CALL names: `ducklake_<proc>('lake', ...)` or `lake.<proc>(...)`. */
+static bool names_proc(const pl_toks *t, const char *proc, bool *qualified)
+{
+	char full[64];
+	snprintf(full, sizeof(full), "ducklake_%s", proc);
+	if (pl_tok_is(t, 1, full) && pl_tok_is_punct(t, 2, "(")) {
+		*qualified = false;
+		return true;
+	}
+	*qualified = true;
+	return t->len > 4 && pl_tok_is_punct(t, 2, ".") && pl_tok_is(t, 3, proc) && pl_tok_is_punct(t, 4, "(");
+}
+
+/* CALL ...set_option / ...set_commit_message. Sets *handled. */
 int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	const pl_toks *t = &st->toks;
@@ -116,24 +131,34 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 	call_args a = {0};
 	pl_lake *lake = NULL;
 	size_t open = 0, first = 0;
+	bool qualified = false, message = false;
 	(void)out;
-	if (pl_tok_is(t, 1, "ducklake_set_option") && pl_tok_is_punct(t, 2, "(")) {
+	if (names_proc(t, "set_commit_message", &qualified))
+		message = true;
+	else if (!names_proc(t, "set_option", &qualified))
+		return 0;
+	if (!qualified) {
 		open = 2, first = 1;
-	} else if (t->len > 4 && pl_tok_is_punct(t, 2, ".") && pl_tok_is(t, 3, "set_option") &&
-		   pl_tok_is_punct(t, 4, "(")) {
+	} else {
 		char *name = pl_tok_ident(t, 1);
 		lake = name ? pl_db_find_lake(db, name) : NULL;
 		free(name);
 		if (!lake)
 			return 0;
 		open = 4;
-	} else {
-		return 0;
 	}
 	*handled = true;
 	int rc = parse_args(t, open, &a, err);
 	if (rc == 0 && first && a.npos > 0 && !(lake = pl_db_find_lake(db, a.pos[0])))
 		rc = pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", a.pos[0]);
+	if (rc == 0 && message) {
+		if (a.npos != first + 2)
+			rc = pl_err_set(err, PL_EINVALID, "set_commit_message takes an author and a message");
+		else
+			rc = pl_txn_set_commit_message(st->conn, a.pos[first], a.pos[first + 1], named(&a, "extra_info"), err);
+		args_dispose(&a);
+		return rc;
+	}
 	if (rc == 0 && a.npos != first + 2)
 		rc = pl_err_set(err, PL_EINVALID, "set_option takes an option name and a value");
 	if (rc == 0)

@@ -44,7 +44,7 @@ int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl
 			rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Schema with name \"%s\" already exists!", name);
 	} else if (rc == 0) {
 		pl_new_schema *s = pl_txn_add_schema(&txn);
-		rc = !s || !(s->name = pl_strdup(name)) ? pl_err_nomem(err) : pl_lake_commit(lake, st->conn->db, &txn, err);
+		rc = !s || !(s->name = pl_strdup(name)) ? pl_err_nomem(err) : pl_lake_commit(lake, st->conn, &txn, err);
 	}
 	pl_txn_dispose(&txn);
 	free_parts(parts, n);
@@ -144,14 +144,9 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, const char *tmp, pl
 
 static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
 {
-	int rc = pl_lake_commit(c->tgt.lake, st->conn->db, txn, err);
-	if (rc && txn->nfiles) {
-		pl_buf dir = PL_BUF_INIT;
-		pl_buf_printf(&dir, "%s%s/", c->schema->dir, c->tgt.name);
-		if (!pl_buf_oom(&dir))
-			pl_writer_remove_files(txn, 0, dir.ptr);
-		pl_buf_dispose(&dir);
-	}
+	int rc = pl_lake_commit(c->tgt.lake, st->conn, txn, err);
+	if (rc)
+		pl_txn_remove_written(txn);
 	return rc;
 }
 
@@ -183,8 +178,8 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 		rc = pl_columns_from_temp_table(st->conn->con, tmp, &cols, &ncols, err);
 	if (rc == 0)
 		rc = add_new_table(&txn, &c, cols, ncols, err);
-	if (rc == 0 && c.as_select)
-		rc = write_ctas_rows(st, &c, tmp, &txn, err);
+	if (rc == 0 && c.as_select && (rc = write_ctas_rows(st, &c, tmp, &txn, err)) != 0)
+		pl_txn_remove_written(&txn);
 	if (rc == 0)
 		rc = commit_create(st, &c, &txn, err);
 	drop_temp(st, tmp);
@@ -221,7 +216,7 @@ static int drop_schema(pl_stmt *st, pl_target *tgt, bool if_exists, bool cascade
 		rc = pl_err_nomem(err);
 	if (rc == 0) {
 		d->id = s->id;
-		rc = pl_lake_commit(lake, st->conn->db, &txn, err);
+		rc = pl_lake_commit(lake, st->conn, &txn, err);
 	}
 	pl_txn_dispose(&txn);
 	return rc;
@@ -237,7 +232,7 @@ static int drop_table(pl_stmt *st, pl_target *tgt, bool if_exists, pl_err *err)
 		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!",
 						  tgt->name);
 	pl_dropped *d = pl_txn_add_dropped_table(&txn);
-	int rc = d ? (d->id = t->id, pl_lake_commit(lake, st->conn->db, &txn, err)) : pl_err_nomem(err);
+	int rc = d ? (d->id = t->id, pl_lake_commit(lake, st->conn, &txn, err)) : pl_err_nomem(err);
 	pl_txn_dispose(&txn);
 	return rc;
 }

@@ -323,7 +323,7 @@ static int delete_from_file(dml *d, const pl_data_file *f, int64_t count, bool d
 	pl_buf_puts(&q, " WHERE __planar_file = ");
 	pl_buf_put_literal(&q, f->path);
 	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
-	pl_delete_request req = {d->st->conn->con, d->tgt.lake->model, d->table, f, q.ptr, dv};
+	pl_delete_request req = {d->st->conn->con, d->tgt.lake->model, d->table, f, q.ptr, dv, &d->txn.written};
 	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
 	pl_buf_dispose(&q);
 	return rc;
@@ -450,11 +450,9 @@ static int run_dml(dml *d, planar_result **out, pl_err *err)
 	if (rc == 0 && n > 0 && d->update)
 		rc = write_new_versions(d, err);
 	if (rc == 0 && n > 0)
-		rc = pl_lake_commit(d->tgt.lake, d->st->conn->db, &d->txn, err);
-	if (rc && (d->txn.nfiles || d->txn.ndeletes)) {
-		pl_writer_remove_files(&d->txn, 0, d->table->dir);
-		pl_deletes_remove(&d->txn, d->table->dir);
-	}
+		rc = pl_lake_commit(d->tgt.lake, d->st->conn, &d->txn, err);
+	if (rc)
+		pl_txn_remove_written(&d->txn);
 	if (rc == 0)
 		rc = d->ret_from < d->st->toks.len ? returning(d, out, err) : pl_stmt_count_result(d->st, n, out, err);
 	return rc;

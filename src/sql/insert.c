@@ -53,11 +53,10 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	pl_buf_put_ident(&src, tmp);
 	pl_write_request req = {st->conn->con, src.ptr, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false};
 	int rc = !dir || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_writer_write(&req, &txn, &rows, err);
-	if (rc == 0 && txn.nfiles > 0) {
-		rc = pl_lake_commit(lake, st->conn->db, &txn, err);
-		if (rc)
-			pl_writer_remove_files(&txn, 0, dir);
-	}
+	if (rc == 0 && txn.nfiles > 0)
+		rc = pl_lake_commit(lake, st->conn, &txn, err);
+	if (rc)
+		pl_txn_remove_written(&txn);
 	pl_txn_dispose(&txn);
 	pl_buf_dispose(&src);
 	free(dir);

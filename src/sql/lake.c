@@ -13,6 +13,7 @@
 #include "catalog/init.h"
 #include "core/str.h"
 #include "storage/fs.h"
+#include "sql/transaction.h"
 #include "table/scan.h"
 
 const char *pl_lake_name(const pl_lake *lake)
@@ -24,6 +25,8 @@ void pl_lake_free(pl_lake *lake)
 {
 	if (!lake)
 		return;
+	if (lake->txn_owner)
+		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
 	pl_catdb_close(lake->cat);
 	free(lake->name);
@@ -33,11 +36,16 @@ void pl_lake_free(pl_lake *lake)
 	free(lake);
 }
 
-static int admin_exec(planar_db *db, pl_buf *sql, pl_err *err)
+static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 {
 	if (pl_buf_oom(sql))
 		return pl_err_nomem(err);
-	return pl_engine_exec(db->admin, pl_buf_cstr(sql), err);
+	return pl_engine_exec(con, pl_buf_cstr(sql), err);
+}
+
+static int admin_exec(planar_db *db, pl_buf *sql, pl_err *err)
+{
+	return exec_on(db->admin, sql, err);
 }
 
 void pl_lake_detach(pl_lake *lake, planar_db *db)
@@ -61,13 +69,13 @@ int pl_lake_check_writable(const pl_lake *lake, pl_err *err)
 
 /* ---- mirror ---------------------------------------------------------------------------- */
 
-static int sync_drop_missing(pl_lake *lake, planar_db *db, pl_err *err)
+static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	pl_buf_puts(&q, "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name = ");
 	pl_buf_put_literal(&q, lake->name);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(db->admin, q.ptr, &res, err);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
 	pl_buf_dispose(&q);
 	if (rc)
 		return rc;
@@ -83,7 +91,7 @@ static int sync_drop_missing(pl_lake *lake, planar_db *db, pl_err *err)
 			pl_buf_put_ident(&q, schema);
 			pl_buf_putc(&q, '.');
 			pl_buf_put_ident(&q, view);
-			rc = admin_exec(db, &q, err);
+			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
@@ -95,13 +103,13 @@ static int sync_drop_missing(pl_lake *lake, planar_db *db, pl_err *err)
 	return rc;
 }
 
-static int sync_drop_schemas(pl_lake *lake, planar_db *db, pl_err *err)
+static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	pl_buf_puts(&q, "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal AND database_name = ");
 	pl_buf_put_literal(&q, lake->name);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(db->admin, q.ptr, &res, err);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
 	pl_buf_dispose(&q);
 	if (rc)
 		return rc;
@@ -114,7 +122,7 @@ static int sync_drop_schemas(pl_lake *lake, planar_db *db, pl_err *err)
 			pl_buf_putc(&q, '.');
 			pl_buf_put_ident(&q, schema);
 			pl_buf_puts(&q, " CASCADE");
-			rc = admin_exec(db, &q, err);
+			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
@@ -134,7 +142,7 @@ static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, co
 	pl_buf_put_ident(q, table);
 }
 
-static int create_view(pl_lake *lake, planar_db *db, const pl_schema *s, const pl_table *t, pl_err *err)
+static int create_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_table *t, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
@@ -149,31 +157,31 @@ static int create_view(pl_lake *lake, planar_db *db, const pl_schema *s, const p
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	int rc = admin_exec(db, &q, err);
+	int rc = exec_on(con, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;
 }
 
-static int sync_views(pl_lake *lake, planar_db *db, pl_err *err)
+static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
-	int rc = sync_drop_missing(lake, db, err);
+	int rc = sync_drop_missing(lake, con, err);
 	if (rc == 0)
-		rc = sync_drop_schemas(lake, db, err);
+		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && i < lake->model->nschemas; i++) {
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
 		pl_buf_put_ident(&q, lake->name);
 		pl_buf_putc(&q, '.');
 		pl_buf_put_ident(&q, lake->model->schemas[i].name);
-		rc = admin_exec(db, &q, err);
+		rc = exec_on(con, &q, err);
 		pl_buf_dispose(&q);
 	}
 	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
 		const pl_table *t = &lake->model->tables[i];
 		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
 		if (s)
-			rc = create_view(lake, db, s, t, err);
+			rc = create_view(lake, con, s, t, err);
 	}
 	return rc;
 }
@@ -334,7 +342,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	}
 	/* Registered before its views are built: views over inlined data bind through the registry. */
 	rc = pl_db_add_lake(db, lake, err);
-	if (rc == 0 && (rc = sync_views(lake, db, err)) != 0)
+	if (rc == 0 && (rc = sync_views(lake, db->admin, err)) != 0)
 		pl_db_remove_lake(db, lake);
 	if (rc) {
 		pl_lake_detach(lake, db);
@@ -358,12 +366,24 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 		return rc;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return sync_views(lake, db, err);
+	return sync_views(lake, db->admin, err);
 }
 
-int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err)
+int pl_lake_sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	return sync_views(lake, con, err);
+}
+
+int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 {
 	int64_t snap = 0;
+	planar_db *db = conn->db;
+	if (conn->in_txn)
+		return pl_txn_apply(conn, lake, txn, err);
+	if (lake->txn_owner)
+		return pl_err_set(err, PL_EBUSY, "lake \"%s\" has an open write transaction in another session; "
+				  "retry when it ends", lake->name);
+	pl_txn_take_commit_message(conn, txn);
 	int rc = pl_commit(lake->cat, txn, lake->model->snapshot_id, &snap, err);
 	if (rc)
 		return rc;

@@ -32,7 +32,14 @@ struct pl_lake {
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;
-	pl_model *model;
+	pl_model *model; /* the committed state; the owner's pending state during its statements */
+	/* An open multi-statement write transaction (one per lake at a time): */
+	planar_conn *txn_owner;
+	pl_catdb *txn_cat;        /* the owner's own catalog connection, inside a transaction */
+	pl_commit_state txn_state;
+	pl_model *txn_model;      /* the catalog as the transaction sees it */
+	pl_model *shared_model;   /* the committed model, while txn_model is swapped in */
+	pl_strv txn_files;        /* files written by the transaction */
 };
 
 /* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */
@@ -45,8 +52,11 @@ const char *pl_lake_name(const pl_lake *lake);
 /* Reloads the model and the views when the catalog has a newer snapshot (or `force`). */
 int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
 /* Commits txn as one snapshot, then refreshes the model and views. Once the commit succeeded
- * this returns 0; the model (and every pointer into it) is replaced. */
-int pl_lake_commit(pl_lake *lake, planar_db *db, pl_txn *txn, pl_err *err);
+ * this returns 0; the model (and every pointer into it) is replaced. Inside a transaction of
+ * conn the changes join the transaction's snapshot instead (see transaction.h). */
+int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err);
+/* Rebuilds the lake's views from lake->model on the given connection. */
+int pl_lake_sync_views(pl_lake *lake, duckdb_connection con, pl_err *err);
 /* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
  * unset). */
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);

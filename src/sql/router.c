@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/timetravel.h"
+#include "sql/transaction.h"
 
 int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err)
 {
@@ -307,9 +308,12 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	return 0;
 }
 
-static int refresh_lakes(planar_db *db, pl_err *err)
+static int refresh_lakes(planar_conn *conn, pl_err *err)
 {
+	planar_db *db = conn->db;
 	for (size_t i = 0; i < db->nlakes; i++) {
+		if (db->lakes[i]->txn_owner == conn)
+			continue; /* no other writer can commit while this session holds the lake */
 		int rc = pl_lake_refresh(db->lakes[i], db, false, err);
 		if (rc)
 			return rc;
@@ -320,6 +324,9 @@ static int refresh_lakes(planar_db *db, pl_err *err)
 static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	const pl_toks *t = &st->toks;
+	int rc = pl_txn_route(st, out, err, handled);
+	if (rc || *handled)
+		return rc;
 	if (pl_tok_is(t, 0, "ATTACH") && is_ducklake_attach(st)) {
 		*handled = true;
 		return pl_handle_attach(st, out, err);
@@ -357,14 +364,20 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	bool handled = false;
 	planar_db *db = conn->db;
 	pthread_mutex_lock(&db->lock);
-	rc = refresh_lakes(db, err);
+	rc = pl_txn_check_usable(conn, &st, err);
+	if (rc == 0)
+		rc = refresh_lakes(conn, err);
+	pl_txn_enter(conn);
 	if (rc == 0 && db->nlakes > 0)
 		rc = rewrite_time_travel(&st, &rewritten, &views, err);
 	if (rc == 0 && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
+	pl_txn_leave(conn);
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
 		rc = pl_stmt_passthrough(&st, st.sql, out, err);
+	if (rc && conn->in_txn) /* as in DuckDB, a failed statement aborts the transaction */
+		pl_txn_mark_aborted(conn);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	free(rewritten);

@@ -11,6 +11,7 @@
 #include "sql/lake.h"
 #include "sql/lexer.h"
 #include "sql/router.h"
+#include "sql/transaction.h"
 
 const char *planar_version(void)
 {
@@ -100,6 +101,9 @@ void planar_conn_free(planar_conn *conn)
 {
 	if (!conn)
 		return;
+	pthread_mutex_lock(&conn->db->lock);
+	pl_txn_dispose_conn(conn);
+	pthread_mutex_unlock(&conn->db->lock);
 	duckdb_disconnect(&conn->con);
 	free(conn);
 }

@@ -24,11 +24,21 @@ struct planar_db {
 	size_t nlakes, caplakes;
 };
 
+typedef struct pl_begin_snapshot {
+	pl_lake *lake;
+	int64_t snapshot;
+} pl_begin_snapshot;
+
 struct planar_conn {
 	planar_db *db;
 	duckdb_connection con;
 	unsigned long tmp_seq; /* for unique temporary object names */
 	pl_err err;
+	/* BEGIN ... COMMIT (see transaction.h) */
+	bool in_txn, txn_aborted;
+	pl_begin_snapshot *begin;   /* each lake's snapshot when the transaction began */
+	size_t nbegin;
+	char *commit_author, *commit_message, *commit_extra; /* set_commit_message */
 };
 
 /* Values are turned into text as DuckDB's CAST(x AS VARCHAR) does, chunk by chunk on first

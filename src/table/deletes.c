@@ -120,6 +120,8 @@ int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *e
 	int rc = file_name(req->table->dir, fmt, &rel, &full, err);
 	if (rc == 0)
 		rc = req->deletion_vector ? write_dv(req, full, out, err) : write_parquet(req, full, out, err);
+	if (rc == 0 && pl_strv_push(req->written, full))
+		rc = pl_err_nomem(err);
 	if (rc == 0) {
 		out->table_id = req->table->id;
 		out->data_file_id = req->file->id;
@@ -136,16 +138,4 @@ int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *e
 	free(rel);
 	free(full);
 	return rc;
-}
-
-void pl_deletes_remove(const pl_txn *txn, const char *dir)
-{
-	for (size_t i = 0; i < txn->ndeletes; i++) {
-		pl_buf p = PL_BUF_INIT;
-		pl_err ignored;
-		pl_buf_printf(&p, "%s%s", dir, txn->deletes[i].path ? txn->deletes[i].path : "");
-		if (!pl_buf_oom(&p) && txn->deletes[i].path)
-			pl_fs_remove(p.ptr, &ignored);
-		pl_buf_dispose(&p);
-	}
 }

@@ -20,11 +20,10 @@ typedef struct pl_delete_request {
 	const pl_data_file *file;
 	const char *new_positions_sql; /* SELECT pos ...: positions newly deleted from the file */
 	bool deletion_vector;
+	pl_strv *written;              /* the new file's path is appended here */
 } pl_delete_request;
 
 /* Writes the file into the table's directory and fills *out (path, format, counts, replaces). */
 int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *err);
-/* Removes the delete files of txn (after a failed commit). */
-void pl_deletes_remove(const pl_txn *txn, const char *dir);
 
 #endif

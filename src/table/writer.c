@@ -207,7 +207,7 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 }
 
 /* Moves the files written into the staging directory to the table directory and syncs them. */
-static int publish_files(const pl_txn *txn, size_t first, const char *staging, const char *dir, pl_err *err)
+static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
@@ -215,6 +215,8 @@ static int publish_files(const pl_txn *txn, size_t first, const char *staging, c
 		pl_buf_printf(&from, "%s%s", staging, txn->files[i].path);
 		pl_buf_printf(&to, "%s%s", dir, txn->files[i].path);
 		rc = pl_buf_oom(&from) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(from.ptr, to.ptr, err);
+		if (rc == 0)
+			rc = pl_strv_push((pl_strv *)&txn->written, to.ptr) ? pl_err_nomem(err) : 0;
 		if (rc == 0)
 			rc = pl_fs_sync_file(to.ptr, err);
 		pl_buf_dispose(&from);
@@ -268,21 +270,7 @@ int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out,
 		rc = run_copy(req, staging.ptr, txn, rows_out, err);
 	if (rc == 0)
 		rc = publish_files(txn, first, staging.ptr, req->dir, err);
-	if (rc)
-		pl_writer_remove_files(txn, first, req->dir);
 	pl_fs_remove_dir(staging.ptr);
 	pl_buf_dispose(&staging);
 	return rc;
-}
-
-void pl_writer_remove_files(const pl_txn *txn, size_t first, const char *dir)
-{
-	for (size_t i = first; i < txn->nfiles; i++) {
-		pl_buf p = PL_BUF_INIT;
-		pl_err ignored;
-		pl_buf_printf(&p, "%s%s", dir, txn->files[i].path);
-		if (!pl_buf_oom(&p))
-			pl_fs_remove(p.ptr, &ignored);
-		pl_buf_dispose(&p);
-	}
 }

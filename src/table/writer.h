@@ -5,8 +5,8 @@
  *
  * DuckDB writes into a private staging directory that is removed afterwards, so a failed write
  * (bad data, full disk) leaves nothing behind; finished files are renamed into place and
- * fsync'd before this returns; the caller registers them in one commit and, if the
- * commit fails, removes them with pl_writer_remove_files().
+ * fsync'd before this returns, and listed in txn->written; the caller registers them in one
+ * commit and, if the commit fails, removes them with pl_txn_remove_written().
  */
 #ifndef PL_TABLE_WRITER_H
 #define PL_TABLE_WRITER_H
@@ -34,7 +34,5 @@ typedef struct pl_write_request {
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
 int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err);
-/* Removes files first.. of txn from dir (after a failed commit). */
-void pl_writer_remove_files(const pl_txn *txn, size_t first, const char *dir);
 
 #endif

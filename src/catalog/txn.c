@@ -1,0 +1,140 @@
+/*
+ * txn.c -- the pl_txn container: the pending changes of one commit (see commit.h), appended to
+ * by the statement handlers and released at the end of the statement.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/commit.h"
+
+static void *grow(void **items, size_t *n, size_t elem)
+{
+	void *p = realloc(*items, (*n + 1) * elem);
+	if (!p)
+		return NULL;
+	*items = p;
+	void *e = (char *)p + *n * elem;
+	memset(e, 0, elem);
+	(*n)++;
+	return e;
+}
+
+pl_new_schema *pl_txn_add_schema(pl_txn *t)
+{
+	return grow((void **)&t->schemas, &t->nschemas, sizeof(pl_new_schema));
+}
+pl_new_table *pl_txn_add_table(pl_txn *t)
+{
+	return grow((void **)&t->tables, &t->ntables, sizeof(pl_new_table));
+}
+pl_new_file *pl_txn_add_file(pl_txn *t)
+{
+	return grow((void **)&t->files, &t->nfiles, sizeof(pl_new_file));
+}
+pl_dropped *pl_txn_add_dropped_table(pl_txn *t)
+{
+	return grow((void **)&t->dropped_tables, &t->ndropped_tables, sizeof(pl_dropped));
+}
+pl_dropped *pl_txn_add_dropped_schema(pl_txn *t)
+{
+	return grow((void **)&t->dropped_schemas, &t->ndropped_schemas, sizeof(pl_dropped));
+}
+
+pl_new_delete *pl_txn_add_delete(pl_txn *t)
+{
+	return grow((void **)&t->deletes, &t->ndeletes, sizeof(pl_new_delete));
+}
+pl_ended_file *pl_txn_add_ended_file(pl_txn *t)
+{
+	return grow((void **)&t->ended_files, &t->nended_files, sizeof(pl_ended_file));
+}
+pl_alter *pl_txn_add_alter(pl_txn *t)
+{
+	return grow((void **)&t->alters, &t->nalters, sizeof(pl_alter));
+}
+pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
+{
+	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
+}
+
+void pl_new_columns_free(pl_new_column *cols, size_t n)
+{
+	for (size_t c = 0; c < n; c++) {
+		free(cols[c].name);
+		free(cols[c].type);
+		free(cols[c].default_value);
+		free(cols[c].default_value_type);
+		free(cols[c].initial_default);
+	}
+	free(cols);
+}
+
+bool pl_txn_is_empty(const pl_txn *t)
+{
+	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
+	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters;
+}
+
+void pl_txn_remove_written(pl_txn *t)
+{
+	for (size_t i = 0; i < t->written.len; i++)
+		unlink(t->written.items[i]);
+	pl_strv_dispose(&t->written);
+}
+
+void pl_txn_dispose(pl_txn *t)
+{
+	for (size_t i = 0; i < t->nschemas; i++)
+		free(t->schemas[i].name);
+	for (size_t i = 0; i < t->ntables; i++) {
+		pl_new_table *nt = &t->tables[i];
+		pl_new_columns_free(nt->columns, nt->ncolumns);
+		free(nt->name);
+		free(nt->schema_name);
+	}
+	for (size_t i = 0; i < t->nfiles; i++) {
+		pl_new_file *f = &t->files[i];
+		for (size_t s = 0; s < f->nstats; s++) {
+			free(f->stats[s].min);
+			free(f->stats[s].max);
+			free(f->stats[s].type);
+		}
+		free(f->stats);
+		free(f->path);
+	}
+	for (size_t i = 0; i < t->ndropped_tables; i++)
+		free(t->dropped_tables[i].name);
+	for (size_t i = 0; i < t->ndropped_schemas; i++)
+		free(t->dropped_schemas[i].name);
+	for (size_t i = 0; i < t->ndeletes; i++) {
+		free(t->deletes[i].path);
+		free(t->deletes[i].format);
+	}
+	for (size_t i = 0; i < t->ninlined_deletes; i++) {
+		free(t->inlined_deletes[i].inlined_table);
+		free(t->inlined_deletes[i].row_ids);
+	}
+	for (size_t i = 0; i < t->nalters; i++) {
+		pl_alter *a = &t->alters[i];
+		free(a->end_columns);
+		pl_new_columns_free(a->columns, a->ncolumns);
+		free(a->new_name);
+		free(a->uuid);
+		free(a->path);
+	}
+	free(t->alters);
+	free(t->deletes);
+	free(t->ended_files);
+	free(t->inlined_deletes);
+	free(t->schemas);
+	free(t->tables);
+	free(t->files);
+	free(t->dropped_tables);
+	free(t->dropped_schemas);
+	pl_strv_dispose(&t->written);
+	free(t->author);
+	free(t->commit_message);
+	free(t->commit_extra_info);
+	memset(t, 0, sizeof(*t));
+}

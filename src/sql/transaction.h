@@ -1,0 +1,40 @@
+/*
+ * transaction.h -- BEGIN / COMMIT / ROLLBACK spanning many statements and many lakes.
+ *
+ * The session's DuckDB connection runs the same transaction, so its reads are pinned to the
+ * state at BEGIN and the lake views it rebuilds stay private until COMMIT. The first write to a
+ * lake opens the session's own catalog connection and a catalog transaction (waiting for other
+ * writers); every statement then writes into the same new snapshot, and reads inside the
+ * transaction see those writes. COMMIT commits every lake's snapshot, ROLLBACK drops them and
+ * removes the files written. A statement that fails inside a transaction aborts it: until
+ * ROLLBACK, further statements are refused.
+ */
+#ifndef PL_SQL_TRANSACTION_H
+#define PL_SQL_TRANSACTION_H
+
+#include "sql/lake.h"
+#include "sql/router.h"
+
+/* Routes BEGIN/START TRANSACTION, COMMIT/END, ROLLBACK/ABORT; sets *handled. */
+int pl_txn_route(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+/* Fails when the session's transaction was aborted by an earlier error. */
+int pl_txn_check_usable(planar_conn *conn, const pl_stmt *st, pl_err *err);
+/* Applies one statement's changes to the lake inside conn's transaction. */
+int pl_txn_apply(planar_conn *conn, pl_lake *lake, pl_txn *txn, pl_err *err);
+/* Swaps the owner's pending models in (enter) or out (leave) around a statement. */
+void pl_txn_enter(planar_conn *conn);
+void pl_txn_leave(planar_conn *conn);
+/* Moves the session's pending commit message (set_commit_message) into txn. */
+void pl_txn_take_commit_message(planar_conn *conn, pl_txn *txn);
+/* Drops a lake's open transaction (rollback, files removed). */
+void pl_txn_abort_lake(pl_lake *lake);
+/* CALL lake.set_commit_message('author', 'message' [, extra_info => ...]) and
+ * CALL ducklake_set_commit_message('lake', 'author', 'message' [, ...]). */
+int pl_txn_set_commit_message(planar_conn *conn, const char *author, const char *message, const char *extra,
+			      pl_err *err);
+/* A statement failed inside the transaction: drop the lakes' changes, refuse until ROLLBACK. */
+void pl_txn_mark_aborted(planar_conn *conn);
+/* Cleans a session's transaction state (connection closing). */
+void pl_txn_dispose_conn(planar_conn *conn);
+
+#endif
