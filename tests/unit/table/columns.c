@@ -195,7 +195,7 @@ static void columns__table_def_round_trips(void **state)
 	assert_string_equal(got, "1:-1:id:int32 2:-1:we\"ird:decimal(18,3) 3:-1:s:struct 4:3:a:int32");
 	free(got);
 	assert_false(c[0].nulls_allowed);
-	assert_string_equal(c[1].default_value, "1.5");
+	assert_string_equal(c[1].default_value, "1.500");
 	pl_columns_free(c, n);
 	pl_buf_dispose(&def);
 	pl_buf_dispose(&ddl);
