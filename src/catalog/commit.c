@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/fault.h"
 #include "core/ids.h"
 #include "core/str.h"
 
@@ -641,8 +642,11 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 		rc = pl_catdb_exec(db, "UPDATE ducklake_snapshot_changes SET author = ?, commit_message = ?, "
 				       "commit_extra_info = ? WHERE snapshot_id = ?", p, 4, err);
 	}
+	pl_fault_point("commit:before-commit");
 	if (rc == 0)
 		rc = db->ops->commit(db, err);
+	if (rc == 0)
+		pl_fault_point("commit:after-commit");
 	if (rc)
 		pl_commit_abort(db, st);
 	else

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
+#include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
 #include "sql/transaction.h"
@@ -384,6 +385,7 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 		return pl_err_set(err, PL_EBUSY, "lake \"%s\" has an open write transaction in another session; "
 				  "retry when it ends", lake->name);
 	pl_txn_take_commit_message(conn, txn);
+	pl_fault_point("write:after-files");
 	int rc = pl_commit(lake->cat, txn, lake->model->snapshot_id, &snap, err);
 	if (rc)
 		return rc;
