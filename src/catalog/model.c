@@ -458,3 +458,23 @@ int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err)
 	pl_rows_free(r);
 	return 0;
 }
+
+int pl_catalog_snapshot_at_time(pl_catdb *db, const char *utc_ts, bool at_or_before, int64_t *out, pl_err *err)
+{
+	/* DuckDB catalogs store TIMESTAMPTZ; others store UTC text ("YYYY-MM-DD HH:MM:SS.ffffff+00"),
+	 * which orders correctly as text. */
+	bool typed = strcmp(db->ops->name, "duckdb") == 0;
+	const char *sql = at_or_before
+		? (typed ? "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)"
+			 : "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= ?")
+		: (typed ? "SELECT min(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time >= CAST(? AS TIMESTAMP WITH TIME ZONE)"
+			 : "SELECT min(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time >= ?");
+	pl_rows *r = NULL;
+	pl_val p = PL_VTEXT(utc_ts);
+	int rc = pl_catdb_query(db, sql, &p, 1, &r, err);
+	if (rc)
+		return rc;
+	*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return 0;
+}

@@ -98,6 +98,9 @@ const char *pl_ducklake_to_duckdb_type(const char *ducklake_type);
 /* Maps a DuckDB primitive type name to DuckLake (INTEGER -> int32); NULL if not representable. */
 const char *pl_duckdb_to_ducklake_type(const char *duckdb_type);
 
+/* The last snapshot at or before (or the first at or after) a UTC timestamp written
+ * "YYYY-MM-DD HH:MM:SS.ffffff+00"; -1 when there is none. */
+int pl_catalog_snapshot_at_time(pl_catdb *db, const char *utc_ts, bool at_or_before, int64_t *out, pl_err *err);
 /* Latest snapshot id of a catalog (-1 when there is none). */
 int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err);
 

@@ -124,3 +124,16 @@ int pl_engine_query_value(duckdb_connection con, const char *sql, char **out, pl
 	duckdb_destroy_result(&res);
 	return oom ? pl_err_nomem(err) : 0;
 }
+
+int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "SELECT strftime(CAST((%s) AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC', "
+			  "'%%Y-%%m-%%d %%H:%%M:%%S.%%f') || '+00'",
+		      expr);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(con, q.ptr, out, err);
+	pl_buf_dispose(&q);
+	if (rc == 0 && !*out)
+		rc = pl_err_set(err, PL_EINVALID, "the timestamp %s is NULL", expr);
+	return rc;
+}

@@ -30,6 +30,8 @@ char *pl_engine_value_str(duckdb_result *res, idx_t col, idx_t row, bool *oom);
 /* Runs a query that returns one value; *out is malloc'd text or NULL for SQL NULL/no row. */
 int pl_engine_query_value(duckdb_connection con, const char *sql, char **out, pl_err *err);
 
+/* Evaluates a timestamp expression to UTC text "YYYY-MM-DD HH:MM:SS.ffffff+00" (*out malloc'd). */
+int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out, pl_err *err);
 /* Appends the SQL spelling of a logical type (INTEGER, DECIMAL(18,3), STRUCT("a" INTEGER)...). */
 void pl_engine_type_sql(pl_buf *out, duckdb_logical_type type);
 bool pl_engine_type_is_numeric(duckdb_type id);

@@ -240,15 +240,9 @@ static int files_rows(const pl_table *t, pl_rows **out, pl_err *err)
 /* Snapshot id at or before a timestamp. */
 static int snapshot_at_time(pl_lake *lake, const char *ts, int64_t *out, pl_err *err)
 {
-	pl_rows *r = NULL;
-	pl_val p = PL_VTEXT(ts);
-	int rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE "
-					   "snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)",
-				&p, 1, &r, err);
+	int rc = pl_catalog_snapshot_at_time(lake->cat, ts, true, out, err);
 	if (rc)
 		return rc;
-	*out = pl_rows_int(r, 0, 0, -1);
-	pl_rows_free(r);
 	return *out < 0 ? pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", ts) : 0;
 }
 
@@ -417,7 +411,7 @@ static const char *const macros[] = {
 	"CAST(delete_file_footer_size AS UBIGINT) AS delete_file_footer_size, "
 	"CAST(NULL AS BLOB) AS delete_file_encryption_key "
 	"FROM __planar_files(catalog, schema, table_name, CAST(snapshot_version AS VARCHAR), "
-	"CAST(CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AS VARCHAR))",
+	"strftime(CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') || '+00')",
 };
 
 int pl_functions_install_macros(duckdb_connection con, pl_err *err)

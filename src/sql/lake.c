@@ -189,7 +189,7 @@ static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 
 /* ---- open ------------------------------------------------------------------------------ */
 
-static int resolve_snapshot(pl_lake *lake, const pl_lake_options *o, int64_t *snap, pl_err *err)
+static int resolve_snapshot(pl_lake *lake, planar_db *db, const pl_lake_options *o, int64_t *snap, pl_err *err)
 {
 	int rc = pl_catalog_latest_snapshot(lake->cat, snap, err);
 	if (rc)
@@ -201,15 +201,16 @@ static int resolve_snapshot(pl_lake *lake, const pl_lake_options *o, int64_t *sn
 		*snap = o->snapshot_version;
 		lake->pinned = true;
 	} else if (o->snapshot_time) {
-		pl_rows *r = NULL;
-		pl_val p = PL_VTEXT(o->snapshot_time);
-		rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE "
-					       "snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)",
-				    &p, 1, &r, err);
+		pl_buf lit = PL_BUF_INIT;
+		char *utc = NULL;
+		pl_buf_put_literal(&lit, o->snapshot_time);
+		rc = pl_buf_oom(&lit) ? pl_err_nomem(err) : pl_engine_utc_timestamp(db->admin, lit.ptr, &utc, err);
+		pl_buf_dispose(&lit);
+		if (rc == 0)
+			rc = pl_catalog_snapshot_at_time(lake->cat, utc, true, snap, err);
+		free(utc);
 		if (rc)
 			return rc;
-		*snap = pl_rows_int(r, 0, 0, -1);
-		pl_rows_free(r);
 		if (*snap < 0)
 			return pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", o->snapshot_time);
 		lake->pinned = true;
@@ -332,7 +333,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	if (rc == 0)
 		rc = resolve_data_path(lake, o, err);
 	if (rc == 0)
-		rc = resolve_snapshot(lake, o, &snap, err);
+		rc = resolve_snapshot(lake, db, o, &snap, err);
 	if (rc == 0)
 		rc = pl_model_load(&lake->model, lake->cat, snap, lake->data_path, err);
 	if (rc == 0)

@@ -10,6 +10,8 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
+#include "sql/changefeed.h"
+#include "sql/rowid.h"
 #include "sql/timetravel.h"
 #include "sql/transaction.h"
 
@@ -342,22 +344,35 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 	return route_write(st, out, err, handled);
 }
 
-/* Replaces AT (...) references by temporary views; st then holds the rewritten statement. */
-static int rewrite_time_travel(pl_stmt *st, char **rewritten, pl_strv *views, pl_err *err)
+typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl_err *);
+
+/* Replaces AT (...) references and change-feed calls by temporary views; st then holds the
+ * rewritten statement (texts kept in `texts` until the statement ends). */
+static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
-	int rc = pl_timetravel_rewrite(st->conn, &st->toks, rewritten, views, err);
-	if (rc || !*rewritten)
-		return rc;
-	pl_toks_dispose(&st->toks);
-	st->sql = *rewritten;
-	return pl_lex(&st->toks, *rewritten, err);
+	static const rewrite_fn steps[] = {pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite};
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		char *sql = NULL;
+		int rc = steps[k](st->conn, &st->toks, &sql, views, err);
+		if (rc)
+			return rc;
+		if (!sql)
+			continue;
+		if (pl_strv_push_owned(texts, sql))
+			return pl_err_nomem(err);
+		pl_toks_dispose(&st->toks);
+		st->sql = sql;
+		rc = pl_lex(&st->toks, sql, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	pl_stmt st = {conn, sql, {0}};
-	pl_strv views = PL_STRV_INIT;
-	char *rewritten = NULL;
+	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
 	int rc = pl_lex(&st.toks, sql, err);
 	if (rc)
 		return rc;
@@ -369,7 +384,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		rc = refresh_lakes(conn, err);
 	pl_txn_enter(conn);
 	if (rc == 0 && db->nlakes > 0)
-		rc = rewrite_time_travel(&st, &rewritten, &views, err);
+		rc = rewrite_views(&st, &texts, &views, err);
 	if (rc == 0 && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
 	pl_txn_leave(conn);
@@ -380,6 +395,6 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		pl_txn_mark_aborted(conn);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
-	free(rewritten);
+	pl_strv_dispose(&texts);
 	return rc;
 }

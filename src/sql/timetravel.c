@@ -62,21 +62,16 @@ static int resolve_snapshot(planar_conn *conn, pl_lake *lake, const pl_toks *t, 
 	pl_buf q = PL_BUF_INIT;
 	if (!expr)
 		return pl_err_nomem(err);
-	pl_buf_printf(&q, "SELECT CAST((%s) AS %s)", expr, r->by_timestamp ? "TIMESTAMP WITH TIME ZONE" : "BIGINT");
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, &val, err);
+	pl_buf_printf(&q, "SELECT CAST((%s) AS BIGINT)", expr);
+	int rc = r->by_timestamp ? pl_engine_utc_timestamp(conn->con, expr, &val, err)
+		 : pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, &val, err);
 	pl_buf_dispose(&q);
 	if (rc == 0 && !val)
 		rc = pl_err_set(err, PL_EINVALID, "AT (%s => %s) is NULL", r->by_timestamp ? "TIMESTAMP" : "VERSION", expr);
 	if (rc == 0 && !r->by_timestamp)
 		*snap = strtoll(val, NULL, 10);
 	if (rc == 0 && r->by_timestamp) {
-		pl_rows *rows = NULL;
-		pl_val p = PL_VTEXT(val);
-		rc = pl_catdb_query(lake->cat, "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= "
-					       "CAST(? AS TIMESTAMP WITH TIME ZONE)",
-				    &p, 1, &rows, err);
-		*snap = rc ? -1 : pl_rows_int(rows, 0, 0, -1);
-		pl_rows_free(rows);
+		rc = pl_catalog_snapshot_at_time(lake->cat, val, true, snap, err);
 		if (rc == 0 && *snap < 0)
 			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", val);
 	}

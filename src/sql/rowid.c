@@ -1,0 +1,138 @@
+/*
+ * rowid.c -- the `rowid` pseudo-column of lake tables (DuckLake row lineage): in a statement
+ * that names `rowid`, each lake table read in a FROM clause becomes a temporary view that also
+ * carries the row id (as __planar_rowid), `rowid` references point to it, and `*` leaves it
+ * out, so `SELECT rowid, * FROM lake.t` reads as it does in DuckDB's ducklake extension.
+ */
+#include "sql/rowid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "table/scan.h"
+
+static bool mentions_rowid(const pl_toks *t)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (pl_tok_is(t, i, "rowid"))
+			return true;
+	return false;
+}
+
+/* A lake table named at token i in FROM position: its name range and the table. */
+static bool lake_table_at(planar_conn *conn, const pl_toks *t, size_t i, size_t *end, pl_target *tgt,
+			  const pl_table **table)
+{
+	if (i == 0 || !(pl_tok_is(t, i - 1, "FROM") || pl_tok_is(t, i - 1, "JOIN") || pl_tok_is_punct(t, i - 1, ",")))
+		return false;
+	char *parts[3] = {0};
+	size_t n = 0, j = i;
+	pl_err ignored;
+	pl_stmt st = {conn, t->src, *t};
+	bool ok = pl_parse_qname(t, &j, parts, &n, &ignored) == 0 && !pl_tok_is_punct(t, j, "(") &&
+		  pl_resolve_target(&st, parts, n, tgt, &ignored) == 0 && tgt->lake;
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	const pl_schema *s = ok ? pl_model_schema(tgt->lake->model, tgt->schema) : NULL;
+	*table = s ? pl_model_table(tgt->lake->model, s->id, tgt->name) : NULL;
+	if (!*table) {
+		pl_target_dispose(tgt);
+		return false;
+	}
+	*end = j;
+	return true;
+}
+
+static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *t, const char *view, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
+	pl_buf_put_ident(&q, view);
+	pl_buf_puts(&q, " AS SELECT * EXCLUDE (__planar_file, __planar_pos) FROM (");
+	int rc = pl_scan_positions_sql(&q, tgt->lake->name, tgt->lake->model, t, err);
+	pl_buf_putc(&q, ')');
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static bool star_in_select_list(const pl_toks *t, size_t i)
+{
+	if (!pl_tok_is_punct(t, i, "*") || i == 0)
+		return false;
+	return pl_tok_is(t, i - 1, "SELECT") || pl_tok_is(t, i - 1, "DISTINCT") || pl_tok_is_punct(t, i - 1, ",") ||
+	       pl_tok_is_punct(t, i - 1, ".");
+}
+
+static bool has_alias(const pl_toks *t, size_t i)
+{
+	static const char *const not_alias[] = {"WHERE", "GROUP", "ORDER", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER",
+						"FULL", "CROSS", "NATURAL", "ON", "USING", "UNION", "EXCEPT",
+						"INTERSECT", "WINDOW", "HAVING", "QUALIFY", "OFFSET", "AT", NULL};
+	if (pl_tok_is(t, i, "AS"))
+		return true;
+	if (i >= t->len || (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT))
+		return false;
+	for (const char *const *w = not_alias; *w; w++)
+		if (pl_tok_is(t, i, *w))
+			return false;
+	return true;
+}
+
+int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
+{
+	*sql_out = NULL;
+	if (!mentions_rowid(t))
+		return 0;
+	pl_buf out = PL_BUF_INIT;
+	size_t copied = 0, made = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->len; i++) {
+		size_t end = i;
+		pl_target tgt;
+		const pl_table *table = NULL;
+		const char *replacement = NULL;
+		char view[64];
+		if (pl_tok_is(t, i, "rowid") && !(i > 0 && pl_tok_is(t, i - 1, "AS"))) {
+			replacement = "__planar_rowid";
+			end = i + 1;
+		} else if (star_in_select_list(t, i)) {
+			replacement = "* EXCLUDE (__planar_rowid)";
+			end = i + 1;
+		} else if (lake_table_at(conn, t, i, &end, &tgt, &table)) {
+			snprintf(view, sizeof(view), "__planar_rowid_%lu", ++conn->tmp_seq);
+			rc = create_rowid_view(conn, &tgt, table, view, err);
+			if (rc == 0)
+				rc = pl_strv_push(views, view) ? pl_err_nomem(err) : 0;
+			pl_buf_put(&out, t->src + copied, t->items[i].start - copied);
+			pl_buf_puts(&out, "temp.main.");
+			pl_buf_put_ident(&out, view);
+			if (!has_alias(t, end)) {
+				pl_buf_puts(&out, " AS ");
+				pl_buf_put_ident(&out, table->name);
+			}
+			pl_target_dispose(&tgt);
+			copied = t->items[end - 1].start + t->items[end - 1].len;
+			made++;
+			i = end - 1;
+			continue;
+		}
+		if (!replacement)
+			continue;
+		pl_buf_put(&out, t->src + copied, t->items[i].start - copied);
+		pl_buf_puts(&out, replacement);
+		copied = t->items[end - 1].start + t->items[end - 1].len;
+	}
+	if (rc == 0 && made > 0) {
+		pl_buf_puts(&out, t->src + copied);
+		*sql_out = pl_buf_detach(&out);
+		if (!*sql_out)
+			rc = pl_err_nomem(err);
+	}
+	pl_buf_dispose(&out);
+	return rc;
+}

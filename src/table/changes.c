@@ -1,0 +1,349 @@
+/*
+ * changes.c -- building the change-feed SQL (see changes.h) from the catalog's file history:
+ * data files added in the range are insertions; positions that a delete file added in the range
+ * (beyond those of the delete file it replaced, or tagged with their snapshot in a delete file
+ * rewritten across snapshots), and rows of data files that ended in the range, are deletions.
+ * Rows are read with their positions and row ids from the very data files.
+ */
+#include "table/changes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+#define PL_ROW_ID_FIELD 2147483540LL
+
+typedef struct hist_file {
+	int64_t id, begin, end, row_id_start; /* end -1: live */
+	char *path;                           /* resolved */
+} hist_file;
+
+typedef struct hist_delete {
+	int64_t id, data_file_id, begin, end, partial_max;
+	char *path, *format;
+} hist_delete;
+
+typedef struct history {
+	hist_file *files;
+	size_t nfiles;
+	hist_delete *dels;
+	size_t ndels;
+} history;
+
+static void history_free(history *h)
+{
+	for (size_t i = 0; i < h->nfiles; i++)
+		free(h->files[i].path);
+	for (size_t i = 0; i < h->ndels; i++) {
+		free(h->dels[i].path);
+		free(h->dels[i].format);
+	}
+	free(h->files);
+	free(h->dels);
+}
+
+static char *resolve(const pl_table *t, const char *path, bool relative)
+{
+	pl_buf b = PL_BUF_INIT;
+	if (relative)
+		pl_buf_puts(&b, t->dir);
+	pl_buf_puts(&b, path ? path : "");
+	return pl_buf_detach(&b);
+}
+
+static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(t->id);
+	int rc = pl_catdb_query(cat, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
+				     "path_is_relative FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
+				&p, 1, &r, err);
+	if (rc)
+		return rc;
+	h->files = calloc(r->nrows + 1, sizeof(*h->files));
+	bool oom = !h->files;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		hist_file *f = &h->files[h->nfiles++];
+		*f = (hist_file){pl_rows_int(r, i, 0, 0), pl_rows_int(r, i, 1, 0), pl_rows_int(r, i, 2, -1),
+				 pl_rows_int(r, i, 3, 0), resolve(t, pl_rows_get(r, i, 4), pl_rows_bool(r, i, 5, true))};
+		oom = !f->path;
+	}
+	pl_rows_free(r);
+	if (oom)
+		return pl_err_nomem(err);
+	rc = pl_catdb_query(cat, "SELECT delete_file_id, data_file_id, begin_snapshot, end_snapshot, partial_max, path, "
+				 "path_is_relative, format FROM ducklake_delete_file WHERE table_id = ? ORDER BY delete_file_id",
+			    &p, 1, &r, err);
+	if (rc)
+		return rc;
+	h->dels = calloc(r->nrows + 1, sizeof(*h->dels));
+	oom = !h->dels;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		hist_delete *d = &h->dels[h->ndels++];
+		const char *fmt = pl_rows_get(r, i, 7);
+		*d = (hist_delete){pl_rows_int(r, i, 0, 0), pl_rows_int(r, i, 1, 0), pl_rows_int(r, i, 2, 0),
+				   pl_rows_int(r, i, 3, -1), pl_rows_int(r, i, 4, -1),
+				   resolve(t, pl_rows_get(r, i, 5), pl_rows_bool(r, i, 6, true)), pl_strdup(fmt ? fmt : "parquet")};
+		oom = !d->path || !d->format;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static const hist_file *file_by_id(const history *h, int64_t id)
+{
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].id == id)
+			return &h->files[i];
+	return NULL;
+}
+
+/* The delete file of data file `id` live at snapshot s, if any. */
+static const hist_delete *delete_at(const history *h, int64_t id, int64_t s)
+{
+	for (size_t i = 0; i < h->ndels; i++) {
+		const hist_delete *d = &h->dels[i];
+		if (d->data_file_id == id && d->begin <= s && (d->end < 0 || s < d->end))
+			return d;
+	}
+	return NULL;
+}
+
+/* SELECT pos FROM <delete file> [restricted to snapshots <= s] */
+static void put_delete_positions(pl_buf *out, const hist_delete *d, int64_t upto)
+{
+	if (strcmp(d->format, "puffin") == 0) {
+		pl_buf_puts(out, "SELECT pos FROM __planar_dv(");
+		pl_buf_put_literal(out, d->path);
+		pl_buf_putc(out, ')');
+		return;
+	}
+	pl_buf_puts(out, "SELECT pos FROM read_parquet(");
+	pl_buf_put_literal(out, d->path);
+	pl_buf_putc(out, ')');
+	if (d->partial_max >= 0)
+		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)upto);
+}
+
+static int put_columns_map(pl_buf *out, const pl_table *t, pl_err *err)
+{
+	pl_buf_puts(out, ", schema = MAP {");
+	for (size_t i = 0; i < t->ntop; i++) {
+		const pl_column *c = t->top[i];
+		pl_buf type = PL_BUF_INIT;
+		int rc = pl_column_duckdb_type(&type, c, err);
+		if (rc == 0 && pl_buf_oom(&type))
+			rc = pl_err_nomem(err);
+		if (rc) {
+			pl_buf_dispose(&type);
+			return rc;
+		}
+		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
+		pl_buf_put_literal(out, c->name);
+		pl_buf_puts(out, ", type: ");
+		pl_buf_put_literal(out, type.ptr);
+		pl_buf_puts(out, ", default_value: ");
+		if (c->initial_default && strcmp(c->initial_default, "NULL") != 0)
+			pl_buf_put_literal(out, c->initial_default);
+		else
+			pl_buf_puts(out, "CAST(NULL AS VARCHAR)");
+		pl_buf_puts(out, "}, ");
+		pl_buf_dispose(&type);
+	}
+	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
+			   "CAST(NULL AS VARCHAR)}}",
+		      PL_ROW_ID_FIELD);
+	return 0;
+}
+
+static void put_column_list(pl_buf *out, const pl_table *t, const char *alias)
+{
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_printf(out, ", %s.", alias);
+		pl_buf_put_ident(out, t->top[i]->name);
+	}
+}
+
+/* (SELECT cols, file_row_number AS pos, rowid FROM one data file) */
+static int put_file_rows(pl_buf *out, const pl_table *t, const hist_file *f, pl_err *err)
+{
+	pl_buf_puts(out, "(SELECT d.*, d.file_row_number AS __pos, coalesce(d._ducklake_internal_row_id, ");
+	pl_buf_printf(out, "%lld + d.file_row_number) AS __rowid FROM read_parquet(", (long long)f->row_id_start);
+	pl_buf_put_literal(out, f->path);
+	int rc = put_columns_map(out, t, err);
+	pl_buf_puts(out, ", file_row_number = true, hive_partitioning = false) AS d)");
+	return rc;
+}
+
+typedef struct emitter {
+	pl_buf *out;
+	size_t n;
+} emitter;
+
+static void sep(emitter *e)
+{
+	if (e->n++)
+		pl_buf_puts(e->out, " UNION ALL ");
+}
+
+/* Rows of data files added in [from, to], minus rows deleted in the same snapshot. */
+static int put_insertions(emitter *e, const pl_table *t, const history *h, int64_t from, int64_t to, pl_err *err)
+{
+	for (size_t i = 0; i < h->nfiles; i++) {
+		const hist_file *f = &h->files[i];
+		if (f->begin < from || f->begin > to)
+			continue;
+		sep(e);
+		pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
+		put_column_list(e->out, t, "r");
+		pl_buf_puts(e->out, " FROM ");
+		int rc = put_file_rows(e->out, t, f, err);
+		if (rc)
+			return rc;
+		pl_buf_puts(e->out, " AS r");
+		const hist_delete *d = delete_at(h, f->id, f->begin);
+		if (d) {
+			pl_buf_puts(e->out, " WHERE r.__pos NOT IN (");
+			put_delete_positions(e->out, d, f->begin);
+			pl_buf_putc(e->out, ')');
+		}
+	}
+	return 0;
+}
+
+/* Deleted rows: positions of `positions_sql` read from data file f, at snapshot s. */
+static int put_deleted(emitter *e, const pl_table *t, const hist_file *f, int64_t s, const char *snapshot_expr,
+		       pl_buf *positions, pl_err *err)
+{
+	sep(e);
+	pl_buf_printf(e->out, "SELECT %s AS snapshot_id, r.__rowid AS rowid", snapshot_expr);
+	put_column_list(e->out, t, "r");
+	pl_buf_puts(e->out, " FROM ");
+	int rc = put_file_rows(e->out, t, f, err);
+	pl_buf_puts(e->out, " AS r JOIN (");
+	pl_buf_puts(e->out, pl_buf_cstr(positions));
+	pl_buf_puts(e->out, ") AS x ON r.__pos = x.pos");
+	(void)s;
+	return rc;
+}
+
+static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_t from, int64_t to, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < h->ndels; i++) {
+		const hist_delete *d = &h->dels[i];
+		const hist_file *f = file_by_id(h, d->data_file_id);
+		pl_buf pos = PL_BUF_INIT;
+		char snap[64];
+		if (!f)
+			continue;
+		if (d->partial_max >= 0 && strcmp(d->format, "parquet") == 0) {
+			/* one file for several snapshots: each position carries its snapshot */
+			if (d->partial_max < from || d->begin > to)
+				continue;
+			pl_buf_puts(&pos, "SELECT pos, _ducklake_internal_snapshot_id AS s FROM read_parquet(");
+			pl_buf_put_literal(&pos, d->path);
+			pl_buf_printf(&pos, ") WHERE _ducklake_internal_snapshot_id BETWEEN %lld AND %lld", (long long)from,
+				      (long long)to);
+			snprintf(snap, sizeof(snap), "x.s");
+		} else {
+			if (d->begin < from || d->begin > to || d->begin == f->begin)
+				continue;
+			pl_buf_puts(&pos, "SELECT pos FROM (");
+			put_delete_positions(&pos, d, d->begin);
+			pl_buf_putc(&pos, ')');
+			const hist_delete *prev = delete_at(h, f->id, d->begin - 1);
+			if (prev) {
+				pl_buf_puts(&pos, " EXCEPT SELECT pos FROM (");
+				put_delete_positions(&pos, prev, d->begin - 1);
+				pl_buf_putc(&pos, ')');
+			}
+			snprintf(snap, sizeof(snap), "%lld", (long long)d->begin);
+		}
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, d->begin, snap, &pos, err);
+		pl_buf_dispose(&pos);
+	}
+	/* data files ended in the range: every row still alive just before */
+	for (size_t i = 0; rc == 0 && i < h->nfiles; i++) {
+		const hist_file *f = &h->files[i];
+		if (f->end < from || f->end > to || f->end < 0)
+			continue;
+		pl_buf pos = PL_BUF_INIT;
+		char snap[32];
+		pl_buf_puts(&pos, "SELECT file_row_number AS pos FROM read_parquet(");
+		pl_buf_put_literal(&pos, f->path);
+		pl_buf_puts(&pos, ", file_row_number = true)");
+		const hist_delete *prev = delete_at(h, f->id, f->end - 1);
+		if (prev) {
+			pl_buf_puts(&pos, " EXCEPT SELECT pos FROM (");
+			put_delete_positions(&pos, prev, f->end - 1);
+			pl_buf_putc(&pos, ')');
+		}
+		snprintf(snap, sizeof(snap), "%lld", (long long)f->end);
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, f->end, snap, &pos, err);
+		pl_buf_dispose(&pos);
+	}
+	return rc;
+}
+
+static void put_empty(pl_buf *out, const pl_table *t, pl_err *err)
+{
+	pl_buf_puts(out, "SELECT CAST(NULL AS BIGINT) AS snapshot_id, CAST(NULL AS BIGINT) AS rowid");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(out, ", CAST(NULL AS ");
+		pl_column_duckdb_type(out, t->top[i], err);
+		pl_buf_puts(out, ") AS ");
+		pl_buf_put_ident(out, t->top[i]->name);
+	}
+	pl_buf_puts(out, " WHERE false");
+}
+
+static void put_final(pl_buf *out, const pl_table *t, pl_change_kind kind)
+{
+	pl_buf_puts(out, ") SELECT snapshot_id, rowid");
+	if (kind == PL_CHANGES_ALL)
+		pl_buf_puts(out, ", change_type");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(out, ", ");
+		pl_buf_put_ident(out, t->top[i]->name);
+	}
+	pl_buf_puts(out, " FROM (SELECT i.*, CASE WHEN EXISTS (SELECT 1 FROM __del d WHERE d.snapshot_id = i.snapshot_id "
+			 "AND d.rowid = i.rowid) THEN 'update_postimage' ELSE 'insert' END AS change_type FROM __ins i");
+	if (kind != PL_CHANGES_DELETIONS)
+		pl_buf_puts(out, " UNION ALL BY NAME ");
+	else
+		pl_buf_puts(out, " WHERE false UNION ALL BY NAME ");
+	pl_buf_puts(out, "SELECT d.*, CASE WHEN EXISTS (SELECT 1 FROM __ins i WHERE i.snapshot_id = d.snapshot_id "
+			 "AND i.rowid = d.rowid) THEN 'update_preimage' ELSE 'delete' END AS change_type FROM __del d");
+	if (kind == PL_CHANGES_INSERTIONS)
+		pl_buf_puts(out, " WHERE false");
+	pl_buf_puts(out, ")");
+}
+
+int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_model *m, const pl_table *t,
+		   int64_t from, int64_t to, pl_change_kind kind, pl_err *err)
+{
+	history h = {0};
+	(void)lake_name;
+	(void)m;
+	int rc = load_history(cat, t, &h, err);
+	pl_buf_puts(out, "WITH __ins AS (");
+	emitter e = {out, 0};
+	if (rc == 0)
+		rc = put_insertions(&e, t, &h, from, to, err);
+	if (rc == 0 && e.n == 0)
+		put_empty(out, t, err);
+	pl_buf_puts(out, "), __del AS (");
+	e.n = 0;
+	if (rc == 0)
+		rc = put_deletions(&e, t, &h, from, to, err);
+	if (rc == 0 && e.n == 0)
+		put_empty(out, t, err);
+	put_final(out, t, kind);
+	history_free(&h);
+	if (rc == 0 && pl_buf_oom(out))
+		rc = pl_err_nomem(err);
+	return rc;
+}
