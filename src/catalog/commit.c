@@ -562,6 +562,57 @@ static int write_alters(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 
 /* Inserts the snapshot rows on the first apply, updates them on later ones: a transaction's
  * statements all land in one snapshot. */
+static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nviews; i++) {
+		pl_new_view *v = &t->views[i];
+		char uuid[PL_UUID_STRLEN + 1];
+		if ((rc = pl_uuid_v7(uuid, err)))
+			break;
+		v->assigned_id = st->next_catalog_id++;
+		pl_val p[] = {PL_VINT(v->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VINT(v->schema_id),
+			      PL_VTEXT(v->name), PL_VTEXT(v->sql), PL_VTEXT(v->column_aliases ? v->column_aliases : "")};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_view VALUES (?, ?, ?, NULL, ?, ?, 'duckdb', ?, ?)", p, 7, err);
+		add_change(st, "created_view", v->schema_name, v->name, 0);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ndropped_views; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_views[i].id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_view SET end_snapshot = ? WHERE view_id = ? AND end_snapshot IS NULL",
+				   p, 2, err);
+		add_change(st, "dropped_view", NULL, NULL, t->dropped_views[i].id);
+	}
+	return rc;
+}
+
+static int write_tag(pl_catdb *db, const pl_tag *g, pl_commit_state *st, pl_err *err)
+{
+	bool column = g->column_id >= 0;
+	pl_val e_col[] = {PL_VINT(st->snapshot), PL_VINT(g->table_id), PL_VINT(g->column_id), PL_VTEXT(g->key)};
+	pl_val e_tab[] = {PL_VINT(st->snapshot), PL_VINT(g->table_id), PL_VTEXT(g->key)};
+	int rc = column ? pl_catdb_exec(db, "UPDATE ducklake_column_tag SET end_snapshot = ? WHERE table_id = ? AND "
+					    "column_id = ? AND \"key\" = ? AND end_snapshot IS NULL", e_col, 4, err)
+			: pl_catdb_exec(db, "UPDATE ducklake_tag SET end_snapshot = ? WHERE object_id = ? AND \"key\" = ? "
+					    "AND end_snapshot IS NULL", e_tab, 3, err);
+	if (rc == 0 && g->value) {
+		pl_val n_col[] = {PL_VINT(g->table_id), PL_VINT(g->column_id), PL_VINT(st->snapshot), PL_VTEXT(g->key),
+				  PL_VTEXT(g->value)};
+		pl_val n_tab[] = {PL_VINT(g->table_id), PL_VINT(st->snapshot), PL_VTEXT(g->key), PL_VTEXT(g->value)};
+		rc = column ? pl_catdb_exec(db, "INSERT INTO ducklake_column_tag VALUES (?, ?, ?, NULL, ?, ?)", n_col, 5, err)
+			    : pl_catdb_exec(db, "INSERT INTO ducklake_tag VALUES (?, ?, NULL, ?, ?)", n_tab, 4, err);
+	}
+	add_change(st, "altered_table", NULL, NULL, g->table_id);
+	return rc;
+}
+
+static int write_tags(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->ntags; i++)
+		rc = write_tag(db, &t->tags[i], st, err);
+	return rc;
+}
+
 static int write_snapshot(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
 	if (pl_buf_oom(&st->changes))
@@ -608,7 +659,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = check_conflicts(db, t, st->base, err);
 		*real_conflict = rc == PL_ECONFLICT;
 	}
-	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters;
+	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
+		   t->nviews || t->ndropped_views || t->ntags;
 	if (ddl && !st->ddl) {
 		st->schema_version++;
 		st->ddl = true;
@@ -621,6 +673,10 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_drops(db, t, st, err);
 	if (rc == 0)
 		rc = write_alters(db, t, st, err);
+	if (rc == 0)
+		rc = write_views(db, t, st, err);
+	if (rc == 0)
+		rc = write_tags(db, t, st, err);
 	if (rc == 0)
 		rc = write_files(db, t, st, err);
 	if (rc == 0)

@@ -91,6 +91,19 @@ typedef struct pl_alter {
 	bool path_is_relative;
 } pl_alter;
 
+/* CREATE VIEW: the SQL keeps {DUCKLAKE_CATALOG} where the view names its own lake. */
+typedef struct pl_new_view {
+	int64_t schema_id;
+	char *schema_name, *name, *sql, *column_aliases;
+	int64_t assigned_id;
+} pl_new_view;
+
+/* COMMENT ON TABLE (column_id -1) / COLUMN: value NULL removes the tag. */
+typedef struct pl_tag {
+	int64_t table_id, column_id;
+	char *key, *value;
+} pl_tag;
+
 typedef struct pl_dropped {
 	int64_t id;
 	char *name; /* for messages */
@@ -115,6 +128,12 @@ typedef struct pl_txn {
 	size_t ninlined_deletes;
 	pl_alter *alters;
 	size_t nalters;
+	pl_new_view *views;
+	size_t nviews;
+	pl_dropped *dropped_views;
+	size_t ndropped_views;
+	pl_tag *tags;
+	size_t ntags;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 } pl_txn;
@@ -134,6 +153,9 @@ pl_new_delete *pl_txn_add_delete(pl_txn *txn);
 pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
+pl_new_view *pl_txn_add_view(pl_txn *txn);
+pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
+pl_tag *pl_txn_add_tag(pl_txn *txn);
 
 /* A commit in progress: the snapshot it will create and the id counters. */
 typedef struct pl_commit_state {

@@ -295,6 +295,54 @@ static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
 	return oom ? pl_err_nomem(err) : 0;
 }
 
+static int load_views(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db, "SELECT view_id, schema_id, view_name, \"sql\", column_aliases FROM ducklake_view WHERE"
+			  LIVE_AT " ORDER BY view_id", m->snapshot_id, &r, err);
+	if (rc)
+		return rc;
+	m->views = calloc(r->nrows + 1, sizeof(*m->views));
+	bool oom = !m->views;
+	for (size_t i = 0; !oom && i < r->nrows; i++) {
+		pl_view *v = &m->views[m->nviews++];
+		v->id = pl_rows_int(r, i, 0, 0);
+		v->schema_id = pl_rows_int(r, i, 1, 0);
+		v->name = dup_or_null(pl_rows_get(r, i, 2), &oom);
+		v->sql = dup_or_null(pl_rows_get(r, i, 3), &oom);
+		v->column_aliases = dup_or_null(pl_rows_get(r, i, 4), &oom);
+		oom = oom || !v->name || !v->sql;
+	}
+	pl_rows_free(r);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+static int load_comments(pl_model *m, pl_catdb *db, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = query_at(db, "SELECT object_id, \"value\" FROM ducklake_tag WHERE \"key\" = 'comment' AND" LIVE_AT,
+			  m->snapshot_id, &r, err);
+	bool oom = false;
+	for (size_t i = 0; rc == 0 && !oom && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (t && !t->comment)
+			t->comment = dup_or_null(pl_rows_get(r, i, 1), &oom);
+	}
+	pl_rows_free(r);
+	r = NULL;
+	if (rc == 0 && !oom)
+		rc = query_at(db, "SELECT table_id, column_id, \"value\" FROM ducklake_column_tag WHERE \"key\" = 'comment' AND"
+			      LIVE_AT, m->snapshot_id, &r, err);
+	for (size_t i = 0; rc == 0 && !oom && r && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		for (size_t c = 0; t && c < t->ncolumns; c++)
+			if (t->columns[c].id == pl_rows_int(r, i, 1, -1) && !t->columns[c].comment)
+				t->columns[c].comment = dup_or_null(pl_rows_get(r, i, 2), &oom);
+	}
+	pl_rows_free(r);
+	return rc ? rc : oom ? pl_err_nomem(err) : 0;
+}
+
 static int load_inlined(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
@@ -362,6 +410,10 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		rc = load_inlined(m, db, err);
 	if (!rc)
 		rc = load_stats(m, db, err);
+	if (!rc)
+		rc = load_views(m, db, err);
+	if (!rc)
+		rc = load_comments(m, db, err);
 	if (rc) {
 		pl_model_free(m);
 		return rc;
@@ -379,6 +431,7 @@ static void free_table(pl_table *t)
 		free(c->initial_default);
 		free(c->default_value);
 		free(c->default_value_type);
+		free(c->comment);
 		free(c->children);
 	}
 	free(t->columns);
@@ -394,6 +447,7 @@ static void free_table(pl_table *t)
 	free(t->inlined);
 	free(t->uuid);
 	free(t->name);
+	free(t->comment);
 	free(t->dir);
 	free(t->path);
 }
@@ -412,6 +466,12 @@ void pl_model_free(pl_model *m)
 	for (size_t i = 0; i < m->ntables; i++)
 		free_table(&m->tables[i]);
 	free(m->tables);
+	for (size_t i = 0; i < m->nviews; i++) {
+		free(m->views[i].name);
+		free(m->views[i].sql);
+		free(m->views[i].column_aliases);
+	}
+	free(m->views);
 	free(m->snapshot_time);
 	free(m);
 }
@@ -437,6 +497,14 @@ const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char 
 	for (size_t i = 0; i < m->ntables; i++)
 		if (m->tables[i].schema_id == schema_id && pl_str_ieq(m->tables[i].name, name))
 			return &m->tables[i];
+	return NULL;
+}
+
+const pl_view *pl_model_view(const pl_model *m, int64_t schema_id, const char *name)
+{
+	for (size_t i = 0; i < m->nviews; i++)
+		if (m->views[i].schema_id == schema_id && pl_str_ieq(m->views[i].name, name))
+			return &m->views[i];
 	return NULL;
 }
 

@@ -23,6 +23,7 @@ typedef struct pl_column {
 	char *initial_default; /* NULL when none */
 	char *default_value;   /* NULL when none */
 	char *default_value_type;
+	char *comment;         /* COMMENT ON COLUMN, NULL when none */
 	bool nulls_allowed;
 	struct pl_column **children;
 	size_t nchildren;
@@ -62,7 +63,13 @@ typedef struct pl_table {
 	size_t ninlined;
 	int64_t record_count, next_row_id, file_size_bytes;
 	bool has_stats;
+	char *comment; /* COMMENT ON TABLE, NULL when none */
 } pl_table;
+
+typedef struct pl_view {
+	int64_t id, schema_id;
+	char *name, *sql, *column_aliases; /* sql names its own lake {DUCKLAKE_CATALOG} */
+} pl_view;
 
 typedef struct pl_schema {
 	int64_t id;
@@ -79,6 +86,8 @@ typedef struct pl_model {
 	size_t nschemas;
 	pl_table *tables;
 	size_t ntables;
+	pl_view *views;
+	size_t nviews;
 } pl_model;
 
 /* Loads the catalog at snapshot_id; data_path is the lake's resolved data path (ends in '/'). */
@@ -90,6 +99,7 @@ const pl_schema *pl_model_schema(const pl_model *m, const char *name);
 const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id);
 const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char *name);
 const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id);
+const pl_view *pl_model_view(const pl_model *m, int64_t schema_id, const char *name);
 
 /* Appends the DuckDB SQL type of a column (recursively for struct/list/map). */
 int pl_column_duckdb_type(pl_buf *out, const pl_column *col, pl_err *err);

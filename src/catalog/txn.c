@@ -53,6 +53,18 @@ pl_alter *pl_txn_add_alter(pl_txn *t)
 {
 	return grow((void **)&t->alters, &t->nalters, sizeof(pl_alter));
 }
+pl_new_view *pl_txn_add_view(pl_txn *t)
+{
+	return grow((void **)&t->views, &t->nviews, sizeof(pl_new_view));
+}
+pl_dropped *pl_txn_add_dropped_view(pl_txn *t)
+{
+	return grow((void **)&t->dropped_views, &t->ndropped_views, sizeof(pl_dropped));
+}
+pl_tag *pl_txn_add_tag(pl_txn *t)
+{
+	return grow((void **)&t->tags, &t->ntags, sizeof(pl_tag));
+}
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
 {
 	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
@@ -73,7 +85,8 @@ void pl_new_columns_free(pl_new_column *cols, size_t n)
 bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
-	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters;
+	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters && !t->nviews &&
+	       !t->ndropped_views && !t->ntags;
 }
 
 void pl_txn_remove_written(pl_txn *t)
@@ -124,6 +137,21 @@ void pl_txn_dispose(pl_txn *t)
 		free(a->path);
 	}
 	free(t->alters);
+	for (size_t i = 0; i < t->nviews; i++) {
+		free(t->views[i].schema_name);
+		free(t->views[i].name);
+		free(t->views[i].sql);
+		free(t->views[i].column_aliases);
+	}
+	free(t->views);
+	for (size_t i = 0; i < t->ndropped_views; i++)
+		free(t->dropped_views[i].name);
+	free(t->dropped_views);
+	for (size_t i = 0; i < t->ntags; i++) {
+		free(t->tags[i].key);
+		free(t->tags[i].value);
+	}
+	free(t->tags);
 	free(t->deletes);
 	free(t->ended_files);
 	free(t->inlined_deletes);

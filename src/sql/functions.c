@@ -300,6 +300,70 @@ static void files_bind(duckdb_bind_info info)
 		free(args[i]);
 }
 
+/* ---- __planar_objects(): which mirror views are lake tables and which lake views ---------- */
+
+static const char *const object_columns[] = {"database_name", "schema_name", "name", "kind", "comment",
+					     "estimated_size"};
+#define NOBJECT_COLUMNS (sizeof(object_columns) / sizeof(object_columns[0]))
+
+static int push_object(pl_rows *rows, const char *db, const char *schema, const char *name, const char *kind,
+		       const char *comment, int64_t size)
+{
+	char *cells[NOBJECT_COLUMNS] = {pl_strdup(db), pl_strdup(schema), pl_strdup(name), pl_strdup(kind),
+					comment ? pl_strdup(comment) : NULL, int_text(size)};
+	if (!cells[0] || !cells[1] || !cells[2] || !cells[3]) {
+		for (size_t i = 0; i < NOBJECT_COLUMNS; i++)
+			free(cells[i]);
+		return PL_ENOMEM;
+	}
+	return pl_rows_append(rows, cells);
+}
+
+static int lake_objects(planar_db *db, pl_rows *rows)
+{
+	int rc = 0;
+	for (size_t l = 0; rc == 0 && l < db->nlakes; l++) {
+		const pl_lake *lake = db->lakes[l];
+		const pl_model *m = lake->model;
+		for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
+			const pl_table *t = &m->tables[i];
+			const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
+			if (s)
+				rc = push_object(rows, lake->name, s->name, t->name, "table", t->comment, t->record_count);
+		}
+		for (size_t i = 0; rc == 0 && i < m->nviews; i++) {
+			const pl_schema *s = pl_model_schema_by_id(m, m->views[i].schema_id);
+			if (s)
+				rc = push_object(rows, lake->name, s->name, m->views[i].name, "view", NULL, -1);
+		}
+	}
+	return rc;
+}
+
+static void objects_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	pl_rows *rows = NULL;
+	int rc = pl_rows_new(&rows, NOBJECT_COLUMNS);
+	for (size_t c = 0; rc == 0 && c < NOBJECT_COLUMNS; c++)
+		rc = (rows->names[c] = pl_strdup(object_columns[c])) ? 0 : PL_ENOMEM;
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		rc = lake_objects(db, rows);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc) {
+		duckdb_bind_set_error(info, "out of memory");
+		pl_rows_free(rows);
+		return;
+	}
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	for (size_t c = 0; c < rows->ncols; c++)
+		duckdb_bind_add_result_column(info, rows->names[c], vt);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_bind_set_bind_data(info, rows, rows_destroy);
+}
+
 /* ---- __planar_dv(path): the deleted positions of a deletion-vector file ---------------------- */
 
 typedef struct dv_data {
@@ -369,6 +433,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 	int rc = register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_objects", 0, objects_bind, cat_scan, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 
@@ -401,6 +467,20 @@ static const char *const macros[] = {
 	"(SELECT count(*) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_count, "
 	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_size_bytes "
 	"FROM ducklake_table t WHERE t.end_snapshot IS NULL ORDER BY t.table_id')",
+
+	/* duckdb_tables() / duckdb_views() as seen with lakes attached (statements are rewritten to
+	 * use these): lake tables are tables, lake views are views. */
+	"CREATE OR REPLACE TEMP MACRO __planar_duckdb_tables() AS TABLE "
+	"SELECT * FROM duckdb_tables() WHERE database_name NOT IN (SELECT database_name FROM __planar_objects()) "
+	"UNION ALL SELECT v.database_name, v.database_oid, v.schema_name, v.schema_oid, v.view_name, v.view_oid, "
+	"o.comment, v.tags, v.internal, v.temporary, false, CAST(o.estimated_size AS BIGINT), v.column_count, "
+	"CAST(0 AS BIGINT), CAST(0 AS BIGINT), NULL FROM duckdb_views() v JOIN __planar_objects() o ON "
+	"o.database_name = v.database_name AND o.schema_name = v.schema_name AND o.name = v.view_name "
+	"WHERE o.kind = 'table'",
+
+	"CREATE OR REPLACE TEMP MACRO __planar_duckdb_views() AS TABLE "
+	"SELECT v.* FROM duckdb_views() v LEFT JOIN __planar_objects() o ON o.database_name = v.database_name AND "
+	"o.schema_name = v.schema_name AND o.name = v.view_name WHERE o.kind IS DISTINCT FROM 'table'",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_list_files(catalog, table_name, schema := 'main', "
 	"snapshot_version := NULL, snapshot_time := NULL) AS TABLE "

@@ -85,7 +85,7 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 		char *schema = pl_engine_value_str(&res, 0, r, &oom);
 		char *view = pl_engine_value_str(&res, 1, r, &oom);
 		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
-		if (!oom && (!s || !pl_model_table(lake->model, s->id, view))) {
+		if (!oom && (!s || (!pl_model_table(lake->model, s->id, view) && !pl_model_view(lake->model, s->id, view)))) {
 			pl_buf_puts(&q, "DROP VIEW IF EXISTS ");
 			pl_buf_put_ident(&q, lake->name);
 			pl_buf_putc(&q, '.');
@@ -164,6 +164,55 @@ static int create_view(pl_lake *lake, duckdb_connection con, const pl_schema *s,
 	return rc;
 }
 
+/* The SQL of a lake view names its own lake {DUCKLAKE_CATALOG}. */
+static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
+{
+	static const char marker[] = "{DUCKLAKE_CATALOG}";
+	const char *p = sql, *m;
+	while ((m = strstr(p, marker)) != NULL) {
+		pl_buf_put(q, p, (size_t)(m - p));
+		pl_buf_put_ident(q, lake->name);
+		p = m + sizeof(marker) - 1;
+	}
+	pl_buf_puts(q, p);
+}
+
+static int create_lake_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_view *v, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
+	put_view_sql(&body, lake, v->sql);
+	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+	put_view_name(&q, lake, s->name, v->name);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_puts(&q, pl_buf_cstr(&body));
+	pl_err view_err = {0};
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(con, q.ptr, &view_err);
+	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
+		pl_buf_truncate(&q, 0);
+		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+		put_view_name(&q, lake, s->name, v->name);
+		pl_buf_puts(&q, " AS SELECT error(");
+		pl_buf_put_literal(&q, view_err.msg);
+		pl_buf_puts(&q, ") AS error");
+		rc = exec_on(con, &q, err);
+	}
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&body);
+	return rc;
+}
+
+static int comment_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_table *t, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "COMMENT ON VIEW ");
+	put_view_name(&q, lake, s->name, t->name);
+	pl_buf_puts(&q, " IS ");
+	pl_buf_put_literal(&q, t->comment);
+	int rc = exec_on(con, &q, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	int rc = sync_drop_missing(lake, con, err);
@@ -183,6 +232,14 @@ static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
 		if (s)
 			rc = create_view(lake, con, s, t, err);
+		if (rc == 0 && s && t->comment)
+			rc = comment_view(lake, con, s, t, err);
+	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nviews; i++) {
+		const pl_view *v = &lake->model->views[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, v->schema_id);
+		if (s)
+			rc = create_lake_view(lake, con, s, v, err);
 	}
 	return rc;
 }
