@@ -175,7 +175,12 @@ static int route_create(pl_stmt *st, planar_result **out, pl_err *err, bool *han
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_create_table(st, at, out, err) : 0;
 	}
-	static const char *const others[] = {"VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", NULL};
+	if (pl_tok_is(t, i, "VIEW")) {
+		size_t at = skip_words(t, i + 1, ifne);
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_create_view(st, at, out, err) : 0;
+	}
+	static const char *const others[] = {"MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", NULL};
 	for (const char *const *o = others; *o; o++) {
 		if (!pl_tok_is(t, i, *o))
 			continue;
@@ -223,6 +228,10 @@ static int route_drop(pl_stmt *st, planar_result **out, pl_err *err, bool *handl
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_drop(st, 1, out, err) : 0;
 	}
+	if (pl_tok_is(t, 1, "VIEW")) {
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_drop_view(st, at, at > 2, err) : 0;
+	}
 	if (targets_lake(st, at, err, &lake)) {
 		*handled = true;
 		return unsupported(st, "DROP of this kind", err);
@@ -258,6 +267,32 @@ static bool is_ducklake_attach(const pl_stmt *st)
 	return pl_str_has_prefix_i(t->src + t->items[i].start + 1, "ducklake:");
 }
 
+/* COMMENT ON TABLE|VIEW|COLUMN: a lake object when the name (less the column) is in a lake. */
+static int route_comment(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	bool column = pl_tok_is(t, 2, "COLUMN");
+	if (!column && !pl_tok_is(t, 2, "TABLE") && !pl_tok_is(t, 2, "VIEW"))
+		return 0;
+	char *parts[4] = {0};
+	size_t n = 0;
+	for (size_t i = 3; i < t->len && n < 4; i += 2) {
+		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+			break;
+		parts[n++] = pl_tok_ident(t, i);
+		if (!pl_tok_is_punct(t, i + 1, "."))
+			break;
+	}
+	pl_target tgt = {0};
+	size_t len = column ? n - 1 : n;
+	bool lake = len >= 1 && len <= 3 && pl_resolve_target(st, parts, len, &tgt, err) == 0 && tgt.lake;
+	pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	*handled = lake;
+	return lake ? pl_handle_comment(st, out, err) : 0;
+}
+
 static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	const pl_toks *t = &st->toks;
@@ -285,7 +320,7 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	else if (pl_tok_is(t, 0, "ALTER"))
 		what = "ALTER", at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
 	else if (pl_tok_is(t, 0, "COMMENT") && pl_tok_is(t, 1, "ON"))
-		what = "COMMENT ON", at = 3;
+		return route_comment(st, out, err, handled);
 	else if (pl_tok_is(t, 0, "COPY"))
 		what = "COPY ... FROM", at = 1;
 	if (!what && !handler)

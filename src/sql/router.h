@@ -39,6 +39,9 @@ int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err
 int pl_handle_insert(pl_stmt *st, size_t into_at, planar_result **out, pl_err *err);
 int pl_handle_delete(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
+int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err);
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 

@@ -1,0 +1,191 @@
+/*
+ * views.c -- CREATE VIEW / DROP VIEW in a lake (stored in ducklake_view, with the lake's own name
+ * written {DUCKLAKE_CATALOG} as DuckLake does) and COMMENT ON TABLE / VIEW / COLUMN (tags with the
+ * key 'comment'). Each statement is one snapshot; all of it is time-travelable in the catalog.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "sql/lake.h"
+#include "sql/router.h"
+
+/* The view's query with references to its own lake written {DUCKLAKE_CATALOG}. */
+static char *portable_sql(const pl_toks *t, size_t from, const char *lake)
+{
+	pl_buf b = PL_BUF_INIT;
+	size_t copied = t->items[from].start;
+	for (size_t i = from; i < t->len; i++) {
+		if (!pl_tok_is_punct(t, i + 1, ".") || (i > 0 && pl_tok_is_punct(t, i - 1, ".")))
+			continue;
+		char *name = (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT) ? pl_tok_ident(t, i) : NULL;
+		bool own = name && pl_str_ieq(name, lake);
+		free(name);
+		if (!own)
+			continue;
+		pl_buf_put(&b, t->src + copied, t->items[i].start - copied);
+		pl_buf_puts(&b, "{DUCKLAKE_CATALOG}");
+		copied = t->items[i].start + t->items[i].len;
+	}
+	pl_buf_puts(&b, t->src + copied);
+	return pl_buf_detach(&b);
+}
+
+/* DuckDB binds the query once, so a view that cannot work is refused up front. */
+static int check_query(pl_stmt *st, size_t from, pl_err *err)
+{
+	char tmp[64];
+	pl_buf q = PL_BUF_INIT;
+	pl_stmt_temp_name(st, "view", tmp);
+	pl_buf_puts(&q, "CREATE TEMP VIEW ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_puts(&q, st->sql + st->toks.items[from].start);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(st->conn->con, q.ptr, err);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "DROP VIEW IF EXISTS temp.main.");
+	pl_buf_put_ident(&q, tmp);
+	pl_err ignored;
+	if (rc == 0 && !pl_buf_oom(&q))
+		pl_engine_exec(st->conn->con, q.ptr, &ignored);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int resolve_in_lake(pl_stmt *st, size_t *i, pl_target *tgt, const pl_schema **schema, pl_err *err)
+{
+	char *parts[3] = {0};
+	size_t n = 0;
+	int rc = pl_parse_qname(&st->toks, i, parts, &n, err);
+	if (rc == 0)
+		rc = pl_resolve_target(st, parts, n, tgt, err);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	if (rc == 0)
+		rc = pl_lake_check_writable(tgt->lake, err);
+	*schema = rc ? NULL : pl_model_schema(tgt->lake->model, tgt->schema);
+	if (rc == 0 && !*schema)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!", tgt->schema);
+	return rc;
+}
+
+int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	pl_target tgt = {0};
+	const pl_schema *s = NULL;
+	pl_txn txn = {0};
+	size_t i = name_at;
+	bool or_replace = pl_tok_is(t, 1, "OR"), if_not_exists = pl_tok_is(t, name_at - 1, "EXISTS");
+	(void)out;
+	int rc = resolve_in_lake(st, &i, &tgt, &s, err);
+	if (rc == 0 && pl_tok_is_punct(t, i, "("))
+		rc = pl_err_set(err, PL_EUNSUPPORTED, "column aliases on lake views are not supported; alias in the query");
+	if (rc == 0 && !pl_tok_is(t, i, "AS"))
+		rc = pl_err_set(err, PL_EINVALID, "syntax error: CREATE VIEW needs AS query");
+	const pl_view *old = rc ? NULL : pl_model_view(tgt.lake->model, s->id, tgt.name);
+	if (rc == 0 && pl_model_table(tgt.lake->model, s->id, tgt.name))
+		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: a table named \"%s\" already exists", tgt.name);
+	if (rc == 0 && old && if_not_exists) {
+		pl_target_dispose(&tgt);
+		return 0;
+	}
+	if (rc == 0 && old && !or_replace)
+		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: View with name \"%s\" already exists!", tgt.name);
+	if (rc == 0)
+		rc = check_query(st, i + 1, err);
+	if (rc == 0 && old) {
+		pl_dropped *d = pl_txn_add_dropped_view(&txn);
+		rc = d ? (d->id = old->id, 0) : pl_err_nomem(err);
+	}
+	pl_new_view *v = rc ? NULL : pl_txn_add_view(&txn);
+	if (rc == 0 && !v)
+		rc = pl_err_nomem(err);
+	if (v) {
+		v->schema_id = s->id;
+		v->schema_name = pl_strdup(s->name);
+		v->name = pl_strdup(tgt.name);
+		v->sql = portable_sql(t, i + 1, tgt.lake->name);
+		rc = v->schema_name && v->name && v->sql ? pl_lake_commit(tgt.lake, st->conn, &txn, err) : pl_err_nomem(err);
+	}
+	pl_txn_dispose(&txn);
+	pl_target_dispose(&tgt);
+	return rc;
+}
+
+int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err)
+{
+	pl_target tgt = {0};
+	const pl_schema *s = NULL;
+	pl_txn txn = {0};
+	size_t i = name_at;
+	int rc = resolve_in_lake(st, &i, &tgt, &s, err);
+	const pl_view *v = rc ? NULL : pl_model_view(tgt.lake->model, s->id, tgt.name);
+	if (rc == 0 && !v && !if_exists)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: View with name %s does not exist!", tgt.name);
+	if (rc == 0 && v) {
+		pl_dropped *d = pl_txn_add_dropped_view(&txn);
+		rc = d ? (d->id = v->id, pl_lake_commit(tgt.lake, st->conn, &txn, err)) : pl_err_nomem(err);
+	}
+	pl_txn_dispose(&txn);
+	pl_target_dispose(&tgt);
+	return rc;
+}
+
+/* COMMENT ON TABLE|VIEW name IS 'text' | NULL;  COMMENT ON COLUMN [lake.][schema.]table.column IS ... */
+int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	bool column = pl_tok_is(t, 2, "COLUMN");
+	size_t i = 3, n = 0;
+	char *parts[4] = {0};
+	(void)out;
+	/* names of up to 4 parts (the column's) */
+	for (; i < t->len && n < 4; i++) {
+		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+			break;
+		parts[n++] = pl_tok_ident(t, i);
+		if (!pl_tok_is_punct(t, i + 1, ".")) {
+			i++;
+			break;
+		}
+		i++;
+	}
+	int rc = 0;
+	if (!pl_tok_is(t, i, "IS") || i + 2 != t->len || (column && n < 2))
+		rc = pl_err_set(err, PL_EINVALID, "syntax error: COMMENT ON ... IS 'text'");
+	char *value = rc ? NULL : t->items[i + 1].kind == PL_TOK_STRING ? pl_tok_string(t, i + 1) : NULL;
+	if (rc == 0 && !value && !pl_tok_is(t, i + 1, "NULL"))
+		rc = pl_err_set(err, PL_EINVALID, "COMMENT ON needs a string or NULL");
+	pl_target tgt = {0};
+	if (rc == 0)
+		rc = pl_resolve_target(st, parts, column ? n - 1 : n, &tgt, err);
+	if (rc == 0)
+		rc = pl_lake_check_writable(tgt.lake, err);
+	const pl_schema *s = rc ? NULL : pl_model_schema(tgt.lake->model, tgt.schema);
+	const pl_table *tab = s ? pl_model_table(tgt.lake->model, s->id, tgt.name) : NULL;
+	const pl_view *view = s && !tab ? pl_model_view(tgt.lake->model, s->id, tgt.name) : NULL;
+	int64_t column_id = -1;
+	for (size_t c = 0; column && tab && c < tab->ntop; c++)
+		if (pl_str_ieq(tab->top[c]->name, parts[n - 1]))
+			column_id = tab->top[c]->id;
+	if (rc == 0 && !tab && !view)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
+	else if (rc == 0 && column && column_id < 0)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
+	pl_txn txn = {0};
+	pl_tag *g = rc ? NULL : pl_txn_add_tag(&txn);
+	if (rc == 0 && !g)
+		rc = pl_err_nomem(err);
+	if (g) {
+		*g = (pl_tag){tab ? tab->id : view->id, column_id, pl_strdup("comment"), value};
+		value = NULL;
+		rc = g->key ? pl_lake_commit(tgt.lake, st->conn, &txn, err) : pl_err_nomem(err);
+	}
+	free(value);
+	pl_txn_dispose(&txn);
+	pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	return rc;
+}
