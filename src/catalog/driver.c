@@ -14,14 +14,21 @@ static const struct {
 } drivers[] = {
 	{"duckdb", pl_catdb_duckdb_open},
 	{"sqlite", pl_catdb_sqlite_open},
+	{"postgres", pl_catdb_postgres_open},
+	{"postgresql", pl_catdb_postgres_open},
 };
+
+bool pl_catdb_kind_is_file(const char *kind)
+{
+	return strcmp(kind, "duckdb") == 0 || strcmp(kind, "sqlite") == 0;
+}
 
 int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
 {
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
 		if (strcmp(drivers[i].kind, opts->kind) == 0)
 			return drivers[i].open(out, opts, err);
-	return pl_err_set(err, PL_EUNSUPPORTED, "unknown catalog database kind '%s' (use duckdb or sqlite)",
+	return pl_err_set(err, PL_EUNSUPPORTED, "unknown catalog database kind '%s' (use duckdb, sqlite or postgres)",
 			  opts->kind);
 }
 

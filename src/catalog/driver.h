@@ -79,7 +79,8 @@ typedef struct pl_catdb_options {
 	const char *kind;     /* "duckdb" | "sqlite" | "postgres" */
 	const char *location; /* file path or connection string */
 	bool read_only;
-	bool create;          /* may create the database file */
+	bool create;          /* may create the database file (or catalog schema) */
+	const char *schema;   /* postgres: schema of the catalog tables (METADATA_SCHEMA) */
 } pl_catdb_options;
 
 /* Opens a catalog database with the driver named by opts->kind. */
@@ -94,5 +95,8 @@ int pl_catdb_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 /* Driver constructors (one per file driver_<name>.c). */
 int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
 int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+int pl_catdb_postgres_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+/* True for catalogs kept in a local file (duckdb, sqlite). */
+bool pl_catdb_kind_is_file(const char *kind);
 
 #endif

@@ -529,9 +529,9 @@ int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err)
 
 int pl_catalog_snapshot_at_time(pl_catdb *db, const char *utc_ts, bool at_or_before, int64_t *out, pl_err *err)
 {
-	/* DuckDB catalogs store TIMESTAMPTZ; others store UTC text ("YYYY-MM-DD HH:MM:SS.ffffff+00"),
+	/* DuckDB and PostgreSQL catalogs store TIMESTAMPTZ; SQLite stores UTC text ("YYYY-MM-DD HH:MM:SS.ffffff+00"),
 	 * which orders correctly as text. */
-	bool typed = strcmp(db->ops->name, "duckdb") == 0;
+	bool typed = strcmp(db->ops->name, "sqlite") != 0;
 	const char *sql = at_or_before
 		? (typed ? "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= CAST(? AS TIMESTAMP WITH TIME ZONE)"
 			 : "SELECT max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_time <= ?")

@@ -1,8 +1,9 @@
 /*
  * attach.c -- ATTACH 'ducklake:[kind:]location' [AS name] [(options)] and DETACH of lakes.
  *
- * Kinds: duckdb (default; a DuckDB database file), sqlite. Options follow DuckDB's ducklake
- * extension: DATA_PATH, READ_ONLY, OVERRIDE_DATA_PATH, SNAPSHOT_VERSION, SNAPSHOT_TIME; options
+ * Kinds: duckdb (default; a DuckDB database file), sqlite, postgres (a libpq connection string
+ * or postgresql:// URI). Options follow DuckDB's ducklake extension: DATA_PATH, READ_ONLY,
+ * OVERRIDE_DATA_PATH, SNAPSHOT_VERSION, SNAPSHOT_TIME, METADATA_SCHEMA (postgres); options
  * that only tune the extension's behaviour are accepted and ignored; anything else is an error.
  */
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "sql/router.h"
 
 typedef struct attach_args {
-	char *uri, *alias, *data_path, *snapshot_time;
+	char *uri, *alias, *data_path, *snapshot_time, *schema;
 	bool if_not_exists;
 	pl_lake_options o;
 } attach_args;
@@ -24,6 +25,7 @@ static void args_dispose(attach_args *a)
 	free(a->alias);
 	free(a->data_path);
 	free(a->snapshot_time);
+	free(a->schema);
 }
 
 static bool option_bool(const pl_toks *t, size_t *i)
@@ -77,6 +79,8 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 			rc = pl_err_set(err, PL_EINVALID, "ATTACH option SNAPSHOT_VERSION needs a number");
 		else
 			a->o.snapshot_version = strtoll(t->src + t->items[(*i)++].start, NULL, 10);
+	} else if (pl_str_ieq(name, "METADATA_SCHEMA")) {
+		rc = string_option(t, i, "METADATA_SCHEMA", &a->schema, err);
 	} else if (pl_str_ieq(name, "SNAPSHOT_TIME")) {
 		rc = string_option(t, i, "SNAPSHOT_TIME", &a->snapshot_time, err);
 	} else {
@@ -137,9 +141,10 @@ static int split_uri(attach_args *a, pl_err *err)
 			break;
 		}
 	}
-	if (strcmp(a->o.kind, "sqlite") != 0 && strcmp(a->o.kind, "duckdb") != 0)
-		return pl_err_set(err, PL_EUNSUPPORTED, "catalog database kind '%s' is not supported yet (use duckdb or sqlite)",
-				  a->o.kind);
+	if (strcmp(a->o.kind, "mysql") == 0)
+		return pl_err_set(err, PL_EUNSUPPORTED, "catalog database kind 'mysql' is not supported (use duckdb, sqlite or postgres)");
+	if (strcmp(a->o.kind, "postgresql") == 0)
+		a->o.kind = "postgres";
 	if (!*rest)
 		return pl_err_set(err, PL_EINVALID, "ATTACH 'ducklake:...' needs a catalog path");
 	a->o.location = rest;
@@ -166,7 +171,7 @@ static int parse_attach(const pl_toks *t, attach_args *a, pl_err *err)
 		a->alias = pl_tok_ident(t, i + 1);
 		i += 2;
 	} else {
-		a->alias = default_alias(a->o.location);
+		a->alias = pl_catdb_kind_is_file(a->o.kind) ? default_alias(a->o.location) : pl_strdup("lake");
 	}
 	if (!a->alias)
 		return pl_err_nomem(err);
@@ -184,6 +189,7 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	int rc = parse_attach(&st->toks, &a, err);
 	a.o.data_path = a.data_path;
 	a.o.snapshot_time = a.snapshot_time;
+	a.o.schema = a.schema;
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);

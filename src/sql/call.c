@@ -95,7 +95,7 @@ static int set_option(pl_lake *lake, const char *key, const char *value, const c
 	pl_val ins[] = {PL_VTEXT(key), PL_VTEXT(value), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
 	int rc = db->ops->begin(db, err);
 	if (rc == 0)
-		rc = pl_catdb_exec(db, "DELETE FROM ducklake_metadata WHERE \"key\" = ? AND ((? IS NULL AND \"scope\" IS NULL) "
+		rc = pl_catdb_exec(db, "DELETE FROM ducklake_metadata WHERE \"key\" = ? AND ((CAST(? AS VARCHAR) IS NULL AND \"scope\" IS NULL) "
 				       "OR (\"scope\" = ? AND scope_id = ?))", del, 4, err);
 	if (rc == 0)
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_metadata (\"key\", \"value\", \"scope\", scope_id) VALUES (?, ?, ?, ?)",

@@ -306,7 +306,8 @@ static int create_new(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 
 static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 {
-	bool exists = access(o->location, F_OK) == 0;
+	bool file = pl_catdb_kind_is_file(o->kind);
+	bool exists = !file || access(o->location, F_OK) == 0;
 	if (!exists && (o->read_only || !o->create_if_missing))
 		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist", o->location);
 	if (!exists) {
@@ -314,7 +315,7 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 		if (rc)
 			return rc;
 	}
-	pl_catdb_options co = {o->kind, o->location, o->read_only, !exists};
+	pl_catdb_options co = {o->kind, o->location, o->read_only, !file ? o->create_if_missing : !exists, o->schema};
 	int rc = pl_catdb_open(&lake->cat, &co, err);
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
@@ -323,7 +324,7 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
-		if (exists && o->read_only)
+		if ((exists && o->read_only) || (!file && o->read_only))
 			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table)",
 					  o->location);
 		rc = create_new(lake, o, err);

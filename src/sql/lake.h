@@ -24,6 +24,7 @@ typedef struct pl_lake_options {
 	int64_t snapshot_version; /* -1: latest */
 	const char *snapshot_time;/* NULL: latest */
 	bool create_if_missing;
+	const char *schema;       /* postgres: METADATA_SCHEMA */
 } pl_lake_options;
 
 struct pl_lake {

@@ -29,7 +29,7 @@ typedef struct fixture {
 
 static int open_db(fixture *f, const char *path, bool read_only, bool create, pl_catdb **out, pl_err *err)
 {
-	pl_catdb_options o = {f->kind, path, read_only, create};
+	pl_catdb_options o = {f->kind, path, read_only, create, NULL};
 	return pl_catdb_open(out, &o, err);
 }
 
@@ -318,10 +318,10 @@ static void driver__unknown_kind_is_unsupported(void **state)
 	(void)state;
 	pl_catdb *db = NULL;
 	pl_err err = {0};
-	pl_catdb_options o = {"postgresql", "x", false, true};
+	pl_catdb_options o = {"mysql", "x", false, true, NULL};
 	assert_int_equal(pl_catdb_open(&db, &o, &err), PL_EUNSUPPORTED);
 	assert_null(db);
-	assert_non_null(strstr(err.msg, "postgresql"));
+	assert_non_null(strstr(err.msg, "mysql"));
 }
 
 static void driver__rows_builder_and_bool_spellings(void **state)
