@@ -29,12 +29,59 @@ void pl_lake_free(pl_lake *lake)
 	if (lake->txn_owner)
 		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
+	free(lake->view_hashes);
 	pl_catdb_close(lake->cat);
 	free(lake->name);
 	free(lake->kind);
 	free(lake->location);
 	free(lake->data_path);
 	free(lake);
+}
+
+static uint64_t hash_text(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A sync in progress: the statements' hashes (new), and the previous sync's (old, sorted). */
+typedef struct view_sync {
+	pl_lake *lake;
+	duckdb_connection con;
+	bool cached; /* the admin connection: skip statements run before */
+	uint64_t *hashes;
+	size_t n, cap;
+} view_sync;
+
+static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err);
+
+/* Runs a view statement unless the same statement already ran in the last sync. */
+static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
+{
+	if (pl_buf_oom(sql))
+		return pl_err_nomem(err);
+	uint64_t h = hash_text(sql->ptr);
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? vs->cap * 2 : 64;
+		uint64_t *p = realloc(vs->hashes, cap * sizeof(*p));
+		if (!p)
+			return pl_err_nomem(err);
+		vs->hashes = p;
+		vs->cap = cap;
+	}
+	vs->hashes[vs->n++] = h;
+	if (vs->cached && vs->lake->view_hashes &&
+	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
+		return 0;
+	return exec_on(vs->con, sql, err);
 }
 
 static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
@@ -143,8 +190,9 @@ static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, co
 	pl_buf_put_ident(q, table);
 }
 
-static int create_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_table *t, pl_err *err)
+static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_err *err)
 {
+	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -158,7 +206,7 @@ static int create_view(pl_lake *lake, duckdb_connection con, const pl_schema *s,
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	int rc = exec_on(con, &q, err);
+	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;
@@ -177,8 +225,10 @@ static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
 	pl_buf_puts(q, p);
 }
 
-static int create_lake_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_view *v, pl_err *err)
+static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v, pl_err *err)
 {
+	pl_lake *lake = vs->lake;
+	duckdb_connection con = vs->con;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	put_view_sql(&body, lake, v->sql);
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -186,7 +236,7 @@ static int create_lake_view(pl_lake *lake, duckdb_connection con, const pl_schem
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(con, q.ptr, &view_err);
+	int rc = sync_exec(vs, &q, &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
 		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -201,20 +251,43 @@ static int create_lake_view(pl_lake *lake, duckdb_connection con, const pl_schem
 	return rc;
 }
 
-static int comment_view(pl_lake *lake, duckdb_connection con, const pl_schema *s, const pl_table *t, pl_err *err)
+static int comment_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_err *err)
 {
+	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "COMMENT ON VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " IS ");
 	pl_buf_put_literal(&q, t->comment);
-	int rc = exec_on(con, &q, err);
+	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	return rc;
 }
 
-static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_objects(view_sync *vs, pl_err *err)
 {
+	pl_lake *lake = vs->lake;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
+		const pl_table *t = &lake->model->tables[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
+		if (s)
+			rc = create_view(vs, s, t, err);
+		if (rc == 0 && s && t->comment)
+			rc = comment_view(vs, s, t, err);
+	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nviews; i++) {
+		const pl_view *v = &lake->model->views[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, v->schema_id);
+		if (s)
+			rc = create_lake_view(vs, s, v, err);
+	}
+	return rc;
+}
+
+static int sync_views(pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+{
+	view_sync vs = {lake, con, cached, NULL, 0, 0};
 	int rc = sync_drop_missing(lake, con, err);
 	if (rc == 0)
 		rc = sync_drop_schemas(lake, con, err);
@@ -227,20 +300,19 @@ static int sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 		rc = exec_on(con, &q, err);
 		pl_buf_dispose(&q);
 	}
-	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
-		const pl_table *t = &lake->model->tables[i];
-		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
-		if (s)
-			rc = create_view(lake, con, s, t, err);
-		if (rc == 0 && s && t->comment)
-			rc = comment_view(lake, con, s, t, err);
+	if (rc == 0)
+		rc = sync_objects(&vs, err);
+	/* Remember what the engine's shared views now are; anything else makes the next sync full. */
+	free(lake->view_hashes);
+	lake->view_hashes = NULL;
+	lake->nview_hashes = 0;
+	if (rc == 0 && cached) {
+		qsort(vs.hashes, vs.n, sizeof(*vs.hashes), cmp_hash);
+		lake->view_hashes = vs.hashes;
+		lake->nview_hashes = vs.n;
+		vs.hashes = NULL;
 	}
-	for (size_t i = 0; rc == 0 && i < lake->model->nviews; i++) {
-		const pl_view *v = &lake->model->views[i];
-		const pl_schema *s = pl_model_schema_by_id(lake->model, v->schema_id);
-		if (s)
-			rc = create_lake_view(lake, con, s, v, err);
-	}
+	free(vs.hashes);
 	return rc;
 }
 
@@ -402,7 +474,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	}
 	/* Registered before its views are built: views over inlined data bind through the registry. */
 	rc = pl_db_add_lake(db, lake, err);
-	if (rc == 0 && (rc = sync_views(lake, db->admin, err)) != 0)
+	if (rc == 0 && (rc = sync_views(lake, db->admin, true, err)) != 0)
 		pl_db_remove_lake(db, lake);
 	if (rc) {
 		pl_lake_detach(lake, db);
@@ -426,12 +498,12 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 		return rc;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return sync_views(lake, db->admin, err);
+	return sync_views(lake, db->admin, true, err);
 }
 
 int pl_lake_sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
-	return sync_views(lake, con, err);
+	return sync_views(lake, con, false, err);
 }
 
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)

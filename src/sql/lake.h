@@ -41,6 +41,10 @@ struct pl_lake {
 	pl_model *txn_model;      /* the catalog as the transaction sees it */
 	pl_model *shared_model;   /* the committed model, while txn_model is swapped in */
 	pl_strv txn_files;        /* files written by the transaction */
+	/* Hashes of the view statements last run on the engine's admin connection: a refresh
+	 * re-creates only the views whose definition changed. */
+	uint64_t *view_hashes;
+	size_t nview_hashes;
 };
 
 /* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */
