@@ -78,7 +78,7 @@ static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
 		vs->cap = cap;
 	}
 	vs->hashes[vs->n++] = h;
-	if (vs->cached && vs->lake->view_hashes &&
+	if (vs->cached && vs->lake->nview_hashes > 0 &&
 	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
 		return 0;
 	return exec_on(vs->con, sql, err);
@@ -306,7 +306,7 @@ static int sync_views(pl_lake *lake, duckdb_connection con, bool cached, pl_err 
 	free(lake->view_hashes);
 	lake->view_hashes = NULL;
 	lake->nview_hashes = 0;
-	if (rc == 0 && cached) {
+	if (rc == 0 && cached && vs.n > 0) {
 		qsort(vs.hashes, vs.n, sizeof(*vs.hashes), cmp_hash);
 		lake->view_hashes = vs.hashes;
 		lake->nview_hashes = vs.n;
