@@ -61,9 +61,9 @@ static int add_dir(pl_sqltest_strv *files, const char *dir, int depth)
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof *names.v, cmp_str);
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		pl_sqltest_buf b = {0};
-		pl_sqltest_buf_printf(&b, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names.v[i]);
-		char *path = pl_sqltest_buf_detach(&b);
+		pl_cli_buf b = {0};
+		pl_cli_buf_printf(&b, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names.v[i]);
+		char *path = pl_cli_buf_detach(&b);
 		struct stat st;
 		if (!path)
 			rc = PLANAR_ENOMEM;

@@ -13,18 +13,8 @@
 #include <unistd.h>
 
 #include "cli/shell.h"
-#include "planar/planar.h"
-
-#if defined(__has_include)
-#if __has_include("cli/sqltest.h")
 #include "cli/sqltest.h"
-#define PL_CLI_HAVE_SQLTEST_H 1
-#endif
-#endif
-#ifndef PL_CLI_HAVE_SQLTEST_H
-/* Provided by src/cli/cmd_test.c; declared here until src/cli/sqltest.h exists. */
-int pl_cli_test_main(int argc, char **argv);
-#endif
+#include "planar/planar.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Shell options

@@ -1,12 +1,12 @@
 /*
  * render.c -- result rendering for the `planar` shell, modelled on the duckdb CLI.
  *
- * Owns: the text helpers (UTF-8 display width, escaping, type names), the "grid" (the rows of a
- * result that will actually be shown, as strings), the box renderer (column widths, shortening
- * and pruning to a maximum width, eliding the middle rows, the row-count footer) and the
- * streaming renderers csv, json, line, list plus the column-aligned markdown renderer.
- * Output errors are detected once per result with ferror(); allocation failures are returned
- * as PLANAR_ENOMEM and never abort.
+ * Owns: the output modes' names and defaults, the text helpers every mode uses (UTF-8 display
+ * width, escaping, DuckDB's short type names), the "grid" (the rows of a result that will
+ * actually be shown, as strings) and pl_render_result(), which hands a result to its mode: box
+ * in render_box.c, markdown, csv, json, line and list in render_text.c. Output errors are
+ * detected once per result with ferror(); allocation failures are returned as PLANAR_ENOMEM and
+ * never abort.
  */
 #include "cli/render.h"
 
@@ -14,20 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOX_H "\342\224\200"    /* ─ */
-#define BOX_V "\342\224\202"    /* │ */
-#define BOX_TL "\342\224\214"   /* ┌ */
-#define BOX_TR "\342\224\220"   /* ┐ */
-#define BOX_BL "\342\224\224"   /* └ */
-#define BOX_BR "\342\224\230"   /* ┘ */
-#define BOX_LMID "\342\224\234" /* ├ */
-#define BOX_RMID "\342\224\244" /* ┤ */
-#define BOX_TMID "\342\224\254" /* ┬ */
-#define BOX_BMID "\342\224\264" /* ┴ */
-#define BOX_MID "\342\224\274"  /* ┼ */
-#define BOX_DOTS "\342\200\246" /* … */
-#define BOX_DOT "\302\267"      /* · */
-#define BOX_SPLIT SIZE_MAX      /* column map entry of the "…" column standing for pruned ones */
+#include "cli/render_internal.h"
 
 static const char *const pl_render_mode_names[] = {"box", "csv", "json", "line", "list", "markdown"};
 
@@ -152,8 +139,7 @@ size_t pl_render_text_width(const char *text)
 	return w;
 }
 
-/* Byte length of the longest prefix of text whose display width is at most max; *width gets it. */
-static size_t utf8_prefix(const char *text, size_t max, size_t *width)
+size_t pl_render_text_prefix(const char *text, size_t max, size_t *width)
 {
 	size_t pos = 0, w = 0;
 	uint32_t cp;
@@ -197,14 +183,14 @@ static char *escape_text(const char *text, bool pipes)
 	return res;
 }
 
-static void put_rep(FILE *out, const char *s, size_t n)
+void pl_render_put_rep(FILE *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fputs(s, out);
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Type names and quoting
+ * Type names
  * ------------------------------------------------------------------------------------------- */
 
 static const char *const pl_type_map[][2] = {
@@ -248,99 +234,11 @@ void pl_render_type_name(const char *sql_type, char *buf, size_t cap)
 	buf[o] = '\0';
 }
 
-int pl_render_csv_field(FILE *out, const char *text, char sep)
-{
-	bool quote = false;
-	for (const unsigned char *p = (const unsigned char *)text; *p && !quote; p++)
-		quote = *p == (unsigned char)sep || *p == '"' || *p < 32;
-	if (!quote) {
-		fputs(text, out);
-		return 0;
-	}
-	fputc('"', out);
-	for (const char *p = text; *p; p++) {
-		if (*p == '"')
-			fputc('"', out);
-		fputc(*p, out);
-	}
-	fputc('"', out);
-	return 0;
-}
-
-int pl_render_json_string(FILE *out, const char *text)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (*p < 32)
-				fprintf(out, "\\u%04x", (unsigned)*p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-	return 0;
-}
-
-static const char *skip_digits(const char *p)
-{
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
-/* True when text is a JSON number (so "inf", "nan" or "1,5" are emitted as strings). */
-static bool json_is_number(const char *p)
-{
-	const char *q;
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		p = skip_digits(p);
-	else
-		return false;
-	if (*p == '.') {
-		q = skip_digits(p + 1);
-		if (q == p + 1)
-			return false;
-		p = q;
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		q = skip_digits(p);
-		if (q == p)
-			return false;
-		p = q;
-	}
-	return *p == '\0';
-}
-
 /* ---------------------------------------------------------------------------------------------
  * The grid: the shown rows of a result as display strings
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct pl_render_grid {
-	size_t ncols;
-	uint64_t total_rows;
-	size_t top, bottom; /* rows taken from the start and from the end of the result */
-	char **names, **types;
-	bool *right;  /* right-aligned (numeric) columns */
-	char **cells; /* (top + bottom) * ncols, row-major */
-} pl_render_grid;
-
-static void grid_free(pl_render_grid *g)
+void pl_render_grid_free(pl_render_grid *g)
 {
 	size_t ncells = (g->top + g->bottom) * g->ncols;
 	for (size_t c = 0; c < g->ncols; c++) {
@@ -358,9 +256,7 @@ static void grid_free(pl_render_grid *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* *out gets the value (caller frees with planar_free) or NULL for SQL NULL; PLANAR_ERROR when a
- * non-NULL value cannot be had as text. */
-static int cell_value(const planar_result *res, size_t col, uint64_t row, char **out)
+int pl_render_cell_value(const planar_result *res, size_t col, uint64_t row, char **out)
 {
 	*out = NULL;
 	if (planar_result_is_null(res, col, row))
@@ -403,7 +299,7 @@ static int grid_load_cells(pl_render_grid *g, const planar_result *res, const ch
 		uint64_t src = r < g->top ? r : g->total_rows - g->bottom + (r - g->top);
 		for (size_t c = 0; c < g->ncols; c++) {
 			char *v;
-			int rc = cell_value(res, c, src, &v);
+			int rc = pl_render_cell_value(res, c, src, &v);
 			if (rc)
 				return rc;
 			g->cells[r * g->ncols + c] = escape_text(v ? v : nullvalue, pipes);
@@ -415,7 +311,7 @@ static int grid_load_cells(pl_render_grid *g, const planar_result *res, const ch
 	return 0;
 }
 
-static int grid_load(pl_render_grid *g, const planar_result *res, const pl_render_opts *o, size_t max_rows,
+int pl_render_grid_load(pl_render_grid *g, const planar_result *res, const pl_render_opts *o, size_t max_rows,
                      bool pipes)
 {
 	int rc;
@@ -434,595 +330,18 @@ static int grid_load(pl_render_grid *g, const planar_result *res, const pl_rende
 	else if ((rc = grid_load_header(g, res, pipes)) == 0)
 		rc = grid_load_cells(g, res, o->nullvalue ? o->nullvalue : "", pipes);
 	if (rc)
-		grid_free(g);
+		pl_render_grid_free(g);
 	return rc;
 }
 
-static const char *grid_cell(const pl_render_grid *g, size_t row, size_t col)
+const char *pl_render_grid_cell(const pl_render_grid *g, size_t row, size_t col)
 {
 	return g->cells[row * g->ncols + col];
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Box mode
+ * Dispatch
  * ------------------------------------------------------------------------------------------- */
-
-typedef enum { ALIGN_LEFT, ALIGN_MIDDLE, ALIGN_RIGHT } pl_align;
-typedef enum { BOX_ROW_NAME, BOX_ROW_TYPE, BOX_ROW_VALUE } pl_box_row_kind;
-
-typedef struct pl_box {
-	const pl_render_grid *g;
-	size_t n;      /* rendered columns, the "…" column included */
-	size_t *map;   /* grid column of each rendered column, BOX_SPLIT for "…" */
-	size_t *width; /* content width of each rendered column */
-	size_t total;  /* width of a whole line, borders included */
-	bool hidden_rows, hidden_cols, must_footer;
-	size_t footer_len;
-	char row_str[48], shown_str[48], col_str[64];
-} pl_box;
-
-static void box_prepare_footer(pl_box *b)
-{
-	const pl_render_grid *g = b->g;
-	size_t shown = g->top + g->bottom;
-	size_t rl, sl;
-	snprintf(b->row_str, sizeof b->row_str, "%llu rows", (unsigned long long)g->total_rows);
-	b->hidden_rows = shown < g->total_rows;
-	if (b->hidden_rows)
-		snprintf(b->shown_str, sizeof b->shown_str, "%zu shown", shown);
-	b->must_footer = b->hidden_rows || g->total_rows == 0;
-	rl = strlen(b->row_str);
-	sl = strlen(b->shown_str) + 2;
-	b->footer_len = (rl > sl ? rl : sl) + 4;
-}
-
-/* Shortens the columns wider than max_col_width, proportionally, to fit max_width if possible. */
-static size_t box_shorten(size_t *w, size_t n, size_t total, size_t max_width, size_t mcw)
-{
-	size_t avail = 0, need = total - max_width, done = 0;
-	for (size_t c = 0; c < n; c++)
-		avail += w[c] > mcw ? w[c] - mcw : 0;
-	if (avail < need) {
-		for (size_t c = 0; c < n; c++) {
-			if (w[c] > mcw) {
-				total -= w[c] - mcw;
-				w[c] = mcw;
-			}
-		}
-		return total;
-	}
-	for (size_t c = 0; c < n; c++) {
-		if (w[c] > mcw) {
-			size_t cut = (size_t)((unsigned long long)need * (w[c] - mcw) / avail);
-			w[c] -= cut;
-			done += cut;
-		}
-	}
-	for (size_t c = 0; c < n && done < need; c++) {
-		size_t room = w[c] > mcw ? w[c] - mcw : 0;
-		size_t cut = room < need - done ? room : need - done;
-		w[c] -= cut;
-		done += cut;
-	}
-	return total - need;
-}
-
-/* Drops columns from the middle outwards (zig-zag) until the line fits, keeping at least one,
- * then gives the space left back to shortened columns. Returns the new total width. */
-static size_t box_prune(size_t *w, const size_t *orig, bool *pruned, size_t n, size_t total, size_t max_width)
-{
-	size_t npruned = 0, space;
-	long off = 0;
-	total += 3 + 1; /* the "…" column */
-	while (total > max_width && npruned + 1 < n) {
-		long c = (long)(n / 2) + off;
-		if (c < 0 || (size_t)c >= n)
-			break;
-		total -= w[c] + 3;
-		pruned[c] = true;
-		npruned++;
-		off = off >= 0 ? -off - 1 : -off;
-	}
-	if (npruned == 0)
-		return total - 4;
-	space = max_width > total ? max_width - total : 0;
-	for (size_t c = 0; c < n && space > 0; c++) {
-		if (!pruned[c] && w[c] < orig[c]) {
-			size_t inc = orig[c] - w[c] < space ? orig[c] - w[c] : space;
-			w[c] += inc;
-			space -= inc;
-			total += inc;
-		}
-	}
-	return total;
-}
-
-static size_t grid_column_width(const pl_render_grid *g, size_t c)
-{
-	size_t w = pl_render_text_width(g->names[c]);
-	size_t tw = pl_render_text_width(g->types[c]);
-	if (tw > w)
-		w = tw;
-	for (size_t r = 0; r < g->top + g->bottom; r++) {
-		size_t vw = pl_render_text_width(grid_cell(g, r, c));
-		if (vw > w)
-			w = vw;
-	}
-	return w;
-}
-
-/* Fills b->map/b->width from the per-grid-column widths w and the pruned set. */
-static int box_build_map(pl_box *b, const size_t *w, const bool *pruned)
-{
-	size_t n = b->g->ncols, k = 0, shown = 0;
-	bool split = false;
-	b->map = calloc(n + 1, sizeof *b->map);
-	b->width = calloc(n + 1, sizeof *b->width);
-	if (!b->map || !b->width)
-		return PLANAR_ENOMEM;
-	for (size_t c = 0; c < n; c++) {
-		if (!pruned[c]) {
-			b->map[k] = c;
-			b->width[k++] = w[c];
-			shown++;
-		} else if (!split) {
-			b->map[k] = BOX_SPLIT;
-			b->width[k++] = 1;
-			split = true;
-		}
-	}
-	b->n = k;
-	b->hidden_cols = split;
-	snprintf(b->col_str, sizeof b->col_str, "%zu column%s", n, n == 1 ? "" : "s");
-	if (split) {
-		size_t l = strlen(b->col_str);
-		snprintf(b->col_str + l, sizeof b->col_str - l, " (%zu shown)", shown);
-	}
-	return 0;
-}
-
-static int box_layout(pl_box *b, const pl_render_opts *o)
-{
-	size_t n = b->g->ncols, total = 1, min_w = b->must_footer ? b->footer_len : 0;
-	size_t *w = calloc(n + 1, sizeof *w), *orig = calloc(n + 1, sizeof *orig);
-	bool *pruned = calloc(n + 1, sizeof *pruned);
-	int rc = PLANAR_ENOMEM;
-	if (w && orig && pruned) {
-		for (size_t c = 0; c < n; c++)
-			total += (w[c] = grid_column_width(b->g, c)) + 3;
-		if (total < min_w) {
-			w[0] += min_w - total;
-			total = min_w;
-		}
-		memcpy(orig, w, n * sizeof *w);
-		if (o->max_width && total > o->max_width) {
-			total = box_shorten(w, n, total, o->max_width, o->max_col_width);
-			if (total > o->max_width && n > 1)
-				total = box_prune(w, orig, pruned, n, total, o->max_width);
-		}
-		b->total = total;
-		rc = box_build_map(b, w, pruned);
-	}
-	free(w);
-	free(orig);
-	free(pruned);
-	return rc;
-}
-
-static void box_line(FILE *out, const pl_box *b, const char *left, const char *mid, const char *right)
-{
-	fputs(left, out);
-	for (size_t c = 0; c < b->n; c++) {
-		put_rep(out, BOX_H, b->width[c] + 2);
-		fputs(c + 1 < b->n ? mid : right, out);
-	}
-	fputc('\n', out);
-}
-
-/* One cell "│ text " padded to width, truncated with "…" when it does not fit. */
-static void box_cell(FILE *out, const char *text, size_t width, pl_align align)
-{
-	size_t tw = pl_render_text_width(text), len = strlen(text), pad, lp;
-	bool cut = tw > width;
-	if (cut) {
-		len = utf8_prefix(text, width > 0 ? width - 1 : 0, &tw);
-		tw += 1;
-	}
-	pad = width - tw + 2;
-	lp = align == ALIGN_LEFT ? 1 : align == ALIGN_RIGHT ? pad - 1 : pad / 2;
-	fputs(BOX_V, out);
-	put_rep(out, " ", lp);
-	fwrite(text, 1, len, out);
-	if (cut)
-		fputs(BOX_DOTS, out);
-	put_rep(out, " ", pad - lp);
-}
-
-static void box_row(FILE *out, const pl_box *b, pl_box_row_kind kind, size_t row)
-{
-	const pl_render_grid *g = b->g;
-	for (size_t c = 0; c < b->n; c++) {
-		size_t gc = b->map[c];
-		if (gc == BOX_SPLIT)
-			box_cell(out, BOX_DOTS, b->width[c], ALIGN_MIDDLE);
-		else if (kind == BOX_ROW_NAME)
-			box_cell(out, g->names[gc], b->width[c], ALIGN_MIDDLE);
-		else if (kind == BOX_ROW_TYPE)
-			box_cell(out, g->types[gc], b->width[c], ALIGN_MIDDLE);
-		else
-			box_cell(out, grid_cell(g, row, gc), b->width[c], g->right[gc] ? ALIGN_RIGHT : ALIGN_LEFT);
-	}
-	fputs(BOX_V "\n", out);
-}
-
-/* A "·" placed in the middle of the shorter of the values above and below it, like duckdb. */
-static void box_divider_cell(FILE *out, const pl_box *b, size_t c)
-{
-	const pl_render_grid *g = b->g;
-	size_t gc = b->map[c], w = b->width[c], top, bot, dot, lp, pad;
-	pl_align align;
-	if (gc == BOX_SPLIT) {
-		box_cell(out, BOX_DOT, w, ALIGN_MIDDLE);
-		return;
-	}
-	align = g->right[gc] ? ALIGN_RIGHT : ALIGN_LEFT;
-	top = pl_render_text_width(grid_cell(g, g->top - 1, gc));
-	bot = pl_render_text_width(grid_cell(g, g->top, gc));
-	top = top < w ? top : w;
-	bot = bot < w ? bot : w;
-	dot = top == 0 ? bot : bot == 0 ? top : (top < bot ? top : bot);
-	if (dot <= 1) {
-		box_cell(out, BOX_DOT, w, dot == 0 ? ALIGN_MIDDLE : align);
-		return;
-	}
-	/* the dot sits inside a dot-wide span aligned like the values */
-	pad = w - dot;
-	lp = align == ALIGN_LEFT ? (dot - 1) / 2 : pad + (dot - 1) - (dot - 1) / 2;
-	fputs(BOX_V " ", out);
-	put_rep(out, " ", lp);
-	fputs(BOX_DOT, out);
-	put_rep(out, " ", w - lp - 1 + 1);
-}
-
-static void box_dividers(FILE *out, const pl_box *b)
-{
-	for (int i = 0; i < 3; i++) {
-		for (size_t c = 0; c < b->n; c++)
-			box_divider_cell(out, b, c);
-		fputs(BOX_V "\n", out);
-	}
-}
-
-static void box_footer_shown_line(FILE *out, const pl_box *b, bool left)
-{
-	char text[64];
-	snprintf(text, sizeof text, "(%s)", b->shown_str);
-	box_cell(out, text, b->total - 4, left ? ALIGN_LEFT : ALIGN_MIDDLE);
-	fputs(BOX_V "\n", out);
-}
-
-static void box_footer(FILE *out, const pl_box *b)
-{
-	uint64_t rows = b->g->total_rows;
-	size_t rl = strlen(b->row_str), cl = strlen(b->col_str), sl = strlen(b->shown_str), pad;
-	bool both = b->total >= rl + cl + 6 && ((b->hidden_cols && rows > 0) || (rows >= 10 && b->g->ncols > 1));
-	bool only_rows = b->total >= b->footer_len && (rows == 0 || rows >= 10 || b->hidden_rows);
-	bool shown_inline = false;
-	box_line(out, b, both || only_rows ? BOX_LMID : BOX_BL, BOX_BMID, both || only_rows ? BOX_RMID : BOX_BR);
-	if (!both && !only_rows)
-		return;
-	pad = b->total - rl - 4 - (both ? cl : 0);
-	if (b->hidden_rows && pad >= sl + 3) {
-		shown_inline = true;
-		pad -= sl + 3;
-	}
-	fputs(BOX_V " ", out);
-	put_rep(out, " ", both ? 0 : pad / 2);
-	fputs(b->row_str, out);
-	if (shown_inline)
-		fprintf(out, " (%s)", b->shown_str);
-	put_rep(out, " ", both ? pad : pad - pad / 2);
-	if (both)
-		fputs(b->col_str, out);
-	fputs(" " BOX_V "\n", out);
-	if (b->hidden_rows && !shown_inline)
-		box_footer_shown_line(out, b, both);
-	fputs(BOX_BL, out);
-	put_rep(out, BOX_H, b->total - 2);
-	fputs(BOX_BR "\n", out);
-}
-
-static void box_draw(FILE *out, const pl_box *b)
-{
-	const pl_render_grid *g = b->g;
-	box_line(out, b, BOX_TL, BOX_TMID, BOX_TR);
-	box_row(out, b, BOX_ROW_NAME, 0);
-	box_row(out, b, BOX_ROW_TYPE, 0);
-	if (g->top + g->bottom > 0)
-		box_line(out, b, BOX_LMID, BOX_MID, BOX_RMID);
-	for (size_t r = 0; r < g->top; r++)
-		box_row(out, b, BOX_ROW_VALUE, r);
-	if (g->bottom > 0) {
-		box_dividers(out, b);
-		for (size_t r = g->top; r < g->top + g->bottom; r++)
-			box_row(out, b, BOX_ROW_VALUE, r);
-	}
-	box_footer(out, b);
-}
-
-static int render_box(FILE *out, const planar_result *res, const pl_render_opts *o)
-{
-	pl_render_grid g;
-	pl_box b;
-	int rc = grid_load(&g, res, o, o->max_rows, false);
-	if (rc)
-		return rc;
-	memset(&b, 0, sizeof b);
-	b.g = &g;
-	box_prepare_footer(&b);
-	rc = box_layout(&b, o);
-	if (rc == 0)
-		box_draw(out, &b);
-	free(b.map);
-	free(b.width);
-	grid_free(&g);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Markdown mode (column-aligned, so it goes through the grid with all rows)
- * ------------------------------------------------------------------------------------------- */
-
-static void md_cell(FILE *out, const char *text, size_t width, pl_align align)
-{
-	size_t pad = width - pl_render_text_width(text);
-	size_t lp = align == ALIGN_LEFT ? 0 : align == ALIGN_RIGHT ? pad : pad / 2;
-	put_rep(out, " ", lp);
-	fputs(text, out);
-	put_rep(out, " ", pad - lp);
-}
-
-/* Widths of the markdown columns: names and every value (the grid holds all rows). */
-static size_t *md_widths(const pl_render_grid *g)
-{
-	size_t *w = calloc(g->ncols + 1, sizeof *w);
-	for (size_t c = 0; w && c < g->ncols; c++) {
-		w[c] = pl_render_text_width(g->names[c]);
-		for (size_t r = 0; r < g->top; r++) {
-			size_t vw = pl_render_text_width(grid_cell(g, r, c));
-			w[c] = vw > w[c] ? vw : w[c];
-		}
-	}
-	return w;
-}
-
-static void md_header(FILE *out, const pl_render_grid *g, const size_t *w)
-{
-	for (size_t c = 0; c < g->ncols; c++) {
-		fputs(c ? " | " : "| ", out);
-		md_cell(out, g->names[c], w[c], ALIGN_MIDDLE);
-	}
-	fputs(" |\n", out);
-	for (size_t c = 0; c < g->ncols; c++) {
-		fputc('|', out);
-		put_rep(out, "-", g->right[c] ? w[c] + 1 : w[c] + 2);
-		if (g->right[c])
-			fputc(':', out);
-	}
-	fputs("|\n", out);
-}
-
-static int render_markdown(FILE *out, const planar_result *res, const pl_render_opts *o)
-{
-	pl_render_grid g;
-	size_t *w;
-	int rc = grid_load(&g, res, o, 0, true);
-	if (rc)
-		return rc;
-	w = md_widths(&g);
-	if (w) {
-		md_header(out, &g, w);
-		for (size_t r = 0; r < g.top; r++) {
-			for (size_t c = 0; c < g.ncols; c++) {
-				fputs(c ? " | " : "| ", out);
-				md_cell(out, grid_cell(&g, r, c), w[c], g.right[c] ? ALIGN_RIGHT : ALIGN_LEFT);
-			}
-			fputs(" |\n", out);
-		}
-	}
-	free(w);
-	grid_free(&g);
-	return w ? 0 : PLANAR_ENOMEM;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Streaming modes: csv, json, line, list
- * ------------------------------------------------------------------------------------------- */
-
-typedef int (*pl_row_fn)(FILE *out, const planar_result *res, const pl_render_opts *o, uint64_t row);
-
-static int for_each_row(FILE *out, const planar_result *res, const pl_render_opts *o, pl_row_fn fn)
-{
-	uint64_t rows = planar_result_row_count(res);
-	for (uint64_t r = 0; r < rows; r++) {
-		int rc = fn(out, res, o, r);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static const char *null_text(const pl_render_opts *o)
-{
-	return o->nullvalue ? o->nullvalue : "";
-}
-
-static int csv_row(FILE *out, const planar_result *res, const pl_render_opts *o, uint64_t row)
-{
-	size_t ncols = planar_result_column_count(res);
-	for (size_t c = 0; c < ncols; c++) {
-		char *v;
-		int rc = cell_value(res, c, row, &v);
-		if (rc)
-			return rc;
-		if (c)
-			fputc(',', out);
-		pl_render_csv_field(out, v ? v : null_text(o), ',');
-		planar_free(v);
-	}
-	fputc('\n', out);
-	return 0;
-}
-
-static int render_csv(FILE *out, const planar_result *res, const pl_render_opts *o)
-{
-	size_t ncols = planar_result_column_count(res);
-	if (o->headers) {
-		for (size_t c = 0; c < ncols; c++) {
-			const char *name = planar_result_column_name(res, c);
-			if (c)
-				fputc(',', out);
-			pl_render_csv_field(out, name ? name : "", ',');
-		}
-		fputc('\n', out);
-	}
-	return for_each_row(out, res, o, csv_row);
-}
-
-static int list_row(FILE *out, const planar_result *res, const pl_render_opts *o, uint64_t row)
-{
-	size_t ncols = planar_result_column_count(res);
-	for (size_t c = 0; c < ncols; c++) {
-		char *v;
-		int rc = cell_value(res, c, row, &v);
-		if (rc)
-			return rc;
-		if (c)
-			fputc('|', out);
-		fputs(v ? v : null_text(o), out);
-		planar_free(v);
-	}
-	fputc('\n', out);
-	return 0;
-}
-
-static int render_list(FILE *out, const planar_result *res, const pl_render_opts *o)
-{
-	size_t ncols = planar_result_column_count(res);
-	if (o->headers) {
-		for (size_t c = 0; c < ncols; c++) {
-			const char *name = planar_result_column_name(res, c);
-			if (c)
-				fputc('|', out);
-			fputs(name ? name : "", out);
-		}
-		fputc('\n', out);
-	}
-	return for_each_row(out, res, o, list_row);
-}
-
-static bool json_raw_column(const planar_result *res, size_t col)
-{
-	const char *type = planar_result_column_type(res, col);
-	if (type && (strcmp(type, "BOOLEAN") == 0 || strcmp(type, "JSON") == 0))
-		return true;
-	return planar_result_column_is_numeric(res, col);
-}
-
-static void json_value(FILE *out, const planar_result *res, size_t col, const char *v)
-{
-	const char *type = planar_result_column_type(res, col);
-	bool is_json = type && strcmp(type, "JSON") == 0;
-	if (!v)
-		fputs("null", out);
-	else if (is_json || (json_raw_column(res, col) && (json_is_number(v) || !strcmp(v, "true") || !strcmp(v, "false"))))
-		fputs(v, out);
-	else
-		pl_render_json_string(out, v);
-}
-
-static int json_row(FILE *out, const planar_result *res, const pl_render_opts *o, uint64_t row)
-{
-	size_t ncols = planar_result_column_count(res);
-	(void)o;
-	fputs(row ? ",\n{" : "{", out);
-	for (size_t c = 0; c < ncols; c++) {
-		const char *name = planar_result_column_name(res, c);
-		char *v;
-		int rc = cell_value(res, c, row, &v);
-		if (rc)
-			return rc;
-		if (c)
-			fputc(',', out);
-		pl_render_json_string(out, name ? name : "");
-		fputc(':', out);
-		json_value(out, res, c, v);
-		planar_free(v);
-	}
-	fputc('}', out);
-	return 0;
-}
-
-static int render_json(FILE *out, const planar_result *res, const pl_render_opts *o)
-{
-	int rc;
-	fputc('[', out);
-	rc = for_each_row(out, res, o, json_row);
-	fputs("]\n", out);
-	return rc;
-}
-
-static size_t line_name_width(const planar_result *res)
-{
-	size_t w = 5, ncols = planar_result_column_count(res);
-	for (size_t c = 0; c < ncols; c++) {
-		size_t nw = pl_render_text_width(planar_result_column_name(res, c));
-		w = nw > w ? nw : w;
-	}
-	return w;
-}
-
-static int line_row(FILE *out, const planar_result *res, const pl_render_opts *o, uint64_t row)
-{
-	size_t ncols = planar_result_column_count(res), width = line_name_width(res);
-	if (row)
-		fputc('\n', out);
-	for (size_t c = 0; c < ncols; c++) {
-		const char *name = planar_result_column_name(res, c);
-		char *v;
-		int rc = cell_value(res, c, row, &v);
-		if (rc)
-			return rc;
-		name = name ? name : "";
-		put_rep(out, " ", width - pl_render_text_width(name));
-		fprintf(out, "%s = %s\n", name, v ? v : null_text(o));
-		planar_free(v);
-	}
-	return 0;
-}
-
-/* EXPLAIN answers (explain_key, explain_value); box mode prints the plans as they are. */
-static bool is_explain(const planar_result *res)
-{
-	const char *k = planar_result_column_name(res, 0), *v = planar_result_column_name(res, 1);
-	return planar_result_column_count(res) == 2 && k && v && strcmp(k, "explain_key") == 0 &&
-	       strcmp(v, "explain_value") == 0;
-}
-
-static int render_explain(FILE *out, const planar_result *res)
-{
-	uint64_t rows = planar_result_row_count(res);
-	for (uint64_t r = 0; r < rows; r++) {
-		char *v;
-		int rc = cell_value(res, 1, r, &v);
-		if (rc)
-			return rc;
-		if (v)
-			fprintf(out, "%s%s", v, *v && v[strlen(v) - 1] == '\n' ? "" : "\n");
-		planar_free(v);
-	}
-	return 0;
-}
 
 int pl_render_result(FILE *out, const planar_result *res, const pl_render_opts *opts)
 {
@@ -1032,12 +351,12 @@ int pl_render_result(FILE *out, const planar_result *res, const pl_render_opts *
 	if (planar_result_column_count(res) == 0)
 		return 0;
 	switch (opts->mode) {
-	case PL_RENDER_BOX: rc = is_explain(res) ? render_explain(out, res) : render_box(out, res, opts); break;
-	case PL_RENDER_CSV: rc = render_csv(out, res, opts); break;
-	case PL_RENDER_JSON: rc = render_json(out, res, opts); break;
-	case PL_RENDER_LINE: rc = for_each_row(out, res, opts, line_row); break;
-	case PL_RENDER_LIST: rc = render_list(out, res, opts); break;
-	case PL_RENDER_MARKDOWN: rc = render_markdown(out, res, opts); break;
+	case PL_RENDER_BOX: rc = pl_render_box(out, res, opts); break;
+	case PL_RENDER_CSV:
+	case PL_RENDER_LIST: rc = pl_render_delimited(out, res, opts); break;
+	case PL_RENDER_JSON: rc = pl_render_json(out, res, opts); break;
+	case PL_RENDER_LINE: rc = pl_render_line(out, res, opts); break;
+	case PL_RENDER_MARKDOWN: rc = pl_render_markdown(out, res, opts); break;
 	default: rc = PLANAR_EINVALID;
 	}
 	if (rc == 0 && ferror(out))

@@ -1,10 +1,12 @@
 /*
  * sqltest.h -- the sqllogictest runner behind `planar test FILE...` (DuckDB's ".test" dialect).
  *
- * Owns the types shared by its four parts: small string helpers (sqltest_util.c), parsing a file
- * into records (sqltest_parse.c), test variables and ${...} substitution (sqltest_vars.c),
- * formatting/sorting/comparing results (sqltest_compare.c), running records on a planar_conn
- * (sqltest_run.c) and the command line (cmd_test.c). Only the public planar.h API is used.
+ * Owns the types shared by its parts: small string helpers (sqltest_util.c; text is built in the
+ * CLI's pl_cli_buf, strbuf.h), parsing a file into records (sqltest_parse.c), test variables and
+ * ${...} substitution (sqltest_vars.c), formatting/sorting/comparing results (sqltest_compare.c),
+ * running records on a planar_conn (sqltest_run.c with sqltest_exec.c, sqltest_loop.c and
+ * sqltest_commands.c, which share sqltest_runner.h) and the command line (cmd_test.c). Only the
+ * public planar.h API is used.
  *
  * Writing tests/sql files. Variables are written ${NAME} or {NAME}; a name not defined is left
  * as written. Always defined: {TEST_DIR} (a fresh directory per file, removed afterwards unless
@@ -35,26 +37,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- sqltest_util.c: growable strings and string vectors ---------------------------------- */
+#include "cli/strbuf.h"
 
-/* A NUL-terminated growable string; allocation failure is latched in `oom`. */
-typedef struct pl_sqltest_buf {
-	char *ptr;
-	size_t len;
-	size_t cap;
-	bool oom;
-} pl_sqltest_buf;
-
-void pl_sqltest_buf_put(pl_sqltest_buf *b, const char *s, size_t n);
-void pl_sqltest_buf_puts(pl_sqltest_buf *b, const char *s);
-void pl_sqltest_buf_putc(pl_sqltest_buf *b, char c);
-void pl_sqltest_buf_printf(pl_sqltest_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Appends s with newlines, tabs and control characters escaped, at most `max` bytes of it. */
-void pl_sqltest_buf_put_escaped(pl_sqltest_buf *b, const char *s, size_t max);
-/* Hands over the string (never NULL unless out of memory, then the buffer is freed). */
-char *pl_sqltest_buf_detach(pl_sqltest_buf *b);
-void pl_sqltest_buf_dispose(pl_sqltest_buf *b);
+/* ---- sqltest_util.c: string vectors and small string helpers ------------------------------- */
 
 /* A vector of owned strings. */
 typedef struct pl_sqltest_strv {
@@ -209,7 +194,7 @@ int pl_sqltest_table_init(pl_sqltest_table *t, size_t ncols, size_t nrows);
 void pl_sqltest_table_free(pl_sqltest_table *t);
 void pl_sqltest_table_sort(pl_sqltest_table *t, pl_sqltest_sort sort);
 /* Writes the table as .test result lines (values joined by tabs). */
-int pl_sqltest_table_format(const pl_sqltest_table *t, pl_sqltest_buf *out);
+int pl_sqltest_table_format(const pl_sqltest_table *t, pl_cli_buf *out);
 /* One value against its expectation (plain text, <REGEX>:pattern, <!REGEX>:pattern). */
 bool pl_sqltest_value_matches(const char *actual, const char *expected, pl_sqltest_coltype type,
 	const pl_sqltest_matcher *m);

@@ -124,15 +124,15 @@ void pl_sqltest_table_sort(pl_sqltest_table *t, pl_sqltest_sort sort)
 		qsort(t->cells, t->nrows * t->ncols, sizeof *t->cells, cmp_values);
 }
 
-int pl_sqltest_table_format(const pl_sqltest_table *t, pl_sqltest_buf *out)
+int pl_sqltest_table_format(const pl_sqltest_table *t, pl_cli_buf *out)
 {
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t c = 0; c < t->ncols; c++) {
 			if (c > 0)
-				pl_sqltest_buf_putc(out, '\t');
-			pl_sqltest_buf_puts(out, t->cells[r * t->ncols + c]);
+				pl_cli_buf_putc(out, '\t');
+			pl_cli_buf_puts(out, t->cells[r * t->ncols + c]);
 		}
-		pl_sqltest_buf_putc(out, '\n');
+		pl_cli_buf_putc(out, '\n');
 	}
 	return out->oom ? PLANAR_ENOMEM : 0;
 }
@@ -214,22 +214,22 @@ void pl_sqltest_md5_hex(const void *data, size_t len, char out[33])
 
 char *pl_sqltest_table_hash(const pl_sqltest_table *t)
 {
-	pl_sqltest_buf data = {0}, out = {0};
+	pl_cli_buf data = {0}, out = {0};
 	char hex[33];
 	size_t n = t->nrows * t->ncols;
-	pl_sqltest_buf_puts(&data, "");
+	pl_cli_buf_puts(&data, "");
 	for (size_t i = 0; i < n; i++) {
-		pl_sqltest_buf_puts(&data, t->cells[i]);
-		pl_sqltest_buf_putc(&data, '\n');
+		pl_cli_buf_puts(&data, t->cells[i]);
+		pl_cli_buf_putc(&data, '\n');
 	}
 	if (data.oom) {
-		pl_sqltest_buf_dispose(&data);
+		pl_cli_buf_dispose(&data);
 		return NULL;
 	}
 	pl_sqltest_md5_hex(data.ptr, data.len, hex);
-	pl_sqltest_buf_dispose(&data);
-	pl_sqltest_buf_printf(&out, "%zu values hashing to %s", n, hex);
-	return pl_sqltest_buf_detach(&out);
+	pl_cli_buf_dispose(&data);
+	pl_cli_buf_printf(&out, "%zu values hashing to %s", n, hex);
+	return pl_cli_buf_detach(&out);
 }
 
 bool pl_sqltest_is_hash_line(const char *line)
@@ -266,7 +266,7 @@ static bool parse_exponent(const char *s, long long *exp)
 }
 
 /* Canonical form of a decimal number ("-1234e-2"); false when s is not one. */
-static bool decimal_canon(const char *s, pl_sqltest_buf *out)
+static bool decimal_canon(const char *s, pl_cli_buf *out)
 {
 	long long exp = 0, frac_digits = 0;
 	bool neg = false, any = false, dot = false;
@@ -283,7 +283,7 @@ static bool decimal_canon(const char *s, pl_sqltest_buf *out)
 		any = true;
 		frac_digits += dot;
 		if (*s != '0' || out->len > start)
-			pl_sqltest_buf_putc(out, *s);
+			pl_cli_buf_putc(out, *s);
 	}
 	if (!any || !parse_exponent(s, &exp))
 		return false;
@@ -294,19 +294,19 @@ static bool decimal_canon(const char *s, pl_sqltest_buf *out)
 	}
 	if (out->len == start) /* zero: sign and exponent do not matter */
 		return true;
-	pl_sqltest_buf_printf(out, "e%lld%s", exp, neg ? "-" : "+");
+	pl_cli_buf_printf(out, "e%lld%s", exp, neg ? "-" : "+");
 	return true;
 }
 
 static bool exact_equal(const char *a, const char *b)
 {
-	pl_sqltest_buf x = {0}, y = {0};
-	pl_sqltest_buf_puts(&x, "");
-	pl_sqltest_buf_puts(&y, "");
+	pl_cli_buf x = {0}, y = {0};
+	pl_cli_buf_puts(&x, "");
+	pl_cli_buf_puts(&y, "");
 	bool eq = decimal_canon(a, &x) && decimal_canon(b, &y) && !x.oom && !y.oom &&
 		  strcmp(x.ptr, y.ptr) == 0;
-	pl_sqltest_buf_dispose(&x);
-	pl_sqltest_buf_dispose(&y);
+	pl_cli_buf_dispose(&x);
+	pl_cli_buf_dispose(&y);
 	return eq;
 }
 
@@ -378,31 +378,31 @@ bool pl_sqltest_value_matches(const char *actual, const char *expected, pl_sqlte
 
 /* ---- whole results ---- */
 
-static int mismatch(char **why, pl_sqltest_buf *b)
+static int mismatch(char **why, pl_cli_buf *b)
 {
-	*why = pl_sqltest_buf_detach(b);
+	*why = pl_cli_buf_detach(b);
 	return *why ? 0 : PLANAR_ENOMEM;
 }
 
 /* Appends the actual result compactly: rows separated by " | ". */
-static void put_result_summary(pl_sqltest_buf *b, const pl_sqltest_table *t)
+static void put_result_summary(pl_cli_buf *b, const pl_sqltest_table *t)
 {
-	pl_sqltest_buf rows = {0};
-	pl_sqltest_buf_puts(&rows, "");
+	pl_cli_buf rows = {0};
+	pl_cli_buf_puts(&rows, "");
 	for (size_t r = 0; r < t->nrows && rows.len <= SHOW_MAX; r++) {
 		if (r > 0)
-			pl_sqltest_buf_puts(&rows, " | ");
+			pl_cli_buf_puts(&rows, " | ");
 		for (size_t c = 0; c < t->ncols; c++) {
 			if (c > 0)
-				pl_sqltest_buf_putc(&rows, '\t');
-			pl_sqltest_buf_puts(&rows, t->cells[r * t->ncols + c]);
+				pl_cli_buf_putc(&rows, '\t');
+			pl_cli_buf_puts(&rows, t->cells[r * t->ncols + c]);
 		}
 	}
 	if (!rows.oom) {
-		pl_sqltest_buf_puts(b, t->nrows ? "; got: " : "");
-		pl_sqltest_buf_put_escaped(b, rows.ptr, SHOW_MAX);
+		pl_cli_buf_puts(b, t->nrows ? "; got: " : "");
+		pl_cli_buf_put_escaped(b, rows.ptr, SHOW_MAX);
 	}
-	pl_sqltest_buf_dispose(&rows);
+	pl_cli_buf_dispose(&rows);
 }
 
 static int check_hash(const pl_sqltest_table *t, const char *expected, char **why)
@@ -412,8 +412,8 @@ static int check_hash(const pl_sqltest_table *t, const char *expected, char **wh
 		return PLANAR_ENOMEM;
 	int rc = 1;
 	if (strcmp(hash, expected) != 0) {
-		pl_sqltest_buf b = {0};
-		pl_sqltest_buf_printf(&b, "expected '%s' but got '%s'", expected, hash);
+		pl_cli_buf b = {0};
+		pl_cli_buf_printf(&b, "expected '%s' but got '%s'", expected, hash);
 		rc = mismatch(why, &b);
 	}
 	free(hash);
@@ -435,16 +435,16 @@ static bool rows_are_lines(const pl_sqltest_table *t, const pl_sqltest_strv *exp
 static int expected_values(const pl_sqltest_table *t, const pl_sqltest_strv *expected,
 	pl_sqltest_strv *values, char **why)
 {
-	pl_sqltest_buf b = {0};
+	pl_cli_buf b = {0};
 	bool row_wise = rows_are_lines(t, expected);
 	size_t nrows = row_wise ? expected->n : expected->n / t->ncols;
 	if (!row_wise && expected->n % t->ncols != 0) {
-		pl_sqltest_buf_printf(&b, "expected %zu values, not a multiple of %zu columns",
+		pl_cli_buf_printf(&b, "expected %zu values, not a multiple of %zu columns",
 			expected->n, t->ncols);
 		return mismatch(why, &b);
 	}
 	if (nrows != t->nrows) {
-		pl_sqltest_buf_printf(&b, "expected %zu rows but got %zu", nrows, t->nrows);
+		pl_cli_buf_printf(&b, "expected %zu rows but got %zu", nrows, t->nrows);
 		put_result_summary(&b, t);
 		return mismatch(why, &b);
 	}
@@ -455,7 +455,7 @@ static int expected_values(const pl_sqltest_table *t, const pl_sqltest_strv *exp
 		if (rc != 0)
 			return PLANAR_ENOMEM;
 		if (row_wise && values->n - before != t->ncols) {
-			pl_sqltest_buf_printf(&b, "expected row %zu has %zu values, the result has %zu columns",
+			pl_cli_buf_printf(&b, "expected row %zu has %zu values, the result has %zu columns",
 				i + 1, values->n - before, t->ncols);
 			return mismatch(why, &b);
 		}
@@ -470,14 +470,14 @@ static int compare_values(const pl_sqltest_table *t, const pl_sqltest_strv *valu
 		size_t col = i % t->ncols;
 		if (pl_sqltest_value_matches(t->cells[i], values->v[i], t->types[col], m))
 			continue;
-		pl_sqltest_buf b = {0};
-		pl_sqltest_buf_printf(&b, "row %zu, column %zu (", i / t->ncols + 1, col + 1);
-		pl_sqltest_buf_put_escaped(&b, t->names[col] ? t->names[col] : "?", SHOW_NAME_MAX);
-		pl_sqltest_buf_puts(&b, "): expected '");
-		pl_sqltest_buf_put_escaped(&b, values->v[i], SHOW_MAX);
-		pl_sqltest_buf_puts(&b, "' but got '");
-		pl_sqltest_buf_put_escaped(&b, t->cells[i], SHOW_MAX);
-		pl_sqltest_buf_putc(&b, '\'');
+		pl_cli_buf b = {0};
+		pl_cli_buf_printf(&b, "row %zu, column %zu (", i / t->ncols + 1, col + 1);
+		pl_cli_buf_put_escaped(&b, t->names[col] ? t->names[col] : "?", SHOW_NAME_MAX);
+		pl_cli_buf_puts(&b, "): expected '");
+		pl_cli_buf_put_escaped(&b, values->v[i], SHOW_MAX);
+		pl_cli_buf_puts(&b, "' but got '");
+		pl_cli_buf_put_escaped(&b, t->cells[i], SHOW_MAX);
+		pl_cli_buf_putc(&b, '\'');
 		return mismatch(why, &b);
 	}
 	return 1;
@@ -486,10 +486,10 @@ static int compare_values(const pl_sqltest_table *t, const pl_sqltest_strv *valu
 int pl_sqltest_check_result(const pl_sqltest_table *t, size_t declared_cols,
 	const pl_sqltest_strv *expected, const pl_sqltest_matcher *m, char **why)
 {
-	pl_sqltest_buf b = {0};
+	pl_cli_buf b = {0};
 	*why = NULL;
 	if (declared_cols != t->ncols) {
-		pl_sqltest_buf_printf(&b, "query declares %zu columns but the result has %zu",
+		pl_cli_buf_printf(&b, "query declares %zu columns but the result has %zu",
 			declared_cols, t->ncols);
 		put_result_summary(&b, t);
 		return mismatch(why, &b);
@@ -497,7 +497,7 @@ int pl_sqltest_check_result(const pl_sqltest_table *t, size_t declared_cols,
 	if (expected->n == 1 && pl_sqltest_is_hash_line(expected->v[0]))
 		return check_hash(t, expected->v[0], why);
 	if (expected->n == 1 && pl_sqltest_starts_with(expected->v[0], "<FILE>:")) {
-		pl_sqltest_buf_puts(&b, "<FILE>: expected results are not supported");
+		pl_cli_buf_puts(&b, "<FILE>: expected results are not supported");
 		return mismatch(why, &b);
 	}
 	pl_sqltest_strv values = {0};
@@ -515,11 +515,11 @@ int pl_sqltest_check_error(const char *errmsg, const char *expected, const pl_sq
 	if (!expected || !expected[0] || strstr(errmsg, expected) != NULL ||
 	    regex_decides(errmsg, expected, m) == 1)
 		return 1;
-	pl_sqltest_buf b = {0};
-	pl_sqltest_buf_puts(&b, "expected error '");
-	pl_sqltest_buf_put_escaped(&b, expected, SHOW_MAX);
-	pl_sqltest_buf_puts(&b, "' but got '");
-	pl_sqltest_buf_put_escaped(&b, errmsg, SHOW_MAX);
-	pl_sqltest_buf_putc(&b, '\'');
+	pl_cli_buf b = {0};
+	pl_cli_buf_puts(&b, "expected error '");
+	pl_cli_buf_put_escaped(&b, expected, SHOW_MAX);
+	pl_cli_buf_puts(&b, "' but got '");
+	pl_cli_buf_put_escaped(&b, errmsg, SHOW_MAX);
+	pl_cli_buf_putc(&b, '\'');
 	return mismatch(why, &b);
 }

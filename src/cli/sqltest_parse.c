@@ -136,13 +136,13 @@ static int tokenize(pl_sqltest_strv *out, const char *line)
 
 static char *join_words(const pl_sqltest_strv *words, size_t from)
 {
-	pl_sqltest_buf b = {0};
+	pl_cli_buf b = {0};
 	for (size_t i = from; i < words->n; i++) {
 		if (i > from)
-			pl_sqltest_buf_putc(&b, ' ');
-		pl_sqltest_buf_puts(&b, words->v[i]);
+			pl_cli_buf_putc(&b, ' ');
+		pl_cli_buf_puts(&b, words->v[i]);
 	}
-	return pl_sqltest_buf_detach(&b);
+	return pl_cli_buf_detach(&b);
 }
 
 static int add_cond(pl_sqltest_record *r, bool skip_if, char *text)
@@ -185,18 +185,18 @@ static int read_conditions(parser *p, pl_sqltest_record *r, pl_sqltest_strv *wor
 /* SQL text: lines up to an empty/comment line or ----. */
 static int read_sql(parser *p, pl_sqltest_record *r)
 {
-	pl_sqltest_buf b = {0};
+	pl_cli_buf b = {0};
 	bool first = true;
 	for (; p->cur < p->lines.n; p->cur++) {
 		const char *line = p->lines.v[p->cur];
 		if (empty_or_comment(line) || strcmp(line, "----") == 0)
 			break;
 		if (!first)
-			pl_sqltest_buf_putc(&b, '\n');
-		pl_sqltest_buf_puts(&b, line);
+			pl_cli_buf_putc(&b, '\n');
+		pl_cli_buf_puts(&b, line);
 		first = false;
 	}
-	r->sql = pl_sqltest_buf_detach(&b);
+	r->sql = pl_cli_buf_detach(&b);
 	return r->sql ? 0 : PLANAR_ENOMEM;
 }
 

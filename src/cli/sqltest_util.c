@@ -1,112 +1,17 @@
 /*
  * sqltest_util.c -- string helpers of the sqllogictest runner.
  *
- * Owns pl_sqltest_buf (a growable string whose allocation failure is latched, so a run of
- * appends is checked once) and pl_sqltest_strv (a vector of owned strings), plus strdup and
- * integer parsing that every other sqltest part uses. Nothing here knows about tests.
+ * Owns pl_sqltest_strv (a vector of owned strings), plus strdup and integer parsing that every
+ * other sqltest part uses; the growable string they build text in is pl_cli_buf (strbuf.c).
+ * Nothing here knows about tests.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/sqltest.h"
 #include "planar/errors.h"
-
-static bool buf_reserve(pl_sqltest_buf *b, size_t extra)
-{
-	if (b->oom)
-		return false;
-	if (b->len + extra + 1 <= b->cap)
-		return true;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < b->len + extra + 1)
-		cap *= 2;
-	char *p = realloc(b->ptr, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->ptr = p;
-	b->cap = cap;
-	return true;
-}
-
-void pl_sqltest_buf_put(pl_sqltest_buf *b, const char *s, size_t n)
-{
-	if (!buf_reserve(b, n))
-		return;
-	if (n)
-		memcpy(b->ptr + b->len, s, n);
-	b->len += n;
-	b->ptr[b->len] = '\0';
-}
-
-void pl_sqltest_buf_puts(pl_sqltest_buf *b, const char *s)
-{
-	pl_sqltest_buf_put(b, s, strlen(s));
-}
-
-void pl_sqltest_buf_putc(pl_sqltest_buf *b, char c)
-{
-	pl_sqltest_buf_put(b, &c, 1);
-}
-
-void pl_sqltest_buf_printf(pl_sqltest_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !buf_reserve(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void pl_sqltest_buf_put_escaped(pl_sqltest_buf *b, const char *s, size_t max)
-{
-	size_t i = 0;
-	for (; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\n')
-			pl_sqltest_buf_puts(b, "\\n");
-		else if (c == '\t')
-			pl_sqltest_buf_puts(b, "\\t");
-		else if (c == '\r')
-			pl_sqltest_buf_puts(b, "\\r");
-		else if (c < 0x20)
-			pl_sqltest_buf_printf(b, "\\x%02x", c);
-		else
-			pl_sqltest_buf_putc(b, (char)c);
-	}
-	if (s[i])
-		pl_sqltest_buf_puts(b, "...");
-}
-
-char *pl_sqltest_buf_detach(pl_sqltest_buf *b)
-{
-	char *p = NULL;
-	if (!b->oom)
-		p = b->ptr ? b->ptr : pl_sqltest_strdup("");
-	else
-		free(b->ptr);
-	b->ptr = NULL;
-	b->len = b->cap = 0;
-	b->oom = false;
-	return p;
-}
-
-void pl_sqltest_buf_dispose(pl_sqltest_buf *b)
-{
-	free(b->ptr);
-	b->ptr = NULL;
-	b->len = b->cap = 0;
-	b->oom = false;
-}
 
 char *pl_sqltest_strndup(const char *s, size_t n)
 {

@@ -128,18 +128,18 @@ static bool brace_ref(const char *s, const char **name, size_t *name_len, size_t
 	return true;
 }
 
-static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_sqltest_buf *out, int depth);
+static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_cli_buf *out, int depth);
 
-static void put_value(const pl_sqltest_vars *vars, const char *value, pl_sqltest_buf *out, int depth)
+static void put_value(const pl_sqltest_vars *vars, const char *value, pl_cli_buf *out, int depth)
 {
 	if (depth < SUBST_MAX_DEPTH)
 		subst_into(vars, value, out, depth + 1);
 	else
-		pl_sqltest_buf_puts(out, value);
+		pl_cli_buf_puts(out, value);
 }
 
 /* Tries to expand a reference at s; returns how many bytes it consumed (0: none). */
-static size_t expand_at(const pl_sqltest_vars *vars, const char *s, pl_sqltest_buf *out, int depth)
+static size_t expand_at(const pl_sqltest_vars *vars, const char *s, pl_cli_buf *out, int depth)
 {
 	static const struct { const char *word, *var; } words[] = {
 		{"__TEST_DIR__", "TEST_DIR"}, {"__WORKING_DIRECTORY__", "WORKING_DIRECTORY"}};
@@ -153,7 +153,7 @@ static size_t expand_at(const pl_sqltest_vars *vars, const char *s, pl_sqltest_b
 		if (name_len == 4 && strncmp(name, "UUID", 4) == 0) {
 			char uuid[37];
 			pl_sqltest_uuid(uuid);
-			pl_sqltest_buf_puts(out, uuid);
+			pl_cli_buf_puts(out, uuid);
 			return ref_len;
 		}
 		return 0;
@@ -168,7 +168,7 @@ static size_t expand_at(const pl_sqltest_vars *vars, const char *s, pl_sqltest_b
 	return 0;
 }
 
-static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_sqltest_buf *out, int depth)
+static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_cli_buf *out, int depth)
 {
 	while (*s) {
 		size_t used = (*s == '$' || *s == '{' || *s == '_') ? expand_at(vars, s, out, depth) : 0;
@@ -179,17 +179,17 @@ static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_sqltest_bu
 		size_t plain = 1;
 		while (s[plain] && s[plain] != '$' && s[plain] != '{' && s[plain] != '_')
 			plain++;
-		pl_sqltest_buf_put(out, s, plain);
+		pl_cli_buf_put(out, s, plain);
 		s += plain;
 	}
 }
 
 char *pl_sqltest_subst(const pl_sqltest_vars *vars, const char *text)
 {
-	pl_sqltest_buf out = {0};
-	pl_sqltest_buf_puts(&out, "");
+	pl_cli_buf out = {0};
+	pl_cli_buf_puts(&out, "");
 	subst_into(vars, text, &out, 0);
-	return pl_sqltest_buf_detach(&out);
+	return pl_cli_buf_detach(&out);
 }
 
 /* ---- skipif / onlyif ---- */
@@ -237,9 +237,9 @@ static bool compare_holds(const char *op, const char *lhs, const char *rhs)
 
 static int why_msg(char **why, const char *what, const char *detail)
 {
-	pl_sqltest_buf b = {0};
-	pl_sqltest_buf_printf(&b, "%s '%s'", what, detail);
-	*why = pl_sqltest_buf_detach(&b);
+	pl_cli_buf b = {0};
+	pl_cli_buf_printf(&b, "%s '%s'", what, detail);
+	*why = pl_cli_buf_detach(&b);
 	return -1;
 }
 

@@ -54,3 +54,22 @@ void pl_err_clear(pl_err *err)
 	err->code = 0;
 	err->msg[0] = '\0';
 }
+
+void pl_err_replace(pl_err *err, const char *from, const char *to)
+{
+	if (!err || !*from)
+		return;
+	char out[PL_ERR_MSG_MAX];
+	size_t n = 0, flen = strlen(from), tlen = strlen(to);
+	for (const char *p = err->msg; *p && n + 1 < sizeof(out);) {
+		if (strncmp(p, from, flen) == 0 && n + tlen + 1 < sizeof(out)) {
+			memcpy(out + n, to, tlen);
+			n += tlen;
+			p += flen;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	memcpy(err->msg, out, n + 1);
+}

@@ -36,6 +36,8 @@ int pl_err_set(pl_err *err, int code, const char *fmt, ...) __attribute__((forma
 /* Prefixes the existing message with context ("while X: <old>"), keeps the code. */
 int pl_err_wrap(pl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pl_err_nomem(pl_err *err);
+/* Replaces every occurrence of `from` in the message by `to` (e.g. an internal name). */
+void pl_err_replace(pl_err *err, const char *from, const char *to);
 void pl_err_clear(pl_err *err);
 
 #endif

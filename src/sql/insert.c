@@ -87,8 +87,8 @@ int pl_handle_insert(pl_stmt *st, size_t name_at, planar_result **out, pl_err *e
 	bool created = false;
 	if (rc == 0)
 		created = (rc = create_staging(st, t, tmp, err)) == 0;
-	if (rc == 0)
-		rc = run_rewritten(st, name_at, after, tmp, &res, err);
+	if (rc == 0 && (rc = run_rewritten(st, name_at, after, tmp, &res, err)) != 0)
+		pl_err_replace(err, tmp, t->name); /* DuckDB names the staging table */
 	if (rc == 0)
 		rc = write_and_commit(st, lake, t, tmp, err);
 	if (created) {

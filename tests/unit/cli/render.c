@@ -1,9 +1,9 @@
 /*
- * tests/unit/cli/render.c -- cmocka tests of the shell's result renderers (src/cli/render.c).
+ * tests/unit/cli/render.c -- cmocka tests of the shell's result renderers (src/cli/render*.c).
  *
  * The files of src/cli are linked only into the `planar` executable, not into planar_lib, so this test
- * includes render.c directly; that also gives it the file's static helpers (shortening and
- * pruning of box columns, JSON number detection). Whole-result checks run real queries on an
+ * includes render.c, render_box.c and render_text.c directly; that also gives it their static helpers
+ * (escaping, shortening and pruning of box columns, JSON number detection). Whole-result checks run real queries on an
  * in-memory planar_db and render into a memory stream.
  */
 #include <stdarg.h>
@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "cli/render.c" /* not in planar_lib: see above */
+#include "cli/render_box.c"
+#include "cli/render_text.c"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -96,11 +98,11 @@ static void test_utf8_prefix(void **state)
 {
 	size_t w;
 	(void)state;
-	assert_int_equal(utf8_prefix("hello", 3, &w), 3);
+	assert_int_equal(pl_render_text_prefix("hello", 3, &w), 3);
 	assert_int_equal(w, 3);
-	assert_int_equal(utf8_prefix("\344\270\226\347\225\214", 3, &w), 3); /* one wide char fits */
+	assert_int_equal(pl_render_text_prefix("\344\270\226\347\225\214", 3, &w), 3); /* one wide char fits */
 	assert_int_equal(w, 2);
-	assert_int_equal(utf8_prefix("ab", 10, &w), 2);
+	assert_int_equal(pl_render_text_prefix("ab", 10, &w), 2);
 	assert_int_equal(w, 2);
 }
 

@@ -21,11 +21,15 @@
 #include <cmocka.h>
 #include <regex.h>
 
+#include "cli/strbuf.c"
 #include "cli/sqltest_util.c"
 #include "cli/sqltest_parse.c"
 #include "cli/sqltest_vars.c"
 #include "cli/sqltest_compare.c"
 #include "cli/sqltest_run.c"
+#include "cli/sqltest_exec.c"
+#include "cli/sqltest_loop.c"
+#include "cli/sqltest_commands.c"
 #include "cli/cmd_test.c"
 
 /* ---- helpers ---- */
@@ -109,13 +113,13 @@ static void test_util(void **state)
 	assert_string_equal(sv.v[1], "");
 	pl_sqltest_strv_free(&sv);
 
-	pl_sqltest_buf b = {0};
-	pl_sqltest_buf_put_escaped(&b, "a\tb\nc", 100);
-	char *s = pl_sqltest_buf_detach(&b);
+	pl_cli_buf b = {0};
+	pl_cli_buf_put_escaped(&b, "a\tb\nc", 100);
+	char *s = pl_cli_buf_detach(&b);
 	assert_string_equal(s, "a\\tb\\nc");
 	free(s);
-	pl_sqltest_buf_put_escaped(&b, "abcdef", 3);
-	s = pl_sqltest_buf_detach(&b);
+	pl_cli_buf_put_escaped(&b, "abcdef", 3);
+	s = pl_cli_buf_detach(&b);
 	assert_string_equal(s, "abc...");
 	free(s);
 }
@@ -406,10 +410,10 @@ static void test_sort(void **state)
 	pl_sqltest_table t;
 	make_table(&t, 2, 4, PL_SQLTEST_COL_TEXT, cells);
 	pl_sqltest_table_sort(&t, PL_SQLTEST_ROWSORT);
-	pl_sqltest_buf b = {0};
+	pl_cli_buf b = {0};
 	assert_int_equal(pl_sqltest_table_format(&t, &b), 0);
 	assert_string_equal(b.ptr, "a\t1\na\t2\nab\t0\nb\t1\n");
-	pl_sqltest_buf_dispose(&b);
+	pl_cli_buf_dispose(&b);
 	pl_sqltest_table_sort(&t, PL_SQLTEST_VALUESORT);
 	assert_string_equal(t.cells[0], "0");
 	assert_string_equal(t.cells[7], "b");
