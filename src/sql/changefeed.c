@@ -189,12 +189,5 @@ int pl_changefeed_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		copied = t->items[c.to - 1].start + t->items[c.to - 1].len;
 		i = c.to - 1;
 	}
-	if (rc == 0 && made > 0) {
-		pl_buf_puts(&out, t->src + copied);
-		*sql_out = pl_buf_detach(&out);
-		if (!*sql_out)
-			rc = pl_err_nomem(err);
-	}
-	pl_buf_dispose(&out);
-	return rc;
+	return pl_rewrite_finish(&out, t, copied, rc == 0 && made > 0, rc, sql_out, err);
 }

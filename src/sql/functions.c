@@ -128,6 +128,16 @@ static int rewrite_changes(pl_rows *rows)
 	return 0;
 }
 
+/* The function returns rows (all VARCHAR columns, named as in rows); rows now belong to DuckDB. */
+static void bind_rows(duckdb_bind_info info, pl_rows *rows)
+{
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	for (size_t c = 0; c < rows->ncols; c++)
+		duckdb_bind_add_result_column(info, rows->names[c], vt);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_bind_set_bind_data(info, rows, rows_destroy);
+}
+
 static char *param_string(duckdb_bind_info info, idx_t i)
 {
 	duckdb_value v = duckdb_bind_get_parameter(info, i);
@@ -156,11 +166,7 @@ static void cat_bind(duckdb_bind_info info)
 		duckdb_bind_set_error(info, err.msg);
 		pl_rows_free(rows);
 	} else {
-		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-		for (size_t c = 0; c < rows->ncols; c++)
-			duckdb_bind_add_result_column(info, rows->names[c], vt);
-		duckdb_destroy_logical_type(&vt);
-		duckdb_bind_set_bind_data(info, rows, rows_destroy);
+		bind_rows(info, rows);
 	}
 	free(lake_name);
 	free(sql);
@@ -290,11 +296,7 @@ static void files_bind(duckdb_bind_info info)
 	if (rc) {
 		duckdb_bind_set_error(info, err.msg);
 	} else {
-		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-		for (size_t c = 0; c < rows->ncols; c++)
-			duckdb_bind_add_result_column(info, rows->names[c], vt);
-		duckdb_destroy_logical_type(&vt);
-		duckdb_bind_set_bind_data(info, rows, rows_destroy);
+		bind_rows(info, rows);
 	}
 	for (int i = 0; i < 5; i++)
 		free(args[i]);
@@ -357,11 +359,7 @@ static void objects_bind(duckdb_bind_info info)
 		pl_rows_free(rows);
 		return;
 	}
-	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-	for (size_t c = 0; c < rows->ncols; c++)
-		duckdb_bind_add_result_column(info, rows->names[c], vt);
-	duckdb_destroy_logical_type(&vt);
-	duckdb_bind_set_bind_data(info, rows, rows_destroy);
+	bind_rows(info, rows);
 }
 
 /* ---- __planar_dv(path): the deleted positions of a deletion-vector file ---------------------- */

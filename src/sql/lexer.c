@@ -265,6 +265,22 @@ char *pl_tok_string(const pl_toks *t, size_t i)
 	return unquote(s, k->len, '\'');
 }
 
+bool pl_tok_has_alias(const pl_toks *t, size_t i)
+{
+	static const char *const not_alias[] = {"WHERE", "GROUP", "ORDER", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER",
+						"FULL", "CROSS", "NATURAL", "ON", "USING", "UNION", "EXCEPT",
+						"INTERSECT", "WINDOW", "HAVING", "QUALIFY", "OFFSET", "ASOF", "POSITIONAL",
+						"ANTI", "SEMI", "RETURNING", "SET", "AT", NULL};
+	if (pl_tok_is(t, i, "AS"))
+		return true;
+	if (i >= t->len || (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT))
+		return false;
+	for (const char *const *w = not_alias; *w; w++)
+		if (pl_tok_is(t, i, *w))
+			return false;
+	return true;
+}
+
 size_t pl_tok_match_paren(const pl_toks *t, size_t i)
 {
 	int depth = 0;

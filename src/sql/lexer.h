@@ -45,6 +45,8 @@ bool pl_tok_is_punct(const pl_toks *t, size_t i, const char *p);
 char *pl_tok_ident(const pl_toks *t, size_t i);
 /* String literal value of token i ('' undone), malloc'd. */
 char *pl_tok_string(const pl_toks *t, size_t i);
+/* Token i starts an alias of a table reference (AS x, or a name that is not a clause keyword). */
+bool pl_tok_has_alias(const pl_toks *t, size_t i);
 /* Index of the matching ')' for the '(' at i, or t->len when unbalanced. */
 size_t pl_tok_match_paren(const pl_toks *t, size_t i);
 

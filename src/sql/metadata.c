@@ -34,12 +34,5 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
 			made++;
 		}
 	}
-	if (made > 0) {
-		pl_buf_puts(&out, t->src + copied);
-		*sql_out = pl_buf_detach(&out);
-		if (!*sql_out)
-			return pl_err_nomem(err);
-	}
-	pl_buf_dispose(&out);
-	return 0;
+	return pl_rewrite_finish(&out, t, copied, made > 0, 0, sql_out, err);
 }

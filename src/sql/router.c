@@ -380,6 +380,19 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 	return route_write(st, out, err, handled);
 }
 
+int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed, int rc, char **sql_out,
+		      pl_err *err)
+{
+	if (changed) {
+		pl_buf_puts(out, t->src + copied);
+		*sql_out = pl_buf_detach(out);
+		if (!*sql_out)
+			rc = pl_err_nomem(err);
+	}
+	pl_buf_dispose(out);
+	return rc;
+}
+
 typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl_err *);
 
 /* Replaces AT (...) references and change-feed calls by temporary views; st then holds the

@@ -52,6 +52,11 @@ int pl_stmt_count_result(pl_stmt *st, int64_t n, planar_result **out, pl_err *er
 /* Fresh name for a temporary object on this connection: __planar_<what>_<n>. */
 void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64]);
 
+/* Ends a statement rewrite: when `changed`, appends the rest of the source from `copied` and
+ * hands the new text to *sql_out; disposes out; returns rc (or PL_ENOMEM). */
+int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed, int rc, char **sql_out,
+		      pl_err *err);
+
 int pl_functions_register(planar_db *db, pl_err *err);
 int pl_functions_install_macros(duckdb_connection con, pl_err *err);
 

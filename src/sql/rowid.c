@@ -68,21 +68,6 @@ static bool star_in_select_list(const pl_toks *t, size_t i)
 	       pl_tok_is_punct(t, i - 1, ".");
 }
 
-static bool has_alias(const pl_toks *t, size_t i)
-{
-	static const char *const not_alias[] = {"WHERE", "GROUP", "ORDER", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER",
-						"FULL", "CROSS", "NATURAL", "ON", "USING", "UNION", "EXCEPT",
-						"INTERSECT", "WINDOW", "HAVING", "QUALIFY", "OFFSET", "AT", NULL};
-	if (pl_tok_is(t, i, "AS"))
-		return true;
-	if (i >= t->len || (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT))
-		return false;
-	for (const char *const *w = not_alias; *w; w++)
-		if (pl_tok_is(t, i, *w))
-			return false;
-	return true;
-}
-
 int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
@@ -111,7 +96,7 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 			pl_buf_put(&out, t->src + copied, t->items[i].start - copied);
 			pl_buf_puts(&out, "temp.main.");
 			pl_buf_put_ident(&out, view);
-			if (!has_alias(t, end)) {
+			if (!pl_tok_has_alias(t, end)) {
 				pl_buf_puts(&out, " AS ");
 				pl_buf_put_ident(&out, table->name);
 			}
@@ -127,12 +112,5 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 		pl_buf_puts(&out, replacement);
 		copied = t->items[end - 1].start + t->items[end - 1].len;
 	}
-	if (rc == 0 && made > 0) {
-		pl_buf_puts(&out, t->src + copied);
-		*sql_out = pl_buf_detach(&out);
-		if (!*sql_out)
-			rc = pl_err_nomem(err);
-	}
-	pl_buf_dispose(&out);
-	return rc;
+	return pl_rewrite_finish(&out, t, copied, rc == 0 && made > 0, rc, sql_out, err);
 }

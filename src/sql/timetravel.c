@@ -135,22 +135,6 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 	return rc;
 }
 
-static bool has_alias(const pl_toks *t, size_t i)
-{
-	static const char *const not_alias[] = {"WHERE", "GROUP", "ORDER", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER",
-						"FULL", "CROSS", "NATURAL", "ON", "USING", "UNION", "EXCEPT",
-						"INTERSECT", "WINDOW", "HAVING", "QUALIFY", "OFFSET", "ASOF", "POSITIONAL",
-						"ANTI", "SEMI", "RETURNING", "SET", NULL};
-	if (pl_tok_is(t, i, "AS"))
-		return true;
-	if (i >= t->len || (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT))
-		return false;
-	for (const char *const *w = not_alias; *w; w++)
-		if (pl_tok_is(t, i, *w))
-			return false;
-	return true;
-}
-
 int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	pl_buf out = PL_BUF_INIT;
@@ -171,7 +155,7 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		pl_buf_put(&out, t->src + copied, t->items[r.name_from].start - copied);
 		pl_buf_puts(&out, "temp.main.");
 		pl_buf_put_ident(&out, view);
-		if (!has_alias(t, r.at_end)) {
+		if (!pl_tok_has_alias(t, r.at_end)) {
 			pl_buf_puts(&out, " AS ");
 			pl_buf_put_ident(&out, alias);
 		}
@@ -179,14 +163,7 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		copied = t->items[r.at_end - 1].start + t->items[r.at_end - 1].len;
 		i = r.at_end - 1;
 	}
-	if (rc == 0 && views->len > 0) {
-		pl_buf_puts(&out, t->src + copied);
-		*sql_out = pl_buf_detach(&out);
-		if (!*sql_out)
-			rc = pl_err_nomem(err);
-	}
-	pl_buf_dispose(&out);
-	return rc;
+	return pl_rewrite_finish(&out, t, copied, rc == 0 && views->len > 0, rc, sql_out, err);
 }
 
 void pl_timetravel_cleanup(planar_conn *conn, pl_strv *views)
