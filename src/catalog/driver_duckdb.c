@@ -5,7 +5,9 @@
  * PL_ECONFLICT.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog/driver.h"
@@ -79,6 +81,34 @@ static int d_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n,
 	return rc;
 }
 
+/* TIMESTAMP WITH TIME ZONE as UTC text "YYYY-MM-DD HH:MM:SS.ffffff+00" (the C API's VARCHAR
+ * conversion cannot do it without a session time zone). */
+static char *timestamptz_text(duckdb_result *res, idx_t c, idx_t r)
+{
+	duckdb_timestamp ts = duckdb_value_timestamp(res, c, r);
+	int64_t secs = ts.micros / 1000000, us = ts.micros % 1000000;
+	if (us < 0)
+		us += 1000000, secs--;
+	time_t t = (time_t)secs;
+	struct tm tm;
+	char date[32], out[48];
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out, sizeof(out), "%s.%06lld+00", date, (long long)us);
+	return pl_strdup(out);
+}
+
+static char *uuid_text(duckdb_result *res, idx_t c, idx_t r)
+{
+	duckdb_hugeint h = duckdb_value_hugeint(res, c, r);
+	uint64_t hi = (uint64_t)h.upper ^ (1ULL << 63), lo = h.lower; /* DuckDB flips the top bit */
+	char out[40];
+	snprintf(out, sizeof(out), "%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(hi >> 32),
+		 (unsigned long long)((hi >> 16) & 0xffff), (unsigned long long)(hi & 0xffff),
+		 (unsigned long long)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffULL));
+	return pl_strdup(out);
+}
+
 static int copy_rows(duckdb_result *res, pl_rows *rows)
 {
 	size_t ncols = rows->ncols;
@@ -91,8 +121,15 @@ static int copy_rows(duckdb_result *res, pl_rows *rows)
 		bool oom = !cells;
 		for (size_t c = 0; !oom && c < ncols; c++) {
 			duckdb_type t = duckdb_column_type(res, c);
-			if (t == DUCKDB_TYPE_BOOLEAN && !duckdb_value_is_null(res, c, r))
+			bool null = duckdb_value_is_null(res, c, r);
+			if (null)
+				cells[c] = NULL;
+			else if (t == DUCKDB_TYPE_BOOLEAN)
 				cells[c] = pl_strdup(duckdb_value_boolean(res, c, r) ? "1" : "0");
+			else if (t == DUCKDB_TYPE_TIMESTAMP_TZ)
+				cells[c] = timestamptz_text(res, c, r);
+			else if (t == DUCKDB_TYPE_UUID)
+				cells[c] = uuid_text(res, c, r);
 			else
 				cells[c] = pl_engine_value_str(res, c, r, &oom);
 			oom = oom || (!cells[c] && !duckdb_value_is_null(res, c, r));
@@ -109,6 +146,33 @@ static int copy_rows(duckdb_result *res, pl_rows *rows)
 	return 0;
 }
 
+/* Columns the C API reads as text only through a cast in SQL (time zones, UUIDs, nested). */
+static bool needs_cast(duckdb_type t)
+{
+	return t == DUCKDB_TYPE_TIMESTAMP_TZ || t == DUCKDB_TYPE_UUID || t == DUCKDB_TYPE_TIME_TZ ||
+	       t == DUCKDB_TYPE_STRUCT || t == DUCKDB_TYPE_LIST || t == DUCKDB_TYPE_MAP || t == DUCKDB_TYPE_ARRAY ||
+	       t == DUCKDB_TYPE_INTERVAL || t == DUCKDB_TYPE_BLOB;
+}
+
+/* SELECT CAST(c AS VARCHAR) ... FROM (<sql>) for the columns that need it. */
+static char *cast_query(duckdb_result *res, const char *sql)
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_puts(&b, "SELECT ");
+	for (idx_t c = 0; c < duckdb_column_count(res); c++) {
+		if (c)
+			pl_buf_puts(&b, ", ");
+		bool cast = needs_cast(duckdb_column_type(res, c));
+		pl_buf_puts(&b, cast ? "CAST(" : "");
+		pl_buf_printf(&b, "#%llu", (unsigned long long)c + 1);
+		pl_buf_puts(&b, cast ? " AS VARCHAR)" : "");
+		pl_buf_puts(&b, " AS ");
+		pl_buf_put_ident(&b, duckdb_column_name(res, c));
+	}
+	pl_buf_printf(&b, " FROM (%s) AS __q", sql);
+	return pl_buf_detach(&b);
+}
+
 static int d_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_rows **out,
 		   pl_err *err)
 {
@@ -117,6 +181,17 @@ static int d_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 	int rc = run((duck_catdb *)db, sql, params, n, &res, err);
 	if (rc)
 		return rc;
+	bool cast = false;
+	for (idx_t c = 0; c < duckdb_column_count(&res); c++)
+		cast = cast || needs_cast(duckdb_column_type(&res, c));
+	if (cast) {
+		char *wrapped = cast_query(&res, sql);
+		duckdb_destroy_result(&res);
+		rc = wrapped ? run((duck_catdb *)db, wrapped, params, n, &res, err) : pl_err_nomem(err);
+		free(wrapped);
+		if (rc)
+			return rc;
+	}
 	if (pl_rows_new(&rows, duckdb_column_count(&res)) || copy_rows(&res, rows)) {
 		pl_rows_free(rows);
 		duckdb_destroy_result(&res);
@@ -213,9 +288,17 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	int rc = pl_engine_open(&d->db, opts->location, opts->read_only, err);
 	if (rc == 0)
 		rc = pl_engine_connect(&d->con, d->db, err);
+	/* timestamps read back as text are UTC, as in every catalog */
+	if (rc == 0)
+		rc = pl_engine_exec(d->con, "SET TimeZone = 'UTC'", err);
+	if (rc && strstr(err->msg, "Could not set lock"))
+		rc = pl_err_set(err, PL_EBUSY,
+				"lake catalog '%s' is locked by another process: a DuckDB-file catalog admits one process "
+				"at a time (use a SQLite or PostgreSQL catalog for several)",
+				opts->location);
+	else if (rc == PL_EIO)
+		err->code = rc = PL_ECATALOG;
 	if (rc) {
-		if (rc == PL_EIO)
-			err->code = rc = PL_ECATALOG;
 		d_close(&d->base);
 		return rc;
 	}

@@ -83,7 +83,10 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 		const char *replacement = NULL;
 		char view[64];
 		if (pl_tok_is(t, i, "rowid") && !(i > 0 && pl_tok_is(t, i - 1, "AS"))) {
-			replacement = "__planar_rowid";
+			/* a bare select-list item keeps its name */
+			bool item = i > 0 && (pl_tok_is(t, i - 1, "SELECT") || pl_tok_is_punct(t, i - 1, ",")) &&
+				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
+			replacement = item ? "__planar_rowid AS rowid" : "__planar_rowid";
 			end = i + 1;
 		} else if (star_in_select_list(t, i)) {
 			replacement = "* EXCLUDE (__planar_rowid)";

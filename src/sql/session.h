@@ -36,6 +36,7 @@ struct planar_conn {
 	pl_err err;
 	/* BEGIN ... COMMIT (see transaction.h) */
 	bool in_txn, txn_aborted;
+	pl_lake *txn_views_lake;    /* the lake whose views this transaction rebuilt */
 	pl_begin_snapshot *begin;   /* each lake's snapshot when the transaction began */
 	size_t nbegin;
 	char *commit_author, *commit_message, *commit_extra; /* set_commit_message */

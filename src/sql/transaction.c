@@ -31,6 +31,7 @@ static void clear_conn(planar_conn *c)
 	c->begin = NULL;
 	c->nbegin = 0;
 	c->in_txn = c->txn_aborted = false;
+	c->txn_views_lake = NULL;
 	free(c->commit_author);
 	free(c->commit_message);
 	free(c->commit_extra);
@@ -109,7 +110,12 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 		pl_model_free(lake->txn_model);
 		lake->txn_model = m;
 		lake->model = m;
-		rc = pl_lake_sync_views(lake, c->con, err);
+		/* DuckDB lets a transaction write to one attached database: the first lake written
+		 * gets the transaction's private views; others show their writes after COMMIT. */
+		if (!c->txn_views_lake || c->txn_views_lake == lake) {
+			c->txn_views_lake = lake;
+			rc = pl_lake_sync_views(lake, c->con, err);
+		}
 	}
 	if (rc) {
 		pl_txn_remove_written(txn);
