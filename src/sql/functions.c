@@ -406,6 +406,44 @@ static void dv_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
+/* ---- __planar_deleted(file, position, map): is the row deleted? (see table/delcache.h) ------- */
+
+static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+	planar_db *db = duckdb_scalar_function_get_extra_info(info);
+	idx_t n = duckdb_data_chunk_get_size(input);
+	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
+	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
+	bool *out = duckdb_vector_get_data(output);
+	const pl_delset *set = n ? pl_delcache_set(&db->deletes, ids[0]) : NULL;
+	if (n && !set) {
+		duckdb_scalar_function_set_error(info, "deleted-row set not loaded");
+		return;
+	}
+	for (idx_t r = 0; r < n; r++) {
+		uint64_t p = (uint64_t)pos[r];
+		out[r] = p < set->nbits && (set->bits[p / 64] >> (p % 64)) & 1;
+	}
+}
+
+static int register_deleted_fn(planar_db *db, pl_err *err)
+{
+	duckdb_scalar_function f = duckdb_create_scalar_function();
+	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+	duckdb_logical_type rt = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+	duckdb_scalar_function_set_name(f, "__planar_deleted");
+	duckdb_scalar_function_add_parameter(f, bt);
+	duckdb_scalar_function_add_parameter(f, bt);
+	duckdb_scalar_function_set_return_type(f, rt);
+	duckdb_scalar_function_set_extra_info(f, db, NULL);
+	duckdb_scalar_function_set_function(f, deleted_fn);
+	duckdb_state s = duckdb_register_scalar_function(db->admin, f);
+	duckdb_destroy_logical_type(&bt);
+	duckdb_destroy_logical_type(&rt);
+	duckdb_destroy_scalar_function(&f);
+	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's function __planar_deleted") : 0;
+}
+
 static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
 			     duckdb_table_function_t scan, pl_err *err)
 {
@@ -433,6 +471,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_objects", 0, objects_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_deleted_fn(db, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 

@@ -54,6 +54,7 @@ static int cmp_hash(const void *a, const void *b)
 
 /* A sync in progress: the statements' hashes (new), and the previous sync's (old, sorted). */
 typedef struct view_sync {
+	planar_db *db;
 	pl_lake *lake;
 	duckdb_connection con;
 	bool cached; /* the admin connection: skip statements run before */
@@ -195,10 +196,12 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
+	int64_t *sets = NULL;
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " AS ");
-	if (pl_scan_sql(&body, lake->name, lake->model, t, &scan_err) == 0) {
+	if (pl_scan_prepare_deletes(&vs->db->deletes, vs->db->admin, lake->model, t, &sets, &scan_err) == 0 &&
+	    pl_scan_sql(&body, lake->name, lake->model, t, sets, &scan_err) == 0) {
 		pl_buf_puts(&q, pl_buf_cstr(&body));
 	} else {
 		/* The table cannot be read by Planar: reading it reports why. */
@@ -209,6 +212,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
+	free(sets);
 	return rc;
 }
 
@@ -285,9 +289,9 @@ static int sync_objects(view_sync *vs, pl_err *err)
 	return rc;
 }
 
-static int sync_views(pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
 {
-	view_sync vs = {lake, con, cached, NULL, 0, 0};
+	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
 	int rc = sync_drop_missing(lake, con, err);
 	if (rc == 0)
 		rc = sync_drop_schemas(lake, con, err);
@@ -474,7 +478,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	}
 	/* Registered before its views are built: views over inlined data bind through the registry. */
 	rc = pl_db_add_lake(db, lake, err);
-	if (rc == 0 && (rc = sync_views(lake, db->admin, true, err)) != 0)
+	if (rc == 0 && (rc = sync_views(db, lake, db->admin, true, err)) != 0)
 		pl_db_remove_lake(db, lake);
 	if (rc) {
 		pl_lake_detach(lake, db);
@@ -498,12 +502,12 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 		return rc;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return sync_views(lake, db->admin, true, err);
+	return sync_views(db, lake, db->admin, true, err);
 }
 
-int pl_lake_sync_views(pl_lake *lake, duckdb_connection con, pl_err *err)
+int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
 {
-	return sync_views(lake, con, false, err);
+	return sync_views(db, lake, con, false, err);
 }
 
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)

@@ -61,7 +61,7 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
  * conn the changes join the transaction's snapshot instead (see transaction.h). */
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err);
 /* Rebuilds the lake's views from lake->model on the given connection. */
-int pl_lake_sync_views(pl_lake *lake, duckdb_connection con, pl_err *err);
+int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err);
 /* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
  * unset). */
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);

@@ -47,6 +47,7 @@ int planar_db_open(planar_db **out, const char *duckdb_path, char **errmsg_out)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&db->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pl_delcache_init(&db->deletes);
 	int rc = pl_engine_open(&db->duck, duckdb_path, false, &err);
 	if (rc == 0)
 		rc = pl_engine_connect(&db->admin, db->duck, &err);
@@ -72,6 +73,7 @@ void planar_db_free(planar_db *db)
 	if (db->duck)
 		duckdb_close(&db->duck);
 	pthread_mutex_destroy(&db->lock);
+	pl_delcache_dispose(&db->deletes);
 	free(db);
 }
 

@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "planar/planar.h"
+#include "table/delcache.h"
 
 typedef struct pl_lake pl_lake;
 
@@ -22,6 +23,7 @@ struct planar_db {
 	pthread_mutex_t lock;
 	pl_lake **lakes;
 	size_t nlakes, caplakes;
+	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 };
 
 typedef struct pl_begin_snapshot {

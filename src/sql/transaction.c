@@ -114,7 +114,7 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 		 * gets the transaction's private views; others show their writes after COMMIT. */
 		if (!c->txn_views_lake || c->txn_views_lake == lake) {
 			c->txn_views_lake = lake;
-			rc = pl_lake_sync_views(lake, c->con, err);
+			rc = pl_lake_sync_views(c->db, lake, c->con, err);
 		}
 	}
 	if (rc) {

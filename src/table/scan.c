@@ -10,6 +10,7 @@
  */
 #include "table/scan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct file_group {
@@ -167,6 +168,32 @@ static int put_group_scan(pl_buf *out, const pl_model *m, const pl_table *t, fil
 	return 0;
 }
 
+/* One file with deletes, filtered by its in-memory bitset: no file names, no join. */
+static int put_file_scan(pl_buf *out, const pl_table *t, const pl_data_file *f, int64_t set_id, pl_err *err)
+{
+	file_group g = {f->begin_snapshot >= t->schema_since, false};
+	pl_buf_puts(out, "SELECT ");
+	int rc = put_projection(out, t, g, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(out, " FROM read_parquet(");
+	pl_buf_put_literal(out, f->path);
+	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
+		return rc;
+	pl_buf_printf(out, ", file_row_number = true, hive_partitioning = false) AS d WHERE NOT "
+			   "__planar_deleted(d.file_row_number, %lld)",
+		      (long long)set_id);
+	return 0;
+}
+
+bool pl_scan_has_deletes(const pl_table *t)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].delete_path)
+			return true;
+	return false;
+}
+
 static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_err *err)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -221,17 +248,25 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 	return rc;
 }
 
-int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_sets,
+		pl_err *err)
 {
 	static const file_group groups[] = {{true, false}, {false, false}, {true, true}, {false, true}};
 	int rc = 0;
 	size_t parts = 0;
 	for (size_t g = 0; rc == 0 && g < sizeof(groups) / sizeof(groups[0]); g++) {
-		if (group_size(t, groups[g]) == 0)
+		if (group_size(t, groups[g]) == 0 || (groups[g].has_deletes && delete_sets))
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		rc = put_group_scan(out, m, t, groups[g], err);
+	}
+	for (size_t i = 0; rc == 0 && delete_sets && i < t->nfiles; i++) {
+		if (!t->files[i].delete_path)
+			continue;
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_file_scan(out, t, &t->files[i], delete_sets[i], err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -362,4 +397,27 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);
 	return rc;
+}
+
+int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
+			    int64_t **out, pl_err *err)
+{
+	*out = NULL;
+	if (!pl_scan_has_deletes(t))
+		return 0;
+	int64_t *ids = malloc((t->nfiles + 1) * sizeof(*ids));
+	if (!ids)
+		return pl_err_nomem(err);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
+		ids[i] = -1;
+		if (t->files[i].delete_path)
+			rc = pl_delcache_prepare(c, con, m, &t->files[i], &ids[i], err);
+	}
+	if (rc) {
+		free(ids);
+		return rc;
+	}
+	*out = ids;
+	return 0;
 }

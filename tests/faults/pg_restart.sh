@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Losing the catalog database: PostgreSQL restarts (twice) under a writing session and a reading
-# session, each one planar process reading statements from a pipe (`.bail off`, `.echo on`):
+# session, each one planar process reading statements from a pipe (`.bail off`):
 # single-row INSERTs (`RETURNING v`) / counts, one every 40 ms. The first restart comes after the
 # writer has committed 10 rows, the second 10 rows after the server is back; the sessions go on
 # until 10 more rows and 3 s later.
@@ -47,43 +47,42 @@ lk -c "CREATE TABLE t(v BIGINT)" || { echo "FAIL: set-up"; exit 1; }
 s0=$(lk -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
 # Each session reads its statements from a pipe, one every 40 ms, until the restarts are over
 # and 3 s have passed (sleeping inside the session would not pace it: while the catalog is
-# down every statement fails at once, `SELECT sleep_ms(25)` included).
-feeder() { # feeder WRITER|READER
-	printf '.bail off\n.echo on\n'
+# down every statement fails at once, `SELECT sleep_ms(25)` included). Statement k of the
+# writer inserts k and returns it; read k returns k: what is missing from a session's output
+# failed, and its error is on the session's stderr.
+feeder() { # feeder writer|reader
+	echo ".bail off"
 	local k=0
 	while [ ! -e "$work/stop" ]; do
 		k=$((k + 1))
 		if [ "$1" = writer ]; then
 			echo "INSERT INTO t VALUES ($k) RETURNING v;"
 		else
-			echo "SELECT 'read', count(*), count(DISTINCT v) FROM t;"
+			echo "SELECT 'read', $k, count(*), count(DISTINCT v) FROM t;"
 		fi
 		sleep 0.04
 	done
 	echo "$k" >"$work/$1.count"
 }
-# stdout line-buffered and stderr into the same file: each statement's echo, then its result or error
-feeder writer | stdbuf -oL "$planar" "${largs[@]}" >"$work/writer.log" 2>&1 &
+feeder writer | "$planar" "${largs[@]}" >"$work/writer.out" 2>"$work/writer.err" &
 wpid=$!
-feeder reader | stdbuf -oL "$planar" "${largs[@]}" >"$work/reader.log" 2>&1 &
+feeder reader | "$planar" "${largs[@]}" >"$work/reader.out" 2>"$work/reader.err" &
 rpid=$!
 
-acked_now() { grep -c '^[0-9][0-9]*$' "$work/writer.log"; }
-wait_acked() { # wait_acked N: until the writer has N acknowledged rows (at most 20 s)
+committed() { "${psql[@]}" -c "SELECT count(*) FROM restart.ducklake_data_file" 2>/dev/null || echo 0; }
+wait_committed() { # wait_committed N: until the catalog has N data files (at most 20 s)
 	local deadline=$(($(now_ms) + 20000))
-	while [ "$(acked_now)" -lt "$1" ] && [ "$(now_ms)" -lt "$deadline" ] && kill -0 "$wpid" 2>/dev/null; do
-		sleep 0.05
-	done
+	while [ "$(committed)" -lt "$1" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
 }
 restarts=""
 for r in 1 2; do
-	wait_acked $(($(acked_now) + 10))
+	wait_committed $(($(committed) + 10))
 	a=$(now_ms)
 	pg_restart "$work/pg" || echo "pg_restart failed"
 	b=$(now_ms)
 	restarts="$restarts $((b - a))"
 done
-wait_acked $(($(acked_now) + 10))
+wait_committed $(($(committed) + 10))
 sleep 3
 touch "$work/stop"
 wait "$wpid"
@@ -92,19 +91,16 @@ wait "$rpid"
 rrc=$?
 echo "two restarts of PostgreSQL under the sessions (ms each:$restarts)"
 
-# classify every INSERT / read by what follows its echo line
-classify() { # classify LOG PREFIX: prints "ok" or "err<TAB>message" per statement starting with PREFIX
-	awk -v p="$2" '
-		index($0, p) == 1 { if (cur) print st; cur = 1; st = "none"; next }
-		cur && /^Error/ { st = "err\t" $0; next }
-		cur && st == "none" { st = "ok" }
-		END { if (cur) print st }' "$1"
+status() { # status COUNT OKLIST: "ok" or "err" for statements 1..COUNT
+	awk -v n="$1" 'NR == FNR { ok[$1] = 1; next } END { for (k = 1; k <= n; k++) print (k in ok) ? "ok" : "err" }' "$2" /dev/null
 }
-classify "$work/writer.log" "INSERT INTO t" >"$work/writer.st"
-classify "$work/reader.log" "SELECT 'read'" >"$work/reader.st"
+grep '^[0-9][0-9]*$' "$work/writer.out" >"$work/writer.ok"
+sed -n 's/^read,\([0-9]*\),.*/\1/p' "$work/reader.out" >"$work/reader.ok"
+status "$(cat "$work/writer.count")" "$work/writer.ok" >"$work/writer.st"
+status "$(cat "$work/reader.count")" "$work/reader.ok" >"$work/reader.st"
 
 summary() { # summary STATUSFILE: total ok err runs-of-errors last-ok-streak
-	awk -F'\t' '{ n++; if ($1 == "ok") { ok++; streak++; inerr = 0 } else { err++; streak = 0; if (!inerr) runs++; inerr = 1 } }
+	awk '{ n++; if ($1 == "ok") { ok++; streak++; inerr = 0 } else { err++; streak = 0; if (!inerr) runs++; inerr = 1 } }
 		END { printf "%d %d %d %d %d\n", n, ok, err, runs, streak }' "$1"
 }
 read -r wn wok werr wruns wstreak < <(summary "$work/writer.st")
@@ -112,11 +108,10 @@ read -r rn rok rerr rruns rstreak < <(summary "$work/reader.st")
 echo "writer: $wn INSERTs, $wok succeeded, $werr failed in $wruns run(s), last $wstreak all succeeded (exit $wrc)"
 echo "reader: $rn reads, $rok succeeded, $rerr failed in $rruns run(s), last $rstreak all succeeded (exit $rrc)"
 echo "errors seen (distinct, numbers elided):"
-cut -f2 "$work/writer.st" "$work/reader.st" | grep '^Error' | sed -E 's/port=[0-9]+/port=#/; s/[0-9]+/#/g' |
-	sort | uniq -c | sed 's/^/  /'
+grep -h '^Error' "$work/writer.err" "$work/reader.err" | sed -E 's/[0-9]+/#/g' | sort | uniq -c | sed 's/^/  /'
 
-check "every INSERT ran" "$(cat "$work/writer.count")" "$wn"
-check "every read ran" "$(cat "$work/reader.count")" "$rn"
+check "writer: one error per failed INSERT" "$werr" "$(grep -c '^Error' "$work/writer.err")"
+check "reader: one error per failed read" "$rerr" "$(grep -c '^Error' "$work/reader.err")"
 [ "$werr" -ge 1 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no INSERT failed during the restarts"; }
 [ "$wruns" -ge 1 ] && [ "$wruns" -le 2 ] && pass=$((pass + 1)) ||
 	{ fail=$((fail + 1)); echo "FAIL: writer failures should form one run per restart, got $wruns runs"; }
@@ -126,14 +121,14 @@ check "every read ran" "$(cat "$work/reader.count")" "$rn"
 	{ fail=$((fail + 1)); echo "FAIL: writer does not recover: only the last $wstreak INSERTs succeeded"; }
 [ "$rstreak" -ge 10 ] && pass=$((pass + 1)) ||
 	{ fail=$((fail + 1)); echo "FAIL: reader does not recover: only the last $rstreak reads succeeded"; }
-bad=$(cut -f2 "$work/writer.st" "$work/reader.st" | grep '^Error' | grep -v 'catalog database' | sort -u | head -3)
+bad=$(grep -h '^Error' "$work/writer.err" "$work/reader.err" | grep -v 'catalog database' | sort -u | head -3)
 check "every failure names the catalog database" "" "$bad"
 # the reader saw complete states only: count = count(DISTINCT v), a count the writer reached
-bad=$(grep '^read,' "$work/reader.log" | awk -F, '$2 != $3' | head -3)
+bad=$(grep '^read,' "$work/reader.out" | awk -F, '$3 != $4' | head -3)
 check "reader counts are consistent" "" "$bad"
 
 # the lake afterwards
-grep '^[0-9][0-9]*$' "$work/writer.log" | sort -n >"$work/acked"
+sort -n "$work/writer.ok" >"$work/acked"
 acked=$(wc -l <"$work/acked")
 smax=$(lk -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
 lk -c "SELECT 'snaps', count(*), count(DISTINCT snapshot_id), min(snapshot_id) FROM ducklake_snapshots('lake')" \
@@ -162,15 +157,14 @@ check "no unregistered data file on disk" "$(get regfiles)" "$(find "$work/data"
 # terminated (pg_terminate_backend). The statement fails naming the catalog database, nothing of
 # it stays (no snapshot, no row, no file); the next statement in the same session reconnects and
 # commits once the lock is gone.
-psql=("$(pg_bindir)/psql" -X -q -A -t -h 127.0.0.1 -p "$PLANAR_PG_PORT" -U planar planar)
 largs=(-csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=incommit" --data-path "$work/data2/")
 lk -c "CREATE TABLE t(v BIGINT)" -c "INSERT INTO t VALUES (1)" >/dev/null || { fail=$((fail + 1)); echo "FAIL: set-up 2"; }
 "${psql[@]}" -c "BEGIN" -c "LOCK TABLE incommit.ducklake_data_file IN EXCLUSIVE MODE" \
 	-c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>"$work/psql.err" &
 lockpid=$!
-printf '.bail off\n.echo on\nINSERT INTO t VALUES (2) RETURNING v;\nINSERT INTO t VALUES (3) RETURNING v;\n' >"$work/two.sql"
+printf '.bail off\nINSERT INTO t VALUES (2) RETURNING v;\nINSERT INTO t VALUES (3) RETURNING v;\n' >"$work/two.sql"
 sleep 0.3
-stdbuf -oL "$planar" "${largs[@]}" "$work/two.sql" >"$work/two.log" 2>&1 &
+"$planar" "${largs[@]}" "$work/two.sql" >"$work/two.out" 2>"$work/two.err" &
 twopid=$!
 killed=""
 deadline=$(($(now_ms) + 5000))
@@ -181,11 +175,11 @@ while [ -z "$killed" ] && [ "$(now_ms)" -lt "$deadline" ]; do
 done
 wait "$twopid"
 wait "$lockpid"
-classify "$work/two.log" "INSERT INTO t" >"$work/two.st"
-echo "writer killed inside its commit: $(tr '\t\n' ' |' <"$work/two.st")"
+echo "writer killed inside its commit: INSERT 2 $(grep -qx 2 "$work/two.out" && echo succeeded || echo failed)," \
+	"INSERT 3 $(grep -qx 3 "$work/two.out" && echo succeeded || echo failed); error: $(head -1 "$work/two.err")"
 check "the writer's backend was terminated while it waited inside its commit" "t" "$killed"
-check "the statement in the commit fails, the next succeeds" "err ok" "$(cut -f1 "$work/two.st" | tr '\n' ' ' | sed 's/ $//')"
-check "its error names the catalog database" "1" "$(head -1 "$work/two.st" | grep -c 'catalog database')"
+check "the statement in the commit fails, the next succeeds" "3" "$(grep '^[0-9]' "$work/two.out" | tr '\n' ' ' | sed 's/ $//')"
+check "its error names the catalog database" "1" "$(grep -c '^Error: catalog database' "$work/two.err")"
 
 lake_consistent() { # lake_consistent NAME EXPECTED-ROWS: readable, snapshots gap-free, files right
 	local out

@@ -8,9 +8,9 @@
 # statement and snapshot. Values are unique: writer i, statement k (1..2M) inserts i*10000 + k
 # (odd k: shared, even k: own_i). Every INSERT says `RETURNING v`, so a value on the writer's
 # output is an acknowledged row; the statements that failed are counted from its errors.
-# Meanwhile two reader sessions (fed statements through a pipe every 20 ms until the writers
-# are done) read `count(*), count(DISTINCT v), sum(hash(v))` of shared UNION ALL every own_i
-# (reader A) and of shared alone (reader B).
+# Meanwhile two readers (planar processes one after another until the writers are done, each
+# a session of 5 reads 20 ms apart) read `count(*), count(DISTINCT v), sum(hash(v))` of shared
+# UNION ALL every own_i (reader A) and of shared alone (reader B).
 #
 # Then one process checks:
 #   - snapshot ids are 0..max without gaps (count = max + 1, all distinct);
@@ -98,20 +98,23 @@ run_n() { # run_n N: one measured round on a fresh lake
 	local qa qb
 	qa="SELECT 'A', count(*), count(DISTINCT v), coalesce(sum(hash(v)::HUGEINT), 0) FROM ($(union_of "$n")) x;"
 	qb="SELECT 'B', count(*), count(DISTINCT v), coalesce(sum(hash(v)::HUGEINT), 0) FROM shared;"
-	# a reader is one planar session fed a query every 20 ms through a pipe; it is stopped (by
-	# its pid) when the writers are done, with its output line-buffered so nothing read is lost
-	feeder() {
-		echo ".bail off"
+	# a reader runs planar processes one after another until the writers are done, each a
+	# session of 5 reads 20 ms apart (short sessions: output reaches the file when each exits,
+	# and a new session also attaches, loading the model, while the writers commit)
+	reader() { # reader NAME QUERY
+		{
+			echo ".bail off"
+			for _ in 1 2 3 4 5; do echo "$2"; echo "SELECT sleep_ms(20);"; done
+		} >"$dir/r$1.sql"
 		while [ ! -e "$dir/stop" ]; do
-			echo "$1"
-			sleep 0.02
+			lk "$dir" "$dir/r$1.sql" >>"$dir/r$1.out" 2>>"$dir/r$1.err"
 		done
 	}
-	local largs
-	lake_args "$dir"
-	feeder "$qa" | stdbuf -oL "$planar" "${largs[@]}" >"$dir/rA.out" 2>"$dir/rA.err" &
+	: >"$dir/rA.out"
+	: >"$dir/rB.out"
+	reader A "$qa" &
 	local ra=$!
-	feeder "$qb" | stdbuf -oL "$planar" "${largs[@]}" >"$dir/rB.out" 2>"$dir/rB.err" &
+	reader B "$qb" &
 	local rb=$!
 	t0=$(now_ms)
 	for i in $(seq 1 "$n"); do
@@ -121,9 +124,7 @@ run_n() { # run_n N: one measured round on a fresh lake
 	for p in "${pids[@]}"; do wait "$p"; done
 	t1=$(now_ms)
 	touch "$dir/stop"
-	kill "$ra" "$rb" 2>/dev/null
-	wait "$ra" "$rb" 2>/dev/null
-	sed -i '$ { /^[AB],[0-9-]*,[0-9-]*,[0-9-]*$/!d }' "$dir/rA.out" "$dir/rB.out" # a line cut short
+	wait "$ra" "$rb"
 
 	cat "$dir"/w*.out | sort -n >"$dir/acked"
 	local acked failed

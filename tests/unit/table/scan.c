@@ -55,7 +55,7 @@ static char *scan(fake *f, int expect_rc)
 {
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	int rc = pl_scan_sql(&b, "lk", &f->m, &f->t, &err);
+	int rc = pl_scan_sql(&b, "lk", &f->m, &f->t, NULL, &err);
 	if (rc != expect_rc)
 		fail_msg("pl_scan_sql returned %d (%s), expected %d", rc, err.msg, expect_rc);
 	return pl_buf_detach(&b);
@@ -173,7 +173,7 @@ static void scan__nested_and_decimal_types(void **state)
 	pl_model model = {.snapshot_id = 1};
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	assert_int_equal(pl_scan_sql(&b, "lk", &model, &t, &err), 0);
+	assert_int_equal(pl_scan_sql(&b, "lk", &model, &t, NULL, &err), 0);
 	assert_string_equal(pl_buf_cstr(&b), "SELECT CAST(NULL AS MAP(VARCHAR, DECIMAL(18,3))) AS \"m\", "
 					     "CAST(NULL AS TIMESTAMP WITH TIME ZONE[]) AS \"l\" WHERE false");
 	pl_buf_dispose(&b);
@@ -187,7 +187,7 @@ static void scan__unknown_type_is_unsupported(void **state)
 	f.cols[1].type = "hyperloglog";
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, &err), PL_EUNSUPPORTED);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
 	assert_contains(err.msg, "na\"me");
 	f.files[0] = (pl_data_file){.id = 1, .path = "/x.parquet"};
@@ -195,7 +195,7 @@ static void scan__unknown_type_is_unsupported(void **state)
 	f.t.nfiles = 1;
 	pl_err_clear(&err);
 	pl_buf_truncate(&b, 0);
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, &err), PL_EUNSUPPORTED);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
 	pl_buf_dispose(&b);
 }
