@@ -1,13 +1,20 @@
 #!/bin/sh
-# bench/run.sh -- builds bench/scan.c against libplanar.a and runs it.
+# bench/run.sh -- builds one benchmark program against libplanar.a and runs it.
 #
-# usage: bench/run.sh [BUILD_DIR] [scan options...]     e.g. bench/run.sh build-bench --rows 1000000
+# usage: bench/run.sh [BUILD_DIR] [--bench NAME] [program options...]
+#   e.g. bench/run.sh build-bench --rows 1000000                  (the scan benchmark)
+#        bench/run.sh build-bench --bench deletes --rows 1000000
+#
+# NAME is scan (the default), deletes, timetravel or commit: bench/NAME.c, built into
+# BUILD_DIR/bench_NAME. `--bench NAME` (or `--bench=NAME`) may appear anywhere after BUILD_DIR;
+# every other argument goes to the program.
 #
 # BUILD_DIR (default build-bench) is a CMake build directory of this project; it is configured
-# (Release) when it has no CMakeCache.txt, and its planar_lib target is brought up to date. The
-# benchmark binary is written to BUILD_DIR/bench_scan. libduckdb is the one the build directory
-# was configured with (DUCKDB_LIBRARY in its CMakeCache.txt); failing that, the CMakeLists.txt
-# logic: $DUCKDB_HOME, else .deps/duckdb, with the library in <home>/lib or <home>.
+# (Release) when it has no CMakeCache.txt, and its planar_lib target is brought up to date.
+# The program links the libraries CMake links the planar command with (BUILD_DIR's
+# CMakeFiles/planar.dir/link.txt), minus libedit. libduckdb is the one the build directory was
+# configured with (DUCKDB_LIBRARY in its CMakeCache.txt); failing that, the CMakeLists.txt logic:
+# $DUCKDB_HOME, else .deps/duckdb, with the library in <home>/lib or <home>.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -20,6 +27,36 @@ if [ $# -gt 0 ]; then
 	*) BUILD=$1; shift ;;
 	esac
 fi
+
+BENCH=scan
+n=$#
+while [ "$n" -gt 0 ]; do
+	arg=$1
+	shift
+	n=$((n - 1))
+	case "$arg" in
+	--bench)
+		if [ "$n" -eq 0 ]; then
+			echo "bench/run.sh: --bench needs a name (scan, deletes, timetravel, commit)" >&2
+			exit 2
+		fi
+		BENCH=$1
+		shift
+		n=$((n - 1))
+		;;
+	--bench=*) BENCH=${arg#--bench=} ;;
+	*) set -- "$@" "$arg" ;;
+	esac
+done
+case "$BENCH" in
+scan) SOURCES=bench/scan.c ;;
+deletes | timetravel | commit) SOURCES="bench/$BENCH.c bench/util.c" ;;
+*)
+	echo "bench/run.sh: unknown benchmark '$BENCH' (scan, deletes, timetravel, commit)" >&2
+	exit 2
+	;;
+esac
+
 case "$BUILD" in
 /*) ;;
 *) BUILD="$ROOT/$BUILD" ;;
@@ -51,11 +88,28 @@ if [ -z "$DUCKDB_LIBRARY" ] || [ ! -f "$DUCKDB_LIBRARY" ]; then
 fi
 DUCKDB_LIB_DIR=$(dirname "$DUCKDB_LIBRARY")
 
-SQLITE_LIBS=$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+# The libraries libplanar.a needs: those CMake links the planar command with (its link line in
+# a Makefiles build directory), except libedit; failing that, the known list.
+LIBS=
+if [ -f "$BUILD/CMakeFiles/planar.dir/link.txt" ]; then
+	# shellcheck disable=SC2013 # the link line is split into words on purpose
+	for w in $(sed -n 's/.* libplanar\.a //p' "$BUILD/CMakeFiles/planar.dir/link.txt"); do
+		case "$w" in
+		*libedit* | -ledit) ;;
+		*) LIBS="$LIBS $w" ;;
+		esac
+	done
+fi
+if [ -z "$LIBS" ]; then
+	ROARING_LIBRARY=$(sed -n 's/^ROARING_LIBRARY:FILEPATH=//p' "$BUILD/CMakeCache.txt")
+	[ -n "$ROARING_LIBRARY" ] && [ -f "$ROARING_LIBRARY" ] || ROARING_LIBRARY=-lroaring
+	LIBS="$DUCKDB_LIBRARY $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)"
+	LIBS="$LIBS $(pkg-config --libs libpq 2>/dev/null || echo -lpq) $ROARING_LIBRARY"
+fi
 
-# shellcheck disable=SC2086 # SQLITE_LIBS is a list of flags
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" "$ROOT/bench/scan.c" \
-	"$BUILD/libplanar.a" "$DUCKDB_LIBRARY" $SQLITE_LIBS -lpthread -lm \
-	-Wl,-rpath,"$DUCKDB_LIB_DIR" -o "$BUILD/bench_scan"
+# shellcheck disable=SC2086 # SOURCES and LIBS are lists
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" $SOURCES \
+	"$BUILD/libplanar.a" $LIBS -lpthread -lm \
+	-Wl,-rpath,"$DUCKDB_LIB_DIR" -o "$BUILD/bench_$BENCH"
 
-"$BUILD/bench_scan" "$@"
+"$BUILD/bench_$BENCH" "$@"
