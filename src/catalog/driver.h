@@ -81,6 +81,7 @@ typedef struct pl_catdb_options {
 	bool read_only;
 	bool create;          /* may create the database file (or catalog schema) */
 	const char *schema;   /* postgres: schema of the catalog tables (METADATA_SCHEMA) */
+	const char *password_env; /* postgres: environment variable holding the password */
 } pl_catdb_options;
 
 /* Opens a catalog database with the driver named by opts->kind. */

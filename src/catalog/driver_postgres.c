@@ -367,6 +367,10 @@ int pl_catdb_postgres_open(pl_catdb **out, const pl_catdb_options *opts, pl_err 
 	}
 	if (rc == 0 && !p->schema)
 		p->schema = pl_strdup("public");
+	if (rc == 0 && opts->password_env) {
+		free(password_env);
+		password_env = pl_strdup(opts->password_env);
+	}
 	if (rc == 0 && password_env) {
 		const char *pw = getenv(password_env);
 		pl_buf info = PL_BUF_INIT;

@@ -173,7 +173,7 @@ static void s_close(pl_catdb *db)
 static int s_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 {
 	sqlite_catdb *s = (sqlite_catdb *)db;
-	pl_catdb_options o = {"sqlite", s->path, db->read_only, false, NULL};
+	pl_catdb_options o = {"sqlite", s->path, db->read_only, false, NULL, NULL};
 	return pl_catdb_sqlite_open(out, &o, err);
 }
 

@@ -3,7 +3,8 @@
  *
  * Kinds: duckdb (default; a DuckDB database file), sqlite, postgres (a libpq connection string
  * or postgresql:// URI). Options follow DuckDB's ducklake extension: DATA_PATH, READ_ONLY,
- * OVERRIDE_DATA_PATH, SNAPSHOT_VERSION, SNAPSHOT_TIME, METADATA_SCHEMA (postgres); options
+ * OVERRIDE_DATA_PATH, SNAPSHOT_VERSION, SNAPSHOT_TIME, METADATA_SCHEMA and PASSWORD_ENV (the
+ * name of an environment variable holding the password; postgres); options
  * that only tune the extension's behaviour are accepted and ignored; anything else is an error.
  */
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "sql/router.h"
 
 typedef struct attach_args {
-	char *uri, *alias, *data_path, *snapshot_time, *schema;
+	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env;
 	bool if_not_exists;
 	pl_lake_options o;
 } attach_args;
@@ -26,6 +27,7 @@ static void args_dispose(attach_args *a)
 	free(a->data_path);
 	free(a->snapshot_time);
 	free(a->schema);
+	free(a->password_env);
 }
 
 static bool option_bool(const pl_toks *t, size_t *i)
@@ -81,6 +83,8 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 			a->o.snapshot_version = strtoll(t->src + t->items[(*i)++].start, NULL, 10);
 	} else if (pl_str_ieq(name, "METADATA_SCHEMA")) {
 		rc = string_option(t, i, "METADATA_SCHEMA", &a->schema, err);
+	} else if (pl_str_ieq(name, "PASSWORD_ENV")) {
+		rc = string_option(t, i, "PASSWORD_ENV", &a->password_env, err);
 	} else if (pl_str_ieq(name, "SNAPSHOT_TIME")) {
 		rc = string_option(t, i, "SNAPSHOT_TIME", &a->snapshot_time, err);
 	} else {
@@ -190,6 +194,7 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	a.o.data_path = a.data_path;
 	a.o.snapshot_time = a.snapshot_time;
 	a.o.schema = a.schema;
+	a.o.password_env = a.password_env;
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);

@@ -391,7 +391,8 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 		if (rc)
 			return rc;
 	}
-	pl_catdb_options co = {o->kind, o->location, o->read_only, !file ? o->create_if_missing : !exists, o->schema};
+	pl_catdb_options co = {o->kind, o->location, o->read_only, !file ? o->create_if_missing : !exists, o->schema,
+			       o->password_env};
 	int rc = pl_catdb_open(&lake->cat, &co, err);
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;

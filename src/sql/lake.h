@@ -25,6 +25,7 @@ typedef struct pl_lake_options {
 	const char *snapshot_time;/* NULL: latest */
 	bool create_if_missing;
 	const char *schema;       /* postgres: METADATA_SCHEMA */
+	const char *password_env; /* postgres: environment variable with the password */
 } pl_lake_options;
 
 struct pl_lake {

@@ -42,6 +42,7 @@ pg_start "$work/pg" || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 pg_started=1
 largs=(-csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=restart" --data-path "$work/data/")
 lk() { "$planar" "${largs[@]}" "$@"; }
+psql=("$(pg_bindir)/psql" -X -q -A -t -h 127.0.0.1 -p "$PLANAR_PG_PORT" -U planar planar)
 
 lk -c "CREATE TABLE t(v BIGINT)" || { echo "FAIL: set-up"; exit 1; }
 s0=$(lk -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")

@@ -34,7 +34,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/cat.%s", f->dir, f->kind);
 	snprintf(f->data, sizeof(f->data), "%s/data/", f->dir);
-	pl_catdb_options o = {f->kind, f->path, false, true, NULL};
+	pl_catdb_options o = {f->kind, f->path, false, true, NULL, NULL};
 	pl_err err = {0};
 	if (pl_catdb_open(&f->db, &o, &err) || pl_catalog_create(f->db, f->data, &err)) {
 		fprintf(stderr, "setup: %s\n", err.msg);

@@ -29,7 +29,7 @@ typedef struct fixture {
 
 static int open_db(fixture *f, const char *path, bool read_only, bool create, pl_catdb **out, pl_err *err)
 {
-	pl_catdb_options o = {f->kind, path, read_only, create, NULL};
+	pl_catdb_options o = {f->kind, path, read_only, create, NULL, NULL};
 	return pl_catdb_open(out, &o, err);
 }
 
@@ -318,7 +318,7 @@ static void driver__unknown_kind_is_unsupported(void **state)
 	(void)state;
 	pl_catdb *db = NULL;
 	pl_err err = {0};
-	pl_catdb_options o = {"mysql", "x", false, true, NULL};
+	pl_catdb_options o = {"mysql", "x", false, true, NULL, NULL};
 	assert_int_equal(pl_catdb_open(&db, &o, &err), PL_EUNSUPPORTED);
 	assert_null(db);
 	assert_non_null(strstr(err.msg, "mysql"));
@@ -329,7 +329,7 @@ static void driver__rows_builder_and_bool_spellings(void **state)
 	(void)state;
 	pl_rows *r = NULL;
 	assert_int_equal(pl_rows_new(&r, 1), 0);
-	const char *vals[] = {"1", "0", "true", "TRUE", "t", "false", "f", "yes", "2", NULL};
+	const char *vals[] = {"1", "0", "true", "TRUE", "t", "false", "f", "yes", "2", NULL, NULL};
 	const bool expect[] = {true, false, true, true, true, false, false, false, false, true};
 	for (size_t i = 0; i < 10; i++) {
 		char *cell = vals[i] ? strdup(vals[i]) : NULL;
