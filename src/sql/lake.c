@@ -118,14 +118,23 @@ int pl_lake_check_writable(const pl_lake *lake, pl_err *err)
 
 /* ---- mirror ---------------------------------------------------------------------------- */
 
+/* Runs `select` ... `WHERE NOT internal AND database_name = '<lake>'` over the mirror. */
+static int query_mirror(duckdb_connection con, const pl_lake *lake, const char *select, duckdb_result *res,
+			pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "%s WHERE NOT internal AND database_name = ", select);
+	pl_buf_put_literal(&q, lake->name);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, res, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
-	pl_buf_puts(&q, "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name = ");
-	pl_buf_put_literal(&q, lake->name);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
-	pl_buf_dispose(&q);
+	int rc = query_mirror(con, lake, "SELECT schema_name, view_name FROM duckdb_views()", &res, err);
 	if (rc)
 		return rc;
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
@@ -156,10 +165,7 @@ static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
-	pl_buf_puts(&q, "SELECT schema_name FROM duckdb_schemas() WHERE NOT internal AND database_name = ");
-	pl_buf_put_literal(&q, lake->name);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
-	pl_buf_dispose(&q);
+	int rc = query_mirror(con, lake, "SELECT schema_name FROM duckdb_schemas()", &res, err);
 	if (rc)
 		return rc;
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
