@@ -689,6 +689,23 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 	return rc;
 }
 
+/* After a lost COMMIT reply, asks the catalog (reconnecting) whether the snapshot exists. */
+static int commit_outcome(pl_catdb *db, pl_commit_state *st, pl_err *err)
+{
+	pl_err probe = {0};
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(st->snapshot);
+	if (pl_catdb_query(db, "SELECT count(*) FROM ducklake_snapshot WHERE snapshot_id = ?", &p, 1, &r, &probe) != 0) {
+		st->outcome_unknown = true;
+		return pl_err_set(err, PL_EIO, "%s; the commit of snapshot %lld may or may not have landed (its files are "
+				  "kept; check ducklake_snapshots before retrying)", err->msg, (long long)st->snapshot);
+	}
+	bool landed = pl_rows_int(r, 0, 0, 0) > 0;
+	pl_rows_free(r);
+	/* Another writer may have taken the id since; then ours did not land. */
+	return landed ? 0 : PL_EIO;
+}
+
 int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, const char *message,
 		     const char *extra, pl_err *err)
 {
@@ -701,6 +718,8 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 	pl_fault_point("commit:before-commit");
 	if (rc == 0)
 		rc = db->ops->commit(db, err);
+	if (rc == PL_EIO) /* the connection died during COMMIT: did it land? */
+		rc = commit_outcome(db, st, err);
 	if (rc == 0)
 		pl_fault_point("commit:after-commit");
 	if (rc)
@@ -734,6 +753,7 @@ static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out,
 	rc = pl_commit_finish(db, &st, t->author, t->commit_message, t->commit_extra_info, err);
 	if (rc == 0)
 		*snap_out = st.snapshot;
+	t->outcome_unknown = st.outcome_unknown;
 	return rc;
 }
 
@@ -749,7 +769,7 @@ int pl_commit(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, pl_err *
 	for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
 		bool real_conflict = false;
 		rc = commit_once(db, t, base, snap_out, &real_conflict, err);
-		if (rc == 0 || real_conflict || (rc != PL_EBUSY && rc != PL_ECONFLICT))
+		if (rc == 0 || real_conflict || t->outcome_unknown || (rc != PL_EBUSY && rc != PL_ECONFLICT))
 			return rc;
 		backoff(attempt);
 	}

@@ -136,11 +136,13 @@ typedef struct pl_txn {
 	size_t ntags;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
+	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
 void pl_new_columns_free(pl_new_column *cols, size_t n);
-/* Removes the files listed in txn->written (the statement or transaction failed). */
+/* Removes the files listed in txn->written (the statement or transaction failed), unless the
+ * commit's outcome is unknown: then they may belong to a committed snapshot and stay. */
 void pl_txn_remove_written(pl_txn *txn);
 void pl_txn_dispose(pl_txn *txn);
 /* Appends (zeroed) entries; return a pointer to the new element or NULL on OOM. */
@@ -163,6 +165,7 @@ typedef struct pl_commit_state {
 	int64_t snapshot; /* the new snapshot id */
 	int64_t schema_version, next_catalog_id, next_file_id;
 	bool ddl, snapshot_written;
+	bool outcome_unknown; /* the connection died during COMMIT and the outcome could not be read */
 	pl_buf changes;   /* changes_made text */
 } pl_commit_state;
 

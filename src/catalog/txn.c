@@ -91,7 +91,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 
 void pl_txn_remove_written(pl_txn *t)
 {
-	for (size_t i = 0; i < t->written.len; i++)
+	for (size_t i = 0; !t->outcome_unknown && i < t->written.len; i++)
 		unlink(t->written.items[i]);
 	pl_strv_dispose(&t->written);
 }

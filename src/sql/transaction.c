@@ -206,6 +206,8 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 			continue;
 		rc = pl_commit_finish(lake->txn_cat, &lake->txn_state, c->commit_author, c->commit_message,
 				      c->commit_extra, err);
+		if (rc && lake->txn_state.outcome_unknown)
+			pl_strv_dispose(&lake->txn_files); /* it may have landed: keep its files */
 		if (rc == 0) {
 			pl_strv_dispose(&lake->txn_files); /* committed: the files stay */
 			end_lake_txn(lake);
