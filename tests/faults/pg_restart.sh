@@ -76,7 +76,7 @@ wait_committed() { # wait_committed N: until the catalog has N data files (at mo
 	while [ "$(committed)" -lt "$1" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
 }
 restarts=""
-for r in 1 2; do
+for _ in 1 2; do
 	wait_committed $(($(committed) + 10))
 	a=$(now_ms)
 	pg_restart "$work/pg" || echo "pg_restart failed"
@@ -188,7 +188,6 @@ lake_consistent() { # lake_consistent NAME EXPECTED-ROWS: readable, snapshots ga
 		-c "SELECT 'rows', string_agg(v::VARCHAR, ' ' ORDER BY v) FROM t" \
 		-c "SELECT 'file', data_file FROM ducklake_list_files('lake', 't')" \
 		-c "SELECT 'regfiles', count(*) FROM __planar_cat('lake', 'SELECT path FROM ducklake_data_file') x" 2>&1)
-	local g
 	g() { printf '%s\n' "$out" | sed -n "s/^$1,//p"; }
 	local errs
 	errs=$(printf '%s\n' "$out" | grep -A2 '^Error' | head -c 400)
