@@ -1,0 +1,314 @@
+/*
+ * planning.c -- planning cost versus the number of data files of a lake table.
+ *
+ * What it measures: how the time of a tiny query grows with the number of Parquet files the
+ * table has. Planar binds a lake table as a DuckDB view over read_parquet([...every live file...]),
+ * and before every statement it checks the catalog's latest snapshot and reloads its model when
+ * another writer committed; both grow with the file count.
+ *
+ * Steps: a fresh lake in a temporary directory (--dir, default $TMPDIR else /tmp; catalog
+ * SQLite, or PostgreSQL with --catalog postgres and a libpq connection string in $PLANAR_PG),
+ * table t(id BIGINT, v BIGINT). The table is grown to each count of --files in turn (ascending):
+ * Planar writes one data file per INSERT statement and the option target_file_size is not
+ * applied to INSERTs, so the files come from single-row INSERTs, --batch of them per
+ * transaction (BEGIN; INSERT ...; ...; COMMIT: one snapshot, --batch files), id = 0, 1, 2, ...
+ * in order, so each file holds one id and its statistics (min = max = id) single it out.
+ * At each count, timed (median of --reps, after one warm-up):
+ *   explain    EXPLAIN SELECT count(*) FROM lake.t WHERE id = 42
+ *   select     SELECT id, v FROM lake.t WHERE id = 42            (must return the one row)
+ *   count      SELECT count(*) FROM lake.t                        (answered from metadata)
+ *   explain_ac / select_ac  the same EXPLAIN / SELECT as the first statement of the session
+ *              after another session (a second planar_db: its own engine and catalog model, as
+ *              another process would be) committed one INSERT: this includes reloading the model
+ *              and rebuilding the view (explain_ac - explain is that reload). Those commits add
+ *              one file each (2 * reps per count, not counted in the files column).
+ *   attach     ATTACH of the lake by a new planar_db (loading the model at the latest snapshot)
+ * and the rate of growing the table (files/s; each INSERT rebuilds the table's view over all its
+ * files, so this falls as the table grows). Each timing is the wall clock of one
+ * planar_conn_query() call, result materialized.
+ *
+ * Uses only the public API (planar/planar.h).
+ * Usage: planning [--files "1000 10000"] [--reps N] [--batch N] [--dir DIR] [--catalog sqlite|postgres]
+ */
+#define _XOPEN_SOURCE 700
+
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "planar/planar.h"
+
+#define MAX_COUNTS 16
+
+typedef struct strbuf {
+	char *ptr;
+	size_t len, cap;
+} strbuf;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("planning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static void sb_printf(strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("vsnprintf failed");
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->ptr, cap);
+		if (!p)
+			die("out of memory");
+		b->ptr = p;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Runs sql; dies with the message on failure. Returns the elapsed ms; *first gets row 0, col 0. */
+static double run(planar_conn *c, const char *sql, char **first)
+{
+	planar_result *res = NULL;
+	double t0 = now_ms();
+	int rc = planar_conn_query(c, sql, &res);
+	double t = now_ms() - t0;
+	if (rc) {
+		fprintf(stderr, "planning: query failed: %.200s%s\n  %s\n", sql, strlen(sql) > 200 ? "..." : "",
+			planar_conn_errmsg(c));
+		exit(1);
+	}
+	if (first) {
+		*first = NULL;
+		if (res && planar_result_row_count(res) > 0 && planar_result_column_count(res) > 0)
+			*first = planar_result_value_string(res, 0, 0);
+	}
+	planar_result_free(res);
+	return t;
+}
+
+typedef struct lake_session {
+	planar_db *db;
+	planar_conn *conn;
+} lake_session;
+
+static char attach_sql[16384];
+
+static double open_session(lake_session *s)
+{
+	char *msg = NULL;
+	if (planar_db_open(&s->db, NULL, &msg) || planar_conn_open(&s->conn, s->db, &msg))
+		die("cannot open planar: %s", msg ? msg : "?");
+	double t = run(s->conn, attach_sql, NULL);
+	run(s->conn, "USE lake", NULL);
+	return t;
+}
+
+static void close_session(lake_session *s)
+{
+	planar_conn_free(s->conn);
+	planar_db_free(s->db);
+	s->conn = NULL;
+	s->db = NULL;
+}
+
+static long long count_files(planar_conn *c)
+{
+	char *v = NULL;
+	run(c, "SELECT count(*) FROM ducklake_list_files('lake', 't')", &v);
+	long long n = v ? atoll(v) : -1;
+	planar_free(v);
+	return n;
+}
+
+/* Grows t from `have` to `want` files: batches of single-row INSERTs, one transaction each. */
+static void grow(planar_conn *c, long long have, long long want, long long batch)
+{
+	strbuf sql = {0};
+	for (long long id = have; id < want;) {
+		long long end = id + batch < want ? id + batch : want;
+		sql.len = 0;
+		sb_printf(&sql, "BEGIN");
+		for (; id < end; id++)
+			sb_printf(&sql, "; INSERT INTO t VALUES (%lld, %lld)", id, id * 10);
+		sb_printf(&sql, "; COMMIT");
+		run(c, sql.ptr, NULL);
+		if (want - have >= 10 * batch && (end - have) % (10 * batch) == 0)
+			fprintf(stderr, "  ... %lld files\n", end);
+	}
+	free(sql.ptr);
+}
+
+int main(int argc, char **argv)
+{
+	long long counts[MAX_COUNTS] = {1000, 10000};
+	size_t ncounts = 2;
+	long long reps = 7, batch = 1000;
+	const char *base = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *catalog = "sqlite";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			die("option %s needs a value", a);
+		if (strcmp(a, "--files") == 0) {
+			ncounts = 0;
+			char *copy = strdup(v), *save = NULL;
+			for (char *tok = strtok_r(copy, " ,", &save); tok && ncounts < MAX_COUNTS;
+			     tok = strtok_r(NULL, " ,", &save))
+				counts[ncounts++] = atoll(tok);
+			free(copy);
+		} else if (strcmp(a, "--reps") == 0) {
+			reps = atoll(v);
+		} else if (strcmp(a, "--batch") == 0) {
+			batch = atoll(v);
+		} else if (strcmp(a, "--dir") == 0) {
+			base = v;
+		} else if (strcmp(a, "--catalog") == 0) {
+			catalog = v;
+		} else {
+			die("unknown option %s (--files, --reps, --batch, --dir, --catalog)", a);
+		}
+		i++;
+	}
+	if (ncounts == 0 || reps < 1 || batch < 1)
+		die("bad options");
+	for (size_t i = 0; i < ncounts; i++)
+		if (counts[i] < 43 || (i > 0 && counts[i] <= counts[i - 1] + 2 * reps))
+			die("--files must be ascending counts of at least 43, more than 2 * --reps apart");
+
+	char dir[2048];
+	snprintf(dir, sizeof(dir), "%s/planar-planning-XXXXXX", base);
+	if (!mkdtemp(dir))
+		die("cannot create a directory under %s", base);
+	if (strcmp(catalog, "sqlite") == 0) {
+		snprintf(attach_sql, sizeof(attach_sql), "ATTACH 'ducklake:sqlite:%s/meta.sqlite' AS lake (DATA_PATH '%s/data/')",
+			 dir, dir);
+	} else if (strcmp(catalog, "postgres") == 0) {
+		const char *pg = getenv("PLANAR_PG");
+		if (!pg)
+			die("--catalog postgres needs PLANAR_PG (a libpq connection string)");
+		snprintf(attach_sql, sizeof(attach_sql),
+			 "ATTACH 'ducklake:postgres:%s metadata_schema=planning_%ld' AS lake (DATA_PATH '%s/data/')", pg,
+			 (long)getpid(), dir);
+	} else {
+		die("--catalog sqlite|postgres");
+	}
+
+	lake_session s = {0}, other = {0};
+	open_session(&s);
+	run(s.conn, "CREATE TABLE t(id BIGINT, v BIGINT)", NULL);
+	open_session(&other);
+
+	printf("planning time vs data files: catalog %s, data in %s, median of %lld (ms)\n", catalog, base, reps);
+	printf("%8s %9s %9s %9s %9s %11s %11s %9s\n", "files", "grow f/s", "explain", "select", "count", "explain_ac",
+	       "select_ac", "attach");
+	fflush(stdout);
+	long long have = 0;
+	double *t = calloc((size_t)reps, sizeof(double));
+	if (!t)
+		die("out of memory");
+	for (size_t k = 0; k < ncounts; k++) {
+		double g0 = now_ms();
+		grow(s.conn, have, counts[k], batch);
+		double grow_ms = now_ms() - g0;
+		double rate = (double)(counts[k] - have) * 1000.0 / grow_ms;
+		have = counts[k];
+		long long files = count_files(s.conn);
+		if (files != have)
+			die("expected %lld files, the catalog lists %lld", have, files);
+
+		const char *explain = "EXPLAIN SELECT count(*) FROM lake.t WHERE id = 42";
+		const char *select = "SELECT id, v FROM lake.t WHERE id = 42";
+		const char *count = "SELECT count(*) FROM lake.t";
+		double med[6];
+		char *v = NULL;
+		run(s.conn, explain, NULL);
+		for (long long r = 0; r < reps; r++)
+			t[r] = run(s.conn, explain, NULL);
+		med[0] = median(t, (size_t)reps);
+		run(s.conn, select, &v);
+		if (!v || strcmp(v, "42") != 0)
+			die("WHERE id = 42 returned %s", v ? v : "no row");
+		planar_free(v);
+		for (long long r = 0; r < reps; r++)
+			t[r] = run(s.conn, select, NULL);
+		med[1] = median(t, (size_t)reps);
+		run(s.conn, count, NULL);
+		for (long long r = 0; r < reps; r++)
+			t[r] = run(s.conn, count, NULL);
+		med[2] = median(t, (size_t)reps);
+		/* another engine commits one row (one more file); then this session's first statement,
+		 * an EXPLAIN (reload + planning) or the SELECT (reload + planning + scan) */
+		for (int q = 0; q < 2; q++) {
+			for (long long r = 0; r < reps; r++) {
+				char ins[128];
+				snprintf(ins, sizeof(ins), "INSERT INTO t VALUES (%lld, 0)", 1000000000LL + have);
+				run(other.conn, ins, NULL);
+				have++;
+				t[r] = run(s.conn, q == 0 ? explain : select, NULL);
+			}
+			med[3 + q] = median(t, (size_t)reps);
+		}
+		/* ATTACH from a new engine: loading the model at the latest snapshot */
+		for (long long r = 0; r < reps; r++) {
+			lake_session fresh = {0};
+			t[r] = open_session(&fresh);
+			close_session(&fresh);
+		}
+		med[5] = median(t, (size_t)reps);
+		printf("%8lld %9.1f %9.2f %9.2f %9.2f %11.2f %11.2f %9.2f\n", counts[k], rate, med[0], med[1], med[2],
+		       med[3], med[4], med[5]);
+		fflush(stdout);
+	}
+	free(t);
+	close_session(&other);
+	close_session(&s);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
