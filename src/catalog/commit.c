@@ -696,9 +696,11 @@ static int commit_outcome(pl_catdb *db, pl_commit_state *st, pl_err *err)
 	pl_rows *r = NULL;
 	pl_val p = PL_VINT(st->snapshot);
 	if (pl_catdb_query(db, "SELECT count(*) FROM ducklake_snapshot WHERE snapshot_id = ?", &p, 1, &r, &probe) != 0) {
+		char cause[PL_ERR_MSG_MAX];
+		memcpy(cause, err->msg, sizeof(cause));
 		st->outcome_unknown = true;
 		return pl_err_set(err, PL_EIO, "%s; the commit of snapshot %lld may or may not have landed (its files are "
-				  "kept; check ducklake_snapshots before retrying)", err->msg, (long long)st->snapshot);
+				  "kept; check ducklake_snapshots before retrying)", cause, (long long)st->snapshot);
 	}
 	bool landed = pl_rows_int(r, 0, 0, 0) > 0;
 	pl_rows_free(r);

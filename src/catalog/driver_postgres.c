@@ -43,6 +43,21 @@ static int map_sqlstate(const char *state)
 	return PL_ECATALOG;
 }
 
+/* libpq messages span lines ("...\n\tThis probably means..."): one line, no trailing space. */
+static void one_line(pl_err *err)
+{
+	char *w = err->msg;
+	for (const char *r = err->msg; *r; r++) {
+		char c = (*r == '\n' || *r == '\t') ? ' ' : *r;
+		if (c == ' ' && (w == err->msg || w[-1] == ' '))
+			continue;
+		*w++ = c;
+	}
+	while (w > err->msg && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
 static int fail(pg_catdb *p, PGresult *res, const char *what, pl_err *err)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -50,10 +65,7 @@ static int fail(pg_catdb *p, PGresult *res, const char *what, pl_err *err)
 	const char *msg = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(p->conn);
 	int rc = pl_err_set(err, code, "catalog database %s: %s%s%s", p->display, what, msg && *msg ? ": " : "",
 			    msg ? msg : "");
-	/* libpq messages end with a newline */
-	size_t n = strlen(err->msg);
-	while (n > 0 && (err->msg[n - 1] == '\n' || err->msg[n - 1] == ' '))
-		err->msg[--n] = '\0';
+	one_line(err);
 	PQclear(res);
 	return rc;
 }
@@ -84,9 +96,11 @@ static int ensure_connected(pg_catdb *p, pl_err *err)
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(p->conn);
-	if (PQstatus(p->conn) != CONNECTION_OK)
-		return pl_err_set(err, PL_EIO, "catalog database %s is unreachable: %s", p->display,
-				  PQerrorMessage(p->conn));
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		pl_err_set(err, PL_EIO, "catalog database %s is unreachable: %s", p->display, PQerrorMessage(p->conn));
+		one_line(err);
+		return PL_EIO;
+	}
 	/* a new session: the catalog schema again */
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "SET search_path TO ");
@@ -329,9 +343,7 @@ static int connect_pg(pg_catdb *p, bool create, bool read_only, pl_err *err)
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		int rc = pl_err_set(err, PL_EIO, "cannot connect to catalog database %s: %s", p->display,
 				    PQerrorMessage(p->conn));
-		size_t n = strlen(err->msg);
-		while (n > 0 && err->msg[n - 1] == '\n')
-			err->msg[--n] = '\0';
+		one_line(err);
 		return rc;
 	}
 	bool exists = true;

@@ -20,8 +20,10 @@
 #    data-file row blocked by a lock) is terminated: that statement fails, nothing of it stays,
 #    the next statement of the same session reconnects and commits.
 # 3. The connection is cut after COMMIT reached the server and before the reply (a TCP proxy in
-#    python3; skipped without python3): the lake must stay readable, every registered file
-#    must exist.
+#    python3; skipped without python3), (a) with the catalog reachable again at once: the
+#    statement asks the catalog and succeeds; (b) with new connections refused for 3 s: the
+#    statement fails saying the commit "may or may not have landed". Either way the lake stays
+#    readable and every registered file exists.
 #   tests/faults/pg_restart.sh PATH/TO/planar
 set -uo pipefail
 planar=$(realpath "$1")
@@ -223,13 +225,18 @@ def close(*socks):
         except OSError: pass
         try: k.close()
         except OSError: pass
+refuse_until = 0.0  # after a cut in mode "refuse": new connections are closed at once until then
 def up(c, u, cut):  # client -> server; after the armed COMMIT: wait, then cut both sides
+    global refuse_until
     try:
         while True:
             data = c.recv(65536)
             if not data: break
             armed = os.path.exists(trigger) and b"COMMIT" in data
             if armed:
+                with open(trigger) as f:
+                    if f.read().strip() == "refuse":
+                        refuse_until = time.time() + 3
                 os.unlink(trigger)
                 cut.set()
             u.sendall(data)
@@ -253,6 +260,9 @@ s.listen(50)
 print(s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept()
+    if time.time() < refuse_until:
+        close(c)
+        continue
     u = socket.create_connection(("127.0.0.1", pg_port))
     cut = threading.Event()
     threading.Thread(target=up, args=(c, u, cut), daemon=True).start()
@@ -263,18 +273,32 @@ PROXY
 	deadline=$(($(now_ms) + 10000))
 	until [ -s "$work/proxy.port" ] || [ "$(now_ms)" -gt "$deadline" ]; do sleep 0.05; done
 	pport=$(cat "$work/proxy.port")
-	largs=(-csv -noheader --lake "ducklake:postgres:host=127.0.0.1 port=$pport dbname=planar user=planar metadata_schema=ambiguous"
-		--data-path "$work/data3/")
-	lk -c "CREATE TABLE t(v BIGINT)" -c "INSERT INTO t VALUES (1)" >/dev/null || { fail=$((fail + 1)); echo "FAIL: set-up 3"; }
-	touch "$work/cut"
-	lk -c "INSERT INTO t VALUES (2) RETURNING v" >"$work/amb.out" 2>"$work/amb.err"
-	amb_rc=$?
+	# a: the writer's session can ask the catalog afterwards (it reconnects through the proxy);
+	# b: it cannot (the proxy closes new connections for 3 s): the outcome is unknown, the
+	#    statement fails saying so, and its files must stay (the snapshot did land)
+	for mode in ask refuse; do
+		largs=(-csv -noheader --lake "ducklake:postgres:host=127.0.0.1 port=$pport dbname=planar user=planar metadata_schema=lost_$mode"
+			--data-path "$work/data_$mode/")
+		lk -c "CREATE TABLE t(v BIGINT)" -c "INSERT INTO t VALUES (1)" >/dev/null || { fail=$((fail + 1)); echo "FAIL: set-up 3 $mode"; }
+		echo "$mode" >"$work/cut"
+		lk -c "INSERT INTO t VALUES (2) RETURNING v" >"$work/amb.out" 2>"$work/amb.err"
+		amb_rc=$?
+		sleep 3 # until the proxy accepts connections again
+		largs=(-csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=lost_$mode" --data-path "$work/data_$mode/")
+		echo "commit reply lost ($mode): INSERT exit $amb_rc, said: $(cat "$work/amb.out" "$work/amb.err" | head -1 | cut -c1-400)"
+		check "the proxy cut the connection after COMMIT ($mode)" "" "$(ls "$work/cut" 2>/dev/null)"
+		if [ "$mode" = ask ]; then
+			check "commit reply lost, catalog asked: the INSERT succeeds" "0 2" "$amb_rc $(cat "$work/amb.out")"
+		else
+			check "commit reply lost, catalog unreachable: the INSERT fails saying the outcome is unknown" "1 1" \
+				"$amb_rc $(grep -c 'may or may not have landed' "$work/amb.err")"
+			check "commit reply lost, catalog unreachable: the error names the catalog database and the cause" "1" \
+				"$(grep -c '^Error: catalog database .*may or may not have landed' "$work/amb.err")"
+		fi
+		lake_consistent "commit reply lost ($mode)" "1 2"
+	done
 	kill "$proxypid" 2>/dev/null
 	wait "$proxypid" 2>/dev/null
-	largs=(-csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=ambiguous" --data-path "$work/data3/")
-	echo "commit reply lost: INSERT exit $amb_rc, said: $(cat "$work/amb.out" "$work/amb.err" | head -1)"
-	check "the proxy cut the connection after COMMIT" "" "$(ls "$work/cut" 2>/dev/null)"
-	lake_consistent "commit reply lost" "1 2"
 else
 	echo "SKIP commit reply lost: no python3 for the TCP proxy"
 fi
