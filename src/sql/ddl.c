@@ -12,8 +12,6 @@
 #include "table/columns.h"
 #include "table/writer.h"
 
-#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
-
 static void free_parts(char *parts[3], size_t n)
 {
 	for (size_t k = 0; k < n; k++)

@@ -19,7 +19,6 @@
 #include "table/scan.h"
 #include "table/writer.h"
 
-#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
 #define HIDDEN_COLUMNS "__planar_file, __planar_pos, __planar_rowid"
 
 typedef struct dml {

@@ -12,8 +12,6 @@
 #include "table/columns.h"
 #include "table/writer.h"
 
-#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
-
 static int create_staging(pl_stmt *st, const pl_table *t, const char *tmp, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;

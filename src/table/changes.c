@@ -214,7 +214,7 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 }
 
 /* Deleted rows: positions of `positions_sql` read from data file f, at snapshot s. */
-static int put_deleted(emitter *e, const pl_table *t, const hist_file *f, int64_t s, const char *snapshot_expr,
+static int put_deleted(emitter *e, const pl_table *t, const hist_file *f, const char *snapshot_expr,
 		       pl_buf *positions, pl_err *err)
 {
 	sep(e);
@@ -225,7 +225,6 @@ static int put_deleted(emitter *e, const pl_table *t, const hist_file *f, int64_
 	pl_buf_puts(e->out, " AS r JOIN (");
 	pl_buf_puts(e->out, pl_buf_cstr(positions));
 	pl_buf_puts(e->out, ") AS x ON r.__pos = x.pos");
-	(void)s;
 	return rc;
 }
 
@@ -262,7 +261,7 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 			}
 			snprintf(snap, sizeof(snap), "%lld", (long long)d->begin);
 		}
-		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, d->begin, snap, &pos, err);
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, snap, &pos, err);
 		pl_buf_dispose(&pos);
 	}
 	/* data files ended in the range: every row still alive just before */
@@ -282,7 +281,7 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 			pl_buf_putc(&pos, ')');
 		}
 		snprintf(snap, sizeof(snap), "%lld", (long long)f->end);
-		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, f->end, snap, &pos, err);
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, snap, &pos, err);
 		pl_buf_dispose(&pos);
 	}
 	return rc;

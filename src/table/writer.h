@@ -22,6 +22,9 @@ typedef struct pl_write_columns {
 	const pl_table *table;     /* used otherwise */
 } pl_write_columns;
 
+/* DuckLake's default target_file_size: larger writes are split into files of about this size. */
+#define PL_DEFAULT_TARGET_FILE_SIZE (512LL * 1024 * 1024)
+
 typedef struct pl_write_request {
 	duckdb_connection con;
 	const char *source_sql;    /* SELECT producing the rows, columns in table order */
