@@ -49,7 +49,7 @@ while [ "$n" -gt 0 ]; do
 	esac
 done
 case "$BENCH" in
-scan) SOURCES=bench/scan.c ;;
+scan) SOURCES="bench/scan.c bench/util.c" ;;
 deletes | timetravel | commit) SOURCES="bench/$BENCH.c bench/util.c" ;;
 *)
 	echo "bench/run.sh: unknown benchmark '$BENCH' (scan, deletes, timetravel, commit)" >&2

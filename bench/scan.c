@@ -18,8 +18,7 @@
  */
 #define _XOPEN_SOURCE 700
 
-#include <errno.h>
-#include <ftw.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "planar/planar.h"
+#include "util.h"
 
 #define DEFAULT_ROWS 10000000LL
 #define DEFAULT_REPS 5
@@ -48,216 +48,6 @@ static const struct {
 };
 #define NQUERIES (sizeof(queries) / sizeof(queries[0]))
 
-/* ---- small helpers -------------------------------------------------------------------------- */
-
-typedef struct strbuf {
-	char *ptr;
-	size_t len, cap;
-} strbuf;
-
-static void die_oom(void)
-{
-	fputs("scan: out of memory\n", stderr);
-	exit(2);
-}
-
-static void sb_putn(strbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->ptr, cap);
-		if (!p)
-			die_oom();
-		b->ptr = p;
-		b->cap = cap;
-	}
-	memcpy(b->ptr + b->len, s, n);
-	b->len += n;
-	b->ptr[b->len] = '\0';
-}
-
-static void sb_puts(strbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_printf(strbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fputs("scan: formatted text too long\n", stderr);
-		exit(2);
-	}
-	sb_putn(b, tmp, (size_t)n);
-}
-
-/* A SQL string literal: 'text' with quotes doubled. */
-static void sb_put_literal(strbuf *b, const char *s)
-{
-	sb_putn(b, "'", 1);
-	for (const char *p = s; *p; p++) {
-		sb_putn(b, p, 1);
-		if (*p == '\'')
-			sb_putn(b, p, 1);
-	}
-	sb_putn(b, "'", 1);
-}
-
-static void sb_free(strbuf *b)
-{
-	free(b->ptr);
-	*b = (strbuf){0};
-}
-
-/* The query template with {src} and {mid} substituted. */
-static char *render(const char *tmpl, const char *src, long long mid)
-{
-	strbuf b = {0};
-	for (const char *p = tmpl; *p;) {
-		if (strncmp(p, "{src}", 5) == 0) {
-			sb_puts(&b, src);
-			p += 5;
-		} else if (strncmp(p, "{mid}", 5) == 0) {
-			sb_printf(&b, "%lld", mid);
-			p += 5;
-		} else {
-			sb_putn(&b, p++, 1);
-		}
-	}
-	return b.ptr;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int parse_count(const char *opt, const char *arg, long long min, long long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = arg ? strtoll(arg, &end, 10) : 0;
-	if (!arg || errno || end == arg || *end || v < min) {
-		fprintf(stderr, "scan: %s needs an integer >= %lld\n", opt, min);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "scan: cannot remove %s: %s\n", path, strerror(errno));
-	return 0;
-}
-
-/* ---- running SQL ---------------------------------------------------------------------------- */
-
-/* Runs sql; on failure prints what failed with the connection's message. */
-static int run(planar_conn *conn, const char *what, const char *sql, planar_result **out)
-{
-	int rc = planar_conn_query(conn, sql, out);
-	if (rc != 0)
-		fprintf(stderr, "scan: %s failed (%d): %s\n", what, rc, planar_conn_errmsg(conn));
-	return rc;
-}
-
-/* Value (col, row) of a result as text, "NULL" for SQL NULL; the caller frees it. */
-static char *value(const planar_result *res, size_t col, uint64_t row)
-{
-	if (planar_result_is_null(res, col, row)) {
-		char *s = malloc(5);
-		if (!s)
-			die_oom();
-		memcpy(s, "NULL", 5);
-		return s;
-	}
-	char *v = planar_result_value_string(res, col, row);
-	if (!v)
-		die_oom();
-	char *s = malloc(strlen(v) + 1);
-	if (!s)
-		die_oom();
-	strcpy(s, v);
-	planar_free(v);
-	return s;
-}
-
-/* The whole result as text, one line per row, values separated by '|'. */
-static char *result_text(const planar_result *res)
-{
-	strbuf b = {0};
-	sb_puts(&b, "");
-	size_t ncols = planar_result_column_count(res);
-	for (uint64_t r = 0; r < planar_result_row_count(res); r++) {
-		for (size_t c = 0; c < ncols; c++) {
-			char *v = value(res, c, r);
-			if (c)
-				sb_putn(&b, "|", 1);
-			sb_puts(&b, v);
-			free(v);
-		}
-		sb_putn(&b, "\n", 1);
-	}
-	return b.ptr;
-}
-
-/* One-value query: its single value as text (caller frees), NULL on failure. */
-static char *scalar(planar_conn *conn, const char *what, const char *sql)
-{
-	planar_result *res = NULL;
-	if (run(conn, what, sql, &res) != 0)
-		return NULL;
-	char *v = NULL;
-	if (planar_result_row_count(res) != 1 || planar_result_column_count(res) < 1)
-		fprintf(stderr, "scan: %s: expected one row, got %llu\n", what,
-			(unsigned long long)planar_result_row_count(res));
-	else
-		v = value(res, 0, 0);
-	planar_result_free(res);
-	return v;
-}
-
-/* Times one run of sql; *text_out (when not NULL) receives the result as text. */
-static int timed(planar_conn *conn, const char *what, const char *sql, double *ms, char **text_out)
-{
-	planar_result *res = NULL;
-	double t0 = now_ms();
-	int rc = run(conn, what, sql, &res);
-	*ms = now_ms() - t0;
-	if (rc == 0 && text_out)
-		*text_out = result_text(res);
-	planar_result_free(res);
-	return rc;
-}
-
-/* ---- the benchmark -------------------------------------------------------------------------- */
-
-/* Lake, table and data: returns the read_parquet([...]) text over the table's files. */
 static int setup(planar_conn *conn, const char *dir, long long rows, strbuf *parquet_src)
 {
 	strbuf q = {0};
@@ -403,13 +193,14 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	bench_prog = "scan";
 	long long rows = DEFAULT_ROWS, reps = DEFAULT_REPS;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--rows") == 0) {
-			if (parse_count("--rows", i + 1 < argc ? argv[++i] : NULL, 1, &rows))
+			if (parse_count("--rows", i + 1 < argc ? argv[++i] : NULL, 1, LLONG_MAX, &rows))
 				return 2;
 		} else if (strcmp(argv[i], "--reps") == 0) {
-			if (parse_count("--reps", i + 1 < argc ? argv[++i] : NULL, 1, &reps))
+			if (parse_count("--reps", i + 1 < argc ? argv[++i] : NULL, 1, LLONG_MAX, &reps))
 				return 2;
 			if (reps > 1000) {
 				fputs("scan: --reps must be <= 1000\n", stderr);
@@ -425,18 +216,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	const char *tmp = getenv("TMPDIR");
 	strbuf dir = {0};
-	tmp = tmp && *tmp ? tmp : "/tmp";
-	sb_printf(&dir, "%s/planar-bench-XXXXXX", tmp);
-	if (!mkdtemp(dir.ptr)) {
-		fprintf(stderr, "scan: cannot create a temporary directory in %s: %s\n", tmp, strerror(errno));
-		sb_free(&dir);
-		return 1;
-	}
-	if (strchr(dir.ptr, '\'')) {
-		fprintf(stderr, "scan: the temporary directory %s contains a quote\n", dir.ptr);
-		rmdir(dir.ptr);
+	if (make_temp_dir(&dir) != 0) {
 		sb_free(&dir);
 		return 1;
 	}
@@ -471,8 +252,7 @@ int main(int argc, char **argv)
 	planar_conn_free(conn);
 	planar_db_free(db);
 	sb_free(&parquet_src);
-	if (nftw(dir.ptr, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "scan: cannot clean %s: %s\n", dir.ptr, strerror(errno));
+	remove_temp_dir(dir.ptr);
 	sb_free(&dir);
 	return rc == 0 ? 0 : 1;
 }
