@@ -182,6 +182,16 @@ static void cat_init(duckdb_init_info info)
 	duckdb_init_set_init_data(info, st, free);
 }
 
+static void put_text_or_null(duckdb_vector v, idx_t row, const char *s)
+{
+	if (s) {
+		duckdb_vector_assign_string_element(v, row, s);
+		return;
+	}
+	duckdb_vector_ensure_validity_writable(v);
+	duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
+}
+
 static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
 {
 	pl_rows *rows = duckdb_function_get_bind_data(info);
@@ -190,13 +200,7 @@ static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
 	for (; n < cap && st->next < rows->nrows; n++, st->next++) {
 		for (size_t c = 0; c < rows->ncols; c++) {
 			duckdb_vector vec = duckdb_data_chunk_get_vector(output, c);
-			const char *v = pl_rows_get(rows, st->next, c);
-			if (v) {
-				duckdb_vector_assign_string_element(vec, n, v);
-			} else {
-				duckdb_vector_ensure_validity_writable(vec);
-				duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vec), n);
-			}
+			put_text_or_null(vec, n, pl_rows_get(rows, st->next, c));
 		}
 	}
 	duckdb_data_chunk_set_size(output, n);
@@ -406,6 +410,96 @@ static void dv_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
+/* ---- __planar_fstats(lake, table_id, column_id): per-file statistics for pruning ------------- */
+
+typedef struct fstats_data {
+	size_t n;
+	int64_t *file_index;        /* index into the table's files in the lake's model */
+	const pl_file_stat **stats; /* owned by the lake's statistics cache */
+} fstats_data;
+
+static void fstats_destroy(void *p)
+{
+	fstats_data *d = p;
+	free(d->file_index);
+	free(d->stats);
+	free(d);
+}
+
+static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err)
+{
+	pl_lake *lake = pl_db_find_lake(db, args[0]);
+	if (!lake)
+		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0]);
+	const pl_table *t = pl_model_table_by_id(lake->model, strtoll(args[1], NULL, 10));
+	if (!t)
+		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
+	const pl_file_stat **all = NULL;
+	int rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->txn_owner == NULL,
+				     &all, err);
+	if (rc)
+		return rc;
+	d->file_index = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->file_index));
+	d->stats = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->stats));
+	for (size_t i = 0; d->file_index && d->stats && i < t->nfiles; i++) {
+		if (!all[i])
+			continue;
+		d->file_index[d->n] = (int64_t)i;
+		d->stats[d->n++] = all[i];
+	}
+	free(all);
+	return d->file_index && d->stats ? 0 : pl_err_nomem(err);
+}
+
+static void fstats_bind(duckdb_bind_info info)
+{
+	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan"};
+	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+					    DUCKDB_TYPE_BOOLEAN};
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *args[3] = {param_string(info, 0), param_string(info, 1), param_string(info, 2)};
+	fstats_data *d = calloc(1, sizeof(*d));
+	pl_err err = {0};
+	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		rc = lake_fstats(db, args, d, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		if (d)
+			fstats_destroy(d);
+	} else {
+		for (size_t c = 0; c < 4; c++) {
+			duckdb_logical_type lt = duckdb_create_logical_type(types[c]);
+			duckdb_bind_add_result_column(info, names[c], lt);
+			duckdb_destroy_logical_type(&lt);
+		}
+		duckdb_bind_set_bind_data(info, d, fstats_destroy);
+	}
+	for (int i = 0; i < 3; i++)
+		free(args[i]);
+}
+
+static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	fstats_data *d = duckdb_function_get_bind_data(info);
+	scan_state *st = duckdb_function_get_init_data(info);
+	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	duckdb_vector mins = duckdb_data_chunk_get_vector(output, 1), maxs = duckdb_data_chunk_get_vector(output, 2);
+	bool *nan = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 3));
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++) {
+		const pl_file_stat *s = d->stats[st->next];
+		idx[n] = d->file_index[st->next];
+		put_text_or_null(mins, n, s->min);
+		put_text_or_null(maxs, n, s->max);
+		nan[n] = s->contains_nan;
+	}
+	duckdb_data_chunk_set_size(output, n);
+}
+
 /* ---- __planar_deleted(file, position, map): is the row deleted? (see table/delcache.h) ------- */
 
 static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
@@ -473,6 +567,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 		rc = register_function(db, "__planar_objects", 0, objects_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_deleted_fn(db, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 

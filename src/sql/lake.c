@@ -29,6 +29,7 @@ void pl_lake_free(pl_lake *lake)
 	if (lake->txn_owner)
 		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
+	pl_statcache_dispose(&lake->stats);
 	free(lake->view_hashes);
 	pl_catdb_close(lake->cat);
 	free(lake->name);

@@ -13,6 +13,7 @@
 #include "catalog/driver.h"
 #include "catalog/model.h"
 #include "sql/session.h"
+#include "table/statcache.h"
 
 typedef struct pl_lake_options {
 	const char *name;         /* attach alias */
@@ -46,6 +47,7 @@ struct pl_lake {
 	 * re-creates only the views whose definition changed. */
 	uint64_t *view_hashes;
 	size_t nview_hashes;
+	pl_statcache stats; /* per-file column statistics, for pruning */
 };
 
 /* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */

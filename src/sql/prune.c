@@ -1,0 +1,763 @@
+/*
+ * prune.c -- statement-level file pruning (see prune.h).
+ *
+ * Steps: parse the statement into DuckDB's JSON syntax tree; walk every SELECT node with the
+ * CTE names in scope; list the relations of its FROM clause (lake tables with their columns,
+ * anything else as unknown); keep the WHERE conjuncts that compare one column of a lake table
+ * with a constant expression; turn those expressions back into SQL in one round trip; run the
+ * drop query per reference; and replace each reference that loses files by a temporary view
+ * over the rest, keeping its alias.
+ *
+ * Why WHERE conjuncts are safe to push into any relation of the FROM clause, outer joins
+ * included: each kept comparison is false or NULL when its column is NULL, so a row whose
+ * column fails it never reaches the result, whichever side of a join it came from.
+ * Expressions that read the clock (now(), current_date, ...) are used only as lower bounds:
+ * the query runs after the pruning, with a later clock, which can only narrow it.
+ */
+#include "sql/prune.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/lake.h"
+#include "table/prune.h"
+#include "table/scan.h"
+
+/* A constant expression found in the statement; its SQL text once deserialized. */
+typedef struct expr_slot {
+	json_t *node;
+	char *sql;
+} expr_slot;
+
+typedef struct cond {
+	const pl_column *column;
+	pl_prune_op op;
+	size_t first, n; /* expression slots */
+} cond;
+
+/* One reference to a lake table in a FROM clause. */
+typedef struct ref {
+	size_t location; /* byte offset of its name in the statement */
+	bool has_alias;
+	const char *table_name;
+	pl_lake *lake;
+	const pl_table *table;
+	cond *conds;
+	size_t nconds, cap;
+} ref;
+
+/* A relation of one FROM clause: a lake table reference (ref >= 0) or something whose columns
+ * are unknown here. */
+typedef struct rel {
+	const char *name; /* alias, or table name */
+	long ref;
+} rel;
+
+typedef struct names {
+	const char **items;
+	size_t len, cap;
+} names;
+
+typedef struct analysis {
+	pl_stmt *st;
+	size_t base; /* offset of the analysed text in the statement */
+	ref *refs;
+	size_t nrefs, capref;
+	expr_slot *exprs;
+	size_t nexprs, capexpr;
+	bool oom;
+} analysis;
+
+static bool grow(void **items, size_t *cap, size_t len, size_t size)
+{
+	if (len < *cap)
+		return true;
+	size_t n = *cap ? *cap * 2 : 8;
+	void *p = realloc(*items, n * size);
+	if (!p)
+		return false;
+	*items = p;
+	*cap = n;
+	return true;
+}
+
+static const char *str_member(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static bool is_type(json_t *o, const char *key, const char *value)
+{
+	return strcmp(str_member(o, key), value) == 0;
+}
+
+/* ---- constant expressions ------------------------------------------------------------------ */
+
+static const char *const pure_functions[] = {
+	"+", "-", "*", "/", "//", "%", "to_years", "to_months", "to_weeks", "to_days", "to_hours",
+	"to_minutes", "to_seconds", "to_milliseconds", "to_microseconds", "trunc", "date_trunc",
+	"make_date", "make_time", "make_timestamp", "make_timestamptz", "to_timestamp", "epoch_ms",
+	"strptime", "abs", "round", "lower", "upper", "concat", "||",
+};
+static const char *const clock_functions[] = {
+	"now", "current_timestamp", "get_current_timestamp", "transaction_timestamp", "current_date",
+	"today", "current_localtimestamp",
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pl_str_ieq(s, list[i]))
+			return true;
+	return false;
+}
+
+/* True when e is a constant: literals, casts and pure functions of constants. *clock is set
+ * when it reads the clock. */
+static bool is_constant(json_t *e, bool *clock)
+{
+	const char *cls = str_member(e, "class");
+	if (strcmp(cls, "CONSTANT") == 0)
+		return true;
+	if (strcmp(cls, "CAST") == 0)
+		return is_constant(json_object_get(e, "child"), clock);
+	if (strcmp(cls, "FUNCTION") != 0 || strlen(str_member(e, "schema")) > 0 ||
+	    !json_is_null(json_object_get(e, "filter")) || json_is_true(json_object_get(e, "distinct")))
+		return false;
+	const char *fn = str_member(e, "function_name");
+	bool reads_clock = in_list(fn, clock_functions, sizeof(clock_functions) / sizeof(clock_functions[0]));
+	if (!reads_clock && !in_list(fn, pure_functions, sizeof(pure_functions) / sizeof(pure_functions[0])))
+		return false;
+	*clock = *clock || reads_clock;
+	json_t *kids = json_object_get(e, "children");
+	size_t i;
+	json_t *k;
+	json_array_foreach(kids, i, k)
+	{
+		if (!is_constant(k, clock))
+			return false;
+	}
+	return true;
+}
+
+static long add_expr(analysis *a, json_t *e)
+{
+	if (!grow((void **)&a->exprs, &a->capexpr, a->nexprs, sizeof(*a->exprs))) {
+		a->oom = true;
+		return -1;
+	}
+	a->exprs[a->nexprs] = (expr_slot){e, NULL};
+	return (long)a->nexprs++;
+}
+
+/* ---- relations and columns ----------------------------------------------------------------- */
+
+static bool is_cte(const names *ctes, const char *name)
+{
+	for (size_t i = 0; i < ctes->len; i++)
+		if (pl_str_ieq(ctes->items[i], name))
+			return true;
+	return false;
+}
+
+/* The lake table a BASE_TABLE node names, or NULL. */
+static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl_lake **lake)
+{
+	const char *cat = str_member(bt, "catalog_name"), *sch = str_member(bt, "schema_name"),
+		   *tab = str_member(bt, "table_name");
+	if (!*cat && !*sch && is_cte(ctes, tab))
+		return NULL;
+	char *parts[3] = {0};
+	size_t n = 0;
+	if (*cat)
+		parts[n++] = (char *)cat;
+	if (*sch)
+		parts[n++] = (char *)sch;
+	parts[n++] = (char *)tab;
+	pl_target tgt;
+	pl_err err = {0};
+	if (pl_resolve_target(a->st, parts, n, &tgt, &err) != 0 || !tgt.lake) {
+		pl_target_dispose(&tgt);
+		return NULL;
+	}
+	const pl_schema *s = pl_model_schema(tgt.lake->model, tgt.schema);
+	const pl_table *t = s ? pl_model_table(tgt.lake->model, s->id, tgt.name) : NULL;
+	*lake = tgt.lake;
+	pl_target_dispose(&tgt);
+	return t;
+}
+
+static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_table *t)
+{
+	json_t *loc = json_object_get(bt, "query_location");
+	if (!json_is_integer(loc) || json_integer_value(loc) < 0)
+		return -1;
+	if (!grow((void **)&a->refs, &a->capref, a->nrefs, sizeof(*a->refs))) {
+		a->oom = true;
+		return -1;
+	}
+	const char *alias = str_member(bt, "alias");
+	a->refs[a->nrefs] = (ref){a->base + (size_t)json_integer_value(loc), *alias != '\0',
+				  str_member(bt, "table_name"), lake, t, NULL, 0, 0};
+	return (long)a->nrefs++;
+}
+
+static void add_rel(analysis *a, rel **rels, size_t *n, size_t *cap, const char *name, long r)
+{
+	if (!grow((void **)rels, cap, *n, sizeof(**rels))) {
+		a->oom = true;
+		return;
+	}
+	(*rels)[(*n)++] = (rel){name, r};
+}
+
+/* Lists the relations of a FROM clause. */
+static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap)
+{
+	const char *type = str_member(from, "type");
+	const char *alias = str_member(from, "alias");
+	if (strcmp(type, "JOIN") == 0) {
+		gather(a, json_object_get(from, "left"), ctes, rels, n, cap);
+		gather(a, json_object_get(from, "right"), ctes, rels, n, cap);
+		return;
+	}
+	if (strcmp(type, "EMPTY") == 0 || strcmp(type, "EMPTY_FROM") == 0 || !*type)
+		return;
+	if (strcmp(type, "BASE_TABLE") != 0) {
+		add_rel(a, rels, n, cap, alias, -1);
+		return;
+	}
+	pl_lake *lake = NULL;
+	const pl_table *t = lake_table(a, from, ctes, &lake);
+	bool plain = json_is_null(json_object_get(from, "sample")) &&
+		     json_array_size(json_object_get(from, "column_name_alias")) == 0 &&
+		     json_is_null(json_object_get(from, "at_clause"));
+	long r = t && plain && t->nfiles >= PL_PRUNE_MIN_FILES ? add_ref(a, from, lake, t) : -1;
+	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
+}
+
+static const pl_column *find_column(const pl_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ntop; i++)
+		if (pl_str_ieq(t->top[i]->name, name))
+			return t->top[i];
+	return NULL;
+}
+
+/* Resolves a COLUMN_REF to a pruned reference and its column (NULL when it is not one). */
+static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const pl_column **col)
+{
+	json_t *parts = json_object_get(cr, "column_names");
+	size_t np = json_array_size(parts);
+	const char *first = json_string_value(json_array_get(parts, 0));
+	if (np == 2) {
+		for (size_t i = 0; i < n; i++) {
+			if (!pl_str_ieq(rels[i].name, first))
+				continue;
+			if (rels[i].ref < 0)
+				return NULL;
+			ref *r = &a->refs[rels[i].ref];
+			*col = find_column(r->table, json_string_value(json_array_get(parts, 1)));
+			return *col ? r : NULL;
+		}
+		return NULL;
+	}
+	if (np != 1 || n != 1 || rels[0].ref < 0)
+		return NULL; /* unqualified names are resolved only against a single relation */
+	ref *r = &a->refs[rels[0].ref];
+	*col = find_column(r->table, first);
+	return *col ? r : NULL;
+}
+
+/* ---- WHERE conjuncts ----------------------------------------------------------------------- */
+
+static const struct {
+	const char *type;
+	pl_prune_op op, flipped;
+} comparisons[] = {
+	{"COMPARE_EQUAL", PL_PRUNE_EQ, PL_PRUNE_EQ},
+	{"COMPARE_LESSTHAN", PL_PRUNE_LT, PL_PRUNE_GT},
+	{"COMPARE_LESSTHANOREQUALTO", PL_PRUNE_LE, PL_PRUNE_GE},
+	{"COMPARE_GREATERTHAN", PL_PRUNE_GT, PL_PRUNE_LT},
+	{"COMPARE_GREATERTHANOREQUALTO", PL_PRUNE_GE, PL_PRUNE_LE},
+};
+
+static void add_cond(analysis *a, ref *r, const pl_column *c, pl_prune_op op, json_t **exprs, size_t n)
+{
+	if (!pl_prune_column_is_usable(c))
+		return;
+	if (!grow((void **)&r->conds, &r->cap, r->nconds, sizeof(*r->conds))) {
+		a->oom = true;
+		return;
+	}
+	size_t first = a->nexprs;
+	for (size_t i = 0; i < n; i++)
+		if (add_expr(a, exprs[i]) < 0)
+			return;
+	r->conds[r->nconds++] = (cond){c, op, first, n};
+}
+
+static bool is_lower_bound(pl_prune_op op)
+{
+	return op == PL_PRUNE_GT || op == PL_PRUNE_GE;
+}
+
+static void try_comparison(analysis *a, json_t *e, rel *rels, size_t n)
+{
+	const char *type = str_member(e, "type");
+	for (size_t k = 0; k < sizeof(comparisons) / sizeof(comparisons[0]); k++) {
+		if (strcmp(type, comparisons[k].type) != 0)
+			continue;
+		json_t *l = json_object_get(e, "left"), *r = json_object_get(e, "right");
+		bool left_col = is_type(l, "class", "COLUMN_REF");
+		json_t *col = left_col ? l : r, *val = left_col ? r : l;
+		pl_prune_op op = left_col ? comparisons[k].op : comparisons[k].flipped;
+		bool clock = false;
+		const pl_column *c = NULL;
+		if (!is_type(col, "class", "COLUMN_REF") || !is_constant(val, &clock) || (clock && !is_lower_bound(op)))
+			return;
+		ref *target = resolve_column(a, col, rels, n, &c);
+		if (target)
+			add_cond(a, target, c, op, &val, 1);
+		return;
+	}
+}
+
+static void try_between(analysis *a, json_t *e, rel *rels, size_t n)
+{
+	json_t *col = json_object_get(e, "input"), *lo = json_object_get(e, "lower"), *hi = json_object_get(e, "upper");
+	bool lo_clock = false, hi_clock = false;
+	const pl_column *c = NULL;
+	if (!is_type(col, "class", "COLUMN_REF") || !is_constant(lo, &lo_clock) || !is_constant(hi, &hi_clock))
+		return;
+	ref *target = resolve_column(a, col, rels, n, &c);
+	if (!target)
+		return;
+	add_cond(a, target, c, PL_PRUNE_GE, &lo, 1);
+	if (!hi_clock)
+		add_cond(a, target, c, PL_PRUNE_LE, &hi, 1);
+}
+
+static void try_in(analysis *a, json_t *e, rel *rels, size_t n)
+{
+	json_t *kids = json_object_get(e, "children");
+	size_t nk = json_array_size(kids);
+	json_t *col = json_array_get(kids, 0);
+	const pl_column *c = NULL;
+	if (nk < 2 || nk > 1025 || !is_type(col, "class", "COLUMN_REF"))
+		return;
+	json_t **vals = malloc((nk - 1) * sizeof(*vals));
+	if (!vals) {
+		a->oom = true;
+		return;
+	}
+	bool ok = true;
+	for (size_t i = 1; ok && i < nk; i++) {
+		bool clock = false;
+		vals[i - 1] = json_array_get(kids, i);
+		ok = is_constant(vals[i - 1], &clock) && !clock;
+	}
+	ref *target = ok ? resolve_column(a, col, rels, n, &c) : NULL;
+	if (target)
+		add_cond(a, target, c, PL_PRUNE_IN, vals, nk - 1);
+	free(vals);
+}
+
+static void conjuncts(analysis *a, json_t *e, rel *rels, size_t n)
+{
+	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
+	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_AND") == 0) {
+		size_t i;
+		json_t *k;
+		json_array_foreach(json_object_get(e, "children"), i, k)
+		{
+			conjuncts(a, k, rels, n);
+		}
+	} else if (strcmp(cls, "COMPARISON") == 0) {
+		try_comparison(a, e, rels, n);
+	} else if (strcmp(cls, "BETWEEN") == 0 && strcmp(type, "COMPARE_BETWEEN") == 0) {
+		try_between(a, e, rels, n);
+	} else if (strcmp(cls, "OPERATOR") == 0 && strcmp(type, "COMPARE_IN") == 0) {
+		try_in(a, e, rels, n);
+	}
+}
+
+/* ---- walking the tree ---------------------------------------------------------------------- */
+
+static void walk(analysis *a, json_t *v, names *ctes);
+
+static void push_ctes(analysis *a, json_t *node, names *ctes)
+{
+	size_t i;
+	json_t *entry;
+	json_array_foreach(json_object_get(json_object_get(node, "cte_map"), "map"), i, entry)
+	{
+		if (!grow((void **)&ctes->items, &ctes->cap, ctes->len, sizeof(*ctes->items))) {
+			a->oom = true;
+			return;
+		}
+		ctes->items[ctes->len++] = str_member(entry, "key");
+	}
+}
+
+static void select_node(analysis *a, json_t *node, names *ctes)
+{
+	rel *rels = NULL;
+	size_t n = 0, cap = 0;
+	gather(a, json_object_get(node, "from_table"), ctes, &rels, &n, &cap);
+	json_t *where = json_object_get(node, "where_clause");
+	if (where && !json_is_null(where) && !a->oom)
+		conjuncts(a, where, rels, n);
+	free(rels);
+}
+
+/* Column references of three or more parts may name a table by its full name, which the
+ * rewrite would break. */
+static bool has_long_column_ref(json_t *v)
+{
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *k;
+		json_array_foreach(v, i, k)
+		{
+			if (has_long_column_ref(k))
+				return true;
+		}
+		return false;
+	}
+	if (!json_is_object(v))
+		return false;
+	if (is_type(v, "class", "COLUMN_REF") && json_array_size(json_object_get(v, "column_names")) > 2)
+		return true;
+	const char *key;
+	json_t *k;
+	json_object_foreach(v, key, k)
+	{
+		if (has_long_column_ref(k))
+			return true;
+	}
+	return false;
+}
+
+static void walk(analysis *a, json_t *v, names *ctes)
+{
+	if (a->oom)
+		return;
+	size_t saved = ctes->len;
+	if (json_is_object(v)) {
+		if (json_object_get(v, "cte_map"))
+			push_ctes(a, v, ctes);
+		if (is_type(v, "type", "SELECT_NODE"))
+			select_node(a, v, ctes);
+		const char *key;
+		json_t *k;
+		json_object_foreach(v, key, k)
+		{
+			walk(a, k, ctes);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *k;
+		json_array_foreach(v, i, k)
+		{
+			walk(a, k, ctes);
+		}
+	}
+	ctes->len = saved;
+}
+
+/* ---- DuckDB round trips -------------------------------------------------------------------- */
+
+/* DuckDB writes "no location" as 2^64-1, which jansson cannot hold: read it as -1 and write it
+ * back the same way. */
+static const char unknown_loc[] = "\"query_location\":18446744073709551615";
+static const char unknown_loc_short[] = "\"query_location\":-1";
+
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	pl_buf b = PL_BUF_INIT;
+	size_t nf = strlen(from);
+	for (const char *p; (p = strstr(s, from)) != NULL; s = p + nf) {
+		pl_buf_put(&b, s, (size_t)(p - s));
+		pl_buf_puts(&b, to);
+	}
+	pl_buf_puts(&b, s);
+	return pl_buf_detach(&b);
+}
+
+/* The statement (and `SELECT 1`, the template for expressions) as syntax trees. */
+static int parse_statement(duckdb_connection con, const char *sql, json_t **stmt, json_t **tmpl)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_err err = {0};
+	pl_buf_puts(&q, "SELECT json_serialize_sql(");
+	pl_buf_put_literal(&q, sql);
+	pl_buf_puts(&q, "), json_serialize_sql('SELECT 1')");
+	int rc = pl_buf_oom(&q) ? -1 : pl_engine_query(con, q.ptr, &res, &err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return -1;
+	bool oom = false;
+	char *text[2] = {pl_engine_value_str(&res, 0, 0, &oom), pl_engine_value_str(&res, 1, 0, &oom)};
+	duckdb_destroy_result(&res);
+	json_t *trees[2] = {NULL, NULL};
+	for (int i = 0; i < 2; i++) {
+		char *fixed = text[i] ? replace_all(text[i], unknown_loc, unknown_loc_short) : NULL;
+		trees[i] = fixed ? json_loads(fixed, 0, NULL) : NULL;
+		free(fixed);
+		free(text[i]);
+	}
+	if (!trees[0] || !trees[1] || json_is_true(json_object_get(trees[0], "error"))) {
+		json_decref(trees[0]);
+		json_decref(trees[1]);
+		return -1;
+	}
+	*stmt = trees[0];
+	*tmpl = trees[1];
+	return 0;
+}
+
+/* `SELECT <e>` as JSON text for json_deserialize_sql. */
+static char *expr_statement(json_t *tmpl, json_t *e)
+{
+	json_t *node = json_object_get(json_object_get(json_array_get(json_object_get(tmpl, "statements"), 0), "node"),
+				       "select_list");
+	if (!json_is_array(node) || json_array_set(node, 0, e) != 0)
+		return NULL;
+	char *dumped = json_dumps(tmpl, JSON_COMPACT);
+	char *fixed = dumped ? replace_all(dumped, unknown_loc_short, unknown_loc) : NULL;
+	free(dumped);
+	return fixed;
+}
+
+/* Fills a->exprs[*].sql with one query. */
+static int expressions_to_sql(analysis *a, duckdb_connection con, json_t *tmpl)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT k, json_deserialize_sql(j) FROM (VALUES ");
+	for (size_t i = 0; i < a->nexprs; i++) {
+		char *js = expr_statement(tmpl, a->exprs[i].node);
+		if (!js) {
+			pl_buf_dispose(&q);
+			return -1;
+		}
+		pl_buf_printf(&q, "%s(%zu, ", i ? ", " : "", i);
+		pl_buf_put_literal(&q, js);
+		pl_buf_putc(&q, ')');
+		free(js);
+	}
+	pl_buf_puts(&q, ") AS v(k, j) ORDER BY k");
+	duckdb_result res;
+	pl_err err = {0};
+	int rc = pl_buf_oom(&q) ? -1 : pl_engine_query(con, q.ptr, &res, &err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return -1;
+	bool oom = false;
+	for (size_t i = 0; i < a->nexprs && i < duckdb_row_count(&res); i++) {
+		char *s = pl_engine_value_str(&res, 1, i, &oom);
+		if (s && pl_str_has_prefix_i(s, "SELECT "))
+			a->exprs[i].sql = pl_strdup(s + 7);
+		free(s);
+		if (!a->exprs[i].sql)
+			rc = -1;
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+/* ---- rewriting ----------------------------------------------------------------------------- */
+
+/* Keeps the files of t marked in keep: a shallow copy sharing the model's strings. */
+static int subset_table(const pl_table *t, const bool *keep, size_t nkept, pl_table *out, pl_data_file **files)
+{
+	*out = *t;
+	*files = malloc((nkept ? nkept : 1) * sizeof(**files));
+	if (!*files)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (keep[i])
+			(*files)[n++] = t->files[i];
+	out->files = *files;
+	out->nfiles = n;
+	return 0;
+}
+
+static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_t nkept, const char *view,
+			      pl_err *err)
+{
+	pl_table sub;
+	pl_data_file *files = NULL;
+	if (subset_table(r->table, keep, nkept, &sub, &files))
+		return pl_err_nomem(err);
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
+	pl_buf_put_ident(&q, view);
+	pl_buf_puts(&q, " AS ");
+	int64_t *sets = NULL;
+	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->lake->model, &sub, &sets, err);
+	if (rc == 0)
+		rc = pl_scan_sql(&q, r->lake->name, r->lake->model, &sub, sets, err);
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
+	free(sets);
+	free(files);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* The files of r's table that may match; *pruned false when that is all of them. */
+static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t *nkept, pl_err *err)
+{
+	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
+	char **texts = calloc(a->nexprs ? a->nexprs : 1, sizeof(*texts));
+	*keep = malloc(r->table->nfiles * sizeof(**keep));
+	int rc = !pc || !texts || !*keep ? pl_err_nomem(err) : 0;
+	for (size_t i = 0; rc == 0 && i < a->nexprs; i++)
+		texts[i] = a->exprs[i].sql;
+	for (size_t i = 0; rc == 0 && i < r->nconds; i++)
+		pc[i] = (pl_prune_cond){r->conds[i].column, r->conds[i].op, texts + r->conds[i].first, r->conds[i].n};
+	if (rc == 0)
+		rc = pl_prune_files(conn->con, r->lake->name, r->table, pc, r->nconds, *keep, nkept, err);
+	free(pc);
+	free(texts);
+	return rc;
+}
+
+/* Token index whose text starts at byte offset loc. */
+static size_t token_at(const pl_toks *t, size_t loc)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (t->items[i].start == loc)
+			return i;
+	return t->len;
+}
+
+/* Token range [*from, *to) of the reference's name; false when the text does not match. */
+static bool ref_tokens(const pl_toks *t, const ref *r, size_t *from, size_t *to)
+{
+	size_t i = token_at(t, r->location);
+	char *parts[3] = {0};
+	size_t n = 0;
+	pl_err err = {0};
+	*from = i;
+	if (i >= t->len || pl_parse_qname(t, &i, parts, &n, &err) != 0)
+		return false;
+	bool ok = n > 0 && pl_str_ieq(parts[n - 1], r->table_name);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	*to = i;
+	return ok;
+}
+
+static int cmp_ref(const void *x, const void *y)
+{
+	const ref *a = x, *b = y;
+	return a->location < b->location ? -1 : a->location > b->location;
+}
+
+static int rewrite(planar_conn *conn, analysis *a, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
+{
+	pl_buf out = PL_BUF_INIT;
+	size_t copied = 0, rewritten = 0;
+	int rc = 0;
+	qsort(a->refs, a->nrefs, sizeof(*a->refs), cmp_ref);
+	for (size_t i = 0; rc == 0 && i < a->nrefs; i++) {
+		ref *r = &a->refs[i];
+		size_t from, to, nkept = 0;
+		bool *keep = NULL;
+		if (r->nconds == 0 || !ref_tokens(t, r, &from, &to) || t->items[from].start < copied)
+			continue;
+		pl_err perr = {0};
+		if (prune_ref(conn, a, r, &keep, &nkept, &perr) != 0 || nkept == r->table->nfiles) {
+			free(keep);
+			if (perr.code == PL_ENOMEM)
+				rc = pl_err_nomem(err);
+			continue;
+		}
+		char view[64];
+		snprintf(view, sizeof(view), "__planar_prune_%lu", ++conn->tmp_seq);
+		rc = create_pruned_view(conn, r, keep, nkept, view, err);
+		free(keep);
+		if (rc == 0)
+			rc = pl_strv_push(views, view) ? pl_err_nomem(err) : 0;
+		if (rc)
+			break;
+		pl_buf_put(&out, t->src + copied, t->items[from].start - copied);
+		pl_buf_puts(&out, "temp.main.");
+		pl_buf_put_ident(&out, view);
+		if (!r->has_alias) {
+			pl_buf_puts(&out, " AS ");
+			pl_buf_put_ident(&out, r->table_name);
+		}
+		copied = t->items[to - 1].start + t->items[to - 1].len;
+		rewritten++;
+	}
+	return pl_rewrite_finish(&out, t, copied, rc == 0 && rewritten > 0, rc, sql_out, err);
+}
+
+/* ---- entry --------------------------------------------------------------------------------- */
+
+static bool any_large_table(const planar_db *db)
+{
+	for (size_t i = 0; i < db->nlakes; i++) {
+		const pl_model *m = db->lakes[i]->model;
+		for (size_t k = 0; m && k < m->ntables; k++)
+			if (m->tables[k].nfiles >= PL_PRUNE_MIN_FILES)
+				return true;
+	}
+	return false;
+}
+
+/* Index of the first token of the query: after EXPLAIN [ANALYZE]; t->len when not a query. */
+static size_t query_start(const pl_toks *t)
+{
+	size_t i = 0;
+	if (pl_tok_is(t, i, "EXPLAIN"))
+		i += pl_tok_is(t, i + 1, "ANALYZE") ? 2 : 1;
+	if (pl_tok_is(t, i, "SELECT") || pl_tok_is(t, i, "WITH") || pl_tok_is(t, i, "FROM") ||
+	    pl_tok_is_punct(t, i, "("))
+		return i;
+	return t->len;
+}
+
+static void analysis_dispose(analysis *a)
+{
+	for (size_t i = 0; i < a->nrefs; i++)
+		free(a->refs[i].conds);
+	free(a->refs);
+	for (size_t i = 0; i < a->nexprs; i++)
+		free(a->exprs[i].sql);
+	free(a->exprs);
+}
+
+int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
+{
+	*sql_out = NULL;
+	size_t start = query_start(t);
+	if (start >= t->len || !any_large_table(conn->db))
+		return 0;
+	pl_stmt st = {conn, t->src, *t};
+	analysis a = {&st, t->items[start].start, NULL, 0, 0, NULL, 0, 0, false};
+	json_t *stmt = NULL, *tmpl = NULL;
+	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)
+		return 0;
+	int rc = 0;
+	names ctes = {0};
+	if (!has_long_column_ref(stmt))
+		walk(&a, stmt, &ctes);
+	free(ctes.items);
+	if (a.oom)
+		rc = pl_err_nomem(err);
+	else if (a.nexprs > 0 && expressions_to_sql(&a, conn->con, tmpl) == 0)
+		rc = rewrite(conn, &a, t, sql_out, views, err);
+	analysis_dispose(&a);
+	json_decref(stmt);
+	json_decref(tmpl);
+	return rc;
+}

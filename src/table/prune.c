@@ -1,0 +1,167 @@
+/*
+ * prune.c -- the drop query of file pruning and running it (see prune.h).
+ *
+ * For one column c with conditions k1..kn the query is
+ *   SELECT i FROM (SELECT i, TRY_CAST(min_value AS T) AS mn, <max or NULL> AS mx
+ *                  FROM __planar_fstats(lake, table, c))
+ *   WHERE coalesce(<k1 impossible>, false) OR ...
+ * and the columns' queries are UNIONed. mx is NULL when the file holds NaNs (NaN sorts above
+ * every number, and statistics leave it out); a NULL bound never drops a file.
+ */
+#include "table/prune.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const usable_types[] = {
+	"int8", "int16", "int32", "int64", "int128", "uint8", "uint16", "uint32", "uint64", "uint128",
+	"float32", "float64", "varchar", "date", "time", "timestamp", "timestamptz", "timestamp_s",
+	"timestamp_ms", "timestamp_ns", "boolean", "uuid",
+};
+
+bool pl_prune_column_is_usable(const pl_column *c)
+{
+	if (strncmp(c->type, "decimal", 7) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(usable_types) / sizeof(usable_types[0]); i++)
+		if (strcmp(c->type, usable_types[i]) == 0)
+			return true;
+	return false;
+}
+
+static void put_expr(pl_buf *out, const char *e)
+{
+	pl_buf_printf(out, "(%s)", e);
+}
+
+/* The condition under which no value in [mn, mx] satisfies `column op e`. */
+static void put_impossible(pl_buf *out, pl_prune_op op, const char *e)
+{
+	switch (op) {
+	case PL_PRUNE_EQ:
+	case PL_PRUNE_IN:
+		pl_buf_puts(out, "(mn > ");
+		put_expr(out, e);
+		pl_buf_puts(out, " OR mx < ");
+		put_expr(out, e);
+		pl_buf_putc(out, ')');
+		return;
+	case PL_PRUNE_LT:
+		pl_buf_puts(out, "mn >= ");
+		break;
+	case PL_PRUNE_LE:
+		pl_buf_puts(out, "mn > ");
+		break;
+	case PL_PRUNE_GT:
+		pl_buf_puts(out, "mx <= ");
+		break;
+	case PL_PRUNE_GE:
+		pl_buf_puts(out, "mx < ");
+		break;
+	}
+	put_expr(out, e);
+}
+
+static void put_cond(pl_buf *out, const pl_prune_cond *k)
+{
+	pl_buf_puts(out, "coalesce(");
+	for (size_t i = 0; i < k->nexprs; i++) {
+		if (i)
+			pl_buf_puts(out, " AND "); /* IN: impossible for every listed value */
+		put_impossible(out, k->op, k->exprs[i]);
+	}
+	pl_buf_puts(out, ", false)");
+}
+
+static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds,
+			    size_t n, const pl_column *c, pl_err *err)
+{
+	pl_buf type = PL_BUF_INIT;
+	int rc = pl_column_duckdb_type(&type, c, err);
+	if (rc == 0 && pl_buf_oom(&type))
+		rc = pl_err_nomem(err);
+	if (rc) {
+		pl_buf_dispose(&type);
+		return rc;
+	}
+	pl_buf_printf(out, "SELECT i FROM (SELECT i, TRY_CAST(min_value AS %s) AS mn, CASE WHEN contains_nan "
+			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx FROM __planar_fstats(",
+		      type.ptr, type.ptr);
+	pl_buf_put_literal(out, lake);
+	pl_buf_printf(out, ", '%lld', '%lld')) WHERE ", (long long)t->id, (long long)c->id);
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (conds[i].column != c)
+			continue;
+		if (!first)
+			pl_buf_puts(out, " OR ");
+		first = false;
+		put_cond(out, &conds[i]);
+	}
+	pl_buf_dispose(&type);
+	return 0;
+}
+
+int pl_prune_drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
+		      pl_err *err)
+{
+	size_t parts = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = conds[j].column == conds[i].column;
+		if (seen)
+			continue;
+		if (parts++)
+			pl_buf_puts(out, " UNION ");
+		int rc = put_column_query(out, lake, t, conds, n, conds[i].column, err);
+		if (rc)
+			return rc;
+	}
+	return pl_buf_oom(out) ? pl_err_nomem(err) : 0;
+}
+
+static int read_drops(duckdb_result *res, const pl_table *t, bool *keep, size_t *nkept, pl_err *err)
+{
+	idx_t chunks = duckdb_result_chunk_count(*res);
+	for (idx_t c = 0; c < chunks; c++) {
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(*res, c);
+		if (!chunk)
+			return pl_err_nomem(err);
+		idx_t rows = duckdb_data_chunk_get_size(chunk);
+		duckdb_vector v = duckdb_data_chunk_get_vector(chunk, 0);
+		const int64_t *ids = duckdb_vector_get_data(v);
+		uint64_t *valid = duckdb_vector_get_validity(v);
+		for (idx_t r = 0; r < rows; r++) {
+			if (!duckdb_validity_row_is_valid(valid, r) || ids[r] < 0 || (size_t)ids[r] >= t->nfiles)
+				continue;
+			if (keep[ids[r]]) {
+				keep[ids[r]] = false;
+				(*nkept)--;
+			}
+		}
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	return 0;
+}
+
+int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, const pl_prune_cond *conds,
+		   size_t n, bool *keep, size_t *nkept, pl_err *err)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		keep[i] = true;
+	*nkept = t->nfiles;
+	if (n == 0)
+		return 0;
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = pl_prune_drop_sql(&q, lake, t, conds, n, err);
+	if (rc == 0)
+		rc = pl_engine_query(con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	rc = read_drops(&res, t, keep, nkept, err);
+	duckdb_destroy_result(&res);
+	return rc;
+}

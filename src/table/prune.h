@@ -1,0 +1,44 @@
+/*
+ * prune.h -- file pruning: which data files of a table cannot hold a row matching a query's
+ * predicates, judged from the catalog's per-file min/max statistics (ducklake_file_column_stats).
+ *
+ * Conditions are conjuncts `column <op> constant-expression` taken from a statement's WHERE
+ * clause; the expressions stay SQL text and are evaluated by DuckDB, with DuckDB's own casts,
+ * against the statistics cast to the column's type (the table function __planar_fstats serves
+ * them from the lake's statistics cache). A file is dropped when some condition is false for
+ * every value between its min and max; files without statistics are always kept.
+ */
+#ifndef PL_TABLE_PRUNE_H
+#define PL_TABLE_PRUNE_H
+
+#include <stdbool.h>
+
+#include "catalog/model.h"
+#include "engine/engine.h"
+
+typedef enum pl_prune_op {
+	PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE,
+	PL_PRUNE_IN /* column IN (exprs...) */
+} pl_prune_op;
+
+typedef struct pl_prune_cond {
+	const pl_column *column; /* a top-level column of the table */
+	pl_prune_op op;
+	char **exprs; /* SQL of constant expressions: one, or the IN list */
+	size_t nexprs;
+} pl_prune_cond;
+
+/* True when the column's type has comparable min/max statistics. */
+bool pl_prune_column_is_usable(const pl_column *c);
+
+/* Appends the query whose one BIGINT column lists the indexes (into t->files) of the files the
+ * conditions rule out. */
+int pl_prune_drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
+		      pl_err *err);
+
+/* Runs the drop query on con; keep[i] (t->nfiles entries) says whether file i may match,
+ * *nkept how many do. */
+int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, const pl_prune_cond *conds,
+		   size_t n, bool *keep, size_t *nkept, pl_err *err);
+
+#endif
