@@ -47,6 +47,9 @@ static const char *const catalog_indexes[] = {
 	"CREATE INDEX IF NOT EXISTS planar_data_file_table ON ducklake_data_file (table_id, end_snapshot)",
 	"CREATE INDEX IF NOT EXISTS planar_file_column_stats_file ON ducklake_file_column_stats (data_file_id)",
 	"CREATE INDEX IF NOT EXISTS planar_column_table ON ducklake_column (table_id)",
+	/* file pruning reads one column's statistics for the files it has not seen yet */
+	"CREATE INDEX IF NOT EXISTS planar_file_column_stats_column ON ducklake_file_column_stats "
+	"(table_id, column_id, data_file_id)",
 };
 
 static int insert_initial_rows(pl_catdb *db, const char *data_path, pl_err *err)

@@ -133,8 +133,11 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, const char *tmp, pl
 	pl_buf_puts(&src, "SELECT * FROM temp.main.");
 	pl_buf_put_ident(&src, tmp);
 	pl_write_request req = {st->conn->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
-				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false};
-	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_writer_write(&req, txn, &rows, err);
+				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err)
+		 : pl_lake_write_sizes(c->tgt.lake, NULL, &req, err);
+	if (rc == 0)
+		rc = pl_writer_write(&req, txn, &rows, err);
 	pl_buf_dispose(&src);
 	pl_buf_dispose(&dir);
 	return rc;

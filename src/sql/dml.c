@@ -386,9 +386,11 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->stage);
 	int64_t rows = 0;
 	pl_write_request req = {d->st->conn->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, true};
+				PL_DEFAULT_TARGET_FILE_SIZE, true, 0};
 	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_writer_write(&req, &d->txn, &rows, err);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_lake_write_sizes(d->tgt.lake, d->table, &req, err);
+	if (rc == 0)
+		rc = pl_writer_write(&req, &d->txn, &rows, err);
 	pl_buf_dispose(&q);
 	return rc;
 }

@@ -49,8 +49,10 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	char *dir = pl_strdup(t->dir);
 	pl_buf_puts(&src, "SELECT * FROM temp.main.");
 	pl_buf_put_ident(&src, tmp);
-	pl_write_request req = {st->conn->con, src.ptr, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false};
-	int rc = !dir || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_writer_write(&req, &txn, &rows, err);
+	pl_write_request req = {st->conn->con, src.ptr, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	int rc = !dir || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_lake_write_sizes(lake, t, &req, err);
+	if (rc == 0)
+		rc = pl_writer_write(&req, &txn, &rows, err);
 	if (rc == 0 && txn.nfiles > 0)
 		rc = pl_lake_commit(lake, st->conn, &txn, err);
 	if (rc)

@@ -4,6 +4,8 @@
  */
 #include "sql/lake.h"
 
+#include "table/writer.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +539,50 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 	pl_err ignored;
 	pl_lake_refresh(lake, db, true, &ignored);
 	return 0;
+}
+
+/* "512MB", "10 KiB", "1000": DuckDB's units (KB = 1000 bytes, KiB = 1024). */
+static bool parse_byte_size(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t factor;
+	} units[] = {{"", 1}, {"b", 1}, {"bytes", 1}, {"kb", 1000}, {"kib", 1024}, {"mb", 1000000},
+		     {"mib", 1048576}, {"gb", 1000000000}, {"gib", 1073741824}, {"tb", 1000000000000LL},
+		     {"tib", 1099511627776LL}};
+	char *end = NULL;
+	double v = strtod(s, &end);
+	if (end == s || !(v > 0))
+		return false;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (pl_str_ieq(end, units[i].unit) && v * (double)units[i].factor < 9.2e18) {
+			*out = (int64_t)(v * (double)units[i].factor);
+			return *out > 0;
+		}
+	}
+	return false;
+}
+
+static int size_option(pl_lake *lake, const pl_table *t, const char *key, const char *example, int64_t *out,
+		       pl_err *err)
+{
+	char *v = NULL;
+	int rc = pl_lake_option(lake, t, key, &v, err);
+	if (rc == 0 && v && !parse_byte_size(v, out))
+		rc = pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
+				"CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
+	free(v);
+	return rc;
+}
+
+int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
+{
+	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
+	req->row_group_size = 0;
+	int rc = size_option(lake, t, "target_file_size", "128MB", &req->target_file_size, err);
+	return rc ? rc : size_option(lake, t, "parquet_row_group_size", "122880", &req->row_group_size, err);
 }
 
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)

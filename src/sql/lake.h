@@ -14,6 +14,7 @@
 #include "catalog/model.h"
 #include "sql/session.h"
 #include "table/statcache.h"
+#include "table/writer.h"
 
 typedef struct pl_lake_options {
 	const char *name;         /* attach alias */
@@ -68,6 +69,10 @@ int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_e
 /* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
  * unset). */
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);
+/* Sets req's file and row-group sizes from the lake options target_file_size and
+ * parquet_row_group_size for t (NULL: a table being created), else DuckLake's defaults; an
+ * unparsable value is an error naming the option. */
+int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err);
 /* Fails with PL_EINVALID when the lake is read-only. */
 int pl_lake_check_writable(const pl_lake *lake, pl_err *err);
 

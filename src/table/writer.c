@@ -236,9 +236,11 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	put_field_ids(&sql, &req->columns, -1);
 	if (req->with_row_ids) /* rows keep their DuckLake row id (row lineage) */
 		pl_buf_insert_before_last(&sql, ", _ducklake_internal_row_id: 2147483540");
-	pl_buf_printf(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}', "
-			    "FILE_SIZE_BYTES %lld)",
+	pl_buf_printf(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}', FILE_SIZE_BYTES %lld",
 		      (long long)req->target_file_size);
+	if (req->row_group_size > 0)
+		pl_buf_printf(&sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
+	pl_buf_putc(&sql, ')');
 	int rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);
 	pl_buf_dispose(&sql);
 	if (rc)

@@ -33,6 +33,7 @@ typedef struct pl_write_request {
 	int64_t table_ref;         /* stored in each pl_new_file */
 	int64_t target_file_size;  /* bytes */
 	bool with_row_ids;         /* source's last column is _ducklake_internal_row_id (UPDATE) */
+	int64_t row_group_size;    /* rows per Parquet row group; 0: DuckDB's default */
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */

@@ -93,11 +93,28 @@ static void scan__current_files_are_read_by_name(void **state)
 	assert_contains(sql, "\"id\" AS BIGINT) AS \"id\"");
 	assert_contains(sql, "\"na\"\"me\" AS VARCHAR) AS \"na\"\"me\"");
 	assert_contains(sql, "\"s\" AS STRUCT(\"a\" INTEGER)) AS \"s\"");
-	assert_contains(sql, "read_parquet(['/lake/main/t/a.parquet', '/lake/main/t/it''s.parquet']");
+	/* the paths travel as one string split at 0x1f, quotes doubled */
+	assert_contains(sql, "read_parquet(string_split('/lake/main/t/a.parquet\x1f/lake/main/t/it''s.parquet', chr(31))");
 	assert_contains(sql, "hive_partitioning = false)");
 	assert_null(strstr(sql, "schema = MAP")); /* no field-id mapping needed */
 	assert_null(strstr(sql, "UNION ALL"));
 	assert_null(strstr(sql, "WHERE false"));
+	free(sql);
+}
+
+static void scan__path_with_separator_uses_a_list(void **state)
+{
+	(void)state;
+	fake f;
+	make_table(&f);
+	f.t.schema_since = 2;
+	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 2, .path = "/lake/main/t/a.parquet"};
+	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 3, .path = "/lake/main/t/odd\x1fname.parquet"};
+	f.t.files = f.files;
+	f.t.nfiles = 2;
+	char *sql = scan(&f, 0);
+	assert_contains(sql, "read_parquet(['/lake/main/t/a.parquet', '/lake/main/t/odd\x1fname.parquet']");
+	assert_null(strstr(sql, "string_split"));
 	free(sql);
 }
 
@@ -120,8 +137,8 @@ static void scan__older_files_go_through_field_id_map(void **state)
 	assert_contains(map, "2: {name: 'na\"me', type: 'VARCHAR', default_value: CAST(NULL AS VARCHAR)}, ");
 	assert_contains(map, "3: {name: 's', type: 'STRUCT(\"a\" INTEGER)', default_value: CAST(NULL AS VARCHAR)}}");
 	assert_contains(sql, " UNION ALL "); /* one read_parquet per group */
-	assert_contains(sql, "['/lake/main/t/old.parquet']");
-	assert_contains(sql, "['/lake/main/t/new.parquet']");
+	assert_contains(sql, "string_split('/lake/main/t/old.parquet', chr(31))");
+	assert_contains(sql, "string_split('/lake/main/t/new.parquet', chr(31))");
 	/* the old file is only in the mapped scan, the new one only in the by-name scan */
 	const char *old = strstr(sql, "old.parquet"), *neu = strstr(sql, "new.parquet");
 	assert_null(strstr(old + 1, "old.parquet"));
@@ -291,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scan__no_files_gives_typed_empty_select),
 		cmocka_unit_test(scan__current_files_are_read_by_name),
+		cmocka_unit_test(scan__path_with_separator_uses_a_list),
 		cmocka_unit_test(scan__older_files_go_through_field_id_map),
 		cmocka_unit_test(scan__inlined_rows_are_unioned),
 		cmocka_unit_test(scan__nested_and_decimal_types),
