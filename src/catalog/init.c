@@ -47,6 +47,11 @@ static const char *const catalog_indexes[] = {
 	"CREATE INDEX IF NOT EXISTS planar_data_file_table ON ducklake_data_file (table_id, end_snapshot)",
 	"CREATE INDEX IF NOT EXISTS planar_file_column_stats_file ON ducklake_file_column_stats (data_file_id)",
 	"CREATE INDEX IF NOT EXISTS planar_column_table ON ducklake_column (table_id)",
+	/* advancing a model to a newer snapshot reads the files that began or ended since */
+	"CREATE INDEX IF NOT EXISTS planar_data_file_begin ON ducklake_data_file (begin_snapshot)",
+	"CREATE INDEX IF NOT EXISTS planar_data_file_end ON ducklake_data_file (end_snapshot)",
+	"CREATE INDEX IF NOT EXISTS planar_delete_file_begin ON ducklake_delete_file (begin_snapshot)",
+	"CREATE INDEX IF NOT EXISTS planar_delete_file_end ON ducklake_delete_file (end_snapshot)",
 	/* file pruning reads one column's statistics for the files it has not seen yet */
 	"CREATE INDEX IF NOT EXISTS planar_file_column_stats_column ON ducklake_file_column_stats "
 	"(table_id, column_id, data_file_id)",

@@ -94,6 +94,12 @@ typedef struct pl_model {
 int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char *data_path,
 		  pl_err *err);
 void pl_model_free(pl_model *m);
+/* Brings m forward to snapshot snap in place when every snapshot since m's only inserted or
+ * deleted rows (no DDL): a handful of queries for just the files and delete files that began
+ * or ended since, instead of a full load. *advanced is false (m untouched) when a full load is
+ * needed. On an error m may hold part of the changes at its old snapshot id; advancing again
+ * (or a full load) completes them. */
+int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err);
 
 const pl_schema *pl_model_schema(const pl_model *m, const char *name);
 const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id);

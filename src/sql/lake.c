@@ -506,6 +506,14 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
 	if (rc || (!force && latest == lake->model->snapshot_id))
 		return rc;
+	bool advanced = false;
+	if (latest > lake->model->snapshot_id) {
+		rc = pl_model_advance(lake->model, lake->cat, latest, &advanced, err);
+		if (rc)
+			return rc;
+	}
+	if (advanced)
+		return sync_views(db, lake, db->admin, true, err);
 	pl_model *m = NULL;
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
