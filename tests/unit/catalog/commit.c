@@ -2,7 +2,8 @@
  * tests/unit/catalog/commit.c -- cmocka tests of the commit protocol and model loading
  * (src/catalog/commit.c, model.c) on a fresh catalog (pl_catalog_create) per test and driver.
  *
- * Covers committing schemas/tables/columns (ids, schema_version, snapshot_changes text), time
+ * Covers advancing a model by data changes (pl_model_advance) against a full load, committing
+ * schemas/tables/columns (ids, schema_version, snapshot_changes text), time
  * travel through pl_model_load, file inserts updating table and column statistics (min/max
  * merge via pl_stats_compare), and conflict detection on stale base snapshots.
  */
@@ -426,6 +427,91 @@ static void commit__drop_schema_conflicts_with_concurrent_table_in_it(void **sta
 	pl_txn_dispose(&drop);
 }
 
+static int64_t file_id_of(fixture *f, const char *path)
+{
+	pl_rows *r = NULL;
+	pl_err err = {0};
+	pl_val p = PL_VTEXT(path);
+	if (pl_catdb_query(f->db, "SELECT data_file_id FROM ducklake_data_file WHERE path = ?", &p, 1, &r, &err))
+		fail_msg("%s", err.msg);
+	int64_t id = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return id;
+}
+
+static void delete_rows(fixture *f, int64_t table, int64_t file, const char *path, int64_t replaces)
+{
+	pl_txn t = {0};
+	pl_new_delete *d = pl_txn_add_delete(&t);
+	*d = (pl_new_delete){table, file, strdup(path), strdup("parquet"), 1, 50, 5, replaces, -1};
+	pl_err err = {0};
+	int64_t latest = -1;
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	commit_ok(f, &t, latest);
+	pl_txn_dispose(&t);
+}
+
+static void assert_same_files(const pl_table *a, const pl_table *b)
+{
+	assert_int_equal(a->nfiles, b->nfiles);
+	for (size_t i = 0; i < a->nfiles; i++) {
+		assert_int_equal(a->files[i].id, b->files[i].id);
+		assert_string_equal(a->files[i].path, b->files[i].path);
+		assert_int_equal(a->files[i].delete_id, b->files[i].delete_id);
+		if (a->files[i].delete_path || b->files[i].delete_path)
+			assert_string_equal(a->files[i].delete_path, b->files[i].delete_path);
+	}
+	assert_int_equal(a->record_count, b->record_count);
+	assert_int_equal(a->next_row_id, b->next_row_id);
+}
+
+/* Advancing a model by inserts, deletes, replaced delete files and ended files gives what a full
+ * load at the new snapshot gives; a schema change needs the full load. */
+static void commit__advance_matches_full_load(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	int64_t table = create_table(f, "t", NULL);
+	insert_file(f, table, "a.parquet", "1", "3", "a", "c", 0);
+	insert_file(f, table, "b.parquet", "4", "6", "d", "f", 0);
+	int64_t latest = -1;
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	pl_model *m = NULL, *full = NULL;
+	assert_int_equal(pl_model_load(&m, f->db, latest, f->data, &err), 0);
+
+	int64_t a = file_id_of(f, "a.parquet"), b = file_id_of(f, "b.parquet");
+	insert_file(f, table, "c.parquet", "7", "9", "g", "i", 0);
+	delete_rows(f, table, a, "del-a1.parquet", -1);
+	pl_rows *r = q(f, "SELECT max(delete_file_id) FROM ducklake_delete_file WHERE data_file_id = ?", a);
+	int64_t first_delete = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	delete_rows(f, table, a, "del-a2.parquet", first_delete);
+	pl_txn t = {0};
+	*pl_txn_add_ended_file(&t) = (pl_ended_file){table, b, -1};
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	commit_ok(f, &t, latest);
+	pl_txn_dispose(&t);
+
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	bool advanced = false;
+	assert_int_equal(pl_model_advance(m, f->db, latest, &advanced, &err), 0);
+	assert_true(advanced);
+	assert_int_equal(m->snapshot_id, latest);
+	assert_int_equal(pl_model_load(&full, f->db, latest, f->data, &err), 0);
+	assert_same_files(pl_model_table_by_id(m, table), pl_model_table_by_id(full, table));
+	const pl_table *mt = pl_model_table_by_id(m, table);
+	assert_int_equal(mt->nfiles, 2); /* a (with its second delete file) and c */
+	assert_non_null(strstr(mt->files[0].delete_path, "del-a2.parquet"));
+	pl_model_free(full);
+
+	create_table(f, "u", NULL); /* DDL: a full load is needed */
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
+	assert_int_equal(pl_model_advance(m, f->db, latest, &advanced, &err), 0);
+	assert_false(advanced);
+	assert_int_not_equal(m->snapshot_id, latest);
+	pl_model_free(m);
+}
+
 #define BOTH(fn) {#fn "/sqlite", fn, setup, teardown, (void *)"sqlite"}, \
 		 {#fn "/duckdb", fn, setup, teardown, (void *)"duckdb"}
 
@@ -442,6 +528,7 @@ int main(void)
 		BOTH(commit__stale_base_conflicts_on_same_new_table_only),
 		BOTH(commit__conflict_detection_sees_all_changes_of_a_snapshot),
 		BOTH(commit__drop_schema_conflicts_with_concurrent_table_in_it),
+		BOTH(commit__advance_matches_full_load),
 	};
 	return cmocka_run_group_tests_name("catalog/commit", tests, NULL, NULL);
 }
