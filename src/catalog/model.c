@@ -529,12 +529,16 @@ static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, 
 	return 0;
 }
 
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* ids ascending */
 static bool has_id(const int64_t *ids, size_t n, int64_t id)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
+	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), cmp_int64) != NULL;
 }
 
 static int cmp_file_order(const void *a, const void *b)
@@ -556,18 +560,28 @@ static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t
 		return true;
 	file_index ix = {0};
 	pl_data_file *files = calloc(t->nfiles + nadd + 1, sizeof(*files));
-	if (!files || index_files(&ix, t)) {
-		free(files);
+	if (!files)
 		return false;
-	}
 	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
+	int64_t max_id = -1;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (t->files[i].id > max_id)
+			max_id = t->files[i].id;
 		if (!has_id(gone, ngone, t->files[i].id))
 			files[n++] = t->files[i];
+	}
 	size_t nkept = n;
 	bool ok = true, sorted = true;
 	for (size_t i = 0; ok && i < added->nrows; i++) {
-		if (pl_rows_int(added, i, 0, -1) != t->id || find_file(&ix, pl_rows_int(added, i, 1, -1)))
+		int64_t id = pl_rows_int(added, i, 1, -1);
+		if (pl_rows_int(added, i, 0, -1) != t->id)
+			continue;
+		/* new files have new ids: look older ones up (applying changes again) only then */
+		if (id <= max_id && !ix.by_id && index_files(&ix, t)) {
+			ok = false;
+			break;
+		}
+		if (id <= max_id && find_file(&ix, id))
 			continue;
 		ok = fill_file(t, &files[n], added, i);
 		sorted = sorted && (n == 0 || cmp_file_order(&files[n - 1], &files[n]) <= 0);
@@ -605,6 +619,7 @@ static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone
 		for (size_t i = 0; i < gone->nrows; i++)
 			if (pl_rows_int(gone, i, 0, -1) == t->id)
 				ids[n++] = pl_rows_int(gone, i, 1, -1);
+		qsort(ids, n, sizeof(*ids), cmp_int64);
 		ok = advance_table_files(t, added, ids, n);
 	}
 	free(ids);

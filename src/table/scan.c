@@ -59,10 +59,15 @@ static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 		} else {
 			if (!first)
 				pl_buf_putc(out, PATH_SEPARATOR);
-			for (const char *p = t->files[i].path; *p; p++) {
-				if (*p == '\'')
-					pl_buf_putc(out, '\'');
-				pl_buf_putc(out, *p);
+			for (const char *p = t->files[i].path, *q; *p; p = q) {
+				q = strchr(p, '\'');
+				if (!q) {
+					pl_buf_puts(out, p);
+					break;
+				}
+				pl_buf_put(out, p, (size_t)(q - p) + 1);
+				pl_buf_putc(out, '\''); /* a quote is doubled */
+				q++;
 			}
 		}
 		first = false;

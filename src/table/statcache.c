@@ -199,31 +199,53 @@ static int settle_missing(pl_stat_column *k, const pl_table *t)
 	return rc;
 }
 
+/* For each file of t, its entry in k or NULL (*first_unseen: the smallest id without one, or -1).
+ * Files usually come in id order: then one merge walk, else a binary search per file. */
+static void locate(const pl_stat_column *k, const pl_table *t, const pl_file_stat **out, int64_t *first_unseen)
+{
+	bool sorted = true;
+	for (size_t i = 1; sorted && i < t->nfiles; i++)
+		sorted = t->files[i - 1].id < t->files[i].id;
+	*first_unseen = -1;
+	size_t j = 0, at;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		int64_t id = t->files[i].id;
+		bool found;
+		if (sorted) {
+			while (j < k->n && k->ids[j] < id)
+				j++;
+			found = j < k->n && k->ids[j] == id;
+			at = j;
+		} else {
+			found = is_known(k, id, &at);
+		}
+		out[i] = found ? k->stats[at] : NULL;
+		if (!found && (*first_unseen < 0 || id < *first_unseen))
+			*first_unseen = id;
+	}
+}
+
 int pl_statcache_lookup(pl_statcache *c, pl_catdb *db, const pl_table *t, int64_t column_id, bool settled,
 			const pl_file_stat ***out, pl_err *err)
 {
 	*out = NULL;
 	pl_stat_column *k = column_entry(c, t->id, column_id);
-	if (!k)
-		return pl_err_nomem(err);
+	const pl_file_stat **res = calloc(t->nfiles ? t->nfiles : 1, sizeof(*res));
+	int rc = !k || !res ? pl_err_nomem(err) : 0;
 	int64_t first_unseen = -1;
-	size_t at;
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (!is_known(k, t->files[i].id, &at) && (first_unseen < 0 || t->files[i].id < first_unseen))
-			first_unseen = t->files[i].id;
-	if (first_unseen >= 0) {
-		int rc = fetch(k, db, first_unseen, err);
+	if (rc == 0)
+		locate(k, t, res, &first_unseen);
+	if (rc == 0 && first_unseen >= 0) {
+		rc = fetch(k, db, first_unseen, err);
 		if (rc == 0 && settled && settle_missing(k, t))
 			rc = pl_err_nomem(err);
-		if (rc)
-			return rc;
+		if (rc == 0)
+			locate(k, t, res, &first_unseen);
 	}
-	const pl_file_stat **res = calloc(t->nfiles ? t->nfiles : 1, sizeof(*res));
-	if (!res)
-		return pl_err_nomem(err);
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (is_known(k, t->files[i].id, &at))
-			res[i] = k->stats[at];
+	if (rc) {
+		free(res);
+		return rc;
+	}
 	*out = res;
 	return 0;
 }
