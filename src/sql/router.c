@@ -347,15 +347,43 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	return 0;
 }
 
-static int refresh_lakes(planar_conn *conn, pl_err *err)
+/* Whether a statement may read or write lake: it names the lake, or the lake is the session's
+ * current database. */
+static bool may_touch(pl_stmt *st, const pl_lake *lake)
 {
+	for (size_t i = 0; i < st->toks.len; i++) {
+		char *w = st->toks.items[i].kind == PL_TOK_WORD || st->toks.items[i].kind == PL_TOK_QIDENT
+				  ? pl_tok_ident(&st->toks, i)
+				  : NULL;
+		bool same = w && pl_str_ieq(w, lake->name);
+		free(w);
+		if (same)
+			return true;
+	}
+	char *cur_db = NULL, *cur_schema = NULL;
+	pl_err ignored = {0};
+	bool current = session_location(st, &cur_db, &cur_schema, &ignored) != 0 ||
+		       (cur_db && pl_str_ieq(cur_db, lake->name));
+	free(cur_db);
+	free(cur_schema);
+	return current;
+}
+
+/* Brings every attached lake up to its catalog's latest snapshot. A lake whose catalog cannot
+ * be reached fails only statements that may touch it: the rest of the session keeps working. */
+static int refresh_lakes(pl_stmt *st, pl_err *err)
+{
+	planar_conn *conn = st->conn;
 	planar_db *db = conn->db;
 	for (size_t i = 0; i < db->nlakes; i++) {
 		if (db->lakes[i]->txn_owner == conn)
 			continue; /* no other writer can commit while this session holds the lake */
-		int rc = pl_lake_refresh(db->lakes[i], db, false, err);
-		if (rc)
+		pl_err lake_err = {0};
+		int rc = pl_lake_refresh(db->lakes[i], db, false, &lake_err);
+		if (rc && may_touch(st, db->lakes[i])) {
+			*err = lake_err;
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -432,7 +460,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	pthread_mutex_lock(&db->lock);
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
-		rc = refresh_lakes(conn, err);
+		rc = refresh_lakes(&st, err);
 	pl_txn_enter(conn);
 	if (rc == 0 && db->nlakes > 0)
 		rc = rewrite_views(&st, &texts, &views, err);

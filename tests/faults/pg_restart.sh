@@ -24,6 +24,7 @@
 #    statement asks the catalog and succeeds; (b) with new connections refused for 3 s: the
 #    statement fails saying the commit "may or may not have landed". Either way the lake stays
 #    readable and every registered file exists.
+# 4. While the catalog is down, a session's statements that do not touch the lake still run.
 #   tests/faults/pg_restart.sh PATH/TO/planar
 set -uo pipefail
 planar=$(realpath "$1")
@@ -302,6 +303,45 @@ PROXY
 else
 	echo "SKIP commit reply lost: no python3 for the TCP proxy"
 fi
+
+# ---- 4. statements that do not touch a lake run while its catalog is down ----------------------
+# A session attaches the lake (not as its current database) and runs, every 40 ms, a statement
+# that does not name the lake and a count of the lake's table, while PostgreSQL is stopped for
+# 1.5 s: the plain statements all succeed, the lake's counts fail during the outage only.
+"$planar" -csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=outage" --data-path "$work/data4/" \
+	-c "CREATE TABLE t(v BIGINT)" -c "INSERT INTO t VALUES (1)" >/dev/null || { fail=$((fail + 1)); echo "FAIL: set-up 4"; }
+rm -f "$work/stop"
+outage_feeder() {
+	echo ".bail off"
+	echo "ATTACH 'ducklake:postgres:$PLANAR_PG metadata_schema=outage' AS lk4 (DATA_PATH '$work/data4/');"
+	local k=0
+	while [ ! -e "$work/stop" ]; do
+		k=$((k + 1))
+		echo "SELECT 'plain', $k;"
+		echo "SELECT 'lake', $k, count(*) FROM lk4.t;"
+		sleep 0.04
+	done
+	echo "$k" >"$work/outage.count"
+}
+outage_feeder | "$planar" -csv -noheader >"$work/outage.out" 2>"$work/outage.err" &
+opid=$!
+sleep 1
+pg_stop "$work/pg"
+sleep 1.5
+pg_as "$(pg_bindir)/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 30 \
+	-o "-p $(cat "$work/pg/port") -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+	start >/dev/null || echo "PostgreSQL did not start again"
+sleep 1
+touch "$work/stop"
+wait "$opid"
+ototal=$(cat "$work/outage.count" 2>/dev/null || echo 0)
+oplain=$(grep -c '^plain,' "$work/outage.out")
+olake=$(grep -c '^lake,' "$work/outage.out")
+echo "catalog down for 1.5 s: $oplain of $ototal plain statements and $olake lake counts succeeded"
+check "plain statements run while the lake's catalog is down" "$ototal" "$oplain"
+check "lake statements fail while the catalog is down" "1" "$([ "$olake" -lt "$ototal" ] && echo 1 || echo 0)"
+check "lake statements succeed again afterwards" "lake,$ototal,1" "$(grep '^lake,' "$work/outage.out" | tail -1)"
+check "their errors name the catalog database" "$((ototal - olake))" "$(grep -c '^Error: catalog database' "$work/outage.err")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
