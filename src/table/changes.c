@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "table/scan.h"
 
 #define PL_ROW_ID_FIELD 2147483540LL
 
@@ -133,13 +134,9 @@ static int put_columns_map(pl_buf *out, const pl_table *t, pl_err *err)
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
-		int rc = pl_column_duckdb_type(&type, c, err);
-		if (rc == 0 && pl_buf_oom(&type))
-			rc = pl_err_nomem(err);
-		if (rc) {
-			pl_buf_dispose(&type);
+		int rc = pl_scan_column_type(&type, c, err);
+		if (rc)
 			return rc;
-		}
 		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
 		pl_buf_put_literal(out, c->name);
 		pl_buf_puts(out, ", type: ");

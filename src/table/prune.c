@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "table/scan.h"
+
 static const char *const usable_types[] = {
 	"int8", "int16", "int32", "int64", "int128", "uint8", "uint16", "uint32", "uint64", "uint128",
 	"float32", "float64", "varchar", "date", "time", "timestamp", "timestamptz", "timestamp_s",
@@ -77,13 +79,9 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 			    size_t n, const pl_column *c, pl_err *err)
 {
 	pl_buf type = PL_BUF_INIT;
-	int rc = pl_column_duckdb_type(&type, c, err);
-	if (rc == 0 && pl_buf_oom(&type))
-		rc = pl_err_nomem(err);
-	if (rc) {
-		pl_buf_dispose(&type);
+	int rc = pl_scan_column_type(&type, c, err);
+	if (rc)
 		return rc;
-	}
 	pl_buf_printf(out, "SELECT i FROM (SELECT i, TRY_CAST(min_value AS %s) AS mn, CASE WHEN contains_nan "
 			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx FROM __planar_fstats(",
 		      type.ptr, type.ptr);

@@ -90,7 +90,7 @@ static void put_default(pl_buf *out, const pl_column *c)
 		pl_buf_put_literal(out, def);
 }
 
-static int column_type(pl_buf *type, const pl_column *c, pl_err *err)
+int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err)
 {
 	int rc = pl_column_duckdb_type(type, c, err);
 	if (rc == 0 && pl_buf_oom(type))
@@ -107,7 +107,7 @@ static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
-		int rc = column_type(&type, c, err);
+		int rc = pl_scan_column_type(&type, c, err);
 		if (rc)
 			return rc;
 		pl_buf_printf(out, "%s%lld: {name: ", i ? ", " : "", (long long)c->id);
@@ -136,7 +136,7 @@ static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *
 			continue;
 		}
 		pl_buf type = PL_BUF_INIT;
-		int rc = column_type(&type, c, err);
+		int rc = pl_scan_column_type(&type, c, err);
 		if (rc)
 			return rc;
 		pl_buf_puts(out, "CAST(d.");
@@ -233,7 +233,7 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		pl_buf type = PL_BUF_INIT;
-		int rc = column_type(&type, c, err);
+		int rc = pl_scan_column_type(&type, c, err);
 		if (rc)
 			return rc;
 		if (i)

@@ -19,6 +19,8 @@
  * (pl_delcache_prepare); without it deletes are applied by anti-joins on the delete files. */
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
 		const int64_t *delete_sets, pl_err *err);
+/* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
+int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* True when some live file of t has deleted rows. */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache; *out (malloc'd, one id per file, -1
