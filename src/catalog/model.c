@@ -3,6 +3,8 @@
  */
 #include "catalog/model.h"
 
+#include "catalog/model_rows.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ static char *resolve_dir(const char *parent_dir, const char *path, bool relative
 	return pl_buf_detach(&b);
 }
 
-static int load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err)
+int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err)
 {
 	pl_rows *r = NULL;
 	pl_val p = PL_VINT(snap);
@@ -211,12 +213,8 @@ static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 	return oom ? pl_err_nomem(err) : 0;
 }
 
-#define FILE_COLUMNS                                                                                   \
-	"SELECT table_id, data_file_id, path, path_is_relative, record_count, file_size_bytes, footer_size, " \
-	"row_id_start, file_order, partition_id, begin_snapshot FROM ducklake_data_file WHERE"
-
-/* Fills f from row i of a FILE_COLUMNS query; false when out of memory. */
-static bool fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i)
+/* Fills f from row i of a PL_MODEL_FILE_COLUMNS query; false when out of memory. */
+bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i)
 {
 	memset(f, 0, sizeof(*f));
 	f->id = pl_rows_int(r, i, 1, 0);
@@ -240,7 +238,7 @@ static bool fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size
 static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
-	int rc = query_at(db, FILE_COLUMNS LIVE_AT " ORDER BY table_id, file_order, data_file_id", m->snapshot_id, &r,
+	int rc = query_at(db, PL_MODEL_FILE_COLUMNS LIVE_AT " ORDER BY table_id, file_order, data_file_id", m->snapshot_id, &r,
 			  err);
 	if (rc)
 		return rc;
@@ -249,17 +247,11 @@ static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
 	for (size_t i = 0; !oom && i < r->nrows; i++) {
 		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
 		if (t)
-			oom = !fill_file(t, &t->files[t->nfiles++], r, i);
+			oom = !pl_model__fill_file(t, &t->files[t->nfiles++], r, i);
 	}
 	pl_rows_free(r);
 	return oom ? pl_err_nomem(err) : 0;
 }
-
-/* Files of a table in id order, for finding a data file by id. */
-typedef struct file_index {
-	pl_data_file **by_id;
-	size_t n;
-} file_index;
 
 static int cmp_file_id(const void *a, const void *b)
 {
@@ -267,7 +259,7 @@ static int cmp_file_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int index_files(file_index *ix, pl_table *t)
+int pl_model__index_files(pl_file_index *ix, pl_table *t)
 {
 	ix->n = t->nfiles;
 	ix->by_id = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*ix->by_id));
@@ -279,7 +271,7 @@ static int index_files(file_index *ix, pl_table *t)
 	return 0;
 }
 
-static pl_data_file *find_file(const file_index *ix, int64_t id)
+pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id)
 {
 	size_t lo = 0, hi = ix->n;
 	while (lo < hi) {
@@ -292,10 +284,6 @@ static pl_data_file *find_file(const file_index *ix, int64_t id)
 	return lo < ix->n && ix->by_id[lo]->id == id ? ix->by_id[lo] : NULL;
 }
 
-#define DELETE_COLUMNS                                                                                 \
-	"SELECT table_id, data_file_id, delete_file_id, path, path_is_relative, format, delete_count, "   \
-	"file_size_bytes, footer_size, begin_snapshot, partial_max FROM ducklake_delete_file WHERE"
-
 static void clear_delete(pl_data_file *f)
 {
 	free(f->delete_path);
@@ -305,7 +293,7 @@ static void clear_delete(pl_data_file *f)
 	f->delete_count = 0;
 }
 
-/* Sets f's live delete file from row i of a DELETE_COLUMNS query; false when out of memory
+/* Sets f's live delete file from row i of a PL_MODEL_DELETE_COLUMNS query; false when out of memory
  * (f unchanged). */
 static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i)
 {
@@ -335,9 +323,9 @@ static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, siz
 /* Applies delete rows (ordered by table) to the files they name: a row with a path sets the
  * file's delete file; with `clear`, rows name delete files that ended (cleared unless the file
  * has another one by now). */
-static bool apply_deletes(pl_model *m, const pl_rows *r, bool clear)
+bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear)
 {
-	file_index ix = {0};
+	pl_file_index ix = {0};
 	pl_table *cur = NULL;
 	bool ok = true;
 	for (size_t i = 0; ok && i < r->nrows; i++) {
@@ -348,12 +336,12 @@ static bool apply_deletes(pl_model *m, const pl_rows *r, bool clear)
 			free(ix.by_id);
 			ix.by_id = NULL;
 			cur = t;
-			if (index_files(&ix, t)) {
+			if (pl_model__index_files(&ix, t)) {
 				ok = false;
 				break;
 			}
 		}
-		pl_data_file *f = find_file(&ix, pl_rows_int(r, i, 1, -1));
+		pl_data_file *f = pl_model__find_file(&ix, pl_rows_int(r, i, 1, -1));
 		if (!f)
 			continue;
 		if (!clear)
@@ -368,10 +356,10 @@ static bool apply_deletes(pl_model *m, const pl_rows *r, bool clear)
 static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
-	int rc = query_at(db, DELETE_COLUMNS LIVE_AT " ORDER BY table_id, data_file_id", m->snapshot_id, &r, err);
+	int rc = query_at(db, PL_MODEL_DELETE_COLUMNS LIVE_AT " ORDER BY table_id, data_file_id", m->snapshot_id, &r, err);
 	if (rc)
 		return rc;
-	bool ok = apply_deletes(m, r, false);
+	bool ok = pl_model__apply_deletes(m, r, false);
 	pl_rows_free(r);
 	return ok ? 0 : pl_err_nomem(err);
 }
@@ -449,7 +437,7 @@ static int load_inlined(pl_model *m, pl_catdb *db, pl_err *err)
 	return oom ? pl_err_nomem(err) : 0;
 }
 
-static int load_stats(pl_model *m, pl_catdb *db, pl_err *err)
+int pl_model__load_stats(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
 	int rc = pl_catdb_query(db, "SELECT table_id, record_count, next_row_id, file_size_bytes "
@@ -476,7 +464,7 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	pl_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return pl_err_nomem(err);
-	int rc = load_snapshot(m, db, snapshot_id, err);
+	int rc = pl_model__load_snapshot(m, db, snapshot_id, err);
 	if (!rc)
 		rc = load_schemas(m, db, data_path, err);
 	if (!rc)
@@ -490,7 +478,7 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	if (!rc)
 		rc = load_inlined(m, db, err);
 	if (!rc)
-		rc = load_stats(m, db, err);
+		rc = pl_model__load_stats(m, db, err);
 	if (!rc)
 		rc = load_views(m, db, err);
 	if (!rc)
@@ -500,185 +488,6 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		return rc;
 	}
 	*out = m;
-	return 0;
-}
-
-/* ---- advancing a model by data changes --------------------------------------------------- */
-
-/* True when every snapshot in (from, to] has a changes row naming only inserts and deletes. */
-static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, pl_err *err)
-{
-	pl_rows *r = NULL;
-	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
-	int rc = pl_catdb_query(db, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id > ? AND "
-				    "snapshot_id <= ?",
-				p, 2, &r, err);
-	if (rc)
-		return rc;
-	*yes = (int64_t)r->nrows == to - from;
-	for (size_t i = 0; *yes && i < r->nrows; i++) {
-		const char *c = pl_rows_get(r, i, 0);
-		while (*yes && c && *c) {
-			*yes = strncmp(c, "inserted_into_table:", 20) == 0 || strncmp(c, "deleted_from_table:", 19) == 0;
-			c = strchr(c, ',');
-			c = c ? c + 1 : NULL;
-		}
-		*yes = *yes && c == NULL;
-	}
-	pl_rows_free(r);
-	return 0;
-}
-
-static int cmp_int64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* ids ascending */
-static bool has_id(const int64_t *ids, size_t n, int64_t id)
-{
-	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), cmp_int64) != NULL;
-}
-
-static int cmp_file_order(const void *a, const void *b)
-{
-	const pl_data_file *x = a, *y = b;
-	if (x->file_order != y->file_order)
-		return x->file_order < y->file_order ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Replaces t's files by those kept plus the added rows of t; false when out of memory (t
- * unchanged). Files already present are not added twice. */
-static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t *gone, size_t ngone)
-{
-	size_t nadd = 0;
-	for (size_t i = 0; i < added->nrows; i++)
-		nadd += pl_rows_int(added, i, 0, -1) == t->id;
-	if (nadd == 0 && ngone == 0)
-		return true;
-	file_index ix = {0};
-	pl_data_file *files = calloc(t->nfiles + nadd + 1, sizeof(*files));
-	if (!files)
-		return false;
-	size_t n = 0;
-	int64_t max_id = -1;
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (t->files[i].id > max_id)
-			max_id = t->files[i].id;
-		if (!has_id(gone, ngone, t->files[i].id))
-			files[n++] = t->files[i];
-	}
-	size_t nkept = n;
-	bool ok = true, sorted = true;
-	for (size_t i = 0; ok && i < added->nrows; i++) {
-		int64_t id = pl_rows_int(added, i, 1, -1);
-		if (pl_rows_int(added, i, 0, -1) != t->id)
-			continue;
-		/* new files have new ids: look older ones up (applying changes again) only then */
-		if (id <= max_id && !ix.by_id && index_files(&ix, t)) {
-			ok = false;
-			break;
-		}
-		if (id <= max_id && find_file(&ix, id))
-			continue;
-		ok = fill_file(t, &files[n], added, i);
-		sorted = sorted && (n == 0 || cmp_file_order(&files[n - 1], &files[n]) <= 0);
-		n += ok;
-	}
-	free(ix.by_id);
-	if (!ok) {
-		for (size_t i = nkept; i < n; i++)
-			free(files[i].path);
-		free(files);
-		return false;
-	}
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (has_id(gone, ngone, t->files[i].id)) {
-			free(t->files[i].path);
-			free(t->files[i].delete_path);
-			free(t->files[i].delete_format);
-		}
-	}
-	free(t->files);
-	t->files = files;
-	t->nfiles = n;
-	if (!sorted)
-		qsort(t->files, t->nfiles, sizeof(*t->files), cmp_file_order);
-	return true;
-}
-
-static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone)
-{
-	int64_t *ids = malloc((gone->nrows + 1) * sizeof(*ids));
-	bool ok = ids != NULL;
-	for (size_t k = 0; ok && k < m->ntables; k++) {
-		pl_table *t = &m->tables[k];
-		size_t n = 0;
-		for (size_t i = 0; i < gone->nrows; i++)
-			if (pl_rows_int(gone, i, 0, -1) == t->id)
-				ids[n++] = pl_rows_int(gone, i, 1, -1);
-		qsort(ids, n, sizeof(*ids), cmp_int64);
-		ok = advance_table_files(t, added, ids, n);
-	}
-	free(ids);
-	return ok;
-}
-
-static int query_between(pl_catdb *db, const char *sql, int64_t a, int64_t b, int64_t c, pl_rows **out,
-			 pl_err *err)
-{
-	pl_val p[] = {PL_VINT(a), PL_VINT(b), PL_VINT(c)};
-	return pl_catdb_query(db, sql, p, 3, out, err);
-}
-
-#define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
-#define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
-
-int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
-{
-	pl_model next = {0};
-	pl_rows *r[4] = {0};
-	int64_t from = m->snapshot_id;
-	bool data_only = false;
-	*advanced = false;
-	int rc = only_data_changes(db, from, snap, &data_only, err);
-	if (rc == 0 && data_only)
-		rc = load_snapshot(&next, db, snap, err);
-	if (rc || !data_only || next.schema_version != m->schema_version) {
-		free(next.snapshot_time);
-		return rc;
-	}
-	rc = query_between(db, FILE_COLUMNS BEGAN_SINCE " ORDER BY table_id, file_order, data_file_id", from, snap,
-			   snap, &r[0], err);
-	if (rc == 0)
-		rc = query_between(db, "SELECT table_id, data_file_id FROM ducklake_data_file WHERE" ENDED_SINCE, from,
-				   snap, from, &r[1], err);
-	if (rc == 0)
-		rc = query_between(db, "SELECT table_id, data_file_id, delete_file_id FROM ducklake_delete_file WHERE" ENDED_SINCE
-				   " ORDER BY table_id", from, snap, from, &r[2], err);
-	if (rc == 0)
-		rc = query_between(db, DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap, snap,
-				   &r[3], err);
-	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
-	 * changes applied, which applying them again completes. */
-	if (rc == 0 && (!advance_files(m, r[0], r[1]) || !apply_deletes(m, r[2], true) || !apply_deletes(m, r[3], false)))
-		rc = pl_err_nomem(err);
-	if (rc == 0)
-		rc = load_stats(m, db, err);
-	for (int i = 0; i < 4; i++)
-		pl_rows_free(r[i]);
-	if (rc) {
-		free(next.snapshot_time);
-		return rc;
-	}
-	free(m->snapshot_time);
-	m->snapshot_time = next.snapshot_time;
-	m->next_catalog_id = next.next_catalog_id;
-	m->next_file_id = next.next_file_id;
-	m->snapshot_id = snap;
-	*advanced = true;
 	return 0;
 }
 

@@ -1,0 +1,194 @@
+/*
+ * model_advance.c -- bringing a loaded model forward to a newer snapshot when only data changed
+ * (see pl_model_advance in model.h).
+ *
+ * Every snapshot since the model's must have a changes row naming only inserted_into_table /
+ * deleted_from_table, and the schema version must be the same; then four indexed queries fetch
+ * the data files and delete files that began or ended since, and the table statistics are
+ * re-read. Applying the rows is idempotent, so a model left half-advanced by a failure is
+ * completed by advancing it again.
+ */
+#include "catalog/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/model_rows.h"
+
+/* True when every snapshot in (from, to] has a changes row naming only inserts and deletes. */
+static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
+	int rc = pl_catdb_query(db, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id > ? AND "
+				    "snapshot_id <= ?",
+				p, 2, &r, err);
+	if (rc)
+		return rc;
+	*yes = (int64_t)r->nrows == to - from;
+	for (size_t i = 0; *yes && i < r->nrows; i++) {
+		const char *c = pl_rows_get(r, i, 0);
+		while (*yes && c && *c) {
+			*yes = strncmp(c, "inserted_into_table:", 20) == 0 || strncmp(c, "deleted_from_table:", 19) == 0;
+			c = strchr(c, ',');
+			c = c ? c + 1 : NULL;
+		}
+		*yes = *yes && c == NULL;
+	}
+	pl_rows_free(r);
+	return 0;
+}
+
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* ids ascending */
+static bool has_id(const int64_t *ids, size_t n, int64_t id)
+{
+	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), cmp_int64) != NULL;
+}
+
+static int cmp_file_order(const void *a, const void *b)
+{
+	const pl_data_file *x = a, *y = b;
+	if (x->file_order != y->file_order)
+		return x->file_order < y->file_order ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Replaces t's files by those kept plus the added rows of t; false when out of memory (t
+ * unchanged). Files already present are not added twice. */
+static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t *gone, size_t ngone)
+{
+	size_t nadd = 0;
+	for (size_t i = 0; i < added->nrows; i++)
+		nadd += pl_rows_int(added, i, 0, -1) == t->id;
+	if (nadd == 0 && ngone == 0)
+		return true;
+	pl_file_index ix = {0};
+	pl_data_file *files = calloc(t->nfiles + nadd + 1, sizeof(*files));
+	if (!files)
+		return false;
+	size_t n = 0;
+	int64_t max_id = -1;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (t->files[i].id > max_id)
+			max_id = t->files[i].id;
+		if (!has_id(gone, ngone, t->files[i].id))
+			files[n++] = t->files[i];
+	}
+	size_t nkept = n;
+	bool ok = true, sorted = true;
+	for (size_t i = 0; ok && i < added->nrows; i++) {
+		int64_t id = pl_rows_int(added, i, 1, -1);
+		if (pl_rows_int(added, i, 0, -1) != t->id)
+			continue;
+		/* new files have new ids: look older ones up (applying changes again) only then */
+		if (id <= max_id && !ix.by_id && pl_model__index_files(&ix, t)) {
+			ok = false;
+			break;
+		}
+		if (id <= max_id && pl_model__find_file(&ix, id))
+			continue;
+		ok = pl_model__fill_file(t, &files[n], added, i);
+		sorted = sorted && (n == 0 || cmp_file_order(&files[n - 1], &files[n]) <= 0);
+		n += ok;
+	}
+	free(ix.by_id);
+	if (!ok) {
+		for (size_t i = nkept; i < n; i++)
+			free(files[i].path);
+		free(files);
+		return false;
+	}
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (has_id(gone, ngone, t->files[i].id)) {
+			free(t->files[i].path);
+			free(t->files[i].delete_path);
+			free(t->files[i].delete_format);
+		}
+	}
+	free(t->files);
+	t->files = files;
+	t->nfiles = n;
+	if (!sorted)
+		qsort(t->files, t->nfiles, sizeof(*t->files), cmp_file_order);
+	return true;
+}
+
+static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone)
+{
+	int64_t *ids = malloc((gone->nrows + 1) * sizeof(*ids));
+	bool ok = ids != NULL;
+	for (size_t k = 0; ok && k < m->ntables; k++) {
+		pl_table *t = &m->tables[k];
+		size_t n = 0;
+		for (size_t i = 0; i < gone->nrows; i++)
+			if (pl_rows_int(gone, i, 0, -1) == t->id)
+				ids[n++] = pl_rows_int(gone, i, 1, -1);
+		qsort(ids, n, sizeof(*ids), cmp_int64);
+		ok = advance_table_files(t, added, ids, n);
+	}
+	free(ids);
+	return ok;
+}
+
+static int query_between(pl_catdb *db, const char *sql, int64_t a, int64_t b, int64_t c, pl_rows **out,
+			 pl_err *err)
+{
+	pl_val p[] = {PL_VINT(a), PL_VINT(b), PL_VINT(c)};
+	return pl_catdb_query(db, sql, p, 3, out, err);
+}
+
+#define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
+#define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
+
+int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
+{
+	pl_model next = {0};
+	pl_rows *r[4] = {0};
+	int64_t from = m->snapshot_id;
+	bool data_only = false;
+	*advanced = false;
+	int rc = only_data_changes(db, from, snap, &data_only, err);
+	if (rc == 0 && data_only)
+		rc = pl_model__load_snapshot(&next, db, snap, err);
+	if (rc || !data_only || next.schema_version != m->schema_version) {
+		free(next.snapshot_time);
+		return rc;
+	}
+	rc = query_between(db, PL_MODEL_FILE_COLUMNS BEGAN_SINCE " ORDER BY table_id, file_order, data_file_id", from, snap,
+			   snap, &r[0], err);
+	if (rc == 0)
+		rc = query_between(db, "SELECT table_id, data_file_id FROM ducklake_data_file WHERE" ENDED_SINCE, from,
+				   snap, from, &r[1], err);
+	if (rc == 0)
+		rc = query_between(db, "SELECT table_id, data_file_id, delete_file_id FROM ducklake_delete_file WHERE" ENDED_SINCE
+				   " ORDER BY table_id", from, snap, from, &r[2], err);
+	if (rc == 0)
+		rc = query_between(db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap, snap,
+				   &r[3], err);
+	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
+	 * changes applied, which applying them again completes. */
+	if (rc == 0 && (!advance_files(m, r[0], r[1]) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = pl_model__load_stats(m, db, err);
+	for (int i = 0; i < 4; i++)
+		pl_rows_free(r[i]);
+	if (rc) {
+		free(next.snapshot_time);
+		return rc;
+	}
+	free(m->snapshot_time);
+	m->snapshot_time = next.snapshot_time;
+	m->next_catalog_id = next.next_catalog_id;
+	m->next_file_id = next.next_file_id;
+	m->snapshot_id = snap;
+	*advanced = true;
+	return 0;
+}
+
