@@ -63,6 +63,8 @@ typedef struct names {
 typedef struct analysis {
 	pl_stmt *st;
 	size_t base; /* offset of the analysed text in the statement */
+	bool located; /* the session's location below was read (once per statement) */
+	char *cur_db, *cur_schema;
 	ref *refs;
 	size_t nrefs, capref;
 	expr_slot *exprs;
@@ -177,9 +179,12 @@ static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl
 	if (*sch)
 		parts[n++] = (char *)sch;
 	parts[n++] = (char *)tab;
-	pl_target tgt;
+	pl_target tgt = {0};
 	pl_err err = {0};
-	if (pl_resolve_target(a->st, parts, n, &tgt, &err) != 0 || !tgt.lake) {
+	if (!a->located && pl_session_location(a->st, &a->cur_db, &a->cur_schema, &err) != 0)
+		return NULL;
+	a->located = true;
+	if (pl_resolve_target_in(a->st->conn->db, a->cur_db, a->cur_schema, parts, n, &tgt, &err) != 0 || !tgt.lake) {
 		pl_target_dispose(&tgt);
 		return NULL;
 	}
@@ -734,6 +739,8 @@ static void analysis_dispose(analysis *a)
 	for (size_t i = 0; i < a->nexprs; i++)
 		free(a->exprs[i].sql);
 	free(a->exprs);
+	free(a->cur_db);
+	free(a->cur_schema);
 }
 
 int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
@@ -743,7 +750,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	if (start >= t->len || !any_large_table(conn->db))
 		return 0;
 	pl_stmt st = {conn, t->src, *t};
-	analysis a = {&st, t->items[start].start, NULL, 0, 0, NULL, 0, 0, false};
+	analysis a = {.st = &st, .base = t->items[start].start};
 	json_t *stmt = NULL, *tmpl = NULL;
 	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)
 		return 0;

@@ -45,7 +45,7 @@ void pl_target_dispose(pl_target *t)
 }
 
 /* Current database and schema of the session. */
-static int session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err)
+int pl_session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err)
 {
 	duckdb_result res;
 	int rc = pl_engine_query(st->conn->con, "SELECT current_database(), current_schema()", &res, err);
@@ -58,14 +58,10 @@ static int session_location(pl_stmt *st, char **db_out, char **schema_out, pl_er
 	return oom ? pl_err_nomem(err) : 0;
 }
 
-int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err)
+int pl_resolve_target_in(planar_db *db, const char *cur_db, const char *cur_schema, char *parts[3], size_t n,
+			 pl_target *out, pl_err *err)
 {
-	planar_db *db = st->conn->db;
-	char *cur_db = NULL, *cur_schema = NULL;
 	memset(out, 0, sizeof(*out));
-	int rc = session_location(st, &cur_db, &cur_schema, err);
-	if (rc)
-		return rc;
 	pl_lake *cur = cur_db ? pl_db_find_lake(db, cur_db) : NULL;
 	const char *schema = NULL, *name = parts[n - 1];
 	if (n == 3) {
@@ -85,7 +81,17 @@ int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_
 		schema = cur_schema ? cur_schema : "main";
 	}
 	if (out->lake && (!(out->schema = pl_strdup(schema)) || !(out->name = pl_strdup(name))))
-		rc = pl_err_nomem(err);
+		return pl_err_nomem(err);
+	return 0;
+}
+
+int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err)
+{
+	char *cur_db = NULL, *cur_schema = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = pl_session_location(st, &cur_db, &cur_schema, err);
+	if (rc == 0)
+		rc = pl_resolve_target_in(st->conn->db, cur_db, cur_schema, parts, n, out, err);
 	free(cur_db);
 	free(cur_schema);
 	return rc;
@@ -158,7 +164,7 @@ static int route_create(pl_stmt *st, planar_result **out, pl_err *err, bool *han
 		int rc = pl_parse_qname(t, &j, parts, &n, err);
 		if (rc == 0) {
 			char *cur_db = NULL, *cur_schema = NULL;
-			rc = session_location(st, &cur_db, &cur_schema, err);
+			rc = pl_session_location(st, &cur_db, &cur_schema, err);
 			lake = (n == 2 && pl_db_find_lake(st->conn->db, parts[0])) ||
 			       (n == 1 && cur_db && pl_db_find_lake(st->conn->db, cur_db));
 			free(cur_db);
@@ -213,7 +219,7 @@ static int route_drop(pl_stmt *st, planar_result **out, pl_err *err, bool *handl
 		int rc = pl_parse_qname(t, &j, parts, &n, err);
 		if (rc == 0) {
 			char *cur_db = NULL, *cur_schema = NULL;
-			rc = session_location(st, &cur_db, &cur_schema, err);
+			rc = pl_session_location(st, &cur_db, &cur_schema, err);
 			lake = (n == 2 && pl_db_find_lake(st->conn->db, parts[0])) ||
 			       (n == 1 && cur_db && pl_db_find_lake(st->conn->db, cur_db) &&
 				strcmp(parts[0], cur_db) != 0);
@@ -362,7 +368,7 @@ static bool may_touch(pl_stmt *st, const pl_lake *lake)
 	}
 	char *cur_db = NULL, *cur_schema = NULL;
 	pl_err ignored = {0};
-	bool current = session_location(st, &cur_db, &cur_schema, &ignored) != 0 ||
+	bool current = pl_session_location(st, &cur_db, &cur_schema, &ignored) != 0 ||
 		       (cur_db && pl_str_ieq(cur_db, lake->name));
 	free(cur_db);
 	free(cur_schema);

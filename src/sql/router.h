@@ -26,8 +26,13 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 
 /* Parses a dotted name at token *i (advancing it); up to 3 parts. */
 int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err);
+/* The session's current database and schema (malloc'd; one DuckDB query). */
+int pl_session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err);
 /* Resolves a table-like name to a lake object; target->lake is NULL when not in a lake. */
 int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err);
+/* The same, given the session's location (for callers resolving many names). */
+int pl_resolve_target_in(planar_db *db, const char *cur_db, const char *cur_schema, char *parts[3], size_t n,
+			 pl_target *out, pl_err *err);
 void pl_target_dispose(pl_target *t);
 
 /* Handlers (one file each). Called with db->lock held. */
