@@ -238,8 +238,8 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
-	int rc = query_at(db, PL_MODEL_FILE_COLUMNS LIVE_AT " ORDER BY table_id, file_order, data_file_id", m->snapshot_id, &r,
-			  err);
+	int rc = query_at(db, PL_MODEL_FILE_COLUMNS LIVE_AT " ORDER BY table_id, file_order, data_file_id",
+			  m->snapshot_id, &r, err);
 	if (rc)
 		return rc;
 	bool oom = alloc_per_table(m, r, sizeof(pl_data_file), offsetof(pl_table, files),
@@ -291,6 +291,13 @@ static void clear_delete(pl_data_file *f)
 	f->delete_path = f->delete_format = NULL;
 	f->delete_id = -1;
 	f->delete_count = 0;
+}
+
+void pl_model__free_file(pl_data_file *f)
+{
+	free(f->path);
+	f->path = NULL;
+	clear_delete(f);
 }
 
 /* Sets f's live delete file from row i of a PL_MODEL_DELETE_COLUMNS query; false when out of memory
@@ -506,9 +513,7 @@ static void free_table(pl_table *t)
 	free(t->columns);
 	free(t->top);
 	for (size_t i = 0; i < t->nfiles; i++) {
-		free(t->files[i].path);
-		free(t->files[i].delete_path);
-		free(t->files[i].delete_format);
+		pl_model__free_file(&t->files[i]);
 	}
 	free(t->files);
 	for (size_t i = 0; i < t->ninlined; i++)

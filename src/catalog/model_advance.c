@@ -104,13 +104,9 @@ static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t
 		free(files);
 		return false;
 	}
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (has_id(gone, ngone, t->files[i].id)) {
-			free(t->files[i].path);
-			free(t->files[i].delete_path);
-			free(t->files[i].delete_format);
-		}
-	}
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (has_id(gone, ngone, t->files[i].id))
+			pl_model__free_file(&t->files[i]);
 	free(t->files);
 	t->files = files;
 	t->nfiles = n;

@@ -21,6 +21,9 @@ typedef struct pl_file_index {
 	size_t n;
 } pl_file_index;
 
+/* Frees a data file's strings (path and delete file). */
+void pl_model__free_file(pl_data_file *f);
+
 int pl_model__index_files(pl_file_index *ix, pl_table *t);
 pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id);
 

@@ -471,6 +471,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	lake->kind = pl_strdup(o->kind);
 	lake->location = pl_strdup(o->location);
 	lake->read_only = o->read_only;
+	pl_statcache_init(&lake->stats);
 	int rc = (!lake->name || !lake->kind || !lake->location) ? pl_err_nomem(err) : 0;
 	if (rc == 0)
 		rc = open_catalog(lake, o, err);

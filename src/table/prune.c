@@ -100,8 +100,10 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 	return 0;
 }
 
-int pl_prune_drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
-		      pl_err *err)
+/* Appends the query whose one BIGINT column lists the indexes (into t->files) of the files the
+ * conditions rule out. */
+static int drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
+		    pl_err *err)
 {
 	size_t parts = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -153,7 +155,7 @@ int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, c
 		return 0;
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
-	int rc = pl_prune_drop_sql(&q, lake, t, conds, n, err);
+	int rc = drop_sql(&q, lake, t, conds, n, err);
 	if (rc == 0)
 		rc = pl_engine_query(con, q.ptr, &res, err);
 	pl_buf_dispose(&q);

@@ -31,11 +31,6 @@ typedef struct pl_prune_cond {
 /* True when the column's type has comparable min/max statistics. */
 bool pl_prune_column_is_usable(const pl_column *c);
 
-/* Appends the query whose one BIGINT column lists the indexes (into t->files) of the files the
- * conditions rule out. */
-int pl_prune_drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
-		      pl_err *err);
-
 /* Runs the drop query on con; keep[i] (t->nfiles entries) says whether file i may match,
  * *nkept how many do. */
 int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, const pl_prune_cond *conds,

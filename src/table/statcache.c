@@ -134,9 +134,7 @@ static pl_file_stat *stat_from_row(const pl_rows *r, size_t i)
 	const char *mn = pl_rows_get(r, i, 1), *mx = pl_rows_get(r, i, 2);
 	s->min = mn ? pl_strdup(mn) : NULL;
 	s->max = mx ? pl_strdup(mx) : NULL;
-	s->null_count = pl_rows_int(r, i, 3, -1);
-	s->value_count = pl_rows_int(r, i, 4, -1);
-	s->contains_nan = pl_rows_bool(r, i, 5, false);
+	s->contains_nan = pl_rows_bool(r, i, 3, false);
 	if ((mn && !s->min) || (mx && !s->max)) {
 		free_stat(s);
 		return NULL;
@@ -149,7 +147,7 @@ static int fetch(pl_stat_column *k, pl_catdb *db, int64_t from_id, pl_err *err)
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(k->table_id), PL_VINT(k->column_id), PL_VINT(from_id)};
 	int rc = pl_catdb_query(db,
-				"SELECT data_file_id, min_value, max_value, null_count, value_count, contains_nan "
+				"SELECT data_file_id, min_value, max_value, contains_nan "
 				"FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ? AND data_file_id >= ? "
 				"ORDER BY data_file_id",
 				p, 3, &r, err);

@@ -15,10 +15,9 @@
 
 #include "catalog/model.h"
 
-/* One file's statistics for one column; min/max NULL when unknown. */
+/* One file's bounds for one column; min/max NULL when unknown. */
 typedef struct pl_file_stat {
 	char *min, *max;
-	int64_t null_count, value_count; /* -1 when unknown */
 	bool contains_nan;
 } pl_file_stat;
 
