@@ -182,22 +182,13 @@ int main(int argc, char **argv)
 {
 	bench_prog = "commit";
 	long long commits = DEFAULT_COMMITS, warmup = DEFAULT_WARMUP;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--commits") == 0) {
-			if (parse_count("--commits", i + 1 < argc ? argv[++i] : NULL, 1, 10000000, &commits))
-				return 2;
-		} else if (strcmp(argv[i], "--warmup") == 0) {
-			if (parse_count("--warmup", i + 1 < argc ? argv[++i] : NULL, 0, 10000000, &warmup))
-				return 2;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "%s: unknown argument '%s'\n", bench_prog, argv[i]);
-			usage(stderr);
-			return 2;
-		}
-	}
+	const bench_option opts[] = {
+		{"--commits", 1, 10000000, &commits},
+		{"--warmup", 0, 10000000, &warmup},
+	};
+	int status = parse_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage);
+	if (status >= 0)
+		return status;
 
 	strbuf dir = {0}, extra = {0};
 	if (make_temp_dir(&dir)) {

@@ -177,22 +177,13 @@ int main(int argc, char **argv)
 {
 	bench_prog = "deletes";
 	long long rows = DEFAULT_ROWS, reps = DEFAULT_REPS;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--rows") == 0) {
-			if (parse_count("--rows", i + 1 < argc ? argv[++i] : NULL, 100, 1000000000000LL, &rows))
-				return 2;
-		} else if (strcmp(argv[i], "--reps") == 0) {
-			if (parse_count("--reps", i + 1 < argc ? argv[++i] : NULL, 1, 1000, &reps))
-				return 2;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "%s: unknown argument '%s'\n", bench_prog, argv[i]);
-			usage(stderr);
-			return 2;
-		}
-	}
+	const bench_option opts[] = {
+		{"--rows", 100, 1000000000000LL, &rows},
+		{"--reps", 1, 1000, &reps},
+	};
+	int status = parse_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage);
+	if (status >= 0)
+		return status;
 	if (bench_nqueries > MAX_QUERIES) {
 		fprintf(stderr, "%s: too many queries\n", bench_prog);
 		return 2;

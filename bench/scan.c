@@ -195,25 +195,16 @@ int main(int argc, char **argv)
 {
 	bench_prog = "scan";
 	long long rows = DEFAULT_ROWS, reps = DEFAULT_REPS;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--rows") == 0) {
-			if (parse_count("--rows", i + 1 < argc ? argv[++i] : NULL, 1, LLONG_MAX, &rows))
-				return 2;
-		} else if (strcmp(argv[i], "--reps") == 0) {
-			if (parse_count("--reps", i + 1 < argc ? argv[++i] : NULL, 1, LLONG_MAX, &reps))
-				return 2;
-			if (reps > 1000) {
-				fputs("scan: --reps must be <= 1000\n", stderr);
-				return 2;
-			}
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "scan: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
+	const bench_option opts[] = {
+		{"--rows", 1, LLONG_MAX, &rows},
+		{"--reps", 1, LLONG_MAX, &reps},
+	};
+	int status = parse_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage);
+	if (status >= 0)
+		return status;
+	if (reps > 1000) {
+		fputs("scan: --reps must be <= 1000\n", stderr);
+		return 2;
 	}
 
 	strbuf dir = {0};

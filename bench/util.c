@@ -171,6 +171,28 @@ int parse_count(const char *opt, const char *arg, long long min, long long max, 
 	return 0;
 }
 
+int parse_options(int argc, char **argv, const bench_option *opts, size_t nopts, void (*usage)(FILE *))
+{
+	for (int i = 1; i < argc; i++) {
+		const bench_option *o = NULL;
+		for (size_t k = 0; !o && k < nopts; k++)
+			if (strcmp(argv[i], opts[k].name) == 0)
+				o = &opts[k];
+		if (o) {
+			if (parse_count(o->name, i + 1 < argc ? argv[++i] : NULL, o->min, o->max, o->value))
+				return 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown argument '%s'\n", bench_prog, argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	return -1;
+}
+
 /* ---- temporary directory -------------------------------------------------------------------- */
 
 int make_temp_dir(strbuf *dir)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "planar/planar.h"
@@ -51,6 +52,16 @@ void sort_doubles(double *v, size_t n);
 double median(double *v, size_t n);                  /* sorts v */
 double percentile_sorted(const double *v, size_t n, double p); /* nearest rank, p in (0, 100] */
 int parse_count(const char *opt, const char *arg, long long min, long long max, long long *out);
+
+/* A command-line option taking a count: `--name N`, min <= N <= max. */
+typedef struct bench_option {
+	const char *name;
+	long long min, max;
+	long long *value;
+} bench_option;
+/* Parses argv: the options, and -h/--help (usage to stdout). Returns -1 when the program should
+ * go on, else its exit status: 0 after --help, 2 for a bad or unknown argument (usage to stderr). */
+int parse_options(int argc, char **argv, const bench_option *opts, size_t nopts, void (*usage)(FILE *));
 
 /* ---- temporary directory -------------------------------------------------------------------- */
 
