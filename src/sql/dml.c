@@ -222,16 +222,29 @@ static int check_set_columns(dml *d, pl_err *err)
 	return 0;
 }
 
-/* CREATE TEMP TABLE match AS SELECT DISTINCT ON (file, pos) ... FROM view AS alias, ... WHERE ... */
-static int collect_matches(dml *d, pl_err *err)
+/* CREATE TEMP TABLE match AS [WITH ...] SELECT DISTINCT ON (file, pos) ... FROM view AS alias, ...
+ * WHERE ...; under EXPLAIN the plan of that SELECT (nothing is collected), under EXPLAIN ANALYZE
+ * its profile, in *explained. */
+static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 {
 	const pl_toks *t = &d->st->toks;
 	pl_buf q = PL_BUF_INIT;
 	int rc = 0;
 	pl_stmt_temp_name(d->st, "match", d->match);
-	pl_buf_puts(&q, "CREATE TEMP TABLE ");
-	pl_buf_put_ident(&q, d->match);
-	pl_buf_puts(&q, " AS SELECT DISTINCT ON (");
+	if (d->st->explain == PL_EXPLAIN_PLAN) {
+		pl_buf_puts(&q, "EXPLAIN ");
+	} else {
+		if (d->st->explain == PL_EXPLAIN_ANALYZE)
+			pl_buf_puts(&q, "EXPLAIN ANALYZE ");
+		pl_buf_puts(&q, "CREATE TEMP TABLE ");
+		pl_buf_put_ident(&q, d->match);
+		pl_buf_puts(&q, " AS ");
+	}
+	if (d->st->cte) {
+		pl_buf_puts(&q, d->st->cte);
+		pl_buf_putc(&q, ' ');
+	}
+	pl_buf_puts(&q, "SELECT DISTINCT ON (");
 	pl_buf_put_ident(&q, d->alias);
 	pl_buf_puts(&q, ".__planar_file, ");
 	pl_buf_put_ident(&q, d->alias);
@@ -267,8 +280,12 @@ static int collect_matches(dml *d, pl_err *err)
 		pl_buf_puts(&q, " WHERE ");
 		put_span(&q, t, d->where_from, d->where_to);
 	}
-	rc = exec_buf(d, &q, err);
-	d->have_match = rc == 0;
+	if (d->st->explain == PL_EXPLAIN_NONE) {
+		rc = exec_buf(d, &q, err);
+	} else {
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_result_from_sql(explained, d->st->conn, q.ptr, err);
+	}
+	d->have_match = rc == 0 && d->st->explain != PL_EXPLAIN_PLAN;
 cleanup:
 	pl_buf_dispose(&q);
 	return rc;
@@ -440,11 +457,16 @@ static void drop_temp(dml *d, const char *kind, const char *name, bool have)
 
 static int run_dml(dml *d, planar_result **out, pl_err *err)
 {
+	planar_result *explained = NULL;
 	int rc = create_view(d, err);
 	if (rc == 0 && d->update)
 		rc = check_set_columns(d, err);
 	if (rc == 0)
-		rc = collect_matches(d, err);
+		rc = collect_matches(d, &explained, err);
+	if (rc == 0 && d->st->explain == PL_EXPLAIN_PLAN) {
+		*out = explained;
+		return 0;
+	}
 	int64_t n = rc ? 0 : match_count(d, err, &rc);
 	if (rc == 0 && n > 0)
 		rc = plan_deletes(d, err);
@@ -454,6 +476,11 @@ static int run_dml(dml *d, planar_result **out, pl_err *err)
 		rc = pl_lake_commit(d->tgt.lake, d->st->conn, &d->txn, err);
 	if (rc)
 		pl_txn_remove_written(&d->txn);
+	if (rc == 0 && explained) {
+		*out = explained;
+		return 0;
+	}
+	planar_result_free(explained);
 	if (rc == 0)
 		rc = d->ret_from < d->st->toks.len ? returning(d, out, err) : pl_stmt_count_result(d->st, n, out, err);
 	return rc;

@@ -31,6 +31,12 @@ static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const ch
 {
 	pl_buf q = PL_BUF_INIT;
 	size_t a = st->toks.items[name_from].start;
+	if (st->explain != PL_EXPLAIN_NONE)
+		pl_buf_puts(&q, st->explain == PL_EXPLAIN_ANALYZE ? "EXPLAIN ANALYZE " : "EXPLAIN ");
+	if (st->cte) {
+		pl_buf_puts(&q, st->cte);
+		pl_buf_putc(&q, ' ');
+	}
 	size_t b = st->toks.items[name_to - 1].start + st->toks.items[name_to - 1].len;
 	pl_buf_put(&q, st->sql, a);
 	pl_buf_puts(&q, "temp.main.");
@@ -89,7 +95,7 @@ int pl_handle_insert(pl_stmt *st, size_t name_at, planar_result **out, pl_err *e
 		created = (rc = create_staging(st, t, tmp, err)) == 0;
 	if (rc == 0 && (rc = run_rewritten(st, name_at, after, tmp, &res, err)) != 0)
 		pl_err_replace(err, tmp, t->name); /* DuckDB names the staging table */
-	if (rc == 0)
+	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
 		rc = write_and_commit(st, lake, t, tmp, err);
 	if (created) {
 		pl_buf q = PL_BUF_INIT;

@@ -749,7 +749,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	size_t start = query_start(t);
 	if (start >= t->len || !any_large_table(conn->db))
 		return 0;
-	pl_stmt st = {conn, t->src, *t};
+	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
 	analysis a = {.st = &st, .base = t->items[start].start};
 	json_t *stmt = NULL, *tmpl = NULL;
 	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)

@@ -394,6 +394,65 @@ static int refresh_lakes(pl_stmt *st, pl_err *err)
 	return 0;
 }
 
+/* Token index after a `WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (...) [, ...]`
+ * list starting at i, or i when there is none or it is malformed. */
+static size_t skip_cte_list(const pl_toks *t, size_t i)
+{
+	if (!pl_tok_is(t, i, "WITH"))
+		return i;
+	size_t j = i + 1 + pl_tok_is(t, i + 1, "RECURSIVE");
+	for (;;) {
+		if (j >= t->len || (t->items[j].kind != PL_TOK_WORD && t->items[j].kind != PL_TOK_QIDENT))
+			return i;
+		j++;
+		if (pl_tok_is_punct(t, j, "("))
+			j = pl_tok_match_paren(t, j) + 1;
+		if (!pl_tok_is(t, j, "AS"))
+			return i;
+		j++;
+		j += pl_tok_is(t, j, "NOT");
+		j += pl_tok_is(t, j, "MATERIALIZED");
+		if (!pl_tok_is_punct(t, j, "("))
+			return i;
+		j = pl_tok_match_paren(t, j) + 1;
+		if (j > t->len)
+			return i;
+		if (!pl_tok_is_punct(t, j, ","))
+			return j;
+		j++;
+	}
+}
+
+/* `EXPLAIN [ANALYZE] [WITH ...] INSERT|UPDATE|DELETE ...` and `WITH ... INSERT|UPDATE|DELETE`:
+ * dispatches the statement itself with its prefix in inner->cte / inner->explain. *handled stays
+ * false when there is no such prefix or the statement is not lake DML (DuckDB runs it as it is). */
+static int dispatch_prefixed(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	size_t i = 0;
+	pl_explain explain = PL_EXPLAIN_NONE;
+	if (pl_tok_is(t, 0, "EXPLAIN")) {
+		explain = pl_tok_is(t, 1, "ANALYZE") ? PL_EXPLAIN_ANALYZE : PL_EXPLAIN_PLAN;
+		i = explain == PL_EXPLAIN_ANALYZE ? 2 : 1;
+	}
+	size_t body = skip_cte_list(t, i);
+	if ((body == i && explain == PL_EXPLAIN_NONE) || body >= t->len)
+		return 0;
+	if (!pl_tok_is(t, body, "INSERT") && !pl_tok_is(t, body, "UPDATE") && !pl_tok_is(t, body, "DELETE"))
+		return 0;
+	char *cte = body > i ? pl_strndup(t->src + t->items[i].start, t->items[body].start - t->items[i].start)
+			     : NULL;
+	if (body > i && !cte)
+		return pl_err_nomem(err);
+	pl_stmt inner = {st->conn, t->src + t->items[body].start, {0}, cte, explain};
+	int rc = pl_lex(&inner.toks, inner.sql, err);
+	if (rc == 0)
+		rc = route_write(&inner, out, err, handled);
+	pl_toks_dispose(&inner.toks);
+	free(cte);
+	return rc;
+}
+
 static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	const pl_toks *t = &st->toks;
@@ -412,6 +471,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return route_drop(st, out, err, handled);
 	if (pl_tok_is(t, 0, "CALL"))
 		return pl_handle_call(st, out, err, handled);
+	if (pl_tok_is(t, 0, "EXPLAIN") || pl_tok_is(t, 0, "WITH"))
+		return dispatch_prefixed(st, out, err, handled);
 	return route_write(st, out, err, handled);
 }
 
@@ -456,7 +517,7 @@ static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *er
 
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
-	pl_stmt st = {conn, sql, {0}};
+	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE};
 	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
 	int rc = pl_lex(&st.toks, sql, err);
 	if (rc)

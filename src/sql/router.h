@@ -8,10 +8,23 @@
 #include "sql/lexer.h"
 #include "sql/session.h"
 
+/* How a lake DML statement was asked for: run, or only explained (EXPLAIN), or run and
+ * explained with its profile (EXPLAIN ANALYZE). */
+typedef enum pl_explain {
+	PL_EXPLAIN_NONE = 0,
+	PL_EXPLAIN_PLAN,
+	PL_EXPLAIN_ANALYZE,
+} pl_explain;
+
 typedef struct pl_stmt {
 	planar_conn *conn;
 	const char *sql;
 	pl_toks toks;
+	/* For lake INSERT / UPDATE / DELETE written after `EXPLAIN [ANALYZE]` and/or a `WITH` list:
+	 * sql and toks hold the statement itself, cte the `WITH ...` text before it (NULL when none),
+	 * which handlers put before every query that evaluates the user's expressions. */
+	const char *cte;
+	pl_explain explain;
 } pl_stmt;
 
 /* A resolved reference to an object in a lake. */

@@ -96,7 +96,7 @@ static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
 static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view,
 		       char **alias_out, pl_err *err)
 {
-	pl_stmt st = {conn, t->src, *t};
+	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
 	char *parts[3] = {0};
 	size_t n = 0, i = r->name_from;
 	pl_target tgt = {0};
