@@ -849,6 +849,8 @@ static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out,
 	if (rc)
 		return rc;
 	rc = pl_commit_apply(db, t, &st, real_conflict, err);
+	if (rc == 0) /* the files are durable before the catalog names them */
+		rc = pl_txn_finish_pending(t, err);
 	if (rc) {
 		pl_err saved = *err;
 		pl_commit_abort(db, &st);

@@ -109,6 +109,14 @@ typedef struct pl_dropped {
 	char *name; /* for messages */
 } pl_dropped;
 
+/* Work started for a txn that must be complete before its catalog transaction commits (the data
+ * files' fsync, running in the background while the catalog rows are written). wait() finishes
+ * it, releases ctx and returns 0 or a PL_E* code with err filled; it is called exactly once. */
+typedef struct pl_txn_pending {
+	int (*wait)(void *ctx, pl_err *err);
+	void *ctx;
+} pl_txn_pending;
+
 typedef struct pl_txn {
 	pl_new_schema *schemas;
 	size_t nschemas;
@@ -137,9 +145,13 @@ typedef struct pl_txn {
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
+	pl_txn_pending pending; /* work that must finish before the catalog commit */
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
+/* Finishes txn->pending (nothing when none); pl_commit calls it before committing, and
+ * pl_txn_remove_written / pl_txn_dispose before anything else. */
+int pl_txn_finish_pending(pl_txn *txn, pl_err *err);
 void pl_new_columns_free(pl_new_column *cols, size_t n);
 /* Removes the files listed in txn->written (the statement or transaction failed), unless the
  * commit's outcome is unknown: then they may belong to a committed snapshot and stay. */

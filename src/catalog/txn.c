@@ -89,8 +89,19 @@ bool pl_txn_is_empty(const pl_txn *t)
 	       !t->ndropped_views && !t->ntags;
 }
 
+int pl_txn_finish_pending(pl_txn *t, pl_err *err)
+{
+	if (!t->pending.wait)
+		return 0;
+	int (*wait)(void *, pl_err *) = t->pending.wait;
+	t->pending.wait = NULL;
+	return wait(t->pending.ctx, err);
+}
+
 void pl_txn_remove_written(pl_txn *t)
 {
+	pl_err ignored;
+	pl_txn_finish_pending(t, &ignored);
 	for (size_t i = 0; !t->outcome_unknown && i < t->written.len; i++)
 		unlink(t->written.items[i]);
 	pl_strv_dispose(&t->written);
@@ -98,6 +109,8 @@ void pl_txn_remove_written(pl_txn *t)
 
 void pl_txn_dispose(pl_txn *t)
 {
+	pl_err ignored;
+	pl_txn_finish_pending(t, &ignored);
 	for (size_t i = 0; i < t->nschemas; i++)
 		free(t->schemas[i].name);
 	for (size_t i = 0; i < t->ntables; i++) {

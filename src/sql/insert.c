@@ -59,8 +59,10 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	char *dir = pl_strdup(t->dir);
 	pl_write_request req = {st->conn->con, source, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
 	int rc = !dir ? pl_err_nomem(err) : pl_lake_write_sizes(lake, t, &req, err);
+	/* a statement of its own commits at once: its files sync while the catalog rows go in */
+	bool own_commit = !st->conn->in_txn && !lake->txn_owner;
 	if (rc == 0)
-		rc = pl_writer_write(&req, &txn, &rows, err);
+		rc = own_commit ? pl_writer_write_deferred(&req, &txn, &rows, err) : pl_writer_write(&req, &txn, &rows, err);
 	if (rc == 0 && txn.nfiles > 0)
 		rc = pl_lake_commit(lake, st->conn, &txn, err);
 	if (rc)

@@ -4,6 +4,7 @@
 #include "table/writer.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,9 +221,65 @@ static int sync_data(const char *path, pl_err *err)
 	return rc;
 }
 
+/* Syncs the files (paths[0..n)), then their directory once (with the last file). */
+static int sync_files(char *const *paths, size_t n, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = i + 1 == n ? pl_fs_sync_file(paths[i], err) : sync_data(paths[i], err);
+	return rc;
+}
+
+/* A background sync of a write's files: the thread's work and its outcome. */
+typedef struct bg_sync {
+	pthread_t thread;
+	pl_strv paths;
+	int rc;
+	pl_err err;
+} bg_sync;
+
+static void *bg_sync_run(void *arg)
+{
+	bg_sync *b = arg;
+	b->rc = sync_files(b->paths.items, b->paths.len, &b->err);
+	return NULL;
+}
+
+static int bg_sync_wait(void *ctx, pl_err *err)
+{
+	bg_sync *b = ctx;
+	pthread_join(b->thread, NULL);
+	int rc = b->rc;
+	if (rc)
+		*err = b->err;
+	pl_strv_dispose(&b->paths);
+	free(b);
+	return rc;
+}
+
+/* Starts syncing paths[0..n) in a thread whose wait becomes txn->pending; falls back to syncing
+ * here when a thread cannot be had. */
+static int start_bg_sync(pl_txn *txn, char *const *paths, size_t n, pl_err *err)
+{
+	bg_sync *b = txn->pending.wait ? NULL : calloc(1, sizeof(*b));
+	bool ok = b != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pl_strv_push(&b->paths, paths[i]) == 0;
+	if (ok && pthread_create(&b->thread, NULL, bg_sync_run, b) == 0) {
+		txn->pending.wait = bg_sync_wait;
+		txn->pending.ctx = b;
+		return 0;
+	}
+	if (b)
+		pl_strv_dispose(&b->paths);
+	free(b);
+	return sync_files(paths, n, err);
+}
+
 /* Moves the files written into the staging directory to the table directory and syncs them:
  * every file, then the directory once (with the last file). */
-static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, pl_err *err)
+static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, bool background,
+			 pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
@@ -235,11 +292,11 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 		pl_buf_dispose(&from);
 		pl_buf_dispose(&to);
 	}
-	for (size_t i = txn->written.len - (txn->nfiles - first); rc == 0 && i < txn->written.len; i++) {
-		const char *path = txn->written.items[i];
-		rc = i + 1 == txn->written.len ? pl_fs_sync_file(path, err) : sync_data(path, err);
-	}
-	return rc;
+	size_t n = txn->nfiles - first;
+	char *const *paths = txn->written.items + (txn->written.len - n);
+	if (rc || n == 0)
+		return rc;
+	return background ? start_bg_sync(txn, paths, n, err) : sync_files(paths, n, err);
 }
 
 static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
@@ -272,7 +329,7 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	return rc;
 }
 
-int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
+static int write_files(const pl_write_request *req, bool background, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
 	char uuid[PL_UUID_STRLEN + 1];
 	pl_buf staging = PL_BUF_INIT;
@@ -288,8 +345,18 @@ int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out,
 	if (rc == 0)
 		rc = run_copy(req, staging.ptr, txn, rows_out, err);
 	if (rc == 0)
-		rc = publish_files(txn, first, staging.ptr, req->dir, err);
+		rc = publish_files(txn, first, staging.ptr, req->dir, background, err);
 	pl_fs_remove_dir(staging.ptr);
 	pl_buf_dispose(&staging);
 	return rc;
+}
+
+int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	return write_files(req, false, txn, rows_out, err);
+}
+
+int pl_writer_write_deferred(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	return write_files(req, true, txn, rows_out, err);
 }

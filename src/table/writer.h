@@ -5,8 +5,9 @@
  *
  * DuckDB writes into a private staging directory that is removed afterwards, so a failed write
  * (bad data, full disk) leaves nothing behind; finished files are renamed into place and
- * fsync'd before this returns, and listed in txn->written; the caller registers them in one
- * commit and, if the commit fails, removes them with pl_txn_remove_written().
+ * fsync'd before this returns (pl_writer_write_deferred: before the catalog commits), and
+ * listed in txn->written; the caller registers them in one commit and, if the commit fails,
+ * removes them with pl_txn_remove_written().
  */
 #ifndef PL_TABLE_WRITER_H
 #define PL_TABLE_WRITER_H
@@ -38,5 +39,9 @@ typedef struct pl_write_request {
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
 int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err);
+/* The same, but the files are fsync'd by a background thread while the caller goes on, and
+ * txn->pending waits for it: pl_commit does before the catalog commits, so the fsyncs overlap
+ * the catalog statements. Only for a txn that pl_commit commits (not a multi-statement one). */
+int pl_writer_write_deferred(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err);
 
 #endif
