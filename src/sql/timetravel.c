@@ -18,12 +18,14 @@
 
 typedef struct at_ref {
 	size_t name_from, name_to; /* token range of the table name */
+	size_t alias_from, alias_to; /* an alias written before AT: `t AS a AT (...)`, `t a AT (...)` */
 	size_t at_end;             /* token index just past the AT (...) clause */
 	bool by_timestamp;
 	size_t expr_from, expr_to; /* token range of the expression */
 } at_ref;
 
-/* Recognizes `name [. name [. name]] AT ( VERSION|TIMESTAMP => expr )` starting at token i. */
+/* Recognizes `name [. name [. name]] [[AS] alias] AT ( VERSION|TIMESTAMP => expr )` starting at
+ * token i (an alias after the clause stays where it is). */
 static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 {
 	size_t j = i;
@@ -37,6 +39,14 @@ static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 			break;
 		j++;
 	}
+	size_t name_to = j, alias_from = j, alias_to = j;
+	if (!pl_tok_is(t, j, "AT")) {
+		size_t a = j + pl_tok_is(t, j, "AS");
+		if (a >= t->len || (t->items[a].kind != PL_TOK_WORD && t->items[a].kind != PL_TOK_QIDENT))
+			return false;
+		alias_from = a;
+		alias_to = j = a + 1;
+	}
 	if (!pl_tok_is(t, j, "AT") || !pl_tok_is_punct(t, j + 1, "("))
 		return false;
 	size_t close = pl_tok_match_paren(t, j + 1);
@@ -44,7 +54,7 @@ static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 	if (close >= t->len || (!version && !ts) || !pl_tok_is_punct(t, j + 3, "=") ||
 	    !pl_tok_is_punct(t, j + 4, ">"))
 		return false;
-	*r = (at_ref){i, j, close + 1, ts, j + 5, close};
+	*r = (at_ref){i, name_to, alias_from, alias_to, close + 1, ts, j + 5, close};
 	return r->expr_from < r->expr_to;
 }
 
@@ -159,7 +169,10 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		pl_buf_put(&out, t->src + copied, t->items[r.name_from].start - copied);
 		pl_buf_puts(&out, "temp.main.");
 		pl_buf_put_ident(&out, view);
-		if (!pl_tok_has_alias(t, r.at_end)) {
+		if (r.alias_from < r.alias_to) {
+			pl_buf_puts(&out, " AS ");
+			pl_buf_put(&out, t->src + t->items[r.alias_from].start, t->items[r.alias_from].len);
+		} else if (!pl_tok_has_alias(t, r.at_end)) {
 			pl_buf_puts(&out, " AS ");
 			pl_buf_put_ident(&out, alias);
 		}
