@@ -19,4 +19,6 @@ case "$catalog" in
     prefix="ducklake:postgres:$PLANAR_PG metadata_schema=" ;;
   *) echo "unknown catalog kind '$catalog'" >&2; exit 2 ;;
 esac
+# the tests look at catalog rows through __planar_cat(), which exists only with this set
+export PLANAR_TEST_CATALOG_SQL=1
 "$planar" test --env "DUCKLAKE_PREFIX=$prefix" --env "CATALOG=$catalog" tests/sql

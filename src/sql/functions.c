@@ -1,11 +1,13 @@
 /*
  * functions.c -- SQL functions Planar adds to DuckDB.
  *
- * __planar_cat(lake, sql): runs a SELECT on a lake's catalog database and returns its rows as
+ * __planar_meta(lake, listing) returns one of the catalog's fixed listings (catalog/reads.h) as
  * VARCHAR columns; a column named `changes` holding DuckLake changes_made text is rewritten to
  * the text form of MAP(VARCHAR, VARCHAR[]) that ducklake_snapshots() shows. The DuckLake
  * inspection functions (ducklake_snapshots, ducklake_current_snapshot, ducklake_table_info,
- * ducklake_list_files) are per-connection table macros over it.
+ * ducklake_list_files) are per-connection table macros over these functions.
+ * __planar_inlined(...) returns the rows DuckDB's extension inlined into the catalog.
+ * No function here runs SQL text it is given, or reads a file outside an attached lake.
  */
 #include "sql/router.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "catalog/reads.h"
 #include "sql/lake.h"
 #include "storage/dv.h"
 
@@ -148,6 +151,21 @@ static char *param_string(duckdb_bind_info info, idx_t i)
 	return copy;
 }
 
+/* Rows of `rows` bound as the function's result, or the error. */
+static void bind_rows_or_error(duckdb_bind_info info, int rc, pl_rows *rows, const pl_err *err)
+{
+	if (rc) {
+		duckdb_bind_set_error(info, err->msg);
+		pl_rows_free(rows);
+	} else {
+		bind_rows(info, rows);
+	}
+}
+
+/* __planar_cat(lake, sql): any SQL on a lake's catalog, for tests and debugging only: registered
+ * only when the environment has PLANAR_TEST_CATALOG_SQL=1 when the engine starts (the test
+ * scripts set it to look at catalog rows). A user who can set the environment of a process can
+ * open its catalog file anyway; a server never sets it. */
 static void cat_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
@@ -170,6 +188,66 @@ static void cat_bind(duckdb_bind_info info)
 	}
 	free(lake_name);
 	free(sql);
+}
+
+/* __planar_meta(lake, listing): one of the catalog's fixed listings (catalog/reads.h). */
+static void meta_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *lake_name = param_string(info, 0), *what = param_string(info, 1);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pl_catalog_listing listing = PL_LIST_SNAPSHOTS;
+	int rc = pl_catalog_listing_by_name(what, &listing, &err);
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = lake_name ? pl_db_find_lake(db, lake_name) : NULL;
+		rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name ? lake_name : "NULL")
+			   : pl_catalog_list(lake->cat, listing, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc == 0 && rewrite_changes(rows))
+		rc = pl_err_nomem(&err);
+	bind_rows_or_error(info, rc, rows, &err);
+	free(lake_name);
+	free(what);
+}
+
+/* __planar_inlined(lake, inlined_table, snapshot, columns, with_row_id): rows the catalog holds
+ * inline for a table, as text; columns are separated by the unit separator (0x1f). */
+static void inlined_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *args[5];
+	for (idx_t i = 0; i < 5; i++)
+		args[i] = param_string(info, i);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pl_strv cols = PL_STRV_INIT;
+	char *end = NULL;
+	int64_t snap = args[2] ? strtoll(args[2], &end, 10) : -1;
+	int rc = !args[0] || !args[1] || !args[3] || !args[4] || !end || *end || snap < 0
+			 ? pl_err_set(&err, PL_EINVALID, "__planar_inlined: invalid arguments")
+			 : 0;
+	for (char *p = args[3], *q; rc == 0 && *p; p = *q ? q + 1 : q) {
+		q = strchr(p, '\x1f');
+		if (!q)
+			q = p + strlen(p);
+		rc = pl_strv_push_owned(&cols, pl_strndup(p, (size_t)(q - p))) ? pl_err_nomem(&err) : 0;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = pl_db_find_lake(db, args[0]);
+		rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0])
+			   : pl_catalog_inlined_rows(lake->cat, args[1], snap,
+						     (const char *const *)cols.items, cols.len,
+						     strcmp(args[4], "1") == 0, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	bind_rows_or_error(info, rc, rows, &err);
+	pl_strv_dispose(&cols);
+	for (int i = 0; i < 5; i++)
+		free(args[i]);
 }
 
 static void cat_init(duckdb_init_info info)
@@ -560,7 +638,13 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
-	int rc = register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err);
+	const char *test_sql = getenv("PLANAR_TEST_CATALOG_SQL");
+	int rc = test_sql && strcmp(test_sql, "1") == 0 ? register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err)
+							 : 0;
+	if (rc == 0)
+		rc = register_function(db, "__planar_meta", 2, meta_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_inlined", 5, inlined_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
 	if (rc == 0)
@@ -579,14 +663,10 @@ static const char *const macros[] = {
 	"CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AS snapshot_time, "
 	"CAST(schema_version AS BIGINT) AS schema_version, "
 	"CAST(changes AS MAP(VARCHAR, VARCHAR[])) AS changes, author, commit_message, commit_extra_info "
-	"FROM __planar_cat(catalog, 'SELECT s.snapshot_id, CAST(s.snapshot_time AS VARCHAR) AS snapshot_time, "
-	"s.schema_version, c.changes_made AS changes, c.author, c.commit_message, c.commit_extra_info "
-	"FROM ducklake_snapshot s LEFT JOIN ducklake_snapshot_changes c ON s.snapshot_id = c.snapshot_id "
-	"ORDER BY s.snapshot_id')",
+	"FROM __planar_meta(catalog, 'snapshots')",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_current_snapshot(catalog) AS TABLE "
-	"SELECT CAST(id AS BIGINT) AS id FROM __planar_cat(catalog, "
-	"'SELECT max(snapshot_id) AS id FROM ducklake_snapshot')",
+	"SELECT CAST(id AS BIGINT) AS id FROM __planar_meta(catalog, 'current_snapshot')",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_table_info(catalog) AS TABLE "
 	"SELECT table_name, CAST(schema_id AS BIGINT) AS schema_id, CAST(table_id AS BIGINT) AS table_id, "
@@ -594,13 +674,7 @@ static const char *const macros[] = {
 	"CAST(file_size_bytes AS BIGINT) AS file_size_bytes, "
 	"CAST(delete_file_count AS BIGINT) AS delete_file_count, "
 	"CAST(delete_file_size_bytes AS BIGINT) AS delete_file_size_bytes "
-	"FROM __planar_cat(catalog, 'SELECT t.table_name, t.schema_id, t.table_id, "
-	"CAST(t.table_uuid AS VARCHAR) AS table_uuid, "
-	"(SELECT count(*) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_count, "
-	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_size_bytes, "
-	"(SELECT count(*) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_count, "
-	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_size_bytes "
-	"FROM ducklake_table t WHERE t.end_snapshot IS NULL ORDER BY t.table_id')",
+	"FROM __planar_meta(catalog, 'table_info')",
 
 	/* duckdb_tables() / duckdb_views() as seen with lakes attached (statements are rewritten to
 	 * use these): lake tables are tables, lake views are views. */

@@ -515,13 +515,63 @@ static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *er
 	return 0;
 }
 
+/* Planar's internal objects (functions, views, temporary tables) are named __planar_*: a user
+ * statement naming one is refused, so it can neither call them nor create objects they would
+ * collide with. __planar_cat exists only for the test scripts (see functions.c). */
+static int check_reserved_names(const pl_toks *t, pl_err *err)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+			continue;
+		char *w = pl_tok_ident(t, i);
+		if (!w)
+			return pl_err_nomem(err);
+		bool reserved = pl_name_is_reserved(w) && !pl_str_ieq(w, "__planar_cat");
+		int rc = reserved ? pl_err_set(err, PL_EINVALID,
+					       "Catalog Error: \"%s\": names starting with \"__planar_\" are reserved for "
+					       "Planar's internal objects", w)
+				  : 0;
+		free(w);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Errors DuckDB raised on statements Planar rewrote may quote the rewritten text or name internal
+ * objects: the quoted text goes, and an internal name becomes a neutral one. */
+static void scrub_internal_names(pl_err *err)
+{
+	char *at = strstr(err->msg, "__planar_");
+	if (!at)
+		return;
+	char *line = strstr(err->msg, "\nLINE ");
+	if (line) {
+		*line = '\0';
+		while (line > err->msg && line[-1] == '\n')
+			*--line = '\0';
+	}
+	while ((at = strstr(err->msg, "__planar_")) != NULL) {
+		char *end = at + strlen("__planar_");
+		while (*end == '_' || (*end >= 'a' && *end <= 'z') || (*end >= '0' && *end <= '9'))
+			end++;
+		char name[PL_ERR_MSG_MAX];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - at), at);
+		pl_err_replace(err, name, "(internal)");
+	}
+}
+
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE};
 	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
 	int rc = pl_lex(&st.toks, sql, err);
-	if (rc)
+	if (rc == 0)
+		rc = check_reserved_names(&st.toks, err);
+	if (rc) {
+		pl_toks_dispose(&st.toks);
 		return rc;
+	}
 	bool handled = false;
 	planar_db *db = conn->db;
 	pthread_mutex_lock(&db->lock);
@@ -539,6 +589,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		rc = pl_stmt_passthrough(&st, st.sql, out, err);
 	if (rc && conn->in_txn) /* as in DuckDB, a failed statement aborts the transaction */
 		pl_txn_mark_aborted(conn);
+	if (rc)
+		scrub_internal_names(err);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);

@@ -250,35 +250,37 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 	return 0;
 }
 
+/* __planar_inlined(lake, inlined table, snapshot, columns, with_row_id): the live rows of one
+ * inlined-data table, as text, ordered by row id. */
+static void put_inlined_call(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
+			     const pl_inlined_table *it, bool with_row_id)
+{
+	pl_buf cols = PL_BUF_INIT;
+	for (size_t i = 0; i < t->ntop; i++) {
+		if (i)
+			pl_buf_putc(&cols, '\x1f');
+		pl_buf_puts(&cols, t->top[i]->name);
+	}
+	pl_buf_puts(out, "__planar_inlined(");
+	pl_buf_put_literal(out, lake);
+	pl_buf_puts(out, ", ");
+	pl_buf_put_literal(out, it->name);
+	pl_buf_printf(out, ", '%lld', ", (long long)m->snapshot_id);
+	pl_buf_put_literal(out, pl_buf_cstr(&cols));
+	pl_buf_puts(out, with_row_id ? ", '1')" : ", '0')");
+	if (pl_buf_oom(&cols))
+		out->oom = true; /* the caller checks out */
+	pl_buf_dispose(&cols);
+}
+
 /* Inlined rows of one inlined-data table, read as text from the catalog and cast back. */
 static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 		       const pl_inlined_table *it, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		if (i)
-			pl_buf_puts(&q, ", ");
-		pl_buf_puts(&q, "CAST(");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, " AS VARCHAR) AS ");
-		pl_buf_put_ident(&q, t->top[i]->name);
-	}
-	pl_buf_puts(&q, " FROM ");
-	pl_buf_put_ident(&q, it->name);
-	pl_buf_printf(&q, " WHERE begin_snapshot <= %lld AND (end_snapshot IS NULL OR end_snapshot > %lld)"
-			  " ORDER BY row_id",
-		      (long long)m->snapshot_id, (long long)m->snapshot_id);
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
-	pl_buf_puts(out, " FROM __planar_cat(");
-	pl_buf_put_literal(out, lake);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, pl_buf_cstr(&q));
-	pl_buf_putc(out, ')');
-	if (pl_buf_oom(&q))
-		rc = pl_err_nomem(err);
-	pl_buf_dispose(&q);
+	pl_buf_puts(out, " FROM ");
+	put_inlined_call(out, lake, m, t, it, false);
 	return rc;
 }
 
@@ -375,32 +377,13 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 				 const pl_inlined_table *it, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(&q, "CAST(");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, " AS VARCHAR) AS ");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, ", ");
-	}
-	pl_buf_puts(&q, "row_id FROM ");
-	pl_buf_put_ident(&q, it->name);
-	pl_buf_printf(&q, " WHERE begin_snapshot <= %lld AND (end_snapshot IS NULL OR end_snapshot > %lld)",
-		      (long long)m->snapshot_id, (long long)m->snapshot_id);
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
 	pl_buf_puts(out, ", ");
 	pl_buf_put_literal(out, it->name);
 	pl_buf_puts(out, " AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, CAST(row_id AS BIGINT) AS "
-			 "__planar_rowid FROM __planar_cat(");
-	pl_buf_put_literal(out, lake);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, pl_buf_cstr(&q));
-	pl_buf_putc(out, ')');
-	if (pl_buf_oom(&q))
-		rc = pl_err_nomem(err);
-	pl_buf_dispose(&q);
+			 "__planar_rowid FROM ");
+	put_inlined_call(out, lake, m, t, it, true);
 	return rc;
 }
 

@@ -4,7 +4,7 @@
  * A table is exposed to DuckDB as a view over read_parquet() of its live data files, with the
  * `schema` parameter mapping Parquet field ids (= DuckLake column ids) to current names, types
  * and defaults, so renamed and added columns need no rewrite; inlined rows kept in the catalog
- * are unioned in through the __planar_cat() table function.
+ * are unioned in through the __planar_inlined() table function.
  */
 #ifndef PL_TABLE_SCAN_H
 #define PL_TABLE_SCAN_H
