@@ -170,7 +170,7 @@ static void scan__inlined_rows_are_unioned(void **state)
 	const char *u = strstr(sql, " UNION ALL SELECT CAST(\"id\" AS BIGINT)");
 	assert_non_null(u);
 	assert_true(strstr(sql, "read_parquet(") < u); /* files first, then inlined rows */
-	assert_contains(u, "__planar_cat(");
+	assert_contains(u, "__planar_inlined(");
 	free(sql);
 }
 
