@@ -133,3 +133,28 @@ int pl_name_check(const char *kind, const char *name, pl_err *err)
 				  kind, name, escaped, PL_NAME_MAX);
 	return 0;
 }
+
+/* "512MB", "10 KiB", "1000": DuckDB's units (KB = 1000 bytes, KiB = 1024). */
+bool pl_parse_byte_size(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t factor;
+	} units[] = {{"", 1}, {"b", 1}, {"bytes", 1}, {"kb", 1000}, {"kib", 1024}, {"mb", 1000000},
+		     {"mib", 1048576}, {"gb", 1000000000}, {"gib", 1073741824}, {"tb", 1000000000000LL},
+		     {"tib", 1099511627776LL}};
+	char *end = NULL;
+	double v = strtod(s, &end);
+	if (end == s || !(v > 0))
+		return false;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (pl_str_ieq(end, units[i].unit) && v * (double)units[i].factor < 9.2e18) {
+			*out = (int64_t)(v * (double)units[i].factor);
+			return *out > 0;
+		}
+	}
+	return false;
+}
+

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -29,6 +30,10 @@ bool pl_name_is_reserved(const char *name);
 /* Appends name as one path component: letters, digits, '_' and '-' as they are, every other
  * byte as %XX, so no name can climb out of its parent directory or hold glob characters. */
 void pl_buf_put_path_name(pl_buf *b, const char *name);
+
+/* A positive size in bytes written as DuckDB writes them: "512MB", "10 KiB", "1000" (KB = 1000
+ * bytes, KiB = 1024). False when s is not one. */
+bool pl_parse_byte_size(const char *s, int64_t *out);
 
 /* Frees a NULL-terminated array of strings and the array. */
 void pl_strv_free(char **v);

@@ -458,12 +458,44 @@ static void dv_destroy(void *p)
 	free(d);
 }
 
+/* Whether path is under prefix (both resolved; prefix ends in '/'). */
+static bool path_under(const char *path, const char *prefix)
+{
+	char *p = realpath(prefix, NULL);
+	bool under = p && strncmp(path, p, strlen(p)) == 0 && path[strlen(p)] == '/';
+	free(p);
+	return under;
+}
+
+/* A deletion vector is read only from inside an attached lake: its data path, or a delete file its
+ * current model lists (files registered with absolute paths). */
+static int check_lake_file(planar_db *db, const char *path, pl_err *err)
+{
+	char *real = realpath(path, NULL);
+	bool ok = false;
+	pthread_mutex_lock(&db->lock);
+	for (size_t l = 0; real && !ok && l < db->nlakes; l++) {
+		const pl_lake *lake = db->lakes[l];
+		ok = path_under(real, lake->data_path);
+		for (size_t t = 0; !ok && t < lake->model->ntables; t++)
+			for (size_t f = 0; !ok && f < lake->model->tables[t].nfiles; f++)
+				ok = lake->model->tables[t].files[f].delete_path &&
+				     strcmp(lake->model->tables[t].files[f].delete_path, path) == 0;
+	}
+	pthread_mutex_unlock(&db->lock);
+	free(real);
+	return ok ? 0 : pl_err_set(err, PL_EINVALID, "'%s' is not inside the data path of an attached lake", path);
+}
+
 static void dv_bind(duckdb_bind_info info)
 {
+	planar_db *db = duckdb_bind_get_extra_info(info);
 	char *path = param_string(info, 0);
 	dv_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
-	int rc = !path || !d ? pl_err_nomem(&err) : pl_dv_read_file(path, &d->pos, &d->n, &err);
+	int rc = !path || !d ? pl_err_nomem(&err) : check_lake_file(db, path, &err);
+	if (rc == 0)
+		rc = pl_dv_read_file(path, &d->pos, &d->n, &err);
 	if (rc) {
 		duckdb_bind_set_error(info, err.msg);
 		if (d)

@@ -33,10 +33,12 @@ void pl_lake_free(pl_lake *lake)
 	pl_model_free(lake->model);
 	pl_statcache_dispose(&lake->stats);
 	free(lake->view_hashes);
-	pl_catdb_close(lake->cat);
+	if (!lake->cat_owner)
+		pl_catdb_close(lake->cat);
 	free(lake->name);
 	free(lake->kind);
 	free(lake->location);
+	free(lake->identity);
 	free(lake->data_path);
 	free(lake);
 }
@@ -391,6 +393,11 @@ static int create_new(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 
 static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 {
+	if (o->share_catalog_of) {
+		lake->cat_owner = o->share_catalog_of;
+		lake->cat = o->share_catalog_of->cat;
+		return 0;
+	}
 	bool file = pl_catdb_kind_is_file(o->kind);
 	bool exists = !file || access(o->location, F_OK) == 0;
 	if (!exists && (o->read_only || !o->create_if_missing))
@@ -550,36 +557,12 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 	return 0;
 }
 
-/* "512MB", "10 KiB", "1000": DuckDB's units (KB = 1000 bytes, KiB = 1024). */
-static bool parse_byte_size(const char *s, int64_t *out)
-{
-	static const struct {
-		const char *unit;
-		int64_t factor;
-	} units[] = {{"", 1}, {"b", 1}, {"bytes", 1}, {"kb", 1000}, {"kib", 1024}, {"mb", 1000000},
-		     {"mib", 1048576}, {"gb", 1000000000}, {"gib", 1073741824}, {"tb", 1000000000000LL},
-		     {"tib", 1099511627776LL}};
-	char *end = NULL;
-	double v = strtod(s, &end);
-	if (end == s || !(v > 0))
-		return false;
-	while (*end == ' ')
-		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (pl_str_ieq(end, units[i].unit) && v * (double)units[i].factor < 9.2e18) {
-			*out = (int64_t)(v * (double)units[i].factor);
-			return *out > 0;
-		}
-	}
-	return false;
-}
-
 static int size_option(pl_lake *lake, const pl_table *t, const char *key, const char *example, int64_t *out,
 		       pl_err *err)
 {
 	char *v = NULL;
 	int rc = pl_lake_option(lake, t, key, &v, err);
-	if (rc == 0 && v && !parse_byte_size(v, out))
+	if (rc == 0 && v && !pl_parse_byte_size(v, out))
 		rc = pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
 				"CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
 	free(v);

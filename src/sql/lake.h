@@ -28,14 +28,18 @@ typedef struct pl_lake_options {
 	bool create_if_missing;
 	const char *schema;       /* postgres: METADATA_SCHEMA */
 	const char *password_env; /* postgres: environment variable with the password */
+	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
 } pl_lake_options;
 
 struct pl_lake {
 	char *name, *kind, *location;
+	char *identity;  /* which catalog this is, however named (pl_catdb_identity) */
 	char *data_path; /* resolved, ends in '/' */
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;
+	pl_lake *cat_owner; /* the lake whose catalog connection cat is, when borrowed (read-only or
+			     * pinned attachments of a catalog that is already attached) */
 	pl_model *model; /* the committed state; the owner's pending state during its statements */
 	/* An open multi-statement write transaction (one per lake at a time): */
 	planar_conn *txn_owner;

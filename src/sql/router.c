@@ -463,6 +463,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		*handled = true;
 		return pl_handle_attach(st, out, err);
 	}
+	if (pl_tok_is(t, 0, "ATTACH"))
+		return pl_attach_check_plain(st, err);
 	if (pl_tok_is(t, 0, "DETACH"))
 		return route_detach(st, out, err, handled);
 	if (pl_tok_is(t, 0, "CREATE"))
@@ -550,6 +552,19 @@ static void scrub_internal_names(pl_err *err)
 		*line = '\0';
 		while (line > err->msg && line[-1] == '\n')
 			*--line = '\0';
+	}
+	/* lines after the first that name internal objects (candidate bindings and the like) go */
+	for (char *nl = strchr(err->msg, '\n'); nl;) {
+		char *next = strchr(nl + 1, '\n');
+		size_t len = next ? (size_t)(next - nl) : strlen(nl);
+		char saved = nl[len];
+		nl[len] = '\0';
+		bool internal = strstr(nl, "__planar_") != NULL;
+		nl[len] = saved;
+		if (internal)
+			memmove(nl, nl + len, strlen(nl + len) + 1);
+		else
+			nl = next;
 	}
 	while ((at = strstr(err->msg, "__planar_")) != NULL) {
 		char *end = at + strlen("__planar_");
