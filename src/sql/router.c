@@ -576,6 +576,35 @@ static void scrub_internal_names(pl_err *err)
 	}
 }
 
+/* A statement that only reads and names no lake: while another session holds the lakes (a long
+ * write), it runs at once on the lakes' views as they are, without waiting to refresh them. */
+static bool may_skip_lakes(pl_stmt *st)
+{
+	static const char *const reads[] = {"SELECT", "FROM", "VALUES", "WITH", "SHOW", "DESCRIBE", "SUMMARIZE",
+					    "EXPLAIN", NULL};
+	static const char *const catalog_fns[] = {"duckdb_tables", "duckdb_views", "rowid", NULL};
+	const pl_toks *t = &st->toks;
+	bool read = false;
+	if (st->conn->in_txn || t->len == 0)
+		return false;
+	for (const char *const *w = reads; *w; w++)
+		read = read || pl_tok_is(t, 0, *w);
+	size_t body = skip_cte_list(t, pl_tok_is(t, 0, "EXPLAIN") ? 1 + pl_tok_is(t, 1, "ANALYZE") : 0);
+	if (!read || pl_tok_is(t, body, "INSERT") || pl_tok_is(t, body, "UPDATE") || pl_tok_is(t, body, "DELETE"))
+		return false;
+	for (size_t i = 0; i < t->len; i++)
+		for (const char *const *w = catalog_fns; *w; w++)
+			if (pl_tok_is(t, i, *w))
+				return false;
+	char *cur_db = NULL, *cur_schema = NULL;
+	pl_err ignored = {0};
+	bool skip = pl_session_location(st, &cur_db, &cur_schema, &ignored) == 0 &&
+		    !pl_db_statement_names_lake(st->conn->db, t, cur_db);
+	free(cur_db);
+	free(cur_schema);
+	return skip;
+}
+
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE};
@@ -589,7 +618,16 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	}
 	bool handled = false;
 	planar_db *db = conn->db;
-	pthread_mutex_lock(&db->lock);
+	if (pthread_mutex_trylock(&db->lock) != 0) {
+		if (may_skip_lakes(&st)) {
+			rc = pl_stmt_passthrough(&st, st.sql, out, err);
+			if (rc)
+				scrub_internal_names(err);
+			pl_toks_dispose(&st.toks);
+			return rc;
+		}
+		pthread_mutex_lock(&db->lock);
+	}
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);

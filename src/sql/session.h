@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "engine/engine.h"
+#include "sql/lexer.h"
 #include "planar/planar.h"
 #include "table/delcache.h"
 
@@ -23,6 +24,9 @@ struct planar_db {
 	pthread_mutex_t lock;
 	pl_lake **lakes;
 	size_t nlakes, caplakes;
+	/* Guards lakes/nlakes (and the lakes' names) for readers that do not hold `lock`: the
+	 * registry changes only with both held. */
+	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 };
 
@@ -63,6 +67,10 @@ struct planar_result {
 int pl_result_wrap(planar_result **out, planar_conn *conn, duckdb_result *res, pl_err *err);
 /* A one-row result built by running a SELECT on the session's connection. */
 int pl_result_from_sql(planar_result **out, planar_conn *conn, const char *sql, pl_err *err);
+
+/* Whether a statement may involve a lake: a token (identifier or string) is a lake's name, or
+ * cur_db (the session's current database, may be NULL) is a lake. Needs only names_lock. */
+bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur_db);
 
 /* Lake registry (callers hold db->lock). */
 pl_lake *pl_db_find_lake(planar_db *db, const char *name);
