@@ -50,7 +50,7 @@ while [ "$n" -gt 0 ]; do
 done
 case "$BENCH" in
 scan) SOURCES="bench/scan.c bench/util.c" ;;
-deletes | timetravel | commit) SOURCES="bench/$BENCH.c bench/util.c" ;;
+deletes | timetravel | commit | sessions) SOURCES="bench/$BENCH.c bench/util.c" ;;
 *)
 	echo "bench/run.sh: unknown benchmark '$BENCH' (scan, deletes, timetravel, commit)" >&2
 	exit 2
