@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
+#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -557,24 +558,29 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 	return 0;
 }
 
-static int size_option(pl_lake *lake, const pl_table *t, const char *key, const char *example, int64_t *out,
+static int size_option(pl_lake *lake, const char *key, const char *v, const char *example, int64_t *out,
 		       pl_err *err)
 {
-	char *v = NULL;
-	int rc = pl_lake_option(lake, t, key, &v, err);
-	if (rc == 0 && v && !pl_parse_byte_size(v, out))
-		rc = pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
-				"CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
-	free(v);
-	return rc;
+	if (v && !pl_parse_byte_size(v, out))
+		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
+				  "CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
+	return 0;
 }
 
 int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
 {
+	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
+	char *v[2] = {NULL, NULL};
 	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
 	req->row_group_size = 0;
-	int rc = size_option(lake, t, "target_file_size", "128MB", &req->target_file_size, err);
-	return rc ? rc : size_option(lake, t, "parquet_row_group_size", "122880", &req->row_group_size, err);
+	int rc = pl_catalog_options(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
+	if (rc == 0)
+		rc = size_option(lake, keys[0], v[0], "128MB", &req->target_file_size, err);
+	if (rc == 0)
+		rc = size_option(lake, keys[1], v[1], "122880", &req->row_group_size, err);
+	free(v[0]);
+	free(v[1]);
+	return rc;
 }
 
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
