@@ -500,38 +500,48 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
-/* ---- __planar_deleted(file, position, map): is the row deleted? (see table/delcache.h) ------- */
+/* ---- __planar_deleted(file_index, position, map): is the row deleted? (table/delcache.h) ---- */
 
 static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
 {
 	planar_db *db = duckdb_scalar_function_get_extra_info(info);
 	idx_t n = duckdb_data_chunk_get_size(input);
-	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
-	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
+	uint64_t *file = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
+	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
+	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 2));
 	bool *out = duckdb_vector_get_data(output);
-	const pl_delset *set = n ? pl_delcache_set(&db->deletes, ids[0]) : NULL;
-	if (n && !set) {
-		duckdb_scalar_function_set_error(info, "deleted-row set not loaded");
+	const pl_delmap *map = n ? pl_delcache_get_map(&db->deletes, ids[0]) : NULL;
+	if (n && !map) {
+		duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
 		return;
 	}
+	/* rows come in runs from one file: its set is looked up once per run */
+	uint64_t last = UINT64_MAX;
+	const pl_delset *set = NULL;
 	for (idx_t r = 0; r < n; r++) {
-		uint64_t p = (uint64_t)pos[r];
-		out[r] = p < set->nbits && (set->bits[p / 64] >> (p % 64)) & 1;
+		if (file[r] != last) {
+			last = file[r];
+			set = last < map->n ? map->sets[last] : NULL;
+		}
+		out[r] = pl_delset_has(set, (uint64_t)pos[r]);
 	}
 }
 
 static int register_deleted_fn(planar_db *db, pl_err *err)
 {
 	duckdb_scalar_function f = duckdb_create_scalar_function();
+	duckdb_logical_type ut = duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
 	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
 	duckdb_logical_type rt = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
 	duckdb_scalar_function_set_name(f, "__planar_deleted");
+	duckdb_scalar_function_add_parameter(f, ut);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_set_return_type(f, rt);
 	duckdb_scalar_function_set_extra_info(f, db, NULL);
 	duckdb_scalar_function_set_function(f, deleted_fn);
 	duckdb_state s = duckdb_register_scalar_function(db->admin, f);
+	duckdb_destroy_logical_type(&ut);
 	duckdb_destroy_logical_type(&bt);
 	duckdb_destroy_logical_type(&rt);
 	duckdb_destroy_scalar_function(&f);

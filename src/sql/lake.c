@@ -205,11 +205,11 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
-	int64_t *sets = NULL;
+	int64_t sets[2];
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " AS ");
-	if (pl_scan_prepare_deletes(&vs->db->deletes, vs->db->admin, lake->model, t, &sets, &scan_err) == 0 &&
+	if (pl_scan_prepare_deletes(&vs->db->deletes, vs->db->admin, lake->model, t, sets, &scan_err) == 0 &&
 	    pl_scan_sql(&body, lake->name, lake->model, t, sets, &scan_err) == 0) {
 		pl_buf_puts(&q, pl_buf_cstr(&body));
 	} else {
@@ -221,7 +221,6 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
-	free(sets);
 	return rc;
 }
 

@@ -604,13 +604,12 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 	pl_buf_put_ident(&q, view);
 	pl_buf_puts(&q, " AS ");
-	int64_t *sets = NULL;
-	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->lake->model, &sub, &sets, err);
+	int64_t sets[2];
+	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->lake->model, &sub, sets, err);
 	if (rc == 0)
 		rc = pl_scan_sql(&q, r->lake->name, r->lake->model, &sub, sets, err);
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
-	free(sets);
 	free(files);
 	pl_buf_dispose(&q);
 	return rc;

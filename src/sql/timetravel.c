@@ -121,11 +121,10 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 		pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 		pl_buf_put_ident(&q, view);
 		pl_buf_puts(&q, " AS ");
-		int64_t *sets = NULL;
-		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, &sets, err);
+		int64_t sets[2];
+		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, sets, err);
 		if (rc == 0)
 			rc = pl_scan_sql(&q, tgt.lake->name, m, tab, sets, err);
-		free(sets);
 	}
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);

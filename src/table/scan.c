@@ -1,12 +1,13 @@
 /*
  * scan.c -- building the view text that reads a lake table at a snapshot (see scan.h).
  *
- * The table's live data files fall into up to four groups, each read by one read_parquet():
+ * The table's live data files fall into up to two groups, each read by one read_parquet():
  * files written with the current columns are read by name (casts to the column types are
  * no-ops where Parquet keeps the type, so DuckDB still answers from Parquet statistics and
- * scans in parallel); older files go through field ids. Files with deleted rows are read with
- * their positions and anti-joined with the deleted positions (Parquet delete files or deletion
- * vectors), the others are read as they are. Inlined rows are unioned in last.
+ * scans in parallel); older files go through field ids. When a group has files with deleted
+ * rows, its rows are filtered by __planar_deleted(file_index, file_row_number, map): one scan of
+ * all files, each file's bitset looked up once per run of rows from that file. Inlined rows are
+ * unioned in last.
  */
 #include "table/scan.h"
 
@@ -15,20 +16,31 @@
 
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
-	bool has_deletes; /* has a live delete file */
+	bool has_deletes; /* has a live delete file (positions scans only) */
 } file_group;
+
+static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
+{
+	return (f->begin_snapshot >= t->schema_since) == g.current;
+}
 
 static bool in_group(const pl_table *t, const pl_data_file *f, file_group g)
 {
-	return (f->begin_snapshot >= t->schema_since) == g.current && (f->delete_path != NULL) == g.has_deletes;
+	return in_layout(t, f, g) && (f->delete_path != NULL) == g.has_deletes;
+}
+
+static size_t count_files(const pl_table *t, file_group g,
+			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		n += member(t, &t->files[i], g);
+	return n;
 }
 
 static size_t group_size(const pl_table *t, file_group g)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
-		n += in_group(t, &t->files[i], g);
-	return n;
+	return count_files(t, g, in_group);
 }
 
 /* Paths travel to read_parquet as one string split at the unit separator (0x1f): DuckDB binds
@@ -75,10 +87,6 @@ static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 	pl_buf_puts(out, split ? "', chr(31))" : "]");
 }
 
-static void put_file_list(pl_buf *out, const pl_table *t, file_group g)
-{
-	put_path_list(out, t, g, in_group);
-}
 
 /* Value for files written before the column existed; read_parquet casts the text to the type. */
 static void put_default(pl_buf *out, const pl_column *c)
@@ -181,42 +189,53 @@ static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table
 	}
 }
 
-static int put_group_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+/* SELECT <k> AS i, pos FROM (<its deletes>) UNION ALL ...: deleted positions by file_index. */
+static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
 {
-	pl_buf_puts(out, "SELECT ");
-	int rc = put_projection(out, t, g, err);
-	if (rc)
-		return rc;
-	pl_buf_puts(out, " FROM read_parquet(");
-	put_file_list(out, t, g);
-	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
-		return rc;
-	if (g.has_deletes)
-		pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true");
-	pl_buf_puts(out, ", hive_partitioning = false) AS d");
-	if (g.has_deletes) {
-		pl_buf_puts(out, " ANTI JOIN (");
-		put_deleted_positions(out, m, t, g);
-		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	bool first = true;
+	size_t k = 0;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (!in_layout(t, f, g))
+			continue;
+		if (f->delete_path) {
+			pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
+			first = false;
+			pl_buf_printf(out, "CAST(%zu AS UBIGINT) AS i, pos FROM (", k);
+			pl_scan_put_file_deletes(out, m, f);
+			pl_buf_putc(out, ')');
+		}
+		k++;
 	}
-	return 0;
 }
 
-/* One file with deletes, filtered by its in-memory bitset: no file names, no join. */
-static int put_file_scan(pl_buf *out, const pl_table *t, const pl_data_file *f, int64_t set_id, pl_err *err)
+/* All files of one column layout in one read_parquet(), so DuckDB reads them in parallel;
+ * deleted rows are dropped by __planar_deleted(file_index, file_row_number, map) (or, without
+ * a map, by an anti-join on the delete files). */
+static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, int64_t map,
+			   pl_err *err)
 {
-	file_group g = {f->begin_snapshot >= t->schema_since, false};
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_projection(out, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
-	pl_buf_put_literal(out, f->path);
+	put_path_list(out, t, g, in_layout);
 	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
 		return rc;
-	pl_buf_printf(out, ", file_row_number = true, hive_partitioning = false) AS d WHERE NOT "
-			   "__planar_deleted(d.file_row_number, %lld)",
-		      (long long)set_id);
+	pl_buf_puts(out, ", hive_partitioning = false) AS d");
+	bool deletes = false;
+	for (size_t i = 0; !deletes && i < t->nfiles; i++)
+		deletes = t->files[i].delete_path && in_layout(t, &t->files[i], g);
+	if (!deletes)
+		return 0;
+	if (map >= 0) {
+		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		return 0;
+	}
+	pl_buf_puts(out, " ANTI JOIN (");
+	put_deleted_by_index(out, m, t, g);
+	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
 
@@ -282,25 +301,18 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 	return rc;
 }
 
-int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_sets,
+int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
 		pl_err *err)
 {
-	static const file_group groups[] = {{true, false}, {false, false}, {true, true}, {false, true}};
+	static const file_group layouts[] = {{true, false}, {false, false}};
 	int rc = 0;
 	size_t parts = 0;
-	for (size_t g = 0; rc == 0 && g < sizeof(groups) / sizeof(groups[0]); g++) {
-		if (group_size(t, groups[g]) == 0 || (groups[g].has_deletes && delete_sets))
+	for (size_t g = 0; rc == 0 && g < 2; g++) {
+		if (count_files(t, layouts[g], in_layout) == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_group_scan(out, m, t, groups[g], err);
-	}
-	for (size_t i = 0; rc == 0 && delete_sets && i < t->nfiles; i++) {
-		if (!t->files[i].delete_path)
-			continue;
-		if (parts++)
-			pl_buf_puts(out, " UNION ALL ");
-		rc = put_file_scan(out, t, &t->files[i], delete_sets[i], err);
+		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -429,24 +441,33 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 }
 
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
-			    int64_t **out, pl_err *err)
+			    int64_t maps[2], pl_err *err)
 {
-	*out = NULL;
+	static const file_group layouts[] = {{true, false}, {false, false}};
+	maps[0] = maps[1] = -1;
 	if (!pl_scan_has_deletes(t))
 		return 0;
-	int64_t *ids = malloc((t->nfiles + 1) * sizeof(*ids));
-	if (!ids)
+	const pl_delset **sets = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*sets));
+	if (!sets)
 		return pl_err_nomem(err);
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
-		ids[i] = -1;
-		if (t->files[i].delete_path)
-			rc = pl_delcache_prepare(c, con, m, &t->files[i], &ids[i], err);
+	for (size_t g = 0; rc == 0 && g < 2; g++) {
+		size_t n = 0;
+		bool any = false;
+		for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
+			const pl_data_file *f = &t->files[i];
+			if (!in_layout(t, f, layouts[g]))
+				continue;
+			sets[n] = NULL;
+			if (f->delete_path) {
+				rc = pl_delcache_load(c, con, m, f, &sets[n], err);
+				any = true;
+			}
+			n++;
+		}
+		if (rc == 0 && any)
+			rc = pl_delcache_map(c, sets, n, &maps[g], err);
 	}
-	if (rc) {
-		free(ids);
-		return rc;
-	}
-	*out = ids;
-	return 0;
+	free(sets);
+	return rc;
 }

@@ -14,19 +14,20 @@
 #include "engine/engine.h"
 #include "table/delcache.h"
 
-/* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_sets, when not
- * NULL, holds for each file t->files[i] with deletes the id of its in-memory deleted-row set
- * (pl_delcache_prepare); without it deletes are applied by anti-joins on the delete files. */
+/* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_maps, when not
+ * NULL, holds the deleted-row map ids of the two file groups (pl_scan_prepare_deletes); without
+ * it deletes are applied by anti-joins on the delete files. */
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
-		const int64_t *delete_sets, pl_err *err);
+		const int64_t *delete_maps, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* True when some live file of t has deleted rows. */
 bool pl_scan_has_deletes(const pl_table *t);
-/* Loads the deleted-row sets of t's files into the cache; *out (malloc'd, one id per file, -1
- * for files without deletes) is NULL when no file has deletes. */
+/* Loads the deleted-row sets of t's files into the cache and registers the map of each file
+ * group (files written with the current columns, older files): maps[g] is -1 when the group has
+ * no deletes. */
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
-			    int64_t **out, pl_err *err);
+			    int64_t maps[2], pl_err *err);
 
 /* Like pl_scan_sql, plus the columns __planar_file (data file path, or the inlined-data table),
  * __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
