@@ -742,9 +742,87 @@ static void analysis_dispose(analysis *a)
 	free(a->cur_schema);
 }
 
+/* ---- SELECT count(*) FROM lake.t: answered from the catalog -------------------------------- */
+
+/* The table's row count at the model's snapshot: each live file's records minus its deleted
+ * rows. False when the catalog cannot tell exactly (inlined rows, a delete file shared across
+ * snapshots). */
+static bool catalog_count(const pl_table *t, int64_t *out)
+{
+	int64_t n = 0;
+	if (t->ninlined > 0)
+		return false;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (f->record_count < 0 || (f->delete_path && (f->delete_partial_max >= 0 || f->delete_count < 0)))
+			return false;
+		n += f->record_count - (f->delete_path ? f->delete_count : 0);
+	}
+	*out = n;
+	return true;
+}
+
+/* `SELECT count(*) [AS name] FROM lake.[schema.]table [[AS] alias] [;]`, the table named with
+ * its lake (an unqualified name could be a temporary table), outside a transaction that pins
+ * an older state: the answer is a constant. */
+static int count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_err *err)
+{
+	size_t i = 0;
+	if (!pl_tok_is(t, 0, "SELECT") || !pl_tok_is(t, 1, "count") || !pl_tok_is_punct(t, 2, "(") ||
+	    !pl_tok_is_punct(t, 3, "*") || !pl_tok_is_punct(t, 4, ")"))
+		return 0;
+	i = 5;
+	char *name = NULL;
+	if (pl_tok_is(t, i, "AS") && i + 1 < t->len &&
+	    (t->items[i + 1].kind == PL_TOK_WORD || t->items[i + 1].kind == PL_TOK_QIDENT)) {
+		if (!(name = pl_tok_ident(t, i + 1)))
+			return pl_err_nomem(err);
+		i += 2;
+	}
+	int rc = 0;
+	char *parts[3] = {0};
+	size_t n = 0;
+	pl_err ignored = {0};
+	bool ok = pl_tok_is(t, i, "FROM") && (i++, pl_parse_qname(t, &i, parts, &n, &ignored) == 0) && n >= 2;
+	if (ok && pl_tok_is(t, i, "AS"))
+		i++;
+	if (ok && i < t->len && t->items[i].kind == PL_TOK_WORD && !pl_tok_is_punct(t, i, ";") &&
+	    !pl_tok_is(t, i, "WHERE") && !pl_tok_is(t, i, "GROUP") && !pl_tok_is(t, i, "LIMIT"))
+		i++;
+	else if (ok && i < t->len && t->items[i].kind == PL_TOK_QIDENT)
+		i++;
+	if (ok && pl_tok_is_punct(t, i, ";"))
+		i++;
+	ok = ok && i == t->len && pl_db_find_lake(conn->db, parts[0]) != NULL;
+	pl_target tgt = {0};
+	int64_t count = 0;
+	if (ok && pl_resolve_target_in(conn->db, NULL, NULL, parts, n, &tgt, &ignored) == 0 && tgt.lake) {
+		const pl_model *m = tgt.lake->model;
+		const pl_schema *sc = pl_model_schema(m, tgt.schema);
+		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
+		bool pinned = conn->in_txn && tgt.lake->txn_owner != conn;
+		if (tab && !pinned && catalog_count(tab, &count)) {
+			pl_buf q = PL_BUF_INIT;
+			pl_buf_printf(&q, "SELECT CAST(%lld AS BIGINT) AS ", (long long)count);
+			pl_buf_put_ident(&q, name ? name : "count_star()");
+			*sql_out = pl_buf_detach(&q);
+			if (!*sql_out)
+				rc = pl_err_nomem(err);
+		}
+	}
+	pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	free(name);
+	return rc;
+}
+
 int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
+	int rc = count_star_rewrite(conn, t, sql_out, err);
+	if (rc || *sql_out)
+		return rc;
 	size_t start = query_start(t);
 	if (start >= t->len || !any_large_table(conn->db))
 		return 0;
@@ -753,7 +831,6 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	json_t *stmt = NULL, *tmpl = NULL;
 	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)
 		return 0;
-	int rc = 0;
 	names ctes = {0};
 	if (!has_long_column_ref(stmt))
 		walk(&a, stmt, &ctes);
