@@ -151,7 +151,8 @@ static int create_view(dml *d, pl_err *err)
 	pl_buf_puts(&q, "CREATE TEMP VIEW ");
 	pl_buf_put_ident(&q, d->view);
 	pl_buf_puts(&q, " AS ");
-	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, d->table, err);
+	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, d->table, &d->st->conn->db->deletes,
+				       d->st->conn->db->admin, err);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
 	d->have_view = rc == 0;
@@ -244,14 +245,22 @@ static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 		pl_buf_puts(&q, d->st->cte);
 		pl_buf_putc(&q, ' ');
 	}
-	pl_buf_puts(&q, "SELECT DISTINCT ON (");
-	pl_buf_put_ident(&q, d->alias);
-	pl_buf_puts(&q, ".__planar_file, ");
-	pl_buf_put_ident(&q, d->alias);
-	pl_buf_puts(&q, ".__planar_pos) ");
-	if (!d->update) {
+	pl_buf_puts(&q, "SELECT ");
+	if (d->from_from < d->from_to) { /* a join may match a row more than once */
+		pl_buf_puts(&q, "DISTINCT ON (");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_pos) ");
+	}
+	if (!d->update && d->ret_from < t->len) { /* RETURNING: the whole rows */
 		pl_buf_put_ident(&q, d->alias);
 		pl_buf_puts(&q, ".*");
+	} else if (!d->update) { /* only positions: the scan reads just the WHERE's columns */
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_pos");
 	} else {
 		for (size_t c = 0; rc >= 0 && c < d->table->ntop; c++) {
 			rc = put_new_value(d, &q, d->table->top[c]->name, err);

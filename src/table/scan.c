@@ -333,18 +333,19 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 
 #define PL_ROW_ID_FIELD 2147483540LL
 
+/* The row-id start of each file, by file_index: a list indexed in the scan. */
 static void put_row_id_starts(pl_buf *out, const pl_table *t)
 {
-	pl_buf_puts(out, "(VALUES ");
-	for (size_t i = 0; i < t->nfiles; i++) {
-		pl_buf_puts(out, i ? ", (" : "(");
-		pl_buf_put_literal(out, t->files[i].path);
-		pl_buf_printf(out, ", %lld::BIGINT)", (long long)t->files[i].row_id_start);
-	}
-	pl_buf_puts(out, ") AS fs(f, row_id_start)");
+	pl_buf_puts(out, "CAST([");
+	for (size_t i = 0; i < t->nfiles; i++)
+		pl_buf_printf(out, "%s%lld", i ? "," : "", (long long)t->files[i].row_id_start);
+	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
-static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, pl_err *err)
+/* All files in one read_parquet() through field ids; only the columns a statement uses are read
+ * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
+ * else anti-joined with the delete files. */
+static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, int64_t map, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -352,9 +353,9 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 		pl_buf_put_ident(out, t->top[i]->name);
 		pl_buf_puts(out, ", ");
 	}
-	pl_buf_puts(out, "d.__planar_file, d.file_row_number AS __planar_pos, "
-			 "coalesce(d._ducklake_internal_row_id, fs.row_id_start + d.file_row_number) AS __planar_rowid "
-			 "FROM read_parquet(");
+	pl_buf_puts(out, "d.__planar_file, d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
+	put_row_id_starts(out, t);
+	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
 	put_path_list(out, t, (file_group){false, false}, in_all);
 	int rc = put_schema_map(out, t, err);
 	if (rc)
@@ -364,23 +365,25 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
 			   "CAST(NULL AS VARCHAR)}}",
 		      PL_ROW_ID_FIELD);
-	pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true, hive_partitioning = false) AS d JOIN ");
-	put_row_id_starts(out, t);
-	pl_buf_puts(out, " ON d.__planar_file = fs.f");
-	file_group all_deleted[] = {{true, true}, {false, true}};
-	if (group_size(t, all_deleted[0]) + group_size(t, all_deleted[1]) > 0) {
-		pl_buf_puts(out, " ANTI JOIN (");
-		bool any = false;
-		for (int g = 0; g < 2; g++) {
-			if (group_size(t, all_deleted[g]) == 0)
-				continue;
-			if (any)
-				pl_buf_puts(out, " UNION ALL ");
-			any = true;
-			put_deleted_positions(out, m, t, all_deleted[g]);
-		}
-		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true, hive_partitioning = false) AS d");
+	if (!pl_scan_has_deletes(t))
+		return 0;
+	if (map >= 0) {
+		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		return 0;
 	}
+	file_group all_deleted[] = {{true, true}, {false, true}};
+	pl_buf_puts(out, " ANTI JOIN (");
+	bool any = false;
+	for (int g = 0; g < 2; g++) {
+		if (group_size(t, all_deleted[g]) == 0)
+			continue;
+		if (any)
+			pl_buf_puts(out, " UNION ALL ");
+		any = true;
+		put_deleted_positions(out, m, t, all_deleted[g]);
+	}
+	pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
 	return 0;
 }
 
@@ -416,12 +419,44 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 	return rc;
 }
 
-int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
+		       bool (*member)(const pl_table *, const pl_data_file *, file_group), file_group g, int64_t *map,
+		       pl_err *err)
+{
+	*map = -1;
+	const pl_delset **sets = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*sets));
+	if (!sets)
+		return pl_err_nomem(err);
+	int rc = 0;
+	size_t n = 0;
+	bool any = false;
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (!member(t, f, g))
+			continue;
+		sets[n] = NULL;
+		if (f->delete_path) {
+			rc = pl_delcache_load(c, con, m, f, &sets[n], err);
+			any = true;
+		}
+		n++;
+	}
+	if (rc == 0 && any)
+		rc = pl_delcache_map(c, sets, n, map, err);
+	free(sets);
+	return rc;
+}
+
+int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			  duckdb_connection con, pl_err *err)
 {
 	int rc = 0;
 	size_t parts = 0;
-	if (t->nfiles > 0) {
-		rc = put_positions_files(out, m, t, err);
+	int64_t map = -1;
+	if (t->nfiles > 0 && c && pl_scan_has_deletes(t))
+		rc = prepare_map(c, con, m, t, in_all, (file_group){false, false}, &map, err);
+	if (rc == 0 && t->nfiles > 0) {
+		rc = put_positions_files(out, m, t, map, err);
 		parts++;
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
@@ -445,29 +480,8 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 {
 	static const file_group layouts[] = {{true, false}, {false, false}};
 	maps[0] = maps[1] = -1;
-	if (!pl_scan_has_deletes(t))
-		return 0;
-	const pl_delset **sets = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*sets));
-	if (!sets)
-		return pl_err_nomem(err);
 	int rc = 0;
-	for (size_t g = 0; rc == 0 && g < 2; g++) {
-		size_t n = 0;
-		bool any = false;
-		for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
-			const pl_data_file *f = &t->files[i];
-			if (!in_layout(t, f, layouts[g]))
-				continue;
-			sets[n] = NULL;
-			if (f->delete_path) {
-				rc = pl_delcache_load(c, con, m, f, &sets[n], err);
-				any = true;
-			}
-			n++;
-		}
-		if (rc == 0 && any)
-			rc = pl_delcache_map(c, sets, n, &maps[g], err);
-	}
-	free(sets);
+	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
+		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
 	return rc;
 }

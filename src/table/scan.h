@@ -31,8 +31,12 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 
 /* Like pl_scan_sql, plus the columns __planar_file (data file path, or the inlined-data table),
  * __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
- * id: embedded _ducklake_internal_row_id, else row_id_start + position). */
-int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
+ * id: embedded _ducklake_internal_row_id, else row_id_start + position). All files are read by
+ * one read_parquet() through field ids, so a query reads only the columns it names. With a
+ * cache c, deleted rows are filtered by their bitsets (loaded through con); without, by an
+ * anti-join on the delete files. */
+int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			  duckdb_connection con, pl_err *err);
 
 /* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot. */
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);
