@@ -31,6 +31,8 @@ void pl_lake_free(pl_lake *lake)
 	if (lake->txn_owner)
 		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
+	for (size_t i = 0; i < sizeof(lake->snap_models) / sizeof(lake->snap_models[0]); i++)
+		pl_model_free(lake->snap_models[i]);
 	pl_statcache_dispose(&lake->stats);
 	free(lake->view_hashes);
 	pl_catdb_close(lake->cat);
@@ -205,12 +207,11 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
-	int64_t sets[2];
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " AS ");
-	if (pl_scan_prepare_deletes(&vs->db->deletes, vs->db->admin, lake->model, t, sets, &scan_err) == 0 &&
-	    pl_scan_sql(&body, lake->name, lake->model, t, sets, &scan_err) == 0) {
+	/* The text names no file: it changes with the table's columns, not with its data. */
+	if (pl_scan_view_sql(&body, lake->name, lake->model, t, &scan_err) == 0) {
 		pl_buf_puts(&q, pl_buf_cstr(&body));
 	} else {
 		/* The table cannot be read by Planar: reading it reports why. */
@@ -521,6 +522,48 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	pl_model_free(lake->model);
 	lake->model = m;
 	return sync_views(db, lake, db->admin, true, err);
+}
+
+static int64_t begin_snapshot(const planar_conn *conn, const pl_lake *lake)
+{
+	for (size_t i = 0; i < conn->nbegin; i++)
+		if (conn->begin[i].lake == lake)
+			return conn->begin[i].snapshot;
+	return -1;
+}
+
+int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err)
+{
+	const size_t nsnap = sizeof(lake->snap_models) / sizeof(lake->snap_models[0]);
+	*out = lake->model;
+	if (!conn)
+		return 0;
+	if (lake->txn_owner == conn) {
+		if (lake->txn_model)
+			*out = lake->txn_model;
+		return 0;
+	}
+	int64_t snap = conn->in_txn && !lake->pinned ? begin_snapshot(conn, lake) : -1;
+	const pl_model *shared = lake->shared_model ? lake->shared_model : lake->model;
+	if (snap < 0 || snap == shared->snapshot_id) {
+		*out = shared;
+		return 0;
+	}
+	for (size_t i = 0; i < nsnap; i++) {
+		if (lake->snap_models[i] && lake->snap_models[i]->snapshot_id == snap) {
+			*out = lake->snap_models[i];
+			return 0;
+		}
+	}
+	pl_model *m = NULL;
+	int rc = pl_model_load(&m, lake->cat, snap, lake->data_path, err);
+	if (rc)
+		return rc;
+	size_t k = lake->snap_next++ % nsnap;
+	pl_model_free(lake->snap_models[k]);
+	lake->snap_models[k] = m;
+	*out = m;
+	return 0;
 }
 
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)

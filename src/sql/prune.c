@@ -820,7 +820,15 @@ static int count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_ou
 int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
-	int rc = count_star_rewrite(conn, t, sql_out, err);
+	/* the session's views resolve their files by the DuckDB connection binding them */
+	duckdb_client_context ctx = NULL;
+	duckdb_connection_get_client_context(conn->con, &ctx);
+	int rc = ctx ? pl_delcache_conn_put(&conn->db->deletes, duckdb_client_context_get_connection_id(ctx), conn) : 0;
+	if (ctx)
+		duckdb_destroy_client_context(&ctx);
+	if (rc)
+		return pl_err_nomem(err);
+	rc = count_star_rewrite(conn, t, sql_out, err);
 	if (rc || *sql_out)
 		return rc;
 	size_t start = query_start(t);

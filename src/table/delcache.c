@@ -30,6 +30,7 @@ void pl_delcache_dispose(pl_delcache *c)
 	}
 	free(c->sets);
 	free(c->maps);
+	free(c->conns);
 	free(c->index);
 	pthread_mutex_destroy(&c->lock);
 }
@@ -111,6 +112,8 @@ static int fill_set(pl_delset *s, duckdb_connection con, const pl_model *m, cons
 		free(pos);
 		return rc;
 	}
+	if (!con)
+		return pl_err_set(err, PL_EBUSY, "deleted rows of %s are not loaded", f->path);
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	pl_scan_put_file_deletes(&q, m, f);
@@ -222,4 +225,54 @@ const pl_delmap *pl_delcache_get_map(pl_delcache *c, int64_t id)
 	const pl_delmap *m = id >= 0 && (size_t)id < c->nmaps ? c->maps[id] : NULL;
 	pthread_mutex_unlock(&c->lock);
 	return m;
+}
+
+int pl_delcache_conn_put(pl_delcache *c, uint64_t id, void *conn)
+{
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	size_t i = 0;
+	while (i < c->nconns && c->conns[i].id != id)
+		i++;
+	if (i == c->nconns) {
+		/* an entry of a closed session whose id is not this one's is reused */
+		for (i = 0; i < c->nconns && c->conns[i].conn != conn && c->conns[i].conn != NULL; i++)
+			;
+	}
+	if (i == c->nconns && c->nconns == c->capconns) {
+		size_t cap = c->capconns ? c->capconns * 2 : 16;
+		struct pl_delcache_conn *p = realloc(c->conns, cap * sizeof(*p));
+		if (p)
+			c->conns = p, c->capconns = cap;
+		else
+			rc = PL_ENOMEM;
+	}
+	if (rc == 0) {
+		if (i == c->nconns)
+			c->nconns++;
+		c->conns[i].id = id;
+		c->conns[i].conn = conn;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void *pl_delcache_conn_get(pl_delcache *c, uint64_t id)
+{
+	void *conn = NULL;
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nconns && !conn; i++)
+		if (c->conns[i].id == id)
+			conn = c->conns[i].conn;
+	pthread_mutex_unlock(&c->lock);
+	return conn;
+}
+
+void pl_delcache_conn_forget(pl_delcache *c, void *conn)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nconns; i++)
+		if (c->conns[i].conn == conn)
+			c->conns[i] = (struct pl_delcache_conn){UINT64_MAX, NULL};
+	pthread_mutex_unlock(&c->lock);
 }

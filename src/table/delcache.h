@@ -39,12 +39,20 @@ typedef struct pl_delcache {
 	size_t *index, capindex; /* hash index of sets by key */
 	pl_delmap **maps;
 	size_t nmaps, capmaps;
+	/* Sessions by DuckDB connection id, so that functions bound in a query know whose it is. */
+	struct pl_delcache_conn {
+		uint64_t id;
+		void *conn;
+	} *conns;
+	size_t nconns, capconns;
 } pl_delcache;
 
 void pl_delcache_init(pl_delcache *c);
 void pl_delcache_dispose(pl_delcache *c);
 
-/* Loads the deleted positions of data file f (at m's snapshot) into *out (owned by the cache). */
+/* Loads the deleted positions of data file f (at m's snapshot) into *out (owned by the cache).
+ * con runs the query that reads a Parquet delete file; with con NULL such a file not loaded
+ * before fails with PL_EBUSY. */
 int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_data_file *f,
 		     const pl_delset **out, pl_err *err);
 /* Registers the map of n files (sets[i] NULL: file i has no deletes); *map_id_out is the id to
@@ -52,6 +60,13 @@ int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, c
 int pl_delcache_map(pl_delcache *c, const pl_delset *const *sets, size_t n, int64_t *map_id_out, pl_err *err);
 /* The map with that id (NULL if unknown). Maps are never freed while the cache lives. */
 const pl_delmap *pl_delcache_get_map(pl_delcache *c, int64_t id);
+/* Remembers that DuckDB connection id belongs to session conn (an opaque pointer). */
+int pl_delcache_conn_put(pl_delcache *c, uint64_t id, void *conn);
+/* The session of a DuckDB connection id, NULL when not a session's. */
+void *pl_delcache_conn_get(pl_delcache *c, uint64_t id);
+/* Forgets a session (its connection is closing). */
+void pl_delcache_conn_forget(pl_delcache *c, void *conn);
+
 /* True when position pos is deleted in set s (NULL: nothing deleted). */
 static inline bool pl_delset_has(const pl_delset *s, uint64_t pos)
 {

@@ -24,6 +24,9 @@ static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 	return (f->begin_snapshot >= t->schema_since) == g.current;
 }
 
+/* The two column layouts: files written with the current columns, older files. */
+static const file_group layouts[] = {{true, false}, {false, false}};
+
 static bool in_group(const pl_table *t, const pl_data_file *f, file_group g)
 {
 	return in_layout(t, f, g) && (f->delete_path != NULL) == g.has_deletes;
@@ -304,7 +307,6 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
 		pl_err *err)
 {
-	static const file_group layouts[] = {{true, false}, {false, false}};
 	int rc = 0;
 	size_t parts = 0;
 	for (size_t g = 0; rc == 0 && g < 2; g++) {
@@ -475,10 +477,79 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	return rc;
 }
 
+/* ---- views that resolve their files when DuckDB binds them ---------------------------------- */
+
+size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (!in_layout(t, &t->files[i], layouts[g]))
+			continue;
+		if (out)
+			out[n] = &t->files[i];
+		n++;
+	}
+	return n;
+}
+
+bool pl_scan_group_has_deletes(const pl_table *t, int g)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].delete_path && in_layout(t, &t->files[i], layouts[g]))
+			return true;
+	return false;
+}
+
+int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
+		      int64_t *map, pl_err *err)
+{
+	return prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+}
+
+int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+{
+	int rc = 0;
+	size_t parts = 0;
+	for (int g = 0; rc == 0 && g < 2; g++) {
+		if (pl_scan_group_files(t, g, NULL) == 0)
+			continue;
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		pl_buf_puts(out, "SELECT ");
+		rc = put_projection(out, t, layouts[g], err);
+		if (rc)
+			break;
+		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
+		pl_buf_put_literal(out, lake);
+		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
+			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
+		if (g == 1 && (rc = put_schema_map(out, t, err)) != 0)
+			break;
+		pl_buf_puts(out, ", hive_partitioning = false) AS d");
+		if (pl_scan_group_has_deletes(t, g)) {
+			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
+			pl_buf_put_literal(out, lake);
+			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_inlined(out, lake, m, t, &t->inlined[i], err);
+	}
+	if (rc == 0 && parts == 0) {
+		pl_buf_puts(out, "SELECT ");
+		rc = put_typed_columns(out, t, false, err);
+		pl_buf_puts(out, " WHERE false");
+	}
+	if (rc == 0 && pl_buf_oom(out))
+		rc = pl_err_nomem(err);
+	return rc;
+}
+
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
 			    int64_t maps[2], pl_err *err)
 {
-	static const file_group layouts[] = {{true, false}, {false, false}};
 	maps[0] = maps[1] = -1;
 	int rc = 0;
 	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)

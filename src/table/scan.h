@@ -38,6 +38,21 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
 			  duckdb_connection con, pl_err *err);
 
+/* The text of a table's shared view, which names no file: each column layout group g (0: files
+ * written with the current columns, read by name; 1: older files, read through field ids) is
+ * read_parquet(__planar_view_files(lake, table id, g, schema_since, has_deletes)), and a group with deleted rows is
+ * filtered by __planar_deleted(file_index, file_row_number, __planar_delmap(lake, table id, g)).
+ * Those functions resolve the files and deleted rows when DuckDB binds the view, so the text
+ * changes only when the columns, the set of non-empty groups or of groups with deletes, or the
+ * inlined tables change. */
+int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
+/* The files of group g of t in list order (into out when not NULL); their number. */
+size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out);
+bool pl_scan_group_has_deletes(const pl_table *t, int g);
+/* The deleted-row map of group g (-1 when it has no deletes); con as in pl_delcache_load. */
+int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
+		      int64_t *map, pl_err *err);
+
 /* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot. */
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);
 
