@@ -16,7 +16,7 @@
 
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
-	bool has_deletes; /* has a live delete file (positions scans only) */
+	bool has_deletes; /* unused: groups are column layouts */
 } file_group;
 
 static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
@@ -27,11 +27,6 @@ static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 /* The two column layouts: files written with the current columns, older files. */
 static const file_group layouts[] = {{true, false}, {false, false}};
 
-static bool in_group(const pl_table *t, const pl_data_file *f, file_group g)
-{
-	return in_layout(t, f, g) && (f->delete_path != NULL) == g.has_deletes;
-}
-
 static size_t count_files(const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
 {
@@ -39,11 +34,6 @@ static size_t count_files(const pl_table *t, file_group g,
 	for (size_t i = 0; i < t->nfiles; i++)
 		n += member(t, &t->files[i], g);
 	return n;
-}
-
-static size_t group_size(const pl_table *t, file_group g)
-{
-	return count_files(t, g, in_group);
 }
 
 /* Paths travel to read_parquet as one string split at the unit separator (0x1f): DuckDB binds
@@ -175,31 +165,15 @@ void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file
 		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
 }
 
-/* SELECT 'data file' AS f, pos FROM (<its deletes>) UNION ALL ... for the group's files. */
-static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
-{
-	bool first = true;
-	for (size_t i = 0; i < t->nfiles; i++) {
-		const pl_data_file *f = &t->files[i];
-		if (!in_group(t, f, g))
-			continue;
-		pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
-		first = false;
-		pl_buf_put_literal(out, f->path);
-		pl_buf_puts(out, " AS f, pos FROM (");
-		pl_scan_put_file_deletes(out, m, f);
-		pl_buf_putc(out, ')');
-	}
-}
-
 /* SELECT <k> AS i, pos FROM (<its deletes>) UNION ALL ...: deleted positions by file_index. */
-static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
+static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table *t, file_group g,
+				 bool (*member)(const pl_table *, const pl_data_file *, file_group))
 {
 	bool first = true;
 	size_t k = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
 		const pl_data_file *f = &t->files[i];
-		if (!in_layout(t, f, g))
+		if (!member(t, f, g))
 			continue;
 		if (f->delete_path) {
 			pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
@@ -237,7 +211,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");
-	put_deleted_by_index(out, m, t, g);
+	put_deleted_by_index(out, m, t, g, in_layout);
 	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
@@ -355,7 +329,9 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 		pl_buf_put_ident(out, t->top[i]->name);
 		pl_buf_puts(out, ", ");
 	}
-	pl_buf_puts(out, "d.__planar_file, d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
+	/* the file by its index in t->files: a number, cheap on every row */
+	pl_buf_puts(out, "CAST(d.file_index AS BIGINT) AS __planar_file, "
+			 "d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
 	put_row_id_starts(out, t);
 	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
 	put_path_list(out, t, (file_group){false, false}, in_all);
@@ -367,25 +343,16 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
 			   "CAST(NULL AS VARCHAR)}}",
 		      PL_ROW_ID_FIELD);
-	pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true, hive_partitioning = false) AS d");
+	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	if (!pl_scan_has_deletes(t))
 		return 0;
 	if (map >= 0) {
 		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
 		return 0;
 	}
-	file_group all_deleted[] = {{true, true}, {false, true}};
 	pl_buf_puts(out, " ANTI JOIN (");
-	bool any = false;
-	for (int g = 0; g < 2; g++) {
-		if (group_size(t, all_deleted[g]) == 0)
-			continue;
-		if (any)
-			pl_buf_puts(out, " UNION ALL ");
-		any = true;
-		put_deleted_positions(out, m, t, all_deleted[g]);
-	}
-	pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	put_deleted_by_index(out, m, t, (file_group){false, false}, in_all);
+	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
 
@@ -407,10 +374,9 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 		      (long long)m->snapshot_id, (long long)m->snapshot_id);
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, it->name);
-	pl_buf_puts(out, " AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, CAST(row_id AS BIGINT) AS "
-			 "__planar_rowid FROM __planar_cat(");
+	pl_buf_printf(out, ", CAST(%lld AS BIGINT) AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, "
+			   "CAST(row_id AS BIGINT) AS __planar_rowid FROM __planar_cat(",
+		      -(long long)(it - t->inlined) - 1);
 	pl_buf_put_literal(out, lake);
 	pl_buf_puts(out, ", ");
 	pl_buf_put_literal(out, pl_buf_cstr(&q));
@@ -469,7 +435,7 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
 		rc = put_typed_columns(out, t, false, err);
-		pl_buf_puts(out, ", CAST(NULL AS VARCHAR) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
+		pl_buf_puts(out, ", CAST(NULL AS BIGINT) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
 				 "CAST(NULL AS BIGINT) AS __planar_rowid WHERE false");
 	}
 	if (rc == 0 && pl_buf_oom(out))

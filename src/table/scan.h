@@ -29,8 +29,8 @@ bool pl_scan_has_deletes(const pl_table *t);
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
 			    int64_t maps[2], pl_err *err);
 
-/* Like pl_scan_sql, plus the columns __planar_file (data file path, or the inlined-data table),
- * __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
+/* Like pl_scan_sql, plus the columns __planar_file (BIGINT: i for t->files[i], -1 - k for the
+ * inlined-data table t->inlined[k]), __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
  * id: embedded _ducklake_internal_row_id, else row_id_start + position). All files are read by
  * one read_parquet() through field ids, so a query reads only the columns it names. With a
  * cache c, deleted rows are filtered by their bitsets (loaded through con); without, by an
