@@ -762,9 +762,26 @@ static bool catalog_count(const pl_table *t, int64_t *out)
 	return true;
 }
 
-/* `SELECT count(*) [AS name] FROM lake.[schema.]table [[AS] alias] [;]`, the table named with
- * its lake (an unqualified name could be a temporary table), outside a transaction that pins
- * an older state: the answer is a constant. */
+/* Whether the session has a temporary table or view of that name (it would shadow a lake's). */
+static bool temp_object(planar_conn *conn, const char *name)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_err ignored;
+	pl_buf_puts(&q, "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() WHERE temporary UNION ALL "
+			"SELECT view_name FROM duckdb_views() WHERE temporary) WHERE lower(n) = lower(");
+	pl_buf_put_literal(&q, name);
+	pl_buf_putc(&q, ')');
+	bool found = pl_buf_oom(&q) || pl_engine_query_value(conn->con, q.ptr, &v, &ignored) != 0 || !v ||
+		     strcmp(v, "0") != 0;
+	free(v);
+	pl_buf_dispose(&q);
+	return found;
+}
+
+/* `SELECT count(*) [AS name] FROM [lake.][schema.]table [[AS] alias] [;]` on a lake table (named
+ * without its lake: in the session's current lake, not shadowed by a temporary object), outside
+ * a transaction that pins an older state: the answer is a constant. */
 static int count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_err *err)
 {
 	size_t i = 0;
@@ -793,10 +810,18 @@ static int count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_ou
 		i++;
 	if (ok && pl_tok_is_punct(t, i, ";"))
 		i++;
-	ok = ok && i == t->len && pl_db_find_lake(conn->db, parts[0]) != NULL;
+	ok = ok && i == t->len;
+	/* a name without its lake: the session's current lake, unless a temporary object shadows it */
+	char *cur_db = NULL, *cur_schema = NULL;
+	bool qualified = ok && n >= 2 && pl_db_find_lake(conn->db, parts[0]) != NULL;
+	if (ok && !qualified) {
+		pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
+		ok = pl_session_location(&st, &cur_db, &cur_schema, &ignored) == 0 && cur_db &&
+		     pl_db_find_lake(conn->db, cur_db) != NULL && !temp_object(conn, parts[n - 1]);
+	}
 	pl_target tgt = {0};
 	int64_t count = 0;
-	if (ok && pl_resolve_target_in(conn->db, NULL, NULL, parts, n, &tgt, &ignored) == 0 && tgt.lake) {
+	if (ok && pl_resolve_target_in(conn->db, cur_db, cur_schema, parts, n, &tgt, &ignored) == 0 && tgt.lake) {
 		const pl_model *m = tgt.lake->model;
 		const pl_schema *sc = pl_model_schema(m, tgt.schema);
 		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
@@ -814,6 +839,8 @@ static int count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_ou
 	for (size_t k = 0; k < n; k++)
 		free(parts[k]);
 	free(name);
+	free(cur_db);
+	free(cur_schema);
 	return rc;
 }
 
