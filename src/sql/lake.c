@@ -532,20 +532,11 @@ static int64_t begin_snapshot(const planar_conn *conn, const pl_lake *lake)
 	return -1;
 }
 
-int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err)
+int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
 {
 	const size_t nsnap = sizeof(lake->snap_models) / sizeof(lake->snap_models[0]);
-	*out = lake->model;
-	if (!conn)
-		return 0;
-	if (lake->txn_owner == conn) {
-		if (lake->txn_model)
-			*out = lake->txn_model;
-		return 0;
-	}
-	int64_t snap = conn->in_txn && !lake->pinned ? begin_snapshot(conn, lake) : -1;
 	const pl_model *shared = lake->shared_model ? lake->shared_model : lake->model;
-	if (snap < 0 || snap == shared->snapshot_id) {
+	if (snap == shared->snapshot_id) {
 		*out = shared;
 		return 0;
 	}
@@ -564,6 +555,20 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
 	lake->snap_models[k] = m;
 	*out = m;
 	return 0;
+}
+
+int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err)
+{
+	*out = lake->shared_model ? lake->shared_model : lake->model;
+	if (!conn)
+		return 0;
+	if (lake->txn_owner == conn) {
+		if (lake->txn_model)
+			*out = lake->txn_model;
+		return 0;
+	}
+	int64_t snap = conn->in_txn && !lake->pinned ? begin_snapshot(conn, lake) : -1;
+	return snap < 0 ? 0 : pl_lake_model_at(lake, snap, out, err);
 }
 
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
