@@ -658,7 +658,15 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	pl_lake *lake = pl_db_find_lake(db, a->lake);
 	if (!lake)
 		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", a->lake);
-	planar_conn *conn = pl_delcache_conn_get(&db->deletes, duckdb_client_context_get_connection_id(ctx));
+	idx_t id = duckdb_client_context_get_connection_id(ctx);
+	planar_conn *conn = pl_delcache_conn_get(&db->deletes, id);
+	/* The admin connection binds a view only to create it (DuckDB learns its columns then): the
+	 * first file is enough, which keeps creating a view independent of the table's size. */
+	duckdb_client_context admin = NULL;
+	duckdb_connection_get_client_context(db->admin, &admin);
+	bool creating = admin && duckdb_client_context_get_connection_id(admin) == id;
+	if (admin)
+		duckdb_destroy_client_context(&admin);
 	const pl_model *m = NULL;
 	int rc = pl_lake_model_for(lake, conn, &m, err);
 	if (rc)
@@ -673,17 +681,18 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 				  "run it again", (long long)a->table_id, a->lake);
 	size_t n = pl_scan_group_files(t, a->group, NULL);
 	const pl_data_file **files = malloc(n * sizeof(*files));
+	size_t keep = creating ? 1 : n;
 	d->paths = calloc(n, sizeof(*d->paths));
 	if (!files || !d->paths) {
 		free(files);
 		return pl_err_nomem(err);
 	}
 	pl_scan_group_files(t, a->group, files);
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < keep; i++)
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
 	free(files);
 	*map = -1;
-	if (rc == 0 && a->has_deletes) {
+	if (rc == 0 && a->has_deletes && !creating) {
 		/* sets not loaded yet are read through a connection of our own */
 		rc = pl_scan_group_map(&db->deletes, NULL, m, t, a->group, map, err);
 		if (rc == PL_EBUSY) {
