@@ -298,13 +298,17 @@ static int sync_objects(view_sync *vs, pl_err *err)
 	return rc;
 }
 
-static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+/* Brings the mirror in line with lake->model. `same_objects`: only files changed since the last
+ * sync (no schema, table or view came or went), so nothing is dropped or created but changed
+ * view texts. */
+static int sync_views_of(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects,
+			 pl_err *err)
 {
 	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
-	int rc = sync_drop_missing(lake, con, err);
-	if (rc == 0)
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
-	for (size_t i = 0; rc == 0 && i < lake->model->nschemas; i++) {
+	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
 		pl_buf_put_ident(&q, lake->name);
@@ -327,6 +331,11 @@ static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool 
 	}
 	free(vs.hashes);
 	return rc;
+}
+
+static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+{
+	return sync_views_of(db, lake, con, cached, false, err);
 }
 
 /* ---- open ------------------------------------------------------------------------------ */
@@ -513,8 +522,8 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 		if (rc)
 			return rc;
 	}
-	if (advanced)
-		return sync_views(db, lake, db->admin, true, err);
+	if (advanced) /* only files changed: no object to drop or create */
+		return sync_views_of(db, lake, db->admin, true, lake->nview_hashes > 0, err);
 	pl_model *m = NULL;
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
