@@ -90,7 +90,9 @@ static int resolve_snapshot(planar_conn *conn, pl_lake *lake, const pl_toks *t, 
 	return rc;
 }
 
-static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
+/* The model at snap, from the lake's recent models (time travel to one version repeatedly
+ * loads it once). */
+static int model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
 {
 	int64_t latest = -1;
 	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
@@ -99,7 +101,7 @@ static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
 	if (snap < 0 || snap > latest)
 		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)snap,
 				  (long long)latest);
-	return pl_model_load(out, lake->cat, snap, lake->data_path, err);
+	return pl_lake_model_at(lake, snap, out, err);
 }
 
 /* Creates the temporary view for one reference; *alias_out is the table's name. */
@@ -110,7 +112,7 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 	char *parts[3] = {0};
 	size_t n = 0, i = r->name_from;
 	pl_target tgt = {0};
-	pl_model *m = NULL;
+	const pl_model *m = NULL;
 	int64_t snap = -1;
 	int rc = pl_parse_qname(t, &i, parts, &n, err);
 	if (rc == 0)
@@ -131,18 +133,16 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 		pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 		pl_buf_put_ident(&q, view);
 		pl_buf_puts(&q, " AS ");
-		int64_t *sets = NULL;
-		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, &sets, err);
+		int64_t sets[2];
+		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, sets, err);
 		if (rc == 0)
 			rc = pl_scan_sql(&q, tgt.lake->name, m, tab, sets, err);
-		free(sets);
 	}
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
 		rc = pl_err_nomem(err);
 	pl_buf_dispose(&q);
-	pl_model_free(m);
 	pl_target_dispose(&tgt);
 	for (size_t k = 0; k < n; k++)
 		free(parts[k]);
