@@ -1,0 +1,379 @@
+/*
+ * result_chunk.c -- reading a result chunk by chunk: the cursor (planar_result_next_chunk) and
+ * the typed accessors on the current chunk (see planar.h). Numbers, booleans, timestamps and
+ * VARCHAR are read straight from DuckDB's vectors; text of other types and JSON come from
+ * pl_result_convert, once per chunk and column, on first use.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/session.h"
+
+static void drop_chunk(planar_result *r)
+{
+	if (r->cur)
+		duckdb_destroy_data_chunk(&r->cur);
+	r->cur = NULL;
+	r->cur_rows = 0;
+	for (size_t c = 0; c < r->ncols; c++)
+		r->text[c].ready = r->json[c].ready = false;
+}
+
+int planar_result_next_chunk(planar_result *res, size_t *nrows)
+{
+	*nrows = 0;
+	if (!res)
+		return PLANAR_EINVALID;
+	pl_err_clear(&res->err);
+	drop_chunk(res);
+	if (res->closed)
+		return pl_err_set(&res->err, PL_ECANCELED,
+				  "the result was closed: another statement ran on its connection before it was read to the end");
+	while (!res->done) {
+		duckdb_data_chunk c;
+		if (res->streaming) {
+			c = duckdb_fetch_chunk(res->res);
+			if (!c) {
+				const char *msg = duckdb_result_error(&res->res);
+				res->done = true;
+				if (res->conn && res->conn->stream == res)
+					res->conn->stream = NULL;
+				if (msg && *msg)
+					return pl_err_set(&res->err, PL_ERROR, "%s", msg);
+				break;
+			}
+		} else {
+			if (res->next_chunk >= res->nchunks) {
+				res->done = true;
+				break;
+			}
+			c = duckdb_result_get_chunk(res->res, res->next_chunk++);
+			if (!c)
+				continue;
+		}
+		size_t n = (size_t)duckdb_data_chunk_get_size(c);
+		if (n == 0) {
+			duckdb_destroy_data_chunk(&c);
+			continue;
+		}
+		res->cur = c;
+		res->cur_rows = n;
+		*nrows = n;
+		return 0;
+	}
+	return 0;
+}
+
+/* Checks (col,row) against the current chunk; the vector's data and whether the value is valid. */
+static int locate(planar_result *r, size_t col, size_t row, duckdb_vector *vec, bool *valid)
+{
+	if (!r)
+		return PLANAR_EINVALID;
+	if (!r->cur)
+		return pl_err_set(&r->err, PL_EINVALID,
+				  "no current chunk: call planar_result_next_chunk first (or the result is exhausted)");
+	if (col >= r->ncols || row >= r->cur_rows)
+		return pl_err_set(&r->err, PL_EINVALID, "column %zu / row %zu out of range (%zu columns, %zu rows in chunk)",
+				  col, row, r->ncols, r->cur_rows);
+	*vec = duckdb_data_chunk_get_vector(r->cur, col);
+	uint64_t *validity = duckdb_vector_get_validity(*vec);
+	*valid = !validity || duckdb_validity_row_is_valid(validity, row);
+	return 0;
+}
+
+bool planar_result_chunk_is_null(const planar_result *res, size_t col, size_t row)
+{
+	if (!res || !res->cur || col >= res->ncols || row >= res->cur_rows)
+		return true;
+	duckdb_vector v = duckdb_data_chunk_get_vector(res->cur, col);
+	uint64_t *validity = duckdb_vector_get_validity(v);
+	return validity && !duckdb_validity_row_is_valid(validity, row);
+}
+
+static int mismatch(planar_result *r, size_t col, const char *want)
+{
+	return pl_err_set(&r->err, PL_EINVALID, "column %zu (\"%s\") is %s, not readable as %s", col, r->names[col],
+			  r->types[col], want);
+}
+
+int planar_result_get_bool(planar_result *res, size_t col, size_t row, bool *out)
+{
+	duckdb_vector v;
+	bool valid;
+	*out = false;
+	int rc = locate(res, col, row, &v, &valid);
+	if (rc)
+		return rc;
+	if (res->duck_types[col] != DUCKDB_TYPE_BOOLEAN)
+		return mismatch(res, col, "a boolean");
+	if (valid)
+		*out = ((bool *)duckdb_vector_get_data(v))[row];
+	return 0;
+}
+
+/* Integer value of a vector cell; false when the type is not an integer one or it does not fit. */
+static bool read_int(duckdb_type t, void *data, size_t row, int64_t *out, bool *range)
+{
+	*range = true;
+	switch (t) {
+	case DUCKDB_TYPE_TINYINT: *out = ((int8_t *)data)[row]; return true;
+	case DUCKDB_TYPE_SMALLINT: *out = ((int16_t *)data)[row]; return true;
+	case DUCKDB_TYPE_INTEGER: *out = ((int32_t *)data)[row]; return true;
+	case DUCKDB_TYPE_BIGINT: *out = ((int64_t *)data)[row]; return true;
+	case DUCKDB_TYPE_UTINYINT: *out = ((uint8_t *)data)[row]; return true;
+	case DUCKDB_TYPE_USMALLINT: *out = ((uint16_t *)data)[row]; return true;
+	case DUCKDB_TYPE_UINTEGER: *out = ((uint32_t *)data)[row]; return true;
+	case DUCKDB_TYPE_UBIGINT: {
+		uint64_t u = ((uint64_t *)data)[row];
+		*range = u <= INT64_MAX;
+		*out = (int64_t)u;
+		return true;
+	}
+	case DUCKDB_TYPE_HUGEINT: {
+		duckdb_hugeint h = ((duckdb_hugeint *)data)[row];
+		*range = (h.upper == 0 && h.lower <= INT64_MAX) || (h.upper == -1 && h.lower > INT64_MAX);
+		*out = (int64_t)h.lower;
+		return true;
+	}
+	case DUCKDB_TYPE_UHUGEINT: {
+		duckdb_uhugeint h = ((duckdb_uhugeint *)data)[row];
+		*range = h.upper == 0 && h.lower <= INT64_MAX;
+		*out = (int64_t)h.lower;
+		return true;
+	}
+	default: return false;
+	}
+}
+
+int planar_result_get_int64(planar_result *res, size_t col, size_t row, int64_t *out)
+{
+	duckdb_vector v;
+	bool valid, range;
+	*out = 0;
+	int rc = locate(res, col, row, &v, &valid);
+	if (rc)
+		return rc;
+	int64_t x = 0;
+	if (!read_int(res->duck_types[col], duckdb_vector_get_data(v), row, &x, &range))
+		return mismatch(res, col, "an integer");
+	if (!valid)
+		return 0;
+	if (!range)
+		return pl_err_set(&res->err, PL_EINVALID, "column %zu row %zu: value does not fit in a 64-bit integer", col,
+				  row);
+	*out = x;
+	return 0;
+}
+
+int planar_result_get_double(planar_result *res, size_t col, size_t row, double *out)
+{
+	duckdb_vector v;
+	bool valid, range;
+	*out = 0;
+	int rc = locate(res, col, row, &v, &valid);
+	if (rc)
+		return rc;
+	void *data = duckdb_vector_get_data(v);
+	duckdb_type t = res->duck_types[col];
+	int64_t x = 0;
+	double d = 0;
+	if (t == DUCKDB_TYPE_FLOAT)
+		d = ((float *)data)[row];
+	else if (t == DUCKDB_TYPE_DOUBLE)
+		d = ((double *)data)[row];
+	else if (t == DUCKDB_TYPE_HUGEINT)
+		d = duckdb_hugeint_to_double(((duckdb_hugeint *)data)[row]);
+	else if (t == DUCKDB_TYPE_UHUGEINT)
+		d = duckdb_uhugeint_to_double(((duckdb_uhugeint *)data)[row]);
+	else if (t == DUCKDB_TYPE_UBIGINT)
+		d = (double)((uint64_t *)data)[row];
+	else if (t == DUCKDB_TYPE_DECIMAL) {
+		duckdb_type it = res->dec_internal[col];
+		if (it == DUCKDB_TYPE_HUGEINT)
+			d = duckdb_hugeint_to_double(((duckdb_hugeint *)data)[row]);
+		else
+			read_int(it, data, row, &x, &range), d = (double)x;
+		d /= pow(10.0, res->dec_scale[col]);
+	} else if (read_int(t, data, row, &x, &range))
+		d = (double)x;
+	else
+		return mismatch(res, col, "a number");
+	if (valid)
+		*out = d;
+	return 0;
+}
+
+int planar_result_get_timestamp(planar_result *res, size_t col, size_t row, int64_t *micros)
+{
+	duckdb_vector v;
+	bool valid;
+	*micros = 0;
+	int rc = locate(res, col, row, &v, &valid);
+	if (rc)
+		return rc;
+	void *data = duckdb_vector_get_data(v);
+	duckdb_type t = res->duck_types[col];
+	if (t == DUCKDB_TYPE_DATE) {
+		int32_t days = ((int32_t *)data)[row];
+		if (valid)
+			*micros = days == INT32_MAX ? INT64_MAX : days == -INT32_MAX ? INT64_MIN
+										: (int64_t)days * 86400000000LL;
+		return 0;
+	}
+	if (t != DUCKDB_TYPE_TIMESTAMP && t != DUCKDB_TYPE_TIMESTAMP_TZ && t != DUCKDB_TYPE_TIMESTAMP_S &&
+	    t != DUCKDB_TYPE_TIMESTAMP_MS && t != DUCKDB_TYPE_TIMESTAMP_NS)
+		return mismatch(res, col, "a timestamp");
+	if (!valid)
+		return 0;
+	int64_t x = ((int64_t *)data)[row];
+	if (x == INT64_MAX || x == -INT64_MAX) {
+		*micros = x == INT64_MAX ? INT64_MAX : INT64_MIN;
+		return 0;
+	}
+	if (t == DUCKDB_TYPE_TIMESTAMP_S) {
+		if (x > INT64_MAX / 1000000 || x < INT64_MIN / 1000000)
+			return pl_err_set(&res->err, PL_EINVALID, "column %zu row %zu: timestamp out of range", col, row);
+		x *= 1000000;
+	} else if (t == DUCKDB_TYPE_TIMESTAMP_MS) {
+		x *= 1000; /* DuckDB's range keeps this within int64 */
+	} else if (t == DUCKDB_TYPE_TIMESTAMP_NS) {
+		x = x >= 0 || x % 1000 == 0 ? x / 1000 : x / 1000 - 1; /* floor */
+	}
+	*micros = x;
+	return 0;
+}
+
+/* ---- text --------------------------------------------------------------------------------------- */
+
+/* Formats the column in C when that gives exactly DuckDB's text; false for other types. */
+static bool text_fast(const planar_result *r, duckdb_data_chunk chunk, size_t col, size_t rows, pl_colcache *c)
+{
+	duckdb_type t = r->duck_types[col];
+	bool is_int = t == DUCKDB_TYPE_TINYINT || t == DUCKDB_TYPE_SMALLINT || t == DUCKDB_TYPE_INTEGER ||
+		      t == DUCKDB_TYPE_BIGINT || t == DUCKDB_TYPE_UTINYINT || t == DUCKDB_TYPE_USMALLINT ||
+		      t == DUCKDB_TYPE_UINTEGER || t == DUCKDB_TYPE_UBIGINT;
+	if (!is_int && t != DUCKDB_TYPE_BOOLEAN && t != DUCKDB_TYPE_VARCHAR)
+		return false;
+	duckdb_vector v = duckdb_data_chunk_get_vector(chunk, col);
+	void *data = duckdb_vector_get_data(v);
+	uint64_t *validity = duckdb_vector_get_validity(v);
+	for (size_t i = 0; i < rows; i++) {
+		if (validity && !duckdb_validity_row_is_valid(validity, i)) {
+			pl_colcache_set(c, i, NULL, 0);
+		} else if (t == DUCKDB_TYPE_VARCHAR) {
+			duckdb_string_t *s = &((duckdb_string_t *)data)[i];
+			pl_colcache_set(c, i, duckdb_string_t_data(s), duckdb_string_t_length(*s));
+		} else if (t == DUCKDB_TYPE_BOOLEAN) {
+			bool b = ((bool *)data)[i];
+			pl_colcache_set(c, i, b ? "true" : "false", b ? 4 : 5);
+		} else {
+			char buf[32];
+			int n;
+			if (t == DUCKDB_TYPE_UBIGINT)
+				n = snprintf(buf, sizeof(buf), "%" PRIu64, ((uint64_t *)data)[i]);
+			else {
+				int64_t x = 0;
+				bool range;
+				read_int(t, data, i, &x, &range);
+				n = snprintf(buf, sizeof(buf), "%" PRId64, x);
+			}
+			pl_colcache_set(c, i, buf, (size_t)n);
+		}
+	}
+	return true;
+}
+
+int pl_result_chunk_text(planar_result *r, duckdb_data_chunk chunk, size_t rows, pl_colcache *caches,
+			 const bool *want, pl_err *err)
+{
+	bool *slow = calloc(r->ncols + 1, sizeof(bool));
+	bool any_slow = false;
+	if (!slow)
+		return pl_err_nomem(err);
+	for (size_t c = 0; c < r->ncols; c++) {
+		if (want && !want[c])
+			continue;
+		if (pl_colcache_reset(&caches[c], rows)) {
+			free(slow);
+			return pl_err_nomem(err);
+		}
+		if (text_fast(r, chunk, c, rows, &caches[c]))
+			caches[c].ready = true;
+		else
+			slow[c] = any_slow = true;
+	}
+	int rc = any_slow ? pl_result_convert(r, chunk, rows, false, slow, caches, err) : 0;
+	for (size_t c = 0; rc == 0 && c < r->ncols; c++) {
+		if ((want && !want[c]) || !caches[c].ready)
+			continue;
+		if (pl_buf_oom(&caches[c].data))
+			rc = pl_err_nomem(err);
+	}
+	free(slow);
+	return rc;
+}
+
+static int cached(planar_result *r, pl_colcache *caches, bool json, size_t col, size_t row, const char **text,
+		  size_t *len)
+{
+	duckdb_vector v;
+	bool valid;
+	*text = NULL;
+	if (len)
+		*len = 0;
+	int rc = locate(r, col, row, &v, &valid);
+	if (rc)
+		return rc;
+	if (!caches[col].ready) {
+		if (json) {
+			bool *want = calloc(r->ncols + 1, sizeof(bool));
+			if (!want)
+				return pl_err_nomem(&r->err);
+			for (size_t c = 0; c < r->ncols; c++)
+				want[c] = true;
+			for (size_t c = 0; c < r->ncols && rc == 0; c++)
+				if (pl_colcache_reset(&caches[c], r->cur_rows))
+					rc = pl_err_nomem(&r->err);
+			if (rc == 0)
+				rc = pl_result_convert(r, r->cur, r->cur_rows, true, want, caches, &r->err);
+			free(want);
+		} else {
+			/* the column asked for, and the others that need DuckDB in the same round trip */
+			bool *want = calloc(r->ncols + 1, sizeof(bool));
+			if (!want)
+				return pl_err_nomem(&r->err);
+			for (size_t c = 0; c < r->ncols; c++)
+				want[c] = !caches[c].ready;
+			rc = pl_result_chunk_text(r, r->cur, r->cur_rows, caches, want, &r->err);
+			free(want);
+		}
+		if (rc)
+			return rc;
+	}
+	const pl_colcache *c = &caches[col];
+	if (c->off[row] == SIZE_MAX) {
+		if (json) {
+			*text = "null";
+			if (len)
+				*len = 4;
+		}
+		return 0;
+	}
+	*text = c->data.ptr + c->off[row];
+	if (len)
+		*len = c->len[row];
+	return 0;
+}
+
+int planar_result_get_text(planar_result *res, size_t col, size_t row, const char **text, size_t *len)
+{
+	return cached(res, res ? res->text : NULL, false, col, row, text, len);
+}
+
+int planar_result_get_json(planar_result *res, size_t col, size_t row, const char **json, size_t *len)
+{
+	return cached(res, res ? res->json : NULL, true, col, row, json, len);
+}
