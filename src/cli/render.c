@@ -183,6 +183,11 @@ static char *escape_text(const char *text, bool pipes)
 	return res;
 }
 
+char *pl_render_escape_text(const char *text, bool pipes)
+{
+	return escape_text(text, pipes);
+}
+
 void pl_render_put_rep(FILE *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -343,7 +348,7 @@ const char *pl_render_grid_cell(const pl_render_grid *g, size_t row, size_t col)
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
 
-int pl_render_result(FILE *out, const planar_result *res, const pl_render_opts *opts)
+int pl_render_result(FILE *out, planar_result *res, const pl_render_opts *opts)
 {
 	int rc;
 	if (!out || !res || !opts)
