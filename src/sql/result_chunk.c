@@ -4,6 +4,7 @@
  * VARCHAR are read straight from DuckDB's vectors; text of other types and JSON come from
  * pl_result_convert, once per chunk and column, on first use.
  */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -248,14 +249,171 @@ int planar_result_get_timestamp(planar_result *res, size_t col, size_t row, int6
 
 /* ---- text --------------------------------------------------------------------------------------- */
 
-/* Formats the column in C when that gives exactly DuckDB's text; false for other types. */
+/* DuckDB's text of a double: the shortest digits that read back as the same value,
+ * in fixed notation (with at least one decimal) for exponents -4 .. 15, else as d.ddde+XX. */
+static int format_real(char *out, size_t cap, double x)
+{
+	if (isnan(x))
+		return snprintf(out, cap, "nan");
+	if (isinf(x))
+		return snprintf(out, cap, x < 0 ? "-inf" : "inf");
+	if (x == 0)
+		return snprintf(out, cap, signbit(x) ? "-0.0" : "0.0");
+	char sci[40];
+	/* any decimal of up to DBL_DIG digits survives the round trip, so the shortest text is
+	 * found from there, except for subnormals, which hold fewer digits */
+	int lo = fabs(x) < DBL_MIN ? 1 : DBL_DIG;
+	for (int p = lo; p <= 17; p++) {
+		snprintf(sci, sizeof(sci), "%.*e", p - 1, x);
+		if (p == 17 || strtod(sci, NULL) == x)
+			break;
+	}
+	/* sci is [-]d.ddde[+-]XX: split into digits and exponent */
+	char digits[24];
+	size_t nd = 0;
+	const char *q = sci;
+	bool neg = *q == '-';
+	q += neg;
+	for (; *q && *q != 'e'; q++)
+		if (*q >= '0' && *q <= '9' && nd < sizeof(digits) - 1)
+			digits[nd++] = *q;
+	int exp = atoi(q + 1);
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	digits[nd] = '\0';
+	char *o = out;
+	char *end = out + cap - 1;
+#define PUT(ch)                                                                                                \
+	do {                                                                                                   \
+		if (o < end)                                                                                   \
+			*o++ = (ch);                                                                           \
+	} while (0)
+	if (neg)
+		PUT('-');
+	if (exp >= -4 && exp < 16) {
+		if (exp < 0) {
+			PUT('0');
+			PUT('.');
+			for (int k = -1; k > exp; k--)
+				PUT('0');
+			for (size_t k = 0; k < nd; k++)
+				PUT(digits[k]);
+		} else {
+			for (int k = 0; k <= exp; k++)
+				PUT((size_t)k < nd ? digits[k] : '0');
+			PUT('.');
+			if ((size_t)exp + 1 >= nd)
+				PUT('0');
+			for (size_t k = (size_t)exp + 1; k < nd; k++)
+				PUT(digits[k]);
+		}
+		*o = '\0';
+		return (int)(o - out);
+	}
+	PUT(digits[0]);
+	if (nd > 1)
+		PUT('.');
+	for (size_t k = 1; k < nd; k++)
+		PUT(digits[k]);
+	*o = '\0';
+#undef PUT
+	size_t used = (size_t)(o - out);
+	return (int)used + snprintf(o, cap - used, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+}
+
+/* Year, month, day of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	unsigned doe = (unsigned)(days - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* DATE / TIMESTAMP text for years 1 .. 9999 (others: false, DuckDB formats them). */
+static bool format_datetime(char *out, size_t cap, int64_t days, int64_t micros_of_day, bool with_time, int *len)
+{
+	int64_t y;
+	unsigned m, d;
+	civil(days, &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return false;
+	int n = snprintf(out, cap, "%04d-%02u-%02u", (int)y, m, d);
+	if (with_time) {
+		int64_t s = micros_of_day / 1000000, us = micros_of_day % 1000000;
+		n += snprintf(out + n, cap - (size_t)n, " %02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+		if (us) {
+			n += snprintf(out + n, cap - (size_t)n, ".%06d", (int)us);
+			while (out[n - 1] == '0')
+				out[--n] = '\0';
+		}
+	}
+	*len = n;
+	return true;
+}
+
+static bool format_decimal(char *out, size_t cap, int64_t v, unsigned scale, int *len)
+{
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
+	for (unsigned k = 0; k < scale; k++)
+		p *= 10;
+	if (scale == 0)
+		*len = snprintf(out, cap, "%s%" PRIu64, v < 0 ? "-" : "", a);
+	else
+		*len = snprintf(out, cap, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", a / p, (int)scale, a % p);
+	return true;
+}
+
+/* One value of a column text_fast handles; false when DuckDB must format it. */
+static bool format_value(const planar_result *r, size_t col, void *data, size_t i, char *buf, size_t cap, int *n)
+{
+	duckdb_type t = r->duck_types[col];
+	int64_t x = 0;
+	bool range;
+	switch (t) {
+	case DUCKDB_TYPE_UBIGINT: *n = snprintf(buf, cap, "%" PRIu64, ((uint64_t *)data)[i]); return true;
+	case DUCKDB_TYPE_DOUBLE: *n = format_real(buf, cap, ((double *)data)[i]); return true;
+	case DUCKDB_TYPE_DECIMAL:
+		read_int(r->dec_internal[col], data, i, &x, &range);
+		return format_decimal(buf, cap, x, r->dec_scale[col], n);
+	case DUCKDB_TYPE_DATE: {
+		int32_t days = ((int32_t *)data)[i];
+		return days != INT32_MAX && days != -INT32_MAX && format_datetime(buf, cap, days, 0, false, n);
+	}
+	case DUCKDB_TYPE_TIMESTAMP: {
+		int64_t us = ((int64_t *)data)[i];
+		if (us == INT64_MAX || us == -INT64_MAX)
+			return false;
+		int64_t days = us / 86400000000LL, rem = us % 86400000000LL;
+		if (rem < 0)
+			rem += 86400000000LL, days--;
+		return format_datetime(buf, cap, days, rem, true, n);
+	}
+	default:
+		read_int(t, data, i, &x, &range);
+		*n = snprintf(buf, cap, "%" PRId64, x);
+		return true;
+	}
+}
+
+/* Formats the column in C when that gives exactly DuckDB's text; false for other types (and
+ * for values out of the range formatted here, e.g. dates before year 1). */
 static bool text_fast(const planar_result *r, duckdb_data_chunk chunk, size_t col, size_t rows, pl_colcache *c)
 {
 	duckdb_type t = r->duck_types[col];
 	bool is_int = t == DUCKDB_TYPE_TINYINT || t == DUCKDB_TYPE_SMALLINT || t == DUCKDB_TYPE_INTEGER ||
 		      t == DUCKDB_TYPE_BIGINT || t == DUCKDB_TYPE_UTINYINT || t == DUCKDB_TYPE_USMALLINT ||
 		      t == DUCKDB_TYPE_UINTEGER || t == DUCKDB_TYPE_UBIGINT;
-	if (!is_int && t != DUCKDB_TYPE_BOOLEAN && t != DUCKDB_TYPE_VARCHAR)
+	/* FLOAT is left to DuckDB: it does not always print the shortest digits of a float */
+	bool other = t == DUCKDB_TYPE_DOUBLE || t == DUCKDB_TYPE_DATE ||
+		     t == DUCKDB_TYPE_TIMESTAMP ||
+		     (t == DUCKDB_TYPE_DECIMAL && r->dec_internal[col] != DUCKDB_TYPE_HUGEINT);
+	if (!is_int && !other && t != DUCKDB_TYPE_BOOLEAN && t != DUCKDB_TYPE_VARCHAR)
 		return false;
 	duckdb_vector v = duckdb_data_chunk_get_vector(chunk, col);
 	void *data = duckdb_vector_get_data(v);
@@ -270,16 +428,10 @@ static bool text_fast(const planar_result *r, duckdb_data_chunk chunk, size_t co
 			bool b = ((bool *)data)[i];
 			pl_colcache_set(c, i, b ? "true" : "false", b ? 4 : 5);
 		} else {
-			char buf[32];
-			int n;
-			if (t == DUCKDB_TYPE_UBIGINT)
-				n = snprintf(buf, sizeof(buf), "%" PRIu64, ((uint64_t *)data)[i]);
-			else {
-				int64_t x = 0;
-				bool range;
-				read_int(t, data, i, &x, &range);
-				n = snprintf(buf, sizeof(buf), "%" PRId64, x);
-			}
+			char buf[64];
+			int n = 0;
+			if (!format_value(r, col, data, i, buf, sizeof(buf), &n))
+				return false;
 			pl_colcache_set(c, i, buf, (size_t)n);
 		}
 	}
@@ -302,7 +454,7 @@ int pl_result_chunk_text(planar_result *r, duckdb_data_chunk chunk, size_t rows,
 		}
 		if (text_fast(r, chunk, c, rows, &caches[c]))
 			caches[c].ready = true;
-		else
+		else if (pl_colcache_reset(&caches[c], rows) == 0)
 			slow[c] = any_slow = true;
 	}
 	int rc = any_slow ? pl_result_convert(r, chunk, rows, false, slow, caches, err) : 0;

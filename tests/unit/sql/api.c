@@ -320,6 +320,41 @@ static void test_big_stream(void **state)
 	planar_result_free(res);
 }
 
+/* Values formatted in C (numbers, decimals, dates, timestamps) read exactly as DuckDB's CAST. */
+static void test_text_matches_cast(void **state)
+{
+	fixture *f = *state;
+	static const char *const sqls[] = {
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT (random() - 0.5) * pow(10, (random() * 640 - 320)::INTEGER) AS x "
+		"FROM range(20000) UNION ALL SELECT unnest(['nan', 'inf', '-inf', '-0.0', '0', '1e16', '1e15', '1e-5', '1e-4', "
+		"'123456789012345678', '0.1', '5e-324', '1.7976931348623157e308', '2.5']::DOUBLE[]))",
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT ((random() - 0.5) * pow(10, (random() * 70 - 35)::INTEGER))::FLOAT AS x "
+		"FROM range(20000) UNION ALL SELECT unnest(['nan', '-0.0', '12345678.9', '0.000123', '3.4e38']::FLOAT[]))",
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT (range * 7919 - 5000000)::DECIMAL(18,4) / 3 AS x FROM range(5000))",
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT ((range - 2500) / 100)::DECIMAL(4,2) AS x FROM range(5000))",
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT DATE '1970-01-01' + (range * 997 - 2000000)::INTEGER AS x FROM range(5000) "
+		"UNION ALL SELECT unnest(['infinity', '-infinity', '0001-01-01', '9999-12-31']::DATE[]))",
+		"SELECT x, CAST(x AS VARCHAR) FROM (SELECT make_timestamp((random() * 2e17 - 6e16)::BIGINT) AS x FROM range(5000) "
+		"UNION ALL SELECT unnest(['infinity', '-infinity', '1969-12-31 23:59:59.999999', '2024-01-01 00:00:00.5']::TIMESTAMP[]))",
+	};
+	for (size_t q = 0; q < sizeof sqls / sizeof sqls[0]; q++) {
+		planar_result *res = stream(f->conn, sqls[q]);
+		size_t n, checked = 0;
+		while ((n = next(res)) > 0) {
+			for (size_t r = 0; r < n; r++, checked++) {
+				const char *got, *want;
+				assert_int_equal(planar_result_get_text(res, 1, r, &want, NULL), 0);
+				assert_int_equal(planar_result_get_text(res, 0, r, &got, NULL), 0);
+				if (!got || !want || strcmp(got, want) != 0)
+					fail_msg("query %zu row %zu: got '%s', DuckDB writes '%s'", q, checked, got ? got : "NULL",
+						 want ? want : "NULL");
+			}
+		}
+		assert_true(checked > 1000);
+		planar_result_free(res);
+	}
+}
+
 static void test_materialized_rows(void **state)
 {
 	fixture *f = *state;
@@ -672,6 +707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_types_materialized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_matches_cast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_materialized_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timezone_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_closed_by_next_statement, setup, teardown),
