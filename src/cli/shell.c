@@ -120,12 +120,9 @@ static int exec_statement(pl_cli_shell *sh, const char *sql)
 	pl_render_opts opts = sh->render;
 	int rc;
 	clock_now(&start);
-	/* box mode needs the row count and the last rows first; the other modes write rows as
-	 * they stream in, so results of any size take little memory */
-	if (opts.mode == PL_RENDER_BOX)
-		rc = planar_conn_query(sh->conn, sql, &res);
-	else
-		rc = planar_conn_query_stream(sh->conn, sql, &res);
+	/* results stream in: csv, json, line, list and markdown write rows as they arrive, box
+	 * keeps only the rows it shows, so results of any size take little memory */
+	rc = planar_conn_query_stream(sh->conn, sql, &res);
 	if (rc != 0) {
 		rc = pl_cli_shell_report(sh, rc, planar_conn_errmsg(sh->conn));
 	} else if (res) {

@@ -71,6 +71,8 @@ int planar_result_next_chunk(planar_result *res, size_t *nrows)
 /* Checks (col,row) against the current chunk; the vector's data and whether the value is valid. */
 static int locate(planar_result *r, size_t col, size_t row, duckdb_vector *vec, bool *valid)
 {
+	*vec = NULL;
+	*valid = false;
 	if (!r)
 		return PLANAR_EINVALID;
 	if (!r->cur)
@@ -102,8 +104,8 @@ static int mismatch(planar_result *r, size_t col, const char *want)
 
 int planar_result_get_bool(planar_result *res, size_t col, size_t row, bool *out)
 {
-	duckdb_vector v;
-	bool valid;
+	duckdb_vector v = NULL;
+	bool valid = false;
 	*out = false;
 	int rc = locate(res, col, row, &v, &valid);
 	if (rc)
@@ -151,8 +153,8 @@ static bool read_int(duckdb_type t, void *data, size_t row, int64_t *out, bool *
 
 int planar_result_get_int64(planar_result *res, size_t col, size_t row, int64_t *out)
 {
-	duckdb_vector v;
-	bool valid, range;
+	duckdb_vector v = NULL;
+	bool valid = false, range = true;
 	*out = 0;
 	int rc = locate(res, col, row, &v, &valid);
 	if (rc)
@@ -171,8 +173,8 @@ int planar_result_get_int64(planar_result *res, size_t col, size_t row, int64_t 
 
 int planar_result_get_double(planar_result *res, size_t col, size_t row, double *out)
 {
-	duckdb_vector v;
-	bool valid, range;
+	duckdb_vector v = NULL;
+	bool valid = false, range = true;
 	*out = 0;
 	int rc = locate(res, col, row, &v, &valid);
 	if (rc)
@@ -209,8 +211,8 @@ int planar_result_get_double(planar_result *res, size_t col, size_t row, double 
 
 int planar_result_get_timestamp(planar_result *res, size_t col, size_t row, int64_t *micros)
 {
-	duckdb_vector v;
-	bool valid;
+	duckdb_vector v = NULL;
+	bool valid = false;
 	*micros = 0;
 	int rc = locate(res, col, row, &v, &valid);
 	if (rc)
@@ -471,8 +473,8 @@ int pl_result_chunk_text(planar_result *r, duckdb_data_chunk chunk, size_t rows,
 static int cached(planar_result *r, pl_colcache *caches, bool json, size_t col, size_t row, const char **text,
 		  size_t *len)
 {
-	duckdb_vector v;
-	bool valid;
+	duckdb_vector v = NULL;
+	bool valid = false;
 	*text = NULL;
 	if (len)
 		*len = 0;

@@ -4,7 +4,7 @@
 #
 # Usage: tests/cli/stream.sh path/to/planar   (ctest runs it from the project root)
 # Covers: multi-chunk output identical to the expected text in every streaming mode (NULLs,
-# quoting, numbers), a practically endless query cut short by a closed pipe (only possible when
+# quoting, numbers), box mode over a streamed result (first and last rows, row count), a practically endless query cut short by a closed pipe (only possible when
 # rows are written as they come), an error half-way through a result, a lake table and a time
 # travel query streamed (and the session going on afterwards), and the peak memory of writing a
 # few million rows under SET memory_limit (skipped when GNU time is not installed).
@@ -74,6 +74,17 @@ same "line over several chunks" "$TMP/got" "$TMP/want"
 "$PLANAR" -markdown -c "SELECT range AS i FROM range(3000)" >"$TMP/got" 2>"$TMP/err"
 awk 'BEGIN { print "|  i   |"; print "|-----:|"; for (i = 0; i < 3000; i++) printf "| %4d |\n", i }' >"$TMP/want"
 same "markdown over several chunks" "$TMP/got" "$TMP/want"
+
+# --- box: streamed too, keeping only the first and last rows it shows ---------------------------
+"$PLANAR" -c "SELECT range AS i FROM range(100000)" >"$TMP/got" 2>"$TMP/err"
+{
+	printf '┌─────────────┐\n│      i      │\n│    int64    │\n├─────────────┤\n'
+	awk 'BEGIN { for (i = 0; i < 20; i++) printf "│ %11d │\n", i
+		for (k = 0; k < 3; k++) print "│           · │"
+		for (i = 99980; i < 100000; i++) printf "│ %11d │\n", i }'
+	printf '├─────────────┤\n│ 100000 rows │\n│ (40 shown)  │\n└─────────────┘\n'
+} >"$TMP/want"
+same "box keeps the first and last rows" "$TMP/got" "$TMP/want"
 
 # --- an endless query stops when the reader goes away -------------------------------------------
 # Materializing 10^12 rows first could never finish: the first rows arrive only if they stream.
