@@ -403,19 +403,35 @@ static bool format_value(const planar_result *r, size_t col, void *data, size_t 
 	}
 }
 
+/* Columns whose text is formatted here (FLOAT is left to DuckDB: it does not always print the
+ * shortest digits of a float). */
+static bool fast_type(const planar_result *r, size_t col)
+{
+	switch (r->duck_types[col]) {
+	case DUCKDB_TYPE_BOOLEAN:
+	case DUCKDB_TYPE_TINYINT:
+	case DUCKDB_TYPE_SMALLINT:
+	case DUCKDB_TYPE_INTEGER:
+	case DUCKDB_TYPE_BIGINT:
+	case DUCKDB_TYPE_UTINYINT:
+	case DUCKDB_TYPE_USMALLINT:
+	case DUCKDB_TYPE_UINTEGER:
+	case DUCKDB_TYPE_UBIGINT:
+	case DUCKDB_TYPE_VARCHAR:
+	case DUCKDB_TYPE_DOUBLE:
+	case DUCKDB_TYPE_DATE:
+	case DUCKDB_TYPE_TIMESTAMP: return true;
+	case DUCKDB_TYPE_DECIMAL: return r->dec_internal[col] != DUCKDB_TYPE_HUGEINT;
+	default: return false;
+	}
+}
+
 /* Formats the column in C when that gives exactly DuckDB's text; false for other types (and
  * for values out of the range formatted here, e.g. dates before year 1). */
 static bool text_fast(const planar_result *r, duckdb_data_chunk chunk, size_t col, size_t rows, pl_colcache *c)
 {
 	duckdb_type t = r->duck_types[col];
-	bool is_int = t == DUCKDB_TYPE_TINYINT || t == DUCKDB_TYPE_SMALLINT || t == DUCKDB_TYPE_INTEGER ||
-		      t == DUCKDB_TYPE_BIGINT || t == DUCKDB_TYPE_UTINYINT || t == DUCKDB_TYPE_USMALLINT ||
-		      t == DUCKDB_TYPE_UINTEGER || t == DUCKDB_TYPE_UBIGINT;
-	/* FLOAT is left to DuckDB: it does not always print the shortest digits of a float */
-	bool other = t == DUCKDB_TYPE_DOUBLE || t == DUCKDB_TYPE_DATE ||
-		     t == DUCKDB_TYPE_TIMESTAMP ||
-		     (t == DUCKDB_TYPE_DECIMAL && r->dec_internal[col] != DUCKDB_TYPE_HUGEINT);
-	if (!is_int && !other && t != DUCKDB_TYPE_BOOLEAN && t != DUCKDB_TYPE_VARCHAR)
+	if (!fast_type(r, col))
 		return false;
 	duckdb_vector v = duckdb_data_chunk_get_vector(chunk, col);
 	void *data = duckdb_vector_get_data(v);
@@ -494,13 +510,19 @@ static int cached(planar_result *r, pl_colcache *caches, bool json, size_t col, 
 			if (rc == 0)
 				rc = pl_result_convert(r, r->cur, r->cur_rows, true, want, caches, &r->err);
 			free(want);
+		} else if (pl_colcache_reset(&caches[col], r->cur_rows)) {
+			return pl_err_nomem(&r->err);
+		} else if (text_fast(r, r->cur, col, r->cur_rows, &caches[col])) {
+			caches[col].ready = true;
+			if (pl_buf_oom(&caches[col].data))
+				return pl_err_nomem(&r->err);
 		} else {
-			/* the column asked for, and the others that need DuckDB in the same round trip */
+			/* this column and the others DuckDB must format, in one round trip */
 			bool *want = calloc(r->ncols + 1, sizeof(bool));
 			if (!want)
 				return pl_err_nomem(&r->err);
 			for (size_t c = 0; c < r->ncols; c++)
-				want[c] = !caches[c].ready;
+				want[c] = c == col || (!caches[c].ready && !fast_type(r, c));
 			rc = pl_result_chunk_text(r, r->cur, r->cur_rows, caches, want, &r->err);
 			free(want);
 		}
