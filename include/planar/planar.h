@@ -106,9 +106,10 @@ const char *planar_conn_errmsg(const planar_conn *conn);
 int planar_sql_split(char ***out, const char *script);
 void planar_strv_free(char **strv);
 
-/* Like planar_conn_query() for ONE statement, but the result (when the statement is passed to
- * the engine, e.g. any query) is streaming: read it with planar_result_next_chunk(). Statements
- * Planar executes itself (lake DDL/DML) give a small materialized result, read the same way. */
+/* Like planar_conn_query(), but the result of the last statement, when the engine runs it (any
+ * query), is streaming: read it with planar_result_next_chunk(); failures while reading are
+ * reported by planar_result_next_chunk() and planar_result_errmsg(). Statements Planar executes
+ * itself (lake DDL/DML) give a small materialized result, read the same way. */
 int planar_conn_query_stream(planar_conn *conn, const char *sql, planar_result **out);
 
 /* ---- Prepared statements ------------------------------------------------------------------
