@@ -486,6 +486,66 @@ int pl_result_chunk_text(planar_result *r, duckdb_data_chunk chunk, size_t rows,
 	return rc;
 }
 
+/* ---- JSON --------------------------------------------------------------------------------------- */
+
+/* Columns whose JSON is written here: integers and booleans as they print, VARCHAR as a string
+ * escaped as DuckDB's to_json() does. Others (doubles included: "1e300", "NaN") go to DuckDB. */
+static bool json_fast_type(const planar_result *r, size_t col)
+{
+	duckdb_type t = r->duck_types[col];
+	return fast_type(r, col) && t != DUCKDB_TYPE_DOUBLE && t != DUCKDB_TYPE_DECIMAL && t != DUCKDB_TYPE_DATE &&
+	       t != DUCKDB_TYPE_TIMESTAMP;
+}
+
+static void json_escape(pl_buf *b, const char *s, size_t len)
+{
+	pl_buf_putc(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		switch (ch) {
+		case '"': pl_buf_puts(b, "\\\""); break;
+		case '\\': pl_buf_puts(b, "\\\\"); break;
+		case '\n': pl_buf_puts(b, "\\n"); break;
+		case '\r': pl_buf_puts(b, "\\r"); break;
+		case '\t': pl_buf_puts(b, "\\t"); break;
+		case '\b': pl_buf_puts(b, "\\b"); break;
+		case '\f': pl_buf_puts(b, "\\f"); break;
+		default:
+			if (ch < 0x20)
+				pl_buf_printf(b, "\\u%04X", ch);
+			else
+				pl_buf_putc(b, (char)ch);
+		}
+	}
+	pl_buf_putc(b, '"');
+}
+
+static bool json_fast(const planar_result *r, duckdb_data_chunk chunk, size_t col, size_t rows, pl_colcache *c)
+{
+	if (!json_fast_type(r, col))
+		return false;
+	if (r->duck_types[col] != DUCKDB_TYPE_VARCHAR)
+		return text_fast(r, chunk, col, rows, c);
+	duckdb_vector v = duckdb_data_chunk_get_vector(chunk, col);
+	duckdb_string_t *data = duckdb_vector_get_data(v);
+	uint64_t *validity = duckdb_vector_get_validity(v);
+	pl_buf tmp = PL_BUF_INIT;
+	for (size_t i = 0; i < rows; i++) {
+		if (validity && !duckdb_validity_row_is_valid(validity, i)) {
+			pl_colcache_set(c, i, NULL, 0);
+			continue;
+		}
+		pl_buf_truncate(&tmp, 0);
+		json_escape(&tmp, duckdb_string_t_data(&data[i]), duckdb_string_t_length(data[i]));
+		if (pl_buf_oom(&tmp))
+			break;
+		pl_colcache_set(c, i, tmp.ptr, tmp.len);
+	}
+	bool ok = !pl_buf_oom(&tmp);
+	pl_buf_dispose(&tmp);
+	return ok;
+}
+
 static int cached(planar_result *r, pl_colcache *caches, bool json, size_t col, size_t row, const char **text,
 		  size_t *len)
 {
@@ -498,14 +558,21 @@ static int cached(planar_result *r, pl_colcache *caches, bool json, size_t col, 
 	if (rc)
 		return rc;
 	if (!caches[col].ready) {
-		if (json) {
+		if (json && pl_colcache_reset(&caches[col], r->cur_rows)) {
+			return pl_err_nomem(&r->err);
+		} else if (json && json_fast(r, r->cur, col, r->cur_rows, &caches[col])) {
+			caches[col].ready = true;
+			if (pl_buf_oom(&caches[col].data))
+				return pl_err_nomem(&r->err);
+		} else if (json) {
+			/* this column and the others DuckDB must write, in one round trip */
 			bool *want = calloc(r->ncols + 1, sizeof(bool));
 			if (!want)
 				return pl_err_nomem(&r->err);
 			for (size_t c = 0; c < r->ncols; c++)
-				want[c] = true;
+				want[c] = c == col || (!caches[c].ready && !json_fast_type(r, c));
 			for (size_t c = 0; c < r->ncols && rc == 0; c++)
-				if (pl_colcache_reset(&caches[c], r->cur_rows))
+				if (want[c] && pl_colcache_reset(&caches[c], r->cur_rows))
 					rc = pl_err_nomem(&r->err);
 			if (rc == 0)
 				rc = pl_result_convert(r, r->cur, r->cur_rows, true, want, caches, &r->err);

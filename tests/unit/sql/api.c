@@ -355,6 +355,33 @@ static void test_text_matches_cast(void **state)
 	}
 }
 
+/* JSON written in C (integers, booleans, text) reads exactly as DuckDB's to_json. */
+static void test_json_matches_to_json(void **state)
+{
+	fixture *f = *state;
+	planar_result *res = stream(f->conn,
+		"SELECT s, CAST(to_json(s) AS VARCHAR), i, CAST(to_json(i) AS VARCHAR), b, CAST(to_json(b) AS VARCHAR) "
+		"FROM (SELECT CASE WHEN range % 97 = 0 THEN NULL ELSE chr((range % 200 + 1)::INTEGER) || '\"\\/' || "
+		"chr(((range * 7) % 40 + 1)::INTEGER) || 'é🌍' END AS s, (range - 3000)::BIGINT * 1000003 AS i, "
+		"range % 3 = 0 AS b FROM range(6000))");
+	size_t n, checked = 0;
+	while ((n = next(res)) > 0) {
+		for (size_t r = 0; r < n; r++, checked++) {
+			for (size_t c = 0; c < 6; c += 2) {
+				const char *got, *want;
+				assert_int_equal(planar_result_get_json(res, c, r, &got, NULL), 0);
+				assert_int_equal(planar_result_get_text(res, c + 1, r, &want, NULL), 0);
+				if (!want)
+					want = "null";
+				if (strcmp(got, want) != 0)
+					fail_msg("row %zu column %zu: got %s, to_json gives %s", checked, c, got, want);
+			}
+		}
+	}
+	assert_int_equal(checked, 6000);
+	planar_result_free(res);
+}
+
 static void test_materialized_rows(void **state)
 {
 	fixture *f = *state;
@@ -717,6 +744,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_matches_cast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_matches_to_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_materialized_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timezone_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_closed_by_next_statement, setup, teardown),
