@@ -112,6 +112,12 @@ void planar_strv_free(char **strv);
  * itself (lake DDL/DML) give a small materialized result, read the same way. */
 int planar_conn_query_stream(planar_conn *conn, const char *sql, planar_result **out);
 
+/* Asks the statement running on conn, or its open stream, to stop; callable from another thread
+ * (e.g. when the client of a server goes away). The statement, or the stream's next
+ * planar_result_next_chunk(), fails with PLANAR_ECANCELED; a statement that is not running is
+ * not affected. Never frees anything. */
+void planar_conn_interrupt(planar_conn *conn);
+
 /* ---- Prepared statements ------------------------------------------------------------------
  * One statement with positional parameters `$1`, `$2`, ... or `?` (numbered in order; the two
  * forms cannot be mixed). Queries (SELECT, FROM, VALUES, WITH ... SELECT, SHOW, ...) are prepared

@@ -43,7 +43,7 @@ int planar_result_next_chunk(planar_result *res, size_t *nrows)
 				if (res->conn && res->conn->stream == res)
 					res->conn->stream = NULL;
 				if (msg && *msg)
-					return pl_err_set(&res->err, PL_ERROR, "%s", msg);
+					return pl_engine_result_error(&res->res, &res->err);
 				break;
 			}
 		} else {

@@ -289,6 +289,12 @@ int pl_exec_passthrough(planar_conn *conn, const char *sql, planar_result **out,
 	return rc;
 }
 
+void planar_conn_interrupt(planar_conn *conn)
+{
+	if (conn)
+		duckdb_interrupt(conn->con);
+}
+
 int planar_conn_query_stream(planar_conn *conn, const char *sql, planar_result **out)
 {
 	char **stmts = NULL;

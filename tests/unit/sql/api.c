@@ -472,6 +472,29 @@ static void test_stream_closed_by_next_statement(void **state)
 	planar_result_free(NULL);
 }
 
+/* planar_conn_interrupt ends an open stream with PLANAR_ECANCELED. */
+static void test_interrupt_stream(void **state)
+{
+	fixture *f = *state;
+	planar_result *res = stream(f->conn, "SELECT range FROM range(100000000)");
+	assert_true(next(res) > 0);
+	planar_conn_interrupt(f->conn);
+	size_t n, rows = 0;
+	int rc;
+	while ((rc = planar_result_next_chunk(res, &n)) == 0 && n > 0)
+		rows += n;
+	assert_int_equal(rc, PLANAR_ECANCELED);
+	assert_true(rows < 100000000);
+	planar_result_free(res);
+	/* the connection goes on; an interrupt while nothing runs changes nothing */
+	planar_conn_interrupt(f->conn);
+	res = stream(f->conn, "SELECT 42");
+	assert_int_equal(next(res), 1);
+	assert_text(res, 0, 0, "42");
+	planar_result_free(res);
+	planar_conn_interrupt(NULL);
+}
+
 static void test_prepare_query(void **state)
 {
 	fixture *f = *state;
@@ -748,6 +771,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_materialized_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timezone_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_closed_by_next_statement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupt_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_lake_dml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepared_sees_commits, setup, teardown),
