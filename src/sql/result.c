@@ -3,7 +3,7 @@
  * the row accessors of materialized results and the per-chunk text caches (see session.h).
  * Only the chunk API is used on DuckDB results: DuckDB disables its per-value functions once a
  * result has been read by chunks. The chunk cursor and typed accessors are in result_chunk.c,
- * the conversion of values DuckDB must format itself in result_convert.c.
+ * the conversion of values DuckDB must format itself in stream.c (pl_result_convert).
  */
 #include <stdint.h>
 #include <stdio.h>

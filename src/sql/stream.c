@@ -6,7 +6,8 @@
  * connection ends it. So the session connection runs nothing while a stream is open: values
  * DuckDB must format (text of most types, JSON) are converted on conn->aux, which copies the
  * session's TimeZone and Calendar settings (the ones CAST(... AS VARCHAR) depends on) before
- * a stream starts, or before a conversion when no stream is open.
+ * a stream whose columns depend on them starts, and before a conversion when no stream is open
+ * and a statement ran since the last copy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,9 @@ static int sync_aux(planar_conn *conn, pl_err *err)
 			return rc;
 		conn->aux_epoch = conn->epoch - 1;
 	}
-	if (conn->aux_epoch == conn->epoch)
+	/* With a stream open the session connection cannot be queried; the stream was started
+	 * after a copy of the settings unless its columns do not depend on them. */
+	if (conn->aux_epoch == conn->epoch || conn->stream)
 		return 0;
 	duckdb_result res;
 	pl_err ignored;
@@ -245,22 +248,60 @@ static int get_prepared(planar_conn *conn, const pl_exec *x, const char *sql, du
 	return 0;
 }
 
+/* Whether the text of the statement's columns may depend on session settings (TimeZone and
+ * Calendar for TIMESTAMPTZ, also inside nested values). */
+static bool needs_settings(duckdb_prepared_statement prep)
+{
+	idx_t n = duckdb_prepared_statement_column_count(prep);
+	for (idx_t i = 0; i < n; i++) {
+		switch (duckdb_prepared_statement_column_type(prep, i)) {
+		case DUCKDB_TYPE_BOOLEAN:
+		case DUCKDB_TYPE_TINYINT:
+		case DUCKDB_TYPE_SMALLINT:
+		case DUCKDB_TYPE_INTEGER:
+		case DUCKDB_TYPE_BIGINT:
+		case DUCKDB_TYPE_HUGEINT:
+		case DUCKDB_TYPE_UTINYINT:
+		case DUCKDB_TYPE_USMALLINT:
+		case DUCKDB_TYPE_UINTEGER:
+		case DUCKDB_TYPE_UBIGINT:
+		case DUCKDB_TYPE_UHUGEINT:
+		case DUCKDB_TYPE_FLOAT:
+		case DUCKDB_TYPE_DOUBLE:
+		case DUCKDB_TYPE_DECIMAL:
+		case DUCKDB_TYPE_VARCHAR:
+		case DUCKDB_TYPE_BLOB:
+		case DUCKDB_TYPE_DATE:
+		case DUCKDB_TYPE_TIME:
+		case DUCKDB_TYPE_TIMESTAMP:
+		case DUCKDB_TYPE_TIMESTAMP_S:
+		case DUCKDB_TYPE_TIMESTAMP_MS:
+		case DUCKDB_TYPE_TIMESTAMP_NS:
+		case DUCKDB_TYPE_INTERVAL:
+		case DUCKDB_TYPE_UUID:
+		case DUCKDB_TYPE_ENUM: break;
+		default: return true;
+		}
+	}
+	return false;
+}
+
 int pl_exec_passthrough(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	const pl_exec *x = conn->exec;
 	if (!x || (!x->stream && x->nparams == 0 && !x->cache))
 		return pl_result_from_sql(out, conn, sql, err);
-	int rc = 0;
-	if (x->stream && (rc = sync_aux(conn, err)) != 0)
-		return rc;
 	duckdb_prepared_statement prep = NULL;
 	bool cached = false;
-	rc = get_prepared(conn, x, sql, &prep, &cached, err);
+	int rc = get_prepared(conn, x, sql, &prep, &cached, err);
 	if (rc) {
 		/* Statements DuckDB cannot prepare still run as plain queries when nothing is bound. */
 		return x->nparams == 0 ? pl_result_from_sql(out, conn, sql, err) : rc;
 	}
-	rc = bind_params(prep, x, err);
+	if (x->stream && needs_settings(prep))
+		rc = sync_aux(conn, err); /* the last chance to query the session before the stream */
+	if (rc == 0)
+		rc = bind_params(prep, x, err);
 	duckdb_result res;
 	if (rc == 0 && x->stream) {
 		duckdb_pending_result pending = NULL;
