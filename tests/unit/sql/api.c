@@ -638,6 +638,21 @@ static void test_prepare_lake_dml(void **state)
 		assert_int_equal(next(res), 0);
 		planar_result_free(res);
 	}
+	/* comparisons with parameters on a table of many files (file pruning looks at them) */
+	planar_stmt *cnt = NULL;
+	assert_int_equal(planar_prepare(f->conn, "SELECT count(*) FROM lake.t WHERE id = $1 OR id BETWEEN $2 AND $2 + 1 "
+						 "OR id IN ($3)", &cnt), 0);
+	assert_int_equal(planar_stmt_bind_int64(cnt, 1, 2), 0);
+	assert_int_equal(planar_stmt_bind_int64(cnt, 2, 5), 0);
+	assert_int_equal(planar_stmt_bind_int64(cnt, 3, 9), 0);
+	planar_result *cres = NULL;
+	assert_int_equal(planar_stmt_execute(cnt, &cres), 0);
+	assert_int_equal(next(cres), 1);
+	int64_t c4;
+	assert_int_equal(planar_result_get_int64(cres, 0, 0, &c4), 0);
+	assert_int_equal(c4, 4);
+	planar_result_free(cres);
+	planar_stmt_free(cnt);
 	/* UPDATE and DELETE with parameters */
 	assert_int_equal(planar_prepare(f->conn, "UPDATE lake.t SET v = $1 WHERE id = $2", &upd), 0);
 	assert_int_equal(planar_stmt_bind_text(upd, 1, hostile[1], strlen(hostile[1])), 0);
