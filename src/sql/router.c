@@ -620,7 +620,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	planar_db *db = conn->db;
 	if (pthread_mutex_trylock(&db->lock) != 0) {
 		if (may_skip_lakes(&st)) {
-			rc = pl_stmt_passthrough(&st, st.sql, out, err);
+			rc = pl_exec_passthrough(conn, st.sql, out, err);
 			if (rc)
 				scrub_internal_names(err);
 			pl_toks_dispose(&st.toks);
@@ -632,18 +632,22 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
 	pl_txn_enter(conn);
-	if (rc == 0 && db->nlakes > 0)
+	if (rc == 0 && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
+		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
+	if (rc == 0 && !handled && db->nlakes > 0)
 		rc = rewrite_views(&st, &texts, &views, err);
-	if (rc == 0 && st.toks.len > 0)
+	if (rc == 0 && !handled && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
 	pl_txn_leave(conn);
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
-		rc = pl_stmt_passthrough(&st, st.sql, out, err);
+		rc = pl_exec_passthrough(conn, st.sql, out, err);
 	if (rc && conn->in_txn) /* as in DuckDB, a failed statement aborts the transaction */
 		pl_txn_mark_aborted(conn);
 	if (rc)
 		scrub_internal_names(err);
+	if (rc == 0) /* a stream reads its views until it is freed */
+		pl_result_adopt_views(*out, &views);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);

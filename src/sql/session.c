@@ -108,6 +108,7 @@ void planar_conn_free(planar_conn *conn)
 	pthread_mutex_lock(&conn->db->lock);
 	pl_txn_dispose_conn(conn);
 	pthread_mutex_unlock(&conn->db->lock);
+	pl_conn_dispose_api(conn);
 	duckdb_disconnect(&conn->con);
 	free(conn);
 }
@@ -128,6 +129,7 @@ int planar_conn_query(planar_conn *conn, const char *sql, planar_result **out)
 	for (size_t i = 0; rc == 0 && stmts[i]; i++) {
 		planar_result_free(last);
 		last = NULL;
+		pl_conn_begin_statement(conn);
 		rc = pl_router_run(conn, stmts[i], &last, &conn->err);
 	}
 	pl_strv_free(stmts);
