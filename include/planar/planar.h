@@ -10,8 +10,18 @@
  * matching *_free (which accepts NULL). Strings returned as `const char *` are borrowed from
  * their parent object; strings returned as `char *` are the caller's, released with planar_free().
  * A connection is used by one thread at a time; a planar_db may be shared by many connections.
- * A result reads its values through the connection that produced it: free results before
- * their connection.
+ * A result reads its values through the connection that produced it: free results (and
+ * prepared statements) before their connection. Using an object after its *_free is undefined.
+ *
+ * Two kinds of results:
+ *   - materialized (planar_conn_query, planar_stmt_execute): all rows are held by the engine;
+ *     rows can be read in any order with the row accessors, or chunk by chunk.
+ *   - streaming (planar_conn_query_stream, planar_stmt_execute_stream): rows are produced as
+ *     they are read, one chunk (up to 2048 rows) at a time, so memory stays bounded whatever the
+ *     size of the result. Only the chunk accessors work on them. A connection has at most one
+ *     open stream: starting any other statement on the connection (a query or an execute)
+ *     ends it, and its next planar_result_next_chunk() fails with PLANAR_ECANCELED.
+ *     Read a stream to its end (or free it) before running the next statement.
  */
 #ifndef PLANAR_PLANAR_H
 #define PLANAR_PLANAR_H
@@ -29,6 +39,46 @@ extern "C" {
 typedef struct planar_db planar_db;
 typedef struct planar_conn planar_conn;
 typedef struct planar_result planar_result;
+typedef struct planar_stmt planar_stmt;
+
+/* Column types (stable numbers). Types without their own entry are PLANAR_TYPE_OTHER; their
+ * SQL spelling is in planar_result_column_type(). */
+typedef enum planar_type {
+	PLANAR_TYPE_INVALID = 0,
+	PLANAR_TYPE_BOOLEAN = 1,
+	PLANAR_TYPE_TINYINT = 2,
+	PLANAR_TYPE_SMALLINT = 3,
+	PLANAR_TYPE_INTEGER = 4,
+	PLANAR_TYPE_BIGINT = 5,
+	PLANAR_TYPE_HUGEINT = 6,
+	PLANAR_TYPE_UTINYINT = 7,
+	PLANAR_TYPE_USMALLINT = 8,
+	PLANAR_TYPE_UINTEGER = 9,
+	PLANAR_TYPE_UBIGINT = 10,
+	PLANAR_TYPE_UHUGEINT = 11,
+	PLANAR_TYPE_FLOAT = 12,
+	PLANAR_TYPE_DOUBLE = 13,
+	PLANAR_TYPE_DECIMAL = 14,
+	PLANAR_TYPE_VARCHAR = 15,
+	PLANAR_TYPE_BLOB = 16,
+	PLANAR_TYPE_DATE = 17,
+	PLANAR_TYPE_TIME = 18,
+	PLANAR_TYPE_TIMESTAMP = 19,    /* microseconds, no time zone */
+	PLANAR_TYPE_TIMESTAMP_TZ = 20, /* microseconds since the epoch, UTC */
+	PLANAR_TYPE_TIMESTAMP_S = 21,
+	PLANAR_TYPE_TIMESTAMP_MS = 22,
+	PLANAR_TYPE_TIMESTAMP_NS = 23,
+	PLANAR_TYPE_INTERVAL = 24,
+	PLANAR_TYPE_UUID = 25,
+	PLANAR_TYPE_ENUM = 26,
+	PLANAR_TYPE_LIST = 27,
+	PLANAR_TYPE_STRUCT = 28,
+	PLANAR_TYPE_MAP = 29,
+	PLANAR_TYPE_ARRAY = 30,
+	PLANAR_TYPE_UNION = 31,
+	PLANAR_TYPE_TIME_TZ = 32,
+	PLANAR_TYPE_OTHER = 99,
+} planar_type;
 
 /* Library version string, e.g. "0.1.0". */
 const char *planar_version(void);
@@ -56,17 +106,95 @@ const char *planar_conn_errmsg(const planar_conn *conn);
 int planar_sql_split(char ***out, const char *script);
 void planar_strv_free(char **strv);
 
-/* Results. Rows and columns are 0-based. A result holds all rows of the statement. */
+/* Like planar_conn_query(), but the result of the last statement, when the engine runs it (any
+ * query), is streaming: read it with planar_result_next_chunk(); failures while reading are
+ * reported by planar_result_next_chunk() and planar_result_errmsg(). Statements Planar executes
+ * itself (lake DDL/DML) give a small materialized result, read the same way. */
+int planar_conn_query_stream(planar_conn *conn, const char *sql, planar_result **out);
+
+/* Asks the statement running on conn, or its open stream, to stop; callable from another thread
+ * (e.g. when the client of a server goes away). The statement, or the stream's next
+ * planar_result_next_chunk(), fails with PLANAR_ECANCELED; a statement that is not running is
+ * not affected. Never frees anything. */
+void planar_conn_interrupt(planar_conn *conn);
+
+/* ---- Prepared statements ------------------------------------------------------------------
+ * One statement with positional parameters `$1`, `$2`, ... or `?` (numbered in order; the two
+ * forms cannot be mixed). Queries (SELECT, FROM, VALUES, WITH ... SELECT, SHOW, ...) are prepared
+ * by the engine and the values are bound to it; each execute first brings attached lakes up to
+ * date, so it sees commits made after the prepare by any session or process. Every other
+ * statement (lake INSERT / UPDATE / DELETE, DDL, ...) is run at execute time with each value
+ * rendered as a typed SQL literal (text as an escaped string literal, never re-parsed as SQL),
+ * exactly as planar_conn_query would run it. Parameter indexes are 1-based. Errors are reported
+ * through the return code and planar_conn_errmsg() of the statement's connection. */
+int planar_prepare(planar_conn *conn, const char *sql, planar_stmt **out);
+size_t planar_stmt_param_count(const planar_stmt *stmt);
+int planar_stmt_bind_null(planar_stmt *stmt, size_t idx);
+int planar_stmt_bind_bool(planar_stmt *stmt, size_t idx, bool value);
+int planar_stmt_bind_int64(planar_stmt *stmt, size_t idx, int64_t value);
+int planar_stmt_bind_double(planar_stmt *stmt, size_t idx, double value);
+/* len bytes of UTF-8 text (copied); text holding a NUL byte or invalid UTF-8 is refused. */
+int planar_stmt_bind_text(planar_stmt *stmt, size_t idx, const char *text, size_t len);
+/* A TIMESTAMP given as microseconds since 1970-01-01 00:00:00 UTC. */
+int planar_stmt_bind_timestamp(planar_stmt *stmt, size_t idx, int64_t micros);
+/* Unbinds every parameter (all must be bound again before the next execute). */
+int planar_stmt_clear_bindings(planar_stmt *stmt);
+/* Runs the statement with the current bindings (which stay bound); *out as planar_conn_query. */
+int planar_stmt_execute(planar_stmt *stmt, planar_result **out);
+/* The same, with a streaming result as planar_conn_query_stream. */
+int planar_stmt_execute_stream(planar_stmt *stmt, planar_result **out);
+/* Results of a statement stay valid after planar_stmt_free. */
+void planar_stmt_free(planar_stmt *stmt);
+
+/* ---- Results: columns (both kinds) ---------------------------------------------------------
+ * Rows and columns are 0-based. */
 size_t planar_result_column_count(const planar_result *res);
 const char *planar_result_column_name(const planar_result *res, size_t col);
 /* DuckDB type of the column as SQL text, e.g. "INTEGER", "VARCHAR", "STRUCT(a INTEGER)". */
 const char *planar_result_column_type(const planar_result *res, size_t col);
 /* True for numeric columns (integers, decimals, floats): renderers right-align them. */
 bool planar_result_column_is_numeric(const planar_result *res, size_t col);
+planar_type planar_result_column_type_id(const planar_result *res, size_t col);
+bool planar_result_is_streaming(const planar_result *res);
+/* Message of the last failure of a result accessor or of planar_result_next_chunk ("" if none). */
+const char *planar_result_errmsg(const planar_result *res);
+
+/* ---- Results: rows of a materialized result -------------------------------------------------
+ * Row numbers count from the first row of the result. On a streaming result these return 0 /
+ * true / NULL. Text is converted one chunk at a time (only one chunk's text is kept). */
 uint64_t planar_result_row_count(const planar_result *res);
 bool planar_result_is_null(const planar_result *res, size_t col, uint64_t row);
 /* The value cast to VARCHAR exactly as DuckDB casts it; NULL for SQL NULL. Free with planar_free(). */
 char *planar_result_value_string(const planar_result *res, size_t col, uint64_t row);
+
+/* ---- Results: chunk by chunk (both kinds) ---------------------------------------------------
+ * planar_result_next_chunk() moves to the next chunk of rows: returns 0 and sets *nrows to its
+ * row count (> 0), or 0 with *nrows == 0 once the result is exhausted; on failure a PLANAR_E*
+ * code (message in planar_result_errmsg()). The accessors below read the CURRENT chunk; `row`
+ * is 0-based within it. They return 0, or PLANAR_EINVALID for a column/row out of range, no
+ * current chunk, or a value that does not convert to the asked type (see each accessor).
+ * A SQL NULL reads as 0 / false / NULL text pointer: test planar_result_chunk_is_null() first.
+ * Pointers handed out (text, JSON) are borrowed from the result and stay valid until the next
+ * planar_result_next_chunk() or planar_result_free(), whichever comes first. */
+int planar_result_next_chunk(planar_result *res, size_t *nrows);
+/* True for SQL NULL (and for a column/row out of range). */
+bool planar_result_chunk_is_null(const planar_result *res, size_t col, size_t row);
+/* BOOLEAN columns only. */
+int planar_result_get_bool(planar_result *res, size_t col, size_t row, bool *out);
+/* Integer columns (TINYINT .. HUGEINT, unsigned ones) whose value fits in int64_t. */
+int planar_result_get_int64(planar_result *res, size_t col, size_t row, int64_t *out);
+/* FLOAT, DOUBLE, DECIMAL and integer columns (large integers are rounded). */
+int planar_result_get_double(planar_result *res, size_t col, size_t row, double *out);
+/* Any column: VARCHAR as stored, others as CAST(x AS VARCHAR) gives them (with the session's
+ * TimeZone for TIMESTAMPTZ). *text is NUL-terminated, *len excludes the NUL (len may be NULL). */
+int planar_result_get_text(planar_result *res, size_t col, size_t row, const char **text, size_t *len);
+/* DATE, TIMESTAMP (all precisions) and TIMESTAMPTZ as microseconds since the epoch (UTC for
+ * TIMESTAMPTZ; DATE is its midnight). Infinite values read as INT64_MAX / INT64_MIN. */
+int planar_result_get_timestamp(planar_result *res, size_t col, size_t row, int64_t *micros);
+/* Any column as JSON text, as DuckDB's to_json() writes it: LIST/ARRAY as arrays, STRUCT and
+ * MAP as objects, numbers and booleans bare, everything else as strings; SQL NULL as `null`. */
+int planar_result_get_json(planar_result *res, size_t col, size_t row, const char **json, size_t *len);
+
 void planar_result_free(planar_result *res);
 
 void planar_free(void *ptr);

@@ -230,7 +230,8 @@ static int write_schemas(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *e
 			break;
 		s->assigned_id = st->next_catalog_id++;
 		pl_buf path = PL_BUF_INIT;
-		pl_buf_printf(&path, "%s/", s->name);
+		pl_buf_put_path_name(&path, s->name);
+		pl_buf_putc(&path, '/');
 		pl_val p[] = {PL_VINT(s->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VTEXT(s->name),
 			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, ?)", p, 6, err);
@@ -280,7 +281,8 @@ static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 			break;
 		nt->assigned_id = st->next_catalog_id++;
 		pl_buf path = PL_BUF_INIT;
-		pl_buf_printf(&path, "%s/", nt->name);
+		pl_buf_put_path_name(&path, nt->name);
+		pl_buf_putc(&path, '/');
 		pl_val p[] = {PL_VINT(nt->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot),
 			      PL_VINT(resolve_schema(t, nt->schema_ref)), PL_VTEXT(nt->name),
 			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};

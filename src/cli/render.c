@@ -183,6 +183,11 @@ static char *escape_text(const char *text, bool pipes)
 	return res;
 }
 
+char *pl_render_escape_text(const char *text, bool pipes)
+{
+	return escape_text(text, pipes);
+}
+
 void pl_render_put_rep(FILE *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -311,11 +316,110 @@ static int grid_load_cells(pl_render_grid *g, const planar_result *res, const ch
 	return 0;
 }
 
+static void free_cells(char **cells, size_t n)
+{
+	for (size_t i = 0; cells && i < n; i++)
+		free(cells[i]);
+}
+
+/* A streaming result, read to its end keeping only what will be shown: the first max_rows + 3
+ * rows (all of them are shown when the result is that short) and a ring of the last
+ * max_rows / 2 rows. */
+static int grid_load_stream(pl_render_grid *g, planar_result *res, const char *nullvalue, bool pipes,
+                            size_t max_rows)
+{
+	size_t nc = g->ncols, headcap = max_rows ? max_rows + 3 : SIZE_MAX, ringcap = max_rows / 2;
+	size_t nhead = 0, headalloc = 0;
+	char **head = NULL, **ring = calloc(ringcap * nc + 1, sizeof *ring);
+	uint64_t total = 0;
+	int rc = ring ? 0 : PLANAR_ENOMEM;
+	for (size_t n = 1; rc == 0 && n > 0;) {
+		rc = planar_result_next_chunk(res, &n);
+		for (size_t r = 0; rc == 0 && r < n; r++, total++) {
+			if (nhead < headcap && nhead == headalloc) {
+				size_t more = headalloc ? headalloc * 2 : 64;
+				char **p = realloc(head, (more * nc + 1) * sizeof *p);
+				if (!p) {
+					rc = PLANAR_ENOMEM;
+					break;
+				}
+				head = p;
+				headalloc = more;
+			}
+			for (size_t c = 0; rc == 0 && c < nc; c++) {
+				const char *v;
+				rc = planar_result_get_text(res, c, r, &v, NULL);
+				if (rc)
+					break;
+				char *in_head = NULL, *in_ring = NULL;
+				if (nhead < headcap && !(in_head = escape_text(v ? v : nullvalue, pipes)))
+					rc = PLANAR_ENOMEM;
+				if (ringcap) {
+					char **slot = &ring[(size_t)(total % ringcap) * nc + c];
+					free(*slot);
+					*slot = in_ring = escape_text(v ? v : nullvalue, pipes);
+					if (!in_ring)
+						rc = PLANAR_ENOMEM;
+				}
+				if (nhead < headcap)
+					head[nhead * nc + c] = in_head;
+			}
+			if (nhead < headcap) {
+				if (rc) { /* the row's cells after the failing one were never set */
+					for (size_t c = 0; c < nc; c++)
+						head[nhead * nc + c] = NULL;
+				}
+				nhead++;
+			}
+		}
+	}
+	if (rc == 0) {
+		g->total_rows = total;
+		grid_pick_rows(g, max_rows);
+		g->cells = calloc((g->top + g->bottom) * nc + 1, sizeof *g->cells);
+		if (!g->cells)
+			rc = PLANAR_ENOMEM;
+	}
+	if (rc == 0) {
+		for (size_t r = 0; r < g->top; r++)
+			for (size_t c = 0; c < nc; c++) {
+				g->cells[r * nc + c] = head[r * nc + c];
+				head[r * nc + c] = NULL;
+			}
+		for (size_t k = 0; k < g->bottom; k++) {
+			size_t slot = (size_t)((total - g->bottom + k) % ringcap);
+			for (size_t c = 0; c < nc; c++) {
+				g->cells[(g->top + k) * nc + c] = ring[slot * nc + c];
+				ring[slot * nc + c] = NULL;
+			}
+		}
+	}
+	free_cells(head, nhead * nc);
+	free_cells(ring, ringcap * nc);
+	free(head);
+	free(ring);
+	return rc;
+}
+
 int pl_render_grid_load(pl_render_grid *g, const planar_result *res, const pl_render_opts *o, size_t max_rows,
                      bool pipes)
 {
 	int rc;
 	memset(g, 0, sizeof *g);
+	if (planar_result_is_streaming(res)) {
+		g->ncols = planar_result_column_count(res);
+		g->names = calloc(g->ncols + 1, sizeof *g->names);
+		g->types = calloc(g->ncols + 1, sizeof *g->types);
+		g->right = calloc(g->ncols + 1, sizeof *g->right);
+		if (!g->names || !g->types || !g->right)
+			rc = PLANAR_ENOMEM;
+		else if ((rc = grid_load_header(g, res, pipes)) == 0)
+			/* reading chunks moves the result's cursor: the only change made to it */
+			rc = grid_load_stream(g, (planar_result *)res, o->nullvalue ? o->nullvalue : "", pipes, max_rows);
+		if (rc)
+			pl_render_grid_free(g);
+		return rc;
+	}
 	g->ncols = planar_result_column_count(res);
 	g->total_rows = planar_result_row_count(res);
 	if (g->total_rows > SIZE_MAX / (g->ncols + 1))
@@ -343,7 +447,7 @@ const char *pl_render_grid_cell(const pl_render_grid *g, size_t row, size_t col)
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
 
-int pl_render_result(FILE *out, const planar_result *res, const pl_render_opts *opts)
+int pl_render_result(FILE *out, planar_result *res, const pl_render_opts *opts)
 {
 	int rc;
 	if (!out || !res || !opts)

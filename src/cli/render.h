@@ -40,9 +40,12 @@ void pl_render_opts_init(pl_render_opts *opts);
 int pl_render_mode_parse(const char *name, pl_render_mode *out);
 const char *pl_render_mode_name(pl_render_mode mode);
 
-/* Writes the whole result in opts->mode. A result without columns prints nothing. Returns
- * PLANAR_ERROR when a value cannot be read, PLANAR_EIO when writing failed. */
-int pl_render_result(FILE *out, const planar_result *res, const pl_render_opts *opts);
+/* Writes the whole result in opts->mode. A result without columns prints nothing. csv, json,
+ * line, list and markdown read the result chunk by chunk (planar_result_next_chunk, so they
+ * take streaming results and write rows as they arrive; a result can be rendered once); box
+ * reads rows of a materialized result. Returns PLANAR_ERROR (or the result's code, message in
+ * planar_result_errmsg()) when values cannot be read, PLANAR_EIO when writing failed. */
+int pl_render_result(FILE *out, planar_result *res, const pl_render_opts *opts);
 
 /* Display width of UTF-8 text in terminal cells (East Asian wide characters count 2, combining
  * marks 0, invalid bytes 1 each). */

@@ -357,15 +357,18 @@ static bool is_explain(const planar_result *res)
 
 static int render_explain(FILE *out, const planar_result *res)
 {
-	uint64_t rows = planar_result_row_count(res);
-	for (uint64_t r = 0; r < rows; r++) {
-		char *v;
-		int rc = pl_render_cell_value(res, 1, r, &v);
+	/* reading chunks moves the result's cursor: the only change made to it */
+	planar_result *r = (planar_result *)res;
+	for (size_t n = 1; n > 0;) {
+		int rc = planar_result_next_chunk(r, &n);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			const char *v;
+			rc = planar_result_get_text(r, 1, i, &v, NULL);
+			if (rc == 0 && v)
+				fprintf(out, "%s%s", v, *v && v[strlen(v) - 1] == '\n' ? "" : "\n");
+		}
 		if (rc)
 			return rc;
-		if (v)
-			fprintf(out, "%s%s", v, *v && v[strlen(v) - 1] == '\n' ? "" : "\n");
-		planar_free(v);
 	}
 	return 0;
 }

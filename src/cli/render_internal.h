@@ -24,6 +24,9 @@ typedef enum pl_render_align { PL_ALIGN_LEFT, PL_ALIGN_MIDDLE, PL_ALIGN_RIGHT } 
 
 /* Byte length of the longest prefix of text whose display width is at most max; *width gets it. */
 size_t pl_render_text_prefix(const char *text, size_t max, size_t *width);
+/* Display text of a value: control characters escaped (\n, \t, \27 ...), and '|' as \| when
+ * pipes; malloc'd (NULL when out of memory). */
+char *pl_render_escape_text(const char *text, bool pipes);
 /* Writes s n times. */
 void pl_render_put_rep(FILE *out, const char *s, size_t n);
 /* *out gets the value (caller frees with planar_free) or NULL for SQL NULL; PLANAR_ERROR when a
@@ -57,10 +60,13 @@ int pl_render_box(FILE *out, const planar_result *res, const pl_render_opts *o);
 
 /* ---- render_text.c ---- */
 
-int pl_render_markdown(FILE *out, const planar_result *res, const pl_render_opts *o);
+/* The modes below read the result chunk by chunk (planar_result_next_chunk), writing rows as
+ * they arrive; a failure of the result is in planar_result_errmsg(). Markdown aligns its columns
+ * to the header and the first chunk. */
+int pl_render_markdown(FILE *out, planar_result *res, const pl_render_opts *o);
 /* csv or list mode, as o->mode says: the same rows, joined by ',' and quoted, or by '|'. */
-int pl_render_delimited(FILE *out, const planar_result *res, const pl_render_opts *o);
-int pl_render_json(FILE *out, const planar_result *res, const pl_render_opts *o);
-int pl_render_line(FILE *out, const planar_result *res, const pl_render_opts *o);
+int pl_render_delimited(FILE *out, planar_result *res, const pl_render_opts *o);
+int pl_render_json(FILE *out, planar_result *res, const pl_render_opts *o);
+int pl_render_line(FILE *out, planar_result *res, const pl_render_opts *o);
 
 #endif

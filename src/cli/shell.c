@@ -120,15 +120,21 @@ static int exec_statement(pl_cli_shell *sh, const char *sql)
 	pl_render_opts opts = sh->render;
 	int rc;
 	clock_now(&start);
-	rc = planar_conn_query(sh->conn, sql, &res);
+	/* results stream in: csv, json, line, list and markdown write rows as they arrive, box
+	 * keeps only the rows it shows, so results of any size take little memory */
+	rc = planar_conn_query_stream(sh->conn, sql, &res);
 	if (rc != 0) {
 		rc = pl_cli_shell_report(sh, rc, planar_conn_errmsg(sh->conn));
 	} else if (res) {
 		opts.max_width = pl_cli_shell_output_width(sh);
 		rc = is_status_result(sql, res) ? 0 : pl_render_result(sh->out, res, &opts);
-		planar_result_free(res);
-		if (rc)
+		if (rc && planar_result_errmsg(res)[0]) {
+			fflush(sh->out);
+			pl_cli_shell_report(sh, rc, planar_result_errmsg(res));
+		} else if (rc) {
 			pl_cli_shell_report_code(sh, rc);
+		}
+		planar_result_free(res);
 	}
 	fflush(sh->out);
 	if (sh->timer)

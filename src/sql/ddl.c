@@ -36,6 +36,8 @@ int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl
 	if (rc == 0 && !lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "no lake to create schema \"%s\" in", name);
 	if (rc == 0)
+		rc = pl_name_check("schema", name, err);
+	if (rc == 0)
 		rc = pl_lake_check_writable(lake, err);
 	if (rc == 0 && pl_model_schema(lake->model, name)) {
 		if (!if_not_exists)
@@ -102,7 +104,9 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	c->as_select = pl_tok_is(t, *after, "AS");
 	if (!c->as_select && !pl_tok_is_punct(t, *after, "("))
 		return pl_err_set(err, PL_EINVALID, "syntax error: CREATE TABLE needs a column list or AS query");
-	rc = pl_lake_check_writable(c->tgt.lake, err);
+	rc = pl_name_check("table", c->tgt.name, err);
+	if (rc == 0)
+		rc = pl_lake_check_writable(c->tgt.lake, err);
 	if (rc)
 		return rc;
 	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
@@ -143,7 +147,9 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, co
 	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
 	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
 	int64_t rows = 0;
-	pl_buf_printf(&dir, "%s%s/", c->schema->dir, c->tgt.name);
+	pl_buf_puts(&dir, c->schema->dir);
+	pl_buf_put_path_name(&dir, c->tgt.name);
+	pl_buf_putc(&dir, '/');
 	if (ends_with_data_clause(st)) {
 		pl_buf_puts(&src, "SELECT * FROM temp.main.");
 		pl_buf_put_ident(&src, tmp);
@@ -204,8 +210,12 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 	size_t ncols = 0;
 	if (rc == 0)
 		rc = pl_columns_from_temp_table(st->conn->con, tmp, &cols, &ncols, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++)
+		rc = pl_name_check("column", cols[k].name, err);
 	if (rc == 0)
 		rc = add_new_table(&txn, &c, cols, ncols, err);
+	else
+		pl_columns_free(cols, ncols);
 	if (rc == 0 && c.as_select && (rc = write_ctas_rows(st, &c, after + 1, tmp, &txn, err)) != 0)
 		pl_txn_remove_written(&txn);
 	if (rc == 0)

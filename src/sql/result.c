@@ -1,11 +1,11 @@
 /*
- * result.c -- planar_result: a materialized DuckDB result, its column names and types, and the
- * text of its values (see session.h). Text conversion goes through a temporary table on the
- * producing connection: one result chunk is appended to it and read back with CAST(... AS
- * VARCHAR), so nested types, time zones and decimals print exactly as DuckDB prints them.
- * Only the chunk API is used on the result: DuckDB disables its per-value functions once a
- * result has been read by chunks.
+ * result.c -- planar_result: wrapping a DuckDB result (materialized or streaming), its columns,
+ * the row accessors of materialized results and the per-chunk text caches (see session.h).
+ * Only the chunk API is used on DuckDB results: DuckDB disables its per-value functions once a
+ * result has been read by chunks. The chunk cursor and typed accessors are in result_chunk.c,
+ * the conversion of values DuckDB must format itself in stream.c (pl_result_convert).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +13,90 @@
 #include "core/str.h"
 #include "sql/session.h"
 
+static planar_type type_id_of(duckdb_type t)
+{
+	switch (t) {
+	case DUCKDB_TYPE_BOOLEAN: return PLANAR_TYPE_BOOLEAN;
+	case DUCKDB_TYPE_TINYINT: return PLANAR_TYPE_TINYINT;
+	case DUCKDB_TYPE_SMALLINT: return PLANAR_TYPE_SMALLINT;
+	case DUCKDB_TYPE_INTEGER: return PLANAR_TYPE_INTEGER;
+	case DUCKDB_TYPE_BIGINT: return PLANAR_TYPE_BIGINT;
+	case DUCKDB_TYPE_HUGEINT: return PLANAR_TYPE_HUGEINT;
+	case DUCKDB_TYPE_UTINYINT: return PLANAR_TYPE_UTINYINT;
+	case DUCKDB_TYPE_USMALLINT: return PLANAR_TYPE_USMALLINT;
+	case DUCKDB_TYPE_UINTEGER: return PLANAR_TYPE_UINTEGER;
+	case DUCKDB_TYPE_UBIGINT: return PLANAR_TYPE_UBIGINT;
+	case DUCKDB_TYPE_UHUGEINT: return PLANAR_TYPE_UHUGEINT;
+	case DUCKDB_TYPE_FLOAT: return PLANAR_TYPE_FLOAT;
+	case DUCKDB_TYPE_DOUBLE: return PLANAR_TYPE_DOUBLE;
+	case DUCKDB_TYPE_DECIMAL: return PLANAR_TYPE_DECIMAL;
+	case DUCKDB_TYPE_VARCHAR: return PLANAR_TYPE_VARCHAR;
+	case DUCKDB_TYPE_BLOB: return PLANAR_TYPE_BLOB;
+	case DUCKDB_TYPE_DATE: return PLANAR_TYPE_DATE;
+	case DUCKDB_TYPE_TIME: return PLANAR_TYPE_TIME;
+	case DUCKDB_TYPE_TIME_TZ: return PLANAR_TYPE_TIME_TZ;
+	case DUCKDB_TYPE_TIMESTAMP: return PLANAR_TYPE_TIMESTAMP;
+	case DUCKDB_TYPE_TIMESTAMP_TZ: return PLANAR_TYPE_TIMESTAMP_TZ;
+	case DUCKDB_TYPE_TIMESTAMP_S: return PLANAR_TYPE_TIMESTAMP_S;
+	case DUCKDB_TYPE_TIMESTAMP_MS: return PLANAR_TYPE_TIMESTAMP_MS;
+	case DUCKDB_TYPE_TIMESTAMP_NS: return PLANAR_TYPE_TIMESTAMP_NS;
+	case DUCKDB_TYPE_INTERVAL: return PLANAR_TYPE_INTERVAL;
+	case DUCKDB_TYPE_UUID: return PLANAR_TYPE_UUID;
+	case DUCKDB_TYPE_ENUM: return PLANAR_TYPE_ENUM;
+	case DUCKDB_TYPE_LIST: return PLANAR_TYPE_LIST;
+	case DUCKDB_TYPE_STRUCT: return PLANAR_TYPE_STRUCT;
+	case DUCKDB_TYPE_MAP: return PLANAR_TYPE_MAP;
+	case DUCKDB_TYPE_ARRAY: return PLANAR_TYPE_ARRAY;
+	case DUCKDB_TYPE_UNION: return PLANAR_TYPE_UNION;
+	case DUCKDB_TYPE_INVALID: return PLANAR_TYPE_INVALID;
+	default: return PLANAR_TYPE_OTHER;
+	}
+}
+
 static int index_chunks(planar_result *r)
 {
 	r->nchunks = duckdb_result_chunk_count(r->res);
 	r->chunk_start = calloc(r->nchunks + 1, sizeof(idx_t));
-	r->chunk_text = calloc(r->nchunks + 1, sizeof(char **));
-	if (!r->chunk_start || !r->chunk_text)
+	if (!r->chunk_start)
 		return PL_ENOMEM;
 	for (idx_t i = 0; i < r->nchunks; i++) {
 		duckdb_data_chunk c = duckdb_result_get_chunk(r->res, i);
 		r->chunk_start[i + 1] = r->chunk_start[i] + (c ? duckdb_data_chunk_get_size(c) : 0);
 		duckdb_destroy_data_chunk(&c);
+	}
+	return 0;
+}
+
+static int describe_columns(planar_result *r)
+{
+	size_t n = r->ncols + 1;
+	r->names = calloc(n, sizeof(char *));
+	r->types = calloc(n, sizeof(char *));
+	r->duck_types = calloc(n, sizeof(duckdb_type));
+	r->type_ids = calloc(n, sizeof(planar_type));
+	r->dec_scale = calloc(n, 1);
+	r->dec_internal = calloc(n, sizeof(duckdb_type));
+	r->text = calloc(n, sizeof(pl_colcache));
+	r->json = calloc(n, sizeof(pl_colcache));
+	r->rowtext = calloc(n, sizeof(pl_colcache));
+	if (!r->names || !r->types || !r->duck_types || !r->type_ids || !r->dec_scale || !r->dec_internal ||
+	    !r->text || !r->json || !r->rowtext)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < r->ncols; i++) {
+		duckdb_logical_type t = duckdb_column_logical_type(&r->res, i);
+		pl_buf b = PL_BUF_INIT;
+		pl_engine_type_sql(&b, t);
+		r->duck_types[i] = duckdb_get_type_id(t);
+		r->type_ids[i] = type_id_of(r->duck_types[i]);
+		if (r->duck_types[i] == DUCKDB_TYPE_DECIMAL) {
+			r->dec_scale[i] = duckdb_decimal_scale(t);
+			r->dec_internal[i] = duckdb_decimal_internal_type(t);
+		}
+		duckdb_destroy_logical_type(&t);
+		r->types[i] = pl_buf_detach(&b);
+		r->names[i] = pl_strdup(duckdb_column_name(&r->res, i));
+		if (!r->types[i] || !r->names[i])
+			return PL_ENOMEM;
 	}
 	return 0;
 }
@@ -36,21 +109,11 @@ int pl_result_wrap(planar_result **out, planar_conn *conn, duckdb_result *res, p
 		return pl_err_nomem(err);
 	}
 	r->res = *res;
-	r->con = conn->con;
-	r->tmp_seq = &conn->tmp_seq;
+	r->conn = conn;
+	r->streaming = duckdb_result_is_streaming(r->res);
+	r->rowtext_chunk = (idx_t)-1;
 	r->ncols = duckdb_column_count(&r->res);
-	r->names = calloc(r->ncols + 1, sizeof(char *));
-	r->types = calloc(r->ncols + 1, sizeof(char *));
-	bool oom = !r->names || !r->types || index_chunks(r) != 0;
-	for (size_t i = 0; !oom && i < r->ncols; i++) {
-		duckdb_logical_type t = duckdb_column_logical_type(&r->res, i);
-		pl_buf b = PL_BUF_INIT;
-		pl_engine_type_sql(&b, t);
-		duckdb_destroy_logical_type(&t);
-		r->types[i] = pl_buf_detach(&b);
-		r->names[i] = pl_strdup(duckdb_column_name(&r->res, i));
-		oom = !r->types[i] || !r->names[i];
-	}
+	bool oom = describe_columns(r) != 0 || (!r->streaming && index_chunks(r) != 0);
 	if (oom) {
 		planar_result_free(r);
 		return pl_err_nomem(err);
@@ -66,88 +129,57 @@ int pl_result_from_sql(planar_result **out, planar_conn *conn, const char *sql, 
 	return rc ? rc : pl_result_wrap(out, conn, &res, err);
 }
 
-/* ---- text conversion ------------------------------------------------------------------------ */
-
-static int create_text_table(planar_result *r, const char *name, pl_err *err)
+void pl_result_adopt_views(planar_result *res, pl_strv *views)
 {
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "CREATE TEMP TABLE ");
-	pl_buf_put_ident(&q, name);
-	pl_buf_putc(&q, '(');
-	for (size_t c = 0; c < r->ncols; c++)
-		pl_buf_printf(&q, "%sc%zu %s", c ? ", " : "", c, r->types[c]);
-	pl_buf_putc(&q, ')');
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(r->con, q.ptr, err);
-	pl_buf_dispose(&q);
-	return rc;
+	if (!res || !res->streaming || views->len == 0)
+		return;
+	pl_strv_dispose(&res->views);
+	res->views = *views;
+	memset(views, 0, sizeof(*views));
 }
 
-static int append_chunk(planar_result *r, const char *name, idx_t chunk, pl_err *err)
-{
-	duckdb_appender app = NULL;
-	if (duckdb_appender_create_ext(r->con, "temp", "main", name, &app) == DuckDBError) {
-		duckdb_appender_destroy(&app);
-		return pl_err_set(err, PL_ERROR, "cannot convert result values to text");
-	}
-	duckdb_data_chunk c = duckdb_result_get_chunk(r->res, chunk);
-	int rc = 0;
-	if (duckdb_append_data_chunk(app, c) == DuckDBError || duckdb_appender_flush(app) == DuckDBError)
-		rc = pl_err_set(err, PL_ERROR, "cannot convert result values to text: %s",
-				duckdb_appender_error(app));
-	duckdb_destroy_data_chunk(&c);
-	duckdb_appender_destroy(&app);
-	return rc;
-}
+/* ---- per-chunk caches ------------------------------------------------------------------------ */
 
-static int read_text(planar_result *r, const char *name, idx_t chunk, pl_err *err)
+int pl_colcache_reset(pl_colcache *c, size_t rows)
 {
-	pl_buf q = PL_BUF_INIT;
-	duckdb_result res;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t c = 0; c < r->ncols; c++)
-		pl_buf_printf(&q, "%sCAST(c%zu AS VARCHAR)", c ? ", " : "", c);
-	pl_buf_puts(&q, " FROM temp.main.");
-	pl_buf_put_ident(&q, name);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(r->con, q.ptr, &res, err);
-	pl_buf_dispose(&q);
-	if (rc)
-		return rc;
-	idx_t rows = duckdb_row_count(&res);
-	char **cells = calloc(rows * r->ncols + 1, sizeof(char *));
-	bool oom = !cells;
-	for (idx_t i = 0; !oom && i < rows; i++)
-		for (size_t c = 0; !oom && c < r->ncols; c++)
-			cells[i * r->ncols + c] = pl_engine_value_str(&res, c, i, &oom);
-	duckdb_destroy_result(&res);
-	if (oom) {
-		for (idx_t i = 0; cells && i < rows * r->ncols; i++)
-			free(cells[i]);
-		free(cells);
-		return pl_err_nomem(err);
+	c->ready = false;
+	pl_buf_truncate(&c->data, 0);
+	if (rows > c->cap) {
+		size_t *off = realloc(c->off, rows * sizeof(size_t));
+		if (!off)
+			return PL_ENOMEM;
+		c->off = off;
+		size_t *len = realloc(c->len, rows * sizeof(size_t));
+		if (!len)
+			return PL_ENOMEM;
+		c->len = len;
+		c->cap = rows;
 	}
-	r->chunk_text[chunk] = cells;
 	return 0;
 }
 
-static int convert_chunk(planar_result *r, idx_t chunk, pl_err *err)
+void pl_colcache_set(pl_colcache *c, size_t row, const char *text, size_t len)
 {
-	char name[64];
-	snprintf(name, sizeof(name), "__planar_text_%lu", ++*r->tmp_seq);
-	int rc = create_text_table(r, name, err);
-	if (rc)
-		return rc;
-	rc = append_chunk(r, name, chunk, err);
-	if (rc == 0)
-		rc = read_text(r, name, chunk, err);
-	pl_buf q = PL_BUF_INIT;
-	pl_err ignored;
-	pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
-	pl_buf_put_ident(&q, name);
-	if (!pl_buf_oom(&q))
-		pl_engine_exec(r->con, q.ptr, &ignored);
-	pl_buf_dispose(&q);
-	return rc;
+	if (!text) {
+		c->off[row] = SIZE_MAX;
+		c->len[row] = 0;
+		return;
+	}
+	c->off[row] = c->data.len;
+	c->len[row] = len;
+	pl_buf_put(&c->data, text, len);
+	pl_buf_putc(&c->data, '\0');
 }
+
+void pl_colcache_dispose(pl_colcache *c)
+{
+	free(c->off);
+	free(c->len);
+	pl_buf_dispose(&c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- row access (materialized results) -------------------------------------------------------- */
 
 static idx_t chunk_of(const planar_result *r, uint64_t row)
 {
@@ -162,19 +194,29 @@ static idx_t chunk_of(const planar_result *r, uint64_t row)
 	return lo;
 }
 
-/* The text cell at (col,row), converting its chunk on first use; *failed on conversion error. */
+/* The text cell at (col,row), converting its chunk on first use (only one chunk's text is kept);
+ * *failed on conversion error. */
 static const char *cell(planar_result *r, size_t col, uint64_t row, bool *failed)
 {
 	*failed = false;
-	if (!r || col >= r->ncols || row >= r->chunk_start[r->nchunks])
+	if (!r || r->streaming || col >= r->ncols || row >= r->chunk_start[r->nchunks])
 		return NULL;
 	idx_t chunk = chunk_of(r, row);
-	pl_err err;
-	if (!r->chunk_text[chunk] && convert_chunk(r, chunk, &err)) {
-		*failed = true;
-		return NULL;
+	if (r->rowtext_chunk != chunk) {
+		duckdb_data_chunk c = duckdb_result_get_chunk(r->res, chunk);
+		size_t rows = (size_t)(r->chunk_start[chunk + 1] - r->chunk_start[chunk]);
+		r->rowtext_chunk = (idx_t)-1;
+		int rc = c ? pl_result_chunk_text(r, c, rows, r->rowtext, NULL, &r->err) : PL_ERROR;
+		duckdb_destroy_data_chunk(&c);
+		if (rc) {
+			*failed = true;
+			return NULL;
+		}
+		r->rowtext_chunk = chunk;
 	}
-	return r->chunk_text[chunk][(row - r->chunk_start[chunk]) * r->ncols + col];
+	const pl_colcache *cc = &r->rowtext[col];
+	size_t i = (size_t)(row - r->chunk_start[chunk]);
+	return cc->off[i] == SIZE_MAX ? NULL : cc->data.ptr + cc->off[i];
 }
 
 char *planar_result_value_string(const planar_result *res, size_t col, uint64_t row)
@@ -184,7 +226,18 @@ char *planar_result_value_string(const planar_result *res, size_t col, uint64_t 
 	return v ? pl_strdup(v) : NULL;
 }
 
-/* ---- accessors ------------------------------------------------------------------------------- */
+uint64_t planar_result_row_count(const planar_result *res)
+{
+	return res && !res->streaming ? res->chunk_start[res->nchunks] : 0;
+}
+
+bool planar_result_is_null(const planar_result *res, size_t col, uint64_t row)
+{
+	bool failed;
+	return cell((planar_result *)res, col, row, &failed) == NULL;
+}
+
+/* ---- columns ---------------------------------------------------------------------------------- */
 
 size_t planar_result_column_count(const planar_result *res)
 {
@@ -201,38 +254,60 @@ const char *planar_result_column_type(const planar_result *res, size_t col)
 	return res && col < res->ncols ? res->types[col] : NULL;
 }
 
+planar_type planar_result_column_type_id(const planar_result *res, size_t col)
+{
+	return res && col < res->ncols ? res->type_ids[col] : PLANAR_TYPE_INVALID;
+}
+
 bool planar_result_column_is_numeric(const planar_result *res, size_t col)
 {
-	if (!res || col >= res->ncols)
-		return false;
-	return pl_engine_type_is_numeric(duckdb_column_type((duckdb_result *)&res->res, col));
+	return res && col < res->ncols && pl_engine_type_is_numeric(res->duck_types[col]);
 }
 
-uint64_t planar_result_row_count(const planar_result *res)
+bool planar_result_is_streaming(const planar_result *res)
 {
-	return res ? res->chunk_start[res->nchunks] : 0;
+	return res && res->streaming;
 }
 
-bool planar_result_is_null(const planar_result *res, size_t col, uint64_t row)
+const char *planar_result_errmsg(const planar_result *res)
 {
-	bool failed;
-	return cell((planar_result *)res, col, row, &failed) == NULL;
+	return res ? res->err.msg : "no result";
 }
 
 void planar_result_free(planar_result *res)
 {
 	if (!res)
 		return;
-	for (idx_t i = 0; res->chunk_text && i < res->nchunks; i++) {
-		idx_t rows = res->chunk_start[i + 1] - res->chunk_start[i];
-		for (idx_t k = 0; res->chunk_text[i] && k < rows * res->ncols; k++)
-			free(res->chunk_text[i][k]);
-		free(res->chunk_text[i]);
+	if (res->conn && res->conn->stream == res)
+		res->conn->stream = NULL;
+	for (size_t i = 0; i < res->ncols; i++) {
+		if (res->text)
+			pl_colcache_dispose(&res->text[i]);
+		if (res->json)
+			pl_colcache_dispose(&res->json[i]);
+		if (res->rowtext)
+			pl_colcache_dispose(&res->rowtext[i]);
 	}
-	free(res->chunk_text);
+	free(res->text);
+	free(res->json);
+	free(res->rowtext);
+	if (res->cur)
+		duckdb_destroy_data_chunk(&res->cur);
 	free(res->chunk_start);
 	duckdb_destroy_result(&res->res);
+	if (res->prep)
+		duckdb_destroy_prepare(&res->prep);
+	/* The views may be read by the session until its next statement: dropped then. */
+	for (size_t i = 0; res->conn && i < res->views.len; i++) {
+		if (pl_strv_push(&res->conn->stale_views, res->views.items[i]))
+			break;
+	}
+	pl_strv_dispose(&res->views);
 	pl_strv_free(res->names);
 	pl_strv_free(res->types);
+	free(res->duck_types);
+	free(res->type_ids);
+	free(res->dec_scale);
+	free(res->dec_internal);
 	free(res);
 }

@@ -11,7 +11,9 @@
 
 #include <pthread.h>
 
+#include "core/str.h"
 #include "engine/engine.h"
+#include "sql/lexer.h"
 #include "planar/planar.h"
 #include "table/delcache.h"
 
@@ -23,6 +25,9 @@ struct planar_db {
 	pthread_mutex_t lock;
 	pl_lake **lakes;
 	size_t nlakes, caplakes;
+	/* Guards lakes/nlakes (and the lakes' names) for readers that do not hold `lock`: the
+	 * registry changes only with both held. */
+	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 };
 
@@ -42,27 +47,127 @@ struct planar_conn {
 	pl_begin_snapshot *begin;   /* each lake's snapshot when the transaction began */
 	size_t nbegin;
 	char *commit_author, *commit_message, *commit_extra; /* set_commit_message */
+	/* C API (stream.c, prepare.c) */
+	duckdb_connection aux;       /* converts values to text/JSON off the session connection (lazy) */
+	unsigned long epoch;         /* statements started through the API */
+	unsigned long aux_epoch;     /* epoch at which aux last copied the session's settings */
+	planar_result *stream;       /* the open streaming result, if any */
+	struct pl_exec *exec;        /* how the running statement is executed (NULL: plain query) */
+	pl_strv stale_views;         /* temporary views of freed streams, dropped before the next statement */
+	struct pl_sqlprep *sqlprep;  /* PREPARE name AS <statement Planar executes> */
+	size_t nsqlprep;
 };
 
-/* Values are turned into text as DuckDB's CAST(x AS VARCHAR) does, chunk by chunk on first
- * use, on the connection that produced the result (so session settings such as TimeZone
- * apply). */
+/* One bound parameter value. */
+typedef enum pl_param_kind {
+	PL_PARAM_UNSET = 0,
+	PL_PARAM_NULL,
+	PL_PARAM_BOOL,
+	PL_PARAM_INT64,
+	PL_PARAM_DOUBLE,
+	PL_PARAM_TEXT,
+	PL_PARAM_TIMESTAMP,
+} pl_param_kind;
+
+typedef struct pl_param {
+	pl_param_kind kind;
+	bool b;
+	int64_t i; /* INT64 value, TIMESTAMP micros */
+	double d;
+	char *text; /* NUL-terminated */
+	size_t len;
+} pl_param;
+
+/* A statement passed to the engine prepared once and reused while its text stays the same. */
+typedef struct pl_prep_cache {
+	duckdb_prepared_statement prep;
+	char *sql;
+} pl_prep_cache;
+
+/* How pl_exec_passthrough runs the statement the router hands to the engine. */
+typedef struct pl_exec {
+	bool stream;
+	const pl_param *params; /* params[0] is $1 */
+	size_t nparams;
+	pl_prep_cache *cache; /* may be NULL */
+} pl_exec;
+
+/* A column's text or JSON for the rows of one chunk, NUL-terminated strings in data. */
+typedef struct pl_colcache {
+	bool ready;
+	size_t *off; /* per row: offset in data, SIZE_MAX for SQL NULL */
+	size_t *len;
+	size_t cap; /* rows off/len can hold */
+	pl_buf data;
+} pl_colcache;
+
+/* A result (see planar.h). Materialized results index their chunks for row access; the text of
+ * one chunk at a time is cached for it (rowtext). Both kinds have a chunk cursor (cur) with
+ * per-column text/JSON caches filled on demand. Values that C cannot format exactly as DuckDB
+ * does are converted by DuckDB itself on conn->aux (a temporary table holding the chunk), so the
+ * session connection, and a stream running on it, are never disturbed. */
 struct planar_result {
+	planar_conn *conn; /* the producing connection */
 	duckdb_result res;
+	bool streaming, closed; /* closed: a stream ended by another statement */
+	duckdb_prepared_statement prep; /* owned by a stream (NULL otherwise) */
+	pl_strv views;                  /* temporary views a stream reads; dropped after it */
 	char **names;
 	char **types; /* column type spellings */
+	duckdb_type *duck_types;
+	planar_type *type_ids;
+	uint8_t *dec_scale; /* DECIMAL scale per column */
+	duckdb_type *dec_internal;
 	size_t ncols;
-	duckdb_connection con; /* borrowed: the producing connection */
-	unsigned long *tmp_seq;
+	/* materialized: rows of each chunk, and the text of one of them */
 	idx_t nchunks;
-	idx_t *chunk_start;     /* first row of each chunk, nchunks + 1 entries */
-	char ***chunk_text;     /* per chunk: rows * ncols cells, NULL until converted */
+	idx_t *chunk_start; /* first row of each chunk, nchunks + 1 entries */
+	idx_t rowtext_chunk; /* chunk whose text rowtext holds, or (idx_t)-1 */
+	pl_colcache *rowtext;
+	/* chunk cursor */
+	duckdb_data_chunk cur;
+	idx_t next_chunk; /* materialized: index of the next chunk */
+	size_t cur_rows;
+	bool done;
+	pl_colcache *text, *json;
+	pl_err err;
 };
-
 /* Wraps a DuckDB result (takes ownership) into a planar_result of conn. */
 int pl_result_wrap(planar_result **out, planar_conn *conn, duckdb_result *res, pl_err *err);
 /* A one-row result built by running a SELECT on the session's connection. */
 int pl_result_from_sql(planar_result **out, planar_conn *conn, const char *sql, pl_err *err);
+
+/* Whether a statement may involve a lake: a token (identifier or string) is a lake's name, or
+ * cur_db (the session's current database, may be NULL) is a lake. Needs only names_lock. */
+bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur_db);
+/* Runs sql on the session connection as conn->exec asks (plain, streaming, with parameters):
+ * the router's path for statements the engine executes. */
+int pl_exec_passthrough(planar_conn *conn, const char *sql, planar_result **out, pl_err *err);
+/* A streaming result takes over the temporary views it reads (views is emptied). */
+void pl_result_adopt_views(planar_result *res, pl_strv *views);
+/* Before a statement starts on conn: ends its open stream, drops views of freed streams. */
+void pl_conn_begin_statement(planar_conn *conn);
+/* Frees the C API state of a connection (aux connection, prepared names). */
+void pl_conn_dispose_api(planar_conn *conn);
+/* Text (json false) or JSON of the columns `want` of a chunk, converted by DuckDB on conn->aux. */
+int pl_result_convert(planar_result *r, duckdb_data_chunk chunk, size_t rows, bool json, const bool *want,
+		      pl_colcache *caches, pl_err *err);
+/* Text of a chunk's columns (want NULL = all) into caches: integers, booleans and VARCHAR
+ * formatted here, the rest converted by DuckDB (pl_result_convert). */
+int pl_result_chunk_text(planar_result *r, duckdb_data_chunk chunk, size_t rows, pl_colcache *caches,
+			 const bool *want, pl_err *err);
+void pl_colcache_dispose(pl_colcache *c);
+/* Gets c ready to receive the values of rows rows (keeps its memory). */
+int pl_colcache_reset(pl_colcache *c, size_t rows);
+/* Appends row's value (text NULL for SQL NULL). */
+void pl_colcache_set(pl_colcache *c, size_t row, const char *text, size_t len);
+
+/* SQL-level PREPARE name AS <statement Planar executes>, EXECUTE name(args), DEALLOCATE name
+ * (prepare.c). EXECUTE replaces st's text by the statement with its arguments as literals (texts
+ * keeps the new text); *handled for PREPARE/DEALLOCATE of such names. Other forms go to DuckDB. */
+struct pl_stmt;
+int pl_sqlprep_route(struct pl_stmt *st, pl_strv *texts, planar_result **out, pl_err *err, bool *handled);
+void pl_sqlprep_dispose(planar_conn *conn);
 
 /* Lake registry (callers hold db->lock). */
 pl_lake *pl_db_find_lake(planar_db *db, const char *name);
