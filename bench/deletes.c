@@ -14,9 +14,13 @@
  * alternating which goes first; medians); DELETE FROM ... WHERE id % 100 = 7 on both (timed);
  * run the same queries again. Results are checked: before, both tables must equal read_parquet()
  * of t's files; after, both must equal read_parquet() of those files WHERE id % 100 <> 7.
+ * The DELETE is timed next to SELECT count(*) of read_parquet() of the same files with its
+ * predicate (target: at most 3x). Then (--files N, default 2000) a table of N files of 2048 rows,
+ * every file with deleted rows: SELECT sum(v) against read_parquet() of the same files (target
+ * at most 1.3x) and SELECT count(*).
  * It only reports: nothing here asserts on timings.
  *
- * Uses only the public API (planar/planar.h). Usage: deletes [--rows N] [--reps N]
+ * Uses only the public API (planar/planar.h). Usage: deletes [--rows N] [--reps N] [--files N]
  */
 #include <math.h>
 #include <stdio.h>
@@ -115,7 +119,18 @@ static int run_phase(planar_conn *conn, const char *label, long long rows, long 
 	return rc;
 }
 
-static int run_delete(planar_conn *conn, int t, long long expect_deleted)
+/* Median of reps timed runs of sql (after one warm-up). */
+static int median_ms(planar_conn *conn, const char *what, const char *sql, int reps, double *out, char **text)
+{
+	double v[64];
+	int n = reps < 64 ? reps : 64, rc = timed(conn, what, sql, &v[0], text);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = timed(conn, what, sql, &v[i], NULL);
+	*out = rc ? 0 : median(v, (size_t)n);
+	return rc;
+}
+
+static int run_delete(planar_conn *conn, int t, long long expect_deleted, const char *files)
 {
 	strbuf q = {0};
 	long long before = 0, after = 0, ndel = 0, del_bytes = 0;
@@ -147,6 +162,15 @@ static int run_delete(planar_conn *conn, int t, long long expect_deleted)
 	if (rc == 0)
 		printf("%-52s %8.0f ms   %lld rows deleted, %lld delete file(s), %.1f KiB\n", del.ptr, del_ms,
 		       before - after, ndel, (double)del_bytes / 1024.0);
+	/* what finding the rows costs DuckDB on the same files */
+	double ref_ms = 0;
+	q.len = 0;
+	sb_printf(&q, "SELECT count(*) FROM %s WHERE " DELETE_WHERE, files);
+	if (rc == 0)
+		rc = median_ms(conn, "the DELETE's predicate on read_parquet()", q.ptr, 3, &ref_ms, NULL);
+	if (rc == 0)
+		printf("%-52s %8.0f ms   DELETE / this = %.2f (target <= 3)\n",
+		       "SELECT count(*) FROM read_parquet(files) WHERE ...", ref_ms, del_ms / ref_ms);
 	sb_free(&q);
 	sb_free(&del);
 	return rc;
@@ -163,12 +187,68 @@ static void report(int t, const phase *before, const phase *after)
 		printf("%-18s %12.2f %12.2f %8.3f\n", bench_queries[qi].name, b, a, a / b);
 	}
 	printf("geomean ratio: %.3f (target <= 1.3)\n", exp(log_sum / (double)bench_nqueries));
+	printf("targets: sum_avg_v after/before %.3f (<= 1.15), count_star after/before %.3f (<= 2)\n",
+	       after->ms[1][t] / before->ms[1][t], after->ms[0][t] / before->ms[0][t]);
+}
+
+/* A table of nfiles files (2048 rows each), every one with deleted rows: SELECT sum(v) against
+ * read_parquet() of the same files. */
+static int many_files(planar_conn *conn, long long nfiles, int reps)
+{
+	strbuf q = {0}, files = {0};
+	uint64_t n = 0;
+	int rc = run(conn, "CREATE TABLE", "CREATE TABLE lake.main.m (id BIGINT, v DOUBLE)", NULL);
+	if (rc == 0)
+		rc = run(conn, "set_option", "CALL lake.set_option('target_file_size', '1B', table_name => 'm')", NULL);
+	if (rc == 0)
+		rc = run(conn, "set_option",
+			 "CALL lake.set_option('parquet_row_group_size', '2048', table_name => 'm')", NULL);
+	sb_printf(&q, "INSERT INTO lake.main.m SELECT range, (range %% 10007) * 0.25 FROM range(%lld)", nfiles * 2048);
+	fprintf(stderr, "%s: writing %lld files into lake.main.m...\n", bench_prog, nfiles);
+	if (rc == 0)
+		rc = run(conn, "INSERT", q.ptr, NULL);
+	fprintf(stderr, "%s: deleting from every file of lake.main.m...\n", bench_prog);
+	double t0 = now_ms();
+	if (rc == 0)
+		rc = run(conn, "DELETE", "DELETE FROM lake.main.m WHERE id % 100 = 7", NULL);
+	double del_ms = now_ms() - t0;
+	if (rc == 0)
+		rc = parquet_src_from(conn, "listing m's files",
+				      "SELECT data_file FROM ducklake_list_files('lake', 'm') ORDER BY data_file", &files, &n);
+	double lake_ms = 0, ref_ms = 0, count_ms = 0;
+	char *lake_text = NULL, *ref_text = NULL;
+	if (rc == 0)
+		rc = median_ms(conn, "sum over lake.main.m", "SELECT sum(v) FROM lake.main.m", reps, &lake_ms, &lake_text);
+	q.len = 0;
+	sb_printf(&q, "SELECT sum(v) FROM %s", files.ptr);
+	if (rc == 0)
+		rc = median_ms(conn, "sum over read_parquet()", q.ptr, reps, &ref_ms, NULL);
+	q.len = 0;
+	sb_printf(&q, "SELECT sum(v) FROM %s WHERE id %% 100 <> 7", files.ptr);
+	if (rc == 0)
+		rc = timed(conn, "reference sum", q.ptr, &t0, &ref_text);
+	if (rc == 0)
+		rc = same_result("sum(v)", "lake.main.m", lake_text, "read_parquet() without the deleted rows", ref_text);
+	if (rc == 0)
+		rc = median_ms(conn, "count(*) over lake.main.m", "SELECT count(*) FROM lake.main.m", reps, &count_ms, NULL);
+	if (rc == 0) {
+		printf("\n%llu files, each with deleted rows (DELETE took %.0f ms)\n", (unsigned long long)n, del_ms);
+		printf("SELECT sum(v): lake %.2f ms, read_parquet() of the same files %.2f ms, ratio %.3f (target <= 1.3)\n",
+		       lake_ms, ref_ms, lake_ms / ref_ms);
+		printf("SELECT count(*): lake %.2f ms\n", count_ms);
+	}
+	free(lake_text);
+	free(ref_text);
+	sb_free(&q);
+	sb_free(&files);
+	return rc;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: deletes [--rows N] [--reps N]\n"
+	fprintf(f, "usage: deletes [--rows N] [--reps N] [--files N]\n"
 		   "  --rows N  rows in each of the two lake tables (default %lld)\n"
+		   "  --files N then a table of N files of 2048 rows, each with deleted rows (default 2000, 0: none)\n"
 		   "  --reps N  timed runs per query and table, before and after; the median is reported (default %d)\n",
 		DEFAULT_ROWS, DEFAULT_REPS);
 }
@@ -176,10 +256,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	bench_prog = "deletes";
-	long long rows = DEFAULT_ROWS, reps = DEFAULT_REPS;
+	long long rows = DEFAULT_ROWS, reps = DEFAULT_REPS, many = 2000;
 	const bench_option opts[] = {
 		{"--rows", 100, 1000000000000LL, &rows},
 		{"--reps", 1, 1000, &reps},
+		{"--files", 0, 1000000, &many},
 	};
 	int status = parse_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage);
 	if (status >= 0)
@@ -215,11 +296,13 @@ int main(int argc, char **argv)
 		rc = run_phase(conn, "before", rows, rows, (int)reps, ref_before.ptr, before);
 	}
 	for (int t = 0; rc == 0 && t < NTABLES; t++)
-		rc = run_delete(conn, t, deleted);
+		rc = run_delete(conn, t, deleted, files.ptr);
 	if (rc == 0)
 		rc = run_phase(conn, "after", rows, rows - deleted, (int)reps, ref_after.ptr, after);
 	for (int t = 0; rc == 0 && t < NTABLES; t++)
 		report(t, before, after);
+	if (rc == 0 && many > 0)
+		rc = many_files(conn, many, (int)reps);
 
 	if (rc == 0)
 		print_load("at end");

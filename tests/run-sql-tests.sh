@@ -4,19 +4,33 @@
 # Test files attach their lake as '${DUCKLAKE_PREFIX}{TEST_DIR}/meta.db' and may branch on
 # ${CATALOG} (onlyif CATALOG=sqlite); see src/cli/sqltest.h. For postgres a private server is
 # started for the run (tests/pg.sh) and each test file's catalog lives in its own schema.
+# Fails when a file fails, when no file passed, and when a file is skipped (require/require-env)
+# other than those in EXPECTED_SKIPS (which exist to test skipping itself): a file that stops
+# running must not go unnoticed.
 set -euo pipefail
 planar=$(realpath "$1")
 catalog=$2
 cd "$(dirname "$0")/.."
+EXPECTED_SKIPS=(tests/sql/runner/skip.test)
+. tests/test-summary.sh
+log=$(mktemp /tmp/planar-sqltests-XXXXXX)
+pgdir=
+cleanup() {
+  [ -z "$pgdir" ] || { pg_stop "$pgdir"; rm -rf "$pgdir"; }
+  rm -f "$log"
+}
+trap cleanup EXIT
 case "$catalog" in
   duckdb) prefix="ducklake:duckdb:" ;;
   sqlite) prefix="ducklake:sqlite:" ;;
   postgres)
     . tests/pg.sh
     pgdir=$(mktemp -d /tmp/planar-pg-XXXXXX)
-    trap 'pg_stop "$pgdir"; rm -rf "$pgdir"' EXIT
     pg_start "$pgdir"
     prefix="ducklake:postgres:$PLANAR_PG metadata_schema=" ;;
   *) echo "unknown catalog kind '$catalog'" >&2; exit 2 ;;
 esac
-"$planar" test --env "DUCKLAKE_PREFIX=$prefix" --env "CATALOG=$catalog" tests/sql
+# the tests look at catalog rows through __planar_cat(), which exists only with this set
+export PLANAR_TEST_CATALOG_SQL=1
+"$planar" test -v --env "DUCKLAKE_PREFIX=$prefix" --env "CATALOG=$catalog" tests/sql | tee "$log"
+check_test_summary "$log" "${EXPECTED_SKIPS[@]}"

@@ -4,6 +4,7 @@
  * then statistics, all in one catalog transaction with conflict checks and retries.
  */
 #include "catalog/commit.h"
+#include "catalog/batch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +230,8 @@ static int write_schemas(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *e
 			break;
 		s->assigned_id = st->next_catalog_id++;
 		pl_buf path = PL_BUF_INIT;
-		pl_buf_printf(&path, "%s/", s->name);
+		pl_buf_put_path_name(&path, s->name);
+		pl_buf_putc(&path, '/');
 		pl_val p[] = {PL_VINT(s->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VTEXT(s->name),
 			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, ?)", p, 6, err);
@@ -279,7 +281,8 @@ static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 			break;
 		nt->assigned_id = st->next_catalog_id++;
 		pl_buf path = PL_BUF_INIT;
-		pl_buf_printf(&path, "%s/", nt->name);
+		pl_buf_put_path_name(&path, nt->name);
+		pl_buf_putc(&path, '/');
 		pl_val p[] = {PL_VINT(nt->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot),
 			      PL_VINT(resolve_schema(t, nt->schema_ref)), PL_VTEXT(nt->name),
 			      PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(true)};
@@ -323,21 +326,6 @@ static int write_drops(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 	return rc;
 }
 
-static int write_file_stats(pl_catdb *db, const pl_new_file *f, int64_t table_id, pl_err *err)
-{
-	int rc = 0;
-	for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
-		const pl_column_stats *cs = &f->stats[s];
-		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
-			      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
-			      PL_VTEXT(cs->min), PL_VTEXT(cs->max),
-			      cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
-		rc = pl_catdb_exec(db, "INSERT INTO ducklake_file_column_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-				   p, 9, err);
-	}
-	return rc;
-}
-
 /* Reads next_row_id for a table (0 if it has no stats row yet). */
 static int table_next_row_id(pl_catdb *db, int64_t table_id, int64_t *out, bool *exists, pl_err *err)
 {
@@ -351,42 +339,6 @@ static int table_next_row_id(pl_catdb *db, int64_t table_id, int64_t *out, bool 
 	*out = pl_rows_int(r, 0, 0, 0);
 	pl_rows_free(r);
 	return 0;
-}
-
-static int merge_column_stats(pl_catdb *db, int64_t table_id, const pl_column_stats *cs, pl_err *err)
-{
-	pl_rows *r = NULL;
-	pl_val key[] = {PL_VINT(table_id), PL_VINT(cs->column_id)};
-	int rc = pl_catdb_query(db, "SELECT contains_null, contains_nan, min_value, max_value FROM "
-				    "ducklake_table_column_stats WHERE table_id = ? AND column_id = ?",
-				key, 2, &r, err);
-	if (rc)
-		return rc;
-	bool has_null = cs->null_count > 0, exists = r->nrows > 0;
-	int has_nan = cs->contains_nan;
-	const char *min = cs->min, *max = cs->max;
-	/* A file whose values are all NULL (or NULL and NaN) has no bounds and says nothing. */
-	bool all_null = cs->null_count >= cs->value_count || (!cs->min && !cs->max && cs->contains_nan > 0);
-	if (exists) {
-		has_null = has_null || pl_rows_bool(r, 0, 0, false);
-		if (!pl_rows_is_null(r, 0, 1))
-			has_nan = (has_nan > 0 || pl_rows_bool(r, 0, 1, false)) ? 1 : 0;
-		const char *omin = pl_rows_get(r, 0, 2), *omax = pl_rows_get(r, 0, 3);
-		/* Otherwise a NULL bound is unknown (some writers omit bounds, e.g. of long strings),
-		 * and an unknown bound on either side makes the table's bound unknown. */
-		min = all_null ? omin : (!omin || !min) ? NULL : pl_stats_compare(cs->type, omin, min) <= 0 ? omin : min;
-		max = all_null ? omax : (!omax || !max) ? NULL : pl_stats_compare(cs->type, omax, max) >= 0 ? omax : max;
-	}
-	pl_val p[] = {PL_VBOOL(has_null), has_nan < 0 ? PL_VNULL : PL_VBOOL(has_nan), PL_VTEXT(min),
-		      PL_VTEXT(max), PL_VINT(table_id), PL_VINT(cs->column_id)};
-	rc = pl_catdb_exec(db,
-			   exists ? "UPDATE ducklake_table_column_stats SET contains_null = ?, contains_nan = ?, "
-				    "min_value = ?, max_value = ? WHERE table_id = ? AND column_id = ?"
-				  : "INSERT INTO ducklake_table_column_stats (contains_null, contains_nan, min_value, "
-				    "max_value, table_id, column_id) VALUES (?, ?, ?, ?, ?, ?)",
-			   p, 6, err);
-	pl_rows_free(r);
-	return rc;
 }
 
 static int write_table_stats(pl_catdb *db, int64_t table_id, bool exists, int64_t next_row_id,
@@ -409,12 +361,150 @@ static bool table_listed_before(const pl_txn *t, size_t i)
 	return false;
 }
 
-/* Writes all files of one table (those from index `first` on with the same table). */
+/* A table column's statistics while the files of one commit are merged into them (in file
+ * order, as if each file were committed on its own). min/max point into the catalog's rows or
+ * the files' statistics, both alive until the table's rows are written. */
+typedef struct col_merge {
+	int64_t column_id;
+	const char *type;
+	bool in_catalog; /* a ducklake_table_column_stats row exists (it is replaced) */
+	bool exists, has_null;
+	int has_nan;     /* -1 unknown */
+	const char *min, *max, *extra;
+} col_merge;
+
+static void merge_file_stats(col_merge *m, const pl_column_stats *cs)
+{
+	bool has_null = cs->null_count > 0;
+	int has_nan = cs->contains_nan;
+	const char *min = cs->min, *max = cs->max;
+	/* A file whose values are all NULL (or NULL and NaN) has no bounds and says nothing. */
+	bool all_null = cs->null_count >= cs->value_count || (!cs->min && !cs->max && cs->contains_nan > 0);
+	if (m->exists) {
+		has_null = has_null || m->has_null;
+		if (m->has_nan >= 0)
+			has_nan = (has_nan > 0 || m->has_nan > 0) ? 1 : 0;
+		/* Otherwise a NULL bound is unknown (some writers omit bounds, e.g. of long strings),
+		 * and an unknown bound on either side makes the table's bound unknown. */
+		min = all_null ? m->min : (!m->min || !min) ? NULL : pl_stats_compare(cs->type, m->min, min) <= 0 ? m->min : min;
+		max = all_null ? m->max : (!m->max || !max) ? NULL : pl_stats_compare(cs->type, m->max, max) >= 0 ? m->max : max;
+	}
+	m->exists = true;
+	m->has_null = has_null;
+	m->has_nan = has_nan;
+	m->min = min;
+	m->max = max;
+}
+
+typedef struct col_merges {
+	col_merge *items;
+	size_t n, cap;
+} col_merges;
+
+/* The merge state of a column, added from the catalog's row (or empty) on first use; `hint` is
+ * where it probably is (files list their columns in the same order). */
+static col_merge *merge_of(col_merges *ms, const pl_rows *catalog, const pl_column_stats *cs, size_t hint)
+{
+	if (hint < ms->n && ms->items[hint].column_id == cs->column_id)
+		return &ms->items[hint];
+	for (size_t i = 0; i < ms->n; i++)
+		if (ms->items[i].column_id == cs->column_id)
+			return &ms->items[i];
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 16;
+		col_merge *p = realloc(ms->items, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		ms->items = p;
+		ms->cap = cap;
+	}
+	col_merge *m = &ms->items[ms->n++];
+	memset(m, 0, sizeof(*m));
+	m->column_id = cs->column_id;
+	m->type = cs->type;
+	m->has_nan = -1;
+	for (size_t r = 0; catalog && r < catalog->nrows; r++) {
+		if (pl_rows_int(catalog, r, 0, -1) != cs->column_id)
+			continue;
+		m->in_catalog = m->exists = true;
+		m->has_null = pl_rows_bool(catalog, r, 1, false);
+		m->has_nan = pl_rows_is_null(catalog, r, 2) ? -1 : pl_rows_bool(catalog, r, 2, false);
+		m->min = pl_rows_get(catalog, r, 3);
+		m->max = pl_rows_get(catalog, r, 4);
+		m->extra = pl_rows_get(catalog, r, 5);
+		break;
+	}
+	return m;
+}
+
+/* Replaces the table's column statistics rows of the merged columns: one DELETE of those that
+ * existed, then multi-row INSERTs. */
+static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *ms, pl_err *err)
+{
+	int rc = 0;
+	size_t per = pl_batch_rows_per_statement(1) - 1;
+	for (size_t from = 0; rc == 0 && from < ms->n; from += per) {
+		pl_buf q = PL_BUF_INIT;
+		pl_val *p = calloc(per + 1, sizeof(*p));
+		size_t np = 0;
+		if (!p)
+			return pl_err_nomem(err);
+		p[np++] = PL_VINT(table_id);
+		pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
+		for (size_t i = from; i < ms->n && i < from + per; i++) {
+			if (!ms->items[i].in_catalog)
+				continue;
+			pl_buf_puts(&q, np > 1 ? ", ?" : "?");
+			p[np++] = PL_VINT(ms->items[i].column_id);
+		}
+		pl_buf_putc(&q, ')');
+		if (np > 1)
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, np, err);
+		pl_buf_dispose(&q);
+		free(p);
+	}
+	pl_batch b;
+	pl_batch_init(&b, db, "INSERT INTO ducklake_table_column_stats (table_id, column_id, contains_null, contains_nan, "
+			      "min_value, max_value, extra_stats) VALUES ", "(?, ?, ?, ?, ?, ?, ?)", 7);
+	for (size_t i = 0; rc == 0 && i < ms->n; i++) {
+		const col_merge *m = &ms->items[i];
+		pl_val row[] = {PL_VINT(table_id), PL_VINT(m->column_id), PL_VBOOL(m->has_null),
+				m->has_nan < 0 ? PL_VNULL : PL_VBOOL(m->has_nan), PL_VTEXT(m->min), PL_VTEXT(m->max),
+				PL_VTEXT(m->extra)};
+		rc = pl_batch_add(&b, row, err);
+	}
+	if (rc == 0)
+		rc = pl_batch_flush(&b, err);
+	pl_batch_dispose(&b);
+	return rc;
+}
+
+static int read_column_stats(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
+{
+	pl_val p = PL_VINT(table_id);
+	return pl_catdb_query(db, "SELECT column_id, contains_null, contains_nan, min_value, max_value, extra_stats "
+				  "FROM ducklake_table_column_stats WHERE table_id = ?",
+			      &p, 1, out, err);
+}
+
+/* Writes all files of one table (those from index `first` on with the same table): their
+ * ducklake_data_file and ducklake_file_column_stats rows as multi-row INSERTs, the table's
+ * column statistics merged over all of them, and its table statistics. */
 static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_state *st, pl_err *err)
 {
 	int64_t table_id = resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
 	bool exists = false;
+	pl_rows *catalog = NULL;
+	col_merges ms = {0};
+	pl_batch files, stats;
+	pl_batch_init(&files, db,
+		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
+		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start) VALUES ",
+		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?)", 10);
+	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
 	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
+	if (rc == 0)
+		rc = read_column_stats(db, table_id, &catalog, err);
 	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
 		pl_new_file *f = &t->files[i];
 		if (resolve_table(t, f->table_ref) != table_id)
@@ -423,22 +513,37 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
 			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(true), PL_VINT(f->record_count),
 			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row)};
-		rc = pl_catdb_exec(db,
-				   "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, "
-				   "file_order, path, path_is_relative, file_format, record_count, file_size_bytes, "
-				   "footer_size, row_id_start) VALUES (?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?)",
-				   p, 10, err);
-		if (rc == 0)
-			rc = write_file_stats(db, f, table_id, err);
-		for (size_t s = 0; rc == 0 && s < f->nstats; s++)
-			rc = merge_column_stats(db, table_id, &f->stats[s], err);
+		rc = pl_batch_add(&files, p, err);
+		for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
+			const pl_column_stats *cs = &f->stats[s];
+			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
+				      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
+				      PL_VTEXT(cs->min), PL_VTEXT(cs->max),
+				      cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
+			rc = pl_batch_add(&stats, v, err);
+			col_merge *m = rc ? NULL : merge_of(&ms, catalog, cs, s);
+			if (rc == 0 && !m)
+				rc = pl_err_nomem(err);
+			if (m)
+				merge_file_stats(m, cs);
+		}
 		next_row += f->record_count;
 		rows += f->record_count;
 		bytes += f->file_size;
 	}
 	if (rc == 0)
+		rc = pl_batch_flush(&files, err);
+	if (rc == 0)
+		rc = pl_batch_flush(&stats, err);
+	if (rc == 0)
+		rc = write_column_stats(db, table_id, &ms, err);
+	if (rc == 0)
 		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
 	add_change(st, "inserted_into_table", NULL, NULL, table_id);
+	pl_batch_dispose(&files);
+	pl_batch_dispose(&stats);
+	free(ms.items);
+	pl_rows_free(catalog);
 	return rc;
 }
 

@@ -3,8 +3,11 @@
  */
 #include "catalog/driver.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/str.h"
 
@@ -120,4 +123,35 @@ void pl_rows_free(pl_rows *r)
 		free(r->names[i]);
 	free(r->names);
 	free(r);
+}
+
+int pl_catdb_file_identity(const char *path, char **out, pl_err *err)
+{
+	struct stat sb;
+	*out = NULL;
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0
+							   : pl_err_set(err, PL_EIO, "cannot stat '%s': %s", path, strerror(errno));
+	char buf[96];
+	snprintf(buf, sizeof(buf), "file:%llu:%llu", (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino);
+	return (*out = pl_strdup(buf)) ? 0 : pl_err_nomem(err);
+}
+
+int pl_catdb_identity(pl_catdb *db, const char *location, char **out, pl_err *err)
+{
+	*out = NULL;
+	if (strcmp(db->ops->name, "postgres") != 0) {
+		int rc = pl_catdb_file_identity(location, out, err);
+		return rc || *out ? rc : pl_err_set(err, PL_ENOTFOUND, "catalog file '%s' does not exist", location);
+	}
+	pl_rows *rows = NULL;
+	int rc = pl_catdb_query(db,
+				"SELECT 'postgres:' || coalesce(host(inet_server_addr()), 'local') || ':' || "
+				"coalesce(CAST(inet_server_port() AS text), current_setting('port')) || ':' || "
+				"current_database() || ':' || current_schema() AS id",
+				NULL, 0, &rows, err);
+	if (rc == 0 && !(*out = pl_strdup(pl_rows_get(rows, 0, 0))))
+		rc = pl_err_nomem(err);
+	pl_rows_free(rows);
+	return rc;
 }

@@ -97,6 +97,12 @@ int pl_catdb_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
 int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
 int pl_catdb_postgres_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
+/* Which catalog an open connection reaches, as text that is equal for two connections to the
+ * same catalog however they were named: "file:<device>:<inode>" for catalog files (location is
+ * the path it was opened with), "postgres:<server address>:<port>:<database>:<schema>". */
+int pl_catdb_identity(pl_catdb *db, const char *location, char **out, pl_err *err);
+/* The file identity of path ("file:<device>:<inode>"), or NULL in *out when it does not exist. */
+int pl_catdb_file_identity(const char *path, char **out, pl_err *err);
 /* True for catalogs kept in a local file (duckdb, sqlite). */
 bool pl_catdb_kind_is_file(const char *kind);
 

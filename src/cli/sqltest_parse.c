@@ -435,6 +435,21 @@ static int close_open_loops(parser *p)
 	return set_invalid(&f->recs[first], "loop without endloop");
 }
 
+/* Parsing stopped at an INVALID record inside a loop: that loop has no endloop the runner could
+ * jump to (it would run the records before it again, forever), so the outermost open loop and
+ * everything after it make way for the INVALID record. */
+static void drop_open_loops(parser *p)
+{
+	if (p->nloops == 0)
+		return;
+	pl_sqltest_file *f = p->out;
+	size_t first = p->loops[0];
+	pl_sqltest_record invalid = f->recs[--f->n];
+	while (f->n > first)
+		record_free(&f->recs[--f->n]);
+	f->recs[f->n++] = invalid;
+}
+
 static bool skip_blank_lines(parser *p)
 {
 	while (p->cur < p->lines.n && blank_line(p->lines.v[p->cur]))
@@ -457,6 +472,8 @@ int pl_sqltest_parse(const char *text, pl_sqltest_file *out)
 	}
 	if (rc == 0 && !p.stop)
 		rc = close_open_loops(&p);
+	else if (rc == 0)
+		drop_open_loops(&p);
 	pl_sqltest_strv_free(&p.lines);
 	free(p.loops);
 	if (rc != 0)

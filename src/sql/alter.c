@@ -194,7 +194,7 @@ static int add_column(alter_ctx *c, size_t i, pl_err *err)
 						    parts[n - 1]);
 	else if (!def)
 		rc = pl_err_nomem(err);
-	else
+	else if ((rc = pl_name_check("column", parts[n - 1], err)) == 0)
 		rc = parse_definition(c, def, &cols, &ncols, err);
 	for (size_t k = 0; rc == 0 && k < ncols; k++) {
 		pl_new_column *col = &cols[k];
@@ -261,6 +261,8 @@ static int rename_column(alter_ctx *c, size_t i, pl_err *err)
 	char *to = rc ? NULL : pl_tok_ident(t, i + 1);
 	if (rc == 0 && !to)
 		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = pl_name_check("column", to, err);
 	const pl_column *siblings_owner = n > 1 ? find_path(c->table, parts, n - 1) : NULL;
 	if (rc == 0 && (n > 1 ? child_named(siblings_owner->children, siblings_owner->nchildren, to)
 			      : child_named(c->table->top, c->table->ntop, to)))
@@ -286,6 +288,11 @@ static int rename_table(alter_ctx *c, size_t i, pl_err *err)
 	char *to = pl_tok_ident(t, i);
 	if (!to)
 		return pl_err_nomem(err);
+	int checked = pl_name_check("table", to, err);
+	if (checked) {
+		free(to);
+		return checked;
+	}
 	if (pl_model_table(c->tgt.lake->model, c->table->schema_id, to)) {
 		int rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", to);
 		free(to);

@@ -183,6 +183,96 @@ static int parse_attach(const pl_toks *t, attach_args *a, pl_err *err)
 	return parse_options(t, i, a, err);
 }
 
+/* The lake whose catalog has this identity, if one is attached. */
+static pl_lake *lake_with_identity(planar_db *db, const char *identity)
+{
+	for (size_t i = 0; identity && i < db->nlakes; i++)
+		if (db->lakes[i]->identity && strcmp(db->lakes[i]->identity, identity) == 0)
+			return db->lakes[i];
+	return NULL;
+}
+
+static int refuse_second_open(const char *location, const pl_lake *open, pl_err *err)
+{
+	return pl_err_set(err, PL_EEXISTS,
+			  "'%s' is the catalog of lake \"%s\", already attached in this process; a catalog can be attached "
+			  "for writing once per process (use \"%s\", or attach it again with READ_ONLY or SNAPSHOT_VERSION)",
+			  location, open->name, open->name);
+}
+
+/* A second attachment of an attached catalog only reads it. */
+static bool reads_only(const pl_lake_options *o)
+{
+	return o->read_only || o->snapshot_version >= 0 || o->snapshot_time;
+}
+
+/* A file DuckDB itself has attached (ATTACH without ducklake:) with this identity. */
+static int engine_has_file(planar_conn *conn, const char *identity, char **path_out, pl_err *err)
+{
+	duckdb_result res;
+	*path_out = NULL;
+	int rc = pl_engine_query(conn->con, "SELECT path FROM duckdb_databases() WHERE path IS NOT NULL", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	for (idx_t r = 0; rc == 0 && !*path_out && r < duckdb_row_count(&res); r++) {
+		char *path = pl_engine_value_str(&res, 0, r, &oom), *id = NULL;
+		if (path && pl_catdb_file_identity(path, &id, err) == 0 && id && strcmp(id, identity) == 0)
+			*path_out = path, path = NULL;
+		free(id);
+		free(path);
+	}
+	duckdb_destroy_result(&res);
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+/* One catalog is open at most once per process, however it is named: a catalog file is checked
+ * before it is opened (opening a DuckDB file twice in one process loses commits); a PostgreSQL
+ * catalog once connected. */
+static int check_not_open(pl_stmt *st, pl_lake_options *o, char **identity, pl_err *err)
+{
+	*identity = NULL;
+	if (!pl_catdb_kind_is_file(o->kind))
+		return 0;
+	int rc = pl_catdb_file_identity(o->location, identity, err);
+	pl_lake *open = rc ? NULL : lake_with_identity(st->conn->db, *identity);
+	if (open && !reads_only(o))
+		return refuse_second_open(o->location, open, err);
+	if (open) { /* read through the attached lake's connection: the file is opened once */
+		o->share_catalog_of = open->cat_owner ? open->cat_owner : open;
+		return 0;
+	}
+	char *path = NULL;
+	if (rc == 0 && *identity && (rc = engine_has_file(st->conn, *identity, &path, err)) == 0 && path) {
+		rc = pl_err_set(err, PL_EEXISTS, "'%s' is already attached as a plain database ('%s'); DETACH it first",
+				o->location, path);
+		free(path);
+	}
+	return rc;
+}
+
+int pl_attach_check_plain(pl_stmt *st, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	size_t i = 1;
+	i += pl_tok_is(t, i, "DATABASE");
+	if (pl_tok_is(t, i, "IF") && pl_tok_is(t, i + 1, "NOT") && pl_tok_is(t, i + 2, "EXISTS"))
+		i += 3;
+	if (i >= t->len || t->items[i].kind != PL_TOK_STRING || st->conn->db->nlakes == 0)
+		return 0;
+	char *path = pl_tok_string(t, i), *id = NULL;
+	if (!path)
+		return pl_err_nomem(err);
+	const char *file = pl_str_has_prefix_i(path, "duckdb:") ? path + strlen("duckdb:") : path;
+	int rc = pl_catdb_file_identity(file, &id, err);
+	const pl_lake *open = rc ? NULL : lake_with_identity(st->conn->db, id);
+	if (open)
+		rc = refuse_second_open(file, open, err);
+	free(id);
+	free(path);
+	return rc;
+}
+
 int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 {
 	attach_args a = {0};
@@ -202,8 +292,24 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 		return rc;
 	}
 	pl_lake *lake = NULL;
+	char *identity = NULL;
+	if (rc == 0)
+		rc = check_not_open(st, &a.o, &identity, err);
 	if (rc == 0)
 		rc = pl_lake_open(&lake, db, &a.o, err);
+	if (rc == 0 && !identity) /* a new catalog file, or PostgreSQL */
+		rc = pl_catdb_identity(lake->cat, lake->location, &identity, err);
+	const pl_lake *open = rc || a.o.share_catalog_of ? NULL : lake_with_identity(db, identity);
+	if (open && !reads_only(&a.o))
+		rc = refuse_second_open(a.o.location, open, err);
+	if (rc == 0) {
+		lake->identity = identity;
+		identity = NULL;
+	} else if (lake) {
+		pl_db_remove_lake(db, lake);
+		pl_lake_detach(lake, db);
+	}
+	free(identity);
 	args_dispose(&a);
 	return rc;
 }
@@ -212,7 +318,21 @@ int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *er
 {
 	planar_db *db = st->conn->db;
 	(void)out;
-	(void)err;
+	for (size_t i = 0; i < db->nlakes; i++)
+		if (db->lakes[i]->cat_owner == lake)
+			return pl_err_set(err, PL_EBUSY, "cannot detach lake \"%s\": lake \"%s\" reads its catalog through it "
+					  "(DETACH \"%s\" first)", lake->name, db->lakes[i]->name, db->lakes[i]->name);
+	if (lake->txn_owner)
+		return pl_err_set(err, PL_EBUSY,
+				  "cannot detach lake \"%s\": a transaction%s has uncommitted writes to it (COMMIT or ROLLBACK "
+				  "first)",
+				  lake->name, lake->txn_owner == st->conn ? " of this session" : " of another session");
+	for (size_t i = 0; st->conn->in_txn && i < st->conn->nbegin; i++)
+		if (st->conn->begin[i].lake == lake)
+			return pl_err_set(err, PL_EBUSY,
+					  "cannot detach lake \"%s\" inside a transaction that read it (COMMIT or ROLLBACK "
+					  "first)",
+					  lake->name);
 	/* A session whose current database is the lake moves back to the default database. */
 	pl_err ignored;
 	char *cur = NULL;

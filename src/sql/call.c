@@ -74,6 +74,111 @@ static const char *named(const call_args *a, const char *key)
 	return NULL;
 }
 
+typedef enum option_kind { OPT_BOOL, OPT_COUNT, OPT_POSITIVE, OPT_SIZE, OPT_FRACTION, OPT_INTERVAL, OPT_CODEC,
+			     OPT_PARQUET_VERSION } option_kind;
+
+/* DuckLake's options and the values each takes (stored as DuckLake stores them). */
+static const struct {
+	const char *name;
+	option_kind kind;
+} lake_options[] = {
+	{"parquet_compression", OPT_CODEC},      {"parquet_version", OPT_PARQUET_VERSION},
+	{"parquet_compression_level", OPT_COUNT}, {"parquet_row_group_size", OPT_POSITIVE},
+	{"parquet_row_group_size_bytes", OPT_SIZE}, {"target_file_size", OPT_SIZE},
+	{"data_inlining_row_limit", OPT_COUNT},   {"require_commit_message", OPT_BOOL},
+	{"rewrite_delete_threshold", OPT_FRACTION}, {"hive_file_pattern", OPT_BOOL},
+	{"delete_older_than", OPT_INTERVAL},       {"expire_older_than", OPT_INTERVAL},
+	{"auto_compact", OPT_BOOL},                {"per_thread_output", OPT_BOOL},
+	{"write_deletion_vectors", OPT_BOOL},      {"sort_on_insert", OPT_BOOL},
+};
+
+static bool parse_count(const char *s, int64_t *out)
+{
+	char *end = NULL;
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	long long v = strtoll(s, &end, 10);
+	*out = v;
+	return *end == '\0' && v >= 0 && v < INT64_MAX;
+}
+
+/* The value to store for option key, or an error naming what the option takes. */
+static int normalize_option(planar_conn *conn, const char *key, const char *value, bool scoped, char **out,
+			    pl_err *err)
+{
+	static const char *const codecs[] = {"uncompressed", "snappy", "gzip", "zstd", "brotli", "lz4", "lz4_raw"};
+	*out = NULL;
+	size_t k = 0, nopts = sizeof(lake_options) / sizeof(lake_options[0]);
+	while (k < nopts && !pl_str_ieq(lake_options[k].name, key))
+		k++;
+	if (k == nopts)
+		return pl_err_set(err, PL_EUNSUPPORTED, "Unsupported option %s", key);
+	if (!value)
+		return pl_err_set(err, PL_EINVALID, "option %s cannot be NULL", key);
+	char buf[64];
+	int64_t n = 0;
+	const char *store = NULL;
+	switch (lake_options[k].kind) {
+	case OPT_BOOL:
+		if (pl_str_ieq(value, "true") || pl_str_ieq(value, "t") || strcmp(value, "1") == 0)
+			store = "true";
+		else if (pl_str_ieq(value, "false") || pl_str_ieq(value, "f") || strcmp(value, "0") == 0)
+			store = "false";
+		break;
+	case OPT_COUNT:
+	case OPT_POSITIVE:
+		if (parse_count(value, &n) && (n > 0 || lake_options[k].kind == OPT_COUNT))
+			snprintf(buf, sizeof(buf), "%lld", (long long)n), store = buf;
+		break;
+	case OPT_SIZE:
+		if (pl_parse_byte_size(value, &n))
+			snprintf(buf, sizeof(buf), "%lld", (long long)n), store = buf;
+		break;
+	case OPT_FRACTION: {
+		char *end = NULL;
+		double d = strtod(value, &end);
+		if (end != value && *end == '\0' && d >= 0 && d <= 1)
+			snprintf(buf, sizeof(buf), "%f", d), store = buf;
+		break;
+	}
+	case OPT_CODEC:
+		for (size_t c = 0; c < sizeof(codecs) / sizeof(codecs[0]); c++)
+			if (pl_str_ieq(value, codecs[c]))
+				store = codecs[c];
+		break;
+	case OPT_PARQUET_VERSION:
+		if (strcmp(value, "1") == 0 || strcmp(value, "2") == 0)
+			snprintf(buf, sizeof(buf), "V%s", value), store = buf;
+		break;
+	case OPT_INTERVAL: {
+		if (scoped)
+			return pl_err_set(err, PL_EINVALID,
+					  "The '%s' option can only be set globally, not for a specific schema or table", key);
+		pl_buf q = PL_BUF_INIT;
+		char *ignored = NULL;
+		pl_buf_puts(&q, "SELECT CAST(");
+		pl_buf_put_literal(&q, value);
+		pl_buf_puts(&q, " AS INTERVAL)");
+		pl_err cast_err = {0};
+		if (!pl_buf_oom(&q) && (!*value || pl_engine_query_value(conn->con, q.ptr, &ignored, &cast_err) == 0))
+			store = value;
+		free(ignored);
+		pl_buf_dispose(&q);
+		break;
+	}
+	}
+	static const char *const takes[] = {
+		[OPT_BOOL] = "true or false", [OPT_COUNT] = "a whole number of 0 or more",
+		[OPT_POSITIVE] = "a whole number of 1 or more", [OPT_SIZE] = "a size such as '128MB'",
+		[OPT_FRACTION] = "a number between 0 and 1", [OPT_INTERVAL] = "an interval such as '7 days'",
+		[OPT_CODEC] = "uncompressed, snappy, gzip, zstd, brotli, lz4 or lz4_raw", [OPT_PARQUET_VERSION] = "1 or 2",
+	};
+	if (!store)
+		return pl_err_set(err, PL_EINVALID, "option %s takes %s, not '%s'; nothing was changed", lake_options[k].name,
+				  takes[lake_options[k].kind], value);
+	return (*out = pl_strdup(store)) ? 0 : pl_err_nomem(err);
+}
+
 static int set_option(pl_lake *lake, const char *key, const char *value, const call_args *a, pl_err *err)
 {
 	const char *schema = named(a, "schema"), *table = named(a, "table_name");
@@ -163,8 +268,13 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 		rc = pl_err_set(err, PL_EINVALID, "set_option takes an option name and a value");
 	if (rc == 0)
 		rc = pl_lake_check_writable(lake, err);
+	char *value = NULL;
 	if (rc == 0)
-		rc = set_option(lake, a.pos[first], a.pos[first + 1], &a, err);
+		rc = normalize_option(st->conn, a.pos[first], a.pos[first + 1],
+				      named(&a, "schema") || named(&a, "table_name"), &value, err);
+	if (rc == 0)
+		rc = set_option(lake, a.pos[first], value, &a, err);
+	free(value);
 	args_dispose(&a);
 	return rc;
 }

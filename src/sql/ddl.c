@@ -36,6 +36,8 @@ int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl
 	if (rc == 0 && !lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "no lake to create schema \"%s\" in", name);
 	if (rc == 0)
+		rc = pl_name_check("schema", name, err);
+	if (rc == 0)
 		rc = pl_lake_check_writable(lake, err);
 	if (rc == 0 && pl_model_schema(lake->model, name)) {
 		if (!if_not_exists)
@@ -62,8 +64,9 @@ static int drop_temp(pl_stmt *st, const char *name)
 	return 0;
 }
 
-/* CREATE TEMP TABLE <tmp> <text from the token after the name to the end>. */
-static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, pl_err *err)
+/* CREATE TEMP TABLE <tmp> <text from the token after the name to the end>; for AS SELECT only
+ * the columns (WITH NO DATA): the rows stream from the query into the data files. */
+static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, bool no_data, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "CREATE TEMP TABLE ");
@@ -71,6 +74,8 @@ static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, pl_er
 	pl_buf_putc(&q, ' ');
 	if (from_tok < st->toks.len)
 		pl_buf_puts(&q, st->sql + st->toks.items[from_tok].start);
+	if (no_data)
+		pl_buf_puts(&q, " WITH NO DATA");
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(st->conn->con, q.ptr, err);
 	pl_buf_dispose(&q);
 	return rc;
@@ -99,7 +104,9 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	c->as_select = pl_tok_is(t, *after, "AS");
 	if (!c->as_select && !pl_tok_is_punct(t, *after, "("))
 		return pl_err_set(err, PL_EINVALID, "syntax error: CREATE TABLE needs a column list or AS query");
-	rc = pl_lake_check_writable(c->tgt.lake, err);
+	rc = pl_name_check("table", c->tgt.name, err);
+	if (rc == 0)
+		rc = pl_lake_check_writable(c->tgt.lake, err);
 	if (rc)
 		return rc;
 	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
@@ -124,14 +131,40 @@ static int add_new_table(pl_txn *txn, const create_ctx *c, pl_new_column *cols, 
 	return nt->schema_name && nt->name ? 0 : pl_err_nomem(err);
 }
 
-static int write_ctas_rows(pl_stmt *st, const create_ctx *c, const char *tmp, pl_txn *txn, pl_err *err)
+/* CREATE TABLE ... AS query WITH [NO] DATA: the user chose; the rows then come from the table. */
+static bool ends_with_data_clause(const pl_stmt *st)
+{
+	const pl_toks *t = &st->toks;
+	return t->len >= 3 && pl_tok_is(t, t->len - 1, "DATA") &&
+	       (pl_tok_is(t, t->len - 2, "WITH") || (pl_tok_is(t, t->len - 2, "NO") && pl_tok_is(t, t->len - 3, "WITH")));
+}
+
+/* The query after AS, its columns named as the table's (top-level) columns; with the user's own
+ * WITH [NO] DATA, the temporary table's rows. */
+static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, const char *tmp, pl_txn *txn,
+			   pl_err *err)
 {
 	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
 	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
 	int64_t rows = 0;
-	pl_buf_printf(&dir, "%s%s/", c->schema->dir, c->tgt.name);
-	pl_buf_puts(&src, "SELECT * FROM temp.main.");
-	pl_buf_put_ident(&src, tmp);
+	pl_buf_puts(&dir, c->schema->dir);
+	pl_buf_put_path_name(&dir, c->tgt.name);
+	pl_buf_putc(&dir, '/');
+	if (ends_with_data_clause(st)) {
+		pl_buf_puts(&src, "SELECT * FROM temp.main.");
+		pl_buf_put_ident(&src, tmp);
+	} else {
+		pl_buf_puts(&src, "SELECT * FROM (");
+		pl_buf_puts(&src, st->sql + st->toks.items[query_at].start);
+		pl_buf_puts(&src, ") AS __planar_q(");
+		for (size_t i = 0, n = 0; i < nt->ncolumns; i++) {
+			if (nt->columns[i].parent >= 0)
+				continue;
+			pl_buf_puts(&src, n++ ? ", " : "");
+			pl_buf_put_ident(&src, nt->columns[i].name);
+		}
+		pl_buf_putc(&src, ')');
+	}
 	pl_write_request req = {st->conn->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
 				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
 	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err)
@@ -172,14 +205,18 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 	}
 	pl_stmt_temp_name(st, "ddl", tmp);
 	if (rc == 0)
-		rc = create_temp_from(st, after, tmp, err);
+		rc = create_temp_from(st, after, tmp, c.as_select && !ends_with_data_clause(st), err);
 	pl_new_column *cols = NULL;
 	size_t ncols = 0;
 	if (rc == 0)
 		rc = pl_columns_from_temp_table(st->conn->con, tmp, &cols, &ncols, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++)
+		rc = pl_name_check("column", cols[k].name, err);
 	if (rc == 0)
 		rc = add_new_table(&txn, &c, cols, ncols, err);
-	if (rc == 0 && c.as_select && (rc = write_ctas_rows(st, &c, tmp, &txn, err)) != 0)
+	else
+		pl_columns_free(cols, ncols);
+	if (rc == 0 && c.as_select && (rc = write_ctas_rows(st, &c, after + 1, tmp, &txn, err)) != 0)
 		pl_txn_remove_written(&txn);
 	if (rc == 0)
 		rc = commit_create(st, &c, &txn, err);

@@ -32,8 +32,8 @@ typedef struct dml {
 	size_t from_from, from_to;          /* USING / FROM list */
 	size_t where_from, where_to;        /* WHERE condition */
 	size_t ret_from;                    /* RETURNING list (ret_from == len: none) */
-	char view[64], match[64], stage[64];
-	bool have_view, have_match, have_stage;
+	char view[64], match[64], stage[64], pos[64], pos2[64], rows_view[64];
+	bool have_view, have_match, have_stage, have_pos, have_pos2, have_rows_view;
 	pl_txn txn;
 } dml;
 
@@ -144,19 +144,26 @@ static int exec_buf(dml *d, pl_buf *q, pl_err *err)
 	return pl_buf_oom(q) ? pl_err_nomem(err) : pl_engine_exec(d->st->conn->con, q->ptr, err);
 }
 
-static int create_view(dml *d, pl_err *err)
+/* A temporary view of table t's rows with their file, position and row id. */
+static int create_positions_view(dml *d, const pl_table *t, char name[64], bool *have, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
-	pl_stmt_temp_name(d->st, "dml", d->view);
+	pl_stmt_temp_name(d->st, "dml", name);
 	pl_buf_puts(&q, "CREATE TEMP VIEW ");
-	pl_buf_put_ident(&q, d->view);
+	pl_buf_put_ident(&q, name);
 	pl_buf_puts(&q, " AS ");
-	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, d->table, err);
+	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, t, &d->st->conn->db->deletes,
+				       d->st->conn->db->admin, err);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
-	d->have_view = rc == 0;
+	*have = rc == 0;
 	pl_buf_dispose(&q);
 	return rc;
+}
+
+static int create_view(dml *d, pl_err *err)
+{
+	return create_positions_view(d, d->table, d->view, &d->have_view, err);
 }
 
 /* Appends `(assigned expression)` for column c, or the alias's column. */
@@ -222,9 +229,107 @@ static int check_set_columns(dml *d, pl_err *err)
 	return 0;
 }
 
-/* CREATE TEMP TABLE match AS [WITH ...] SELECT DISTINCT ON (file, pos) ... FROM view AS alias, ...
- * WHERE ...; under EXPLAIN the plan of that SELECT (nothing is collected), under EXPLAIN ANALYZE
- * its profile, in *explained. */
+/* UPDATE without a FROM list, run for real: first the matched positions (reading only the
+ * WHERE's columns), then the new row versions from the files that hold matches only. */
+static bool two_pass_update(const dml *d)
+{
+	return d->update && d->from_from >= d->from_to && d->st->explain == PL_EXPLAIN_NONE;
+}
+
+static void put_from_where(dml *d, pl_buf *q, const char *view)
+{
+	const pl_toks *t = &d->st->toks;
+	pl_buf_puts(q, " FROM temp.main.");
+	pl_buf_put_ident(q, view);
+	pl_buf_puts(q, " AS ");
+	pl_buf_put_ident(q, d->alias);
+	if (d->from_from < d->from_to) {
+		pl_buf_puts(q, ", ");
+		put_span(q, t, d->from_from, d->from_to);
+	}
+	if (d->where_from < d->where_to) {
+		pl_buf_puts(q, " WHERE ");
+		put_span(q, t, d->where_from, d->where_to);
+	}
+}
+
+/* Pass 1 of a two-pass UPDATE: CREATE TEMP TABLE pos AS SELECT file, pos ... WHERE ...; then a
+ * view over the files (and inlined tables) that hold matches, and pos2 (__planar_file: the
+ * file's index in that view, __planar_orig: in the table, __planar_pos). */
+static int collect_positions(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_stmt_temp_name(d->st, "pos", d->pos);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS ");
+	if (d->st->cte) {
+		pl_buf_puts(&q, d->st->cte);
+		pl_buf_putc(&q, ' ');
+	}
+	pl_buf_puts(&q, "SELECT ");
+	pl_buf_put_ident(&q, d->alias);
+	pl_buf_puts(&q, ".__planar_file, ");
+	pl_buf_put_ident(&q, d->alias);
+	pl_buf_puts(&q, ".__planar_pos");
+	put_from_where(d, &q, d->view);
+	int rc = exec_buf(d, &q, err);
+	d->have_pos = rc == 0;
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT DISTINCT __planar_file FROM temp.main.");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " WHERE __planar_file >= 0");
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->st->conn->con, q.ptr, &res, err);
+	if (rc) {
+		pl_buf_dispose(&q);
+		return rc;
+	}
+	/* the table with only those files (a shallow copy sharing the model's strings) */
+	size_t nfiles = d->table->nfiles;
+	pl_table sub = *d->table;
+	pl_data_file *files = malloc((nfiles ? nfiles : 1) * sizeof(*files));
+	bool *keep = calloc(nfiles ? nfiles : 1, sizeof(*keep));
+	rc = files && keep ? 0 : pl_err_nomem(err);
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		int64_t i = duckdb_value_int64(&res, 0, r);
+		if (i >= 0 && (size_t)i < nfiles)
+			keep[i] = true;
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_truncate(&q, 0);
+	pl_stmt_temp_name(d->st, "pos", d->pos2);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->pos2);
+	pl_buf_puts(&q, " AS SELECT coalesce(m.s, p.__planar_file) AS __planar_file, p.__planar_file AS __planar_orig, "
+			 "p.__planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS p LEFT JOIN (VALUES (CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))");
+	sub.nfiles = 0;
+	for (size_t i = 0; rc == 0 && i < nfiles; i++) {
+		if (!keep[i])
+			continue;
+		pl_buf_printf(&q, ", (%zu, %zu)", i, sub.nfiles);
+		files[sub.nfiles++] = d->table->files[i];
+	}
+	pl_buf_puts(&q, ") AS m(o, s) ON p.__planar_file = m.o");
+	sub.files = files;
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_pos2 = rc == 0;
+	if (rc == 0)
+		rc = create_positions_view(d, &sub, d->rows_view, &d->have_rows_view, err);
+	pl_buf_dispose(&q);
+	free(files);
+	free(keep);
+	return rc;
+}
+
+/* CREATE TEMP TABLE match AS [WITH ...] SELECT [DISTINCT ON (file, pos)] ... FROM view AS alias,
+ * ... WHERE ...; under EXPLAIN the plan of that SELECT (nothing is collected), under EXPLAIN
+ * ANALYZE its profile, in *explained. A two-pass UPDATE computes the new versions of the rows
+ * found by collect_positions only. */
 static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 {
 	const pl_toks *t = &d->st->toks;
@@ -244,14 +349,22 @@ static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 		pl_buf_puts(&q, d->st->cte);
 		pl_buf_putc(&q, ' ');
 	}
-	pl_buf_puts(&q, "SELECT DISTINCT ON (");
-	pl_buf_put_ident(&q, d->alias);
-	pl_buf_puts(&q, ".__planar_file, ");
-	pl_buf_put_ident(&q, d->alias);
-	pl_buf_puts(&q, ".__planar_pos) ");
-	if (!d->update) {
+	pl_buf_puts(&q, "SELECT ");
+	if (d->from_from < d->from_to) { /* a join may match a row more than once */
+		pl_buf_puts(&q, "DISTINCT ON (");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_pos) ");
+	}
+	if (!d->update && d->ret_from < t->len) { /* RETURNING: the whole rows */
 		pl_buf_put_ident(&q, d->alias);
 		pl_buf_puts(&q, ".*");
+	} else if (!d->update) { /* only positions: the scan reads just the WHERE's columns */
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_pos");
 	} else {
 		for (size_t c = 0; rc >= 0 && c < d->table->ntop; c++) {
 			rc = put_new_value(d, &q, d->table->top[c]->name, err);
@@ -264,21 +377,28 @@ static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 		for (int k = 0; k < 3; k++) {
 			static const char *const hidden[] = {"__planar_file", "__planar_pos", "__planar_rowid"};
 			pl_buf_printf(&q, "%s", k ? ", " : "");
+			if (k == 0 && two_pass_update(d)) { /* the file's index in the table, not the subset */
+				pl_buf_puts(&q, "__planar_p.__planar_orig AS __planar_file");
+				continue;
+			}
 			pl_buf_put_ident(&q, d->alias);
 			pl_buf_printf(&q, ".%s", hidden[k]);
 		}
 	}
-	pl_buf_puts(&q, " FROM temp.main.");
-	pl_buf_put_ident(&q, d->view);
-	pl_buf_puts(&q, " AS ");
-	pl_buf_put_ident(&q, d->alias);
-	if (d->from_from < d->from_to) {
-		pl_buf_puts(&q, ", ");
-		put_span(&q, t, d->from_from, d->from_to);
-	}
-	if (d->where_from < d->where_to) {
-		pl_buf_puts(&q, " WHERE ");
-		put_span(&q, t, d->where_from, d->where_to);
+	if (two_pass_update(d)) {
+		pl_buf_puts(&q, " FROM temp.main.");
+		pl_buf_put_ident(&q, d->rows_view);
+		pl_buf_puts(&q, " AS ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, " JOIN temp.main.");
+		pl_buf_put_ident(&q, d->pos2);
+		pl_buf_puts(&q, " AS __planar_p ON ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_file = __planar_p.__planar_file AND ");
+		pl_buf_put_ident(&q, d->alias);
+		pl_buf_puts(&q, ".__planar_pos = __planar_p.__planar_pos");
+	} else {
+		put_from_where(d, &q, d->view);
 	}
 	if (d->st->explain == PL_EXPLAIN_NONE) {
 		rc = exec_buf(d, &q, err);
@@ -291,22 +411,13 @@ cleanup:
 	return rc;
 }
 
-static const pl_data_file *file_by_path(const pl_table *t, const char *path)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (strcmp(t->files[i].path, path) == 0)
-			return &t->files[i];
-	return NULL;
-}
-
-static int delete_inlined(dml *d, const char *name, pl_err *err)
+static int delete_inlined(dml *d, int64_t index, const char *name, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	pl_buf_puts(&q, "SELECT __planar_pos FROM temp.main.");
 	pl_buf_put_ident(&q, d->match);
-	pl_buf_puts(&q, " WHERE __planar_file = ");
-	pl_buf_put_literal(&q, name);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->st->conn->con, q.ptr, &res, err);
 	pl_buf_dispose(&q);
 	if (rc)
@@ -324,7 +435,7 @@ static int delete_inlined(dml *d, const char *name, pl_err *err)
 	return del && del->inlined_table && del->row_ids ? 0 : pl_err_nomem(err);
 }
 
-static int delete_from_file(dml *d, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
+static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
 {
 	if (f->delete_count + count >= f->record_count) { /* every row is gone: end the file */
 		pl_ended_file *e = pl_txn_add_ended_file(&d->txn);
@@ -336,8 +447,7 @@ static int delete_from_file(dml *d, const pl_data_file *f, int64_t count, bool d
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "SELECT __planar_pos AS pos FROM temp.main.");
 	pl_buf_put_ident(&q, d->match);
-	pl_buf_puts(&q, " WHERE __planar_file = ");
-	pl_buf_put_literal(&q, f->path);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
 	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
 	pl_delete_request req = {d->st->conn->con, d->tgt.lake->model, d->table, f, q.ptr, dv, &d->txn.written};
 	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
@@ -362,16 +472,15 @@ static int plan_deletes(dml *d, pl_err *err)
 	pl_buf_dispose(&q);
 	if (rc)
 		return rc;
+	const pl_table *t = d->table;
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
-		bool oom = false;
-		char *path = pl_engine_value_str(&res, 0, r, &oom);
-		int64_t count = duckdb_value_int64(&res, 1, r);
-		const pl_data_file *f = path ? file_by_path(d->table, path) : NULL;
-		if (oom || !path)
-			rc = pl_err_nomem(err);
+		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
+		if (i >= 0 && (size_t)i < t->nfiles)
+			rc = delete_from_file(d, i, &t->files[i], count, dv, err);
+		else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
+			rc = delete_inlined(d, i, t->inlined[-i - 1].name, err);
 		else
-			rc = f ? delete_from_file(d, f, count, dv, err) : delete_inlined(d, path, err);
-		free(path);
+			rc = pl_err_set(err, PL_ERROR, "internal error: a matched row of no file (%lld)", (long long)i);
 	}
 	duckdb_destroy_result(&res);
 	return rc;
@@ -461,6 +570,8 @@ static int run_dml(dml *d, planar_result **out, pl_err *err)
 	int rc = create_view(d, err);
 	if (rc == 0 && d->update)
 		rc = check_set_columns(d, err);
+	if (rc == 0 && two_pass_update(d))
+		rc = collect_positions(d, err);
 	if (rc == 0)
 		rc = collect_matches(d, &explained, err);
 	if (rc == 0 && d->st->explain == PL_EXPLAIN_PLAN) {
@@ -498,6 +609,9 @@ static int handle(pl_stmt *st, size_t name_at, bool update, planar_result **out,
 	drop_temp(&d, "TABLE", d.stage, d.have_stage);
 	drop_temp(&d, "TABLE", d.match, d.have_match);
 	drop_temp(&d, "VIEW", d.view, d.have_view);
+	drop_temp(&d, "TABLE", d.pos, d.have_pos);
+	drop_temp(&d, "TABLE", d.pos2, d.have_pos2);
+	drop_temp(&d, "VIEW", d.rows_view, d.have_rows_view);
 	pl_txn_dispose(&d.txn);
 	pl_target_dispose(&d.tgt);
 	free(d.alias);

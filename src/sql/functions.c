@@ -1,11 +1,13 @@
 /*
  * functions.c -- SQL functions Planar adds to DuckDB.
  *
- * __planar_cat(lake, sql): runs a SELECT on a lake's catalog database and returns its rows as
+ * __planar_meta(lake, listing) returns one of the catalog's fixed listings (catalog/reads.h) as
  * VARCHAR columns; a column named `changes` holding DuckLake changes_made text is rewritten to
  * the text form of MAP(VARCHAR, VARCHAR[]) that ducklake_snapshots() shows. The DuckLake
  * inspection functions (ducklake_snapshots, ducklake_current_snapshot, ducklake_table_info,
- * ducklake_list_files) are per-connection table macros over it.
+ * ducklake_list_files) are per-connection table macros over these functions.
+ * __planar_inlined(...) returns the rows DuckDB's extension inlined into the catalog.
+ * No function here runs SQL text it is given, or reads a file outside an attached lake.
  */
 #include "sql/router.h"
 
@@ -14,8 +16,10 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "catalog/reads.h"
 #include "sql/lake.h"
 #include "storage/dv.h"
+#include "table/scan.h"
 
 typedef struct scan_state {
 	idx_t next;
@@ -148,6 +152,21 @@ static char *param_string(duckdb_bind_info info, idx_t i)
 	return copy;
 }
 
+/* Rows of `rows` bound as the function's result, or the error. */
+static void bind_rows_or_error(duckdb_bind_info info, int rc, pl_rows *rows, const pl_err *err)
+{
+	if (rc) {
+		duckdb_bind_set_error(info, err->msg);
+		pl_rows_free(rows);
+	} else {
+		bind_rows(info, rows);
+	}
+}
+
+/* __planar_cat(lake, sql): any SQL on a lake's catalog, for tests and debugging only: registered
+ * only when the environment has PLANAR_TEST_CATALOG_SQL=1 when the engine starts (the test
+ * scripts set it to look at catalog rows). A user who can set the environment of a process can
+ * open its catalog file anyway; a server never sets it. */
 static void cat_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
@@ -170,6 +189,66 @@ static void cat_bind(duckdb_bind_info info)
 	}
 	free(lake_name);
 	free(sql);
+}
+
+/* __planar_meta(lake, listing): one of the catalog's fixed listings (catalog/reads.h). */
+static void meta_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *lake_name = param_string(info, 0), *what = param_string(info, 1);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pl_catalog_listing listing = PL_LIST_SNAPSHOTS;
+	int rc = pl_catalog_listing_by_name(what, &listing, &err);
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = lake_name ? pl_db_find_lake(db, lake_name) : NULL;
+		rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name ? lake_name : "NULL")
+			   : pl_catalog_list(lake->cat, listing, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc == 0 && rewrite_changes(rows))
+		rc = pl_err_nomem(&err);
+	bind_rows_or_error(info, rc, rows, &err);
+	free(lake_name);
+	free(what);
+}
+
+/* __planar_inlined(lake, inlined_table, snapshot, columns, with_row_id): rows the catalog holds
+ * inline for a table, as text; columns are separated by the unit separator (0x1f). */
+static void inlined_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *args[5];
+	for (idx_t i = 0; i < 5; i++)
+		args[i] = param_string(info, i);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pl_strv cols = PL_STRV_INIT;
+	char *end = NULL;
+	int64_t snap = args[2] ? strtoll(args[2], &end, 10) : -1;
+	int rc = !args[0] || !args[1] || !args[3] || !args[4] || !end || *end || snap < 0
+			 ? pl_err_set(&err, PL_EINVALID, "__planar_inlined: invalid arguments")
+			 : 0;
+	for (char *p = args[3], *q; rc == 0 && *p; p = *q ? q + 1 : q) {
+		q = strchr(p, '\x1f');
+		if (!q)
+			q = p + strlen(p);
+		rc = pl_strv_push_owned(&cols, pl_strndup(p, (size_t)(q - p))) ? pl_err_nomem(&err) : 0;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = pl_db_find_lake(db, args[0]);
+		rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0])
+			   : pl_catalog_inlined_rows(lake->cat, args[1], snap,
+						     (const char *const *)cols.items, cols.len,
+						     strcmp(args[4], "1") == 0, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	bind_rows_or_error(info, rc, rows, &err);
+	pl_strv_dispose(&cols);
+	for (int i = 0; i < 5; i++)
+		free(args[i]);
 }
 
 static void cat_init(duckdb_init_info info)
@@ -380,12 +459,44 @@ static void dv_destroy(void *p)
 	free(d);
 }
 
+/* Whether path is under prefix (both resolved; prefix ends in '/'). */
+static bool path_under(const char *path, const char *prefix)
+{
+	char *p = realpath(prefix, NULL);
+	bool under = p && strncmp(path, p, strlen(p)) == 0 && path[strlen(p)] == '/';
+	free(p);
+	return under;
+}
+
+/* A deletion vector is read only from inside an attached lake: its data path, or a delete file its
+ * current model lists (files registered with absolute paths). */
+static int check_lake_file(planar_db *db, const char *path, pl_err *err)
+{
+	char *real = realpath(path, NULL);
+	bool ok = false;
+	pthread_mutex_lock(&db->lock);
+	for (size_t l = 0; real && !ok && l < db->nlakes; l++) {
+		const pl_lake *lake = db->lakes[l];
+		ok = path_under(real, lake->data_path);
+		for (size_t t = 0; !ok && t < lake->model->ntables; t++)
+			for (size_t f = 0; !ok && f < lake->model->tables[t].nfiles; f++)
+				ok = lake->model->tables[t].files[f].delete_path &&
+				     strcmp(lake->model->tables[t].files[f].delete_path, path) == 0;
+	}
+	pthread_mutex_unlock(&db->lock);
+	free(real);
+	return ok ? 0 : pl_err_set(err, PL_EINVALID, "'%s' is not inside the data path of an attached lake", path);
+}
+
 static void dv_bind(duckdb_bind_info info)
 {
+	planar_db *db = duckdb_bind_get_extra_info(info);
 	char *path = param_string(info, 0);
 	dv_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
-	int rc = !path || !d ? pl_err_nomem(&err) : pl_dv_read_file(path, &d->pos, &d->n, &err);
+	int rc = !path || !d ? pl_err_nomem(&err) : check_lake_file(db, path, &err);
+	if (rc == 0)
+		rc = pl_dv_read_file(path, &d->pos, &d->n, &err);
 	if (rc) {
 		duckdb_bind_set_error(info, err.msg);
 		if (d)
@@ -500,42 +611,341 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
-/* ---- __planar_deleted(file, position, map): is the row deleted? (see table/delcache.h) ------- */
+/* ---- __planar_deleted(file_index, position, map): is the row deleted? (table/delcache.h) ---- */
 
 static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
 {
 	planar_db *db = duckdb_scalar_function_get_extra_info(info);
 	idx_t n = duckdb_data_chunk_get_size(input);
-	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
-	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
+	uint64_t *file = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
+	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
+	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 2));
 	bool *out = duckdb_vector_get_data(output);
-	const pl_delset *set = n ? pl_delcache_set(&db->deletes, ids[0]) : NULL;
-	if (n && !set) {
-		duckdb_scalar_function_set_error(info, "deleted-row set not loaded");
+	const pl_delmap *map = n ? pl_delcache_get_map(&db->deletes, ids[0]) : NULL;
+	if (n && !map) {
+		duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
 		return;
 	}
+	/* rows come in runs from one file: its set is looked up once per run */
+	uint64_t last = UINT64_MAX;
+	const pl_delset *set = NULL;
 	for (idx_t r = 0; r < n; r++) {
-		uint64_t p = (uint64_t)pos[r];
-		out[r] = p < set->nbits && (set->bits[p / 64] >> (p % 64)) & 1;
+		if (file[r] != last) {
+			last = file[r];
+			set = last < map->n ? map->sets[last] : NULL;
+		}
+		out[r] = pl_delset_has(set, (uint64_t)pos[r]);
 	}
 }
 
 static int register_deleted_fn(planar_db *db, pl_err *err)
 {
 	duckdb_scalar_function f = duckdb_create_scalar_function();
+	duckdb_logical_type ut = duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
 	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
 	duckdb_logical_type rt = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
 	duckdb_scalar_function_set_name(f, "__planar_deleted");
+	duckdb_scalar_function_add_parameter(f, ut);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_set_return_type(f, rt);
 	duckdb_scalar_function_set_extra_info(f, db, NULL);
 	duckdb_scalar_function_set_function(f, deleted_fn);
 	duckdb_state s = duckdb_register_scalar_function(db->admin, f);
+	duckdb_destroy_logical_type(&ut);
 	duckdb_destroy_logical_type(&bt);
 	duckdb_destroy_logical_type(&rt);
 	duckdb_destroy_scalar_function(&f);
 	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's function __planar_deleted") : 0;
+}
+
+/* ---- __planar_view_files(lake, table_id, group, schema_since, has_deletes) and
+ *      __planar_delmap(lake, table_id, group): a shared view's files and deleted rows, resolved
+ *      when DuckDB binds the view (see table/scan.h) ------------------------------------------ */
+
+/* The files one binding resolved, shared by the copies DuckDB makes of the expression. */
+typedef struct files_data {
+	pthread_mutex_t lock;
+	int refs;
+	size_t n;
+	char **paths;
+} files_data;
+
+static void files_data_release(void *p)
+{
+	files_data *d = p;
+	pthread_mutex_lock(&d->lock);
+	bool last = --d->refs == 0;
+	pthread_mutex_unlock(&d->lock);
+	if (!last)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->paths[i]);
+	free(d->paths);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static void *files_data_copy(void *p)
+{
+	files_data *d = p;
+	pthread_mutex_lock(&d->lock);
+	d->refs++;
+	pthread_mutex_unlock(&d->lock);
+	return d;
+}
+
+/* The deleted-row map bound with a group's files on this thread: DuckDB binds a SELECT's FROM
+ * (the read_parquet() with __planar_view_files) before its WHERE (with __planar_delmap), so the map
+ * always belongs to the very file list the scan reads. */
+typedef struct bound_map {
+	const planar_db *db;
+	int64_t table_id;
+	int group;
+	int64_t map;
+	char lake[256];
+} bound_map;
+
+static _Thread_local bound_map last_bound[2];
+
+/* Folds argument i of a scalar function being bound to a constant. */
+static duckdb_value bind_arg(duckdb_bind_info info, duckdb_client_context ctx, idx_t i)
+{
+	duckdb_expression e = duckdb_scalar_function_bind_get_argument(info, i);
+	duckdb_value v = NULL;
+	if (e && duckdb_expression_is_foldable(e)) {
+		duckdb_error_data ed = duckdb_expression_fold(ctx, e, &v);
+		if (ed && duckdb_error_data_has_error(ed) && v)
+			duckdb_destroy_value(&v);
+		if (ed)
+			duckdb_destroy_error_data(&ed);
+	}
+	if (e)
+		duckdb_destroy_expression(&e);
+	return v;
+}
+
+typedef struct bind_args {
+	char *lake;
+	int64_t table_id, schema_since;
+	int group;
+	bool has_deletes;
+} bind_args;
+
+static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size_t n, bind_args *a, pl_err *err)
+{
+	duckdb_value v[5] = {0};
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		ok = (v[i] = bind_arg(info, ctx, i)) != NULL && !duckdb_is_null_value(v[i]) && ok;
+	if (ok) {
+		char *s = duckdb_get_varchar(v[0]);
+		a->lake = pl_strdup(s);
+		duckdb_free(s);
+		a->table_id = duckdb_get_int64(v[1]);
+		a->group = (int)duckdb_get_int64(v[2]);
+		a->schema_since = n > 3 ? duckdb_get_int64(v[3]) : -1;
+		a->has_deletes = n > 4 ? duckdb_get_bool(v[4]) : false;
+		ok = a->lake && (a->group == 0 || a->group == 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			duckdb_destroy_value(&v[i]);
+	return ok ? 0 : pl_err_set(err, PL_EINVALID, "Planar's file functions need constant arguments");
+}
+
+/* Whether table t of model m is what the view text was written for. */
+static bool fits_view(const pl_table *t, const bind_args *a)
+{
+	return t && t->schema_since == a->schema_since && pl_scan_group_files(t, a->group, NULL) > 0 &&
+	       (a->has_deletes || !pl_scan_group_has_deletes(t, a->group));
+}
+
+/* Under db->lock: the files of the group, and the map of their deleted rows into *map. */
+static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_args *a, files_data *d, int64_t *map,
+			 pl_err *err)
+{
+	pl_lake *lake = pl_db_find_lake(db, a->lake);
+	if (!lake)
+		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", a->lake);
+	idx_t id = duckdb_client_context_get_connection_id(ctx);
+	planar_conn *conn = pl_delcache_conn_get(&db->deletes, id);
+	/* The admin connection binds a view only to create it (DuckDB learns its columns then): the
+	 * first file is enough, which keeps creating a view independent of the table's size. */
+	duckdb_client_context admin = NULL;
+	duckdb_connection_get_client_context(db->admin, &admin);
+	bool creating = admin && duckdb_client_context_get_connection_id(admin) == id;
+	if (admin)
+		duckdb_destroy_client_context(&admin);
+	const pl_model *m = NULL;
+	int rc = pl_lake_model_for(lake, conn, &m, err);
+	if (rc)
+		return rc;
+	const pl_table *t = pl_model_table_by_id(m, a->table_id);
+	if (!fits_view(t, a)) { /* the view changed after this statement's view was taken: use the latest */
+		m = lake->shared_model ? lake->shared_model : lake->model;
+		t = pl_model_table_by_id(m, a->table_id);
+	}
+	if (!fits_view(t, a))
+		return pl_err_set(err, PL_EBUSY, "table %lld of lake \"%s\" changed while the statement was planned; "
+				  "run it again", (long long)a->table_id, a->lake);
+	size_t n = pl_scan_group_files(t, a->group, NULL);
+	const pl_data_file **files = malloc(n * sizeof(*files));
+	size_t keep = creating ? 1 : n;
+	d->paths = calloc(n, sizeof(*d->paths));
+	if (!files || !d->paths) {
+		free(files);
+		return pl_err_nomem(err);
+	}
+	pl_scan_group_files(t, a->group, files);
+	for (size_t i = 0; rc == 0 && i < keep; i++)
+		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
+	free(files);
+	*map = -1;
+	if (rc == 0 && a->has_deletes && !creating) {
+		/* sets not loaded yet are read through a connection of our own */
+		rc = pl_scan_group_map(&db->deletes, NULL, m, t, a->group, map, err);
+		if (rc == PL_EBUSY) {
+			duckdb_connection con = NULL;
+			pl_err_clear(err);
+			rc = duckdb_connect(db->duck, &con) == DuckDBError
+				     ? pl_err_set(err, PL_ERROR, "cannot open a connection to read deleted rows")
+				     : pl_scan_group_map(&db->deletes, con, m, t, a->group, map, err);
+			if (con)
+				duckdb_disconnect(&con);
+		}
+	}
+	return rc;
+}
+
+static void files_fn_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_scalar_function_bind_get_extra_info(info);
+	duckdb_client_context ctx = NULL;
+	duckdb_scalar_function_get_client_context(info, &ctx);
+	bind_args a = {0};
+	pl_err err = {0};
+	int64_t map = -1;
+	files_data *d = calloc(1, sizeof(*d));
+	int rc = d ? read_bind_args(info, ctx, 5, &a, &err) : pl_err_nomem(&err);
+	if (rc == 0) {
+		pthread_mutex_init(&d->lock, NULL);
+		d->refs = 1;
+		pthread_mutex_lock(&db->lock);
+		rc = resolve_files(db, ctx, &a, d, &map, &err);
+		pthread_mutex_unlock(&db->lock);
+	} else if (d) {
+		pthread_mutex_init(&d->lock, NULL);
+		d->refs = 1;
+	}
+	if (rc == 0) {
+		bound_map *b = &last_bound[a.group];
+		*b = (bound_map){db, a.table_id, a.group, map, ""};
+		snprintf(b->lake, sizeof(b->lake), "%s", a.lake);
+		duckdb_scalar_function_set_bind_data(info, d, files_data_release);
+		duckdb_scalar_function_set_bind_data_copy(info, files_data_copy);
+	} else {
+		duckdb_scalar_function_bind_set_error(info, err.msg);
+		if (d)
+			files_data_release(d);
+	}
+	free(a.lake);
+	if (ctx)
+		duckdb_destroy_client_context(&ctx);
+}
+
+static void files_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+	files_data *d = duckdb_scalar_function_get_bind_data(info);
+	idx_t rows = duckdb_data_chunk_get_size(input);
+	if (duckdb_list_vector_reserve(output, rows * d->n) == DuckDBError) {
+		duckdb_scalar_function_set_error(info, "out of memory");
+		return;
+	}
+	duckdb_vector child = duckdb_list_vector_get_child(output);
+	duckdb_list_entry *entries = duckdb_vector_get_data(output);
+	for (idx_t r = 0; r < rows; r++) {
+		entries[r] = (duckdb_list_entry){r * d->n, d->n};
+		for (size_t i = 0; i < d->n; i++)
+			duckdb_vector_assign_string_element(child, r * d->n + i, d->paths[i]);
+	}
+	duckdb_list_vector_set_size(output, rows * d->n);
+}
+
+static void *copy_int64(void *p)
+{
+	int64_t *c = malloc(sizeof(*c));
+	if (c)
+		*c = *(int64_t *)p;
+	return c;
+}
+
+static void delmap_fn_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_scalar_function_bind_get_extra_info(info);
+	duckdb_client_context ctx = NULL;
+	duckdb_scalar_function_get_client_context(info, &ctx);
+	bind_args a = {0};
+	pl_err err = {0};
+	int rc = read_bind_args(info, ctx, 3, &a, &err);
+	const bound_map *b = rc == 0 ? &last_bound[a.group] : NULL;
+	if (rc == 0 && (b->db != db || b->table_id != a.table_id || strcmp(b->lake, a.lake) != 0))
+		rc = pl_err_set(&err, PL_ERROR, "the deleted rows of table %lld were not bound with its files",
+				(long long)a.table_id);
+	int64_t *map = rc == 0 ? malloc(sizeof(*map)) : NULL;
+	if (rc == 0 && !map)
+		rc = pl_err_nomem(&err);
+	if (rc == 0) {
+		*map = b->map;
+		duckdb_scalar_function_set_bind_data(info, map, free);
+		duckdb_scalar_function_set_bind_data_copy(info, copy_int64);
+	} else {
+		duckdb_scalar_function_bind_set_error(info, err.msg);
+	}
+	free(a.lake);
+	if (ctx)
+		duckdb_destroy_client_context(&ctx);
+}
+
+static void delmap_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+	int64_t *map = duckdb_scalar_function_get_bind_data(info);
+	int64_t *out = duckdb_vector_get_data(output);
+	for (idx_t r = 0; r < duckdb_data_chunk_get_size(input); r++)
+		out[r] = *map;
+}
+
+static int register_resolvers(planar_db *db, pl_err *err)
+{
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+	duckdb_logical_type it = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+	duckdb_logical_type bool_t = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+	duckdb_logical_type lt = duckdb_create_list_type(vt);
+	duckdb_state s = DuckDBSuccess;
+	for (int k = 0; k < 2 && s == DuckDBSuccess; k++) {
+		duckdb_scalar_function f = duckdb_create_scalar_function();
+		duckdb_scalar_function_set_name(f, k == 0 ? "__planar_view_files" : "__planar_delmap");
+		duckdb_scalar_function_add_parameter(f, vt);
+		duckdb_scalar_function_add_parameter(f, bt);
+		duckdb_scalar_function_add_parameter(f, it);
+		if (k == 0) {
+			duckdb_scalar_function_add_parameter(f, bt);
+			duckdb_scalar_function_add_parameter(f, bool_t);
+		}
+		duckdb_scalar_function_set_return_type(f, k == 0 ? lt : bt);
+		duckdb_scalar_function_set_extra_info(f, db, NULL);
+		duckdb_scalar_function_set_bind(f, k == 0 ? files_fn_bind : delmap_fn_bind);
+		duckdb_scalar_function_set_function(f, k == 0 ? files_fn : delmap_fn);
+		s = duckdb_register_scalar_function(db->admin, f);
+		duckdb_destroy_scalar_function(&f);
+	}
+	duckdb_destroy_logical_type(&lt);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_destroy_logical_type(&bt);
+	duckdb_destroy_logical_type(&it);
+	duckdb_destroy_logical_type(&bool_t);
+	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's file functions") : 0;
 }
 
 static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
@@ -560,13 +970,21 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
-	int rc = register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err);
+	const char *test_sql = getenv("PLANAR_TEST_CATALOG_SQL");
+	int rc = test_sql && strcmp(test_sql, "1") == 0 ? register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err)
+							 : 0;
+	if (rc == 0)
+		rc = register_function(db, "__planar_meta", 2, meta_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_inlined", 5, inlined_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_objects", 0, objects_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_deleted_fn(db, err);
+	if (rc == 0)
+		rc = register_resolvers(db, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
@@ -579,14 +997,10 @@ static const char *const macros[] = {
 	"CAST(snapshot_time AS TIMESTAMP WITH TIME ZONE) AS snapshot_time, "
 	"CAST(schema_version AS BIGINT) AS schema_version, "
 	"CAST(changes AS MAP(VARCHAR, VARCHAR[])) AS changes, author, commit_message, commit_extra_info "
-	"FROM __planar_cat(catalog, 'SELECT s.snapshot_id, CAST(s.snapshot_time AS VARCHAR) AS snapshot_time, "
-	"s.schema_version, c.changes_made AS changes, c.author, c.commit_message, c.commit_extra_info "
-	"FROM ducklake_snapshot s LEFT JOIN ducklake_snapshot_changes c ON s.snapshot_id = c.snapshot_id "
-	"ORDER BY s.snapshot_id')",
+	"FROM __planar_meta(catalog, 'snapshots')",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_current_snapshot(catalog) AS TABLE "
-	"SELECT CAST(id AS BIGINT) AS id FROM __planar_cat(catalog, "
-	"'SELECT max(snapshot_id) AS id FROM ducklake_snapshot')",
+	"SELECT CAST(id AS BIGINT) AS id FROM __planar_meta(catalog, 'current_snapshot')",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_table_info(catalog) AS TABLE "
 	"SELECT table_name, CAST(schema_id AS BIGINT) AS schema_id, CAST(table_id AS BIGINT) AS table_id, "
@@ -594,13 +1008,7 @@ static const char *const macros[] = {
 	"CAST(file_size_bytes AS BIGINT) AS file_size_bytes, "
 	"CAST(delete_file_count AS BIGINT) AS delete_file_count, "
 	"CAST(delete_file_size_bytes AS BIGINT) AS delete_file_size_bytes "
-	"FROM __planar_cat(catalog, 'SELECT t.table_name, t.schema_id, t.table_id, "
-	"CAST(t.table_uuid AS VARCHAR) AS table_uuid, "
-	"(SELECT count(*) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_count, "
-	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL) AS file_size_bytes, "
-	"(SELECT count(*) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_count, "
-	"(SELECT coalesce(sum(file_size_bytes), 0) FROM ducklake_delete_file d WHERE d.table_id = t.table_id AND d.end_snapshot IS NULL) AS delete_file_size_bytes "
-	"FROM ducklake_table t WHERE t.end_snapshot IS NULL ORDER BY t.table_id')",
+	"FROM __planar_meta(catalog, 'table_info')",
 
 	/* duckdb_tables() / duckdb_views() as seen with lakes attached (statements are rewritten to
 	 * use these): lake tables are tables, lake views are views. */

@@ -1,12 +1,15 @@
 /*
- * insert.c -- INSERT INTO a lake table. DuckDB evaluates the user's statement unchanged (VALUES,
- * SELECT, column lists, BY NAME, defaults, casts, RETURNING) against a temporary table with the
- * lake table's columns; its rows then become Parquet files committed as one snapshot.
+ * insert.c -- INSERT INTO a lake table, committed as one snapshot. Most statements stream: one
+ * SELECT yields the rows DuckDB's INSERT would store (insert_plan.c) and is copied straight into
+ * Parquet files. The rest (RETURNING, ON CONFLICT, EXPLAIN, statements DuckDB rejects) run
+ * unchanged against a temporary table with the lake table's columns, whose rows then become
+ * Parquet files.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
+#include "sql/insert.h"
 #include "sql/lake.h"
 #include "sql/router.h"
 #include "table/columns.h"
@@ -47,16 +50,15 @@ static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const ch
 	return rc;
 }
 
-static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *tmp, pl_err *err)
+/* Writes the rows of `source` (a SELECT in table column order) and commits them. */
+static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source, int64_t *rows_out,
+			    pl_err *err)
 {
-	pl_buf src = PL_BUF_INIT;
 	pl_txn txn = {0};
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);
-	pl_buf_puts(&src, "SELECT * FROM temp.main.");
-	pl_buf_put_ident(&src, tmp);
-	pl_write_request req = {st->conn->con, src.ptr, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
-	int rc = !dir || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_lake_write_sizes(lake, t, &req, err);
+	pl_write_request req = {st->conn->con, source, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	int rc = !dir ? pl_err_nomem(err) : pl_lake_write_sizes(lake, t, &req, err);
 	if (rc == 0)
 		rc = pl_writer_write(&req, &txn, &rows, err);
 	if (rc == 0 && txn.nfiles > 0)
@@ -64,8 +66,54 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	if (rc)
 		pl_txn_remove_written(&txn);
 	pl_txn_dispose(&txn);
-	pl_buf_dispose(&src);
 	free(dir);
+	*rows_out = rows;
+	return rc;
+}
+
+/* The staging path: DuckDB runs the statement into a temporary table, whose rows are written. */
+static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lake, const pl_table *t,
+			 planar_result **res, pl_err *err)
+{
+	char tmp[64];
+	pl_buf src = PL_BUF_INIT;
+	int64_t rows = 0;
+	pl_stmt_temp_name(st, "ins", tmp);
+	int rc = create_staging(st, t, tmp, err);
+	bool created = rc == 0;
+	if (rc == 0 && (rc = run_rewritten(st, name_at, after, tmp, res, err)) != 0)
+		pl_err_replace(err, tmp, t->name); /* DuckDB names the staging table */
+	pl_buf_puts(&src, "SELECT * FROM temp.main.");
+	pl_buf_put_ident(&src, tmp);
+	if (rc == 0 && pl_buf_oom(&src))
+		rc = pl_err_nomem(err);
+	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
+		rc = write_and_commit(st, lake, t, src.ptr, &rows, err);
+	if (created) {
+		pl_buf q = PL_BUF_INIT;
+		pl_err ignored;
+		pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
+		pl_buf_put_ident(&q, tmp);
+		if (!pl_buf_oom(&q))
+			pl_engine_exec(st->conn->con, q.ptr, &ignored);
+		pl_buf_dispose(&q);
+	}
+	pl_buf_dispose(&src);
+	return rc;
+}
+
+/* The streaming path; *streamed false when the statement needs the staging path. */
+static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_table *t, int64_t *rows,
+			   bool *streamed, pl_err *err)
+{
+	pl_buf select = PL_BUF_INIT;
+	int rc = pl_insert_stream_select(st, after, t, &select, streamed, err);
+	if (rc == 0 && *streamed) {
+		rc = write_and_commit(st, lake, t, select.ptr, rows, err);
+		if (rc)
+			pl_insert_fix_error(err);
+	}
+	pl_buf_dispose(&select);
 	return rc;
 }
 
@@ -74,7 +122,6 @@ int pl_handle_insert(pl_stmt *st, size_t name_at, planar_result **out, pl_err *e
 	char *parts[3] = {0};
 	size_t n = 0, after = name_at;
 	pl_target tgt = {0};
-	char tmp[64];
 	planar_result *res = NULL;
 	int rc = pl_parse_qname(&st->toks, &after, parts, &n, err);
 	if (rc == 0)
@@ -89,23 +136,14 @@ int pl_handle_insert(pl_stmt *st, size_t name_at, planar_result **out, pl_err *e
 	rc = pl_lake_check_writable(lake, err);
 	if (rc == 0 && !t)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
-	pl_stmt_temp_name(st, "ins", tmp);
-	bool created = false;
+	bool streamed = false;
+	int64_t count = 0;
 	if (rc == 0)
-		created = (rc = create_staging(st, t, tmp, err)) == 0;
-	if (rc == 0 && (rc = run_rewritten(st, name_at, after, tmp, &res, err)) != 0)
-		pl_err_replace(err, tmp, t->name); /* DuckDB names the staging table */
-	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
-		rc = write_and_commit(st, lake, t, tmp, err);
-	if (created) {
-		pl_buf q = PL_BUF_INIT;
-		pl_err ignored;
-		pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
-		pl_buf_put_ident(&q, tmp);
-		if (!pl_buf_oom(&q))
-			pl_engine_exec(st->conn->con, q.ptr, &ignored);
-		pl_buf_dispose(&q);
-	}
+		rc = insert_streamed(st, after, lake, t, &count, &streamed, err);
+	if (rc == 0 && streamed)
+		rc = pl_stmt_count_result(st, count, &res, err);
+	else if (rc == 0)
+		rc = insert_staged(st, name_at, after, lake, t, &res, err);
 	pl_target_dispose(&tgt);
 	if (rc) {
 		planar_result_free(res);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
+#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -31,12 +32,16 @@ void pl_lake_free(pl_lake *lake)
 	if (lake->txn_owner)
 		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
+	for (size_t i = 0; i < sizeof(lake->snap_models) / sizeof(lake->snap_models[0]); i++)
+		pl_model_free(lake->snap_models[i]);
 	pl_statcache_dispose(&lake->stats);
 	free(lake->view_hashes);
-	pl_catdb_close(lake->cat);
+	if (!lake->cat_owner)
+		pl_catdb_close(lake->cat);
 	free(lake->name);
 	free(lake->kind);
 	free(lake->location);
+	free(lake->identity);
 	free(lake->data_path);
 	free(lake);
 }
@@ -205,12 +210,11 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
-	int64_t *sets = NULL;
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " AS ");
-	if (pl_scan_prepare_deletes(&vs->db->deletes, vs->db->admin, lake->model, t, &sets, &scan_err) == 0 &&
-	    pl_scan_sql(&body, lake->name, lake->model, t, sets, &scan_err) == 0) {
+	/* The text names no file: it changes with the table's columns, not with its data. */
+	if (pl_scan_view_sql(&body, lake->name, lake->model, t, &scan_err) == 0) {
 		pl_buf_puts(&q, pl_buf_cstr(&body));
 	} else {
 		/* The table cannot be read by Planar: reading it reports why. */
@@ -221,7 +225,6 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
-	free(sets);
 	return rc;
 }
 
@@ -298,13 +301,17 @@ static int sync_objects(view_sync *vs, pl_err *err)
 	return rc;
 }
 
-static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+/* Brings the mirror in line with lake->model. `same_objects`: only files changed since the last
+ * sync (no schema, table or view came or went), so nothing is dropped or created but changed
+ * view texts. */
+static int sync_views_of(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects,
+			 pl_err *err)
 {
 	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
-	int rc = sync_drop_missing(lake, con, err);
-	if (rc == 0)
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
-	for (size_t i = 0; rc == 0 && i < lake->model->nschemas; i++) {
+	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
 		pl_buf_put_ident(&q, lake->name);
@@ -327,6 +334,11 @@ static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool 
 	}
 	free(vs.hashes);
 	return rc;
+}
+
+static int sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, pl_err *err)
+{
+	return sync_views_of(db, lake, con, cached, false, err);
 }
 
 /* ---- open ------------------------------------------------------------------------------ */
@@ -391,6 +403,11 @@ static int create_new(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 
 static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 {
+	if (o->share_catalog_of) {
+		lake->cat_owner = o->share_catalog_of;
+		lake->cat = o->share_catalog_of->cat;
+		return 0;
+	}
 	bool file = pl_catdb_kind_is_file(o->kind);
 	bool exists = !file || access(o->location, F_OK) == 0;
 	if (!exists && (o->read_only || !o->create_if_missing))
@@ -513,8 +530,8 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 		if (rc)
 			return rc;
 	}
-	if (advanced)
-		return sync_views(db, lake, db->admin, true, err);
+	if (advanced) /* only files changed: no object to drop or create */
+		return sync_views_of(db, lake, db->admin, true, lake->nview_hashes > 0, err);
 	pl_model *m = NULL;
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
@@ -522,6 +539,53 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	pl_model_free(lake->model);
 	lake->model = m;
 	return sync_views(db, lake, db->admin, true, err);
+}
+
+static int64_t begin_snapshot(const planar_conn *conn, const pl_lake *lake)
+{
+	for (size_t i = 0; i < conn->nbegin; i++)
+		if (conn->begin[i].lake == lake)
+			return conn->begin[i].snapshot;
+	return -1;
+}
+
+int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
+{
+	const size_t nsnap = sizeof(lake->snap_models) / sizeof(lake->snap_models[0]);
+	const pl_model *shared = lake->shared_model ? lake->shared_model : lake->model;
+	if (snap == shared->snapshot_id) {
+		*out = shared;
+		return 0;
+	}
+	for (size_t i = 0; i < nsnap; i++) {
+		if (lake->snap_models[i] && lake->snap_models[i]->snapshot_id == snap) {
+			*out = lake->snap_models[i];
+			return 0;
+		}
+	}
+	pl_model *m = NULL;
+	int rc = pl_model_load(&m, lake->cat, snap, lake->data_path, err);
+	if (rc)
+		return rc;
+	size_t k = lake->snap_next++ % nsnap;
+	pl_model_free(lake->snap_models[k]);
+	lake->snap_models[k] = m;
+	*out = m;
+	return 0;
+}
+
+int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err)
+{
+	*out = lake->shared_model ? lake->shared_model : lake->model;
+	if (!conn)
+		return 0;
+	if (lake->txn_owner == conn) {
+		if (lake->txn_model)
+			*out = lake->txn_model;
+		return 0;
+	}
+	int64_t snap = conn->in_txn && !lake->pinned ? begin_snapshot(conn, lake) : -1;
+	return snap < 0 ? 0 : pl_lake_model_at(lake, snap, out, err);
 }
 
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
@@ -550,48 +614,29 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 	return 0;
 }
 
-/* "512MB", "10 KiB", "1000": DuckDB's units (KB = 1000 bytes, KiB = 1024). */
-static bool parse_byte_size(const char *s, int64_t *out)
-{
-	static const struct {
-		const char *unit;
-		int64_t factor;
-	} units[] = {{"", 1}, {"b", 1}, {"bytes", 1}, {"kb", 1000}, {"kib", 1024}, {"mb", 1000000},
-		     {"mib", 1048576}, {"gb", 1000000000}, {"gib", 1073741824}, {"tb", 1000000000000LL},
-		     {"tib", 1099511627776LL}};
-	char *end = NULL;
-	double v = strtod(s, &end);
-	if (end == s || !(v > 0))
-		return false;
-	while (*end == ' ')
-		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (pl_str_ieq(end, units[i].unit) && v * (double)units[i].factor < 9.2e18) {
-			*out = (int64_t)(v * (double)units[i].factor);
-			return *out > 0;
-		}
-	}
-	return false;
-}
-
-static int size_option(pl_lake *lake, const pl_table *t, const char *key, const char *example, int64_t *out,
+static int size_option(pl_lake *lake, const char *key, const char *v, const char *example, int64_t *out,
 		       pl_err *err)
 {
-	char *v = NULL;
-	int rc = pl_lake_option(lake, t, key, &v, err);
-	if (rc == 0 && v && !parse_byte_size(v, out))
-		rc = pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
-				"CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
-	free(v);
-	return rc;
+	if (v && !pl_parse_byte_size(v, out))
+		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
+				  "CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
+	return 0;
 }
 
 int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
 {
+	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
+	char *v[2] = {NULL, NULL};
 	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
 	req->row_group_size = 0;
-	int rc = size_option(lake, t, "target_file_size", "128MB", &req->target_file_size, err);
-	return rc ? rc : size_option(lake, t, "parquet_row_group_size", "122880", &req->row_group_size, err);
+	int rc = pl_catalog_options(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
+	if (rc == 0)
+		rc = size_option(lake, keys[0], v[0], "128MB", &req->target_file_size, err);
+	if (rc == 0)
+		rc = size_option(lake, keys[1], v[1], "122880", &req->row_group_size, err);
+	free(v[0]);
+	free(v[1]);
+	return rc;
 }
 
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)

@@ -28,14 +28,18 @@ typedef struct pl_lake_options {
 	bool create_if_missing;
 	const char *schema;       /* postgres: METADATA_SCHEMA */
 	const char *password_env; /* postgres: environment variable with the password */
+	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
 } pl_lake_options;
 
 struct pl_lake {
 	char *name, *kind, *location;
+	char *identity;  /* which catalog this is, however named (pl_catdb_identity) */
 	char *data_path; /* resolved, ends in '/' */
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;
+	pl_lake *cat_owner; /* the lake whose catalog connection cat is, when borrowed (read-only or
+			     * pinned attachments of a catalog that is already attached) */
 	pl_model *model; /* the committed state; the owner's pending state during its statements */
 	/* An open multi-statement write transaction (one per lake at a time): */
 	planar_conn *txn_owner;
@@ -49,6 +53,10 @@ struct pl_lake {
 	uint64_t *view_hashes;
 	size_t nview_hashes;
 	pl_statcache stats; /* per-file column statistics, for pruning */
+	/* Models at older snapshots that sessions' transactions still read (their views resolve
+	 * files when bound) or time travel asks for: the most recent few, replaced in turn. */
+	pl_model *snap_models[8];
+	size_t snap_next;
 };
 
 /* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */
@@ -66,6 +74,15 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err);
 /* Rebuilds the lake's views from lake->model on the given connection. */
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err);
+/* The model a session's statement reads (db->lock held): the session's pending state when it
+ * holds the lake's write transaction, the snapshot at its BEGIN inside a transaction (loaded
+ * once and kept among the lake's recent models), else the lake's current model. conn may be
+ * NULL (not a session's query). */
+int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err);
+/* The committed model at snapshot snap (db->lock held): the current one, or one of the lake's
+ * recent models, loaded when missing. Valid until the lock is released or another model is
+ * asked for. */
+int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err);
 /* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
  * unset). */
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);

@@ -463,6 +463,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		*handled = true;
 		return pl_handle_attach(st, out, err);
 	}
+	if (pl_tok_is(t, 0, "ATTACH"))
+		return pl_attach_check_plain(st, err);
 	if (pl_tok_is(t, 0, "DETACH"))
 		return route_detach(st, out, err, handled);
 	if (pl_tok_is(t, 0, "CREATE"))
@@ -515,16 +517,117 @@ static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *er
 	return 0;
 }
 
+/* Planar's internal objects (functions, views, temporary tables) are named __planar_*: a user
+ * statement naming one is refused, so it can neither call them nor create objects they would
+ * collide with. __planar_cat exists only for the test scripts (see functions.c). */
+static int check_reserved_names(const pl_toks *t, pl_err *err)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+			continue;
+		char *w = pl_tok_ident(t, i);
+		if (!w)
+			return pl_err_nomem(err);
+		bool reserved = pl_name_is_reserved(w) && !pl_str_ieq(w, "__planar_cat");
+		int rc = reserved ? pl_err_set(err, PL_EINVALID,
+					       "Catalog Error: \"%s\": names starting with \"__planar_\" are reserved for "
+					       "Planar's internal objects", w)
+				  : 0;
+		free(w);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Errors DuckDB raised on statements Planar rewrote may quote the rewritten text or name internal
+ * objects: the quoted text goes, and an internal name becomes a neutral one. */
+static void scrub_internal_names(pl_err *err)
+{
+	char *at = strstr(err->msg, "__planar_");
+	if (!at)
+		return;
+	char *line = strstr(err->msg, "\nLINE ");
+	if (line) {
+		*line = '\0';
+		while (line > err->msg && line[-1] == '\n')
+			*--line = '\0';
+	}
+	/* lines after the first that name internal objects (candidate bindings and the like) go */
+	for (char *nl = strchr(err->msg, '\n'); nl;) {
+		char *next = strchr(nl + 1, '\n');
+		size_t len = next ? (size_t)(next - nl) : strlen(nl);
+		char saved = nl[len];
+		nl[len] = '\0';
+		bool internal = strstr(nl, "__planar_") != NULL;
+		nl[len] = saved;
+		if (internal)
+			memmove(nl, nl + len, strlen(nl + len) + 1);
+		else
+			nl = next;
+	}
+	while ((at = strstr(err->msg, "__planar_")) != NULL) {
+		char *end = at + strlen("__planar_");
+		while (*end == '_' || (*end >= 'a' && *end <= 'z') || (*end >= '0' && *end <= '9'))
+			end++;
+		char name[PL_ERR_MSG_MAX];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - at), at);
+		pl_err_replace(err, name, "(internal)");
+	}
+}
+
+/* A statement that only reads and names no lake: while another session holds the lakes (a long
+ * write), it runs at once on the lakes' views as they are, without waiting to refresh them. */
+static bool may_skip_lakes(pl_stmt *st)
+{
+	static const char *const reads[] = {"SELECT", "FROM", "VALUES", "WITH", "SHOW", "DESCRIBE", "SUMMARIZE",
+					    "EXPLAIN", NULL};
+	static const char *const catalog_fns[] = {"duckdb_tables", "duckdb_views", "rowid", NULL};
+	const pl_toks *t = &st->toks;
+	bool read = false;
+	if (st->conn->in_txn || t->len == 0)
+		return false;
+	for (const char *const *w = reads; *w; w++)
+		read = read || pl_tok_is(t, 0, *w);
+	size_t body = skip_cte_list(t, pl_tok_is(t, 0, "EXPLAIN") ? 1 + pl_tok_is(t, 1, "ANALYZE") : 0);
+	if (!read || pl_tok_is(t, body, "INSERT") || pl_tok_is(t, body, "UPDATE") || pl_tok_is(t, body, "DELETE"))
+		return false;
+	for (size_t i = 0; i < t->len; i++)
+		for (const char *const *w = catalog_fns; *w; w++)
+			if (pl_tok_is(t, i, *w))
+				return false;
+	char *cur_db = NULL, *cur_schema = NULL;
+	pl_err ignored = {0};
+	bool skip = pl_session_location(st, &cur_db, &cur_schema, &ignored) == 0 &&
+		    !pl_db_statement_names_lake(st->conn->db, t, cur_db);
+	free(cur_db);
+	free(cur_schema);
+	return skip;
+}
+
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
 	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE};
 	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
 	int rc = pl_lex(&st.toks, sql, err);
-	if (rc)
+	if (rc == 0)
+		rc = check_reserved_names(&st.toks, err);
+	if (rc) {
+		pl_toks_dispose(&st.toks);
 		return rc;
+	}
 	bool handled = false;
 	planar_db *db = conn->db;
-	pthread_mutex_lock(&db->lock);
+	if (pthread_mutex_trylock(&db->lock) != 0) {
+		if (may_skip_lakes(&st)) {
+			rc = pl_exec_passthrough(conn, st.sql, out, err);
+			if (rc)
+				scrub_internal_names(err);
+			pl_toks_dispose(&st.toks);
+			return rc;
+		}
+		pthread_mutex_lock(&db->lock);
+	}
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
@@ -543,6 +646,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		pl_txn_mark_aborted(conn);
 	if (rc == 0) /* a stream reads its views until it is freed */
 		pl_result_adopt_views(*out, &views);
+	if (rc)
+		scrub_internal_names(err);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);

@@ -50,6 +50,9 @@ void pl_target_dispose(pl_target *t);
 
 /* Handlers (one file each). Called with db->lock held. */
 int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err);
+/* ATTACH of a plain database file (not ducklake:): refused when the file is an attached lake's
+ * catalog. */
+int pl_attach_check_plain(pl_stmt *st, pl_err *err);
 int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *err);
 int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);

@@ -52,7 +52,7 @@ static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 	pl_buf_put_ident(&q, view);
 	pl_buf_puts(&q, " AS SELECT * EXCLUDE (__planar_file, __planar_pos) FROM (");
-	int rc = pl_scan_positions_sql(&q, tgt->lake->name, tgt->lake->model, t, err);
+	int rc = pl_scan_positions_sql(&q, tgt->lake->name, tgt->lake->model, t, &conn->db->deletes, conn->db->admin, err);
 	pl_buf_putc(&q, ')');
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);

@@ -47,6 +47,7 @@ int planar_db_open(planar_db **out, const char *duckdb_path, char **errmsg_out)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&db->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&db->names_lock, NULL);
 	pl_delcache_init(&db->deletes);
 	int rc = pl_engine_open(&db->duck, duckdb_path, false, &err);
 	if (rc == 0)
@@ -73,6 +74,7 @@ void planar_db_free(planar_db *db)
 	if (db->duck)
 		duckdb_close(&db->duck);
 	pthread_mutex_destroy(&db->lock);
+	pthread_mutex_destroy(&db->names_lock);
 	pl_delcache_dispose(&db->deletes);
 	free(db);
 }
@@ -174,16 +176,40 @@ int pl_db_add_lake(planar_db *db, pl_lake *lake, pl_err *err)
 		db->lakes = p;
 		db->caplakes = cap;
 	}
+	pthread_mutex_lock(&db->names_lock);
 	db->lakes[db->nlakes++] = lake;
+	pthread_mutex_unlock(&db->names_lock);
 	return 0;
+}
+
+bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur_db)
+{
+	bool named = false;
+	pthread_mutex_lock(&db->names_lock);
+	for (size_t l = 0; !named && l < db->nlakes; l++) {
+		const char *name = pl_lake_name(db->lakes[l]);
+		named = cur_db && pl_str_ieq(cur_db, name);
+		for (size_t i = 0; !named && i < t->len; i++) {
+			pl_tok_kind k = t->items[i].kind;
+			if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && k != PL_TOK_STRING)
+				continue;
+			char *v = k == PL_TOK_STRING ? pl_tok_string(t, i) : pl_tok_ident(t, i);
+			named = !v || pl_str_ieq(v, name); /* out of memory: assume it does */
+			free(v);
+		}
+	}
+	pthread_mutex_unlock(&db->names_lock);
+	return named;
 }
 
 void pl_db_remove_lake(planar_db *db, pl_lake *lake)
 {
 	for (size_t i = 0; i < db->nlakes; i++) {
 		if (db->lakes[i] == lake) {
+			pthread_mutex_lock(&db->names_lock);
 			memmove(&db->lakes[i], &db->lakes[i + 1], (db->nlakes - i - 1) * sizeof(*db->lakes));
 			db->nlakes--;
+			pthread_mutex_unlock(&db->names_lock);
 			return;
 		}
 	}

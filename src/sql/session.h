@@ -13,6 +13,7 @@
 
 #include "core/str.h"
 #include "engine/engine.h"
+#include "sql/lexer.h"
 #include "planar/planar.h"
 #include "table/delcache.h"
 
@@ -24,6 +25,9 @@ struct planar_db {
 	pthread_mutex_t lock;
 	pl_lake **lakes;
 	size_t nlakes, caplakes;
+	/* Guards lakes/nlakes (and the lakes' names) for readers that do not hold `lock`: the
+	 * registry changes only with both held. */
+	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 };
 
@@ -161,6 +165,10 @@ void pl_colcache_set(pl_colcache *c, size_t row, const char *text, size_t len);
 struct pl_stmt;
 int pl_sqlprep_route(struct pl_stmt *st, pl_strv *texts, planar_result **out, pl_err *err, bool *handled);
 void pl_sqlprep_dispose(planar_conn *conn);
+
+/* Whether a statement may involve a lake: a token (identifier or string) is a lake's name, or
+ * cur_db (the session's current database, may be NULL) is a lake. Needs only names_lock. */
+bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur_db);
 
 /* Lake registry (callers hold db->lock). */
 pl_lake *pl_db_find_lake(planar_db *db, const char *name);

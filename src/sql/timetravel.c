@@ -18,12 +18,14 @@
 
 typedef struct at_ref {
 	size_t name_from, name_to; /* token range of the table name */
+	size_t alias_from, alias_to; /* an alias written before AT: `t AS a AT (...)`, `t a AT (...)` */
 	size_t at_end;             /* token index just past the AT (...) clause */
 	bool by_timestamp;
 	size_t expr_from, expr_to; /* token range of the expression */
 } at_ref;
 
-/* Recognizes `name [. name [. name]] AT ( VERSION|TIMESTAMP => expr )` starting at token i. */
+/* Recognizes `name [. name [. name]] [[AS] alias] AT ( VERSION|TIMESTAMP => expr )` starting at
+ * token i (an alias after the clause stays where it is). */
 static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 {
 	size_t j = i;
@@ -37,6 +39,14 @@ static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 			break;
 		j++;
 	}
+	size_t name_to = j, alias_from = j, alias_to = j;
+	if (!pl_tok_is(t, j, "AT")) {
+		size_t a = j + pl_tok_is(t, j, "AS");
+		if (a >= t->len || (t->items[a].kind != PL_TOK_WORD && t->items[a].kind != PL_TOK_QIDENT))
+			return false;
+		alias_from = a;
+		alias_to = j = a + 1;
+	}
 	if (!pl_tok_is(t, j, "AT") || !pl_tok_is_punct(t, j + 1, "("))
 		return false;
 	size_t close = pl_tok_match_paren(t, j + 1);
@@ -44,7 +54,7 @@ static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 	if (close >= t->len || (!version && !ts) || !pl_tok_is_punct(t, j + 3, "=") ||
 	    !pl_tok_is_punct(t, j + 4, ">"))
 		return false;
-	*r = (at_ref){i, j, close + 1, ts, j + 5, close};
+	*r = (at_ref){i, name_to, alias_from, alias_to, close + 1, ts, j + 5, close};
 	return r->expr_from < r->expr_to;
 }
 
@@ -80,7 +90,9 @@ static int resolve_snapshot(planar_conn *conn, pl_lake *lake, const pl_toks *t, 
 	return rc;
 }
 
-static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
+/* The model at snap, from the lake's recent models (time travel to one version repeatedly
+ * loads it once). */
+static int model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
 {
 	int64_t latest = -1;
 	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
@@ -89,7 +101,7 @@ static int model_at(pl_lake *lake, int64_t snap, pl_model **out, pl_err *err)
 	if (snap < 0 || snap > latest)
 		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)snap,
 				  (long long)latest);
-	return pl_model_load(out, lake->cat, snap, lake->data_path, err);
+	return pl_lake_model_at(lake, snap, out, err);
 }
 
 /* Creates the temporary view for one reference; *alias_out is the table's name. */
@@ -100,7 +112,7 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 	char *parts[3] = {0};
 	size_t n = 0, i = r->name_from;
 	pl_target tgt = {0};
-	pl_model *m = NULL;
+	const pl_model *m = NULL;
 	int64_t snap = -1;
 	int rc = pl_parse_qname(t, &i, parts, &n, err);
 	if (rc == 0)
@@ -121,18 +133,16 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 		pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 		pl_buf_put_ident(&q, view);
 		pl_buf_puts(&q, " AS ");
-		int64_t *sets = NULL;
-		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, &sets, err);
+		int64_t sets[2];
+		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, sets, err);
 		if (rc == 0)
 			rc = pl_scan_sql(&q, tgt.lake->name, m, tab, sets, err);
-		free(sets);
 	}
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
 		rc = pl_err_nomem(err);
 	pl_buf_dispose(&q);
-	pl_model_free(m);
 	pl_target_dispose(&tgt);
 	for (size_t k = 0; k < n; k++)
 		free(parts[k]);
@@ -159,7 +169,10 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		pl_buf_put(&out, t->src + copied, t->items[r.name_from].start - copied);
 		pl_buf_puts(&out, "temp.main.");
 		pl_buf_put_ident(&out, view);
-		if (!pl_tok_has_alias(t, r.at_end)) {
+		if (r.alias_from < r.alias_to) {
+			pl_buf_puts(&out, " AS ");
+			pl_buf_put(&out, t->src + t->items[r.alias_from].start, t->items[r.alias_from].len);
+		} else if (!pl_tok_has_alias(t, r.at_end)) {
 			pl_buf_puts(&out, " AS ");
 			pl_buf_put_ident(&out, alias);
 		}

@@ -79,6 +79,8 @@ int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_e
 	bool or_replace = pl_tok_is(t, 1, "OR"), if_not_exists = pl_tok_is(t, name_at - 1, "EXISTS");
 	(void)out;
 	int rc = resolve_in_lake(st, &i, &tgt, &s, err);
+	if (rc == 0)
+		rc = pl_name_check("view", tgt.name, err);
 	if (rc == 0 && pl_tok_is_punct(t, i, "("))
 		rc = pl_err_set(err, PL_EUNSUPPORTED, "column aliases on lake views are not supported; alias in the query");
 	if (rc == 0 && !pl_tok_is(t, i, "AS"))

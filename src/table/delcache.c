@@ -24,16 +24,74 @@ void pl_delcache_dispose(pl_delcache *c)
 		free(c->sets[i]->bits);
 		free(c->sets[i]);
 	}
+	for (size_t i = 0; i < c->nmaps; i++) {
+		free(c->maps[i]->sets);
+		free(c->maps[i]);
+	}
 	free(c->sets);
+	free(c->maps);
+	free(c->conns);
+	free(c->index);
 	pthread_mutex_destroy(&c->lock);
 }
 
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+#define HASH_SEED 1469598103934665603ULL
+
+/* Open addressing over set numbers + 1 (0: empty); capacity a power of two, at most half full. */
 static const pl_delset *find_set(pl_delcache *c, const char *key)
 {
-	for (size_t i = 0; i < c->nsets; i++)
-		if (strcmp(c->sets[i]->key, key) == 0)
-			return c->sets[i];
-	return NULL;
+	if (!c->capindex)
+		return NULL;
+	uint64_t h = hash_bytes(HASH_SEED, key, strlen(key));
+	for (size_t i = h & (c->capindex - 1);; i = (i + 1) & (c->capindex - 1)) {
+		size_t v = c->index[i];
+		if (v == 0)
+			return NULL;
+		if (strcmp(c->sets[v - 1]->key, key) == 0)
+			return c->sets[v - 1];
+	}
+}
+
+static void index_put(size_t *index, size_t cap, const char *key, size_t v)
+{
+	uint64_t h = hash_bytes(HASH_SEED, key, strlen(key));
+	size_t i = h & (cap - 1);
+	while (index[i])
+		i = (i + 1) & (cap - 1);
+	index[i] = v;
+}
+
+/* Appends s to the sets (lock held). */
+static int add_set(pl_delcache *c, pl_delset *s)
+{
+	if (c->nsets == c->capsets) {
+		size_t cap = c->capsets ? c->capsets * 2 : 16;
+		pl_delset **p = realloc(c->sets, cap * sizeof(*p));
+		if (!p)
+			return PL_ENOMEM;
+		c->sets = p, c->capsets = cap;
+	}
+	if ((c->nsets + 1) * 2 > c->capindex) {
+		size_t cap = c->capindex ? c->capindex * 2 : 64;
+		size_t *index = calloc(cap, sizeof(*index));
+		if (!index)
+			return PL_ENOMEM;
+		for (size_t i = 0; i < c->nsets; i++)
+			index_put(index, cap, c->sets[i]->key, i + 1);
+		free(c->index);
+		c->index = index, c->capindex = cap;
+	}
+	c->sets[c->nsets++] = s;
+	index_put(c->index, c->capindex, s->key, c->nsets);
+	return 0;
 }
 
 static void set_bit(pl_delset *s, uint64_t pos)
@@ -54,6 +112,8 @@ static int fill_set(pl_delset *s, duckdb_connection con, const pl_model *m, cons
 		free(pos);
 		return rc;
 	}
+	if (!con)
+		return pl_err_set(err, PL_EBUSY, "deleted rows of %s are not loaded", f->path);
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	pl_scan_put_file_deletes(&q, m, f);
@@ -86,18 +146,18 @@ static int load_set(pl_delcache *c, duckdb_connection con, const pl_model *m, co
 		s->key = pl_strdup(key);
 	}
 	int rc = !s || !s->bits || !s->key ? pl_err_nomem(err) : fill_set(s, con, m, f, err);
+	const pl_delset *other = NULL;
 	pthread_mutex_lock(&c->lock);
-	if (rc == 0 && c->nsets == c->capsets) {
-		size_t cap = c->capsets ? c->capsets * 2 : 16;
-		pl_delset **p = realloc(c->sets, cap * sizeof(*p));
-		if (p)
-			c->sets = p, c->capsets = cap;
-		else
-			rc = pl_err_nomem(err);
-	}
-	if (rc == 0)
-		c->sets[c->nsets++] = s;
+	if (rc == 0 && (other = find_set(c, key)) == NULL && add_set(c, s))
+		rc = pl_err_nomem(err);
 	pthread_mutex_unlock(&c->lock);
+	if (other) { /* loaded meanwhile by another thread */
+		free(s->bits);
+		free(s->key);
+		free(s);
+		*out = other;
+		return 0;
+	}
 	if (rc && s) {
 		free(s->bits);
 		free(s->key);
@@ -108,25 +168,111 @@ static int load_set(pl_delcache *c, duckdb_connection con, const pl_model *m, co
 	return rc;
 }
 
-int pl_delcache_prepare(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_data_file *f,
-			int64_t *set_id_out, pl_err *err)
+int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_data_file *f,
+		     const pl_delset **out, pl_err *err)
 {
-	const pl_delset *set = NULL;
-	int rc = load_set(c, con, m, f, &set, err);
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->nsets; i++)
-		if (c->sets[i] == set)
-			*set_id_out = (int64_t)i;
-	pthread_mutex_unlock(&c->lock);
-	return 0;
+	return load_set(c, con, m, f, out, err);
 }
 
-const pl_delset *pl_delcache_set(pl_delcache *c, int64_t id)
+static bool same_map(const pl_delmap *a, uint64_t hash, const pl_delset *const *sets, size_t n)
+{
+	return a->hash == hash && a->n == n && memcmp(a->sets, sets, n * sizeof(*sets)) == 0;
+}
+
+int pl_delcache_map(pl_delcache *c, const pl_delset *const *sets, size_t n, int64_t *map_id_out, pl_err *err)
+{
+	uint64_t h = hash_bytes(HASH_SEED, &n, sizeof(n));
+	h = hash_bytes(h, sets, n * sizeof(*sets));
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = c->nmaps; i-- > 0;) {
+		if (same_map(c->maps[i], h, sets, n)) {
+			*map_id_out = (int64_t)i;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+	}
+	pl_delmap *map = calloc(1, sizeof(*map));
+	if (map) {
+		map->hash = h;
+		map->n = n;
+		map->sets = malloc((n ? n : 1) * sizeof(*map->sets));
+		if (map->sets)
+			memcpy(map->sets, sets, n * sizeof(*sets));
+	}
+	if (c->nmaps == c->capmaps && map && map->sets) {
+		size_t cap = c->capmaps ? c->capmaps * 2 : 16;
+		pl_delmap **p = realloc(c->maps, cap * sizeof(*p));
+		if (p)
+			c->maps = p, c->capmaps = cap;
+	}
+	if (!map || !map->sets || c->nmaps == c->capmaps) {
+		rc = pl_err_nomem(err);
+		if (map)
+			free(map->sets);
+		free(map);
+	} else {
+		*map_id_out = (int64_t)c->nmaps;
+		c->maps[c->nmaps++] = map;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+const pl_delmap *pl_delcache_get_map(pl_delcache *c, int64_t id)
 {
 	pthread_mutex_lock(&c->lock);
-	const pl_delset *s = id >= 0 && (size_t)id < c->nsets ? c->sets[id] : NULL;
+	const pl_delmap *m = id >= 0 && (size_t)id < c->nmaps ? c->maps[id] : NULL;
 	pthread_mutex_unlock(&c->lock);
-	return s;
+	return m;
+}
+
+int pl_delcache_conn_put(pl_delcache *c, uint64_t id, void *conn)
+{
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	size_t i = 0;
+	while (i < c->nconns && c->conns[i].id != id)
+		i++;
+	if (i == c->nconns) {
+		/* an entry of a closed session whose id is not this one's is reused */
+		for (i = 0; i < c->nconns && c->conns[i].conn != conn && c->conns[i].conn != NULL; i++)
+			;
+	}
+	if (i == c->nconns && c->nconns == c->capconns) {
+		size_t cap = c->capconns ? c->capconns * 2 : 16;
+		struct pl_delcache_conn *p = realloc(c->conns, cap * sizeof(*p));
+		if (p)
+			c->conns = p, c->capconns = cap;
+		else
+			rc = PL_ENOMEM;
+	}
+	if (rc == 0) {
+		if (i == c->nconns)
+			c->nconns++;
+		c->conns[i].id = id;
+		c->conns[i].conn = conn;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void *pl_delcache_conn_get(pl_delcache *c, uint64_t id)
+{
+	void *conn = NULL;
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nconns && !conn; i++)
+		if (c->conns[i].id == id)
+			conn = c->conns[i].conn;
+	pthread_mutex_unlock(&c->lock);
+	return conn;
+}
+
+void pl_delcache_conn_forget(pl_delcache *c, void *conn)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nconns; i++)
+		if (c->conns[i].conn == conn)
+			c->conns[i] = (struct pl_delcache_conn){UINT64_MAX, NULL};
+	pthread_mutex_unlock(&c->lock);
 }

@@ -1,12 +1,13 @@
 /*
  * scan.c -- building the view text that reads a lake table at a snapshot (see scan.h).
  *
- * The table's live data files fall into up to four groups, each read by one read_parquet():
+ * The table's live data files fall into up to two groups, each read by one read_parquet():
  * files written with the current columns are read by name (casts to the column types are
  * no-ops where Parquet keeps the type, so DuckDB still answers from Parquet statistics and
- * scans in parallel); older files go through field ids. Files with deleted rows are read with
- * their positions and anti-joined with the deleted positions (Parquet delete files or deletion
- * vectors), the others are read as they are. Inlined rows are unioned in last.
+ * scans in parallel); older files go through field ids. When a group has files with deleted
+ * rows, its rows are filtered by __planar_deleted(file_index, file_row_number, map): one scan of
+ * all files, each file's bitset looked up once per run of rows from that file. Inlined rows are
+ * unioned in last.
  */
 #include "table/scan.h"
 
@@ -15,19 +16,23 @@
 
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
-	bool has_deletes; /* has a live delete file */
+	bool has_deletes; /* unused: groups are column layouts */
 } file_group;
 
-static bool in_group(const pl_table *t, const pl_data_file *f, file_group g)
+static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
-	return (f->begin_snapshot >= t->schema_since) == g.current && (f->delete_path != NULL) == g.has_deletes;
+	return (f->begin_snapshot >= t->schema_since) == g.current;
 }
 
-static size_t group_size(const pl_table *t, file_group g)
+/* The two column layouts: files written with the current columns, older files. */
+static const file_group layouts[] = {{true, false}, {false, false}};
+
+static size_t count_files(const pl_table *t, file_group g,
+			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nfiles; i++)
-		n += in_group(t, &t->files[i], g);
+		n += member(t, &t->files[i], g);
 	return n;
 }
 
@@ -75,10 +80,6 @@ static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 	pl_buf_puts(out, split ? "', chr(31))" : "]");
 }
 
-static void put_file_list(pl_buf *out, const pl_table *t, file_group g)
-{
-	put_path_list(out, t, g, in_group);
-}
 
 /* Value for files written before the column existed; read_parquet casts the text to the type. */
 static void put_default(pl_buf *out, const pl_column *c)
@@ -164,59 +165,54 @@ void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file
 		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
 }
 
-/* SELECT 'data file' AS f, pos FROM (<its deletes>) UNION ALL ... for the group's files. */
-static void put_deleted_positions(pl_buf *out, const pl_model *m, const pl_table *t, file_group g)
+/* SELECT <k> AS i, pos FROM (<its deletes>) UNION ALL ...: deleted positions by file_index. */
+static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table *t, file_group g,
+				 bool (*member)(const pl_table *, const pl_data_file *, file_group))
 {
 	bool first = true;
+	size_t k = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
 		const pl_data_file *f = &t->files[i];
-		if (!in_group(t, f, g))
+		if (!member(t, f, g))
 			continue;
-		pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
-		first = false;
-		pl_buf_put_literal(out, f->path);
-		pl_buf_puts(out, " AS f, pos FROM (");
-		pl_scan_put_file_deletes(out, m, f);
-		pl_buf_putc(out, ')');
+		if (f->delete_path) {
+			pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
+			first = false;
+			pl_buf_printf(out, "CAST(%zu AS UBIGINT) AS i, pos FROM (", k);
+			pl_scan_put_file_deletes(out, m, f);
+			pl_buf_putc(out, ')');
+		}
+		k++;
 	}
 }
 
-static int put_group_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+/* All files of one column layout in one read_parquet(), so DuckDB reads them in parallel;
+ * deleted rows are dropped by __planar_deleted(file_index, file_row_number, map) (or, without
+ * a map, by an anti-join on the delete files). */
+static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, int64_t map,
+			   pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_projection(out, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
-	put_file_list(out, t, g);
+	put_path_list(out, t, g, in_layout);
 	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
 		return rc;
-	if (g.has_deletes)
-		pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true");
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
-	if (g.has_deletes) {
-		pl_buf_puts(out, " ANTI JOIN (");
-		put_deleted_positions(out, m, t, g);
-		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	bool deletes = false;
+	for (size_t i = 0; !deletes && i < t->nfiles; i++)
+		deletes = t->files[i].delete_path && in_layout(t, &t->files[i], g);
+	if (!deletes)
+		return 0;
+	if (map >= 0) {
+		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		return 0;
 	}
-	return 0;
-}
-
-/* One file with deletes, filtered by its in-memory bitset: no file names, no join. */
-static int put_file_scan(pl_buf *out, const pl_table *t, const pl_data_file *f, int64_t set_id, pl_err *err)
-{
-	file_group g = {f->begin_snapshot >= t->schema_since, false};
-	pl_buf_puts(out, "SELECT ");
-	int rc = put_projection(out, t, g, err);
-	if (rc)
-		return rc;
-	pl_buf_puts(out, " FROM read_parquet(");
-	pl_buf_put_literal(out, f->path);
-	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
-		return rc;
-	pl_buf_printf(out, ", file_row_number = true, hive_partitioning = false) AS d WHERE NOT "
-			   "__planar_deleted(d.file_row_number, %lld)",
-		      (long long)set_id);
+	pl_buf_puts(out, " ANTI JOIN (");
+	put_deleted_by_index(out, m, t, g, in_layout);
+	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
 
@@ -250,57 +246,51 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 	return 0;
 }
 
+/* __planar_inlined(lake, inlined table, snapshot, columns, with_row_id): the live rows of one
+ * inlined-data table, as text, ordered by row id. */
+static void put_inlined_call(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
+			     const pl_inlined_table *it, bool with_row_id)
+{
+	pl_buf cols = PL_BUF_INIT;
+	for (size_t i = 0; i < t->ntop; i++) {
+		if (i)
+			pl_buf_putc(&cols, '\x1f');
+		pl_buf_puts(&cols, t->top[i]->name);
+	}
+	pl_buf_puts(out, "__planar_inlined(");
+	pl_buf_put_literal(out, lake);
+	pl_buf_puts(out, ", ");
+	pl_buf_put_literal(out, it->name);
+	pl_buf_printf(out, ", '%lld', ", (long long)m->snapshot_id);
+	pl_buf_put_literal(out, pl_buf_cstr(&cols));
+	pl_buf_puts(out, with_row_id ? ", '1')" : ", '0')");
+	if (pl_buf_oom(&cols))
+		out->oom = true; /* the caller checks out */
+	pl_buf_dispose(&cols);
+}
+
 /* Inlined rows of one inlined-data table, read as text from the catalog and cast back. */
 static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 		       const pl_inlined_table *it, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		if (i)
-			pl_buf_puts(&q, ", ");
-		pl_buf_puts(&q, "CAST(");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, " AS VARCHAR) AS ");
-		pl_buf_put_ident(&q, t->top[i]->name);
-	}
-	pl_buf_puts(&q, " FROM ");
-	pl_buf_put_ident(&q, it->name);
-	pl_buf_printf(&q, " WHERE begin_snapshot <= %lld AND (end_snapshot IS NULL OR end_snapshot > %lld)"
-			  " ORDER BY row_id",
-		      (long long)m->snapshot_id, (long long)m->snapshot_id);
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
-	pl_buf_puts(out, " FROM __planar_cat(");
-	pl_buf_put_literal(out, lake);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, pl_buf_cstr(&q));
-	pl_buf_putc(out, ')');
-	if (pl_buf_oom(&q))
-		rc = pl_err_nomem(err);
-	pl_buf_dispose(&q);
+	pl_buf_puts(out, " FROM ");
+	put_inlined_call(out, lake, m, t, it, false);
 	return rc;
 }
 
-int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_sets,
+int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
 		pl_err *err)
 {
-	static const file_group groups[] = {{true, false}, {false, false}, {true, true}, {false, true}};
 	int rc = 0;
 	size_t parts = 0;
-	for (size_t g = 0; rc == 0 && g < sizeof(groups) / sizeof(groups[0]); g++) {
-		if (group_size(t, groups[g]) == 0 || (groups[g].has_deletes && delete_sets))
+	for (size_t g = 0; rc == 0 && g < 2; g++) {
+		if (count_files(t, layouts[g], in_layout) == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_group_scan(out, m, t, groups[g], err);
-	}
-	for (size_t i = 0; rc == 0 && delete_sets && i < t->nfiles; i++) {
-		if (!t->files[i].delete_path)
-			continue;
-		if (parts++)
-			pl_buf_puts(out, " UNION ALL ");
-		rc = put_file_scan(out, t, &t->files[i], delete_sets[i], err);
+		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -321,18 +311,19 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 
 #define PL_ROW_ID_FIELD 2147483540LL
 
+/* The row-id start of each file, by file_index: a list indexed in the scan. */
 static void put_row_id_starts(pl_buf *out, const pl_table *t)
 {
-	pl_buf_puts(out, "(VALUES ");
-	for (size_t i = 0; i < t->nfiles; i++) {
-		pl_buf_puts(out, i ? ", (" : "(");
-		pl_buf_put_literal(out, t->files[i].path);
-		pl_buf_printf(out, ", %lld::BIGINT)", (long long)t->files[i].row_id_start);
-	}
-	pl_buf_puts(out, ") AS fs(f, row_id_start)");
+	pl_buf_puts(out, "CAST([");
+	for (size_t i = 0; i < t->nfiles; i++)
+		pl_buf_printf(out, "%s%lld", i ? "," : "", (long long)t->files[i].row_id_start);
+	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
-static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, pl_err *err)
+/* All files in one read_parquet() through field ids; only the columns a statement uses are read
+ * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
+ * else anti-joined with the delete files. */
+static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, int64_t map, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -340,9 +331,11 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 		pl_buf_put_ident(out, t->top[i]->name);
 		pl_buf_puts(out, ", ");
 	}
-	pl_buf_puts(out, "d.__planar_file, d.file_row_number AS __planar_pos, "
-			 "coalesce(d._ducklake_internal_row_id, fs.row_id_start + d.file_row_number) AS __planar_rowid "
-			 "FROM read_parquet(");
+	/* the file by its index in t->files: a number, cheap on every row */
+	pl_buf_puts(out, "CAST(d.file_index AS BIGINT) AS __planar_file, "
+			 "d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
+	put_row_id_starts(out, t);
+	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
 	put_path_list(out, t, (file_group){false, false}, in_all);
 	int rc = put_schema_map(out, t, err);
 	if (rc)
@@ -352,64 +345,69 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
 			   "CAST(NULL AS VARCHAR)}}",
 		      PL_ROW_ID_FIELD);
-	pl_buf_puts(out, ", filename = '__planar_file', file_row_number = true, hive_partitioning = false) AS d JOIN ");
-	put_row_id_starts(out, t);
-	pl_buf_puts(out, " ON d.__planar_file = fs.f");
-	file_group all_deleted[] = {{true, true}, {false, true}};
-	if (group_size(t, all_deleted[0]) + group_size(t, all_deleted[1]) > 0) {
-		pl_buf_puts(out, " ANTI JOIN (");
-		bool any = false;
-		for (int g = 0; g < 2; g++) {
-			if (group_size(t, all_deleted[g]) == 0)
-				continue;
-			if (any)
-				pl_buf_puts(out, " UNION ALL ");
-			any = true;
-			put_deleted_positions(out, m, t, all_deleted[g]);
-		}
-		pl_buf_puts(out, ") AS x ON d.__planar_file = x.f AND d.file_row_number = x.pos");
+	pl_buf_puts(out, ", hive_partitioning = false) AS d");
+	if (!pl_scan_has_deletes(t))
+		return 0;
+	if (map >= 0) {
+		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		return 0;
 	}
+	pl_buf_puts(out, " ANTI JOIN (");
+	put_deleted_by_index(out, m, t, (file_group){false, false}, in_all);
+	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
 
 static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 				 const pl_inlined_table *it, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(&q, "CAST(");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, " AS VARCHAR) AS ");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, ", ");
-	}
-	pl_buf_puts(&q, "row_id FROM ");
-	pl_buf_put_ident(&q, it->name);
-	pl_buf_printf(&q, " WHERE begin_snapshot <= %lld AND (end_snapshot IS NULL OR end_snapshot > %lld)",
-		      (long long)m->snapshot_id, (long long)m->snapshot_id);
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, it->name);
-	pl_buf_puts(out, " AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, CAST(row_id AS BIGINT) AS "
-			 "__planar_rowid FROM __planar_cat(");
-	pl_buf_put_literal(out, lake);
-	pl_buf_puts(out, ", ");
-	pl_buf_put_literal(out, pl_buf_cstr(&q));
-	pl_buf_putc(out, ')');
-	if (pl_buf_oom(&q))
-		rc = pl_err_nomem(err);
-	pl_buf_dispose(&q);
+	pl_buf_printf(out, ", CAST(%lld AS BIGINT) AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, "
+			   "CAST(row_id AS BIGINT) AS __planar_rowid FROM ",
+		      -(long long)(it - t->inlined) - 1);
+	put_inlined_call(out, lake, m, t, it, true);
 	return rc;
 }
 
-int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
+		       bool (*member)(const pl_table *, const pl_data_file *, file_group), file_group g, int64_t *map,
+		       pl_err *err)
+{
+	*map = -1;
+	const pl_delset **sets = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*sets));
+	if (!sets)
+		return pl_err_nomem(err);
+	int rc = 0;
+	size_t n = 0;
+	bool any = false;
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (!member(t, f, g))
+			continue;
+		sets[n] = NULL;
+		if (f->delete_path) {
+			rc = pl_delcache_load(c, con, m, f, &sets[n], err);
+			any = true;
+		}
+		n++;
+	}
+	if (rc == 0 && any)
+		rc = pl_delcache_map(c, sets, n, map, err);
+	free(sets);
+	return rc;
+}
+
+int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			  duckdb_connection con, pl_err *err)
 {
 	int rc = 0;
 	size_t parts = 0;
-	if (t->nfiles > 0) {
-		rc = put_positions_files(out, m, t, err);
+	int64_t map = -1;
+	if (t->nfiles > 0 && c && pl_scan_has_deletes(t))
+		rc = prepare_map(c, con, m, t, in_all, (file_group){false, false}, &map, err);
+	if (rc == 0 && t->nfiles > 0) {
+		rc = put_positions_files(out, m, t, map, err);
 		parts++;
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
@@ -420,7 +418,7 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
 		rc = put_typed_columns(out, t, false, err);
-		pl_buf_puts(out, ", CAST(NULL AS VARCHAR) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
+		pl_buf_puts(out, ", CAST(NULL AS BIGINT) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
 				 "CAST(NULL AS BIGINT) AS __planar_rowid WHERE false");
 	}
 	if (rc == 0 && pl_buf_oom(out))
@@ -428,25 +426,82 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	return rc;
 }
 
-int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
-			    int64_t **out, pl_err *err)
+/* ---- views that resolve their files when DuckDB binds them ---------------------------------- */
+
+size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 {
-	*out = NULL;
-	if (!pl_scan_has_deletes(t))
-		return 0;
-	int64_t *ids = malloc((t->nfiles + 1) * sizeof(*ids));
-	if (!ids)
-		return pl_err_nomem(err);
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		if (!in_layout(t, &t->files[i], layouts[g]))
+			continue;
+		if (out)
+			out[n] = &t->files[i];
+		n++;
+	}
+	return n;
+}
+
+bool pl_scan_group_has_deletes(const pl_table *t, int g)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].delete_path && in_layout(t, &t->files[i], layouts[g]))
+			return true;
+	return false;
+}
+
+int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
+		      int64_t *map, pl_err *err)
+{
+	return prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+}
+
+int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
+{
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) {
-		ids[i] = -1;
-		if (t->files[i].delete_path)
-			rc = pl_delcache_prepare(c, con, m, &t->files[i], &ids[i], err);
+	size_t parts = 0;
+	for (int g = 0; rc == 0 && g < 2; g++) {
+		if (pl_scan_group_files(t, g, NULL) == 0)
+			continue;
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		pl_buf_puts(out, "SELECT ");
+		rc = put_projection(out, t, layouts[g], err);
+		if (rc)
+			break;
+		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
+		pl_buf_put_literal(out, lake);
+		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
+			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
+		if (g == 1 && (rc = put_schema_map(out, t, err)) != 0)
+			break;
+		pl_buf_puts(out, ", hive_partitioning = false) AS d");
+		if (pl_scan_group_has_deletes(t, g)) {
+			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
+			pl_buf_put_literal(out, lake);
+			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
+		}
 	}
-	if (rc) {
-		free(ids);
-		return rc;
+	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_inlined(out, lake, m, t, &t->inlined[i], err);
 	}
-	*out = ids;
-	return 0;
+	if (rc == 0 && parts == 0) {
+		pl_buf_puts(out, "SELECT ");
+		rc = put_typed_columns(out, t, false, err);
+		pl_buf_puts(out, " WHERE false");
+	}
+	if (rc == 0 && pl_buf_oom(out))
+		rc = pl_err_nomem(err);
+	return rc;
+}
+
+int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
+			    int64_t maps[2], pl_err *err)
+{
+	maps[0] = maps[1] = -1;
+	int rc = 0;
+	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
+		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
+	return rc;
 }

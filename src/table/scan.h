@@ -4,7 +4,7 @@
  * A table is exposed to DuckDB as a view over read_parquet() of its live data files, with the
  * `schema` parameter mapping Parquet field ids (= DuckLake column ids) to current names, types
  * and defaults, so renamed and added columns need no rewrite; inlined rows kept in the catalog
- * are unioned in through the __planar_cat() table function.
+ * are unioned in through the __planar_inlined() table function.
  */
 #ifndef PL_TABLE_SCAN_H
 #define PL_TABLE_SCAN_H
@@ -14,24 +14,44 @@
 #include "engine/engine.h"
 #include "table/delcache.h"
 
-/* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_sets, when not
- * NULL, holds for each file t->files[i] with deletes the id of its in-memory deleted-row set
- * (pl_delcache_prepare); without it deletes are applied by anti-joins on the delete files. */
+/* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_maps, when not
+ * NULL, holds the deleted-row map ids of the two file groups (pl_scan_prepare_deletes); without
+ * it deletes are applied by anti-joins on the delete files. */
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
-		const int64_t *delete_sets, pl_err *err);
+		const int64_t *delete_maps, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* True when some live file of t has deleted rows. */
 bool pl_scan_has_deletes(const pl_table *t);
-/* Loads the deleted-row sets of t's files into the cache; *out (malloc'd, one id per file, -1
- * for files without deletes) is NULL when no file has deletes. */
+/* Loads the deleted-row sets of t's files into the cache and registers the map of each file
+ * group (files written with the current columns, older files): maps[g] is -1 when the group has
+ * no deletes. */
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
-			    int64_t **out, pl_err *err);
+			    int64_t maps[2], pl_err *err);
 
-/* Like pl_scan_sql, plus the columns __planar_file (data file path, or the inlined-data table),
- * __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
- * id: embedded _ducklake_internal_row_id, else row_id_start + position). */
-int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
+/* Like pl_scan_sql, plus the columns __planar_file (BIGINT: i for t->files[i], -1 - k for the
+ * inlined-data table t->inlined[k]), __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
+ * id: embedded _ducklake_internal_row_id, else row_id_start + position). All files are read by
+ * one read_parquet() through field ids, so a query reads only the columns it names. With a
+ * cache c, deleted rows are filtered by their bitsets (loaded through con); without, by an
+ * anti-join on the delete files. */
+int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			  duckdb_connection con, pl_err *err);
+
+/* The text of a table's shared view, which names no file: each column layout group g (0: files
+ * written with the current columns, read by name; 1: older files, read through field ids) is
+ * read_parquet(__planar_view_files(lake, table id, g, schema_since, has_deletes)), and a group with deleted rows is
+ * filtered by __planar_deleted(file_index, file_row_number, __planar_delmap(lake, table id, g)).
+ * Those functions resolve the files and deleted rows when DuckDB binds the view, so the text
+ * changes only when the columns, the set of non-empty groups or of groups with deletes, or the
+ * inlined tables change. */
+int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
+/* The files of group g of t in list order (into out when not NULL); their number. */
+size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out);
+bool pl_scan_group_has_deletes(const pl_table *t, int g);
+/* The deleted-row map of group g (-1 when it has no deletes); con as in pl_delcache_load. */
+int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
+		      int64_t *map, pl_err *err);
 
 /* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot. */
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);

@@ -3,8 +3,11 @@
  */
 #include "table/writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/ids.h"
 #include "core/str.h"
@@ -206,7 +209,19 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 	return 0;
 }
 
-/* Moves the files written into the staging directory to the table directory and syncs them. */
+/* fsync of one file (its directory is synced once, with the last file). */
+static int sync_data(const char *path, pl_err *err)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return pl_err_set(err, PL_EIO, "cannot open '%s': %s", path, strerror(errno));
+	int rc = fsync(fd) == 0 ? 0 : pl_err_set(err, PL_EIO, "cannot sync '%s': %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* Moves the files written into the staging directory to the table directory and syncs them:
+ * every file, then the directory once (with the last file). */
 static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, pl_err *err)
 {
 	int rc = 0;
@@ -217,10 +232,12 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 		rc = pl_buf_oom(&from) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(from.ptr, to.ptr, err);
 		if (rc == 0)
 			rc = pl_strv_push((pl_strv *)&txn->written, to.ptr) ? pl_err_nomem(err) : 0;
-		if (rc == 0)
-			rc = pl_fs_sync_file(to.ptr, err);
 		pl_buf_dispose(&from);
 		pl_buf_dispose(&to);
+	}
+	for (size_t i = txn->written.len - (txn->nfiles - first); rc == 0 && i < txn->written.len; i++) {
+		const char *path = txn->written.items[i];
+		rc = i + 1 == txn->written.len ? pl_fs_sync_file(path, err) : sync_data(path, err);
 	}
 	return rc;
 }

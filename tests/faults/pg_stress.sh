@@ -35,7 +35,7 @@
 #   tests/faults/pg_stress.sh PATH/TO/planar
 # Environment: PLANAR_STRESS_M (default 10), PLANAR_STRESS_NS (default "2 4 8"),
 # PLANAR_STRESS_CATALOGS (default "postgres sqlite"). Without PostgreSQL server binaries the
-# postgres pass is skipped with a message.
+# postgres pass fails (scripts/install-deps.sh installs them).
 set -uo pipefail
 planar=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -260,7 +260,8 @@ delete_race() { # conflicting DELETEs of the same rows of one data file, ROUNDS 
 for cat in $CATALOGS; do
 	if [ "$cat" = postgres ]; then
 		if ! pg_bindir >/dev/null 2>&1; then
-			echo "SKIP postgres: no PostgreSQL server binaries"
+			fail=$((fail + 1))
+			echo "FAIL postgres: no PostgreSQL server binaries (apt-get install postgresql, or scripts/install-deps.sh)"
 			continue
 		fi
 		pg_start "$work/pg" || { fail=$((fail + 1)); echo "FAIL postgres: server did not start"; continue; }
@@ -274,4 +275,4 @@ for cat in $CATALOGS; do
 	fi
 done
 echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

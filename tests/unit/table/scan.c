@@ -3,8 +3,9 @@
  *
  * Covers the typed empty SELECT of a table without files, the read_parquet() text with its schema
  * MAP (field ids, quoted names, nested types, initial defaults), inlined-data parts and UNION ALL,
- * unsupported types, and runs the generated SQL in DuckDB against Parquet files written with
- * field ids (renamed and added columns resolved by id).
+ * unsupported types, the shared view's text (no file named; deleted rows filtered per layout
+ * group), row positions by file index, and runs the generated SQL in DuckDB against Parquet
+ * files written with field ids (renamed and added columns resolved by id) and a delete file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,10 +160,9 @@ static void scan__inlined_rows_are_unioned(void **state)
 	assert_null(strstr(sql, "read_parquet"));
 	assert_null(strstr(sql, "WHERE false"));
 	assert_contains(sql, "SELECT CAST(\"id\" AS BIGINT) AS \"id\", CAST(\"na\"\"me\" AS VARCHAR) AS \"na\"\"me\"");
-	/* the catalog query is passed as a literal: its quotes are doubled */
-	assert_contains(sql, "FROM __planar_cat('lk', 'SELECT CAST(\"id\" AS VARCHAR) AS \"id\", ");
-	assert_contains(sql, "FROM \"ducklake_inlined_data_1_1\" WHERE begin_snapshot <= 5 AND "
-			     "(end_snapshot IS NULL OR end_snapshot > 5) ORDER BY row_id')");
+	/* the rows come from a fixed catalog read: the inlined table, the snapshot and the column
+	 * names (separated by 0x1f) are arguments, never SQL text */
+	assert_contains(sql, "FROM __planar_inlined('lk', 'ducklake_inlined_data_1_1', '5', 'id\x1fna\"me\x1fs', '0')");
 	free(sql);
 	f.files[0] = (pl_data_file){.id = 1, .path = "/x.parquet"};
 	f.t.files = f.files;
@@ -171,7 +171,7 @@ static void scan__inlined_rows_are_unioned(void **state)
 	const char *u = strstr(sql, " UNION ALL SELECT CAST(\"id\" AS BIGINT)");
 	assert_non_null(u);
 	assert_true(strstr(sql, "read_parquet(") < u); /* files first, then inlined rows */
-	assert_contains(u, "__planar_cat(");
+	assert_contains(u, "__planar_inlined(");
 	free(sql);
 }
 
@@ -214,6 +214,103 @@ static void scan__unknown_type_is_unsupported(void **state)
 	pl_buf_truncate(&b, 0);
 	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
+	pl_buf_dispose(&b);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Two layouts, deleted rows only in the older one. */
+static void make_two_layouts(fake *f)
+{
+	make_table(f);
+	f->t.schema_since = 4;
+	f->files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet",
+				     .delete_path = "/lake/main/t/old-delete.parquet", .delete_format = "parquet",
+				     .delete_partial_max = -1, .delete_count = 1, .record_count = 10};
+	f->files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/new.parquet",
+				     .delete_partial_max = -1, .record_count = 5};
+	f->t.files = f->files;
+	f->t.nfiles = 2;
+}
+
+static void scan__shared_view_names_no_file(void **state)
+{
+	(void)state;
+	fake f;
+	make_two_layouts(&f);
+	pl_buf b = PL_BUF_INIT;
+	pl_err err = {0};
+	assert_int_equal(pl_scan_view_sql(&b, "lk", &f.m, &f.t, &err), 0);
+	const char *sql = pl_buf_cstr(&b);
+	assert_null(strstr(sql, ".parquet"));
+	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 0, 4, false), hive_partitioning = false)");
+	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 1, 4, true), schema = MAP {");
+	/* only the group with deleted rows is filtered, with the map bound with its files */
+	assert_int_equal(count_of(sql, "__planar_deleted("), 1);
+	assert_contains(sql, "WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap('lk', 1, 1))");
+	/* the same text whatever the files, as long as the groups and columns stay */
+	pl_buf again = PL_BUF_INIT;
+	f.files[1].path = "/lake/main/t/other.parquet";
+	f.files[0].delete_path = "/lake/main/t/old-delete-2.parquet";
+	assert_int_equal(pl_scan_view_sql(&again, "lk", &f.m, &f.t, &err), 0);
+	assert_string_equal(pl_buf_cstr(&again), sql);
+	const pl_data_file *files[2];
+	assert_int_equal(pl_scan_group_files(&f.t, 0, files), 1);
+	assert_ptr_equal(files[0], &f.files[1]);
+	assert_int_equal(pl_scan_group_files(&f.t, 1, files), 1);
+	assert_ptr_equal(files[0], &f.files[0]);
+	assert_false(pl_scan_group_has_deletes(&f.t, 0));
+	assert_true(pl_scan_group_has_deletes(&f.t, 1));
+	pl_buf_dispose(&again);
+	pl_buf_dispose(&b);
+}
+
+static void scan__deletes_filtered_inside_the_layout_scan(void **state)
+{
+	(void)state;
+	fake f;
+	make_two_layouts(&f);
+	pl_buf b = PL_BUF_INIT;
+	pl_err err = {0};
+	int64_t maps[2] = {-1, 7};
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, maps, &err), 0);
+	const char *sql = pl_buf_cstr(&b);
+	assert_int_equal(count_of(sql, "read_parquet("), 2); /* one scan per layout, not per file */
+	assert_int_equal(count_of(sql, "__planar_deleted("), 1);
+	assert_contains(sql, "WHERE NOT __planar_deleted(d.file_index, d.file_row_number, 7)");
+	pl_buf_truncate(&b, 0);
+	/* without maps: an anti-join on the delete file by file index */
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), 0);
+	sql = pl_buf_cstr(&b);
+	assert_contains(sql, "ANTI JOIN (SELECT CAST(0 AS UBIGINT) AS i, pos FROM (SELECT pos FROM "
+			     "read_parquet('/lake/main/t/old-delete.parquet'))) AS x ON d.file_index = x.i AND "
+			     "d.file_row_number = x.pos");
+	pl_buf_dispose(&b);
+}
+
+static void scan__positions_carry_file_index(void **state)
+{
+	(void)state;
+	fake f;
+	make_two_layouts(&f);
+	f.files[1].row_id_start = 10;
+	pl_buf b = PL_BUF_INIT;
+	pl_err err = {0};
+	assert_int_equal(pl_scan_positions_sql(&b, "lk", &f.m, &f.t, NULL, NULL, &err), 0);
+	const char *sql = pl_buf_cstr(&b);
+	assert_int_equal(count_of(sql, "read_parquet("), 2); /* the data files once, the delete file once */
+	assert_contains(sql, "CAST(d.file_index AS BIGINT) AS __planar_file");
+	assert_contains(sql, "d.file_row_number AS __planar_pos");
+	assert_contains(sql, "coalesce(d._ducklake_internal_row_id, CAST([0,10] AS BIGINT[])[CAST(d.file_index AS "
+			     "BIGINT) + 1] + d.file_row_number) AS __planar_rowid");
+	assert_null(strstr(sql, "filename"));
+	assert_null(strstr(sql, "VALUES"));
 	pl_buf_dispose(&b);
 }
 
@@ -296,6 +393,34 @@ static void scan__generated_sql_runs_in_duckdb(void **state)
 	free(rows);
 	free(types);
 
+	/* row 0 of the old file deleted (a positional delete file): gone from the scan, and the
+	 * positions scan numbers the files in table order */
+	char p3[64];
+	snprintf(p3, sizeof(p3), "%s/d1.parquet", dir);
+	snprintf(sql, sizeof(sql), "COPY (SELECT '%s' AS file_path, 0::BIGINT AS pos) TO '%s' (FORMAT parquet)", p1, p3);
+	assert_int_equal(pl_engine_exec(con, sql, &err), 0);
+	f.files[0].delete_path = p3;
+	f.files[0].delete_format = "parquet";
+	f.files[0].delete_partial_max = -1;
+	f.files[1].delete_partial_max = -1;
+	f.files[1].row_id_start = 100;
+	text = scan(&f, 0);
+	run(con, text, &rows, &types);
+	assert_string_equal(rows, "2|y|7");
+	free(text);
+	free(rows);
+	free(types);
+	pl_buf pos = PL_BUF_INIT;
+	pl_buf_puts(&pos, "SELECT id, __planar_file, __planar_pos, __planar_rowid FROM (");
+	assert_int_equal(pl_scan_positions_sql(&pos, "lk", &f.m, &f.t, NULL, NULL, &err), 0);
+	pl_buf_puts(&pos, ") ORDER BY id");
+	run(con, pl_buf_cstr(&pos), &rows, &types);
+	assert_string_equal(rows, "2|1|0|100");
+	pl_buf_dispose(&pos);
+	free(rows);
+	free(types);
+	unlink(p3);
+
 	unlink(p1);
 	unlink(p2);
 	rmdir(dir);
@@ -313,6 +438,9 @@ int main(void)
 		cmocka_unit_test(scan__inlined_rows_are_unioned),
 		cmocka_unit_test(scan__nested_and_decimal_types),
 		cmocka_unit_test(scan__unknown_type_is_unsupported),
+		cmocka_unit_test(scan__shared_view_names_no_file),
+		cmocka_unit_test(scan__deletes_filtered_inside_the_layout_scan),
+		cmocka_unit_test(scan__positions_carry_file_index),
 		cmocka_unit_test(scan__generated_sql_runs_in_duckdb),
 	};
 	return cmocka_run_group_tests_name("table/scan", tests, NULL, NULL);

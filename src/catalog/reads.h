@@ -1,0 +1,33 @@
+/*
+ * reads.h -- the fixed catalog reads that SQL functions serve to queries: snapshot listings, table
+ * summaries and the rows DuckDB's extension inlined into the catalog. Nothing here runs SQL text
+ * that a caller passes in: every query is Planar's own, with names checked and quoted and
+ * numbers bound, so no statement can reach the catalog through these.
+ */
+#ifndef PL_CATALOG_READS_H
+#define PL_CATALOG_READS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/driver.h"
+
+typedef enum pl_catalog_listing {
+	PL_LIST_SNAPSHOTS,        /* snapshot_id, snapshot_time, schema_version, changes, author, ... */
+	PL_LIST_CURRENT_SNAPSHOT, /* id */
+	PL_LIST_TABLE_INFO,       /* table_name, schema_id, table_id, table_uuid, file counts and sizes */
+} pl_catalog_listing;
+
+/* The listing named `what` ("snapshots", "current_snapshot", "table_info"); PL_EINVALID for any
+ * other name. */
+int pl_catalog_listing_by_name(const char *what, pl_catalog_listing *out, pl_err *err);
+/* Rows of a listing, every column as text. */
+int pl_catalog_list(pl_catdb *db, pl_catalog_listing what, pl_rows **out, pl_err *err);
+
+/* Rows of the inlined-data table `inlined` (named ducklake_inlined_data_<table>_<version>, which
+ * is checked) live at snapshot, columns cast to text in the given order, plus row_id when
+ * with_row_id; ordered by row_id. */
+int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
+			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * sessions.c -- several sessions of one planar_db on threads: a statement that names no lake runs
+ * while another session holds the lakes for a long write, and the write still commits whole.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "planar/planar.h"
+#include "sql/session.h"
+
+typedef struct fixture {
+	char dir[64];
+	planar_db *db;
+	planar_conn *a, *b;
+} fixture;
+
+static int run(planar_conn *c, const char *sql)
+{
+	int rc = planar_conn_query(c, sql, NULL);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", sql, planar_conn_errmsg(c));
+	return rc;
+}
+
+static char *value(planar_conn *c, const char *sql)
+{
+	planar_result *r = NULL;
+	if (planar_conn_query(c, sql, &r) != 0 || planar_result_row_count(r) != 1) {
+		planar_result_free(r);
+		return NULL;
+	}
+	char *v = planar_result_value_string(r, 0, 0);
+	planar_result_free(r);
+	return v;
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/planar-sessions-XXXXXX");
+	if (!f || !mkdtemp(f->dir) || planar_db_open(&f->db, NULL, NULL) || planar_conn_open(&f->a, f->db, NULL) ||
+	    planar_conn_open(&f->b, f->db, NULL))
+		return -1;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "ATTACH 'ducklake:sqlite:%s/meta.db' AS lake (DATA_PATH '%s/data/')", f->dir, f->dir);
+	if (run(f->a, sql) || run(f->a, "CREATE TABLE lake.t(i BIGINT, s VARCHAR)"))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	planar_conn_free(f->a);
+	planar_conn_free(f->b);
+	planar_db_free(f->db);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", f->dir);
+	free(f);
+	return 0;
+}
+
+typedef struct writer {
+	planar_conn *conn;
+	int rc;
+	atomic_int done;
+} writer;
+
+static void *write_rows(void *p)
+{
+	writer *w = p;
+	w->rc = run(w->conn, "INSERT INTO lake.t SELECT range, repeat('x', 20) || range FROM range(3000000)");
+	w->done = 1;
+	return NULL;
+}
+
+/* Session b's statements that name no lake complete while session a's INSERT holds the lakes. */
+static void sessions__reads_run_beside_a_long_write(void **state)
+{
+	fixture *f = *state;
+	writer w = {f->a, -1, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, write_rows, &w), 0);
+	/* wait until the writer holds the lakes */
+	bool held = false;
+	while (!w.done && !held) {
+		if (pthread_mutex_trylock(&f->db->lock) == 0)
+			pthread_mutex_unlock(&f->db->lock);
+		else
+			held = true;
+		if (!held)
+			usleep(1000);
+	}
+	assert_true(held);
+	int served = 0;
+	for (int i = 0; i < 50 && !w.done; i++) {
+		char *v = value(f->b, "SELECT 41 + 1");
+		assert_non_null(v);
+		assert_string_equal(v, "42");
+		free(v);
+		served++;
+	}
+	char *sum = value(f->b, "SELECT sum(range) FROM range(1000)");
+	assert_non_null(sum);
+	assert_string_equal(sum, "499500");
+	free(sum);
+	/* every one of them ran while the write was still going on */
+	bool still_writing = !w.done;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	assert_true(still_writing);
+	assert_int_equal(served, 50);
+	/* and the write is there whole, seen by the other session */
+	char *n = value(f->b, "SELECT count(*) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "3000000");
+	free(n);
+}
+
+/* A statement naming the lake waits for the writer and then sees its commit. */
+static void sessions__lake_reads_see_whole_commits(void **state)
+{
+	fixture *f = *state;
+	writer w = {f->a, -1, 0};
+	pthread_t th;
+	char *before = value(f->b, "SELECT count(*) FROM lake.t");
+	assert_non_null(before);
+	assert_int_equal(pthread_create(&th, NULL, write_rows, &w), 0);
+	for (int i = 0; i < 20; i++) {
+		char *n = value(f->b, "SELECT count(*) FROM lake.t");
+		assert_non_null(n);
+		long long c = atoll(n), b = atoll(before);
+		assert_true(c == b || c == b + 3000000); /* never a partial write */
+		free(n);
+		usleep(20000);
+	}
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	free(before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(sessions__reads_run_beside_a_long_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__lake_reads_see_whole_commits, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
