@@ -307,7 +307,7 @@ static void test_subst(void **state)
 							 "${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}"), 0);
 	s = pl_sqltest_subst(&v, "${WIDE}");
 	assert_non_null(s);
-	assert_true(strlen(s) <= (16u << 20) + 64);
+	assert_true(strlen(s) <= (16u << 20) + 4096); /* the last value may finish */
 	free(s);
 
 	assert_int_equal(pl_sqltest_vars_push(&v, "i", "2"), 0); /* a loop shadows */
