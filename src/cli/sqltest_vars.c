@@ -19,6 +19,9 @@
 #include "planar/errors.h"
 
 #define SUBST_MAX_DEPTH 8
+/* A substitution stops growing here: variables that refer to each other several times each
+ * would otherwise expand exponentially. The text is cut, and the statement then fails. */
+#define SUBST_MAX_OUTPUT (16u << 20)
 
 int pl_sqltest_vars_push(pl_sqltest_vars *vars, const char *name, const char *value)
 {
@@ -170,7 +173,7 @@ static size_t expand_at(const pl_sqltest_vars *vars, const char *s, pl_cli_buf *
 
 static void subst_into(const pl_sqltest_vars *vars, const char *s, pl_cli_buf *out, int depth)
 {
-	while (*s) {
+	while (*s && out->len < SUBST_MAX_OUTPUT) {
 		size_t used = (*s == '$' || *s == '{' || *s == '_') ? expand_at(vars, s, out, depth) : 0;
 		if (used > 0) {
 			s += used;

@@ -322,6 +322,9 @@ int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *er
 		if (db->lakes[i]->cat_owner == lake)
 			return pl_err_set(err, PL_EBUSY, "cannot detach lake \"%s\": lake \"%s\" reads its catalog through it "
 					  "(DETACH \"%s\" first)", lake->name, db->lakes[i]->name, db->lakes[i]->name);
+	if (lake->writers > 0)
+		return pl_err_set(err, PL_EBUSY, "cannot detach lake \"%s\": another session is writing to it (retry when "
+				  "its statement ends)", lake->name);
 	if (lake->txn_owner)
 		return pl_err_set(err, PL_EBUSY,
 				  "cannot detach lake \"%s\": a transaction%s has uncommitted writes to it (COMMIT or ROLLBACK "

@@ -83,7 +83,8 @@ static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, bool 
 
 typedef struct create_ctx {
 	pl_target tgt;
-	const pl_schema *schema;
+	const pl_schema *schema; /* not to be used once the rows are written (the model moves on) */
+	int64_t base;            /* the snapshot the table was planned on */
 	bool if_not_exists, or_replace, as_select;
 } create_ctx;
 
@@ -110,6 +111,7 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	if (rc)
 		return rc;
 	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
+	c->base = c->tgt.lake->model->snapshot_id;
 	if (!c->schema)
 		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
 				  c->tgt.schema);
@@ -169,8 +171,11 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, co
 				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
 	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err)
 		 : pl_lake_write_sizes(c->tgt.lake, NULL, &req, err);
+	/* the rows are written without holding the lakes: c->schema may change under us from here on */
+	bool released = rc == 0 && pl_lake_release_for_io(c->tgt.lake, st->conn);
 	if (rc == 0)
 		rc = pl_writer_write(&req, txn, &rows, err);
+	pl_lake_reacquire(c->tgt.lake, st->conn, released);
 	pl_buf_dispose(&src);
 	pl_buf_dispose(&dir);
 	return rc;
@@ -178,7 +183,7 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, co
 
 static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
 {
-	int rc = pl_lake_commit(c->tgt.lake, st->conn, txn, err);
+	int rc = pl_lake_commit_from(c->tgt.lake, st->conn, txn, c->base, err);
 	if (rc)
 		pl_txn_remove_written(txn);
 	return rc;

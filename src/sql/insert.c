@@ -55,19 +55,29 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 			    pl_err *err)
 {
 	pl_txn txn = {0};
-	int64_t rows = 0;
+	int64_t rows = 0, base = lake->model->snapshot_id;
 	char *dir = pl_strdup(t->dir);
-	pl_write_request req = {st->conn->con, source, dir, {NULL, 0, t}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
-	int rc = !dir ? pl_err_nomem(err) : pl_lake_write_sizes(lake, t, &req, err);
+	pl_new_column *cols = NULL;
+	size_t ncols = 0;
+	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
+	pl_write_request req = {st->conn->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE,
+				false, 0};
+	if (rc == 0)
+		rc = pl_lake_write_sizes(lake, t, &req, err);
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
 	bool own_commit = !st->conn->in_txn && !lake->txn_owner;
+	/* the files are written without holding the lakes: t may change under us from here on */
+	bool released = rc == 0 && pl_lake_release_for_io(lake, st->conn);
 	if (rc == 0)
 		rc = own_commit ? pl_writer_write_deferred(&req, &txn, &rows, err) : pl_writer_write(&req, &txn, &rows, err);
+	pl_lake_reacquire(lake, st->conn, released);
 	if (rc == 0 && txn.nfiles > 0)
-		rc = pl_lake_commit(lake, st->conn, &txn, err);
+		rc = pl_lake_commit_from(lake, st->conn, &txn, base, err);
 	if (rc)
 		pl_txn_remove_written(&txn);
 	pl_txn_dispose(&txn);
+	if (cols)
+		pl_columns_free(cols, ncols);
 	free(dir);
 	*rows_out = rows;
 	return rc;

@@ -595,6 +595,28 @@ int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_e
 
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 {
+	return pl_lake_commit_from(lake, conn, txn, lake->model->snapshot_id, err);
+}
+
+bool pl_lake_release_for_io(pl_lake *lake, planar_conn *conn)
+{
+	if (conn->in_txn)
+		return false;
+	lake->writers++;
+	pthread_mutex_unlock(&conn->db->lock);
+	return true;
+}
+
+void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released)
+{
+	if (!released)
+		return;
+	pthread_mutex_lock(&conn->db->lock);
+	lake->writers--;
+}
+
+int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t base, pl_err *err)
+{
 	int64_t snap = 0;
 	planar_db *db = conn->db;
 	if (conn->in_txn)
@@ -604,7 +626,7 @@ int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)
 				  "retry when it ends", lake->name);
 	pl_txn_take_commit_message(conn, txn);
 	pl_fault_point("write:after-files");
-	int rc = pl_commit(lake->cat, txn, lake->model->snapshot_id, &snap, err);
+	int rc = pl_commit(lake->cat, txn, base, &snap, err);
 	if (rc)
 		return rc;
 	/* The commit stands. If the views cannot be rebuilt now, the next statement's refresh

@@ -38,6 +38,7 @@ struct pl_lake {
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;
+	int writers; /* statements writing files for this lake without holding db->lock */
 	pl_lake *cat_owner; /* the lake whose catalog connection cat is, when borrowed (read-only or
 			     * pinned attachments of a catalog that is already attached) */
 	pl_model *model; /* the committed state; the owner's pending state during its statements */
@@ -72,6 +73,14 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
  * this returns 0; the model (and every pointer into it) is replaced. Inside a transaction of
  * conn the changes join the transaction's snapshot instead (see transaction.h). */
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err);
+/* pl_lake_commit for changes planned on snapshot `base` (the model may have moved on since). */
+int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t base, pl_err *err);
+/* Around the long part of a statement that writes files (running the user's query into Parquet):
+ * outside a transaction, releases db->lock so other sessions go on, and marks the lake as being
+ * written (DETACH waits for it). Afterwards nothing read from the lake's model before the
+ * release may be used: the model may have moved on. Returns whether the lock was released. */
+bool pl_lake_release_for_io(pl_lake *lake, planar_conn *conn);
+void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released);
 /* Rebuilds the lake's views from lake->model on the given connection. */
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err);
 /* The model a session's statement reads (db->lock held): the session's pending state when it

@@ -648,6 +648,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		scrub_internal_names(err);
 	if (rc == 0) /* a stream reads its views until it is freed */
 		pl_result_adopt_views(*out, &views);
+	if (rc)
+		scrub_internal_names(err);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);

@@ -169,6 +169,10 @@ struct pl_stmt;
 int pl_sqlprep_route(struct pl_stmt *st, pl_strv *texts, planar_result **out, pl_err *err, bool *handled);
 void pl_sqlprep_dispose(planar_conn *conn);
 
+/* Whether a statement may involve a lake: a token (identifier or string) is a lake's name, or
+ * cur_db (the session's current database, may be NULL) is a lake. Needs only names_lock. */
+bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur_db);
+
 /* Lake registry (callers hold db->lock). */
 pl_lake *pl_db_find_lake(planar_db *db, const char *name);
 int pl_db_add_lake(planar_db *db, pl_lake *lake, pl_err *err);

@@ -24,6 +24,22 @@ typedef struct at_ref {
 	size_t expr_from, expr_to; /* token range of the expression */
 } at_ref;
 
+/* Words that end or join table references: never a table name or an alias before AT. */
+static bool is_clause_word(const pl_toks *t, size_t i)
+{
+	static const char *const words[] = {"FROM", "JOIN", "SELECT", "WHERE", "ON", "USING", "AS", "AND", "OR",
+					    "NOT", "IN", "BY", "GROUP", "ORDER", "HAVING", "UNION", "EXCEPT",
+					    "INTERSECT", "LATERAL", "TABLE", "INTO", "UPDATE", "WITH", "DISTINCT",
+					    "ALL", "CROSS", "NATURAL", "INNER", "LEFT", "RIGHT", "FULL", "OUTER",
+					    "POSITIONAL", "ASOF", "SEMI", "ANTI", "LIMIT", "QUALIFY", "WINDOW", NULL};
+	if (t->items[i].kind != PL_TOK_WORD)
+		return false;
+	for (const char *const *w = words; *w; w++)
+		if (pl_tok_is(t, i, *w))
+			return true;
+	return false;
+}
+
 /* Recognizes `name [. name [. name]] [[AS] alias] AT ( VERSION|TIMESTAMP => expr )` starting at
  * token i (an alias after the clause stays where it is). */
 static bool match_at(const pl_toks *t, size_t i, at_ref *r)
@@ -42,7 +58,8 @@ static bool match_at(const pl_toks *t, size_t i, at_ref *r)
 	size_t name_to = j, alias_from = j, alias_to = j;
 	if (!pl_tok_is(t, j, "AT")) {
 		size_t a = j + pl_tok_is(t, j, "AS");
-		if (a >= t->len || (t->items[a].kind != PL_TOK_WORD && t->items[a].kind != PL_TOK_QIDENT))
+		if (a >= t->len || (t->items[a].kind != PL_TOK_WORD && t->items[a].kind != PL_TOK_QIDENT) ||
+		    is_clause_word(t, i) || is_clause_word(t, a))
 			return false;
 		alias_from = a;
 		alias_to = j = a + 1;

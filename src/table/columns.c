@@ -239,6 +239,26 @@ void pl_columns_free(pl_new_column *cols, size_t n)
 	pl_new_columns_free(cols, n);
 }
 
+int pl_columns_copy(const pl_table *t, pl_new_column **out, size_t *nout, pl_err *err)
+{
+	pl_new_column *cols = calloc(t->ncolumns ? t->ncolumns : 1, sizeof(*cols));
+	bool oom = !cols;
+	for (size_t i = 0; !oom && i < t->ncolumns; i++) {
+		const pl_column *c = &t->columns[i];
+		cols[i] = (pl_new_column){.id = c->id, .order = c->order, .parent = c->parent, .name = pl_strdup(c->name),
+					  .type = pl_strdup(c->type), .nulls_allowed = c->nulls_allowed};
+		oom = !cols[i].name || !cols[i].type;
+	}
+	if (oom) {
+		if (cols)
+			pl_new_columns_free(cols, t->ncolumns);
+		return pl_err_nomem(err);
+	}
+	*out = cols;
+	*nout = t->ncolumns;
+	return 0;
+}
+
 int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err)
 {
 	pl_buf_putc(out, '(');

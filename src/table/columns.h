@@ -17,6 +17,9 @@
 int pl_columns_from_temp_table(duckdb_connection con, const char *name, pl_new_column **out,
 			       size_t *nout, pl_err *err);
 void pl_columns_free(pl_new_column *cols, size_t n);
+/* A copy of t's columns (ids, parents, names, types) that a write can use while the model that
+ * holds t changes under it. */
+int pl_columns_copy(const pl_table *t, pl_new_column **out, size_t *nout, pl_err *err);
 /* Appends "(\"a\" INTEGER DEFAULT 1 NOT NULL, ...)" for a lake table's current columns. */
 int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err);
 

@@ -22,6 +22,8 @@
 # Every process runs under `timeout`; every loop is bounded in count and time.
 #   tests/faults/concurrent.sh PATH/TO/planar
 set -uo pipefail
+# catalog rows are checked through __planar_cat(), which exists only with this set
+export PLANAR_TEST_CATALOG_SQL=1
 planar=$(realpath "$1")
 work=$(mktemp -d)
 pids=()

@@ -26,6 +26,8 @@
 # The two catalog kinds run side by side.
 #   tests/faults/crash.sh PATH/TO/planar
 set -uo pipefail
+# catalog rows are checked through __planar_cat(), which exists only with this set
+export PLANAR_TEST_CATALOG_SQL=1
 planar=$(realpath "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

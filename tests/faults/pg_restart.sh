@@ -27,6 +27,8 @@
 # 4. While the catalog is down, a session's statements that do not touch the lake still run.
 #   tests/faults/pg_restart.sh PATH/TO/planar
 set -uo pipefail
+# catalog rows are checked through __planar_cat(), which exists only with this set
+export PLANAR_TEST_CATALOG_SQL=1
 planar=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/pg.sh"

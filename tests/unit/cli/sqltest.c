@@ -302,6 +302,13 @@ static void test_subst(void **state)
 	s = pl_sqltest_subst(&v, "${SELF}"); /* bounded, never loops */
 	assert_string_equal(s, "${SELF}");
 	free(s);
+	/* 16 references to itself at every level: 16^8 expansions unless the output is bounded */
+	assert_int_equal(pl_sqltest_vars_set(&v, "WIDE", "x${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}"
+							 "${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}${WIDE}"), 0);
+	s = pl_sqltest_subst(&v, "${WIDE}");
+	assert_non_null(s);
+	assert_true(strlen(s) <= (16u << 20) + 4096); /* the last value may finish */
+	free(s);
 
 	assert_int_equal(pl_sqltest_vars_push(&v, "i", "2"), 0); /* a loop shadows */
 	s = pl_sqltest_subst(&v, "${i}");

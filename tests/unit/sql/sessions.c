@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "planar/planar.h"
+#include "sql/lake.h"
 #include "sql/session.h"
 
 typedef struct fixture {
@@ -151,11 +152,58 @@ static void sessions__lake_reads_see_whole_commits(void **state)
 	free(before);
 }
 
+/* The lake's writers count while a statement writes files without holding the lakes. */
+static int writers_of(fixture *f)
+{
+	pthread_mutex_lock(&f->db->lock);
+	pl_lake *lake = pl_db_find_lake(f->db, "lake");
+	int n = lake ? lake->writers : -1;
+	pthread_mutex_unlock(&f->db->lock);
+	return n;
+}
+
+/* While session a writes an INSERT's files, session b reads and writes the same lake: its read
+ * sees the table before a's commit, its own INSERT commits, and a's commit lands after. */
+static void sessions__same_lake_beside_a_long_insert(void **state)
+{
+	fixture *f = *state;
+	writer w = {f->a, -1, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, write_rows, &w), 0);
+	bool writing = false;
+	while (!atomic_load(&w.done) && !writing) {
+		writing = writers_of(f) > 0;
+		if (!writing)
+			usleep(1000);
+	}
+	assert_true(writing);
+	char *n = value(f->b, "SELECT count(*) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "0");
+	free(n);
+	assert_int_equal(run(f->b, "INSERT INTO lake.t VALUES (-1, 'beside')"), 0);
+	bool overlapped = writers_of(f) > 0 && !atomic_load(&w.done);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	assert_true(overlapped);
+	n = value(f->b, "SELECT count(*) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "3000001");
+	free(n);
+	/* two snapshots after the table's: b's INSERT, then a's */
+	n = value(f->b, "SELECT string_agg(changes['tables_inserted_into'][1], ',' ORDER BY snapshot_id) "
+			"FROM ducklake_snapshots('lake') WHERE snapshot_id > 1");
+	assert_non_null(n);
+	assert_string_equal(n, "1,1"); /* the table id, as DuckLake records it */
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(sessions__reads_run_beside_a_long_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__lake_reads_see_whole_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__same_lake_beside_a_long_insert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
