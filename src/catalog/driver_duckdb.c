@@ -291,6 +291,9 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	/* timestamps read back as text are UTC, as in every catalog */
 	if (rc == 0)
 		rc = pl_engine_exec(d->con, "SET TimeZone = 'UTC'", err);
+	/* catalog statements touch a few rows: worker threads only add scheduling */
+	if (rc == 0)
+		rc = pl_engine_exec(d->con, "SET threads = 1", err);
 	if (rc && strstr(err->msg, "Could not set lock"))
 		rc = pl_err_set(err, PL_EBUSY,
 				"lake catalog '%s' is locked by another process: a DuckDB-file catalog admits one process "
