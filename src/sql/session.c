@@ -108,6 +108,7 @@ void planar_conn_free(planar_conn *conn)
 	pthread_mutex_lock(&conn->db->lock);
 	pl_txn_dispose_conn(conn);
 	pthread_mutex_unlock(&conn->db->lock);
+	pl_delcache_conn_forget(&conn->db->deletes, conn);
 	pl_conn_dispose_api(conn);
 	duckdb_disconnect(&conn->con);
 	free(conn);
