@@ -5,6 +5,7 @@
  */
 #include "catalog/commit.h"
 #include "catalog/batch.h"
+#include "catalog/changes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,157 +19,6 @@
 
 #define COMMIT_ATTEMPTS 20
 
-/* ---- conflict detection ------------------------------------------------------------------- */
-
-typedef struct change {
-	char kind[32];
-	const char *value; /* points into the changes text */
-	size_t len;
-} change;
-
-/* Reads the next "kind:value" entry of a changes_made list; values keep their quoting. */
-static bool next_change(const char **s, change *out)
-{
-	const char *p = *s, *colon = p ? strchr(p, ':') : NULL;
-	if (!p || !*p || !colon)
-		return false;
-	snprintf(out->kind, sizeof(out->kind), "%.*s", (int)(colon - p), p);
-	const char *v = colon + 1, *e = v;
-	bool q = false;
-	for (; *e && (q || *e != ','); e++)
-		if (*e == '"')
-			q = !q;
-	out->value = v;
-	out->len = (size_t)(e - v);
-	*s = *e ? e + 1 : e;
-	return true;
-}
-
-static bool change_is(const change *c, const char *kind, const char *value)
-{
-	return strcmp(c->kind, kind) == 0 && strlen(value) == c->len && strncmp(c->value, value, c->len) == 0;
-}
-
-static bool txn_touches_table(const pl_txn *t, int64_t id)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].table_ref == id)
-			return true;
-	for (size_t i = 0; i < t->ndropped_tables; i++)
-		if (t->dropped_tables[i].id == id)
-			return true;
-	for (size_t i = 0; i < t->nalters; i++)
-		if (t->alters[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->ndeletes; i++)
-		if (t->deletes[i].table_id == id)
-			return true;
-	return false;
-}
-
-static void quoted_name(pl_buf *b, const char *schema, const char *name)
-{
-	if (schema) {
-		pl_buf_put_ident(b, schema);
-		pl_buf_putc(b, '.');
-	}
-	pl_buf_put_ident(b, name);
-}
-
-static int check_change(const pl_txn *t, const change *c, int64_t snap, pl_err *err)
-{
-	int64_t id = strtoll(c->value, NULL, 10);
-	int rc = 0;
-	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
-	    txn_touches_table(t, id))
-		return pl_err_set(err, PL_ECONFLICT,
-				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
-				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
-	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
-		const pl_new_table *nt = &t->tables[i];
-		pl_buf b = PL_BUF_INIT;
-		quoted_name(&b, nt->schema_name, nt->name);
-		if (b.ptr && change_is(c, "created_table", b.ptr))
-			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: table \"%s\" was created by a concurrent commit (snapshot %lld)",
-					nt->name, (long long)snap);
-		else if (strcmp(c->kind, "dropped_schema") == 0 && nt->schema_ref == id)
-			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: schema \"%s\" was dropped by a concurrent commit (snapshot %lld)",
-					nt->schema_name, (long long)snap);
-		pl_buf_dispose(&b);
-	}
-	for (size_t i = 0; rc == 0 && i < t->nschemas; i++) {
-		pl_buf b = PL_BUF_INIT;
-		quoted_name(&b, NULL, t->schemas[i].name);
-		if (b.ptr && change_is(c, "created_schema", b.ptr))
-			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: schema \"%s\" was created by a concurrent commit (snapshot %lld)",
-					t->schemas[i].name, (long long)snap);
-		pl_buf_dispose(&b);
-	}
-	for (size_t i = 0; rc == 0 && i < t->ndropped_schemas; i++) {
-		const pl_dropped *d = &t->dropped_schemas[i];
-		pl_buf b = PL_BUF_INIT;
-		if (d->name) {
-			quoted_name(&b, NULL, d->name);
-			pl_buf_putc(&b, '.');
-		}
-		if (b.ptr && strcmp(c->kind, "created_table") == 0 && c->len > b.len &&
-		    strncmp(c->value, b.ptr, b.len) == 0)
-			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: a concurrent commit (snapshot %lld) created a table in schema \"%s\"",
-					(long long)snap, d->name);
-		pl_buf_dispose(&b);
-	}
-	return rc;
-}
-
-/* Deletes conflict when a concurrent commit deleted rows of, or removed, the same data file. */
-static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base, pl_err *err)
-{
-	pl_rows *r = NULL;
-	pl_val p[] = {PL_VINT(data_file_id), PL_VINT(base), PL_VINT(data_file_id), PL_VINT(base)};
-	int rc = pl_catdb_query(db,
-				"SELECT (SELECT count(*) FROM ducklake_delete_file WHERE data_file_id = ? AND begin_snapshot > ?) "
-				"+ (SELECT count(*) FROM ducklake_data_file WHERE data_file_id = ? AND end_snapshot > ?)",
-				p, 4, &r, err);
-	if (rc == 0 && pl_rows_int(r, 0, 0, 0) > 0)
-		rc = pl_err_set(err, PL_ECONFLICT,
-				"conflict: a concurrent commit deleted rows of the same data file (data file %lld); "
-				"retry the statement",
-				(long long)data_file_id);
-	pl_rows_free(r);
-	return rc;
-}
-
-static int check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *err)
-{
-	for (size_t i = 0; i < t->ndeletes; i++) {
-		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, err);
-		if (rc)
-			return rc;
-	}
-	for (size_t i = 0; i < t->nended_files; i++) {
-		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, err);
-		if (rc)
-			return rc;
-	}
-	pl_rows *r = NULL;
-	pl_val p = PL_VINT(base);
-	int rc = pl_catdb_query(db, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
-				    "WHERE snapshot_id > ? ORDER BY snapshot_id",
-				&p, 1, &r, err);
-	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
-		const char *text = pl_rows_get(r, i, 1);
-		change ch;
-		while (rc == 0 && next_change(&text, &ch))
-			rc = check_change(t, &ch, pl_rows_int(r, i, 0, 0), err);
-	}
-	pl_rows_free(r);
-	return rc;
-}
-
 /* ---- writing ------------------------------------------------------------------------------ */
 
 
@@ -179,14 +29,14 @@ static void add_change(pl_commit_state *st, const char *kind, const char *schema
 	pl_buf_puts(&entry, kind);
 	pl_buf_putc(&entry, ':');
 	if (name)
-		quoted_name(&entry, schema, name);
+		pl_changes_quoted_name(&entry, schema, name);
 	else
 		pl_buf_printf(&entry, "%lld", (long long)id);
 	/* A transaction's statements may repeat a change: list it once. */
 	const char *p = pl_buf_cstr(&st->changes), *e = pl_buf_cstr(&entry);
 	bool seen = false;
-	change c;
-	while (p && e && !seen && next_change(&p, &c)) {
+	pl_change c;
+	while (p && e && !seen && pl_changes_next(&p, &c)) {
 		size_t klen = strlen(c.kind);
 		seen = strncmp(e, c.kind, klen) == 0 && e[klen] == ':' && strlen(e + klen + 1) == c.len &&
 		       strncmp(e + klen + 1, c.value, c.len) == 0;
@@ -761,7 +611,7 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 	int rc = 0;
 	*real_conflict = false;
 	if (st->snapshot - 1 > st->base) {
-		rc = check_conflicts(db, t, st->base, err);
+		rc = pl_changes_check_conflicts(db, t, st->base, err);
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
