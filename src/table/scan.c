@@ -280,18 +280,12 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 	return rc;
 }
 
-int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
-		pl_err *err)
+/* The end of a table's scan after `parts` file scans: its inlined rows, or an empty typed SELECT
+ * when there is nothing at all. */
+static int finish_scan(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts,
+		       pl_err *err)
 {
 	int rc = 0;
-	size_t parts = 0;
-	for (size_t g = 0; rc == 0 && g < 2; g++) {
-		if (count_files(t, layouts[g], in_layout) == 0)
-			continue;
-		if (parts++)
-			pl_buf_puts(out, " UNION ALL ");
-		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
-	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
@@ -305,6 +299,21 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);
 	return rc;
+}
+
+int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
+		pl_err *err)
+{
+	int rc = 0;
+	size_t parts = 0;
+	for (size_t g = 0; rc == 0 && g < 2; g++) {
+		if (count_files(t, layouts[g], in_layout) == 0)
+			continue;
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
+	}
+	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
 }
 
 /* ---- scans with row positions (DELETE, UPDATE, change feeds) ------------------------------- */
@@ -481,19 +490,7 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
-		if (parts++)
-			pl_buf_puts(out, " UNION ALL ");
-		rc = put_inlined(out, lake, m, t, &t->inlined[i], err);
-	}
-	if (rc == 0 && parts == 0) {
-		pl_buf_puts(out, "SELECT ");
-		rc = put_typed_columns(out, t, false, err);
-		pl_buf_puts(out, " WHERE false");
-	}
-	if (rc == 0 && pl_buf_oom(out))
-		rc = pl_err_nomem(err);
-	return rc;
+	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
 }
 
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
