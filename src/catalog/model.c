@@ -471,6 +471,7 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	pl_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return pl_err_nomem(err);
+	m->refs = 1;
 	int rc = pl_model__load_snapshot(m, db, snapshot_id, err);
 	if (!rc)
 		rc = load_schemas(m, db, data_path, err);
@@ -526,9 +527,15 @@ static void free_table(pl_table *t)
 	free(t->path);
 }
 
+pl_model *pl_model_ref(pl_model *m)
+{
+	m->refs++;
+	return m;
+}
+
 void pl_model_free(pl_model *m)
 {
-	if (!m)
+	if (!m || --m->refs > 0)
 		return;
 	for (size_t i = 0; i < m->nschemas; i++) {
 		free(m->schemas[i].uuid);

@@ -88,12 +88,17 @@ typedef struct pl_model {
 	size_t ntables;
 	pl_view *views;
 	size_t nviews;
+	/* References: 1 from pl_model_load; a statement that keeps using a model while its owner may
+	 * replace it takes one more (pl_model_ref). pl_model_free drops one and frees at zero; a model
+	 * with more than one reference is never advanced in place. */
+	int refs;
 } pl_model;
 
 /* Loads the catalog at snapshot_id; data_path is the lake's resolved data path (ends in '/'). */
 int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char *data_path,
 		  pl_err *err);
 void pl_model_free(pl_model *m);
+pl_model *pl_model_ref(pl_model *m);
 /* Brings m forward to snapshot snap in place when every snapshot since m's only inserted or
  * deleted rows (no DDL): a handful of queries for just the files and delete files that began
  * or ended since, instead of a full load. *advanced is false (m untouched) when a full load is

@@ -149,6 +149,8 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 	int64_t from = m->snapshot_id;
 	bool data_only = false;
 	*advanced = false;
+	if (m->refs > 1) /* someone still reads this state: the caller loads a new model */
+		return 0;
 	int rc = only_data_changes(db, from, snap, &data_only, err);
 	if (rc == 0 && data_only)
 		rc = pl_model__load_snapshot(&next, db, snap, err);

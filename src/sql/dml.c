@@ -25,7 +25,8 @@ typedef struct dml {
 	pl_stmt *st;
 	bool update;
 	pl_target tgt;
-	const pl_table *table;
+	pl_model *model;  /* the lake's model when the statement began, held for the whole statement */
+	const pl_table *table; /* in model */
 	char *alias;
 	size_t name_from, name_to;          /* target name tokens */
 	size_t set_from, set_to;            /* UPDATE assignments */
@@ -128,8 +129,9 @@ static int resolve(dml *d, size_t name_at, pl_err *err)
 	if (rc)
 		return rc;
 	rc = pl_lake_check_writable(d->tgt.lake, err);
-	const pl_schema *s = pl_model_schema(d->tgt.lake->model, d->tgt.schema);
-	d->table = s ? pl_model_table(d->tgt.lake->model, s->id, d->tgt.name) : NULL;
+	d->model = pl_model_ref(d->tgt.lake->model);
+	const pl_schema *s = pl_model_schema(d->model, d->tgt.schema);
+	d->table = s ? pl_model_table(d->model, s->id, d->tgt.name) : NULL;
 	if (rc == 0 && !d->table)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", d->tgt.name);
 	if (rc == 0)
@@ -144,6 +146,16 @@ static int exec_buf(dml *d, pl_buf *q, pl_err *err)
 	return pl_buf_oom(q) ? pl_err_nomem(err) : pl_engine_exec(d->st->conn->con, q->ptr, err);
 }
 
+/* exec_buf for the long part, finding the rows: outside a transaction other sessions go on
+ * meanwhile (the statement keeps its own reference to the model it planned on). */
+static int exec_matching(dml *d, pl_buf *q, pl_err *err)
+{
+	bool released = pl_lake_release_for_io(d->tgt.lake, d->st->conn);
+	int rc = exec_buf(d, q, err);
+	pl_lake_reacquire(d->tgt.lake, d->st->conn, released);
+	return rc;
+}
+
 /* A temporary view of table t's rows with their file, position and row id. */
 static int create_positions_view(dml *d, const pl_table *t, char name[64], bool *have, pl_err *err)
 {
@@ -152,7 +164,7 @@ static int create_positions_view(dml *d, const pl_table *t, char name[64], bool 
 	pl_buf_puts(&q, "CREATE TEMP VIEW ");
 	pl_buf_put_ident(&q, name);
 	pl_buf_puts(&q, " AS ");
-	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->tgt.lake->model, t, &d->st->conn->db->deletes,
+	int rc = pl_scan_positions_sql(&q, d->tgt.lake->name, d->model, t, &d->st->conn->db->deletes,
 				       d->st->conn->db->admin, err);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
@@ -274,7 +286,7 @@ static int collect_positions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->alias);
 	pl_buf_puts(&q, ".__planar_pos");
 	put_from_where(d, &q, d->view);
-	int rc = exec_buf(d, &q, err);
+	int rc = exec_matching(d, &q, err);
 	d->have_pos = rc == 0;
 	pl_buf_truncate(&q, 0);
 	pl_buf_puts(&q, "SELECT DISTINCT __planar_file FROM temp.main.");
@@ -401,7 +413,7 @@ static int collect_matches(dml *d, planar_result **explained, pl_err *err)
 		put_from_where(d, &q, d->view);
 	}
 	if (d->st->explain == PL_EXPLAIN_NONE) {
-		rc = exec_buf(d, &q, err);
+		rc = exec_matching(d, &q, err);
 	} else {
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_result_from_sql(explained, d->st->conn, q.ptr, err);
 	}
@@ -449,7 +461,7 @@ static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_
 	pl_buf_put_ident(&q, d->match);
 	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
 	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
-	pl_delete_request req = {d->st->conn->con, d->tgt.lake->model, d->table, f, q.ptr, dv, &d->txn.written};
+	pl_delete_request req = {d->st->conn->con, d->model, d->table, f, q.ptr, dv, &d->txn.written};
 	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
 	pl_buf_dispose(&q);
 	return rc;
@@ -584,7 +596,7 @@ static int run_dml(dml *d, planar_result **out, pl_err *err)
 	if (rc == 0 && n > 0 && d->update)
 		rc = write_new_versions(d, err);
 	if (rc == 0 && n > 0)
-		rc = pl_lake_commit(d->tgt.lake, d->st->conn, &d->txn, err);
+		rc = pl_lake_commit_from(d->tgt.lake, d->st->conn, &d->txn, d->model->snapshot_id, err);
 	if (rc)
 		pl_txn_remove_written(&d->txn);
 	if (rc == 0 && explained) {
@@ -613,6 +625,7 @@ static int handle(pl_stmt *st, size_t name_at, bool update, planar_result **out,
 	drop_temp(&d, "TABLE", d.pos2, d.have_pos2);
 	drop_temp(&d, "VIEW", d.rows_view, d.have_rows_view);
 	pl_txn_dispose(&d.txn);
+	pl_model_free(d.model);
 	pl_target_dispose(&d.tgt);
 	free(d.alias);
 	return rc;

@@ -525,7 +525,7 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	if (rc || (!force && latest == lake->model->snapshot_id))
 		return rc;
 	bool advanced = false;
-	if (latest > lake->model->snapshot_id) {
+	if (latest > lake->model->snapshot_id && lake->model->refs == 1) { /* else a statement still reads it */
 		rc = pl_model_advance(lake->model, lake->cat, latest, &advanced, err);
 		if (rc)
 			return rc;

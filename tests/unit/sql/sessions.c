@@ -198,12 +198,56 @@ static void sessions__same_lake_beside_a_long_insert(void **state)
 	free(n);
 }
 
+static void *delete_rows(void *p)
+{
+	writer *w = p;
+	w->rc = run(w->conn, "DELETE FROM lake.t WHERE hash(s || 'salt') % 3 = 0 AND i >= 0");
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/* While session a's DELETE looks for its rows, session b inserts into the same table and reads
+ * it: both commit (they touch different files), and b never waits for a's search. */
+static void sessions__insert_beside_a_long_delete(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(run(f->a, "INSERT INTO lake.t SELECT range, repeat('x', 20) || range FROM range(3000000)"), 0);
+	writer w = {f->a, -1, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, delete_rows, &w), 0);
+	bool searching = false;
+	while (!atomic_load(&w.done) && !searching) {
+		searching = writers_of(f) > 0;
+		if (!searching)
+			usleep(500);
+	}
+	assert_true(searching);
+	assert_int_equal(run(f->b, "INSERT INTO lake.t VALUES (-5, 'while deleting')"), 0);
+	char *n = value(f->b, "SELECT count(*) FROM lake.t WHERE i = -5");
+	assert_non_null(n);
+	assert_string_equal(n, "1");
+	free(n);
+	bool overlapped = !atomic_load(&w.done);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	assert_true(overlapped);
+	/* the DELETE planned before b's row existed: b's row stays, a's deletes are all there */
+	char *left = value(f->b, "SELECT count(*) FROM lake.t WHERE i >= 0 AND hash(s || 'salt') % 3 = 0");
+	assert_non_null(left);
+	assert_string_equal(left, "0");
+	free(left);
+	n = value(f->b, "SELECT count(*) FROM lake.t WHERE i = -5");
+	assert_string_equal(n, "1");
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(sessions__reads_run_beside_a_long_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__lake_reads_see_whole_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__same_lake_beside_a_long_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__insert_beside_a_long_delete, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
