@@ -336,6 +336,11 @@ int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *er
 					  "cannot detach lake \"%s\" inside a transaction that read it (COMMIT or ROLLBACK "
 					  "first)",
 					  lake->name);
+	if (lake->txn_readers > 0)
+		return pl_err_set(err, PL_EBUSY,
+				  "cannot detach lake \"%s\": a transaction of another session reads it (retry when it "
+				  "ends)",
+				  lake->name);
 	/* A session whose current database is the lake moves back to the default database. */
 	pl_err ignored;
 	char *cur = NULL;

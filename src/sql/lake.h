@@ -39,6 +39,7 @@ struct pl_lake {
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;
 	int writers; /* statements writing files for this lake without holding db->lock */
+	int txn_readers; /* open transactions (of any session) that recorded this lake's BEGIN snapshot */
 	pl_lake *cat_owner; /* the lake whose catalog connection cat is, when borrowed (read-only or
 			     * pinned attachments of a catalog that is already attached) */
 	pl_model *model; /* the committed state; the owner's pending state during its statements */

@@ -27,6 +27,8 @@ static bool is_rollback(const pl_toks *t)
 
 static void clear_conn(planar_conn *c)
 {
+	for (size_t i = 0; i < c->nbegin; i++)
+		c->begin[i].lake->txn_readers--;
 	free(c->begin);
 	c->begin = NULL;
 	c->nbegin = 0;
@@ -190,8 +192,10 @@ static int do_begin(pl_stmt *st, planar_result **out, pl_err *err)
 	c->begin = calloc(db->nlakes + 1, sizeof(*c->begin));
 	if (!c->begin)
 		return pl_err_nomem(err);
-	for (size_t i = 0; i < db->nlakes; i++)
+	for (size_t i = 0; i < db->nlakes; i++) {
 		c->begin[c->nbegin++] = (pl_begin_snapshot){db->lakes[i], db->lakes[i]->model->snapshot_id};
+		db->lakes[i]->txn_readers++;
+	}
 	c->in_txn = true;
 	return 0;
 }

@@ -241,6 +241,20 @@ static void sessions__insert_beside_a_long_delete(void **state)
 	free(n);
 }
 
+/* A lake another session's open transaction has read cannot be detached until it ends. */
+static void sessions__detach_waits_for_other_transactions(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(run(f->b, "BEGIN"), 0);
+	char *n = value(f->b, "SELECT count(*) FROM lake.t");
+	assert_non_null(n);
+	free(n);
+	assert_int_not_equal(planar_conn_query(f->a, "DETACH lake", NULL), 0);
+	assert_non_null(strstr(planar_conn_errmsg(f->a), "a transaction of another session reads it"));
+	assert_int_equal(run(f->b, "COMMIT"), 0);
+	assert_int_equal(run(f->a, "DETACH lake"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +262,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sessions__lake_reads_see_whole_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__same_lake_beside_a_long_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__insert_beside_a_long_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__detach_waits_for_other_transactions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
