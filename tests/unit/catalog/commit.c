@@ -20,40 +20,11 @@
 #include "catalog/init.h"
 #include "catalog/model.h"
 
-typedef struct fixture {
-	const char *kind;
-	char dir[64], path[128], data[128];
-	pl_catdb *db;
-} fixture;
+#include "fixture.h"
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-	f->kind = *state;
-	strcpy(f->dir, "/tmp/planar-unit-commit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/cat.%s", f->dir, f->kind);
-	snprintf(f->data, sizeof(f->data), "%s/data/", f->dir);
-	pl_catdb_options o = {f->kind, f->path, false, true, NULL, NULL};
-	pl_err err = {0};
-	if (pl_catdb_open(&f->db, &o, &err) || pl_catalog_create(f->db, f->data, &err)) {
-		fprintf(stderr, "setup: %s\n", err.msg);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	char cmd[128];
-	pl_catdb_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
-	free(f);
-	return rc;
+	return fixture_setup(state, "commit");
 }
 
 static pl_rows *q(fixture *f, const char *sql, int64_t arg)
