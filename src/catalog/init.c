@@ -53,8 +53,8 @@ static const char *const catalog_indexes[] = {
 	"CREATE INDEX IF NOT EXISTS planar_delete_file_begin ON ducklake_delete_file (begin_snapshot)",
 	"CREATE INDEX IF NOT EXISTS planar_delete_file_end ON ducklake_delete_file (end_snapshot)",
 	/* file pruning reads one column's statistics for the files it has not seen yet */
-	"CREATE INDEX IF NOT EXISTS planar_file_column_stats_column ON ducklake_file_column_stats "
-	"(table_id, column_id, data_file_id)",
+	("CREATE INDEX IF NOT EXISTS planar_file_column_stats_column ON ducklake_file_column_stats "
+	 "(table_id, column_id, data_file_id)"),
 };
 
 static int insert_initial_rows(pl_catdb *db, const char *data_path, pl_err *err)

@@ -143,7 +143,7 @@ int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
 	char *parts[4] = {0};
 	(void)out;
 	/* names of up to 4 parts (the column's) */
-	for (; i < t->len && n < 4; i++) {
+	for (; i < t->len && n < 4; i += 2) { /* a name, then a '.' */
 		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
 			break;
 		parts[n++] = pl_tok_ident(t, i);
@@ -151,7 +151,6 @@ int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
 			i++;
 			break;
 		}
-		i++;
 	}
 	int rc = 0;
 	if (!pl_tok_is(t, i, "IS") || i + 2 != t->len || (column && n < 2))
