@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/str.h"
 #include "sql/lake.h"
@@ -524,6 +525,10 @@ static int check_reserved_names(const pl_toks *t, pl_err *err)
 {
 	for (size_t i = 0; i < t->len; i++) {
 		if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+			continue;
+		/* a bare word is its own text: only quoted names need unquoting to be checked */
+		if (t->items[i].kind == PL_TOK_WORD &&
+		    (t->items[i].len < 9 || strncasecmp(t->src + t->items[i].start, "__planar_", 9) != 0))
 			continue;
 		char *w = pl_tok_ident(t, i);
 		if (!w)
