@@ -108,14 +108,16 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 }
 
 /* Deletes conflict when a concurrent commit deleted rows of, or removed, the same data file. */
-static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base, pl_err *err)
+static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base, int64_t own, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p[] = {PL_VINT(data_file_id), PL_VINT(base), PL_VINT(data_file_id), PL_VINT(base)};
+	pl_val p[] = {PL_VINT(data_file_id), PL_VINT(base), PL_VINT(own), PL_VINT(data_file_id), PL_VINT(base),
+		      PL_VINT(own)};
 	int rc = pl_catdb_query(db,
-				"SELECT (SELECT count(*) FROM ducklake_delete_file WHERE data_file_id = ? AND begin_snapshot > ?) "
-				"+ (SELECT count(*) FROM ducklake_data_file WHERE data_file_id = ? AND end_snapshot > ?)",
-				p, 4, &r, err);
+				"SELECT (SELECT count(*) FROM ducklake_delete_file WHERE data_file_id = ? AND begin_snapshot > ? "
+				"AND begin_snapshot < ?) + (SELECT count(*) FROM ducklake_data_file WHERE data_file_id = ? AND "
+				"end_snapshot > ? AND end_snapshot < ?)",
+				p, 6, &r, err);
 	if (rc == 0 && pl_rows_int(r, 0, 0, 0) > 0)
 		rc = pl_err_set(err, PL_ECONFLICT,
 				"conflict: a concurrent commit deleted rows of the same data file (data file %lld); "
@@ -125,23 +127,23 @@ static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base,
 	return rc;
 }
 
-int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *err)
+int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err)
 {
 	for (size_t i = 0; i < t->ndeletes; i++) {
-		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, err);
+		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, own, err);
 		if (rc)
 			return rc;
 	}
 	for (size_t i = 0; i < t->nended_files; i++) {
-		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, err);
+		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, own, err);
 		if (rc)
 			return rc;
 	}
 	pl_rows *r = NULL;
-	pl_val p = PL_VINT(base);
+	pl_val p[] = {PL_VINT(base), PL_VINT(own)};
 	int rc = pl_catdb_query(db, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
-				    "WHERE snapshot_id > ? ORDER BY snapshot_id",
-				&p, 1, &r, err);
+				    "WHERE snapshot_id > ? AND snapshot_id < ? ORDER BY snapshot_id",
+				p, 2, &r, err);
 	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
 		const char *text = pl_rows_get(r, i, 1);
 		pl_change ch;

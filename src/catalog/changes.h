@@ -24,8 +24,10 @@ typedef struct pl_change {
 bool pl_changes_next(const char **s, pl_change *out);
 /* Appends "schema"."name" (schema may be NULL) as changes_made entries spell names. */
 void pl_changes_quoted_name(pl_buf *b, const char *schema, const char *name);
-/* Fails with PL_ECONFLICT naming the conflict when a snapshot committed after base changed what
- * t changes (a file t deletes from, a table it writes to dropped or altered, a name it creates). */
-int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, pl_err *err);
+/* Fails with PL_ECONFLICT naming the conflict when a snapshot committed after base (and before
+ * `own`, the snapshot being written, whose earlier statements never conflict with later ones)
+ * changed what t changes (a file t deletes from, a table it writes to dropped or altered, a name
+ * it creates). */
+int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err);
 
 #endif

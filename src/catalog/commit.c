@@ -49,6 +49,80 @@ static void add_change(pl_commit_state *st, const char *kind, const char *schema
 	pl_buf_dispose(&entry);
 }
 
+/* Sets *field to real, remembering a local id it held (see pl_id_fix). */
+static int fix_id(pl_commit_state *st, int64_t *field, int64_t real, bool defines, pl_err *err)
+{
+	if (*field < PL_LOCAL_ID_BASE) {
+		if (defines)
+			*field = real;
+		return 0;
+	}
+	if (st->nfixes == st->capfixes) {
+		size_t cap = st->capfixes ? st->capfixes * 2 : 32;
+		pl_id_fix *p = realloc(st->fixes, cap * sizeof(*p));
+		if (!p)
+			return pl_err_nomem(err);
+		st->fixes = p;
+		st->capfixes = cap;
+	}
+	st->fixes[st->nfixes++] = (pl_id_fix){field, *field, real, defines};
+	*field = real;
+	return 0;
+}
+
+/* Replaces a reference to an object an earlier statement of the transaction created. */
+static int map_local(pl_commit_state *st, int64_t *field, pl_err *err)
+{
+	if (*field < PL_LOCAL_ID_BASE)
+		return 0;
+	for (size_t i = st->nfixes; i-- > 0;)
+		if (st->fixes[i].defines && st->fixes[i].local == *field)
+			return fix_id(st, field, st->fixes[i].real, false, err);
+	return pl_err_set(err, PL_ERROR, "the transaction refers to an object (local id %lld) none of its statements "
+			  "created", (long long)(*field - PL_LOCAL_ID_BASE));
+}
+
+static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->ntables; i++)
+		rc = map_local(st, &t->tables[i].schema_ref, err);
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
+		rc = map_local(st, &t->files[i].table_ref, err);
+	for (size_t i = 0; rc == 0 && i < t->ndropped_tables; i++)
+		rc = map_local(st, &t->dropped_tables[i].id, err);
+	for (size_t i = 0; rc == 0 && i < t->ndropped_schemas; i++)
+		rc = map_local(st, &t->dropped_schemas[i].id, err);
+	for (size_t i = 0; rc == 0 && i < t->ndropped_views; i++)
+		rc = map_local(st, &t->dropped_views[i].id, err);
+	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++) {
+		rc = map_local(st, &t->deletes[i].table_id, err);
+		if (rc == 0)
+			rc = map_local(st, &t->deletes[i].data_file_id, err);
+		if (rc == 0)
+			rc = map_local(st, &t->deletes[i].replaces, err);
+	}
+	for (size_t i = 0; rc == 0 && i < t->nended_files; i++) {
+		rc = map_local(st, &t->ended_files[i].table_id, err);
+		if (rc == 0)
+			rc = map_local(st, &t->ended_files[i].data_file_id, err);
+		if (rc == 0)
+			rc = map_local(st, &t->ended_files[i].delete_id, err);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ninlined_deletes; i++)
+		rc = map_local(st, &t->inlined_deletes[i].table_id, err);
+	for (size_t i = 0; rc == 0 && i < t->nalters; i++) {
+		rc = map_local(st, &t->alters[i].table_id, err);
+		if (rc == 0)
+			rc = map_local(st, &t->alters[i].schema_id, err);
+	}
+	for (size_t i = 0; rc == 0 && i < t->nviews; i++)
+		rc = map_local(st, &t->views[i].schema_id, err);
+	for (size_t i = 0; rc == 0 && i < t->ntags; i++)
+		rc = map_local(st, &t->tags[i].table_id, err);
+	return rc;
+}
+
 static int read_latest(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
 	pl_rows *r = NULL;
@@ -78,7 +152,8 @@ static int write_schemas(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *e
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		s->assigned_id = st->next_catalog_id++;
+		if ((rc = fix_id(st, &s->assigned_id, st->next_catalog_id++, true, err)))
+			break;
 		pl_buf path = PL_BUF_INIT;
 		pl_buf_put_path_name(&path, s->name);
 		pl_buf_putc(&path, '/');
@@ -129,7 +204,8 @@ static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		nt->assigned_id = st->next_catalog_id++;
+		if ((rc = fix_id(st, &nt->assigned_id, st->next_catalog_id++, true, err)))
+			break;
 		pl_buf path = PL_BUF_INIT;
 		pl_buf_put_path_name(&path, nt->name);
 		pl_buf_putc(&path, '/');
@@ -359,7 +435,8 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		pl_new_file *f = &t->files[i];
 		if (resolve_table(t, f->table_ref) != table_id)
 			continue;
-		f->assigned_id = st->next_file_id++;
+		if ((rc = fix_id(st, &f->assigned_id, st->next_file_id++, true, err)))
+			break;
 		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
 			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(true), PL_VINT(f->record_count),
 			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row)};
@@ -433,7 +510,8 @@ static int write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_er
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++) {
 		pl_new_delete *d = &t->deletes[i];
-		d->assigned_id = st->next_file_id++;
+		if ((rc = fix_id(st, &d->assigned_id, st->next_file_id++, true, err)))
+			break;
 		if (d->replaces >= 0)
 			rc = end_delete_file(db, d->replaces, st->snapshot, err);
 		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id), PL_VINT(st->snapshot),
@@ -525,7 +603,8 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		v->assigned_id = st->next_catalog_id++;
+		if ((rc = fix_id(st, &v->assigned_id, st->next_catalog_id++, true, err)))
+			break;
 		pl_val p[] = {PL_VINT(v->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VINT(v->schema_id),
 			      PL_VTEXT(v->name), PL_VTEXT(v->sql), PL_VTEXT(v->column_aliases ? v->column_aliases : "")};
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_view VALUES (?, ?, ?, NULL, ?, ?, 'duckdb', ?, ?)", p, 7, err);
@@ -610,8 +689,9 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 {
 	int rc = 0;
 	*real_conflict = false;
-	if (st->snapshot - 1 > st->base) {
-		rc = pl_changes_check_conflicts(db, t, st->base, err);
+	rc = map_txn_refs(st, t, err);
+	if (rc == 0 && st->snapshot - 1 > st->base) {
+		rc = pl_changes_check_conflicts(db, t, st->base, st->snapshot, err);
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
@@ -679,10 +759,14 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 		rc = commit_outcome(db, st, err);
 	if (rc == 0)
 		pl_fault_point("commit:after-commit");
-	if (rc)
+	if (rc) {
 		pl_commit_abort(db, st);
-	else
+	} else {
 		pl_buf_dispose(&st->changes);
+		free(st->fixes);
+		st->fixes = NULL;
+		st->nfixes = st->capfixes = 0;
+	}
 	return rc;
 }
 
@@ -691,28 +775,35 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
 	pl_err ignored;
 	db->ops->rollback(db, &ignored);
 	pl_buf_dispose(&st->changes);
+	for (size_t i = st->nfixes; i-- > 0;)
+		*st->fixes[i].field = st->fixes[i].local;
+	free(st->fixes);
+	st->fixes = NULL;
+	st->nfixes = st->capfixes = 0;
 }
 
-static int commit_once(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, bool *real_conflict,
-		       pl_err *err)
+static int commit_once(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
+		       const char *message, const char *extra, int64_t *snap_out, bool *real_conflict,
+		       bool *outcome_unknown, pl_err *err)
 {
 	pl_commit_state st;
 	int rc = pl_commit_begin(db, base, &st, err);
 	if (rc)
 		return rc;
-	rc = pl_commit_apply(db, t, &st, real_conflict, err);
-	if (rc == 0) /* the files are durable before the catalog names them */
-		rc = pl_txn_finish_pending(t, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = pl_commit_apply(db, &txns[i], &st, real_conflict, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) /* the files are durable before the catalog names them */
+		rc = pl_txn_finish_pending(&txns[i], err);
 	if (rc) {
 		pl_err saved = *err;
 		pl_commit_abort(db, &st);
 		*err = saved;
 		return rc;
 	}
-	rc = pl_commit_finish(db, &st, t->author, t->commit_message, t->commit_extra_info, err);
+	rc = pl_commit_finish(db, &st, author, message, extra, err);
 	if (rc == 0)
 		*snap_out = st.snapshot;
-	t->outcome_unknown = st.outcome_unknown;
+	*outcome_unknown = st.outcome_unknown;
 	return rc;
 }
 
@@ -722,15 +813,25 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int pl_commit(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, pl_err *err)
+int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
+		   const char *message, const char *extra, int64_t *snap_out, bool *outcome_unknown,
+		   pl_err *err)
 {
 	int rc = 0;
+	*outcome_unknown = false;
 	for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
 		bool real_conflict = false;
-		rc = commit_once(db, t, base, snap_out, &real_conflict, err);
-		if (rc == 0 || real_conflict || t->outcome_unknown || (rc != PL_EBUSY && rc != PL_ECONFLICT))
+		rc = commit_once(db, txns, n, base, author, message, extra, snap_out, &real_conflict, outcome_unknown,
+				 err);
+		if (rc == 0 || real_conflict || *outcome_unknown || (rc != PL_EBUSY && rc != PL_ECONFLICT))
 			return rc;
 		backoff(attempt);
 	}
 	return pl_err_wrap(err, "commit failed after %d attempts", COMMIT_ATTEMPTS);
+}
+
+int pl_commit(pl_catdb *db, pl_txn *t, int64_t base, int64_t *snap_out, pl_err *err)
+{
+	return pl_commit_many(db, t, 1, base, t->author, t->commit_message, t->commit_extra_info, snap_out,
+			      &t->outcome_unknown, err);
 }

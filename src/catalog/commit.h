@@ -6,7 +6,10 @@
  * latest snapshot, so a commit that raced another one simply re-reads and retries. Before
  * writing, the changes of every snapshot committed since `base_snapshot` are checked against
  * this transaction; a real conflict aborts with PL_ECONFLICT and a message naming it.
- * References to objects created in the same transaction are negative: -(index + 1).
+ * References to objects created in the same pl_txn are negative: -(index + 1). A transaction of
+ * several statements keeps one pl_txn per statement until COMMIT; a statement refers to objects
+ * an earlier one created by their local ids (PL_LOCAL_ID_BASE and up, given by the pending model,
+ * see catalog/pending.h), which the commit replaces by the ids it assigns.
  */
 #ifndef PL_CATALOG_COMMIT_H
 #define PL_CATALOG_COMMIT_H
@@ -171,6 +174,17 @@ pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
 
+/* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
+#define PL_LOCAL_ID_BASE ((int64_t)1 << 60)
+
+/* A field rewritten by the commit: it held local id `local` and now holds `real`. `defines`
+ * marks the object's own id (the pair maps local to real); the rest are references. */
+typedef struct pl_id_fix {
+	int64_t *field;
+	int64_t local, real;
+	bool defines;
+} pl_id_fix;
+
 /* A commit in progress: the snapshot it will create and the id counters. */
 typedef struct pl_commit_state {
 	int64_t base;     /* snapshot the changes were planned on */
@@ -179,12 +193,14 @@ typedef struct pl_commit_state {
 	bool ddl, snapshot_written;
 	bool outcome_unknown; /* the connection died during COMMIT and the outcome could not be read */
 	pl_buf changes;   /* changes_made text */
+	pl_id_fix *fixes; /* local ids replaced so far; an abort puts them back for a retry */
+	size_t nfixes, capfixes;
 } pl_commit_state;
 
-/* The steps of a commit, for transactions spanning several statements: begin opens the catalog
- * transaction (waiting for other writers) and reads the latest snapshot; each apply checks
- * conflicts since base and writes one statement's changes into the same new snapshot; finish
- * commits it (with the optional author and message); abort rolls everything back. */
+/* The steps of a commit: begin opens the catalog transaction (waiting for other writers) and
+ * reads the latest snapshot; each apply checks conflicts since base and writes one statement's
+ * changes into the same new snapshot; finish commits it (with the optional author and message);
+ * abort rolls everything back and restores the local ids the applies replaced. */
 int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err);
 int pl_commit_apply(pl_catdb *db, pl_txn *txn, pl_commit_state *st, bool *real_conflict, pl_err *err);
 int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, const char *message,
@@ -194,6 +210,13 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st);
 /* Commits txn on top of the catalog in one go, retrying lost races; *snapshot_out receives the
  * new snapshot id. */
 int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapshot_out, pl_err *err);
+/* Commits the n statements' changes of a transaction (in order, later ones referring to objects
+ * of earlier ones by local ids) as one snapshot planned on base, with the transaction's author
+ * and message, retrying lost races like pl_commit. Each txn's pending work is finished first. On
+ * failure *outcome_unknown tells whether the snapshot may have landed (keep the files). */
+int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
+		   const char *message, const char *extra, int64_t *snapshot_out, bool *outcome_unknown,
+		   pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */
 int pl_stats_compare(const char *type, const char *a, const char *b);

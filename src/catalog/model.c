@@ -148,7 +148,7 @@ static int alloc_per_table(pl_model *m, pl_rows *r, size_t elem, size_t off_ptr,
 	return 0;
 }
 
-static int link_columns(pl_table *t)
+int pl_model__link_columns(pl_table *t)
 {
 	t->top = calloc(t->ncolumns + 1, sizeof(*t->top));
 	if (!t->top)
@@ -209,7 +209,7 @@ static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 	}
 	pl_rows_free(r);
 	for (size_t i = 0; !oom && i < m->ntables; i++)
-		oom = link_columns(&m->tables[i]) != 0;
+		oom = pl_model__link_columns(&m->tables[i]) != 0;
 	return oom ? pl_err_nomem(err) : 0;
 }
 
@@ -501,6 +501,10 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 
 static void free_table(pl_table *t)
 {
+	if (t->owner) {
+		pl_model_free(t->owner);
+		return;
+	}
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		pl_column *c = &t->columns[i];
 		free(c->name);

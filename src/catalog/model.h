@@ -64,6 +64,10 @@ typedef struct pl_table {
 	int64_t record_count, next_row_id, file_size_bytes;
 	bool has_stats;
 	char *comment; /* COMMENT ON TABLE, NULL when none */
+	/* A pending model (catalog/pending.h) shares the tables its transaction did not change with
+	 * the model it was built on: such a table's memory belongs to `owner`, which it holds a
+	 * reference to. NULL for a table the model owns. */
+	struct pl_model *owner;
 } pl_table;
 
 typedef struct pl_view {

@@ -36,6 +36,9 @@ pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id);
  * False when out of memory. */
 bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear);
 
+/* Builds t->top and the columns' children from t->columns (sorted by order), and max_column_id. */
+int pl_model__link_columns(pl_table *t);
+
 int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err);
 int pl_model__load_stats(pl_model *m, pl_catdb *db, pl_err *err);
 

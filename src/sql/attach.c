@@ -325,11 +325,17 @@ int pl_handle_detach(pl_stmt *st, pl_lake *lake, planar_result **out, pl_err *er
 	if (lake->writers > 0)
 		return pl_err_set(err, PL_EBUSY, "cannot detach lake \"%s\": another session is writing to it (retry when "
 				  "its statement ends)", lake->name);
-	if (lake->txn_owner)
+	for (size_t i = 0; st->conn->in_txn && i < st->conn->nbegin; i++)
+		if (st->conn->begin[i].lake == lake && st->conn->begin[i].pending)
+			return pl_err_set(err, PL_EBUSY,
+					  "cannot detach lake \"%s\": a transaction of this session has uncommitted writes to it "
+					  "(COMMIT or ROLLBACK first)",
+					  lake->name);
+	if (lake->txn_writers > 0)
 		return pl_err_set(err, PL_EBUSY,
-				  "cannot detach lake \"%s\": a transaction%s has uncommitted writes to it (COMMIT or ROLLBACK "
-				  "first)",
-				  lake->name, lake->txn_owner == st->conn ? " of this session" : " of another session");
+				  "cannot detach lake \"%s\": a transaction of another session has uncommitted writes to it "
+				  "(retry when it ends)",
+				  lake->name);
 	for (size_t i = 0; st->conn->in_txn && i < st->conn->nbegin; i++)
 		if (st->conn->begin[i].lake == lake)
 			return pl_err_set(err, PL_EBUSY,

@@ -89,8 +89,8 @@ int pl_count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		const pl_model *m = tgt.lake->model;
 		const pl_schema *sc = pl_model_schema(m, tgt.schema);
 		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
-		bool pinned = conn->in_txn && tgt.lake->txn_owner != conn;
-		if (tab && !pinned && catalog_count(tab, &count)) {
+		/* inside a transaction the model is the one the transaction sees (pl_txn_enter) */
+		if (tab && catalog_count(tab, &count)) {
 			pl_buf q = PL_BUF_INIT;
 			pl_buf_printf(&q, "SELECT CAST(%lld AS BIGINT) AS ", (long long)count);
 			pl_buf_put_ident(&q, name ? name : "count_star()");

@@ -546,7 +546,7 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 	if (!t)
 		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
 	const pl_file_stat **all = NULL;
-	int rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->txn_owner == NULL,
+	int rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
 				     &all, err);
 	if (rc)
 		return rc;

@@ -65,7 +65,7 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	if (rc == 0)
 		rc = pl_lake_write_sizes(lake, t, &req, err);
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
-	bool own_commit = !st->conn->in_txn && !lake->txn_owner;
+	bool own_commit = !st->conn->in_txn;
 	/* the files are written without holding the lakes: t may change under us from here on */
 	bool released = rc == 0 && pl_lake_release_for_io(lake, st->conn);
 	if (rc == 0)

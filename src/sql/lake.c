@@ -29,8 +29,6 @@ void pl_lake_free(pl_lake *lake)
 {
 	if (!lake)
 		return;
-	if (lake->txn_owner)
-		pl_txn_abort_lake(lake);
 	pl_model_free(lake->model);
 	for (size_t i = 0; i < sizeof(lake->snap_models) / sizeof(lake->snap_models[0]); i++)
 		pl_model_free(lake->snap_models[i]);
@@ -65,7 +63,11 @@ typedef struct view_sync {
 	planar_db *db;
 	pl_lake *lake;
 	duckdb_connection con;
-	bool cached; /* the admin connection: skip statements run before */
+	/* The admin connection (cached) or a session's transaction: either way a statement whose
+	 * text the shared views already have is skipped; a transaction thus re-creates only the
+	 * views its writes change, and transactions on the same tables rarely meet in DuckDB's
+	 * catalog. */
+	bool cached;
 	uint64_t *hashes;
 	size_t n, cap;
 } view_sync;
@@ -87,7 +89,7 @@ static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
 		vs->cap = cap;
 	}
 	vs->hashes[vs->n++] = h;
-	if (vs->cached && vs->lake->nview_hashes > 0 &&
+	if (vs->lake->nview_hashes > 0 &&
 	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
 		return 0;
 	return exec_on(vs->con, sql, err);
@@ -322,6 +324,10 @@ static int sync_views_of(planar_db *db, pl_lake *lake, duckdb_connection con, bo
 	}
 	if (rc == 0)
 		rc = sync_objects(&vs, err);
+	if (!cached) { /* a transaction's private views: the shared ones are unchanged */
+		free(vs.hashes);
+		return rc;
+	}
 	/* Remember what the engine's shared views now are; anything else makes the next sync full. */
 	free(lake->view_hashes);
 	lake->view_hashes = NULL;
@@ -519,7 +525,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 {
 	int64_t latest = -1;
-	if (lake->pinned)
+	if (lake->pinned || lake->shared_model) /* pinned, or showing a transaction's state */
 		return 0;
 	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
 	if (rc || (!force && latest == lake->model->snapshot_id))
@@ -541,12 +547,12 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	return sync_views(db, lake, db->admin, true, err);
 }
 
-static int64_t begin_snapshot(const planar_conn *conn, const pl_lake *lake)
+static const pl_begin_snapshot *txn_entry(const planar_conn *conn, const pl_lake *lake)
 {
-	for (size_t i = 0; i < conn->nbegin; i++)
+	for (size_t i = 0; conn->in_txn && i < conn->nbegin; i++)
 		if (conn->begin[i].lake == lake)
-			return conn->begin[i].snapshot;
-	return -1;
+			return &conn->begin[i];
+	return NULL;
 }
 
 int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
@@ -579,13 +585,12 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
 	*out = lake->shared_model ? lake->shared_model : lake->model;
 	if (!conn)
 		return 0;
-	if (lake->txn_owner == conn) {
-		if (lake->txn_model)
-			*out = lake->txn_model;
+	const pl_begin_snapshot *e = txn_entry(conn, lake);
+	if (e && e->pending) {
+		*out = e->pending;
 		return 0;
 	}
-	int64_t snap = conn->in_txn && !lake->pinned ? begin_snapshot(conn, lake) : -1;
-	return snap < 0 ? 0 : pl_lake_model_at(lake, snap, out, err);
+	return !e || lake->pinned ? 0 : pl_lake_model_at(lake, e->snapshot, out, err);
 }
 
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
@@ -621,9 +626,6 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	planar_db *db = conn->db;
 	if (conn->in_txn)
 		return pl_txn_apply(conn, lake, txn, err);
-	if (lake->txn_owner)
-		return pl_err_set(err, PL_EBUSY, "lake \"%s\" has an open write transaction in another session; "
-				  "retry when it ends", lake->name);
 	pl_txn_take_commit_message(conn, txn);
 	pl_fault_point("write:after-files");
 	int rc = pl_commit(lake->cat, txn, base, &snap, err);

@@ -42,14 +42,11 @@ struct pl_lake {
 	int txn_readers; /* open transactions (of any session) that recorded this lake's BEGIN snapshot */
 	pl_lake *cat_owner; /* the lake whose catalog connection cat is, when borrowed (read-only or
 			     * pinned attachments of a catalog that is already attached) */
-	pl_model *model; /* the committed state; the owner's pending state during its statements */
-	/* An open multi-statement write transaction (one per lake at a time): */
-	planar_conn *txn_owner;
-	pl_catdb *txn_cat;        /* the owner's own catalog connection, inside a transaction */
-	pl_commit_state txn_state;
-	pl_model *txn_model;      /* the catalog as the transaction sees it */
-	pl_model *shared_model;   /* the committed model, while txn_model is swapped in */
-	pl_strv txn_files;        /* files written by the transaction */
+	/* The committed state; during a statement of a session inside a transaction, the state that
+	 * transaction sees (its BEGIN snapshot plus its own writes), with a reference held. */
+	pl_model *model;
+	pl_model *shared_model; /* the committed model while model is swapped for a transaction's */
+	int txn_writers;        /* open transactions (of any session) with uncommitted writes here */
 	/* Hashes of the view statements last run on the engine's admin connection: a refresh
 	 * re-creates only the views whose definition changed. */
 	uint64_t *view_hashes;

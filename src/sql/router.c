@@ -383,8 +383,6 @@ static int refresh_lakes(pl_stmt *st, pl_err *err)
 	planar_conn *conn = st->conn;
 	planar_db *db = conn->db;
 	for (size_t i = 0; i < db->nlakes; i++) {
-		if (db->lakes[i]->txn_owner == conn)
-			continue; /* no other writer can commit while this session holds the lake */
 		pl_err lake_err = {0};
 		int rc = pl_lake_refresh(db->lakes[i], db, false, &lake_err);
 		if (rc && may_touch(st, db->lakes[i])) {
@@ -636,7 +634,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
-	pl_txn_enter(conn);
+	if (rc == 0)
+		rc = pl_txn_enter(conn, err);
 	if (rc == 0 && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
 	if (rc == 0 && !handled && db->nlakes > 0)

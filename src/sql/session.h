@@ -3,14 +3,17 @@
  * session: a DuckDB connection, its transaction state and its last error).
  *
  * Locking: db->lock guards the list of lakes and every lake's catalog connection and model.
- * A statement that touches a lake holds it from planning to commit, so commits from sessions
- * of one process are serialized; commits from other processes are handled by the catalog.
+ * A statement that touches a lake holds it while planning and committing (not while writing
+ * Parquet), so commits from sessions of one process are serialized; commits from other
+ * processes are handled by the catalog.
  */
 #ifndef PL_SQL_SESSION_H
 #define PL_SQL_SESSION_H
 
 #include <pthread.h>
 
+#include "catalog/commit.h"
+#include "catalog/model.h"
 #include "core/str.h"
 #include "engine/engine.h"
 #include "sql/lexer.h"
@@ -31,9 +34,16 @@ struct planar_db {
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 };
 
+/* A lake inside a session's transaction: its snapshot at BEGIN (or when first used) and the
+ * transaction's writes to it, committed together at COMMIT (see transaction.h). */
 typedef struct pl_begin_snapshot {
 	pl_lake *lake;
 	int64_t snapshot;
+	pl_model *pending; /* the lake as the transaction sees it; NULL before its first write */
+	pl_txn *writes;    /* each writing statement's changes, in order */
+	size_t nwrites;
+	pl_strv files;     /* files the writes added, removed when the transaction does not commit */
+	int64_t next_local; /* local ids given so far (catalog/pending.h) */
 } pl_begin_snapshot;
 
 struct planar_conn {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/pending.h"
 #include "core/str.h"
 
 static bool is_begin(const pl_toks *t)
@@ -25,8 +26,33 @@ static bool is_rollback(const pl_toks *t)
 	return (pl_tok_is(t, 0, "ROLLBACK") || pl_tok_is(t, 0, "ABORT")) && t->len <= 2;
 }
 
+/* Drops a lake's uncommitted writes; their files are removed unless `keep_files`. */
+static void drop_writes(pl_begin_snapshot *e, bool keep_files)
+{
+	for (size_t i = 0; !keep_files && i < e->files.len; i++)
+		unlink(e->files.items[i]);
+	pl_strv_dispose(&e->files);
+	for (size_t i = 0; i < e->nwrites; i++)
+		pl_txn_dispose(&e->writes[i]);
+	free(e->writes);
+	e->writes = NULL;
+	e->nwrites = 0;
+	if (e->pending)
+		e->lake->txn_writers--;
+	pl_model_free(e->pending);
+	e->pending = NULL;
+	e->next_local = 0;
+}
+
+static void abort_all(planar_conn *c)
+{
+	for (size_t i = 0; i < c->nbegin; i++)
+		drop_writes(&c->begin[i], false);
+}
+
 static void clear_conn(planar_conn *c)
 {
+	abort_all(c);
 	for (size_t i = 0; i < c->nbegin; i++)
 		c->begin[i].lake->txn_readers--;
 	free(c->begin);
@@ -40,105 +66,97 @@ static void clear_conn(planar_conn *c)
 	c->commit_author = c->commit_message = c->commit_extra = NULL;
 }
 
-static void end_lake_txn(pl_lake *lake)
-{
-	if (lake->shared_model) { /* swapped in: give the committed model back */
-		lake->model = lake->shared_model;
-		lake->shared_model = NULL;
-	}
-	pl_model_free(lake->txn_model);
-	lake->txn_model = NULL;
-	pl_catdb_close(lake->txn_cat);
-	lake->txn_cat = NULL;
-	lake->txn_owner = NULL;
-	pl_strv_dispose(&lake->txn_files);
-}
-
-void pl_txn_abort_lake(pl_lake *lake)
-{
-	if (lake->txn_cat)
-		pl_commit_abort(lake->txn_cat, &lake->txn_state);
-	for (size_t i = 0; i < lake->txn_files.len; i++)
-		unlink(lake->txn_files.items[i]);
-	end_lake_txn(lake);
-}
-
-static int64_t begin_snapshot(planar_conn *c, pl_lake *lake)
+/* The transaction's entry for a lake, added (at the lake's current snapshot) for a lake attached
+ * after BEGIN; NULL when out of memory. */
+static pl_begin_snapshot *lake_entry(planar_conn *c, pl_lake *lake)
 {
 	for (size_t i = 0; i < c->nbegin; i++)
 		if (c->begin[i].lake == lake)
-			return c->begin[i].snapshot;
-	return (lake->shared_model ? lake->shared_model : lake->model)->snapshot_id;
+			return &c->begin[i];
+	pl_begin_snapshot *p = realloc(c->begin, (c->nbegin + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	c->begin = p;
+	pl_model *committed = lake->shared_model ? lake->shared_model : lake->model;
+	p[c->nbegin] = (pl_begin_snapshot){.lake = lake, .snapshot = committed->snapshot_id, .files = PL_STRV_INIT};
+	lake->txn_readers++;
+	return &c->begin[c->nbegin++];
 }
 
-static int start_lake_txn(planar_conn *c, pl_lake *lake, pl_err *err)
+/* Makes m the model the session's statement sees for the lake (until pl_txn_leave). */
+static void swap_in(pl_lake *lake, pl_model *m)
 {
-	if (lake->txn_owner && lake->txn_owner != c)
-		return pl_err_set(err, PL_EBUSY, "lake \"%s\" has an open write transaction in another session", lake->name);
-	if (lake->txn_owner)
-		return 0;
-	int rc = lake->cat->ops->clone(lake->cat, &lake->txn_cat, err);
-	if (rc == 0 && (rc = pl_commit_begin(lake->txn_cat, begin_snapshot(c, lake), &lake->txn_state, err)) != 0) {
-		pl_catdb_close(lake->txn_cat);
-		lake->txn_cat = NULL;
-	}
-	if (rc == 0) {
-		lake->txn_owner = c;
-		lake->shared_model = lake->model; /* the statement runs with the pending model */
-	}
-	return rc;
-}
-
-static void abort_all(planar_conn *c)
-{
-	planar_db *db = c->db;
-	for (size_t i = 0; i < db->nlakes; i++)
-		if (db->lakes[i]->txn_owner == c)
-			pl_txn_abort_lake(db->lakes[i]);
+	if (lake->shared_model)
+		pl_model_free(lake->model);
+	else
+		lake->shared_model = lake->model;
+	lake->model = pl_model_ref(m);
 }
 
 int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 {
-	bool real_conflict = false;
-	int rc = start_lake_txn(c, lake, err);
-	if (rc == 0)
-		rc = pl_commit_apply(lake->txn_cat, txn, &lake->txn_state, &real_conflict, err);
-	for (size_t i = 0; rc == 0 && i < txn->written.len; i++)
-		rc = pl_strv_push(&lake->txn_files, txn->written.items[i]) ? pl_err_nomem(err) : 0;
+	pl_begin_snapshot *e = lake_entry(c, lake);
+	const pl_model *at = NULL;
 	pl_model *m = NULL;
+	int rc = e ? 0 : pl_err_nomem(err);
+	if (rc == 0 && !e->pending)
+		rc = pl_lake_model_at(lake, e->snapshot, &at, err);
+	pl_txn *slot = rc ? NULL : realloc(e->writes, (e->nwrites + 1) * sizeof(*slot));
+	if (rc == 0 && !slot)
+		rc = pl_err_nomem(err);
+	if (slot)
+		e->writes = slot;
+	/* the files are made durable now: COMMIT only writes catalog rows */
 	if (rc == 0)
-		rc = pl_model_load(&m, lake->txn_cat, lake->txn_state.snapshot, lake->data_path, err);
+		rc = pl_txn_finish_pending(txn, err);
+	if (rc == 0)
+		rc = pl_model_apply_txn(e->pending ? e->pending : (pl_model *)at, txn, lake->data_path, &e->next_local, &m,
+					err);
+	for (size_t i = 0; rc == 0 && i < txn->written.len; i++)
+		rc = pl_strv_push(&e->files, txn->written.items[i]) ? pl_err_nomem(err) : 0;
 	if (rc == 0) {
-		pl_model_free(lake->txn_model);
-		lake->txn_model = m;
-		lake->model = m;
+		if (!e->pending)
+			lake->txn_writers++;
+		pl_model_free(e->pending);
+		e->pending = m;
+		m = NULL;
+		pl_strv_dispose(&txn->written); /* now e->files */
+		e->writes[e->nwrites++] = *txn;
+		memset(txn, 0, sizeof(*txn)); /* the transaction owns the changes now */
+		swap_in(lake, e->pending);
 		/* DuckDB lets a transaction write to one attached database: the first lake written
 		 * gets the transaction's private views; others show their writes after COMMIT. */
 		if (!c->txn_views_lake || c->txn_views_lake == lake) {
 			c->txn_views_lake = lake;
 			rc = pl_lake_sync_views(c->db, lake, c->con, err);
+			if (rc && strstr(err->msg, "write-write conflict"))
+				rc = pl_err_set(err, PL_ECONFLICT, "conflict: a transaction of another session changed the "
+						"shape of the same table of lake \"%s\" at the same time; ROLLBACK and retry",
+						lake->name);
 		}
 	}
+	pl_model_free(m);
 	if (rc) {
 		pl_txn_remove_written(txn);
 		abort_all(c);
 		c->txn_aborted = true;
-	} else {
-		pl_strv_dispose(&txn->written); /* now owned by the transaction */
 	}
 	return rc;
 }
 
-void pl_txn_enter(planar_conn *c)
+int pl_txn_enter(planar_conn *c, pl_err *err)
 {
-	planar_db *db = c->db;
-	for (size_t i = 0; i < db->nlakes; i++) {
-		pl_lake *lake = db->lakes[i];
-		if (lake->txn_owner == c && lake->txn_model && !lake->shared_model) {
-			lake->shared_model = lake->model;
-			lake->model = lake->txn_model;
-		}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < c->nbegin; i++) {
+		pl_begin_snapshot *e = &c->begin[i];
+		const pl_model *at = NULL;
+		if (e->pending)
+			swap_in(e->lake, e->pending);
+		else if (!e->lake->pinned && e->lake->model->snapshot_id != e->snapshot &&
+			 (rc = pl_lake_model_at(e->lake, e->snapshot, &at, err)) == 0)
+			swap_in(e->lake, (pl_model *)at);
 	}
+	return rc;
 }
 
 void pl_txn_leave(planar_conn *c)
@@ -146,7 +164,8 @@ void pl_txn_leave(planar_conn *c)
 	planar_db *db = c->db;
 	for (size_t i = 0; i < db->nlakes; i++) {
 		pl_lake *lake = db->lakes[i];
-		if (lake->txn_owner == c && lake->shared_model) {
+		if (lake->shared_model) {
+			pl_model_free(lake->model);
 			lake->model = lake->shared_model;
 			lake->shared_model = NULL;
 		}
@@ -193,29 +212,30 @@ static int do_begin(pl_stmt *st, planar_result **out, pl_err *err)
 	if (!c->begin)
 		return pl_err_nomem(err);
 	for (size_t i = 0; i < db->nlakes; i++) {
-		c->begin[c->nbegin++] = (pl_begin_snapshot){db->lakes[i], db->lakes[i]->model->snapshot_id};
+		c->begin[c->nbegin++] = (pl_begin_snapshot){.lake = db->lakes[i], .snapshot = db->lakes[i]->model->snapshot_id,
+							    .files = PL_STRV_INIT};
 		db->lakes[i]->txn_readers++;
 	}
 	c->in_txn = true;
 	return 0;
 }
 
+/* Commits each lake's writes as one snapshot on the lake's snapshot at BEGIN: nothing was
+ * written to the catalog before, so this is where concurrent commits are checked for conflicts. */
 static int commit_lakes(planar_conn *c, pl_err *err)
 {
-	planar_db *db = c->db;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < db->nlakes; i++) {
-		pl_lake *lake = db->lakes[i];
-		if (lake->txn_owner != c)
+	for (size_t i = 0; rc == 0 && i < c->nbegin; i++) {
+		pl_begin_snapshot *e = &c->begin[i];
+		if (e->nwrites == 0)
 			continue;
-		rc = pl_commit_finish(lake->txn_cat, &lake->txn_state, c->commit_author, c->commit_message,
-				      c->commit_extra, err);
-		if (rc && lake->txn_state.outcome_unknown)
-			pl_strv_dispose(&lake->txn_files); /* it may have landed: keep its files */
-		if (rc == 0) {
-			pl_strv_dispose(&lake->txn_files); /* committed: the files stay */
-			end_lake_txn(lake);
-		}
+		int64_t snap = 0;
+		bool unknown = false;
+		rc = pl_commit_many(e->lake->cat, e->writes, e->nwrites, e->snapshot, c->commit_author, c->commit_message,
+				    c->commit_extra, &snap, &unknown, err);
+		/* committed, or perhaps landed: the files stay */
+		if (rc == 0 || unknown)
+			drop_writes(e, true);
 	}
 	if (rc)
 		abort_all(c);
@@ -242,6 +262,7 @@ static int do_commit(pl_stmt *st, planar_result **out, pl_err *err)
 		return pl_err_set(err, PL_EINVALID,
 				  "TransactionContext Error: the transaction was aborted by an earlier error and has been rolled back");
 	}
+	pl_txn_leave(c); /* from here on the lakes show their committed state */
 	int rc = commit_lakes(c, err);
 	pl_err ignored;
 	if (rc) {
@@ -258,7 +279,7 @@ static int do_commit(pl_stmt *st, planar_result **out, pl_err *err)
 static int do_rollback(pl_stmt *st, planar_result **out, pl_err *err)
 {
 	planar_conn *c = st->conn;
-	abort_all(c);
+	pl_txn_leave(c);
 	bool was = c->in_txn;
 	clear_conn(c);
 	int rc = pl_stmt_passthrough(st, st->sql, out, err);
@@ -305,6 +326,5 @@ void pl_txn_mark_aborted(planar_conn *c)
 
 void pl_txn_dispose_conn(planar_conn *c)
 {
-	abort_all(c);
 	clear_conn(c);
 }

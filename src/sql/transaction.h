@@ -2,12 +2,13 @@
  * transaction.h -- BEGIN / COMMIT / ROLLBACK spanning many statements and many lakes.
  *
  * The session's DuckDB connection runs the same transaction, so its reads are pinned to the
- * state at BEGIN and the lake views it rebuilds stay private until COMMIT. The first write to a
- * lake opens the session's own catalog connection and a catalog transaction (waiting for other
- * writers); every statement then writes into the same new snapshot, and reads inside the
- * transaction see those writes. COMMIT commits every lake's snapshot, ROLLBACK drops them and
- * removes the files written. A statement that fails inside a transaction aborts it: until
- * ROLLBACK, further statements are refused.
+ * state at BEGIN and the lake views it rebuilds stay private until COMMIT. Commits are
+ * optimistic, as in DuckLake: a write inside the transaction writes its Parquet files and keeps
+ * its catalog changes in memory (catalog/pending.h builds the lake as the transaction sees it:
+ * the BEGIN snapshot plus its writes), holding no lock another writer waits for. COMMIT writes
+ * every statement's changes of a lake as one snapshot, checked for conflicts with what others
+ * committed since BEGIN; ROLLBACK drops them and removes the files written. A statement that
+ * fails inside a transaction aborts it: until ROLLBACK, further statements are refused.
  */
 #ifndef PL_SQL_TRANSACTION_H
 #define PL_SQL_TRANSACTION_H
@@ -21,13 +22,12 @@ int pl_txn_route(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 int pl_txn_check_usable(planar_conn *conn, const pl_stmt *st, pl_err *err);
 /* Applies one statement's changes to the lake inside conn's transaction. */
 int pl_txn_apply(planar_conn *conn, pl_lake *lake, pl_txn *txn, pl_err *err);
-/* Swaps the owner's pending models in (enter) or out (leave) around a statement. */
-void pl_txn_enter(planar_conn *conn);
+/* Around a statement of a session inside a transaction: swaps the models its lakes have for it
+ * (its BEGIN snapshot, or its pending state) in (enter) and out (leave). */
+int pl_txn_enter(planar_conn *conn, pl_err *err);
 void pl_txn_leave(planar_conn *conn);
 /* Moves the session's pending commit message (set_commit_message) into txn. */
 void pl_txn_take_commit_message(planar_conn *conn, pl_txn *txn);
-/* Drops a lake's open transaction (rollback, files removed). */
-void pl_txn_abort_lake(pl_lake *lake);
 /* CALL lake.set_commit_message('author', 'message' [, extra_info => ...]) and
  * CALL ducklake_set_commit_message('lake', 'author', 'message' [, ...]). */
 int pl_txn_set_commit_message(planar_conn *conn, const char *author, const char *message, const char *extra,

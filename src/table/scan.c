@@ -19,9 +19,12 @@ typedef struct file_group {
 	bool has_deletes; /* unused: groups are column layouts */
 } file_group;
 
+/* A file committed after the table's columns last changed was written with them. One committed
+ * in the same snapshot may predate the change (a transaction that inserts, then alters), so it
+ * is read through its field ids, which is right either way. */
 static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
-	return (f->begin_snapshot >= t->schema_since) == g.current;
+	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
 /* The two column layouts: files written with the current columns, older files. */

@@ -255,6 +255,105 @@ static void sessions__detach_waits_for_other_transactions(void **state)
 	assert_int_equal(run(f->a, "DETACH lake"), 0);
 }
 
+typedef struct txn_writer {
+	planar_db *db;
+	int id, rc;
+} txn_writer;
+
+/* One session: BEGIN, five INSERTs, COMMIT. */
+static void *insert_in_transaction(void *p)
+{
+	txn_writer *w = p;
+	planar_conn *c = NULL;
+	w->rc = planar_conn_open(&c, w->db, NULL);
+	if (w->rc == 0)
+		w->rc = run(c, "BEGIN");
+	for (int i = 0; w->rc == 0 && i < 5; i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO lake.t VALUES (%d, 'w%d')", w->id * 100 + i, w->id);
+		w->rc = run(c, sql);
+	}
+	if (w->rc == 0)
+		w->rc = run(c, "COMMIT");
+	planar_conn_free(c);
+	return NULL;
+}
+
+static void *insert_twenty(void *p)
+{
+	txn_writer *w = p;
+	planar_conn *c = NULL;
+	w->rc = planar_conn_open(&c, w->db, NULL);
+	for (int i = 0; w->rc == 0 && i < 20; i++)
+		w->rc = run(c, "INSERT INTO lake.t VALUES (-1, 'other')");
+	planar_conn_free(c);
+	return NULL;
+}
+
+/* A transaction that has written holds no lock: another session's writes commit meanwhile
+ * (a lock would hang the thread and fail the test by its timeout), the transaction keeps its
+ * own snapshot, and its COMMIT lands on top of theirs. */
+static void sessions__open_transaction_blocks_no_writer(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(run(f->a, "BEGIN"), 0);
+	assert_int_equal(run(f->a, "INSERT INTO lake.t VALUES (1, 'mine')"), 0);
+	txn_writer w = {f->db, 0, -1};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, insert_twenty, &w), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	char *n = value(f->a, "SELECT count(*) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "1");
+	free(n);
+	assert_int_equal(run(f->a, "COMMIT"), 0);
+	n = value(f->b, "SELECT count(*) || '/' || count(*) FILTER (WHERE s = 'mine') FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "21/1");
+	free(n);
+}
+
+/* Deleting the same rows in a transaction and, meanwhile, in another session: the later COMMIT
+ * fails with a conflict and the lake keeps the other session's delete only. */
+static void sessions__conflicting_transaction_fails_at_commit(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(run(f->a, "INSERT INTO lake.t SELECT range, 'x' FROM range(10)"), 0);
+	assert_int_equal(run(f->a, "BEGIN"), 0);
+	assert_int_equal(run(f->a, "DELETE FROM lake.t WHERE i < 3"), 0);
+	assert_int_equal(run(f->b, "DELETE FROM lake.t WHERE i = 9"), 0);
+	assert_int_not_equal(planar_conn_query(f->a, "COMMIT", NULL), 0);
+	assert_non_null(strstr(planar_conn_errmsg(f->a), "conflict"));
+	char *n = value(f->a, "SELECT count(*) || '/' || sum(i) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "9/36");
+	free(n);
+}
+
+/* Four sessions on threads, each inserting in its own transaction: every COMMIT lands. (The
+ * table has rows already: a transaction's first rows in an empty table change the table's view,
+ * which two transactions at once can only do one after the other.) */
+static void sessions__concurrent_transactions_all_commit(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(run(f->a, "INSERT INTO lake.t VALUES (0, 'seed')"), 0);
+	txn_writer w[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (txn_writer){f->db, i + 1, -1};
+		assert_int_equal(pthread_create(&th[i], NULL, insert_in_transaction, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].rc, 0);
+	}
+	char *n = value(f->a, "SELECT count(*) || '/' || count(DISTINCT s) FROM lake.t");
+	assert_non_null(n);
+	assert_string_equal(n, "21/5");
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +362,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sessions__same_lake_beside_a_long_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__insert_beside_a_long_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions__detach_waits_for_other_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__open_transaction_blocks_no_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__conflicting_transaction_fails_at_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(sessions__concurrent_transactions_all_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,8 +85,8 @@ static void scan__current_files_are_read_by_name(void **state)
 	fake f;
 	make_table(&f);
 	f.t.schema_since = 2; /* columns last changed at snapshot 2 */
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 2, .path = "/lake/main/t/a.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 3, .path = "/lake/main/t/it's.parquet"};
+	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
+	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/it's.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -109,8 +109,8 @@ static void scan__path_with_separator_uses_a_list(void **state)
 	fake f;
 	make_table(&f);
 	f.t.schema_since = 2;
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 2, .path = "/lake/main/t/a.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 3, .path = "/lake/main/t/odd\x1fname.parquet"};
+	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
+	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/odd\x1fname.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -128,7 +128,7 @@ static void scan__older_files_go_through_field_id_map(void **state)
 	f.cols[0].initial_default = "42";
 	f.cols[1].initial_default = "NULL";
 	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/new.parquet"};
+	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -233,7 +233,7 @@ static void make_two_layouts(fake *f)
 	f->files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet",
 				     .delete_path = "/lake/main/t/old-delete.parquet", .delete_format = "parquet",
 				     .delete_partial_max = -1, .delete_count = 1, .record_count = 10};
-	f->files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/new.parquet",
+	f->files[1] = (pl_data_file){.id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet",
 				     .delete_partial_max = -1, .record_count = 5};
 	f->t.files = f->files;
 	f->t.nfiles = 2;

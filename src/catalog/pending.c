@@ -1,0 +1,510 @@
+/*
+ * pending.c -- applying a statement's changes to a model in memory (see pending.h).
+ *
+ * Tables the changes touch are copied and changed; the others are shared with the base model
+ * (pl_table.owner). Schemas and views, few and small, are copied.
+ */
+#include "catalog/pending.h"
+
+#include "catalog/model_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/str.h"
+
+typedef struct apply_ctx {
+	pl_model *m;    /* being built */
+	pl_txn *t;
+	int64_t *next_local;
+	int64_t begin;  /* begin_snapshot of the rows the changes add */
+	bool oom;
+} apply_ctx;
+
+static char *dup(apply_ctx *c, const char *s)
+{
+	if (!s)
+		return NULL;
+	char *d = pl_strdup(s);
+	if (!d)
+		c->oom = true;
+	return d;
+}
+
+static int64_t new_local(apply_ctx *c)
+{
+	return PL_LOCAL_ID_BASE + (*c->next_local)++;
+}
+
+static char *child_dir(apply_ctx *c, const char *parent_dir, const char *name, char **path_out)
+{
+	pl_buf path = PL_BUF_INIT, dir = PL_BUF_INIT;
+	pl_buf_put_path_name(&path, name);
+	pl_buf_putc(&path, '/');
+	pl_buf_puts(&dir, parent_dir);
+	pl_buf_puts(&dir, pl_buf_cstr(&path));
+	*path_out = pl_buf_detach(&path);
+	char *d = pl_buf_detach(&dir);
+	if (!*path_out || !d)
+		c->oom = true;
+	return d;
+}
+
+/* ---- schemas and views ------------------------------------------------------------------- */
+
+static bool dropped(const pl_dropped *d, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i].id == id)
+			return true;
+	return false;
+}
+
+static int apply_schemas(apply_ctx *c, const pl_model *base, const char *data_path)
+{
+	pl_model *m = c->m;
+	pl_txn *t = c->t;
+	m->schemas = calloc(base->nschemas + t->nschemas + 1, sizeof(*m->schemas));
+	if (!m->schemas)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < base->nschemas; i++) {
+		const pl_schema *s = &base->schemas[i];
+		if (dropped(t->dropped_schemas, t->ndropped_schemas, s->id))
+			continue;
+		pl_schema *d = &m->schemas[m->nschemas++];
+		*d = (pl_schema){s->id, dup(c, s->uuid), dup(c, s->name), dup(c, s->dir), dup(c, s->path),
+				 s->path_is_relative};
+	}
+	for (size_t i = 0; i < t->nschemas; i++) {
+		pl_schema *d = &m->schemas[m->nschemas++];
+		char uuid[PL_UUID_STRLEN + 1];
+		pl_err ignored;
+		d->id = t->schemas[i].assigned_id = new_local(c);
+		d->uuid = pl_uuid_v7(uuid, &ignored) == 0 ? dup(c, uuid) : NULL;
+		d->name = dup(c, t->schemas[i].name);
+		d->dir = child_dir(c, data_path, t->schemas[i].name, &d->path);
+		d->path_is_relative = true;
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
+static int apply_views(apply_ctx *c, const pl_model *base)
+{
+	pl_model *m = c->m;
+	pl_txn *t = c->t;
+	m->views = calloc(base->nviews + t->nviews + 1, sizeof(*m->views));
+	if (!m->views)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < base->nviews; i++) {
+		const pl_view *v = &base->views[i];
+		if (dropped(t->dropped_views, t->ndropped_views, v->id) || !pl_model_schema_by_id(m, v->schema_id))
+			continue;
+		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, v->name), dup(c, v->sql),
+						  dup(c, v->column_aliases)};
+	}
+	for (size_t i = 0; i < t->nviews; i++) {
+		const pl_new_view *v = &t->views[i];
+		t->views[i].assigned_id = new_local(c);
+		m->views[m->nviews++] = (pl_view){v->assigned_id, v->schema_id, dup(c, v->name), dup(c, v->sql),
+						  dup(c, v->column_aliases)};
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
+/* ---- tables ------------------------------------------------------------------------------- */
+
+static int64_t table_of_file_ref(const pl_txn *t, int64_t ref)
+{
+	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
+}
+
+static bool touches(const pl_txn *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].table_ref == id)
+			return true;
+	for (size_t i = 0; i < t->ndeletes; i++)
+		if (t->deletes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nended_files; i++)
+		if (t->ended_files[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nalters; i++)
+		if (t->alters[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ntags; i++)
+		if (t->tags[i].table_id == id)
+			return true;
+	return false;
+}
+
+static void copy_column(apply_ctx *c, pl_column *d, const pl_column *s)
+{
+	*d = *s;
+	d->name = dup(c, s->name);
+	d->type = dup(c, s->type);
+	d->initial_default = dup(c, s->initial_default);
+	d->default_value = dup(c, s->default_value);
+	d->default_value_type = dup(c, s->default_value_type);
+	d->comment = dup(c, s->comment);
+	d->children = NULL;
+	d->nchildren = 0;
+}
+
+static void copy_new_column(apply_ctx *c, pl_column *d, const pl_new_column *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = s->id;
+	d->order = s->order;
+	d->parent = s->parent;
+	d->begin_snapshot = c->begin;
+	d->name = dup(c, s->name);
+	d->type = dup(c, s->type);
+	d->initial_default = dup(c, s->initial_default);
+	d->default_value = dup(c, s->default_value);
+	d->default_value_type = dup(c, s->default_value_type);
+	d->nulls_allowed = s->nulls_allowed;
+}
+
+static int cmp_column(const void *a, const void *b)
+{
+	const pl_column *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sets d's columns: src's except the ids in `end`, plus `add`; then links the tree. */
+static int set_columns(apply_ctx *c, pl_table *d, const pl_column *src, size_t nsrc, const int64_t *end,
+		       size_t nend, const pl_new_column *add, size_t nadd)
+{
+	pl_column *cols = calloc(nsrc + nadd + 1, sizeof(*cols));
+	if (!cols)
+		return PL_ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		bool ended = false;
+		for (size_t k = 0; k < nend && !ended; k++)
+			ended = end[k] == src[i].id;
+		if (!ended)
+			copy_column(c, &cols[n++], &src[i]);
+	}
+	for (size_t i = 0; i < nadd; i++)
+		copy_new_column(c, &cols[n++], &add[i]);
+	qsort(cols, n, sizeof(*cols), cmp_column);
+	pl_column *old = d->columns;
+	size_t nold = d->ncolumns;
+	d->columns = cols;
+	d->ncolumns = n;
+	free(d->top);
+	d->top = NULL;
+	d->ntop = 0;
+	d->schema_since = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].begin_snapshot > d->schema_since)
+			d->schema_since = cols[i].begin_snapshot;
+	for (size_t i = 0; old && i < nold; i++) { /* the previous copy of this table's columns */
+		pl_column *o = &old[i];
+		free(o->name);
+		free(o->type);
+		free(o->initial_default);
+		free(o->default_value);
+		free(o->default_value_type);
+		free(o->comment);
+		free(o->children);
+	}
+	free(old);
+	return c->oom ? PL_ENOMEM : pl_model__link_columns(d);
+}
+
+static bool copy_file(pl_data_file *d, const pl_data_file *s)
+{
+	*d = *s;
+	d->path = pl_strdup(s->path);
+	d->delete_path = s->delete_path ? pl_strdup(s->delete_path) : NULL;
+	d->delete_format = s->delete_format ? pl_strdup(s->delete_format) : NULL;
+	return d->path && (!s->delete_path || d->delete_path) && (!s->delete_format || d->delete_format);
+}
+
+/* A copy of s that d owns, with room for `extra` more files. */
+static int copy_table(apply_ctx *c, pl_table *d, const pl_table *s, size_t extra)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = s->id;
+	d->schema_id = s->schema_id;
+	d->begin_snapshot = s->begin_snapshot;
+	d->uuid = dup(c, s->uuid);
+	d->name = dup(c, s->name);
+	d->dir = dup(c, s->dir);
+	d->path = dup(c, s->path);
+	d->path_is_relative = s->path_is_relative;
+	d->max_column_id = s->max_column_id;
+	d->record_count = s->record_count;
+	d->next_row_id = s->next_row_id;
+	d->file_size_bytes = s->file_size_bytes;
+	d->has_stats = s->has_stats;
+	d->comment = dup(c, s->comment);
+	d->files = calloc(s->nfiles + extra + 1, sizeof(*d->files));
+	d->inlined = calloc(s->ninlined + 1, sizeof(*d->inlined));
+	if (!d->files || !d->inlined)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < s->nfiles; i++, d->nfiles++)
+		if (!copy_file(&d->files[i], &s->files[i])) {
+			pl_model__free_file(&d->files[i]);
+			return PL_ENOMEM;
+		}
+	for (size_t i = 0; i < s->ninlined; i++, d->ninlined++)
+		d->inlined[i] = (pl_inlined_table){dup(c, s->inlined[i].name), s->inlined[i].schema_version};
+	int rc = c->oom ? PL_ENOMEM : 0;
+	if (rc == 0)
+		rc = set_columns(c, d, s->columns, s->ncolumns, NULL, 0, NULL, 0);
+	return rc;
+}
+
+static int new_table(apply_ctx *c, pl_table *d, pl_new_table *nt)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = nt->assigned_id = new_local(c);
+	d->schema_id = nt->schema_ref >= 0 ? nt->schema_ref : c->t->schemas[-nt->schema_ref - 1].assigned_id;
+	const pl_schema *s = pl_model_schema_by_id(c->m, d->schema_id);
+	if (!s)
+		return PL_EINVALID;
+	char uuid[PL_UUID_STRLEN + 1];
+	pl_err ignored;
+	d->begin_snapshot = c->begin;
+	d->uuid = pl_uuid_v7(uuid, &ignored) == 0 ? dup(c, uuid) : NULL;
+	d->name = dup(c, nt->name);
+	d->dir = child_dir(c, s->dir, nt->name, &d->path);
+	d->path_is_relative = true;
+	d->files = calloc(1, sizeof(*d->files));
+	d->inlined = calloc(1, sizeof(*d->inlined));
+	if (!d->files || !d->inlined || c->oom)
+		return PL_ENOMEM;
+	return set_columns(c, d, NULL, 0, NULL, 0, nt->columns, nt->ncolumns);
+}
+
+static size_t files_for(const pl_txn *t, int64_t table_id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		n += table_of_file_ref(t, t->files[i].table_ref) == table_id;
+	return n;
+}
+
+static int apply_tables(apply_ctx *c, pl_model *base)
+{
+	pl_model *m = c->m;
+	pl_txn *t = c->t;
+	m->tables = calloc(base->ntables + t->ntables + 1, sizeof(*m->tables));
+	if (!m->tables)
+		return PL_ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < base->ntables; i++) {
+		const pl_table *s = &base->tables[i];
+		if (dropped(t->dropped_tables, t->ndropped_tables, s->id) || !pl_model_schema_by_id(m, s->schema_id))
+			continue;
+		pl_table *d = &m->tables[m->ntables++];
+		if (touches(t, s->id)) {
+			rc = copy_table(c, d, s, files_for(t, s->id));
+			continue;
+		}
+		*d = *s;
+		d->owner = pl_model_ref(s->owner ? s->owner : base);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
+		pl_table *d = &m->tables[m->ntables++];
+		rc = new_table(c, d, &t->tables[i]);
+		/* files come from later statements, or from this one: room for them */
+		size_t n = rc ? 0 : files_for(t, d->id);
+		pl_data_file *f = n ? calloc(n + 1, sizeof(*f)) : NULL;
+		if (n && !f)
+			rc = PL_ENOMEM;
+		if (f) {
+			free(d->files);
+			d->files = f;
+		}
+	}
+	return rc;
+}
+
+static pl_table *table_mut(pl_model *m, int64_t id)
+{
+	return (pl_table *)pl_model_table_by_id(m, id);
+}
+
+static int apply_alters(apply_ctx *c)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < c->t->nalters; i++) {
+		const pl_alter *a = &c->t->alters[i];
+		pl_table *d = table_mut(c->m, a->table_id);
+		if (!d)
+			return PL_EINVALID;
+		if (a->nend || a->ncolumns)
+			rc = set_columns(c, d, d->columns, d->ncolumns, a->end_columns, a->nend, a->columns, a->ncolumns);
+		if (rc == 0 && a->new_name) {
+			const pl_schema *s = pl_model_schema_by_id(c->m, a->schema_id);
+			free(d->name);
+			d->name = dup(c, a->new_name);
+			d->schema_id = a->schema_id;
+			if (a->path) {
+				free(d->path);
+				free(d->dir);
+				d->path = dup(c, a->path);
+				d->path_is_relative = a->path_is_relative;
+				pl_buf dir = PL_BUF_INIT;
+				if (a->path_is_relative && s)
+					pl_buf_puts(&dir, s->dir);
+				pl_buf_puts(&dir, a->path);
+				if (!pl_str_has_suffix(a->path, "/"))
+					pl_buf_putc(&dir, '/');
+				d->dir = pl_buf_detach(&dir);
+				c->oom = c->oom || !d->dir;
+			}
+		}
+	}
+	return rc ? rc : c->oom ? PL_ENOMEM : 0;
+}
+
+static int apply_tags(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->ntags; i++) {
+		const pl_tag *g = &c->t->tags[i];
+		pl_table *d = table_mut(c->m, g->table_id);
+		if (!d)
+			return PL_EINVALID;
+		if (strcmp(g->key, "comment") != 0)
+			continue;
+		char **slot = &d->comment;
+		for (size_t k = 0; g->column_id >= 0 && k < d->ncolumns; k++)
+			if (d->columns[k].id == g->column_id)
+				slot = &d->columns[k].comment;
+		if (g->column_id >= 0 && slot == &d->comment)
+			continue; /* the column is gone */
+		free(*slot);
+		*slot = dup(c, g->value);
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
+static int apply_files(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->nfiles; i++) {
+		pl_new_file *nf = &c->t->files[i];
+		pl_table *d = table_mut(c->m, table_of_file_ref(c->t, nf->table_ref));
+		if (!d || d->owner)
+			return PL_EINVALID;
+		pl_data_file *f = &d->files[d->nfiles];
+		pl_buf path = PL_BUF_INIT;
+		pl_buf_puts(&path, d->dir);
+		pl_buf_puts(&path, nf->path);
+		memset(f, 0, sizeof(*f));
+		if (!(f->path = pl_buf_detach(&path)))
+			return PL_ENOMEM;
+		d->nfiles++;
+		f->id = f->file_order = nf->assigned_id = new_local(c);
+		f->record_count = nf->record_count;
+		f->file_size = nf->file_size;
+		f->footer_size = nf->footer_size;
+		f->row_id_start = d->next_row_id;
+		f->begin_snapshot = c->begin;
+		f->partition_id = -1;
+		f->delete_id = -1;
+		f->delete_partial_max = -1;
+		d->next_row_id += nf->record_count;
+		d->record_count += nf->record_count;
+		d->file_size_bytes += nf->file_size;
+		d->has_stats = true;
+	}
+	return 0;
+}
+
+static pl_data_file *file_mut(pl_table *d, int64_t id, size_t *index)
+{
+	for (size_t i = 0; d && i < d->nfiles; i++)
+		if (d->files[i].id == id) {
+			if (index)
+				*index = i;
+			return &d->files[i];
+		}
+	return NULL;
+}
+
+static int apply_deletes(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->ndeletes; i++) {
+		pl_new_delete *nd = &c->t->deletes[i];
+		pl_table *d = table_mut(c->m, nd->table_id);
+		pl_data_file *f = d && !d->owner ? file_mut(d, nd->data_file_id, NULL) : NULL;
+		if (!f)
+			return PL_EINVALID;
+		pl_buf path = PL_BUF_INIT;
+		pl_buf_puts(&path, d->dir);
+		pl_buf_puts(&path, nd->path);
+		char *p = pl_buf_detach(&path), *fmt = pl_strdup(nd->format ? nd->format : "parquet");
+		if (!p || !fmt) {
+			free(p);
+			free(fmt);
+			return PL_ENOMEM;
+		}
+		free(f->delete_path);
+		free(f->delete_format);
+		f->delete_path = p;
+		f->delete_format = fmt;
+		f->delete_id = nd->assigned_id = new_local(c);
+		f->delete_count = nd->delete_count;
+		f->delete_size = nd->file_size;
+		f->delete_footer = nd->footer_size;
+		f->delete_begin = c->begin;
+		f->delete_partial_max = -1;
+	}
+	for (size_t i = 0; i < c->t->nended_files; i++) {
+		const pl_ended_file *e = &c->t->ended_files[i];
+		pl_table *d = table_mut(c->m, e->table_id);
+		size_t k = 0;
+		pl_data_file *f = d && !d->owner ? file_mut(d, e->data_file_id, &k) : NULL;
+		if (!f)
+			return PL_EINVALID;
+		pl_model__free_file(f);
+		memmove(&d->files[k], &d->files[k + 1], (d->nfiles - k - 1) * sizeof(*f));
+		d->nfiles--;
+	}
+	return 0;
+}
+
+int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64_t *next_local,
+		       pl_model **out, pl_err *err)
+{
+	pl_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return pl_err_nomem(err);
+	m->refs = 1;
+	m->snapshot_id = base->snapshot_id;
+	m->schema_version = base->schema_version;
+	m->next_catalog_id = base->next_catalog_id;
+	m->next_file_id = base->next_file_id;
+	apply_ctx c = {m, txn, next_local, base->snapshot_id + 1, false};
+	m->snapshot_time = dup(&c, base->snapshot_time);
+	int rc = c.oom ? PL_ENOMEM : apply_schemas(&c, base, data_path);
+	if (rc == 0)
+		rc = apply_tables(&c, base);
+	if (rc == 0)
+		rc = apply_alters(&c);
+	if (rc == 0)
+		rc = apply_tags(&c);
+	if (rc == 0)
+		rc = apply_views(&c, base);
+	if (rc == 0)
+		rc = apply_files(&c);
+	if (rc == 0)
+		rc = apply_deletes(&c);
+	if (rc) {
+		pl_model_free(m);
+		return rc == PL_ENOMEM ? pl_err_nomem(err)
+				       : pl_err_set(err, PL_EINVALID, "the statement changes an object its transaction "
+							"no longer sees; ROLLBACK and retry");
+	}
+	*out = m;
+	return 0;
+}
