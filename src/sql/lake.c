@@ -423,7 +423,7 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
 	bool is_lake = false;
-	rc = lake->cat->ops->table_exists(lake->cat, "ducklake_metadata", &is_lake, err);
+	rc = pl_catalog_is_ducklake(lake->cat, &is_lake, err);
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
@@ -663,20 +663,5 @@ int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req,
 
 int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
 {
-	pl_rows *r = NULL;
-	pl_val p[] = {PL_VTEXT(key), PL_VINT(t ? t->id : -1), PL_VINT(t ? t->schema_id : -1)};
-	*out = NULL;
-	int rc = pl_catdb_query(lake->cat,
-				"SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND (\"scope\" IS NULL OR "
-				"(\"scope\" = 'table' AND scope_id = ?) OR (\"scope\" = 'schema' AND scope_id = ?)) "
-				"ORDER BY CASE WHEN \"scope\" = 'table' THEN 0 WHEN \"scope\" = 'schema' THEN 1 ELSE 2 END "
-				"LIMIT 1",
-				p, 3, &r, err);
-	if (rc)
-		return rc;
-	const char *v = pl_rows_get(r, 0, 0);
-	if (v && !(*out = pl_strdup(v)))
-		rc = pl_err_nomem(err);
-	pl_rows_free(r);
-	return rc;
+	return pl_catalog_option(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, key, out, err);
 }

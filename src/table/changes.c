@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/reads.h"
 #include "core/str.h"
 #include "table/scan.h"
 
@@ -57,10 +58,7 @@ static char *resolve(const pl_table *t, const char *path, bool relative)
 static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p = PL_VINT(t->id);
-	int rc = pl_catdb_query(cat, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
-				     "path_is_relative FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
-				&p, 1, &r, err);
+	int rc = pl_catalog_data_file_history(cat, t->id, &r, err);
 	if (rc)
 		return rc;
 	h->files = calloc(r->nrows + 1, sizeof(*h->files));
@@ -74,9 +72,7 @@ static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *er
 	pl_rows_free(r);
 	if (oom)
 		return pl_err_nomem(err);
-	rc = pl_catdb_query(cat, "SELECT delete_file_id, data_file_id, begin_snapshot, end_snapshot, partial_max, path, "
-				 "path_is_relative, format FROM ducklake_delete_file WHERE table_id = ? ORDER BY delete_file_id",
-			    &p, 1, &r, err);
+	rc = pl_catalog_delete_file_history(cat, t->id, &r, err);
 	if (rc)
 		return rc;
 	h->dels = calloc(r->nrows + 1, sizeof(*h->dels));
