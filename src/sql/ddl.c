@@ -169,8 +169,10 @@ static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, co
 	}
 	pl_write_request req = {st->conn->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
 				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	pl_lake_ctx ctx;
+	pl_lake_table_ctx(&ctx, c->tgt.lake, st->conn);
 	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err)
-		 : pl_lake_write_sizes(c->tgt.lake, NULL, &req, err);
+		 : pl_table_write_sizes(&ctx.table, NULL, &req, err);
 	/* the rows are written without holding the lakes: c->schema may change under us from here on */
 	bool released = rc == 0 && pl_lake_release_for_io(c->tgt.lake, st->conn);
 	if (rc == 0)

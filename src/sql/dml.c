@@ -472,7 +472,9 @@ static int plan_deletes(dml *d, pl_err *err)
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
 	char *dv_opt = NULL;
-	int rc = pl_lake_option(d->tgt.lake, d->table, "write_deletion_vectors", &dv_opt, err);
+	pl_lake_ctx ctx;
+	pl_lake_table_ctx(&ctx, d->tgt.lake, d->st->conn);
+	int rc = pl_table_option(&ctx.table, d->table, "write_deletion_vectors", &dv_opt, err);
 	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
 	free(dv_opt);
 	if (rc)
@@ -526,7 +528,11 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_write_request req = {d->st->conn->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
 				PL_DEFAULT_TARGET_FILE_SIZE, true, 0};
 	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_lake_write_sizes(d->tgt.lake, d->table, &req, err);
+	{
+		pl_lake_ctx ctx;
+		pl_lake_table_ctx(&ctx, d->tgt.lake, d->st->conn);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_table_write_sizes(&ctx.table, d->table, &req, err);
+	}
 	if (rc == 0)
 		rc = pl_writer_write(&req, &d->txn, &rows, err);
 	pl_buf_dispose(&q);

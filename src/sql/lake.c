@@ -636,32 +636,22 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	return 0;
 }
 
-static int size_option(pl_lake *lake, const char *key, const char *v, const char *example, int64_t *out,
-		       pl_err *err)
+static bool ctx_release(void *arg)
 {
-	if (v && !pl_parse_byte_size(v, out))
-		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
-				  "CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
-	return 0;
+	pl_lake_ctx *c = arg;
+	return pl_lake_release_for_io(c->lake, c->conn);
 }
 
-int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
+static void ctx_reacquire(void *arg, bool released)
 {
-	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
-	char *v[2] = {NULL, NULL};
-	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
-	req->row_group_size = 0;
-	int rc = pl_catalog_options(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
-	if (rc == 0)
-		rc = size_option(lake, keys[0], v[0], "128MB", &req->target_file_size, err);
-	if (rc == 0)
-		rc = size_option(lake, keys[1], v[1], "122880", &req->row_group_size, err);
-	free(v[0]);
-	free(v[1]);
-	return rc;
+	pl_lake_ctx *c = arg;
+	pl_lake_reacquire(c->lake, c->conn, released);
 }
 
-int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
+void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 {
-	return pl_catalog_option(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, key, out, err);
+	out->lake = lake;
+	out->conn = conn;
+	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
+				    &conn->tmp_seq, ctx_release, ctx_reacquire, out};
 }
