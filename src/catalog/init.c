@@ -125,6 +125,11 @@ int pl_catalog_metadata(pl_catdb *db, const char *key, char **out, pl_err *err)
 	return 0;
 }
 
+int pl_catalog_is_ducklake(pl_catdb *db, bool *out, pl_err *err)
+{
+	return db->ops->table_exists(db, "ducklake_metadata", out, err);
+}
+
 int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err)
 {
 	char *version = NULL;

@@ -4,6 +4,8 @@
 #ifndef PL_CATALOG_INIT_H
 #define PL_CATALOG_INIT_H
 
+#include <stdbool.h>
+
 #include "catalog/driver.h"
 
 #define PL_DUCKLAKE_VERSION "1.0"
@@ -11,6 +13,8 @@
 
 /* Creates every DuckLake 1.0 table and the initial snapshot 0 (schema "main") in one transaction. */
 int pl_catalog_create(pl_catdb *db, const char *data_path, pl_err *err);
+/* Whether the catalog database holds DuckLake's tables (its ducklake_metadata table exists). */
+int pl_catalog_is_ducklake(pl_catdb *db, bool *out, pl_err *err);
 /* Fails with a clear message unless the catalog's version is the one Planar speaks. */
 int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err);
 /* Global-scope ducklake_metadata value for key (NULL in *out when absent). */

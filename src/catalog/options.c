@@ -60,3 +60,46 @@ int pl_catalog_options(pl_catdb *db, int64_t table_id, int64_t schema_id, const 
 	free(p);
 	return rc;
 }
+
+int pl_catalog_option(pl_catdb *db, int64_t table_id, int64_t schema_id, const char *key, char **out,
+		      pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VTEXT(key), PL_VINT(table_id), PL_VINT(schema_id)};
+	*out = NULL;
+	int rc = pl_catdb_query(db,
+				"SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND (\"scope\" IS NULL OR "
+				"(\"scope\" = 'table' AND scope_id = ?) OR (\"scope\" = 'schema' AND scope_id = ?)) "
+				"ORDER BY CASE WHEN \"scope\" = 'table' THEN 0 WHEN \"scope\" = 'schema' THEN 1 ELSE 2 END "
+				"LIMIT 1",
+				p, 3, &r, err);
+	if (rc)
+		return rc;
+	const char *v = pl_rows_get(r, 0, 0);
+	if (v && !(*out = pl_strdup(v)))
+		rc = pl_err_nomem(err);
+	pl_rows_free(r);
+	return rc;
+}
+
+int pl_catalog_set_option(pl_catdb *db, const char *key, const char *value, const char *scope, int64_t scope_id,
+			  pl_err *err)
+{
+	pl_val del[] = {PL_VTEXT(key), PL_VTEXT(scope), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
+	pl_val ins[] = {PL_VTEXT(key), PL_VTEXT(value), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
+	int rc = db->ops->begin(db, err);
+	if (rc == 0)
+		rc = pl_catdb_exec(db, "DELETE FROM ducklake_metadata WHERE \"key\" = ? AND ((CAST(? AS VARCHAR) IS NULL AND \"scope\" IS NULL) "
+				       "OR (\"scope\" = ? AND scope_id = ?))", del, 4, err);
+	if (rc == 0)
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_metadata (\"key\", \"value\", \"scope\", scope_id) VALUES (?, ?, ?, ?)",
+				   ins, 4, err);
+	if (rc == 0)
+		rc = db->ops->commit(db, err);
+	if (rc) {
+		pl_err saved = *err;
+		db->ops->rollback(db, err);
+		*err = saved;
+	}
+	return rc;
+}

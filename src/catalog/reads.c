@@ -92,3 +92,30 @@ int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot,
 	pl_buf_dispose(&q);
 	return rc;
 }
+
+int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
+{
+	pl_val p = PL_VINT(table_id);
+	return pl_catdb_query(db, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
+				  "path_is_relative FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
+			      &p, 1, out, err);
+}
+
+int pl_catalog_delete_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
+{
+	pl_val p = PL_VINT(table_id);
+	return pl_catdb_query(db, "SELECT delete_file_id, data_file_id, begin_snapshot, end_snapshot, partial_max, path, "
+				  "path_is_relative, format FROM ducklake_delete_file WHERE table_id = ? ORDER BY delete_file_id",
+			      &p, 1, out, err);
+}
+
+int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_id, int64_t from_id, pl_rows **out,
+				 pl_err *err)
+{
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(column_id), PL_VINT(from_id)};
+	return pl_catdb_query(db,
+			      "SELECT data_file_id, min_value, max_value, contains_nan "
+			      "FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ? AND data_file_id >= ? "
+			      "ORDER BY data_file_id",
+			      p, 3, out, err);
+}

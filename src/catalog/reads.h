@@ -1,6 +1,7 @@
 /*
  * reads.h -- the fixed catalog reads that SQL functions serve to queries: snapshot listings, table
- * summaries and the rows DuckDB's extension inlined into the catalog. Nothing here runs SQL text
+ * summaries and the rows DuckDB's extension inlined into the catalog; and the file histories and
+ * per-file statistics the table layer reads (change feed, pruning). Nothing here runs SQL text
  * that a caller passes in: every query is Planar's own, with names checked and quoted and
  * numbers bound, so no statement can reach the catalog through these.
  */
@@ -29,5 +30,16 @@ int pl_catalog_list(pl_catdb *db, pl_catalog_listing what, pl_rows **out, pl_err
  * with_row_id; ordered by row_id. */
 int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
 			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err);
+
+/* A table's data files in every snapshot, by data_file_id: data_file_id, begin_snapshot,
+ * end_snapshot, row_id_start, path, path_is_relative. */
+int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
+/* A table's delete files in every snapshot, by delete_file_id: delete_file_id, data_file_id,
+ * begin_snapshot, end_snapshot, partial_max, path, path_is_relative, format. */
+int pl_catalog_delete_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
+/* Column column_id's statistics in the files of table_id from data file from_id on, by
+ * data_file_id: data_file_id, min_value, max_value, contains_nan. */
+int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_id, int64_t from_id, pl_rows **out,
+				 pl_err *err);
 
 #endif

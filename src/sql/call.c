@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/options.h"
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
@@ -195,24 +196,7 @@ static int set_option(pl_lake *lake, const char *key, const char *value, const c
 			return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s does not exist!", schema);
 		scope = "schema", scope_id = s->id;
 	}
-	pl_catdb *db = lake->cat;
-	pl_val del[] = {PL_VTEXT(key), PL_VTEXT(scope), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
-	pl_val ins[] = {PL_VTEXT(key), PL_VTEXT(value), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
-	int rc = db->ops->begin(db, err);
-	if (rc == 0)
-		rc = pl_catdb_exec(db, "DELETE FROM ducklake_metadata WHERE \"key\" = ? AND ((CAST(? AS VARCHAR) IS NULL AND \"scope\" IS NULL) "
-				       "OR (\"scope\" = ? AND scope_id = ?))", del, 4, err);
-	if (rc == 0)
-		rc = pl_catdb_exec(db, "INSERT INTO ducklake_metadata (\"key\", \"value\", \"scope\", scope_id) VALUES (?, ?, ?, ?)",
-				   ins, 4, err);
-	if (rc == 0)
-		rc = db->ops->commit(db, err);
-	if (rc) {
-		pl_err saved = *err;
-		db->ops->rollback(db, err);
-		*err = saved;
-	}
-	return rc;
+	return pl_catalog_set_option(lake->cat, key, value, scope, scope_id, err);
 }
 
 /* Which procedure a CALL names: `ducklake_<proc>('lake', ...)` or `lake.<proc>(...)`. */

@@ -2,7 +2,8 @@
  * changefeed.c -- the change-feed table functions, rewritten into the statement like time
  * travel: ducklake_table_changes('lake', 'schema', 'table', start, end) and lake.table_changes(
  * 'table', start, end), and their _insertions / _deletions variants. Bounds are snapshot ids or
- * timestamps (any expression DuckDB evaluates). Each call becomes a temporary view.
+ * timestamps (any expression DuckDB evaluates). Each call becomes a temporary view, created by
+ * the table layer (table/changes.h).
  */
 #include "sql/changefeed.h"
 
@@ -97,19 +98,6 @@ static int eval_arg(planar_conn *conn, const pl_toks *t, size_t from, size_t to,
 	return oom ? pl_err_nomem(err) : 0;
 }
 
-static int bound_snapshot(pl_lake *lake, const char *text, bool is_time, bool upper, int64_t *out, pl_err *err)
-{
-	if (!is_time) {
-		*out = strtoll(text, NULL, 10);
-		return 0;
-	}
-	/* the first snapshot at or after a start time; the last at or before an end time */
-	int rc = pl_catalog_snapshot_at_time(lake->cat, text, upper, out, err);
-	if (rc == 0 && *out < 0 && !upper)
-		*out = INT64_MAX;
-	return rc;
-}
-
 static int create_feed_view(planar_conn *conn, const pl_toks *t, const feed_call *c, const char *view, pl_err *err)
 {
 	size_t af[8], at[8];
@@ -127,37 +115,13 @@ static int create_feed_view(planar_conn *conn, const pl_toks *t, const feed_call
 	pl_lake *lake = rc || !lake_name ? NULL : pl_db_find_lake(conn->db, lake_name);
 	if (rc == 0 && !lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name ? lake_name : "?");
-	int64_t from = 0, to = 0;
-	if (rc == 0)
-		rc = bound_snapshot(lake, vals[3], is_time[3], false, &from, err);
-	if (rc == 0)
-		rc = bound_snapshot(lake, vals[4], is_time[4], true, &to, err);
-	pl_model *m = NULL;
+	const char *schema = c->qualified ? "main" : vals[1], *table = vals[2];
+	pl_changes_bound start = {vals[3], is_time[3]}, end = {vals[4], is_time[4]};
 	if (rc == 0) {
-		int64_t latest = 0;
-		rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
-		if (rc == 0 && (to > latest || to < 0))
-			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)to,
-					(long long)latest);
-		if (rc == 0)
-			rc = pl_model_load(&m, lake->cat, to, lake->data_path, err);
+		pl_lake_ctx ctx;
+		pl_lake_table_ctx(&ctx, lake, conn);
+		rc = pl_changes_view(&ctx.table, lake->data_path, schema, table, &start, &end, c->kind, view, err);
 	}
-	const char *schema = c->qualified ? "main" : vals[1], *table = c->qualified ? vals[2] : vals[2];
-	const pl_schema *s = rc ? NULL : pl_model_schema(m, schema);
-	const pl_table *tab = s ? pl_model_table(m, s->id, table) : NULL;
-	if (rc == 0 && !tab)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld", table,
-				(long long)to);
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
-	pl_buf_put_ident(&q, view);
-	pl_buf_puts(&q, " AS ");
-	if (rc == 0)
-		rc = pl_changes_sql(&q, lake->cat, lake->name, m, tab, from, to, c->kind, err);
-	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
-	pl_buf_dispose(&q);
-	pl_model_free(m);
 	if (c->qualified)
 		free(lake_name);
 	for (int i = 0; i < 5; i++)

@@ -1,7 +1,7 @@
 /*
- * ddl.c -- CREATE SCHEMA, CREATE TABLE [AS SELECT] and DROP TABLE/SCHEMA on lakes. Each
- * statement becomes one snapshot. Column lists and queries are parsed by DuckDB: Planar creates
- * a temporary DuckDB table from the user's own text and reads its columns back.
+ * ddl.c -- CREATE SCHEMA, CREATE TABLE [AS SELECT] and DROP TABLE/SCHEMA on lakes: the
+ * statement side (names, the target lake, IF [NOT] EXISTS, OR REPLACE); the table layer plans
+ * the changes (table/ddl.h) and each statement commits as one snapshot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
-#include "table/columns.h"
-#include "table/writer.h"
+#include "table/ddl.h"
 
 static void free_parts(char *parts[3], size_t n)
 {
@@ -43,41 +42,13 @@ int pl_handle_create_schema(pl_stmt *st, size_t name_at, planar_result **out, pl
 		if (!if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Schema with name \"%s\" already exists!", name);
 	} else if (rc == 0) {
-		pl_new_schema *s = pl_txn_add_schema(&txn);
-		rc = !s || !(s->name = pl_strdup(name)) ? pl_err_nomem(err) : pl_lake_commit(lake, st->conn, &txn, err);
+		rc = pl_ddl_create_schema(&txn, name, err);
+		if (rc == 0)
+			rc = pl_lake_commit(lake, st->conn, &txn, err);
 	}
 	pl_txn_dispose(&txn);
 	free_parts(parts, n);
 	free(cur);
-	return rc;
-}
-
-static int drop_temp(pl_stmt *st, const char *name)
-{
-	pl_buf q = PL_BUF_INIT;
-	pl_err ignored;
-	pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
-	pl_buf_put_ident(&q, name);
-	if (!pl_buf_oom(&q))
-		pl_engine_exec(st->conn->con, q.ptr, &ignored);
-	pl_buf_dispose(&q);
-	return 0;
-}
-
-/* CREATE TEMP TABLE <tmp> <text from the token after the name to the end>; for AS SELECT only
- * the columns (WITH NO DATA): the rows stream from the query into the data files. */
-static int create_temp_from(pl_stmt *st, size_t from_tok, const char *tmp, bool no_data, pl_err *err)
-{
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "CREATE TEMP TABLE ");
-	pl_buf_put_ident(&q, tmp);
-	pl_buf_putc(&q, ' ');
-	if (from_tok < st->toks.len)
-		pl_buf_puts(&q, st->sql + st->toks.items[from_tok].start);
-	if (no_data)
-		pl_buf_puts(&q, " WITH NO DATA");
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(st->conn->con, q.ptr, err);
-	pl_buf_dispose(&q);
 	return rc;
 }
 
@@ -118,67 +89,12 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	return 0;
 }
 
-static int add_new_table(pl_txn *txn, const create_ctx *c, pl_new_column *cols, size_t ncols, pl_err *err)
-{
-	pl_new_table *nt = pl_txn_add_table(txn);
-	if (!nt) {
-		pl_columns_free(cols, ncols);
-		return pl_err_nomem(err);
-	}
-	nt->schema_ref = c->schema->id;
-	nt->schema_name = pl_strdup(c->schema->name);
-	nt->name = pl_strdup(c->tgt.name);
-	nt->columns = cols;
-	nt->ncolumns = ncols;
-	return nt->schema_name && nt->name ? 0 : pl_err_nomem(err);
-}
-
 /* CREATE TABLE ... AS query WITH [NO] DATA: the user chose; the rows then come from the table. */
 static bool ends_with_data_clause(const pl_stmt *st)
 {
 	const pl_toks *t = &st->toks;
 	return t->len >= 3 && pl_tok_is(t, t->len - 1, "DATA") &&
 	       (pl_tok_is(t, t->len - 2, "WITH") || (pl_tok_is(t, t->len - 2, "NO") && pl_tok_is(t, t->len - 3, "WITH")));
-}
-
-/* The query after AS, its columns named as the table's (top-level) columns; with the user's own
- * WITH [NO] DATA, the temporary table's rows. */
-static int write_ctas_rows(pl_stmt *st, const create_ctx *c, size_t query_at, const char *tmp, pl_txn *txn,
-			   pl_err *err)
-{
-	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
-	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
-	int64_t rows = 0;
-	pl_buf_puts(&dir, c->schema->dir);
-	pl_buf_put_path_name(&dir, c->tgt.name);
-	pl_buf_putc(&dir, '/');
-	if (ends_with_data_clause(st)) {
-		pl_buf_puts(&src, "SELECT * FROM temp.main.");
-		pl_buf_put_ident(&src, tmp);
-	} else {
-		pl_buf_puts(&src, "SELECT * FROM (");
-		pl_buf_puts(&src, st->sql + st->toks.items[query_at].start);
-		pl_buf_puts(&src, ") AS __planar_q(");
-		for (size_t i = 0, n = 0; i < nt->ncolumns; i++) {
-			if (nt->columns[i].parent >= 0)
-				continue;
-			pl_buf_puts(&src, n++ ? ", " : "");
-			pl_buf_put_ident(&src, nt->columns[i].name);
-		}
-		pl_buf_putc(&src, ')');
-	}
-	pl_write_request req = {st->conn->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
-				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
-	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err)
-		 : pl_lake_write_sizes(c->tgt.lake, NULL, &req, err);
-	/* the rows are written without holding the lakes: c->schema may change under us from here on */
-	bool released = rc == 0 && pl_lake_release_for_io(c->tgt.lake, st->conn);
-	if (rc == 0)
-		rc = pl_writer_write(&req, txn, &rows, err);
-	pl_lake_reacquire(c->tgt.lake, st->conn, released);
-	pl_buf_dispose(&src);
-	pl_buf_dispose(&dir);
-	return rc;
 }
 
 static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
@@ -194,7 +110,6 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 	create_ctx c = {0};
 	pl_txn txn = {0};
 	size_t after = 0;
-	char tmp[64];
 	(void)out;
 	int rc = plan_create(st, name_at, &after, &c, err);
 	const pl_table *existing = rc ? NULL : pl_model_table(c.tgt.lake->model, c.schema->id, c.tgt.name);
@@ -204,28 +119,18 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 	}
 	if (existing && !c.or_replace)
 		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", c.tgt.name);
-	if (existing && rc == 0) {
-		pl_dropped *d = pl_txn_add_dropped_table(&txn);
-		rc = d ? (d->id = existing->id, 0) : pl_err_nomem(err);
+	if (rc == 0) {
+		const pl_toks *t = &st->toks;
+		pl_create_table ct = {c.schema, c.tgt.name, existing, after < t->len ? st->sql + t->items[after].start : NULL,
+				      !c.as_select ? NULL : after + 1 < t->len ? st->sql + t->items[after + 1].start : "",
+				      ends_with_data_clause(st)};
+		pl_lake_ctx ctx;
+		pl_lake_table_ctx(&ctx, c.tgt.lake, st->conn);
+		if ((rc = pl_ddl_create_table(&ctx.table, &ct, &txn, err)) != 0)
+			pl_txn_remove_written(&txn);
 	}
-	pl_stmt_temp_name(st, "ddl", tmp);
-	if (rc == 0)
-		rc = create_temp_from(st, after, tmp, c.as_select && !ends_with_data_clause(st), err);
-	pl_new_column *cols = NULL;
-	size_t ncols = 0;
-	if (rc == 0)
-		rc = pl_columns_from_temp_table(st->conn->con, tmp, &cols, &ncols, err);
-	for (size_t k = 0; rc == 0 && k < ncols; k++)
-		rc = pl_name_check("column", cols[k].name, err);
-	if (rc == 0)
-		rc = add_new_table(&txn, &c, cols, ncols, err);
-	else
-		pl_columns_free(cols, ncols);
-	if (rc == 0 && c.as_select && (rc = write_ctas_rows(st, &c, after + 1, tmp, &txn, err)) != 0)
-		pl_txn_remove_written(&txn);
 	if (rc == 0)
 		rc = commit_create(st, &c, &txn, err);
-	drop_temp(st, tmp);
 	pl_txn_dispose(&txn);
 	pl_target_dispose(&c.tgt);
 	return rc;
@@ -239,28 +144,9 @@ static int drop_schema(pl_stmt *st, pl_target *tgt, bool if_exists, bool cascade
 	if (!s)
 		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
 						  tgt->name);
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
-		if (lake->model->tables[i].schema_id != s->id)
-			continue;
-		if (!cascade)
-			rc = pl_err_set(err, PL_EINVALID,
-					"Dependency Error: cannot drop schema \"%s\" because table \"%s\" depends on it; "
-					"use DROP SCHEMA ... CASCADE",
-					s->name, lake->model->tables[i].name);
-		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(&txn);
-		if (rc == 0 && !d)
-			rc = pl_err_nomem(err);
-		if (d)
-			d->id = lake->model->tables[i].id;
-	}
-	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(&txn);
-	if (rc == 0 && !d)
-		rc = pl_err_nomem(err);
-	if (rc == 0) {
-		d->id = s->id;
+	int rc = pl_ddl_drop_schema(lake->model, s, cascade, &txn, err);
+	if (rc == 0)
 		rc = pl_lake_commit(lake, st->conn, &txn, err);
-	}
 	pl_txn_dispose(&txn);
 	return rc;
 }
@@ -274,8 +160,9 @@ static int drop_table(pl_stmt *st, pl_target *tgt, bool if_exists, pl_err *err)
 	if (!t)
 		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!",
 						  tgt->name);
-	pl_dropped *d = pl_txn_add_dropped_table(&txn);
-	int rc = d ? (d->id = t->id, pl_lake_commit(lake, st->conn, &txn, err)) : pl_err_nomem(err);
+	int rc = pl_ddl_drop_table(t, &txn, err);
+	if (rc == 0)
+		rc = pl_lake_commit(lake, st->conn, &txn, err);
 	pl_txn_dispose(&txn);
 	return rc;
 }

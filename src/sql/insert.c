@@ -1,32 +1,18 @@
 /*
- * insert.c -- INSERT INTO a lake table, committed as one snapshot. Most statements stream: one
- * SELECT yields the rows DuckDB's INSERT would store (insert_plan.c) and is copied straight into
- * Parquet files. The rest (RETURNING, ON CONFLICT, EXPLAIN, statements DuckDB rejects) run
- * unchanged against a temporary table with the lake table's columns, whose rows then become
- * Parquet files.
+ * insert.c -- INSERT INTO a lake table, committed as one snapshot. The statement is read into
+ * its source (VALUES rows, a query, DEFAULT VALUES; column list, BY NAME) and handed to the
+ * table layer (table/insert.h). Most statements stream: one SELECT yields the rows DuckDB's
+ * INSERT would store and is copied straight into Parquet files. The rest (RETURNING, ON
+ * CONFLICT, EXPLAIN, statements DuckDB rejects) run unchanged against a temporary table with
+ * the lake table's columns, whose rows then become Parquet files.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
-#include "sql/insert.h"
 #include "sql/lake.h"
 #include "sql/router.h"
-#include "table/columns.h"
-#include "table/writer.h"
-
-static int create_staging(pl_stmt *st, const pl_table *t, const char *tmp, pl_err *err)
-{
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "CREATE TEMP TABLE ");
-	pl_buf_put_ident(&q, tmp);
-	pl_buf_putc(&q, ' ');
-	int rc = pl_columns_table_def(&q, t, err);
-	if (rc == 0)
-		rc = pl_engine_exec(st->conn->con, q.ptr, err);
-	pl_buf_dispose(&q);
-	return rc;
-}
+#include "table/insert.h"
 
 /* The user's statement with the target name replaced by the staging table. */
 static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const char *tmp,
@@ -55,31 +41,17 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 			    pl_err *err)
 {
 	pl_txn txn = {0};
-	int64_t rows = 0, base = lake->model->snapshot_id;
-	char *dir = pl_strdup(t->dir);
-	pl_new_column *cols = NULL;
-	size_t ncols = 0;
-	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
-	pl_write_request req = {st->conn->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE,
-				false, 0};
-	if (rc == 0)
-		rc = pl_lake_write_sizes(lake, t, &req, err);
+	int64_t base = lake->model->snapshot_id;
+	pl_lake_ctx ctx;
+	pl_lake_table_ctx(&ctx, lake, st->conn);
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
 	bool own_commit = !st->conn->in_txn;
-	/* the files are written without holding the lakes: t may change under us from here on */
-	bool released = rc == 0 && pl_lake_release_for_io(lake, st->conn);
-	if (rc == 0)
-		rc = own_commit ? pl_writer_write_deferred(&req, &txn, &rows, err) : pl_writer_write(&req, &txn, &rows, err);
-	pl_lake_reacquire(lake, st->conn, released);
+	int rc = pl_insert_write(&ctx.table, t, source, own_commit, &txn, rows_out, err);
 	if (rc == 0 && txn.nfiles > 0)
 		rc = pl_lake_commit_from(lake, st->conn, &txn, base, err);
 	if (rc)
 		pl_txn_remove_written(&txn);
 	pl_txn_dispose(&txn);
-	if (cols)
-		pl_columns_free(cols, ncols);
-	free(dir);
-	*rows_out = rows;
 	return rc;
 }
 
@@ -90,8 +62,10 @@ static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lak
 	char tmp[64];
 	pl_buf src = PL_BUF_INIT;
 	int64_t rows = 0;
+	pl_lake_ctx ctx;
+	pl_lake_table_ctx(&ctx, lake, st->conn);
 	pl_stmt_temp_name(st, "ins", tmp);
-	int rc = create_staging(st, t, tmp, err);
+	int rc = pl_insert_create_staging(&ctx.table, t, tmp, err);
 	bool created = rc == 0;
 	if (rc == 0 && (rc = run_rewritten(st, name_at, after, tmp, res, err)) != 0)
 		pl_err_replace(err, tmp, t->name); /* DuckDB names the staging table */
@@ -101,17 +75,162 @@ static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lak
 		rc = pl_err_nomem(err);
 	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
 		rc = write_and_commit(st, lake, t, src.ptr, &rows, err);
-	if (created) {
-		pl_buf q = PL_BUF_INIT;
-		pl_err ignored;
-		pl_buf_puts(&q, "DROP TABLE IF EXISTS temp.main.");
-		pl_buf_put_ident(&q, tmp);
-		if (!pl_buf_oom(&q))
-			pl_engine_exec(st->conn->con, q.ptr, &ignored);
-		pl_buf_dispose(&q);
-	}
+	if (created)
+		pl_table_drop_temp(&ctx.table, "TABLE", tmp);
 	pl_buf_dispose(&src);
 	return rc;
+}
+
+static bool starts_query(const pl_toks *t, size_t i)
+{
+	return pl_tok_is(t, i, "SELECT") || pl_tok_is(t, i, "WITH") || pl_tok_is(t, i, "FROM") ||
+	       pl_tok_is(t, i, "VALUES") || pl_tok_is_punct(t, i, "(");
+}
+
+/* RETURNING, ON CONFLICT (at the top level) and parameters need DuckDB's own INSERT. */
+static bool plain_tail(const pl_toks *t, size_t from)
+{
+	int depth = 0;
+	for (size_t i = from; i < t->len; i++) {
+		if (t->items[i].kind == PL_TOK_PARAM)
+			return false;
+		if (pl_tok_is_punct(t, i, "("))
+			depth++;
+		else if (pl_tok_is_punct(t, i, ")"))
+			depth--;
+		else if (depth == 0 && (pl_tok_is(t, i, "RETURNING") || (pl_tok_is(t, i, "ON") && pl_tok_is(t, i + 1, "CONFLICT"))))
+			return false;
+		else if (pl_tok_is_punct(t, i, ";"))
+			return false;
+	}
+	return true;
+}
+
+/* The statement's source, read for the table layer (insert_source_dispose frees it). */
+typedef struct insert_source {
+	pl_insert_source src;
+	pl_strv columns;
+	pl_text *values;
+} insert_source;
+
+static void insert_source_dispose(insert_source *s)
+{
+	pl_strv_dispose(&s->columns);
+	free(s->values);
+}
+
+static pl_text text_of(const pl_toks *t, size_t from, size_t to)
+{
+	size_t a = t->items[from].start, e = t->items[to - 1].start + t->items[to - 1].len;
+	return (pl_text){t->src + a, e - a};
+}
+
+/* (a, "b", c) at token *i: the column list's names. */
+static bool read_column_list(insert_source *s, const pl_toks *t, size_t *i, bool *oom)
+{
+	size_t close = pl_tok_match_paren(t, *i);
+	if (close >= t->len)
+		return false;
+	for (size_t k = *i + 1; k < close; k += 2) {
+		pl_tok_kind kind = t->items[k].kind;
+		if (kind != PL_TOK_WORD && kind != PL_TOK_QIDENT)
+			return false;
+		char *name = pl_tok_ident(t, k);
+		if (!name || pl_strv_push_owned(&s->columns, name)) {
+			*oom = true;
+			return false;
+		}
+		if (!(k + 1 == close || pl_tok_is_punct(t, k + 1, ",")))
+			return false;
+	}
+	*i = close + 1;
+	return s->columns.len > 0;
+}
+
+/* VALUES (e, ...), ... from token i: each entry's text (DEFAULT: no text); rows of one width. */
+static bool read_values(insert_source *s, const pl_toks *t, size_t i, bool *oom)
+{
+	size_t cap = 0, n = 0, width = 0, rows = 0;
+	for (;;) {
+		if (!pl_tok_is_punct(t, i, "("))
+			return false;
+		size_t close = pl_tok_match_paren(t, i);
+		if (close >= t->len)
+			return false;
+		size_t item = i + 1, col = 0;
+		while (item < close) {
+			size_t end = item;
+			int depth = 0;
+			while (end < close && !(depth == 0 && pl_tok_is_punct(t, end, ","))) {
+				depth += pl_tok_is_punct(t, end, "(") ? 1 : pl_tok_is_punct(t, end, ")") ? -1 : 0;
+				end++;
+			}
+			if (end == item)
+				return false;
+			if (n == cap) {
+				pl_text *v = realloc(s->values, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+				if (!v) {
+					*oom = true;
+					return false;
+				}
+				s->values = v;
+			}
+			bool dflt = end == item + 1 && pl_tok_is(t, item, "DEFAULT");
+			s->values[n++] = dflt ? (pl_text){NULL, 0} : text_of(t, item, end);
+			col++;
+			item = end + (end < close);
+			if (end < close && item == close)
+				return false; /* trailing comma */
+		}
+		if (col == 0 || (rows > 0 && col != width))
+			return false; /* DuckDB reports the mismatch */
+		width = col;
+		rows++;
+		i = close + 1;
+		if (i == t->len)
+			break;
+		if (!pl_tok_is_punct(t, i, ","))
+			return false;
+		i++;
+	}
+	s->src.values = s->values;
+	s->src.nrows = rows;
+	s->src.width = width;
+	return true;
+}
+
+/* Reads the INSERT whose target name ends before token `after`; false when it needs the staging
+ * path. */
+static bool read_source(pl_stmt *st, size_t after, insert_source *s, bool *oom)
+{
+	const pl_toks *t = &st->toks;
+	size_t i = after;
+	s->src.cte = st->cte;
+	if (st->explain != PL_EXPLAIN_NONE || !pl_tok_is(t, 0, "INSERT") || !pl_tok_is(t, 1, "INTO"))
+		return false; /* INSERT OR REPLACE / OR IGNORE */
+	if (pl_tok_is(t, i, "BY") && (pl_tok_is(t, i + 1, "NAME") || pl_tok_is(t, i + 1, "POSITION"))) {
+		s->src.by_name = pl_tok_is(t, i + 1, "NAME");
+		i += 2;
+	}
+	if (pl_tok_is_punct(t, i, "(") && !starts_query(t, i + 1)) {
+		if (s->src.by_name || !read_column_list(s, t, &i, oom))
+			return false;
+		s->src.columns = s->columns.items;
+		s->src.ncolumns = s->columns.len;
+	}
+	if (pl_tok_is(t, i, "DEFAULT") && pl_tok_is(t, i + 1, "VALUES")) {
+		s->src.kind = PL_INSERT_DEFAULTS;
+		return i + 2 == t->len;
+	}
+	if (pl_tok_is(t, i, "VALUES")) {
+		s->src.kind = PL_INSERT_VALUES;
+		return plain_tail(t, i) && read_values(s, t, i + 1, oom);
+	}
+	s->src.kind = PL_INSERT_QUERY;
+	if (!starts_query(t, i) || !plain_tail(t, i))
+		return false;
+	s->src.query = text_of(t, i, t->len);
+	return true;
 }
 
 /* The streaming path; *streamed false when the statement needs the staging path. */
@@ -119,12 +238,20 @@ static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_ta
 			   bool *streamed, pl_err *err)
 {
 	pl_buf select = PL_BUF_INIT;
-	int rc = pl_insert_stream_select(st, after, t, &select, streamed, err);
+	insert_source s = {0};
+	bool oom = false;
+	*streamed = false;
+	int rc = 0;
+	if (read_source(st, after, &s, &oom))
+		rc = pl_insert_stream_select(st->conn->con, t, &s.src, &select, streamed, err);
+	else if (oom)
+		rc = pl_err_nomem(err);
 	if (rc == 0 && *streamed) {
 		rc = write_and_commit(st, lake, t, select.ptr, rows, err);
 		if (rc)
 			pl_insert_fix_error(err);
 	}
+	insert_source_dispose(&s);
 	pl_buf_dispose(&select);
 	return rc;
 }

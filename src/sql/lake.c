@@ -429,7 +429,7 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
 	bool is_lake = false;
-	rc = lake->cat->ops->table_exists(lake->cat, "ducklake_metadata", &is_lake, err);
+	rc = pl_catalog_is_ducklake(lake->cat, &is_lake, err);
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
@@ -638,47 +638,22 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	return 0;
 }
 
-static int size_option(pl_lake *lake, const char *key, const char *v, const char *example, int64_t *out,
-		       pl_err *err)
+static bool ctx_release(void *arg)
 {
-	if (v && !pl_parse_byte_size(v, out))
-		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
-				  "CALL %s.set_option('%s', '%s')", key, v, example, lake->name, key, example);
-	return 0;
+	pl_lake_ctx *c = arg;
+	return pl_lake_release_for_io(c->lake, c->conn);
 }
 
-int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
+static void ctx_reacquire(void *arg, bool released)
 {
-	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
-	char *v[2] = {NULL, NULL};
-	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
-	req->row_group_size = 0;
-	int rc = pl_catalog_options(lake->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
-	if (rc == 0)
-		rc = size_option(lake, keys[0], v[0], "128MB", &req->target_file_size, err);
-	if (rc == 0)
-		rc = size_option(lake, keys[1], v[1], "122880", &req->row_group_size, err);
-	free(v[0]);
-	free(v[1]);
-	return rc;
+	pl_lake_ctx *c = arg;
+	pl_lake_reacquire(c->lake, c->conn, released);
 }
 
-int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
+void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 {
-	pl_rows *r = NULL;
-	pl_val p[] = {PL_VTEXT(key), PL_VINT(t ? t->id : -1), PL_VINT(t ? t->schema_id : -1)};
-	*out = NULL;
-	int rc = pl_catdb_query(lake->cat,
-				"SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND (\"scope\" IS NULL OR "
-				"(\"scope\" = 'table' AND scope_id = ?) OR (\"scope\" = 'schema' AND scope_id = ?)) "
-				"ORDER BY CASE WHEN \"scope\" = 'table' THEN 0 WHEN \"scope\" = 'schema' THEN 1 ELSE 2 END "
-				"LIMIT 1",
-				p, 3, &r, err);
-	if (rc)
-		return rc;
-	const char *v = pl_rows_get(r, 0, 0);
-	if (v && !(*out = pl_strdup(v)))
-		rc = pl_err_nomem(err);
-	pl_rows_free(r);
-	return rc;
+	out->lake = lake;
+	out->conn = conn;
+	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
+				    &conn->tmp_seq, ctx_release, ctx_reacquire, out};
 }

@@ -13,6 +13,7 @@
 #include "catalog/driver.h"
 #include "catalog/model.h"
 #include "sql/session.h"
+#include "table/context.h"
 #include "table/statcache.h"
 #include "table/writer.h"
 
@@ -90,13 +91,15 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
  * recent models, loaded when missing. Valid until the lock is released or another model is
  * asked for. */
 int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err);
-/* A lake option from ducklake_metadata: table scope, then schema scope, then global (NULL when
- * unset). */
-int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);
-/* Sets req's file and row-group sizes from the lake options target_file_size and
- * parquet_row_group_size for t (NULL: a table being created), else DuckLake's defaults; an
- * unparsable value is an error naming the option. */
-int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err);
+/* The context a table operation on lake runs in for a statement of conn (table/context.h):
+ * long I/O releases the lakes as pl_lake_release_for_io does. out must stay where it is while
+ * out->table is used. */
+typedef struct pl_lake_ctx {
+	pl_table_ctx table;
+	pl_lake *lake;
+	planar_conn *conn;
+} pl_lake_ctx;
+void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn);
 /* Fails with PL_EINVALID when the lake is read-only. */
 int pl_lake_check_writable(const pl_lake *lake, pl_err *err);
 

@@ -14,7 +14,7 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
-#include "table/scan.h"
+#include "table/timetravel.h"
 
 typedef struct at_ref {
 	size_t name_from, name_to; /* token range of the table name */
@@ -81,46 +81,6 @@ static char *span_text(const pl_toks *t, size_t from, size_t to)
 	return pl_strndup(t->src + a, b - a);
 }
 
-/* Evaluates the AT expression in DuckDB: a snapshot id, or a timestamp resolved in the catalog. */
-static int resolve_snapshot(planar_conn *conn, pl_lake *lake, const pl_toks *t, const at_ref *r,
-			    int64_t *snap, pl_err *err)
-{
-	char *expr = span_text(t, r->expr_from, r->expr_to), *val = NULL;
-	pl_buf q = PL_BUF_INIT;
-	if (!expr)
-		return pl_err_nomem(err);
-	pl_buf_printf(&q, "SELECT CAST((%s) AS BIGINT)", expr);
-	int rc = r->by_timestamp ? pl_engine_utc_timestamp(conn->con, expr, &val, err)
-		 : pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, &val, err);
-	pl_buf_dispose(&q);
-	if (rc == 0 && !val)
-		rc = pl_err_set(err, PL_EINVALID, "AT (%s => %s) is NULL", r->by_timestamp ? "TIMESTAMP" : "VERSION", expr);
-	if (rc == 0 && !r->by_timestamp)
-		*snap = strtoll(val, NULL, 10);
-	if (rc == 0 && r->by_timestamp) {
-		rc = pl_catalog_snapshot_at_time(lake->cat, val, true, snap, err);
-		if (rc == 0 && *snap < 0)
-			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at or before %s", val);
-	}
-	free(expr);
-	free(val);
-	return rc;
-}
-
-/* The model at snap, from the lake's recent models (time travel to one version repeatedly
- * loads it once). */
-static int model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
-{
-	int64_t latest = -1;
-	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
-	if (rc)
-		return rc;
-	if (snap < 0 || snap > latest)
-		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)snap,
-				  (long long)latest);
-	return pl_lake_model_at(lake, snap, out, err);
-}
-
 /* Creates the temporary view for one reference; *alias_out is the table's name. */
 static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view,
 		       char **alias_out, pl_err *err)
@@ -129,37 +89,30 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 	char *parts[3] = {0};
 	size_t n = 0, i = r->name_from;
 	pl_target tgt = {0};
+	pl_lake_ctx ctx;
 	const pl_model *m = NULL;
 	int64_t snap = -1;
+	char *expr = NULL;
 	int rc = pl_parse_qname(t, &i, parts, &n, err);
 	if (rc == 0)
 		rc = pl_resolve_target(&st, parts, n, &tgt, err);
 	if (rc == 0 && !tgt.lake)
 		rc = pl_err_set(err, PL_EUNSUPPORTED, "time travel (AT) is only supported on lake tables");
-	if (rc == 0)
-		rc = resolve_snapshot(conn, tgt.lake, t, r, &snap, err);
-	if (rc == 0)
-		rc = model_at(tgt.lake, snap, &m, err);
-	const pl_schema *s = rc ? NULL : pl_model_schema(m, tgt.schema);
-	const pl_table *tab = s ? pl_model_table(m, s->id, tgt.name) : NULL;
-	if (rc == 0 && !tab)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld", tgt.name,
-				(long long)snap);
-	pl_buf q = PL_BUF_INIT;
 	if (rc == 0) {
-		pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
-		pl_buf_put_ident(&q, view);
-		pl_buf_puts(&q, " AS ");
-		int64_t sets[2];
-		rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, m, tab, sets, err);
-		if (rc == 0)
-			rc = pl_scan_sql(&q, tgt.lake->name, m, tab, sets, err);
+		pl_lake_table_ctx(&ctx, tgt.lake, conn);
+		rc = (expr = span_text(t, r->expr_from, r->expr_to)) ? 0 : pl_err_nomem(err);
 	}
 	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
+		rc = pl_timetravel_snapshot(&ctx.table, expr, r->by_timestamp, &snap, err);
+	/* the model at snap, from the lake's recent models (time travel to one version repeatedly
+	 * loads it once) */
+	if (rc == 0)
+		rc = pl_lake_model_at(tgt.lake, snap, &m, err);
+	if (rc == 0)
+		rc = pl_timetravel_view(&ctx.table, m, snap, tgt.schema, tgt.name, view, err);
 	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
 		rc = pl_err_nomem(err);
-	pl_buf_dispose(&q);
+	free(expr);
 	pl_target_dispose(&tgt);
 	for (size_t k = 0; k < n; k++)
 		free(parts[k]);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/reads.h"
 #include "core/str.h"
 #include "table/scan.h"
 
@@ -57,10 +58,7 @@ static char *resolve(const pl_table *t, const char *path, bool relative)
 static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p = PL_VINT(t->id);
-	int rc = pl_catdb_query(cat, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
-				     "path_is_relative FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
-				&p, 1, &r, err);
+	int rc = pl_catalog_data_file_history(cat, t->id, &r, err);
 	if (rc)
 		return rc;
 	h->files = calloc(r->nrows + 1, sizeof(*h->files));
@@ -74,9 +72,7 @@ static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *er
 	pl_rows_free(r);
 	if (oom)
 		return pl_err_nomem(err);
-	rc = pl_catdb_query(cat, "SELECT delete_file_id, data_file_id, begin_snapshot, end_snapshot, partial_max, path, "
-				 "path_is_relative, format FROM ducklake_delete_file WHERE table_id = ? ORDER BY delete_file_id",
-			    &p, 1, &r, err);
+	rc = pl_catalog_delete_file_history(cat, t->id, &r, err);
 	if (rc)
 		return rc;
 	h->dels = calloc(r->nrows + 1, sizeof(*h->dels));
@@ -341,5 +337,54 @@ int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_m
 	history_free(&h);
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);
+	return rc;
+}
+
+static int bound_snapshot(pl_catdb *cat, const pl_changes_bound *b, bool upper, int64_t *out, pl_err *err)
+{
+	if (!b->is_time) {
+		*out = strtoll(b->text, NULL, 10);
+		return 0;
+	}
+	/* the first snapshot at or after a start time; the last at or before an end time */
+	int rc = pl_catalog_snapshot_at_time(cat, b->text, upper, out, err);
+	if (rc == 0 && *out < 0 && !upper)
+		*out = INT64_MAX;
+	return rc;
+}
+
+int pl_changes_view(const pl_table_ctx *ctx, const char *data_path, const char *schema, const char *table,
+		    const pl_changes_bound *start, const pl_changes_bound *end, pl_change_kind kind, const char *view,
+		    pl_err *err)
+{
+	int64_t from = 0, to = 0;
+	int rc = bound_snapshot(ctx->cat, start, false, &from, err);
+	if (rc == 0)
+		rc = bound_snapshot(ctx->cat, end, true, &to, err);
+	pl_model *m = NULL;
+	if (rc == 0) {
+		int64_t latest = 0;
+		rc = pl_catalog_latest_snapshot(ctx->cat, &latest, err);
+		if (rc == 0 && (to > latest || to < 0))
+			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)to,
+					(long long)latest);
+		if (rc == 0)
+			rc = pl_model_load(&m, ctx->cat, to, data_path, err);
+	}
+	const pl_schema *s = rc ? NULL : pl_model_schema(m, schema);
+	const pl_table *tab = s ? pl_model_table(m, s->id, table) : NULL;
+	if (rc == 0 && !tab)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld", table,
+				(long long)to);
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
+	pl_buf_put_ident(&q, view);
+	pl_buf_puts(&q, " AS ");
+	if (rc == 0)
+		rc = pl_changes_sql(&q, ctx->cat, ctx->lake, m, tab, from, to, kind, err);
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	pl_model_free(m);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/reads.h"
 #include "core/str.h"
 
 struct pl_stat_column {
@@ -145,12 +146,7 @@ static pl_file_stat *stat_from_row(const pl_rows *r, size_t i)
 static int fetch(pl_stat_column *k, pl_catdb *db, int64_t from_id, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p[] = {PL_VINT(k->table_id), PL_VINT(k->column_id), PL_VINT(from_id)};
-	int rc = pl_catdb_query(db,
-				"SELECT data_file_id, min_value, max_value, contains_nan "
-				"FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ? AND data_file_id >= ? "
-				"ORDER BY data_file_id",
-				p, 3, &r, err);
+	int rc = pl_catalog_file_column_stats(db, k->table_id, k->column_id, from_id, &r, err);
 	if (rc)
 		return rc;
 	size_t n = r->nrows;

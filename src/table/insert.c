@@ -1,5 +1,6 @@
 /*
- * insert_plan.c -- the streaming SELECT of a lake INSERT (see insert.h).
+ * insert.c -- INSERT into a lake table (see insert.h): the streaming SELECT, the staging table
+ * and writing the rows.
  *
  * The SELECT has the shape
  *   [WITH ...] SELECT <checks> FROM (SELECT <values> FROM <source> AS __planar_src(c1..ck)) AS __planar_row
@@ -8,23 +9,19 @@
  * each VALUES entry, to the target type) or its default, and <checks> raises DuckDB's NOT NULL
  * error for NULLs in NOT NULL columns.
  */
-#include "sql/insert.h"
+#include "table/insert.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
-
-typedef enum src_kind { SRC_QUERY, SRC_VALUES, SRC_DEFAULTS } src_kind;
+#include "table/columns.h"
 
 typedef struct plan {
-	const pl_toks *toks;
+	const pl_insert_source *src;
 	const pl_table *t;
 	const pl_column **targets; /* the table column each source column fills, in source order */
 	size_t ntargets;
-	bool by_name, column_list;
-	src_kind kind;
-	size_t src_at; /* first token of the source */
 	char **names;  /* a query's column names (NULL: positional names), so that DuckDB's cast
 			* errors name the user's column */
 	size_t nnames;
@@ -49,84 +46,26 @@ static bool add_target(plan *p, const pl_column *c)
 	return true;
 }
 
-static bool starts_query(const pl_toks *t, size_t i)
+/* The column list: the target columns, by name (an unknown or repeated name: DuckDB reports it). */
+static bool resolve_column_list(plan *p)
 {
-	return pl_tok_is(t, i, "SELECT") || pl_tok_is(t, i, "WITH") || pl_tok_is(t, i, "FROM") ||
-	       pl_tok_is(t, i, "VALUES") || pl_tok_is_punct(t, i, "(");
-}
-
-/* (a, "b", c) at token i: the target columns, by name. */
-static bool parse_column_list(plan *p, size_t *i)
-{
-	const pl_toks *t = p->toks;
-	size_t close = pl_tok_match_paren(t, *i);
-	if (close >= t->len)
-		return false;
-	for (size_t k = *i + 1; k < close; k += 2) {
-		pl_tok_kind kind = t->items[k].kind;
-		if (kind != PL_TOK_WORD && kind != PL_TOK_QIDENT)
+	for (size_t k = 0; k < p->src->ncolumns; k++)
+		if (!add_target(p, find_column(p->t, p->src->columns[k])))
 			return false;
-		char *name = pl_tok_ident(t, k);
-		bool ok = name && add_target(p, find_column(p->t, name));
-		free(name);
-		if (!ok || !(k + 1 == close || pl_tok_is_punct(t, k + 1, ",")))
-			return false;
-	}
-	p->column_list = true;
-	*i = close + 1;
 	return p->ntargets > 0;
 }
 
-/* RETURNING, ON CONFLICT (at the top level) and parameters need DuckDB's own INSERT. */
-static bool plain_tail(const pl_toks *t, size_t from)
+/* Whether the source's form can stream (DuckDB rejects the others, or they need its INSERT). */
+static bool check_form(plan *p)
 {
-	int depth = 0;
-	for (size_t i = from; i < t->len; i++) {
-		if (t->items[i].kind == PL_TOK_PARAM)
-			return false;
-		if (pl_tok_is_punct(t, i, "("))
-			depth++;
-		else if (pl_tok_is_punct(t, i, ")"))
-			depth--;
-		else if (depth == 0 && (pl_tok_is(t, i, "RETURNING") || (pl_tok_is(t, i, "ON") && pl_tok_is(t, i + 1, "CONFLICT"))))
-			return false;
-		else if (pl_tok_is_punct(t, i, ";"))
-			return false;
-	}
+	const pl_insert_source *src = p->src;
+	if (src->ncolumns > 0 && (src->by_name || !resolve_column_list(p)))
+		return false;
+	if (src->kind == PL_INSERT_DEFAULTS)
+		return !src->by_name && src->ncolumns == 0;
+	if (src->kind == PL_INSERT_VALUES)
+		return !src->by_name;
 	return true;
-}
-
-static bool parse_head(plan *p, size_t after)
-{
-	const pl_toks *t = p->toks;
-	size_t i = after;
-	if (!pl_tok_is(t, 0, "INSERT") || !pl_tok_is(t, 1, "INTO"))
-		return false; /* INSERT OR REPLACE / OR IGNORE */
-	if (pl_tok_is(t, i, "BY") && (pl_tok_is(t, i + 1, "NAME") || pl_tok_is(t, i + 1, "POSITION"))) {
-		p->by_name = pl_tok_is(t, i + 1, "NAME");
-		i += 2;
-	}
-	if (pl_tok_is_punct(t, i, "(") && !starts_query(t, i + 1)) {
-		if (p->by_name || !parse_column_list(p, &i))
-			return false;
-	}
-	p->src_at = i;
-	if (pl_tok_is(t, i, "DEFAULT") && pl_tok_is(t, i + 1, "VALUES")) {
-		p->kind = SRC_DEFAULTS;
-		return i + 2 == t->len && !p->by_name && !p->column_list;
-	}
-	if (pl_tok_is(t, i, "VALUES")) {
-		p->kind = SRC_VALUES;
-		return !p->by_name && plain_tail(t, i);
-	}
-	p->kind = SRC_QUERY;
-	return starts_query(t, i) && plain_tail(t, i);
-}
-
-static void put_span(pl_buf *b, const pl_toks *t, size_t from, size_t to)
-{
-	size_t a = t->items[from].start, e = t->items[to - 1].start + t->items[to - 1].len;
-	pl_buf_put(b, t->src + a, e - a);
 }
 
 /* The default of column c cast to its type (NULL when it has none), as DuckDB fills it in. */
@@ -151,56 +90,32 @@ static int put_default(pl_buf *b, const pl_column *c, pl_err *err)
  * column's default (as DuckDB binds an INSERT's VALUES list). */
 static int put_values(pl_buf *b, const plan *p, bool *ok, pl_err *err)
 {
-	const pl_toks *t = p->toks;
-	size_t i = p->src_at + 1;
+	const pl_insert_source *src = p->src;
 	*ok = false;
+	if (src->nrows == 0 || src->width != p->ntargets)
+		return 0; /* DuckDB reports the mismatch */
 	pl_buf_puts(b, "(VALUES ");
-	for (bool first = true;; first = false) {
-		if (!pl_tok_is_punct(t, i, "("))
-			return 0;
-		size_t close = pl_tok_match_paren(t, i);
-		if (close >= t->len)
-			return 0;
-		pl_buf_puts(b, first ? "(" : ", (");
-		size_t item = i + 1, col = 0;
-		while (item < close) {
-			size_t end = item;
-			int depth = 0;
-			while (end < close && !(depth == 0 && pl_tok_is_punct(t, end, ","))) {
-				depth += pl_tok_is_punct(t, end, "(") ? 1 : pl_tok_is_punct(t, end, ")") ? -1 : 0;
-				end++;
-			}
-			if (end == item || col >= p->ntargets)
-				return 0;
+	for (size_t r = 0; r < src->nrows; r++) {
+		pl_buf_puts(b, r == 0 ? "(" : ", (");
+		for (size_t col = 0; col < src->width; col++) {
 			const pl_column *c = p->targets[col];
-			if (col++)
+			const pl_text *e = &src->values[r * src->width + col];
+			if (col)
 				pl_buf_puts(b, ", ");
-			if (end == item + 1 && pl_tok_is(t, item, "DEFAULT")) {
-				int rc = put_default(b, c, err);
-				if (rc)
-					return rc;
+			int rc = 0;
+			if (!e->s) {
+				rc = put_default(b, c, err);
 			} else {
 				pl_buf_puts(b, "CAST((");
-				put_span(b, t, item, end);
+				pl_buf_put(b, e->s, e->len);
 				pl_buf_puts(b, ") AS ");
-				int rc = pl_column_duckdb_type(b, c, err);
-				if (rc)
-					return rc;
+				rc = pl_column_duckdb_type(b, c, err);
 				pl_buf_putc(b, ')');
 			}
-			item = end + (end < close);
-			if (end < close && item == close)
-				return 0; /* trailing comma */
+			if (rc)
+				return rc;
 		}
-		if (col != p->ntargets)
-			return 0; /* DuckDB reports the mismatch */
 		pl_buf_putc(b, ')');
-		i = close + 1;
-		if (i == t->len)
-			break;
-		if (!pl_tok_is_punct(t, i, ","))
-			return 0;
-		i++;
 	}
 	pl_buf_puts(b, ")");
 	*ok = true;
@@ -209,17 +124,17 @@ static int put_values(pl_buf *b, const plan *p, bool *ok, pl_err *err)
 
 /* Prepares the user's query to learn its columns; false when DuckDB rejects it (the staging
  * path then reports DuckDB's own error) or it does not fit the table. */
-static bool bind_query(plan *p, pl_stmt *st, const pl_buf *query)
+static bool bind_query(plan *p, duckdb_connection con, const pl_buf *query)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_prepared_statement ps = NULL;
-	if (st->cte) {
-		pl_buf_puts(&q, st->cte);
+	if (p->src->cte) {
+		pl_buf_puts(&q, p->src->cte);
 		pl_buf_putc(&q, ' ');
 	}
 	pl_buf_puts(&q, "SELECT * FROM ");
 	pl_buf_put(&q, query->ptr, query->len);
-	bool ok = !pl_buf_oom(&q) && duckdb_prepare(st->conn->con, q.ptr, &ps) == DuckDBSuccess;
+	bool ok = !pl_buf_oom(&q) && duckdb_prepare(con, q.ptr, &ps) == DuckDBSuccess;
 	pl_buf_dispose(&q);
 	idx_t n = ok ? duckdb_prepared_statement_column_count(ps) : 0;
 	ok = ok && (p->names = calloc(n + 1, sizeof(char *))) != NULL;
@@ -228,10 +143,10 @@ static bool bind_query(plan *p, pl_stmt *st, const pl_buf *query)
 		ok = name && (p->names[p->nnames++] = pl_strdup(name)) != NULL;
 		if (name)
 			duckdb_free((void *)name);
-		if (ok && p->by_name)
+		if (ok && p->src->by_name)
 			ok = add_target(p, find_column(p->t, p->names[i]));
 	}
-	if (ok && !p->by_name)
+	if (ok && !p->src->by_name)
 		ok = n == p->ntargets;
 	duckdb_destroy_prepare(&ps);
 	/* Names the alias list cannot take as they are: all positional. */
@@ -297,7 +212,7 @@ static int put_values_select(pl_buf *b, const plan *p, const pl_buf *source, boo
 			pl_buf_puts(b, ", ");
 		if (j < 0) {
 			rc = put_default(b, c, err);
-		} else if (p->kind == SRC_VALUES) {
+		} else if (p->src->kind == PL_INSERT_VALUES) {
 			pl_buf_puts(b, "__planar_src.");
 			put_src_col(b, p, (size_t)j); /* cast in the list */
 		} else {
@@ -315,7 +230,7 @@ static int put_values_select(pl_buf *b, const plan *p, const pl_buf *source, boo
 		else
 			pl_buf_put_ident(b, c->name);
 	}
-	if (p->kind != SRC_DEFAULTS) {
+	if (p->src->kind != PL_INSERT_DEFAULTS) {
 		pl_buf_puts(b, " FROM ");
 		pl_buf_put(b, source->ptr, source->len);
 		put_source_alias(b, p);
@@ -349,38 +264,38 @@ static void put_checks(pl_buf *b, const pl_table *t, const pl_buf *inner)
 	pl_buf_puts(b, ") AS __planar_row");
 }
 
-int pl_insert_stream_select(pl_stmt *st, size_t after, const pl_table *t, pl_buf *out, bool *streamable,
-			    pl_err *err)
+int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_insert_source *src, pl_buf *out,
+			    bool *streamable, pl_err *err)
 {
-	plan p = {&st->toks, t, NULL, 0, false, false, SRC_QUERY, 0, NULL, 0};
+	plan p = {src, t, NULL, 0, NULL, 0};
 	pl_buf source = PL_BUF_INIT, inner = PL_BUF_INIT;
 	int rc = 0;
 	*streamable = false;
-	if (st->explain != PL_EXPLAIN_NONE || t->ntop == 0)
+	if (t->ntop == 0)
 		return 0;
 	p.targets = calloc(t->ntop, sizeof(*p.targets));
 	if (!p.targets)
 		return pl_err_nomem(err);
-	bool ok = parse_head(&p, after);
-	if (ok && !p.column_list && !p.by_name && p.kind != SRC_DEFAULTS)
+	bool ok = check_form(&p);
+	if (ok && src->ncolumns == 0 && !src->by_name && src->kind != PL_INSERT_DEFAULTS)
 		for (size_t i = 0; i < t->ntop; i++)
 			p.targets[p.ntargets++] = t->top[i];
-	if (ok && p.kind == SRC_VALUES) {
+	if (ok && src->kind == PL_INSERT_VALUES) {
 		rc = put_values(&source, &p, &ok, err);
-	} else if (ok && p.kind == SRC_QUERY) {
+	} else if (ok && src->kind == PL_INSERT_QUERY) {
 		pl_buf_putc(&source, '(');
-		put_span(&source, p.toks, p.src_at, p.toks->len);
+		pl_buf_put(&source, src->query.s, src->query.len);
 		pl_buf_putc(&source, ')');
-		if (p.by_name)
+		if (src->by_name)
 			p.ntargets = 0;
-		ok = !pl_buf_oom(&source) && bind_query(&p, st, &source);
+		ok = !pl_buf_oom(&source) && bind_query(&p, con, &source);
 	}
 	bool checked = any_not_null(t);
 	if (rc == 0 && ok)
 		rc = put_values_select(&inner, &p, &source, checked, err);
 	if (rc == 0 && ok) {
-		if (st->cte) {
-			pl_buf_puts(out, st->cte);
+		if (src->cte) {
+			pl_buf_puts(out, src->cte);
 			pl_buf_putc(out, ' ');
 		}
 		if (checked)
@@ -412,4 +327,40 @@ void pl_insert_fix_error(pl_err *err)
 	char *line = strstr(err->msg, "\n\nLINE ");
 	if (line && strstr(line, "__planar_"))
 		*line = '\0';
+}
+
+int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const char *tmp, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_putc(&q, ' ');
+	int rc = pl_columns_table_def(&q, t, err);
+	if (rc == 0)
+		rc = pl_engine_exec(ctx->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
+		    int64_t *rows_out, pl_err *err)
+{
+	int64_t rows = 0;
+	char *dir = pl_strdup(t->dir);
+	pl_new_column *cols = NULL;
+	size_t ncols = 0;
+	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
+	pl_write_request req = {ctx->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	if (rc == 0)
+		rc = pl_table_write_sizes(ctx, t, &req, err);
+	/* the files are written without holding the lakes: t may change under us from here on */
+	bool released = rc == 0 && pl_table_release(ctx);
+	if (rc == 0)
+		rc = sync_later ? pl_writer_write_deferred(&req, txn, &rows, err) : pl_writer_write(&req, txn, &rows, err);
+	pl_table_reacquire(ctx, released);
+	if (cols)
+		pl_columns_free(cols, ncols);
+	free(dir);
+	*rows_out = rows;
+	return rc;
 }

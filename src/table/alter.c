@@ -1,0 +1,352 @@
+/*
+ * alter.c -- ALTER TABLE on lake tables (see alter.h).
+ */
+#include "table/alter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "table/columns.h"
+
+typedef struct alter_ctx {
+	const pl_table_ctx *ctx;
+	const pl_model *model;
+	const char *schema;
+	const pl_table *table;
+	const pl_alter_request *req;
+	pl_alter *a;
+} alter_ctx;
+
+static const struct {
+	const char *from, *to;
+} promotions[] = {
+	{"int8", "int16"},   {"int8", "int32"},   {"int8", "int64"},    {"int16", "int32"},
+	{"int16", "int64"},  {"int32", "int64"},  {"uint8", "uint16"},  {"uint8", "uint32"},
+	{"uint8", "uint64"}, {"uint16", "uint32"}, {"uint16", "uint64"}, {"uint32", "uint64"},
+	{"float32", "float64"},
+};
+
+static bool is_promotion(const char *from, const char *to)
+{
+	for (size_t i = 0; i < sizeof(promotions) / sizeof(promotions[0]); i++)
+		if (strcmp(promotions[i].from, from) == 0 && strcmp(promotions[i].to, to) == 0)
+			return true;
+	return false;
+}
+
+static const pl_column *child_named(pl_column *const *cols, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pl_str_ieq(cols[i]->name, name))
+			return cols[i];
+	return NULL;
+}
+
+static const pl_column *find_path(const pl_table *t, char *const *parts, size_t n)
+{
+	const pl_column *c = child_named(t->top, t->ntop, parts[0]);
+	for (size_t k = 1; c && k < n; k++)
+		c = child_named(c->children, c->nchildren, parts[k]);
+	return c;
+}
+
+static pl_new_column *new_version(alter_ctx *c, const pl_column *col, pl_err *err)
+{
+	pl_new_column *v = realloc(c->a->columns, (c->a->ncolumns + 1) * sizeof(*v));
+	if (!v) {
+		pl_err_nomem(err);
+		return NULL;
+	}
+	c->a->columns = v;
+	v = &v[c->a->ncolumns++];
+	memset(v, 0, sizeof(*v));
+	v->id = col->id, v->order = col->order, v->parent = col->parent;
+	v->nulls_allowed = col->nulls_allowed;
+	v->name = pl_strdup(col->name);
+	v->type = pl_strdup(col->type);
+	v->default_value = col->default_value ? pl_strdup(col->default_value) : NULL;
+	v->default_value_type = col->default_value_type ? pl_strdup(col->default_value_type) : NULL;
+	v->initial_default = col->initial_default ? pl_strdup(col->initial_default) : NULL;
+	if (!v->name || !v->type) {
+		pl_err_nomem(err);
+		return NULL;
+	}
+	return v;
+}
+
+static int end_column(alter_ctx *c, int64_t id, pl_err *err)
+{
+	int64_t *p = realloc(c->a->end_columns, (c->a->nend + 1) * sizeof(*p));
+	if (!p)
+		return pl_err_nomem(err);
+	c->a->end_columns = p;
+	p[c->a->nend++] = id;
+	return 0;
+}
+
+static int end_tree(alter_ctx *c, const pl_column *col, pl_err *err)
+{
+	int rc = end_column(c, col->id, err);
+	for (size_t i = 0; rc == 0 && i < col->nchildren; i++)
+		rc = end_tree(c, col->children[i], err);
+	return rc;
+}
+
+/* Ends col and inserts its new version: the change `edit` is applied to the copy. */
+static pl_new_column *revise(alter_ctx *c, const pl_column *col, pl_err *err)
+{
+	return end_column(c, col->id, err) ? NULL : new_version(c, col, err);
+}
+
+/* Column definition text -> columns, via a temporary DuckDB table. */
+static int parse_definition(alter_ctx *c, const char *def, pl_new_column **cols, size_t *n, pl_err *err)
+{
+	char tmp[64];
+	pl_buf q = PL_BUF_INIT;
+	pl_table_temp_name(c->ctx, "alter", tmp);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_printf(&q, " (__planar_col %s)", def);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(c->ctx->con, q.ptr, err);
+	if (rc == 0)
+		rc = pl_columns_from_temp_table(c->ctx->con, tmp, cols, n, err);
+	pl_table_drop_temp(c->ctx, "TABLE", tmp);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int initial_default(alter_ctx *c, pl_new_column *col, pl_err *err)
+{
+	if (strcmp(col->default_value_type, "expression") != 0)
+		return (col->initial_default = pl_strdup(col->default_value)) ? 0 : pl_err_nomem(err);
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "SELECT CAST((%s) AS VARCHAR)", col->default_value);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err)
+				: pl_engine_query_value(c->ctx->con, q.ptr, &col->initial_default, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int add_column(alter_ctx *c, pl_err *err)
+{
+	char *const *parts = c->req->path;
+	size_t n = c->req->npath;
+	bool if_not_exists = c->req->if_exists;
+	int rc = 0;
+	const pl_column *parent = n > 1 ? find_path(c->table, parts, n - 1) : NULL;
+	const pl_column *existing = find_path(c->table, parts, n);
+	pl_new_column *cols = NULL;
+	size_t ncols = 0;
+	const char *def = c->req->text;
+	if (n > 1 && (!parent || strcmp(parent->type, "struct") != 0))
+		rc = pl_err_set(err, PL_EINVALID, "Binder Error: column \"%s\" is not a struct column", parts[0]);
+	else if (existing)
+		rc = if_not_exists ? 1 : pl_err_set(err, PL_EEXISTS, "Catalog Error: Column with name %s already exists!",
+						    parts[n - 1]);
+	else if (!def)
+		rc = pl_err_nomem(err);
+	else if ((rc = pl_name_check("column", parts[n - 1], err)) == 0)
+		rc = parse_definition(c, def, &cols, &ncols, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++) {
+		pl_new_column *col = &cols[k];
+		col->id += c->table->max_column_id;
+		col->order = col->id;
+		col->parent = col->parent < 0 ? (parent ? parent->id : -1) : col->parent + c->table->max_column_id;
+		if (k == 0 && !(free(col->name), col->name = pl_strdup(parts[n - 1])))
+			rc = pl_err_nomem(err);
+		/* existing rows read the default as it is now */
+		if (rc == 0 && k == 0 && col->default_value && !pl_str_ieq(col->default_value, "NULL"))
+			rc = initial_default(c, col, err);
+	}
+	if (rc == 0) {
+		c->a->columns = cols;
+		c->a->ncolumns = ncols;
+	} else {
+		pl_columns_free(cols, ncols);
+	}
+	return rc;
+}
+
+static int count_top(const pl_table *t)
+{
+	return (int)t->ntop;
+}
+
+static int drop_column(alter_ctx *c, pl_err *err)
+{
+	char *const *parts = c->req->path;
+	size_t n = c->req->npath;
+	bool if_exists = c->req->if_exists;
+	int rc;
+	const pl_column *col = find_path(c->table, parts, n);
+	if (!col)
+		rc = if_exists ? 1 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!",
+						parts[n - 1]);
+	else if (n == 1 && count_top(c->table) == 1)
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Cannot drop column: table only has one column remaining!");
+	else
+		rc = end_tree(c, col, err);
+	return rc;
+}
+
+static int rename_column(alter_ctx *c, pl_err *err)
+{
+	char *const *parts = c->req->path;
+	size_t n = c->req->npath;
+	int rc = 0;
+	const pl_column *col = find_path(c->table, parts, n);
+	if (!col)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
+	char *to = rc ? NULL : pl_strdup(c->req->text);
+	if (rc == 0 && !to)
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = pl_name_check("column", to, err);
+	const pl_column *siblings_owner = n > 1 ? find_path(c->table, parts, n - 1) : NULL;
+	if (rc == 0 && (n > 1 ? child_named(siblings_owner->children, siblings_owner->nchildren, to)
+			      : child_named(c->table->top, c->table->ntop, to)))
+		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Column with name %s already exists!", to);
+	pl_new_column *v = rc ? NULL : revise(c, col, err);
+	if (rc == 0 && !v)
+		rc = err->code;
+	if (v) {
+		free(v->name);
+		v->name = to;
+		to = NULL;
+	}
+	free(to);
+	return rc;
+}
+
+static int rename_table(alter_ctx *c, pl_err *err)
+{
+	char *to = pl_strdup(c->req->text);
+	if (!to)
+		return pl_err_nomem(err);
+	int checked = pl_name_check("table", to, err);
+	if (checked) {
+		free(to);
+		return checked;
+	}
+	if (pl_model_table(c->model, c->table->schema_id, to)) {
+		int rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", to);
+		free(to);
+		return rc;
+	}
+	c->a->new_name = to;
+	c->a->uuid = pl_strdup(c->table->uuid);
+	c->a->path = pl_strdup(c->table->path);
+	c->a->schema_id = c->table->schema_id;
+	c->a->path_is_relative = c->table->path_is_relative;
+	return c->a->uuid ? 0 : pl_err_nomem(err);
+}
+
+static int change_type(alter_ctx *c, const pl_column *col, pl_err *err)
+{
+	pl_new_column *cols = NULL;
+	size_t n = 0;
+	if (c->req->using_clause)
+		return pl_err_set(err, PL_EUNSUPPORTED, "ALTER ... TYPE ... USING would rewrite data; lakes only promote types");
+	int rc = parse_definition(c, c->req->text, &cols, &n, err);
+	if (rc == 0 && strcmp(cols[0].type, col->type) != 0 && !is_promotion(col->type, cols[0].type))
+		rc = pl_err_set(err, PL_EUNSUPPORTED,
+				"cannot change the type of column \"%s\" from %s to %s: lakes allow only lossless promotions "
+				"(int8->int16->int32->int64, uint8->...->uint64, float32->float64)",
+				col->name, col->type, cols[0].type);
+	pl_new_column *v = rc ? NULL : revise(c, col, err);
+	if (rc == 0 && !v)
+		rc = err->code;
+	if (v) {
+		free(v->type);
+		v->type = cols[0].type;
+		cols[0].type = NULL;
+	}
+	pl_columns_free(cols, n);
+	return rc;
+}
+
+static int check_no_nulls(alter_ctx *c, const pl_column *col, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_buf_puts(&q, "SELECT count(*) FROM ");
+	pl_buf_put_ident(&q, c->ctx->lake);
+	pl_buf_putc(&q, '.');
+	pl_buf_put_ident(&q, c->schema);
+	pl_buf_putc(&q, '.');
+	pl_buf_put_ident(&q, c->table->name);
+	pl_buf_puts(&q, " WHERE ");
+	pl_buf_put_ident(&q, col->name);
+	pl_buf_puts(&q, " IS NULL");
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(c->ctx->con, q.ptr, &v, err);
+	if (rc == 0 && v && strcmp(v, "0") != 0)
+		rc = pl_err_set(err, PL_EINVALID, "Constraint Error: column \"%s\" contains NULL values", col->name);
+	free(v);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int alter_column(alter_ctx *c, pl_err *err)
+{
+	const pl_alter_request *req = c->req;
+	const pl_column *col = find_path(c->table, req->path, req->npath);
+	if (!col)
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column does not exist!");
+	if (req->kind == PL_ALTER_SET_TYPE)
+		return change_type(c, col, err);
+	bool set = req->kind == PL_ALTER_SET_NOT_NULL || req->kind == PL_ALTER_SET_DEFAULT;
+	if (req->kind == PL_ALTER_SET_NOT_NULL || req->kind == PL_ALTER_DROP_NOT_NULL) {
+		int rc = set ? check_no_nulls(c, col, err) : 0;
+		pl_new_column *v = rc ? NULL : revise(c, col, err);
+		if (v)
+			v->nulls_allowed = !set;
+		return rc ? rc : v ? 0 : err->code;
+	}
+	if (req->kind == PL_ALTER_SET_DEFAULT || req->kind == PL_ALTER_DROP_DEFAULT) {
+		char *expr = pl_strdup(set ? req->text : "NULL");
+		pl_new_column *v = expr && req->well_formed ? revise(c, col, err) : NULL;
+		if (v) {
+			free(v->default_value);
+			free(v->default_value_type);
+			v->default_value = expr;
+			v->default_value_type = pl_strdup("expression");
+			expr = NULL;
+		}
+		free(expr);
+		return v ? 0 : err->code ? err->code : pl_err_set(err, PL_EINVALID, "syntax error in ALTER ... DEFAULT");
+	}
+	return pl_err_set(err, PL_EUNSUPPORTED, "unsupported ALTER COLUMN action");
+}
+
+int pl_alter_plan(const pl_table_ctx *ctx, const pl_model *m, const char *schema, const pl_table *t,
+		  const pl_alter_request *req, pl_txn *txn, bool *noop, pl_err *err)
+{
+	alter_ctx c = {ctx, m, schema, t, req, pl_txn_add_alter(txn)};
+	*noop = false;
+	if (!c.a)
+		return pl_err_nomem(err);
+	c.a->table_id = t->id;
+	int rc;
+	switch (req->kind) {
+	case PL_ALTER_ADD_COLUMN:
+		rc = add_column(&c, err);
+		break;
+	case PL_ALTER_DROP_COLUMN:
+		rc = drop_column(&c, err);
+		break;
+	case PL_ALTER_RENAME_TABLE:
+		rc = rename_table(&c, err);
+		break;
+	case PL_ALTER_RENAME_COLUMN:
+		rc = rename_column(&c, err);
+		break;
+	default:
+		rc = alter_column(&c, err);
+		break;
+	}
+	/* 1: IF [NOT] EXISTS made it a no-op */
+	*noop = rc == 1;
+	return rc == 1 ? 0 : rc;
+}

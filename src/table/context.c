@@ -1,0 +1,67 @@
+/*
+ * context.c -- the context of a table operation (see context.h).
+ */
+#include "table/context.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "catalog/options.h"
+#include "core/str.h"
+
+void pl_table_temp_name(const pl_table_ctx *ctx, const char *what, char out[64])
+{
+	snprintf(out, 64, "__planar_%s_%lu", what, ++*ctx->tmp_seq);
+}
+
+void pl_table_drop_temp(const pl_table_ctx *ctx, const char *kind, const char *name)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_err ignored;
+	pl_buf_printf(&q, "DROP %s IF EXISTS temp.main.", kind);
+	pl_buf_put_ident(&q, name);
+	if (!pl_buf_oom(&q))
+		pl_engine_exec(ctx->con, q.ptr, &ignored);
+	pl_buf_dispose(&q);
+}
+
+bool pl_table_release(const pl_table_ctx *ctx)
+{
+	return ctx->release ? ctx->release(ctx->arg) : false;
+}
+
+void pl_table_reacquire(const pl_table_ctx *ctx, bool released)
+{
+	if (ctx->reacquire)
+		ctx->reacquire(ctx->arg, released);
+}
+
+int pl_table_option(const pl_table_ctx *ctx, const pl_table *t, const char *key, char **out, pl_err *err)
+{
+	return pl_catalog_option(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, key, out, err);
+}
+
+static int size_option(const pl_table_ctx *ctx, const char *key, const char *v, const char *example, int64_t *out,
+		       pl_err *err)
+{
+	if (v && !pl_parse_byte_size(v, out))
+		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a size such as '%s'; set it again with "
+				  "CALL %s.set_option('%s', '%s')", key, v, example, ctx->lake, key, example);
+	return 0;
+}
+
+int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err)
+{
+	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
+	char *v[2] = {NULL, NULL};
+	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
+	req->row_group_size = 0;
+	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
+	if (rc == 0)
+		rc = size_option(ctx, keys[0], v[0], "128MB", &req->target_file_size, err);
+	if (rc == 0)
+		rc = size_option(ctx, keys[1], v[1], "122880", &req->row_group_size, err);
+	free(v[0]);
+	free(v[1]);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * context.h -- what a table operation is given to run on: the session's engine connection (it
+ * evaluates the user's expressions and holds the statement's temporary objects), the lake's
+ * catalog and name, the deleted-row cache, and how to let other sessions go on during long I/O.
+ * The table layer knows nothing of sessions or lakes: the statement side fills this in.
+ */
+#ifndef PL_TABLE_CONTEXT_H
+#define PL_TABLE_CONTEXT_H
+
+#include <stdbool.h>
+
+#include "catalog/driver.h"
+#include "catalog/model.h"
+#include "engine/engine.h"
+#include "table/delcache.h"
+#include "table/writer.h"
+
+typedef struct pl_table_ctx {
+	duckdb_connection con;   /* the session's connection */
+	duckdb_connection admin; /* loads deleted-row bitsets (pl_delcache) */
+	pl_delcache *deletes;
+	pl_catdb *cat;           /* the lake's catalog: options */
+	const char *lake;        /* the lake's name, as its views and messages name it */
+	unsigned long *tmp_seq;  /* numbers the session's temporary objects */
+	/* Around the long part of an operation (running the user's query, writing files): release
+	 * returns whether it let other sessions go on; afterwards the model the operation planned
+	 * on may be older than the lake's. Either may be NULL (nothing to release). */
+	bool (*release)(void *arg);
+	void (*reacquire)(void *arg, bool released);
+	void *arg;
+} pl_table_ctx;
+
+/* Fresh name for a temporary object of the session: __planar_<what>_<n>. */
+void pl_table_temp_name(const pl_table_ctx *ctx, const char *what, char out[64]);
+/* Drops temp.main.<name> (kind "TABLE" or "VIEW") if it exists; errors are ignored. */
+void pl_table_drop_temp(const pl_table_ctx *ctx, const char *kind, const char *name);
+bool pl_table_release(const pl_table_ctx *ctx);
+void pl_table_reacquire(const pl_table_ctx *ctx, bool released);
+/* A lake option for table t (NULL: none): table scope, then schema scope, then global (NULL in
+ * *out when unset). */
+int pl_table_option(const pl_table_ctx *ctx, const pl_table *t, const char *key, char **out, pl_err *err);
+/* Sets req's file and row-group sizes from the lake options target_file_size and
+ * parquet_row_group_size for t (NULL: a table being created), else DuckLake's defaults; an
+ * unparsable value is an error naming the option. */
+int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * ddl.c -- creating and dropping lake schemas and tables (see ddl.h).
+ */
+#include "table/ddl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "table/columns.h"
+#include "table/writer.h"
+
+int pl_ddl_create_schema(pl_txn *txn, const char *name, pl_err *err)
+{
+	pl_new_schema *s = pl_txn_add_schema(txn);
+	return !s || !(s->name = pl_strdup(name)) ? pl_err_nomem(err) : 0;
+}
+
+/* CREATE TEMP TABLE <tmp> <definition>; for AS query only the columns (WITH NO DATA): the rows
+ * stream from the query into the data files. */
+static int create_temp_from(const pl_table_ctx *ctx, const char *definition, const char *tmp, bool no_data,
+			    pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_putc(&q, ' ');
+	if (definition)
+		pl_buf_puts(&q, definition);
+	if (no_data)
+		pl_buf_puts(&q, " WITH NO DATA");
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, q.ptr, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int add_new_table(pl_txn *txn, const pl_create_table *c, pl_new_column *cols, size_t ncols, pl_err *err)
+{
+	pl_new_table *nt = pl_txn_add_table(txn);
+	if (!nt) {
+		pl_columns_free(cols, ncols);
+		return pl_err_nomem(err);
+	}
+	nt->schema_ref = c->schema->id;
+	nt->schema_name = pl_strdup(c->schema->name);
+	nt->name = pl_strdup(c->name);
+	nt->columns = cols;
+	nt->ncolumns = ncols;
+	return nt->schema_name && nt->name ? 0 : pl_err_nomem(err);
+}
+
+/* The query, its columns named as the table's (top-level) columns; with the user's own
+ * WITH [NO] DATA, the temporary table's rows. */
+static int write_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, const char *tmp, pl_txn *txn,
+			   pl_err *err)
+{
+	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
+	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
+	int64_t rows = 0;
+	pl_buf_puts(&dir, c->schema->dir);
+	pl_buf_put_path_name(&dir, c->name);
+	pl_buf_putc(&dir, '/');
+	if (c->with_data_clause) {
+		pl_buf_puts(&src, "SELECT * FROM temp.main.");
+		pl_buf_put_ident(&src, tmp);
+	} else {
+		pl_buf_puts(&src, "SELECT * FROM (");
+		pl_buf_puts(&src, c->query);
+		pl_buf_puts(&src, ") AS __planar_q(");
+		for (size_t i = 0, n = 0; i < nt->ncolumns; i++) {
+			if (nt->columns[i].parent >= 0)
+				continue;
+			pl_buf_puts(&src, n++ ? ", " : "");
+			pl_buf_put_ident(&src, nt->columns[i].name);
+		}
+		pl_buf_putc(&src, ')');
+	}
+	pl_write_request req = {ctx->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
+				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_table_write_sizes(ctx, NULL, &req, err);
+	/* the rows are written without holding the lakes: c->schema may change under us from here on */
+	bool released = rc == 0 && pl_table_release(ctx);
+	if (rc == 0)
+		rc = pl_writer_write(&req, txn, &rows, err);
+	pl_table_reacquire(ctx, released);
+	pl_buf_dispose(&src);
+	pl_buf_dispose(&dir);
+	return rc;
+}
+
+int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_txn *txn, pl_err *err)
+{
+	char tmp[64];
+	int rc = 0;
+	if (c->replaced) {
+		pl_dropped *d = pl_txn_add_dropped_table(txn);
+		rc = d ? (d->id = c->replaced->id, 0) : pl_err_nomem(err);
+	}
+	pl_table_temp_name(ctx, "ddl", tmp);
+	if (rc == 0)
+		rc = create_temp_from(ctx, c->definition, tmp, c->query && !c->with_data_clause, err);
+	pl_new_column *cols = NULL;
+	size_t ncols = 0;
+	if (rc == 0)
+		rc = pl_columns_from_temp_table(ctx->con, tmp, &cols, &ncols, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++)
+		rc = pl_name_check("column", cols[k].name, err);
+	if (rc == 0)
+		rc = add_new_table(txn, c, cols, ncols, err);
+	else
+		pl_columns_free(cols, ncols);
+	if (rc == 0 && c->query)
+		rc = write_ctas_rows(ctx, c, tmp, txn, err);
+	pl_table_drop_temp(ctx, "TABLE", tmp);
+	return rc;
+}
+
+int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
+		if (m->tables[i].schema_id != s->id)
+			continue;
+		if (!cascade)
+			rc = pl_err_set(err, PL_EINVALID,
+					"Dependency Error: cannot drop schema \"%s\" because table \"%s\" depends on it; "
+					"use DROP SCHEMA ... CASCADE",
+					s->name, m->tables[i].name);
+		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(txn);
+		if (rc == 0 && !d)
+			rc = pl_err_nomem(err);
+		if (d)
+			d->id = m->tables[i].id;
+	}
+	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(txn);
+	if (rc == 0 && !d)
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		d->id = s->id;
+	return rc;
+}
+
+int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err)
+{
+	pl_dropped *d = pl_txn_add_dropped_table(txn);
+	return d ? (d->id = t->id, 0) : pl_err_nomem(err);
+}

@@ -1,0 +1,35 @@
+/*
+ * ddl.h -- creating and dropping lake schemas and tables: the changes of one snapshot (pl_txn),
+ * which the caller commits. A table's columns are those of a temporary DuckDB table created from
+ * the statement's own column list or query, so DuckDB parses every column definition.
+ */
+#ifndef PL_TABLE_DDL_H
+#define PL_TABLE_DDL_H
+
+#include <stdbool.h>
+
+#include "catalog/commit.h"
+#include "catalog/model.h"
+#include "table/context.h"
+
+/* A new schema named name. */
+int pl_ddl_create_schema(pl_txn *txn, const char *name, pl_err *err);
+
+typedef struct pl_create_table {
+	const pl_schema *schema; /* where (not used once the rows are being written) */
+	const char *name;
+	const pl_table *replaced; /* CREATE OR REPLACE of an existing table: dropped (NULL: none) */
+	const char *definition;   /* the text after the name: `(columns ...)` or `AS query ...` */
+	const char *query;        /* AS query: the query's text (NULL: a column list) */
+	bool with_data_clause;    /* the query ends in the user's own WITH [NO] DATA */
+} pl_create_table;
+
+/* Plans a new table (its rows too, for AS query: written to data files without holding the
+ * lakes, see ctx->release) into txn. On failure the caller removes what txn lists as written. */
+int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_txn *txn, pl_err *err);
+
+/* Drops schema s of m; its tables too when cascade, else a table in it is an error. */
+int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err);
+int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err);
+
+#endif

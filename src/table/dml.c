@@ -1,0 +1,457 @@
+/*
+ * dml.c -- DELETE and UPDATE of a lake table's rows (see dml.h).
+ */
+#include "table/dml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "table/columns.h"
+#include "table/deletes.h"
+#include "table/scan.h"
+#include "table/writer.h"
+
+#define HIDDEN_COLUMNS "__planar_file, __planar_pos, __planar_rowid"
+
+typedef pl_dml dml;
+
+static void put_text(pl_buf *b, pl_text t)
+{
+	pl_buf_put(b, t.s, t.len);
+}
+
+static int exec_buf(dml *d, pl_buf *q, pl_err *err)
+{
+	return pl_buf_oom(q) ? pl_err_nomem(err) : pl_engine_exec(d->ctx->con, q->ptr, err);
+}
+
+/* exec_buf for the long part, finding the rows: outside a transaction other sessions go on
+ * meanwhile (the statement keeps its own reference to the model it planned on). */
+static int exec_matching(dml *d, pl_buf *q, pl_err *err)
+{
+	bool released = pl_table_release(d->ctx);
+	int rc = exec_buf(d, q, err);
+	pl_table_reacquire(d->ctx, released);
+	return rc;
+}
+
+/* A temporary view of table t's rows with their file, position and row id. */
+static int create_positions_view(dml *d, const pl_table *t, char name[64], bool *have, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_table_temp_name(d->ctx, "dml", name);
+	pl_buf_puts(&q, "CREATE TEMP VIEW ");
+	pl_buf_put_ident(&q, name);
+	pl_buf_puts(&q, " AS ");
+	int rc = pl_scan_positions_sql(&q, d->ctx->lake, d->model, t, d->ctx->deletes, d->ctx->admin, err);
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	*have = rc == 0;
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int create_view(dml *d, pl_err *err)
+{
+	return create_positions_view(d, d->table, d->view, &d->have_view, err);
+}
+
+/* Appends `(assigned expression)` for column c, or the alias's column. */
+static int put_new_value(dml *d, pl_buf *q, const char *col, pl_err *err)
+{
+	for (size_t i = 0; i < d->req->nset; i++) {
+		const pl_assignment *a = &d->req->set[i];
+		if (!a->well_formed)
+			return pl_err_set(err, PL_EINVALID, "syntax error in SET: expected column = expression");
+		if (a->column && pl_str_ieq(a->column, col)) {
+			pl_buf_putc(q, '(');
+			put_text(q, a->expr);
+			pl_buf_putc(q, ')');
+			return 1;
+		}
+	}
+	pl_buf_put_ident(q, d->req->alias);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, col);
+	return 0;
+}
+
+static int check_set_columns(dml *d, pl_err *err)
+{
+	for (size_t i = 0; i < d->req->nset; i++) {
+		const char *name = d->req->set[i].column;
+		bool found = false;
+		for (size_t c = 0; name && c < d->table->ntop; c++)
+			found = found || pl_str_ieq(d->table->top[c]->name, name);
+		if (name && !found)
+			return pl_err_set(err, PL_EINVALID, "Binder Error: Referenced update column %s not found in table!",
+					  name);
+	}
+	return 0;
+}
+
+/* UPDATE without a FROM list, run for real: first the matched positions (reading only the
+ * WHERE's columns), then the new row versions from the files that hold matches only. */
+static bool two_pass_update(const dml *d)
+{
+	return d->req->update && !d->req->from.s && d->req->explain == PL_DML_RUN;
+}
+
+static void put_from_where(dml *d, pl_buf *q, const char *view)
+{
+	pl_buf_puts(q, " FROM temp.main.");
+	pl_buf_put_ident(q, view);
+	pl_buf_puts(q, " AS ");
+	pl_buf_put_ident(q, d->req->alias);
+	if (d->req->from.s) {
+		pl_buf_puts(q, ", ");
+		put_text(q, d->req->from);
+	}
+	if (d->req->where.s) {
+		pl_buf_puts(q, " WHERE ");
+		put_text(q, d->req->where);
+	}
+}
+
+/* Pass 1 of a two-pass UPDATE: CREATE TEMP TABLE pos AS SELECT file, pos ... WHERE ...; then a
+ * view over the files (and inlined tables) that hold matches, and pos2 (__planar_file: the
+ * file's index in that view, __planar_orig: in the table, __planar_pos). */
+static int collect_positions(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_table_temp_name(d->ctx, "pos", d->pos);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS ");
+	if (d->req->cte) {
+		pl_buf_puts(&q, d->req->cte);
+		pl_buf_putc(&q, ' ');
+	}
+	pl_buf_puts(&q, "SELECT ");
+	pl_buf_put_ident(&q, d->req->alias);
+	pl_buf_puts(&q, ".__planar_file, ");
+	pl_buf_put_ident(&q, d->req->alias);
+	pl_buf_puts(&q, ".__planar_pos");
+	put_from_where(d, &q, d->view);
+	int rc = exec_matching(d, &q, err);
+	d->have_pos = rc == 0;
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT DISTINCT __planar_file FROM temp.main.");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " WHERE __planar_file >= 0");
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	if (rc) {
+		pl_buf_dispose(&q);
+		return rc;
+	}
+	/* the table with only those files (a shallow copy sharing the model's strings) */
+	size_t nfiles = d->table->nfiles;
+	pl_table sub = *d->table;
+	pl_data_file *files = malloc((nfiles ? nfiles : 1) * sizeof(*files));
+	bool *keep = calloc(nfiles ? nfiles : 1, sizeof(*keep));
+	rc = files && keep ? 0 : pl_err_nomem(err);
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		int64_t i = duckdb_value_int64(&res, 0, r);
+		if (i >= 0 && (size_t)i < nfiles)
+			keep[i] = true;
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_truncate(&q, 0);
+	pl_table_temp_name(d->ctx, "pos", d->pos2);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->pos2);
+	pl_buf_puts(&q, " AS SELECT coalesce(m.s, p.__planar_file) AS __planar_file, p.__planar_file AS __planar_orig, "
+			 "p.__planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS p LEFT JOIN (VALUES (CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))");
+	sub.nfiles = 0;
+	for (size_t i = 0; rc == 0 && i < nfiles; i++) {
+		if (!keep[i])
+			continue;
+		pl_buf_printf(&q, ", (%zu, %zu)", i, sub.nfiles);
+		files[sub.nfiles++] = d->table->files[i];
+	}
+	pl_buf_puts(&q, ") AS m(o, s) ON p.__planar_file = m.o");
+	sub.files = files;
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_pos2 = rc == 0;
+	if (rc == 0)
+		rc = create_positions_view(d, &sub, d->rows_view, &d->have_rows_view, err);
+	pl_buf_dispose(&q);
+	free(files);
+	free(keep);
+	return rc;
+}
+
+/* CREATE TEMP TABLE match AS [WITH ...] SELECT [DISTINCT ON (file, pos)] ... FROM view AS alias,
+ * ... WHERE ...; under EXPLAIN the plan of that SELECT (nothing is collected), under EXPLAIN
+ * ANALYZE its profile, in *explained. A two-pass UPDATE computes the new versions of the rows
+ * found by collect_positions only. */
+static int collect_matches(dml *d, duckdb_result *explained, bool *have_explained, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	int rc = 0;
+	pl_table_temp_name(d->ctx, "match", d->match);
+	if (d->req->explain == PL_DML_EXPLAIN) {
+		pl_buf_puts(&q, "EXPLAIN ");
+	} else {
+		if (d->req->explain == PL_DML_EXPLAIN_ANALYZE)
+			pl_buf_puts(&q, "EXPLAIN ANALYZE ");
+		pl_buf_puts(&q, "CREATE TEMP TABLE ");
+		pl_buf_put_ident(&q, d->match);
+		pl_buf_puts(&q, " AS ");
+	}
+	if (d->req->cte) {
+		pl_buf_puts(&q, d->req->cte);
+		pl_buf_putc(&q, ' ');
+	}
+	pl_buf_puts(&q, "SELECT ");
+	if (d->req->from.s) { /* a join may match a row more than once */
+		pl_buf_puts(&q, "DISTINCT ON (");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_pos) ");
+	}
+	if (!d->req->update && d->req->returning) { /* RETURNING: the whole rows */
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".*");
+	} else if (!d->req->update) { /* only positions: the scan reads just the WHERE's columns */
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_file, ");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_pos");
+	} else {
+		for (size_t c = 0; rc >= 0 && c < d->table->ntop; c++) {
+			rc = put_new_value(d, &q, d->table->top[c]->name, err);
+			pl_buf_puts(&q, " AS ");
+			pl_buf_put_ident(&q, d->table->top[c]->name);
+			pl_buf_puts(&q, ", ");
+		}
+		if (rc < 0)
+			goto cleanup;
+		for (int k = 0; k < 3; k++) {
+			static const char *const hidden[] = {"__planar_file", "__planar_pos", "__planar_rowid"};
+			pl_buf_printf(&q, "%s", k ? ", " : "");
+			if (k == 0 && two_pass_update(d)) { /* the file's index in the table, not the subset */
+				pl_buf_puts(&q, "__planar_p.__planar_orig AS __planar_file");
+				continue;
+			}
+			pl_buf_put_ident(&q, d->req->alias);
+			pl_buf_printf(&q, ".%s", hidden[k]);
+		}
+	}
+	if (two_pass_update(d)) {
+		pl_buf_puts(&q, " FROM temp.main.");
+		pl_buf_put_ident(&q, d->rows_view);
+		pl_buf_puts(&q, " AS ");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, " JOIN temp.main.");
+		pl_buf_put_ident(&q, d->pos2);
+		pl_buf_puts(&q, " AS __planar_p ON ");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_file = __planar_p.__planar_file AND ");
+		pl_buf_put_ident(&q, d->req->alias);
+		pl_buf_puts(&q, ".__planar_pos = __planar_p.__planar_pos");
+	} else {
+		put_from_where(d, &q, d->view);
+	}
+	if (d->req->explain == PL_DML_RUN) {
+		rc = exec_matching(d, &q, err);
+	} else {
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, explained, err);
+		*have_explained = rc == 0;
+	}
+	d->have_match = rc == 0 && d->req->explain != PL_DML_EXPLAIN;
+cleanup:
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int delete_inlined(dml *d, int64_t index, const char *name, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	pl_inlined_delete *del = pl_txn_add_inlined_delete(&d->txn);
+	idx_t n = duckdb_row_count(&res);
+	if (del) {
+		del->table_id = d->table->id;
+		del->inlined_table = pl_strdup(name);
+		del->row_ids = malloc((n ? n : 1) * sizeof(int64_t));
+		for (idx_t i = 0; del->row_ids && i < n; i++)
+			del->row_ids[del->n++] = duckdb_value_int64(&res, 0, i);
+	}
+	duckdb_destroy_result(&res);
+	return del && del->inlined_table && del->row_ids ? 0 : pl_err_nomem(err);
+}
+
+static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
+{
+	if (f->delete_count + count >= f->record_count) { /* every row is gone: end the file */
+		pl_ended_file *e = pl_txn_add_ended_file(&d->txn);
+		if (!e)
+			return pl_err_nomem(err);
+		*e = (pl_ended_file){d->table->id, f->id, f->delete_path ? f->delete_id : -1};
+		return 0;
+	}
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT __planar_pos AS pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
+	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
+	pl_delete_request req = {d->ctx->con, d->model, d->table, f, q.ptr, dv, &d->txn.written};
+	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int plan_deletes(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	char *dv_opt = NULL;
+	int rc = pl_table_option(d->ctx, d->table, "write_deletion_vectors", &dv_opt, err);
+	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
+	free(dv_opt);
+	if (rc)
+		return rc;
+	pl_buf_puts(&q, "SELECT __planar_file, count(*) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " GROUP BY 1 ORDER BY 1");
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	const pl_table *t = d->table;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
+		if (i >= 0 && (size_t)i < t->nfiles)
+			rc = delete_from_file(d, i, &t->files[i], count, dv, err);
+		else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
+			rc = delete_inlined(d, i, t->inlined[-i - 1].name, err);
+		else
+			rc = pl_err_set(err, PL_ERROR, "internal error: a matched row of no file (%lld)", (long long)i);
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+/* UPDATE: the new row versions, typed and checked by a staging table, become data files. */
+static int write_new_versions(dml *d, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_table_temp_name(d->ctx, "stage", d->stage);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_putc(&q, ' ');
+	int rc = pl_columns_table_def(&q, d->table, err);
+	if (rc == 0) {
+		pl_buf_insert_before_last(&q, ", _ducklake_internal_row_id BIGINT");
+		rc = exec_buf(d, &q, err);
+	}
+	d->have_stage = rc == 0;
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "INSERT INTO temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_puts(&q, " SELECT * EXCLUDE (__planar_file, __planar_pos) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT * FROM temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	int64_t rows = 0;
+	pl_write_request req = {d->ctx->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
+				PL_DEFAULT_TARGET_FILE_SIZE, true, 0};
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_table_write_sizes(d->ctx, d->table, &req, err);
+	if (rc == 0)
+		rc = pl_writer_write(&req, &d->txn, &rows, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_dml_returning_sql(const pl_dml *d, pl_text list, pl_buf *out, pl_err *err)
+{
+	pl_buf_puts(out, "SELECT ");
+	put_text(out, list);
+	pl_buf_puts(out, " FROM (SELECT * EXCLUDE (");
+	pl_buf_puts(out, d->req->update ? "_ducklake_internal_row_id" : HIDDEN_COLUMNS);
+	pl_buf_puts(out, ") FROM temp.main.");
+	pl_buf_put_ident(out, d->req->update ? d->stage : d->match);
+	pl_buf_puts(out, ") AS ");
+	pl_buf_put_ident(out, d->req->alias);
+	return pl_buf_oom(out) ? pl_err_nomem(err) : 0;
+}
+
+static int64_t match_count(dml *d, pl_err *err, int *rc)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_buf_puts(&q, "SELECT count(*) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	*rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(d->ctx->con, q.ptr, &v, err);
+	pl_buf_dispose(&q);
+	int64_t n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return n;
+}
+
+int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const pl_table *table,
+		const pl_dml_request *req, duckdb_result *explained, bool *have_explained, int64_t *count, pl_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->ctx = ctx;
+	d->req = req;
+	d->model = model;
+	d->table = table;
+	*have_explained = false;
+	*count = 0;
+	int rc = create_view(d, err);
+	if (rc == 0 && req->update)
+		rc = check_set_columns(d, err);
+	if (rc == 0 && two_pass_update(d))
+		rc = collect_positions(d, err);
+	if (rc == 0)
+		rc = collect_matches(d, explained, have_explained, err);
+	if (rc || req->explain == PL_DML_EXPLAIN)
+		return rc;
+	int64_t n = match_count(d, err, &rc);
+	if (rc == 0 && n > 0)
+		rc = plan_deletes(d, err);
+	if (rc == 0 && n > 0 && req->update)
+		rc = write_new_versions(d, err);
+	*count = n;
+	return rc;
+}
+
+static void drop_temp(dml *d, const char *kind, const char *name, bool have)
+{
+	if (have)
+		pl_table_drop_temp(d->ctx, kind, name);
+}
+
+void pl_dml_dispose(pl_dml *d)
+{
+	if (!d->ctx)
+		return;
+	drop_temp(d, "TABLE", d->stage, d->have_stage);
+	drop_temp(d, "TABLE", d->match, d->have_match);
+	drop_temp(d, "VIEW", d->view, d->have_view);
+	drop_temp(d, "TABLE", d->pos, d->have_pos);
+	drop_temp(d, "TABLE", d->pos2, d->have_pos2);
+	drop_temp(d, "VIEW", d->rows_view, d->have_rows_view);
+	pl_txn_dispose(&d->txn);
+}

@@ -1,0 +1,68 @@
+/*
+ * insert.h -- INSERT into a lake table: the rows of a query become Parquet files and the
+ * changes of one snapshot (pl_txn); the caller commits them.
+ *
+ * DuckDB's INSERT into a temporary table would materialize every row before it becomes Parquet.
+ * Instead, for the forms it can express, Planar builds one SELECT that yields exactly the rows
+ * DuckDB's INSERT would store, in the table's column order and with its column names: the
+ * source (VALUES, a query, DEFAULT VALUES) mapped by position, column list or BY NAME, omitted
+ * columns filled with their defaults, every value cast to its column's type as DuckDB casts it,
+ * and NOT NULL columns checked row by row with DuckDB's error message. The writer then COPYs
+ * that SELECT straight into Parquet files.
+ *
+ * Anything else (RETURNING, ON CONFLICT, INSERT OR ..., an alias, EXPLAIN, and every statement
+ * DuckDB would reject, so that the user sees DuckDB's own error) runs DuckDB's own INSERT into
+ * a staging table with the table's columns (pl_insert_create_staging), whose rows are written.
+ */
+#ifndef PL_TABLE_INSERT_H
+#define PL_TABLE_INSERT_H
+
+#include <stdbool.h>
+
+#include "catalog/commit.h"
+#include "catalog/model.h"
+#include "core/buf.h"
+#include "table/context.h"
+
+/* A piece of the statement's text. */
+typedef struct pl_text {
+	const char *s; /* NULL: the DEFAULT keyword (a VALUES entry) */
+	size_t len;
+} pl_text;
+
+typedef enum pl_insert_kind { PL_INSERT_QUERY, PL_INSERT_VALUES, PL_INSERT_DEFAULTS } pl_insert_kind;
+
+/* Where an INSERT's rows come from, as the statement wrote it. */
+typedef struct pl_insert_source {
+	pl_insert_kind kind;
+	const char *cte;      /* the statement's WITH list, NULL when none */
+	bool by_name;         /* INSERT ... BY NAME */
+	char *const *columns; /* the column list (ncolumns names; none: every column in order) */
+	size_t ncolumns;
+	pl_text query;        /* QUERY: the query (SELECT, FROM-first, VALUES, parenthesized) */
+	const pl_text *values; /* VALUES: nrows rows of width entries, row by row */
+	size_t nrows, width;
+} pl_insert_source;
+
+/* Builds into *out the streaming SELECT for rows from src into t (the query is prepared on con
+ * to learn its columns). *streamable is false (and out empty) when the statement needs the
+ * staging path. Fails only when memory runs out or a type cannot be spelled. */
+int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_insert_source *src, pl_buf *out,
+			    bool *streamable, pl_err *err);
+
+/* Makes an error of the streaming query read as DuckDB's INSERT reports it (NOT NULL violations;
+ * no excerpt of the generated query). */
+void pl_insert_fix_error(pl_err *err);
+
+/* CREATE TEMP TABLE tmp with t's columns (types, defaults, NOT NULL). */
+int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const char *tmp, pl_err *err);
+
+/* Writes the rows of `source` (a SELECT in t's column order) into data files of t, appended to
+ * txn as new files; *rows_out is the row count. The files are written without holding the lakes
+ * (ctx->release): t is copied first. sync_later: the files are fsync'd in the background until
+ * txn commits (pl_writer_write_deferred; only for a txn committed on its own). On failure the
+ * caller removes what txn lists as written. */
+int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
+		    int64_t *rows_out, pl_err *err);
+
+#endif
