@@ -26,6 +26,9 @@ typedef struct dml_stmt {
 	size_t ret_from;                    /* RETURNING list (ret_from == len: none) */
 	pl_assignment *set;
 	size_t nset;
+	bool aliased;         /* the statement names an alias (which hides the table's name) */
+	pl_buf texts[3];      /* clauses with qualified column references rewritten */
+	char **set_texts;     /* the same for SET expressions (nset entries, NULL: as written) */
 } dml_stmt;
 
 /* First depth-0 occurrence of kw at or after i, else t->len. */
@@ -78,6 +81,7 @@ static int parse_clauses(dml_stmt *d, size_t i, pl_err *err)
 	if (ident && (as || !is_clause_word(t, i))) {
 		if (!(d->alias = pl_tok_ident(t, i)))
 			return pl_err_nomem(err);
+		d->aliased = true;
 		i++;
 	}
 	d->ret_from = find_top(t, i, "RETURNING");
@@ -164,14 +168,96 @@ static int resolve(dml_stmt *d, size_t name_at, pl_err *err)
 	return rc;
 }
 
+static bool is_name(const pl_toks *t, size_t i)
+{
+	return i < t->len && (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT);
+}
+
+static bool name_is(const pl_toks *t, size_t i, const char *want)
+{
+	char *v = pl_tok_ident(t, i);
+	bool yes = v && pl_str_ieq(v, want);
+	free(v);
+	return yes;
+}
+
+/* Tokens of a reference to the target written with its lake and/or schema (lake.t.col,
+ * lake.schema.t.col, schema.t.col) starting at i: the count up to the table's name, else 0. */
+static size_t qualified_prefix(const dml_stmt *d, const pl_toks *t, size_t i, size_t to)
+{
+	size_t parts = 0;
+	for (size_t k = i; k < to && is_name(t, k); k += 2) {
+		parts++;
+		if (k + 1 >= to || !pl_tok_is_punct(t, k + 1, "."))
+			break;
+	}
+	const char *lake = pl_lake_name(d->tgt.lake);
+	if (parts >= 4 && name_is(t, i, lake) && name_is(t, i + 2, d->tgt.schema) && name_is(t, i + 4, d->tgt.name))
+		return 5;
+	if (parts >= 3 && (name_is(t, i, lake) || name_is(t, i, d->tgt.schema)) && name_is(t, i + 2, d->tgt.name) &&
+	    !name_is(t, i, d->tgt.name))
+		return 3;
+	return 0;
+}
+
+/* The clause's text with the target's lake- or schema-qualified column references written as
+ * table.column, which is how the statement Planar runs names the table (DuckDB accepts both). */
+static pl_text unqualify(dml_stmt *d, pl_buf *out, size_t from, size_t to)
+{
+	const pl_toks *t = &d->st->toks;
+	pl_text whole = span(t, from, to);
+	if (d->aliased || !whole.s)
+		return whole;
+	size_t copied = t->items[from].start;
+	for (size_t i = from; i < to; i++) {
+		if (i > from && pl_tok_is_punct(t, i - 1, "."))
+			continue;
+		size_t n = qualified_prefix(d, t, i, to);
+		if (n == 0)
+			continue;
+		pl_buf_put(out, t->src + copied, t->items[i].start - copied);
+		pl_buf_put_ident(out, d->tgt.name);
+		copied = t->items[i + n - 1].start + t->items[i + n - 1].len;
+		i += n - 1;
+	}
+	if (out->len == 0)
+		return whole;
+	pl_buf_put(out, t->src + copied, whole.s + whole.len - (t->src + copied));
+	return pl_buf_oom(out) ? whole : (pl_text){out->ptr, out->len};
+}
+
+/* unqualify() for each SET expression (left as written when out of memory). */
+static void unqualify_set(dml_stmt *d)
+{
+	const pl_toks *t = &d->st->toks;
+	if (d->nset == 0 || d->aliased || !(d->set_texts = calloc(d->nset, sizeof(*d->set_texts))))
+		return;
+	for (size_t i = 0; i < d->nset; i++) {
+		pl_assignment *a = &d->set[i];
+		size_t from = d->set_from, to;
+		while (from < d->set_to && (!a->expr.s || t->src + t->items[from].start != a->expr.s))
+			from++;
+		for (to = from; to < d->set_to && t->src + t->items[to].start < a->expr.s + a->expr.len; to++)
+			;
+		pl_buf one = PL_BUF_INIT;
+		pl_text e = from < d->set_to ? unqualify(d, &one, from, to) : a->expr;
+		if (one.len && e.s == one.ptr) {
+			a->expr = e;
+			d->set_texts[i] = pl_buf_detach(&one);
+		}
+		pl_buf_dispose(&one);
+	}
+}
+
 static int run_dml(dml_stmt *d, pl_dml *op, const pl_table_ctx *ctx, planar_result **out, pl_err *err)
 {
 	const pl_toks *t = &d->st->toks;
 	static const pl_dml_explain explain[] = {
 		[PL_EXPLAIN_NONE] = PL_DML_RUN, [PL_EXPLAIN_PLAN] = PL_DML_EXPLAIN, [PL_EXPLAIN_ANALYZE] = PL_DML_EXPLAIN_ANALYZE};
+	unqualify_set(d);
 	pl_dml_request req = {d->update, d->st->cte, explain[d->st->explain], d->alias, d->set, d->nset,
-			      span(t, d->from_from, d->from_to), span(t, d->where_from, d->where_to),
-			      d->ret_from < t->len};
+			      unqualify(d, &d->texts[0], d->from_from, d->from_to),
+			      unqualify(d, &d->texts[1], d->where_from, d->where_to), d->ret_from < t->len};
 	duckdb_result explained;
 	bool have_explained = false;
 	int64_t n = 0;
@@ -186,7 +272,7 @@ static int run_dml(dml_stmt *d, pl_dml *op, const pl_table_ctx *ctx, planar_resu
 		duckdb_destroy_result(&explained);
 	if (rc == 0 && req.returning) {
 		pl_buf q = PL_BUF_INIT;
-		rc = pl_dml_returning_sql(op, span(t, d->ret_from + 1, t->len), &q, err);
+		rc = pl_dml_returning_sql(op, unqualify(d, &d->texts[2], d->ret_from + 1, t->len), &q, err);
 		if (rc == 0)
 			rc = pl_result_from_sql(out, d->st->conn, q.ptr, err);
 		pl_buf_dispose(&q);
@@ -212,9 +298,15 @@ static int handle(pl_stmt *st, size_t name_at, bool update, planar_result **out,
 	pl_model_free(d.model);
 	pl_target_dispose(&d.tgt);
 	free(d.alias);
-	for (size_t i = 0; i < d.nset; i++)
+	for (size_t i = 0; i < d.nset; i++) {
 		free(d.set[i].column);
+		if (d.set_texts)
+			free(d.set_texts[i]);
+	}
+	free(d.set_texts);
 	free(d.set);
+	for (size_t i = 0; i < sizeof(d.texts) / sizeof(d.texts[0]); i++)
+		pl_buf_dispose(&d.texts[i]);
 	return rc;
 }
 
