@@ -372,10 +372,8 @@ static int apply_tags(apply_ctx *c)
 	for (size_t i = 0; i < c->t->ntags; i++) {
 		const pl_tag *g = &c->t->tags[i];
 		pl_table *d = table_mut(c->m, g->table_id);
-		if (!d)
-			return PL_EINVALID;
-		if (strcmp(g->key, "comment") != 0)
-			continue;
+		if (!d || strcmp(g->key, "comment") != 0)
+			continue; /* a view's or schema's tag: the model keeps no comments of those */
 		char **slot = &d->comment;
 		for (size_t k = 0; g->column_id >= 0 && k < d->ncolumns; k++)
 			if (d->columns[k].id == g->column_id)

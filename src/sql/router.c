@@ -646,8 +646,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
-	if (rc && conn->in_txn) /* as in DuckDB, a failed statement aborts the transaction */
-		pl_txn_mark_aborted(conn);
+	if (rc && conn->in_txn)
+		pl_txn_statement_failed(conn, err);
 	if (rc)
 		scrub_internal_names(err);
 	if (rc == 0) /* a stream reads its views until it is freed */

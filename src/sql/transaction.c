@@ -316,6 +316,17 @@ int pl_txn_check_usable(planar_conn *c, const pl_stmt *st, pl_err *err)
 			  "TransactionContext Error: Current transaction is aborted (please ROLLBACK)");
 }
 
+void pl_txn_statement_failed(planar_conn *c, const pl_err *err)
+{
+	/* Errors raised before anything ran change nothing: DuckDB keeps the transaction, and a
+	 * Planar statement changes the transaction's state only as its last step. */
+	static const char *const before_running[] = {"Parser Error:", "Binder Error:", "Catalog Error:", NULL};
+	for (const char *const *p = before_running; *p; p++)
+		if (strncmp(err->msg, *p, strlen(*p)) == 0 && !c->txn_aborted)
+			return;
+	pl_txn_mark_aborted(c);
+}
+
 void pl_txn_mark_aborted(planar_conn *c)
 {
 	pthread_mutex_lock(&c->db->lock);

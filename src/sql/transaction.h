@@ -34,6 +34,9 @@ int pl_txn_set_commit_message(planar_conn *conn, const char *author, const char 
 			      pl_err *err);
 /* A statement failed inside the transaction: drop the lakes' changes, refuse until ROLLBACK. */
 void pl_txn_mark_aborted(planar_conn *conn);
+/* A statement failed inside the transaction with err: as in DuckDB, the transaction goes on after
+ * an error raised before anything ran (parser, binder, catalog errors) and aborts otherwise. */
+void pl_txn_statement_failed(planar_conn *conn, const pl_err *err);
 /* Cleans a session's transaction state (connection closing). */
 void pl_txn_dispose_conn(planar_conn *conn);
 
