@@ -120,6 +120,11 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 		rc = map_local(st, &t->views[i].schema_id, err);
 	for (size_t i = 0; rc == 0 && i < t->ntags; i++)
 		rc = map_local(st, &t->tags[i].table_id, err);
+	for (size_t i = 0; rc == 0 && i < t->npartitions; i++)
+		rc = map_local(st, &t->partitions[i].table_id, err);
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
+		if (t->files[i].partitioned)
+			rc = map_local(st, &t->files[i].partition_id, err);
 	return rc;
 }
 
@@ -425,8 +430,11 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch files, stats;
 	pl_batch_init(&files, db,
 		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
-		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start) VALUES ",
-		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?)", 10);
+		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start, "
+		      "partition_id) VALUES ",
+		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?)", 11);
+	pl_batch values;
+	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
 	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
 	if (rc == 0)
@@ -439,8 +447,14 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			break;
 		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
 			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(true), PL_VINT(f->record_count),
-			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row)};
+			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row),
+			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL};
 		rc = pl_batch_add(&files, p, err);
+		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
+			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),
+				      PL_VTEXT(f->partition_values[k])};
+			rc = pl_batch_add(&values, v, err);
+		}
 		for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
 			const pl_column_stats *cs = &f->stats[s];
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
@@ -463,12 +477,15 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	if (rc == 0)
 		rc = pl_batch_flush(&stats, err);
 	if (rc == 0)
+		rc = pl_batch_flush(&values, err);
+	if (rc == 0)
 		rc = write_column_stats(db, table_id, &ms, err);
 	if (rc == 0)
 		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
 	add_change(st, "inserted_into_table", NULL, NULL, table_id);
 	pl_batch_dispose(&files);
 	pl_batch_dispose(&stats);
+	pl_batch_dispose(&values);
 	free(ms.items);
 	pl_rows_free(catalog);
 	return rc;
@@ -639,6 +656,30 @@ static int write_tag(pl_catdb *db, const pl_tag *g, pl_commit_state *st, pl_err 
 	return rc;
 }
 
+/* SET / RESET PARTITIONED BY: the table's live partitioning ends; a new one begins. */
+static int write_partitions(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->npartitions; i++) {
+		pl_new_partition *np = &t->partitions[i];
+		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(np->table_id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_partition_info SET end_snapshot = ? WHERE table_id = ? AND "
+				       "end_snapshot IS NULL", e, 2, err);
+		if (rc == 0 && np->nkeys > 0)
+			rc = fix_id(st, &np->assigned_id, st->next_catalog_id++, true, err);
+		pl_val n[] = {PL_VINT(np->assigned_id), PL_VINT(np->table_id), PL_VINT(st->snapshot)};
+		if (rc == 0 && np->nkeys > 0)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_partition_info VALUES (?, ?, ?, NULL)", n, 3, err);
+		for (size_t k = 0; rc == 0 && k < np->nkeys; k++) {
+			pl_val c[] = {PL_VINT(np->assigned_id), PL_VINT(np->table_id), PL_VINT((int64_t)k),
+				      PL_VINT(np->column_ids[k]), PL_VTEXT(np->transforms[k])};
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_partition_column VALUES (?, ?, ?, ?, ?)", c, 5, err);
+		}
+		add_change(st, "altered_table", NULL, NULL, np->table_id);
+	}
+	return rc;
+}
+
 static int write_tags(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
@@ -695,7 +736,7 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
-		   t->nviews || t->ndropped_views || t->ntags;
+		   t->nviews || t->ndropped_views || t->ntags || t->npartitions;
 	if (ddl && !st->ddl) {
 		st->schema_version++;
 		st->ddl = true;
@@ -712,6 +753,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_views(db, t, st, err);
 	if (rc == 0)
 		rc = write_tags(db, t, st, err);
+	if (rc == 0)
+		rc = write_partitions(db, t, st, err);
 	if (rc == 0)
 		rc = write_files(db, t, st, err);
 	if (rc == 0)

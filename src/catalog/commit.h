@@ -55,7 +55,23 @@ typedef struct pl_new_file {
 	pl_column_stats *stats;
 	size_t nstats;
 	int64_t assigned_id;
+	/* A file of a partitioned table: its partitioning and the value of each key (in key order,
+	 * as DuckLake stores them: text, NULL for a NULL key). */
+	bool partitioned;
+	int64_t partition_id;
+	char **partition_values;
+	size_t npartition_values;
 } pl_new_file;
+
+/* ALTER TABLE ... SET PARTITIONED BY (nkeys > 0) / RESET PARTITIONED BY (nkeys 0): how the
+ * table's new data is partitioned from this snapshot on. */
+typedef struct pl_new_partition {
+	int64_t table_id;
+	int64_t *column_ids;
+	char **transforms; /* "identity", "year", "month", "day", "hour", "bucket(N)" */
+	size_t nkeys;
+	int64_t assigned_id;
+} pl_new_partition;
 
 /* A new delete file for a data file; it replaces the data file's previous delete file. */
 typedef struct pl_new_delete {
@@ -145,6 +161,8 @@ typedef struct pl_txn {
 	size_t ndropped_views;
 	pl_tag *tags;
 	size_t ntags;
+	pl_new_partition *partitions;
+	size_t npartitions;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
@@ -173,6 +191,7 @@ pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
+pl_new_partition *pl_txn_add_partition(pl_txn *txn);
 
 /* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
 #define PL_LOCAL_ID_BASE ((int64_t)1 << 60)

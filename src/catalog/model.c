@@ -115,6 +115,7 @@ static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
 		t->path = dup_or_null(pl_rows_get(r, i, 4), &oom);
 		t->path_is_relative = pl_rows_bool(r, i, 5, true);
 		t->begin_snapshot = pl_rows_int(r, i, 6, 0);
+		t->partition_id = -1;
 		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
 		t->dir = resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
 		oom = oom || !t->dir || !t->name;
@@ -491,6 +492,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		rc = load_views(m, db, err);
 	if (!rc)
 		rc = load_comments(m, db, err);
+	if (!rc)
+		rc = pl_model__load_partitions(m, db, err);
 	if (rc) {
 		pl_model_free(m);
 		return rc;
@@ -524,6 +527,7 @@ static void free_table(pl_table *t)
 	for (size_t i = 0; i < t->ninlined; i++)
 		free(t->inlined[i].name);
 	free(t->inlined);
+	pl_model__free_partition_keys(t->partition_keys, t->npartition_keys);
 	free(t->uuid);
 	free(t->name);
 	free(t->comment);

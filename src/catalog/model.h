@@ -40,6 +40,12 @@ typedef struct pl_data_file {
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 } pl_data_file;
 
+/* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */
+typedef struct pl_partition_key {
+	int64_t column_id;  /* a top-level column */
+	char *transform;    /* "identity", "year", "month", "day", "hour" or "bucket(N)" */
+} pl_partition_key;
+
 typedef struct pl_inlined_table {
 	char *name;
 	int64_t schema_version;
@@ -64,6 +70,9 @@ typedef struct pl_table {
 	int64_t record_count, next_row_id, file_size_bytes;
 	bool has_stats;
 	char *comment; /* COMMENT ON TABLE, NULL when none */
+	int64_t partition_id; /* the table's partitioning for new data; -1 when not partitioned */
+	pl_partition_key *partition_keys;
+	size_t npartition_keys;
 	/* A pending model (catalog/pending.h) shares the tables its transaction did not change with
 	 * the model it was built on: such a table's memory belongs to `owner`, which it holds a
 	 * reference to. NULL for a table the model owns. */

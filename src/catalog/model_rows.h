@@ -39,6 +39,12 @@ bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear);
 /* Builds t->top and the columns' children from t->columns (sorted by order), and max_column_id. */
 int pl_model__link_columns(pl_table *t);
 
+/* Reads each table's partitioning at m's snapshot (catalog/partition.c). */
+int pl_model__load_partitions(pl_model *m, pl_catdb *db, pl_err *err);
+/* Copies n partition keys (NULL when n is 0 or out of memory: check *oom). */
+pl_partition_key *pl_model__copy_partition_keys(const pl_partition_key *k, size_t n, bool *oom);
+void pl_model__free_partition_keys(pl_partition_key *k, size_t n);
+
 int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err);
 int pl_model__load_stats(pl_model *m, pl_catdb *db, pl_err *err);
 

@@ -136,6 +136,9 @@ static bool touches(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->ntags; i++)
 		if (t->tags[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->npartitions; i++)
+		if (t->partitions[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -245,6 +248,9 @@ static int copy_table(apply_ctx *c, pl_table *d, const pl_table *s, size_t extra
 	d->file_size_bytes = s->file_size_bytes;
 	d->has_stats = s->has_stats;
 	d->comment = dup(c, s->comment);
+	d->partition_id = s->partition_id;
+	d->npartition_keys = s->npartition_keys;
+	d->partition_keys = pl_model__copy_partition_keys(s->partition_keys, s->npartition_keys, &c->oom);
 	d->files = calloc(s->nfiles + extra + 1, sizeof(*d->files));
 	d->inlined = calloc(s->ninlined + 1, sizeof(*d->inlined));
 	if (!d->files || !d->inlined)
@@ -273,6 +279,7 @@ static int new_table(apply_ctx *c, pl_table *d, pl_new_table *nt)
 	char uuid[PL_UUID_STRLEN + 1];
 	pl_err ignored;
 	d->begin_snapshot = c->begin;
+	d->partition_id = -1;
 	d->uuid = pl_uuid_v7(uuid, &ignored) == 0 ? dup(c, uuid) : NULL;
 	d->name = dup(c, nt->name);
 	d->dir = child_dir(c, s->dir, nt->name, &d->path);
@@ -386,6 +393,28 @@ static int apply_tags(apply_ctx *c)
 	return c->oom ? PL_ENOMEM : 0;
 }
 
+static int apply_partitions(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->npartitions; i++) {
+		pl_new_partition *np = &c->t->partitions[i];
+		pl_table *d = table_mut(c->m, np->table_id);
+		if (!d || d->owner)
+			return PL_EINVALID;
+		pl_model__free_partition_keys(d->partition_keys, d->npartition_keys);
+		d->partition_keys = NULL;
+		d->npartition_keys = 0;
+		d->partition_id = -1;
+		if (np->nkeys == 0)
+			continue;
+		if (!(d->partition_keys = calloc(np->nkeys, sizeof(*d->partition_keys))))
+			return PL_ENOMEM;
+		for (size_t k = 0; k < np->nkeys; k++, d->npartition_keys++)
+			d->partition_keys[k] = (pl_partition_key){np->column_ids[k], dup(c, np->transforms[k])};
+		d->partition_id = np->assigned_id = new_local(c);
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
 static int apply_files(apply_ctx *c)
 {
 	for (size_t i = 0; i < c->t->nfiles; i++) {
@@ -407,7 +436,7 @@ static int apply_files(apply_ctx *c)
 		f->footer_size = nf->footer_size;
 		f->row_id_start = d->next_row_id;
 		f->begin_snapshot = c->begin;
-		f->partition_id = -1;
+		f->partition_id = nf->partitioned ? nf->partition_id : -1;
 		f->delete_id = -1;
 		f->delete_partial_max = -1;
 		d->next_row_id += nf->record_count;
@@ -493,6 +522,8 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_tags(&c);
 	if (rc == 0)
 		rc = apply_views(&c, base);
+	if (rc == 0)
+		rc = apply_partitions(&c);
 	if (rc == 0)
 		rc = apply_files(&c);
 	if (rc == 0)

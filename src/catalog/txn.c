@@ -65,6 +65,11 @@ pl_tag *pl_txn_add_tag(pl_txn *t)
 {
 	return grow((void **)&t->tags, &t->ntags, sizeof(pl_tag));
 }
+pl_new_partition *pl_txn_add_partition(pl_txn *t)
+{
+	return grow((void **)&t->partitions, &t->npartitions, sizeof(pl_new_partition));
+}
+
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
 {
 	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
@@ -86,7 +91,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters && !t->nviews &&
-	       !t->ndropped_views && !t->ntags;
+	       !t->ndropped_views && !t->ntags && !t->npartitions;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -128,7 +133,17 @@ void pl_txn_dispose(pl_txn *t)
 		}
 		free(f->stats);
 		free(f->path);
+		for (size_t k = 0; k < f->npartition_values; k++)
+			free(f->partition_values[k]);
+		free(f->partition_values);
 	}
+	for (size_t i = 0; i < t->npartitions; i++) {
+		for (size_t k = 0; k < t->partitions[i].nkeys; k++)
+			free(t->partitions[i].transforms[k]);
+		free(t->partitions[i].transforms);
+		free(t->partitions[i].column_ids);
+	}
+	free(t->partitions);
 	for (size_t i = 0; i < t->ndropped_tables; i++)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)

@@ -35,5 +35,7 @@ int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out,
 /* Appends the SQL spelling of a logical type (INTEGER, DECIMAL(18,3), STRUCT("a" INTEGER)...). */
 void pl_engine_type_sql(pl_buf *out, duckdb_logical_type type);
 bool pl_engine_type_is_numeric(duckdb_type id);
+/* Registers murmur3_32(value) -> INTEGER, DuckLake's bucket-partition hash (engine/murmur.c). */
+int pl_engine_register_murmur3(duckdb_connection con, pl_err *err);
 
 #endif

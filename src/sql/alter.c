@@ -11,6 +11,7 @@
 #include "sql/lake.h"
 #include "sql/router.h"
 #include "table/alter.h"
+#include "table/partition.h"
 
 /* The action as read from the statement (owns the strings). */
 typedef struct alter_stmt {
@@ -129,6 +130,92 @@ static int read_action(const pl_toks *t, size_t i, alter_stmt *a, pl_err *err)
 	return pl_err_set(err, PL_EUNSUPPORTED, "this ALTER TABLE action is not supported on lake tables");
 }
 
+static bool is_name_tok(const pl_toks *t, size_t i)
+{
+	return i < t->len && (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT);
+}
+
+/* One key of SET PARTITIONED BY at *i: col | year(col) | ... | bucket(n, col). */
+static int read_partition_key(const pl_toks *t, size_t *i, pl_partition_spec *k, char **names, pl_err *err)
+{
+	size_t at = *i;
+	bool call = is_name_tok(t, at) && pl_tok_is_punct(t, at + 1, "(");
+	if (!call) {
+		if (!is_name_tok(t, at))
+			return pl_err_set(err, PL_EINVALID, "syntax error: expected a partition key");
+		k->transform = "identity";
+		if (!(names[0] = pl_tok_ident(t, at)))
+			return pl_err_nomem(err);
+		k->column = names[0];
+		*i = at + 1;
+		return 0;
+	}
+	if (!(names[1] = pl_tok_ident(t, at)))
+		return pl_err_nomem(err);
+	for (char *p = names[1]; *p; p++)
+		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+	k->transform = names[1];
+	at += 2;
+	if (strcmp(names[1], "bucket") == 0) {
+		if (at >= t->len || t->items[at].kind != PL_TOK_NUMBER || !pl_tok_is_punct(t, at + 1, ","))
+			return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Expected bucket(bucket_count, column)");
+		char *num = pl_strndup(t->src + t->items[at].start, t->items[at].len);
+		if (!num)
+			return pl_err_nomem(err);
+		char *end = NULL;
+		k->bucket_count = strtoll(num, &end, 10);
+		bool integer = end && *end == '\0';
+		free(num);
+		if (!integer)
+			return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be an integer");
+		at += 2;
+	}
+	if (!is_name_tok(t, at) || !pl_tok_is_punct(t, at + 1, ")"))
+		return pl_err_set(err, PL_EINVALID, "Not implemented Error: Expected %s(column)", names[1]);
+	if (!(names[0] = pl_tok_ident(t, at)))
+		return pl_err_nomem(err);
+	k->column = names[0];
+	*i = at + 2;
+	return 0;
+}
+
+/* SET PARTITIONED BY (keys) / RESET PARTITIONED BY at token i: the new partitioning into txn. */
+static int plan_partitioning(const pl_toks *t, size_t i, const pl_table *tab, pl_txn *txn, bool *noop, pl_err *err)
+{
+	pl_partition_spec keys[16];
+	char *names[16][2] = {{0}};
+	size_t n = 0;
+	int rc = 0;
+	if (pl_tok_is(t, i, "SET")) {
+		i += 3;
+		if (!pl_tok_is_punct(t, i, "("))
+			rc = pl_err_set(err, PL_EINVALID, "syntax error: expected SET PARTITIONED BY (key, ...)");
+		for (i++; rc == 0 && !pl_tok_is_punct(t, i, ")"); n++) {
+			if (n == 16) {
+				rc = pl_err_set(err, PL_EINVALID, "a table may be partitioned by at most 16 keys");
+				break;
+			}
+			keys[n] = (pl_partition_spec){NULL, 0, NULL};
+			rc = read_partition_key(t, &i, &keys[n], names[n], err);
+			if (rc == 0 && pl_tok_is_punct(t, i, ","))
+				i++;
+			else if (rc == 0 && !pl_tok_is_punct(t, i, ")"))
+				rc = pl_err_set(err, PL_EINVALID, "syntax error: expected ',' or ')' after a partition key");
+		}
+		if (rc == 0 && (n == 0 || i + 1 != t->len))
+			rc = pl_err_set(err, PL_EINVALID, "syntax error: expected SET PARTITIONED BY (key, ...)");
+	} else if (i + 3 != t->len) {
+		rc = pl_err_set(err, PL_EINVALID, "syntax error: expected RESET PARTITIONED BY");
+	}
+	if (rc == 0)
+		rc = pl_partition_plan(tab, keys, n, txn, noop, err);
+	for (size_t k = 0; k < 16; k++) {
+		free(names[k][0]);
+		free(names[k][1]);
+	}
+	return rc;
+}
+
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
 {
 	pl_target tgt = {0};
@@ -150,7 +237,15 @@ int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *er
 	const pl_table *t = s ? pl_model_table(m, s->id, tgt.name) : NULL;
 	if (rc == 0 && !t && !if_exists)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
-	if (rc == 0 && t) {
+	const pl_toks *tk = &st->toks;
+	bool partitioning = (pl_tok_is(tk, i, "SET") || pl_tok_is(tk, i, "RESET")) && pl_tok_is(tk, i + 1, "PARTITIONED") &&
+			    pl_tok_is(tk, i + 2, "BY");
+	if (rc == 0 && t && partitioning) {
+		bool noop = false;
+		rc = plan_partitioning(tk, i, t, &txn, &noop, err);
+		if (rc == 0 && !noop)
+			rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
+	} else if (rc == 0 && t) {
 		a.req.path = a.path;
 		rc = read_action(&st->toks, i, &a, err);
 		a.req.npath = a.npath;

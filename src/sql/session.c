@@ -54,6 +54,8 @@ int planar_db_open(planar_db **out, const char *duckdb_path, char **errmsg_out)
 		rc = pl_engine_connect(&db->admin, db->duck, &err);
 	if (rc == 0)
 		rc = pl_functions_register(db, &err);
+	if (rc == 0)
+		rc = pl_engine_register_murmur3(db->admin, &err);
 	if (rc) {
 		planar_db_free(db);
 		return set_errmsg(errmsg_out, &err);

@@ -96,21 +96,30 @@ int pl_fs_rename(const char *from, const char *to, pl_err *err)
 	return 0;
 }
 
-void pl_fs_remove_dir(const char *dir)
+static void remove_tree(const char *dir, int depth)
 {
-	DIR *d = opendir(dir);
+	DIR *d = depth < 64 ? opendir(dir) : NULL;
 	if (d) {
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
 			char *p = NULL;
-			if (asprintf(&p, "%s/%s", dir, e->d_name) >= 0) {
+			struct stat st;
+			if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+				continue;
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) /* links are removed, never followed */
+				remove_tree(p, depth + 1);
+			else
 				unlink(p);
-				free(p);
-			}
+			free(p);
 		}
 		closedir(d);
 	}
 	rmdir(dir);
+}
+
+void pl_fs_remove_dir(const char *dir)
+{
+	remove_tree(dir, 0);
 }

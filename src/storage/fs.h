@@ -17,7 +17,8 @@ int pl_fs_sync_file(const char *path, pl_err *err);
 int pl_fs_remove(const char *path, pl_err *err);
 /* Renames a file (same file system). */
 int pl_fs_rename(const char *from, const char *to, pl_err *err);
-/* Removes a directory and the files directly in it; errors are ignored. */
+/* Removes a directory and everything in it (symbolic links are removed, not followed); errors
+ * are ignored. */
 void pl_fs_remove_dir(const char *dir);
 /* Fails with PL_EIO naming the directory when it cannot be written. */
 int pl_fs_check_writable_dir(const char *dir, pl_err *err);

@@ -373,12 +373,16 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_puts(&q, "SELECT * FROM temp.main.");
 	pl_buf_put_ident(&q, d->stage);
 	int64_t rows = 0;
+	pl_partition_write part = {0};
 	pl_write_request req = {d->ctx->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, true, 0};
+				PL_DEFAULT_TARGET_FILE_SIZE, true, 0, &part};
+	if (rc == 0)
+		rc = pl_partition_write_plan(d->table, &part, err);
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_table_write_sizes(d->ctx, d->table, &req, err);
 	if (rc == 0)
 		rc = pl_writer_write(&req, &d->txn, &rows, err);
+	pl_partition_write_dispose(&part);
 	pl_buf_dispose(&q);
 	return rc;
 }

@@ -349,8 +349,12 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	char *dir = pl_strdup(t->dir);
 	pl_new_column *cols = NULL;
 	size_t ncols = 0;
+	pl_partition_write part = {0};
 	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
-	pl_write_request req = {ctx->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0};
+	if (rc == 0)
+		rc = pl_partition_write_plan(t, &part, err);
+	pl_write_request req = {ctx->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0,
+				&part};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	/* the files are written without holding the lakes: t may change under us from here on */
@@ -360,6 +364,7 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	pl_table_reacquire(ctx, released);
 	if (cols)
 		pl_columns_free(cols, ncols);
+	pl_partition_write_dispose(&part);
 	free(dir);
 	*rows_out = rows;
 	return rc;

@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "storage/fs.h"
 
+
 /* ---- column view over either column source ------------------------------------------------- */
 
 typedef struct col_ref {
@@ -172,8 +173,29 @@ static int read_file_stats(duckdb_vector map, idx_t row, const pl_write_columns 
 	return 0;
 }
 
-static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req, pl_txn *txn,
-			    int64_t *rows, pl_err *err)
+/* A partitioned file's key values (RETURN_STATS' partition_keys, in key order) into f. */
+static int read_partition_values(duckdb_vector map, idx_t row, pl_new_file *f, pl_err *err)
+{
+	duckdb_list_entry *entries = duckdb_vector_get_data(map);
+	duckdb_vector kv = duckdb_list_vector_get_child(map);
+	duckdb_vector vals = duckdb_struct_vector_get_child(kv, 1);
+	idx_t n = entries[row].length;
+	f->partition_values = calloc(n + 1, sizeof(*f->partition_values));
+	if (!f->partition_values)
+		return pl_err_nomem(err);
+	for (idx_t k = entries[row].offset; k < entries[row].offset + n; k++) {
+		uint64_t *valid = duckdb_vector_get_validity(vals);
+		bool null = valid && !duckdb_validity_row_is_valid(valid, k);
+		char *v = null ? NULL : vec_string(vals, k);
+		if (!null && !v)
+			return pl_err_nomem(err);
+		f->partition_values[f->npartition_values++] = v;
+	}
+	return 0;
+}
+
+static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req, const char *staging,
+			    pl_txn *txn, int64_t *rows, pl_err *err)
 {
 	idx_t n = duckdb_data_chunk_get_size(chunk);
 	duckdb_vector names = duckdb_data_chunk_get_vector(chunk, 0);
@@ -192,13 +214,30 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 			continue;
 		}
 		pl_new_file *f = pl_txn_add_file(txn);
+		/* relative to the staging directory: the file's name, under its partition directories */
 		const char *base = strrchr(full, '/');
-		if (!f || !(f->path = pl_strdup(base ? base + 1 : full))) {
+		size_t slen = strlen(staging) - 1; /* without its final '/' */
+		bool partitioned = req->partition && req->partition->options;
+		const char *rel = !partitioned ? (base ? base + 1 : full)
+				  : strncmp(full, staging, slen) == 0 ? full + slen + strspn(full + slen, "/") : NULL;
+		if (!rel || strstr(rel, "..")) {
+			pl_err_set(err, PL_EIO, "unexpected data file name '%s'", full);
+			free(full);
+			return PL_EIO;
+		}
+		if (!f || !(f->path = pl_strdup(rel))) {
 			free(full);
 			return pl_err_nomem(err);
 		}
 		free(full);
 		f->table_ref = req->table_ref;
+		if (partitioned) {
+			f->partitioned = true;
+			f->partition_id = req->partition->partition_id;
+			int prc = read_partition_values(duckdb_data_chunk_get_vector(chunk, 5), r, f, err);
+			if (prc)
+				return prc;
+		}
 		f->record_count = counts[r];
 		f->file_size = sizes[r];
 		f->footer_size = footers[r];
@@ -210,10 +249,12 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 	return 0;
 }
 
-/* fsync of one file (its directory is synced once, with the last file). */
+/* fsync of one file (its directory is synced once, with the last file), or of a directory (a path
+ * ending in '/'). */
 static int sync_data(const char *path, pl_err *err)
 {
-	int fd = open(path, O_RDONLY);
+	size_t len = strlen(path);
+	int fd = len > 1 && path[len - 1] == '/' ? open(path, O_RDONLY | O_DIRECTORY) : open(path, O_RDONLY);
 	if (fd < 0)
 		return pl_err_set(err, PL_EIO, "cannot open '%s': %s", path, strerror(errno));
 	int rc = fsync(fd) == 0 ? 0 : pl_err_set(err, PL_EIO, "cannot sync '%s': %s", path, strerror(errno));
@@ -221,19 +262,22 @@ static int sync_data(const char *path, pl_err *err)
 	return rc;
 }
 
-/* Syncs the files (paths[0..n)), then their directory once (with the last file). */
-static int sync_files(char *const *paths, size_t n, pl_err *err)
+/* Syncs the files (paths[0..n)), then their directory once (with the last file); then the
+ * directories listed in dirs (partition directories, each ending in '/'). */
+static int sync_files(char *const *paths, size_t n, const pl_strv *dirs, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = i + 1 == n ? pl_fs_sync_file(paths[i], err) : sync_data(paths[i], err);
+	for (size_t i = 0; rc == 0 && dirs && i < dirs->len; i++)
+		rc = sync_data(dirs->items[i], err);
 	return rc;
 }
 
 /* A background sync of a write's files: the thread's work and its outcome. */
 typedef struct bg_sync {
 	pthread_t thread;
-	pl_strv paths;
+	pl_strv paths, dirs;
 	int rc;
 	pl_err err;
 } bg_sync;
@@ -241,7 +285,7 @@ typedef struct bg_sync {
 static void *bg_sync_run(void *arg)
 {
 	bg_sync *b = arg;
-	b->rc = sync_files(b->paths.items, b->paths.len, &b->err);
+	b->rc = sync_files(b->paths.items, b->paths.len, &b->dirs, &b->err);
 	return NULL;
 }
 
@@ -253,40 +297,82 @@ static int bg_sync_wait(void *ctx, pl_err *err)
 	if (rc)
 		*err = b->err;
 	pl_strv_dispose(&b->paths);
+	pl_strv_dispose(&b->dirs);
 	free(b);
 	return rc;
 }
 
 /* Starts syncing paths[0..n) in a thread whose wait becomes txn->pending; falls back to syncing
  * here when a thread cannot be had. */
-static int start_bg_sync(pl_txn *txn, char *const *paths, size_t n, pl_err *err)
+static int start_bg_sync(pl_txn *txn, char *const *paths, size_t n, const pl_strv *dirs, pl_err *err)
 {
 	bg_sync *b = txn->pending.wait ? NULL : calloc(1, sizeof(*b));
 	bool ok = b != NULL;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = pl_strv_push(&b->paths, paths[i]) == 0;
+	for (size_t i = 0; ok && i < dirs->len; i++)
+		ok = pl_strv_push(&b->dirs, dirs->items[i]) == 0;
 	if (ok && pthread_create(&b->thread, NULL, bg_sync_run, b) == 0) {
 		txn->pending.wait = bg_sync_wait;
 		txn->pending.ctx = b;
 		return 0;
 	}
-	if (b)
+	if (b) {
 		pl_strv_dispose(&b->paths);
+		pl_strv_dispose(&b->dirs);
+	}
 	free(b);
-	return sync_files(paths, n, err);
+	return sync_files(paths, n, dirs, err);
 }
 
 /* Moves the files written into the staging directory to the table directory and syncs them:
  * every file, then the directory once (with the last file). */
+/* Adds the directories of a partitioned file's relative path (a=1/b=2/f.parquet: dir a=1/b=2/ and
+ * dir a=1/) to dirs, once each. */
+static int add_partition_dirs(pl_strv *dirs, const char *dir, const char *rel, pl_err *err)
+{
+	for (const char *slash = strrchr(rel, '/'); slash; ) {
+		pl_buf d = PL_BUF_INIT;
+		pl_buf_printf(&d, "%s%.*s/", dir, (int)(slash - rel), rel);
+		if (pl_buf_oom(&d))
+			return pl_err_nomem(err);
+		bool seen = false;
+		for (size_t k = 0; k < dirs->len && !seen; k++)
+			seen = strcmp(dirs->items[k], d.ptr) == 0;
+		int rc = seen ? 0 : pl_strv_push(dirs, d.ptr) ? pl_err_nomem(err) : 0;
+		pl_buf_dispose(&d);
+		if (rc || seen)
+			return rc;
+		const char *prev = NULL;
+		for (const char *p = rel; p < slash; p++)
+			if (*p == '/')
+				prev = p;
+		slash = prev;
+	}
+	/* the table's directory gains the top partition directory */
+	for (size_t k = 0; k < dirs->len; k++)
+		if (strcmp(dirs->items[k], dir) == 0)
+			return 0;
+	return pl_strv_push(dirs, dir) ? pl_err_nomem(err) : 0;
+}
+
 static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, bool background,
 			 pl_err *err)
 {
 	int rc = 0;
+	pl_strv dirs = PL_STRV_INIT;
 	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
 		pl_buf from = PL_BUF_INIT, to = PL_BUF_INIT;
 		pl_buf_printf(&from, "%s%s", staging, txn->files[i].path);
 		pl_buf_printf(&to, "%s%s", dir, txn->files[i].path);
-		rc = pl_buf_oom(&from) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(from.ptr, to.ptr, err);
+		bool nested = strchr(txn->files[i].path, '/') != NULL;
+		rc = pl_buf_oom(&from) || pl_buf_oom(&to) ? pl_err_nomem(err) : 0;
+		if (rc == 0 && nested)
+			rc = add_partition_dirs(&dirs, dir, txn->files[i].path, err);
+		if (rc == 0 && nested)
+			rc = pl_fs_mkdirs_parent(to.ptr, err);
+		if (rc == 0)
+			rc = pl_fs_rename(from.ptr, to.ptr, err);
 		if (rc == 0)
 			rc = pl_strv_push((pl_strv *)&txn->written, to.ptr) ? pl_err_nomem(err) : 0;
 		pl_buf_dispose(&from);
@@ -294,9 +380,10 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 	}
 	size_t n = txn->nfiles - first;
 	char *const *paths = txn->written.items + (txn->written.len - n);
-	if (rc || n == 0)
-		return rc;
-	return background ? start_bg_sync(txn, paths, n, err) : sync_files(paths, n, err);
+	if (rc == 0 && n > 0)
+		rc = background ? start_bg_sync(txn, paths, n, &dirs, err) : sync_files(paths, n, &dirs, err);
+	pl_strv_dispose(&dirs);
+	return rc;
 }
 
 static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
@@ -304,25 +391,42 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 {
 	pl_buf sql = PL_BUF_INIT;
 	duckdb_result res;
-	pl_buf_printf(&sql, "COPY (%s) TO ", req->source_sql);
-	pl_buf_put_literal(&sql, staging);
+	const pl_partition_write *part = req->partition && req->partition->options ? req->partition : NULL;
+	int rc = 0;
+	if (part)
+		pl_buf_printf(&sql, "COPY (%s%s) AS __planar_part) TO ", part->select_prefix, req->source_sql);
+	else
+		pl_buf_printf(&sql, "COPY (%s) TO ", req->source_sql);
+	if (part) { /* the partition directories go under it */
+		pl_buf_putc(&sql, '\'');
+		pl_buf_put(&sql, staging, strlen(staging) - 1);
+		pl_buf_putc(&sql, '\'');
+		if (strchr(staging, '\''))
+			rc = pl_err_set(err, PL_EINVALID, "a partitioned table's directory may not contain a quote: %s", req->dir);
+	} else {
+		pl_buf_put_literal(&sql, staging);
+	}
 	pl_buf_puts(&sql, " (FORMAT parquet, FIELD_IDS ");
 	put_field_ids(&sql, &req->columns, -1);
 	if (req->with_row_ids) /* rows keep their DuckLake row id (row lineage) */
 		pl_buf_insert_before_last(&sql, ", _ducklake_internal_row_id: 2147483540");
-	pl_buf_printf(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}', FILE_SIZE_BYTES %lld",
-		      (long long)req->target_file_size);
+	pl_buf_puts(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}'");
+	if (part) /* one file per partition value, as DuckLake writes them */
+		pl_buf_puts(&sql, part->options);
+	else
+		pl_buf_printf(&sql, ", FILE_SIZE_BYTES %lld", (long long)req->target_file_size);
 	if (req->row_group_size > 0)
 		pl_buf_printf(&sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
 	pl_buf_putc(&sql, ')');
-	int rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);
+	if (rc == 0)
+		rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);
 	pl_buf_dispose(&sql);
 	if (rc)
 		return rc == PL_EIO ? pl_err_wrap(err, "cannot write data files to '%s'", req->dir) : rc;
 	idx_t chunks = duckdb_result_chunk_count(res);
 	for (idx_t i = 0; rc == 0 && i < chunks; i++) {
 		duckdb_data_chunk chunk = duckdb_result_get_chunk(res, i);
-		rc = read_stats_chunk(chunk, req, txn, rows, err);
+		rc = read_stats_chunk(chunk, req, staging, txn, rows, err);
 		duckdb_destroy_data_chunk(&chunk);
 	}
 	duckdb_destroy_result(&res);

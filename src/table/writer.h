@@ -15,6 +15,7 @@
 #include "catalog/commit.h"
 #include "catalog/model.h"
 #include "engine/engine.h"
+#include "table/partition.h"
 
 /* The columns being written: a flat DuckLake column list (as in pl_new_table / pl_table). */
 typedef struct pl_write_columns {
@@ -35,6 +36,9 @@ typedef struct pl_write_request {
 	int64_t target_file_size;  /* bytes */
 	bool with_row_ids;         /* source's last column is _ducklake_internal_row_id (UPDATE) */
 	int64_t row_group_size;    /* rows per Parquet row group; 0: DuckDB's default */
+	/* Non-NULL with options: the table is partitioned (table/partition.h): one file per partition
+	 * value under its partition directories, with the values recorded per file. */
+	const pl_partition_write *partition;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */

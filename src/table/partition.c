@@ -1,0 +1,207 @@
+/*
+ * partition.c -- partitioned tables (see partition.h).
+ */
+#include "table/partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+static const pl_column *top_column(const pl_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ntop; i++)
+		if (pl_str_ieq(t->top[i]->name, name))
+			return t->top[i];
+	return NULL;
+}
+
+static const pl_column *column_by_id(const pl_table *t, int64_t id)
+{
+	for (size_t i = 0; i < t->ntop; i++)
+		if (t->top[i]->id == id)
+			return t->top[i];
+	return NULL;
+}
+
+static bool is_temporal(const char *type)
+{
+	return strcmp(type, "date") == 0 || strncmp(type, "timestamp", 9) == 0;
+}
+
+/* The catalog's transform text of a key: "identity", "year", ..., "bucket(N)". */
+static char *transform_text(const pl_partition_spec *k)
+{
+	pl_buf b = PL_BUF_INIT;
+	if (strcmp(k->transform, "bucket") == 0)
+		pl_buf_printf(&b, "bucket(%lld)", (long long)k->bucket_count);
+	else
+		pl_buf_puts(&b, k->transform);
+	return pl_buf_detach(&b);
+}
+
+static int check_key(const pl_table *t, const pl_partition_spec *k, const pl_column **col, pl_err *err)
+{
+	static const char *const known[] = {"identity", "year", "month", "day", "hour", "bucket", NULL};
+	bool ok = false;
+	for (const char *const *p = known; *p && !ok; p++)
+		ok = strcmp(k->transform, *p) == 0;
+	if (!ok)
+		return pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: Unsupported partition function %s - only year, "
+				  "month, day, hour, and bucket are supported", k->transform);
+	if (!(*col = top_column(t, k->column)))
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Unexpected partition key - column \"%s\" does not exist",
+				  k->column);
+	const char *type = (*col)->type;
+	if (strcmp(type, "struct") == 0 || strcmp(type, "list") == 0 || strcmp(type, "map") == 0)
+		return pl_err_set(err, PL_EUNSUPPORTED, "cannot partition by column \"%s\": its type %s is nested", k->column,
+				  type);
+	if (strcmp(k->transform, "identity") != 0 && strcmp(k->transform, "bucket") != 0 && !is_temporal(type))
+		return pl_err_set(err, PL_EINVALID, "cannot partition by %s(%s): \"%s\" is a %s, not a date or timestamp",
+				  k->transform, k->column, k->column, type);
+	if (strcmp(k->transform, "bucket") == 0 && (k->bucket_count <= 0 || k->bucket_count > 2147483647))
+		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be positive");
+	return 0;
+}
+
+static bool same_as_current(const pl_table *t, const pl_partition_spec *keys, const int64_t *ids, size_t n)
+{
+	if (t->npartition_keys != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char *tr = transform_text(&keys[i]);
+		bool same = tr && t->partition_keys[i].column_id == ids[i] && strcmp(t->partition_keys[i].transform, tr) == 0;
+		free(tr);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
+int pl_partition_plan(const pl_table *t, const pl_partition_spec *keys, size_t n, pl_txn *txn, bool *noop,
+		      pl_err *err)
+{
+	int64_t *ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return pl_err_nomem(err);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const pl_column *c = NULL;
+		rc = check_key(t, &keys[i], &c, err);
+		if (rc == 0)
+			ids[i] = c->id;
+	}
+	*noop = rc == 0 && same_as_current(t, keys, ids, n);
+	pl_new_partition *np = rc || *noop ? NULL : pl_txn_add_partition(txn);
+	if (rc == 0 && !*noop && !np)
+		rc = pl_err_nomem(err);
+	if (np) {
+		np->table_id = t->id;
+		np->column_ids = ids;
+		ids = NULL;
+		np->transforms = calloc(n + 1, sizeof(*np->transforms));
+		for (size_t i = 0; np->transforms && i < n; i++, np->nkeys++)
+			if (!(np->transforms[i] = transform_text(&keys[i])))
+				break;
+		if (!np->transforms || np->nkeys != n)
+			rc = pl_err_nomem(err);
+	}
+	free(ids);
+	return rc;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+/* DuckLake's name of key k's column: the column's for identity, else the transform's, suffixed
+ * with the column's name when taken (by an earlier key or, here, by a table column). */
+static void key_name(pl_buf *out, const pl_table *t, size_t k, const char *transform, const pl_column *col)
+{
+	size_t len = strcspn(transform, "(");
+	pl_buf prefix = PL_BUF_INIT;
+	pl_buf_put(&prefix, transform, len);
+	bool identity = strcmp(transform, "identity") == 0;
+	const char *name = identity ? col->name : pl_buf_cstr(&prefix);
+	bool taken = !identity && top_column(t, name) != NULL;
+	for (size_t j = 0; !taken && j < k; j++)
+		taken = strncmp(t->partition_keys[j].transform, transform, len) == 0;
+	pl_buf_puts(out, name);
+	if (taken) {
+		pl_buf_putc(out, '_');
+		pl_buf_puts(out, col->name);
+	}
+	pl_buf_dispose(&prefix);
+}
+
+static void key_expr(pl_buf *out, const char *transform, const pl_column *col)
+{
+	if (strncmp(transform, "bucket(", 7) == 0) {
+		pl_buf_puts(out, "(murmur3_32(");
+		pl_buf_put_ident(out, col->name);
+		pl_buf_printf(out, ") & 2147483647) %% %lld", strtoll(transform + 7, NULL, 10));
+		return;
+	}
+	pl_buf_puts(out, transform); /* year / month / day / hour */
+	pl_buf_putc(out, '(');
+	pl_buf_put_ident(out, col->name);
+	pl_buf_putc(out, ')');
+}
+
+int pl_partition_write_plan(const pl_table *t, pl_partition_write *w, pl_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->partition_id = t->partition_id;
+	if (t->npartition_keys == 0)
+		return 0;
+	bool all_identity = true;
+	for (size_t k = 0; k < t->npartition_keys; k++) {
+		if (!column_by_id(t, t->partition_keys[k].column_id))
+			return pl_err_set(err, PL_EINVALID, "the partitioning of table \"%s\" names a column it no longer has; "
+					  "set it again with ALTER TABLE ... SET PARTITIONED BY", t->name);
+		all_identity = all_identity && strcmp(t->partition_keys[k].transform, "identity") == 0;
+	}
+	pl_buf sel = PL_BUF_INIT, opt = PL_BUF_INIT;
+	pl_buf_puts(&sel, "SELECT *");
+	pl_buf_puts(&opt, ", PARTITION_BY (");
+	for (size_t k = 0; k < t->npartition_keys; k++) {
+		const pl_partition_key *key = &t->partition_keys[k];
+		const pl_column *col = column_by_id(t, key->column_id);
+		if (k)
+			pl_buf_puts(&opt, ", ");
+		if (strcmp(key->transform, "identity") == 0) {
+			/* the column itself: its directory is named after it and it stays in the file */
+			pl_buf_put_ident(&opt, col->name);
+			continue;
+		}
+		pl_buf name = PL_BUF_INIT;
+		key_name(&name, t, k, key->transform, col);
+		pl_buf_puts(&sel, ", ");
+		key_expr(&sel, key->transform, col);
+		pl_buf_puts(&sel, " AS ");
+		pl_buf_put_ident(&sel, pl_buf_cstr(&name));
+		pl_buf_put_ident(&opt, pl_buf_cstr(&name));
+		pl_buf_dispose(&name);
+	}
+	/* Computed keys stay out of the files, as DuckLake writes them; identity keys are the table's
+	 * own columns and stay in. With both kinds, the computed keys are written too (ignored by
+	 * readers: they have no field id). */
+	bool mixed = false;
+	for (size_t k = 0; k < t->npartition_keys && !all_identity; k++)
+		mixed = mixed || strcmp(t->partition_keys[k].transform, "identity") == 0;
+	pl_buf_printf(&opt, "), WRITE_PARTITION_COLUMNS %s", all_identity || mixed ? "true" : "false");
+	pl_buf_puts(&sel, " FROM (");
+	if (pl_buf_oom(&sel) || pl_buf_oom(&opt)) {
+		pl_buf_dispose(&sel);
+		pl_buf_dispose(&opt);
+		return pl_err_nomem(err);
+	}
+	w->select_prefix = pl_buf_detach(&sel);
+	w->options = pl_buf_detach(&opt);
+	return 0;
+}
+
+void pl_partition_write_dispose(pl_partition_write *w)
+{
+	free(w->select_prefix);
+	free(w->options);
+	w->select_prefix = w->options = NULL;
+}

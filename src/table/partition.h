@@ -1,0 +1,47 @@
+/*
+ * partition.h -- partitioned tables (DuckLake 1.0): ALTER TABLE ... SET / RESET PARTITIONED BY,
+ * and how new data of a partitioned table is split into files.
+ *
+ * Keys are top-level columns with a transform: identity, year, month, day, hour (of a date or
+ * timestamp) or bucket(N) (murmur3_32 of the value, as Iceberg defines it, modulo N). A write
+ * sends each row to the file of its key values, under `<key>=<value>/` directories of the table
+ * (key names as DuckLake names them: the column for identity, else the transform's name), and
+ * records the values per file in the catalog. Changing the partitioning leaves existing files
+ * where they are.
+ */
+#ifndef PL_TABLE_PARTITION_H
+#define PL_TABLE_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/commit.h"
+#include "catalog/model.h"
+#include "core/buf.h"
+
+/* One key as the statement writes it. */
+typedef struct pl_partition_spec {
+	const char *transform; /* "identity", "year", "month", "day", "hour" or "bucket" */
+	int64_t bucket_count;  /* bucket: the number of buckets */
+	const char *column;
+} pl_partition_spec;
+
+/* Plans SET PARTITIONED BY (n keys) or RESET PARTITIONED BY (n == 0) of table t into txn;
+ * *noop when the table is partitioned that way already. */
+int pl_partition_plan(const pl_table *t, const pl_partition_spec *keys, size_t n, pl_txn *txn, bool *noop,
+		      pl_err *err);
+
+/* How a write of a partitioned table runs (independent of the table once made): the SELECT
+ * around the source's rows (computed key columns appended when a key has a transform) and the
+ * COPY options that partition it. */
+typedef struct pl_partition_write {
+	int64_t partition_id;
+	char *select_prefix; /* "SELECT *, <key expressions> FROM (": the source and ") AS x" follow */
+	char *options;       /* ", PARTITION_BY (...), WRITE_PARTITION_COLUMNS ..." */
+} pl_partition_write;
+
+/* Fills w for table t; w->options NULL when t is not partitioned. */
+int pl_partition_write_plan(const pl_table *t, pl_partition_write *w, pl_err *err);
+void pl_partition_write_dispose(pl_partition_write *w);
+
+#endif
