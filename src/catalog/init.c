@@ -41,6 +41,41 @@ static const char *const catalog_ddl[] = {
 	"CREATE TABLE ducklake_sort_expression (sort_id BIGINT, table_id BIGINT, sort_key_index BIGINT, expression VARCHAR, dialect VARCHAR, sort_direction VARCHAR, null_order VARCHAR)",
 };
 
+size_t pl_catalog_spec_count(void)
+{
+	return sizeof(catalog_ddl) / sizeof(catalog_ddl[0]);
+}
+
+/* Reads "CREATE TABLE name (col TYPE [PRIMARY KEY | NOT NULL], ...)". */
+int pl_catalog_spec_table(size_t i, char **name, pl_strv *names, pl_strv *types, pl_err *err)
+{
+	if (i >= pl_catalog_spec_count())
+		return pl_err_set(err, PL_EINVALID, "no catalog table %zu", i);
+	const char *s = catalog_ddl[i] + strlen("CREATE TABLE ");
+	const char *open = strchr(s, '(');
+	*name = pl_strndup(s, (size_t)(open - s - 1));
+	int rc = *name ? 0 : pl_err_nomem(err);
+	for (const char *p = open + 1; rc == 0 && *p && *p != ')';) {
+		size_t len = strcspn(p, ",)");
+		const char *sp = memchr(p, ' ', len);
+		char *col = pl_strndup(*p == '"' ? p + 1 : p, (size_t)(sp - p) - (*p == '"' ? 2 : 0));
+		pl_buf type = PL_BUF_INIT;
+		pl_buf_put(&type, sp + 1, len - (size_t)(sp + 1 - p));
+		static const char *const drop[] = {" PRIMARY KEY", " NOT NULL"};
+		for (size_t k = 0; k < 2 && type.ptr; k++) {
+			char *at = strstr(type.ptr, drop[k]);
+			if (at)
+				pl_buf_truncate(&type, (size_t)(at - type.ptr));
+		}
+		rc = !col || pl_buf_oom(&type) || pl_strv_push(names, col) || pl_strv_push(types, type.ptr) ? pl_err_nomem(err) : 0;
+		free(col);
+		pl_buf_dispose(&type);
+		p += len;
+		p += *p == ',' ? 2 : 0;
+	}
+	return rc;
+}
+
 /* Not in the spec: indexes for planning on large lakes (readers ignore them). DuckDB files get
  * none: its zone maps serve the same scans and its indexes slow down catalog updates. */
 static const char *const catalog_indexes[] = {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "catalog/driver.h"
+#include "core/str.h"
 
 #define PL_DUCKLAKE_VERSION "1.0"
 #define PL_PLANAR_VERSION "0.1.0"
@@ -17,6 +18,10 @@ int pl_catalog_create(pl_catdb *db, const char *data_path, pl_err *err);
 int pl_catalog_is_ducklake(pl_catdb *db, bool *out, pl_err *err);
 /* Fails with a clear message unless the catalog's version is the one Planar speaks. */
 int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err);
+/* The i-th table of the DuckLake 1.0 catalog (i < pl_catalog_spec_count()): its name, and its
+ * columns' names and DuckDB types (appended to names / types). */
+size_t pl_catalog_spec_count(void);
+int pl_catalog_spec_table(size_t i, char **name, pl_strv *names, pl_strv *types, pl_err *err);
 /* Global-scope ducklake_metadata value for key (NULL in *out when absent). */
 int pl_catalog_metadata(pl_catdb *db, const char *key, char **out, pl_err *err);
 

@@ -3,9 +3,12 @@
  */
 #include "catalog/reads.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "catalog/init.h"
 #include "core/buf.h"
+#include "core/str.h"
 
 static const struct {
 	const char *name;
@@ -90,6 +93,57 @@ int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot,
 	pl_val p[] = {PL_VINT(snapshot), PL_VINT(snapshot)};
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, 2, out, err);
 	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* ducklake_inlined_delete_<digits> */
+static bool is_inlined_delete_name(const char *s)
+{
+	static const char prefix[] = "ducklake_inlined_delete_";
+	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0 || !s[sizeof(prefix) - 1])
+		return false;
+	return strspn(s + sizeof(prefix) - 1, "0123456789") == strlen(s + sizeof(prefix) - 1);
+}
+
+static bool is_spec_table(const char *name)
+{
+	for (size_t i = 0; i < pl_catalog_spec_count(); i++) {
+		char *n = NULL;
+		pl_strv a = PL_STRV_INIT, b = PL_STRV_INIT;
+		pl_err ignored;
+		bool same = pl_catalog_spec_table(i, &n, &a, &b, &ignored) == 0 && strcmp(n, name) == 0;
+		free(n);
+		pl_strv_dispose(&a);
+		pl_strv_dispose(&b);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+int pl_catalog_table_rows(pl_catdb *db, const char *table, pl_rows **out, pl_err *err)
+{
+	if (!table || !(is_spec_table(table) || is_inlined_table_name(table) || is_inlined_delete_name(table)))
+		return pl_err_set(err, PL_EINVALID, "\"%s\" is not a table of a DuckLake catalog", table ? table : "NULL");
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT * FROM ");
+	pl_buf_puts(&q, table); /* checked above: letters, digits and '_' */
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, NULL, 0, out, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db, "SELECT DISTINCT table_name FROM ducklake_inlined_data_tables ORDER BY 1", NULL, 0, &r,
+				err);
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *n = pl_rows_get(r, i, 0);
+		if (n && is_inlined_table_name(n) && pl_strv_push(out, n))
+			rc = pl_err_nomem(err);
+	}
+	pl_rows_free(r);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "catalog/driver.h"
+#include "core/str.h"
 
 typedef enum pl_catalog_listing {
 	PL_LIST_SNAPSHOTS,        /* snapshot_id, snapshot_time, schema_version, changes, author, ... */
@@ -41,5 +42,11 @@ int pl_catalog_delete_file_history(pl_catdb *db, int64_t table_id, pl_rows **out
  * data_file_id: data_file_id, min_value, max_value, contains_nan. */
 int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_id, int64_t from_id, pl_rows **out,
 				 pl_err *err);
+
+/* Every row of one table of the catalog, all columns as text: a DuckLake 1.0 table, an
+ * inlined-data table or an inlined-deletion table (checked by name; nothing else). */
+int pl_catalog_table_rows(pl_catdb *db, const char *table, pl_rows **out, pl_err *err);
+/* The catalog's inlined-data tables (names appended to out). */
+int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err);
 
 #endif

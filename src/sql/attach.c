@@ -15,7 +15,7 @@
 #include "sql/router.h"
 
 typedef struct attach_args {
-	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env;
+	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env, *metadata_catalog;
 	bool if_not_exists;
 	pl_lake_options o;
 } attach_args;
@@ -28,6 +28,7 @@ static void args_dispose(attach_args *a)
 	free(a->snapshot_time);
 	free(a->schema);
 	free(a->password_env);
+	free(a->metadata_catalog);
 }
 
 static bool option_bool(const pl_toks *t, size_t *i)
@@ -46,7 +47,7 @@ static bool option_bool(const pl_toks *t, size_t *i)
 }
 
 static const char *const ignored_options[] = {
-	"METADATA_CATALOG", "ENCRYPTED", "DATA_INLINING_ROW_LIMIT", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
+	"ENCRYPTED", "DATA_INLINING_ROW_LIMIT", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
 	"CREATE_IF_NOT_EXISTS", "AUTOMATIC_MIGRATION", "TYPE", NULL,
 };
 
@@ -81,6 +82,8 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 			rc = pl_err_set(err, PL_EINVALID, "ATTACH option SNAPSHOT_VERSION needs a number");
 		else
 			a->o.snapshot_version = strtoll(t->src + t->items[(*i)++].start, NULL, 10);
+	} else if (pl_str_ieq(name, "METADATA_CATALOG")) {
+		rc = string_option(t, i, "METADATA_CATALOG", &a->metadata_catalog, err);
 	} else if (pl_str_ieq(name, "METADATA_SCHEMA")) {
 		rc = string_option(t, i, "METADATA_SCHEMA", &a->schema, err);
 	} else if (pl_str_ieq(name, "PASSWORD_ENV")) {
@@ -285,6 +288,7 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	a.o.snapshot_time = a.snapshot_time;
 	a.o.schema = a.schema;
 	a.o.password_env = a.password_env;
+	a.o.metadata_catalog = a.metadata_catalog;
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);

@@ -192,6 +192,24 @@ static void cat_bind(duckdb_bind_info info)
 }
 
 /* __planar_meta(lake, listing): one of the catalog's fixed listings (catalog/reads.h). */
+/* __planar_catalog_table(lake, table): every row of one of the lake's catalog tables (a DuckLake
+ * table or an inlined-data table, checked by name), for the lake's read-only metadata database. */
+static void catalog_table_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *lake_name = param_string(info, 0), *table = param_string(info, 1);
+	pl_rows *rows = NULL;
+	pl_err err = {0};
+	pthread_mutex_lock(&db->lock);
+	pl_lake *lake = lake_name ? pl_db_find_lake(db, lake_name) : NULL;
+	int rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name ? lake_name : "NULL")
+		       : pl_catalog_table_rows(lake->cat, table, &rows, &err);
+	pthread_mutex_unlock(&db->lock);
+	bind_rows_or_error(info, rc, rows, &err);
+	free(lake_name);
+	free(table);
+}
+
 static void meta_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
@@ -638,6 +656,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 							 : 0;
 	if (rc == 0)
 		rc = register_function(db, "__planar_meta", 2, meta_bind, cat_scan, err);
+	if (rc == 0)
+		rc = register_function(db, "__planar_catalog_table", 2, catalog_table_bind, cat_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_inlined", 5, inlined_bind, cat_scan, err);
 	if (rc == 0)

@@ -41,6 +41,7 @@ void pl_lake_free(pl_lake *lake)
 	free(lake->location);
 	free(lake->identity);
 	free(lake->data_path);
+	free(lake->meta_name);
 	free(lake);
 }
 
@@ -114,6 +115,12 @@ void pl_lake_detach(pl_lake *lake, planar_db *db)
 	pl_buf_puts(&sql, "DETACH DATABASE IF EXISTS ");
 	pl_buf_put_ident(&sql, lake->name);
 	admin_exec(db, &sql, &ignored);
+	if (lake->meta_attached) {
+		pl_buf_truncate(&sql, 0);
+		pl_buf_puts(&sql, "DETACH DATABASE IF EXISTS ");
+		pl_buf_put_ident(&sql, lake->meta_name);
+		admin_exec(db, &sql, &ignored);
+	}
 	pl_buf_dispose(&sql);
 	pl_lake_free(lake);
 }
@@ -491,11 +498,17 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	if (!lake)
 		return pl_err_nomem(err);
 	lake->name = pl_strdup(o->name);
+	pl_buf meta = PL_BUF_INIT;
+	if (o->metadata_catalog)
+		pl_buf_puts(&meta, o->metadata_catalog);
+	else
+		pl_buf_printf(&meta, "__ducklake_metadata_%s", o->name);
+	lake->meta_name = pl_buf_detach(&meta);
 	lake->kind = pl_strdup(o->kind);
 	lake->location = pl_strdup(o->location);
 	lake->read_only = o->read_only;
 	pl_statcache_init(&lake->stats);
-	int rc = (!lake->name || !lake->kind || !lake->location) ? pl_err_nomem(err) : 0;
+	int rc = (!lake->name || !lake->kind || !lake->location || !lake->meta_name) ? pl_err_nomem(err) : 0;
 	if (rc == 0)
 		rc = open_catalog(lake, o, err);
 	if (rc == 0)

@@ -30,12 +30,17 @@ typedef struct pl_lake_options {
 	const char *schema;       /* postgres: METADATA_SCHEMA */
 	const char *password_env; /* postgres: environment variable with the password */
 	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
+	const char *metadata_catalog; /* NULL: __ducklake_metadata_<name> */
 } pl_lake_options;
 
 struct pl_lake {
 	char *name, *kind, *location;
 	char *identity;  /* which catalog this is, however named (pl_catdb_identity) */
 	char *data_path; /* resolved, ends in '/' */
+	/* The database that shows the lake's catalog tables, read-only (sql/metadata.h): its name,
+	 * and whether it has been created (on the first statement that names it). */
+	char *meta_name;
+	bool meta_attached;
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	pl_catdb *cat;

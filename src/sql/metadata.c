@@ -5,7 +5,12 @@
  */
 #include "sql/metadata.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "catalog/init.h"
+#include "catalog/reads.h"
+#include "sql/lake.h"
 
 static const struct {
 	const char *from, *to;
@@ -35,4 +40,155 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
 		}
 	}
 	return pl_rewrite_finish(&out, t, copied, made > 0, 0, sql_out, err);
+}
+
+static bool names(const pl_toks *t, const char *name)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		pl_tok_kind k = t->items[i].kind;
+		if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && k != PL_TOK_STRING)
+			continue;
+		char *v = k == PL_TOK_STRING ? pl_tok_string(t, i) : pl_tok_ident(t, i);
+		bool same = !v || pl_str_ieq(v, name);
+		free(v);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+static bool name_at(const pl_toks *t, size_t i, const char *name)
+{
+	char *v = pl_tok_ident(t, i);
+	bool same = !v || pl_str_ieq(v, name);
+	free(v);
+	return same;
+}
+
+static void put_source(pl_buf *q, const pl_lake *lake, const char *table)
+{
+	pl_buf_puts(q, " FROM __planar_catalog_table(");
+	pl_buf_put_literal(q, pl_lake_name(lake));
+	pl_buf_puts(q, ", ");
+	pl_buf_put_literal(q, table);
+	pl_buf_puts(q, ")");
+}
+
+static void put_view_head(pl_buf *q, const pl_lake *lake, const char *table)
+{
+	pl_buf_puts(q, "CREATE OR REPLACE VIEW ");
+	pl_buf_put_ident(q, lake->meta_name);
+	pl_buf_puts(q, ".main.");
+	pl_buf_put_ident(q, table);
+	pl_buf_puts(q, " AS SELECT ");
+}
+
+/* A DuckLake table's view: its columns cast to the spec's types. A catalog that lacks a column
+ * (written by an older version) gets the table as it is. */
+static int spec_view(duckdb_connection con, const pl_lake *lake, size_t i, pl_err *err)
+{
+	char *table = NULL;
+	pl_strv cols = PL_STRV_INIT, types = PL_STRV_INIT;
+	int rc = pl_catalog_spec_table(i, &table, &cols, &types, err);
+	pl_buf q = PL_BUF_INIT;
+	if (rc == 0) {
+		put_view_head(&q, lake, table);
+		for (size_t c = 0; c < cols.len; c++) {
+			pl_buf_puts(&q, c ? ", CAST(" : "CAST(");
+			pl_buf_put_ident(&q, cols.items[c]);
+			pl_buf_printf(&q, " AS %s) AS ", types.items[c]);
+			pl_buf_put_ident(&q, cols.items[c]);
+		}
+		put_source(&q, lake, table);
+		pl_err ignored;
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(con, q.ptr, &ignored);
+		if (rc && rc != PL_ENOMEM) {
+			pl_buf_truncate(&q, 0);
+			put_view_head(&q, lake, table);
+			pl_buf_putc(&q, '*');
+			put_source(&q, lake, table);
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(con, q.ptr, err);
+		}
+	}
+	pl_buf_dispose(&q);
+	free(table);
+	pl_strv_dispose(&cols);
+	pl_strv_dispose(&types);
+	return rc;
+}
+
+static int mirror(planar_db *db, pl_lake *lake, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	int rc = 0;
+	if (!lake->meta_attached) {
+		pl_buf_puts(&q, "ATTACH IF NOT EXISTS ':memory:' AS ");
+		pl_buf_put_ident(&q, lake->meta_name);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, err);
+		for (size_t i = 0; rc == 0 && i < pl_catalog_spec_count(); i++)
+			rc = spec_view(db->admin, lake, i, err);
+		lake->meta_attached = rc == 0;
+	}
+	pl_strv extra = PL_STRV_INIT;
+	if (rc == 0)
+		rc = pl_catalog_extra_tables(lake->cat, &extra, err);
+	for (size_t i = 0; rc == 0 && i < extra.len; i++) {
+		pl_buf_truncate(&q, 0);
+		put_view_head(&q, lake, extra.items[i]);
+		pl_buf_putc(&q, '*');
+		put_source(&q, lake, extra.items[i]);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, err);
+	}
+	pl_strv_dispose(&extra);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* The object a DDL or DML statement changes: the first name after its leading keywords (token
+ * index), or t->len when the statement changes nothing. */
+static size_t changed_object(const pl_toks *t)
+{
+	static const char *const first[] = {"CREATE", "DROP", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE",
+					    "COMMENT", "DETACH", NULL};
+	static const char *const skip[] = {"CREATE", "OR", "REPLACE", "TEMP", "TEMPORARY", "VIEW", "TABLE", "SCHEMA",
+					   "MACRO", "FUNCTION", "SEQUENCE", "TYPE", "IF", "NOT", "EXISTS", "DROP",
+					   "ALTER", "INSERT", "INTO", "UPDATE", "DELETE", "FROM", "TRUNCATE", "COMMENT",
+					   "ON", "COLUMN", "DETACH", "DATABASE", "OR", "IGNORE", NULL};
+	bool changes = false;
+	for (const char *const *w = first; *w && !changes; w++)
+		changes = pl_tok_is(t, 0, *w);
+	if (!changes)
+		return t->len;
+	size_t i = 0;
+	for (bool kw = true; kw && i < t->len; i += kw) {
+		kw = false;
+		for (const char *const *w = skip; *w && !kw; w++)
+			kw = pl_tok_is(t, i, *w);
+	}
+	return i;
+}
+
+int pl_metadata_catalogs(pl_stmt *st, pl_err *err)
+{
+	planar_db *db = st->conn->db;
+	const pl_toks *t = &st->toks;
+	size_t target = changed_object(t);
+	bool qualified = target + 1 < t->len && pl_tok_is_punct(t, target + 1, ".");
+	char *cur_db = NULL, *cur_schema = NULL;
+	if (target < t->len && !qualified)
+		pl_session_location(st, &cur_db, &cur_schema, err);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < db->nlakes; i++) {
+		pl_lake *lake = db->lakes[i];
+		bool in_meta = target < t->len && (qualified ? name_at(t, target, lake->meta_name)
+							    : cur_db && pl_str_ieq(cur_db, lake->meta_name));
+		if (in_meta)
+			rc = pl_err_set(err, PL_EINVALID, "\"%s\" shows the catalog of lake \"%s\" and is read-only", lake->meta_name,
+					pl_lake_name(lake));
+		else if (names(t, lake->meta_name))
+			rc = mirror(db, lake, err);
+	}
+	free(cur_db);
+	free(cur_schema);
+	return rc;
 }

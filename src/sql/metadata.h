@@ -9,4 +9,12 @@
 
 int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
 
+/* A lake's catalog as a database of its own, read-only, as DuckDB's DuckLake extension shows it:
+ * `__ducklake_metadata_<lake>` (or the ATTACH option METADATA_CATALOG's name) holds one view per
+ * catalog table (DuckLake's tables with their types, and the inlined-data tables), each reading
+ * the catalog when a query binds it. Created (and its list of inlined-data tables brought up to
+ * date) before a statement that names it; a statement that would change it fails. Under
+ * db->lock. */
+int pl_metadata_catalogs(pl_stmt *st, pl_err *err);
+
 #endif

@@ -634,6 +634,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
+	if (rc == 0 && db->nlakes > 0)
+		rc = pl_metadata_catalogs(&st, err);
 	if (rc == 0)
 		rc = pl_txn_enter(conn, err);
 	if (rc == 0 && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */

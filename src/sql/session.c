@@ -190,14 +190,15 @@ bool pl_db_statement_names_lake(planar_db *db, const pl_toks *t, const char *cur
 	bool named = false;
 	pthread_mutex_lock(&db->names_lock);
 	for (size_t l = 0; !named && l < db->nlakes; l++) {
-		const char *name = pl_lake_name(db->lakes[l]);
-		named = cur_db && pl_str_ieq(cur_db, name);
+		const char *name = pl_lake_name(db->lakes[l]), *meta = db->lakes[l]->meta_name;
+		named = cur_db && (pl_str_ieq(cur_db, name) || pl_str_ieq(cur_db, meta));
 		for (size_t i = 0; !named && i < t->len; i++) {
 			pl_tok_kind k = t->items[i].kind;
 			if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && k != PL_TOK_STRING)
 				continue;
 			char *v = k == PL_TOK_STRING ? pl_tok_string(t, i) : pl_tok_ident(t, i);
-			named = !v || pl_str_ieq(v, name); /* out of memory: assume it does */
+			/* out of memory: assume it does */
+			named = !v || pl_str_ieq(v, name) || pl_str_ieq(v, meta);
 			free(v);
 		}
 	}
