@@ -46,6 +46,9 @@ static bool txn_touches_table(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->npartitions; i++)
 		if (t->partitions[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->nsorts; i++)
+		if (t->sorts[i].table_id == id)
+			return true;
 	for (size_t i = 0; i < t->ndeletes; i++)
 		if (t->deletes[i].table_id == id)
 			return true;

@@ -122,6 +122,8 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 		rc = map_local(st, &t->tags[i].table_id, err);
 	for (size_t i = 0; rc == 0 && i < t->npartitions; i++)
 		rc = map_local(st, &t->partitions[i].table_id, err);
+	for (size_t i = 0; rc == 0 && i < t->nsorts; i++)
+		rc = map_local(st, &t->sorts[i].table_id, err);
 	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
 		if (t->files[i].partitioned)
 			rc = map_local(st, &t->files[i].partition_id, err);
@@ -680,6 +682,32 @@ static int write_partitions(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 	return rc;
 }
 
+/* SET / RESET SORTED BY: the table's live sort order ends; a new one begins. */
+static int write_sorts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nsorts; i++) {
+		pl_new_sort *ns = &t->sorts[i];
+		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(ns->table_id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_sort_info SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
+				   e, 2, err);
+		if (rc == 0 && ns->nkeys > 0)
+			rc = fix_id(st, &ns->assigned_id, st->next_catalog_id++, true, err);
+		pl_val n[] = {PL_VINT(ns->assigned_id), PL_VINT(ns->table_id), PL_VINT(st->snapshot)};
+		if (rc == 0 && ns->nkeys > 0)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_sort_info VALUES (?, ?, ?, NULL)", n, 3, err);
+		for (size_t k = 0; rc == 0 && k < ns->nkeys; k++) {
+			pl_val c[] = {PL_VINT(ns->assigned_id), PL_VINT(ns->table_id), PL_VINT((int64_t)k),
+				      PL_VTEXT(ns->expressions[k]), PL_VTEXT("duckdb"),
+				      PL_VTEXT(ns->descending[k] ? "DESC" : "ASC"),
+				      PL_VTEXT(ns->nulls_first[k] ? "NULLS_FIRST" : "NULLS_LAST")};
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_sort_expression VALUES (?, ?, ?, ?, ?, ?, ?)", c, 7, err);
+		}
+		add_change(st, "altered_table", NULL, NULL, ns->table_id);
+	}
+	return rc;
+}
+
 static int write_tags(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
@@ -736,7 +764,7 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
-		   t->nviews || t->ndropped_views || t->ntags || t->npartitions;
+		   t->nviews || t->ndropped_views || t->ntags || t->npartitions || t->nsorts;
 	if (ddl && !st->ddl) {
 		st->schema_version++;
 		st->ddl = true;
@@ -755,6 +783,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_tags(db, t, st, err);
 	if (rc == 0)
 		rc = write_partitions(db, t, st, err);
+	if (rc == 0)
+		rc = write_sorts(db, t, st, err);
 	if (rc == 0)
 		rc = write_files(db, t, st, err);
 	if (rc == 0)

@@ -65,6 +65,15 @@ typedef struct pl_new_file {
 
 /* ALTER TABLE ... SET PARTITIONED BY (nkeys > 0) / RESET PARTITIONED BY (nkeys 0): how the
  * table's new data is partitioned from this snapshot on. */
+/* ALTER TABLE ... SET SORTED BY (nkeys > 0) / RESET SORTED BY (nkeys 0). */
+typedef struct pl_new_sort {
+	int64_t table_id;
+	char **expressions; /* DuckDB SQL */
+	bool *descending, *nulls_first;
+	size_t nkeys;
+	int64_t assigned_id;
+} pl_new_sort;
+
 typedef struct pl_new_partition {
 	int64_t table_id;
 	int64_t *column_ids;
@@ -163,6 +172,8 @@ typedef struct pl_txn {
 	size_t ntags;
 	pl_new_partition *partitions;
 	size_t npartitions;
+	pl_new_sort *sorts;
+	size_t nsorts;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
@@ -192,6 +203,7 @@ pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
 pl_new_partition *pl_txn_add_partition(pl_txn *txn);
+pl_new_sort *pl_txn_add_sort(pl_txn *txn);
 
 /* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
 #define PL_LOCAL_ID_BASE ((int64_t)1 << 60)

@@ -116,6 +116,7 @@ static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
 		t->path_is_relative = pl_rows_bool(r, i, 5, true);
 		t->begin_snapshot = pl_rows_int(r, i, 6, 0);
 		t->partition_id = -1;
+		t->sort_id = -1;
 		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
 		t->dir = resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
 		oom = oom || !t->dir || !t->name;
@@ -528,6 +529,7 @@ static void free_table(pl_table *t)
 		free(t->inlined[i].name);
 	free(t->inlined);
 	pl_model__free_partition_keys(t->partition_keys, t->npartition_keys);
+	pl_model__free_sort_keys(t->sort_keys, t->nsort_keys);
 	free(t->uuid);
 	free(t->name);
 	free(t->comment);

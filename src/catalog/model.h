@@ -46,6 +46,12 @@ typedef struct pl_partition_key {
 	char *transform;    /* "identity", "year", "month", "day", "hour" or "bucket(N)" */
 } pl_partition_key;
 
+/* One key of a table's sort order for new data (DuckLake ducklake_sort_expression). */
+typedef struct pl_sort_key {
+	char *expression;   /* DuckDB SQL over the table's columns */
+	bool descending, nulls_first;
+} pl_sort_key;
+
 typedef struct pl_inlined_table {
 	char *name;
 	int64_t schema_version;
@@ -73,6 +79,9 @@ typedef struct pl_table {
 	int64_t partition_id; /* the table's partitioning for new data; -1 when not partitioned */
 	pl_partition_key *partition_keys;
 	size_t npartition_keys;
+	int64_t sort_id; /* SET SORTED BY; -1 when the table has no sort order */
+	pl_sort_key *sort_keys;
+	size_t nsort_keys;
 	/* A pending model (catalog/pending.h) shares the tables its transaction did not change with
 	 * the model it was built on: such a table's memory belongs to `owner`, which it holds a
 	 * reference to. NULL for a table the model owns. */

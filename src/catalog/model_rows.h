@@ -44,6 +44,8 @@ int pl_model__load_partitions(pl_model *m, pl_catdb *db, pl_err *err);
 /* Copies n partition keys (NULL when n is 0 or out of memory: check *oom). */
 pl_partition_key *pl_model__copy_partition_keys(const pl_partition_key *k, size_t n, bool *oom);
 void pl_model__free_partition_keys(pl_partition_key *k, size_t n);
+pl_sort_key *pl_model__copy_sort_keys(const pl_sort_key *k, size_t n, bool *oom);
+void pl_model__free_sort_keys(pl_sort_key *k, size_t n);
 
 int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err);
 int pl_model__load_stats(pl_model *m, pl_catdb *db, pl_err *err);

@@ -139,6 +139,9 @@ static bool touches(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->npartitions; i++)
 		if (t->partitions[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->nsorts; i++)
+		if (t->sorts[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -251,6 +254,9 @@ static int copy_table(apply_ctx *c, pl_table *d, const pl_table *s, size_t extra
 	d->partition_id = s->partition_id;
 	d->npartition_keys = s->npartition_keys;
 	d->partition_keys = pl_model__copy_partition_keys(s->partition_keys, s->npartition_keys, &c->oom);
+	d->sort_id = s->sort_id;
+	d->nsort_keys = s->nsort_keys;
+	d->sort_keys = pl_model__copy_sort_keys(s->sort_keys, s->nsort_keys, &c->oom);
 	d->files = calloc(s->nfiles + extra + 1, sizeof(*d->files));
 	d->inlined = calloc(s->ninlined + 1, sizeof(*d->inlined));
 	if (!d->files || !d->inlined)
@@ -280,6 +286,7 @@ static int new_table(apply_ctx *c, pl_table *d, pl_new_table *nt)
 	pl_err ignored;
 	d->begin_snapshot = c->begin;
 	d->partition_id = -1;
+	d->sort_id = -1;
 	d->uuid = pl_uuid_v7(uuid, &ignored) == 0 ? dup(c, uuid) : NULL;
 	d->name = dup(c, nt->name);
 	d->dir = child_dir(c, s->dir, nt->name, &d->path);
@@ -415,6 +422,28 @@ static int apply_partitions(apply_ctx *c)
 	return c->oom ? PL_ENOMEM : 0;
 }
 
+static int apply_sorts(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->nsorts; i++) {
+		pl_new_sort *ns = &c->t->sorts[i];
+		pl_table *d = table_mut(c->m, ns->table_id);
+		if (!d || d->owner)
+			return PL_EINVALID;
+		pl_model__free_sort_keys(d->sort_keys, d->nsort_keys);
+		d->sort_keys = NULL;
+		d->nsort_keys = 0;
+		d->sort_id = -1;
+		if (ns->nkeys == 0)
+			continue;
+		if (!(d->sort_keys = calloc(ns->nkeys, sizeof(*d->sort_keys))))
+			return PL_ENOMEM;
+		for (size_t k = 0; k < ns->nkeys; k++, d->nsort_keys++)
+			d->sort_keys[k] = (pl_sort_key){dup(c, ns->expressions[k]), ns->descending[k], ns->nulls_first[k]};
+		d->sort_id = ns->assigned_id = new_local(c);
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
 static int apply_files(apply_ctx *c)
 {
 	for (size_t i = 0; i < c->t->nfiles; i++) {
@@ -524,6 +553,8 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_views(&c, base);
 	if (rc == 0)
 		rc = apply_partitions(&c);
+	if (rc == 0)
+		rc = apply_sorts(&c);
 	if (rc == 0)
 		rc = apply_files(&c);
 	if (rc == 0)

@@ -70,6 +70,11 @@ pl_new_partition *pl_txn_add_partition(pl_txn *t)
 	return grow((void **)&t->partitions, &t->npartitions, sizeof(pl_new_partition));
 }
 
+pl_new_sort *pl_txn_add_sort(pl_txn *t)
+{
+	return grow((void **)&t->sorts, &t->nsorts, sizeof(pl_new_sort));
+}
+
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *t)
 {
 	return grow((void **)&t->inlined_deletes, &t->ninlined_deletes, sizeof(pl_inlined_delete));
@@ -91,7 +96,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters && !t->nviews &&
-	       !t->ndropped_views && !t->ntags && !t->npartitions;
+	       !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -144,6 +149,14 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->partitions[i].column_ids);
 	}
 	free(t->partitions);
+	for (size_t i = 0; i < t->nsorts; i++) {
+		for (size_t k = 0; k < t->sorts[i].nkeys; k++)
+			free(t->sorts[i].expressions[k]);
+		free(t->sorts[i].expressions);
+		free(t->sorts[i].descending);
+		free(t->sorts[i].nulls_first);
+	}
+	free(t->sorts);
 	for (size_t i = 0; i < t->ndropped_tables; i++)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)

@@ -3,6 +3,7 @@
  * statement (see table/alter.h for the forms) and the table layer plans the change, which
  * commits as one snapshot.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,132 @@ static int plan_partitioning(const pl_toks *t, size_t i, const pl_table *tab, pl
 	return rc;
 }
 
+/* Column names an expression's syntax tree (DuckDB's JSON) refers to that t lacks, into missing
+ * (", "-separated, once each). */
+static void missing_columns(json_t *node, const pl_table *t, pl_buf *missing)
+{
+	if (json_is_array(node)) {
+		for (size_t i = 0; i < json_array_size(node); i++)
+			missing_columns(json_array_get(node, i), t, missing);
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	const char *cls = json_string_value(json_object_get(node, "class"));
+	json_t *names = json_object_get(node, "column_names");
+	if (cls && strcmp(cls, "COLUMN_REF") == 0 && json_array_size(names) > 0) {
+		const char *col = json_string_value(json_array_get(names, json_array_size(names) - 1));
+		bool found = false;
+		for (size_t i = 0; col && i < t->ntop && !found; i++)
+			found = pl_str_ieq(t->top[i]->name, col);
+		pl_buf item = PL_BUF_INIT;
+		pl_buf_puts(&item, col ? col : "");
+		if (col && !found && (!missing->ptr || !strstr(missing->ptr, item.ptr))) {
+			if (missing->len)
+				pl_buf_puts(missing, ", ");
+			pl_buf_puts(missing, col);
+		}
+		pl_buf_dispose(&item);
+		return;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(node, key, v)
+		missing_columns(v, t, missing);
+}
+
+/* One SET SORTED BY item, tokens from..to: the expression normalized by DuckDB (its text as
+ * DuckDB prints it) into *expr, its column references checked into missing. */
+static int read_sort_key(pl_stmt *st, size_t from, size_t to, const pl_table *tab, pl_sort_spec *k, char **expr,
+			 pl_buf *missing, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	if (to > from && (pl_tok_is(t, to - 1, "FIRST") || pl_tok_is(t, to - 1, "LAST")) && to - from >= 2 &&
+	    pl_tok_is(t, to - 2, "NULLS")) {
+		k->nulls_first = pl_tok_is(t, to - 1, "FIRST");
+		to -= 2;
+	}
+	if (to > from && (pl_tok_is(t, to - 1, "ASC") || pl_tok_is(t, to - 1, "DESC"))) {
+		k->descending = pl_tok_is(t, to - 1, "DESC");
+		to--;
+	}
+	if (to <= from)
+		return pl_err_set(err, PL_EINVALID, "syntax error: expected a sort expression");
+	pl_buf text = PL_BUF_INIT, q = PL_BUF_INIT;
+	pl_buf_puts(&text, "SELECT ");
+	pl_buf_put(&text, t->src + t->items[from].start,
+		   t->items[to - 1].start + t->items[to - 1].len - t->items[from].start);
+	pl_buf_puts(&q, "SELECT CAST(json_serialize_sql(");
+	pl_buf_put_literal(&q, pl_buf_cstr(&text));
+	pl_buf_puts(&q, ") AS VARCHAR)");
+	char *json = NULL, *norm = NULL;
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(st->conn->con, q.ptr, &json, err);
+	json_t *root = rc == 0 && json ? json_loads(json, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
+	json_t *list = json_object_get(json_object_get(json_array_get(json_object_get(root, "statements"), 0), "node"),
+				       "select_list");
+	if (rc == 0 && (!root || json_is_true(json_object_get(root, "error")) || json_array_size(list) != 1))
+		rc = pl_err_set(err, PL_EINVALID, "syntax error in SET SORTED BY near \"%s\"", pl_buf_cstr(&text) + 7);
+	if (rc == 0)
+		missing_columns(list, tab, missing);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT json_deserialize_sql(json_serialize_sql(");
+	pl_buf_put_literal(&q, pl_buf_cstr(&text));
+	pl_buf_puts(&q, "))");
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(st->conn->con, q.ptr, &norm, err);
+	if (rc == 0 && (!norm || strncmp(norm, "SELECT ", 7) != 0))
+		rc = pl_err_set(err, PL_EINVALID, "cannot read the sort expression \"%s\"", pl_buf_cstr(&text) + 7);
+	if (rc == 0 && !(*expr = pl_strdup(norm + 7)))
+		rc = pl_err_nomem(err);
+	k->expression = *expr;
+	json_decref(root);
+	free(json);
+	free(norm);
+	pl_buf_dispose(&text);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* SET SORTED BY (expr [ASC|DESC] [NULLS FIRST|LAST], ...) / RESET SORTED BY at token i. */
+static int plan_sorting(pl_stmt *st, size_t i, const pl_table *tab, pl_txn *txn, bool *noop, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	pl_sort_spec keys[32];
+	char *exprs[32] = {0};
+	size_t n = 0;
+	int rc = 0;
+	pl_buf missing = PL_BUF_INIT;
+	if (pl_tok_is(t, i, "SET")) {
+		i += 3;
+		size_t close = pl_tok_is_punct(t, i, "(") ? pl_tok_match_paren(t, i) : t->len;
+		if (close >= t->len || close + 1 != t->len)
+			rc = pl_err_set(err, PL_EINVALID, "syntax error: expected SET SORTED BY (expression, ...)");
+		for (size_t from = i + 1; rc == 0 && from < close; n++) {
+			size_t to = from;
+			for (int depth = 0; to < close && (depth > 0 || !pl_tok_is_punct(t, to, ",")); to++)
+				depth += pl_tok_is_punct(t, to, "(") ? 1 : pl_tok_is_punct(t, to, ")") ? -1 : 0;
+			if (n == 32) {
+				rc = pl_err_set(err, PL_EINVALID, "a table may be sorted by at most 32 keys");
+				break;
+			}
+			keys[n] = (pl_sort_spec){NULL, false, false};
+			rc = read_sort_key(st, from, to, tab, &keys[n], &exprs[n], &missing, err);
+			from = to + 1;
+		}
+		if (rc == 0 && missing.len)
+			rc = pl_err_set(err, PL_ENOTFOUND, "Binder Error: Columns in the SET SORTED BY statement were not found in "
+					"the DuckLake table. Unmatched columns were: %s", missing.ptr);
+	} else if (i + 3 != t->len) {
+		rc = pl_err_set(err, PL_EINVALID, "syntax error: expected RESET SORTED BY");
+	}
+	if (rc == 0)
+		rc = pl_sort_plan(tab, keys, n, txn, noop, err);
+	for (size_t k = 0; k < 32; k++)
+		free(exprs[k]);
+	pl_buf_dispose(&missing);
+	return rc;
+}
+
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
 {
 	pl_target tgt = {0};
@@ -240,9 +367,11 @@ int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *er
 	const pl_toks *tk = &st->toks;
 	bool partitioning = (pl_tok_is(tk, i, "SET") || pl_tok_is(tk, i, "RESET")) && pl_tok_is(tk, i + 1, "PARTITIONED") &&
 			    pl_tok_is(tk, i + 2, "BY");
-	if (rc == 0 && t && partitioning) {
+	bool sorting = (pl_tok_is(tk, i, "SET") || pl_tok_is(tk, i, "RESET")) && pl_tok_is(tk, i + 1, "SORTED") &&
+		       pl_tok_is(tk, i + 2, "BY");
+	if (rc == 0 && t && (partitioning || sorting)) {
 		bool noop = false;
-		rc = plan_partitioning(tk, i, t, &txn, &noop, err);
+		rc = partitioning ? plan_partitioning(tk, i, t, &txn, &noop, err) : plan_sorting(st, i, t, &txn, &noop, err);
 		if (rc == 0 && !noop)
 			rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	} else if (rc == 0 && t) {

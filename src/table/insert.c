@@ -350,11 +350,18 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	pl_new_column *cols = NULL;
 	size_t ncols = 0;
 	pl_partition_write part = {0};
+	char *sort_on_insert = NULL, *sorted = NULL;
 	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
 	if (rc == 0)
 		rc = pl_partition_write_plan(t, &part, err);
-	pl_write_request req = {ctx->con, source, dir, {cols, ncols, NULL}, t->id, PL_DEFAULT_TARGET_FILE_SIZE, false, 0,
-				&part};
+	/* SET SORTED BY: rows are written in the table's sort order unless sort_on_insert is false */
+	if (rc == 0 && t->nsort_keys > 0)
+		rc = pl_table_option(ctx, t, "sort_on_insert", &sort_on_insert, err);
+	bool sort = rc == 0 && t->nsort_keys > 0 && !(sort_on_insert && pl_str_ieq(sort_on_insert, "false"));
+	if (sort && !(sorted = pl_sort_source(t, source)))
+		rc = pl_err_nomem(err);
+	pl_write_request req = {ctx->con, sorted ? sorted : source, dir, {cols, ncols, NULL}, t->id,
+				PL_DEFAULT_TARGET_FILE_SIZE, false, 0, &part};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	/* the files are written without holding the lakes: t may change under us from here on */
@@ -365,6 +372,8 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	if (cols)
 		pl_columns_free(cols, ncols);
 	pl_partition_write_dispose(&part);
+	free(sort_on_insert);
+	free(sorted);
 	free(dir);
 	*rows_out = rows;
 	return rc;

@@ -205,3 +205,51 @@ void pl_partition_write_dispose(pl_partition_write *w)
 	free(w->options);
 	w->select_prefix = w->options = NULL;
 }
+
+/* ---- sort order ------------------------------------------------------------------------------ */
+
+static bool same_sort(const pl_table *t, const pl_sort_spec *keys, size_t n)
+{
+	if (t->nsort_keys != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t->sort_keys[i].expression, keys[i].expression) != 0 ||
+		    t->sort_keys[i].descending != keys[i].descending || t->sort_keys[i].nulls_first != keys[i].nulls_first)
+			return false;
+	return true;
+}
+
+int pl_sort_plan(const pl_table *t, const pl_sort_spec *keys, size_t n, pl_txn *txn, bool *noop, pl_err *err)
+{
+	*noop = same_sort(t, keys, n);
+	if (*noop)
+		return 0;
+	pl_new_sort *ns = pl_txn_add_sort(txn);
+	if (!ns)
+		return pl_err_nomem(err);
+	ns->table_id = t->id;
+	ns->expressions = calloc(n + 1, sizeof(*ns->expressions));
+	ns->descending = calloc(n + 1, sizeof(*ns->descending));
+	ns->nulls_first = calloc(n + 1, sizeof(*ns->nulls_first));
+	if (!ns->expressions || !ns->descending || !ns->nulls_first)
+		return pl_err_nomem(err);
+	for (size_t i = 0; i < n; i++, ns->nkeys++) {
+		if (!(ns->expressions[i] = pl_strdup(keys[i].expression)))
+			return pl_err_nomem(err);
+		ns->descending[i] = keys[i].descending;
+		ns->nulls_first[i] = keys[i].nulls_first;
+	}
+	return 0;
+}
+
+char *pl_sort_source(const pl_table *t, const char *source)
+{
+	if (t->nsort_keys == 0)
+		return pl_strdup(source);
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_printf(&b, "SELECT * FROM (%s) AS __planar_sorted ORDER BY ", source);
+	for (size_t i = 0; i < t->nsort_keys; i++)
+		pl_buf_printf(&b, "%s%s %s NULLS %s", i ? ", " : "", t->sort_keys[i].expression,
+			      t->sort_keys[i].descending ? "DESC" : "ASC", t->sort_keys[i].nulls_first ? "FIRST" : "LAST");
+	return pl_buf_detach(&b);
+}

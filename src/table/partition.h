@@ -31,6 +31,19 @@ typedef struct pl_partition_spec {
 int pl_partition_plan(const pl_table *t, const pl_partition_spec *keys, size_t n, pl_txn *txn, bool *noop,
 		      pl_err *err);
 
+/* One key of SET SORTED BY, its expression already in DuckDB's normalized form. */
+typedef struct pl_sort_spec {
+	const char *expression;
+	bool descending, nulls_first;
+} pl_sort_spec;
+
+/* Plans SET SORTED BY (n keys) or RESET SORTED BY (n == 0) of table t into txn; *noop when the
+ * table is sorted that way already. */
+int pl_sort_plan(const pl_table *t, const pl_sort_spec *keys, size_t n, pl_txn *txn, bool *noop, pl_err *err);
+/* The source's rows in t's sort order: SELECT * FROM (source) ORDER BY ... (a copy of source
+ * when t has no sort order); NULL when out of memory. */
+char *pl_sort_source(const pl_table *t, const char *source);
+
 /* How a write of a partitioned table runs (independent of the table once made): the SELECT
  * around the source's rows (computed key columns appended when a key has a transform) and the
  * COPY options that partition it. */
