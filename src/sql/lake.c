@@ -4,8 +4,6 @@
  */
 #include "sql/lake.h"
 
-#include "table/writer.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
-#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"

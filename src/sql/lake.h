@@ -15,7 +15,6 @@
 #include "sql/session.h"
 #include "table/context.h"
 #include "table/statcache.h"
-#include "table/writer.h"
 
 typedef struct pl_lake_options {
 	const char *name;         /* attach alias */
