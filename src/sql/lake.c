@@ -4,8 +4,6 @@
  */
 #include "sql/lake.h"
 
-#include "table/writer.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
-#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -661,6 +658,18 @@ static void ctx_reacquire(void *arg, bool released)
 {
 	pl_lake_ctx *c = arg;
 	pl_lake_reacquire(c->lake, c->conn, released);
+}
+
+int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err)
+{
+	pl_table_ctx ctx = {.cat = lake->cat, .lake = lake->name};
+	return pl_table_option(&ctx, t, key, out, err);
+}
+
+int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err)
+{
+	pl_table_ctx ctx = {.cat = lake->cat, .lake = lake->name};
+	return pl_table_write_sizes(&ctx, t, req, err);
 }
 
 void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)

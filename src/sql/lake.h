@@ -15,7 +15,6 @@
 #include "sql/session.h"
 #include "table/context.h"
 #include "table/statcache.h"
-#include "table/writer.h"
 
 typedef struct pl_lake_options {
 	const char *name;         /* attach alias */
@@ -105,6 +104,10 @@ typedef struct pl_lake_ctx {
 	planar_conn *conn;
 } pl_lake_ctx;
 void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn);
+/* pl_table_option and pl_table_write_sizes (table/context.h) for the lake, outside a table
+ * operation. */
+int pl_lake_option(pl_lake *lake, const pl_table *t, const char *key, char **out, pl_err *err);
+int pl_lake_write_sizes(pl_lake *lake, const pl_table *t, pl_write_request *req, pl_err *err);
 /* Fails with PL_EINVALID when the lake is read-only. */
 int pl_lake_check_writable(const pl_lake *lake, pl_err *err);
 

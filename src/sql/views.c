@@ -1,7 +1,8 @@
 /*
- * views.c -- CREATE VIEW / DROP VIEW in a lake (stored in ducklake_view, with the lake's own name
+ * views.c -- CREATE VIEW / DROP VIEW in a lake (stored in the catalog with the lake's own name
  * written {DUCKLAKE_CATALOG} as DuckLake does) and COMMENT ON TABLE / VIEW / COLUMN (tags with the
- * key 'comment'). Each statement is one snapshot; all of it is time-travelable in the catalog.
+ * key 'comment'): the statement side; the table layer plans the changes (table/ddl.h). Each
+ * statement is one snapshot; all of it is time-travelable in the catalog.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
+#include "table/ddl.h"
 
 /* The view's query with references to its own lake written {DUCKLAKE_CATALOG}. */
 static char *portable_sql(const pl_toks *t, size_t from, const char *lake)
@@ -29,27 +31,6 @@ static char *portable_sql(const pl_toks *t, size_t from, const char *lake)
 	}
 	pl_buf_puts(&b, t->src + copied);
 	return pl_buf_detach(&b);
-}
-
-/* DuckDB binds the query once, so a view that cannot work is refused up front. */
-static int check_query(pl_stmt *st, size_t from, pl_err *err)
-{
-	char tmp[64];
-	pl_buf q = PL_BUF_INIT;
-	pl_stmt_temp_name(st, "view", tmp);
-	pl_buf_puts(&q, "CREATE TEMP VIEW ");
-	pl_buf_put_ident(&q, tmp);
-	pl_buf_puts(&q, " AS ");
-	pl_buf_puts(&q, st->sql + st->toks.items[from].start);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(st->conn->con, q.ptr, err);
-	pl_buf_truncate(&q, 0);
-	pl_buf_puts(&q, "DROP VIEW IF EXISTS temp.main.");
-	pl_buf_put_ident(&q, tmp);
-	pl_err ignored;
-	if (rc == 0 && !pl_buf_oom(&q))
-		pl_engine_exec(st->conn->con, q.ptr, &ignored);
-	pl_buf_dispose(&q);
-	return rc;
 }
 
 static int resolve_in_lake(pl_stmt *st, size_t *i, pl_target *tgt, const pl_schema **schema, pl_err *err)
@@ -94,22 +75,17 @@ int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_e
 	}
 	if (rc == 0 && old && !or_replace)
 		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: View with name \"%s\" already exists!", tgt.name);
-	if (rc == 0)
-		rc = check_query(st, i + 1, err);
-	if (rc == 0 && old) {
-		pl_dropped *d = pl_txn_add_dropped_view(&txn);
-		rc = d ? (d->id = old->id, 0) : pl_err_nomem(err);
-	}
-	pl_new_view *v = rc ? NULL : pl_txn_add_view(&txn);
-	if (rc == 0 && !v)
+	char *stored = rc ? NULL : portable_sql(t, i + 1, tgt.lake->name);
+	if (rc == 0 && !stored)
 		rc = pl_err_nomem(err);
-	if (v) {
-		v->schema_id = s->id;
-		v->schema_name = pl_strdup(s->name);
-		v->name = pl_strdup(tgt.name);
-		v->sql = portable_sql(t, i + 1, tgt.lake->name);
-		rc = v->schema_name && v->name && v->sql ? pl_lake_commit(tgt.lake, st->conn, &txn, err) : pl_err_nomem(err);
+	if (rc == 0) {
+		pl_lake_ctx ctx;
+		pl_lake_table_ctx(&ctx, tgt.lake, st->conn);
+		rc = pl_ddl_create_view(&ctx.table, s, tgt.name, old, st->sql + t->items[i + 1].start, stored, &txn, err);
 	}
+	if (rc == 0)
+		rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
+	free(stored);
 	pl_txn_dispose(&txn);
 	pl_target_dispose(&tgt);
 	return rc;
@@ -126,8 +102,9 @@ int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err
 	if (rc == 0 && !v && !if_exists)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: View with name %s does not exist!", tgt.name);
 	if (rc == 0 && v) {
-		pl_dropped *d = pl_txn_add_dropped_view(&txn);
-		rc = d ? (d->id = v->id, pl_lake_commit(tgt.lake, st->conn, &txn, err)) : pl_err_nomem(err);
+		rc = pl_ddl_drop_view(v, &txn, err);
+		if (rc == 0)
+			rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	}
 	pl_txn_dispose(&txn);
 	pl_target_dispose(&tgt);
@@ -175,14 +152,10 @@ int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
 	else if (rc == 0 && column && column_id < 0)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
 	pl_txn txn = {0};
-	pl_tag *g = rc ? NULL : pl_txn_add_tag(&txn);
-	if (rc == 0 && !g)
-		rc = pl_err_nomem(err);
-	if (g) {
-		*g = (pl_tag){tab ? tab->id : view->id, column_id, pl_strdup("comment"), value};
-		value = NULL;
-		rc = g->key ? pl_lake_commit(tgt.lake, st->conn, &txn, err) : pl_err_nomem(err);
-	}
+	if (rc == 0)
+		rc = pl_ddl_comment(tab ? tab->id : view->id, column_id, value, &txn, err);
+	if (rc == 0)
+		rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	free(value);
 	pl_txn_dispose(&txn);
 	pl_target_dispose(&tgt);

@@ -145,3 +145,56 @@ int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err)
 	pl_dropped *d = pl_txn_add_dropped_table(txn);
 	return d ? (d->id = t->id, 0) : pl_err_nomem(err);
 }
+
+/* DuckDB binds the query once, so a view that cannot work is refused up front. */
+static int check_query(const pl_table_ctx *ctx, const char *query, pl_err *err)
+{
+	char tmp[64];
+	pl_buf q = PL_BUF_INIT;
+	pl_table_temp_name(ctx, "view", tmp);
+	pl_buf_puts(&q, "CREATE TEMP VIEW ");
+	pl_buf_put_ident(&q, tmp);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_puts(&q, query);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, q.ptr, err);
+	if (rc == 0)
+		pl_table_drop_temp(ctx, "VIEW", tmp);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *name, const pl_view *replaced,
+		       const char *query, const char *stored_sql, pl_txn *txn, pl_err *err)
+{
+	int rc = check_query(ctx, query, err);
+	if (rc == 0 && replaced) {
+		pl_dropped *d = pl_txn_add_dropped_view(txn);
+		rc = d ? (d->id = replaced->id, 0) : pl_err_nomem(err);
+	}
+	pl_new_view *v = rc ? NULL : pl_txn_add_view(txn);
+	if (rc == 0 && !v)
+		rc = pl_err_nomem(err);
+	if (v) {
+		v->schema_id = s->id;
+		v->schema_name = pl_strdup(s->name);
+		v->name = pl_strdup(name);
+		v->sql = pl_strdup(stored_sql);
+		rc = v->schema_name && v->name && v->sql ? 0 : pl_err_nomem(err);
+	}
+	return rc;
+}
+
+int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err)
+{
+	pl_dropped *d = pl_txn_add_dropped_view(txn);
+	return d ? (d->id = v->id, 0) : pl_err_nomem(err);
+}
+
+int pl_ddl_comment(int64_t object_id, int64_t column_id, const char *value, pl_txn *txn, pl_err *err)
+{
+	pl_tag *g = pl_txn_add_tag(txn);
+	if (!g)
+		return pl_err_nomem(err);
+	*g = (pl_tag){object_id, column_id, pl_strdup("comment"), value ? pl_strdup(value) : NULL};
+	return g->key && (!value || g->value) ? 0 : pl_err_nomem(err);
+}

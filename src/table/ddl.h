@@ -1,7 +1,8 @@
 /*
- * ddl.h -- creating and dropping lake schemas and tables: the changes of one snapshot (pl_txn),
- * which the caller commits. A table's columns are those of a temporary DuckDB table created from
- * the statement's own column list or query, so DuckDB parses every column definition.
+ * ddl.h -- creating and dropping lake schemas, tables and views, and comments on them: the
+ * changes of one snapshot (pl_txn), which the caller commits. A table's columns are those of a
+ * temporary DuckDB table created from the statement's own column list or query, so DuckDB
+ * parses every column definition.
  */
 #ifndef PL_TABLE_DDL_H
 #define PL_TABLE_DDL_H
@@ -31,5 +32,15 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 /* Drops schema s of m; its tables too when cascade, else a table in it is an error. */
 int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err);
 int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err);
+
+/* A view `name` in schema s (replacing view `replaced`, NULL: none) of query; DuckDB binds the
+ * query once (a temporary view on ctx->con), so a view that cannot work is refused up front.
+ * stored_sql is the text the catalog keeps (the lake's own name written {DUCKLAKE_CATALOG}). */
+int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *name, const pl_view *replaced,
+		       const char *query, const char *stored_sql, pl_txn *txn, pl_err *err);
+int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err);
+/* COMMENT ON table / view object_id (column_id -1) or one of its columns; value NULL removes the
+ * comment. */
+int pl_ddl_comment(int64_t object_id, int64_t column_id, const char *value, pl_txn *txn, pl_err *err);
 
 #endif

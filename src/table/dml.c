@@ -27,8 +27,8 @@ static int exec_buf(dml *d, pl_buf *q, pl_err *err)
 	return pl_buf_oom(q) ? pl_err_nomem(err) : pl_engine_exec(d->ctx->con, q->ptr, err);
 }
 
-/* exec_buf for the long part, finding the rows: outside a transaction other sessions go on
- * meanwhile (the statement keeps its own reference to the model it planned on). */
+/* exec_buf for the long part, finding the rows: the lakes are released meanwhile (ctx->release;
+ * the caller keeps its own reference to the model the statement planned on). */
 static int exec_matching(dml *d, pl_buf *q, pl_err *err)
 {
 	bool released = pl_table_release(d->ctx);
