@@ -319,7 +319,8 @@ static int open_parent(const char *real_root, const char *c, const char **name_o
 	return fd;
 }
 
-int pl_sweep_remove(pl_sweep_dirs *d, const char *real_root, const char *path, pl_sweep_outcome *out, pl_err *err)
+static int remove_file(pl_sweep_dirs *d, const char *real_root, const char *path, bool really, pl_sweep_outcome *out,
+		       pl_err *err)
 {
 	*out = PL_SWEEP_REFUSED;
 	char *c = pl_sweep_canonical(d, path);
@@ -334,7 +335,7 @@ int pl_sweep_remove(pl_sweep_dirs *d, const char *real_root, const char *path, p
 			*out = errno == ENOENT ? PL_SWEEP_MISSING : PL_SWEEP_REFUSED;
 		else if (!S_ISREG(st.st_mode))
 			*out = PL_SWEEP_REFUSED;
-		else if (unlinkat(fd, name, 0) == 0)
+		else if (!really || unlinkat(fd, name, 0) == 0)
 			*out = PL_SWEEP_REMOVED;
 		else if (errno == ENOENT)
 			*out = PL_SWEEP_MISSING;
@@ -344,6 +345,16 @@ int pl_sweep_remove(pl_sweep_dirs *d, const char *real_root, const char *path, p
 	}
 	free(c);
 	return rc;
+}
+
+int pl_sweep_remove(pl_sweep_dirs *d, const char *real_root, const char *path, pl_sweep_outcome *out, pl_err *err)
+{
+	return remove_file(d, real_root, path, true, out, err);
+}
+
+int pl_sweep_check(pl_sweep_dirs *d, const char *real_root, const char *path, pl_sweep_outcome *out, pl_err *err)
+{
+	return remove_file(d, real_root, path, false, out, err);
 }
 
 void pl_sweep_remove_empty_dir(pl_sweep_dirs *d, const char *real_root, const char *dir)

@@ -57,6 +57,8 @@ typedef enum pl_sweep_outcome {
  * pl_sweep_root). Anything else is left alone and reported as PL_SWEEP_REFUSED; an error is
  * returned only when a file that may be removed could not be. */
 int pl_sweep_remove(pl_sweep_dirs *d, const char *real_root, const char *path, pl_sweep_outcome *out, pl_err *err);
+/* What pl_sweep_remove would do, without removing anything (PL_SWEEP_REMOVED: it would). */
+int pl_sweep_check(pl_sweep_dirs *d, const char *real_root, const char *path, pl_sweep_outcome *out, pl_err *err);
 /* Removes the directory dir when it is empty and lies below real_root; anything else (not
  * empty, missing, outside) is left as it is. */
 void pl_sweep_remove_empty_dir(pl_sweep_dirs *d, const char *real_root, const char *dir);

@@ -115,10 +115,7 @@ int pl_maint_cleanup_old_files(pl_catdb *db, const char *data_path, const char *
 		if (!safe)
 			continue;
 		pl_sweep_outcome outcome = PL_SWEEP_REFUSED;
-		if (dry_run)
-			outcome = PL_SWEEP_REMOVED;
-		else
-			rc = pl_sweep_remove(dirs, root, full, &outcome, err);
+		rc = (dry_run ? pl_sweep_check : pl_sweep_remove)(dirs, root, full, &outcome, err);
 		if (rc == 0 && outcome != PL_SWEEP_REFUSED) {
 			done[ndone++] = i;
 			rc = pl_strv_push(out, full) ? pl_err_nomem(err) : 0;
@@ -181,9 +178,8 @@ int pl_maint_delete_orphans(pl_catdb *db, const char *data_path, int64_t modifie
 		free(canon);
 		if (!orphan)
 			continue;
-		pl_sweep_outcome outcome = PL_SWEEP_REMOVED;
-		if (!dry_run)
-			rc = pl_sweep_remove(dirs, root, f->path, &outcome, err);
+		pl_sweep_outcome outcome = PL_SWEEP_REFUSED;
+		rc = (dry_run ? pl_sweep_check : pl_sweep_remove)(dirs, root, f->path, &outcome, err);
 		if (rc == 0 && outcome == PL_SWEEP_REMOVED)
 			rc = pl_strv_push(out, f->path) ? pl_err_nomem(err) : 0;
 		if (rc == 0 && !dry_run && outcome == PL_SWEEP_REMOVED && in_staging_dir(f->path)) {
