@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Snapshot expiry and file cleanup while other processes write the same lake.
+#
+# For a SQLite catalog and a PostgreSQL one: two writer processes (one long-lived session doing
+# INSERTs, DELETEs and UPDATEs, one starting a process per INSERT) and a maintenance process
+# that keeps running ducklake_expire_snapshots(older_than => now()),
+# ducklake_cleanup_old_files(cleanup_all => true) and
+# ducklake_delete_orphaned_files(cleanup_all => true), the most aggressive settings there are.
+# Afterwards: every acknowledged change is there and nothing else; every file a live snapshot
+# references exists (data and delete files), and the whole table reads; a writer's statement
+# fails only with the errors that say its files (written, or still in its staging directory) or
+# its base snapshot were taken meanwhile (then nothing of it is committed); expiry and cleanup did remove snapshots and files. Every process
+# runs under `timeout`; every loop is bounded.
+#   tests/faults/maintenance.sh PATH/TO/planar
+# Exits 77 (skipped) when the PostgreSQL part cannot run (no server binaries).
+set -uo pipefail
+export PLANAR_TEST_CATALOG_SQL=1
+planar=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+pgdir=
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -z "$pgdir" ] || { pg_stop "$pgdir"; rm -rf "$pgdir"; }
+	rm -rf "$work"
+}
+trap cleanup EXIT
+[ -z "${KEEP:-}" ] || trap - EXIT
+pass=0 fail=0 skipped=0
+check() { # check NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
+}
+M=60
+
+lk() { timeout 120 "$planar" -csv -noheader --lake "$uri" --data-path "$dir/data/" "$@"; }
+
+# the long-lived writer: INSERTs; every 4th statement also deletes an earlier row, every 7th
+# updates the row (0, n) that is there from the start (so files and delete files end and expiry
+# has something to schedule)
+writer_session() {
+	{
+		echo ".bail off"
+		for ((k = 1; k <= M; k++)); do
+			echo "INSERT INTO t VALUES (1, $k) RETURNING 'ack=1:' || k;"
+			if ((k % 4 == 0)); then echo "DELETE FROM t WHERE p = 1 AND k = $((k - 2)) RETURNING 'del=1:' || k;"; fi
+			if ((k % 7 == 0)); then echo "UPDATE t SET k = k + 1 WHERE p = 0 RETURNING 'upd=0:' || (k - 1) || ':' || k;"; fi
+		done
+	} | lk >"$1" 2>"$1.err"
+}
+
+# a process per INSERT
+writer_processes() {
+	for ((k = 1; k <= M / 2; k++)); do
+		lk -c "INSERT INTO t VALUES (2, $k) RETURNING 'ack=2:' || k" >>"$1" 2>>"$1.err"
+	done
+}
+
+# expiry and cleanup, again and again until $1 exists (at most 300 rounds)
+maintainer() {
+	{
+		echo ".bail off"
+		for ((i = 0; i < 300; i++)); do
+			echo "SELECT 'exp=' || count(*) FROM ducklake_expire_snapshots('lake', older_than => now());"
+			echo "SELECT 'old=' || count(*) FROM ducklake_cleanup_old_files('lake', cleanup_all => true);"
+			echo "SELECT 'orph=' || count(*) FROM ducklake_delete_orphaned_files('lake', cleanup_all => true);"
+			[ -e "$1" ] && break
+			sleep 0.05
+		done
+	} | lk >"$2" 2>"$2.err"
+}
+
+sum_of() { awk -F= -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$2"; }
+
+run_case() { # run_case NAME
+	local name=$1 stop="$work/$1.stop"
+	lk -c "CREATE TABLE t (p INTEGER, k INTEGER)" -c "INSERT INTO t VALUES (0, 0)" >/dev/null || { fail=$((fail + 1)); echo "FAIL $name: setup"; return; }
+	writer_session "$work/$name.w1" &
+	local w1=$!
+	writer_processes "$work/$name.w2" &
+	local w2=$!
+	maintainer "$stop" "$work/$name.m" &
+	local m=$!
+	pids=("$w1" "$w2" "$m")
+	wait "$w1" "$w2"
+	touch "$stop"
+	wait "$m"
+	pids=()
+	# one more round after the writers stopped: everything expirable is expired and removed
+	lk -c "CALL ducklake_expire_snapshots('lake', older_than => now())" \
+		-c "CALL ducklake_cleanup_old_files('lake', cleanup_all => true)" >/dev/null
+
+	# what the writers were told, replayed
+	local expect
+	expect=$( (echo "ack=0:0"; cat "$work/$name.w1" "$work/$name.w2") | awk -F'[=:]' '
+		$1 == "ack" { rows[$2 ":" $3] = 1 }
+		$1 == "del" { delete rows[$2 ":" $3] }
+		$1 == "upd" { delete rows[$2 ":" $3]; rows[$2 ":" $4] = 1 }
+		END { for (r in rows) print r }' | sort)
+	local got
+	got=$(lk -c "SELECT p || ':' || k FROM t" | sort)
+	check "$name: rows" "$expect" "$got"
+	local acks
+	acks=$(cat "$work/$name.w1" "$work/$name.w2" | grep -c '^ack=')
+	check "$name: inserts were acknowledged" "1" "$((acks > 0))"
+	# every file a live snapshot references exists
+	check "$name: live files exist" "0" "$(lk -c "SELECT count(*) FROM ducklake_list_files('lake', 't') WHERE data_file NOT IN (SELECT file FROM glob('$dir/data/**')) OR (delete_file IS NOT NULL AND delete_file NOT IN (SELECT file FROM glob('$dir/data/**')))")"
+	check "$name: the table reads" "$(printf '%s\n' "$expect" | grep -c .)" "$(lk -c "SELECT count(*) FROM (SELECT sum(k) OVER () FROM t)")"
+	# failures only of the kinds maintenance may cause (or a lost conflict between the writers)
+	local other
+	other=$(cat "$work/$name.w1.err" "$work/$name.w2.err" | grep -v -e 'removed before it could be committed' \
+		-e 'were expired meanwhile' -e 'conflict' -e '^Error: cannot move .*/\.planar-write-.*No such file' | grep -c .)
+	check "$name: writer errors other than maintenance races" "0" "$other"
+	check "$name: maintenance errors" "" "$(cat "$work/$name.m.err")"
+	local expired removed
+	expired=$(sum_of exp "$work/$name.m")
+	removed=$(($(sum_of old "$work/$name.m") + $(sum_of orph "$work/$name.m")))
+	check "$name: snapshots were expired" "1" "$((expired > 0))"
+	check "$name: files were removed" "1" "$((removed > 0))"
+	# no file of the lake is left unregistered, none registered is missing
+	check "$name: no orphans left" "0" "$(lk -c "SELECT count(*) FROM ducklake_delete_orphaned_files('lake', cleanup_all => true, dry_run => true)")"
+	echo "$name: $acks inserts acknowledged, $expired snapshots expired, $removed files removed, $(cat "$work/$name.w1.err" "$work/$name.w2.err" | grep -c "^Error") writer statements lost to maintenance"
+}
+
+dir="$work/sqlite"
+mkdir -p "$dir"
+uri="ducklake:sqlite:$dir/meta.sqlite"
+run_case sqlite
+
+. tests/pg.sh
+if pg_bindir >/dev/null 2>&1; then
+	pgdir=$(mktemp -d /tmp/planar-pg-XXXXXX)
+	if pg_start "$pgdir"; then
+		dir="$work/postgres"
+		mkdir -p "$dir"
+		uri="ducklake:postgres:$PLANAR_PG metadata_schema=maint"
+		run_case postgres
+	else
+		fail=$((fail + 1))
+		echo "FAIL postgres: the server did not start"
+	fi
+else
+	skipped=1
+	echo "SKIP postgres: no PostgreSQL server binaries"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] || exit 1
+[ "$skipped" -eq 0 ] || exit 77
+exit 0
