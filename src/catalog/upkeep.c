@@ -777,6 +777,17 @@ int pl_upkeep_known_paths(pl_catdb *db, const char *data_path, bool with_schedul
 	return rc;
 }
 
+int pl_upkeep_snapshot_exists(pl_catdb *db, int64_t snap, bool *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(snap);
+	int rc = pl_catdb_query(db, "SELECT count(*) FROM ducklake_snapshot WHERE snapshot_id = ?", &p, 1, &r, err);
+	if (rc == 0)
+		*out = pl_rows_int(r, 0, 0, 0) > 0;
+	pl_rows_free(r);
+	return rc;
+}
+
 /* ---- commit checks ---- */
 
 int pl_upkeep_check_written(const pl_strv *written, pl_err *err)

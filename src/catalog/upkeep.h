@@ -45,6 +45,10 @@ int pl_upkeep_unschedule(pl_catdb *db, const pl_rows *rows, const size_t *which,
  * files scheduled for deletion. */
 int pl_upkeep_known_paths(pl_catdb *db, const char *data_path, bool with_scheduled, pl_strv *out, pl_err *err);
 
+/* Whether snapshot snap exists (an expiry may have removed it, also after a process cached a
+ * model of it). */
+int pl_upkeep_snapshot_exists(pl_catdb *db, int64_t snap, bool *out, pl_err *err);
+
 /* Commit checks, run inside the commit's catalog transaction:
  * every file a commit is about to register still exists (a removal of unregistered files
  * cannot have taken one); PL_EIO naming the first missing one. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/upkeep.h"
 #include "core/str.h"
 #include "sql/lake.h"
 #include "table/scan.h"
@@ -118,7 +119,11 @@ static int model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *e
 	if (snap < 0 || snap > latest)
 		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)snap,
 				  (long long)latest);
-	return pl_lake_model_at(lake, snap, out, err);
+	bool exists = true; /* a model kept from before an expiry must not answer for it */
+	rc = pl_upkeep_snapshot_exists(lake->cat, snap, &exists, err);
+	if (rc == 0 && !exists)
+		rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (it was expired)", (long long)snap);
+	return rc ? rc : pl_lake_model_at(lake, snap, out, err);
 }
 
 /* Creates the temporary view for one reference; *alias_out is the table's name. */

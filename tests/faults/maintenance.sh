@@ -10,7 +10,8 @@
 # references exists (data and delete files), and the whole table reads; a writer's statement
 # fails only with the errors that say its files (written, or still in its staging directory) or
 # its base snapshot were taken meanwhile (then nothing of it is committed); expiry and cleanup did remove snapshots and files. Every process
-# runs under `timeout`; every loop is bounded.
+# runs under `timeout`; every loop is bounded. Also: a session that keeps the model of an old
+# snapshot does not serve it after another process expired it.
 #   tests/faults/maintenance.sh PATH/TO/planar
 # Exits 77 (skipped) when the PostgreSQL part cannot run (no server binaries).
 set -uo pipefail
@@ -122,10 +123,37 @@ run_case() { # run_case NAME
 	echo "$name: $acks inserts acknowledged, $expired snapshots expired, $removed files removed, $(cat "$work/$name.w1.err" "$work/$name.w2.err" | grep -c "^Error") writer statements lost to maintenance"
 }
 
+# A session that read an old snapshot (and keeps its model) must not serve it once another
+# process expired it: time travel to it fails, to the snapshots that remain it still works.
+stale_cache() {
+	local fifo="$work/stale.fifo" out="$work/stale.out" i
+	lk -c "CREATE TABLE s (i INTEGER)" -c "INSERT INTO s VALUES (1)" -c "INSERT INTO s VALUES (2)" \
+		-c "INSERT INTO s VALUES (3)" >/dev/null
+	local v
+	v=$(lk -c "SELECT max(snapshot_id) - 1 FROM ducklake_snapshots('lake')")
+	mkfifo "$fifo"
+	lk <"$fifo" >"$out" 2>&1 &
+	pids=($!)
+	exec 3>"$fifo"
+	echo ".bail off" >&3
+	echo "SELECT 'before=' || count(*) FROM s AT (VERSION => $v);" >&3
+	for ((i = 0; i < 600; i++)); do grep -q '^before=' "$out" && break; sleep 0.05; done
+	lk -c "CALL ducklake_expire_snapshots('lake', versions => [$v])" >/dev/null
+	echo "SELECT 'after=' || count(*) FROM s AT (VERSION => $v);" >&3
+	echo "SELECT 'latest=' || count(*) FROM s AT (VERSION => $((v + 1)));" >&3
+	exec 3>&-
+	wait "${pids[0]}"
+	pids=()
+	check "stale cache: before" "before=2" "$(grep '^before=' "$out")"
+	check "stale cache: the expired snapshot is not served" "1" "$(grep -c 'no snapshot at version .* (it was expired)' "$out")"
+	check "stale cache: the latest" "latest=3" "$(grep '^latest=' "$out")"
+}
+
 dir="$work/sqlite"
 mkdir -p "$dir"
 uri="ducklake:sqlite:$dir/meta.sqlite"
 run_case sqlite
+stale_cache
 
 . tests/pg.sh
 if pg_bindir >/dev/null 2>&1; then
