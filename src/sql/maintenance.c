@@ -29,11 +29,12 @@ typedef struct maint_bind {
 	int64_t older_us; /* older_than, microseconds since the epoch */
 	int64_t *versions;
 	size_t nversions;
+	pl_rows *settings; /* ducklake_settings: its row, read when bound */
 } maint_bind;
 
 typedef struct maint_state {
 	bool done;
-	pl_rows *rows;   /* expire: the snapshots; settings: one row */
+	pl_rows *rows;   /* expire: the snapshots */
 	pl_strv paths;   /* cleanup, orphans: the files */
 	size_t next;
 } maint_state;
@@ -208,33 +209,42 @@ static int cleanup_bound(const maint_bind *b, pl_lake *lake, bool *all, int64_t 
 	return rc;
 }
 
-static int settings_row(pl_lake *lake, maint_state *st, pl_err *err)
+static int settings_row(pl_lake *lake, pl_rows **out, pl_err *err)
 {
 	static const char *const names[] = {"catalog_type", "extension_version", "data_path"};
-	if (pl_rows_new(&st->rows, 3))
+	if (pl_rows_new(out, 3))
 		return pl_err_nomem(err);
 	char *cells[3] = {pl_strdup(lake->kind), pl_strdup(planar_version()), pl_strdup(lake->data_path)};
 	bool oom = !cells[0] || !cells[1] || !cells[2];
 	for (size_t c = 0; c < 3; c++)
-		oom = oom || !(st->rows->names[c] = pl_strdup(names[c]));
+		oom = oom || !((*out)->names[c] = pl_strdup(names[c]));
 	if (oom) {
 		for (size_t c = 0; c < 3; c++)
 			free(cells[c]);
 		return pl_err_nomem(err);
 	}
-	return pl_rows_append(st->rows, cells) ? pl_err_nomem(err) : 0;
+	return pl_rows_append(*out, cells) ? pl_err_nomem(err) : 0;
 }
+
+/* How long a maintenance call waits for the process's lakes. Statements hold them briefly; one
+ * that holds them while it runs a query (EXPLAIN ANALYZE of lake DML) and calls one of these
+ * functions would wait for itself: it fails after this instead. */
+#define LOCK_WAIT_SECONDS 30
 
 static int run(const maint_bind *b, maint_state *st, pl_err *err)
 {
 	planar_db *db = b->db;
-	pthread_mutex_lock(&db->lock);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LOCK_WAIT_SECONDS;
+	if (pthread_mutex_timedlock(&db->lock, &until) != 0)
+		return pl_err_set(err, PL_EBUSY,
+				  "%s: the lakes stayed busy for %d seconds (these functions cannot run inside a statement "
+				  "that writes to a lake)", op_names[b->op], LOCK_WAIT_SECONDS);
 	pl_lake *lake = pl_db_find_lake(db, b->lake);
 	int rc = 0;
 	if (!lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
-	else if (b->op == OP_SETTINGS)
-		rc = settings_row(lake, st, err);
 	else if (b->in_txn)
 		rc = pl_err_set(err, PL_EINVALID, "%s cannot run inside a transaction (BEGIN ... COMMIT): run it on its own",
 				op_names[b->op]);
@@ -272,6 +282,7 @@ static void bind_destroy(void *p)
 		return;
 	free(b->lake);
 	free(b->versions);
+	pl_rows_free(b->settings);
 	free(b);
 }
 
@@ -345,8 +356,14 @@ static int bind_args(duckdb_bind_info info, maint_bind *b, pl_err *err)
 		b->in_txn = conn && conn->in_txn;
 		duckdb_destroy_client_context(&ctx);
 	}
-	if (b->op == OP_SETTINGS)
-		return 0;
+	if (b->op == OP_SETTINGS) { /* read-only: answered when bound, as the other inspection functions */
+		pthread_mutex_lock(&b->db->lock);
+		pl_lake *lake = pl_db_find_lake(b->db, b->lake);
+		int rc = lake ? settings_row(lake, &b->settings, err)
+			      : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
+		pthread_mutex_unlock(&b->db->lock);
+		return rc;
+	}
 
 	bool given = false;
 	int rc = named_bool(info, "dry_run", b, &b->dry_run, &given, err);
@@ -584,7 +601,7 @@ static void maint_scan(duckdb_function_info info, duckdb_data_chunk out)
 {
 	const maint_bind *b = duckdb_function_get_bind_data(info);
 	maint_state *st = duckdb_function_get_init_data(info);
-	if (!st->done) {
+	if (!st->done && b->op != OP_SETTINGS) {
 		st->done = true;
 		pl_err err = {0};
 		if (run(b, st, &err) != 0) {
@@ -596,10 +613,10 @@ static void maint_scan(duckdb_function_info info, duckdb_data_chunk out)
 	bool oom = false;
 	if (b->op == OP_EXPIRE && st->rows) {
 		n = emit_snapshots(st, out, &oom);
-	} else if (b->op == OP_SETTINGS && st->rows) {
-		for (; n < cap && st->next < st->rows->nrows; n++, st->next++)
+	} else if (b->op == OP_SETTINGS) {
+		for (; n < cap && st->next < b->settings->nrows; n++, st->next++)
 			for (size_t c = 0; c < 3; c++)
-				put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(st->rows, st->next, c));
+				put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(b->settings, st->next, c));
 	} else {
 		duckdb_vector v = duckdb_data_chunk_get_vector(out, 0);
 		for (; n < cap && st->next < st->paths.len; n++, st->next++)

@@ -11,10 +11,12 @@
  *   ducklake_delete_orphaned_files(catalog [, older_than | cleanup_all] [, dry_run])  -> path
  *   ducklake_settings(catalog) -> catalog_type, extension_version, data_path
  *
- * The work happens when the function is executed (not when it is bound), under the process's
- * lake lock and the catalog's write transaction (table/maintenance.h). They refuse to run inside
- * BEGIN ... COMMIT, on a read-only lake, and while another session holds the lake's write
- * transaction.
+ * The work happens when the function is executed (not when it is bound: EXPLAIN or DESCRIBE
+ * change nothing), under the process's lake lock and the catalog's write transaction
+ * (table/maintenance.h). They refuse to run inside BEGIN ... COMMIT, on a read-only lake, and
+ * while another session holds the lake's write transaction; inside a statement that holds the
+ * lakes while it runs (EXPLAIN ANALYZE of lake DML) they fail after waiting for them.
+ * ducklake_settings only reads, and answers when bound.
  */
 #ifndef PL_SQL_MAINTENANCE_H
 #define PL_SQL_MAINTENANCE_H
