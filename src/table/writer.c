@@ -293,9 +293,9 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 		pl_buf_dispose(&to);
 	}
 	size_t n = txn->nfiles - first;
-	char *const *paths = txn->written.items + (txn->written.len - n);
 	if (rc || n == 0)
 		return rc;
+	char *const *paths = txn->written.items + (txn->written.len - n);
 	return background ? start_bg_sync(txn, paths, n, err) : sync_files(paths, n, err);
 }
 
