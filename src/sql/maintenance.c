@@ -15,10 +15,17 @@
 #include "sql/lake.h"
 #include "table/maintenance.h"
 
-typedef enum maint_op { OP_EXPIRE, OP_CLEANUP, OP_ORPHANS, OP_SETTINGS } maint_op;
+typedef enum maint_op { OP_EXPIRE, OP_CLEANUP, OP_ORPHANS, OP_SETTINGS, OP_LAST_COMMITTED } maint_op;
 
 static const char *const op_names[] = {"ducklake_expire_snapshots", "ducklake_cleanup_old_files",
-				       "ducklake_delete_orphaned_files", "ducklake_settings"};
+				       "ducklake_delete_orphaned_files", "ducklake_settings",
+				       "ducklake_last_committed_snapshot"};
+
+/* The read-only functions answer when bound, as the other inspection functions do. */
+static bool answers_at_bind(maint_op op)
+{
+	return op == OP_SETTINGS || op == OP_LAST_COMMITTED;
+}
 
 typedef struct maint_bind {
 	maint_op op;
@@ -29,7 +36,7 @@ typedef struct maint_bind {
 	int64_t older_us; /* older_than, microseconds since the epoch */
 	int64_t *versions;
 	size_t nversions;
-	pl_rows *settings; /* ducklake_settings: its row, read when bound */
+	pl_rows *settings; /* ducklake_settings, ducklake_last_committed_snapshot: the row, read when bound */
 } maint_bind;
 
 typedef struct maint_state {
@@ -231,6 +238,18 @@ static int settings_row(pl_lake *lake, pl_rows **out, pl_err *err)
  * functions would wait for itself: it fails after this instead. */
 #define LOCK_WAIT_SECONDS 30
 
+static int last_committed_row(pl_lake *lake, pl_rows **out, pl_err *err)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", (long long)lake->last_committed);
+	char *cells[1] = {lake->has_committed ? pl_strdup(id) : NULL};
+	if (pl_rows_new(out, 1) || (lake->has_committed && !cells[0]) || !((*out)->names[0] = pl_strdup("id"))) {
+		free(cells[0]);
+		return pl_err_nomem(err);
+	}
+	return pl_rows_append(*out, cells) ? pl_err_nomem(err) : 0;
+}
+
 static int run(const maint_bind *b, maint_state *st, pl_err *err)
 {
 	planar_db *db = b->db;
@@ -356,11 +375,12 @@ static int bind_args(duckdb_bind_info info, maint_bind *b, pl_err *err)
 		b->in_txn = conn && conn->in_txn;
 		duckdb_destroy_client_context(&ctx);
 	}
-	if (b->op == OP_SETTINGS) { /* read-only: answered when bound, as the other inspection functions */
+	if (answers_at_bind(b->op)) {
 		pthread_mutex_lock(&b->db->lock);
 		pl_lake *lake = pl_db_find_lake(b->db, b->lake);
-		int rc = lake ? settings_row(lake, &b->settings, err)
-			      : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
+		int rc = !lake ? pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake)
+			 : b->op == OP_SETTINGS ? settings_row(lake, &b->settings, err)
+						: last_committed_row(lake, &b->settings, err);
 		pthread_mutex_unlock(&b->db->lock);
 		return rc;
 	}
@@ -427,6 +447,8 @@ static void maint_bind_fn(duckdb_bind_info info, maint_op op)
 	}
 	if (op == OP_EXPIRE) {
 		add_snapshot_columns(info);
+	} else if (op == OP_LAST_COMMITTED) {
+		add_column(info, "id", DUCKDB_TYPE_UBIGINT);
 	} else if (op == OP_SETTINGS) {
 		add_column(info, "catalog_type", DUCKDB_TYPE_VARCHAR);
 		add_column(info, "extension_version", DUCKDB_TYPE_VARCHAR);
@@ -455,6 +477,11 @@ static void bind_orphans(duckdb_bind_info info)
 static void bind_settings(duckdb_bind_info info)
 {
 	maint_bind_fn(info, OP_SETTINGS);
+}
+
+static void bind_last_committed(duckdb_bind_info info)
+{
+	maint_bind_fn(info, OP_LAST_COMMITTED);
 }
 
 static void maint_init(duckdb_init_info info)
@@ -601,7 +628,7 @@ static void maint_scan(duckdb_function_info info, duckdb_data_chunk out)
 {
 	const maint_bind *b = duckdb_function_get_bind_data(info);
 	maint_state *st = duckdb_function_get_init_data(info);
-	if (!st->done && b->op != OP_SETTINGS) {
+	if (!st->done && !answers_at_bind(b->op)) {
 		st->done = true;
 		pl_err err = {0};
 		if (run(b, st, &err) != 0) {
@@ -613,6 +640,17 @@ static void maint_scan(duckdb_function_info info, duckdb_data_chunk out)
 	bool oom = false;
 	if (b->op == OP_EXPIRE && st->rows) {
 		n = emit_snapshots(st, out, &oom);
+	} else if (b->op == OP_LAST_COMMITTED) {
+		duckdb_vector v = duckdb_data_chunk_get_vector(out, 0);
+		for (; n < cap && st->next < b->settings->nrows; n++, st->next++) {
+			const char *id = pl_rows_get(b->settings, st->next, 0);
+			if (id) {
+				((uint64_t *)duckdb_vector_get_data(v))[n] = (uint64_t)strtoll(id, NULL, 10);
+			} else {
+				duckdb_vector_ensure_validity_writable(v);
+				duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), n);
+			}
+		}
 	} else if (b->op == OP_SETTINGS) {
 		for (; n < cap && st->next < b->settings->nrows; n++, st->next++)
 			for (size_t c = 0; c < 3; c++)
@@ -641,13 +679,13 @@ static int register_one(planar_db *db, maint_op op, duckdb_table_function_bind_t
 	duckdb_logical_type lt = duckdb_create_list_type(ut);
 	duckdb_table_function_set_name(f, op_names[op]);
 	duckdb_table_function_add_parameter(f, vt);
-	if (op != OP_SETTINGS) {
+	if (!answers_at_bind(op)) {
 		duckdb_table_function_add_named_parameter(f, "older_than", tt);
 		duckdb_table_function_add_named_parameter(f, "dry_run", bt);
 	}
 	if (op == OP_EXPIRE)
 		duckdb_table_function_add_named_parameter(f, "versions", lt);
-	else if (op != OP_SETTINGS)
+	else if (!answers_at_bind(op))
 		duckdb_table_function_add_named_parameter(f, "cleanup_all", bt);
 	duckdb_table_function_set_extra_info(f, db, NULL);
 	duckdb_table_function_set_bind(f, bind);
@@ -672,5 +710,7 @@ int pl_maintenance_register(planar_db *db, pl_err *err)
 		rc = register_one(db, OP_CLEANUP, bind_cleanup, err);
 	if (rc == 0)
 		rc = register_one(db, OP_ORPHANS, bind_orphans, err);
-	return rc ? rc : register_one(db, OP_SETTINGS, bind_settings, err);
+	if (rc == 0)
+		rc = register_one(db, OP_SETTINGS, bind_settings, err);
+	return rc ? rc : register_one(db, OP_LAST_COMMITTED, bind_last_committed, err);
 }

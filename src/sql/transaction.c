@@ -213,6 +213,8 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 		if (rc && lake->txn_state.outcome_unknown)
 			pl_strv_dispose(&lake->txn_files); /* it may have landed: keep its files */
 		if (rc == 0) {
+			lake->has_committed = true;
+			lake->last_committed = lake->txn_state.snapshot;
 			pl_strv_dispose(&lake->txn_files); /* committed: the files stay */
 			end_lake_txn(lake);
 		}
