@@ -11,7 +11,9 @@
 # fails only with the errors that say its files (written, or still in its staging directory) or
 # its base snapshot were taken meanwhile (then nothing of it is committed); expiry and cleanup did remove snapshots and files. Every process
 # runs under `timeout`; every loop is bounded. Also: a session that keeps the model of an old
-# snapshot does not serve it after another process expired it.
+# snapshot does not serve it after another process expired it; the files a writer killed with
+# SIGKILL during a large INSERT left behind are exactly what ducklake_delete_orphaned_files
+# removes.
 #   tests/faults/maintenance.sh PATH/TO/planar
 # Exits 77 (skipped) when the PostgreSQL part cannot run (no server binaries).
 set -uo pipefail
@@ -149,11 +151,43 @@ stale_cache() {
 	check "stale cache: the latest" "latest=3" "$(grep '^latest=' "$out")"
 }
 
+# A writer killed (kill -9) half-way through a large INSERT leaves files no catalog row knows;
+# ducklake_delete_orphaned_files removes exactly those, and the lake is as before.
+killed_writer() {
+	lk -c "CREATE TABLE big (i BIGINT, s VARCHAR)" -c "CALL lake.set_option('target_file_size', '256KB')" >/dev/null
+	local before
+	before=$(lk -c "SELECT count(*) FROM t")
+	# not under timeout: the signal must reach planar itself (it is killed below in any case)
+	"$planar" --lake "$uri" --data-path "$dir/data/" \
+		-c "INSERT INTO big SELECT i, repeat('x', 50) || i FROM range(50000000) r(i)" >/dev/null 2>&1 &
+	local w=$! i
+	pids=("$w")
+	for ((i = 0; i < 1200; i++)); do
+		[ -n "$(find "$dir/data/main/big" -name '*.parquet' 2>/dev/null | head -n 1)" ] && break
+		sleep 0.05
+	done
+	kill -9 "$w" 2>/dev/null
+	wait "$w" 2>/dev/null
+	pids=()
+	local left listed
+	left=$(find "$dir/data/main/big" -name '*.parquet' | wc -l)
+	check "killed writer: it left files" "1" "$((left > 0))"
+	listed=$(lk -c "SELECT count(*) FROM ducklake_delete_orphaned_files('lake', cleanup_all => true, dry_run => true) WHERE path LIKE '$dir/data/main/big/%'")
+	check "killed writer: every file it left is an orphan" "$left" "$listed"
+	check "killed writer: no other orphan" "$listed" "$(lk -c "SELECT count(*) FROM ducklake_delete_orphaned_files('lake', cleanup_all => true)")"
+	check "killed writer: none left" "0" "$(find "$dir/data/main/big" -name '*.parquet' | wc -l)"
+	check "killed writer: no staging directory left" "0" "$(find "$dir/data/main/big" -name '.planar-write-*' | wc -l)"
+	check "killed writer: nothing committed" "0" "$(lk -c "SELECT count(*) FROM big")"
+	check "killed writer: the rest reads as before" "$before" "$(lk -c "SELECT count(*) FROM t")"
+	check "killed writer: live files exist" "0" "$(lk -c "SELECT count(*) FROM ducklake_list_files('lake', 't') WHERE data_file NOT IN (SELECT file FROM glob('$dir/data/**'))")"
+}
+
 dir="$work/sqlite"
 mkdir -p "$dir"
 uri="ducklake:sqlite:$dir/meta.sqlite"
 run_case sqlite
 stale_cache
+killed_writer
 
 . tests/pg.sh
 if pg_bindir >/dev/null 2>&1; then
