@@ -1,6 +1,6 @@
 /*
  * maintenance.c -- snapshot expiry and file cleanup in one session while other sessions of the
- * same planar_db write the lake on threads (their INSERTs write files without holding the lakes,
+ * same planar_db write the lake on threads (SQLite and DuckDB-file catalogs) (their INSERTs write files without holding the lakes,
  * so cleanup runs between a write and its commit):
  *
  * every acknowledged change is in the table, nothing else is; every file a live snapshot
@@ -53,15 +53,17 @@ static long long count(planar_conn *c, const char *sql)
 	return n;
 }
 
+/* *state: the catalog kind ("sqlite", "duckdb"). */
 static int setup(void **state)
 {
+	const char *kind = *state;
 	fixture *f = calloc(1, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/planar-maint-XXXXXX");
 	if (!f || !mkdtemp(f->dir) || planar_db_open(&f->db, NULL, NULL) || planar_conn_open(&f->w[0], f->db, NULL) ||
 	    planar_conn_open(&f->w[1], f->db, NULL) || planar_conn_open(&f->m, f->db, NULL))
 		return -1;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "ATTACH 'ducklake:sqlite:%s/meta.db' AS lake (DATA_PATH '%s/data/')", f->dir, f->dir);
+	snprintf(sql, sizeof(sql), "ATTACH 'ducklake:%s:%s/meta.db' AS lake (DATA_PATH '%s/data/')", kind, f->dir, f->dir);
 	if (run(f->m, sql) || run(f->m, "CREATE TABLE lake.t(w INTEGER, k INTEGER)"))
 		return -1;
 	*state = f;
@@ -189,7 +191,8 @@ static void maintenance__beside_writers_on_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(maintenance__beside_writers_on_threads, setup, teardown),
+		cmocka_unit_test_prestate_setup_teardown(maintenance__beside_writers_on_threads, setup, teardown, "sqlite"),
+		cmocka_unit_test_prestate_setup_teardown(maintenance__beside_writers_on_threads, setup, teardown, "duckdb"),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
