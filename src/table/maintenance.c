@@ -77,6 +77,17 @@ static bool in_set(const pl_strv *set, const char *s)
 	return set->len && bsearch(&s, set->items, set->len, sizeof(*set->items), cmp_str) != NULL;
 }
 
+/* The kinds of file a lake has: Parquet data and delete files, Puffin deletion vectors. */
+static const char *const lake_suffixes[] = {".parquet", ".puffin", NULL};
+
+static bool lake_file_name(const char *path)
+{
+	for (const char *const *s = lake_suffixes; *s; s++)
+		if (pl_str_has_suffix(path, *s))
+			return true;
+	return false;
+}
+
 int pl_maint_cleanup_old_files(pl_catdb *db, const char *data_path, const char *before, bool dry_run, pl_strv *out,
 			       pl_err *err)
 {
@@ -109,8 +120,9 @@ int pl_maint_cleanup_old_files(pl_catdb *db, const char *data_path, const char *
 			rc = pl_err_nomem(err);
 			break;
 		}
-		/* a path some file row still names is never removed, whatever the schedule says */
-		bool safe = !in_set(&known, canon) && pl_sweep_is_below(root, canon);
+		/* a path some file row still names is never removed, whatever the schedule says, nor
+		 * anything but a lake's kind of file (not, say, a catalog file in the data path) */
+		bool safe = !in_set(&known, canon) && pl_sweep_is_below(root, canon) && lake_file_name(canon);
 		free(canon);
 		if (!safe)
 			continue;
@@ -147,7 +159,6 @@ static bool in_staging_dir(const char *path)
 int pl_maint_delete_orphans(pl_catdb *db, const char *data_path, int64_t modified_before, bool dry_run, pl_strv *out,
 			    pl_err *err)
 {
-	static const char *const suffixes[] = {".parquet", ".puffin", NULL};
 	pl_sweep_dirs *dirs = NULL;
 	pl_strv known = PL_STRV_INIT;
 	pl_sweep_list files = {0};
@@ -160,7 +171,7 @@ int pl_maint_delete_orphans(pl_catdb *db, const char *data_path, int64_t modifie
 		pl_sweep_dirs_free(dirs);
 		return rc;
 	}
-	rc = pl_sweep_walk(data_path, suffixes, &files, err);
+	rc = pl_sweep_walk(data_path, lake_suffixes, &files, err);
 	if (rc == 0 && files.len > 0)
 		rc = pl_sweep_root(data_path, &root, err);
 	if (rc == 0 && files.len > 0)

@@ -33,8 +33,9 @@ int pl_maint_expire_snapshots(pl_catdb *db, const char *data_path, const pl_expi
 			      pl_err *err);
 
 /* Removes files scheduled for deletion before `before` (UTC text; NULL: all of them) and their
- * rows. Entries that cannot be removed safely (outside the data path, not a regular file, or a
- * path some data or delete file row still names) are skipped and keep their rows. *out: the
+ * rows. Entries that cannot be removed safely (outside the data path, not a regular file, not a
+ * Parquet or Puffin file, or a path some data or delete file row still names) are skipped and
+ * keep their rows. *out: the
  * paths removed (or, dry_run, that would be); a file already gone counts as removed. */
 int pl_maint_cleanup_old_files(pl_catdb *db, const char *data_path, const char *before, bool dry_run, pl_strv *out,
 			       pl_err *err);
