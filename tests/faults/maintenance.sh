@@ -9,12 +9,12 @@
 # Afterwards: every acknowledged change is there and nothing else; every file a live snapshot
 # references exists (data and delete files), and the whole table reads; a writer's statement
 # fails only with the errors that say its files (written, or still in its staging directory) or
-# its base snapshot were taken meanwhile (then nothing of it is committed); expiry and cleanup did remove snapshots and files. Every process
-# runs under `timeout`; every loop is bounded. Also: a session that keeps the model of an old
-# snapshot does not serve it after another process expired it; the files a writer killed with
-# SIGKILL during a large INSERT left behind are exactly what ducklake_delete_orphaned_files
-# removes.
-#   tests/faults/maintenance.sh PATH/TO/planar
+# its base snapshot were taken meanwhile (then nothing of it is committed); expiry and cleanup
+# did remove snapshots and files. Also: a session that keeps the model of an old snapshot does
+# not serve it after another process expired it; the files a writer killed with SIGKILL during a
+# large INSERT left behind are exactly what ducklake_delete_orphaned_files removes. Every
+# process runs under `timeout` (but the one killed); every loop is bounded.
+#   tests/faults/maintenance.sh PATH/TO/planar        (KEEP=1 keeps the work directory)
 # Exits 77 (skipped) when the PostgreSQL part cannot run (no server binaries).
 set -uo pipefail
 export PLANAR_TEST_CATALOG_SQL=1
@@ -26,10 +26,9 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	[ -z "$pgdir" ] || { pg_stop "$pgdir"; rm -rf "$pgdir"; }
-	rm -rf "$work"
+	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-[ -z "${KEEP:-}" ] || trap - EXIT
 pass=0 fail=0 skipped=0
 check() { # check NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
