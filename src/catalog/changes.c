@@ -2,6 +2,7 @@
  * changes.c -- changes_made entries and commit conflicts (see changes.h).
  */
 #include "catalog/changes.h"
+#include "catalog/upkeep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,8 @@ static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base,
 
 int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err)
 {
+	if (pl_upkeep_check_history(db, base, err) != 0)
+		return err->code;
 	for (size_t i = 0; i < t->ndeletes; i++) {
 		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, own, err);
 		if (rc)

@@ -6,6 +6,7 @@
 #include "catalog/commit.h"
 #include "catalog/batch.h"
 #include "catalog/changes.h"
+#include "catalog/upkeep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -756,9 +757,10 @@ int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err
 
 int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_conflict, pl_err *err)
 {
-	int rc = 0;
+	int rc = pl_upkeep_check_written(&t->written, err);
 	*real_conflict = false;
-	rc = map_txn_refs(st, t, err);
+	if (rc == 0)
+		rc = map_txn_refs(st, t, err);
 	if (rc == 0 && st->snapshot - 1 > st->base) {
 		rc = pl_changes_check_conflicts(db, t, st->base, st->snapshot, err);
 		*real_conflict = rc == PL_ECONFLICT;

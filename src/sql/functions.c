@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "catalog/reads.h"
 #include "sql/lake.h"
+#include "sql/maintenance.h"
 #include "sql/viewfiles.h"
 #include "storage/dv.h"
 
@@ -668,6 +669,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 		rc = pl_viewfiles_register(db, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
+	if (rc == 0)
+		rc = pl_maintenance_register(db, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 

@@ -641,6 +641,8 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	int rc = pl_commit(lake->cat, txn, base, &snap, err);
 	if (rc)
 		return rc;
+	lake->has_committed = true;
+	lake->last_committed = snap;
 	/* The commit stands. If the views cannot be rebuilt now, the next statement's refresh
 	 * retries; the statement itself succeeded. */
 	pl_err ignored;

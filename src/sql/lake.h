@@ -61,6 +61,9 @@ struct pl_lake {
 	 * files when bound) or time travel asks for: the most recent few, replaced in turn. */
 	pl_model *snap_models[8];
 	size_t snap_next;
+	/* The snapshot this attachment last committed (ducklake_last_committed_snapshot). */
+	bool has_committed;
+	int64_t last_committed;
 };
 
 /* Opens (creating when new) the lake, registers it in db and builds its mirror in DuckDB. */

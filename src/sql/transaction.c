@@ -120,8 +120,7 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 		pl_model_free(e->pending);
 		e->pending = m;
 		m = NULL;
-		pl_strv_dispose(&txn->written); /* now e->files */
-		e->writes[e->nwrites++] = *txn;
+		e->writes[e->nwrites++] = *txn; /* its written list stays: COMMIT checks the files exist */
 		memset(txn, 0, sizeof(*txn)); /* the transaction owns the changes now */
 		swap_in(lake, e->pending);
 		/* DuckDB lets a transaction write to one attached database: the first lake written
@@ -233,6 +232,10 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 		bool unknown = false;
 		rc = pl_commit_many(e->lake->cat, e->writes, e->nwrites, e->snapshot, c->commit_author, c->commit_message,
 				    c->commit_extra, &snap, &unknown, err);
+		if (rc == 0) {
+			e->lake->has_committed = true;
+			e->lake->last_committed = snap;
+		}
 		/* committed, or perhaps landed: the files stay */
 		if (rc == 0 || unknown)
 			drop_writes(e, true);

@@ -379,9 +379,10 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 		pl_buf_dispose(&to);
 	}
 	size_t n = txn->nfiles - first;
-	char *const *paths = txn->written.items + (txn->written.len - n);
-	if (rc == 0 && n > 0)
+	if (rc == 0 && n > 0) { /* every file of this write is listed last in written */
+		char *const *paths = txn->written.items + (txn->written.len - n);
 		rc = background ? start_bg_sync(txn, paths, n, &dirs, err) : sync_files(paths, n, &dirs, err);
+	}
 	pl_strv_dispose(&dirs);
 	return rc;
 }

@@ -1,0 +1,30 @@
+/*
+ * maintenance.h -- DuckLake's maintenance table functions, with DuckLake's names, arguments and
+ * result columns, callable as `CALL f(...)` or in `FROM f(...)`:
+ *
+ *   ducklake_expire_snapshots(catalog [, older_than => TIMESTAMPTZ | versions => [id, ...]]
+ *                             [, dry_run => BOOLEAN])
+ *       -> snapshot_id, snapshot_time, schema_version, changes, author, commit_message,
+ *          commit_extra_info of the snapshots expired
+ *   ducklake_cleanup_old_files(catalog [, older_than => TIMESTAMPTZ | cleanup_all => BOOLEAN]
+ *                              [, dry_run => BOOLEAN])                         -> path
+ *   ducklake_delete_orphaned_files(catalog [, older_than | cleanup_all] [, dry_run])  -> path
+ *   ducklake_settings(catalog) -> catalog_type, extension_version, data_path
+ *   ducklake_last_committed_snapshot(catalog) -> id (the snapshot this attachment committed last,
+ *                                                NULL when it committed none)
+ *
+ * The work happens when the function is executed (not when it is bound: EXPLAIN or DESCRIBE
+ * change nothing), under the process's lake lock and the catalog's write transaction
+ * (table/maintenance.h). They refuse to run inside BEGIN ... COMMIT, on a read-only lake, and
+ * while another session holds the lake's write transaction; inside a statement that holds the
+ * lakes while it runs (EXPLAIN ANALYZE of lake DML) they fail after waiting for them.
+ * ducklake_settings and ducklake_last_committed_snapshot only read, and answer when bound.
+ */
+#ifndef PL_SQL_MAINTENANCE_H
+#define PL_SQL_MAINTENANCE_H
+
+#include "sql/session.h"
+
+int pl_maintenance_register(planar_db *db, pl_err *err);
+
+#endif
