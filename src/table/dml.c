@@ -391,10 +391,12 @@ int pl_dml_returning_sql(const pl_dml *d, pl_text list, pl_buf *out, pl_err *err
 {
 	pl_buf_puts(out, "SELECT ");
 	put_text(out, list);
+	/* an UPDATE that matched no row has no staged rows: its (empty) matches give the columns */
+	bool staged = d->req->update && d->stage[0];
 	pl_buf_puts(out, " FROM (SELECT * EXCLUDE (");
-	pl_buf_puts(out, d->req->update ? "_ducklake_internal_row_id" : HIDDEN_COLUMNS);
+	pl_buf_puts(out, staged ? "_ducklake_internal_row_id" : HIDDEN_COLUMNS);
 	pl_buf_puts(out, ") FROM temp.main.");
-	pl_buf_put_ident(out, d->req->update ? d->stage : d->match);
+	pl_buf_put_ident(out, staged ? d->stage : d->match);
 	pl_buf_puts(out, ") AS ");
 	pl_buf_put_ident(out, d->req->alias);
 	return pl_buf_oom(out) ? pl_err_nomem(err) : 0;
