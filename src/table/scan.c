@@ -14,21 +14,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/namemap.h"
+
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
 	bool has_deletes; /* unused: groups are column layouts */
+	int64_t mapping;  /* >= 0: files the lake did not write, read through this name map */
 } file_group;
 
 /* A file committed after the table's columns last changed was written with them. One committed
  * in the same snapshot may predate the change (a transaction that inserts, then alters), so it
- * is read through its field ids, which is right either way. */
+ * is read through its field ids, which is right either way. Registered files (with a name map)
+ * form one group per map. */
 static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
+	if (f->mapping_id >= 0 || g.mapping >= 0)
+		return f->mapping_id == g.mapping;
 	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
 /* The two column layouts: files written with the current columns, older files. */
-static const file_group layouts[] = {{true, false}, {false, false}};
+static const file_group layouts[] = {{true, false, -1}, {false, false, -1}};
+
+/* Group g: 0 and 1 the layouts, 2 + m the files of name map m. */
+static file_group group_of(int g)
+{
+	return g < 2 ? layouts[g] : (file_group){false, false, (int64_t)g - 2};
+}
+
+/* The smallest name map id above `after` among t's files; -1 when none. */
+static int64_t next_mapping(const pl_table *t, int64_t after)
+{
+	int64_t best = -1;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		int64_t id = t->files[i].mapping_id;
+		if (id > after && (best < 0 || id < best))
+			best = id;
+	}
+	return best;
+}
+
+/* The group after g: the two layouts, then one per name map. -1 after the last. */
+static int next_group(const pl_table *t, int g)
+{
+	if (g == 0)
+		return 1;
+	int64_t k = next_mapping(t, g == 1 ? -1 : g - 2);
+	return k < 0 ? -1 : (int)(k + 2);
+}
+
+static bool in_unmapped(const pl_table *t, const pl_data_file *f, file_group g)
+{
+	(void)t, (void)g;
+	return f->mapping_id < 0;
+}
 
 static size_t count_files(const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
@@ -43,12 +82,6 @@ static size_t count_files(const pl_table *t, file_group g,
  * that several times faster than a list of as many literals, which matters with thousands of
  * files. A path holding the separator itself falls back to the list form. */
 #define PATH_SEPARATOR '\x1f'
-
-static bool in_all(const pl_table *t, const pl_data_file *f, file_group g)
-{
-	(void)t, (void)f, (void)g;
-	return true;
-}
 
 static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
@@ -127,6 +160,52 @@ static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
 	return 0;
 }
 
+/* schema = MAP {'source name': {name, type, default_value}, ...}: the columns of files read
+ * through name map g.mapping; a column the file lacks gets a key no file column has, so it
+ * reads as its default. */
+static int put_name_schema_map(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+{
+	const pl_namemap *map = pl_namemaps_find(m->namemaps, g.mapping);
+	if (!map)
+		return pl_err_set(err, PL_ERROR, "name map %lld of table \"%s\" is missing from the catalog",
+				  (long long)g.mapping, t->name);
+	pl_buf_puts(out, ", schema = MAP {");
+	for (size_t i = 0; i < t->ntop; i++) {
+		const pl_column *c = t->top[i];
+		const char *source = NULL;
+		for (size_t k = 0; !source && k < map->ncols; k++)
+			if (map->cols[k].parent < 0 && map->cols[k].target == c->id && !map->cols[k].partition)
+				source = map->cols[k].source;
+		pl_buf type = PL_BUF_INIT;
+		int rc = pl_scan_column_type(&type, c, err);
+		if (rc)
+			return rc;
+		pl_buf_puts(out, i ? ", " : "");
+		if (source)
+			pl_buf_put_literal(out, source);
+		else
+			pl_buf_printf(out, "'\x1f__planar_missing_%lld'", (long long)c->id);
+		pl_buf_puts(out, ": {name: ");
+		pl_buf_put_literal(out, c->name);
+		pl_buf_puts(out, ", type: ");
+		pl_buf_put_literal(out, type.ptr);
+		pl_buf_puts(out, ", default_value: ");
+		put_default(out, c);
+		pl_buf_putc(out, '}');
+		pl_buf_dispose(&type);
+	}
+	pl_buf_putc(out, '}');
+	return 0;
+}
+
+/* The schema parameter of a group's read_parquet(): none for current files. */
+static int put_group_schema(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+{
+	if (g.mapping >= 0)
+		return put_name_schema_map(out, m, t, g, err);
+	return g.current ? 0 : put_schema_map(out, t, err);
+}
+
 /* SELECT list: current-column files cast by name, mapped files are already typed. */
 static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
 {
@@ -201,7 +280,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
 	put_path_list(out, t, g, in_layout);
-	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
+	if ((rc = put_group_schema(out, m, t, g, err)) != 0)
 		return rc;
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	bool deletes = false;
@@ -316,6 +395,12 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			pl_buf_puts(out, " UNION ALL ");
 		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
 	}
+	/* registered files: deletes by anti-join */
+	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
+	}
 	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
 }
 
@@ -323,20 +408,33 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 
 #define PL_ROW_ID_FIELD 2147483540LL
 
-/* The row-id start of each file, by file_index: a list indexed in the scan. */
-static void put_row_id_starts(pl_buf *out, const pl_table *t)
+typedef bool (*file_member)(const pl_table *, const pl_data_file *, file_group);
+
+/* The row-id start (or with `index`, the place in t->files) of each file of the scan, by
+ * file_index: a list indexed in the scan. */
+static void put_file_values(pl_buf *out, const pl_table *t, file_member member, file_group g, bool index)
 {
 	pl_buf_puts(out, "CAST([");
+	size_t k = 0;
 	for (size_t i = 0; i < t->nfiles; i++)
-		pl_buf_printf(out, "%s%lld", i ? "," : "", (long long)t->files[i].row_id_start);
+		if (member(t, &t->files[i], g))
+			pl_buf_printf(out, "%s%lld", k++ ? "," : "",
+				      index ? (long long)i : (long long)t->files[i].row_id_start);
 	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
 /* All files in one read_parquet() through field ids; only the columns a statement uses are read
  * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
  * else anti-joined with the delete files. */
-static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, int64_t map, pl_err *err)
+static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, file_member member, file_group g,
+			       int64_t map, pl_err *err)
 {
+	bool all = true, deletes = false;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		bool in = member(t, &t->files[i], g);
+		all = all && in;
+		deletes = deletes || (in && t->files[i].delete_path);
+	}
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
 		pl_buf_puts(out, "d.");
@@ -344,28 +442,34 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 		pl_buf_puts(out, ", ");
 	}
 	/* the file by its index in t->files: a number, cheap on every row */
-	pl_buf_puts(out, "CAST(d.file_index AS BIGINT) AS __planar_file, "
-			 "d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
-	put_row_id_starts(out, t);
+	if (all)
+		pl_buf_puts(out, "CAST(d.file_index AS BIGINT)");
+	else
+		put_file_values(out, t, member, g, true);
+	pl_buf_puts(out, " AS __planar_file, d.file_row_number AS __planar_pos, ");
+	pl_buf_puts(out, g.mapping >= 0 ? "(" : "coalesce(d._ducklake_internal_row_id, ");
+	put_file_values(out, t, member, g, false);
 	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
-	put_path_list(out, t, (file_group){false, false}, in_all);
-	int rc = put_schema_map(out, t, err);
+	put_path_list(out, t, g, member);
+	int rc = g.mapping >= 0 ? put_name_schema_map(out, m, t, g, err) : put_schema_map(out, t, err);
 	if (rc)
 		return rc;
 	/* the row-id column of files written by UPDATE, NULL in the others */
-	pl_buf_truncate(out, out->len - 1);
-	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD);
+	if (g.mapping < 0) {
+		pl_buf_truncate(out, out->len - 1);
+		pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
+				   "CAST(NULL AS VARCHAR)}}",
+			      PL_ROW_ID_FIELD);
+	}
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
-	if (!pl_scan_has_deletes(t))
+	if (!deletes)
 		return 0;
 	if (map >= 0) {
 		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");
-	put_deleted_by_index(out, m, t, (file_group){false, false}, in_all);
+	put_deleted_by_index(out, m, t, g, member);
 	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
@@ -416,11 +520,23 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	int rc = 0;
 	size_t parts = 0;
 	int64_t map = -1;
-	if (t->nfiles > 0 && c && pl_scan_has_deletes(t))
-		rc = prepare_map(c, con, m, t, in_all, (file_group){false, false}, &map, err);
-	if (rc == 0 && t->nfiles > 0) {
-		rc = put_positions_files(out, m, t, map, err);
+	const file_group all = {false, false, -1};
+	size_t unmapped = count_files(t, all, in_unmapped);
+	if (unmapped > 0 && c && pl_scan_has_deletes(t))
+		rc = prepare_map(c, con, m, t, in_unmapped, all, &map, err);
+	if (rc == 0 && unmapped > 0) {
+		rc = put_positions_files(out, m, t, in_unmapped, all, map, err);
 		parts++;
+	}
+	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
+		file_group g = {false, false, k};
+		map = -1;
+		if (c && pl_scan_group_has_deletes(t, (int)(k + 2)))
+			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		if (rc == 0)
+			rc = put_positions_files(out, m, t, in_layout, g, map, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -444,7 +560,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
-		if (!in_layout(t, &t->files[i], layouts[g]))
+		if (!in_layout(t, &t->files[i], group_of(g)))
 			continue;
 		if (out)
 			out[n] = &t->files[i];
@@ -456,7 +572,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 bool pl_scan_group_has_deletes(const pl_table *t, int g)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path && in_layout(t, &t->files[i], layouts[g]))
+		if (t->files[i].delete_path && in_layout(t, &t->files[i], group_of(g)))
 			return true;
 	return false;
 }
@@ -464,27 +580,27 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
-	return prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+	return prepare_map(c, con, m, t, in_layout, group_of(g), map, err);
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
 	int rc = 0;
 	size_t parts = 0;
-	for (int g = 0; rc == 0 && g < 2; g++) {
+	for (int g = 0; rc == 0 && g >= 0; g = next_group(t, g)) {
 		if (pl_scan_group_files(t, g, NULL) == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		pl_buf_puts(out, "SELECT ");
-		rc = put_projection(out, t, layouts[g], err);
+		rc = put_projection(out, t, group_of(g), err);
 		if (rc)
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
 		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
 			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
-		if (g == 1 && (rc = put_schema_map(out, t, err)) != 0)
+		if ((rc = put_group_schema(out, m, t, group_of(g), err)) != 0)
 			break;
 		pl_buf_puts(out, ", hive_partitioning = false) AS d");
 		if (pl_scan_group_has_deletes(t, g)) {
