@@ -59,7 +59,7 @@ const pl_namemap *pl_namemaps_find(const pl_namemaps *m, int64_t id)
 
 #define MAP_COLUMNS                                                                                          \
 	"SELECT m.mapping_id, m.table_id, n.column_id, n.parent_column, n.source_name, n.target_field_id, "  \
-	"n.is_partition FROM ducklake_column_mapping m JOIN ducklake_name_mapping n ON n.mapping_id = "      \
+	"n.is_partition FROM ducklake_column_mapping m LEFT JOIN ducklake_name_mapping n ON n.mapping_id = "      \
 	"m.mapping_id"
 
 /* Rows of MAP_COLUMNS ordered by mapping and column id into maps. */
@@ -77,6 +77,8 @@ static int rows_to_maps(const pl_rows *r, pl_namemap **out, size_t *nout, pl_err
 			maps[n++] = (pl_namemap){id, pl_rows_int(r, i, 1, -1), NULL, 0};
 		}
 		pl_namemap *m = &maps[n - 1];
+		if (pl_rows_is_null(r, i, 2))
+			continue; /* a map without entries */
 		if (pl_namemap_add(m, pl_rows_int(r, i, 3, -1), pl_rows_get(r, i, 4), pl_rows_int(r, i, 5, -1),
 				   pl_rows_bool(r, i, 6, false)) < 0)
 			goto oom;

@@ -76,11 +76,18 @@ static int parse(const pl_toks *t, size_t open, size_t npos_before_path, add_arg
 		return pl_err_set(err, PL_EINVALID, "syntax error in CALL arguments");
 	int rc = 0;
 	for (size_t i = open + 1; rc == 0 && i < close;) {
-		bool named = i + 3 <= close && pl_tok_is_punct(t, i + 1, "=") && pl_tok_is_punct(t, i + 2, ">");
+		/* name => value, name := value, name = value */
+		size_t v = i;
+		if (i + 2 < close && pl_tok_is_punct(t, i + 1, "=") && pl_tok_is_punct(t, i + 2, ">"))
+			v = i + 3;
+		else if (i + 2 < close && pl_tok_is_punct(t, i + 1, ":") && pl_tok_is_punct(t, i + 2, "="))
+			v = i + 3;
+		else if (i + 1 < close && pl_tok_is_punct(t, i + 1, "="))
+			v = i + 2;
+		bool named = v > i && t->items[i].kind != PL_TOK_STRING;
 		size_t next = i + 1;
 		if (named) {
 			char *key = pl_tok_ident(t, i);
-			size_t v = i + 3;
 			if (!key)
 				return pl_err_nomem(err);
 			if (v >= close)
@@ -140,8 +147,18 @@ int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *er
 	const char *table = rc ? NULL : a.pos.items[a.pos.len - 1];
 	const pl_schema *s = rc ? NULL : pl_model_schema(m, a.schema ? a.schema : "main");
 	const pl_table *t = s ? pl_model_table(m, s->id, table) : NULL;
-	if (rc == 0 && !t)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", table);
+	if (rc == 0 && !t) {
+		const pl_table *other = NULL;
+		for (size_t i = 0; !other && i < m->ntables; i++)
+			if (pl_str_ieq(m->tables[i].name, table))
+				other = &m->tables[i];
+		const pl_schema *os = other ? pl_model_schema_by_id(m, other->schema_id) : NULL;
+		if (os)
+			rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!\nDid you mean "
+							   "\"%s.%s\"?", table, os->name, other->name);
+		else
+			rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", table);
+	}
 	pl_txn txn = {0};
 	if (rc == 0) {
 		int64_t base = m->snapshot_id;

@@ -11,6 +11,7 @@
  */
 #include "table/scan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,12 +37,6 @@ static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 /* The two column layouts: files written with the current columns, older files. */
 static const file_group layouts[] = {{true, false, -1}, {false, false, -1}};
 
-/* Group g: 0 and 1 the layouts, 2 + m the files of name map m. */
-static file_group group_of(int g)
-{
-	return g < 2 ? layouts[g] : (file_group){false, false, (int64_t)g - 2};
-}
-
 /* The smallest name map id above `after` among t's files; -1 when none. */
 static int64_t next_mapping(const pl_table *t, int64_t after)
 {
@@ -54,13 +49,31 @@ static int64_t next_mapping(const pl_table *t, int64_t after)
 	return best;
 }
 
+/* The name map of rank k among t's files' maps (in id order); -1 when there are fewer. */
+static int64_t mapping_at(const pl_table *t, int k)
+{
+	int64_t id = next_mapping(t, -1);
+	while (id >= 0 && k-- > 0)
+		id = next_mapping(t, id);
+	return id;
+}
+
+/* Group g: 0 and 1 the layouts, 2 + k the files of t's name map of rank k (ids of maps
+ * created in a transaction are too large for a group number). */
+static file_group group_of(const pl_table *t, int g)
+{
+	if (g < 2)
+		return layouts[g < 0 ? 0 : g];
+	int64_t id = mapping_at(t, g - 2);
+	return (file_group){false, false, id < 0 ? INT64_MAX : id};
+}
+
 /* The group after g: the two layouts, then one per name map. -1 after the last. */
 static int next_group(const pl_table *t, int g)
 {
 	if (g == 0)
 		return 1;
-	int64_t k = next_mapping(t, g == 1 ? -1 : g - 2);
-	return k < 0 ? -1 : (int)(k + 2);
+	return mapping_at(t, g - 1) < 0 ? -1 : g + 1;
 }
 
 static bool in_unmapped(const pl_table *t, const pl_data_file *f, file_group g)
@@ -165,10 +178,15 @@ static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
  * reads as its default. */
 static int put_name_schema_map(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
-	const pl_namemap *map = pl_namemaps_find(m->namemaps, g.mapping);
+	return pl_scan_put_name_map(out, m, t, g.mapping, err);
+}
+
+int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int64_t mapping, pl_err *err)
+{
+	const pl_namemap *map = pl_namemaps_find(m->namemaps, mapping);
 	if (!map)
 		return pl_err_set(err, PL_ERROR, "name map %lld of table \"%s\" is missing from the catalog",
-				  (long long)g.mapping, t->name);
+				  (long long)mapping, t->name);
 	pl_buf_puts(out, ", schema = MAP {");
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
@@ -531,7 +549,10 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
 		file_group g = {false, false, k};
 		map = -1;
-		if (c && pl_scan_group_has_deletes(t, (int)(k + 2)))
+		bool deletes = false;
+		for (size_t i = 0; i < t->nfiles; i++)
+			deletes = deletes || (t->files[i].delete_path && t->files[i].mapping_id == k);
+		if (c && deletes)
 			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
@@ -560,7 +581,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
-		if (!in_layout(t, &t->files[i], group_of(g)))
+		if (!in_layout(t, &t->files[i], group_of(t, g)))
 			continue;
 		if (out)
 			out[n] = &t->files[i];
@@ -572,7 +593,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 bool pl_scan_group_has_deletes(const pl_table *t, int g)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path && in_layout(t, &t->files[i], group_of(g)))
+		if (t->files[i].delete_path && in_layout(t, &t->files[i], group_of(t, g)))
 			return true;
 	return false;
 }
@@ -580,7 +601,7 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
-	return prepare_map(c, con, m, t, in_layout, group_of(g), map, err);
+	return prepare_map(c, con, m, t, in_layout, group_of(t, g), map, err);
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
@@ -593,14 +614,14 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		pl_buf_puts(out, "SELECT ");
-		rc = put_projection(out, t, group_of(g), err);
+		rc = put_projection(out, t, group_of(t, g), err);
 		if (rc)
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
 		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
 			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
-		if ((rc = put_group_schema(out, m, t, group_of(g), err)) != 0)
+		if ((rc = put_group_schema(out, m, t, group_of(t, g), err)) != 0)
 			break;
 		pl_buf_puts(out, ", hive_partitioning = false) AS d");
 		if (pl_scan_group_has_deletes(t, g)) {
