@@ -17,6 +17,9 @@
 
 #include "catalog/namemap.h"
 
+/* The column a registered file's path is read into when its name map takes values from the path. */
+#define HIVE_PATH_COLUMN "__planar_hive_path"
+
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
 	bool has_deletes; /* unused: groups are column layouts */
@@ -213,6 +216,11 @@ int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int6
 		pl_buf_dispose(&type);
 	}
 	pl_buf_putc(out, '}');
+	bool hive = false;
+	for (size_t k = 0; k < map->ncols; k++)
+		hive = hive || map->cols[k].partition;
+	if (hive)
+		pl_buf_puts(out, ", filename = '" HIVE_PATH_COLUMN "'");
 	return 0;
 }
 
@@ -225,12 +233,53 @@ static int put_group_schema(pl_buf *out, const pl_model *m, const pl_table *t, f
 }
 
 /* SELECT list: current-column files cast by name, mapped files are already typed. */
-static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
+/* The hive-path entry of name map `mapping` for column c, or NULL. */
+static const pl_namemap_col *hive_entry(const pl_model *m, int64_t mapping, const pl_column *c)
+{
+	const pl_namemap *map = mapping >= 0 ? pl_namemaps_find(m->namemaps, mapping) : NULL;
+	for (size_t k = 0; map && k < map->ncols; k++)
+		if (map->cols[k].parent < 0 && map->cols[k].target == c->id && map->cols[k].partition)
+			return &map->cols[k];
+	return NULL;
+}
+
+/* A column of a registered file whose value is its directory's key=value: the value, cast. */
+static int put_hive_column(pl_buf *out, const pl_column *c, const char *key, pl_err *err)
+{
+	pl_buf type = PL_BUF_INIT, pattern = PL_BUF_INIT;
+	int rc = pl_scan_column_type(&type, c, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(&pattern, "[/\\\\]");
+	for (const char *p = key; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      (unsigned char)*p >= 0x80))
+			pl_buf_putc(&pattern, '\\');
+		pl_buf_putc(&pattern, *p);
+	}
+	pl_buf_puts(&pattern, "=([^/\\\\]*)[/\\\\]");
+	pl_buf_puts(out, "CAST(nullif(nullif(regexp_extract(d." HIVE_PATH_COLUMN ", ");
+	pl_buf_put_literal(out, pl_buf_cstr(&pattern));
+	pl_buf_printf(out, ", 1), 'NULL'), '__HIVE_DEFAULT_PARTITION__') AS %s) AS ", type.ptr);
+	pl_buf_put_ident(out, c->name);
+	pl_buf_dispose(&type);
+	pl_buf_dispose(&pattern);
+	return 0;
+}
+
+static int put_projection(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		if (i)
 			pl_buf_puts(out, ", ");
+		const pl_namemap_col *hive = g.mapping >= 0 ? hive_entry(m, g.mapping, c) : NULL;
+		if (hive) {
+			int rc = put_hive_column(out, c, hive->source, err);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (!g.current) {
 			pl_buf_puts(out, "d.");
 			pl_buf_put_ident(out, c->name);
@@ -293,7 +342,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 			   pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
-	int rc = put_projection(out, t, g, err);
+	int rc = put_projection(out, m, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
@@ -455,8 +504,14 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	}
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(out, "d.");
-		pl_buf_put_ident(out, t->top[i]->name);
+		const pl_namemap_col *hive = g.mapping >= 0 ? hive_entry(m, g.mapping, t->top[i]) : NULL;
+		int rc = hive ? put_hive_column(out, t->top[i], hive->source, err) : 0;
+		if (rc)
+			return rc;
+		if (!hive) {
+			pl_buf_puts(out, "d.");
+			pl_buf_put_ident(out, t->top[i]->name);
+		}
 		pl_buf_puts(out, ", ");
 	}
 	/* the file by its index in t->files: a number, cheap on every row */
@@ -614,7 +669,7 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		pl_buf_puts(out, "SELECT ");
-		rc = put_projection(out, t, group_of(t, g), err);
+		rc = put_projection(out, m, t, group_of(t, g), err);
 		if (rc)
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
