@@ -7,6 +7,7 @@
  */
 #include "table/addfiles.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,7 @@ static int check_type(const file_job *j, const char *prefix, const pq_col *c, co
 static const hive_kv *hive_find(const file_job *j, const char *name)
 {
 	for (size_t i = 0; i < j->nhive; i++)
-		if (strcmp(j->hive[i].key, name) == 0)
+		if (pl_str_ieq(j->hive[i].key, name))
 			return &j->hive[i];
 	return NULL;
 }
@@ -240,6 +241,11 @@ static int map_hive(file_job *j, const pl_column *col, const hive_kv *kv, long p
 			pl_buf_dispose(&type);
 			return rc;
 		}
+		char upper[128];
+		size_t n = 0;
+		for (; kv->key[n] && n < sizeof(upper) - 1; n++)
+			upper[n] = (char)toupper((unsigned char)kv->key[n]);
+		upper[n] = '\0';
 		pl_buf_puts(&q, "SELECT TRY_CAST(");
 		pl_buf_put_literal(&q, kv->value);
 		pl_buf_printf(&q, " AS %s) IS NOT NULL", pl_buf_cstr(&type));
@@ -251,9 +257,8 @@ static int map_hive(file_job *j, const pl_column *col, const hive_kv *kv, long p
 		pl_buf_dispose(&q);
 		if (rc == 0 && !ok)
 			rc = pl_err_set(err, PL_EINVALID,
-					"Invalid Input Error: Column \"%s\" exists as a hive partition with value \"%s\", but this "
-					"value cannot be cast to the column type \"%s\"",
-					col->name, kv->value, pl_buf_cstr(&type));
+					"Invalid Input Error: Unable to cast '%s' (from hive partition column '%s') to: '%s'",
+					kv->value, upper, pl_buf_cstr(&type));
 		pl_buf_dispose(&type);
 		if (rc)
 			return rc;
@@ -348,6 +353,26 @@ static int map_columns(file_job *j, pq_col *cols, size_t ncols, pl_column **fiel
 	return rc;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* %XX escapes of a hive value, in place (as DuckDB reads them). */
+static void url_decode(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '%' && hex_digit(r[1]) >= 0 && hex_digit(r[2]) >= 0) {
+			*w++ = (char)(hex_digit(r[1]) * 16 + hex_digit(r[2]));
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
 /* key=value directories of a path (DuckDB's hive convention). */
 static int parse_hive(file_job *j, pl_err *err)
 {
@@ -367,6 +392,7 @@ static int parse_hive(file_job *j, pl_err *err)
 				free(v);
 				return pl_err_nomem(err);
 			}
+			url_decode(v);
 			if (strcmp(v, "NULL") == 0 || strcmp(v, "__HIVE_DEFAULT_PARTITION__") == 0) {
 				free(v);
 				v = NULL;

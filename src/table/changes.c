@@ -166,13 +166,13 @@ static int put_file_rows(pl_buf *out, const pl_model *hist_model, const pl_table
 {
 	if (f->mapping >= 0) {
 		/* a registered file: columns by its name map, row ids from its start */
-		pl_buf_puts(out, "(SELECT d.* EXCLUDE (file_row_number), CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, "
+		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, "
 				 "d.file_row_number, d.file_row_number AS __pos, ");
 		pl_buf_printf(out, "%lld + d.file_row_number AS __rowid FROM read_parquet(", (long long)f->row_id_start);
 		pl_buf_put_literal(out, f->path);
 		int rc = hist_model ? pl_scan_put_name_map(out, hist_model, t, f->mapping, err)
 				    : pl_err_set(err, PL_ERROR, "no name maps to read a registered file with");
-		pl_buf_puts(out, ", file_row_number = true, hive_partitioning = false) AS d)");
+		pl_buf_puts(out, ", hive_partitioning = false) AS d)");
 		return rc;
 	}
 	pl_buf_puts(out, "(SELECT d.*, d.file_row_number AS __pos, coalesce(d._ducklake_internal_row_id, ");

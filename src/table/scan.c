@@ -250,7 +250,7 @@ static int put_hive_column(pl_buf *out, const pl_column *c, const char *key, pl_
 	int rc = pl_scan_column_type(&type, c, err);
 	if (rc)
 		return rc;
-	pl_buf_puts(&pattern, "[/\\\\]");
+	pl_buf_puts(&pattern, "(?i)[/\\\\]");
 	for (const char *p = key; *p; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
 		      (unsigned char)*p >= 0x80))
@@ -258,9 +258,9 @@ static int put_hive_column(pl_buf *out, const pl_column *c, const char *key, pl_
 		pl_buf_putc(&pattern, *p);
 	}
 	pl_buf_puts(&pattern, "=([^/\\\\]*)[/\\\\]");
-	pl_buf_puts(out, "CAST(nullif(nullif(regexp_extract(d." HIVE_PATH_COLUMN ", ");
+	pl_buf_puts(out, "CAST(nullif(nullif(url_decode(regexp_extract(d." HIVE_PATH_COLUMN ", ");
 	pl_buf_put_literal(out, pl_buf_cstr(&pattern));
-	pl_buf_printf(out, ", 1), 'NULL'), '__HIVE_DEFAULT_PARTITION__') AS %s) AS ", type.ptr);
+	pl_buf_printf(out, ", 1)), 'NULL'), '__HIVE_DEFAULT_PARTITION__') AS %s) AS ", type.ptr);
 	pl_buf_put_ident(out, c->name);
 	pl_buf_dispose(&type);
 	pl_buf_dispose(&pattern);
