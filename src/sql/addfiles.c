@@ -16,6 +16,7 @@
 typedef struct add_args {
 	pl_strv pos;   /* positional string arguments */
 	pl_strv paths; /* the path argument: one string or a list */
+	pl_strv exprs; /* or an expression giving them, evaluated by DuckDB */
 	bool path_seen;
 	char *schema;
 	pl_addfiles_opts opts;
@@ -38,7 +39,8 @@ static int bool_value(const pl_toks *t, size_t i, bool *out, pl_err *err)
 }
 
 /* One argument at i (a string, NULL, or a list of strings); *next is the token after it. */
-static int read_value(const pl_toks *t, size_t i, size_t close, pl_strv *into, size_t *next, pl_err *err)
+static int read_value(const pl_toks *t, size_t i, size_t close, pl_strv *into, pl_strv *exprs, size_t *next,
+		      pl_err *err)
 {
 	if (pl_tok_is_punct(t, i, "[")) {
 		size_t k = i + 1;
@@ -58,10 +60,25 @@ static int read_value(const pl_toks *t, size_t i, size_t close, pl_strv *into, s
 		*next = k + 1;
 		return 0;
 	}
-	if (pl_tok_is(t, i, "NULL"))
+	if (pl_tok_is(t, i, "NULL") && (i + 1 >= close || pl_tok_is_punct(t, i + 1, ",")))
 		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: File list cannot be NULL");
-	if (t->items[i].kind != PL_TOK_STRING)
-		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: File list must be a string or a list of strings");
+	if (t->items[i].kind != PL_TOK_STRING || (i + 1 < close && !pl_tok_is_punct(t, i + 1, ","))) {
+		/* an expression: up to the next comma outside parentheses and brackets */
+		int depth = 0;
+		size_t k = i;
+		for (; k < close && (depth > 0 || !pl_tok_is_punct(t, k, ",")); k++) {
+			if (pl_tok_is_punct(t, k, "(") || pl_tok_is_punct(t, k, "["))
+				depth++;
+			else if (pl_tok_is_punct(t, k, ")") || pl_tok_is_punct(t, k, "]"))
+				depth--;
+		}
+		size_t from = t->items[i].start, to = t->items[k - 1].start + t->items[k - 1].len;
+		char *e = pl_strndup(t->src + from, to - from);
+		if (!e || pl_strv_push_owned(exprs, e))
+			return pl_err_nomem(err);
+		*next = k;
+		return 0;
+	}
 	char *s = pl_tok_string(t, i);
 	if (!s || pl_strv_push_owned(into, s))
 		return pl_err_nomem(err);
@@ -110,7 +127,7 @@ static int parse(const pl_toks *t, size_t open, size_t npos_before_path, add_arg
 			free(key);
 			next = v + 1;
 		} else if (a->pos.len == npos_before_path && !a->path_seen) {
-			rc = read_value(t, i, close, &a->paths, &next, err);
+			rc = read_value(t, i, close, &a->paths, &a->exprs, &next, err);
 			a->path_seen = true;
 		} else {
 			if (t->items[i].kind == PL_TOK_STRING) {
@@ -132,11 +149,42 @@ static int parse(const pl_toks *t, size_t open, size_t npos_before_path, add_arg
 	return rc;
 }
 
+/* The paths an expression argument gives: a string or a list of strings. */
+static int eval_paths(duckdb_connection con, const char *expr, pl_strv *paths, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT unnest(CASE WHEN typeof(__e) LIKE '%[]' THEN CAST(__e AS VARCHAR[]) ELSE "
+			 "[CAST(__e AS VARCHAR)] END) FROM (SELECT (");
+	pl_buf_puts(&q, expr);
+	pl_buf_puts(&q, ") AS __e)");
+	if (pl_buf_oom(&q))
+		return pl_err_nomem(err);
+	duckdb_result r;
+	int rc = pl_engine_query(con, pl_buf_cstr(&q), &r, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	for (idx_t i = 0; rc == 0 && i < duckdb_row_count(&r); i++) {
+		bool oom = false;
+		char *v = pl_engine_value_str(&r, 0, i, &oom);
+		if (oom)
+			rc = pl_err_nomem(err);
+		else if (!v)
+			rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: File list cannot be NULL");
+		else if (pl_strv_push_owned(paths, v))
+			rc = pl_err_nomem(err);
+	}
+	duckdb_destroy_result(&r);
+	return rc;
+}
+
 int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *err)
 {
 	add_args a = {0};
 	a.opts.hive_partitioning = -1;
 	int rc = parse(&st->toks, open, lake ? 1 : 2, &a, err);
+	for (size_t i = 0; rc == 0 && i < a.exprs.len; i++)
+		rc = eval_paths(st->conn->con, a.exprs.items[i], &a.paths, err);
 	if (rc == 0 && !lake && !(lake = pl_db_find_lake(st->conn->db, a.pos.items[0])))
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", a.pos.items[0]);
 	if (rc == 0)
@@ -171,6 +219,7 @@ int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *er
 	pl_txn_dispose(&txn);
 	pl_strv_dispose(&a.pos);
 	pl_strv_dispose(&a.paths);
+	pl_strv_dispose(&a.exprs);
 	free(a.schema);
 	return rc;
 }
