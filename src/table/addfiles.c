@@ -17,7 +17,7 @@
 
 /* One element of a file's Parquet schema. */
 typedef struct pq_col {
-	char *name, *converted, *duckdb_type;
+	char *name, *converted, *duckdb_type, *logical;
 	size_t nchildren;
 	struct pq_col *children;
 	long leaf;          /* leaf number (parquet_metadata's column_id), -1 for a group */
@@ -55,6 +55,7 @@ static void free_col(pq_col *c)
 	free(c->name);
 	free(c->converted);
 	free(c->duckdb_type);
+	free(c->logical);
 }
 
 /* Builds the element at *row (and its children) from parquet_schema rows of one file. */
@@ -69,6 +70,7 @@ static int parse_col(duckdb_result *r, idx_t end, idx_t *row, long *leaves, pq_c
 	out->name = pl_engine_value_str(r, 1, i, &oom);
 	out->converted = pl_engine_value_str(r, 3, i, &oom);
 	out->duckdb_type = pl_engine_value_str(r, 4, i, &oom);
+	out->logical = pl_engine_value_str(r, 5, i, &oom);
 	char *nc = pl_engine_value_str(r, 2, i, &oom);
 	long n = nc ? atol(nc) : 0;
 	free(nc);
@@ -102,6 +104,11 @@ static const char *source_type(const pq_col *c)
 			return "MAP";
 		return "STRUCT";
 	}
+	/* GEOMETRY only in Parquet's own geometry type, not GeoParquet 1.x's WKB blobs */
+	if (c->logical && strncmp(c->logical, "Geometry", 8) == 0)
+		return "GEOMETRY";
+	if (c->duckdb_type && strcmp(c->duckdb_type, "GEOMETRY") == 0)
+		return "BLOB";
 	return c->duckdb_type ? c->duckdb_type : "BLOB";
 }
 
@@ -168,6 +175,12 @@ static int check_type(const file_job *j, const char *prefix, const pq_col *c, co
 		ok = strcmp(src, up) == 0;
 		if (!ok)
 			pl_buf_printf(&d, "Expected type \"%s\" but found type \"%s\"", up, src);
+	} else if (strcmp(dl, "geometry") == 0) {
+		ok = strcmp(src, "GEOMETRY") == 0;
+		if (!ok)
+			pl_buf_printf(&d, "Expected type \"GEOMETRY\" but found type \"%s\". Is this a GeoParquet v1.*.* file? "
+					  "DuckLake only supports GEOMETRY types stored in native Parquet(V3) format, not "
+					  "GeoParquet(v1.*.*)", src);
 	} else if (strncmp(dl, "decimal(", 8) == 0) {
 		int tp = 0, ts = 0, sp = 0, ss = 0;
 		ok = sscanf(dl, "decimal(%d,%d)", &tp, &ts) == 2 && sscanf(src, "DECIMAL(%d,%d)", &sp, &ss) == 2;
@@ -631,7 +644,8 @@ int pl_addfiles_build(const pl_table_ctx *ctx, const pl_table *t, char *const *g
 			       globs[gi], ") ORDER BY file_name", &g.files, &g.have[0], err);
 		if (rc == 0)
 			rc = run_query(ctx->con,
-				       "SELECT file_name, name, num_children, converted_type, duckdb_type FROM parquet_schema(",
+				       "SELECT file_name, name, num_children, converted_type, duckdb_type, logical_type "
+				       "FROM parquet_schema(",
 				       globs[gi], ") ORDER BY file_name, column_id", &g.schema, &g.have[1], err);
 		if (rc == 0)
 			rc = run_query(ctx->con,
