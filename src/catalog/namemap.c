@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/batch.h"
 #include "catalog/commit.h"
 #include "catalog/model_rows.h"
 #include "core/str.h"
@@ -151,12 +152,17 @@ int pl_namemap_store(pl_catdb *db, const pl_namemap *map, int64_t table_id, int6
 	int64_t id = (*next_id)++;
 	pl_val m[] = {PL_VINT(id), PL_VINT(table_id)};
 	rc = pl_catdb_exec(db, "INSERT INTO ducklake_column_mapping VALUES (?, ?, 'map_by_name')", m, 2, err);
+	pl_batch b;
+	pl_batch_init(&b, db, "INSERT INTO ducklake_name_mapping VALUES ", "(?, ?, ?, ?, ?, ?)", 6);
 	for (size_t i = 0; rc == 0 && i < map->ncols; i++) {
 		const pl_namemap_col *c = &map->cols[i];
 		pl_val v[] = {PL_VINT(id), PL_VINT(c->column_id), PL_VTEXT(c->source), PL_VINT(c->target),
 			      PL_VOPTINT(c->parent), PL_VBOOL(c->partition)};
-		rc = pl_catdb_exec(db, "INSERT INTO ducklake_name_mapping VALUES (?, ?, ?, ?, ?, ?)", v, 6, err);
+		rc = pl_batch_add(&b, v, err);
 	}
+	if (rc == 0)
+		rc = pl_batch_flush(&b, err);
+	pl_batch_dispose(&b);
 	if (rc == 0)
 		*out_id = id;
 	return rc;

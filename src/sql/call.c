@@ -2,6 +2,7 @@
  * call.c -- CALL statements that manage a lake:
  *   CALL lake.set_option('name', value [, schema => 's'] [, table_name => 't'])
  *   CALL ducklake_set_option('lake', 'name', value [, ...])
+ *   CALL [ducklake_]add_data_files(...): sql/addfiles.c
  * Options live in ducklake_metadata with the spec's global, schema and table scopes.
  */
 #include <stdio.h>
