@@ -278,8 +278,7 @@ static int map_hive(file_job *j, const pl_column *col, const hive_kv *kv, long p
 	}
 	if (pl_namemap_add(j->map, parent, col->name, col->id, true) < 0)
 		return pl_err_nomem(err);
-	return add_stats(j, col->id, col->type, kv->value, kv->value, kv->value ? 0 : j->rows,
-			 kv->value ? j->rows : 0, -1, err);
+	return add_stats(j, col->id, col->type, kv->value, kv->value, kv->value ? 0 : j->rows, j->rows, -1, err);
 }
 
 static int map_columns(file_job *j, pq_col *cols, size_t ncols, pl_column **fields, size_t nfields,
@@ -493,9 +492,11 @@ static int file_stats(file_job *j, pq_col *root, long nleaves, duckdb_result *r,
 		pq_stats *s = &st[l];
 		if (!c || c->field < 0 || !s->seen)
 			continue;
+		/* value_count as the lake's own writer records it (Parquet's num_values, NULLs included),
+		 * which the commit's merge of table statistics relies on */
 		bool counts = !s->no_nulls && !s->no_values && s->nulls <= s->values;
 		rc = add_stats(j, c->field, c->dltype, s->no_min ? NULL : s->min, s->no_max ? NULL : s->max,
-			       counts ? s->nulls : -1, counts ? s->values - s->nulls : -1, s->size, err);
+			       counts ? s->nulls : -1, counts ? s->values : -1, s->size, err);
 	}
 	for (size_t i = 0; cells && i < (size_t)(to - from) * 5; i++)
 		free(cells[i]);
