@@ -38,7 +38,8 @@ typedef struct pl_data_file {
 	int64_t delete_partial_max; /* -1, or: rows carry _ducklake_internal_snapshot_id */
 	char *delete_path;    /* resolved; NULL when no rows of the file are deleted */
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
-	int64_t mapping_id;   /* -1; else a file the lake did not write, read by its name map */
+	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
+	int64_t mapping_id;
 } pl_data_file;
 
 typedef struct pl_inlined_table {

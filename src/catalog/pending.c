@@ -399,8 +399,8 @@ static int apply_files(apply_ctx *c)
 			pl_buf_puts(&path, d->dir);
 		pl_buf_puts(&path, nf->path);
 		memset(f, 0, sizeof(*f));
-		f->mapping_id = nf->namemap && nf->namemap <= c->t->nnamemaps
-					? c->t->namemaps[nf->namemap - 1].assigned_id : -1;
+		f->mapped = nf->namemap && nf->namemap <= c->t->nnamemaps;
+		f->mapping_id = f->mapped ? c->t->namemaps[nf->namemap - 1].assigned_id : -1;
 		if (!(f->path = pl_buf_detach(&path)))
 			return PL_ENOMEM;
 		d->nfiles++;

@@ -30,10 +30,16 @@ typedef struct file_group {
  * in the same snapshot may predate the change (a transaction that inserts, then alters), so it
  * is read through its field ids, which is right either way. Registered files (with a name map)
  * form one group per map. */
+/* The name map a file is read through, -1 for files the lake wrote. */
+static int64_t mapping_of(const pl_data_file *f)
+{
+	return f->mapped ? f->mapping_id : -1;
+}
+
 static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
-	if (f->mapping_id >= 0 || g.mapping >= 0)
-		return f->mapping_id == g.mapping;
+	if (mapping_of(f) >= 0 || g.mapping >= 0)
+		return mapping_of(f) == g.mapping;
 	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
@@ -45,7 +51,7 @@ static int64_t next_mapping(const pl_table *t, int64_t after)
 {
 	int64_t best = -1;
 	for (size_t i = 0; i < t->nfiles; i++) {
-		int64_t id = t->files[i].mapping_id;
+		int64_t id = mapping_of(&t->files[i]);
 		if (id > after && (best < 0 || id < best))
 			best = id;
 	}
@@ -82,7 +88,7 @@ static int next_group(const pl_table *t, int g)
 static bool in_unmapped(const pl_table *t, const pl_data_file *f, file_group g)
 {
 	(void)t, (void)g;
-	return f->mapping_id < 0;
+	return mapping_of(f) < 0;
 }
 
 static size_t count_files(const pl_table *t, file_group g,
@@ -606,7 +612,7 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 		map = -1;
 		bool deletes = false;
 		for (size_t i = 0; i < t->nfiles; i++)
-			deletes = deletes || (t->files[i].delete_path && t->files[i].mapping_id == k);
+			deletes = deletes || (t->files[i].delete_path && mapping_of(&t->files[i]) == k);
 		if (c && deletes)
 			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
 		if (parts++)
