@@ -421,6 +421,26 @@ static int read_column_stats(pl_catdb *db, int64_t table_id, pl_rows **out, pl_e
 			      &p, 1, out, err);
 }
 
+/* The catalog id of an external file's name map: an equal map of the table, or the map written
+ * now (once per commit attempt: an abort restores the local id). */
+static int store_namemap(pl_catdb *db, pl_txn *t, const pl_new_file *f, int64_t table_id, pl_commit_state *st,
+			 int64_t *out, pl_err *err)
+{
+	if (f->namemap > t->nnamemaps)
+		return pl_err_set(err, PL_ERROR, "a registered file names a name map that does not exist");
+	pl_new_namemap *nm = &t->namemaps[f->namemap - 1];
+	if (nm->assigned_id < PL_LOCAL_ID_BASE) {
+		*out = nm->assigned_id;
+		return 0;
+	}
+	int64_t id = -1;
+	int rc = pl_namemap_store(db, &nm->map, table_id, &st->next_file_id, &id, err);
+	if (rc == 0)
+		rc = fix_id(st, &nm->assigned_id, id, true, err);
+	*out = id;
+	return rc;
+}
+
 /* Writes all files of one table (those from index `first` on with the same table): their
  * ducklake_data_file and ducklake_file_column_stats rows as multi-row INSERTs, the table's
  * column statistics merged over all of them, and its table statistics. */
@@ -434,8 +454,8 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch_init(&files, db,
 		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
 		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start, "
-		      "partition_id) VALUES ",
-		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?)", 11);
+		      "partition_id, mapping_id) VALUES ",
+		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?)", 12);
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
@@ -446,12 +466,15 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		pl_new_file *f = &t->files[i];
 		if (resolve_table(t, f->table_ref) != table_id)
 			continue;
+		int64_t mapping = -1;
+		if (f->namemap && (rc = store_namemap(db, t, f, table_id, st, &mapping, err)))
+			break;
 		if ((rc = fix_id(st, &f->assigned_id, st->next_file_id++, true, err)))
 			break;
 		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
-			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(true), PL_VINT(f->record_count),
+			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(!f->external), PL_VINT(f->record_count),
 			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row),
-			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL};
+			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping)};
 		rc = pl_batch_add(&files, p, err);
 		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),

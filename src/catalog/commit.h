@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "catalog/driver.h"
+#include "catalog/namemap.h"
 #include "core/buf.h"
 #include "core/str.h"
 
@@ -48,6 +49,12 @@ typedef struct pl_column_stats {
 	char *type;                                              /* DuckLake type, for merging */
 } pl_column_stats;
 
+/* A name map for external files; the commit reuses an equal map of the table when there is one. */
+typedef struct pl_new_namemap {
+	pl_namemap map;     /* map.table_id unused: the files' table */
+	int64_t assigned_id; /* local until the commit assigns it */
+} pl_new_namemap;
+
 typedef struct pl_new_file {
 	int64_t table_ref; /* table id, or -(index+1) into new tables */
 	char *path;        /* file name relative to the table's directory */
@@ -61,10 +68,12 @@ typedef struct pl_new_file {
 	int64_t partition_id;
 	char **partition_values;
 	size_t npartition_values;
+	/* A file the lake did not write (ducklake_add_data_files): path is absolute (stored relative
+	 * to the lake's data path when under it) and namemap is k + 1 for txn->namemaps[k]. */
+	bool external;
+	size_t namemap;
 } pl_new_file;
 
-/* ALTER TABLE ... SET PARTITIONED BY (nkeys > 0) / RESET PARTITIONED BY (nkeys 0): how the
- * table's new data is partitioned from this snapshot on. */
 /* ALTER TABLE ... SET SORTED BY (nkeys > 0) / RESET SORTED BY (nkeys 0). */
 typedef struct pl_new_sort {
 	int64_t table_id;
@@ -74,6 +83,8 @@ typedef struct pl_new_sort {
 	int64_t assigned_id;
 } pl_new_sort;
 
+/* ALTER TABLE ... SET PARTITIONED BY (nkeys > 0) / RESET PARTITIONED BY (nkeys 0): how the
+ * table's new data is partitioned from this snapshot on. */
 typedef struct pl_new_partition {
 	int64_t table_id;
 	int64_t *column_ids;
@@ -174,6 +185,8 @@ typedef struct pl_txn {
 	size_t npartitions;
 	pl_new_sort *sorts;
 	size_t nsorts;
+	pl_new_namemap *namemaps; /* name maps of external files */
+	size_t nnamemaps;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
@@ -204,6 +217,7 @@ pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
 pl_new_partition *pl_txn_add_partition(pl_txn *txn);
 pl_new_sort *pl_txn_add_sort(pl_txn *txn);
+pl_new_namemap *pl_txn_add_namemap(pl_txn *txn);
 
 /* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
 #define PL_LOCAL_ID_BASE ((int64_t)1 << 60)

@@ -2,6 +2,7 @@
  * model.c -- loading a pl_model (see model.h) from the catalog tables at one snapshot.
  */
 #include "catalog/model.h"
+#include "catalog/namemap.h"
 
 #include "catalog/model_rows.h"
 
@@ -234,6 +235,8 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	f->file_order = pl_rows_int(r, i, 8, -1);
 	f->partition_id = pl_rows_int(r, i, 9, -1);
 	f->begin_snapshot = pl_rows_int(r, i, 10, 0);
+	f->mapped = !pl_rows_is_null(r, i, 11);
+	f->mapping_id = pl_rows_int(r, i, 11, -1);
 	return f->path != NULL;
 }
 
@@ -495,6 +498,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		rc = load_comments(m, db, err);
 	if (!rc)
 		rc = pl_model__load_partitions(m, db, err);
+	if (!rc)
+		rc = pl_model__load_namemaps(m, db, NULL, err);
 	if (rc) {
 		pl_model_free(m);
 		return rc;
@@ -564,6 +569,7 @@ void pl_model_free(pl_model *m)
 	}
 	free(m->views);
 	free(m->snapshot_time);
+	pl_namemaps_release(m->namemaps);
 	free(m);
 }
 

@@ -38,6 +38,8 @@ typedef struct pl_data_file {
 	int64_t delete_partial_max; /* -1, or: rows carry _ducklake_internal_snapshot_id */
 	char *delete_path;    /* resolved; NULL when no rows of the file are deleted */
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
+	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
+	int64_t mapping_id;
 } pl_data_file;
 
 /* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */
@@ -110,6 +112,7 @@ typedef struct pl_model {
 	size_t ntables;
 	pl_view *views;
 	size_t nviews;
+	struct pl_namemaps *namemaps; /* name maps of external files (catalog/namemap.h), shared */
 	/* References: 1 from pl_model_load; a statement that keeps using a model while its owner may
 	 * replace it takes one more (pl_model_ref). pl_model_free drops one and frees at zero; a model
 	 * with more than one reference is never advanced in place. */

@@ -169,6 +169,8 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 	if (rc == 0)
 		rc = query_between(db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap, snap,
 				   &r[3], err);
+	if (rc == 0)
+		rc = pl_model__load_namemaps(m, db, r[0], err);
 	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
 	 * changes applied, which applying them again completes. */
 	if (rc == 0 && (!advance_files(m, r[0], r[1]) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))

@@ -10,7 +10,7 @@
 
 #define PL_MODEL_FILE_COLUMNS \
 	"SELECT table_id, data_file_id, path, path_is_relative, record_count, file_size_bytes, footer_size, " \
-	"row_id_start, file_order, partition_id, begin_snapshot FROM ducklake_data_file WHERE"
+	"row_id_start, file_order, partition_id, begin_snapshot, mapping_id FROM ducklake_data_file WHERE"
 
 /* Fills f from row i of a PL_MODEL_FILE_COLUMNS query; false when out of memory. */
 bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i);
@@ -46,6 +46,9 @@ pl_partition_key *pl_model__copy_partition_keys(const pl_partition_key *k, size_
 void pl_model__free_partition_keys(pl_partition_key *k, size_t n);
 pl_sort_key *pl_model__copy_sort_keys(const pl_sort_key *k, size_t n, bool *oom);
 void pl_model__free_sort_keys(pl_sort_key *k, size_t n);
+/* Loads m->namemaps (the catalog's name maps) when it is NULL or some row of a
+ * PL_MODEL_FILE_COLUMNS query names a map it lacks (files is NULL: load when NULL). */
+int pl_model__load_namemaps(pl_model *m, pl_catdb *db, const pl_rows *files, pl_err *err);
 
 int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err);
 int pl_model__load_stats(pl_model *m, pl_catdb *db, pl_err *err);

@@ -453,9 +453,12 @@ static int apply_files(apply_ctx *c)
 			return PL_EINVALID;
 		pl_data_file *f = &d->files[d->nfiles];
 		pl_buf path = PL_BUF_INIT;
-		pl_buf_puts(&path, d->dir);
+		if (!nf->external)
+			pl_buf_puts(&path, d->dir);
 		pl_buf_puts(&path, nf->path);
 		memset(f, 0, sizeof(*f));
+		f->mapped = nf->namemap && nf->namemap <= c->t->nnamemaps;
+		f->mapping_id = f->mapped ? c->t->namemaps[nf->namemap - 1].assigned_id : -1;
 		if (!(f->path = pl_buf_detach(&path)))
 			return PL_ENOMEM;
 		d->nfiles++;
@@ -551,6 +554,10 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_tags(&c);
 	if (rc == 0)
 		rc = apply_views(&c, base);
+	for (size_t i = 0; rc == 0 && i < txn->nnamemaps; i++)
+		txn->namemaps[i].assigned_id = new_local(&c);
+	if (rc == 0)
+		rc = pl_namemaps_extend(base->namemaps, txn->namemaps, txn->nnamemaps, &m->namemaps);
 	if (rc == 0)
 		rc = apply_partitions(&c);
 	if (rc == 0)

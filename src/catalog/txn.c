@@ -32,6 +32,13 @@ pl_new_file *pl_txn_add_file(pl_txn *t)
 {
 	return grow((void **)&t->files, &t->nfiles, sizeof(pl_new_file));
 }
+pl_new_namemap *pl_txn_add_namemap(pl_txn *t)
+{
+	pl_new_namemap *m = grow((void **)&t->namemaps, &t->nnamemaps, sizeof(pl_new_namemap));
+	if (m)
+		m->assigned_id = PL_LOCAL_ID_BASE + ((int64_t)1 << 50) + (int64_t)t->nnamemaps;
+	return m;
+}
 pl_dropped *pl_txn_add_dropped_table(pl_txn *t)
 {
 	return grow((void **)&t->dropped_tables, &t->ndropped_tables, sizeof(pl_dropped));
@@ -157,6 +164,9 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->sorts[i].nulls_first);
 	}
 	free(t->sorts);
+	for (size_t i = 0; i < t->nnamemaps; i++)
+		pl_namemap_dispose(&t->namemaps[i].map);
+	free(t->namemaps);
 	for (size_t i = 0; i < t->ndropped_tables; i++)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)

@@ -2,6 +2,7 @@
  * call.c -- CALL statements that manage a lake:
  *   CALL lake.set_option('name', value [, schema => 's'] [, table_name => 't'])
  *   CALL ducklake_set_option('lake', 'name', value [, ...])
+ *   CALL [ducklake_]add_data_files(...): sql/addfiles.c
  * Options live in ducklake_metadata with the spec's global, schema and table scopes.
  */
 #include <stdio.h>
@@ -222,6 +223,15 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 	size_t open = 0, first = 0;
 	bool qualified = false, message = false;
 	(void)out;
+	if (names_proc(t, "add_data_files", &qualified)) {
+		char *name = qualified ? pl_tok_ident(t, 1) : NULL;
+		lake = name ? pl_db_find_lake(db, name) : NULL;
+		free(name);
+		if (qualified && !lake)
+			return 0;
+		*handled = true;
+		return pl_handle_add_data_files(st, lake, qualified ? 4 : 2, err);
+	}
 	if (names_proc(t, "set_commit_message", &qualified))
 		message = true;
 	else if (!names_proc(t, "set_option", &qualified))

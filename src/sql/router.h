@@ -60,6 +60,8 @@ int pl_handle_drop(pl_stmt *st, size_t kind_at, planar_result **out, pl_err *err
 int pl_handle_insert(pl_stmt *st, size_t into_at, planar_result **out, pl_err *err);
 int pl_handle_delete(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+/* CALL ...add_data_files: lake given for lake.add_data_files(, else NULL; open is the '('. */
+int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *err);
 int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
 int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err);

@@ -107,7 +107,10 @@ typedef struct bound_map {
 	char lake[256];
 } bound_map;
 
-static _Thread_local bound_map last_bound[2];
+/* Groups 0 and 1 are the column layouts, 2 + m the files read by name map m (table/scan.h). */
+#define BOUND_SLOTS 8
+#define BOUND_SLOT(g) ((g) < BOUND_SLOTS ? (g) : 2 + (g) % (BOUND_SLOTS - 2))
+static _Thread_local bound_map last_bound[BOUND_SLOTS];
 
 /* Folds argument i of a scalar function being bound to a constant. */
 static duckdb_value bind_arg(duckdb_bind_info info, duckdb_client_context ctx, idx_t i)
@@ -147,7 +150,7 @@ static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size
 		a->group = (int)duckdb_get_int64(v[2]);
 		a->schema_since = n > 3 ? duckdb_get_int64(v[3]) : -1;
 		a->has_deletes = n > 4 ? duckdb_get_bool(v[4]) : false;
-		ok = a->lake && (a->group == 0 || a->group == 1);
+		ok = a->lake && a->group >= 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i])
@@ -240,7 +243,7 @@ static void files_fn_bind(duckdb_bind_info info)
 		d->refs = 1;
 	}
 	if (rc == 0) {
-		bound_map *b = &last_bound[a.group];
+		bound_map *b = &last_bound[BOUND_SLOT(a.group)];
 		*b = (bound_map){db, a.table_id, a.group, map, ""};
 		snprintf(b->lake, sizeof(b->lake), "%s", a.lake);
 		duckdb_scalar_function_set_bind_data(info, d, files_data_release);
@@ -289,8 +292,8 @@ static void delmap_fn_bind(duckdb_bind_info info)
 	bind_args a = {0};
 	pl_err err = {0};
 	int rc = read_bind_args(info, ctx, 3, &a, &err);
-	const bound_map *b = rc == 0 ? &last_bound[a.group] : NULL;
-	if (rc == 0 && (b->db != db || b->table_id != a.table_id || strcmp(b->lake, a.lake) != 0))
+	const bound_map *b = rc == 0 ? &last_bound[BOUND_SLOT(a.group)] : NULL;
+	if (rc == 0 && (b->db != db || b->table_id != a.table_id || b->group != a.group || strcmp(b->lake, a.lake) != 0))
 		rc = pl_err_set(&err, PL_ERROR, "the deleted rows of table %lld were not bound with its files",
 				(long long)a.table_id);
 	int64_t *map = rc == 0 ? malloc(sizeof(*map)) : NULL;

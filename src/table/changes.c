@@ -20,6 +20,7 @@
 typedef struct hist_file {
 	int64_t id, begin, end, row_id_start; /* end -1: live */
 	char *path;                           /* resolved */
+	int64_t mapping;                      /* name map of a registered file, -1 */
 } hist_file;
 
 typedef struct hist_delete {
@@ -66,7 +67,8 @@ static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *er
 	for (size_t i = 0; !oom && i < r->nrows; i++) {
 		hist_file *f = &h->files[h->nfiles++];
 		*f = (hist_file){pl_rows_int(r, i, 0, 0), pl_rows_int(r, i, 1, 0), pl_rows_int(r, i, 2, -1),
-				 pl_rows_int(r, i, 3, 0), resolve(t, pl_rows_get(r, i, 4), pl_rows_bool(r, i, 5, true))};
+				 pl_rows_int(r, i, 3, 0), resolve(t, pl_rows_get(r, i, 4), pl_rows_bool(r, i, 5, true)),
+				 pl_rows_int(r, i, 6, -1)};
 		oom = !f->path;
 	}
 	pl_rows_free(r);
@@ -160,8 +162,19 @@ static void put_column_list(pl_buf *out, const pl_table *t, const char *alias)
 }
 
 /* (SELECT cols, file_row_number AS pos, rowid FROM one data file) */
-static int put_file_rows(pl_buf *out, const pl_table *t, const hist_file *f, pl_err *err)
+static int put_file_rows(pl_buf *out, const pl_model *hist_model, const pl_table *t, const hist_file *f, pl_err *err)
 {
+	if (f->mapping >= 0) {
+		/* a registered file: columns by its name map, row ids from its start */
+		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, "
+				 "d.file_row_number, d.file_row_number AS __pos, ");
+		pl_buf_printf(out, "%lld + d.file_row_number AS __rowid FROM read_parquet(", (long long)f->row_id_start);
+		pl_buf_put_literal(out, f->path);
+		int rc = hist_model ? pl_scan_put_name_map(out, hist_model, t, f->mapping, err)
+				    : pl_err_set(err, PL_ERROR, "no name maps to read a registered file with");
+		pl_buf_puts(out, ", hive_partitioning = false) AS d)");
+		return rc;
+	}
 	pl_buf_puts(out, "(SELECT d.*, d.file_row_number AS __pos, coalesce(d._ducklake_internal_row_id, ");
 	pl_buf_printf(out, "%lld + d.file_row_number) AS __rowid FROM read_parquet(", (long long)f->row_id_start);
 	pl_buf_put_literal(out, f->path);
@@ -173,6 +186,7 @@ static int put_file_rows(pl_buf *out, const pl_table *t, const hist_file *f, pl_
 typedef struct emitter {
 	pl_buf *out;
 	size_t n;
+	const pl_model *model; /* name maps of registered files */
 } emitter;
 
 static void sep(emitter *e)
@@ -192,7 +206,7 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 		pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
 		put_column_list(e->out, t, "r");
 		pl_buf_puts(e->out, " FROM ");
-		int rc = put_file_rows(e->out, t, f, err);
+		int rc = put_file_rows(e->out, e->model, t, f, err);
 		if (rc)
 			return rc;
 		pl_buf_puts(e->out, " AS r");
@@ -214,7 +228,7 @@ static int put_deleted(emitter *e, const pl_table *t, const hist_file *f, const 
 	pl_buf_printf(e->out, "SELECT %s AS snapshot_id, r.__rowid AS rowid", snapshot_expr);
 	put_column_list(e->out, t, "r");
 	pl_buf_puts(e->out, " FROM ");
-	int rc = put_file_rows(e->out, t, f, err);
+	int rc = put_file_rows(e->out, e->model, t, f, err);
 	pl_buf_puts(e->out, " AS r JOIN (");
 	pl_buf_puts(e->out, pl_buf_cstr(positions));
 	pl_buf_puts(e->out, ") AS x ON r.__pos = x.pos");
@@ -319,10 +333,9 @@ int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_m
 {
 	history h = {0};
 	(void)lake_name;
-	(void)m;
 	int rc = load_history(cat, t, &h, err);
 	pl_buf_puts(out, "WITH __ins AS (");
-	emitter e = {out, 0};
+	emitter e = {out, 0, m};
 	if (rc == 0)
 		rc = put_insertions(&e, t, &h, from, to, err);
 	if (rc == 0 && e.n == 0)

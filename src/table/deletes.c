@@ -118,6 +118,9 @@ int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *e
 	char *rel = NULL, *full = NULL;
 	const char *fmt = req->deletion_vector ? "puffin" : "parquet";
 	int rc = file_name(req->table->dir, fmt, &rel, &full, err);
+	/* a table of registered files only has no directory yet */
+	if (rc == 0)
+		rc = pl_fs_mkdirs(req->table->dir, err);
 	if (rc == 0)
 		rc = req->deletion_vector ? write_dv(req, full, out, err) : write_parquet(req, full, out, err);
 	if (rc == 0 && pl_strv_push(req->written, full))

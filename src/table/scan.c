@@ -11,24 +11,85 @@
  */
 #include "table/scan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "catalog/namemap.h"
+
+/* The column a registered file's path is read into when its name map takes values from the path. */
+#define HIVE_PATH_COLUMN "__planar_hive_path"
 
 typedef struct file_group {
 	bool current;     /* written with the table's current columns */
 	bool has_deletes; /* unused: groups are column layouts */
+	int64_t mapping;  /* >= 0: files the lake did not write, read through this name map */
 } file_group;
 
 /* A file committed after the table's columns last changed was written with them. One committed
  * in the same snapshot may predate the change (a transaction that inserts, then alters), so it
- * is read through its field ids, which is right either way. */
+ * is read through its field ids, which is right either way. Registered files (with a name map)
+ * form one group per map. */
+/* The name map a file is read through, -1 for files the lake wrote. */
+static int64_t mapping_of(const pl_data_file *f)
+{
+	return f->mapped ? f->mapping_id : -1;
+}
+
 static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
+	if (mapping_of(f) >= 0 || g.mapping >= 0)
+		return mapping_of(f) == g.mapping;
 	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
 /* The two column layouts: files written with the current columns, older files. */
-static const file_group layouts[] = {{true, false}, {false, false}};
+static const file_group layouts[] = {{true, false, -1}, {false, false, -1}};
+
+/* The smallest name map id above `after` among t's files; -1 when none. */
+static int64_t next_mapping(const pl_table *t, int64_t after)
+{
+	int64_t best = -1;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		int64_t id = mapping_of(&t->files[i]);
+		if (id > after && (best < 0 || id < best))
+			best = id;
+	}
+	return best;
+}
+
+/* The name map of rank k among t's files' maps (in id order); -1 when there are fewer. */
+static int64_t mapping_at(const pl_table *t, int k)
+{
+	int64_t id = next_mapping(t, -1);
+	while (id >= 0 && k-- > 0)
+		id = next_mapping(t, id);
+	return id;
+}
+
+/* Group g: 0 and 1 the layouts, 2 + k the files of t's name map of rank k (ids of maps
+ * created in a transaction are too large for a group number). */
+static file_group group_of(const pl_table *t, int g)
+{
+	if (g < 2)
+		return layouts[g < 0 ? 0 : g];
+	int64_t id = mapping_at(t, g - 2);
+	return (file_group){false, false, id < 0 ? INT64_MAX : id};
+}
+
+/* The group after g: the two layouts, then one per name map. -1 after the last. */
+static int next_group(const pl_table *t, int g)
+{
+	if (g == 0)
+		return 1;
+	return mapping_at(t, g - 1) < 0 ? -1 : g + 1;
+}
+
+static bool in_unmapped(const pl_table *t, const pl_data_file *f, file_group g)
+{
+	(void)t, (void)g;
+	return mapping_of(f) < 0;
+}
 
 static size_t count_files(const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
@@ -43,12 +104,6 @@ static size_t count_files(const pl_table *t, file_group g,
  * that several times faster than a list of as many literals, which matters with thousands of
  * files. A path holding the separator itself falls back to the list form. */
 #define PATH_SEPARATOR '\x1f'
-
-static bool in_all(const pl_table *t, const pl_data_file *f, file_group g)
-{
-	(void)t, (void)f, (void)g;
-	return true;
-}
 
 static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
@@ -127,13 +182,110 @@ static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
 	return 0;
 }
 
+/* schema = MAP {'source name': {name, type, default_value}, ...}: the columns of files read
+ * through name map g.mapping; a column the file lacks gets a key no file column has, so it
+ * reads as its default. */
+static int put_name_schema_map(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+{
+	return pl_scan_put_name_map(out, m, t, g.mapping, err);
+}
+
+int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int64_t mapping, pl_err *err)
+{
+	const pl_namemap *map = pl_namemaps_find(m->namemaps, mapping);
+	if (!map)
+		return pl_err_set(err, PL_ERROR, "name map %lld of table \"%s\" is missing from the catalog",
+				  (long long)mapping, t->name);
+	pl_buf_puts(out, ", schema = MAP {");
+	for (size_t i = 0; i < t->ntop; i++) {
+		const pl_column *c = t->top[i];
+		const char *source = NULL;
+		for (size_t k = 0; !source && k < map->ncols; k++)
+			if (map->cols[k].parent < 0 && map->cols[k].target == c->id && !map->cols[k].partition)
+				source = map->cols[k].source;
+		pl_buf type = PL_BUF_INIT;
+		int rc = pl_scan_column_type(&type, c, err);
+		if (rc)
+			return rc;
+		pl_buf_puts(out, i ? ", " : "");
+		if (source)
+			pl_buf_put_literal(out, source);
+		else
+			pl_buf_printf(out, "'\x1f__planar_missing_%lld'", (long long)c->id);
+		pl_buf_puts(out, ": {name: ");
+		pl_buf_put_literal(out, c->name);
+		pl_buf_puts(out, ", type: ");
+		pl_buf_put_literal(out, type.ptr);
+		pl_buf_puts(out, ", default_value: ");
+		put_default(out, c);
+		pl_buf_putc(out, '}');
+		pl_buf_dispose(&type);
+	}
+	pl_buf_putc(out, '}');
+	bool hive = false;
+	for (size_t k = 0; k < map->ncols; k++)
+		hive = hive || map->cols[k].partition;
+	if (hive)
+		pl_buf_puts(out, ", filename = '" HIVE_PATH_COLUMN "'");
+	return 0;
+}
+
+/* The schema parameter of a group's read_parquet(): none for current files. */
+static int put_group_schema(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+{
+	if (g.mapping >= 0)
+		return put_name_schema_map(out, m, t, g, err);
+	return g.current ? 0 : put_schema_map(out, t, err);
+}
+
 /* SELECT list: current-column files cast by name, mapped files are already typed. */
-static int put_projection(pl_buf *out, const pl_table *t, file_group g, pl_err *err)
+/* The hive-path entry of name map `mapping` for column c, or NULL. */
+static const pl_namemap_col *hive_entry(const pl_model *m, int64_t mapping, const pl_column *c)
+{
+	const pl_namemap *map = mapping >= 0 ? pl_namemaps_find(m->namemaps, mapping) : NULL;
+	for (size_t k = 0; map && k < map->ncols; k++)
+		if (map->cols[k].parent < 0 && map->cols[k].target == c->id && map->cols[k].partition)
+			return &map->cols[k];
+	return NULL;
+}
+
+/* A column of a registered file whose value is its directory's key=value: the value, cast. */
+static int put_hive_column(pl_buf *out, const pl_column *c, const char *key, pl_err *err)
+{
+	pl_buf type = PL_BUF_INIT, pattern = PL_BUF_INIT;
+	int rc = pl_scan_column_type(&type, c, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(&pattern, "(?i)[/\\\\]");
+	for (const char *p = key; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      (unsigned char)*p >= 0x80))
+			pl_buf_putc(&pattern, '\\');
+		pl_buf_putc(&pattern, *p);
+	}
+	pl_buf_puts(&pattern, "=([^/\\\\]*)[/\\\\]");
+	pl_buf_puts(out, "CAST(nullif(nullif(url_decode(regexp_extract(d." HIVE_PATH_COLUMN ", ");
+	pl_buf_put_literal(out, pl_buf_cstr(&pattern));
+	pl_buf_printf(out, ", 1)), 'NULL'), '__HIVE_DEFAULT_PARTITION__') AS %s) AS ", type.ptr);
+	pl_buf_put_ident(out, c->name);
+	pl_buf_dispose(&type);
+	pl_buf_dispose(&pattern);
+	return 0;
+}
+
+static int put_projection(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
 		if (i)
 			pl_buf_puts(out, ", ");
+		const pl_namemap_col *hive = g.mapping >= 0 ? hive_entry(m, g.mapping, c) : NULL;
+		if (hive) {
+			int rc = put_hive_column(out, c, hive->source, err);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (!g.current) {
 			pl_buf_puts(out, "d.");
 			pl_buf_put_ident(out, c->name);
@@ -196,12 +348,12 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 			   pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
-	int rc = put_projection(out, t, g, err);
+	int rc = put_projection(out, m, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
 	put_path_list(out, t, g, in_layout);
-	if (!g.current && (rc = put_schema_map(out, t, err)) != 0)
+	if ((rc = put_group_schema(out, m, t, g, err)) != 0)
 		return rc;
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	bool deletes = false;
@@ -316,6 +468,12 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			pl_buf_puts(out, " UNION ALL ");
 		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
 	}
+	/* registered files: deletes by anti-join */
+	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
+	}
 	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
 }
 
@@ -323,49 +481,74 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 
 #define PL_ROW_ID_FIELD 2147483540LL
 
-/* The row-id start of each file, by file_index: a list indexed in the scan. */
-static void put_row_id_starts(pl_buf *out, const pl_table *t)
+typedef bool (*file_member)(const pl_table *, const pl_data_file *, file_group);
+
+/* The row-id start (or with `index`, the place in t->files) of each file of the scan, by
+ * file_index: a list indexed in the scan. */
+static void put_file_values(pl_buf *out, const pl_table *t, file_member member, file_group g, bool index)
 {
 	pl_buf_puts(out, "CAST([");
+	size_t k = 0;
 	for (size_t i = 0; i < t->nfiles; i++)
-		pl_buf_printf(out, "%s%lld", i ? "," : "", (long long)t->files[i].row_id_start);
+		if (member(t, &t->files[i], g))
+			pl_buf_printf(out, "%s%lld", k++ ? "," : "",
+				      index ? (long long)i : (long long)t->files[i].row_id_start);
 	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
 /* All files in one read_parquet() through field ids; only the columns a statement uses are read
  * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
  * else anti-joined with the delete files. */
-static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, int64_t map, pl_err *err)
+static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, file_member member, file_group g,
+			       int64_t map, pl_err *err)
 {
+	bool all = true, deletes = false;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		bool in = member(t, &t->files[i], g);
+		all = all && in;
+		deletes = deletes || (in && t->files[i].delete_path);
+	}
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(out, "d.");
-		pl_buf_put_ident(out, t->top[i]->name);
+		const pl_namemap_col *hive = g.mapping >= 0 ? hive_entry(m, g.mapping, t->top[i]) : NULL;
+		int rc = hive ? put_hive_column(out, t->top[i], hive->source, err) : 0;
+		if (rc)
+			return rc;
+		if (!hive) {
+			pl_buf_puts(out, "d.");
+			pl_buf_put_ident(out, t->top[i]->name);
+		}
 		pl_buf_puts(out, ", ");
 	}
 	/* the file by its index in t->files: a number, cheap on every row */
-	pl_buf_puts(out, "CAST(d.file_index AS BIGINT) AS __planar_file, "
-			 "d.file_row_number AS __planar_pos, coalesce(d._ducklake_internal_row_id, ");
-	put_row_id_starts(out, t);
+	if (all)
+		pl_buf_puts(out, "CAST(d.file_index AS BIGINT)");
+	else
+		put_file_values(out, t, member, g, true);
+	pl_buf_puts(out, " AS __planar_file, d.file_row_number AS __planar_pos, ");
+	pl_buf_puts(out, g.mapping >= 0 ? "(" : "coalesce(d._ducklake_internal_row_id, ");
+	put_file_values(out, t, member, g, false);
 	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
-	put_path_list(out, t, (file_group){false, false}, in_all);
-	int rc = put_schema_map(out, t, err);
+	put_path_list(out, t, g, member);
+	int rc = g.mapping >= 0 ? put_name_schema_map(out, m, t, g, err) : put_schema_map(out, t, err);
 	if (rc)
 		return rc;
 	/* the row-id column of files written by UPDATE, NULL in the others */
-	pl_buf_truncate(out, out->len - 1);
-	pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD);
+	if (g.mapping < 0) {
+		pl_buf_truncate(out, out->len - 1);
+		pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
+				   "CAST(NULL AS VARCHAR)}}",
+			      PL_ROW_ID_FIELD);
+	}
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
-	if (!pl_scan_has_deletes(t))
+	if (!deletes)
 		return 0;
 	if (map >= 0) {
 		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");
-	put_deleted_by_index(out, m, t, (file_group){false, false}, in_all);
+	put_deleted_by_index(out, m, t, g, member);
 	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
@@ -416,11 +599,26 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	int rc = 0;
 	size_t parts = 0;
 	int64_t map = -1;
-	if (t->nfiles > 0 && c && pl_scan_has_deletes(t))
-		rc = prepare_map(c, con, m, t, in_all, (file_group){false, false}, &map, err);
-	if (rc == 0 && t->nfiles > 0) {
-		rc = put_positions_files(out, m, t, map, err);
+	const file_group all = {false, false, -1};
+	size_t unmapped = count_files(t, all, in_unmapped);
+	if (unmapped > 0 && c && pl_scan_has_deletes(t))
+		rc = prepare_map(c, con, m, t, in_unmapped, all, &map, err);
+	if (rc == 0 && unmapped > 0) {
+		rc = put_positions_files(out, m, t, in_unmapped, all, map, err);
 		parts++;
+	}
+	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
+		file_group g = {false, false, k};
+		map = -1;
+		bool deletes = false;
+		for (size_t i = 0; i < t->nfiles; i++)
+			deletes = deletes || (t->files[i].delete_path && mapping_of(&t->files[i]) == k);
+		if (c && deletes)
+			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
+		if (parts++)
+			pl_buf_puts(out, " UNION ALL ");
+		if (rc == 0)
+			rc = put_positions_files(out, m, t, in_layout, g, map, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -444,7 +642,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
-		if (!in_layout(t, &t->files[i], layouts[g]))
+		if (!in_layout(t, &t->files[i], group_of(t, g)))
 			continue;
 		if (out)
 			out[n] = &t->files[i];
@@ -456,7 +654,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 bool pl_scan_group_has_deletes(const pl_table *t, int g)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path && in_layout(t, &t->files[i], layouts[g]))
+		if (t->files[i].delete_path && in_layout(t, &t->files[i], group_of(t, g)))
 			return true;
 	return false;
 }
@@ -464,27 +662,27 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
-	return prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+	return prepare_map(c, con, m, t, in_layout, group_of(t, g), map, err);
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
 	int rc = 0;
 	size_t parts = 0;
-	for (int g = 0; rc == 0 && g < 2; g++) {
+	for (int g = 0; rc == 0 && g >= 0; g = next_group(t, g)) {
 		if (pl_scan_group_files(t, g, NULL) == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		pl_buf_puts(out, "SELECT ");
-		rc = put_projection(out, t, layouts[g], err);
+		rc = put_projection(out, m, t, group_of(t, g), err);
 		if (rc)
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
 		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
 			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
-		if (g == 1 && (rc = put_schema_map(out, t, err)) != 0)
+		if ((rc = put_group_schema(out, m, t, group_of(t, g), err)) != 0)
 			break;
 		pl_buf_puts(out, ", hive_partitioning = false) AS d");
 		if (pl_scan_group_has_deletes(t, g)) {

@@ -53,6 +53,10 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g);
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err);
 
+/* Appends `, schema = MAP {...}` reading a registered file through name map `mapping` of m:
+ * each current column from its source name, or as its default when the file lacks it. */
+int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int64_t mapping, pl_err *err);
+
 /* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot. */
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);
 
