@@ -121,6 +121,8 @@ static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone
 	bool ok = ids != NULL;
 	for (size_t k = 0; ok && k < m->ntables; k++) {
 		pl_table *t = &m->tables[k];
+		if (t->files_deferred) /* loads at the new snapshot when first used */
+			continue;
 		size_t n = 0;
 		for (size_t i = 0; i < gone->nrows; i++)
 			if (pl_rows_int(gone, i, 0, -1) == t->id)
@@ -139,10 +141,20 @@ static int query_between(pl_catdb *db, const char *sql, int64_t a, int64_t b, in
 	return pl_catdb_query(db, sql, p, 3, out, err);
 }
 
+/* A table whose files are not loaded forgets its summary when any of the rows names it. */
+static void forget_summaries(pl_model *m, const pl_rows *r)
+{
+	for (size_t i = 0; i < r->nrows; i++) {
+		pl_table *t = pl_model__table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (t && t->files_deferred)
+			t->summary_known = false;
+	}
+}
+
 #define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
 #define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
 
-int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
+static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
 {
 	pl_model next = {0};
 	pl_rows *r[4] = {0};
@@ -173,6 +185,8 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 	 * changes applied, which applying them again completes. */
 	if (rc == 0 && (!advance_files(m, r[0], r[1]) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
 		rc = pl_err_nomem(err);
+	for (int i = 0; rc == 0 && i < 4; i++)
+		forget_summaries(m, r[i]);
 	if (rc == 0)
 		rc = pl_model__load_stats(m, db, err);
 	for (int i = 0; i < 4; i++)
@@ -190,3 +204,11 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 	return 0;
 }
 
+
+int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
+{
+	pthread_mutex_lock(&m->lock);
+	int rc = advance(m, db, snap, advanced, err);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}

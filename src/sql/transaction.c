@@ -108,6 +108,9 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 	pl_model *m = NULL;
 	if (rc == 0)
 		rc = pl_model_load(&m, lake->txn_cat, lake->txn_state.snapshot, lake->data_path, err);
+	/* the pending snapshot changes with each statement: read every file now */
+	if (rc == 0 && (rc = pl_model_load_all_files(m, err)) != 0)
+		pl_model_free(m);
 	if (rc == 0) {
 		pl_model_free(lake->txn_model);
 		lake->txn_model = m;

@@ -304,7 +304,7 @@ static int finish_scan(pl_buf *out, const char *lake, const pl_model *m, const p
 int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
 		pl_err *err)
 {
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	for (size_t g = 0; rc == 0 && g < 2; g++) {
 		if (count_files(t, layouts[g], in_layout) == 0)
@@ -410,10 +410,10 @@ static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m,
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
 			  duckdb_connection con, pl_err *err)
 {
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	int64_t map = -1;
-	if (t->nfiles > 0 && c && pl_scan_has_deletes(t))
+	if (rc == 0 && t->nfiles > 0 && c && pl_scan_has_deletes(t))
 		rc = prepare_map(c, con, m, t, in_all, (file_group){false, false}, &map, err);
 	if (rc == 0 && t->nfiles > 0) {
 		rc = put_positions_files(out, m, t, map, err);
@@ -461,15 +461,29 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
-	return prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+	*map = -1;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
+	return rc ? rc : prepare_map(c, con, m, t, in_layout, layouts[g], map, err);
+}
+
+int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err)
+{
+	pl_files_summary s;
+	int rc = pl_model_table_summary(m, t, &s, err);
+	files[0] = rc == 0 && s.current;
+	files[1] = rc == 0 && s.older;
+	deletes[0] = rc == 0 && s.current_deletes;
+	deletes[1] = rc == 0 && s.older_deletes;
+	return rc;
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
-	int rc = 0;
+	bool files[2], deletes[2];
+	int rc = pl_scan_view_shape(m, t, files, deletes, err);
 	size_t parts = 0;
 	for (int g = 0; rc == 0 && g < 2; g++) {
-		if (pl_scan_group_files(t, g, NULL) == 0)
+		if (!files[g])
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
@@ -480,11 +494,11 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
 		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
-			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
+			      deletes[g] ? "true" : "false");
 		if (g == 1 && (rc = put_schema_map(out, t, err)) != 0)
 			break;
 		pl_buf_puts(out, ", hive_partitioning = false) AS d");
-		if (pl_scan_group_has_deletes(t, g)) {
+		if (deletes[g]) {
 			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
 			pl_buf_put_literal(out, lake);
 			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
@@ -497,7 +511,7 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 			    int64_t maps[2], pl_err *err)
 {
 	maps[0] = maps[1] = -1;
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
 		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
 	return rc;
