@@ -315,6 +315,8 @@ static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, siz
 bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, size_t to, bool clear)
 {
 	pl_file_index ix = {0};
+	if (from >= to)
+		return true;
 	if (pl_model__index_files(&ix, t))
 		return false;
 	bool ok = true;
@@ -322,10 +324,16 @@ bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, s
 		pl_data_file *f = pl_model__find_file(&ix, pl_rows_int(r, i, 1, -1));
 		if (!f)
 			continue;
-		if (!clear)
+		if (!clear) {
 			ok = set_delete(t, f, r, i);
-		else if (f->delete_id == pl_rows_int(r, i, 2, -1))
+			if (f->begin_snapshot >= t->schema_since) /* a remembered summary stays right */
+				t->summary.current_deletes = true;
+			else
+				t->summary.older_deletes = true;
+		} else if (f->delete_id == pl_rows_int(r, i, 2, -1)) {
 			clear_delete(f);
+			t->summary_known = false;
+		}
 	}
 	free(ix.by_id);
 	return ok;

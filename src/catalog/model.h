@@ -88,8 +88,11 @@ typedef struct pl_table {
 	 * while files_deferred they are not loaded yet (files NULL, nfiles 0). */
 	pl_data_file *files;
 	size_t nfiles;
+	size_t files_cap; /* entries allocated in a model's table (advancing appends in place) */
+	int64_t files_snapshot; /* the snapshot the loaded files are at: the model's but for a failed advance */
 	bool files_deferred;
-	/* While files_deferred: the summary read from the catalog, when summary_known. */
+	/* The summary (pl_model_table_summary), when summary_known: read from the catalog while
+	 * files_deferred, else taken from the files (valid while summary.nfiles == nfiles). */
 	bool summary_known;
 	pl_files_summary summary;
 	pl_inlined_table *inlined;

@@ -60,10 +60,13 @@ static int load_table(pl_model *m, pl_table *t, pl_err *err)
 	if (rc == 0) {
 		t->files = files;
 		t->nfiles = n;
+		t->files_cap = r->nrows + 1;
+		t->files_snapshot = m->snapshot_id;
 		t->files_deferred = false;
+		t->summary_known = false;
 		if (!pl_model__apply_table_deletes(t, d, 0, d->nrows, false)) {
 			t->files = NULL;
-			t->nfiles = 0;
+			t->nfiles = t->files_cap = 0;
 			t->files_deferred = true;
 			rc = pl_err_nomem(err);
 		}
@@ -116,8 +119,11 @@ static int load_all(pl_model *m, pl_err *err)
 			rc = pl_err_nomem(err);
 			break;
 		}
+		t->files_cap = count[k] + 1;
+		t->files_snapshot = m->snapshot_id;
 		t->nfiles = 0;
 		t->files_deferred = false;
+		t->summary_known = false;
 		fresh[k] = true;
 	}
 	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
@@ -143,7 +149,7 @@ static int load_all(pl_model *m, pl_err *err)
 		pl_table *t = &m->tables[k];
 		free_files(t->files, t->nfiles);
 		t->files = NULL;
-		t->nfiles = 0;
+		t->nfiles = t->files_cap = 0;
 		t->files_deferred = true;
 	}
 	pl_rows_free(r);
@@ -225,13 +231,17 @@ int pl_model_table_summary(const pl_model *m, const pl_table *t, pl_files_summar
 {
 	int rc = 0;
 	lock(m);
-	if (!t->files_deferred) {
-		summarize_files(t, out);
-	} else if (t->summary_known) {
-		*out = t->summary;
-	} else if ((rc = query_summary(m, t, out, err)) == 0) {
-		((pl_table *)t)->summary = *out;
-		((pl_table *)t)->summary_known = true;
+	if (t->summary_known && (t->files_deferred || t->summary.nfiles == t->nfiles)) {
+		*out = t->summary; /* (a copy of a table with a subset of its files has fewer) */
+	} else {
+		if (!t->files_deferred)
+			summarize_files(t, out);
+		else
+			rc = query_summary(m, t, out, err);
+		if (rc == 0) {
+			((pl_table *)t)->summary = *out;
+			((pl_table *)t)->summary_known = true;
+		}
 	}
 	unlock(m);
 	return rc;

@@ -373,6 +373,12 @@ static void model__threads_load_a_shared_model_while_another_connection_commits(
 			char why[200];
 			if (!same_files(t, nt, why, sizeof(why)))
 				fail_msg("model %zu after advancing: %s", i, why);
+			/* a summary kept up by advancing is the one the files give */
+			assert_int_equal(pl_model_table_summary(models[i], t, &ls, &err), 0);
+			assert_int_equal(ls.nfiles, ns.nfiles);
+			assert_int_equal(ls.older, ns.older);
+			assert_int_equal(ls.older_deletes, ns.older_deletes);
+			assert_int_equal(ls.current_deletes, ns.current_deletes);
 		}
 	}
 	pl_model_free(now);
