@@ -222,12 +222,13 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	memset(f, 0, sizeof(*f));
 	f->id = pl_rows_int(r, i, 1, 0);
 	f->delete_id = -1;
-	const char *path = pl_rows_get(r, i, 2);
-	pl_buf b = PL_BUF_INIT;
-	if (pl_rows_bool(r, i, 3, true))
-		pl_buf_puts(&b, t->dir);
-	pl_buf_puts(&b, path ? path : "");
-	f->path = pl_buf_detach(&b);
+	const char *path = pl_rows_get(r, i, 2), *dir = pl_rows_bool(r, i, 3, true) ? t->dir : "";
+	path = path ? path : "";
+	size_t nd = strlen(dir), np = strlen(path); /* one allocation: a table may have many files */
+	if ((f->path = malloc(nd + np + 1)) != NULL) {
+		memcpy(f->path, dir, nd);
+		memcpy(f->path + nd, path, np + 1);
+	}
 	f->record_count = pl_rows_int(r, i, 4, 0);
 	f->file_size = pl_rows_int(r, i, 5, -1);
 	f->footer_size = pl_rows_int(r, i, 6, -1);
