@@ -18,7 +18,10 @@
  * connection inside a write transaction must be made complete with pl_model_load_all_files()
  * (the state at a pending snapshot changes as the transaction goes on). A table that is not in
  * any model (a shallow copy with a subset of the files, a test's table) has files_deferred
- * false: its files are what it holds.
+ * false: its files are what it holds. A copy of a whole model gets a lock of its own; its
+ * unloaded tables load at the copy's snapshot_id through its `cat`, so a copy that is to hold
+ * changes not in the catalog loads its source's files first (pl_model_load_all_files) or sets
+ * `cat` to NULL (loading then fails instead of reading the catalog).
  */
 #ifndef PL_CATALOG_MODEL_H
 #define PL_CATALOG_MODEL_H
