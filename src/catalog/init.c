@@ -87,6 +87,10 @@ static const char *const catalog_indexes[] = {
 	"CREATE INDEX IF NOT EXISTS planar_data_file_end ON ducklake_data_file (end_snapshot)",
 	"CREATE INDEX IF NOT EXISTS planar_delete_file_begin ON ducklake_delete_file (begin_snapshot)",
 	"CREATE INDEX IF NOT EXISTS planar_delete_file_end ON ducklake_delete_file (end_snapshot)",
+	/* what a table's view needs of its files without loading them (model_files.c): the first
+	 * live file of each column layout, the first live delete file */
+	"CREATE INDEX IF NOT EXISTS planar_data_file_table_begin ON ducklake_data_file (table_id, begin_snapshot, end_snapshot)",
+	"CREATE INDEX IF NOT EXISTS planar_delete_file_table ON ducklake_delete_file (table_id, end_snapshot)",
 	/* file pruning reads one column's statistics for the files it has not seen yet */
 	("CREATE INDEX IF NOT EXISTS planar_file_column_stats_column ON ducklake_file_column_stats "
 	 "(table_id, column_id, data_file_id)"),

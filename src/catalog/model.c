@@ -12,7 +12,7 @@
 
 #include "core/str.h"
 
-#define LIVE_AT " ? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)"
+#define LIVE_AT PL_MODEL_LIVE_AT
 
 static int query_at(pl_catdb *db, const char *sql, int64_t snap, pl_rows **out, pl_err *err)
 {
@@ -118,6 +118,7 @@ static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
 		t->begin_snapshot = pl_rows_int(r, i, 6, 0);
 		t->partition_id = -1;
 		t->sort_id = -1;
+		t->files_deferred = true; /* loaded on first use: model_files.c */
 		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
 		t->dir = resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
 		oom = oom || !t->dir || !t->name;
@@ -126,10 +127,12 @@ static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
 	return oom ? pl_err_nomem(err) : 0;
 }
 
-static pl_table *table_mut(pl_model *m, int64_t id)
+pl_table *pl_model__table_mut(pl_model *m, int64_t id)
 {
 	return (pl_table *)pl_model_table_by_id(m, id);
 }
+
+#define table_mut pl_model__table_mut
 
 /* Counts rows per table so each table gets one allocation. */
 static int alloc_per_table(pl_model *m, pl_rows *r, size_t elem, size_t off_ptr, size_t off_n)
@@ -222,12 +225,13 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	memset(f, 0, sizeof(*f));
 	f->id = pl_rows_int(r, i, 1, 0);
 	f->delete_id = -1;
-	const char *path = pl_rows_get(r, i, 2);
-	pl_buf b = PL_BUF_INIT;
-	if (pl_rows_bool(r, i, 3, true))
-		pl_buf_puts(&b, t->dir);
-	pl_buf_puts(&b, path ? path : "");
-	f->path = pl_buf_detach(&b);
+	const char *path = pl_rows_get(r, i, 2), *dir = pl_rows_bool(r, i, 3, true) ? t->dir : "";
+	path = path ? path : "";
+	size_t nd = strlen(dir), np = strlen(path); /* one allocation: a table may have many files */
+	if ((f->path = malloc(nd + np + 1)) != NULL) {
+		memcpy(f->path, dir, nd);
+		memcpy(f->path + nd, path, np + 1);
+	}
 	f->record_count = pl_rows_int(r, i, 4, 0);
 	f->file_size = pl_rows_int(r, i, 5, -1);
 	f->footer_size = pl_rows_int(r, i, 6, -1);
@@ -238,24 +242,6 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	f->mapped = !pl_rows_is_null(r, i, 11);
 	f->mapping_id = pl_rows_int(r, i, 11, -1);
 	return f->path != NULL;
-}
-
-static int load_files(pl_model *m, pl_catdb *db, pl_err *err)
-{
-	pl_rows *r = NULL;
-	int rc = query_at(db, PL_MODEL_FILE_COLUMNS LIVE_AT " ORDER BY table_id, file_order, data_file_id",
-			  m->snapshot_id, &r, err);
-	if (rc)
-		return rc;
-	bool oom = alloc_per_table(m, r, sizeof(pl_data_file), offsetof(pl_table, files),
-				   offsetof(pl_table, nfiles)) != 0;
-	for (size_t i = 0; !oom && i < r->nrows; i++) {
-		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
-		if (t)
-			oom = !pl_model__fill_file(t, &t->files[t->nfiles++], r, i);
-	}
-	pl_rows_free(r);
-	return oom ? pl_err_nomem(err) : 0;
 }
 
 static int cmp_file_id(const void *a, const void *b)
@@ -332,48 +318,48 @@ static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, siz
 	return true;
 }
 
-/* Applies delete rows (ordered by table) to the files they name: a row with a path sets the
- * file's delete file; with `clear`, rows name delete files that ended (cleared unless the file
- * has another one by now). */
-bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear)
+bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, size_t to, bool clear)
 {
 	pl_file_index ix = {0};
-	pl_table *cur = NULL;
+	if (from >= to)
+		return true;
+	if (pl_model__index_files(&ix, t))
+		return false;
 	bool ok = true;
-	for (size_t i = 0; ok && i < r->nrows; i++) {
-		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
-		if (!t)
-			continue;
-		if (t != cur) {
-			free(ix.by_id);
-			ix.by_id = NULL;
-			cur = t;
-			if (pl_model__index_files(&ix, t)) {
-				ok = false;
-				break;
-			}
-		}
+	for (size_t i = from; ok && i < to; i++) {
 		pl_data_file *f = pl_model__find_file(&ix, pl_rows_int(r, i, 1, -1));
 		if (!f)
 			continue;
-		if (!clear)
+		if (!clear) {
 			ok = set_delete(t, f, r, i);
-		else if (f->delete_id == pl_rows_int(r, i, 2, -1))
+			if (f->begin_snapshot >= t->schema_since) /* a remembered summary stays right */
+				t->summary.current_deletes = true;
+			else
+				t->summary.older_deletes = true;
+		} else if (f->delete_id == pl_rows_int(r, i, 2, -1)) {
 			clear_delete(f);
+			t->summary_known = false;
+		}
 	}
 	free(ix.by_id);
 	return ok;
 }
 
-static int load_deletes(pl_model *m, pl_catdb *db, pl_err *err)
+/* Applies delete rows (grouped by table) to the files they name: a row with a path sets the
+ * file's delete file; with `clear`, rows name delete files that ended (cleared unless the file
+ * has another one by now). Tables whose files are not loaded are left alone. */
+bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear)
 {
-	pl_rows *r = NULL;
-	int rc = query_at(db, PL_MODEL_DELETE_COLUMNS LIVE_AT " ORDER BY table_id, data_file_id", m->snapshot_id, &r, err);
-	if (rc)
-		return rc;
-	bool ok = pl_model__apply_deletes(m, r, false);
-	pl_rows_free(r);
-	return ok ? 0 : pl_err_nomem(err);
+	bool ok = true;
+	for (size_t i = 0, j; ok && i < r->nrows; i = j) {
+		int64_t id = pl_rows_int(r, i, 0, -1);
+		for (j = i + 1; j < r->nrows && pl_rows_int(r, j, 0, -1) == id; j++)
+			;
+		pl_table *t = table_mut(m, id);
+		if (t && !t->files_deferred)
+			ok = pl_model__apply_table_deletes(t, r, i, j, clear);
+	}
+	return ok;
 }
 
 static int load_views(pl_model *m, pl_catdb *db, pl_err *err)
@@ -477,6 +463,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	if (!m)
 		return pl_err_nomem(err);
 	m->refs = 1;
+	m->cat = db;
+	pthread_mutex_init(&m->lock, NULL);
 	int rc = pl_model__load_snapshot(m, db, snapshot_id, err);
 	if (!rc)
 		rc = load_schemas(m, db, data_path, err);
@@ -484,10 +472,6 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		rc = load_tables(m, db, err);
 	if (!rc)
 		rc = load_columns(m, db, err);
-	if (!rc)
-		rc = load_files(m, db, err);
-	if (!rc)
-		rc = load_deletes(m, db, err);
 	if (!rc)
 		rc = load_inlined(m, db, err);
 	if (!rc)
@@ -570,6 +554,7 @@ void pl_model_free(pl_model *m)
 	free(m->views);
 	free(m->snapshot_time);
 	pl_namemaps_release(m->namemaps);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 

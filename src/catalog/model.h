@@ -4,12 +4,31 @@
  *
  * Loaded with a fixed handful of catalog queries (one per catalog table) filtered by
  * `begin_snapshot <= s AND (end_snapshot IS NULL OR s < end_snapshot)`. A model is immutable
- * once loaded; a new snapshot means a new model.
+ * once loaded (but for the lazy parts below); a new snapshot means a new model.
+ *
+ * Lazy parts. A table's data files are not read with the model: the first
+ * pl_model_table_files() of the table reads them (its live files and their delete files, two
+ * queries), so attaching a lake costs the same whatever the number of files. Until then
+ * `files_deferred` is true and `files`/`nfiles` are empty; code that reads t->files calls
+ * pl_model_table_files() first (or is handed a table it was called on). What a table's view
+ * needs of its files (which layouts have files or deleted rows, pl_model_table_summary) is
+ * read without loading them. Loading uses the catalog connection the model was loaded from
+ * (`cat`), which must outlive the model's use, and is serialized by the model's `lock`, so
+ * sessions sharing a model may load its tables from several threads. A model loaded through a
+ * connection inside a write transaction must be made complete with pl_model_load_all_files()
+ * (the state at a pending snapshot changes as the transaction goes on). A table that is not in
+ * any model (a shallow copy with a subset of the files, a test's table) has files_deferred
+ * false: its files are what it holds. A copy of a whole model gets a lock of its own; its
+ * unloaded tables load at the copy's snapshot_id through its `cat`, so a copy that is to hold
+ * changes not in the catalog loads its source's files first (pl_model_load_all_files) or sets
+ * `cat` to NULL (loading then fails instead of reading the catalog).
  */
 #ifndef PL_CATALOG_MODEL_H
 #define PL_CATALOG_MODEL_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "catalog/driver.h"
@@ -53,6 +72,16 @@ typedef struct pl_sort_key {
 	char *expression;   /* DuckDB SQL over the table's columns */
 	bool descending, nulls_first;
 } pl_sort_key;
+/* What a table's view needs to know of its live files without reading them. The files fall into
+ * two column layouts: `current` files began after the table's schema_since (written with
+ * its current columns), older ones at or before it. */
+typedef struct pl_files_summary {
+	bool current, older;                 /* some live file of that layout */
+	bool current_deletes, older_deletes; /* some live file of that layout has deleted rows */
+	size_t nfiles;                       /* live files, counted up to PL_MODEL_SUMMARY_FILES */
+} pl_files_summary;
+
+#define PL_MODEL_SUMMARY_FILES 64
 
 typedef struct pl_inlined_table {
 	char *name;
@@ -71,8 +100,17 @@ typedef struct pl_table {
 	size_t ntop;
 	int64_t max_column_id;
 	int64_t schema_since; /* latest begin_snapshot of any current column */
+	/* Live data files in file_order, data_file_id order. Read them after pl_model_table_files():
+	 * while files_deferred they are not loaded yet (files NULL, nfiles 0). */
 	pl_data_file *files;
 	size_t nfiles;
+	size_t files_cap; /* entries allocated in a model's table (advancing appends in place) */
+	int64_t files_snapshot; /* the snapshot the loaded files are at: the model's but for a failed advance */
+	bool files_deferred;
+	/* The summary (pl_model_table_summary), when summary_known: read from the catalog while
+	 * files_deferred, else taken from the files (valid while summary.nfiles == nfiles). */
+	bool summary_known;
+	pl_files_summary summary;
 	pl_inlined_table *inlined;
 	size_t ninlined;
 	int64_t record_count, next_row_id, file_size_bytes;
@@ -117,6 +155,11 @@ typedef struct pl_model {
 	 * replace it takes one more (pl_model_ref). pl_model_free drops one and frees at zero; a model
 	 * with more than one reference is never advanced in place. */
 	int refs;
+	/* Loading tables' files on first use (see the top of this file): the catalog connection the
+	 * model was loaded from (not owned), and the lock serializing loads and advances. A copy of a
+	 * model initializes a lock of its own. */
+	pl_catdb *cat;
+	pthread_mutex_t lock;
 } pl_model;
 
 /* Loads the catalog at snapshot_id; data_path is the lake's resolved data path (ends in '/'). */
@@ -124,11 +167,29 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		  pl_err *err);
 void pl_model_free(pl_model *m);
 pl_model *pl_model_ref(pl_model *m);
+/* The live data files of table t of model m (t may also be a table outside any model, see the
+ * top of this file), read from the catalog at m's snapshot on first use: *files (may be NULL
+ * when *n is 0; either may be NULL when not wanted) stays valid while the model lives and is
+ * not advanced. On an error t stays unloaded. */
+int pl_model_table_files(const pl_model *m, const pl_table *t, const pl_data_file **files, size_t *n,
+			 pl_err *err);
+/* Loads the files of every table of m not loaded yet (one query for all tables). */
+int pl_model_load_all_files(pl_model *m, pl_err *err);
+/* Which layouts of t have files and deleted rows: from its files when they are loaded, else from
+ * a few catalog queries (remembered until the table's files change). */
+int pl_model_table_summary(const pl_model *m, const pl_table *t, pl_files_summary *out, pl_err *err);
+/* The resolved path of some live file of t in the current layout (or the older one), without
+ * loading t's files; *path (malloc'd) NULL when there is none. */
+int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current, char **path, pl_err *err);
+/* The number of live files of t when loaded, else at least the summary's count (capped at
+ * PL_MODEL_SUMMARY_FILES), or SIZE_MAX when nothing is known yet. Never reads the catalog. */
+size_t pl_model_table_nfiles_hint(const pl_model *m, const pl_table *t);
 /* Brings m forward to snapshot snap in place when every snapshot since m's only inserted or
  * deleted rows (no DDL): a handful of queries for just the files and delete files that began
  * or ended since, instead of a full load. *advanced is false (m untouched) when a full load is
  * needed. On an error m may hold part of the changes at its old snapshot id; advancing again
- * (or a full load) completes them. */
+ * (or a full load) completes them. Tables whose files are not loaded yet stay so (they load at
+ * the new snapshot); a summary of a table with changes is forgotten. */
 int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err);
 
 const pl_schema *pl_model_schema(const pl_model *m, const char *name);

@@ -59,74 +59,76 @@ static int cmp_file_order(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Replaces t's files by those kept plus the added rows of t; false when out of memory (t
- * unchanged). Files already present are not added twice. */
-static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t *gone, size_t ngone)
+/* Appends the added rows of t to its files and drops the gone ones, in place (the array grows
+ * by doubling, so a commit of a few files costs a few files, not the table's size); false when
+ * out of memory (t's files unchanged). Files already present are not added twice. */
+static bool advance_table_files(pl_table *t, const pl_rows *added, const int64_t *gone, size_t ngone, int64_t snap)
 {
 	size_t nadd = 0;
 	for (size_t i = 0; i < added->nrows; i++)
 		nadd += pl_rows_int(added, i, 0, -1) == t->id;
-	if (nadd == 0 && ngone == 0)
+	if (nadd == 0 && ngone == 0) {
+		t->files_snapshot = snap;
 		return true;
-	pl_file_index ix = {0};
-	pl_data_file *files = calloc(t->nfiles + nadd + 1, sizeof(*files));
-	if (!files)
-		return false;
-	size_t n = 0;
-	int64_t max_id = -1;
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (t->files[i].id > max_id)
-			max_id = t->files[i].id;
-		if (!has_id(gone, ngone, t->files[i].id))
-			files[n++] = t->files[i];
 	}
-	size_t nkept = n;
+	if (t->nfiles + nadd + 1 > t->files_cap) {
+		size_t cap = t->files_cap * 2 > t->nfiles + nadd + 1 ? t->files_cap * 2 : t->nfiles + nadd + 1;
+		pl_data_file *p = realloc(t->files, cap * sizeof(*p));
+		if (!p)
+			return false;
+		t->files = p;
+		t->files_cap = cap;
+	}
+	size_t n = t->nfiles;
 	bool ok = true, sorted = true;
 	for (size_t i = 0; ok && i < added->nrows; i++) {
-		int64_t id = pl_rows_int(added, i, 1, -1);
-		if (pl_rows_int(added, i, 0, -1) != t->id)
+		/* files the table has (a failed advance applied them) are not added twice */
+		if (pl_rows_int(added, i, 0, -1) != t->id || pl_rows_int(added, i, 10, 0) <= t->files_snapshot)
 			continue;
-		/* new files have new ids: look older ones up (applying changes again) only then */
-		if (id <= max_id && !ix.by_id && pl_model__index_files(&ix, t)) {
-			ok = false;
-			break;
-		}
-		if (id <= max_id && pl_model__find_file(&ix, id))
-			continue;
-		ok = pl_model__fill_file(t, &files[n], added, i);
-		sorted = sorted && (n == 0 || cmp_file_order(&files[n - 1], &files[n]) <= 0);
+		ok = pl_model__fill_file(t, &t->files[n], added, i);
+		sorted = sorted && (n == 0 || cmp_file_order(&t->files[n - 1], &t->files[n]) <= 0);
 		n += ok;
 	}
-	free(ix.by_id);
 	if (!ok) {
-		for (size_t i = nkept; i < n; i++)
-			free(files[i].path);
-		free(files);
+		for (size_t i = t->nfiles; i < n; i++)
+			free(t->files[i].path);
 		return false;
 	}
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (has_id(gone, ngone, t->files[i].id))
-			pl_model__free_file(&t->files[i]);
-	free(t->files);
-	t->files = files;
+	/* a remembered summary: new files are of the current layout (the columns did not change) */
+	t->summary.current = t->summary.current || n > t->nfiles;
+	t->summary.nfiles += n - t->nfiles;
+	t->summary_known = t->summary_known && ngone == 0;
+	if (ngone > 0) {
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (has_id(gone, ngone, t->files[i].id))
+				pl_model__free_file(&t->files[i]);
+			else
+				t->files[kept++] = t->files[i];
+		}
+		n = kept;
+	}
 	t->nfiles = n;
+	t->files_snapshot = snap;
 	if (!sorted)
 		qsort(t->files, t->nfiles, sizeof(*t->files), cmp_file_order);
 	return true;
 }
 
-static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone)
+static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone, int64_t snap)
 {
 	int64_t *ids = malloc((gone->nrows + 1) * sizeof(*ids));
 	bool ok = ids != NULL;
 	for (size_t k = 0; ok && k < m->ntables; k++) {
 		pl_table *t = &m->tables[k];
+		if (t->files_deferred) /* loads at the new snapshot when first used */
+			continue;
 		size_t n = 0;
 		for (size_t i = 0; i < gone->nrows; i++)
 			if (pl_rows_int(gone, i, 0, -1) == t->id)
 				ids[n++] = pl_rows_int(gone, i, 1, -1);
 		qsort(ids, n, sizeof(*ids), cmp_int64);
-		ok = advance_table_files(t, added, ids, n);
+		ok = advance_table_files(t, added, ids, n, snap);
 	}
 	free(ids);
 	return ok;
@@ -139,10 +141,20 @@ static int query_between(pl_catdb *db, const char *sql, int64_t a, int64_t b, in
 	return pl_catdb_query(db, sql, p, 3, out, err);
 }
 
+/* A table whose files are not loaded forgets its summary when any of the rows names it. */
+static void forget_summaries(pl_model *m, const pl_rows *r)
+{
+	for (size_t i = 0; i < r->nrows; i++) {
+		pl_table *t = pl_model__table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (t && t->files_deferred)
+			t->summary_known = false;
+	}
+}
+
 #define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
 #define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
 
-int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
+static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
 {
 	pl_model next = {0};
 	pl_rows *r[4] = {0};
@@ -173,8 +185,10 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 		rc = pl_model__load_namemaps(m, db, r[0], err);
 	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
 	 * changes applied, which applying them again completes. */
-	if (rc == 0 && (!advance_files(m, r[0], r[1]) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
+	if (rc == 0 && (!advance_files(m, r[0], r[1], snap) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
 		rc = pl_err_nomem(err);
+	for (int i = 0; rc == 0 && i < 4; i++)
+		forget_summaries(m, r[i]);
 	if (rc == 0)
 		rc = pl_model__load_stats(m, db, err);
 	for (int i = 0; i < 4; i++)
@@ -192,3 +206,11 @@ int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl
 	return 0;
 }
 
+
+int pl_model_advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_err *err)
+{
+	pthread_mutex_lock(&m->lock);
+	int rc = advance(m, db, snap, advanced, err);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}

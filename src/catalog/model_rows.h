@@ -31,10 +31,17 @@ pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id);
 	"SELECT table_id, data_file_id, delete_file_id, path, path_is_relative, format, delete_count, " \
 	"file_size_bytes, footer_size, begin_snapshot, partial_max FROM ducklake_delete_file WHERE"
 
-/* Applies rows of a PL_MODEL_DELETE_COLUMNS query (ordered by table) to the files they name;
+/* Applies rows of a PL_MODEL_DELETE_COLUMNS query (grouped by table) to the files they name;
  * with `clear`, rows (table_id, data_file_id, delete_file_id) name delete files that ended.
- * False when out of memory. */
+ * Tables whose files are not loaded are skipped. False when out of memory. */
 bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear);
+/* The same for rows [from, to), all of table t. */
+bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, size_t to, bool clear);
+
+pl_table *pl_model__table_mut(pl_model *m, int64_t id);
+
+/* `? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)`: live at a snapshot */
+#define PL_MODEL_LIVE_AT " ? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)"
 
 /* Builds t->top and the columns' children from t->columns (sorted by order), and max_column_id. */
 int pl_model__link_columns(pl_table *t);

@@ -535,17 +535,24 @@ static int apply_deletes(apply_ctx *c)
 int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64_t *next_local,
 		       pl_model **out, pl_err *err)
 {
+	/* The pending model holds changes the catalog does not have: it never loads files itself
+	 * (cat NULL), so every table it copies or shares has its files loaded first. */
+	int rc = pl_model_load_all_files(base, err);
+	if (rc)
+		return rc;
 	pl_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return pl_err_nomem(err);
 	m->refs = 1;
+	m->cat = NULL;
+	pthread_mutex_init(&m->lock, NULL);
 	m->snapshot_id = base->snapshot_id;
 	m->schema_version = base->schema_version;
 	m->next_catalog_id = base->next_catalog_id;
 	m->next_file_id = base->next_file_id;
 	apply_ctx c = {m, txn, next_local, base->snapshot_id + 1, false};
 	m->snapshot_time = dup(&c, base->snapshot_time);
-	int rc = c.oom ? PL_ENOMEM : apply_schemas(&c, base, data_path);
+	rc = c.oom ? PL_ENOMEM : apply_schemas(&c, base, data_path);
 	if (rc == 0)
 		rc = apply_tables(&c, base);
 	if (rc == 0)

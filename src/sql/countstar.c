@@ -11,13 +11,16 @@
 /* The table's row count at the model's snapshot: each live file's records minus its deleted
  * rows. False when the catalog cannot tell exactly (inlined rows, a delete file shared across
  * snapshots). */
-static bool catalog_count(const pl_table *t, int64_t *out)
+static bool catalog_count(const pl_model *m, const pl_table *t, int64_t *out)
 {
 	int64_t n = 0;
-	if (t->ninlined > 0)
+	const pl_data_file *files = NULL;
+	size_t nfiles = 0;
+	pl_err ignored = {0};
+	if (t->ninlined > 0 || pl_model_table_files(m, t, &files, &nfiles, &ignored) != 0)
 		return false;
-	for (size_t i = 0; i < t->nfiles; i++) {
-		const pl_data_file *f = &t->files[i];
+	for (size_t i = 0; i < nfiles; i++) {
+		const pl_data_file *f = &files[i];
 		if (f->record_count < 0 || (f->delete_path && (f->delete_partial_max >= 0 || f->delete_count < 0)))
 			return false;
 		n += f->record_count - (f->delete_path ? f->delete_count : 0);
@@ -90,7 +93,7 @@ int pl_count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		const pl_schema *sc = pl_model_schema(m, tgt.schema);
 		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
 		/* inside a transaction the model is the one the transaction sees (pl_txn_enter) */
-		if (tab && catalog_count(tab, &count)) {
+		if (tab && catalog_count(m, tab, &count)) {
 			pl_buf q = PL_BUF_INIT;
 			pl_buf_printf(&q, "SELECT CAST(%lld AS BIGINT) AS ", (long long)count);
 			pl_buf_put_ident(&q, name ? name : "count_star()");

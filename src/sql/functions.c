@@ -321,16 +321,21 @@ static char *int_text(int64_t v)
 	return pl_strdup(b);
 }
 
-static int files_rows(const pl_table *t, pl_rows **out, pl_err *err)
+static int files_rows(const pl_model *m, const pl_table *t, pl_rows **out, pl_err *err)
 {
 	pl_rows *rows = NULL;
+	const pl_data_file *files = NULL;
+	size_t nfiles = 0;
+	int rc = pl_model_table_files(m, t, &files, &nfiles, err);
+	if (rc)
+		return rc;
 	if (pl_rows_new(&rows, NFILE_COLUMNS))
 		return pl_err_nomem(err);
 	bool oom = false;
 	for (size_t c = 0; c < NFILE_COLUMNS; c++)
 		oom = oom || !(rows->names[c] = pl_strdup(file_columns[c]));
-	for (size_t i = 0; !oom && i < t->nfiles; i++) {
-		const pl_data_file *f = &t->files[i];
+	for (size_t i = 0; !oom && i < nfiles; i++) {
+		const pl_data_file *f = &files[i];
 		bool del = f->delete_path != NULL;
 		char *cells[NFILE_COLUMNS] = {pl_strdup(f->path), int_text(f->file_size), int_text(f->footer_size),
 					      del ? pl_strdup(f->delete_path) : NULL,
@@ -374,7 +379,7 @@ static int lake_files(planar_db *db, char *args[5], pl_rows **out, pl_err *err)
 	}
 	const pl_schema *s = pl_model_schema(m, args[1]);
 	const pl_table *t = s ? pl_model_table(m, s->id, args[2]) : NULL;
-	int rc = t ? files_rows(t, out, err)
+	int rc = t ? files_rows(m, t, out, err)
 		   : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", args[2]);
 	pl_model_free(at);
 	return rc;
@@ -497,10 +502,14 @@ static int check_lake_file(planar_db *db, const char *path, pl_err *err)
 	for (size_t l = 0; real && !ok && l < db->nlakes; l++) {
 		const pl_lake *lake = db->lakes[l];
 		ok = path_under(real, lake->data_path);
-		for (size_t t = 0; !ok && t < lake->model->ntables; t++)
-			for (size_t f = 0; !ok && f < lake->model->tables[t].nfiles; f++)
-				ok = lake->model->tables[t].files[f].delete_path &&
-				     strcmp(lake->model->tables[t].files[f].delete_path, path) == 0;
+		for (size_t t = 0; !ok && t < lake->model->ntables; t++) {
+			const pl_data_file *files = NULL;
+			size_t nfiles = 0;
+			pl_err ignored = {0};
+			pl_model_table_files(lake->model, &lake->model->tables[t], &files, &nfiles, &ignored);
+			for (size_t f = 0; !ok && f < nfiles; f++)
+				ok = files[f].delete_path && strcmp(files[f].delete_path, path) == 0;
+		}
 	}
 	pthread_mutex_unlock(&db->lock);
 	free(real);
@@ -565,8 +574,10 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 	if (!t)
 		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
 	const pl_file_stat **all = NULL;
-	int rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
-				     &all, err);
+	int rc = pl_model_table_files(lake->model, t, NULL, NULL, err);
+	if (rc == 0)
+		rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
+					 &all, err);
 	if (rc)
 		return rc;
 	d->file_index = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->file_index));

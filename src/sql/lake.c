@@ -216,6 +216,10 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
 	pl_err scan_err = {0};
+	pl_files_summary files; /* read from the catalog when the files are not loaded: a failure fails the sync */
+	int rc = pl_model_table_summary(lake->model, t, &files, err);
+	if (rc)
+		return rc;
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, t->name);
 	pl_buf_puts(&q, " AS ");
@@ -228,7 +232,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	int rc = sync_exec(vs, &q, err);
+	rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;

@@ -241,7 +241,8 @@ static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, siz
 	bool plain = json_is_null(json_object_get(from, "sample")) &&
 		     json_array_size(json_object_get(from, "column_name_alias")) == 0 &&
 		     json_is_null(json_object_get(from, "at_clause"));
-	long r = t && plain && t->nfiles >= PL_PRUNE_MIN_FILES ? add_ref(a, from, lake, t) : -1;
+	bool large = t && pl_model_table_nfiles_hint(lake->model, t) >= PL_PRUNE_MIN_FILES;
+	long r = plain && large ? add_ref(a, from, lake, t) : -1;
 	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
 }
 
@@ -621,8 +622,11 @@ static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t
 {
 	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
 	char **texts = calloc(a->nexprs ? a->nexprs : 1, sizeof(*texts));
-	*keep = malloc(r->table->nfiles * sizeof(**keep));
-	int rc = !pc || !texts || !*keep ? pl_err_nomem(err) : 0;
+	size_t nfiles = 0;
+	int rc = pl_model_table_files(r->lake->model, r->table, NULL, &nfiles, err);
+	*keep = malloc((nfiles ? nfiles : 1) * sizeof(**keep));
+	if (rc == 0 && (!pc || !texts || !*keep))
+		rc = pl_err_nomem(err);
 	for (size_t i = 0; rc == 0 && i < a->nexprs; i++)
 		texts[i] = a->exprs[i].sql;
 	for (size_t i = 0; rc == 0 && i < r->nconds; i++)
@@ -713,7 +717,7 @@ static bool any_large_table(const planar_db *db)
 	for (size_t i = 0; i < db->nlakes; i++) {
 		const pl_model *m = db->lakes[i]->model;
 		for (size_t k = 0; m && k < m->ntables; k++)
-			if (m->tables[k].nfiles >= PL_PRUNE_MIN_FILES)
+			if (pl_model_table_nfiles_hint(m, &m->tables[k]) >= PL_PRUNE_MIN_FILES)
 				return true;
 	}
 	return false;

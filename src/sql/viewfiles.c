@@ -159,10 +159,15 @@ static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size
 }
 
 /* Whether table t of model m is what the view text was written for. */
-static bool fits_view(const pl_table *t, const bind_args *a)
+static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, bool *fits, pl_err *err)
 {
-	return t && t->schema_since == a->schema_since && pl_scan_group_files(t, a->group, NULL) > 0 &&
-	       (a->has_deletes || !pl_scan_group_has_deletes(t, a->group));
+	bool files = false, deletes = false;
+	*fits = false;
+	if (!t || t->schema_since != a->schema_since || a->group < 0)
+		return 0;
+	int rc = pl_scan_group_shape(m, t, a->group, &files, &deletes, NULL, err);
+	*fits = rc == 0 && files && (a->has_deletes || !deletes);
+	return rc;
 }
 
 /* Under db->lock: the files of the group, and the map of their deleted rows into *map. */
@@ -174,39 +179,58 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", a->lake);
 	idx_t id = duckdb_client_context_get_connection_id(ctx);
 	planar_conn *conn = pl_delcache_conn_get(&db->deletes, id);
-	/* The admin connection binds a view only to create it (DuckDB learns its columns then): the
-	 * first file is enough, which keeps creating a view independent of the table's size. */
+	/* The admin connection binds a view only to create it (DuckDB learns its columns then): one
+	 * file of the group is enough, which keeps creating a view independent of the table's size
+	 * (its files are not even loaded). */
 	duckdb_client_context admin = NULL;
 	duckdb_connection_get_client_context(db->admin, &admin);
 	bool creating = admin && duckdb_client_context_get_connection_id(admin) == id;
 	if (admin)
 		duckdb_destroy_client_context(&admin);
 	const pl_model *m = NULL;
+	bool fits = false;
 	int rc = pl_lake_model_for(lake, conn, &m, err);
-	if (rc)
-		return rc;
-	const pl_table *t = pl_model_table_by_id(m, a->table_id);
-	if (!fits_view(t, a)) { /* the view changed after this statement's view was taken: use the latest */
+	const pl_table *t = rc == 0 ? pl_model_table_by_id(m, a->table_id) : NULL;
+	if (rc == 0)
+		rc = fits_view(m, t, a, &fits, err);
+	if (rc == 0 && !fits) { /* the view changed after this statement's view was taken: use the latest */
 		m = lake->shared_model ? lake->shared_model : lake->model;
 		t = pl_model_table_by_id(m, a->table_id);
+		rc = fits_view(m, t, a, &fits, err);
 	}
-	if (!fits_view(t, a))
+	if (rc)
+		return rc;
+	if (!fits)
 		return pl_err_set(err, PL_EBUSY, "table %lld of lake \"%s\" changed while the statement was planned; "
 				  "run it again", (long long)a->table_id, a->lake);
+	*map = -1;
+	if (creating) {
+		d->paths = calloc(1, sizeof(*d->paths));
+		bool has_files = false, has_deletes = false;
+		const char *loaded = NULL;
+		rc = d->paths ? pl_scan_group_shape(m, t, a->group, &has_files, &has_deletes, &loaded, err) : pl_err_nomem(err);
+		if (rc == 0 && loaded)
+			rc = (d->paths[0] = pl_strdup(loaded)) ? 0 : pl_err_nomem(err);
+		else if (rc == 0)
+			rc = pl_model_table_some_file(m, t, a->group == 0, &d->paths[0], err);
+		d->n = rc == 0 && d->paths[0] ? 1 : 0;
+		return rc;
+	}
+	rc = pl_model_table_files(m, t, NULL, NULL, err);
+	if (rc)
+		return rc;
 	size_t n = pl_scan_group_files(t, a->group, NULL);
-	const pl_data_file **files = malloc(n * sizeof(*files));
-	size_t keep = creating ? 1 : n;
-	d->paths = calloc(n, sizeof(*d->paths));
+	const pl_data_file **files = malloc((n ? n : 1) * sizeof(*files));
+	d->paths = calloc(n ? n : 1, sizeof(*d->paths));
 	if (!files || !d->paths) {
 		free(files);
 		return pl_err_nomem(err);
 	}
 	pl_scan_group_files(t, a->group, files);
-	for (size_t i = 0; rc == 0 && i < keep; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
 	free(files);
-	*map = -1;
-	if (rc == 0 && a->has_deletes && !creating) {
+	if (rc == 0 && a->has_deletes) {
 		/* sets not loaded yet are read through a connection of our own */
 		rc = pl_scan_group_map(&db->deletes, NULL, m, t, a->group, map, err);
 		if (rc == PL_EBUSY) {

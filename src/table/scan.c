@@ -459,7 +459,7 @@ static int finish_scan(pl_buf *out, const char *lake, const pl_model *m, const p
 int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
 		pl_err *err)
 {
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	for (size_t g = 0; rc == 0 && g < 2; g++) {
 		if (count_files(t, layouts[g], in_layout) == 0)
@@ -596,11 +596,11 @@ static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m,
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
 			  duckdb_connection con, pl_err *err)
 {
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	int64_t map = -1;
 	const file_group all = {false, false, -1};
-	size_t unmapped = count_files(t, all, in_unmapped);
+	size_t unmapped = rc == 0 ? count_files(t, all, in_unmapped) : 0;
 	if (unmapped > 0 && c && pl_scan_has_deletes(t))
 		rc = prepare_map(c, con, m, t, in_unmapped, all, &map, err);
 	if (rc == 0 && unmapped > 0) {
@@ -662,15 +662,78 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
-	return prepare_map(c, con, m, t, in_layout, group_of(t, g), map, err);
+	*map = -1;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
+	return rc ? rc : prepare_map(c, con, m, t, in_layout, group_of(t, g), map, err);
+}
+
+/* Whether t has registered files (read through name maps): from its files when they are loaded,
+ * else from the catalog's name maps of the table. */
+static bool has_namemaps(const pl_model *m, const pl_table *t)
+{
+	if (!t->files_deferred) {
+		for (size_t i = 0; i < t->nfiles; i++)
+			if (t->files[i].mapped)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; m->namemaps && i < m->namemaps->n; i++)
+		if (m->namemaps->items[i].table_id == t->id)
+			return true;
+	return false;
+}
+
+int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err)
+{
+	pl_files_summary s;
+	int rc = pl_model_table_summary(m, t, &s, err);
+	files[0] = rc == 0 && s.current;
+	files[1] = rc == 0 && s.older;
+	deletes[0] = rc == 0 && s.current_deletes;
+	deletes[1] = rc == 0 && s.older_deletes;
+	return rc;
+}
+
+int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, bool *has_deletes,
+			const char **some_file, pl_err *err)
+{
+	bool files[2] = {false, false}, deletes[2] = {false, false};
+	*has_files = *has_deletes = false;
+	if (some_file)
+		*some_file = NULL;
+	if (g >= 2 || has_namemaps(m, t)) { /* groups of registered files: from the files */
+		int rc = pl_model_table_files(m, t, NULL, NULL, err);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < t->nfiles; i++) {
+			if (!in_layout(t, &t->files[i], group_of(t, g)))
+				continue;
+			if (some_file && !*some_file)
+				*some_file = t->files[i].path;
+			*has_files = true;
+			*has_deletes = *has_deletes || t->files[i].delete_path;
+		}
+		return 0;
+	}
+	int rc = pl_scan_view_shape(m, t, files, deletes, err);
+	*has_files = rc == 0 && files[g];
+	*has_deletes = rc == 0 && deletes[g];
+	return rc;
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
-	int rc = 0;
+	bool files[2], deletes[2];
+	int rc = pl_scan_view_shape(m, t, files, deletes, err);
 	size_t parts = 0;
-	for (int g = 0; rc == 0 && g >= 0; g = next_group(t, g)) {
-		if (pl_scan_group_files(t, g, NULL) == 0)
+	/* A table with registered files has groups beyond the two layouts (one per name map): those
+	 * come from its files, loaded now; the others need only the catalog's summary. */
+	bool mapped = rc == 0 && has_namemaps(m, t);
+	if (mapped)
+		rc = pl_model_table_files(m, t, NULL, NULL, err);
+	for (int g = 0; rc == 0 && g >= 0; g = mapped ? next_group(t, g) : g < 1 ? g + 1 : -1) {
+		bool has_files = mapped ? pl_scan_group_files(t, g, NULL) > 0 : files[g];
+		if (!has_files)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
@@ -681,11 +744,11 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
 		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
-			      pl_scan_group_has_deletes(t, g) ? "true" : "false");
+			      (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) ? "true" : "false");
 		if ((rc = put_group_schema(out, m, t, group_of(t, g), err)) != 0)
 			break;
 		pl_buf_puts(out, ", hive_partitioning = false) AS d");
-		if (pl_scan_group_has_deletes(t, g)) {
+		if (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) {
 			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
 			pl_buf_put_literal(out, lake);
 			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
@@ -698,7 +761,7 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 			    int64_t maps[2], pl_err *err)
 {
 	maps[0] = maps[1] = -1;
-	int rc = 0;
+	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
 		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
 	return rc;

@@ -21,7 +21,7 @@ int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const
 		const int64_t *delete_maps, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
-/* True when some live file of t has deleted rows. */
+/* True when some live file of t has deleted rows (t's files loaded). */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache and registers the map of each file
  * group (files written with the current columns, older files): maps[g] is -1 when the group has
@@ -46,7 +46,16 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
  * changes only when the columns, the set of non-empty groups or of groups with deletes, or the
  * inlined tables change. */
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
-/* The files of group g of t in list order (into out when not NULL); their number. */
+/* Whether group g of t's view has files, and files with deleted rows; *some_file (when not NULL)
+ * one of its files when they are loaded (NULL otherwise). Groups of registered files (name maps)
+ * come from the table's files (loaded); the two layouts from the catalog's summary. */
+int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, bool *has_deletes,
+			const char **some_file, pl_err *err);
+/* Which groups of t have files and which have deleted rows, as its view's text shows them; read
+ * without loading t's files (pl_model_table_summary). */
+int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err);
+/* The files of group g of t in list order (into out when not NULL); their number. t's files are
+ * loaded (pl_model_table_files). */
 size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out);
 bool pl_scan_group_has_deletes(const pl_table *t, int g);
 /* The deleted-row map of group g (-1 when it has no deletes); con as in pl_delcache_load. */

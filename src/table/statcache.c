@@ -90,10 +90,44 @@ static bool is_known(const pl_stat_column *k, int64_t id, size_t *at)
 	return *at < k->n && k->ids[*at] == id;
 }
 
+/* Appends a batch of ids (ascending, all above k's) in place: the arrays grow by doubling, so
+ * the few files of a commit cost a few entries, not the table's size. */
+static int append(pl_stat_column *k, const int64_t *ids, pl_file_stat **stats, size_t m)
+{
+	if (k->n + m > k->cap) {
+		size_t cap = k->cap * 2 > k->n + m ? k->cap * 2 : k->n + m;
+		int64_t *nids = realloc(k->ids, cap * sizeof(*nids));
+		if (nids)
+			k->ids = nids;
+		pl_file_stat **nst = nids ? realloc(k->stats, cap * sizeof(*nst)) : NULL;
+		if (nst)
+			k->stats = nst;
+		if (!nids || !nst) {
+			for (size_t j = 0; j < m; j++)
+				free_stat(stats[j]);
+			return -1;
+		}
+		k->cap = cap;
+	}
+	for (size_t j = 0; j < m; j++) {
+		if (k->n > 0 && k->ids[k->n - 1] == ids[j]) { /* duplicate within the batch */
+			free_stat(stats[j]);
+			continue;
+		}
+		k->ids[k->n] = ids[j];
+		k->stats[k->n++] = stats[j];
+	}
+	return 0;
+}
+
 /* Merges a batch of ids (ascending) and their statistics into k, skipping ids it knows; the
  * batch's statistics are taken (freed when not kept). One pass: batches can be large. */
 static int merge(pl_stat_column *k, const int64_t *ids, pl_file_stat **stats, size_t m)
 {
+	if (m == 0)
+		return 0;
+	if (k->n == 0 || ids[0] > k->ids[k->n - 1])
+		return append(k, ids, stats, m);
 	size_t cap = k->n + m ? k->n + m : 1;
 	int64_t *nids = malloc(cap * sizeof(*nids));
 	pl_file_stat **nst = malloc(cap * sizeof(*nst));
@@ -174,15 +208,19 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Remembers the files of t still unknown after a fetch as files without statistics. */
-static int settle_missing(pl_stat_column *k, const pl_table *t)
+/* Remembers the files of t still unknown after a fetch as files without statistics (every file
+ * below first_unseen is known). */
+static int settle_missing(pl_stat_column *k, const pl_table *t, int64_t first_unseen)
 {
-	int64_t *ids = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*ids));
-	pl_file_stat **none = calloc(t->nfiles ? t->nfiles : 1, sizeof(*none));
 	size_t m = 0, at;
+	for (size_t i = 0; i < t->nfiles; i++)
+		m += t->files[i].id >= first_unseen;
+	int64_t *ids = malloc((m ? m : 1) * sizeof(*ids));
+	pl_file_stat **none = calloc(m ? m : 1, sizeof(*none));
 	int rc = !ids || !none ? -1 : 0;
+	m = 0;
 	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
-		if (!is_known(k, t->files[i].id, &at))
+		if (t->files[i].id >= first_unseen && !is_known(k, t->files[i].id, &at))
 			ids[m++] = t->files[i].id;
 	if (rc == 0 && m > 0) {
 		qsort(ids, m, sizeof(*ids), cmp_id);
@@ -231,7 +269,7 @@ int pl_statcache_lookup(pl_statcache *c, pl_catdb *db, const pl_table *t, int64_
 		locate(k, t, res, &first_unseen);
 	if (rc == 0 && first_unseen >= 0) {
 		rc = fetch(k, db, first_unseen, err);
-		if (rc == 0 && settled && settle_missing(k, t))
+		if (rc == 0 && settled && settle_missing(k, t, first_unseen))
 			rc = pl_err_nomem(err);
 		if (rc == 0)
 			locate(k, t, res, &first_unseen);

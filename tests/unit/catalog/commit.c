@@ -167,7 +167,11 @@ static void commit__create_schema_and_tables(void **state)
 	assert_int_equal(pl_column_duckdb_type(&b, tt->top[2], &err), 0);
 	assert_string_equal(pl_buf_cstr(&b), "STRUCT(\"a\" INTEGER, \"b\" VARCHAR[])");
 	pl_buf_dispose(&b);
-	assert_int_equal(tt->nfiles, 0);
+	assert_true(tt->files_deferred); /* read on first use */
+	size_t nfiles = 9;
+	assert_int_equal(pl_model_table_files(m, tt, NULL, &nfiles, &err), 0);
+	assert_int_equal(nfiles, 0);
+	assert_false(tt->files_deferred);
 	pl_model_free(m);
 
 	/* time travel: snapshot 0 has neither the schema nor the tables */
@@ -223,6 +227,7 @@ static void commit__file_inserts_update_stats(void **state)
 	pl_model *m = NULL;
 	assert_int_equal(pl_model_load(&m, f->db, snap + 2, f->data, &err), 0);
 	const pl_table *t = pl_model_table_by_id(m, tid);
+	assert_int_equal(pl_model_table_files(m, t, NULL, NULL, &err), 0);
 	assert_int_equal(t->nfiles, 2); /* the third file is not visible yet */
 	char path[200];
 	snprintf(path, sizeof(path), "%smain/t/b.parquet", f->data);
@@ -422,8 +427,11 @@ static void delete_rows(fixture *f, int64_t table, int64_t file, const char *pat
 	pl_txn_dispose(&t);
 }
 
-static void assert_same_files(const pl_table *a, const pl_table *b)
+static void assert_same_files(const pl_model *ma, const pl_table *a, const pl_model *mb, const pl_table *b)
 {
+	pl_err err = {0};
+	assert_int_equal(pl_model_table_files(ma, a, NULL, NULL, &err), 0);
+	assert_int_equal(pl_model_table_files(mb, b, NULL, NULL, &err), 0);
 	assert_int_equal(a->nfiles, b->nfiles);
 	for (size_t i = 0; i < a->nfiles; i++) {
 		assert_int_equal(a->files[i].id, b->files[i].id);
@@ -447,8 +455,15 @@ static void commit__advance_matches_full_load(void **state)
 	insert_file(f, table, "b.parquet", "4", "6", "d", "f", 0);
 	int64_t latest = -1;
 	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);
-	pl_model *m = NULL, *full = NULL;
+	pl_model *m = NULL, *full = NULL, *lazy = NULL;
 	assert_int_equal(pl_model_load(&m, f->db, latest, f->data, &err), 0);
+	assert_int_equal(pl_model_table_files(m, pl_model_table_by_id(m, table), NULL, NULL, &err), 0);
+	/* a model whose table's files are not loaded yet advances too: they load at the new snapshot */
+	assert_int_equal(pl_model_load(&lazy, f->db, latest, f->data, &err), 0);
+	pl_files_summary sum;
+	assert_int_equal(pl_model_table_summary(lazy, pl_model_table_by_id(lazy, table), &sum, &err), 0);
+	assert_int_equal(sum.nfiles, 2);
+	assert_false(sum.current_deletes);
 
 	int64_t a = file_id_of(f, "a.parquet"), b = file_id_of(f, "b.parquet");
 	insert_file(f, table, "c.parquet", "7", "9", "g", "i", 0);
@@ -469,10 +484,20 @@ static void commit__advance_matches_full_load(void **state)
 	assert_true(advanced);
 	assert_int_equal(m->snapshot_id, latest);
 	assert_int_equal(pl_model_load(&full, f->db, latest, f->data, &err), 0);
-	assert_same_files(pl_model_table_by_id(m, table), pl_model_table_by_id(full, table));
+	assert_same_files(m, pl_model_table_by_id(m, table), full, pl_model_table_by_id(full, table));
 	const pl_table *mt = pl_model_table_by_id(m, table);
 	assert_int_equal(mt->nfiles, 2); /* a (with its second delete file) and c */
 	assert_non_null(strstr(mt->files[0].delete_path, "del-a2.parquet"));
+	assert_int_equal(pl_model_advance(lazy, f->db, latest, &advanced, &err), 0);
+	assert_true(advanced);
+	const pl_table *lt = pl_model_table_by_id(lazy, table);
+	assert_true(lt->files_deferred);
+	assert_false(lt->summary_known); /* its files changed */
+	assert_int_equal(pl_model_table_summary(lazy, lt, &sum, &err), 0);
+	assert_int_equal(sum.nfiles, 2);
+	assert_true(sum.current && !sum.older && sum.current_deletes && !sum.older_deletes);
+	assert_same_files(lazy, lt, full, pl_model_table_by_id(full, table));
+	pl_model_free(lazy);
 	pl_model_free(full);
 
 	create_table(f, "u", NULL); /* DDL: a full load is needed */
