@@ -96,6 +96,17 @@ static const char *pg_type(const char *t)
 	return NULL;
 }
 
+/* SQLite keeps these as text: FLOAT/DOUBLE as DuckDB's extension does (SQLite turns NaN into
+ * NULL); integers beyond 64 bits and decimals of more than 15 digits too, which SQLite's numeric
+ * affinity would otherwise store as approximate REALs. */
+static bool sqlite_text_type(const char *t)
+{
+	if (strncmp(t, "decimal(", 8) == 0)
+		return atoi(t + 8) > 15;
+	return strcmp(t, "float32") == 0 || strcmp(t, "float64") == 0 || strcmp(t, "uint64") == 0 ||
+	       strcmp(t, "int128") == 0 || strcmp(t, "uint128") == 0;
+}
+
 static int put_column_type(pl_buf *out, pl_catdb *db, const pl_column *c, pl_err *err)
 {
 	if (is_kind(db, "duckdb"))
@@ -104,7 +115,7 @@ static int put_column_type(pl_buf *out, pl_catdb *db, const pl_column *c, pl_err
 		pl_buf_puts(out, "VARCHAR");
 		return 0;
 	}
-	if (is_kind(db, "sqlite") && (strcmp(c->type, "float32") == 0 || strcmp(c->type, "float64") == 0)) {
+	if (is_kind(db, "sqlite") && sqlite_text_type(c->type)) {
 		pl_buf_puts(out, "VARCHAR");
 		return 0;
 	}
