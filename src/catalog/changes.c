@@ -53,6 +53,22 @@ static bool txn_touches_table(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->ndeletes; i++)
 		if (t->deletes[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->ninlined_inserts; i++)
+		if (t->inlined_inserts[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ninlined_deletes; i++)
+		if (t->inlined_deletes[i].table_id == id)
+			return true;
+	return false;
+}
+
+/* Deleting inlined rows conflicts with a concurrent delete of inlined rows of the same table or
+ * a flush of its inlined rows (as in DuckDB's extension). */
+static bool deletes_inlined_of(const pl_txn *t, int64_t id)
+{
+	for (size_t i = 0; i < t->ninlined_deletes; i++)
+		if (t->inlined_deletes[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -74,6 +90,12 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 		return pl_err_set(err, PL_ECONFLICT,
 				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
 				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
+	if ((strcmp(c->kind, "inlined_delete") == 0 || strcmp(c->kind, "inline_flush") == 0) &&
+	    deletes_inlined_of(t, id))
+		return pl_err_set(err, PL_ECONFLICT,
+				  "conflict: a concurrent commit (snapshot %lld) %s inlined rows of table %lld; retry the "
+				  "statement",
+				  (long long)snap, c->kind[6] == 'd' ? "deleted" : "flushed", (long long)id);
 	for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
 		const pl_new_table *nt = &t->tables[i];
 		pl_buf b = PL_BUF_INIT;

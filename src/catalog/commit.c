@@ -7,6 +7,7 @@
 #include "catalog/batch.h"
 #include "catalog/changes.h"
 #include "catalog/upkeep.h"
+#include "catalog/inline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,11 @@ static void add_change(pl_commit_state *st, const char *kind, const char *schema
 	pl_buf_dispose(&entry);
 }
 
+void pl_commit_note_change(pl_commit_state *st, const char *kind, int64_t id)
+{
+	add_change(st, kind, NULL, NULL, id);
+}
+
 /* Sets *field to real, remembering a local id it held (see pl_id_fix). */
 static int fix_id(pl_commit_state *st, int64_t *field, int64_t real, bool defines, pl_err *err)
 {
@@ -83,6 +89,11 @@ static int map_local(pl_commit_state *st, int64_t *field, pl_err *err)
 			  "created", (long long)(*field - PL_LOCAL_ID_BASE));
 }
 
+int pl_commit_map_local(pl_commit_state *st, int64_t *field, pl_err *err)
+{
+	return map_local(st, field, err);
+}
+
 static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 {
 	int rc = 0;
@@ -112,6 +123,8 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined_deletes; i++)
 		rc = map_local(st, &t->inlined_deletes[i].table_id, err);
+	for (size_t i = 0; rc == 0 && i < t->ninlined_inserts; i++)
+		rc = map_local(st, &t->inlined_inserts[i].table_id, err);
 	for (size_t i = 0; rc == 0 && i < t->nalters; i++) {
 		rc = map_local(st, &t->alters[i].table_id, err);
 		if (rc == 0)
@@ -227,6 +240,8 @@ static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 		pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(nt->assigned_id)};
 		if (rc == 0)
 			rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
+		if (rc == 0 && nt->inlined_table)
+			rc = pl_inline_create_for_new_table(db, nt, st, err);
 		add_change(st, "created_table", nt->schema_name, nt->name, 0);
 	}
 	return rc;
@@ -517,6 +532,33 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	return rc;
 }
 
+int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+			     int64_t rows, int64_t *row_id_start, pl_err *err)
+{
+	int64_t next_row = 0;
+	bool exists = false;
+	pl_rows *catalog = NULL;
+	col_merges ms = {0};
+	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
+	if (rc == 0 && nstats)
+		rc = read_column_stats(db, table_id, &catalog, err);
+	for (size_t s = 0; rc == 0 && s < nstats; s++) {
+		col_merge *m = merge_of(&ms, catalog, &stats[s], s);
+		if (!m)
+			rc = pl_err_nomem(err);
+		else
+			merge_file_stats(m, &stats[s]);
+	}
+	if (rc == 0)
+		rc = write_column_stats(db, table_id, &ms, err);
+	*row_id_start = next_row;
+	if (rc == 0)
+		rc = write_table_stats(db, table_id, exists, next_row + rows, rows, 0, err);
+	free(ms.items);
+	pl_rows_free(catalog);
+	return rc;
+}
+
 static int write_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
@@ -596,8 +638,7 @@ static int write_ended_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_er
 			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 2, err);
 		}
 		pl_buf_dispose(&q);
-		if (!table_in_deletes(t, d->table_id, t->ndeletes, t->nended_files, i))
-			add_change(st, "deleted_from_table", NULL, NULL, d->table_id);
+		add_change(st, "inlined_delete", NULL, NULL, d->table_id);
 	}
 	return rc;
 }
@@ -624,6 +665,8 @@ static int write_alter(pl_catdb *db, const pl_alter *a, pl_commit_state *st, pl_
 	pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(a->table_id)};
 	if (rc == 0)
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
+	if (rc == 0)
+		rc = pl_inline_alter(db, a->table_id, st, err);
 	add_change(st, "altered_table", NULL, NULL, a->table_id);
 	return rc;
 }
@@ -812,6 +855,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_sorts(db, t, st, err);
 	if (rc == 0)
 		rc = write_files(db, t, st, err);
+	if (rc == 0)
+		rc = pl_inline_write_inserts(db, t, st, err);
 	if (rc == 0)
 		rc = write_new_deletes(db, t, st, err);
 	if (rc == 0)

@@ -40,6 +40,7 @@ typedef struct pl_new_table {
 	pl_new_column *columns;
 	size_t ncolumns;
 	int64_t assigned_id;
+	bool inlined_table; /* data inlining is on: create its inlined-data table with it */
 } pl_new_table;
 
 typedef struct pl_column_stats {
@@ -116,6 +117,21 @@ typedef struct pl_inlined_delete {
 	size_t n;
 } pl_inlined_delete;
 
+/* Rows of an INSERT stored in the catalog (data inlining, catalog/inline.h): they go into the
+ * table's latest ducklake_inlined_data_<table>_<schema_version> table, which the commit creates
+ * (with a new schema version) when the table has none for its current columns. */
+typedef struct pl_inlined_insert {
+	int64_t table_id;   /* table id, or a local id */
+	char **names;       /* the table's top-level columns, in order (ncols) */
+	char **types;       /* their DuckLake types ("struct", "list", "map" for nested columns) */
+	int64_t *column_ids;
+	size_t ncols;
+	char *columns_ddl;  /* the column definitions of a new inlined-data table on this catalog */
+	char **cells;       /* nrows * ncols values as DuckDB renders them as VARCHAR; NULL = NULL */
+	size_t nrows;
+	bool catalog_form; /* cells already rewritten for the catalog (PostgreSQL BYTEA input) */
+} pl_inlined_insert;
+
 /* ALTER TABLE: column rows that end, new column rows (new versions of existing ids, or new
  * columns), and/or a new name for the table. */
 typedef struct pl_alter {
@@ -173,6 +189,8 @@ typedef struct pl_txn {
 	size_t nended_files;
 	pl_inlined_delete *inlined_deletes;
 	size_t ninlined_deletes;
+	pl_inlined_insert *inlined_inserts;
+	size_t ninlined_inserts;
 	pl_alter *alters;
 	size_t nalters;
 	pl_new_view *views;
@@ -211,6 +229,8 @@ pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
 pl_new_delete *pl_txn_add_delete(pl_txn *txn);
 pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
+pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *txn);
+void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
@@ -262,6 +282,16 @@ int pl_commit(pl_catdb *db, pl_txn *txn, int64_t base_snapshot, int64_t *snapsho
 int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
 		   const char *message, const char *extra, int64_t *snapshot_out, bool *outcome_unknown,
 		   pl_err *err);
+
+/* For the commit's helpers (catalog/inline.c): records a change ("kind:id") in the snapshot's
+ * changes_made, once; replaces a local id held by *field by the id its creator was given. */
+void pl_commit_note_change(pl_commit_state *st, const char *kind, int64_t id);
+int pl_commit_map_local(pl_commit_state *st, int64_t *field, pl_err *err);
+/* Adds `rows` rows to table_id's statistics (record count, next row id) and merges the column
+ * statistics `stats` (nstats) into its column statistics; *row_id_start receives the first row
+ * id of the new rows. */
+int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+			     int64_t rows, int64_t *row_id_start, pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */
 int pl_stats_compare(const char *type, const char *a, const char *b);

@@ -4,6 +4,7 @@
 #include "catalog/reads.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "catalog/init.h"
@@ -69,30 +70,157 @@ static bool is_inlined_table_name(const char *s)
 	return true;
 }
 
-int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
-			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err)
+/* The top-level columns (column_id, column_name) a table had when its inlined-data table of
+ * schema version `version` was made (the first snapshot of that schema version): the inlined
+ * table holds them under those names; columns added since are not in it. */
+static int inlined_columns(pl_catdb *db, int64_t table_id, int64_t version, pl_rows **out, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(version), PL_VINT(table_id)};
+	return pl_catdb_query(db,
+			      "WITH s AS (SELECT coalesce(min(snapshot_id), 0) AS id FROM ducklake_snapshot WHERE "
+			      "schema_version >= ?) SELECT c.column_id, c.column_name FROM ducklake_column c, s WHERE "
+			      "c.table_id = ? AND c.parent_column IS NULL AND c.begin_snapshot <= s.id AND "
+			      "(c.end_snapshot IS NULL OR c.end_snapshot > s.id)",
+			      p, 2, out, err);
+}
+
+/* One requested column: "name" (read by that name), or "name\x1eid\x1etype[\x1edefault]". */
+typedef struct col_spec {
+	char *name, *type, *dflt;
+	int64_t id; /* -1: by name */
+	bool has_default;
+} col_spec;
+
+static bool parse_spec(const char *s, col_spec *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = -1;
+	const char *f[4] = {s, NULL, NULL, NULL};
+	size_t nf = 1;
+	for (const char *p = s; *p && nf < 4; p++)
+		if (*p == '\x1e')
+			f[nf++] = p + 1;
+	size_t len0 = f[1] ? (size_t)(f[1] - 1 - f[0]) : strlen(f[0]);
+	c->name = pl_strndup(f[0], len0);
+	if (f[1] && f[2]) {
+		c->id = strtoll(f[1], NULL, 10);
+		c->type = pl_strndup(f[2], f[3] ? (size_t)(f[3] - 1 - f[2]) : strlen(f[2]));
+	}
+	if (f[3]) {
+		c->dflt = pl_strdup(f[3]);
+		c->has_default = true;
+	}
+	return c->name && (c->id < 0 || c->type) && (!c->has_default || c->dflt);
+}
+
+static const char *old_name(const pl_rows *cols, int64_t id)
+{
+	for (size_t r = 0; cols && r < cols->nrows; r++)
+		if (pl_rows_int(cols, r, 0, -1) == id)
+			return pl_rows_get(cols, r, 1);
+	return NULL;
+}
+
+/* BYTEA read as hex -> a BLOB as DuckDB reads it back ("\xHH" per byte). */
+static int hex_to_blob_text(char **cell)
+{
+	size_t n = strlen(*cell) / 2;
+	char *out = malloc(4 * n + 1);
+	if (!out)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		out[4 * i] = '\\';
+		out[4 * i + 1] = 'x';
+		out[4 * i + 2] = (*cell)[2 * i];
+		out[4 * i + 3] = (*cell)[2 * i + 1];
+	}
+	out[4 * n] = '\0';
+	free(*cell);
+	*cell = out;
+	return 0;
+}
+
+/* SELECT <columns as text> [, row_id[, begin_snapshot, end_snapshot]] FROM <inlined> WHERE ...
+ * Columns given with their ids are read under the names they had when the inlined table was
+ * made; one added since reads as its initial default. On PostgreSQL, VARCHAR, JSON and BLOB
+ * values are BYTEA. */
+static int inlined_query(pl_catdb *db, const char *inlined, const char *where, const pl_val *p, size_t np,
+			 const char *const *columns, size_t ncolumns, int extra, pl_rows **out, pl_err *err)
 {
 	if (!inlined || !is_inlined_table_name(inlined))
 		return pl_err_set(err, PL_EINVALID, "\"%s\" is not an inlined-data table of the catalog",
 				  inlined ? inlined : "NULL");
+	*out = NULL;
+	long long table_id = 0, version = 0;
+	sscanf(inlined, "ducklake_inlined_data_%lld_%lld", &table_id, &version);
+	bool pg = strcmp(db->ops->name, "postgres") == 0;
+	pl_rows *have = NULL;
+	col_spec *specs = calloc(ncolumns + 1, sizeof(*specs));
+	bool *blob_hex = calloc(ncolumns + 1, sizeof(bool));
+	int rc = !specs || !blob_hex ? pl_err_nomem(err) : 0;
+	bool by_id = false;
+	for (size_t i = 0; rc == 0 && i < ncolumns; i++) {
+		if (!parse_spec(columns[i], &specs[i]))
+			rc = pl_err_nomem(err);
+		by_id = by_id || specs[i].id >= 0;
+	}
+	if (rc == 0 && by_id)
+		rc = inlined_columns(db, table_id, version, &have, err);
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < ncolumns; i++) {
-		pl_buf_puts(&q, i ? ", CAST(" : "CAST(");
-		pl_buf_put_ident(&q, columns[i]);
-		pl_buf_puts(&q, " AS VARCHAR) AS ");
-		pl_buf_put_ident(&q, columns[i]);
+	for (size_t i = 0; rc == 0 && i < ncolumns; i++) {
+		const col_spec *c = &specs[i];
+		const char *real = c->id >= 0 ? old_name(have, c->id) : c->name;
+		const char *type = c->type ? c->type : "";
+		if (i)
+			pl_buf_puts(&q, ", ");
+		if (!real && c->has_default && c->dflt && strcmp(c->dflt, "NULL") != 0) {
+			pl_buf_put_literal(&q, c->dflt);
+		} else if (!real) {
+			pl_buf_puts(&q, "CAST(NULL AS VARCHAR)");
+		} else if (pg && (!strcmp(type, "varchar") || !strcmp(type, "json") || !strcmp(type, "blob"))) {
+			blob_hex[i] = strcmp(type, "blob") == 0;
+			pl_buf_puts(&q, blob_hex[i] ? "encode(" : "convert_from(");
+			pl_buf_put_ident(&q, real);
+			pl_buf_puts(&q, blob_hex[i] ? ", 'hex')" : ", 'UTF8')");
+		} else {
+			pl_buf_puts(&q, "CAST(");
+			pl_buf_put_ident(&q, real);
+			pl_buf_puts(&q, " AS VARCHAR)");
+		}
+		pl_buf_puts(&q, " AS ");
+		pl_buf_put_ident(&q, c->name);
 	}
-	if (with_row_id)
+	if (extra > 0)
 		pl_buf_puts(&q, ncolumns ? ", row_id" : "row_id");
-	else if (ncolumns == 0)
+	if (extra > 1)
+		pl_buf_puts(&q, ", begin_snapshot, end_snapshot");
+	else if (extra == 0 && ncolumns == 0)
 		pl_buf_puts(&q, "NULL AS none");
 	pl_buf_puts(&q, " FROM ");
 	pl_buf_puts(&q, inlined); /* checked above: letters, digits and '_' */
-	pl_buf_puts(&q, " WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?) ORDER BY row_id");
-	pl_val p[] = {PL_VINT(snapshot), PL_VINT(snapshot)};
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, 2, out, err);
+	pl_buf_puts(&q, where);
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, np, out, err);
+	for (size_t i = 0; rc == 0 && i < ncolumns; i++)
+		for (size_t r = 0; blob_hex[i] && rc == 0 && r < (*out)->nrows; r++) {
+			char **cell = &(*out)->cells[r * (*out)->ncols + i];
+			if (*cell && hex_to_blob_text(cell))
+				rc = pl_err_nomem(err);
+		}
+	if (rc && *out) {
+		pl_rows_free(*out);
+		*out = NULL;
+	}
+	for (size_t i = 0; specs && i < ncolumns; i++) {
+		free(specs[i].name);
+		free(specs[i].type);
+		free(specs[i].dflt);
+	}
+	free(specs);
+	free(blob_hex);
 	pl_buf_dispose(&q);
+	pl_rows_free(have);
 	return rc;
 }
 
@@ -145,6 +273,23 @@ int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err)
 	}
 	pl_rows_free(r);
 	return rc;
+}
+
+int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
+			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(snapshot), PL_VINT(snapshot)};
+	return inlined_query(db, inlined,
+			     " WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?) ORDER BY row_id", p,
+			     2, columns, ncolumns, with_row_id ? 1 : 0, out, err);
+}
+
+int pl_catalog_inlined_history(pl_catdb *db, const char *inlined, int64_t upto, const char *const *columns,
+			       size_t ncolumns, pl_rows **out, pl_err *err)
+{
+	pl_val p = PL_VINT(upto);
+	return inlined_query(db, inlined, " WHERE begin_snapshot <= ? ORDER BY row_id", &p, 1, columns, ncolumns, 2, out,
+			     err);
 }
 
 int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)

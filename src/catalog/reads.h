@@ -32,6 +32,12 @@ int pl_catalog_list(pl_catdb *db, pl_catalog_listing what, pl_rows **out, pl_err
 int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
 			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err);
 
+/* Every row of the inlined-data table `inlined` that began at or before snapshot upto, live or
+ * not: columns as text, then row_id, begin_snapshot, end_snapshot; ordered by row_id (the change
+ * feed). */
+int pl_catalog_inlined_history(pl_catdb *db, const char *inlined, int64_t upto, const char *const *columns,
+			       size_t ncolumns, pl_rows **out, pl_err *err);
+
 /* A table's data files in every snapshot, by data_file_id: data_file_id, begin_snapshot,
  * end_snapshot, row_id_start, path, path_is_relative. */
 int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);

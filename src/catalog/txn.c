@@ -56,6 +56,27 @@ pl_ended_file *pl_txn_add_ended_file(pl_txn *t)
 {
 	return grow((void **)&t->ended_files, &t->nended_files, sizeof(pl_ended_file));
 }
+pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *t)
+{
+	return grow((void **)&t->inlined_inserts, &t->ninlined_inserts, sizeof(pl_inlined_insert));
+}
+
+void pl_inlined_insert_dispose(pl_inlined_insert *ins)
+{
+	for (size_t c = 0; c < ins->ncols; c++) {
+		free(ins->names ? ins->names[c] : NULL);
+		free(ins->types ? ins->types[c] : NULL);
+	}
+	for (size_t i = 0; ins->cells && i < ins->nrows * ins->ncols; i++)
+		free(ins->cells[i]);
+	free(ins->names);
+	free(ins->types);
+	free(ins->column_ids);
+	free(ins->cells);
+	free(ins->columns_ddl);
+	memset(ins, 0, sizeof(*ins));
+}
+
 pl_alter *pl_txn_add_alter(pl_txn *t)
 {
 	return grow((void **)&t->alters, &t->nalters, sizeof(pl_alter));
@@ -102,8 +123,8 @@ void pl_new_columns_free(pl_new_column *cols, size_t n)
 bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
-	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->nalters && !t->nviews &&
-	       !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts;
+	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->ninlined_inserts && !t->nalters &&
+	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -179,6 +200,9 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->inlined_deletes[i].inlined_table);
 		free(t->inlined_deletes[i].row_ids);
 	}
+	for (size_t i = 0; i < t->ninlined_inserts; i++)
+		pl_inlined_insert_dispose(&t->inlined_inserts[i]);
+	free(t->inlined_inserts);
 	for (size_t i = 0; i < t->nalters; i++) {
 		pl_alter *a = &t->alters[i];
 		free(a->end_columns);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
@@ -47,7 +48,7 @@ static bool option_bool(const pl_toks *t, size_t *i)
 }
 
 static const char *const ignored_options[] = {
-	"ENCRYPTED", "DATA_INLINING_ROW_LIMIT", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
+	"ENCRYPTED", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
 	"CREATE_IF_NOT_EXISTS", "AUTOMATIC_MIGRATION", "TYPE", NULL,
 };
 
@@ -84,6 +85,15 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 			a->o.snapshot_version = strtoll(t->src + t->items[(*i)++].start, NULL, 10);
 	} else if (pl_str_ieq(name, "METADATA_CATALOG")) {
 		rc = string_option(t, i, "METADATA_CATALOG", &a->metadata_catalog, err);
+	} else if (pl_str_ieq(name, "DATA_INLINING_ROW_LIMIT")) {
+		char num[32] = "";
+		if (*i < t->len && t->items[*i].kind == PL_TOK_NUMBER && t->items[*i].len < sizeof(num))
+			memcpy(num, t->src + t->items[*i].start, t->items[*i].len);
+		if (!num[0] || !pl_inline_parse_limit(num, &a->o.inline_limit))
+			rc = pl_err_set(err, PL_EINVALID, "ATTACH option DATA_INLINING_ROW_LIMIT needs a row count (0 "
+					"turns data inlining off)");
+		else
+			a->o.inline_limit_set = true, (*i)++;
 	} else if (pl_str_ieq(name, "METADATA_SCHEMA")) {
 		rc = string_option(t, i, "METADATA_SCHEMA", &a->schema, err);
 	} else if (pl_str_ieq(name, "PASSWORD_ENV")) {

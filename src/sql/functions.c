@@ -234,7 +234,9 @@ static void meta_bind(duckdb_bind_info info)
 }
 
 /* __planar_inlined(lake, inlined_table, snapshot, columns, with_row_id): rows the catalog holds
- * inline for a table, as text; columns are separated by the unit separator (0x1f). */
+ * inline for a table, as text; columns are separated by the unit separator (0x1f). with_row_id
+ * '2': every row begun by the snapshot, with row_id, begin_snapshot and end_snapshot (the change
+ * feed). */
 static void inlined_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
@@ -245,8 +247,8 @@ static void inlined_bind(duckdb_bind_info info)
 	pl_err err = {0};
 	pl_strv cols = PL_STRV_INIT;
 	char *end = NULL;
-	int64_t snap = args[2] ? strtoll(args[2], &end, 10) : -1;
-	int rc = !args[0] || !args[1] || !args[3] || !args[4] || !end || *end || snap < 0
+	int64_t snap = args[2] ? strtoll(args[2], &end, 10) : -2;
+	int rc = !args[0] || !args[1] || !args[3] || !args[4] || !end || *end || snap < -1
 			 ? pl_err_set(&err, PL_EINVALID, "__planar_inlined: invalid arguments")
 			 : 0;
 	for (char *p = args[3], *q; rc == 0 && *p; p = *q ? q + 1 : q) {
@@ -258,10 +260,25 @@ static void inlined_bind(duckdb_bind_info info)
 	if (rc == 0) {
 		pthread_mutex_lock(&db->lock);
 		pl_lake *lake = pl_db_find_lake(db, args[0]);
-		rc = !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0])
-			   : pl_catalog_inlined_rows(lake->cat, args[1], snap,
-						     (const char *const *)cols.items, cols.len,
-						     strcmp(args[4], "1") == 0, &rows, &err);
+		if (lake && snap == -1) { /* the snapshot the binding session sees */
+			duckdb_client_context ctx = NULL;
+			duckdb_table_function_get_client_context(info, &ctx);
+			planar_conn *conn =
+				ctx ? pl_delcache_conn_get(&db->deletes, duckdb_client_context_get_connection_id(ctx)) : NULL;
+			const pl_model *m = NULL;
+			rc = pl_lake_model_for(lake, conn, &m, &err);
+			snap = rc == 0 ? m->snapshot_id : -1;
+			if (ctx)
+				duckdb_destroy_client_context(&ctx);
+		}
+		rc = rc ? rc
+		   : !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0])
+			   : strcmp(args[4], "2") == 0
+				     ? pl_catalog_inlined_history(lake->cat, args[1], snap, (const char *const *)cols.items,
+								  cols.len, &rows, &err)
+				     : pl_catalog_inlined_rows(lake->cat, args[1], snap,
+							       (const char *const *)cols.items, cols.len,
+							       strcmp(args[4], "1") == 0, &rows, &err);
 		pthread_mutex_unlock(&db->lock);
 	}
 	bind_rows_or_error(info, rc, rows, &err);

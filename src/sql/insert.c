@@ -36,9 +36,10 @@ static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const ch
 	return rc;
 }
 
-/* Writes the rows of `source` (a SELECT in table column order) and commits them. */
-static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source, int64_t *rows_out,
-			    pl_err *err)
+/* Writes the rows of `source` (a SELECT in table column order; known_rows of them, -1 when not
+ * known) and commits them; a statement committed on its own may store them in the catalog. */
+static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source, int64_t known_rows,
+			    int64_t *rows_out, pl_err *err)
 {
 	pl_txn txn = {0};
 	int64_t base = lake->model->snapshot_id;
@@ -46,8 +47,8 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	pl_lake_table_ctx(&ctx, lake, st->conn);
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
 	bool own_commit = !st->conn->in_txn;
-	int rc = pl_insert_write(&ctx.table, t, source, own_commit, &txn, rows_out, err);
-	if (rc == 0 && txn.nfiles > 0)
+	int rc = pl_insert_write_rows(&ctx.table, t, source, known_rows, own_commit, own_commit, &txn, rows_out, err);
+	if (rc == 0 && (txn.nfiles > 0 || txn.ninlined_inserts > 0))
 		rc = pl_lake_commit_from(lake, st->conn, &txn, base, err);
 	if (rc)
 		pl_txn_remove_written(&txn);
@@ -74,7 +75,7 @@ static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lak
 	if (rc == 0 && pl_buf_oom(&src))
 		rc = pl_err_nomem(err);
 	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
-		rc = write_and_commit(st, lake, t, src.ptr, &rows, err);
+		rc = write_and_commit(st, lake, t, src.ptr, -1, &rows, err);
 	if (created)
 		pl_table_drop_temp(&ctx.table, "TABLE", tmp);
 	pl_buf_dispose(&src);
@@ -247,7 +248,9 @@ static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_ta
 	else if (oom)
 		rc = pl_err_nomem(err);
 	if (rc == 0 && *streamed) {
-		rc = write_and_commit(st, lake, t, select.ptr, rows, err);
+		int64_t known = s.src.kind == PL_INSERT_VALUES ? (int64_t)s.src.nrows
+				: s.src.kind == PL_INSERT_DEFAULTS ? 1 : -1;
+		rc = write_and_commit(st, lake, t, select.ptr, known, rows, err);
 		if (rc)
 			pl_insert_fix_error(err);
 	}

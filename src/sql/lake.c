@@ -508,6 +508,8 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	lake->kind = pl_strdup(o->kind);
 	lake->location = pl_strdup(o->location);
 	lake->read_only = o->read_only;
+	lake->inline_limit_set = o->inline_limit_set;
+	lake->inline_limit = o->inline_limit;
 	pl_statcache_init(&lake->stats);
 	int rc = (!lake->name || !lake->kind || !lake->location || !lake->meta_name) ? pl_err_nomem(err) : 0;
 	if (rc == 0)
@@ -683,5 +685,6 @@ void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 	out->lake = lake;
 	out->conn = conn;
 	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
-				    &conn->tmp_seq, ctx_release, ctx_reacquire, out};
+				    &conn->tmp_seq, ctx_release, ctx_reacquire, out, lake->inline_limit_set,
+				    lake->inline_limit};
 }

@@ -30,6 +30,8 @@ typedef struct pl_lake_options {
 	const char *password_env; /* postgres: environment variable with the password */
 	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
 	const char *metadata_catalog; /* NULL: __ducklake_metadata_<name> */
+	bool inline_limit_set;    /* DATA_INLINING_ROW_LIMIT given */
+	int64_t inline_limit;
 } pl_lake_options;
 
 struct pl_lake {
@@ -42,6 +44,8 @@ struct pl_lake {
 	bool meta_attached;
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
+	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */
+	int64_t inline_limit;
 	pl_catdb *cat;
 	int writers; /* statements writing files for this lake without holding db->lock */
 	int txn_readers; /* open transactions (of any session) that recorded this lake's BEGIN snapshot */

@@ -26,6 +26,7 @@ static bool mentions_rowid(const pl_toks *t)
 static bool lake_table_at(planar_conn *conn, const pl_toks *t, size_t i, size_t *end, pl_target *tgt,
 			  const pl_table **table)
 {
+	memset(tgt, 0, sizeof(*tgt)); /* disposed below whatever fails */
 	if (i == 0 || !(pl_tok_is(t, i - 1, "FROM") || pl_tok_is(t, i - 1, "JOIN") || pl_tok_is_punct(t, i - 1, ",")))
 		return false;
 	char *parts[3] = {0};

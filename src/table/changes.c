@@ -294,6 +294,48 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 	return rc;
 }
 
+/* Inlined rows that began (or, for deletions, ended) in [from, to]: read from the catalog as text
+ * with their row ids and snapshots, and cast back. */
+static int put_inlined_changes(emitter *e, const char *lake, const pl_table *t, int64_t from, int64_t to,
+			       bool deletions, pl_err *err)
+{
+	const char *snap = deletions ? "end_snapshot" : "begin_snapshot";
+	for (size_t k = 0; k < t->ninlined; k++) {
+		sep(e);
+		pl_buf_printf(e->out, "SELECT CAST(%s AS BIGINT) AS snapshot_id, CAST(row_id AS BIGINT) AS rowid", snap);
+		pl_buf cols = PL_BUF_INIT;
+		for (size_t i = 0; i < t->ntop; i++) {
+			const pl_column *c = t->top[i];
+			pl_buf type = PL_BUF_INIT;
+			int rc = pl_scan_column_type(&type, c, err);
+			if (rc) {
+				pl_buf_dispose(&cols);
+				return rc;
+			}
+			pl_buf_puts(e->out, ", CAST(");
+			pl_buf_put_ident(e->out, c->name);
+			pl_buf_printf(e->out, " AS %s) AS ", type.ptr);
+			pl_buf_put_ident(e->out, c->name);
+			pl_buf_dispose(&type);
+			if (i)
+				pl_buf_putc(&cols, '\x1f');
+			pl_scan_inlined_column(&cols, c);
+		}
+		pl_buf_puts(e->out, " FROM __planar_inlined(");
+		pl_buf_put_literal(e->out, lake);
+		pl_buf_puts(e->out, ", ");
+		pl_buf_put_literal(e->out, t->inlined[k].name);
+		pl_buf_printf(e->out, ", '%lld', ", (long long)to);
+		pl_buf_put_literal(e->out, pl_buf_cstr(&cols));
+		pl_buf_printf(e->out, ", '2') WHERE %s IS NOT NULL AND CAST(%s AS BIGINT) BETWEEN %lld AND %lld", snap, snap,
+			      (long long)from, (long long)to);
+		if (pl_buf_oom(&cols))
+			e->out->oom = true;
+		pl_buf_dispose(&cols);
+	}
+	return 0;
+}
+
 static void put_empty(pl_buf *out, const pl_table *t, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT CAST(NULL AS BIGINT) AS snapshot_id, CAST(NULL AS BIGINT) AS rowid");
@@ -332,18 +374,21 @@ int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_m
 		   int64_t from, int64_t to, pl_change_kind kind, pl_err *err)
 {
 	history h = {0};
-	(void)lake_name;
 	int rc = load_history(cat, t, &h, err);
 	pl_buf_puts(out, "WITH __ins AS (");
 	emitter e = {out, 0, m};
 	if (rc == 0)
 		rc = put_insertions(&e, t, &h, from, to, err);
+	if (rc == 0)
+		rc = put_inlined_changes(&e, lake_name, t, from, to, false, err);
 	if (rc == 0 && e.n == 0)
 		put_empty(out, t, err);
 	pl_buf_puts(out, "), __del AS (");
 	e.n = 0;
 	if (rc == 0)
 		rc = put_deletions(&e, t, &h, from, to, err);
+	if (rc == 0)
+		rc = put_inlined_changes(&e, lake_name, t, from, to, true, err);
 	if (rc == 0 && e.n == 0)
 		put_empty(out, t, err);
 	put_final(out, t, kind);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "catalog/inline.h"
 #include "catalog/options.h"
 #include "core/str.h"
 
@@ -50,18 +51,46 @@ static int size_option(const pl_table_ctx *ctx, const char *key, const char *v, 
 	return 0;
 }
 
-int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err)
+static int inline_limit_of(const pl_table_ctx *ctx, const char *v, int64_t *out, pl_err *err)
 {
-	static const char *const keys[] = {"target_file_size", "parquet_row_group_size"};
-	char *v[2] = {NULL, NULL};
+	*out = ctx->inline_limit_set ? ctx->inline_limit : PL_INLINE_DEFAULT_LIMIT;
+	if (v && !pl_inline_parse_limit(v, out))
+		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a row count such as '10'; set it "
+				  "again with CALL %s.set_option('%s', 10)", PL_INLINE_OPTION, v, ctx->lake,
+				  PL_INLINE_OPTION);
+	return 0;
+}
+
+int pl_table_inline_limit(const pl_table_ctx *ctx, int64_t schema_id, int64_t *out, pl_err *err)
+{
+	char *v = NULL;
+	int rc = pl_catalog_option(ctx->cat, -1, schema_id, PL_INLINE_OPTION, &v, err);
+	if (rc == 0)
+		rc = inline_limit_of(ctx, v, out, err);
+	free(v);
+	return rc;
+}
+
+int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, int64_t *inline_limit,
+			   pl_err *err)
+{
+	static const char *const keys[] = {"target_file_size", "parquet_row_group_size", PL_INLINE_OPTION};
+	char *v[3] = {NULL, NULL, NULL};
 	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
 	req->row_group_size = 0;
-	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, 2, v, err);
+	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, inline_limit ? 3 : 2, v, err);
 	if (rc == 0)
 		rc = size_option(ctx, keys[0], v[0], "128MB", &req->target_file_size, err);
 	if (rc == 0)
 		rc = size_option(ctx, keys[1], v[1], "122880", &req->row_group_size, err);
-	free(v[0]);
-	free(v[1]);
+	if (rc == 0 && inline_limit)
+		rc = inline_limit_of(ctx, v[2], inline_limit, err);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
 	return rc;
+}
+
+int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err)
+{
+	return pl_table_write_options(ctx, t, req, NULL, err);
 }

@@ -28,6 +28,9 @@ typedef struct pl_table_ctx {
 	bool (*release)(void *arg);
 	void (*reacquire)(void *arg, bool released);
 	void *arg;
+	/* ATTACH's DATA_INLINING_ROW_LIMIT, when it was given (lake options override it). */
+	bool inline_limit_set;
+	int64_t inline_limit;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */
@@ -43,5 +46,12 @@ int pl_table_option(const pl_table_ctx *ctx, const pl_table *t, const char *key,
  * parquet_row_group_size for t (NULL: a table being created), else DuckLake's defaults; an
  * unparsable value is an error naming the option. */
 int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err);
+/* The data inlining row limit of a table to be created in schema schema_id (see below). */
+int pl_table_inline_limit(const pl_table_ctx *ctx, int64_t schema_id, int64_t *out, pl_err *err);
+/* The same, in the same catalog query, with t's data inlining row limit in *inline_limit: the
+ * option data_inlining_row_limit (table, schema, global scope), else ATTACH's
+ * DATA_INLINING_ROW_LIMIT, else DuckLake's default (catalog/inline.h). */
+int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, int64_t *inline_limit,
+			   pl_err *err);
 
 #endif

@@ -109,6 +109,11 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 		rc = add_new_table(txn, c, cols, ncols, err);
 	else
 		pl_columns_free(cols, ncols);
+	int64_t limit = 0; /* with data inlining on, the table gets its inlined-data table at once */
+	if (rc == 0)
+		rc = pl_table_inline_limit(ctx, c->schema->id, &limit, err);
+	if (rc == 0)
+		txn->tables[txn->ntables - 1].inlined_table = limit > 0;
 	if (rc == 0 && c->query)
 		rc = write_ctas_rows(ctx, c, tmp, txn, err);
 	pl_table_drop_temp(ctx, "TABLE", tmp);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "core/str.h"
 #include "table/columns.h"
 
@@ -342,24 +343,121 @@ int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const c
 	return rc;
 }
 
+/* Runs `from` (a SELECT with t's columns by name, or a FROM item) and keeps its rows, every
+ * value as text, in a new inlined insert of txn. */
+static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char *from, pl_txn *txn, int64_t *rows_out,
+			 pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(&q, i ? ", CAST(" : "CAST(");
+		pl_buf_put_ident(&q, t->top[i]->name);
+		pl_buf_puts(&q, " AS VARCHAR)");
+	}
+	pl_buf_puts(&q, " FROM ");
+	pl_buf_puts(&q, from);
+	pl_inlined_insert *ins = pl_txn_add_inlined_insert(txn);
+	int rc = !ins || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_inline_prepare(ins, ctx->cat, t, err);
+	duckdb_result res;
+	bool have = rc == 0 && (rc = pl_engine_query(ctx->con, q.ptr, &res, err)) == 0;
+	pl_buf_dispose(&q);
+	if (!have)
+		return rc;
+	idx_t n = duckdb_row_count(&res), nc = ins->ncols;
+	bool oom = !(ins->cells = calloc(n * nc + 1, sizeof(char *)));
+	for (idx_t r = 0; !oom && r < n; r++)
+		for (idx_t c = 0; c < nc; c++)
+			ins->cells[r * nc + c] = pl_engine_value_str(&res, c, r, &oom);
+	ins->nrows = oom ? 0 : n;
+	duckdb_destroy_result(&res);
+	*rows_out = (int64_t)ins->nrows;
+	return oom ? pl_err_nomem(err) : 0;
+}
+
+/* Forgets the files of txn (written for this statement only) and removes them. */
+static void drop_files(pl_txn *txn)
+{
+	pl_txn_remove_written(txn);
+	for (size_t i = 0; i < txn->nfiles; i++) {
+		pl_new_file *f = &txn->files[i];
+		for (size_t s = 0; s < f->nstats; s++) {
+			free(f->stats[s].min);
+			free(f->stats[s].max);
+			free(f->stats[s].type);
+		}
+		free(f->stats);
+		free(f->path);
+	}
+	txn->nfiles = 0;
+}
+
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
+		       int64_t limit_or_none, int64_t *rows_out, pl_err *err);
+
+/* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
+ * false; *out NULL when they go as they come. */
+static int sorted_source(const pl_table_ctx *ctx, const pl_table *t, const char *source, char **out, pl_err *err)
+{
+	char *opt = NULL;
+	*out = NULL;
+	int rc = t->nsort_keys > 0 ? pl_table_option(ctx, t, "sort_on_insert", &opt, err) : 0;
+	bool sort = rc == 0 && t->nsort_keys > 0 && !(opt && pl_str_ieq(opt, "false"));
+	if (sort && !(*out = pl_sort_source(t, source)))
+		rc = pl_err_nomem(err);
+	free(opt);
+	return rc;
+}
+
+int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
+			 bool may_inline, bool sync_later, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	int64_t limit = 0;
+	*rows_out = 0;
+	if (may_inline && pl_inline_supported(ctx->cat, t)) {
+		pl_write_request req = {0};
+		int rc = pl_table_write_options(ctx, t, &req, &limit, err);
+		if (rc)
+			return rc;
+	}
+	if (limit > 0 && known_rows >= 0 && known_rows <= limit) {
+		pl_buf from = PL_BUF_INIT;
+		char *sorted = NULL;
+		int rc = sorted_source(ctx, t, source, &sorted, err);
+		pl_buf_printf(&from, "(%s) AS __planar_inline", sorted ? sorted : source);
+		if (rc == 0)
+			rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, rows_out, err);
+		pl_buf_dispose(&from);
+		free(sorted);
+		return rc;
+	}
+	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
+		return write_files(ctx, t, source, sync_later, txn, limit, rows_out, err);
+	return write_files(ctx, t, source, sync_later, txn, -1, rows_out, err);
+}
+
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err)
+{
+	return write_files(ctx, t, source, sync_later, txn, -1, rows_out, err);
+}
+
+/* Writes the rows into files; with a limit (>= 0; txn held nothing before), a single file of at
+ * most that many rows is read back into an inlined insert and removed. */
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
+		       int64_t limit, int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);
 	pl_new_column *cols = NULL;
 	size_t ncols = 0;
 	pl_partition_write part = {0};
-	char *sort_on_insert = NULL, *sorted = NULL;
+	char *sorted = NULL;
 	int rc = !dir ? pl_err_nomem(err) : pl_columns_copy(t, &cols, &ncols, err);
 	if (rc == 0)
 		rc = pl_partition_write_plan(t, &part, err);
-	/* SET SORTED BY: rows are written in the table's sort order unless sort_on_insert is false */
-	if (rc == 0 && t->nsort_keys > 0)
-		rc = pl_table_option(ctx, t, "sort_on_insert", &sort_on_insert, err);
-	bool sort = rc == 0 && t->nsort_keys > 0 && !(sort_on_insert && pl_str_ieq(sort_on_insert, "false"));
-	if (sort && !(sorted = pl_sort_source(t, source)))
-		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = sorted_source(ctx, t, source, &sorted, err);
 	pl_write_request req = {ctx->con, sorted ? sorted : source, dir, {cols, ncols, NULL}, t->id,
 				PL_DEFAULT_TARGET_FILE_SIZE, false, 0, &part};
 	if (rc == 0)
@@ -369,10 +467,23 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	if (rc == 0)
 		rc = sync_later ? pl_writer_write_deferred(&req, txn, &rows, err) : pl_writer_write(&req, txn, &rows, err);
 	pl_table_reacquire(ctx, released);
+	if (rc == 0 && limit >= 0 && rows > 0 && rows <= limit && txn->nfiles == 1) {
+		pl_buf from = PL_BUF_INIT;
+		pl_buf_puts(&from, "read_parquet(");
+		pl_buf_put_literal(&from, txn->written.len == 1 ? txn->written.items[0] : "");
+		pl_buf_putc(&from, ')');
+		int64_t n = 0;
+		rc = txn->written.len != 1 || pl_buf_oom(&from) ? pl_err_nomem(err)
+								  : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
+		if (rc == 0 && n == rows)
+			drop_files(txn);
+		else if (rc == 0) /* not the rows just written: keep the file */
+			pl_inlined_insert_dispose(&txn->inlined_inserts[--txn->ninlined_inserts]);
+		pl_buf_dispose(&from);
+	}
 	if (cols)
 		pl_columns_free(cols, ncols);
 	pl_partition_write_dispose(&part);
-	free(sort_on_insert);
 	free(sorted);
 	free(dir);
 	*rows_out = rows;

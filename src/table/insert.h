@@ -65,4 +65,12 @@ int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const c
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err);
 
+/* pl_insert_write with data inlining: when may_inline (a statement committed on its own) and
+ * the rows number at most the table's data_inlining_row_limit, they are kept in
+ * txn->inlined_inserts for the catalog instead of files. known_rows is the number of rows
+ * source yields when it is known before running it (a VALUES list, DEFAULT VALUES), else -1:
+ * then the files are written and, when they hold few enough rows, read back and dropped. */
+int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
+			 bool may_inline, bool sync_later, pl_txn *txn, int64_t *rows_out, pl_err *err);
+
 #endif

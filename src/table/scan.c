@@ -401,22 +401,33 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 	return 0;
 }
 
+void pl_scan_inlined_column(pl_buf *out, const pl_column *c)
+{
+	pl_buf_puts(out, c->name);
+	pl_buf_printf(out, "\x1e%lld\x1e%s", (long long)c->id, c->type);
+	if (c->initial_default) {
+		pl_buf_putc(out, '\x1e');
+		pl_buf_puts(out, c->initial_default);
+	}
+}
+
 /* __planar_inlined(lake, inlined table, snapshot, columns, with_row_id): the live rows of one
  * inlined-data table, as text, ordered by row id. */
 static void put_inlined_call(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
-			     const pl_inlined_table *it, bool with_row_id)
+			     const pl_inlined_table *it, bool with_row_id, bool at_bind)
 {
 	pl_buf cols = PL_BUF_INIT;
 	for (size_t i = 0; i < t->ntop; i++) {
 		if (i)
 			pl_buf_putc(&cols, '\x1f');
-		pl_buf_puts(&cols, t->top[i]->name);
+		pl_scan_inlined_column(&cols, t->top[i]);
 	}
 	pl_buf_puts(out, "__planar_inlined(");
 	pl_buf_put_literal(out, lake);
 	pl_buf_puts(out, ", ");
 	pl_buf_put_literal(out, it->name);
-	pl_buf_printf(out, ", '%lld', ", (long long)m->snapshot_id);
+	/* -1: the snapshot the binding session sees (a view's text then stays the same across commits) */
+	pl_buf_printf(out, ", '%lld', ", at_bind ? -1LL : (long long)m->snapshot_id);
 	pl_buf_put_literal(out, pl_buf_cstr(&cols));
 	pl_buf_puts(out, with_row_id ? ", '1')" : ", '0')");
 	if (pl_buf_oom(&cols))
@@ -426,25 +437,25 @@ static void put_inlined_call(pl_buf *out, const char *lake, const pl_model *m, c
 
 /* Inlined rows of one inlined-data table, read as text from the catalog and cast back. */
 static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
-		       const pl_inlined_table *it, pl_err *err)
+		       const pl_inlined_table *it, bool at_bind, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
 	pl_buf_puts(out, " FROM ");
-	put_inlined_call(out, lake, m, t, it, false);
+	put_inlined_call(out, lake, m, t, it, false, at_bind);
 	return rc;
 }
 
 /* The end of a table's scan after `parts` file scans: its inlined rows, or an empty typed SELECT
  * when there is nothing at all. */
 static int finish_scan(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts,
-		       pl_err *err)
+		       bool at_bind, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_inlined(out, lake, m, t, &t->inlined[i], err);
+		rc = put_inlined(out, lake, m, t, &t->inlined[i], at_bind, err);
 	}
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
@@ -474,7 +485,7 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			pl_buf_puts(out, " UNION ALL ");
 		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
 	}
-	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
+	return rc ? rc : finish_scan(out, lake, m, t, parts, false, err);
 }
 
 /* ---- scans with row positions (DELETE, UPDATE, change feeds) ------------------------------- */
@@ -561,7 +572,7 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 	pl_buf_printf(out, ", CAST(%lld AS BIGINT) AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, "
 			   "CAST(row_id AS BIGINT) AS __planar_rowid FROM ",
 		      -(long long)(it - t->inlined) - 1);
-	put_inlined_call(out, lake, m, t, it, true);
+	put_inlined_call(out, lake, m, t, it, true, false);
 	return rc;
 }
 
@@ -754,7 +765,7 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
 		}
 	}
-	return rc ? rc : finish_scan(out, lake, m, t, parts, err);
+	return rc ? rc : finish_scan(out, lake, m, t, parts, true, err);
 }
 
 int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,

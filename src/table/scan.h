@@ -21,6 +21,9 @@ int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const
 		const int64_t *delete_maps, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
+/* A column as __planar_inlined() takes it: name, 0x1e, column id, 0x1e, DuckLake type, and
+ * 0x1e and the initial default when it has one (read for rows stored before it was added). */
+void pl_scan_inlined_column(pl_buf *out, const pl_column *c);
 /* True when some live file of t has deleted rows (t's files loaded). */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache and registers the map of each file

@@ -160,9 +160,10 @@ static void scan__inlined_rows_are_unioned(void **state)
 	assert_null(strstr(sql, "read_parquet"));
 	assert_null(strstr(sql, "WHERE false"));
 	assert_contains(sql, "SELECT CAST(\"id\" AS BIGINT) AS \"id\", CAST(\"na\"\"me\" AS VARCHAR) AS \"na\"\"me\"");
-	/* the rows come from a fixed catalog read: the inlined table, the snapshot and the column
-	 * names (separated by 0x1f) are arguments, never SQL text */
-	assert_contains(sql, "FROM __planar_inlined('lk', 'ducklake_inlined_data_1_1', '5', 'id\x1fna\"me\x1fs', '0')");
+	/* the rows come from a fixed catalog read: the inlined table, the snapshot and the columns
+	 * (separated by 0x1f: name, 0x1e, column id, 0x1e, type) are arguments, never SQL text */
+	assert_contains(sql, "FROM __planar_inlined('lk', 'ducklake_inlined_data_1_1', '5', "
+			     "'id\x1e" "1\x1eint64\x1fna\"me\x1e" "2\x1evarchar\x1fs\x1e" "3\x1estruct', '0')");
 	free(sql);
 	f.files[0] = (pl_data_file){.id = 1, .path = "/x.parquet"};
 	f.t.files = f.files;
