@@ -76,7 +76,7 @@ sum_of() { awk -F= -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$2"; }
 
 run_case() { # run_case NAME
 	local name=$1 stop="$work/$1.stop"
-	lk -c "CREATE TABLE t (p INTEGER, k INTEGER)" -c "INSERT INTO t VALUES (0, 0)" >/dev/null || { fail=$((fail + 1)); echo "FAIL $name: setup"; return; }
+	lk -c "CALL lake.set_option('data_inlining_row_limit', '0')" -c "CREATE TABLE t (p INTEGER, k INTEGER)" -c "INSERT INTO t VALUES (0, 0)" >/dev/null || { fail=$((fail + 1)); echo "FAIL $name: setup"; return; }
 	writer_session "$work/$name.w1" &
 	local w1=$!
 	writer_processes "$work/$name.w2" &
@@ -128,7 +128,7 @@ run_case() { # run_case NAME
 # process expired it: time travel to it fails, to the snapshots that remain it still works.
 stale_cache() {
 	local fifo="$work/stale.fifo" out="$work/stale.out" i
-	lk -c "CREATE TABLE s (i INTEGER)" -c "INSERT INTO s VALUES (1)" -c "INSERT INTO s VALUES (2)" \
+	lk -c "CALL lake.set_option('data_inlining_row_limit', '0')" -c "CREATE TABLE s (i INTEGER)" -c "INSERT INTO s VALUES (1)" -c "INSERT INTO s VALUES (2)" \
 		-c "INSERT INTO s VALUES (3)" >/dev/null
 	local v
 	v=$(lk -c "SELECT max(snapshot_id) - 1 FROM ducklake_snapshots('lake')")

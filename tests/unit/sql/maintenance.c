@@ -63,7 +63,7 @@ static int setup(void **state)
 	    planar_conn_open(&f->w[1], f->db, NULL) || planar_conn_open(&f->m, f->db, NULL))
 		return -1;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "ATTACH 'ducklake:%s:%s/meta.db' AS lake (DATA_PATH '%s/data/')", kind, f->dir, f->dir);
+	snprintf(sql, sizeof(sql), "ATTACH 'ducklake:%s:%s/meta.db' AS lake (DATA_PATH '%s/data/', DATA_INLINING_ROW_LIMIT 0)", kind, f->dir, f->dir);
 	if (run(f->m, sql) || run(f->m, "CREATE TABLE lake.t(w INTEGER, k INTEGER)"))
 		return -1;
 	*state = f;
