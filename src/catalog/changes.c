@@ -33,34 +33,6 @@ static bool change_is(const pl_change *c, const char *kind, const char *value)
 	return strcmp(c->kind, kind) == 0 && strlen(value) == c->len && strncmp(c->value, value, c->len) == 0;
 }
 
-static bool txn_touches_table(const pl_txn *t, int64_t id)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].table_ref == id)
-			return true;
-	for (size_t i = 0; i < t->ndropped_tables; i++)
-		if (t->dropped_tables[i].id == id)
-			return true;
-	for (size_t i = 0; i < t->nalters; i++)
-		if (t->alters[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->npartitions; i++)
-		if (t->partitions[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->nsorts; i++)
-		if (t->sorts[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->ndeletes; i++)
-		if (t->deletes[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->ninlined_inserts; i++)
-		if (t->inlined_inserts[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->ninlined_deletes; i++)
-		if (t->inlined_deletes[i].table_id == id)
-			return true;
-	return false;
-}
 
 /* Deleting inlined rows conflicts with a concurrent delete of inlined rows of the same table or
  * a flush of its inlined rows (as in DuckDB's extension). */
@@ -86,7 +58,7 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 	int64_t id = strtoll(c->value, NULL, 10);
 	int rc = 0;
 	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
-	    txn_touches_table(t, id))
+	    pl_txn_touches_table(t, id))
 		return pl_err_set(err, PL_ECONFLICT,
 				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
 				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);

@@ -212,6 +212,9 @@ typedef struct pl_txn {
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
+/* Whether txn changes table id (its rows, files, columns, partitioning, sort order, tags, or
+ * drops it). */
+bool pl_txn_touches_table(const pl_txn *txn, int64_t id);
 /* Finishes txn->pending (nothing when none); pl_commit calls it before committing, and
  * pl_txn_remove_written / pl_txn_dispose before anything else. */
 int pl_txn_finish_pending(pl_txn *txn, pl_err *err);

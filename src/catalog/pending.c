@@ -119,31 +119,6 @@ static int64_t table_of_file_ref(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
 }
 
-static bool touches(const pl_txn *t, int64_t id)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].table_ref == id)
-			return true;
-	for (size_t i = 0; i < t->ndeletes; i++)
-		if (t->deletes[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->nended_files; i++)
-		if (t->ended_files[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->nalters; i++)
-		if (t->alters[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->ntags; i++)
-		if (t->tags[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->npartitions; i++)
-		if (t->partitions[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < t->nsorts; i++)
-		if (t->sorts[i].table_id == id)
-			return true;
-	return false;
-}
 
 static void copy_column(apply_ctx *c, pl_column *d, const pl_column *s)
 {
@@ -319,7 +294,7 @@ static int apply_tables(apply_ctx *c, pl_model *base)
 		if (dropped(t->dropped_tables, t->ndropped_tables, s->id) || !pl_model_schema_by_id(m, s->schema_id))
 			continue;
 		pl_table *d = &m->tables[m->ntables++];
-		if (touches(t, s->id)) {
+		if (pl_txn_touches_table(t, s->id)) {
 			rc = copy_table(c, d, s, files_for(t, s->id));
 			continue;
 		}

@@ -120,6 +120,41 @@ void pl_new_columns_free(pl_new_column *cols, size_t n)
 	free(cols);
 }
 
+bool pl_txn_touches_table(const pl_txn *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].table_ref == id)
+			return true;
+	for (size_t i = 0; i < t->ndropped_tables; i++)
+		if (t->dropped_tables[i].id == id)
+			return true;
+	for (size_t i = 0; i < t->nalters; i++)
+		if (t->alters[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->npartitions; i++)
+		if (t->partitions[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nsorts; i++)
+		if (t->sorts[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ntags; i++)
+		if (t->tags[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ndeletes; i++)
+		if (t->deletes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nended_files; i++)
+		if (t->ended_files[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ninlined_inserts; i++)
+		if (t->inlined_inserts[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->ninlined_deletes; i++)
+		if (t->inlined_deletes[i].table_id == id)
+			return true;
+	return false;
+}
+
 bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
