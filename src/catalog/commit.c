@@ -4,7 +4,7 @@
  * then statistics, all in one catalog transaction with conflict checks and retries.
  */
 #include "catalog/commit.h"
-#include "catalog/batch.h"
+#include "catalog/commit_rows.h"
 #include "catalog/changes.h"
 #include "catalog/upkeep.h"
 #include "catalog/inline.h"
@@ -57,7 +57,7 @@ void pl_commit_note_change(pl_commit_state *st, const char *kind, int64_t id)
 }
 
 /* Sets *field to real, remembering a local id it held (see pl_id_fix). */
-static int fix_id(pl_commit_state *st, int64_t *field, int64_t real, bool defines, pl_err *err)
+int pl_commit__fix_id(pl_commit_state *st, int64_t *field, int64_t real, bool defines, pl_err *err)
 {
 	if (*field < PL_LOCAL_ID_BASE) {
 		if (defines)
@@ -84,7 +84,7 @@ static int map_local(pl_commit_state *st, int64_t *field, pl_err *err)
 		return 0;
 	for (size_t i = st->nfixes; i-- > 0;)
 		if (st->fixes[i].defines && st->fixes[i].local == *field)
-			return fix_id(st, field, st->fixes[i].real, false, err);
+			return pl_commit__fix_id(st, field, st->fixes[i].real, false, err);
 	return pl_err_set(err, PL_ERROR, "the transaction refers to an object (local id %lld) none of its statements "
 			  "created", (long long)(*field - PL_LOCAL_ID_BASE));
 }
@@ -173,7 +173,7 @@ static int write_schemas(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *e
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		if ((rc = fix_id(st, &s->assigned_id, st->next_catalog_id++, true, err)))
+		if ((rc = pl_commit__fix_id(st, &s->assigned_id, st->next_catalog_id++, true, err)))
 			break;
 		pl_buf path = PL_BUF_INIT;
 		pl_buf_put_path_name(&path, s->name);
@@ -192,10 +192,6 @@ static int64_t resolve_schema(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->schemas[-ref - 1].assigned_id;
 }
 
-static int64_t resolve_table(const pl_txn *t, int64_t ref)
-{
-	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
-}
 
 static int write_columns(pl_catdb *db, int64_t table_id, const pl_new_column *cols, size_t n, int64_t snap,
 			 pl_err *err)
@@ -225,7 +221,7 @@ static int write_tables(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		if ((rc = fix_id(st, &nt->assigned_id, st->next_catalog_id++, true, err)))
+		if ((rc = pl_commit__fix_id(st, &nt->assigned_id, st->next_catalog_id++, true, err)))
 			break;
 		pl_buf path = PL_BUF_INIT;
 		pl_buf_put_path_name(&path, nt->name);
@@ -271,374 +267,6 @@ static int write_drops(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 		rc = pl_catdb_exec(db, "UPDATE ducklake_schema SET end_snapshot = ? WHERE schema_id = ? AND "
 				       "end_snapshot IS NULL", p, 2, err);
 		add_change(st, "dropped_schema", NULL, NULL, t->dropped_schemas[i].id);
-	}
-	return rc;
-}
-
-/* Reads next_row_id for a table (0 if it has no stats row yet). */
-static int table_next_row_id(pl_catdb *db, int64_t table_id, int64_t *out, bool *exists, pl_err *err)
-{
-	pl_rows *r = NULL;
-	pl_val p = PL_VINT(table_id);
-	int rc = pl_catdb_query(db, "SELECT next_row_id FROM ducklake_table_stats WHERE table_id = ?", &p, 1,
-				&r, err);
-	if (rc)
-		return rc;
-	*exists = r->nrows > 0;
-	*out = pl_rows_int(r, 0, 0, 0);
-	pl_rows_free(r);
-	return 0;
-}
-
-static int write_table_stats(pl_catdb *db, int64_t table_id, bool exists, int64_t next_row_id,
-			     int64_t rows, int64_t bytes, pl_err *err)
-{
-	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
-	return pl_catdb_exec(db,
-			     exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
-				      "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
-				    : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
-				      "table_id) VALUES (?, ?, ?, ?)",
-			     p, 4, err);
-}
-
-static bool table_listed_before(const pl_txn *t, size_t i)
-{
-	for (size_t k = 0; k < i; k++)
-		if (resolve_table(t, t->files[k].table_ref) == resolve_table(t, t->files[i].table_ref))
-			return true;
-	return false;
-}
-
-/* A table column's statistics while the files of one commit are merged into them (in file
- * order, as if each file were committed on its own). min/max point into the catalog's rows or
- * the files' statistics, both alive until the table's rows are written. */
-typedef struct col_merge {
-	int64_t column_id;
-	const char *type;
-	bool in_catalog; /* a ducklake_table_column_stats row exists (it is replaced) */
-	bool exists, has_null;
-	int has_nan;     /* -1 unknown */
-	const char *min, *max, *extra;
-} col_merge;
-
-static void merge_file_stats(col_merge *m, const pl_column_stats *cs)
-{
-	bool has_null = cs->null_count > 0;
-	int has_nan = cs->contains_nan;
-	const char *min = cs->min, *max = cs->max;
-	/* A file whose values are all NULL (or NULL and NaN) has no bounds and says nothing. */
-	bool all_null = cs->null_count >= cs->value_count || (!cs->min && !cs->max && cs->contains_nan > 0);
-	if (m->exists) {
-		has_null = has_null || m->has_null;
-		if (m->has_nan >= 0)
-			has_nan = (has_nan > 0 || m->has_nan > 0) ? 1 : 0;
-		/* Otherwise a NULL bound is unknown (some writers omit bounds, e.g. of long strings),
-		 * and an unknown bound on either side makes the table's bound unknown. */
-		min = all_null ? m->min : (!m->min || !min) ? NULL : pl_stats_compare(cs->type, m->min, min) <= 0 ? m->min : min;
-		max = all_null ? m->max : (!m->max || !max) ? NULL : pl_stats_compare(cs->type, m->max, max) >= 0 ? m->max : max;
-	}
-	m->exists = true;
-	m->has_null = has_null;
-	m->has_nan = has_nan;
-	m->min = min;
-	m->max = max;
-}
-
-typedef struct col_merges {
-	col_merge *items;
-	size_t n, cap;
-} col_merges;
-
-/* The merge state of a column, added from the catalog's row (or empty) on first use; `hint` is
- * where it probably is (files list their columns in the same order). */
-static col_merge *merge_of(col_merges *ms, const pl_rows *catalog, const pl_column_stats *cs, size_t hint)
-{
-	if (hint < ms->n && ms->items[hint].column_id == cs->column_id)
-		return &ms->items[hint];
-	for (size_t i = 0; i < ms->n; i++)
-		if (ms->items[i].column_id == cs->column_id)
-			return &ms->items[i];
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? ms->cap * 2 : 16;
-		col_merge *p = realloc(ms->items, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		ms->items = p;
-		ms->cap = cap;
-	}
-	col_merge *m = &ms->items[ms->n++];
-	memset(m, 0, sizeof(*m));
-	m->column_id = cs->column_id;
-	m->type = cs->type;
-	m->has_nan = -1;
-	for (size_t r = 0; catalog && r < catalog->nrows; r++) {
-		if (pl_rows_int(catalog, r, 0, -1) != cs->column_id)
-			continue;
-		m->in_catalog = m->exists = true;
-		m->has_null = pl_rows_bool(catalog, r, 1, false);
-		m->has_nan = pl_rows_is_null(catalog, r, 2) ? -1 : pl_rows_bool(catalog, r, 2, false);
-		m->min = pl_rows_get(catalog, r, 3);
-		m->max = pl_rows_get(catalog, r, 4);
-		m->extra = pl_rows_get(catalog, r, 5);
-		break;
-	}
-	return m;
-}
-
-/* Replaces the table's column statistics rows of the merged columns: one DELETE of those that
- * existed, then multi-row INSERTs. */
-static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *ms, pl_err *err)
-{
-	int rc = 0;
-	size_t per = pl_batch_rows_per_statement(1) - 1;
-	for (size_t from = 0; rc == 0 && from < ms->n; from += per) {
-		pl_buf q = PL_BUF_INIT;
-		pl_val *p = calloc(per + 1, sizeof(*p));
-		size_t np = 0;
-		if (!p)
-			return pl_err_nomem(err);
-		p[np++] = PL_VINT(table_id);
-		pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
-		for (size_t i = from; i < ms->n && i < from + per; i++) {
-			if (!ms->items[i].in_catalog)
-				continue;
-			pl_buf_puts(&q, np > 1 ? ", ?" : "?");
-			p[np++] = PL_VINT(ms->items[i].column_id);
-		}
-		pl_buf_putc(&q, ')');
-		if (np > 1)
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, np, err);
-		pl_buf_dispose(&q);
-		free(p);
-	}
-	pl_batch b;
-	pl_batch_init(&b, db, "INSERT INTO ducklake_table_column_stats (table_id, column_id, contains_null, contains_nan, "
-			      "min_value, max_value, extra_stats) VALUES ", "(?, ?, ?, ?, ?, ?, ?)", 7);
-	for (size_t i = 0; rc == 0 && i < ms->n; i++) {
-		const col_merge *m = &ms->items[i];
-		pl_val row[] = {PL_VINT(table_id), PL_VINT(m->column_id), PL_VBOOL(m->has_null),
-				m->has_nan < 0 ? PL_VNULL : PL_VBOOL(m->has_nan), PL_VTEXT(m->min), PL_VTEXT(m->max),
-				PL_VTEXT(m->extra)};
-		rc = pl_batch_add(&b, row, err);
-	}
-	if (rc == 0)
-		rc = pl_batch_flush(&b, err);
-	pl_batch_dispose(&b);
-	return rc;
-}
-
-static int read_column_stats(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
-{
-	pl_val p = PL_VINT(table_id);
-	return pl_catdb_query(db, "SELECT column_id, contains_null, contains_nan, min_value, max_value, extra_stats "
-				  "FROM ducklake_table_column_stats WHERE table_id = ?",
-			      &p, 1, out, err);
-}
-
-/* The catalog id of an external file's name map: an equal map of the table, or the map written
- * now (once per commit attempt: an abort restores the local id). */
-static int store_namemap(pl_catdb *db, pl_txn *t, const pl_new_file *f, int64_t table_id, pl_commit_state *st,
-			 int64_t *out, pl_err *err)
-{
-	if (f->namemap > t->nnamemaps)
-		return pl_err_set(err, PL_ERROR, "a registered file names a name map that does not exist");
-	pl_new_namemap *nm = &t->namemaps[f->namemap - 1];
-	if (nm->assigned_id < PL_LOCAL_ID_BASE) {
-		*out = nm->assigned_id;
-		return 0;
-	}
-	int64_t id = -1;
-	int rc = pl_namemap_store(db, &nm->map, table_id, &st->next_file_id, &id, err);
-	if (rc == 0)
-		rc = fix_id(st, &nm->assigned_id, id, true, err);
-	*out = id;
-	return rc;
-}
-
-/* Writes all files of one table (those from index `first` on with the same table): their
- * ducklake_data_file and ducklake_file_column_stats rows as multi-row INSERTs, the table's
- * column statistics merged over all of them, and its table statistics. */
-static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_state *st, pl_err *err)
-{
-	int64_t table_id = resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
-	bool exists = false;
-	pl_rows *catalog = NULL;
-	col_merges ms = {0};
-	pl_batch files, stats;
-	pl_batch_init(&files, db,
-		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
-		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start, "
-		      "partition_id, mapping_id) VALUES ",
-		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?)", 12);
-	pl_batch values;
-	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
-	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
-	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
-	if (rc == 0)
-		rc = read_column_stats(db, table_id, &catalog, err);
-	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
-		pl_new_file *f = &t->files[i];
-		if (resolve_table(t, f->table_ref) != table_id)
-			continue;
-		int64_t mapping = -1;
-		if (f->namemap && (rc = store_namemap(db, t, f, table_id, st, &mapping, err)))
-			break;
-		if ((rc = fix_id(st, &f->assigned_id, st->next_file_id++, true, err)))
-			break;
-		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
-			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(!f->external), PL_VINT(f->record_count),
-			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row),
-			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping)};
-		rc = pl_batch_add(&files, p, err);
-		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
-			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),
-				      PL_VTEXT(f->partition_values[k])};
-			rc = pl_batch_add(&values, v, err);
-		}
-		for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
-			const pl_column_stats *cs = &f->stats[s];
-			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
-				      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
-				      PL_VTEXT(cs->min), PL_VTEXT(cs->max),
-				      cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
-			rc = pl_batch_add(&stats, v, err);
-			col_merge *m = rc ? NULL : merge_of(&ms, catalog, cs, s);
-			if (rc == 0 && !m)
-				rc = pl_err_nomem(err);
-			if (m)
-				merge_file_stats(m, cs);
-		}
-		next_row += f->record_count;
-		rows += f->record_count;
-		bytes += f->file_size;
-	}
-	if (rc == 0)
-		rc = pl_batch_flush(&files, err);
-	if (rc == 0)
-		rc = pl_batch_flush(&stats, err);
-	if (rc == 0)
-		rc = pl_batch_flush(&values, err);
-	if (rc == 0)
-		rc = write_column_stats(db, table_id, &ms, err);
-	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
-	add_change(st, "inserted_into_table", NULL, NULL, table_id);
-	pl_batch_dispose(&files);
-	pl_batch_dispose(&stats);
-	pl_batch_dispose(&values);
-	free(ms.items);
-	pl_rows_free(catalog);
-	return rc;
-}
-
-int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-			     int64_t rows, int64_t *row_id_start, pl_err *err)
-{
-	int64_t next_row = 0;
-	bool exists = false;
-	pl_rows *catalog = NULL;
-	col_merges ms = {0};
-	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
-	if (rc == 0 && nstats)
-		rc = read_column_stats(db, table_id, &catalog, err);
-	for (size_t s = 0; rc == 0 && s < nstats; s++) {
-		col_merge *m = merge_of(&ms, catalog, &stats[s], s);
-		if (!m)
-			rc = pl_err_nomem(err);
-		else
-			merge_file_stats(m, &stats[s]);
-	}
-	if (rc == 0)
-		rc = write_column_stats(db, table_id, &ms, err);
-	*row_id_start = next_row;
-	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row + rows, rows, 0, err);
-	free(ms.items);
-	pl_rows_free(catalog);
-	return rc;
-}
-
-static int write_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
-{
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < t->nfiles; i++)
-		if (!table_listed_before(t, i))
-			rc = write_table_files(db, t, i, st, err);
-	return rc;
-}
-
-static bool table_in_deletes(const pl_txn *t, int64_t id, size_t before_delete, size_t before_ended,
-			     size_t before_inlined)
-{
-	for (size_t i = 0; i < before_delete; i++)
-		if (t->deletes[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < before_ended; i++)
-		if (t->ended_files[i].table_id == id)
-			return true;
-	for (size_t i = 0; i < before_inlined; i++)
-		if (t->inlined_deletes[i].table_id == id)
-			return true;
-	return false;
-}
-
-static int end_delete_file(pl_catdb *db, int64_t delete_id, int64_t snap, pl_err *err)
-{
-	pl_val p[] = {PL_VINT(snap), PL_VINT(delete_id)};
-	return pl_catdb_exec(db, "UPDATE ducklake_delete_file SET end_snapshot = ? WHERE delete_file_id = ? "
-				 "AND end_snapshot IS NULL", p, 2, err);
-}
-
-static int write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
-{
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++) {
-		pl_new_delete *d = &t->deletes[i];
-		if ((rc = fix_id(st, &d->assigned_id, st->next_file_id++, true, err)))
-			break;
-		if (d->replaces >= 0)
-			rc = end_delete_file(db, d->replaces, st->snapshot, err);
-		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id), PL_VINT(st->snapshot),
-			      PL_VINT(d->data_file_id), PL_VTEXT(d->path), PL_VBOOL(true), PL_VTEXT(d->format),
-			      PL_VINT(d->delete_count), PL_VINT(d->file_size), PL_VOPTINT(d->footer_size)};
-		if (rc == 0)
-			rc = pl_catdb_exec(db,
-					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "
-					   "end_snapshot, data_file_id, path, path_is_relative, format, delete_count, "
-					   "file_size_bytes, footer_size) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-					   p, 10, err);
-		if (!table_in_deletes(t, d->table_id, i, 0, 0))
-			add_change(st, "deleted_from_table", NULL, NULL, d->table_id);
-	}
-	return rc;
-}
-
-static int write_ended_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
-{
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < t->nended_files; i++) {
-		pl_ended_file *e = &t->ended_files[i];
-		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(e->data_file_id)};
-		rc = pl_catdb_exec(db, "UPDATE ducklake_data_file SET end_snapshot = ? WHERE data_file_id = ? AND "
-				       "end_snapshot IS NULL", p, 2, err);
-		if (rc == 0 && e->delete_id >= 0)
-			rc = end_delete_file(db, e->delete_id, st->snapshot, err);
-		if (!table_in_deletes(t, e->table_id, t->ndeletes, i, 0))
-			add_change(st, "deleted_from_table", NULL, NULL, e->table_id);
-	}
-	for (size_t i = 0; rc == 0 && i < t->ninlined_deletes; i++) {
-		pl_inlined_delete *d = &t->inlined_deletes[i];
-		pl_buf q = PL_BUF_INIT;
-		pl_buf_puts(&q, "UPDATE ");
-		pl_buf_put_ident(&q, d->inlined_table);
-		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ?");
-		for (size_t k = 0; rc == 0 && k < d->n; k++) {
-			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k])};
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 2, err);
-		}
-		pl_buf_dispose(&q);
-		add_change(st, "inlined_delete", NULL, NULL, d->table_id);
 	}
 	return rc;
 }
@@ -689,7 +317,7 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
-		if ((rc = fix_id(st, &v->assigned_id, st->next_catalog_id++, true, err)))
+		if ((rc = pl_commit__fix_id(st, &v->assigned_id, st->next_catalog_id++, true, err)))
 			break;
 		pl_val p[] = {PL_VINT(v->assigned_id), PL_VTEXT(uuid), PL_VINT(st->snapshot), PL_VINT(v->schema_id),
 			      PL_VTEXT(v->name), PL_VTEXT(v->sql), PL_VTEXT(v->column_aliases ? v->column_aliases : "")};
@@ -735,7 +363,7 @@ static int write_partitions(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 		rc = pl_catdb_exec(db, "UPDATE ducklake_partition_info SET end_snapshot = ? WHERE table_id = ? AND "
 				       "end_snapshot IS NULL", e, 2, err);
 		if (rc == 0 && np->nkeys > 0)
-			rc = fix_id(st, &np->assigned_id, st->next_catalog_id++, true, err);
+			rc = pl_commit__fix_id(st, &np->assigned_id, st->next_catalog_id++, true, err);
 		pl_val n[] = {PL_VINT(np->assigned_id), PL_VINT(np->table_id), PL_VINT(st->snapshot)};
 		if (rc == 0 && np->nkeys > 0)
 			rc = pl_catdb_exec(db, "INSERT INTO ducklake_partition_info VALUES (?, ?, ?, NULL)", n, 3, err);
@@ -759,7 +387,7 @@ static int write_sorts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 		rc = pl_catdb_exec(db, "UPDATE ducklake_sort_info SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
 				   e, 2, err);
 		if (rc == 0 && ns->nkeys > 0)
-			rc = fix_id(st, &ns->assigned_id, st->next_catalog_id++, true, err);
+			rc = pl_commit__fix_id(st, &ns->assigned_id, st->next_catalog_id++, true, err);
 		pl_val n[] = {PL_VINT(ns->assigned_id), PL_VINT(ns->table_id), PL_VINT(st->snapshot)};
 		if (rc == 0 && ns->nkeys > 0)
 			rc = pl_catdb_exec(db, "INSERT INTO ducklake_sort_info VALUES (?, ?, ?, NULL)", n, 3, err);
@@ -854,13 +482,13 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 	if (rc == 0)
 		rc = write_sorts(db, t, st, err);
 	if (rc == 0)
-		rc = write_files(db, t, st, err);
+		rc = pl_commit__write_files(db, t, st, err);
 	if (rc == 0)
 		rc = pl_inline_write_inserts(db, t, st, err);
 	if (rc == 0)
-		rc = write_new_deletes(db, t, st, err);
+		rc = pl_commit__write_new_deletes(db, t, st, err);
 	if (rc == 0)
-		rc = write_ended_files(db, t, st, err);
+		rc = pl_commit__write_ended_files(db, t, st, err);
 	/* Ids are final now: the snapshot row records the counters after these changes. */
 	if (rc == 0)
 		rc = write_snapshot(db, st, err);
