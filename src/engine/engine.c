@@ -137,3 +137,17 @@ int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out,
 		rc = pl_err_set(err, PL_EINVALID, "the timestamp %s is NULL", expr);
 	return rc;
 }
+
+void pl_engine_vector_set_null(duckdb_vector v, idx_t row)
+{
+	duckdb_vector_ensure_validity_writable(v);
+	duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
+}
+
+void pl_engine_vector_put_text(duckdb_vector v, idx_t row, const char *s)
+{
+	if (s)
+		duckdb_vector_assign_string_element(v, row, s);
+	else
+		pl_engine_vector_set_null(v, row);
+}

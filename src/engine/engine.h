@@ -35,6 +35,10 @@ int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out,
 /* Appends the SQL spelling of a logical type (INTEGER, DECIMAL(18,3), STRUCT("a" INTEGER)...). */
 void pl_engine_type_sql(pl_buf *out, duckdb_logical_type type);
 bool pl_engine_type_is_numeric(duckdb_type id);
+/* Marks row of an output vector SQL NULL. */
+void pl_engine_vector_set_null(duckdb_vector v, idx_t row);
+/* Sets row of a VARCHAR output vector to s, or SQL NULL when s is NULL. */
+void pl_engine_vector_put_text(duckdb_vector v, idx_t row, const char *s);
 /* Registers murmur3_32(value) -> INTEGER, DuckLake's bucket-partition hash (engine/murmur.c). */
 int pl_engine_register_murmur3(duckdb_connection con, pl_err *err);
 

@@ -77,8 +77,7 @@ static void murmur_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb
 	}
 	for (idx_t r = 0; r < n; r++) {
 		if (valid && !duckdb_validity_row_is_valid(valid, r)) {
-			duckdb_vector_ensure_validity_writable(output);
-			duckdb_validity_set_row_invalid(duckdb_vector_get_validity(output), r);
+			pl_engine_vector_set_null(output, r);
 			continue;
 		}
 		if (hashes_as_int(t)) {

@@ -297,16 +297,6 @@ static void cat_init(duckdb_init_info info)
 	duckdb_init_set_init_data(info, st, free);
 }
 
-static void put_text_or_null(duckdb_vector v, idx_t row, const char *s)
-{
-	if (s) {
-		duckdb_vector_assign_string_element(v, row, s);
-		return;
-	}
-	duckdb_vector_ensure_validity_writable(v);
-	duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
-}
-
 static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
 {
 	pl_rows *rows = duckdb_function_get_bind_data(info);
@@ -315,7 +305,7 @@ static void cat_scan(duckdb_function_info info, duckdb_data_chunk output)
 	for (; n < cap && st->next < rows->nrows; n++, st->next++) {
 		for (size_t c = 0; c < rows->ncols; c++) {
 			duckdb_vector vec = duckdb_data_chunk_get_vector(output, c);
-			put_text_or_null(vec, n, pl_rows_get(rows, st->next, c));
+			pl_engine_vector_put_text(vec, n, pl_rows_get(rows, st->next, c));
 		}
 	}
 	duckdb_data_chunk_set_size(output, n);
@@ -651,8 +641,8 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	for (; n < cap && st->next < d->n; n++, st->next++) {
 		const pl_file_stat *s = d->stats[st->next];
 		idx[n] = d->file_index[st->next];
-		put_text_or_null(mins, n, s->min);
-		put_text_or_null(maxs, n, s->max);
+		pl_engine_vector_put_text(mins, n, s->min);
+		pl_engine_vector_put_text(maxs, n, s->max);
 		nan[n] = s->contains_nan;
 	}
 	duckdb_data_chunk_set_size(output, n);

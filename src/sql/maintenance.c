@@ -496,16 +496,6 @@ static void maint_init(duckdb_init_info info)
 
 /* ---- results ---- */
 
-static void put_text(duckdb_vector v, idx_t row, const char *s)
-{
-	if (s) {
-		duckdb_vector_assign_string_element(v, row, s);
-		return;
-	}
-	duckdb_vector_ensure_validity_writable(v);
-	duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
-}
-
 static const struct {
 	const char *from, *to;
 } change_names[] = {
@@ -613,13 +603,12 @@ static idx_t emit_snapshots(maint_state *st, duckdb_data_chunk out, bool *oom)
 		if (pl_rows_get(r, i, 1) && parse_timestamp(pl_rows_get(r, i, 1), &us)) {
 			tdata[n].micros = us;
 		} else {
-			duckdb_vector_ensure_validity_writable(times);
-			duckdb_validity_set_row_invalid(duckdb_vector_get_validity(times), n);
+			pl_engine_vector_set_null(times, n);
 		}
 		versions[n] = pl_rows_int(r, i, 2, 0);
 		put_changes(changes, n, pl_rows_get(r, i, 3), oom);
 		for (size_t c = 4; c < 7; c++)
-			put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(r, i, c));
+			pl_engine_vector_put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(r, i, c));
 	}
 	return n;
 }
@@ -647,14 +636,13 @@ static void maint_scan(duckdb_function_info info, duckdb_data_chunk out)
 			if (id) {
 				((uint64_t *)duckdb_vector_get_data(v))[n] = (uint64_t)strtoll(id, NULL, 10);
 			} else {
-				duckdb_vector_ensure_validity_writable(v);
-				duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), n);
+				pl_engine_vector_set_null(v, n);
 			}
 		}
 	} else if (b->op == OP_SETTINGS) {
 		for (; n < cap && st->next < b->settings->nrows; n++, st->next++)
 			for (size_t c = 0; c < 3; c++)
-				put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(b->settings, st->next, c));
+				pl_engine_vector_put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(b->settings, st->next, c));
 	} else {
 		duckdb_vector v = duckdb_data_chunk_get_vector(out, 0);
 		for (; n < cap && st->next < st->paths.len; n++, st->next++)
