@@ -30,8 +30,7 @@ static char *dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
-/* dir of a child: parent_dir + path when relative, else path; NULL path means parent_dir. */
-static char *resolve_dir(const char *parent_dir, const char *path, bool relative)
+char *pl_model__resolve_dir(const char *parent_dir, const char *path, bool relative)
 {
 	pl_buf b = PL_BUF_INIT;
 	if (!path || !*path) {
@@ -88,7 +87,7 @@ static int load_schemas(pl_model *m, pl_catdb *db, const char *data_path, pl_err
 		s->name = dup_or_null(pl_rows_get(r, i, 2), &oom);
 		s->path = dup_or_null(pl_rows_get(r, i, 3), &oom);
 		s->path_is_relative = pl_rows_bool(r, i, 4, true);
-		s->dir = resolve_dir(data_path, s->path, s->path_is_relative);
+		s->dir = pl_model__resolve_dir(data_path, s->path, s->path_is_relative);
 		oom = oom || !s->dir || !s->name;
 	}
 	pl_rows_free(r);
@@ -120,7 +119,7 @@ static int load_tables(pl_model *m, pl_catdb *db, pl_err *err)
 		t->sort_id = -1;
 		t->files_deferred = true; /* loaded on first use: model_files.c */
 		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
-		t->dir = resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
+		t->dir = pl_model__resolve_dir(s ? s->dir : "", t->path, t->path_is_relative);
 		oom = oom || !t->dir || !t->name;
 	}
 	pl_rows_free(r);

@@ -43,6 +43,10 @@ pl_table *pl_model__table_mut(pl_model *m, int64_t id);
 /* `? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)`: live at a snapshot */
 #define PL_MODEL_LIVE_AT " ? >= begin_snapshot AND (end_snapshot IS NULL OR ? < end_snapshot)"
 
+/* The directory of a schema or table: parent_dir + path when relative, else path; parent_dir
+ * when path is NULL or empty. Ends in '/'; NULL when out of memory. */
+char *pl_model__resolve_dir(const char *parent_dir, const char *path, bool relative);
+
 /* Builds t->top and the columns' children from t->columns (sorted by order), and max_column_id. */
 int pl_model__link_columns(pl_table *t);
 

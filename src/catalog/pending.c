@@ -342,13 +342,7 @@ static int apply_alters(apply_ctx *c)
 				free(d->dir);
 				d->path = dup(c, a->path);
 				d->path_is_relative = a->path_is_relative;
-				pl_buf dir = PL_BUF_INIT;
-				if (a->path_is_relative && s)
-					pl_buf_puts(&dir, s->dir);
-				pl_buf_puts(&dir, a->path);
-				if (!pl_str_has_suffix(a->path, "/"))
-					pl_buf_putc(&dir, '/');
-				d->dir = pl_buf_detach(&dir);
+				d->dir = pl_model__resolve_dir(s ? s->dir : "", a->path, a->path_is_relative);
 				c->oom = c->oom || !d->dir;
 			}
 		}

@@ -5,6 +5,7 @@
  * remaining snapshot lies in [begin_snapshot, end_snapshot).
  */
 #include "catalog/upkeep.h"
+#include "catalog/model_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,22 +184,6 @@ int pl_upkeep_expirable(pl_catdb *db, const char *before, const int64_t *ids, si
 
 /* ---- directories of tables (as the model resolves them) ---- */
 
-/* dir of a child: parent_dir + path when relative, else path; no path means parent_dir. */
-static char *resolve_dir(const char *parent_dir, const char *path, bool relative)
-{
-	pl_buf b = PL_BUF_INIT;
-	if (!path || !*path) {
-		pl_buf_puts(&b, parent_dir);
-	} else {
-		if (relative)
-			pl_buf_puts(&b, parent_dir);
-		pl_buf_puts(&b, path);
-		if (!pl_str_has_suffix(path, "/"))
-			pl_buf_putc(&b, '/');
-	}
-	return pl_buf_detach(&b);
-}
-
 typedef struct table_dirs {
 	pl_rows *schemas; /* schema_id, path, path_is_relative, begin_snapshot */
 	pl_rows *tables;  /* table_id, schema_id, path, path_is_relative, begin_snapshot */
@@ -239,7 +224,7 @@ static long latest_row(const pl_rows *rows, int64_t id, size_t begin_col)
 
 static char *schema_dir(const table_dirs *d, size_t srow)
 {
-	return resolve_dir(d->data_path, pl_rows_get(d->schemas, srow, 1), pl_rows_bool(d->schemas, srow, 2, true));
+	return pl_model__resolve_dir(d->data_path, pl_rows_get(d->schemas, srow, 1), pl_rows_bool(d->schemas, srow, 2, true));
 }
 
 /* The directory of table id as its latest rows give it (the data path when unknown). */
@@ -250,7 +235,7 @@ static char *table_dir_latest(const table_dirs *d, int64_t id)
 		return pl_strdup(d->data_path);
 	long s = latest_row(d->schemas, pl_rows_int(d->tables, (size_t)t, 1, -1), 3);
 	char *sdir = s < 0 ? pl_strdup(d->data_path) : schema_dir(d, (size_t)s);
-	char *dir = sdir ? resolve_dir(sdir, pl_rows_get(d->tables, (size_t)t, 2), pl_rows_bool(d->tables, (size_t)t, 3, true))
+	char *dir = sdir ? pl_model__resolve_dir(sdir, pl_rows_get(d->tables, (size_t)t, 2), pl_rows_bool(d->tables, (size_t)t, 3, true))
 			 : NULL;
 	free(sdir);
 	return dir;
@@ -287,7 +272,7 @@ static int table_dirs_all(const table_dirs *d, int64_t id, pl_strv *out)
 			if (pl_rows_int(d->schemas, s, 0, -2) != sid)
 				continue;
 			char *sdir = schema_dir(d, s);
-			rc = sdir ? push_unique(out, resolve_dir(sdir, pl_rows_get(d->tables, t, 2),
+			rc = sdir ? push_unique(out, pl_model__resolve_dir(sdir, pl_rows_get(d->tables, t, 2),
 								 pl_rows_bool(d->tables, t, 3, true)))
 				  : PL_ENOMEM;
 			free(sdir);
