@@ -159,24 +159,33 @@ int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err)
 	return rc;
 }
 
+/* {name: 'c', type: 'T', default_value: d}: how read_parquet()'s schema map reads column c. */
+static int put_map_entry(pl_buf *out, const pl_column *c, pl_err *err)
+{
+	pl_buf type = PL_BUF_INIT;
+	int rc = pl_scan_column_type(&type, c, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(out, "{name: ");
+	pl_buf_put_literal(out, c->name);
+	pl_buf_puts(out, ", type: ");
+	pl_buf_put_literal(out, type.ptr);
+	pl_buf_puts(out, ", default_value: ");
+	put_default(out, c);
+	pl_buf_putc(out, '}');
+	pl_buf_dispose(&type);
+	return 0;
+}
+
 /* schema = MAP {id: {name, type, default_value}, ...} */
 static int put_schema_map(pl_buf *out, const pl_table *t, pl_err *err)
 {
 	pl_buf_puts(out, ", schema = MAP {");
 	for (size_t i = 0; i < t->ntop; i++) {
-		const pl_column *c = t->top[i];
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_scan_column_type(&type, c, err);
+		pl_buf_printf(out, "%s%lld: ", i ? ", " : "", (long long)t->top[i]->id);
+		int rc = put_map_entry(out, t->top[i], err);
 		if (rc)
 			return rc;
-		pl_buf_printf(out, "%s%lld: {name: ", i ? ", " : "", (long long)c->id);
-		pl_buf_put_literal(out, c->name);
-		pl_buf_puts(out, ", type: ");
-		pl_buf_put_literal(out, type.ptr);
-		pl_buf_puts(out, ", default_value: ");
-		put_default(out, c);
-		pl_buf_putc(out, '}');
-		pl_buf_dispose(&type);
 	}
 	pl_buf_putc(out, '}');
 	return 0;
@@ -203,23 +212,15 @@ int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int6
 		for (size_t k = 0; !source && k < map->ncols; k++)
 			if (map->cols[k].parent < 0 && map->cols[k].target == c->id && !map->cols[k].partition)
 				source = map->cols[k].source;
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_scan_column_type(&type, c, err);
-		if (rc)
-			return rc;
 		pl_buf_puts(out, i ? ", " : "");
 		if (source)
 			pl_buf_put_literal(out, source);
 		else
 			pl_buf_printf(out, "'\x1f__planar_missing_%lld'", (long long)c->id);
-		pl_buf_puts(out, ": {name: ");
-		pl_buf_put_literal(out, c->name);
-		pl_buf_puts(out, ", type: ");
-		pl_buf_put_literal(out, type.ptr);
-		pl_buf_puts(out, ", default_value: ");
-		put_default(out, c);
-		pl_buf_putc(out, '}');
-		pl_buf_dispose(&type);
+		pl_buf_puts(out, ": ");
+		int rc = put_map_entry(out, c, err);
+		if (rc)
+			return rc;
 	}
 	pl_buf_putc(out, '}');
 	bool hive = false;
