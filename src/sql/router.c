@@ -579,6 +579,19 @@ static void scrub_internal_names(pl_err *err)
 	}
 }
 
+/* A lake's files load when DuckDB binds its view; an error of the catalog database there comes
+ * back with DuckDB's "Binder Error: " in front, which would hide that the catalog is the cause. */
+static void unwrap_catalog_error(pl_err *err)
+{
+	static const char prefix[] = "Binder Error: ";
+	size_t n = sizeof(prefix) - 1;
+	if (strncmp(err->msg, prefix, n) != 0)
+		return;
+	const char *rest = err->msg + n;
+	if (strncmp(rest, "catalog database ", 17) == 0 || strncmp(rest, "cannot connect to catalog database ", 35) == 0)
+		memmove(err->msg, rest, strlen(rest) + 1);
+}
+
 /* A statement that only reads and names no lake: while another session holds the lakes (a long
  * write), it runs at once on the lakes' views as they are, without waiting to refresh them. */
 static bool may_skip_lakes(pl_stmt *st)
@@ -650,12 +663,12 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
 	if (rc && conn->in_txn)
 		pl_txn_statement_failed(conn, err);
-	if (rc)
+	if (rc) {
 		scrub_internal_names(err);
+		unwrap_catalog_error(err);
+	}
 	if (rc == 0) /* a stream reads its views until it is freed */
 		pl_result_adopt_views(*out, &views);
-	if (rc)
-		scrub_internal_names(err);
 	pl_timetravel_cleanup(conn, &views);
 	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);
