@@ -243,8 +243,13 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		}
 		for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
 			const pl_column_stats *cs = &f->stats[s];
+			/* DuckLake records value_count as the non-NULL values (Parquet's num_values holds
+			 * the NULLs too); counts that contradict each other are recorded as unknown */
+			bool counts = cs->value_count >= 0 && cs->null_count >= 0 && cs->null_count <= cs->value_count;
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(cs->column_id),
-				      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
+				      PL_VOPTINT(cs->column_size),
+				      counts ? PL_VINT(cs->value_count - cs->null_count) : PL_VNULL,
+				      counts ? PL_VINT(cs->null_count) : PL_VNULL,
 				      PL_VTEXT(cs->min), PL_VTEXT(cs->max),
 				      cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
 			rc = pl_batch_add(&stats, v, err);

@@ -492,8 +492,8 @@ static int file_stats(file_job *j, pq_col *root, long nleaves, duckdb_result *r,
 		pq_stats *s = &st[l];
 		if (!c || c->field < 0 || !s->seen)
 			continue;
-		/* value_count as the lake's own writer records it (Parquet's num_values, NULLs included),
-		 * which the commit's merge of table statistics relies on */
+		/* Parquet's num_values (NULLs included), as the lake's own writer passes it; the commit
+		 * records DuckLake's value_count (non-NULL values) from it */
 		bool counts = !s->no_nulls && !s->no_values && s->nulls <= s->values;
 		rc = add_stats(j, c->field, c->dltype, s->no_min ? NULL : s->min, s->no_max ? NULL : s->max,
 			       counts ? s->nulls : -1, counts ? s->values : -1, s->size, err);
