@@ -112,24 +112,40 @@ int pl_partition_plan(const pl_table *t, const pl_partition_spec *keys, size_t n
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-/* DuckLake's name of key k's column: the column's for identity, else the transform's, suffixed
- * with the column's name when taken (by an earlier key or, here, by a table column). */
-static void key_name(pl_buf *out, const pl_table *t, size_t k, const char *transform, const pl_column *col)
+/* DuckLake's name of key k: the column's for identity, else the transform's, suffixed with the
+ * column's name when an earlier key has that name (compared without case); escaped as %XX outside
+ * [A-Za-z0-9_.-] so that it stays one path component. */
+static char *key_dir_name(char *const *earlier, size_t k, const char *transform, const pl_column *col)
 {
 	size_t len = strcspn(transform, "(");
-	pl_buf prefix = PL_BUF_INIT;
-	pl_buf_put(&prefix, transform, len);
 	bool identity = strcmp(transform, "identity") == 0;
-	const char *name = identity ? col->name : pl_buf_cstr(&prefix);
-	bool taken = !identity && top_column(t, name) != NULL;
-	for (size_t j = 0; !taken && j < k; j++)
-		taken = strncmp(t->partition_keys[j].transform, transform, len) == 0;
-	pl_buf_puts(out, name);
+	pl_buf name = PL_BUF_INIT, out = PL_BUF_INIT;
+	if (identity)
+		pl_buf_puts(&name, col->name);
+	else
+		pl_buf_put(&name, transform, len);
+	bool taken = false;
+	for (size_t j = 0; j < k && !taken && !pl_buf_oom(&name); j++)
+		taken = pl_str_ieq(earlier[j], pl_buf_cstr(&name));
 	if (taken) {
-		pl_buf_putc(out, '_');
-		pl_buf_puts(out, col->name);
+		pl_buf_putc(&name, '_');
+		pl_buf_puts(&name, col->name);
 	}
-	pl_buf_dispose(&prefix);
+	for (const char *c = pl_buf_oom(&name) ? "" : pl_buf_cstr(&name); *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '_' || u == '-' ||
+		    (u == '.' && c != pl_buf_cstr(&name)))
+			pl_buf_putc(&out, (char)u);
+		else
+			pl_buf_printf(&out, "%%%02X", u);
+	}
+	bool oom = pl_buf_oom(&name);
+	pl_buf_dispose(&name);
+	if (oom) {
+		pl_buf_dispose(&out);
+		return NULL;
+	}
+	return pl_buf_detach(&out);
 }
 
 static void key_expr(pl_buf *out, const char *transform, const pl_column *col)
@@ -162,36 +178,40 @@ int pl_partition_write_plan(const pl_table *t, pl_partition_write *w, pl_err *er
 	pl_buf sel = PL_BUF_INIT, opt = PL_BUF_INIT;
 	pl_buf_puts(&sel, "SELECT *");
 	pl_buf_puts(&opt, ", PARTITION_BY (");
+	/* Only identity keys: the table's own columns partition the files and stay in them. With a
+	 * transform, every key (identity ones too) is a computed column that stays out of the files,
+	 * as DuckLake writes them; its directories are renamed after DuckLake's key names. */
+	if (!all_identity && !(w->dir_names = calloc(t->npartition_keys + 1, sizeof(*w->dir_names)))) {
+		pl_buf_dispose(&sel);
+		pl_buf_dispose(&opt);
+		return pl_err_nomem(err);
+	}
+	bool oom = false;
 	for (size_t k = 0; k < t->npartition_keys; k++) {
 		const pl_partition_key *key = &t->partition_keys[k];
 		const pl_column *col = column_by_id(t, key->column_id);
 		if (k)
 			pl_buf_puts(&opt, ", ");
-		if (strcmp(key->transform, "identity") == 0) {
-			/* the column itself: its directory is named after it and it stays in the file */
+		if (all_identity) {
 			pl_buf_put_ident(&opt, col->name);
 			continue;
 		}
-		pl_buf name = PL_BUF_INIT;
-		key_name(&name, t, k, key->transform, col);
 		pl_buf_puts(&sel, ", ");
-		key_expr(&sel, key->transform, col);
-		pl_buf_puts(&sel, " AS ");
-		pl_buf_put_ident(&sel, pl_buf_cstr(&name));
-		pl_buf_put_ident(&opt, pl_buf_cstr(&name));
-		pl_buf_dispose(&name);
+		if (strcmp(key->transform, "identity") == 0)
+			pl_buf_put_ident(&sel, col->name);
+		else
+			key_expr(&sel, key->transform, col);
+		pl_buf_printf(&sel, " AS %s%zu", PL_PARTITION_KEY_PREFIX, k);
+		pl_buf_printf(&opt, "%s%zu", PL_PARTITION_KEY_PREFIX, k);
+		oom = oom || !(w->dir_names[k] = key_dir_name(w->dir_names, k, key->transform, col));
+		w->nkeys = k + 1;
 	}
-	/* Computed keys stay out of the files, as DuckLake writes them; identity keys are the table's
-	 * own columns and stay in. With both kinds, the computed keys are written too (ignored by
-	 * readers: they have no field id). */
-	bool mixed = false;
-	for (size_t k = 0; k < t->npartition_keys && !all_identity; k++)
-		mixed = mixed || strcmp(t->partition_keys[k].transform, "identity") == 0;
-	pl_buf_printf(&opt, "), WRITE_PARTITION_COLUMNS %s", all_identity || mixed ? "true" : "false");
+	pl_buf_printf(&opt, "), WRITE_PARTITION_COLUMNS %s", all_identity ? "true" : "false");
 	pl_buf_puts(&sel, " FROM (");
-	if (pl_buf_oom(&sel) || pl_buf_oom(&opt)) {
+	if (oom || pl_buf_oom(&sel) || pl_buf_oom(&opt)) {
 		pl_buf_dispose(&sel);
 		pl_buf_dispose(&opt);
+		pl_partition_write_dispose(w);
 		return pl_err_nomem(err);
 	}
 	w->select_prefix = pl_buf_detach(&sel);
@@ -203,7 +223,41 @@ void pl_partition_write_dispose(pl_partition_write *w)
 {
 	free(w->select_prefix);
 	free(w->options);
+	for (size_t k = 0; w->dir_names && k < w->nkeys; k++)
+		free(w->dir_names[k]);
+	free(w->dir_names);
 	w->select_prefix = w->options = NULL;
+	w->dir_names = NULL;
+	w->nkeys = 0;
+}
+
+char *pl_partition_dir_path(const pl_partition_write *w, const char *rel)
+{
+	if (!w->dir_names)
+		return pl_strdup(rel);
+	pl_buf out = PL_BUF_INIT;
+	size_t plen = strlen(PL_PARTITION_KEY_PREFIX);
+	for (const char *c = rel; *c;) {
+		size_t len = strcspn(c, "/");
+		char *end = NULL;
+		unsigned long long k = strncmp(c, PL_PARTITION_KEY_PREFIX, plen) == 0 && c[plen] >= '0' && c[plen] <= '9'
+					       ? strtoull(c + plen, &end, 10)
+					       : 0;
+		if (end && *end == '=' && k < w->nkeys && (size_t)(end - c) < len) {
+			pl_buf_puts(&out, w->dir_names[k]);
+			pl_buf_put(&out, end, len - (size_t)(end - c));
+		} else {
+			pl_buf_put(&out, c, len);
+		}
+		c += len;
+		if (*c == '/')
+			pl_buf_putc(&out, *c++);
+	}
+	if (pl_buf_oom(&out)) {
+		pl_buf_dispose(&out);
+		return NULL;
+	}
+	return pl_buf_detach(&out);
 }
 
 /* ---- sort order ------------------------------------------------------------------------------ */

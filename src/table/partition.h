@@ -51,7 +51,18 @@ typedef struct pl_partition_write {
 	int64_t partition_id;
 	char *select_prefix; /* "SELECT *, <key expressions> FROM (": the source and ") AS x" follow */
 	char *options;       /* ", PARTITION_BY (...), WRITE_PARTITION_COLUMNS ..." */
+	/* When a key has a transform, every key is a computed column named PL_PARTITION_KEY_PREFIX<k>,
+	 * and the directory of key k written as "<prefix><k>=" is named dir_names[k] instead
+	 * (DuckLake's key names, escaped for a path); NULL when the keys are the table's columns. */
+	char **dir_names;
+	size_t nkeys;
 } pl_partition_write;
+
+#define PL_PARTITION_KEY_PREFIX "__planar_pk"
+
+/* The relative path of a file written under w's internal key directories ("__planar_pk0=v/f")
+ * with DuckLake's directory names; a copy of rel when w has none; NULL when out of memory. */
+char *pl_partition_dir_path(const pl_partition_write *w, const char *rel);
 
 /* Fills w for table t; w->options NULL when t is not partitioned. */
 int pl_partition_write_plan(const pl_table *t, pl_partition_write *w, pl_err *err);

@@ -194,6 +194,20 @@ static int read_partition_values(duckdb_vector map, idx_t row, pl_new_file *f, p
 	return 0;
 }
 
+/* Moves staging/from to staging/to, making to's directories. */
+static int rename_in_staging(const char *staging, const char *from, const char *to, pl_err *err)
+{
+	pl_buf a = PL_BUF_INIT, b = PL_BUF_INIT;
+	pl_buf_printf(&a, "%s%s", staging, from);
+	pl_buf_printf(&b, "%s%s", staging, to);
+	int rc = pl_buf_oom(&a) || pl_buf_oom(&b) ? pl_err_nomem(err) : pl_fs_mkdirs_parent(b.ptr, err);
+	if (rc == 0)
+		rc = pl_fs_rename(a.ptr, b.ptr, err);
+	pl_buf_dispose(&a);
+	pl_buf_dispose(&b);
+	return rc;
+}
+
 static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req, const char *staging,
 			    pl_txn *txn, int64_t *rows, pl_err *err)
 {
@@ -225,11 +239,15 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 			free(full);
 			return PL_EIO;
 		}
-		if (!f || !(f->path = pl_strdup(rel))) {
+		if (!f || !(f->path = partitioned ? pl_partition_dir_path(req->partition, rel) : pl_strdup(rel))) {
 			free(full);
 			return pl_err_nomem(err);
 		}
+		/* computed keys were written under internal directory names: DuckLake's names instead */
+		int mrc = partitioned && strcmp(f->path, rel) != 0 ? rename_in_staging(staging, rel, f->path, err) : 0;
 		free(full);
+		if (mrc)
+			return mrc;
 		f->table_ref = req->table_ref;
 		if (partitioned) {
 			f->partitioned = true;
