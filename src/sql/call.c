@@ -175,9 +175,15 @@ static int normalize_option(planar_conn *conn, const char *key, const char *valu
 		[OPT_FRACTION] = "a number between 0 and 1", [OPT_INTERVAL] = "an interval such as '7 days'",
 		[OPT_CODEC] = "uncompressed, snappy, gzip, zstd, brotli, lz4 or lz4_raw", [OPT_PARQUET_VERSION] = "1 or 2",
 	};
+	/* the words DuckDB's own errors start with: an unknown codec is unsupported, a number that
+	 * is none could not be converted */
+	option_kind kind = lake_options[k].kind;
+	const char *lead = kind == OPT_CODEC ? "Unsupported value: "
+			   : kind == OPT_COUNT || kind == OPT_POSITIVE || kind == OPT_PARQUET_VERSION ? "Could not convert: "
+			   : "";
 	if (!store)
-		return pl_err_set(err, PL_EINVALID, "option %s takes %s, not '%s'; nothing was changed", lake_options[k].name,
-				  takes[lake_options[k].kind], value);
+		return pl_err_set(err, PL_EINVALID, "%soption %s takes %s, not '%s'; nothing was changed", lead,
+				  lake_options[k].name, takes[kind], value);
 	return (*out = pl_strdup(store)) ? 0 : pl_err_nomem(err);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "catalog/inline.h"
 #include "catalog/options.h"
@@ -71,21 +72,61 @@ int pl_table_inline_limit(const pl_table_ctx *ctx, int64_t schema_id, int64_t *o
 	return rc;
 }
 
+/* Appends ", NAME value" to req's COPY options: value as a SQL string, or as a number when it is
+ * all digits. */
+static int copy_option(const pl_table_ctx *ctx, pl_write_request *req, const char *name, const char *key,
+		       const char *v, const char *suffix, pl_err *err)
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_printf(&b, "%s, %s ", req->copy_options, name);
+	pl_buf_put_literal(&b, v);
+	if (suffix) /* inside the literal: '1000 bytes' */
+		pl_buf_insert_before_last(&b, suffix);
+	int rc = pl_buf_oom(&b) ? pl_err_nomem(err) : 0;
+	if (rc == 0 && b.len >= sizeof(req->copy_options))
+		rc = pl_err_set(err, PL_EINVALID, "lake option %s is too long ('%s'); set it again with CALL %s.set_option",
+				key, v, ctx->lake);
+	if (rc == 0)
+		memcpy(req->copy_options, b.ptr, b.len + 1);
+	pl_buf_dispose(&b);
+	return rc;
+}
+
 int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, int64_t *inline_limit,
 			   pl_err *err)
 {
-	static const char *const keys[] = {"target_file_size", "parquet_row_group_size", PL_INLINE_OPTION};
-	char *v[3] = {NULL, NULL, NULL};
+	enum { TARGET, ROW_GROUP, CODEC, LEVEL, VERSION, GROUP_BYTES, PER_THREAD, HIVE, INLINE, NKEYS };
+	static const char *const keys[NKEYS] = {"target_file_size", "parquet_row_group_size", "parquet_compression",
+						"parquet_compression_level", "parquet_version",
+						"parquet_row_group_size_bytes", "per_thread_output", "hive_file_pattern",
+						PL_INLINE_OPTION};
+	char *v[NKEYS] = {NULL};
 	req->target_file_size = PL_DEFAULT_TARGET_FILE_SIZE;
 	req->row_group_size = 0;
-	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, inline_limit ? 3 : 2, v, err);
+	req->copy_options[0] = '\0';
+	req->flat_partitions = false;
+	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, inline_limit ? NKEYS : INLINE,
+				    v, err);
 	if (rc == 0)
-		rc = size_option(ctx, keys[0], v[0], "128MB", &req->target_file_size, err);
+		rc = size_option(ctx, keys[TARGET], v[TARGET], "128MB", &req->target_file_size, err);
 	if (rc == 0)
-		rc = size_option(ctx, keys[1], v[1], "122880", &req->row_group_size, err);
+		rc = size_option(ctx, keys[ROW_GROUP], v[ROW_GROUP], "122880", &req->row_group_size, err);
+	if (rc == 0 && v[CODEC])
+		rc = copy_option(ctx, req, "COMPRESSION", keys[CODEC], v[CODEC], NULL, err);
+	/* DuckDB takes a compression level for zstd only: a lake-wide level must not break a
+	 * table of another codec */
+	if (rc == 0 && v[LEVEL] && v[CODEC] && pl_str_ieq(v[CODEC], "zstd"))
+		rc = copy_option(ctx, req, "COMPRESSION_LEVEL", keys[LEVEL], v[LEVEL], NULL, err);
+	if (rc == 0 && v[VERSION])
+		rc = copy_option(ctx, req, "PARQUET_VERSION", keys[VERSION], v[VERSION], NULL, err);
+	if (rc == 0 && v[GROUP_BYTES])
+		rc = copy_option(ctx, req, "ROW_GROUP_SIZE_BYTES", keys[GROUP_BYTES], v[GROUP_BYTES], " bytes", err);
+	if (rc == 0 && v[PER_THREAD] && pl_str_ieq(v[PER_THREAD], "true"))
+		rc = copy_option(ctx, req, "PER_THREAD_OUTPUT", keys[PER_THREAD], "true", NULL, err);
+	req->flat_partitions = v[HIVE] && pl_str_ieq(v[HIVE], "false");
 	if (rc == 0 && inline_limit)
-		rc = inline_limit_of(ctx, v[2], inline_limit, err);
-	for (int i = 0; i < 3; i++)
+		rc = inline_limit_of(ctx, v[INLINE], inline_limit, err);
+	for (int i = 0; i < NKEYS; i++)
 		free(v[i]);
 	return rc;
 }

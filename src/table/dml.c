@@ -374,8 +374,9 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->stage);
 	int64_t rows = 0;
 	pl_partition_write part = {0};
-	pl_write_request req = {d->ctx->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, true, 0, &part};
+	pl_write_request req = {.con = d->ctx->con, .source_sql = q.ptr, .dir = d->table->dir,
+				.columns = {NULL, 0, d->table}, .table_ref = d->table->id,
+				.target_file_size = PL_DEFAULT_TARGET_FILE_SIZE, .with_row_ids = true, .partition = &part};
 	if (rc == 0)
 		rc = pl_partition_write_plan(d->table, &part, err);
 	if (rc == 0)

@@ -458,8 +458,9 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 		rc = pl_partition_write_plan(t, &part, err);
 	if (rc == 0)
 		rc = sorted_source(ctx, t, source, &sorted, err);
-	pl_write_request req = {ctx->con, sorted ? sorted : source, dir, {cols, ncols, NULL}, t->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, false, 0, &part};
+	pl_write_request req = {.con = ctx->con, .source_sql = sorted ? sorted : source, .dir = dir,
+				.columns = {cols, ncols, NULL}, .table_ref = t->id,
+				.target_file_size = PL_DEFAULT_TARGET_FILE_SIZE, .partition = &part};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	/* the files are written without holding the lakes: t may change under us from here on */

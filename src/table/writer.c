@@ -239,7 +239,9 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 			free(full);
 			return PL_EIO;
 		}
-		if (!f || !(f->path = partitioned ? pl_partition_dir_path(req->partition, rel) : pl_strdup(rel))) {
+		const char *flat = partitioned && req->flat_partitions && base ? base + 1 : NULL;
+		if (!f || !(f->path = flat ? pl_strdup(flat) : partitioned ? pl_partition_dir_path(req->partition, rel)
+									   : pl_strdup(rel))) {
 			free(full);
 			return pl_err_nomem(err);
 		}
@@ -436,6 +438,7 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 		pl_buf_printf(&sql, ", FILE_SIZE_BYTES %lld", (long long)req->target_file_size);
 	if (req->row_group_size > 0)
 		pl_buf_printf(&sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
+	pl_buf_puts(&sql, req->copy_options);
 	pl_buf_putc(&sql, ')');
 	if (rc == 0)
 		rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);

@@ -39,6 +39,10 @@ typedef struct pl_write_request {
 	/* Non-NULL with options: the table is partitioned (table/partition.h): one file per partition
 	 * value under its partition directories, with the values recorded per file. */
 	const pl_partition_write *partition;
+	/* The lake's Parquet options (pl_table_write_options): further COPY options, each starting
+	 * with ", " (compression, its level, Parquet version, row group bytes, per-thread output). */
+	char copy_options[256];
+	bool flat_partitions; /* hive_file_pattern false: partitioned files go in the table directory */
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
