@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/str.h"
 #include "table/columns.h"
@@ -174,6 +175,57 @@ static int count_top(const pl_table *t)
 	return (int)t->ntop;
 }
 
+/* Whether a sort expression names column `name`: an identifier of it (bare or quoted, without
+ * case) that is not a function's name; string literals are skipped. */
+static bool expression_names(const char *e, const char *name)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = e; *p;) {
+		if (*p == '\'') {
+			for (p++; *p && !(*p == '\'' && p[1] != '\''); p += *p == '\'' ? 2 : 1)
+				;
+			p += *p ? 1 : 0;
+		} else if (*p == '"') {
+			char word[256];
+			size_t len = 0;
+			for (p++; *p && !(*p == '"' && p[1] != '"'); p += *p == '"' ? 2 : 1)
+				if (len < sizeof(word) - 1)
+					word[len++] = *p;
+			word[len] = '\0';
+			p += *p ? 1 : 0;
+			if (len == nlen && strcmp(word, name) == 0 && *p != '(')
+				return true;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' || (unsigned char)*p >= 0x80) {
+			const char *w = p;
+			while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+			       (unsigned char)*p >= 0x80)
+				p++;
+			const char *after = p + strspn(p, " \t\n");
+			if ((size_t)(p - w) == nlen && strncasecmp(w, name, nlen) == 0 && *after != '(')
+				return true;
+		} else {
+			p++;
+		}
+	}
+	return false;
+}
+
+/* A top-level column the table's partitioning or sort order uses cannot be dropped. */
+static int check_droppable(const pl_table *t, const pl_column *col, pl_err *err)
+{
+	for (size_t k = 0; k < t->npartition_keys; k++)
+		if (t->partition_keys[k].column_id == col->id)
+			return pl_err_set(err, PL_EINVALID, "Catalog Error: cannot drop column \"%s\": the table is partitioned by "
+					  "this column; change the partitioning first (ALTER TABLE ... RESET PARTITIONED BY)",
+					  col->name);
+	for (size_t k = 0; k < t->nsort_keys; k++)
+		if (expression_names(t->sort_keys[k].expression, col->name))
+			return pl_err_set(err, PL_EINVALID, "Catalog Error: cannot drop column \"%s\": the table is sorted by "
+					  "this column; change the sort order first (ALTER TABLE ... RESET SORTED BY)",
+					  col->name);
+	return 0;
+}
+
 static int drop_column(alter_ctx *c, pl_err *err)
 {
 	char *const *parts = c->req->path;
@@ -186,6 +238,8 @@ static int drop_column(alter_ctx *c, pl_err *err)
 						parts[n - 1]);
 	else if (n == 1 && count_top(c->table) == 1)
 		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Cannot drop column: table only has one column remaining!");
+	else if (n == 1 && (rc = check_droppable(c->table, col, err)) != 0)
+		;
 	else
 		rc = end_tree(c, col, err);
 	return rc;
