@@ -362,11 +362,24 @@ static int write_partitions(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(np->table_id)};
 		rc = pl_catdb_exec(db, "UPDATE ducklake_partition_info SET end_snapshot = ? WHERE table_id = ? AND "
 				       "end_snapshot IS NULL", e, 2, err);
-		if (rc == 0 && np->nkeys > 0)
+		/* RESET too begins a partitioning (of no keys), as DuckLake records it */
+		if (rc == 0)
 			rc = pl_commit__fix_id(st, &np->assigned_id, st->next_catalog_id++, true, err);
 		pl_val n[] = {PL_VINT(np->assigned_id), PL_VINT(np->table_id), PL_VINT(st->snapshot)};
-		if (rc == 0 && np->nkeys > 0)
+		if (rc == 0)
 			rc = pl_catdb_exec(db, "INSERT INTO ducklake_partition_info VALUES (?, ?, ?, NULL)", n, 3, err);
+		/* a new partitioning is a new schema version of the table (files of different ones are
+		 * not compacted together), recorded once even when the commit also alters its columns */
+		bool recorded = false;
+		for (size_t a = 0; a < t->nalters && !recorded; a++)
+			recorded = t->alters[a].table_id == np->table_id;
+		for (size_t j = 0; j < i && !recorded; j++)
+			recorded = t->partitions[j].table_id == np->table_id;
+		for (size_t j = 0; j < t->ntables && !recorded; j++)
+			recorded = t->tables[j].assigned_id == np->table_id;
+		pl_val sv[] = {PL_VINT(st->snapshot), PL_VINT(st->schema_version), PL_VINT(np->table_id)};
+		if (rc == 0 && !recorded)
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
 		for (size_t k = 0; rc == 0 && k < np->nkeys; k++) {
 			pl_val c[] = {PL_VINT(np->assigned_id), PL_VINT(np->table_id), PL_VINT((int64_t)k),
 				      PL_VINT(np->column_ids[k]), PL_VTEXT(np->transforms[k])};
