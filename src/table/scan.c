@@ -473,7 +473,10 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 {
 	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
-	for (size_t g = 0; rc == 0 && g < 2; g++) {
+	/* older files first: rows come back in the order they were written, as DuckLake's scan
+	 * returns them */
+	for (size_t n = 0; rc == 0 && n < 2; n++) {
+		size_t g = 1 - n;
 		if (count_files(t, layouts[g], in_layout) == 0)
 			continue;
 		if (parts++)
@@ -743,7 +746,9 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 	bool mapped = rc == 0 && has_namemaps(m, t);
 	if (mapped)
 		rc = pl_model_table_files(m, t, NULL, NULL, err);
-	for (int g = 0; rc == 0 && g >= 0; g = mapped ? next_group(t, g) : g < 1 ? g + 1 : -1) {
+	/* older files first (group 1, then 0, then registered files): rows come back in the order
+	 * they were written, as DuckLake's scan returns them */
+	for (int g = 1; rc == 0 && g >= 0; g = g == 1 ? 0 : !mapped ? -1 : next_group(t, g == 0 ? 1 : g)) {
 		bool has_files = mapped ? pl_scan_group_files(t, g, NULL) > 0 : files[g];
 		if (!has_files)
 			continue;
