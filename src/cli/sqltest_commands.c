@@ -70,11 +70,15 @@ void pl_sqltest_exec_require_env(pl_sqltest_runner *r, const pl_sqltest_record *
 		pl_sqltest_report_oom(r, rec->line);
 }
 
+/* As in DuckDB's runner, the value is expanded once, when read: a {UUID} in it names one file
+ * for the whole test, so a test can detach its lake and attach the same one again. */
 void pl_sqltest_exec_test_env(pl_sqltest_runner *r, const pl_sqltest_record *rec)
 {
 	const char *name = rec->args.v[0], *value = opt_env(r, name);
-	if (pl_sqltest_vars_set(&r->vars, name, value ? value : rec->args.v[1]) != 0)
+	char *expanded = value ? NULL : pl_sqltest_subst(&r->vars, rec->args.v[1]);
+	if ((!value && !expanded) || pl_sqltest_vars_set(&r->vars, name, value ? value : expanded) != 0)
 		pl_sqltest_report_oom(r, rec->line);
+	free(expanded);
 }
 
 static void remove_db_files(const char *path)
