@@ -169,23 +169,30 @@ int pl_catalog_is_ducklake(pl_catdb *db, bool *out, pl_err *err)
 	return db->ops->table_exists(db, "ducklake_metadata", out, err);
 }
 
-int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err)
+int pl_catalog_check_version(pl_catdb *db, const char *location, bool migrate, pl_err *err)
 {
 	char *version = NULL;
-	int rc = pl_catalog_metadata(db, "version", &version, err);
-	if (rc)
-		return rc;
+	pl_err first = {0};
+	int rc = pl_catalog_metadata(db, "version", &version, &first);
+	if (rc) { /* DuckLake 0.1 catalogs have no scope column */
+		pl_rows *r = NULL;
+		if (pl_catdb_query(db, "SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = 'version'", NULL, 0, &r,
+				   err) != 0) {
+			*err = first;
+			return rc;
+		}
+		rc = 0;
+		if (r->nrows > 0 && pl_rows_get(r, 0, 0) && !(version = pl_strdup(pl_rows_get(r, 0, 0))))
+			rc = pl_err_nomem(err);
+		pl_rows_free(r);
+		if (rc)
+			return rc;
+	}
 	if (!version)
 		return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog: it has no version entry",
 				  location);
-	if (strcmp(version, PL_DUCKLAKE_VERSION) != 0) {
-		bool newer = strtod(version, NULL) > strtod(PL_DUCKLAKE_VERSION, NULL);
-		rc = pl_err_set(err, PL_EUNSUPPORTED,
-				"lake '%s' uses DuckLake format version %s; Planar reads and writes version %s%s",
-				location, version, PL_DUCKLAKE_VERSION,
-				newer ? " (the lake was written by a newer program)" :
-					" (upgrade the lake with a DuckLake 1.0 writer first)");
-	}
+	if (strcmp(version, PL_DUCKLAKE_VERSION) != 0)
+		rc = pl_catalog_upgrade(db, location, version, migrate, err);
 	free(version);
 	return rc;
 }

@@ -16,8 +16,13 @@
 int pl_catalog_create(pl_catdb *db, const char *data_path, pl_err *err);
 /* Whether the catalog database holds DuckLake's tables (its ducklake_metadata table exists). */
 int pl_catalog_is_ducklake(pl_catdb *db, bool *out, pl_err *err);
-/* Fails with a clear message unless the catalog's version is the one Planar speaks. */
-int pl_catalog_check_version(pl_catdb *db, const char *location, pl_err *err);
+/* Fails with a clear message unless the catalog's version is the one Planar speaks or, with
+ * migrate, one of an older DuckLake release, which it then migrates (pl_catalog_upgrade). */
+int pl_catalog_check_version(pl_catdb *db, const char *location, bool migrate, pl_err *err);
+/* Migrates a catalog of an older DuckLake release (version 0.1 to 0.4) to format 1.0 in one
+ * transaction, when allowed (ATTACH ... AUTOMATIC_MIGRATION); else, and for versions it does not
+ * know, fails naming the version and what to do (migrate.c). */
+int pl_catalog_upgrade(pl_catdb *db, const char *location, const char *version, bool allowed, pl_err *err);
 /* The i-th table of the DuckLake 1.0 catalog (i < pl_catalog_spec_count()): its name, and its
  * columns' names and DuckDB types (appended to names / types). */
 size_t pl_catalog_spec_count(void);

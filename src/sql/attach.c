@@ -49,7 +49,7 @@ static bool option_bool(const pl_toks *t, size_t *i)
 
 static const char *const ignored_options[] = {
 	"ENCRYPTED", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
-	"CREATE_IF_NOT_EXISTS", "AUTOMATIC_MIGRATION", "TYPE", NULL,
+	"CREATE_IF_NOT_EXISTS", "TYPE", NULL,
 };
 
 static int string_option(const pl_toks *t, size_t *i, const char *name, char **out, pl_err *err)
@@ -78,6 +78,8 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 		a->o.read_only = !option_bool(t, i);
 	} else if (pl_str_ieq(name, "OVERRIDE_DATA_PATH")) {
 		a->o.override_data_path = option_bool(t, i);
+	} else if (pl_str_ieq(name, "AUTOMATIC_MIGRATION")) {
+		a->o.automatic_migration = option_bool(t, i);
 	} else if (pl_str_ieq(name, "SNAPSHOT_VERSION")) {
 		if (*i >= t->len || t->items[*i].kind != PL_TOK_NUMBER)
 			rc = pl_err_set(err, PL_EINVALID, "ATTACH option SNAPSHOT_VERSION needs a number");

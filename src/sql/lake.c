@@ -448,7 +448,7 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 		if (rc)
 			return rc;
 	}
-	return pl_catalog_check_version(lake->cat, o->location, err);
+	return pl_catalog_check_version(lake->cat, o->location, o->automatic_migration, err);
 }
 
 static int resolve_data_path(pl_lake *lake, const pl_lake_options *o, pl_err *err)

@@ -22,6 +22,7 @@ typedef struct pl_lake_options {
 	const char *location;     /* catalog file / connection string */
 	const char *data_path;    /* NULL: from the catalog */
 	bool override_data_path;
+	bool automatic_migration; /* AUTOMATIC_MIGRATION: a catalog of an older DuckLake is migrated */
 	bool read_only;
 	int64_t snapshot_version; /* -1: latest */
 	const char *snapshot_time;/* NULL: latest */
