@@ -70,6 +70,7 @@ typedef struct analysis {
 	size_t nrefs, capref;
 	expr_slot *exprs;
 	size_t nexprs, capexpr;
+	size_t min_files; /* tables with fewer files are read whole */
 	bool oom;
 } analysis;
 
@@ -241,7 +242,7 @@ static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, siz
 	bool plain = json_is_null(json_object_get(from, "sample")) &&
 		     json_array_size(json_object_get(from, "column_name_alias")) == 0 &&
 		     json_is_null(json_object_get(from, "at_clause"));
-	bool large = t && pl_model_table_nfiles_hint(lake->model, t) >= PL_PRUNE_MIN_FILES;
+	bool large = t && pl_model_table_nfiles_hint(lake->model, t) >= a->min_files;
 	long r = plain && large ? add_ref(a, from, lake, t) : -1;
 	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
 }
@@ -712,12 +713,12 @@ static int rewrite(planar_conn *conn, analysis *a, const pl_toks *t, char **sql_
 
 /* ---- entry --------------------------------------------------------------------------------- */
 
-static bool any_large_table(const planar_db *db)
+static bool any_large_table(const planar_db *db, size_t min_files)
 {
 	for (size_t i = 0; i < db->nlakes; i++) {
 		const pl_model *m = db->lakes[i]->model;
 		for (size_t k = 0; m && k < m->ntables; k++)
-			if (pl_model_table_nfiles_hint(m, &m->tables[k]) >= PL_PRUNE_MIN_FILES)
+			if (pl_model_table_nfiles_hint(m, &m->tables[k]) >= min_files)
 				return true;
 	}
 	return false;
@@ -762,10 +763,13 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	if (rc || *sql_out)
 		return rc;
 	size_t start = query_start(t);
-	if (start >= t->len || !any_large_table(conn->db))
+	/* Pruning costs a parse of the statement, more than reading a few small files whole; under
+	 * EXPLAIN the plan shows the files pruning keeps whatever the table's size. */
+	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
+	if (start >= t->len || !any_large_table(conn->db, min_files))
 		return 0;
 	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
-	analysis a = {.st = &st, .base = t->items[start].start};
+	analysis a = {.st = &st, .base = t->items[start].start, .min_files = min_files};
 	json_t *stmt = NULL, *tmpl = NULL;
 	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)
 		return 0;
