@@ -39,6 +39,9 @@ typedef struct pl_write_request {
 	/* Non-NULL with options: the table is partitioned (table/partition.h): one file per partition
 	 * value under its partition directories, with the values recorded per file. */
 	const pl_partition_write *partition;
+	/* source's last column (after the row ids, when both) is _ducklake_internal_snapshot_id: the
+	 * snapshot each row was inserted at (files merged from several snapshots) */
+	bool with_snapshot_ids;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
