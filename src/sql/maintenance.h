@@ -38,4 +38,11 @@ int pl_compact_register(planar_db *db, pl_err *err);
  * the statement has none (a router rewrite step). */
 int pl_compact_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
 
+/* `[FORCE] CHECKPOINT [lake]` of a lake (sql/checkpoint.c): flush inlined data, expire snapshots,
+ * merge adjacent files, rewrite data files, clean up old files, delete orphaned files, in that
+ * order (DuckLake's), each as its own statement. *handled false: not a lake's checkpoint. Called
+ * by the router without db->lock. */
+struct pl_stmt;
+int pl_checkpoint_route(struct pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+
 #endif

@@ -622,6 +622,14 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	}
 	bool handled = false;
 	planar_db *db = conn->db;
+	/* CHECKPOINT of a lake: its upkeep functions, each a statement of its own (sql/checkpoint.c) */
+	rc = pl_checkpoint_route(&st, out, err, &handled);
+	if (rc || handled) {
+		if (rc)
+			scrub_internal_names(err);
+		pl_toks_dispose(&st.toks);
+		return rc;
+	}
 	if (pthread_mutex_trylock(&db->lock) != 0) {
 		if (may_skip_lakes(&st)) {
 			rc = pl_exec_passthrough(conn, st.sql, out, err);
