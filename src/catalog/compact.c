@@ -45,6 +45,22 @@ int pl_compact_partition_values(pl_catdb *db, int64_t table_id, pl_rows **out, p
 			      p, 2, out, err);
 }
 
+int pl_compact_columns_snapshot(pl_catdb *db, int64_t table_id, int64_t begin, int64_t schema_version,
+				int64_t *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(begin), PL_VINT(table_id), PL_VINT(schema_version)};
+	int rc = pl_catdb_query(db,
+				"SELECT min(s.snapshot_id) FROM ducklake_snapshot s WHERE s.snapshot_id >= ? AND "
+				"coalesce((SELECT max(v.schema_version) FROM ducklake_schema_versions v WHERE v.table_id = ? AND "
+				"v.begin_snapshot <= s.snapshot_id), -1) = ?",
+				p, 3, &r, err);
+	if (rc == 0)
+		*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return rc;
+}
+
 void pl_compaction_dispose(pl_compaction *c)
 {
 	free(c->sources);

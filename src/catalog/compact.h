@@ -33,6 +33,12 @@ int pl_compact_files(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
  * partition_value, by data_file_id and key. */
 int pl_compact_partition_values(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
 
+/* The first snapshot at or after `begin` that still exists (expiry removes some) at which table
+ * table_id has schema version schema_version (so its columns are those of files written at
+ * begin); -1 when there is none. */
+int pl_compact_columns_snapshot(pl_catdb *db, int64_t table_id, int64_t begin, int64_t schema_version,
+				int64_t *out, pl_err *err);
+
 /* One compaction: files of one table replaced by one new file (or by none, when no row is left). */
 typedef struct pl_compaction {
 	int64_t table_id;

@@ -416,8 +416,13 @@ static int write_run(job *j, const pl_compact_request *req, const pl_table *t, c
 {
 	const cand *first = &c->items[r->idx[0]];
 	pl_model *om = NULL;
-	int rc = pl_model_load(&om, req->ctx->cat, first->begin, req->data_path, err);
-	const pl_table *ot = rc ? NULL : pl_model_table_by_id(om, t->id);
+	int64_t at = -1;
+	/* the files' columns: the table's at the first snapshot of their schema version that is
+	 * left; when expiry left none, no snapshot reads them in that layout: the current columns */
+	int rc = pl_compact_columns_snapshot(req->ctx->cat, t->id, first->begin, first->schema_version, &at, err);
+	if (rc == 0 && at >= 0 && at != req->model->snapshot_id)
+		rc = pl_model_load(&om, req->ctx->cat, at, req->data_path, err);
+	const pl_table *ot = rc ? NULL : om ? pl_model_table_by_id(om, t->id) : t;
 	if (rc == 0 && !ot)
 		rc = pl_err_set(err, PL_ERROR, "internal error: table \"%s\" has no columns at snapshot %lld", t->name,
 				(long long)first->begin);
