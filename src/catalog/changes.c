@@ -108,18 +108,25 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 	return rc;
 }
 
-/* Deletes conflict when a concurrent commit deleted rows of, or removed, the same data file. */
+/* Deletes conflict when a concurrent commit deleted rows of, or removed, the same data file, or
+ * merged it into another one (ducklake_merge_adjacent_files: its row is gone). */
 static int check_file_conflict(pl_catdb *db, int64_t data_file_id, int64_t base, int64_t own, pl_err *err)
 {
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(data_file_id), PL_VINT(base), PL_VINT(own), PL_VINT(data_file_id), PL_VINT(base),
-		      PL_VINT(own)};
+		      PL_VINT(own), PL_VINT(data_file_id)};
 	int rc = pl_catdb_query(db,
 				"SELECT (SELECT count(*) FROM ducklake_delete_file WHERE data_file_id = ? AND begin_snapshot > ? "
 				"AND begin_snapshot < ?) + (SELECT count(*) FROM ducklake_data_file WHERE data_file_id = ? AND "
-				"end_snapshot > ? AND end_snapshot < ?)",
-				p, 6, &r, err);
-	if (rc == 0 && pl_rows_int(r, 0, 0, 0) > 0)
+				"end_snapshot > ? AND end_snapshot < ?), (SELECT count(*) FROM ducklake_data_file WHERE "
+				"data_file_id = ?)",
+				p, 7, &r, err);
+	if (rc == 0 && pl_rows_int(r, 0, 1, 1) == 0)
+		rc = pl_err_set(err, PL_ECONFLICT,
+				"conflict: a concurrent commit compacted the data file the statement deletes from (data file "
+				"%lld); retry the statement",
+				(long long)data_file_id);
+	else if (rc == 0 && pl_rows_int(r, 0, 0, 0) > 0)
 		rc = pl_err_set(err, PL_ECONFLICT,
 				"conflict: a concurrent commit deleted rows of the same data file (data file %lld); "
 				"retry the statement",

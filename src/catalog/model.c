@@ -240,6 +240,7 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	f->begin_snapshot = pl_rows_int(r, i, 10, 0);
 	f->mapped = !pl_rows_is_null(r, i, 11);
 	f->mapping_id = pl_rows_int(r, i, 11, -1);
+	f->partial_max = pl_rows_int(r, i, 12, -1);
 	return f->path != NULL;
 }
 
@@ -314,6 +315,34 @@ static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, siz
 	f->delete_footer = pl_rows_int(r, i, 8, -1);
 	f->delete_begin = pl_rows_int(r, i, 9, 0);
 	f->delete_partial_max = pl_rows_int(r, i, 10, -1);
+	return true;
+}
+
+bool pl_model__mark_partial(pl_table *t, int64_t snap)
+{
+	for (size_t i = 0; i < t->nfiles; i++) {
+		pl_data_file *f = &t->files[i];
+		bool hidden = f->delete_format && strcmp(f->delete_format, PL_DELETE_FORMAT_SNAPSHOT) == 0;
+		if (f->partial_max > snap && !f->delete_path) {
+			char *p = pl_strdup(f->path), *fmt = pl_strdup(PL_DELETE_FORMAT_SNAPSHOT);
+			if (!p || !fmt) {
+				free(p);
+				free(fmt);
+				return false;
+			}
+			f->delete_path = p;
+			f->delete_format = fmt;
+			f->delete_id = -1;
+			f->delete_count = -1;
+			f->delete_size = f->delete_footer = -1;
+			f->delete_begin = f->begin_snapshot;
+			f->delete_partial_max = f->partial_max;
+			t->summary_known = false;
+		} else if (hidden && f->partial_max <= snap) {
+			clear_delete(f);
+			t->summary_known = false;
+		}
+	}
 	return true;
 }
 

@@ -59,7 +59,16 @@ typedef struct pl_data_file {
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
 	int64_t mapping_id;
+	/* -1, or: a file merged from files of several snapshots (DuckLake's partial_max, the newest
+	 * of them); each row carries its snapshot in _ducklake_internal_snapshot_id. At a snapshot
+	 * before partial_max the rows of later snapshots are hidden as if deleted: the model gives
+	 * such a file the delete format PL_DELETE_FORMAT_SNAPSHOT (delete_path is the data file,
+	 * delete_count -1, delete_partial_max partial_max); no real delete file can be live then. */
+	int64_t partial_max;
 } pl_data_file;
+
+#define PL_DELETE_FORMAT_SNAPSHOT "snapshot"
+
 
 /* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */
 typedef struct pl_partition_key {

@@ -64,7 +64,7 @@ static int load_table(pl_model *m, pl_table *t, pl_err *err)
 		t->files_snapshot = m->snapshot_id;
 		t->files_deferred = false;
 		t->summary_known = false;
-		if (!pl_model__apply_table_deletes(t, d, 0, d->nrows, false)) {
+		if (!pl_model__apply_table_deletes(t, d, 0, d->nrows, false) || !pl_model__mark_partial(t, m->snapshot_id)) {
 			t->files = NULL;
 			t->nfiles = t->files_cap = 0;
 			t->files_deferred = true;
@@ -143,6 +143,9 @@ static int load_all(pl_model *m, pl_err *err)
 		if (t && fresh[t - m->tables] && !pl_model__apply_table_deletes(t, d, i, j, false))
 			rc = pl_err_nomem(err);
 	}
+	for (size_t k = 0; rc == 0 && k < m->ntables; k++)
+		if (fresh[k] && !pl_model__mark_partial(&m->tables[k], m->snapshot_id))
+			rc = pl_err_nomem(err);
 	for (size_t k = 0; rc && fresh && k < m->ntables; k++) {
 		if (!fresh[k])
 			continue;
@@ -197,12 +200,16 @@ static void summarize_files(const pl_table *t, pl_files_summary *s)
 	"(SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_delete_file d JOIN ducklake_data_file f ON " \
 	"f.data_file_id = d.data_file_id WHERE d.table_id = ? AND f.begin_snapshot " cond " ? AND" LIVE_D " AND" LIVE_F \
 	" LIMIT 1) AS q)"
+/* a merged file with rows of snapshots after the model's: they read as deleted */
+#define ANY_PARTIAL(cond) \
+	"(SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_data_file f WHERE f.table_id = ? AND f.begin_snapshot " cond \
+	" ? AND" LIVE_F " AND f.partial_max > ? LIMIT 1) AS q)"
 
 /* Each subquery stops at its first rows (LIMIT) on the catalog's indexes (table_id, ...). */
 static const char summary_sql[] =
 	"SELECT (SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_data_file f WHERE f.table_id = ? AND" LIVE_F
 	" LIMIT " STR(PL_MODEL_SUMMARY_FILES) ") AS q), " ANY_FILE(">") ", " ANY_FILE("<=") ", " ANY_DELETE(">") ", "
-	ANY_DELETE("<=");
+	ANY_DELETE("<=") ", " ANY_PARTIAL(">") ", " ANY_PARTIAL("<=");
 
 static int query_summary(const pl_model *m, const pl_table *t, pl_files_summary *s, pl_err *err)
 {
@@ -213,7 +220,9 @@ static int query_summary(const pl_model *m, const pl_table *t, pl_files_summary 
 		      id, since, snap, snap,
 		      id, since, snap, snap,
 		      id, since, snap, snap, snap, snap,
-		      id, since, snap, snap, snap, snap};
+		      id, since, snap, snap, snap, snap,
+		      id, since, snap, snap, snap,
+		      id, since, snap, snap, snap};
 	pl_rows *r = NULL;
 	int rc = pl_catdb_query(m->cat, summary_sql, p, sizeof(p) / sizeof(p[0]), &r, err);
 	if (rc)
@@ -223,6 +232,8 @@ static int query_summary(const pl_model *m, const pl_table *t, pl_files_summary 
 	s->older = pl_rows_int(r, 0, 2, 0) > 0;
 	s->current_deletes = pl_rows_int(r, 0, 3, 0) > 0;
 	s->older_deletes = pl_rows_int(r, 0, 4, 0) > 0;
+	s->current_deletes = s->current_deletes || pl_rows_int(r, 0, 5, 0) > 0;
+	s->older_deletes = s->older_deletes || pl_rows_int(r, 0, 6, 0) > 0;
 	pl_rows_free(r);
 	return 0;
 }

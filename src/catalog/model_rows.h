@@ -10,7 +10,7 @@
 
 #define PL_MODEL_FILE_COLUMNS \
 	"SELECT table_id, data_file_id, path, path_is_relative, record_count, file_size_bytes, footer_size, " \
-	"row_id_start, file_order, partition_id, begin_snapshot, mapping_id FROM ducklake_data_file WHERE"
+	"row_id_start, file_order, partition_id, begin_snapshot, mapping_id, partial_max FROM ducklake_data_file WHERE"
 
 /* Fills f from row i of a PL_MODEL_FILE_COLUMNS query; false when out of memory. */
 bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i);
@@ -35,6 +35,9 @@ pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id);
  * with `clear`, rows (table_id, data_file_id, delete_file_id) name delete files that ended.
  * Tables whose files are not loaded are skipped. False when out of memory. */
 bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear);
+/* Hides the rows of merged files (pl_data_file.partial_max) that came after snapshot snap, and
+ * shows them again at or after partial_max; false when out of memory. */
+bool pl_model__mark_partial(pl_table *t, int64_t snap);
 /* The same for rows [from, to), all of table t. */
 bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, size_t to, bool clear);
 

@@ -440,6 +440,7 @@ static int apply_files(apply_ctx *c)
 		f->partition_id = nf->partitioned ? nf->partition_id : -1;
 		f->delete_id = -1;
 		f->delete_partial_max = -1;
+		f->partial_max = -1;
 		d->next_row_id += nf->record_count;
 		d->record_count += nf->record_count;
 		d->file_size_bytes += nf->file_size;

@@ -343,7 +343,7 @@ static int files_rows(const pl_model *m, const pl_table *t, pl_rows **out, pl_er
 		oom = oom || !(rows->names[c] = pl_strdup(file_columns[c]));
 	for (size_t i = 0; !oom && i < nfiles; i++) {
 		const pl_data_file *f = &files[i];
-		bool del = f->delete_path != NULL;
+		bool del = f->delete_path != NULL && strcmp(f->delete_format, PL_DELETE_FORMAT_SNAPSHOT) != 0;
 		char *cells[NFILE_COLUMNS] = {pl_strdup(f->path), int_text(f->file_size), int_text(f->footer_size),
 					      del ? pl_strdup(f->delete_path) : NULL,
 					      del ? int_text(f->delete_size) : NULL, del ? int_text(f->delete_footer) : NULL};

@@ -700,5 +700,10 @@ int pl_maintenance_register(planar_db *db, pl_err *err)
 		rc = register_one(db, OP_ORPHANS, bind_orphans, err);
 	if (rc == 0)
 		rc = register_one(db, OP_SETTINGS, bind_settings, err);
-	return rc ? rc : register_one(db, OP_LAST_COMMITTED, bind_last_committed, err);
+	if (rc == 0)
+		rc = register_one(db, OP_LAST_COMMITTED, bind_last_committed, err);
+	/* compaction: ducklake_merge_adjacent_files, ducklake_rewrite_data_files (sql/compact.c) */
+	if (rc == 0)
+		rc = pl_compact_register(db, err);
+	return rc;
 }

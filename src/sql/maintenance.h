@@ -23,8 +23,26 @@
 #ifndef PL_SQL_MAINTENANCE_H
 #define PL_SQL_MAINTENANCE_H
 
+#include "sql/lexer.h"
 #include "sql/session.h"
 
 int pl_maintenance_register(planar_db *db, pl_err *err);
+
+/* Compaction (sql/compact.c): ducklake_merge_adjacent_files(catalog [, table_name [, schema =>]]
+ * [, max_compacted_files =>, min_file_size =>, max_file_size =>]) and
+ * ducklake_rewrite_data_files(catalog [, table_name [, schema =>]] [, delete_threshold =>]),
+ * -> schema_name, table_name, files_processed, files_created. Called by pl_maintenance_register. */
+int pl_compact_register(planar_db *db, pl_err *err);
+/* Rewrites the one-argument forms ducklake_merge_adjacent_files('lake') /
+ * ducklake_rewrite_data_files('lake') to pass a NULL table (every table); *sql_out NULL when
+ * the statement has none (a router rewrite step). */
+int pl_compact_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
+
+/* `[FORCE] CHECKPOINT [lake]` of a lake (sql/checkpoint.c): flush inlined data, expire snapshots,
+ * merge adjacent files, rewrite data files, clean up old files, delete orphaned files, in that
+ * order (DuckLake's), each as its own statement. *handled false: not a lake's checkpoint. Called
+ * by the router without db->lock. */
+struct pl_stmt;
+int pl_checkpoint_route(struct pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/changefeed.h"
+#include "sql/maintenance.h"
 #include "sql/metadata.h"
 #include "sql/rowid.h"
 #include "sql/prune.h"
@@ -497,7 +498,7 @@ typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl
 static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
 	static const rewrite_fn steps[] = {pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
-					   pl_metadata_rewrite, pl_prune_rewrite};
+					   pl_metadata_rewrite, pl_prune_rewrite, pl_compact_rewrite};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		char *sql = NULL;
 		int rc = steps[k](st->conn, &st->toks, &sql, views, err);
@@ -634,6 +635,14 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	}
 	bool handled = false;
 	planar_db *db = conn->db;
+	/* CHECKPOINT of a lake: its upkeep functions, each a statement of its own (sql/checkpoint.c) */
+	rc = pl_checkpoint_route(&st, out, err, &handled);
+	if (rc || handled) {
+		if (rc)
+			scrub_internal_names(err);
+		pl_toks_dispose(&st.toks);
+		return rc;
+	}
 	if (pthread_mutex_trylock(&db->lock) != 0) {
 		if (may_skip_lakes(&st)) {
 			rc = pl_exec_passthrough(conn, st.sql, out, err);

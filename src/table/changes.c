@@ -16,11 +16,13 @@
 #include "table/scan.h"
 
 #define PL_ROW_ID_FIELD 2147483540LL
+#define PL_SNAPSHOT_ID_FIELD 2147483539LL
 
 typedef struct hist_file {
 	int64_t id, begin, end, row_id_start; /* end -1: live */
 	char *path;                           /* resolved */
 	int64_t mapping;                      /* name map of a registered file, -1 */
+	int64_t partial_max;                  /* merged file: rows carry their snapshot; -1 */
 } hist_file;
 
 typedef struct hist_delete {
@@ -68,7 +70,7 @@ static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *er
 		hist_file *f = &h->files[h->nfiles++];
 		*f = (hist_file){pl_rows_int(r, i, 0, 0), pl_rows_int(r, i, 1, 0), pl_rows_int(r, i, 2, -1),
 				 pl_rows_int(r, i, 3, 0), resolve(t, pl_rows_get(r, i, 4), pl_rows_bool(r, i, 5, true)),
-				 pl_rows_int(r, i, 6, -1)};
+				 pl_rows_int(r, i, 6, -1), pl_rows_int(r, i, 7, -1)};
 		oom = !f->path;
 	}
 	pl_rows_free(r);
@@ -148,8 +150,9 @@ static int put_columns_map(pl_buf *out, const pl_table *t, pl_err *err)
 		pl_buf_dispose(&type);
 	}
 	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD);
+			   "CAST(NULL AS VARCHAR)}, %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
+			   "default_value: CAST(NULL AS VARCHAR)}}",
+		      PL_ROW_ID_FIELD, PL_SNAPSHOT_ID_FIELD);
 	return 0;
 }
 
@@ -200,16 +203,25 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 {
 	for (size_t i = 0; i < h->nfiles; i++) {
 		const hist_file *f = &h->files[i];
-		if (f->begin < from || f->begin > to)
+		bool merged = f->partial_max >= 0 && f->mapping < 0;
+		if (merged ? f->begin > to || f->partial_max < from : f->begin < from || f->begin > to)
 			continue;
 		sep(e);
-		pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
+		if (merged) /* a merged file: each row was inserted at the snapshot it carries */
+			pl_buf_puts(e->out, "SELECT r._ducklake_internal_snapshot_id AS snapshot_id, r.__rowid AS rowid");
+		else
+			pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
 		put_column_list(e->out, t, "r");
 		pl_buf_puts(e->out, " FROM ");
 		int rc = put_file_rows(e->out, e->model, t, f, err);
 		if (rc)
 			return rc;
 		pl_buf_puts(e->out, " AS r");
+		if (merged) {
+			pl_buf_printf(e->out, " WHERE r._ducklake_internal_snapshot_id BETWEEN %lld AND %lld", (long long)from,
+				      (long long)to);
+			continue;
+		}
 		const hist_delete *d = delete_at(h, f->id, f->begin);
 		if (d) {
 			pl_buf_puts(e->out, " WHERE r.__pos NOT IN (");

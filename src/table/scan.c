@@ -307,6 +307,14 @@ static int put_projection(pl_buf *out, const pl_model *m, const pl_table *t, fil
 
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
 {
+	if (strcmp(f->delete_format, PL_DELETE_FORMAT_SNAPSHOT) == 0) {
+		/* a merged file read at a snapshot before its newest rows: those rows are not there yet */
+		pl_buf_puts(out, "SELECT file_row_number AS pos FROM read_parquet(");
+		pl_buf_put_literal(out, f->path);
+		pl_buf_printf(out, ", file_row_number = true) WHERE _ducklake_internal_snapshot_id > %lld",
+			      (long long)m->snapshot_id);
+		return;
+	}
 	if (strcmp(f->delete_format, "puffin") == 0) {
 		pl_buf_puts(out, "SELECT pos FROM __planar_dv(");
 		pl_buf_put_literal(out, f->delete_path);

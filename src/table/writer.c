@@ -431,6 +431,8 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	put_field_ids(&sql, &req->columns, -1);
 	if (req->with_row_ids) /* rows keep their DuckLake row id (row lineage) */
 		pl_buf_insert_before_last(&sql, ", _ducklake_internal_row_id: 2147483540");
+	if (req->with_snapshot_ids) /* as DuckLake tags the rows of a merged file */
+		pl_buf_insert_before_last(&sql, ", _ducklake_internal_snapshot_id: 2147483539");
 	pl_buf_puts(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}'");
 	if (part) /* one file per partition value, as DuckLake writes them */
 		pl_buf_puts(&sql, part->options);

@@ -43,6 +43,9 @@ typedef struct pl_write_request {
 	 * with ", " (compression, its level, Parquet version, row group bytes, per-thread output). */
 	char copy_options[256];
 	bool flat_partitions; /* hive_file_pattern false: partitioned files go in the table directory */
+	/* source's last column (after the row ids, when both) is _ducklake_internal_snapshot_id: the
+	 * snapshot each row was inserted at (files merged from several snapshots) */
+	bool with_snapshot_ids;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
