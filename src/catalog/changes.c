@@ -41,6 +41,9 @@ static bool deletes_inlined_of(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->ninlined_deletes; i++)
 		if (t->inlined_deletes[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->nflushes; i++) /* a flush moves inlined rows as they were at its base */
+		if (t->flushes[i].table_id == id)
+			return true;
 	return false;
 }
 

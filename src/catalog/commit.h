@@ -73,6 +73,12 @@ typedef struct pl_new_file {
 	 * to the lake's data path when under it) and namemap is k + 1 for txn->namemaps[k]. */
 	bool external;
 	size_t namemap;
+	/* A file of rows flushed from an inlined-data table (ducklake_flush_inlined_data): the rows
+	 * carry their row ids and begin snapshots (_ducklake_internal_row_id / _snapshot_id), so the
+	 * file begins at the earliest of them, partial_max is the latest, row_id_start the smallest
+	 * row id, and the table's record count and next row id stay as they are. */
+	bool flushed;
+	int64_t flush_begin, flush_max, flush_row_id_start;
 } pl_new_file;
 
 /* ALTER TABLE ... SET SORTED BY (nkeys > 0) / RESET SORTED BY (nkeys 0). */
@@ -102,6 +108,12 @@ typedef struct pl_new_delete {
 	int64_t delete_count, file_size, footer_size;
 	int64_t replaces; /* delete_file_id ended by this one, or -1 */
 	int64_t assigned_id;
+	/* k + 1: the delete file of txn->files[k] (a file of the same commit); data_file_id unused. */
+	size_t new_file;
+	/* Positions tagged with the snapshot that deleted them (_ducklake_internal_snapshot_id, a
+	 * flush of deleted inlined rows): begins at the earliest, partial_max the latest. */
+	bool flushed;
+	int64_t flush_begin, flush_max;
 } pl_new_delete;
 
 /* A data file all of whose rows are deleted: it (and its delete file) end at the snapshot. */
@@ -116,6 +128,14 @@ typedef struct pl_inlined_delete {
 	int64_t *row_ids;
 	size_t n;
 } pl_inlined_delete;
+
+/* Rows of an inlined-data table written to data files by ducklake_flush_inlined_data: those that
+ * began at or before snapshot `upto` leave the inlined table (the files hold them now). */
+typedef struct pl_inlined_flush {
+	int64_t table_id;
+	char *inlined_table;
+	int64_t upto;
+} pl_inlined_flush;
 
 /* Rows of an INSERT stored in the catalog (data inlining, catalog/inline.h): they go into the
  * table's latest ducklake_inlined_data_<table>_<schema_version> table, which the commit creates
@@ -191,6 +211,8 @@ typedef struct pl_txn {
 	size_t ninlined_deletes;
 	pl_inlined_insert *inlined_inserts;
 	size_t ninlined_inserts;
+	pl_inlined_flush *flushes;
+	size_t nflushes;
 	pl_alter *alters;
 	size_t nalters;
 	pl_new_view *views;
@@ -233,6 +255,7 @@ pl_new_delete *pl_txn_add_delete(pl_txn *txn);
 pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *txn);
+pl_inlined_flush *pl_txn_add_flush(pl_txn *txn);
 void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);

@@ -214,8 +214,9 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch_init(&files, db,
 		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
 		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start, "
-		      "partition_id, mapping_id) VALUES ",
-		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?)", 12);
+		      "partition_id, mapping_id, partial_max) VALUES ",
+		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?, ?)", 13);
+	bool inserted = false, flushed = false;
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
@@ -231,10 +232,12 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			break;
 		if ((rc = pl_commit__fix_id(st, &f->assigned_id, st->next_file_id++, true, err)))
 			break;
-		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
+		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(f->flushed ? f->flush_begin : st->snapshot),
 			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(!f->external), PL_VINT(f->record_count),
-			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row),
-			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping)};
+			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size),
+			      PL_VINT(f->flushed ? f->flush_row_id_start : next_row),
+			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping),
+			      f->flushed ? PL_VINT(f->flush_max) : PL_VNULL};
 		rc = pl_batch_add(&files, p, err);
 		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),
@@ -254,8 +257,13 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			if (m)
 				merge_file_stats(m, cs);
 		}
-		next_row += f->record_count;
-		rows += f->record_count;
+		/* flushed rows were counted when they were inlined, and keep their row ids */
+		if (!f->flushed) {
+			next_row += f->record_count;
+			rows += f->record_count;
+		}
+		inserted = inserted || !f->flushed;
+		flushed = flushed || f->flushed;
 		bytes += f->file_size;
 	}
 	if (rc == 0)
@@ -268,7 +276,10 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		rc = write_column_stats(db, table_id, &ms, err);
 	if (rc == 0)
 		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
-	pl_commit_note_change(st, "inserted_into_table", table_id);
+	if (inserted)
+		pl_commit_note_change(st, "inserted_into_table", table_id);
+	if (flushed)
+		pl_commit_note_change(st, "inline_flush", table_id);
 	pl_batch_dispose(&files);
 	pl_batch_dispose(&stats);
 	pl_batch_dispose(&values);
@@ -344,16 +355,21 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 			break;
 		if (d->replaces >= 0)
 			rc = end_delete_file(db, d->replaces, st->snapshot, err);
-		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id), PL_VINT(st->snapshot),
-			      PL_VINT(d->data_file_id), PL_VTEXT(d->path), PL_VBOOL(true), PL_VTEXT(d->format),
-			      PL_VINT(d->delete_count), PL_VINT(d->file_size), PL_VOPTINT(d->footer_size)};
+		if (d->new_file > t->nfiles)
+			rc = pl_err_set(err, PL_ERROR, "a delete file names a data file that does not exist");
+		int64_t data_file = d->new_file && rc == 0 ? t->files[d->new_file - 1].assigned_id : d->data_file_id;
+		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id),
+			      PL_VINT(d->flushed ? d->flush_begin : st->snapshot), PL_VINT(data_file), PL_VTEXT(d->path),
+			      PL_VBOOL(true), PL_VTEXT(d->format), PL_VINT(d->delete_count), PL_VINT(d->file_size),
+			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VINT(d->flush_max) : PL_VNULL};
 		if (rc == 0)
 			rc = pl_catdb_exec(db,
 					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "
 					   "end_snapshot, data_file_id, path, path_is_relative, format, delete_count, "
-					   "file_size_bytes, footer_size) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-					   p, 10, err);
-		if (!table_in_deletes(t, d->table_id, i, 0, 0))
+					   "file_size_bytes, footer_size, partial_max) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+					   p, 11, err);
+		/* the delete file of a flushed file is part of the flush */
+		if (!d->new_file && !table_in_deletes(t, d->table_id, i, 0, 0))
 			pl_commit_note_change(st, "deleted_from_table", d->table_id);
 	}
 	return rc;

@@ -509,3 +509,80 @@ int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 			rc = write_insert(db, t, &t->inlined_inserts[i], st, err);
 	return rc;
 }
+
+/* ---- flush ----------------------------------------------------------------------------------- */
+
+int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(version);
+	int rc = pl_catdb_query(db, "SELECT min(snapshot_id) FROM ducklake_snapshot WHERE schema_version >= ?", &p, 1, &r,
+				err);
+	if (rc == 0)
+		*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return rc;
+}
+
+/* Drops table_id's inlined-data tables that a newer one superseded and that hold no row. */
+static int drop_superseded(pl_catdb *db, int64_t table_id, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id)};
+	int rc = pl_catdb_query(db, "SELECT table_name, schema_version FROM ducklake_inlined_data_tables WHERE table_id = ? "
+				    "AND schema_version < (SELECT max(schema_version) FROM ducklake_inlined_data_tables "
+				    "WHERE table_id = ?)", p, 2, &r, err);
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *name = pl_rows_get(r, i, 0);
+		long long a = 0, b = 0;
+		if (!name || sscanf(name, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2)
+			continue; /* only the spec's names are ever used as identifiers here */
+		pl_buf q = PL_BUF_INIT;
+		pl_rows *n = NULL;
+		pl_buf_puts(&q, "SELECT count(*) FROM ");
+		pl_buf_put_ident(&q, name);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, NULL, 0, &n, err);
+		bool empty = rc == 0 && pl_rows_int(n, 0, 0, 1) == 0;
+		pl_rows_free(n);
+		pl_buf_dispose(&q);
+		if (rc || !empty)
+			continue;
+		pl_val d[] = {PL_VINT(table_id), PL_VINT(pl_rows_int(r, i, 1, -1))};
+		rc = pl_catdb_exec(db, "DELETE FROM ducklake_inlined_data_tables WHERE table_id = ? AND schema_version = ?", d,
+				   2, err);
+		pl_buf_puts(&q, "DROP TABLE IF EXISTS ");
+		pl_buf_put_ident(&q, name);
+		if (rc == 0)
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
+		pl_buf_dispose(&q);
+	}
+	pl_rows_free(r);
+	return rc;
+}
+
+int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
+		pl_inlined_flush *f = &t->flushes[i];
+		long long a = 0, b = 0;
+		if (!f->inlined_table || sscanf(f->inlined_table, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2)
+			return pl_err_set(err, PL_ERROR, "flush of an unknown inlined-data table");
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "DELETE FROM ");
+		pl_buf_put_ident(&q, f->inlined_table);
+		pl_buf_puts(&q, " WHERE begin_snapshot <= ?");
+		pl_val p = PL_VINT(f->upto);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, &p, 1, err);
+		pl_buf_dispose(&q);
+		pl_commit_note_change(st, "inline_flush", f->table_id);
+	}
+	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || t->flushes[k].table_id == t->flushes[i].table_id;
+		if (!seen)
+			rc = drop_superseded(db, t->flushes[i].table_id, err);
+	}
+	return rc;
+}

@@ -43,4 +43,12 @@ int pl_inline_alter(pl_catdb *db, int64_t table_id, pl_commit_state *st, pl_err 
 /* Writes the inlined inserts of t into the snapshot being committed (pl_commit_apply). */
 int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err);
 
+/* The first snapshot of schema version `version` (when an inlined-data table of that version was
+ * made, the table had the columns it had then); -1 when there is none. */
+int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err);
+/* The flushes of t (pl_inlined_flush): the flushed rows leave their inlined-data tables, and
+ * inlined-data tables of a flushed table superseded by a newer one and left empty are dropped,
+ * as DuckDB's extension does after a flush. */
+int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err);
+
 #endif

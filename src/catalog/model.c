@@ -240,6 +240,7 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	f->begin_snapshot = pl_rows_int(r, i, 10, 0);
 	f->mapped = !pl_rows_is_null(r, i, 11);
 	f->mapping_id = pl_rows_int(r, i, 11, -1);
+	f->partial_max = pl_rows_int(r, i, 12, -1);
 	return f->path != NULL;
 }
 

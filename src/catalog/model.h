@@ -59,6 +59,9 @@ typedef struct pl_data_file {
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
 	int64_t mapping_id;
+	/* -1, or: the rows carry _ducklake_internal_snapshot_id (flushed inlined rows, which began at
+	 * snapshots begin_snapshot .. partial_max); at an older snapshot the later rows are not there. */
+	int64_t partial_max;
 } pl_data_file;
 
 /* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */

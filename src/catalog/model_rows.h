@@ -10,7 +10,7 @@
 
 #define PL_MODEL_FILE_COLUMNS \
 	"SELECT table_id, data_file_id, path, path_is_relative, record_count, file_size_bytes, footer_size, " \
-	"row_id_start, file_order, partition_id, begin_snapshot, mapping_id FROM ducklake_data_file WHERE"
+	"row_id_start, file_order, partition_id, begin_snapshot, mapping_id, partial_max FROM ducklake_data_file WHERE"
 
 /* Fills f from row i of a PL_MODEL_FILE_COLUMNS query; false when out of memory. */
 bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i);

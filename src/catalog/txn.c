@@ -61,6 +61,11 @@ pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *t)
 	return grow((void **)&t->inlined_inserts, &t->ninlined_inserts, sizeof(pl_inlined_insert));
 }
 
+pl_inlined_flush *pl_txn_add_flush(pl_txn *t)
+{
+	return grow((void **)&t->flushes, &t->nflushes, sizeof(pl_inlined_flush));
+}
+
 void pl_inlined_insert_dispose(pl_inlined_insert *ins)
 {
 	for (size_t c = 0; c < ins->ncols; c++) {
@@ -152,6 +157,9 @@ bool pl_txn_touches_table(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->ninlined_deletes; i++)
 		if (t->inlined_deletes[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->nflushes; i++)
+		if (t->flushes[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -159,7 +167,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->ninlined_inserts && !t->nalters &&
-	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts;
+	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts && !t->nflushes;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -238,6 +246,9 @@ void pl_txn_dispose(pl_txn *t)
 	for (size_t i = 0; i < t->ninlined_inserts; i++)
 		pl_inlined_insert_dispose(&t->inlined_inserts[i]);
 	free(t->inlined_inserts);
+	for (size_t i = 0; i < t->nflushes; i++)
+		free(t->flushes[i].inlined_table);
+	free(t->flushes);
 	for (size_t i = 0; i < t->nalters; i++) {
 		pl_alter *a = &t->alters[i];
 		free(a->end_columns);

@@ -39,7 +39,7 @@ static const struct {
 	{"deleted_from_table", "tables_deleted_from"}, {"compacted_table", "tables_compacted"},
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
-	{"altered_view", "views_altered"},
+	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
 };
 
 /* "s1"."t" -> s1.t (quotes removed, "" undone). */

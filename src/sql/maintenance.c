@@ -12,6 +12,7 @@
 
 #include "catalog/changes.h"
 #include "core/buf.h"
+#include "sql/flush.h"
 #include "sql/lake.h"
 #include "table/maintenance.h"
 
@@ -504,7 +505,7 @@ static const struct {
 	{"deleted_from_table", "tables_deleted_from"}, {"compacted_table", "tables_compacted"},
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
-	{"altered_view", "views_altered"},
+	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
 };
 
 /* A changes_made value as ducklake_snapshots shows it: quotes removed ("s"."t" -> s.t). */
@@ -700,5 +701,10 @@ int pl_maintenance_register(planar_db *db, pl_err *err)
 		rc = register_one(db, OP_ORPHANS, bind_orphans, err);
 	if (rc == 0)
 		rc = register_one(db, OP_SETTINGS, bind_settings, err);
-	return rc ? rc : register_one(db, OP_LAST_COMMITTED, bind_last_committed, err);
+	if (rc == 0)
+		rc = register_one(db, OP_LAST_COMMITTED, bind_last_committed, err);
+	/* ducklake_flush_inlined_data (sql/flush.c) */
+	if (rc == 0)
+		rc = pl_flush_register(db, err);
+	return rc;
 }

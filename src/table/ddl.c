@@ -76,7 +76,7 @@ static int write_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, co
 		pl_buf_putc(&src, ')');
 	}
 	pl_write_request req = {ctx->con, src.ptr, dir.ptr, {nt->columns, nt->ncolumns, NULL},
-				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0, NULL};
+				-(int64_t)txn->ntables, PL_DEFAULT_TARGET_FILE_SIZE, false, 0, NULL, false};
 	int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err) : pl_table_write_sizes(ctx, NULL, &req, err);
 	/* the rows are written without holding the lakes: c->schema may change under us from here on */
 	bool released = rc == 0 && pl_table_release(ctx);

@@ -103,14 +103,19 @@ static void set_bit(pl_delset *s, uint64_t pos)
 /* Reads the positions through DuckDB (Parquet delete files) or the DV codec (puffin). */
 static int fill_set(pl_delset *s, duckdb_connection con, const pl_model *m, const pl_data_file *f, pl_err *err)
 {
-	if (strcmp(f->delete_format, "puffin") == 0) {
+	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
+	if (f->delete_path && strcmp(f->delete_format, "puffin") == 0) {
 		uint64_t *pos = NULL;
 		size_t n = 0;
 		int rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			set_bit(s, pos[i]);
 		free(pos);
-		return rc;
+		if (rc || !later)
+			return rc;
+		pl_data_file rows_only = *f; /* the flushed rows that began later, read below */
+		rows_only.delete_path = NULL;
+		return fill_set(s, con, m, &rows_only, err);
 	}
 	if (!con)
 		return pl_err_set(err, PL_EBUSY, "deleted rows of %s are not loaded", f->path);
@@ -131,8 +136,13 @@ static int load_set(pl_delcache *c, duckdb_connection con, const pl_model *m, co
 		    const pl_delset **out, pl_err *err)
 {
 	char key[4096];
-	int64_t upto = f->delete_partial_max >= 0 ? m->snapshot_id : -1;
-	snprintf(key, sizeof(key), "%s@%lld", f->delete_path, (long long)upto);
+	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
+	int64_t upto = f->delete_partial_max >= 0 || later ? m->snapshot_id : -1;
+	if (later) /* a flushed file's rows at an older snapshot: keyed by the data file */
+		snprintf(key, sizeof(key), "%s|%s@%lld", f->path, f->delete_path ? f->delete_path : "",
+			 (long long)upto);
+	else
+		snprintf(key, sizeof(key), "%s@%lld", f->delete_path ? f->delete_path : f->path, (long long)upto);
 	pthread_mutex_lock(&c->lock);
 	*out = find_set(c, key);
 	pthread_mutex_unlock(&c->lock);

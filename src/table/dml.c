@@ -375,7 +375,7 @@ static int write_new_versions(dml *d, pl_err *err)
 	int64_t rows = 0;
 	pl_partition_write part = {0};
 	pl_write_request req = {d->ctx->con, q.ptr, d->table->dir, {NULL, 0, d->table}, d->table->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, true, 0, &part};
+				PL_DEFAULT_TARGET_FILE_SIZE, true, 0, &part, false};
 	if (rc == 0)
 		rc = pl_partition_write_plan(d->table, &part, err);
 	if (rc == 0)

@@ -459,7 +459,7 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	if (rc == 0)
 		rc = sorted_source(ctx, t, source, &sorted, err);
 	pl_write_request req = {ctx->con, sorted ? sorted : source, dir, {cols, ncols, NULL}, t->id,
-				PL_DEFAULT_TARGET_FILE_SIZE, false, 0, &part};
+				PL_DEFAULT_TARGET_FILE_SIZE, false, 0, &part, false};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	/* the files are written without holding the lakes: t may change under us from here on */

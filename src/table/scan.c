@@ -305,7 +305,40 @@ static int put_projection(pl_buf *out, const pl_model *m, const pl_table *t, fil
 	return 0;
 }
 
+static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);
+
+bool pl_scan_file_hides_rows(const pl_model *m, const pl_data_file *f)
+{
+	return f->delete_path || (f->partial_max >= 0 && f->partial_max > m->snapshot_id);
+}
+
+/* Rows of a flushed file that began after the model's snapshot: not there yet at it. */
+static void put_later_rows(pl_buf *out, const pl_model *m, const pl_data_file *f)
+{
+	pl_buf_puts(out, "SELECT file_row_number AS pos FROM read_parquet(");
+	pl_buf_put_literal(out, f->path);
+	pl_buf_printf(out, ", file_row_number = true) WHERE _ducklake_internal_snapshot_id > %lld",
+		      (long long)m->snapshot_id);
+}
+
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
+{
+	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
+	if (!f->delete_path) {
+		put_later_rows(out, m, f);
+		return;
+	}
+	if (later) {
+		pl_buf_puts(out, "SELECT pos FROM (");
+		put_later_rows(out, m, f);
+		pl_buf_puts(out, ") UNION ALL SELECT pos FROM (");
+	}
+	put_own_deletes(out, m, f);
+	if (later)
+		pl_buf_putc(out, ')');
+}
+
+static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
 {
 	if (strcmp(f->delete_format, "puffin") == 0) {
 		pl_buf_puts(out, "SELECT pos FROM __planar_dv(");
@@ -331,7 +364,7 @@ static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table 
 		const pl_data_file *f = &t->files[i];
 		if (!member(t, f, g))
 			continue;
-		if (f->delete_path) {
+		if (pl_scan_file_hides_rows(m, f)) {
 			pl_buf_puts(out, first ? "SELECT " : " UNION ALL SELECT ");
 			first = false;
 			pl_buf_printf(out, "CAST(%zu AS UBIGINT) AS i, pos FROM (", k);
@@ -359,7 +392,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	bool deletes = false;
 	for (size_t i = 0; !deletes && i < t->nfiles; i++)
-		deletes = t->files[i].delete_path && in_layout(t, &t->files[i], g);
+		deletes = pl_scan_file_hides_rows(m, &t->files[i]) && in_layout(t, &t->files[i], g);
 	if (!deletes)
 		return 0;
 	if (map >= 0) {
@@ -375,7 +408,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 bool pl_scan_has_deletes(const pl_table *t)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path)
+		if (t->files[i].delete_path || t->files[i].partial_max >= 0)
 			return true;
 	return false;
 }
@@ -518,7 +551,7 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	for (size_t i = 0; i < t->nfiles; i++) {
 		bool in = member(t, &t->files[i], g);
 		all = all && in;
-		deletes = deletes || (in && t->files[i].delete_path);
+		deletes = deletes || (in && pl_scan_file_hides_rows(m, &t->files[i]));
 	}
 	pl_buf_puts(out, "SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -593,7 +626,7 @@ static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m,
 		if (!member(t, f, g))
 			continue;
 		sets[n] = NULL;
-		if (f->delete_path) {
+		if (pl_scan_file_hides_rows(m, f)) {
 			rc = pl_delcache_load(c, con, m, f, &sets[n], err);
 			any = true;
 		}
@@ -624,7 +657,7 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 		map = -1;
 		bool deletes = false;
 		for (size_t i = 0; i < t->nfiles; i++)
-			deletes = deletes || (t->files[i].delete_path && mapping_of(&t->files[i]) == k);
+			deletes = deletes || (pl_scan_file_hides_rows(m, &t->files[i]) && mapping_of(&t->files[i]) == k);
 		if (c && deletes)
 			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
 		if (parts++)

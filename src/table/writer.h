@@ -39,6 +39,10 @@ typedef struct pl_write_request {
 	/* Non-NULL with options: the table is partitioned (table/partition.h): one file per partition
 	 * value under its partition directories, with the values recorded per file. */
 	const pl_partition_write *partition;
+	/* A flush of inlined rows: the source's last two columns are _ducklake_internal_row_id and
+	 * _ducklake_internal_snapshot_id (the rows' begin snapshots); each file is marked flushed with
+	 * their bounds (pl_new_file.flush_*). */
+	bool with_snapshot_ids;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
