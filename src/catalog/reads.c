@@ -296,7 +296,8 @@ int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, 
 {
 	pl_val p = PL_VINT(table_id);
 	return pl_catdb_query(db, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
-				  "path_is_relative, mapping_id FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
+				  "path_is_relative, mapping_id, partial_max FROM ducklake_data_file WHERE table_id = ? ORDER BY "
+				  "data_file_id",
 			      &p, 1, out, err);
 }
 

@@ -39,7 +39,7 @@ int pl_catalog_inlined_history(pl_catdb *db, const char *inlined, int64_t upto, 
 			       size_t ncolumns, pl_rows **out, pl_err *err);
 
 /* A table's data files in every snapshot, by data_file_id: data_file_id, begin_snapshot,
- * end_snapshot, row_id_start, path, path_is_relative. */
+ * end_snapshot, row_id_start, path, path_is_relative, mapping_id, partial_max. */
 int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
 /* A table's delete files in every snapshot, by delete_file_id: delete_file_id, data_file_id,
  * begin_snapshot, end_snapshot, partial_max, path, path_is_relative, format. */

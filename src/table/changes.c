@@ -16,11 +16,13 @@
 #include "table/scan.h"
 
 #define PL_ROW_ID_FIELD 2147483540LL
+#define PL_SNAPSHOT_FIELD 2147483539LL
 
 typedef struct hist_file {
 	int64_t id, begin, end, row_id_start; /* end -1: live */
 	char *path;                           /* resolved */
 	int64_t mapping;                      /* name map of a registered file, -1 */
+	int64_t partial_max;                  /* rows carry their snapshots (a flushed file), -1 */
 } hist_file;
 
 typedef struct hist_delete {
@@ -68,7 +70,7 @@ static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *er
 		hist_file *f = &h->files[h->nfiles++];
 		*f = (hist_file){pl_rows_int(r, i, 0, 0), pl_rows_int(r, i, 1, 0), pl_rows_int(r, i, 2, -1),
 				 pl_rows_int(r, i, 3, 0), resolve(t, pl_rows_get(r, i, 4), pl_rows_bool(r, i, 5, true)),
-				 pl_rows_int(r, i, 6, -1)};
+				 pl_rows_int(r, i, 6, -1), pl_rows_int(r, i, 7, -1)};
 		oom = !f->path;
 	}
 	pl_rows_free(r);
@@ -148,8 +150,9 @@ static int put_columns_map(pl_buf *out, const pl_table *t, pl_err *err)
 		pl_buf_dispose(&type);
 	}
 	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD);
+			   "CAST(NULL AS VARCHAR)}, %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
+			   "default_value: CAST(NULL AS VARCHAR)}}",
+		      PL_ROW_ID_FIELD, PL_SNAPSHOT_FIELD);
 	return 0;
 }
 
@@ -166,8 +169,8 @@ static int put_file_rows(pl_buf *out, const pl_model *hist_model, const pl_table
 {
 	if (f->mapping >= 0) {
 		/* a registered file: columns by its name map, row ids from its start */
-		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, "
-				 "d.file_row_number, d.file_row_number AS __pos, ");
+		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, CAST(NULL AS BIGINT) AS "
+				 "_ducklake_internal_snapshot_id, d.file_row_number, d.file_row_number AS __pos, ");
 		pl_buf_printf(out, "%lld + d.file_row_number AS __rowid FROM read_parquet(", (long long)f->row_id_start);
 		pl_buf_put_literal(out, f->path);
 		int rc = hist_model ? pl_scan_put_name_map(out, hist_model, t, f->mapping, err)
@@ -200,6 +203,22 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 {
 	for (size_t i = 0; i < h->nfiles; i++) {
 		const hist_file *f = &h->files[i];
+		if (f->partial_max >= 0 && f->mapping < 0) {
+			/* a flushed file: each row was inserted at its own snapshot */
+			if (f->partial_max < from || f->begin > to)
+				continue;
+			sep(e);
+			pl_buf_printf(e->out, "SELECT coalesce(r._ducklake_internal_snapshot_id, %lld) AS snapshot_id, "
+					      "r.__rowid AS rowid", (long long)f->begin);
+			put_column_list(e->out, t, "r");
+			pl_buf_puts(e->out, " FROM ");
+			int rc = put_file_rows(e->out, e->model, t, f, err);
+			if (rc)
+				return rc;
+			pl_buf_printf(e->out, " AS r WHERE coalesce(r._ducklake_internal_snapshot_id, %lld) BETWEEN %lld AND %lld",
+				      (long long)f->begin, (long long)from, (long long)to);
+			continue;
+		}
 		if (f->begin < from || f->begin > to)
 			continue;
 		sep(e);
