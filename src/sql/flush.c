@@ -92,7 +92,7 @@ static int check_names(const flush_bind *b, const pl_model *m, pl_err *err)
 {
 	const pl_schema *s = NULL;
 	if (b->schema && !(s = pl_model_schema(m, b->schema)))
-		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s does not exist!", b->schema);
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s not found", b->schema);
 	if (b->table) {
 		if (!s)
 			s = pl_model_schema(m, "main");
@@ -100,6 +100,21 @@ static int check_names(const flush_bind *b, const pl_model *m, pl_err *err)
 			return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", b->table);
 	}
 	return 0;
+}
+
+/* Forgets the models at older snapshots of the lake's catalog (in every attachment of it): a
+ * flush rewrites how those snapshots are stored (their inlined rows are in files now). */
+static void forget_old_models(planar_db *db, const pl_lake *lake)
+{
+	for (size_t i = 0; i < db->nlakes; i++) {
+		pl_lake *l = db->lakes[i];
+		if (l != lake && (!l->identity || !lake->identity || strcmp(l->identity, lake->identity) != 0))
+			continue;
+		for (size_t k = 0; k < sizeof(l->snap_models) / sizeof(l->snap_models[0]); k++) {
+			pl_model_free(l->snap_models[k]);
+			l->snap_models[k] = NULL;
+		}
+	}
 }
 
 /* Flushes every table wanted into one txn and commits it (db->lock held). */
@@ -140,6 +155,7 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 	else if (!pl_txn_is_empty(&txn)) {
 		lake->has_committed = true;
 		lake->last_committed = snap;
+		forget_old_models(db, lake);
 		pl_err ignored;
 		pl_lake_refresh(lake, db, true, &ignored); /* the next statement retries when this fails */
 	}
