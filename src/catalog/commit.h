@@ -110,6 +110,11 @@ typedef struct pl_new_delete {
 	int64_t assigned_id;
 	/* k + 1: the delete file of txn->files[k] (a file of the same commit); data_file_id unused. */
 	size_t new_file;
+	/* The replaced delete file's row is removed (and its file scheduled for deletion) instead of
+	 * ended: this one holds its positions with their snapshots (a flush of inlined deletes). */
+	bool drop_replaced;
+	char *replaced_path; /* its path as the catalog stores it, and whether relative */
+	bool replaced_relative;
 	/* Positions tagged with the snapshot that deleted them (_ducklake_internal_snapshot_id, a
 	 * flush of deleted inlined rows): begins at the earliest, partial_max the latest. */
 	bool flushed;
@@ -128,6 +133,14 @@ typedef struct pl_inlined_delete {
 	int64_t *row_ids;
 	size_t n;
 } pl_inlined_delete;
+
+/* Rows of a data file deleted in the catalog instead of a delete file (DuckLake 1.0 deletion
+ * inlining, at most data_inlining_row_limit rows of one file): positions in the file. */
+typedef struct pl_inlined_file_delete {
+	int64_t table_id, data_file_id;
+	int64_t *positions;
+	size_t n;
+} pl_inlined_file_delete;
 
 /* Rows of an inlined-data table written to data files by ducklake_flush_inlined_data: those that
  * began at or before snapshot `upto` leave the inlined table (the files hold them now). */
@@ -213,6 +226,8 @@ typedef struct pl_txn {
 	size_t ninlined_inserts;
 	pl_inlined_flush *flushes;
 	size_t nflushes;
+	pl_inlined_file_delete *file_deletes;
+	size_t nfile_deletes;
 	pl_alter *alters;
 	size_t nalters;
 	pl_new_view *views;
@@ -256,6 +271,7 @@ pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *txn);
 pl_inlined_flush *pl_txn_add_flush(pl_txn *txn);
+pl_inlined_file_delete *pl_txn_add_file_delete(pl_txn *txn);
 void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);

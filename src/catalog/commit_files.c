@@ -353,8 +353,14 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		pl_new_delete *d = &t->deletes[i];
 		if ((rc = pl_commit__fix_id(st, &d->assigned_id, st->next_file_id++, true, err)))
 			break;
-		if (d->replaces >= 0)
+		if (d->replaces >= 0 && d->drop_replaced) {
+			/* its positions live on, with their snapshots, in the new file; the old file is left
+			 * for ducklake_delete_orphaned_files */
+			pl_val r = PL_VINT(d->replaces);
+			rc = pl_catdb_exec(db, "DELETE FROM ducklake_delete_file WHERE delete_file_id = ?", &r, 1, err);
+		} else if (d->replaces >= 0) {
 			rc = end_delete_file(db, d->replaces, st->snapshot, err);
+		}
 		if (d->new_file > t->nfiles)
 			rc = pl_err_set(err, PL_ERROR, "a delete file names a data file that does not exist");
 		int64_t data_file = d->new_file && rc == 0 ? t->files[d->new_file - 1].assigned_id : d->data_file_id;

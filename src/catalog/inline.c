@@ -512,6 +512,8 @@ int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 
 /* ---- flush ----------------------------------------------------------------------------------- */
 
+static void delete_table_name(char out[64], int64_t table_id);
+
 int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err)
 {
 	pl_rows *r = NULL;
@@ -566,7 +568,11 @@ int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
 		pl_inlined_flush *f = &t->flushes[i];
 		long long a = 0, b = 0;
-		if (!f->inlined_table || sscanf(f->inlined_table, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2)
+		char deletes[64];
+		delete_table_name(deletes, f->table_id);
+		bool of_deletes = f->inlined_table && strcmp(f->inlined_table, deletes) == 0;
+		if (!f->inlined_table ||
+		    (!of_deletes && sscanf(f->inlined_table, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2))
 			return pl_err_set(err, PL_ERROR, "flush of an unknown inlined-data table");
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "DELETE FROM ");
@@ -575,7 +581,8 @@ int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 		pl_val p = PL_VINT(f->upto);
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, &p, 1, err);
 		pl_buf_dispose(&q);
-		pl_commit_note_change(st, "inline_flush", f->table_id);
+		if (!of_deletes) /* (deletes flushed show as the delete files' deleted_from_table) */
+			pl_commit_note_change(st, "inline_flush", f->table_id);
 	}
 	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
 		bool seen = false;
@@ -583,6 +590,76 @@ int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 			seen = seen || t->flushes[k].table_id == t->flushes[i].table_id;
 		if (!seen)
 			rc = drop_superseded(db, t->flushes[i].table_id, err);
+	}
+	return rc;
+}
+
+/* ---- deletes of data-file rows kept in the catalog --------------------------------------------- */
+
+static void delete_table_name(char out[64], int64_t table_id)
+{
+	snprintf(out, 64, "ducklake_inlined_delete_%lld", (long long)table_id);
+}
+
+int pl_inline_file_deletes(pl_catdb *db, int64_t table_id, int64_t from, int64_t to, pl_rows **out, pl_err *err)
+{
+	char name[64];
+	bool exists = false;
+	*out = NULL;
+	delete_table_name(name, table_id);
+	int rc = db->ops->table_exists(db, name, &exists, err);
+	if (rc || !exists)
+		return rc;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "SELECT file_id, row_id, begin_snapshot FROM %s WHERE begin_snapshot >= ? AND begin_snapshot <= ? "
+			  "ORDER BY file_id, row_id", name);
+	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, 2, out, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_inline_write_file_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfile_deletes; i++) {
+		pl_inlined_file_delete *d = &t->file_deletes[i];
+		char name[64];
+		delete_table_name(name, d->table_id);
+		pl_buf q = PL_BUF_INIT, head = PL_BUF_INIT;
+		pl_buf_printf(&q, "CREATE TABLE IF NOT EXISTS %s (file_id BIGINT, row_id BIGINT, begin_snapshot BIGINT)", name);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
+		pl_buf_printf(&head, "INSERT INTO %s VALUES ", name);
+		pl_batch b;
+		pl_batch_init(&b, db, pl_buf_cstr(&head), "(?, ?, ?)", 3);
+		for (size_t k = 0; rc == 0 && k < d->n; k++) {
+			pl_val v[] = {PL_VINT(d->data_file_id), PL_VINT(d->positions[k]), PL_VINT(st->snapshot)};
+			rc = pl_batch_add(&b, v, err);
+		}
+		if (rc == 0)
+			rc = pl_batch_flush(&b, err);
+		pl_batch_dispose(&b);
+		pl_buf_dispose(&q);
+		pl_buf_dispose(&head);
+		pl_commit_note_change(st, "inlined_delete", d->table_id);
+	}
+	return rc;
+}
+
+int pl_inline_check_file_deletes(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfile_deletes; i++) {
+		const pl_inlined_file_delete *d = &t->file_deletes[i];
+		pl_rows *r = NULL;
+		rc = pl_inline_file_deletes(db, d->table_id, base + 1, own - 1, &r, err);
+		for (size_t k = 0; rc == 0 && r && k < r->nrows; k++)
+			if (pl_rows_int(r, k, 0, -1) == d->data_file_id)
+				rc = pl_err_set(err, PL_ECONFLICT,
+						"conflict: a concurrent commit deleted rows of the same data file (data file "
+						"%lld); retry the statement",
+						(long long)d->data_file_id);
+		pl_rows_free(r);
 	}
 	return rc;
 }

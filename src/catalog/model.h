@@ -62,6 +62,10 @@ typedef struct pl_data_file {
 	/* -1, or: the rows carry _ducklake_internal_snapshot_id (flushed inlined rows, which began at
 	 * snapshots begin_snapshot .. partial_max); at an older snapshot the later rows are not there. */
 	int64_t partial_max;
+	/* Positions deleted through ducklake_inlined_delete_<table> (small deletes DuckLake keeps in
+	 * the catalog instead of a delete file), live at the snapshot, ascending; owned. */
+	int64_t *inlined_deletes;
+	size_t ninlined_deletes;
 } pl_data_file;
 
 /* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */

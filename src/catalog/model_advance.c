@@ -29,11 +29,11 @@ static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, 
 	for (size_t i = 0; *yes && i < r->nrows; i++) {
 		const char *c = pl_rows_get(r, i, 0);
 		while (*yes && c && *c) {
-			/* rows inlined into the catalog (or their deletes) change no object either; a flush's
-			 * files begin at their rows' snapshots, before the snapshot that adds them, and its
-			 * inlined-data tables may go: it needs a full load */
+			/* rows inlined into the catalog change no object either; deletes kept in the catalog
+			 * (inlined rows' or data files' rows) and flushes (files that begin at their rows'
+			 * snapshots, before the snapshot that adds them) need a full load */
 			*yes = strncmp(c, "inserted_into_table:", 20) == 0 || strncmp(c, "deleted_from_table:", 19) == 0 ||
-			       strncmp(c, "inlined_insert:", 15) == 0 || strncmp(c, "inlined_delete:", 15) == 0;
+			       strncmp(c, "inlined_insert:", 15) == 0;
 			c = strchr(c, ',');
 			c = c ? c + 1 : NULL;
 		}

@@ -21,6 +21,11 @@ typedef struct pl_file_index {
 	size_t n;
 } pl_file_index;
 
+/* Adds positions (n) to f's inlined deletes, kept ascending and distinct; -1 when out of memory. */
+int pl_model__add_inlined_deletes(pl_data_file *f, const int64_t *pos, size_t n);
+/* Loads the inlined deletes (ducklake_inlined_delete_<table>) of t's files live at m's snapshot. */
+int pl_model__load_inlined_deletes(pl_model *m, pl_table *t, pl_err *err);
+
 /* Frees a data file's strings (path and delete file). */
 void pl_model__free_file(pl_data_file *f);
 

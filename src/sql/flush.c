@@ -136,7 +136,7 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 		const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
 		flush_bind f = *b;
 		f.schema = (char *)schema_filter;
-		if (!s || t->ninlined == 0 || !wanted(&f, s, t))
+		if (!s || !wanted(&f, s, t))
 			continue;
 		bool on = true;
 		rc = auto_compact(lake, t, &on, err);

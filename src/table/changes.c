@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "catalog/reads.h"
 #include "core/str.h"
 #include "table/scan.h"
@@ -313,6 +314,32 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 	return rc;
 }
 
+/* Rows of data files deleted in the catalog (ducklake_inlined_delete_<table>) in [from, to]. */
+static int put_catalog_deletions(emitter *e, pl_catdb *cat, const pl_table *t, const history *h, int64_t from,
+				 int64_t to, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_inline_file_deletes(cat, t->id, from, to, &r, err);
+	for (size_t i = 0, j; rc == 0 && r && i < r->nrows; i = j) {
+		int64_t id = pl_rows_int(r, i, 0, -1);
+		for (j = i + 1; j < r->nrows && pl_rows_int(r, j, 0, -1) == id; j++)
+			;
+		const hist_file *f = file_by_id(h, id);
+		if (!f)
+			continue;
+		pl_buf pos = PL_BUF_INIT;
+		pl_buf_puts(&pos, "SELECT * FROM (VALUES ");
+		for (size_t k = i; k < j; k++)
+			pl_buf_printf(&pos, "%s(CAST(%lld AS BIGINT), CAST(%lld AS BIGINT))", k > i ? ", " : "",
+				      (long long)pl_rows_int(r, k, 1, -1), (long long)pl_rows_int(r, k, 2, -1));
+		pl_buf_puts(&pos, ") AS v(pos, s)");
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, "x.s", &pos, err);
+		pl_buf_dispose(&pos);
+	}
+	pl_rows_free(r);
+	return rc;
+}
+
 /* Inlined rows that began (or, for deletions, ended) in [from, to]: read from the catalog as text
  * with their row ids and snapshots, and cast back. */
 static int put_inlined_changes(emitter *e, const char *lake, const pl_table *t, int64_t from, int64_t to,
@@ -406,6 +433,8 @@ int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_m
 	e.n = 0;
 	if (rc == 0)
 		rc = put_deletions(&e, t, &h, from, to, err);
+	if (rc == 0)
+		rc = put_catalog_deletions(&e, cat, t, &h, from, to, err);
 	if (rc == 0)
 		rc = put_inlined_changes(&e, lake_name, t, from, to, true, err);
 	if (rc == 0 && e.n == 0)

@@ -297,9 +297,38 @@ static int delete_inlined(dml *d, int64_t index, const char *name, pl_err *err)
 	return del && del->inlined_table && del->row_ids ? 0 : pl_err_nomem(err);
 }
 
-static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
+/* A small delete of a committed file's rows is kept in the catalog, as DuckLake 1.0 does:
+ * ducklake_inlined_delete_<table> (file, position, snapshot) instead of a delete file. */
+static int delete_inline(dml *d, int64_t index, const pl_data_file *f, pl_err *err)
 {
-	if (f->delete_count + count >= f->record_count) { /* every row is gone: end the file */
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT DISTINCT __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld ORDER BY 1", (long long)index);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	pl_inlined_file_delete *del = pl_txn_add_file_delete(&d->txn);
+	idx_t n = duckdb_row_count(&res);
+	if (del) {
+		del->table_id = d->table->id;
+		del->data_file_id = f->id;
+		del->positions = malloc((n ? n : 1) * sizeof(int64_t));
+		for (idx_t i = 0; del->positions && i < n; i++)
+			del->positions[del->n++] = duckdb_value_int64(&res, 0, i);
+	}
+	duckdb_destroy_result(&res);
+	return del && del->positions ? 0 : pl_err_nomem(err);
+}
+
+static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, int64_t limit,
+			    pl_err *err)
+{
+	if (limit > 0 && count <= limit && f->id < PL_LOCAL_ID_BASE)
+		return delete_inline(d, index, f, err);
+	if (f->delete_count + (int64_t)f->ninlined_deletes + count >= f->record_count) { /* every row is gone */
 		pl_ended_file *e = pl_txn_add_ended_file(&d->txn);
 		if (!e)
 			return pl_err_nomem(err);
@@ -325,6 +354,10 @@ static int plan_deletes(dml *d, pl_err *err)
 	int rc = pl_table_option(d->ctx, d->table, "write_deletion_vectors", &dv_opt, err);
 	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
 	free(dv_opt);
+	pl_write_request sizes = {0};
+	int64_t limit = 0;
+	if (rc == 0)
+		rc = pl_table_write_options(d->ctx, d->table, &sizes, &limit, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(&q, "SELECT __planar_file, count(*) FROM temp.main.");
@@ -338,7 +371,7 @@ static int plan_deletes(dml *d, pl_err *err)
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
 		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
 		if (i >= 0 && (size_t)i < t->nfiles)
-			rc = delete_from_file(d, i, &t->files[i], count, dv, err);
+			rc = delete_from_file(d, i, &t->files[i], count, dv, limit, err);
 		else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
 			rc = delete_inlined(d, i, t->inlined[-i - 1].name, err);
 		else

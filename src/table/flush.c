@@ -17,6 +17,7 @@
 #include "catalog/reads.h"
 #include "core/ids.h"
 #include "core/str.h"
+#include "storage/dv.h"
 #include "storage/fs.h"
 #include "table/partition.h"
 #include "table/scan.h"
@@ -277,6 +278,176 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 	return rc;
 }
 
+/* ---- deletes kept in the catalog -> delete files ---------------------------------------------- */
+
+static const pl_data_file *file_by_id(const pl_table *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].id == id)
+			return &t->files[i];
+	return NULL;
+}
+
+/* SELECT pos, s: the positions of f's current delete file with the snapshot of each (its own
+ * tags, else the file's begin snapshot). */
+static int existing_positions(const pl_table_ctx *ctx, const pl_data_file *f, pl_buf *out, pl_err *err)
+{
+	if (strcmp(f->delete_format, "puffin") == 0) {
+		uint64_t *pos = NULL;
+		size_t n = 0;
+		int rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
+		pl_buf_puts(out, "SELECT CAST(NULL AS BIGINT) AS pos, CAST(NULL AS BIGINT) AS s WHERE false");
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			pl_buf_printf(out, " UNION ALL SELECT %llu, %lld", (unsigned long long)pos[i], (long long)f->delete_begin);
+		free(pos);
+		return rc;
+	}
+	pl_buf q = PL_BUF_INIT;
+	char *has = NULL;
+	pl_buf_puts(&q, "SELECT count(*) FROM parquet_schema(");
+	pl_buf_put_literal(&q, f->delete_path);
+	pl_buf_puts(&q, ") WHERE name = '_ducklake_internal_snapshot_id'");
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(ctx->con, q.ptr, &has, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	bool tagged = has && strcmp(has, "0") != 0;
+	free(has);
+	pl_buf_puts(out, "SELECT pos, ");
+	if (tagged)
+		pl_buf_puts(out, "_ducklake_internal_snapshot_id AS s");
+	else
+		pl_buf_printf(out, "CAST(%lld AS BIGINT) AS s", (long long)f->delete_begin);
+	pl_buf_puts(out, " FROM read_parquet(");
+	pl_buf_put_literal(out, f->delete_path);
+	pl_buf_putc(out, ')');
+	return 0;
+}
+
+/* One data file's deletes kept in the catalog (rows [from, to) of r: file_id, row_id, snapshot)
+ * become a delete file that also holds its current delete file's positions, each with its
+ * snapshot; it replaces that file's row. */
+static int flush_file_deletes(const pl_table_ctx *ctx, const pl_table *t, const pl_data_file *f, const pl_rows *r,
+			      size_t from, size_t to, pl_txn *txn, pl_err *err)
+{
+	pl_buf rows = PL_BUF_INIT, q = PL_BUF_INIT, full = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&rows, "SELECT pos, s FROM (VALUES ");
+	for (size_t k = from; k < to; k++)
+		pl_buf_printf(&rows, "%s(CAST(%lld AS BIGINT), CAST(%lld AS BIGINT))", k > from ? ", " : "",
+			      (long long)pl_rows_int(r, k, 1, -1), (long long)pl_rows_int(r, k, 2, -1));
+	pl_buf_puts(&rows, ") AS v(pos, s)");
+	int rc = 0;
+	if (f->delete_path) {
+		pl_buf_puts(&rows, " UNION ALL SELECT pos, s FROM (");
+		rc = existing_positions(ctx, f, &rows, err);
+		pl_buf_putc(&rows, ')');
+	}
+	char uuid[PL_UUID_STRLEN + 1];
+	if (rc == 0)
+		rc = pl_uuid_v7(uuid, err);
+	char *rel = NULL;
+	if (rc == 0) {
+		pl_buf b = PL_BUF_INIT;
+		pl_buf_printf(&b, "ducklake-%s-delete.parquet", uuid);
+		pl_buf_printf(&full, "%s%s", t->dir, pl_buf_cstr(&b));
+		rel = pl_buf_detach(&b);
+		pl_buf_puts(&q, "COPY (SELECT ");
+		pl_buf_put_literal(&q, f->path);
+		pl_buf_printf(&q, " AS file_path, pos, min(s) AS _ducklake_internal_snapshot_id FROM (%s) GROUP BY pos "
+				  "ORDER BY pos) TO ",
+			      pl_buf_cstr(&rows));
+		pl_buf_put_literal(&q, pl_buf_cstr(&full));
+		pl_buf_printf(&q, " (FORMAT parquet, FIELD_IDS {file_path: %lld, pos: %lld, _ducklake_internal_snapshot_id: "
+				  "%lld}, RETURN_STATS true)",
+			      FIELD_FILE_PATH, FIELD_POS, FIELD_SNAPSHOT);
+		rc = !rel || pl_buf_oom(&full) || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_fs_mkdirs(t->dir, err);
+		if (rc == 0)
+			rc = pl_engine_query(ctx->con, q.ptr, &res, err);
+		if (rc == 0 && pl_strv_push(&txn->written, full.ptr)) {
+			pl_err ignored;
+			pl_fs_remove(full.ptr, &ignored);
+			duckdb_destroy_result(&res);
+			rc = pl_err_nomem(err);
+		}
+	}
+	int64_t count = 0, size = 0, footer = 0;
+	if (rc == 0) {
+		count = duckdb_value_int64(&res, 1, 0);
+		size = duckdb_value_int64(&res, 2, 0);
+		footer = duckdb_value_int64(&res, 3, 0);
+		duckdb_destroy_result(&res);
+		rc = pl_fs_sync_file(full.ptr, err);
+	}
+	int64_t lo = -1, hi = -1;
+	pl_buf_truncate(&q, 0);
+	pl_buf_printf(&q, "SELECT min(s), max(s) FROM (SELECT pos, min(s) AS s FROM (%s) GROUP BY pos)", pl_buf_cstr(&rows));
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(ctx->con, q.ptr, &res, err);
+	if (rc == 0) {
+		lo = duckdb_value_int64(&res, 0, 0);
+		hi = duckdb_value_int64(&res, 1, 0);
+		duckdb_destroy_result(&res);
+	}
+	pl_new_delete *d = rc == 0 ? pl_txn_add_delete(txn) : NULL;
+	if (rc == 0 && !d)
+		rc = pl_err_nomem(err);
+	if (d) {
+		d->table_id = t->id;
+		d->data_file_id = f->id;
+		d->path = rel;
+		rel = NULL;
+		d->format = pl_strdup("parquet");
+		d->delete_count = count;
+		d->file_size = size;
+		d->footer_size = footer;
+		d->replaces = f->delete_path ? f->delete_id : -1;
+		d->drop_replaced = true;
+		d->flushed = true;
+		d->flush_begin = lo;
+		d->flush_max = hi;
+		if (!d->format)
+			rc = pl_err_nomem(err);
+	}
+	free(rel);
+	pl_buf_dispose(&rows);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&full);
+	return rc;
+}
+
+/* The deletes of t's files kept in the catalog become delete files; the catalog's rows go. */
+static int flush_file_deletes_of(const pl_table_ctx *ctx, const pl_model *m, const pl_table *t, pl_txn *txn,
+				 pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_inline_file_deletes(ctx->cat, t->id, 0, m->snapshot_id, &r, err);
+	if (rc || !r || r->nrows == 0) {
+		pl_rows_free(r);
+		return rc;
+	}
+	rc = pl_model_table_files(m, t, NULL, NULL, err);
+	for (size_t i = 0, j; rc == 0 && i < r->nrows; i = j) {
+		int64_t id = pl_rows_int(r, i, 0, -1);
+		for (j = i + 1; j < r->nrows && pl_rows_int(r, j, 0, -1) == id; j++)
+			;
+		const pl_data_file *f = file_by_id(t, id);
+		if (f) /* (a file that ended since needs none) */
+			rc = flush_file_deletes(ctx, t, f, r, i, j, txn, err);
+	}
+	pl_rows_free(r);
+	char name[64];
+	snprintf(name, sizeof(name), "ducklake_inlined_delete_%lld", (long long)t->id);
+	pl_inlined_flush *fl = rc == 0 ? pl_txn_add_flush(txn) : NULL;
+	if (rc == 0 && (!fl || !(fl->inlined_table = pl_strdup(name))))
+		rc = pl_err_nomem(err);
+	if (fl) {
+		fl->table_id = t->id;
+		fl->upto = m->snapshot_id;
+	}
+	return rc;
+}
+
 int pl_flush_inlined(const pl_table_ctx *ctx, const pl_model *m, const pl_table *t, pl_txn *txn, int64_t *rows_out,
 		     pl_err *err)
 {
@@ -284,5 +455,7 @@ int pl_flush_inlined(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++)
 		rc = flush_one(ctx, m, t, &t->inlined[i], txn, rows_out, err);
+	if (rc == 0)
+		rc = flush_file_deletes_of(ctx, m, t, txn, err);
 	return rc;
 }

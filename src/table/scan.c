@@ -309,7 +309,16 @@ static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *
 
 bool pl_scan_file_hides_rows(const pl_model *m, const pl_data_file *f)
 {
-	return f->delete_path || (f->partial_max >= 0 && f->partial_max > m->snapshot_id);
+	return f->delete_path || f->ninlined_deletes || (f->partial_max >= 0 && f->partial_max > m->snapshot_id);
+}
+
+/* Positions deleted through the catalog (ducklake_inlined_delete_<table>), as a list. */
+static void put_inlined_positions(pl_buf *out, const pl_data_file *f)
+{
+	pl_buf_puts(out, "SELECT unnest(CAST([");
+	for (size_t i = 0; i < f->ninlined_deletes; i++)
+		pl_buf_printf(out, "%s%lld", i ? "," : "", (long long)f->inlined_deletes[i]);
+	pl_buf_puts(out, "] AS BIGINT[])) AS pos");
 }
 
 /* Rows of a flushed file that began after the model's snapshot: not there yet at it. */
@@ -324,18 +333,37 @@ static void put_later_rows(pl_buf *out, const pl_model *m, const pl_data_file *f
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
 {
 	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
-	if (!f->delete_path) {
-		put_later_rows(out, m, f);
+	int parts = later + (f->ninlined_deletes > 0) + (f->delete_path != NULL);
+	if (parts == 0) { /* nothing: an empty set */
+		pl_buf_puts(out, "SELECT CAST(NULL AS BIGINT) AS pos WHERE false");
 		return;
 	}
-	if (later) {
-		pl_buf_puts(out, "SELECT pos FROM (");
-		put_later_rows(out, m, f);
-		pl_buf_puts(out, ") UNION ALL SELECT pos FROM (");
+	if (parts == 1 && !f->delete_path) {
+		if (later)
+			put_later_rows(out, m, f);
+		else
+			put_inlined_positions(out, f);
+		return;
 	}
-	put_own_deletes(out, m, f);
-	if (later)
-		pl_buf_putc(out, ')');
+	if (parts == 1) {
+		put_own_deletes(out, m, f);
+		return;
+	}
+	int k = 0;
+	pl_buf_puts(out, "SELECT pos FROM (");
+	if (later) {
+		put_later_rows(out, m, f);
+		k++;
+	}
+	if (f->ninlined_deletes) {
+		pl_buf_puts(out, k++ ? ") UNION ALL SELECT pos FROM (" : "");
+		put_inlined_positions(out, f);
+	}
+	if (f->delete_path) {
+		pl_buf_puts(out, k++ ? ") UNION ALL SELECT pos FROM (" : "");
+		put_own_deletes(out, m, f);
+	}
+	pl_buf_putc(out, ')');
 }
 
 static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f)
@@ -408,7 +436,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 bool pl_scan_has_deletes(const pl_table *t)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path || t->files[i].partial_max >= 0)
+		if (t->files[i].delete_path || t->files[i].partial_max >= 0 || t->files[i].ninlined_deletes)
 			return true;
 	return false;
 }
@@ -699,7 +727,7 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 bool pl_scan_group_has_deletes(const pl_table *t, int g)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path && in_layout(t, &t->files[i], group_of(t, g)))
+		if ((t->files[i].delete_path || t->files[i].ninlined_deletes) && in_layout(t, &t->files[i], group_of(t, g)))
 			return true;
 	return false;
 }
@@ -756,7 +784,7 @@ int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_f
 			if (some_file && !*some_file)
 				*some_file = t->files[i].path;
 			*has_files = true;
-			*has_deletes = *has_deletes || t->files[i].delete_path;
+			*has_deletes = *has_deletes || t->files[i].delete_path || t->files[i].ninlined_deletes;
 		}
 		return 0;
 	}
