@@ -367,7 +367,7 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id),
 			      PL_VINT(d->flushed ? d->flush_begin : st->snapshot), PL_VINT(data_file), PL_VTEXT(d->path),
 			      PL_VBOOL(true), PL_VTEXT(d->format), PL_VINT(d->delete_count), PL_VINT(d->file_size),
-			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VINT(d->flush_max) : PL_VNULL};
+			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VOPTINT(d->flush_max) : PL_VNULL};
 		if (rc == 0)
 			rc = pl_catdb_exec(db,
 					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "

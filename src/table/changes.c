@@ -265,14 +265,30 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 		char snap[64];
 		if (!f)
 			continue;
-		if (d->partial_max >= 0 && strcmp(d->format, "parquet") == 0) {
+		/* a delete file of a flushed data file may carry the tags without partial_max */
+		bool maybe_tagged = d->partial_max < 0 && f->partial_max >= 0;
+		if ((d->partial_max >= 0 || maybe_tagged) && strcmp(d->format, "parquet") == 0) {
 			/* one file for several snapshots: each position carries its snapshot */
-			if (d->partial_max < from || d->begin > to)
+			if ((d->partial_max >= 0 && d->partial_max < from) || d->begin > to)
 				continue;
-			pl_buf_puts(&pos, "SELECT pos, _ducklake_internal_snapshot_id AS s FROM read_parquet(");
+			pl_buf_printf(&pos, "SELECT pos, coalesce(_ducklake_internal_snapshot_id, %lld) AS s FROM read_parquet(",
+				      (long long)d->begin);
 			pl_buf_put_literal(&pos, d->path);
-			pl_buf_printf(&pos, ") WHERE _ducklake_internal_snapshot_id BETWEEN %lld AND %lld", (long long)from,
+			pl_buf_puts(&pos, ", schema = MAP {2147483645: {name: 'pos', type: 'BIGINT', default_value: NULL}, "
+					  "2147483539: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', default_value: NULL}})");
+			pl_buf_printf(&pos, " WHERE (_ducklake_internal_snapshot_id BETWEEN %lld AND %lld)", (long long)from,
 				      (long long)to);
+			if (maybe_tagged && d->begin >= from && d->begin <= to && d->begin != f->begin) {
+				/* untagged after all: what it adds to the delete file it replaced */
+				pl_buf_puts(&pos, " OR (_ducklake_internal_snapshot_id IS NULL");
+				const hist_delete *prev = delete_at(h, f->id, d->begin - 1);
+				if (prev) {
+					pl_buf_puts(&pos, " AND pos NOT IN (SELECT pos FROM (");
+					put_delete_positions(&pos, prev, d->begin - 1);
+					pl_buf_puts(&pos, "))");
+				}
+				pl_buf_putc(&pos, ')');
+			}
 			snprintf(snap, sizeof(snap), "x.s");
 		} else {
 			if (d->begin < from || d->begin > to || d->begin == f->begin)

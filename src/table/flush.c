@@ -197,7 +197,8 @@ static int write_deletes(const pl_table_ctx *ctx, const pl_table *t, pl_txn *txn
 				d->replaces = -1;
 				d->flushed = true;
 				d->flush_begin = lo;
-				d->flush_max = hi;
+				d->flush_max = -1; /* as DuckDB's extension records it: NULL (see flush.h) */
+				(void)hi;
 				if (!d->format)
 					rc = pl_err_nomem(err);
 			}

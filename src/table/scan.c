@@ -376,10 +376,19 @@ static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *
 	}
 	pl_buf_puts(out, "SELECT pos FROM read_parquet(");
 	pl_buf_put_literal(out, f->delete_path);
+	/* A delete file of a flushed data file may tag its positions with their snapshots without
+	 * saying so (DuckDB's extension leaves its partial_max NULL): read the tag by field id, NULL
+	 * when the file has none. */
+	bool maybe_tagged = f->delete_partial_max < 0 && f->partial_max >= 0;
+	if (maybe_tagged)
+		pl_buf_puts(out, ", schema = MAP {2147483645: {name: 'pos', type: 'BIGINT', default_value: NULL}, "
+				 "2147483539: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', default_value: NULL}}");
 	pl_buf_putc(out, ')');
 	/* A delete file rewritten across snapshots tags each position with its snapshot. */
 	if (f->delete_partial_max >= 0 && f->delete_partial_max > m->snapshot_id)
 		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)m->snapshot_id);
+	else if (maybe_tagged)
+		pl_buf_printf(out, " WHERE coalesce(_ducklake_internal_snapshot_id, 0) <= %lld", (long long)m->snapshot_id);
 }
 
 /* SELECT <k> AS i, pos FROM (<its deletes>) UNION ALL ...: deleted positions by file_index. */
