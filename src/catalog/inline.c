@@ -627,8 +627,11 @@ int pl_inline_write_file_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		char name[64];
 		delete_table_name(name, d->table_id);
 		pl_buf q = PL_BUF_INIT, head = PL_BUF_INIT;
-		pl_buf_printf(&q, "CREATE TABLE IF NOT EXISTS %s (file_id BIGINT, row_id BIGINT, begin_snapshot BIGINT)", name);
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
+		bool exists = false; /* (asked first: PostgreSQL would print a notice for IF NOT EXISTS) */
+		rc = db->ops->table_exists(db, name, &exists, err);
+		pl_buf_printf(&q, "CREATE TABLE %s (file_id BIGINT, row_id BIGINT, begin_snapshot BIGINT)", name);
+		if (rc == 0 && !exists)
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
 		pl_buf_printf(&head, "INSERT INTO %s VALUES ", name);
 		pl_batch b;
 		pl_batch_init(&b, db, pl_buf_cstr(&head), "(?, ?, ?)", 3);

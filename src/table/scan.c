@@ -669,7 +669,9 @@ static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m,
 		}
 		n++;
 	}
-	if (rc == 0 && any)
+	/* (a view may filter a group whose deletes are known only as the table's, e.g. those kept in
+	 * the catalog: an empty map then) */
+	if (rc == 0 && (any || n > 0))
 		rc = pl_delcache_map(c, sets, n, map, err);
 	free(sets);
 	return rc;
