@@ -163,6 +163,9 @@ typedef struct pl_inlined_insert {
 	char **cells;       /* nrows * ncols values as DuckDB renders them as VARCHAR; NULL = NULL */
 	size_t nrows;
 	bool catalog_form; /* cells already rewritten for the catalog (PostgreSQL BYTEA input) */
+	/* New versions of existing rows (an UPDATE): their row ids (nrows), which they keep; the
+	 * table's next row id does not move. NULL: new rows. */
+	int64_t *row_ids;
 } pl_inlined_insert;
 
 /* ALTER TABLE: column rows that end, new column rows (new versions of existing ids, or new
@@ -334,6 +337,9 @@ int pl_commit_map_local(pl_commit_state *st, int64_t *field, pl_err *err);
  * id of the new rows. */
 int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
 			     int64_t rows, int64_t *row_id_start, pl_err *err);
+/* The same for new versions of existing rows: the next row id stays. */
+int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+				 int64_t rows, pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */
 int pl_stats_compare(const char *type, const char *a, const char *b);

@@ -288,8 +288,24 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	return rc;
 }
 
+static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
+		    bool new_ids, int64_t *row_id_start, pl_err *err);
+
 int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
 			     int64_t rows, int64_t *row_id_start, pl_err *err)
+{
+	return add_rows(db, table_id, stats, nstats, rows, true, row_id_start, err);
+}
+
+int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+				 int64_t rows, pl_err *err)
+{
+	int64_t ignored = 0;
+	return add_rows(db, table_id, stats, nstats, rows, false, &ignored, err);
+}
+
+static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
+		    bool new_ids, int64_t *row_id_start, pl_err *err)
 {
 	int64_t next_row = 0;
 	bool exists = false;
@@ -309,7 +325,7 @@ int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_sta
 		rc = write_column_stats(db, table_id, &ms, err);
 	*row_id_start = next_row;
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row + rows, rows, 0, err);
+		rc = write_table_stats(db, table_id, exists, next_row + (new_ids ? rows : 0), rows, 0, err);
 	free(ms.items);
 	pl_rows_free(catalog);
 	return rc;
@@ -399,10 +415,11 @@ int pl_commit__write_ended_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "UPDATE ");
 		pl_buf_put_ident(&q, d->inlined_table);
-		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ?");
+		/* (not the new version an UPDATE inlined in this snapshot under the same row id) */
+		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ? AND begin_snapshot <> ?");
 		for (size_t k = 0; rc == 0 && k < d->n; k++) {
-			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k])};
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 2, err);
+			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k]), PL_VINT(st->snapshot)};
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 3, err);
 		}
 		pl_buf_dispose(&q);
 		pl_commit_note_change(st, "inlined_delete", d->table_id);

@@ -447,7 +447,7 @@ static int write_rows(pl_catdb *db, pl_inlined_insert *ins, const char *table, i
 	pl_batch b;
 	pl_batch_init(&b, db, pl_buf_cstr(&head), pl_buf_cstr(&row), np);
 	for (size_t r = 0; rc == 0 && r < ins->nrows; r++) {
-		vals[0] = PL_VINT(row_id + (int64_t)r);
+		vals[0] = PL_VINT(ins->row_ids ? ins->row_ids[r] : row_id + (int64_t)r);
 		vals[1] = PL_VINT(snap);
 		for (size_t c = 0; c < ins->ncols; c++)
 			vals[2 + c] = PL_VTEXT(ins->cells[r * ins->ncols + c]);
@@ -489,7 +489,9 @@ static int write_insert(pl_catdb *db, pl_txn *t, pl_inlined_insert *ins, pl_comm
 	for (size_t c = 0; rc == 0 && is_kind(db, "postgres") && c < ins->ncols; c++)
 		if (pg_type(ins->types[c]) && strcmp(pg_type(ins->types[c]), "BYTEA") == 0)
 			stats[c].min = stats[c].max = NULL;
-	if (rc == 0)
+	if (rc == 0 && ins->row_ids)
+		rc = pl_commit_add_table_versions(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
+	else if (rc == 0)
 		rc = pl_commit_add_table_rows(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
 	if (rc == 0)
 		rc = write_rows(db, ins, table, row_id, st->snapshot, err);

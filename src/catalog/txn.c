@@ -84,6 +84,7 @@ void pl_inlined_insert_dispose(pl_inlined_insert *ins)
 	free(ins->column_ids);
 	free(ins->cells);
 	free(ins->columns_ddl);
+	free(ins->row_ids);
 	memset(ins, 0, sizeof(*ins));
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "core/str.h"
 #include "table/columns.h"
 #include "table/deletes.h"
@@ -381,6 +382,55 @@ static int plan_deletes(dml *d, pl_err *err)
 	return rc;
 }
 
+/* UPDATE's new row versions in the staging table, when they are at most the table's inlining
+ * limit: stored in the catalog with their row ids (*done), as DuckLake 1.0 inlines them. */
+static int inline_new_versions(dml *d, bool *done, pl_err *err)
+{
+	*done = false;
+	pl_write_request sizes = {0};
+	int64_t limit = 0;
+	int rc = pl_table_write_options(d->ctx, d->table, &sizes, &limit, err);
+	if (rc || limit <= 0 || !pl_inline_supported(d->ctx->cat, d->table))
+		return rc;
+	const pl_table *t = d->table;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(&q, "CAST(");
+		pl_buf_put_ident(&q, t->top[i]->name);
+		pl_buf_puts(&q, " AS VARCHAR), ");
+	}
+	pl_buf_puts(&q, "_ducklake_internal_row_id FROM temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_printf(&q, " LIMIT %lld", (long long)limit + 1);
+	duckdb_result res;
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	idx_t n = duckdb_row_count(&res), nc = t->ntop;
+	if (n == 0 || n > (idx_t)limit) {
+		duckdb_destroy_result(&res);
+		return 0;
+	}
+	pl_inlined_insert *ins = pl_txn_add_inlined_insert(&d->txn);
+	rc = !ins ? pl_err_nomem(err) : pl_inline_prepare(ins, d->ctx->cat, t, err);
+	bool oom = rc == 0 && (!(ins->cells = calloc(n * nc + 1, sizeof(char *))) ||
+			       !(ins->row_ids = calloc(n + 1, sizeof(int64_t))));
+	for (idx_t r = 0; rc == 0 && !oom && r < n; r++) {
+		for (idx_t c = 0; c < nc; c++)
+			ins->cells[r * nc + c] = pl_engine_value_str(&res, c, r, &oom);
+		ins->row_ids[r] = duckdb_value_int64(&res, nc, r);
+	}
+	duckdb_destroy_result(&res);
+	if (rc == 0 && oom)
+		rc = pl_err_nomem(err);
+	if (ins)
+		ins->nrows = rc ? 0 : n;
+	*done = rc == 0;
+	return rc;
+}
+
 /* UPDATE: the new row versions, typed and checked by a staging table, become data files. */
 static int write_new_versions(dml *d, pl_err *err)
 {
@@ -402,6 +452,13 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->match);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
+	bool inlined = false;
+	if (rc == 0 && d->req->may_inline)
+		rc = inline_new_versions(d, &inlined, err);
+	if (rc || inlined) {
+		pl_buf_dispose(&q);
+		return rc;
+	}
 	pl_buf_truncate(&q, 0);
 	pl_buf_puts(&q, "SELECT * FROM temp.main.");
 	pl_buf_put_ident(&q, d->stage);
