@@ -2,6 +2,7 @@
  * changes.c -- changes_made entries and commit conflicts (see changes.h).
  */
 #include "catalog/changes.h"
+#include "catalog/inline.h"
 #include "catalog/upkeep.h"
 
 #include <stdio.h>
@@ -40,6 +41,12 @@ static bool deletes_inlined_of(const pl_txn *t, int64_t id)
 {
 	for (size_t i = 0; i < t->ninlined_deletes; i++)
 		if (t->inlined_deletes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nflushes; i++) /* a flush moves inlined rows as they were at its base */
+		if (t->flushes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nfile_deletes; i++)
+		if (t->file_deletes[i].table_id == id)
 			return true;
 	return false;
 }
@@ -146,6 +153,16 @@ int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int6
 	}
 	for (size_t i = 0; i < t->nended_files; i++) {
 		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, own, err);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < t->nfile_deletes; i++) {
+		int rc = check_file_conflict(db, t->file_deletes[i].data_file_id, base, own, err);
+		if (rc)
+			return rc;
+	}
+	if (t->nfile_deletes) {
+		int rc = pl_inline_check_file_deletes(db, t, base, own, err);
 		if (rc)
 			return rc;
 	}

@@ -502,6 +502,10 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = pl_commit__write_new_deletes(db, t, st, err);
 	if (rc == 0)
 		rc = pl_commit__write_ended_files(db, t, st, err);
+	if (rc == 0)
+		rc = pl_inline_write_file_deletes(db, t, st, err);
+	if (rc == 0)
+		rc = pl_inline_write_flushes(db, t, st, err);
 	/* Ids are final now: the snapshot row records the counters after these changes. */
 	if (rc == 0)
 		rc = write_snapshot(db, st, err);

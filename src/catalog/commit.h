@@ -73,6 +73,12 @@ typedef struct pl_new_file {
 	 * to the lake's data path when under it) and namemap is k + 1 for txn->namemaps[k]. */
 	bool external;
 	size_t namemap;
+	/* A file of rows flushed from an inlined-data table (ducklake_flush_inlined_data): the rows
+	 * carry their row ids and begin snapshots (_ducklake_internal_row_id / _snapshot_id), so the
+	 * file begins at the earliest of them, partial_max is the latest, row_id_start the smallest
+	 * row id, and the table's record count and next row id stay as they are. */
+	bool flushed;
+	int64_t flush_begin, flush_max, flush_row_id_start;
 } pl_new_file;
 
 /* ALTER TABLE ... SET SORTED BY (nkeys > 0) / RESET SORTED BY (nkeys 0). */
@@ -102,6 +108,17 @@ typedef struct pl_new_delete {
 	int64_t delete_count, file_size, footer_size;
 	int64_t replaces; /* delete_file_id ended by this one, or -1 */
 	int64_t assigned_id;
+	/* k + 1: the delete file of txn->files[k] (a file of the same commit); data_file_id unused. */
+	size_t new_file;
+	/* The replaced delete file's row is removed (and its file scheduled for deletion) instead of
+	 * ended: this one holds its positions with their snapshots (a flush of inlined deletes). */
+	bool drop_replaced;
+	char *replaced_path; /* its path as the catalog stores it, and whether relative */
+	bool replaced_relative;
+	/* Positions tagged with the snapshot that deleted them (_ducklake_internal_snapshot_id, a
+	 * flush of deleted inlined rows): begins at the earliest, partial_max the latest. */
+	bool flushed;
+	int64_t flush_begin, flush_max;
 } pl_new_delete;
 
 /* A data file all of whose rows are deleted: it (and its delete file) end at the snapshot. */
@@ -117,6 +134,22 @@ typedef struct pl_inlined_delete {
 	size_t n;
 } pl_inlined_delete;
 
+/* Rows of a data file deleted in the catalog instead of a delete file (DuckLake 1.0 deletion
+ * inlining, at most data_inlining_row_limit rows of one file): positions in the file. */
+typedef struct pl_inlined_file_delete {
+	int64_t table_id, data_file_id;
+	int64_t *positions;
+	size_t n;
+} pl_inlined_file_delete;
+
+/* Rows of an inlined-data table written to data files by ducklake_flush_inlined_data: those that
+ * began at or before snapshot `upto` leave the inlined table (the files hold them now). */
+typedef struct pl_inlined_flush {
+	int64_t table_id;
+	char *inlined_table;
+	int64_t upto;
+} pl_inlined_flush;
+
 /* Rows of an INSERT stored in the catalog (data inlining, catalog/inline.h): they go into the
  * table's latest ducklake_inlined_data_<table>_<schema_version> table, which the commit creates
  * (with a new schema version) when the table has none for its current columns. */
@@ -130,6 +163,9 @@ typedef struct pl_inlined_insert {
 	char **cells;       /* nrows * ncols values as DuckDB renders them as VARCHAR; NULL = NULL */
 	size_t nrows;
 	bool catalog_form; /* cells already rewritten for the catalog (PostgreSQL BYTEA input) */
+	/* New versions of existing rows (an UPDATE): their row ids (nrows), which they keep; the
+	 * table's next row id does not move. NULL: new rows. */
+	int64_t *row_ids;
 } pl_inlined_insert;
 
 /* ALTER TABLE: column rows that end, new column rows (new versions of existing ids, or new
@@ -191,6 +227,10 @@ typedef struct pl_txn {
 	size_t ninlined_deletes;
 	pl_inlined_insert *inlined_inserts;
 	size_t ninlined_inserts;
+	pl_inlined_flush *flushes;
+	size_t nflushes;
+	pl_inlined_file_delete *file_deletes;
+	size_t nfile_deletes;
 	pl_alter *alters;
 	size_t nalters;
 	pl_new_view *views;
@@ -233,6 +273,8 @@ pl_new_delete *pl_txn_add_delete(pl_txn *txn);
 pl_ended_file *pl_txn_add_ended_file(pl_txn *txn);
 pl_inlined_delete *pl_txn_add_inlined_delete(pl_txn *txn);
 pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *txn);
+pl_inlined_flush *pl_txn_add_flush(pl_txn *txn);
+pl_inlined_file_delete *pl_txn_add_file_delete(pl_txn *txn);
 void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);
@@ -295,6 +337,9 @@ int pl_commit_map_local(pl_commit_state *st, int64_t *field, pl_err *err);
  * id of the new rows. */
 int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
 			     int64_t rows, int64_t *row_id_start, pl_err *err);
+/* The same for new versions of existing rows: the next row id stays. */
+int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+				 int64_t rows, pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */
 int pl_stats_compare(const char *type, const char *a, const char *b);

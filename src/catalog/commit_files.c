@@ -214,8 +214,9 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch_init(&files, db,
 		      "INSERT INTO ducklake_data_file (data_file_id, table_id, begin_snapshot, end_snapshot, file_order, "
 		      "path, path_is_relative, file_format, record_count, file_size_bytes, footer_size, row_id_start, "
-		      "partition_id, mapping_id) VALUES ",
-		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?)", 12);
+		      "partition_id, mapping_id, partial_max) VALUES ",
+		      "(?, ?, ?, NULL, ?, ?, ?, 'parquet', ?, ?, ?, ?, ?, ?, ?)", 13);
+	bool inserted = false, flushed = false;
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
@@ -231,10 +232,12 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			break;
 		if ((rc = pl_commit__fix_id(st, &f->assigned_id, st->next_file_id++, true, err)))
 			break;
-		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(st->snapshot),
+		pl_val p[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT(f->flushed ? f->flush_begin : st->snapshot),
 			      PL_VINT(f->assigned_id), PL_VTEXT(f->path), PL_VBOOL(!f->external), PL_VINT(f->record_count),
-			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size), PL_VINT(next_row),
-			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping)};
+			      PL_VINT(f->file_size), PL_VOPTINT(f->footer_size),
+			      PL_VINT(f->flushed ? f->flush_row_id_start : next_row),
+			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping),
+			      f->flushed ? PL_VINT(f->flush_max) : PL_VNULL};
 		rc = pl_batch_add(&files, p, err);
 		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),
@@ -259,8 +262,13 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			if (m)
 				merge_file_stats(m, cs);
 		}
-		next_row += f->record_count;
-		rows += f->record_count;
+		/* flushed rows were counted when they were inlined, and keep their row ids */
+		if (!f->flushed) {
+			next_row += f->record_count;
+			rows += f->record_count;
+		}
+		inserted = inserted || !f->flushed;
+		flushed = flushed || f->flushed;
 		bytes += f->file_size;
 	}
 	if (rc == 0)
@@ -273,7 +281,10 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 		rc = write_column_stats(db, table_id, &ms, err);
 	if (rc == 0)
 		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
-	pl_commit_note_change(st, "inserted_into_table", table_id);
+	if (inserted)
+		pl_commit_note_change(st, "inserted_into_table", table_id);
+	if (flushed)
+		pl_commit_note_change(st, "inline_flush", table_id);
 	pl_batch_dispose(&files);
 	pl_batch_dispose(&stats);
 	pl_batch_dispose(&values);
@@ -282,8 +293,24 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	return rc;
 }
 
+static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
+		    bool new_ids, int64_t *row_id_start, pl_err *err);
+
 int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
 			     int64_t rows, int64_t *row_id_start, pl_err *err)
+{
+	return add_rows(db, table_id, stats, nstats, rows, true, row_id_start, err);
+}
+
+int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+				 int64_t rows, pl_err *err)
+{
+	int64_t ignored = 0;
+	return add_rows(db, table_id, stats, nstats, rows, false, &ignored, err);
+}
+
+static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
+		    bool new_ids, int64_t *row_id_start, pl_err *err)
 {
 	int64_t next_row = 0;
 	bool exists = false;
@@ -303,7 +330,7 @@ int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_sta
 		rc = write_column_stats(db, table_id, &ms, err);
 	*row_id_start = next_row;
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row + rows, rows, 0, err);
+		rc = write_table_stats(db, table_id, exists, next_row + (new_ids ? rows : 0), rows, 0, err);
 	free(ms.items);
 	pl_rows_free(catalog);
 	return rc;
@@ -347,18 +374,29 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		pl_new_delete *d = &t->deletes[i];
 		if ((rc = pl_commit__fix_id(st, &d->assigned_id, st->next_file_id++, true, err)))
 			break;
-		if (d->replaces >= 0)
+		if (d->replaces >= 0 && d->drop_replaced) {
+			/* its positions live on, with their snapshots, in the new file; the old file is left
+			 * for ducklake_delete_orphaned_files */
+			pl_val r = PL_VINT(d->replaces);
+			rc = pl_catdb_exec(db, "DELETE FROM ducklake_delete_file WHERE delete_file_id = ?", &r, 1, err);
+		} else if (d->replaces >= 0) {
 			rc = end_delete_file(db, d->replaces, st->snapshot, err);
-		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id), PL_VINT(st->snapshot),
-			      PL_VINT(d->data_file_id), PL_VTEXT(d->path), PL_VBOOL(true), PL_VTEXT(d->format),
-			      PL_VINT(d->delete_count), PL_VINT(d->file_size), PL_VOPTINT(d->footer_size)};
+		}
+		if (d->new_file > t->nfiles)
+			rc = pl_err_set(err, PL_ERROR, "a delete file names a data file that does not exist");
+		int64_t data_file = d->new_file && rc == 0 ? t->files[d->new_file - 1].assigned_id : d->data_file_id;
+		pl_val p[] = {PL_VINT(d->assigned_id), PL_VINT(d->table_id),
+			      PL_VINT(d->flushed ? d->flush_begin : st->snapshot), PL_VINT(data_file), PL_VTEXT(d->path),
+			      PL_VBOOL(true), PL_VTEXT(d->format), PL_VINT(d->delete_count), PL_VINT(d->file_size),
+			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VOPTINT(d->flush_max) : PL_VNULL};
 		if (rc == 0)
 			rc = pl_catdb_exec(db,
 					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "
 					   "end_snapshot, data_file_id, path, path_is_relative, format, delete_count, "
-					   "file_size_bytes, footer_size) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-					   p, 10, err);
-		if (!table_in_deletes(t, d->table_id, i, 0, 0))
+					   "file_size_bytes, footer_size, partial_max) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+					   p, 11, err);
+		/* the delete file of a flushed file is part of the flush */
+		if (!d->new_file && !table_in_deletes(t, d->table_id, i, 0, 0))
 			pl_commit_note_change(st, "deleted_from_table", d->table_id);
 	}
 	return rc;
@@ -382,10 +420,11 @@ int pl_commit__write_ended_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "UPDATE ");
 		pl_buf_put_ident(&q, d->inlined_table);
-		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ?");
+		/* (not the new version an UPDATE inlined in this snapshot under the same row id) */
+		pl_buf_puts(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id = ? AND begin_snapshot <> ?");
 		for (size_t k = 0; rc == 0 && k < d->n; k++) {
-			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k])};
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 2, err);
+			pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(d->row_ids[k]), PL_VINT(st->snapshot)};
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, 3, err);
 		}
 		pl_buf_dispose(&q);
 		pl_commit_note_change(st, "inlined_delete", d->table_id);

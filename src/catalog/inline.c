@@ -447,7 +447,7 @@ static int write_rows(pl_catdb *db, pl_inlined_insert *ins, const char *table, i
 	pl_batch b;
 	pl_batch_init(&b, db, pl_buf_cstr(&head), pl_buf_cstr(&row), np);
 	for (size_t r = 0; rc == 0 && r < ins->nrows; r++) {
-		vals[0] = PL_VINT(row_id + (int64_t)r);
+		vals[0] = PL_VINT(ins->row_ids ? ins->row_ids[r] : row_id + (int64_t)r);
 		vals[1] = PL_VINT(snap);
 		for (size_t c = 0; c < ins->ncols; c++)
 			vals[2 + c] = PL_VTEXT(ins->cells[r * ins->ncols + c]);
@@ -489,7 +489,9 @@ static int write_insert(pl_catdb *db, pl_txn *t, pl_inlined_insert *ins, pl_comm
 	for (size_t c = 0; rc == 0 && is_kind(db, "postgres") && c < ins->ncols; c++)
 		if (pg_type(ins->types[c]) && strcmp(pg_type(ins->types[c]), "BYTEA") == 0)
 			stats[c].min = stats[c].max = NULL;
-	if (rc == 0)
+	if (rc == 0 && ins->row_ids)
+		rc = pl_commit_add_table_versions(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
+	else if (rc == 0)
 		rc = pl_commit_add_table_rows(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
 	if (rc == 0)
 		rc = write_rows(db, ins, table, row_id, st->snapshot, err);
@@ -507,5 +509,162 @@ int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 	for (size_t i = 0; rc == 0 && i < t->ninlined_inserts; i++)
 		if (t->inlined_inserts[i].nrows > 0)
 			rc = write_insert(db, t, &t->inlined_inserts[i], st, err);
+	return rc;
+}
+
+/* ---- flush ----------------------------------------------------------------------------------- */
+
+static void delete_table_name(char out[64], int64_t table_id);
+
+int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(version);
+	int rc = pl_catdb_query(db, "SELECT min(snapshot_id) FROM ducklake_snapshot WHERE schema_version >= ?", &p, 1, &r,
+				err);
+	if (rc == 0)
+		*out = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return rc;
+}
+
+/* Drops table_id's inlined-data tables that a newer one superseded and that hold no row. */
+static int drop_superseded(pl_catdb *db, int64_t table_id, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id)};
+	int rc = pl_catdb_query(db, "SELECT table_name, schema_version FROM ducklake_inlined_data_tables WHERE table_id = ? "
+				    "AND schema_version < (SELECT max(schema_version) FROM ducklake_inlined_data_tables "
+				    "WHERE table_id = ?)", p, 2, &r, err);
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *name = pl_rows_get(r, i, 0);
+		long long a = 0, b = 0;
+		if (!name || sscanf(name, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2)
+			continue; /* only the spec's names are ever used as identifiers here */
+		pl_buf q = PL_BUF_INIT;
+		pl_rows *n = NULL;
+		pl_buf_puts(&q, "SELECT count(*) FROM ");
+		pl_buf_put_ident(&q, name);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, NULL, 0, &n, err);
+		bool empty = rc == 0 && pl_rows_int(n, 0, 0, 1) == 0;
+		pl_rows_free(n);
+		pl_buf_dispose(&q);
+		if (rc || !empty)
+			continue;
+		pl_val d[] = {PL_VINT(table_id), PL_VINT(pl_rows_int(r, i, 1, -1))};
+		rc = pl_catdb_exec(db, "DELETE FROM ducklake_inlined_data_tables WHERE table_id = ? AND schema_version = ?", d,
+				   2, err);
+		pl_buf_puts(&q, "DROP TABLE IF EXISTS ");
+		pl_buf_put_ident(&q, name);
+		if (rc == 0)
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
+		pl_buf_dispose(&q);
+	}
+	pl_rows_free(r);
+	return rc;
+}
+
+int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
+		pl_inlined_flush *f = &t->flushes[i];
+		long long a = 0, b = 0;
+		char deletes[64];
+		delete_table_name(deletes, f->table_id);
+		bool of_deletes = f->inlined_table && strcmp(f->inlined_table, deletes) == 0;
+		if (!f->inlined_table ||
+		    (!of_deletes && sscanf(f->inlined_table, "ducklake_inlined_data_%lld_%lld", &a, &b) != 2))
+			return pl_err_set(err, PL_ERROR, "flush of an unknown inlined-data table");
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "DELETE FROM ");
+		pl_buf_put_ident(&q, f->inlined_table);
+		pl_buf_puts(&q, " WHERE begin_snapshot <= ?");
+		pl_val p = PL_VINT(f->upto);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, &p, 1, err);
+		pl_buf_dispose(&q);
+		if (!of_deletes) /* (deletes flushed show as the delete files' deleted_from_table) */
+			pl_commit_note_change(st, "inline_flush", f->table_id);
+	}
+	for (size_t i = 0; rc == 0 && i < t->nflushes; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || t->flushes[k].table_id == t->flushes[i].table_id;
+		if (!seen)
+			rc = drop_superseded(db, t->flushes[i].table_id, err);
+	}
+	return rc;
+}
+
+/* ---- deletes of data-file rows kept in the catalog --------------------------------------------- */
+
+static void delete_table_name(char out[64], int64_t table_id)
+{
+	snprintf(out, 64, "ducklake_inlined_delete_%lld", (long long)table_id);
+}
+
+int pl_inline_file_deletes(pl_catdb *db, int64_t table_id, int64_t from, int64_t to, pl_rows **out, pl_err *err)
+{
+	char name[64];
+	bool exists = false;
+	*out = NULL;
+	delete_table_name(name, table_id);
+	int rc = db->ops->table_exists(db, name, &exists, err);
+	if (rc || !exists)
+		return rc;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "SELECT file_id, row_id, begin_snapshot FROM %s WHERE begin_snapshot >= ? AND begin_snapshot <= ? "
+			  "ORDER BY file_id, row_id", name);
+	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, 2, out, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_inline_write_file_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfile_deletes; i++) {
+		pl_inlined_file_delete *d = &t->file_deletes[i];
+		char name[64];
+		delete_table_name(name, d->table_id);
+		pl_buf q = PL_BUF_INIT, head = PL_BUF_INIT;
+		bool exists = false; /* (asked first: PostgreSQL would print a notice for IF NOT EXISTS) */
+		rc = db->ops->table_exists(db, name, &exists, err);
+		pl_buf_printf(&q, "CREATE TABLE %s (file_id BIGINT, row_id BIGINT, begin_snapshot BIGINT)", name);
+		if (rc == 0 && !exists)
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, NULL, 0, err);
+		pl_buf_printf(&head, "INSERT INTO %s VALUES ", name);
+		pl_batch b;
+		pl_batch_init(&b, db, pl_buf_cstr(&head), "(?, ?, ?)", 3);
+		for (size_t k = 0; rc == 0 && k < d->n; k++) {
+			pl_val v[] = {PL_VINT(d->data_file_id), PL_VINT(d->positions[k]), PL_VINT(st->snapshot)};
+			rc = pl_batch_add(&b, v, err);
+		}
+		if (rc == 0)
+			rc = pl_batch_flush(&b, err);
+		pl_batch_dispose(&b);
+		pl_buf_dispose(&q);
+		pl_buf_dispose(&head);
+		pl_commit_note_change(st, "inlined_delete", d->table_id);
+	}
+	return rc;
+}
+
+int pl_inline_check_file_deletes(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nfile_deletes; i++) {
+		const pl_inlined_file_delete *d = &t->file_deletes[i];
+		pl_rows *r = NULL;
+		rc = pl_inline_file_deletes(db, d->table_id, base + 1, own - 1, &r, err);
+		for (size_t k = 0; rc == 0 && r && k < r->nrows; k++)
+			if (pl_rows_int(r, k, 0, -1) == d->data_file_id)
+				rc = pl_err_set(err, PL_ECONFLICT,
+						"conflict: a concurrent commit deleted rows of the same data file (data file "
+						"%lld); retry the statement",
+						(long long)d->data_file_id);
+		pl_rows_free(r);
+	}
 	return rc;
 }

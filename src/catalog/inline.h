@@ -43,4 +43,23 @@ int pl_inline_alter(pl_catdb *db, int64_t table_id, pl_commit_state *st, pl_err 
 /* Writes the inlined inserts of t into the snapshot being committed (pl_commit_apply). */
 int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err);
 
+/* Rows (file_id, row_id = position in the data file, begin_snapshot) of table_id's
+ * ducklake_inlined_delete_<table_id> that began in [from, to], by file and position; *out NULL
+ * when the table has none. */
+int pl_inline_file_deletes(pl_catdb *db, int64_t table_id, int64_t from, int64_t to, pl_rows **out, pl_err *err);
+/* Writes t's deletes of data-file rows kept in the catalog (pl_inlined_file_delete): into
+ * ducklake_inlined_delete_<table> (created when missing: file_id, row_id, begin_snapshot BIGINT),
+ * `inlined_delete:<table>` in the changes. */
+int pl_inline_write_file_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err);
+/* Conflicts of t's inlined file deletes with rows of the same data files deleted in the catalog
+ * by snapshots in (base, own). */
+int pl_inline_check_file_deletes(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err);
+/* The first snapshot of schema version `version` (when an inlined-data table of that version was
+ * made, the table had the columns it had then); -1 when there is none. */
+int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err);
+/* The flushes of t (pl_inlined_flush): the flushed rows leave their inlined-data tables, and
+ * inlined-data tables of a flushed table superseded by a newer one and left empty are dropped,
+ * as DuckDB's extension does after a flush. */
+int pl_inline_write_flushes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "catalog/namemap.h"
 
 #include "catalog/model_rows.h"
+#include "catalog/inline.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -288,6 +289,9 @@ void pl_model__free_file(pl_data_file *f)
 {
 	free(f->path);
 	f->path = NULL;
+	free(f->inlined_deletes);
+	f->inlined_deletes = NULL;
+	f->ninlined_deletes = 0;
 	clear_delete(f);
 }
 
@@ -315,34 +319,6 @@ static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, siz
 	f->delete_footer = pl_rows_int(r, i, 8, -1);
 	f->delete_begin = pl_rows_int(r, i, 9, 0);
 	f->delete_partial_max = pl_rows_int(r, i, 10, -1);
-	return true;
-}
-
-bool pl_model__mark_partial(pl_table *t, int64_t snap)
-{
-	for (size_t i = 0; i < t->nfiles; i++) {
-		pl_data_file *f = &t->files[i];
-		bool hidden = f->delete_format && strcmp(f->delete_format, PL_DELETE_FORMAT_SNAPSHOT) == 0;
-		if (f->partial_max > snap && !f->delete_path) {
-			char *p = pl_strdup(f->path), *fmt = pl_strdup(PL_DELETE_FORMAT_SNAPSHOT);
-			if (!p || !fmt) {
-				free(p);
-				free(fmt);
-				return false;
-			}
-			f->delete_path = p;
-			f->delete_format = fmt;
-			f->delete_id = -1;
-			f->delete_count = -1;
-			f->delete_size = f->delete_footer = -1;
-			f->delete_begin = f->begin_snapshot;
-			f->delete_partial_max = f->partial_max;
-			t->summary_known = false;
-		} else if (hidden && f->partial_max <= snap) {
-			clear_delete(f);
-			t->summary_known = false;
-		}
-	}
 	return true;
 }
 
@@ -655,4 +631,48 @@ int pl_catalog_snapshot_at_time(pl_catdb *db, const char *utc_ts, bool at_or_bef
 	*out = pl_rows_int(r, 0, 0, -1);
 	pl_rows_free(r);
 	return 0;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int pl_model__add_inlined_deletes(pl_data_file *f, const int64_t *pos, size_t n)
+{
+	if (n == 0)
+		return 0;
+	int64_t *p = realloc(f->inlined_deletes, (f->ninlined_deletes + n) * sizeof(*p));
+	if (!p)
+		return -1;
+	memcpy(p + f->ninlined_deletes, pos, n * sizeof(*p));
+	size_t total = f->ninlined_deletes + n, k = 0;
+	qsort(p, total, sizeof(*p), cmp_pos);
+	for (size_t i = 0; i < total; i++)
+		if (k == 0 || p[k - 1] != p[i])
+			p[k++] = p[i];
+	f->inlined_deletes = p;
+	f->ninlined_deletes = k;
+	return 0;
+}
+
+int pl_model__load_inlined_deletes(pl_model *m, pl_table *t, pl_err *err)
+{
+	if (t->nfiles == 0 || !m->cat)
+		return 0;
+	pl_rows *r = NULL;
+	int rc = pl_inline_file_deletes(m->cat, t->id, 0, m->snapshot_id, &r, err);
+	pl_file_index ix = {0};
+	if (rc == 0 && r && r->nrows > 0 && pl_model__index_files(&ix, t))
+		rc = pl_err_nomem(err);
+	for (size_t i = 0; rc == 0 && r && i < r->nrows; i++) {
+		pl_data_file *f = pl_model__find_file(&ix, pl_rows_int(r, i, 0, -1));
+		int64_t pos = pl_rows_int(r, i, 1, -1);
+		if (f && pos >= 0 && pl_model__add_inlined_deletes(f, &pos, 1))
+			rc = pl_err_nomem(err);
+	}
+	free(ix.by_id);
+	pl_rows_free(r);
+	return rc;
 }

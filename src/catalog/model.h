@@ -59,16 +59,15 @@ typedef struct pl_data_file {
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
 	int64_t mapping_id;
-	/* -1, or: a file merged from files of several snapshots (DuckLake's partial_max, the newest
-	 * of them); each row carries its snapshot in _ducklake_internal_snapshot_id. At a snapshot
-	 * before partial_max the rows of later snapshots are hidden as if deleted: the model gives
-	 * such a file the delete format PL_DELETE_FORMAT_SNAPSHOT (delete_path is the data file,
-	 * delete_count -1, delete_partial_max partial_max); no real delete file can be live then. */
+	/* -1, or: the rows carry _ducklake_internal_snapshot_id (flushed inlined rows, or a file merged
+	 * from files of several snapshots), which began at snapshots begin_snapshot .. partial_max; at
+	 * an older snapshot the later rows are not there (scan.c hides them as deleted). */
 	int64_t partial_max;
+	/* Positions deleted through ducklake_inlined_delete_<table> (small deletes DuckLake keeps in
+	 * the catalog instead of a delete file), live at the snapshot, ascending; owned. */
+	int64_t *inlined_deletes;
+	size_t ninlined_deletes;
 } pl_data_file;
-
-#define PL_DELETE_FORMAT_SNAPSHOT "snapshot"
-
 
 /* One key of a table's partitioning (DuckLake ducklake_partition_column), in key order. */
 typedef struct pl_partition_key {

@@ -29,10 +29,11 @@ static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, 
 	for (size_t i = 0; *yes && i < r->nrows; i++) {
 		const char *c = pl_rows_get(r, i, 0);
 		while (*yes && c && *c) {
-			/* rows inlined into the catalog (or their deletes and flushes) change no object either */
+			/* rows inlined into the catalog change no object either; deletes kept in the catalog
+			 * (inlined rows' or data files' rows) and flushes (files that begin at their rows'
+			 * snapshots, before the snapshot that adds them) need a full load */
 			*yes = strncmp(c, "inserted_into_table:", 20) == 0 || strncmp(c, "deleted_from_table:", 19) == 0 ||
-			       strncmp(c, "inlined_insert:", 15) == 0 || strncmp(c, "inlined_delete:", 15) == 0 ||
-			       strncmp(c, "inline_flush:", 13) == 0;
+			       strncmp(c, "inlined_insert:", 15) == 0;
 			c = strchr(c, ',');
 			c = c ? c + 1 : NULL;
 		}
@@ -169,6 +170,16 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	int rc = only_data_changes(db, from, snap, &data_only, err);
 	if (rc == 0 && data_only)
 		rc = pl_model__load_snapshot(&next, db, snap, err);
+	if (rc == 0 && data_only) {
+		/* files committed since that begin at or before m's snapshot (a flush of deletes kept
+		 * in the catalog rewrites a data file's delete file with its history) need a full load */
+		pl_rows *old = NULL;
+		pl_val p[] = {PL_VINT(m->next_file_id), PL_VINT(from)};
+		rc = pl_catdb_query(db, "SELECT count(*) FROM ducklake_delete_file WHERE delete_file_id >= ? AND "
+					"begin_snapshot <= ?", p, 2, &old, err);
+		data_only = rc == 0 && pl_rows_int(old, 0, 0, 0) == 0;
+		pl_rows_free(old);
+	}
 	if (rc || !data_only || next.schema_version != m->schema_version) {
 		free(next.snapshot_time);
 		return rc;

@@ -9,6 +9,7 @@
 #include "catalog/model.h"
 
 #include "catalog/model_rows.h"
+#include "catalog/inline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,15 @@ static int load_table(pl_model *m, pl_table *t, pl_err *err)
 		t->files_snapshot = m->snapshot_id;
 		t->files_deferred = false;
 		t->summary_known = false;
-		if (!pl_model__apply_table_deletes(t, d, 0, d->nrows, false) || !pl_model__mark_partial(t, m->snapshot_id)) {
+		if (!pl_model__apply_table_deletes(t, d, 0, d->nrows, false)) {
 			t->files = NULL;
 			t->nfiles = t->files_cap = 0;
 			t->files_deferred = true;
 			rc = pl_err_nomem(err);
+		} else if ((rc = pl_model__load_inlined_deletes(m, t, err)) != 0) {
+			t->files = NULL;
+			t->nfiles = t->files_cap = 0;
+			t->files_deferred = true;
 		}
 	}
 	if (rc)
@@ -144,8 +149,8 @@ static int load_all(pl_model *m, pl_err *err)
 			rc = pl_err_nomem(err);
 	}
 	for (size_t k = 0; rc == 0 && k < m->ntables; k++)
-		if (fresh[k] && !pl_model__mark_partial(&m->tables[k], m->snapshot_id))
-			rc = pl_err_nomem(err);
+		if (fresh[k])
+			rc = pl_model__load_inlined_deletes(m, &m->tables[k], err);
 	for (size_t k = 0; rc && fresh && k < m->ntables; k++) {
 		if (!fresh[k])
 			continue;
@@ -183,10 +188,10 @@ static void summarize_files(const pl_table *t, pl_files_summary *s)
 		const pl_data_file *f = &t->files[i];
 		if (f->begin_snapshot > t->schema_since) { /* as table/scan.c in_layout() */
 			s->current = true;
-			s->current_deletes = s->current_deletes || f->delete_path;
+			s->current_deletes = s->current_deletes || f->delete_path || f->ninlined_deletes;
 		} else {
 			s->older = true;
-			s->older_deletes = s->older_deletes || f->delete_path;
+			s->older_deletes = s->older_deletes || f->delete_path || f->ninlined_deletes;
 		}
 	}
 }
@@ -235,7 +240,14 @@ static int query_summary(const pl_model *m, const pl_table *t, pl_files_summary 
 	s->current_deletes = s->current_deletes || pl_rows_int(r, 0, 5, 0) > 0;
 	s->older_deletes = s->older_deletes || pl_rows_int(r, 0, 6, 0) > 0;
 	pl_rows_free(r);
-	return 0;
+	/* deletes kept in the catalog (ducklake_inlined_delete_<table>): either layout may have them */
+	rc = pl_inline_file_deletes(m->cat, t->id, 0, m->snapshot_id, &r, err);
+	if (rc == 0 && r && r->nrows > 0) {
+		s->current_deletes = s->current_deletes || s->current;
+		s->older_deletes = s->older_deletes || s->older;
+	}
+	pl_rows_free(r);
+	return rc;
 }
 
 int pl_model_table_summary(const pl_model *m, const pl_table *t, pl_files_summary *out, pl_err *err)

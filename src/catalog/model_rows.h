@@ -21,6 +21,11 @@ typedef struct pl_file_index {
 	size_t n;
 } pl_file_index;
 
+/* Adds positions (n) to f's inlined deletes, kept ascending and distinct; -1 when out of memory. */
+int pl_model__add_inlined_deletes(pl_data_file *f, const int64_t *pos, size_t n);
+/* Loads the inlined deletes (ducklake_inlined_delete_<table>) of t's files live at m's snapshot. */
+int pl_model__load_inlined_deletes(pl_model *m, pl_table *t, pl_err *err);
+
 /* Frees a data file's strings (path and delete file). */
 void pl_model__free_file(pl_data_file *f);
 
@@ -35,9 +40,6 @@ pl_data_file *pl_model__find_file(const pl_file_index *ix, int64_t id);
  * with `clear`, rows (table_id, data_file_id, delete_file_id) name delete files that ended.
  * Tables whose files are not loaded are skipped. False when out of memory. */
 bool pl_model__apply_deletes(pl_model *m, const pl_rows *r, bool clear);
-/* Hides the rows of merged files (pl_data_file.partial_max) that came after snapshot snap, and
- * shows them again at or after partial_max; false when out of memory. */
-bool pl_model__mark_partial(pl_table *t, int64_t snap);
 /* The same for rows [from, to), all of table t. */
 bool pl_model__apply_table_deletes(pl_table *t, const pl_rows *r, size_t from, size_t to, bool clear);
 

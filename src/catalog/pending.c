@@ -205,7 +205,11 @@ static bool copy_file(pl_data_file *d, const pl_data_file *s)
 	d->path = pl_strdup(s->path);
 	d->delete_path = s->delete_path ? pl_strdup(s->delete_path) : NULL;
 	d->delete_format = s->delete_format ? pl_strdup(s->delete_format) : NULL;
-	return d->path && (!s->delete_path || d->delete_path) && (!s->delete_format || d->delete_format);
+	d->inlined_deletes = NULL;
+	if (s->ninlined_deletes && (d->inlined_deletes = malloc(s->ninlined_deletes * sizeof(int64_t))) != NULL)
+		memcpy(d->inlined_deletes, s->inlined_deletes, s->ninlined_deletes * sizeof(int64_t));
+	return d->path && (!s->delete_path || d->delete_path) && (!s->delete_format || d->delete_format) &&
+	       (!s->ninlined_deletes || d->inlined_deletes);
 }
 
 /* A copy of s that d owns, with room for `extra` more files. */
@@ -487,6 +491,15 @@ static int apply_deletes(apply_ctx *c)
 		f->delete_footer = nd->footer_size;
 		f->delete_begin = c->begin;
 		f->delete_partial_max = -1;
+	}
+	for (size_t i = 0; i < c->t->nfile_deletes; i++) {
+		const pl_inlined_file_delete *fd = &c->t->file_deletes[i];
+		pl_table *d = table_mut(c->m, fd->table_id);
+		pl_data_file *f = d && !d->owner ? file_mut(d, fd->data_file_id, NULL) : NULL;
+		if (!f)
+			return PL_EINVALID;
+		if (pl_model__add_inlined_deletes(f, fd->positions, fd->n))
+			return PL_ENOMEM;
 	}
 	for (size_t i = 0; i < c->t->nended_files; i++) {
 		const pl_ended_file *e = &c->t->ended_files[i];

@@ -272,6 +272,19 @@ int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err)
 			rc = pl_err_nomem(err);
 	}
 	pl_rows_free(r);
+	r = NULL;
+	/* the tables of deletes kept in the catalog, one per table that has had one */
+	if (rc == 0)
+		rc = pl_catdb_query(db, "SELECT DISTINCT table_id FROM ducklake_table ORDER BY 1", NULL, 0, &r, err);
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+		char name[64];
+		bool exists = false;
+		snprintf(name, sizeof(name), "ducklake_inlined_delete_%lld", (long long)pl_rows_int(r, i, 0, -1));
+		rc = db->ops->table_exists(db, name, &exists, err);
+		if (rc == 0 && exists && pl_strv_push(out, name))
+			rc = pl_err_nomem(err);
+	}
+	pl_rows_free(r);
 	return rc;
 }
 
@@ -296,7 +309,8 @@ int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, 
 {
 	pl_val p = PL_VINT(table_id);
 	return pl_catdb_query(db, "SELECT data_file_id, begin_snapshot, end_snapshot, row_id_start, path, "
-				  "path_is_relative, mapping_id, partial_max FROM ducklake_data_file WHERE table_id = ? ORDER BY data_file_id",
+				  "path_is_relative, mapping_id, partial_max FROM ducklake_data_file WHERE table_id = ? ORDER BY "
+				  "data_file_id",
 			      &p, 1, out, err);
 }
 

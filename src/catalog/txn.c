@@ -61,6 +61,16 @@ pl_inlined_insert *pl_txn_add_inlined_insert(pl_txn *t)
 	return grow((void **)&t->inlined_inserts, &t->ninlined_inserts, sizeof(pl_inlined_insert));
 }
 
+pl_inlined_flush *pl_txn_add_flush(pl_txn *t)
+{
+	return grow((void **)&t->flushes, &t->nflushes, sizeof(pl_inlined_flush));
+}
+
+pl_inlined_file_delete *pl_txn_add_file_delete(pl_txn *t)
+{
+	return grow((void **)&t->file_deletes, &t->nfile_deletes, sizeof(pl_inlined_file_delete));
+}
+
 void pl_inlined_insert_dispose(pl_inlined_insert *ins)
 {
 	for (size_t c = 0; c < ins->ncols; c++) {
@@ -74,6 +84,7 @@ void pl_inlined_insert_dispose(pl_inlined_insert *ins)
 	free(ins->column_ids);
 	free(ins->cells);
 	free(ins->columns_ddl);
+	free(ins->row_ids);
 	memset(ins, 0, sizeof(*ins));
 }
 
@@ -152,6 +163,12 @@ bool pl_txn_touches_table(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->ninlined_deletes; i++)
 		if (t->inlined_deletes[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->nflushes; i++)
+		if (t->flushes[i].table_id == id)
+			return true;
+	for (size_t i = 0; i < t->nfile_deletes; i++)
+		if (t->file_deletes[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -159,7 +176,8 @@ bool pl_txn_is_empty(const pl_txn *t)
 {
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->ninlined_inserts && !t->nalters &&
-	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts;
+	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts && !t->nflushes &&
+	       !t->nfile_deletes;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -230,6 +248,7 @@ void pl_txn_dispose(pl_txn *t)
 	for (size_t i = 0; i < t->ndeletes; i++) {
 		free(t->deletes[i].path);
 		free(t->deletes[i].format);
+		free(t->deletes[i].replaced_path);
 	}
 	for (size_t i = 0; i < t->ninlined_deletes; i++) {
 		free(t->inlined_deletes[i].inlined_table);
@@ -238,6 +257,12 @@ void pl_txn_dispose(pl_txn *t)
 	for (size_t i = 0; i < t->ninlined_inserts; i++)
 		pl_inlined_insert_dispose(&t->inlined_inserts[i]);
 	free(t->inlined_inserts);
+	for (size_t i = 0; i < t->nflushes; i++)
+		free(t->flushes[i].inlined_table);
+	free(t->flushes);
+	for (size_t i = 0; i < t->nfile_deletes; i++)
+		free(t->file_deletes[i].positions);
+	free(t->file_deletes);
 	for (size_t i = 0; i < t->nalters; i++) {
 		pl_alter *a = &t->alters[i];
 		free(a->end_columns);

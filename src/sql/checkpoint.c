@@ -23,14 +23,6 @@ static const char *const steps[] = {
 	"ducklake_rewrite_data_files",   "ducklake_cleanup_old_files", "ducklake_delete_orphaned_files",
 };
 
-/* MERGE NOTE: ducklake_flush_inlined_data comes with data inlining's flush; until it exists the
- * step is skipped (only when the function does not exist: any other failure stops the checkpoint). */
-static bool missing_function(const pl_err *err, const char *name)
-{
-	return strstr(err->msg, name) && (strstr(err->msg, "does not exist") || strstr(err->msg, "No function matches") ||
-					  strstr(err->msg, "is not in the catalog"));
-}
-
 static int run_steps(planar_conn *conn, const char *lake, pl_err *err)
 {
 	int rc = 0;
@@ -44,10 +36,6 @@ static int run_steps(planar_conn *conn, const char *lake, pl_err *err)
 		pl_buf_dispose(&q);
 		if (res)
 			planar_result_free(res);
-		if (rc && i == 0 && missing_function(err, steps[0])) {
-			memset(err, 0, sizeof(*err));
-			rc = 0;
-		}
 		if (rc)
 			pl_err_wrap(err, "Failed to perform CHECKPOINT in lake \"%s\" (%s)", lake, steps[i]);
 	}

@@ -21,7 +21,8 @@ static bool catalog_count(const pl_model *m, const pl_table *t, int64_t *out)
 		return false;
 	for (size_t i = 0; i < nfiles; i++) {
 		const pl_data_file *f = &files[i];
-		if (f->record_count < 0 || (f->delete_path && (f->delete_partial_max >= 0 || f->delete_count < 0)))
+		if (f->record_count < 0 || (f->delete_path && (f->delete_partial_max >= 0 || f->delete_count < 0)) ||
+		    f->ninlined_deletes || (f->partial_max >= 0 && f->partial_max > m->snapshot_id))
 			return false;
 		n += f->record_count - (f->delete_path ? f->delete_count : 0);
 	}

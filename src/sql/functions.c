@@ -39,7 +39,7 @@ static const struct {
 	{"deleted_from_table", "tables_deleted_from"}, {"compacted_table", "tables_compacted"},
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
-	{"altered_view", "views_altered"},
+	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
 };
 
 /* "s1"."t" -> s1.t (quotes removed, "" undone). */
@@ -237,12 +237,100 @@ static void meta_bind(duckdb_bind_info info)
  * inline for a table, as text; columns are separated by the unit separator (0x1f). with_row_id
  * '2': every row begun by the snapshot, with row_id, begin_snapshot and end_snapshot (the change
  * feed). */
+static void cat_init(duckdb_init_info info);
+
+/* __planar_inlined's bind data: the rows read when bound and, for a call that reads the binding
+ * session's snapshot ('-1'), what is needed to read them again when a later execution (a
+ * prepared statement) runs at a newer snapshot. rows comes first: cat_scan reads it. */
+typedef struct inlined_bound {
+	pl_rows *rows;
+	planar_db *db;
+	char *args[5];
+	int64_t snap;       /* the snapshot the rows are at */
+	bool at_session;
+	uint64_t conn_id;
+	pl_rows *fresh;     /* rows read again by the last init (NULL: rows are current) */
+} inlined_bound;
+
+static void inlined_bound_destroy(void *p)
+{
+	inlined_bound *b = p;
+	if (!b)
+		return;
+	pl_rows_free(b->rows);
+	pl_rows_free(b->fresh);
+	for (int i = 0; i < 5; i++)
+		free(b->args[i]);
+	free(b);
+}
+
+/* Reads the rows of an inlined table at snap (db->lock held). */
+static int inlined_read(pl_lake *lake, char *const *args, int64_t snap, pl_rows **rows, pl_err *err)
+{
+	pl_strv cols = PL_STRV_INIT;
+	int rc = 0;
+	for (char *p = args[3], *q; rc == 0 && *p; p = *q ? q + 1 : q) {
+		q = strchr(p, '\x1f');
+		if (!q)
+			q = p + strlen(p);
+		rc = pl_strv_push_owned(&cols, pl_strndup(p, (size_t)(q - p))) ? pl_err_nomem(err) : 0;
+	}
+	if (rc == 0)
+		rc = strcmp(args[4], "2") == 0
+			     ? pl_catalog_inlined_history(lake->cat, args[1], snap, (const char *const *)cols.items, cols.len,
+							  rows, err)
+			     : pl_catalog_inlined_rows(lake->cat, args[1], snap, (const char *const *)cols.items, cols.len,
+						       strcmp(args[4], "1") == 0, rows, err);
+	pl_strv_dispose(&cols);
+	return rc;
+}
+
+/* A prepared statement executes again on its bind: rows of an inlined table that reads the
+ * session's snapshot are read again when that snapshot moved on. */
+static void inlined_init(duckdb_init_info info)
+{
+	inlined_bound *b = duckdb_init_get_bind_data(info);
+	pl_rows_free(b->fresh);
+	b->fresh = NULL;
+	if (b->at_session) {
+		planar_db *db = b->db;
+		pl_err err = {0};
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = pl_db_find_lake(db, b->args[0]);
+		planar_conn *conn = pl_delcache_conn_get(&db->deletes, b->conn_id);
+		const pl_model *m = NULL;
+		int rc = lake ? pl_lake_model_for(lake, conn, &m, &err) : 0;
+		if (rc == 0 && lake && m->snapshot_id != b->snap)
+			rc = inlined_read(lake, b->args, m->snapshot_id, &b->fresh, &err);
+		pthread_mutex_unlock(&db->lock);
+		if (rc) {
+			duckdb_init_set_error(info, err.msg);
+			return;
+		}
+	}
+	cat_init(info);
+}
+
+static void inlined_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	inlined_bound *b = duckdb_function_get_bind_data(info);
+	pl_rows *rows = b->fresh ? b->fresh : b->rows;
+	scan_state *st = duckdb_function_get_init_data(info);
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < rows->nrows; n++, st->next++)
+		for (size_t c = 0; c < rows->ncols; c++)
+			pl_engine_vector_put_text(duckdb_data_chunk_get_vector(output, c), n, pl_rows_get(rows, st->next, c));
+	duckdb_data_chunk_set_size(output, n);
+}
+
 static void inlined_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
 	char *args[5];
 	for (idx_t i = 0; i < 5; i++)
 		args[i] = param_string(info, i);
+	uint64_t conn_id = 0;
+	bool at_session = false;
 	pl_rows *rows = NULL;
 	pl_err err = {0};
 	pl_strv cols = PL_STRV_INIT;
@@ -268,23 +356,34 @@ static void inlined_bind(duckdb_bind_info info)
 			const pl_model *m = NULL;
 			rc = pl_lake_model_for(lake, conn, &m, &err);
 			snap = rc == 0 ? m->snapshot_id : -1;
-			if (ctx)
+			at_session = ctx != NULL;
+			if (ctx) {
+				conn_id = duckdb_client_context_get_connection_id(ctx);
 				duckdb_destroy_client_context(&ctx);
+			}
 		}
 		rc = rc ? rc
 		   : !lake ? pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0])
-			   : strcmp(args[4], "2") == 0
-				     ? pl_catalog_inlined_history(lake->cat, args[1], snap, (const char *const *)cols.items,
-								  cols.len, &rows, &err)
-				     : pl_catalog_inlined_rows(lake->cat, args[1], snap,
-							       (const char *const *)cols.items, cols.len,
-							       strcmp(args[4], "1") == 0, &rows, &err);
+			   : inlined_read(lake, args, snap, &rows, &err);
 		pthread_mutex_unlock(&db->lock);
 	}
-	bind_rows_or_error(info, rc, rows, &err);
+	inlined_bound *b = rc == 0 ? calloc(1, sizeof(*b)) : NULL;
+	if (rc == 0 && !b)
+		rc = pl_err_nomem(&err);
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		pl_rows_free(rows);
+		for (int i = 0; i < 5; i++)
+			free(args[i]);
+	} else {
+		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+		for (size_t c = 0; c < rows->ncols; c++)
+			duckdb_bind_add_result_column(info, rows->names[c], vt);
+		duckdb_destroy_logical_type(&vt);
+		*b = (inlined_bound){rows, db, {args[0], args[1], args[2], args[3], args[4]}, snap, at_session, conn_id, NULL};
+		duckdb_bind_set_bind_data(info, b, inlined_bound_destroy);
+	}
 	pl_strv_dispose(&cols);
-	for (int i = 0; i < 5; i++)
-		free(args[i]);
 }
 
 static void cat_init(duckdb_init_info info)
@@ -343,7 +442,7 @@ static int files_rows(const pl_model *m, const pl_table *t, pl_rows **out, pl_er
 		oom = oom || !(rows->names[c] = pl_strdup(file_columns[c]));
 	for (size_t i = 0; !oom && i < nfiles; i++) {
 		const pl_data_file *f = &files[i];
-		bool del = f->delete_path != NULL && strcmp(f->delete_format, PL_DELETE_FORMAT_SNAPSHOT) != 0;
+		bool del = f->delete_path != NULL;
 		char *cells[NFILE_COLUMNS] = {pl_strdup(f->path), int_text(f->file_size), int_text(f->footer_size),
 					      del ? pl_strdup(f->delete_path) : NULL,
 					      del ? int_text(f->delete_size) : NULL, del ? int_text(f->delete_footer) : NULL};
@@ -658,7 +757,7 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 		duckdb_table_function_add_parameter(f, vt);
 	duckdb_table_function_set_extra_info(f, db, NULL);
 	duckdb_table_function_set_bind(f, bind);
-	duckdb_table_function_set_init(f, cat_init);
+	duckdb_table_function_set_init(f, scan == inlined_scan ? inlined_init : cat_init);
 	duckdb_table_function_set_function(f, scan);
 	duckdb_state s = duckdb_register_table_function(db->admin, f);
 	duckdb_destroy_logical_type(&vt);
@@ -678,7 +777,7 @@ int pl_functions_register(planar_db *db, pl_err *err)
 	if (rc == 0)
 		rc = register_function(db, "__planar_catalog_table", 2, catalog_table_bind, cat_scan, err);
 	if (rc == 0)
-		rc = register_function(db, "__planar_inlined", 5, inlined_bind, cat_scan, err);
+		rc = register_function(db, "__planar_inlined", 5, inlined_bind, inlined_scan, err);
 	if (rc == 0)
 		rc = register_function(db, "__planar_files", 5, files_bind, cat_scan, err);
 	if (rc == 0)

@@ -12,6 +12,7 @@
 
 #include "catalog/changes.h"
 #include "core/buf.h"
+#include "sql/flush.h"
 #include "sql/lake.h"
 #include "table/maintenance.h"
 
@@ -504,7 +505,7 @@ static const struct {
 	{"deleted_from_table", "tables_deleted_from"}, {"compacted_table", "tables_compacted"},
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
-	{"altered_view", "views_altered"},
+	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
 };
 
 /* A changes_made value as ducklake_snapshots shows it: quotes removed ("s"."t" -> s.t). */
@@ -705,5 +706,8 @@ int pl_maintenance_register(planar_db *db, pl_err *err)
 	/* compaction: ducklake_merge_adjacent_files, ducklake_rewrite_data_files (sql/compact.c) */
 	if (rc == 0)
 		rc = pl_compact_register(db, err);
+	/* ducklake_flush_inlined_data (sql/flush.c) */
+	if (rc == 0)
+		rc = pl_flush_register(db, err);
 	return rc;
 }

@@ -135,7 +135,11 @@ static int mirror(planar_db *db, pl_lake *lake, pl_err *err)
 	for (size_t i = 0; rc == 0 && i < extra.len; i++) {
 		pl_buf_truncate(&q, 0);
 		put_view_head(&q, lake, extra.items[i]);
-		pl_buf_putc(&q, '*');
+		if (strncmp(extra.items[i], "ducklake_inlined_delete_", 24) == 0) /* three BIGINT columns */
+			pl_buf_puts(&q, "CAST(file_id AS BIGINT) AS file_id, CAST(row_id AS BIGINT) AS row_id, "
+					"CAST(begin_snapshot AS BIGINT) AS begin_snapshot");
+		else
+			pl_buf_putc(&q, '*');
 		put_source(&q, lake, extra.items[i]);
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, err);
 	}

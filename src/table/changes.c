@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "catalog/reads.h"
 #include "core/str.h"
 #include "table/scan.h"
@@ -22,7 +23,7 @@ typedef struct hist_file {
 	int64_t id, begin, end, row_id_start; /* end -1: live */
 	char *path;                           /* resolved */
 	int64_t mapping;                      /* name map of a registered file, -1 */
-	int64_t partial_max;                  /* merged file: rows carry their snapshot; -1 */
+	int64_t partial_max;                  /* rows carry their snapshots (flushed or merged), -1 */
 } hist_file;
 
 typedef struct hist_delete {
@@ -169,8 +170,8 @@ static int put_file_rows(pl_buf *out, const pl_model *hist_model, const pl_table
 {
 	if (f->mapping >= 0) {
 		/* a registered file: columns by its name map, row ids from its start */
-		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, "
-				 "d.file_row_number, d.file_row_number AS __pos, ");
+		pl_buf_puts(out, "(SELECT d.*, CAST(NULL AS BIGINT) AS _ducklake_internal_row_id, CAST(NULL AS BIGINT) AS "
+				 "_ducklake_internal_snapshot_id, d.file_row_number, d.file_row_number AS __pos, ");
 		pl_buf_printf(out, "%lld + d.file_row_number AS __rowid FROM read_parquet(", (long long)f->row_id_start);
 		pl_buf_put_literal(out, f->path);
 		int rc = hist_model ? pl_scan_put_name_map(out, hist_model, t, f->mapping, err)
@@ -203,25 +204,32 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 {
 	for (size_t i = 0; i < h->nfiles; i++) {
 		const hist_file *f = &h->files[i];
-		bool merged = f->partial_max >= 0 && f->mapping < 0;
-		if (merged ? f->begin > to || f->partial_max < from : f->begin < from || f->begin > to)
+		if (f->partial_max >= 0 && f->mapping < 0) {
+			/* a flushed or merged file: each row was inserted at its own snapshot */
+			if (f->partial_max < from || f->begin > to)
+				continue;
+			sep(e);
+			pl_buf_printf(e->out, "SELECT coalesce(r._ducklake_internal_snapshot_id, %lld) AS snapshot_id, "
+					      "r.__rowid AS rowid", (long long)f->begin);
+			put_column_list(e->out, t, "r");
+			pl_buf_puts(e->out, " FROM ");
+			int rc = put_file_rows(e->out, e->model, t, f, err);
+			if (rc)
+				return rc;
+			pl_buf_printf(e->out, " AS r WHERE coalesce(r._ducklake_internal_snapshot_id, %lld) BETWEEN %lld AND %lld",
+				      (long long)f->begin, (long long)from, (long long)to);
+			continue;
+		}
+		if (f->begin < from || f->begin > to)
 			continue;
 		sep(e);
-		if (merged) /* a merged file: each row was inserted at the snapshot it carries */
-			pl_buf_puts(e->out, "SELECT r._ducklake_internal_snapshot_id AS snapshot_id, r.__rowid AS rowid");
-		else
-			pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
+		pl_buf_printf(e->out, "SELECT %lld AS snapshot_id, r.__rowid AS rowid", (long long)f->begin);
 		put_column_list(e->out, t, "r");
 		pl_buf_puts(e->out, " FROM ");
 		int rc = put_file_rows(e->out, e->model, t, f, err);
 		if (rc)
 			return rc;
 		pl_buf_puts(e->out, " AS r");
-		if (merged) {
-			pl_buf_printf(e->out, " WHERE r._ducklake_internal_snapshot_id BETWEEN %lld AND %lld", (long long)from,
-				      (long long)to);
-			continue;
-		}
 		const hist_delete *d = delete_at(h, f->id, f->begin);
 		if (d) {
 			pl_buf_puts(e->out, " WHERE r.__pos NOT IN (");
@@ -257,14 +265,30 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 		char snap[64];
 		if (!f)
 			continue;
-		if (d->partial_max >= 0 && strcmp(d->format, "parquet") == 0) {
+		/* a delete file of a flushed data file may carry the tags without partial_max */
+		bool maybe_tagged = d->partial_max < 0 && f->partial_max >= 0;
+		if ((d->partial_max >= 0 || maybe_tagged) && strcmp(d->format, "parquet") == 0) {
 			/* one file for several snapshots: each position carries its snapshot */
-			if (d->partial_max < from || d->begin > to)
+			if ((d->partial_max >= 0 && d->partial_max < from) || d->begin > to)
 				continue;
-			pl_buf_puts(&pos, "SELECT pos, _ducklake_internal_snapshot_id AS s FROM read_parquet(");
+			pl_buf_printf(&pos, "SELECT pos, coalesce(_ducklake_internal_snapshot_id, %lld) AS s FROM read_parquet(",
+				      (long long)d->begin);
 			pl_buf_put_literal(&pos, d->path);
-			pl_buf_printf(&pos, ") WHERE _ducklake_internal_snapshot_id BETWEEN %lld AND %lld", (long long)from,
+			pl_buf_puts(&pos, ", schema = MAP {2147483645: {name: 'pos', type: 'BIGINT', default_value: NULL}, "
+					  "2147483539: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', default_value: NULL}})");
+			pl_buf_printf(&pos, " WHERE (_ducklake_internal_snapshot_id BETWEEN %lld AND %lld)", (long long)from,
 				      (long long)to);
+			if (maybe_tagged && d->begin >= from && d->begin <= to && d->begin != f->begin) {
+				/* untagged after all: what it adds to the delete file it replaced */
+				pl_buf_puts(&pos, " OR (_ducklake_internal_snapshot_id IS NULL");
+				const hist_delete *prev = delete_at(h, f->id, d->begin - 1);
+				if (prev) {
+					pl_buf_puts(&pos, " AND pos NOT IN (SELECT pos FROM (");
+					put_delete_positions(&pos, prev, d->begin - 1);
+					pl_buf_puts(&pos, "))");
+				}
+				pl_buf_putc(&pos, ')');
+			}
 			snprintf(snap, sizeof(snap), "x.s");
 		} else {
 			if (d->begin < from || d->begin > to || d->begin == f->begin)
@@ -303,6 +327,32 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, snap, &pos, err);
 		pl_buf_dispose(&pos);
 	}
+	return rc;
+}
+
+/* Rows of data files deleted in the catalog (ducklake_inlined_delete_<table>) in [from, to]. */
+static int put_catalog_deletions(emitter *e, pl_catdb *cat, const pl_table *t, const history *h, int64_t from,
+				 int64_t to, pl_err *err)
+{
+	pl_rows *r = NULL;
+	int rc = pl_inline_file_deletes(cat, t->id, from, to, &r, err);
+	for (size_t i = 0, j; rc == 0 && r && i < r->nrows; i = j) {
+		int64_t id = pl_rows_int(r, i, 0, -1);
+		for (j = i + 1; j < r->nrows && pl_rows_int(r, j, 0, -1) == id; j++)
+			;
+		const hist_file *f = file_by_id(h, id);
+		if (!f)
+			continue;
+		pl_buf pos = PL_BUF_INIT;
+		pl_buf_puts(&pos, "SELECT * FROM (VALUES ");
+		for (size_t k = i; k < j; k++)
+			pl_buf_printf(&pos, "%s(CAST(%lld AS BIGINT), CAST(%lld AS BIGINT))", k > i ? ", " : "",
+				      (long long)pl_rows_int(r, k, 1, -1), (long long)pl_rows_int(r, k, 2, -1));
+		pl_buf_puts(&pos, ") AS v(pos, s)");
+		rc = pl_buf_oom(&pos) ? pl_err_nomem(err) : put_deleted(e, t, f, "x.s", &pos, err);
+		pl_buf_dispose(&pos);
+	}
+	pl_rows_free(r);
 	return rc;
 }
 
@@ -399,6 +449,8 @@ int pl_changes_sql(pl_buf *out, pl_catdb *cat, const char *lake_name, const pl_m
 	e.n = 0;
 	if (rc == 0)
 		rc = put_deletions(&e, t, &h, from, to, err);
+	if (rc == 0)
+		rc = put_catalog_deletions(&e, cat, t, &h, from, to, err);
 	if (rc == 0)
 		rc = put_inlined_changes(&e, lake_name, t, from, to, true, err);
 	if (rc == 0 && e.n == 0)

@@ -103,20 +103,33 @@ static void set_bit(pl_delset *s, uint64_t pos)
 /* Reads the positions through DuckDB (Parquet delete files) or the DV codec (puffin). */
 static int fill_set(pl_delset *s, duckdb_connection con, const pl_model *m, const pl_data_file *f, pl_err *err)
 {
-	if (strcmp(f->delete_format, "puffin") == 0) {
+	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
+	for (size_t i = 0; i < f->ninlined_deletes; i++) /* deletes kept in the catalog */
+		if (f->inlined_deletes[i] >= 0)
+			set_bit(s, (uint64_t)f->inlined_deletes[i]);
+	if (!f->delete_path && !later)
+		return 0;
+	if (f->delete_path && strcmp(f->delete_format, "puffin") == 0) {
 		uint64_t *pos = NULL;
 		size_t n = 0;
 		int rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			set_bit(s, pos[i]);
 		free(pos);
-		return rc;
+		if (rc || !later)
+			return rc;
+		pl_data_file rows_only = *f; /* the flushed rows that began later, read below */
+		rows_only.delete_path = NULL;
+		rows_only.ninlined_deletes = 0;
+		return fill_set(s, con, m, &rows_only, err);
 	}
 	if (!con)
 		return pl_err_set(err, PL_EBUSY, "deleted rows of %s are not loaded", f->path);
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
-	pl_scan_put_file_deletes(&q, m, f);
+	pl_data_file own = *f; /* the catalog's positions are set above */
+	own.ninlined_deletes = 0;
+	pl_scan_put_file_deletes(&q, m, &own);
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
 	pl_buf_dispose(&q);
 	if (rc)
@@ -131,8 +144,15 @@ static int load_set(pl_delcache *c, duckdb_connection con, const pl_model *m, co
 		    const pl_delset **out, pl_err *err)
 {
 	char key[4096];
-	int64_t upto = f->delete_partial_max >= 0 ? m->snapshot_id : -1;
-	snprintf(key, sizeof(key), "%s@%lld", f->delete_path, (long long)upto);
+	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
+	bool maybe_tagged = f->delete_path && f->partial_max >= 0; /* see pl_scan_put_file_deletes */
+	int64_t upto = f->delete_partial_max >= 0 || later || f->ninlined_deletes || maybe_tagged ? m->snapshot_id : -1;
+	if (later || f->ninlined_deletes) /* a flushed file's rows at an older snapshot, deletes kept in the
+					   * catalog: keyed by the data file and snapshot */
+		snprintf(key, sizeof(key), "%s|%s|%zu@%lld", f->path, f->delete_path ? f->delete_path : "",
+			 f->ninlined_deletes, (long long)upto);
+	else
+		snprintf(key, sizeof(key), "%s@%lld", f->delete_path ? f->delete_path : f->path, (long long)upto);
 	pthread_mutex_lock(&c->lock);
 	*out = find_set(c, key);
 	pthread_mutex_unlock(&c->lock);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inline.h"
 #include "core/str.h"
 #include "table/columns.h"
 #include "table/deletes.h"
@@ -297,9 +298,38 @@ static int delete_inlined(dml *d, int64_t index, const char *name, pl_err *err)
 	return del && del->inlined_table && del->row_ids ? 0 : pl_err_nomem(err);
 }
 
-static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, pl_err *err)
+/* A small delete of a committed file's rows is kept in the catalog, as DuckLake 1.0 does:
+ * ducklake_inlined_delete_<table> (file, position, snapshot) instead of a delete file. */
+static int delete_inline(dml *d, int64_t index, const pl_data_file *f, pl_err *err)
 {
-	if (f->delete_count + count >= f->record_count) { /* every row is gone: end the file */
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT DISTINCT __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_printf(&q, " WHERE __planar_file = %lld ORDER BY 1", (long long)index);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	pl_inlined_file_delete *del = pl_txn_add_file_delete(&d->txn);
+	idx_t n = duckdb_row_count(&res);
+	if (del) {
+		del->table_id = d->table->id;
+		del->data_file_id = f->id;
+		del->positions = malloc((n ? n : 1) * sizeof(int64_t));
+		for (idx_t i = 0; del->positions && i < n; i++)
+			del->positions[del->n++] = duckdb_value_int64(&res, 0, i);
+	}
+	duckdb_destroy_result(&res);
+	return del && del->positions ? 0 : pl_err_nomem(err);
+}
+
+static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, int64_t limit,
+			    pl_err *err)
+{
+	if (limit > 0 && count <= limit && f->id < PL_LOCAL_ID_BASE)
+		return delete_inline(d, index, f, err);
+	if (f->delete_count + (int64_t)f->ninlined_deletes + count >= f->record_count) { /* every row is gone */
 		pl_ended_file *e = pl_txn_add_ended_file(&d->txn);
 		if (!e)
 			return pl_err_nomem(err);
@@ -325,6 +355,10 @@ static int plan_deletes(dml *d, pl_err *err)
 	int rc = pl_table_option(d->ctx, d->table, "write_deletion_vectors", &dv_opt, err);
 	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
 	free(dv_opt);
+	pl_write_request sizes = {0};
+	int64_t limit = 0;
+	if (rc == 0)
+		rc = pl_table_write_options(d->ctx, d->table, &sizes, &limit, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(&q, "SELECT __planar_file, count(*) FROM temp.main.");
@@ -338,13 +372,62 @@ static int plan_deletes(dml *d, pl_err *err)
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
 		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
 		if (i >= 0 && (size_t)i < t->nfiles)
-			rc = delete_from_file(d, i, &t->files[i], count, dv, err);
+			rc = delete_from_file(d, i, &t->files[i], count, dv, limit, err);
 		else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
 			rc = delete_inlined(d, i, t->inlined[-i - 1].name, err);
 		else
 			rc = pl_err_set(err, PL_ERROR, "internal error: a matched row of no file (%lld)", (long long)i);
 	}
 	duckdb_destroy_result(&res);
+	return rc;
+}
+
+/* UPDATE's new row versions in the staging table, when they are at most the table's inlining
+ * limit: stored in the catalog with their row ids (*done), as DuckLake 1.0 inlines them. */
+static int inline_new_versions(dml *d, bool *done, pl_err *err)
+{
+	*done = false;
+	pl_write_request sizes = {0};
+	int64_t limit = 0;
+	int rc = pl_table_write_options(d->ctx, d->table, &sizes, &limit, err);
+	if (rc || limit <= 0 || !pl_inline_supported(d->ctx->cat, d->table))
+		return rc;
+	const pl_table *t = d->table;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(&q, "CAST(");
+		pl_buf_put_ident(&q, t->top[i]->name);
+		pl_buf_puts(&q, " AS VARCHAR), ");
+	}
+	pl_buf_puts(&q, "_ducklake_internal_row_id FROM temp.main.");
+	pl_buf_put_ident(&q, d->stage);
+	pl_buf_printf(&q, " LIMIT %lld", (long long)limit + 1);
+	duckdb_result res;
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	idx_t n = duckdb_row_count(&res), nc = t->ntop;
+	if (n == 0 || n > (idx_t)limit) {
+		duckdb_destroy_result(&res);
+		return 0;
+	}
+	pl_inlined_insert *ins = pl_txn_add_inlined_insert(&d->txn);
+	rc = !ins ? pl_err_nomem(err) : pl_inline_prepare(ins, d->ctx->cat, t, err);
+	bool oom = rc == 0 && (!(ins->cells = calloc(n * nc + 1, sizeof(char *))) ||
+			       !(ins->row_ids = calloc(n + 1, sizeof(int64_t))));
+	for (idx_t r = 0; rc == 0 && !oom && r < n; r++) {
+		for (idx_t c = 0; c < nc; c++)
+			ins->cells[r * nc + c] = pl_engine_value_str(&res, c, r, &oom);
+		ins->row_ids[r] = duckdb_value_int64(&res, nc, r);
+	}
+	duckdb_destroy_result(&res);
+	if (rc == 0 && oom)
+		rc = pl_err_nomem(err);
+	if (ins)
+		ins->nrows = rc ? 0 : n;
+	*done = rc == 0;
 	return rc;
 }
 
@@ -369,6 +452,13 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->match);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
+	bool inlined = false;
+	if (rc == 0 && d->req->may_inline)
+		rc = inline_new_versions(d, &inlined, err);
+	if (rc || inlined) {
+		pl_buf_dispose(&q);
+		return rc;
+	}
 	pl_buf_truncate(&q, 0);
 	pl_buf_puts(&q, "SELECT * FROM temp.main.");
 	pl_buf_put_ident(&q, d->stage);

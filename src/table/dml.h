@@ -41,6 +41,9 @@ typedef struct pl_dml_request {
 	pl_text from;        /* USING / FROM list (s NULL: none) */
 	pl_text where;       /* WHERE condition (s NULL: none) */
 	bool returning;      /* RETURNING follows: DELETE keeps the whole rows */
+	/* UPDATE of a statement committed on its own: at most data_inlining_row_limit new row
+	 * versions are inlined into the catalog (keeping their row ids), as DuckLake 1.0 does. */
+	bool may_inline;
 } pl_dml_request;
 
 /* The state of one statement: temporary objects on ctx->con and the changes planned. */

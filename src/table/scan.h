@@ -24,7 +24,7 @@ int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* A column as __planar_inlined() takes it: name, 0x1e, column id, 0x1e, DuckLake type, and
  * 0x1e and the initial default when it has one (read for rows stored before it was added). */
 void pl_scan_inlined_column(pl_buf *out, const pl_column *c);
-/* True when some live file of t has deleted rows (t's files loaded). */
+/* True when some live file of t has deleted rows or is a flushed file (t's files loaded). */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache and registers the map of each file
  * group (files written with the current columns, older files): maps[g] is -1 when the group has
@@ -69,7 +69,11 @@ int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, 
  * each current column from its source name, or as its default when the file lacks it. */
 int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int64_t mapping, pl_err *err);
 
-/* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot. */
+/* Whether some rows of data file f are not there at m's snapshot: deleted, or (a flushed file)
+ * begun after it. */
+bool pl_scan_file_hides_rows(const pl_model *m, const pl_data_file *f);
+/* Appends `SELECT pos FROM ...`: the positions deleted from data file f at the model's snapshot
+ * (with rows of a flushed file that began after it). */
 void pl_scan_put_file_deletes(pl_buf *out, const pl_model *m, const pl_data_file *f);
 
 #endif

@@ -156,6 +156,24 @@ static int read_file_stats(duckdb_vector map, idx_t row, const pl_write_columns 
 	for (idx_t k = entries[row].offset; k < entries[row].offset + n; k++) {
 		char *path = vec_string(keys, k);
 		col_ref r;
+		bool row_ids = path && (strcmp(path, "_ducklake_internal_row_id") == 0 ||
+					strcmp(path, "\"_ducklake_internal_row_id\"") == 0);
+		bool snapshots = path && (strcmp(path, "_ducklake_internal_snapshot_id") == 0 ||
+					  strcmp(path, "\"_ducklake_internal_snapshot_id\"") == 0);
+		if (f->flushed && (row_ids || snapshots)) { /* the bounds of a flushed file's rows */
+			pl_column_stats s = {0};
+			read_column_stats(inner, k, &s);
+			if (row_ids && s.min)
+				f->flush_row_id_start = strtoll(s.min, NULL, 10);
+			if (snapshots && s.min)
+				f->flush_begin = strtoll(s.min, NULL, 10);
+			if (snapshots && s.max)
+				f->flush_max = strtoll(s.max, NULL, 10);
+			free(s.min);
+			free(s.max);
+			free(path);
+			continue;
+		}
 		if (path && find_column_by_path(c, path, &r)) {
 			pl_column_stats *s = &f->stats[f->nstats++];
 			s->column_id = r.id;
@@ -258,11 +276,17 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 			if (prc)
 				return prc;
 		}
+		if (req->flush) {
+			f->flushed = true;
+			f->flush_begin = f->flush_max = f->flush_row_id_start = -1;
+		}
 		f->record_count = counts[r];
 		f->file_size = sizes[r];
 		f->footer_size = footers[r];
 		*rows += counts[r];
 		int rc = read_file_stats(stats, r, &req->columns, f, err);
+		if (rc == 0 && f->flushed && (f->flush_begin < 0 || f->flush_max < 0 || f->flush_row_id_start < 0))
+			rc = pl_err_set(err, PL_EIO, "a flushed data file has no row ids or snapshots in its statistics");
 		if (rc)
 			return rc;
 	}

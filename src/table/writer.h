@@ -44,8 +44,11 @@ typedef struct pl_write_request {
 	char copy_options[256];
 	bool flat_partitions; /* hive_file_pattern false: partitioned files go in the table directory */
 	/* source's last column (after the row ids, when both) is _ducklake_internal_snapshot_id: the
-	 * snapshot each row was inserted at (files merged from several snapshots) */
+	 * snapshot each row was inserted at (files merged from several snapshots, flushed rows) */
 	bool with_snapshot_ids;
+	/* A flush of inlined rows (with row ids and snapshot ids): each file is marked flushed with
+	 * the bounds of its rows' ids and snapshots (pl_new_file.flush_*). */
+	bool flush;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */

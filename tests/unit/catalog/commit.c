@@ -419,7 +419,7 @@ static void delete_rows(fixture *f, int64_t table, int64_t file, const char *pat
 {
 	pl_txn t = {0};
 	pl_new_delete *d = pl_txn_add_delete(&t);
-	*d = (pl_new_delete){table, file, strdup(path), strdup("parquet"), 1, 50, 5, replaces, -1};
+	*d = (pl_new_delete){table, file, strdup(path), strdup("parquet"), 1, 50, 5, replaces, -1, 0, false, NULL, false, false, -1, -1};
 	pl_err err = {0};
 	int64_t latest = -1;
 	assert_int_equal(pl_catalog_latest_snapshot(f->db, &latest, &err), 0);

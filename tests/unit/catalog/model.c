@@ -98,7 +98,7 @@ static int64_t delete_rows(fixture *f, int64_t table, const char *file, const ch
 {
 	pl_txn t = {0};
 	pl_new_delete *d = pl_txn_add_delete(&t);
-	*d = (pl_new_delete){table, file_id(f, file), strdup(del), strdup("parquet"), 2, 50, 5, -1, -1};
+	*d = (pl_new_delete){table, file_id(f, file), strdup(del), strdup("parquet"), 2, 50, 5, -1, -1, 0, false, NULL, false, false, -1, -1};
 	return commit_on(f->db, &t);
 }
 
