@@ -85,8 +85,8 @@ static void scan__current_files_are_read_by_name(void **state)
 	fake f;
 	make_table(&f);
 	f.t.schema_since = 2; /* columns last changed at snapshot 2 */
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/it's.parquet"};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
+	f.files[1] = (pl_data_file){.partial_max = -1, .id = 2, .begin_snapshot = 4, .path = "/lake/main/t/it's.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -109,8 +109,8 @@ static void scan__path_with_separator_uses_a_list(void **state)
 	fake f;
 	make_table(&f);
 	f.t.schema_since = 2;
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 4, .path = "/lake/main/t/odd\x1fname.parquet"};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .begin_snapshot = 3, .path = "/lake/main/t/a.parquet"};
+	f.files[1] = (pl_data_file){.partial_max = -1, .id = 2, .begin_snapshot = 4, .path = "/lake/main/t/odd\x1fname.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -127,8 +127,8 @@ static void scan__older_files_go_through_field_id_map(void **state)
 	f.t.schema_since = 4;
 	f.cols[0].initial_default = "42";
 	f.cols[1].initial_default = "NULL";
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet"};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet"};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet"};
+	f.files[1] = (pl_data_file){.partial_max = -1, .id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	char *sql = scan(&f, 0);
@@ -167,7 +167,7 @@ static void scan__inlined_rows_are_unioned(void **state)
 	assert_contains(sql, "FROM __planar_inlined('lk', 'ducklake_inlined_data_1_1', '5', "
 			     "'id\x1e" "1\x1eint64\x1fna\"me\x1e" "2\x1evarchar\x1fs\x1e" "3\x1estruct', '0')");
 	free(sql);
-	f.files[0] = (pl_data_file){.id = 1, .path = "/x.parquet"};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .path = "/x.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 1;
 	sql = scan(&f, 0);
@@ -210,7 +210,7 @@ static void scan__unknown_type_is_unsupported(void **state)
 	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
 	assert_contains(err.msg, "na\"me");
-	f.files[0] = (pl_data_file){.id = 1, .path = "/x.parquet"};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .path = "/x.parquet"};
 	f.t.files = f.files;
 	f.t.nfiles = 1;
 	pl_err_clear(&err);
@@ -233,10 +233,10 @@ static void make_two_layouts(fake *f)
 {
 	make_table(f);
 	f->t.schema_since = 4;
-	f->files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet",
+	f->files[0] = (pl_data_file){.partial_max = -1, .id = 1, .begin_snapshot = 1, .path = "/lake/main/t/old.parquet",
 				     .delete_path = "/lake/main/t/old-delete.parquet", .delete_format = "parquet",
 				     .delete_partial_max = -1, .delete_count = 1, .record_count = 10};
-	f->files[1] = (pl_data_file){.id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet",
+	f->files[1] = (pl_data_file){.partial_max = -1, .id = 2, .begin_snapshot = 5, .path = "/lake/main/t/new.parquet",
 				     .delete_partial_max = -1, .record_count = 5};
 	f->t.files = f->files;
 	f->t.nfiles = 2;
@@ -381,8 +381,8 @@ static void scan__generated_sql_runs_in_duckdb(void **state)
 	free(types);
 
 	f.t.schema_since = 2; /* column 2 renamed and column 3 added at snapshot 2 */
-	f.files[0] = (pl_data_file){.id = 1, .begin_snapshot = 1, .path = p1};
-	f.files[1] = (pl_data_file){.id = 2, .begin_snapshot = 3, .path = p2};
+	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .begin_snapshot = 1, .path = p1};
+	f.files[1] = (pl_data_file){.partial_max = -1, .id = 2, .begin_snapshot = 3, .path = p2};
 	f.t.files = f.files;
 	f.t.nfiles = 2;
 	text = scan(&f, 0);
