@@ -578,10 +578,26 @@ static int commit_once(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const
 	return rc;
 }
 
-static void backoff(int attempt)
+static void sleep_ms(double ms)
 {
-	struct timespec ts = {0, (long)(1000000L * (1 + attempt * attempt))};
+	if (ms <= 0)
+		return;
+	struct timespec ts = {(time_t)(ms / 1000), (long)((ms - 1000.0 * (double)(time_t)(ms / 1000)) * 1000000.0)};
 	nanosleep(&ts, NULL);
+}
+
+/* The wait before attempt+1: Planar's (1 + attempt^2 ms), or the policy's wait_ms * backoff^attempt
+ * times a random factor in [0.5, 1] (so that writers that lost together do not retry together). */
+static void backoff(const pl_retry_policy *p, int attempt)
+{
+	if (!p->set) {
+		sleep_ms(1.0 + (double)attempt * attempt);
+		return;
+	}
+	double wait = (double)p->wait_ms * (0.5 + 0.5 * ((double)(rand() % 1000) / 999.0));
+	for (int i = 0; i < attempt && wait < 60000.0; i++)
+		wait *= p->backoff;
+	sleep_ms(wait < 60000.0 ? wait : 60000.0);
 }
 
 int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
@@ -589,15 +605,23 @@ int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const cha
 		   pl_err *err)
 {
 	int rc = 0;
+	const pl_retry_policy *policy = &txns[0].retry;
+	int64_t attempts = policy->set ? (policy->max_retry_count > 1 ? policy->max_retry_count : 1) : COMMIT_ATTEMPTS;
 	*outcome_unknown = false;
-	for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+	for (int64_t attempt = 0; attempt < attempts; attempt++) {
 		bool real_conflict = false;
 		rc = commit_once(db, txns, n, base, author, message, extra, snap_out, &real_conflict, outcome_unknown,
 				 err);
 		if (rc == 0 || real_conflict || *outcome_unknown || (rc != PL_EBUSY && rc != PL_ECONFLICT))
 			return rc;
-		backoff(attempt);
+		if (attempt + 1 < attempts)
+			backoff(policy, (int)(attempt < 64 ? attempt : 64));
 	}
+	if (policy->set)
+		return pl_err_wrap(err, "Failed to commit DuckLake transaction. Exceeded the maximum retry count of %lld "
+				   "set by the ducklake_max_retry_count setting. Consider increasing the value with: "
+				   "e.g., \"SET ducklake_max_retry_count = %lld;\"", (long long)policy->max_retry_count,
+				   (long long)(policy->max_retry_count > 0 ? policy->max_retry_count * 10 : 10));
 	return pl_err_wrap(err, "commit failed after %d attempts", COMMIT_ATTEMPTS);
 }
 

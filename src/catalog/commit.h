@@ -172,6 +172,16 @@ typedef struct pl_txn_pending {
 	void *ctx;
 } pl_txn_pending;
 
+/* How a commit retries a lost race (another writer committed or held the catalog meanwhile):
+ * DuckLake's ducklake_max_retry_count / ducklake_retry_wait_ms / ducklake_retry_backoff. When
+ * `set` is false the commit uses Planar's own policy (20 attempts, millisecond backoff). */
+typedef struct pl_retry_policy {
+	bool set;
+	int64_t max_retry_count; /* attempts: at least 1 */
+	int64_t wait_ms;         /* first wait, times a random factor in [0.5, 1] */
+	double backoff;          /* each later wait is this many times the one before */
+} pl_retry_policy;
+
 typedef struct pl_txn {
 	pl_new_schema *schemas;
 	size_t nschemas;
@@ -209,6 +219,7 @@ typedef struct pl_txn {
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
 	pl_txn_pending pending; /* work that must finish before the catalog commit */
+	pl_retry_policy retry; /* pl_commit / pl_commit_many: the first txn's policy applies */
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);

@@ -3,6 +3,7 @@
  * data path), keeping its model current and mirroring it into DuckDB as views (see lake.h).
  */
 #include "sql/lake.h"
+#include "sql/router.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -425,7 +426,8 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	bool file = pl_catdb_kind_is_file(o->kind);
 	bool exists = !file || access(o->location, F_OK) == 0;
 	if (!exists && (o->read_only || !o->create_if_missing))
-		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist", o->location);
+		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist, and creating a new DuckLake is "
+				  "explicitly disabled (%s)", o->location, o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 	if (!exists) {
 		int rc = pl_fs_mkdirs_parent(o->location, err);
 		if (rc)
@@ -441,9 +443,10 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
-		if ((exists && o->read_only) || (!file && o->read_only))
-			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table)",
-					  o->location);
+		if ((exists && o->read_only) || (!file && o->read_only) || !o->create_if_missing)
+			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table), and "
+					  "creating a new DuckLake is explicitly disabled (%s)", o->location,
+					  o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 		rc = create_new(lake, o, err);
 		if (rc)
 			return rc;
@@ -510,6 +513,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	lake->read_only = o->read_only;
 	lake->inline_limit_set = o->inline_limit_set;
 	lake->inline_limit = o->inline_limit;
+	lake->write_dv = o->write_dv_set && o->write_dv;
 	pl_statcache_init(&lake->stats);
 	int rc = (!lake->name || !lake->kind || !lake->location || !lake->meta_name) ? pl_err_nomem(err) : 0;
 	if (rc == 0)
@@ -644,6 +648,7 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 		return pl_txn_apply(conn, lake, txn, err);
 	pl_txn_take_commit_message(conn, txn);
 	pl_fault_point("write:after-files");
+	pl_setting_retry(conn, &txn->retry);
 	int rc = pl_commit(lake->cat, txn, base, &snap, err);
 	if (rc)
 		return rc;
@@ -686,5 +691,13 @@ void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 	out->conn = conn;
 	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
 				    &conn->tmp_seq, ctx_release, ctx_reacquire, out, lake->inline_limit_set,
-				    lake->inline_limit};
+				    lake->inline_limit, false, 0, 0, lake->write_dv};
+	const char *v = pl_setting_value(conn, PL_SET_DEFAULT_INLINE_LIMIT);
+	if (pl_setting_is_set(conn, PL_SET_DEFAULT_INLINE_LIMIT) && v) {
+		out->table.default_inline_limit_set = true;
+		out->table.default_inline_limit = strtoll(v, NULL, 10);
+	}
+	v = pl_setting_value(conn, PL_SET_TARGET_FILE_SIZE);
+	if (v && *v && !pl_parse_byte_size(v, &out->table.target_file_size_override))
+		out->table.target_file_size_override = 0;
 }

@@ -32,6 +32,7 @@ typedef struct pl_lake_options {
 	const char *metadata_catalog; /* NULL: __ducklake_metadata_<name> */
 	bool inline_limit_set;    /* DATA_INLINING_ROW_LIMIT given */
 	int64_t inline_limit;
+	bool write_dv_set, write_dv; /* WRITE_DELETION_VECTORS given */
 } pl_lake_options;
 
 struct pl_lake {
@@ -46,6 +47,7 @@ struct pl_lake {
 	bool pinned;     /* attached at a fixed snapshot */
 	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */
 	int64_t inline_limit;
+	bool write_dv; /* ATTACH's WRITE_DELETION_VECTORS (or the setting then): lake options win */
 	pl_catdb *cat;
 	int writers; /* statements writing files for this lake without holding db->lock */
 	int txn_readers; /* open transactions (of any session) that recorded this lake's BEGIN snapshot */

@@ -473,6 +473,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return route_drop(st, out, err, handled);
 	if (pl_tok_is(t, 0, "CALL"))
 		return pl_handle_call(st, out, err, handled);
+	if (pl_tok_is(t, 0, "SET") || pl_tok_is(t, 0, "RESET"))
+		return pl_handle_set(st, out, err, handled);
 	if (pl_tok_is(t, 0, "EXPLAIN") || pl_tok_is(t, 0, "WITH"))
 		return dispatch_prefixed(st, out, err, handled);
 	return route_write(st, out, err, handled);
@@ -497,7 +499,7 @@ typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl
  * rewritten statement (texts kept in `texts` until the statement ends). */
 static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
-	static const rewrite_fn steps[] = {pl_lakefn_rewrite, pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
+	static const rewrite_fn steps[] = {pl_settings_rewrite, pl_lakefn_rewrite, pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
 					   pl_metadata_rewrite, pl_prune_rewrite};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		char *sql = NULL;

@@ -48,6 +48,15 @@ int pl_resolve_target_in(planar_db *db, const char *cur_db, const char *cur_sche
 			 pl_target *out, pl_err *err);
 void pl_target_dispose(pl_target *t);
 
+/* DuckLake's settings (sql/settings.c): SET / RESET ducklake_..., current_setting() rewritten
+ * into the value; a setting's value for the session (session, else global, else DuckLake's
+ * default; NULL for none), whether either scope set it, and the commit retry policy they give. */
+int pl_handle_set(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+int pl_settings_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
+const char *pl_setting_value(planar_conn *conn, pl_setting_id id);
+bool pl_setting_is_set(planar_conn *conn, pl_setting_id id);
+void pl_setting_retry(planar_conn *conn, pl_retry_policy *out);
+
 /* Handlers (one file each). Called with db->lock held. */
 int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err);
 /* ATTACH of a plain database file (not ducklake:): refused when the file is an attached lake's

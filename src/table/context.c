@@ -53,7 +53,9 @@ static int size_option(const pl_table_ctx *ctx, const char *key, const char *v, 
 
 static int inline_limit_of(const pl_table_ctx *ctx, const char *v, int64_t *out, pl_err *err)
 {
-	*out = ctx->inline_limit_set ? ctx->inline_limit : PL_INLINE_DEFAULT_LIMIT;
+	*out = ctx->inline_limit_set		 ? ctx->inline_limit
+	       : ctx->default_inline_limit_set ? ctx->default_inline_limit
+					       : PL_INLINE_DEFAULT_LIMIT;
 	if (v && !pl_inline_parse_limit(v, out))
 		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a row count such as '10'; set it "
 				  "again with CALL %s.set_option('%s', 10)", PL_INLINE_OPTION, v, ctx->lake,
@@ -81,6 +83,8 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
 	int rc = pl_catalog_options(ctx->cat, t ? t->id : -1, t ? t->schema_id : -1, keys, inline_limit ? 3 : 2, v, err);
 	if (rc == 0)
 		rc = size_option(ctx, keys[0], v[0], "128MB", &req->target_file_size, err);
+	if (rc == 0 && ctx->target_file_size_override > 0)
+		req->target_file_size = ctx->target_file_size_override;
 	if (rc == 0)
 		rc = size_option(ctx, keys[1], v[1], "122880", &req->row_group_size, err);
 	if (rc == 0 && inline_limit)

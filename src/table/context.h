@@ -31,6 +31,14 @@ typedef struct pl_table_ctx {
 	/* ATTACH's DATA_INLINING_ROW_LIMIT, when it was given (lake options override it). */
 	bool inline_limit_set;
 	int64_t inline_limit;
+	/* The session's ducklake_default_data_inlining_row_limit (used when neither a lake option
+	 * nor ATTACH gives a limit) and ducklake_target_file_size (> 0: overrides every lake
+	 * option). */
+	bool default_inline_limit_set;
+	int64_t default_inline_limit;
+	int64_t target_file_size_override;
+	/* ATTACH's WRITE_DELETION_VECTORS: the default when no lake option sets it. */
+	bool write_dv_default;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */
