@@ -132,6 +132,10 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 	}
 	for (size_t i = 0; rc == 0 && i < t->nviews; i++)
 		rc = map_local(st, &t->views[i].schema_id, err);
+	for (size_t i = 0; rc == 0 && i < t->nmacros; i++)
+		rc = map_local(st, &t->macros[i].macro.schema_id, err);
+	for (size_t i = 0; rc == 0 && i < t->ndropped_macros; i++)
+		rc = map_local(st, &t->dropped_macros[i].id, err);
 	for (size_t i = 0; rc == 0 && i < t->ntags; i++)
 		rc = map_local(st, &t->tags[i].table_id, err);
 	for (size_t i = 0; rc == 0 && i < t->npartitions; i++)
@@ -307,6 +311,45 @@ static int write_alters(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 	return rc;
 }
 
+/* CREATE / DROP MACRO: the macro row, one implementation row per overload and one parameter row
+ * per parameter, as DuckLake writes them (a parameter without a default: 'NULL', 'unknown'). */
+static int write_macros(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nmacros; i++) {
+		pl_new_macro *nm = &t->macros[i];
+		pl_macro *m = &nm->macro;
+		if ((rc = pl_commit__fix_id(st, &nm->assigned_id, st->next_catalog_id++, true, err)))
+			break;
+		pl_val p[] = {PL_VINT(m->schema_id), PL_VINT(nm->assigned_id), PL_VTEXT(m->name), PL_VINT(st->snapshot)};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro VALUES (?, ?, ?, ?, NULL)", p, 4, err);
+		for (size_t k = 0; rc == 0 && k < m->nimpls; k++) {
+			pl_macro_impl *im = &m->impls[k];
+			pl_val pi[] = {PL_VINT(nm->assigned_id), PL_VINT((int64_t)k), PL_VTEXT(im->sql),
+				       PL_VTEXT(m->table ? "table" : "scalar")};
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro_impl VALUES (?, ?, 'duckdb', ?, ?)", pi, 4, err);
+			for (size_t j = 0; rc == 0 && j < im->nparams; j++) {
+				pl_macro_param *pp = &im->params[j];
+				pl_val pv[] = {PL_VINT(nm->assigned_id), PL_VINT((int64_t)k), PL_VINT((int64_t)j),
+					       PL_VTEXT(pp->name), PL_VTEXT(pp->type ? pp->type : "unknown"),
+					       PL_VTEXT(pp->default_value ? pp->default_value : "NULL"),
+					       PL_VTEXT(pp->default_value && pp->default_type ? pp->default_type : "unknown")};
+				rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro_parameters VALUES (?, ?, ?, ?, ?, ?, ?)", pv,
+						   7, err);
+			}
+		}
+		add_change(st, m->table ? "created_table_macro" : "created_scalar_macro", nm->schema_name, m->name, 0);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ndropped_macros; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_macros[i].id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_macro SET end_snapshot = ? WHERE macro_id = ? AND end_snapshot IS NULL",
+				   p, 2, err);
+		add_change(st, t->dropped_macros[i].table ? "dropped_table_macro" : "dropped_scalar_macro", NULL, NULL,
+			   t->dropped_macros[i].id);
+	}
+	return rc;
+}
+
 /* Inserts the snapshot rows on the first apply, updates them on later ones: a transaction's
  * statements all land in one snapshot. */
 static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
@@ -460,7 +503,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
-		   t->nviews || t->ndropped_views || t->ntags || t->npartitions || t->nsorts;
+		   t->nviews || t->ndropped_views || t->ntags || t->npartitions || t->nsorts || t->nmacros ||
+		   t->ndropped_macros;
 	if (ddl && !st->ddl) {
 		st->schema_version++;
 		st->ddl = true;
@@ -475,6 +519,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_alters(db, t, st, err);
 	if (rc == 0)
 		rc = write_views(db, t, st, err);
+	if (rc == 0)
+		rc = write_macros(db, t, st, err);
 	if (rc == 0)
 		rc = write_tags(db, t, st, err);
 	if (rc == 0)

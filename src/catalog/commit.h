@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "catalog/driver.h"
+#include "catalog/model.h"
 #include "catalog/namemap.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -153,6 +154,19 @@ typedef struct pl_new_view {
 	int64_t assigned_id;
 } pl_new_view;
 
+/* CREATE MACRO: macro.schema_id may be a local id; macro.id is unused (assigned_id). */
+typedef struct pl_new_macro {
+	pl_macro macro;
+	char *schema_name;
+	int64_t assigned_id;
+} pl_new_macro;
+
+/* DROP MACRO [TABLE]: the kind names the change (dropped_scalar_macro / dropped_table_macro). */
+typedef struct pl_dropped_macro {
+	int64_t id;
+	bool table;
+} pl_dropped_macro;
+
 /* COMMENT ON TABLE (column_id -1) / COLUMN: value NULL removes the tag. */
 typedef struct pl_tag {
 	int64_t table_id, column_id;
@@ -207,6 +221,10 @@ typedef struct pl_txn {
 	size_t nviews;
 	pl_dropped *dropped_views;
 	size_t ndropped_views;
+	pl_new_macro *macros;
+	size_t nmacros;
+	pl_dropped_macro *dropped_macros;
+	size_t ndropped_macros;
 	pl_tag *tags;
 	size_t ntags;
 	pl_new_partition *partitions;
@@ -248,6 +266,8 @@ void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
+pl_new_macro *pl_txn_add_macro(pl_txn *txn);
+pl_dropped_macro *pl_txn_add_dropped_macro(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
 pl_new_partition *pl_txn_add_partition(pl_txn *txn);
 pl_new_sort *pl_txn_add_sort(pl_txn *txn);

@@ -112,6 +112,33 @@ static int apply_views(apply_ctx *c, const pl_model *base)
 	return c->oom ? PL_ENOMEM : 0;
 }
 
+static int apply_macros(apply_ctx *c, const pl_model *base)
+{
+	pl_model *m = c->m;
+	pl_txn *t = c->t;
+	m->macros = calloc(base->nmacros + t->nmacros + 1, sizeof(*m->macros));
+	if (!m->macros)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < base->nmacros; i++) {
+		const pl_macro *v = &base->macros[i];
+		bool gone = !pl_model_schema_by_id(m, v->schema_id);
+		for (size_t k = 0; !gone && k < t->ndropped_macros; k++)
+			gone = t->dropped_macros[k].id == v->id;
+		if (gone)
+			continue;
+		if (!pl_macro_copy(&m->macros[m->nmacros], v))
+			return PL_ENOMEM;
+		m->nmacros++;
+	}
+	for (size_t i = 0; i < t->nmacros; i++) {
+		t->macros[i].assigned_id = new_local(c);
+		if (!pl_macro_copy(&m->macros[m->nmacros], &t->macros[i].macro))
+			return PL_ENOMEM;
+		m->macros[m->nmacros++].id = t->macros[i].assigned_id;
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
 /* ---- tables ------------------------------------------------------------------------------- */
 
 static int64_t table_of_file_ref(const pl_txn *t, int64_t ref)
@@ -530,6 +557,8 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_tags(&c);
 	if (rc == 0)
 		rc = apply_views(&c, base);
+	if (rc == 0)
+		rc = apply_macros(&c, base);
 	for (size_t i = 0; rc == 0 && i < txn->nnamemaps; i++)
 		txn->namemaps[i].assigned_id = new_local(&c);
 	if (rc == 0)

@@ -84,8 +84,8 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
 	c->base = c->tgt.lake->model->snapshot_id;
 	if (!c->schema)
-		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
-				  c->tgt.schema);
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist! (not found "
+				  "in lake \"%s\")", c->tgt.schema, c->tgt.lake->name);
 	return 0;
 }
 

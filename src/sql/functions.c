@@ -40,6 +40,8 @@ static const struct {
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
 	{"altered_view", "views_altered"},
+	{"created_scalar_macro", "scalar_macros_created"}, {"created_table_macro", "table_macros_created"},
+	{"dropped_scalar_macro", "scalar_macros_dropped"}, {"dropped_table_macro", "table_macros_dropped"},
 };
 
 /* "s1"."t" -> s1.t (quotes removed, "" undone). */

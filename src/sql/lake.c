@@ -176,6 +176,40 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 	return rc;
 }
 
+static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
+
+/* Macros of the mirror that the model no longer has (or has as the other kind). */
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = query_mirror(con, lake, "SELECT DISTINCT schema_name, function_name, function_type = 'table_macro' FROM "
+				     "(SELECT * FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro'))",
+			      &res, err);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		char *name = pl_engine_value_str(&res, 1, r, &oom);
+		bool table = duckdb_value_boolean(&res, 2, r);
+		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
+		const pl_macro *m = s && name ? pl_model_macro(lake->model, s->id, name, table) : NULL;
+		if (!oom && schema && name && !m) {
+			pl_buf_puts(&q, table ? "DROP MACRO TABLE IF EXISTS " : "DROP MACRO IF EXISTS ");
+			put_view_name(&q, lake, schema, name);
+			rc = exec_on(con, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+		free(name);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
@@ -291,6 +325,87 @@ static int comment_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl
 	return rc;
 }
 
+/* Runs sql on con with lake.schema as the current schema, then goes back to where con was. */
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	char *db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
+	duckdb_destroy_result(&res);
+	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
+	pl_buf_puts(&use, "USE ");
+	pl_buf_put_ident(&use, lake->name);
+	pl_buf_putc(&use, '.');
+	pl_buf_put_ident(&use, schema);
+	pl_buf_puts(&back, "USE ");
+	pl_buf_put_ident(&back, db ? db : "memory");
+	pl_buf_putc(&back, '.');
+	pl_buf_put_ident(&back, cur ? cur : "main");
+	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : exec_on(con, &use, err);
+	if (rc == 0) {
+		rc = exec_on(con, sql, err);
+		pl_err ignored;
+		exec_on(con, &back, &ignored);
+	}
+	pl_buf_dispose(&use);
+	pl_buf_dispose(&back);
+	free(db);
+	free(cur);
+	return rc;
+}
+
+static void put_macro_default(pl_buf *q, const pl_macro_param *p)
+{
+	const char *dt = p->default_type ? pl_ducklake_to_duckdb_type(p->default_type) : NULL;
+	if (!dt && strcmp(p->default_value, "NULL") == 0) {
+		pl_buf_puts(q, "NULL");
+		return;
+	}
+	if (dt)
+		pl_buf_puts(q, "CAST(");
+	pl_buf_put_literal(q, p->default_value);
+	if (dt)
+		pl_buf_printf(q, " AS %s)", dt);
+}
+
+/* CREATE OR REPLACE MACRO lake.schema.name (params) AS body [, (params) AS body ...] */
+static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE MACRO ");
+	put_view_name(&q, vs->lake, s->name, m->name);
+	for (size_t i = 0; i < m->nimpls; i++) {
+		const pl_macro_impl *im = &m->impls[i];
+		pl_buf_puts(&q, i ? ", (" : "(");
+		for (size_t j = 0; j < im->nparams; j++) {
+			const pl_macro_param *p = &im->params[j];
+			if (j)
+				pl_buf_puts(&q, ", ");
+			pl_buf_put_ident(&q, p->name);
+			const char *dt = p->type && !pl_str_ieq(p->type, "unknown") ? pl_ducklake_to_duckdb_type(p->type) : NULL;
+			if (dt)
+				pl_buf_printf(&q, " %s", dt);
+			if (p->default_value) {
+				pl_buf_puts(&q, " := ");
+				put_macro_default(&q, p);
+			}
+		}
+		pl_buf_puts(&q, m->table ? ") AS TABLE " : ") AS ");
+		pl_buf_puts(&q, im->sql);
+	}
+	pl_err macro_err = {0};
+	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
+	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
+		rc = exec_in_schema(vs->con, vs->lake, s->name, &q, &macro_err);
+	pl_buf_dispose(&q);
+	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it
+	 * does not exist */
+	return rc == PL_ENOMEM ? pl_err_nomem(err) : 0;
+}
+
 static int sync_objects(view_sync *vs, pl_err *err)
 {
 	pl_lake *lake = vs->lake;
@@ -309,6 +424,12 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_lake_view(vs, s, v, err);
 	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nmacros; i++) {
+		const pl_macro *m = &lake->model->macros[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, m->schema_id);
+		if (s)
+			rc = create_macro(vs, s, m, err);
+	}
 	return rc;
 }
 
@@ -320,6 +441,8 @@ static int sync_views_of(planar_db *db, pl_lake *lake, duckdb_connection con, bo
 {
 	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
 	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (rc == 0 && !same_objects)
+		rc = sync_drop_macros(lake, con, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {

@@ -189,6 +189,14 @@ static int route_create(pl_stmt *st, planar_result **out, pl_err *err, bool *han
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_create_view(st, at, out, err) : 0;
 	}
+	bool temp = false;
+	for (size_t k = 1; k < i; k++)
+		temp = temp || pl_tok_is(t, k, "TEMP") || pl_tok_is(t, k, "TEMPORARY");
+	if (!temp && (pl_tok_is(t, i, "MACRO") || pl_tok_is(t, i, "FUNCTION"))) {
+		size_t at = skip_words(t, i + 1, ifne);
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_create_macro(st, at, out, err) : 0;
+	}
 	static const char *const others[] = {"MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", NULL};
 	for (const char *const *o = others; *o; o++) {
 		if (!pl_tok_is(t, i, *o))
@@ -240,6 +248,13 @@ static int route_drop(pl_stmt *st, planar_result **out, pl_err *err, bool *handl
 	if (pl_tok_is(t, 1, "VIEW")) {
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_drop_view(st, at, at > 2, err) : 0;
+	}
+	if (pl_tok_is(t, 1, "MACRO") || pl_tok_is(t, 1, "FUNCTION")) {
+		bool table_kind = pl_tok_is(t, 1, "MACRO") && pl_tok_is(t, 2, "TABLE");
+		size_t from = table_kind ? 3 : 2;
+		size_t name_at = skip_words(t, from, ife);
+		*handled = targets_lake(st, name_at, err, &lake);
+		return lake ? pl_handle_drop_macro(st, name_at, table_kind, name_at > from, out, err) : 0;
 	}
 	if (targets_lake(st, at, err, &lake)) {
 		*handled = true;

@@ -58,6 +58,9 @@ bool pl_setting_is_set(planar_conn *conn, pl_setting_id id);
 void pl_setting_retry(planar_conn *conn, pl_retry_policy *out);
 
 /* Handlers (one file each). Called with db->lock held. */
+/* CREATE MACRO / DROP MACRO in a lake (sql/macros.c): name_at / at is the name's token. */
+int pl_handle_create_macro(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_drop_macro(pl_stmt *st, size_t at, bool table_kind, bool if_exists, planar_result **out, pl_err *err);
 int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err);
 /* ATTACH of a plain database file (not ducklake:): refused when the file is an attached lake's
  * catalog. */

@@ -46,7 +46,8 @@ static int resolve_in_lake(pl_stmt *st, size_t *i, pl_target *tgt, const pl_sche
 		rc = pl_lake_check_writable(tgt->lake, err);
 	*schema = rc ? NULL : pl_model_schema(tgt->lake->model, tgt->schema);
 	if (rc == 0 && !*schema)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!", tgt->schema);
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist! (not found in lake "
+				"\"%s\")", tgt->schema, tgt->lake->name);
 	return rc;
 }
 

@@ -120,6 +120,14 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 	return rc;
 }
 
+static int depends(const pl_schema *s, const char *kind, const char *name, pl_err *err)
+{
+	return pl_err_set(err, PL_EINVALID,
+			  "Dependency Error: Cannot drop entry \"%s\" because there are entries that depend on it "
+			  "(%s \"%s\"); use DROP SCHEMA ... CASCADE",
+			  s->name, kind, name);
+}
+
 int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err)
 {
 	int rc = 0;
@@ -127,15 +135,22 @@ int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_t
 		if (m->tables[i].schema_id != s->id)
 			continue;
 		if (!cascade)
-			rc = pl_err_set(err, PL_EINVALID,
-					"Dependency Error: cannot drop schema \"%s\" because table \"%s\" depends on it; "
-					"use DROP SCHEMA ... CASCADE",
-					s->name, m->tables[i].name);
+			rc = depends(s, "table", m->tables[i].name, err);
 		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(txn);
 		if (rc == 0 && !d)
 			rc = pl_err_nomem(err);
 		if (d)
 			d->id = m->tables[i].id;
+	}
+	for (size_t i = 0; rc == 0 && i < m->nviews; i++) {
+		if (m->views[i].schema_id != s->id)
+			continue;
+		rc = cascade ? pl_ddl_drop_view(&m->views[i], txn, err) : depends(s, "view", m->views[i].name, err);
+	}
+	for (size_t i = 0; rc == 0 && i < m->nmacros; i++) {
+		if (m->macros[i].schema_id != s->id)
+			continue;
+		rc = cascade ? pl_ddl_drop_macro(&m->macros[i], txn, err) : depends(s, "macro", m->macros[i].name, err);
 	}
 	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(txn);
 	if (rc == 0 && !d)
