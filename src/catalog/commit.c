@@ -130,8 +130,11 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 		if (rc == 0)
 			rc = map_local(st, &t->alters[i].schema_id, err);
 	}
-	for (size_t i = 0; rc == 0 && i < t->nviews; i++)
+	for (size_t i = 0; rc == 0 && i < t->nviews; i++) {
 		rc = map_local(st, &t->views[i].schema_id, err);
+		if (rc == 0 && t->views[i].rename)
+			rc = map_local(st, &t->views[i].renamed_id, err);
+	}
 	for (size_t i = 0; rc == 0 && i < t->nmacros; i++)
 		rc = map_local(st, &t->macros[i].macro.schema_id, err);
 	for (size_t i = 0; rc == 0 && i < t->ndropped_macros; i++)
@@ -357,6 +360,18 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nviews; i++) {
 		pl_new_view *v = &t->views[i];
+		if (v->rename) { /* the view's row ends; a copy with the new name begins */
+			pl_val pe[] = {PL_VINT(st->snapshot), PL_VINT(v->renamed_id)};
+			rc = pl_catdb_exec(db, "UPDATE ducklake_view SET end_snapshot = ? WHERE view_id = ? AND end_snapshot "
+					       "IS NULL", pe, 2, err);
+			pl_val pc[] = {PL_VINT(st->snapshot), PL_VTEXT(v->name), PL_VINT(v->renamed_id), PL_VINT(st->snapshot)};
+			if (rc == 0)
+				rc = pl_catdb_exec(db, "INSERT INTO ducklake_view SELECT view_id, view_uuid, ?, NULL, schema_id, ?, "
+						       "dialect, \"sql\", column_aliases FROM ducklake_view WHERE view_id = ? AND "
+						       "end_snapshot = ?", pc, 4, err);
+			add_change(st, "altered_view", NULL, NULL, v->renamed_id);
+			continue;
+		}
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;

@@ -152,6 +152,10 @@ typedef struct pl_new_view {
 	int64_t schema_id;
 	char *schema_name, *name, *sql, *column_aliases;
 	int64_t assigned_id;
+	/* ALTER VIEW ... RENAME TO: view renamed_id gets a new row named `name` (its other columns
+	 * as they were; sql and column_aliases unused), as DuckLake renames a view. */
+	bool rename;
+	int64_t renamed_id;
 } pl_new_view;
 
 /* CREATE MACRO: macro.schema_id may be a local id; macro.id is unused (assigned_id). */

@@ -100,11 +100,17 @@ static int apply_views(apply_ctx *c, const pl_model *base)
 		const pl_view *v = &base->views[i];
 		if (dropped(t->dropped_views, t->ndropped_views, v->id) || !pl_model_schema_by_id(m, v->schema_id))
 			continue;
-		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, v->name), dup(c, v->sql),
+		const char *name = v->name;
+		for (size_t k = 0; k < t->nviews; k++)
+			if (t->views[k].rename && t->views[k].renamed_id == v->id)
+				name = t->views[k].name;
+		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, name), dup(c, v->sql),
 						  dup(c, v->column_aliases)};
 	}
 	for (size_t i = 0; i < t->nviews; i++) {
 		const pl_new_view *v = &t->views[i];
+		if (v->rename)
+			continue;
 		t->views[i].assigned_id = new_local(c);
 		m->views[m->nviews++] = (pl_view){v->assigned_id, v->schema_id, dup(c, v->name), dup(c, v->sql),
 						  dup(c, v->column_aliases)};

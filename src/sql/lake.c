@@ -273,6 +273,8 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	return rc;
 }
 
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err);
+
 /* The SQL of a lake view names its own lake {DUCKLAKE_CATALOG}. */
 static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
 {
@@ -294,10 +296,14 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	put_view_sql(&body, lake, v->sql);
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, v->name);
+	if (v->column_aliases && *v->column_aliases) /* "a","b": a list of quoted names */
+		pl_buf_printf(&q, " (%s)", v->column_aliases);
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
 	int rc = sync_exec(vs, &q, &view_err);
+	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
+		rc = exec_in_schema(con, lake, s->name, &q, &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
 		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");

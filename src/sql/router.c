@@ -341,7 +341,10 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 		handler = pl_handle_delete, at = pl_tok_is(t, 1, "TABLE") ? 2 : 1;
 	else if (pl_tok_is(t, 0, "ALTER") && pl_tok_is(t, 1, "TABLE"))
 		handler = pl_handle_alter, at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
-	else if (pl_tok_is(t, 0, "ALTER"))
+	else if (pl_tok_is(t, 0, "ALTER") && pl_tok_is(t, 1, "VIEW")) {
+		at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
+		return targets_lake(st, at, err, &lake) ? (*handled = true, pl_handle_alter_view(st, at, at > 2, err)) : 0;
+	} else if (pl_tok_is(t, 0, "ALTER"))
 		what = "ALTER", at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
 	else if (pl_tok_is(t, 0, "COMMENT") && pl_tok_is(t, 1, "ON"))
 		return route_comment(st, out, err, handled);

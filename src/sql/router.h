@@ -76,6 +76,7 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *err);
 int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
+int pl_handle_alter_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
 int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err);
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);

@@ -204,6 +204,19 @@ int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *
 	return rc;
 }
 
+int pl_ddl_rename_view(const pl_schema *s, const pl_view *v, const char *new_name, pl_txn *txn, pl_err *err)
+{
+	pl_new_view *n = pl_txn_add_view(txn);
+	if (!n)
+		return pl_err_nomem(err);
+	n->schema_id = s->id;
+	n->rename = true;
+	n->renamed_id = v->id;
+	n->schema_name = pl_strdup(s->name);
+	n->name = pl_strdup(new_name);
+	return n->schema_name && n->name ? 0 : pl_err_nomem(err);
+}
+
 int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err)
 {
 	pl_dropped *d = pl_txn_add_dropped_view(txn);

@@ -39,6 +39,8 @@ int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err);
 int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *name, const pl_view *replaced,
 		       const char *query, const char *stored_sql, pl_txn *txn, pl_err *err);
 int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err);
+/* ALTER VIEW v RENAME TO new_name (v in schema s). */
+int pl_ddl_rename_view(const pl_schema *s, const pl_view *v, const char *new_name, pl_txn *txn, pl_err *err);
 /* A default of a macro parameter, as the statement gives it: implementation impl (0-based) of the
  * macro, parameter param; value as text, type its DuckLake type. */
 typedef struct pl_macro_default {
