@@ -57,7 +57,7 @@ int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err
 		return rc;
 	if (r->nrows == 0) {
 		pl_rows_free(r);
-		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld", (long long)snap);
+		return pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld", (long long)snap);
 	}
 	m->snapshot_id = pl_rows_int(r, 0, 0, 0);
 	m->schema_version = pl_rows_int(r, 0, 1, 0);

@@ -494,7 +494,7 @@ static int resolve_snapshot(pl_lake *lake, planar_db *db, const pl_lake_options 
 		return rc;
 	if (o->snapshot_version >= 0) {
 		if (o->snapshot_version > *snap)
-			return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)",
+			return pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld (the latest is %lld)",
 					  (long long)o->snapshot_version, (long long)*snap);
 		*snap = o->snapshot_version;
 		lake->pinned = true;

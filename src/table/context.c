@@ -94,6 +94,28 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
 	return rc;
 }
 
+int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
+			       pl_err *err)
+{
+	static const char *const reserved[] = {"row_id", "begin_snapshot", "end_snapshot",
+					       "_ducklake_internal_snapshot_id", "_ducklake_internal_row_id"};
+	bool is_reserved = false;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		is_reserved = is_reserved || pl_str_ieq(name, reserved[i]);
+	if (!is_reserved)
+		return 0;
+	int64_t limit = 0;
+	pl_write_request req = {0};
+	int rc = t ? pl_table_write_options(ctx, t, &req, &limit, err) : pl_table_inline_limit(ctx, schema_id, &limit, err);
+	if (rc == 0 && limit > 0)
+		rc = pl_err_set(err, PL_EINVALID,
+				"Binder Error: Column name \"%s\" is reserved by DuckLake for internal use when data inlining is "
+				"enabled. If you must use this column name, disable inlining by calling "
+				"ducklake_set_option('data_inlining_row_limit', 0).",
+				name);
+	return rc;
+}
+
 int pl_table_write_sizes(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, pl_err *err)
 {
 	return pl_table_write_options(ctx, t, req, NULL, err);

@@ -105,6 +105,9 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 		rc = pl_columns_from_temp_table(ctx->con, tmp, &cols, &ncols, err);
 	for (size_t k = 0; rc == 0 && k < ncols; k++)
 		rc = pl_name_check("column", cols[k].name, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++)
+		if (cols[k].parent < 0)
+			rc = pl_table_check_column_name(ctx, NULL, c->schema->id, cols[k].name, err);
 	if (rc == 0)
 		rc = add_new_table(txn, c, cols, ncols, err);
 	else
