@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
+#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -769,6 +770,23 @@ void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released)
 	lake->writers--;
 }
 
+int pl_lake_check_commit_info(pl_lake *lake, bool provided, pl_err *err)
+{
+	if (provided)
+		return 0;
+	char *v = NULL;
+	int rc = pl_catalog_option(lake->cat, -1, -1, "require_commit_message", &v, err);
+	bool required = rc == 0 && v && pl_str_ieq(v, "true");
+	free(v);
+	if (required)
+		rc = pl_err_set(err, PL_EINVALID,
+				"Invalid Configuration Error: Commit Information for the snapshot is required but has not been "
+				"provided. Provide it with CALL %s.set_commit_message('author_name', 'commit_message'), or "
+				"turn the requirement off with CALL %s.set_option('require_commit_message', false)",
+				lake->name, lake->name);
+	return rc;
+}
+
 int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t base, pl_err *err)
 {
 	int64_t snap = 0;
@@ -778,7 +796,10 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	pl_txn_take_commit_message(conn, txn);
 	pl_fault_point("write:after-files");
 	pl_setting_retry(conn, &txn->retry);
-	int rc = pl_commit(lake->cat, txn, base, &snap, err);
+	int rc = pl_lake_check_commit_info(lake, txn->author || txn->commit_message || txn->commit_extra_info, err);
+	if (rc)
+		return rc;
+	rc = pl_commit(lake->cat, txn, base, &snap, err);
 	if (rc)
 		return rc;
 	lake->has_committed = true;

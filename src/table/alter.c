@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/str.h"
 #include "table/columns.h"
@@ -194,6 +195,46 @@ static int count_top(const pl_table *t)
 	return (int)t->ntop;
 }
 
+static bool partitioned_by(const pl_table *t, const pl_column *col)
+{
+	for (size_t i = 0; i < t->npartition_keys; i++)
+		if (t->partition_keys[i].column_id == col->id)
+			return true;
+	return false;
+}
+
+static bool ident_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+	       (unsigned char)ch >= 0x80;
+}
+
+/* Whether a sort key expression names the column (as a whole word, quoted or not, outside string
+ * literals). */
+static bool expression_names(const char *expr, const char *name)
+{
+	size_t n = strlen(name);
+	bool in_string = false;
+	for (const char *p = expr; *p; p++) {
+		if (*p == '\'') {
+			in_string = !in_string;
+			continue;
+		}
+		if (in_string || (p > expr && ident_char(p[-1])) || strncasecmp(p, name, n) != 0 || ident_char(p[n]))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool sorted_by(const pl_table *t, const pl_column *col)
+{
+	for (size_t i = 0; i < t->nsort_keys; i++)
+		if (t->sort_keys[i].expression && expression_names(t->sort_keys[i].expression, col->name))
+			return true;
+	return false;
+}
+
 static int drop_column(alter_ctx *c, pl_err *err)
 {
 	char *const *parts = c->req->path;
@@ -206,6 +247,12 @@ static int drop_column(alter_ctx *c, pl_err *err)
 						parts[n - 1]);
 	else if (n == 1 && count_top(c->table) == 1)
 		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Cannot drop column: table only has one column remaining!");
+	else if (n == 1 && partitioned_by(c->table, col))
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Cannot drop column \"%s\" - the table is partitioned by "
+				"this column (RESET PARTITIONED BY or SET PARTITIONED BY other columns first)", col->name);
+	else if (n == 1 && sorted_by(c->table, col))
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Cannot drop column \"%s\" - the table is sorted by this "
+				"column (RESET SORTED BY or SET SORTED BY other columns first)", col->name);
 	else
 		rc = end_tree(c, col, err);
 	return rc;
