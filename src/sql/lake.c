@@ -566,6 +566,9 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	pl_catdb_options co = {o->kind, o->location, o->read_only, !file ? o->create_if_missing : !exists, o->schema,
 			       o->password_env};
 	int rc = pl_catdb_open(&lake->cat, &co, err);
+	if (rc && !file && (o->read_only || !o->create_if_missing) && rc != PL_ENOMEM)
+		return pl_err_wrap(err, "no lake at '%s', and creating a new DuckLake is explicitly disabled (%s)",
+				   o->location, o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
 	bool is_lake = false;
