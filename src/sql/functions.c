@@ -703,6 +703,45 @@ static const char *const macros[] = {
 	"CAST(changes AS MAP(VARCHAR, VARCHAR[])) AS changes, author, commit_message, commit_extra_info "
 	"FROM __planar_meta(catalog, 'snapshots')",
 
+	/* ducklake_options: the lake's options (ducklake_metadata) at every scope, with a description
+	 * of the options DuckLake knows */
+	"CREATE OR REPLACE TEMP MACRO ducklake_options(catalog) AS TABLE "
+	"SELECT m.\"key\" AS option_name, d.description, m.\"value\" AS \"value\", "
+	"CASE WHEN m.scope IS NULL OR m.scope = '' THEN 'GLOBAL' WHEN m.scope = 'schema' THEN 'SCHEMA' ELSE 'TABLE' END "
+	"AS scope, CASE WHEN m.scope = 'schema' THEN s.schema_name WHEN m.scope = 'table' THEN ts.schema_name || '.' || "
+	"t.table_name END AS scope_entry "
+	"FROM __planar_catalog_table(catalog, 'ducklake_metadata') m "
+	"LEFT JOIN (VALUES ('data_inlining_row_limit', 'Inserts of at most this many rows are stored in the catalog'), "
+	"('parquet_compression', 'Compression codec of new Parquet files'), "
+	"('parquet_version', 'Parquet format version of new files (1 or 2)'), "
+	"('parquet_compression_level', 'Compression level of new Parquet files'), "
+	"('parquet_row_group_size', 'Rows per row group of new Parquet files'), "
+	"('parquet_row_group_size_bytes', 'Bytes per row group of new Parquet files'), "
+	"('hive_file_pattern', 'Whether partitioned files go into key=value directories'), "
+	"('target_file_size', 'Size at which inserts and compaction start a new data file'), "
+	"('version', 'Version of the DuckLake format of the catalog'), "
+	"('created_by', 'The program that created the lake'), "
+	"('data_path', 'Where the lake''s data files are'), "
+	"('require_commit_message', 'Whether each snapshot needs set_commit_message first'), "
+	"('rewrite_delete_threshold', 'Fraction of deleted rows from which a data file is worth rewriting'), "
+	"('delete_older_than', 'Age of unused files that the cleanup functions remove by default'), "
+	"('expire_older_than', 'Age of snapshots that ducklake_expire_snapshots expires by default'), "
+	"('auto_compact', 'Whether the compaction functions include a table by default'), "
+	"('encrypted', 'Whether data files are encrypted'), "
+	"('per_thread_output', 'Whether inserts write one file per thread'), "
+	"('write_deletion_vectors', 'Whether deletes are written as deletion vectors (puffin)'), "
+	"('sort_on_insert', 'Whether inserts sort their rows by the table''s SET SORTED BY keys')) "
+	"d(name, description) ON d.name = m.\"key\" "
+	"LEFT JOIN (SELECT CAST(schema_id AS BIGINT) AS schema_id, schema_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_schema') WHERE end_snapshot IS NULL) s "
+	"ON m.scope = 'schema' AND CAST(m.scope_id AS BIGINT) = s.schema_id "
+	"LEFT JOIN (SELECT CAST(table_id AS BIGINT) AS table_id, CAST(schema_id AS BIGINT) AS schema_id, table_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_table') WHERE end_snapshot IS NULL) t "
+	"ON m.scope = 'table' AND CAST(m.scope_id AS BIGINT) = t.table_id "
+	"LEFT JOIN (SELECT CAST(schema_id AS BIGINT) AS schema_id, schema_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_schema') WHERE end_snapshot IS NULL) ts ON ts.schema_id = t.schema_id "
+	"ORDER BY option_name",
+
 	"CREATE OR REPLACE TEMP MACRO ducklake_current_snapshot(catalog) AS TABLE "
 	"SELECT CAST(id AS BIGINT) AS id FROM __planar_meta(catalog, 'current_snapshot')",
 
