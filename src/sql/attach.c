@@ -19,6 +19,7 @@ typedef struct attach_args {
 	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env, *metadata_catalog;
 	bool if_not_exists;
 	bool kind_given; /* the URI names the catalog kind */
+	bool read_write; /* READ_WRITE given */
 	pl_lake_options o;
 } attach_args;
 
@@ -115,6 +116,7 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 		a->o.read_only = option_bool(t, i);
 	} else if (pl_str_ieq(name, "READ_WRITE")) {
 		a->o.read_only = !option_bool(t, i);
+		a->read_write = !a->o.read_only;
 	} else if (pl_str_ieq(name, "OVERRIDE_DATA_PATH")) {
 		a->o.override_data_path = option_bool(t, i);
 	} else if (pl_str_ieq(name, "SNAPSHOT_VERSION")) {
@@ -344,6 +346,12 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 		a.o.write_dv_set = true;
 		a.o.write_dv = dv && strcmp(dv, "true") == 0;
 	}
+	if (rc == 0 && a.read_write && (a.o.snapshot_version >= 0 || a.o.snapshot_time))
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: SNAPSHOT_VERSION / SNAPSHOT_TIME can only be used in "
+				"read-only mode");
+	if (rc == 0 && a.o.snapshot_version >= 0 && a.o.snapshot_time)
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Cannot specify both VERSION and TIMESTAMP "
+				"(SNAPSHOT_VERSION and SNAPSHOT_TIME)");
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);
