@@ -11,6 +11,7 @@
  */
 #include "sql/router.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +45,109 @@ static const struct {
 	{"dropped_scalar_macro", "scalar_macros_dropped"}, {"dropped_table_macro", "table_macros_dropped"},
 };
 
-/* "s1"."t" -> s1.t (quotes removed, "" undone). */
+/* DuckDB's keywords (lower case, sorted), read once: a name that is one is shown quoted. */
+static pthread_mutex_t keywords_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **keywords;
+static size_t nkeywords;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_keywords(duckdb_connection con)
+{
+	pthread_mutex_lock(&keywords_lock);
+	duckdb_result res;
+	pl_err ignored;
+	if (!keywords && pl_engine_query(con, "SELECT DISTINCT lower(keyword_name) FROM duckdb_keywords() ORDER BY 1", &res,
+					 &ignored) == 0) {
+		idx_t n = duckdb_row_count(&res);
+		char **k = calloc(n + 1, sizeof(*k));
+		bool oom = !k;
+		size_t got = 0;
+		for (idx_t r = 0; !oom && r < n; r++)
+			if ((k[got] = pl_engine_value_str(&res, 0, r, &oom)) != NULL)
+				got++;
+		duckdb_destroy_result(&res);
+		if (k && !oom) {
+			qsort(k, got, sizeof(*k), cmp_str);
+			keywords = k;
+			nkeywords = got;
+		} else if (k) {
+			for (size_t i = 0; i < got; i++)
+				free(k[i]);
+			free(k);
+		}
+	}
+	pthread_mutex_unlock(&keywords_lock);
+}
+
+/* As DuckDB writes a name "optionally quoted": quotes when it is a keyword or has characters
+ * other than letters, digits and '_' (or starts with a digit). */
+static bool needs_quotes(const char *name, size_t n)
+{
+	if (n == 0 || (name[0] >= '0' && name[0] <= '9'))
+		return true;
+	char lower[128];
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			return true;
+		if (i < sizeof(lower) - 1)
+			lower[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+	}
+	if (n >= sizeof(lower))
+		return false;
+	lower[n] = '\0';
+	const char *key = lower;
+	pthread_mutex_lock(&keywords_lock);
+	bool kw = keywords && bsearch(&key, keywords, nkeywords, sizeof(*keywords), cmp_str) != NULL;
+	pthread_mutex_unlock(&keywords_lock);
+	return kw;
+}
+
+/* "s1"."t" -> s1.t as ducklake_snapshots shows a name: its parts optionally quoted ("s1"."select"
+ * -> s1."select"), the whole then in single quotes when any part needed double ones. */
 static void put_unquoted(pl_buf *b, const char *v, size_t n)
 {
-	bool q = false;
-	for (size_t i = 0; i < n; i++) {
+	if (!memchr(v, '"', n)) { /* an id, not a name */
+		pl_buf_put(b, v, n);
+		return;
+	}
+	pl_buf parts = PL_BUF_INIT, part = PL_BUF_INIT;
+	bool q = false, any_quoted = false;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || (!q && v[i] == '.')) {
+			const char *name = pl_buf_cstr(&part);
+			bool quote = needs_quotes(name, part.len);
+			any_quoted = any_quoted || quote;
+			if (quote)
+				pl_buf_put_ident(&parts, name);
+			else
+				pl_buf_puts(&parts, name);
+			pl_buf_truncate(&part, 0);
+			if (i < n)
+				pl_buf_putc(&parts, '.');
+			continue;
+		}
 		if (v[i] == '"') {
 			if (q && i + 1 < n && v[i + 1] == '"') {
-				pl_buf_putc(b, '"');
+				pl_buf_putc(&part, '"');
 				i++;
 			} else {
 				q = !q;
 			}
 			continue;
 		}
-		pl_buf_putc(b, v[i]);
+		pl_buf_putc(&part, v[i]);
 	}
+	if (any_quoted)
+		pl_buf_put_literal(b, pl_buf_cstr(&parts));
+	else
+		pl_buf_puts(b, pl_buf_cstr(&parts));
+	pl_buf_dispose(&parts);
+	pl_buf_dispose(&part);
 }
 
 typedef struct change_group {
@@ -672,6 +760,7 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
+	load_keywords(db->admin);
 	const char *test_sql = getenv("PLANAR_TEST_CATALOG_SQL");
 	int rc = test_sql && strcmp(test_sql, "1") == 0 ? register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err)
 							 : 0;
