@@ -130,8 +130,15 @@ static int map_txn_refs(pl_commit_state *st, pl_txn *t, pl_err *err)
 		if (rc == 0)
 			rc = map_local(st, &t->alters[i].schema_id, err);
 	}
-	for (size_t i = 0; rc == 0 && i < t->nviews; i++)
+	for (size_t i = 0; rc == 0 && i < t->nviews; i++) {
 		rc = map_local(st, &t->views[i].schema_id, err);
+		if (rc == 0 && t->views[i].rename)
+			rc = map_local(st, &t->views[i].renamed_id, err);
+	}
+	for (size_t i = 0; rc == 0 && i < t->nmacros; i++)
+		rc = map_local(st, &t->macros[i].macro.schema_id, err);
+	for (size_t i = 0; rc == 0 && i < t->ndropped_macros; i++)
+		rc = map_local(st, &t->dropped_macros[i].id, err);
 	for (size_t i = 0; rc == 0 && i < t->ntags; i++)
 		rc = map_local(st, &t->tags[i].table_id, err);
 	for (size_t i = 0; rc == 0 && i < t->npartitions; i++)
@@ -307,6 +314,45 @@ static int write_alters(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *er
 	return rc;
 }
 
+/* CREATE / DROP MACRO: the macro row, one implementation row per overload and one parameter row
+ * per parameter, as DuckLake writes them (a parameter without a default: 'NULL', 'unknown'). */
+static int write_macros(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < t->nmacros; i++) {
+		pl_new_macro *nm = &t->macros[i];
+		pl_macro *m = &nm->macro;
+		if ((rc = pl_commit__fix_id(st, &nm->assigned_id, st->next_catalog_id++, true, err)))
+			break;
+		pl_val p[] = {PL_VINT(m->schema_id), PL_VINT(nm->assigned_id), PL_VTEXT(m->name), PL_VINT(st->snapshot)};
+		rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro VALUES (?, ?, ?, ?, NULL)", p, 4, err);
+		for (size_t k = 0; rc == 0 && k < m->nimpls; k++) {
+			pl_macro_impl *im = &m->impls[k];
+			pl_val pi[] = {PL_VINT(nm->assigned_id), PL_VINT((int64_t)k), PL_VTEXT(im->sql),
+				       PL_VTEXT(m->table ? "table" : "scalar")};
+			rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro_impl VALUES (?, ?, 'duckdb', ?, ?)", pi, 4, err);
+			for (size_t j = 0; rc == 0 && j < im->nparams; j++) {
+				pl_macro_param *pp = &im->params[j];
+				pl_val pv[] = {PL_VINT(nm->assigned_id), PL_VINT((int64_t)k), PL_VINT((int64_t)j),
+					       PL_VTEXT(pp->name), PL_VTEXT(pp->type ? pp->type : "unknown"),
+					       PL_VTEXT(pp->default_value ? pp->default_value : "NULL"),
+					       PL_VTEXT(pp->default_value && pp->default_type ? pp->default_type : "unknown")};
+				rc = pl_catdb_exec(db, "INSERT INTO ducklake_macro_parameters VALUES (?, ?, ?, ?, ?, ?, ?)", pv,
+						   7, err);
+			}
+		}
+		add_change(st, m->table ? "created_table_macro" : "created_scalar_macro", nm->schema_name, m->name, 0);
+	}
+	for (size_t i = 0; rc == 0 && i < t->ndropped_macros; i++) {
+		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_macros[i].id)};
+		rc = pl_catdb_exec(db, "UPDATE ducklake_macro SET end_snapshot = ? WHERE macro_id = ? AND end_snapshot IS NULL",
+				   p, 2, err);
+		add_change(st, t->dropped_macros[i].table ? "dropped_table_macro" : "dropped_scalar_macro", NULL, NULL,
+			   t->dropped_macros[i].id);
+	}
+	return rc;
+}
+
 /* Inserts the snapshot rows on the first apply, updates them on later ones: a transaction's
  * statements all land in one snapshot. */
 static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
@@ -314,6 +360,18 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nviews; i++) {
 		pl_new_view *v = &t->views[i];
+		if (v->rename) { /* the view's row ends; a copy with the new name begins */
+			pl_val pe[] = {PL_VINT(st->snapshot), PL_VINT(v->renamed_id)};
+			rc = pl_catdb_exec(db, "UPDATE ducklake_view SET end_snapshot = ? WHERE view_id = ? AND end_snapshot "
+					       "IS NULL", pe, 2, err);
+			pl_val pc[] = {PL_VINT(st->snapshot), PL_VTEXT(v->name), PL_VINT(v->renamed_id), PL_VINT(st->snapshot)};
+			if (rc == 0)
+				rc = pl_catdb_exec(db, "INSERT INTO ducklake_view SELECT view_id, view_uuid, ?, NULL, schema_id, ?, "
+						       "dialect, \"sql\", column_aliases FROM ducklake_view WHERE view_id = ? AND "
+						       "end_snapshot = ?", pc, 4, err);
+			add_change(st, "altered_view", NULL, NULL, v->renamed_id);
+			continue;
+		}
 		char uuid[PL_UUID_STRLEN + 1];
 		if ((rc = pl_uuid_v7(uuid, err)))
 			break;
@@ -473,7 +531,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		*real_conflict = rc == PL_ECONFLICT;
 	}
 	bool ddl = t->nschemas || t->ntables || t->ndropped_tables || t->ndropped_schemas || t->nalters ||
-		   t->nviews || t->ndropped_views || t->ntags || t->npartitions || t->nsorts;
+		   t->nviews || t->ndropped_views || t->ntags || t->npartitions || t->nsorts || t->nmacros ||
+		   t->ndropped_macros;
 	if (ddl && !st->ddl) {
 		st->schema_version++;
 		st->ddl = true;
@@ -488,6 +547,8 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = write_alters(db, t, st, err);
 	if (rc == 0)
 		rc = write_views(db, t, st, err);
+	if (rc == 0)
+		rc = write_macros(db, t, st, err);
 	if (rc == 0)
 		rc = write_tags(db, t, st, err);
 	if (rc == 0)
@@ -595,10 +656,26 @@ static int commit_once(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const
 	return rc;
 }
 
-static void backoff(int attempt)
+static void sleep_ms(double ms)
 {
-	struct timespec ts = {0, (long)(1000000L * (1 + attempt * attempt))};
+	if (ms <= 0)
+		return;
+	struct timespec ts = {(time_t)(ms / 1000), (long)((ms - 1000.0 * (double)(time_t)(ms / 1000)) * 1000000.0)};
 	nanosleep(&ts, NULL);
+}
+
+/* The wait before attempt+1: Planar's (1 + attempt^2 ms), or the policy's wait_ms * backoff^attempt
+ * times a random factor in [0.5, 1] (so that writers that lost together do not retry together). */
+static void backoff(const pl_retry_policy *p, int attempt)
+{
+	if (!p->set) {
+		sleep_ms(1.0 + (double)attempt * attempt);
+		return;
+	}
+	double wait = (double)p->wait_ms * (0.5 + 0.5 * ((double)(rand() % 1000) / 999.0));
+	for (int i = 0; i < attempt && wait < 60000.0; i++)
+		wait *= p->backoff;
+	sleep_ms(wait < 60000.0 ? wait : 60000.0);
 }
 
 int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const char *author,
@@ -606,15 +683,23 @@ int pl_commit_many(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const cha
 		   pl_err *err)
 {
 	int rc = 0;
+	const pl_retry_policy *policy = &txns[0].retry;
+	int64_t attempts = policy->set ? (policy->max_retry_count > 1 ? policy->max_retry_count : 1) : COMMIT_ATTEMPTS;
 	*outcome_unknown = false;
-	for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+	for (int64_t attempt = 0; attempt < attempts; attempt++) {
 		bool real_conflict = false;
 		rc = commit_once(db, txns, n, base, author, message, extra, snap_out, &real_conflict, outcome_unknown,
 				 err);
 		if (rc == 0 || real_conflict || *outcome_unknown || (rc != PL_EBUSY && rc != PL_ECONFLICT))
 			return rc;
-		backoff(attempt);
+		if (attempt + 1 < attempts)
+			backoff(policy, (int)(attempt < 64 ? attempt : 64));
 	}
+	if (policy->set)
+		return pl_err_wrap(err, "Failed to commit DuckLake transaction. Exceeded the maximum retry count of %lld "
+				   "set by the ducklake_max_retry_count setting. Consider increasing the value with: "
+				   "e.g., \"SET ducklake_max_retry_count = %lld;\"", (long long)policy->max_retry_count,
+				   (long long)(policy->max_retry_count > 0 ? policy->max_retry_count * 10 : 10));
 	return pl_err_wrap(err, "commit failed after %d attempts", COMMIT_ATTEMPTS);
 }
 

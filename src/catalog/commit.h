@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "catalog/driver.h"
+#include "catalog/model.h"
 #include "catalog/namemap.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -187,7 +188,24 @@ typedef struct pl_new_view {
 	int64_t schema_id;
 	char *schema_name, *name, *sql, *column_aliases;
 	int64_t assigned_id;
+	/* ALTER VIEW ... RENAME TO: view renamed_id gets a new row named `name` (its other columns
+	 * as they were; sql and column_aliases unused), as DuckLake renames a view. */
+	bool rename;
+	int64_t renamed_id;
 } pl_new_view;
+
+/* CREATE MACRO: macro.schema_id may be a local id; macro.id is unused (assigned_id). */
+typedef struct pl_new_macro {
+	pl_macro macro;
+	char *schema_name;
+	int64_t assigned_id;
+} pl_new_macro;
+
+/* DROP MACRO [TABLE]: the kind names the change (dropped_scalar_macro / dropped_table_macro). */
+typedef struct pl_dropped_macro {
+	int64_t id;
+	bool table;
+} pl_dropped_macro;
 
 /* COMMENT ON TABLE (column_id -1) / COLUMN: value NULL removes the tag. */
 typedef struct pl_tag {
@@ -207,6 +225,16 @@ typedef struct pl_txn_pending {
 	int (*wait)(void *ctx, pl_err *err);
 	void *ctx;
 } pl_txn_pending;
+
+/* How a commit retries a lost race (another writer committed or held the catalog meanwhile):
+ * DuckLake's ducklake_max_retry_count / ducklake_retry_wait_ms / ducklake_retry_backoff. When
+ * `set` is false the commit uses Planar's own policy (20 attempts, millisecond backoff). */
+typedef struct pl_retry_policy {
+	bool set;
+	int64_t max_retry_count; /* attempts: at least 1 */
+	int64_t wait_ms;         /* first wait, times a random factor in [0.5, 1] */
+	double backoff;          /* each later wait is this many times the one before */
+} pl_retry_policy;
 
 typedef struct pl_txn {
 	pl_new_schema *schemas;
@@ -237,6 +265,10 @@ typedef struct pl_txn {
 	size_t nviews;
 	pl_dropped *dropped_views;
 	size_t ndropped_views;
+	pl_new_macro *macros;
+	size_t nmacros;
+	pl_dropped_macro *dropped_macros;
+	size_t ndropped_macros;
 	pl_tag *tags;
 	size_t ntags;
 	pl_new_partition *partitions;
@@ -249,6 +281,7 @@ typedef struct pl_txn {
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
 	pl_txn_pending pending; /* work that must finish before the catalog commit */
+	pl_retry_policy retry; /* pl_commit / pl_commit_many: the first txn's policy applies */
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
@@ -279,6 +312,8 @@ void pl_inlined_insert_dispose(pl_inlined_insert *ins);
 pl_alter *pl_txn_add_alter(pl_txn *txn);
 pl_new_view *pl_txn_add_view(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_view(pl_txn *txn);
+pl_new_macro *pl_txn_add_macro(pl_txn *txn);
+pl_dropped_macro *pl_txn_add_dropped_macro(pl_txn *txn);
 pl_tag *pl_txn_add_tag(pl_txn *txn);
 pl_new_partition *pl_txn_add_partition(pl_txn *txn);
 pl_new_sort *pl_txn_add_sort(pl_txn *txn);

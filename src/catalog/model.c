@@ -58,7 +58,7 @@ int pl_model__load_snapshot(pl_model *m, pl_catdb *db, int64_t snap, pl_err *err
 		return rc;
 	if (r->nrows == 0) {
 		pl_rows_free(r);
-		return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld", (long long)snap);
+		return pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld", (long long)snap);
 	}
 	m->snapshot_id = pl_rows_int(r, 0, 0, 0);
 	m->schema_version = pl_rows_int(r, 0, 1, 0);
@@ -483,6 +483,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	if (!rc)
 		rc = load_views(m, db, err);
 	if (!rc)
+		rc = pl_model__load_macros(m, db, err);
+	if (!rc)
 		rc = load_comments(m, db, err);
 	if (!rc)
 		rc = pl_model__load_partitions(m, db, err);
@@ -556,6 +558,9 @@ void pl_model_free(pl_model *m)
 		free(m->views[i].column_aliases);
 	}
 	free(m->views);
+	for (size_t i = 0; i < m->nmacros; i++)
+		pl_macro_dispose(&m->macros[i]);
+	free(m->macros);
 	free(m->snapshot_time);
 	pl_namemaps_release(m->namemaps);
 	pthread_mutex_destroy(&m->lock);
@@ -583,6 +588,15 @@ const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char 
 	for (size_t i = 0; i < m->ntables; i++)
 		if (m->tables[i].schema_id == schema_id && pl_str_ieq(m->tables[i].name, name))
 			return &m->tables[i];
+	return NULL;
+}
+
+const pl_macro *pl_model_macro(const pl_model *m, int64_t schema_id, const char *name, int kind)
+{
+	for (size_t i = 0; i < m->nmacros; i++)
+		if (m->macros[i].schema_id == schema_id && pl_str_ieq(m->macros[i].name, name) &&
+		    (kind < 0 || m->macros[i].table == (kind == 1)))
+			return &m->macros[i];
 	return NULL;
 }
 

@@ -141,6 +141,33 @@ typedef struct pl_view {
 	char *name, *sql, *column_aliases; /* sql names its own lake {DUCKLAKE_CATALOG} */
 } pl_view;
 
+/* A macro (ducklake_macro, its implementations in ducklake_macro_impl and their parameters in
+ * ducklake_macro_parameters). */
+typedef struct pl_macro_param {
+	char *name;
+	char *type;          /* DuckLake type, "unknown" when untyped */
+	char *default_value; /* as text, NULL when the parameter has no default */
+	char *default_type;  /* DuckLake type of the default ("unknown" when none) */
+} pl_macro_param;
+
+typedef struct pl_macro_impl {
+	char *sql; /* DuckDB SQL: the expression of a scalar macro, the query of a table macro */
+	pl_macro_param *params;
+	size_t nparams;
+} pl_macro_impl;
+
+typedef struct pl_macro {
+	int64_t id, schema_id;
+	char *name;
+	bool table; /* every implementation is a table macro (else scalar) */
+	pl_macro_impl *impls;
+	size_t nimpls;
+} pl_macro;
+
+/* Frees a macro's contents; copies one (false when out of memory: dst is then freed). */
+void pl_macro_dispose(pl_macro *m);
+bool pl_macro_copy(pl_macro *dst, const pl_macro *src);
+
 typedef struct pl_schema {
 	int64_t id;
 	char *uuid, *name;
@@ -158,6 +185,8 @@ typedef struct pl_model {
 	size_t ntables;
 	pl_view *views;
 	size_t nviews;
+	pl_macro *macros;
+	size_t nmacros;
 	struct pl_namemaps *namemaps; /* name maps of external files (catalog/namemap.h), shared */
 	/* References: 1 from pl_model_load; a statement that keeps using a model while its owner may
 	 * replace it takes one more (pl_model_ref). pl_model_free drops one and frees at zero; a model
@@ -205,6 +234,8 @@ const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id);
 const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char *name);
 const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id);
 const pl_view *pl_model_view(const pl_model *m, int64_t schema_id, const char *name);
+/* A macro by name: of either kind (kind -1), a scalar (0) or a table macro (1). */
+const pl_macro *pl_model_macro(const pl_model *m, int64_t schema_id, const char *name, int kind);
 
 /* Appends the DuckDB SQL type of a column (recursively for struct/list/map). */
 int pl_column_duckdb_type(pl_buf *out, const pl_column *col, pl_err *err);

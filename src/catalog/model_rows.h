@@ -55,6 +55,9 @@ char *pl_model__resolve_dir(const char *parent_dir, const char *path, bool relat
 /* Builds t->top and the columns' children from t->columns (sorted by order), and max_column_id. */
 int pl_model__link_columns(pl_table *t);
 
+/* Reads the macros live at m's snapshot (catalog/macro.c). */
+int pl_model__load_macros(pl_model *m, pl_catdb *db, pl_err *err);
+
 /* Reads each table's partitioning at m's snapshot (catalog/partition.c). */
 int pl_model__load_partitions(pl_model *m, pl_catdb *db, pl_err *err);
 /* Copies n partition keys (NULL when n is 0 or out of memory: check *oom). */

@@ -100,14 +100,47 @@ static int apply_views(apply_ctx *c, const pl_model *base)
 		const pl_view *v = &base->views[i];
 		if (dropped(t->dropped_views, t->ndropped_views, v->id) || !pl_model_schema_by_id(m, v->schema_id))
 			continue;
-		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, v->name), dup(c, v->sql),
+		const char *name = v->name;
+		for (size_t k = 0; k < t->nviews; k++)
+			if (t->views[k].rename && t->views[k].renamed_id == v->id)
+				name = t->views[k].name;
+		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, name), dup(c, v->sql),
 						  dup(c, v->column_aliases)};
 	}
 	for (size_t i = 0; i < t->nviews; i++) {
 		const pl_new_view *v = &t->views[i];
+		if (v->rename)
+			continue;
 		t->views[i].assigned_id = new_local(c);
 		m->views[m->nviews++] = (pl_view){v->assigned_id, v->schema_id, dup(c, v->name), dup(c, v->sql),
 						  dup(c, v->column_aliases)};
+	}
+	return c->oom ? PL_ENOMEM : 0;
+}
+
+static int apply_macros(apply_ctx *c, const pl_model *base)
+{
+	pl_model *m = c->m;
+	pl_txn *t = c->t;
+	m->macros = calloc(base->nmacros + t->nmacros + 1, sizeof(*m->macros));
+	if (!m->macros)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < base->nmacros; i++) {
+		const pl_macro *v = &base->macros[i];
+		bool gone = !pl_model_schema_by_id(m, v->schema_id);
+		for (size_t k = 0; !gone && k < t->ndropped_macros; k++)
+			gone = t->dropped_macros[k].id == v->id;
+		if (gone)
+			continue;
+		if (!pl_macro_copy(&m->macros[m->nmacros], v))
+			return PL_ENOMEM;
+		m->nmacros++;
+	}
+	for (size_t i = 0; i < t->nmacros; i++) {
+		t->macros[i].assigned_id = new_local(c);
+		if (!pl_macro_copy(&m->macros[m->nmacros], &t->macros[i].macro))
+			return PL_ENOMEM;
+		m->macros[m->nmacros++].id = t->macros[i].assigned_id;
 	}
 	return c->oom ? PL_ENOMEM : 0;
 }
@@ -544,6 +577,8 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_tags(&c);
 	if (rc == 0)
 		rc = apply_views(&c, base);
+	if (rc == 0)
+		rc = apply_macros(&c, base);
 	for (size_t i = 0; rc == 0 && i < txn->nnamemaps; i++)
 		txn->namemaps[i].assigned_id = new_local(&c);
 	if (rc == 0)

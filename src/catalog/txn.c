@@ -100,6 +100,14 @@ pl_dropped *pl_txn_add_dropped_view(pl_txn *t)
 {
 	return grow((void **)&t->dropped_views, &t->ndropped_views, sizeof(pl_dropped));
 }
+pl_new_macro *pl_txn_add_macro(pl_txn *t)
+{
+	return grow((void **)&t->macros, &t->nmacros, sizeof(pl_new_macro));
+}
+pl_dropped_macro *pl_txn_add_dropped_macro(pl_txn *t)
+{
+	return grow((void **)&t->dropped_macros, &t->ndropped_macros, sizeof(pl_dropped_macro));
+}
 pl_tag *pl_txn_add_tag(pl_txn *t)
 {
 	return grow((void **)&t->tags, &t->ntags, sizeof(pl_tag));
@@ -177,7 +185,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->ninlined_inserts && !t->nalters &&
 	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts && !t->nflushes &&
-	       !t->nfile_deletes;
+	       !t->nfile_deletes && !t->nmacros && !t->ndropped_macros;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -282,6 +290,12 @@ void pl_txn_dispose(pl_txn *t)
 	for (size_t i = 0; i < t->ndropped_views; i++)
 		free(t->dropped_views[i].name);
 	free(t->dropped_views);
+	for (size_t i = 0; i < t->nmacros; i++) {
+		pl_macro_dispose(&t->macros[i].macro);
+		free(t->macros[i].schema_name);
+	}
+	free(t->macros);
+	free(t->dropped_macros);
 	for (size_t i = 0; i < t->ntags; i++) {
 		free(t->tags[i].key);
 		free(t->tags[i].value);

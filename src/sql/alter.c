@@ -362,7 +362,10 @@ int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *er
 	const pl_model *m = rc ? NULL : tgt.lake->model;
 	const pl_schema *s = rc ? NULL : pl_model_schema(m, tgt.schema);
 	const pl_table *t = s ? pl_model_table(m, s->id, tgt.name) : NULL;
-	if (rc == 0 && !t && !if_exists)
+	if (rc == 0 && !t && s && pl_model_view(m, s->id, tgt.name))
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Existing object %s is of type View, trying to alter type "
+				"Table: \"%s\" is a view, not a table (use ALTER VIEW)", tgt.name, tgt.name);
+	else if (rc == 0 && !t && !if_exists)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
 	const pl_toks *tk = &st->toks;
 	bool partitioning = (pl_tok_is(tk, i, "SET") || pl_tok_is(tk, i, "RESET")) && pl_tok_is(tk, i + 1, "PARTITIONED") &&

@@ -18,6 +18,8 @@
 typedef struct attach_args {
 	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env, *metadata_catalog;
 	bool if_not_exists;
+	bool kind_given; /* the URI names the catalog kind */
+	bool read_write; /* READ_WRITE given */
 	pl_lake_options o;
 } attach_args;
 
@@ -47,10 +49,41 @@ static bool option_bool(const pl_toks *t, size_t *i)
 	return true; /* a bare flag: READ_ONLY */
 }
 
+/* Options that only tune how the extension reaches its catalog or migrates it; Planar has its own
+ * way (busy waits, one catalog format) and accepts them as it is. META_<name> options are
+ * parameters of the extension's ATTACH of the catalog database: META_TYPE names its kind, the
+ * others do not apply to Planar's catalog drivers. */
 static const char *const ignored_options[] = {
-	"ENCRYPTED", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED",
-	"CREATE_IF_NOT_EXISTS", "TYPE", NULL,
+	"ENCRYPTED", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED", "TYPE", "BUSY_TIMEOUT", NULL,
 };
+
+/* META_TYPE 'duckdb' | 'sqlite' | 'postgres': the catalog's kind, as the URI prefix gives it. */
+static int meta_type_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err)
+{
+	if (*i >= t->len || t->items[*i].kind != PL_TOK_STRING)
+		return pl_err_set(err, PL_EINVALID, "ATTACH option META_TYPE needs a string value");
+	char *v = pl_tok_string(t, (*i)++);
+	if (!v)
+		return pl_err_nomem(err);
+	for (char *c = v; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+	static const char *const kinds[] = {"duckdb", "sqlite", "postgres", NULL};
+	const char *kind = NULL;
+	for (const char *const *k = kinds; *k; k++)
+		if (strcmp(v, *k) == 0 || (strcmp(*k, "postgres") == 0 && strcmp(v, "postgresql") == 0))
+			kind = *k;
+	int rc = 0;
+	if (!kind)
+		rc = pl_err_set(err, PL_EUNSUPPORTED, "ATTACH option META_TYPE: catalog database kind '%s' is not "
+				"supported (use duckdb, sqlite or postgres)", v);
+	else if (a->kind_given && strcmp(a->o.kind, kind) != 0)
+		rc = pl_err_set(err, PL_EINVALID, "ATTACH option META_TYPE '%s' contradicts the catalog kind '%s' of the "
+				"path", v, a->o.kind);
+	else
+		a->o.kind = kind;
+	free(v);
+	return rc;
+}
 
 static int string_option(const pl_toks *t, size_t *i, const char *name, char **out, pl_err *err)
 {
@@ -72,10 +105,18 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 	int rc = 0;
 	if (pl_str_ieq(name, "DATA_PATH")) {
 		rc = string_option(t, i, "DATA_PATH", &a->data_path, err);
-	} else if (pl_str_ieq(name, "READ_ONLY")) {
+	} else if (pl_str_ieq(name, "META_TYPE")) {
+		rc = meta_type_option(t, i, a, err);
+	} else if (pl_str_ieq(name, "CREATE_IF_NOT_EXISTS")) {
+		a->o.create_if_missing = option_bool(t, i);
+	} else if (pl_str_ieq(name, "WRITE_DELETION_VECTORS")) {
+		a->o.write_dv_set = true;
+		a->o.write_dv = option_bool(t, i);
+	} else if (pl_str_ieq(name, "READ_ONLY") || pl_str_ieq(name, "READONLY")) {
 		a->o.read_only = option_bool(t, i);
 	} else if (pl_str_ieq(name, "READ_WRITE")) {
 		a->o.read_only = !option_bool(t, i);
+		a->read_write = !a->o.read_only;
 	} else if (pl_str_ieq(name, "OVERRIDE_DATA_PATH")) {
 		a->o.override_data_path = option_bool(t, i);
 	} else if (pl_str_ieq(name, "AUTOMATIC_MIGRATION")) {
@@ -103,7 +144,7 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 	} else if (pl_str_ieq(name, "SNAPSHOT_TIME")) {
 		rc = string_option(t, i, "SNAPSHOT_TIME", &a->snapshot_time, err);
 	} else {
-		bool known = false;
+		bool known = pl_str_has_prefix_i(name, "META_");
 		for (const char *const *o = ignored_options; *o; o++)
 			known = known || pl_str_ieq(name, *o);
 		if (!known)
@@ -156,6 +197,7 @@ static int split_uri(attach_args *a, pl_err *err)
 		size_t n = strlen(*k);
 		if (strncmp(rest, *k, n) == 0 && rest[n] == ':') {
 			a->o.kind = *k;
+			a->kind_given = true;
 			rest += n + 1;
 			break;
 		}
@@ -301,6 +343,17 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	a.o.schema = a.schema;
 	a.o.password_env = a.password_env;
 	a.o.metadata_catalog = a.metadata_catalog;
+	if (!a.o.write_dv_set) { /* as DuckLake: the setting at ATTACH time */
+		const char *dv = pl_setting_value(st->conn, PL_SET_WRITE_DELETION_VECTORS);
+		a.o.write_dv_set = true;
+		a.o.write_dv = dv && strcmp(dv, "true") == 0;
+	}
+	if (rc == 0 && a.read_write && (a.o.snapshot_version >= 0 || a.o.snapshot_time))
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: SNAPSHOT_VERSION / SNAPSHOT_TIME can only be used in "
+				"read-only mode");
+	if (rc == 0 && a.o.snapshot_version >= 0 && a.o.snapshot_time)
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Cannot specify both VERSION and TIMESTAMP "
+				"(SNAPSHOT_VERSION and SNAPSHOT_TIME)");
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
 			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);

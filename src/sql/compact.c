@@ -223,8 +223,9 @@ static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, p
 	if (duckdb_connect(b->db->duck, &con) == DuckDBError)
 		return pl_err_set(err, PL_ERROR, "%s: cannot open an engine connection", fn_name(b->kind));
 	unsigned long seq = 0;
-	pl_table_ctx ctx = {con, b->db->admin, &b->db->deletes, lake->cat, lake->name, &seq, NULL, NULL, NULL,
-			    lake->inline_limit_set, lake->inline_limit};
+	pl_table_ctx ctx = {.con = con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
+			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
+			    .inline_limit = lake->inline_limit};
 	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,
 				  b->threshold_given, b->threshold};
 	int64_t snap = -1;

@@ -84,8 +84,8 @@ static int plan_create(pl_stmt *st, size_t name_at, size_t *after, create_ctx *c
 	c->schema = pl_model_schema(c->tgt.lake->model, c->tgt.schema);
 	c->base = c->tgt.lake->model->snapshot_id;
 	if (!c->schema)
-		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!",
-				  c->tgt.schema);
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist! (not found "
+				  "in lake \"%s\")", c->tgt.schema, c->tgt.lake->name);
 	return 0;
 }
 
@@ -95,6 +95,25 @@ static bool ends_with_data_clause(const pl_stmt *st)
 	const pl_toks *t = &st->toks;
 	return t->len >= 3 && pl_tok_is(t, t->len - 1, "DATA") &&
 	       (pl_tok_is(t, t->len - 2, "WITH") || (pl_tok_is(t, t->len - 2, "NO") && pl_tok_is(t, t->len - 3, "WITH")));
+}
+
+/* A column list with a generated column: `name type AS (expr)` / `GENERATED ALWAYS AS`. */
+static bool generated_column(pl_stmt *st, size_t after)
+{
+	const pl_toks *t = &st->toks;
+	if (!pl_tok_is_punct(t, after, "("))
+		return false;
+	size_t close = pl_tok_match_paren(t, after);
+	int depth = 0;
+	for (size_t i = after + 1; i < close && i < t->len; i++) {
+		if (pl_tok_is_punct(t, i, "("))
+			depth++;
+		else if (pl_tok_is_punct(t, i, ")"))
+			depth--;
+		else if (depth == 0 && (pl_tok_is(t, i, "GENERATED") || (pl_tok_is(t, i, "AS") && pl_tok_is_punct(t, i + 1, "("))))
+			return true;
+	}
+	return false;
 }
 
 static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
@@ -119,6 +138,18 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 	}
 	if (existing && !c.or_replace)
 		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", c.tgt.name);
+	if (rc == 0 && !existing && pl_model_view(c.tgt.lake->model, c.schema->id, c.tgt.name))
+		rc = c.or_replace ? pl_err_set(err, PL_EEXISTS, "Catalog Error: Existing object %s is of type View, trying "
+					       "to replace with type Table", c.tgt.name)
+			: c.if_not_exists ? 1
+			: pl_err_set(err, PL_EEXISTS, "Catalog Error: View with name \"%s\" already exists!", c.tgt.name);
+	if (rc == 1) { /* IF NOT EXISTS and a view of that name: nothing to do */
+		pl_target_dispose(&c.tgt);
+		return 0;
+	}
+	if (rc == 0 && generated_column(st, after))
+		rc = pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: DuckLake does not support generated columns "
+				"(column AS (expression))");
 	if (rc == 0) {
 		const pl_toks *t = &st->toks;
 		pl_create_table ct = {c.schema, c.tgt.name, existing, after < t->len ? st->sql + t->items[after].start : NULL,
@@ -157,6 +188,9 @@ static int drop_table(pl_stmt *st, pl_target *tgt, bool if_exists, pl_err *err)
 	const pl_schema *s = pl_model_schema(lake->model, tgt->schema);
 	const pl_table *t = s ? pl_model_table(lake->model, s->id, tgt->name) : NULL;
 	pl_txn txn = {0};
+	if (!t && s && pl_model_view(lake->model, s->id, tgt->name))
+		return pl_err_set(err, PL_EINVALID, "Catalog Error: Existing object %s is of type View, trying to drop type "
+				  "Table", tgt->name);
 	if (!t)
 		return if_exists ? 0 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!",
 						  tgt->name);

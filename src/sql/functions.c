@@ -11,6 +11,7 @@
  */
 #include "sql/router.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,24 +41,113 @@ static const struct {
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
 	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
+	{"created_scalar_macro", "scalar_macros_created"}, {"created_table_macro", "table_macros_created"},
+	{"dropped_scalar_macro", "scalar_macros_dropped"}, {"dropped_table_macro", "table_macros_dropped"},
 };
 
-/* "s1"."t" -> s1.t (quotes removed, "" undone). */
+/* DuckDB's keywords (lower case, sorted), read once: a name that is one is shown quoted. */
+static pthread_mutex_t keywords_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **keywords;
+static size_t nkeywords;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_keywords(duckdb_connection con)
+{
+	pthread_mutex_lock(&keywords_lock);
+	duckdb_result res;
+	pl_err ignored;
+	if (!keywords && pl_engine_query(con, "SELECT DISTINCT lower(keyword_name) FROM duckdb_keywords() ORDER BY 1", &res,
+					 &ignored) == 0) {
+		idx_t n = duckdb_row_count(&res);
+		char **k = calloc(n + 1, sizeof(*k));
+		bool oom = !k;
+		size_t got = 0;
+		for (idx_t r = 0; !oom && r < n; r++)
+			if ((k[got] = pl_engine_value_str(&res, 0, r, &oom)) != NULL)
+				got++;
+		duckdb_destroy_result(&res);
+		if (k && !oom) {
+			qsort(k, got, sizeof(*k), cmp_str);
+			keywords = k;
+			nkeywords = got;
+		} else if (k) {
+			for (size_t i = 0; i < got; i++)
+				free(k[i]);
+			free(k);
+		}
+	}
+	pthread_mutex_unlock(&keywords_lock);
+}
+
+/* As DuckDB writes a name "optionally quoted": quotes when it is a keyword or has characters
+ * other than letters, digits and '_' (or starts with a digit). */
+static bool needs_quotes(const char *name, size_t n)
+{
+	if (n == 0 || (name[0] >= '0' && name[0] <= '9'))
+		return true;
+	char lower[128];
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			return true;
+		if (i < sizeof(lower) - 1)
+			lower[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+	}
+	if (n >= sizeof(lower))
+		return false;
+	lower[n] = '\0';
+	const char *key = lower;
+	pthread_mutex_lock(&keywords_lock);
+	bool kw = keywords && bsearch(&key, keywords, nkeywords, sizeof(*keywords), cmp_str) != NULL;
+	pthread_mutex_unlock(&keywords_lock);
+	return kw;
+}
+
+/* "s1"."t" -> s1.t as ducklake_snapshots shows a name: its parts optionally quoted ("s1"."select"
+ * -> s1."select"), the whole then in single quotes when any part needed double ones. */
 static void put_unquoted(pl_buf *b, const char *v, size_t n)
 {
-	bool q = false;
-	for (size_t i = 0; i < n; i++) {
+	if (!memchr(v, '"', n)) { /* an id, not a name */
+		pl_buf_put(b, v, n);
+		return;
+	}
+	pl_buf parts = PL_BUF_INIT, part = PL_BUF_INIT;
+	bool q = false, any_quoted = false;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || (!q && v[i] == '.')) {
+			const char *name = pl_buf_cstr(&part);
+			bool quote = needs_quotes(name, part.len);
+			any_quoted = any_quoted || quote;
+			if (quote)
+				pl_buf_put_ident(&parts, name);
+			else
+				pl_buf_puts(&parts, name);
+			pl_buf_truncate(&part, 0);
+			if (i < n)
+				pl_buf_putc(&parts, '.');
+			continue;
+		}
 		if (v[i] == '"') {
 			if (q && i + 1 < n && v[i + 1] == '"') {
-				pl_buf_putc(b, '"');
+				pl_buf_putc(&part, '"');
 				i++;
 			} else {
 				q = !q;
 			}
 			continue;
 		}
-		pl_buf_putc(b, v[i]);
+		pl_buf_putc(&part, v[i]);
 	}
+	if (any_quoted)
+		pl_buf_put_literal(b, pl_buf_cstr(&parts));
+	else
+		pl_buf_puts(b, pl_buf_cstr(&parts));
+	pl_buf_dispose(&parts);
+	pl_buf_dispose(&part);
 }
 
 typedef struct change_group {
@@ -769,6 +859,7 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 
 int pl_functions_register(planar_db *db, pl_err *err)
 {
+	load_keywords(db->admin);
 	const char *test_sql = getenv("PLANAR_TEST_CATALOG_SQL");
 	int rc = test_sql && strcmp(test_sql, "1") == 0 ? register_function(db, "__planar_cat", 2, cat_bind, cat_scan, err)
 							 : 0;
@@ -799,6 +890,45 @@ static const char *const macros[] = {
 	"CAST(schema_version AS BIGINT) AS schema_version, "
 	"CAST(changes AS MAP(VARCHAR, VARCHAR[])) AS changes, author, commit_message, commit_extra_info "
 	"FROM __planar_meta(catalog, 'snapshots')",
+
+	/* ducklake_options: the lake's options (ducklake_metadata) at every scope, with a description
+	 * of the options DuckLake knows */
+	"CREATE OR REPLACE TEMP MACRO ducklake_options(catalog) AS TABLE "
+	"SELECT m.\"key\" AS option_name, d.description, m.\"value\" AS \"value\", "
+	"CASE WHEN m.scope IS NULL OR m.scope = '' THEN 'GLOBAL' WHEN m.scope = 'schema' THEN 'SCHEMA' ELSE 'TABLE' END "
+	"AS scope, CASE WHEN m.scope = 'schema' THEN s.schema_name WHEN m.scope = 'table' THEN ts.schema_name || '.' || "
+	"t.table_name END AS scope_entry "
+	"FROM __planar_catalog_table(catalog, 'ducklake_metadata') m "
+	"LEFT JOIN (VALUES ('data_inlining_row_limit', 'Inserts of at most this many rows are stored in the catalog'), "
+	"('parquet_compression', 'Compression codec of new Parquet files'), "
+	"('parquet_version', 'Parquet format version of new files (1 or 2)'), "
+	"('parquet_compression_level', 'Compression level of new Parquet files'), "
+	"('parquet_row_group_size', 'Rows per row group of new Parquet files'), "
+	"('parquet_row_group_size_bytes', 'Bytes per row group of new Parquet files'), "
+	"('hive_file_pattern', 'Whether partitioned files go into key=value directories'), "
+	"('target_file_size', 'Size at which inserts and compaction start a new data file'), "
+	"('version', 'Version of the DuckLake format of the catalog'), "
+	"('created_by', 'The program that created the lake'), "
+	"('data_path', 'Where the lake''s data files are'), "
+	"('require_commit_message', 'Whether each snapshot needs set_commit_message first'), "
+	"('rewrite_delete_threshold', 'Fraction of deleted rows from which a data file is worth rewriting'), "
+	"('delete_older_than', 'Age of unused files that the cleanup functions remove by default'), "
+	"('expire_older_than', 'Age of snapshots that ducklake_expire_snapshots expires by default'), "
+	"('auto_compact', 'Whether the compaction functions include a table by default'), "
+	"('encrypted', 'Whether data files are encrypted'), "
+	"('per_thread_output', 'Whether inserts write one file per thread'), "
+	"('write_deletion_vectors', 'Whether deletes are written as deletion vectors (puffin)'), "
+	"('sort_on_insert', 'Whether inserts sort their rows by the table''s SET SORTED BY keys')) "
+	"d(name, description) ON d.name = m.\"key\" "
+	"LEFT JOIN (SELECT CAST(schema_id AS BIGINT) AS schema_id, schema_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_schema') WHERE end_snapshot IS NULL) s "
+	"ON m.scope = 'schema' AND CAST(m.scope_id AS BIGINT) = s.schema_id "
+	"LEFT JOIN (SELECT CAST(table_id AS BIGINT) AS table_id, CAST(schema_id AS BIGINT) AS schema_id, table_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_table') WHERE end_snapshot IS NULL) t "
+	"ON m.scope = 'table' AND CAST(m.scope_id AS BIGINT) = t.table_id "
+	"LEFT JOIN (SELECT CAST(schema_id AS BIGINT) AS schema_id, schema_name FROM "
+	"__planar_catalog_table(catalog, 'ducklake_schema') WHERE end_snapshot IS NULL) ts ON ts.schema_id = t.schema_id "
+	"ORDER BY option_name",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_current_snapshot(catalog) AS TABLE "
 	"SELECT CAST(id AS BIGINT) AS id FROM __planar_meta(catalog, 'current_snapshot')",

@@ -3,6 +3,7 @@
  * data path), keeping its model current and mirroring it into DuckDB as views (see lake.h).
  */
 #include "sql/lake.h"
+#include "sql/router.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "catalog/init.h"
+#include "catalog/options.h"
 #include "core/fault.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -175,6 +177,40 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 	return rc;
 }
 
+static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
+
+/* Macros of the mirror that the model no longer has (or has as the other kind). */
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = query_mirror(con, lake, "SELECT DISTINCT schema_name, function_name, function_type = 'table_macro' FROM "
+				     "(SELECT * FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro'))",
+			      &res, err);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		char *name = pl_engine_value_str(&res, 1, r, &oom);
+		bool table = duckdb_value_boolean(&res, 2, r);
+		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
+		const pl_macro *m = s && name ? pl_model_macro(lake->model, s->id, name, table) : NULL;
+		if (!oom && schema && name && !m) {
+			pl_buf_puts(&q, table ? "DROP MACRO TABLE IF EXISTS " : "DROP MACRO IF EXISTS ");
+			put_view_name(&q, lake, schema, name);
+			rc = exec_on(con, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+		free(name);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
@@ -238,6 +274,8 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	return rc;
 }
 
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err);
+
 /* The SQL of a lake view names its own lake {DUCKLAKE_CATALOG}. */
 static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
 {
@@ -259,10 +297,14 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	put_view_sql(&body, lake, v->sql);
 	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
 	put_view_name(&q, lake, s->name, v->name);
+	if (v->column_aliases && *v->column_aliases) /* "a","b": a list of quoted names */
+		pl_buf_printf(&q, " (%s)", v->column_aliases);
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
 	int rc = sync_exec(vs, &q, &view_err);
+	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
+		rc = exec_in_schema(con, lake, s->name, &q, &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
 		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -290,6 +332,87 @@ static int comment_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl
 	return rc;
 }
 
+/* Runs sql on con with lake.schema as the current schema, then goes back to where con was. */
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	char *db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
+	duckdb_destroy_result(&res);
+	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
+	pl_buf_puts(&use, "USE ");
+	pl_buf_put_ident(&use, lake->name);
+	pl_buf_putc(&use, '.');
+	pl_buf_put_ident(&use, schema);
+	pl_buf_puts(&back, "USE ");
+	pl_buf_put_ident(&back, db ? db : "memory");
+	pl_buf_putc(&back, '.');
+	pl_buf_put_ident(&back, cur ? cur : "main");
+	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : exec_on(con, &use, err);
+	if (rc == 0) {
+		rc = exec_on(con, sql, err);
+		pl_err ignored;
+		exec_on(con, &back, &ignored);
+	}
+	pl_buf_dispose(&use);
+	pl_buf_dispose(&back);
+	free(db);
+	free(cur);
+	return rc;
+}
+
+static void put_macro_default(pl_buf *q, const pl_macro_param *p)
+{
+	const char *dt = p->default_type ? pl_ducklake_to_duckdb_type(p->default_type) : NULL;
+	if (!dt && strcmp(p->default_value, "NULL") == 0) {
+		pl_buf_puts(q, "NULL");
+		return;
+	}
+	if (dt)
+		pl_buf_puts(q, "CAST(");
+	pl_buf_put_literal(q, p->default_value);
+	if (dt)
+		pl_buf_printf(q, " AS %s)", dt);
+}
+
+/* CREATE OR REPLACE MACRO lake.schema.name (params) AS body [, (params) AS body ...] */
+static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE MACRO ");
+	put_view_name(&q, vs->lake, s->name, m->name);
+	for (size_t i = 0; i < m->nimpls; i++) {
+		const pl_macro_impl *im = &m->impls[i];
+		pl_buf_puts(&q, i ? ", (" : "(");
+		for (size_t j = 0; j < im->nparams; j++) {
+			const pl_macro_param *p = &im->params[j];
+			if (j)
+				pl_buf_puts(&q, ", ");
+			pl_buf_put_ident(&q, p->name);
+			const char *dt = p->type && !pl_str_ieq(p->type, "unknown") ? pl_ducklake_to_duckdb_type(p->type) : NULL;
+			if (dt)
+				pl_buf_printf(&q, " %s", dt);
+			if (p->default_value) {
+				pl_buf_puts(&q, " := ");
+				put_macro_default(&q, p);
+			}
+		}
+		pl_buf_puts(&q, m->table ? ") AS TABLE " : ") AS ");
+		pl_buf_puts(&q, im->sql);
+	}
+	pl_err macro_err = {0};
+	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
+	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
+		rc = exec_in_schema(vs->con, vs->lake, s->name, &q, &macro_err);
+	pl_buf_dispose(&q);
+	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it
+	 * does not exist */
+	return rc == PL_ENOMEM ? pl_err_nomem(err) : 0;
+}
+
 static int sync_objects(view_sync *vs, pl_err *err)
 {
 	pl_lake *lake = vs->lake;
@@ -308,6 +431,12 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_lake_view(vs, s, v, err);
 	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nmacros; i++) {
+		const pl_macro *m = &lake->model->macros[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, m->schema_id);
+		if (s)
+			rc = create_macro(vs, s, m, err);
+	}
 	return rc;
 }
 
@@ -319,6 +448,8 @@ static int sync_views_of(planar_db *db, pl_lake *lake, duckdb_connection con, bo
 {
 	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
 	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (rc == 0 && !same_objects)
+		rc = sync_drop_macros(lake, con, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
@@ -364,7 +495,7 @@ static int resolve_snapshot(pl_lake *lake, planar_db *db, const pl_lake_options 
 		return rc;
 	if (o->snapshot_version >= 0) {
 		if (o->snapshot_version > *snap)
-			return pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)",
+			return pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld (the latest is %lld)",
 					  (long long)o->snapshot_version, (long long)*snap);
 		*snap = o->snapshot_version;
 		lake->pinned = true;
@@ -425,7 +556,8 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	bool file = pl_catdb_kind_is_file(o->kind);
 	bool exists = !file || access(o->location, F_OK) == 0;
 	if (!exists && (o->read_only || !o->create_if_missing))
-		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist", o->location);
+		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist, and creating a new DuckLake is "
+				  "explicitly disabled (%s)", o->location, o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 	if (!exists) {
 		int rc = pl_fs_mkdirs_parent(o->location, err);
 		if (rc)
@@ -434,6 +566,9 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	pl_catdb_options co = {o->kind, o->location, o->read_only, !file ? o->create_if_missing : !exists, o->schema,
 			       o->password_env};
 	int rc = pl_catdb_open(&lake->cat, &co, err);
+	if (rc && !file && (o->read_only || !o->create_if_missing) && rc != PL_ENOMEM)
+		return pl_err_wrap(err, "no lake at '%s', and creating a new DuckLake is explicitly disabled (%s)",
+				   o->location, o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 	if (rc)
 		return rc == PL_ECATALOG ? pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location) : rc;
 	bool is_lake = false;
@@ -441,9 +576,10 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
-		if ((exists && o->read_only) || (!file && o->read_only))
-			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table)",
-					  o->location);
+		if ((exists && o->read_only) || (!file && o->read_only) || !o->create_if_missing)
+			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table), and "
+					  "creating a new DuckLake is explicitly disabled (%s)", o->location,
+					  o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
 		rc = create_new(lake, o, err);
 		if (rc)
 			return rc;
@@ -510,6 +646,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	lake->read_only = o->read_only;
 	lake->inline_limit_set = o->inline_limit_set;
 	lake->inline_limit = o->inline_limit;
+	lake->write_dv = o->write_dv_set && o->write_dv;
 	pl_statcache_init(&lake->stats);
 	int rc = (!lake->name || !lake->kind || !lake->location || !lake->meta_name) ? pl_err_nomem(err) : 0;
 	if (rc == 0)
@@ -636,6 +773,23 @@ void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released)
 	lake->writers--;
 }
 
+int pl_lake_check_commit_info(pl_lake *lake, bool provided, pl_err *err)
+{
+	if (provided)
+		return 0;
+	char *v = NULL;
+	int rc = pl_catalog_option(lake->cat, -1, -1, "require_commit_message", &v, err);
+	bool required = rc == 0 && v && pl_str_ieq(v, "true");
+	free(v);
+	if (required)
+		rc = pl_err_set(err, PL_EINVALID,
+				"Invalid Configuration Error: Commit Information for the snapshot is required but has not been "
+				"provided. Provide it with CALL %s.set_commit_message('author_name', 'commit_message'), or "
+				"turn the requirement off with CALL %s.set_option('require_commit_message', false)",
+				lake->name, lake->name);
+	return rc;
+}
+
 int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t base, pl_err *err)
 {
 	int64_t snap = 0;
@@ -644,7 +798,11 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 		return pl_txn_apply(conn, lake, txn, err);
 	pl_txn_take_commit_message(conn, txn);
 	pl_fault_point("write:after-files");
-	int rc = pl_commit(lake->cat, txn, base, &snap, err);
+	pl_setting_retry(conn, &txn->retry);
+	int rc = pl_lake_check_commit_info(lake, txn->author || txn->commit_message || txn->commit_extra_info, err);
+	if (rc)
+		return rc;
+	rc = pl_commit(lake->cat, txn, base, &snap, err);
 	if (rc)
 		return rc;
 	lake->has_committed = true;
@@ -686,5 +844,13 @@ void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 	out->conn = conn;
 	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
 				    &conn->tmp_seq, ctx_release, ctx_reacquire, out, lake->inline_limit_set,
-				    lake->inline_limit};
+				    lake->inline_limit, false, 0, 0, lake->write_dv};
+	const char *v = pl_setting_value(conn, PL_SET_DEFAULT_INLINE_LIMIT);
+	if (pl_setting_is_set(conn, PL_SET_DEFAULT_INLINE_LIMIT) && v) {
+		out->table.default_inline_limit_set = true;
+		out->table.default_inline_limit = strtoll(v, NULL, 10);
+	}
+	v = pl_setting_value(conn, PL_SET_TARGET_FILE_SIZE);
+	if (v && *v && !pl_parse_byte_size(v, &out->table.target_file_size_override))
+		out->table.target_file_size_override = 0;
 }

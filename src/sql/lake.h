@@ -33,6 +33,7 @@ typedef struct pl_lake_options {
 	const char *metadata_catalog; /* NULL: __ducklake_metadata_<name> */
 	bool inline_limit_set;    /* DATA_INLINING_ROW_LIMIT given */
 	int64_t inline_limit;
+	bool write_dv_set, write_dv; /* WRITE_DELETION_VECTORS given */
 } pl_lake_options;
 
 struct pl_lake {
@@ -47,6 +48,7 @@ struct pl_lake {
 	bool pinned;     /* attached at a fixed snapshot */
 	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */
 	int64_t inline_limit;
+	bool write_dv; /* ATTACH's WRITE_DELETION_VECTORS (or the setting then): lake options win */
 	pl_catdb *cat;
 	int writers; /* statements writing files for this lake without holding db->lock */
 	int txn_readers; /* open transactions (of any session) that recorded this lake's BEGIN snapshot */
@@ -85,6 +87,9 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err);
  * conn the changes join the transaction's snapshot instead (see transaction.h). */
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err);
 /* pl_lake_commit for changes planned on snapshot `base` (the model may have moved on since). */
+/* With the lake option require_commit_message true, a commit needs set_commit_message first
+ * (provided: it was called); else an error saying how to give it. */
+int pl_lake_check_commit_info(pl_lake *lake, bool provided, pl_err *err);
 int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t base, pl_err *err);
 /* Around the long part of a statement that writes files (running the user's query into Parquet):
  * outside a transaction, releases db->lock so other sessions go on, and marks the lake as being

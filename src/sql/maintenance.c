@@ -506,6 +506,8 @@ static const struct {
 	{"dropped_schema", "schemas_dropped"},   {"dropped_table", "tables_dropped"},
 	{"dropped_view", "views_dropped"},       {"altered_table", "tables_altered"},
 	{"altered_view", "views_altered"},       {"inline_flush", "flushed_inlined"},
+	{"created_scalar_macro", "scalar_macros_created"}, {"created_table_macro", "table_macros_created"},
+	{"dropped_scalar_macro", "scalar_macros_dropped"}, {"dropped_table_macro", "table_macros_dropped"},
 };
 
 /* A changes_made value as ducklake_snapshots shows it: quotes removed ("s"."t" -> s.t). */

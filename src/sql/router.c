@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/changefeed.h"
+#include "sql/lakefn.h"
 #include "sql/maintenance.h"
 #include "sql/metadata.h"
 #include "sql/rowid.h"
@@ -189,6 +190,14 @@ static int route_create(pl_stmt *st, planar_result **out, pl_err *err, bool *han
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_create_view(st, at, out, err) : 0;
 	}
+	bool temp = false;
+	for (size_t k = 1; k < i; k++)
+		temp = temp || pl_tok_is(t, k, "TEMP") || pl_tok_is(t, k, "TEMPORARY");
+	if (!temp && (pl_tok_is(t, i, "MACRO") || pl_tok_is(t, i, "FUNCTION"))) {
+		size_t at = skip_words(t, i + 1, ifne);
+		*handled = targets_lake(st, at, err, &lake);
+		return lake ? pl_handle_create_macro(st, at, out, err) : 0;
+	}
 	static const char *const others[] = {"MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", NULL};
 	for (const char *const *o = others; *o; o++) {
 		if (!pl_tok_is(t, i, *o))
@@ -240,6 +249,13 @@ static int route_drop(pl_stmt *st, planar_result **out, pl_err *err, bool *handl
 	if (pl_tok_is(t, 1, "VIEW")) {
 		*handled = targets_lake(st, at, err, &lake);
 		return lake ? pl_handle_drop_view(st, at, at > 2, err) : 0;
+	}
+	if (pl_tok_is(t, 1, "MACRO") || pl_tok_is(t, 1, "FUNCTION")) {
+		bool table_kind = pl_tok_is(t, 1, "MACRO") && pl_tok_is(t, 2, "TABLE");
+		size_t from = table_kind ? 3 : 2;
+		size_t name_at = skip_words(t, from, ife);
+		*handled = targets_lake(st, name_at, err, &lake);
+		return lake ? pl_handle_drop_macro(st, name_at, table_kind, name_at > from, out, err) : 0;
 	}
 	if (targets_lake(st, at, err, &lake)) {
 		*handled = true;
@@ -326,7 +342,10 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 		handler = pl_handle_delete, at = pl_tok_is(t, 1, "TABLE") ? 2 : 1;
 	else if (pl_tok_is(t, 0, "ALTER") && pl_tok_is(t, 1, "TABLE"))
 		handler = pl_handle_alter, at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
-	else if (pl_tok_is(t, 0, "ALTER"))
+	else if (pl_tok_is(t, 0, "ALTER") && pl_tok_is(t, 1, "VIEW")) {
+		at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
+		return targets_lake(st, at, err, &lake) ? (*handled = true, pl_handle_alter_view(st, at, at > 2, err)) : 0;
+	} else if (pl_tok_is(t, 0, "ALTER"))
 		what = "ALTER", at = 2 + (pl_tok_is(t, 2, "IF") ? 2 : 0);
 	else if (pl_tok_is(t, 0, "COMMENT") && pl_tok_is(t, 1, "ON"))
 		return route_comment(st, out, err, handled);
@@ -473,6 +492,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return route_drop(st, out, err, handled);
 	if (pl_tok_is(t, 0, "CALL"))
 		return pl_handle_call(st, out, err, handled);
+	if (pl_tok_is(t, 0, "SET") || pl_tok_is(t, 0, "RESET"))
+		return pl_handle_set(st, out, err, handled);
 	if (pl_tok_is(t, 0, "EXPLAIN") || pl_tok_is(t, 0, "WITH"))
 		return dispatch_prefixed(st, out, err, handled);
 	return route_write(st, out, err, handled);
@@ -497,8 +518,9 @@ typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl
  * rewritten statement (texts kept in `texts` until the statement ends). */
 static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
-	static const rewrite_fn steps[] = {pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
-					   pl_metadata_rewrite, pl_prune_rewrite, pl_compact_rewrite};
+	static const rewrite_fn steps[] = {pl_settings_rewrite,   pl_lakefn_rewrite, pl_timetravel_rewrite,
+					   pl_changefeed_rewrite, pl_rowid_rewrite,  pl_metadata_rewrite,
+					   pl_prune_rewrite,      pl_compact_rewrite};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		char *sql = NULL;
 		int rc = steps[k](st->conn, &st->toks, &sql, views, err);

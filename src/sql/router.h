@@ -48,7 +48,19 @@ int pl_resolve_target_in(planar_db *db, const char *cur_db, const char *cur_sche
 			 pl_target *out, pl_err *err);
 void pl_target_dispose(pl_target *t);
 
+/* DuckLake's settings (sql/settings.c): SET / RESET ducklake_..., current_setting() rewritten
+ * into the value; a setting's value for the session (session, else global, else DuckLake's
+ * default; NULL for none), whether either scope set it, and the commit retry policy they give. */
+int pl_handle_set(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+int pl_settings_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
+const char *pl_setting_value(planar_conn *conn, pl_setting_id id);
+bool pl_setting_is_set(planar_conn *conn, pl_setting_id id);
+void pl_setting_retry(planar_conn *conn, pl_retry_policy *out);
+
 /* Handlers (one file each). Called with db->lock held. */
+/* CREATE MACRO / DROP MACRO in a lake (sql/macros.c): name_at / at is the name's token. */
+int pl_handle_create_macro(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+int pl_handle_drop_macro(pl_stmt *st, size_t at, bool table_kind, bool if_exists, planar_result **out, pl_err *err);
 int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err);
 /* ATTACH of a plain database file (not ducklake:): refused when the file is an attached lake's
  * catalog. */
@@ -64,6 +76,7 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 int pl_handle_add_data_files(pl_stmt *st, pl_lake *lake, size_t open, pl_err *err);
 int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
+int pl_handle_alter_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err);
 int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err);
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);

@@ -17,6 +17,7 @@
 #include "core/str.h"
 #include "engine/engine.h"
 #include "sql/lexer.h"
+#include "sql/settings.h"
 #include "planar/planar.h"
 #include "table/delcache.h"
 
@@ -32,6 +33,7 @@ struct planar_db {
 	 * registry changes only with both held. */
 	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
+	pl_settings settings; /* SET [GLOBAL] ducklake_... (under lock) */
 };
 
 /* A lake inside a session's transaction: its snapshot at BEGIN (or when first used) and the
@@ -57,6 +59,7 @@ struct planar_conn {
 	pl_begin_snapshot *begin;   /* each lake's snapshot when the transaction began */
 	size_t nbegin;
 	char *commit_author, *commit_message, *commit_extra; /* set_commit_message */
+	pl_settings settings;       /* SET SESSION ducklake_... */
 	/* C API (stream.c, prepare.c) */
 	duckdb_connection aux;       /* converts values to text/JSON off the session connection (lazy) */
 	unsigned long epoch;         /* statements started through the API */

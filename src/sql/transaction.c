@@ -230,6 +230,10 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 			continue;
 		int64_t snap = 0;
 		bool unknown = false;
+		pl_setting_retry(c, &e->writes[0].retry);
+		rc = pl_lake_check_commit_info(e->lake, c->commit_author || c->commit_message || c->commit_extra, err);
+		if (rc)
+			break;
 		rc = pl_commit_many(e->lake->cat, e->writes, e->nwrites, e->snapshot, c->commit_author, c->commit_message,
 				    c->commit_extra, &snap, &unknown, err);
 		if (rc == 0) {

@@ -46,8 +46,42 @@ static int resolve_in_lake(pl_stmt *st, size_t *i, pl_target *tgt, const pl_sche
 		rc = pl_lake_check_writable(tgt->lake, err);
 	*schema = rc ? NULL : pl_model_schema(tgt->lake->model, tgt->schema);
 	if (rc == 0 && !*schema)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist!", tgt->schema);
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name \"%s\" does not exist! (not found in lake "
+				"\"%s\")", tgt->schema, tgt->lake->name);
 	return rc;
+}
+
+/* CREATE VIEW v(a, b) AS ...: the column aliases as DuckLake stores them, each name quoted
+ * ("a","b"); *i moves past the list. */
+static int parse_aliases(const pl_toks *t, size_t *i, char **out, pl_err *err)
+{
+	size_t close = pl_tok_match_paren(t, *i);
+	if (close >= t->len)
+		return pl_err_set(err, PL_EINVALID, "syntax error: unbalanced parentheses in CREATE VIEW");
+	pl_buf b = PL_BUF_INIT;
+	for (size_t k = *i + 1; k < close; k++) {
+		if (t->items[k].kind != PL_TOK_WORD && t->items[k].kind != PL_TOK_QIDENT) {
+			pl_buf_dispose(&b);
+			return pl_err_set(err, PL_EINVALID, "syntax error: CREATE VIEW column aliases must be names");
+		}
+		char *name = pl_tok_ident(t, k);
+		if (!name) {
+			pl_buf_dispose(&b);
+			return pl_err_nomem(err);
+		}
+		if (b.len)
+			pl_buf_putc(&b, ',');
+		pl_buf_put_ident(&b, name);
+		free(name);
+		if (k + 1 < close && !pl_tok_is_punct(t, ++k, ",")) {
+			pl_buf_dispose(&b);
+			return pl_err_set(err, PL_EINVALID, "syntax error in CREATE VIEW column aliases");
+		}
+	}
+	*i = close + 1;
+	if (b.len == 0)
+		return pl_err_set(err, PL_EINVALID, "syntax error: CREATE VIEW column alias list is empty");
+	return (*out = pl_buf_detach(&b)) ? 0 : pl_err_nomem(err);
 }
 
 int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err)
@@ -62,8 +96,9 @@ int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_e
 	int rc = resolve_in_lake(st, &i, &tgt, &s, err);
 	if (rc == 0)
 		rc = pl_name_check("view", tgt.name, err);
+	char *aliases = NULL;
 	if (rc == 0 && pl_tok_is_punct(t, i, "("))
-		rc = pl_err_set(err, PL_EUNSUPPORTED, "column aliases on lake views are not supported; alias in the query");
+		rc = parse_aliases(t, &i, &aliases, err);
 	if (rc == 0 && !pl_tok_is(t, i, "AS"))
 		rc = pl_err_set(err, PL_EINVALID, "syntax error: CREATE VIEW needs AS query");
 	const pl_view *old = rc ? NULL : pl_model_view(tgt.lake->model, s->id, tgt.name);
@@ -83,6 +118,11 @@ int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_e
 		pl_lake_table_ctx(&ctx, tgt.lake, st->conn);
 		rc = pl_ddl_create_view(&ctx.table, s, tgt.name, old, st->sql + t->items[i + 1].start, stored, &txn, err);
 	}
+	if (rc == 0 && aliases) { /* stored as DuckLake stores them: "a","b" */
+		txn.views[txn.nviews - 1].column_aliases = aliases;
+		aliases = NULL;
+	}
+	free(aliases);
 	if (rc == 0)
 		rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	free(stored);
@@ -106,6 +146,41 @@ int pl_handle_drop_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err
 		if (rc == 0)
 			rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	}
+	pl_txn_dispose(&txn);
+	pl_target_dispose(&tgt);
+	return rc;
+}
+
+/* ALTER VIEW [IF EXISTS] name RENAME TO new_name (name_at: the name's token). */
+int pl_handle_alter_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	pl_target tgt = {0};
+	const pl_schema *s = NULL;
+	pl_txn txn = {0};
+	size_t i = name_at;
+	char *new_name = NULL;
+	int rc = resolve_in_lake(st, &i, &tgt, &s, err);
+	if (rc == 0 && !(pl_tok_is(t, i, "RENAME") && pl_tok_is(t, i + 1, "TO") && i + 3 == t->len))
+		rc = pl_err_set(err, PL_EUNSUPPORTED, "ALTER VIEW on lake views supports only RENAME TO");
+	if (rc == 0 && !(new_name = pl_tok_ident(t, i + 2)))
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = pl_name_check("view", new_name, err);
+	const pl_view *v = rc ? NULL : pl_model_view(tgt.lake->model, s->id, tgt.name);
+	if (rc == 0 && !v && !if_exists)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: View with name %s does not exist!", tgt.name);
+	const pl_view *other = rc || !v ? NULL : pl_model_view(tgt.lake->model, s->id, new_name);
+	if (rc == 0 && v && ((other && other != v) || pl_model_table(tgt.lake->model, s->id, new_name)))
+		rc = pl_err_set(err, PL_EEXISTS,
+				"Catalog Error: Could not rename \"%s\" to \"%s\": another entry with this name already exists!",
+				tgt.name, new_name);
+	if (rc == 0 && v && strcmp(v->name, new_name) != 0) {
+		rc = pl_ddl_rename_view(s, v, new_name, &txn, err);
+		if (rc == 0)
+			rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
+	}
+	free(new_name);
 	pl_txn_dispose(&txn);
 	pl_target_dispose(&tgt);
 	return rc;

@@ -20,13 +20,29 @@ typedef struct alter_ctx {
 	pl_alter *a;
 } alter_ctx;
 
+/* The type changes DuckLake allows: those where DuckDB's common type of the old and the new type
+ * is the new type (widening; never to or from strings). */
 static const struct {
 	const char *from, *to;
 } promotions[] = {
-	{"int8", "int16"},   {"int8", "int32"},   {"int8", "int64"},    {"int16", "int32"},
-	{"int16", "int64"},  {"int32", "int64"},  {"uint8", "uint16"},  {"uint8", "uint32"},
-	{"uint8", "uint64"}, {"uint16", "uint32"}, {"uint16", "uint64"}, {"uint32", "uint64"},
-	{"float32", "float64"},
+	{"boolean", "int8"}, {"int8", "int16"}, {"uint8", "int16"}, {"boolean", "int16"}, {"int8", "int32"},
+	{"int16", "int32"}, {"uint8", "int32"}, {"uint16", "int32"}, {"boolean", "int32"}, {"int8", "int64"},
+	{"int16", "int64"}, {"int32", "int64"}, {"uint8", "int64"}, {"uint16", "int64"}, {"uint32", "int64"},
+	{"boolean", "int64"}, {"int8", "int128"}, {"int16", "int128"}, {"int32", "int128"}, {"int64", "int128"},
+	{"uint8", "int128"}, {"uint16", "int128"}, {"uint32", "int128"}, {"uint64", "int128"},
+	{"boolean", "int128"}, {"boolean", "uint8"}, {"uint8", "uint16"}, {"boolean", "uint16"},
+	{"uint8", "uint32"}, {"uint16", "uint32"}, {"boolean", "uint32"}, {"uint8", "uint64"}, {"uint16", "uint64"},
+	{"uint32", "uint64"}, {"boolean", "uint64"}, {"uint8", "uint128"}, {"uint16", "uint128"},
+	{"uint32", "uint128"}, {"uint64", "uint128"}, {"boolean", "uint128"}, {"int8", "float32"},
+	{"int16", "float32"}, {"int32", "float32"}, {"int64", "float32"}, {"int128", "float32"},
+	{"uint8", "float32"}, {"uint16", "float32"}, {"uint32", "float32"}, {"uint64", "float32"},
+	{"uint128", "float32"}, {"int8", "float64"}, {"int16", "float64"}, {"int32", "float64"},
+	{"int64", "float64"}, {"int128", "float64"}, {"uint8", "float64"}, {"uint16", "float64"},
+	{"uint32", "float64"}, {"uint64", "float64"}, {"uint128", "float64"}, {"float32", "float64"},
+	{"date", "timestamp"}, {"timestamp_s", "timestamp"}, {"timestamp_ms", "timestamp"}, {"date", "timestamp_s"},
+	{"date", "timestamp_ms"}, {"timestamp_s", "timestamp_ms"}, {"date", "timestamp_ns"},
+	{"timestamp", "timestamp_ns"}, {"timestamp_s", "timestamp_ns"}, {"timestamp_ms", "timestamp_ns"},
+	{"date", "timestamptz"}, {"timestamp", "timestamptz"},
 };
 
 static bool is_promotion(const char *from, const char *to)
@@ -141,14 +157,18 @@ static int add_column(alter_ctx *c, pl_err *err)
 	pl_new_column *cols = NULL;
 	size_t ncols = 0;
 	const char *def = c->req->text;
-	if (n > 1 && (!parent || strcmp(parent->type, "struct") != 0))
-		rc = pl_err_set(err, PL_EINVALID, "Binder Error: column \"%s\" is not a struct column", parts[0]);
+	if (n > 1 && !parent)
+		rc = pl_err_set(err, PL_ENOTFOUND, "Binder Error: Column \"%s\" does not exist", parts[n - 2]);
+	else if (n > 1 && strcmp(parent->type, "struct") != 0)
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: Fields can only be added to structs - %s is a %s",
+				parent->name, parent->type);
 	else if (existing)
 		rc = if_not_exists ? 1 : pl_err_set(err, PL_EEXISTS, "Catalog Error: Column with name %s already exists!",
 						    parts[n - 1]);
 	else if (!def)
 		rc = pl_err_nomem(err);
-	else if ((rc = pl_name_check("column", parts[n - 1], err)) == 0)
+	else if ((rc = pl_name_check("column", parts[n - 1], err)) == 0 &&
+		 (n > 1 || (rc = pl_table_check_column_name(c->ctx, c->table, -1, parts[0], err)) == 0))
 		rc = parse_definition(c, def, &cols, &ncols, err);
 	for (size_t k = 0; rc == 0 && k < ncols; k++) {
 		pl_new_column *col = &cols[k];
@@ -252,12 +272,15 @@ static int rename_column(alter_ctx *c, pl_err *err)
 	int rc = 0;
 	const pl_column *col = find_path(c->table, parts, n);
 	if (!col)
-		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
+		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Failed to rename column - column %s does not exist",
+				parts[n - 1]);
 	char *to = rc ? NULL : pl_strdup(c->req->text);
 	if (rc == 0 && !to)
 		rc = pl_err_nomem(err);
 	if (rc == 0)
 		rc = pl_name_check("column", to, err);
+	if (rc == 0 && n == 1)
+		rc = pl_table_check_column_name(c->ctx, c->table, -1, to, err);
 	const pl_column *siblings_owner = n > 1 ? find_path(c->table, parts, n - 1) : NULL;
 	if (rc == 0 && (n > 1 ? child_named(siblings_owner->children, siblings_owner->nchildren, to)
 			      : child_named(c->table->top, c->table->ntop, to)))
@@ -306,8 +329,9 @@ static int change_type(alter_ctx *c, const pl_column *col, pl_err *err)
 	int rc = parse_definition(c, c->req->text, &cols, &n, err);
 	if (rc == 0 && strcmp(cols[0].type, col->type) != 0 && !is_promotion(col->type, cols[0].type))
 		rc = pl_err_set(err, PL_EUNSUPPORTED,
-				"cannot change the type of column \"%s\" from %s to %s: lakes allow only lossless promotions "
-				"(int8->int16->int32->int64, uint8->...->uint64, float32->float64)",
+				"Cannot change type of column %s from %s to %s - only widening type promotions are allowed "
+				"(a lake never rewrites its files: e.g. int32->int64, int64->int128, float32->float64, "
+				"timestamp->timestamptz)",
 				col->name, col->type, cols[0].type);
 	pl_new_column *v = rc ? NULL : revise(c, col, err);
 	if (rc == 0 && !v)
@@ -347,7 +371,8 @@ static int alter_column(alter_ctx *c, pl_err *err)
 	const pl_alter_request *req = c->req;
 	const pl_column *col = find_path(c->table, req->path, req->npath);
 	if (!col)
-		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column does not exist!");
+		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Failed to alter column - column %s does not exist",
+				  req->path[req->npath - 1]);
 	if (req->kind == PL_ALTER_SET_TYPE)
 		return change_type(c, col, err);
 	bool set = req->kind == PL_ALTER_SET_NOT_NULL || req->kind == PL_ALTER_SET_DEFAULT;

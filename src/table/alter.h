@@ -4,7 +4,7 @@
  *   ADD [COLUMN] [IF NOT EXISTS] name|struct.field type [DEFAULT x] [NOT NULL]
  *   DROP [COLUMN] [IF EXISTS] name|struct.field
  *   RENAME [COLUMN] name|struct.field TO new     RENAME TO new_table_name
- *   ALTER [COLUMN] name [SET DATA] TYPE t        (lossless promotions only)
+ *   ALTER [COLUMN] name [SET DATA] TYPE t        (widening promotions only)
  *   ALTER [COLUMN] name SET DEFAULT x | DROP DEFAULT | SET NOT NULL | DROP NOT NULL
  *
  * Each change ends the affected column versions and adds new versions with the same column ids

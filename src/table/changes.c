@@ -488,7 +488,7 @@ int pl_changes_view(const pl_table_ctx *ctx, const char *data_path, const char *
 		int64_t latest = 0;
 		rc = pl_catalog_latest_snapshot(ctx->cat, &latest, err);
 		if (rc == 0 && (to > latest || to < 0))
-			rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)to,
+			rc = pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld (the latest is %lld)", (long long)to,
 					(long long)latest);
 		if (rc == 0)
 			rc = pl_model_load(&m, ctx->cat, to, data_path, err);

@@ -54,7 +54,9 @@ static int size_option(const pl_table_ctx *ctx, const char *key, const char *v, 
 
 static int inline_limit_of(const pl_table_ctx *ctx, const char *v, int64_t *out, pl_err *err)
 {
-	*out = ctx->inline_limit_set ? ctx->inline_limit : PL_INLINE_DEFAULT_LIMIT;
+	*out = ctx->inline_limit_set		 ? ctx->inline_limit
+	       : ctx->default_inline_limit_set ? ctx->default_inline_limit
+					       : PL_INLINE_DEFAULT_LIMIT;
 	if (v && !pl_inline_parse_limit(v, out))
 		return pl_err_set(err, PL_EINVALID, "lake option %s is '%s', not a row count such as '10'; set it "
 				  "again with CALL %s.set_option('%s', 10)", PL_INLINE_OPTION, v, ctx->lake,
@@ -109,6 +111,8 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
 				    v, err);
 	if (rc == 0)
 		rc = size_option(ctx, keys[TARGET], v[TARGET], "128MB", &req->target_file_size, err);
+	if (rc == 0 && ctx->target_file_size_override > 0)
+		req->target_file_size = ctx->target_file_size_override;
 	if (rc == 0)
 		rc = size_option(ctx, keys[ROW_GROUP], v[ROW_GROUP], "122880", &req->row_group_size, err);
 	if (rc == 0 && v[CODEC])
@@ -128,6 +132,28 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
 		rc = inline_limit_of(ctx, v[INLINE], inline_limit, err);
 	for (int i = 0; i < NKEYS; i++)
 		free(v[i]);
+	return rc;
+}
+
+int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
+			       pl_err *err)
+{
+	static const char *const reserved[] = {"row_id", "begin_snapshot", "end_snapshot",
+					       "_ducklake_internal_snapshot_id", "_ducklake_internal_row_id"};
+	bool is_reserved = false;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		is_reserved = is_reserved || pl_str_ieq(name, reserved[i]);
+	if (!is_reserved)
+		return 0;
+	int64_t limit = 0;
+	pl_write_request req = {0};
+	int rc = t ? pl_table_write_options(ctx, t, &req, &limit, err) : pl_table_inline_limit(ctx, schema_id, &limit, err);
+	if (rc == 0 && limit > 0)
+		rc = pl_err_set(err, PL_EINVALID,
+				"Binder Error: Column name \"%s\" is reserved by DuckLake for internal use when data inlining is "
+				"enabled. If you must use this column name, disable inlining by calling "
+				"ducklake_set_option('data_inlining_row_limit', 0).",
+				name);
 	return rc;
 }
 

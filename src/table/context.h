@@ -31,6 +31,14 @@ typedef struct pl_table_ctx {
 	/* ATTACH's DATA_INLINING_ROW_LIMIT, when it was given (lake options override it). */
 	bool inline_limit_set;
 	int64_t inline_limit;
+	/* The session's ducklake_default_data_inlining_row_limit (used when neither a lake option
+	 * nor ATTACH gives a limit) and ducklake_target_file_size (> 0: overrides every lake
+	 * option). */
+	bool default_inline_limit_set;
+	int64_t default_inline_limit;
+	int64_t target_file_size_override;
+	/* ATTACH's WRITE_DELETION_VECTORS: the default when no lake option sets it. */
+	bool write_dv_default;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */
@@ -53,5 +61,10 @@ int pl_table_inline_limit(const pl_table_ctx *ctx, int64_t schema_id, int64_t *o
  * DATA_INLINING_ROW_LIMIT, else DuckLake's default (catalog/inline.h). */
 int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_request *req, int64_t *inline_limit,
 			   pl_err *err);
+/* A top-level column `name` for table t (NULL: a new table in schema schema_id): refused, as
+ * DuckLake refuses it, when it is one of the columns of inlined-data tables (row_id,
+ * begin_snapshot, end_snapshot, _ducklake_internal_*) and data inlining is on for the table. */
+int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
+			       pl_err *err);
 
 #endif

@@ -106,6 +106,9 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 		rc = pl_columns_from_temp_table(ctx->con, tmp, &cols, &ncols, err);
 	for (size_t k = 0; rc == 0 && k < ncols; k++)
 		rc = pl_name_check("column", cols[k].name, err);
+	for (size_t k = 0; rc == 0 && k < ncols; k++)
+		if (cols[k].parent < 0)
+			rc = pl_table_check_column_name(ctx, NULL, c->schema->id, cols[k].name, err);
 	if (rc == 0)
 		rc = add_new_table(txn, c, cols, ncols, err);
 	else
@@ -121,6 +124,14 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 	return rc;
 }
 
+static int depends(const pl_schema *s, const char *kind, const char *name, pl_err *err)
+{
+	return pl_err_set(err, PL_EINVALID,
+			  "Dependency Error: Cannot drop entry \"%s\" because there are entries that depend on it "
+			  "(%s \"%s\"); use DROP SCHEMA ... CASCADE",
+			  s->name, kind, name);
+}
+
 int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err)
 {
 	int rc = 0;
@@ -128,15 +139,22 @@ int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_t
 		if (m->tables[i].schema_id != s->id)
 			continue;
 		if (!cascade)
-			rc = pl_err_set(err, PL_EINVALID,
-					"Dependency Error: cannot drop schema \"%s\" because table \"%s\" depends on it; "
-					"use DROP SCHEMA ... CASCADE",
-					s->name, m->tables[i].name);
+			rc = depends(s, "table", m->tables[i].name, err);
 		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(txn);
 		if (rc == 0 && !d)
 			rc = pl_err_nomem(err);
 		if (d)
 			d->id = m->tables[i].id;
+	}
+	for (size_t i = 0; rc == 0 && i < m->nviews; i++) {
+		if (m->views[i].schema_id != s->id)
+			continue;
+		rc = cascade ? pl_ddl_drop_view(&m->views[i], txn, err) : depends(s, "view", m->views[i].name, err);
+	}
+	for (size_t i = 0; rc == 0 && i < m->nmacros; i++) {
+		if (m->macros[i].schema_id != s->id)
+			continue;
+		rc = cascade ? pl_ddl_drop_macro(&m->macros[i], txn, err) : depends(s, "macro", m->macros[i].name, err);
 	}
 	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(txn);
 	if (rc == 0 && !d)
@@ -188,6 +206,19 @@ int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *
 		rc = v->schema_name && v->name && v->sql ? 0 : pl_err_nomem(err);
 	}
 	return rc;
+}
+
+int pl_ddl_rename_view(const pl_schema *s, const pl_view *v, const char *new_name, pl_txn *txn, pl_err *err)
+{
+	pl_new_view *n = pl_txn_add_view(txn);
+	if (!n)
+		return pl_err_nomem(err);
+	n->schema_id = s->id;
+	n->rename = true;
+	n->renamed_id = v->id;
+	n->schema_name = pl_strdup(s->name);
+	n->name = pl_strdup(new_name);
+	return n->schema_name && n->name ? 0 : pl_err_nomem(err);
 }
 
 int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err)

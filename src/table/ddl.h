@@ -39,6 +39,22 @@ int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err);
 int pl_ddl_create_view(const pl_table_ctx *ctx, const pl_schema *s, const char *name, const pl_view *replaced,
 		       const char *query, const char *stored_sql, pl_txn *txn, pl_err *err);
 int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err);
+/* ALTER VIEW v RENAME TO new_name (v in schema s). */
+int pl_ddl_rename_view(const pl_schema *s, const pl_view *v, const char *new_name, pl_txn *txn, pl_err *err);
+/* A default of a macro parameter, as the statement gives it: implementation impl (0-based) of the
+ * macro, parameter param; value as text, type its DuckLake type. */
+typedef struct pl_macro_default {
+	size_t impl;
+	const char *param, *value, *type;
+} pl_macro_default;
+
+/* A macro `name` in schema s (replacing macro `replaced`, NULL: none) from definition, the text
+ * after the name in CREATE MACRO (`(a, b := 1) AS a + b [, (...) AS ...]`, `(x) AS TABLE ...`),
+ * which DuckDB parses (table/macro.c). */
+int pl_ddl_create_macro(const pl_table_ctx *ctx, const pl_schema *s, const char *name, const char *definition,
+			const pl_macro_default *defaults, size_t ndefaults, const pl_macro *replaced, pl_txn *txn,
+			pl_err *err);
+int pl_ddl_drop_macro(const pl_macro *m, pl_txn *txn, pl_err *err);
 /* COMMENT ON table / view object_id (column_id -1) or one of its columns; value NULL removes the
  * comment. */
 int pl_ddl_comment(int64_t object_id, int64_t column_id, const char *value, pl_txn *txn, pl_err *err);

@@ -353,7 +353,7 @@ static int plan_deletes(dml *d, pl_err *err)
 	duckdb_result res;
 	char *dv_opt = NULL;
 	int rc = pl_table_option(d->ctx, d->table, "write_deletion_vectors", &dv_opt, err);
-	bool dv = dv_opt && pl_str_ieq(dv_opt, "true");
+	bool dv = dv_opt ? pl_str_ieq(dv_opt, "true") : d->ctx->write_dv_default;
 	free(dv_opt);
 	pl_write_request sizes = {0};
 	int64_t limit = 0;

@@ -39,13 +39,13 @@ int pl_timetravel_snapshot(const pl_table_ctx *ctx, const char *expr, bool by_ti
 	if (rc == 0)
 		rc = pl_catalog_latest_snapshot(ctx->cat, &latest, err);
 	if (rc == 0 && (*snap < 0 || *snap > latest))
-		rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (the latest is %lld)", (long long)*snap,
+		rc = pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld (the latest is %lld)", (long long)*snap,
 				(long long)latest);
 	bool exists = true; /* a model kept from before an expiry must not answer for it */
 	if (rc == 0)
 		rc = pl_upkeep_snapshot_exists(ctx->cat, *snap, &exists, err);
 	if (rc == 0 && !exists)
-		rc = pl_err_set(err, PL_ENOTFOUND, "no snapshot at version %lld (it was expired)", (long long)*snap);
+		rc = pl_err_set(err, PL_ENOTFOUND, "No snapshot found at version %lld (it was expired)", (long long)*snap);
 	return rc;
 }
 

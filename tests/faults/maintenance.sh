@@ -146,7 +146,7 @@ stale_cache() {
 	wait "${pids[0]}"
 	pids=()
 	check "stale cache: before" "before=2" "$(grep '^before=' "$out")"
-	check "stale cache: the expired snapshot is not served" "1" "$(grep -c 'no snapshot at version .* (it was expired)' "$out")"
+	check "stale cache: the expired snapshot is not served" "1" "$(grep -c 'No snapshot found at version .* (it was expired)' "$out")"
 	check "stale cache: the latest" "latest=3" "$(grep '^latest=' "$out")"
 }
 
