@@ -140,13 +140,26 @@ int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err)
 		cfg->use_ssl = parse_bool(env("MINIO_USE_SSL"), !(ep && pl_str_has_prefix_i(ep, "http://")));
 		cfg->source = "MINIO_ENDPOINT/MINIO_ACCESS_KEY/MINIO_SECRET_KEY/MINIO_USE_SSL";
 	} else {
-		rc = pl_err_set(err, PL_ENOTFOUND,
+		return pl_err_set(err, PL_ENOTFOUND,
 				"no S3 credentials in the environment%s%s: set AWS_ACCESS_KEY_ID and "
 				"AWS_SECRET_ACCESS_KEY (with AWS_ENDPOINT_URL and AWS_REGION for other stores), "
 				"R2_ENDPOINT/R2_ACCESS_KEY/R2_SECRET_KEY, or "
 				"MINIO_ENDPOINT/MINIO_ACCESS_KEY/MINIO_SECRET_KEY",
 				which ? " for " : "", which ? which : "");
 	}
+	/* Upload and URL settings of Planar's own, whatever the store. */
+	const char *v;
+	int64_t n;
+	if ((v = env("PLANAR_S3_MULTIPART")))
+		cfg->multipart = parse_bool(v, cfg->multipart);
+	if ((v = env("PLANAR_S3_MULTIPART_THRESHOLD")) && pl_parse_byte_size(v, &n))
+		cfg->multipart_threshold = n;
+	if ((v = env("PLANAR_S3_PART_SIZE")) && pl_parse_byte_size(v, &n))
+		cfg->part_size = n;
+	if ((v = env("PLANAR_S3_URL_STYLE")))
+		cfg->path_style = !pl_str_ieq(v, "vhost") && !pl_str_ieq(v, "virtual");
+	if ((v = env("PLANAR_S3_USE_SSL")))
+		cfg->use_ssl = parse_bool(v, cfg->use_ssl);
 	return rc;
 }
 
