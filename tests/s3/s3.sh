@@ -6,7 +6,8 @@
 #   s3_start DIR [BUCKET...]  starts it with the buckets created (default: planar-test) and a
 #                  fault-injecting proxy in front of it (tests/s3/faultproxy.js); exports
 #                  PLANAR_S3_ENDPOINT (the server), PLANAR_S3_PROXY (the proxy),
-#                  PLANAR_S3_DEAD (a loopback port nothing listens on), PLANAR_S3_BUCKET and the
+#                  PLANAR_S3_DEAD (a loopback port nothing listens on), PLANAR_S3_BUCKET,
+#                  PLANAR_S3_DATA_DIR (where the server keeps the objects) and the
 #                  server's keys as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION.
 #                  Returns 77 when s3rver is not installed.
 #   s3_stop DIR    stops both.
@@ -61,6 +62,7 @@ s3_start() {
   export PLANAR_S3_PROXY="http://127.0.0.1:$pport"
   export PLANAR_S3_DEAD="http://127.0.0.1:$dead"
   export PLANAR_S3_BUCKET=${buckets[0]}
+  export PLANAR_S3_DATA_DIR="$dir/data"
   export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
   export AWS_ENDPOINT_URL=$PLANAR_S3_ENDPOINT
 }
