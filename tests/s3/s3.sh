@@ -10,7 +10,9 @@
 #                  PLANAR_S3_DATA_DIR (where the server keeps the objects) and the
 #                  server's keys as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION.
 #                  Returns 77 when s3rver is not installed.
-#   s3_stop DIR    stops both.
+#                  With python3-botocore installed, also PLANAR_S3_SIGCHECK: a proxy that checks
+#                  every request's SigV4 signature with botocore (tests/s3/sigv4check.py).
+#   s3_stop DIR    stops them.
 # The server accepts virtual-host URLs as <bucket>.s3.localhost:<port> (curl resolves every
 # *.localhost name to the loopback address).
 
@@ -36,7 +38,7 @@ s3_wait_port() { # s3_wait_port PORT PID: waits (bounded) until something listen
 }
 
 s3_start() {
-  local dir=$1 port pport dead b
+  local dir=$1 port pport sport dead b
   shift
   local buckets=("$@")
   [ ${#buckets[@]} -gt 0 ] || buckets=(planar-test)
@@ -56,6 +58,14 @@ s3_start() {
   node "$S3_ROOT/tests/s3/faultproxy.js" "$pport" "$port" >"$dir/proxy.log" 2>&1 &
   echo $! >"$dir/proxy.pid"
   s3_wait_port "$pport" "$(cat "$dir/proxy.pid")" || { echo "fault proxy did not start:" >&2; cat "$dir/proxy.log" >&2; return 1; }
+  # an independent SigV4 check (botocore) in front of the server, when python3-botocore is there
+  if python3 -c "import botocore" 2>/dev/null; then
+    sport=$(s3_free_port) || { echo "no free port" >&2; return 1; }
+    python3 "$S3_ROOT/tests/s3/sigv4check.py" "$sport" "$port" S3RVER >"$dir/sigv4.log" 2>&1 &
+    echo $! >"$dir/sigv4.pid"
+    s3_wait_port "$sport" "$(cat "$dir/sigv4.pid")" || { echo "SigV4 checker did not start:" >&2; cat "$dir/sigv4.log" >&2; return 1; }
+    export PLANAR_S3_SIGCHECK="http://127.0.0.1:$sport"
+  fi
   dead=$(s3_free_port) || { echo "no free port" >&2; return 1; }
   export PLANAR_S3_ENDPOINT="http://127.0.0.1:$port"
   export PLANAR_S3_VHOST_ENDPOINT="http://s3.localhost:$port"
@@ -69,7 +79,7 @@ s3_start() {
 
 s3_stop() {
   local dir=$1 f pid
-  for f in proxy server; do
+  for f in sigv4 proxy server; do
     [ -f "$dir/$f.pid" ] || continue
     pid=$(cat "$dir/$f.pid")
     kill "$pid" 2>/dev/null
