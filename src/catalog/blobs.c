@@ -190,9 +190,12 @@ static bool parse_version(const char *sel, int64_t *v)
 int pl_blobs_resolve(pl_catdb *db, const char *name, const char *sel, pl_blob_version *out, pl_err *err)
 {
 	memset(out, 0, sizeof *out);
-	int rc = pl_blobs_ensure(db, err);
+	bool exists = false;
+	int rc = db->ops->table_exists(db, "planar_blob_alias", &exists, err);
 	if (rc)
 		return rc;
+	if (!exists)
+		return pl_err_set(err, PL_ENOTFOUND, "blob '%s' has no version (the lake has no blobs)", name);
 	pl_rows *rows = NULL;
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, version_cols);
@@ -283,10 +286,15 @@ int pl_blobs_set_alias(pl_catdb *db, const char *name, const char *alias, int64_
 int pl_blobs_list(pl_catdb *db, const char *name, pl_rows **out, pl_err *err)
 {
 	*out = NULL;
-	int rc = pl_blobs_ensure(db, err);
+	bool exists = false;
+	int rc = db->ops->table_exists(db, "planar_blob_alias", &exists, err);
 	pl_rows *vers = NULL, *aliases = NULL, *res = NULL;
 	pl_val p = PL_VTEXT(name);
-	if (rc == 0)
+	if (rc == 0 && !exists)
+		rc = pl_catdb_query(db, "SELECT 1 WHERE 1 = 0", NULL, 0, &vers, err);
+	if (rc == 0 && !exists)
+		rc = pl_catdb_query(db, "SELECT 1 WHERE 1 = 0", NULL, 0, &aliases, err);
+	else if (rc == 0)
 		rc = pl_catdb_query(db,
 				    name ? "SELECT name, version, kind, created_at, file_count, total_bytes, job_id, "
 					   "metadata, location, (SELECT MAX(version) FROM planar_blob_version m WHERE "
@@ -297,7 +305,7 @@ int pl_blobs_list(pl_catdb *db, const char *name, pl_rows **out, pl_err *err)
 					   "m.name = v.name AND m.state = 'committed') FROM planar_blob_version v WHERE "
 					   "state = 'committed' ORDER BY name, version",
 				    &p, name ? 1 : 0, &vers, err);
-	if (rc == 0)
+	if (rc == 0 && exists)
 		rc = pl_catdb_query(db, "SELECT name, version, alias FROM planar_blob_alias ORDER BY alias", NULL, 0,
 				    &aliases, err);
 	if (rc == 0 && pl_rows_new(&res, 10) != 0)
@@ -352,4 +360,20 @@ int pl_blobs_list(pl_catdb *db, const char *name, pl_rows **out, pl_err *err)
 	}
 	*out = res;
 	return 0;
+}
+
+int pl_blobs_all_files(pl_catdb *db, pl_rows **out, pl_err *err)
+{
+	*out = NULL;
+	bool exists = false;
+	int rc = db->ops->table_exists(db, "planar_blob_alias", &exists, err);
+	if (rc == 0)
+		rc = pl_catdb_query(db,
+				    exists ? "SELECT f.name, f.version, f.path, f.size, f.etag, f.sha256 FROM planar_blob_file f "
+					     "JOIN planar_blob_version v ON v.name = f.name AND v.version = f.version "
+					     "WHERE v.state = 'committed' ORDER BY f.name, f.version, f.path"
+					   : "SELECT NULL AS name, NULL AS version, NULL AS path, NULL AS size, NULL AS etag, "
+					     "NULL AS sha256 WHERE 1 = 0",
+				    NULL, 0, out, err);
+	return rc;
 }

@@ -12,7 +12,8 @@
  * two writers never get the same number; a reserved number is never given again), its objects
  * are uploaded, and then its manifest and state 'committed' are written in one transaction.
  * Only committed versions are ever visible; a failed upload is marked 'failed'. Timestamps are
- * ISO 8601 UTC text, the same on every catalog kind.
+ * ISO 8601 UTC text, the same on every catalog kind. Reads of a catalog without the tables find
+ * nothing (only a put creates them).
  */
 #ifndef PL_CATALOG_BLOBS_H
 #define PL_CATALOG_BLOBS_H
@@ -61,5 +62,7 @@ int pl_blobs_set_alias(pl_catdb *db, const char *name, const char *alias, int64_
  * kind, created_at, file_count, total_bytes, aliases (comma-separated, "latest" included),
  * job_id, metadata, location. */
 int pl_blobs_list(pl_catdb *db, const char *name, pl_rows **out, pl_err *err);
+/* Every file of every committed version: name, version, path, size, etag, sha256. */
+int pl_blobs_all_files(pl_catdb *db, pl_rows **out, pl_err *err);
 
 #endif

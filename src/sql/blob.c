@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "sql/lake.h"
+#include "sql/router.h"
 #include "sql/session.h"
 #include "table/blob.h"
 
@@ -196,5 +197,123 @@ int planar_blob_verify(planar_conn *conn, const char *lake, const char *ref, cha
 		pl_blob_version_dispose(&v);
 	pl_catdb_close(cat);
 	free(data_path);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * SQL: __planar_blobs(lake, 'versions' | 'files') reads the blob tables of an attached lake (a
+ * fixed catalog read) as VARCHAR columns; the table macros planar_blob_versions(lake) and
+ * planar_blob_files(lake) give them their types, so a query can pin a training run to a blob
+ * version and a table snapshot at once.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct blobs_scan {
+	idx_t next;
+} blobs_scan;
+
+static void rows_destroy(void *p)
+{
+	pl_rows_free(p);
+}
+
+static char *param_text(duckdb_bind_info info, idx_t i)
+{
+	duckdb_value v = duckdb_bind_get_parameter(info, i);
+	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
+	char *copy = s ? pl_strdup(s) : NULL;
+	duckdb_free(s);
+	duckdb_destroy_value(&v);
+	return copy;
+}
+
+static void blobs_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *lake_name = param_text(info, 0), *what = param_text(info, 1);
+	pl_rows *rows = NULL;
+	pl_err err = {0, ""};
+	int rc = 0;
+	bool files = what && strcmp(what, "files") == 0;
+	if (!what || (!files && strcmp(what, "versions") != 0))
+		rc = pl_err_set(&err, PL_EINVALID, "__planar_blobs: unknown listing");
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		pl_lake *lake = lake_name ? pl_db_find_lake(db, lake_name) : NULL;
+		if (!lake)
+			rc = pl_err_set(&err, PL_ENOTFOUND, "no lake named \"%s\" is attached", lake_name ? lake_name : "NULL");
+		else
+			rc = files ? pl_blobs_all_files(lake->cat, &rows, &err) : pl_blobs_list(lake->cat, NULL, &rows, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		pl_rows_free(rows);
+	} else {
+		duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+		for (size_t c = 0; c < rows->ncols; c++)
+			duckdb_bind_add_result_column(info, rows->names[c], vt);
+		duckdb_destroy_logical_type(&vt);
+		duckdb_bind_set_bind_data(info, rows, rows_destroy);
+	}
+	free(lake_name);
+	free(what);
+}
+
+static void blobs_init(duckdb_init_info info)
+{
+	blobs_scan *st = calloc(1, sizeof *st);
+	if (!st) {
+		duckdb_init_set_error(info, "out of memory");
+		return;
+	}
+	duckdb_init_set_init_data(info, st, free);
+}
+
+static void blobs_scan_fn(duckdb_function_info info, duckdb_data_chunk out)
+{
+	pl_rows *rows = duckdb_function_get_bind_data(info);
+	blobs_scan *st = duckdb_function_get_init_data(info);
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < rows->nrows; n++, st->next++)
+		for (size_t c = 0; c < rows->ncols; c++)
+			pl_engine_vector_put_text(duckdb_data_chunk_get_vector(out, c), n, pl_rows_get(rows, st->next, c));
+	duckdb_data_chunk_set_size(out, n);
+}
+
+int pl_blob_functions_register(planar_db *db, pl_err *err)
+{
+	duckdb_table_function f = duckdb_create_table_function();
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	duckdb_table_function_set_name(f, "__planar_blobs");
+	duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_set_extra_info(f, db, NULL);
+	duckdb_table_function_set_bind(f, blobs_bind);
+	duckdb_table_function_set_init(f, blobs_init);
+	duckdb_table_function_set_function(f, blobs_scan_fn);
+	duckdb_state s = duckdb_register_table_function(db->admin, f);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_destroy_table_function(&f);
+	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register the table function __planar_blobs") : 0;
+}
+
+static const char *const blob_macros[] = {
+	"CREATE OR REPLACE TEMP MACRO planar_blob_versions(catalog) AS TABLE "
+	"SELECT name, CAST(version AS BIGINT) AS version, kind, "
+	"CAST(created_at AS TIMESTAMP WITH TIME ZONE) AS created_at, CAST(file_count AS BIGINT) AS file_count, "
+	"CAST(total_bytes AS BIGINT) AS total_bytes, "
+	"CASE WHEN aliases = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(aliases, ',') END AS aliases, "
+	"job_id, metadata, location FROM __planar_blobs(catalog, 'versions')",
+
+	"CREATE OR REPLACE TEMP MACRO planar_blob_files(catalog) AS TABLE "
+	"SELECT name, CAST(version AS BIGINT) AS version, path, CAST(size AS BIGINT) AS size, etag, sha256 "
+	"FROM __planar_blobs(catalog, 'files')",
+};
+
+int pl_blob_install_macros(duckdb_connection con, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof blob_macros / sizeof blob_macros[0]; i++)
+		rc = pl_engine_exec(con, blob_macros[i], err);
 	return rc;
 }

@@ -131,6 +131,15 @@ check "concurrent puts: four versions" [ "$(cut -f2 <<<"$OUT" | grep -c '^[1-4]$
 check "concurrent puts: all succeeded" [ "$(cat "$TMP"/conc*.out | grep -c '^put conc:v')" -eq 4 ]
 check "concurrent puts: four folders" [ "$(ls "$TMP/lake/blobs/checkpoints/conc" | wc -l)" -eq 4 ]
 
+# ---- the same from SQL: versions and manifests beside a table snapshot
+run -csv -c "SELECT name, version, kind, aliases, job_id, metadata FROM planar_blob_versions('lake') WHERE name = 'ds' ORDER BY version" "${LAKE[@]}"
+check "sql versions" has "$OUT" 'ds,1,dataset,[best],job-7,"{""rows"":3,""split"":""train""}"'
+check "sql versions: latest" has "$OUT" "ds,4,dataset,[latest]"
+run -csv -c "SELECT path, size FROM planar_blob_files('lake') WHERE name = 'ds' AND version = 1 ORDER BY path" "${LAKE[@]}"
+check "sql manifest" has "$OUT" $'a.txt,6\nsub/b.bin,200000'
+run -csv -c "SELECT v.version, f.sha256 = '$(sha256sum src/a.txt | cut -d' ' -f1)' AS same, (SELECT max(snapshot_id) FROM ducklake_snapshots('lake')) AS snap FROM planar_blob_versions('lake') v JOIN planar_blob_files('lake') f USING (name, version) WHERE v.name = 'ds' AND list_contains(v.aliases, 'best') AND f.path = 'a.txt'" "${LAKE[@]}"
+check "sql pin a version and a snapshot" has "$OUT" "1,true,0"
+
 # ---- the lake is still a DuckLake lake
 run -c "CREATE TABLE t(i INT)" -c "INSERT INTO t VALUES (1)" -c "SELECT count(*) FROM ducklake_snapshots('lake')" "${LAKE[@]}"
 check "lake still works beside the blob tables" [ $RC -eq 0 ]
