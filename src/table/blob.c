@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,37 +232,109 @@ static char *manifest_json(const pl_blob_version *v, const pl_blob_file *files, 
 	return s;
 }
 
-/* Uploads every file and the manifest; files[i] filled as they go (*done of them). */
-static int upload(blob_store *st, const pl_blob_put_req *req, const pl_strv *rels, pl_blob_version *v,
-		  json_t *metadata, pl_blob_file *files, size_t *done, bool *manifest_written, pl_err *err)
+/* Uploads of one version run on several threads, each with its own S3 client. */
+typedef struct upload_job {
+	blob_store *st;
+	const pl_blob_put_req *req;
+	const pl_strv *rels;
+	pl_blob_file *files;
+	pthread_mutex_t mu;
+	size_t next;
+	int rc;
+	pl_err err;
+} upload_job;
+
+static int upload_one(upload_job *job, pl_s3 *s3, size_t i, pl_err *err)
 {
+	blob_store *st = job->st;
+	pl_blob_file *f = &job->files[i];
+	pl_buf src = PL_BUF_INIT;
+	pl_buf_printf(&src, "%s/%s", job->req->dir, job->rels->items[i]);
+	char *dst = store_path(st, job->rels->items[i]);
+	char hex[65] = "";
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < rels->len; i++) {
-		pl_buf src = PL_BUF_INIT;
-		pl_buf_printf(&src, "%s/%s", req->dir, rels->items[i]);
-		char *dst = store_path(st, rels->items[i]);
-		char hex[65] = "";
-		files[i].path = pl_strdup(rels->items[i]);
-		if (pl_buf_oom(&src) || !dst || !files[i].path) {
-			rc = pl_err_nomem(err);
-		} else if (st->s3) {
-			rc = pl_fs_sha256_file(src.ptr, hex, &files[i].size, err);
-			if (rc == 0)
-				rc = pl_s3_put_file(st->s3, st->bucket, dst, src.ptr, 0, &files[i].etag, err);
-		} else {
-			rc = pl_fs_copy_file(src.ptr, dst, true, hex, err);
-			struct stat sb;
-			if (rc == 0 && stat(dst, &sb) == 0)
-				files[i].size = (int64_t)sb.st_size;
+	f->path = pl_strdup(job->rels->items[i]);
+	if (pl_buf_oom(&src) || !dst || !f->path) {
+		rc = pl_err_nomem(err);
+	} else if (s3) {
+		rc = pl_fs_sha256_file(src.ptr, hex, &f->size, err);
+		if (rc == 0)
+			rc = pl_s3_put_file(s3, st->bucket, dst, src.ptr, 0, &f->etag, err);
+	} else {
+		rc = pl_fs_copy_file(src.ptr, dst, true, hex, err);
+		struct stat sb;
+		if (rc == 0 && stat(dst, &sb) == 0)
+			f->size = (int64_t)sb.st_size;
+	}
+	if (rc == 0 && !(f->sha256 = pl_strdup(hex)))
+		rc = pl_err_nomem(err);
+	pl_buf_dispose(&src);
+	free(dst);
+	return rc;
+}
+
+static void *upload_worker(void *arg)
+{
+	upload_job *job = arg;
+	pl_s3 *s3 = NULL;
+	pl_err err = {0, ""};
+	int rc = job->st->s3 ? pl_s3_open(&s3, pl_s3_get_config(job->st->s3), &err) : 0;
+	for (;;) {
+		pthread_mutex_lock(&job->mu);
+		size_t i = job->next;
+		bool stop = rc != 0 || job->rc != 0 || i >= job->rels->len;
+		if (rc != 0 && job->rc == 0) {
+			job->rc = rc;
+			job->err = err;
 		}
-		if (rc == 0 && !(files[i].sha256 = pl_strdup(hex)))
-			rc = pl_err_nomem(err);
-		*done = i + 1;
-		pl_buf_dispose(&src);
-		free(dst);
-		if (rc == 0 && i == 0)
+		if (!stop)
+			job->next++;
+		pthread_mutex_unlock(&job->mu);
+		if (stop)
+			break;
+		rc = upload_one(job, s3, i, &err);
+		if (rc == 0)
 			pl_fault_point("blob:after-first-file");
 	}
+	pthread_mutex_lock(&job->mu);
+	if (rc != 0 && job->rc == 0) {
+		job->rc = rc;
+		job->err = err;
+	}
+	pthread_mutex_unlock(&job->mu);
+	pl_s3_close(s3);
+	return NULL;
+}
+
+/* The number of files uploaded at once: $PLANAR_BLOB_PARALLEL, default 8. */
+static size_t upload_threads(size_t nfiles)
+{
+	const char *v = getenv("PLANAR_BLOB_PARALLEL");
+	long n = v && *v ? strtol(v, NULL, 10) : 8;
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	return (size_t)n < nfiles ? (size_t)n : nfiles;
+}
+
+/* Uploads every file, then the manifest; files[i] filled as they go. */
+static int upload(blob_store *st, const pl_blob_put_req *req, const pl_strv *rels, pl_blob_version *v,
+		  json_t *metadata, pl_blob_file *files, bool *manifest_written, pl_err *err)
+{
+	upload_job job = {st, req, rels, files, PTHREAD_MUTEX_INITIALIZER, 0, 0, {0, ""}};
+	size_t nthreads = upload_threads(rels->len), started = 0;
+	pthread_t threads[64];
+	for (; started + 1 < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, upload_worker, &job) != 0)
+			break;
+	upload_worker(&job); /* this thread works too */
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&job.mu);
+	int rc = job.rc;
+	if (rc)
+		pl_err_set(err, rc, "%s", job.err.msg);
 	if (rc)
 		return rc;
 	char *json = manifest_json(v, files, rels->len, metadata);
@@ -324,7 +397,6 @@ int pl_blob_put(pl_catdb *cat, const pl_blob_put_req *req, pl_blob_version *out,
 	blob_store root = {0}, st = {0};
 	char *root_uri = NULL, *location = NULL;
 	pl_blob_file *files = NULL;
-	size_t done = 0;
 	bool reserved = false, manifest_written = false, made_dir = false;
 	char created[40];
 	now_iso(created);
@@ -376,7 +448,7 @@ int pl_blob_put(pl_catdb *cat, const pl_blob_put_req *req, pl_blob_version *out,
 			rc = pl_err_nomem(err);
 	}
 	if (rc == 0)
-		rc = upload(&st, req, &rels, out, metadata, files, &done, &manifest_written, err);
+		rc = upload(&st, req, &rels, out, metadata, files, &manifest_written, err);
 	if (rc == 0) {
 		char committed[40];
 		now_iso(committed);
@@ -393,8 +465,8 @@ int pl_blob_put(pl_catdb *cat, const pl_blob_put_req *req, pl_blob_version *out,
 		pl_blobs_fail(cat, req->name, out->version, &ignored);
 		if (manifest_written)
 			store_remove(&st, PL_BLOB_MANIFEST);
-		for (size_t i = 0; i < done && st.prefix; i++)
-			store_remove(&st, rels.items[i]);
+		for (size_t i = 0; files && i < rels.len && st.prefix; i++)
+			store_remove(&st, rels.items[i]); /* removing what was never uploaded is harmless */
 		if (made_dir)
 			pl_fs_remove_dir(st.prefix);
 		pl_err_wrap(err, "blob put of %s v%lld failed, no version was recorded", req->name,
