@@ -100,6 +100,8 @@ int pl_fs_copy_file(const char *from, const char *to, bool exclusive, char hex[6
 		rc = pl_err_nomem(err);
 	if (rc == 0 && (out = mkstemp(tmp.ptr)) < 0)
 		rc = pl_err_set(err, PL_EIO, "cannot create '%s': %s", tmp.ptr, strerror(errno));
+	if (rc == 0 && fchmod(out, 0644) != 0)
+		rc = pl_err_set(err, PL_EIO, "cannot set the mode of '%s': %s", tmp.ptr, strerror(errno));
 	if (rc == 0)
 		rc = pump(in, out, from, to, hex, NULL, err);
 	if (rc == 0 && fsync(out) != 0)

@@ -282,6 +282,7 @@ int pl_s3_get_file(pl_s3 *c, const char *bucket, const char *key, const char *pa
 		pl_buf_dispose(&tmp);
 		return rc;
 	}
+	fchmod(fd, 0644); /* mkstemp's 0600 is for the temporary name only */
 	s3_req r;
 	pl_s3_req_init(&r, "download (GET)", "GET", bucket, key);
 	r.out_fd = fd;
