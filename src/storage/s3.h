@@ -131,6 +131,10 @@ int pl_s3_delete(pl_s3 *s3, const char *bucket, const char *key, pl_err *err);
 /* Appends every object whose key starts with prefix to out, page by page (ListObjectsV2). */
 int pl_s3_list(pl_s3 *s3, const char *bucket, const char *prefix, pl_s3_listing *out, pl_err *err);
 
+/* One small LIST request: whether the bucket exists and the keys may read it (the errors of
+ * pl_s3_list), before anything is written. */
+int pl_s3_probe(pl_s3 *s3, const char *bucket, const char *prefix, pl_err *err);
+
 /* Appends key percent-encoded as SigV4 wants it in a path (keep_slash) or a query value. */
 struct pl_buf;
 void pl_s3_encode(struct pl_buf *b, const char *s, bool keep_slash);

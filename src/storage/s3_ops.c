@@ -379,3 +379,20 @@ int pl_s3_list(pl_s3 *c, const char *bucket, const char *prefix, pl_s3_listing *
 	pl_buf_dispose(&q);
 	return rc;
 }
+
+int pl_s3_probe(pl_s3 *c, const char *bucket, const char *prefix, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "list-type=2&max-keys=1&prefix=");
+	pl_s3_encode(&q, prefix ? prefix : "", false);
+	if (pl_buf_oom(&q))
+		return pl_err_nomem(err);
+	s3_req r;
+	pl_s3_req_init(&r, "access check (list)", "GET", bucket, NULL);
+	r.shown_key = prefix;
+	r.query = q.ptr;
+	int rc = pl_s3_perform(c, &r, err);
+	pl_buf_dispose(&r.resp);
+	pl_buf_dispose(&q);
+	return rc;
+}

@@ -412,6 +412,8 @@ int pl_blob_put(pl_catdb *cat, const pl_blob_put_req *req, pl_blob_version *out,
 		qsort(rels.items, rels.len, sizeof *rels.items, cmp_str);
 		rc = store_open(&root, req->root, &root_uri, err);
 	}
+	if (rc == 0 && root.s3) /* a missing bucket or wrong keys fail before a number is reserved */
+		rc = pl_s3_probe(root.s3, root.bucket, root.prefix, err);
 	if (rc == 0)
 		rc = pl_blobs_ensure(cat, err);
 	if (rc == 0) {

@@ -183,11 +183,13 @@ check "after a failed upload the next number" has "$OUT" "put midway:v2"
 # missing bucket, wrong keys
 run blob put src nb --kind dataset --root "s3://no-such-bucket/x" "${SLAKE[@]}"
 check "missing bucket" has "$ERR" "bucket 'no-such-bucket' does not exist"
+check "missing bucket: checked first" has "$ERR" "access check (list) of s3://no-such-bucket/x/ failed"
 run blob list nb "${SLAKE[@]}"
 check "missing bucket: no version" [ "$(grep -c $'^nb\t' <<<"$OUT")" -eq 0 ]
 AWS_ACCESS_KEY_ID=WRONGKEY AWS_SECRET_ACCESS_KEY=do-not-print-me run blob put src wk --kind dataset --root "$ROOT" "${SLAKE[@]}"
 check "wrong key id" has "$ERR" "InvalidAccessKeyId"
 check "wrong key: what to check" has "$ERR" "check the key id"
+check "wrong key: checked before anything is written" lacks "$ERR" "no version was recorded"
 check "secret never shown" lacks "$ERR$OUT" "do-not-print-me"
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$PLANAR" blob put src nk --kind dataset --root "$ROOT" "${SLAKE[@]}" >"$TMP/out" 2>"$TMP/err"
 RC=$?
