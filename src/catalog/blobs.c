@@ -32,14 +32,14 @@ void pl_blob_files_free(pl_blob_file *files, size_t n)
 }
 
 static const char *const create_sql[] = {
-	"CREATE TABLE IF NOT EXISTS planar_blob_version (name VARCHAR NOT NULL, version BIGINT NOT NULL, "
+	"CREATE TABLE planar_blob_version (name VARCHAR NOT NULL, version BIGINT NOT NULL, "
 	"kind VARCHAR NOT NULL, state VARCHAR NOT NULL, location VARCHAR NOT NULL, file_count BIGINT, "
 	"total_bytes BIGINT, metadata VARCHAR, job_id VARCHAR, created_at VARCHAR NOT NULL, committed_at VARCHAR, "
 	"PRIMARY KEY (name, version))",
-	"CREATE TABLE IF NOT EXISTS planar_blob_file (name VARCHAR NOT NULL, version BIGINT NOT NULL, "
+	"CREATE TABLE planar_blob_file (name VARCHAR NOT NULL, version BIGINT NOT NULL, "
 	"path VARCHAR NOT NULL, size BIGINT NOT NULL, etag VARCHAR, sha256 VARCHAR NOT NULL, "
 	"PRIMARY KEY (name, version, path))",
-	"CREATE TABLE IF NOT EXISTS planar_blob_alias (name VARCHAR NOT NULL, alias VARCHAR NOT NULL, "
+	"CREATE TABLE planar_blob_alias (name VARCHAR NOT NULL, alias VARCHAR NOT NULL, "
 	"version BIGINT NOT NULL, PRIMARY KEY (name, alias))",
 };
 
@@ -51,10 +51,22 @@ int pl_blobs_ensure(pl_catdb *db, pl_err *err)
 		return rc;
 	if (db->read_only)
 		return pl_err_set(err, PL_EINVALID, "the lake is read-only and has no blob versions yet");
+	/* In one transaction, so the tables appear together; a writer that loses the race to create
+	 * them (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one) finds
+	 * them made by the winner. */
+	if ((rc = db->ops->begin(db, err)) != 0)
+		return rc;
 	for (size_t i = 0; rc == 0 && i < sizeof create_sql / sizeof create_sql[0]; i++)
 		rc = pl_catdb_exec(db, create_sql[i], NULL, 0, err);
-	if (rc)
+	if (rc == 0)
+		rc = db->ops->commit(db, err);
+	if (rc) {
+		pl_err ignored = {0, ""};
+		db->ops->rollback(db, &ignored);
+		if (db->ops->table_exists(db, "planar_blob_alias", &exists, &ignored) == 0 && exists)
+			return 0;
 		pl_err_wrap(err, "cannot create the blob tables in the lake's catalog");
+	}
 	return rc;
 }
 

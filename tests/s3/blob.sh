@@ -6,7 +6,8 @@
 # put / list / alias / get / verify round trips; metadata and job ids; versions never reused
 # (a crash mid-upload, PLANAR_FAULT=blob:after-first-file, leaves no visible version and the
 # next put takes the next number); four concurrent puts of one name get four versions; bad
-# input (JSON, kind, names, empty folder); on S3: multipart uploads, keys with spaces, '%' and
+# input (JSON, kind, names, empty folder); six concurrent puts on a PostgreSQL catalog (tests/pg.sh);
+# on S3: multipart uploads, keys with spaces, '%' and
 # unicode, an upload that fails midway (server errors injected by the fault proxy) recording
 # nothing and removing what it uploaded, a missing bucket, wrong keys (the secret never shown).
 # Prints one line per failing check, then "N passed, N failed"; exits 1 on any failure.
@@ -130,6 +131,30 @@ run blob list conc "${LAKE[@]}"
 check "concurrent puts: four versions" [ "$(cut -f2 <<<"$OUT" | grep -c '^[1-4]$')" -eq 4 ]
 check "concurrent puts: all succeeded" [ "$(cat "$TMP"/conc*.out | grep -c '^put conc:v')" -eq 4 ]
 check "concurrent puts: four folders" [ "$(ls "$TMP/lake/blobs/checkpoints/conc" | wc -l)" -eq 4 ]
+
+# ---- a PostgreSQL catalog: concurrent puts there race at READ COMMITTED and retry on the key
+. "$(dirname "$0")/../pg.sh"
+PG_STARTED=0
+trap '[ "$PG_STARTED" = 1 ] && pg_stop "$TMP/pg"; rm -rf "$TMP"' EXIT
+chmod 755 "$TMP" # the server runs as the postgres user when the tests run as root
+if pg_bindir >/dev/null 2>&1 && pg_start "$TMP/pg" >/dev/null 2>&1; then
+	PG_STARTED=1
+	PLAKE=(--lake "postgres:$PLANAR_PG" --data-path "$TMP/pglake/data/")
+	run -c "SELECT 1" "${PLAKE[@]}" # the lake exists; its blob tables do not yet
+	for i in 1 2 3 4 5 6; do
+		"$PLANAR" blob put src pgconc --kind dataset --root "$TMP/pgblobs" "${PLAKE[@]}" >"$TMP/pg$i.out" 2>&1 &
+	done
+	wait
+	run blob list pgconc "${PLAKE[@]}"
+	check "postgres: six concurrent puts, six versions" [ "$(cut -f2 <<<"$OUT" | grep -c '^[1-6]$')" -eq 6 ]
+	check "postgres: all succeeded" [ "$(cat "$TMP"/pg?.out | grep -c '^put pgconc:v')" -eq 6 ]
+	run blob get pgconc:v3 pgot "${PLAKE[@]}"
+	check "postgres: get" diff -r src pgot
+	pg_stop "$TMP/pg"
+	PG_STARTED=0
+else
+	fail "postgres: no server could be started (apt-get install postgresql)"
+fi
 
 # ---- the same from SQL: versions and manifests beside a table snapshot
 run -csv -c "SELECT name, version, kind, aliases, job_id, metadata FROM planar_blob_versions('lake') WHERE name = 'ds' ORDER BY version" "${LAKE[@]}"
