@@ -32,6 +32,7 @@ void pl_s3_config_init(pl_s3_config *cfg)
 	cfg->multipart = true;
 	cfg->multipart_threshold = 64 * (int64_t)MIB;
 	cfg->part_size = 16 * (int64_t)MIB;
+	cfg->part_parallel = 4;
 	cfg->max_retries = 5;
 	cfg->retry_base_ms = 200;
 	cfg->connect_timeout_ms = 10000;
@@ -156,6 +157,8 @@ int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err)
 		cfg->multipart_threshold = n;
 	if ((v = env("PLANAR_S3_PART_SIZE")) && pl_parse_byte_size(v, &n))
 		cfg->part_size = n;
+	if ((v = env("PLANAR_S3_PART_PARALLEL")) && atoi(v) > 0)
+		cfg->part_parallel = atoi(v);
 	if ((v = env("PLANAR_S3_URL_STYLE")))
 		cfg->path_style = !pl_str_ieq(v, "vhost") && !pl_str_ieq(v, "virtual");
 	if ((v = env("PLANAR_S3_USE_SSL")))

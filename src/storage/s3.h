@@ -43,6 +43,7 @@ typedef struct pl_s3_config {
 	bool multipart;
 	int64_t multipart_threshold; /* default 64 MiB */
 	int64_t part_size;           /* default 16 MiB */
+	int part_parallel;           /* parts sent at once, each on its own connection; default 4 */
 	/* Retries and timeouts. */
 	int max_retries;        /* retries after the first attempt; default 5 */
 	long retry_base_ms;     /* first backoff; doubled each retry, capped at 20 s; default 200 */
@@ -66,7 +67,7 @@ int pl_s3_config_copy(pl_s3_config *dst, const pl_s3_config *src, pl_err *err);
  *          default true unless the endpoint says http://), MINIO_REGION (default us-east-1),
  *          path-style.
  * Then, whatever the store: PLANAR_S3_MULTIPART (true/false), PLANAR_S3_MULTIPART_THRESHOLD and
- * PLANAR_S3_PART_SIZE (sizes such as 8MB or 8MiB), PLANAR_S3_URL_STYLE (path or vhost),
+ * PLANAR_S3_PART_SIZE (sizes such as 8MB or 8MiB), PLANAR_S3_PART_PARALLEL, PLANAR_S3_URL_STYLE (path or vhost),
  * PLANAR_S3_USE_SSL (true/false).
  * PL_ENOTFOUND naming the variables when none is set; settings the environment does not give
  * keep their values. */

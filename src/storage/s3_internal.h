@@ -12,6 +12,7 @@
 #include "storage/s3.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -26,6 +27,7 @@ struct pl_s3 {
 	char *sigv4;   /* "aws:amz:<region>:s3" */
 	unsigned seed;
 	pl_s3_stats stats;
+	pthread_t owner; /* the thread running a multipart upload's own requests */
 };
 
 typedef struct s3_req {

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,100 @@ static void xml_text(pl_buf *b, const char *s)
 	}
 }
 
+/* The parts of a multipart upload, on up to cfg.part_parallel threads (each its own client and
+ * connection; this thread is one of them). etags[i] gets part i+1's ETag. */
+typedef struct parts_job {
+	pl_s3 *c;
+	const char *bucket, *key, *upload_id;
+	int fd;
+	int64_t size, part, nparts, next;
+	char **etags;
+	pthread_mutex_t mu;
+	int rc;
+	pl_err err;
+} parts_job;
+
+static int put_part(parts_job *j, pl_s3 *c, int64_t i, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "partNumber=%lld&uploadId=", (long long)(i + 1));
+	pl_s3_encode(&q, j->upload_id, false);
+	s3_req r;
+	pl_s3_req_init(&r, "multipart upload (part)", "PUT", j->bucket, j->key);
+	r.query = q.ptr;
+	r.src_fd = j->fd;
+	r.src_off = i * j->part;
+	r.src_len = (i + 1) * j->part > j->size ? j->size - i * j->part : j->part;
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_s3_perform(c, &r, err);
+	if (rc == 0 && !(j->etags[i] = pl_strdup(r.etag[0] ? r.etag : "\"\"")))
+		rc = pl_err_nomem(err);
+	pl_buf_dispose(&r.resp);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static void *parts_worker(void *arg)
+{
+	parts_job *j = arg;
+	pl_err err = {0, ""};
+	pl_s3 *own = NULL;
+	int rc = 0;
+	bool main_thread = pthread_equal(pthread_self(), j->c->owner);
+	if (!main_thread)
+		rc = pl_s3_open(&own, &j->c->cfg, &err);
+	pl_s3 *c = main_thread ? j->c : own;
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		if (rc != 0 && j->rc == 0) {
+			j->rc = rc;
+			j->err = err;
+		}
+		int64_t i = j->next;
+		bool stop = j->rc != 0 || i >= j->nparts;
+		if (!stop)
+			j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (stop)
+			break;
+		rc = put_part(j, c, i, &err);
+	}
+	if (own) {
+		pthread_mutex_lock(&j->mu);
+		j->c->stats.requests += own->stats.requests;
+		j->c->stats.retries += own->stats.retries;
+		j->c->stats.bytes_up += own->stats.bytes_up;
+		j->c->stats.bytes_down += own->stats.bytes_down;
+		pthread_mutex_unlock(&j->mu);
+		pl_s3_close(own);
+	}
+	return NULL;
+}
+
+static int put_parts(pl_s3 *c, const char *bucket, const char *key, int fd, int64_t size, int64_t part,
+		     int64_t nparts, const char *upload_id, char **etags, pl_err *err)
+{
+	parts_job j = {c, bucket, key, upload_id, fd, size, part, nparts, 0, etags, PTHREAD_MUTEX_INITIALIZER, 0,
+		       {0, ""}};
+	int64_t nthreads = c->cfg.part_parallel < 1 ? 1 : c->cfg.part_parallel;
+	if (nthreads > nparts)
+		nthreads = nparts;
+	if (nthreads > 32)
+		nthreads = 32;
+	pthread_t threads[32];
+	int64_t started = 0;
+	c->owner = pthread_self();
+	for (; started + 1 < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, parts_worker, &j) != 0)
+			break;
+	parts_worker(&j);
+	for (int64_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&j.mu);
+	if (j.rc)
+		pl_err_set(err, j.rc, "%s", j.err.msg);
+	return j.rc;
+}
+
 static int put_multipart(pl_s3 *c, const char *bucket, const char *key, int fd, int64_t size, int flags,
 			 char **etag_out, pl_err *err)
 {
@@ -175,23 +270,8 @@ static int put_multipart(pl_s3 *c, const char *bucket, const char *key, int fd, 
 		rc = pl_err_set(err, PL_EIO, "S3 multipart upload of s3://%s/%s: the server's answer has no UploadId",
 				bucket, key);
 	pl_buf_dispose(&r.resp);
-	for (int64_t i = 0; rc == 0 && i < nparts; i++) {
-		pl_buf_truncate(&q, 0);
-		pl_buf_printf(&q, "partNumber=%lld&uploadId=", (long long)(i + 1));
-		pl_s3_encode(&q, upload_id, false);
-		pl_s3_req_init(&r, "multipart upload (part)", "PUT", bucket, key);
-		r.query = q.ptr;
-		r.src_fd = fd;
-		r.src_off = i * part;
-		r.src_len = (i + 1) * part > size ? size - i * part : part;
-		if (pl_buf_oom(&q))
-			rc = pl_err_nomem(err);
-		else
-			rc = pl_s3_perform(c, &r, err);
-		if (rc == 0 && !(etags[i] = pl_strdup(r.etag[0] ? r.etag : "\"\"")))
-			rc = pl_err_nomem(err);
-		pl_buf_dispose(&r.resp);
-	}
+	if (rc == 0)
+		rc = put_parts(c, bucket, key, fd, size, part, nparts, upload_id, etags, err);
 	if (rc == 0) {
 		pl_buf_puts(&body, "<CompleteMultipartUpload>");
 		for (int64_t i = 0; i < nparts; i++) {

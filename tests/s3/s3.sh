@@ -28,8 +28,8 @@ s3_free_port() {
   return 1
 }
 
-s3_wait_port() { # s3_wait_port PORT PID: waits (bounded) until something listens on PORT
-  for _ in $(seq 1 200); do
+s3_wait_port() { # s3_wait_port PORT PID: waits (at most 60 s) until something listens on PORT
+  for _ in $(seq 1 1200); do
     (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.05
