@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Planar needs to build and test on Debian 12:
 #   - Debian packages (compiler, cmake, sqlite3, libedit, cmocka, ...), via apt when missing;
+#   - the S3-compatible server the tests start (npm package s3rver, its version and every
+#     dependency's integrity pinned in tests/s3/package-lock.json), into .deps/s3rver;
 #   - libduckdb (shared library from the npm package @duckdb/node-bindings-linux-x64) and its C
 #     header (from the npm package duckdb), at pinned versions with verified SHA-256 checksums,
 #     unpacked into .deps/duckdb/{lib,include}.
@@ -10,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libedit-dev libcmocka-dev
-              libjansson-dev libcurl4-openssl-dev libpq-dev libroaring-dev libmicrohttpd-dev
-              postgresql)
+              libjansson-dev libcurl4-openssl-dev libssl-dev libxml2-dev libpq-dev libroaring-dev libmicrohttpd-dev
+              postgresql python3-botocore)
 
 DUCKDB_LIB_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"
 DUCKDB_LIB_SHA256="1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff"
@@ -28,6 +30,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The tests' S3 server: `npm ci` installs exactly the locked tree and checks every package
+# against its integrity hash; the stamp names the lock file's SHA-256, so a changed lock
+# reinstalls.
+S3RVER_DIR=.deps/s3rver
+S3RVER_LOCK_SHA256=$(sha256sum tests/s3/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$S3RVER_DIR/.installed-$S3RVER_LOCK_SHA256" ]; then
+  echo "installing the test S3 server (npm s3rver, locked in tests/s3/package-lock.json)"
+  rm -rf "$S3RVER_DIR" && mkdir -p "$S3RVER_DIR"
+  cp tests/s3/package.json tests/s3/package-lock.json "$S3RVER_DIR/"
+  (cd "$S3RVER_DIR" && npm ci --silent --no-audit --no-fund --ignore-scripts >/dev/null)
+  touch "$S3RVER_DIR/.installed-$S3RVER_LOCK_SHA256"
 fi
 
 if [ -n "${DUCKDB_HOME:-}" ]; then

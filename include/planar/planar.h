@@ -197,6 +197,39 @@ int planar_result_get_json(planar_result *res, size_t col, size_t row, const cha
 
 void planar_result_free(planar_result *res);
 
+/* ---------------------------------------------------------------------------------------------
+ * Versioned blobs: folders of files (datasets, checkpoints) uploaded beside an attached lake
+ * under <root>/datasets|checkpoints/<NAME>/v<N>/ and recorded in its catalog. The root is a
+ * local directory or s3://bucket/prefix (S3 settings from the environment: AWS_*, R2_*, MINIO_*);
+ * NULL: $PLANAR_BLOB_ROOT, else "blobs/" beside the lake's data path (its parent directory).
+ * A reference is NAME, NAME:vN, NAME:latest or NAME:<alias>. `lake` is the attached lake's name
+ * (NULL: "lake"). Each returns 0 or a PLANAR_E* code with the message in planar_conn_errmsg();
+ * `summary` (may be NULL) gets one line describing the version (free with planar_free()).
+ * ------------------------------------------------------------------------------------------- */
+typedef struct planar_blob_put_opts {
+	const char *lake;
+	const char *dir;      /* the local folder to upload */
+	const char *name;
+	const char *kind;     /* "dataset" | "checkpoint" */
+	const char *metadata; /* JSON, or NULL */
+	const char *job_id;   /* or NULL */
+	const char *root;     /* or NULL (see above) */
+} planar_blob_put_opts;
+
+/* Uploads a folder as the name's next version (never reusing or overwriting one); a version
+ * whose upload did not finish is never visible. */
+int planar_blob_put(planar_conn *conn, const planar_blob_put_opts *opts, int64_t *version, char **summary);
+/* Downloads a version into dir, every file checked against its manifest. */
+int planar_blob_get(planar_conn *conn, const char *lake, const char *ref, const char *dir, char **summary);
+/* Points a custom alias at a version. */
+int planar_blob_alias(planar_conn *conn, const char *lake, const char *ref, const char *alias, char **summary);
+/* Versions of name (NULL: every name) as tab-separated lines under a header: name, version,
+ * kind, created_at, file_count, total_bytes, aliases, job_id, metadata, location. */
+int planar_blob_list(planar_conn *conn, const char *lake, const char *name, char **text);
+/* Re-checks every object of a version against its manifest: *report lists what changed or
+ * vanished (empty when nothing did), *problems counts them. */
+int planar_blob_verify(planar_conn *conn, const char *lake, const char *ref, char **report, int64_t *problems);
+
 void planar_free(void *ptr);
 
 #ifdef __cplusplus

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/blob.h"
 #include "cli/maintain.h"
 #include "cli/shell.h"
 #include "cli/sqltest.h"
@@ -207,6 +208,7 @@ static int cmd_version(int argc, char **argv);
 static const pl_cli_subcommand pl_cli_subcommands[] = {
 	{"test", pl_cli_test_main, "run SQL logic test files (planar test --help)"},
 	{"maintain", pl_cli_maintain_main, "a lake's upkeep, once or on a schedule (planar maintain --help)"},
+	{"blob", pl_cli_blob_main, "versioned datasets and checkpoints (planar blob --help)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -879,6 +879,8 @@ int pl_functions_register(planar_db *db, pl_err *err)
 		rc = register_function(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
 	if (rc == 0)
 		rc = pl_maintenance_register(db, err);
+	if (rc == 0)
+		rc = pl_blob_functions_register(db, err);
 	return rc ? rc : register_function(db, "__planar_dv", 1, dv_bind, dv_scan, err);
 }
 
@@ -972,5 +974,5 @@ int pl_functions_install_macros(duckdb_connection con, pl_err *err)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof(macros) / sizeof(macros[0]); i++)
 		rc = pl_engine_exec(con, macros[i], err);
-	return rc;
+	return rc ? rc : pl_blob_install_macros(con, err);
 }

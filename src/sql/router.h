@@ -95,5 +95,9 @@ int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed
 
 int pl_functions_register(planar_db *db, pl_err *err);
 int pl_functions_install_macros(duckdb_connection con, pl_err *err);
+/* The blob listings in SQL (blob.c): __planar_blobs() and the macros planar_blob_versions(lake),
+ * planar_blob_files(lake). */
+int pl_blob_functions_register(planar_db *db, pl_err *err);
+int pl_blob_install_macros(duckdb_connection con, pl_err *err);
 
 #endif

@@ -5,6 +5,9 @@
 #ifndef PL_STORAGE_FS_H
 #define PL_STORAGE_FS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/err.h"
 
 /* mkdir -p; a path ending in '/' is a directory. */
@@ -22,5 +25,12 @@ int pl_fs_rename(const char *from, const char *to, pl_err *err);
 void pl_fs_remove_dir(const char *dir);
 /* Fails with PL_EIO naming the directory when it cannot be written. */
 int pl_fs_check_writable_dir(const char *dir, pl_err *err);
+
+/* SHA-256 of a file's content as 64 lowercase hex digits, and its size. */
+int pl_fs_sha256_file(const char *path, char hex[65], int64_t *size, pl_err *err);
+/* Copies a file: written to a temporary file beside `to`, fsync'd and renamed over it; with
+ * exclusive, fails with PL_EEXISTS when `to` exists. hex (may be NULL) gets the SHA-256 of
+ * what was copied. */
+int pl_fs_copy_file(const char *from, const char *to, bool exclusive, char hex[65], pl_err *err);
 
 #endif
