@@ -15,6 +15,7 @@
 #include "cli/shell.h"
 #include "cli/sqltest.h"
 #include "planar/planar.h"
+#include "server/server.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Shell options
@@ -205,6 +206,8 @@ static int cmd_version(int argc, char **argv);
 
 static const pl_cli_subcommand pl_cli_subcommands[] = {
 	{"test", pl_cli_test_main, "run SQL logic test files (planar test --help)"},
+	{"serve", pl_server_serve_main, "the data-plane HTTP service (planar serve --help)"},
+	{"token", pl_server_token_main, "API tokens of the HTTP service: create, list, revoke"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -1,0 +1,155 @@
+/*
+ * internal.h -- shared state of the HTTP service: configuration, the open lake (one planar_db,
+ * a pool of sessions, a catalog connection for the service tables), requests and replies.
+ */
+#ifndef PL_SERVER_INTERNAL_H
+#define PL_SERVER_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/driver.h"
+#include "catalog/service.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "planar/planar.h"
+
+#define PL_SRV_LAKE "lake"
+
+typedef struct pl_srv_config {
+	const char *lake, *data_path;
+	char *host; /* listen address */
+	int port;   /* 0: any free port (logged at start) */
+	unsigned threads;
+	uint64_t max_body;     /* bytes; larger bodies get 413 */
+	unsigned timeout_s;    /* idle connection timeout */
+	unsigned drain_s;      /* SIGTERM: longest wait for requests in flight */
+	unsigned max_conns;
+	int64_t row_cap;       /* most rows a query returns */
+	unsigned audit_flush_ms;
+} pl_srv_config;
+
+/* The lake and its sessions (lake.c). */
+typedef struct pl_srv_lake {
+	planar_db *db;
+	pthread_mutex_t pool_lock;
+	planar_conn **pool;
+	size_t npool, cappool;
+	pl_catdb *svc; /* service tables; guarded by svc_lock */
+	pthread_mutex_t svc_lock;
+	pthread_mutex_t ingest_lock; /* one ingest commit at a time: its snapshot id is exact */
+} pl_srv_lake;
+
+int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg);
+void pl_srv_lake_close(pl_srv_lake *l);
+/* A session with the lake as its current database (from the pool, or new). */
+int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg);
+/* Back to the pool (broken sessions: pass ok = false to close it). */
+void pl_srv_conn_put(pl_srv_lake *l, planar_conn *c, bool ok);
+
+typedef struct pl_srv pl_srv;
+
+/* One request, from its first byte to its log line. */
+typedef struct pl_req {
+	pl_srv *srv;
+	char id[40];
+	struct timespec start;
+	char method[16];
+	char *path;
+	pl_buf body;
+	bool started, too_large;
+	int status;
+	const char *route;
+	char *target; /* what the request touched (table, token id) */
+	char *token_id, *tenant_id, *role; /* authenticated caller */
+	int64_t rows;
+	char error_code[32];
+} pl_req;
+
+/* Audit buffer, flushed by a background thread (audit.c). */
+typedef struct pl_srv_audit_buf {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pl_service_audit *rows;
+	size_t n, cap;
+	bool stop;
+	pthread_t thread;
+	bool started;
+} pl_srv_audit_buf;
+
+struct pl_srv {
+	pl_srv_config cfg;
+	pl_srv_lake lake;
+	pl_srv_audit_buf audit;
+	struct MHD_Daemon *daemon;
+	atomic_long inflight;
+	atomic_bool draining;
+};
+
+/* ---- replies (reply.c) ---- */
+typedef enum pl_srv_err {
+	PL_SRV_BAD_REQUEST,   /* 400 */
+	PL_SRV_UNAUTHORIZED,  /* 401 */
+	PL_SRV_FORBIDDEN,     /* 403 */
+	PL_SRV_NOT_FOUND,     /* 404 */
+	PL_SRV_METHOD,        /* 405 */
+	PL_SRV_CONFLICT,      /* 409 */
+	PL_SRV_TOO_LARGE,     /* 413 */
+	PL_SRV_MEDIA_TYPE,    /* 415 */
+	PL_SRV_INVALID,       /* 422 */
+	PL_SRV_TOO_MANY,      /* 429 */
+	PL_SRV_UNAVAILABLE,   /* 503 + Retry-After */
+	PL_SRV_INTERNAL,      /* 500 */
+} pl_srv_err;
+
+int pl_srv_err_status(pl_srv_err e);
+const char *pl_srv_err_code(pl_srv_err e);
+/* The error kind of a failed planar call (PLANAR_E* code). */
+pl_srv_err pl_srv_err_of_planar(int code);
+/* Queues a JSON reply (takes the reference of body). */
+enum MHD_Result pl_srv_reply_json(struct MHD_Connection *c, pl_req *r, int status, json_t *body);
+/* Queues {"error": {code, message, details}} (takes the reference of details, may be NULL). */
+enum MHD_Result pl_srv_reply_error(struct MHD_Connection *c, pl_req *r, pl_srv_err e, const char *message,
+				   json_t *details);
+/* Whether the request's Content-Type is application/json (parameters allowed). */
+bool pl_srv_is_json(struct MHD_Connection *c);
+/* Parses the body as a JSON object; on failure queues the error reply and returns NULL
+ * (*ret set). */
+json_t *pl_srv_body_object(struct MHD_Connection *c, pl_req *r, enum MHD_Result *ret);
+bool pl_srv_utf8_valid(const char *s, size_t n);
+
+/* ---- tokens (auth.c) ---- */
+/* Authenticates the request's bearer token (sets r->token_id/tenant_id/role); on failure queues
+ * 401/503 and returns false. */
+bool pl_srv_authenticate(struct MHD_Connection *c, pl_req *r, enum MHD_Result *ret);
+/* Whether the caller may act for tenant (admin: any; else only its own); queues 403 if not. */
+bool pl_srv_authorize_tenant(struct MHD_Connection *c, pl_req *r, const char *tenant, enum MHD_Result *ret);
+void pl_srv_sha256_hex(const char *s, size_t n, char out[65]);
+
+/* ---- audit (audit.c) ---- */
+int pl_srv_audit_start(pl_srv *s);
+void pl_srv_audit_push(pl_srv *s, const pl_req *r);
+/* Stops the flusher after writing every buffered row. */
+void pl_srv_audit_stop(pl_srv *s);
+
+/* ---- HTTP (http.c) ---- */
+int pl_srv_http_start(pl_srv *s, char **errmsg);
+/* Stops accepting, waits for requests in flight (at most drain_s), stops the daemon. */
+void pl_srv_http_drain(pl_srv *s);
+
+/* ---- routes ---- */
+enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);
+enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
+
+/* ---- sandbox (sandbox.c) ---- */
+/* Checks that sql is one read-only SELECT over the lake's tables only; on refusal returns
+ * PLANAR_EINVALID with a message in *why (caller frees). conn has the lake as current database. */
+int pl_srv_sandbox_check(planar_conn *conn, const char *sql, char **why);
+
+void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);
+
+#endif
