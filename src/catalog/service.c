@@ -136,3 +136,15 @@ int pl_service_current(pl_catdb *db, int64_t *snapshot_id, int64_t *schema_versi
 	pl_rows_free(r);
 	return rc;
 }
+
+int pl_service_table_columns(pl_catdb *db, const char *schema, const char *table, pl_rows **out, pl_err *err)
+{
+	pl_val p[] = {PL_VTEXT(schema), PL_VTEXT(table)};
+	return pl_catdb_query(db,
+			      "SELECT c.column_name, c.column_type, c.nulls_allowed, c.default_value FROM ducklake_column c "
+			      "JOIN ducklake_table t ON t.table_id = c.table_id AND t.end_snapshot IS NULL "
+			      "JOIN ducklake_schema s ON s.schema_id = t.schema_id AND s.end_snapshot IS NULL "
+			      "WHERE s.schema_name = ? AND t.table_name = ? AND c.end_snapshot IS NULL AND c.parent_column IS NULL "
+			      "ORDER BY c.column_order",
+			      p, 2, out, err);
+}

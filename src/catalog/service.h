@@ -51,6 +51,11 @@ typedef struct pl_service_ingest {
 } pl_service_ingest;
 int pl_service_ingest_add(pl_catdb *db, const pl_service_ingest *in, pl_err *err);
 
+/* The live top-level columns of schema.table at the latest snapshot, in order: (column_name,
+ * column_type (DuckLake's type name), nulls_allowed, default_value); no rows when there is no
+ * such table. */
+int pl_service_table_columns(pl_catdb *db, const char *schema, const char *table, pl_rows **out, pl_err *err);
+
 /* The lake's latest snapshot and its schema version (fails when the catalog is unreachable). */
 int pl_service_current(pl_catdb *db, int64_t *snapshot_id, int64_t *schema_version, pl_err *err);
 

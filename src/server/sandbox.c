@@ -145,7 +145,9 @@ static bool check_object(sb_ctx *x, const json_t *o, const sb_scope *scope)
 	}
 	if (ok && json_object_get(o, "function_name")) {
 		const char *fn = jstr(o, "function_name");
-		if (*jstr(o, "schema") || *jstr(o, "catalog"))
+		const char *fs = jstr(o, "schema"), *fc = jstr(o, "catalog");
+		/* the parser names built-ins it inserts itself (list_value for [..]) as system.main */
+		if ((*fs && !pl_str_ieq(fs, "main")) || (*fc && !pl_str_ieq(fc, "system")))
 			ok = refuse(x, "the function %s() may not be named with a schema or catalog", fn);
 		else if (name_denied(fn))
 			ok = refuse(x, "the function %s() is not allowed in queries", fn);
