@@ -31,6 +31,7 @@ typedef struct pl_srv_config {
 	unsigned max_conns;
 	int64_t row_cap;       /* most rows a query returns */
 	unsigned audit_flush_ms;
+	unsigned query_timeout_ms; /* 0: none */
 } pl_srv_config;
 
 /* The lake and its sessions (lake.c). */
@@ -81,8 +82,23 @@ typedef struct pl_srv_audit_buf {
 	bool started;
 } pl_srv_audit_buf;
 
+typedef struct pl_srv_watch_slot {
+	planar_conn *conn; /* NULL: free slot */
+	struct timespec deadline;
+	bool fired;
+} pl_srv_watch_slot;
+
+typedef struct pl_srv_watchdog {
+	pthread_mutex_t lock;
+	pl_srv_watch_slot *slots;
+	size_t n;
+	bool stop, started;
+	pthread_t thread;
+} pl_srv_watchdog;
+
 struct pl_srv {
 	pl_srv_config cfg;
+	pl_srv_watchdog watch;
 	pl_srv_lake lake;
 	pl_srv_audit_buf audit;
 	struct MHD_Daemon *daemon;
@@ -140,6 +156,15 @@ void pl_srv_audit_stop(pl_srv *s);
 int pl_srv_http_start(pl_srv *s, char **errmsg);
 /* Stops accepting, waits for requests in flight (at most drain_s), stops the daemon. */
 void pl_srv_http_drain(pl_srv *s);
+
+/* ---- query time limits (watchdog.c) ---- */
+int pl_srv_watch_start(pl_srv *s);
+void pl_srv_watch_stop(pl_srv *s);
+/* Registers conn with a deadline ms from now: a slot, or -1 (no limit). */
+int pl_srv_watch_add(pl_srv *s, planar_conn *conn, unsigned ms);
+bool pl_srv_watch_fired(pl_srv *s, int slot);
+/* Unregisters; returns whether the deadline passed (the query was interrupted). */
+bool pl_srv_watch_remove(pl_srv *s, int slot);
 
 /* ---- routes ---- */
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);

@@ -28,6 +28,7 @@ typedef struct qstream {
 	size_t nrows, row;
 	int64_t sent, cap;
 	bool any, failed, done;
+	int watch; /* watchdog slot, -1: none */
 } qstream;
 
 static void put_json_string(pl_buf *b, const char *s, size_t n)
@@ -175,7 +176,8 @@ static void produce(qstream *q, size_t want)
 		size_t n = 0;
 		if (planar_result_next_chunk(q->res, &n) != 0) {
 			q->failed = true;
-			put_trailer(q, planar_result_errmsg(q->res));
+			put_trailer(q, pl_srv_watch_fired(q->srv, q->watch) ? "the query ran longer than its time limit"
+									    : planar_result_errmsg(q->res));
 			break;
 		}
 		q->nrows = n;
@@ -209,7 +211,8 @@ static void qstream_free(void *cls)
 {
 	qstream *q = cls;
 	planar_result_free(q->res);
-	pl_srv_conn_put(&q->srv->lake, q->conn, !q->failed);
+	bool fired = pl_srv_watch_remove(q->srv, q->watch);
+	pl_srv_conn_put(&q->srv->lake, q->conn, !q->failed && !fired);
 	free(q->types);
 	pl_buf_dispose(&q->out);
 	free(q);
@@ -293,8 +296,10 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		json_decref(body);
 		return ret;
 	}
+	int watch = pl_srv_watch_add(r->srv, conn, r->srv->cfg.query_timeout_ms);
 	rc = pl_srv_sandbox_check(conn, sql, &why);
 	if (rc) {
+		pl_srv_watch_remove(r->srv, watch);
 		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST : pl_srv_err_of_planar(rc),
 					 why ? why : "the query is not allowed", json_pack("{s:s}", "reason", "sandbox"));
 		free(why);
@@ -307,8 +312,11 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	json_decref(body);
 	body = NULL;
 	if (rc) {
-		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_conn_errmsg(conn), NULL);
-		pl_srv_conn_put(l, conn, true);
+		bool fired = pl_srv_watch_remove(r->srv, watch);
+		ret = fired ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the query ran longer than its time limit",
+						 json_pack("{s:I}", "query_timeout_ms", (json_int_t)r->srv->cfg.query_timeout_ms))
+			    : pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_conn_errmsg(conn), NULL);
+		pl_srv_conn_put(l, conn, !fired);
 		return ret;
 	}
 	qstream *q = calloc(1, sizeof *q);
@@ -316,18 +324,23 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	if (q)
 		q->types = calloc(ncols ? ncols : 1, sizeof *q->types);
 	if (!q || !q->types) {
+		pl_srv_watch_remove(r->srv, watch);
 		planar_result_free(res);
 		pl_srv_conn_put(l, conn, true);
 		if (q)
 			free(q);
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 	}
-	*q = (qstream){.srv = r->srv, .req = r, .conn = conn, .res = res, .ncols = ncols, .types = q->types, .cap = limit};
+	*q = (qstream){.srv = r->srv, .req = r, .conn = conn, .res = res, .ncols = ncols, .types = q->types, .cap = limit,
+		      .watch = watch};
 	/* The first chunk before the status line: most errors still get their own status. */
 	size_t n = 0;
 	rc = planar_result_next_chunk(res, &n);
 	if (rc) {
-		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_result_errmsg(res), NULL);
+		ret = pl_srv_watch_fired(r->srv, watch)
+			      ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the query ran longer than its time limit",
+						   json_pack("{s:I}", "query_timeout_ms", (json_int_t)r->srv->cfg.query_timeout_ms))
+			      : pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_result_errmsg(res), NULL);
 		qstream_free(q);
 		return ret;
 	}

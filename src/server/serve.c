@@ -13,6 +13,7 @@
  *   PLANAR_SERVE_MAX_CONNECTIONS most open connections (--max-connections; default 1024)
  *   PLANAR_SERVE_ROW_CAP         most rows one query returns (--row-cap; default 100000)
  *   PLANAR_SERVE_AUDIT_FLUSH_MS  how often the audit log is written (default 200)
+ *   PLANAR_SERVE_QUERY_TIMEOUT_MS  longest a query may run, ms; 0: no limit (default 30000)
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +42,7 @@ static const opt_def opts[] = {
 	{"--max-connections", "PLANAR_SERVE_MAX_CONNECTIONS", 1, "most open connections (default 1024)"},
 	{"--row-cap", "PLANAR_SERVE_ROW_CAP", 1, "most rows one query returns (default 100000)"},
 	{"--audit-flush-ms", "PLANAR_SERVE_AUDIT_FLUSH_MS", 1, "how often the audit log is written (default 200)"},
+	{"--query-timeout-ms", "PLANAR_SERVE_QUERY_TIMEOUT_MS", 1, "longest a query may run, ms; 0: none (default 30000)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -99,6 +101,8 @@ static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 		cfg->row_cap = (int64_t)n;
 	else if (strcmp(f, "--audit-flush-ms") == 0 && n >= 1 && n <= 3600000)
 		cfg->audit_flush_ms = (unsigned)n;
+	else if (strcmp(f, "--query-timeout-ms") == 0 && n <= 86400000)
+		cfg->query_timeout_ms = (unsigned)n;
 	else
 		return -1;
 	return 0;
@@ -121,6 +125,7 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->max_conns = 1024;
 	cfg->row_cap = 100000;
 	cfg->audit_flush_ms = 200;
+	cfg->query_timeout_ms = 30000;
 	int status = 2;
 	for (size_t i = 0; i < NOPTS; i++) {
 		const char *v = getenv(opts[i].env);
@@ -170,6 +175,10 @@ int pl_server_serve_main(int argc, char **argv)
 		fprintf(stderr, "Error: cannot start the audit writer\n");
 		goto out;
 	}
+	if (pl_srv_watch_start(s) != 0) {
+		fprintf(stderr, "Error: cannot start the query watchdog\n");
+		goto out;
+	}
 	if (pl_srv_http_start(s, &msg) != 0) {
 		fprintf(stderr, "Error: %s\n", msg ? msg : "cannot start the HTTP server");
 		free(msg);
@@ -188,6 +197,7 @@ out:
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	pl_srv_audit_stop(s);
+	pl_srv_watch_stop(s);
 	if (s->lake.db)
 		pl_srv_lake_close(&s->lake);
 	if (status == 0) {

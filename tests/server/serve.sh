@@ -49,7 +49,7 @@ gone_id=$(printf '%s\n' "$list" | tail -n 1 | cut -f1)
 
 # ---- server ----
 "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --max-body 65536 --row-cap 50 \
-  --audit-flush-ms 50 2> "$work/log" &
+  --audit-flush-ms 50 --query-timeout-ms 3000 2> "$work/log" &
 pid=$!
 port=
 for _ in $(seq 1 200); do
@@ -151,6 +151,9 @@ q "$R1" "SELECT error('boom')"; check "runtime error" "400" "$code"
 q "$R1" "SELECT count(*) FROM ev AT (VERSION => $snap)"; check "time travel" "200" "$code"; has "time travel rows" '"rows":[[2]]' "$body"
 q "$R1" "WITH a AS (SELECT id FROM ev), b AS (SELECT * FROM a) SELECT count(*) FROM b"; check "CTEs" "200" "$code"
 q "$R1" "FROM ev SELECT count(*)"; check "FROM-first" "200" "$code"
+q "$R1" "SELECT sum(x) FROM range(1000000000000) r(x)"; check "query time limit" "503" "$code"
+has "time limit named" "time limit" "$body"
+q "$R1" "SELECT 42"; check "next query after a timeout" "200" "$code"
 hostile=(
   "SELECT * FROM read_csv('/etc/passwd')"
   "SELECT * FROM read_csv_auto('/etc/passwd')"
