@@ -43,7 +43,17 @@ typedef struct pl_srv_lake {
 	pl_catdb *svc; /* service tables; guarded by svc_lock */
 	pthread_mutex_t svc_lock;
 	pthread_mutex_t ingest_lock; /* one ingest commit at a time: its snapshot id is exact */
+	char *uri, *data_path;
+	/* as_of: snapshots attached read-only as lake_at_<id> (at most PL_SRV_MAX_ASOF) */
+	pthread_mutex_t asof_lock;
+	int64_t asof[64];
+	size_t nasof;
 } pl_srv_lake;
+#define PL_SRV_MAX_ASOF 64
+
+/* Attaches (once) the lake at snapshot id as a pinned read-only database; its name in db_out
+ * (64 bytes). On failure a PLANAR_E* code and *errmsg (caller frees). */
+int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg);
 
 int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg);
 void pl_srv_lake_close(pl_srv_lake *l);
@@ -171,9 +181,10 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);
 enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
 
 /* ---- sandbox (sandbox.c) ---- */
-/* Checks that sql is one read-only SELECT over the lake's tables only; on refusal returns
- * PLANAR_EINVALID with a message in *why (caller frees). conn has the lake as current database. */
-int pl_srv_sandbox_check(planar_conn *conn, const char *sql, char **why);
+/* Checks that sql is one read-only SELECT over the tables of database db (the lake or a pinned
+ * attachment of it) only; on refusal returns PLANAR_EINVALID with a message in *why (caller
+ * frees). conn has db as its current database. */
+int pl_srv_sandbox_check(planar_conn *conn, const char *db, const char *sql, char **why);
 
 void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);
 

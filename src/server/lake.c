@@ -22,6 +22,9 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	pthread_mutex_init(&l->pool_lock, NULL);
 	pthread_mutex_init(&l->svc_lock, NULL);
 	pthread_mutex_init(&l->ingest_lock, NULL);
+	pthread_mutex_init(&l->asof_lock, NULL);
+	l->uri = pl_strdup(uri);
+	l->data_path = data_path ? pl_strdup(data_path) : NULL;
 	int rc = planar_db_open(&l->db, NULL, errmsg);
 	if (rc)
 		return rc;
@@ -76,6 +79,57 @@ void pl_srv_lake_close(pl_srv_lake *l)
 	l->svc = NULL;
 	planar_db_free(l->db);
 	l->db = NULL;
+	free(l->uri);
+	free(l->data_path);
+	l->uri = l->data_path = NULL;
+}
+
+int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg)
+{
+	snprintf(db_out, 64, PL_SRV_LAKE "_at_%lld", (long long)id);
+	pthread_mutex_lock(&l->asof_lock);
+	for (size_t i = 0; i < l->nasof; i++) {
+		if (l->asof[i] == id) {
+			pthread_mutex_unlock(&l->asof_lock);
+			return 0;
+		}
+	}
+	int rc = 0;
+	if (l->nasof == PL_SRV_MAX_ASOF) {
+		*errmsg = pl_strdup("too many different as_of snapshots are attached; restart the server or use time travel "
+				    "(AT (VERSION => n)) in the query");
+		rc = PLANAR_EBUSY;
+	}
+	planar_conn *c = NULL;
+	if (rc == 0)
+		rc = planar_conn_open(&c, l->db, errmsg);
+	pl_buf q = PL_BUF_INIT, target = PL_BUF_INIT;
+	if (rc == 0) {
+		if (strncmp(l->uri, "ducklake:", 9) != 0)
+			pl_buf_puts(&target, "ducklake:");
+		pl_buf_puts(&target, l->uri);
+		pl_buf_puts(&q, "ATTACH IF NOT EXISTS ");
+		pl_buf_put_literal(&q, pl_buf_cstr(&target));
+		pl_buf_printf(&q, " AS %s (READ_ONLY, SNAPSHOT_VERSION %lld", db_out, (long long)id);
+		if (l->data_path) {
+			pl_buf_puts(&q, ", DATA_PATH ");
+			pl_buf_put_literal(&q, l->data_path);
+		}
+		pl_buf_putc(&q, ')');
+		if (pl_buf_oom(&q) || pl_buf_oom(&target)) {
+			rc = PLANAR_ENOMEM;
+			*errmsg = dup_msg(NULL);
+		} else if ((rc = planar_conn_query(c, q.ptr, NULL)) != 0) {
+			*errmsg = dup_msg(planar_conn_errmsg(c));
+		}
+	}
+	if (rc == 0)
+		l->asof[l->nasof++] = id;
+	pthread_mutex_unlock(&l->asof_lock);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&target);
+	planar_conn_free(c);
+	return rc;
 }
 
 int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg)

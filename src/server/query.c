@@ -29,7 +29,16 @@ typedef struct qstream {
 	int64_t sent, cap;
 	bool any, failed, done;
 	int watch; /* watchdog slot, -1: none */
+	bool switched; /* the session's current database is an as_of attachment */
 } qstream;
+
+/* Returns a session to the pool with the lake as its current database again. */
+static void release(pl_srv_lake *l, planar_conn *conn, bool ok, bool switched)
+{
+	if (ok && switched && planar_conn_query(conn, "USE " PL_SRV_LAKE, NULL) != 0)
+		ok = false;
+	pl_srv_conn_put(l, conn, ok);
+}
 
 static void put_json_string(pl_buf *b, const char *s, size_t n)
 {
@@ -212,7 +221,7 @@ static void qstream_free(void *cls)
 	qstream *q = cls;
 	planar_result_free(q->res);
 	bool fired = pl_srv_watch_remove(q->srv, q->watch);
-	pl_srv_conn_put(&q->srv->lake, q->conn, !q->failed && !fired);
+	release(&q->srv->lake, q->conn, !q->failed && !fired, q->switched);
 	free(q->types);
 	pl_buf_dispose(&q->out);
 	free(q);
@@ -274,6 +283,26 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 			limit = n;
 		}
 	}
+	int64_t as_of = -1;
+	if (!bad) {
+		json_t *av = body ? json_object_get(body, "as_of") : NULL;
+		const char *as = body ? (json_is_string(av) ? json_string_value(av) : NULL)
+				      : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "as_of");
+		if (av && json_is_integer(av))
+			as_of = json_integer_value(av);
+		else if (as) {
+			char *end = NULL;
+			long long n = strtoll(as, &end, 10);
+			as_of = *as && !*end ? n : -2;
+		} else if (av && !json_is_null(av)) {
+			as_of = -2;
+		}
+		if (as_of < -1) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
+						 "\"as_of\" must be a lake snapshot id (a non-negative integer)", NULL);
+			bad = true;
+		}
+	}
 	if (!bad && (!sql || !*sql)) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, "\"sql\" is required", NULL);
 		bad = true;
@@ -296,14 +325,36 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		json_decref(body);
 		return ret;
 	}
+	char db[64] = PL_SRV_LAKE;
+	bool switched = false;
+	if (as_of >= 0) {
+		rc = pl_srv_lake_at(l, as_of, db, &msg);
+		if (rc == 0) {
+			char use[96];
+			snprintf(use, sizeof use, "USE %s", db);
+			rc = planar_conn_query(conn, use, NULL);
+			switched = true;
+			if (rc)
+				msg = pl_strdup(planar_conn_errmsg(conn));
+		}
+		if (rc) {
+			ret = pl_srv_reply_error(c, r, rc == PLANAR_EBUSY ? PL_SRV_UNAVAILABLE : PL_SRV_NOT_FOUND,
+						 msg ? msg : "cannot open the lake at that snapshot",
+						 json_pack("{s:I}", "as_of", (json_int_t)as_of));
+			free(msg);
+			release(l, conn, true, switched);
+			json_decref(body);
+			return ret;
+		}
+	}
 	int watch = pl_srv_watch_add(r->srv, conn, r->srv->cfg.query_timeout_ms);
-	rc = pl_srv_sandbox_check(conn, sql, &why);
+	rc = pl_srv_sandbox_check(conn, db, sql, &why);
 	if (rc) {
 		pl_srv_watch_remove(r->srv, watch);
 		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST : pl_srv_err_of_planar(rc),
 					 why ? why : "the query is not allowed", json_pack("{s:s}", "reason", "sandbox"));
 		free(why);
-		pl_srv_conn_put(l, conn, true);
+		release(l, conn, true, switched);
 		json_decref(body);
 		return ret;
 	}
@@ -316,7 +367,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		ret = fired ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the query ran longer than its time limit",
 						 json_pack("{s:I}", "query_timeout_ms", (json_int_t)r->srv->cfg.query_timeout_ms))
 			    : pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_conn_errmsg(conn), NULL);
-		pl_srv_conn_put(l, conn, !fired);
+		release(l, conn, !fired, switched);
 		return ret;
 	}
 	qstream *q = calloc(1, sizeof *q);
@@ -326,13 +377,13 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	if (!q || !q->types) {
 		pl_srv_watch_remove(r->srv, watch);
 		planar_result_free(res);
-		pl_srv_conn_put(l, conn, true);
+		release(l, conn, true, switched);
 		if (q)
 			free(q);
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 	}
 	*q = (qstream){.srv = r->srv, .req = r, .conn = conn, .res = res, .ncols = ncols, .types = q->types, .cap = limit,
-		      .watch = watch};
+		      .watch = watch, .switched = switched};
 	/* The first chunk before the status line: most errors still get their own status. */
 	size_t n = 0;
 	rc = planar_result_next_chunk(res, &n);

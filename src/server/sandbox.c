@@ -21,6 +21,7 @@
 #include "server/internal.h"
 
 typedef struct sb_ctx {
+	const char *db; /* the database the query runs on: the lake, or a pinned attachment of it */
 	char **tables; /* "schema\ttable", lower case */
 	size_t ntables;
 	pl_buf why;
@@ -78,13 +79,13 @@ static bool check_table(sb_ctx *x, const json_t *o, const sb_scope *scope)
 	const char *cat = jstr(o, "catalog_name"), *sch = jstr(o, "schema_name"), *tbl = jstr(o, "table_name");
 	if (!*cat && !*sch && in_scope(scope, tbl))
 		return true;
-	if (*cat && !pl_str_ieq(cat, PL_SRV_LAKE))
+	if (*cat && !pl_str_ieq(cat, x->db))
 		return refuse(x, "the query may read only the lake's tables (not the catalog \"%s\")", cat);
 	bool ok;
 	if (!*sch)
 		ok = lake_has(x, "main", tbl);
 	else
-		ok = lake_has(x, sch, tbl) || (!*cat && pl_str_ieq(sch, PL_SRV_LAKE) && lake_has(x, "main", tbl));
+		ok = lake_has(x, sch, tbl) || (!*cat && pl_str_ieq(sch, x->db) && lake_has(x, "main", tbl));
 	return ok ? true : refuse(x, "\"%s\" is not a table of the lake", tbl);
 }
 
@@ -180,9 +181,13 @@ static bool check_value(sb_ctx *x, const json_t *v, const sb_scope *scope)
 static int load_tables(planar_conn *conn, sb_ctx *x, char **why)
 {
 	planar_result *res = NULL;
-	int rc = planar_conn_query(conn,
-				   "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '" PL_SRV_LAKE "'",
-				   &res);
+	planar_stmt *st = NULL;
+	int rc = planar_prepare(conn, "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1", &st);
+	if (rc == 0)
+		rc = planar_stmt_bind_text(st, 1, x->db, strlen(x->db));
+	if (rc == 0)
+		rc = planar_stmt_execute(st, &res);
+	planar_stmt_free(st);
 	if (rc) {
 		*why = pl_strdup(planar_conn_errmsg(conn));
 		return rc;
@@ -205,7 +210,7 @@ static int load_tables(planar_conn *conn, sb_ctx *x, char **why)
 	return 0;
 }
 
-int pl_srv_sandbox_check(planar_conn *conn, const char *sql, char **why)
+int pl_srv_sandbox_check(planar_conn *conn, const char *db, const char *sql, char **why)
 {
 	*why = NULL;
 	planar_stmt *st = NULL;
@@ -249,7 +254,7 @@ int pl_srv_sandbox_check(planar_conn *conn, const char *sql, char **why)
 		json_decref(tree);
 		return PLANAR_EINVALID;
 	}
-	sb_ctx x = {NULL, 0, PL_BUF_INIT};
+	sb_ctx x = {db, NULL, 0, PL_BUF_INIT};
 	rc = load_tables(conn, &x, why);
 	if (rc == 0 && !check_value(&x, json_array_get(stmts, 0), NULL)) {
 		*why = pl_buf_detach(&x.why);
