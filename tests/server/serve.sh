@@ -49,7 +49,7 @@ gone_id=$(printf '%s\n' "$list" | tail -n 1 | cut -f1)
 
 # ---- server ----
 "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --max-body 65536 --row-cap 50 \
-  --audit-flush-ms 50 --query-timeout-ms 3000 2> "$work/log" &
+  --audit-flush-ms 50 --query-timeout-ms 8000 2> "$work/log" &
 pid=$!
 port=
 for _ in $(seq 1 200); do
@@ -274,7 +274,7 @@ q "$R1" "SELECT count(*) FROM ev"; has "lake unchanged by hostile queries" '"row
 sleep 0.3 # the audit writer flushes every 50 ms; the final check below runs after shutdown anyway
 # ---- SIGTERM drains a request in flight ----
 curl -s -o "$work/slow" -w '%{http_code}' -G -H "Authorization: Bearer $AD" "$base/data/query" \
-  --data-urlencode "sql=SELECT sum(x) FROM range(300000000) r(x)" > "$work/slow_code" &
+  --data-urlencode "sql=SELECT sum(x) FROM range(150000000) r(x)" > "$work/slow_code" &
 cpid=$!
 sleep 0.2
 kill -TERM "$pid"
