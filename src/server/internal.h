@@ -48,6 +48,16 @@ typedef struct pl_srv_lake {
 	pthread_mutex_t asof_lock;
 	int64_t asof[64];
 	size_t nasof;
+	/* the sandbox's list of tables per database ("schema\ttable", lower case), kept while the
+	 * lake's schema version is the same (pinned attachments never change) */
+	pthread_mutex_t tables_lock;
+	struct pl_srv_tables {
+		char db[64];
+		int64_t version;
+		char **names;
+		size_t n;
+	} tables[8];
+	size_t ntables_next;
 } pl_srv_lake;
 #define PL_SRV_MAX_ASOF 64
 
@@ -184,7 +194,8 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
 /* Checks that sql is one read-only SELECT over the tables of database db (the lake or a pinned
  * attachment of it) only; on refusal returns PLANAR_EINVALID with a message in *why (caller
  * frees). conn has db as its current database. */
-int pl_srv_sandbox_check(planar_conn *conn, const char *db, const char *sql, char **why);
+int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql, char **why);
+void pl_srv_sandbox_dispose(pl_srv_lake *l);
 
 void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);
 

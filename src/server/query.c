@@ -348,7 +348,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		}
 	}
 	int watch = pl_srv_watch_add(r->srv, conn, r->srv->cfg.query_timeout_ms);
-	rc = pl_srv_sandbox_check(conn, db, sql, &why);
+	rc = pl_srv_sandbox_check(l, conn, db, sql, &why);
 	if (rc) {
 		pl_srv_watch_remove(r->srv, watch);
 		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST : pl_srv_err_of_planar(rc),

@@ -178,13 +178,20 @@ static bool check_value(sb_ctx *x, const json_t *v, const sb_scope *scope)
 	return true;
 }
 
-static int load_tables(planar_conn *conn, sb_ctx *x, char **why)
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int query_tables(planar_conn *conn, const char *db, char ***out, size_t *nout, char **why)
 {
 	planar_result *res = NULL;
 	planar_stmt *st = NULL;
 	int rc = planar_prepare(conn, "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1", &st);
 	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, x->db, strlen(x->db));
+		rc = planar_stmt_bind_text(st, 1, db, strlen(db));
 	if (rc == 0)
 		rc = planar_stmt_execute(st, &res);
 	planar_stmt_free(st);
@@ -193,24 +200,90 @@ static int load_tables(planar_conn *conn, sb_ctx *x, char **why)
 		return rc;
 	}
 	uint64_t n = planar_result_row_count(res);
-	x->tables = calloc(n ? n : 1, sizeof *x->tables);
-	for (uint64_t i = 0; x->tables && i < n; i++) {
-		char *s = planar_result_value_string(res, 0, i), *t = planar_result_value_string(res, 1, i);
-		size_t len = (s ? strlen(s) : 0) + (t ? strlen(t) : 0) + 2;
-		char *k = malloc(len);
-		if (k) {
-			snprintf(k, len, "%s\t%s", s ? s : "", t ? t : "");
-			lower(k);
-			x->tables[x->ntables++] = k;
+	char **v = calloc(n ? n : 1, sizeof *v);
+	size_t k = 0;
+	for (uint64_t i = 0; v && i < n; i++) {
+		char *sc = planar_result_value_string(res, 0, i), *t = planar_result_value_string(res, 1, i);
+		size_t len = (sc ? strlen(sc) : 0) + (t ? strlen(t) : 0) + 2;
+		char *key = malloc(len);
+		if (key) {
+			snprintf(key, len, "%s\t%s", sc ? sc : "", t ? t : "");
+			lower(key);
+			v[k++] = key;
 		}
-		planar_free(s);
+		planar_free(sc);
 		planar_free(t);
 	}
 	planar_result_free(res);
+	if (!v) {
+		*why = pl_strdup("out of memory");
+		return PLANAR_ENOMEM;
+	}
+	*out = v;
+	*nout = k;
 	return 0;
 }
 
-int pl_srv_sandbox_check(planar_conn *conn, const char *db, const char *sql, char **why)
+/* The tables of db, from the cache while the lake's schema version has not moved. */
+static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char **why)
+{
+	int64_t snap = -1, version = -1;
+	bool pinned = strcmp(x->db, PL_SRV_LAKE) != 0;
+	if (!pinned) {
+		pl_err err;
+		pl_err_clear(&err);
+		pthread_mutex_lock(&l->svc_lock);
+		int rc = pl_service_current(l->svc, &snap, &version, &err);
+		pthread_mutex_unlock(&l->svc_lock);
+		if (rc) {
+			*why = pl_strdup(err.msg);
+			return rc;
+		}
+	}
+	pthread_mutex_lock(&l->tables_lock);
+	for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0]; i++) {
+		struct pl_srv_tables *t = &l->tables[i];
+		if (t->names && strcmp(t->db, x->db) == 0 && t->version == version) {
+			x->tables = calloc(t->n ? t->n : 1, sizeof *x->tables);
+			for (size_t k = 0; x->tables && k < t->n; k++)
+				if ((x->tables[x->ntables] = pl_strdup(t->names[k])))
+					x->ntables++;
+			pthread_mutex_unlock(&l->tables_lock);
+			return x->tables ? 0 : PLANAR_ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&l->tables_lock);
+	int rc = query_tables(conn, x->db, &x->tables, &x->ntables, why);
+	if (rc)
+		return rc;
+	char **copy = calloc(x->ntables ? x->ntables : 1, sizeof *copy);
+	size_t nc = 0;
+	for (size_t k = 0; copy && k < x->ntables; k++)
+		if ((copy[nc] = pl_strdup(x->tables[k])))
+			nc++;
+	if (!copy)
+		return 0;
+	pthread_mutex_lock(&l->tables_lock);
+	struct pl_srv_tables *t = &l->tables[l->ntables_next++ % (sizeof l->tables / sizeof l->tables[0])];
+	free_names(t->names, t->n);
+	snprintf(t->db, sizeof t->db, "%s", x->db);
+	t->version = version;
+	t->names = copy;
+	t->n = nc;
+	pthread_mutex_unlock(&l->tables_lock);
+	return 0;
+}
+
+void pl_srv_sandbox_dispose(pl_srv_lake *l)
+{
+	for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0]; i++) {
+		free_names(l->tables[i].names, l->tables[i].n);
+		l->tables[i].names = NULL;
+		l->tables[i].n = 0;
+	}
+}
+
+int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql, char **why)
 {
 	*why = NULL;
 	planar_stmt *st = NULL;
@@ -255,7 +328,7 @@ int pl_srv_sandbox_check(planar_conn *conn, const char *db, const char *sql, cha
 		return PLANAR_EINVALID;
 	}
 	sb_ctx x = {db, NULL, 0, PL_BUF_INIT};
-	rc = load_tables(conn, &x, why);
+	rc = load_tables(l, conn, &x, why);
 	if (rc == 0 && !check_value(&x, json_array_get(stmts, 0), NULL)) {
 		*why = pl_buf_detach(&x.why);
 		rc = PLANAR_EINVALID;
