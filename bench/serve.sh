@@ -61,7 +61,7 @@ echo "planar serve: $catalog catalog, $threads HTTP threads, $conns connections,
 run() { # NAME wrk-args...
   local name=$1; shift
   local line
-  line=$(wrk -t2 -c"$conns" -d"$duration" --latency "$@" | grep '^RESULT' || true)
+  line=$(wrk -t"$([ "$conns" -lt 2 ] && echo 1 || echo 2)" -c"$conns" -d"$duration" --latency "$@" | grep '^RESULT' || true)
   printf '%-28s %s\n' "$name" "${line#RESULT }"
 }
 run "query SELECT 1" -s "$work/report.lua" -H "Authorization: Bearer $token" \
