@@ -10,6 +10,7 @@
  *   its text); another one gives 409 with the current one in details.
  * - tenant_id: the tenant the rows belong to; a tenant token may write only its own (403);
  *   reader tokens may not ingest (403).
+ * - A field missing from a record takes the column's default (NULL when it has none).
  * - All records are written by one prepared INSERT (one lake snapshot; small batches are
  *   inlined into the catalog by the lake's data inlining).
  * - Lineage: every accepted request gets a partition_id (UUIDv7) and a row of
@@ -343,7 +344,9 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 			if (!used[j])
 				continue;
 			const char *t = cl.v[j].type;
-			if (type_nested(t) || type_is(t, "JSON"))
+			if (cl.v[j].has_default && !json_object_get(json_array_get(records, i), cl.v[j].name))
+				pl_buf_printf(&sql, "%sDEFAULT", k++ ? ", " : "");
+			else if (type_nested(t) || type_is(t, "JSON"))
 				pl_buf_printf(&sql, "%sCAST(CAST($%zu AS JSON) AS %s)", k++ ? ", " : "", ++p, t);
 			else
 				pl_buf_printf(&sql, "%sCAST($%zu AS %s)", k++ ? ", " : "", ++p, t);
@@ -360,9 +363,11 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	p = 0;
 	for (size_t i = 0; rc == 0 && i < nrec; i++) {
 		json_t *rec = json_array_get(records, i);
-		for (size_t j = 0; rc == 0 && j < cl.n; j++)
-			if (used[j])
-				rc = bind_value(st, ++p, cl.v[j].type, json_object_get(rec, cl.v[j].name));
+		for (size_t j = 0; rc == 0 && j < cl.n; j++) {
+			json_t *v = json_object_get(rec, cl.v[j].name);
+			if (used[j] && (v || !cl.v[j].has_default))
+				rc = bind_value(st, ++p, cl.v[j].type, v);
+		}
 	}
 	free(used);
 	if (rc) {

@@ -25,6 +25,7 @@ lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$
 cat_sql() { lake -c "SELECT * FROM __planar_cat('lake', '$1')"; }
 
 lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, score DOUBLE, ok BOOLEAN, ts TIMESTAMP, tags VARCHAR[], meta STRUCT(a INT, b VARCHAR))" \
+  -c "CREATE TABLE dflt(a INT NOT NULL, b INT NOT NULL DEFAULT 7, c VARCHAR DEFAULT 'x')" \
   -c "CREATE TABLE secret_other(x INT)" || { echo "setup failed"; exit 1; }
 
 # ---- tokens ----
@@ -97,6 +98,9 @@ b1=; for k in 1 2; do
   [ -z "$b1" ] && b1=$body
 done
 check "retry gets the first answer" "$b1" "$body"
+json /data/ingest "$W1" "{\"table\":\"dflt\",\"tenant_id\":\"t1\",\"job_id\":\"jd\",\"schema_version\":$sv,\"records\":[{\"a\":1},{\"a\":2,\"b\":3,\"c\":null}]}"
+check "ingest with defaults" "201" "$code"
+q "$W1" "SELECT a, b, c FROM dflt ORDER BY a"; has "missing fields take defaults" '"rows":[[1,7,"x"],[2,3,null]]' "$body"
 q "$W1" "SELECT count(*) FROM ev"; has "rows written once" '"rows":[[4]]' "$body"
 json /data/ingest "$W1" "{\"table\":\"ev\",\"tenant_id\":\"t1\",\"job_id\":\"j\",\"schema_version\":$sv,\"records\":[{\"id\":5},{\"idx\":1}]}"
 check "unknown field" "422" "$code"; has "names record" '"record":1' "$body"; has "names field" '"field":"idx"' "$body"
@@ -291,8 +295,8 @@ has "log line fields" '"route":"ingest","status":201' "$(cat "$work/log")"
 audited=$(cat_sql "SELECT count(*) FROM planar_service_audit")
 check "audit rows written" "1" "$([ "$audited" -gt 100 ] && echo 1)"
 check "audit of refused query" "1" "$([ "$(cat_sql "SELECT count(*) FROM planar_service_audit WHERE status = 400 AND route = ''query''")" -gt 50 ] && echo 1)"
-check "audit names tenant and rows" "1" "$(cat_sql "SELECT count(*) FROM planar_service_audit WHERE tenant_id = ''t1'' AND route = ''ingest'' AND status = 201 AND rows_touched = 2")"
-check "lineage rows" "3" "$(cat_sql "SELECT count(*) FROM planar_service_ingest")"
+check "audit names tenant and rows" "1" "$(cat_sql "SELECT count(*) FROM planar_service_audit WHERE tenant_id = ''t1'' AND route = ''ingest'' AND status = 201 AND rows_touched = 2 AND target = ''ev''")"
+check "lineage rows" "4" "$(cat_sql "SELECT count(*) FROM planar_service_ingest")"
 check "lineage names the snapshot" "1" "$(cat_sql "SELECT count(*) FROM planar_service_ingest WHERE snapshot_id = $snap AND job_id = ''j1'' AND row_count = 2")"
 check "lineage rows trace to the request" "2" "$(lake -c "SELECT count(*) FROM ducklake_table_insertions('lake', 'main', 'ev', $snap, $snap)")"
 
