@@ -49,6 +49,40 @@ static void cols_free(cols *c)
 	free(c->v);
 }
 
+static int cols_copy(const cols *from, cols *to)
+{
+	to->v = calloc(from->n ? from->n : 1, sizeof *to->v);
+	to->n = 0;
+	if (!to->v)
+		return PLANAR_ENOMEM;
+	for (size_t i = 0; i < from->n; i++) {
+		col c = from->v[i];
+		c.name = pl_strdup(from->v[i].name);
+		c.type = pl_strdup(from->v[i].type);
+		to->v[to->n++] = c;
+		if (!c.name || !c.type) {
+			cols_free(to);
+			to->v = NULL;
+			to->n = 0;
+			return PLANAR_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void pl_srv_ingest_dispose(pl_srv_lake *l)
+{
+	for (size_t i = 0; i < sizeof l->cols / sizeof l->cols[0]; i++) {
+		if (l->cols[i].cols) {
+			cols_free(l->cols[i].cols);
+			free(l->cols[i].cols);
+		}
+		free(l->cols[i].key);
+		l->cols[i].cols = NULL;
+		l->cols[i].key = NULL;
+	}
+}
+
 static enum MHD_Result invalid(struct MHD_Connection *c, pl_req *r, size_t rec, const char *field, const char *reason)
 {
 	char m[512];
@@ -112,6 +146,47 @@ static int load_columns(pl_srv_lake *l, planar_conn *conn, const char *schema, c
 		}
 	}
 	pl_rows_free(rows);
+	return 0;
+}
+
+/* load_columns, from the cache while the lake's schema version is the same. */
+static int load_columns_cached(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table,
+			       int64_t version, cols *out, char **msg)
+{
+	size_t klen = strlen(schema) + strlen(table) + 2;
+	char *key = malloc(klen);
+	if (!key)
+		return PLANAR_ENOMEM;
+	snprintf(key, klen, "%s\t%s", schema, table);
+	size_t nslots = sizeof l->cols / sizeof l->cols[0];
+	pthread_mutex_lock(&l->cols_lock);
+	for (size_t i = 0; i < nslots; i++) {
+		if (l->cols[i].key && l->cols[i].version == version && strcmp(l->cols[i].key, key) == 0) {
+			int rc = cols_copy(l->cols[i].cols, out);
+			pthread_mutex_unlock(&l->cols_lock);
+			free(key);
+			return rc;
+		}
+	}
+	pthread_mutex_unlock(&l->cols_lock);
+	int rc = load_columns(l, conn, schema, table, out, msg);
+	cols *copy = rc == 0 && out->n > 0 ? calloc(1, sizeof *copy) : NULL;
+	if (!copy || cols_copy(out, copy) != 0) {
+		free(copy);
+		free(key);
+		return rc;
+	}
+	pthread_mutex_lock(&l->cols_lock);
+	struct pl_srv_colcache *e = &l->cols[l->ncols_next++ % nslots];
+	if (e->cols) {
+		cols_free(e->cols);
+		free(e->cols);
+	}
+	free(e->key);
+	e->key = key;
+	e->version = version;
+	e->cols = copy;
+	pthread_mutex_unlock(&l->cols_lock);
 	return 0;
 }
 
@@ -268,7 +343,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, msg ? msg : "no session", NULL);
 		goto out;
 	}
-	rc = load_columns(l, conn, schema, name, &cl, &msg);
+	rc = load_columns_cached(l, conn, schema, name, cur_version, &cl, &msg);
 	if (rc) {
 		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), msg ? msg : "cannot read the table's columns", NULL);
 		goto out;

@@ -58,6 +58,14 @@ typedef struct pl_srv_lake {
 		size_t n;
 	} tables[8];
 	size_t ntables_next;
+	/* ingest: each table's columns, kept while the lake's schema version is unchanged */
+	pthread_mutex_t cols_lock;
+	struct pl_srv_colcache {
+		char *key; /* "schema\ttable" */
+		int64_t version;
+		void *cols;
+	} cols[16];
+	size_t ncols_next;
 } pl_srv_lake;
 #define PL_SRV_MAX_ASOF 64
 
@@ -188,6 +196,7 @@ bool pl_srv_watch_remove(pl_srv *s, int slot);
 
 /* ---- routes ---- */
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);
+void pl_srv_ingest_dispose(pl_srv_lake *l);
 enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
 
 /* ---- sandbox (sandbox.c) ---- */

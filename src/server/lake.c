@@ -24,6 +24,7 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	pthread_mutex_init(&l->ingest_lock, NULL);
 	pthread_mutex_init(&l->asof_lock, NULL);
 	pthread_mutex_init(&l->tables_lock, NULL);
+	pthread_mutex_init(&l->cols_lock, NULL);
 	l->uri = pl_strdup(uri);
 	l->data_path = data_path ? pl_strdup(data_path) : NULL;
 	int rc = planar_db_open(&l->db, NULL, errmsg);
@@ -81,6 +82,7 @@ void pl_srv_lake_close(pl_srv_lake *l)
 	planar_db_free(l->db);
 	l->db = NULL;
 	pl_srv_sandbox_dispose(l);
+	pl_srv_ingest_dispose(l);
 	free(l->uri);
 	free(l->data_path);
 	l->uri = l->data_path = NULL;
