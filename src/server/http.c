@@ -37,11 +37,8 @@ static void log_json_str(FILE *f, const char *key, const char *v)
 	json_decref(s);
 }
 
-static void log_request(const pl_req *r)
+static void log_request(const pl_req *r, double ms)
 {
-	struct timespec end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 + (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
 	char now[32];
 	pl_now_timestamptz(now);
 	flockfile(stderr);
@@ -68,8 +65,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0)
 		r->status = 499; /* the client went away or timed out before a reply */
-	log_request(r);
-	if (r->route && strcmp(r->route, "health") != 0)
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 + (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
+	log_request(r, ms);
+	pl_srv_metrics_observe(s, r, ms / 1e3);
+	if (r->route && strcmp(r->route, "health") != 0 && strcmp(r->route, "metrics") != 0 &&
+	    strcmp(r->route, "openapi") != 0)
 		pl_srv_audit_push(s, r);
 	req_free(r);
 	*con_cls = NULL;
@@ -106,6 +108,12 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 		if (!get)
 			return pl_srv_reply_error(c, r, PL_SRV_METHOD, "use GET", NULL);
 		return route_health(c, r, p[1] == 'r');
+	}
+	if (strcmp(p, "/metrics") == 0 || strcmp(p, "/openapi.json") == 0) {
+		r->route = p[1] == 'm' ? "metrics" : "openapi";
+		if (!get)
+			return pl_srv_reply_error(c, r, PL_SRV_METHOD, "use GET", NULL);
+		return p[1] == 'm' ? pl_srv_route_metrics(c, r) : pl_srv_route_openapi(c, r);
 	}
 	enum MHD_Result ret;
 	if (strcmp(p, "/data/ingest") == 0) {

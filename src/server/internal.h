@@ -81,6 +81,7 @@ int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg);
 void pl_srv_conn_put(pl_srv_lake *l, planar_conn *c, bool ok);
 
 typedef struct pl_srv pl_srv;
+typedef struct pl_srv_metrics pl_srv_metrics;
 
 /* One request, from its first byte to its log line. */
 typedef struct pl_req {
@@ -126,6 +127,7 @@ typedef struct pl_srv_watchdog {
 
 struct pl_srv {
 	pl_srv_config cfg;
+	pl_srv_metrics *metrics;
 	pl_srv_watchdog watch;
 	pl_srv_lake lake;
 	pl_srv_audit_buf audit;
@@ -197,6 +199,13 @@ bool pl_srv_watch_remove(pl_srv *s, int slot);
 /* ---- routes ---- */
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);
 void pl_srv_ingest_dispose(pl_srv_lake *l);
+enum MHD_Result pl_srv_route_metrics(struct MHD_Connection *c, pl_req *r);
+enum MHD_Result pl_srv_route_openapi(struct MHD_Connection *c, pl_req *r);
+
+/* ---- metrics (metrics.c) ---- */
+int pl_srv_metrics_init(pl_srv *s);
+void pl_srv_metrics_free(pl_srv *s);
+void pl_srv_metrics_observe(pl_srv *s, const pl_req *r, double seconds);
 enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
 
 /* ---- sandbox (sandbox.c) ---- */

@@ -171,7 +171,7 @@ int pl_server_serve_main(int argc, char **argv)
 		planar_free(msg);
 		goto out;
 	}
-	if (pl_srv_audit_start(s) != 0) {
+	if (pl_srv_metrics_init(s) != 0 || pl_srv_audit_start(s) != 0) {
 		fprintf(stderr, "Error: cannot start the audit writer\n");
 		goto out;
 	}
@@ -198,6 +198,7 @@ out:
 		MHD_stop_daemon(s->daemon);
 	pl_srv_audit_stop(s);
 	pl_srv_watch_stop(s);
+	pl_srv_metrics_free(s);
 	if (s->lake.db)
 		pl_srv_lake_close(&s->lake);
 	if (status == 0) {

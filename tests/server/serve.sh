@@ -274,6 +274,24 @@ done
 check "no file written by hostile queries" "0" "$(ls "$work" | grep -c -E 'stolen|exp|x.db')"
 q "$R1" "SELECT count(*) FROM ev"; has "lake unchanged by hostile queries" '"rows":[[4]]' "$body"
 
+# ---- /openapi.json describes exactly the routes the server has; /metrics ----
+req GET /openapi.json ""; check "openapi" "200" "$code"; has "openapi 3.1" '"openapi":"3.1.0"' "$body"
+ops=0
+for path in $(printf '%s' "$body" | grep -o '"/[a-z/._]*":{"[a-z]*"' | sed 's/"\(\/[a-z\/._]*\)":{"\([a-z]*\)"/\1:\2/'); do
+  p=${path%%:*} m=$(printf '%s' "${path#*:}" | tr a-z A-Z)
+  if [ "$m" = POST ]; then req POST "$p" "$AD" -H 'Content-Type: application/json' --data-binary '{}'; else req GET "$p" "$AD"; fi
+  ops=$((ops + 1))
+  if [ "$code" = 404 ] || [ "$code" = 405 ]; then fail=$((fail + 1)); echo "FAIL documented $m $p answers $code"; else pass=$((pass + 1)); fi
+done
+check "openapi documents the six routes" "6" "$ops"
+for p in /healthz /readyz /metrics /openapi.json /data/ingest /data/query; do
+  has "openapi documents $p" "\"$p\":{" "$(curl -s "$base/openapi.json")"
+done
+req GET /metrics ""; check "metrics" "200" "$code"
+has "metrics requests by route and status" 'planar_serve_requests_total{route="ingest",status="201"}' "$body"
+has "metrics latency histogram" 'planar_serve_request_seconds_bucket{route="query",status="200",le="+Inf"}' "$body"
+has "metrics ingested rows" 'planar_serve_ingested_rows_total 6' "$body"
+
 # ---- audit and lineage ----
 sleep 0.3 # the audit writer flushes every 50 ms; the final check below runs after shutdown anyway
 # ---- SIGTERM drains a request in flight ----
