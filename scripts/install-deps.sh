@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libedit-dev libcmocka-dev
-              libjansson-dev libcurl4-openssl-dev libpq-dev libroaring-dev libmicrohttpd-dev nettle-dev curl
+              libjansson-dev libcurl4-openssl-dev libpq-dev libroaring-dev libmicrohttpd-dev nettle-dev curl openssl
               postgresql)
 
 DUCKDB_LIB_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"

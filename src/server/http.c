@@ -198,8 +198,44 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
 	return dispatch(c, r);
 }
 
+static char *read_file(const char *path, char **errmsg)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	if (f) {
+		buf = malloc(1 << 20);
+		if (buf) {
+			n = fread(buf, 1, (1 << 20) - 1, f);
+			buf[n] = '\0';
+		}
+		fclose(f);
+	}
+	if (!buf || n == 0) {
+		char m[512];
+		snprintf(m, sizeof m, "cannot read the PEM file %s", path);
+		*errmsg = pl_strdup(m);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 int pl_srv_http_start(pl_srv *s, char **errmsg)
 {
+	char *cert = NULL, *key = NULL;
+	if (s->cfg.tls_cert) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			*errmsg = pl_strdup("this libmicrohttpd has no TLS support");
+			return PLANAR_EUNSUPPORTED;
+		}
+		if (!(cert = read_file(s->cfg.tls_cert, errmsg)))
+			return PLANAR_EIO;
+		if (!(key = read_file(s->cfg.tls_key, errmsg))) {
+			free(cert);
+			return PLANAR_EIO;
+		}
+	}
 	struct sockaddr_in addr;
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
@@ -209,6 +245,15 @@ int pl_srv_http_start(pl_srv *s, char **errmsg)
 		return PLANAR_EINVALID;
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (cert)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem tls[] = {
+		{cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	s->tls_pem[0] = cert; /* kept until the daemon stops */
+	s->tls_pem[1] = key;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, access_handler, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
@@ -216,6 +261,7 @@ int pl_srv_http_start(pl_srv *s, char **errmsg)
 				     MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_conns,
 				     MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 				     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+				     MHD_OPTION_ARRAY, tls,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		char m[256];

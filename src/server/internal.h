@@ -32,6 +32,7 @@ typedef struct pl_srv_config {
 	int64_t row_cap;       /* most rows a query returns */
 	unsigned audit_flush_ms;
 	unsigned query_timeout_ms; /* 0: none */
+	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
 } pl_srv_config;
 
 /* The lake and its sessions (lake.c). */
@@ -128,6 +129,7 @@ typedef struct pl_srv_watchdog {
 struct pl_srv {
 	pl_srv_config cfg;
 	pl_srv_metrics *metrics;
+	char *tls_pem[2]; /* certificate and key texts while the daemon runs */
 	pl_srv_watchdog watch;
 	pl_srv_lake lake;
 	pl_srv_audit_buf audit;

@@ -14,6 +14,7 @@
  *   PLANAR_SERVE_ROW_CAP         most rows one query returns (--row-cap; default 100000)
  *   PLANAR_SERVE_AUDIT_FLUSH_MS  how often the audit log is written (default 200)
  *   PLANAR_SERVE_QUERY_TIMEOUT_MS  longest a query may run, ms; 0: no limit (default 30000)
+ *   PLANAR_SERVE_TLS_CERT, PLANAR_SERVE_TLS_KEY  PEM certificate and key: HTTPS (--tls-cert/--tls-key)
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +35,8 @@ typedef struct opt_def {
 static const opt_def opts[] = {
 	{"--lake", "PLANAR_SERVE_LAKE", 0, "lake URI, as planar --lake takes it (required)"},
 	{"--data-path", "PLANAR_SERVE_DATA_PATH", 0, "DATA_PATH of the lake"},
+	{"--tls-cert", "PLANAR_SERVE_TLS_CERT", 0, "PEM certificate file: serve HTTPS (with --tls-key)"},
+	{"--tls-key", "PLANAR_SERVE_TLS_KEY", 0, "PEM private key file of --tls-cert"},
 	{"--listen", "PLANAR_SERVE_LISTEN", 2, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)"},
 	{"--threads", "PLANAR_SERVE_THREADS", 1, "HTTP worker threads (default 8)"},
 	{"--max-body", "PLANAR_SERVE_MAX_BODY", 1, "largest request body in bytes (default 16777216)"},
@@ -58,10 +61,15 @@ static void usage(FILE *out)
 static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 {
 	if (opts[i].kind == 0) {
-		if (i == 0)
+		const char *f = opts[i].flag;
+		if (strcmp(f, "--lake") == 0)
 			cfg->lake = v;
-		else
+		else if (strcmp(f, "--data-path") == 0)
 			cfg->data_path = v;
+		else if (strcmp(f, "--tls-cert") == 0)
+			cfg->tls_cert = v;
+		else
+			cfg->tls_key = v;
 		return 0;
 	}
 	if (opts[i].kind == 2) {
@@ -157,6 +165,10 @@ int pl_server_serve_main(int argc, char **argv)
 		fprintf(stderr, "Error: --lake URI (or PLANAR_SERVE_LAKE) is required\n");
 		goto out;
 	}
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		fprintf(stderr, "Error: --tls-cert and --tls-key go together\n");
+		goto out;
+	}
 	status = 1;
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t set;
@@ -199,6 +211,8 @@ out:
 	pl_srv_audit_stop(s);
 	pl_srv_watch_stop(s);
 	pl_srv_metrics_free(s);
+	free(s->tls_pem[0]);
+	free(s->tls_pem[1]);
 	if (s->lake.db)
 		pl_srv_lake_close(&s->lake);
 	if (status == 0) {
