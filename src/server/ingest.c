@@ -18,8 +18,9 @@
  *   snapshot id, time); the rows it wrote are exactly those the snapshot inserted into the table
  *   (ducklake_table_insertions(lake, schema, table, snapshot_id, snapshot_id)).
  * - Idempotency-Key header: a retry with the same key (per tenant) gets the first answer again
- *   (201, the same body) and writes nothing. Ingests of one server run one at a time (the key
- *   lookup, the INSERT and the lineage row), so two concurrent retries cannot both write.
+ *   (201, the same body) and writes nothing. Records are checked in parallel; the commits of one
+ *   server run one at a time (key lookup, INSERT, lineage row), so two concurrent retries cannot
+ *   both write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,30 @@ static int bind_value(planar_stmt *st, size_t idx, const char *type, const json_
 	return rc;
 }
 
+/* When an ingest with this key was answered, queues its answer again and returns true (also
+ * when the catalog cannot be reached: then the 503 is queued). */
+static bool replay(struct MHD_Connection *c, pl_req *r, pl_srv_lake *l, const char *tenant, const char *key,
+		   enum MHD_Result *ret)
+{
+	pl_rows *rows = NULL;
+	pl_err err;
+	pl_err_clear(&err);
+	pthread_mutex_lock(&l->svc_lock);
+	int rc = pl_service_ingest_find(l->svc, tenant, key, &rows, &err);
+	pthread_mutex_unlock(&l->svc_lock);
+	if (rc) {
+		*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+					  json_pack("{s:s}", "reason", err.msg));
+		return true;
+	}
+	json_t *prev = rows->nrows > 0 ? json_loads(pl_rows_get(rows, 0, 0), 0, NULL) : NULL;
+	pl_rows_free(rows);
+	if (!prev)
+		return false;
+	*ret = pl_srv_reply_json(c, r, 201, prev);
+	return true;
+}
+
 static const char *get_str(json_t *body, const char *k)
 {
 	return json_string_value(json_object_get(body, k));
@@ -299,29 +324,9 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		goto out;
 	}
-	pthread_mutex_lock(&l->ingest_lock);
-	locked = true;
-	/* A retry of an answered request. */
-	if (key) {
-		pl_rows *rows = NULL;
-		pthread_mutex_lock(&l->svc_lock);
-		rc = pl_service_ingest_find(l->svc, tenant, key, &rows, &err);
-		pthread_mutex_unlock(&l->svc_lock);
-		if (rc) {
-			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached", json_pack("{s:s}", "reason", err.msg));
-			goto out;
-		}
-		if (rows->nrows > 0) {
-			json_t *prev = json_loads(pl_rows_get(rows, 0, 0), 0, NULL);
-			pl_rows_free(rows);
-			if (prev) {
-				ret = pl_srv_reply_json(c, r, 201, prev);
-				goto out;
-			}
-		} else {
-			pl_rows_free(rows);
-		}
-	}
+	/* A retry of an answered request (looked up again under the ingest lock below). */
+	if (key && replay(c, r, l, tenant, key, &ret))
+		goto out;
 	int64_t snap = -1, cur_version = -1;
 	pthread_mutex_lock(&l->svc_lock);
 	rc = pl_service_current(l->svc, &snap, &cur_version, &err);
@@ -450,6 +455,10 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 					 planar_conn_errmsg(conn), NULL);
 		goto out;
 	}
+	pthread_mutex_lock(&l->ingest_lock);
+	locked = true;
+	if (key && replay(c, r, l, tenant, key, &ret))
+		goto out;
 	planar_result *res = NULL;
 	rc = planar_stmt_execute(st, &res);
 	planar_result_free(res);

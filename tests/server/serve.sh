@@ -298,7 +298,12 @@ sleep 0.3 # the audit writer flushes every 50 ms; the final check below runs aft
 curl -s -o "$work/slow" -w '%{http_code}' -G -H "Authorization: Bearer $AD" "$base/data/query" \
   --data-urlencode "sql=SELECT sum(x) FROM range(150000000) r(x)" > "$work/slow_code" &
 cpid=$!
-sleep 0.2
+# SIGTERM once the query is in flight (the /metrics request counts itself too)
+for _ in $(seq 1 400); do
+  n=$(curl -s "$base/metrics" | sed -n 's/^planar_serve_requests_in_flight \([0-9]*\)/\1/p')
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.025
+done
 kill -TERM "$pid"
 wait "$cpid"
 check "request in flight completes during drain" "200" "$(cat "$work/slow_code")"
