@@ -23,6 +23,16 @@ static const char *const service_ddl[] = {
 
 int pl_service_init(pl_catdb *db, pl_err *err)
 {
+	static const char *const tables[] = {"planar_service_token", "planar_service_audit", "planar_service_ingest"};
+	bool all = true;
+	for (size_t i = 0; all && i < sizeof tables / sizeof tables[0]; i++) {
+		bool exists = false;
+		if (db->ops->table_exists(db, tables[i], &exists, err) != 0)
+			return pl_err_wrap(err, "while looking for the service tables in the catalog");
+		all = exists;
+	}
+	if (all) /* nothing to create (and no "already exists" notices from PostgreSQL) */
+		return 0;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof service_ddl / sizeof service_ddl[0]; i++)
 		rc = pl_catdb_exec(db, service_ddl[i], NULL, 0, err);
