@@ -5,6 +5,7 @@
 #include "catalog/service.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/ids.h"
 
@@ -36,9 +37,25 @@ int pl_service_init(pl_catdb *db, pl_err *err)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof service_ddl / sizeof service_ddl[0]; i++)
 		rc = pl_catdb_exec(db, service_ddl[i], NULL, 0, err);
+	/* ingest commits are found by their commit message (crash-safe idempotency); DuckDB-file
+	 * catalogs get no index, as for the planning indexes */
+	if (rc == 0 && strcmp(db->ops->name, "duckdb") != 0)
+		rc = pl_catdb_exec(db,
+				   "CREATE INDEX IF NOT EXISTS planar_snapshot_changes_message ON ducklake_snapshot_changes "
+				   "(commit_message)",
+				   NULL, 0, err);
 	if (rc)
 		pl_err_wrap(err, "while creating the service tables in the catalog");
 	return rc;
+}
+
+int pl_service_ingest_find_commit(pl_catdb *db, const char *author, const char *message, pl_rows **out, pl_err *err)
+{
+	pl_val p[] = {PL_VTEXT(message), PL_VTEXT(author)};
+	return pl_catdb_query(db,
+			      "SELECT snapshot_id, commit_extra_info FROM ducklake_snapshot_changes WHERE commit_message = ? "
+			      "AND author = ? ORDER BY snapshot_id LIMIT 1",
+			      p, 2, out, err);
 }
 
 int pl_service_token_add(pl_catdb *db, const char *token_id, const char *hash_hex, const char *tenant_id,

@@ -45,6 +45,9 @@ int pl_service_audit_append(pl_catdb *db, const pl_service_audit *rows, size_t n
 
 /* The recorded answer of an earlier ingest with this key: one row (response), or none. */
 int pl_service_ingest_find(pl_catdb *db, const char *tenant_id, const char *key, pl_rows **out, pl_err *err);
+/* The lake snapshot committed with this author and commit message: one row (snapshot_id,
+ * commit_extra_info), or none. */
+int pl_service_ingest_find_commit(pl_catdb *db, const char *author, const char *message, pl_rows **out, pl_err *err);
 typedef struct pl_service_ingest {
 	const char *partition_id, *tenant_id, *job_id, *table_name, *idempotency_key, *ingested_at, *response;
 	int64_t row_count, snapshot_id;

@@ -13,12 +13,16 @@
  * - A field missing from a record takes the column's default (NULL when it has none).
  * - All records are written by one prepared INSERT (one lake snapshot; small batches are
  *   inlined into the catalog by the lake's data inlining).
- * - Lineage: every accepted request gets a partition_id (UUIDv7) and a row of
- *   planar_service_ingest (partition_id, tenant_id, job_id, table, idempotency key, row count,
- *   snapshot id, time); the rows it wrote are exactly those the snapshot inserted into the table
+ * - Lineage: every accepted request gets a partition_id (UUIDv7). Its INSERT is one lake
+ *   snapshot committed with author "planar serve", message "ingest <partition_id>" (or, with an
+ *   Idempotency-Key, "ingest <sha256 of tenant and key>") and extra info {partition_id,
+ *   tenant_id, job_id, table, idempotency_key, row_count, ingested_at}, in the same catalog
+ *   transaction as the rows; then a row of planar_service_ingest keeps the answer. The rows of
+ *   a request are exactly those its snapshot inserted into the table
  *   (ducklake_table_insertions(lake, schema, table, snapshot_id, snapshot_id)).
  * - Idempotency-Key header: a retry with the same key (per tenant) gets the first answer again
- *   (201, the same body) and writes nothing. Records are checked in parallel; the commits of one
+ *   (201, the same body) and writes nothing, also after a crash between the commit and the
+ *   lineage row (the answer is rebuilt from the commit). Records are checked in parallel; the commits of one
  *   server run one at a time (key lookup, INSERT, lineage row), so two concurrent retries cannot
  *   both write.
  */
@@ -249,6 +253,27 @@ static int bind_value(planar_stmt *st, size_t idx, const char *type, const json_
 	return rc;
 }
 
+#define INGEST_AUTHOR "planar serve"
+
+/* The commit message of an ingest: "ingest " and the SHA-256 of tenant and key (so a retry can
+ * find the commit), or the partition id when there is no key. out: 80 bytes. */
+static void commit_message(const char *tenant, const char *key, const char *partition_id, char out[80])
+{
+	if (!key) {
+		snprintf(out, 80, "ingest %s", partition_id);
+		return;
+	}
+	size_t n = strlen(tenant) + strlen(key) + 2;
+	char *both = malloc(n);
+	char hex[65] = "";
+	if (both) {
+		snprintf(both, n, "%s\n%s", tenant, key);
+		pl_srv_sha256_hex(both, n - 1, hex);
+		free(both);
+	}
+	snprintf(out, 80, "ingest %s", hex);
+}
+
 /* When an ingest with this key was answered, queues its answer again and returns true (also
  * when the catalog cannot be reached: then the 503 is queued). */
 static bool replay(struct MHD_Connection *c, pl_req *r, pl_srv_lake *l, const char *tenant, const char *key,
@@ -267,8 +292,32 @@ static bool replay(struct MHD_Connection *c, pl_req *r, pl_srv_lake *l, const ch
 	}
 	json_t *prev = rows->nrows > 0 ? json_loads(pl_rows_get(rows, 0, 0), 0, NULL) : NULL;
 	pl_rows_free(rows);
-	if (!prev)
-		return false;
+	rows = NULL;
+	if (!prev) {
+		/* The lake may hold the commit without its lineage row (a crash in between): the commit
+		 * message names the key, its extra info holds the answer. */
+		char msg[80];
+		commit_message(tenant, key, NULL, msg);
+		pthread_mutex_lock(&l->svc_lock);
+		rc = pl_service_ingest_find_commit(l->svc, INGEST_AUTHOR, msg, &rows, &err);
+		pthread_mutex_unlock(&l->svc_lock);
+		if (rc) {
+			*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+						  json_pack("{s:s}", "reason", err.msg));
+			return true;
+		}
+		json_t *extra = rows->nrows > 0 && pl_rows_get(rows, 0, 1) ? json_loads(pl_rows_get(rows, 0, 1), 0, NULL)
+									   : NULL;
+		if (extra)
+			prev = json_pack("{s:O,s:O,s:I,s:O,s:O}", "partition_id", json_object_get(extra, "partition_id"),
+					 "row_count", json_object_get(extra, "row_count"), "snapshot_id",
+					 (json_int_t)pl_rows_int(rows, 0, 0, -1), "table", json_object_get(extra, "table"),
+					 "job_id", json_object_get(extra, "job_id"));
+		json_decref(extra);
+		pl_rows_free(rows);
+		if (!prev)
+			return false;
+	}
 	*ret = pl_srv_reply_json(c, r, 201, prev);
 	return true;
 }
@@ -318,7 +367,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	pl_buf sql = PL_BUF_INIT;
 	pl_err err;
 	pl_err_clear(&err);
-	bool locked = false;
+	bool locked = false, conn_ok = true;
 	int rc;
 	if (!schema || !name) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
@@ -459,10 +508,42 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	locked = true;
 	if (key && replay(c, r, l, tenant, key, &ret))
 		goto out;
+	/* The lineage goes into the lake snapshot itself (its commit message and extra info), in the
+	 * same catalog transaction as the rows. */
+	char pid[PL_UUID_STRLEN + 1], now[32], cmsg[80];
+	pl_uuid_v7(pid, &err);
+	pl_now_timestamptz(now);
+	commit_message(tenant, key, pid, cmsg);
+	json_t *extra = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:I,s:s}", "partition_id", pid, "tenant_id", tenant, "job_id",
+				  job, "table", table, "idempotency_key", key, "row_count", (json_int_t)nrec, "ingested_at",
+				  now);
+	char *extra_text = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
+	json_decref(extra);
+	planar_stmt *cm = NULL;
+	rc = extra_text ? planar_prepare(conn, "CALL " PL_SRV_LAKE ".set_commit_message($1, $2, extra_info => $3)", &cm)
+			: PLANAR_ENOMEM;
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 1, INGEST_AUTHOR, strlen(INGEST_AUTHOR));
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 2, cmsg, strlen(cmsg));
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 3, extra_text, strlen(extra_text));
 	planar_result *res = NULL;
+	if (rc == 0)
+		rc = planar_stmt_execute(cm, &res);
+	planar_result_free(res);
+	res = NULL;
+	planar_stmt_free(cm);
+	free(extra_text);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_INTERNAL, "cannot set the commit's lineage", NULL);
+		conn_ok = false;
+		goto out;
+	}
 	rc = planar_stmt_execute(st, &res);
 	planar_result_free(res);
 	if (rc) {
+		conn_ok = false; /* its pending commit message must not reach another commit */
 		pl_srv_err e = pl_srv_err_of_planar(rc);
 		ret = pl_srv_reply_error(c, r, e == PL_SRV_BAD_REQUEST ? PL_SRV_INVALID : e, planar_conn_errmsg(conn), NULL);
 		goto out;
@@ -479,9 +560,6 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		planar_free(id);
 		planar_result_free(res);
 	}
-	char pid[PL_UUID_STRLEN + 1], now[32];
-	pl_uuid_v7(pid, &err);
-	pl_now_timestamptz(now);
 	json_t *answer = json_pack("{s:s,s:I,s:I,s:s,s:s}", "partition_id", pid, "row_count", (json_int_t)nrec,
 				   "snapshot_id", (json_int_t)written, "table", table, "job_id", job);
 	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
@@ -499,7 +577,7 @@ out:
 	if (locked)
 		pthread_mutex_unlock(&l->ingest_lock);
 	planar_stmt_free(st);
-	pl_srv_conn_put(l, conn, true);
+	pl_srv_conn_put(l, conn, conn_ok);
 	cols_free(&cl);
 	pl_buf_dispose(&sql);
 	free(msg);
