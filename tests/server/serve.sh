@@ -354,6 +354,32 @@ else
 fi
 "$planar" serve --lake "$lakeuri" --tls-cert "$work/cert.pem" >/dev/null 2>&1; check "--tls-cert needs --tls-key" "2" "$?"
 
+# ---- stalled clients and too many connections (a server with a 1 s idle timeout, 3 connections) ----
+PLANAR_SERVE_TIMEOUT=1 PLANAR_SERVE_MAX_CONNECTIONS=3 "$planar" serve --lake "$lakeuri" --listen 127.0.0.1:0 --threads 1 \
+  2> "$work/limitlog" &
+pid=$!
+port=
+for _ in $(seq 1 200); do
+  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/limitlog")
+  [ -n "$port" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+exec 5<>"/dev/tcp/127.0.0.1/$port" 6<>"/dev/tcp/127.0.0.1/$port" 7<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&5   # headers never finished
+printf 'POST /data/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a' >&6   # body never finished
+# over the limit a connection waits in the listen backlog until the idle timeout frees a slot
+check "a connection over the limit is served once a stalled one is dropped" "200" \
+  "$(curl -s -o /dev/null -m 20 -w '%{http_code}' "http://127.0.0.1:$port/healthz")"
+sleep 3 # past the idle timeout: the server drops the stalled connections
+got=$(timeout 5 cat <&5; echo "eof=$?")
+check "a stalled client is dropped" "eof=0" "$got"
+exec 5>&- 6>&- 7>&-
+check "the server answers after dropping stalled clients" "200" "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$port/healthz")"
+PLANAR_SERVE_THREADS=0 "$planar" serve --lake "$lakeuri" >/dev/null 2>&1; check "invalid environment value refused" "2" "$?"
+kill -TERM "$pid"; wait "$pid"; check "limits server stops" "0" "$?"
+pid=
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] || exit 1
 [ -z "$skipped" ] || { echo "$skipped"; exit 77; }
