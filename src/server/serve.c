@@ -2,6 +2,10 @@
  * serve.c -- `planar serve`: configuration (command line over environment), start, and the
  * SIGTERM/SIGINT drain.
  *
+ * Configuration file (--config FILE or PLANAR_SERVE_CONFIG): lines "name = value" with the
+ * option names below without their dashes (e.g. "listen = 127.0.0.1:8080"), '#' comments and
+ * blank lines. Precedence: the file, then the environment, then the command line.
+ *
  * Environment variables (a command-line option wins):
  *   PLANAR_SERVE_LAKE            the lake URI (--lake)
  *   PLANAR_SERVE_DATA_PATH       its data path (--data-path)
@@ -51,8 +55,10 @@ static const opt_def opts[] = {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: planar serve --lake URI [--data-path P] [--listen HOST:PORT] [options]\n\n"
-	      "The data-plane HTTP service. Options (each also read from its environment variable):\n",
+	fputs("Usage: planar serve --lake URI [--data-path P] [--listen HOST:PORT] [--config FILE] [options]\n\n"
+	      "The data-plane HTTP service. Options (each also read from its environment variable, and from\n"
+	      "\"name = value\" lines of --config FILE / PLANAR_SERVE_CONFIG; the command line wins, then the\n"
+	      "environment, then the file):\n",
 	      out);
 	for (size_t i = 0; i < NOPTS; i++)
 		fprintf(out, "  %-18s %-30s %s\n", opts[i].flag, opts[i].env, opts[i].help);
@@ -116,6 +122,59 @@ static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 	return 0;
 }
 
+/* Reads the configuration file; the values it keeps live in *keep (freed by the caller). */
+static int read_config(pl_srv_config *cfg, const char *path, char **keep)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "Error: cannot open the configuration file %s\n", path);
+		return -1;
+	}
+	char line[4096];
+	int lineno = 0, rc = 0;
+	pl_buf all = PL_BUF_INIT; /* every value, NUL-separated, kept in one block */
+	size_t offs[64], n = 0;
+	size_t which[64];
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		lineno++;
+		char *p = line + strspn(line, " \t");
+		p[strcspn(p, "\r\n")] = '\0';
+		if (*p == '#' || *p == '\0')
+			continue;
+		char *eq = strchr(p, '=');
+		char *end = eq ? eq : p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		size_t i = 0;
+		while (i < NOPTS && !(strlen(opts[i].flag + 2) == (size_t)(end - p) && strncmp(opts[i].flag + 2, p, (size_t)(end - p)) == 0))
+			i++;
+		if (!eq || i == NOPTS || n == 64) {
+			fprintf(stderr, "Error: %s:%d: expected \"name = value\" with a planar serve option name\n", path, lineno);
+			rc = -1;
+			break;
+		}
+		char *v = eq + 1 + strspn(eq + 1, " \t");
+		size_t vl = strlen(v);
+		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		offs[n] = all.len;
+		which[n++] = i;
+		pl_buf_put(&all, v, vl);
+		pl_buf_putc(&all, '\0');
+	}
+	fclose(f);
+	if (rc == 0 && pl_buf_oom(&all))
+		rc = -1;
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		if (set_opt(cfg, which[k], all.ptr + offs[k]) != 0) {
+			fprintf(stderr, "Error: %s: invalid value of %s: \"%s\"\n", path, opts[which[k]].flag + 2, all.ptr + offs[k]);
+			rc = -1;
+		}
+	}
+	*keep = pl_buf_detach(&all);
+	return rc;
+}
+
 int pl_server_serve_main(int argc, char **argv)
 {
 	pl_srv *s = calloc(1, sizeof *s);
@@ -135,6 +194,13 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->audit_flush_ms = 200;
 	cfg->query_timeout_ms = 30000;
 	int status = 2;
+	char *config_text = NULL;
+	const char *config = getenv("PLANAR_SERVE_CONFIG");
+	for (int a = 1; a + 1 < argc; a++)
+		if (strcmp(argv[a], "--config") == 0)
+			config = argv[a + 1];
+	if (config && read_config(cfg, config, &config_text) != 0)
+		goto out;
 	for (size_t i = 0; i < NOPTS; i++) {
 		const char *v = getenv(opts[i].env);
 		if (v && set_opt(cfg, i, v) != 0) {
@@ -147,6 +213,10 @@ int pl_server_serve_main(int argc, char **argv)
 			usage(stdout);
 			status = 0;
 			goto out;
+		}
+		if (strcmp(argv[a], "--config") == 0 && a + 1 < argc) {
+			a++;
+			continue;
 		}
 		size_t i = 0;
 		while (i < NOPTS && strcmp(argv[a], opts[i].flag) != 0)
@@ -219,6 +289,7 @@ out:
 		fprintf(stderr, "{\"event\":\"stopped\"}\n");
 	}
 	free(cfg->host);
+	free(config_text);
 	free(s);
 	return status;
 }

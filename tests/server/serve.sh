@@ -355,7 +355,11 @@ fi
 "$planar" serve --lake "$lakeuri" --tls-cert "$work/cert.pem" >/dev/null 2>&1; check "--tls-cert needs --tls-key" "2" "$?"
 
 # ---- stalled clients and too many connections (a server with a 1 s idle timeout, 3 connections) ----
-PLANAR_SERVE_TIMEOUT=1 PLANAR_SERVE_MAX_CONNECTIONS=3 "$planar" serve --lake "$lakeuri" --listen 127.0.0.1:0 --threads 1 \
+printf '# a configuration file\nlake = %s\nlisten = 127.0.0.1:0\n\nthreads = 1\ntimeout = 30\n' "$lakeuri" > "$work/serve.conf"
+printf 'lake = %s\nno-such-option = 1\n' "$lakeuri" > "$work/bad.conf"
+"$planar" serve --config "$work/bad.conf" 2>/dev/null; check "bad configuration file refused" "2" "$?"
+# the file, then the environment (timeout 1 wins over the file's 30), then the command line
+PLANAR_SERVE_TIMEOUT=1 PLANAR_SERVE_MAX_CONNECTIONS=30 "$planar" serve --config "$work/serve.conf" --max-connections 3 \
   2> "$work/limitlog" &
 pid=$!
 port=
