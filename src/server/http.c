@@ -73,6 +73,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	if (r->route && strcmp(r->route, "health") != 0 && strcmp(r->route, "metrics") != 0 &&
 	    strcmp(r->route, "openapi") != 0)
 		pl_srv_audit_push(s, r);
+	if (r->counted)
+		atomic_fetch_sub(&s->data_inflight, 1);
 	req_free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->inflight, 1);
@@ -116,6 +118,14 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 		return p[1] == 'm' ? pl_srv_route_metrics(c, r) : pl_srv_route_openapi(c, r);
 	}
 	enum MHD_Result ret;
+	if (strncmp(p, "/data/", 6) == 0) {
+		r->counted = true;
+		if (atomic_fetch_add(&r->srv->data_inflight, 1) >= (long)r->srv->cfg.max_in_flight) {
+			r->route = strcmp(p, "/data/ingest") == 0 ? "ingest" : strcmp(p, "/data/query") == 0 ? "query" : "unknown";
+			return pl_srv_reply_error(c, r, PL_SRV_TOO_MANY, "too many requests in flight; retry later",
+						  json_pack("{s:i}", "max_in_flight", (int)r->srv->cfg.max_in_flight));
+		}
+	}
 	if (strcmp(p, "/data/ingest") == 0) {
 		r->route = "ingest";
 		if (!post)

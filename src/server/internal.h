@@ -33,6 +33,7 @@ typedef struct pl_srv_config {
 	unsigned audit_flush_ms;
 	unsigned query_timeout_ms; /* 0: none */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
+	unsigned max_in_flight; /* more data requests at once get 429 */
 } pl_srv_config;
 
 /* The lake and its sessions (lake.c). */
@@ -99,6 +100,7 @@ typedef struct pl_req {
 	char *token_id, *tenant_id, *role; /* authenticated caller */
 	int64_t rows;
 	char error_code[32];
+	bool counted; /* counted in data_inflight */
 } pl_req;
 
 /* Audit buffer, flushed by a background thread (audit.c). */
@@ -135,6 +137,7 @@ struct pl_srv {
 	pl_srv_audit_buf audit;
 	struct MHD_Daemon *daemon;
 	atomic_long inflight;
+	atomic_long data_inflight; /* requests of the /data routes being served */
 	atomic_bool draining;
 };
 

@@ -18,6 +18,7 @@
  *   PLANAR_SERVE_ROW_CAP         most rows one query returns (--row-cap; default 100000)
  *   PLANAR_SERVE_AUDIT_FLUSH_MS  how often the audit log is written (default 200)
  *   PLANAR_SERVE_QUERY_TIMEOUT_MS  longest a query may run, ms; 0: no limit (default 30000)
+ *   PLANAR_SERVE_MAX_IN_FLIGHT   most /data requests served at once; more get 429 (default 256)
  *   PLANAR_SERVE_TLS_CERT, PLANAR_SERVE_TLS_KEY  PEM certificate and key: HTTPS (--tls-cert/--tls-key)
  */
 #include <errno.h>
@@ -47,6 +48,7 @@ static const opt_def opts[] = {
 	{"--timeout", "PLANAR_SERVE_TIMEOUT", 1, "idle connection timeout in seconds (default 30)"},
 	{"--drain", "PLANAR_SERVE_DRAIN", 1, "longest wait for requests in flight on SIGTERM, seconds (default 30)"},
 	{"--max-connections", "PLANAR_SERVE_MAX_CONNECTIONS", 1, "most open connections (default 1024)"},
+	{"--max-in-flight", "PLANAR_SERVE_MAX_IN_FLIGHT", 1, "most /data requests served at once; more get 429 (default 256)"},
 	{"--row-cap", "PLANAR_SERVE_ROW_CAP", 1, "most rows one query returns (default 100000)"},
 	{"--audit-flush-ms", "PLANAR_SERVE_AUDIT_FLUSH_MS", 1, "how often the audit log is written (default 200)"},
 	{"--query-timeout-ms", "PLANAR_SERVE_QUERY_TIMEOUT_MS", 1, "longest a query may run, ms; 0: none (default 30000)"},
@@ -111,6 +113,8 @@ static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 		cfg->drain_s = (unsigned)n;
 	else if (strcmp(f, "--max-connections") == 0 && n >= 1 && n <= 1000000)
 		cfg->max_conns = (unsigned)n;
+	else if (strcmp(f, "--max-in-flight") == 0 && n >= 1 && n <= 1000000)
+		cfg->max_in_flight = (unsigned)n;
 	else if (strcmp(f, "--row-cap") == 0 && n >= 1 && n <= INT64_MAX)
 		cfg->row_cap = (int64_t)n;
 	else if (strcmp(f, "--audit-flush-ms") == 0 && n >= 1 && n <= 3600000)
@@ -191,6 +195,7 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->drain_s = 30;
 	cfg->max_conns = 1024;
 	cfg->row_cap = 100000;
+	cfg->max_in_flight = 256;
 	cfg->audit_flush_ms = 200;
 	cfg->query_timeout_ms = 30000;
 	int status = 2;
