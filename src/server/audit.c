@@ -29,9 +29,7 @@ static void flush_rows(pl_srv *s, pl_service_audit *rows, size_t n)
 {
 	pl_err err;
 	pl_err_clear(&err);
-	pthread_mutex_lock(&s->lake.svc_lock);
-	int rc = pl_service_audit_append(s->lake.svc, rows, n, &err);
-	pthread_mutex_unlock(&s->lake.svc_lock);
+	int rc = pl_service_audit_append(s->lake.audit_svc, rows, n, &err); /* only this thread uses it */
 	if (rc)
 		fprintf(stderr, "{\"event\":\"audit_flush_failed\",\"rows\":%zu,\"reason\":\"%s\"}\n", n,
 			"catalog write failed");

@@ -43,6 +43,7 @@ typedef struct pl_srv_lake {
 	planar_conn **pool;
 	size_t npool, cappool;
 	pl_catdb *svc; /* service tables; guarded by svc_lock */
+	pl_catdb *audit_svc; /* the audit writer's own connection (its writes never block svc) */
 	pthread_mutex_t svc_lock;
 	pthread_mutex_t ingest_lock; /* one ingest commit at a time: its snapshot id is exact */
 	char *uri, *data_path;

@@ -64,6 +64,8 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->svc, &err);
 	if (rc == 0)
 		rc = pl_service_init(l->svc, &err);
+	if (rc == 0)
+		rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->audit_svc, &err);
 	if (rc)
 		*errmsg = dup_msg(err.msg);
 	return rc;
@@ -78,7 +80,9 @@ void pl_srv_lake_close(pl_srv_lake *l)
 	l->npool = l->cappool = 0;
 	if (l->svc)
 		pl_catdb_close(l->svc);
-	l->svc = NULL;
+	if (l->audit_svc)
+		pl_catdb_close(l->audit_svc);
+	l->svc = l->audit_svc = NULL;
 	planar_db_free(l->db);
 	l->db = NULL;
 	pl_srv_sandbox_dispose(l);
