@@ -17,6 +17,7 @@
 #include "cli/shell.h"
 #include "cli/sqltest.h"
 #include "planar/planar.h"
+#include "server/server.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Shell options
@@ -209,6 +210,8 @@ static const pl_cli_subcommand pl_cli_subcommands[] = {
 	{"test", pl_cli_test_main, "run SQL logic test files (planar test --help)"},
 	{"maintain", pl_cli_maintain_main, "a lake's upkeep, once or on a schedule (planar maintain --help)"},
 	{"blob", pl_cli_blob_main, "versioned datasets and checkpoints (planar blob --help)"},
+	{"serve", pl_server_serve_main, "the data-plane HTTP service (planar serve --help)"},
+	{"token", pl_server_token_main, "API tokens of the HTTP service: create, list, revoke"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -1,0 +1,588 @@
+/*
+ * ingest.c -- POST /data/ingest {table, records, schema_version, job_id, tenant_id}
+ *   -> 201 {partition_id, row_count, snapshot_id, table, job_id}.
+ *
+ * - table: "name" (schema main) or "schema.name", a table of the lake (404 otherwise).
+ * - records: a non-empty array of objects, checked against the table's columns before anything
+ *   is written: an unknown field, a missing field of a NOT NULL column without default, or a
+ *   value of the wrong JSON type gives 422 with details {record, field, reason}.
+ * - schema_version: the lake's schema version the client built the records for (a number, or
+ *   its text); another one gives 409 with the current one in details.
+ * - tenant_id: the tenant the rows belong to; a tenant token may write only its own (403);
+ *   reader tokens may not ingest (403).
+ * - A field missing from a record takes the column's default (NULL when it has none).
+ * - All records are written by one prepared INSERT (one lake snapshot; small batches are
+ *   inlined into the catalog by the lake's data inlining).
+ * - Lineage: every accepted request gets a partition_id (UUIDv7). Its INSERT is one lake
+ *   snapshot committed with author "planar serve", message "ingest <partition_id>" (or, with an
+ *   Idempotency-Key, "ingest <sha256 of tenant and key>") and extra info {partition_id,
+ *   tenant_id, job_id, table, idempotency_key, row_count, ingested_at}, in the same catalog
+ *   transaction as the rows; then a row of planar_service_ingest keeps the answer. The rows of
+ *   a request are exactly those its snapshot inserted into the table
+ *   (ducklake_table_insertions(lake, schema, table, snapshot_id, snapshot_id)).
+ * - Idempotency-Key header: a retry with the same key (per tenant) gets the first answer again
+ *   (201, the same body) and writes nothing, also after a crash between the commit and the
+ *   lineage row (the answer is rebuilt from the commit). Records are checked in parallel; the commits of one
+ *   server run one at a time (key lookup, INSERT, lineage row), so two concurrent retries cannot
+ *   both write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/ids.h"
+#include "core/str.h"
+#include "server/internal.h"
+
+typedef struct col {
+	char *name, *type; /* DuckDB type, as SQL */
+	bool nullable, has_default;
+} col;
+
+typedef struct cols {
+	col *v;
+	size_t n;
+} cols;
+
+static void cols_free(cols *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].name);
+		free(c->v[i].type);
+	}
+	free(c->v);
+}
+
+static int cols_copy(const cols *from, cols *to)
+{
+	to->v = calloc(from->n ? from->n : 1, sizeof *to->v);
+	to->n = 0;
+	if (!to->v)
+		return PLANAR_ENOMEM;
+	for (size_t i = 0; i < from->n; i++) {
+		col c = from->v[i];
+		c.name = pl_strdup(from->v[i].name);
+		c.type = pl_strdup(from->v[i].type);
+		to->v[to->n++] = c;
+		if (!c.name || !c.type) {
+			cols_free(to);
+			to->v = NULL;
+			to->n = 0;
+			return PLANAR_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void pl_srv_ingest_dispose(pl_srv_lake *l)
+{
+	for (size_t i = 0; i < sizeof l->cols / sizeof l->cols[0]; i++) {
+		if (l->cols[i].cols) {
+			cols_free(l->cols[i].cols);
+			free(l->cols[i].cols);
+		}
+		free(l->cols[i].key);
+		l->cols[i].cols = NULL;
+		l->cols[i].key = NULL;
+	}
+}
+
+static enum MHD_Result invalid(struct MHD_Connection *c, pl_req *r, size_t rec, const char *field, const char *reason)
+{
+	char m[512];
+	snprintf(m, sizeof m, "record %zu, field \"%.200s\": %s", rec, field, reason);
+	return pl_srv_reply_error(c, r, PL_SRV_INVALID, m,
+				  json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", field, "reason", reason));
+}
+
+/* The table's columns: names and DuckDB types from the engine, nullability and defaults from
+ * the catalog. */
+static int load_columns(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table, cols *out,
+			char **msg)
+{
+	memset(out, 0, sizeof *out);
+	planar_stmt *st = NULL;
+	planar_result *res = NULL;
+	int rc = planar_prepare(conn,
+				"SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '" PL_SRV_LAKE
+				"' AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
+				&st);
+	if (rc == 0)
+		rc = planar_stmt_bind_text(st, 1, schema, strlen(schema));
+	if (rc == 0)
+		rc = planar_stmt_bind_text(st, 2, table, strlen(table));
+	if (rc == 0)
+		rc = planar_stmt_execute(st, &res);
+	if (rc) {
+		*msg = pl_strdup(planar_conn_errmsg(conn));
+		planar_stmt_free(st);
+		return rc;
+	}
+	uint64_t n = planar_result_row_count(res);
+	out->v = calloc(n ? n : 1, sizeof *out->v);
+	for (uint64_t i = 0; out->v && i < n; i++) {
+		out->v[i].name = planar_result_value_string(res, 0, i);
+		out->v[i].type = planar_result_value_string(res, 1, i);
+		out->v[i].nullable = true;
+		out->n++;
+	}
+	planar_result_free(res);
+	planar_stmt_free(st);
+	if (!out->v)
+		return PLANAR_ENOMEM;
+	pl_rows *rows = NULL;
+	pl_err err;
+	pl_err_clear(&err);
+	pthread_mutex_lock(&l->svc_lock);
+	rc = pl_service_table_columns(l->svc, schema, table, &rows, &err);
+	pthread_mutex_unlock(&l->svc_lock);
+	if (rc) {
+		*msg = pl_strdup(err.msg);
+		return rc;
+	}
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const char *name = pl_rows_get(rows, i, 0), *def = pl_rows_get(rows, i, 3);
+		for (size_t k = 0; k < out->n; k++) {
+			if (name && out->v[k].name && strcmp(out->v[k].name, name) == 0) {
+				out->v[k].nullable = pl_rows_bool(rows, i, 2, true);
+				out->v[k].has_default = def && strcasecmp(def, "NULL") != 0;
+			}
+		}
+	}
+	pl_rows_free(rows);
+	return 0;
+}
+
+/* load_columns, from the cache while the lake's schema version is the same. */
+static int load_columns_cached(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table,
+			       int64_t version, cols *out, char **msg)
+{
+	size_t klen = strlen(schema) + strlen(table) + 2;
+	char *key = malloc(klen);
+	if (!key)
+		return PLANAR_ENOMEM;
+	snprintf(key, klen, "%s\t%s", schema, table);
+	size_t nslots = sizeof l->cols / sizeof l->cols[0];
+	pthread_mutex_lock(&l->cols_lock);
+	for (size_t i = 0; i < nslots; i++) {
+		if (l->cols[i].key && l->cols[i].version == version && strcmp(l->cols[i].key, key) == 0) {
+			int rc = cols_copy(l->cols[i].cols, out);
+			pthread_mutex_unlock(&l->cols_lock);
+			free(key);
+			return rc;
+		}
+	}
+	pthread_mutex_unlock(&l->cols_lock);
+	int rc = load_columns(l, conn, schema, table, out, msg);
+	cols *copy = rc == 0 && out->n > 0 ? calloc(1, sizeof *copy) : NULL;
+	if (!copy || cols_copy(out, copy) != 0) {
+		free(copy);
+		free(key);
+		return rc;
+	}
+	pthread_mutex_lock(&l->cols_lock);
+	struct pl_srv_colcache *e = &l->cols[l->ncols_next++ % nslots];
+	if (e->cols) {
+		cols_free(e->cols);
+		free(e->cols);
+	}
+	free(e->key);
+	e->key = key;
+	e->version = version;
+	e->cols = copy;
+	pthread_mutex_unlock(&l->cols_lock);
+	return 0;
+}
+
+static bool type_is(const char *t, const char *name)
+{
+	return strcasecmp(t, name) == 0;
+}
+
+static bool type_nested(const char *t)
+{
+	return strchr(t, '[') || strncasecmp(t, "STRUCT", 6) == 0 || strncasecmp(t, "MAP", 3) == 0 ||
+	       strncasecmp(t, "UNION", 5) == 0;
+}
+
+/* Why v cannot go into a column of type t, or NULL when it can. */
+static const char *type_mismatch(const char *t, const json_t *v)
+{
+	static const char *const ints[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+					   "UINTEGER", "UBIGINT", "HUGEINT", "UHUGEINT"};
+	static const json_int_t lo[] = {-128, -32768, -2147483648LL, INT64_MIN, 0, 0, 0, 0, INT64_MIN, 0};
+	static const json_int_t hi[] = {127, 32767, 2147483647LL, INT64_MAX, 255, 65535, 4294967295LL,
+					INT64_MAX, INT64_MAX, INT64_MAX};
+	if (type_is(t, "JSON"))
+		return NULL;
+	if (type_nested(t))
+		return json_is_array(v) || json_is_object(v) ? NULL : "expected a JSON array or object";
+	if (type_is(t, "BOOLEAN"))
+		return json_is_boolean(v) ? NULL : "expected true or false";
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		if (type_is(t, ints[i])) {
+			if (!json_is_integer(v))
+				return "expected an integer";
+			json_int_t x = json_integer_value(v);
+			return x < lo[i] || x > hi[i] ? "integer out of the column's range" : NULL;
+		}
+	}
+	if (type_is(t, "FLOAT") || type_is(t, "DOUBLE") || strncasecmp(t, "DECIMAL", 7) == 0)
+		return json_is_number(v) ? NULL : "expected a number";
+	return json_is_string(v) ? NULL : "expected a string";
+}
+
+static int bind_value(planar_stmt *st, size_t idx, const char *type, const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return planar_stmt_bind_null(st, idx);
+	if (json_is_boolean(v))
+		return planar_stmt_bind_bool(st, idx, json_is_true(v));
+	if (json_is_integer(v))
+		return planar_stmt_bind_int64(st, idx, json_integer_value(v));
+	if (json_is_real(v) && strncasecmp(type, "DECIMAL", 7) != 0)
+		return planar_stmt_bind_double(st, idx, json_real_value(v));
+	if (json_is_string(v))
+		return planar_stmt_bind_text(st, idx, json_string_value(v), json_string_length(v));
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text)
+		return PLANAR_ENOMEM;
+	int rc = planar_stmt_bind_text(st, idx, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+#define INGEST_AUTHOR "planar serve"
+
+/* The commit message of an ingest: "ingest " and the SHA-256 of tenant and key (so a retry can
+ * find the commit), or the partition id when there is no key. out: 80 bytes. */
+static void commit_message(const char *tenant, const char *key, const char *partition_id, char out[80])
+{
+	if (!key) {
+		snprintf(out, 80, "ingest %s", partition_id);
+		return;
+	}
+	size_t n = strlen(tenant) + strlen(key) + 2;
+	char *both = malloc(n);
+	char hex[65] = "";
+	if (both) {
+		snprintf(both, n, "%s\n%s", tenant, key);
+		pl_srv_sha256_hex(both, n - 1, hex);
+		free(both);
+	}
+	snprintf(out, 80, "ingest %s", hex);
+}
+
+/* When an ingest with this key was answered, queues its answer again and returns true (also
+ * when the catalog cannot be reached: then the 503 is queued). */
+static bool replay(struct MHD_Connection *c, pl_req *r, pl_srv_lake *l, const char *tenant, const char *key,
+		   enum MHD_Result *ret)
+{
+	pl_rows *rows = NULL;
+	pl_err err;
+	pl_err_clear(&err);
+	pthread_mutex_lock(&l->svc_lock);
+	int rc = pl_service_ingest_find(l->svc, tenant, key, &rows, &err);
+	pthread_mutex_unlock(&l->svc_lock);
+	if (rc) {
+		*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+					  json_pack("{s:s}", "reason", err.msg));
+		return true;
+	}
+	json_t *prev = rows->nrows > 0 ? json_loads(pl_rows_get(rows, 0, 0), 0, NULL) : NULL;
+	pl_rows_free(rows);
+	rows = NULL;
+	if (!prev) {
+		/* The lake may hold the commit without its lineage row (a crash in between): the commit
+		 * message names the key, its extra info holds the answer. */
+		char msg[80];
+		commit_message(tenant, key, NULL, msg);
+		pthread_mutex_lock(&l->svc_lock);
+		rc = pl_service_ingest_find_commit(l->svc, INGEST_AUTHOR, msg, &rows, &err);
+		pthread_mutex_unlock(&l->svc_lock);
+		if (rc) {
+			*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+						  json_pack("{s:s}", "reason", err.msg));
+			return true;
+		}
+		json_t *extra = rows->nrows > 0 && pl_rows_get(rows, 0, 1) ? json_loads(pl_rows_get(rows, 0, 1), 0, NULL)
+									   : NULL;
+		if (extra)
+			prev = json_pack("{s:O,s:O,s:I,s:O,s:O}", "partition_id", json_object_get(extra, "partition_id"),
+					 "row_count", json_object_get(extra, "row_count"), "snapshot_id",
+					 (json_int_t)pl_rows_int(rows, 0, 0, -1), "table", json_object_get(extra, "table"),
+					 "job_id", json_object_get(extra, "job_id"));
+		json_decref(extra);
+		pl_rows_free(rows);
+		if (!prev)
+			return false;
+	}
+	*ret = pl_srv_reply_json(c, r, 201, prev);
+	return true;
+}
+
+static const char *get_str(json_t *body, const char *k)
+{
+	return json_string_value(json_object_get(body, k));
+}
+
+enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
+{
+	enum MHD_Result ret;
+	pl_srv_lake *l = &r->srv->lake;
+	if (!r->role || (strcmp(r->role, "writer") != 0 && strcmp(r->role, "admin") != 0))
+		return pl_srv_reply_error(c, r, PL_SRV_FORBIDDEN, "this token may not write (role reader)", NULL);
+	json_t *body = pl_srv_body_object(c, r, &ret);
+	if (!body)
+		return ret;
+	const char *table = get_str(body, "table"), *tenant = get_str(body, "tenant_id"), *job = get_str(body, "job_id");
+	json_t *records = json_object_get(body, "records"), *sv = json_object_get(body, "schema_version");
+	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+	const char *bad = !table || !*table ? "\"table\" (a string) is required"
+			  : !tenant || !*tenant ? "\"tenant_id\" (a string) is required"
+			  : !job || !*job ? "\"job_id\" (a string) is required"
+			  : !json_is_array(records) || json_array_size(records) == 0 ? "\"records\" must be a non-empty array"
+			  : !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" (a number or its text) is required"
+			  : key && (strlen(key) > 200 || !pl_srv_utf8_valid(key, strlen(key))) ? "Idempotency-Key must be UTF-8 text of at most 200 bytes"
+			  : NULL;
+	if (bad) {
+		json_decref(body);
+		return pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, bad, NULL);
+	}
+	if (!pl_srv_authorize_tenant(c, r, tenant, &ret)) {
+		json_decref(body);
+		return ret;
+	}
+	r->target = pl_strdup(table);
+	/* schema.table */
+	char *schema = NULL, *name = NULL;
+	const char *dot = strchr(table, '.');
+	schema = dot ? pl_strndup(table, (size_t)(dot - table)) : pl_strdup("main");
+	name = pl_strdup(dot ? dot + 1 : table);
+	planar_conn *conn = NULL;
+	planar_stmt *st = NULL;
+	char *msg = NULL;
+	cols cl = {NULL, 0};
+	pl_buf sql = PL_BUF_INIT;
+	pl_err err;
+	pl_err_clear(&err);
+	bool locked = false, conn_ok = true;
+	int rc;
+	if (!schema || !name) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+		goto out;
+	}
+	/* A retry of an answered request (looked up again under the ingest lock below). */
+	if (key && replay(c, r, l, tenant, key, &ret))
+		goto out;
+	int64_t snap = -1, cur_version = -1;
+	pthread_mutex_lock(&l->svc_lock);
+	rc = pl_service_current(l->svc, &snap, &cur_version, &err);
+	pthread_mutex_unlock(&l->svc_lock);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached", json_pack("{s:s}", "reason", err.msg));
+		goto out;
+	}
+	char cur[32];
+	snprintf(cur, sizeof cur, "%lld", (long long)cur_version);
+	bool same = json_is_integer(sv) ? json_integer_value(sv) == cur_version : strcmp(json_string_value(sv), cur) == 0;
+	if (!same) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_CONFLICT, "stale schema_version: the lake's schema changed",
+					 json_pack("{s:I}", "current_schema_version", (json_int_t)cur_version));
+		goto out;
+	}
+	rc = pl_srv_conn_get(l, &conn, &msg);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, msg ? msg : "no session", NULL);
+		goto out;
+	}
+	rc = load_columns_cached(l, conn, schema, name, cur_version, &cl, &msg);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), msg ? msg : "cannot read the table's columns", NULL);
+		goto out;
+	}
+	if (cl.n == 0) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_NOT_FOUND, "no such table in the lake", json_pack("{s:s}", "table", table));
+		goto out;
+	}
+	/* Validate every record; note which columns appear. */
+	size_t nrec = json_array_size(records);
+	bool *used = calloc(cl.n, sizeof *used);
+	if (!used) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < nrec; i++) {
+		json_t *rec = json_array_get(records, i);
+		if (!json_is_object(rec)) {
+			free(used);
+			ret = invalid(c, r, i, "", "a record must be a JSON object");
+			goto out;
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(rec, k, v)
+		{
+			size_t j = 0;
+			while (j < cl.n && strcmp(cl.v[j].name, k) != 0)
+				j++;
+			if (j == cl.n) {
+				free(used);
+				ret = invalid(c, r, i, k, "unknown field (not a column of the table)");
+				goto out;
+			}
+			used[j] = true;
+			const char *why = json_is_null(v) ? (cl.v[j].nullable ? NULL : "the column is NOT NULL")
+							  : type_mismatch(cl.v[j].type, v);
+			if (why) {
+				char m[200];
+				snprintf(m, sizeof m, "%s (column type %.100s)", why, cl.v[j].type);
+				free(used);
+				ret = invalid(c, r, i, k, m);
+				goto out;
+			}
+		}
+		for (size_t j = 0; j < cl.n; j++) {
+			if (!cl.v[j].nullable && !cl.v[j].has_default && !json_object_get(rec, cl.v[j].name)) {
+				free(used);
+				ret = invalid(c, r, i, cl.v[j].name, "missing required field (NOT NULL column)");
+				goto out;
+			}
+		}
+	}
+	/* INSERT INTO lake.s.t (cols) VALUES (CAST($1 AS T), ...), ... */
+	pl_buf_puts(&sql, "INSERT INTO " PL_SRV_LAKE ".");
+	pl_buf_put_ident(&sql, schema);
+	pl_buf_putc(&sql, '.');
+	pl_buf_put_ident(&sql, name);
+	pl_buf_puts(&sql, " (");
+	size_t nused = 0;
+	for (size_t j = 0; j < cl.n; j++) {
+		if (!used[j])
+			continue;
+		pl_buf_puts(&sql, nused++ ? ", " : "");
+		pl_buf_put_ident(&sql, cl.v[j].name);
+	}
+	pl_buf_puts(&sql, ") VALUES ");
+	size_t p = 0;
+	for (size_t i = 0; i < nrec; i++) {
+		pl_buf_puts(&sql, i ? ", (" : "(");
+		size_t k = 0;
+		for (size_t j = 0; j < cl.n; j++) {
+			if (!used[j])
+				continue;
+			const char *t = cl.v[j].type;
+			if (cl.v[j].has_default && !json_object_get(json_array_get(records, i), cl.v[j].name))
+				pl_buf_printf(&sql, "%sDEFAULT", k++ ? ", " : "");
+			else if (type_nested(t) || type_is(t, "JSON"))
+				pl_buf_printf(&sql, "%sCAST(CAST($%zu AS JSON) AS %s)", k++ ? ", " : "", ++p, t);
+			else
+				pl_buf_printf(&sql, "%sCAST($%zu AS %s)", k++ ? ", " : "", ++p, t);
+		}
+		pl_buf_putc(&sql, ')');
+	}
+	if (pl_buf_oom(&sql) || nused == 0) {
+		free(used);
+		ret = nused == 0 ? invalid(c, r, 0, "", "the records have no fields")
+				 : pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+		goto out;
+	}
+	rc = planar_prepare(conn, sql.ptr, &st);
+	p = 0;
+	for (size_t i = 0; rc == 0 && i < nrec; i++) {
+		json_t *rec = json_array_get(records, i);
+		for (size_t j = 0; rc == 0 && j < cl.n; j++) {
+			json_t *v = json_object_get(rec, cl.v[j].name);
+			if (used[j] && (v || !cl.v[j].has_default))
+				rc = bind_value(st, ++p, cl.v[j].type, v);
+		}
+	}
+	free(used);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_INVALID : pl_srv_err_of_planar(rc),
+					 planar_conn_errmsg(conn), NULL);
+		goto out;
+	}
+	pthread_mutex_lock(&l->ingest_lock);
+	locked = true;
+	if (key && replay(c, r, l, tenant, key, &ret))
+		goto out;
+	/* The lineage goes into the lake snapshot itself (its commit message and extra info), in the
+	 * same catalog transaction as the rows. */
+	char pid[PL_UUID_STRLEN + 1], now[32], cmsg[80];
+	pl_uuid_v7(pid, &err);
+	pl_now_timestamptz(now);
+	commit_message(tenant, key, pid, cmsg);
+	json_t *extra = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:I,s:s}", "partition_id", pid, "tenant_id", tenant, "job_id",
+				  job, "table", table, "idempotency_key", key, "row_count", (json_int_t)nrec, "ingested_at",
+				  now);
+	char *extra_text = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
+	json_decref(extra);
+	planar_stmt *cm = NULL;
+	rc = extra_text ? planar_prepare(conn, "CALL " PL_SRV_LAKE ".set_commit_message($1, $2, extra_info => $3)", &cm)
+			: PLANAR_ENOMEM;
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 1, INGEST_AUTHOR, strlen(INGEST_AUTHOR));
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 2, cmsg, strlen(cmsg));
+	if (rc == 0)
+		rc = planar_stmt_bind_text(cm, 3, extra_text, strlen(extra_text));
+	planar_result *res = NULL;
+	if (rc == 0)
+		rc = planar_stmt_execute(cm, &res);
+	planar_result_free(res);
+	res = NULL;
+	planar_stmt_free(cm);
+	free(extra_text);
+	if (rc) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_INTERNAL, "cannot set the commit's lineage", NULL);
+		conn_ok = false;
+		goto out;
+	}
+	rc = planar_stmt_execute(st, &res);
+	planar_result_free(res);
+	if (rc) {
+		conn_ok = false; /* its pending commit message must not reach another commit */
+		pl_srv_err e = pl_srv_err_of_planar(rc);
+		ret = pl_srv_reply_error(c, r, e == PL_SRV_BAD_REQUEST ? PL_SRV_INVALID : e, planar_conn_errmsg(conn), NULL);
+		goto out;
+	}
+	/* The snapshot this process committed last is this INSERT's (ingests commit one at a time). */
+	int64_t written = -1;
+	rc = planar_conn_query(conn,
+			       "SELECT id FROM "
+			       "ducklake_last_committed_snapshot('" PL_SRV_LAKE "')",
+			       &res);
+	if (rc == 0) {
+		char *id = planar_result_value_string(res, 0, 0);
+		written = id ? strtoll(id, NULL, 10) : -1;
+		planar_free(id);
+		planar_result_free(res);
+	}
+	json_t *answer = json_pack("{s:s,s:I,s:I,s:s,s:s}", "partition_id", pid, "row_count", (json_int_t)nrec,
+				   "snapshot_id", (json_int_t)written, "table", table, "job_id", job);
+	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+	pl_service_ingest in = {pid, tenant, job, table, key, now, text, (int64_t)nrec, written};
+	pthread_mutex_lock(&l->svc_lock);
+	rc = text ? pl_service_ingest_add(l->svc, &in, &err) : pl_err_nomem(&err);
+	pthread_mutex_unlock(&l->svc_lock);
+	free(text);
+	if (rc)
+		fprintf(stderr, "{\"event\":\"lineage_write_failed\",\"partition_id\":\"%s\",\"snapshot_id\":%lld}\n", pid,
+			(long long)written);
+	r->rows = (int64_t)nrec;
+	ret = pl_srv_reply_json(c, r, 201, answer);
+out:
+	if (locked)
+		pthread_mutex_unlock(&l->ingest_lock);
+	planar_stmt_free(st);
+	pl_srv_conn_put(l, conn, conn_ok);
+	cols_free(&cl);
+	pl_buf_dispose(&sql);
+	free(msg);
+	free(schema);
+	free(name);
+	json_decref(body);
+	return ret;
+}

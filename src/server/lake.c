@@ -1,0 +1,187 @@
+/*
+ * lake.c -- the service's lake: one planar_db with the lake attached as `lake`, a pool of
+ * sessions whose current database is the lake, and a catalog connection for the service tables.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "server/internal.h"
+#include "sql/service.h"
+
+static char *dup_msg(const char *m)
+{
+	char *s = pl_strdup(m ? m : "out of memory");
+	return s;
+}
+
+int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg)
+{
+	memset(l, 0, sizeof *l);
+	pthread_mutex_init(&l->pool_lock, NULL);
+	pthread_mutex_init(&l->svc_lock, NULL);
+	pthread_mutex_init(&l->ingest_lock, NULL);
+	pthread_mutex_init(&l->asof_lock, NULL);
+	pthread_mutex_init(&l->tables_lock, NULL);
+	pthread_mutex_init(&l->cols_lock, NULL);
+	l->uri = pl_strdup(uri);
+	l->data_path = data_path ? pl_strdup(data_path) : NULL;
+	int rc = planar_db_open(&l->db, NULL, errmsg);
+	if (rc)
+		return rc;
+	planar_conn *c = NULL;
+	rc = planar_conn_open(&c, l->db, errmsg);
+	if (rc)
+		return rc;
+	pl_buf q = PL_BUF_INIT, target = PL_BUF_INIT;
+	if (strncmp(uri, "ducklake:", 9) != 0)
+		pl_buf_puts(&target, "ducklake:");
+	pl_buf_puts(&target, uri);
+	pl_buf_puts(&q, "ATTACH ");
+	pl_buf_put_literal(&q, pl_buf_cstr(&target));
+	pl_buf_puts(&q, " AS " PL_SRV_LAKE);
+	if (data_path) {
+		pl_buf_puts(&q, " (DATA_PATH ");
+		pl_buf_put_literal(&q, data_path);
+		pl_buf_puts(&q, ")");
+	}
+	if (pl_buf_oom(&q) || pl_buf_oom(&target)) {
+		rc = PLANAR_ENOMEM;
+		*errmsg = dup_msg(NULL);
+	} else {
+		rc = planar_conn_query(c, q.ptr, NULL);
+		if (rc)
+			*errmsg = dup_msg(planar_conn_errmsg(c));
+	}
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&target);
+	planar_conn_free(c);
+	if (rc)
+		return rc;
+	pl_err err;
+	pl_err_clear(&err);
+	rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->svc, &err);
+	if (rc == 0)
+		rc = pl_service_init(l->svc, &err);
+	if (rc == 0)
+		rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->audit_svc, &err);
+	if (rc)
+		*errmsg = dup_msg(err.msg);
+	return rc;
+}
+
+void pl_srv_lake_close(pl_srv_lake *l)
+{
+	for (size_t i = 0; i < l->npool; i++)
+		planar_conn_free(l->pool[i]);
+	free(l->pool);
+	l->pool = NULL;
+	l->npool = l->cappool = 0;
+	if (l->svc)
+		pl_catdb_close(l->svc);
+	if (l->audit_svc)
+		pl_catdb_close(l->audit_svc);
+	l->svc = l->audit_svc = NULL;
+	planar_db_free(l->db);
+	l->db = NULL;
+	pl_srv_sandbox_dispose(l);
+	pl_srv_ingest_dispose(l);
+	free(l->uri);
+	free(l->data_path);
+	l->uri = l->data_path = NULL;
+}
+
+int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg)
+{
+	snprintf(db_out, 64, PL_SRV_LAKE "_at_%lld", (long long)id);
+	pthread_mutex_lock(&l->asof_lock);
+	for (size_t i = 0; i < l->nasof; i++) {
+		if (l->asof[i] == id) {
+			pthread_mutex_unlock(&l->asof_lock);
+			return 0;
+		}
+	}
+	int rc = 0;
+	if (l->nasof == PL_SRV_MAX_ASOF) {
+		*errmsg = pl_strdup("too many different as_of snapshots are attached; restart the server or use time travel "
+				    "(AT (VERSION => n)) in the query");
+		rc = PLANAR_EBUSY;
+	}
+	planar_conn *c = NULL;
+	if (rc == 0)
+		rc = planar_conn_open(&c, l->db, errmsg);
+	pl_buf q = PL_BUF_INIT, target = PL_BUF_INIT;
+	if (rc == 0) {
+		if (strncmp(l->uri, "ducklake:", 9) != 0)
+			pl_buf_puts(&target, "ducklake:");
+		pl_buf_puts(&target, l->uri);
+		pl_buf_puts(&q, "ATTACH IF NOT EXISTS ");
+		pl_buf_put_literal(&q, pl_buf_cstr(&target));
+		pl_buf_printf(&q, " AS %s (READ_ONLY, SNAPSHOT_VERSION %lld", db_out, (long long)id);
+		if (l->data_path) {
+			pl_buf_puts(&q, ", DATA_PATH ");
+			pl_buf_put_literal(&q, l->data_path);
+		}
+		pl_buf_putc(&q, ')');
+		if (pl_buf_oom(&q) || pl_buf_oom(&target)) {
+			rc = PLANAR_ENOMEM;
+			*errmsg = dup_msg(NULL);
+		} else if ((rc = planar_conn_query(c, q.ptr, NULL)) != 0) {
+			*errmsg = dup_msg(planar_conn_errmsg(c));
+		}
+	}
+	if (rc == 0)
+		l->asof[l->nasof++] = id;
+	pthread_mutex_unlock(&l->asof_lock);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&target);
+	planar_conn_free(c);
+	return rc;
+}
+
+int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg)
+{
+	*out = NULL;
+	pthread_mutex_lock(&l->pool_lock);
+	if (l->npool > 0)
+		*out = l->pool[--l->npool];
+	pthread_mutex_unlock(&l->pool_lock);
+	if (*out)
+		return 0;
+	planar_conn *c = NULL;
+	int rc = planar_conn_open(&c, l->db, errmsg);
+	if (rc)
+		return rc;
+	rc = planar_conn_query(c, "USE " PL_SRV_LAKE, NULL);
+	if (rc) {
+		*errmsg = dup_msg(planar_conn_errmsg(c));
+		planar_conn_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void pl_srv_conn_put(pl_srv_lake *l, planar_conn *c, bool ok)
+{
+	if (!c)
+		return;
+	if (ok) {
+		pthread_mutex_lock(&l->pool_lock);
+		if (l->npool == l->cappool) {
+			size_t cap = l->cappool ? l->cappool * 2 : 16;
+			planar_conn **p = realloc(l->pool, cap * sizeof *p);
+			if (p) {
+				l->pool = p;
+				l->cappool = cap;
+			}
+		}
+		if (l->npool < l->cappool) {
+			l->pool[l->npool++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&l->pool_lock);
+	}
+	planar_conn_free(c);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Two `planar serve` processes on one lake with a PostgreSQL catalog (a private server from
+# tests/pg.sh) behave as one service: tokens made once work on both, rows ingested through either
+# are read through both, an Idempotency-Key answered by one is replayed by the other, a revoked
+# token is refused by both at once, and concurrent ingests through both all land exactly once.
+#   tests/server/two_servers_pg.sh PATH/TO/planar
+set -uo pipefail
+planar=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+. "$root/tests/pg.sh"
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=() pg_started=0
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [ "$pg_started" = 1 ] && pg_stop "$work/pg"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi; }
+has() { case "$3" in *"$2"*) pass=$((pass + 1)) ;; *) fail=$((fail + 1)); echo "FAIL $1: '$2' not in: $3" ;; esac; }
+
+pg_start "$work/pg" || { echo "FAIL postgres: server did not start"; exit 1; }
+pg_started=1
+lakeuri="postgres:$PLANAR_PG"
+"$planar" --lake "$lakeuri" --data-path "$work/data/" -c "CREATE TABLE ev(id BIGINT NOT NULL, src VARCHAR)" \
+  || { echo "setup failed"; exit 1; }
+W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n 1)
+G=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
+
+start() { # start NAME: sets port_NAME
+  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 2> "$work/$1.log" &
+  pids+=($!)
+  local port=
+  for _ in $(seq 1 400); do
+    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/$1.log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "server $1 did not start:"; cat "$work/$1.log"; exit 1; }
+  eval "port_$1=$port"
+}
+start a
+start b
+A="http://127.0.0.1:$port_a" B="http://127.0.0.1:$port_b"
+sv=$(curl -s "$A/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p')
+ingest() { # ingest BASE ID SRC [KEY]
+  curl -s -o "$work/out.$2" -w '%{http_code}' -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+    ${4:+-H "Idempotency-Key: $4"} "$1/data/ingest" \
+    --data-binary "{\"table\":\"ev\",\"tenant_id\":\"t1\",\"job_id\":\"j$2\",\"schema_version\":$sv,\"records\":[{\"id\":$2,\"src\":\"$3\"}]}"
+}
+count() { curl -s -G -H "Authorization: Bearer $G" "$1/data/query" --data-urlencode "sql=SELECT count(*), count(DISTINCT id) FROM ev" \
+  | sed -n 's/.*"rows":\[\[\([0-9]*\),\([0-9]*\)\]\].*/\1 \2/p'; }
+
+check "ingest through a" "201" "$(ingest "$A" 1 a)"
+check "ingest through b" "201" "$(ingest "$B" 2 b)"
+check "a reads both" "2 2" "$(count "$A")"
+check "b reads both" "2 2" "$(count "$B")"
+check "keyed ingest through a" "201" "$(ingest "$A" 3 a key-3)"
+first=$(cat "$work/out.3")
+check "retry through b" "201" "$(ingest "$B" 3 b key-3)"
+check "b replays a's answer" "$first" "$(cat "$work/out.3")"
+check "written once" "3 3" "$(count "$B")"
+
+# concurrent ingests through both servers
+for i in $(seq 100 139); do
+  if [ $((i % 2)) = 0 ]; then ingest "$A" "$i" a > "$work/code.$i" & else ingest "$B" "$i" b > "$work/code.$i" & fi
+done
+wait_jobs() { for j in $(jobs -p); do case " ${pids[*]} " in *" $j "*) ;; *) wait "$j" ;; esac; done; }
+wait_jobs
+ok=0; for i in $(seq 100 139); do [ "$(cat "$work/code.$i")" = 201 ] && ok=$((ok + 1)); done
+check "concurrent ingests accepted" "40" "$ok"
+check "every accepted row once (a)" "43 43" "$(count "$A")"
+check "every accepted row once (b)" "43 43" "$(count "$B")"
+
+# a revoke reaches both servers at once
+gid=$("$planar" token list --lake "$lakeuri" | awk -F'\t' '$3 == "reader" {print $1}')
+"$planar" token revoke --lake "$lakeuri" "$gid" >/dev/null
+check "revoked on a" "401" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $G" "$A/data/query?sql=SELECT%201")"
+check "revoked on b" "401" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $G" "$B/data/query?sql=SELECT%201")"
+
+for p in "${pids[@]}"; do kill -TERM "$p"; done
+for p in "${pids[@]}"; do wait "$p"; check "server stops cleanly" "0" "$?"; done
+pids=()
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
