@@ -59,9 +59,10 @@ typedef struct pl_data_file {
 	char *delete_format;  /* "parquet" (positional) or "puffin" (deletion vector) */
 	bool mapped;          /* a file the lake did not write, read through name map mapping_id */
 	int64_t mapping_id;
-	/* -1, or: the rows carry _ducklake_internal_snapshot_id (flushed inlined rows, or a file merged
+	/* > 0: the rows carry _ducklake_internal_snapshot_id (flushed inlined rows, or a file merged
 	 * from files of several snapshots), which began at snapshots begin_snapshot .. partial_max; at
-	 * an older snapshot the later rows are not there (scan.c hides them as deleted). */
+	 * an older snapshot the later rows are not there (scan.c hides them as deleted).
+	 * -1 (or 0, a file built in memory) otherwise: no snapshot 0 holds rows. */
 	int64_t partial_max;
 	/* Positions deleted through ducklake_inlined_delete_<table> (small deletes DuckLake keeps in
 	 * the catalog instead of a delete file), live at the snapshot, ascending; owned. */

@@ -204,7 +204,7 @@ static int put_insertions(emitter *e, const pl_table *t, const history *h, int64
 {
 	for (size_t i = 0; i < h->nfiles; i++) {
 		const hist_file *f = &h->files[i];
-		if (f->partial_max >= 0 && f->mapping < 0) {
+		if (f->partial_max > 0 && f->mapping < 0) {
 			/* a flushed or merged file: each row was inserted at its own snapshot */
 			if (f->partial_max < from || f->begin > to)
 				continue;
@@ -266,7 +266,7 @@ static int put_deletions(emitter *e, const pl_table *t, const history *h, int64_
 		if (!f)
 			continue;
 		/* a delete file of a flushed data file may carry the tags without partial_max */
-		bool maybe_tagged = d->partial_max < 0 && f->partial_max >= 0;
+		bool maybe_tagged = d->partial_max < 0 && f->partial_max > 0;
 		if ((d->partial_max >= 0 || maybe_tagged) && strcmp(d->format, "parquet") == 0) {
 			/* one file for several snapshots: each position carries its snapshot */
 			if ((d->partial_max >= 0 && d->partial_max < from) || d->begin > to)

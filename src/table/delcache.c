@@ -145,7 +145,7 @@ static int load_set(pl_delcache *c, duckdb_connection con, const pl_model *m, co
 {
 	char key[4096];
 	bool later = f->partial_max >= 0 && f->partial_max > m->snapshot_id;
-	bool maybe_tagged = f->delete_path && f->partial_max >= 0; /* see pl_scan_put_file_deletes */
+	bool maybe_tagged = f->delete_path && f->partial_max > 0; /* see pl_scan_put_file_deletes */
 	int64_t upto = f->delete_partial_max >= 0 || later || f->ninlined_deletes || maybe_tagged ? m->snapshot_id : -1;
 	if (later || f->ninlined_deletes) /* a flushed file's rows at an older snapshot, deletes kept in the
 					   * catalog: keyed by the data file and snapshot */

@@ -379,7 +379,7 @@ static void put_own_deletes(pl_buf *out, const pl_model *m, const pl_data_file *
 	/* A delete file of a flushed data file may tag its positions with their snapshots without
 	 * saying so (DuckDB's extension leaves its partial_max NULL): read the tag by field id, NULL
 	 * when the file has none. */
-	bool maybe_tagged = f->delete_partial_max < 0 && f->partial_max >= 0;
+	bool maybe_tagged = f->delete_partial_max < 0 && f->partial_max > 0;
 	if (maybe_tagged)
 		pl_buf_puts(out, ", schema = MAP {2147483645: {name: 'pos', type: 'BIGINT', default_value: NULL}, "
 				 "2147483539: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', default_value: NULL}}");
@@ -445,7 +445,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 bool pl_scan_has_deletes(const pl_table *t)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].delete_path || t->files[i].partial_max >= 0 || t->files[i].ninlined_deletes)
+		if (t->files[i].delete_path || t->files[i].partial_max > 0 || t->files[i].ninlined_deletes)
 			return true;
 	return false;
 }
