@@ -268,18 +268,21 @@ static int put_schema(pl_buf *out, const pl_table *ot, pl_err *err)
 	return 0;
 }
 
-/* CASE d.file_index WHEN 0 THEN v0 ... END */
+/* The per-file value of the row being read: CAST([v0, v1, ...] AS BIGINT[])[d.file_index + 1]
+ * (a lookup, whatever the number of files); NULL for a file that carries its row ids. */
 static void put_per_file(pl_buf *out, const cands *c, const run *r, bool row_ids)
 {
-	pl_buf_puts(out, "CASE d.file_index");
+	pl_buf_puts(out, "CAST([");
 	for (size_t i = 0; i < r->n; i++) {
 		const cand *f = &c->items[r->idx[i]];
-		if (row_ids && f->row_id_start < 0) /* the file carries its row ids */
-			pl_buf_printf(out, " WHEN %zu THEN NULL", i);
+		if (i)
+			pl_buf_puts(out, ", ");
+		if (row_ids && f->row_id_start < 0)
+			pl_buf_puts(out, "NULL");
 		else
-			pl_buf_printf(out, " WHEN %zu THEN %lld", i, (long long)(row_ids ? f->row_id_start : f->begin));
+			pl_buf_printf(out, "%lld", (long long)(row_ids ? f->row_id_start : f->begin));
 	}
-	pl_buf_puts(out, " END");
+	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
 /* Whether ot has exactly t's top-level columns (ids and names): t's sort order applies to it. */
