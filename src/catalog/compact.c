@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/batch.h"
 #include "catalog/upkeep.h"
 #include "core/buf.h"
 #include "core/ids.h"
@@ -77,9 +78,62 @@ static int conflict(pl_err *err, const pl_compaction *c, const char *what, int64
 			  (long long)c->table_id, what, (long long)file);
 }
 
+#define IDS_PER_STATEMENT 800
+
+/* Runs `head IN (?, ...)` over ids[0..n) in chunks, after the lead values; with out, a query
+ * whose rows are appended to *out (the first chunk's result, further chunks' rows added). */
+static int run_in(pl_catdb *db, const char *head, const pl_val *lead, size_t nlead, const int64_t *ids, size_t n,
+		  pl_rows **out, pl_err *err)
+{
+	int rc = 0;
+	pl_val *p = calloc(nlead + IDS_PER_STATEMENT + 1, sizeof(*p));
+	if (!p)
+		return pl_err_nomem(err);
+	for (size_t i = 0; i < nlead; i++)
+		p[i] = lead[i];
+	for (size_t from = 0; rc == 0 && from < n; from += IDS_PER_STATEMENT) {
+		size_t k = n - from < IDS_PER_STATEMENT ? n - from : IDS_PER_STATEMENT;
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_printf(&q, "%s IN (", head);
+		for (size_t i = 0; i < k; i++) {
+			pl_buf_puts(&q, i ? ", ?" : "?");
+			p[nlead + i] = PL_VINT(ids[from + i]);
+		}
+		pl_buf_putc(&q, ')');
+		if (pl_buf_oom(&q)) {
+			rc = pl_err_nomem(err);
+		} else if (!out) {
+			rc = pl_catdb_exec(db, q.ptr, p, nlead + k, err);
+		} else {
+			pl_rows *r = NULL;
+			rc = pl_catdb_query(db, q.ptr, p, nlead + k, &r, err);
+			if (rc == 0 && !*out) {
+				*out = r;
+			} else if (rc == 0) {
+				for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
+					char **cells = calloc(r->ncols + 1, sizeof(*cells));
+					bool oom = !cells;
+					for (size_t c = 0; !oom && c < r->ncols; c++)
+						oom = pl_rows_get(r, i, c) && !(cells[c] = pl_strdup(pl_rows_get(r, i, c)));
+					if (oom || pl_rows_append(*out, cells)) {
+						for (size_t c = 0; cells && c < r->ncols; c++)
+							free(cells[c]);
+						rc = pl_err_nomem(err);
+					}
+					free(cells);
+				}
+				pl_rows_free(r);
+			}
+		}
+		pl_buf_dispose(&q);
+	}
+	free(p);
+	return rc;
+}
+
 /* The sources are as planned: each still live, with no delete file (merge) or the same live
  * delete file (rewrite); the table is not dropped. *paths receives each source's path and
- * whether it is relative (path, "1"/"0" pairs). */
+ * whether it is relative (path, "1"/"0" pairs, in source order). */
 static int check_sources(pl_catdb *db, const pl_compaction *c, pl_strv *paths, pl_err *err)
 {
 	pl_rows *r = NULL;
@@ -91,30 +145,31 @@ static int check_sources(pl_catdb *db, const pl_compaction *c, pl_strv *paths, p
 				"Transaction conflict: cannot compact table %lld: a concurrent commit dropped it",
 				(long long)c->table_id);
 	pl_rows_free(r);
+	r = NULL;
+	if (rc == 0)
+		rc = run_in(db,
+			    "SELECT d.data_file_id, d.end_snapshot, d.path, d.path_is_relative, "
+			    "(SELECT count(*) FROM ducklake_delete_file x WHERE x.data_file_id = d.data_file_id), "
+			    "(SELECT max(l.delete_file_id) FROM ducklake_delete_file l WHERE l.data_file_id = d.data_file_id "
+			    "AND l.end_snapshot IS NULL) FROM ducklake_data_file d WHERE d.data_file_id",
+			    NULL, 0, c->sources, c->nsources, &r, err);
 	for (size_t i = 0; rc == 0 && i < c->nsources; i++) {
-		pl_val p[] = {PL_VINT(c->sources[i]), PL_VINT(c->sources[i]), PL_VINT(c->sources[i])};
-		r = NULL;
-		rc = pl_catdb_query(db,
-				    "SELECT d.end_snapshot, d.path, d.path_is_relative, "
-				    "(SELECT count(*) FROM ducklake_delete_file x WHERE x.data_file_id = ?), "
-				    "(SELECT max(l.delete_file_id) FROM ducklake_delete_file l WHERE l.data_file_id = ? AND "
-				    "l.end_snapshot IS NULL) FROM ducklake_data_file d WHERE d.data_file_id = ?",
-				    p, 3, &r, err);
-		if (rc)
-			break;
-		if (r->nrows == 0)
+		size_t k = 0;
+		while (k < r->nrows && pl_rows_int(r, k, 0, -1) != c->sources[i])
+			k++;
+		if (k == r->nrows)
 			rc = conflict(err, c, "compacted or removed the file", c->sources[i]);
-		else if (!pl_rows_is_null(r, 0, 0))
+		else if (!pl_rows_is_null(r, k, 1))
 			rc = conflict(err, c, "deleted every row of the file", c->sources[i]);
-		else if (!c->rewrite && pl_rows_int(r, 0, 3, 0) > 0)
+		else if (!c->rewrite && pl_rows_int(r, k, 4, 0) > 0)
 			rc = conflict(err, c, "deleted rows of the file", c->sources[i]);
-		else if (c->rewrite && pl_rows_int(r, 0, 4, -1) != c->source_deletes[i])
+		else if (c->rewrite && pl_rows_int(r, k, 5, -1) != c->source_deletes[i])
 			rc = conflict(err, c, "deleted rows of the file", c->sources[i]);
-		if (rc == 0 && (pl_strv_push(paths, pl_rows_get(r, 0, 1) ? pl_rows_get(r, 0, 1) : "") ||
-				pl_strv_push(paths, pl_rows_bool(r, 0, 2, true) ? "1" : "0")))
+		if (rc == 0 && (pl_strv_push(paths, pl_rows_get(r, k, 2) ? pl_rows_get(r, k, 2) : "") ||
+				pl_strv_push(paths, pl_rows_bool(r, k, 3, true) ? "1" : "0")))
 			rc = pl_err_nomem(err);
-		pl_rows_free(r);
 	}
+	pl_rows_free(r);
 	return rc;
 }
 
@@ -154,51 +209,60 @@ static int write_new_file(pl_catdb *db, const pl_compaction *c, pl_commit_state 
 static int drop_sources(pl_catdb *db, const pl_compaction *c, const pl_strv *paths, const char *table_dir,
 			const char *data_path, pl_err *err)
 {
-	static const char *const tables[] = {"ducklake_data_file", "ducklake_file_column_stats", "ducklake_delete_file",
-					     "ducklake_file_partition_value"};
+	static const char *const deletes[] = {
+		"DELETE FROM ducklake_data_file WHERE data_file_id", "DELETE FROM ducklake_file_column_stats WHERE data_file_id",
+		"DELETE FROM ducklake_delete_file WHERE data_file_id",
+		"DELETE FROM ducklake_file_partition_value WHERE data_file_id"};
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < sizeof(deletes) / sizeof(deletes[0]); k++)
+		rc = run_in(db, deletes[k], NULL, 0, c->sources, c->nsources, NULL, err);
 	char now[32];
 	pl_now_timestamptz(now);
 	size_t dl = strlen(data_path);
-	int rc = 0;
+	pl_batch b;
+	pl_batch_init(&b, db,
+		      "INSERT INTO ducklake_files_scheduled_for_deletion (data_file_id, path, path_is_relative, "
+		      "schedule_start) VALUES ",
+		      "(?, ?, ?, ?)", 4);
+	pl_strv keep = PL_STRV_INIT; /* the paths stay alive until the batch is flushed */
 	for (size_t i = 0; rc == 0 && i < c->nsources; i++) {
-		pl_val id = PL_VINT(c->sources[i]);
-		for (size_t k = 0; rc == 0 && k < sizeof(tables) / sizeof(tables[0]); k++) {
-			pl_buf q = PL_BUF_INIT;
-			pl_buf_printf(&q, "DELETE FROM %s WHERE data_file_id = ?", tables[k]);
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, &id, 1, err);
-			pl_buf_dispose(&q);
-		}
 		pl_buf full = PL_BUF_INIT;
 		if (strcmp(paths->items[2 * i + 1], "1") == 0)
 			pl_buf_puts(&full, table_dir);
 		pl_buf_puts(&full, paths->items[2 * i]);
-		if (rc == 0 && pl_buf_oom(&full))
+		char *f = pl_buf_detach(&full);
+		if (!f || pl_strv_push_owned(&keep, f)) {
 			rc = pl_err_nomem(err);
-		bool below = rc == 0 && strncmp(full.ptr, data_path, dl) == 0 && full.ptr[dl] != '\0';
-		pl_val row[] = {id, PL_VTEXT(rc ? "" : below ? full.ptr + dl : full.ptr), PL_VBOOL(below), PL_VTEXT(now)};
-		if (rc == 0)
-			rc = pl_catdb_exec(db,
-					   "INSERT INTO ducklake_files_scheduled_for_deletion (data_file_id, path, "
-					   "path_is_relative, schedule_start) VALUES (?, ?, ?, ?)",
-					   row, 4, err);
-		pl_buf_dispose(&full);
+			break;
+		}
+		bool below = strncmp(f, data_path, dl) == 0 && f[dl] != '\0';
+		pl_val row[] = {PL_VINT(c->sources[i]), PL_VTEXT(below ? f + dl : f), PL_VBOOL(below), PL_VTEXT(now)};
+		rc = pl_batch_add(&b, row, err);
 	}
+	if (rc == 0)
+		rc = pl_batch_flush(&b, err);
+	pl_batch_dispose(&b);
+	pl_strv_dispose(&keep);
 	return rc;
 }
 
 /* Rewrite: the sources and their delete files end at the new snapshot. */
 static int end_sources(pl_catdb *db, const pl_compaction *c, int64_t snap, pl_err *err)
 {
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < c->nsources; i++) {
-		pl_val p[] = {PL_VINT(snap), PL_VINT(c->sources[i])};
-		rc = pl_catdb_exec(db, "UPDATE ducklake_data_file SET end_snapshot = ? WHERE data_file_id = ?", p, 2, err);
-		if (rc == 0 && c->source_deletes[i] >= 0) {
-			pl_val d[] = {PL_VINT(snap), PL_VINT(c->source_deletes[i])};
-			rc = pl_catdb_exec(db, "UPDATE ducklake_delete_file SET end_snapshot = ? WHERE delete_file_id = ?", d,
-					   2, err);
-		}
-	}
+	pl_val s = PL_VINT(snap);
+	int rc = run_in(db, "UPDATE ducklake_data_file SET end_snapshot = ? WHERE data_file_id", &s, 1, c->sources,
+			c->nsources, NULL, err);
+	int64_t *dels = calloc(c->nsources + 1, sizeof(*dels));
+	size_t n = 0;
+	if (rc == 0 && !dels)
+		rc = pl_err_nomem(err);
+	for (size_t i = 0; rc == 0 && i < c->nsources; i++)
+		if (c->source_deletes[i] >= 0)
+			dels[n++] = c->source_deletes[i];
+	if (rc == 0 && n > 0)
+		rc = run_in(db, "UPDATE ducklake_delete_file SET end_snapshot = ? WHERE delete_file_id", &s, 1, dels, n, NULL,
+			    err);
+	free(dels);
 	return rc;
 }
 

@@ -268,15 +268,21 @@ static int put_schema(pl_buf *out, const pl_table *ot, pl_err *err)
 	return 0;
 }
 
-/* CASE d.file_index WHEN 0 THEN v0 ... END */
+/* The per-file value of the row being read: CAST([v0, v1, ...] AS BIGINT[])[d.file_index + 1]
+ * (a lookup, whatever the number of files); NULL for a file that carries its row ids. */
 static void put_per_file(pl_buf *out, const cands *c, const run *r, bool row_ids)
 {
-	pl_buf_puts(out, "CASE d.file_index");
+	pl_buf_puts(out, "CAST([");
 	for (size_t i = 0; i < r->n; i++) {
 		const cand *f = &c->items[r->idx[i]];
-		pl_buf_printf(out, " WHEN %zu THEN %lld", i, (long long)(row_ids ? f->row_id_start : f->begin));
+		if (i)
+			pl_buf_puts(out, ", ");
+		if (row_ids && f->row_id_start < 0)
+			pl_buf_puts(out, "NULL");
+		else
+			pl_buf_printf(out, "%lld", (long long)(row_ids ? f->row_id_start : f->begin));
 	}
-	pl_buf_puts(out, " END");
+	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
 /* Whether ot has exactly t's top-level columns (ids and names): t's sort order applies to it. */
@@ -302,12 +308,39 @@ typedef struct run_sql {
 	bool row_ids, snapshot_ids;
 } run_sql;
 
+/* Whether some file of the run carries its rows' ids (UPDATE writes them, and merges of files
+ * whose row ids were not contiguous): then they cannot be numbered from row_id_start. */
+static int carries_row_ids(duckdb_connection con, const cands *c, const run *r, bool *out, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT count(*) FROM parquet_schema([");
+	for (size_t i = 0; i < r->n; i++) {
+		if (i)
+			pl_buf_puts(&q, ", ");
+		pl_buf_put_literal(&q, c->items[r->idx[i]].path);
+	}
+	pl_buf_puts(&q, "]) WHERE name = '_ducklake_internal_row_id'");
+	char *v = NULL;
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(con, q.ptr, &v, err);
+	*out = rc == 0 && v && strcmp(v, "0") != 0;
+	free(v);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table *t, const pl_table *ot,
 			const cands *c, const run *r, run_sql *how, pl_err *err)
 {
 	bool merge = req->kind == PL_COMPACT_MERGE;
 	bool sorted = t->nsort_keys > 0 && same_columns(ot, t);
 	bool adjacent = true;
+	if (merge) {
+		bool carried = false;
+		int rc = carries_row_ids(req->ctx->con, c, r, &carried, err);
+		if (rc)
+			return rc;
+		adjacent = !carried;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		const cand *f = &c->items[r->idx[i]];
 		const cand *prev = i ? &c->items[r->idx[i - 1]] : NULL;
@@ -321,18 +354,10 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 		pl_buf_puts(q, i ? ", d." : "d.");
 		pl_buf_put_ident(q, ot->top[i]->name);
 	}
-	bool any_rowid = false;
-	for (size_t i = 0; i < r->n; i++)
-		any_rowid = any_rowid || c->items[r->idx[i]].row_id_start < 0;
 	if (how->row_ids) {
 		pl_buf_puts(q, ", coalesce(d._ducklake_internal_row_id, ");
-		if (any_rowid) /* a file without a row_id_start carries every row id */
-			pl_buf_puts(q, "NULL");
-		else {
-			put_per_file(q, c, r, true);
-			pl_buf_puts(q, " + d.file_row_number");
-		}
-		pl_buf_puts(q, ") AS _ducklake_internal_row_id");
+		put_per_file(q, c, r, true);
+		pl_buf_puts(q, " + d.file_row_number) AS _ducklake_internal_row_id");
 	}
 	if (how->snapshot_ids) {
 		pl_buf_puts(q, ", coalesce(d._ducklake_internal_snapshot_id, ");
