@@ -139,7 +139,7 @@ static int64_t latest_snapshot(planar_conn *conn)
 	planar_result *res = NULL;
 	int64_t id = -1;
 	size_t n = 0;
-	if (planar_conn_query(conn, "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')", &res) == 0 &&
+	if (planar_conn_query(conn, "SELECT max(snapshot_id) FROM lake.snapshots()", &res) == 0 &&
 	    planar_result_next_chunk(res, &n) == 0 && n > 0)
 		planar_result_get_int64(res, 0, 0, &id);
 	planar_result_free(res);

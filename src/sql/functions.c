@@ -385,14 +385,19 @@ static void inlined_init(duckdb_init_info info)
 	if (b->at_session) {
 		planar_db *db = b->db;
 		pl_err err = {0};
-		pthread_mutex_lock(&db->lock);
-		pl_lake *lake = pl_db_find_lake(db, b->args[0]);
 		planar_conn *conn = pl_delcache_conn_get(&db->deletes, b->conn_id);
+		/* the session's own statement may hold the lakes while this query runs (inside a
+		 * transaction, or a statement that keeps them): it waits for us, the lakes stay put */
+		bool held = conn && __atomic_load_n(&db->lock_holder, __ATOMIC_ACQUIRE) == conn;
+		if (!held)
+			pthread_mutex_lock(&db->lock);
+		pl_lake *lake = pl_db_find_lake(db, b->args[0]);
 		const pl_model *m = NULL;
 		int rc = lake ? pl_lake_model_for(lake, conn, &m, &err) : 0;
 		if (rc == 0 && lake && m->snapshot_id != b->snap)
 			rc = inlined_read(lake, b->args, m->snapshot_id, &b->fresh, &err);
-		pthread_mutex_unlock(&db->lock);
+		if (!held)
+			pthread_mutex_unlock(&db->lock);
 		if (rc) {
 			duckdb_init_set_error(info, err.msg);
 			return;

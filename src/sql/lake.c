@@ -761,6 +761,7 @@ bool pl_lake_release_for_io(pl_lake *lake, planar_conn *conn)
 	if (conn->in_txn)
 		return false;
 	lake->writers++;
+	__atomic_store_n(&conn->db->lock_holder, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&conn->db->lock);
 	return true;
 }
@@ -770,6 +771,7 @@ void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released)
 	if (!released)
 		return;
 	pthread_mutex_lock(&conn->db->lock);
+	__atomic_store_n(&conn->db->lock_holder, conn, __ATOMIC_RELEASE);
 	lake->writers--;
 }
 

@@ -675,6 +675,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		}
 		pthread_mutex_lock(&db->lock);
 	}
+	__atomic_store_n(&db->lock_holder, conn, __ATOMIC_RELEASE);
 	rc = pl_txn_check_usable(conn, &st, err);
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
@@ -689,6 +690,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc == 0 && !handled && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
 	pl_txn_leave(conn);
+	__atomic_store_n(&db->lock_holder, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);

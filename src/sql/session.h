@@ -27,6 +27,10 @@ struct planar_db {
 	duckdb_database duck;
 	duckdb_connection admin; /* for view maintenance, under lock */
 	pthread_mutex_t lock;
+	/* The session whose statement holds `lock` while its queries run (the router sets it;
+	 * released for I/O it is NULL): a table function running for that session's query must not
+	 * take the lock again (its holder waits for the query). Read and written atomically. */
+	planar_conn *lock_holder;
 	pl_lake **lakes;
 	size_t nlakes, caplakes;
 	/* Guards lakes/nlakes (and the lakes' names) for readers that do not hold `lock`: the
