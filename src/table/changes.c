@@ -16,8 +16,6 @@
 #include "core/str.h"
 #include "table/scan.h"
 
-#define PL_ROW_ID_FIELD 2147483540LL
-#define PL_SNAPSHOT_ID_FIELD 2147483539LL
 
 typedef struct hist_file {
 	int64_t id, begin, end, row_id_start; /* end -1: live */
@@ -129,34 +127,6 @@ static void put_delete_positions(pl_buf *out, const hist_delete *d, int64_t upto
 		pl_buf_printf(out, " WHERE _ducklake_internal_snapshot_id <= %lld", (long long)upto);
 }
 
-static int put_columns_map(pl_buf *out, const pl_table *t, pl_err *err)
-{
-	pl_buf_puts(out, ", schema = MAP {");
-	for (size_t i = 0; i < t->ntop; i++) {
-		const pl_column *c = t->top[i];
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_scan_column_type(&type, c, err);
-		if (rc)
-			return rc;
-		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
-		pl_buf_put_literal(out, c->name);
-		pl_buf_puts(out, ", type: ");
-		pl_buf_put_literal(out, type.ptr);
-		pl_buf_puts(out, ", default_value: ");
-		if (c->initial_default && strcmp(c->initial_default, "NULL") != 0)
-			pl_buf_put_literal(out, c->initial_default);
-		else
-			pl_buf_puts(out, "CAST(NULL AS VARCHAR)");
-		pl_buf_puts(out, "}, ");
-		pl_buf_dispose(&type);
-	}
-	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}, %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
-			   "default_value: CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD, PL_SNAPSHOT_ID_FIELD);
-	return 0;
-}
-
 static void put_column_list(pl_buf *out, const pl_table *t, const char *alias)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
@@ -182,7 +152,7 @@ static int put_file_rows(pl_buf *out, const pl_model *hist_model, const pl_table
 	pl_buf_puts(out, "(SELECT d.*, d.file_row_number AS __pos, coalesce(d._ducklake_internal_row_id, ");
 	pl_buf_printf(out, "%lld + d.file_row_number) AS __rowid FROM read_parquet(", (long long)f->row_id_start);
 	pl_buf_put_literal(out, f->path);
-	int rc = put_columns_map(out, t, err);
+	int rc = pl_scan_put_lineage_schema(out, t, err);
 	pl_buf_puts(out, ", file_row_number = true, hive_partitioning = false) AS d)");
 	return rc;
 }

@@ -15,8 +15,6 @@
 #include "table/scan.h"
 #include "table/writer.h"
 
-#define ROW_ID_FIELD 2147483540LL
-#define SNAPSHOT_ID_FIELD 2147483539LL
 
 /* A live data file of the table being compacted. */
 typedef struct cand {
@@ -238,36 +236,6 @@ static int plan_rewrite(const cands *c, double threshold, plan *p, pl_err *err)
 
 /* ---- writing one run ---- */
 
-/* schema = MAP {id: {name, type, default_value}, ..., row id, snapshot id}: the columns of table
- * version ot, by field id. */
-static int put_schema(pl_buf *out, const pl_table *ot, pl_err *err)
-{
-	pl_buf_puts(out, ", schema = MAP {");
-	for (size_t i = 0; i < ot->ntop; i++) {
-		const pl_column *c = ot->top[i];
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_scan_column_type(&type, c, err);
-		if (rc)
-			return rc;
-		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
-		pl_buf_put_literal(out, c->name);
-		pl_buf_puts(out, ", type: ");
-		pl_buf_put_literal(out, type.ptr);
-		pl_buf_puts(out, ", default_value: ");
-		if (c->initial_default && strcmp(c->initial_default, "NULL") != 0)
-			pl_buf_put_literal(out, c->initial_default);
-		else
-			pl_buf_puts(out, "CAST(NULL AS VARCHAR)");
-		pl_buf_puts(out, "}, ");
-		pl_buf_dispose(&type);
-	}
-	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: CAST(NULL AS VARCHAR)}, "
-			   "%lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', default_value: CAST(NULL AS "
-			   "VARCHAR)}}",
-		      ROW_ID_FIELD, SNAPSHOT_ID_FIELD);
-	return 0;
-}
-
 /* The per-file value of the row being read: CAST([v0, v1, ...] AS BIGINT[])[d.file_index + 1]
  * (a lookup, whatever the number of files); NULL for a file that carries its row ids. */
 static void put_per_file(pl_buf *out, const cands *c, const run *r, bool row_ids)
@@ -371,7 +339,7 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 		pl_buf_put_literal(q, c->items[r->idx[i]].path);
 	}
 	pl_buf_putc(q, ']');
-	int rc = put_schema(q, ot, err);
+	int rc = pl_scan_put_lineage_schema(q, ot, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(q, ", file_row_number = true, hive_partitioning = false) AS d");

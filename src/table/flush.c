@@ -25,7 +25,6 @@
 
 #define FIELD_FILE_PATH 2147483646LL
 #define FIELD_POS 2147483645LL
-#define FIELD_SNAPSHOT 2147483539LL
 
 /* The temporary table the rows go through: c0..c{n-1}, rid, bs, es, all VARCHAR. */
 static int load_rows(duckdb_connection con, const char *name, const pl_rows *rows, size_t ncols, pl_err *err)
@@ -169,7 +168,7 @@ static int write_deletes(const pl_table_ctx *ctx, const pl_table *t, pl_txn *txn
 		pl_buf_put_literal(&q, pl_buf_cstr(&full));
 		pl_buf_printf(&q, " (FORMAT parquet, FIELD_IDS {file_path: %lld, pos: %lld, _ducklake_internal_snapshot_id: "
 				  "%lld}, RETURN_STATS true)",
-			      FIELD_FILE_PATH, FIELD_POS, FIELD_SNAPSHOT);
+			      FIELD_FILE_PATH, FIELD_POS, PL_SNAPSHOT_ID_FIELD);
 		rc = !rel || pl_buf_oom(&full) || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(ctx->con, q.ptr, &res, err);
 		if (rc == 0 && pl_strv_push(&txn->written, full.ptr)) {
 			pl_err ignored;
@@ -361,7 +360,7 @@ static int flush_file_deletes(const pl_table_ctx *ctx, const pl_table *t, const 
 		pl_buf_put_literal(&q, pl_buf_cstr(&full));
 		pl_buf_printf(&q, " (FORMAT parquet, FIELD_IDS {file_path: %lld, pos: %lld, _ducklake_internal_snapshot_id: "
 				  "%lld}, RETURN_STATS true)",
-			      FIELD_FILE_PATH, FIELD_POS, FIELD_SNAPSHOT);
+			      FIELD_FILE_PATH, FIELD_POS, PL_SNAPSHOT_ID_FIELD);
 		rc = !rel || pl_buf_oom(&full) || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_fs_mkdirs(t->dir, err);
 		if (rc == 0)
 			rc = pl_engine_query(ctx->con, q.ptr, &res, err);

@@ -564,7 +564,6 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 
 /* ---- scans with row positions (DELETE, UPDATE, change feeds) ------------------------------- */
 
-#define PL_ROW_ID_FIELD 2147483540LL
 
 typedef bool (*file_member)(const pl_table *, const pl_data_file *, file_group);
 
@@ -854,4 +853,32 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
 		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
 	return rc;
+}
+
+int pl_scan_put_lineage_schema(pl_buf *out, const pl_table *t, pl_err *err)
+{
+	pl_buf_puts(out, ", schema = MAP {");
+	for (size_t i = 0; i < t->ntop; i++) {
+		const pl_column *c = t->top[i];
+		pl_buf type = PL_BUF_INIT;
+		int rc = pl_scan_column_type(&type, c, err);
+		if (rc)
+			return rc;
+		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
+		pl_buf_put_literal(out, c->name);
+		pl_buf_puts(out, ", type: ");
+		pl_buf_put_literal(out, type.ptr);
+		pl_buf_puts(out, ", default_value: ");
+		if (c->initial_default && strcmp(c->initial_default, "NULL") != 0)
+			pl_buf_put_literal(out, c->initial_default);
+		else
+			pl_buf_puts(out, "CAST(NULL AS VARCHAR)");
+		pl_buf_puts(out, "}, ");
+		pl_buf_dispose(&type);
+	}
+	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
+			   "CAST(NULL AS VARCHAR)}, %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
+			   "default_value: CAST(NULL AS VARCHAR)}}",
+		      PL_ROW_ID_FIELD, PL_SNAPSHOT_ID_FIELD);
+	return 0;
 }

@@ -21,6 +21,15 @@ int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const
 		const int64_t *delete_maps, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
+/* Parquet field ids of DuckLake's row lineage columns: a row's id, and the snapshot it began at
+ * (files merged from or flushed at several snapshots). */
+#define PL_ROW_ID_FIELD 2147483540LL
+#define PL_SNAPSHOT_ID_FIELD 2147483539LL
+
+/* ", schema = MAP {...}" for read_parquet: t's top-level columns by field id (with their initial
+ * defaults), then DuckLake's _ducklake_internal_row_id and _ducklake_internal_snapshot_id, so a
+ * scan reads the row lineage a merged or flushed file carries (NULL where a file has none). */
+int pl_scan_put_lineage_schema(pl_buf *out, const pl_table *t, pl_err *err);
 /* A column as __planar_inlined() takes it: name, 0x1e, column id, 0x1e, DuckLake type, and
  * 0x1e and the initial default when it has one (read for rows stored before it was added). */
 void pl_scan_inlined_column(pl_buf *out, const pl_column *c);
