@@ -151,3 +151,31 @@ void pl_engine_vector_put_text(duckdb_vector v, idx_t row, const char *s)
 	else
 		pl_engine_vector_set_null(v, row);
 }
+
+static char *take_text(duckdb_value v)
+{
+	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
+	char *copy = pl_strdup(s);
+	if (s)
+		duckdb_free(s);
+	if (v)
+		duckdb_destroy_value(&v);
+	return copy;
+}
+
+char *pl_engine_param_text(duckdb_bind_info info, idx_t i)
+{
+	return take_text(duckdb_bind_get_parameter(info, i));
+}
+
+char *pl_engine_named_text(duckdb_bind_info info, const char *name)
+{
+	return take_text(duckdb_bind_get_named_parameter(info, name));
+}
+
+void pl_engine_bind_column(duckdb_bind_info info, const char *name, duckdb_type type)
+{
+	duckdb_logical_type t = duckdb_create_logical_type(type);
+	duckdb_bind_add_result_column(info, name, t);
+	duckdb_destroy_logical_type(&t);
+}

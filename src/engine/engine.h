@@ -35,6 +35,12 @@ int pl_engine_utc_timestamp(duckdb_connection con, const char *expr, char **out,
 /* Appends the SQL spelling of a logical type (INTEGER, DECIMAL(18,3), STRUCT("a" INTEGER)...). */
 void pl_engine_type_sql(pl_buf *out, duckdb_logical_type type);
 bool pl_engine_type_is_numeric(duckdb_type id);
+/* A table function's argument i (or named argument) as text, malloc'd: NULL when it is absent,
+ * SQL NULL, or there is no memory. */
+char *pl_engine_param_text(duckdb_bind_info info, idx_t i);
+char *pl_engine_named_text(duckdb_bind_info info, const char *name);
+/* Declares a result column of a table function being bound. */
+void pl_engine_bind_column(duckdb_bind_info info, const char *name, duckdb_type type);
 /* Marks row of an output vector SQL NULL. */
 void pl_engine_vector_set_null(duckdb_vector v, idx_t row);
 /* Sets row of a VARCHAR output vector to s, or SQL NULL when s is NULL. */

@@ -216,20 +216,10 @@ static void rows_destroy(void *p)
 	pl_rows_free(p);
 }
 
-static char *param_text(duckdb_bind_info info, idx_t i)
-{
-	duckdb_value v = duckdb_bind_get_parameter(info, i);
-	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
-	char *copy = s ? pl_strdup(s) : NULL;
-	duckdb_free(s);
-	duckdb_destroy_value(&v);
-	return copy;
-}
-
 static void blobs_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *lake_name = param_text(info, 0), *what = param_text(info, 1);
+	char *lake_name = pl_engine_param_text(info, 0), *what = pl_engine_param_text(info, 1);
 	pl_rows *rows = NULL;
 	pl_err err = {0, ""};
 	int rc = 0;

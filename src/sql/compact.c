@@ -67,18 +67,6 @@ static void state_destroy(void *p)
 	free(st);
 }
 
-static char *string_param(duckdb_bind_info info, idx_t i)
-{
-	duckdb_value v = duckdb_bind_get_parameter(info, i);
-	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
-	char *out = s ? pl_strdup(s) : NULL;
-	if (s)
-		duckdb_free(s);
-	if (v)
-		duckdb_destroy_value(&v);
-	return out;
-}
-
 /* A named UBIGINT: *given false when absent; NULL is an error. */
 static int named_size(duckdb_bind_info info, const char *name, uint64_t *out, bool *given, pl_err *err)
 {
@@ -96,19 +84,12 @@ static int named_size(duckdb_bind_info info, const char *name, uint64_t *out, bo
 
 static int bind_args(duckdb_bind_info info, compact_bind *b, idx_t nparams, pl_err *err)
 {
-	b->lake = string_param(info, 0);
+	b->lake = pl_engine_param_text(info, 0);
 	if (!b->lake)
 		return pl_err_set(err, PL_EINVALID, "%s: the catalog name must not be NULL", fn_name(b->kind));
 	if (nparams > 1)
-		b->table = string_param(info, 1); /* NULL: every table (the one-argument form) */
-	duckdb_value s = nparams > 1 ? duckdb_bind_get_named_parameter(info, "schema") : NULL;
-	if (s) {
-		char *v = duckdb_is_null_value(s) ? NULL : duckdb_get_varchar(s);
-		b->schema = v ? pl_strdup(v) : NULL;
-		if (v)
-			duckdb_free(v);
-		duckdb_destroy_value(&s);
-	}
+		b->table = pl_engine_param_text(info, 1); /* NULL: every table (the one-argument form) */
+	b->schema = nparams > 1 ? pl_engine_named_text(info, "schema") : NULL;
 	duckdb_client_context ctx = NULL;
 	duckdb_table_function_get_client_context(info, &ctx);
 	if (ctx) {
@@ -151,13 +132,6 @@ static int bind_args(duckdb_bind_info info, compact_bind *b, idx_t nparams, pl_e
 	return rc;
 }
 
-static void add_column(duckdb_bind_info info, const char *name, duckdb_type type)
-{
-	duckdb_logical_type t = duckdb_create_logical_type(type);
-	duckdb_bind_add_result_column(info, name, t);
-	duckdb_destroy_logical_type(&t);
-}
-
 static void compact_bind_fn(duckdb_bind_info info, pl_compact_kind kind)
 {
 	compact_bind *b = calloc(1, sizeof(*b));
@@ -173,10 +147,10 @@ static void compact_bind_fn(duckdb_bind_info info, pl_compact_kind kind)
 		bind_destroy(b);
 		return;
 	}
-	add_column(info, "schema_name", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "table_name", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "files_processed", DUCKDB_TYPE_BIGINT);
-	add_column(info, "files_created", DUCKDB_TYPE_BIGINT);
+	pl_engine_bind_column(info, "schema_name", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "table_name", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "files_processed", DUCKDB_TYPE_BIGINT);
+	pl_engine_bind_column(info, "files_created", DUCKDB_TYPE_BIGINT);
 	duckdb_bind_set_bind_data(info, b, bind_destroy);
 }
 

@@ -102,21 +102,6 @@ static int check_names(const flush_bind *b, const pl_model *m, pl_err *err)
 	return 0;
 }
 
-/* Forgets the models at older snapshots of the lake's catalog (in every attachment of it): a
- * flush rewrites how those snapshots are stored (their inlined rows are in files now). */
-static void forget_old_models(planar_db *db, const pl_lake *lake)
-{
-	for (size_t i = 0; i < db->nlakes; i++) {
-		pl_lake *l = db->lakes[i];
-		if (l != lake && (!l->identity || !lake->identity || strcmp(l->identity, lake->identity) != 0))
-			continue;
-		for (size_t k = 0; k < sizeof(l->snap_models) / sizeof(l->snap_models[0]); k++) {
-			pl_model_free(l->snap_models[k]);
-			l->snap_models[k] = NULL;
-		}
-	}
-}
-
 /* Flushes every table wanted into one txn and commits it (db->lock held). */
 static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *err)
 {
@@ -155,7 +140,7 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 	else if (!pl_txn_is_empty(&txn)) {
 		lake->has_committed = true;
 		lake->last_committed = snap;
-		forget_old_models(db, lake);
+		pl_lake_forget_snapshot_models(db, lake);
 		pl_err ignored;
 		pl_lake_refresh(lake, db, true, &ignored); /* the next statement retries when this fails */
 	}
@@ -198,25 +183,6 @@ static int run(const flush_bind *b, flush_state *st, pl_err *err)
 	return rc;
 }
 
-static char *named_text(duckdb_bind_info info, const char *name)
-{
-	duckdb_value v = duckdb_bind_get_named_parameter(info, name);
-	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
-	char *out = s ? pl_strdup(s) : NULL;
-	if (s)
-		duckdb_free(s);
-	if (v)
-		duckdb_destroy_value(&v);
-	return out;
-}
-
-static void add_column(duckdb_bind_info info, const char *name, duckdb_type type)
-{
-	duckdb_logical_type t = duckdb_create_logical_type(type);
-	duckdb_bind_add_result_column(info, name, t);
-	duckdb_destroy_logical_type(&t);
-}
-
 static void flush_bind_fn(duckdb_bind_info info)
 {
 	flush_bind *b = calloc(1, sizeof(*b));
@@ -225,15 +191,9 @@ static void flush_bind_fn(duckdb_bind_info info)
 		return;
 	}
 	b->db = duckdb_bind_get_extra_info(info);
-	duckdb_value cat = duckdb_bind_get_parameter(info, 0);
-	char *name = cat && !duckdb_is_null_value(cat) ? duckdb_get_varchar(cat) : NULL;
-	if (cat)
-		duckdb_destroy_value(&cat);
-	b->lake = name ? pl_strdup(name) : NULL;
-	if (name)
-		duckdb_free(name);
-	b->schema = named_text(info, "schema_name");
-	b->table = named_text(info, "table_name");
+	b->lake = pl_engine_param_text(info, 0);
+	b->schema = pl_engine_named_text(info, "schema_name");
+	b->table = pl_engine_named_text(info, "table_name");
 	duckdb_client_context ctx = NULL;
 	duckdb_table_function_get_client_context(info, &ctx);
 	if (ctx) {
@@ -246,9 +206,9 @@ static void flush_bind_fn(duckdb_bind_info info)
 		bind_destroy(b);
 		return;
 	}
-	add_column(info, "schema_name", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "table_name", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "rows_flushed", DUCKDB_TYPE_BIGINT);
+	pl_engine_bind_column(info, "schema_name", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "table_name", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "rows_flushed", DUCKDB_TYPE_BIGINT);
 	duckdb_bind_set_bind_data(info, b, bind_destroy);
 }
 

@@ -233,16 +233,6 @@ static void bind_rows(duckdb_bind_info info, pl_rows *rows)
 	duckdb_bind_set_bind_data(info, rows, rows_destroy);
 }
 
-static char *param_string(duckdb_bind_info info, idx_t i)
-{
-	duckdb_value v = duckdb_bind_get_parameter(info, i);
-	char *s = v && !duckdb_is_null_value(v) ? duckdb_get_varchar(v) : NULL;
-	char *copy = pl_strdup(s);
-	duckdb_free(s);
-	duckdb_destroy_value(&v);
-	return copy;
-}
-
 /* Rows of `rows` bound as the function's result, or the error. */
 static void bind_rows_or_error(duckdb_bind_info info, int rc, pl_rows *rows, const pl_err *err)
 {
@@ -261,7 +251,7 @@ static void bind_rows_or_error(duckdb_bind_info info, int rc, pl_rows *rows, con
 static void cat_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *lake_name = param_string(info, 0), *sql = param_string(info, 1);
+	char *lake_name = pl_engine_param_text(info, 0), *sql = pl_engine_param_text(info, 1);
 	pl_rows *rows = NULL;
 	pl_err err = {0};
 	pthread_mutex_lock(&db->lock);
@@ -288,7 +278,7 @@ static void cat_bind(duckdb_bind_info info)
 static void catalog_table_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *lake_name = param_string(info, 0), *table = param_string(info, 1);
+	char *lake_name = pl_engine_param_text(info, 0), *table = pl_engine_param_text(info, 1);
 	pl_rows *rows = NULL;
 	pl_err err = {0};
 	pthread_mutex_lock(&db->lock);
@@ -304,7 +294,7 @@ static void catalog_table_bind(duckdb_bind_info info)
 static void meta_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *lake_name = param_string(info, 0), *what = param_string(info, 1);
+	char *lake_name = pl_engine_param_text(info, 0), *what = pl_engine_param_text(info, 1);
 	pl_rows *rows = NULL;
 	pl_err err = {0};
 	pl_catalog_listing listing = PL_LIST_SNAPSHOTS;
@@ -423,7 +413,7 @@ static void inlined_bind(duckdb_bind_info info)
 	planar_db *db = duckdb_bind_get_extra_info(info);
 	char *args[5];
 	for (idx_t i = 0; i < 5; i++)
-		args[i] = param_string(info, i);
+		args[i] = pl_engine_param_text(info, i);
 	uint64_t conn_id = 0;
 	bool at_session = false;
 	pl_rows *rows = NULL;
@@ -589,8 +579,8 @@ static int lake_files(planar_db *db, char *args[5], pl_rows **out, pl_err *err)
 static void files_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *args[5] = {param_string(info, 0), param_string(info, 1), param_string(info, 2),
-			 param_string(info, 3), param_string(info, 4)};
+	char *args[5] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2),
+			 pl_engine_param_text(info, 3), pl_engine_param_text(info, 4)};
 	pl_rows *rows = NULL;
 	pl_err err = {0};
 	int rc = 0;
@@ -720,7 +710,7 @@ static int check_lake_file(planar_db *db, const char *path, pl_err *err)
 static void dv_bind(duckdb_bind_info info)
 {
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *path = param_string(info, 0);
+	char *path = pl_engine_param_text(info, 0);
 	dv_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
 	int rc = !path || !d ? pl_err_nomem(&err) : check_lake_file(db, path, &err);
@@ -799,7 +789,7 @@ static void fstats_bind(duckdb_bind_info info)
 	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
 					    DUCKDB_TYPE_BOOLEAN};
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *args[3] = {param_string(info, 0), param_string(info, 1), param_string(info, 2)};
+	char *args[3] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2)};
 	fstats_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
 	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;

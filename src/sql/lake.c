@@ -733,6 +733,19 @@ int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *
 	return 0;
 }
 
+void pl_lake_forget_snapshot_models(planar_db *db, const pl_lake *lake)
+{
+	for (size_t i = 0; i < db->nlakes; i++) {
+		pl_lake *l = db->lakes[i];
+		if (l != lake && (!l->identity || !lake->identity || strcmp(l->identity, lake->identity) != 0))
+			continue;
+		for (size_t k = 0; k < sizeof(l->snap_models) / sizeof(l->snap_models[0]); k++) {
+			pl_model_free(l->snap_models[k]);
+			l->snap_models[k] = NULL;
+		}
+	}
+}
+
 int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl_err *err)
 {
 	*out = lake->shared_model ? lake->shared_model : lake->model;

@@ -108,6 +108,10 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
  * recent models, loaded when missing. Valid until the lock is released or another model is
  * asked for. */
 int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err);
+/* Forgets the models at older snapshots that pl_lake_model_at keeps, of the lake and of every
+ * other attachment of its catalog: after expiry (some of those snapshots may be gone) and after a
+ * flush (their inlined rows are stored in files now). db->lock held. */
+void pl_lake_forget_snapshot_models(planar_db *db, const pl_lake *lake);
 /* The context a table operation on lake runs in for a statement of conn (table/context.h):
  * long I/O releases the lakes as pl_lake_release_for_io does. out must stay where it is while
  * out->table is used. */

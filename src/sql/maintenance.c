@@ -150,21 +150,6 @@ static int older_than_interval(planar_db *db, const char *interval, int64_t *out
 
 /* ---- running ---- */
 
-/* Forgets the lake's models at older snapshots (and those of other attachments of the same
- * catalog): some of their snapshots may be gone. */
-static void forget_old_models(planar_db *db, const pl_lake *lake)
-{
-	for (size_t i = 0; i < db->nlakes; i++) {
-		pl_lake *l = db->lakes[i];
-		if (l != lake && (!l->identity || !lake->identity || strcmp(l->identity, lake->identity) != 0))
-			continue;
-		for (size_t k = 0; k < sizeof(l->snap_models) / sizeof(l->snap_models[0]); k++) {
-			pl_model_free(l->snap_models[k]);
-			l->snap_models[k] = NULL;
-		}
-	}
-}
-
 static int run_expire(const maint_bind *b, pl_lake *lake, maint_state *st, pl_err *err)
 {
 	pl_expire_request req = {NULL, b->versions, b->nversions, b->dry_run};
@@ -189,7 +174,7 @@ static int run_expire(const maint_bind *b, pl_lake *lake, maint_state *st, pl_er
 	}
 	int rc = pl_maint_expire_snapshots(lake->cat, lake->data_path, &req, &st->rows, err);
 	if (rc == 0 && !b->dry_run && st->rows->nrows > 0)
-		forget_old_models(b->db, lake);
+		pl_lake_forget_snapshot_models(b->db, lake);
 	return rc;
 }
 
@@ -316,18 +301,11 @@ static void state_destroy(void *p)
 	free(st);
 }
 
-static void add_column(duckdb_bind_info info, const char *name, duckdb_type type)
-{
-	duckdb_logical_type t = duckdb_create_logical_type(type);
-	duckdb_bind_add_result_column(info, name, t);
-	duckdb_destroy_logical_type(&t);
-}
-
 static void add_snapshot_columns(duckdb_bind_info info)
 {
-	add_column(info, "snapshot_id", DUCKDB_TYPE_BIGINT);
-	add_column(info, "snapshot_time", DUCKDB_TYPE_TIMESTAMP_TZ);
-	add_column(info, "schema_version", DUCKDB_TYPE_BIGINT);
+	pl_engine_bind_column(info, "snapshot_id", DUCKDB_TYPE_BIGINT);
+	pl_engine_bind_column(info, "snapshot_time", DUCKDB_TYPE_TIMESTAMP_TZ);
+	pl_engine_bind_column(info, "schema_version", DUCKDB_TYPE_BIGINT);
 	duckdb_logical_type v = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
 	duckdb_logical_type list = duckdb_create_list_type(v);
 	duckdb_logical_type map = duckdb_create_map_type(v, list);
@@ -335,9 +313,9 @@ static void add_snapshot_columns(duckdb_bind_info info)
 	duckdb_destroy_logical_type(&map);
 	duckdb_destroy_logical_type(&list);
 	duckdb_destroy_logical_type(&v);
-	add_column(info, "author", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "commit_message", DUCKDB_TYPE_VARCHAR);
-	add_column(info, "commit_extra_info", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "author", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "commit_message", DUCKDB_TYPE_VARCHAR);
+	pl_engine_bind_column(info, "commit_extra_info", DUCKDB_TYPE_VARCHAR);
 }
 
 /* A named boolean; *given false when absent. Fails (message in err) on NULL. */
@@ -449,13 +427,13 @@ static void maint_bind_fn(duckdb_bind_info info, maint_op op)
 	if (op == OP_EXPIRE) {
 		add_snapshot_columns(info);
 	} else if (op == OP_LAST_COMMITTED) {
-		add_column(info, "id", DUCKDB_TYPE_UBIGINT);
+		pl_engine_bind_column(info, "id", DUCKDB_TYPE_UBIGINT);
 	} else if (op == OP_SETTINGS) {
-		add_column(info, "catalog_type", DUCKDB_TYPE_VARCHAR);
-		add_column(info, "extension_version", DUCKDB_TYPE_VARCHAR);
-		add_column(info, "data_path", DUCKDB_TYPE_VARCHAR);
+		pl_engine_bind_column(info, "catalog_type", DUCKDB_TYPE_VARCHAR);
+		pl_engine_bind_column(info, "extension_version", DUCKDB_TYPE_VARCHAR);
+		pl_engine_bind_column(info, "data_path", DUCKDB_TYPE_VARCHAR);
 	} else {
-		add_column(info, "path", DUCKDB_TYPE_VARCHAR);
+		pl_engine_bind_column(info, "path", DUCKDB_TYPE_VARCHAR);
 	}
 	duckdb_bind_set_bind_data(info, b, bind_destroy);
 }
