@@ -30,6 +30,19 @@ static char *unquote(const char *etag)
 	return pl_strdup(etag);
 }
 
+/* *info for object key of size bytes and the ETag a response gave (quotes removed). */
+static int fill_object(pl_s3_object *info, const char *key, int64_t size, const char *etag, pl_err *err)
+{
+	memset(info, 0, sizeof *info);
+	info->size = size;
+	info->key = pl_strdup(key);
+	info->etag = unquote(etag);
+	if (info->key && info->etag)
+		return 0;
+	pl_s3_object_dispose(info);
+	return pl_err_nomem(err);
+}
+
 static int give_etag(const s3_req *r, char **etag_out, pl_err *err)
 {
 	if (!etag_out)
@@ -43,16 +56,8 @@ int pl_s3_head(pl_s3 *c, const char *bucket, const char *key, pl_s3_object *info
 	s3_req r;
 	pl_s3_req_init(&r, "HEAD", "HEAD", bucket, key);
 	int rc = pl_s3_perform(c, &r, err);
-	if (rc == 0 && info) {
-		memset(info, 0, sizeof *info);
-		info->size = r.content_length;
-		info->key = pl_strdup(key);
-		info->etag = unquote(r.etag);
-		if (!info->key || !info->etag) {
-			pl_s3_object_dispose(info);
-			rc = pl_err_nomem(err);
-		}
-	}
+	if (rc == 0 && info)
+		rc = fill_object(info, key, r.content_length, r.etag, err);
 	pl_buf_dispose(&r.resp);
 	return rc;
 }
@@ -378,16 +383,8 @@ int pl_s3_get_file(pl_s3 *c, const char *bucket, const char *key, const char *pa
 				path, strerror(errno));
 	if (rc != 0)
 		unlink(tmp.ptr);
-	if (rc == 0 && info) {
-		memset(info, 0, sizeof *info);
-		info->size = r.written;
-		info->key = pl_strdup(key);
-		info->etag = unquote(r.etag);
-		if (!info->key || !info->etag) {
-			pl_s3_object_dispose(info);
-			rc = pl_err_nomem(err);
-		}
-	}
+	if (rc == 0 && info)
+		rc = fill_object(info, key, r.written, r.etag, err);
 	pl_buf_dispose(&r.resp);
 	pl_buf_dispose(&tmp);
 	return rc;
