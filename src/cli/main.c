@@ -14,6 +14,7 @@
 
 #include "cli/blob.h"
 #include "cli/maintain.h"
+#include "cli/mcp.h"
 #include "cli/shell.h"
 #include "cli/sqltest.h"
 #include "planar/planar.h"
@@ -212,6 +213,7 @@ static const pl_cli_subcommand pl_cli_subcommands[] = {
 	{"blob", pl_cli_blob_main, "versioned datasets and checkpoints (planar blob --help)"},
 	{"serve", pl_server_serve_main, "the data-plane HTTP service (planar serve --help)"},
 	{"token", pl_server_token_main, "API tokens of the HTTP service: create, list, revoke"},
+	{"mcp", pl_cli_mcp_main, "the lake's MCP server for agents, on stdin/stdout (planar mcp --help)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/mcp.h"
 
 static void req_free(pl_req *r)
 {
@@ -141,6 +142,22 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 		if (!pl_srv_authenticate(c, r, &ret))
 			return ret;
 		return pl_srv_route_query(c, r);
+	}
+	if (strcmp(p, "/data/retrieve") == 0) {
+		r->route = "retrieve";
+		if (!get && !post)
+			return pl_srv_reply_error(c, r, PL_SRV_METHOD, "use GET or POST", NULL);
+		if (!pl_srv_authenticate(c, r, &ret))
+			return ret;
+		return pl_srv_route_retrieve(c, r);
+	}
+	if (strcmp(p, "/mcp") == 0) {
+		r->route = "mcp";
+		if (!post)
+			return pl_srv_reply_error(c, r, PL_SRV_METHOD, "use POST (this server offers no event stream)", NULL);
+		if (!pl_srv_authenticate(c, r, &ret))
+			return ret;
+		return pl_srv_route_mcp(c, r);
 	}
 	r->route = "unknown";
 	if (!pl_srv_authenticate(c, r, &ret))

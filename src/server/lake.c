@@ -18,6 +18,11 @@ static char *dup_msg(const char *m)
 
 int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg)
 {
+	return pl_srv_lake_open_mode(l, uri, data_path, false, errmsg);
+}
+
+int pl_srv_lake_open_mode(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, char **errmsg)
+{
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->pool_lock, NULL);
 	pthread_mutex_init(&l->svc_lock, NULL);
@@ -41,9 +46,12 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	pl_buf_puts(&q, "ATTACH ");
 	pl_buf_put_literal(&q, pl_buf_cstr(&target));
 	pl_buf_puts(&q, " AS " PL_SRV_LAKE);
-	if (data_path) {
-		pl_buf_puts(&q, " (DATA_PATH ");
-		pl_buf_put_literal(&q, data_path);
+	if (data_path || read_only) {
+		pl_buf_puts(&q, read_only ? " (READ_ONLY" : " (");
+		if (data_path) {
+			pl_buf_puts(&q, read_only ? ", DATA_PATH " : "DATA_PATH ");
+			pl_buf_put_literal(&q, data_path);
+		}
 		pl_buf_puts(&q, ")");
 	}
 	if (pl_buf_oom(&q) || pl_buf_oom(&target)) {
@@ -62,7 +70,7 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	pl_err err;
 	pl_err_clear(&err);
 	rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->svc, &err);
-	if (rc == 0)
+	if (rc == 0 && !read_only)
 		rc = pl_service_init(l->svc, &err);
 	if (rc == 0)
 		rc = pl_service_catalog_open(l->db, PL_SRV_LAKE, &l->audit_svc, &err);

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "server/internal.h"
+#include "server/mcp.h"
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
@@ -137,6 +138,7 @@ enum MHD_Result pl_srv_route_metrics(struct MHD_Connection *c, pl_req *r)
 		      (unsigned long long)m->ingest_rows, (unsigned long long)m->ingest_commits,
 		      (unsigned long long)m->query_rows);
 	pthread_mutex_unlock(&m->lock);
+	pl_mcp_metrics(&b);
 	pl_buf_printf(&b,
 		      "# HELP planar_serve_requests_in_flight Requests being served.\n"
 		      "# TYPE planar_serve_requests_in_flight gauge\nplanar_serve_requests_in_flight %ld\n",
@@ -168,7 +170,10 @@ static const char openapi[] =
 	"\"QueryResponse\":{\"type\":\"object\",\"properties\":{\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
 	"\"properties\":{\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}}}},\"rows\":{\"type\":\"array\","
 	"\"items\":{\"type\":\"array\"}},\"row_count\":{\"type\":\"integer\"},\"truncated\":{\"type\":\"boolean\"},"
-	"\"error\":{\"type\":\"object\"}}}}},"
+	"\"error\":{\"type\":\"object\"}}},"
+	"\"RetrieveResponse\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"text\",\"score\","
+	"\"metadata\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},"
+	"\"score\":{\"type\":\"number\"},\"metadata\":{},\"table\":{\"type\":\"string\"}}}}}},"
 	"\"paths\":{"
 	"\"/healthz\":{\"get\":{\"summary\":\"the process answers\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
 	"\"/readyz\":{\"get\":{\"summary\":\"the catalog answers\",\"responses\":{\"200\":{\"description\":\"ready\"},"
@@ -195,7 +200,31 @@ static const char openapi[] =
 	"\"post\":{\"summary\":\"run one read-only SELECT\",\"security\":[{\"bearer\":[]}],\"requestBody\":{\"required\":true,"
 	"\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/QueryRequest\"}}}},"
 	"\"responses\":{\"200\":{\"description\":\"rows\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
-	"\"#/components/schemas/QueryResponse\"}}}}}}}}}\n";
+	"\"#/components/schemas/QueryResponse\"}}}}}}},"
+	"\"/data/retrieve\":{\"get\":{\"summary\":\"semantic retrieval over the lake's search indexes\",\"security\":"
+	"[{\"bearer\":[]}],\"parameters\":[{\"name\":\"query\",\"in\":\"query\",\"required\":true,\"schema\":{\"type\":"
+	"\"string\"}},{\"name\":\"top_k\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000,"
+	"\"default\":5}},{\"name\":\"tenant_id\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":\"table\","
+	"\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":\"since\",\"in\":\"query\",\"schema\":{\"type\":"
+	"\"string\",\"format\":\"date-time\"}},{\"name\":\"until\",\"in\":\"query\",\"schema\":{\"type\":\"string\","
+	"\"format\":\"date-time\"}},{\"name\":\"time_column\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":"
+	"\"filter\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":\"mode\",\"in\":\"query\",\"schema\":{"
+	"\"type\":\"string\",\"enum\":[\"hybrid\",\"bm25\",\"vector\"]}},{\"name\":\"as_of\",\"in\":\"query\",\"schema\":{"
+	"\"type\":\"integer\"}}],\"responses\":{\"200\":{\"description\":\"results, best first\",\"content\":{"
+	"\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/RetrieveResponse\"}}}},\"400\":{\"description\":"
+	"\"bad parameters or a refused filter\"},\"401\":{\"description\":\"no token\"},\"403\":{\"description\":\"other "
+	"tenant\"},\"404\":{\"description\":\"no such table or index\"},\"503\":{\"description\":\"time limit or "
+	"unavailable\"}}},\"post\":{\"summary\":\"semantic retrieval (the same fields as a JSON object)\",\"security\":[{"
+	"\"bearer\":[]}],\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":{\"type\":"
+	"\"object\",\"required\":[\"query\"]}}}},\"responses\":{\"200\":{\"description\":\"results, best first\",\"content\":"
+	"{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/RetrieveResponse\"}}}}}}},"
+	"\"/mcp\":{\"post\":{\"summary\":\"Model Context Protocol (JSON-RPC 2.0, Streamable HTTP, stateless): initialize, "
+	"ping, tools/list, tools/call\",\"security\":[{\"bearer\":[]}],\"parameters\":[{\"name\":\"MCP-Protocol-Version\","
+	"\"in\":\"header\",\"schema\":{\"type\":\"string\"}}],\"requestBody\":{\"required\":true,\"content\":{"
+	"\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":[\"jsonrpc\"]}}}},\"responses\":{\"200\":{"
+	"\"description\":\"the JSON-RPC response\"},\"202\":{\"description\":\"a notification, accepted\"},\"400\":{"
+	"\"description\":\"not a JSON-RPC message (body: the JSON-RPC error)\"},\"401\":{\"description\":\"no token\"},"
+	"\"403\":{\"description\":\"foreign Origin\"},\"415\":{\"description\":\"not JSON\"}}}}}}\n";
 
 enum MHD_Result pl_srv_route_openapi(struct MHD_Connection *c, pl_req *r)
 {

@@ -40,7 +40,7 @@ static void release(pl_srv_lake *l, planar_conn *conn, bool ok, bool switched)
 	pl_srv_conn_put(l, conn, ok);
 }
 
-static void put_json_string(pl_buf *b, const char *s, size_t n)
+void pl_srv_put_json_string(pl_buf *b, const char *s, size_t n)
 {
 	bool valid = pl_srv_utf8_valid(s, n);
 	pl_buf_putc(b, '"');
@@ -64,8 +64,11 @@ static void put_json_string(pl_buf *b, const char *s, size_t n)
 
 static void put_value(qstream *q, size_t col, size_t row)
 {
-	pl_buf *b = &q->out;
-	planar_result *res = q->res;
+	pl_srv_put_value(&q->out, q->res, q->types[col], col, row);
+}
+
+void pl_srv_put_value(pl_buf *b, planar_result *res, planar_type type, size_t col, size_t row)
+{
 	if (planar_result_chunk_is_null(res, col, row)) {
 		pl_buf_puts(b, "null");
 		return;
@@ -75,7 +78,7 @@ static void put_value(qstream *q, size_t col, size_t row)
 	int64_t i64;
 	double d;
 	bool bv;
-	switch (q->types[col]) {
+	switch (type) {
 	case PLANAR_TYPE_BOOLEAN:
 		if (planar_result_get_bool(res, col, row, &bv) == 0) {
 			pl_buf_puts(b, bv ? "true" : "false");
@@ -124,7 +127,7 @@ static void put_value(qstream *q, size_t col, size_t row)
 	case PLANAR_TYPE_TIMESTAMP_TZ:
 		if (planar_result_get_timestamp(res, col, row, &i64) == 0 && i64 != INT64_MAX && i64 != INT64_MIN) {
 			char iso[40];
-			pl_srv_timestamp_iso(i64, q->types[col] == PLANAR_TYPE_TIMESTAMP_TZ, iso);
+			pl_srv_timestamp_iso(i64, type == PLANAR_TYPE_TIMESTAMP_TZ, iso);
 			pl_buf_printf(b, "\"%s\"", iso);
 			return;
 		}
@@ -142,7 +145,7 @@ static void put_value(qstream *q, size_t col, size_t row)
 		break;
 	}
 	if (planar_result_get_text(res, col, row, &text, &len) == 0)
-		put_json_string(b, text, len);
+		pl_srv_put_json_string(b, text, len);
 	else
 		pl_buf_puts(b, "null");
 }
@@ -153,7 +156,7 @@ static void put_trailer(qstream *q, const char *error)
 		      !error && q->sent >= q->cap && q->nrows > q->row ? "true" : "false");
 	if (error) {
 		pl_buf_puts(&q->out, ",\"error\":{\"code\":\"internal\",\"message\":");
-		put_json_string(&q->out, error, strlen(error));
+		pl_srv_put_json_string(&q->out, error, strlen(error));
 		pl_buf_puts(&q->out, ",\"details\":{}}");
 	}
 	pl_buf_puts(&q->out, "}\n");
@@ -402,9 +405,9 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		q->types[i] = planar_result_column_type_id(res, i);
 		const char *name = planar_result_column_name(res, i), *type = planar_result_column_type(res, i);
 		pl_buf_puts(&q->out, i ? ",{\"name\":" : "{\"name\":");
-		put_json_string(&q->out, name ? name : "", name ? strlen(name) : 0);
+		pl_srv_put_json_string(&q->out, name ? name : "", name ? strlen(name) : 0);
 		pl_buf_puts(&q->out, ",\"type\":");
-		put_json_string(&q->out, type ? type : "", type ? strlen(type) : 0);
+		pl_srv_put_json_string(&q->out, type ? type : "", type ? strlen(type) : 0);
 		pl_buf_putc(&q->out, '}');
 	}
 	pl_buf_puts(&q->out, "],\"rows\":[");

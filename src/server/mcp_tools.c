@@ -1,0 +1,844 @@
+/*
+ * mcp_tools.c -- the tools of the MCP server, all read-only and tenant-scoped (tenant.c):
+ *
+ *   list_tables     the lake tables the caller may read, with their columns
+ *   describe_table  one table: columns, rows the caller sees, the lake's current snapshot
+ *   query           one SELECT through the query sandbox of /data/query (limit, as_of)
+ *   retrieve        semantic retrieval, as GET /data/retrieve (retrieve.c)
+ *   list_snapshots  world-model snapshots (world_model.snapshots): intent_id, from, to, limit
+ *   get_snapshot    one world-model snapshot, its JSON fields as JSON
+ *   table_history   the lake snapshots that changed a table, and its rows' changes between two
+ *                   snapshots (the change feed, ducklake_table_changes)
+ *
+ * A tenant's calls see only its rows of a table that holds several tenants' rows (it has a
+ * tenant_id column); free SQL (query) may not read such a table for a tenant, since the sandbox
+ * cannot narrow it: the other tools can.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "server/mcp.h"
+
+#define TOOL_DEFAULT_LIMIT 100
+#define WORLD_SCHEMA "world_model"
+#define WORLD_TABLE "snapshots"
+
+typedef int (*tool_fn)(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg);
+
+typedef struct tool_def {
+	const char *name, *title, *description;
+	const char *schema; /* the arguments' JSON Schema */
+	tool_fn fn;
+} tool_def;
+
+static atomic_ulong calls_ok, calls_failed;
+
+static int tool_err(char **errmsg, const char *fmt, const char *a, const char *b)
+{
+	pl_buf m = PL_BUF_INIT;
+	pl_buf_printf(&m, fmt, a ? a : "", b ? b : "");
+	*errmsg = pl_buf_detach(&m);
+	return PLANAR_EINVALID;
+}
+
+/* ---- arguments ---- */
+
+static int arg_str(json_t *args, const char *k, bool required, const char **out, char **errmsg)
+{
+	json_t *v = json_object_get(args, k);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return required ? tool_err(errmsg, "the argument \"%s\" is required%s", k, NULL) : 0;
+	if (!json_is_string(v))
+		return tool_err(errmsg, "the argument \"%s\" must be a string%s", k, NULL);
+	*out = json_string_value(v);
+	if (!pl_srv_utf8_valid(*out, json_string_length(v)))
+		return tool_err(errmsg, "the argument \"%s\" must be UTF-8 text without NUL%s", k, NULL);
+	return 0;
+}
+
+static int arg_int(json_t *args, const char *k, int64_t min, int64_t max, int64_t *out, char **errmsg)
+{
+	json_t *v = json_object_get(args, k);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		char lim[64];
+		snprintf(lim, sizeof lim, "from %lld to %lld", (long long)min, (long long)max);
+		return tool_err(errmsg, "the argument \"%s\" must be an integer %s", k, lim);
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Refuses arguments the tool's schema does not name. */
+static int args_known(json_t *args, const char *schema, char **errmsg)
+{
+	json_t *s = json_loads(schema, 0, NULL);
+	json_t *props = json_object_get(s, "properties");
+	const char *k;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(args, k, v)
+	{
+		if (!json_object_get(props, k)) {
+			rc = tool_err(errmsg, "unknown argument \"%s\"%s", k, NULL);
+			break;
+		}
+	}
+	json_decref(s);
+	return rc;
+}
+
+/* ---- results as JSON ---- */
+
+int pl_mcp_result_json(planar_result *res, int64_t cap, bool objects, json_t **out, char **errmsg)
+{
+	*out = NULL;
+	size_t ncols = planar_result_column_count(res);
+	planar_type *types = calloc(ncols ? ncols : 1, sizeof *types);
+	bool *is_json = calloc(ncols ? ncols : 1, sizeof *is_json);
+	json_t *cols = json_array(), *rows = json_array();
+	int rc = (!types || !is_json || !cols || !rows) ? PLANAR_ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < ncols; i++) {
+		const char *name = planar_result_column_name(res, i), *type = planar_result_column_type(res, i);
+		types[i] = planar_result_column_type_id(res, i);
+		is_json[i] = type && strcmp(type, "JSON") == 0;
+		json_array_append_new(cols, json_pack("{s:s,s:s}", "name", name ? name : "", "type", type ? type : ""));
+	}
+	int64_t sent = 0;
+	bool truncated = false, done = false;
+	pl_buf b = PL_BUF_INIT;
+	while (rc == 0 && !done) {
+		size_t n = 0;
+		if (planar_result_next_chunk(res, &n) != 0) {
+			const char *m = planar_result_errmsg(res);
+			*errmsg = pl_strdup(m && *m ? m : "the query failed");
+			rc = PLANAR_ERROR;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (size_t r = 0; r < n; r++) {
+			if (sent >= cap) {
+				truncated = true;
+				done = true;
+				break;
+			}
+			pl_buf_truncate(&b, 0);
+			pl_buf_putc(&b, objects ? '{' : '[');
+			for (size_t c = 0; c < ncols; c++) {
+				if (c)
+					pl_buf_putc(&b, ',');
+				if (objects) {
+					const char *name = planar_result_column_name(res, c);
+					pl_srv_put_json_string(&b, name ? name : "", name ? strlen(name) : 0);
+					pl_buf_putc(&b, ':');
+				}
+				const char *text = NULL;
+				size_t len = 0;
+				json_t *j = NULL;
+				if (is_json[c] && !planar_result_chunk_is_null(res, c, r) &&
+				    planar_result_get_text(res, c, r, &text, &len) == 0 &&
+				    (j = json_loadb(text, len, JSON_DECODE_ANY, NULL)) != NULL) {
+					char *dumped = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+					pl_buf_puts(&b, dumped ? dumped : "null");
+					free(dumped);
+					json_decref(j);
+				} else {
+					pl_srv_put_value(&b, res, types[c], c, r);
+				}
+			}
+			pl_buf_putc(&b, objects ? '}' : ']');
+			json_t *row = pl_buf_oom(&b) ? NULL : json_loadb(b.ptr, b.len, JSON_DECODE_ANY, NULL);
+			if (!row) {
+				*errmsg = pl_strdup("a row could not be written as JSON");
+				rc = PLANAR_ERROR;
+				break;
+			}
+			json_array_append_new(rows, row);
+			sent++;
+		}
+	}
+	pl_buf_dispose(&b);
+	free(types);
+	free(is_json);
+	if (rc == 0)
+		*out = json_pack("{s:o,s:o,s:I,s:b}", "columns", cols, "rows", rows, "row_count", (json_int_t)sent,
+				 "truncated", truncated);
+	if (rc || !*out) {
+		if (rc == 0) {
+			json_decref(cols);
+			json_decref(rows);
+		}
+		if (!*errmsg)
+			*errmsg = pl_strdup("out of memory");
+		return rc ? rc : PLANAR_ENOMEM;
+	}
+	return 0;
+}
+
+/* Runs a prepared statement with text parameters (NULL binds NULL) and returns its rows. */
+static int run_params(planar_conn *conn, const char *sql, const char *const *params, size_t nparams, int64_t cap,
+		      bool objects, json_t **out, char **errmsg)
+{
+	planar_stmt *st = NULL;
+	planar_result *res = NULL;
+	int rc = planar_prepare(conn, sql, &st);
+	for (size_t i = 0; rc == 0 && i < nparams; i++)
+		rc = params[i] ? planar_stmt_bind_text(st, i + 1, params[i], strlen(params[i])) : planar_stmt_bind_null(st, i + 1);
+	if (rc == 0)
+		rc = planar_stmt_execute_stream(st, &res);
+	if (rc) {
+		*errmsg = pl_strdup(planar_conn_errmsg(conn));
+		planar_stmt_free(st);
+		return rc;
+	}
+	rc = pl_mcp_result_json(res, cap, objects, out, errmsg);
+	planar_result_free(res);
+	planar_stmt_free(st);
+	return rc;
+}
+
+static int64_t row_cap(pl_mcp_call *call)
+{
+	return call->srv->cfg.row_cap > 0 ? call->srv->cfg.row_cap : 100000;
+}
+
+/* Resolves a table argument and applies the tenant check: stored names and the row predicate. */
+static int scoped_table(pl_mcp_call *call, const char *name, char *sch, char *tbl, char **row_filter, char **errmsg)
+{
+	*row_filter = NULL;
+	int rc = pl_srv_table_resolve(call->conn, name, sch, tbl, errmsg);
+	if (rc)
+		return rc;
+	bool allowed = false;
+	rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, row_filter, errmsg);
+	if (rc == 0 && !allowed) {
+		free(*row_filter);
+		*row_filter = NULL;
+		return tool_err(errmsg, "no table \"%s\" in the lake%s", name, NULL); /* not even its name */
+	}
+	return rc;
+}
+
+static void put_qualified(pl_buf *b, const char *sch, const char *tbl)
+{
+	pl_buf_puts(b, PL_SRV_LAKE ".");
+	pl_buf_put_ident(b, sch);
+	pl_buf_putc(b, '.');
+	pl_buf_put_ident(b, tbl);
+}
+
+/* ---- list_tables, describe_table ---- */
+
+static int t_list_tables(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *schema = NULL;
+	int rc = arg_str(args, "schema", false, &schema, errmsg);
+	if (rc)
+		return rc;
+	json_t *names = NULL;
+	const char *params[1] = {schema};
+	rc = run_params(call->conn,
+			"SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '" PL_SRV_LAKE "' "
+			"AND table_name NOT LIKE '\\_\\_planar%' ESCAPE '\\' AND ($1 IS NULL OR lower(schema_name) = lower($1)) "
+			"ORDER BY schema_name, table_name",
+			params, 1, 100000, false, &names, errmsg);
+	if (rc)
+		return rc;
+	/* which tables have a search index (none when the lake has no search) */
+	pl_strv indexed = PL_STRV_INIT;
+	planar_result *ix = NULL;
+	if (planar_conn_query(call->conn, "FROM planar_search_indexes('" PL_SRV_LAKE "')", &ix) == 0) {
+		size_t cs = SIZE_MAX, ct = SIZE_MAX;
+		for (size_t i = 0; i < planar_result_column_count(ix); i++) {
+			const char *n = planar_result_column_name(ix, i);
+			if (n && (pl_str_ieq(n, "schema_name") || pl_str_ieq(n, "schema")))
+				cs = i;
+			else if (n && (pl_str_ieq(n, "table_name") || pl_str_ieq(n, "table")))
+				ct = i;
+		}
+		for (uint64_t i = 0; ct != SIZE_MAX && i < planar_result_row_count(ix); i++) {
+			char *s = cs == SIZE_MAX ? NULL : planar_result_value_string(ix, cs, i);
+			char *t = planar_result_value_string(ix, ct, i);
+			pl_buf b = PL_BUF_INIT;
+			if (s && !strchr(t ? t : "", '.'))
+				pl_buf_printf(&b, "%s.", s);
+			pl_buf_puts(&b, t ? t : "");
+			pl_strv_push_owned(&indexed, pl_buf_detach(&b));
+			planar_free(s);
+			planar_free(t);
+		}
+	}
+	planar_result_free(ix);
+	json_t *tables = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(names, "rows"), i, row)
+	{
+		const char *sch = json_string_value(json_array_get(row, 0)), *tbl = json_string_value(json_array_get(row, 1));
+		if (!sch || !tbl)
+			continue;
+		bool allowed = false;
+		char *filter = NULL;
+		json_t *cols = NULL;
+		rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter, errmsg);
+		if (rc == 0 && allowed)
+			rc = pl_srv_table_columns(call->conn, sch, tbl, &cols, errmsg);
+		if (rc) {
+			free(filter);
+			break;
+		}
+		if (allowed) {
+			char full[2 * PL_NAME_MAX + 2];
+			snprintf(full, sizeof full, "%s.%s", sch, tbl);
+			bool has_index = false;
+			for (size_t k = 0; k < indexed.len; k++)
+				has_index = has_index || pl_str_ieq(indexed.items[k], full);
+			json_array_append_new(tables, json_pack("{s:s,s:s,s:s,s:o,s:b,s:b}", "name", full, "schema", sch,
+								"table", tbl, "columns", cols, "search_index", has_index,
+								"tenant_rows_only", filter != NULL));
+		}
+		free(filter);
+	}
+	pl_strv_dispose(&indexed);
+	json_decref(names);
+	if (rc) {
+		json_decref(tables);
+		return rc;
+	}
+	*result = json_pack("{s:o}", "tables", tables);
+	return 0;
+}
+
+static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *name = NULL;
+	int rc = arg_str(args, "table", true, &name, errmsg);
+	if (rc)
+		return rc;
+	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
+	char *filter = NULL;
+	if ((rc = scoped_table(call, name, sch, tbl, &filter, errmsg)) != 0)
+		return rc;
+	json_t *cols = NULL, *count = NULL, *snap = NULL;
+	rc = pl_srv_table_columns(call->conn, sch, tbl, &cols, errmsg);
+	if (rc == 0) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "SELECT count(*) FROM ");
+		put_qualified(&q, sch, tbl);
+		if (filter)
+			pl_buf_printf(&q, " WHERE %s", filter);
+		rc = run_params(call->conn, pl_buf_cstr(&q), NULL, 0, 1, false, &count, errmsg);
+		pl_buf_dispose(&q);
+	}
+	if (rc == 0)
+		rc = run_params(call->conn, "SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "')", NULL, 0, 1, false,
+				&snap, errmsg);
+	if (rc == 0) {
+		json_t *n = json_array_get(json_array_get(json_object_get(count, "rows"), 0), 0);
+		json_t *s = json_array_get(json_array_get(json_object_get(snap, "rows"), 0), 0);
+		char full[2 * PL_NAME_MAX + 2];
+		snprintf(full, sizeof full, "%s.%s", sch, tbl);
+		*result = json_pack("{s:s,s:s,s:s,s:O,s:O,s:O,s:b}", "name", full, "schema", sch, "table", tbl, "columns",
+				    cols, "row_count", n ? n : json_null(), "lake_snapshot_id", s ? s : json_null(),
+				    "tenant_rows_only", filter != NULL);
+	}
+	free(filter);
+	json_decref(cols);
+	json_decref(count);
+	json_decref(snap);
+	return rc;
+}
+
+/* ---- query ---- */
+
+/* The tables a SELECT names (DuckDB's parse tree), as written: "schema\ttable" (schema may be ""). */
+static void collect_tables(const json_t *v, pl_strv *out)
+{
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			collect_tables(json_array_get(v, i), out);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	const char *type = json_string_value(json_object_get(v, "type"));
+	if (type && strcmp(type, "BASE_TABLE") == 0) {
+		const char *s = json_string_value(json_object_get(v, "schema_name"));
+		const char *t = json_string_value(json_object_get(v, "table_name"));
+		pl_buf b = PL_BUF_INIT;
+		pl_buf_printf(&b, "%s\t%s", s ? s : "", t ? t : "");
+		pl_strv_push_owned(out, pl_buf_detach(&b));
+	}
+	const char *k;
+	json_t *val;
+	json_object_foreach((json_t *)v, k, val)
+	collect_tables(val, out);
+}
+
+/* For a tenant: every table the query names must be readable in full by the tenant. */
+static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
+{
+	if (!call->tenant)
+		return 0;
+	json_t *tree = NULL;
+	const char *params[1] = {sql};
+	int rc = run_params(call->conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", params, 1, 1, false, &tree,
+			    errmsg);
+	if (rc)
+		return rc;
+	const char *text = json_string_value(json_array_get(json_array_get(json_object_get(tree, "rows"), 0), 0));
+	json_t *parsed = text ? json_loads(text, 0, NULL) : NULL;
+	json_decref(tree);
+	pl_strv names = PL_STRV_INIT;
+	collect_tables(json_object_get(parsed, "statements"), &names);
+	json_decref(parsed);
+	for (size_t i = 0; rc == 0 && i < names.len; i++) {
+		char *tab = strchr(names.items[i], '\t');
+		*tab = '\0';
+		const char *schema = *names.items[i] ? names.items[i] : "main";
+		char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
+		bool found = false;
+		pl_buf full = PL_BUF_INIT;
+		pl_buf_printf(&full, "%s.%s", schema, tab + 1);
+		char *ignored = NULL;
+		if (pl_srv_table_resolve(call->conn, pl_buf_cstr(&full), sch, tbl, &ignored) == 0)
+			found = true;
+		free(ignored);
+		pl_buf_dispose(&full);
+		if (!found)
+			continue; /* a CTE, or not a lake table: the sandbox decides */
+		bool allowed = false;
+		char *filter = NULL;
+		rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter, errmsg);
+		if (rc == 0 && !allowed)
+			rc = tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
+		else if (rc == 0 && filter)
+			rc = tool_err(errmsg,
+				      "%s.%s holds rows of several tenants and cannot be read with SQL by a tenant; use "
+				      "describe_table, retrieve, list_snapshots or get_snapshot",
+				      sch, tbl);
+		free(filter);
+	}
+	pl_strv_dispose(&names);
+	return rc;
+}
+
+static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *sql = NULL;
+	int64_t limit = TOOL_DEFAULT_LIMIT, as_of = -1;
+	int rc = arg_str(args, "sql", true, &sql, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "limit", 0, row_cap(call), &limit, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "as_of", 0, INT64_MAX, &as_of, errmsg);
+	if (rc)
+		return rc;
+	pl_srv_lake *l = &call->srv->lake;
+	char db[64] = PL_SRV_LAKE;
+	bool switched = false;
+	if (as_of >= 0) {
+		char *msg = NULL;
+		rc = pl_srv_lake_at(l, as_of, db, &msg);
+		if (rc == 0) {
+			char use[96];
+			snprintf(use, sizeof use, "USE %s", db);
+			switched = true;
+			if ((rc = planar_conn_query(call->conn, use, NULL)) != 0)
+				msg = pl_strdup(planar_conn_errmsg(call->conn));
+		}
+		if (rc) {
+			*errmsg = msg ? msg : pl_strdup("cannot open the lake at that snapshot");
+			if (switched)
+				planar_conn_query(call->conn, "USE " PL_SRV_LAKE, NULL);
+			return rc;
+		}
+	}
+	char *why = NULL;
+	rc = pl_srv_sandbox_check(l, call->conn, db, sql, &why);
+	if (rc) {
+		pl_buf m = PL_BUF_INIT;
+		pl_buf_printf(&m, "the query is not allowed: %s", why ? why : "it could not be checked");
+		free(why);
+		*errmsg = pl_buf_detach(&m);
+	}
+	if (rc == 0)
+		rc = query_tenant_check(call, sql, errmsg);
+	if (rc == 0) {
+		planar_result *res = NULL;
+		rc = planar_conn_query_stream(call->conn, sql, &res);
+		if (rc)
+			*errmsg = pl_strdup(planar_conn_errmsg(call->conn));
+		else
+			rc = pl_mcp_result_json(res, limit, false, result, errmsg);
+		planar_result_free(res);
+	}
+	if (switched && planar_conn_query(call->conn, "USE " PL_SRV_LAKE, NULL) != 0 && rc == 0) {
+		json_decref(*result);
+		*result = NULL;
+		*errmsg = pl_strdup("the session could not return to the lake");
+		rc = PLANAR_ERROR;
+	}
+	return rc;
+}
+
+/* ---- retrieve ---- */
+
+static int t_retrieve(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	pl_retrieve_req q = {.top_k = 5, .as_of = -1};
+	int rc = arg_str(args, "query", true, &q.query, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "top_k", 1, 1000, &q.top_k, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "table", false, &q.table, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "since", false, &q.since, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "until", false, &q.until, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "time_column", false, &q.time_column, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "filter", false, &q.filter, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "mode", false, &q.mode, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "as_of", 0, INT64_MAX, &q.as_of, errmsg);
+	if (rc)
+		return rc;
+	json_t *items = NULL;
+	pl_srv_err kind;
+	rc = pl_srv_retrieve(call->srv, call->conn, call->tenant, &q, &items, &kind, errmsg);
+	if (rc)
+		return rc;
+	*result = json_pack("{s:o}", "results", items);
+	return 0;
+}
+
+/* ---- world-model snapshots ---- */
+
+static int world_table(pl_mcp_call *call, char **filter, char **errmsg)
+{
+	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
+	char *ignored = NULL;
+	int rc = pl_srv_table_resolve(call->conn, WORLD_SCHEMA "." WORLD_TABLE, sch, tbl, &ignored);
+	free(ignored);
+	if (rc == 0 && (strcmp(sch, WORLD_SCHEMA) != 0 || strcmp(tbl, WORLD_TABLE) != 0))
+		rc = PLANAR_ENOTFOUND;
+	if (rc)
+		return tool_err(errmsg, "this lake has no world-model snapshots (no table " WORLD_SCHEMA "." WORLD_TABLE ")%s%s",
+				NULL, NULL);
+	return scoped_table(call, WORLD_SCHEMA "." WORLD_TABLE, sch, tbl, filter, errmsg);
+}
+
+static int t_list_snapshots(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *intent = NULL, *from = NULL, *to = NULL;
+	int64_t limit = TOOL_DEFAULT_LIMIT;
+	int rc = arg_str(args, "intent_id", false, &intent, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "from", false, &from, errmsg);
+	if (rc == 0)
+		rc = arg_str(args, "to", false, &to, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "limit", 1, row_cap(call), &limit, errmsg);
+	char *filter = NULL;
+	if (rc == 0)
+		rc = world_table(call, &filter, errmsg);
+	if (rc)
+		return rc;
+	/* from/to are checked as timestamps first: a clear message instead of a cast error */
+	const char *bounds[2] = {from, to};
+	for (int i = 0; i < 2; i++) {
+		if (!bounds[i])
+			continue;
+		json_t *ok = NULL;
+		const char *p[1] = {bounds[i]};
+		char *ignored = NULL;
+		if (run_params(call->conn, "SELECT TRY_CAST(CAST($1 AS VARCHAR) AS TIMESTAMPTZ) IS NOT NULL", p, 1, 1, false,
+			       &ok, &ignored) != 0 ||
+		    !json_is_true(json_array_get(json_array_get(json_object_get(ok, "rows"), 0), 0))) {
+			free(ignored);
+			json_decref(ok);
+			free(filter);
+			return tool_err(errmsg, "the argument \"%s\" must be a timestamp such as 2026-12-01T10:00:00Z%s",
+					i ? "to" : "from", NULL);
+		}
+		free(ignored);
+		json_decref(ok);
+	}
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT snapshot_id, tenant_id, intent_id, \"timestamp\", lake_snapshot_id FROM " PL_SRV_LAKE
+			"." WORLD_SCHEMA "." WORLD_TABLE " WHERE ($1 IS NULL OR intent_id = $1) AND ($2 IS NULL OR "
+			"\"timestamp\" >= CAST(CAST($2 AS VARCHAR) AS TIMESTAMPTZ)) AND ($3 IS NULL OR \"timestamp\" <= "
+			"CAST(CAST($3 AS VARCHAR) AS TIMESTAMPTZ))");
+	if (filter)
+		pl_buf_printf(&q, " AND %s", filter);
+	pl_buf_puts(&q, " ORDER BY \"timestamp\" DESC, snapshot_id");
+	const char *params[3] = {intent, from, to};
+	json_t *rows = NULL;
+	rc = pl_buf_oom(&q) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&q), params, 3, limit, true, &rows, errmsg);
+	pl_buf_dispose(&q);
+	free(filter);
+	if (rc)
+		return rc;
+	*result = json_pack("{s:O,s:O,s:O}", "snapshots", json_object_get(rows, "rows"), "count",
+			    json_object_get(rows, "row_count"), "truncated", json_object_get(rows, "truncated"));
+	json_decref(rows);
+	return 0;
+}
+
+static int t_get_snapshot(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *id = NULL;
+	int rc = arg_str(args, "snapshot_id", true, &id, errmsg);
+	char *filter = NULL;
+	if (rc == 0)
+		rc = world_table(call, &filter, errmsg);
+	if (rc)
+		return rc;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT snapshot_id, tenant_id, intent_id, \"timestamp\", agents_active, user_plane, causal_chain, "
+			"lake_snapshot_id FROM " PL_SRV_LAKE "." WORLD_SCHEMA "." WORLD_TABLE " WHERE snapshot_id = $1");
+	if (filter)
+		pl_buf_printf(&q, " AND %s", filter);
+	const char *params[1] = {id};
+	json_t *rows = NULL;
+	rc = pl_buf_oom(&q) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&q), params, 1, 1, true, &rows, errmsg);
+	pl_buf_dispose(&q);
+	free(filter);
+	if (rc)
+		return rc;
+	json_t *row = json_array_get(json_object_get(rows, "rows"), 0);
+	if (!row) {
+		json_decref(rows);
+		return tool_err(errmsg, "no world-model snapshot \"%s\"%s", id, NULL);
+	}
+	*result = json_incref(row);
+	json_decref(rows);
+	return 0;
+}
+
+/* ---- table_history ---- */
+
+static int t_table_history(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
+{
+	const char *name = NULL;
+	int64_t from = -1, to = -1, limit = TOOL_DEFAULT_LIMIT;
+	bool changes = true;
+	int rc = arg_str(args, "table", true, &name, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "from_snapshot", 0, INT64_MAX, &from, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "to_snapshot", 0, INT64_MAX, &to, errmsg);
+	if (rc == 0)
+		rc = arg_int(args, "limit", 1, row_cap(call), &limit, errmsg);
+	json_t *cv = json_object_get(args, "changes");
+	if (rc == 0 && cv && !json_is_boolean(cv))
+		rc = tool_err(errmsg, "the argument \"changes\" must be true or false%s%s", NULL, NULL);
+	if (rc)
+		return rc;
+	if (cv)
+		changes = json_is_true(cv);
+	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
+	char *filter = NULL;
+	if ((rc = scoped_table(call, name, sch, tbl, &filter, errmsg)) != 0)
+		return rc;
+	/* the snapshots whose changes name the table (DuckDB's spelling: quoted when needed) */
+	pl_buf plain = PL_BUF_INIT, quoted = PL_BUF_INIT, q = PL_BUF_INIT;
+	pl_buf_printf(&plain, "%s.%s", sch, tbl);
+	pl_buf_put_ident(&quoted, sch);
+	pl_buf_putc(&quoted, '.');
+	pl_buf_put_ident(&quoted, tbl);
+	/* inserts and deletes name the table by its id, creation and drops by its name */
+	pl_buf_puts(&q, "SELECT snapshot_id, snapshot_time, schema_version, changes, author, commit_message FROM "
+			"ducklake_snapshots('" PL_SRV_LAKE "') WHERE ($3 IS NULL OR snapshot_id >= CAST($3 AS BIGINT)) AND "
+			"($4 IS NULL OR snapshot_id <= CAST($4 AS BIGINT)) AND EXISTS (SELECT 1 FROM (SELECT "
+			"unnest(flatten(map_values(changes))) AS n) WHERE n = $1 OR n = $2 OR (n = $5 AND $6) OR n IN ("
+			"SELECT CAST(t.table_id AS VARCHAR) FROM __ducklake_metadata_" PL_SRV_LAKE ".ducklake_table t JOIN "
+			"__ducklake_metadata_" PL_SRV_LAKE ".ducklake_schema s ON s.schema_id = t.schema_id WHERE "
+			"t.end_snapshot IS NULL AND s.end_snapshot IS NULL AND s.schema_name = $7 AND t.table_name = $5)) "
+			"ORDER BY snapshot_id DESC");
+	char fs[32], ts[32];
+	snprintf(fs, sizeof fs, "%lld", (long long)from);
+	snprintf(ts, sizeof ts, "%lld", (long long)to);
+	const char *params[7] = {pl_buf_cstr(&plain), pl_buf_cstr(&quoted), from >= 0 ? fs : NULL, to >= 0 ? ts : NULL, tbl,
+				 strcmp(sch, "main") == 0 ? "true" : "false", sch};
+	json_t *snaps = NULL, *feed = NULL;
+	rc = run_params(call->conn, pl_buf_cstr(&q), params, 7, limit, true, &snaps, errmsg);
+	pl_buf_dispose(&q);
+	if (rc == 0 && changes) {
+		/* the change feed between from (default: the table's first snapshot) and to (default: now) */
+		int64_t start = from, end = to;
+		json_t *ids = NULL;
+		if (start < 0 || end < 0) {
+			rc = run_params(call->conn,
+					"SELECT (SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "'))", NULL, 0, 1,
+					false, &ids, errmsg);
+			if (rc == 0 && end < 0)
+				end = json_integer_value(json_array_get(json_array_get(json_object_get(ids, "rows"), 0), 0));
+			if (rc == 0 && start < 0) {
+				json_t *rows = json_object_get(snaps, "rows");
+				start = 0;
+				if (json_array_size(rows) > 0)
+					start = json_integer_value(
+						json_object_get(json_array_get(rows, json_array_size(rows) - 1), "snapshot_id"));
+			}
+			json_decref(ids);
+		}
+		if (rc == 0) {
+			pl_buf f = PL_BUF_INIT;
+			pl_buf_puts(&f, "SELECT * FROM ducklake_table_changes('" PL_SRV_LAKE "', ");
+			pl_buf_put_literal(&f, sch);
+			pl_buf_puts(&f, ", ");
+			pl_buf_put_literal(&f, tbl);
+			pl_buf_printf(&f, ", %lld, %lld)", (long long)start, (long long)end);
+			if (filter)
+				pl_buf_printf(&f, " WHERE %s", filter);
+			pl_buf_puts(&f, " ORDER BY snapshot_id, rowid");
+			rc = pl_buf_oom(&f) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&f), NULL, 0, limit, true, &feed, errmsg);
+			pl_buf_dispose(&f);
+			if (feed) {
+				json_object_set_new(feed, "from_snapshot", json_integer(start));
+				json_object_set_new(feed, "to_snapshot", json_integer(end));
+			}
+		}
+	}
+	if (rc == 0) {
+		*result = json_pack("{s:s,s:O,s:O}", "table", pl_buf_cstr(&plain), "snapshots", json_object_get(snaps, "rows"),
+				    "snapshots_truncated", json_object_get(snaps, "truncated"));
+		if (*result && feed)
+			json_object_set_new(*result, "changes", json_pack("{s:O,s:O,s:O,s:O,s:O}", "from_snapshot",
+									  json_object_get(feed, "from_snapshot"), "to_snapshot",
+									  json_object_get(feed, "to_snapshot"), "rows",
+									  json_object_get(feed, "rows"), "row_count",
+									  json_object_get(feed, "row_count"), "truncated",
+									  json_object_get(feed, "truncated")));
+	}
+	json_decref(snaps);
+	json_decref(feed);
+	pl_buf_dispose(&plain);
+	pl_buf_dispose(&quoted);
+	free(filter);
+	return rc;
+}
+
+/* ---- the table of tools ---- */
+
+static const tool_def tools[] = {
+	{"list_tables", "List tables",
+	 "The lake tables you may read, each with its columns (name, type, nullable), whether it has a search index "
+	 "(for retrieve) and whether you see only your tenant's rows.",
+	 "{\"type\":\"object\",\"properties\":{\"schema\":{\"type\":\"string\",\"description\":\"only tables of this "
+	 "schema\"}},\"additionalProperties\":false}",
+	 t_list_tables},
+	{"describe_table", "Describe a table",
+	 "One lake table: its columns, how many rows you see, and the lake's current snapshot id.",
+	 "{\"type\":\"object\",\"properties\":{\"table\":{\"type\":\"string\",\"description\":\"table or schema.table\"}},"
+	 "\"required\":[\"table\"],\"additionalProperties\":false}",
+	 t_describe_table},
+	{"query", "Run a read-only SQL query",
+	 "Runs one read-only SELECT (DuckDB SQL; WITH and FROM-first forms too) over the lake's tables and returns "
+	 "{columns, rows, row_count, truncated}. Files, settings, catalog functions and writes are refused.",
+	 "{\"type\":\"object\",\"properties\":{\"sql\":{\"type\":\"string\",\"description\":\"one SELECT\"},\"limit\":{"
+	 "\"type\":\"integer\",\"minimum\":0,\"description\":\"most rows returned (default 100)\"},\"as_of\":{\"type\":"
+	 "\"integer\",\"minimum\":0,\"description\":\"read the lake as of this snapshot id\"}},\"required\":[\"sql\"],"
+	 "\"additionalProperties\":false}",
+	 t_query},
+	{"retrieve", "Semantic retrieval",
+	 "Finds the rows most relevant to a text among the lake's search indexes (or one table) and returns them best "
+	 "first as {results: [{id, text, score, metadata, table}]}.",
+	 "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":\"what to look for\"},"
+	 "\"top_k\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000,\"default\":5},\"table\":{\"type\":\"string\","
+	 "\"description\":\"search only this table (schema.table)\"},\"since\":{\"type\":\"string\",\"description\":"
+	 "\"rows at or after this time (ISO 8601) on the table's time column\"},\"until\":{\"type\":\"string\","
+	 "\"description\":\"rows before this time\"},\"time_column\":{\"type\":\"string\",\"description\":\"the column "
+	 "since/until apply to (default: the table's time column)\"},\"filter\":{\"type\":\"string\",\"description\":"
+	 "\"SQL predicate on the table's columns\"},\"mode\":{\"type\":\"string\",\"enum\":[\"hybrid\",\"bm25\","
+	 "\"vector\"]},\"as_of\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"lake snapshot id\"}},"
+	 "\"required\":[\"query\"],\"additionalProperties\":false}",
+	 t_retrieve},
+	{"list_snapshots", "List world-model snapshots",
+	 "World-model snapshots (world_model.snapshots), newest first: snapshot_id, tenant_id, intent_id, timestamp, "
+	 "lake_snapshot_id. Filter by intent and time.",
+	 "{\"type\":\"object\",\"properties\":{\"intent_id\":{\"type\":\"string\"},\"from\":{\"type\":\"string\","
+	 "\"description\":\"at or after this time (ISO 8601)\"},\"to\":{\"type\":\"string\",\"description\":\"at or "
+	 "before this time\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"default\":100}},\"additionalProperties\":"
+	 "false}",
+	 t_list_snapshots},
+	{"get_snapshot", "Read a world-model snapshot",
+	 "One world-model snapshot with its agents_active, user_plane and causal_chain as JSON.",
+	 "{\"type\":\"object\",\"properties\":{\"snapshot_id\":{\"type\":\"string\"}},\"required\":[\"snapshot_id\"],"
+	 "\"additionalProperties\":false}",
+	 t_get_snapshot},
+	{"table_history", "Show a table's history",
+	 "The lake snapshots that changed a table (newest first: id, time, schema version, changes, author, message) "
+	 "and, unless changes is false, its rows' changes between from_snapshot and to_snapshot (the change feed: "
+	 "insert, delete, update_preimage, update_postimage).",
+	 "{\"type\":\"object\",\"properties\":{\"table\":{\"type\":\"string\"},\"from_snapshot\":{\"type\":\"integer\","
+	 "\"minimum\":0},\"to_snapshot\":{\"type\":\"integer\",\"minimum\":0},\"changes\":{\"type\":\"boolean\","
+	 "\"default\":true},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"default\":100}},\"required\":[\"table\"],"
+	 "\"additionalProperties\":false}",
+	 t_table_history},
+};
+#define NTOOLS (sizeof tools / sizeof tools[0])
+
+json_t *pl_mcp_tools_list(void)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < NTOOLS; i++) {
+		json_t *schema = json_loads(tools[i].schema, 0, NULL);
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o,s:{s:b,s:b,s:b,s:b}}", "name", tools[i].name, "title",
+						      tools[i].title, "description", tools[i].description, "inputSchema",
+						      schema ? schema : json_object(), "annotations", "readOnlyHint", 1,
+						      "destructiveHint", 0, "idempotentHint", 1, "openWorldHint", 0));
+	}
+	return json_pack("{s:o}", "tools", list);
+}
+
+bool pl_mcp_tool_exists(const char *name)
+{
+	for (size_t i = 0; i < NTOOLS; i++)
+		if (strcmp(tools[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int pl_mcp_tool_call(pl_mcp_call *call, const char *name, json_t *args, json_t **result, char **errmsg)
+{
+	*result = NULL;
+	*errmsg = NULL;
+	for (size_t i = 0; i < NTOOLS; i++) {
+		if (strcmp(tools[i].name, name) != 0)
+			continue;
+		int rc = args_known(args, tools[i].schema, errmsg);
+		if (rc == 0)
+			rc = tools[i].fn(call, args, result, errmsg);
+		if (rc == 0 && !*result) {
+			*errmsg = pl_strdup("out of memory");
+			rc = PLANAR_ENOMEM;
+		}
+		if (rc && !*errmsg)
+			*errmsg = pl_strdup("the tool failed");
+		atomic_fetch_add(rc ? &calls_failed : &calls_ok, 1);
+		return rc;
+	}
+	*errmsg = pl_strdup("no such tool");
+	return PLANAR_ENOTFOUND;
+}
+
+void pl_mcp_metrics(pl_buf *b)
+{
+	pl_buf_printf(b,
+		      "# HELP planar_serve_mcp_tool_calls_total MCP tool calls, by outcome.\n"
+		      "# TYPE planar_serve_mcp_tool_calls_total counter\n"
+		      "planar_serve_mcp_tool_calls_total{outcome=\"ok\"} %lu\n"
+		      "planar_serve_mcp_tool_calls_total{outcome=\"error\"} %lu\n",
+		      (unsigned long)atomic_load(&calls_ok), (unsigned long)atomic_load(&calls_failed));
+}
