@@ -253,7 +253,7 @@ static int t_list_tables(pl_mcp_call *call, json_t *args, json_t **result, char 
 	/* which tables have a search index (none when the lake has no search) */
 	pl_strv indexed = PL_STRV_INIT;
 	planar_result *ix = NULL;
-	if (planar_conn_query(call->conn, "FROM planar_search_indexes('" PL_SRV_LAKE "')", &ix) == 0) {
+	if (planar_conn_query(call->conn, "FROM " PL_SRV_LAKE ".search_indexes()", &ix) == 0) {
 		size_t cs = SIZE_MAX, ct = SIZE_MAX;
 		for (size_t i = 0; i < planar_result_column_count(ix); i++) {
 			const char *n = planar_result_column_name(ix, i);
@@ -392,9 +392,14 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 			    errmsg);
 	if (rc)
 		return rc;
-	const char *text = json_string_value(json_array_get(json_array_get(json_object_get(tree, "rows"), 0), 0));
-	json_t *parsed = text ? json_loads(text, 0, NULL) : NULL;
+	/* the parse tree comes back as JSON (or as its text) */
+	json_t *cell = json_array_get(json_array_get(json_object_get(tree, "rows"), 0), 0);
+	json_t *parsed = json_is_string(cell) ? json_loads(json_string_value(cell), 0, NULL) : json_incref(cell);
 	json_decref(tree);
+	if (!json_is_object(parsed) || json_is_true(json_object_get(parsed, "error"))) {
+		json_decref(parsed);
+		return tool_err(errmsg, "the query could not be parsed%s%s", NULL, NULL);
+	}
 	pl_strv names = PL_STRV_INIT;
 	collect_tables(json_object_get(parsed, "statements"), &names);
 	json_decref(parsed);
@@ -402,28 +407,31 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 		char *tab = strchr(names.items[i], '\t');
 		*tab = '\0';
 		const char *schema = *names.items[i] ? names.items[i] : "main";
-		char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
-		bool found = false;
-		pl_buf full = PL_BUF_INIT;
-		pl_buf_printf(&full, "%s.%s", schema, tab + 1);
-		char *ignored = NULL;
-		if (pl_srv_table_resolve(call->conn, pl_buf_cstr(&full), sch, tbl, &ignored) == 0)
-			found = true;
-		free(ignored);
-		pl_buf_dispose(&full);
-		if (!found)
-			continue; /* a CTE, or not a lake table: the sandbox decides */
-		bool allowed = false;
-		char *filter = NULL;
-		rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter, errmsg);
-		if (rc == 0 && !allowed)
-			rc = tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
-		else if (rc == 0 && filter)
-			rc = tool_err(errmsg,
-				      "%s.%s holds rows of several tenants and cannot be read with SQL by a tenant; use "
-				      "describe_table, retrieve, list_snapshots or get_snapshot",
-				      sch, tbl);
-		free(filter);
+		/* as written, and in main (a schema that names the lake database, or anything else):
+		 * every table the name could mean is checked */
+		for (int k = 0; rc == 0 && k < 2; k++) {
+			char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
+			pl_buf full = PL_BUF_INIT;
+			pl_buf_printf(&full, "%s.%s", k ? "main" : schema, tab + 1);
+			char *ignored = NULL;
+			bool found = pl_srv_table_resolve(call->conn, pl_buf_cstr(&full), sch, tbl, &ignored) == 0;
+			free(ignored);
+			pl_buf_dispose(&full);
+			if (!found)
+				continue; /* a CTE, or not a lake table: the sandbox decides */
+			bool allowed = false;
+			char *filter = NULL;
+			rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter,
+						 errmsg);
+			if (rc == 0 && !allowed)
+				rc = tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
+			else if (rc == 0 && filter)
+				rc = tool_err(errmsg,
+					      "%s.%s holds rows of several tenants and cannot be read with SQL by a tenant; use "
+					      "describe_table, retrieve, list_snapshots or get_snapshot",
+					      sch, tbl);
+			free(filter);
+		}
 	}
 	pl_strv_dispose(&names);
 	return rc;

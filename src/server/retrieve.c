@@ -235,7 +235,7 @@ static int table_filter(pl_srv *s, planar_conn *conn, const char *tenant, const 
 static int search_indexes(planar_conn *conn, pl_strv *out, pl_srv_err *kind, char **errmsg)
 {
 	planar_result *res = NULL;
-	int rc = planar_conn_query(conn, "FROM planar_search_indexes('" PL_SRV_LAKE "')", &res);
+	int rc = planar_conn_query(conn, "FROM " PL_SRV_LAKE ".search_indexes()", &res);
 	if (rc) {
 		pl_buf b = PL_BUF_INIT;
 		pl_buf_printf(&b, "the lake's search indexes cannot be listed: %s", planar_conn_errmsg(conn));
@@ -481,7 +481,8 @@ enum MHD_Result pl_srv_route_retrieve(struct MHD_Connection *c, pl_req *r)
 	const char *badname = NULL;
 	for (size_t i = 0; i < 10; i++) {
 		bool bad = false;
-		v[i] = param(c, body, names[i], nums[i], sizeof nums[i], &bad);
+		bool numeric = strcmp(names[i], "top_k") == 0 || strcmp(names[i], "as_of") == 0;
+		v[i] = param(c, body, names[i], numeric ? nums[i] : NULL, sizeof nums[i], &bad);
 		if (bad && !badname)
 			badname = names[i];
 	}
@@ -490,7 +491,7 @@ enum MHD_Result pl_srv_route_retrieve(struct MHD_Connection *c, pl_req *r)
 	const char *tenant = v[2];
 	if (badname) {
 		char m[96];
-		snprintf(m, sizeof m, "the parameter \"%s\" must be UTF-8 text", badname);
+		snprintf(m, sizeof m, "the parameter \"%s\" must be UTF-8 text (a string)", badname);
 		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, m, NULL);
 		goto out;
 	}
