@@ -12,8 +12,10 @@
  *   - since / until: time bounds (since inclusive, until exclusive, any timestamp DuckDB reads)
  *     on the table's time column: `time_column` when given, else the table's column named
  *     "timestamp", "ts", "time", "created_at", "event_time" or "updated_at" (that order) when it
- *     has a time type, else its only TIMESTAMP / TIMESTAMPTZ / DATE column. A table without one
- *     is an error naming its columns.
+ *     has a time type, else its only TIMESTAMP / TIMESTAMPTZ / DATE column. With `table`, a
+ *     table without one is an error naming its columns; searching every index, such tables
+ *     are left out.
+ *   The filter and time_column apply to every table searched: give `table` with them.
  *   - as_of: a lake snapshot id; the search reads the table as it was then.
  *   - mode: hybrid (the search's default), bm25 or vector.
  * A tenant's rows only: the tenant scope (tenant.c) adds its row predicate to the filter.
@@ -182,6 +184,14 @@ static int table_filter(pl_srv *s, planar_conn *conn, const char *tenant, const 
 	if (q->since || q->until) {
 		char *col = NULL;
 		rc = time_column(conn, schema, table, q->time_column, &col, kind, errmsg);
+		if (rc == PLANAR_EINVALID && !q->table) {
+			/* searching every index: a table without that time column has no row in the range */
+			free(*errmsg);
+			*errmsg = NULL;
+			*allowed = false;
+			pl_buf_dispose(&b);
+			return 0;
+		}
 		const char *bound[2] = {q->since, q->until};
 		for (int i = 0; rc == 0 && i < 2; i++) {
 			if (!bound[i])
