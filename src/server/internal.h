@@ -77,8 +77,6 @@ typedef struct pl_srv_lake {
 int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg);
 
 int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg);
-/* read_only: the lake is attached READ_ONLY and the service tables are not created. */
-int pl_srv_lake_open_mode(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, char **errmsg);
 void pl_srv_lake_close(pl_srv_lake *l);
 /* A session with the lake as its current database (from the pool, or new). */
 int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg);
@@ -224,9 +222,5 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 void pl_srv_sandbox_dispose(pl_srv_lake *l);
 
 void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);
-/* Appends the value at (col, row) of res's current chunk as JSON, typed as /data/query sends it
- * (type: the column's planar_result_column_type_id); and s as a JSON string. */
-void pl_srv_put_value(pl_buf *b, planar_result *res, planar_type type, size_t col, size_t row);
-void pl_srv_put_json_string(pl_buf *b, const char *s, size_t n);
 
 #endif

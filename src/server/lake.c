@@ -8,6 +8,7 @@
 
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/mcp.h"
 #include "sql/service.h"
 
 static char *dup_msg(const char *m)

@@ -49,12 +49,37 @@ int pl_mcp_tool_call(pl_mcp_call *call, const char *name, json_t *args, json_t *
 /* Tool calls answered, for /metrics. */
 void pl_mcp_metrics(pl_buf *b);
 
+/* Helpers of the tools: a tool failure (printf-like with up to two strings; returns
+ * PLANAR_EINVALID); a string / integer argument (absent: *out unchanged or NULL); a prepared
+ * statement with text parameters (NULL: SQL NULL) run to JSON as pl_mcp_result_json; the most
+ * rows a tool returns; a table argument resolved and checked against the caller's tenant scope
+ * (its row predicate in *row_filter). */
+int pl_mcp_tool_err(char **errmsg, const char *fmt, const char *a, const char *b);
+int pl_mcp_arg_str(json_t *args, const char *k, bool required, const char **out, char **errmsg);
+int pl_mcp_arg_int(json_t *args, const char *k, int64_t min, int64_t max, int64_t *out, char **errmsg);
+int pl_mcp_run(planar_conn *conn, const char *sql, const char *const *params, size_t nparams, int64_t cap, bool objects,
+	       json_t **out, char **errmsg);
+int64_t pl_mcp_row_cap(pl_mcp_call *call);
+int pl_mcp_scoped_table(pl_mcp_call *call, const char *name, char *sch, char *tbl, char **row_filter, char **errmsg);
+/* The history tools (mcp_history.c). */
+int pl_mcp_list_snapshots(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg);
+int pl_mcp_get_snapshot(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg);
+int pl_mcp_table_history(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg);
+
+/* ---- shared with the rest of the service ---- */
+/* read_only: the lake is attached READ_ONLY and the service tables are not created (lake.c). */
+int pl_srv_lake_open_mode(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, char **errmsg);
+/* Appends the value at (col, row) of res's current chunk as JSON, typed as /data/query sends it
+ * (type: the column's planar_result_column_type_id); and s as a JSON string (query.c). */
+void pl_srv_put_value(pl_buf *b, planar_result *res, planar_type type, size_t col, size_t row);
+void pl_srv_put_json_string(pl_buf *b, const char *s, size_t n);
+
 /* ---- tenant scope (tenant.c) ---- */
 /* Whether tenant (NULL: any) may read the lake table schema.table; when it may and the table
  * holds rows of several tenants (a tenant_id column), *row_filter is an SQL predicate keeping
  * only the tenant's rows (malloc'd; NULL when none applies). The one place the service decides
  * what a tenant sees of a table. */
-int pl_srv_tenant_scope(pl_srv_lake *l, planar_conn *conn, const char *tenant, const char *schema,
+int pl_srv_tenant_scope(pl_srv *s, planar_conn *conn, const char *tenant, const char *schema,
 			const char *table, bool *allowed, char **row_filter, char **errmsg);
 
 /* ---- lake tables (tenant.c) ---- */

@@ -5,10 +5,7 @@
  *   describe_table  one table: columns, rows the caller sees, the lake's current snapshot
  *   query           one SELECT through the query sandbox of /data/query (limit, as_of)
  *   retrieve        semantic retrieval, as GET /data/retrieve (retrieve.c)
- *   list_snapshots  world-model snapshots (world_model.snapshots): intent_id, from, to, limit
- *   get_snapshot    one world-model snapshot, its JSON fields as JSON
- *   table_history   the lake snapshots that changed a table, and its rows' changes between two
- *                   snapshots (the change feed, ducklake_table_changes)
+ *   list_snapshots, get_snapshot, table_history   (mcp_history.c)
  *
  * A tenant's calls see only its rows of a table that holds several tenants' rows (it has a
  * tenant_id column); free SQL (query) may not read such a table for a tenant, since the sandbox
@@ -23,8 +20,6 @@
 #include "server/mcp.h"
 
 #define TOOL_DEFAULT_LIMIT 100
-#define WORLD_SCHEMA "world_model"
-#define WORLD_TABLE "snapshots"
 
 typedef int (*tool_fn)(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg);
 
@@ -36,7 +31,7 @@ typedef struct tool_def {
 
 static atomic_ulong calls_ok, calls_failed;
 
-static int tool_err(char **errmsg, const char *fmt, const char *a, const char *b)
+int pl_mcp_tool_err(char **errmsg, const char *fmt, const char *a, const char *b)
 {
 	pl_buf m = PL_BUF_INIT;
 	pl_buf_printf(&m, fmt, a ? a : "", b ? b : "");
@@ -46,21 +41,21 @@ static int tool_err(char **errmsg, const char *fmt, const char *a, const char *b
 
 /* ---- arguments ---- */
 
-static int arg_str(json_t *args, const char *k, bool required, const char **out, char **errmsg)
+int pl_mcp_arg_str(json_t *args, const char *k, bool required, const char **out, char **errmsg)
 {
 	json_t *v = json_object_get(args, k);
 	*out = NULL;
 	if (!v || json_is_null(v))
-		return required ? tool_err(errmsg, "the argument \"%s\" is required%s", k, NULL) : 0;
+		return required ? pl_mcp_tool_err(errmsg, "the argument \"%s\" is required%s", k, NULL) : 0;
 	if (!json_is_string(v))
-		return tool_err(errmsg, "the argument \"%s\" must be a string%s", k, NULL);
+		return pl_mcp_tool_err(errmsg, "the argument \"%s\" must be a string%s", k, NULL);
 	*out = json_string_value(v);
 	if (!pl_srv_utf8_valid(*out, json_string_length(v)))
-		return tool_err(errmsg, "the argument \"%s\" must be UTF-8 text without NUL%s", k, NULL);
+		return pl_mcp_tool_err(errmsg, "the argument \"%s\" must be UTF-8 text without NUL%s", k, NULL);
 	return 0;
 }
 
-static int arg_int(json_t *args, const char *k, int64_t min, int64_t max, int64_t *out, char **errmsg)
+int pl_mcp_arg_int(json_t *args, const char *k, int64_t min, int64_t max, int64_t *out, char **errmsg)
 {
 	json_t *v = json_object_get(args, k);
 	if (!v || json_is_null(v))
@@ -68,7 +63,7 @@ static int arg_int(json_t *args, const char *k, int64_t min, int64_t max, int64_
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
 		char lim[64];
 		snprintf(lim, sizeof lim, "from %lld to %lld", (long long)min, (long long)max);
-		return tool_err(errmsg, "the argument \"%s\" must be an integer %s", k, lim);
+		return pl_mcp_tool_err(errmsg, "the argument \"%s\" must be an integer %s", k, lim);
 	}
 	*out = json_integer_value(v);
 	return 0;
@@ -85,7 +80,7 @@ static int args_known(json_t *args, const char *schema, char **errmsg)
 	json_object_foreach(args, k, v)
 	{
 		if (!json_object_get(props, k)) {
-			rc = tool_err(errmsg, "unknown argument \"%s\"%s", k, NULL);
+			rc = pl_mcp_tool_err(errmsg, "unknown argument \"%s\"%s", k, NULL);
 			break;
 		}
 	}
@@ -182,7 +177,7 @@ int pl_mcp_result_json(planar_result *res, int64_t cap, bool objects, json_t **o
 }
 
 /* Runs a prepared statement with text parameters (NULL binds NULL) and returns its rows. */
-static int run_params(planar_conn *conn, const char *sql, const char *const *params, size_t nparams, int64_t cap,
+int pl_mcp_run(planar_conn *conn, const char *sql, const char *const *params, size_t nparams, int64_t cap,
 		      bool objects, json_t **out, char **errmsg)
 {
 	planar_stmt *st = NULL;
@@ -203,24 +198,24 @@ static int run_params(planar_conn *conn, const char *sql, const char *const *par
 	return rc;
 }
 
-static int64_t row_cap(pl_mcp_call *call)
+int64_t pl_mcp_row_cap(pl_mcp_call *call)
 {
 	return call->srv->cfg.row_cap > 0 ? call->srv->cfg.row_cap : 100000;
 }
 
 /* Resolves a table argument and applies the tenant check: stored names and the row predicate. */
-static int scoped_table(pl_mcp_call *call, const char *name, char *sch, char *tbl, char **row_filter, char **errmsg)
+int pl_mcp_scoped_table(pl_mcp_call *call, const char *name, char *sch, char *tbl, char **row_filter, char **errmsg)
 {
 	*row_filter = NULL;
 	int rc = pl_srv_table_resolve(call->conn, name, sch, tbl, errmsg);
 	if (rc)
 		return rc;
 	bool allowed = false;
-	rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, row_filter, errmsg);
+	rc = pl_srv_tenant_scope(call->srv, call->conn, call->tenant, sch, tbl, &allowed, row_filter, errmsg);
 	if (rc == 0 && !allowed) {
 		free(*row_filter);
 		*row_filter = NULL;
-		return tool_err(errmsg, "no table \"%s\" in the lake%s", name, NULL); /* not even its name */
+		return pl_mcp_tool_err(errmsg, "no table \"%s\" in the lake%s", name, NULL); /* not even its name */
 	}
 	return rc;
 }
@@ -238,12 +233,12 @@ static void put_qualified(pl_buf *b, const char *sch, const char *tbl)
 static int t_list_tables(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
 {
 	const char *schema = NULL;
-	int rc = arg_str(args, "schema", false, &schema, errmsg);
+	int rc = pl_mcp_arg_str(args, "schema", false, &schema, errmsg);
 	if (rc)
 		return rc;
 	json_t *names = NULL;
 	const char *params[1] = {schema};
-	rc = run_params(call->conn,
+	rc = pl_mcp_run(call->conn,
 			"SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '" PL_SRV_LAKE "' "
 			"AND table_name NOT LIKE '\\_\\_planar%' ESCAPE '\\' AND ($1 IS NULL OR lower(schema_name) = lower($1)) "
 			"ORDER BY schema_name, table_name",
@@ -286,7 +281,7 @@ static int t_list_tables(pl_mcp_call *call, json_t *args, json_t **result, char 
 		bool allowed = false;
 		char *filter = NULL;
 		json_t *cols = NULL;
-		rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter, errmsg);
+		rc = pl_srv_tenant_scope(call->srv, call->conn, call->tenant, sch, tbl, &allowed, &filter, errmsg);
 		if (rc == 0 && allowed)
 			rc = pl_srv_table_columns(call->conn, sch, tbl, &cols, errmsg);
 		if (rc) {
@@ -318,12 +313,12 @@ static int t_list_tables(pl_mcp_call *call, json_t *args, json_t **result, char 
 static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
 {
 	const char *name = NULL;
-	int rc = arg_str(args, "table", true, &name, errmsg);
+	int rc = pl_mcp_arg_str(args, "table", true, &name, errmsg);
 	if (rc)
 		return rc;
 	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
 	char *filter = NULL;
-	if ((rc = scoped_table(call, name, sch, tbl, &filter, errmsg)) != 0)
+	if ((rc = pl_mcp_scoped_table(call, name, sch, tbl, &filter, errmsg)) != 0)
 		return rc;
 	json_t *cols = NULL, *count = NULL, *snap = NULL;
 	rc = pl_srv_table_columns(call->conn, sch, tbl, &cols, errmsg);
@@ -333,11 +328,11 @@ static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, ch
 		put_qualified(&q, sch, tbl);
 		if (filter)
 			pl_buf_printf(&q, " WHERE %s", filter);
-		rc = run_params(call->conn, pl_buf_cstr(&q), NULL, 0, 1, false, &count, errmsg);
+		rc = pl_mcp_run(call->conn, pl_buf_cstr(&q), NULL, 0, 1, false, &count, errmsg);
 		pl_buf_dispose(&q);
 	}
 	if (rc == 0)
-		rc = run_params(call->conn, "SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "')", NULL, 0, 1, false,
+		rc = pl_mcp_run(call->conn, "SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "')", NULL, 0, 1, false,
 				&snap, errmsg);
 	if (rc == 0) {
 		json_t *n = json_array_get(json_array_get(json_object_get(count, "rows"), 0), 0);
@@ -388,7 +383,7 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 		return 0;
 	json_t *tree = NULL;
 	const char *params[1] = {sql};
-	int rc = run_params(call->conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", params, 1, 1, false, &tree,
+	int rc = pl_mcp_run(call->conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", params, 1, 1, false, &tree,
 			    errmsg);
 	if (rc)
 		return rc;
@@ -398,7 +393,7 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 	json_decref(tree);
 	if (!json_is_object(parsed) || json_is_true(json_object_get(parsed, "error"))) {
 		json_decref(parsed);
-		return tool_err(errmsg, "the query could not be parsed%s%s", NULL, NULL);
+		return pl_mcp_tool_err(errmsg, "the query could not be parsed%s%s", NULL, NULL);
 	}
 	pl_strv names = PL_STRV_INIT;
 	collect_tables(json_object_get(parsed, "statements"), &names);
@@ -421,12 +416,12 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 				continue; /* a CTE, or not a lake table: the sandbox decides */
 			bool allowed = false;
 			char *filter = NULL;
-			rc = pl_srv_tenant_scope(&call->srv->lake, call->conn, call->tenant, sch, tbl, &allowed, &filter,
+			rc = pl_srv_tenant_scope(call->srv, call->conn, call->tenant, sch, tbl, &allowed, &filter,
 						 errmsg);
 			if (rc == 0 && !allowed)
-				rc = tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
+				rc = pl_mcp_tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
 			else if (rc == 0 && filter)
-				rc = tool_err(errmsg,
+				rc = pl_mcp_tool_err(errmsg,
 					      "%s.%s holds rows of several tenants and cannot be read with SQL by a tenant; use "
 					      "describe_table, retrieve, list_snapshots or get_snapshot",
 					      sch, tbl);
@@ -441,11 +436,11 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 {
 	const char *sql = NULL;
 	int64_t limit = TOOL_DEFAULT_LIMIT, as_of = -1;
-	int rc = arg_str(args, "sql", true, &sql, errmsg);
+	int rc = pl_mcp_arg_str(args, "sql", true, &sql, errmsg);
 	if (rc == 0)
-		rc = arg_int(args, "limit", 0, row_cap(call), &limit, errmsg);
+		rc = pl_mcp_arg_int(args, "limit", 0, pl_mcp_row_cap(call), &limit, errmsg);
 	if (rc == 0)
-		rc = arg_int(args, "as_of", 0, INT64_MAX, &as_of, errmsg);
+		rc = pl_mcp_arg_int(args, "as_of", 0, INT64_MAX, &as_of, errmsg);
 	if (rc)
 		return rc;
 	pl_srv_lake *l = &call->srv->lake;
@@ -501,23 +496,23 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 static int t_retrieve(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
 {
 	pl_retrieve_req q = {.top_k = 5, .as_of = -1};
-	int rc = arg_str(args, "query", true, &q.query, errmsg);
+	int rc = pl_mcp_arg_str(args, "query", true, &q.query, errmsg);
 	if (rc == 0)
-		rc = arg_int(args, "top_k", 1, 1000, &q.top_k, errmsg);
+		rc = pl_mcp_arg_int(args, "top_k", 1, 1000, &q.top_k, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "table", false, &q.table, errmsg);
+		rc = pl_mcp_arg_str(args, "table", false, &q.table, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "since", false, &q.since, errmsg);
+		rc = pl_mcp_arg_str(args, "since", false, &q.since, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "until", false, &q.until, errmsg);
+		rc = pl_mcp_arg_str(args, "until", false, &q.until, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "time_column", false, &q.time_column, errmsg);
+		rc = pl_mcp_arg_str(args, "time_column", false, &q.time_column, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "filter", false, &q.filter, errmsg);
+		rc = pl_mcp_arg_str(args, "filter", false, &q.filter, errmsg);
 	if (rc == 0)
-		rc = arg_str(args, "mode", false, &q.mode, errmsg);
+		rc = pl_mcp_arg_str(args, "mode", false, &q.mode, errmsg);
 	if (rc == 0)
-		rc = arg_int(args, "as_of", 0, INT64_MAX, &q.as_of, errmsg);
+		rc = pl_mcp_arg_int(args, "as_of", 0, INT64_MAX, &q.as_of, errmsg);
 	if (rc)
 		return rc;
 	json_t *items = NULL;
@@ -527,214 +522,6 @@ static int t_retrieve(pl_mcp_call *call, json_t *args, json_t **result, char **e
 		return rc;
 	*result = json_pack("{s:o}", "results", items);
 	return 0;
-}
-
-/* ---- world-model snapshots ---- */
-
-static int world_table(pl_mcp_call *call, char **filter, char **errmsg)
-{
-	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
-	char *ignored = NULL;
-	int rc = pl_srv_table_resolve(call->conn, WORLD_SCHEMA "." WORLD_TABLE, sch, tbl, &ignored);
-	free(ignored);
-	if (rc == 0 && (strcmp(sch, WORLD_SCHEMA) != 0 || strcmp(tbl, WORLD_TABLE) != 0))
-		rc = PLANAR_ENOTFOUND;
-	if (rc)
-		return tool_err(errmsg, "this lake has no world-model snapshots (no table " WORLD_SCHEMA "." WORLD_TABLE ")%s%s",
-				NULL, NULL);
-	return scoped_table(call, WORLD_SCHEMA "." WORLD_TABLE, sch, tbl, filter, errmsg);
-}
-
-static int t_list_snapshots(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
-{
-	const char *intent = NULL, *from = NULL, *to = NULL;
-	int64_t limit = TOOL_DEFAULT_LIMIT;
-	int rc = arg_str(args, "intent_id", false, &intent, errmsg);
-	if (rc == 0)
-		rc = arg_str(args, "from", false, &from, errmsg);
-	if (rc == 0)
-		rc = arg_str(args, "to", false, &to, errmsg);
-	if (rc == 0)
-		rc = arg_int(args, "limit", 1, row_cap(call), &limit, errmsg);
-	char *filter = NULL;
-	if (rc == 0)
-		rc = world_table(call, &filter, errmsg);
-	if (rc)
-		return rc;
-	/* from/to are checked as timestamps first: a clear message instead of a cast error */
-	const char *bounds[2] = {from, to};
-	for (int i = 0; i < 2; i++) {
-		if (!bounds[i])
-			continue;
-		json_t *ok = NULL;
-		const char *p[1] = {bounds[i]};
-		char *ignored = NULL;
-		if (run_params(call->conn, "SELECT TRY_CAST(CAST($1 AS VARCHAR) AS TIMESTAMPTZ) IS NOT NULL", p, 1, 1, false,
-			       &ok, &ignored) != 0 ||
-		    !json_is_true(json_array_get(json_array_get(json_object_get(ok, "rows"), 0), 0))) {
-			free(ignored);
-			json_decref(ok);
-			free(filter);
-			return tool_err(errmsg, "the argument \"%s\" must be a timestamp such as 2026-12-01T10:00:00Z%s",
-					i ? "to" : "from", NULL);
-		}
-		free(ignored);
-		json_decref(ok);
-	}
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT snapshot_id, tenant_id, intent_id, \"timestamp\", lake_snapshot_id FROM " PL_SRV_LAKE
-			"." WORLD_SCHEMA "." WORLD_TABLE " WHERE ($1 IS NULL OR intent_id = $1) AND ($2 IS NULL OR "
-			"\"timestamp\" >= CAST(CAST($2 AS VARCHAR) AS TIMESTAMPTZ)) AND ($3 IS NULL OR \"timestamp\" <= "
-			"CAST(CAST($3 AS VARCHAR) AS TIMESTAMPTZ))");
-	if (filter)
-		pl_buf_printf(&q, " AND %s", filter);
-	pl_buf_puts(&q, " ORDER BY \"timestamp\" DESC, snapshot_id");
-	const char *params[3] = {intent, from, to};
-	json_t *rows = NULL;
-	rc = pl_buf_oom(&q) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&q), params, 3, limit, true, &rows, errmsg);
-	pl_buf_dispose(&q);
-	free(filter);
-	if (rc)
-		return rc;
-	*result = json_pack("{s:O,s:O,s:O}", "snapshots", json_object_get(rows, "rows"), "count",
-			    json_object_get(rows, "row_count"), "truncated", json_object_get(rows, "truncated"));
-	json_decref(rows);
-	return 0;
-}
-
-static int t_get_snapshot(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
-{
-	const char *id = NULL;
-	int rc = arg_str(args, "snapshot_id", true, &id, errmsg);
-	char *filter = NULL;
-	if (rc == 0)
-		rc = world_table(call, &filter, errmsg);
-	if (rc)
-		return rc;
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT snapshot_id, tenant_id, intent_id, \"timestamp\", agents_active, user_plane, causal_chain, "
-			"lake_snapshot_id FROM " PL_SRV_LAKE "." WORLD_SCHEMA "." WORLD_TABLE " WHERE snapshot_id = $1");
-	if (filter)
-		pl_buf_printf(&q, " AND %s", filter);
-	const char *params[1] = {id};
-	json_t *rows = NULL;
-	rc = pl_buf_oom(&q) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&q), params, 1, 1, true, &rows, errmsg);
-	pl_buf_dispose(&q);
-	free(filter);
-	if (rc)
-		return rc;
-	json_t *row = json_array_get(json_object_get(rows, "rows"), 0);
-	if (!row) {
-		json_decref(rows);
-		return tool_err(errmsg, "no world-model snapshot \"%s\"%s", id, NULL);
-	}
-	*result = json_incref(row);
-	json_decref(rows);
-	return 0;
-}
-
-/* ---- table_history ---- */
-
-static int t_table_history(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
-{
-	const char *name = NULL;
-	int64_t from = -1, to = -1, limit = TOOL_DEFAULT_LIMIT;
-	bool changes = true;
-	int rc = arg_str(args, "table", true, &name, errmsg);
-	if (rc == 0)
-		rc = arg_int(args, "from_snapshot", 0, INT64_MAX, &from, errmsg);
-	if (rc == 0)
-		rc = arg_int(args, "to_snapshot", 0, INT64_MAX, &to, errmsg);
-	if (rc == 0)
-		rc = arg_int(args, "limit", 1, row_cap(call), &limit, errmsg);
-	json_t *cv = json_object_get(args, "changes");
-	if (rc == 0 && cv && !json_is_boolean(cv))
-		rc = tool_err(errmsg, "the argument \"changes\" must be true or false%s%s", NULL, NULL);
-	if (rc)
-		return rc;
-	if (cv)
-		changes = json_is_true(cv);
-	char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
-	char *filter = NULL;
-	if ((rc = scoped_table(call, name, sch, tbl, &filter, errmsg)) != 0)
-		return rc;
-	/* the snapshots whose changes name the table (DuckDB's spelling: quoted when needed) */
-	pl_buf plain = PL_BUF_INIT, quoted = PL_BUF_INIT, q = PL_BUF_INIT;
-	pl_buf_printf(&plain, "%s.%s", sch, tbl);
-	pl_buf_put_ident(&quoted, sch);
-	pl_buf_putc(&quoted, '.');
-	pl_buf_put_ident(&quoted, tbl);
-	/* inserts and deletes name the table by its id, creation and drops by its name */
-	pl_buf_puts(&q, "SELECT snapshot_id, snapshot_time, schema_version, changes, author, commit_message FROM "
-			"ducklake_snapshots('" PL_SRV_LAKE "') WHERE ($3 IS NULL OR snapshot_id >= CAST($3 AS BIGINT)) AND "
-			"($4 IS NULL OR snapshot_id <= CAST($4 AS BIGINT)) AND EXISTS (SELECT 1 FROM (SELECT "
-			"unnest(flatten(map_values(changes))) AS n) WHERE n = $1 OR n = $2 OR (n = $5 AND $6) OR n IN ("
-			"SELECT CAST(t.table_id AS VARCHAR) FROM __ducklake_metadata_" PL_SRV_LAKE ".ducklake_table t JOIN "
-			"__ducklake_metadata_" PL_SRV_LAKE ".ducklake_schema s ON s.schema_id = t.schema_id WHERE "
-			"t.end_snapshot IS NULL AND s.end_snapshot IS NULL AND s.schema_name = $7 AND t.table_name = $5)) "
-			"ORDER BY snapshot_id DESC");
-	char fs[32], ts[32];
-	snprintf(fs, sizeof fs, "%lld", (long long)from);
-	snprintf(ts, sizeof ts, "%lld", (long long)to);
-	const char *params[7] = {pl_buf_cstr(&plain), pl_buf_cstr(&quoted), from >= 0 ? fs : NULL, to >= 0 ? ts : NULL, tbl,
-				 strcmp(sch, "main") == 0 ? "true" : "false", sch};
-	json_t *snaps = NULL, *feed = NULL;
-	rc = run_params(call->conn, pl_buf_cstr(&q), params, 7, limit, true, &snaps, errmsg);
-	pl_buf_dispose(&q);
-	if (rc == 0 && changes) {
-		/* the change feed between from (default: the table's first snapshot) and to (default: now) */
-		int64_t start = from, end = to;
-		json_t *ids = NULL;
-		if (start < 0 || end < 0) {
-			rc = run_params(call->conn,
-					"SELECT (SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "'))", NULL, 0, 1,
-					false, &ids, errmsg);
-			if (rc == 0 && end < 0)
-				end = json_integer_value(json_array_get(json_array_get(json_object_get(ids, "rows"), 0), 0));
-			if (rc == 0 && start < 0) {
-				json_t *rows = json_object_get(snaps, "rows");
-				start = 0;
-				if (json_array_size(rows) > 0)
-					start = json_integer_value(
-						json_object_get(json_array_get(rows, json_array_size(rows) - 1), "snapshot_id"));
-			}
-			json_decref(ids);
-		}
-		if (rc == 0) {
-			pl_buf f = PL_BUF_INIT;
-			pl_buf_puts(&f, "SELECT * FROM ducklake_table_changes('" PL_SRV_LAKE "', ");
-			pl_buf_put_literal(&f, sch);
-			pl_buf_puts(&f, ", ");
-			pl_buf_put_literal(&f, tbl);
-			pl_buf_printf(&f, ", %lld, %lld)", (long long)start, (long long)end);
-			if (filter)
-				pl_buf_printf(&f, " WHERE %s", filter);
-			pl_buf_puts(&f, " ORDER BY snapshot_id, rowid");
-			rc = pl_buf_oom(&f) ? PLANAR_ENOMEM : run_params(call->conn, pl_buf_cstr(&f), NULL, 0, limit, true, &feed, errmsg);
-			pl_buf_dispose(&f);
-			if (feed) {
-				json_object_set_new(feed, "from_snapshot", json_integer(start));
-				json_object_set_new(feed, "to_snapshot", json_integer(end));
-			}
-		}
-	}
-	if (rc == 0) {
-		*result = json_pack("{s:s,s:O,s:O}", "table", pl_buf_cstr(&plain), "snapshots", json_object_get(snaps, "rows"),
-				    "snapshots_truncated", json_object_get(snaps, "truncated"));
-		if (*result && feed)
-			json_object_set_new(*result, "changes", json_pack("{s:O,s:O,s:O,s:O,s:O}", "from_snapshot",
-									  json_object_get(feed, "from_snapshot"), "to_snapshot",
-									  json_object_get(feed, "to_snapshot"), "rows",
-									  json_object_get(feed, "rows"), "row_count",
-									  json_object_get(feed, "row_count"), "truncated",
-									  json_object_get(feed, "truncated")));
-	}
-	json_decref(snaps);
-	json_decref(feed);
-	pl_buf_dispose(&plain);
-	pl_buf_dispose(&quoted);
-	free(filter);
-	return rc;
 }
 
 /* ---- the table of tools ---- */
@@ -779,12 +566,12 @@ static const tool_def tools[] = {
 	 "\"description\":\"at or after this time (ISO 8601)\"},\"to\":{\"type\":\"string\",\"description\":\"at or "
 	 "before this time\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"default\":100}},\"additionalProperties\":"
 	 "false}",
-	 t_list_snapshots},
+	 pl_mcp_list_snapshots},
 	{"get_snapshot", "Read a world-model snapshot",
 	 "One world-model snapshot with its agents_active, user_plane and causal_chain as JSON.",
 	 "{\"type\":\"object\",\"properties\":{\"snapshot_id\":{\"type\":\"string\"}},\"required\":[\"snapshot_id\"],"
 	 "\"additionalProperties\":false}",
-	 t_get_snapshot},
+	 pl_mcp_get_snapshot},
 	{"table_history", "Show a table's history",
 	 "The lake snapshots that changed a table (newest first: id, time, schema version, changes, author, message) "
 	 "and, unless changes is false, its rows' changes between from_snapshot and to_snapshot (the change feed: "
@@ -793,7 +580,7 @@ static const tool_def tools[] = {
 	 "\"minimum\":0},\"to_snapshot\":{\"type\":\"integer\",\"minimum\":0},\"changes\":{\"type\":\"boolean\","
 	 "\"default\":true},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"default\":100}},\"required\":[\"table\"],"
 	 "\"additionalProperties\":false}",
-	 t_table_history},
+	 pl_mcp_table_history},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

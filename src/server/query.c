@@ -15,6 +15,7 @@
 
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/mcp.h"
 
 typedef struct qstream {
 	pl_srv *srv;
@@ -40,7 +41,7 @@ static void release(pl_srv_lake *l, planar_conn *conn, bool ok, bool switched)
 	pl_srv_conn_put(l, conn, ok);
 }
 
-void pl_srv_put_json_string(pl_buf *b, const char *s, size_t n)
+static void put_json_string(pl_buf *b, const char *s, size_t n)
 {
 	bool valid = pl_srv_utf8_valid(s, n);
 	pl_buf_putc(b, '"');
@@ -145,7 +146,7 @@ void pl_srv_put_value(pl_buf *b, planar_result *res, planar_type type, size_t co
 		break;
 	}
 	if (planar_result_get_text(res, col, row, &text, &len) == 0)
-		pl_srv_put_json_string(b, text, len);
+		put_json_string(b, text, len);
 	else
 		pl_buf_puts(b, "null");
 }
@@ -156,7 +157,7 @@ static void put_trailer(qstream *q, const char *error)
 		      !error && q->sent >= q->cap && q->nrows > q->row ? "true" : "false");
 	if (error) {
 		pl_buf_puts(&q->out, ",\"error\":{\"code\":\"internal\",\"message\":");
-		pl_srv_put_json_string(&q->out, error, strlen(error));
+		put_json_string(&q->out, error, strlen(error));
 		pl_buf_puts(&q->out, ",\"details\":{}}");
 	}
 	pl_buf_puts(&q->out, "}\n");
@@ -405,9 +406,9 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		q->types[i] = planar_result_column_type_id(res, i);
 		const char *name = planar_result_column_name(res, i), *type = planar_result_column_type(res, i);
 		pl_buf_puts(&q->out, i ? ",{\"name\":" : "{\"name\":");
-		pl_srv_put_json_string(&q->out, name ? name : "", name ? strlen(name) : 0);
+		put_json_string(&q->out, name ? name : "", name ? strlen(name) : 0);
 		pl_buf_puts(&q->out, ",\"type\":");
-		pl_srv_put_json_string(&q->out, type ? type : "", type ? strlen(type) : 0);
+		put_json_string(&q->out, type ? type : "", type ? strlen(type) : 0);
 		pl_buf_putc(&q->out, '}');
 	}
 	pl_buf_puts(&q->out, "],\"rows\":[");
@@ -424,4 +425,9 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+void pl_srv_put_json_string(pl_buf *b, const char *s, size_t n)
+{
+	put_json_string(b, s, n);
 }

@@ -170,7 +170,7 @@ static int table_filter(pl_srv *s, planar_conn *conn, const char *tenant, const 
 {
 	*out = NULL;
 	char *row = NULL;
-	int rc = pl_srv_tenant_scope(&s->lake, conn, tenant, schema, table, allowed, &row, errmsg);
+	int rc = pl_srv_tenant_scope(s, conn, tenant, schema, table, allowed, &row, errmsg);
 	if (rc) {
 		*kind = PL_SRV_UNAVAILABLE;
 		return rc;

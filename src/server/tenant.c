@@ -127,10 +127,10 @@ int pl_srv_table_resolve(planar_conn *conn, const char *name, char *schema_out, 
 	return rc;
 }
 
-int pl_srv_tenant_scope(pl_srv_lake *l, planar_conn *conn, const char *tenant, const char *schema,
+int pl_srv_tenant_scope(pl_srv *s, planar_conn *conn, const char *tenant, const char *schema,
 			const char *table, bool *allowed, char **row_filter, char **errmsg)
 {
-	(void)l;
+	(void)s; /* the tenant policy (allowed tables) is read through it */
 	*allowed = true;
 	*row_filter = NULL;
 	if (!tenant)
