@@ -45,6 +45,7 @@ static char *dump(json_t *msg)
 	return t;
 }
 
+/* Takes the reference of result. */
 static char *reply_result(json_t *id, json_t *result)
 {
 	return dump(json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(), "result",
@@ -123,9 +124,7 @@ static char *tools_call(pl_srv *s, pl_mcp_caller *who, json_t *id, json_t *param
 	json_decref(result);
 	if (!res)
 		return reply_error(id, -32603, "Internal error: out of memory", NULL);
-	char *out = reply_result(id, res);
-	json_decref(res);
-	return out;
+	return reply_result(id, res);
 }
 
 char *pl_mcp_handle_text(pl_srv *s, pl_mcp_caller *who, const char *text, size_t len, pl_mcp_kind *kind)
@@ -197,7 +196,6 @@ char *pl_mcp_handle_text(pl_srv *s, pl_mcp_caller *who, const char *text, size_t
 		json_t *res = initialize_result(who, json_string_value(pv));
 		who->initialized = true;
 		out = reply_result(id, res);
-		json_decref(res);
 		goto done;
 	}
 	if (strcmp(method, "ping") == 0) {
@@ -220,7 +218,6 @@ char *pl_mcp_handle_text(pl_srv *s, pl_mcp_caller *who, const char *text, size_t
 	if (tools_list) {
 		json_t *res = pl_mcp_tools_list();
 		out = reply_result(id, res);
-		json_decref(res);
 	} else {
 		out = tools_call(s, who, id, params);
 	}

@@ -339,14 +339,16 @@ def run_stdio():
                                                          "params": {"pad": "x" * 10000}})), -32600, None)
     r = c3.rpc("ping", id=2)
     check("session goes on after a long message", r == {"jsonrpc": "2.0", "id": 2, "result": {}}, r)
-    c3.close()
+    check("exits cleanly after a long message", c3.close() == (0, b""))
     # the time limit interrupts a long query; the next call works
     c4 = Stdio("--query-timeout-ms", "300")
     c4.rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})
     tool_err("time limit", c4.tool("query", {"sql": "SELECT sum(x) FROM range(1000000000000) r(x)"}), "time limit")
     out = tool_ok("after the time limit", c4.tool("query", {"sql": "SELECT 42"}))
     check("after the time limit", out.get("rows") == [[42]], out)
-    c4.close()
+    check("exits cleanly after a time limit", c4.close() == (0, b""))
+    err = c4.p.stderr.read().decode(errors="replace")
+    check("no stderr noise after a time limit", err == "", err)
 
     p = subprocess.run([planar, "mcp"], capture_output=True, text=True)
     check("planar mcp needs --lake", p.returncode == 2 and "--lake" in p.stderr, p.stderr)
@@ -408,7 +410,10 @@ class Server:
 
     def stop(self):
         self.p.terminate()
-        self.p.wait()
+        rc = self.p.wait()
+        self.log.seek(0)
+        log = self.log.read()
+        check("the server stops cleanly", rc == 0 and "Sanitizer" not in log, (rc, log[-2000:]))
 
 
 def token(*args):
