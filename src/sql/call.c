@@ -13,6 +13,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
+#include "sql/search.h"
 #include "sql/transaction.h"
 
 #define MAX_ARGS 8
@@ -228,7 +229,9 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 	pl_lake *lake = NULL;
 	size_t open = 0, first = 0;
 	bool qualified = false, message = false;
-	(void)out;
+	int src = pl_search_call(st, out, err, handled); /* create / drop_search_index (sql/search.c) */
+	if (src || *handled)
+		return src;
 	if (names_proc(t, "add_data_files", &qualified)) {
 		char *name = qualified ? pl_tok_ident(t, 1) : NULL;
 		lake = name ? pl_db_find_lake(db, name) : NULL;

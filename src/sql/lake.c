@@ -3,6 +3,7 @@
  * data path), keeping its model current and mirroring it into DuckDB as views (see lake.h).
  */
 #include "sql/lake.h"
+#include "sql/search.h"
 #include "sql/router.h"
 
 #include <errno.h>
@@ -111,6 +112,7 @@ void pl_lake_detach(pl_lake *lake, planar_db *db)
 {
 	pl_buf sql = PL_BUF_INIT;
 	pl_err ignored;
+	pl_search_forget(lake->identity ? lake->identity : lake->location); /* built search indexes */
 	pl_buf_puts(&sql, "DETACH DATABASE IF EXISTS ");
 	pl_buf_put_ident(&sql, lake->name);
 	admin_exec(db, &sql, &ignored);

@@ -16,6 +16,7 @@
 #include "sql/maintenance.h"
 #include "sql/metadata.h"
 #include "sql/rowid.h"
+#include "sql/search.h"
 #include "sql/prune.h"
 #include "sql/timetravel.h"
 #include "sql/transaction.h"
@@ -518,9 +519,9 @@ typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl
  * rewritten statement (texts kept in `texts` until the statement ends). */
 static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
-	static const rewrite_fn steps[] = {pl_settings_rewrite,   pl_lakefn_rewrite, pl_timetravel_rewrite,
-					   pl_changefeed_rewrite, pl_rowid_rewrite,  pl_metadata_rewrite,
-					   pl_prune_rewrite,      pl_compact_rewrite};
+	static const rewrite_fn steps[] = {pl_settings_rewrite,   pl_lakefn_rewrite, pl_search_rewrite,
+					   pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
+					   pl_metadata_rewrite,   pl_prune_rewrite,  pl_compact_rewrite};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		char *sql = NULL;
 		int rc = steps[k](st->conn, &st->toks, &sql, views, err);
