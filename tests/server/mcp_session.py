@@ -587,7 +587,7 @@ def run_retrieve():
         code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", top_k="1")
         check("top_k", code == 200 and len(r) == 1, (code, r))
         code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", since="2026-11-25", until="2026-11-30")
-        check("since/until on the time column", code == 200 and [x["id"] for x in r] == [], (code, r))
+        check("since/until on the time column", code == 200 and {x["id"] for x in r} == {"d2", "d4"}, (code, r))
         code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", since="2026-11-30")
         check("since", code == 200 and [x["id"] for x in r] == ["d5"], (code, r))
         code, r = retrieve_get(srv, t1, query="job", table="docs", filter="topic = 'jobs' AND id <> 'd4'")
@@ -607,6 +607,14 @@ def run_retrieve():
         code, r = srv.mcp(t1, call("retrieve", {"query": "notebook job failed", "table": "docs", "top_k": 5}))
         res = r.get("result", {}).get("structuredContent", {}).get("results", [])
         check("MCP retrieve", code == 200 and res and "d3" not in [x["id"] for x in res], (code, r))
+        code, r = srv.mcp(t1, call("list_tables", {}))
+        tabs = {t["name"]: t for t in r.get("result", {}).get("structuredContent", {}).get("tables", [])}
+        check("list_tables names the search indexes", tabs.get("main.docs", {}).get("search_index") is True
+              and tabs.get("main.ev", {}).get("search_index") is False, tabs)
+        code, r = srv.mcp(t1, call("retrieve", {"query": "notebook", "table": "docs", "filter": "1=1); DROP TABLE docs; --"}))
+        tool_err("MCP retrieve: hostile filter", r, "not allowed")
+        code, r = retrieve_get(srv, t1, query="notebook", table="docs", filter="id IN (SELECT id FROM docs WHERE tenant_id = 't2')")
+        check("a filter cannot widen the tenant's rows", code in (200, 400) and (code == 400 or r == []), (code, r))
     finally:
         srv.stop()
 
