@@ -569,6 +569,17 @@ def run_retrieve():
         "CALL lake.create_search_index('main.notes', text_column => 'body', id_column => 'id', metadata_columns => ['kind'])")
     before = sql("SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
     sql("INSERT INTO docs VALUES ('d5', 't1', 'notebook job failed again on torch.dev.gpu', 'jobs', '2026-11-30 10:00:00')")
+    # planar mcp: retrieval on the lake opened read-only leaves the catalog as it was
+    cat = os.path.join(work, "meta.sqlite")
+    before_hash = hashlib.sha256(open(cat, "rb").read()).hexdigest()
+    c = Stdio()
+    c.rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})
+    out = tool_ok("stdio retrieve", c.tool("retrieve", {"query": "notebook job failed on torch.dev.gpu", "top_k": 3}))
+    ids = [x.get("id") for x in out.get("results", [])]
+    check("stdio retrieve: every tenant, every index", len(ids) == 3 and "d3" in ids, out)
+    check("stdio session ends cleanly", c.close() == (0, b""))
+    check("stdio retrieve leaves the catalog file unchanged",
+          hashlib.sha256(open(cat, "rb").read()).hexdigest() == before_hash)
     t1, t2, ad = token("--tenant", "t1", "--role", "reader"), token("--tenant", "t2", "--role", "reader"), token("--role", "admin")
     srv = Server()
     try:
