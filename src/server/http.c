@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/policy.h"
 
 static void req_free(pl_req *r)
 {
@@ -142,6 +143,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 			return ret;
 		return pl_srv_route_query(c, r);
 	}
+	if (pl_srv_policy_dispatch(c, r, &ret)) /* /data/policy, /data/usage, /data/retention, /data/snapshots */
+		return ret;
 	r->route = "unknown";
 	if (!pl_srv_authenticate(c, r, &ret))
 		return ret;

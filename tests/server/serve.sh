@@ -289,7 +289,7 @@ for path in $(printf '%s' "$body" | grep -o '"/[a-z/._]*":{"[a-z]*"' | sed 's/"\
   ops=$((ops + 1))
   if [ "$code" = 404 ] || [ "$code" = 405 ]; then fail=$((fail + 1)); echo "FAIL documented $m $p answers $code"; else pass=$((pass + 1)); fi
 done
-check "openapi documents the six routes" "6" "$ops"
+check "openapi documents the ten routes" "10" "$ops"
 for p in /healthz /readyz /metrics /openapi.json /data/ingest /data/query; do
   has "openapi documents $p" "\"$p\":{" "$(curl -s "$base/openapi.json")"
 done
