@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "server/internal.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 static void req_free(pl_req *r)
 {
@@ -159,6 +160,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 			return ret;
 		return pl_srv_route_mcp(c, r);
 	}
+	if (pl_srv_policy_dispatch(c, r, &ret)) /* /data/policy, /data/usage, /data/retention, /data/snapshots */
+		return ret;
 	r->route = "unknown";
 	if (!pl_srv_authenticate(c, r, &ret))
 		return ret;

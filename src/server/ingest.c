@@ -34,6 +34,7 @@
 #include "core/ids.h"
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/policy.h"
 
 typedef struct col {
 	char *name, *type; /* DuckDB type, as SQL */
@@ -355,6 +356,10 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		return ret;
 	}
 	r->target = pl_strdup(table);
+	if (!pl_srv_policy_admit(c, r, tenant, table, "ingest", (int64_t)r->body.len, &ret)) { /* allowed_tables, quota */
+		json_decref(body);
+		return ret;
+	}
 	/* schema.table */
 	char *schema = NULL, *name = NULL;
 	const char *dot = strchr(table, '.');
@@ -571,6 +576,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	if (rc)
 		fprintf(stderr, "{\"event\":\"lineage_write_failed\",\"partition_id\":\"%s\",\"snapshot_id\":%lld}\n", pid,
 			(long long)written);
+	pl_srv_policy_written(r->srv, tenant, table, pid, (int64_t)r->body.len, written);
 	r->rows = (int64_t)nrec;
 	ret = pl_srv_reply_json(c, r, 201, answer);
 out:

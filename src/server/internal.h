@@ -34,6 +34,7 @@ typedef struct pl_srv_config {
 	unsigned query_timeout_ms; /* 0: none */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
 	unsigned max_in_flight; /* more data requests at once get 429 */
+	unsigned retention_interval_s; /* retention passes; 0: none */
 } pl_srv_config;
 
 /* The lake and its sessions (lake.c). */
@@ -140,6 +141,7 @@ struct pl_srv {
 	atomic_long inflight;
 	atomic_long data_inflight; /* requests of the /data routes being served */
 	atomic_bool draining;
+	struct pl_srv_retention *retention; /* retention.c */
 };
 
 /* ---- replies (reply.c) ---- */
@@ -156,6 +158,7 @@ typedef enum pl_srv_err {
 	PL_SRV_TOO_MANY,      /* 429 */
 	PL_SRV_UNAVAILABLE,   /* 503 + Retry-After */
 	PL_SRV_INTERNAL,      /* 500 */
+	PL_SRV_STORAGE,       /* 507: a tenant's storage quota */
 } pl_srv_err;
 
 int pl_srv_err_status(pl_srv_err e);
@@ -218,7 +221,10 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
 /* Checks that sql is one read-only SELECT over the tables of database db (the lake or a pinned
  * attachment of it) only; on refusal returns PLANAR_EINVALID with a message in *why (caller
  * frees). conn has db as its current database. */
-int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql, char **why);
+struct pl_srv_policy;
+/* pol (NULL: none): only the tables its allowed_tables names are tables of the lake. */
+int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql,
+			 const struct pl_srv_policy *pol, char **why);
 void pl_srv_sandbox_dispose(pl_srv_lake *l);
 
 void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);

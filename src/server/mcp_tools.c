@@ -18,6 +18,7 @@
 
 #include "core/str.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 #define TOOL_DEFAULT_LIMIT 100
 
@@ -464,7 +465,15 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 		}
 	}
 	char *why = NULL;
-	rc = pl_srv_sandbox_check(l, call->conn, db, sql, &why);
+	pl_srv_policy pol;
+	pl_err perr;
+	pl_err_clear(&perr);
+	rc = pl_srv_policy_load(call->srv, call->tenant, &pol, &perr);
+	if (rc)
+		why = pl_strdup(perr.msg);
+	else
+		rc = pl_srv_sandbox_check(l, call->conn, db, sql, &pol, &why);
+	pl_srv_policy_free(&pol);
 	if (rc) {
 		pl_buf m = PL_BUF_INIT;
 		pl_buf_printf(&m, "the query is not allowed: %s", why ? why : "it could not be checked");

@@ -1,6 +1,7 @@
 /*
  * metrics.c -- GET /metrics in the Prometheus text format (requests and latency histograms by
- * route and status, rows ingested and queried, ingest commits, requests in flight) and GET
+ * route and status, rows ingested and queried, ingest commits, snapshots stored, quota refusals,
+ * rows removed by retention, requests in flight) and GET
  * /openapi.json (OpenAPI 3.1 description of the routes this server has). Both need no token,
  * like the health checks.
  */
@@ -11,6 +12,7 @@
 #include "core/buf.h"
 #include "server/internal.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
@@ -28,6 +30,7 @@ struct pl_srv_metrics {
 	series *s;
 	size_t n, cap;
 	uint64_t ingest_rows, ingest_commits, query_rows;
+	uint64_t snapshots_stored, quota_refusals, retention_rows;
 };
 
 int pl_srv_metrics_init(pl_srv *s)
@@ -85,7 +88,14 @@ void pl_srv_metrics_observe(pl_srv *s, const pl_req *r, double seconds)
 		m->ingest_commits++;
 	} else if (strcmp(route, "query") == 0) {
 		m->query_rows += (uint64_t)(r->rows > 0 ? r->rows : 0);
+	} else if (strcmp(route, "snapshots") == 0 && r->status == 201 && r->rows > 0) {
+		m->snapshots_stored++;
+	} else if (strcmp(route, "retention") == 0 && r->status == 200 && r->rows > 0) {
+		m->retention_rows += (uint64_t)r->rows;
 	}
+	if (r->status == 507)
+		m->quota_refusals++;
+
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -137,6 +147,15 @@ enum MHD_Result pl_srv_route_metrics(struct MHD_Connection *c, pl_req *r)
 		      "# TYPE planar_serve_query_rows_total counter\nplanar_serve_query_rows_total %llu\n",
 		      (unsigned long long)m->ingest_rows, (unsigned long long)m->ingest_commits,
 		      (unsigned long long)m->query_rows);
+	pl_buf_printf(&b,
+		      "# HELP planar_serve_snapshots_stored_total World-model snapshots stored.\n"
+		      "# TYPE planar_serve_snapshots_stored_total counter\nplanar_serve_snapshots_stored_total %llu\n"
+		      "# HELP planar_serve_quota_refusals_total Writes refused by a tenant's max_storage_gb (507).\n"
+		      "# TYPE planar_serve_quota_refusals_total counter\nplanar_serve_quota_refusals_total %llu\n"
+		      "# HELP planar_serve_retention_rows_total Rows removed by retention passes run over HTTP.\n"
+		      "# TYPE planar_serve_retention_rows_total counter\nplanar_serve_retention_rows_total %llu\n",
+		      (unsigned long long)m->snapshots_stored, (unsigned long long)m->quota_refusals,
+		      (unsigned long long)m->retention_rows);
 	pthread_mutex_unlock(&m->lock);
 	pl_mcp_metrics(&b);
 	pl_buf_printf(&b,
@@ -166,10 +185,12 @@ static const char openapi[] =
 	"\"IngestResponse\":{\"type\":\"object\",\"properties\":{\"partition_id\":{\"type\":\"string\"},\"row_count\":{\"type\":"
 	"\"integer\"},\"snapshot_id\":{\"type\":\"integer\"},\"table\":{\"type\":\"string\"},\"job_id\":{\"type\":\"string\"}}},"
 	"\"QueryRequest\":{\"type\":\"object\",\"required\":[\"sql\"],\"properties\":{\"sql\":{\"type\":\"string\"},"
-	"\"tenant_id\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"as_of\":{\"type\":[\"integer\",\"string\"]}}},"
+	"\"tenant_id\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"as_of\":{\"type\":[\"integer\",\"string\"]},"
+	"\"cursor\":{\"type\":\"string\"}}},"
 	"\"QueryResponse\":{\"type\":\"object\",\"properties\":{\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
 	"\"properties\":{\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}}}},\"rows\":{\"type\":\"array\","
 	"\"items\":{\"type\":\"array\"}},\"row_count\":{\"type\":\"integer\"},\"truncated\":{\"type\":\"boolean\"},"
+	"\"snapshot_id\":{\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"},\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
 	"\"error\":{\"type\":\"object\"}}},"
 	"\"RetrieveResponse\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"text\",\"score\","
 	"\"metadata\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},"
@@ -192,7 +213,9 @@ static const char openapi[] =
 	"\"/data/query\":{\"get\":{\"summary\":\"run one read-only SELECT\",\"security\":[{\"bearer\":[]}],"
 	"\"parameters\":[{\"name\":\"sql\",\"in\":\"query\",\"required\":true,\"schema\":{\"type\":\"string\"}},"
 	"{\"name\":\"tenant_id\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":\"limit\",\"in\":\"query\","
-	"\"schema\":{\"type\":\"integer\"}},{\"name\":\"as_of\",\"in\":\"query\",\"schema\":{\"type\":\"integer\"}}],"
+	"\"schema\":{\"type\":\"integer\"}},{\"name\":\"as_of\",\"in\":\"query\",\"description\":\"lake snapshot id, ISO 8601 timestamp or "
+	"world-model snapshot id\",\"schema\":{\"type\":\"string\"}},{\"name\":\"cursor\",\"in\":\"query\",\"description\":"
+	"\"next_cursor of the previous page\",\"schema\":{\"type\":\"string\"}}],"
 	"\"responses\":{\"200\":{\"description\":\"rows\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
 	"\"#/components/schemas/QueryResponse\"}}}},\"400\":{\"description\":\"refused or invalid SQL\"},\"401\":{"
 	"\"description\":\"no token\"},\"403\":{\"description\":\"other tenant\"},\"404\":{\"description\":\"unknown "
@@ -228,9 +251,15 @@ static const char openapi[] =
 
 enum MHD_Result pl_srv_route_openapi(struct MHD_Connection *c, pl_req *r)
 {
-	char *text = malloc(sizeof openapi);
-	if (!text)
+	/* the paths of policy.c's routes go at the end of "paths" (before the closing "}}\n") */
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_put(&b, openapi, sizeof openapi - 4);
+	pl_buf_putc(&b, ',');
+	pl_buf_puts(&b, pl_srv_policy_openapi_paths);
+	pl_buf_puts(&b, "}}\n");
+	if (pl_buf_oom(&b)) {
+		pl_buf_dispose(&b);
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
-	memcpy(text, openapi, sizeof openapi);
-	return reply_text(c, r, "application/json", text);
+	}
+	return reply_text(c, r, "application/json", pl_buf_detach(&b));
 }

@@ -7,6 +7,15 @@
  * LIST/STRUCT/MAP as arrays and objects, timestamps in ISO 8601 (UTC with "Z" for TIMESTAMPTZ).
  * At most min(limit, row cap) rows are sent; "truncated" tells when more were left. An error
  * after the first rows were sent ends the body with "error": {...} instead.
+ *
+ * as_of: a lake snapshot id, an ISO 8601 timestamp (the last snapshot at or before it) or a
+ * world-model snapshot id (the lake snapshot it was pinned to: the state of every table at that
+ * decision point). Paging: a request with "limit" (or "cursor") runs on a pinned, read-only
+ * attachment of one lake snapshot (as_of, else the latest) and a truncated page carries
+ * "next_cursor", an opaque text naming that snapshot, the offset and the query (with the
+ * tenant); the next page passes it as "cursor" with the same sql, so every page reads the same
+ * snapshot. Pages are stable when the query has an ORDER BY. The tenant's policy limits the
+ * tables the query may read (sandbox.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +25,7 @@
 #include "core/str.h"
 #include "server/internal.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 typedef struct qstream {
 	pl_srv *srv;
@@ -31,7 +41,65 @@ typedef struct qstream {
 	bool any, failed, done;
 	int watch; /* watchdog slot, -1: none */
 	bool switched; /* the session's current database is an as_of attachment */
+	int64_t skip, skipped; /* rows of earlier pages */
+	int64_t pinned;        /* the lake snapshot read (-1: the live lake) */
+	char hash[17];         /* of the query and tenant, for the next cursor */
 } qstream;
+
+/* "c1" + hex of "<snapshot>.<offset>.<hash>" */
+static void cursor_make(int64_t snap, int64_t offset, const char *hash, char out[160])
+{
+	char plain[80];
+	int n = snprintf(plain, sizeof plain, "%lld.%lld.%s", (long long)snap, (long long)offset, hash);
+	static const char hex[] = "0123456789abcdef";
+	out[0] = 'c', out[1] = '1';
+	for (int i = 0; i < n && 2 + 2 * i + 2 < 160; i++) {
+		out[2 + 2 * i] = hex[(unsigned char)plain[i] >> 4];
+		out[3 + 2 * i] = hex[(unsigned char)plain[i] & 15];
+		out[4 + 2 * i] = '\0';
+	}
+}
+
+static bool cursor_parse(const char *c, int64_t *snap, int64_t *offset, char hash[17])
+{
+	size_t n = strlen(c);
+	if (n < 4 || n > 160 || c[0] != 'c' || c[1] != '1' || n % 2 != 0)
+		return false;
+	char plain[80];
+	size_t k = 0;
+	for (size_t i = 2; i + 1 < n && k + 1 < sizeof plain; i += 2) {
+		int v = 0;
+		for (int j = 0; j < 2; j++) {
+			char ch = c[i + (size_t)j];
+			int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+			if (d < 0)
+				return false;
+			v = v * 16 + d;
+		}
+		plain[k++] = (char)v;
+	}
+	plain[k] = '\0';
+	long long a = -1, b = -1;
+	char h[17] = "";
+	if (sscanf(plain, "%lld.%lld.%16[0-9a-f]", &a, &b, h) != 3 || a < 0 || b < 0 || strlen(h) != 16)
+		return false;
+	*snap = a;
+	*offset = b;
+	memcpy(hash, h, 17);
+	return true;
+}
+
+static void query_hash(const char *tenant, const char *sql, char out[17])
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_printf(&b, "%s\n%s", tenant ? tenant : "", sql);
+	char full[65] = "0000000000000000";
+	if (!pl_buf_oom(&b))
+		pl_srv_sha256_hex(b.ptr, b.len, full);
+	pl_buf_dispose(&b);
+	memcpy(out, full, 16);
+	out[16] = '\0';
+}
 
 /* Returns a session to the pool with the lake as its current database again. */
 static void release(pl_srv_lake *l, planar_conn *conn, bool ok, bool switched)
@@ -153,8 +221,18 @@ void pl_srv_put_value(pl_buf *b, planar_result *res, planar_type type, size_t co
 
 static void put_trailer(qstream *q, const char *error)
 {
-	pl_buf_printf(&q->out, "],\"row_count\":%lld,\"truncated\":%s", (long long)q->sent,
-		      !error && q->sent >= q->cap && q->nrows > q->row ? "true" : "false");
+	bool truncated = !error && q->sent >= q->cap && q->nrows > q->row;
+	pl_buf_printf(&q->out, "],\"row_count\":%lld,\"truncated\":%s", (long long)q->sent, truncated ? "true" : "false");
+	if (q->pinned >= 0) {
+		pl_buf_printf(&q->out, ",\"snapshot_id\":%lld,\"offset\":%lld", (long long)q->pinned, (long long)q->skip);
+		if (truncated) {
+			char cur[160];
+			cursor_make(q->pinned, q->skip + q->sent, q->hash, cur);
+			pl_buf_printf(&q->out, ",\"next_cursor\":\"%s\"", cur);
+		} else {
+			pl_buf_puts(&q->out, ",\"next_cursor\":null");
+		}
+	}
 	if (error) {
 		pl_buf_puts(&q->out, ",\"error\":{\"code\":\"internal\",\"message\":");
 		put_json_string(&q->out, error, strlen(error));
@@ -168,6 +246,14 @@ static void put_trailer(qstream *q, const char *error)
 static void produce(qstream *q, size_t want)
 {
 	while (!q->done && q->out.len - q->off < want) {
+		if (q->row < q->nrows && q->skipped < q->skip) { /* rows of earlier pages */
+			int64_t k = (int64_t)(q->nrows - q->row);
+			if (k > q->skip - q->skipped)
+				k = q->skip - q->skipped;
+			q->row += (size_t)k;
+			q->skipped += k;
+			continue;
+		}
 		if (q->row < q->nrows) {
 			if (q->sent >= q->cap) {
 				put_trailer(q, NULL);
@@ -288,24 +374,32 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		}
 	}
 	int64_t as_of = -1;
+	char as_of_text[80] = "";
+	const char *cursor = NULL;
 	if (!bad) {
 		json_t *av = body ? json_object_get(body, "as_of") : NULL;
 		const char *as = body ? (json_is_string(av) ? json_string_value(av) : NULL)
 				      : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "as_of");
-		if (av && json_is_integer(av))
+		if (av && json_is_integer(av) && json_integer_value(av) >= 0)
 			as_of = json_integer_value(av);
-		else if (as) {
-			char *end = NULL;
-			long long n = strtoll(as, &end, 10);
-			as_of = *as && !*end ? n : -2;
-		} else if (av && !json_is_null(av)) {
+		else if (as && *as && strlen(as) < sizeof as_of_text)
+			snprintf(as_of_text, sizeof as_of_text, "%s", as);
+		else if ((av && !json_is_null(av)) || as)
 			as_of = -2;
-		}
 		if (as_of < -1) {
 			ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
-						 "\"as_of\" must be a lake snapshot id (a non-negative integer)", NULL);
+						 "\"as_of\" must be a lake snapshot id, an ISO 8601 timestamp or a world-model "
+						 "snapshot id",
+						 NULL);
 			bad = true;
 		}
+	}
+	if (!bad)
+		cursor = arg(c, body, "cursor", &ret, r, &bad);
+	if (!bad && cursor && (as_of >= 0 || as_of_text[0])) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, "\"cursor\" already names the snapshot; drop \"as_of\"",
+					 NULL);
+		bad = true;
 	}
 	if (!bad && (!sql || !*sql)) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, "\"sql\" is required", NULL);
@@ -331,6 +425,57 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	}
 	char db[64] = PL_SRV_LAKE;
 	bool switched = false;
+	bool paging = cursor || (body ? json_object_get(body, "limit") != NULL
+				      : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit") != NULL);
+	int64_t skip = 0;
+	char hash[17];
+	query_hash(tenant, sql, hash);
+	if (cursor) {
+		char chash[17];
+		if (!cursor_parse(cursor, &as_of, &skip, chash) || strcmp(chash, hash) != 0) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
+						 "\"cursor\" is not a cursor of this query (pass the same sql and tenant_id)", NULL);
+			release(l, conn, true, false);
+			json_decref(body);
+			return ret;
+		}
+	} else if (as_of_text[0]) {
+		rc = pl_srv_resolve_as_of(r->srv, conn, as_of_text, tenant, &as_of, &msg);
+		if (rc) {
+			ret = pl_srv_reply_error(c, r, rc == PLANAR_ENOTFOUND ? PL_SRV_NOT_FOUND : PL_SRV_BAD_REQUEST,
+						 msg ? msg : "unknown as_of", json_pack("{s:s}", "as_of", as_of_text));
+			free(msg);
+			release(l, conn, true, false);
+			json_decref(body);
+			return ret;
+		}
+	} else if (paging && as_of < 0) { /* pages of one snapshot: the latest */
+		int64_t ver = -1;
+		pl_err err;
+		pl_err_clear(&err);
+		pthread_mutex_lock(&l->svc_lock);
+		rc = pl_service_current(l->svc, &as_of, &ver, &err);
+		pthread_mutex_unlock(&l->svc_lock);
+		if (rc) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+						 json_pack("{s:s}", "reason", err.msg));
+			release(l, conn, true, false);
+			json_decref(body);
+			return ret;
+		}
+	}
+	pl_srv_policy pol;
+	{
+		pl_err err;
+		pl_err_clear(&err);
+		if (pl_srv_policy_load(r->srv, tenant, &pol, &err) != 0) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached to read the policy",
+						 json_pack("{s:s}", "reason", err.msg));
+			release(l, conn, true, false);
+			json_decref(body);
+			return ret;
+		}
+	}
 	if (as_of >= 0) {
 		rc = pl_srv_lake_at(l, as_of, db, &msg);
 		if (rc == 0) {
@@ -347,12 +492,14 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 						 json_pack("{s:I}", "as_of", (json_int_t)as_of));
 			free(msg);
 			release(l, conn, true, switched);
+			pl_srv_policy_free(&pol);
 			json_decref(body);
 			return ret;
 		}
 	}
 	int watch = pl_srv_watch_add(r->srv, conn, r->srv->cfg.query_timeout_ms);
-	rc = pl_srv_sandbox_check(l, conn, db, sql, &why);
+	rc = pl_srv_sandbox_check(l, conn, db, sql, &pol, &why);
+	pl_srv_policy_free(&pol);
 	if (rc) {
 		pl_srv_watch_remove(r->srv, watch);
 		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST : pl_srv_err_of_planar(rc),
@@ -387,7 +534,8 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 	}
 	*q = (qstream){.srv = r->srv, .req = r, .conn = conn, .res = res, .ncols = ncols, .types = q->types, .cap = limit,
-		      .watch = watch, .switched = switched};
+		      .watch = watch, .switched = switched, .skip = skip, .pinned = as_of};
+	memcpy(q->hash, hash, sizeof hash);
 	/* The first chunk before the status line: most errors still get their own status. */
 	size_t n = 0;
 	rc = planar_result_next_chunk(res, &n);

@@ -3,7 +3,7 @@
  *
  *   bad_request 400, unauthorized 401, forbidden 403, not_found 404, method_not_allowed 405,
  *   conflict 409, payload_too_large 413, unsupported_media_type 415, unprocessable 422,
- *   too_many_requests 429, unavailable 503 (with Retry-After), internal 500.
+ *   too_many_requests 429, unavailable 503 (with Retry-After), internal 500, insufficient_storage 507.
  *
  * Every error body is {"error": {"code": "<name above>", "message": "...", "details": {...}}}.
  */
@@ -30,6 +30,7 @@ static const struct {
 	[PL_SRV_TOO_MANY] = {429, "too_many_requests"},
 	[PL_SRV_UNAVAILABLE] = {503, "unavailable"},
 	[PL_SRV_INTERNAL] = {500, "internal"},
+	[PL_SRV_STORAGE] = {507, "insufficient_storage"},
 };
 
 int pl_srv_err_status(pl_srv_err e)

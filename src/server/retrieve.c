@@ -27,6 +27,7 @@
 
 #include "core/str.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 #define RETRIEVE_MAX_TOP_K 1000
 
@@ -218,7 +219,16 @@ static int table_filter(pl_srv *s, planar_conn *conn, const char *tenant, const 
 		pl_buf_put_ident(&probe, table);
 		pl_buf_printf(&probe, " WHERE (%s)", q->filter);
 		char *why = NULL;
-		rc = pl_buf_oom(&probe) ? PLANAR_ENOMEM : pl_srv_sandbox_check(&s->lake, conn, PL_SRV_LAKE, pl_buf_cstr(&probe), &why);
+		pl_srv_policy pol;
+		pl_err perr;
+		pl_err_clear(&perr);
+		rc = pl_srv_policy_load(s, tenant, &pol, &perr);
+		if (rc)
+			why = pl_strdup(perr.msg);
+		else
+			rc = pl_buf_oom(&probe) ? PLANAR_ENOMEM
+						: pl_srv_sandbox_check(&s->lake, conn, PL_SRV_LAKE, pl_buf_cstr(&probe), &pol, &why);
+		pl_srv_policy_free(&pol);
 		pl_buf_dispose(&probe);
 		if (rc) {
 			pl_buf m = PL_BUF_INIT;
@@ -406,7 +416,8 @@ int pl_srv_retrieve(pl_srv *s, planar_conn *conn, const char *tenant, const pl_r
 		char *filter = NULL;
 		rc = table_filter(s, conn, tenant, q, sch, tbl, &allowed, &filter, kind, errmsg);
 		if (rc == 0 && !allowed && q->table) {
-			rc = fail(kind, PL_SRV_FORBIDDEN, errmsg, "this tenant may not read %s", tables.items[i]);
+			/* as for a table that does not exist (the sandbox answers the same) */
+			rc = fail(kind, PL_SRV_NOT_FOUND, errmsg, "no table \"%s\" in the lake", q->table);
 		} else if (rc == 0 && allowed) {
 			rc = search_table(conn, q, sch, tbl, filter, acc, kind, errmsg);
 			searched++;

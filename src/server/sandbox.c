@@ -10,7 +10,9 @@
  *     glob, query, ducklake_*, duckdb_*, pragma_* ...);
  *   - functions with file, setting, environment or catalog access are refused by name, as are
  *     functions named with a schema or catalog;
- *   - DESCRIBE/SUMMARIZE/SHOW references and anything else that is not a SELECT are refused.
+ *   - DESCRIBE/SUMMARIZE/SHOW references and anything else that is not a SELECT are refused;
+ *   - with a tenant policy, only the tables its allowed_tables names are tables of the lake (a
+ *     table it does not allow is refused exactly like one that does not exist).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -19,9 +21,11 @@
 
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/policy.h"
 
 typedef struct sb_ctx {
 	const char *db; /* the database the query runs on: the lake, or a pinned attachment of it */
+	const pl_srv_policy *pol; /* the tenant's allowed_tables (NULL: every table) */
 	char **tables; /* "schema\ttable", lower case */
 	size_t ntables;
 	pl_buf why;
@@ -59,6 +63,8 @@ static bool lake_has(sb_ctx *x, const char *schema, const char *table)
 {
 	char key[2 * PL_NAME_MAX + 8];
 	if (strlen(schema) > PL_NAME_MAX || strlen(table) > PL_NAME_MAX)
+		return false;
+	if (!pl_srv_policy_allows(x->pol, schema, table)) /* refused like a table that does not exist */
 		return false;
 	snprintf(key, sizeof key, "%s\t%s", schema, table);
 	lower(key);
@@ -283,7 +289,8 @@ void pl_srv_sandbox_dispose(pl_srv_lake *l)
 	}
 }
 
-int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql, char **why)
+int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql,
+			 const struct pl_srv_policy *pol, char **why)
 {
 	*why = NULL;
 	planar_stmt *st = NULL;
@@ -327,7 +334,7 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 		json_decref(tree);
 		return PLANAR_EINVALID;
 	}
-	sb_ctx x = {db, NULL, 0, PL_BUF_INIT};
+	sb_ctx x = {db, pol, NULL, 0, PL_BUF_INIT};
 	rc = load_tables(l, conn, &x, why);
 	if (rc == 0 && !check_value(&x, json_array_get(stmts, 0), NULL)) {
 		*why = pl_buf_detach(&x.why);

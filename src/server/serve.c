@@ -19,6 +19,7 @@
  *   PLANAR_SERVE_AUDIT_FLUSH_MS  how often the audit log is written (default 200)
  *   PLANAR_SERVE_QUERY_TIMEOUT_MS  longest a query may run, ms; 0: no limit (default 30000)
  *   PLANAR_SERVE_MAX_IN_FLIGHT   most /data requests served at once; more get 429 (default 256)
+ *   PLANAR_SERVE_RETENTION_INTERVAL  seconds between retention passes; 0: none (default 3600)
  *   PLANAR_SERVE_TLS_CERT, PLANAR_SERVE_TLS_KEY  PEM certificate and key: HTTPS (--tls-cert/--tls-key)
  */
 #include <errno.h>
@@ -29,6 +30,7 @@
 
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/policy.h"
 #include "server/server.h"
 
 typedef struct opt_def {
@@ -52,6 +54,7 @@ static const opt_def opts[] = {
 	{"--row-cap", "PLANAR_SERVE_ROW_CAP", 1, "most rows one query returns (default 100000)"},
 	{"--audit-flush-ms", "PLANAR_SERVE_AUDIT_FLUSH_MS", 1, "how often the audit log is written (default 200)"},
 	{"--query-timeout-ms", "PLANAR_SERVE_QUERY_TIMEOUT_MS", 1, "longest a query may run, ms; 0: none (default 30000)"},
+	{"--retention-interval", "PLANAR_SERVE_RETENTION_INTERVAL", 1, "seconds between retention passes; 0: none (default 3600)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -121,6 +124,8 @@ static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 		cfg->audit_flush_ms = (unsigned)n;
 	else if (strcmp(f, "--query-timeout-ms") == 0 && n <= 86400000)
 		cfg->query_timeout_ms = (unsigned)n;
+	else if (strcmp(f, "--retention-interval") == 0 && n <= 31536000)
+		cfg->retention_interval_s = (unsigned)n;
 	else
 		return -1;
 	return 0;
@@ -198,6 +203,7 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->max_in_flight = 256;
 	cfg->audit_flush_ms = 200;
 	cfg->query_timeout_ms = 30000;
+	cfg->retention_interval_s = 3600;
 	int status = 2;
 	char *config_text = NULL;
 	const char *config = getenv("PLANAR_SERVE_CONFIG");
@@ -258,6 +264,11 @@ int pl_server_serve_main(int argc, char **argv)
 		planar_free(msg);
 		goto out;
 	}
+	if (pl_srv_dataplane_start(s, &msg) != 0) {
+		fprintf(stderr, "Error: %s\n", msg ? msg : "cannot prepare the data-plane tables");
+		free(msg);
+		goto out;
+	}
 	if (pl_srv_metrics_init(s) != 0 || pl_srv_audit_start(s) != 0) {
 		fprintf(stderr, "Error: cannot start the audit writer\n");
 		goto out;
@@ -283,6 +294,7 @@ int pl_server_serve_main(int argc, char **argv)
 out:
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	pl_srv_dataplane_stop(s);
 	pl_srv_audit_stop(s);
 	pl_srv_watch_stop(s);
 	pl_srv_metrics_free(s);

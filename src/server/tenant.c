@@ -2,9 +2,9 @@
  * tenant.c -- what a tenant sees of the lake's tables (the check every MCP tool and retrieval
  * makes), and the lookups of lake tables and their columns they share.
  *
- * Today every tenant may read every lake table, as with /data/query; a table that holds rows of
- * several tenants (it has a tenant_id column) shows a tenant only its own rows. Per-tenant
- * allowed tables plug in here (pl_srv_tenant_scope), once, for every tool and route that uses it.
+ * A tenant may read the tables its policy's allowed_tables names (every table without a policy),
+ * as with /data/query; a table that holds rows of several tenants (it has a tenant_id column)
+ * shows a tenant only its own rows. Every tool and route decides through pl_srv_tenant_scope.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "core/str.h"
 #include "server/mcp.h"
+#include "server/policy.h"
 
 static char *conn_msg(planar_conn *conn)
 {
@@ -130,13 +131,27 @@ int pl_srv_table_resolve(planar_conn *conn, const char *name, char *schema_out, 
 int pl_srv_tenant_scope(pl_srv *s, planar_conn *conn, const char *tenant, const char *schema,
 			const char *table, bool *allowed, char **row_filter, char **errmsg)
 {
-	(void)s; /* the tenant policy (allowed tables) is read through it */
 	*allowed = true;
 	*row_filter = NULL;
 	if (!tenant)
 		return 0;
+	/* the tenant's policy: allowed_tables */
+	pl_buf name = PL_BUF_INIT;
+	pl_buf_printf(&name, "%s.%s", schema, table);
+	pl_err err;
+	pl_err_clear(&err);
+	int rc = pl_buf_oom(&name) ? PL_ENOMEM : pl_srv_policy_check(s, tenant, pl_buf_cstr(&name), "query", &err);
+	pl_buf_dispose(&name);
+	if (rc == PL_EINVALID) {
+		*allowed = false;
+		return 0;
+	}
+	if (rc) {
+		*errmsg = pl_strdup(err.msg[0] ? err.msg : "the tenant's policy cannot be read");
+		return rc;
+	}
 	json_t *cols = NULL;
-	int rc = pl_srv_table_columns(conn, schema, table, &cols, errmsg);
+	rc = pl_srv_table_columns(conn, schema, table, &cols, errmsg);
 	if (rc)
 		return rc;
 	size_t i;

@@ -200,17 +200,38 @@ static size_t qualified_prefix(const dml_stmt *d, const pl_toks *t, size_t i, si
 	return 0;
 }
 
+/* Whether token i is the row id pseudo-column (a bare, unquoted rowid that names no column of
+ * the table): the scan of the statement Planar runs has it as a hidden column. */
+static bool is_rowid(const dml_stmt *d, const pl_toks *t, size_t i)
+{
+	if (t->items[i].kind != PL_TOK_WORD || !name_is(t, i, "rowid") || !d->table)
+		return false;
+	if ((i > 0 && pl_tok_is_punct(t, i - 1, ".")) || (i + 1 < t->len && pl_tok_is_punct(t, i + 1, "(")))
+		return false;
+	for (size_t c = 0; c < d->table->ntop; c++)
+		if (pl_str_ieq(d->table->top[c]->name, "rowid"))
+			return false;
+	return true;
+}
+
 /* The clause's text with the target's lake- or schema-qualified column references written as
- * table.column, which is how the statement Planar runs names the table (DuckDB accepts both). */
+ * table.column, which is how the statement Planar runs names the table (DuckDB accepts both),
+ * and rowid written as the scan's row id column. */
 static pl_text unqualify(dml_stmt *d, pl_buf *out, size_t from, size_t to)
 {
 	const pl_toks *t = &d->st->toks;
 	pl_text whole = span(t, from, to);
-	if (d->aliased || !whole.s)
+	if (!whole.s)
 		return whole;
 	size_t copied = t->items[from].start;
 	for (size_t i = from; i < to; i++) {
-		if (i > from && pl_tok_is_punct(t, i - 1, "."))
+		if (is_rowid(d, t, i)) {
+			pl_buf_put(out, t->src + copied, t->items[i].start - copied);
+			pl_buf_puts(out, "__planar_rowid");
+			copied = t->items[i].start + t->items[i].len;
+			continue;
+		}
+		if (d->aliased || (i > from && pl_tok_is_punct(t, i - 1, ".")))
 			continue;
 		size_t n = qualified_prefix(d, t, i, to);
 		if (n == 0)

@@ -3,6 +3,7 @@
  * that names `rowid`, each lake table read in a FROM clause becomes a temporary view that also
  * carries the row id (as __planar_rowid), `rowid` references point to it, and `*` leaves it
  * out, so `SELECT rowid, * FROM lake.t` reads as it does in DuckDB's ducklake extension.
+ * DELETE and UPDATE are left as they are: their WHERE reads the target's row id (dml.c).
  */
 #include "sql/rowid.h"
 
@@ -72,7 +73,8 @@ static bool star_in_select_list(const pl_toks *t, size_t i)
 int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
-	if (!mentions_rowid(t))
+	/* DELETE and UPDATE read rowid of their target from the scan of the statement (dml.c) */
+	if (!mentions_rowid(t) || (t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"))))
 		return 0;
 	pl_buf out = PL_BUF_INIT;
 	size_t copied = 0, made = 0;

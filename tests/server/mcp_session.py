@@ -534,6 +534,27 @@ def run_http():
         code, body, _ = srv.req("POST", "/data/retrieve", t1, {"query": 5})
         check("retrieve POST with a non-string query: 400", code == 400, (code, body))
 
+        # a tenant policy's allowed_tables (PUT /data/policy) limits every tool
+        code, body, _ = srv.req("PUT", "/data/policy", ad, {"tenant_id": "t1", "allowed_tables": ["main.notes",
+                                                                                             "world_model.snapshots"]})
+        check("PUT /data/policy", code == 200, (code, body))
+        code, r = srv.mcp(t1, call("list_tables", {}))
+        names = {t["name"] for t in r.get("result", {}).get("structuredContent", {}).get("tables", [])}
+        check("list_tables shows the allowed tables only", names == {"main.notes", "world_model.snapshots"}, names)
+        code, r = srv.mcp(t1, call("describe_table", {"table": "ev"}))
+        tool_err("describe_table of a table the policy does not allow", r, "no table")
+        code, r = srv.mcp(t1, call("table_history", {"table": "ev"}))
+        tool_err("table_history of a table the policy does not allow", r, "no table")
+        code, r = srv.mcp(t1, call("query", {"sql": "SELECT count(*) FROM ev"}))
+        tool_err("query of a table the policy does not allow", r, "not")
+        code, r = retrieve_get(srv, t1, query="x", table="ev")
+        check("retrieve of a table the policy does not allow: 404, as if it did not exist", code == 404, (code, r))
+        code, r = srv.mcp(t1, call("list_snapshots", {}))
+        check("allowed snapshots still readable", len(r.get("result", {}).get("structuredContent", {})
+                                                      .get("snapshots", [])) == 2, r)
+        code, r = srv.mcp(t2, call("describe_table", {"table": "ev"}))
+        check("another tenant's policy is its own", r.get("result", {}).get("isError") is False, r)
+
         code, body, _ = srv.req("GET", "/openapi.json")
         doc = json.loads(body)
         check("openapi documents /data/retrieve and /mcp", "/data/retrieve" in doc.get("paths", {})

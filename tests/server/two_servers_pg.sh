@@ -2,7 +2,9 @@
 # Two `planar serve` processes on one lake with a PostgreSQL catalog (a private server from
 # tests/pg.sh) behave as one service: tokens made once work on both, rows ingested through either
 # are read through both, an Idempotency-Key answered by one is replayed by the other, a revoked
-# token is refused by both at once, and concurrent ingests through both all land exactly once.
+# token is refused by both at once, concurrent ingests through both all land exactly once, the
+# data-plane tables are created once when both start at once, and a policy set through one is
+# read through the other.
 #   tests/server/two_servers_pg.sh PATH/TO/planar
 set -uo pipefail
 planar=$(realpath "$1")
@@ -30,9 +32,11 @@ lakeuri="postgres:$PLANAR_PG"
 W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n 1)
 G=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
 
-start() { # start NAME: sets port_NAME
+launch() { # launch NAME
   "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 2> "$work/$1.log" &
   pids+=($!)
+}
+start() { # start NAME: waits until it listens, sets port_NAME
   local port=
   for _ in $(seq 1 400); do
     port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/$1.log")
@@ -42,9 +46,18 @@ start() { # start NAME: sets port_NAME
   [ -n "$port" ] || { echo "server $1 did not start:"; cat "$work/$1.log"; exit 1; }
   eval "port_$1=$port"
 }
+# both start at once: the data-plane tables are created exactly once
+launch a
+launch b
 start a
 start b
 A="http://127.0.0.1:$port_a" B="http://127.0.0.1:$port_b"
+created=$(cat "$work/a.log" "$work/b.log" | sed -n 's/.*"data_plane_tables_created","tables":\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+check "data-plane tables created once by the two servers" "7" "$created"
+check "each data-plane table once" "7 7" "$("$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" -c "SELECT count(*), count(DISTINCT schema_name || '.' || table_name) FROM duckdb_tables() WHERE database_name = 'lake' AND table_name IN ('ros_navigation_trials', 'object_detections', 'agent_traces', 'snapshots', 'experiments', 'simulation_runs', 'job_outcomes')" | tr ',' ' ')"
+AD=$("$planar" token create --lake "$lakeuri" --role admin | tail -n 1)
+check "policy set through a" "200" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $AD" -H 'Content-Type: application/json' "$A/data/policy" --data-binary '{"tenant_id":"t9","allowed_tables":["ev"]}')"
+has "policy read through b" '"allowed_tables":["ev"]' "$(curl -s -H "Authorization: Bearer $AD" "$B/data/policy?tenant_id=t9")"
 sv=$(curl -s "$A/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p')
 ingest() { # ingest BASE ID SRC [KEY]
   curl -s -o "$work/out.$2" -w '%{http_code}' -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
