@@ -99,6 +99,7 @@ typedef struct pl_retrieve_req {
 	const char *filter;      /* SQL predicate on the table's columns, or NULL */
 	const char *mode;        /* hybrid, bm25, vector, or NULL */
 	int64_t as_of;           /* lake snapshot, -1: current */
+	const char *as_of_text;  /* or a timestamp / world-model snapshot id (policy.h), or NULL */
 } pl_retrieve_req;
 
 /* Runs a retrieval for tenant (NULL: any): *out is the array [{id, text, score, metadata,

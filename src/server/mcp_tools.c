@@ -433,6 +433,15 @@ static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
 	return rc;
 }
 
+/* as_of: a lake snapshot id, or a timestamp / world-model snapshot id resolved to one. */
+static int as_of_arg(pl_mcp_call *call, json_t *args, int64_t *out, char **errmsg)
+{
+	json_t *v = json_object_get(args, "as_of");
+	if (json_is_string(v))
+		return pl_srv_resolve_as_of(call->srv, call->conn, json_string_value(v), call->tenant, out, errmsg);
+	return pl_mcp_arg_int(args, "as_of", 0, INT64_MAX, out, errmsg);
+}
+
 static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errmsg)
 {
 	const char *sql = NULL;
@@ -441,7 +450,7 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 	if (rc == 0)
 		rc = pl_mcp_arg_int(args, "limit", 0, pl_mcp_row_cap(call), &limit, errmsg);
 	if (rc == 0)
-		rc = pl_mcp_arg_int(args, "as_of", 0, INT64_MAX, &as_of, errmsg);
+		rc = as_of_arg(call, args, &as_of, errmsg);
 	if (rc)
 		return rc;
 	pl_srv_lake *l = &call->srv->lake;
@@ -521,7 +530,7 @@ static int t_retrieve(pl_mcp_call *call, json_t *args, json_t **result, char **e
 	if (rc == 0)
 		rc = pl_mcp_arg_str(args, "mode", false, &q.mode, errmsg);
 	if (rc == 0)
-		rc = pl_mcp_arg_int(args, "as_of", 0, INT64_MAX, &q.as_of, errmsg);
+		rc = as_of_arg(call, args, &q.as_of, errmsg);
 	if (rc)
 		return rc;
 	json_t *items = NULL;
@@ -552,7 +561,8 @@ static const tool_def tools[] = {
 	 "{columns, rows, row_count, truncated}. Files, settings, catalog functions and writes are refused.",
 	 "{\"type\":\"object\",\"properties\":{\"sql\":{\"type\":\"string\",\"description\":\"one SELECT\"},\"limit\":{"
 	 "\"type\":\"integer\",\"minimum\":0,\"description\":\"most rows returned (default 100)\"},\"as_of\":{\"type\":"
-	 "\"integer\",\"minimum\":0,\"description\":\"read the lake as of this snapshot id\"}},\"required\":[\"sql\"],"
+	 "[\"integer\",\"string\"],\"description\":\"read the lake as of a snapshot id, a timestamp or a world-model "
+	 "snapshot id\"}},\"required\":[\"sql\"],"
 	 "\"additionalProperties\":false}",
 	 t_query},
 	{"retrieve", "Semantic retrieval",
@@ -565,7 +575,8 @@ static const tool_def tools[] = {
 	 "\"description\":\"rows before this time\"},\"time_column\":{\"type\":\"string\",\"description\":\"the column "
 	 "since/until apply to (default: the table's time column)\"},\"filter\":{\"type\":\"string\",\"description\":"
 	 "\"SQL predicate on the table's columns\"},\"mode\":{\"type\":\"string\",\"enum\":[\"hybrid\",\"bm25\","
-	 "\"vector\"]},\"as_of\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"lake snapshot id\"}},"
+	 "\"vector\"]},\"as_of\":{\"type\":[\"integer\",\"string\"],\"description\":\"lake snapshot id, timestamp or "
+	 "world-model snapshot id\"}},"
 	 "\"required\":[\"query\"],\"additionalProperties\":false}",
 	 t_retrieve},
 	{"list_snapshots", "List world-model snapshots",

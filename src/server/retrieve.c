@@ -16,7 +16,9 @@
  *     table without one is an error naming its columns; searching every index, such tables
  *     are left out.
  *   The filter and time_column apply to every table searched: give `table` with them.
- *   - as_of: a lake snapshot id; the search reads the table as it was then.
+ *   - as_of: a lake snapshot id, a timestamp (the last snapshot at or before it) or a world-model
+ *     snapshot id (the lake snapshot it was pinned to), as /data/query takes it; the search
+ *     reads the table as it was then.
  *   - mode: hybrid (the search's default), bm25 or vector.
  * A tenant's rows only: the tenant scope (tenant.c) adds its row predicate to the filter.
  */
@@ -380,6 +382,18 @@ int pl_srv_retrieve(pl_srv *s, planar_conn *conn, const char *tenant, const pl_r
 		return fail(kind, PL_SRV_BAD_REQUEST, errmsg, "\"top_k\" must be an integer from 1 to 1000%s", NULL);
 	if (q->mode && strcmp(q->mode, "hybrid") && strcmp(q->mode, "bm25") && strcmp(q->mode, "vector"))
 		return fail(kind, PL_SRV_BAD_REQUEST, errmsg, "\"mode\" must be hybrid, bm25 or vector, not \"%s\"", q->mode);
+	pl_retrieve_req resolved;
+	if (q->as_of_text) { /* a timestamp or a world-model snapshot id: the lake snapshot it names */
+		resolved = *q;
+		resolved.as_of_text = NULL;
+		int rc = pl_srv_resolve_as_of(s, conn, q->as_of_text, tenant, &resolved.as_of, errmsg);
+		if (rc) {
+			*kind = rc == PLANAR_ENOTFOUND ? PL_SRV_NOT_FOUND : rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST
+												: pl_srv_err_of_planar(rc);
+			return rc;
+		}
+		q = &resolved;
+	}
 	const char *why = NULL;
 	if (q->filter && (!*q->filter || !pl_srv_utf8_valid(q->filter, strlen(q->filter)) || !filter_shape_ok(q->filter, &why)))
 		return fail(kind, PL_SRV_BAD_REQUEST, errmsg, "the filter is not allowed: %s",
@@ -516,12 +530,17 @@ enum MHD_Result pl_srv_route_retrieve(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, m, NULL);
 		goto out;
 	}
-	if ((v[1] && !parse_int(v[1], &q.top_k)) || (v[9] && !parse_int(v[9], &q.as_of))) {
-		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
-					 v[1] && !parse_int(v[1], &q.top_k) ? "\"top_k\" must be an integer from 1 to 1000"
-									     : "\"as_of\" must be a lake snapshot id (a non-negative integer)",
-					 NULL);
+	if (v[1] && !parse_int(v[1], &q.top_k)) {
+		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, "\"top_k\" must be an integer from 1 to 1000", NULL);
 		goto out;
+	}
+	if (v[9] && !parse_int(v[9], &q.as_of)) {
+		if (!*v[9] || v[9][0] == '-') {
+			ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
+						 "\"as_of\" is a lake snapshot id, a timestamp or a world-model snapshot id", NULL);
+			goto out;
+		}
+		q.as_of_text = v[9];
 	}
 	if (!tenant && (!r->role || strcmp(r->role, "admin") != 0))
 		tenant = r->tenant_id;

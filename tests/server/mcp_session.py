@@ -240,6 +240,10 @@ def run_stdio():
     out = tool_ok("query after as_of", c.tool("query", {"sql": "SELECT count(*) FROM notes"}))
     check("the session is back on the current lake", out.get("rows") == [[2]], out)
     tool_err("query as_of unknown snapshot", c.tool("query", {"sql": "SELECT 1", "as_of": 999999}))
+    out = tool_ok("query as_of a timestamp", c.tool("query", {"sql": "SELECT count(*) FROM notes",
+                                                              "as_of": "2999-01-01T00:00:00Z"}))
+    check("as_of a timestamp: the last snapshot before it", out.get("rows") == [[2]], out)
+    tool_err("query as_of neither id nor time", c.tool("query", {"sql": "SELECT 1", "as_of": "whenever"}))
     for i, q in enumerate(HOSTILE):
         tool_err("hostile query refused: %r" % q, c.tool("query", {"sql": q}, id=1000 + i))
     tool_err("query: unknown argument", c.tool("query", {"sql": "SELECT 1", "db": "x"}), "unknown argument")
@@ -534,6 +538,28 @@ def run_http():
         code, body, _ = srv.req("POST", "/data/retrieve", t1, {"query": 5})
         check("retrieve POST with a non-string query: 400", code == 400, (code, body))
 
+        # a snapshot stored by POST /data/snapshots is what the snapshot tools read
+        wm, iz = "0193a8c4-1111-7000-8000-00000000abcd", "0193a8c4-2222-7000-8000-00000000abcd"
+        code, body, _ = srv.req("POST", "/data/snapshots", t2, {
+            "snapshot_id": wm, "intent_id": iz, "timestamp": "2026-12-01T12:00:00Z",
+            "agents_active": [{"role": "executor", "status": "running", "tool_call_count": 1}],
+            "user_plane": {"torch": {"jobs_in_flight": 1, "gpu_util": 0.25}}, "causal_chain": []})
+        check("POST /data/snapshots", code == 201, (code, body))
+        code, r = srv.mcp(t2, call("get_snapshot", {"snapshot_id": wm}))
+        out = r.get("result", {}).get("structuredContent", {})
+        check("get_snapshot reads a posted snapshot", out.get("intent_id") == iz
+              and out.get("agents_active", [{}])[0].get("role") == "executor"
+              and isinstance(out.get("lake_snapshot_id"), int), r)
+        code, r = srv.mcp(t2, call("list_snapshots", {"intent_id": iz}))
+        check("list_snapshots finds it", [x["snapshot_id"] for x in r.get("result", {}).get("structuredContent", {})
+                                          .get("snapshots", [])] == [wm], r)
+        code, r = srv.mcp(t1, call("get_snapshot", {"snapshot_id": wm}))
+        tool_err("another tenant cannot read it", r, "no world-model snapshot")
+        code, r = srv.mcp(t2, call("query", {"sql": "SELECT count(*) FROM notes", "as_of": wm}))
+        check("query as_of a world-model snapshot", r.get("result", {}).get("structuredContent", {}).get("rows") == [[2]], r)
+        code, r = srv.mcp(t1, call("query", {"sql": "SELECT count(*) FROM notes", "as_of": wm}))
+        tool_err("as_of another tenant's world-model snapshot", r)
+
         # a tenant policy's allowed_tables (PUT /data/policy) limits every tool
         code, body, _ = srv.req("PUT", "/data/policy", ad, {"tenant_id": "t1", "allowed_tables": ["main.notes",
                                                                                              "world_model.snapshots"]})
@@ -626,6 +652,10 @@ def run_retrieve():
         check("filter", code == 200 and {x["id"] for x in r} == {"d1", "d5"}, (code, r))
         code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", as_of=before)
         check("as_of: before d5", code == 200 and "d5" not in [x["id"] for x in r] and "d1" in [x["id"] for x in r], (code, r))
+        code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", as_of="2999-01-01T00:00:00Z")
+        check("as_of a timestamp", code == 200 and "d5" in [x["id"] for x in r], (code, r))
+        code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", as_of="someday")
+        check("as_of neither id nor time", code in (400, 404), (code, r))
         code, r = retrieve_get(srv, t1, query="notebook job failed", table="docs", mode="bm25")
         check("mode bm25", code == 200 and r and r[0]["id"] in ("d1", "d5"), (code, r))
         code, r = retrieve_get(srv, t1, query="failed CUDA out of memory gpu", top_k="10")
