@@ -233,7 +233,7 @@ static const char openapi[] =
 	"\"format\":\"date-time\"}},{\"name\":\"time_column\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":"
 	"\"filter\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}},{\"name\":\"mode\",\"in\":\"query\",\"schema\":{"
 	"\"type\":\"string\",\"enum\":[\"hybrid\",\"bm25\",\"vector\"]}},{\"name\":\"as_of\",\"in\":\"query\",\"schema\":{"
-	"\"type\":\"integer\"}}],\"responses\":{\"200\":{\"description\":\"results, best first\",\"content\":{"
+	"\"type\":[\"integer\",\"string\"]}}],\"responses\":{\"200\":{\"description\":\"results, best first\",\"content\":{"
 	"\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/RetrieveResponse\"}}}},\"400\":{\"description\":"
 	"\"bad parameters or a refused filter\"},\"401\":{\"description\":\"no token\"},\"403\":{\"description\":\"other "
 	"tenant\"},\"404\":{\"description\":\"no such table or index\"},\"503\":{\"description\":\"time limit or "
