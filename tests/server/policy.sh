@@ -262,6 +262,24 @@ kill -TERM "$pid"; wait "$pid"; check "server stops cleanly" "0" "$?"
 before=$(lake -c "SELECT max(snapshot_id) FROM lake.snapshots()")
 start
 check "second start creates nothing" "$before" "$(lake -c "SELECT max(snapshot_id) FROM lake.snapshots()")"
+ingest "$W1" t1 ev '[{"id":7000,"tenant_id":"t1"}]'; check "ingest before the scheduled pass" "201" "$code"
+p=$(cat_sql "SELECT partition_id FROM planar_service_ingest WHERE response LIKE ''%\"row_count\":1%'' AND tenant_id = ''t1'' AND table_name = ''ev'' ORDER BY snapshot_id DESC LIMIT 1")
+cat_sql "UPDATE planar_service_ingest SET ingested_at = ''2020-01-01 00:00:00.000000+00'' WHERE partition_id = ''$p'' RETURNING 1" >/dev/null
 kill -TERM "$pid"; wait "$pid"; pid=
+# the server's own schedule: a pass every second removes the row
+start --retention-interval 1
+for _ in $(seq 1 600); do grep -q '"event":"retention".*"rows":1' "$work/log" && break; sleep 0.1; done
+has "scheduled retention pass" '"event":"retention","ok":true,"tenants":1,"ingests":1,"rows":1' "$(cat "$work/log")"
+q "$R1" "SELECT count(*) FROM ev WHERE id = 7000"; has "scheduled pass removed the row" '"rows":[[0]]' "$body"
+# more distinct as_of snapshots than a server keeps attached at once (64): unused ones make room
+ok=0
+for i in $(seq 1 70); do
+  ingest "$W1" t1 ev "[{\"id\":$((8000 + i)),\"tenant_id\":\"t1\"}]"
+  s=$(field snapshot_id)
+  q "$R1" "SELECT count(*) FROM ev WHERE id BETWEEN 8001 AND 8100" --data-urlencode "as_of=$s"
+  [ "$code" = 200 ] && case "$body" in *"\"rows\":[[$i]]"*) ok=$((ok + 1)) ;; esac
+done
+check "70 distinct as_of snapshots" "70" "$ok"
+kill -TERM "$pid"; wait "$pid"; check "server with a retention thread stops cleanly" "0" "$?"; pid=
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
