@@ -15,6 +15,7 @@
 #include "sql/flush.h"
 #include "sql/lake.h"
 #include "table/maintenance.h"
+#include "storage/s3lake.h"
 
 typedef enum maint_op { OP_EXPIRE, OP_CLEANUP, OP_ORPHANS, OP_SETTINGS, OP_LAST_COMMITTED } maint_op;
 
@@ -207,7 +208,9 @@ static int settings_row(pl_lake *lake, pl_rows **out, pl_err *err)
 	static const char *const names[] = {"catalog_type", "extension_version", "data_path"};
 	if (pl_rows_new(out, 3))
 		return pl_err_nomem(err);
-	char *cells[3] = {pl_strdup(lake->kind), pl_strdup(planar_version()), pl_strdup(lake->data_path)};
+	char *cells[3] = {pl_strdup(lake->kind), pl_strdup(planar_version()), pl_s3lake_uri_of(lake->data_path)};
+	if (!cells[2])
+		cells[2] = pl_strdup(lake->data_path);
 	bool oom = !cells[0] || !cells[1] || !cells[2];
 	for (size_t c = 0; c < 3; c++)
 		oom = oom || !((*out)->names[c] = pl_strdup(names[c]));
