@@ -276,6 +276,13 @@ static int run(const maint_bind *b, maint_state *st, pl_err *err)
 		else if (rc == 0)
 			rc = pl_maint_delete_orphans(lake->cat, lake->data_path, all ? INT64_MAX : us, b->dry_run,
 						     &st->paths, err);
+		for (size_t i = 0; rc == 0 && i < st->paths.len; i++) { /* an S3 lake's files by their s3:// names */
+			char *uri = pl_s3lake_uri_of(st->paths.items[i]);
+			if (uri) {
+				free(st->paths.items[i]);
+				st->paths.items[i] = uri;
+			}
+		}
 	}
 	pthread_mutex_unlock(&db->lock);
 	return rc;

@@ -169,6 +169,14 @@ void pl_s3_config_env_overrides(pl_s3_config *cfg)
 		cfg->path_style = !pl_str_ieq(v, "vhost") && !pl_str_ieq(v, "virtual");
 	if ((v = env("PLANAR_S3_USE_SSL")))
 		cfg->use_ssl = parse_bool(v, cfg->use_ssl);
+	if ((v = env("PLANAR_S3_TIMEOUT_MS")) && atol(v) > 0)
+		cfg->timeout_ms = atol(v);
+	if ((v = env("PLANAR_S3_CONNECT_TIMEOUT_MS")) && atol(v) > 0)
+		cfg->connect_timeout_ms = atol(v);
+	if ((v = env("PLANAR_S3_MAX_RETRIES")) && atoi(v) >= 0 && (atoi(v) > 0 || strcmp(v, "0") == 0))
+		cfg->max_retries = atoi(v);
+	if ((v = env("PLANAR_S3_RETRY_BASE_MS")) && atol(v) > 0)
+		cfg->retry_base_ms = atol(v);
 }
 
 bool pl_s3_is_uri(const char *uri)

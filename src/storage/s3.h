@@ -68,7 +68,8 @@ int pl_s3_config_copy(pl_s3_config *dst, const pl_s3_config *src, pl_err *err);
  *          path-style.
  * Then, whatever the store: PLANAR_S3_MULTIPART (true/false), PLANAR_S3_MULTIPART_THRESHOLD and
  * PLANAR_S3_PART_SIZE (sizes such as 8MB or 8MiB), PLANAR_S3_PART_PARALLEL, PLANAR_S3_URL_STYLE (path or vhost),
- * PLANAR_S3_USE_SSL (true/false).
+ * PLANAR_S3_USE_SSL (true/false), PLANAR_S3_TIMEOUT_MS, PLANAR_S3_CONNECT_TIMEOUT_MS,
+ * PLANAR_S3_MAX_RETRIES, PLANAR_S3_RETRY_BASE_MS.
  * PL_ENOTFOUND naming the variables when none is set; settings the environment does not give
  * keep their values. */
 int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err);
