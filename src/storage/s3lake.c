@@ -673,6 +673,10 @@ static int cmp_atime(const void *a, const void *b)
 	return x->atime_ns < y->atime_ns ? -1 : x->atime_ns > y->atime_ns;
 }
 
+/* Set when an eviction left the cache over its limit (files in use): the next statement tries
+ * again even when it fetches nothing. */
+static int over_limit;
+
 /* Removes the least recently used copies until the cache fits its limit; one process at a time,
  * never a file some query holds. */
 static void evict(void)
@@ -701,6 +705,7 @@ static void evict(void)
 				close(fd);
 			}
 		}
+		__atomic_store_n(&over_limit, l.total > limit, __ATOMIC_RELAXED);
 		for (size_t i = 0; i < l.n; i++)
 			free(l.items[i].path);
 		free(l.items);
@@ -808,6 +813,8 @@ int pl_s3lake_ensure(const char *const *paths, size_t n, pl_err *err)
 		if (fetched)
 			evict();
 	}
+	if (rc == 0 && njobs == 0 && n > 0 && __atomic_load_n(&over_limit, __ATOMIC_RELAXED))
+		evict();
 	jobs_free(jobs, njobs);
 	return rc;
 }

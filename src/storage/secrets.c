@@ -342,8 +342,8 @@ int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err)
 		return rc;
 	rc = pl_s3_config_from_env(out, NULL, err);
 	if (rc == PL_ENOTFOUND)
-		return pl_err_wrap(err, "no S3 secret for '%s' (CREATE SECRET (TYPE s3, KEY_ID '...', SECRET '...', "
-				   "ENDPOINT '...', REGION '...')) and", uri);
+		return pl_err_wrap(err, "no S3 secret applies to '%s' (create one: CREATE SECRET (TYPE s3, KEY_ID '...', "
+				   "SECRET '...', ENDPOINT '...', REGION '...'))", uri);
 	return rc;
 }
 
