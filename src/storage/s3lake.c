@@ -750,9 +750,10 @@ int pl_s3lake_ensure(const char *const *paths, size_t n, pl_err *err)
 				continue;
 			}
 			if (size == msize) { /* hit, if the object still has that ETag */
+				size_t before = njobs;
 				rc = add_job(&jobs, &njobs, &cap, JOB_HEAD, s, paths[i], err);
-				if (rc == 0)
-					snprintf(jobs[njobs - 1].etag, sizeof(jobs[njobs - 1].etag), "%s", etag);
+				if (rc == 0 && njobs > before)
+					snprintf(jobs[before].etag, sizeof(jobs[before].etag), "%s", etag);
 				continue;
 			}
 			meta_remove(paths[i]); /* wrong size: fetched again */

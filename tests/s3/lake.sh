@@ -18,6 +18,7 @@ mkdir -p "$OUT"
 PROXY_PID=
 cleanup() {
   [ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null
+  [ -z "${PGDIR:-}" ] || { pg_stop "$PGDIR" >/dev/null 2>&1; rm -rf "$PGDIR"; }
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -50,10 +51,22 @@ put_object() { # put_object KEY FILE
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$2" "$PLANAR_S3_ENDPOINT/$BUCKET/$1" >/dev/null
 }
 
-# ---- the SQL logic test, per catalog kind ----
+# ---- the SQL logic test, per catalog kind (PostgreSQL when its server binaries are installed) ----
 export PLANAR_TEST_CATALOG_SQL=1
-for kind in duckdb sqlite; do
-  if noenv env S3_LAKE_PATH="s3://$BUCKET/sqltest-$kind/" "$PLANAR" test --env "DUCKLAKE_PREFIX=ducklake:$kind:" \
+kinds="duckdb sqlite"
+. tests/pg.sh
+PGDIR=
+if pg_bindir >/dev/null 2>&1; then
+  PGDIR=$(mktemp -d /tmp/planar-s3lake-pg-XXXXXX)
+  chmod 755 "$PGDIR"
+  if pg_start "$PGDIR" >"$OUT/pg.log" 2>&1; then kinds="$kinds postgres"; else echo "skipped: postgres (server did not start)"; fi
+else
+  echo "skipped: lake.test on postgres (no PostgreSQL server binaries)"
+fi
+for kind in $kinds; do
+  prefix="ducklake:$kind:"
+  [ "$kind" = postgres ] && prefix="ducklake:postgres:$PLANAR_PG metadata_schema="
+  if noenv env S3_LAKE_PATH="s3://$BUCKET/sqltest-$kind/" "$PLANAR" test --env "DUCKLAKE_PREFIX=$prefix" \
       --env "CATALOG=$kind" tests/s3/lake.test >"$OUT/sqltest-$kind.out" 2>&1 &&
      grep -q "1 passed, 0 failed, 0 skipped" "$OUT/sqltest-$kind.out"; then
     ok "lake.test on $kind"
