@@ -109,7 +109,7 @@ for _ in $(seq 1 "$REPS"); do
 	t0=$(now)
 	curl -sS --fail --parallel --parallel-max "$PAR" --aws-sigv4 "aws:amz:us-east-1:s3" \
 		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-		-K "$TMP/get.cfg" || exit 1
+		-K "$TMP/get.cfg" 2>"$TMP/get.err" || { cat "$TMP/get.err" >&2; exit 1; }
 	"$PLANAR" -c "$LOCAL" -c "$QUERY" >/dev/null || exit 1
 	t1=$(now)
 	elapsed "$t0" "$t1" >>"$TMP/cold_base.t"
