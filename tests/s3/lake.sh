@@ -222,6 +222,28 @@ fq f6 -c "SELECT count(*) FROM lake.big" -c "FROM ducklake_delete_orphaned_files
 [ -z "$(objects fault/main/big/)" ] && ok "what a dead upload left is removed as orphans" || fail "orphans of a dead upload"
 unset PLANAR_S3_MAX_RETRIES PLANAR_S3_RETRY_BASE_MS PLANAR_S3_TIMEOUT_MS
 
+# a commit that conflicts (both transactions delete from one data file) removes its objects
+L=$T/conflict.sqlite
+CA="ATTACH 'ducklake:sqlite:$L' AS lake (DATA_PATH 's3://$BUCKET/conflict/', DATA_INLINING_ROW_LIMIT 0)"
+run k0 -c "$(secret "$PLANAR_S3_ENDPOINT")" -c "$CA" -c "CREATE TABLE lake.t AS SELECT range AS i FROM range(100)" ||
+  { fail "conflict setup"; err k0; }
+mkfifo "$T/fifo"
+noenv "$PLANAR" -csv <"$T/fifo" >"$OUT/conflictA.out" 2>&1 &
+pa=$!
+exec 3>"$T/fifo"
+printf '%s;\n%s;\nBEGIN;\nDELETE FROM lake.t WHERE i = 1;\nSELECT 1 AS deleted;\n' "$(secret "$PLANAR_S3_ENDPOINT")" "$CA" >&3
+for _ in $(seq 1 200); do grep -q deleted "$OUT/conflictA.out" 2>/dev/null && break; sleep 0.1; done
+run k1 -c "$(secret "$PLANAR_S3_ENDPOINT")" -c "$CA" -c "DELETE FROM lake.t WHERE i = 2" || { fail "conflict: the first commit"; err k1; }
+printf 'COMMIT;\n' >&3
+exec 3>&-
+wait $pa
+if grep -qi conflict "$OUT/conflictA.out" &&
+   run k2 -c "$(secret "$PLANAR_S3_ENDPOINT")" -c "$CA" -c "SELECT count(*) FROM lake.t" \
+     -c "SELECT count(*) FROM ducklake_delete_orphaned_files('lake', cleanup_all => true, dry_run => true)" &&
+   [ "$(out k2 | tr '\n' ' ')" = "count_star() 99 count_star() 0 " ]; then
+  ok "a conflicting commit fails and leaves no object behind"
+else fail "conflicting commit"; cat "$OUT/conflictA.out"; out k2; err k2; fi
+
 # ---- errors ----
 L=$T/err.sqlite
 if [ -n "${PLANAR_S3_SIGCHECK:-}" ]; then
