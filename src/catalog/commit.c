@@ -18,6 +18,7 @@
 #include "core/fault.h"
 #include "core/ids.h"
 #include "core/str.h"
+#include "core/objhooks.h"
 
 #define COMMIT_ATTEMPTS 20
 
@@ -636,7 +637,13 @@ static int commit_once(pl_catdb *db, pl_txn *txns, size_t n, int64_t base, const
 		       bool *outcome_unknown, pl_err *err)
 {
 	pl_commit_state st;
-	int rc = pl_commit_begin(db, base, &st, err);
+	int rc = 0;
+	/* an S3 lake's new files are uploaded before the catalog names them (once: a retry finds
+	 * them uploaded) */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = pl_objhook_upload(&txns[i].written, err);
+	if (rc == 0)
+		rc = pl_commit_begin(db, base, &st, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n; i++)

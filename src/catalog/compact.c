@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/ids.h"
 #include "core/str.h"
+#include "core/objhooks.h"
 
 #define COMMIT_ATTEMPTS 20
 
@@ -271,7 +272,9 @@ static int commit_once(pl_catdb *db, int64_t base, pl_compaction *cs, size_t n, 
 {
 	pl_commit_state st;
 	*unknown = false;
-	int rc = pl_commit_begin(db, base, &st, err);
+	int rc = pl_objhook_upload(written, err); /* an S3 lake's new files, before the catalog names them */
+	if (rc == 0)
+		rc = pl_commit_begin(db, base, &st, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n; i++) {

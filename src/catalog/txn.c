@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "catalog/commit.h"
+#include "core/objhooks.h"
 
 static void *grow(void **items, size_t *n, size_t elem)
 {
@@ -202,7 +203,7 @@ void pl_txn_remove_written(pl_txn *t)
 	pl_err ignored;
 	pl_txn_finish_pending(t, &ignored);
 	for (size_t i = 0; !t->outcome_unknown && i < t->written.len; i++)
-		unlink(t->written.items[i]);
+		pl_objhook_unlink(t->written.items[i]); /* unlink(), and an S3 lake's object */
 	pl_strv_dispose(&t->written);
 }
 

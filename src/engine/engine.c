@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "core/objhooks.h"
 
 int pl_engine_open(duckdb_database *out, const char *path, bool read_only, pl_err *err)
 {
@@ -78,6 +79,9 @@ int pl_engine_result_error(duckdb_result *res, pl_err *err)
 
 int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, pl_err *err)
 {
+	int src = pl_objhook_ensure_sql(sql, err); /* files of an S3 lake the query reads: cached first */
+	if (src)
+		return src;
 	if (duckdb_query(con, sql, out) == DuckDBError) {
 		int rc = pl_engine_result_error(out, err);
 		duckdb_destroy_result(out);

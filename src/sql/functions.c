@@ -22,10 +22,18 @@
 #include "sql/maintenance.h"
 #include "sql/viewfiles.h"
 #include "storage/dv.h"
+#include "storage/s3lake.h"
 
 typedef struct scan_state {
 	idx_t next;
 } scan_state;
+
+/* A file's path as DuckDB shows it: an S3 lake's by its s3:// name, not its cached copy. */
+static char *shown_path(const char *path)
+{
+	char *uri = pl_s3lake_uri_of(path);
+	return uri ? uri : pl_strdup(path);
+}
 
 static void rows_destroy(void *p)
 {
@@ -528,8 +536,8 @@ static int files_rows(const pl_model *m, const pl_table *t, pl_rows **out, pl_er
 	for (size_t i = 0; !oom && i < nfiles; i++) {
 		const pl_data_file *f = &files[i];
 		bool del = f->delete_path != NULL;
-		char *cells[NFILE_COLUMNS] = {pl_strdup(f->path), int_text(f->file_size), int_text(f->footer_size),
-					      del ? pl_strdup(f->delete_path) : NULL,
+		char *cells[NFILE_COLUMNS] = {shown_path(f->path), int_text(f->file_size), int_text(f->footer_size),
+					      del ? shown_path(f->delete_path) : NULL,
 					      del ? int_text(f->delete_size) : NULL, del ? int_text(f->delete_footer) : NULL};
 		oom = !cells[0] || (del && !cells[3]) || pl_rows_append(rows, cells) != 0;
 	}

@@ -19,6 +19,8 @@
 #include "storage/fs.h"
 #include "sql/transaction.h"
 #include "table/scan.h"
+#include "storage/s3lake.h"
+#include "storage/secrets.h"
 
 const char *pl_lake_name(const pl_lake *lake)
 {
@@ -536,12 +538,33 @@ static char *with_slash(const char *p)
 	return pl_buf_detach(&b);
 }
 
+/* An s3:// data path: its credentials (CREATE SECRET, else the environment), a check that the
+ * bucket can be read, and the local mirror Planar reads and writes the lake's files through
+ * (storage/s3lake.h); mirror_out (may be NULL) gets it. */
+static int attach_s3(const char *uri, char **mirror_out, pl_err *err)
+{
+	pl_s3_config cfg;
+	pl_s3_config_init(&cfg);
+	char *mirror = NULL;
+	int rc = pl_secret_config_for(uri, &cfg, err);
+	if (rc == 0)
+		rc = pl_s3lake_attach(uri, &cfg, &mirror, err);
+	pl_s3_config_dispose(&cfg);
+	if (rc)
+		return pl_err_wrap(err, "cannot use DATA_PATH '%s'", uri);
+	if (mirror_out)
+		*mirror_out = mirror;
+	else
+		free(mirror);
+	return 0;
+}
+
 static int create_new(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 {
 	char *dp = o->data_path ? with_slash(o->data_path) : default_data_path(o->location);
 	if (!dp)
 		return pl_err_nomem(err);
-	int rc = pl_fs_mkdirs(dp, err);
+	int rc = pl_s3_is_uri(dp) ? attach_s3(dp, NULL, err) : pl_fs_mkdirs(dp, err);
 	if (rc == 0)
 		rc = pl_catalog_create(lake->cat, dp, err);
 	free(dp);
@@ -617,6 +640,13 @@ static int resolve_data_path(pl_lake *lake, const pl_lake_options *o, pl_err *er
 	}
 	lake->data_path = with_slash(use);
 	free(stored);
+	if (lake->data_path && pl_s3_is_uri(lake->data_path)) { /* files go through the local mirror */
+		char *mirror = NULL;
+		rc = attach_s3(lake->data_path, &mirror, err);
+		free(lake->data_path);
+		lake->data_path = mirror;
+		return rc;
+	}
 	return lake->data_path ? 0 : pl_err_nomem(err);
 }
 

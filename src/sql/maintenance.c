@@ -15,6 +15,7 @@
 #include "sql/flush.h"
 #include "sql/lake.h"
 #include "table/maintenance.h"
+#include "storage/s3lake.h"
 
 typedef enum maint_op { OP_EXPIRE, OP_CLEANUP, OP_ORPHANS, OP_SETTINGS, OP_LAST_COMMITTED } maint_op;
 
@@ -207,7 +208,9 @@ static int settings_row(pl_lake *lake, pl_rows **out, pl_err *err)
 	static const char *const names[] = {"catalog_type", "extension_version", "data_path"};
 	if (pl_rows_new(out, 3))
 		return pl_err_nomem(err);
-	char *cells[3] = {pl_strdup(lake->kind), pl_strdup(planar_version()), pl_strdup(lake->data_path)};
+	char *cells[3] = {pl_strdup(lake->kind), pl_strdup(planar_version()), pl_s3lake_uri_of(lake->data_path)};
+	if (!cells[2])
+		cells[2] = pl_strdup(lake->data_path);
 	bool oom = !cells[0] || !cells[1] || !cells[2];
 	for (size_t c = 0; c < 3; c++)
 		oom = oom || !((*out)->names[c] = pl_strdup(names[c]));
@@ -273,6 +276,13 @@ static int run(const maint_bind *b, maint_state *st, pl_err *err)
 		else if (rc == 0)
 			rc = pl_maint_delete_orphans(lake->cat, lake->data_path, all ? INT64_MAX : us, b->dry_run,
 						     &st->paths, err);
+		for (size_t i = 0; rc == 0 && i < st->paths.len; i++) { /* an S3 lake's files by their s3:// names */
+			char *uri = pl_s3lake_uri_of(st->paths.items[i]);
+			if (uri) {
+				free(st->paths.items[i]);
+				st->paths.items[i] = uri;
+			}
+		}
 	}
 	pthread_mutex_unlock(&db->lock);
 	return rc;

@@ -20,6 +20,8 @@
 #include "sql/prune.h"
 #include "sql/timetravel.h"
 #include "sql/transaction.h"
+#include "storage/s3lake.h"
+#include "storage/secrets.h"
 
 int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err)
 {
@@ -658,6 +660,15 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	}
 	bool handled = false;
 	planar_db *db = conn->db;
+	pl_s3lake_release_pins(); /* the S3 cache files the thread's previous statement read */
+	/* S3 secrets (CREATE/DROP SECRET, duckdb_secrets()): Planar keeps them */
+	rc = pl_secret_route(&st, out, err, &handled);
+	if (rc || handled) {
+		if (rc)
+			pl_secret_scrub(err->msg);
+		pl_toks_dispose(&st.toks);
+		return rc;
+	}
 	/* CHECKPOINT of a lake: its upkeep functions, each a statement of its own (sql/checkpoint.c) */
 	rc = pl_checkpoint_route(&st, out, err, &handled);
 	if (rc || handled) {

@@ -52,6 +52,8 @@ void pl_target_dispose(pl_target *t);
  * into the value; a setting's value for the session (session, else global, else DuckLake's
  * default; NULL for none), whether either scope set it, and the commit retry policy they give. */
 int pl_handle_set(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+/* CREATE/DROP SECRET of TYPE s3 or r2, and duckdb_secrets() showing them redacted (sql/secret.c). */
+int pl_secret_route(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 int pl_settings_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
 const char *pl_setting_value(planar_conn *conn, pl_setting_id id);
 bool pl_setting_is_set(planar_conn *conn, pl_setting_id id);

@@ -18,6 +18,7 @@
 #include "sql/router.h"
 #include "sql/session.h"
 #include "sql/timetravel.h"
+#include "storage/s3lake.h"
 
 void pl_conn_begin_statement(planar_conn *conn)
 {
@@ -221,6 +222,9 @@ static int get_prepared(planar_conn *conn, const pl_exec *x, const char *sql, du
 			bool *cached, pl_err *err)
 {
 	*cached = false;
+	int src = pl_s3lake_ensure_sql(sql, err); /* files of an S3 lake the query reads: cached first */
+	if (src)
+		return src;
 	if (x->cache && !x->stream && x->cache->prep && x->cache->sql && strcmp(x->cache->sql, sql) == 0) {
 		*out = x->cache->prep;
 		*cached = true;

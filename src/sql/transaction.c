@@ -9,6 +9,7 @@
 
 #include "catalog/pending.h"
 #include "core/str.h"
+#include "storage/s3lake.h"
 
 static bool is_begin(const pl_toks *t)
 {
@@ -30,7 +31,7 @@ static bool is_rollback(const pl_toks *t)
 static void drop_writes(pl_begin_snapshot *e, bool keep_files)
 {
 	for (size_t i = 0; !keep_files && i < e->files.len; i++)
-		unlink(e->files.items[i]);
+		pl_s3lake_unlink(e->files.items[i]); /* unlink(), and an S3 lake's object */
 	pl_strv_dispose(&e->files);
 	for (size_t i = 0; i < e->nwrites; i++)
 		pl_txn_dispose(&e->writes[i]);

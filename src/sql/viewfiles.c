@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "table/scan.h"
+#include "storage/s3lake.h"
 
 /* ---- __planar_deleted(file_index, position, map): is the row deleted? (table/delcache.h) ---- */
 
@@ -262,6 +263,8 @@ static void files_fn_bind(duckdb_bind_info info)
 		pthread_mutex_lock(&db->lock);
 		rc = resolve_files(db, ctx, &a, d, &map, &err);
 		pthread_mutex_unlock(&db->lock);
+		if (rc == 0) /* an S3 lake's files: their cached copies, fetched now when missing */
+			rc = pl_s3lake_ensure((const char *const *)d->paths, d->n, &err);
 	} else if (d) {
 		pthread_mutex_init(&d->lock, NULL);
 		d->refs = 1;

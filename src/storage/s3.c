@@ -148,6 +148,12 @@ int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err)
 				"MINIO_ENDPOINT/MINIO_ACCESS_KEY/MINIO_SECRET_KEY",
 				which ? " for " : "", which ? which : "");
 	}
+	pl_s3_config_env_overrides(cfg);
+	return rc;
+}
+
+void pl_s3_config_env_overrides(pl_s3_config *cfg)
+{
 	/* Upload and URL settings of Planar's own, whatever the store. */
 	const char *v;
 	int64_t n;
@@ -163,7 +169,14 @@ int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err)
 		cfg->path_style = !pl_str_ieq(v, "vhost") && !pl_str_ieq(v, "virtual");
 	if ((v = env("PLANAR_S3_USE_SSL")))
 		cfg->use_ssl = parse_bool(v, cfg->use_ssl);
-	return rc;
+	if ((v = env("PLANAR_S3_TIMEOUT_MS")) && atol(v) > 0)
+		cfg->timeout_ms = atol(v);
+	if ((v = env("PLANAR_S3_CONNECT_TIMEOUT_MS")) && atol(v) > 0)
+		cfg->connect_timeout_ms = atol(v);
+	if ((v = env("PLANAR_S3_MAX_RETRIES")) && atoi(v) >= 0 && (atoi(v) > 0 || strcmp(v, "0") == 0))
+		cfg->max_retries = atoi(v);
+	if ((v = env("PLANAR_S3_RETRY_BASE_MS")) && atol(v) > 0)
+		cfg->retry_base_ms = atol(v);
 }
 
 bool pl_s3_is_uri(const char *uri)

@@ -68,10 +68,14 @@ int pl_s3_config_copy(pl_s3_config *dst, const pl_s3_config *src, pl_err *err);
  *          path-style.
  * Then, whatever the store: PLANAR_S3_MULTIPART (true/false), PLANAR_S3_MULTIPART_THRESHOLD and
  * PLANAR_S3_PART_SIZE (sizes such as 8MB or 8MiB), PLANAR_S3_PART_PARALLEL, PLANAR_S3_URL_STYLE (path or vhost),
- * PLANAR_S3_USE_SSL (true/false).
+ * PLANAR_S3_USE_SSL (true/false), PLANAR_S3_TIMEOUT_MS, PLANAR_S3_CONNECT_TIMEOUT_MS,
+ * PLANAR_S3_MAX_RETRIES, PLANAR_S3_RETRY_BASE_MS.
  * PL_ENOTFOUND naming the variables when none is set; settings the environment does not give
  * keep their values. */
 int pl_s3_config_from_env(pl_s3_config *cfg, const char *which, pl_err *err);
+/* Applies only the PLANAR_S3_* settings of the environment (multipart, part size, URL style,
+ * TLS) to cfg: for configurations that come from elsewhere (CREATE SECRET). */
+void pl_s3_config_env_overrides(pl_s3_config *cfg);
 
 /* Splits "s3://bucket/prefix..." into bucket and key prefix (without the leading '/'; "" when
  * none). PL_EINVALID when uri is not one. */
@@ -89,6 +93,7 @@ typedef struct pl_s3_object {
 	char *key;
 	int64_t size;
 	char *etag;
+	int64_t mtime_us; /* LIST: LastModified, microseconds since the epoch (0: unknown) */
 } pl_s3_object;
 
 void pl_s3_object_dispose(pl_s3_object *obj);

@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/str.h"
 #include "storage/s3_internal.h"
@@ -159,6 +160,13 @@ int pl_s3_xml_list(const char *body, size_t len, pl_s3_listing *out, bool *trunc
 		o->key = key;
 		o->size = strtoll(size, NULL, 10);
 		o->etag = etag ? etag : pl_strdup("");
+		o->mtime_us = 0;
+		char *lm = text_of(child(c, "LastModified"));
+		struct tm tm = {0};
+		char *rest = lm ? strptime(lm, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+		if (rest)
+			o->mtime_us = (int64_t)timegm(&tm) * 1000000;
+		free(lm);
 		free(size);
 	}
 	if (rc == 0) {

@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/str.h"
+#include "storage/s3lake.h"
 
 #define MAX_DEPTH 256
 
@@ -251,8 +252,34 @@ static int walk_fd(int fd, const char *prefix, const char *const *suffixes, pl_s
 	return rc;
 }
 
+/* The data path of an S3 lake: its objects, listed. */
+static int walk_s3(const char *dir, const char *const *suffixes, pl_sweep_list *out, pl_err *err)
+{
+	pl_s3lake_entry *items = NULL;
+	size_t n = 0;
+	int rc = pl_s3lake_list(dir, suffixes, &items, &n, err);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && out->len == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 64;
+			pl_sweep_entry *grown = realloc(out->items, cap * sizeof(*grown));
+			if (!grown)
+				rc = pl_err_nomem(err);
+			else
+				out->items = grown, out->cap = cap;
+		}
+		if (rc == 0)
+			out->items[out->len++] = (pl_sweep_entry){items[i].path, items[i].mtime_us};
+		else
+			free(items[i].path);
+	}
+	free(items);
+	return rc;
+}
+
 int pl_sweep_walk(const char *dir, const char *const *suffixes, pl_sweep_list *out, pl_err *err)
 {
+	if (pl_s3lake_owns(dir))
+		return walk_s3(dir, suffixes, out, err);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -326,6 +353,16 @@ static int remove_file(pl_sweep_dirs *d, const char *real_root, const char *path
 	char *c = pl_sweep_canonical(d, path);
 	if (!c)
 		return pl_err_nomem(err);
+	if (pl_s3lake_is_root(real_root)) { /* an S3 lake's object (and its cached copy) */
+		bool exists = false;
+		const char *base = strrchr(c, '/');
+		int src = 0;
+		if (pl_sweep_is_below(real_root, c) && base && strcmp(base, "/.") != 0 && strcmp(base, "/..") != 0 &&
+		    (src = pl_s3lake_remove(real_root, c, really, &exists, err)) == 0)
+			*out = exists ? PL_SWEEP_REMOVED : PL_SWEEP_MISSING;
+		free(c);
+		return src;
+	}
 	const char *name = NULL;
 	int fd = open_parent(real_root, c, &name, out);
 	int rc = 0;

@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "storage/dv.h"
 #include "table/scan.h"
+#include "storage/s3lake.h"
 
 void pl_delcache_init(pl_delcache *c)
 {
@@ -112,7 +113,9 @@ static int fill_set(pl_delset *s, duckdb_connection con, const pl_model *m, cons
 	if (f->delete_path && strcmp(f->delete_format, "puffin") == 0) {
 		uint64_t *pos = NULL;
 		size_t n = 0;
-		int rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
+		int rc = pl_s3lake_ensure((const char *const *)&f->delete_path, 1, err); /* S3: cached */
+		if (rc == 0)
+			rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			set_bit(s, pos[i]);
 		free(pos);

@@ -22,6 +22,7 @@
 #include "table/partition.h"
 #include "table/scan.h"
 #include "table/writer.h"
+#include "storage/s3lake.h"
 
 #define FIELD_FILE_PATH 2147483646LL
 #define FIELD_POS 2147483645LL
@@ -295,7 +296,9 @@ static int existing_positions(const pl_table_ctx *ctx, const pl_data_file *f, pl
 	if (strcmp(f->delete_format, "puffin") == 0) {
 		uint64_t *pos = NULL;
 		size_t n = 0;
-		int rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
+		int rc = pl_s3lake_ensure((const char *const *)&f->delete_path, 1, err); /* S3: cached */
+		if (rc == 0)
+			rc = pl_dv_read_file(f->delete_path, &pos, &n, err);
 		pl_buf_puts(out, "SELECT CAST(NULL AS BIGINT) AS pos, CAST(NULL AS BIGINT) AS s WHERE false");
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			pl_buf_printf(out, " UNION ALL SELECT %llu, %lld", (unsigned long long)pos[i], (long long)f->delete_begin);

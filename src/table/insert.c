@@ -16,6 +16,7 @@
 
 #include "catalog/inline.h"
 #include "core/str.h"
+#include "storage/s3lake.h"
 #include "table/columns.h"
 
 typedef struct plan {
@@ -135,7 +136,9 @@ static bool bind_query(plan *p, duckdb_connection con, const pl_buf *query)
 	}
 	pl_buf_puts(&q, "SELECT * FROM ");
 	pl_buf_put(&q, query->ptr, query->len);
-	bool ok = !pl_buf_oom(&q) && duckdb_prepare(con, q.ptr, &ps) == DuckDBSuccess;
+	pl_err ignored; /* an S3 lake's files the query reads: cached first (else the prepare fails) */
+	bool ok = !pl_buf_oom(&q) && pl_s3lake_ensure_sql(q.ptr, &ignored) == 0 &&
+		  duckdb_prepare(con, q.ptr, &ps) == DuckDBSuccess;
 	pl_buf_dispose(&q);
 	idx_t n = ok ? duckdb_prepared_statement_column_count(ps) : 0;
 	ok = ok && (p->names = calloc(n + 1, sizeof(char *))) != NULL;
