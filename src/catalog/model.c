@@ -520,8 +520,10 @@ static void free_table(pl_table *t)
 		pl_model__free_file(&t->files[i]);
 	}
 	free(t->files);
-	for (size_t i = 0; i < t->ninlined; i++)
+	for (size_t i = 0; i < t->ninlined; i++) {
 		free(t->inlined[i].name);
+		free(t->inlined[i].deleted);
+	}
 	free(t->inlined);
 	pl_model__free_partition_keys(t->partition_keys, t->npartition_keys);
 	pl_model__free_sort_keys(t->sort_keys, t->nsort_keys);

@@ -95,6 +95,9 @@ typedef struct pl_files_summary {
 typedef struct pl_inlined_table {
 	char *name;
 	int64_t schema_version;
+	/* pending model only: row ids an open transaction deleted (not yet in the catalog) */
+	int64_t *deleted;
+	size_t ndeleted;
 } pl_inlined_table;
 
 typedef struct pl_table {

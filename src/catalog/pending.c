@@ -278,8 +278,15 @@ static int copy_table(apply_ctx *c, pl_table *d, const pl_table *s, size_t extra
 			pl_model__free_file(&d->files[i]);
 			return PL_ENOMEM;
 		}
-	for (size_t i = 0; i < s->ninlined; i++, d->ninlined++)
-		d->inlined[i] = (pl_inlined_table){dup(c, s->inlined[i].name), s->inlined[i].schema_version};
+	for (size_t i = 0; i < s->ninlined; i++, d->ninlined++) {
+		const pl_inlined_table *it = &s->inlined[i];
+		d->inlined[i] = (pl_inlined_table){dup(c, it->name), it->schema_version, NULL, 0};
+		if (it->ndeleted && !(d->inlined[i].deleted = malloc(it->ndeleted * sizeof(int64_t))))
+			return PL_ENOMEM;
+		if (it->ndeleted)
+			memcpy(d->inlined[i].deleted, it->deleted, it->ndeleted * sizeof(int64_t));
+		d->inlined[i].ndeleted = it->ndeleted;
+	}
 	int rc = c->oom ? PL_ENOMEM : 0;
 	if (rc == 0)
 		rc = set_columns(c, d, s->columns, s->ncolumns, NULL, 0, NULL, 0);
@@ -533,6 +540,22 @@ static int apply_deletes(apply_ctx *c)
 			return PL_EINVALID;
 		if (pl_model__add_inlined_deletes(f, fd->positions, fd->n))
 			return PL_ENOMEM;
+	}
+	for (size_t i = 0; i < c->t->ninlined_deletes; i++) { /* rows of an inlined-data table */
+		const pl_inlined_delete *del = &c->t->inlined_deletes[i];
+		pl_table *d = table_mut(c->m, del->table_id);
+		pl_inlined_table *it = NULL;
+		for (size_t k = 0; d && !d->owner && k < d->ninlined; k++)
+			if (del->inlined_table && strcmp(d->inlined[k].name, del->inlined_table) == 0)
+				it = &d->inlined[k];
+		if (!it)
+			return PL_EINVALID;
+		int64_t *p = realloc(it->deleted, (it->ndeleted + del->n + 1) * sizeof(*p));
+		if (!p)
+			return PL_ENOMEM;
+		memcpy(p + it->ndeleted, del->row_ids, del->n * sizeof(*p));
+		it->deleted = p;
+		it->ndeleted += del->n;
 	}
 	for (size_t i = 0; i < c->t->nended_files; i++) {
 		const pl_ended_file *e = &c->t->ended_files[i];

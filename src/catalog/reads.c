@@ -294,7 +294,7 @@ int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot,
 	pl_val p[] = {PL_VINT(snapshot), PL_VINT(snapshot)};
 	return inlined_query(db, inlined,
 			     " WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?) ORDER BY row_id", p,
-			     2, columns, ncolumns, with_row_id ? 1 : 0, out, err);
+			     2, columns, ncolumns, with_row_id ? 2 : 0, out, err);
 }
 
 int pl_catalog_inlined_history(pl_catdb *db, const char *inlined, int64_t upto, const char *const *columns,

@@ -30,6 +30,7 @@ typedef struct compact_bind {
 	planar_db *db;
 	char *lake, *table, *schema; /* table NULL: every table */
 	bool in_txn;
+	planar_conn *conn; /* the calling session (in_txn: it may hold the lakes while the call runs) */
 	uint64_t max_files;
 	int64_t min_size, max_size;
 	bool threshold_given;
@@ -95,6 +96,7 @@ static int bind_args(duckdb_bind_info info, compact_bind *b, idx_t nparams, pl_e
 	if (ctx) {
 		planar_conn *conn = pl_delcache_conn_get(&b->db->deletes, duckdb_client_context_get_connection_id(ctx));
 		b->in_txn = conn && conn->in_txn;
+		b->conn = conn;
 		duckdb_destroy_client_context(&ctx);
 	}
 	b->max_files = UINT64_MAX - 1;
@@ -218,7 +220,9 @@ static int run(const compact_bind *b, compact_state *st, pl_err *err)
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += LOCK_WAIT_SECONDS;
-	if (pthread_mutex_timedlock(&db->lock, &until) != 0)
+	/* inside a transaction the session's own statement holds the lakes while the call runs */
+	bool held = b->in_txn && __atomic_load_n(&db->lock_holder, __ATOMIC_ACQUIRE) == b->conn;
+	if (!held && pthread_mutex_timedlock(&db->lock, &until) != 0)
 		return pl_err_set(err, PL_EBUSY,
 				  "%s: the lakes stayed busy for %d seconds (it cannot run inside a statement that writes "
 				  "to a lake)", fn_name(b->kind), LOCK_WAIT_SECONDS);
@@ -226,9 +230,9 @@ static int run(const compact_bind *b, compact_state *st, pl_err *err)
 	int rc = 0;
 	if (!lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
-	else if (b->in_txn)
-		rc = pl_err_set(err, PL_EINVALID, "%s cannot run inside a transaction (BEGIN ... COMMIT): run it on its own",
-				fn_name(b->kind));
+	else if (b->in_txn && lake->txn_writers > 0)
+		rc = pl_err_set(err, PL_EINVALID, "%s cannot run inside a transaction that has written to lake \"%s\": run "
+				"it on its own", fn_name(b->kind), lake->name);
 	else if (lake->read_only)
 		rc = pl_err_set(err, PL_EINVALID, "%s: lake \"%s\" is attached read-only", fn_name(b->kind), lake->name);
 	else if (lake->txn_writers > 0)
@@ -236,7 +240,8 @@ static int run(const compact_bind *b, compact_state *st, pl_err *err)
 				"ends", fn_name(b->kind), lake->name);
 	else
 		rc = run_locked(b, lake, st, err);
-	pthread_mutex_unlock(&db->lock);
+	if (!held)
+		pthread_mutex_unlock(&db->lock);
 	return rc;
 }
 

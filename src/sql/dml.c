@@ -279,7 +279,7 @@ static int run_dml(dml_stmt *d, pl_dml *op, const pl_table_ctx *ctx, planar_resu
 	pl_dml_request req = {d->update, d->st->cte, explain[d->st->explain], d->alias, d->set, d->nset,
 			      unqualify(d, &d->texts[0], d->from_from, d->from_to),
 			      unqualify(d, &d->texts[1], d->where_from, d->where_to), d->ret_from < t->len,
-			      !d->st->conn->in_txn};
+			      !d->st->conn->in_txn, NULL};
 	duckdb_result explained;
 	bool have_explained = false;
 	int64_t n = 0;

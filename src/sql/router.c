@@ -339,6 +339,8 @@ static int route_write(pl_stmt *st, planar_result **out, pl_err *err, bool *hand
 	int (*handler)(pl_stmt *, size_t, planar_result **, pl_err *) = NULL;
 	if (pl_tok_is(t, 0, "UPDATE"))
 		handler = pl_handle_update;
+	else if (pl_tok_is(t, 0, "MERGE") && pl_tok_is(t, 1, "INTO"))
+		handler = pl_handle_merge, at = 2;
 	else if (pl_tok_is(t, 0, "DELETE") && pl_tok_is(t, 1, "FROM"))
 		handler = pl_handle_delete, at = 2;
 	else if (pl_tok_is(t, 0, "TRUNCATE"))
@@ -460,7 +462,8 @@ static int dispatch_prefixed(pl_stmt *st, planar_result **out, pl_err *err, bool
 	size_t body = skip_cte_list(t, i);
 	if ((body == i && explain == PL_EXPLAIN_NONE) || body >= t->len)
 		return 0;
-	if (!pl_tok_is(t, body, "INSERT") && !pl_tok_is(t, body, "UPDATE") && !pl_tok_is(t, body, "DELETE"))
+	if (!pl_tok_is(t, body, "INSERT") && !pl_tok_is(t, body, "UPDATE") && !pl_tok_is(t, body, "DELETE") &&
+	    !pl_tok_is(t, body, "MERGE"))
 		return 0;
 	char *cte = body > i ? pl_strndup(t->src + t->items[i].start, t->items[body].start - t->items[i].start)
 			     : NULL;
@@ -632,7 +635,8 @@ static bool may_skip_lakes(pl_stmt *st)
 	for (const char *const *w = reads; *w; w++)
 		read = read || pl_tok_is(t, 0, *w);
 	size_t body = skip_cte_list(t, pl_tok_is(t, 0, "EXPLAIN") ? 1 + pl_tok_is(t, 1, "ANALYZE") : 0);
-	if (!read || pl_tok_is(t, body, "INSERT") || pl_tok_is(t, body, "UPDATE") || pl_tok_is(t, body, "DELETE"))
+	if (!read || pl_tok_is(t, body, "INSERT") || pl_tok_is(t, body, "UPDATE") || pl_tok_is(t, body, "DELETE") ||
+	    pl_tok_is(t, body, "MERGE"))
 		return false;
 	for (size_t i = 0; i < t->len; i++)
 		for (const char *const *w = catalog_fns; *w; w++)

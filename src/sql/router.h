@@ -82,6 +82,8 @@ int pl_handle_alter_view(pl_stmt *st, size_t name_at, bool if_exists, pl_err *er
 int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err);
 int pl_handle_alter(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 int pl_handle_update(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
+/* MERGE INTO a lake table (sql/merge.c): name_at is the target's first token. */
+int pl_handle_merge(pl_stmt *st, size_t name_at, planar_result **out, pl_err *err);
 
 /* Runs sql on the session's connection and returns its result. */
 int pl_stmt_passthrough(pl_stmt *st, const char *sql, planar_result **out, pl_err *err);

@@ -1,9 +1,13 @@
 /*
- * rowid.c -- the `rowid` pseudo-column of lake tables (DuckLake row lineage): in a statement
- * that names `rowid`, each lake table read in a FROM clause becomes a temporary view that also
- * carries the row id (as __planar_rowid), `rowid` references point to it, and `*` leaves it
- * out, so `SELECT rowid, * FROM lake.t` reads as it does in DuckDB's ducklake extension.
- * DELETE and UPDATE are left as they are: their WHERE reads the target's row id (dml.c).
+ * rowid.c -- the `rowid` and `snapshot_id` pseudo-columns of lake tables (DuckLake row lineage):
+ * in a statement that names them, each lake table read in a FROM clause becomes a temporary view
+ * that also carries the row id (as __planar_rowid) and the snapshot that inserted the row (as
+ * __planar_snapshot: its data file's or inlined row's begin snapshot, NULL for rows the session's
+ * open transaction wrote), references point to them, and `*` leaves them out, so
+ * `SELECT rowid, snapshot_id, * FROM lake.t` reads as it does in DuckDB's ducklake extension.
+ * `snapshot_id` is left alone in statements that name a ducklake_ function or table (their own
+ * snapshot_id columns). DELETE and UPDATE read rowid of their target from the scan of the
+ * statement (dml.c).
  */
 #include "sql/rowid.h"
 
@@ -15,12 +19,27 @@
 #include "sql/lake.h"
 #include "table/scan.h"
 
-static bool mentions_rowid(const pl_toks *t)
+static bool mentions(const pl_toks *t, const char *word)
 {
 	for (size_t i = 0; i < t->len; i++)
-		if (pl_tok_is(t, i, "rowid"))
+		if (pl_tok_is(t, i, word))
 			return true;
 	return false;
+}
+
+/* snapshot_id means the pseudo-column: named, and no ducklake_ function or table is. */
+static bool wants_snapshot_id(const pl_toks *t)
+{
+	if (!mentions(t, "snapshot_id"))
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		char *w = t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT ? pl_tok_ident(t, i) : NULL;
+		bool catalog = w && (strncmp(w, "ducklake_", 9) == 0 || strncmp(w, "__ducklake", 10) == 0);
+		free(w);
+		if (catalog)
+			return false;
+	}
+	return true;
 }
 
 /* A lake table named at token i in FROM position: its name range and the table. */
@@ -53,9 +72,27 @@ static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 	pl_buf_put_ident(&q, view);
-	pl_buf_puts(&q, " AS SELECT * EXCLUDE (__planar_file, __planar_pos) FROM (");
-	int rc = pl_scan_positions_sql(&q, tgt->lake->name, tgt->lake->model, t, &conn->db->deletes, conn->db->admin, err);
-	pl_buf_putc(&q, ')');
+	pl_buf_puts(&q, " AS SELECT v.* EXCLUDE (__planar_file, __planar_pos), coalesce(fm.s, im.s) AS __planar_snapshot "
+			 "FROM (");
+	const pl_model *m = tgt->lake->model;
+	int rc = pl_scan_positions_sql(&q, tgt->lake->name, m, t, &conn->db->deletes, conn->db->admin, err);
+	/* each committed file's snapshot; each inlined row's */
+	pl_buf_puts(&q, ") AS v LEFT JOIN (VALUES (CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))");
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].id < PL_LOCAL_ID_BASE)
+			pl_buf_printf(&q, ", (%zu, %lld)", i, (long long)t->files[i].begin_snapshot);
+	pl_buf_puts(&q, ") AS fm(i, s) ON fm.i = v.__planar_file LEFT JOIN (SELECT CAST(NULL AS BIGINT) AS i, "
+			 "CAST(NULL AS BIGINT) AS p, CAST(NULL AS BIGINT) AS s");
+	for (size_t k = 0; k < t->ninlined; k++) {
+		pl_buf_printf(&q, " UNION ALL SELECT %lld, CAST(row_id AS BIGINT), CAST(begin_snapshot AS BIGINT) FROM "
+				  "__planar_inlined(",
+			      -(long long)k - 1);
+		pl_buf_put_literal(&q, tgt->lake->name);
+		pl_buf_puts(&q, ", ");
+		pl_buf_put_literal(&q, t->inlined[k].name);
+		pl_buf_printf(&q, ", '%lld', '', '1')", (long long)m->snapshot_id);
+	}
+	pl_buf_puts(&q, ") AS im ON im.i = v.__planar_file AND im.p = v.__planar_pos");
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	pl_buf_dispose(&q);
@@ -73,8 +110,10 @@ static bool star_in_select_list(const pl_toks *t, size_t i)
 int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
+	bool snap = wants_snapshot_id(t);
 	/* DELETE and UPDATE read rowid of their target from the scan of the statement (dml.c) */
-	if (!mentions_rowid(t) || (t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"))))
+	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
+	if ((!mentions(t, "rowid") || dml) && !snap)
 		return 0;
 	pl_buf out = PL_BUF_INIT;
 	size_t copied = 0, made = 0;
@@ -91,8 +130,13 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
 			replacement = item ? "__planar_rowid AS rowid" : "__planar_rowid";
 			end = i + 1;
+		} else if (snap && pl_tok_is(t, i, "snapshot_id") && !(i > 0 && pl_tok_is(t, i - 1, "AS"))) {
+			bool item = i > 0 && (pl_tok_is(t, i - 1, "SELECT") || pl_tok_is_punct(t, i - 1, ",")) &&
+				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
+			replacement = item ? "__planar_snapshot AS snapshot_id" : "__planar_snapshot";
+			end = i + 1;
 		} else if (star_in_select_list(t, i)) {
-			replacement = "* EXCLUDE (__planar_rowid)";
+			replacement = "* EXCLUDE (__planar_rowid, __planar_snapshot)";
 			end = i + 1;
 		} else if (lake_table_at(conn, t, i, &end, &tgt, &table)) {
 			snprintf(view, sizeof(view), "__planar_rowid_%lu", ++conn->tmp_seq);

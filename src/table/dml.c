@@ -431,8 +431,9 @@ static int inline_new_versions(dml *d, bool *done, pl_err *err)
 	return rc;
 }
 
-/* UPDATE: the new row versions, typed and checked by a staging table, become data files. */
-static int write_new_versions(dml *d, pl_err *err)
+/* UPDATE: the new row versions (the table `from`: the columns, then the hidden ones), typed
+ * and checked by a staging table, become data files. */
+static int write_new_versions(dml *d, const char *from, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	pl_table_temp_name(d->ctx, "stage", d->stage);
@@ -449,7 +450,7 @@ static int write_new_versions(dml *d, pl_err *err)
 	pl_buf_puts(&q, "INSERT INTO temp.main.");
 	pl_buf_put_ident(&q, d->stage);
 	pl_buf_puts(&q, " SELECT * EXCLUDE (__planar_file, __planar_pos) FROM temp.main.");
-	pl_buf_put_ident(&q, d->match);
+	pl_buf_put_ident(&q, from);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
 	bool inlined = false;
@@ -506,6 +507,146 @@ static int64_t match_count(dml *d, pl_err *err, int *rc)
 	return n;
 }
 
+/* The table's columns, comma-separated. */
+static void put_columns(dml *d, pl_buf *q)
+{
+	for (size_t c = 0; c < d->table->ntop; c++) {
+		if (c)
+			pl_buf_puts(q, ", ");
+		pl_buf_put_ident(q, d->table->top[c]->name);
+	}
+}
+
+static int64_t count_of(dml *d, const char *sql, pl_err *err, int *rc)
+{
+	char *v = NULL;
+	*rc = pl_engine_query_value(d->ctx->con, sql, &v, err);
+	int64_t n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return n;
+}
+
+/* An error about the copy reads as one about the table. */
+static void name_table_in_error(dml *d, pl_err *err)
+{
+	char *at = strstr(err->msg, d->copy);
+	if (!at)
+		return;
+	pl_buf b = PL_BUF_INIT;
+	pl_buf_put(&b, err->msg, (size_t)(at - err->msg));
+	pl_buf_puts(&b, d->table->name);
+	pl_buf_puts(&b, at + strlen(d->copy));
+	if (!pl_buf_oom(&b))
+		snprintf(err->msg, sizeof(err->msg), "%s", b.ptr);
+	pl_buf_dispose(&b);
+}
+
+/* MERGE INTO (see pl_dml_plan). */
+static int plan_merge(dml *d, int64_t *count, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_table_temp_name(d->ctx, "merge", d->copy);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_putc(&q, ' ');
+	int rc = pl_columns_table_def(&q, d->table, err);
+	if (rc == 0) {
+		pl_buf_insert_before_last(&q, ", __planar_file BIGINT, __planar_pos BIGINT, __planar_rowid BIGINT, "
+					      "__planar_upd BOOLEAN");
+		rc = exec_buf(d, &q, err);
+	}
+	d->have_copy = rc == 0;
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "INSERT INTO temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " SELECT ");
+	put_columns(d, &q);
+	pl_buf_puts(&q, ", " HIDDEN_COLUMNS ", NULL FROM temp.main.");
+	pl_buf_put_ident(&q, d->view);
+	if (rc == 0)
+		rc = exec_matching(d, &q, err);
+	/* the positions before the merge */
+	pl_table_temp_name(d->ctx, "pos", d->pos);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS SELECT __planar_file, __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_pos = rc == 0;
+	pl_buf_truncate(&q, 0);
+	if (d->req->cte) {
+		pl_buf_puts(&q, d->req->cte);
+		pl_buf_putc(&q, ' ');
+	}
+	pl_buf_puts(&q, "MERGE INTO temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_put_ident(&q, d->req->alias);
+	pl_buf_putc(&q, ' ');
+	pl_buf_puts(&q, d->req->merge);
+	if (rc == 0) {
+		rc = exec_matching(d, &q, err);
+		if (rc)
+			name_table_in_error(d, err);
+	}
+	/* positions to delete: rows gone from the copy, and the old versions of updated rows */
+	pl_table_temp_name(d->ctx, "match", d->match);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " AS SELECT p.__planar_file, p.__planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->pos);
+	pl_buf_puts(&q, " AS p ANTI JOIN temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " AS c ON p.__planar_file = c.__planar_file AND p.__planar_pos = c.__planar_pos "
+			 "UNION ALL SELECT __planar_file, __planar_pos FROM temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " WHERE __planar_upd AND __planar_file IS NOT NULL");
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_match = rc == 0;
+	pl_table_temp_name(d->ctx, "updated", d->updated);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "CREATE TEMP TABLE ");
+	pl_buf_put_ident(&q, d->updated);
+	pl_buf_puts(&q, " AS SELECT ");
+	put_columns(d, &q);
+	pl_buf_puts(&q, ", " HIDDEN_COLUMNS " FROM temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " WHERE __planar_upd AND __planar_file IS NOT NULL");
+	if (rc == 0)
+		rc = exec_buf(d, &q, err);
+	d->have_updated = rc == 0;
+	int64_t deleted = 0, updated = 0, inserted = 0;
+	if (rc == 0)
+		deleted = match_count(d, err, &rc);
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT count(*) FROM temp.main.");
+	pl_buf_put_ident(&q, d->updated);
+	if (rc == 0)
+		updated = pl_buf_oom(&q) ? (rc = pl_err_nomem(err), 0) : count_of(d, q.ptr, err, &rc);
+	if (rc == 0 && deleted > 0)
+		rc = plan_deletes(d, err);
+	if (rc == 0 && updated > 0)
+		rc = write_new_versions(d, d->updated, err);
+	/* the inserted rows: no file of the table (written as files, as DuckLake's MERGE does) */
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT ");
+	put_columns(d, &q);
+	pl_buf_puts(&q, " FROM temp.main.");
+	pl_buf_put_ident(&q, d->copy);
+	pl_buf_puts(&q, " WHERE __planar_file IS NULL");
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err)
+				    : pl_insert_write_rows(d->ctx, d->table, q.ptr, -1, false, false, &d->txn,
+							   &inserted, err);
+	pl_buf_dispose(&q);
+	*count = deleted + inserted; /* an updated row's old version is among the deleted */
+	return rc;
+}
+
 int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const pl_table *table,
 		const pl_dml_request *req, duckdb_result *explained, bool *have_explained, int64_t *count, pl_err *err)
 {
@@ -517,6 +658,8 @@ int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const
 	*have_explained = false;
 	*count = 0;
 	int rc = create_view(d, err);
+	if (rc == 0 && req->merge)
+		return plan_merge(d, count, err);
 	if (rc == 0 && req->update)
 		rc = check_set_columns(d, err);
 	if (rc == 0 && two_pass_update(d))
@@ -529,7 +672,7 @@ int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const
 	if (rc == 0 && n > 0)
 		rc = plan_deletes(d, err);
 	if (rc == 0 && n > 0 && req->update)
-		rc = write_new_versions(d, err);
+		rc = write_new_versions(d, d->match, err);
 	*count = n;
 	return rc;
 }
@@ -550,5 +693,7 @@ void pl_dml_dispose(pl_dml *d)
 	drop_temp(d, "TABLE", d->pos, d->have_pos);
 	drop_temp(d, "TABLE", d->pos2, d->have_pos2);
 	drop_temp(d, "VIEW", d->rows_view, d->have_rows_view);
+	drop_temp(d, "TABLE", d->updated, d->have_updated);
+	drop_temp(d, "TABLE", d->copy, d->have_copy);
 	pl_txn_dispose(&d->txn);
 }

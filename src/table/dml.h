@@ -44,6 +44,11 @@ typedef struct pl_dml_request {
 	/* UPDATE of a statement committed on its own: at most data_inlining_row_limit new row
 	 * versions are inlined into the catalog (keeping their row ids), as DuckLake 1.0 does. */
 	bool may_inline;
+	/* MERGE INTO: the statement's text after the target and its alias (`USING ... WHEN ...`),
+	 * with every UPDATE action written as an explicit SET list that also sets __planar_upd =
+	 * true and every INSERT action with an explicit column list (pl_dml_plan runs it against a
+	 * temporary copy of the table's rows, see below). NULL for DELETE / UPDATE. */
+	const char *merge;
 } pl_dml_request;
 
 /* The state of one statement: temporary objects on ctx->con and the changes planned. */
@@ -54,11 +59,16 @@ typedef struct pl_dml {
 	const pl_table *table; /* in model */
 	char view[64], match[64], stage[64], pos[64], pos2[64], rows_view[64];
 	bool have_view, have_match, have_stage, have_pos, have_pos2, have_rows_view;
+	char copy[64], updated[64]; /* MERGE: the rows' copy it runs on, the updated rows */
+	bool have_copy, have_updated;
 	pl_txn txn;
 } pl_dml;
 
 /* Finds the matching rows and plans the changes into d->txn; *count is the number of rows
- * matched. Under EXPLAIN [ANALYZE] *explained is the plan (or profile) of finding the rows and
+ * matched. MERGE INTO (req->merge) runs DuckDB's own MERGE on a temporary copy of the table's
+ * rows that keeps each row's file, position and row id: rows gone from the copy are deleted,
+ * rows its UPDATE actions set __planar_upd on are deleted and written again with their row
+ * ids, rows without a file are inserted; *count is the sum. Under EXPLAIN [ANALYZE] *explained is the plan (or profile) of finding the rows and
  * *have_explained true; under plain EXPLAIN nothing more happens. On failure the caller removes
  * what d->txn lists as written. pl_dml_dispose() afterwards in every case. */
 int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const pl_table *table,

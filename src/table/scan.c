@@ -506,6 +506,17 @@ static void put_inlined_call(pl_buf *out, const char *lake, const pl_model *m, c
 	pl_buf_dispose(&cols);
 }
 
+/* ` WHERE row_id NOT IN (...)`: the rows an open transaction deleted (pending models only). */
+static void put_pending_deleted(pl_buf *out, const pl_inlined_table *it)
+{
+	if (!it->ndeleted)
+		return;
+	pl_buf_puts(out, " WHERE CAST(row_id AS BIGINT) NOT IN (");
+	for (size_t i = 0; i < it->ndeleted; i++)
+		pl_buf_printf(out, "%s%lld", i ? ", " : "", (long long)it->deleted[i]);
+	pl_buf_putc(out, ')');
+}
+
 /* Inlined rows of one inlined-data table, read as text from the catalog and cast back. */
 static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 		       const pl_inlined_table *it, bool at_bind, pl_err *err)
@@ -513,7 +524,8 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
 	pl_buf_puts(out, " FROM ");
-	put_inlined_call(out, lake, m, t, it, false, at_bind);
+	put_inlined_call(out, lake, m, t, it, it->ndeleted > 0, at_bind);
+	put_pending_deleted(out, it);
 	return rc;
 }
 
@@ -646,6 +658,7 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 			   "CAST(row_id AS BIGINT) AS __planar_rowid FROM ",
 		      -(long long)(it - t->inlined) - 1);
 	put_inlined_call(out, lake, m, t, it, true, false);
+	put_pending_deleted(out, it);
 	return rc;
 }
 
