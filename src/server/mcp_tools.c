@@ -333,8 +333,8 @@ static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, ch
 		pl_buf_dispose(&q);
 	}
 	if (rc == 0)
-		rc = pl_mcp_run(call->conn, "SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "')", NULL, 0, 1, false,
-				&snap, errmsg);
+		rc = pl_mcp_run(call->conn, "SELECT id FROM " PL_SRV_LAKE ".current_snapshot()", NULL, 0, 1, false, &snap,
+				errmsg);
 	if (rc == 0) {
 		json_t *n = json_array_get(json_array_get(json_object_get(count, "rows"), 0), 0);
 		json_t *s = json_array_get(json_array_get(json_object_get(snap, "rows"), 0), 0);

@@ -281,6 +281,9 @@ def run_stdio():
     check("table_history: the change feed", sorted(r["change_type"] for r in feed) == ["delete", "insert", "insert", "insert"], feed)
     out = tool_ok("table_history without changes", c.tool("table_history", {"table": "notes", "changes": False}))
     check("table_history changes=false", "changes" not in out and len(out.get("snapshots", [])) == 3, out)
+    out = tool_ok("table_history of another schema", c.tool("table_history", {"table": "world_model.snapshots"}))
+    check("table_history of another schema", len(out.get("snapshots", [])) == 2
+          and [r["change_type"] for r in out.get("changes", {}).get("rows", [])] == ["insert"] * 3, out)
     tool_err("table_history unknown table", c.tool("table_history", {"table": "nope"}), "no table")
     tool_err("table_history bad bound", c.tool("table_history", {"table": "notes", "from_snapshot": -4}), "integer")
 
