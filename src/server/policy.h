@@ -27,7 +27,7 @@ int pl_srv_policy_check(pl_srv *s, const char *tenant, const char *table, const 
 /* The tenant's usage in bytes and its quota (-1: none). */
 int pl_srv_usage_get(pl_srv *s, const char *tenant, int64_t *bytes, int64_t *writes, int64_t *max_bytes, pl_err *err);
 
-/* For a write of bytes (JSON size of its records) into table by tenant: checks allowed_tables
+/* For a write of bytes (its request body's size) into table by tenant: checks allowed_tables
  * (403) and the quota (507 with the usage); on refusal queues the reply and returns false. */
 bool pl_srv_policy_admit(struct MHD_Connection *c, pl_req *r, const char *tenant, const char *table, const char *op,
 			 int64_t bytes, enum MHD_Result *ret);
