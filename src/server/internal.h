@@ -51,6 +51,7 @@ typedef struct pl_srv_lake {
 	/* as_of: snapshots attached read-only as lake_at_<id> (at most PL_SRV_MAX_ASOF) */
 	pthread_mutex_t asof_lock;
 	int64_t asof[64];
+	int asof_refs[64]; /* sessions using each; an unused one is detached when a new one needs room */
 	size_t nasof;
 	/* the sandbox's list of tables per database ("schema\ttable", lower case), kept while the
 	 * lake's schema version is the same (pinned attachments never change) */
@@ -73,9 +74,11 @@ typedef struct pl_srv_lake {
 } pl_srv_lake;
 #define PL_SRV_MAX_ASOF 64
 
-/* Attaches (once) the lake at snapshot id as a pinned read-only database; its name in db_out
- * (64 bytes). On failure a PLANAR_E* code and *errmsg (caller frees). */
+/* Attaches (once) the lake at snapshot id as a pinned read-only database and counts one use
+ * of it; its name in db_out (64 bytes). On failure a PLANAR_E* code and *errmsg (caller frees). */
 int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg);
+/* Ends one use of pl_srv_lake_at(id) (after the session left that database). */
+void pl_srv_lake_at_done(pl_srv_lake *l, int64_t id);
 
 int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg);
 void pl_srv_lake_close(pl_srv_lake *l);

@@ -107,17 +107,35 @@ int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg)
 	pthread_mutex_lock(&l->asof_lock);
 	for (size_t i = 0; i < l->nasof; i++) {
 		if (l->asof[i] == id) {
+			l->asof_refs[i]++;
 			pthread_mutex_unlock(&l->asof_lock);
 			return 0;
 		}
 	}
 	int rc = 0;
-	if (l->nasof == PL_SRV_MAX_ASOF) {
-		*errmsg = pl_strdup("too many different as_of snapshots are attached; restart the server or use time travel "
-				    "(AT (VERSION => n)) in the query");
-		rc = PLANAR_EBUSY;
-	}
 	planar_conn *c = NULL;
+	if (l->nasof == PL_SRV_MAX_ASOF) { /* make room: detach one no session uses */
+		size_t k = 0;
+		while (k < l->nasof && l->asof_refs[k] > 0)
+			k++;
+		char old[64];
+		snprintf(old, sizeof old, "DETACH " PL_SRV_LAKE "_at_%lld", (long long)(k < l->nasof ? l->asof[k] : 0));
+		if (k == l->nasof) {
+			*errmsg = pl_strdup("too many different as_of snapshots are in use at once; retry later");
+			rc = PLANAR_EBUSY;
+		} else if ((rc = planar_conn_open(&c, l->db, errmsg)) != 0) {
+			rc = PLANAR_EBUSY;
+		} else if (planar_conn_query(c, old, NULL) != 0) {
+			*errmsg = dup_msg(planar_conn_errmsg(c));
+			rc = PLANAR_EBUSY;
+		} else {
+			l->asof[k] = l->asof[l->nasof - 1];
+			l->asof_refs[k] = l->asof_refs[l->nasof - 1];
+			l->nasof--;
+		}
+		planar_conn_free(c);
+		c = NULL;
+	}
 	if (rc == 0)
 		rc = planar_conn_open(&c, l->db, errmsg);
 	pl_buf q = PL_BUF_INIT, target = PL_BUF_INIT;
@@ -140,8 +158,10 @@ int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg)
 			*errmsg = dup_msg(planar_conn_errmsg(c));
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		l->asof_refs[l->nasof] = 1;
 		l->asof[l->nasof++] = id;
+	}
 	pthread_mutex_unlock(&l->asof_lock);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&target);
@@ -193,4 +213,13 @@ void pl_srv_conn_put(pl_srv_lake *l, planar_conn *c, bool ok)
 		pthread_mutex_unlock(&l->pool_lock);
 	}
 	planar_conn_free(c);
+}
+
+void pl_srv_lake_at_done(pl_srv_lake *l, int64_t id)
+{
+	pthread_mutex_lock(&l->asof_lock);
+	for (size_t i = 0; i < l->nasof; i++)
+		if (l->asof[i] == id && l->asof_refs[i] > 0)
+			l->asof_refs[i]--;
+	pthread_mutex_unlock(&l->asof_lock);
 }

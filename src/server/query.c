@@ -15,7 +15,8 @@
  * "next_cursor", an opaque text naming that snapshot, the offset and the query (with the
  * tenant); the next page passes it as "cursor" with the same sql, so every page reads the same
  * snapshot. Pages are stable when the query has an ORDER BY. The tenant's policy limits the
- * tables the query may read (sandbox.c).
+ * tables the query may read (sandbox.c), and a tenant reads only its own rows of tables with a
+ * tenant_id column (rowfilter.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -102,11 +103,13 @@ static void query_hash(const char *tenant, const char *sql, char out[17])
 }
 
 /* Returns a session to the pool with the lake as its current database again. */
-static void release(pl_srv_lake *l, planar_conn *conn, bool ok, bool switched)
+static void release(pl_srv_lake *l, planar_conn *conn, bool ok, int64_t pinned)
 {
-	if (ok && switched && planar_conn_query(conn, "USE " PL_SRV_LAKE, NULL) != 0)
+	if (ok && pinned >= 0 && planar_conn_query(conn, "USE " PL_SRV_LAKE, NULL) != 0)
 		ok = false;
 	pl_srv_conn_put(l, conn, ok);
+	if (pinned >= 0) /* after the session left it */
+		pl_srv_lake_at_done(l, pinned);
 }
 
 static void put_json_string(pl_buf *b, const char *s, size_t n)
@@ -311,7 +314,7 @@ static void qstream_free(void *cls)
 	qstream *q = cls;
 	planar_result_free(q->res);
 	bool fired = pl_srv_watch_remove(q->srv, q->watch);
-	release(&q->srv->lake, q->conn, !q->failed && !fired, q->switched);
+	release(&q->srv->lake, q->conn, !q->failed && !fired, q->switched ? q->pinned : -1);
 	free(q->types);
 	pl_buf_dispose(&q->out);
 	free(q);
@@ -435,7 +438,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		if (!cursor_parse(cursor, &as_of, &skip, chash) || strcmp(chash, hash) != 0) {
 			ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST,
 						 "\"cursor\" is not a cursor of this query (pass the same sql and tenant_id)", NULL);
-			release(l, conn, true, false);
+			release(l, conn, true, -1);
 			json_decref(body);
 			return ret;
 		}
@@ -445,7 +448,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 			ret = pl_srv_reply_error(c, r, rc == PLANAR_ENOTFOUND ? PL_SRV_NOT_FOUND : PL_SRV_BAD_REQUEST,
 						 msg ? msg : "unknown as_of", json_pack("{s:s}", "as_of", as_of_text));
 			free(msg);
-			release(l, conn, true, false);
+			release(l, conn, true, -1);
 			json_decref(body);
 			return ret;
 		}
@@ -459,7 +462,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		if (rc) {
 			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
 						 json_pack("{s:s}", "reason", err.msg));
-			release(l, conn, true, false);
+			release(l, conn, true, -1);
 			json_decref(body);
 			return ret;
 		}
@@ -471,7 +474,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		if (pl_srv_policy_load(r->srv, tenant, &pol, &err) != 0) {
 			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached to read the policy",
 						 json_pack("{s:s}", "reason", err.msg));
-			release(l, conn, true, false);
+			release(l, conn, true, -1);
 			json_decref(body);
 			return ret;
 		}
@@ -491,7 +494,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 						 msg ? msg : "cannot open the lake at that snapshot",
 						 json_pack("{s:I}", "as_of", (json_int_t)as_of));
 			free(msg);
-			release(l, conn, true, switched);
+			release(l, conn, true, switched ? as_of : -1);
 			pl_srv_policy_free(&pol);
 			json_decref(body);
 			return ret;
@@ -505,12 +508,24 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_BAD_REQUEST : pl_srv_err_of_planar(rc),
 					 why ? why : "the query is not allowed", json_pack("{s:s}", "reason", "sandbox"));
 		free(why);
-		release(l, conn, true, switched);
+		release(l, conn, true, switched ? as_of : -1);
+		json_decref(body);
+		return ret;
+	}
+	char *filtered = NULL;
+	rc = pl_srv_rowfilter(conn, db, sql, tenant, &filtered, &why);
+	if (rc) {
+		pl_srv_watch_remove(r->srv, watch);
+		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, why ? why : "the query is not allowed",
+					 json_pack("{s:s}", "reason", "tenant_rows"));
+		free(why);
+		release(l, conn, true, switched ? as_of : -1);
 		json_decref(body);
 		return ret;
 	}
 	planar_result *res = NULL;
-	rc = planar_conn_query_stream(conn, sql, &res);
+	rc = planar_conn_query_stream(conn, filtered ? filtered : sql, &res);
+	planar_free(filtered);
 	json_decref(body);
 	body = NULL;
 	if (rc) {
@@ -518,7 +533,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		ret = fired ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the query ran longer than its time limit",
 						 json_pack("{s:I}", "query_timeout_ms", (json_int_t)r->srv->cfg.query_timeout_ms))
 			    : pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_conn_errmsg(conn), NULL);
-		release(l, conn, !fired, switched);
+		release(l, conn, !fired, switched ? as_of : -1);
 		return ret;
 	}
 	qstream *q = calloc(1, sizeof *q);
@@ -528,7 +543,7 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 	if (!q || !q->types) {
 		pl_srv_watch_remove(r->srv, watch);
 		planar_result_free(res);
-		release(l, conn, true, switched);
+		release(l, conn, true, switched ? as_of : -1);
 		if (q)
 			free(q);
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);

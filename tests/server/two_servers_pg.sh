@@ -88,6 +88,15 @@ check "concurrent ingests accepted" "40" "$ok"
 check "every accepted row once (a)" "43 43" "$(count "$A")"
 check "every accepted row once (b)" "43 43" "$(count "$B")"
 
+# retention through a removes the old rows for both (PostgreSQL catalog)
+curl -s -o /dev/null -X PUT -H "Authorization: Bearer $AD" -H 'Content-Type: application/json' "$A/data/policy" \
+  --data-binary '{"tenant_id":"t1","retention_days":30}'
+PLANAR_TEST_CATALOG_SQL=1 "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" \
+  -c "SELECT * FROM __planar_cat('lake', 'UPDATE planar_service_ingest SET ingested_at = ''2020-01-01 00:00:00.000000+00'' WHERE job_id IN (''j1'', ''j2'') RETURNING 1')" >/dev/null
+has "retention pass on PostgreSQL" '"rows_deleted":2' "$(curl -s -X POST -H "Authorization: Bearer $AD" "$A/data/retention")"
+check "old rows gone (b)" "41 41" "$(count "$B")"
+check "old rows gone (a)" "41 41" "$(count "$A")"
+
 # a revoke reaches both servers at once
 gid=$("$planar" token list --lake "$lakeuri" | awk -F'\t' '$3 == "reader" {print $1}')
 "$planar" token revoke --lake "$lakeuri" "$gid" >/dev/null
