@@ -548,24 +548,8 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 	uint32_t doc = (uint32_t)x->n;
 	if (rc == 0)
 		qsort(l.w, l.n, sizeof(*l.w), cmp_u32);
-	/* postings: one per distinct term (different words may share a stem) */
-	uint32_t *terms = NULL;
-	if (rc == 0 && l.n && !(terms = malloc(l.n * sizeof(*terms))))
-		rc = pl_err_nomem(err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		terms[i] = x->words[l.w[i]].term;
-	if (rc == 0)
-		qsort(terms, l.n, sizeof(*terms), cmp_u32);
-	for (size_t i = 0; rc == 0 && i < l.n;) {
-		size_t j = i;
-		while (j < l.n && terms[j] == terms[i])
-			j++;
-		rc = add_posting(x, terms[i], doc, (uint32_t)(j - i), err);
-		i = j;
-	}
-	free(terms);
 	bool has_vec = false;
-	if (rc == 0 && x->dim) {
+	if (rc == 0 && x->dim) { /* first: an embedder that fails leaves nothing behind */
 		float *v = x->scratch;
 		if (x->client_vectors) {
 			if (d->vec && d->vec_len == x->dim) {
@@ -584,17 +568,41 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 		else if (x->vecs)
 			memset(x->vecs + (size_t)doc * x->dim, 0, x->dim);
 	}
+	/* postings: one per distinct term (different words may share a stem); on failure the
+	 * postings already added for doc are taken back */
+	uint32_t *terms = NULL;
+	if (rc == 0 && l.n && !(terms = malloc(l.n * sizeof(*terms))))
+		rc = pl_err_nomem(err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		terms[i] = x->words[l.w[i]].term;
+	if (rc == 0)
+		qsort(terms, l.n, sizeof(*terms), cmp_u32);
+	size_t added = 0;
+	for (size_t i = 0; rc == 0 && i < l.n;) {
+		size_t j = i;
+		while (j < l.n && terms[j] == terms[i])
+			j++;
+		rc = add_posting(x, terms[i], doc, (uint32_t)(j - i), err);
+		if (rc == 0)
+			terms[added++] = terms[i];
+		i = j;
+	}
 	free(l.w);
-	if (rc)
-		return rc; /* postings added for doc are harmless: doc is never made visible */
-	const char *id = d->id ? arena_dup(&x->strings, d->id, strlen(d->id)) : NULL;
-	const char *t = arena_dup(&x->strings, text, strlen(text));
-	const char *m = d->metadata ? arena_dup(&x->strings, d->metadata, strlen(d->metadata)) : NULL;
-	if ((d->id && !id) || !t || (d->metadata && !m))
-		return pl_err_nomem(err);
-	int64_t prev = rmap_get(&x->rows, d->rowid);
-	if (rmap_put(&x->rows, d->rowid, doc))
-		return pl_err_nomem(err);
+	const char *id = rc == 0 && d->id ? arena_dup(&x->strings, d->id, strlen(d->id)) : NULL;
+	const char *t = rc == 0 ? arena_dup(&x->strings, text, strlen(text)) : NULL;
+	const char *m = rc == 0 && d->metadata ? arena_dup(&x->strings, d->metadata, strlen(d->metadata)) : NULL;
+	if (rc == 0 && ((d->id && !id) || !t || (d->metadata && !m)))
+		rc = pl_err_nomem(err);
+	int64_t prev = rc == 0 ? rmap_get(&x->rows, d->rowid) : -1;
+	if (rc == 0 && rmap_put(&x->rows, d->rowid, doc))
+		rc = pl_err_nomem(err);
+	if (rc) {
+		for (size_t i = 0; i < added; i++)
+			x->terms[terms[i]].n--;
+		free(terms);
+		return rc;
+	}
+	free(terms);
 	if (prev >= 0 && x->end[prev] == NO_END) {
 		x->end[prev] = d->begin;
 		x->live--;
