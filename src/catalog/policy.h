@@ -6,7 +6,7 @@
  *       one row per tenant with a policy; allowed_tables is a JSON array of "schema.table" or
  *       "schema.*" (NULL: every table), retention_days and max_storage_* NULL when unlimited.
  *   planar_service_usage   (partition_id, tenant_id, table_name, bytes, snapshot_id, at)
- *       the bytes each accepted write added for a tenant (the JSON size of its records), until
+ *       the bytes each accepted write added for a tenant (its request body's size), until
  *       retention removes them.
  *   planar_service_retired (partition_id, tenant_id, table_name, snapshot_id, retired_at,
  *                           delete_snapshot_id)

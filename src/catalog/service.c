@@ -175,3 +175,16 @@ int pl_service_table_columns(pl_catdb *db, const char *schema, const char *table
 			      "ORDER BY c.column_order",
 			      p, 2, out, err);
 }
+
+int pl_service_table_id(pl_catdb *db, const char *schema, const char *table, int64_t *id, pl_err *err)
+{
+	pl_val p[] = {PL_VTEXT(schema), PL_VTEXT(table)};
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db,
+				"SELECT t.table_id FROM ducklake_table t JOIN ducklake_schema s ON s.schema_id = t.schema_id "
+				"AND s.end_snapshot IS NULL WHERE s.schema_name = ? AND t.table_name = ? AND t.end_snapshot IS NULL",
+				p, 2, &r, err);
+	*id = rc == 0 && r->nrows > 0 ? pl_rows_int(r, 0, 0, -1) : -1;
+	pl_rows_free(r);
+	return rc;
+}

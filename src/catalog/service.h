@@ -61,5 +61,7 @@ int pl_service_table_columns(pl_catdb *db, const char *schema, const char *table
 
 /* The lake's latest snapshot and its schema version (fails when the catalog is unreachable). */
 int pl_service_current(pl_catdb *db, int64_t *snapshot_id, int64_t *schema_version, pl_err *err);
+/* The id of the live table schema.table (-1 when there is none). */
+int pl_service_table_id(pl_catdb *db, const char *schema, const char *table, int64_t *id, pl_err *err);
 
 #endif

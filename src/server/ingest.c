@@ -356,10 +356,6 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		return ret;
 	}
 	r->target = pl_strdup(table);
-	if (!pl_srv_policy_admit(c, r, tenant, table, "ingest", (int64_t)r->body.len, &ret)) { /* allowed_tables, quota */
-		json_decref(body);
-		return ret;
-	}
 	/* schema.table */
 	char *schema = NULL, *name = NULL;
 	const char *dot = strchr(table, '.');
@@ -380,6 +376,8 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	}
 	/* A retry of an answered request (looked up again under the ingest lock below). */
 	if (key && replay(c, r, l, tenant, key, &ret))
+		goto out;
+	if (!pl_srv_policy_admit(c, r, tenant, table, "ingest", (int64_t)r->body.len, &ret)) /* allowed_tables, quota */
 		goto out;
 	int64_t snap = -1, cur_version = -1;
 	pthread_mutex_lock(&l->svc_lock);

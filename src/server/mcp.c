@@ -101,10 +101,10 @@ static char *tools_call(pl_srv *s, pl_mcp_caller *who, json_t *id, json_t *param
 	bool fired = false;
 	if (rc == 0) {
 		int watch = pl_srv_watch_add(s, conn, s->cfg.query_timeout_ms);
-		pl_mcp_call call = {s, who->tenant, conn};
+		pl_mcp_call call = {s, who->tenant, conn, false};
 		rc = pl_mcp_tool_call(&call, name, args, &result, &msg);
 		fired = pl_srv_watch_remove(s, watch);
-		pl_srv_conn_put(&s->lake, conn, !fired);
+		pl_srv_conn_put(&s->lake, conn, !fired && !call.broken);
 	}
 	json_decref(empty);
 	json_t *res;

@@ -37,6 +37,7 @@ typedef struct pl_mcp_call {
 	pl_srv *srv;
 	const char *tenant;
 	planar_conn *conn; /* a session of the lake (current database: the lake) */
+	bool broken;       /* set by a tool that could not leave the session as it found it */
 } pl_mcp_call;
 
 /* The tools/list result ({"tools": [...]}). */

@@ -4,7 +4,7 @@
  *   list_snapshots  world-model snapshots (world_model.snapshots): intent_id, from, to, limit
  *   get_snapshot    one world-model snapshot, its JSON fields as JSON
  *   table_history   the lake snapshots that changed a table, and its rows' changes between two
- *                   snapshots (the change feed, ducklake_table_changes)
+ *                   snapshots (the change feed, lake.<schema>.table_changes)
  *
  * Both tables are read through the tenant scope: a tenant sees its own snapshots and rows.
  */
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/service.h"
 #include "core/str.h"
 #include "server/mcp.h"
 
@@ -155,46 +156,49 @@ int pl_mcp_table_history(pl_mcp_call *call, json_t *args, json_t **result, char 
 	pl_buf_putc(&quoted, '.');
 	pl_buf_put_ident(&quoted, tbl);
 	/* inserts and deletes name the table by its id, creation and drops by its name */
+	int64_t table_id = -1, current = -1, version = -1;
+	pl_err err;
+	pl_err_clear(&err);
+	pthread_mutex_lock(&call->srv->lake.svc_lock);
+	rc = pl_service_table_id(call->srv->lake.svc, sch, tbl, &table_id, &err);
+	if (rc == 0)
+		rc = pl_service_current(call->srv->lake.svc, &current, &version, &err);
+	pthread_mutex_unlock(&call->srv->lake.svc_lock);
+	if (rc) {
+		*errmsg = pl_strdup(err.msg);
+		pl_buf_dispose(&plain);
+		pl_buf_dispose(&quoted);
+		free(filter);
+		return rc;
+	}
 	pl_buf_puts(&q, "SELECT snapshot_id, snapshot_time, schema_version, changes, author, commit_message FROM "
-			"ducklake_snapshots('" PL_SRV_LAKE "') WHERE ($3 IS NULL OR snapshot_id >= CAST($3 AS BIGINT)) AND "
+			PL_SRV_LAKE ".snapshots() WHERE ($3 IS NULL OR snapshot_id >= CAST($3 AS BIGINT)) AND "
 			"($4 IS NULL OR snapshot_id <= CAST($4 AS BIGINT)) AND EXISTS (SELECT 1 FROM (SELECT "
-			"unnest(flatten(map_values(changes))) AS n) WHERE n = $1 OR n = $2 OR (n = $5 AND $6) OR n IN ("
-			"SELECT CAST(t.table_id AS VARCHAR) FROM __ducklake_metadata_" PL_SRV_LAKE ".ducklake_table t JOIN "
-			"__ducklake_metadata_" PL_SRV_LAKE ".ducklake_schema s ON s.schema_id = t.schema_id WHERE "
-			"t.end_snapshot IS NULL AND s.end_snapshot IS NULL AND s.schema_name = $7 AND t.table_name = $5)) "
+			"unnest(flatten(map_values(changes))) AS n) WHERE n = $1 OR n = $2 OR (n = $5 AND $6) OR n = $7) "
 			"ORDER BY snapshot_id DESC");
-	char fs[32], ts[32];
+	char fs[32], ts[32], ids[32];
 	snprintf(fs, sizeof fs, "%lld", (long long)from);
 	snprintf(ts, sizeof ts, "%lld", (long long)to);
+	snprintf(ids, sizeof ids, "%lld", (long long)table_id);
 	const char *params[7] = {pl_buf_cstr(&plain), pl_buf_cstr(&quoted), from >= 0 ? fs : NULL, to >= 0 ? ts : NULL, tbl,
-				 strcmp(sch, "main") == 0 ? "true" : "false", sch};
+				 strcmp(sch, "main") == 0 ? "true" : "false", ids};
 	json_t *snaps = NULL, *feed = NULL;
 	rc = pl_mcp_run(call->conn, pl_buf_cstr(&q), params, 7, limit, true, &snaps, errmsg);
 	pl_buf_dispose(&q);
 	if (rc == 0 && changes) {
 		/* the change feed between from (default: the table's first snapshot) and to (default: now) */
-		int64_t start = from, end = to;
-		json_t *ids = NULL;
-		if (start < 0 || end < 0) {
-			rc = pl_mcp_run(call->conn,
-					"SELECT (SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "'))", NULL, 0, 1,
-					false, &ids, errmsg);
-			if (rc == 0 && end < 0)
-				end = json_integer_value(json_array_get(json_array_get(json_object_get(ids, "rows"), 0), 0));
-			if (rc == 0 && start < 0) {
-				json_t *rows = json_object_get(snaps, "rows");
-				start = 0;
-				if (json_array_size(rows) > 0)
-					start = json_integer_value(
-						json_object_get(json_array_get(rows, json_array_size(rows) - 1), "snapshot_id"));
-			}
-			json_decref(ids);
+		int64_t start = from, end = to >= 0 ? to : current;
+		if (start < 0) {
+			json_t *rows = json_object_get(snaps, "rows");
+			start = 0;
+			if (json_array_size(rows) > 0)
+				start = json_integer_value(json_object_get(json_array_get(rows, json_array_size(rows) - 1), "snapshot_id"));
 		}
 		if (rc == 0) {
 			pl_buf f = PL_BUF_INIT;
-			pl_buf_puts(&f, "SELECT * FROM ducklake_table_changes('" PL_SRV_LAKE "', ");
-			pl_buf_put_literal(&f, sch);
-			pl_buf_puts(&f, ", ");
+			pl_buf_puts(&f, "SELECT * FROM " PL_SRV_LAKE ".");
+			pl_buf_put_ident(&f, sch);
+			pl_buf_puts(&f, ".table_changes(");
 			pl_buf_put_literal(&f, tbl);
 			pl_buf_printf(&f, ", %lld, %lld)", (long long)start, (long long)end);
 			if (filter)

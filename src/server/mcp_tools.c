@@ -7,9 +7,9 @@
  *   retrieve        semantic retrieval, as GET /data/retrieve (retrieve.c)
  *   list_snapshots, get_snapshot, table_history   (mcp_history.c)
  *
- * A tenant's calls see only its rows of a table that holds several tenants' rows (it has a
- * tenant_id column); free SQL (query) may not read such a table for a tenant, since the sandbox
- * cannot narrow it: the other tools can.
+ * A tenant's calls see only the tables its policy allows and only its rows of a table that holds
+ * several tenants' rows (it has a tenant_id column): query through the sandbox and row filter of
+ * /data/query, the others through pl_srv_tenant_scope.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -333,8 +333,8 @@ static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, ch
 		pl_buf_dispose(&q);
 	}
 	if (rc == 0)
-		rc = pl_mcp_run(call->conn, "SELECT id FROM ducklake_current_snapshot('" PL_SRV_LAKE "')", NULL, 0, 1, false,
-				&snap, errmsg);
+		rc = pl_mcp_run(call->conn, "SELECT id FROM " PL_SRV_LAKE ".current_snapshot()", NULL, 0, 1, false, &snap,
+				errmsg);
 	if (rc == 0) {
 		json_t *n = json_array_get(json_array_get(json_object_get(count, "rows"), 0), 0);
 		json_t *s = json_array_get(json_array_get(json_object_get(snap, "rows"), 0), 0);
@@ -352,86 +352,6 @@ static int t_describe_table(pl_mcp_call *call, json_t *args, json_t **result, ch
 }
 
 /* ---- query ---- */
-
-/* The tables a SELECT names (DuckDB's parse tree), as written: "schema\ttable" (schema may be ""). */
-static void collect_tables(const json_t *v, pl_strv *out)
-{
-	if (json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v); i++)
-			collect_tables(json_array_get(v, i), out);
-		return;
-	}
-	if (!json_is_object(v))
-		return;
-	const char *type = json_string_value(json_object_get(v, "type"));
-	if (type && strcmp(type, "BASE_TABLE") == 0) {
-		const char *s = json_string_value(json_object_get(v, "schema_name"));
-		const char *t = json_string_value(json_object_get(v, "table_name"));
-		pl_buf b = PL_BUF_INIT;
-		pl_buf_printf(&b, "%s\t%s", s ? s : "", t ? t : "");
-		pl_strv_push_owned(out, pl_buf_detach(&b));
-	}
-	const char *k;
-	json_t *val;
-	json_object_foreach((json_t *)v, k, val)
-	collect_tables(val, out);
-}
-
-/* For a tenant: every table the query names must be readable in full by the tenant. */
-static int query_tenant_check(pl_mcp_call *call, const char *sql, char **errmsg)
-{
-	if (!call->tenant)
-		return 0;
-	json_t *tree = NULL;
-	const char *params[1] = {sql};
-	int rc = pl_mcp_run(call->conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", params, 1, 1, false, &tree,
-			    errmsg);
-	if (rc)
-		return rc;
-	/* the parse tree comes back as JSON (or as its text) */
-	json_t *cell = json_array_get(json_array_get(json_object_get(tree, "rows"), 0), 0);
-	json_t *parsed = json_is_string(cell) ? json_loads(json_string_value(cell), 0, NULL) : json_incref(cell);
-	json_decref(tree);
-	if (!json_is_object(parsed) || json_is_true(json_object_get(parsed, "error"))) {
-		json_decref(parsed);
-		return pl_mcp_tool_err(errmsg, "the query could not be parsed%s%s", NULL, NULL);
-	}
-	pl_strv names = PL_STRV_INIT;
-	collect_tables(json_object_get(parsed, "statements"), &names);
-	json_decref(parsed);
-	for (size_t i = 0; rc == 0 && i < names.len; i++) {
-		char *tab = strchr(names.items[i], '\t');
-		*tab = '\0';
-		const char *schema = *names.items[i] ? names.items[i] : "main";
-		/* as written, and in main (a schema that names the lake database, or anything else):
-		 * every table the name could mean is checked */
-		for (int k = 0; rc == 0 && k < 2; k++) {
-			char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
-			pl_buf full = PL_BUF_INIT;
-			pl_buf_printf(&full, "%s.%s", k ? "main" : schema, tab + 1);
-			char *ignored = NULL;
-			bool found = pl_srv_table_resolve(call->conn, pl_buf_cstr(&full), sch, tbl, &ignored) == 0;
-			free(ignored);
-			pl_buf_dispose(&full);
-			if (!found)
-				continue; /* a CTE, or not a lake table: the sandbox decides */
-			bool allowed = false;
-			char *filter = NULL;
-			rc = pl_srv_tenant_scope(call->srv, call->conn, call->tenant, sch, tbl, &allowed, &filter,
-						 errmsg);
-			if (rc == 0 && !allowed)
-				rc = pl_mcp_tool_err(errmsg, "\"%s\" is not a table of the lake%s", tab + 1, NULL);
-			else if (rc == 0 && filter)
-				rc = pl_mcp_tool_err(errmsg,
-					      "%s.%s holds rows of several tenants and cannot be read with SQL by a tenant; use "
-					      "describe_table, retrieve, list_snapshots or get_snapshot",
-					      sch, tbl);
-			free(filter);
-		}
-	}
-	pl_strv_dispose(&names);
-	return rc;
-}
 
 /* as_of: a lake snapshot id, or a timestamp / world-model snapshot id resolved to one. */
 static int as_of_arg(pl_mcp_call *call, json_t *args, int64_t *out, char **errmsg)
@@ -455,56 +375,59 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 		return rc;
 	pl_srv_lake *l = &call->srv->lake;
 	char db[64] = PL_SRV_LAKE;
-	bool switched = false;
+	bool pinned = false;
 	if (as_of >= 0) {
 		char *msg = NULL;
 		rc = pl_srv_lake_at(l, as_of, db, &msg);
 		if (rc == 0) {
 			char use[96];
 			snprintf(use, sizeof use, "USE %s", db);
-			switched = true;
+			pinned = true;
 			if ((rc = planar_conn_query(call->conn, use, NULL)) != 0)
 				msg = pl_strdup(planar_conn_errmsg(call->conn));
 		}
-		if (rc) {
+		if (rc)
 			*errmsg = msg ? msg : pl_strdup("cannot open the lake at that snapshot");
-			if (switched)
-				planar_conn_query(call->conn, "USE " PL_SRV_LAKE, NULL);
-			return rc;
-		}
 	}
 	char *why = NULL;
-	pl_srv_policy pol;
-	pl_err perr;
-	pl_err_clear(&perr);
-	rc = pl_srv_policy_load(call->srv, call->tenant, &pol, &perr);
-	if (rc)
-		why = pl_strdup(perr.msg);
-	else
-		rc = pl_srv_sandbox_check(l, call->conn, db, sql, &pol, &why);
-	pl_srv_policy_free(&pol);
-	if (rc) {
-		pl_buf m = PL_BUF_INIT;
-		pl_buf_printf(&m, "the query is not allowed: %s", why ? why : "it could not be checked");
-		free(why);
-		*errmsg = pl_buf_detach(&m);
+	if (rc == 0) {
+		pl_srv_policy pol;
+		pl_err perr;
+		pl_err_clear(&perr);
+		rc = pl_srv_policy_load(call->srv, call->tenant, &pol, &perr);
+		if (rc)
+			why = pl_strdup(perr.msg);
+		else
+			rc = pl_srv_sandbox_check(l, call->conn, db, sql, &pol, &why);
+		pl_srv_policy_free(&pol);
+		if (rc) {
+			pl_buf m = PL_BUF_INIT;
+			pl_buf_printf(&m, "the query is not allowed: %s", why ? why : "it could not be checked");
+			free(why);
+			why = NULL;
+			*errmsg = pl_buf_detach(&m);
+		}
 	}
-	if (rc == 0)
-		rc = query_tenant_check(call, sql, errmsg);
+	/* a tenant reads only its rows of tables with a tenant_id column, as with /data/query */
+	char *filtered = NULL;
+	if (rc == 0 && (rc = pl_srv_rowfilter(call->conn, db, sql, call->tenant, &filtered, &why)) != 0) {
+		*errmsg = why ? why : pl_strdup("the query is not allowed");
+		why = NULL;
+	}
 	if (rc == 0) {
 		planar_result *res = NULL;
-		rc = planar_conn_query_stream(call->conn, sql, &res);
+		rc = planar_conn_query_stream(call->conn, filtered ? filtered : sql, &res);
 		if (rc)
 			*errmsg = pl_strdup(planar_conn_errmsg(call->conn));
 		else
 			rc = pl_mcp_result_json(res, limit, false, result, errmsg);
 		planar_result_free(res);
 	}
-	if (switched && planar_conn_query(call->conn, "USE " PL_SRV_LAKE, NULL) != 0 && rc == 0) {
-		json_decref(*result);
-		*result = NULL;
-		*errmsg = pl_strdup("the session could not return to the lake");
-		rc = PLANAR_ERROR;
+	planar_free(filtered);
+	if (pinned) {
+		if (planar_conn_query(call->conn, "USE " PL_SRV_LAKE, NULL) != 0)
+			call->broken = true; /* the session is not put back in the pool */
+		pl_srv_lake_at_done(l, as_of);
 	}
 	return rc;
 }

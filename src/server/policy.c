@@ -7,8 +7,8 @@
  * allowed_tables holds "table" (schema main), "schema.table", "schema.*" or "*"; it applies to
  * ingest, to every table a query reads (the sandbox sees only allowed tables, so the refusal
  * of a table that exists and of one that does not read alike) and to world-model snapshots
- * (the table world_model.snapshots). Usage is the JSON size of the records a tenant wrote and
- * retention has not removed yet; a write that would pass max_storage_gb (10^9 bytes) gets 507
+ * (the table world_model.snapshots). Usage is the size of the request bodies whose rows a
+ * tenant wrote and retention has not removed yet; a write that would pass max_storage_gb (10^9 bytes) gets 507
  * with the usage in its details.
  */
 #include "server/policy.h"
@@ -273,7 +273,7 @@ static enum MHD_Result policy_put(struct MHD_Connection *c, pl_req *r)
 		 (!json_is_number(mg) || !(json_number_value(mg) > 0) || !isfinite(json_number_value(mg)) ||
 		  json_number_value(mg) > 1e9))
 		bad_field = "max_storage_gb", why = "expected null or a positive number (gigabytes, 10^9 bytes)";
-	static char elem[64];
+	char elem[64];
 	for (size_t i = 0; !bad_field && json_is_array(at) && i < json_array_size(at); i++) {
 		json_t *e = json_array_get(at, i);
 		if (!json_is_string(e) || !table_pattern_ok(json_string_value(e))) {

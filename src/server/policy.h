@@ -27,7 +27,7 @@ int pl_srv_policy_check(pl_srv *s, const char *tenant, const char *table, const 
 /* The tenant's usage in bytes and its quota (-1: none). */
 int pl_srv_usage_get(pl_srv *s, const char *tenant, int64_t *bytes, int64_t *writes, int64_t *max_bytes, pl_err *err);
 
-/* For a write of bytes (JSON size of its records) into table by tenant: checks allowed_tables
+/* For a write of bytes (its request body's size) into table by tenant: checks allowed_tables
  * (403) and the quota (507 with the usage); on refusal queues the reply and returns false. */
 bool pl_srv_policy_admit(struct MHD_Connection *c, pl_req *r, const char *tenant, const char *table, const char *op,
 			 int64_t bytes, enum MHD_Result *ret);
@@ -61,5 +61,10 @@ int pl_srv_retention_run(pl_srv *s, pl_srv_retention_stats *st, char **errmsg);
  * on failure a PLANAR_E* code and *errmsg (caller frees): ENOTFOUND, EINVALID. */
 int pl_srv_resolve_as_of(pl_srv *s, planar_conn *conn, const char *as_of, const char *tenant, int64_t *id,
 			 char **errmsg);
+
+/* For a tenant's query (tenant NULL: none) already admitted by the sandbox: the SQL that reads
+ * only the tenant's rows of the tables of db with a tenant_id column in *out (NULL: the query
+ * reads none, run it as it is; free with planar_free). On failure PLANAR_EINVALID and *why. */
+int pl_srv_rowfilter(planar_conn *conn, const char *db, const char *sql, const char *tenant, char **out, char **why);
 
 #endif

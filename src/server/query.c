@@ -15,7 +15,8 @@
  * "next_cursor", an opaque text naming that snapshot, the offset and the query (with the
  * tenant); the next page passes it as "cursor" with the same sql, so every page reads the same
  * snapshot. Pages are stable when the query has an ORDER BY. The tenant's policy limits the
- * tables the query may read (sandbox.c).
+ * tables the query may read (sandbox.c), and a tenant reads only its own rows of tables with a
+ * tenant_id column (rowfilter.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -511,8 +512,20 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		json_decref(body);
 		return ret;
 	}
+	char *filtered = NULL;
+	rc = pl_srv_rowfilter(conn, db, sql, tenant, &filtered, &why);
+	if (rc) {
+		pl_srv_watch_remove(r->srv, watch);
+		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, why ? why : "the query is not allowed",
+					 json_pack("{s:s}", "reason", "tenant_rows"));
+		free(why);
+		release(l, conn, true, switched ? as_of : -1);
+		json_decref(body);
+		return ret;
+	}
 	planar_result *res = NULL;
-	rc = planar_conn_query_stream(conn, sql, &res);
+	rc = planar_conn_query_stream(conn, filtered ? filtered : sql, &res);
+	planar_free(filtered);
 	json_decref(body);
 	body = NULL;
 	if (rc) {

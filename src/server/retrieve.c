@@ -418,7 +418,6 @@ int pl_srv_retrieve(pl_srv *s, planar_conn *conn, const char *tenant, const pl_r
 		return rc;
 	}
 	json_t *acc = json_array();
-	size_t searched = 0;
 	for (size_t i = 0; rc == 0 && i < tables.len; i++) {
 		char sch[PL_NAME_MAX + 1], tbl[PL_NAME_MAX + 1];
 		const char *dot = strchr(tables.items[i], '.');
@@ -434,7 +433,6 @@ int pl_srv_retrieve(pl_srv *s, planar_conn *conn, const char *tenant, const pl_r
 			rc = fail(kind, PL_SRV_NOT_FOUND, errmsg, "no table \"%s\" in the lake", q->table);
 		} else if (rc == 0 && allowed) {
 			rc = search_table(conn, q, sch, tbl, filter, acc, kind, errmsg);
-			searched++;
 		}
 		free(filter);
 	}
@@ -459,7 +457,6 @@ int pl_srv_retrieve(pl_srv *s, planar_conn *conn, const char *tenant, const pl_r
 		json_array_append(sorted, items[i]);
 	free(items);
 	json_decref(acc);
-	(void)searched;
 	*out = sorted;
 	return 0;
 }
