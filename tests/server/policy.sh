@@ -62,7 +62,7 @@ q "$AD" "SELECT count(*) FROM world_model.snapshots"; check "world_model.snapsho
 for t in event_log.ros_navigation_trials event_log.object_detections event_log.agent_traces experiments simulation_runs job_outcomes; do
   q "$AD" "SELECT count(*) FROM $t"; check "data-plane table $t" "200" "$code"
 done
-check "partitioned by day" "1" "$(lake -c "SELECT count(*) FROM lake.table_info() WHERE table_name = 'object_detections'" 2>/dev/null | head -1 | grep -c .)"
+check "four tables partitioned by day" "day,4" "$(cat_sql "SELECT transform, count(*) FROM ducklake_partition_column GROUP BY transform")"
 has "created once" '"data_plane_tables_created"' "$(cat "$work/log")"
 req GET /readyz ""; sv=$(field schema_version)
 
