@@ -387,6 +387,9 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 		pl_val p[] = {PL_VINT(st->snapshot), PL_VINT(t->dropped_views[i].id)};
 		rc = pl_catdb_exec(db, "UPDATE ducklake_view SET end_snapshot = ? WHERE view_id = ? AND end_snapshot IS NULL",
 				   p, 2, err);
+		if (rc == 0) /* its tags (comment) end with it */
+			rc = pl_catdb_exec(db, "UPDATE ducklake_tag SET end_snapshot = ? WHERE object_id = ? AND end_snapshot "
+					       "IS NULL", p, 2, err);
 		add_change(st, "dropped_view", NULL, NULL, t->dropped_views[i].id);
 	}
 	return rc;

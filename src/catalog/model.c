@@ -395,9 +395,13 @@ static int load_comments(pl_model *m, pl_catdb *db, pl_err *err)
 			  m->snapshot_id, &r, err);
 	bool oom = false;
 	for (size_t i = 0; rc == 0 && !oom && i < r->nrows; i++) {
-		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		int64_t id = pl_rows_int(r, i, 0, -1);
+		pl_table *t = table_mut(m, id);
 		if (t && !t->comment)
 			t->comment = dup_or_null(pl_rows_get(r, i, 1), &oom);
+		for (size_t v = 0; !t && v < m->nviews; v++)
+			if (m->views[v].id == id && !m->views[v].comment)
+				m->views[v].comment = dup_or_null(pl_rows_get(r, i, 1), &oom);
 	}
 	pl_rows_free(r);
 	r = NULL;
@@ -558,6 +562,7 @@ void pl_model_free(pl_model *m)
 		free(m->views[i].name);
 		free(m->views[i].sql);
 		free(m->views[i].column_aliases);
+		free(m->views[i].comment);
 	}
 	free(m->views);
 	for (size_t i = 0; i < m->nmacros; i++)

@@ -143,6 +143,7 @@ typedef struct pl_table {
 typedef struct pl_view {
 	int64_t id, schema_id;
 	char *name, *sql, *column_aliases; /* sql names its own lake {DUCKLAKE_CATALOG} */
+	char *comment;                     /* COMMENT ON VIEW, NULL when none */
 } pl_view;
 
 /* A macro (ducklake_macro, its implementations in ducklake_macro_impl and their parameters in

@@ -105,7 +105,7 @@ static int apply_views(apply_ctx *c, const pl_model *base)
 			if (t->views[k].rename && t->views[k].renamed_id == v->id)
 				name = t->views[k].name;
 		m->views[m->nviews++] = (pl_view){v->id, v->schema_id, dup(c, name), dup(c, v->sql),
-						  dup(c, v->column_aliases)};
+						  dup(c, v->column_aliases), dup(c, v->comment)};
 	}
 	for (size_t i = 0; i < t->nviews; i++) {
 		const pl_new_view *v = &t->views[i];
@@ -113,7 +113,16 @@ static int apply_views(apply_ctx *c, const pl_model *base)
 			continue;
 		t->views[i].assigned_id = new_local(c);
 		m->views[m->nviews++] = (pl_view){v->assigned_id, v->schema_id, dup(c, v->name), dup(c, v->sql),
-						  dup(c, v->column_aliases)};
+						  dup(c, v->column_aliases), NULL};
+	}
+	for (size_t i = 0; i < t->ntags; i++) { /* COMMENT ON VIEW */
+		const pl_tag *g = &t->tags[i];
+		for (size_t k = 0; g->column_id < 0 && strcmp(g->key, "comment") == 0 && k < m->nviews; k++) {
+			if (m->views[k].id != g->table_id)
+				continue;
+			free(m->views[k].comment);
+			m->views[k].comment = dup(c, g->value);
+		}
 	}
 	return c->oom ? PL_ENOMEM : 0;
 }

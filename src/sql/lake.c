@@ -323,14 +323,20 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	return rc;
 }
 
-static int comment_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_err *err)
+/* COMMENT ON VIEW name IS comment, or COMMENT ON COLUMN name.column IS comment (column given). */
+static int comment_view(view_sync *vs, const pl_schema *s, const char *name, const char *column, const char *comment,
+			pl_err *err)
 {
 	pl_lake *lake = vs->lake;
 	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "COMMENT ON VIEW ");
-	put_view_name(&q, lake, s->name, t->name);
+	pl_buf_puts(&q, column ? "COMMENT ON COLUMN " : "COMMENT ON VIEW ");
+	put_view_name(&q, lake, s->name, name);
+	if (column) {
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, column);
+	}
 	pl_buf_puts(&q, " IS ");
-	pl_buf_put_literal(&q, t->comment);
+	pl_buf_put_literal(&q, comment);
 	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
 	return rc;
@@ -417,6 +423,66 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 	return rc == PL_ENOMEM ? pl_err_nomem(err) : 0;
 }
 
+/* The comment the model gives a mirrored object (column NULL: the table or view itself). */
+static const char *model_comment(const pl_model *m, const char *schema, const char *name, const char *column)
+{
+	const pl_schema *s = pl_model_schema(m, schema);
+	const pl_table *t = s ? pl_model_table(m, s->id, name) : NULL;
+	for (size_t c = 0; t && column && c < t->ntop; c++)
+		if (strcmp(t->top[c]->name, column) == 0)
+			return t->top[c]->comment;
+	if (t)
+		return column ? NULL : t->comment;
+	for (size_t i = 0; s && !column && i < m->nviews; i++)
+		if (m->views[i].schema_id == s->id && strcmp(m->views[i].name, name) == 0)
+			return m->views[i].comment;
+	return NULL;
+}
+
+/* Comments DuckDB still shows on mirrored objects whose comment the model no longer has are
+ * cleared (a view re-created only when its text changes keeps its comments). */
+static int clear_stale_comments(view_sync *vs, pl_err *err)
+{
+	static const char *const queries[] = {
+		"SELECT schema_name, view_name, NULL FROM duckdb_views() WHERE comment IS NOT NULL AND database_name = ",
+		"SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE comment IS NOT NULL AND "
+		"database_name = "};
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < 2; k++) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, queries[k]);
+		pl_buf_put_literal(&q, vs->lake->name);
+		duckdb_result res;
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(vs->con, q.ptr, &res, err);
+		pl_buf_dispose(&q);
+		if (rc)
+			return rc;
+		for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+			bool oom = false;
+			char *schema = pl_engine_value_str(&res, 0, r, &oom), *name = pl_engine_value_str(&res, 1, r, &oom);
+			char *column = k ? pl_engine_value_str(&res, 2, r, &oom) : NULL;
+			if (oom) {
+				rc = pl_err_nomem(err);
+			} else if (schema && name && !model_comment(vs->lake->model, schema, name, column)) {
+				pl_buf_puts(&q, column ? "COMMENT ON COLUMN " : "COMMENT ON VIEW ");
+				put_view_name(&q, vs->lake, schema, name);
+				if (column) {
+					pl_buf_putc(&q, '.');
+					pl_buf_put_ident(&q, column);
+				}
+				pl_buf_puts(&q, " IS NULL");
+				rc = exec_on(vs->con, &q, err);
+				pl_buf_dispose(&q);
+			}
+			free(schema);
+			free(name);
+			free(column);
+		}
+		duckdb_destroy_result(&res);
+	}
+	return rc;
+}
+
 static int sync_objects(view_sync *vs, pl_err *err)
 {
 	pl_lake *lake = vs->lake;
@@ -427,13 +493,18 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_view(vs, s, t, err);
 		if (rc == 0 && s && t->comment)
-			rc = comment_view(vs, s, t, err);
+			rc = comment_view(vs, s, t->name, NULL, t->comment, err);
+		for (size_t c = 0; rc == 0 && s && c < t->ntop; c++)
+			if (t->top[c]->comment)
+				rc = comment_view(vs, s, t->name, t->top[c]->name, t->top[c]->comment, err);
 	}
 	for (size_t i = 0; rc == 0 && i < lake->model->nviews; i++) {
 		const pl_view *v = &lake->model->views[i];
 		const pl_schema *s = pl_model_schema_by_id(lake->model, v->schema_id);
 		if (s)
 			rc = create_lake_view(vs, s, v, err);
+		if (rc == 0 && s && v->comment)
+			rc = comment_view(vs, s, v->name, NULL, v->comment, err);
 	}
 	for (size_t i = 0; rc == 0 && i < lake->model->nmacros; i++) {
 		const pl_macro *m = &lake->model->macros[i];
@@ -441,6 +512,8 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_macro(vs, s, m, err);
 	}
+	if (rc == 0)
+		rc = clear_stale_comments(vs, err);
 	return rc;
 }
 
