@@ -16,6 +16,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -358,6 +359,18 @@ static char *history_path(void)
 	return pl_cli_buf_detach(&b);
 }
 
+/* Whether an entry creates a secret (CREATE [OR REPLACE] [PERSISTENT|TEMPORARY] SECRET ...). */
+static bool holds_secret(const char *entry)
+{
+	const char *p = entry + strspn(entry, " \t");
+	if (strncasecmp(p, "CREATE", 6) != 0)
+		return false;
+	for (const char *q = p; (q = strcasestr(q, "SECRET")) != NULL; q += 6)
+		if ((q[6] == ' ' || q[6] == '(' || q[6] == '\0') && (q[-1] == ' ' || q[-1] == '\t'))
+			return true;
+	return false;
+}
+
 /* Remembers a finished entry (newlines folded) and saves the history file right away. */
 static void remember(const char *entry, const char *path)
 {
@@ -372,6 +385,8 @@ static void remember(const char *entry, const char *path)
 	len = strlen(copy);
 	while (len > 0 && copy[len - 1] == ' ')
 		copy[--len] = '\0';
+	if (holds_secret(copy)) /* a CREATE SECRET's keys never reach the history file */
+		len = 0;
 	if (len > 0) {
 		add_history(copy);
 		if (path)

@@ -656,6 +656,11 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (!exists && (o->read_only || !o->create_if_missing))
 		return pl_err_set(err, PL_ENOTFOUND, "lake catalog '%s' does not exist, and creating a new DuckLake is "
 				  "explicitly disabled (%s)", o->location, o->read_only ? "READ_ONLY" : "CREATE_IF_NOT_EXISTS false");
+	if (!exists && o->data_path && pl_s3_is_uri(o->data_path)) { /* a bad bucket or key creates no file */
+		int rc = attach_s3(o->data_path, NULL, err);
+		if (rc)
+			return rc;
+	}
 	if (!exists) {
 		int rc = pl_fs_mkdirs_parent(o->location, err);
 		if (rc)
