@@ -223,6 +223,8 @@ struct pl_tindex {
 	const char **id, **text, **meta;
 	int8_t *vecs; /* dim per version, quantized: component * 127 */
 	uint8_t *has_vec;
+	uint64_t *signs; /* sign bits of each vector, swords words per version (coarse first pass) */
+	size_t swords;
 	size_t n, cap, live;
 	uint64_t total_len;
 	rmap rows;
@@ -246,6 +248,7 @@ int pl_tindex_new(pl_tindex **out, const char *embedder, bool client_vectors, pl
 	x->client_vectors = client_vectors;
 	x->builtin = !client_vectors && strcmp(x->embedder.name, "builtin") == 0;
 	x->dim = client_vectors ? 0 : x->embedder.dim;
+	x->swords = (x->dim + 63) / 64;
 	if (x->dim && !(x->scratch = malloc(x->dim * sizeof(float)))) {
 		pl_tindex_free(x);
 		return pl_err_nomem(err);
@@ -280,6 +283,7 @@ void pl_tindex_free(pl_tindex *x)
 	free(x->meta);
 	free(x->vecs);
 	free(x->has_vec);
+	free(x->signs);
 	free(x->rows.keys);
 	free(x->rows.vals);
 	free(x->scratch);
@@ -471,6 +475,10 @@ static int grow_versions(pl_tindex *x, pl_err *err)
 		if (!v)
 			return pl_err_nomem(err);
 		x->vecs = v;
+		uint64_t *sg = realloc(x->signs, cap * x->swords * sizeof(uint64_t));
+		if (!sg)
+			return pl_err_nomem(err);
+		x->signs = sg;
 	}
 	x->cap = cap;
 	return 0;
@@ -482,6 +490,15 @@ static void quantize(const float *v, size_t dim, int8_t *out)
 		float q = v[i] * 127.0f;
 		out[i] = (int8_t)(q > 127.0f ? 127 : q < -127.0f ? -127 : lrintf(q));
 	}
+}
+
+/* Bit i set where component i is positive. */
+static void sign_bits(const int8_t *v, size_t dim, uint64_t *out)
+{
+	memset(out, 0, ((dim + 63) / 64) * sizeof(uint64_t));
+	for (size_t i = 0; i < dim; i++)
+		if (v[i] > 0)
+			out[i / 64] |= 1ULL << (i % 64);
 }
 
 static int add_posting(pl_tindex *x, uint32_t term, uint32_t doc, uint32_t tf, pl_err *err)
@@ -535,9 +552,11 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 						  PL_EMBED_MAX_DIM, d->vec_len);
 			x->dim = d->vec_len;
 			free(x->scratch);
+			x->swords = (x->dim + 63) / 64;
 			x->vecs = malloc(x->cap * x->dim);
+			x->signs = malloc(x->cap * x->swords * sizeof(uint64_t));
 			x->scratch = malloc(x->dim * sizeof(float));
-			if (!x->vecs || !x->scratch)
+			if (!x->vecs || !x->signs || !x->scratch)
 				return pl_err_nomem(err);
 		} else if (d->vec_len != x->dim) {
 			return pl_err_set(err, PL_EINVALID,
@@ -568,10 +587,13 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 			rc = pl_embedder_run(&x->embedder, text, strlen(text), v, err);
 			has_vec = rc == 0;
 		}
-		if (has_vec)
+		if (has_vec) {
 			quantize(v, x->dim, x->vecs + (size_t)doc * x->dim);
-		else if (x->vecs)
+			sign_bits(x->vecs + (size_t)doc * x->dim, x->dim, x->signs + (size_t)doc * x->swords);
+		} else if (x->vecs) {
 			memset(x->vecs + (size_t)doc * x->dim, 0, x->dim);
+			memset(x->signs + (size_t)doc * x->swords, 0, x->swords * sizeof(uint64_t));
+		}
 	}
 	/* postings: one per distinct term (different words may share a stem); on failure the
 	 * postings already added for doc are taken back */
@@ -905,6 +927,84 @@ static double cosine_of(const pl_tindex *x, const int8_t *qv, uint32_t d)
 	return dot8(qv, x->vecs + (size_t)d * x->dim, x->dim) / (127.0 * 127.0);
 }
 
+/* Large indexes: a first pass over the vectors' sign bits (Hamming distance to the query's,
+ * 32 bytes a version instead of 256, counted where the query's component is not zero) keeps
+ * PREFILTER_KEEP candidates, whose exact cosine then
+ * decides. An approximation: a version whose signs differ unusually from its cosine may be
+ * missed. */
+#ifndef PREFILTER_MIN
+#define PREFILTER_MIN 200000
+#endif
+#define PREFILTER_MAX_K 1000
+#define PREFILTER_KEEP 4000
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) static void hamming_popcnt(const pl_tindex *x, const pl_tquery *q,
+							    const uint64_t *qs, const uint64_t *mask, heap *hp)
+{
+	for (uint32_t d = 0; d < x->n; d++) {
+		if (!x->has_vec[d] || !eligible(x, q, d))
+			continue;
+		const uint64_t *s = x->signs + (size_t)d * x->swords;
+		int h = 0;
+		for (size_t w = 0; w < x->swords; w++)
+			h += __builtin_popcountll((qs[w] ^ s[w]) & mask[w]);
+		heap_push(hp, d, -(double)h);
+	}
+}
+#endif
+
+static void hamming_plain(const pl_tindex *x, const pl_tquery *q, const uint64_t *qs, const uint64_t *mask, heap *hp)
+{
+	for (uint32_t d = 0; d < x->n; d++) {
+		if (!x->has_vec[d] || !eligible(x, q, d))
+			continue;
+		const uint64_t *s = x->signs + (size_t)d * x->swords;
+		int h = 0;
+		for (size_t w = 0; w < x->swords; w++)
+			h += __builtin_popcountll((qs[w] ^ s[w]) & mask[w]);
+		heap_push(hp, d, -(double)h);
+	}
+}
+
+static int rank_vector_coarse(pl_tindex *x, const pl_tquery *q, size_t k, const int8_t *qv, pl_thit *out, size_t *nout,
+			      pl_err *err)
+{
+	pl_thit *cand = malloc(PREFILTER_KEEP * sizeof(*cand));
+	uint64_t *qs = malloc(2 * x->swords * sizeof(uint64_t));
+	if (!cand || !qs) {
+		free(cand);
+		free(qs);
+		return pl_err_nomem(err);
+	}
+	/* only the query's nonzero components count: the others add nothing to the cosine */
+	uint64_t *mask = qs + x->swords;
+	sign_bits(qv, x->dim, qs);
+	memset(mask, 0, x->swords * sizeof(uint64_t));
+	for (size_t i = 0; i < x->dim; i++)
+		if (qv[i] != 0)
+			mask[i / 64] |= 1ULL << (i % 64);
+	heap coarse = {cand, 0, PREFILTER_KEEP};
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("popcnt"))
+		hamming_popcnt(x, q, qs, mask, &coarse);
+	else
+#endif
+		hamming_plain(x, q, qs, mask, &coarse);
+	heap hp = {out, 0, k};
+	for (size_t i = 0; i < coarse.n; i++) {
+		uint32_t d = cand[i].doc;
+		int32_t dot = dot8(qv, x->vecs + (size_t)d * x->dim, x->dim);
+		if (dot > 0)
+			heap_push(&hp, d, dot / (127.0 * 127.0));
+	}
+	qsort(out, hp.n, sizeof(*out), cmp_hit);
+	*nout = hp.n;
+	free(cand);
+	free(qs);
+	return 0;
+}
+
 static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, size_t *nout, bool *have,
 		       int8_t *qv, pl_err *err)
 {
@@ -915,6 +1015,8 @@ static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out,
 	heap hp = {out, 0, k};
 	const size_t dim = x->dim;
 	const double scale = 1.0 / (127.0 * 127.0);
+	if (x->n >= PREFILTER_MIN && k <= PREFILTER_MAX_K)
+		return rank_vector_coarse(x, q, k, qv, out, nout, err);
 	for (uint32_t d = 0; d < x->n; d++) {
 		if (!x->has_vec[d] || !eligible(x, q, d))
 			continue;
