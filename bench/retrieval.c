@@ -16,6 +16,8 @@
  * rows: the INSERT, then the first search after it (which brings the index up to date) minus
  * a search without changes, as a ratio to the INSERT (median of --reps rounds).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
