@@ -402,7 +402,8 @@ static int64_t word_of(pl_tindex *x, const char *w, size_t n, bool add, pl_err *
 	if (term < 0 || !k || smap_grow(&x->word_map, x->word_keys))
 		return pl_err_nomem(err), -2;
 	smap_find(&x->word_map, x->word_keys, w, n, h, &slot);
-	memcpy(x->feats + x->nfeats, f, nf * sizeof(*f));
+	if (nf)
+		memcpy(x->feats + x->nfeats, f, nf * sizeof(*f));
 	x->word_keys[x->nwords] = (skey){k, (uint32_t)n};
 	x->words[x->nwords] = (word){(uint32_t)term, (uint32_t)x->nfeats, (uint8_t)nf};
 	x->nfeats += nf;
@@ -570,7 +571,7 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 	if (rc == 0)
 		rc = l.rc;
 	uint32_t doc = (uint32_t)x->n;
-	if (rc == 0)
+	if (rc == 0 && l.n)
 		qsort(l.w, l.n, sizeof(*l.w), cmp_u32);
 	bool has_vec = false;
 	if (rc == 0 && x->dim) { /* first: an embedder that fails leaves nothing behind */
@@ -602,7 +603,7 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 		rc = pl_err_nomem(err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
 		terms[i] = x->words[l.w[i]].term;
-	if (rc == 0)
+	if (rc == 0 && l.n)
 		qsort(terms, l.n, sizeof(*terms), cmp_u32);
 	size_t added = 0;
 	for (size_t i = 0; rc == 0 && i < l.n;) {
@@ -774,7 +775,8 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 		free(terms);
 		return rc;
 	}
-	qsort(terms, nterms, sizeof(*terms), cmp_u32);
+	if (nterms)
+		qsort(terms, nterms, sizeof(*terms), cmp_u32);
 	size_t u = 0;
 	for (size_t i = 0; i < nterms; i++)
 		if (u == 0 || terms[u - 1] != terms[i])
@@ -1055,7 +1057,8 @@ static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thi
 		double cs = cmax > 0 ? cosine_of(x, qv, d) / cmax : 0;
 		out[i].score = bm + HYBRID_VECTOR_WEIGHT * (cs > 0 ? cs : 0);
 	}
-	qsort(out, n, sizeof(*out), cmp_hit);
+	if (n)
+		qsort(out, n, sizeof(*out), cmp_hit);
 	return n < k ? n : k;
 }
 
