@@ -59,7 +59,7 @@ size_t pl_embed_word_features(const char *word, size_t len, const char *stem, si
 	if (nchars < 3)
 		return n;
 	size_t ngrams = nchars - 2;
-	float w = 0.4f / sqrtf((float)ngrams);
+	float w = 1.5f / sqrtf((float)ngrams);
 	for (size_t g = 0; g < ngrams; g++)
 		add_feature(out, &n, feature_hash('t', buf + starts[g], starts[g + 3] - starts[g]), w);
 	return n;

@@ -5,7 +5,8 @@
  *
  * The built-in embedder maps a text to PL_EMBED_DIM floats: each word adds its stem (weight 1)
  * and the character trigrams of the word with boundary marks ("^ne", "net", ..., "rk$"; weight
- * 0.4 spread over them) at dimensions chosen by a hash, with a sign chosen by another bit of the
+ * 1.5 spread over them: trigrams match a word's other forms and near spellings) at dimensions
+ * chosen by a hash, with a sign chosen by another bit of the
  * hash (so unrelated features cancel out on average instead of piling up), scaled by
  * 1 + log(term frequency); the sum is L2-normalized.
  */

@@ -17,7 +17,11 @@
 
 #define BM25_K1 1.2f
 #define BM25_B 0.75f
-#define RRF_K 60.0
+/* Weighed on Debian's package descriptions (bench/retrieval.sh), where the built-in embedder
+ * is much weaker than BM25: a larger weight lets its mistakes through. */
+#ifndef HYBRID_VECTOR_WEIGHT
+#define HYBRID_VECTOR_WEIGHT 0.1
+#endif
 #define NO_END INT64_MAX
 #define ARENA_CHUNK (8u << 20)
 
@@ -219,6 +223,8 @@ struct pl_tindex {
 	const char **id, **text, **meta;
 	int8_t *vecs; /* dim per version, quantized: component * 127 */
 	uint8_t *has_vec;
+	uint64_t *signs; /* sign bits of each vector, swords words per version (coarse first pass) */
+	size_t swords;
 	size_t n, cap, live;
 	uint64_t total_len;
 	rmap rows;
@@ -242,6 +248,7 @@ int pl_tindex_new(pl_tindex **out, const char *embedder, bool client_vectors, pl
 	x->client_vectors = client_vectors;
 	x->builtin = !client_vectors && strcmp(x->embedder.name, "builtin") == 0;
 	x->dim = client_vectors ? 0 : x->embedder.dim;
+	x->swords = (x->dim + 63) / 64;
 	if (x->dim && !(x->scratch = malloc(x->dim * sizeof(float)))) {
 		pl_tindex_free(x);
 		return pl_err_nomem(err);
@@ -276,6 +283,7 @@ void pl_tindex_free(pl_tindex *x)
 	free(x->meta);
 	free(x->vecs);
 	free(x->has_vec);
+	free(x->signs);
 	free(x->rows.keys);
 	free(x->rows.vals);
 	free(x->scratch);
@@ -394,7 +402,8 @@ static int64_t word_of(pl_tindex *x, const char *w, size_t n, bool add, pl_err *
 	if (term < 0 || !k || smap_grow(&x->word_map, x->word_keys))
 		return pl_err_nomem(err), -2;
 	smap_find(&x->word_map, x->word_keys, w, n, h, &slot);
-	memcpy(x->feats + x->nfeats, f, nf * sizeof(*f));
+	if (nf)
+		memcpy(x->feats + x->nfeats, f, nf * sizeof(*f));
 	x->word_keys[x->nwords] = (skey){k, (uint32_t)n};
 	x->words[x->nwords] = (word){(uint32_t)term, (uint32_t)x->nfeats, (uint8_t)nf};
 	x->nfeats += nf;
@@ -467,6 +476,10 @@ static int grow_versions(pl_tindex *x, pl_err *err)
 		if (!v)
 			return pl_err_nomem(err);
 		x->vecs = v;
+		uint64_t *sg = realloc(x->signs, cap * x->swords * sizeof(uint64_t));
+		if (!sg)
+			return pl_err_nomem(err);
+		x->signs = sg;
 	}
 	x->cap = cap;
 	return 0;
@@ -478,6 +491,15 @@ static void quantize(const float *v, size_t dim, int8_t *out)
 		float q = v[i] * 127.0f;
 		out[i] = (int8_t)(q > 127.0f ? 127 : q < -127.0f ? -127 : lrintf(q));
 	}
+}
+
+/* Bit i set where component i is positive. */
+static void sign_bits(const int8_t *v, size_t dim, uint64_t *out)
+{
+	memset(out, 0, ((dim + 63) / 64) * sizeof(uint64_t));
+	for (size_t i = 0; i < dim; i++)
+		if (v[i] > 0)
+			out[i / 64] |= 1ULL << (i % 64);
 }
 
 static int add_posting(pl_tindex *x, uint32_t term, uint32_t doc, uint32_t tf, pl_err *err)
@@ -511,6 +533,7 @@ static void builtin_vector(const pl_tindex *x, const uint32_t *w, size_t n, floa
 			j++;
 		const word *e = &x->words[w[i]];
 		float scale = 1.0f + logf((float)(j - i));
+
 		for (size_t k = 0; k < e->nfeat; k++)
 			out[x->feats[e->feat + k].dim] += x->feats[e->feat + k].w * scale;
 		i = j;
@@ -530,9 +553,11 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 						  PL_EMBED_MAX_DIM, d->vec_len);
 			x->dim = d->vec_len;
 			free(x->scratch);
+			x->swords = (x->dim + 63) / 64;
 			x->vecs = malloc(x->cap * x->dim);
+			x->signs = malloc(x->cap * x->swords * sizeof(uint64_t));
 			x->scratch = malloc(x->dim * sizeof(float));
-			if (!x->vecs || !x->scratch)
+			if (!x->vecs || !x->signs || !x->scratch)
 				return pl_err_nomem(err);
 		} else if (d->vec_len != x->dim) {
 			return pl_err_set(err, PL_EINVALID,
@@ -546,7 +571,7 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 	if (rc == 0)
 		rc = l.rc;
 	uint32_t doc = (uint32_t)x->n;
-	if (rc == 0)
+	if (rc == 0 && l.n)
 		qsort(l.w, l.n, sizeof(*l.w), cmp_u32);
 	bool has_vec = false;
 	if (rc == 0 && x->dim) { /* first: an embedder that fails leaves nothing behind */
@@ -563,10 +588,13 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 			rc = pl_embedder_run(&x->embedder, text, strlen(text), v, err);
 			has_vec = rc == 0;
 		}
-		if (has_vec)
+		if (has_vec) {
 			quantize(v, x->dim, x->vecs + (size_t)doc * x->dim);
-		else if (x->vecs)
+			sign_bits(x->vecs + (size_t)doc * x->dim, x->dim, x->signs + (size_t)doc * x->swords);
+		} else if (x->vecs) {
 			memset(x->vecs + (size_t)doc * x->dim, 0, x->dim);
+			memset(x->signs + (size_t)doc * x->swords, 0, x->swords * sizeof(uint64_t));
+		}
 	}
 	/* postings: one per distinct term (different words may share a stem); on failure the
 	 * postings already added for doc are taken back */
@@ -575,7 +603,7 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 		rc = pl_err_nomem(err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
 		terms[i] = x->words[l.w[i]].term;
-	if (rc == 0)
+	if (rc == 0 && l.n)
 		qsort(terms, l.n, sizeof(*terms), cmp_u32);
 	size_t added = 0;
 	for (size_t i = 0; rc == 0 && i < l.n;) {
@@ -728,9 +756,14 @@ static int collect_term(const char *w, size_t n, void *arg)
 	return 0;
 }
 
-static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, size_t *nout, pl_err *err)
+/* BM25 ranking; with keep, *keep receives every version's score (caller frees; NULL when no
+ * query term is in the index). */
+static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, size_t *nout, float **keep,
+		     pl_err *err)
 {
 	*nout = 0;
+	if (keep)
+		*keep = NULL;
 	const char *text = q->text ? q->text : "";
 	termlist l = {x, NULL, 0, 0, err, 0};
 	int rc = pl_tokenize(x->tok, text, strlen(text), collect_term, &l, err);
@@ -742,7 +775,8 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 		free(terms);
 		return rc;
 	}
-	qsort(terms, nterms, sizeof(*terms), cmp_u32);
+	if (nterms)
+		qsort(terms, nterms, sizeof(*terms), cmp_u32);
 	size_t u = 0;
 	for (size_t i = 0; i < nterms; i++)
 		if (u == 0 || terms[u - 1] != terms[i])
@@ -796,10 +830,42 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 		qsort(out, hp.n, sizeof(*out), cmp_hit);
 		*nout = hp.n;
 	}
+	if (rc == 0 && keep) {
+		*keep = scores;
+		scores = NULL;
+	}
 	free(scores);
 	free(touched);
 	free(terms);
 	return rc;
+}
+
+/* The built-in embedding of a query, each word weighted by its term's inverse document
+ * frequency in the index (a word that occurs everywhere says little about what is wanted;
+ * documents are embedded without it, as their frequencies change with every commit). */
+typedef struct qembed {
+	pl_tindex *x;
+	float *v;
+	int rc;
+	pl_err *err;
+} qembed;
+
+static int qembed_word(const char *w, size_t n, void *arg)
+{
+	qembed *e = arg;
+	pl_tindex *x = e->x;
+	const char *stem;
+	size_t slen;
+	if ((e->rc = pl_stem(x->tok, w, n, &stem, &slen, e->err)) != 0)
+		return 1;
+	int64_t term = term_of(x, stem, slen, false);
+	double df = term >= 0 ? x->terms[term].n : 0;
+	double idf = log(1.0 + ((double)x->n - df + 0.5) / (df + 0.5));
+	pl_embed_feature f[PL_EMBED_MAX_FEATURES];
+	size_t nf = pl_embed_word_features(w, n, stem, slen, f);
+	for (size_t k = 0; k < nf; k++)
+		e->v[f[k].dim] += f[k].w * (float)idf;
+	return 0;
 }
 
 /* The query's vector as the index's vectors are: the client's, or the embedder's of the text. */
@@ -818,7 +884,11 @@ static int query_vector(pl_tindex *x, const pl_tquery *q, int8_t *out, bool *hav
 	} else if (x->client_vectors) {
 		return 0;
 	} else if (x->builtin) {
-		rc = pl_embed_builtin(x->tok, q->text ? q->text : "", q->text ? strlen(q->text) : 0, v, err);
+		memset(v, 0, x->dim * sizeof(float));
+		qembed e = {x, v, 0, err};
+		rc = pl_tokenize(x->tok, q->text ? q->text : "", q->text ? strlen(q->text) : 0, qembed_word, &e, err);
+		if (rc == 0)
+			rc = e.rc;
 	} else {
 		rc = pl_embedder_run(&x->embedder, q->text ? q->text : "", q->text ? strlen(q->text) : 0, v, err);
 	}
@@ -831,24 +901,128 @@ static int query_vector(pl_tindex *x, const pl_tquery *q, int8_t *out, bool *hav
 	return 0;
 }
 
+/* The dot product of two quantized vectors: the hot loop of vector search, written so that
+ * compilers vectorize it (sixteen independent lanes, then the tail). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static int32_t dot8(const int8_t *restrict a, const int8_t *restrict b, size_t n)
+{
+	int32_t lane[16] = {0};
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (size_t j = 0; j < 16; j++)
+			lane[j] += (int32_t)a[i + j] * (int32_t)b[i + j];
+	int32_t s = 0;
+	for (size_t j = 0; j < 16; j++)
+		s += lane[j];
+	for (; i < n; i++)
+		s += (int32_t)a[i] * (int32_t)b[i];
+	return s;
+}
+
+/* The cosine similarity of the (quantized) query vector qv with version d's. */
+static double cosine_of(const pl_tindex *x, const int8_t *qv, uint32_t d)
+{
+	if (!x->has_vec[d])
+		return 0;
+	return dot8(qv, x->vecs + (size_t)d * x->dim, x->dim) / (127.0 * 127.0);
+}
+
+/* Large indexes: a first pass over the vectors' sign bits (Hamming distance to the query's,
+ * 32 bytes a version instead of 256, counted where the query's component is not zero) keeps
+ * PREFILTER_KEEP candidates, whose exact cosine then
+ * decides. An approximation: a version whose signs differ unusually from its cosine may be
+ * missed. */
+#ifndef PREFILTER_MIN
+#define PREFILTER_MIN 200000
+#endif
+#define PREFILTER_MAX_K 1000
+#define PREFILTER_KEEP 4000
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) static void hamming_popcnt(const pl_tindex *x, const pl_tquery *q,
+							    const uint64_t *qs, const uint64_t *mask, heap *hp)
+{
+	for (uint32_t d = 0; d < x->n; d++) {
+		if (!x->has_vec[d] || !eligible(x, q, d))
+			continue;
+		const uint64_t *s = x->signs + (size_t)d * x->swords;
+		int h = 0;
+		for (size_t w = 0; w < x->swords; w++)
+			h += __builtin_popcountll((qs[w] ^ s[w]) & mask[w]);
+		heap_push(hp, d, -(double)h);
+	}
+}
+#endif
+
+static void hamming_plain(const pl_tindex *x, const pl_tquery *q, const uint64_t *qs, const uint64_t *mask, heap *hp)
+{
+	for (uint32_t d = 0; d < x->n; d++) {
+		if (!x->has_vec[d] || !eligible(x, q, d))
+			continue;
+		const uint64_t *s = x->signs + (size_t)d * x->swords;
+		int h = 0;
+		for (size_t w = 0; w < x->swords; w++)
+			h += __builtin_popcountll((qs[w] ^ s[w]) & mask[w]);
+		heap_push(hp, d, -(double)h);
+	}
+}
+
+static int rank_vector_coarse(pl_tindex *x, const pl_tquery *q, size_t k, const int8_t *qv, pl_thit *out, size_t *nout,
+			      pl_err *err)
+{
+	pl_thit *cand = malloc(PREFILTER_KEEP * sizeof(*cand));
+	uint64_t *qs = malloc(2 * x->swords * sizeof(uint64_t));
+	if (!cand || !qs) {
+		free(cand);
+		free(qs);
+		return pl_err_nomem(err);
+	}
+	/* only the query's nonzero components count: the others add nothing to the cosine */
+	uint64_t *mask = qs + x->swords;
+	sign_bits(qv, x->dim, qs);
+	memset(mask, 0, x->swords * sizeof(uint64_t));
+	for (size_t i = 0; i < x->dim; i++)
+		if (qv[i] != 0)
+			mask[i / 64] |= 1ULL << (i % 64);
+	heap coarse = {cand, 0, PREFILTER_KEEP};
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("popcnt"))
+		hamming_popcnt(x, q, qs, mask, &coarse);
+	else
+#endif
+		hamming_plain(x, q, qs, mask, &coarse);
+	heap hp = {out, 0, k};
+	for (size_t i = 0; i < coarse.n; i++) {
+		uint32_t d = cand[i].doc;
+		int32_t dot = dot8(qv, x->vecs + (size_t)d * x->dim, x->dim);
+		if (dot > 0)
+			heap_push(&hp, d, dot / (127.0 * 127.0));
+	}
+	qsort(out, hp.n, sizeof(*out), cmp_hit);
+	*nout = hp.n;
+	free(cand);
+	free(qs);
+	return 0;
+}
+
 static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, size_t *nout, bool *have,
-		       pl_err *err)
+		       int8_t *qv, pl_err *err)
 {
 	*nout = 0;
-	int8_t qv[PL_EMBED_MAX_DIM];
 	int rc = query_vector(x, q, qv, have, err);
 	if (rc || !*have)
 		return rc;
 	heap hp = {out, 0, k};
 	const size_t dim = x->dim;
 	const double scale = 1.0 / (127.0 * 127.0);
+	if (x->n >= PREFILTER_MIN && k <= PREFILTER_MAX_K)
+		return rank_vector_coarse(x, q, k, qv, out, nout, err);
 	for (uint32_t d = 0; d < x->n; d++) {
 		if (!x->has_vec[d] || !eligible(x, q, d))
 			continue;
-		const int8_t *v = x->vecs + (size_t)d * dim;
-		int32_t dot = 0;
-		for (size_t i = 0; i < dim; i++)
-			dot += (int32_t)qv[i] * (int32_t)v[i];
+		int32_t dot = dot8(qv, x->vecs + (size_t)d * dim, dim);
 		if (dot <= 0)
 			continue; /* nothing in common */
 		heap_push(&hp, d, dot * scale);
@@ -858,24 +1032,33 @@ static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out,
 	return 0;
 }
 
-/* Reciprocal rank fusion of two rankings into the best k. */
-static size_t fuse(const pl_thit *a, size_t na, const pl_thit *b, size_t nb, size_t k, pl_thit *out)
+/* Fusion of the two rankings into the best k: every candidate of either (a: BM25, b: vector)
+ * scores its BM25 score relative to the best one plus HYBRID_VECTOR_WEIGHT times its cosine
+ * similarity relative to the best one. Scores, not ranks, are combined: when BM25 is sure (one
+ * document far ahead) it stays ahead, and the vector side reorders the close calls and brings
+ * in documents that share no word with the query. */
+static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thit *b, size_t nb, const float *bm25,
+		   const int8_t *qv, size_t k, pl_thit *out)
 {
 	size_t n = 0;
-	pl_thit *all = out; /* out has room for na + nb */
+	double bmax = na ? a[0].score : 0, cmax = nb ? b[0].score : 0;
 	for (size_t i = 0; i < na; i++)
-		all[n++] = (pl_thit){a[i].doc, 1.0 / (RRF_K + (double)i + 1.0)};
+		out[n++] = (pl_thit){a[i].doc, 0};
 	for (size_t i = 0; i < nb; i++) {
-		double s = 1.0 / (RRF_K + (double)i + 1.0);
 		size_t j = 0;
-		while (j < n && all[j].doc != b[i].doc)
+		while (j < na && a[j].doc != b[i].doc)
 			j++;
-		if (j < n)
-			all[j].score += s;
-		else
-			all[n++] = (pl_thit){b[i].doc, s};
+		if (j == na)
+			out[n++] = (pl_thit){b[i].doc, 0};
 	}
-	qsort(all, n, sizeof(*all), cmp_hit);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t d = out[i].doc;
+		double bm = bm25 && bmax > 0 ? bm25[d] / bmax : 0;
+		double cs = cmax > 0 ? cosine_of(x, qv, d) / cmax : 0;
+		out[i].score = bm + HYBRID_VECTOR_WEIGHT * (cs > 0 ? cs : 0);
+	}
+	if (n)
+		qsort(out, n, sizeof(*out), cmp_hit);
 	return n < k ? n : k;
 }
 
@@ -894,11 +1077,13 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 	pl_thit *out = malloc(2 * depth * sizeof(*out));
 	size_t na = 0, nb = 0;
 	bool have = false;
+	float *bm25 = NULL;
+	int8_t qv[PL_EMBED_MAX_DIM];
 	int rc = !a || !b || !out ? pl_err_nomem(err) : 0;
 	if (rc == 0 && q->mode != PL_SEARCH_VECTOR)
-		rc = rank_bm25(x, q, depth, a, &na, err);
+		rc = rank_bm25(x, q, depth, a, &na, q->mode == PL_SEARCH_HYBRID ? &bm25 : NULL, err);
 	if (rc == 0 && q->mode != PL_SEARCH_BM25)
-		rc = rank_vector(x, q, depth, b, &nb, &have, err);
+		rc = rank_vector(x, q, depth, b, &nb, &have, qv, err);
 	if (rc == 0 && q->mode == PL_SEARCH_VECTOR && !have && x->client_vectors)
 		rc = pl_err_set(err, PL_EINVALID,
 				"this index ranks by the client's vectors: vector search needs a query vector (query_vector => [...])");
@@ -910,13 +1095,14 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 		memcpy(out, b, nb * sizeof(*b));
 		m = nb;
 	} else if (rc == 0 && have) {
-		m = fuse(a, na, b, nb, k, out);
+		m = fuse(x, a, na, b, nb, bm25, qv, k, out);
 	} else if (rc == 0) { /* no query vector: BM25 alone, with its own scores */
 		memcpy(out, a, na * sizeof(*a));
 		m = na;
 	}
 	free(a);
 	free(b);
+	free(bm25);
 	if (rc) {
 		free(out);
 		return rc;

@@ -1,7 +1,7 @@
 /*
  * index.h -- an in-memory search index over the versions of a table's rows: an inverted index
  * of stemmed terms (BM25), one vector per version (cosine similarity; from the client or from
- * an embedder) and reciprocal rank fusion of both rankings.
+ * an embedder) and a fusion of both rankings.
  *
  * Every version of a row has the snapshot it appeared in and the one it stopped in (a delete,
  * or an update that replaced it), so one index answers a search as of any snapshot it covers:
@@ -66,7 +66,9 @@ typedef struct pl_thit {
 } pl_thit;
 
 /* The best q->top_k visible versions, best first (ties: older version first). Scores: BM25,
- * cosine similarity, or for hybrid the fused sum of 1/(60 + rank) over both rankings. A vector
+ * cosine similarity, or for hybrid BM25 / best BM25 + 0.1 x cosine / best cosine over the
+ * candidates of both rankings (a query embedded by the built-in embedder weighs its words by
+ * their IDF in the index). A vector
  * ranking needs vectors: with client vectors and no query vector, hybrid ranks by BM25 alone and
  * vector mode fails. */
 int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n, pl_err *err);

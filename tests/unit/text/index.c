@@ -307,6 +307,34 @@ static void text__client_vectors(void **state)
 	pl_tindex_free(x);
 }
 
+/* Past 200,000 versions vector search first narrows by sign bits: the exact match still wins. */
+static void text__large_index_vector_search(void **state)
+{
+	(void)state;
+	pl_tindex *x = NULL;
+	pl_err err = {0};
+	assert_int_equal(pl_tindex_new(&x, "builtin", false, &err), 0);
+	char id[16], text[64];
+	for (int i = 0; i < 210000; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		snprintf(text, sizeof(text), "part%d shelf%d bin%d", i, i % 997, i % 13);
+		pl_tdoc d = {i, 1, id, text, NULL, NULL, 0};
+		assert_int_equal(pl_tindex_add(x, &d, &err), 0);
+	}
+	pl_tquery q = {"part123456 shelf258", NULL, 0, PL_SEARCH_VECTOR, 3, 1, NULL};
+	pl_thit *hits = NULL;
+	size_t n = 0;
+	assert_int_equal(pl_tindex_search(x, &q, &hits, &n, &err), 0);
+	assert_int_equal((int)n, 3);
+	assert_string_equal(pl_tindex_id(x, hits[0].doc), "123456");
+	free(hits);
+	q.mode = PL_SEARCH_HYBRID;
+	assert_int_equal(pl_tindex_search(x, &q, &hits, &n, &err), 0);
+	assert_string_equal(pl_tindex_id(x, hits[0].doc), "123456");
+	free(hits);
+	pl_tindex_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +345,7 @@ int main(void)
 		cmocka_unit_test(text__bm25_ranks_and_versions),
 		cmocka_unit_test(text__vector_and_hybrid),
 		cmocka_unit_test(text__client_vectors),
+		cmocka_unit_test(text__large_index_vector_search),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
