@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/str.h"
 #include "sql/lake.h"
@@ -67,6 +68,26 @@ static bool lake_table_at(planar_conn *conn, const pl_toks *t, size_t i, size_t 
 	return true;
 }
 
+/* Whether a lake table the statement reads has a column of that name: a real column wins over
+ * the pseudo-column, as in DuckDB's ducklake extension. */
+static bool table_has_column(planar_conn *conn, const pl_toks *t, const char *name)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		size_t end = i;
+		pl_target tgt;
+		const pl_table *table = NULL;
+		if (!lake_table_at(conn, t, i, &end, &tgt, &table))
+			continue;
+		bool has = false;
+		for (size_t k = 0; k < table->ntop && !has; k++)
+			has = strcasecmp(table->top[k]->name, name) == 0;
+		pl_target_dispose(&tgt);
+		if (has)
+			return true;
+	}
+	return false;
+}
+
 static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *t, const char *view, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
@@ -113,7 +134,14 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	bool snap = wants_snapshot_id(t);
 	/* DELETE and UPDATE read rowid of their target from the scan of the statement (dml.c) */
 	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
-	if ((!mentions(t, "rowid") || dml) && !snap)
+	bool rowid = mentions(t, "rowid") && !dml;
+	if (!rowid && !snap)
+		return 0;
+	if (snap && table_has_column(conn, t, "snapshot_id"))
+		snap = false;
+	if (rowid && table_has_column(conn, t, "rowid"))
+		rowid = false;
+	if (!rowid && !snap)
 		return 0;
 	pl_buf out = PL_BUF_INIT;
 	size_t copied = 0, made = 0;
@@ -124,7 +152,7 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 		const pl_table *table = NULL;
 		const char *replacement = NULL;
 		char view[64];
-		if (pl_tok_is(t, i, "rowid") && !(i > 0 && pl_tok_is(t, i - 1, "AS"))) {
+		if (rowid && pl_tok_is(t, i, "rowid") && !(i > 0 && pl_tok_is(t, i - 1, "AS"))) {
 			/* a bare select-list item keeps its name */
 			bool item = i > 0 && (pl_tok_is(t, i - 1, "SELECT") || pl_tok_is_punct(t, i - 1, ",")) &&
 				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
