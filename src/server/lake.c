@@ -16,7 +16,7 @@ static char *dup_msg(const char *m)
 	return s;
 }
 
-int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg)
+int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, unsigned inline_rows, char **errmsg)
 {
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->pool_lock, NULL);
@@ -41,9 +41,14 @@ int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, cha
 	pl_buf_puts(&q, "ATTACH ");
 	pl_buf_put_literal(&q, pl_buf_cstr(&target));
 	pl_buf_puts(&q, " AS " PL_SRV_LAKE);
-	if (data_path) {
-		pl_buf_puts(&q, " (DATA_PATH ");
-		pl_buf_put_literal(&q, data_path);
+	if (data_path || inline_rows) {
+		pl_buf_puts(&q, " (");
+		if (data_path) {
+			pl_buf_puts(&q, "DATA_PATH ");
+			pl_buf_put_literal(&q, data_path);
+		}
+		if (inline_rows)
+			pl_buf_printf(&q, "%sDATA_INLINING_ROW_LIMIT %u", data_path ? ", " : "", inline_rows);
 		pl_buf_puts(&q, ")");
 	}
 	if (pl_buf_oom(&q) || pl_buf_oom(&target)) {
