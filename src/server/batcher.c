@@ -75,6 +75,13 @@ static void log_event(const char *event, const char *detail, int64_t n)
 	json_decref(d);
 }
 
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static void item_fail(pl_srv_item *it, pl_srv_err e, const char *msg, json_t *details)
 {
 	free(it->errmsg);
@@ -192,6 +199,47 @@ static int build_insert(pl_srv_item **g, size_t m, pl_buf *sql, bool *used)
 	return pl_buf_oom(sql) ? PLANAR_ENOMEM : 0;
 }
 
+/* The statement that writes a spooled body: INSERT ... SELECT FROM read_json of the NDJSON
+ * file, or ducklake_add_data_files of the Parquet file. */
+static int build_spool(pl_srv_item *it, pl_buf *sql)
+{
+	const pl_srv_cols *cl = &it->cols;
+	if (it->spool_kind == 2) {
+		pl_buf_puts(sql, "CALL ducklake_add_data_files('" PL_SRV_LAKE "', ");
+		pl_buf_put_literal(sql, it->name);
+		pl_buf_puts(sql, ", ");
+		pl_buf_put_literal(sql, it->spool);
+		pl_buf_puts(sql, ", schema => ");
+		pl_buf_put_literal(sql, it->schema);
+		pl_buf_putc(sql, ')');
+		return pl_buf_oom(sql) ? PLANAR_ENOMEM : 0;
+	}
+	pl_buf cols = PL_BUF_INIT, types = PL_BUF_INIT;
+	size_t n = 0;
+	for (size_t j = 0; j < cl->n; j++) {
+		if (!it->spool_used[j])
+			continue;
+		pl_buf_puts(&cols, n ? ", " : "");
+		pl_buf_put_ident(&cols, cl->v[j].name);
+		pl_buf_puts(&types, n++ ? ", " : "");
+		pl_buf_put_literal(&types, cl->v[j].name);
+		pl_buf_puts(&types, ": ");
+		pl_buf_put_literal(&types, cl->v[j].type);
+	}
+	pl_buf_puts(sql, "INSERT INTO " PL_SRV_LAKE ".");
+	pl_buf_put_ident(sql, it->schema);
+	pl_buf_putc(sql, '.');
+	pl_buf_put_ident(sql, it->name);
+	pl_buf_printf(sql, " (%s) SELECT %s FROM read_json(", pl_buf_cstr(&cols), pl_buf_cstr(&cols));
+	pl_buf_put_literal(sql, it->spool);
+	pl_buf_printf(sql, ", format = 'newline_delimited', columns = {%s}, maximum_object_size = 1073741824)",
+		      pl_buf_cstr(&types));
+	int rc = pl_buf_oom(sql) || pl_buf_oom(&cols) || pl_buf_oom(&types) ? PLANAR_ENOMEM : n ? 0 : PLANAR_EINVALID;
+	pl_buf_dispose(&cols);
+	pl_buf_dispose(&types);
+	return rc;
+}
+
 static int bind_all(planar_stmt *st, pl_srv_item **g, size_t m, const bool *used)
 {
 	const pl_srv_cols *cl = &g[0]->cols;
@@ -232,6 +280,7 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 	size_t npend = 0;
 	bool pending_written = false;
 	int rc = rows && texts && pids && used ? 0 : PLANAR_ENOMEM;
+	double t0 = now_ms(), t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
 	/* 1. pending rows of the keyed requests */
 	for (size_t k = 0; rc == 0 && k < m; k++) {
 		pl_srv_item *it = g[k];
@@ -259,7 +308,7 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 	}
 	/* 2. the INSERT, with the lineage in the snapshot's commit message and extra info */
 	if (rc == 0 && (rc = get_conn(b, msg)) == 0) {
-		rc = build_insert(g, m, &sql, used);
+		rc = g[0]->spool_kind ? build_spool(g[0], &sql) : build_insert(g, m, &sql, used);
 		if (rc == PLANAR_EINVALID)
 			*msg = pl_strdup("the records have no fields");
 	}
@@ -280,8 +329,10 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 		rc = extra_text ? 0 : PLANAR_ENOMEM;
 	}
 	if (rc == 0) {
+		t1 = now_ms();
 		rc = planar_prepare(b->conn, sql.ptr, &st);
-		if (rc == 0)
+		t2 = now_ms();
+		if (rc == 0 && !g[0]->spool_kind)
 			rc = bind_all(st, g, m, used);
 		if (rc == 0)
 			rc = planar_prepare(b->conn, "CALL " PL_SRV_LAKE ".set_commit_message($1, $2, extra_info => $3)", &cm);
@@ -295,8 +346,10 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 			rc = planar_stmt_execute(cm, &res);
 		planar_result_free(res);
 		res = NULL;
+		t3 = now_ms();
 		if (rc == 0)
 			rc = planar_stmt_execute(st, &res);
+		t4 = now_ms();
 		planar_result_free(res);
 		res = NULL;
 		if (rc) {
@@ -312,6 +365,8 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 			log_event("pending_drop_failed", ignored.msg, (int64_t)npend);
 		goto out;
 	}
+	for (size_t k = 0; k < m; k++)
+		g[k]->committed = true;
 	/* 3. the snapshot is the one committed with this message (another session may commit too) */
 	int64_t snap = -1;
 	pl_rows *found = NULL;
@@ -336,7 +391,12 @@ static int commit_once(pl_srv_batcher *b, pl_srv_item **g, size_t m, char **msg)
 	}
 	if (snap < 0 || pl_service_ingest_settle(b->db, rows, nsettle, &err) != 0)
 		log_event("lineage_write_failed", snap < 0 ? cmsg : err.msg, snap);
-	if (total <= (int64_t)b->s->cfg.inline_rows)
+	t5 = now_ms();
+	if (getenv("PLANAR_SERVE_TRACE"))
+		fprintf(stderr, "{\"event\":\"group_commit\",\"requests\":%zu,\"rows\":%lld,\"pending_ms\":%.2f,\"prepare_ms\":%.2f,\"bind_ms\":%.2f,\"insert_ms\":%.2f,\"settle_ms\":%.2f}\n",
+			m, (long long)total, t1 - t0, t2 - t1, t3 - t2, t4 - t3, now_ms() - t4);
+	(void)t5;
+	if (total <= (int64_t)b->s->cfg.inline_rows && g[0]->spool_kind != 2)
 		pl_srv_flush_note(b->s, g[0]->schema, g[0]->name, total);
 out:
 	for (size_t k = 0; texts && k < m; k++)
@@ -447,6 +507,8 @@ static void run_round(pl_srv_batcher *b, pl_srv_item *list)
 		uint64_t rows = 0;
 		for (size_t k = i; k < n; k++) {
 			if (taken[k] || !same_table(all[i], all[k]))
+				continue;
+			if (m > 0 && (all[k]->spool_kind || g[0]->spool_kind))
 				continue;
 			if (m > 0 && rows + all[k]->nrec > limit)
 				continue;

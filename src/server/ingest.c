@@ -353,51 +353,60 @@ void pl_srv_item_free(pl_srv_item *it)
 	free(it->job);
 	free(it->key);
 	json_decref(it->records);
+	if (it->spool && (it->spool_kind == 1 || !it->committed))
+		remove(it->spool); /* NDJSON spool files are temporary; a Parquet file stays once registered */
+	free(it->spool);
+	free(it->spool_used);
 	cols_free(&it->cols);
 	json_decref(it->reply);
 	free(it->errmsg);
 	free(it);
 }
 
+const char *pl_srv_check_record(const pl_srv_cols *cl, json_t *rec, const char **field, char *buf, size_t bufn)
+{
+	*field = "";
+	if (!json_is_object(rec))
+		return "a record must be a JSON object";
+	if (json_object_size(rec) == 0)
+		return "the record has no fields";
+	const char *k;
+	json_t *v;
+	json_object_foreach(rec, k, v)
+	{
+		size_t j = 0;
+		while (j < cl->n && strcmp(cl->v[j].name, k) != 0)
+			j++;
+		*field = k;
+		if (j == cl->n)
+			return "unknown field (not a column of the table)";
+		const char *why = json_is_null(v) ? (cl->v[j].nullable ? NULL : "the column is NOT NULL")
+						  : type_mismatch(cl->v[j].type, v);
+		if (why) {
+			snprintf(buf, bufn, "%s (column type %.100s)", why, cl->v[j].type);
+			return buf;
+		}
+	}
+	for (size_t j = 0; j < cl->n; j++) {
+		if (!cl->v[j].nullable && !cl->v[j].has_default && !json_object_get(rec, cl->v[j].name)) {
+			*field = cl->v[j].name;
+			return "missing required field (NOT NULL column)";
+		}
+	}
+	*field = "";
+	return NULL;
+}
+
 /* Checks every record against the table's columns; on failure queues the 422 and returns false. */
 static bool check_records(struct MHD_Connection *c, pl_req *r, const cols *cl, json_t *records, enum MHD_Result *ret)
 {
-	size_t nrec = json_array_size(records);
-	for (size_t i = 0; i < nrec; i++) {
-		json_t *rec = json_array_get(records, i);
-		if (!json_is_object(rec)) {
-			*ret = invalid(c, r, i, "", "a record must be a JSON object");
+	char buf[200];
+	for (size_t i = 0; i < json_array_size(records); i++) {
+		const char *field = "";
+		const char *why = pl_srv_check_record(cl, json_array_get(records, i), &field, buf, sizeof buf);
+		if (why) {
+			*ret = invalid(c, r, i, field, why);
 			return false;
-		}
-		if (json_object_size(rec) == 0) {
-			*ret = invalid(c, r, i, "", "the record has no fields");
-			return false;
-		}
-		const char *k;
-		json_t *v;
-		json_object_foreach(rec, k, v)
-		{
-			size_t j = 0;
-			while (j < cl->n && strcmp(cl->v[j].name, k) != 0)
-				j++;
-			if (j == cl->n) {
-				*ret = invalid(c, r, i, k, "unknown field (not a column of the table)");
-				return false;
-			}
-			const char *why = json_is_null(v) ? (cl->v[j].nullable ? NULL : "the column is NOT NULL")
-							  : type_mismatch(cl->v[j].type, v);
-			if (why) {
-				char m[200];
-				snprintf(m, sizeof m, "%s (column type %.100s)", why, cl->v[j].type);
-				*ret = invalid(c, r, i, k, m);
-				return false;
-			}
-		}
-		for (size_t j = 0; j < cl->n; j++) {
-			if (!cl->v[j].nullable && !cl->v[j].has_default && !json_object_get(rec, cl->v[j].name)) {
-				*ret = invalid(c, r, i, cl->v[j].name, "missing required field (NOT NULL column)");
-				return false;
-			}
 		}
 	}
 	return true;

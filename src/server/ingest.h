@@ -25,6 +25,9 @@ void pl_srv_cols_free(pl_srv_cols *c);
 int pl_srv_cols_load(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table, int64_t version,
 		     pl_srv_cols *out, char **msg);
 bool pl_srv_type_nested(const char *t);
+/* Why rec cannot be written into a table of these columns (*field: the field), or NULL. buf
+ * holds the reason when it is composed. */
+const char *pl_srv_check_record(const pl_srv_cols *cl, json_t *rec, const char **field, char *buf, size_t bufn);
 /* Binds one JSON value as parameter idx of an INSERT whose placeholder is CAST($idx AS type). */
 int pl_srv_bind_json(planar_stmt *st, size_t idx, const char *type, const json_t *v);
 
@@ -34,8 +37,14 @@ typedef struct pl_srv_item {
 	pl_req *r;
 	struct MHD_Connection *c; /* suspended until the commit is done (NULL: a waiting thread) */
 	char *schema, *name, *table, *tenant, *job, *key;
-	json_t *records; /* array of checked objects */
+	json_t *records; /* array of checked objects (NULL: a spooled body) */
 	size_t nrec;
+	/* a body spooled to a file (committed alone): 1 NDJSON lines, 2 a Parquet file registered
+	 * as it is; used[] names the columns the NDJSON records have */
+	int spool_kind;
+	char *spool;
+	bool *spool_used;
+	bool committed; /* its rows (or file) are in the lake */
 	pl_srv_cols cols;
 	char pid[PL_UUID_STRLEN + 1];
 	char now[32];
