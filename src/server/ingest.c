@@ -225,7 +225,9 @@ static const char *type_mismatch(const char *t, const json_t *v)
 	}
 	if (type_is(t, "FLOAT") || type_is(t, "DOUBLE") || strncasecmp(t, "DECIMAL", 7) == 0)
 		return json_is_number(v) ? NULL : "expected a number";
-	return json_is_string(v) ? NULL : "expected a string";
+	if (!json_is_string(v))
+		return "expected a string";
+	return strlen(json_string_value(v)) != json_string_length(v) ? "text must not contain NUL characters" : NULL;
 }
 
 int pl_srv_bind_json(planar_stmt *st, size_t idx, const char *type, const json_t *v)
@@ -412,6 +414,39 @@ static bool check_records(struct MHD_Connection *c, pl_req *r, const cols *cl, j
 	return true;
 }
 
+/* A bulk request (more records than a group commit inlines) is written like an NDJSON body:
+ * its records go to a temporary file, read by one INSERT ... SELECT FROM read_json (much faster
+ * than binding every value). A field missing from a record is then NULL; a column no record
+ * names keeps its default. */
+static int spool_records(pl_srv_item *it)
+{
+	const char *tmp = getenv("TMPDIR");
+	pl_buf path = PL_BUF_INIT;
+	pl_buf_printf(&path, "%s/planar-ingest-%s.ndjson", tmp && *tmp ? tmp : "/tmp", it->pid);
+	it->spool_used = calloc(it->cols.n ? it->cols.n : 1, sizeof *it->spool_used);
+	FILE *f = !pl_buf_oom(&path) && it->spool_used ? fopen(path.ptr, "wbx") : NULL;
+	if (!f) {
+		pl_buf_dispose(&path);
+		return PLANAR_EIO;
+	}
+	it->spool = pl_buf_detach(&path);
+	it->spool_kind = 1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < it->nrec; i++) {
+		json_t *rec = json_array_get(it->records, i);
+		for (size_t j = 0; j < it->cols.n; j++)
+			if (!it->spool_used[j] && json_object_get(rec, it->cols.v[j].name))
+				it->spool_used[j] = true;
+		if (json_dumpf(rec, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF)
+			rc = PLANAR_EIO;
+	}
+	if (fclose(f) != 0)
+		rc = PLANAR_EIO;
+	json_decref(it->records);
+	it->records = NULL;
+	return rc;
+}
+
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 {
 	enum MHD_Result ret;
@@ -546,6 +581,11 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		goto out;
 	}
 	pl_now_timestamptz(it->now);
+	if (it->nrec > r->srv->cfg.inline_rows && spool_records(it) != 0) {
+		pl_srv_item_free(it);
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot write the records to a temporary file", NULL);
+		goto out;
+	}
 	pl_srv_batch_submit(r->srv, it); /* suspends the connection; the committer answers */
 	ret = MHD_YES;
 out:

@@ -108,6 +108,10 @@ static int match_call(planar_conn *conn, const pl_toks *t, size_t i, location *l
 	memset(c, 0, sizeof(*c));
 	if (!is_name(t, i) || (i > 0 && pl_tok_is_punct(t, i - 1, ".")))
 		return 0;
+	/* INSERT INTO lake.s.t (columns): a table and its column list, not a call (asking DuckDB
+	 * whether such a function exists costs more than the rest of a small INSERT) */
+	if (i > 0 && pl_tok_is(t, i - 1, "INTO"))
+		return 0;
 	size_t fn = 0;
 	if (pl_tok_is_punct(t, i + 1, ".") && is_name(t, i + 2) && pl_tok_is_punct(t, i + 3, "(")) {
 		fn = i + 2;
