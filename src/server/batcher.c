@@ -159,6 +159,22 @@ static void drop_conn(pl_srv_batcher *b)
 static void put_value(pl_buf *sql, const char *t, const json_t *v)
 {
 	bool nested = pl_srv_type_nested(t) || strcasecmp(t, "JSON") == 0;
+	/* a literal DuckDB reads as the column's own type needs no cast (fewer expressions to plan) */
+	if (!v || json_is_null(v)) {
+		pl_buf_puts(sql, "NULL");
+		return;
+	}
+	if ((json_is_integer(v) && strcasecmp(t, "BIGINT") == 0) || (json_is_boolean(v) && strcasecmp(t, "BOOLEAN") == 0)) {
+		if (json_is_integer(v))
+			pl_buf_printf(sql, "%lld", (long long)json_integer_value(v));
+		else
+			pl_buf_puts(sql, json_is_true(v) ? "true" : "false");
+		return;
+	}
+	if (json_is_string(v) && strcasecmp(t, "VARCHAR") == 0) {
+		pl_buf_put_literal(sql, json_string_value(v));
+		return;
+	}
 	pl_buf_puts(sql, "CAST(");
 	if (!v || json_is_null(v)) {
 		pl_buf_puts(sql, "NULL");

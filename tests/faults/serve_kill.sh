@@ -24,7 +24,7 @@ W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n
 sv=$(lake -c "SELECT schema_version FROM ducklake_snapshots('lake') ORDER BY snapshot_id DESC LIMIT 1")
 
 start() {
-  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --flush-rows 300 --flush-secs 1 \
+  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --flush-rows 2000 --flush-secs 5 \
     2>> "$work/log" &
   pid=$!
   local port=
