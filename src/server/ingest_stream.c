@@ -179,7 +179,7 @@ static char *data_path(pl_srv_lake *l, planar_conn *conn)
 		return pl_strdup(l->data_path);
 	planar_result *res = NULL;
 	char *v = NULL;
-	if (planar_conn_query(conn, "SELECT value FROM ducklake_options('" PL_SRV_LAKE "') WHERE option_name = 'data_path'",
+	if (planar_conn_query(conn, "SELECT value FROM " PL_SRV_LAKE ".options() WHERE option_name = 'data_path'",
 			      &res) == 0 && planar_result_row_count(res) > 0) {
 		char *t = planar_result_value_string(res, 0, 0);
 		v = t ? pl_strdup(t) : NULL;
