@@ -543,6 +543,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		pthread_mutex_lock(&l->svc_lock);
 		rc = pl_service_current(l->svc, &snap, &cur_version, &err);
 		pthread_mutex_unlock(&l->svc_lock);
+		cols_free(&cl);
 		if (rc == 0)
 			rc = pl_srv_cols_load(l, conn, schema, name, cur_version, &cl, &msg);
 		if (rc) {

@@ -41,7 +41,11 @@ start() { # start [options...]: sets pid and base
   getsv
 }
 getsv() { SV=$(curl -s "$base/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p'); }
-stop() { kill -TERM "$pid"; wait "$pid"; local rc=$?; pid=; return $rc; }
+stop() { # SIGTERM; on a failed exit shows what the server said last (sanitizer reports too)
+  kill -TERM "$pid"; wait "$pid"; local rc=$?; pid=
+  [ $rc -eq 0 ] || grep -v '^{"ts"' "$work/log" | tail -n 60 >&2
+  return $rc
+}
 # post CONTENT-TYPE URL-SUFFIX BODY-FILE [curl args]: sets code and body
 post() {
   local ct=$1 q=$2 f=$3; shift 3
