@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Load on `planar serve` over loopback with wrk (Debian package wrk): GET /data/query SELECT 1,
-# then small ingests (RECORDS records per POST /data/ingest). Prints requests/s, p50 and p99
-# latency and the count of non-2xx answers for each. Never fails on a figure.
+# then small ingests (RECORDS records per POST /data/ingest, group-committed). Prints requests/s,
+# p50 and p99 latency and the count of non-2xx answers for each, with the snapshots and Parquet
+# files the ingests made. Then bulk ingest of BULK records (one JSON array body, one NDJSON body)
+# against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor).
+# Never fails on a figure.
 #   bench/serve.sh [BUILD_DIR] [--duration 10s] [--connections 32] [--threads 8] [--records 5]
-#                  [--catalog sqlite|duckdb]
+#                  [--catalog sqlite|duckdb] [--bulk 1000000] [--no-bulk]
 set -euo pipefail
 build=build
 [ $# -gt 0 ] && [ "${1#--}" = "$1" ] && { build=$1; shift; }
-duration=10s conns=32 threads=8 records=5 catalog=sqlite
+duration=10s conns=32 threads=8 records=5 catalog=sqlite bulk=1000000
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
@@ -15,6 +18,8 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --catalog) catalog=$2; shift 2 ;;
+    --bulk) bulk=$2; shift 2 ;;
+    --no-bulk) bulk=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +36,7 @@ esac
 "$planar" --lake "$uri" --data-path "$work/data/" -c "CREATE TABLE bench(id BIGINT, name VARCHAR, v DOUBLE)" >/dev/null
 token=$("$planar" token create --lake "$uri" --tenant t1 --role writer | tail -n 1)
 "$planar" serve --lake "$uri" --data-path "$work/data/" --listen 127.0.0.1:0 --threads "$threads" \
-  --max-connections $((conns * 4)) 2> "$work/log" &
+  --max-connections $((conns * 4)) --max-body 4294967296 2> "$work/log" &
 pid=$!
 port=
 for _ in $(seq 1 200); do
@@ -66,8 +71,40 @@ run() { # NAME wrk-args...
 }
 run "query SELECT 1" -s "$work/report.lua" -H "Authorization: Bearer $token" \
   "http://127.0.0.1:$port/data/query?sql=SELECT%201"
+snap0=$("$planar" -csv -noheader --lake "$uri" --data-path "$work/data/" -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
 run "ingest $records records" -s "$work/ingest_report.lua" "http://127.0.0.1:$port/data/ingest"
+snap1=$("$planar" -csv -noheader --lake "$uri" --data-path "$work/data/" -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
+echo "small ingests made $((snap1 - snap0)) snapshots (group commit)"
 rows=$(curl -s -G -H "Authorization: Bearer $token" "http://127.0.0.1:$port/data/query" \
   --data-urlencode "sql=SELECT count(*) FROM bench" | sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')
 files=$(find "$work/data" -name '*.parquet' 2>/dev/null | wc -l)
 echo "rows ingested: $rows, Parquet files: $files (small batches are inlined into the catalog)"
+
+[ "$bulk" -gt 0 ] || exit 0
+# ---- bulk: BULK records as one JSON array and as NDJSON, against read_json -> Parquet ----
+"$planar" -c "COPY (SELECT range AS id, 'name-' || range AS name, range * 0.25 AS v FROM range($bulk)) TO '$work/bulk.ndjson' (FORMAT JSON)" >/dev/null
+"$planar" --lake "$uri" --data-path "$work/data/" -c "CREATE TABLE bulk(id BIGINT, name VARCHAR, v DOUBLE)" \
+  -c "CREATE TABLE bulk2(id BIGINT, name VARCHAR, v DOUBLE)" >/dev/null
+sv=$(curl -s "http://127.0.0.1:$port/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p')
+{ printf '{"table":"bulk","tenant_id":"t1","job_id":"bulk","schema_version":%s,"records":[' "$sv"
+  sed '$!s/$/,/' "$work/bulk.ndjson"; printf ']}'; } > "$work/bulk.json"
+secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
+t0=$(date +%s.%N); "$planar" -c "SELECT 1" >/dev/null; t1=$(date +%s.%N); startup=$(secs "$t0" "$t1")
+t0=$(date +%s.%N)
+"$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'" >/dev/null
+t1=$(date +%s.%N); floor=$(python3 -c "print('%.3f' % max(0.001, $(secs "$t0" "$t1") - $startup))")
+t0=$(date +%s.%N)
+jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
+t1=$(date +%s.%N); tj=$(secs "$t0" "$t1")
+t0=$(date +%s.%N)
+ncode=$(curl -s -o "$work/bn" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
+  --data-binary "@$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
+t1=$(date +%s.%N); tn=$(secs "$t0" "$t1")
+rate() { python3 -c "print('%.0f' % ($bulk / $1))"; }
+echo "bulk $bulk records ($(du -h "$work/bulk.ndjson" | cut -f1) NDJSON), load $(cut -d' ' -f1 /proc/loadavg):"
+printf '  %-34s %8s s %10s rec/s\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode"

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libedit-dev libcmocka-dev
               libjansson-dev libcurl4-openssl-dev libssl-dev libxml2-dev libpq-dev libroaring-dev libmicrohttpd-dev
-              nettle-dev libstemmer-dev libutf8proc-dev curl openssl postgresql python3-botocore)
+              nettle-dev libstemmer-dev libutf8proc-dev curl openssl postgresql python3-botocore wrk)
 
 DUCKDB_LIB_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"
 DUCKDB_LIB_SHA256="1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff"

@@ -131,8 +131,8 @@ int pl_service_ingest_find(pl_catdb *db, const char *tenant_id, const char *key,
 {
 	pl_val p[] = {PL_VTEXT(tenant_id ? tenant_id : ""), PL_VTEXT(key)};
 	return pl_catdb_query(db,
-			      "SELECT response FROM planar_service_ingest WHERE coalesce(tenant_id, '') = ? AND "
-			      "idempotency_key = ?",
+			      "SELECT response, snapshot_id FROM planar_service_ingest WHERE coalesce(tenant_id, '') = ? "
+			      "AND idempotency_key = ? ORDER BY snapshot_id IS NULL",
 			      p, 2, out, err);
 }
 
@@ -145,6 +145,70 @@ int pl_service_ingest_add(pl_catdb *db, const pl_service_ingest *in, pl_err *err
 			     "INSERT INTO planar_service_ingest (partition_id, tenant_id, job_id, table_name, "
 			     "idempotency_key, row_count, snapshot_id, ingested_at, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			     p, 9, err);
+}
+
+static int ingest_insert(pl_catdb *db, const pl_service_ingest *in, pl_err *err)
+{
+	pl_val p[] = {PL_VTEXT(in->partition_id), PL_VTEXT(in->tenant_id),       PL_VTEXT(in->job_id),
+		      PL_VTEXT(in->table_name),   PL_VTEXT(in->idempotency_key), PL_VINT(in->row_count),
+		      PL_VOPTINT(in->snapshot_id), PL_VTEXT(in->ingested_at),    PL_VTEXT(in->response)};
+	return pl_catdb_exec(db,
+			     "INSERT INTO planar_service_ingest (partition_id, tenant_id, job_id, table_name, "
+			     "idempotency_key, row_count, snapshot_id, ingested_at, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			     p, 9, err);
+}
+
+static int ingest_txn_end(pl_catdb *db, int rc, pl_err *err)
+{
+	if (rc == 0)
+		return db->ops->commit(db, err);
+	pl_err ignored;
+	db->ops->rollback(db, &ignored);
+	return rc;
+}
+
+int pl_service_ingest_pending(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err)
+{
+	if (n == 0)
+		return 0;
+	int rc = db->ops->begin(db, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		pl_val k[] = {PL_VTEXT(rows[i].tenant_id ? rows[i].tenant_id : ""), PL_VTEXT(rows[i].idempotency_key)};
+		rc = pl_catdb_exec(db,
+				   "DELETE FROM planar_service_ingest WHERE coalesce(tenant_id, '') = ? AND "
+				   "idempotency_key = ? AND snapshot_id IS NULL",
+				   k, 2, err);
+		if (rc == 0)
+			rc = ingest_insert(db, &rows[i], err);
+	}
+	return ingest_txn_end(db, rc, err);
+}
+
+int pl_service_ingest_settle(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err)
+{
+	if (n == 0)
+		return 0;
+	int rc = db->ops->begin(db, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		pl_val id = PL_VTEXT(rows[i].partition_id);
+		rc = pl_catdb_exec(db, "DELETE FROM planar_service_ingest WHERE partition_id = ?", &id, 1, err);
+		if (rc == 0)
+			rc = ingest_insert(db, &rows[i], err);
+	}
+	return ingest_txn_end(db, rc, err);
+}
+
+int pl_service_ingest_drop(pl_catdb *db, const char *const *partition_ids, size_t n, pl_err *err)
+{
+	if (n == 0)
+		return 0;
+	int rc = db->ops->begin(db, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		pl_val id = PL_VTEXT(partition_ids[i]);
+		rc = pl_catdb_exec(db, "DELETE FROM planar_service_ingest WHERE partition_id = ? AND snapshot_id IS NULL",
+				   &id, 1, err);
+	}
+	return ingest_txn_end(db, rc, err);
 }
 
 int pl_service_current(pl_catdb *db, int64_t *snapshot_id, int64_t *schema_version, pl_err *err)

@@ -43,7 +43,9 @@ typedef struct pl_service_audit {
 /* Appends rows in one catalog transaction. */
 int pl_service_audit_append(pl_catdb *db, const pl_service_audit *rows, size_t n, pl_err *err);
 
-/* The recorded answer of an earlier ingest with this key: one row (response), or none. */
+/* The recorded answers of earlier ingests with this key: rows (response, snapshot_id), settled
+ * ones (snapshot_id set) first; a row whose snapshot_id is NULL is pending (written before its
+ * lake commit, which may or may not have happened). */
 int pl_service_ingest_find(pl_catdb *db, const char *tenant_id, const char *key, pl_rows **out, pl_err *err);
 /* The lake snapshot committed with this author and commit message: one row (snapshot_id,
  * commit_extra_info), or none. */
@@ -53,6 +55,13 @@ typedef struct pl_service_ingest {
 	int64_t row_count, snapshot_id;
 } pl_service_ingest;
 int pl_service_ingest_add(pl_catdb *db, const pl_service_ingest *in, pl_err *err);
+/* Group commit, in one catalog transaction each: records pending rows (snapshot_id < 0: NULL)
+ * of keyed requests before their lake commit (replacing older pending rows of the same keys);
+ * settles rows after it (each row replaces the one with its partition_id); drops pending rows
+ * whose commit failed. */
+int pl_service_ingest_pending(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err);
+int pl_service_ingest_settle(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err);
+int pl_service_ingest_drop(pl_catdb *db, const char *const *partition_ids, size_t n, pl_err *err);
 
 /* The live top-level columns of schema.table at the latest snapshot, in order: (column_name,
  * column_type (DuckLake's type name), nulls_allowed, default_value); no rows when there is no

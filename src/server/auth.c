@@ -170,7 +170,7 @@ int pl_server_token_main(int argc, char **argv)
 	}
 	pl_srv_lake l;
 	char *msg = NULL;
-	int rc = pl_srv_lake_open(&l, lake, data_path, &msg);
+	int rc = pl_srv_lake_open(&l, lake, data_path, 0, &msg);
 	if (rc) {
 		fprintf(stderr, "Error: %s\n", msg ? msg : "cannot open the lake");
 		planar_free(msg);

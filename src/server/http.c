@@ -23,6 +23,8 @@ static void req_free(pl_req *r)
 	free(r->token_id);
 	free(r->tenant_id);
 	free(r->role);
+	if (r->sink_free)
+		r->sink_free(r);
 	pl_buf_dispose(&r->body);
 	free(r);
 }
@@ -195,6 +197,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
 			return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the server is shutting down", NULL);
 		}
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		if (pl_srv_stream_begin(c, r)) /* a streamed body (NDJSON, Parquet): no size limit */
+			cl = NULL;
 		if (cl) {
 			char *end = NULL;
 			unsigned long long n = strtoull(cl, &end, 10);
@@ -206,9 +210,19 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
 		}
 		return MHD_YES;
 	}
+	if (r->resume) /* a suspended request whose work is done */
+		return r->resume(c, r);
 	if (r->status != 0) { /* already answered (413, 503): drop the rest of the body */
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (r->sink) { /* a body consumed as it arrives (ingest_stream.c) */
+		if (*upload_data_size > 0 && !r->sink(r, upload_data, *upload_data_size))
+			r->sink = NULL;
+		if (*upload_data_size > 0) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
 	}
 	if (*upload_data_size > 0) {
 		if (!r->too_large && r->body.len + *upload_data_size <= s->cfg.max_body)
@@ -225,6 +239,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
 	}
 	if (pl_buf_oom(&r->body))
 		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+	if (r->sink_arg)
+		return pl_srv_stream_end(c, r);
 	return dispatch(c, r);
 }
 
@@ -274,7 +290,8 @@ int pl_srv_http_start(pl_srv *s, char **errmsg)
 		*errmsg = pl_strdup("--listen needs an IPv4 address and a port, e.g. 127.0.0.1:8080");
 		return PLANAR_EINVALID;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (cert)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem tls[] = {

@@ -31,29 +31,24 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/ids.h"
 #include "core/str.h"
-#include "server/internal.h"
+#include "server/ingest.h"
 #include "server/policy.h"
 
-typedef struct col {
-	char *name, *type; /* DuckDB type, as SQL */
-	bool nullable, has_default;
-} col;
+typedef pl_srv_col col;
+typedef pl_srv_cols cols;
 
-typedef struct cols {
-	col *v;
-	size_t n;
-} cols;
-
-static void cols_free(cols *c)
+void pl_srv_cols_free(pl_srv_cols *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].name);
 		free(c->v[i].type);
 	}
 	free(c->v);
+	c->v = NULL;
+	c->n = 0;
 }
+#define cols_free pl_srv_cols_free
 
 static int cols_copy(const cols *from, cols *to)
 {
@@ -156,8 +151,8 @@ static int load_columns(pl_srv_lake *l, planar_conn *conn, const char *schema, c
 }
 
 /* load_columns, from the cache while the lake's schema version is the same. */
-static int load_columns_cached(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table,
-			       int64_t version, cols *out, char **msg)
+int pl_srv_cols_load(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table, int64_t version,
+		     pl_srv_cols *out, char **msg)
 {
 	size_t klen = strlen(schema) + strlen(table) + 2;
 	char *key = malloc(klen);
@@ -201,7 +196,7 @@ static bool type_is(const char *t, const char *name)
 	return strcasecmp(t, name) == 0;
 }
 
-static bool type_nested(const char *t)
+bool pl_srv_type_nested(const char *t)
 {
 	return strchr(t, '[') || strncasecmp(t, "STRUCT", 6) == 0 || strncasecmp(t, "MAP", 3) == 0 ||
 	       strncasecmp(t, "UNION", 5) == 0;
@@ -217,7 +212,7 @@ static const char *type_mismatch(const char *t, const json_t *v)
 					INT64_MAX, INT64_MAX, INT64_MAX};
 	if (type_is(t, "JSON"))
 		return NULL;
-	if (type_nested(t))
+	if (pl_srv_type_nested(t))
 		return json_is_array(v) || json_is_object(v) ? NULL : "expected a JSON array or object";
 	if (type_is(t, "BOOLEAN"))
 		return json_is_boolean(v) ? NULL : "expected true or false";
@@ -231,10 +226,12 @@ static const char *type_mismatch(const char *t, const json_t *v)
 	}
 	if (type_is(t, "FLOAT") || type_is(t, "DOUBLE") || strncasecmp(t, "DECIMAL", 7) == 0)
 		return json_is_number(v) ? NULL : "expected a number";
-	return json_is_string(v) ? NULL : "expected a string";
+	if (!json_is_string(v))
+		return "expected a string";
+	return strlen(json_string_value(v)) != json_string_length(v) ? "text must not contain NUL characters" : NULL;
 }
 
-static int bind_value(planar_stmt *st, size_t idx, const char *type, const json_t *v)
+int pl_srv_bind_json(planar_stmt *st, size_t idx, const char *type, const json_t *v)
 {
 	if (!v || json_is_null(v))
 		return planar_stmt_bind_null(st, idx);
@@ -254,16 +251,10 @@ static int bind_value(planar_stmt *st, size_t idx, const char *type, const json_
 	return rc;
 }
 
-#define INGEST_AUTHOR "planar serve"
-
-/* The commit message of an ingest: "ingest " and the SHA-256 of tenant and key (so a retry can
- * find the commit), or the partition id when there is no key. out: 80 bytes. */
-static void commit_message(const char *tenant, const char *key, const char *partition_id, char out[80])
+/* The commit message of an ingest written before group commit: "ingest " and the SHA-256 of
+ * tenant and key. out: 80 bytes. */
+static void legacy_message(const char *tenant, const char *key, char out[80])
 {
-	if (!key) {
-		snprintf(out, 80, "ingest %s", partition_id);
-		return;
-	}
 	size_t n = strlen(tenant) + strlen(key) + 2;
 	char *both = malloc(n);
 	char hex[65] = "";
@@ -275,57 +266,186 @@ static void commit_message(const char *tenant, const char *key, const char *part
 	snprintf(out, 80, "ingest %s", hex);
 }
 
-/* When an ingest with this key was answered, queues its answer again and returns true (also
- * when the catalog cannot be reached: then the 503 is queued). */
-static bool replay(struct MHD_Connection *c, pl_req *r, pl_srv_lake *l, const char *tenant, const char *key,
-		   enum MHD_Result *ret)
+/* The answer of the commit with this message: extra info holds the requests it wrote. */
+static json_t *answer_of_commit(pl_catdb *db, const char *msg, const char *pid, bool *unavailable, char **why)
 {
 	pl_rows *rows = NULL;
 	pl_err err;
 	pl_err_clear(&err);
-	pthread_mutex_lock(&l->svc_lock);
-	int rc = pl_service_ingest_find(l->svc, tenant, key, &rows, &err);
-	pthread_mutex_unlock(&l->svc_lock);
-	if (rc) {
-		*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
-					  json_pack("{s:s}", "reason", err.msg));
-		return true;
+	if (pl_service_ingest_find_commit(db, PL_SRV_INGEST_AUTHOR, msg, &rows, &err) != 0) {
+		*unavailable = true;
+		*why = pl_strdup(err.msg);
+		return NULL;
 	}
-	json_t *prev = rows->nrows > 0 ? json_loads(pl_rows_get(rows, 0, 0), 0, NULL) : NULL;
+	json_t *extra = rows->nrows > 0 && pl_rows_get(rows, 0, 1) ? json_loads(pl_rows_get(rows, 0, 1), 0, NULL) : NULL;
+	int64_t snap = rows->nrows > 0 ? pl_rows_int(rows, 0, 0, -1) : -1;
 	pl_rows_free(rows);
-	rows = NULL;
-	if (!prev) {
-		/* The lake may hold the commit without its lineage row (a crash in between): the commit
-		 * message names the key, its extra info holds the answer. */
-		char msg[80];
-		commit_message(tenant, key, NULL, msg);
-		pthread_mutex_lock(&l->svc_lock);
-		rc = pl_service_ingest_find_commit(l->svc, INGEST_AUTHOR, msg, &rows, &err);
-		pthread_mutex_unlock(&l->svc_lock);
-		if (rc) {
-			*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
-						  json_pack("{s:s}", "reason", err.msg));
-			return true;
-		}
-		json_t *extra = rows->nrows > 0 && pl_rows_get(rows, 0, 1) ? json_loads(pl_rows_get(rows, 0, 1), 0, NULL)
-									   : NULL;
-		if (extra)
-			prev = json_pack("{s:O,s:O,s:I,s:O,s:O}", "partition_id", json_object_get(extra, "partition_id"),
-					 "row_count", json_object_get(extra, "row_count"), "snapshot_id",
-					 (json_int_t)pl_rows_int(rows, 0, 0, -1), "table", json_object_get(extra, "table"),
-					 "job_id", json_object_get(extra, "job_id"));
-		json_decref(extra);
-		pl_rows_free(rows);
-		if (!prev)
-			return false;
+	json_t *found = NULL, *reqs = json_object_get(extra, "requests");
+	if (!reqs && extra)
+		found = extra; /* one request per commit */
+	for (size_t i = 0; i < json_array_size(reqs) && !found; i++) {
+		const char *p = json_string_value(json_object_get(json_array_get(reqs, i), "partition_id"));
+		if (p && pid && strcmp(p, pid) == 0)
+			found = json_array_get(reqs, i);
 	}
-	*ret = pl_srv_reply_json(c, r, 201, prev);
-	return true;
+	json_t *prev = NULL;
+	if (found)
+		prev = json_pack("{s:O,s:O,s:I,s:O,s:O}", "partition_id", json_object_get(found, "partition_id"),
+				 "row_count", json_object_get(found, "row_count"), "snapshot_id", (json_int_t)snap, "table",
+				 json_object_get(found, "table"), "job_id", json_object_get(found, "job_id"));
+	json_decref(extra);
+	return prev;
+}
+
+json_t *pl_srv_replay_find(pl_srv_lake *l, pl_catdb *db, const char *tenant, const char *key, bool *unavailable,
+			   char **why)
+{
+	bool own = db == l->svc;
+	pl_rows *rows = NULL;
+	pl_err err;
+	pl_err_clear(&err);
+	*unavailable = false;
+	if (own)
+		pthread_mutex_lock(&l->svc_lock);
+	json_t *prev = NULL;
+	int rc = pl_service_ingest_find(db, tenant, key, &rows, &err);
+	if (rc) {
+		*unavailable = true;
+		*why = pl_strdup(err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < rows->nrows && !prev && !*unavailable; i++) {
+		json_t *resp = pl_rows_get(rows, i, 0) ? json_loads(pl_rows_get(rows, i, 0), 0, NULL) : NULL;
+		const char *pending = json_string_value(json_object_get(resp, "pending_commit"));
+		if (!pl_rows_is_null(rows, i, 1)) {
+			prev = resp;
+			resp = NULL;
+		} else if (pending) {
+			/* written before its lake commit: answered only when the commit happened */
+			prev = answer_of_commit(db, pending, json_string_value(json_object_get(resp, "partition_id")),
+						unavailable, why);
+		}
+		json_decref(resp);
+	}
+	if (!prev && !*unavailable) {
+		/* a commit of a request answered before group commit, whose lineage row is missing */
+		char msg[80];
+		legacy_message(tenant, key, msg);
+		prev = answer_of_commit(db, msg, NULL, unavailable, why);
+	}
+out:
+	if (own)
+		pthread_mutex_unlock(&l->svc_lock);
+	pl_rows_free(rows);
+	return prev;
 }
 
 static const char *get_str(json_t *body, const char *k)
 {
 	return json_string_value(json_object_get(body, k));
+}
+
+void pl_srv_item_free(pl_srv_item *it)
+{
+	if (!it)
+		return;
+	free(it->schema);
+	free(it->name);
+	free(it->table);
+	free(it->tenant);
+	free(it->job);
+	free(it->key);
+	json_decref(it->records);
+	if (it->spool && (it->spool_kind == 1 || !it->committed))
+		remove(it->spool); /* NDJSON spool files are temporary; a Parquet file stays once registered */
+	free(it->spool);
+	free(it->spool_used);
+	cols_free(&it->cols);
+	json_decref(it->reply);
+	free(it->errmsg);
+	free(it);
+}
+
+const char *pl_srv_check_record(const pl_srv_cols *cl, json_t *rec, const char **field, char *buf, size_t bufn)
+{
+	*field = "";
+	if (!json_is_object(rec))
+		return "a record must be a JSON object";
+	if (json_object_size(rec) == 0)
+		return "the record has no fields";
+	const char *k;
+	json_t *v;
+	json_object_foreach(rec, k, v)
+	{
+		size_t j = 0;
+		while (j < cl->n && strcmp(cl->v[j].name, k) != 0)
+			j++;
+		*field = k;
+		if (j == cl->n)
+			return "unknown field (not a column of the table)";
+		const char *why = json_is_null(v) ? (cl->v[j].nullable ? NULL : "the column is NOT NULL")
+						  : type_mismatch(cl->v[j].type, v);
+		if (why) {
+			snprintf(buf, bufn, "%s (column type %.100s)", why, cl->v[j].type);
+			return buf;
+		}
+	}
+	for (size_t j = 0; j < cl->n; j++) {
+		if (!cl->v[j].nullable && !cl->v[j].has_default && !json_object_get(rec, cl->v[j].name)) {
+			*field = cl->v[j].name;
+			return "missing required field (NOT NULL column)";
+		}
+	}
+	*field = "";
+	return NULL;
+}
+
+/* Checks every record against the table's columns; on failure queues the 422 and returns false. */
+static bool check_records(struct MHD_Connection *c, pl_req *r, const cols *cl, json_t *records, enum MHD_Result *ret)
+{
+	char buf[200];
+	for (size_t i = 0; i < json_array_size(records); i++) {
+		const char *field = "";
+		const char *why = pl_srv_check_record(cl, json_array_get(records, i), &field, buf, sizeof buf);
+		if (why) {
+			*ret = invalid(c, r, i, field, why);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A bulk request (more records than a group commit inlines) is written like an NDJSON body:
+ * its records go to a temporary file, read by one INSERT ... SELECT FROM read_json (much faster
+ * than binding every value). A field missing from a record is then NULL; a column no record
+ * names keeps its default. */
+static int spool_records(pl_srv_item *it)
+{
+	const char *tmp = getenv("TMPDIR");
+	pl_buf path = PL_BUF_INIT;
+	pl_buf_printf(&path, "%s/planar-ingest-%s.ndjson", tmp && *tmp ? tmp : "/tmp", it->pid);
+	it->spool_used = calloc(it->cols.n ? it->cols.n : 1, sizeof *it->spool_used);
+	FILE *f = !pl_buf_oom(&path) && it->spool_used ? fopen(path.ptr, "wbx") : NULL;
+	if (!f) {
+		pl_buf_dispose(&path);
+		return PLANAR_EIO;
+	}
+	it->spool = pl_buf_detach(&path);
+	it->spool_kind = 1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < it->nrec; i++) {
+		json_t *rec = json_array_get(it->records, i);
+		for (size_t j = 0; j < it->cols.n; j++)
+			if (!it->spool_used[j] && json_object_get(rec, it->cols.v[j].name))
+				it->spool_used[j] = true;
+		if (json_dumpf(rec, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF)
+			rc = PLANAR_EIO;
+	}
+	if (fclose(f) != 0)
+		rc = PLANAR_EIO;
+	json_decref(it->records);
+	it->records = NULL;
+	return rc;
 }
 
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
@@ -339,12 +459,15 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		return ret;
 	const char *table = get_str(body, "table"), *tenant = get_str(body, "tenant_id"), *job = get_str(body, "job_id");
 	json_t *records = json_object_get(body, "records"), *sv = json_object_get(body, "schema_version");
+	json_t *create = json_object_get(body, "create");
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
 	const char *bad = !table || !*table ? "\"table\" (a string) is required"
 			  : !tenant || !*tenant ? "\"tenant_id\" (a string) is required"
 			  : !job || !*job ? "\"job_id\" (a string) is required"
 			  : !json_is_array(records) || json_array_size(records) == 0 ? "\"records\" must be a non-empty array"
-			  : !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" (a number or its text) is required"
+			  : create && !json_is_boolean(create) ? "\"create\" must be true or false"
+			  : !json_is_true(create) && !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" (a number or its text) is required"
+			  : sv && !json_is_null(sv) && !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" must be a number or its text"
 			  : key && (strlen(key) > 200 || !pl_srv_utf8_valid(key, strlen(key))) ? "Idempotency-Key must be UTF-8 text of at most 200 bytes"
 			  : NULL;
 	if (bad) {
@@ -362,21 +485,29 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	schema = dot ? pl_strndup(table, (size_t)(dot - table)) : pl_strdup("main");
 	name = pl_strdup(dot ? dot + 1 : table);
 	planar_conn *conn = NULL;
-	planar_stmt *st = NULL;
 	char *msg = NULL;
 	cols cl = {NULL, 0};
-	pl_buf sql = PL_BUF_INIT;
 	pl_err err;
 	pl_err_clear(&err);
-	bool locked = false, conn_ok = true;
 	int rc;
 	if (!schema || !name) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		goto out;
 	}
-	/* A retry of an answered request (looked up again under the ingest lock below). */
-	if (key && replay(c, r, l, tenant, key, &ret))
-		goto out;
+	/* A retry of an answered request (the committer looks again before it writes). */
+	if (key) {
+		bool unavailable = false;
+		json_t *prev = pl_srv_replay_find(l, l->svc, tenant, key, &unavailable, &msg);
+		if (unavailable) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached",
+						 json_pack("{s:s}", "reason", msg ? msg : "?"));
+			goto out;
+		}
+		if (prev) {
+			ret = pl_srv_reply_json(c, r, 201, prev);
+			goto out;
+		}
+	}
 	if (!pl_srv_policy_admit(c, r, tenant, table, "ingest", (int64_t)r->body.len, &ret)) /* allowed_tables, quota */
 		goto out;
 	int64_t snap = -1, cur_version = -1;
@@ -389,7 +520,9 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	}
 	char cur[32];
 	snprintf(cur, sizeof cur, "%lld", (long long)cur_version);
-	bool same = json_is_integer(sv) ? json_integer_value(sv) == cur_version : strcmp(json_string_value(sv), cur) == 0;
+	bool same = !sv || json_is_null(sv) ? true
+		    : json_is_integer(sv) ? json_integer_value(sv) == cur_version
+					  : strcmp(json_string_value(sv), cur) == 0;
 	if (!same) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_CONFLICT, "stale schema_version: the lake's schema changed",
 					 json_pack("{s:I}", "current_schema_version", (json_int_t)cur_version));
@@ -400,190 +533,69 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, msg ? msg : "no session", NULL);
 		goto out;
 	}
-	rc = load_columns_cached(l, conn, schema, name, cur_version, &cl, &msg);
+	rc = pl_srv_cols_load(l, conn, schema, name, cur_version, &cl, &msg);
 	if (rc) {
 		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), msg ? msg : "cannot read the table's columns", NULL);
 		goto out;
+	}
+	if (cl.n == 0 && json_is_true(create)) {
+		/* the table is created from the records' fields and types */
+		rc = pl_srv_ingest_create(c, r, conn, schema, name, records, &ret);
+		if (rc)
+			goto out;
+		pthread_mutex_lock(&l->svc_lock);
+		rc = pl_service_current(l->svc, &snap, &cur_version, &err);
+		pthread_mutex_unlock(&l->svc_lock);
+		cols_free(&cl);
+		if (rc == 0)
+			rc = pl_srv_cols_load(l, conn, schema, name, cur_version, &cl, &msg);
+		if (rc) {
+			ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, msg ? msg : err.msg, NULL);
+			goto out;
+		}
 	}
 	if (cl.n == 0) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_NOT_FOUND, "no such table in the lake", json_pack("{s:s}", "table", table));
 		goto out;
 	}
-	/* Validate every record; note which columns appear. */
-	size_t nrec = json_array_size(records);
-	bool *used = calloc(cl.n, sizeof *used);
-	if (!used) {
+	if (!check_records(c, r, &cl, records, &ret))
+		goto out;
+	pl_srv_item *it = calloc(1, sizeof *it);
+	if (!it) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		goto out;
 	}
-	for (size_t i = 0; i < nrec; i++) {
-		json_t *rec = json_array_get(records, i);
-		if (!json_is_object(rec)) {
-			free(used);
-			ret = invalid(c, r, i, "", "a record must be a JSON object");
-			goto out;
-		}
-		const char *k;
-		json_t *v;
-		json_object_foreach(rec, k, v)
-		{
-			size_t j = 0;
-			while (j < cl.n && strcmp(cl.v[j].name, k) != 0)
-				j++;
-			if (j == cl.n) {
-				free(used);
-				ret = invalid(c, r, i, k, "unknown field (not a column of the table)");
-				goto out;
-			}
-			used[j] = true;
-			const char *why = json_is_null(v) ? (cl.v[j].nullable ? NULL : "the column is NOT NULL")
-							  : type_mismatch(cl.v[j].type, v);
-			if (why) {
-				char m[200];
-				snprintf(m, sizeof m, "%s (column type %.100s)", why, cl.v[j].type);
-				free(used);
-				ret = invalid(c, r, i, k, m);
-				goto out;
-			}
-		}
-		for (size_t j = 0; j < cl.n; j++) {
-			if (!cl.v[j].nullable && !cl.v[j].has_default && !json_object_get(rec, cl.v[j].name)) {
-				free(used);
-				ret = invalid(c, r, i, cl.v[j].name, "missing required field (NOT NULL column)");
-				goto out;
-			}
-		}
-	}
-	/* INSERT INTO lake.s.t (cols) VALUES (CAST($1 AS T), ...), ... */
-	pl_buf_puts(&sql, "INSERT INTO " PL_SRV_LAKE ".");
-	pl_buf_put_ident(&sql, schema);
-	pl_buf_putc(&sql, '.');
-	pl_buf_put_ident(&sql, name);
-	pl_buf_puts(&sql, " (");
-	size_t nused = 0;
-	for (size_t j = 0; j < cl.n; j++) {
-		if (!used[j])
-			continue;
-		pl_buf_puts(&sql, nused++ ? ", " : "");
-		pl_buf_put_ident(&sql, cl.v[j].name);
-	}
-	pl_buf_puts(&sql, ") VALUES ");
-	size_t p = 0;
-	for (size_t i = 0; i < nrec; i++) {
-		pl_buf_puts(&sql, i ? ", (" : "(");
-		size_t k = 0;
-		for (size_t j = 0; j < cl.n; j++) {
-			if (!used[j])
-				continue;
-			const char *t = cl.v[j].type;
-			if (cl.v[j].has_default && !json_object_get(json_array_get(records, i), cl.v[j].name))
-				pl_buf_printf(&sql, "%sDEFAULT", k++ ? ", " : "");
-			else if (type_nested(t) || type_is(t, "JSON"))
-				pl_buf_printf(&sql, "%sCAST(CAST($%zu AS JSON) AS %s)", k++ ? ", " : "", ++p, t);
-			else
-				pl_buf_printf(&sql, "%sCAST($%zu AS %s)", k++ ? ", " : "", ++p, t);
-		}
-		pl_buf_putc(&sql, ')');
-	}
-	if (pl_buf_oom(&sql) || nused == 0) {
-		free(used);
-		ret = nused == 0 ? invalid(c, r, 0, "", "the records have no fields")
-				 : pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+	it->r = r;
+	it->c = c;
+	it->schema = schema;
+	it->name = name;
+	schema = name = NULL;
+	it->table = pl_strdup(table);
+	it->tenant = pl_strdup(tenant);
+	it->job = pl_strdup(job);
+	it->key = key ? pl_strdup(key) : NULL;
+	it->records = json_incref(records);
+	it->nrec = json_array_size(records);
+	it->cols = cl;
+	cl.v = NULL;
+	cl.n = 0;
+	if (!it->table || !it->tenant || !it->job || (key && !it->key) || pl_uuid_v7(it->pid, &err) != 0) {
+		pl_srv_item_free(it);
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		goto out;
 	}
-	rc = planar_prepare(conn, sql.ptr, &st);
-	p = 0;
-	for (size_t i = 0; rc == 0 && i < nrec; i++) {
-		json_t *rec = json_array_get(records, i);
-		for (size_t j = 0; rc == 0 && j < cl.n; j++) {
-			json_t *v = json_object_get(rec, cl.v[j].name);
-			if (used[j] && (v || !cl.v[j].has_default))
-				rc = bind_value(st, ++p, cl.v[j].type, v);
-		}
-	}
-	free(used);
-	if (rc) {
-		ret = pl_srv_reply_error(c, r, rc == PLANAR_EINVALID ? PL_SRV_INVALID : pl_srv_err_of_planar(rc),
-					 planar_conn_errmsg(conn), NULL);
+	pl_now_timestamptz(it->now);
+	it->bytes = (int64_t)r->body.len;
+	if (it->nrec > r->srv->cfg.inline_rows && spool_records(it) != 0) {
+		pl_srv_item_free(it);
+		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot write the records to a temporary file", NULL);
 		goto out;
 	}
-	pthread_mutex_lock(&l->ingest_lock);
-	locked = true;
-	if (key && replay(c, r, l, tenant, key, &ret))
-		goto out;
-	/* The lineage goes into the lake snapshot itself (its commit message and extra info), in the
-	 * same catalog transaction as the rows. */
-	char pid[PL_UUID_STRLEN + 1], now[32], cmsg[80];
-	pl_uuid_v7(pid, &err);
-	pl_now_timestamptz(now);
-	commit_message(tenant, key, pid, cmsg);
-	json_t *extra = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:I,s:s}", "partition_id", pid, "tenant_id", tenant, "job_id",
-				  job, "table", table, "idempotency_key", key, "row_count", (json_int_t)nrec, "ingested_at",
-				  now);
-	char *extra_text = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
-	json_decref(extra);
-	planar_stmt *cm = NULL;
-	rc = extra_text ? planar_prepare(conn, "CALL " PL_SRV_LAKE ".set_commit_message($1, $2, extra_info => $3)", &cm)
-			: PLANAR_ENOMEM;
-	if (rc == 0)
-		rc = planar_stmt_bind_text(cm, 1, INGEST_AUTHOR, strlen(INGEST_AUTHOR));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(cm, 2, cmsg, strlen(cmsg));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(cm, 3, extra_text, strlen(extra_text));
-	planar_result *res = NULL;
-	if (rc == 0)
-		rc = planar_stmt_execute(cm, &res);
-	planar_result_free(res);
-	res = NULL;
-	planar_stmt_free(cm);
-	free(extra_text);
-	if (rc) {
-		ret = pl_srv_reply_error(c, r, PL_SRV_INTERNAL, "cannot set the commit's lineage", NULL);
-		conn_ok = false;
-		goto out;
-	}
-	rc = planar_stmt_execute(st, &res);
-	planar_result_free(res);
-	if (rc) {
-		conn_ok = false; /* its pending commit message must not reach another commit */
-		pl_srv_err e = pl_srv_err_of_planar(rc);
-		ret = pl_srv_reply_error(c, r, e == PL_SRV_BAD_REQUEST ? PL_SRV_INVALID : e, planar_conn_errmsg(conn), NULL);
-		goto out;
-	}
-	/* The snapshot this process committed last is this INSERT's (ingests commit one at a time). */
-	int64_t written = -1;
-	rc = planar_conn_query(conn,
-			       "SELECT id FROM "
-			       "ducklake_last_committed_snapshot('" PL_SRV_LAKE "')",
-			       &res);
-	if (rc == 0) {
-		char *id = planar_result_value_string(res, 0, 0);
-		written = id ? strtoll(id, NULL, 10) : -1;
-		planar_free(id);
-		planar_result_free(res);
-	}
-	json_t *answer = json_pack("{s:s,s:I,s:I,s:s,s:s}", "partition_id", pid, "row_count", (json_int_t)nrec,
-				   "snapshot_id", (json_int_t)written, "table", table, "job_id", job);
-	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
-	pl_service_ingest in = {pid, tenant, job, table, key, now, text, (int64_t)nrec, written};
-	pthread_mutex_lock(&l->svc_lock);
-	rc = text ? pl_service_ingest_add(l->svc, &in, &err) : pl_err_nomem(&err);
-	pthread_mutex_unlock(&l->svc_lock);
-	free(text);
-	if (rc)
-		fprintf(stderr, "{\"event\":\"lineage_write_failed\",\"partition_id\":\"%s\",\"snapshot_id\":%lld}\n", pid,
-			(long long)written);
-	pl_srv_policy_written(r->srv, tenant, table, pid, (int64_t)r->body.len, written);
-	r->rows = (int64_t)nrec;
-	ret = pl_srv_reply_json(c, r, 201, answer);
+	pl_srv_batch_submit(r->srv, it); /* suspends the connection; the committer answers */
+	ret = MHD_YES;
 out:
-	if (locked)
-		pthread_mutex_unlock(&l->ingest_lock);
-	planar_stmt_free(st);
-	pl_srv_conn_put(l, conn, conn_ok);
+	pl_srv_conn_put(l, conn, true);
 	cols_free(&cl);
-	pl_buf_dispose(&sql);
 	free(msg);
 	free(schema);
 	free(name);

@@ -35,6 +35,10 @@ typedef struct pl_srv_config {
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
 	unsigned max_in_flight; /* more data requests at once get 429 */
 	unsigned retention_interval_s; /* retention passes; 0: none */
+	unsigned inline_rows;   /* the lake's inlining limit for the service (ATTACH option) */
+	uint64_t flush_rows;    /* inlined rows of a table that start a flush to Parquet; 0: never */
+	unsigned flush_secs;    /* longest inlined rows wait for a flush, s */
+	bool flush_on_stop;     /* SIGTERM flushes inlined rows */
 } pl_srv_config;
 
 /* The lake and its sessions (lake.c). */
@@ -80,7 +84,8 @@ int pl_srv_lake_at(pl_srv_lake *l, int64_t id, char *db_out, char **errmsg);
 /* Ends one use of pl_srv_lake_at(id) (after the session left that database). */
 void pl_srv_lake_at_done(pl_srv_lake *l, int64_t id);
 
-int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg);
+/* inline_rows: the lake's data inlining limit for this service (0: the lake's own). */
+int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, unsigned inline_rows, char **errmsg);
 void pl_srv_lake_close(pl_srv_lake *l);
 /* A session with the lake as its current database (from the pool, or new). */
 int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg);
@@ -106,6 +111,14 @@ typedef struct pl_req {
 	int64_t rows;
 	char error_code[32];
 	bool counted; /* counted in data_inflight */
+	/* a suspended request: called when its connection is resumed (queues the reply) */
+	enum MHD_Result (*resume)(struct MHD_Connection *c, struct pl_req *r);
+	void *resume_arg;
+	/* a body consumed as it arrives instead of being kept (NDJSON, Parquet): returns false to
+	 * stop reading (then the reply is queued when the body ends) */
+	bool (*sink)(struct pl_req *r, const char *data, size_t n);
+	void *sink_arg;
+	void (*sink_free)(struct pl_req *r);
 } pl_req;
 
 /* Audit buffer, flushed by a background thread (audit.c). */
@@ -145,6 +158,7 @@ struct pl_srv {
 	atomic_long data_inflight; /* requests of the /data routes being served */
 	atomic_bool draining;
 	struct pl_srv_retention *retention; /* retention.c */
+	struct pl_srv_batcher *batch; /* group commit and background flush (batcher.c) */
 };
 
 /* ---- replies (reply.c) ---- */
@@ -207,6 +221,17 @@ int pl_srv_watch_add(pl_srv *s, planar_conn *conn, unsigned ms);
 bool pl_srv_watch_fired(pl_srv *s, int slot);
 /* Unregisters; returns whether the deadline passed (the query was interrupted). */
 bool pl_srv_watch_remove(pl_srv *s, int slot);
+
+/* ---- streamed bodies (ingest_stream.c) ---- */
+/* At a request's first call: whether its body is consumed as it arrives (POST /data/ingest
+ * with an NDJSON or Parquet body); sets r->sink. */
+bool pl_srv_stream_begin(struct MHD_Connection *c, pl_req *r);
+/* The reply of a streamed ingest once its body has ended. */
+enum MHD_Result pl_srv_stream_end(struct MHD_Connection *c, pl_req *r);
+
+/* ---- group commit (batcher.c) ---- */
+int pl_srv_batch_start(pl_srv *s);
+void pl_srv_batch_stop(pl_srv *s);
 
 /* ---- routes ---- */
 enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r);

@@ -17,12 +17,21 @@ static char *dup_msg(const char *m)
 	return s;
 }
 
-int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, char **errmsg)
+static int lake_open(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, unsigned inline_rows,
+		     char **errmsg);
+
+int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, unsigned inline_rows, char **errmsg)
 {
-	return pl_srv_lake_open_mode(l, uri, data_path, false, errmsg);
+	return lake_open(l, uri, data_path, false, inline_rows, errmsg);
 }
 
 int pl_srv_lake_open_mode(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, char **errmsg)
+{
+	return lake_open(l, uri, data_path, read_only, 0, errmsg);
+}
+
+static int lake_open(pl_srv_lake *l, const char *uri, const char *data_path, bool read_only, unsigned inline_rows,
+		     char **errmsg)
 {
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->pool_lock, NULL);
@@ -47,11 +56,21 @@ int pl_srv_lake_open_mode(pl_srv_lake *l, const char *uri, const char *data_path
 	pl_buf_puts(&q, "ATTACH ");
 	pl_buf_put_literal(&q, pl_buf_cstr(&target));
 	pl_buf_puts(&q, " AS " PL_SRV_LAKE);
-	if (data_path || read_only) {
-		pl_buf_puts(&q, read_only ? " (READ_ONLY" : " (");
+	if (data_path || read_only || inline_rows) {
+		const char *sep = " (";
+		if (read_only) {
+			pl_buf_puts(&q, " (READ_ONLY");
+			sep = ", ";
+		}
 		if (data_path) {
-			pl_buf_puts(&q, read_only ? ", DATA_PATH " : "DATA_PATH ");
+			pl_buf_puts(&q, sep);
+			pl_buf_puts(&q, "DATA_PATH ");
 			pl_buf_put_literal(&q, data_path);
+			sep = ", ";
+		}
+		if (inline_rows) {
+			pl_buf_puts(&q, sep);
+			pl_buf_printf(&q, "DATA_INLINING_ROW_LIMIT %u", inline_rows);
 		}
 		pl_buf_puts(&q, ")");
 	}

@@ -20,6 +20,12 @@
  *   PLANAR_SERVE_QUERY_TIMEOUT_MS  longest a query may run, ms; 0: no limit (default 30000)
  *   PLANAR_SERVE_MAX_IN_FLIGHT   most /data requests served at once; more get 429 (default 256)
  *   PLANAR_SERVE_RETENTION_INTERVAL  seconds between retention passes; 0: none (default 3600)
+ *   PLANAR_SERVE_INLINE_ROWS     the lake's data inlining limit for ingests: a group commit of at most
+ *                                this many rows is inlined into the catalog (--inline-rows; 1000)
+ *   PLANAR_SERVE_FLUSH_ROWS      inlined rows of a table that start a flush to Parquet (--flush-rows;
+ *                                100000; 0: no background flush)
+ *   PLANAR_SERVE_FLUSH_SECS      longest inlined rows wait for that flush, s (--flush-secs; 60)
+ *   PLANAR_SERVE_FLUSH_ON_STOP   1: SIGTERM flushes every table's inlined rows (--flush-on-stop; 1)
  *   PLANAR_SERVE_TLS_CERT, PLANAR_SERVE_TLS_KEY  PEM certificate and key: HTTPS (--tls-cert/--tls-key)
  */
 #include <errno.h>
@@ -55,6 +61,10 @@ static const opt_def opts[] = {
 	{"--audit-flush-ms", "PLANAR_SERVE_AUDIT_FLUSH_MS", 1, "how often the audit log is written (default 200)"},
 	{"--query-timeout-ms", "PLANAR_SERVE_QUERY_TIMEOUT_MS", 1, "longest a query may run, ms; 0: none (default 30000)"},
 	{"--retention-interval", "PLANAR_SERVE_RETENTION_INTERVAL", 1, "seconds between retention passes; 0: none (default 3600)"},
+	{"--inline-rows", "PLANAR_SERVE_INLINE_ROWS", 1, "group commits of at most this many rows are inlined (default 1000)"},
+	{"--flush-rows", "PLANAR_SERVE_FLUSH_ROWS", 1, "inlined rows of a table that start a flush to Parquet; 0: none (default 100000)"},
+	{"--flush-secs", "PLANAR_SERVE_FLUSH_SECS", 1, "longest inlined rows wait for a flush, seconds (default 60)"},
+	{"--flush-on-stop", "PLANAR_SERVE_FLUSH_ON_STOP", 1, "1: SIGTERM flushes inlined rows to Parquet; 0: not (default 1)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -126,6 +136,14 @@ static int set_opt(pl_srv_config *cfg, size_t i, const char *v)
 		cfg->query_timeout_ms = (unsigned)n;
 	else if (strcmp(f, "--retention-interval") == 0 && n <= 31536000)
 		cfg->retention_interval_s = (unsigned)n;
+	else if (strcmp(f, "--inline-rows") == 0 && n >= 1 && n <= 1000000)
+		cfg->inline_rows = (unsigned)n;
+	else if (strcmp(f, "--flush-rows") == 0)
+		cfg->flush_rows = n;
+	else if (strcmp(f, "--flush-secs") == 0 && n >= 1 && n <= 86400 * 7)
+		cfg->flush_secs = (unsigned)n;
+	else if (strcmp(f, "--flush-on-stop") == 0 && n <= 1)
+		cfg->flush_on_stop = n == 1;
 	else
 		return -1;
 	return 0;
@@ -204,6 +222,10 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->audit_flush_ms = 200;
 	cfg->query_timeout_ms = 30000;
 	cfg->retention_interval_s = 3600;
+	cfg->inline_rows = 1000;
+	cfg->flush_rows = 100000;
+	cfg->flush_secs = 60;
+	cfg->flush_on_stop = true;
 	int status = 2;
 	char *config_text = NULL;
 	const char *config = getenv("PLANAR_SERVE_CONFIG");
@@ -259,7 +281,7 @@ int pl_server_serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char *msg = NULL;
-	if (pl_srv_lake_open(&s->lake, cfg->lake, cfg->data_path, &msg) != 0) {
+	if (pl_srv_lake_open(&s->lake, cfg->lake, cfg->data_path, cfg->inline_rows, &msg) != 0) {
 		fprintf(stderr, "Error: %s\n", msg ? msg : "cannot open the lake");
 		planar_free(msg);
 		goto out;
@@ -271,6 +293,10 @@ int pl_server_serve_main(int argc, char **argv)
 	}
 	if (pl_srv_metrics_init(s) != 0 || pl_srv_audit_start(s) != 0) {
 		fprintf(stderr, "Error: cannot start the audit writer\n");
+		goto out;
+	}
+	if (pl_srv_batch_start(s) != 0) {
+		fprintf(stderr, "Error: cannot start the group committer\n");
 		goto out;
 	}
 	if (pl_srv_watch_start(s) != 0) {
@@ -294,6 +320,7 @@ int pl_server_serve_main(int argc, char **argv)
 out:
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	pl_srv_batch_stop(s); /* commits what is queued, flushes inlined rows */
 	pl_srv_dataplane_stop(s);
 	pl_srv_audit_stop(s);
 	pl_srv_watch_stop(s);

@@ -1,0 +1,91 @@
+/*
+ * ingest.h -- what the ingest routes share: a table's columns as ingest checks records against
+ * them (ingest.c), and the group committer (batcher.c) that writes the checked records of many
+ * requests in one lake commit.
+ */
+#ifndef PL_SERVER_INGEST_H
+#define PL_SERVER_INGEST_H
+
+#include "core/ids.h"
+#include "server/internal.h"
+
+typedef struct pl_srv_col {
+	char *name, *type; /* DuckDB type, as SQL */
+	bool nullable, has_default;
+} pl_srv_col;
+
+typedef struct pl_srv_cols {
+	pl_srv_col *v;
+	size_t n;
+} pl_srv_cols;
+
+void pl_srv_cols_free(pl_srv_cols *c);
+/* The columns of schema.table (none: no such table), cached while the lake's schema version is
+ * the same. */
+int pl_srv_cols_load(pl_srv_lake *l, planar_conn *conn, const char *schema, const char *table, int64_t version,
+		     pl_srv_cols *out, char **msg);
+bool pl_srv_type_nested(const char *t);
+/* Why rec cannot be written into a table of these columns (*field: the field), or NULL. buf
+ * holds the reason when it is composed. */
+const char *pl_srv_check_record(const pl_srv_cols *cl, json_t *rec, const char **field, char *buf, size_t bufn);
+/* Binds one JSON value as parameter idx of an INSERT whose placeholder is CAST($idx AS type). */
+int pl_srv_bind_json(planar_stmt *st, size_t idx, const char *type, const json_t *v);
+
+/* One checked ingest request waiting for its commit. */
+typedef struct pl_srv_item {
+	struct pl_srv_item *next;
+	pl_req *r;
+	struct MHD_Connection *c; /* suspended until the commit is done (NULL: a waiting thread) */
+	char *schema, *name, *table, *tenant, *job, *key;
+	json_t *records; /* array of checked objects (NULL: a spooled body) */
+	size_t nrec;
+	/* a body spooled to a file (committed alone): 1 NDJSON lines, 2 a Parquet file registered
+	 * as it is; used[] names the columns the NDJSON records have */
+	int spool_kind;
+	char *spool;
+	bool *spool_used;
+	bool committed; /* its rows (or file) are in the lake */
+	pl_srv_cols cols;
+	char pid[PL_UUID_STRLEN + 1];
+	char now[32];
+	int64_t bytes; /* the request body's size (the tenant's usage) */
+	/* the outcome */
+	bool done;
+	int status;    /* HTTP status of the reply */
+	json_t *reply; /* the answer (201) or the error's details */
+	pl_srv_err err;
+	char *errmsg; /* set: an error reply */
+} pl_srv_item;
+
+void pl_srv_item_free(pl_srv_item *it);
+
+/* The author of every ingest commit. */
+#define PL_SRV_INGEST_AUTHOR "planar serve"
+
+/* "create": true and no such table: creates schema.name with columns and types inferred from
+ * the records (create.c). On failure queues the reply (*ret) and returns nonzero. */
+int pl_srv_ingest_create(struct MHD_Connection *c, pl_req *r, planar_conn *conn, const char *schema,
+			 const char *name, json_t *records, enum MHD_Result *ret);
+
+/* The group committer: one thread that takes every queued item, writes the items of one table
+ * as one INSERT (one lake snapshot, inlined when under the lake's inlining limit), records their
+ * lineage and answers them; and a flusher that writes a table's inlined rows to Parquet when
+ * they pass a threshold or wait too long. */
+int pl_srv_batch_start(pl_srv *s);
+/* Commits what is queued, flushes inlined rows when asked to, stops both threads. */
+void pl_srv_batch_stop(pl_srv *s);
+/* Queues an item; its connection is suspended and resumed when the item is done (the route is
+ * then called again: pl_srv_batch_reply queues the answer). */
+void pl_srv_batch_submit(pl_srv *s, pl_srv_item *it);
+/* Queues an item and waits for it (no connection to suspend). */
+void pl_srv_batch_wait(pl_srv *s, pl_srv_item *it);
+enum MHD_Result pl_srv_batch_reply(struct MHD_Connection *c, pl_req *r);
+/* Tells the flusher that rows were inlined into schema.table (it flushes past a threshold). */
+void pl_srv_flush_note(pl_srv *s, const char *schema, const char *table, int64_t rows);
+
+/* The answer of an earlier request with this key, or NULL (*unavailable: the catalog failed,
+ * then *why is set). Settles a pending record whose commit is in the lake. */
+json_t *pl_srv_replay_find(pl_srv_lake *l, pl_catdb *db, const char *tenant, const char *key, bool *unavailable,
+			   char **why);
+
+#endif

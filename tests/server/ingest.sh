@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The ingest path of `planar serve`: group commit of concurrent small ingests (every row exactly
+# once, far fewer snapshots than requests, no Parquet file until the flush), idempotency under
+# group commit, the background flush and the flush at SIGTERM, NDJSON bodies larger than
+# --max-body, Parquet bodies (valid and invalid), and "create": true with inferred types.
+#   tests/server/ingest.sh PATH/TO/planar
+# Needs curl(1); exits 77 (skipped) without it.
+set -uo pipefail
+planar=$(realpath "$1")
+command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
+}
+has() { # has NAME NEEDLE HAYSTACK
+  case "$3" in *"$2"*) pass=$((pass + 1)) ;; *) fail=$((fail + 1)); echo "FAIL $1: '$2' not in: $3" ;; esac
+}
+lakeuri="sqlite:$work/meta.sqlite"
+lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
+lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, v DOUBLE, tags VARCHAR[])" \
+  -c "CREATE TABLE other(k BIGINT)" -c "CREATE TABLE tsx(id BIGINT, ts TIMESTAMP)" || { echo "setup failed"; exit 1; }
+W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n 1)
+R=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
+
+start() { # start [options...]: sets pid and base
+  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --audit-flush-ms 50 "$@" 2> "$work/log" &
+  pid=$!
+  local port=
+  for _ in $(seq 1 400); do
+    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log")
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "server did not start:"; cat "$work/log"; exit 1; }
+  base="http://127.0.0.1:$port"
+  getsv
+}
+getsv() { SV=$(curl -s "$base/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p'); }
+stop() { # SIGTERM; on a failed exit shows what the server said last (sanitizer reports too)
+  kill -TERM "$pid"; wait "$pid"; local rc=$?; pid=
+  [ $rc -eq 0 ] || grep -v '^{"ts"' "$work/log" | tail -n 60 >&2
+  return $rc
+}
+# post CONTENT-TYPE URL-SUFFIX BODY-FILE [curl args]: sets code and body
+post() {
+  local ct=$1 q=$2 f=$3; shift 3
+  code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $W" -H "Content-Type: $ct" "$@" \
+    --data-binary "@$f" "$base/data/ingest$q")
+  body=$(cat "$work/body")
+}
+json() { printf '%s' "$1" > "$work/req.json"; shift; post application/json "" "$work/req.json" "$@"; }
+count() { curl -s -G -H "Authorization: Bearer $W" "$base/data/query" --data-urlencode "sql=$1" | sed -n 's/.*"rows":\[\[\([^]]*\)\]\].*/\1/p'; }
+files() { find "$work/data" -name '*.parquet' | wc -l; }
+
+# ---- group commit: 16 clients x 25 requests of 4 records at once ----
+start --flush-rows 0 --flush-on-stop 0 --max-body 65536
+snap0=$(lake -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")
+client() { # client N: requests with ids N*1000 + i*4 + 0..3
+  local n=$1
+  for i in $(seq 0 24); do
+    local b=$((n * 1000 + i * 4))
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+      --data-binary "{\"table\":\"ev\",\"tenant_id\":\"t1\",\"schema_version\":$SV,\"job_id\":\"c$n\",\"records\":[{\"id\":$b},{\"id\":$((b + 1))},{\"id\":$((b + 2)),\"name\":\"x\"},{\"id\":$((b + 3)),\"tags\":[\"t\"]}]}" \
+      "$base/data/ingest"
+  done > "$work/codes.$n"
+}
+cpids=()
+for n in $(seq 1 16); do client "$n" & cpids+=($!); done
+wait "${cpids[@]}"
+check "every small ingest answered 201" "400" "$(cat "$work"/codes.* | grep -c '^201$')"
+check "every row exactly once" "1600,1600,1600" "$(count "SELECT count(*), count(DISTINCT id), sum(CASE WHEN id % 1000 < 100 THEN 1 ELSE 0 END) FROM ev" | tr -d ' ')"
+snaps=$(( $(lake -c "SELECT max(snapshot_id) FROM ducklake_snapshots('lake')") - snap0 ))
+check "fewer snapshots than requests (group commit)" "1" "$([ "$snaps" -lt 400 ] && [ "$snaps" -ge 1 ] && echo 1)"
+echo "400 requests in $snaps snapshots"
+check "small ingests are inlined: no Parquet file" "0" "$(files)"
+check "a lineage row per request" "400" "$(lake -c "SELECT count(*) FROM __planar_cat('lake', 'SELECT * FROM planar_service_ingest WHERE job_id LIKE ''c%'' AND snapshot_id IS NOT NULL')")"
+# a request's rows are row_count rows from row_offset of its snapshot's insertions
+pid1=$(lake -c "SELECT partition_id FROM __planar_cat('lake', 'SELECT partition_id FROM planar_service_ingest WHERE job_id = ''c1'' ORDER BY partition_id LIMIT 1')")
+has "snapshot extra info lists the request" "$pid1" "$(lake -c "SELECT commit_extra_info FROM ducklake_snapshots('lake') WHERE commit_extra_info LIKE '%$pid1%'")"
+
+# ---- idempotency under group commit: 8 concurrent requests with one key write once ----
+cpids=()
+for k in $(seq 1 8); do
+  curl -s -H "Authorization: Bearer $W" -H 'Content-Type: application/json' -H 'Idempotency-Key: same-key' \
+    --data-binary '{"table":"ev","tenant_id":"t1","schema_version":'"$SV"',"job_id":"idem","records":[{"id":900001},{"id":900002}]}' \
+    "$base/data/ingest" > "$work/idem.$k" &
+  cpids+=($!)
+done
+wait "${cpids[@]}"
+check "one key, one answer" "1" "$(cat "$work"/idem.* | sort -u | wc -l)"
+has "the answer" '"row_count":2' "$(cat "$work/idem.1")"
+check "one key, rows written once" "2" "$(count "SELECT count(*) FROM ev WHERE id > 900000")"
+# a pending row whose commit never happened (a crash before the commit): the retry writes
+lake -c "SELECT * FROM __planar_cat('lake', 'INSERT INTO planar_service_ingest (partition_id, tenant_id, job_id, table_name, idempotency_key, row_count, ingested_at, response) VALUES (''p-x'', ''t1'', ''j'', ''ev'', ''crashed-key'', 1, ''now'', ''{\"pending_commit\":\"ingest 00000000-no-such-commit\",\"partition_id\":\"p-x\"}'') RETURNING 1')" >/dev/null
+json '{"table":"ev","tenant_id":"t1","schema_version":'"$SV"',"job_id":"j","records":[{"id":900003}]}' -H 'Idempotency-Key: crashed-key'
+check "retry after a crash before the commit writes" "201" "$code"
+check "its row" "1" "$(count "SELECT count(*) FROM ev WHERE id = 900003")"
+json '{"table":"ev","tenant_id":"t1","schema_version":'"$SV"',"job_id":"j","records":[{"id":900003}]}' -H 'Idempotency-Key: crashed-key'
+check "and a retry of that gets the same rows" "1" "$(count "SELECT count(*) FROM ev WHERE id = 900003")"
+check "the stale pending row is gone" "0" "$(lake -c "SELECT count(*) FROM __planar_cat('lake', 'SELECT * FROM planar_service_ingest WHERE partition_id = ''p-x''')")"
+
+# ---- one bad request in a group fails alone ----
+# (the value passes the JSON checks, the cast at the commit fails)
+cpids=()
+for k in $(seq 1 6); do
+  if [ "$k" = 3 ]; then ts='2026-13-45 99:00:00'; else ts="2026-12-0$k 10:00:00"; fi
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+    --data-binary "{\"table\":\"tsx\",\"tenant_id\":\"t1\",\"schema_version\":$SV,\"job_id\":\"g\",\"records\":[{\"id\":$k,\"ts\":\"$ts\"}]}" "$base/data/ingest" > "$work/g.$k" &
+  cpids+=($!)
+done
+wait "${cpids[@]}"
+check "the bad request: 422" "422" "$(cat "$work/g.3")"
+check "the others: 201" "201 201 201 201 201" "$(cat "$work/g.1" "$work/g.2" "$work/g.4" "$work/g.5" "$work/g.6" | sed 's/201/201 /g' | xargs)"
+check "the others' rows" "5,0" "$(count "SELECT count(*), count(*) FILTER (WHERE id = 3) FROM tsx" | tr -d ' ')"
+
+# ---- NDJSON: a body of ~6 MB through a server whose --max-body is 64 KiB ----
+seq 1 60000 | awk '{printf "{\"id\":%d,\"name\":\"row-%d-padding-padding-padding-padding-padding-padding\",\"v\":%d.5}\n", 2000000 + $1, $1, $1}' > "$work/big.ndjson"
+check "the NDJSON body is far larger than --max-body" "1" "$([ "$(stat -c %s "$work/big.ndjson")" -gt 5000000 ] && echo 1)"
+post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/big.ndjson"
+check "NDJSON ingest" "201" "$code"; has "NDJSON row_count" '"row_count":60000' "$body"
+check "NDJSON rows" "60000,60000" "$(count "SELECT count(*), count(DISTINCT id) FROM ev WHERE id > 2000000" | tr -d ' ')"
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+echo "server peak RSS after the NDJSON body: $rss kB"
+printf '{"id":1}\n{"id":2}\n{"id":"three"}\n{"id":4}\n' > "$work/bad.ndjson"
+post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/bad.ndjson"
+check "NDJSON bad line" "422" "$code"; has "NDJSON names the line" '"record":2' "$body"; has "and the field" '"field":"id"' "$body"
+printf '{"id":1}\n{"id":2,\n' > "$work/bad2.ndjson"
+post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/bad2.ndjson"
+check "NDJSON broken JSON" "422" "$code"
+check "nothing written by bad NDJSON bodies" "0" "$(count "SELECT count(*) FROM ev WHERE id < 5")"
+post application/x-ndjson "?table=nope&tenant_id=t1&job_id=nd" "$work/bad.ndjson"
+check "NDJSON unknown table" "404" "$code"
+post application/x-ndjson "?table=ev&job_id=nd" "$work/bad.ndjson"
+check "NDJSON without tenant" "400" "$code"
+post application/x-ndjson "?table=ev&tenant_id=t2&job_id=nd" "$work/bad.ndjson"
+check "NDJSON other tenant" "403" "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $R" -H 'Content-Type: application/x-ndjson' --data-binary "@$work/bad.ndjson" "$base/data/ingest?table=ev&tenant_id=t1&job_id=x")
+check "NDJSON reader token" "403" "$code"
+printf '{"id":3000001}\n' > "$work/one.ndjson"
+post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/one.ndjson" -H 'Idempotency-Key: nd-1'; a1=$body
+post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/one.ndjson" -H 'Idempotency-Key: nd-1'
+check "NDJSON retry gets the first answer" "$a1" "$body"
+check "NDJSON retry writes once" "1" "$(count "SELECT count(*) FROM ev WHERE id = 3000001")"
+check "no NDJSON spool file left" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
+
+# ---- Parquet bodies ----
+"$planar" -c "COPY (SELECT 4000000 + range AS id, 'p' || range AS name, range::DOUBLE AS v, ['a'] AS tags FROM range(500)) TO '$work/good.parquet'" >/dev/null
+"$planar" -c "COPY (SELECT 'x' AS id) TO '$work/badtype.parquet'" >/dev/null
+pf0=$(files)
+post application/vnd.apache.parquet "?table=ev&tenant_id=t1&job_id=pq" "$work/good.parquet" -H 'Idempotency-Key: pq-1'; a1=$body
+check "Parquet ingest" "201" "$code"; has "Parquet row_count" '"row_count":500' "$body"
+post application/vnd.apache.parquet "?table=ev&tenant_id=t1&job_id=pq" "$work/good.parquet" -H 'Idempotency-Key: pq-1'
+check "Parquet retry gets the first answer" "$a1" "$body"
+check "Parquet rows once" "500" "$(count "SELECT count(*) FROM ev WHERE id >= 4000000")"
+check "one Parquet file registered (not copied)" "$((pf0 + 1))" "$(files)"
+post application/vnd.apache.parquet "?table=ev&tenant_id=t1&job_id=pq" "$work/badtype.parquet"
+check "Parquet of the wrong types" "422" "$code"
+post application/vnd.apache.parquet "?table=ev&tenant_id=t1&job_id=pq" "$work/bad.ndjson"
+check "not a Parquet file" "422" "$code"
+check "refused Parquet files removed" "$((pf0 + 1))" "$(files)"
+
+# ---- create: true ----
+json '{"table":"made","tenant_id":"t1","job_id":"cr","create":true,"records":[{"i":1,"d":1.5,"b":true,"s":"x","ts":"2026-12-01T10:00:00","tz":"2026-12-01T10:00:00Z","j":{"k":[1]},"n":null},{"i":2,"d":2}]}'
+check "create: true" "201" "$code"
+check "inferred types" "BIGINT,DOUBLE,BOOLEAN,VARCHAR,TIMESTAMP,TIMESTAMP WITH TIME ZONE,JSON,VARCHAR" \
+  "$(lake -c "SELECT string_agg(data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE database_name = 'lake' AND table_name = 'made'" | tr -d '"')"
+check "created table's rows" "2,3.5" "$(count "SELECT count(*), sum(d) FROM made" | tr -d ' ')"
+json '{"table":"made2","tenant_id":"t1","job_id":"cr","create":true,"records":[{"a":1},{"a":"x"}]}'
+check "create with mixed types" "422" "$code"; has "names the field" '"field":"a"' "$body"
+json '{"table":"made3","tenant_id":"t1","job_id":"cr","create":true,"records":[{"a":1},5]}'
+check "create with a record not an object" "422" "$code"
+check "nothing created by refused creates" "0" "$(lake -c "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'lake' AND table_name IN ('made2', 'made3')")"
+getsv
+json '{"table":"made4","tenant_id":"t1","schema_version":'"$SV"',"job_id":"cr","records":[{"a":1}]}'
+check "no create: 404" "404" "$code"
+json '{"table":"made","tenant_id":"t1","job_id":"cr","create":true,"records":[{"i":3}]}'
+check "create of an existing table writes into it" "201" "$code"
+stop; check "server stops" "0" "$?"
+
+# ---- background flush: past --flush-rows the inlined rows go to Parquet ----
+start --flush-rows 50 --flush-secs 3600 --flush-on-stop 0
+f0=$(files)
+for i in $(seq 1 15); do json "{\"table\":\"other\",\"tenant_id\":\"t1\",\"schema_version\":$SV,\"job_id\":\"f\",\"records\":[{\"k\":$i},{\"k\":$i},{\"k\":$i},{\"k\":$i},{\"k\":$i}]}"; done
+for _ in $(seq 1 100); do grep -q '"event":"flushed"' "$work/log" && break; sleep 0.1; done
+has "a flush ran" '"event":"flushed"' "$(cat "$work/log")"
+check "the flush wrote Parquet" "1" "$([ "$(files)" -gt "$f0" ] && echo 1)"
+check "rows unchanged by the flush" "75,600" "$(count "SELECT count(*), sum(k) FROM other" | tr -d ' ')"
+stop
+
+# ---- SIGTERM flushes the inlined rows ----
+start --flush-rows 1000000 --flush-secs 3600
+f0=$(files)
+json '{"table":"other","tenant_id":"t1","schema_version":'"$SV"',"job_id":"f","records":[{"k":1000}]}'
+stop; check "server stops after the flush" "0" "$?"
+has "flushed at SIGTERM" '"event":"flushed"' "$(cat "$work/log")"
+check "SIGTERM flush wrote Parquet" "1" "$([ "$(files)" -gt "$f0" ] && echo 1)"
+check "rows after the stop" "76" "$(lake -c "SELECT count(*) FROM other")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
