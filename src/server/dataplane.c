@@ -87,10 +87,19 @@ static int find_missing(planar_conn *conn, bool missing[NDP], size_t *n, char **
 	return 0;
 }
 
-static int create_missing(planar_conn *conn, const bool missing[NDP], char **errmsg)
+/* Creates, in one transaction, the tables that transaction's snapshot lacks (another server may
+ * have created them since the caller looked); *created: how many. */
+static int create_missing(planar_conn *conn, bool missing[NDP], size_t *created, char **errmsg)
 {
 	pl_buf q = PL_BUF_INIT;
+	*created = 0;
 	int rc = planar_conn_query(conn, "BEGIN TRANSACTION", NULL);
+	if (rc == 0)
+		rc = find_missing(conn, missing, created, errmsg);
+	if (rc == 0 && *created == 0) {
+		planar_conn_query(conn, "ROLLBACK", NULL);
+		return 0;
+	}
 	const char *done_schemas[NDP];
 	size_t nds = 0;
 	for (size_t i = 0; rc == 0 && i < NDP; i++) {
@@ -121,7 +130,8 @@ static int create_missing(planar_conn *conn, const bool missing[NDP], char **err
 	if (rc == 0)
 		rc = planar_conn_query(conn, "COMMIT", NULL);
 	if (rc) {
-		*errmsg = pl_strdup(rc == PLANAR_ENOMEM ? "out of memory" : planar_conn_errmsg(conn));
+		if (!*errmsg)
+			*errmsg = pl_strdup(rc == PLANAR_ENOMEM ? "out of memory" : planar_conn_errmsg(conn));
 		planar_conn_query(conn, "ROLLBACK", NULL);
 	}
 	pl_buf_dispose(&q);
@@ -142,9 +152,10 @@ static int create_tables(pl_srv *s, char **errmsg)
 		rc = find_missing(conn, missing, &n, errmsg);
 		if (rc || n == 0)
 			break;
-		rc = create_missing(conn, missing, errmsg);
+		rc = create_missing(conn, missing, &n, errmsg);
 		if (rc == 0) {
-			fprintf(stderr, "{\"event\":\"data_plane_tables_created\",\"tables\":%zu}\n", n);
+			if (n > 0)
+				fprintf(stderr, "{\"event\":\"data_plane_tables_created\",\"tables\":%zu}\n", n);
 			break;
 		}
 		/* another server committed first (a conflict): look again after a pause */

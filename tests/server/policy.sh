@@ -32,7 +32,7 @@ W2=$(mk --tenant t2 --role writer)
 AD=$(mk --role admin)
 
 start() {
-  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --retention-interval 0 \
+  "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --retention-interval 0 --inline-rows 10 \
     --audit-flush-ms 50 "$@" 2> "$work/log" &
   pid=$!
   port=
