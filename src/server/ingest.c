@@ -98,21 +98,14 @@ static int load_columns(pl_srv_lake *l, planar_conn *conn, const char *schema, c
 			char **msg)
 {
 	memset(out, 0, sizeof *out);
-	planar_stmt *st = NULL;
 	planar_result *res = NULL;
-	int rc = planar_prepare(conn,
-				"SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '" PL_SRV_LAKE
-				"' AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
-				&st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, schema, strlen(schema));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 2, table, strlen(table));
-	if (rc == 0)
-		rc = planar_stmt_execute(st, &res);
+	const char *args[] = {schema, table};
+	int rc = pl_srv_query_texts(conn,
+				    "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '" PL_SRV_LAKE
+				    "' AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
+				    args, 2, &res);
 	if (rc) {
 		*msg = pl_strdup(planar_conn_errmsg(conn));
-		planar_stmt_free(st);
 		return rc;
 	}
 	uint64_t n = planar_result_row_count(res);
@@ -124,7 +117,6 @@ static int load_columns(pl_srv_lake *l, planar_conn *conn, const char *schema, c
 		out->n++;
 	}
 	planar_result_free(res);
-	planar_stmt_free(st);
 	if (!out->v)
 		return PLANAR_ENOMEM;
 	pl_rows *rows = NULL;

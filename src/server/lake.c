@@ -242,3 +242,16 @@ void pl_srv_lake_at_done(pl_srv_lake *l, int64_t id)
 			l->asof_refs[i]--;
 	pthread_mutex_unlock(&l->asof_lock);
 }
+
+int pl_srv_query_texts(planar_conn *conn, const char *sql, const char *const *args, size_t n, planar_result **res)
+{
+	planar_stmt *st = NULL;
+	*res = NULL;
+	int rc = planar_prepare(conn, sql, &st);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = planar_stmt_bind_text(st, i + 1, args[i], strlen(args[i]));
+	if (rc == 0)
+		rc = planar_stmt_execute(st, res);
+	planar_stmt_free(st);
+	return rc;
+}

@@ -65,24 +65,18 @@ static bool inserted_range(planar_conn *conn, const char *schema, const char *ta
 
 static bool has_tenant_column(planar_conn *conn, const char *schema, const char *table)
 {
-	planar_stmt *st = NULL;
 	planar_result *res = NULL;
 	bool yes = false;
-	int rc = planar_prepare(conn,
-				"SELECT count(*) FROM duckdb_columns() WHERE database_name = '" PL_SRV_LAKE
-				"' AND schema_name = $1 AND table_name = $2 AND column_name = 'tenant_id'",
-				&st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, schema, strlen(schema));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 2, table, strlen(table));
-	if (rc == 0 && planar_stmt_execute(st, &res) == 0) {
+	const char *args[] = {schema, table};
+	if (pl_srv_query_texts(conn,
+			       "SELECT count(*) FROM duckdb_columns() WHERE database_name = '" PL_SRV_LAKE
+			       "' AND schema_name = $1 AND table_name = $2 AND column_name = 'tenant_id'",
+			       args, 2, &res) == 0) {
 		char *v = planar_result_value_string(res, 0, 0);
 		yes = v && strcmp(v, "0") != 0;
 		planar_free(v);
 	}
 	planar_result_free(res);
-	planar_stmt_free(st);
 	return yes;
 }
 

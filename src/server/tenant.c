@@ -23,19 +23,12 @@ static char *conn_msg(planar_conn *conn)
 int pl_srv_table_columns(planar_conn *conn, const char *schema, const char *table, json_t **out, char **errmsg)
 {
 	*out = NULL;
-	planar_stmt *st = NULL;
 	planar_result *res = NULL;
-	int rc = planar_prepare(conn,
-				"SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = "
-				"'" PL_SRV_LAKE "' AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
-				&st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, schema, strlen(schema));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 2, table, strlen(table));
-	if (rc == 0)
-		rc = planar_stmt_execute(st, &res);
-	planar_stmt_free(st);
+	const char *args[] = {schema, table};
+	int rc = pl_srv_query_texts(conn,
+				    "SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = "
+				    "'" PL_SRV_LAKE "' AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
+				    args, 2, &res);
 	if (rc) {
 		*errmsg = conn_msg(conn);
 		return rc;
@@ -64,21 +57,14 @@ static int find_table(planar_conn *conn, const char *schema, const char *table, 
 		      bool *found, char **errmsg)
 {
 	*found = false;
-	planar_stmt *st = NULL;
 	planar_result *res = NULL;
-	int rc = planar_prepare(conn,
-				"SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '" PL_SRV_LAKE
-				"' AND lower(schema_name) = lower($1) AND lower(table_name) = lower($2) "
-				"AND table_name NOT LIKE '\\_\\_planar%' ESCAPE '\\' ORDER BY schema_name = $1 AND "
-				"table_name = $2 DESC LIMIT 1",
-				&st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, schema, strlen(schema));
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 2, table, strlen(table));
-	if (rc == 0)
-		rc = planar_stmt_execute(st, &res);
-	planar_stmt_free(st);
+	const char *args[] = {schema, table};
+	int rc = pl_srv_query_texts(conn,
+				    "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '" PL_SRV_LAKE
+				    "' AND lower(schema_name) = lower($1) AND lower(table_name) = lower($2) "
+				    "AND table_name NOT LIKE '\\_\\_planar%' ESCAPE '\\' ORDER BY schema_name = $1 AND "
+				    "table_name = $2 DESC LIMIT 1",
+				    args, 2, &res);
 	if (rc) {
 		*errmsg = conn_msg(conn);
 		return rc;
