@@ -6,7 +6,10 @@
 //   "fault-500x<N>"                    the same with 500 InternalError;
 //   "fault-500always"                  always 500 InternalError;
 //   "fault-stall"                      never answers (the client's timeout must fire);
-//   "fault-reset"                      reads the request, then drops the connection.
+//   "fault-reset"                      reads the request, then drops the connection;
+//   "fault-region"                     400 AuthorizationHeaderMalformed naming region eu-west-3
+//                                      (what S3 answers a request signed for another region);
+//   "fault-quota"                      507 XMinioStorageFull (a full store or a reached quota).
 // Every other request is forwarded unchanged (headers, body, streaming both ways).
 'use strict';
 const http = require('http');
@@ -14,9 +17,9 @@ const http = require('http');
 const [listenPort, targetPort] = process.argv.slice(2).map(Number);
 const seen = new Map();
 
-function s3Error(res, status, code, message) {
+function s3Error(res, status, code, message, extra = '') {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code>` +
-    `<Message>${message}</Message><RequestId>fault-proxy</RequestId></Error>`;
+    `<Message>${message}</Message>${extra}<RequestId>fault-proxy</RequestId></Error>`;
   res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -48,6 +51,18 @@ const server = http.createServer((req, res) => {
   if (path.includes('fault-500always')) {
     req.resume();
     req.on('end', () => s3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.'));
+    return;
+  }
+  if (path.includes('fault-region')) {
+    req.resume();
+    req.on('end', () => s3Error(res, 400, 'AuthorizationHeaderMalformed',
+      "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-3'",
+      '<Region>eu-west-3</Region>'));
+    return;
+  }
+  if (path.includes('fault-quota')) {
+    req.resume();
+    req.on('end', () => s3Error(res, 507, 'XMinioStorageFull', 'Storage backend has reached its minimum free drive threshold.'));
     return;
   }
   if (path.includes('fault-stall')) {

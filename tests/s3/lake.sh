@@ -186,6 +186,7 @@ fq() { run "$1" -c "$(secret "$PLANAR_S3_PROXY")" -c "ATTACH 'ducklake:sqlite:$L
 snaps() { fq snaps -c "SELECT count(*) FROM ducklake_snapshots('lake')" >/dev/null; out snaps | tail -1; }
 fq f0 -c 'CREATE TABLE lake."fault-500x2"(i INT)' -c 'CREATE TABLE lake."fault-500always"(i INT)' \
   -c 'CREATE TABLE lake."fault-stall"(i INT)' -c 'CREATE TABLE lake.big(i BIGINT, s VARCHAR)' \
+  -c 'CREATE TABLE lake."fault-region"(i INT)' -c 'CREATE TABLE lake."fault-quota"(i INT)' \
   -c 'CREATE TABLE lake.part(k VARCHAR, i INT)' -c 'ALTER TABLE lake.part SET PARTITIONED BY (k)' || { fail "fault setup"; err f0; }
 if fq f1 -c 'INSERT INTO lake."fault-500x2" SELECT range FROM range(100)' -c 'SELECT sum(i) FROM lake."fault-500x2"' &&
    out f1 | grep -qx 4950; then ok "500s are retried"; else fail "500s retried"; err f1; fi
@@ -204,6 +205,16 @@ if ! fq f4 -c 'INSERT INTO lake."fault-stall" SELECT range FROM range(100)' && e
    [ "$(snaps)" = "$before" ]; then
   ok "a stalled server: a timeout error, the lake as before"
 else fail "timeout"; err f4; fi
+if ! fq f6 -c 'INSERT INTO lake."fault-region" SELECT range FROM range(100)' &&
+   err f6 | grep -q "s3://$BUCKET/fault/main/fault-region/" && err f6 | grep -q "region 'eu-west-3'" &&
+   err f6 | grep -q "AWS_REGION" && [ "$(snaps)" = "$before" ]; then
+  ok "a wrong region: the error names the bucket's region and what to set, the lake as before"
+else fail "wrong region"; err f6; fi
+if ! fq f7 -c 'INSERT INTO lake."fault-quota" SELECT range FROM range(100)' &&
+   err f7 | grep -q "s3://$BUCKET/fault/main/fault-quota/" && err f7 | grep -q "quota" &&
+   [ "$(snaps)" = "$before" ] && [ -z "$(objects fault/main/fault-quota/)" ]; then
+  ok "a full store: the error says so, the lake as before"
+else fail "full quota"; err f7; fi
 # the connection to the server dies in the middle of a multipart upload
 port=$((20000 + RANDOM % 30000))
 node tests/s3/faultproxy.js "$port" "${PLANAR_S3_ENDPOINT##*:}" >/dev/null 2>&1 & PROXY_PID=$!
