@@ -21,7 +21,6 @@ lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(req BIGINT NOT NULL, part INTEGER NOT NULL)" || { echo "setup failed"; exit 1; }
 W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n 1)
-sv=$(lake -c "SELECT schema_version FROM ducklake_snapshots('lake') ORDER BY snapshot_id DESC LIMIT 1")
 
 start() {
   "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --flush-rows 2000 --flush-secs 5 \
@@ -57,6 +56,10 @@ client() { # client ROUND N: requests ROUND*100000 + N*1000 + i until the server
     i=$((i + 1))
   done
 }
+# the schema version ingests name: the server's first start creates the data-plane tables
+start
+kill -TERM "$pid"; wait "$pid"; pid=
+sv=$(lake -c "SELECT schema_version FROM ducklake_snapshots('lake') ORDER BY snapshot_id DESC LIMIT 1")
 for round in 1 2 3; do
   start
   cpids=()
