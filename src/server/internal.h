@@ -87,8 +87,11 @@ void pl_srv_lake_at_done(pl_srv_lake *l, int64_t id);
 /* inline_rows: the lake's data inlining limit for this service (0: the lake's own). */
 int pl_srv_lake_open(pl_srv_lake *l, const char *uri, const char *data_path, unsigned inline_rows, char **errmsg);
 void pl_srv_lake_close(pl_srv_lake *l);
-/* Runs sql with its text parameters $1..$n bound to args[0..n) on conn; the result in *res. */
+/* Runs sql with its text parameters $1..$n bound to args[0..n) (NULL binds NULL) on conn; the
+ * result in *res. */
 int pl_srv_query_texts(planar_conn *conn, const char *sql, const char *const *args, size_t n, planar_result **res);
+/* The id of the snapshot this process committed last on the lake (-1 when unknown). */
+int64_t pl_srv_last_committed(planar_conn *conn);
 /* A session with the lake as its current database (from the pool, or new). */
 int pl_srv_conn_get(pl_srv_lake *l, planar_conn **out, char **errmsg);
 /* Back to the pool (broken sessions: pass ok = false to close it). */

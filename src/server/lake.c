@@ -249,9 +249,22 @@ int pl_srv_query_texts(planar_conn *conn, const char *sql, const char *const *ar
 	*res = NULL;
 	int rc = planar_prepare(conn, sql, &st);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = planar_stmt_bind_text(st, i + 1, args[i], strlen(args[i]));
+		rc = args[i] ? planar_stmt_bind_text(st, i + 1, args[i], strlen(args[i])) : planar_stmt_bind_null(st, i + 1);
 	if (rc == 0)
 		rc = planar_stmt_execute(st, res);
 	planar_stmt_free(st);
 	return rc;
+}
+
+int64_t pl_srv_last_committed(planar_conn *conn)
+{
+	planar_result *res = NULL;
+	int64_t id = -1;
+	if (planar_conn_query(conn, "SELECT id FROM " PL_SRV_LAKE ".last_committed_snapshot()", &res) == 0) {
+		char *v = planar_result_value_string(res, 0, 0);
+		id = v ? strtoll(v, NULL, 10) : -1;
+		planar_free(v);
+	}
+	planar_result_free(res);
+	return id;
 }

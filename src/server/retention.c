@@ -80,19 +80,6 @@ static bool has_tenant_column(planar_conn *conn, const char *schema, const char 
 	return yes;
 }
 
-static int64_t last_committed(planar_conn *conn)
-{
-	planar_result *res = NULL;
-	int64_t id = -1;
-	if (planar_conn_query(conn, "SELECT id FROM " PL_SRV_LAKE ".last_committed_snapshot()", &res) == 0) {
-		char *v = planar_result_value_string(res, 0, 0);
-		id = v ? strtoll(v, NULL, 10) : -1;
-		planar_free(v);
-	}
-	planar_result_free(res);
-	return id;
-}
-
 /* The ISO text (as the lineage table stores it) of now minus days. */
 static void cutoff_text(int64_t days, char out[32])
 {
@@ -193,7 +180,7 @@ static int tenant_pass(pl_srv *s, planar_conn *conn, const char *tenant, int64_t
 		pl_buf_dispose(&q);
 		return rc;
 	}
-	int64_t del_snap = deleted > 0 ? last_committed(conn) : -1;
+	int64_t del_snap = deleted > 0 ? pl_srv_last_committed(conn) : -1;
 	char now[32];
 	pl_now_timestamptz(now);
 	pthread_mutex_lock(&l->svc_lock);

@@ -223,33 +223,6 @@ static json_t *row_json(planar_result *res, uint64_t i)
 	return o;
 }
 
-/* Runs SELECT SNAP_COLS ... with text parameters (NULL binds NULL). */
-static int select_snaps(planar_conn *conn, const char *sql, const char *const *params, size_t n, planar_result **res)
-{
-	planar_stmt *st = NULL;
-	int rc = planar_prepare(conn, sql, &st);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = params[i] ? planar_stmt_bind_text(st, i + 1, params[i], strlen(params[i]))
-			       : planar_stmt_bind_null(st, i + 1);
-	if (rc == 0)
-		rc = planar_stmt_execute(st, res);
-	planar_stmt_free(st);
-	return rc;
-}
-
-static int64_t last_committed(planar_conn *conn)
-{
-	planar_result *res = NULL;
-	int64_t id = -1;
-	if (planar_conn_query(conn, "SELECT id FROM " PL_SRV_LAKE ".last_committed_snapshot()", &res) == 0) {
-		char *v = planar_result_value_string(res, 0, 0);
-		id = v ? strtoll(v, NULL, 10) : -1;
-		planar_free(v);
-	}
-	planar_result_free(res);
-	return id;
-}
-
 static bool same_json(const char *stored, json_t *given)
 {
 	json_t *v = stored ? json_loads(stored, JSON_DECODE_ANY, NULL) : NULL;
@@ -310,7 +283,7 @@ static enum MHD_Result snap_post(struct MHD_Connection *c, pl_req *r)
 	}
 	/* the same snapshot_id already stored: the same answer for the same body, else 409 */
 	const char *p1[] = {sid, ts};
-	rc = select_snaps(conn,
+	rc = pl_srv_query_texts(conn,
 			  "SELECT " SNAP_COLS ", epoch_us(CAST($2 AS TIMESTAMPTZ)) FROM " PL_SRV_LAKE "." SNAP_TABLE
 			  " WHERE snapshot_id = $1",
 			  p1, 2, &res);
@@ -396,7 +369,7 @@ static enum MHD_Result snap_post(struct MHD_Connection *c, pl_req *r)
 			ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), m ? m : "cannot store the snapshot", NULL);
 		goto out;
 	}
-	int64_t written = last_committed(conn);
+	int64_t written = pl_srv_last_committed(conn);
 	json_t *answer = json_pack("{s:s,s:I,s:s}", "snapshot_id", sid, "lake_snapshot_id", (json_int_t)cur, "tenant_id",
 				   tenant);
 	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
@@ -459,7 +432,7 @@ static enum MHD_Result snap_get(struct MHD_Connection *c, pl_req *r, const char 
 	}
 	planar_result *res = NULL;
 	const char *p[] = {id, tenant};
-	int rc = select_snaps(conn,
+	int rc = pl_srv_query_texts(conn,
 			      "SELECT " SNAP_COLS " FROM " PL_SRV_LAKE "." SNAP_TABLE
 			      " WHERE snapshot_id = $1 AND (CAST($2 AS VARCHAR) IS NULL OR tenant_id = $2)",
 			      p, 2, &res);
@@ -517,7 +490,7 @@ static enum MHD_Result snap_list(struct MHD_Connection *c, pl_req *r)
 		 limit);
 	planar_result *res = NULL;
 	const char *p[] = {tenant, intent, from, to};
-	int rc = select_snaps(conn, sql, p, 4, &res);
+	int rc = pl_srv_query_texts(conn, sql, p, 4, &res);
 	if (rc) {
 		ret = pl_srv_reply_error(c, r, pl_srv_err_of_planar(rc), planar_conn_errmsg(conn), NULL);
 	} else {
@@ -564,13 +537,13 @@ int pl_srv_resolve_as_of(pl_srv *s, planar_conn *conn, const char *as_of, const 
 	bool world = uuid_ok(as_of);
 	if (world) {
 		const char *p[] = {as_of, tenant};
-		rc = select_snaps(conn,
+		rc = pl_srv_query_texts(conn,
 				  "SELECT lake_snapshot_id FROM " PL_SRV_LAKE "." SNAP_TABLE
 				  " WHERE snapshot_id = $1 AND (CAST($2 AS VARCHAR) IS NULL OR tenant_id = $2)",
 				  p, 2, &res);
 	} else if (iso_ok(as_of)) {
 		const char *p[] = {as_of};
-		rc = select_snaps(conn,
+		rc = pl_srv_query_texts(conn,
 				  "SELECT max(snapshot_id) FROM " PL_SRV_LAKE ".snapshots() WHERE snapshot_time <= "
 				  "CAST($1 AS TIMESTAMPTZ)",
 				  p, 1, &res);
