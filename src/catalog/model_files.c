@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/objhooks.h"
 #include "core/str.h"
 
 #define STR_(x) #x
@@ -295,12 +296,7 @@ int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current,
 					      "AND f.begin_snapshot <= ? AND" LIVE_F " LIMIT 1",
 				    p, 4, &r, err);
 	if (rc == 0 && r->nrows > 0) {
-		pl_buf b = PL_BUF_INIT;
-		const char *name = pl_rows_get(r, 0, 0);
-		if (pl_rows_bool(r, 0, 1, true))
-			pl_buf_puts(&b, t->dir);
-		pl_buf_puts(&b, name ? name : "");
-		if (!(*path = pl_buf_detach(&b)))
+		if (!(*path = pl_objhook_file_path(t->dir, pl_rows_get(r, 0, 0), pl_rows_bool(r, 0, 1, true))))
 			rc = pl_err_nomem(err);
 	}
 	pl_rows_free(r);
