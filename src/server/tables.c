@@ -276,8 +276,13 @@ enum MHD_Result pl_srv_route_tables(struct MHD_Connection *c, pl_req *r)
 			pl_srv_conn_put(&r->srv->lake, conn, true);
 			if (rc == 0) {
 				json_t *cols = json_array();
-				for (size_t i = 0; i < n; i++)
-					json_array_append_new(cols, json_pack("{s:s,s:s}", "name", names[i], "type", types[i]));
+				for (size_t i = 0; i < n; i++) {
+					char *nn = strstr(types[i], " NOT NULL");
+					if (nn)
+						*nn = '\0';
+					json_array_append_new(cols, json_pack("{s:s,s:s,s:b}", "name", names[i], "type", types[i],
+									      "nullable", !nn));
+				}
 				ret = pl_srv_reply_json(c, r, 201,
 							json_pack("{s:s,s:s,s:o,s:O,s:I}", "schema", schema, "table", table,
 								  "columns", cols, "partitioned_by", keys, "snapshot_id",

@@ -69,7 +69,7 @@ json POST /data/tables "$R1" "$T1"; check "a reader may not create a table" "403
 json POST /data/tables "$AD" "$T1"; check "admin creates a table" "201" "$code"
 has "canonical types" '"type":"TIMESTAMPTZ"' "$body"; has "list type" '"type":"VARCHAR[]"' "$body"
 has "decimal" '"type":"DECIMAL(10, 2)"' "$body"; has "partition keys" '"partitioned_by":["day(ts)","tenant_id"]' "$body"
-has "a snapshot" '"snapshot_id":' "$body"
+has "a snapshot" '"snapshot_id":' "$body"; has "nullable" '{"name":"id","type":"BIGINT","nullable":false}' "$body"
 check "partitioned by day and identity" "day|identity" "$(PLANAR_TEST_CATALOG_SQL=1 lake -c "SELECT string_agg(transform, '|' ORDER BY partition_key_index) FROM __planar_cat('lake', 'SELECT p.transform, p.partition_key_index FROM ducklake_partition_column p JOIN ducklake_table t USING (table_id) WHERE t.table_name = ''ev''')")"
 json POST /data/tables "$AD" "$T1"; check "an existing table" "409" "$code"
 json POST /data/tables "$AD" '{"table":"existing","columns":[{"name":"x","type":"INT"}]}'; check "a table made outside the API" "409" "$code"
