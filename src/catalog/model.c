@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/objhooks.h"
 #include "core/str.h"
 
 #define LIVE_AT PL_MODEL_LIVE_AT
@@ -42,6 +43,11 @@ char *pl_model__resolve_dir(const char *parent_dir, const char *path, bool relat
 		pl_buf_puts(&b, path);
 		if (!pl_str_has_suffix(path, "/"))
 			pl_buf_putc(&b, '/');
+	}
+	if (!relative && path && strncmp(path, "s3://", 5) == 0 && !pl_buf_oom(&b)) { /* its path in the read cache */
+		char *local = pl_objhook_file_path(NULL, b.ptr, false);
+		pl_buf_dispose(&b);
+		return local;
 	}
 	return pl_buf_detach(&b);
 }
@@ -225,13 +231,8 @@ bool pl_model__fill_file(const pl_table *t, pl_data_file *f, const pl_rows *r, s
 	memset(f, 0, sizeof(*f));
 	f->id = pl_rows_int(r, i, 1, 0);
 	f->delete_id = -1;
-	const char *path = pl_rows_get(r, i, 2), *dir = pl_rows_bool(r, i, 3, true) ? t->dir : "";
-	path = path ? path : "";
-	size_t nd = strlen(dir), np = strlen(path); /* one allocation: a table may have many files */
-	if ((f->path = malloc(nd + np + 1)) != NULL) {
-		memcpy(f->path, dir, nd);
-		memcpy(f->path + nd, path, np + 1);
-	}
+	/* the table's directory + path, or an absolute path (s3://: its path in the read cache) */
+	f->path = pl_objhook_file_path(t->dir, pl_rows_get(r, i, 2), pl_rows_bool(r, i, 3, true));
 	f->record_count = pl_rows_int(r, i, 4, 0);
 	f->file_size = pl_rows_int(r, i, 5, -1);
 	f->footer_size = pl_rows_int(r, i, 6, -1);
@@ -299,12 +300,9 @@ void pl_model__free_file(pl_data_file *f)
  * (f unchanged). */
 static bool set_delete(const pl_table *t, pl_data_file *f, const pl_rows *r, size_t i)
 {
-	pl_buf b = PL_BUF_INIT;
-	const char *path = pl_rows_get(r, i, 3), *format = pl_rows_get(r, i, 5);
-	if (pl_rows_bool(r, i, 4, true))
-		pl_buf_puts(&b, t->dir);
-	pl_buf_puts(&b, path ? path : "");
-	char *p = pl_buf_detach(&b), *fmt = pl_strdup(format ? format : "parquet");
+	const char *format = pl_rows_get(r, i, 5);
+	char *p = pl_objhook_file_path(t->dir, pl_rows_get(r, i, 3), pl_rows_bool(r, i, 4, true));
+	char *fmt = pl_strdup(format ? format : "parquet");
 	if (!p || !fmt) {
 		free(p);
 		free(fmt);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/objhooks.h"
 #include "core/str.h"
 
 #define STR_(x) #x
@@ -275,11 +276,15 @@ int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current,
 	*path = NULL;
 	lock(m);
 	int rc = 0;
+	/* the smallest: on an S3 lake, binding a view fetches the whole file into the cache */
 	if (!t->files_deferred) {
-		for (size_t i = 0; i < t->nfiles && !*path && rc == 0; i++)
+		const pl_data_file *best = NULL;
+		for (size_t i = 0; i < t->nfiles; i++)
 			if ((t->files[i].begin_snapshot > t->schema_since) == current &&
-			    !(*path = pl_strdup(t->files[i].path)))
-				rc = pl_err_nomem(err);
+			    (!best || (uint64_t)t->files[i].file_size < (uint64_t)best->file_size))
+				best = &t->files[i];
+		if (best && !(*path = pl_strdup(best->path)))
+			rc = pl_err_nomem(err);
 		unlock(m);
 		return rc;
 	}
@@ -290,17 +295,12 @@ int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current,
 	else
 		rc = pl_catdb_query(m->cat,
 				    current ? "SELECT path, path_is_relative FROM ducklake_data_file f WHERE f.table_id = ? "
-					      "AND f.begin_snapshot > ? AND" LIVE_F " LIMIT 1"
+					      "AND f.begin_snapshot > ? AND" LIVE_F " ORDER BY f.file_size_bytes LIMIT 1"
 					    : "SELECT path, path_is_relative FROM ducklake_data_file f WHERE f.table_id = ? "
-					      "AND f.begin_snapshot <= ? AND" LIVE_F " LIMIT 1",
+					      "AND f.begin_snapshot <= ? AND" LIVE_F " ORDER BY f.file_size_bytes LIMIT 1",
 				    p, 4, &r, err);
 	if (rc == 0 && r->nrows > 0) {
-		pl_buf b = PL_BUF_INIT;
-		const char *name = pl_rows_get(r, 0, 0);
-		if (pl_rows_bool(r, 0, 1, true))
-			pl_buf_puts(&b, t->dir);
-		pl_buf_puts(&b, name ? name : "");
-		if (!(*path = pl_buf_detach(&b)))
+		if (!(*path = pl_objhook_file_path(t->dir, pl_rows_get(r, 0, 0), pl_rows_bool(r, 0, 1, true))))
 			rc = pl_err_nomem(err);
 	}
 	pl_rows_free(r);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/ids.h"
+#include "core/objhooks.h"
 #include "core/str.h"
 
 typedef struct apply_ctx {
@@ -474,14 +475,10 @@ static int apply_files(apply_ctx *c)
 		if (!d || d->owner)
 			return PL_EINVALID;
 		pl_data_file *f = &d->files[d->nfiles];
-		pl_buf path = PL_BUF_INIT;
-		if (!nf->external)
-			pl_buf_puts(&path, d->dir);
-		pl_buf_puts(&path, nf->path);
 		memset(f, 0, sizeof(*f));
 		f->mapped = nf->namemap && nf->namemap <= c->t->nnamemaps;
 		f->mapping_id = f->mapped ? c->t->namemaps[nf->namemap - 1].assigned_id : -1;
-		if (!(f->path = pl_buf_detach(&path)))
+		if (!(f->path = pl_objhook_file_path(d->dir, nf->path, !nf->external)))
 			return PL_ENOMEM;
 		d->nfiles++;
 		f->id = f->file_order = nf->assigned_id = new_local(c);

@@ -14,6 +14,7 @@
 #include "catalog/batch.h"
 #include "core/buf.h"
 #include "core/ids.h"
+#include "core/objhooks.h"
 
 /* Ids per IN (...) list. */
 #define IN_CHUNK 500
@@ -636,7 +637,9 @@ int pl_upkeep_scheduled(pl_catdb *db, const char *before, const char *data_path,
 			cells[c] = v ? pl_strdup(v) : NULL;
 			oom = oom || (v && !cells[c]);
 		}
-		cells[3] = path ? file_path(data_path, path, relative) : NULL;
+		/* s3://: its path in the read cache, which removal finds outside the data path unless
+		 * it is one of the data path's own objects */
+		cells[3] = path ? pl_objhook_file_path(data_path, path, relative) : NULL;
 		oom = oom || (path && !cells[3]);
 		if (oom) {
 			for (size_t c = 0; c < 4; c++)
@@ -705,8 +708,8 @@ static int add_files(pl_catdb *db, const char *sql, const table_dir_set *sets, s
 	for (size_t i = 0; rc == 0 && i < r->nrows; i++) {
 		bool relative = pl_rows_bool(r, i, 2, true);
 		const char *path = pl_rows_get(r, i, 1);
-		if (!relative) {
-			rc = pl_strv_push(out, path ? path : "") ? pl_err_nomem(err) : 0;
+		if (!relative) { /* s3://: its path in the read cache, as the data path's listing names it */
+			rc = pl_strv_push_owned(out, pl_objhook_file_path(NULL, path, false)) ? pl_err_nomem(err) : 0;
 			continue;
 		}
 		table_dir_set key = {pl_rows_int(r, i, 0, -1), PL_STRV_INIT};

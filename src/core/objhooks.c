@@ -3,6 +3,8 @@
  */
 #include "core/objhooks.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const pl_objhooks *installed;
@@ -31,4 +33,23 @@ void pl_objhook_unlink(const char *path)
 		h->unlink_written(path);
 	else
 		unlink(path);
+}
+
+char *pl_objhook_file_path(const char *dir, const char *path, bool relative)
+{
+	path = path ? path : "";
+	if (!relative && strncmp(path, "s3://", 5) == 0) {
+		const pl_objhooks *h = __atomic_load_n(&installed, __ATOMIC_ACQUIRE);
+		char *local = h && h->local_of ? h->local_of(path) : NULL;
+		if (local)
+			return local;
+	}
+	size_t nd = relative && dir ? strlen(dir) : 0, np = strlen(path);
+	char *out = malloc(nd + np + 1); /* one allocation: a table may have many files */
+	if (out) {
+		if (nd)
+			memcpy(out, dir, nd);
+		memcpy(out + nd, path, np + 1);
+	}
+	return out;
 }

@@ -158,56 +158,93 @@ int pl_srv_ingest_create(struct MHD_Connection *c, pl_req *r, planar_conn *conn,
 			json_integer_set(prev, m);
 		}
 	}
-	pl_buf sql = PL_BUF_INIT;
 	if (rc == 0 && json_array_size(order) == 0) {
 		*ret = unprocessable(c, r, 0, "", "the records have no fields");
 		rc = PLANAR_EINVALID;
 	}
-	if (rc == 0) {
-		if (strcmp(schema, "main") != 0) {
-			pl_buf_puts(&sql, "CREATE SCHEMA IF NOT EXISTS " PL_SRV_LAKE ".");
-			pl_buf_put_ident(&sql, schema);
-			pl_buf_puts(&sql, "; ");
-		}
-		pl_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS " PL_SRV_LAKE ".");
+	size_t n = rc == 0 ? json_array_size(order) : 0;
+	const char **names = n ? calloc(n, sizeof(*names)) : NULL, **types = n ? calloc(n, sizeof(*types)) : NULL;
+	if (rc == 0 && (!names || !types)) {
+		*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+		rc = PLANAR_ENOMEM;
+	}
+	for (size_t j = 0; rc == 0 && j < n; j++) {
+		names[j] = json_string_value(json_array_get(order, j));
+		types[j] = kind_type[json_integer_value(json_object_get(kinds, names[j]))];
+	}
+	char *msg = NULL;
+	if (rc == 0 && (rc = pl_srv_create_table(conn, schema, name, names, types, n, NULL, false, &msg)) != 0) {
+		pl_srv_err e = pl_srv_err_of_planar(rc);
+		*ret = pl_srv_reply_error(c, r, e == PL_SRV_BAD_REQUEST ? PL_SRV_INVALID : e, msg, NULL);
+	}
+	free(msg);
+	free(names);
+	free(types);
+	json_decref(kinds);
+	json_decref(order);
+	return rc;
+}
+
+int pl_srv_create_table(planar_conn *conn, const char *schema, const char *name, const char *const *cols,
+			const char *const *types, size_t n, const char *partition, bool exclusive, char **errmsg)
+{
+	*errmsg = NULL;
+	pl_buf sql = PL_BUF_INIT;
+	if (strcmp(schema, "main") != 0) {
+		pl_buf_puts(&sql, "CREATE SCHEMA IF NOT EXISTS " PL_SRV_LAKE ".");
+		pl_buf_put_ident(&sql, schema);
+		pl_buf_puts(&sql, "; ");
+	}
+	size_t table_at = sql.len;
+	pl_buf_puts(&sql, exclusive ? "CREATE TABLE " PL_SRV_LAKE "." : "CREATE TABLE IF NOT EXISTS " PL_SRV_LAKE ".");
+	pl_buf_put_ident(&sql, schema);
+	pl_buf_putc(&sql, '.');
+	pl_buf_put_ident(&sql, name);
+	pl_buf_puts(&sql, " (");
+	for (size_t j = 0; j < n; j++) {
+		pl_buf_puts(&sql, j ? ", " : "");
+		pl_buf_put_ident(&sql, cols[j]);
+		pl_buf_printf(&sql, " %s", types[j]);
+	}
+	pl_buf_putc(&sql, ')');
+	size_t alter_at = sql.len;
+	if (partition) {
+		pl_buf_puts(&sql, "; ALTER TABLE " PL_SRV_LAKE ".");
 		pl_buf_put_ident(&sql, schema);
 		pl_buf_putc(&sql, '.');
 		pl_buf_put_ident(&sql, name);
-		pl_buf_puts(&sql, " (");
-		for (size_t j = 0; j < json_array_size(order); j++) {
-			const char *f = json_string_value(json_array_get(order, j));
-			pl_buf_puts(&sql, j ? ", " : "");
-			pl_buf_put_ident(&sql, f);
-			pl_buf_printf(&sql, " %s", kind_type[json_integer_value(json_object_get(kinds, f))]);
-		}
-		pl_buf_putc(&sql, ')');
-		if (pl_buf_oom(&sql)) {
-			*ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
-			rc = PLANAR_ENOMEM;
-		}
+		pl_buf_printf(&sql, " SET PARTITIONED BY (%s)", partition);
 	}
-	if (rc == 0) {
-		/* a schema and a table: two statements (each its own snapshot) */
-		char *semi = strcmp(schema, "main") != 0 ? strstr(sql.ptr, "; CREATE TABLE") : NULL;
-		if (semi) {
-			*semi = '\0';
-			rc = planar_conn_query(conn, sql.ptr, NULL);
-			if (rc == PLANAR_ECONFLICT || rc == PLANAR_EEXISTS)
-				rc = 0; /* created meanwhile by another request */
-			*semi = ';';
-		}
-		if (rc == 0)
-			rc = planar_conn_query(conn, semi ? semi + 2 : sql.ptr, NULL);
-		if (rc == PLANAR_ECONFLICT || rc == PLANAR_EEXISTS)
-			rc = 0;
-		if (rc) {
-			pl_srv_err e = pl_srv_err_of_planar(rc);
-			*ret = pl_srv_reply_error(c, r, e == PL_SRV_BAD_REQUEST ? PL_SRV_INVALID : e, planar_conn_errmsg(conn),
-						  NULL);
-		}
+	if (pl_buf_oom(&sql)) {
+		pl_buf_dispose(&sql);
+		*errmsg = pl_strdup("out of memory");
+		return PLANAR_ENOMEM;
+	}
+	/* the statements, one at a time (each its own snapshot; exclusive: one transaction) */
+	char *stmts[3] = {NULL, NULL, NULL};
+	size_t k = 0;
+	if (table_at > 0) {
+		sql.ptr[table_at - 2] = '\0';
+		stmts[k++] = sql.ptr;
+	}
+	stmts[k++] = sql.ptr + table_at;
+	if (partition) {
+		sql.ptr[alter_at] = '\0';
+		stmts[k++] = sql.ptr + alter_at + 2;
+	}
+	int rc = exclusive ? planar_conn_query(conn, "BEGIN TRANSACTION", NULL) : 0;
+	for (size_t i = 0; rc == 0 && i < k; i++) {
+		rc = planar_conn_query(conn, stmts[i], NULL);
+		if (!exclusive && (rc == PLANAR_ECONFLICT || rc == PLANAR_EEXISTS))
+			rc = 0; /* created meanwhile by another request */
+	}
+	if (rc == 0 && exclusive)
+		rc = planar_conn_query(conn, "COMMIT", NULL);
+	if (rc) {
+		*errmsg = pl_strdup(planar_conn_errmsg(conn));
+		if (exclusive)
+			(void)planar_conn_query(conn, "ROLLBACK", NULL);
 	}
 	pl_buf_dispose(&sql);
-	json_decref(kinds);
-	json_decref(order);
 	return rc;
 }

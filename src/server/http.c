@@ -15,6 +15,7 @@
 #include "server/internal.h"
 #include "server/mcp.h"
 #include "server/policy.h"
+#include "server/resources.h"
 
 static void req_free(pl_req *r)
 {
@@ -163,6 +164,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, pl_req *r)
 		return pl_srv_route_mcp(c, r);
 	}
 	if (pl_srv_policy_dispatch(c, r, &ret)) /* /data/policy, /data/usage, /data/retention, /data/snapshots */
+		return ret;
+	if (pl_srv_resources_dispatch(c, r, &ret)) /* /data/tables, /data/blobs[/...] */
 		return ret;
 	r->route = "unknown";
 	if (!pl_srv_authenticate(c, r, &ret))

@@ -67,6 +67,15 @@ void pl_srv_item_free(pl_srv_item *it);
 int pl_srv_ingest_create(struct MHD_Connection *c, pl_req *r, planar_conn *conn, const char *schema,
 			 const char *name, json_t *records, enum MHD_Result *ret);
 
+/* Creates schema.name (and the schema when missing; main always exists) with columns cols of
+ * types (SQL type texts the caller composed; names are quoted here), then, when partition is
+ * not NULL, sets its partitioning (a SET PARTITIONED BY list the caller composed). exclusive:
+ * CREATE TABLE without IF NOT EXISTS, all in one transaction (a table that exists fails with
+ * PLANAR_EEXISTS and nothing changes); else a table created meanwhile counts as created. A
+ * PLANAR_E* code and *errmsg (caller frees) on failure. */
+int pl_srv_create_table(planar_conn *conn, const char *schema, const char *name, const char *const *cols,
+			const char *const *types, size_t n, const char *partition, bool exclusive, char **errmsg);
+
 /* The group committer: one thread that takes every queued item, writes the items of one table
  * as one INSERT (one lake snapshot, inlined when under the lake's inlining limit), records their
  * lineage and answers them; and a flusher that writes a table's inlined rows to Parquet when

@@ -13,6 +13,7 @@
 #include "server/internal.h"
 #include "server/mcp.h"
 #include "server/policy.h"
+#include "server/resources.h"
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
@@ -256,6 +257,8 @@ enum MHD_Result pl_srv_route_openapi(struct MHD_Connection *c, pl_req *r)
 	pl_buf_put(&b, openapi, sizeof openapi - 4);
 	pl_buf_putc(&b, ',');
 	pl_buf_puts(&b, pl_srv_policy_openapi_paths);
+	pl_buf_putc(&b, ',');
+	pl_buf_puts(&b, pl_srv_resources_openapi_paths);
 	pl_buf_puts(&b, "}}\n");
 	if (pl_buf_oom(&b)) {
 		pl_buf_dispose(&b);

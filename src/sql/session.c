@@ -12,6 +12,7 @@
 #include "sql/lexer.h"
 #include "sql/router.h"
 #include "sql/transaction.h"
+#include "storage/s3lake.h"
 
 const char *planar_version(void)
 {
@@ -49,6 +50,7 @@ int planar_db_open(planar_db **out, const char *duckdb_path, char **errmsg_out)
 	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&db->names_lock, NULL);
 	pl_delcache_init(&db->deletes);
+	pl_s3lake_install_hooks(); /* absolute s3:// files are read through the S3 cache in any lake */
 	int rc = pl_engine_open(&db->duck, duckdb_path, false, &err);
 	if (rc == 0)
 		rc = pl_engine_connect(&db->admin, db->duck, &err);

@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/objhooks.h"
 #include "storage/fs.h"
+#include "storage/secrets.h"
 #include "storage/s3lake_internal.h"
 
 #define POOL_MAX 16
@@ -146,13 +147,18 @@ int pl_s3lake_attach(const char *uri, const pl_s3_config *cfg, char **mirror_out
 		for (size_t k = 0; k < o->npool; k++)
 			pl_s3_close(o->pool[k]);
 		o->npool = 0;
+		if (o->external) { /* registered for absolute paths first: now a data path too */
+			char *t = o->real_root;
+			o->real_root = s->real_root;
+			s->real_root = t;
+			o->external = false;
+		}
 		pthread_mutex_unlock(&reg_lock);
 		store_free(s);
 		return 0;
 	}
 	store **grown = realloc(stores, (nstores + 1) * sizeof(*stores));
-	static const pl_objhooks hooks = {pl_s3lake_ensure_sql, pl_s3lake_upload, pl_s3lake_unlink};
-	pl_objhooks_install(&hooks);
+	pl_s3lake_install_hooks();
 	if (grown) {
 		stores = grown;
 		stores[nstores++] = s;
@@ -168,18 +174,140 @@ int pl_s3lake_attach(const char *uri, const pl_s3_config *cfg, char **mirror_out
 	return 0;
 }
 
+/* The store with the longest mirror root that is a prefix of path; under reg_lock. */
+static store *find_locked(const char *path)
+{
+	store *found = NULL;
+	size_t best = 0;
+	for (size_t i = 0; i < nstores; i++) {
+		size_t n = strlen(stores[i]->root);
+		if (n > best && strncmp(path, stores[i]->root, n) == 0)
+			found = stores[i], best = n;
+	}
+	return found;
+}
+
 /* The store whose mirror holds path (stores are never freed). */
 store *pl_s3l_find_store(const char *path)
 {
 	if (!pl_s3l_active() || !path)
 		return NULL;
-	store *found = NULL;
 	pthread_mutex_lock(&reg_lock);
-	for (size_t i = 0; !found && i < nstores; i++)
-		if (strncmp(path, stores[i]->root, strlen(stores[i]->root)) == 0)
-			found = stores[i];
+	store *found = find_locked(path);
 	pthread_mutex_unlock(&reg_lock);
 	return found;
+}
+
+/* ---- absolute s3:// files ---- */
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_config(const pl_s3_config *a, const pl_s3_config *b)
+{
+	return same_text(a->endpoint, b->endpoint) && same_text(a->region, b->region) &&
+	       same_text(a->key_id, b->key_id) && same_text(a->secret, b->secret) &&
+	       same_text(a->session_token, b->session_token) && a->path_style == b->path_style &&
+	       a->use_ssl == b->use_ssl;
+}
+
+/* An external store for uri "s3://bucket/prefix" (prefix: "" or the key part of a secret's
+ * scope) with root, taking cfg; NULL when out of memory. */
+static store *external_new(const char *bucket, const char *prefix, const char *root, pl_s3_config *cfg)
+{
+	store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	pl_s3_config_init(&s->cfg);
+	pl_buf u = PL_BUF_INIT;
+	pl_buf_printf(&u, "s3://%s/%s", bucket, prefix);
+	s->uri = pl_buf_detach(&u);
+	s->bucket = pl_strdup(bucket);
+	s->prefix = pl_strdup(prefix);
+	s->root = pl_strdup(root);
+	s->real_root = pl_strdup("");
+	s->external = true;
+	pl_s3_config tmp = s->cfg;
+	s->cfg = *cfg;
+	*cfg = tmp;
+	if (!s->uri || !s->bucket || !s->prefix || !s->root || !s->real_root) {
+		store_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+char *pl_s3lake_local_of(const char *uri)
+{
+	char *bucket = NULL, *key = NULL, *scope = NULL, *dir = NULL;
+	pl_err e = {0};
+	pl_s3_config cfg;
+	pl_s3_config_init(&cfg);
+	char *local = NULL;
+	/* a key with an empty, "." or ".." part cannot be a path in the cache */
+	if (pl_s3_parse_uri(uri, &bucket, &key, &e) || strcmp(bucket, ".") == 0 || strcmp(bucket, "..") == 0 ||
+	    !*key || !prefix_ok(key) || pl_secret_config_for(uri, &cfg, &e) || pl_secret_scope_for(uri, &scope) ||
+	    !(dir = pl_s3l_cache_dir()))
+		goto done;
+	/* the secret's scope within the bucket is the store's prefix: files below a narrower scope
+	 * get a store (and keys) of their own */
+	pl_buf sb = PL_BUF_INIT;
+	pl_buf_printf(&sb, "s3://%s/", bucket);
+	const char *prefix = "";
+	if (scope && sb.ptr && strncmp(scope, sb.ptr, sb.len) == 0)
+		prefix = scope + sb.len;
+	pl_buf_dispose(&sb);
+	pl_buf root = PL_BUF_INIT, path = PL_BUF_INIT;
+	pl_buf_printf(&root, "%s/", dir);
+	put_endpoint_dir(&root, &cfg);
+	pl_buf_printf(&root, "/%s/", bucket);
+	pl_buf_puts(&path, pl_buf_cstr(&root));
+	pl_buf_puts(&path, key);
+	pl_buf_puts(&root, prefix);
+	if (!pl_buf_oom(&root) && !pl_buf_oom(&path)) {
+		pthread_mutex_lock(&reg_lock);
+		store *s = find_locked(path.ptr);
+		if (s && strlen(s->root) >= root.len) { /* a data path's store, or this one */
+			if (s->external && strcmp(s->root, root.ptr) == 0 && !same_config(&s->cfg, &cfg)) {
+				pl_s3_config tmp = s->cfg; /* the secret changed: the new one applies */
+				s->cfg = cfg;
+				cfg = tmp;
+				s->gen++;
+				for (size_t k = 0; k < s->npool; k++)
+					pl_s3_close(s->pool[k]);
+				s->npool = 0;
+			}
+			local = pl_buf_detach(&path);
+		} else {
+			store **grown = realloc(stores, (nstores + 1) * sizeof(*stores));
+			if (grown)
+				stores = grown;
+			store *n = grown ? external_new(bucket, prefix, root.ptr, &cfg) : NULL;
+			if (n) {
+				stores[nstores++] = n;
+				__atomic_store_n(&nstores_atomic, (int)nstores, __ATOMIC_RELEASE);
+				local = pl_buf_detach(&path);
+			}
+		}
+		pthread_mutex_unlock(&reg_lock);
+	}
+	pl_buf_dispose(&root);
+	pl_buf_dispose(&path);
+done:
+	pl_s3_config_dispose(&cfg);
+	free(bucket);
+	free(key);
+	free(scope);
+	free(dir);
+	return local;
+}
+
+void pl_s3lake_install_hooks(void)
+{
+	static const pl_objhooks hooks = {pl_s3lake_ensure_sql, pl_s3lake_upload, pl_s3lake_unlink, pl_s3lake_local_of};
+	pl_objhooks_install(&hooks);
 }
 
 bool pl_s3lake_owns(const char *path)

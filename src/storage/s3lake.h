@@ -37,6 +37,19 @@
  * the mirror root and returns it (malloc'd, ends in '/'). */
 int pl_s3lake_attach(const char *uri, const pl_s3_config *cfg, char **mirror_out, pl_err *err);
 
+/* An absolute s3://bucket/key a catalog row names (a file outside the data path, added by
+ * ducklake_add_data_files or written by another DuckLake client) as a path in the read cache,
+ * <cache>/<endpoint>/<bucket>/<key> (malloc'd), so that pl_s3lake_ensure fetches it like a data
+ * path's file. Its endpoint and keys are those of the secret whose scope is the longest prefix of
+ * uri (else the environment): a store is registered, without any request, per endpoint, bucket
+ * and secret scope (a later secret for the same scope replaces the keys). A file inside a
+ * registered data path maps to that data path's mirror. NULL when no secret or environment
+ * covers uri, or its key has an empty, "." or ".." part (the path is then read as it is). */
+char *pl_s3lake_local_of(const char *uri);
+/* Installs the object storage hooks (core/objhooks.h): done when a database opens, so that
+ * absolute s3:// files are read through the cache in any lake. */
+void pl_s3lake_install_hooks(void);
+
 /* Whether path lies in the mirror of a registered S3 data path. */
 bool pl_s3lake_owns(const char *path);
 /* The s3:// name of a mirror path (malloc'd), or NULL when path is not one. */

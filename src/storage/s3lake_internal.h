@@ -19,7 +19,8 @@ typedef struct store {
 	char *bucket;
 	char *prefix;    /* "" or ends in '/' */
 	char *root;      /* mirror root, ends in '/' */
-	char *real_root; /* its real path, without the final '/' */
+	char *real_root; /* its real path, without the final '/' ("" for an external store) */
+	bool external;   /* registered for absolute s3:// files, not a data path (no upkeep there) */
 	pl_s3_config cfg;
 	unsigned gen;    /* bumped when cfg changes: pooled clients of older ones are closed */
 	pl_s3 *pool[POOL_MAX];

@@ -314,9 +314,9 @@ int pl_secret_drop(const char *name, bool if_exists, pl_err *err)
 	return rc;
 }
 
-int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err)
+/* The secret for uri (the longest scope that is a prefix of it), or -1; under the lock. */
+static ssize_t best_for(const char *uri)
 {
-	pthread_mutex_lock(&lock);
 	load_persistent();
 	ssize_t best = -1;
 	size_t best_len = 0;
@@ -328,6 +328,24 @@ int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err)
 		if (best < 0 || len > best_len)
 			best = (ssize_t)i, best_len = len;
 	}
+	return best;
+}
+
+int pl_secret_scope_for(const char *uri, char **scope_out)
+{
+	*scope_out = NULL;
+	pthread_mutex_lock(&lock);
+	ssize_t best = best_for(uri);
+	const char *scope = best >= 0 ? secrets[best].scope : NULL;
+	bool oom = scope && !(*scope_out = pl_strdup(scope));
+	pthread_mutex_unlock(&lock);
+	return oom ? PL_ENOMEM : 0;
+}
+
+int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err)
+{
+	pthread_mutex_lock(&lock);
+	ssize_t best = best_for(uri);
 	int rc = 0;
 	if (best >= 0) {
 		pl_s3_config_dispose(out);

@@ -43,6 +43,9 @@ int pl_secret_drop(const char *name, bool if_exists, pl_err *err);
 /* The configuration for an s3:// path: the best secret's, else the environment's (PL_ENOTFOUND
  * naming both ways when neither gives keys). PLANAR_S3_* settings apply either way. */
 int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err);
+/* The SCOPE of the secret pl_secret_config_for picks for uri (malloc'd), or NULL when that is a
+ * secret without a scope or the environment; PL_ENOMEM when out of memory. */
+int pl_secret_scope_for(const char *uri, char **scope_out);
 
 /* One row of duckdb_secrets(): the secret string has secret and session_token redacted. */
 typedef struct pl_secret_row {

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/objhooks.h"
 #include "core/str.h"
+#include "storage/s3lake.h"
+#include "storage/secrets.h"
 
 /* One element of a file's Parquet schema. */
 typedef struct pq_col {
@@ -573,8 +576,9 @@ static char *absolute_path(const char *file)
 	return pl_strdup(file);
 }
 
+/* uri: the s3:// name of the file (read from its copy in the S3 cache), else NULL. */
 static int add_file(const pl_table_ctx *ctx, const pl_table *t, const pl_addfiles_opts *o, glob_results *g, idx_t fi,
-		    idx_t *spos, idx_t *mpos, size_t first, pl_txn *txn, pl_err *err)
+		    idx_t *spos, idx_t *mpos, size_t first, const char *uri, pl_txn *txn, pl_err *err)
 {
 	bool oom = false;
 	char *name = pl_engine_value_str(&g->files, 0, fi, &oom);
@@ -586,7 +590,7 @@ static int add_file(const pl_table_ctx *ctx, const pl_table *t, const pl_addfile
 	idx_t s0 = *spos, m0 = *mpos;
 	idx_t s1 = name ? rows_of(&g->schema, spos, name) : s0;
 	idx_t m1 = name ? rows_of(&g->meta, mpos, name) : m0;
-	char *path = rc ? NULL : absolute_path(name);
+	char *path = rc ? NULL : uri ? pl_strdup(uri) : absolute_path(name);
 	pq_col root = {0};
 	long leaves = 0;
 	if (rc == 0 && !path)
@@ -634,6 +638,38 @@ done:
 	return rc;
 }
 
+/* An s3:// file: its copy in the S3 cache (fetched now, with the keys of the secret whose scope
+ * is the longest prefix of uri), which DuckDB reads in its place; the catalog names uri. */
+static int fetch_s3(const char *uri, char **local_out, pl_err *err)
+{
+	*local_out = NULL;
+	if (strpbrk(uri, "*?[{"))
+		return pl_err_set(err, PL_EINVALID, "Failed to add data files to DuckLake: '%s': patterns are not "
+				  "supported for s3:// files (name each file)", uri);
+	char *local = pl_objhook_file_path(NULL, uri, false);
+	if (!local)
+		return pl_err_nomem(err);
+	if (strncmp(local, "s3://", 5) == 0) {
+		free(local);
+		pl_s3_config cfg;
+		pl_s3_config_init(&cfg);
+		int rc = pl_secret_config_for(uri, &cfg, err); /* its message says what to create */
+		pl_s3_config_dispose(&cfg);
+		if (rc == 0)
+			rc = pl_err_set(err, PL_EINVALID, "'%s' is not a readable S3 object name (a key without empty, '.' "
+					"or '..' parts)", uri);
+		return pl_err_wrap(err, "Failed to add data files to DuckLake");
+	}
+	const char *one = local;
+	int rc = pl_s3lake_ensure(&one, 1, err);
+	if (rc) {
+		free(local);
+		return pl_err_wrap(err, "Failed to add data files to DuckLake: cannot read '%s'", uri);
+	}
+	*local_out = local;
+	return 0;
+}
+
 int pl_addfiles_build(const pl_table_ctx *ctx, const pl_table *t, char *const *globs, size_t nglobs,
 		      const pl_addfiles_opts *o, pl_txn *txn, pl_err *err)
 {
@@ -641,23 +677,30 @@ int pl_addfiles_build(const pl_table_ctx *ctx, const pl_table *t, char *const *g
 	size_t first = txn->nfiles;
 	for (size_t gi = 0; rc == 0 && gi < nglobs; gi++) {
 		glob_results g = {0};
-		rc = run_query(ctx->con, "SELECT file_name, num_rows, file_size_bytes, footer_size FROM parquet_file_metadata(",
-			       globs[gi], ") ORDER BY file_name", &g.files, &g.have[0], err);
+		const char *uri = strncmp(globs[gi], "s3://", 5) == 0 ? globs[gi] : NULL;
+		char *local = NULL;
+		if (uri)
+			rc = fetch_s3(uri, &local, err);
+		const char *src = local ? local : globs[gi];
+		if (rc == 0)
+			rc = run_query(ctx->con, "SELECT file_name, num_rows, file_size_bytes, footer_size FROM parquet_file_metadata(",
+				       src, ") ORDER BY file_name", &g.files, &g.have[0], err);
 		if (rc == 0)
 			rc = run_query(ctx->con,
 				       "SELECT file_name, name, num_children, converted_type, duckdb_type, logical_type "
 				       "FROM parquet_schema(",
-				       globs[gi], ") ORDER BY file_name, column_id", &g.schema, &g.have[1], err);
+				       src, ") ORDER BY file_name, column_id", &g.schema, &g.have[1], err);
 		if (rc == 0)
 			rc = run_query(ctx->con,
 				       "SELECT file_name, column_id, COALESCE(stats_min, stats_min_value), "
 				       "COALESCE(stats_max, stats_max_value), stats_null_count, num_values, total_compressed_size "
 				       "FROM parquet_metadata(",
-				       globs[gi], ") ORDER BY file_name, row_group_id, column_id", &g.meta, &g.have[2], err);
+				       src, ") ORDER BY file_name, row_group_id, column_id", &g.meta, &g.have[2], err);
 		idx_t spos = 0, mpos = 0, n = rc ? 0 : duckdb_row_count(&g.files);
 		for (idx_t i = 0; rc == 0 && i < n; i++)
-			rc = add_file(ctx, t, o, &g, i, &spos, &mpos, first, txn, err);
+			rc = add_file(ctx, t, o, &g, i, &spos, &mpos, first, uri, txn, err);
 		glob_results_dispose(&g);
+		free(local);
 	}
 	return rc;
 }

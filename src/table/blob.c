@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -523,6 +524,69 @@ static bool safe_rel(const char *rel)
 			p++;
 	}
 	return true;
+}
+
+bool pl_blob_safe_path(const char *rel)
+{
+	return rel && safe_rel(rel);
+}
+
+int pl_blob_open_object(const char *location, const char *path, int64_t size, const char *sha256, int *fd_out,
+			pl_err *err)
+{
+	*fd_out = -1;
+	if (!pl_blob_safe_path(path))
+		return pl_err_set(err, PL_EINVALID, "'%s' is not a path inside the version's folder", path ? path : "");
+	blob_store st;
+	int rc = store_open(&st, location, NULL, err);
+	char *src = rc ? NULL : store_path(&st, path);
+	if (rc == 0 && !src)
+		rc = pl_err_nomem(err);
+	int fd = -1;
+	if (rc == 0 && !st.s3) {
+		fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat sb;
+		if (fd < 0)
+			rc = pl_err_set(err, errno == ENOENT ? PL_ENOTFOUND : PL_EIO, "cannot open '%s': %s", src,
+					strerror(errno));
+		else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+			rc = pl_err_set(err, PL_EIO, "'%s' is not a regular file", src);
+		else if (sb.st_size != size)
+			rc = pl_err_set(err, PL_EIO, "'%s' does not match its manifest (size %lld, expected %lld): the stored "
+					"object changed (see planar blob verify)", path, (long long)sb.st_size, (long long)size);
+	} else if (rc == 0) {
+		const char *tmpdir = getenv("TMPDIR");
+		pl_buf tmp = PL_BUF_INIT;
+		pl_buf_printf(&tmp, "%s/planar-blob-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+		fd = pl_buf_oom(&tmp) ? -1 : mkstemp(tmp.ptr);
+		char hex[65] = "";
+		int64_t got = -1;
+		if (fd < 0)
+			rc = pl_err_set(err, PL_EIO, "cannot create a temporary file in %s: %s",
+					tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+		if (rc == 0)
+			rc = pl_s3_get_file(st.s3, st.bucket, src, tmp.ptr, NULL, err);
+		if (rc == 0)
+			rc = pl_fs_sha256_file(tmp.ptr, hex, &got, err);
+		if (rc == 0 && (got != size || !sha256 || strcmp(hex, sha256) != 0))
+			rc = pl_err_set(err, PL_EIO, "'%s' does not match its manifest (size %lld, expected %lld): the stored "
+					"object changed (see planar blob verify)", path, (long long)got, (long long)size);
+		if (fd >= 0) { /* the download replaced the file: read it by name once more */
+			close(fd);
+			fd = rc == 0 ? open(tmp.ptr, O_RDONLY | O_CLOEXEC) : -1;
+			if (rc == 0 && fd < 0)
+				rc = pl_err_set(err, PL_EIO, "cannot open the download of '%s': %s", path, strerror(errno));
+			unlink(tmp.ptr);
+		}
+		pl_buf_dispose(&tmp);
+	}
+	if (rc && fd >= 0)
+		close(fd);
+	else if (rc == 0)
+		*fd_out = fd;
+	free(src);
+	store_close(&st);
+	return rc;
 }
 
 int pl_blob_get(pl_catdb *cat, const char *ref, const char *dir, pl_blob_version *out, pl_err *err)

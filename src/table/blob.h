@@ -42,6 +42,15 @@ int pl_blob_alias(pl_catdb *cat, const char *ref, const char *alias, pl_blob_ver
  * *problems their count. */
 int pl_blob_verify(pl_catdb *cat, const char *ref, char **report, int64_t *problems, pl_blob_version *out,
 		   pl_err *err);
+/* Opens the object path of a version stored at location, checked against its manifest entry
+ * (size; S3 objects also SHA-256): *fd_out reads it from the start, *size_out is its size. A
+ * local object is opened without following a link at its name; an S3 object is downloaded to an
+ * unlinked temporary file first ($TMPDIR). path must be a manifest path (no empty, '.' or '..'
+ * part): PL_EINVALID otherwise, PL_ENOTFOUND when the object is gone. */
+int pl_blob_open_object(const char *location, const char *path, int64_t size, const char *sha256, int *fd_out,
+			pl_err *err);
+/* Whether rel is a relative path that stays inside its folder (no empty, '.' or '..' part). */
+bool pl_blob_safe_path(const char *rel);
 /* Splits NAME[:SEL]. */
 int pl_blob_parse_ref(const char *ref, char **name, char **sel, pl_err *err);
 

@@ -13,6 +13,7 @@
 
 #include "catalog/inline.h"
 #include "catalog/reads.h"
+#include "core/objhooks.h"
 #include "core/str.h"
 #include "table/scan.h"
 
@@ -50,11 +51,7 @@ static void history_free(history *h)
 
 static char *resolve(const pl_table *t, const char *path, bool relative)
 {
-	pl_buf b = PL_BUF_INIT;
-	if (relative)
-		pl_buf_puts(&b, t->dir);
-	pl_buf_puts(&b, path ? path : "");
-	return pl_buf_detach(&b);
+	return pl_objhook_file_path(t->dir, path, relative); /* s3://: its path in the read cache */
 }
 
 static int load_history(pl_catdb *cat, const pl_table *t, history *h, pl_err *err)

@@ -11,6 +11,7 @@
 
 #include "catalog/compact.h"
 #include "core/buf.h"
+#include "core/objhooks.h"
 #include "core/str.h"
 #include "table/scan.h"
 #include "table/writer.h"
@@ -73,11 +74,7 @@ static int load_cands(pl_catdb *cat, const pl_table *t, cands *out, pl_err *err)
 		c->live_delete = pl_rows_int(r, i, 12, -1);
 		c->live_delete_count = pl_rows_int(r, i, 13, 0);
 		c->rel = pl_strdup(p ? p : "");
-		pl_buf b = PL_BUF_INIT;
-		if (c->relative)
-			pl_buf_puts(&b, t->dir);
-		pl_buf_puts(&b, p ? p : "");
-		c->path = pl_buf_detach(&b);
+		c->path = pl_objhook_file_path(t->dir, p, c->relative); /* s3://: its path in the read cache */
 		pl_buf g = PL_BUF_INIT;
 		pl_buf_printf(&g, "%lld/%lld", (long long)c->schema_version, (long long)c->partition_id);
 		while (k < pv->nrows && pl_rows_int(pv, k, 0, -1) < c->id)

@@ -292,7 +292,7 @@ for path in $(printf '%s' "$body" | grep -o '"/[a-z/._]*":{"[a-z]*"' | sed 's/"\
   ops=$((ops + 1))
   if [ "$code" = 404 ] || [ "$code" = 405 ]; then fail=$((fail + 1)); echo "FAIL documented $m $p answers $code"; else pass=$((pass + 1)); fi
 done
-check "openapi documents the twelve routes" "12" "$ops"
+check "openapi documents the fourteen routes" "14" "$ops"
 for p in /healthz /readyz /metrics /openapi.json /data/ingest /data/query /data/retrieve /mcp; do
   has "openapi documents $p" "\"$p\":{" "$(curl -s "$base/openapi.json")"
 done
