@@ -438,6 +438,8 @@ static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thi
 {
 	size_t n = 0;
 	double bmax = na ? a[0].score : 0, cmax = nb ? b[0].score : 0;
+	double gap = na > 1 && bmax > 0 ? (bmax - a[1].score) / bmax : 1.0;
+	double w = HYBRID_W0 + HYBRID_W1 * (1.0 - gap);
 	for (size_t i = 0; i < na; i++)
 		out[n++] = (pl_thit){a[i].doc, 0};
 	for (size_t i = 0; i < nb; i++) {
@@ -450,8 +452,9 @@ static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thi
 	for (size_t i = 0; i < n; i++) {
 		uint32_t d = out[i].doc;
 		double bm = bm25 && bmax > 0 ? bm25[d] / bmax : 0;
-		double cs = cmax > 0 ? cosine_of(x, qv, d) / cmax : 0;
-		out[i].score = bm + HYBRID_VECTOR_WEIGHT * (cs > 0 ? cs : 0);
+		double c = cosine_of(x, qv, d);
+		double cs = HYBRID_RELATIVE ? (cmax > 0 ? c / cmax : 0) : c;
+		out[i].score = bm + w * (cs > 0 ? cs : 0) - (bm == 0 ? HYBRID_NOWORD : 0);
 	}
 	if (n)
 		qsort(out, n, sizeof(*out), cmp_hit);

@@ -35,23 +35,26 @@ static uint64_t mix(uint64_t h, uint64_t w)
 
 static void csum_add(csum *c, const uint8_t *p, size_t n)
 {
-	while (n && c->ntail) {
-		c->tail[c->ntail++] = *p++;
-		n--;
-		if (c->ntail == 8) {
-			uint64_t w;
-			memcpy(&w, c->tail, 8);
-			c->h = mix(c->h, w);
-			c->ntail = 0;
-		}
+	if (c->ntail) { /* complete the word begun by the last call */
+		size_t take = 8 - c->ntail < n ? 8 - c->ntail : n;
+		memcpy(c->tail + c->ntail, p, take);
+		c->ntail += take;
+		p += take;
+		n -= take;
+		if (c->ntail < 8)
+			return;
+		uint64_t w;
+		memcpy(&w, c->tail, 8);
+		c->h = mix(c->h, w);
+		c->ntail = 0;
 	}
 	for (; n >= 8; n -= 8, p += 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		c->h = mix(c->h, w);
 	}
-	while (n--)
-		c->tail[c->ntail++] = *p++;
+	memcpy(c->tail, p, n);
+	c->ntail = n;
 }
 
 static uint64_t csum_end(csum *c)
