@@ -230,6 +230,22 @@ int pl_tix_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts a document's word list: insertion sort for the usual short one. */
+static void sort_u32(uint32_t *v, size_t n)
+{
+	if (n > 48) {
+		qsort(v, n, sizeof(*v), pl_tix_cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t k = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > k; j--)
+			v[j] = v[j - 1];
+		v[j] = k;
+	}
+}
+
 int pl_tix_grow_versions(pl_tindex *x, pl_err *err)
 {
 	if (x->n < x->cap)
@@ -354,7 +370,7 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 		rc = l.rc;
 	uint32_t doc = (uint32_t)x->n;
 	if (rc == 0 && l.n)
-		qsort(l.w, l.n, sizeof(*l.w), pl_tix_cmp_u32);
+		sort_u32(l.w, l.n);
 	bool has_vec = false;
 	if (rc == 0 && x->dim) { /* first: an embedder that fails leaves nothing behind */
 		float *v = x->scratch;
@@ -378,23 +394,25 @@ int pl_tindex_add(pl_tindex *x, const pl_tdoc *d, pl_err *err)
 			memset(x->signs + (size_t)doc * x->swords, 0, x->swords * sizeof(uint64_t));
 		}
 	}
-	/* postings: one per distinct term (different words may share a stem); on failure the
-	 * postings already added for doc are taken back */
+	/* postings: one per distinct term (different words may share a stem: the words are
+	 * sorted, and a term's posting for doc is the last of its list once added); on failure
+	 * the postings already added for doc are taken back */
 	uint32_t *terms = NULL;
 	if (rc == 0 && l.n && !(terms = malloc(l.n * sizeof(*terms))))
 		rc = pl_err_nomem(err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		terms[i] = x->words[l.w[i]].term;
-	if (rc == 0 && l.n)
-		qsort(terms, l.n, sizeof(*terms), pl_tix_cmp_u32);
 	size_t added = 0;
 	for (size_t i = 0; rc == 0 && i < l.n;) {
 		size_t j = i;
-		while (j < l.n && terms[j] == terms[i])
+		while (j < l.n && l.w[j] == l.w[i])
 			j++;
-		rc = add_posting(x, terms[i], doc, (uint32_t)(j - i), err);
-		if (rc == 0)
-			terms[added++] = terms[i];
+		uint32_t term = x->words[l.w[i]].term, tf = (uint32_t)(j - i);
+		postings *p = &x->terms[term];
+		if (p->n && p->docs[p->n - 1] == doc) {
+			uint32_t sum = p->tfs[p->n - 1] + tf;
+			p->tfs[p->n - 1] = (uint16_t)(sum > UINT16_MAX ? UINT16_MAX : sum);
+		} else if ((rc = add_posting(x, term, doc, tf, err)) == 0) {
+			terms[added++] = term;
+		}
 		i = j;
 	}
 	free(l.w);

@@ -428,7 +428,7 @@ static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out,
 	return 0;
 }
 
-/* Fusion of the two rankings into the best k: every candidate of either (a: BM25, b: vector)
+/* Fusion of the two rankings into the best k (b empty: BM25's candidates reordered): every candidate of either (a: BM25, b: vector)
  * scores its BM25 score relative to the best one plus HYBRID_VECTOR_WEIGHT times its cosine
  * similarity relative to the best one. Scores, not ranks, are combined: when BM25 is sure (one
  * document far ahead) it stays ahead, and the vector side reorders the close calls and brings
@@ -438,6 +438,11 @@ static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thi
 {
 	size_t n = 0;
 	double bmax = na ? a[0].score : 0, cmax = nb ? b[0].score : 0;
+	for (size_t i = 0; nb == 0 && i < na; i++) { /* BM25's candidates only: their best cosine */
+		double c = cosine_of(x, qv, a[i].doc);
+		if (c > cmax)
+			cmax = c;
+	}
 	double gap = na > 1 && bmax > 0 ? (bmax - a[1].score) / bmax : 1.0;
 	double w = HYBRID_W0 + HYBRID_W1 * (1.0 - gap);
 	for (size_t i = 0; i < na; i++)
@@ -482,8 +487,14 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 	int rc = !a || !b || !out ? pl_err_nomem(err) : 0;
 	if (rc == 0 && q->mode != PL_SEARCH_VECTOR)
 		rc = rank_bm25(x, q, depth, a, &na, &touched, &ntouched, err);
-	if (rc == 0 && q->mode != PL_SEARCH_BM25)
+	/* hybrid with enough word matches: the vector side reorders BM25's candidates (no scan of
+	 * every vector); with fewer, the vector ranking brings in documents that share no word */
+	bool rerank = q->mode == PL_SEARCH_HYBRID && HYBRID_BM25_FIRST && na >= k;
+	if (rc == 0 && rerank) {
+		rc = query_vector(x, q, qv, &have, err);
+	} else if (rc == 0 && q->mode != PL_SEARCH_BM25) {
 		rc = rank_vector(x, q, depth, b, &nb, &have, qv, err);
+	}
 	if (rc == 0 && q->mode == PL_SEARCH_VECTOR && !have && x->client_vectors)
 		rc = pl_err_set(err, PL_EINVALID,
 				"this index ranks by the client's vectors: vector search needs a query vector (query_vector => [...])");
