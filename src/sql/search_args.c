@@ -143,7 +143,18 @@ int pl_sx_parse_args(planar_conn *conn, const pl_toks *t, size_t open, size_t cl
 		size_t b = t->items[from].start, e = t->items[i - 1].start + t->items[i - 1].len;
 		char *val = NULL;
 		bool list = key && pl_str_ieq(key, "metadata_columns");
-		rc = eval_arg(conn, t->src + b, e - b, list, &val, err);
+		const pl_tok *one = from + 1 == i ? &t->items[from] : NULL;
+		bool digits = one && one->kind == PL_TOK_NUMBER && one->len > 0 && one->len < 19;
+		for (size_t k = 0; digits && k < one->len; k++)
+			digits = t->src[one->start + k] >= '0' && t->src[one->start + k] <= '9';
+		if (!list && one && one->kind == PL_TOK_STRING && t->src[one->start] == '\'') {
+			/* a plain literal is its own value: no engine round trip per argument */
+			rc = (val = pl_tok_string(t, from)) ? 0 : pl_err_nomem(err);
+		} else if (!list && digits) {
+			rc = (val = pl_strndup(t->src + one->start, one->len)) ? 0 : pl_err_nomem(err);
+		} else {
+			rc = eval_arg(conn, t->src + b, e - b, list, &val, err);
+		}
 		if (rc) {
 			free(key);
 			return pl_err_wrap(err, "%s: cannot evaluate the argument %s", fn, key ? key : "");
