@@ -1,11 +1,13 @@
 /*
- * search.c -- search indexes as SQL (search.h): the CALLs that create and drop them, the
- * listing, and planar_search(), with the process's cache of built indexes.
+ * search.c -- search indexes as SQL (search.h): the CALLs that create, drop and flush them,
+ * the listing, and planar_search(), with the process's cache of built indexes.
  *
  * The cache holds one built index per (catalog identity, table id); an entry remembers the
  * definition it was built for (a dropped and re-created index is rebuilt) and the snapshot it
- * has caught up to. Every search first applies the table's changes committed since (by any
- * writer), then ranks as of the snapshot asked for. Entries are used under one mutex.
+ * has caught up to. A new entry starts from the index's newest stored segment when there is
+ * one (search_store.c). Every search first applies the table's changes committed since (by any
+ * writer), then ranks as of the snapshot asked for; when enough changed since the last segment,
+ * a new one is stored. Entries are used under one mutex.
  */
 #include "sql/search.h"
 
@@ -88,15 +90,15 @@ void pl_search_forget(const char *identity)
 #define SEGMENT_MIN_VERSIONS 20000
 #endif
 
-/* Stores e's index as a segment when forced or when enough changed; a failure only costs the
+/* Stores e's index as a segment when none is known or enough changed; a failure only costs the
  * next process a longer catch-up, so it is not the statement's. */
-static void maybe_store(pl_lake *lake, const pl_search_def *def, entry *e, bool force)
+static void maybe_store(pl_lake *lake, const pl_search_def *def, entry *e)
 {
 	if (!pl_search_can_store(lake) || e->indexed_to < 0)
 		return;
 	size_t n = pl_tindex_count(e->index), added = n - (n >= e->stored_versions ? e->stored_versions : n);
 	bool due = e->stored_snapshot < 0 ? n > 0 : added >= SEGMENT_MIN_VERSIONS && added * 4 >= e->stored_versions;
-	if (!(force || due) || e->stored_snapshot == e->indexed_to)
+	if (!due || e->stored_snapshot == e->indexed_to)
 		return;
 	pl_err ignored = {0, ""};
 	if (pl_search_store(lake, def, e->index, e->indexed_to, &ignored) == 0) {
@@ -159,7 +161,7 @@ static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, con
 		}
 		e->indexed_to = m->snapshot_id;
 		e->feed_rows += *changed;
-		maybe_store(lake, def, e, false);
+		maybe_store(lake, def, e);
 	}
 	*out = e;
 	return 0;
