@@ -7,7 +7,7 @@
  * The sample is split by a hash of the package name into a tuning half and a held-out half:
  * choose the fusion's parameters on the first, report both. Built by bench/retrieval_tune.sh
  * with the text layer compiled with PL_TEXT_TUNE (the fusion reads pl_text_tune[]).
- *   bench_retrieval_tune FILE.tsv N W0 W1 RELATIVE NOWORD BM25_FIRST [...]
+ *   bench_retrieval_tune FILE.tsv N W0 W1 RELATIVE WORDS_FIRST BM25_FIRST TOP_K_ONLY [...]
  * With N negative: speed of the index alone at -N documents (the descriptions repeated, each
  * copy with one extra word, as bench/retrieval.c does): adds per second (CPU time), and the
  * median and p95 CPU time of top-10 bm25 and hybrid queries (the summaries of 200 packages).
@@ -22,7 +22,7 @@
 
 #include "text/index.h"
 
-double pl_text_tune[5] = {0.1, 0, 1, 0, 0};
+double pl_text_tune[6] = {0.1, 0, 1, 1, 1, 1};
 
 typedef struct pkg {
 	char *name, *summary;
@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		return rc;
 	}
-	if (argc < 3 || (argc - 3) % 5 != 0) {
-		fprintf(stderr, "usage: bench_retrieval_tune FILE.tsv N [W0 W1 RELATIVE NOWORD BM25_FIRST]...\n");
+	if (argc < 3 || (argc - 3) % 6 != 0) {
+		fprintf(stderr, "usage: bench_retrieval_tune FILE.tsv N [W0 W1 RELATIVE WORDS_FIRST BM25_FIRST TOP_K_ONLY]...\n");
 		return 2;
 	}
 	FILE *f = fopen(argv[1], "r");
@@ -201,13 +201,14 @@ int main(int argc, char **argv)
 	measure(x, tune, nt, PL_SEARCH_VECTOR, &r1, &m1);
 	measure(x, held, nh, PL_SEARCH_VECTOR, &r2, &m2);
 	printf("vector                       tune %.3f/%.3f  held-out %.3f/%.3f\n", r1, m1, r2, m2);
-	for (int a = 3; a + 4 < argc; a += 5) {
-		for (int k = 0; k < 5; k++)
+	for (int a = 3; a + 5 < argc; a += 6) {
+		for (int k = 0; k < 6; k++)
 			pl_text_tune[k] = atof(argv[a + k]);
 		measure(x, tune, nt, PL_SEARCH_HYBRID, &r1, &m1);
 		measure(x, held, nh, PL_SEARCH_HYBRID, &r2, &m2);
-		printf("hybrid %5.3f %5.3f %d %5.3f %d   tune %.3f/%.3f  held-out %.3f/%.3f\n", pl_text_tune[0],
-		       pl_text_tune[1], (int)pl_text_tune[2], pl_text_tune[3], (int)pl_text_tune[4], r1, m1, r2, m2);
+		printf("hybrid %5.3f %5.3f %d %5.3f %d %d   tune %.3f/%.3f  held-out %.3f/%.3f\n", pl_text_tune[0],
+		       pl_text_tune[1], (int)pl_text_tune[2], pl_text_tune[3], (int)pl_text_tune[4], (int)pl_text_tune[5], r1,
+		       m1, r2, m2);
 		fflush(stdout);
 	}
 	pl_tindex_free(x);

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Weighs the hybrid fusion on Debian's package descriptions (bench/retrieval_tune.c): builds
 # the corpus as bench/retrieval.sh does, compiles the text layer with PL_TEXT_TUNE and runs
-#   bench/retrieval_tune.sh [QUERIES] [W0 W1 RELATIVE NOWORD BM25_FIRST]...
+#   bench/retrieval_tune.sh [QUERIES] [W0 W1 RELATIVE WORDS_FIRST BM25_FIRST TOP_K_ONLY]...
 # or, for the speed of the index alone at N documents: bench/retrieval_tune.sh -N
 # (default: 1000 queries per half, the built-in weights).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000}
 [ $# -gt 0 ] && shift
-[ $# -gt 0 ] || [ "$N" -lt 0 ] || set -- 0.1 0 1 0 1
+[ $# -gt 0 ] || [ "$N" -lt 0 ] || set -- 0.1 0 1 1 1 1
 TMP=$(mktemp -d /tmp/planar-tune-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fault.h"
 #include "core/ids.h"
 #include "core/objhooks.h"
 #include "core/str.h"
@@ -90,6 +91,8 @@ int pl_search_store(pl_lake *lake, const pl_search_def *def, pl_tindex *x, int64
 		rc = pl_err_nomem(err);
 	if (rc == 0)
 		rc = pl_objhook_upload(&written, err); /* an S3 lake's object, before the catalog names it */
+	if (rc == 0)
+		pl_fault_point("search:after-segment-file"); /* complete, not registered */
 	bool registered = false;
 	pl_strv superseded = PL_STRV_INIT;
 	if (rc == 0) {

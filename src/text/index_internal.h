@@ -17,18 +17,20 @@
 /* Weighed on Debian's package descriptions (bench/retrieval.sh), where the built-in embedder
  * is much weaker than BM25: a larger weight lets its mistakes through. */
 #ifdef PL_TEXT_TUNE /* bench/retrieval_tune.c sets these at run time */
-extern double pl_text_tune[5];
+extern double pl_text_tune[6];
 #define HYBRID_W0 pl_text_tune[0]
 #define HYBRID_W1 pl_text_tune[1]
 #define HYBRID_RELATIVE (pl_text_tune[2] != 0)
-#define HYBRID_NOWORD pl_text_tune[3]
+#define HYBRID_WORDS_FIRST (pl_text_tune[3] != 0)
 #define HYBRID_BM25_FIRST (pl_text_tune[4] != 0)
+#define HYBRID_TOP_K_ONLY (pl_text_tune[5] != 0)
 #else
 #define HYBRID_W0 0.1
 #define HYBRID_W1 0.0
 #define HYBRID_RELATIVE 1
-#define HYBRID_NOWORD 0.0
+#define HYBRID_WORDS_FIRST 1
 #define HYBRID_BM25_FIRST 1
+#define HYBRID_TOP_K_ONLY 1
 #endif
 #define NO_END INT64_MAX
 #define ARENA_CHUNK (8u << 20)

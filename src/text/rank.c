@@ -454,12 +454,23 @@ static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thi
 		if (j == na)
 			out[n++] = (pl_thit){b[i].doc, 0};
 	}
+	double floor = 0; /* the lowest score of a document with a query word */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t d = out[i].doc;
 		double bm = bm25 && bmax > 0 ? bm25[d] / bmax : 0;
 		double c = cosine_of(x, qv, d);
 		double cs = HYBRID_RELATIVE ? (cmax > 0 ? c / cmax : 0) : c;
-		out[i].score = bm + w * (cs > 0 ? cs : 0) - (bm == 0 ? HYBRID_NOWORD : 0);
+		out[i].score = bm + w * (cs > 0 ? cs : 0);
+		if (bm > 0 && (floor == 0 || out[i].score < floor))
+			floor = out[i].score;
+	}
+	/* words first: a document sharing no word with the query ranks after every one that
+	 * does (its score scaled below theirs), so the vector side adds to BM25's matches and
+	 * never pushes one out */
+	for (size_t i = 0; HYBRID_WORDS_FIRST && floor > 0 && i < n; i++) {
+		double bm = bm25 && bmax > 0 ? bm25[out[i].doc] / bmax : 0;
+		if (bm == 0)
+			out[i].score = floor * out[i].score / (1.0 + w) * 0.999;
 	}
 	if (n)
 		qsort(out, n, sizeof(*out), cmp_hit);
@@ -506,7 +517,7 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 		memcpy(out, b, nb * sizeof(*b));
 		m = nb;
 	} else if (rc == 0 && have) {
-		m = fuse(x, a, na, b, nb, ntouched ? x->bm25_scores : NULL, qv, k, out);
+		m = fuse(x, a, rerank && HYBRID_TOP_K_ONLY ? k : na, b, nb, ntouched ? x->bm25_scores : NULL, qv, k, out);
 	} else if (rc == 0) { /* no query vector: BM25 alone, with its own scores */
 		memcpy(out, a, na * sizeof(*a));
 		m = na;

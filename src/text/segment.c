@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "text/index_internal.h"
 
 #define SEG_MAGIC "PLSRCH01"
@@ -154,6 +155,8 @@ int pl_tindex_save(const pl_tindex *x, const char *path, int64_t snapshot, pl_er
 		put(&w, x->vecs, x->n * x->dim);
 		put(&w, x->signs, x->n * x->swords * sizeof(uint64_t));
 	}
+	if (!w.failed && fflush(f) == 0)
+		pl_fault_point("search:mid-segment-file"); /* half the file written */
 	for (size_t i = 0; i < x->n; i++) {
 		put_str(&w, x->id[i]);
 		put_str(&w, x->text[i]);
