@@ -22,7 +22,7 @@
 
 #include "text/index.h"
 
-double pl_text_tune[6] = {0.1, 0, 1, 1, 1, 1};
+double pl_text_tune[6] = {0.05, 0, 0, 1, 1, 1};
 
 typedef struct pkg {
 	char *name, *summary;

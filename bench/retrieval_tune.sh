@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000}
 [ $# -gt 0 ] && shift
-[ $# -gt 0 ] || [ "$N" -lt 0 ] || set -- 0.1 0 1 1 1 1
+[ $# -gt 0 ] || [ "$N" -lt 0 ] || set -- 0.05 0 0 1 1 1
 TMP=$(mktemp -d /tmp/planar-tune-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 {

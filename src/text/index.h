@@ -67,10 +67,11 @@ typedef struct pl_thit {
 
 /* The best q->top_k visible versions, best first (ties: older version first). Scores: BM25
  * (its statistics count only the versions visible at q->snapshot), cosine similarity, or for
- * hybrid BM25 / best BM25 + 0.1 x cosine / best cosine over the candidates of both rankings (a
- * query embedded by the built-in embedder weighs its words by their IDF in the index). A vector
- * ranking needs vectors: with client vectors and no query vector, hybrid ranks by BM25 alone and
- * vector mode fails. */
+ * hybrid BM25 first: when BM25 finds at least top_k versions, its top_k reordered by
+ * BM25 / best BM25 + 0.05 x cosine; when it finds fewer, the vector ranking fills the rest, after
+ * them (a query embedded by the built-in embedder weighs its words by their IDF in the index).
+ * A vector ranking needs vectors: with client vectors and no query vector, hybrid ranks by BM25
+ * alone and vector mode fails. */
 int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n, pl_err *err);
 
 /* Saves everything the index holds to the file path (created or replaced; flushed and

@@ -14,8 +14,11 @@
 
 #define BM25_K1 1.2f
 #define BM25_B 0.75f
-/* Weighed on Debian's package descriptions (bench/retrieval.sh), where the built-in embedder
- * is much weaker than BM25: a larger weight lets its mistakes through. */
+/* The hybrid fusion (rank.c), weighed on Debian's package descriptions with a held-out half
+ * (bench/retrieval_tune.sh), where the built-in embedder is much weaker than BM25: BM25 first,
+ * its top k reordered by bm25 / best + HYBRID_W0 x cosine (HYBRID_RELATIVE: cosine / best
+ * cosine; HYBRID_W1 adds weight when BM25's best two are close), documents sharing no word
+ * with the query after every one that does. */
 #ifdef PL_TEXT_TUNE /* bench/retrieval_tune.c sets these at run time */
 extern double pl_text_tune[6];
 #define HYBRID_W0 pl_text_tune[0]
@@ -25,9 +28,9 @@ extern double pl_text_tune[6];
 #define HYBRID_BM25_FIRST (pl_text_tune[4] != 0)
 #define HYBRID_TOP_K_ONLY (pl_text_tune[5] != 0)
 #else
-#define HYBRID_W0 0.1
+#define HYBRID_W0 0.05
 #define HYBRID_W1 0.0
-#define HYBRID_RELATIVE 1
+#define HYBRID_RELATIVE 0
 #define HYBRID_WORDS_FIRST 1
 #define HYBRID_BM25_FIRST 1
 #define HYBRID_TOP_K_ONLY 1

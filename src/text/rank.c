@@ -428,11 +428,10 @@ static int rank_vector(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out,
 	return 0;
 }
 
-/* Fusion of the two rankings into the best k (b empty: BM25's candidates reordered): every candidate of either (a: BM25, b: vector)
- * scores its BM25 score relative to the best one plus HYBRID_VECTOR_WEIGHT times its cosine
- * similarity relative to the best one. Scores, not ranks, are combined: when BM25 is sure (one
- * document far ahead) it stays ahead, and the vector side reorders the close calls and brings
- * in documents that share no word with the query. */
+/* Fusion into the best k of BM25's candidates a (and, when BM25 found fewer than k, the vector
+ * ranking's b): bm25 / best bm25 + w x cosine (see index_internal.h). Scores, not ranks, are
+ * combined: when BM25 is sure (one document far ahead) it stays ahead, and the vector side
+ * reorders the close calls. */
 static size_t fuse(const pl_tindex *x, const pl_thit *a, size_t na, const pl_thit *b, size_t nb, const float *bm25,
 		   const int8_t *qv, size_t k, pl_thit *out)
 {
