@@ -1,11 +1,13 @@
 /*
- * search.c -- search indexes as SQL (search.h): the CALLs that create and drop them, the
- * listing, and planar_search(), with the process's cache of built indexes.
+ * search.c -- search indexes as SQL (search.h): the CALLs that create, drop and flush them,
+ * the listing, and planar_search(), with the process's cache of built indexes.
  *
  * The cache holds one built index per (catalog identity, table id); an entry remembers the
  * definition it was built for (a dropped and re-created index is rebuilt) and the snapshot it
- * has caught up to. Every search first applies the table's changes committed since (by any
- * writer), then ranks as of the snapshot asked for. Entries are used under one mutex.
+ * has caught up to. A new entry starts from the index's newest stored segment when there is
+ * one (search_store.c). Every search first applies the table's changes committed since (by any
+ * writer), then ranks as of the snapshot asked for; when enough changed since the last segment,
+ * a new one is stored. Entries are used under one mutex.
  */
 #include "sql/search.h"
 
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "catalog/search.h"
+#include "sql/search_internal.h"
 #include "core/str.h"
 #include "sql/lake.h"
 #include "table/search.h"
@@ -33,6 +36,10 @@ typedef struct entry {
 	char *created_at;
 	pl_tindex *index;
 	int64_t indexed_to; /* snapshots up to this one are in the index */
+	int64_t loaded_segment;  /* the snapshot of the segment it was loaded from (-1: built) */
+	int64_t stored_snapshot; /* the snapshot of its newest stored segment (-1: none known) */
+	size_t stored_versions;  /* versions it had then */
+	size_t feed_rows;        /* changed rows read from the change feed in this process */
 	struct entry *next;
 } entry;
 
@@ -76,24 +83,39 @@ void pl_search_forget(const char *identity)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-static const char *lake_identity(const pl_lake *lake)
+
+/* A new segment is stored once this many versions were added since the last one (and at
+ * least a quarter of those it held): loading it then saves more than the write costs. */
+#ifndef SEGMENT_MIN_VERSIONS
+#define SEGMENT_MIN_VERSIONS 20000
+#endif
+
+/* Stores e's index as a segment when none is known or enough changed; a failure only costs the
+ * next process a longer catch-up, so it is not the statement's. */
+static void maybe_store(pl_lake *lake, const pl_search_def *def, entry *e)
 {
-	return lake->identity ? lake->identity : lake->location;
+	if (!pl_search_can_store(lake) || e->indexed_to < 0)
+		return;
+	size_t n = pl_tindex_count(e->index), added = n - (n >= e->stored_versions ? e->stored_versions : n);
+	bool due = e->stored_snapshot < 0 ? n > 0 : added >= SEGMENT_MIN_VERSIONS && added * 4 >= e->stored_versions;
+	if (!due || e->stored_snapshot == e->indexed_to)
+		return;
+	pl_err ignored = {0, ""};
+	if (pl_search_store(lake, def, e->index, e->indexed_to, &ignored) == 0) {
+		e->stored_snapshot = e->indexed_to;
+		e->stored_versions = n;
+	}
 }
 
-/* The lake's committed model (not a transaction's pending one). */
-static pl_model *committed_model(pl_lake *lake)
-{
-	return lake->shared_model ? lake->shared_model : lake->model;
-}
-
-/* The built index of def, caught up to the lake's latest snapshot; cache_lock held. */
+/* The built index of def, caught up to the lake's latest snapshot; cache_lock held. A process
+ * that has not built it yet starts from its newest stored segment (then reads only the changes
+ * since), else from the whole change feed. */
 static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, const pl_search_def *def, entry **out,
 			size_t *changed, pl_err *err)
 {
 	*out = NULL;
 	*changed = 0;
-	const char *identity = lake_identity(lake);
+	const char *identity = pl_sx_lake_identity(lake);
 	entry *e = cache;
 	while (e && !(strcmp(e->identity, identity) == 0 && e->table_id == def->table_id))
 		e = e->next;
@@ -101,6 +123,7 @@ static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, con
 		cache_remove(identity, def->table_id); /* dropped and created again since */
 		e = NULL;
 	}
+	pl_model *m = pl_sx_committed_model(lake);
 	if (!e) {
 		if (!(e = calloc(1, sizeof(*e))) || !(e->identity = pl_strdup(identity)) ||
 		    !(e->created_at = pl_strdup(def->created_at))) {
@@ -110,7 +133,16 @@ static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, con
 		e->table_id = def->table_id;
 		e->created_snapshot = def->created_snapshot;
 		e->indexed_to = -1;
-		int rc = pl_tindex_new(&e->index, def->embedder, def->vector_column != NULL, err);
+		e->loaded_segment = -1;
+		e->stored_snapshot = -1;
+		int64_t snap = -1;
+		int rc = pl_search_load(lake, def, m->snapshot_id, &e->index, &snap, err);
+		if (rc == 0 && e->index) {
+			e->indexed_to = e->loaded_segment = e->stored_snapshot = snap;
+			e->stored_versions = pl_tindex_count(e->index);
+		}
+		if (rc == 0 && !e->index)
+			rc = pl_tindex_new(&e->index, def->embedder, def->vector_column != NULL, err);
 		if (rc) {
 			entry_free(e);
 			return rc;
@@ -118,7 +150,6 @@ static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, con
 		e->next = cache;
 		cache = e;
 	}
-	pl_model *m = committed_model(lake);
 	if (m->snapshot_id > e->indexed_to) {
 		pl_lake_ctx ctx;
 		pl_lake_table_ctx(&ctx, lake, conn);
@@ -129,176 +160,10 @@ static int cached_index(planar_conn *conn, pl_lake *lake, const pl_table *t, con
 			return rc;
 		}
 		e->indexed_to = m->snapshot_id;
+		e->feed_rows += *changed;
+		maybe_store(lake, def, e);
 	}
 	*out = e;
-	return 0;
-}
-
-/* ---- names ---- */
-
-/* 'schema.table' or 'table' (schema main) as in the lake's committed model. */
-static int find_table(pl_lake *lake, const char *name, const pl_table **out, pl_err *err)
-{
-	*out = NULL;
-	const char *dot = strchr(name, '.');
-	char *schema = dot ? pl_strndup(name, (size_t)(dot - name)) : pl_strdup("main");
-	const char *table = dot ? dot + 1 : name;
-	if (!schema)
-		return pl_err_nomem(err);
-	pl_model *m = committed_model(lake);
-	const pl_schema *s = pl_model_schema(m, schema);
-	*out = s ? pl_model_table(m, s->id, table) : NULL;
-	int rc = *out ? 0
-		      : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist in lake \"%s\"", name,
-				   lake->name);
-	free(schema);
-	return rc;
-}
-
-static const char *schema_name(pl_lake *lake, const pl_table *t)
-{
-	const pl_schema *s = pl_model_schema_by_id(committed_model(lake), t->schema_id);
-	return s ? s->name : "main";
-}
-
-/* The session's queries that read lake views find the session by their DuckDB connection
- * (and so do not wait for the lakes this statement holds): registered before the first one. */
-static int register_conn(planar_conn *conn, pl_err *err)
-{
-	duckdb_client_context ctx = NULL;
-	duckdb_connection_get_client_context(conn->con, &ctx);
-	int rc = ctx ? pl_delcache_conn_put(&conn->db->deletes, duckdb_client_context_get_connection_id(ctx), conn) : 0;
-	if (ctx)
-		duckdb_destroy_client_context(&ctx);
-	return rc ? pl_err_nomem(err) : 0;
-}
-
-/* ---- arguments ---- */
-
-#define MAX_ARGS 12
-
-typedef struct args {
-	char *pos[MAX_ARGS];
-	size_t npos;
-	char *keys[MAX_ARGS], *vals[MAX_ARGS];
-	size_t nnamed;
-} args;
-
-static void args_dispose(args *a)
-{
-	for (size_t i = 0; i < a->npos; i++)
-		free(a->pos[i]);
-	for (size_t i = 0; i < a->nnamed; i++) {
-		free(a->keys[i]);
-		free(a->vals[i]);
-	}
-	memset(a, 0, sizeof(*a));
-}
-
-static const char *named(const args *a, const char *key)
-{
-	for (size_t i = 0; i < a->nnamed; i++)
-		if (pl_str_ieq(a->keys[i], key))
-			return a->vals[i];
-	return NULL;
-}
-
-static bool has_named(const args *a, const char *key)
-{
-	for (size_t i = 0; i < a->nnamed; i++)
-		if (pl_str_ieq(a->keys[i], key))
-			return true;
-	return false;
-}
-
-/* The value of an argument expression, evaluated by DuckDB as VARCHAR (a list as a JSON array
- * of strings when as_list); NULL for SQL NULL. */
-static int eval_arg(planar_conn *conn, const char *expr, size_t len, bool as_list, char **out, pl_err *err)
-{
-	pl_buf q = PL_BUF_INIT;
-	if (as_list)
-		pl_buf_printf(&q, "SELECT CAST(to_json(CAST((%.*s) AS VARCHAR[])) AS VARCHAR)", (int)len, expr);
-	else
-		pl_buf_printf(&q, "SELECT CAST((%.*s) AS VARCHAR)", (int)len, expr);
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, out, err);
-	pl_buf_dispose(&q);
-	return rc;
-}
-
-/* Splits the arguments between the parentheses at open and close and evaluates them. */
-static int parse_args(planar_conn *conn, const pl_toks *t, size_t open, size_t close, const char *fn, args *a,
-		      pl_err *err)
-{
-	memset(a, 0, sizeof(*a));
-	size_t start = open + 1;
-	int depth = 0, rc = 0;
-	for (size_t i = open + 1; rc == 0 && i <= close; i++) {
-		if (i < close && pl_tok_is_punct(t, i, "(")) {
-			depth++;
-			continue;
-		}
-		if (i < close && pl_tok_is_punct(t, i, ")")) {
-			depth--;
-			continue;
-		}
-		if (i < close && (pl_tok_is_punct(t, i, "[")))
-			depth++;
-		if (i < close && (pl_tok_is_punct(t, i, "]")))
-			depth--;
-		if (i < close && !(depth == 0 && pl_tok_is_punct(t, i, ",")))
-			continue;
-		if (i == start) {
-			if (i == close && a->npos == 0 && a->nnamed == 0)
-				break; /* no arguments */
-			return pl_err_set(err, PL_EINVALID, "%s: an argument is empty", fn);
-		}
-		bool is_named = i > start + 2 && pl_tok_is_punct(t, start + 1, "=") && pl_tok_is_punct(t, start + 2, ">") &&
-				(t->items[start].kind == PL_TOK_WORD || t->items[start].kind == PL_TOK_QIDENT);
-		size_t from = is_named ? start + 3 : start;
-		if (from >= i)
-			return pl_err_set(err, PL_EINVALID, "%s: an argument is empty", fn);
-		if (a->npos + a->nnamed >= MAX_ARGS)
-			return pl_err_set(err, PL_EINVALID, "%s: too many arguments", fn);
-		char *key = is_named ? pl_tok_ident(t, start) : NULL;
-		if (is_named && !key)
-			return pl_err_nomem(err);
-		if (!is_named && a->nnamed > 0) {
-			free(key);
-			return pl_err_set(err, PL_EINVALID, "%s: positional arguments come before named ones", fn);
-		}
-		if (key && has_named(a, key)) {
-			rc = pl_err_set(err, PL_EINVALID, "%s: the argument %s is given twice", fn, key);
-			free(key);
-			return rc;
-		}
-		size_t b = t->items[from].start, e = t->items[i - 1].start + t->items[i - 1].len;
-		char *val = NULL;
-		bool list = key && pl_str_ieq(key, "metadata_columns");
-		rc = eval_arg(conn, t->src + b, e - b, list, &val, err);
-		if (rc) {
-			free(key);
-			return pl_err_wrap(err, "%s: cannot evaluate the argument %s", fn, key ? key : "");
-		}
-		if (key) {
-			a->keys[a->nnamed] = key;
-			a->vals[a->nnamed++] = val;
-		} else {
-			a->pos[a->npos++] = val;
-		}
-		start = i + 1;
-	}
-	return rc;
-}
-
-static int check_known(const args *a, const char *fn, const char *const *known, pl_err *err)
-{
-	for (size_t i = 0; i < a->nnamed; i++) {
-		bool ok = false;
-		for (const char *const *k = known; *k && !ok; k++)
-			ok = pl_str_ieq(a->keys[i], *k);
-		if (!ok)
-			return pl_err_set(err, PL_EINVALID, "%s: unknown argument \"%s\"", fn, a->keys[i]);
-	}
 	return 0;
 }
 
@@ -314,16 +179,6 @@ static bool names_call(const pl_toks *t, const char *proc, bool *qualified)
 	}
 	*qualified = true;
 	return t->len > 4 && pl_tok_is_punct(t, 2, ".") && pl_tok_is(t, 3, proc) && pl_tok_is_punct(t, 4, "(");
-}
-
-static void utc_now(char out[64])
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 64, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
 static int parse_columns(const char *json, pl_search_def *d, pl_err *err)
@@ -351,36 +206,36 @@ static int create_index(planar_conn *conn, pl_lake *lake, const args *a, planar_
 	static const char *const known[] = {"text_column", "id_column", "metadata_columns", "vector_column", "embedder",
 					    NULL};
 	const char *fn = "create_search_index";
-	int rc = check_known(a, fn, known, err);
+	int rc = pl_sx_check_known(a, fn, known, err);
 	if (rc == 0 && (a->npos != 1 || !a->pos[0]))
 		rc = pl_err_set(err, PL_EINVALID, "%s takes the table ('schema.table') and named arguments text_column, "
 				"id_column [, metadata_columns, vector_column, embedder]", fn);
-	if (rc == 0 && (!named(a, "text_column") || !named(a, "id_column")))
+	if (rc == 0 && (!pl_sx_named(a, "text_column") || !pl_sx_named(a, "id_column")))
 		rc = pl_err_set(err, PL_EINVALID, "%s: text_column and id_column are required", fn);
 	if (rc == 0)
 		rc = pl_lake_check_writable(lake, err);
 	const pl_table *t = NULL;
 	if (rc == 0)
-		rc = find_table(lake, a->pos[0], &t, err);
+		rc = pl_sx_find_table(lake, a->pos[0], &t, err);
 	pl_search_def d = {0};
 	char now[64];
-	utc_now(now);
+	pl_search_now(now);
 	if (rc == 0) {
 		d.table_id = t->id;
-		d.schema = pl_strdup(schema_name(lake, t));
+		d.schema = pl_strdup(pl_sx_schema_name(lake, t));
 		d.table = pl_strdup(t->name);
-		d.text_column = pl_strdup(named(a, "text_column"));
-		d.id_column = pl_strdup(named(a, "id_column"));
-		d.vector_column = named(a, "vector_column") ? pl_strdup(named(a, "vector_column")) : NULL;
-		d.embedder = pl_strdup(named(a, "embedder") ? named(a, "embedder") : "builtin");
-		d.created_snapshot = committed_model(lake)->snapshot_id;
+		d.text_column = pl_strdup(pl_sx_named(a, "text_column"));
+		d.id_column = pl_strdup(pl_sx_named(a, "id_column"));
+		d.vector_column = pl_sx_named(a, "vector_column") ? pl_strdup(pl_sx_named(a, "vector_column")) : NULL;
+		d.embedder = pl_strdup(pl_sx_named(a, "embedder") ? pl_sx_named(a, "embedder") : "builtin");
+		d.created_snapshot = pl_sx_committed_model(lake)->snapshot_id;
 		d.created_at = pl_strdup(now);
 		if (!d.schema || !d.table || !d.text_column || !d.id_column || !d.embedder || !d.created_at ||
-		    (named(a, "vector_column") && !d.vector_column))
+		    (pl_sx_named(a, "vector_column") && !d.vector_column))
 			rc = pl_err_nomem(err);
 	}
 	if (rc == 0)
-		rc = parse_columns(named(a, "metadata_columns"), &d, err);
+		rc = parse_columns(pl_sx_named(a, "metadata_columns"), &d, err);
 	if (rc == 0)
 		rc = pl_search_check_columns(t, &d, err);
 	if (rc == 0 && !d.vector_column) { /* the embedder must exist in this process */
@@ -402,7 +257,10 @@ static int create_index(planar_conn *conn, pl_lake *lake, const args *a, planar_
 		if (rc) {
 			pl_err ignored = {0};
 			bool found;
-			pl_search_def_delete(lake->cat, d.table_id, &found, &ignored);
+			pl_strv removed = PL_STRV_INIT;
+			if (pl_search_def_delete(lake->cat, d.table_id, &found, &removed, &ignored) == 0)
+				pl_search_remove_segments(lake, &removed);
+			pl_strv_dispose(&removed);
 		} else {
 			pl_buf q = PL_BUF_INIT;
 			pl_buf_puts(&q, "SELECT ");
@@ -422,37 +280,98 @@ static int create_index(planar_conn *conn, pl_lake *lake, const args *a, planar_
 static int drop_index(planar_conn *conn, pl_lake *lake, const args *a, planar_result **out, pl_err *err)
 {
 	static const char *const known[] = {"if_exists", NULL};
-	int rc = check_known(a, "drop_search_index", known, err);
+	int rc = pl_sx_check_known(a, "drop_search_index", known, err);
 	if (rc == 0 && (a->npos != 1 || !a->pos[0]))
 		rc = pl_err_set(err, PL_EINVALID, "drop_search_index takes the table ('schema.table')");
 	if (rc == 0)
 		rc = pl_lake_check_writable(lake, err);
 	const pl_table *t = NULL;
 	if (rc == 0)
-		rc = find_table(lake, a->pos[0], &t, err);
+		rc = pl_sx_find_table(lake, a->pos[0], &t, err);
 	bool found = false;
+	pl_strv removed = PL_STRV_INIT;
 	if (rc == 0)
-		rc = pl_search_def_delete(lake->cat, t->id, &found, err);
-	const char *ie = named(a, "if_exists");
+		rc = pl_search_def_delete(lake->cat, t->id, &found, &removed, err);
+	const char *ie = pl_sx_named(a, "if_exists");
 	bool if_exists = ie && (pl_str_ieq(ie, "true") || strcmp(ie, "1") == 0);
 	if (rc == 0 && !found && !if_exists)
 		rc = pl_err_set(err, PL_ENOTFOUND, "table \"%s\" has no search index", a->pos[0]);
 	if (rc == 0) {
 		pthread_mutex_lock(&cache_lock);
-		cache_remove(lake_identity(lake), t->id);
+		cache_remove(pl_sx_lake_identity(lake), t->id);
 		pthread_mutex_unlock(&cache_lock);
+		pl_search_remove_segments(lake, &removed);
 		rc = pl_result_from_sql(out, conn, found ? "SELECT true AS dropped" : "SELECT false AS dropped", err);
 	}
+	pl_strv_dispose(&removed);
+	return rc;
+}
+
+/* flush_search_index('schema.table'): stores the index, caught up, as a segment now. */
+static int flush_index(planar_conn *conn, pl_lake *lake, const args *a, planar_result **out, pl_err *err)
+{
+	static const char *const known[] = {NULL};
+	int rc = pl_sx_check_known(a, "flush_search_index", known, err);
+	if (rc == 0 && (a->npos != 1 || !a->pos[0]))
+		rc = pl_err_set(err, PL_EINVALID, "flush_search_index takes the table ('schema.table')");
+	if (rc == 0)
+		rc = pl_lake_check_writable(lake, err);
+	const pl_table *t = NULL;
+	if (rc == 0)
+		rc = pl_sx_find_table(lake, a->pos[0], &t, err);
+	pl_search_def def;
+	bool found = false;
+	if (rc == 0)
+		rc = pl_search_def_get(lake->cat, t->id, &def, &found, err);
+	if (rc == 0 && !found)
+		rc = pl_err_set(err, PL_ENOTFOUND, "table \"%s\" has no search index", a->pos[0]);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&cache_lock);
+	entry *e = NULL;
+	size_t changed = 0;
+	rc = cached_index(conn, lake, t, &def, &e, &changed, err);
+	int64_t snap = -1;
+	size_t versions = 0;
+	if (rc == 0 && e->stored_snapshot != e->indexed_to) {
+		rc = pl_search_store(lake, &def, e->index, e->indexed_to, err);
+		if (rc == 0) {
+			e->stored_snapshot = e->indexed_to;
+			e->stored_versions = pl_tindex_count(e->index);
+		}
+	}
+	if (rc == 0) {
+		snap = e->stored_snapshot;
+		versions = e->stored_versions;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (rc == 0) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "SELECT ");
+		pl_buf_put_literal(&q, def.schema);
+		pl_buf_puts(&q, " || '.' || ");
+		pl_buf_put_literal(&q, def.table);
+		pl_buf_printf(&q, " AS table_name, CAST(%lld AS BIGINT) AS segment_snapshot, CAST(%zu AS BIGINT) AS versions",
+			      (long long)snap, versions);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_result_from_sql(out, conn, q.ptr, err);
+		pl_buf_dispose(&q);
+	}
+	pl_search_def_dispose(&def);
 	return rc;
 }
 
 int pl_search_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	const pl_toks *t = &st->toks;
-	bool qualified = false, create = false;
+	bool qualified = false;
+	int which; /* 0 create, 1 drop, 2 flush */
 	if (names_call(t, "create_search_index", &qualified))
-		create = true;
-	else if (!names_call(t, "drop_search_index", &qualified))
+		which = 0;
+	else if (names_call(t, "drop_search_index", &qualified))
+		which = 1;
+	else if (names_call(t, "flush_search_index", &qualified))
+		which = 2;
+	else
 		return 0;
 	size_t open = qualified ? 4 : 2;
 	pl_lake *lake = NULL;
@@ -469,12 +388,13 @@ int pl_search_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 	size_t close = pl_tok_match_paren(t, open);
 	if (close >= t->len || close + 1 != t->len)
 		return pl_err_set(err, PL_EINVALID, "syntax error in CALL arguments");
-	int rrc = register_conn(st->conn, err);
+	int rrc = pl_sx_register_conn(st->conn, err);
 	if (rrc)
 		return rrc;
 	args a;
-	const char *fn = create ? "create_search_index" : "drop_search_index";
-	int rc = parse_args(st->conn, t, open, close, fn, &a, err);
+	static const char *const fns[] = {"create_search_index", "drop_search_index", "flush_search_index"};
+	const char *fn = fns[which];
+	int rc = pl_sx_parse_args(st->conn, t, open, close, fn, &a, err);
 	if (rc == 0 && !qualified) { /* ducklake_<proc>('lake', ...) */
 		if (a.npos == 0 || !a.pos[0] || !(lake = pl_db_find_lake(st->conn->db, a.pos[0])))
 			rc = pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached",
@@ -486,180 +406,11 @@ int pl_search_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 		}
 	}
 	if (rc == 0)
-		rc = create ? create_index(st->conn, lake, &a, out, err) : drop_index(st->conn, lake, &a, out, err);
-	args_dispose(&a);
+		rc = which == 0	  ? create_index(st->conn, lake, &a, out, err)
+		     : which == 1 ? drop_index(st->conn, lake, &a, out, err)
+				  : flush_index(st->conn, lake, &a, out, err);
+	pl_sx_args_dispose(&a);
 	return rc;
-}
-
-/* ---- the filter ---- */
-
-/* Whether a parsed statement (json_serialize_sql) is one plain SELECT from one table with no
- * subquery and no table function anywhere: a filter that passes cannot run another statement
- * or read anything but the table. */
-static bool json_has_forbidden(json_t *j)
-{
-	if (json_is_object(j)) {
-		const char *key;
-		json_t *v;
-		json_object_foreach(j, key, v) {
-			if ((strcmp(key, "class") == 0 || strcmp(key, "type") == 0) && json_is_string(v)) {
-				const char *s = json_string_value(v);
-				if (strcmp(s, "SUBQUERY") == 0 || strcmp(s, "TABLE_FUNCTION") == 0 ||
-				    strcmp(s, "SET_OPERATION_NODE") == 0 || strcmp(s, "RECURSIVE_CTE_NODE") == 0 ||
-				    strcmp(s, "CTE_NODE") == 0 || strcmp(s, "JOIN") == 0)
-					return true;
-			}
-			if (strcmp(key, "cte_map") == 0 && json_is_object(v)) {
-				json_t *m = json_object_get(v, "map");
-				if (json_is_array(m) && json_array_size(m) > 0)
-					return true;
-			}
-			if (json_has_forbidden(v))
-				return true;
-		}
-	} else if (json_is_array(j)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v) {
-			if (json_has_forbidden(v))
-				return true;
-		}
-	}
-	return false;
-}
-
-static int check_filter_sql(planar_conn *conn, const char *sql, pl_err *err)
-{
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT CAST(json_serialize_sql(");
-	pl_buf_put_literal(&q, sql);
-	pl_buf_puts(&q, ") AS VARCHAR)");
-	char *text = NULL;
-	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(conn->con, q.ptr, &text, err);
-	pl_buf_dispose(&q);
-	if (rc)
-		return rc;
-	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-	free(text);
-	json_t *stmts = json_object_get(j, "statements");
-	bool ok = j && json_is_false(json_object_get(j, "error")) && json_is_array(stmts) && json_array_size(stmts) == 1;
-	json_t *node = ok ? json_object_get(json_array_get(stmts, 0), "node") : NULL;
-	ok = ok && json_is_string(json_object_get(node, "type")) &&
-	     strcmp(json_string_value(json_object_get(node, "type")), "SELECT_NODE") == 0 && !json_has_forbidden(node);
-	const char *msg = !j ? NULL : json_string_value(json_object_get(j, "error_message"));
-	if (!ok)
-		rc = pl_err_set(err, PL_EINVALID, "planar_search: the filter must be one SQL predicate over the table's "
-				"columns (no subqueries, no table functions)%s%s", msg ? ": " : "", msg ? msg : "");
-	json_decref(j);
-	return rc;
-}
-
-/* The ids of the table's rows (as of snap, or now when snap < 0) that satisfy filter. */
-static int filter_ids(planar_conn *conn, pl_lake *lake, const pl_table *t, const pl_search_def *def,
-		      const char *filter, int64_t snap, pl_strv *ids, pl_err *err)
-{
-	if (strchr(filter, ';'))
-		return pl_err_set(err, PL_EINVALID, "planar_search: the filter must be one SQL predicate (no ';')");
-	char view[64] = "";
-	int rc = 0;
-	pl_lake_ctx ctx;
-	pl_lake_table_ctx(&ctx, lake, conn);
-	if (snap >= 0) {
-		pl_model *m = NULL;
-		rc = pl_model_load(&m, lake->cat, snap, lake->data_path, err);
-		if (rc == 0) {
-			snprintf(view, sizeof(view), "__planar_search_asof_%lu", ++conn->tmp_seq);
-			rc = pl_timetravel_view(&ctx.table, m, snap, schema_name(lake, t), t->name, view, err);
-		}
-		pl_model_free(m);
-		if (rc)
-			return rc;
-	}
-	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT CAST(");
-	pl_buf_put_ident(&q, def->id_column);
-	pl_buf_puts(&q, " AS VARCHAR) FROM ");
-	if (snap >= 0) {
-		pl_buf_puts(&q, "temp.main.");
-		pl_buf_put_ident(&q, view);
-	} else {
-		pl_buf_put_ident(&q, lake->name);
-		pl_buf_puts(&q, ".");
-		pl_buf_put_ident(&q, schema_name(lake, t));
-		pl_buf_puts(&q, ".");
-		pl_buf_put_ident(&q, t->name);
-	}
-	pl_buf_puts(&q, " WHERE (");
-	pl_buf_puts(&q, filter);
-	pl_buf_puts(&q, "\n)");
-	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : check_filter_sql(conn, q.ptr, err);
-	duckdb_result res;
-	if (rc == 0 && (rc = pl_engine_query(conn->con, q.ptr, &res, err)) != 0)
-		pl_err_wrap(err, "planar_search: the filter failed");
-	if (rc == 0) {
-		idx_t n = duckdb_row_count(&res);
-		bool oom = false;
-		for (idx_t r = 0; r < n && !oom; r++) {
-			char *v = pl_engine_value_str(&res, 0, r, &oom);
-			if (v && pl_strv_push_owned(ids, v))
-				oom = true;
-		}
-		duckdb_destroy_result(&res);
-		if (oom)
-			rc = pl_err_nomem(err);
-	}
-	pl_buf_dispose(&q);
-	if (view[0])
-		pl_table_drop_temp(&ctx.table, "VIEW", view);
-	return rc;
-}
-
-/* ---- planar_search ---- */
-
-static int parse_vector(const char *s, float **out, size_t *n, pl_err *err)
-{
-	*out = NULL;
-	*n = 0;
-	size_t cap = 0;
-	const char *p = s;
-	while (*p == ' ' || *p == '[')
-		p++;
-	while (*p && *p != ']') {
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p || !isfinite(v)) {
-			free(*out);
-			*out = NULL;
-			return pl_err_set(err, PL_EINVALID, "planar_search: query_vector must be a list of numbers");
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			float *f = realloc(*out, cap * sizeof(float));
-			if (!f) {
-				free(*out);
-				*out = NULL;
-				return pl_err_nomem(err);
-			}
-			*out = f;
-		}
-		(*out)[(*n)++] = (float)v;
-		p = end;
-		while (*p == ' ' || *p == ',')
-			p++;
-	}
-	return 0;
-}
-
-static bool parse_int(const char *s, int64_t *out)
-{
-	if (!s || !*s)
-		return false;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (*end)
-		return false;
-	*out = v;
-	return true;
 }
 
 /* Appends the hits as a subquery with columns id, text, score, metadata. */
@@ -688,7 +439,7 @@ static void put_hits(pl_buf *out, const pl_tindex *x, const pl_thit *hits, size_
 static int run_search(planar_conn *conn, const args *a, pl_buf *out, pl_err *err)
 {
 	static const char *const known[] = {"top_k", "mode", "filter", "as_of", "query_vector", NULL};
-	int rc = check_known(a, "planar_search", known, err);
+	int rc = pl_sx_check_known(a, "planar_search", known, err);
 	if (rc == 0 && (a->npos != 3 || !a->pos[0] || !a->pos[1]))
 		return pl_err_set(err, PL_EINVALID, "planar_search takes the lake, the table ('schema.table') and the query "
 				  "text, then top_k, mode, filter, as_of, query_vector by name");
@@ -698,12 +449,12 @@ static int run_search(planar_conn *conn, const args *a, pl_buf *out, pl_err *err
 	if (!lake)
 		return pl_err_set(err, PL_ENOTFOUND, "planar_search: no lake named \"%s\" is attached", a->pos[0]);
 	int64_t top_k = 10, as_of = -1;
-	if (named(a, "top_k") && (!parse_int(named(a, "top_k"), &top_k) || top_k < 0 || top_k > 100000))
+	if (pl_sx_named(a, "top_k") && (!pl_sx_parse_int(pl_sx_named(a, "top_k"), &top_k) || top_k < 0 || top_k > 100000))
 		return pl_err_set(err, PL_EINVALID, "planar_search: top_k must be an integer from 0 to 100000");
-	if (has_named(a, "as_of") && named(a, "as_of") && !parse_int(named(a, "as_of"), &as_of))
+	if (pl_sx_has_named(a, "as_of") && pl_sx_named(a, "as_of") && !pl_sx_parse_int(pl_sx_named(a, "as_of"), &as_of))
 		return pl_err_set(err, PL_EINVALID, "planar_search: as_of must be a snapshot id");
 	pl_search_mode mode = PL_SEARCH_HYBRID;
-	const char *ms = named(a, "mode");
+	const char *ms = pl_sx_named(a, "mode");
 	if (ms && pl_str_ieq(ms, "bm25"))
 		mode = PL_SEARCH_BM25;
 	else if (ms && pl_str_ieq(ms, "vector"))
@@ -711,7 +462,7 @@ static int run_search(planar_conn *conn, const args *a, pl_buf *out, pl_err *err
 	else if (ms && !pl_str_ieq(ms, "hybrid"))
 		return pl_err_set(err, PL_EINVALID, "planar_search: mode must be 'hybrid', 'bm25' or 'vector', not '%s'", ms);
 	const pl_table *t = NULL;
-	rc = find_table(lake, a->pos[1], &t, err);
+	rc = pl_sx_find_table(lake, a->pos[1], &t, err);
 	pl_search_def def;
 	bool found = false;
 	if (rc == 0)
@@ -722,18 +473,18 @@ static int run_search(planar_conn *conn, const args *a, pl_buf *out, pl_err *err
 				lake->name);
 	if (rc)
 		return rc;
-	int64_t latest = committed_model(lake)->snapshot_id;
+	int64_t latest = pl_sx_committed_model(lake)->snapshot_id;
 	if (as_of > latest)
 		rc = pl_err_set(err, PL_EINVALID, "planar_search: snapshot %lld does not exist yet (the latest is %lld)",
 				(long long)as_of, (long long)latest);
 	float *qvec = NULL;
 	size_t qlen = 0;
-	if (rc == 0 && named(a, "query_vector"))
-		rc = parse_vector(named(a, "query_vector"), &qvec, &qlen, err);
+	if (rc == 0 && pl_sx_named(a, "query_vector"))
+		rc = pl_sx_parse_vector(pl_sx_named(a, "query_vector"), &qvec, &qlen, err);
 	pl_strv ids = PL_STRV_INIT;
-	bool filtered = named(a, "filter") != NULL;
+	bool filtered = pl_sx_named(a, "filter") != NULL;
 	if (rc == 0 && filtered)
-		rc = filter_ids(conn, lake, t, &def, named(a, "filter"), as_of, &ids, err);
+		rc = pl_sx_filter_ids(conn, lake, t, &def, pl_sx_named(a, "filter"), as_of, &ids, err);
 	pthread_mutex_lock(&cache_lock);
 	entry *e = NULL;
 	size_t changed = 0;
@@ -777,14 +528,15 @@ static int list_indexes(planar_conn *conn, pl_lake *lake, pl_buf *out, pl_err *e
 			 "CAST(metadata_columns AS VARCHAR[]) AS metadata_columns, CAST(vector_column AS VARCHAR) AS "
 			 "vector_column, CAST(embedder AS VARCHAR) AS embedder, CAST(created_snapshot AS BIGINT) AS "
 			 "created_snapshot, CAST(documents AS BIGINT) AS documents, CAST(indexed_snapshot AS BIGINT) AS "
-			 "indexed_snapshot FROM (VALUES ");
-	pl_model *m = committed_model(lake);
+			 "indexed_snapshot, CAST(segment_snapshot AS BIGINT) AS segment_snapshot, CAST(loaded_segment AS "
+			 "BIGINT) AS loaded_segment, CAST(feed_rows AS BIGINT) AS feed_rows FROM (VALUES ");
+	pl_model *m = pl_sx_committed_model(lake);
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < n; i++) {
 		const pl_table *t = pl_model_table_by_id(m, defs[i].table_id);
 		const pl_schema *s = t ? pl_model_schema_by_id(m, t->schema_id) : NULL;
 		entry *e = cache;
-		while (e && !(strcmp(e->identity, lake_identity(lake)) == 0 && e->table_id == defs[i].table_id))
+		while (e && !(strcmp(e->identity, pl_sx_lake_identity(lake)) == 0 && e->table_id == defs[i].table_id))
 			e = e->next;
 		pl_buf_puts(out, i ? ", (" : "(");
 		pl_buf_put_literal(out, s ? s->name : defs[i].schema);
@@ -806,15 +558,30 @@ static int list_indexes(planar_conn *conn, pl_lake *lake, pl_buf *out, pl_err *e
 		pl_buf_put_literal(out, defs[i].embedder);
 		pl_buf_printf(out, ", %lld, ", (long long)defs[i].created_snapshot);
 		if (e)
-			pl_buf_printf(out, "%zu, %lld)", pl_tindex_live(e->index), (long long)e->indexed_to);
+			pl_buf_printf(out, "%zu, %lld, ", pl_tindex_live(e->index), (long long)e->indexed_to);
+		else
+			pl_buf_puts(out, "NULL, NULL, ");
+		pl_search_segment *segs = NULL;
+		size_t nsegs = 0;
+		pl_err ignored = {0, ""};
+		if (pl_search_segment_list(lake->cat, defs[i].table_id, defs[i].created_at, &segs, &nsegs, &ignored) == 0 &&
+		    nsegs > 0)
+			pl_buf_printf(out, "%lld, ", (long long)segs[0].end_snapshot);
+		else
+			pl_buf_puts(out, "NULL, ");
+		pl_search_segments_free(segs, nsegs);
+		if (e && e->loaded_segment >= 0)
+			pl_buf_printf(out, "%lld, %zu)", (long long)e->loaded_segment, e->feed_rows);
+		else if (e)
+			pl_buf_printf(out, "NULL, %zu)", e->feed_rows);
 		else
 			pl_buf_puts(out, "NULL, NULL)");
 	}
 	pthread_mutex_unlock(&cache_lock);
 	if (n == 0)
-		pl_buf_puts(out, "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+		pl_buf_puts(out, "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
 	pl_buf_puts(out, ") AS v(schema_name, table_name, text_column, id_column, metadata_columns, vector_column, "
-			 "embedder, created_snapshot, documents, indexed_snapshot)");
+			 "embedder, created_snapshot, documents, indexed_snapshot, segment_snapshot, loaded_segment, feed_rows)");
 	if (n == 0)
 		pl_buf_puts(out, " WHERE false");
 	pl_buf_puts(out, " ORDER BY schema_name, table_name)");
@@ -854,15 +621,15 @@ int pl_search_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_st
 		size_t close = pl_tok_match_paren(t, open);
 		if (close >= t->len)
 			break;
-		if (made == 0 && (rc = register_conn(conn, err)) != 0)
+		if (made == 0 && (rc = pl_sx_register_conn(conn, err)) != 0)
 			break;
 		pl_buf_put(&out, t->src + copied, t->items[from].start - copied);
 		if (search) {
 			args a;
-			rc = parse_args(conn, t, open, close, "planar_search", &a, err);
+			rc = pl_sx_parse_args(conn, t, open, close, "planar_search", &a, err);
 			if (rc == 0)
 				rc = run_search(conn, &a, &out, err);
-			args_dispose(&a);
+			pl_sx_args_dispose(&a);
 		} else {
 			rc = list_indexes(conn, list_lake, &out, err);
 		}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/objhooks.h"
 #include "core/str.h"
 #include "table/changes.h"
 
@@ -160,6 +161,8 @@ int pl_search_catchup(const pl_table_ctx *ctx, const pl_model *m, const pl_table
 		return pl_err_wrap(err, "the search index of \"%s\" no longer matches the table", t->name);
 	pl_buf q = PL_BUF_INIT;
 	rc = feed_sql(&q, ctx, m, t, def, from, to, err);
+	if (rc == 0) /* an S3 lake's files the feed reads: fetched first */
+		rc = pl_objhook_ensure_sql(q.ptr, err);
 	duckdb_prepared_statement ps = NULL;
 	duckdb_result res;
 	bool have_res = false;

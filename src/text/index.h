@@ -65,13 +65,23 @@ typedef struct pl_thit {
 	double score;
 } pl_thit;
 
-/* The best q->top_k visible versions, best first (ties: older version first). Scores: BM25,
- * cosine similarity, or for hybrid BM25 / best BM25 + 0.1 x cosine / best cosine over the
- * candidates of both rankings (a query embedded by the built-in embedder weighs its words by
- * their IDF in the index). A vector
- * ranking needs vectors: with client vectors and no query vector, hybrid ranks by BM25 alone and
- * vector mode fails. */
+/* The best q->top_k visible versions, best first (ties: older version first). Scores: BM25
+ * (its statistics count only the versions visible at q->snapshot), cosine similarity, or for
+ * hybrid BM25 first: when BM25 finds at least top_k versions, its top_k reordered by
+ * BM25 / best BM25 + 0.05 x cosine; when it finds fewer, the vector ranking fills the rest, after
+ * them (a query embedded by the built-in embedder weighs its words by their IDF in the index).
+ * A vector ranking needs vectors: with client vectors and no query vector, hybrid ranks by BM25
+ * alone and vector mode fails. */
 int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n, pl_err *err);
+
+/* Saves everything the index holds to the file path (created or replaced; flushed and
+ * fsync'd before this returns 0; removed on failure). snapshot is recorded as the last one the
+ * index covers. */
+int pl_tindex_save(const pl_tindex *x, const char *path, int64_t snapshot, pl_err *err);
+/* Loads an index saved by pl_tindex_save for the same embedder and kind of vectors; *snapshot
+ * gets the snapshot it was saved at. A damaged or foreign file fails with PL_EINVALID. */
+int pl_tindex_load(pl_tindex **out, const char *path, const char *embedder, bool client_vectors, int64_t *snapshot,
+		   pl_err *err);
 
 /* One byte per version: 1 where the version's id is one of ids[0..n) (*out malloc'd). */
 int pl_tindex_allow_ids(const pl_tindex *x, char *const *ids, size_t n, uint8_t **out, pl_err *err);

@@ -61,7 +61,7 @@ static int cmp_word(const void *key, const void *elem)
 bool pl_is_stopword(const char *word, size_t len)
 {
 	char buf[16];
-	if (len == 0 || len >= sizeof(buf) || (unsigned char)word[0] >= 0x80)
+	if (len == 0 || len > 6 || (unsigned char)word[0] >= 0x80) /* the longest stop word has 6 letters */
 		return false;
 	memcpy(buf, word, len);
 	buf[len] = '\0';

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "planar/embed.h"
 #include "text/embed.h"
@@ -335,6 +336,116 @@ static void text__large_index_vector_search(void **state)
 	pl_tindex_free(x);
 }
 
+/* Scores of one query as "id:score,..." (scores to 6 digits). */
+static void scored(pl_tindex *x, const char *text, pl_search_mode mode, int64_t snap, char *out)
+{
+	pl_tquery q = {text, NULL, 0, mode, 10, snap, NULL};
+	pl_thit *hits = NULL;
+	size_t n = 0;
+	pl_err err = {0};
+	assert_int_equal(pl_tindex_search(x, &q, &hits, &n, &err), 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + strlen(out), "%s%s:%.6f", i ? "," : "", pl_tindex_id(x, hits[i].doc), hits[i].score);
+	free(hits);
+}
+
+/* BM25 counts only the versions visible at the searched snapshot: after deletes (and as of
+ * the snapshot after them) a document scores as in an index that never held the others. */
+static void text__bm25_statistics_of_the_snapshot(void **state)
+{
+	(void)state;
+	pl_tindex *x = corpus(), *y = NULL;
+	pl_err err = {0};
+	pl_tindex_delete(x, 0, 3);
+	pl_tindex_delete(x, 2, 3);
+	pl_tindex_delete(x, 3, 3);
+	assert_int_equal(pl_tindex_new(&y, "builtin", false, &err), 0);
+	pl_tdoc a = {1, 2, "2", "A highly configurable text editor", "{}", NULL, 0};
+	pl_tdoc b = {4, 2, "5", "Small friendly text editor for the terminal, a text editor indeed", "{}", NULL, 0};
+	assert_int_equal(pl_tindex_add(y, &a, &err), 0);
+	assert_int_equal(pl_tindex_add(y, &b, &err), 0);
+	char sx[256], sy[256], s2[256];
+	scored(x, "text editor", PL_SEARCH_BM25, 3, sx);
+	scored(y, "text editor", PL_SEARCH_BM25, 3, sy);
+	assert_string_equal(sx, sy);
+	/* as of snapshot 2 all five count again: the same scores as before the deletes */
+	pl_tindex *z = corpus();
+	scored(x, "text editor", PL_SEARCH_BM25, 2, s2);
+	scored(z, "text editor", PL_SEARCH_BM25, 2, sy);
+	assert_string_equal(s2, sy);
+	assert_string_not_equal(s2, sx);
+	pl_tindex_free(x);
+	pl_tindex_free(y);
+	pl_tindex_free(z);
+}
+
+/* An index saved and loaded answers every query and snapshot as before, takes further changes,
+ * and a damaged, truncated or foreign file is refused. */
+static void text__save_and_load(void **state)
+{
+	(void)state;
+	pl_tindex *x = corpus(), *y = NULL;
+	pl_err err = {0};
+	pl_tindex_delete(x, 4, 3);
+	pl_tdoc upd = {1, 4, "2", "A plain pager", "{\"k\":1}", NULL, 0};
+	assert_int_equal(pl_tindex_add(x, &upd, &err), 0);
+	char path[] = "/tmp/planar-unit-segment-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pl_tindex_save(x, path, 4, &err), 0);
+	int64_t snap = 0;
+	assert_int_equal(pl_tindex_load(&y, path, "builtin", false, &snap, &err), 0);
+	assert_int_equal((int)snap, 4);
+	assert_int_equal((int)pl_tindex_count(y), 6);
+	assert_int_equal((int)pl_tindex_live(y), 4);
+	assert_int_equal((int)pl_tindex_terms(y), (int)pl_tindex_terms(x));
+	const char *queries[] = {"editor", "pager", "route", "text editor compilers", "gnu"};
+	pl_search_mode modes[] = {PL_SEARCH_BM25, PL_SEARCH_VECTOR, PL_SEARCH_HYBRID};
+	for (int s = 1; s <= 4; s++)
+		for (size_t qi = 0; qi < 5; qi++)
+			for (int m = 0; m < 3; m++) {
+				char a[512], b[512];
+				scored(x, queries[qi], modes[m], s, a);
+				scored(y, queries[qi], modes[m], s, b);
+				assert_string_equal(a, b);
+			}
+	assert_string_equal(pl_tindex_metadata(y, 5), "{\"k\":1}");
+	/* later changes apply to the loaded index: row 1 ends, a new row comes */
+	pl_tindex_delete(y, 1, 5);
+	pl_tdoc more = {7, 5, "8", "A pager for the terminal", "{}", NULL, 0};
+	assert_int_equal(pl_tindex_add(y, &more, &err), 0);
+	char out[256];
+	search(y, "pager", PL_SEARCH_BM25, 5, NULL, out);
+	assert_string_equal(out, "8");
+	search(y, "pager", PL_SEARCH_BM25, 4, NULL, out);
+	assert_string_equal(out, "2");
+	pl_tindex_free(y);
+	y = NULL;
+	/* another embedder's or kind of vectors' file */
+	assert_int_equal(pl_tindex_load(&y, path, NULL, true, &snap, &err), PL_EINVALID);
+	assert_null(y);
+	/* one byte changed, then a truncated file */
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, 100, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, 100, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+	assert_int_equal(pl_tindex_load(&y, path, "builtin", false, &snap, &err), PL_EINVALID);
+	assert_non_null(strstr(err.msg, "damaged"));
+	assert_int_equal(truncate(path, 50), 0);
+	assert_int_equal(pl_tindex_load(&y, path, "builtin", false, &snap, &err), PL_EINVALID);
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(pl_tindex_load(&y, path, "builtin", false, &snap, &err), PL_EINVALID);
+	unlink(path);
+	assert_int_equal(pl_tindex_load(&y, path, "builtin", false, &snap, &err), PL_EIO);
+	assert_null(y);
+	pl_tindex_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +457,8 @@ int main(void)
 		cmocka_unit_test(text__vector_and_hybrid),
 		cmocka_unit_test(text__client_vectors),
 		cmocka_unit_test(text__large_index_vector_search),
+		cmocka_unit_test(text__bm25_statistics_of_the_snapshot),
+		cmocka_unit_test(text__save_and_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
