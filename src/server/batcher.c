@@ -53,6 +53,9 @@ typedef struct pl_srv_batcher {
 	pthread_cond_t cond; /* work queued, or stop */
 	pthread_cond_t done; /* an item of a waiting thread is done */
 	pl_srv_item *head, *tail;
+	size_t nqueued;	   /* items from head */
+	size_t last_round; /* items the last round took */
+	double last_ms;	   /* how long the last round took */
 	bool stop, started;
 	pthread_t thread;
 	planar_conn *conn;
@@ -129,6 +132,7 @@ static void enqueue(pl_srv_batcher *b, pl_srv_item *it)
 	else
 		b->head = it;
 	b->tail = it;
+	b->nqueued++;
 	pthread_cond_signal(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 }
@@ -592,6 +596,8 @@ static void run_round(pl_srv_batcher *b, pl_srv_item *list)
 		if (!b->head)
 			b->tail = last;
 		b->head = later;
+		for (pl_srv_item *it = later; it != last->next; it = it->next)
+			b->nqueued++;
 		pthread_mutex_unlock(&b->lock);
 	}
 	free(all);
@@ -606,12 +612,31 @@ static void *committer(void *arg)
 		pthread_mutex_lock(&b->lock);
 		while (!b->head && !b->stop)
 			pthread_cond_wait(&b->cond, &b->lock);
+		/* Busy (the last round took several requests): gather a little longer, until as many
+		 * are queued as the last round took, at most a quarter of the last round's time and 2
+		 * ms. Larger groups make fewer commits; an idle server commits at once. */
+		if (b->last_round > 1 && b->nqueued < b->last_round && !b->stop) {
+			double wait_ms = b->last_ms / 4 < 2.0 ? b->last_ms / 4 : 2.0;
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			long ns = until.tv_nsec + (long)(wait_ms * 1e6);
+			until.tv_sec += ns / 1000000000L;
+			until.tv_nsec = ns % 1000000000L;
+			while (b->nqueued < b->last_round && !b->stop)
+				if (pthread_cond_timedwait(&b->cond, &b->lock, &until) != 0)
+					break;
+		}
 		pl_srv_item *list = b->head;
+		size_t n = b->nqueued;
 		b->head = b->tail = NULL;
+		b->nqueued = 0;
 		pthread_mutex_unlock(&b->lock);
 		if (!list)
 			break; /* stopped, nothing queued */
+		double t0 = now_ms();
 		run_round(b, list);
+		b->last_round = n;
+		b->last_ms = now_ms() - t0;
 	}
 	return NULL;
 }
@@ -761,6 +786,7 @@ void pl_srv_batch_stop(pl_srv *s)
 	pthread_mutex_lock(&b->lock);
 	pl_srv_item *list = b->head;
 	b->head = b->tail = NULL;
+	b->nqueued = 0;
 	pthread_mutex_unlock(&b->lock);
 	if (list && b->db)
 		run_round(b, list);
