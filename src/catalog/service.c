@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/policy.h"
 #include "core/ids.h"
 
 static const char *const service_ddl[] = {
@@ -104,22 +105,25 @@ int pl_service_token_revoke(pl_catdb *db, const char *token_id, bool *found, pl_
 			     p, 2, err);
 }
 
+static int audit_insert(pl_catdb *db, const pl_service_audit *a, pl_err *err)
+{
+	pl_val p[] = {PL_VTEXT(a->request_id), PL_VTEXT(a->at),	  PL_VTEXT(a->token_id),
+		      PL_VTEXT(a->tenant_id),  PL_VTEXT(a->method), PL_VTEXT(a->route),
+		      PL_VTEXT(a->target),     PL_VINT(a->status),  PL_VINT(a->rows),
+		      PL_VINT(a->duration_ms)};
+	return pl_catdb_exec(db,
+			     "INSERT INTO planar_service_audit (request_id, \"at\", token_id, tenant_id, \"method\", "
+			     "route, target, status, rows_touched, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			     p, 10, err);
+}
+
 int pl_service_audit_append(pl_catdb *db, const pl_service_audit *rows, size_t n, pl_err *err)
 {
 	if (n == 0)
 		return 0;
 	int rc = db->ops->begin(db, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const pl_service_audit *a = &rows[i];
-		pl_val p[] = {PL_VTEXT(a->request_id), PL_VTEXT(a->at),     PL_VTEXT(a->token_id),
-			      PL_VTEXT(a->tenant_id),  PL_VTEXT(a->method), PL_VTEXT(a->route),
-			      PL_VTEXT(a->target),     PL_VINT(a->status),  PL_VINT(a->rows),
-			      PL_VINT(a->duration_ms)};
-		rc = pl_catdb_exec(db,
-				   "INSERT INTO planar_service_audit (request_id, \"at\", token_id, tenant_id, \"method\", "
-				   "route, target, status, rows_touched, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				   p, 10, err);
-	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = audit_insert(db, &rows[i], err);
 	if (rc == 0)
 		return db->ops->commit(db, err);
 	pl_err ignored;
@@ -196,6 +200,42 @@ int pl_service_ingest_settle(pl_catdb *db, const pl_service_ingest *rows, size_t
 			rc = ingest_insert(db, &rows[i], err);
 	}
 	return ingest_txn_end(db, rc, err);
+}
+
+int pl_service_group_settle(pl_catdb *db, const pl_service_ingest *rows, const int64_t *usage_bytes, size_t n,
+			    const pl_service_audit *audit, size_t naudit, pl_err *err)
+{
+	if (n == 0 && naudit == 0)
+		return 0;
+	int rc = db->ops->begin(db, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const pl_service_ingest *in = &rows[i];
+		if (in->idempotency_key) { /* only keyed requests have a pending row to replace */
+			pl_val id = PL_VTEXT(in->partition_id);
+			rc = pl_catdb_exec(db, "DELETE FROM planar_service_ingest WHERE partition_id = ?", &id, 1, err);
+		}
+		if (rc == 0)
+			rc = ingest_insert(db, in, err);
+		if (rc == 0 && usage_bytes)
+			rc = pl_policy_usage_add(db, in->partition_id, in->tenant_id, in->table_name, usage_bytes[i],
+						 in->snapshot_id, in->ingested_at, err);
+	}
+	for (size_t i = 0; rc == 0 && i < naudit; i++)
+		rc = audit_insert(db, &audit[i], err);
+	return ingest_txn_end(db, rc, err);
+}
+
+int pl_service_data_version(pl_catdb *db, int64_t *version, pl_err *err)
+{
+	*version = -1;
+	if (strcmp(db->ops->name, "sqlite") != 0)
+		return 0;
+	pl_rows *r = NULL;
+	int rc = pl_catdb_query(db, "PRAGMA data_version", NULL, 0, &r, err);
+	if (rc == 0 && r->nrows > 0)
+		*version = pl_rows_int(r, 0, 0, -1);
+	pl_rows_free(r);
+	return rc;
 }
 
 int pl_service_ingest_drop(pl_catdb *db, const char *const *partition_ids, size_t n, pl_err *err)

@@ -62,6 +62,15 @@ int pl_service_ingest_add(pl_catdb *db, const pl_service_ingest *in, pl_err *err
 int pl_service_ingest_pending(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err);
 int pl_service_ingest_settle(pl_catdb *db, const pl_service_ingest *rows, size_t n, pl_err *err);
 int pl_service_ingest_drop(pl_catdb *db, const char *const *partition_ids, size_t n, pl_err *err);
+/* After a group's lake commit, in ONE catalog transaction: settles the lineage rows (a keyed
+ * row replaces its pending row), adds a planar_service_usage row of usage_bytes[i] bytes for
+ * each row i (when usage_bytes is not NULL) and appends the audit rows of the group's
+ * requests. */
+int pl_service_group_settle(pl_catdb *db, const pl_service_ingest *rows, const int64_t *usage_bytes, size_t n,
+			    const pl_service_audit *audit, size_t naudit, pl_err *err);
+/* A number that changes whenever another connection commits to the catalog (SQLite's
+ * data_version); -1 when the catalog kind has none (then every read must go to the catalog). */
+int pl_service_data_version(pl_catdb *db, int64_t *version, pl_err *err);
 
 /* The live top-level columns of schema.table at the latest snapshot, in order: (column_name,
  * column_type (DuckLake's type name), nulls_allowed, default_value); no rows when there is no

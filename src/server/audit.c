@@ -3,6 +3,10 @@
  * planar_service_audit. Rows are buffered and written by a background thread in one catalog
  * transaction every audit_flush_ms (or when 256 are waiting), and once more at shutdown, so a
  * request never waits for the audit write. A failed flush is logged on stderr with its row count.
+ * A crash (kill -9) loses the rows still buffered, at most audit_flush_ms of requests, except
+ * for group-committed ingests: their rows are written by the committer in the catalog
+ * transaction that settles the group (batcher.c), before the 201 is sent, so an acknowledged
+ * ingest always has its audit row (marked r->audited; its status is the 201 it is answered).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -84,14 +88,13 @@ static char *dup_or_null(const char *s)
 	return s ? pl_strdup(s) : NULL;
 }
 
-void pl_srv_audit_push(pl_srv *s, const pl_req *r)
+void pl_srv_audit_row(const pl_req *r, int status, int64_t rows, pl_service_audit *out)
 {
-	pl_srv_audit_buf *b = &s->audit;
 	char now[32];
 	pl_now_timestamptz(now);
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	pl_service_audit a = {
+	*out = (pl_service_audit){
 		.request_id = pl_strdup(r->id),
 		.at = pl_strdup(now),
 		.token_id = dup_or_null(r->token_id),
@@ -99,10 +102,20 @@ void pl_srv_audit_push(pl_srv *s, const pl_req *r)
 		.method = pl_strdup(r->method),
 		.route = pl_strdup(r->route ? r->route : "?"),
 		.target = dup_or_null(r->target),
-		.status = r->status,
-		.rows = r->rows,
+		.status = status,
+		.rows = rows,
 		.duration_ms = (end.tv_sec - r->start.tv_sec) * 1000 + (end.tv_nsec - r->start.tv_nsec) / 1000000,
 	};
+}
+
+void pl_srv_audit_row_free(pl_service_audit *a)
+{
+	row_free(a);
+}
+
+void pl_srv_audit_push_row(pl_srv *s, pl_service_audit *a)
+{
+	pl_srv_audit_buf *b = &s->audit;
 	pthread_mutex_lock(&b->lock);
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -113,13 +126,25 @@ void pl_srv_audit_push(pl_srv *s, const pl_req *r)
 		}
 	}
 	if (b->n < b->cap) {
-		b->rows[b->n++] = a;
+		b->rows[b->n++] = *a;
 		if (b->n >= 256)
 			pthread_cond_signal(&b->cond);
 	} else {
-		row_free(&a);
+		fprintf(stderr, "{\"event\":\"audit_row_dropped\",\"request_id\":\"%s\",\"reason\":\"out of memory\"}\n",
+			a->request_id ? a->request_id : "?");
+		row_free(a);
 	}
 	pthread_mutex_unlock(&b->lock);
+	memset(a, 0, sizeof *a);
+}
+
+void pl_srv_audit_push(pl_srv *s, const pl_req *r)
+{
+	if (r->audited) /* written with its group commit (batcher.c) */
+		return;
+	pl_service_audit a;
+	pl_srv_audit_row(r, r->status, r->rows, &a);
+	pl_srv_audit_push_row(s, &a);
 }
 
 void pl_srv_audit_stop(pl_srv *s)

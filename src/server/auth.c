@@ -21,13 +21,152 @@
 
 void pl_srv_sha256_hex(const char *s, size_t n, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	struct sha256_ctx ctx;
 	uint8_t d[SHA256_DIGEST_SIZE];
 	sha256_init(&ctx);
 	sha256_update(&ctx, n, (const uint8_t *)s);
 	sha256_digest(&ctx, sizeof d, d);
-	for (size_t i = 0; i < sizeof d; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	for (size_t i = 0; i < sizeof d; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* ---- what request checks read from the catalog, kept while the catalog is unchanged ----
+ * A token's (token_id, tenant, role) and the lake's current snapshot and schema version are
+ * kept with the catalog's data version (pl_service_data_version: it changes with every commit
+ * of another connection, e.g. `planar token revoke`, a DDL statement or this server's own lake
+ * commits). A kept answer is used only while the data version is the one it was read at, so a
+ * revoked token is refused from the revoke's commit on, as without the cache. Catalogs without
+ * a data version (DuckDB file, PostgreSQL) read the catalog every time. */
+#define TOKEN_SLOTS 64
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tok_slot {
+	const pl_srv_lake *l; /* NULL: free */
+	char hash[65];
+	char *token_id, *tenant_id, *role;
+	int64_t gen;
+} toks[TOKEN_SLOTS];
+static size_t tok_next;
+static struct {
+	const pl_srv_lake *l;
+	int64_t gen, snap, ver;
+} cur_cache;
+
+int64_t pl_srv_catalog_gen(pl_srv_lake *l)
+{
+	int64_t v = -1;
+	pl_err err;
+	pl_err_clear(&err);
+	pthread_mutex_lock(&l->svc_lock);
+	if (l->svc && pl_service_data_version(l->svc, &v, &err) != 0)
+		v = -1;
+	pthread_mutex_unlock(&l->svc_lock);
+	return v;
+}
+
+static void slot_clear(struct tok_slot *t)
+{
+	free(t->token_id);
+	free(t->tenant_id);
+	free(t->role);
+	memset(t, 0, sizeof *t);
+}
+
+void pl_srv_auth_dispose(pl_srv_lake *l)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < TOKEN_SLOTS; i++)
+		if (toks[i].l == l)
+			slot_clear(&toks[i]);
+	if (cur_cache.l == l)
+		cur_cache.l = NULL;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+int pl_srv_current(pl_srv_lake *l, int64_t *snapshot_id, int64_t *schema_version, pl_err *err)
+{
+	int64_t gen = pl_srv_catalog_gen(l);
+	if (gen >= 0) {
+		pthread_mutex_lock(&cache_lock);
+		bool hit = cur_cache.l == l && cur_cache.gen == gen;
+		if (hit) {
+			*snapshot_id = cur_cache.snap;
+			*schema_version = cur_cache.ver;
+		}
+		pthread_mutex_unlock(&cache_lock);
+		if (hit)
+			return 0;
+	}
+	pthread_mutex_lock(&l->svc_lock);
+	int rc = pl_service_current(l->svc, snapshot_id, schema_version, err);
+	pthread_mutex_unlock(&l->svc_lock);
+	if (rc == 0 && gen >= 0) { /* read after gen: at least as new as gen */
+		pthread_mutex_lock(&cache_lock);
+		cur_cache.l = l;
+		cur_cache.gen = gen;
+		cur_cache.snap = *snapshot_id;
+		cur_cache.ver = *schema_version;
+		pthread_mutex_unlock(&cache_lock);
+	}
+	return rc;
+}
+
+/* The caller of a token kept at gen: true and r's fields set, or false. */
+static bool token_kept(const pl_srv_lake *l, const char *hash, int64_t gen, pl_req *r)
+{
+	bool hit = false;
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < TOKEN_SLOTS && !hit; i++) {
+		struct tok_slot *t = &toks[i];
+		if (t->l != l || strcmp(t->hash, hash) != 0)
+			continue;
+		if (t->gen != gen) { /* the catalog changed since: read it again */
+			slot_clear(t);
+			break;
+		}
+		r->token_id = pl_strdup(t->token_id);
+		r->tenant_id = t->tenant_id ? pl_strdup(t->tenant_id) : NULL;
+		r->role = pl_strdup(t->role);
+		hit = r->token_id && r->role && (r->tenant_id || !t->tenant_id);
+		if (!hit) {
+			free(r->token_id);
+			free(r->tenant_id);
+			free(r->role);
+			r->token_id = r->tenant_id = r->role = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+static void token_keep(const pl_srv_lake *l, const char *hash, int64_t gen, const pl_req *r)
+{
+	pthread_mutex_lock(&cache_lock);
+	struct tok_slot *t = NULL;
+	for (size_t i = 0; i < TOKEN_SLOTS && !t; i++)
+		if (toks[i].l == l && strcmp(toks[i].hash, hash) == 0)
+			t = &toks[i];
+	for (size_t i = 0; i < TOKEN_SLOTS && !t; i++)
+		if (!toks[i].l)
+			t = &toks[i];
+	if (!t)
+		t = &toks[tok_next++ % TOKEN_SLOTS];
+	slot_clear(t);
+	t->token_id = pl_strdup(r->token_id);
+	t->tenant_id = r->tenant_id ? pl_strdup(r->tenant_id) : NULL;
+	t->role = pl_strdup(r->role);
+	if (t->token_id && t->role && (t->tenant_id || !r->tenant_id)) {
+		t->l = l;
+		memcpy(t->hash, hash, sizeof t->hash);
+		t->gen = gen;
+	} else {
+		slot_clear(t);
+	}
+	pthread_mutex_unlock(&cache_lock);
 }
 
 static int random_hex(char *out, size_t nbytes)
@@ -59,6 +198,9 @@ bool pl_srv_authenticate(struct MHD_Connection *c, pl_req *r, enum MHD_Result *r
 	char hash[65];
 	pl_srv_sha256_hex(tok, strlen(tok), hash);
 	pl_srv_lake *l = &r->srv->lake;
+	int64_t gen = pl_srv_catalog_gen(l);
+	if (gen >= 0 && token_kept(l, hash, gen, r))
+		return true;
 	pl_rows *rows = NULL;
 	pl_err err;
 	pl_err_clear(&err);
@@ -79,6 +221,8 @@ bool pl_srv_authenticate(struct MHD_Connection *c, pl_req *r, enum MHD_Result *r
 	r->tenant_id = pl_rows_get(rows, 0, 1) ? pl_strdup(pl_rows_get(rows, 0, 1)) : NULL;
 	r->role = pl_strdup(pl_rows_get(rows, 0, 2));
 	pl_rows_free(rows);
+	if (gen >= 0 && r->token_id && r->role)
+		token_keep(l, hash, gen, r);
 	return true;
 }
 

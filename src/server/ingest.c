@@ -503,9 +503,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	if (!pl_srv_policy_admit(c, r, tenant, table, "ingest", (int64_t)r->body.len, &ret)) /* allowed_tables, quota */
 		goto out;
 	int64_t snap = -1, cur_version = -1;
-	pthread_mutex_lock(&l->svc_lock);
-	rc = pl_service_current(l->svc, &snap, &cur_version, &err);
-	pthread_mutex_unlock(&l->svc_lock);
+	rc = pl_srv_current(l, &snap, &cur_version, &err);
 	if (rc) {
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "the catalog cannot be reached", json_pack("{s:s}", "reason", err.msg));
 		goto out;

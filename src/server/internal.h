@@ -116,6 +116,7 @@ typedef struct pl_req {
 	int64_t rows;
 	char error_code[32];
 	bool counted; /* counted in data_inflight */
+	bool audited; /* its audit row is written already (with its group commit) */
 	/* a suspended request: called when its connection is resumed (queues the reply) */
 	enum MHD_Result (*resume)(struct MHD_Connection *c, struct pl_req *r);
 	void *resume_arg;
@@ -206,10 +207,23 @@ bool pl_srv_authenticate(struct MHD_Connection *c, pl_req *r, enum MHD_Result *r
 /* Whether the caller may act for tenant (admin: any; else only its own); queues 403 if not. */
 bool pl_srv_authorize_tenant(struct MHD_Connection *c, pl_req *r, const char *tenant, enum MHD_Result *ret);
 void pl_srv_sha256_hex(const char *s, size_t n, char out[65]);
+/* The catalog's data version (changes with every commit of another connection), -1 when the
+ * catalog has none; what is kept with it is valid while it is the same (auth.c). */
+int64_t pl_srv_catalog_gen(pl_srv_lake *l);
+/* The lake's latest snapshot and schema version (pl_service_current), kept while the catalog's
+ * data version is the same. */
+int pl_srv_current(pl_srv_lake *l, int64_t *snapshot_id, int64_t *schema_version, pl_err *err);
+/* Drops what auth.c keeps for l (at the lake's close). */
+void pl_srv_auth_dispose(pl_srv_lake *l);
 
 /* ---- audit (audit.c) ---- */
 int pl_srv_audit_start(pl_srv *s);
 void pl_srv_audit_push(pl_srv *s, const pl_req *r);
+/* The audit row of r as it is now, answered with status (strings owned by *out). */
+void pl_srv_audit_row(const pl_req *r, int status, int64_t rows, pl_service_audit *out);
+void pl_srv_audit_row_free(pl_service_audit *a);
+/* Queues a row made by pl_srv_audit_row for the background writer (takes its strings). */
+void pl_srv_audit_push_row(pl_srv *s, pl_service_audit *a);
 /* Stops the flusher after writing every buffered row. */
 void pl_srv_audit_stop(pl_srv *s);
 

@@ -115,6 +115,7 @@ void pl_srv_lake_close(pl_srv_lake *l)
 	l->db = NULL;
 	pl_srv_sandbox_dispose(l);
 	pl_srv_ingest_dispose(l);
+	pl_srv_auth_dispose(l);
 	free(l->uri);
 	free(l->data_path);
 	l->uri = l->data_path = NULL;

@@ -154,13 +154,26 @@ bool pl_srv_policy_admit(struct MHD_Connection *c, pl_req *r, const char *tenant
 {
 	pl_err err;
 	pl_err_clear(&err);
-	int rc = pl_srv_policy_check(r->srv, tenant, table, op, &err);
+	/* one policy read; the usage sum only for a tenant with a quota */
+	pl_srv_policy p;
+	int rc = pl_srv_policy_load(r->srv, tenant, &p, &err);
+	int64_t quota = p.max_bytes;
+	if (rc == 0) {
+		const char *dot = strchr(table, '.');
+		char schema[PL_NAME_MAX + 1];
+		snprintf(schema, sizeof schema, "%.*s", dot ? (int)(dot - table) : 4, dot ? table : "main");
+		if (tenant && !pl_srv_policy_allows(&p, schema, dot ? dot + 1 : table))
+			rc = pl_err_set(&err, PL_EINVALID,
+					"the policy of tenant \"%.100s\" does not allow %s on the table \"%.200s\"", tenant, op,
+					table);
+	}
+	pl_srv_policy_free(&p);
 	if (rc == PL_EINVALID) {
 		*ret = pl_srv_reply_error(c, r, PL_SRV_FORBIDDEN, err.msg,
 					  json_pack("{s:s,s:s,s:s}", "reason", "allowed_tables", "tenant_id", tenant, "table", table));
 		return false;
 	}
-	if (rc == 0 && bytes > 0) {
+	if (rc == 0 && bytes > 0 && quota >= 0) {
 		int64_t used = 0, writes = 0, max = -1;
 		rc = pl_srv_usage_get(r->srv, tenant, &used, &writes, &max, &err);
 		if (rc == 0 && max >= 0 && used + bytes > max) {
