@@ -3,9 +3,10 @@
  * (see pl_model_advance in model.h).
  *
  * Every snapshot since the model's must have a changes row naming only inserted_into_table /
- * deleted_from_table, and the schema version must be the same; then four indexed queries fetch
- * the data files and delete files that began or ended since, and the table statistics are
- * re-read. Applying the rows is idempotent, so a model left half-advanced by a failure is
+ * deleted_from_table / inlined_insert, and the schema version must be the same; then up to four
+ * indexed queries fetch the data files and delete files that began or ended since (only those
+ * the change kinds can produce: none for rows inlined into the catalog), and the table
+ * statistics are re-read. Applying the rows is idempotent, so a model left half-advanced by a failure is
  * completed by advancing it again.
  */
 #include "catalog/model.h"
@@ -15,8 +16,15 @@
 
 #include "catalog/model_rows.h"
 
-/* True when every snapshot in (from, to] has a changes row naming only inserts and deletes. */
-static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, pl_err *err)
+/* What the snapshots in (from, to] changed, from their changes rows. */
+typedef struct data_changes {
+	bool data_only;   /* every snapshot has a changes row naming only the kinds below */
+	bool files_added; /* inserted_into_table: data files (and delete files of them) began */
+	bool deleted;     /* deleted_from_table: delete files began or ended, data files ended */
+} data_changes;
+
+/* Fills *out from the changes rows of the snapshots in (from, to]. */
+static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, data_changes *out, pl_err *err)
 {
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
@@ -25,15 +33,18 @@ static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, bool *yes, 
 				p, 2, &r, err);
 	if (rc)
 		return rc;
-	*yes = (int64_t)r->nrows == to - from;
+	*out = (data_changes){(int64_t)r->nrows == to - from, false, false};
+	bool *yes = &out->data_only;
 	for (size_t i = 0; *yes && i < r->nrows; i++) {
 		const char *c = pl_rows_get(r, i, 0);
 		while (*yes && c && *c) {
 			/* rows inlined into the catalog change no object either; deletes kept in the catalog
 			 * (inlined rows' or data files' rows) and flushes (files that begin at their rows'
 			 * snapshots, before the snapshot that adds them) need a full load */
-			*yes = strncmp(c, "inserted_into_table:", 20) == 0 || strncmp(c, "deleted_from_table:", 19) == 0 ||
-			       strncmp(c, "inlined_insert:", 15) == 0;
+			bool added = strncmp(c, "inserted_into_table:", 20) == 0, deleted = strncmp(c, "deleted_from_table:", 19) == 0;
+			*yes = added || deleted || strncmp(c, "inlined_insert:", 15) == 0;
+			out->files_added = out->files_added || added;
+			out->deleted = out->deleted || deleted;
 			c = strchr(c, ',');
 			c = c ? c + 1 : NULL;
 		}
@@ -138,11 +149,17 @@ static bool advance_files(pl_model *m, const pl_rows *added, const pl_rows *gone
 	return ok;
 }
 
-static int query_between(pl_catdb *db, const char *sql, int64_t a, int64_t b, int64_t c, pl_rows **out,
-			 pl_err *err)
+/* Replaces *r (an empty row set) with the rows of sql over (a, b, c). */
+static int refill(pl_rows **r, pl_catdb *db, const char *sql, int64_t a, int64_t b, int64_t c, pl_err *err)
 {
 	pl_val p[] = {PL_VINT(a), PL_VINT(b), PL_VINT(c)};
-	return pl_catdb_query(db, sql, p, 3, out, err);
+	pl_rows *out = NULL;
+	int rc = pl_catdb_query(db, sql, p, 3, &out, err);
+	if (rc == 0) {
+		pl_rows_free(*r);
+		*r = out;
+	}
+	return rc;
 }
 
 /* A table whose files are not loaded forgets its summary when any of the rows names it. */
@@ -163,14 +180,17 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	pl_model next = {0};
 	pl_rows *r[4] = {0};
 	int64_t from = m->snapshot_id;
-	bool data_only = false;
+	data_changes ch = {0};
 	*advanced = false;
 	if (m->refs > 1) /* someone still reads this state: the caller loads a new model */
 		return 0;
-	int rc = only_data_changes(db, from, snap, &data_only, err);
+	int rc = only_data_changes(db, from, snap, &ch, err);
+	bool data_only = ch.data_only;
+	/* Only rows inlined into the catalog: no data or delete file began or ended. */
+	bool files = ch.files_added || ch.deleted;
 	if (rc == 0 && data_only)
 		rc = pl_model__load_snapshot(&next, db, snap, err);
-	if (rc == 0 && data_only) {
+	if (rc == 0 && data_only && files) {
 		/* files committed since that begin at or before m's snapshot (a flush of deletes kept
 		 * in the catalog rewrites a data file's delete file with its history) need a full load */
 		pl_rows *old = NULL;
@@ -184,17 +204,25 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 		free(next.snapshot_time);
 		return rc;
 	}
-	rc = query_between(db, PL_MODEL_FILE_COLUMNS BEGAN_SINCE " ORDER BY table_id, file_order, data_file_id", from, snap,
-			   snap, &r[0], err);
-	if (rc == 0)
-		rc = query_between(db, "SELECT table_id, data_file_id FROM ducklake_data_file WHERE" ENDED_SINCE, from,
-				   snap, from, &r[1], err);
-	if (rc == 0)
-		rc = query_between(db, "SELECT table_id, data_file_id, delete_file_id FROM ducklake_delete_file WHERE" ENDED_SINCE
-				   " ORDER BY table_id", from, snap, from, &r[2], err);
-	if (rc == 0)
-		rc = query_between(db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap, snap,
-				   &r[3], err);
+	/* Each query runs only when a change kind of the range can produce its rows (an empty row
+	 * set stands for one that cannot): files begin with inserted_into_table, data files and
+	 * delete files end only with deleted_from_table, and delete files begin with either (those
+	 * of data files the same snapshot added are listed under its insert). */
+	for (int i = 0; rc == 0 && i < 4; i++)
+		if (!(r[i] = calloc(1, sizeof(pl_rows))))
+			rc = pl_err_nomem(err);
+	if (rc == 0 && ch.files_added)
+		rc = refill(&r[0], db, PL_MODEL_FILE_COLUMNS BEGAN_SINCE " ORDER BY table_id, file_order, data_file_id",
+			    from, snap, snap, err);
+	if (rc == 0 && ch.deleted)
+		rc = refill(&r[1], db, "SELECT table_id, data_file_id FROM ducklake_data_file WHERE" ENDED_SINCE, from,
+			    snap, from, err);
+	if (rc == 0 && ch.deleted)
+		rc = refill(&r[2], db, "SELECT table_id, data_file_id, delete_file_id FROM ducklake_delete_file WHERE"
+			    ENDED_SINCE " ORDER BY table_id", from, snap, from, err);
+	if (rc == 0 && files)
+		rc = refill(&r[3], db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap,
+			    snap, err);
 	if (rc == 0)
 		rc = pl_model__load_namemaps(m, db, r[0], err);
 	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
