@@ -320,28 +320,123 @@ static int rename_table(alter_ctx *c, pl_err *err)
 	return c->a->uuid ? 0 : pl_err_nomem(err);
 }
 
+/* Appends a copy of the parsed column src with the given id and parent. */
+static int push_parsed(alter_ctx *c, const pl_new_column *src, int64_t id, int64_t parent, pl_err *err)
+{
+	pl_new_column *v = realloc(c->a->columns, (c->a->ncolumns + 1) * sizeof(*v));
+	if (!v)
+		return pl_err_nomem(err);
+	c->a->columns = v;
+	v = &v[c->a->ncolumns++];
+	*v = (pl_new_column){.id = id, .order = id, .parent = parent, .nulls_allowed = src->nulls_allowed};
+	v->name = pl_strdup(src->name);
+	v->type = pl_strdup(src->type);
+	v->default_value = src->default_value ? pl_strdup(src->default_value) : NULL;
+	v->default_value_type = src->default_value_type ? pl_strdup(src->default_value_type) : NULL;
+	return v->name && v->type ? 0 : pl_err_nomem(err);
+}
+
+/* The parsed type of a changed column: columns in depth-first order, ids from 1, so the subtree of
+ * cols[k] is cols[k .. k + subtree_size(k) - 1]. */
+typedef struct parsed_type {
+	pl_new_column *cols;
+	size_t n;
+	int64_t next_id; /* the next column id of the table */
+} parsed_type;
+
+static bool descends_from(const parsed_type *p, size_t k, int64_t ancestor)
+{
+	for (int64_t id = p->cols[k].parent; id > 0 && (size_t)id <= p->n; id = p->cols[id - 1].parent)
+		if (id == ancestor)
+			return true;
+	return false;
+}
+
+static size_t subtree_size(const parsed_type *p, size_t k)
+{
+	size_t e = k + 1;
+	while (e < p->n && descends_from(p, e, p->cols[k].id))
+		e++;
+	return e - k;
+}
+
+static int evolve(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err);
+
+/* A new field: the subtree of parsed column k gets fresh ids under `parent`. */
+static int add_field(alter_ctx *c, parsed_type *p, size_t k, int64_t parent, pl_err *err)
+{
+	size_t size = subtree_size(p, k);
+	int64_t shift = p->next_id - p->cols[k].id;
+	int rc = push_parsed(c, &p->cols[k], p->next_id, parent, err);
+	for (size_t j = k + 1; rc == 0 && j < k + size; j++)
+		rc = push_parsed(c, &p->cols[j], p->cols[j].id + shift, p->cols[j].parent + shift, err);
+	p->next_id += (int64_t)size;
+	return rc;
+}
+
+/* DuckLake's evolution of a nested column: fields are matched by name (list "element", map "key"
+ * and "value"); new ones are added with new ids, missing ones dropped, kept ones evolved. The
+ * nested column itself keeps its row. */
+static int evolve_nested(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err)
+{
+	if (strcmp(old->type, p->cols[k].type) != 0)
+		return pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: Type evolution is not supported from type %s to type %s",
+				  old->type, p->cols[k].type);
+	bool *kept = calloc(old->nchildren + 1, sizeof(*kept));
+	if (!kept)
+		return pl_err_nomem(err);
+	int rc = 0;
+	for (size_t j = k + 1; rc == 0 && j < p->n; j++) {
+		if (p->cols[j].parent != p->cols[k].id)
+			continue;
+		size_t o = 0;
+		while (o < old->nchildren && !pl_str_ieq(old->children[o]->name, p->cols[j].name))
+			o++;
+		if (o == old->nchildren) {
+			rc = add_field(c, p, j, old->id, err);
+		} else {
+			kept[o] = true;
+			rc = evolve(c, old->children[o], p, j, err);
+		}
+	}
+	for (size_t o = 0; rc == 0 && o < old->nchildren; o++)
+		if (!kept[o])
+			rc = end_tree(c, old->children[o], err);
+	free(kept);
+	return rc;
+}
+
+/* Evolves the existing column `old` to parsed column k: a promotion of a primitive (a new version
+ * of its row), or a nested evolution. */
+static int evolve(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err)
+{
+	if (old->nchildren > 0)
+		return evolve_nested(c, old, p, k, err);
+	const char *to = p->cols[k].type;
+	if (strcmp(to, old->type) == 0)
+		return 0;
+	if (!is_promotion(old->type, to))
+		return pl_err_set(err, PL_EUNSUPPORTED,
+				  "Cannot change type of column %s from %s to %s - only widening type promotions are allowed "
+				  "(a lake never rewrites its files: e.g. int32->int64, int64->int128, float32->float64, "
+				  "timestamp->timestamptz)",
+				  old->name, old->type, to);
+	pl_new_column *v = revise(c, old, err);
+	if (!v)
+		return err->code;
+	free(v->type);
+	return (v->type = pl_strdup(to)) ? 0 : pl_err_nomem(err);
+}
+
 static int change_type(alter_ctx *c, const pl_column *col, pl_err *err)
 {
-	pl_new_column *cols = NULL;
-	size_t n = 0;
+	parsed_type p = {NULL, 0, c->table->max_column_id + 1};
 	if (c->req->using_clause)
 		return pl_err_set(err, PL_EUNSUPPORTED, "ALTER ... TYPE ... USING would rewrite data; lakes only promote types");
-	int rc = parse_definition(c, c->req->text, &cols, &n, err);
-	if (rc == 0 && strcmp(cols[0].type, col->type) != 0 && !is_promotion(col->type, cols[0].type))
-		rc = pl_err_set(err, PL_EUNSUPPORTED,
-				"Cannot change type of column %s from %s to %s - only widening type promotions are allowed "
-				"(a lake never rewrites its files: e.g. int32->int64, int64->int128, float32->float64, "
-				"timestamp->timestamptz)",
-				col->name, col->type, cols[0].type);
-	pl_new_column *v = rc ? NULL : revise(c, col, err);
-	if (rc == 0 && !v)
-		rc = err->code;
-	if (v) {
-		free(v->type);
-		v->type = cols[0].type;
-		cols[0].type = NULL;
-	}
-	pl_columns_free(cols, n);
+	int rc = parse_definition(c, c->req->text, &p.cols, &p.n, err);
+	if (rc == 0)
+		rc = evolve(c, col, &p, 0, err);
+	pl_columns_free(p.cols, p.n);
 	return rc;
 }
 
