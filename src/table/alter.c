@@ -177,7 +177,11 @@ static int add_column(alter_ctx *c, pl_err *err)
 		col->parent = col->parent < 0 ? (parent ? parent->id : -1) : col->parent + c->table->max_column_id;
 		if (k == 0 && !(free(col->name), col->name = pl_strdup(parts[n - 1])))
 			rc = pl_err_nomem(err);
-		/* existing rows read the default as it is now */
+		/* existing rows read the default as it is now, so it has to be a constant (DuckLake's rule) */
+		if (rc == 0 && k == 0 && col->default_value_type && strcmp(col->default_value_type, "expression") == 0)
+			rc = pl_err_set(err, PL_EUNSUPPORTED,
+					"We cannot add a column with a non-literal default value. Add the column and then "
+					"explicitly set the default for new values using \"ALTER ... SET DEFAULT\"");
 		if (rc == 0 && k == 0 && col->default_value && !pl_str_ieq(col->default_value, "NULL"))
 			rc = initial_default(c, col, err);
 	}
@@ -461,6 +465,37 @@ static int check_no_nulls(alter_ctx *c, const pl_column *col, pl_err *err)
 	return rc;
 }
 
+/* SET DEFAULT expr (DuckDB parses it against the column's type, as in CREATE TABLE: a constant is
+ * stored as a literal value, anything else as an expression) or DROP DEFAULT (expr NULL). */
+static int set_default(alter_ctx *c, const pl_column *col, const char *expr, pl_err *err)
+{
+	pl_new_column *parsed = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (expr) {
+		pl_buf def = PL_BUF_INIT;
+		rc = pl_column_duckdb_type(&def, col, err);
+		pl_buf_printf(&def, " DEFAULT %s", expr);
+		if (rc == 0)
+			rc = pl_buf_oom(&def) ? pl_err_nomem(err) : parse_definition(c, def.ptr, &parsed, &n, err);
+		pl_buf_dispose(&def);
+	}
+	pl_new_column *v = rc ? NULL : revise(c, col, err);
+	if (rc == 0 && !v)
+		rc = err->code;
+	if (v) {
+		free(v->default_value);
+		free(v->default_value_type);
+		v->default_value = pl_strdup(parsed && parsed[0].default_value ? parsed[0].default_value : "NULL");
+		v->default_value_type =
+			pl_strdup(parsed && parsed[0].default_value_type ? parsed[0].default_value_type : "literal");
+		if (!v->default_value || !v->default_value_type)
+			rc = pl_err_nomem(err);
+	}
+	pl_columns_free(parsed, n);
+	return rc;
+}
+
 static int alter_column(alter_ctx *c, pl_err *err)
 {
 	const pl_alter_request *req = c->req;
@@ -479,17 +514,9 @@ static int alter_column(alter_ctx *c, pl_err *err)
 		return rc ? rc : v ? 0 : err->code;
 	}
 	if (req->kind == PL_ALTER_SET_DEFAULT || req->kind == PL_ALTER_DROP_DEFAULT) {
-		char *expr = pl_strdup(set ? req->text : "NULL");
-		pl_new_column *v = expr && req->well_formed ? revise(c, col, err) : NULL;
-		if (v) {
-			free(v->default_value);
-			free(v->default_value_type);
-			v->default_value = expr;
-			v->default_value_type = pl_strdup("expression");
-			expr = NULL;
-		}
-		free(expr);
-		return v ? 0 : err->code ? err->code : pl_err_set(err, PL_EINVALID, "syntax error in ALTER ... DEFAULT");
+		if (!req->well_formed)
+			return pl_err_set(err, PL_EINVALID, "syntax error in ALTER ... DEFAULT");
+		return set_default(c, col, set ? req->text : NULL, err);
 	}
 	return pl_err_set(err, PL_EUNSUPPORTED, "unsupported ALTER COLUMN action");
 }
