@@ -311,7 +311,8 @@ static int rename_table(alter_ctx *c, pl_err *err)
 		free(to);
 		return checked;
 	}
-	if (pl_model_table(c->model, c->table->schema_id, to)) {
+	const pl_table *same_name = pl_model_table(c->model, c->table->schema_id, to);
+	if (same_name && same_name->id != c->table->id) {
 		int rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", to);
 		free(to);
 		return rc;
