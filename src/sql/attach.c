@@ -359,6 +359,9 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	if (rc == 0 && a.o.snapshot_version >= 0 && a.o.snapshot_time)
 		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Cannot specify both VERSION and TIMESTAMP "
 				"(SNAPSHOT_VERSION and SNAPSHOT_TIME)");
+	if (rc == 0 && a.metadata_catalog && pl_str_ieq(a.metadata_catalog, a.alias))
+		rc = pl_err_set(err, PL_EINVALID,
+				"Binder Error: the METADATA_CATALOG of lake \"%s\" cannot have the lake's own name", a.alias);
 	if (rc == 0 && a.or_replace && pl_db_find_lake(db, a.alias))
 		rc = pl_handle_detach(st, pl_db_find_lake(db, a.alias), out, err);
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
