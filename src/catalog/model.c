@@ -220,6 +220,19 @@ static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 		oom = oom || !c->name || !c->type;
 	}
 	pl_rows_free(r);
+	r = NULL;
+	/* a new column id must be new across the table's whole history (old files carry the ids of
+	 * dropped columns), so the highest id of any version counts, not only the live ones */
+	rc = oom ? 0 : pl_catdb_query(db, "SELECT table_id, max(column_id) FROM ducklake_column GROUP BY table_id", NULL, 0,
+				      &r, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; r && i < r->nrows; i++) {
+		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
+		if (t)
+			t->max_column_id = pl_rows_int(r, i, 1, 0);
+	}
+	pl_rows_free(r);
 	for (size_t i = 0; !oom && i < m->ntables; i++)
 		oom = pl_model__link_columns(&m->tables[i]) != 0;
 	return oom ? pl_err_nomem(err) : 0;

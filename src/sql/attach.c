@@ -18,6 +18,7 @@
 typedef struct attach_args {
 	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env, *metadata_catalog;
 	bool if_not_exists;
+	bool or_replace; /* ATTACH OR REPLACE: a lake of that name is detached first */
 	bool kind_given; /* the URI names the catalog kind */
 	bool read_write; /* READ_WRITE given */
 	pl_lake_options o;
@@ -215,6 +216,10 @@ static int split_uri(attach_args *a, pl_err *err)
 static int parse_attach(const pl_toks *t, attach_args *a, pl_err *err)
 {
 	size_t i = 1;
+	if (pl_tok_is(t, i, "OR") && pl_tok_is(t, i + 1, "REPLACE")) {
+		a->or_replace = true;
+		i += 2;
+	}
 	if (pl_tok_is(t, i, "DATABASE"))
 		i++;
 	if (pl_tok_is(t, i, "IF") && pl_tok_is(t, i + 1, "NOT") && pl_tok_is(t, i + 2, "EXISTS")) {
@@ -354,9 +359,15 @@ int pl_handle_attach(pl_stmt *st, planar_result **out, pl_err *err)
 	if (rc == 0 && a.o.snapshot_version >= 0 && a.o.snapshot_time)
 		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Cannot specify both VERSION and TIMESTAMP "
 				"(SNAPSHOT_VERSION and SNAPSHOT_TIME)");
+	if (rc == 0 && a.metadata_catalog && pl_str_ieq(a.metadata_catalog, a.alias))
+		rc = pl_err_set(err, PL_EINVALID,
+				"Binder Error: the METADATA_CATALOG of lake \"%s\" cannot have the lake's own name", a.alias);
+	if (rc == 0 && a.or_replace && pl_db_find_lake(db, a.alias))
+		rc = pl_handle_detach(st, pl_db_find_lake(db, a.alias), out, err);
 	if (rc == 0 && (pl_db_find_lake(db, a.alias))) {
 		if (!a.if_not_exists)
-			rc = pl_err_set(err, PL_EEXISTS, "a lake named \"%s\" is already attached", a.alias);
+			rc = pl_err_set(err, PL_EEXISTS, "Binder Error: Failed to attach database: database with name \"%s\" already "
+					"exists (a lake of that name is already attached)", a.alias);
 		args_dispose(&a);
 		return rc;
 	}

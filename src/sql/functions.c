@@ -594,6 +594,9 @@ static void files_bind(duckdb_bind_info info)
 	int rc = 0;
 	if (!args[0] || !args[1] || !args[2]) {
 		rc = pl_err_set(&err, PL_EINVALID, "ducklake_list_files needs a catalog, a table and a schema");
+	} else if (args[3] && args[4]) {
+		rc = pl_err_set(&err, PL_EINVALID,
+				"Invalid Input Error: ducklake_list_files takes snapshot_version or snapshot_time, not both");
 	} else {
 		pthread_mutex_lock(&db->lock);
 		rc = lake_files(db, args, &rows, &err);

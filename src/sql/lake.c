@@ -705,8 +705,8 @@ static int resolve_data_path(pl_lake *lake, const pl_lake_options *o, pl_err *er
 		free(given);
 		if (!same) {
 			rc = pl_err_set(err, PL_EINVALID,
-					"DATA_PATH '%s' differs from the lake's data path '%s'; add OVERRIDE_DATA_PATH true "
-					"to read the lake's files from the new place",
+					"DATA_PATH '%s' does not match existing data path in the catalog ('%s'); add "
+					"OVERRIDE_DATA_PATH true to read the lake's files from the new place",
 					o->data_path, stored);
 			free(stored);
 			return rc;

@@ -177,7 +177,11 @@ static int add_column(alter_ctx *c, pl_err *err)
 		col->parent = col->parent < 0 ? (parent ? parent->id : -1) : col->parent + c->table->max_column_id;
 		if (k == 0 && !(free(col->name), col->name = pl_strdup(parts[n - 1])))
 			rc = pl_err_nomem(err);
-		/* existing rows read the default as it is now */
+		/* existing rows read the default as it is now, so it has to be a constant (DuckLake's rule) */
+		if (rc == 0 && k == 0 && col->default_value_type && strcmp(col->default_value_type, "expression") == 0)
+			rc = pl_err_set(err, PL_EUNSUPPORTED,
+					"We cannot add a column with a non-literal default value. Add the column and then "
+					"explicitly set the default for new values using \"ALTER ... SET DEFAULT\"");
 		if (rc == 0 && k == 0 && col->default_value && !pl_str_ieq(col->default_value, "NULL"))
 			rc = initial_default(c, col, err);
 	}
@@ -307,7 +311,8 @@ static int rename_table(alter_ctx *c, pl_err *err)
 		free(to);
 		return checked;
 	}
-	if (pl_model_table(c->model, c->table->schema_id, to)) {
+	const pl_table *same_name = pl_model_table(c->model, c->table->schema_id, to);
+	if (same_name && same_name->id != c->table->id) {
 		int rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: Table with name \"%s\" already exists!", to);
 		free(to);
 		return rc;
@@ -320,28 +325,123 @@ static int rename_table(alter_ctx *c, pl_err *err)
 	return c->a->uuid ? 0 : pl_err_nomem(err);
 }
 
+/* Appends a copy of the parsed column src with the given id and parent. */
+static int push_parsed(alter_ctx *c, const pl_new_column *src, int64_t id, int64_t parent, pl_err *err)
+{
+	pl_new_column *v = realloc(c->a->columns, (c->a->ncolumns + 1) * sizeof(*v));
+	if (!v)
+		return pl_err_nomem(err);
+	c->a->columns = v;
+	v = &v[c->a->ncolumns++];
+	*v = (pl_new_column){.id = id, .order = id, .parent = parent, .nulls_allowed = src->nulls_allowed};
+	v->name = pl_strdup(src->name);
+	v->type = pl_strdup(src->type);
+	v->default_value = src->default_value ? pl_strdup(src->default_value) : NULL;
+	v->default_value_type = src->default_value_type ? pl_strdup(src->default_value_type) : NULL;
+	return v->name && v->type ? 0 : pl_err_nomem(err);
+}
+
+/* The parsed type of a changed column: columns in depth-first order, ids from 1, so the subtree of
+ * cols[k] is cols[k .. k + subtree_size(k) - 1]. */
+typedef struct parsed_type {
+	pl_new_column *cols;
+	size_t n;
+	int64_t next_id; /* the next column id of the table */
+} parsed_type;
+
+static bool descends_from(const parsed_type *p, size_t k, int64_t ancestor)
+{
+	for (int64_t id = p->cols[k].parent; id > 0 && (size_t)id <= p->n; id = p->cols[id - 1].parent)
+		if (id == ancestor)
+			return true;
+	return false;
+}
+
+static size_t subtree_size(const parsed_type *p, size_t k)
+{
+	size_t e = k + 1;
+	while (e < p->n && descends_from(p, e, p->cols[k].id))
+		e++;
+	return e - k;
+}
+
+static int evolve(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err);
+
+/* A new field: the subtree of parsed column k gets fresh ids under `parent`. */
+static int add_field(alter_ctx *c, parsed_type *p, size_t k, int64_t parent, pl_err *err)
+{
+	size_t size = subtree_size(p, k);
+	int64_t shift = p->next_id - p->cols[k].id;
+	int rc = push_parsed(c, &p->cols[k], p->next_id, parent, err);
+	for (size_t j = k + 1; rc == 0 && j < k + size; j++)
+		rc = push_parsed(c, &p->cols[j], p->cols[j].id + shift, p->cols[j].parent + shift, err);
+	p->next_id += (int64_t)size;
+	return rc;
+}
+
+/* DuckLake's evolution of a nested column: fields are matched by name (list "element", map "key"
+ * and "value"); new ones are added with new ids, missing ones dropped, kept ones evolved. The
+ * nested column itself keeps its row. */
+static int evolve_nested(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err)
+{
+	if (strcmp(old->type, p->cols[k].type) != 0)
+		return pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: Type evolution is not supported from type %s to type %s",
+				  old->type, p->cols[k].type);
+	bool *kept = calloc(old->nchildren + 1, sizeof(*kept));
+	if (!kept)
+		return pl_err_nomem(err);
+	int rc = 0;
+	for (size_t j = k + 1; rc == 0 && j < p->n; j++) {
+		if (p->cols[j].parent != p->cols[k].id)
+			continue;
+		size_t o = 0;
+		while (o < old->nchildren && !pl_str_ieq(old->children[o]->name, p->cols[j].name))
+			o++;
+		if (o == old->nchildren) {
+			rc = add_field(c, p, j, old->id, err);
+		} else {
+			kept[o] = true;
+			rc = evolve(c, old->children[o], p, j, err);
+		}
+	}
+	for (size_t o = 0; rc == 0 && o < old->nchildren; o++)
+		if (!kept[o])
+			rc = end_tree(c, old->children[o], err);
+	free(kept);
+	return rc;
+}
+
+/* Evolves the existing column `old` to parsed column k: a promotion of a primitive (a new version
+ * of its row), or a nested evolution. */
+static int evolve(alter_ctx *c, const pl_column *old, parsed_type *p, size_t k, pl_err *err)
+{
+	if (old->nchildren > 0)
+		return evolve_nested(c, old, p, k, err);
+	const char *to = p->cols[k].type;
+	if (strcmp(to, old->type) == 0)
+		return 0;
+	if (!is_promotion(old->type, to))
+		return pl_err_set(err, PL_EUNSUPPORTED,
+				  "Cannot change type of column %s from %s to %s - only widening type promotions are allowed "
+				  "(a lake never rewrites its files: e.g. int32->int64, int64->int128, float32->float64, "
+				  "timestamp->timestamptz)",
+				  old->name, old->type, to);
+	pl_new_column *v = revise(c, old, err);
+	if (!v)
+		return err->code;
+	free(v->type);
+	return (v->type = pl_strdup(to)) ? 0 : pl_err_nomem(err);
+}
+
 static int change_type(alter_ctx *c, const pl_column *col, pl_err *err)
 {
-	pl_new_column *cols = NULL;
-	size_t n = 0;
+	parsed_type p = {NULL, 0, c->table->max_column_id + 1};
 	if (c->req->using_clause)
 		return pl_err_set(err, PL_EUNSUPPORTED, "ALTER ... TYPE ... USING would rewrite data; lakes only promote types");
-	int rc = parse_definition(c, c->req->text, &cols, &n, err);
-	if (rc == 0 && strcmp(cols[0].type, col->type) != 0 && !is_promotion(col->type, cols[0].type))
-		rc = pl_err_set(err, PL_EUNSUPPORTED,
-				"Cannot change type of column %s from %s to %s - only widening type promotions are allowed "
-				"(a lake never rewrites its files: e.g. int32->int64, int64->int128, float32->float64, "
-				"timestamp->timestamptz)",
-				col->name, col->type, cols[0].type);
-	pl_new_column *v = rc ? NULL : revise(c, col, err);
-	if (rc == 0 && !v)
-		rc = err->code;
-	if (v) {
-		free(v->type);
-		v->type = cols[0].type;
-		cols[0].type = NULL;
-	}
-	pl_columns_free(cols, n);
+	int rc = parse_definition(c, c->req->text, &p.cols, &p.n, err);
+	if (rc == 0)
+		rc = evolve(c, col, &p, 0, err);
+	pl_columns_free(p.cols, p.n);
 	return rc;
 }
 
@@ -366,6 +466,37 @@ static int check_no_nulls(alter_ctx *c, const pl_column *col, pl_err *err)
 	return rc;
 }
 
+/* SET DEFAULT expr (DuckDB parses it against the column's type, as in CREATE TABLE: a constant is
+ * stored as a literal value, anything else as an expression) or DROP DEFAULT (expr NULL). */
+static int set_default(alter_ctx *c, const pl_column *col, const char *expr, pl_err *err)
+{
+	pl_new_column *parsed = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (expr) {
+		pl_buf def = PL_BUF_INIT;
+		rc = pl_column_duckdb_type(&def, col, err);
+		pl_buf_printf(&def, " DEFAULT %s", expr);
+		if (rc == 0)
+			rc = pl_buf_oom(&def) ? pl_err_nomem(err) : parse_definition(c, def.ptr, &parsed, &n, err);
+		pl_buf_dispose(&def);
+	}
+	pl_new_column *v = rc ? NULL : revise(c, col, err);
+	if (rc == 0 && !v)
+		rc = err->code;
+	if (v) {
+		free(v->default_value);
+		free(v->default_value_type);
+		v->default_value = pl_strdup(parsed && parsed[0].default_value ? parsed[0].default_value : "NULL");
+		v->default_value_type =
+			pl_strdup(parsed && parsed[0].default_value_type ? parsed[0].default_value_type : "literal");
+		if (!v->default_value || !v->default_value_type)
+			rc = pl_err_nomem(err);
+	}
+	pl_columns_free(parsed, n);
+	return rc;
+}
+
 static int alter_column(alter_ctx *c, pl_err *err)
 {
 	const pl_alter_request *req = c->req;
@@ -384,17 +515,9 @@ static int alter_column(alter_ctx *c, pl_err *err)
 		return rc ? rc : v ? 0 : err->code;
 	}
 	if (req->kind == PL_ALTER_SET_DEFAULT || req->kind == PL_ALTER_DROP_DEFAULT) {
-		char *expr = pl_strdup(set ? req->text : "NULL");
-		pl_new_column *v = expr && req->well_formed ? revise(c, col, err) : NULL;
-		if (v) {
-			free(v->default_value);
-			free(v->default_value_type);
-			v->default_value = expr;
-			v->default_value_type = pl_strdup("expression");
-			expr = NULL;
-		}
-		free(expr);
-		return v ? 0 : err->code ? err->code : pl_err_set(err, PL_EINVALID, "syntax error in ALTER ... DEFAULT");
+		if (!req->well_formed)
+			return pl_err_set(err, PL_EINVALID, "syntax error in ALTER ... DEFAULT");
+		return set_default(c, col, set ? req->text : NULL, err);
 	}
 	return pl_err_set(err, PL_EUNSUPPORTED, "unsupported ALTER COLUMN action");
 }

@@ -462,6 +462,10 @@ int pl_changes_view(const pl_table_ctx *ctx, const char *data_path, const char *
 	}
 	const pl_schema *s = rc ? NULL : pl_model_schema(m, schema);
 	const pl_table *tab = s ? pl_model_table(m, s->id, table) : NULL;
+	if (rc == 0 && !tab && s && pl_model_view(m, s->id, table))
+		rc = pl_err_set(err, PL_EINVALID,
+				"Invalid Input Error: \"%s\" is a View, not a table. Data change feed functions only support tables.",
+				table);
 	if (rc == 0 && !tab)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld", table,
 				(long long)to);

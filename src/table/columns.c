@@ -50,7 +50,8 @@ static int ducklake_type_of(duckdb_logical_type t, const char *colname, char **o
 		const char *dl = b.ptr ? pl_duckdb_to_ducklake_type(b.ptr) : NULL;
 		if (!dl) {
 			int rc = pl_err_set(err, PL_EUNSUPPORTED,
-					    "column \"%s\" has type %s, which a lake table cannot store", colname,
+					    "Not implemented Error: column \"%s\" has unsupported type %s (a lake table cannot store it)",
+					    colname,
 					    b.ptr ? b.ptr : "?");
 			pl_buf_dispose(&b);
 			return rc;
