@@ -106,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		json_error_t e;
 		json_t *v = json_loadb(p, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-		if (v && depth_of(p, n) < PL_JSCAN_MAX_DEPTH)
+		/* (jansson ends its input at a NUL byte; the scanner refuses the byte) */
+		if (v && depth_of(p, n) < PL_JSCAN_MAX_DEPTH && !memchr(p, 0, n))
 			CHECK(rc == 0);
 		if (rc == 0)
 			CHECK(v || number_refusal(&e));
