@@ -45,6 +45,7 @@ typedef struct pl_srv_item {
 	int spool_kind;
 	char *spool;
 	bool *spool_used;
+	size_t spool_maxline; /* the longest NDJSON line (0: not known) */
 	bool committed; /* its rows (or file) are in the lake */
 	pl_srv_cols cols;
 	char pid[PL_UUID_STRLEN + 1];

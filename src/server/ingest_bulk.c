@@ -213,6 +213,8 @@ int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_s
 		}
 		if (!put_line(f, p + start, i - start))
 			rc = PLANAR_EIO;
+		if (i - start > it->spool_maxline)
+			it->spool_maxline = i - start;
 		i = pl_jscan_ws(p, b->end, i) + 1; /* the ',' (or the closing ']') */
 	}
 	pl_jscan_dispose(&s);

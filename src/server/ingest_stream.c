@@ -129,6 +129,8 @@ static void ndjson_line(stream *st, const char *p, size_t n)
 			    json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", field, "reason", why));
 		return;
 	}
+	if (n - lead > st->it->spool_maxline)
+		st->it->spool_maxline = n - lead;
 	if (fwrite(p + lead, 1, n - lead, st->f) != n - lead || fputc('\n', st->f) == EOF)
 		stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the body to a temporary file (disk full?)", NULL);
 	st->it->nrec++;
