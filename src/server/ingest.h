@@ -93,8 +93,8 @@ typedef struct pl_srv_bulk {
 	size_t start, end, count;
 } pl_srv_bulk;
 /* A JSON object body whose "records" array has more than min_records elements and no "create":
- * true, valid JSON throughout: its other members as an object (*b: the records), else NULL (the
- * body is then parsed the general way). */
+ * true, its other members valid JSON: those members as an object (*b: the records, whose syntax
+ * pl_srv_bulk_spool checks), else NULL (the body is then parsed the general way). */
 json_t *pl_srv_bulk_body(const char *p, size_t n, size_t min_records, pl_srv_bulk *b);
 /* A record that does not fit (or, syntax, is not valid JSON). */
 typedef struct pl_srv_misfit {

@@ -4,11 +4,13 @@
  *
  * A JSON body whose "records" array has more elements than a group commit inlines (and no
  * "create": true) is read in two passes over the body as it was received: the first checks the
- * whole body's syntax and keeps its other members (small) as a JSON object, the second checks
- * each record against the table's columns and writes its bytes, as they are, as one line of a
- * temporary NDJSON file (newlines between tokens become spaces), which the committer reads with
- * read_json and the columns' types. Anything else (a syntax error included, so its message is
- * the usual one) goes the general way: the whole body parsed by jansson.
+ * syntax of the body's other members and keeps them (small) as a JSON object, and only finds the
+ * end of the records array and counts its elements; the second checks every byte of each record
+ * (syntax, then the fields against the table's columns) and writes it, as it is, as one line of
+ * a temporary NDJSON file (newlines between tokens become spaces), which the committer reads
+ * with read_json and the columns' types. A record that is not valid JSON gives 400 naming it.
+ * Any other body (a syntax error outside the records included, so its message is the usual
+ * one) goes the general way: the whole body parsed by jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,42 @@ int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out)
 	return 0;
 }
 
+/* Moves *pos (at a '[') past the array's closing bracket, counting its elements by the commas
+ * at its top level: strings and brackets are followed, nothing else is checked (the second pass
+ * checks every byte of the array). false: the array does not end. */
+static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count)
+{
+	size_t depth = 0, commas = 0;
+	bool any = false;
+	for (size_t i = *pos; i < n; i++) {
+		char c = p[i];
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		if (c == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (i >= n)
+				return false;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if (c == ']' || c == '}') {
+			if (depth == 0)
+				return false;
+			if (--depth == 0) {
+				*pos = i + 1;
+				*count = any ? commas + 1 : 0;
+				return true;
+			}
+		} else if (c == ',' && depth == 1) {
+			commas++;
+		}
+		if (i > *pos)
+			any = true;
+	}
+	return false;
+}
+
 /* The decoded text of the key p[a..b) (a checked JSON string), or NULL. */
 static json_t *key_of(const char *p, size_t a, size_t b)
 {
@@ -104,27 +142,8 @@ json_t *pl_srv_bulk_body(const char *p, size_t n, size_t min_records, pl_srv_bul
 				goto out;
 			have = true;
 			b->start = i;
-			b->count = 0;
-			i = pl_jscan_ws(p, n, i + 1);
-			if (i < n && p[i] == ']') {
-				i++;
-			} else {
-				for (;;) {
-					if (pl_jscan_value(&s, p, n, &i, 2))
-						goto out;
-					b->count++;
-					i = pl_jscan_ws(p, n, i);
-					if (i < n && p[i] == ',') {
-						i++;
-						continue;
-					}
-					if (i < n && p[i] == ']') {
-						i++;
-						break;
-					}
-					goto out;
-				}
-			}
+			if (!skip_array(p, n, &i, &b->count) || p[i - 1] != ']')
+				goto out;
 			b->end = i;
 		} else {
 			size_t vs = i;
@@ -215,7 +234,16 @@ int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_s
 			rc = PLANAR_EIO;
 		if (i - start > it->spool_maxline)
 			it->spool_maxline = i - start;
-		i = pl_jscan_ws(p, b->end, i) + 1; /* the ',' (or the closing ']') */
+		i = pl_jscan_ws(p, b->end, i);
+		if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']')) {
+			bad->rec = rec;
+			bad->syntax = true;
+			bad->field = pl_strdup("");
+			bad->reason = pl_strdup("expected ',' or ']' after a record");
+			rc = PLANAR_EINVALID;
+			break;
+		}
+		i++;
 	}
 	pl_jscan_dispose(&s);
 	free(jc);

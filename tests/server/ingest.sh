@@ -232,11 +232,16 @@ bad_bulk "number for a boolean" 422 1 ok '{"id":10}' '{"id":11,"ok":1}' '{"id":1
 bad_bulk "number for text" 422 0 name '{"id":10,"name":5}' '{"id":11}' '{"id":12}'
 bad_bulk "a record not an object" 422 1 '' '{"id":10}' '[1]' '{"id":12}'
 bad_bulk "an empty record" 422 2 '' '{"id":10}' '{"id":11}' '{}'
-bad_bulk "duplicate field" 400 '' '' '{"id":10}' '{"id":11,"id":12}' '{"id":12}'
+bad_bulk "duplicate field" 422 1 id '{"id":10}' '{"id":11,"id":12}' '{"id":12}'
 bad_bulk "duplicate nested key" 400 '' '' '{"id":10}' '{"id":11,"j":{"a":1,"b":2,"a":3}}' '{"id":12}'
 bad_bulk "lone surrogate" 400 '' '' '{"id":10}' '{"id":11,"name":"\ud800"}' '{"id":12}'
-bad_bulk "NUL in text" 400 '' '' '{"id":10}' '{"id":11,"name":"a\u0000b"}' '{"id":12}'
+bad_bulk "NUL in text" 422 1 name '{"id":10}' '{"id":11,"name":"a\u0000b"}' '{"id":12}'
 bad_bulk "broken record" 400 '' '' '{"id":10}' '{"id":11,}' '{"id":12}'
+has "bulk broken record: which" '"record":1' "$body"
+bad_bulk "missing comma" 400 '' '' '{"id":10}' '{"id":11} {"id":12}'
+bad_bulk "unbalanced" 400 '' '' '{"id":10}' '{"id":11]' '{"id":12}'
+bad_bulk "raw newline in a string" 400 '' '' '{"id":10}' '{"id":11,"name":"a
+b"}' '{"id":12}'
 printf '{"table":"bk","tenant_id":"t1","schema_version":%s,"job_id":"bk","records":[{"id":10},{"id":11},{"id":12,"name":"\xc0\xaf"}]}' "$SV" > "$work/req.json"
 post application/json "" "$work/req.json"; check "bulk invalid UTF-8 (overlong)" "400" "$code"
 deep=$(printf '%.0s[' $(seq 1 3000))$(printf '%.0s]' $(seq 1 3000))
