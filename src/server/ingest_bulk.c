@@ -66,12 +66,16 @@ int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out)
  * checks every byte of the array). false: the array does not end. */
 static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count)
 {
-	size_t depth = 0, commas = 0;
-	bool any = false;
+	static const unsigned char special[256] = {['"'] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, [','] = 1};
+	const unsigned char *u = (const unsigned char *)p;
+	size_t depth = 0, commas = 0, first = pl_jscan_ws(p, n, *pos + 1);
+	bool any = first < n && p[first] != ']';
 	for (size_t i = *pos; i < n; i++) {
+		while (i < n && !special[u[i]])
+			i++;
+		if (i >= n)
+			break;
 		char c = p[i];
-		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
-			continue;
 		if (c == '"') {
 			for (i++; i < n && p[i] != '"'; i++)
 				if (p[i] == '\\')
@@ -88,11 +92,9 @@ static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count)
 				*count = any ? commas + 1 : 0;
 				return true;
 			}
-		} else if (c == ',' && depth == 1) {
+		} else if (depth == 1) { /* a comma between elements */
 			commas++;
 		}
-		if (i > *pos)
-			any = true;
 	}
 	return false;
 }
