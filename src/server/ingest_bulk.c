@@ -139,13 +139,12 @@ json_t *pl_srv_bulk_body(const char *p, size_t n, size_t min_records, pl_srv_bul
 		}
 		i = pl_jscan_ws(p, n, i + 1);
 		if (records) {
-			json_decref(key);
-			if (i >= n || p[i] != '[')
-				goto out;
 			have = true;
 			b->start = i;
-			if (!skip_array(p, n, &i, &b->count) || p[i - 1] != ']')
+			if (i >= n || p[i] != '[' || !skip_array(p, n, &i, &b->count) || p[i - 1] != ']') {
+				json_decref(key);
 				goto out;
+			}
 			b->end = i;
 		} else {
 			size_t vs = i;
