@@ -3,14 +3,16 @@
 # then small ingests (RECORDS records per POST /data/ingest, group-committed). Prints requests/s,
 # p50 and p99 latency and the count of non-2xx answers for each, with the snapshots and Parquet
 # files the ingests made. Then bulk ingest of BULK records (one JSON array body, one NDJSON body)
-# against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor).
-# Never fails on a figure.
+# against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor),
+# each REPEAT times (medians). Then a query of the BULK rows through GET /data/query (curl, on
+# a freshly started server) against the shell writing the same rows as CSV (`planar -csv -c`),
+# with the server's peak RSS. Never fails on a figure.
 #   bench/serve.sh [BUILD_DIR] [--duration 10s] [--connections 32] [--threads 8] [--records 5]
-#                  [--catalog sqlite|duckdb] [--bulk 1000000] [--no-bulk]
+#                  [--catalog sqlite|duckdb] [--bulk 1000000] [--no-bulk] [--bulk-only] [--repeat 3]
 set -euo pipefail
 build=build
 [ $# -gt 0 ] && [ "${1#--}" = "$1" ] && { build=$1; shift; }
-duration=10s conns=32 threads=8 records=5 catalog=sqlite bulk=1000000
+duration=10s conns=32 threads=8 records=5 catalog=sqlite bulk=1000000 small=1 repeat=3
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
@@ -20,6 +22,8 @@ while [ $# -gt 0 ]; do
     --catalog) catalog=$2; shift 2 ;;
     --bulk) bulk=$2; shift 2 ;;
     --no-bulk) bulk=0; shift ;;
+    --bulk-only) small=0; shift ;;
+    --repeat) repeat=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,16 +39,19 @@ case $catalog in
 esac
 "$planar" --lake "$uri" --data-path "$work/data/" -c "CREATE TABLE bench(id BIGINT, name VARCHAR, v DOUBLE)" >/dev/null
 token=$("$planar" token create --lake "$uri" --tenant t1 --role writer | tail -n 1)
-"$planar" serve --lake "$uri" --data-path "$work/data/" --listen 127.0.0.1:0 --threads "$threads" \
-  --max-connections $((conns * 4)) --max-body 4294967296 2> "$work/log" &
-pid=$!
-port=
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { cat "$work/log"; exit 1; }
+serve() { # starts the server: sets pid and port
+  "$planar" serve --lake "$uri" --data-path "$work/data/" --listen 127.0.0.1:0 --threads "$threads" \
+    --max-connections $((conns * 4)) --max-body 4294967296 --row-cap $((bulk > 100000 ? bulk : 100000)) 2> "$work/log" &
+  pid=$!
+  port=
+  for _ in $(seq 1 400); do
+    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { cat "$work/log"; exit 1; }
+}
+serve
 sv=$(curl -s "http://127.0.0.1:$port/readyz" | sed -n 's/.*"schema_version":\([0-9]*\).*/\1/p')
 recs=$(for i in $(seq 1 "$records"); do printf '%s{"id":%d,"name":"n%d","v":%d.5}' "$([ "$i" -gt 1 ] && echo ,)" "$i" "$i" "$i"; done)
 cat > "$work/ingest.lua" <<LUA
@@ -62,6 +69,7 @@ done = function(summary, latency, requests)
 end
 LUA
 cat "$work/ingest.lua" "$work/report.lua" > "$work/ingest_report.lua"
+if [ "$small" = 1 ]; then
 echo "planar serve: $catalog catalog, $threads HTTP threads, $conns connections, $duration each, load $(cut -d' ' -f1 /proc/loadavg)"
 run() { # NAME wrk-args...
   local name=$1; shift
@@ -79,6 +87,7 @@ rows=$(curl -s -G -H "Authorization: Bearer $token" "http://127.0.0.1:$port/data
   --data-urlencode "sql=SELECT count(*) FROM bench" | sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')
 files=$(find "$work/data" -name '*.parquet' 2>/dev/null | wc -l)
 echo "rows ingested: $rows, Parquet files: $files (small batches are inlined into the catalog)"
+fi
 
 [ "$bulk" -gt 0 ] || exit 0
 # ---- bulk: BULK records as one JSON array and as NDJSON, against read_json -> Parquet ----
@@ -89,22 +98,53 @@ sv=$(curl -s "http://127.0.0.1:$port/readyz" | sed -n 's/.*"schema_version":\([0
 { printf '{"table":"bulk","tenant_id":"t1","job_id":"bulk","schema_version":%s,"records":[' "$sv"
   sed '$!s/$/,/' "$work/bulk.ndjson"; printf ']}'; } > "$work/bulk.json"
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
+median() { python3 -c "import sys, statistics; print('%.3f' % statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 t0=$(date +%s.%N); "$planar" -c "SELECT 1" >/dev/null; t1=$(date +%s.%N); startup=$(secs "$t0" "$t1")
-t0=$(date +%s.%N)
-"$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'" >/dev/null
-t1=$(date +%s.%N); floor=$(python3 -c "print('%.3f' % max(0.001, $(secs "$t0" "$t1") - $startup))")
-t0=$(date +%s.%N)
-jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
-t1=$(date +%s.%N); tj=$(secs "$t0" "$t1")
-t0=$(date +%s.%N)
-ncode=$(curl -s -o "$work/bn" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
-  --data-binary "@$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
-t1=$(date +%s.%N); tn=$(secs "$t0" "$t1")
+floors=() tjs=() tns=()
+load0=$(cut -d' ' -f1 /proc/loadavg)
+for r in $(seq 1 "$repeat"); do
+  rm -f "$work/floor.parquet"
+  t0=$(date +%s.%N)
+  "$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'" >/dev/null
+  t1=$(date +%s.%N); floors+=("$(python3 -c "print('%.3f' % max(0.001, $(secs "$t0" "$t1") - $startup))")")
+  t0=$(date +%s.%N)
+  jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
+  t1=$(date +%s.%N); tjs+=("$(secs "$t0" "$t1")")
+  t0=$(date +%s.%N)
+  ncode=$(curl -s -o "$work/bn" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
+    --data-binary "@$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
+  t1=$(date +%s.%N); tns+=("$(secs "$t0" "$t1")")
+done
+floor=$(median "${floors[@]}") tj=$(median "${tjs[@]}") tn=$(median "${tns[@]}")
 rate() { python3 -c "print('%.0f' % ($bulk / $1))"; }
-echo "bulk $bulk records ($(du -h "$work/bulk.ndjson" | cut -f1) NDJSON), load $(cut -d' ' -f1 /proc/loadavg):"
-printf '  %-34s %8s s %10s rec/s\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode"
+echo "bulk $bulk records ($(du -h "$work/bulk.ndjson" | cut -f1) NDJSON), median of $repeat, load $load0 -> $(cut -d' ' -f1 /proc/loadavg):"
+printf '  %-34s %8s s %10s rec/s  (runs %s)\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")" "${floors[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode" "${tjs[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode" "${tns[*]}"
+
+# ---- query: BULK rows as JSON over HTTP against the shell's CSV ----
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+serve
+qsql="SELECT id, name, v FROM bulk2 LIMIT $bulk"
+enc=$(python3 -c "import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))" "$qsql")
+tcs=() tqs=()
+load0=$(cut -d' ' -f1 /proc/loadavg)
+for r in $(seq 1 "$repeat"); do
+  t0=$(date +%s.%N)
+  "$planar" -csv --lake "$uri" --data-path "$work/data/" -c "$qsql" > "$work/q.csv"
+  t1=$(date +%s.%N); tcs+=("$(secs "$t0" "$t1")")
+  t0=$(date +%s.%N)
+  qcode=$(curl -s -o "$work/q.json" -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/data/query?sql=$enc")
+  t1=$(date +%s.%N); tqs+=("$(secs "$t0" "$t1")")
+done
+tc=$(median "${tcs[@]}") tq=$(median "${tqs[@]}")
+qrows=$(sed -n 's/.*"row_count":\([0-9]*\).*/\1/p' "$work/q.json" | tail -n 1)
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+echo "query of $bulk rows, median of $repeat, load $load0 -> $(cut -d' ' -f1 /proc/loadavg):"
+printf '  %-34s %8s s %10s rows/s  %s bytes  (runs %s)\n' "planar -csv -c (shell)" "$tc" "$(rate "$tc")" "$(stat -c %s "$work/q.csv")" "${tcs[*]}"
+printf '  %-34s %8s s %10s rows/s  %s bytes  ratio %s  (HTTP %s, row_count %s; runs %s)\n' "GET /data/query (JSON)" "$tq" \
+  "$(rate "$tq")" "$(stat -c %s "$work/q.json")" "$(python3 -c "print('%.2f' % ($tc / $tq))")" "$qcode" "$qrows" "${tqs[*]}"
+echo "  server peak RSS (VmHWM) after the queries: $rss kB"

@@ -297,8 +297,11 @@ static int build_spool(pl_srv_item *it, pl_buf *sql)
 	pl_buf_put_ident(sql, it->name);
 	pl_buf_printf(sql, " (%s) SELECT %s FROM read_json(", pl_buf_cstr(&cols), pl_buf_cstr(&cols));
 	pl_buf_put_literal(sql, it->spool);
-	pl_buf_printf(sql, ", format = 'newline_delimited', columns = {%s}, maximum_object_size = 1073741824)",
-		      pl_buf_cstr(&types));
+	/* read_json's buffers grow with maximum_object_size (fewer parallel reads): the longest line
+	 * when known, else 1 GiB */
+	size_t maxobj = it->spool_maxline ? (it->spool_maxline < (16u << 20) ? 16u << 20 : it->spool_maxline + 1) : 1u << 30;
+	pl_buf_printf(sql, ", format = 'newline_delimited', columns = {%s}, maximum_object_size = %zu)",
+		      pl_buf_cstr(&types), maxobj);
 	int rc = pl_buf_oom(sql) || pl_buf_oom(&cols) || pl_buf_oom(&types) ? PLANAR_ENOMEM : n ? 0 : PLANAR_EINVALID;
 	pl_buf_dispose(&cols);
 	pl_buf_dispose(&types);

@@ -446,8 +446,13 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	pl_srv_lake *l = &r->srv->lake;
 	if (!r->role || (strcmp(r->role, "writer") != 0 && strcmp(r->role, "admin") != 0))
 		return pl_srv_reply_error(c, r, PL_SRV_FORBIDDEN, "this token may not write (role reader)", NULL);
-	json_t *body = pl_srv_body_object(c, r, &ret);
-	if (!body)
+	/* a bulk body: its records are checked and spooled by the scanner, never parsed into a tree
+	 * (a record is at least 8 bytes: {"a":1},) */
+	pl_srv_bulk bulk = {0, 0, 0};
+	json_t *body = NULL;
+	if (r->body.len >= 8 * ((size_t)r->srv->cfg.inline_rows + 1) && pl_srv_is_json(c))
+		body = pl_srv_bulk_body(r->body.ptr, r->body.len, r->srv->cfg.inline_rows, &bulk);
+	if (!body && !(body = pl_srv_body_object(c, r, &ret)))
 		return ret;
 	const char *table = get_str(body, "table"), *tenant = get_str(body, "tenant_id"), *job = get_str(body, "job_id");
 	json_t *records = json_object_get(body, "records"), *sv = json_object_get(body, "schema_version");
@@ -456,7 +461,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	const char *bad = !table || !*table ? "\"table\" (a string) is required"
 			  : !tenant || !*tenant ? "\"tenant_id\" (a string) is required"
 			  : !job || !*job ? "\"job_id\" (a string) is required"
-			  : !json_is_array(records) || json_array_size(records) == 0 ? "\"records\" must be a non-empty array"
+			  : !bulk.count && (!json_is_array(records) || json_array_size(records) == 0) ? "\"records\" must be a non-empty array"
 			  : create && !json_is_boolean(create) ? "\"create\" must be true or false"
 			  : !json_is_true(create) && !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" (a number or its text) is required"
 			  : sv && !json_is_null(sv) && !(json_is_integer(sv) || json_is_string(sv)) ? "\"schema_version\" must be a number or its text"
@@ -548,7 +553,7 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		ret = pl_srv_reply_error(c, r, PL_SRV_NOT_FOUND, "no such table in the lake", json_pack("{s:s}", "table", table));
 		goto out;
 	}
-	if (!check_records(c, r, &cl, records, &ret))
+	if (!bulk.count && !check_records(c, r, &cl, records, &ret))
 		goto out;
 	pl_srv_item *it = calloc(1, sizeof *it);
 	if (!it) {
@@ -564,8 +569,8 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	it->tenant = pl_strdup(tenant);
 	it->job = pl_strdup(job);
 	it->key = key ? pl_strdup(key) : NULL;
-	it->records = json_incref(records);
-	it->nrec = json_array_size(records);
+	it->records = bulk.count ? NULL : json_incref(records);
+	it->nrec = bulk.count ? bulk.count : json_array_size(records);
 	it->cols = cl;
 	cl.v = NULL;
 	cl.n = 0;
@@ -576,7 +581,20 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	}
 	pl_now_timestamptz(it->now);
 	it->bytes = (int64_t)r->body.len;
-	if (it->nrec > r->srv->cfg.inline_rows && spool_records(it) != 0) {
+	if (bulk.count) {
+		pl_srv_misfit bad;
+		rc = pl_srv_bulk_spool(it, r->body.ptr, &bulk, &bad);
+		if (rc) {
+			pl_srv_item_free(it);
+			ret = rc != PLANAR_EINVALID ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot write the records to a temporary file", NULL)
+			      : bad.syntax ? pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, "the body is not valid JSON",
+								json_pack("{s:s,s:I}", "reason", bad.reason ? bad.reason : "?", "record", (json_int_t)bad.rec))
+					   : invalid(c, r, bad.rec, bad.field ? bad.field : "", bad.reason ? bad.reason : "?");
+			free(bad.field);
+			free(bad.reason);
+			goto out;
+		}
+	} else if (it->nrec > r->srv->cfg.inline_rows && spool_records(it) != 0) {
 		pl_srv_item_free(it);
 		ret = pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot write the records to a temporary file", NULL);
 		goto out;

@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "server/internal.h"
+#include "server/jscan.h"
 
 typedef struct pl_srv_col {
 	char *name, *type; /* DuckDB type, as SQL */
@@ -44,6 +45,7 @@ typedef struct pl_srv_item {
 	int spool_kind;
 	char *spool;
 	bool *spool_used;
+	size_t spool_maxline; /* the longest NDJSON line (0: not known) */
 	bool committed; /* its rows (or file) are in the lake */
 	pl_srv_cols cols;
 	char pid[PL_UUID_STRLEN + 1];
@@ -91,6 +93,28 @@ void pl_srv_batch_wait(pl_srv *s, pl_srv_item *it);
 enum MHD_Result pl_srv_batch_reply(struct MHD_Connection *c, pl_req *r);
 /* Tells the flusher that rows were inlined into schema.table (it flushes past a threshold). */
 void pl_srv_flush_note(pl_srv *s, const char *schema, const char *table, int64_t rows);
+
+/* Bulk bodies on the validating scanner (ingest_bulk.c). */
+/* The scanner's view of the columns (names and types point into cl). */
+int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out);
+/* The span of a body's "records" array: [start, end) of the body, count elements. */
+typedef struct pl_srv_bulk {
+	size_t start, end, count;
+} pl_srv_bulk;
+/* A JSON object body whose "records" array has more than min_records elements and no "create":
+ * true, its other members valid JSON: those members as an object (*b: the records, whose syntax
+ * pl_srv_bulk_spool checks), else NULL (the body is then parsed the general way). */
+json_t *pl_srv_bulk_body(const char *p, size_t n, size_t min_records, pl_srv_bulk *b);
+/* A record that does not fit (or, syntax, is not valid JSON). */
+typedef struct pl_srv_misfit {
+	size_t rec;
+	bool syntax;
+	char *field, *reason;
+} pl_srv_misfit;
+/* Checks the records of b against it->cols and writes them to it's NDJSON spool file (sets
+ * spool, spool_used, nrec). PLANAR_EINVALID: *bad says which record and why (free its
+ * strings). */
+int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_srv_misfit *bad);
 
 /* The answer of an earlier request with this key, or NULL (*unavailable: the catalog failed,
  * then *why is set). Settles a pending record whose commit is in the lake. */

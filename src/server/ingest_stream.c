@@ -9,7 +9,7 @@
  * job_id=j&schema_version=3 (schema_version optional here); Idempotency-Key as for JSON bodies.
  * The token, tenant, table and schema version are checked before the body is read.
  *
- * NDJSON: each line is parsed and checked as it arrives (422 names the line, counted from 0,
+ * NDJSON: each line is checked as it arrives, by the validating scanner (jscan.c) (422 names the line, counted from 0,
  * as "record", and the field), written to a temporary file, and the whole body is written by
  * one INSERT ... SELECT FROM read_json of that file: one lake snapshot, all lines or none. A
  * line may be at most 16 MiB. A field missing from a line is NULL (column defaults apply to JSON
@@ -45,6 +45,8 @@ typedef struct stream {
 	pl_srv_err err;
 	char *errmsg;
 	json_t *details;
+	pl_jscan js;      /* checks each line against the columns */
+	pl_jscan_col *jc; /* the columns as the scanner sees them */
 } stream;
 
 static int content_kind(struct MHD_Connection *c)
@@ -89,6 +91,8 @@ static void stream_free(pl_req *r)
 	pl_buf_dispose(&st->line);
 	free(st->errmsg);
 	json_decref(st->details);
+	pl_jscan_dispose(&st->js);
+	free(st->jc);
 	free(st);
 	r->sink_arg = NULL;
 }
@@ -103,29 +107,30 @@ static void ndjson_line(stream *st, const char *p, size_t n)
 	if (lead == n)
 		return; /* blank lines are skipped (and not counted) */
 	size_t rec = st->lineno++;
-	json_error_t jerr;
-	json_t *v = json_loadb(p + lead, n - lead, JSON_REJECT_DUPLICATES, &jerr);
-	if (!v) {
-		char m[300];
-		snprintf(m, sizeof m, "record %zu: not valid JSON: %s", rec, jerr.text);
-		stream_fail(st, PL_SRV_INVALID, m, json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", "", "reason", jerr.text));
+	size_t end = lead;
+	int fit = pl_jscan_record(&st->js, st->jc, st->it->cols.n, p, n, &end, st->it->spool_used);
+	if (fit == 0 && end != n)
+		fit = -1, snprintf(st->js.err, sizeof st->js.err, "end of line expected after the record"), st->js.off = end;
+	if (st->js.oom) {
+		stream_fail(st, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		return;
 	}
-	const char *field = "";
-	char buf[200];
-	const char *why = pl_srv_check_record(&st->it->cols, v, &field, buf, sizeof buf);
-	if (why) {
+	if (fit < 0) {
+		char m[300];
+		snprintf(m, sizeof m, "record %zu: not valid JSON: %s (byte %zu of the line)", rec, st->js.err, st->js.off + 1);
+		stream_fail(st, PL_SRV_INVALID, m, json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", "", "reason", st->js.err));
+		return;
+	}
+	if (fit > 0) {
+		const char *field = st->js.field ? st->js.field : "", *why = st->js.reason;
 		char m[512];
 		snprintf(m, sizeof m, "record %zu, field \"%.200s\": %s", rec, field, why);
 		stream_fail(st, PL_SRV_INVALID, m,
 			    json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", field, "reason", why));
-		json_decref(v);
 		return;
 	}
-	for (size_t j = 0; j < st->it->cols.n; j++)
-		if (!st->it->spool_used[j] && json_object_get(v, st->it->cols.v[j].name))
-			st->it->spool_used[j] = true;
-	json_decref(v);
+	if (n - lead > st->it->spool_maxline)
+		st->it->spool_maxline = n - lead;
 	if (fwrite(p + lead, 1, n - lead, st->f) != n - lead || fputc('\n', st->f) == EOF)
 		stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the body to a temporary file (disk full?)", NULL);
 	st->it->nrec++;
@@ -277,6 +282,10 @@ static bool begin_checks(struct MHD_Connection *c, pl_req *r, stream *st)
 		return false;
 	}
 	it->spool_used = calloc(it->cols.n, sizeof *it->spool_used);
+	if (st->kind == 1 && pl_srv_jscan_cols(&it->cols, &st->jc) != 0) {
+		pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
+		return false;
+	}
 	pl_buf path = PL_BUF_INIT;
 	if (st->kind == 1) {
 		const char *tmp = getenv("TMPDIR");
@@ -297,6 +306,8 @@ static bool begin_checks(struct MHD_Connection *c, pl_req *r, stream *st)
 	it->spool = pl_buf_oom(&path) ? NULL : pl_buf_detach(&path);
 	pl_buf_dispose(&path);
 	st->f = it->spool && it->spool_used ? fopen(it->spool, "wbx") : NULL;
+	if (st->f)
+		setvbuf(st->f, NULL, _IOFBF, 1 << 20);
 	if (!st->f) {
 		free(it->spool);
 		it->spool = NULL;
@@ -320,6 +331,7 @@ bool pl_srv_stream_begin(struct MHD_Connection *c, pl_req *r)
 		return true;
 	}
 	st->kind = kind;
+	pl_jscan_init(&st->js);
 	r->sink_arg = st;
 	r->sink_free = stream_free;
 	if (begin_checks(c, r, st))

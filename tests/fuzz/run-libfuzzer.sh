@@ -4,13 +4,13 @@
 # WORK (default /tmp/planar-fuzz); the committed corpus tests/fuzz/corpus/<target>/ is only read.
 # A finding is saved as WORK/<target>/crash-* (or leak-*, timeout-*, oom-*): fix the bug, then
 # add the input to tests/fuzz/corpus/<target>/ so ctest replays it.
-#   tests/fuzz/run-libfuzzer.sh [SECONDS] [TARGET...]     (targets: lexer sqltest dv)
+#   tests/fuzz/run-libfuzzer.sh [SECONDS] [TARGET...]     (targets: lexer sqltest dv jscan)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-120}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(lexer sqltest dv)
+[ ${#targets[@]} -gt 0 ] || targets=(lexer sqltest dv jscan)
 work=${WORK:-/tmp/planar-fuzz}
 CC=clang cmake -S . -B build-fuzz -DPLANAR_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # only the fuzz targets: the rest of the project is built with gcc in the other build directories

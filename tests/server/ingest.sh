@@ -201,5 +201,65 @@ has "flushed at SIGTERM" '"event":"flushed"' "$(cat "$work/log")"
 check "SIGTERM flush wrote Parquet" "1" "$([ "$(files)" -gt "$f0" ] && echo 1)"
 check "rows after the stop" "76" "$(lake -c "SELECT count(*) FROM other")"
 
+# ---- bulk bodies (more records than --inline-rows): checked by the scanner, spooled as NDJSON ----
+lake -c "CREATE TABLE bk(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, tags VARCHAR[], j JSON, ok BOOLEAN)" >/dev/null
+start --inline-rows 2 --flush-on-stop 0
+bulk() { # bulk RECORDS...: a JSON body of these records for table bk
+  local IFS=,
+  json "{\"table\":\"bk\",\"tenant_id\":\"t1\",\"schema_version\":$SV,\"job_id\":\"bk\",\"records\":[$*]}"
+}
+printf '{"table":"bk","tenant_id":"t1","schema_version":%s,"job_id":"bk","records":[\n {"id": 1,\n  "name": "a \\"q\\" \\u00e9 \\ud83d\\ude00 \xc3\xa9",\n  "tags": ["x", "y"]},\n {"id":2,"i":-2147483648,"v":1e300,"j":{"k":[1,{"z":null}]},"ok":true},\n {"id":3,"name":null,"j":"s"}\n]}' "$SV" > "$work/req.json"
+post application/json "" "$work/req.json"
+check "bulk body (newlines, escapes, nesting)" "201" "$code"; has "bulk row_count" '"row_count":3' "$body"
+check "bulk rows as sent" "3|a \"q\" é 😀 é|x,y|-2147483648|1e+300|true|{\"k\":[1,{\"z\":null}]}" \
+  "$(curl -s -G -H "Authorization: Bearer $W" "$base/data/query" --data-urlencode "sql=SELECT count(*) || '|' || max(name) || '|' || array_to_string(max(tags), ',') || '|' || min(i) || '|' || max(v) || '|' || bool_or(ok) || '|' || max(j) FILTER (WHERE id = 2) AS r FROM bk" | sed -n 's/.*"rows":\[\["\(.*\)"\]\].*/\1/p' | sed 's/\\"/"/g')"
+bad_bulk() { # bad_bulk NAME STATUS RECORD FIELD RECORDS...
+  local name=$1 st=$2 rec=$3 field=$4; shift 4
+  bulk "$@"
+  check "bulk $name" "$st" "$code"
+  if [ -n "$rec" ]; then has "bulk $name: the record" "\"record\":$rec" "$body"; has "bulk $name: the field" "\"field\":\"$field\"" "$body"; fi
+}
+bad_bulk "unknown field" 422 3 nope '{"id":10}' '{"id":11}' '{"id":12}' '{"id":13,"nope":1}'
+bad_bulk "missing required field" 422 1 id '{"id":10}' '{"name":"x"}' '{"id":12}'
+bad_bulk "string for an integer" 422 2 id '{"id":10}' '{"id":11}' '{"id":"12"}'
+bad_bulk "fraction for an integer" 422 0 id '{"id":1.5}' '{"id":11}' '{"id":12}'
+bad_bulk "integer out of range" 422 2 i '{"id":10}' '{"id":11}' '{"id":12,"i":2147483648}'
+bad_bulk "integer beyond 64 bits" 422 0 id '{"id":99999999999999999999}' '{"id":11}' '{"id":12}'
+bad_bulk "number beyond a double" 422 1 v '{"id":10}' '{"id":11,"v":1e999}' '{"id":12}'
+bad_bulk "NULL into NOT NULL" 422 2 id '{"id":10}' '{"id":11}' '{"id":null}'
+bad_bulk "scalar for a list" 422 1 tags '{"id":10}' '{"id":11,"tags":"x"}' '{"id":12}'
+bad_bulk "number for a boolean" 422 1 ok '{"id":10}' '{"id":11,"ok":1}' '{"id":12}'
+bad_bulk "number for text" 422 0 name '{"id":10,"name":5}' '{"id":11}' '{"id":12}'
+bad_bulk "a record not an object" 422 1 '' '{"id":10}' '[1]' '{"id":12}'
+bad_bulk "an empty record" 422 2 '' '{"id":10}' '{"id":11}' '{}'
+bad_bulk "duplicate field" 422 1 id '{"id":10}' '{"id":11,"id":12}' '{"id":12}'
+bad_bulk "duplicate nested key" 400 '' '' '{"id":10}' '{"id":11,"j":{"a":1,"b":2,"a":3}}' '{"id":12}'
+bad_bulk "lone surrogate" 400 '' '' '{"id":10}' '{"id":11,"name":"\ud800"}' '{"id":12}'
+bad_bulk "NUL in text" 422 1 name '{"id":10}' '{"id":11,"name":"a\u0000b"}' '{"id":12}'
+bad_bulk "broken record" 400 '' '' '{"id":10}' '{"id":11,}' '{"id":12}'
+has "bulk broken record: which" '"record":1' "$body"
+bad_bulk "missing comma" 400 '' '' '{"id":10}' '{"id":11} {"id":12}'
+bad_bulk "unbalanced" 400 '' '' '{"id":10}' '{"id":11]' '{"id":12}'
+bad_bulk "raw newline in a string" 400 '' '' '{"id":10}' '{"id":11,"name":"a
+b"}' '{"id":12}'
+printf '{"table":"bk","tenant_id":"t1","schema_version":%s,"job_id":"bk","records":[{"id":10},{"id":11},{"id":12,"name":"\xc0\xaf"}]}' "$SV" > "$work/req.json"
+post application/json "" "$work/req.json"; check "bulk invalid UTF-8 (overlong)" "400" "$code"
+deep=$(printf '%.0s[' $(seq 1 3000))$(printf '%.0s]' $(seq 1 3000))
+bad_bulk "deep nesting" 400 '' '' '{"id":10}' "{\"id\":11,\"j\":$deep}" '{"id":12}'
+check "refused bulk bodies wrote nothing" "3" "$(count "SELECT count(*) FROM bk")"
+check "no bulk spool file left" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
+# the same checks on NDJSON lines
+nd() { printf '%b' "$1" > "$work/nd.ndjson"; post application/x-ndjson "?table=bk&tenant_id=t1&job_id=nd" "$work/nd.ndjson"; }
+nd '{"id":20}\n{"id":21,"name":"a\\u0000b"}\n'; check "NDJSON NUL in text" "422" "$code"; has "NDJSON NUL: the field" '"field":"name"' "$body"
+nd '{"id":20}\n{"id":21,"id":22}\n'; check "NDJSON duplicate field" "422" "$code"; has "NDJSON duplicate: the record" '"record":1' "$body"
+nd '{"id":20}\n{"id":21,"name":"\xff"}\n'; check "NDJSON invalid UTF-8" "422" "$code"
+nd '{"id":20} x\n'; check "NDJSON trailing text" "422" "$code"
+nd "{\"id\":20,\"j\":$deep}\n"; check "NDJSON deep nesting" "422" "$code"
+nd '{"id":20,"i":-1e2}\n'; check "NDJSON exponent for an integer" "422" "$code"; has "NDJSON exponent: the field" '"field":"i"' "$body"
+nd '{"id":20}\n\n{"id":21,"tags":["a\\nb"],"j":[1,2]}\r\n{"id":22,"v":-0.5e-3}'
+check "NDJSON good lines" "201" "$code"; has "NDJSON good row_count" '"row_count":3' "$body"
+check "bulk table rows" "6" "$(count "SELECT count(*) FROM bk")"
+stop; check "server stops (bulk)" "0" "$?"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
