@@ -88,9 +88,20 @@ static bool table_has_column(planar_conn *conn, const pl_toks *t, const char *na
 	return false;
 }
 
+bool pl_rowid_wanted(const pl_toks *t)
+{
+	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
+	return (mentions(t, "rowid") && !dml) || wants_snapshot_id(t);
+}
+
 static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *t, const char *view, pl_err *err)
 {
-	const pl_model *m = tgt->lake->model;
+	return pl_rowid_view(conn, tgt->lake->name, tgt->lake->model, t, view, err);
+}
+
+int pl_rowid_view(planar_conn *conn, const char *lake, const pl_model *m, const pl_table *t, const char *view,
+		  pl_err *err)
+{
 	int rc = pl_model_table_files(m, t, NULL, NULL, err); /* (loaded on first use) */
 	if (rc)
 		return rc;
@@ -108,12 +119,22 @@ static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *
 			pl_buf_puts(&q, ", NULL");
 	}
 	pl_buf_puts(&q, "] AS BIGINT[]))[v.__planar_file + 2] END) AS __planar_snapshot FROM (");
-	rc = pl_scan_positions_snap_sql(&q, tgt->lake->name, m, t, &conn->db->deletes, conn->db->admin, true, err);
+	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, err);
 	pl_buf_puts(&q, ") AS v");
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	pl_buf_dispose(&q);
 	return rc;
+}
+
+static bool is_lineage_view(const pl_toks *t, size_t i)
+{
+	if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+		return false;
+	char *w = pl_tok_ident(t, i);
+	bool yes = w && strncmp(w, PL_ROWID_AT_PREFIX, strlen(PL_ROWID_AT_PREFIX)) == 0;
+	free(w);
+	return yes;
 }
 
 static bool star_in_select_list(const pl_toks *t, size_t i)
@@ -159,6 +180,9 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
 			replacement = item ? "__planar_snapshot AS snapshot_id" : "__planar_snapshot";
 			end = i + 1;
+		} else if (is_lineage_view(t, i)) {
+			made++; /* a time travel view with the pseudo-columns (sql/timetravel.c) */
+			continue;
 		} else if (star_in_select_list(t, i)) {
 			replacement = "* EXCLUDE (__planar_rowid, __planar_snapshot)";
 			end = i + 1;
