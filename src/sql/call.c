@@ -183,6 +183,9 @@ static int normalize_option(planar_conn *conn, const char *key, const char *valu
 	const char *lead = kind == OPT_CODEC ? "Unsupported value: "
 			   : kind == OPT_COUNT || kind == OPT_POSITIVE || kind == OPT_PARQUET_VERSION ? "Could not convert: "
 			   : "";
+	if (!store && kind == OPT_INTERVAL) /* DuckDB's extension's words first */
+		return pl_err_set(err, PL_EINVALID, "%s is not a valid interval value. The option takes %s, not '%s'; "
+				  "nothing was changed", lake_options[k].name, takes[kind], value);
 	if (!store)
 		return pl_err_set(err, PL_EINVALID, "%soption %s takes %s, not '%s'; nothing was changed", lead,
 				  lake_options[k].name, takes[kind], value);
