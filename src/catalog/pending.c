@@ -485,11 +485,20 @@ static int apply_files(apply_ctx *c)
 		f->record_count = nf->record_count;
 		f->file_size = nf->file_size;
 		f->footer_size = nf->footer_size;
-		f->row_id_start = d->next_row_id;
-		f->begin_snapshot = c->begin;
 		f->partition_id = nf->partitioned ? nf->partition_id : -1;
 		f->delete_id = -1;
 		f->delete_partial_max = -1;
+		if (nf->flushed) { /* rows that were the table's already, with their row ids */
+			f->row_id_start = nf->flush_row_id_start;
+			f->begin_snapshot = nf->flush_begin;
+			f->partial_max = nf->flush_max;
+			f->file_size = nf->file_size;
+			d->file_size_bytes += nf->file_size;
+			d->has_stats = true;
+			continue;
+		}
+		f->row_id_start = d->next_row_id;
+		f->begin_snapshot = c->begin;
 		f->partial_max = -1;
 		d->next_row_id += nf->record_count;
 		d->record_count += nf->record_count;
@@ -577,6 +586,28 @@ static int apply_deletes(apply_ctx *c)
 	return 0;
 }
 
+/* A flush inside a transaction: the table's inlined rows it wrote to files leave the table's
+ * inlined-data tables (the pending model no longer reads them). */
+static int apply_flushes(apply_ctx *c)
+{
+	for (size_t i = 0; i < c->t->nflushes; i++) {
+		const pl_inlined_flush *fl = &c->t->flushes[i];
+		pl_table *d = table_mut(c->m, fl->table_id);
+		if (!d || d->owner)
+			return PL_EINVALID;
+		for (size_t k = 0; fl->inlined_table && k < d->ninlined; k++) {
+			if (strcmp(d->inlined[k].name, fl->inlined_table) != 0)
+				continue;
+			free(d->inlined[k].name);
+			free(d->inlined[k].deleted);
+			memmove(&d->inlined[k], &d->inlined[k + 1], (d->ninlined - k - 1) * sizeof(d->inlined[0]));
+			d->ninlined--;
+			break;
+		}
+	}
+	return 0;
+}
+
 int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64_t *next_local,
 		       pl_model **out, pl_err *err)
 {
@@ -620,6 +651,8 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_files(&c);
 	if (rc == 0)
 		rc = apply_deletes(&c);
+	if (rc == 0)
+		rc = apply_flushes(&c);
 	if (rc) {
 		pl_model_free(m);
 		return rc == PL_ENOMEM ? pl_err_nomem(err)

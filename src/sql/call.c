@@ -11,6 +11,7 @@
 
 #include "catalog/options.h"
 #include "core/str.h"
+#include "sql/flush.h"
 #include "sql/lake.h"
 #include "sql/router.h"
 #include "sql/search.h"
@@ -182,6 +183,9 @@ static int normalize_option(planar_conn *conn, const char *key, const char *valu
 	const char *lead = kind == OPT_CODEC ? "Unsupported value: "
 			   : kind == OPT_COUNT || kind == OPT_POSITIVE || kind == OPT_PARQUET_VERSION ? "Could not convert: "
 			   : "";
+	if (!store && kind == OPT_INTERVAL) /* DuckDB's extension's words first */
+		return pl_err_set(err, PL_EINVALID, "%s is not a valid interval value. The option takes %s, not '%s'; "
+				  "nothing was changed", lake_options[k].name, takes[kind], value);
 	if (!store)
 		return pl_err_set(err, PL_EINVALID, "%soption %s takes %s, not '%s'; nothing was changed", lead,
 				  lake_options[k].name, takes[kind], value);
@@ -240,6 +244,19 @@ int pl_handle_call(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 			return 0;
 		*handled = true;
 		return pl_handle_add_data_files(st, lake, qualified ? 4 : 2, err);
+	}
+	if (st->conn->in_txn && names_proc(t, "flush_inlined_data", &qualified) && !qualified) {
+		/* inside a transaction the flush is one of its writes (sql/flush.h) */
+		*handled = true;
+		int rc = parse_args(t, 2, &a, err);
+		if (rc == 0 && a.npos != 1)
+			rc = pl_err_set(err, PL_EINVALID, "ducklake_flush_inlined_data takes the name of a lake");
+		if (rc == 0 && !(lake = pl_db_find_lake(db, a.pos[0])))
+			rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", a.pos[0]);
+		if (rc == 0)
+			rc = pl_flush_in_txn(st->conn, lake, named(&a, "schema_name"), named(&a, "table_name"), err);
+		args_dispose(&a);
+		return rc;
 	}
 	if (names_proc(t, "set_commit_message", &qualified))
 		message = true;

@@ -102,12 +102,11 @@ static int check_names(const flush_bind *b, const pl_model *m, pl_err *err)
 	return 0;
 }
 
-/* Flushes every table wanted into one txn and commits it (db->lock held). */
-static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *err)
+/* Plans the flush of every table wanted of lake->model into txn (db->lock held). */
+static int plan_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_txn *txn, pl_err *err)
 {
 	planar_db *db = b->db;
 	const pl_model *m = lake->model;
-	pl_txn txn = {0};
 	duckdb_connection con = NULL;
 	int rc = check_names(b, m, err);
 	if (rc == 0)
@@ -127,11 +126,30 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 		rc = auto_compact(lake, t, &on, err);
 		if (rc || !on)
 			continue;
+		/* rows of an inlined-data table the transaction deleted are not in the catalog yet */
+		for (size_t k = 0; rc == 0 && k < t->ninlined; k++)
+			if (t->inlined[k].ndeleted > 0)
+				rc = pl_err_set(err, PL_EINVALID, FLUSH_NAME " cannot flush table \"%s\" in the transaction "
+									 "that deleted some of its inlined rows: COMMIT first",
+						t->name);
 		int64_t n = 0;
-		rc = pl_flush_inlined(&ctx, m, t, &txn, &n, err);
+		if (rc == 0)
+			rc = pl_flush_inlined(&ctx, m, t, txn, &n, err);
 		if (rc == 0 && n > 0)
 			rc = add_result(out, s->name, t->name, n, err);
 	}
+	if (con)
+		duckdb_disconnect(&con);
+	return rc;
+}
+
+/* Flushes every table wanted into one txn and commits it (db->lock held). */
+static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *err)
+{
+	planar_db *db = b->db;
+	const pl_model *m = lake->model;
+	pl_txn txn = {0};
+	int rc = plan_lake(b, lake, out, &txn, err);
 	int64_t snap = 0;
 	if (rc == 0 && !pl_txn_is_empty(&txn))
 		rc = pl_commit(lake->cat, &txn, m->snapshot_id, &snap, err);
@@ -145,8 +163,23 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 		pl_lake_refresh(lake, db, true, &ignored); /* the next statement retries when this fails */
 	}
 	pl_txn_dispose(&txn);
-	if (con)
-		duckdb_disconnect(&con);
+	return rc;
+}
+
+int pl_flush_in_txn(planar_conn *conn, pl_lake *lake, const char *schema, const char *table, pl_err *err)
+{
+	if (lake->read_only || lake->pinned)
+		return pl_err_set(err, PL_EINVALID, FLUSH_NAME ": lake \"%s\" is attached read-only", lake->name);
+	flush_bind b = {.db = conn->db, .lake = lake->name, .schema = (char *)schema, .table = (char *)table};
+	pl_rows *rows = NULL;
+	pl_txn txn = {0};
+	int rc = pl_rows_new(&rows, 3) ? pl_err_nomem(err) : plan_lake(&b, lake, rows, &txn, err);
+	if (rc == 0 && !pl_txn_is_empty(&txn))
+		rc = pl_lake_commit_from(lake, conn, &txn, lake->model->snapshot_id, err);
+	if (rc)
+		pl_txn_remove_written(&txn);
+	pl_txn_dispose(&txn);
+	pl_rows_free(rows);
 	return rc;
 }
 

@@ -88,36 +88,53 @@ static bool table_has_column(planar_conn *conn, const pl_toks *t, const char *na
 	return false;
 }
 
+bool pl_rowid_wanted(const pl_toks *t)
+{
+	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
+	return (mentions(t, "rowid") && !dml) || wants_snapshot_id(t);
+}
+
 static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *t, const char *view, pl_err *err)
 {
+	return pl_rowid_view(conn, tgt->lake->name, tgt->lake->model, t, view, err);
+}
+
+int pl_rowid_view(planar_conn *conn, const char *lake, const pl_model *m, const pl_table *t, const char *view,
+		  pl_err *err)
+{
+	int rc = pl_model_table_files(m, t, NULL, NULL, err); /* (loaded on first use) */
+	if (rc)
+		return rc;
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 	pl_buf_put_ident(&q, view);
-	pl_buf_puts(&q, " AS SELECT v.* EXCLUDE (__planar_file, __planar_pos), coalesce(fm.s, im.s) AS __planar_snapshot "
-			 "FROM (");
-	const pl_model *m = tgt->lake->model;
-	int rc = pl_scan_positions_sql(&q, tgt->lake->name, m, t, &conn->db->deletes, conn->db->admin, err);
-	/* each committed file's snapshot; each inlined row's */
-	pl_buf_puts(&q, ") AS v LEFT JOIN (VALUES (CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))");
-	for (size_t i = 0; i < t->nfiles; i++)
+	/* a row's snapshot: the one it carries (flushed and inlined rows), else its committed file's
+	 * begin snapshot, looked up by the file's index (no join: the rows keep the scan's order) */
+	pl_buf_puts(&q, " AS SELECT v.* EXCLUDE (__planar_file, __planar_pos, __planar_snap), coalesce(v.__planar_snap, "
+			 "CASE WHEN v.__planar_file >= 0 THEN (CAST([NULL");
+	for (size_t i = 0; i < t->nfiles; i++) {
 		if (t->files[i].id < PL_LOCAL_ID_BASE)
-			pl_buf_printf(&q, ", (%zu, %lld)", i, (long long)t->files[i].begin_snapshot);
-	pl_buf_puts(&q, ") AS fm(i, s) ON fm.i = v.__planar_file LEFT JOIN (SELECT CAST(NULL AS BIGINT) AS i, "
-			 "CAST(NULL AS BIGINT) AS p, CAST(NULL AS BIGINT) AS s");
-	for (size_t k = 0; k < t->ninlined; k++) {
-		pl_buf_printf(&q, " UNION ALL SELECT %lld, CAST(row_id AS BIGINT), CAST(begin_snapshot AS BIGINT) FROM "
-				  "__planar_inlined(",
-			      -(long long)k - 1);
-		pl_buf_put_literal(&q, tgt->lake->name);
-		pl_buf_puts(&q, ", ");
-		pl_buf_put_literal(&q, t->inlined[k].name);
-		pl_buf_printf(&q, ", '%lld', '', '1')", (long long)m->snapshot_id);
+			pl_buf_printf(&q, ", %lld", (long long)t->files[i].begin_snapshot);
+		else
+			pl_buf_puts(&q, ", NULL");
 	}
-	pl_buf_puts(&q, ") AS im ON im.i = v.__planar_file AND im.p = v.__planar_pos");
+	pl_buf_puts(&q, "] AS BIGINT[]))[v.__planar_file + 2] END) AS __planar_snapshot FROM (");
+	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, err);
+	pl_buf_puts(&q, ") AS v");
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	pl_buf_dispose(&q);
 	return rc;
+}
+
+static bool is_lineage_view(const pl_toks *t, size_t i)
+{
+	if (t->items[i].kind != PL_TOK_WORD && t->items[i].kind != PL_TOK_QIDENT)
+		return false;
+	char *w = pl_tok_ident(t, i);
+	bool yes = w && strncmp(w, PL_ROWID_AT_PREFIX, strlen(PL_ROWID_AT_PREFIX)) == 0;
+	free(w);
+	return yes;
 }
 
 static bool star_in_select_list(const pl_toks *t, size_t i)
@@ -163,6 +180,9 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
 			replacement = item ? "__planar_snapshot AS snapshot_id" : "__planar_snapshot";
 			end = i + 1;
+		} else if (is_lineage_view(t, i)) {
+			made++; /* a time travel view with the pseudo-columns (sql/timetravel.c) */
+			continue;
 		} else if (star_in_select_list(t, i)) {
 			replacement = "* EXCLUDE (__planar_rowid, __planar_snapshot)";
 			end = i + 1;

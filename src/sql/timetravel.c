@@ -14,6 +14,7 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
+#include "sql/rowid.h"
 #include "table/timetravel.h"
 
 typedef struct at_ref {
@@ -82,7 +83,7 @@ static char *span_text(const pl_toks *t, size_t from, size_t to)
 }
 
 /* Creates the temporary view for one reference; *alias_out is the table's name. */
-static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view,
+static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view, bool lineage,
 		       char **alias_out, pl_err *err)
 {
 	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
@@ -108,8 +109,15 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 	 * loads it once) */
 	if (rc == 0)
 		rc = pl_lake_model_at(tgt.lake, snap, &m, err);
-	if (rc == 0)
+	if (rc == 0 && lineage) { /* with rowid and snapshot_id (sql/rowid.h) */
+		const pl_schema *s = pl_model_schema(m, tgt.schema);
+		const pl_table *tab = s ? pl_model_table(m, s->id, tgt.name) : NULL;
+		rc = tab ? pl_rowid_view(conn, tgt.lake->name, m, tab, view, err)
+			 : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: table \"%s\" does not exist at version %lld",
+				      tgt.name, (long long)snap);
+	} else if (rc == 0) {
 		rc = pl_timetravel_view(&ctx.table, m, snap, tgt.schema, tgt.name, view, err);
+	}
 	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
 		rc = pl_err_nomem(err);
 	free(expr);
@@ -130,8 +138,9 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		if (!match_at(t, i, &r))
 			continue;
 		char view[64], *alias = NULL;
-		snprintf(view, sizeof(view), "__planar_at_%lu", ++conn->tmp_seq);
-		rc = create_view(conn, t, &r, view, &alias, err);
+		bool lineage = pl_rowid_wanted(t);
+		snprintf(view, sizeof(view), "%s%lu", lineage ? PL_ROWID_AT_PREFIX : "__planar_at_", ++conn->tmp_seq);
+		rc = create_view(conn, t, &r, view, lineage, &alias, err);
 		if (rc == 0)
 			rc = pl_strv_push(views, view);
 		if (rc)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalog/inline.h"
 #include "catalog/reads.h"
@@ -63,7 +64,7 @@ static int load_rows(duckdb_connection con, const char *name, const pl_rows *row
 }
 
 /* SELECT <columns cast to their types>, row id, begin snapshot FROM the rows, in the table's sort
- * order (sorted: the latest table's keys, when its columns are those written) then row id and
+ * order (sorted: the latest table's keys, when the columns written have what they name) then row id and
  * snapshot. */
 static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *latest, bool sort, pl_err *err)
 {
@@ -101,6 +102,24 @@ static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *l
 	if (!out)
 		pl_err_nomem(err);
 	return out;
+}
+
+/* Whether every sort key of latest is a plain column that cols (an older version of the table)
+ * has too: the rows written with cols' columns can then be sorted by latest's keys. */
+static bool keys_are_columns_of(const pl_table *latest, const pl_table *cols)
+{
+	for (size_t k = 0; k < latest->nsort_keys; k++) {
+		const char *e = latest->sort_keys[k].expression;
+		size_t n = e ? strlen(e) : 0;
+		if (n >= 2 && e[0] == '"' && e[n - 1] == '"' && !memchr(e + 1, '"', n - 2))
+			e++, n -= 2;
+		bool found = false;
+		for (size_t c = 0; c < cols->ntop && !found; c++)
+			found = strlen(cols->top[c]->name) == n && strncasecmp(cols->top[c]->name, e, n) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 /* The columns of the inlined-data table's schema version: t's own when it has not changed since,
@@ -240,7 +259,7 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		return rc;
 	}
 	rc = load_rows(ctx->con, tmp, rows, cols->ntop, err);
-	char *src = rc == 0 ? source_sql(tmp, cols, t, cols == t && t->nsort_keys > 0, err) : NULL;
+	char *src = rc == 0 ? source_sql(tmp, cols, t, t->nsort_keys > 0 && (cols == t || keys_are_columns_of(t, cols)), err) : NULL;
 	if (rc == 0 && !src)
 		rc = err->code ? err->code : pl_err_nomem(err);
 	pl_partition_write pw = {0};

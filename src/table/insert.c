@@ -16,6 +16,7 @@
 
 #include "catalog/inline.h"
 #include "core/str.h"
+#include "storage/fs.h"
 #include "storage/s3lake.h"
 #include "table/columns.h"
 
@@ -424,6 +425,11 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 			return rc;
 	}
 	if (limit > 0 && known_rows >= 0 && known_rows <= limit) {
+		/* as DuckDB's extension does, an insert makes the table's directory even when its rows
+		 * stay in the catalog (a failure here is not the insert's: the rows need no file) */
+		pl_err ignored;
+		if (t->dir && !strstr(t->dir, "://"))
+			pl_fs_mkdirs(t->dir, &ignored);
 		pl_buf from = PL_BUF_INIT;
 		char *sorted = NULL;
 		int rc = sorted_source(ctx, t, source, &sorted, err);

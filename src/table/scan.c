@@ -596,7 +596,7 @@ static void put_file_values(pl_buf *out, const pl_table *t, file_member member, 
  * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
  * else anti-joined with the delete files. */
 static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, file_member member, file_group g,
-			       int64_t map, pl_err *err)
+			       int64_t map, bool snaps, pl_err *err)
 {
 	bool all = true, deletes = false;
 	for (size_t i = 0; i < t->nfiles; i++) {
@@ -624,17 +624,27 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	pl_buf_puts(out, " AS __planar_file, d.file_row_number AS __planar_pos, ");
 	pl_buf_puts(out, g.mapping >= 0 ? "(" : "coalesce(d._ducklake_internal_row_id, ");
 	put_file_values(out, t, member, g, false);
-	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid FROM read_parquet(");
+	pl_buf_puts(out, " + d.file_row_number) AS __planar_rowid");
+	if (snaps)
+		pl_buf_puts(out, g.mapping >= 0 ? ", CAST(NULL AS BIGINT) AS __planar_snap"
+						: ", d._ducklake_internal_snapshot_id AS __planar_snap");
+	pl_buf_puts(out, " FROM read_parquet(");
 	put_path_list(out, t, g, member);
 	int rc = g.mapping >= 0 ? put_name_schema_map(out, m, t, g, err) : put_schema_map(out, t, err);
 	if (rc)
 		return rc;
-	/* the row-id column of files written by UPDATE, NULL in the others */
+	/* the row-id column of files written by UPDATE, NULL in the others; with snaps, the
+	 * snapshot column of flushed rows, NULL in the others */
 	if (g.mapping < 0) {
 		pl_buf_truncate(out, out->len - 1);
 		pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-				   "CAST(NULL AS VARCHAR)}}",
+				   "CAST(NULL AS VARCHAR)}",
 			      PL_ROW_ID_FIELD);
+		if (snaps)
+			pl_buf_printf(out, ", %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
+					   "default_value: CAST(NULL AS VARCHAR)}",
+				      PL_SNAPSHOT_ID_FIELD);
+		pl_buf_putc(out, '}');
 	}
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	if (!deletes)
@@ -650,13 +660,13 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 }
 
 static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
-				 const pl_inlined_table *it, pl_err *err)
+				 const pl_inlined_table *it, bool snaps, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	int rc = put_typed_columns(out, t, true, err);
 	pl_buf_printf(out, ", CAST(%lld AS BIGINT) AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, "
-			   "CAST(row_id AS BIGINT) AS __planar_rowid FROM ",
-		      -(long long)(it - t->inlined) - 1);
+			   "CAST(row_id AS BIGINT) AS __planar_rowid%s FROM ",
+		      -(long long)(it - t->inlined) - 1, snaps ? ", CAST(begin_snapshot AS BIGINT) AS __planar_snap" : "");
 	put_inlined_call(out, lake, m, t, it, true, false);
 	put_pending_deleted(out, it);
 	return rc;
@@ -695,6 +705,12 @@ static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m,
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
 			  duckdb_connection con, pl_err *err)
 {
+	return pl_scan_positions_snap_sql(out, lake, m, t, c, con, false, err);
+}
+
+int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			       duckdb_connection con, bool snaps, pl_err *err)
+{
 	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	int64_t map = -1;
@@ -703,7 +719,7 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 	if (unmapped > 0 && c && pl_scan_has_deletes(t))
 		rc = prepare_map(c, con, m, t, in_unmapped, all, &map, err);
 	if (rc == 0 && unmapped > 0) {
-		rc = put_positions_files(out, m, t, in_unmapped, all, map, err);
+		rc = put_positions_files(out, m, t, in_unmapped, all, map, snaps, err);
 		parts++;
 	}
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
@@ -717,18 +733,21 @@ int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, cons
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		if (rc == 0)
-			rc = put_positions_files(out, m, t, in_layout, g, map, err);
+			rc = put_positions_files(out, m, t, in_layout, g, map, snaps, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_positions_inlined(out, lake, m, t, &t->inlined[i], err);
+		rc = put_positions_inlined(out, lake, m, t, &t->inlined[i], snaps, err);
 	}
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
 		rc = put_typed_columns(out, t, false, err);
 		pl_buf_puts(out, ", CAST(NULL AS BIGINT) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
-				 "CAST(NULL AS BIGINT) AS __planar_rowid WHERE false");
+				 "CAST(NULL AS BIGINT) AS __planar_rowid");
+		if (snaps)
+			pl_buf_puts(out, ", CAST(NULL AS BIGINT) AS __planar_snap");
+		pl_buf_puts(out, " WHERE false");
 	}
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);

@@ -49,6 +49,11 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
  * anti-join on the delete files. */
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
 			  duckdb_connection con, pl_err *err);
+/* Like pl_scan_positions_sql, with snaps also __planar_snap: the snapshot a row began at when the
+ * row says so (flushed inlined rows carry _ducklake_internal_snapshot_id; inlined rows their
+ * begin_snapshot), else NULL. */
+int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
+			       duckdb_connection con, bool snaps, pl_err *err);
 
 /* The text of a table's shared view, which names no file: each column layout group g (0: files
  * written with the current columns, read by name; 1: older files, read through field ids) is
