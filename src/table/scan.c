@@ -16,15 +16,11 @@
 #include <string.h>
 
 #include "catalog/namemap.h"
+#include "table/scan_internal.h"
 
 /* The column a registered file's path is read into when its name map takes values from the path. */
 #define HIVE_PATH_COLUMN "__planar_hive_path"
 
-typedef struct file_group {
-	bool current;     /* written with the table's current columns */
-	bool has_deletes; /* unused: groups are column layouts */
-	int64_t mapping;  /* >= 0: files the lake did not write, read through this name map */
-} file_group;
 
 /* A file committed after the table's columns last changed was written with them. One committed
  * in the same snapshot may predate the change (a transaction that inserts, then alters), so it
@@ -36,15 +32,15 @@ static int64_t mapping_of(const pl_data_file *f)
 	return f->mapped ? f->mapping_id : -1;
 }
 
-static bool in_layout(const pl_table *t, const pl_data_file *f, file_group g)
+bool pl_scan_in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
 	if (mapping_of(f) >= 0 || g.mapping >= 0)
 		return mapping_of(f) == g.mapping;
 	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
-/* The two column layouts: files written with the current columns, older files. */
-static const file_group layouts[] = {{true, false, -1}, {false, false, -1}};
+/* The two column pl_scan_layouts: files written with the current columns, older files. */
+const file_group pl_scan_layouts[2] = {{true, false, -1}, {false, false, -1}};
 
 /* The smallest name map id above `after` among t's files; -1 when none. */
 static int64_t next_mapping(const pl_table *t, int64_t after)
@@ -67,18 +63,18 @@ static int64_t mapping_at(const pl_table *t, int k)
 	return id;
 }
 
-/* Group g: 0 and 1 the layouts, 2 + k the files of t's name map of rank k (ids of maps
+/* Group g: 0 and 1 the pl_scan_layouts, 2 + k the files of t's name map of rank k (ids of maps
  * created in a transaction are too large for a group number). */
-static file_group group_of(const pl_table *t, int g)
+file_group pl_scan_group_of(const pl_table *t, int g)
 {
 	if (g < 2)
-		return layouts[g < 0 ? 0 : g];
+		return pl_scan_layouts[g < 0 ? 0 : g];
 	int64_t id = mapping_at(t, g - 2);
 	return (file_group){false, false, id < 0 ? INT64_MAX : id};
 }
 
-/* The group after g: the two layouts, then one per name map. -1 after the last. */
-static int next_group(const pl_table *t, int g)
+/* The group after g: the two pl_scan_layouts, then one per name map. -1 after the last. */
+int pl_scan_next_group(const pl_table *t, int g)
 {
 	if (g == 0)
 		return 1;
@@ -232,7 +228,7 @@ int pl_scan_put_name_map(pl_buf *out, const pl_model *m, const pl_table *t, int6
 }
 
 /* The schema parameter of a group's read_parquet(): none for current files. */
-static int put_group_schema(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+int pl_scan_put_group_schema(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
 	if (g.mapping >= 0)
 		return put_name_schema_map(out, m, t, g, err);
@@ -274,7 +270,7 @@ static int put_hive_column(pl_buf *out, const pl_column *c, const char *key, pl_
 	return 0;
 }
 
-static int put_projection(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
+int pl_scan_put_projection(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, pl_err *err)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
@@ -419,17 +415,17 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 			   pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
-	int rc = put_projection(out, m, t, g, err);
+	int rc = pl_scan_put_projection(out, m, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
-	put_path_list(out, t, g, in_layout);
-	if ((rc = put_group_schema(out, m, t, g, err)) != 0)
+	put_path_list(out, t, g, pl_scan_in_layout);
+	if ((rc = pl_scan_put_group_schema(out, m, t, g, err)) != 0)
 		return rc;
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
 	bool deletes = false;
 	for (size_t i = 0; !deletes && i < t->nfiles; i++)
-		deletes = pl_scan_file_hides_rows(m, &t->files[i]) && in_layout(t, &t->files[i], g);
+		deletes = pl_scan_file_hides_rows(m, &t->files[i]) && pl_scan_in_layout(t, &t->files[i], g);
 	if (!deletes)
 		return 0;
 	if (map >= 0) {
@@ -437,7 +433,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");
-	put_deleted_by_index(out, m, t, g, in_layout);
+	put_deleted_by_index(out, m, t, g, pl_scan_in_layout);
 	pl_buf_puts(out, ") AS x ON d.file_index = x.i AND d.file_row_number = x.pos");
 	return 0;
 }
@@ -531,7 +527,7 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 
 /* The end of a table's scan after `parts` file scans: its inlined rows, or an empty typed SELECT
  * when there is nothing at all. */
-static int finish_scan(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts,
+int pl_scan_finish(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts,
 		       bool at_bind, pl_err *err)
 {
 	int rc = 0;
@@ -559,11 +555,11 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 	 * returns them */
 	for (size_t n = 0; rc == 0 && n < 2; n++) {
 		size_t g = 1 - n;
-		if (count_files(t, layouts[g], in_layout) == 0)
+		if (count_files(t, pl_scan_layouts[g], pl_scan_in_layout) == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_layout_scan(out, m, t, layouts[g], delete_maps ? delete_maps[g] : -1, err);
+		rc = put_layout_scan(out, m, t, pl_scan_layouts[g], delete_maps ? delete_maps[g] : -1, err);
 	}
 	/* registered files: deletes by anti-join */
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
@@ -571,7 +567,7 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			pl_buf_puts(out, " UNION ALL ");
 		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
 	}
-	return rc ? rc : finish_scan(out, lake, m, t, parts, false, err);
+	return rc ? rc : pl_scan_finish(out, lake, m, t, parts, false, err);
 }
 
 /* ---- scans with row positions (DELETE, UPDATE, change feeds) ------------------------------- */
@@ -672,7 +668,7 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 	return rc;
 }
 
-static int prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
+int pl_scan_prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
 		       bool (*member)(const pl_table *, const pl_data_file *, file_group), file_group g, int64_t *map,
 		       pl_err *err)
 {
@@ -717,7 +713,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 	const file_group all = {false, false, -1};
 	size_t unmapped = rc == 0 ? count_files(t, all, in_unmapped) : 0;
 	if (unmapped > 0 && c && pl_scan_has_deletes(t))
-		rc = prepare_map(c, con, m, t, in_unmapped, all, &map, err);
+		rc = pl_scan_prepare_map(c, con, m, t, in_unmapped, all, &map, err);
 	if (rc == 0 && unmapped > 0) {
 		rc = put_positions_files(out, m, t, in_unmapped, all, map, snaps, err);
 		parts++;
@@ -729,11 +725,11 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 		for (size_t i = 0; i < t->nfiles; i++)
 			deletes = deletes || (pl_scan_file_hides_rows(m, &t->files[i]) && mapping_of(&t->files[i]) == k);
 		if (c && deletes)
-			rc = prepare_map(c, con, m, t, in_layout, g, &map, err);
+			rc = pl_scan_prepare_map(c, con, m, t, pl_scan_in_layout, g, &map, err);
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		if (rc == 0)
-			rc = put_positions_files(out, m, t, in_layout, g, map, snaps, err);
+			rc = put_positions_files(out, m, t, pl_scan_in_layout, g, map, snaps, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)
@@ -752,165 +748,4 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 	if (rc == 0 && pl_buf_oom(out))
 		rc = pl_err_nomem(err);
 	return rc;
-}
-
-/* ---- views that resolve their files when DuckDB binds them ---------------------------------- */
-
-size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (!in_layout(t, &t->files[i], group_of(t, g)))
-			continue;
-		if (out)
-			out[n] = &t->files[i];
-		n++;
-	}
-	return n;
-}
-
-bool pl_scan_group_has_deletes(const pl_table *t, int g)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if ((t->files[i].delete_path || t->files[i].ninlined_deletes) && in_layout(t, &t->files[i], group_of(t, g)))
-			return true;
-	return false;
-}
-
-int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
-		      int64_t *map, pl_err *err)
-{
-	*map = -1;
-	int rc = pl_model_table_files(m, t, NULL, NULL, err);
-	return rc ? rc : prepare_map(c, con, m, t, in_layout, group_of(t, g), map, err);
-}
-
-/* Whether t has registered files (read through name maps): from its files when they are loaded,
- * else from the catalog's name maps of the table. */
-static bool has_namemaps(const pl_model *m, const pl_table *t)
-{
-	if (!t->files_deferred) {
-		for (size_t i = 0; i < t->nfiles; i++)
-			if (t->files[i].mapped)
-				return true;
-		return false;
-	}
-	for (size_t i = 0; m->namemaps && i < m->namemaps->n; i++)
-		if (m->namemaps->items[i].table_id == t->id)
-			return true;
-	return false;
-}
-
-int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err)
-{
-	pl_files_summary s;
-	int rc = pl_model_table_summary(m, t, &s, err);
-	files[0] = rc == 0 && s.current;
-	files[1] = rc == 0 && s.older;
-	deletes[0] = rc == 0 && s.current_deletes;
-	deletes[1] = rc == 0 && s.older_deletes;
-	return rc;
-}
-
-int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, bool *has_deletes,
-			const char **some_file, pl_err *err)
-{
-	bool files[2] = {false, false}, deletes[2] = {false, false};
-	*has_files = *has_deletes = false;
-	if (some_file)
-		*some_file = NULL;
-	if (g >= 2 || has_namemaps(m, t)) { /* groups of registered files: from the files */
-		int rc = pl_model_table_files(m, t, NULL, NULL, err);
-		if (rc)
-			return rc;
-		for (size_t i = 0; i < t->nfiles; i++) {
-			if (!in_layout(t, &t->files[i], group_of(t, g)))
-				continue;
-			if (some_file && !*some_file)
-				*some_file = t->files[i].path;
-			*has_files = true;
-			*has_deletes = *has_deletes || t->files[i].delete_path || t->files[i].ninlined_deletes;
-		}
-		return 0;
-	}
-	int rc = pl_scan_view_shape(m, t, files, deletes, err);
-	*has_files = rc == 0 && files[g];
-	*has_deletes = rc == 0 && deletes[g];
-	return rc;
-}
-
-int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
-{
-	bool files[2], deletes[2];
-	int rc = pl_scan_view_shape(m, t, files, deletes, err);
-	size_t parts = 0;
-	/* A table with registered files has groups beyond the two layouts (one per name map): those
-	 * come from its files, loaded now; the others need only the catalog's summary. */
-	bool mapped = rc == 0 && has_namemaps(m, t);
-	if (mapped)
-		rc = pl_model_table_files(m, t, NULL, NULL, err);
-	/* older files first (group 1, then 0, then registered files): rows come back in the order
-	 * they were written, as DuckLake's scan returns them */
-	for (int g = 1; rc == 0 && g >= 0; g = g == 1 ? 0 : !mapped ? -1 : next_group(t, g == 0 ? 1 : g)) {
-		bool has_files = mapped ? pl_scan_group_files(t, g, NULL) > 0 : files[g];
-		if (!has_files)
-			continue;
-		if (parts++)
-			pl_buf_puts(out, " UNION ALL ");
-		pl_buf_puts(out, "SELECT ");
-		rc = put_projection(out, m, t, group_of(t, g), err);
-		if (rc)
-			break;
-		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
-		pl_buf_put_literal(out, lake);
-		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
-			      (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) ? "true" : "false");
-		if ((rc = put_group_schema(out, m, t, group_of(t, g), err)) != 0)
-			break;
-		pl_buf_puts(out, ", hive_partitioning = false) AS d");
-		if (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) {
-			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
-			pl_buf_put_literal(out, lake);
-			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
-		}
-	}
-	return rc ? rc : finish_scan(out, lake, m, t, parts, true, err);
-}
-
-int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
-			    int64_t maps[2], pl_err *err)
-{
-	maps[0] = maps[1] = -1;
-	int rc = pl_model_table_files(m, t, NULL, NULL, err);
-	for (size_t g = 0; rc == 0 && g < 2 && pl_scan_has_deletes(t); g++)
-		rc = prepare_map(c, con, m, t, in_layout, layouts[g], &maps[g], err);
-	return rc;
-}
-
-int pl_scan_put_lineage_schema(pl_buf *out, const pl_table *t, pl_err *err)
-{
-	pl_buf_puts(out, ", schema = MAP {");
-	for (size_t i = 0; i < t->ntop; i++) {
-		const pl_column *c = t->top[i];
-		pl_buf type = PL_BUF_INIT;
-		int rc = pl_scan_column_type(&type, c, err);
-		if (rc)
-			return rc;
-		pl_buf_printf(out, "%lld: {name: ", (long long)c->id);
-		pl_buf_put_literal(out, c->name);
-		pl_buf_puts(out, ", type: ");
-		pl_buf_put_literal(out, type.ptr);
-		pl_buf_puts(out, ", default_value: ");
-		if (c->initial_default && strcmp(c->initial_default, "NULL") != 0)
-			pl_buf_put_literal(out, c->initial_default);
-		else
-			pl_buf_puts(out, "CAST(NULL AS VARCHAR)");
-		pl_buf_puts(out, "}, ");
-		pl_buf_dispose(&type);
-	}
-	pl_buf_printf(out, "%lld: {name: '_ducklake_internal_row_id', type: 'BIGINT', default_value: "
-			   "CAST(NULL AS VARCHAR)}, %lld: {name: '_ducklake_internal_snapshot_id', type: 'BIGINT', "
-			   "default_value: CAST(NULL AS VARCHAR)}}",
-		      PL_ROW_ID_FIELD, PL_SNAPSHOT_ID_FIELD);
-	return 0;
 }

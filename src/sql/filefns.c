@@ -1,0 +1,226 @@
+/*
+ * filefns.c -- table functions over a lake's files that its views and planner call:
+ *   __planar_dv(path) -> pos: the deleted positions of a deletion-vector (puffin) file, read only
+ *     from inside an attached lake's data path or a delete file its model lists;
+ *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan: the
+ *     per-file statistics pruning uses, from the lake's statistics cache.
+ */
+#include "sql/filefns.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/lake.h"
+#include "storage/dv.h"
+
+/* The next row a scan hands out. */
+typedef struct pos_state {
+	idx_t next;
+} pos_state;
+
+static void pos_init(duckdb_init_info info)
+{
+	pos_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		duckdb_init_set_error(info, "out of memory");
+		return;
+	}
+	duckdb_init_set_init_data(info, st, free);
+}
+
+/* ---- __planar_dv(path): the deleted positions of a deletion-vector file ---------------------- */
+
+typedef struct dv_data {
+	uint64_t *pos;
+	size_t n;
+} dv_data;
+
+static void dv_destroy(void *p)
+{
+	dv_data *d = p;
+	free(d->pos);
+	free(d);
+}
+
+/* Whether path is under prefix (both resolved; prefix ends in '/'). */
+static bool path_under(const char *path, const char *prefix)
+{
+	char *p = realpath(prefix, NULL);
+	bool under = p && strncmp(path, p, strlen(p)) == 0 && path[strlen(p)] == '/';
+	free(p);
+	return under;
+}
+
+/* A deletion vector is read only from inside an attached lake: its data path, or a delete file its
+ * current model lists (files registered with absolute paths). */
+static int check_lake_file(planar_db *db, const char *path, pl_err *err)
+{
+	char *real = realpath(path, NULL);
+	bool ok = false;
+	pthread_mutex_lock(&db->lock);
+	for (size_t l = 0; real && !ok && l < db->nlakes; l++) {
+		const pl_lake *lake = db->lakes[l];
+		ok = path_under(real, lake->data_path);
+		for (size_t t = 0; !ok && t < lake->model->ntables; t++) {
+			const pl_data_file *files = NULL;
+			size_t nfiles = 0;
+			pl_err ignored = {0};
+			pl_model_table_files(lake->model, &lake->model->tables[t], &files, &nfiles, &ignored);
+			for (size_t f = 0; !ok && f < nfiles; f++)
+				ok = files[f].delete_path && strcmp(files[f].delete_path, path) == 0;
+		}
+	}
+	pthread_mutex_unlock(&db->lock);
+	free(real);
+	return ok ? 0 : pl_err_set(err, PL_EINVALID, "'%s' is not inside the data path of an attached lake", path);
+}
+
+static void dv_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *path = pl_engine_param_text(info, 0);
+	dv_data *d = calloc(1, sizeof(*d));
+	pl_err err = {0};
+	int rc = !path || !d ? pl_err_nomem(&err) : check_lake_file(db, path, &err);
+	if (rc == 0)
+		rc = pl_dv_read_file(path, &d->pos, &d->n, &err);
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		if (d)
+			dv_destroy(d);
+	} else {
+		duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+		duckdb_bind_add_result_column(info, "pos", bt);
+		duckdb_destroy_logical_type(&bt);
+		duckdb_bind_set_bind_data(info, d, dv_destroy);
+	}
+	free(path);
+}
+
+static void dv_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	dv_data *d = duckdb_function_get_bind_data(info);
+	pos_state *st = duckdb_function_get_init_data(info);
+	int64_t *out = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++)
+		out[n] = (int64_t)d->pos[st->next];
+	duckdb_data_chunk_set_size(output, n);
+}
+
+/* ---- __planar_fstats(lake, table_id, column_id): per-file statistics for pruning ------------- */
+
+typedef struct fstats_data {
+	size_t n;
+	int64_t *file_index;        /* index into the table's files in the lake's model */
+	const pl_file_stat **stats; /* owned by the lake's statistics cache */
+} fstats_data;
+
+static void fstats_destroy(void *p)
+{
+	fstats_data *d = p;
+	free(d->file_index);
+	free(d->stats);
+	free(d);
+}
+
+static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err)
+{
+	pl_lake *lake = pl_db_find_lake(db, args[0]);
+	if (!lake)
+		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0]);
+	const pl_table *t = pl_model_table_by_id(lake->model, strtoll(args[1], NULL, 10));
+	if (!t)
+		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
+	const pl_file_stat **all = NULL;
+	int rc = pl_model_table_files(lake->model, t, NULL, NULL, err);
+	if (rc == 0)
+		rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
+					 &all, err);
+	if (rc)
+		return rc;
+	d->file_index = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->file_index));
+	d->stats = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->stats));
+	for (size_t i = 0; d->file_index && d->stats && i < t->nfiles; i++) {
+		if (!all[i])
+			continue;
+		d->file_index[d->n] = (int64_t)i;
+		d->stats[d->n++] = all[i];
+	}
+	free(all);
+	return d->file_index && d->stats ? 0 : pl_err_nomem(err);
+}
+
+static void fstats_bind(duckdb_bind_info info)
+{
+	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan"};
+	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+					    DUCKDB_TYPE_BOOLEAN};
+	planar_db *db = duckdb_bind_get_extra_info(info);
+	char *args[3] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2)};
+	fstats_data *d = calloc(1, sizeof(*d));
+	pl_err err = {0};
+	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;
+	if (rc == 0) {
+		pthread_mutex_lock(&db->lock);
+		rc = lake_fstats(db, args, d, &err);
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (rc) {
+		duckdb_bind_set_error(info, err.msg);
+		if (d)
+			fstats_destroy(d);
+	} else {
+		for (size_t c = 0; c < 4; c++) {
+			duckdb_logical_type lt = duckdb_create_logical_type(types[c]);
+			duckdb_bind_add_result_column(info, names[c], lt);
+			duckdb_destroy_logical_type(&lt);
+		}
+		duckdb_bind_set_bind_data(info, d, fstats_destroy);
+	}
+	for (int i = 0; i < 3; i++)
+		free(args[i]);
+}
+
+static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	fstats_data *d = duckdb_function_get_bind_data(info);
+	pos_state *st = duckdb_function_get_init_data(info);
+	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	duckdb_vector mins = duckdb_data_chunk_get_vector(output, 1), maxs = duckdb_data_chunk_get_vector(output, 2);
+	bool *nan = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 3));
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++) {
+		const pl_file_stat *s = d->stats[st->next];
+		idx[n] = d->file_index[st->next];
+		pl_engine_vector_put_text(mins, n, s->min);
+		pl_engine_vector_put_text(maxs, n, s->max);
+		nan[n] = s->contains_nan;
+	}
+	duckdb_data_chunk_set_size(output, n);
+}
+
+static int register_fn(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
+		       duckdb_table_function_t scan, pl_err *err)
+{
+	duckdb_table_function f = duckdb_create_table_function();
+	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	duckdb_table_function_set_name(f, name);
+	for (size_t i = 0; i < nparams; i++)
+		duckdb_table_function_add_parameter(f, vt);
+	duckdb_table_function_set_extra_info(f, db, NULL);
+	duckdb_table_function_set_bind(f, bind);
+	duckdb_table_function_set_init(f, pos_init);
+	duckdb_table_function_set_function(f, scan);
+	duckdb_state s = duckdb_register_table_function(db->admin, f);
+	duckdb_destroy_logical_type(&vt);
+	duckdb_destroy_table_function(&f);
+	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's table function %s", name) : 0;
+}
+
+int pl_filefns_register(planar_db *db, pl_err *err)
+{
+	int rc = register_fn(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
+	return rc ? rc : register_fn(db, "__planar_dv", 1, dv_bind, dv_scan, err);
+}

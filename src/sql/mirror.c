@@ -1,0 +1,490 @@
+/*
+ * mirror.c -- mirroring a lake's model into DuckDB: a schema per lake schema, a view per table
+ * (over its files, see table/scan.h), the lake's own views and macros, and their comments. A
+ * sync runs only the statements whose text changed since the last one (hashes kept per lake).
+ */
+#include "sql/lake.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "table/scan.h"
+
+static uint64_t hash_text(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A sync in progress: the statements' hashes (new), and the previous sync's (old, sorted). */
+typedef struct view_sync {
+	planar_db *db;
+	pl_lake *lake;
+	duckdb_connection con;
+	/* The admin connection (cached) or a session's transaction: either way a statement whose
+	 * text the shared views already have is skipped; a transaction thus re-creates only the
+	 * views its writes change, and transactions on the same tables rarely meet in DuckDB's
+	 * catalog. */
+	bool cached;
+	uint64_t *hashes;
+	size_t n, cap;
+} view_sync;
+
+
+static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
+{
+	if (pl_buf_oom(sql))
+		return pl_err_nomem(err);
+	return pl_engine_exec(con, pl_buf_cstr(sql), err);
+}
+
+
+/* Runs a view statement unless the same statement already ran in the last sync. */
+static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
+{
+	if (pl_buf_oom(sql))
+		return pl_err_nomem(err);
+	uint64_t h = hash_text(sql->ptr);
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? vs->cap * 2 : 64;
+		uint64_t *p = realloc(vs->hashes, cap * sizeof(*p));
+		if (!p)
+			return pl_err_nomem(err);
+		vs->hashes = p;
+		vs->cap = cap;
+	}
+	vs->hashes[vs->n++] = h;
+	if (vs->lake->nview_hashes > 0 &&
+	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
+		return 0;
+	return exec_on(vs->con, sql, err);
+}
+
+
+/* Runs `select` ... `WHERE NOT internal AND database_name = '<lake>'` over the mirror. */
+static int query_mirror(duckdb_connection con, const pl_lake *lake, const char *select, duckdb_result *res,
+			pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "%s WHERE NOT internal AND database_name = ", select);
+	pl_buf_put_literal(&q, lake->name);
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, res, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = query_mirror(con, lake, "SELECT schema_name, view_name FROM duckdb_views()", &res, err);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		char *view = pl_engine_value_str(&res, 1, r, &oom);
+		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
+		if (!oom && (!s || (!pl_model_table(lake->model, s->id, view) && !pl_model_view(lake->model, s->id, view)))) {
+			pl_buf_puts(&q, "DROP VIEW IF EXISTS ");
+			pl_buf_put_ident(&q, lake->name);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, schema);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, view);
+			rc = exec_on(con, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+		free(view);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
+
+/* Macros of the mirror that the model no longer has (or has as the other kind). */
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = query_mirror(con, lake, "SELECT DISTINCT schema_name, function_name, function_type = 'table_macro' FROM "
+				     "(SELECT * FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro'))",
+			      &res, err);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		char *name = pl_engine_value_str(&res, 1, r, &oom);
+		bool table = duckdb_value_boolean(&res, 2, r);
+		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
+		const pl_macro *m = s && name ? pl_model_macro(lake->model, s->id, name, table) : NULL;
+		if (!oom && schema && name && !m) {
+			pl_buf_puts(&q, table ? "DROP MACRO TABLE IF EXISTS " : "DROP MACRO IF EXISTS ");
+			put_view_name(&q, lake, schema, name);
+			rc = exec_on(con, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+		free(name);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = query_mirror(con, lake, "SELECT schema_name FROM duckdb_schemas()", &res, err);
+	if (rc)
+		return rc;
+	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+		bool oom = false;
+		char *schema = pl_engine_value_str(&res, 0, r, &oom);
+		if (!oom && schema && strcmp(schema, "main") != 0 && !pl_model_schema(lake->model, schema)) {
+			pl_buf_puts(&q, "DROP SCHEMA IF EXISTS ");
+			pl_buf_put_ident(&q, lake->name);
+			pl_buf_putc(&q, '.');
+			pl_buf_put_ident(&q, schema);
+			pl_buf_puts(&q, " CASCADE");
+			rc = exec_on(con, &q, err);
+			pl_buf_truncate(&q, 0);
+		}
+		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
+		free(schema);
+	}
+	duckdb_destroy_result(&res);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table)
+{
+	pl_buf_put_ident(q, lake->name);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, schema);
+	pl_buf_putc(q, '.');
+	pl_buf_put_ident(q, table);
+}
+
+static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_err *err)
+{
+	pl_lake *lake = vs->lake;
+	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
+	pl_err scan_err = {0};
+	pl_files_summary files; /* read from the catalog when the files are not loaded: a failure fails the sync */
+	int rc = pl_model_table_summary(lake->model, t, &files, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+	put_view_name(&q, lake, s->name, t->name);
+	pl_buf_puts(&q, " AS ");
+	/* The text names no file: it changes with the table's columns, not with its data. */
+	if (pl_scan_view_sql(&body, lake->name, lake->model, t, &scan_err) == 0) {
+		pl_buf_puts(&q, pl_buf_cstr(&body));
+	} else {
+		/* The table cannot be read by Planar: reading it reports why. */
+		pl_buf_puts(&q, "SELECT error(");
+		pl_buf_put_literal(&q, scan_err.msg);
+		pl_buf_puts(&q, ") AS error");
+	}
+	rc = sync_exec(vs, &q, err);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&body);
+	return rc;
+}
+
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err);
+
+/* The SQL of a lake view names its own lake {DUCKLAKE_CATALOG}. */
+static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
+{
+	static const char marker[] = "{DUCKLAKE_CATALOG}";
+	const char *p = sql, *m;
+	while ((m = strstr(p, marker)) != NULL) {
+		pl_buf_put(q, p, (size_t)(m - p));
+		pl_buf_put_ident(q, lake->name);
+		p = m + sizeof(marker) - 1;
+	}
+	pl_buf_puts(q, p);
+}
+
+static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v, pl_err *err)
+{
+	pl_lake *lake = vs->lake;
+	duckdb_connection con = vs->con;
+	pl_buf q = PL_BUF_INIT, body = PL_BUF_INIT;
+	put_view_sql(&body, lake, v->sql);
+	pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+	put_view_name(&q, lake, s->name, v->name);
+	if (v->column_aliases && *v->column_aliases) /* "a","b": a list of quoted names */
+		pl_buf_printf(&q, " (%s)", v->column_aliases);
+	pl_buf_puts(&q, " AS ");
+	pl_buf_puts(&q, pl_buf_cstr(&body));
+	pl_err view_err = {0};
+	int rc = sync_exec(vs, &q, &view_err);
+	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
+		rc = exec_in_schema(con, lake, s->name, &q, &view_err);
+	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
+		pl_buf_truncate(&q, 0);
+		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+		put_view_name(&q, lake, s->name, v->name);
+		pl_buf_puts(&q, " AS SELECT error(");
+		pl_buf_put_literal(&q, view_err.msg);
+		pl_buf_puts(&q, ") AS error");
+		rc = exec_on(con, &q, err);
+	}
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&body);
+	return rc;
+}
+
+/* COMMENT ON VIEW name IS comment, or COMMENT ON COLUMN name.column IS comment (column given). */
+static int comment_view(view_sync *vs, const pl_schema *s, const char *name, const char *column, const char *comment,
+			pl_err *err)
+{
+	pl_lake *lake = vs->lake;
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, column ? "COMMENT ON COLUMN " : "COMMENT ON VIEW ");
+	put_view_name(&q, lake, s->name, name);
+	if (column) {
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, column);
+	}
+	pl_buf_puts(&q, " IS ");
+	pl_buf_put_literal(&q, comment);
+	int rc = sync_exec(vs, &q, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
+/* Runs sql on con with lake.schema as the current schema, then goes back to where con was. */
+static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	char *db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
+	duckdb_destroy_result(&res);
+	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
+	pl_buf_puts(&use, "USE ");
+	pl_buf_put_ident(&use, lake->name);
+	pl_buf_putc(&use, '.');
+	pl_buf_put_ident(&use, schema);
+	pl_buf_puts(&back, "USE ");
+	pl_buf_put_ident(&back, db ? db : "memory");
+	pl_buf_putc(&back, '.');
+	pl_buf_put_ident(&back, cur ? cur : "main");
+	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : exec_on(con, &use, err);
+	if (rc == 0) {
+		rc = exec_on(con, sql, err);
+		pl_err ignored;
+		exec_on(con, &back, &ignored);
+	}
+	pl_buf_dispose(&use);
+	pl_buf_dispose(&back);
+	free(db);
+	free(cur);
+	return rc;
+}
+
+static void put_macro_default(pl_buf *q, const pl_macro_param *p)
+{
+	const char *dt = p->default_type ? pl_ducklake_to_duckdb_type(p->default_type) : NULL;
+	if (!dt && strcmp(p->default_value, "NULL") == 0) {
+		pl_buf_puts(q, "NULL");
+		return;
+	}
+	if (dt)
+		pl_buf_puts(q, "CAST(");
+	pl_buf_put_literal(q, p->default_value);
+	if (dt)
+		pl_buf_printf(q, " AS %s)", dt);
+}
+
+/* CREATE OR REPLACE MACRO lake.schema.name (params) AS body [, (params) AS body ...] */
+static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_puts(&q, "CREATE OR REPLACE MACRO ");
+	put_view_name(&q, vs->lake, s->name, m->name);
+	for (size_t i = 0; i < m->nimpls; i++) {
+		const pl_macro_impl *im = &m->impls[i];
+		pl_buf_puts(&q, i ? ", (" : "(");
+		for (size_t j = 0; j < im->nparams; j++) {
+			const pl_macro_param *p = &im->params[j];
+			if (j)
+				pl_buf_puts(&q, ", ");
+			pl_buf_put_ident(&q, p->name);
+			const char *dt = p->type && !pl_str_ieq(p->type, "unknown") ? pl_ducklake_to_duckdb_type(p->type) : NULL;
+			if (dt)
+				pl_buf_printf(&q, " %s", dt);
+			if (p->default_value) {
+				pl_buf_puts(&q, " := ");
+				put_macro_default(&q, p);
+			}
+		}
+		pl_buf_puts(&q, m->table ? ") AS TABLE " : ") AS ");
+		pl_buf_puts(&q, im->sql);
+	}
+	pl_err macro_err = {0};
+	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
+	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
+		rc = exec_in_schema(vs->con, vs->lake, s->name, &q, &macro_err);
+	pl_buf_dispose(&q);
+	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it
+	 * does not exist */
+	return rc == PL_ENOMEM ? pl_err_nomem(err) : 0;
+}
+
+/* The comment the model gives a mirrored object (column NULL: the table or view itself). */
+static const char *model_comment(const pl_model *m, const char *schema, const char *name, const char *column)
+{
+	const pl_schema *s = pl_model_schema(m, schema);
+	const pl_table *t = s ? pl_model_table(m, s->id, name) : NULL;
+	for (size_t c = 0; t && column && c < t->ntop; c++)
+		if (strcmp(t->top[c]->name, column) == 0)
+			return t->top[c]->comment;
+	if (t)
+		return column ? NULL : t->comment;
+	for (size_t i = 0; s && !column && i < m->nviews; i++)
+		if (m->views[i].schema_id == s->id && strcmp(m->views[i].name, name) == 0)
+			return m->views[i].comment;
+	return NULL;
+}
+
+/* Comments DuckDB still shows on mirrored objects whose comment the model no longer has are
+ * cleared (a view re-created only when its text changes keeps its comments). */
+static int clear_stale_comments(view_sync *vs, pl_err *err)
+{
+	static const char *const queries[] = {
+		"SELECT schema_name, view_name, NULL FROM duckdb_views() WHERE comment IS NOT NULL AND database_name = ",
+		"SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE comment IS NOT NULL AND "
+		"database_name = "};
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < 2; k++) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, queries[k]);
+		pl_buf_put_literal(&q, vs->lake->name);
+		duckdb_result res;
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(vs->con, q.ptr, &res, err);
+		pl_buf_dispose(&q);
+		if (rc)
+			return rc;
+		for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
+			bool oom = false;
+			char *schema = pl_engine_value_str(&res, 0, r, &oom), *name = pl_engine_value_str(&res, 1, r, &oom);
+			char *column = k ? pl_engine_value_str(&res, 2, r, &oom) : NULL;
+			if (oom) {
+				rc = pl_err_nomem(err);
+			} else if (schema && name && !model_comment(vs->lake->model, schema, name, column)) {
+				pl_buf_puts(&q, column ? "COMMENT ON COLUMN " : "COMMENT ON VIEW ");
+				put_view_name(&q, vs->lake, schema, name);
+				if (column) {
+					pl_buf_putc(&q, '.');
+					pl_buf_put_ident(&q, column);
+				}
+				pl_buf_puts(&q, " IS NULL");
+				rc = exec_on(vs->con, &q, err);
+				pl_buf_dispose(&q);
+			}
+			free(schema);
+			free(name);
+			free(column);
+		}
+		duckdb_destroy_result(&res);
+	}
+	return rc;
+}
+
+static int sync_objects(view_sync *vs, pl_err *err)
+{
+	pl_lake *lake = vs->lake;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < lake->model->ntables; i++) {
+		const pl_table *t = &lake->model->tables[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, t->schema_id);
+		if (s)
+			rc = create_view(vs, s, t, err);
+		if (rc == 0 && s && t->comment)
+			rc = comment_view(vs, s, t->name, NULL, t->comment, err);
+		for (size_t c = 0; rc == 0 && s && c < t->ntop; c++)
+			if (t->top[c]->comment)
+				rc = comment_view(vs, s, t->name, t->top[c]->name, t->top[c]->comment, err);
+	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nviews; i++) {
+		const pl_view *v = &lake->model->views[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, v->schema_id);
+		if (s)
+			rc = create_lake_view(vs, s, v, err);
+		if (rc == 0 && s && v->comment)
+			rc = comment_view(vs, s, v->name, NULL, v->comment, err);
+	}
+	for (size_t i = 0; rc == 0 && i < lake->model->nmacros; i++) {
+		const pl_macro *m = &lake->model->macros[i];
+		const pl_schema *s = pl_model_schema_by_id(lake->model, m->schema_id);
+		if (s)
+			rc = create_macro(vs, s, m, err);
+	}
+	if (rc == 0)
+		rc = clear_stale_comments(vs, err);
+	return rc;
+}
+
+/* Brings the mirror in line with lake->model. `same_objects`: only files changed since the last
+ * sync (no schema, table or view came or went), so nothing is dropped or created but changed
+ * view texts. */
+int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err)
+{
+	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (rc == 0 && !same_objects)
+		rc = sync_drop_macros(lake, con, err);
+	if (rc == 0 && !same_objects)
+		rc = sync_drop_schemas(lake, con, err);
+	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
+		pl_buf_put_ident(&q, lake->name);
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, lake->model->schemas[i].name);
+		rc = exec_on(con, &q, err);
+		pl_buf_dispose(&q);
+	}
+	if (rc == 0)
+		rc = sync_objects(&vs, err);
+	if (!cached) { /* a transaction's private views: the shared ones are unchanged */
+		free(vs.hashes);
+		return rc;
+	}
+	/* Remember what the engine's shared views now are; anything else makes the next sync full. */
+	free(lake->view_hashes);
+	lake->view_hashes = NULL;
+	lake->nview_hashes = 0;
+	if (rc == 0 && cached && vs.n > 0) {
+		qsort(vs.hashes, vs.n, sizeof(*vs.hashes), cmp_hash);
+		lake->view_hashes = vs.hashes;
+		lake->nview_hashes = vs.n;
+		vs.hashes = NULL;
+	}
+	free(vs.hashes);
+	return rc;
+}
