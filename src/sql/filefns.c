@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sql/lake.h"
+#include "sql/router.h"
 #include "storage/dv.h"
 
 /* The next row a scan hands out. */
@@ -201,26 +202,8 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	duckdb_data_chunk_set_size(output, n);
 }
 
-static int register_fn(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
-		       duckdb_table_function_t scan, pl_err *err)
-{
-	duckdb_table_function f = duckdb_create_table_function();
-	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-	duckdb_table_function_set_name(f, name);
-	for (size_t i = 0; i < nparams; i++)
-		duckdb_table_function_add_parameter(f, vt);
-	duckdb_table_function_set_extra_info(f, db, NULL);
-	duckdb_table_function_set_bind(f, bind);
-	duckdb_table_function_set_init(f, pos_init);
-	duckdb_table_function_set_function(f, scan);
-	duckdb_state s = duckdb_register_table_function(db->admin, f);
-	duckdb_destroy_logical_type(&vt);
-	duckdb_destroy_table_function(&f);
-	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's table function %s", name) : 0;
-}
-
 int pl_filefns_register(planar_db *db, pl_err *err)
 {
-	int rc = register_fn(db, "__planar_fstats", 3, fstats_bind, fstats_scan, err);
-	return rc ? rc : register_fn(db, "__planar_dv", 1, dv_bind, dv_scan, err);
+	int rc = pl_functions_add_table(db, "__planar_fstats", 3, fstats_bind, pos_init, fstats_scan, err);
+	return rc ? rc : pl_functions_add_table(db, "__planar_dv", 1, dv_bind, pos_init, dv_scan, err);
 }

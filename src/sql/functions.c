@@ -670,8 +670,8 @@ static void objects_bind(duckdb_bind_info info)
 	}
 	bind_rows(info, rows);
 }
-static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
-			     duckdb_table_function_t scan, pl_err *err)
+int pl_functions_add_table(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
+			   duckdb_table_function_init_t init, duckdb_table_function_t scan, pl_err *err)
 {
 	duckdb_table_function f = duckdb_create_table_function();
 	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
@@ -680,7 +680,7 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 		duckdb_table_function_add_parameter(f, vt);
 	duckdb_table_function_set_extra_info(f, db, NULL);
 	duckdb_table_function_set_bind(f, bind);
-	duckdb_table_function_set_init(f, scan == inlined_scan ? inlined_init : cat_init);
+	duckdb_table_function_set_init(f, init);
 	duckdb_table_function_set_function(f, scan);
 	duckdb_state s = duckdb_register_table_function(db->admin, f);
 	duckdb_destroy_logical_type(&vt);
@@ -688,6 +688,12 @@ static int register_function(planar_db *db, const char *name, size_t nparams, du
 	if (s == DuckDBError)
 		return pl_err_set(err, PL_ERROR, "cannot register Planar's table function %s", name);
 	return 0;
+}
+
+static int register_function(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
+			     duckdb_table_function_t scan, pl_err *err)
+{
+	return pl_functions_add_table(db, name, nparams, bind, scan == inlined_scan ? inlined_init : cat_init, scan, err);
 }
 
 int pl_functions_register(planar_db *db, pl_err *err)

@@ -97,6 +97,9 @@ void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64]);
 int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed, int rc, char **sql_out,
 		      pl_err *err);
 
+/* Registers a table function of VARCHAR parameters whose extra info is db. */
+int pl_functions_add_table(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
+			   duckdb_table_function_init_t init, duckdb_table_function_t scan, pl_err *err);
 int pl_functions_register(planar_db *db, pl_err *err);
 int pl_functions_install_macros(duckdb_connection con, pl_err *err);
 /* The blob listings in SQL (blob.c): __planar_blobs() and the macros planar_blob_versions(lake),

@@ -6,6 +6,7 @@
 #   tests/faults/serve_kill.sh PATH/TO/planar
 # Needs curl(1); exits 77 (skipped) without it.
 set -uo pipefail
+. "$(dirname "$0")/../server/lib.sh"
 planar=$(realpath "$1")
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
 work=$(mktemp -d)
@@ -13,10 +14,6 @@ pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${KEEP_LOG:-}" ] && trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; cp "$work/log" "$KEEP_LOG"; rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
-}
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(req BIGINT NOT NULL, part INTEGER NOT NULL)" || { echo "setup failed"; exit 1; }
@@ -28,12 +25,7 @@ start() {
   pid=$!
   local port=
   : > "$work/port"
-  for _ in $(seq 1 400); do
-    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log" | tail -n 1)
-    [ -n "$port" ] && [ "$port" != "$(cat "$work/lastport" 2>/dev/null)" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  port=$(listening_port "$work/log" "$pid" "$(cat "$work/lastport" 2>/dev/null)")
   [ -n "$port" ] || { echo "server did not start:"; cat "$work/log"; exit 1; }
   echo "$port" > "$work/lastport"
   base="http://127.0.0.1:$port"

@@ -6,19 +6,13 @@
 #   tests/server/ingest.sh PATH/TO/planar
 # Needs curl(1); exits 77 (skipped) without it.
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 planar=$(realpath "$1")
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
-}
-has() { # has NAME NEEDLE HAYSTACK
-  case "$3" in *"$2"*) pass=$((pass + 1)) ;; *) fail=$((fail + 1)); echo "FAIL $1: '$2' not in: $3" ;; esac
-}
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, v DOUBLE, tags VARCHAR[])" \
@@ -29,13 +23,7 @@ R=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n
 start() { # start [options...]: sets pid and base
   "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --audit-flush-ms 50 "$@" 2> "$work/log" &
   pid=$!
-  local port=
-  for _ in $(seq 1 400); do
-    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log")
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  local port=$(listening_port "$work/log" "$pid")
   [ -n "$port" ] || { echo "server did not start:"; cat "$work/log"; exit 1; }
   base="http://127.0.0.1:$port"
   getsv

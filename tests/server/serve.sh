@@ -7,19 +7,13 @@
 #   tests/server/serve.sh PATH/TO/planar
 # Needs curl(1); exits 77 (skipped) without it.
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 planar=$(realpath "$1")
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
-}
-has() { # has NAME NEEDLE HAYSTACK
-  case "$3" in *"$2"*) pass=$((pass + 1)) ;; *) fail=$((fail + 1)); echo "FAIL $1: '$2' not in: $3" ;; esac
-}
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 cat_sql() { lake -c "SELECT * FROM __planar_cat('lake', '$1')"; }
@@ -52,13 +46,7 @@ gone_id=$(printf '%s\n' "$list" | tail -n 1 | cut -f1)
 "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --max-body 65536 --row-cap 50 \
   --audit-flush-ms 50 --query-timeout-ms 8000 --max-in-flight 1 2> "$work/log" &
 pid=$!
-port=
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+port=$(listening_port "$work/log" "$pid")
 [ -n "$port" ] || { echo "server did not start:"; cat "$work/log"; exit 1; }
 base="http://127.0.0.1:$port"
 # req METHOD PATH TOKEN [curl args...]: sets code and body
@@ -349,13 +337,7 @@ if command -v openssl >/dev/null 2>&1 && openssl req -x509 -newkey rsa:2048 -nod
     -out "$work/cert.pem" -days 2 -subj "/CN=127.0.0.1" >/dev/null 2>&1; then
   "$planar" serve --lake "$lakeuri" --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" 2> "$work/tlslog" &
   pid=$!
-  port=
-  for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/tlslog")
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  port=$(listening_port "$work/tlslog" "$pid")
   check "TLS healthz" "200" "$(curl -s -k -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/healthz")"
   has "TLS query" '"rows":[[4]]' "$(curl -s -k -G -H "Authorization: Bearer $R1" "https://127.0.0.1:$port/data/query" --data-urlencode "sql=SELECT count(*) FROM ev")"
   check "plain HTTP refused on the TLS port" "000" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")"
@@ -374,13 +356,7 @@ printf 'lake = %s\nno-such-option = 1\n' "$lakeuri" > "$work/bad.conf"
 PLANAR_SERVE_TIMEOUT=1 PLANAR_SERVE_MAX_CONNECTIONS=30 "$planar" serve --config "$work/serve.conf" --max-connections 3 \
   2> "$work/limitlog" &
 pid=$!
-port=
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/limitlog")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+port=$(listening_port "$work/limitlog" "$pid")
 exec 5<>"/dev/tcp/127.0.0.1/$port" 6<>"/dev/tcp/127.0.0.1/$port" 7<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&5   # headers never finished
 printf 'POST /data/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a' >&6   # body never finished

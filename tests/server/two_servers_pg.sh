@@ -7,6 +7,7 @@
 # read through the other.
 #   tests/server/two_servers_pg.sh PATH/TO/planar
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 planar=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
@@ -20,9 +21,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi; }
-has() { case "$3" in *"$2"*) pass=$((pass + 1)) ;; *) fail=$((fail + 1)); echo "FAIL $1: '$2' not in: $3" ;; esac; }
 
 pg_start "$work/pg" || { echo "FAIL postgres: server did not start"; exit 1; }
 pg_started=1
@@ -37,12 +35,7 @@ launch() { # launch NAME
   pids+=($!)
 }
 start() { # start NAME: waits until it listens, sets port_NAME
-  local port=
-  for _ in $(seq 1 400); do
-    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$work/$1.log")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  local port=$(listening_port "$work/$1.log")
   [ -n "$port" ] || { echo "server $1 did not start:"; cat "$work/$1.log"; exit 1; }
   eval "port_$1=$port"
 }
