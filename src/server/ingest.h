@@ -61,6 +61,13 @@ typedef struct pl_srv_item {
 
 void pl_srv_item_free(pl_srv_item *it);
 
+/* The statement that writes group g of m items (batch_sql.c): INSERT INTO lake.s.t (columns any
+ * record names) VALUES (...) with the values as literals; *used says which columns it names. */
+int pl_srv_build_insert(pl_srv_item **g, size_t m, pl_buf *sql, bool *used);
+/* The statement that writes a spooled body: INSERT ... SELECT FROM read_json of the NDJSON file,
+ * or ducklake_add_data_files of the Parquet file. */
+int pl_srv_build_spool(pl_srv_item *it, pl_buf *sql);
+
 /* The author of every ingest commit. */
 #define PL_SRV_INGEST_AUTHOR "planar serve"
 
