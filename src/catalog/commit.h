@@ -300,6 +300,8 @@ void pl_txn_dispose(pl_txn *txn);
 pl_new_schema *pl_txn_add_schema(pl_txn *txn);
 pl_new_table *pl_txn_add_table(pl_txn *txn);
 pl_new_file *pl_txn_add_file(pl_txn *txn);
+/* Frees what a new file row owns (statistics, path, partition values); the struct stays. */
+void pl_new_file_clear(pl_new_file *f);
 pl_dropped *pl_txn_add_dropped_table(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
 pl_new_delete *pl_txn_add_delete(pl_txn *txn);

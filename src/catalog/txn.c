@@ -29,6 +29,24 @@ pl_new_table *pl_txn_add_table(pl_txn *t)
 {
 	return grow((void **)&t->tables, &t->ntables, sizeof(pl_new_table));
 }
+void pl_new_file_clear(pl_new_file *f)
+{
+	for (size_t s = 0; s < f->nstats; s++) {
+		free(f->stats[s].min);
+		free(f->stats[s].max);
+		free(f->stats[s].type);
+	}
+	free(f->stats);
+	free(f->path);
+	for (size_t k = 0; k < f->npartition_values; k++)
+		free(f->partition_values[k]);
+	free(f->partition_values);
+	f->stats = NULL;
+	f->path = NULL;
+	f->partition_values = NULL;
+	f->nstats = f->npartition_values = 0;
+}
+
 pl_new_file *pl_txn_add_file(pl_txn *t)
 {
 	return grow((void **)&t->files, &t->nfiles, sizeof(pl_new_file));
@@ -219,19 +237,8 @@ void pl_txn_dispose(pl_txn *t)
 		free(nt->name);
 		free(nt->schema_name);
 	}
-	for (size_t i = 0; i < t->nfiles; i++) {
-		pl_new_file *f = &t->files[i];
-		for (size_t s = 0; s < f->nstats; s++) {
-			free(f->stats[s].min);
-			free(f->stats[s].max);
-			free(f->stats[s].type);
-		}
-		free(f->stats);
-		free(f->path);
-		for (size_t k = 0; k < f->npartition_values; k++)
-			free(f->partition_values[k]);
-		free(f->partition_values);
-	}
+	for (size_t i = 0; i < t->nfiles; i++)
+		pl_new_file_clear(&t->files[i]);
 	for (size_t i = 0; i < t->npartitions; i++) {
 		for (size_t k = 0; k < t->partitions[i].nkeys; k++)
 			free(t->partitions[i].transforms[k]);

@@ -383,16 +383,8 @@ static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char 
 static void drop_files(pl_txn *txn)
 {
 	pl_txn_remove_written(txn);
-	for (size_t i = 0; i < txn->nfiles; i++) {
-		pl_new_file *f = &txn->files[i];
-		for (size_t s = 0; s < f->nstats; s++) {
-			free(f->stats[s].min);
-			free(f->stats[s].max);
-			free(f->stats[s].type);
-		}
-		free(f->stats);
-		free(f->path);
-	}
+	for (size_t i = 0; i < txn->nfiles; i++)
+		pl_new_file_clear(&txn->files[i]);
 	txn->nfiles = 0;
 }
 
