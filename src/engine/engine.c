@@ -183,3 +183,34 @@ void pl_engine_bind_column(duckdb_bind_info info, const char *name, duckdb_type 
 	duckdb_bind_add_result_column(info, name, t);
 	duckdb_destroy_logical_type(&t);
 }
+
+int pl_engine_exec_in_schema(duckdb_connection con, const char *db, const char *schema, const char *sql, pl_err *err)
+{
+	duckdb_result res;
+	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
+	if (rc)
+		return rc;
+	bool oom = false;
+	char *cur_db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
+	duckdb_destroy_result(&res);
+	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
+	pl_buf_puts(&use, "USE ");
+	pl_buf_put_ident(&use, db);
+	pl_buf_putc(&use, '.');
+	pl_buf_put_ident(&use, schema);
+	pl_buf_puts(&back, "USE ");
+	pl_buf_put_ident(&back, cur_db ? cur_db : "memory");
+	pl_buf_putc(&back, '.');
+	pl_buf_put_ident(&back, cur ? cur : "main");
+	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : pl_engine_exec(con, use.ptr, err);
+	if (rc == 0) {
+		rc = pl_engine_exec(con, sql, err);
+		pl_err ignored = {0};
+		pl_engine_exec(con, back.ptr, &ignored);
+	}
+	pl_buf_dispose(&use);
+	pl_buf_dispose(&back);
+	free(cur_db);
+	free(cur);
+	return rc;
+}

@@ -210,7 +210,6 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	return rc;
 }
 
-static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err);
 
 /* The SQL of a lake view names its own lake {DUCKLAKE_CATALOG}. */
 static void put_view_sql(pl_buf *q, const pl_lake *lake, const char *sql)
@@ -240,7 +239,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	pl_err view_err = {0};
 	int rc = sync_exec(vs, &q, &view_err);
 	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
-		rc = exec_in_schema(con, lake, s->name, &q, &view_err);
+		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
 		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -271,38 +270,6 @@ static int comment_view(view_sync *vs, const pl_schema *s, const char *name, con
 	pl_buf_put_literal(&q, comment);
 	int rc = sync_exec(vs, &q, err);
 	pl_buf_dispose(&q);
-	return rc;
-}
-
-/* Runs sql on con with lake.schema as the current schema, then goes back to where con was. */
-static int exec_in_schema(duckdb_connection con, const pl_lake *lake, const char *schema, pl_buf *sql, pl_err *err)
-{
-	duckdb_result res;
-	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
-	if (rc)
-		return rc;
-	bool oom = false;
-	char *db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
-	duckdb_destroy_result(&res);
-	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
-	pl_buf_puts(&use, "USE ");
-	pl_buf_put_ident(&use, lake->name);
-	pl_buf_putc(&use, '.');
-	pl_buf_put_ident(&use, schema);
-	pl_buf_puts(&back, "USE ");
-	pl_buf_put_ident(&back, db ? db : "memory");
-	pl_buf_putc(&back, '.');
-	pl_buf_put_ident(&back, cur ? cur : "main");
-	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : exec_on(con, &use, err);
-	if (rc == 0) {
-		rc = exec_on(con, sql, err);
-		pl_err ignored;
-		exec_on(con, &back, &ignored);
-	}
-	pl_buf_dispose(&use);
-	pl_buf_dispose(&back);
-	free(db);
-	free(cur);
 	return rc;
 }
 
@@ -348,7 +315,7 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 	pl_err macro_err = {0};
 	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
 	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
-		rc = exec_in_schema(vs->con, vs->lake, s->name, &q, &macro_err);
+		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
 	pl_buf_dispose(&q);
 	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it
 	 * does not exist */

@@ -170,41 +170,8 @@ int pl_ddl_drop_table(const pl_table *t, pl_txn *txn, pl_err *err)
 	return d ? (d->id = t->id, 0) : pl_err_nomem(err);
 }
 
-/* DuckDB binds the query once, so a view that cannot work is refused up front. */
-/* Runs sql with lake.schema as the current schema (names a view's query does not qualify are
- * its own schema's, as in DuckDB), then returns to the session's current schema. */
-static int exec_in_schema(const pl_table_ctx *ctx, const char *schema, const char *sql, pl_err *err)
-{
-	duckdb_result res;
-	int rc = pl_engine_query(ctx->con, "SELECT current_database(), current_schema()", &res, err);
-	if (rc)
-		return rc;
-	bool oom = false;
-	char *db = pl_engine_value_str(&res, 0, 0, &oom), *cur = pl_engine_value_str(&res, 1, 0, &oom);
-	duckdb_destroy_result(&res);
-	pl_buf use = PL_BUF_INIT, back = PL_BUF_INIT;
-	pl_buf_puts(&use, "USE ");
-	pl_buf_put_ident(&use, ctx->lake);
-	pl_buf_putc(&use, '.');
-	pl_buf_put_ident(&use, schema);
-	pl_buf_puts(&back, "USE ");
-	pl_buf_put_ident(&back, db ? db : "memory");
-	pl_buf_putc(&back, '.');
-	pl_buf_put_ident(&back, cur ? cur : "main");
-	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, use.ptr, err);
-	if (rc == 0) {
-		rc = pl_engine_exec(ctx->con, sql, err);
-		pl_err ignored = {0};
-		pl_engine_exec(ctx->con, back.ptr, &ignored);
-	}
-	pl_buf_dispose(&use);
-	pl_buf_dispose(&back);
-	free(db);
-	free(cur);
-	return rc;
-}
-
-/* The view's query binds, as seen from the session or else from the view's own schema. */
+/* DuckDB binds the query once, so a view that cannot work is refused up front: the view's query
+ * binds, as seen from the session or else from the view's own schema. */
 static int check_query(const pl_table_ctx *ctx, const char *schema, const char *query, pl_err *err)
 {
 	char tmp[64];
@@ -217,7 +184,7 @@ static int check_query(const pl_table_ctx *ctx, const char *schema, const char *
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, q.ptr, err);
 	if (rc && rc != PL_ENOMEM) {
 		pl_err second = {0};
-		if (exec_in_schema(ctx, schema, q.ptr, &second) == 0) {
+		if (pl_engine_exec_in_schema(ctx->con, ctx->lake, schema, q.ptr, &second) == 0) {
 			*err = (pl_err){0};
 			rc = 0;
 		}

@@ -7,12 +7,7 @@
 # Needs curl(1); exits 77 (skipped) without it.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-planar=$(realpath "$1")
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
-work=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+http_test_start "$1"
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, v DOUBLE, tags VARCHAR[])" \

@@ -1,6 +1,15 @@
 # Shared by the HTTP test scripts (sourced): counters and checks, and waiting for a started
 # `planar serve` to log the port it listens on.
 pass=0 fail=0
+# http_test_start PATH/TO/planar: sets planar, a temporary directory work (removed at exit, with a
+# server whose pid is in pid killed); exits 77 (skipped) without curl(1).
+http_test_start() {
+  planar=$(realpath "$1")
+  command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+  work=$(mktemp -d)
+  pid=
+  trap 'if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null; fi; rm -rf "$work"' EXIT
+}
 check() { # check NAME EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
 }
