@@ -105,24 +105,26 @@ static void sessions__reads_run_beside_a_long_write(void **state)
 			usleep(1000);
 	}
 	assert_true(held);
-	int served = 0;
-	for (int i = 0; i < 50 && !w.done; i++) {
+	/* Statements of b keep coming back while the write goes on. Under one lock for every
+	 * statement none would return before the write ends; how many do depends on the machine's
+	 * speed, so the test asks for one that started and ended inside the write, and that the
+	 * last of them still answers right. */
+	int served_while_writing = 0;
+	while (!atomic_load(&w.done)) {
 		char *v = value(f->b, "SELECT 41 + 1");
 		assert_non_null(v);
 		assert_string_equal(v, "42");
 		free(v);
-		served++;
+		if (!atomic_load(&w.done))
+			served_while_writing++;
 	}
 	char *sum = value(f->b, "SELECT sum(range) FROM range(1000)");
 	assert_non_null(sum);
 	assert_string_equal(sum, "499500");
 	free(sum);
-	/* every one of them ran while the write was still going on */
-	bool still_writing = !w.done;
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(w.rc, 0);
-	assert_true(still_writing);
-	assert_int_equal(served, 50);
+	assert_true(served_while_writing >= 1);
 	/* and the write is there whole, seen by the other session */
 	char *n = value(f->b, "SELECT count(*) FROM lake.t");
 	assert_non_null(n);
