@@ -621,6 +621,7 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		return pl_err_nomem(err);
 	m->refs = 1;
 	m->cat = NULL;
+	m->history = base->history;
 	pthread_mutex_init(&m->lock, NULL);
 	m->snapshot_id = base->snapshot_id;
 	m->schema_version = base->schema_version;
