@@ -696,10 +696,10 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
 	if (rc == 0 && db->nlakes > 0)
-		rc = pl_metadata_catalogs(&st, err);
-	if (rc == 0)
+		rc = pl_metadata_catalogs(&st, out, err, &handled);
+	if (rc == 0 && !handled)
 		rc = pl_txn_enter(conn, err);
-	if (rc == 0 && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
+	if (rc == 0 && !handled && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
 	if (rc == 0 && !handled && db->nlakes > 0)
 		rc = rewrite_views(&st, &texts, &views, err);
