@@ -630,12 +630,17 @@ static int push_object(pl_rows *rows, const char *db, const char *schema, const 
 	return pl_rows_append(rows, cells);
 }
 
-static int lake_objects(planar_db *db, pl_rows *rows)
+/* The lakes' tables and views as the session conn sees them (its open transaction's own
+ * changes too; the lakes' current models without a session). */
+static int lake_objects(planar_db *db, planar_conn *conn, pl_rows *rows)
 {
 	int rc = 0;
 	for (size_t l = 0; rc == 0 && l < db->nlakes; l++) {
-		const pl_lake *lake = db->lakes[l];
+		pl_lake *lake = db->lakes[l];
 		const pl_model *m = lake->model;
+		pl_err ignored;
+		if (conn && pl_lake_model_for(lake, conn, &m, &ignored) != 0)
+			m = lake->model;
 		for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
 			const pl_table *t = &m->tables[i];
 			const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
@@ -659,9 +664,20 @@ static void objects_bind(duckdb_bind_info info)
 	for (size_t c = 0; rc == 0 && c < NOBJECT_COLUMNS; c++)
 		rc = (rows->names[c] = pl_strdup(object_columns[c])) ? 0 : PL_ENOMEM;
 	if (rc == 0) {
-		pthread_mutex_lock(&db->lock);
-		rc = lake_objects(db, rows);
-		pthread_mutex_unlock(&db->lock);
+		duckdb_client_context ctx = NULL;
+		duckdb_table_function_get_client_context(info, &ctx);
+		/* the session's own statement may hold the lakes while DuckDB binds this (as for
+		 * __planar_inlined): then they stay put without the lock */
+		planar_conn *conn =
+			ctx ? pl_delcache_conn_get(&db->deletes, duckdb_client_context_get_connection_id(ctx)) : NULL;
+		if (ctx)
+			duckdb_destroy_client_context(&ctx);
+		bool held = conn && __atomic_load_n(&db->lock_holder, __ATOMIC_ACQUIRE) == conn;
+		if (!held)
+			pthread_mutex_lock(&db->lock);
+		rc = lake_objects(db, conn, rows);
+		if (!held)
+			pthread_mutex_unlock(&db->lock);
 	}
 	if (rc) {
 		duckdb_bind_set_error(info, "out of memory");
