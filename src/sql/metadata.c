@@ -256,3 +256,53 @@ int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 	free(cur_schema);
 	return rc;
 }
+
+int pl_metadata_describe(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	char *parts[3] = {0};
+	size_t n = 0, i = 1;
+	pl_err ignored;
+	if (pl_parse_qname(t, &i, parts, &n, &ignored) != 0 || n == 0 ||
+	    (i < t->len && !(pl_tok_is_punct(t, i, ";") && i + 1 == t->len))) {
+		for (size_t k = 0; k < n; k++)
+			free(parts[k]);
+		return 0;
+	}
+	pl_target tgt = {0};
+	bool lake = pl_resolve_target(st, parts, n, &tgt, &ignored) == 0 && tgt.lake;
+	const pl_schema *s = lake ? pl_model_schema(tgt.lake->model, tgt.schema) : NULL;
+	const pl_table *tab = s ? pl_model_table(tgt.lake->model, s->id, tgt.name) : NULL;
+	bool not_null = false;
+	for (size_t c = 0; tab && c < tab->ntop; c++)
+		not_null = not_null || !tab->top[c]->nulls_allowed;
+	int rc = 0;
+	if (not_null) {
+		/* the view DuckDB describes knows no constraint: the lake's NOT NULL columns say NO */
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "SELECT column_name, column_type, CASE WHEN column_name IN (");
+		bool first = true;
+		for (size_t c = 0; c < tab->ntop; c++) {
+			if (tab->top[c]->nulls_allowed)
+				continue;
+			pl_buf_puts(&q, first ? "" : ", ");
+			pl_buf_put_literal(&q, tab->top[c]->name);
+			first = false;
+		}
+		pl_buf_puts(&q, ") THEN 'NO' ELSE \"null\" END AS \"null\", \"key\", \"default\", extra FROM (DESCRIBE ");
+		pl_buf_put_ident(&q, pl_lake_name(tgt.lake));
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, s->name);
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, tab->name);
+		pl_buf_puts(&q, ")");
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_stmt_passthrough(st, q.ptr, out, err);
+		*handled = rc == 0;
+		pl_buf_dispose(&q);
+	}
+	if (lake)
+		pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	return rc;
+}

@@ -18,4 +18,8 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
  * extension allows; any other statement that would change it fails. Under db->lock. */
 int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 
+/* DESCRIBE [lake.][schema.]table of a lake table with NOT NULL columns: DuckDB's description of
+ * the table's view, with "null" NO for those columns (*handled; otherwise left to DuckDB). */
+int pl_metadata_describe(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+
 #endif

@@ -502,6 +502,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return pl_handle_set(st, out, err, handled);
 	if (pl_tok_is(t, 0, "EXPLAIN") || pl_tok_is(t, 0, "WITH"))
 		return dispatch_prefixed(st, out, err, handled);
+	if (pl_tok_is(t, 0, "DESCRIBE"))
+		return pl_metadata_describe(st, out, err, handled);
 	return route_write(st, out, err, handled);
 }
 
