@@ -611,7 +611,8 @@ static void files_bind(duckdb_bind_info info)
 		free(args[i]);
 }
 
-/* ---- __planar_objects(): which mirror views are lake tables and which lake views ---------- */
+/* ---- __planar_objects(): which mirror views are lake tables and which lake views; a row of
+ * kind 'metadata' names a lake's metadata catalog, whose views all show as tables ---------- */
 
 static const char *const object_columns[] = {"database_name", "schema_name", "name", "kind", "comment",
 					     "estimated_size"};
@@ -652,6 +653,9 @@ static int lake_objects(planar_db *db, planar_conn *conn, pl_rows *rows)
 			if (s)
 				rc = push_object(rows, lake->name, s->name, m->views[i].name, "view", NULL, -1);
 		}
+		/* the lake's metadata catalog: its views are the catalog's tables */
+		if (rc == 0 && lake->meta_attached)
+			rc = push_object(rows, lake->meta_name, "main", "", "metadata", NULL, -1);
 	}
 	return rc;
 }

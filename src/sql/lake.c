@@ -274,6 +274,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	else
 		pl_buf_printf(&meta, "__ducklake_metadata_%s", o->name);
 	lake->meta_name = pl_buf_detach(&meta);
+	lake->meta_named = o->metadata_catalog != NULL;
 	lake->kind = pl_strdup(o->kind);
 	lake->location = pl_strdup(o->location);
 	lake->read_only = o->read_only;

@@ -44,6 +44,7 @@ struct pl_lake {
 	 * and whether it has been created (on the first statement that names it). */
 	char *meta_name;
 	bool meta_attached;
+	bool meta_named; /* METADATA_CATALOG named it: shown as soon as anything names it */
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */

@@ -42,11 +42,12 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
 	return pl_rewrite_finish(&out, t, copied, made > 0, 0, sql_out, err);
 }
 
-static bool names(const pl_toks *t, const char *name)
+/* Whether the statement names `name` (as a string too when `strings`). */
+static bool names(const pl_toks *t, const char *name, bool strings)
 {
 	for (size_t i = 0; i < t->len; i++) {
 		pl_tok_kind k = t->items[i].kind;
-		if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && k != PL_TOK_STRING)
+		if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && !(strings && k == PL_TOK_STRING))
 			continue;
 		char *v = k == PL_TOK_STRING ? pl_tok_string(t, i) : pl_tok_ident(t, i);
 		bool same = !v || pl_str_ieq(v, name);
@@ -249,7 +250,10 @@ int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 		} else if (in_meta)
 			rc = pl_err_set(err, PL_EINVALID, "\"%s\" shows the catalog of lake \"%s\" and is read-only", lake->meta_name,
 					pl_lake_name(lake));
-		else if (names(t, lake->meta_name))
+		/* the default name is hidden (from duckdb_databases(), duckdb_tables(), ...) until a
+		 * statement uses it by name, as DuckDB's extension hides it; one METADATA_CATALOG
+		 * gave shows as soon as anything names it */
+		else if (names(t, lake->meta_name, lake->meta_named))
 			rc = mirror(db, lake, err);
 	}
 	free(cur_db);
