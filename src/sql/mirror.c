@@ -37,7 +37,45 @@ typedef struct view_sync {
 	bool cached;
 	uint64_t *hashes;
 	size_t n, cap;
+	/* A transaction's sync: the objects its own view of the mirror holds (hashes of their keys,
+	 * sorted), for one it dropped in an earlier statement must be made again even when the
+	 * shared mirror has the same text. */
+	uint64_t *present;
+	size_t npresent, cappresent;
 } view_sync;
+
+/* The key of a mirrored object: kind 'v' (a view: a table's or the lake's) or 'm'/'t' (a scalar
+ * or table macro), schema and name. */
+static uint64_t object_key(char kind, const char *schema, const char *name)
+{
+	char k[2] = {kind, '\0'};
+	uint64_t h = 1469598103934665603ULL;
+	const char *parts[] = {k, schema, name};
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ 0x1f) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static int cmp_hash(const void *a, const void *b);
+
+static int add_present(view_sync *vs, uint64_t key)
+{
+	if (!vs)
+		return 0;
+	if (vs->npresent == vs->cappresent) {
+		size_t cap = vs->cappresent ? vs->cappresent * 2 : 64;
+		uint64_t *p = realloc(vs->present, cap * sizeof(*p));
+		if (!p)
+			return PL_ENOMEM;
+		vs->present = p;
+		vs->cappresent = cap;
+	}
+	vs->present[vs->npresent++] = key;
+	return 0;
+}
 
 
 static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
@@ -48,8 +86,9 @@ static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 }
 
 
-/* Runs a view statement unless the same statement already ran in the last sync. */
-static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
+/* Runs a view statement (about object `key`) unless the same statement already ran in the last
+ * sync (and, in a transaction, the object is still there for it). */
+static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 {
 	if (pl_buf_oom(sql))
 		return pl_err_nomem(err);
@@ -63,7 +102,8 @@ static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
 		vs->cap = cap;
 	}
 	vs->hashes[vs->n++] = h;
-	if (vs->lake->nview_hashes > 0 &&
+	bool there = vs->cached || (vs->npresent && bsearch(&key, vs->present, vs->npresent, sizeof(key), cmp_hash));
+	if (there && vs->lake->nview_hashes > 0 &&
 	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
 		return 0;
 	return exec_on(vs->con, sql, err);
@@ -82,7 +122,7 @@ static int query_mirror(duckdb_connection con, const pl_lake *lake, const char *
 	return rc;
 }
 
-static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_drop_missing(pl_lake *lake, duckdb_connection con, view_sync *vs, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -103,6 +143,8 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 			pl_buf_put_ident(&q, view);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
+		} else if (!oom && add_present(vs, object_key('v', schema, view))) {
+			oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -116,7 +158,7 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
 
 /* Macros of the mirror that the model no longer has (or has as the other kind). */
-static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, view_sync *vs, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -137,6 +179,8 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
 			put_view_name(&q, lake, schema, name);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
+		} else if (!oom && schema && name && add_present(vs, object_key(table ? 't' : 'm', schema, name))) {
+			oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -204,7 +248,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	rc = sync_exec(vs, &q, err);
+	rc = sync_exec(vs, &q, object_key('v', s->name, t->name), err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;
@@ -237,7 +281,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
-	int rc = sync_exec(vs, &q, &view_err);
+	int rc = sync_exec(vs, &q, object_key('v', s->name, v->name), &view_err);
 	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
@@ -268,7 +312,7 @@ static int comment_view(view_sync *vs, const pl_schema *s, const char *name, con
 	}
 	pl_buf_puts(&q, " IS ");
 	pl_buf_put_literal(&q, comment);
-	int rc = sync_exec(vs, &q, err);
+	int rc = sync_exec(vs, &q, object_key('v', s->name, name), err);
 	pl_buf_dispose(&q);
 	return rc;
 }
@@ -313,7 +357,7 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 		pl_buf_puts(&q, im->sql);
 	}
 	pl_err macro_err = {0};
-	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
+	int rc = m->nimpls ? sync_exec(vs, &q, object_key(m->table ? 't' : 'm', s->name, m->name), &macro_err) : 0;
 	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
 	pl_buf_dispose(&q);
@@ -421,10 +465,12 @@ static int sync_objects(view_sync *vs, pl_err *err)
  * view texts. */
 int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err)
 {
-	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
-	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	view_sync vs = {db, lake, con, cached, NULL, 0, 0, NULL, 0, 0};
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, cached ? NULL : &vs, err);
 	if (rc == 0 && !same_objects)
-		rc = sync_drop_macros(lake, con, err);
+		rc = sync_drop_macros(lake, con, cached ? NULL : &vs, err);
+	if (vs.npresent)
+		qsort(vs.present, vs.npresent, sizeof(*vs.present), cmp_hash);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
@@ -438,6 +484,7 @@ int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cac
 	}
 	if (rc == 0)
 		rc = sync_objects(&vs, err);
+	free(vs.present);
 	if (!cached) { /* a transaction's private views: the shared ones are unchanged */
 		free(vs.hashes);
 		return rc;
