@@ -712,6 +712,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
+	else if (rc == 0 && !*out && pl_tok_is(&st.toks, 0, "CREATE")) /* DuckDB's CREATE answers "Count", no row */
+		rc = pl_result_from_sql(out, conn, "SELECT CAST(NULL AS BIGINT) AS \"Count\" WHERE false", err);
 	if (rc && conn->in_txn)
 		pl_txn_statement_failed(conn, err);
 	if (rc) {
