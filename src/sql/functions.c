@@ -612,17 +612,18 @@ static void files_bind(duckdb_bind_info info)
 }
 
 /* ---- __planar_objects(): which mirror views are lake tables and which lake views; a row of
- * kind 'metadata' names a lake's metadata catalog, whose views all show as tables ---------- */
+ * kind 'metadata' names a lake's metadata catalog, whose views all show as tables, one of kind
+ * 'lake' a lake (with its data path) ---------------------------------------------------------- */
 
 static const char *const object_columns[] = {"database_name", "schema_name", "name", "kind", "comment",
-					     "estimated_size"};
+					     "estimated_size", "data_path"};
 #define NOBJECT_COLUMNS (sizeof(object_columns) / sizeof(object_columns[0]))
 
 static int push_object(pl_rows *rows, const char *db, const char *schema, const char *name, const char *kind,
 		       const char *comment, int64_t size)
 {
 	char *cells[NOBJECT_COLUMNS] = {pl_strdup(db), pl_strdup(schema), pl_strdup(name), pl_strdup(kind),
-					comment ? pl_strdup(comment) : NULL, int_text(size)};
+					comment ? pl_strdup(comment) : NULL, int_text(size), NULL};
 	if (!cells[0] || !cells[1] || !cells[2] || !cells[3]) {
 		for (size_t i = 0; i < NOBJECT_COLUMNS; i++)
 			free(cells[i]);
@@ -656,6 +657,12 @@ static int lake_objects(planar_db *db, planar_conn *conn, pl_rows *rows)
 		/* the lake's metadata catalog: its views are the catalog's tables */
 		if (rc == 0 && lake->meta_attached)
 			rc = push_object(rows, lake->meta_name, "main", "", "metadata", NULL, -1);
+		/* the lake itself, with its data path (duckdb_databases() shows it as a tag) */
+		if (rc == 0)
+			rc = push_object(rows, lake->name, "", "", "lake", NULL, -1);
+		if (rc == 0 && lake->data_path &&
+		    !(rows->cells[(rows->nrows - 1) * NOBJECT_COLUMNS + 6] = pl_strdup(lake->data_path)))
+			rc = PL_ENOMEM;
 	}
 	return rc;
 }

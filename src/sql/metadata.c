@@ -17,6 +17,7 @@ static const struct {
 } functions[] = {
 	{"duckdb_tables", "__planar_duckdb_tables()"},
 	{"duckdb_views", "__planar_duckdb_views()"},
+	{"duckdb_databases", "__planar_duckdb_databases()"},
 };
 
 int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
