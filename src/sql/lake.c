@@ -299,7 +299,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	}
 	/* Registered before its views are built: views over inlined data bind through the registry. */
 	rc = pl_db_add_lake(db, lake, err);
-	if (rc == 0 && (rc = pl_lake_mirror(db, lake, db->admin, true, false, err)) != 0)
+	if (rc == 0 && (rc = pl_lake_mirror(db, lake, db->admin, true, false, NULL, err)) != 0)
 		pl_db_remove_lake(db, lake);
 	if (rc) {
 		pl_lake_detach(lake, db);
@@ -324,14 +324,14 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 			return rc;
 	}
 	if (advanced) /* only files changed: no object to drop or create */
-		return pl_lake_mirror(db, lake, db->admin, true, lake->nview_hashes > 0, err);
+		return pl_lake_mirror(db, lake, db->admin, true, lake->nview_hashes > 0, NULL, err);
 	pl_model *m = NULL;
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
 		return rc;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return pl_lake_mirror(db, lake, db->admin, true, false, err);
+	return pl_lake_mirror(db, lake, db->admin, true, false, NULL, err);
 }
 
 static const pl_begin_snapshot *txn_entry(const planar_conn *conn, const pl_lake *lake)
@@ -393,9 +393,9 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
 	return !e || lake->pinned ? 0 : pl_lake_model_at(lake, e->snapshot, out, err);
 }
 
-int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
+int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
-	return pl_lake_mirror(db, lake, con, false, false, err);
+	return pl_lake_mirror(db, lake, con, false, false, synced, err);
 }
 
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)

@@ -37,11 +37,9 @@ typedef struct view_sync {
 	bool cached;
 	uint64_t *hashes;
 	size_t n, cap;
-	/* A transaction's sync: the objects its own view of the mirror holds (hashes of their keys,
-	 * sorted), for one it dropped in an earlier statement must be made again even when the
-	 * shared mirror has the same text. */
-	uint64_t *present;
-	size_t npresent, cappresent;
+	/* A transaction's sync: the objects its earlier syncs (and this one) changed, which its view
+	 * of the mirror has otherwise than the shared one. */
+	pl_synced_set *synced;
 } view_sync;
 
 /* The key of a mirrored object: kind 'v' (a view: a table's or the lake's) or 'm'/'t' (a scalar
@@ -59,24 +57,36 @@ static uint64_t object_key(char kind, const char *schema, const char *name)
 	return h;
 }
 
-static int cmp_hash(const void *a, const void *b);
-
-static int add_present(view_sync *vs, uint64_t key)
+static bool synced_has(const pl_synced_set *s, uint64_t key)
 {
-	if (!vs)
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->keys[i] == key)
+			return true;
+	return false;
+}
+
+/* Notes that the transaction's view of object `key` now differs from the shared one. */
+static int synced_add(pl_synced_set *s, uint64_t key)
+{
+	if (!s || synced_has(s, key))
 		return 0;
-	if (vs->npresent == vs->cappresent) {
-		size_t cap = vs->cappresent ? vs->cappresent * 2 : 64;
-		uint64_t *p = realloc(vs->present, cap * sizeof(*p));
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint64_t *p = realloc(s->keys, cap * sizeof(*p));
 		if (!p)
 			return PL_ENOMEM;
-		vs->present = p;
-		vs->cappresent = cap;
+		s->keys = p;
+		s->cap = cap;
 	}
-	vs->present[vs->npresent++] = key;
+	s->keys[s->n++] = key;
 	return 0;
 }
 
+void pl_synced_set_dispose(pl_synced_set *s)
+{
+	free(s->keys);
+	*s = (pl_synced_set){0};
+}
 
 static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 {
@@ -84,7 +94,6 @@ static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 		return pl_err_nomem(err);
 	return pl_engine_exec(con, pl_buf_cstr(sql), err);
 }
-
 
 /* Runs a view statement (about object `key`) unless the same statement already ran in the last
  * sync (and, in a transaction, the object is still there for it). */
@@ -102,10 +111,13 @@ static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 		vs->cap = cap;
 	}
 	vs->hashes[vs->n++] = h;
-	bool there = vs->cached || (vs->npresent && bsearch(&key, vs->present, vs->npresent, sizeof(key), cmp_hash));
-	if (there && vs->lake->nview_hashes > 0 &&
+	/* a transaction's own version of the object is not the shared one: its statement runs */
+	bool shared = vs->cached || !synced_has(vs->synced, key);
+	if (shared && vs->lake->nview_hashes > 0 &&
 	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
 		return 0;
+	if (!vs->cached && synced_add(vs->synced, key))
+		return pl_err_nomem(err);
 	return exec_on(vs->con, sql, err);
 }
 
@@ -122,7 +134,7 @@ static int query_mirror(duckdb_connection con, const pl_lake *lake, const char *
 	return rc;
 }
 
-static int sync_drop_missing(pl_lake *lake, duckdb_connection con, view_sync *vs, pl_err *err)
+static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -143,8 +155,8 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, view_sync *vs
 			pl_buf_put_ident(&q, view);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-		} else if (!oom && add_present(vs, object_key('v', schema, view))) {
-			oom = true;
+			if (rc == 0 && synced_add(synced, object_key('v', schema, view)))
+				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -158,7 +170,7 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, view_sync *vs
 static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
 
 /* Macros of the mirror that the model no longer has (or has as the other kind). */
-static int sync_drop_macros(pl_lake *lake, duckdb_connection con, view_sync *vs, pl_err *err)
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -179,8 +191,8 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, view_sync *vs,
 			put_view_name(&q, lake, schema, name);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-		} else if (!oom && schema && name && add_present(vs, object_key(table ? 't' : 'm', schema, name))) {
-			oom = true;
+			if (rc == 0 && synced_add(synced, object_key(table ? 't' : 'm', schema, name)))
+				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -463,14 +475,15 @@ static int sync_objects(view_sync *vs, pl_err *err)
 /* Brings the mirror in line with lake->model. `same_objects`: only files changed since the last
  * sync (no schema, table or view came or went), so nothing is dropped or created but changed
  * view texts. */
-int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err)
+int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects,
+		   pl_synced_set *synced, pl_err *err)
 {
-	view_sync vs = {db, lake, con, cached, NULL, 0, 0, NULL, 0, 0};
-	int rc = same_objects ? 0 : sync_drop_missing(lake, con, cached ? NULL : &vs, err);
+	if (cached)
+		synced = NULL;
+	view_sync vs = {db, lake, con, cached, NULL, 0, 0, synced};
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
-		rc = sync_drop_macros(lake, con, cached ? NULL : &vs, err);
-	if (vs.npresent)
-		qsort(vs.present, vs.npresent, sizeof(*vs.present), cmp_hash);
+		rc = sync_drop_macros(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
@@ -484,7 +497,6 @@ int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cac
 	}
 	if (rc == 0)
 		rc = sync_objects(&vs, err);
-	free(vs.present);
 	if (!cached) { /* a transaction's private views: the shared ones are unchanged */
 		free(vs.hashes);
 		return rc;
