@@ -113,6 +113,7 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 		rc = meta_type_option(t, i, a, err);
 	} else if (pl_str_ieq(name, "CREATE_IF_NOT_EXISTS")) {
 		a->o.create_if_missing = option_bool(t, i);
+		a->o.create_if_missing_set = true;
 	} else if (pl_str_ieq(name, "WRITE_DELETION_VECTORS")) {
 		a->o.write_dv_set = true;
 		a->o.write_dv = option_bool(t, i);

@@ -202,6 +202,11 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
+		/* asked to create one on a catalog opened read-only: DuckDB's error, as the extension's
+		 * CREATE statements on its metadata catalog meet it */
+		if (o->read_only && o->create_if_missing_set && o->create_if_missing)
+			return pl_err_set(err, PL_ECATALOG, "Invalid Input Error: Cannot execute statement of type \"CREATE\" "
+					  "on database \"%s\" which is attached in read-only mode!", lake->meta_name);
 		if ((exists && o->read_only) || (!file && o->read_only) || !o->create_if_missing)
 			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table), and "
 					  "creating a new DuckLake is explicitly disabled (%s)", o->location,

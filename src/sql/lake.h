@@ -27,6 +27,7 @@ typedef struct pl_lake_options {
 	int64_t snapshot_version; /* -1: latest */
 	const char *snapshot_time;/* NULL: latest */
 	bool create_if_missing;
+	bool create_if_missing_set; /* CREATE_IF_NOT_EXISTS was given */
 	const char *schema;       /* postgres: METADATA_SCHEMA */
 	const char *password_env; /* postgres: environment variable with the password */
 	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
