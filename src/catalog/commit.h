@@ -53,7 +53,7 @@ typedef struct pl_column_stats {
 
 /* A name map for external files; the commit reuses an equal map of the table when there is one. */
 typedef struct pl_new_namemap {
-	pl_namemap map;     /* map.table_id unused: the files' table */
+	pl_namemap map;     /* map.table_id: the files' table (as the transaction's model knows it) */
 	int64_t assigned_id; /* local until the commit assigns it */
 } pl_new_namemap;
 

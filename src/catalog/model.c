@@ -188,36 +188,43 @@ int pl_model__link_columns(pl_table *t)
 	return 0;
 }
 
+#define COLUMN_ROWS                                                                                           \
+	"SELECT table_id, column_id, column_order, column_name, column_type, initial_default, "             \
+	"default_value, nulls_allowed, parent_column, default_value_type, begin_snapshot FROM ducklake_column " \
+	"WHERE" LIVE_AT
+
+/* Fills the next column of t from row i of a COLUMN_ROWS query. */
+static void fill_column(pl_table *t, const pl_rows *r, size_t i, bool *oom_out)
+{
+	bool oom = false;
+	pl_column *c = &t->columns[t->ncolumns++];
+	c->id = pl_rows_int(r, i, 1, 0);
+	c->order = pl_rows_int(r, i, 2, 0);
+	c->name = dup_or_null(pl_rows_get(r, i, 3), &oom);
+	c->type = dup_or_null(pl_rows_get(r, i, 4), &oom);
+	c->initial_default = dup_or_null(pl_rows_get(r, i, 5), &oom);
+	c->default_value = dup_or_null(pl_rows_get(r, i, 6), &oom);
+	c->nulls_allowed = pl_rows_bool(r, i, 7, true);
+	c->parent = pl_rows_int(r, i, 8, -1);
+	c->default_value_type = dup_or_null(pl_rows_get(r, i, 9), &oom);
+	c->begin_snapshot = pl_rows_int(r, i, 10, 0);
+	if (c->begin_snapshot > t->schema_since)
+		t->schema_since = c->begin_snapshot;
+	*oom_out = *oom_out || oom || !c->name || !c->type;
+}
+
 static int load_columns(pl_model *m, pl_catdb *db, pl_err *err)
 {
 	pl_rows *r = NULL;
-	int rc = query_at(db,
-			  "SELECT table_id, column_id, column_order, column_name, column_type, initial_default, "
-			  "default_value, nulls_allowed, parent_column, default_value_type, begin_snapshot FROM ducklake_column "
-			  "WHERE" LIVE_AT " ORDER BY table_id, column_order, column_id",
-			  m->snapshot_id, &r, err);
+	int rc = query_at(db, COLUMN_ROWS " ORDER BY table_id, column_order, column_id", m->snapshot_id, &r, err);
 	if (rc)
 		return rc;
 	bool oom = alloc_per_table(m, r, sizeof(pl_column), offsetof(pl_table, columns),
 				   offsetof(pl_table, ncolumns)) != 0;
 	for (size_t i = 0; !oom && i < r->nrows; i++) {
 		pl_table *t = table_mut(m, pl_rows_int(r, i, 0, -1));
-		if (!t)
-			continue;
-		pl_column *c = &t->columns[t->ncolumns++];
-		c->id = pl_rows_int(r, i, 1, 0);
-		c->order = pl_rows_int(r, i, 2, 0);
-		c->name = dup_or_null(pl_rows_get(r, i, 3), &oom);
-		c->type = dup_or_null(pl_rows_get(r, i, 4), &oom);
-		c->initial_default = dup_or_null(pl_rows_get(r, i, 5), &oom);
-		c->default_value = dup_or_null(pl_rows_get(r, i, 6), &oom);
-		c->nulls_allowed = pl_rows_bool(r, i, 7, true);
-		c->parent = pl_rows_int(r, i, 8, -1);
-		c->default_value_type = dup_or_null(pl_rows_get(r, i, 9), &oom);
-		c->begin_snapshot = pl_rows_int(r, i, 10, 0);
-		if (c->begin_snapshot > t->schema_since)
-			t->schema_since = c->begin_snapshot;
-		oom = oom || !c->name || !c->type;
+		if (t)
+			fill_column(t, r, i, &oom);
 	}
 	pl_rows_free(r);
 	r = NULL;
@@ -483,6 +490,7 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 		return pl_err_nomem(err);
 	m->refs = 1;
 	m->cat = db;
+	m->history = db;
 	pthread_mutex_init(&m->lock, NULL);
 	int rc = pl_model__load_snapshot(m, db, snapshot_id, err);
 	if (!rc)
@@ -513,12 +521,8 @@ int pl_model_load(pl_model **out, pl_catdb *db, int64_t snapshot_id, const char 
 	return 0;
 }
 
-static void free_table(pl_table *t)
+static void free_columns(pl_table *t)
 {
-	if (t->owner) {
-		pl_model_free(t->owner);
-		return;
-	}
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		pl_column *c = &t->columns[i];
 		free(c->name);
@@ -531,6 +535,47 @@ static void free_table(pl_table *t)
 	}
 	free(t->columns);
 	free(t->top);
+}
+
+int pl_model_columns_at(pl_catdb *db, int64_t table_id, int64_t snapshot_id, pl_table **out, pl_err *err)
+{
+	*out = NULL;
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(snapshot_id), PL_VINT(snapshot_id), PL_VINT(table_id)};
+	int rc = pl_catdb_query(db, COLUMN_ROWS " AND table_id = ? ORDER BY column_order, column_id", p, 3, &r, err);
+	if (rc)
+		return rc;
+	pl_table *t = calloc(1, sizeof(*t));
+	bool oom = !t || !(t->columns = calloc(r->nrows + 1, sizeof(pl_column)));
+	if (t)
+		t->id = table_id;
+	for (size_t i = 0; !oom && i < r->nrows; i++)
+		fill_column(t, r, i, &oom);
+	pl_rows_free(r);
+	oom = oom || pl_model__link_columns(t) != 0;
+	if (oom) {
+		pl_model_columns_free(t);
+		return pl_err_nomem(err);
+	}
+	*out = t;
+	return 0;
+}
+
+void pl_model_columns_free(pl_table *t)
+{
+	if (!t)
+		return;
+	free_columns(t);
+	free(t);
+}
+
+static void free_table(pl_table *t)
+{
+	if (t->owner) {
+		pl_model_free(t->owner);
+		return;
+	}
+	free_columns(t);
 	for (size_t i = 0; i < t->nfiles; i++) {
 		pl_model__free_file(&t->files[i]);
 	}

@@ -201,6 +201,9 @@ typedef struct pl_model {
 	 * model was loaded from (not owned), and the lock serializing loads and advances. A copy of a
 	 * model initializes a lock of its own. */
 	pl_catdb *cat;
+	/* The catalog connection the committed part of the model reads from (not owned): past
+	 * versions of its tables' columns. A pending model's too, whose cat is NULL. */
+	pl_catdb *history;
 	pthread_mutex_t lock;
 } pl_model;
 
@@ -238,6 +241,10 @@ const pl_schema *pl_model_schema(const pl_model *m, const char *name);
 const pl_schema *pl_model_schema_by_id(const pl_model *m, int64_t id);
 const pl_table *pl_model_table(const pl_model *m, int64_t schema_id, const char *name);
 const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id);
+/* Table table_id's columns (columns and top only) as of snapshot_id, read from the catalog;
+ * freed with pl_model_columns_free. */
+int pl_model_columns_at(pl_catdb *db, int64_t table_id, int64_t snapshot_id, pl_table **out, pl_err *err);
+void pl_model_columns_free(pl_table *t);
 const pl_view *pl_model_view(const pl_model *m, int64_t schema_id, const char *name);
 /* A macro by name: of either kind (kind -1), a scalar (0) or a table macro (1). */
 const pl_macro *pl_model_macro(const pl_model *m, int64_t schema_id, const char *name, int kind);

@@ -115,17 +115,43 @@ int pl_namemaps_load(pl_catdb *db, pl_namemaps **out, pl_err *err)
 	return 0;
 }
 
-static bool same_entries(const pl_namemap *a, const pl_namemap *b)
+/* Whether the entries under parent pa of a and under pb of b are the same: the same source
+ * names (in any order, as DuckLake compares maps), each with the same target, partition flag and
+ * entries below. */
+static bool same_children(const pl_namemap *a, int64_t pa, const pl_namemap *b, int64_t pb, int depth)
 {
-	if (a->ncols != b->ncols)
+	size_t na = 0, nb = 0;
+	for (size_t i = 0; i < a->ncols; i++)
+		na += a->cols[i].parent == pa;
+	for (size_t i = 0; i < b->ncols; i++)
+		nb += b->cols[i].parent == pb;
+	if (na != nb || depth > 64)
 		return false;
 	for (size_t i = 0; i < a->ncols; i++) {
-		const pl_namemap_col *x = &a->cols[i], *y = &b->cols[i];
-		if (x->parent != y->parent || x->target != y->target || x->partition != y->partition ||
-		    strcmp(x->source, y->source) != 0)
+		const pl_namemap_col *x = &a->cols[i], *y = NULL;
+		if (x->parent != pa)
+			continue;
+		for (size_t k = 0; !y && k < b->ncols; k++)
+			if (b->cols[k].parent == pb && strcmp(b->cols[k].source, x->source) == 0)
+				y = &b->cols[k];
+		if (!y || x->target != y->target || x->partition != y->partition ||
+		    !same_children(a, x->column_id, b, y->column_id, depth + 1))
 			return false;
 	}
 	return true;
+}
+
+static bool same_entries(const pl_namemap *a, const pl_namemap *b)
+{
+	return a->ncols == b->ncols && same_children(a, -1, b, -1, 0);
+}
+
+int64_t pl_namemaps_equal_id(const pl_namemaps *maps, const pl_namemap *map)
+{
+	for (size_t i = 0; maps && i < maps->n; i++)
+		if (maps->items[i].table_id == map->table_id && same_entries(&maps->items[i], map))
+			return maps->items[i].id;
+	return -1;
 }
 
 int pl_namemap_store(pl_catdb *db, const pl_namemap *map, int64_t table_id, int64_t *next_id, int64_t *out_id,

@@ -40,6 +40,9 @@ int pl_namemaps_load(pl_catdb *db, pl_namemaps **out, pl_err *err);
 pl_namemaps *pl_namemaps_ref(pl_namemaps *m);
 void pl_namemaps_release(pl_namemaps *m);
 const pl_namemap *pl_namemaps_find(const pl_namemaps *m, int64_t id);
+/* The id of a map of maps for map's table with the same entries as map (source names in any
+ * order, as DuckLake compares them); -1 when none. */
+int64_t pl_namemaps_equal_id(const pl_namemaps *maps, const pl_namemap *map);
 
 struct pl_new_namemap;
 /* *out: base's maps (shared when add is empty) plus the n maps of add under their assigned ids;
@@ -50,7 +53,7 @@ int pl_namemaps_extend(pl_namemaps *base, const struct pl_new_namemap *add, size
 long pl_namemap_add(pl_namemap *map, int64_t parent, const char *source, int64_t target, bool partition);
 void pl_namemap_dispose(pl_namemap *map);
 
-/* Inside a commit: the id of a map of table_id with exactly map's entries, written with id
+/* Inside a commit: the id of a map of table_id with map's entries, written with id
  * *next_id (then incremented) when the catalog has none. */
 int pl_namemap_store(pl_catdb *db, const pl_namemap *map, int64_t table_id, int64_t *next_id, int64_t *out_id,
 		     pl_err *err);

@@ -621,6 +621,7 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		return pl_err_nomem(err);
 	m->refs = 1;
 	m->cat = NULL;
+	m->history = base->history;
 	pthread_mutex_init(&m->lock, NULL);
 	m->snapshot_id = base->snapshot_id;
 	m->schema_version = base->schema_version;
@@ -639,8 +640,12 @@ int pl_model_apply_txn(pl_model *base, pl_txn *txn, const char *data_path, int64
 		rc = apply_views(&c, base);
 	if (rc == 0)
 		rc = apply_macros(&c, base);
-	for (size_t i = 0; rc == 0 && i < txn->nnamemaps; i++)
-		txn->namemaps[i].assigned_id = new_local(&c);
+	/* a file whose map equals one the table already has (committed, or made by an earlier
+	 * statement of the transaction) shares it, as DuckLake's maps are shared */
+	for (size_t i = 0; rc == 0 && i < txn->nnamemaps; i++) {
+		int64_t same = pl_namemaps_equal_id(base->namemaps, &txn->namemaps[i].map);
+		txn->namemaps[i].assigned_id = same >= 0 ? same : new_local(&c);
+	}
 	if (rc == 0)
 		rc = pl_namemaps_extend(base->namemaps, txn->namemaps, txn->nnamemaps, &m->namemaps);
 	if (rc == 0)

@@ -261,6 +261,15 @@ int pl_catalog_table_rows(pl_catdb *db, const char *table, pl_rows **out, pl_err
 	return rc;
 }
 
+int pl_catalog_user_write(pl_catdb *db, const char *table, const char *sql, pl_err *err)
+{
+	if (!table || !(is_spec_table(table) || is_inlined_table_name(table) || is_inlined_delete_name(table)))
+		return pl_err_set(err, PL_EINVALID, "\"%s\" is not a table of a DuckLake catalog", table ? table : "NULL");
+	if (db->read_only)
+		return pl_err_set(err, PL_EINVALID, "the catalog is attached read-only");
+	return pl_catdb_exec(db, sql, NULL, 0, err);
+}
+
 int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err)
 {
 	pl_rows *r = NULL;

@@ -54,5 +54,9 @@ int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_
 int pl_catalog_table_rows(pl_catdb *db, const char *table, pl_rows **out, pl_err *err);
 /* The catalog's inlined-data tables (names appended to out). */
 int pl_catalog_extra_tables(pl_catdb *db, pl_strv *out, pl_err *err);
+/* Runs a user's INSERT, UPDATE or DELETE whose target, `table`, is a table of the DuckLake
+ * catalog (as DuckDB's extension lets one write through the metadata catalog). sql names the
+ * catalog's tables unqualified and is one statement. */
+int pl_catalog_user_write(pl_catdb *db, const char *table, const char *sql, pl_err *err);
 
 #endif

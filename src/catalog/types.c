@@ -81,8 +81,8 @@ int pl_column_duckdb_type(pl_buf *out, const pl_column *col, pl_err *err)
 	}
 	const char *duck = pl_ducklake_to_duckdb_type(t);
 	if (!duck)
-		return pl_err_set(err, PL_EUNSUPPORTED, "column \"%s\" has type '%s', which Planar cannot read",
-				  col->name, t);
+		return pl_err_set(err, PL_EUNSUPPORTED,
+				  "column \"%s\" has an unsupported type '%s', which Planar cannot read", col->name, t);
 	pl_buf_puts(out, duck);
 	return 0;
 }

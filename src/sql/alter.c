@@ -102,6 +102,19 @@ static int read_action(const pl_toks *t, size_t i, alter_stmt *a, pl_err *err)
 		a->req.if_exists = pl_tok_is(t, i, "IF") && pl_tok_is(t, i + 1, "NOT") && pl_tok_is(t, i + 2, "EXISTS");
 		i += a->req.if_exists ? 3 : 0;
 		rc = parse_path(t, &i, a, err);
+		/* what DuckLake refuses in a column definition (outside parentheses) */
+		for (size_t k = i, depth = 0; rc == 0 && k < t->len; k++) {
+			if (pl_tok_is_punct(t, k, "("))
+				depth++;
+			else if (pl_tok_is_punct(t, k, ")") && depth > 0)
+				depth--;
+			else if (depth == 0 && pl_tok_is(t, k, "COLLATE"))
+				rc = pl_err_set(err, PL_EUNSUPPORTED,
+						"Invalid Input Error: Collations are not supported in DuckLake storage");
+			else if (depth == 0 && pl_tok_is(t, k, "USING") && pl_tok_is(t, k + 1, "COMPRESSION"))
+				rc = pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: Defining a compression type "
+						"for a column is not supported in DuckLake");
+		}
 		return rc ? rc : set_text(a, t, i, t->len, err);
 	}
 	if (pl_tok_is(t, i, "DROP")) {

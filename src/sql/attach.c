@@ -88,10 +88,13 @@ static int meta_type_option(const pl_toks *t, size_t *i, attach_args *a, pl_err 
 
 static int string_option(const pl_toks *t, size_t *i, const char *name, char **out, pl_err *err)
 {
-	if (*i >= t->len || t->items[*i].kind != PL_TOK_STRING)
+	/* as DuckDB takes an option's value: a bare name is its text */
+	bool word = *i < t->len && (t->items[*i].kind == PL_TOK_WORD || t->items[*i].kind == PL_TOK_QIDENT) &&
+		    !(*i + 1 < t->len && pl_tok_is_punct(t, *i + 1, "("));
+	if (*i >= t->len || (t->items[*i].kind != PL_TOK_STRING && !word))
 		return pl_err_set(err, PL_EINVALID, "ATTACH option %s needs a string value", name);
 	free(*out);
-	if (!(*out = pl_tok_string(t, *i)))
+	if (!(*out = word ? pl_tok_ident(t, *i) : pl_tok_string(t, *i)))
 		return pl_err_nomem(err);
 	(*i)++;
 	return 0;
@@ -110,6 +113,7 @@ static int parse_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err
 		rc = meta_type_option(t, i, a, err);
 	} else if (pl_str_ieq(name, "CREATE_IF_NOT_EXISTS")) {
 		a->o.create_if_missing = option_bool(t, i);
+		a->o.create_if_missing_set = true;
 	} else if (pl_str_ieq(name, "WRITE_DELETION_VECTORS")) {
 		a->o.write_dv_set = true;
 		a->o.write_dv = option_bool(t, i);

@@ -97,12 +97,13 @@ static bool ends_with_data_clause(const pl_stmt *st)
 	       (pl_tok_is(t, t->len - 2, "WITH") || (pl_tok_is(t, t->len - 2, "NO") && pl_tok_is(t, t->len - 3, "WITH")));
 }
 
-/* A column list with a generated column: `name type AS (expr)` / `GENERATED ALWAYS AS`. */
-static bool generated_column(pl_stmt *st, size_t after)
+/* What DuckLake refuses in a column list (at its top level): a generated column (`name type AS
+ * (expr)` / `GENERATED ALWAYS AS`), a collation, a compression type. 0 when there is none. */
+static int check_column_list(pl_stmt *st, size_t after, pl_err *err)
 {
 	const pl_toks *t = &st->toks;
 	if (!pl_tok_is_punct(t, after, "("))
-		return false;
+		return 0;
 	size_t close = pl_tok_match_paren(t, after);
 	int depth = 0;
 	for (size_t i = after + 1; i < close && i < t->len; i++) {
@@ -110,10 +111,19 @@ static bool generated_column(pl_stmt *st, size_t after)
 			depth++;
 		else if (pl_tok_is_punct(t, i, ")"))
 			depth--;
-		else if (depth == 0 && (pl_tok_is(t, i, "GENERATED") || (pl_tok_is(t, i, "AS") && pl_tok_is_punct(t, i + 1, "("))))
-			return true;
+		else if (depth != 0)
+			continue;
+		else if (pl_tok_is(t, i, "GENERATED") || (pl_tok_is(t, i, "AS") && pl_tok_is_punct(t, i + 1, "(")))
+			return pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: DuckLake does not support generated "
+					  "columns (column AS (expression))");
+		else if (pl_tok_is(t, i, "COLLATE"))
+			return pl_err_set(err, PL_EUNSUPPORTED,
+					  "Invalid Input Error: Collations are not supported in DuckLake storage");
+		else if (pl_tok_is(t, i, "USING") && pl_tok_is(t, i + 1, "COMPRESSION"))
+			return pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: Defining a compression type for a "
+					  "column is not supported in DuckLake");
 	}
-	return false;
+	return 0;
 }
 
 static int commit_create(pl_stmt *st, create_ctx *c, pl_txn *txn, pl_err *err)
@@ -147,9 +157,8 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 		pl_target_dispose(&c.tgt);
 		return 0;
 	}
-	if (rc == 0 && generated_column(st, after))
-		rc = pl_err_set(err, PL_EUNSUPPORTED, "Not implemented Error: DuckLake does not support generated columns "
-				"(column AS (expression))");
+	if (rc == 0)
+		rc = check_column_list(st, after, err);
 	if (rc == 0) {
 		const pl_toks *t = &st->toks;
 		pl_create_table ct = {c.schema, c.tgt.name, existing, after < t->len ? st->sql + t->items[after].start : NULL,

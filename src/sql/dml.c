@@ -32,14 +32,23 @@ typedef struct dml_stmt {
 } dml_stmt;
 
 /* First depth-0 occurrence of kw at or after i, else t->len. */
+/* +1 for an opening bracket of any kind ( [ {, -1 for a closing one, else 0. */
+static int nesting(const pl_toks *t, size_t i)
+{
+	if (pl_tok_is_punct(t, i, "(") || pl_tok_is_punct(t, i, "[") || pl_tok_is_punct(t, i, "{"))
+		return 1;
+	if (pl_tok_is_punct(t, i, ")") || pl_tok_is_punct(t, i, "]") || pl_tok_is_punct(t, i, "}"))
+		return -1;
+	return 0;
+}
+
 static size_t find_top(const pl_toks *t, size_t i, const char *kw)
 {
 	int depth = 0;
 	for (; i < t->len; i++) {
-		if (pl_tok_is_punct(t, i, "("))
-			depth++;
-		else if (pl_tok_is_punct(t, i, ")"))
-			depth--;
+		int n = nesting(t, i);
+		if (n)
+			depth += n;
 		else if (depth == 0 && pl_tok_is(t, i, kw))
 			return i;
 	}
@@ -118,10 +127,9 @@ static int parse_set(dml_stmt *d, pl_err *err)
 		size_t end = i;
 		int depth = 0;
 		for (; end < d->set_to; end++) {
-			if (pl_tok_is_punct(t, end, "("))
-				depth++;
-			else if (pl_tok_is_punct(t, end, ")"))
-				depth--;
+			int n = nesting(t, end);
+			if (n)
+				depth += n;
 			else if (depth == 0 && pl_tok_is_punct(t, end, ","))
 				break;
 		}

@@ -611,17 +611,19 @@ static void files_bind(duckdb_bind_info info)
 		free(args[i]);
 }
 
-/* ---- __planar_objects(): which mirror views are lake tables and which lake views ---------- */
+/* ---- __planar_objects(): which mirror views are lake tables and which lake views; a row of
+ * kind 'metadata' names a lake's metadata catalog, whose views all show as tables, one of kind
+ * 'lake' a lake (with its data path) ---------------------------------------------------------- */
 
 static const char *const object_columns[] = {"database_name", "schema_name", "name", "kind", "comment",
-					     "estimated_size"};
+					     "estimated_size", "data_path"};
 #define NOBJECT_COLUMNS (sizeof(object_columns) / sizeof(object_columns[0]))
 
 static int push_object(pl_rows *rows, const char *db, const char *schema, const char *name, const char *kind,
 		       const char *comment, int64_t size)
 {
 	char *cells[NOBJECT_COLUMNS] = {pl_strdup(db), pl_strdup(schema), pl_strdup(name), pl_strdup(kind),
-					comment ? pl_strdup(comment) : NULL, int_text(size)};
+					comment ? pl_strdup(comment) : NULL, int_text(size), NULL};
 	if (!cells[0] || !cells[1] || !cells[2] || !cells[3]) {
 		for (size_t i = 0; i < NOBJECT_COLUMNS; i++)
 			free(cells[i]);
@@ -630,12 +632,17 @@ static int push_object(pl_rows *rows, const char *db, const char *schema, const 
 	return pl_rows_append(rows, cells);
 }
 
-static int lake_objects(planar_db *db, pl_rows *rows)
+/* The lakes' tables and views as the session conn sees them (its open transaction's own
+ * changes too; the lakes' current models without a session). */
+static int lake_objects(planar_db *db, planar_conn *conn, pl_rows *rows)
 {
 	int rc = 0;
 	for (size_t l = 0; rc == 0 && l < db->nlakes; l++) {
-		const pl_lake *lake = db->lakes[l];
+		pl_lake *lake = db->lakes[l];
 		const pl_model *m = lake->model;
+		pl_err ignored;
+		if (conn && pl_lake_model_for(lake, conn, &m, &ignored) != 0)
+			m = lake->model;
 		for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
 			const pl_table *t = &m->tables[i];
 			const pl_schema *s = pl_model_schema_by_id(m, t->schema_id);
@@ -647,6 +654,15 @@ static int lake_objects(planar_db *db, pl_rows *rows)
 			if (s)
 				rc = push_object(rows, lake->name, s->name, m->views[i].name, "view", NULL, -1);
 		}
+		/* the lake's metadata catalog: its views are the catalog's tables */
+		if (rc == 0 && lake->meta_attached)
+			rc = push_object(rows, lake->meta_name, "main", "", "metadata", NULL, -1);
+		/* the lake itself, with its data path (duckdb_databases() shows it as a tag) */
+		if (rc == 0)
+			rc = push_object(rows, lake->name, "", "", "lake", NULL, -1);
+		if (rc == 0 && lake->data_path &&
+		    !(rows->cells[(rows->nrows - 1) * NOBJECT_COLUMNS + 6] = pl_strdup(lake->data_path)))
+			rc = PL_ENOMEM;
 	}
 	return rc;
 }
@@ -659,9 +675,20 @@ static void objects_bind(duckdb_bind_info info)
 	for (size_t c = 0; rc == 0 && c < NOBJECT_COLUMNS; c++)
 		rc = (rows->names[c] = pl_strdup(object_columns[c])) ? 0 : PL_ENOMEM;
 	if (rc == 0) {
-		pthread_mutex_lock(&db->lock);
-		rc = lake_objects(db, rows);
-		pthread_mutex_unlock(&db->lock);
+		duckdb_client_context ctx = NULL;
+		duckdb_table_function_get_client_context(info, &ctx);
+		/* the session's own statement may hold the lakes while DuckDB binds this (as for
+		 * __planar_inlined): then they stay put without the lock */
+		planar_conn *conn =
+			ctx ? pl_delcache_conn_get(&db->deletes, duckdb_client_context_get_connection_id(ctx)) : NULL;
+		if (ctx)
+			duckdb_destroy_client_context(&ctx);
+		bool held = conn && __atomic_load_n(&db->lock_holder, __ATOMIC_ACQUIRE) == conn;
+		if (!held)
+			pthread_mutex_lock(&db->lock);
+		rc = lake_objects(db, conn, rows);
+		if (!held)
+			pthread_mutex_unlock(&db->lock);
 	}
 	if (rc) {
 		duckdb_bind_set_error(info, "out of memory");

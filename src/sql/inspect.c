@@ -74,12 +74,18 @@ static const char *const macros[] = {
 	"UNION ALL SELECT v.database_name, v.database_oid, v.schema_name, v.schema_oid, v.view_name, v.view_oid, "
 	"o.comment, v.tags, v.internal, v.temporary, false, CAST(o.estimated_size AS BIGINT), v.column_count, "
 	"CAST(0 AS BIGINT), CAST(0 AS BIGINT), NULL FROM duckdb_views() v JOIN __planar_objects() o ON "
-	"o.database_name = v.database_name AND o.schema_name = v.schema_name AND o.name = v.view_name "
-	"WHERE o.kind = 'table'",
+	"o.database_name = v.database_name AND ((o.schema_name = v.schema_name AND o.name = v.view_name AND "
+	"o.kind = 'table') OR o.kind = 'metadata')",
+
+	"CREATE OR REPLACE TEMP MACRO __planar_duckdb_databases() AS TABLE "
+	"SELECT d.* REPLACE (CASE WHEN o.data_path IS NULL THEN d.tags ELSE map_concat(d.tags, "
+	"MAP {'data_path': o.data_path}) END AS tags) FROM duckdb_databases() d LEFT JOIN "
+	"(SELECT database_name, data_path FROM __planar_objects() WHERE kind = 'lake') o USING (database_name)",
 
 	"CREATE OR REPLACE TEMP MACRO __planar_duckdb_views() AS TABLE "
 	"SELECT v.* FROM duckdb_views() v LEFT JOIN __planar_objects() o ON o.database_name = v.database_name AND "
-	"o.schema_name = v.schema_name AND o.name = v.view_name WHERE o.kind IS DISTINCT FROM 'table'",
+	"((o.schema_name = v.schema_name AND o.name = v.view_name) OR o.kind = 'metadata') "
+	"WHERE o.kind IS DISTINCT FROM 'table' AND o.kind IS DISTINCT FROM 'metadata'",
 
 	"CREATE OR REPLACE TEMP MACRO ducklake_list_files(catalog, table_name, schema := 'main', "
 	"snapshot_version := NULL, snapshot_time := NULL) AS TABLE "

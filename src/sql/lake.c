@@ -202,6 +202,11 @@ static int open_catalog(pl_lake *lake, const pl_lake_options *o, pl_err *err)
 	if (rc)
 		return pl_err_wrap(err, "'%s' is not a DuckLake catalog", o->location);
 	if (!is_lake) {
+		/* asked to create one on a catalog opened read-only: DuckDB's error, as the extension's
+		 * CREATE statements on its metadata catalog meet it */
+		if (o->read_only && o->create_if_missing_set && o->create_if_missing)
+			return pl_err_set(err, PL_ECATALOG, "Invalid Input Error: Cannot execute statement of type \"CREATE\" "
+					  "on database \"%s\" which is attached in read-only mode!", lake->meta_name);
 		if ((exists && o->read_only) || (!file && o->read_only) || !o->create_if_missing)
 			return pl_err_set(err, PL_ECATALOG, "'%s' is not a DuckLake catalog (no ducklake_metadata table), and "
 					  "creating a new DuckLake is explicitly disabled (%s)", o->location,
@@ -274,6 +279,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	else
 		pl_buf_printf(&meta, "__ducklake_metadata_%s", o->name);
 	lake->meta_name = pl_buf_detach(&meta);
+	lake->meta_named = o->metadata_catalog != NULL;
 	lake->kind = pl_strdup(o->kind);
 	lake->location = pl_strdup(o->location);
 	lake->read_only = o->read_only;
@@ -298,7 +304,7 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	}
 	/* Registered before its views are built: views over inlined data bind through the registry. */
 	rc = pl_db_add_lake(db, lake, err);
-	if (rc == 0 && (rc = pl_lake_mirror(db, lake, db->admin, true, false, err)) != 0)
+	if (rc == 0 && (rc = pl_lake_mirror(db, lake, db->admin, true, false, NULL, err)) != 0)
 		pl_db_remove_lake(db, lake);
 	if (rc) {
 		pl_lake_detach(lake, db);
@@ -323,14 +329,14 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 			return rc;
 	}
 	if (advanced) /* only files changed: no object to drop or create */
-		return pl_lake_mirror(db, lake, db->admin, true, lake->nview_hashes > 0, err);
+		return pl_lake_mirror(db, lake, db->admin, true, lake->nview_hashes > 0, NULL, err);
 	pl_model *m = NULL;
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
 		return rc;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return pl_lake_mirror(db, lake, db->admin, true, false, err);
+	return pl_lake_mirror(db, lake, db->admin, true, false, NULL, err);
 }
 
 static const pl_begin_snapshot *txn_entry(const planar_conn *conn, const pl_lake *lake)
@@ -392,9 +398,9 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
 	return !e || lake->pinned ? 0 : pl_lake_model_at(lake, e->snapshot, out, err);
 }
 
-int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err)
+int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
-	return pl_lake_mirror(db, lake, con, false, false, err);
+	return pl_lake_mirror(db, lake, con, false, false, synced, err);
 }
 
 int pl_lake_commit(pl_lake *lake, planar_conn *conn, pl_txn *txn, pl_err *err)

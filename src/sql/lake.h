@@ -27,6 +27,7 @@ typedef struct pl_lake_options {
 	int64_t snapshot_version; /* -1: latest */
 	const char *snapshot_time;/* NULL: latest */
 	bool create_if_missing;
+	bool create_if_missing_set; /* CREATE_IF_NOT_EXISTS was given */
 	const char *schema;       /* postgres: METADATA_SCHEMA */
 	const char *password_env; /* postgres: environment variable with the password */
 	pl_lake *share_catalog_of; /* an attached lake of the same catalog whose connection to use */
@@ -44,6 +45,7 @@ struct pl_lake {
 	 * and whether it has been created (on the first statement that names it). */
 	char *meta_name;
 	bool meta_attached;
+	bool meta_named; /* METADATA_CATALOG named it: shown as soon as anything names it */
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */
@@ -97,12 +99,15 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
  * release may be used: the model may have moved on. Returns whether the lock was released. */
 bool pl_lake_release_for_io(pl_lake *lake, planar_conn *conn);
 void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released);
-/* Rebuilds the lake's views from lake->model on the given connection. */
-int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_err *err);
+/* Rebuilds the lake's views from lake->model on a transaction's connection; `synced` holds the
+ * objects the transaction's earlier syncs changed (and gets this one's). */
+int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err);
+void pl_synced_set_dispose(pl_synced_set *s);
 /* Brings DuckDB's mirror of the lake (schemas, table views, lake views, macros, comments) in line
  * with lake->model (mirror.c). `cached`: on the admin connection, remembering what ran so the next
  * sync skips unchanged statements; `same_objects`: only files changed since the last sync. */
-int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err);
+int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects,
+		   pl_synced_set *synced, pl_err *err);
 /* The model a session's statement reads (db->lock held): the session's pending state when it
  * holds the lake's write transaction, the snapshot at its BEGIN inside a transaction (loaded
  * once and kept among the lake's recent models), else the lake's current model. conn may be

@@ -17,6 +17,7 @@ static const struct {
 } functions[] = {
 	{"duckdb_tables", "__planar_duckdb_tables()"},
 	{"duckdb_views", "__planar_duckdb_views()"},
+	{"duckdb_databases", "__planar_duckdb_databases()"},
 };
 
 int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
@@ -42,11 +43,12 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
 	return pl_rewrite_finish(&out, t, copied, made > 0, 0, sql_out, err);
 }
 
-static bool names(const pl_toks *t, const char *name)
+/* Whether the statement names `name` (as a string too when `strings`). */
+static bool names(const pl_toks *t, const char *name, bool strings)
 {
 	for (size_t i = 0; i < t->len; i++) {
 		pl_tok_kind k = t->items[i].kind;
-		if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && k != PL_TOK_STRING)
+		if (k != PL_TOK_WORD && k != PL_TOK_QIDENT && !(strings && k == PL_TOK_STRING))
 			continue;
 		char *v = k == PL_TOK_STRING ? pl_tok_string(t, i) : pl_tok_ident(t, i);
 		bool same = !v || pl_str_ieq(v, name);
@@ -172,7 +174,62 @@ static size_t changed_object(const pl_toks *t)
 	return i;
 }
 
-int pl_metadata_catalogs(pl_stmt *st, pl_err *err)
+/* Whether token i is `main` (the metadata catalog's only schema). */
+static bool is_main(const pl_toks *t, size_t i)
+{
+	return i < t->len && (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT) &&
+	       name_at(t, i, "main");
+}
+
+/* INSERT, UPDATE or DELETE of rows of a table of the lake's catalog: the statement runs on the
+ * catalog itself, every `<metadata catalog>.[main.]` qualification dropped, and the lake reads
+ * its catalog again. Outside a transaction only: the rows are the catalog's, not a snapshot's. */
+static int write_through(pl_stmt *st, pl_lake *lake, size_t target, planar_result **out, pl_err *err)
+{
+	const pl_toks *t = &st->toks;
+	if (st->conn->in_txn)
+		return pl_err_set(err, PL_EINVALID,
+				  "\"%s\" shows the catalog of lake \"%s\": its rows change only outside a transaction",
+				  lake->meta_name, pl_lake_name(lake));
+	int rc = pl_lake_check_writable(lake, err);
+	if (rc)
+		return rc;
+	size_t name = target + 2 + (is_main(t, target + 2) && pl_tok_is_punct(t, target + 3, ".") ? 2 : 0);
+	char *table = name < t->len ? pl_tok_ident(t, name) : NULL;
+	pl_buf sql = PL_BUF_INIT;
+	size_t copied = 0;
+	for (size_t i = 0; i < t->len; i++) {
+		if (pl_tok_is_punct(t, i, ";") && i + 1 < t->len) {
+			free(table);
+			pl_buf_dispose(&sql);
+			return pl_err_set(err, PL_EINVALID, "one statement at a time writes to \"%s\"", lake->meta_name);
+		}
+		bool qual = (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT) &&
+			    pl_tok_is_punct(t, i + 1, ".") && name_at(t, i, lake->meta_name) &&
+			    (i == 0 || !pl_tok_is_punct(t, i - 1, "."));
+		if (!qual)
+			continue;
+		size_t next = i + 2 + (is_main(t, i + 2) && pl_tok_is_punct(t, i + 3, ".") ? 2 : 0);
+		if (next >= t->len)
+			break;
+		pl_buf_put(&sql, t->src + copied, t->items[i].start - copied);
+		copied = t->items[next].start;
+		i = next - 1;
+	}
+	pl_buf_puts(&sql, t->src + copied);
+	rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_catalog_user_write(lake->cat, table, sql.ptr, err);
+	if (rc == 0)
+		rc = pl_lake_refresh(lake, st->conn->db, true, err);
+	if (rc == 0)
+		rc = mirror(st->conn->db, lake, err);
+	if (rc == 0)
+		rc = pl_stmt_passthrough(st, "SELECT NULL::BIGINT AS \"Count\" WHERE false", out, err);
+	free(table);
+	pl_buf_dispose(&sql);
+	return rc;
+}
+
+int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
 {
 	planar_db *db = st->conn->db;
 	const pl_toks *t = &st->toks;
@@ -186,13 +243,71 @@ int pl_metadata_catalogs(pl_stmt *st, pl_err *err)
 		pl_lake *lake = db->lakes[i];
 		bool in_meta = target < t->len && (qualified ? name_at(t, target, lake->meta_name)
 							    : cur_db && pl_str_ieq(cur_db, lake->meta_name));
-		if (in_meta)
+		if (in_meta && qualified && (pl_tok_is(t, 0, "INSERT") || pl_tok_is(t, 0, "UPDATE") || pl_tok_is(t, 0, "DELETE"))) {
+			rc = mirror(db, lake, err);
+			if (rc == 0)
+				rc = write_through(st, lake, target, out, err);
+			*handled = rc == 0;
+		} else if (in_meta)
 			rc = pl_err_set(err, PL_EINVALID, "\"%s\" shows the catalog of lake \"%s\" and is read-only", lake->meta_name,
 					pl_lake_name(lake));
-		else if (names(t, lake->meta_name))
+		/* the default name is hidden (from duckdb_databases(), duckdb_tables(), ...) until a
+		 * statement uses it by name, as DuckDB's extension hides it; one METADATA_CATALOG
+		 * gave shows as soon as anything names it */
+		else if (names(t, lake->meta_name, lake->meta_named))
 			rc = mirror(db, lake, err);
 	}
 	free(cur_db);
 	free(cur_schema);
+	return rc;
+}
+
+int pl_metadata_describe(pl_stmt *st, planar_result **out, pl_err *err, bool *handled)
+{
+	const pl_toks *t = &st->toks;
+	char *parts[3] = {0};
+	size_t n = 0, i = 1;
+	pl_err ignored;
+	if (pl_parse_qname(t, &i, parts, &n, &ignored) != 0 || n == 0 ||
+	    (i < t->len && !(pl_tok_is_punct(t, i, ";") && i + 1 == t->len))) {
+		for (size_t k = 0; k < n; k++)
+			free(parts[k]);
+		return 0;
+	}
+	pl_target tgt = {0};
+	bool lake = pl_resolve_target(st, parts, n, &tgt, &ignored) == 0 && tgt.lake;
+	const pl_schema *s = lake ? pl_model_schema(tgt.lake->model, tgt.schema) : NULL;
+	const pl_table *tab = s ? pl_model_table(tgt.lake->model, s->id, tgt.name) : NULL;
+	bool not_null = false;
+	for (size_t c = 0; tab && c < tab->ntop; c++)
+		not_null = not_null || !tab->top[c]->nulls_allowed;
+	int rc = 0;
+	if (not_null) {
+		/* the view DuckDB describes knows no constraint: the lake's NOT NULL columns say NO */
+		pl_buf q = PL_BUF_INIT;
+		pl_buf_puts(&q, "SELECT column_name, column_type, CASE WHEN column_name IN (");
+		bool first = true;
+		for (size_t c = 0; c < tab->ntop; c++) {
+			if (tab->top[c]->nulls_allowed)
+				continue;
+			pl_buf_puts(&q, first ? "" : ", ");
+			pl_buf_put_literal(&q, tab->top[c]->name);
+			first = false;
+		}
+		pl_buf_puts(&q, ") THEN 'NO' ELSE \"null\" END AS \"null\", \"key\", \"default\", extra FROM (DESCRIBE ");
+		pl_buf_put_ident(&q, pl_lake_name(tgt.lake));
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, s->name);
+		pl_buf_putc(&q, '.');
+		pl_buf_put_ident(&q, tab->name);
+		pl_buf_puts(&q, ")");
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_stmt_passthrough(st, q.ptr, out, err);
+		*handled = rc == 0;
+		pl_buf_dispose(&q);
+	}
+	if (lake)
+		pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
 	return rc;
 }

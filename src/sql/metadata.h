@@ -13,8 +13,13 @@ int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
  * `__ducklake_metadata_<lake>` (or the ATTACH option METADATA_CATALOG's name) holds one view per
  * catalog table (DuckLake's tables with their types, and the inlined-data tables), each reading
  * the catalog when a query binds it. Created (and its list of inlined-data tables brought up to
- * date) before a statement that names it; a statement that would change it fails. Under
- * db->lock. */
-int pl_metadata_catalogs(pl_stmt *st, pl_err *err);
+ * date) before a statement that names it. An INSERT, UPDATE or DELETE of one of its tables,
+ * outside a transaction, changes the catalog's rows (*handled, *out its result), as the
+ * extension allows; any other statement that would change it fails. Under db->lock. */
+int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
+
+/* DESCRIBE [lake.][schema.]table of a lake table with NOT NULL columns: DuckDB's description of
+ * the table's view, with "null" NO for those columns (*handled; otherwise left to DuckDB). */
+int pl_metadata_describe(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 
 #endif

@@ -37,8 +37,56 @@ typedef struct view_sync {
 	bool cached;
 	uint64_t *hashes;
 	size_t n, cap;
+	/* A transaction's sync: the objects its earlier syncs (and this one) changed, which its view
+	 * of the mirror has otherwise than the shared one. */
+	pl_synced_set *synced;
 } view_sync;
 
+/* The key of a mirrored object: kind 'v' (a view: a table's or the lake's) or 'm'/'t' (a scalar
+ * or table macro), schema and name. */
+static uint64_t object_key(char kind, const char *schema, const char *name)
+{
+	char k[2] = {kind, '\0'};
+	uint64_t h = 1469598103934665603ULL;
+	const char *parts[] = {k, schema, name};
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ 0x1f) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool synced_has(const pl_synced_set *s, uint64_t key)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->keys[i] == key)
+			return true;
+	return false;
+}
+
+/* Notes that the transaction's view of object `key` now differs from the shared one. */
+static int synced_add(pl_synced_set *s, uint64_t key)
+{
+	if (!s || synced_has(s, key))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint64_t *p = realloc(s->keys, cap * sizeof(*p));
+		if (!p)
+			return PL_ENOMEM;
+		s->keys = p;
+		s->cap = cap;
+	}
+	s->keys[s->n++] = key;
+	return 0;
+}
+
+void pl_synced_set_dispose(pl_synced_set *s)
+{
+	free(s->keys);
+	*s = (pl_synced_set){0};
+}
 
 static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 {
@@ -47,9 +95,9 @@ static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 	return pl_engine_exec(con, pl_buf_cstr(sql), err);
 }
 
-
-/* Runs a view statement unless the same statement already ran in the last sync. */
-static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
+/* Runs a view statement (about object `key`) unless the same statement already ran in the last
+ * sync (and, in a transaction, the object is still there for it). */
+static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 {
 	if (pl_buf_oom(sql))
 		return pl_err_nomem(err);
@@ -63,9 +111,13 @@ static int sync_exec(view_sync *vs, pl_buf *sql, pl_err *err)
 		vs->cap = cap;
 	}
 	vs->hashes[vs->n++] = h;
-	if (vs->lake->nview_hashes > 0 &&
+	/* a transaction's own version of the object is not the shared one: its statement runs */
+	bool shared = vs->cached || !synced_has(vs->synced, key);
+	if (shared && vs->lake->nview_hashes > 0 &&
 	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
 		return 0;
+	if (!vs->cached && synced_add(vs->synced, key))
+		return pl_err_nomem(err);
 	return exec_on(vs->con, sql, err);
 }
 
@@ -82,7 +134,7 @@ static int query_mirror(duckdb_connection con, const pl_lake *lake, const char *
 	return rc;
 }
 
-static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -103,6 +155,8 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 			pl_buf_put_ident(&q, view);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
+			if (rc == 0 && synced_add(synced, object_key('v', schema, view)))
+				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -116,7 +170,7 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_err *err)
 static void put_view_name(pl_buf *q, const pl_lake *lake, const char *schema, const char *table);
 
 /* Macros of the mirror that the model no longer has (or has as the other kind). */
-static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -137,6 +191,8 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_err *err)
 			put_view_name(&q, lake, schema, name);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
+			if (rc == 0 && synced_add(synced, object_key(table ? 't' : 'm', schema, name)))
+				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -204,7 +260,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	rc = sync_exec(vs, &q, err);
+	rc = sync_exec(vs, &q, object_key('v', s->name, t->name), err);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;
@@ -237,7 +293,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
-	int rc = sync_exec(vs, &q, &view_err);
+	int rc = sync_exec(vs, &q, object_key('v', s->name, v->name), &view_err);
 	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
@@ -268,7 +324,7 @@ static int comment_view(view_sync *vs, const pl_schema *s, const char *name, con
 	}
 	pl_buf_puts(&q, " IS ");
 	pl_buf_put_literal(&q, comment);
-	int rc = sync_exec(vs, &q, err);
+	int rc = sync_exec(vs, &q, object_key('v', s->name, name), err);
 	pl_buf_dispose(&q);
 	return rc;
 }
@@ -313,7 +369,7 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 		pl_buf_puts(&q, im->sql);
 	}
 	pl_err macro_err = {0};
-	int rc = m->nimpls ? sync_exec(vs, &q, &macro_err) : 0;
+	int rc = m->nimpls ? sync_exec(vs, &q, object_key(m->table ? 't' : 'm', s->name, m->name), &macro_err) : 0;
 	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
 	pl_buf_dispose(&q);
@@ -419,12 +475,15 @@ static int sync_objects(view_sync *vs, pl_err *err)
 /* Brings the mirror in line with lake->model. `same_objects`: only files changed since the last
  * sync (no schema, table or view came or went), so nothing is dropped or created but changed
  * view texts. */
-int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err)
+int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects,
+		   pl_synced_set *synced, pl_err *err)
 {
-	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
-	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
+	if (cached)
+		synced = NULL;
+	view_sync vs = {db, lake, con, cached, NULL, 0, 0, synced};
+	int rc = same_objects ? 0 : sync_drop_missing(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
-		rc = sync_drop_macros(lake, con, err);
+		rc = sync_drop_macros(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_schemas(lake, con, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {

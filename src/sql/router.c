@@ -502,6 +502,8 @@ static int dispatch(pl_stmt *st, planar_result **out, pl_err *err, bool *handled
 		return pl_handle_set(st, out, err, handled);
 	if (pl_tok_is(t, 0, "EXPLAIN") || pl_tok_is(t, 0, "WITH"))
 		return dispatch_prefixed(st, out, err, handled);
+	if (pl_tok_is(t, 0, "DESCRIBE"))
+		return pl_metadata_describe(st, out, err, handled);
 	return route_write(st, out, err, handled);
 }
 
@@ -696,10 +698,10 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc == 0)
 		rc = refresh_lakes(&st, err);
 	if (rc == 0 && db->nlakes > 0)
-		rc = pl_metadata_catalogs(&st, err);
-	if (rc == 0)
+		rc = pl_metadata_catalogs(&st, out, err, &handled);
+	if (rc == 0 && !handled)
 		rc = pl_txn_enter(conn, err);
-	if (rc == 0 && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
+	if (rc == 0 && !handled && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
 	if (rc == 0 && !handled && db->nlakes > 0)
 		rc = rewrite_views(&st, &texts, &views, err);
@@ -710,6 +712,8 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	pthread_mutex_unlock(&db->lock);
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
+	else if (rc == 0 && !*out && pl_tok_is(&st.toks, 0, "CREATE")) /* DuckDB's CREATE answers "Count", no row */
+		rc = pl_result_from_sql(out, conn, "SELECT CAST(NULL AS BIGINT) AS \"Count\" WHERE false", err);
 	if (rc && conn->in_txn)
 		pl_txn_statement_failed(conn, err);
 	if (rc) {

@@ -42,6 +42,13 @@ struct planar_db {
 
 /* A lake inside a session's transaction: its snapshot at BEGIN (or when first used) and the
  * transaction's writes to it, committed together at COMMIT (see transaction.h). */
+/* Hashes of the mirror objects (views, macros) a transaction's own syncs created, replaced or
+ * dropped: for those the transaction's view differs from the shared one (sql/mirror.c). */
+typedef struct pl_synced_set {
+	uint64_t *keys;
+	size_t n, cap;
+} pl_synced_set;
+
 typedef struct pl_begin_snapshot {
 	pl_lake *lake;
 	int64_t snapshot;
@@ -50,6 +57,7 @@ typedef struct pl_begin_snapshot {
 	size_t nwrites;
 	pl_strv files;     /* files the writes added, removed when the transaction does not commit */
 	int64_t next_local; /* local ids given so far (catalog/pending.h) */
+	pl_synced_set synced; /* the mirror objects the transaction's syncs changed */
 } pl_begin_snapshot;
 
 struct planar_conn {

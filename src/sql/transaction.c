@@ -38,6 +38,7 @@ static void drop_writes(pl_begin_snapshot *e, bool keep_files)
 	free(e->writes);
 	e->writes = NULL;
 	e->nwrites = 0;
+	pl_synced_set_dispose(&e->synced);
 	if (e->pending)
 		e->lake->txn_writers--;
 	pl_model_free(e->pending);
@@ -128,7 +129,7 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 		 * gets the transaction's private views; others show their writes after COMMIT. */
 		if (!c->txn_views_lake || c->txn_views_lake == lake) {
 			c->txn_views_lake = lake;
-			rc = pl_lake_sync_views(c->db, lake, c->con, err);
+			rc = pl_lake_sync_views(c->db, lake, c->con, &e->synced, err);
 			if (rc && strstr(err->msg, "write-write conflict"))
 				rc = pl_err_set(err, PL_ECONFLICT, "conflict: a transaction of another session changed the "
 						"shape of the same table of lake \"%s\" at the same time; ROLLBACK and retry",

@@ -224,6 +224,10 @@ int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
 			column_id = tab->top[c]->id;
 	if (rc == 0 && !tab && !view)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", tgt.name);
+	else if (rc == 0 && pl_tok_is(t, 2, "VIEW") && tab)
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: %s is not a view", tgt.name);
+	else if (rc == 0 && pl_tok_is(t, 2, "TABLE") && view)
+		rc = pl_err_set(err, PL_EINVALID, "Catalog Error: %s is not a table", tgt.name);
 	else if (rc == 0 && column && column_id < 0)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
 	pl_txn txn = {0};

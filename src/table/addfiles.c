@@ -610,6 +610,7 @@ static int add_file(const pl_table_ctx *ctx, const pl_table *t, const pl_addfile
 		rc = pl_err_nomem(err);
 	if (rc == 0) {
 		j.map = &nm->map;
+		nm->map.table_id = t->id;
 		j.nf = nf;
 		nf->table_ref = t->id;
 		nf->external = true;

@@ -460,7 +460,8 @@ static int check_no_nulls(alter_ctx *c, const pl_column *col, pl_err *err)
 	pl_buf_puts(&q, " IS NULL");
 	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(c->ctx->con, q.ptr, &v, err);
 	if (rc == 0 && v && strcmp(v, "0") != 0)
-		rc = pl_err_set(err, PL_EINVALID, "Constraint Error: column \"%s\" contains NULL values", col->name);
+		rc = pl_err_set(err, PL_EINVALID,
+				"Catalog Error: Cannot SET NOT NULL on column %s - the column has NULL values", col->name);
 	free(v);
 	pl_buf_dispose(&q);
 	return rc;
@@ -508,6 +509,14 @@ static int alter_column(alter_ctx *c, pl_err *err)
 		return change_type(c, col, err);
 	bool set = req->kind == PL_ALTER_SET_NOT_NULL || req->kind == PL_ALTER_SET_DEFAULT;
 	if (req->kind == PL_ALTER_SET_NOT_NULL || req->kind == PL_ALTER_DROP_NOT_NULL) {
+		if (set && !col->nulls_allowed)
+			return pl_err_set(err, PL_EINVALID,
+					  "Catalog Error: Cannot SET NOT NULL on column %s - it already has a NOT NULL constraint",
+					  col->name);
+		if (!set && col->nulls_allowed)
+			return pl_err_set(err, PL_EINVALID,
+					  "Catalog Error: Cannot DROP NULL on column %s - it has no NOT NULL constraint defined",
+					  col->name);
 		int rc = set ? check_no_nulls(c, col, err) : 0;
 		pl_new_column *v = rc ? NULL : revise(c, col, err);
 		if (v)

@@ -333,22 +333,22 @@ static int put_inlined_changes(emitter *e, const char *lake, const pl_table *t, 
 		sep(e);
 		pl_buf_printf(e->out, "SELECT CAST(%s AS BIGINT) AS snapshot_id, CAST(row_id AS BIGINT) AS rowid", snap);
 		pl_buf cols = PL_BUF_INIT;
-		for (size_t i = 0; i < t->ntop; i++) {
+		pl_table *old = NULL;
+		int rc = pl_scan_inlined_version(e->model, t, &t->inlined[k], &old, err);
+		for (size_t i = 0; rc == 0 && i < t->ntop; i++) {
 			const pl_column *c = t->top[i];
-			pl_buf type = PL_BUF_INIT;
-			int rc = pl_scan_column_type(&type, c, err);
-			if (rc) {
-				pl_buf_dispose(&cols);
-				return rc;
-			}
-			pl_buf_puts(e->out, ", CAST(");
+			pl_buf_puts(e->out, ", ");
+			rc = pl_scan_put_inlined_value(e->out, old, c, err);
+			pl_buf_puts(e->out, " AS ");
 			pl_buf_put_ident(e->out, c->name);
-			pl_buf_printf(e->out, " AS %s) AS ", type.ptr);
-			pl_buf_put_ident(e->out, c->name);
-			pl_buf_dispose(&type);
 			if (i)
 				pl_buf_putc(&cols, '\x1f');
 			pl_scan_inlined_column(&cols, c);
+		}
+		pl_model_columns_free(old);
+		if (rc) {
+			pl_buf_dispose(&cols);
+			return rc;
 		}
 		pl_buf_puts(e->out, " FROM __planar_inlined(");
 		pl_buf_put_literal(e->out, lake);

@@ -124,23 +124,36 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 	return rc;
 }
 
-static int depends(const pl_schema *s, const char *kind, const char *name, pl_err *err)
+/* Without CASCADE a schema that still holds objects stays, as DuckLake says (a Catalog Error:
+ * the transaction goes on): each dependent on a line of its own. */
+static int check_no_dependents(const pl_model *m, const pl_schema *s, pl_err *err)
 {
-	return pl_err_set(err, PL_EINVALID,
-			  "Dependency Error: Cannot drop entry \"%s\" because there are entries that depend on it "
-			  "(%s \"%s\"); use DROP SCHEMA ... CASCADE",
-			  s->name, kind, name);
+	pl_buf msg = PL_BUF_INIT;
+	size_t n = 0;
+	pl_buf_printf(&msg, "Catalog Error: Cannot drop schema \"%s\" because there are entries that depend on it\n",
+		      s->name);
+	for (size_t i = 0; i < m->ntables; i++)
+		if (m->tables[i].schema_id == s->id && ++n)
+			pl_buf_printf(&msg, "table \"%s\" depends on schema \"%s\".\n", m->tables[i].name, s->name);
+	for (size_t i = 0; i < m->nviews; i++)
+		if (m->views[i].schema_id == s->id && ++n)
+			pl_buf_printf(&msg, "view \"%s\" depends on schema \"%s\".\n", m->views[i].name, s->name);
+	for (size_t i = 0; i < m->nmacros; i++)
+		if (m->macros[i].schema_id == s->id && ++n)
+			pl_buf_printf(&msg, "macro \"%s\" depends on schema \"%s\".\n", m->macros[i].name, s->name);
+	pl_buf_puts(&msg, "Use DROP...CASCADE to drop all dependents.");
+	int rc = n == 0 ? 0 : pl_buf_oom(&msg) ? pl_err_nomem(err) : pl_err_set(err, PL_EINVALID, "%s", msg.ptr);
+	pl_buf_dispose(&msg);
+	return rc;
 }
 
 int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_txn *txn, pl_err *err)
 {
-	int rc = 0;
+	int rc = cascade ? 0 : check_no_dependents(m, s, err);
 	for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
 		if (m->tables[i].schema_id != s->id)
 			continue;
-		if (!cascade)
-			rc = depends(s, "table", m->tables[i].name, err);
-		pl_dropped *d = rc ? NULL : pl_txn_add_dropped_table(txn);
+		pl_dropped *d = pl_txn_add_dropped_table(txn);
 		if (rc == 0 && !d)
 			rc = pl_err_nomem(err);
 		if (d)
@@ -149,12 +162,12 @@ int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_t
 	for (size_t i = 0; rc == 0 && i < m->nviews; i++) {
 		if (m->views[i].schema_id != s->id)
 			continue;
-		rc = cascade ? pl_ddl_drop_view(&m->views[i], txn, err) : depends(s, "view", m->views[i].name, err);
+		rc = pl_ddl_drop_view(&m->views[i], txn, err);
 	}
 	for (size_t i = 0; rc == 0 && i < m->nmacros; i++) {
 		if (m->macros[i].schema_id != s->id)
 			continue;
-		rc = cascade ? pl_ddl_drop_macro(&m->macros[i], txn, err) : depends(s, "macro", m->macros[i].name, err);
+		rc = pl_ddl_drop_macro(&m->macros[i], txn, err);
 	}
 	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(txn);
 	if (rc == 0 && !d)

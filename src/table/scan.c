@@ -446,7 +446,7 @@ bool pl_scan_has_deletes(const pl_table *t)
 	return false;
 }
 
-static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_err *err)
+static int put_typed_columns(pl_buf *out, const pl_table *t, pl_err *err)
 {
 	for (size_t i = 0; i < t->ntop; i++) {
 		const pl_column *c = t->top[i];
@@ -456,11 +456,7 @@ static int put_typed_columns(pl_buf *out, const pl_table *t, bool from_text, pl_
 			return rc;
 		if (i)
 			pl_buf_puts(out, ", ");
-		pl_buf_puts(out, "CAST(");
-		if (from_text)
-			pl_buf_put_ident(out, c->name);
-		else
-			pl_buf_puts(out, "NULL");
+		pl_buf_puts(out, "CAST(NULL");
 		pl_buf_printf(out, " AS %s) AS ", type.ptr);
 		pl_buf_put_ident(out, c->name);
 		pl_buf_dispose(&type);
@@ -513,12 +509,30 @@ static void put_pending_deleted(pl_buf *out, const pl_inlined_table *it)
 	pl_buf_putc(out, ')');
 }
 
+/* The table's columns of an inlined row, cast back from text (through the inlined table's own
+ * column types where nested fields changed since). */
+static int put_inlined_values(pl_buf *out, const pl_model *m, const pl_table *t, const pl_inlined_table *it,
+			      pl_err *err)
+{
+	pl_table *old = NULL;
+	int rc = pl_scan_inlined_version(m, t, it, &old, err);
+	for (size_t i = 0; rc == 0 && i < t->ntop; i++) {
+		if (i)
+			pl_buf_puts(out, ", ");
+		rc = pl_scan_put_inlined_value(out, old, t->top[i], err);
+		pl_buf_puts(out, " AS ");
+		pl_buf_put_ident(out, t->top[i]->name);
+	}
+	pl_model_columns_free(old);
+	return rc;
+}
+
 /* Inlined rows of one inlined-data table, read as text from the catalog and cast back. */
 static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
 		       const pl_inlined_table *it, bool at_bind, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
-	int rc = put_typed_columns(out, t, true, err);
+	int rc = put_inlined_values(out, m, t, it, err);
 	pl_buf_puts(out, " FROM ");
 	put_inlined_call(out, lake, m, t, it, it->ndeleted > 0, at_bind);
 	put_pending_deleted(out, it);
@@ -538,7 +552,7 @@ int pl_scan_finish(pl_buf *out, const char *lake, const pl_model *m, const pl_ta
 	}
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
-		rc = put_typed_columns(out, t, false, err);
+		rc = put_typed_columns(out, t, err);
 		pl_buf_puts(out, " WHERE false");
 	}
 	if (rc == 0 && pl_buf_oom(out))
@@ -659,7 +673,7 @@ static int put_positions_inlined(pl_buf *out, const char *lake, const pl_model *
 				 const pl_inlined_table *it, bool snaps, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
-	int rc = put_typed_columns(out, t, true, err);
+	int rc = put_inlined_values(out, m, t, it, err);
 	pl_buf_printf(out, ", CAST(%lld AS BIGINT) AS __planar_file, CAST(row_id AS BIGINT) AS __planar_pos, "
 			   "CAST(row_id AS BIGINT) AS __planar_rowid%s FROM ",
 		      -(long long)(it - t->inlined) - 1, snaps ? ", CAST(begin_snapshot AS BIGINT) AS __planar_snap" : "");
@@ -738,7 +752,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 	}
 	if (rc == 0 && parts == 0) {
 		pl_buf_puts(out, "SELECT ");
-		rc = put_typed_columns(out, t, false, err);
+		rc = put_typed_columns(out, t, err);
 		pl_buf_puts(out, ", CAST(NULL AS BIGINT) AS __planar_file, CAST(NULL AS BIGINT) AS __planar_pos, "
 				 "CAST(NULL AS BIGINT) AS __planar_rowid");
 		if (snaps)

@@ -33,6 +33,14 @@ int pl_scan_put_lineage_schema(pl_buf *out, const pl_table *t, pl_err *err);
 /* A column as __planar_inlined() takes it: name, 0x1e, column id, 0x1e, DuckLake type, and
  * 0x1e and the initial default when it has one (read for rows stored before it was added). */
 void pl_scan_inlined_column(pl_buf *out, const pl_column *c);
+/* The columns of table t as of inlined-data table it's schema version, when t has a nested
+ * column (whose fields may have changed since; *old NULL otherwise; freed with
+ * pl_model_columns_free). */
+int pl_scan_inlined_version(const pl_model *m, const pl_table *t, const pl_inlined_table *it, pl_table **old,
+			    pl_err *err);
+/* Column c of an inlined row, read as text under c's name, in c's type: through old's type of
+ * the column first when its nested fields changed since (fields follow their ids). */
+int pl_scan_put_inlined_value(pl_buf *out, const pl_table *old, const pl_column *c, pl_err *err);
 /* True when some live file of t has deleted rows or is a flushed file (t's files loaded). */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache and registers the map of each file
