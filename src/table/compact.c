@@ -444,6 +444,9 @@ static int write_run(job *j, const pl_compact_request *req, const pl_table *t, c
 		w.target_file_size = INT64_MAX; /* one file per run */
 		w.with_row_ids = how.row_ids;
 		w.with_snapshot_ids = how.snapshot_ids;
+		const pl_schema *s = t->nsort_keys ? pl_model_schema_by_id(req->model, t->schema_id) : NULL;
+		w.use_db = s ? req->ctx->lake : NULL;
+		w.use_schema = s ? s->name : NULL;
 		rc = pl_writer_write(&w, &j->txn, &rows, err);
 	}
 	size_t written = j->txn.nfiles - before;

@@ -248,8 +248,10 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 	pl_partition_write pw = {0};
 	if (rc == 0)
 		rc = pl_partition_write_plan(cols, &pw, err);
+	const pl_schema *sch = t->nsort_keys ? pl_model_schema_by_id(m, t->schema_id) : NULL;
 	pl_write_request req = {.con = ctx->con, .source_sql = src, .dir = t->dir, .columns = {.table = cols},
-				.table_ref = t->id, .with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw};
+				.table_ref = t->id, .with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw,
+				.use_db = sch ? ctx->lake : NULL, .use_schema = sch ? sch->name : NULL};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	size_t first = txn->nfiles;
