@@ -458,6 +458,12 @@ static int write_sorts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < t->nsorts; i++) {
 		pl_new_sort *ns = &t->sorts[i];
+		if (ns->unchanged) {
+			if (ns->nkeys > 0)
+				st->next_catalog_id++;
+			add_change(st, "altered_table", NULL, NULL, ns->table_id);
+			continue;
+		}
 		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(ns->table_id)};
 		rc = pl_catdb_exec(db, "UPDATE ducklake_sort_info SET end_snapshot = ? WHERE table_id = ? AND end_snapshot IS NULL",
 				   e, 2, err);

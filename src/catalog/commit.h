@@ -89,6 +89,10 @@ typedef struct pl_new_sort {
 	bool *descending, *nulls_first;
 	size_t nkeys;
 	int64_t assigned_id;
+	/* the same order as the table's (set again, or a rename that changes no expression): as
+	 * DuckLake, the snapshot records the table as altered and uses up a catalog id, and no
+	 * row changes */
+	bool unchanged;
 } pl_new_sort;
 
 /* ALTER TABLE ... SET PARTITIONED BY (nkeys > 0) / RESET PARTITIONED BY (nkeys 0): how the

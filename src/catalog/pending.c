@@ -452,6 +452,8 @@ static int apply_sorts(apply_ctx *c)
 		pl_table *d = table_mut(c->m, ns->table_id);
 		if (!d || d->owner)
 			return PL_EINVALID;
+		if (ns->unchanged)
+			continue;
 		pl_model__free_sort_keys(d->sort_keys, d->nsort_keys);
 		d->sort_keys = NULL;
 		d->nsort_keys = 0;

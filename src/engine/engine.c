@@ -184,8 +184,9 @@ void pl_engine_bind_column(duckdb_bind_info info, const char *name, duckdb_type 
 	duckdb_destroy_logical_type(&t);
 }
 
-int pl_engine_exec_in_schema(duckdb_connection con, const char *db, const char *schema, const char *sql, pl_err *err)
+int pl_engine_use(duckdb_connection con, const char *db, const char *schema, char **back_out, pl_err *err)
 {
+	*back_out = NULL;
 	duckdb_result res;
 	int rc = pl_engine_query(con, "SELECT current_database(), current_schema()", &res, err);
 	if (rc)
@@ -203,14 +204,31 @@ int pl_engine_exec_in_schema(duckdb_connection con, const char *db, const char *
 	pl_buf_putc(&back, '.');
 	pl_buf_put_ident(&back, cur ? cur : "main");
 	rc = oom || pl_buf_oom(&use) || pl_buf_oom(&back) ? pl_err_nomem(err) : pl_engine_exec(con, use.ptr, err);
-	if (rc == 0) {
-		rc = pl_engine_exec(con, sql, err);
-		pl_err ignored = {0};
-		pl_engine_exec(con, back.ptr, &ignored);
-	}
 	pl_buf_dispose(&use);
-	pl_buf_dispose(&back);
 	free(cur_db);
 	free(cur);
+	if (rc)
+		pl_buf_dispose(&back);
+	else
+		*back_out = pl_buf_detach(&back);
+	return rc;
+}
+
+void pl_engine_use_back(duckdb_connection con, char *back)
+{
+	if (!back)
+		return;
+	pl_err ignored = {0};
+	pl_engine_exec(con, back, &ignored);
+	free(back);
+}
+
+int pl_engine_exec_in_schema(duckdb_connection con, const char *db, const char *schema, const char *sql, pl_err *err)
+{
+	char *back = NULL;
+	int rc = pl_engine_use(con, db, schema, &back, err);
+	if (rc == 0)
+		rc = pl_engine_exec(con, sql, err);
+	pl_engine_use_back(con, back);
 	return rc;
 }

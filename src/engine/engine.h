@@ -23,6 +23,10 @@ int pl_engine_exec(duckdb_connection con, const char *sql, pl_err *err);
 /* Runs sql with db.schema as con's current schema (names sql does not qualify are that schema's,
  * as when DuckDB binds a view), then returns con to the schema it was in. */
 int pl_engine_exec_in_schema(duckdb_connection con, const char *db, const char *schema, const char *sql, pl_err *err);
+/* Makes db.schema the connection's current schema; *back: what pl_engine_use_back runs to make
+ * the previous one current again (and frees). */
+int pl_engine_use(duckdb_connection con, const char *db, const char *schema, char **back, pl_err *err);
+void pl_engine_use_back(duckdb_connection con, char *back);
 /* Runs sql; on success *out holds the result (caller destroys). On failure *out is destroyed. */
 int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, pl_err *err);
 /* Maps a failed result's error type to a PL_E* code and copies its message into err. */

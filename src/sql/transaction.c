@@ -95,6 +95,57 @@ static void swap_in(pl_lake *lake, pl_model *m)
 	lake->model = pl_model_ref(m);
 }
 
+/* Removes the path that ends in "/" + rel from v (unlinking the file when `unlink_it`). */
+static void drop_path(pl_strv *v, const char *rel, bool unlink_it)
+{
+	size_t rl = strlen(rel);
+	for (size_t i = 0; i < v->len; i++) {
+		size_t l = strlen(v->items[i]);
+		if (l <= rl || v->items[i][l - rl - 1] != '/' || strcmp(v->items[i] + l - rl, rel) != 0)
+			continue;
+		if (unlink_it)
+			pl_s3lake_unlink(v->items[i]);
+		free(v->items[i]);
+		memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(*v->items));
+		v->len--;
+		return;
+	}
+}
+
+/* A delete file of txn that replaces one an earlier statement of the transaction wrote (a second
+ * DELETE of the same data file: the new file holds the positions of both) takes that one's place:
+ * the earlier one is never committed and its file is removed now, as DuckLake keeps one delete
+ * file per data file and transaction. Not for delete files that carry their positions' snapshots
+ * (flushes), whose replaced rows are dropped rather than ended. */
+static void collapse_deletes(pl_begin_snapshot *e, pl_txn *txn)
+{
+	for (size_t i = 0; i < txn->ndeletes; i++) {
+		pl_new_delete *d = &txn->deletes[i];
+		if (d->replaces < PL_LOCAL_ID_BASE || d->drop_replaced || d->flushed)
+			continue;
+		for (size_t w = 0; w < e->nwrites; w++) {
+			pl_txn *prev = &e->writes[w];
+			size_t k = 0;
+			while (k < prev->ndeletes && prev->deletes[k].assigned_id != d->replaces)
+				k++;
+			if (k == prev->ndeletes)
+				continue;
+			pl_new_delete *p = &prev->deletes[k];
+			if (p->drop_replaced || p->flushed || p->new_file)
+				break;
+			d->replaces = p->replaces;
+			drop_path(&prev->written, p->path, false);
+			drop_path(&e->files, p->path, true);
+			free(p->path);
+			free(p->format);
+			free(p->replaced_path);
+			memmove(p, p + 1, (prev->ndeletes - k - 1) * sizeof(*p));
+			prev->ndeletes--;
+			break;
+		}
+	}
+}
+
 int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 {
 	pl_begin_snapshot *e = lake_entry(c, lake);
@@ -111,6 +162,8 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 	/* the files are made durable now: COMMIT only writes catalog rows */
 	if (rc == 0)
 		rc = pl_txn_finish_pending(txn, err);
+	if (rc == 0)
+		collapse_deletes(e, txn);
 	if (rc == 0)
 		rc = pl_model_apply_txn(e->pending ? e->pending : (pl_model *)at, txn, lake->data_path, &e->next_local, &m,
 					err);

@@ -10,6 +10,7 @@
 
 #include "core/str.h"
 #include "table/columns.h"
+#include "table/partition.h"
 
 typedef struct alter_ctx {
 	const pl_table_ctx *ctx;
@@ -18,6 +19,7 @@ typedef struct alter_ctx {
 	const pl_table *table;
 	const pl_alter_request *req;
 	pl_alter *a;
+	pl_txn *txn;
 } alter_ctx;
 
 /* The type changes DuckLake allows: those where DuckDB's common type of the old and the new type
@@ -269,6 +271,29 @@ static int drop_column(alter_ctx *c, pl_err *err)
 	return rc;
 }
 
+/* After renaming top-level column `from` to `to`: the sort order names the column by its new
+ * name, as DuckLake rewrites it (a new sort order; an unchanged one when no key names it). */
+static int rename_in_sort_keys(alter_ctx *c, const char *from, const char *to, pl_err *err)
+{
+	const pl_table *t = c->table;
+	if (t->nsort_keys == 0)
+		return 0;
+	pl_sort_spec *keys = calloc(t->nsort_keys, sizeof(*keys));
+	char **exprs = calloc(t->nsort_keys + 1, sizeof(*exprs));
+	int rc = keys && exprs ? 0 : pl_err_nomem(err);
+	for (size_t k = 0; rc == 0 && k < t->nsort_keys; k++) {
+		bool all_known;
+		rc = pl_sort_rename(c->ctx->con, t->sort_keys[k].expression, &from, &to, 1, &exprs[k], &all_known, err);
+		keys[k] = (pl_sort_spec){exprs[k], t->sort_keys[k].descending, t->sort_keys[k].nulls_first};
+	}
+	bool noop;
+	if (rc == 0)
+		rc = pl_sort_plan(t, keys, t->nsort_keys, c->txn, &noop, err);
+	pl_strv_free(exprs);
+	free(keys);
+	return rc;
+}
+
 static int rename_column(alter_ctx *c, pl_err *err)
 {
 	char *const *parts = c->req->path;
@@ -296,6 +321,8 @@ static int rename_column(alter_ctx *c, pl_err *err)
 		free(v->name);
 		v->name = to;
 		to = NULL;
+		if (n == 1)
+			rc = rename_in_sort_keys(c, col->name, v->name, err);
 	}
 	free(to);
 	return rc;
@@ -534,7 +561,7 @@ static int alter_column(alter_ctx *c, pl_err *err)
 int pl_alter_plan(const pl_table_ctx *ctx, const pl_model *m, const char *schema, const pl_table *t,
 		  const pl_alter_request *req, pl_txn *txn, bool *noop, pl_err *err)
 {
-	alter_ctx c = {ctx, m, schema, t, req, pl_txn_add_alter(txn)};
+	alter_ctx c = {ctx, m, schema, t, req, pl_txn_add_alter(txn), txn};
 	*noop = false;
 	if (!c.a)
 		return pl_err_nomem(err);

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/objhooks.h"
 #include "core/str.h"
+#include "table/partition.h"
 #include "table/scan.h"
 #include "table/writer.h"
 
@@ -250,17 +251,6 @@ static void put_per_file(pl_buf *out, const cands *c, const run *r, bool row_ids
 	pl_buf_puts(out, "] AS BIGINT[])[CAST(d.file_index AS BIGINT) + 1]");
 }
 
-/* Whether ot has exactly t's top-level columns (ids and names): t's sort order applies to it. */
-static bool same_columns(const pl_table *ot, const pl_table *t)
-{
-	if (ot->ntop != t->ntop)
-		return false;
-	for (size_t i = 0; i < t->ntop; i++)
-		if (ot->top[i]->id != t->top[i]->id || strcmp(ot->top[i]->name, t->top[i]->name) != 0)
-			return false;
-	return true;
-}
-
 static const pl_data_file *model_file(const pl_data_file *files, size_t n, int64_t id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -297,13 +287,20 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 			const cands *c, const run *r, run_sql *how, pl_err *err)
 {
 	bool merge = req->kind == PL_COMPACT_MERGE;
-	bool sorted = t->nsort_keys > 0 && same_columns(ot, t);
+	/* the latest sort order, over the columns of the files' version (renamed ones by id) */
+	char **keys = NULL;
+	int rc = pl_sort_keys_for(req->ctx->con, t, ot, &keys, err);
+	if (rc)
+		return rc;
+	bool sorted = keys != NULL;
 	bool adjacent = true;
 	if (merge) {
 		bool carried = false;
-		int rc = carries_row_ids(req->ctx->con, c, r, &carried, err);
-		if (rc)
+		rc = carries_row_ids(req->ctx->con, c, r, &carried, err);
+		if (rc) {
+			pl_strv_free(keys);
 			return rc;
+		}
 		adjacent = !carried;
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -336,23 +333,29 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 		pl_buf_put_literal(q, c->items[r->idx[i]].path);
 	}
 	pl_buf_putc(q, ']');
-	int rc = pl_scan_put_lineage_schema(q, ot, err);
-	if (rc)
+	rc = pl_scan_put_lineage_schema(q, ot, err);
+	if (rc) {
+		pl_strv_free(keys);
 		return rc;
+	}
 	pl_buf_puts(q, ", file_row_number = true, hive_partitioning = false) AS d");
 	if (!merge) { /* rewrite: the deleted rows stay behind */
 		const pl_data_file *files = NULL;
 		size_t nfiles = 0;
 		rc = pl_model_table_files(req->model, t, &files, &nfiles, err);
-		if (rc)
+		if (rc) {
+			pl_strv_free(keys);
 			return rc;
+		}
 		bool first = true;
 		for (size_t i = 0; i < r->n; i++) {
 			const pl_data_file *f = model_file(files, nfiles, c->items[r->idx[i]].id);
-			if (!f || !f->delete_path || f->delete_id != c->items[r->idx[i]].live_delete)
+			if (!f || !f->delete_path || f->delete_id != c->items[r->idx[i]].live_delete) {
+				pl_strv_free(keys);
 				return pl_err_set(err, PL_ECONFLICT,
 						  "Transaction conflict: the files of table \"%s\" changed while it was being "
 						  "compacted; retry", t->name);
+			}
 			pl_buf_puts(q, first ? " ANTI JOIN (" : " UNION ALL ");
 			first = false;
 			pl_buf_printf(q, "SELECT CAST(%zu AS UBIGINT) AS i, pos FROM (", i);
@@ -364,9 +367,10 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 	}
 	pl_buf_puts(q, " ORDER BY ");
 	for (size_t k = 0; sorted && k < t->nsort_keys; k++) {
-		pl_buf_printf(q, "%s %s NULLS %s, ", t->sort_keys[k].expression, t->sort_keys[k].descending ? "DESC" : "ASC",
+		pl_buf_printf(q, "%s %s NULLS %s, ", keys[k], t->sort_keys[k].descending ? "DESC" : "ASC",
 			      t->sort_keys[k].nulls_first ? "FIRST" : "LAST");
 	}
+	pl_strv_free(keys);
 	pl_buf_puts(q, "d.file_index, d.file_row_number");
 	return pl_buf_oom(q) ? pl_err_nomem(err) : 0;
 }
@@ -440,6 +444,9 @@ static int write_run(job *j, const pl_compact_request *req, const pl_table *t, c
 		w.target_file_size = INT64_MAX; /* one file per run */
 		w.with_row_ids = how.row_ids;
 		w.with_snapshot_ids = how.snapshot_ids;
+		const pl_schema *s = t->nsort_keys ? pl_model_schema_by_id(req->model, t->schema_id) : NULL;
+		w.use_db = s ? req->ctx->lake : NULL;
+		w.use_schema = s ? s->name : NULL;
 		rc = pl_writer_write(&w, &j->txn, &rows, err);
 	}
 	size_t written = j->txn.nfiles - before;

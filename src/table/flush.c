@@ -64,9 +64,9 @@ static int load_rows(duckdb_connection con, const char *name, const pl_rows *row
 }
 
 /* SELECT <columns cast to their types>, row id, begin snapshot FROM the rows, in the table's sort
- * order (sorted: the latest table's keys, when the columns written have what they name) then row id and
+ * order (keys: the latest table's sort expressions over cols' columns, or NULL), then row id and
  * snapshot. */
-static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *latest, bool sort, pl_err *err)
+static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *latest, char **keys, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "SELECT ");
@@ -85,41 +85,20 @@ static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *l
 			  "_ducklake_internal_snapshot_id FROM temp.main.%s",
 		      tmp);
 	char *base = pl_buf_detach(&q);
-	char *sorted = base && sort ? pl_sort_source(latest, base) : NULL;
-	if (base && sort) {
-		free(base);
-		base = sorted;
-	}
 	if (!base) {
 		pl_err_nomem(err);
 		return NULL;
 	}
-	pl_buf_puts(&q, base);
-	pl_buf_puts(&q, sort && latest->nsort_keys ? ", " : " ORDER BY ");
-	pl_buf_puts(&q, "_ducklake_internal_row_id, _ducklake_internal_snapshot_id");
+	pl_buf_printf(&q, "SELECT * FROM (%s) AS __planar_sorted ORDER BY ", base);
 	free(base);
+	for (size_t k = 0; keys && k < latest->nsort_keys; k++)
+		pl_buf_printf(&q, "%s %s NULLS %s, ", keys[k], latest->sort_keys[k].descending ? "DESC" : "ASC",
+			      latest->sort_keys[k].nulls_first ? "FIRST" : "LAST");
+	pl_buf_puts(&q, "_ducklake_internal_row_id, _ducklake_internal_snapshot_id");
 	char *out = pl_buf_detach(&q);
 	if (!out)
 		pl_err_nomem(err);
 	return out;
-}
-
-/* Whether every sort key of latest is a plain column that cols (an older version of the table)
- * has too: the rows written with cols' columns can then be sorted by latest's keys. */
-static bool keys_are_columns_of(const pl_table *latest, const pl_table *cols)
-{
-	for (size_t k = 0; k < latest->nsort_keys; k++) {
-		const char *e = latest->sort_keys[k].expression;
-		size_t n = e ? strlen(e) : 0;
-		if (n >= 2 && e[0] == '"' && e[n - 1] == '"' && !memchr(e + 1, '"', n - 2))
-			e++, n -= 2;
-		bool found = false;
-		for (size_t c = 0; c < cols->ntop && !found; c++)
-			found = strlen(cols->top[c]->name) == n && strncasecmp(cols->top[c]->name, e, n) == 0;
-		if (!found)
-			return false;
-	}
-	return true;
 }
 
 /* The columns of the inlined-data table's schema version: t's own when it has not changed since,
@@ -259,14 +238,20 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		return rc;
 	}
 	rc = load_rows(ctx->con, tmp, rows, cols->ntop, err);
-	char *src = rc == 0 ? source_sql(tmp, cols, t, t->nsort_keys > 0 && (cols == t || keys_are_columns_of(t, cols)), err) : NULL;
+	char **keys = NULL;
+	if (rc == 0)
+		rc = pl_sort_keys_for(ctx->con, t, cols, &keys, err);
+	char *src = rc == 0 ? source_sql(tmp, cols, t, keys, err) : NULL;
+	pl_strv_free(keys);
 	if (rc == 0 && !src)
 		rc = err->code ? err->code : pl_err_nomem(err);
 	pl_partition_write pw = {0};
 	if (rc == 0)
 		rc = pl_partition_write_plan(cols, &pw, err);
+	const pl_schema *sch = t->nsort_keys ? pl_model_schema_by_id(m, t->schema_id) : NULL;
 	pl_write_request req = {.con = ctx->con, .source_sql = src, .dir = t->dir, .columns = {.table = cols},
-				.table_ref = t->id, .with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw};
+				.table_ref = t->id, .with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw,
+				.use_db = sch ? ctx->lake : NULL, .use_schema = sch ? sch->name : NULL};
 	if (rc == 0)
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	size_t first = txn->nfiles;

@@ -3,6 +3,7 @@
  */
 #include "table/partition.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,13 +276,13 @@ static bool same_sort(const pl_table *t, const pl_sort_spec *keys, size_t n)
 
 int pl_sort_plan(const pl_table *t, const pl_sort_spec *keys, size_t n, pl_txn *txn, bool *noop, pl_err *err)
 {
-	*noop = same_sort(t, keys, n);
-	if (*noop)
-		return 0;
+	*noop = false;
 	pl_new_sort *ns = pl_txn_add_sort(txn);
 	if (!ns)
 		return pl_err_nomem(err);
 	ns->table_id = t->id;
+	/* setting the same order again still alters the table, as in DuckLake (see pl_new_sort) */
+	ns->unchanged = same_sort(t, keys, n);
 	ns->expressions = calloc(n + 1, sizeof(*ns->expressions));
 	ns->descending = calloc(n + 1, sizeof(*ns->descending));
 	ns->nulls_first = calloc(n + 1, sizeof(*ns->nulls_first));
@@ -293,6 +294,128 @@ int pl_sort_plan(const pl_table *t, const pl_sort_spec *keys, size_t n, pl_txn *
 		ns->descending[i] = keys[i].descending;
 		ns->nulls_first[i] = keys[i].nulls_first;
 	}
+	return 0;
+}
+
+/* Renames the unqualified column references in a syntax tree as DuckDB's JSON text, in one pass
+ * (so that swapped names stay right) and without reading the rest of the tree (its integers may
+ * exceed what a JSON library keeps exactly): each "column_names":[one name] is rewritten.
+ * *changed when a name was renamed, *all_known false when one is not in from. */
+static int rename_refs(const char *json, const char *const *from, const char *const *to, size_t n, pl_buf *out,
+		       bool *changed, bool *all_known)
+{
+	static const char key[] = "\"column_names\":";
+	const char *p = json;
+	for (const char *hit; (hit = strstr(p, key)) != NULL;) {
+		const char *arr = hit + sizeof(key) - 1;
+		pl_buf_put(out, p, (size_t)(arr - p));
+		json_error_t jerr;
+		json_t *names = json_loadb(arr, strlen(arr), JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!names)
+			return -1;
+		size_t used = (size_t)jerr.position;
+		const char *col = json_array_size(names) == 1 ? json_string_value(json_array_get(names, 0)) : NULL;
+		size_t i = 0;
+		while (col && i < n && !pl_str_ieq(col, from[i]))
+			i++;
+		if (col && i == n)
+			*all_known = false;
+		if (col && i < n && strcmp(col, to[i]) != 0) {
+			char *text = json_array_set_new(names, 0, json_string(to[i])) ? NULL : json_dumps(names, JSON_COMPACT);
+			if (!text) {
+				json_decref(names);
+				return -1;
+			}
+			pl_buf_puts(out, text);
+			free(text);
+			*changed = true;
+		} else {
+			pl_buf_put(out, arr, used);
+		}
+		json_decref(names);
+		p = arr + used;
+	}
+	pl_buf_puts(out, p);
+	return pl_buf_oom(out) ? -1 : 0;
+}
+
+int pl_sort_rename(duckdb_connection con, const char *expr, const char *const *from, const char *const *to, size_t n,
+		   char **out, bool *all_known, pl_err *err)
+{
+	*out = NULL;
+	*all_known = true;
+	pl_buf q = PL_BUF_INIT, text = PL_BUF_INIT, edited = PL_BUF_INIT;
+	pl_buf_puts(&text, "SELECT ");
+	pl_buf_puts(&text, expr);
+	pl_buf_puts(&q, "SELECT CAST(json_serialize_sql(");
+	pl_buf_put_literal(&q, pl_buf_cstr(&text));
+	pl_buf_puts(&q, ") AS VARCHAR)");
+	char *json = NULL, *norm = NULL;
+	int rc = pl_buf_oom(&q) || pl_buf_oom(&text) ? pl_err_nomem(err) : pl_engine_query_value(con, q.ptr, &json, err);
+	if (rc == 0 && (!json || strncmp(json, "{\"error\":false", 14) != 0))
+		rc = pl_err_set(err, PL_EINVALID, "cannot read the sort expression \"%s\"", expr);
+	bool changed = false;
+	if (rc == 0 && rename_refs(json, from, to, n, &edited, &changed, all_known))
+		rc = pl_err_set(err, PL_EINVALID, "cannot read the sort expression \"%s\"", expr);
+	if (rc == 0 && !changed) {
+		*out = pl_strdup(expr);
+		rc = *out ? 0 : pl_err_nomem(err);
+		goto done;
+	}
+	pl_buf_truncate(&q, 0);
+	pl_buf_puts(&q, "SELECT json_deserialize_sql(");
+	pl_buf_put_literal(&q, pl_buf_cstr(&edited));
+	pl_buf_puts(&q, "::JSON)");
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(con, q.ptr, &norm, err);
+	if (rc == 0 && (!norm || strncmp(norm, "SELECT ", 7) != 0))
+		rc = pl_err_set(err, PL_EINVALID, "cannot rewrite the sort expression \"%s\"", expr);
+	if (rc == 0 && !(*out = pl_strdup(norm + 7)))
+		rc = pl_err_nomem(err);
+done:
+	free(json);
+	free(norm);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&text);
+	pl_buf_dispose(&edited);
+	return rc;
+}
+
+int pl_sort_keys_for(duckdb_connection con, const pl_table *latest, const pl_table *cols, char ***out, pl_err *err)
+{
+	*out = NULL;
+	bool all_known = true;
+	if (latest->nsort_keys == 0)
+		return 0;
+	char **keys = calloc(latest->nsort_keys + 1, sizeof(*keys));
+	if (keys && latest == cols) { /* the same columns: the expressions as they are */
+		for (size_t k = 0; k < latest->nsort_keys; k++)
+			if (!(keys[k] = pl_strdup(latest->sort_keys[k].expression))) {
+				pl_strv_free(keys);
+				return pl_err_nomem(err);
+			}
+		*out = keys;
+		return 0;
+	}
+	const char **from = calloc(latest->ntop + 1, sizeof(*from)), **to = calloc(latest->ntop + 1, sizeof(*to));
+	int rc = from && to && keys ? 0 : pl_err_nomem(err);
+	size_t n = 0;
+	for (size_t i = 0; rc == 0 && i < latest->ntop; i++) {
+		const pl_column *c = column_by_id(cols, latest->top[i]->id);
+		if (c) {
+			from[n] = latest->top[i]->name;
+			to[n++] = c->name;
+		}
+	}
+	for (size_t k = 0; rc == 0 && all_known && k < latest->nsort_keys; k++)
+		rc = pl_sort_rename(con, latest->sort_keys[k].expression, from, to, n, &keys[k], &all_known, err);
+	free(from);
+	free(to);
+	if (rc || !all_known) {
+		pl_strv_free(keys);
+		return rc;
+	}
+	*out = keys;
 	return 0;
 }
 

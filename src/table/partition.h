@@ -18,6 +18,7 @@
 #include "catalog/commit.h"
 #include "catalog/model.h"
 #include "core/buf.h"
+#include "engine/engine.h"
 
 /* One key as the statement writes it. */
 typedef struct pl_partition_spec {
@@ -37,9 +38,18 @@ typedef struct pl_sort_spec {
 	bool descending, nulls_first;
 } pl_sort_spec;
 
-/* Plans SET SORTED BY (n keys) or RESET SORTED BY (n == 0) of table t into txn; *noop when the
- * table is sorted that way already. */
+/* Plans SET SORTED BY (n keys) or RESET SORTED BY (n == 0) of table t into txn (when the table
+ * is sorted that way already, an unchanged order: see pl_new_sort); *noop is always false. */
 int pl_sort_plan(const pl_table *t, const pl_sort_spec *keys, size_t n, pl_txn *txn, bool *noop, pl_err *err);
+/* expr (a sort expression) with its unqualified column references from[i] (without case)
+ * renamed to[i], as DuckDB prints it (*out: a copy of expr when nothing was renamed); *all_known
+ * is false when it names a column that is not in from. */
+int pl_sort_rename(duckdb_connection con, const char *expr, const char *const *from, const char *const *to, size_t n,
+		   char **out, bool *all_known, pl_err *err);
+/* latest's sort expressions over the columns of cols (the same table at an older schema
+ * version): column names mapped by column id. *out: NULL-terminated (free with pl_strv_free);
+ * NULL when latest has no sort order or a key names a column cols lacks. */
+int pl_sort_keys_for(duckdb_connection con, const pl_table *latest, const pl_table *cols, char ***out, pl_err *err);
 /* The source's rows in t's sort order: SELECT * FROM (source) ORDER BY ... (a copy of source
  * when t has no sort order); NULL when out of memory. */
 char *pl_sort_source(const pl_table *t, const char *source);

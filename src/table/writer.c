@@ -503,12 +503,22 @@ static int write_files(const pl_write_request *req, bool background, pl_txn *txn
 	return rc;
 }
 
+static int write_in_schema(const pl_write_request *req, bool deferred, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	char *back = NULL;
+	int rc = req->use_db && req->use_schema ? pl_engine_use(req->con, req->use_db, req->use_schema, &back, err) : 0;
+	if (rc == 0)
+		rc = write_files(req, deferred, txn, rows_out, err);
+	pl_engine_use_back(req->con, back);
+	return rc;
+}
+
 int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
-	return write_files(req, false, txn, rows_out, err);
+	return write_in_schema(req, false, txn, rows_out, err);
 }
 
 int pl_writer_write_deferred(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
-	return write_files(req, true, txn, rows_out, err);
+	return write_in_schema(req, true, txn, rows_out, err);
 }

@@ -49,6 +49,10 @@ typedef struct pl_write_request {
 	/* A flush of inlined rows (with row ids and snapshot ids): each file is marked flushed with
 	 * the bounds of its rows' ids and snapshots (pl_new_file.flush_*). */
 	bool flush;
+	/* Non-NULL: the source runs with this lake schema current (use_db.use_schema), so that the
+	 * names it does not qualify (a sort key's macro) are the table's schema's, as where DuckLake
+	 * binds them. */
+	const char *use_db, *use_schema;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
