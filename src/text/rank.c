@@ -216,10 +216,17 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 		}
 	}
 	if (rc == 0) {
+		/* a version that could not enter the full heap is not looked up: the snapshot test
+		 * reads two arrays at random places, the score is already at hand */
 		heap hp = {out, 0, k};
-		for (size_t i = 0; i < ntouched; i++)
-			if (eligible(x, q, touched[i]))
-				heap_push(&hp, touched[i], scores[touched[i]]);
+		for (size_t i = 0; i < ntouched; i++) {
+			uint32_t d = touched[i];
+			pl_thit c = {d, scores[d]};
+			if (hp.n == hp.k && !better(&c, &hp.h[0]))
+				continue;
+			if (eligible(x, q, d))
+				heap_push(&hp, d, c.score);
+		}
 		qsort(out, hp.n, sizeof(*out), cmp_hit);
 		*nout = hp.n;
 	}
