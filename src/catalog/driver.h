@@ -73,6 +73,8 @@ typedef struct pl_catdb_ops {
 struct pl_catdb {
 	const pl_catdb_ops *ops;
 	bool read_only;
+	/* planar_search_index was seen to exist (nothing drops it): searches skip asking again */
+	bool search_index_table;
 };
 
 typedef struct pl_catdb_options {

@@ -202,12 +202,25 @@ static int read_def(const pl_rows *r, size_t i, pl_search_def *d, pl_err *err)
 	"SELECT table_id, schema_name, table_name, text_column, id_column, metadata_columns, vector_column, " \
 	"embedder, created_snapshot, created_at FROM planar_search_index"
 
+/* Whether planar_search_index exists; once it has been seen, without asking the catalog again
+ * (every search reads a definition, and the check costs as much as the read). */
+static int index_table_exists(pl_catdb *db, bool *exists, pl_err *err)
+{
+	*exists = db->search_index_table;
+	if (*exists)
+		return 0;
+	int rc = db->ops->table_exists(db, "planar_search_index", exists, err);
+	if (rc == 0 && *exists)
+		db->search_index_table = true;
+	return rc;
+}
+
 int pl_search_def_get(pl_catdb *db, int64_t table_id, pl_search_def *out, bool *found, pl_err *err)
 {
 	*found = false;
 	memset(out, 0, sizeof(*out));
 	bool exists = false;
-	int rc = db->ops->table_exists(db, "planar_search_index", &exists, err);
+	int rc = index_table_exists(db, &exists, err);
 	if (rc || !exists)
 		return rc;
 	pl_rows *rows = NULL;
@@ -225,7 +238,7 @@ int pl_search_def_list(pl_catdb *db, pl_search_def **out, size_t *n, pl_err *err
 	*out = NULL;
 	*n = 0;
 	bool exists = false;
-	int rc = db->ops->table_exists(db, "planar_search_index", &exists, err);
+	int rc = index_table_exists(db, &exists, err);
 	if (rc || !exists)
 		return rc;
 	pl_rows *rows = NULL;

@@ -136,6 +136,134 @@ static uint32_t visible_df(const pl_tindex *x, const postings *p, int64_t s)
 	return c;
 }
 
+/* ---- BM25 top k by MaxScore ---- */
+
+/* Document at a time over the query terms' postings (each sorted by version), skipping what
+ * cannot reach the top k: every term's contribution is below idf x (k1 + 1), so once the heap is
+ * full, the terms whose bounds add up to less than its worst score (the non-essential ones)
+ * cannot bring a version in alone; only versions of the other terms are candidates, and a
+ * candidate's non-essential terms are looked up (galloping) only while its bound can still beat
+ * the heap. A candidate's score is the sum of its terms' contributions in term order, as the
+ * term-at-a-time ranking adds them (the same floats, so the same scores and ties). Bounds are
+ * compared with a margin above float rounding. */
+#define MAXSCORE_TERMS 32
+#define MAXSCORE_MAX_K 1000
+#define BOUND_MARGIN 1.0001
+
+typedef struct cursor {
+	const postings *p;
+	uint32_t i;     /* the next posting */
+	uint32_t order; /* the term's place in term order */
+	float num;      /* idf x (k1 + 1): the bound of one contribution */
+} cursor;
+
+static int cmp_cursor_bound(const void *a, const void *b)
+{
+	const cursor *x = a, *y = b;
+	return x->num < y->num ? -1 : x->num > y->num ? 1 : (x->order > y->order) - (x->order < y->order);
+}
+
+/* The first posting at or after i whose version is >= d. */
+static uint32_t seek(const postings *p, uint32_t i, uint32_t d)
+{
+	if (i >= p->n || p->docs[i] >= d)
+		return i;
+	uint32_t lo = i, step = 1; /* docs[lo] < d */
+	while (lo + step < p->n && p->docs[lo + step] < d) {
+		lo += step;
+		step *= 2;
+	}
+	uint32_t hi = lo + step < p->n ? lo + step : p->n;
+	lo++;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (p->docs[mid] < d)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* BM25's contribution of one posting, as the term-at-a-time ranking computes it. */
+static inline float contribution(const pl_tindex *x, float num, float ka, float kb, uint16_t tfs, uint32_t d)
+{
+	float tf = tfs;
+	return num * tf / (tf + ka + kb * (float)x->len[d]);
+}
+
+/* The number of non-essential terms (the smallest bounds, c sorted by bound) for threshold t. */
+static size_t non_essential(const double *prefix, size_t nt, double t)
+{
+	size_t ne = 0;
+	while (ne < nt && prefix[ne] * BOUND_MARGIN < t)
+		ne++;
+	return ne;
+}
+
+static void maxscore(const pl_tindex *x, const pl_tquery *q, cursor *c, size_t nt, float ka, float kb, heap *hp)
+{
+	qsort(c, nt, sizeof(*c), cmp_cursor_bound);
+	double prefix[MAXSCORE_TERMS]; /* prefix[i]: the bounds of c[0..i] */
+	for (size_t i = 0; i < nt; i++)
+		prefix[i] = (i ? prefix[i - 1] : 0.0) + c[i].num;
+	float contrib[MAXSCORE_TERMS];
+	bool has[MAXSCORE_TERMS];
+	size_t ne = 0;
+	double theta = 0;
+	for (;;) {
+		uint32_t d = UINT32_MAX;
+		for (size_t j = ne; j < nt; j++)
+			if (c[j].i < c[j].p->n && c[j].p->docs[c[j].i] < d)
+				d = c[j].p->docs[c[j].i];
+		if (d == UINT32_MAX)
+			break;
+		memset(has, 0, nt * sizeof(bool));
+		double partial = 0;
+		for (size_t j = ne; j < nt; j++)
+			if (c[j].i < c[j].p->n && c[j].p->docs[c[j].i] == d) {
+				float v = contribution(x, c[j].num, ka, kb, c[j].p->tfs[c[j].i], d);
+				contrib[c[j].order] = v;
+				has[c[j].order] = true;
+				partial += v;
+				c[j].i++;
+			}
+		bool full = hp->n == hp->k;
+		bool out = false;
+		for (size_t j = ne; j-- > 0 && !out;) { /* non-essential terms, largest bound first */
+			if (full && (partial + prefix[j]) * BOUND_MARGIN < theta) {
+				out = true;
+				break;
+			}
+			c[j].i = seek(c[j].p, c[j].i, d);
+			if (c[j].i < c[j].p->n && c[j].p->docs[c[j].i] == d) {
+				float v = contribution(x, c[j].num, ka, kb, c[j].p->tfs[c[j].i], d);
+				contrib[c[j].order] = v;
+				has[c[j].order] = true;
+				partial += v;
+			}
+		}
+		if (out)
+			continue;
+		float sc = 0.0f;
+		for (size_t o = 0; o < nt; o++)
+			if (has[o])
+				sc += contrib[o];
+		pl_thit cand = {d, sc};
+		if (full && !better(&cand, &hp->h[0]))
+			continue;
+		if (!eligible(x, q, d))
+			continue;
+		heap_push(hp, d, cand.score);
+		if (hp->n == hp->k) {
+			theta = hp->h[0].score;
+			ne = non_essential(prefix, nt, theta);
+			if (ne == nt)
+				break; /* no term set left can beat the heap */
+		}
+	}
+}
+
 /* BM25 ranking with the statistics of the searched snapshot (its visible versions, their
  * lengths, and each term's visible versions). Scores accumulate in x->bm25_scores, which the
  * caller clears with clear_bm25 once it has read them (*touched: the versions scored). */
@@ -188,6 +316,37 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 	if (avgdl <= 0)
 		avgdl = 1.0;
 	float kb = BM25_K1 * BM25_B / (float)avgdl, ka = BM25_K1 * (1.0f - BM25_B);
+	if (k <= MAXSCORE_MAX_K && nterms <= MAXSCORE_TERMS) {
+		cursor c[MAXSCORE_TERMS];
+		size_t nc = 0;
+		for (size_t t = 0; t < nterms; t++) {
+			const postings *p = &x->terms[terms[t]];
+			uint32_t df = p->n ? visible_df(x, p, s) : 0;
+			if (df == 0)
+				continue;
+			float idf = (float)log(1.0 + (nvis - df + 0.5) / (df + 0.5));
+			c[nc] = (cursor){p, 0, (uint32_t)nc, idf * (BM25_K1 + 1.0f)};
+			nc++;
+		}
+		heap hp = {out, 0, k};
+		if (nc)
+			maxscore(x, q, c, nc, ka, kb, &hp);
+		qsort(out, hp.n, sizeof(*out), cmp_hit);
+		*nout = hp.n;
+		/* the scores of the versions found, for the hybrid fusion (as the other way leaves them) */
+		if (hp.n && !(touched = malloc(hp.n * sizeof(*touched)))) {
+			free(terms);
+			return pl_err_nomem(err);
+		}
+		for (size_t i = 0; i < hp.n; i++) {
+			touched[i] = out[i].doc;
+			scores[out[i].doc] = (float)out[i].score;
+		}
+		*touched_out = touched;
+		*ntouched_out = hp.n;
+		free(terms);
+		return 0;
+	}
 	for (size_t t = 0; rc == 0 && t < nterms; t++) {
 		const postings *p = &x->terms[terms[t]];
 		uint32_t df = p->n ? visible_df(x, p, s) : 0;
@@ -216,10 +375,17 @@ static int rank_bm25(pl_tindex *x, const pl_tquery *q, size_t k, pl_thit *out, s
 		}
 	}
 	if (rc == 0) {
+		/* a version that could not enter the full heap is not looked up: the snapshot test
+		 * reads two arrays at random places, the score is already at hand */
 		heap hp = {out, 0, k};
-		for (size_t i = 0; i < ntouched; i++)
-			if (eligible(x, q, touched[i]))
-				heap_push(&hp, touched[i], scores[touched[i]]);
+		for (size_t i = 0; i < ntouched; i++) {
+			uint32_t d = touched[i];
+			pl_thit c = {d, scores[d]};
+			if (hp.n == hp.k && !better(&c, &hp.h[0]))
+				continue;
+			if (eligible(x, q, d))
+				heap_push(&hp, d, c.score);
+		}
 		qsort(out, hp.n, sizeof(*out), cmp_hit);
 		*nout = hp.n;
 	}

@@ -446,6 +446,92 @@ static void text__save_and_load(void **state)
 	pl_tindex_free(x);
 }
 
+/* ---- top k against the whole ranking ---- */
+
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+/* The first k of a ranking of every version (nothing left out early) against a top-k search:
+ * the same versions, scores and order. */
+static void same_as_full_ranking(pl_tindex *x, const char *text, pl_search_mode mode, size_t k, int64_t snap,
+				 const uint8_t *allowed)
+{
+	pl_err err = {0};
+	pl_tquery full = {text, NULL, 0, mode, 100000, snap, allowed}, top = full;
+	top.top_k = k;
+	pl_thit *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	assert_int_equal(pl_tindex_search(x, &full, &a, &na, &err), 0);
+	assert_int_equal(pl_tindex_search(x, &top, &b, &nb, &err), 0);
+	assert_int_equal(nb, na < k ? na : k);
+	for (size_t i = 0; i < nb; i++) {
+		assert_int_equal(a[i].doc, b[i].doc);
+		assert_true(a[i].score == b[i].score);
+	}
+	free(a);
+	free(b);
+}
+
+static void text__bm25_top_k_is_the_full_ranking_cut(void **state)
+{
+	(void)state;
+	static const char *const vocab[] = {"network", "daemon", "library", "python", "editor", "text", "graphics",
+					    "server", "client", "tool", "data", "file", "system", "kernel", "module",
+					    "font", "audio", "video", "game", "shell", "parser", "compiler", "debug",
+					    "web", "mail", "cache", "test", "plugin", "desktop", "monitor"};
+	const size_t nv = sizeof(vocab) / sizeof(vocab[0]);
+	pl_tindex *x = NULL;
+	pl_err err = {0};
+	assert_int_equal(pl_tindex_new(&x, "builtin", false, &err), 0);
+	uint32_t seed = 12345;
+	char text[512], id[32];
+	/* 3,000 rows over snapshots 1-3, many with the same words (equal scores: ties by version) */
+	for (int64_t r = 0; r < 3000; r++) {
+		size_t len = 1 + lcg(&seed) % 10, n = 0;
+		text[0] = '\0';
+		for (size_t w = 0; w < len; w++) { /* skewed: the first words far more often */
+			size_t v = lcg(&seed) % nv;
+			v = v * (lcg(&seed) % nv) / nv;
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", w ? " " : "", vocab[v]);
+		}
+		snprintf(id, sizeof(id), "%lld", (long long)r);
+		pl_tdoc d = {r, 1 + r / 1000, id, text, NULL, NULL, 0};
+		assert_int_equal(pl_tindex_add(x, &d, &err), 0);
+	}
+	/* snapshot 4: every 7th row deleted; snapshot 5: every 11th replaced */
+	for (int64_t r = 0; r < 3000; r += 7)
+		pl_tindex_delete(x, r, 4);
+	for (int64_t r = 0; r < 3000; r += 11) {
+		snprintf(id, sizeof(id), "%lld", (long long)r);
+		pl_tdoc d = {r, 5, id, "network daemon tool network", NULL, NULL, 0};
+		assert_int_equal(pl_tindex_add(x, &d, &err), 0);
+	}
+	char *ids[1000];
+	char idbuf[1000][16];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(idbuf[i], sizeof(idbuf[i]), "%d", i * 3);
+		ids[i] = idbuf[i];
+	}
+	uint8_t *allowed = NULL;
+	assert_int_equal(pl_tindex_allow_ids(x, ids, 1000, &allowed, &err), 0);
+	static const size_t ks[] = {1, 10, 57};
+	for (int q = 0; q < 40; q++) {
+		size_t len = 1 + lcg(&seed) % 4, n = 0;
+		for (size_t w = 0; w < len; w++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", w ? " " : "", vocab[lcg(&seed) % nv]);
+		for (int64_t snap = 1; snap <= 6; snap++)
+			for (size_t k = 0; k < 3; k++) {
+				same_as_full_ranking(x, text, PL_SEARCH_BM25, ks[k], snap, NULL);
+				same_as_full_ranking(x, text, PL_SEARCH_BM25, ks[k], snap, allowed);
+			}
+	}
+	free(allowed);
+	pl_tindex_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +545,7 @@ int main(void)
 		cmocka_unit_test(text__large_index_vector_search),
 		cmocka_unit_test(text__bm25_statistics_of_the_snapshot),
 		cmocka_unit_test(text__save_and_load),
+		cmocka_unit_test(text__bm25_top_k_is_the_full_ranking_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
