@@ -8,6 +8,10 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 http_test_start "$1"
+# the server spools bodies under TMPDIR: a directory of this test's own, so that the checks that
+# no spool file is left see only this server's (other servers may be ingesting beside it)
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, v DOUBLE, tags VARCHAR[])" \
@@ -129,7 +133,7 @@ post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/one.ndjson" 
 post application/x-ndjson "?table=ev&tenant_id=t1&job_id=nd" "$work/one.ndjson" -H 'Idempotency-Key: nd-1'
 check "NDJSON retry gets the first answer" "$a1" "$body"
 check "NDJSON retry writes once" "1" "$(count "SELECT count(*) FROM ev WHERE id = 3000001")"
-check "no NDJSON spool file left" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
+check "no NDJSON spool file left" "0" "$(ls "$TMPDIR"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
 
 # ---- Parquet bodies ----
 "$planar" -c "COPY (SELECT 4000000 + range AS id, 'p' || range AS name, range::DOUBLE AS v, ['a'] AS tags FROM range(500)) TO '$work/good.parquet'" >/dev/null
@@ -230,7 +234,7 @@ post application/json "" "$work/req.json"; check "bulk invalid UTF-8 (overlong)"
 deep=$(printf '%.0s[' $(seq 1 3000))$(printf '%.0s]' $(seq 1 3000))
 bad_bulk "deep nesting" 400 '' '' '{"id":10}' "{\"id\":11,\"j\":$deep}" '{"id":12}'
 check "refused bulk bodies wrote nothing" "3" "$(count "SELECT count(*) FROM bk")"
-check "no bulk spool file left" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
+check "no bulk spool file left" "0" "$(ls "$TMPDIR"/planar-ingest-*.ndjson 2>/dev/null | wc -l)"
 # the same checks on NDJSON lines
 nd() { printf '%b' "$1" > "$work/nd.ndjson"; post application/x-ndjson "?table=bk&tenant_id=t1&job_id=nd" "$work/nd.ndjson"; }
 nd '{"id":20}\n{"id":21,"name":"a\\u0000b"}\n'; check "NDJSON NUL in text" "422" "$code"; has "NDJSON NUL: the field" '"field":"name"' "$body"
