@@ -10,11 +10,14 @@
  * (the relevant document is among the first 10) and MRR@10 (mean of 1/rank, 0 beyond 10), with
  * the median and p95 latency of one query.
  *
- * Speed: the descriptions repeated (each copy with its own ids and one extra word) up to
- * --scale-docs documents; index build rate (documents per second of create_search_index),
- * top-10 latency (median, p95) of bm25 and hybrid queries, and the cost of an ingest of 1,000
- * rows: the INSERT, then the first search after it (which brings the index up to date) minus
- * a search without changes, as a ratio to the INSERT (median of --reps rounds).
+ * Speed: the descriptions repeated (each copy with its own ids and one extra word, in a fixed
+ * order) up to --scale-docs documents; index build rate (documents per second of
+ * create_search_index, wall and CPU), top-10 latency of bm25, hybrid and vector queries (wall
+ * median and p95; the process's CPU time per query, median and p95; a digest of every hit, so
+ * that two builds can be shown to rank alike), and the cost of an ingest of 1,000 rows: the
+ * INSERT, then the first search after it (which brings the index up to date) minus a search
+ * without changes, as a ratio to the INSERT, in wall and CPU time (median of --reps rounds).
+ * --quality 0 skips the quality part (its ILIKE baseline takes seconds per query).
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -21,5 +21,5 @@ trap 'rm -rf "$TMP"' EXIT
 } | python3 "$ROOT/bench/retrieval_data.py" >"$TMP/data.tsv"
 cc -std=c11 -O2 -D_GNU_SOURCE -DPL_TEXT_TUNE -I"$ROOT/src" -I"$ROOT/include" -I/usr/include/libstemmer \
 	-o "$TMP/tune" "$ROOT/bench/retrieval_tune.c" "$ROOT"/src/text/*.c "$ROOT"/src/core/err.c "$ROOT"/src/core/str.c \
-	"$ROOT"/src/core/buf.c -lutf8proc -lstemmer -lm -lpthread
+	"$ROOT"/src/core/buf.c "$ROOT"/src/core/fault.c -lutf8proc -lstemmer -lm -lpthread
 "$TMP/tune" "$TMP/data.tsv" "$N" "$@"

@@ -230,19 +230,24 @@ int pl_tix_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sorts a document's word list: insertion sort for the usual short one. */
+/* Sorts a document's word list: insertion sort for the usual short one, Shell sort (Ciura's
+ * gaps) for a longer one, qsort past a few thousand words. */
 static void sort_u32(uint32_t *v, size_t n)
 {
-	if (n > 48) {
+	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+	if (n > 4096) {
 		qsort(v, n, sizeof(*v), pl_tix_cmp_u32);
 		return;
 	}
-	for (size_t i = 1; i < n; i++) {
-		uint32_t k = v[i];
-		size_t j = i;
-		for (; j > 0 && v[j - 1] > k; j--)
-			v[j] = v[j - 1];
-		v[j] = k;
+	for (size_t g = n > 48 ? 0 : 7; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		size_t gap = gaps[g];
+		for (size_t i = gap; i < n; i++) {
+			uint32_t k = v[i];
+			size_t j = i;
+			for (; j >= gap && v[j - gap] > k; j -= gap)
+				v[j] = v[j - gap];
+			v[j] = k;
+		}
 	}
 }
 

@@ -653,6 +653,9 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 		k = x->n ? x->n : 1;
 	/* hybrid: each ranking contributes its best candidates (at least 100) */
 	size_t depth = q->mode == PL_SEARCH_HYBRID ? (k * 4 > 100 ? k * 4 : 100) : k;
+	/* BM25 first, top k only: the fusion reads BM25's best k when it found k or more, and every
+	 * version it found when fewer, so BM25 need not rank deeper than k */
+	size_t bm25_depth = HYBRID_BM25_FIRST && HYBRID_TOP_K_ONLY ? k : depth;
 	pl_thit *a = malloc(depth * sizeof(*a)), *b = malloc(depth * sizeof(*b));
 	pl_thit *out = malloc(2 * depth * sizeof(*out));
 	size_t na = 0, nb = 0;
@@ -662,7 +665,7 @@ int pl_tindex_search(pl_tindex *x, const pl_tquery *q, pl_thit **hits, size_t *n
 	int8_t qv[PL_EMBED_MAX_DIM];
 	int rc = !a || !b || !out ? pl_err_nomem(err) : 0;
 	if (rc == 0 && q->mode != PL_SEARCH_VECTOR)
-		rc = rank_bm25(x, q, depth, a, &na, &touched, &ntouched, err);
+		rc = rank_bm25(x, q, bm25_depth, a, &na, &touched, &ntouched, err);
 	/* hybrid with enough word matches: the vector side reorders BM25's candidates (no scan of
 	 * every vector); with fewer, the vector ranking brings in documents that share no word */
 	bool rerank = q->mode == PL_SEARCH_HYBRID && HYBRID_BM25_FIRST && na >= k;

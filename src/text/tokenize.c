@@ -12,10 +12,39 @@
 /* Longer words are cut: nothing useful is that long, and a bound keeps buffers fixed. */
 #define MAX_WORD 64
 
+/* English function words that carry no meaning for retrieval, sorted for bsearch. */
+static const char *const stopwords[] = {
+	"a",     "about", "after", "all",   "also",  "am",    "an",    "and",   "any",   "are",   "as",
+	"at",    "be",    "been",  "but",   "by",    "can",   "could", "did",   "do",    "does",  "for",
+	"from",  "had",   "has",   "have",  "he",    "her",   "his",   "how",   "i",     "if",    "in",
+	"into",  "is",    "it",    "its",   "may",   "more",  "most",  "must",  "no",    "not",   "of",
+	"on",    "or",    "other", "our",   "over",  "shall", "she",   "should", "so",   "some",  "such",
+	"than",  "that",  "the",   "their", "them",  "then",  "there", "these", "they",  "this",  "those",
+	"to",    "too",   "very",  "was",   "we",    "were",  "what",  "when",  "where", "which", "while",
+	"who",   "whom",  "why",   "will",  "with",  "would", "you",   "your",
+};
+
+#define NSTOP (sizeof(stopwords) / sizeof(stopwords[0]))
+
 struct pl_tokenizer {
 	struct sb_stemmer *stemmer;
+	uint64_t stops[NSTOP]; /* the stop words' bytes as integers (each fits in 8), sorted */
 	char word[MAX_WORD * 4 + 8];
 };
+
+/* Up to 8 bytes of a word as one integer, zero-padded: equal integers, equal words. */
+static uint64_t packed(const char *w, size_t len)
+{
+	uint64_t v = 0;
+	memcpy(&v, w, len);
+	return v;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 int pl_tokenizer_new(pl_tokenizer **out, const char *language, pl_err *err)
 {
@@ -28,6 +57,9 @@ int pl_tokenizer_new(pl_tokenizer **out, const char *language, pl_err *err)
 		free(t);
 		return pl_err_set(err, PL_EINVALID, "no stemmer for the language \"%s\"", language ? language : "english");
 	}
+	for (size_t i = 0; i < NSTOP; i++)
+		t->stops[i] = packed(stopwords[i], strlen(stopwords[i]));
+	qsort(t->stops, NSTOP, sizeof(uint64_t), cmp_u64);
 	*out = t;
 	return 0;
 }
@@ -39,18 +71,6 @@ void pl_tokenizer_free(pl_tokenizer *t)
 	sb_stemmer_delete(t->stemmer);
 	free(t);
 }
-
-/* English function words that carry no meaning for retrieval, sorted for bsearch. */
-static const char *const stopwords[] = {
-	"a",     "about", "after", "all",   "also",  "am",    "an",    "and",   "any",   "are",   "as",
-	"at",    "be",    "been",  "but",   "by",    "can",   "could", "did",   "do",    "does",  "for",
-	"from",  "had",   "has",   "have",  "he",    "her",   "his",   "how",   "i",     "if",    "in",
-	"into",  "is",    "it",    "its",   "may",   "more",  "most",  "must",  "no",    "not",   "of",
-	"on",    "or",    "other", "our",   "over",  "shall", "she",   "should", "so",   "some",  "such",
-	"than",  "that",  "the",   "their", "them",  "then",  "there", "these", "they",  "this",  "those",
-	"to",    "too",   "very",  "was",   "we",    "were",  "what",  "when",  "where", "which", "while",
-	"who",   "whom",  "why",   "will",  "with",  "would", "you",   "your",
-};
 
 static int cmp_word(const void *key, const void *elem)
 {
@@ -98,11 +118,27 @@ static bool is_word_char(utf8proc_int32_t c)
 	}
 }
 
+/* pl_is_stopword by integer comparisons (every word of every document passes here). */
+static bool stop(const pl_tokenizer *t, const char *w, size_t n)
+{
+	if (n > 6 || (unsigned char)w[0] >= 0x80) /* the longest stop word has 6 letters */
+		return false;
+	uint64_t v = packed(w, n);
+	size_t lo = 0, hi = NSTOP;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->stops[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < NSTOP && t->stops[lo] == v;
+}
+
 static int emit(pl_tokenizer *t, const char *w, size_t n, pl_word_fn fn, void *arg)
 {
-	if (n == 0 || pl_is_stopword(w, n))
+	if (n == 0 || stop(t, w, n))
 		return 0;
-	(void)t;
 	return fn(w, n, arg);
 }
 

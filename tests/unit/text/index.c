@@ -90,6 +90,17 @@ static void text__stemming_and_stop_words(void **state)
 	assert_true(pl_is_stopword("with", 4));
 	assert_false(pl_is_stopword("network", 7));
 	assert_false(pl_is_stopword("", 0));
+	/* the tokenizer drops exactly the stop words (after normalization), not their prefixes or extensions */
+	char out[1024];
+	tokenize(t, "A the About should your I which Whom", out);
+	assert_string_equal(out, "");
+	tokenize(t, "th thee abou shoulds yours ii whic who2 aé théir", out);
+	assert_string_equal(out, "th thee abou shoulds yours ii whic who2 ae");
+	static const char *const words[] = {"a", "about", "should", "your", "which", "the", "yo", "shoul", "x"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		tokenize(t, words[i], out);
+		assert_int_equal(out[0] == '\0', pl_is_stopword(words[i], strlen(words[i])));
+	}
 	pl_tokenizer_free(t);
 }
 
