@@ -46,6 +46,7 @@ struct pl_lake {
 	char *meta_name;
 	bool meta_attached;
 	bool meta_named; /* METADATA_CATALOG named it: shown as soon as anything names it */
+	bool meta_detached; /* DETACH of it: the lake is unusable until it is detached itself */
 	bool read_only;
 	bool pinned;     /* attached at a fixed snapshot */
 	bool inline_limit_set; /* ATTACH's DATA_INLINING_ROW_LIMIT */

@@ -241,6 +241,8 @@ int pl_metadata_catalogs(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < db->nlakes; i++) {
 		pl_lake *lake = db->lakes[i];
+		if (lake->meta_detached)
+			continue;
 		bool in_meta = target < t->len && (qualified ? name_at(t, target, lake->meta_name)
 							    : cur_db && pl_str_ieq(cur_db, lake->meta_name));
 		if (in_meta && qualified && (pl_tok_is(t, 0, "INSERT") || pl_tok_is(t, 0, "UPDATE") || pl_tok_is(t, 0, "DELETE"))) {

@@ -260,7 +260,39 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_put_literal(&q, scan_err.msg);
 		pl_buf_puts(&q, ") AS error");
 	}
-	rc = sync_exec(vs, &q, object_key('v', s->name, t->name), err);
+	pl_err view_err = {0};
+	uint64_t key = object_key('v', s->name, t->name);
+	rc = sync_exec(vs, &q, key, &view_err);
+	if (rc && rc != PL_ENOMEM) {
+		/* DuckDB cannot bind it (its files are not where the catalog says: another DATA_PATH,
+		 * files removed): the table keeps its columns and reading it reports why, as DuckDB's
+		 * extension reports it when the table is read; the next sync tries again */
+		vs->n--;
+		pl_buf_truncate(&q, 0);
+		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
+		put_view_name(&q, lake, s->name, t->name);
+		/* every column is the error (a query that reads no column still raises it), made of a
+		 * range's row so that the optimizer cannot fold it away */
+		pl_buf_puts(&q, " AS SELECT ");
+		for (size_t i = 0; i < t->ntop; i++) {
+			pl_buf type = PL_BUF_INIT;
+			if (pl_scan_column_type(&type, t->top[i], err) != 0)
+				pl_buf_puts(&type, "VARCHAR");
+			pl_buf_printf(&q, "%sCAST(e AS %s) AS ", i ? ", " : "", pl_buf_cstr(&type));
+			pl_buf_put_ident(&q, t->top[i]->name);
+			pl_buf_dispose(&type);
+		}
+		if (t->ntop == 0)
+			pl_buf_puts(&q, "e AS error");
+		pl_buf_puts(&q, " FROM (SELECT error(");
+		pl_buf_put_literal(&q, view_err.msg);
+		pl_buf_puts(&q, " || repeat(' ', CAST(x AS INTEGER))) FROM range(1) AS r(x)) AS failed(e) WHERE e IS NULL");
+		rc = exec_on(vs->con, &q, err);
+		if (rc == 0 && !vs->cached && synced_add(vs->synced, key))
+			rc = pl_err_nomem(err);
+	} else if (rc) {
+		*err = view_err;
+	}
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
 	return rc;

@@ -277,6 +277,17 @@ static int route_detach(pl_stmt *st, planar_result **out, pl_err *err, bool *han
 	if (!name)
 		return pl_err_nomem(err);
 	pl_lake *lake = pl_db_find_lake(st->conn->db, name);
+	planar_db *db = st->conn->db;
+	for (size_t k = 0; !lake && k < db->nlakes; k++) {
+		pl_lake *l = db->lakes[k];
+		if (!l->meta_detached && pl_str_ieq(l->meta_name, name)) {
+			/* DETACH of a lake's metadata catalog: as with DuckDB's extension, the lake has no
+			 * catalog to read any more; the mirror database goes too when it was attached */
+			l->meta_detached = true;
+			*handled = !l->meta_attached;
+			l->meta_attached = false;
+		}
+	}
 	free(name);
 	if (!lake)
 		return 0;
@@ -409,6 +420,9 @@ static int refresh_lakes(pl_stmt *st, pl_err *err)
 	planar_db *db = conn->db;
 	for (size_t i = 0; i < db->nlakes; i++) {
 		pl_err lake_err = {0};
+		if (db->lakes[i]->meta_detached && may_touch(st, db->lakes[i]) && !pl_tok_is(&st->toks, 0, "DETACH"))
+			return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Catalog \"%s\" does not exist!",
+					  db->lakes[i]->meta_name);
 		int rc = pl_lake_refresh(db->lakes[i], db, false, &lake_err);
 		if (rc && may_touch(st, db->lakes[i])) {
 			*err = lake_err;

@@ -6,7 +6,9 @@
  * open transaction wrote), references point to them, and `*` leaves them out, so
  * `SELECT rowid, snapshot_id, * FROM lake.t` reads as it does in DuckDB's ducklake extension.
  * `snapshot_id` is left alone in statements that name a ducklake_ function or table (their own
- * snapshot_id columns). DELETE and UPDATE read rowid of their target from the scan of the
+ * snapshot_id columns). DuckLake's virtual columns `file_row_number` and `filename` (a row's
+ * position in its data file, the file's path; NULL for inlined rows) come the same way, unless
+ * the statement reads files itself. DELETE and UPDATE read rowid of their target from the scan of the
  * statement (dml.c).
  */
 #include "sql/rowid.h"
@@ -88,10 +90,28 @@ static bool table_has_column(planar_conn *conn, const pl_toks *t, const char *na
 	return false;
 }
 
+/* file_row_number and filename mean DuckLake's virtual columns of a table read from files,
+ * unless the statement also reads files itself (read_parquet(..., filename = true) and the like:
+ * their own columns of those names). */
+static bool wants_file_columns(const pl_toks *t)
+{
+	if (!mentions(t, "file_row_number") && !mentions(t, "filename"))
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		char *w = t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT ? pl_tok_ident(t, i) : NULL;
+		bool reader = w && (strncasecmp(w, "read_", 5) == 0 || strncasecmp(w, "parquet_", 8) == 0 ||
+				    strcasecmp(w, "glob") == 0 || strcasecmp(w, "COPY") == 0);
+		free(w);
+		if (reader)
+			return false;
+	}
+	return true;
+}
+
 bool pl_rowid_wanted(const pl_toks *t)
 {
 	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
-	return (mentions(t, "rowid") && !dml) || wants_snapshot_id(t);
+	return (mentions(t, "rowid") && !dml) || wants_snapshot_id(t) || (wants_file_columns(t) && !dml);
 }
 
 static int create_rowid_view(planar_conn *conn, pl_target *tgt, const pl_table *t, const char *view, pl_err *err)
@@ -118,7 +138,16 @@ int pl_rowid_view(planar_conn *conn, const char *lake, const pl_model *m, const 
 		else
 			pl_buf_puts(&q, ", NULL");
 	}
-	pl_buf_puts(&q, "] AS BIGINT[]))[v.__planar_file + 2] END) AS __planar_snapshot FROM (");
+	pl_buf_puts(&q, "] AS BIGINT[]))[v.__planar_file + 2] END) AS __planar_snapshot, ");
+	/* DuckLake's virtual columns of rows read from files: the row's position in its data file
+	 * and the file's path (NULL for rows kept in the catalog) */
+	pl_buf_puts(&q, "CASE WHEN v.__planar_file >= 0 THEN v.__planar_pos END AS __planar_file_row_number, "
+			 "CASE WHEN v.__planar_file >= 0 THEN (CAST([NULL");
+	for (size_t i = 0; i < t->nfiles; i++) {
+		pl_buf_puts(&q, ", ");
+		pl_buf_put_literal(&q, t->files[i].path);
+	}
+	pl_buf_puts(&q, "] AS VARCHAR[]))[v.__planar_file + 2] END AS __planar_filename FROM (");
 	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, err);
 	pl_buf_puts(&q, ") AS v");
 	if (rc == 0)
@@ -152,13 +181,19 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	/* DELETE and UPDATE read rowid of their target from the scan of the statement (dml.c) */
 	bool dml = t->len > 0 && (pl_tok_is(t, 0, "DELETE") || pl_tok_is(t, 0, "UPDATE"));
 	bool rowid = mentions(t, "rowid") && !dml;
-	if (!rowid && !snap)
+	bool files = wants_file_columns(t) && !dml;
+	bool row_number = files && mentions(t, "file_row_number"), filename = files && mentions(t, "filename");
+	if (!rowid && !snap && !row_number && !filename)
 		return 0;
 	if (snap && table_has_column(conn, t, "snapshot_id"))
 		snap = false;
 	if (rowid && table_has_column(conn, t, "rowid"))
 		rowid = false;
-	if (!rowid && !snap)
+	if (row_number && table_has_column(conn, t, "file_row_number"))
+		row_number = false;
+	if (filename && table_has_column(conn, t, "filename"))
+		filename = false;
+	if (!rowid && !snap && !row_number && !filename)
 		return 0;
 	pl_buf out = PL_BUF_INIT;
 	size_t copied = 0, made = 0;
@@ -180,11 +215,21 @@ int pl_rowid_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
 			replacement = item ? "__planar_snapshot AS snapshot_id" : "__planar_snapshot";
 			end = i + 1;
+		} else if ((row_number && pl_tok_is(t, i, "file_row_number")) || (filename && pl_tok_is(t, i, "filename"))) {
+			if (i > 0 && pl_tok_is(t, i - 1, "AS"))
+				continue;
+			bool rn = pl_tok_is(t, i, "file_row_number");
+			bool item = i > 0 && (pl_tok_is(t, i - 1, "SELECT") || pl_tok_is_punct(t, i - 1, ",")) &&
+				    (i + 1 == t->len || pl_tok_is_punct(t, i + 1, ",") || pl_tok_is(t, i + 1, "FROM"));
+			replacement = rn ? (item ? "__planar_file_row_number AS file_row_number" : "__planar_file_row_number")
+					 : (item ? "__planar_filename AS filename" : "__planar_filename");
+			end = i + 1;
 		} else if (is_lineage_view(t, i)) {
 			made++; /* a time travel view with the pseudo-columns (sql/timetravel.c) */
 			continue;
 		} else if (star_in_select_list(t, i)) {
-			replacement = "* EXCLUDE (__planar_rowid, __planar_snapshot)";
+			replacement = "* EXCLUDE (__planar_rowid, __planar_snapshot, __planar_file_row_number, "
+				      "__planar_filename)";
 			end = i + 1;
 		} else if (lake_table_at(conn, t, i, &end, &tgt, &table)) {
 			snprintf(view, sizeof(view), "__planar_rowid_%lu", ++conn->tmp_seq);

@@ -174,20 +174,23 @@ check "no unregistered data file on disk" "$(get regfiles)" "$(find "$work/data"
 largs=(-csv -noheader --lake "ducklake:postgres:$PLANAR_PG metadata_schema=incommit" --data-path "$work/data2/")
 # (data inlining off: the statement under test must write a data file row)
 lk -c "CALL lake.set_option('data_inlining_row_limit', '0')" -c "CREATE TABLE t(v BIGINT)" -c "INSERT INTO t VALUES (1)" >/dev/null || { fail=$((fail + 1)); echo "FAIL: set-up 2"; }
-"${psql[@]}" -c "BEGIN" -c "LOCK TABLE incommit.ducklake_data_file IN EXCLUSIVE MODE" \
-	-c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>"$work/psql.err" &
+# (the lock is held until the writer was terminated, or for at most 30 s: a slow machine may take
+# seconds to reach the commit; then the locking session is ended)
+PGAPPNAME=planar_locker "${psql[@]}" -c "BEGIN" -c "LOCK TABLE incommit.ducklake_data_file IN EXCLUSIVE MODE" \
+	-c "SELECT pg_sleep(30)" -c "COMMIT" >/dev/null 2>"$work/psql.err" &
 lockpid=$!
 printf '.bail off\nINSERT INTO t VALUES (2) RETURNING v;\nINSERT INTO t VALUES (3) RETURNING v;\n' >"$work/two.sql"
 sleep 0.3
 "$planar" "${largs[@]}" "$work/two.sql" >"$work/two.out" 2>"$work/two.err" &
 twopid=$!
 killed=""
-deadline=$(($(now_ms) + 5000))
+deadline=$(($(now_ms) + 30000))
 while [ -z "$killed" ] && [ "$(now_ms)" -lt "$deadline" ]; do
 	killed=$("${psql[@]}" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO ducklake_data_file%'" 2>/dev/null)
 	[ -n "$killed" ] || sleep 0.05
 done
+"${psql[@]}" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'planar_locker'" >/dev/null 2>&1
 wait "$twopid"
 wait "$lockpid"
 echo "writer killed inside its commit: INSERT 2 $(grep -qx 2 "$work/two.out" && echo succeeded || echo failed)," \
@@ -331,7 +334,13 @@ outage_feeder() {
 }
 outage_feeder | "$planar" -csv -noheader >"$work/outage.out" 2>"$work/outage.err" &
 opid=$!
-sleep 1
+# the outage starts once the session has attached and counted the lake (a slow start, as under
+# the sanitizers on a busy machine, must not put the ATTACH itself inside the outage)
+for ((i = 0; i < 600; i++)); do
+	grep -q '^lake,' "$work/outage.out" 2>/dev/null && break
+	sleep 0.05
+done
+sleep 0.5
 pg_stop "$work/pg"
 sleep 1.5
 pg_as "$(pg_bindir)/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 30 \
