@@ -469,14 +469,18 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	if (rc == 0)
 		rc = sync_later ? pl_writer_write_deferred(&req, txn, &rows, err) : pl_writer_write(&req, txn, &rows, err);
 	pl_table_reacquire(ctx, released);
-	if (rc == 0 && limit >= 0 && rows > 0 && rows <= limit && txn->nfiles == 1) {
+	/* (a partitioned table's rows may be in several files, one per partition value) */
+	if (rc == 0 && limit >= 0 && rows > 0 && rows <= limit && txn->nfiles >= 1 && txn->written.len == txn->nfiles) {
 		pl_buf from = PL_BUF_INIT;
-		pl_buf_puts(&from, "read_parquet(");
-		pl_buf_put_literal(&from, txn->written.len == 1 ? txn->written.items[0] : "");
-		pl_buf_putc(&from, ')');
+		pl_buf_puts(&from, "read_parquet([");
+		for (size_t i = 0; i < txn->written.len; i++) {
+			if (i)
+				pl_buf_puts(&from, ", ");
+			pl_buf_put_literal(&from, txn->written.items[i]);
+		}
+		pl_buf_puts(&from, "], hive_partitioning = false)");
 		int64_t n = 0;
-		rc = txn->written.len != 1 || pl_buf_oom(&from) ? pl_err_nomem(err)
-								  : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
+		rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
 		if (rc == 0 && n == rows)
 			drop_files(txn);
 		else if (rc == 0) /* not the rows just written: keep the file */
