@@ -415,6 +415,13 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 		if (rc == 0) {
 			e->lake->has_committed = true;
 			e->lake->last_committed = snap;
+			/* a flush moved rows of earlier snapshots: models of those snapshots built before
+			 * (time travel inside the transaction) would look for them where they were */
+			bool flushed = false;
+			for (size_t w = 0; w < e->nwrites && !flushed; w++)
+				flushed = e->writes[w].nflushes > 0;
+			if (flushed)
+				pl_lake_forget_snapshot_models(c->db, e->lake);
 		}
 		/* committed, or perhaps landed: the files stay */
 		if (rc == 0 || unknown)
