@@ -159,7 +159,7 @@ typedef struct pl_inlined_flush {
  * table's latest ducklake_inlined_data_<table>_<schema_version> table, which the commit creates
  * (with a new schema version) when the table has none for its current columns. */
 typedef struct pl_inlined_insert {
-	int64_t table_id;   /* table id, or a local id */
+	int64_t table_id;   /* table id, a local id, or -(k + 1): the table tables[k] of its txn creates */
 	char **names;       /* the table's top-level columns, in order (ncols) */
 	char **types;       /* their DuckLake types ("struct", "list", "map" for nested columns) */
 	int64_t *column_ids;

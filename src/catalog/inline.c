@@ -473,6 +473,9 @@ static bool txn_has_files_for(const pl_txn *t, int64_t table_id)
 
 static int write_insert(pl_catdb *db, pl_txn *t, pl_inlined_insert *ins, pl_commit_state *st, pl_err *err)
 {
+	/* -(k + 1): the table t->tables[k] creates (CREATE TABLE AS), which has its id by now */
+	if (ins->table_id < 0 && (size_t)-ins->table_id <= t->ntables)
+		ins->table_id = t->tables[-ins->table_id - 1].assigned_id;
 	char *table = NULL;
 	int64_t row_id = 0;
 	pl_column_stats *stats = calloc(ins->ncols ? ins->ncols : 1, sizeof(*stats));

@@ -186,6 +186,9 @@ static int normalize_option(planar_conn *conn, const char *key, const char *valu
 	if (!store && kind == OPT_INTERVAL) /* DuckDB's extension's words first */
 		return pl_err_set(err, PL_EINVALID, "%s is not a valid interval value. The option takes %s, not '%s'; "
 				  "nothing was changed", lake_options[k].name, takes[kind], value);
+	if (!store && kind == OPT_BOOL) /* as DuckDB's cast to BOOLEAN words it */
+		return pl_err_set(err, PL_EINVALID, "Conversion Error: Could not convert string '%s' to BOOL: option %s takes "
+				  "true or false; nothing was changed", value, lake_options[k].name);
 	if (!store)
 		return pl_err_set(err, PL_EINVALID, "%soption %s takes %s, not '%s'; nothing was changed", lead,
 				  lake_options[k].name, takes[kind], value);

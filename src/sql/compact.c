@@ -180,8 +180,21 @@ static void compact_init(duckdb_init_info info)
 static int find_table(const pl_model *m, const compact_bind *b, const pl_table **out, pl_err *err)
 {
 	const pl_schema *s = pl_model_schema(m, b->schema ? b->schema : "main");
-	if (!s && b->schema)
-		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s does not exist!", b->schema);
+	if (!s && b->schema) {
+		/* as DuckDB's lookup words it: the schemas that do have such a table */
+		pl_buf seen = PL_BUF_INIT;
+		for (size_t i = 0; i < m->nschemas; i++) {
+			if (!pl_model_table(m, m->schemas[i].id, b->table))
+				continue;
+			pl_buf_printf(&seen, "%s%s.%s", seen.len ? " or " : "", m->schemas[i].name, b->table);
+		}
+		int rc = seen.len ? pl_err_set(err, PL_ENOTFOUND,
+					       "Catalog Error: Table with name %s does not exist because schema %s does not "
+					       "exist!\nDid you mean \"%s\"?", b->table, b->schema, pl_buf_cstr(&seen))
+				  : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s does not exist!", b->schema);
+		pl_buf_dispose(&seen);
+		return rc;
+	}
 	*out = s ? pl_model_table(m, s->id, b->table) : NULL;
 	if (!*out)
 		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Table with name %s does not exist!", b->table);

@@ -163,7 +163,7 @@ int pl_handle_create_table(pl_stmt *st, size_t name_at, planar_result **out, pl_
 		const pl_toks *t = &st->toks;
 		pl_create_table ct = {c.schema, c.tgt.name, existing, after < t->len ? st->sql + t->items[after].start : NULL,
 				      !c.as_select ? NULL : after + 1 < t->len ? st->sql + t->items[after + 1].start : "",
-				      ends_with_data_clause(st)};
+				      ends_with_data_clause(st), !st->conn->in_txn, c.tgt.lake->model, c.tgt.lake->data_path};
 		pl_lake_ctx ctx;
 		pl_lake_table_ctx(&ctx, c.tgt.lake, st->conn);
 		if ((rc = pl_ddl_create_table(&ctx.table, &ct, &txn, err)) != 0)

@@ -146,6 +146,120 @@ static void collapse_deletes(pl_begin_snapshot *e, pl_txn *txn)
 	}
 }
 
+/* Whether the writes of the transaction refer to the table it created with local id `id` (made
+ * by the only table of writes[w0], as -1 there) only through its files, deletes and inlined rows,
+ * which a DROP of it can take back. */
+static bool only_data_refers(const pl_begin_snapshot *e, size_t w0, int64_t id)
+{
+	for (size_t w = 0; w < e->nwrites; w++) {
+		const pl_txn *t = &e->writes[w];
+		pl_txn probe = {0};
+		/* everything but what a drop takes back */
+		probe.ndropped_tables = t->ndropped_tables, probe.dropped_tables = t->dropped_tables;
+		probe.nalters = t->nalters, probe.alters = t->alters;
+		probe.npartitions = t->npartitions, probe.partitions = t->partitions;
+		probe.nsorts = t->nsorts, probe.sorts = t->sorts;
+		probe.ntags = t->ntags, probe.tags = t->tags;
+		probe.ninlined_deletes = t->ninlined_deletes, probe.inlined_deletes = t->inlined_deletes;
+		probe.nflushes = t->nflushes, probe.flushes = t->flushes;
+		probe.nfile_deletes = t->nfile_deletes, probe.file_deletes = t->file_deletes;
+		if (pl_txn_touches_table(&probe, id) || (w == w0 && pl_txn_touches_table(&probe, -1)))
+			return false;
+		bool has_files = false;
+		for (size_t i = 0; i < t->nfiles; i++) {
+			if (t->files[i].namemap)
+				return false;
+			has_files = has_files || t->files[i].table_ref == id || (w == w0 && t->files[i].table_ref == -1);
+		}
+		/* taking its files out would move the files other delete files of this write name */
+		for (size_t i = 0; has_files && i < t->ndeletes; i++)
+			if (t->deletes[i].new_file && t->deletes[i].table_id != id)
+				return false;
+	}
+	return true;
+}
+
+/* Takes out of the earlier writes what they did to the table (local id `id`, created by
+ * writes[w0]): its creation, its files (removed from disk now), delete files and inlined rows. */
+static void take_back_table(pl_begin_snapshot *e, size_t w0, int64_t id)
+{
+	for (size_t w = 0; w < e->nwrites; w++) {
+		pl_txn *t = &e->writes[w];
+		for (size_t i = 0; i < t->nfiles;) {
+			pl_new_file *f = &t->files[i];
+			if (f->table_ref != id && !(w == w0 && f->table_ref == -1)) {
+				i++;
+				continue;
+			}
+			drop_path(&t->written, f->path, false);
+			drop_path(&e->files, f->path, true);
+			pl_new_file_clear(f);
+			memmove(f, f + 1, (t->nfiles - i - 1) * sizeof(*f));
+			t->nfiles--;
+		}
+		for (size_t i = 0; i < t->ndeletes;) {
+			pl_new_delete *d = &t->deletes[i];
+			if (d->table_id != id) {
+				i++;
+				continue;
+			}
+			drop_path(&t->written, d->path, false);
+			drop_path(&e->files, d->path, true);
+			free(d->path);
+			free(d->format);
+			free(d->replaced_path);
+			memmove(d, d + 1, (t->ndeletes - i - 1) * sizeof(*d));
+			t->ndeletes--;
+		}
+		for (size_t i = 0; i < t->nended_files;) {
+			if (t->ended_files[i].table_id == id) {
+				memmove(&t->ended_files[i], &t->ended_files[i + 1], (t->nended_files - i - 1) * sizeof(*t->ended_files));
+				t->nended_files--;
+			} else {
+				i++;
+			}
+		}
+		for (size_t i = 0; i < t->ninlined_inserts;) {
+			pl_inlined_insert *ins = &t->inlined_inserts[i];
+			if (ins->table_id != id && !(w == w0 && ins->table_id == -1)) {
+				i++;
+				continue;
+			}
+			pl_inlined_insert_dispose(ins);
+			memmove(ins, ins + 1, (t->ninlined_inserts - i - 1) * sizeof(*ins));
+			t->ninlined_inserts--;
+		}
+	}
+	pl_txn *t0 = &e->writes[w0];
+	pl_new_columns_free(t0->tables[0].columns, t0->tables[0].ncolumns);
+	free(t0->tables[0].schema_name);
+	free(t0->tables[0].name);
+	t0->ntables = 0;
+}
+
+/* DROP TABLE of a table the transaction created: as in DuckLake, the table never reaches the
+ * catalog and its files are removed at once; the drop itself is then nothing to commit. */
+static void drop_local_tables(pl_begin_snapshot *e, pl_txn *txn)
+{
+	for (size_t i = 0; i < txn->ndropped_tables;) {
+		int64_t id = txn->dropped_tables[i].id;
+		size_t w0 = 0;
+		while (id >= PL_LOCAL_ID_BASE && w0 < e->nwrites &&
+		       !(e->writes[w0].ntables == 1 && e->writes[w0].tables[0].assigned_id == id))
+			w0++;
+		if (id < PL_LOCAL_ID_BASE || w0 == e->nwrites || !only_data_refers(e, w0, id) ||
+		    pl_txn_touches_table(&(pl_txn){.nfiles = txn->nfiles, .files = txn->files}, id)) {
+			i++;
+			continue;
+		}
+		take_back_table(e, w0, id);
+		free(txn->dropped_tables[i].name);
+		memmove(&txn->dropped_tables[i], &txn->dropped_tables[i + 1],
+			(txn->ndropped_tables - i - 1) * sizeof(*txn->dropped_tables));
+		txn->ndropped_tables--;
+	}
+}
+
 int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 {
 	pl_begin_snapshot *e = lake_entry(c, lake);
@@ -169,6 +283,9 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 					err);
 	for (size_t i = 0; rc == 0 && i < txn->written.len; i++)
 		rc = pl_strv_push(&e->files, txn->written.items[i]) ? pl_err_nomem(err) : 0;
+	/* after the model has dropped it: the writes no longer make it */
+	if (rc == 0)
+		drop_local_tables(e, txn);
 	if (rc == 0) {
 		if (!e->pending)
 			lake->txn_writers++;
@@ -281,8 +398,13 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < c->nbegin; i++) {
 		pl_begin_snapshot *e = &c->begin[i];
-		if (e->nwrites == 0)
+		bool changes = false;
+		for (size_t w = 0; w < e->nwrites && !changes; w++)
+			changes = !pl_txn_is_empty(&e->writes[w]);
+		if (!changes) { /* e.g. a table made and dropped again: no snapshot, as in DuckLake */
+			drop_writes(e, true);
 			continue;
+		}
 		int64_t snap = 0;
 		bool unknown = false;
 		pl_setting_retry(c, &e->writes[0].retry);
@@ -294,6 +416,13 @@ static int commit_lakes(planar_conn *c, pl_err *err)
 		if (rc == 0) {
 			e->lake->has_committed = true;
 			e->lake->last_committed = snap;
+			/* a flush moved rows of earlier snapshots: models of those snapshots built before
+			 * (time travel inside the transaction) would look for them where they were */
+			bool flushed = false;
+			for (size_t w = 0; w < e->nwrites && !flushed; w++)
+				flushed = e->writes[w].nflushes > 0;
+			if (flushed)
+				pl_lake_forget_snapshot_models(c->db, e->lake);
 		}
 		/* committed, or perhaps landed: the files stay */
 		if (rc == 0 || unknown)

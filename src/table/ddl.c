@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "catalog/pending.h"
 #include "table/columns.h"
+#include "table/insert.h"
 #include "table/writer.h"
 
 int pl_ddl_create_schema(pl_txn *txn, const char *name, pl_err *err)
@@ -51,8 +53,35 @@ static int add_new_table(pl_txn *txn, const pl_create_table *c, pl_new_column *c
 
 /* The query, its columns named as the table's (top-level) columns; with the user's own
  * WITH [NO] DATA, the temporary table's rows. */
-static int write_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, const char *tmp, pl_txn *txn,
-			   pl_err *err)
+/* The rows of a CREATE TABLE AS that commits on its own, written as an INSERT into the new table
+ * writes them (inlined when few enough): the table as the commit will make it comes from applying
+ * txn to c->model; what the insert adds names it by its local id, which becomes the reference to
+ * the txn's new table (-(k + 1)) that the commit resolves once the table has its id. */
+static int inline_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, const char *src, pl_txn *txn,
+			    pl_err *err)
+{
+	int64_t next_local = 0;
+	pl_model *m = NULL;
+	int rc = pl_model_apply_txn(c->model, txn, c->data_path, &next_local, &m, err);
+	const pl_table *t = rc == 0 ? pl_model_table(m, c->schema->id, c->name) : NULL;
+	if (rc == 0 && !t)
+		rc = pl_err_set(err, PL_ERROR, "internal error: the new table \"%s\" is missing", c->name);
+	size_t files = txn->nfiles, inserts = txn->ninlined_inserts;
+	int64_t local = t ? t->id : 0, ref = -(int64_t)txn->ntables, rows = 0;
+	if (rc == 0)
+		rc = pl_insert_write_rows(ctx, t, src, -1, true, false, txn, &rows, err);
+	for (size_t i = files; i < txn->nfiles; i++)
+		if (txn->files[i].table_ref == local)
+			txn->files[i].table_ref = ref;
+	for (size_t i = inserts; i < txn->ninlined_inserts; i++)
+		if (txn->inlined_inserts[i].table_id == local)
+			txn->inlined_inserts[i].table_id = ref;
+	pl_model_free(m);
+	return rc;
+}
+
+static int write_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, const char *tmp, int64_t inline_limit,
+			   pl_txn *txn, pl_err *err)
 {
 	pl_buf dir = PL_BUF_INIT, src = PL_BUF_INIT;
 	const pl_new_table *nt = &txn->tables[txn->ntables - 1];
@@ -74,6 +103,12 @@ static int write_ctas_rows(const pl_table_ctx *ctx, const pl_create_table *c, co
 			pl_buf_put_ident(&src, nt->columns[i].name);
 		}
 		pl_buf_putc(&src, ')');
+	}
+	if (inline_limit > 0 && c->may_inline && c->model) {
+		int rc = pl_buf_oom(&dir) || pl_buf_oom(&src) ? pl_err_nomem(err) : inline_ctas_rows(ctx, c, src.ptr, txn, err);
+		pl_buf_dispose(&src);
+		pl_buf_dispose(&dir);
+		return rc;
 	}
 	pl_write_request req = {.con = ctx->con, .source_sql = src.ptr, .dir = dir.ptr,
 				.columns = {nt->columns, nt->ncolumns, NULL}, .table_ref = -(int64_t)txn->ntables,
@@ -119,7 +154,7 @@ int pl_ddl_create_table(const pl_table_ctx *ctx, const pl_create_table *c, pl_tx
 	if (rc == 0)
 		txn->tables[txn->ntables - 1].inlined_table = limit > 0;
 	if (rc == 0 && c->query)
-		rc = write_ctas_rows(ctx, c, tmp, txn, err);
+		rc = write_ctas_rows(ctx, c, tmp, limit, txn, err);
 	pl_table_drop_temp(ctx, "TABLE", tmp);
 	return rc;
 }

@@ -23,6 +23,11 @@ typedef struct pl_create_table {
 	const char *definition;   /* the text after the name: `(columns ...)` or `AS query ...` */
 	const char *query;        /* AS query: the query's text (NULL: a column list) */
 	bool with_data_clause;    /* the query ends in the user's own WITH [NO] DATA */
+	/* The statement commits on its own: few enough rows of the query are inlined, as an INSERT's
+	 * (the table is planned on `model`, whose data path is data_path). */
+	bool may_inline;
+	pl_model *model;
+	const char *data_path;
 } pl_create_table;
 
 /* Plans a new table (its rows too, for AS query: written to data files without holding the

@@ -389,15 +389,17 @@ static void drop_files(pl_txn *txn)
 }
 
 static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit_or_none, int64_t *rows_out, pl_err *err);
+		       int64_t limit_or_none, bool to_files, int64_t *rows_out, pl_err *err);
 
 /* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
- * false; *out NULL when they go as they come. */
-static int sorted_source(const pl_table_ctx *ctx, const pl_table *t, const char *source, char **out, pl_err *err)
+ * false (as in DuckLake, that option spares only rows that are inlined: with inlining on, rows
+ * that go to files (to_files) are sorted all the same); *out NULL when they go as they come. */
+static int sorted_source(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool to_files, char **out,
+			 pl_err *err)
 {
 	char *opt = NULL;
 	*out = NULL;
-	int rc = t->nsort_keys > 0 ? pl_table_option(ctx, t, "sort_on_insert", &opt, err) : 0;
+	int rc = t->nsort_keys > 0 && !to_files ? pl_table_option(ctx, t, "sort_on_insert", &opt, err) : 0;
 	bool sort = rc == 0 && t->nsort_keys > 0 && !(opt && pl_str_ieq(opt, "false"));
 	if (sort && !(*out = pl_sort_source(t, source)))
 		rc = pl_err_nomem(err);
@@ -424,7 +426,7 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 			pl_fs_mkdirs(t->dir, &ignored);
 		pl_buf from = PL_BUF_INIT;
 		char *sorted = NULL;
-		int rc = sorted_source(ctx, t, source, &sorted, err);
+		int rc = sorted_source(ctx, t, source, false, &sorted, err);
 		pl_buf_printf(&from, "(%s) AS __planar_inline", sorted ? sorted : source);
 		if (rc == 0)
 			rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, rows_out, err);
@@ -433,20 +435,21 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 		return rc;
 	}
 	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
-		return write_files(ctx, t, source, sync_later, txn, limit, rows_out, err);
-	return write_files(ctx, t, source, sync_later, txn, -1, rows_out, err);
+		return write_files(ctx, t, source, sync_later, txn, limit, true, rows_out, err);
+	return write_files(ctx, t, source, sync_later, txn, -1, limit > 0, rows_out, err);
 }
 
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err)
 {
-	return write_files(ctx, t, source, sync_later, txn, -1, rows_out, err);
+	return write_files(ctx, t, source, sync_later, txn, -1, false, rows_out, err);
 }
 
-/* Writes the rows into files; with a limit (>= 0; txn held nothing before), a single file of at
- * most that many rows is read back into an inlined insert and removed. */
+/* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
+ * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
+ * to files past an inlining limit (sorted whatever sort_on_insert says). */
 static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit, int64_t *rows_out, pl_err *err)
+		       int64_t limit, bool to_files, int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);
@@ -458,7 +461,7 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	if (rc == 0)
 		rc = pl_partition_write_plan(t, &part, err);
 	if (rc == 0)
-		rc = sorted_source(ctx, t, source, &sorted, err);
+		rc = sorted_source(ctx, t, source, to_files, &sorted, err);
 	pl_write_request req = {.con = ctx->con, .source_sql = sorted ? sorted : source, .dir = dir,
 				.columns = {cols, ncols, NULL}, .table_ref = t->id,
 				.target_file_size = PL_DEFAULT_TARGET_FILE_SIZE, .partition = &part};
@@ -469,14 +472,18 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	if (rc == 0)
 		rc = sync_later ? pl_writer_write_deferred(&req, txn, &rows, err) : pl_writer_write(&req, txn, &rows, err);
 	pl_table_reacquire(ctx, released);
-	if (rc == 0 && limit >= 0 && rows > 0 && rows <= limit && txn->nfiles == 1) {
+	/* (a partitioned table's rows may be in several files, one per partition value) */
+	if (rc == 0 && limit >= 0 && rows > 0 && rows <= limit && txn->nfiles >= 1 && txn->written.len == txn->nfiles) {
 		pl_buf from = PL_BUF_INIT;
-		pl_buf_puts(&from, "read_parquet(");
-		pl_buf_put_literal(&from, txn->written.len == 1 ? txn->written.items[0] : "");
-		pl_buf_putc(&from, ')');
+		pl_buf_puts(&from, "read_parquet([");
+		for (size_t i = 0; i < txn->written.len; i++) {
+			if (i)
+				pl_buf_puts(&from, ", ");
+			pl_buf_put_literal(&from, txn->written.items[i]);
+		}
+		pl_buf_puts(&from, "], hive_partitioning = false)");
 		int64_t n = 0;
-		rc = txn->written.len != 1 || pl_buf_oom(&from) ? pl_err_nomem(err)
-								  : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
+		rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
 		if (rc == 0 && n == rows)
 			drop_files(txn);
 		else if (rc == 0) /* not the rows just written: keep the file */
