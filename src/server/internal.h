@@ -65,6 +65,8 @@ typedef struct pl_srv_lake {
 		int64_t version;
 		char **names;
 		size_t n;
+		char **tenant; /* those with a tenant_id column (rowfilter.c) */
+		size_t ntenant;
 	} tables[8];
 	size_t ntables_next;
 	/* ingest: each table's columns, kept while the lake's schema version is unchanged */
@@ -269,9 +271,19 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r);
  * attachment of it) only; on refusal returns PLANAR_EINVALID with a message in *why (caller
  * frees). conn has db as its current database. */
 struct pl_srv_policy;
-/* pol (NULL: none): only the tables its allowed_tables names are tables of the lake. */
+/* What the sandbox admitted, for the row filter: DuckDB's parse tree of the query as JSON text
+ * (json_serialize_sql; free with planar_free) and the tables of db with a tenant_id column
+ * ("schema\ttable", lower case). */
+typedef struct pl_srv_parsed {
+	char *tree;
+	char **tenant_tables;
+	size_t ntenant;
+} pl_srv_parsed;
+void pl_srv_parsed_free(pl_srv_parsed *p);
+/* pol (NULL: none): only the tables its allowed_tables names are tables of the lake. parsed
+ * (NULL: not wanted) is set when the query is admitted; free it with pl_srv_parsed_free. */
 int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql,
-			 const struct pl_srv_policy *pol, char **why);
+			 const struct pl_srv_policy *pol, pl_srv_parsed *parsed, char **why);
 void pl_srv_sandbox_dispose(pl_srv_lake *l);
 
 void pl_srv_timestamp_iso(int64_t micros, bool tz, char out[40]);

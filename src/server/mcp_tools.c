@@ -390,6 +390,7 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 			*errmsg = msg ? msg : pl_strdup("cannot open the lake at that snapshot");
 	}
 	char *why = NULL;
+	pl_srv_parsed parsed = {0};
 	if (rc == 0) {
 		pl_srv_policy pol;
 		pl_err perr;
@@ -398,7 +399,7 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 		if (rc)
 			why = pl_strdup(perr.msg);
 		else
-			rc = pl_srv_sandbox_check(l, call->conn, db, sql, &pol, &why);
+			rc = pl_srv_sandbox_check(l, call->conn, db, sql, &pol, &parsed, &why);
 		pl_srv_policy_free(&pol);
 		if (rc) {
 			pl_buf m = PL_BUF_INIT;
@@ -410,10 +411,11 @@ static int t_query(pl_mcp_call *call, json_t *args, json_t **result, char **errm
 	}
 	/* a tenant reads only its rows of tables with a tenant_id column, as with /data/query */
 	char *filtered = NULL;
-	if (rc == 0 && (rc = pl_srv_rowfilter(call->conn, db, sql, call->tenant, &filtered, &why)) != 0) {
+	if (rc == 0 && (rc = pl_srv_rowfilter(call->conn, db, &parsed, call->tenant, &filtered, &why)) != 0) {
 		*errmsg = why ? why : pl_strdup("the query is not allowed");
 		why = NULL;
 	}
+	pl_srv_parsed_free(&parsed);
 	if (rc == 0) {
 		planar_result *res = NULL;
 		rc = planar_conn_query_stream(call->conn, filtered ? filtered : sql, &res);

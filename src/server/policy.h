@@ -62,9 +62,11 @@ int pl_srv_retention_run(pl_srv *s, pl_srv_retention_stats *st, char **errmsg);
 int pl_srv_resolve_as_of(pl_srv *s, planar_conn *conn, const char *as_of, const char *tenant, int64_t *id,
 			 char **errmsg);
 
-/* For a tenant's query (tenant NULL: none) already admitted by the sandbox: the SQL that reads
- * only the tenant's rows of the tables of db with a tenant_id column in *out (NULL: the query
- * reads none, run it as it is; free with planar_free). On failure PLANAR_EINVALID and *why. */
-int pl_srv_rowfilter(planar_conn *conn, const char *db, const char *sql, const char *tenant, char **out, char **why);
+/* For a tenant's query (tenant NULL: none) already admitted by the sandbox (parsed: its parse
+ * tree and db's tables with a tenant_id column): the SQL that reads only the tenant's rows of
+ * those tables in *out (NULL: the query reads none, run it as it is; free with planar_free). On
+ * failure PLANAR_EINVALID and *why. */
+int pl_srv_rowfilter(planar_conn *conn, const char *db, const pl_srv_parsed *parsed, const char *tenant, char **out,
+		     char **why);
 
 #endif

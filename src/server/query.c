@@ -501,7 +501,8 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		}
 	}
 	int watch = pl_srv_watch_add(r->srv, conn, r->srv->cfg.query_timeout_ms);
-	rc = pl_srv_sandbox_check(l, conn, db, sql, &pol, &why);
+	pl_srv_parsed parsed;
+	rc = pl_srv_sandbox_check(l, conn, db, sql, &pol, &parsed, &why);
 	pl_srv_policy_free(&pol);
 	if (rc) {
 		pl_srv_watch_remove(r->srv, watch);
@@ -513,7 +514,8 @@ enum MHD_Result pl_srv_route_query(struct MHD_Connection *c, pl_req *r)
 		return ret;
 	}
 	char *filtered = NULL;
-	rc = pl_srv_rowfilter(conn, db, sql, tenant, &filtered, &why);
+	rc = pl_srv_rowfilter(conn, db, &parsed, tenant, &filtered, &why);
+	pl_srv_parsed_free(&parsed);
 	if (rc) {
 		pl_srv_watch_remove(r->srv, watch);
 		ret = pl_srv_reply_error(c, r, PL_SRV_BAD_REQUEST, why ? why : "the query is not allowed",

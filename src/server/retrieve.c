@@ -229,7 +229,8 @@ static int table_filter(pl_srv *s, planar_conn *conn, const char *tenant, const 
 			why = pl_strdup(perr.msg);
 		else
 			rc = pl_buf_oom(&probe) ? PLANAR_ENOMEM
-						: pl_srv_sandbox_check(&s->lake, conn, PL_SRV_LAKE, pl_buf_cstr(&probe), &pol, &why);
+						: pl_srv_sandbox_check(&s->lake, conn, PL_SRV_LAKE, pl_buf_cstr(&probe), &pol, NULL,
+									       &why);
 		pl_srv_policy_free(&pol);
 		pl_buf_dispose(&probe);
 		if (rc) {

@@ -21,7 +21,7 @@ typedef struct rf_scope {
 
 typedef struct rf_ctx {
 	const char *db, *tenant;
-	char **tables; /* "schema\ttable" lower case: the tables with tenant_id */
+	char *const *tables; /* "schema\ttable" lower case: the tables with tenant_id */
 	size_t ntables;
 	size_t changed;
 	bool failed;
@@ -169,52 +169,19 @@ static int query_text(planar_conn *conn, const char *sql, const char *param, cha
 	return *out ? 0 : PLANAR_EINVALID;
 }
 
-int pl_srv_rowfilter(planar_conn *conn, const char *db, const char *sql, const char *tenant, char **out, char **why)
+int pl_srv_rowfilter(planar_conn *conn, const char *db, const pl_srv_parsed *parsed, const char *tenant, char **out,
+		     char **why)
 {
 	*out = NULL;
-	if (!tenant)
+	if (!tenant || parsed->ntenant == 0)
 		return 0;
-	rf_ctx x = {db, tenant, NULL, 0, 0, false};
-	planar_stmt *st = NULL;
-	planar_result *res = NULL;
-	int rc = planar_prepare(conn,
-				"SELECT DISTINCT schema_name, table_name FROM duckdb_columns() WHERE database_name = $1 AND "
-				"column_name = 'tenant_id'",
-				&st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, db, strlen(db));
-	if (rc == 0)
-		rc = planar_stmt_execute(st, &res);
-	planar_stmt_free(st);
-	if (rc) {
-		*why = pl_strdup(planar_conn_errmsg(conn));
-		return rc;
-	}
-	uint64_t n = planar_result_row_count(res);
-	x.tables = calloc(n ? n : 1, sizeof *x.tables);
-	for (uint64_t i = 0; x.tables && i < n; i++) {
-		char *s = planar_result_value_string(res, 0, i), *t = planar_result_value_string(res, 1, i);
-		size_t len = (s ? strlen(s) : 0) + (t ? strlen(t) : 0) + 2;
-		char *key = malloc(len);
-		if (key) {
-			snprintf(key, len, "%s\t%s", s ? s : "", t ? t : "");
-			lower(key);
-			x.tables[x.ntables++] = key;
-		}
-		planar_free(s);
-		planar_free(t);
-	}
-	planar_result_free(res);
-	char *text = NULL;
+	rf_ctx x = {db, tenant, parsed->tenant_tables, parsed->ntenant, 0, false};
+	int rc = 0;
+	char *text = pl_strdup(parsed->tree);
 	json_t *tree = NULL;
-	if (!x.tables) {
+	if (!text) {
 		rc = PLANAR_ENOMEM;
-		goto done;
-	}
-	if (x.ntables == 0)
-		goto done;
-	rc = query_text(conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", sql, &text);
-	if (rc == 0) {
+	} else {
 		/* "no location" is the largest uint64, which jansson cannot hold: locations only name
 		 * places in error messages */
 		for (char *p = text; (p = strstr(p, ":18446744073709551615")) != NULL;) {
@@ -240,10 +207,7 @@ int pl_srv_rowfilter(planar_conn *conn, const char *db, const char *sql, const c
 done:
 	if (rc && !*why)
 		*why = pl_strdup("the query cannot be limited to the tenant's rows; simplify it");
-	planar_free(text);
+	free(text);
 	json_decref(tree);
-	for (size_t i = 0; i < x.ntables; i++)
-		free(x.tables[i]);
-	free(x.tables);
 	return rc;
 }

@@ -191,11 +191,12 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
-static int query_tables(planar_conn *conn, const char *db, char ***out, size_t *nout, char **why)
+/* "schema\ttable" (lower case) of each row of a two-column query of db's tables */
+static int query_tables(planar_conn *conn, const char *sql, const char *db, char ***out, size_t *nout, char **why)
 {
 	planar_result *res = NULL;
 	planar_stmt *st = NULL;
-	int rc = planar_prepare(conn, "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1", &st);
+	int rc = planar_prepare(conn, sql, &st);
 	if (rc == 0)
 		rc = planar_stmt_bind_text(st, 1, db, strlen(db));
 	if (rc == 0)
@@ -230,8 +231,20 @@ static int query_tables(planar_conn *conn, const char *db, char ***out, size_t *
 	return 0;
 }
 
-/* The tables of db, from the cache while the lake's schema version has not moved. */
-static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char **why)
+static char **copy_names(char *const *v, size_t n, size_t *nout)
+{
+	char **copy = calloc(n ? n : 1, sizeof *copy);
+	size_t k = 0;
+	for (size_t i = 0; copy && i < n; i++)
+		if ((copy[k] = pl_strdup(v[i])))
+			k++;
+	*nout = k;
+	return copy;
+}
+
+/* The tables of db, and those of them with a tenant_id column (*tenant, *ntenant: for the row
+ * filter), from the cache while the lake's schema version has not moved. */
+static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char ***tenant, size_t *ntenant, char **why)
 {
 	int64_t snap = -1, version = -1;
 	bool pinned = strcmp(x->db, PL_SRV_LAKE) != 0;
@@ -250,32 +263,39 @@ static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char **why)
 	for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0]; i++) {
 		struct pl_srv_tables *t = &l->tables[i];
 		if (t->names && strcmp(t->db, x->db) == 0 && t->version == version) {
-			x->tables = calloc(t->n ? t->n : 1, sizeof *x->tables);
-			for (size_t k = 0; x->tables && k < t->n; k++)
-				if ((x->tables[x->ntables] = pl_strdup(t->names[k])))
-					x->ntables++;
+			x->tables = copy_names(t->names, t->n, &x->ntables);
+			*tenant = copy_names(t->tenant, t->ntenant, ntenant);
 			pthread_mutex_unlock(&l->tables_lock);
-			return x->tables ? 0 : PLANAR_ENOMEM;
+			return x->tables && *tenant ? 0 : PLANAR_ENOMEM;
 		}
 	}
 	pthread_mutex_unlock(&l->tables_lock);
-	int rc = query_tables(conn, x->db, &x->tables, &x->ntables, why);
+	int rc = query_tables(conn, "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $1", x->db,
+			      &x->tables, &x->ntables, why);
+	if (rc == 0)
+		rc = query_tables(conn,
+				  "SELECT DISTINCT schema_name, table_name FROM duckdb_columns() WHERE database_name = $1 "
+				  "AND column_name = 'tenant_id'",
+				  x->db, tenant, ntenant, why);
 	if (rc)
 		return rc;
-	char **copy = calloc(x->ntables ? x->ntables : 1, sizeof *copy);
-	size_t nc = 0;
-	for (size_t k = 0; copy && k < x->ntables; k++)
-		if ((copy[nc] = pl_strdup(x->tables[k])))
-			nc++;
-	if (!copy)
+	size_t nc = 0, nt = 0;
+	char **copy = copy_names(x->tables, x->ntables, &nc), **tcopy = copy_names(*tenant, *ntenant, &nt);
+	if (!copy || !tcopy) {
+		free_names(copy, nc);
+		free_names(tcopy, nt);
 		return 0;
+	}
 	pthread_mutex_lock(&l->tables_lock);
 	struct pl_srv_tables *t = &l->tables[l->ntables_next++ % (sizeof l->tables / sizeof l->tables[0])];
 	free_names(t->names, t->n);
+	free_names(t->tenant, t->ntenant);
 	snprintf(t->db, sizeof t->db, "%s", x->db);
 	t->version = version;
 	t->names = copy;
 	t->n = nc;
+	t->tenant = tcopy;
+	t->ntenant = nt;
 	pthread_mutex_unlock(&l->tables_lock);
 	return 0;
 }
@@ -284,15 +304,27 @@ void pl_srv_sandbox_dispose(pl_srv_lake *l)
 {
 	for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0]; i++) {
 		free_names(l->tables[i].names, l->tables[i].n);
-		l->tables[i].names = NULL;
-		l->tables[i].n = 0;
+		free_names(l->tables[i].tenant, l->tables[i].ntenant);
+		l->tables[i].names = l->tables[i].tenant = NULL;
+		l->tables[i].n = l->tables[i].ntenant = 0;
 	}
 }
 
+void pl_srv_parsed_free(pl_srv_parsed *p)
+{
+	if (!p)
+		return;
+	planar_free(p->tree);
+	free_names(p->tenant_tables, p->ntenant);
+	memset(p, 0, sizeof *p);
+}
+
 int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, const char *sql,
-			 const struct pl_srv_policy *pol, char **why)
+			 const struct pl_srv_policy *pol, pl_srv_parsed *parsed, char **why)
 {
 	*why = NULL;
+	if (parsed)
+		memset(parsed, 0, sizeof *parsed);
 	planar_stmt *st = NULL;
 	planar_result *res = NULL;
 	int rc = planar_prepare(conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", &st);
@@ -310,8 +342,8 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 	planar_stmt_free(st);
 	json_error_t jerr;
 	json_t *tree = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &jerr) : NULL;
-	planar_free(text);
 	if (!tree) {
+		planar_free(text);
 		*why = pl_strdup("the query could not be parsed");
 		return PLANAR_EINVALID;
 	}
@@ -325,6 +357,7 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 			pl_buf_printf(&b, "%s error: %s", t, m);
 		*why = pl_buf_detach(&b);
 		json_decref(tree);
+		planar_free(text);
 		return PLANAR_EINVALID;
 	}
 	const json_t *stmts = json_object_get(tree, "statements");
@@ -332,18 +365,27 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 		*why = pl_strdup(json_is_array(stmts) && json_array_size(stmts) > 1 ? "exactly one statement is allowed"
 										   : "the query is empty");
 		json_decref(tree);
+		planar_free(text);
 		return PLANAR_EINVALID;
 	}
 	sb_ctx x = {db, pol, NULL, 0, PL_BUF_INIT};
-	rc = load_tables(l, conn, &x, why);
+	char **tenant = NULL;
+	size_t ntenant = 0;
+	rc = load_tables(l, conn, &x, &tenant, &ntenant, why);
 	if (rc == 0 && !check_value(&x, json_array_get(stmts, 0), NULL)) {
 		*why = pl_buf_detach(&x.why);
 		rc = PLANAR_EINVALID;
 	}
-	for (size_t i = 0; i < x.ntables; i++)
-		free(x.tables[i]);
-	free(x.tables);
+	free_names(x.tables, x.ntables);
 	pl_buf_dispose(&x.why);
 	json_decref(tree);
+	if (rc == 0 && parsed) { /* the row filter works on the same parse tree */
+		*parsed = (pl_srv_parsed){text, tenant, ntenant};
+		text = NULL;
+		tenant = NULL;
+		ntenant = 0;
+	}
+	free_names(tenant, ntenant);
+	planar_free(text);
 	return rc;
 }
