@@ -33,6 +33,11 @@ static bool reserve(pl_buf *b, size_t extra)
 	return true;
 }
 
+bool pl_buf_reserve(pl_buf *b, size_t n)
+{
+	return reserve(b, n);
+}
+
 void pl_buf_put(pl_buf *b, const char *s, size_t n)
 {
 	if (!reserve(b, n))

@@ -20,6 +20,8 @@ typedef struct pl_buf {
 #define PL_BUF_INIT {NULL, 0, 0, false}
 
 void pl_buf_put(pl_buf *b, const char *s, size_t n);
+/* Makes room for n more bytes at once (a body of known size: no copies while it grows). */
+bool pl_buf_reserve(pl_buf *b, size_t n);
 void pl_buf_puts(pl_buf *b, const char *s);
 void pl_buf_putc(pl_buf *b, char c);
 void pl_buf_printf(pl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

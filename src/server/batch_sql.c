@@ -144,7 +144,23 @@ int pl_srv_build_spool(pl_srv_item *it, pl_buf *sql)
 	pl_buf_putc(sql, '.');
 	pl_buf_put_ident(sql, it->name);
 	pl_buf_printf(sql, " (%s) SELECT %s FROM read_json(", pl_buf_cstr(&cols), pl_buf_cstr(&cols));
-	pl_buf_put_literal(sql, it->spool);
+	if (it->spool_parts > 1) { /* the parts in record order (insertion order is kept) */
+		pl_buf_putc(sql, '[');
+		for (int k = 0; k < it->spool_parts; k++) {
+			pl_buf part = PL_BUF_INIT;
+			pl_buf_puts(&part, it->spool);
+			if (k)
+				pl_buf_printf(&part, ".%d", k);
+			pl_buf_puts(sql, k ? ", " : "");
+			pl_buf_put_literal(sql, pl_buf_cstr(&part));
+			if (pl_buf_oom(&part))
+				sql->oom = true;
+			pl_buf_dispose(&part);
+		}
+		pl_buf_putc(sql, ']');
+	} else {
+		pl_buf_put_literal(sql, it->spool);
+	}
 	/* read_json's buffers grow with maximum_object_size (fewer parallel reads): the longest line
 	 * when known, else 1 GiB */
 	size_t maxobj = it->spool_maxline ? (it->spool_maxline < (16u << 20) ? 16u << 20 : it->spool_maxline + 1) : 1u << 30;

@@ -210,6 +210,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
 				return pl_srv_reply_error(c, r, PL_SRV_TOO_LARGE, "the request body is over the size limit",
 							  json_pack("{s:I}", "max_body_bytes", (json_int_t)s->cfg.max_body));
 			}
+			/* room for the body at once (up to 1 GiB; pages are touched only as it arrives): a
+			 * large body is not copied as its buffer grows. When that much is not to be had, the
+			 * buffer grows as the body arrives. */
+			if (n > 0 && !pl_buf_reserve(&r->body, (size_t)(n < (1ull << 30) ? n : 1ull << 30)))
+				pl_buf_dispose(&r->body);
 		}
 		return MHD_YES;
 	}

@@ -350,6 +350,11 @@ void pl_srv_item_free(pl_srv_item *it)
 	json_decref(it->records);
 	if (it->spool && (it->spool_kind == 1 || !it->committed))
 		remove(it->spool); /* NDJSON spool files are temporary; a Parquet file stays once registered */
+	for (int k = 1; it->spool && k < it->spool_parts; k++) {
+		char part[4096];
+		if ((size_t)snprintf(part, sizeof part, "%s.%d", it->spool, k) < sizeof part)
+			remove(part);
+	}
 	free(it->spool);
 	free(it->spool_used);
 	cols_free(&it->cols);
@@ -448,7 +453,8 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 		return pl_srv_reply_error(c, r, PL_SRV_FORBIDDEN, "this token may not write (role reader)", NULL);
 	/* a bulk body: its records are checked and spooled by the scanner, never parsed into a tree
 	 * (a record is at least 8 bytes: {"a":1},) */
-	pl_srv_bulk bulk = {0, 0, 0};
+	pl_srv_bulk bulk;
+	memset(&bulk, 0, sizeof bulk);
 	json_t *body = NULL;
 	if (r->body.len >= 8 * ((size_t)r->srv->cfg.inline_rows + 1) && pl_srv_is_json(c))
 		body = pl_srv_bulk_body(r->body.ptr, r->body.len, r->srv->cfg.inline_rows, &bulk);

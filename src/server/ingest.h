@@ -44,6 +44,7 @@ typedef struct pl_srv_item {
 	 * as it is; used[] names the columns the NDJSON records have */
 	int spool_kind;
 	char *spool;
+	int spool_parts; /* > 1: the NDJSON lines are in spool, spool.1, ... (in record order) */
 	bool *spool_used;
 	size_t spool_maxline; /* the longest NDJSON line (0: not known) */
 	bool committed; /* its rows (or file) are in the lake */
@@ -105,8 +106,13 @@ void pl_srv_flush_note(pl_srv *s, const char *schema, const char *table, int64_t
 /* The scanner's view of the columns (names and types point into cl). */
 int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out);
 /* The span of a body's "records" array: [start, end) of the body, count elements. */
+#define PL_SRV_BULK_SPLITS 3
 typedef struct pl_srv_bulk {
 	size_t start, end, count;
+	/* top-level commas near a quarter, half and three quarters of the body, where the records
+	 * can be checked and spooled in parts at once: split_pos[k] is the comma's offset, the
+	 * record after it is split_rec[k] */
+	size_t nsplit, split_pos[PL_SRV_BULK_SPLITS], split_rec[PL_SRV_BULK_SPLITS];
 } pl_srv_bulk;
 /* A JSON object body whose "records" array has more than min_records elements and no "create":
  * true, its other members valid JSON: those members as an object (*b: the records, whose syntax

@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/str.h"
 #include "server/ingest.h"
@@ -64,12 +68,14 @@ int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out)
 /* Moves *pos (at a '[') past the array's closing bracket, counting its elements by the commas
  * at its top level: strings and brackets are followed, nothing else is checked (the second pass
  * checks every byte of the array). false: the array does not end. */
-static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count)
+static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count, pl_srv_bulk *b)
 {
 	static const unsigned char special[256] = {['"'] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, [','] = 1};
 	const unsigned char *u = (const unsigned char *)p;
 	size_t depth = 0, commas = 0, first = pl_jscan_ws(p, n, *pos + 1);
 	bool any = first < n && p[first] != ']';
+	size_t span = n - *pos, t = 1; /* split t is the first comma at or past span * t / (splits + 1) */
+	b->nsplit = 0;
 	for (size_t i = *pos; i < n; i++) {
 		while (i < n && !special[u[i]])
 			i++;
@@ -93,6 +99,12 @@ static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count)
 				return true;
 			}
 		} else if (depth == 1) { /* a comma between elements */
+			if (t <= PL_SRV_BULK_SPLITS && i - *pos >= span / (PL_SRV_BULK_SPLITS + 1) * t) {
+				b->split_pos[b->nsplit] = i;
+				b->split_rec[b->nsplit++] = commas + 1;
+				while (t <= PL_SRV_BULK_SPLITS && i - *pos >= span / (PL_SRV_BULK_SPLITS + 1) * t)
+					t++;
+			}
 			commas++;
 		}
 	}
@@ -141,7 +153,7 @@ json_t *pl_srv_bulk_body(const char *p, size_t n, size_t min_records, pl_srv_bul
 		if (records) {
 			have = true;
 			b->start = i;
-			if (i >= n || p[i] != '[' || !skip_array(p, n, &i, &b->count) || p[i - 1] != ']') {
+			if (i >= n || p[i] != '[' || !skip_array(p, n, &i, &b->count, b) || p[i - 1] != ']') {
 				json_decref(key);
 				goto out;
 			}
@@ -181,20 +193,124 @@ out:
 	return obj;
 }
 
+/* A spool file written through a buffer of its own (no stdio locking per record). */
+typedef struct spool_out {
+	int fd;
+	char *buf;
+	size_t n, cap;
+	bool failed;
+} spool_out;
+
+static void out_flush(spool_out *o)
+{
+	size_t off = 0;
+	while (!o->failed && off < o->n) {
+		ssize_t w = write(o->fd, o->buf + off, o->n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->failed = true;
+		else
+			off += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void out_put(spool_out *o, const char *p, size_t n)
+{
+	while (n > 0 && !o->failed) {
+		if (o->n == o->cap)
+			out_flush(o);
+		size_t take = o->cap - o->n < n ? o->cap - o->n : n;
+		memcpy(o->buf + o->n, p, take);
+		o->n += take;
+		p += take;
+		n -= take;
+	}
+}
+
 /* Writes p[0..n) with its newlines as spaces, then a newline. */
-static bool put_line(FILE *f, const char *p, size_t n)
+static void put_line(spool_out *o, const char *p, size_t n)
 {
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t take = nl ? (size_t)(nl - p) : n;
-		if (fwrite(p, 1, take, f) != take)
-			return false;
-		if (nl && fputc(' ', f) == EOF)
-			return false;
+		out_put(o, p, take);
+		if (nl)
+			out_put(o, " ", 1);
 		p += take + (nl ? 1 : 0);
 		n -= take + (nl ? 1 : 0);
 	}
-	return fputc('\n', f) != EOF;
+	out_put(o, "\n", 1);
+}
+
+/* One part of the records: records rec0..rec1-1 from byte from, the last one followed by the
+ * comma at byte stop (or, the last part, the array's ']'), checked and written to path. */
+typedef struct spool_part {
+	const char *p;
+	const pl_srv_bulk *b;
+	const pl_jscan_col *jc;
+	size_t ncols;
+	size_t from, stop, rec0, rec1;
+	const char *path;
+	bool *used;
+	size_t maxline;
+	int rc;
+	pl_srv_misfit bad;
+} spool_part;
+
+static void *spool_run(void *arg)
+{
+	spool_part *t = arg;
+	const char *p = t->p;
+	const pl_srv_bulk *b = t->b;
+	spool_out o = {open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), malloc(1 << 20), 0, 1 << 20, false};
+	if (o.fd < 0 || !o.buf) {
+		if (o.fd >= 0)
+			close(o.fd);
+		free(o.buf);
+		t->rc = PLANAR_EIO;
+		return NULL;
+	}
+	pl_jscan s;
+	pl_jscan_init(&s);
+	int rc = 0;
+	size_t i = t->from;
+	for (size_t rec = t->rec0; rc == 0 && rec < t->rec1; rec++) {
+		i = pl_jscan_ws(p, b->end, i);
+		size_t start = i;
+		int r = pl_jscan_record(&s, t->jc, t->ncols, p, b->end, &i, t->used);
+		if (r != 0) {
+			t->bad.rec = rec;
+			t->bad.syntax = r < 0;
+			t->bad.field = pl_strdup(r < 0 || !s.field ? "" : s.field);
+			t->bad.reason = pl_strdup(r < 0 ? s.err : s.reason);
+			rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
+			break;
+		}
+		put_line(&o, p + start, i - start);
+		if (i - start > t->maxline)
+			t->maxline = i - start;
+		i = pl_jscan_ws(p, b->end, i);
+		bool last = rec + 1 == t->rec1;
+		if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']') || (last && t->rec1 < b->count && i != t->stop)) {
+			t->bad.rec = rec;
+			t->bad.syntax = true;
+			t->bad.field = pl_strdup("");
+			t->bad.reason = pl_strdup("expected ',' or ']' after a record");
+			rc = PLANAR_EINVALID;
+			break;
+		}
+		i++;
+	}
+	pl_jscan_dispose(&s);
+	if (rc == 0)
+		out_flush(&o);
+	if (close(o.fd) != 0 || o.failed)
+		rc = rc ? rc : PLANAR_EIO;
+	free(o.buf);
+	t->rc = rc;
+	return NULL;
 }
 
 int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_srv_misfit *bad)
@@ -205,51 +321,68 @@ int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_s
 	pl_buf_printf(&path, "%s/planar-ingest-%s.ndjson", tmp && *tmp ? tmp : "/tmp", it->pid);
 	pl_jscan_col *jc = NULL;
 	it->spool_used = calloc(it->cols.n ? it->cols.n : 1, sizeof *it->spool_used);
-	FILE *f = !pl_buf_oom(&path) && it->spool_used && pl_srv_jscan_cols(&it->cols, &jc) == 0 ? fopen(path.ptr, "wbx")
-												 : NULL;
-	if (!f) {
+	if (pl_buf_oom(&path) || !it->spool_used || pl_srv_jscan_cols(&it->cols, &jc) != 0) {
 		pl_buf_dispose(&path);
-		free(jc);
 		return PLANAR_EIO;
 	}
 	it->spool = pl_buf_detach(&path);
 	it->spool_kind = 1;
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	pl_jscan s;
-	pl_jscan_init(&s);
-	int rc = 0;
-	size_t i = b->start + 1;
-	for (size_t rec = 0; rc == 0 && rec < b->count; rec++) {
-		i = pl_jscan_ws(p, b->end, i);
-		size_t start = i;
-		int r = pl_jscan_record(&s, jc, it->cols.n, p, b->end, &i, it->spool_used);
-		if (r != 0) {
-			bad->rec = rec;
-			bad->syntax = r < 0;
-			bad->field = pl_strdup(r < 0 || !s.field ? "" : s.field);
-			bad->reason = pl_strdup(r < 0 ? s.err : s.reason);
-			rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
-			break;
-		}
-		if (!put_line(f, p + start, i - start))
-			rc = PLANAR_EIO;
-		if (i - start > it->spool_maxline)
-			it->spool_maxline = i - start;
-		i = pl_jscan_ws(p, b->end, i);
-		if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']')) {
-			bad->rec = rec;
-			bad->syntax = true;
-			bad->field = pl_strdup("");
-			bad->reason = pl_strdup("expected ',' or ']' after a record");
-			rc = PLANAR_EINVALID;
-			break;
-		}
-		i++;
+	/* one part per core (at most PL_SRV_BULK_SPLITS + 1), each checked and spooled by a thread of
+	 * its own; bodies under 4 MiB in one part */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nparts = b->end - b->start < (4u << 20) || cores < 2 ? 1 : (size_t)cores;
+	if (nparts > b->nsplit + 1)
+		nparts = b->nsplit + 1;
+	spool_part parts[PL_SRV_BULK_SPLITS + 1];
+	char names[PL_SRV_BULK_SPLITS + 1][4096];
+	pthread_t tids[PL_SRV_BULK_SPLITS + 1];
+	bool started[PL_SRV_BULK_SPLITS + 1] = {false};
+	for (size_t k = 0; k < nparts; k++) {
+		/* parts end at splits evenly spread over the ones found */
+		size_t sk = k + 1 < nparts ? (k + 1) * (b->nsplit + 1) / nparts - 1 : 0;
+		size_t prev = k ? k * (b->nsplit + 1) / nparts - 1 : 0;
+		if (k == 0)
+			snprintf(names[k], sizeof names[k], "%s", it->spool);
+		else
+			snprintf(names[k], sizeof names[k], "%s.%zu", it->spool, k);
+		parts[k] = (spool_part){.p = p, .b = b, .jc = jc, .ncols = it->cols.n,
+					.from = k ? b->split_pos[prev] + 1 : b->start + 1,
+					.stop = k + 1 < nparts ? b->split_pos[sk] : b->end - 1,
+					.rec0 = k ? b->split_rec[prev] : 0,
+					.rec1 = k + 1 < nparts ? b->split_rec[sk] : b->count,
+					.path = names[k],
+					.used = k ? calloc(it->cols.n ? it->cols.n : 1, sizeof(bool)) : it->spool_used};
 	}
-	pl_jscan_dispose(&s);
+	it->spool_parts = (int)nparts; /* every part's file is removed with the item */
+	for (size_t k = 1; k < nparts; k++)
+		started[k] = parts[k].used && pthread_create(&tids[k], NULL, spool_run, &parts[k]) == 0;
+	spool_run(&parts[0]);
+	int rc = parts[0].rc;
+	*bad = parts[0].bad;
+	size_t maxline = parts[0].maxline;
+	for (size_t k = 1; k < nparts; k++) {
+		if (started[k])
+			pthread_join(tids[k], NULL);
+		else if (parts[k].used)
+			spool_run(&parts[k]);
+		else
+			parts[k].rc = PLANAR_ENOMEM;
+		/* the first part that failed has the first record that does not fit */
+		if (rc == 0 && parts[k].rc != 0) {
+			rc = parts[k].rc;
+			*bad = parts[k].bad;
+		} else {
+			free(parts[k].bad.field);
+			free(parts[k].bad.reason);
+		}
+		for (size_t j = 0; parts[k].used && j < it->cols.n; j++)
+			it->spool_used[j] = it->spool_used[j] || parts[k].used[j];
+		if (parts[k].maxline > maxline)
+			maxline = parts[k].maxline;
+		free(parts[k].used);
+	}
 	free(jc);
-	if (fclose(f) != 0 && rc == 0)
-		rc = PLANAR_EIO;
+	it->spool_maxline = maxline;
 	if (rc == 0)
 		it->nrec = b->count;
 	return rc;

@@ -246,6 +246,33 @@ nd '{"id":20,"i":-1e2}\n'; check "NDJSON exponent for an integer" "422" "$code";
 nd '{"id":20}\n\n{"id":21,"tags":["a\\nb"],"j":[1,2]}\r\n{"id":22,"v":-0.5e-3}'
 check "NDJSON good lines" "201" "$code"; has "NDJSON good row_count" '"row_count":3' "$body"
 check "bulk table rows" "6" "$(count "SELECT count(*) FROM bk")"
+# large bodies (over 4 MiB) are checked and spooled in parts, one thread each: every record once,
+# and the first record that does not fit is the one named, whichever part it is in
+bigbulk() { # bigbulk N BAD-INDEX:TEXT...: a JSON body of N records (id 100000 + index), some replaced
+  python3 - "$SV" "$@" > "$work/req.json" <<'PY'
+import sys
+sv, n, bad = sys.argv[1], int(sys.argv[2]), dict(a.split(":", 1) for a in sys.argv[3:])
+recs = [bad.get(str(i), '{"id":%d,"name":"record %d of a large body, spooled in parts","v":%d.5}' % (100000 + i, i, i))
+        for i in range(n)]
+sys.stdout.write('{"table":"bk","tenant_id":"t1","schema_version":%s,"job_id":"big","records":[%s]}' % (sv, ",\n".join(recs)))
+PY
+  post application/json "" "$work/req.json"
+}
+bigbulk 100000 99990:'{"id":1,"nope":2}'
+check "large bulk body, misfit in the last part" "422" "$code"; has "large bulk: the record" '"record":99990' "$body"
+has "large bulk: the field" '"field":"nope"' "$body"
+bigbulk 100000 70001:'{"id":1,"v":"x"}' 3:'{"id":"3"}'
+check "large bulk body, misfits in two parts" "422" "$code"; has "large bulk: the first record" '"record":3' "$body"
+bigbulk 100000 50001:'{"id":1} {"id":2}'
+check "large bulk body, syntax error mid-body" "400" "$code"; has "large bulk syntax: the record" '"record":50001' "$body"
+bigbulk 100000 50000:'{"id":1]'
+check "large bulk body, unbalanced record" "400" "$code"
+check "refused large bodies wrote nothing" "6" "$(count "SELECT count(*) FROM bk")"
+bigbulk 100000
+check "large bulk body" "201" "$code"; has "large bulk row_count" '"row_count":100000' "$body"
+check "large bulk rows, each once" "100000|100000|199999|14999950000|5000000000" \
+  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) AS r FROM bk WHERE id >= 100000" | tr -d '"')"
+check "no bulk spool file left (parts)" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-* 2>/dev/null | wc -l)"
 stop; check "server stops (bulk)" "0" "$?"
 
 echo "$pass passed, $fail failed"
