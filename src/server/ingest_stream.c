@@ -97,7 +97,9 @@ static void stream_free(pl_req *r)
 	r->sink_arg = NULL;
 }
 
-static void ndjson_line(stream *st, const char *p, size_t n)
+/* Checks one line; write: also writes it to the spool file (else the caller writes it as it
+ * came, with the lines around it). */
+static void ndjson_line(stream *st, const char *p, size_t n, bool write)
 {
 	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
 		n--;
@@ -129,11 +131,20 @@ static void ndjson_line(stream *st, const char *p, size_t n)
 			    json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", field, "reason", why));
 		return;
 	}
-	if (n - lead > st->it->spool_maxline)
-		st->it->spool_maxline = n - lead;
-	if (fwrite(p + lead, 1, n - lead, st->f) != n - lead || fputc('\n', st->f) == EOF)
+	if (n > st->it->spool_maxline)
+		st->it->spool_maxline = n;
+	if (write && (fwrite(p + lead, 1, n - lead, st->f) != n - lead || fputc('\n', st->f) == EOF))
 		stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the body to a temporary file (disk full?)", NULL);
 	st->it->nrec++;
+}
+
+/* Writes the lines from a to b, checked in place, as they came. */
+static void span_write(stream *st, const char *a, const char *b)
+{
+	if (st->failed || b <= a)
+		return;
+	if (fwrite(a, 1, (size_t)(b - a), st->f) != (size_t)(b - a))
+		stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the body to a temporary file (disk full?)", NULL);
 }
 
 static bool sink(pl_req *r, const char *data, size_t n)
@@ -148,6 +159,9 @@ static bool sink(pl_req *r, const char *data, size_t n)
 			stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the Parquet body (disk full?)", NULL);
 		return true;
 	}
+	/* checked lines that arrived whole in this chunk are written as they came (blank lines,
+	 * spaces and CR included: read_json skips them), as one span */
+	const char *span = data;
 	while (n > 0 && !st->failed) {
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) : n;
@@ -158,20 +172,23 @@ static bool sink(pl_req *r, const char *data, size_t n)
 			break;
 		}
 		if (nl && st->line.len == 0) {
-			ndjson_line(st, data, take);
+			ndjson_line(st, data, take, false);
 		} else {
+			span_write(st, span, data);
 			pl_buf_put(&st->line, data, take);
 			if (nl) {
 				if (pl_buf_oom(&st->line))
 					stream_fail(st, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 				else
-					ndjson_line(st, st->line.ptr, st->line.len);
+					ndjson_line(st, st->line.ptr, st->line.len, true);
 				st->line.len = 0;
 			}
+			span = data + take + (nl ? 1 : 0); /* the span starts after a line that was held */
 		}
 		data += take + (nl ? 1 : 0);
 		n -= take + (nl ? 1 : 0);
 	}
+	span_write(st, span, data);
 	return true;
 }
 
@@ -343,7 +360,7 @@ enum MHD_Result pl_srv_stream_end(struct MHD_Connection *c, pl_req *r)
 {
 	stream *st = r->sink_arg;
 	if (st->kind == 1 && st->line.len > 0 && !st->failed) { /* the last line without its newline */
-		ndjson_line(st, st->line.ptr, st->line.len);
+		ndjson_line(st, st->line.ptr, st->line.len, true);
 		st->line.len = 0;
 	}
 	if (st->f && fclose(st->f) != 0)
