@@ -254,9 +254,7 @@ static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char ***ten
 	if (!pinned) {
 		pl_err err;
 		pl_err_clear(&err);
-		pthread_mutex_lock(&l->svc_lock);
-		int rc = pl_service_current(l->svc, &snap, &version, &err);
-		pthread_mutex_unlock(&l->svc_lock);
+		int rc = pl_srv_current(l, &snap, &version, &err); /* kept while the catalog has not moved */
 		if (rc) {
 			*why = pl_strdup(err.msg);
 			return rc;
