@@ -41,6 +41,7 @@ esac
 "$planar" --lake "$uri" --data-path "$work/data/" -c "CREATE TABLE bench(id BIGINT, name VARCHAR, v DOUBLE)" >/dev/null
 token=$("$planar" token create --lake "$uri" --tenant t1 --role writer | tail -n 1)
 serve() { # starts the server: sets pid and port
+  : > "$work/log" # there before the server's shell opens it (the loop below reads it at once)
   "$planar" serve --lake "$uri" --data-path "$work/data/" --listen 127.0.0.1:0 --threads "$threads" \
     --max-connections $((conns * 4)) --max-body 4294967296 --row-cap $((bulk > 100000 ? bulk : 100000)) 2> "$work/log" &
   pid=$!
