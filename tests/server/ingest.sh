@@ -20,6 +20,7 @@ W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n
 R=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
 
 start() { # start [options...]: sets pid and base
+  : > "$work/log" # emptied first: the last server's port must not be read as this one's
   "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --audit-flush-ms 50 "$@" 2> "$work/log" &
   pid=$!
   local port=$(listening_port "$work/log" "$pid")
