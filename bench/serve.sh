@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load on `planar serve` over loopback with wrk (Debian package wrk): GET /data/query SELECT 1,
 # then small ingests (RECORDS records per POST /data/ingest, group-committed). Prints requests/s,
-# p50 and p99 latency and the count of non-2xx answers for each, with the snapshots and Parquet
+# p50 and p99 latency, the count of non-2xx answers and the server's CPU per request (from
+# /proc: the figure to compare on a loaded machine) for each, with the snapshots and Parquet
 # files the ingests made. Then bulk ingest of BULK records (one JSON array body, one NDJSON body)
 # against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor),
 # each REPEAT times (medians). Then a query of the BULK rows through GET /data/query (curl, on
@@ -40,6 +41,7 @@ esac
 "$planar" --lake "$uri" --data-path "$work/data/" -c "CREATE TABLE bench(id BIGINT, name VARCHAR, v DOUBLE)" >/dev/null
 token=$("$planar" token create --lake "$uri" --tenant t1 --role writer | tail -n 1)
 serve() { # starts the server: sets pid and port
+  : > "$work/log" # there before the server's shell opens it (the loop below reads it at once)
   "$planar" serve --lake "$uri" --data-path "$work/data/" --listen 127.0.0.1:0 --threads "$threads" \
     --max-connections $((conns * 4)) --max-body 4294967296 --row-cap $((bulk > 100000 ? bulk : 100000)) 2> "$work/log" &
   pid=$!
@@ -71,11 +73,17 @@ LUA
 cat "$work/ingest.lua" "$work/report.lua" > "$work/ingest_report.lua"
 if [ "$small" = 1 ]; then
 echo "planar serve: $catalog catalog, $threads HTTP threads, $conns connections, $duration each, load $(cut -d' ' -f1 /proc/loadavg)"
-run() { # NAME wrk-args...
+hz=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # the server's CPU (user + system) in clock ticks
+run() { # NAME wrk-args...: also the server's CPU per request (load-independent)
   local name=$1; shift
-  local line
+  local line c0 c1 n
+  c0=$(cpu)
   line=$(wrk -t"$([ "$conns" -lt 2 ] && echo 1 || echo 2)" -c"$conns" -d"$duration" --latency "$@" | grep '^RESULT' || true)
-  printf '%-28s %s\n' "$name" "${line#RESULT }"
+  c1=$(cpu)
+  n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<< "$line")
+  printf '%-28s %s server_cpu_ms_per_req=%s\n' "$name" "${line#RESULT }" \
+    "$(python3 -c "print('%.3f' % (($c1 - $c0) * 1000.0 / $hz / max(1, ${n:-0})))")"
 }
 run "query SELECT 1" -s "$work/report.lua" -H "Authorization: Bearer $token" \
   "http://127.0.0.1:$port/data/query?sql=SELECT%201"
@@ -100,30 +108,32 @@ sv=$(curl -s "http://127.0.0.1:$port/readyz" | sed -n 's/.*"schema_version":\([0
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
 median() { python3 -c "import sys, statistics; print('%.3f' % statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 t0=$(date +%s.%N); "$planar" -c "SELECT 1" >/dev/null; t1=$(date +%s.%N); startup=$(secs "$t0" "$t1")
-floors=() tjs=() tns=()
+floors=() tjs=() tns=() cjs=() cns=()
+hz=$(getconf CLK_TCK)
+cpus() { awk -v hz="$hz" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$pid/stat"; } # server CPU seconds
 load0=$(cut -d' ' -f1 /proc/loadavg)
 for r in $(seq 1 "$repeat"); do
   rm -f "$work/floor.parquet"
   t0=$(date +%s.%N)
   "$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'" >/dev/null
   t1=$(date +%s.%N); floors+=("$(python3 -c "print('%.3f' % max(0.001, $(secs "$t0" "$t1") - $startup))")")
-  t0=$(date +%s.%N)
+  t0=$(date +%s.%N); c0=$(cpus)
   jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
-  t1=$(date +%s.%N); tjs+=("$(secs "$t0" "$t1")")
-  t0=$(date +%s.%N)
+  t1=$(date +%s.%N); tjs+=("$(secs "$t0" "$t1")"); cjs+=("$(secs "$c0" "$(cpus)")")
+  t0=$(date +%s.%N); c0=$(cpus)
   ncode=$(curl -s -o "$work/bn" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
     --data-binary "@$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
-  t1=$(date +%s.%N); tns+=("$(secs "$t0" "$t1")")
+  t1=$(date +%s.%N); tns+=("$(secs "$t0" "$t1")"); cns+=("$(secs "$c0" "$(cpus)")")
 done
 floor=$(median "${floors[@]}") tj=$(median "${tjs[@]}") tn=$(median "${tns[@]}")
 rate() { python3 -c "print('%.0f' % ($bulk / $1))"; }
 echo "bulk $bulk records ($(du -h "$work/bulk.ndjson" | cut -f1) NDJSON), median of $repeat, load $load0 -> $(cut -d' ' -f1 /proc/loadavg):"
 printf '  %-34s %8s s %10s rec/s  (runs %s)\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")" "${floors[*]}"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode" "${tjs[*]}"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode" "${tns[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode" "${tjs[*]}" "${cjs[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode" "${tns[*]}" "${cns[*]}"
 
 # ---- query: BULK rows as JSON over HTTP against the shell's CSV ----
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=

@@ -334,23 +334,23 @@ int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_s
 	if (nparts > b->nsplit + 1)
 		nparts = b->nsplit + 1;
 	spool_part parts[PL_SRV_BULK_SPLITS + 1];
-	char names[PL_SRV_BULK_SPLITS + 1][4096];
+	char names[PL_SRV_BULK_SPLITS + 1][4096]; /* parts 1.. */
+	if (strlen(it->spool) + 24 >= sizeof names[0]) /* a part's name would not fit: one part */
+		nparts = 1;
 	pthread_t tids[PL_SRV_BULK_SPLITS + 1];
 	bool started[PL_SRV_BULK_SPLITS + 1] = {false};
 	for (size_t k = 0; k < nparts; k++) {
 		/* parts end at splits evenly spread over the ones found */
 		size_t sk = k + 1 < nparts ? (k + 1) * (b->nsplit + 1) / nparts - 1 : 0;
 		size_t prev = k ? k * (b->nsplit + 1) / nparts - 1 : 0;
-		if (k == 0)
-			snprintf(names[k], sizeof names[k], "%s", it->spool);
-		else
+		if (k > 0)
 			snprintf(names[k], sizeof names[k], "%s.%zu", it->spool, k);
 		parts[k] = (spool_part){.p = p, .b = b, .jc = jc, .ncols = it->cols.n,
 					.from = k ? b->split_pos[prev] + 1 : b->start + 1,
 					.stop = k + 1 < nparts ? b->split_pos[sk] : b->end - 1,
 					.rec0 = k ? b->split_rec[prev] : 0,
 					.rec1 = k + 1 < nparts ? b->split_rec[sk] : b->count,
-					.path = names[k],
+					.path = k ? names[k] : it->spool,
 					.used = k ? calloc(it->cols.n ? it->cols.n : 1, sizeof(bool)) : it->spool_used};
 	}
 	it->spool_parts = (int)nparts; /* every part's file is removed with the item */

@@ -69,6 +69,13 @@ typedef struct pl_srv_lake {
 		size_t ntenant;
 	} tables[8];
 	size_t ntables_next;
+	/* DuckDB's parse trees of recent query texts (json_serialize_sql depends on the text only),
+	 * least recently used replaced; under tables_lock */
+	struct pl_srv_parse {
+		char *sql, *tree;
+		uint64_t used;
+	} parses[64];
+	uint64_t parse_tick;
 	/* ingest: each table's columns, kept while the lake's schema version is unchanged */
 	pthread_mutex_t cols_lock;
 	struct pl_srv_colcache {

@@ -8,6 +8,7 @@
 
 #include "core/str.h"
 #include "server/internal.h"
+#include "server/policy.h"
 #include "server/mcp.h"
 #include "sql/service.h"
 
@@ -116,6 +117,7 @@ void pl_srv_lake_close(pl_srv_lake *l)
 	pl_srv_sandbox_dispose(l);
 	pl_srv_ingest_dispose(l);
 	pl_srv_auth_dispose(l);
+	pl_srv_policy_dispose(l);
 	free(l->uri);
 	free(l->data_path);
 	l->uri = l->data_path = NULL;

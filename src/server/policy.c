@@ -14,6 +14,7 @@
 #include "server/policy.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,92 @@ void pl_srv_policy_free(pl_srv_policy *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* Policies read from the catalog, kept while its generation (pl_srv_catalog_gen: a commit by
+ * any other connection moves it) and this server's own count of policy writes are unchanged. */
+#define POLICY_SLOTS 32
+static pthread_mutex_t pol_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_long pol_writes;
+static struct pol_slot {
+	const pl_srv_lake *l;
+	char *tenant;
+	int64_t gen;
+	long writes;
+	bool found;
+	int64_t retention_days, max_bytes;
+	char *allowed; /* the stored JSON text, NULL: none */
+	uint64_t used;
+} pols[POLICY_SLOTS];
+static uint64_t pol_tick;
+
+static void policy_fill(pl_srv_policy *out, bool found, int64_t days, int64_t max_bytes, const char *allowed)
+{
+	out->found = found;
+	out->retention_days = days;
+	out->max_bytes = max_bytes;
+	if (allowed) {
+		out->allowed = json_loads(allowed, 0, NULL);
+		if (!json_is_array(out->allowed)) { /* unreadable: allow nothing rather than everything */
+			json_decref(out->allowed);
+			out->allowed = json_array();
+		}
+	}
+}
+
+static bool policy_kept(const pl_srv_lake *l, const char *tenant, int64_t gen, long writes, pl_srv_policy *out)
+{
+	bool hit = false;
+	pthread_mutex_lock(&pol_lock);
+	for (size_t i = 0; i < POLICY_SLOTS && !hit; i++) {
+		struct pol_slot *p = &pols[i];
+		if (p->l == l && p->gen == gen && p->writes == writes && p->tenant && strcmp(p->tenant, tenant) == 0) {
+			p->used = ++pol_tick;
+			policy_fill(out, p->found, p->retention_days, p->max_bytes, p->allowed);
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&pol_lock);
+	return hit;
+}
+
+static void policy_keep(const pl_srv_lake *l, const char *tenant, int64_t gen, long writes, bool found, int64_t days,
+			int64_t max_bytes, const char *allowed)
+{
+	char *t = pl_strdup(tenant), *a = allowed ? pl_strdup(allowed) : NULL;
+	if (!t || (allowed && !a)) {
+		free(t);
+		free(a);
+		return;
+	}
+	pthread_mutex_lock(&pol_lock);
+	struct pol_slot *p = &pols[0];
+	for (size_t i = 0; i < POLICY_SLOTS; i++) {
+		struct pol_slot *c = &pols[i];
+		if (c->l == l && c->tenant && strcmp(c->tenant, tenant) == 0) { /* the tenant's older entry */
+			p = c;
+			break;
+		}
+		if (c->used < p->used)
+			p = c;
+	}
+	free(p->tenant);
+	free(p->allowed);
+	*p = (struct pol_slot){l, t, gen, writes, found, days, max_bytes, a, ++pol_tick};
+	pthread_mutex_unlock(&pol_lock);
+}
+
+void pl_srv_policy_dispose(const pl_srv_lake *l)
+{
+	pthread_mutex_lock(&pol_lock);
+	for (size_t i = 0; i < POLICY_SLOTS; i++) {
+		if (pols[i].l != l)
+			continue;
+		free(pols[i].tenant);
+		free(pols[i].allowed);
+		memset(&pols[i], 0, sizeof pols[i]);
+	}
+	pthread_mutex_unlock(&pol_lock);
+}
+
 int pl_srv_policy_load(pl_srv *s, const char *tenant, pl_srv_policy *out, pl_err *err)
 {
 	memset(out, 0, sizeof *out);
@@ -35,25 +122,22 @@ int pl_srv_policy_load(pl_srv *s, const char *tenant, pl_srv_policy *out, pl_err
 	if (!tenant)
 		return 0;
 	pl_srv_lake *l = &s->lake;
+	long writes = atomic_load(&pol_writes);
+	int64_t gen = pl_srv_catalog_gen(l); /* read before the policy: the policy is at least as new */
+	if (gen >= 0 && policy_kept(l, tenant, gen, writes, out))
+		return 0;
 	pl_rows *rows = NULL;
 	pthread_mutex_lock(&l->svc_lock);
 	int rc = pl_policy_get(l->svc, tenant, &rows, err);
 	pthread_mutex_unlock(&l->svc_lock);
 	if (rc)
 		return rc;
-	if (rows->nrows > 0) {
-		out->found = true;
-		out->retention_days = pl_rows_int(rows, 0, 1, -1);
-		out->max_bytes = pl_rows_int(rows, 0, 4, -1);
-		const char *a = pl_rows_get(rows, 0, 2);
-		if (a) {
-			out->allowed = json_loads(a, 0, NULL);
-			if (!json_is_array(out->allowed)) { /* unreadable: allow nothing rather than everything */
-				json_decref(out->allowed);
-				out->allowed = json_array();
-			}
-		}
-	}
+	bool found = rows->nrows > 0;
+	int64_t days = found ? pl_rows_int(rows, 0, 1, -1) : -1, max_bytes = found ? pl_rows_int(rows, 0, 4, -1) : -1;
+	const char *a = found ? pl_rows_get(rows, 0, 2) : NULL;
+	policy_fill(out, found, days, max_bytes, a);
+	if (gen >= 0)
+		policy_keep(l, tenant, gen, writes, found, days, max_bytes, a);
 	pl_rows_free(rows);
 	return 0;
 }
@@ -318,6 +402,7 @@ static enum MHD_Result policy_put(struct MHD_Connection *c, pl_req *r)
 	pl_srv_lake *l = &r->srv->lake;
 	pthread_mutex_lock(&l->svc_lock);
 	int rc = pl_policy_put(l->svc, &row, &err);
+	atomic_fetch_add(&pol_writes, 1); /* this connection's own write does not move the generation */
 	if (rc == 0)
 		rc = pl_policy_get(l->svc, tenant, &rows, &err);
 	pthread_mutex_unlock(&l->svc_lock);

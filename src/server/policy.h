@@ -17,6 +17,8 @@ typedef struct pl_srv_policy {
 
 /* The tenant's policy (found = false, no limits, when it has none or tenant is NULL). */
 int pl_srv_policy_load(pl_srv *s, const char *tenant, pl_srv_policy *out, pl_err *err);
+/* Forgets the policies kept for lake l (when the server stops). */
+void pl_srv_policy_dispose(const pl_srv_lake *l);
 void pl_srv_policy_free(pl_srv_policy *p);
 /* Whether the policy lets its tenant use schema.table. */
 bool pl_srv_policy_allows(const pl_srv_policy *p, const char *schema, const char *table);

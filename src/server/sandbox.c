@@ -13,6 +13,9 @@
  *   - DESCRIBE/SUMMARIZE/SHOW references and anything else that is not a SELECT are refused;
  *   - with a tenant policy, only the tables its allowed_tables names are tables of the lake (a
  *     table it does not allow is refused exactly like one that does not exist).
+ * The parse trees of the last 64 query texts are kept (a tree depends on the text only), and the
+ * lake's tables per schema version, so a repeated query costs no DuckDB work before it runs;
+ * every check above still runs on every request.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -251,9 +254,7 @@ static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char ***ten
 	if (!pinned) {
 		pl_err err;
 		pl_err_clear(&err);
-		pthread_mutex_lock(&l->svc_lock);
-		int rc = pl_service_current(l->svc, &snap, &version, &err);
-		pthread_mutex_unlock(&l->svc_lock);
+		int rc = pl_srv_current(l, &snap, &version, &err); /* kept while the catalog has not moved */
 		if (rc) {
 			*why = pl_strdup(err.msg);
 			return rc;
@@ -300,8 +301,66 @@ static int load_tables(pl_srv_lake *l, planar_conn *conn, sb_ctx *x, char ***ten
 	return 0;
 }
 
+#define PARSE_SQL_MAX 8192     /* longer query texts are not kept */
+#define PARSE_TREE_MAX (1 << 17) /* nor larger trees */
+
+/* The parse tree of sql from the cache (a copy), or NULL. */
+static char *parse_cached(pl_srv_lake *l, const char *sql)
+{
+	char *tree = NULL;
+	if (strlen(sql) > PARSE_SQL_MAX)
+		return NULL;
+	pthread_mutex_lock(&l->tables_lock);
+	for (size_t i = 0; i < sizeof l->parses / sizeof l->parses[0]; i++) {
+		struct pl_srv_parse *e = &l->parses[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			e->used = ++l->parse_tick;
+			tree = pl_strdup(e->tree);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->tables_lock);
+	return tree;
+}
+
+static void parse_keep(pl_srv_lake *l, const char *sql, const char *tree)
+{
+	if (strlen(sql) > PARSE_SQL_MAX || strlen(tree) > PARSE_TREE_MAX)
+		return;
+	char *s = pl_strdup(sql), *t = pl_strdup(tree);
+	if (!s || !t) {
+		free(s);
+		free(t);
+		return;
+	}
+	pthread_mutex_lock(&l->tables_lock);
+	struct pl_srv_parse *e = &l->parses[0];
+	for (size_t i = 0; i < sizeof l->parses / sizeof l->parses[0]; i++) {
+		struct pl_srv_parse *c = &l->parses[i];
+		if (c->sql && strcmp(c->sql, sql) == 0) { /* another thread kept it meanwhile */
+			free(s);
+			free(t);
+			pthread_mutex_unlock(&l->tables_lock);
+			return;
+		}
+		if (!c->sql || c->used < e->used)
+			e = c;
+		if (!c->sql)
+			break;
+	}
+	free(e->sql);
+	free(e->tree);
+	*e = (struct pl_srv_parse){s, t, ++l->parse_tick};
+	pthread_mutex_unlock(&l->tables_lock);
+}
+
 void pl_srv_sandbox_dispose(pl_srv_lake *l)
 {
+	for (size_t i = 0; i < sizeof l->parses / sizeof l->parses[0]; i++) {
+		free(l->parses[i].sql);
+		free(l->parses[i].tree);
+		l->parses[i].sql = l->parses[i].tree = NULL;
+	}
 	for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0]; i++) {
 		free_names(l->tables[i].names, l->tables[i].n);
 		free_names(l->tables[i].tenant, l->tables[i].ntenant);
@@ -325,21 +384,27 @@ int pl_srv_sandbox_check(pl_srv_lake *l, planar_conn *conn, const char *db, cons
 	*why = NULL;
 	if (parsed)
 		memset(parsed, 0, sizeof *parsed);
-	planar_stmt *st = NULL;
-	planar_result *res = NULL;
-	int rc = planar_prepare(conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", &st);
-	if (rc == 0)
-		rc = planar_stmt_bind_text(st, 1, sql, strlen(sql));
-	if (rc == 0)
-		rc = planar_stmt_execute(st, &res);
-	if (rc) {
-		*why = pl_strdup(planar_conn_errmsg(conn));
+	int rc = 0;
+	char *text = parse_cached(l, sql);
+	if (!text) {
+		planar_stmt *st = NULL;
+		planar_result *res = NULL;
+		rc = planar_prepare(conn, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))", &st);
+		if (rc == 0)
+			rc = planar_stmt_bind_text(st, 1, sql, strlen(sql));
+		if (rc == 0)
+			rc = planar_stmt_execute(st, &res);
+		if (rc) {
+			*why = pl_strdup(planar_conn_errmsg(conn));
+			planar_stmt_free(st);
+			return rc;
+		}
+		text = planar_result_value_string(res, 0, 0);
+		planar_result_free(res);
 		planar_stmt_free(st);
-		return rc;
+		if (text)
+			parse_keep(l, sql, text);
 	}
-	char *text = planar_result_value_string(res, 0, 0);
-	planar_result_free(res);
-	planar_stmt_free(st);
 	json_error_t jerr;
 	json_t *tree = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &jerr) : NULL;
 	if (!tree) {

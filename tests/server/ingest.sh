@@ -20,6 +20,7 @@ W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n
 R=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
 
 start() { # start [options...]: sets pid and base
+  : > "$work/log" # emptied first: the last server's port must not be read as this one's
   "$planar" serve --lake "$lakeuri" --data-path "$work/data/" --listen 127.0.0.1:0 --audit-flush-ms 50 "$@" 2> "$work/log" &
   pid=$!
   local port=$(listening_port "$work/log" "$pid")
@@ -272,7 +273,7 @@ bigbulk 100000
 check "large bulk body" "201" "$code"; has "large bulk row_count" '"row_count":100000' "$body"
 check "large bulk rows, each once" "100000|100000|199999|14999950000|5000000000" \
   "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) AS r FROM bk WHERE id >= 100000" | tr -d '"')"
-check "no bulk spool file left (parts)" "0" "$(ls "${TMPDIR:-/tmp}"/planar-ingest-* 2>/dev/null | wc -l)"
+check "no bulk spool file left (parts)" "0" "$(ls "$TMPDIR"/planar-ingest-* 2>/dev/null | wc -l)"
 stop; check "server stops (bulk)" "0" "$?"
 
 echo "$pass passed, $fail failed"
