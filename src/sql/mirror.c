@@ -35,6 +35,7 @@ typedef struct view_sync {
 	 * views its writes change, and transactions on the same tables rarely meet in DuckDB's
 	 * catalog. */
 	bool cached;
+	bool same_objects; /* see pl_lake_mirror */
 	uint64_t *hashes;
 	size_t n, cap;
 } view_sync;
@@ -411,7 +412,9 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_macro(vs, s, m, err);
 	}
-	if (rc == 0)
+	/* only files changed since the last sync: no comment came or went (two scans of DuckDB's
+	 * catalog functions, the largest part of a refresh after a one-row INSERT) */
+	if (rc == 0 && !vs->same_objects)
 		rc = clear_stale_comments(vs, err);
 	return rc;
 }
@@ -421,7 +424,7 @@ static int sync_objects(view_sync *vs, pl_err *err)
  * view texts. */
 int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cached, bool same_objects, pl_err *err)
 {
-	view_sync vs = {db, lake, con, cached, NULL, 0, 0};
+	view_sync vs = {db, lake, con, cached, same_objects, NULL, 0, 0};
 	int rc = same_objects ? 0 : sync_drop_missing(lake, con, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_macros(lake, con, err);
