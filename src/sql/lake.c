@@ -258,6 +258,7 @@ static int attach_mirror(pl_lake *lake, planar_db *db, pl_err *err)
 	pl_buf_put_ident(&q, lake->name);
 	int rc = admin_exec(db, &q, err);
 	pl_buf_dispose(&q);
+	lake->mirror_new = rc == 0;
 	return rc;
 }
 

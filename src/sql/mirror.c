@@ -412,10 +412,13 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_macro(vs, s, m, err);
 	}
-	/* only files changed since the last sync: no comment came or went (two scans of DuckDB's
-	 * catalog functions, the largest part of a refresh after a one-row INSERT) */
-	if (rc == 0 && !vs->same_objects)
+	/* only files changed since the last sync, or the mirror was empty: no comment is stale
+	 * (two scans of DuckDB's catalog functions, the largest part of a refresh after a one-row
+	 * INSERT) */
+	if (rc == 0 && !vs->same_objects && !(vs->cached && lake->mirror_new))
 		rc = clear_stale_comments(vs, err);
+	if (rc == 0 && vs->cached)
+		lake->mirror_new = false;
 	return rc;
 }
 
