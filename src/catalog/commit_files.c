@@ -21,8 +21,9 @@ int64_t pl_commit__resolve_table(const pl_txn *t, int64_t ref)
 }
 
 /* The table's next_row_id (0 when it has no stats row yet, then *exists is false) and, with
- * columns, its column statistics rows in *columns (column_id, contains_null, contains_nan,
- * min_value, max_value, extra_stats; rows of other kinds have a NULL column_id), in one query. */
+ * `columns`, its column statistics rows, in one query. *out holds the rows (column_id,
+ * contains_null, contains_nan, min_value, max_value, extra_stats, next_row_id): the table's
+ * stats row has a NULL column_id, so it matches no column. */
 static int read_table_stats(pl_catdb *db, int64_t table_id, bool columns, int64_t *next_row_id, bool *exists,
 			    pl_rows **out, pl_err *err)
 {

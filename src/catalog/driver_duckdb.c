@@ -57,7 +57,9 @@ static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, d
 	       pl_err *err)
 {
 	/* The database plans without statistics (see pl_catdb_duckdb_open), so a kept plan reads
-	 * the rows of later commits too; a schema change makes DuckDB bind it again. */
+	 * the rows of later commits too; a schema change makes DuckDB bind it again. (DuckDB 1.5
+	 * binds a statement with parameters that reads a table at every run anyway: keeping it
+	 * saves the parse and the first plan.) */
 	duckdb_prepared_statement st = pl_stmt_cache_take(&d->cache, sql);
 	if (st)
 		duckdb_clear_bindings(st);
@@ -309,7 +311,8 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	if (rc == 0)
 		rc = pl_engine_exec(d->con, "SET threads = 1", err);
 	/* Plans that do not depend on the statistics of the moment: DuckDB keeps a prepared
-	 * statement's plan across commits (it binds again only after a schema change), and a plan
+	 * statement's plan across commits (one without parameters is bound again only after a
+	 * schema change; one with parameters at every run), and a plan
 	 * pruned by the statistics of then (a filter that no row matched, a max that fitted a
 	 * smaller type) would miss the rows committed since. Applies to the whole database, so to
 	 * every clone's connection. */
