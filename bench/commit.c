@@ -22,10 +22,12 @@
  * the table holds every row. Afterwards one scan of the many-file table is timed (median of 5
  * after a warm-up), for information. Then DETACH. It only reports: nothing here asserts on timings.
  *
- * Uses only the public API (planar/planar.h). Usage: commit [--commits N] [--warmup N]
+ * Uses only the public API (planar/planar.h). Usage: commit [--commits N] [--warmup N] [--files 0|1];
+ * $PLANAR_BENCH_CATALOGS (e.g. "duckdb" or "sqlite,postgres") limits the run to the catalogs named.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +191,17 @@ static int bench_catalog(planar_conn *conn, const char *dir, size_t ci, long lon
 	return rc;
 }
 
+/* Whether $PLANAR_BENCH_CATALOGS (a list of names) is unset or names catalog ci. */
+static bool chosen(size_t ci)
+{
+	const char *list = getenv("PLANAR_BENCH_CATALOGS");
+	size_t n = strlen(catalogs[ci].name);
+	for (const char *p = list; p && (p = strstr(p, catalogs[ci].name)) != NULL; p += n)
+		if ((p == list || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+	return !list || !*list;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: commit [--commits N] [--warmup N] [--files 0|1]\n"
@@ -226,13 +239,16 @@ int main(int argc, char **argv)
 		rc = print_header(conn, extra.ptr);
 	size_t ncat = getenv("PLANAR_PG") ? NCATALOGS : NCATALOGS - 1;
 	for (size_t ci = 0; rc == 0 && ci < ncat; ci++)
-		rc = bench_catalog(conn, dir.ptr, ci, commits, warmup, &res[ci]);
+		if (chosen(ci))
+			rc = bench_catalog(conn, dir.ptr, ci, commits, warmup, &res[ci]);
 	if (rc == 0) {
 		printf("one-row INSERT, one snapshot each, %s; latency in ms\n",
 		       files_mode ? "one Parquet file each (data inlining off)" : "rows inlined into the catalog");
 		printf("%-8s %8s %8s %8s %8s %8s %10s %10s %10s %10s %s\n", "catalog", "p50", "p99", "max", "min", "mean",
 		       "commits/s", "first 10%", "last 10%", "slope/1k", "target");
 		for (size_t ci = 0; ci < ncat; ci++) {
+			if (!chosen(ci))
+				continue;
 			const char *target = "(none)";
 			if (files_mode && catalogs[ci].file)
 				target = res[ci].p50 <= TARGET_P50_MS ? "p50 <= 3 ms: met" : "p50 <= 3 ms: NOT met";
@@ -247,14 +263,16 @@ int main(int argc, char **argv)
 		printf("process CPU time per INSERT in ms (all threads; less sensitive to other load on the machine)\n");
 		printf("%-8s %8s %8s %10s %10s %10s\n", "catalog", "p50", "mean", "first 10%", "last 10%", "slope/1k");
 		for (size_t ci = 0; ci < ncat; ci++)
-			printf("%-8s %8.2f %8.2f %10.2f %10.2f %+10.2f\n", catalogs[ci].name, res[ci].cpu_p50,
+			if (chosen(ci))
+				printf("%-8s %8.2f %8.2f %10.2f %10.2f %+10.2f\n", catalogs[ci].name, res[ci].cpu_p50,
 			       res[ci].cpu_mean, res[ci].cpu_first, res[ci].cpu_last, res[ci].cpu_slope);
 		printf("(first/last 10%%: mean of the first and last tenth of the timed commits; slope/1k: "
 		       "least-squares growth in ms per 1000 commits)\n");
 		printf("afterwards, SELECT count(*), sum(v), max(s) FROM lake.main.t (median of %d after a warm-up):\n",
 		       SCAN_REPS);
 		for (size_t ci = 0; ci < ncat; ci++)
-			printf("%-8s %8.2f ms   (%lld data files)\n", catalogs[ci].name, res[ci].scan_ms, res[ci].files);
+			if (chosen(ci))
+				printf("%-8s %8.2f ms   (%lld data files)\n", catalogs[ci].name, res[ci].scan_ms, res[ci].files);
 	}
 
 	if (rc == 0)

@@ -20,18 +20,34 @@ int64_t pl_commit__resolve_table(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
 }
 
-/* Reads next_row_id for a table (0 if it has no stats row yet). */
-static int table_next_row_id(pl_catdb *db, int64_t table_id, int64_t *out, bool *exists, pl_err *err)
+/* The table's next_row_id (0 when it has no stats row yet, then *exists is false) and, with
+ * `columns`, its column statistics rows, in one query. *out holds the rows (column_id,
+ * contains_null, contains_nan, min_value, max_value, extra_stats, next_row_id): the table's
+ * stats row has a NULL column_id, so it matches no column. */
+static int read_table_stats(pl_catdb *db, int64_t table_id, bool columns, int64_t *next_row_id, bool *exists,
+			    pl_rows **out, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p = PL_VINT(table_id);
-	int rc = pl_catdb_query(db, "SELECT next_row_id FROM ducklake_table_stats WHERE table_id = ?", &p, 1,
-				&r, err);
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id)};
+	*out = NULL;
+	int rc = columns ? pl_catdb_query(db, "SELECT NULL AS column_id, NULL AS contains_null, NULL AS contains_nan, "
+					      "NULL AS min_value, NULL AS max_value, NULL AS extra_stats, next_row_id "
+					      "FROM ducklake_table_stats WHERE table_id = ? UNION ALL "
+					      "SELECT column_id, contains_null, contains_nan, min_value, max_value, "
+					      "extra_stats, NULL FROM ducklake_table_column_stats WHERE table_id = ?",
+					  p, 2, &r, err)
+			 : pl_catdb_query(db, "SELECT NULL, NULL, NULL, NULL, NULL, NULL, next_row_id FROM "
+					      "ducklake_table_stats WHERE table_id = ?", p, 1, &r, err);
 	if (rc)
 		return rc;
-	*exists = r->nrows > 0;
-	*out = pl_rows_int(r, 0, 0, 0);
-	pl_rows_free(r);
+	*exists = false;
+	*next_row_id = 0;
+	for (size_t i = 0; i < r->nrows; i++)
+		if (pl_rows_is_null(r, i, 0)) {
+			*exists = true;
+			*next_row_id = pl_rows_int(r, i, 6, 0);
+		}
+	*out = r;
 	return 0;
 }
 
@@ -173,14 +189,6 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 	return rc;
 }
 
-static int read_column_stats(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
-{
-	pl_val p = PL_VINT(table_id);
-	return pl_catdb_query(db, "SELECT column_id, contains_null, contains_nan, min_value, max_value, extra_stats "
-				  "FROM ducklake_table_column_stats WHERE table_id = ?",
-			      &p, 1, out, err);
-}
-
 /* The catalog id of an external file's name map: an equal map of the table, or the map written
  * now (once per commit attempt: an abort restores the local id). */
 static int store_namemap(pl_catdb *db, pl_txn *t, const pl_new_file *f, int64_t table_id, pl_commit_state *st,
@@ -220,9 +228,7 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
-	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
-	if (rc == 0)
-		rc = read_column_stats(db, table_id, &catalog, err);
+	int rc = read_table_stats(db, table_id, true, &next_row, &exists, &catalog, err);
 	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
 		pl_new_file *f = &t->files[i];
 		if (pl_commit__resolve_table(t, f->table_ref) != table_id)
@@ -316,9 +322,7 @@ static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats
 	bool exists = false;
 	pl_rows *catalog = NULL;
 	col_merges ms = {0};
-	int rc = table_next_row_id(db, table_id, &next_row, &exists, err);
-	if (rc == 0 && nstats)
-		rc = read_column_stats(db, table_id, &catalog, err);
+	int rc = read_table_stats(db, table_id, nstats > 0, &next_row, &exists, &catalog, err);
 	for (size_t s = 0; rc == 0 && s < nstats; s++) {
 		col_merge *m = merge_of(&ms, catalog, &stats[s], s);
 		if (!m)

@@ -20,7 +20,14 @@ typedef struct duck_catdb {
 	duckdb_connection con;
 	char *path;
 	bool owns_db; /* clones share the database of the original */
+	pl_stmt_cache cache;
 } duck_catdb;
+
+static void finalize_stmt(void *p)
+{
+	duckdb_prepared_statement st = p;
+	duckdb_destroy_prepare(&st);
+}
 
 static int prefix_error(duck_catdb *d, int rc, pl_err *err)
 {
@@ -49,8 +56,14 @@ static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_
 static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, duckdb_result *res,
 	       pl_err *err)
 {
-	duckdb_prepared_statement st = NULL;
-	if (duckdb_prepare(d->con, sql, &st) == DuckDBError) {
+	/* The database plans without statistics (see pl_catdb_duckdb_open), so a kept plan reads
+	 * the rows of later commits too; a schema change makes DuckDB bind it again. (DuckDB 1.5
+	 * binds a statement with parameters that reads a table at every run anyway: keeping it
+	 * saves the parse and the first plan.) */
+	duckdb_prepared_statement st = pl_stmt_cache_take(&d->cache, sql);
+	if (st)
+		duckdb_clear_bindings(st);
+	else if (duckdb_prepare(d->con, sql, &st) == DuckDBError) {
 		pl_err_set(err, PL_ECATALOG, "%s", duckdb_prepare_error(st));
 		duckdb_destroy_prepare(&st);
 		return prefix_error(d, PL_ECATALOG, err);
@@ -68,7 +81,7 @@ static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, d
 		duckdb_destroy_prepare(&st);
 		return prefix_error(d, rc, err);
 	}
-	duckdb_destroy_prepare(&st);
+	pl_stmt_cache_give(&d->cache, sql, st);
 	return 0;
 }
 
@@ -238,6 +251,7 @@ static int d_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *er
 static void d_close(pl_catdb *db)
 {
 	duck_catdb *d = (duck_catdb *)db;
+	pl_stmt_cache_clear(&d->cache);
 	if (d->con)
 		duckdb_disconnect(&d->con);
 	if (d->db && d->owns_db)
@@ -257,6 +271,7 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 	}
 	d->base = src->base;
 	d->db = src->db;
+	d->cache.finalize = finalize_stmt;
 	int rc = pl_engine_connect(&d->con, d->db, err);
 	if (rc) {
 		d_close(&d->base);
@@ -280,6 +295,7 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	d->base.ops = &duckdb_ops;
 	d->base.read_only = opts->read_only;
 	d->owns_db = true;
+	d->cache.finalize = finalize_stmt;
 	if (!opts->create && access(opts->location, F_OK) != 0) {
 		int nf = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' does not exist", opts->location);
 		d_close(&d->base);
@@ -294,6 +310,14 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	/* catalog statements touch a few rows: worker threads only add scheduling */
 	if (rc == 0)
 		rc = pl_engine_exec(d->con, "SET threads = 1", err);
+	/* Plans that do not depend on the statistics of the moment: DuckDB keeps a prepared
+	 * statement's plan across commits (one without parameters is bound again only after a
+	 * schema change; one with parameters at every run), and a plan
+	 * pruned by the statistics of then (a filter that no row matched, a max that fitted a
+	 * smaller type) would miss the rows committed since. Applies to the whole database, so to
+	 * every clone's connection. */
+	if (rc == 0)
+		rc = pl_engine_exec(d->con, "SET disabled_optimizers = 'statistics_propagation'", err);
 	if (rc && strstr(err->msg, "Could not set lock"))
 		rc = pl_err_set(err, PL_EBUSY,
 				"lake catalog '%s' is locked by another process: a DuckDB-file catalog admits one process "

@@ -14,7 +14,22 @@ typedef struct sqlite_catdb {
 	pl_catdb base;
 	sqlite3 *db;
 	char *path;
+	pl_stmt_cache cache;
 } sqlite_catdb;
+
+static void finalize_stmt(void *st)
+{
+	sqlite3_finalize(st);
+}
+
+/* Gives a statement that ran to its end back to the cache (a failed one is finalized). */
+static void give_back(sqlite_catdb *s, const char *sql, sqlite3_stmt *st, bool ok)
+{
+	if (ok && sqlite3_reset(st) == SQLITE_OK && sqlite3_clear_bindings(st) == SQLITE_OK)
+		pl_stmt_cache_give(&s->cache, sql, st);
+	else
+		sqlite3_finalize(st);
+}
 
 static int map_error(sqlite_catdb *s, int rc, const char *what, pl_err *err)
 {
@@ -35,8 +50,10 @@ static int map_error(sqlite_catdb *s, int rc, const char *what, pl_err *err)
 static int prepare_bind(sqlite_catdb *s, const char *sql, const pl_val *params, size_t n,
 			sqlite3_stmt **out, pl_err *err)
 {
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, out, NULL);
-	if (rc != SQLITE_OK)
+	/* prepare_v2 statements are prepared again by SQLite itself after a schema change */
+	int rc = SQLITE_OK;
+	if (!(*out = pl_stmt_cache_take(&s->cache, sql)) &&
+	    (rc = sqlite3_prepare_v2(s->db, sql, -1, out, NULL)) != SQLITE_OK)
 		return map_error(s, rc, "prepare", err);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int idx = (int)i + 1;
@@ -65,7 +82,7 @@ static int s_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	int out = rc == SQLITE_DONE ? 0 : map_error(s, rc, "execute", err);
-	sqlite3_finalize(st);
+	give_back(s, sql, st, out == 0);
 	return out;
 }
 
@@ -100,6 +117,9 @@ static int s_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 	int rc = prepare_bind(s, sql, params, n, &st, err);
 	if (rc)
 		return rc;
+	/* the columns are read after the first step: a kept statement is prepared again there
+	 * when the schema changed since */
+	rc = sqlite3_step(st);
 	size_t ncols = (size_t)sqlite3_column_count(st);
 	if (pl_rows_new(&rows, ncols)) {
 		sqlite3_finalize(st);
@@ -108,7 +128,7 @@ static int s_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 	for (size_t c = 0; c < ncols; c++)
 		if (!(rows->names[c] = pl_strdup(sqlite3_column_name(st, (int)c))))
 			goto nomem;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st))
 		if (read_row(st, rows))
 			goto nomem;
 	if (rc != SQLITE_DONE) {
@@ -117,7 +137,7 @@ static int s_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 		sqlite3_finalize(st);
 		return rc;
 	}
-	sqlite3_finalize(st);
+	give_back(s, sql, st, true);
 	*out = rows;
 	return 0;
 nomem:
@@ -165,6 +185,7 @@ static int s_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *er
 static void s_close(pl_catdb *db)
 {
 	sqlite_catdb *s = (sqlite_catdb *)db;
+	pl_stmt_cache_clear(&s->cache);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -190,6 +211,7 @@ int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	}
 	s->base.ops = &sqlite_ops;
 	s->base.read_only = opts->read_only;
+	s->cache.finalize = finalize_stmt;
 	int flags = opts->read_only ? SQLITE_OPEN_READONLY
 				    : SQLITE_OPEN_READWRITE | (opts->create ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(opts->location, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);

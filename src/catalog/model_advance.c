@@ -172,6 +172,28 @@ static void forget_summaries(pl_model *m, const pl_rows *r)
 	}
 }
 
+/* A table whose files are not loaded keeps its summary over snapshots that only added files
+ * (no deletes): the new files are of its current layout (the columns did not change) and have no
+ * deleted rows. Kept only when no file had deleted rows before (files whose rows of later
+ * snapshots read as deleted may no longer count as such at the new snapshot). Run once the
+ * advance succeeded: counting the files twice is what a second run would do. */
+static void add_to_summaries(pl_model *m, const pl_rows *added)
+{
+	for (size_t i = 0; i < added->nrows; i++) {
+		pl_table *t = pl_model__table_mut(m, pl_rows_int(added, i, 0, -1));
+		if (!t || !t->files_deferred || !t->summary_known)
+			continue;
+		pl_files_summary *s = &t->summary;
+		if (s->current_deletes || s->older_deletes || !pl_rows_is_null(added, i, 12)) {
+			t->summary_known = false;
+			continue;
+		}
+		s->current = true;
+		if (s->nfiles < PL_MODEL_SUMMARY_FILES)
+			s->nfiles++;
+	}
+}
+
 #define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
 #define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
 
@@ -229,10 +251,13 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	 * changes applied, which applying them again completes. */
 	if (rc == 0 && (!advance_files(m, r[0], r[1], snap) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
 		rc = pl_err_nomem(err);
-	for (int i = 0; rc == 0 && i < 4; i++)
+	/* summaries of tables that only gained files are brought forward below */
+	for (int i = ch.deleted ? 0 : 1; rc == 0 && i < 4; i++)
 		forget_summaries(m, r[i]);
 	if (rc == 0)
 		rc = pl_model__load_stats(m, db, err);
+	if (rc == 0 && !ch.deleted)
+		add_to_summaries(m, r[0]);
 	for (int i = 0; i < 4; i++)
 		pl_rows_free(r[i]);
 	if (rc) {

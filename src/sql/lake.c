@@ -263,6 +263,7 @@ static int attach_mirror(pl_lake *lake, planar_db *db, pl_err *err)
 	pl_buf_put_ident(&q, lake->name);
 	int rc = admin_exec(db, &q, err);
 	pl_buf_dispose(&q);
+	lake->mirror_new = rc == 0;
 	return rc;
 }
 
@@ -314,12 +315,12 @@ int pl_lake_open(pl_lake **out, planar_db *db, const pl_lake_options *o, pl_err 
 	return 0;
 }
 
-int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
+/* pl_lake_refresh to the latest snapshot, or to `latest` when known (>= 0). */
+static int refresh_to(pl_lake *lake, planar_db *db, bool force, int64_t latest, pl_err *err)
 {
-	int64_t latest = -1;
 	if (lake->pinned || lake->shared_model) /* pinned, or showing a transaction's state */
 		return 0;
-	int rc = pl_catalog_latest_snapshot(lake->cat, &latest, err);
+	int rc = latest >= 0 ? 0 : pl_catalog_latest_snapshot(lake->cat, &latest, err);
 	if (rc || (!force && latest == lake->model->snapshot_id))
 		return rc;
 	bool advanced = false;
@@ -337,6 +338,11 @@ int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
 	pl_model_free(lake->model);
 	lake->model = m;
 	return pl_lake_mirror(db, lake, db->admin, true, false, NULL, err);
+}
+
+int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)
+{
+	return refresh_to(lake, db, force, -1, err);
 }
 
 static const pl_begin_snapshot *txn_entry(const planar_conn *conn, const pl_lake *lake)
@@ -462,9 +468,10 @@ int pl_lake_commit_from(pl_lake *lake, planar_conn *conn, pl_txn *txn, int64_t b
 	lake->has_committed = true;
 	lake->last_committed = snap;
 	/* The commit stands. If the views cannot be rebuilt now, the next statement's refresh
-	 * retries; the statement itself succeeded. */
+	 * retries; the statement itself succeeded. The model moves to this commit's snapshot:
+	 * commits after it are the next statement's to find (it asks for the latest anyway). */
 	pl_err ignored;
-	pl_lake_refresh(lake, db, true, &ignored);
+	refresh_to(lake, db, true, snap, &ignored);
 	return 0;
 }
 

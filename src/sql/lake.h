@@ -66,6 +66,7 @@ struct pl_lake {
 	 * re-creates only the views whose definition changed. */
 	uint64_t *view_hashes;
 	size_t nview_hashes;
+	bool mirror_new; /* the mirror database was attached empty and not synced yet */
 	pl_statcache stats; /* per-file column statistics, for pruning */
 	/* Models at older snapshots that sessions' transactions still read (their views resolve
 	 * files when bound) or time travel asks for: the most recent few, replaced in turn. */

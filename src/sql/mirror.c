@@ -35,6 +35,7 @@ typedef struct view_sync {
 	 * views its writes change, and transactions on the same tables rarely meet in DuckDB's
 	 * catalog. */
 	bool cached;
+	bool same_objects; /* see pl_lake_mirror */
 	uint64_t *hashes;
 	size_t n, cap;
 	/* A transaction's sync: the objects its earlier syncs (and this one) changed, which its view
@@ -499,8 +500,13 @@ static int sync_objects(view_sync *vs, pl_err *err)
 		if (s)
 			rc = create_macro(vs, s, m, err);
 	}
-	if (rc == 0)
+	/* only files changed since the last sync, or the mirror was empty: no comment is stale
+	 * (two scans of DuckDB's catalog functions, the largest part of a refresh after a one-row
+	 * INSERT) */
+	if (rc == 0 && !vs->same_objects && !(vs->cached && lake->mirror_new))
 		rc = clear_stale_comments(vs, err);
+	if (rc == 0 && vs->cached)
+		lake->mirror_new = false;
 	return rc;
 }
 
@@ -512,7 +518,7 @@ int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cac
 {
 	if (cached)
 		synced = NULL;
-	view_sync vs = {db, lake, con, cached, NULL, 0, 0, synced};
+	view_sync vs = {db, lake, con, cached, same_objects, NULL, 0, 0, synced};
 	int rc = same_objects ? 0 : sync_drop_missing(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_macros(lake, con, synced, err);

@@ -389,7 +389,8 @@ static void drop_files(pl_txn *txn)
 }
 
 static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit_or_none, bool to_files, int64_t *rows_out, pl_err *err);
+		       int64_t limit_or_none, bool to_files, const pl_write_request *sizes, int64_t *rows_out,
+		       pl_err *err);
 
 /* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
  * false (as in DuckLake, that option spares only rows that are inlined: with inlining on, rows
@@ -412,11 +413,13 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 {
 	int64_t limit = 0;
 	*rows_out = 0;
+	pl_write_request opts = {0}; /* the file options, read with the inlining limit */
+	const pl_write_request *sizes = NULL;
 	if (may_inline && pl_inline_supported(ctx->cat, t)) {
-		pl_write_request req = {0};
-		int rc = pl_table_write_options(ctx, t, &req, &limit, err);
+		int rc = pl_table_write_options(ctx, t, &opts, &limit, err);
 		if (rc)
 			return rc;
+		sizes = &opts;
 	}
 	if (limit > 0 && known_rows >= 0 && known_rows <= limit) {
 		/* as DuckDB's extension does, an insert makes the table's directory even when its rows
@@ -435,21 +438,22 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 		return rc;
 	}
 	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
-		return write_files(ctx, t, source, sync_later, txn, limit, true, rows_out, err);
-	return write_files(ctx, t, source, sync_later, txn, -1, limit > 0, rows_out, err);
+		return write_files(ctx, t, source, sync_later, txn, limit, true, sizes, rows_out, err);
+	return write_files(ctx, t, source, sync_later, txn, -1, limit > 0, sizes, rows_out, err);
 }
 
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err)
 {
-	return write_files(ctx, t, source, sync_later, txn, -1, false, rows_out, err);
+	return write_files(ctx, t, source, sync_later, txn, -1, false, NULL, rows_out, err);
 }
 
 /* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
  * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
- * to files past an inlining limit (sorted whatever sort_on_insert says). */
+ * to files past an inlining limit (sorted whatever sort_on_insert says). `sizes`: the table's
+ * file options when the caller has read them (pl_table_write_options), else NULL. */
 static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit, bool to_files, int64_t *rows_out, pl_err *err)
+		       int64_t limit, bool to_files, const pl_write_request *sizes, int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);
@@ -465,8 +469,14 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	pl_write_request req = {.con = ctx->con, .source_sql = sorted ? sorted : source, .dir = dir,
 				.columns = {cols, ncols, NULL}, .table_ref = t->id,
 				.target_file_size = PL_DEFAULT_TARGET_FILE_SIZE, .partition = &part};
-	if (rc == 0)
+	if (rc == 0 && sizes) {
+		req.target_file_size = sizes->target_file_size;
+		req.row_group_size = sizes->row_group_size;
+		memcpy(req.copy_options, sizes->copy_options, sizeof(req.copy_options));
+		req.flat_partitions = sizes->flat_partitions;
+	} else if (rc == 0) {
 		rc = pl_table_write_sizes(ctx, t, &req, err);
+	}
 	/* the files are written without holding the lakes: t may change under us from here on */
 	bool released = rc == 0 && pl_table_release(ctx);
 	if (rc == 0)

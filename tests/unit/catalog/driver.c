@@ -4,7 +4,8 @@
  *
  * Covers binding every pl_val kind, NULLs, booleans through pl_rows_bool, many-row results,
  * table_exists, begin/commit/rollback (with reopen), error mapping (bad SQL, constraint
- * violations), opening a non-database file, read-only and no-create opens of missing files.
+ * violations), opening a non-database file, read-only and no-create opens of missing files, and
+ * statements run again (kept prepared) seeing later rows and columns.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,6 +314,58 @@ static void driver__open_without_create_does_not_create(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 }
 
+/* Statements a connection runs again (and keeps prepared) see the rows and columns of later
+ * changes: DuckDB must not answer from a plan pruned by the statistics of the first run. */
+static void driver__repeated_statements_see_later_changes(void **state)
+{
+	fixture *f = *state;
+	exec_ok(f->db, "CREATE TABLE t (x BIGINT, s VARCHAR)", NULL, 0);
+	exec_ok(f->db, "INSERT INTO t VALUES (1, 'a')", NULL, 0);
+	static const char *const max_b = "SELECT max(x) FROM t WHERE s = 'b'", *const above = "SELECT x FROM t WHERE x > ?";
+	pl_val one = PL_VINT(1);
+	for (int round = 0; round < 2; round++) {
+		pl_rows *r = query_ok(f->db, max_b, NULL, 0);
+		assert_true(round ? !pl_rows_is_null(r, 0, 0) : pl_rows_is_null(r, 0, 0));
+		if (round)
+			assert_int_equal(pl_rows_int(r, 0, 0, 0), 5000000000LL);
+		pl_rows_free(r);
+		r = query_ok(f->db, above, &one, 1);
+		assert_int_equal(r->nrows, (size_t)round);
+		pl_rows_free(r);
+		if (!round)
+			exec_ok(f->db, "INSERT INTO t VALUES (5000000000, 'b')", NULL, 0);
+	}
+	/* a column added since: the kept statement is bound again */
+	pl_rows *r = query_ok(f->db, "SELECT * FROM t ORDER BY x", NULL, 0);
+	assert_int_equal(r->ncols, 2);
+	pl_rows_free(r);
+	exec_ok(f->db, "ALTER TABLE t ADD COLUMN y INTEGER", NULL, 0);
+	exec_ok(f->db, "UPDATE t SET y = 7 WHERE x = ?", &one, 1);
+	r = query_ok(f->db, "SELECT * FROM t ORDER BY x", NULL, 0);
+	assert_int_equal(r->ncols, 3);
+	assert_string_equal(r->names[2], "y");
+	assert_int_equal(pl_rows_int(r, 0, 2, 0), 7);
+	assert_true(pl_rows_is_null(r, 1, 2));
+	pl_rows_free(r);
+	/* more distinct statements than a connection keeps, then the first ones again */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 100; i++) {
+			char sql[96];
+			snprintf(sql, sizeof(sql), "SELECT count(*) + %d FROM t WHERE x >= ?", i);
+			r = query_ok(f->db, sql, &one, 1);
+			assert_int_equal(pl_rows_int(r, 0, 0, -1), 2 + i);
+			pl_rows_free(r);
+		}
+	/* a statement that failed is not kept: it fails again the same way, then works once it can */
+	exec_ok(f->db, "CREATE TABLE u (k BIGINT UNIQUE)", NULL, 0);
+	exec_ok(f->db, "INSERT INTO u VALUES (?)", &one, 1);
+	pl_err err = {0};
+	assert_int_equal(pl_catdb_exec(f->db, "INSERT INTO u VALUES (?)", &one, 1, &err), PL_ECONFLICT);
+	pl_val two = PL_VINT(2);
+	exec_ok(f->db, "INSERT INTO u VALUES (?)", &two, 1);
+	assert_int_equal(count_rows(f->db, "u"), 2);
+}
+
 static void driver__unknown_kind_is_unsupported(void **state)
 {
 	(void)state;
@@ -361,6 +414,7 @@ int main(void)
 		BOTH(driver__opening_a_non_database_file_fails_with_message),
 		BOTH(driver__read_only_open_of_missing_file_fails),
 		BOTH(driver__open_without_create_does_not_create),
+		BOTH(driver__repeated_statements_see_later_changes),
 		cmocka_unit_test(driver__unknown_kind_is_unsupported),
 		cmocka_unit_test(driver__rows_builder_and_bool_spellings),
 	};
