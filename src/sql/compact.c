@@ -35,6 +35,7 @@ typedef struct compact_bind {
 	int64_t min_size, max_size;
 	bool threshold_given;
 	double threshold;
+	int64_t target_override; /* the session's ducklake_target_file_size (> 0: overrides the lake's) */
 } compact_bind;
 
 typedef struct compact_state {
@@ -97,6 +98,9 @@ static int bind_args(duckdb_bind_info info, compact_bind *b, idx_t nparams, pl_e
 		planar_conn *conn = pl_delcache_conn_get(&b->db->deletes, duckdb_client_context_get_connection_id(ctx));
 		b->in_txn = conn && conn->in_txn;
 		b->conn = conn;
+		const char *v = conn ? pl_setting_value(conn, PL_SET_TARGET_FILE_SIZE) : NULL;
+		if (v && *v && !pl_parse_byte_size(v, &b->target_override))
+			b->target_override = 0;
 		duckdb_destroy_client_context(&ctx);
 	}
 	b->max_files = UINT64_MAX - 1;
@@ -214,7 +218,7 @@ static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, p
 	unsigned long seq = 0;
 	pl_table_ctx ctx = {.con = con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
 			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
-			    .inline_limit = lake->inline_limit};
+			    .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
 	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,
 				  b->threshold_given, b->threshold};
 	int64_t snap = -1;
