@@ -335,9 +335,14 @@ static int refresh_to(pl_lake *lake, planar_db *db, bool force, int64_t latest, 
 	rc = pl_model_load(&m, lake->cat, latest, lake->data_path, err);
 	if (rc)
 		return rc;
+	/* The catalog's schema version moves with every schema, table, view, macro or comment
+	 * change: unchanged, only data changed (a statement still holding the old model made the
+	 * load necessary), and nothing needs dropping or creating. */
+	bool same_objects = latest > lake->model->snapshot_id &&
+			    m->schema_version == lake->model->schema_version && lake->nview_hashes > 0;
 	pl_model_free(lake->model);
 	lake->model = m;
-	return pl_lake_mirror(db, lake, db->admin, true, false, NULL, err);
+	return pl_lake_mirror(db, lake, db->admin, true, same_objects, NULL, err);
 }
 
 int pl_lake_refresh(pl_lake *lake, planar_db *db, bool force, pl_err *err)

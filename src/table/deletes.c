@@ -48,11 +48,13 @@ static int write_parquet(const pl_delete_request *req, const char *full, pl_new_
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
+	/* the positions are sorted alone and the path added after: a sort that carried the path
+	 * would copy it on every row */
 	pl_buf_puts(&q, "COPY (SELECT ");
 	pl_buf_put_literal(&q, req->file->path);
-	pl_buf_puts(&q, " AS file_path, pos FROM (");
+	pl_buf_puts(&q, " AS file_path, pos FROM (SELECT pos FROM (");
 	put_all_positions(&q, req);
-	pl_buf_puts(&q, ") ORDER BY pos) TO ");
+	pl_buf_puts(&q, ") ORDER BY pos)) TO ");
 	pl_buf_put_literal(&q, full);
 	pl_buf_printf(&q, " (FORMAT parquet, FIELD_IDS {file_path: %lld, pos: %lld}, RETURN_STATS true)",
 		      PL_FIELD_FILE_PATH, PL_FIELD_POS);
