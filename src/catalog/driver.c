@@ -78,14 +78,6 @@ bool pl_rows_bool(const pl_rows *r, size_t row, size_t col, bool if_null)
 	return strcmp(v, "1") == 0 || pl_str_ieq(v, "true") || pl_str_ieq(v, "t");
 }
 
-static uint64_t sql_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* Statements worth keeping: those that read or write rows (not DDL, SET or transaction control)
  * and are short (a generated INSERT of thousands of rows is not run twice). */
 static bool cacheable(const char *sql)
@@ -101,7 +93,7 @@ static bool cacheable(const char *sql)
 
 void *pl_stmt_cache_take(pl_stmt_cache *c, const char *sql)
 {
-	uint64_t h = sql_hash(sql);
+	uint64_t h = pl_str_hash(sql);
 	for (size_t i = 0; i < PL_STMT_CACHE_SIZE; i++) {
 		pl_stmt_cache_entry *e = &c->e[i];
 		if (e->sql && e->hash == h && strcmp(e->sql, sql) == 0) {
@@ -131,7 +123,7 @@ void pl_stmt_cache_give(pl_stmt_cache *c, const char *sql, void *stmt)
 		c->finalize(slot->stmt);
 		free(slot->sql);
 	}
-	*slot = (pl_stmt_cache_entry){copy, sql_hash(sql), ++c->clock, stmt};
+	*slot = (pl_stmt_cache_entry){copy, pl_str_hash(sql), ++c->clock, stmt};
 }
 
 void pl_stmt_cache_clear(pl_stmt_cache *c)

@@ -9,6 +9,19 @@
 
 #include "core/err.h"
 
+uint64_t pl_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t pl_str_hash(const char *s)
+{
+	return pl_fnv1a(PL_FNV1A_SEED, s, strlen(s));
+}
+
 char *pl_strdup(const char *s)
 {
 	return s ? pl_strndup(s, strlen(s)) : NULL;

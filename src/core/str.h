@@ -16,6 +16,12 @@ char *pl_strndup(const char *s, size_t n);
 bool pl_str_ieq(const char *a, const char *b);
 bool pl_str_has_prefix_i(const char *s, const char *prefix);
 bool pl_str_has_suffix(const char *s, const char *suffix);
+/* 64-bit FNV-1a: pl_fnv1a continues hash h (start from PL_FNV1A_SEED) over n bytes;
+ * pl_str_hash is the hash of a NUL-terminated string. For hash tables and change checks, not
+ * for anything an attacker must not collide. */
+#define PL_FNV1A_SEED 1469598103934665603ULL
+uint64_t pl_fnv1a(uint64_t h, const void *p, size_t n);
+uint64_t pl_str_hash(const char *s);
 /* Longest name of a lake object, in bytes, and longest path component it may become (the file
  * systems' NAME_MAX). */
 #define PL_NAME_MAX 255

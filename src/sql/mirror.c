@@ -11,14 +11,6 @@
 #include "core/str.h"
 #include "table/scan.h"
 
-static uint64_t hash_text(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static int cmp_hash(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -47,13 +39,13 @@ typedef struct view_sync {
  * or table macro), schema and name. */
 static uint64_t object_key(char kind, const char *schema, const char *name)
 {
+	static const char sep = 0x1f;
 	char k[2] = {kind, '\0'};
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = PL_FNV1A_SEED;
 	const char *parts[] = {k, schema, name};
 	for (int i = 0; i < 3; i++) {
-		for (const char *p = parts[i]; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		h = (h ^ 0x1f) * 1099511628211ULL;
+		h = pl_fnv1a(h, parts[i], strlen(parts[i]));
+		h = pl_fnv1a(h, &sep, 1);
 	}
 	return h;
 }
@@ -102,7 +94,7 @@ static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 {
 	if (pl_buf_oom(sql))
 		return pl_err_nomem(err);
-	uint64_t h = hash_text(sql->ptr);
+	uint64_t h = pl_str_hash(sql->ptr);
 	if (vs->n == vs->cap) {
 		size_t cap = vs->cap ? vs->cap * 2 : 64;
 		uint64_t *p = realloc(vs->hashes, cap * sizeof(*p));

@@ -45,19 +45,11 @@ void pl_sweep_dirs_free(pl_sweep_dirs *d)
 	free(d);
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static const char *dirs_get(const pl_sweep_dirs *d, const char *key)
 {
 	if (!d->cap)
 		return NULL;
-	for (size_t i = hash_str(key) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+	for (size_t i = pl_str_hash(key) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
 		if (!d->slots[i].key)
 			return NULL;
 		if (strcmp(d->slots[i].key, key) == 0)
@@ -67,7 +59,7 @@ static const char *dirs_get(const pl_sweep_dirs *d, const char *key)
 
 static void slot_insert(dir_slot *slots, size_t cap, char *key, char *val)
 {
-	size_t i = hash_str(key) & (cap - 1);
+	size_t i = pl_str_hash(key) & (cap - 1);
 	while (slots[i].key)
 		i = (i + 1) & (cap - 1);
 	slots[i].key = key;

@@ -36,22 +36,12 @@ void pl_delcache_dispose(pl_delcache *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
-}
-
-#define HASH_SEED 1469598103934665603ULL
-
 /* Open addressing over set numbers + 1 (0: empty); capacity a power of two, at most half full. */
 static const pl_delset *find_set(pl_delcache *c, const char *key)
 {
 	if (!c->capindex)
 		return NULL;
-	uint64_t h = hash_bytes(HASH_SEED, key, strlen(key));
+	uint64_t h = pl_fnv1a(PL_FNV1A_SEED, key, strlen(key));
 	for (size_t i = h & (c->capindex - 1);; i = (i + 1) & (c->capindex - 1)) {
 		size_t v = c->index[i];
 		if (v == 0)
@@ -63,7 +53,7 @@ static const pl_delset *find_set(pl_delcache *c, const char *key)
 
 static void index_put(size_t *index, size_t cap, const char *key, size_t v)
 {
-	uint64_t h = hash_bytes(HASH_SEED, key, strlen(key));
+	uint64_t h = pl_fnv1a(PL_FNV1A_SEED, key, strlen(key));
 	size_t i = h & (cap - 1);
 	while (index[i])
 		i = (i + 1) & (cap - 1);
@@ -204,8 +194,8 @@ static bool same_map(const pl_delmap *a, uint64_t hash, const pl_delset *const *
 
 int pl_delcache_map(pl_delcache *c, const pl_delset *const *sets, size_t n, int64_t *map_id_out, pl_err *err)
 {
-	uint64_t h = hash_bytes(HASH_SEED, &n, sizeof(n));
-	h = hash_bytes(h, sets, n * sizeof(*sets));
+	uint64_t h = pl_fnv1a(PL_FNV1A_SEED, &n, sizeof(n));
+	h = pl_fnv1a(h, sets, n * sizeof(*sets));
 	int rc = 0;
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = c->nmaps; i-- > 0;) {
