@@ -306,6 +306,8 @@ pl_new_table *pl_txn_add_table(pl_txn *txn);
 pl_new_file *pl_txn_add_file(pl_txn *txn);
 /* Frees what a new file row owns (statistics, path, partition values); the struct stays. */
 void pl_new_file_clear(pl_new_file *f);
+/* Frees what a new delete file row owns (paths, format); the struct stays. */
+void pl_new_delete_clear(pl_new_delete *d);
 pl_dropped *pl_txn_add_dropped_table(pl_txn *txn);
 pl_dropped *pl_txn_add_dropped_schema(pl_txn *txn);
 pl_new_delete *pl_txn_add_delete(pl_txn *txn);

@@ -29,6 +29,14 @@ pl_new_table *pl_txn_add_table(pl_txn *t)
 {
 	return grow((void **)&t->tables, &t->ntables, sizeof(pl_new_table));
 }
+void pl_new_delete_clear(pl_new_delete *d)
+{
+	free(d->path);
+	free(d->format);
+	free(d->replaced_path);
+	d->path = d->format = d->replaced_path = NULL;
+}
+
 void pl_new_file_clear(pl_new_file *f)
 {
 	for (size_t s = 0; s < f->nstats; s++) {
@@ -261,11 +269,8 @@ void pl_txn_dispose(pl_txn *t)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)
 		free(t->dropped_schemas[i].name);
-	for (size_t i = 0; i < t->ndeletes; i++) {
-		free(t->deletes[i].path);
-		free(t->deletes[i].format);
-		free(t->deletes[i].replaced_path);
-	}
+	for (size_t i = 0; i < t->ndeletes; i++)
+		pl_new_delete_clear(&t->deletes[i]);
 	for (size_t i = 0; i < t->ninlined_deletes; i++) {
 		free(t->inlined_deletes[i].inlined_table);
 		free(t->inlined_deletes[i].row_ids);

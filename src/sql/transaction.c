@@ -112,6 +112,18 @@ static void drop_path(pl_strv *v, const char *rel, bool unlink_it)
 	}
 }
 
+/* Takes delete file k out of earlier write t of the transaction: its file is removed from disk
+ * now and it is never committed. */
+static void take_out_delete(pl_begin_snapshot *e, pl_txn *t, size_t k)
+{
+	pl_new_delete *d = &t->deletes[k];
+	drop_path(&t->written, d->path, false);
+	drop_path(&e->files, d->path, true);
+	pl_new_delete_clear(d);
+	memmove(d, d + 1, (t->ndeletes - k - 1) * sizeof(*d));
+	t->ndeletes--;
+}
+
 /* A delete file of txn that replaces one an earlier statement of the transaction wrote (a second
  * DELETE of the same data file: the new file holds the positions of both) takes that one's place:
  * the earlier one is never committed and its file is removed now, as DuckLake keeps one delete
@@ -134,13 +146,7 @@ static void collapse_deletes(pl_begin_snapshot *e, pl_txn *txn)
 			if (p->drop_replaced || p->flushed || p->new_file)
 				break;
 			d->replaces = p->replaces;
-			drop_path(&prev->written, p->path, false);
-			drop_path(&e->files, p->path, true);
-			free(p->path);
-			free(p->format);
-			free(p->replaced_path);
-			memmove(p, p + 1, (prev->ndeletes - k - 1) * sizeof(*p));
-			prev->ndeletes--;
+			take_out_delete(e, prev, k);
 			break;
 		}
 	}
@@ -203,13 +209,7 @@ static void take_back_table(pl_begin_snapshot *e, size_t w0, int64_t id)
 				i++;
 				continue;
 			}
-			drop_path(&t->written, d->path, false);
-			drop_path(&e->files, d->path, true);
-			free(d->path);
-			free(d->format);
-			free(d->replaced_path);
-			memmove(d, d + 1, (t->ndeletes - i - 1) * sizeof(*d));
-			t->ndeletes--;
+			take_out_delete(e, t, i);
 		}
 		for (size_t i = 0; i < t->nended_files;) {
 			if (t->ended_files[i].table_id == id) {
