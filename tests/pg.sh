@@ -19,14 +19,7 @@ pg_as() { # run a command as the cluster's owner
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-pg_free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 
 pg_start() {
   local dir=$1 bin port
@@ -36,11 +29,17 @@ pg_start() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
   pg_as "$bin/initdb" -D "$dir/data" -A trust -U planar -N >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2; return 1; }
-  port=$(pg_free_port) || { echo "no free port" >&2; return 1; }
-  echo "$port" >"$dir/port"
-  pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || {
-    cat "$dir/server.log" >&2; return 1; }
+  local try started=
+  for try in 1 2 3 4 5; do # another process may take the port between the check and the bind
+    port=$(free_port) || { echo "no free port" >&2; return 1; }
+    echo "$port" >"$dir/port"
+    if pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+      started=1; break
+    fi
+    grep -q "Address already in use\|could not bind" "$dir/server.log" || break
+  done
+  [ -n "$started" ] || { cat "$dir/server.log" >&2; return 1; }
   "$bin/createdb" -h 127.0.0.1 -p "$port" -U planar planar || return 1
   export PLANAR_PG="host=127.0.0.1 port=$port dbname=planar user=planar"
   export PLANAR_PG_PORT=$port

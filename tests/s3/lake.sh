@@ -295,7 +295,7 @@ if ! fq f7 -c 'INSERT INTO lake."fault-quota" SELECT range FROM range(100)' &&
   ok "a full store: the error says so, the lake as before"
 else fail "full quota"; err f7; fi
 # the connection to the server dies in the middle of a multipart upload
-port=$((20000 + RANDOM % 30000))
+port=$(free_port)
 node tests/s3/faultproxy.js "$port" "${PLANAR_S3_ENDPOINT##*:}" >/dev/null 2>&1 & PROXY_PID=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 (sleep 1.5; kill "$PROXY_PID" 2>/dev/null) &

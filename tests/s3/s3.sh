@@ -19,23 +19,7 @@
 S3_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 S3RVER_BIN="$S3_ROOT/.deps/s3rver/node_modules/s3rver/bin/s3rver.js"
 
-s3_free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
-
-s3_wait_port() { # s3_wait_port PORT PID: waits (at most 60 s) until something listens on PORT
-  for _ in $(seq 1 1200); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+. "$S3_ROOT/tests/port.sh"
 
 s3_start() {
   local dir=$1 port pport sport dead b
@@ -47,26 +31,20 @@ s3_start() {
     return 77
   fi
   mkdir -p "$dir/data"
-  port=$(s3_free_port) || { echo "no free port" >&2; return 1; }
-  local args=(-d "$dir/data" -a 127.0.0.1 -p "$port" -s --service-endpoint localhost)
+  local args=(-d "$dir/data" -a 127.0.0.1 -p "{PORT}" -s --service-endpoint localhost)
   for b in "${buckets[@]}"; do args+=(--configure-bucket "$b"); done
   # s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider
-  node --openssl-legacy-provider "$S3RVER_BIN" "${args[@]}" >"$dir/server.log" 2>&1 &
-  echo $! >"$dir/server.pid"
-  s3_wait_port "$port" "$(cat "$dir/server.pid")" || { echo "s3rver did not start:" >&2; cat "$dir/server.log" >&2; return 1; }
-  pport=$(s3_free_port) || { echo "no free port" >&2; return 1; }
-  node "$S3_ROOT/tests/s3/faultproxy.js" "$pport" "$port" >"$dir/proxy.log" 2>&1 &
-  echo $! >"$dir/proxy.pid"
-  s3_wait_port "$pport" "$(cat "$dir/proxy.pid")" || { echo "fault proxy did not start:" >&2; cat "$dir/proxy.log" >&2; return 1; }
+  start_on_port port "$dir/server.pid" "$dir/server.log" node --openssl-legacy-provider "$S3RVER_BIN" "${args[@]}" ||
+    { echo "s3rver did not start:" >&2; cat "$dir/server.log" >&2; return 1; }
+  start_on_port pport "$dir/proxy.pid" "$dir/proxy.log" node "$S3_ROOT/tests/s3/faultproxy.js" "{PORT}" "$port" ||
+    { echo "fault proxy did not start:" >&2; cat "$dir/proxy.log" >&2; return 1; }
   # an independent SigV4 check (botocore) in front of the server, when python3-botocore is there
   if python3 -c "import botocore" 2>/dev/null; then
-    sport=$(s3_free_port) || { echo "no free port" >&2; return 1; }
-    python3 "$S3_ROOT/tests/s3/sigv4check.py" "$sport" "$port" S3RVER >"$dir/sigv4.log" 2>&1 &
-    echo $! >"$dir/sigv4.pid"
-    s3_wait_port "$sport" "$(cat "$dir/sigv4.pid")" || { echo "SigV4 checker did not start:" >&2; cat "$dir/sigv4.log" >&2; return 1; }
+    start_on_port sport "$dir/sigv4.pid" "$dir/sigv4.log" python3 "$S3_ROOT/tests/s3/sigv4check.py" "{PORT}" "$port" S3RVER ||
+      { echo "SigV4 checker did not start:" >&2; cat "$dir/sigv4.log" >&2; return 1; }
     export PLANAR_S3_SIGCHECK="http://127.0.0.1:$sport"
   fi
-  dead=$(s3_free_port) || { echo "no free port" >&2; return 1; }
+  dead=$(free_port) || { echo "no free port" >&2; return 1; }
   export PLANAR_S3_ENDPOINT="http://127.0.0.1:$port"
   export PLANAR_S3_VHOST_ENDPOINT="http://s3.localhost:$port"
   export PLANAR_S3_PROXY="http://127.0.0.1:$pport"
