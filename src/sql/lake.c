@@ -36,6 +36,7 @@ void pl_lake_free(pl_lake *lake)
 		pl_model_free(lake->snap_models[i]);
 	pl_statcache_dispose(&lake->stats);
 	free(lake->view_hashes);
+	free(lake->claims);
 	if (!lake->cat_owner)
 		pl_catdb_close(lake->cat);
 	free(lake->name);

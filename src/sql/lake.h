@@ -67,6 +67,16 @@ struct pl_lake {
 	uint64_t *view_hashes;
 	size_t nview_hashes;
 	bool mirror_new; /* the mirror database was attached empty and not synced yet */
+	/* Which mirror objects were changed in DuckDB and by whom: an open transaction's private
+	 * version (owner: its pl_synced_set id), or the change count `seq` of the last committed
+	 * change. DuckDB refuses (and ends the transaction) when a transaction changes an object
+	 * another one changed privately or committed after it began; such a change is left out of
+	 * the transaction's own views instead, and its COMMIT decides (sql/mirror.c). */
+	struct pl_mirror_claim {
+		uint64_t key, owner, seq, prev_seq;
+	} *claims;
+	size_t nclaims, capclaims;
+	uint64_t mirror_seq, next_txn_id;
 	pl_statcache stats; /* per-file column statistics, for pruning */
 	/* Models at older snapshots that sessions' transactions still read (their views resolve
 	 * files when bound) or time travel asks for: the most recent few, replaced in turn. */
@@ -105,6 +115,11 @@ void pl_lake_reacquire(pl_lake *lake, planar_conn *conn, bool released);
  * objects the transaction's earlier syncs changed (and gets this one's). */
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err);
 void pl_synced_set_dispose(pl_synced_set *s);
+/* Records in s the shared views as they are now (see pl_synced_set); PL_ENOMEM when out of memory. */
+int pl_synced_set_begin(pl_synced_set *s, pl_lake *lake);
+/* The end of the transaction that s belongs to: its private mirror objects became the shared
+ * ones (`committed`) or are gone. */
+void pl_mirror_release(pl_lake *lake, const pl_synced_set *s, bool committed);
 /* Brings DuckDB's mirror of the lake (schemas, table views, lake views, macros, comments) in line
  * with lake->model (mirror.c). `cached`: on the admin connection, remembering what ran so the next
  * sync skips unchanged statements; `same_objects`: only files changed since the last sync. */

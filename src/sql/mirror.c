@@ -78,7 +78,88 @@ static int synced_add(pl_synced_set *s, uint64_t key)
 void pl_synced_set_dispose(pl_synced_set *s)
 {
 	free(s->keys);
+	free(s->base);
 	*s = (pl_synced_set){0};
+}
+
+static struct pl_mirror_claim *claim_find(pl_lake *lake, uint64_t key)
+{
+	for (size_t i = 0; i < lake->nclaims; i++)
+		if (lake->claims[i].key == key)
+			return &lake->claims[i];
+	return NULL;
+}
+
+/* Whether DuckDB would refuse the transaction of s a change of object `key`. */
+static bool claim_conflicts(pl_lake *lake, const pl_synced_set *s, uint64_t key)
+{
+	const struct pl_mirror_claim *c = s ? claim_find(lake, key) : NULL;
+	return c && (c->owner ? c->owner != s->id : c->seq > s->begin_seq);
+}
+
+/* Notes a change of object `key`: private to the transaction of s, or (s NULL) shared. */
+static int claim_set(pl_lake *lake, const pl_synced_set *s, uint64_t key)
+{
+	struct pl_mirror_claim *c = claim_find(lake, key);
+	if (!c) {
+		if (lake->nclaims == lake->capclaims) {
+			size_t cap = lake->capclaims ? lake->capclaims * 2 : 16;
+			struct pl_mirror_claim *p = realloc(lake->claims, cap * sizeof(*p));
+			if (!p)
+				return PL_ENOMEM;
+			lake->claims = p;
+			lake->capclaims = cap;
+		}
+		c = &lake->claims[lake->nclaims++];
+		*c = (struct pl_mirror_claim){key, 0, 0, 0};
+	}
+	if (s) {
+		if (!c->owner)
+			c->prev_seq = c->seq;
+		c->owner = s->id;
+	} else {
+		c->owner = 0;
+		c->seq = ++lake->mirror_seq;
+	}
+	return 0;
+}
+
+/* A statement about object `key` ran outside sync_exec (a fallback form of it). */
+static int note_change(view_sync *vs, uint64_t key, pl_err *err)
+{
+	if (!vs->cached && synced_add(vs->synced, key))
+		return pl_err_nomem(err);
+	return (vs->cached || vs->synced) && claim_set(vs->lake, vs->synced, key) ? pl_err_nomem(err) : 0;
+}
+
+void pl_mirror_release(pl_lake *lake, const pl_synced_set *s, bool committed)
+{
+	for (size_t i = 0; s->id && i < lake->nclaims; i++) {
+		struct pl_mirror_claim *c = &lake->claims[i];
+		if (c->owner != s->id)
+			continue;
+		c->owner = 0;
+		c->seq = committed ? ++lake->mirror_seq : c->prev_seq;
+	}
+}
+
+int pl_synced_set_begin(pl_synced_set *s, pl_lake *lake)
+{
+	s->id = ++lake->next_txn_id;
+	s->begin_seq = lake->mirror_seq;
+	free(s->base);
+	s->base = NULL;
+	s->nbase = 0;
+	s->has_base = false;
+	if (lake->nview_hashes) {
+		s->base = malloc(lake->nview_hashes * sizeof(*s->base));
+		if (!s->base)
+			return PL_ENOMEM;
+		memcpy(s->base, lake->view_hashes, lake->nview_hashes * sizeof(*s->base));
+		s->nbase = lake->nview_hashes;
+	}
+	s->has_base = true;
+	return 0;
 }
 
 static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
@@ -106,12 +187,22 @@ static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 	vs->hashes[vs->n++] = h;
 	/* a transaction's own version of the object is not the shared one: its statement runs */
 	bool shared = vs->cached || !synced_has(vs->synced, key);
-	if (shared && vs->lake->nview_hashes > 0 &&
-	    bsearch(&h, vs->lake->view_hashes, vs->lake->nview_hashes, sizeof(h), cmp_hash))
+	const uint64_t *seen = vs->lake->view_hashes;
+	size_t nseen = vs->lake->nview_hashes;
+	if (!vs->cached && vs->synced && vs->synced->has_base) { /* as the transaction's snapshot shows them */
+		seen = vs->synced->base;
+		nseen = vs->synced->nbase;
+	}
+	if (shared && nseen > 0 && bsearch(&h, seen, nseen, sizeof(h), cmp_hash))
 		return 0;
+	if (!vs->cached && claim_conflicts(vs->lake, vs->synced, key))
+		return 0; /* another transaction's change: this one's shows at its COMMIT, or conflicts there */
 	if (!vs->cached && synced_add(vs->synced, key))
 		return pl_err_nomem(err);
-	return exec_on(vs->con, sql, err);
+	int rc = exec_on(vs->con, sql, err);
+	if (rc == 0 && (vs->cached || vs->synced) && claim_set(vs->lake, vs->synced, key))
+		rc = pl_err_nomem(err);
+	return rc;
 }
 
 
@@ -139,7 +230,9 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_synced_set
 		char *schema = pl_engine_value_str(&res, 0, r, &oom);
 		char *view = pl_engine_value_str(&res, 1, r, &oom);
 		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
-		if (!oom && (!s || (!pl_model_table(lake->model, s->id, view) && !pl_model_view(lake->model, s->id, view)))) {
+		uint64_t key = schema && view ? object_key('v', schema, view) : 0;
+		if (!oom && (!s || (!pl_model_table(lake->model, s->id, view) && !pl_model_view(lake->model, s->id, view))) &&
+		    !claim_conflicts(lake, synced, key)) {
 			pl_buf_puts(&q, "DROP VIEW IF EXISTS ");
 			pl_buf_put_ident(&q, lake->name);
 			pl_buf_putc(&q, '.');
@@ -148,7 +241,7 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_synced_set
 			pl_buf_put_ident(&q, view);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-			if (rc == 0 && synced_add(synced, object_key('v', schema, view)))
+			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
 				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
@@ -179,12 +272,13 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_synced_set 
 		bool table = duckdb_value_boolean(&res, 2, r);
 		const pl_schema *s = schema ? pl_model_schema(lake->model, schema) : NULL;
 		const pl_macro *m = s && name ? pl_model_macro(lake->model, s->id, name, table) : NULL;
-		if (!oom && schema && name && !m) {
+		uint64_t key = schema && name ? object_key(table ? 't' : 'm', schema, name) : 0;
+		if (!oom && schema && name && !m && !claim_conflicts(lake, synced, key)) {
 			pl_buf_puts(&q, table ? "DROP MACRO TABLE IF EXISTS " : "DROP MACRO IF EXISTS ");
 			put_view_name(&q, lake, schema, name);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-			if (rc == 0 && synced_add(synced, object_key(table ? 't' : 'm', schema, name)))
+			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
 				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
@@ -256,7 +350,10 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	pl_err view_err = {0};
 	uint64_t key = object_key('v', s->name, t->name);
 	rc = sync_exec(vs, &q, key, &view_err);
-	if (rc && rc != PL_ENOMEM) {
+	/* DuckDB refused to change its catalog (another transaction changed the same view): the
+	 * transaction is over in DuckDB, nothing else can run in it */
+	bool refused = rc && (strstr(view_err.msg, "write-write conflict") || strstr(view_err.msg, "TransactionContext"));
+	if (rc && rc != PL_ENOMEM && !refused) {
 		/* DuckDB cannot bind it (its files are not where the catalog says: another DATA_PATH,
 		 * files removed): the table keeps its columns and reading it reports why, as DuckDB's
 		 * extension reports it when the table is read; the next sync tries again */
@@ -281,8 +378,8 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_put_literal(&q, view_err.msg);
 		pl_buf_puts(&q, " || repeat(' ', CAST(x AS INTEGER))) FROM range(1) AS r(x)) AS failed(e) WHERE e IS NULL");
 		rc = exec_on(vs->con, &q, err);
-		if (rc == 0 && !vs->cached && synced_add(vs->synced, key))
-			rc = pl_err_nomem(err);
+		if (rc == 0)
+			rc = note_change(vs, key, err);
 	} else if (rc) {
 		*err = view_err;
 	}
@@ -318,9 +415,13 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	pl_buf_puts(&q, " AS ");
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
-	int rc = sync_exec(vs, &q, object_key('v', s->name, v->name), &view_err);
-	if (rc && rc != PL_ENOMEM) /* names it does not qualify: as seen from its own schema */
+	uint64_t key = object_key('v', s->name, v->name);
+	int rc = sync_exec(vs, &q, key, &view_err);
+	if (rc && rc != PL_ENOMEM) { /* names it does not qualify: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
+		if (rc == 0)
+			rc = note_change(vs, key, err);
+	}
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
 		pl_buf_puts(&q, "CREATE OR REPLACE VIEW ");
@@ -329,6 +430,8 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 		pl_buf_put_literal(&q, view_err.msg);
 		pl_buf_puts(&q, ") AS error");
 		rc = exec_on(con, &q, err);
+		if (rc == 0)
+			rc = note_change(vs, key, err);
 	}
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
@@ -394,9 +497,13 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 		pl_buf_puts(&q, im->sql);
 	}
 	pl_err macro_err = {0};
-	int rc = m->nimpls ? sync_exec(vs, &q, object_key(m->table ? 't' : 'm', s->name, m->name), &macro_err) : 0;
-	if (rc && rc != PL_ENOMEM) /* DuckDB binds a table macro's names: as seen from its own schema */
+	uint64_t key = object_key(m->table ? 't' : 'm', s->name, m->name);
+	int rc = m->nimpls ? sync_exec(vs, &q, key, &macro_err) : 0;
+	if (rc && rc != PL_ENOMEM) { /* DuckDB binds a table macro's names: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
+		if (rc == 0)
+			rc = note_change(vs, key, &macro_err);
+	}
 	pl_buf_dispose(&q);
 	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it
 	 * does not exist */

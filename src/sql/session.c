@@ -12,6 +12,7 @@
 #include "sql/lexer.h"
 #include "sql/router.h"
 #include "sql/transaction.h"
+#include "storage/fs.h"
 #include "storage/s3lake.h"
 
 const char *planar_version(void)
@@ -80,6 +81,9 @@ void planar_db_free(planar_db *db)
 	pthread_mutex_destroy(&db->lock);
 	pthread_mutex_destroy(&db->names_lock);
 	pl_delcache_dispose(&db->deletes);
+	if (db->empty_dir)
+		pl_fs_remove_dir(db->empty_dir);
+	free(db->empty_dir);
 	free(db);
 }
 

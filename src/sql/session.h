@@ -38,6 +38,7 @@ struct planar_db {
 	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 	pl_settings settings; /* SET [GLOBAL] ducklake_... (under lock) */
+	char *empty_dir; /* empty data files of tables without files (sql/viewfiles.c), made lazily */
 };
 
 /* A lake inside a session's transaction: its snapshot at BEGIN (or when first used) and the
@@ -47,6 +48,15 @@ struct planar_db {
 typedef struct pl_synced_set {
 	uint64_t *keys;
 	size_t n, cap;
+	/* The shared views' statement hashes when the transaction first used the lake: what its
+	 * DuckDB snapshot shows; an object whose text is still one of those is left as it is (a
+	 * later change by another session is not replaced with the older text, which DuckDB
+	 * would refuse as a write-write conflict). */
+	uint64_t *base;
+	size_t nbase;
+	bool has_base;
+	uint64_t id;        /* the transaction's number among the lake's (pl_lake.claims) */
+	uint64_t begin_seq; /* the lake's mirror change count when it began */
 } pl_synced_set;
 
 typedef struct pl_begin_snapshot {

@@ -38,6 +38,7 @@ static void drop_writes(pl_begin_snapshot *e, bool keep_files)
 	free(e->writes);
 	e->writes = NULL;
 	e->nwrites = 0;
+	pl_mirror_release(e->lake, &e->synced, keep_files);
 	pl_synced_set_dispose(&e->synced);
 	if (e->pending)
 		e->lake->txn_writers--;
@@ -81,6 +82,8 @@ static pl_begin_snapshot *lake_entry(planar_conn *c, pl_lake *lake)
 	c->begin = p;
 	pl_model *committed = lake->shared_model ? lake->shared_model : lake->model;
 	p[c->nbegin] = (pl_begin_snapshot){.lake = lake, .snapshot = committed->snapshot_id, .files = PL_STRV_INIT};
+	if (pl_synced_set_begin(&p[c->nbegin].synced, lake))
+		return NULL;
 	lake->txn_readers++;
 	return &c->begin[c->nbegin++];
 }
@@ -386,6 +389,14 @@ static int do_begin(pl_stmt *st, planar_result **out, pl_err *err)
 		c->begin[c->nbegin++] = (pl_begin_snapshot){.lake = db->lakes[i], .snapshot = db->lakes[i]->model->snapshot_id,
 							    .files = PL_STRV_INIT};
 		db->lakes[i]->txn_readers++;
+		if (pl_synced_set_begin(&c->begin[c->nbegin - 1].synced, db->lakes[i]))
+			rc = pl_err_nomem(err);
+	}
+	if (rc) {
+		pl_err ignored = {0};
+		abort_all(c);
+		pl_engine_exec(c->con, "ROLLBACK", &ignored);
+		return rc;
 	}
 	c->in_txn = true;
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/str.h"
 #include "sql/lake.h"
@@ -23,6 +24,10 @@ static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckd
 	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
 	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 2));
 	bool *out = duckdb_vector_get_data(output);
+	if (n && ids[0] < 0) { /* the part's files have no deleted rows */
+		memset(out, 0, n * sizeof(*out));
+		return;
+	}
 	const pl_delmap *map = n ? pl_delcache_get_map(&db->deletes, ids[0]) : NULL;
 	if (n && !map) {
 		duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
@@ -167,7 +172,79 @@ static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, b
 	if (!t || t->schema_since != a->schema_since || a->group < 0)
 		return 0;
 	int rc = pl_scan_group_shape(m, t, a->group, &files, &deletes, NULL, err);
-	*fits = rc == 0 && files && (a->has_deletes || !deletes);
+	/* the lake's own files' part is in the view with or without files (table/scan_view.c) */
+	*fits = rc == 0 && (files || a->group < 2) && (a->has_deletes || !deletes);
+	return rc;
+}
+
+/* An empty Parquet file with t's columns (by name and type), read in place of the files of a
+ * layout group that has none: written once per column list into a directory of this process,
+ * removed when db closes. */
+static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT, copy = PL_BUF_INIT;
+	char *path = NULL;
+	int rc = 0;
+	*out = NULL;
+	for (int as_text = 0; as_text < 2; as_text++) {
+		pl_buf_truncate(&q, 0);
+		pl_buf_puts(&q, "SELECT ");
+		for (size_t i = 0; rc == 0 && i < t->ntop; i++) {
+			pl_buf type = PL_BUF_INIT;
+			rc = as_text ? 0 : pl_scan_column_type(&type, t->top[i], err);
+			pl_buf_printf(&q, "%sCAST(NULL AS %s) AS ", i ? ", " : "", as_text ? "VARCHAR" : pl_buf_cstr(&type));
+			pl_buf_put_ident(&q, t->top[i]->name);
+			pl_buf_dispose(&type);
+		}
+		pl_buf_puts(&q, " WHERE false");
+		if (rc == 0 && pl_buf_oom(&q))
+			rc = pl_err_nomem(err);
+		if (rc == 0 && !db->empty_dir) {
+			const char *tmp = getenv("TMPDIR");
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%s/planar-empty-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+			if (!mkdtemp(dir))
+				rc = pl_err_set(err, PL_EIO, "cannot create a temporary directory in %s (set TMPDIR)",
+						tmp && *tmp ? tmp : "/tmp");
+			else if (!(db->empty_dir = pl_strdup(dir)))
+				rc = pl_err_nomem(err);
+		}
+		free(path);
+		path = NULL;
+		if (rc == 0) {
+			pl_buf p = PL_BUF_INIT;
+			pl_buf_printf(&p, "%s/%016llx.parquet", db->empty_dir, (unsigned long long)pl_str_hash(q.ptr));
+			path = pl_buf_oom(&p) ? NULL : pl_buf_detach(&p);
+			pl_buf_dispose(&p);
+			rc = path ? 0 : pl_err_nomem(err);
+		}
+		if (rc || access(path, F_OK) == 0)
+			break;
+		pl_buf_truncate(&copy, 0);
+		pl_buf_printf(&copy, "COPY (%s) TO ", pl_buf_cstr(&q));
+		pl_buf_put_literal(&copy, path);
+		pl_buf_puts(&copy, " (FORMAT parquet)");
+		duckdb_connection con = NULL;
+		if (duckdb_connect(db->duck, &con) == DuckDBError) {
+			rc = pl_err_set(err, PL_ERROR, "cannot open a connection to write an empty data file");
+			break;
+		}
+		pl_err copy_err = {0};
+		rc = pl_buf_oom(&copy) ? pl_err_nomem(err) : pl_engine_exec(con, pl_buf_cstr(&copy), &copy_err);
+		duckdb_disconnect(&con);
+		if (rc == 0 || rc == PL_ENOMEM || as_text) {
+			if (rc && rc != PL_ENOMEM)
+				*err = copy_err;
+			break;
+		}
+		rc = 0; /* a type Parquet cannot hold: the columns as text (every value is NULL) */
+	}
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&copy);
+	if (rc)
+		free(path);
+	else
+		*out = path;
 	return rc;
 }
 
@@ -212,8 +289,14 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		rc = d->paths ? pl_scan_group_shape(m, t, a->group, &has_files, &has_deletes, &loaded, err) : pl_err_nomem(err);
 		if (rc == 0 && loaded)
 			rc = (d->paths[0] = pl_strdup(loaded)) ? 0 : pl_err_nomem(err);
-		else if (rc == 0)
+		else if (rc == 0 && has_files)
 			rc = pl_model_table_some_file(m, t, a->group == 0, &d->paths[0], err);
+		if (rc == 0 && has_files && !d->paths[0] && a->group == 1) /* group 1: either layout */
+			rc = pl_model_table_some_file(m, t, true, &d->paths[0], err);
+		if (rc == 0 && !d->paths[0]) {
+			rc = empty_file(db, t, &d->paths[0], err);
+			*map = -2;
+		}
 		d->n = rc == 0 && d->paths[0] ? 1 : 0;
 		return rc;
 	}
@@ -231,7 +314,13 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
 	free(files);
-	if (rc == 0 && a->has_deletes) {
+	if (rc == 0 && n == 0) { /* no file: an empty one of the table's columns, never read */
+		rc = empty_file(db, t, &d->paths[0], err);
+		d->n = rc == 0 ? 1 : 0;
+		*map = -2;
+		return rc;
+	}
+	if (rc == 0 && a->has_deletes && pl_scan_group_hides_rows(m, t, a->group)) {
 		/* sets not loaded yet are read through a connection of our own */
 		rc = pl_scan_group_map(&db->deletes, NULL, m, t, a->group, map, err);
 		if (rc == PL_EBUSY) {

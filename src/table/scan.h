@@ -83,6 +83,9 @@ int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool
  * loaded (pl_model_table_files). */
 size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out);
 bool pl_scan_group_has_deletes(const pl_table *t, int g);
+/* Whether a file of group g hides rows from a scan at m's snapshot (pl_scan_file_hides_rows);
+ * t's files must be loaded. */
+bool pl_scan_group_hides_rows(const pl_model *m, const pl_table *t, int g);
 /* The deleted-row map of group g (-1 when it has no deletes); con as in pl_delcache_load. */
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err);

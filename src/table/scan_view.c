@@ -35,6 +35,14 @@ bool pl_scan_group_has_deletes(const pl_table *t, int g)
 	return false;
 }
 
+bool pl_scan_group_hides_rows(const pl_model *m, const pl_table *t, int g)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (pl_scan_file_hides_rows(m, &t->files[i]) && pl_scan_in_layout(t, &t->files[i], pl_scan_group_of(t, g)))
+			return true;
+	return false;
+}
+
 int pl_scan_group_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t, int g,
 		      int64_t *map, pl_err *err)
 {
@@ -92,26 +100,31 @@ int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_f
 		return 0;
 	}
 	int rc = pl_scan_view_shape(m, t, files, deletes, err);
-	*has_files = rc == 0 && files[g];
-	*has_deletes = rc == 0 && deletes[g];
+	/* group 1: both layouts */
+	*has_files = rc == 0 && (files[g] || (g == 1 && files[0]));
+	*has_deletes = rc == 0 && (deletes[g] || (g == 1 && deletes[0]));
 	return rc;
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
-	bool files[2], deletes[2];
-	int rc = pl_scan_view_shape(m, t, files, deletes, err);
+	int rc = 0;
 	size_t parts = 0;
 	/* A table with registered files has groups beyond the two pl_scan_layouts (one per name map): those
 	 * come from its files, loaded now; the others need only the catalog's summary. */
 	bool mapped = rc == 0 && has_namemaps(m, t);
 	if (mapped)
 		rc = pl_model_table_files(m, t, NULL, NULL, err);
-	/* older files first (group 1, then 0, then registered files): rows come back in the order
-	 * they were written, as DuckLake's scan returns them */
-	for (int g = 1; rc == 0 && g >= 0; g = g == 1 ? 0 : !mapped ? -1 : pl_scan_next_group(t, g == 0 ? 1 : g)) {
-		bool has_files = mapped ? pl_scan_group_files(t, g, NULL) > 0 : files[g];
-		if (!has_files)
+	/* The files the lake wrote are one part, read by field id whatever columns each was written
+	 * with, in the order they were written (as DuckLake's scan returns rows); registered files
+	 * follow, a part per name map. The text depends on the table's columns only, never on which
+	 * rows it holds: the lake's part is there even without files (it then reads an empty file of
+	 * the table's columns), and every part filters deleted rows. Writes inside a transaction
+	 * thus leave the view as it is, and two transactions writing the same table never both
+	 * replace its view in DuckDB's catalog. */
+	for (int g = 1; rc == 0 && g >= 0; g = mapped ? pl_scan_next_group(t, g) : -1) {
+		bool has_files = g == 1 || pl_scan_group_files(t, g, NULL) > 0;
+		if (!has_files || t->ntop == 0)
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
@@ -121,16 +134,16 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
-		pl_buf_printf(out, ", %lld, %d, %lld, %s)", (long long)t->id, g, (long long)t->schema_since,
-			      (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) ? "true" : "false");
+		pl_buf_printf(out, ", %lld, %d, %lld, true)", (long long)t->id, g, (long long)t->schema_since);
 		if ((rc = pl_scan_put_group_schema(out, m, t, pl_scan_group_of(t, g), err)) != 0)
 			break;
-		pl_buf_puts(out, ", hive_partitioning = false) AS d");
-		if (mapped ? pl_scan_group_has_deletes(t, g) : deletes[g]) {
-			pl_buf_puts(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(");
-			pl_buf_put_literal(out, lake);
-			pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
-		}
+		/* the map is -2 when the part has no file (its scan is then folded away) */
+		pl_buf_puts(out, ", hive_partitioning = false) AS d WHERE __planar_delmap(");
+		pl_buf_put_literal(out, lake);
+		pl_buf_printf(out, ", %lld, %d) <> -2 AND NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(",
+			      (long long)t->id, g);
+		pl_buf_put_literal(out, lake);
+		pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
 	}
 	return rc ? rc : pl_scan_finish(out, lake, m, t, parts, true, err);
 }

@@ -252,22 +252,32 @@ static void scan__shared_view_names_no_file(void **state)
 	assert_int_equal(pl_scan_view_sql(&b, "lk", &f.m, &f.t, &err), 0);
 	const char *sql = pl_buf_cstr(&b);
 	assert_null(strstr(sql, ".parquet"));
-	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 0, 4, false), hive_partitioning = false)");
+	/* the files the lake wrote, both layouts, in one scan by field id */
+	assert_null(strstr(sql, "__planar_view_files('lk', 1, 0,"));
 	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 1, 4, true), schema = MAP {");
-	/* only the group with deleted rows is filtered, with the map bound with its files */
+	/* deleted rows filtered with the map bound with its files; no file (map -2): folded away */
 	assert_int_equal(count_of(sql, "__planar_deleted("), 1);
-	assert_contains(sql, "WHERE NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap('lk', 1, 1))");
-	/* the same text whatever the files, as long as the groups and columns stay */
+	assert_contains(sql, "WHERE __planar_delmap('lk', 1, 1) <> -2 AND NOT __planar_deleted(d.file_index, "
+			     "d.file_row_number, __planar_delmap('lk', 1, 1))");
+	/* the same text whatever the files and deleted rows, as long as the columns stay */
 	pl_buf again = PL_BUF_INIT;
 	f.files[1].path = "/lake/main/t/other.parquet";
 	f.files[0].delete_path = "/lake/main/t/old-delete-2.parquet";
+	f.files[1].delete_path = "/lake/main/t/new-delete.parquet";
 	assert_int_equal(pl_scan_view_sql(&again, "lk", &f.m, &f.t, &err), 0);
 	assert_string_equal(pl_buf_cstr(&again), sql);
+	f.files[1].delete_path = NULL;
+	f.t.nfiles = 0; /* no file at all: both groups still there */
+	pl_buf_truncate(&again, 0);
+	assert_int_equal(pl_scan_view_sql(&again, "lk", &f.m, &f.t, &err), 0);
+	assert_string_equal(pl_buf_cstr(&again), sql);
+	f.t.nfiles = 2;
 	const pl_data_file *files[2];
 	assert_int_equal(pl_scan_group_files(&f.t, 0, files), 1);
 	assert_ptr_equal(files[0], &f.files[1]);
-	assert_int_equal(pl_scan_group_files(&f.t, 1, files), 1);
+	assert_int_equal(pl_scan_group_files(&f.t, 1, files), 2);
 	assert_ptr_equal(files[0], &f.files[0]);
+	assert_ptr_equal(files[1], &f.files[1]);
 	assert_false(pl_scan_group_has_deletes(&f.t, 0));
 	assert_true(pl_scan_group_has_deletes(&f.t, 1));
 	pl_buf_dispose(&again);
