@@ -60,14 +60,82 @@ void pl_changes_quoted_name(pl_buf *b, const char *schema, const char *name)
 	pl_buf_put_ident(b, name);
 }
 
+/* Whether change c names the object schema.name (as changes_made quotes it). */
+static bool change_names(const pl_change *c, const char *kind, const char *schema, const char *name)
+{
+	pl_buf b = PL_BUF_INIT;
+	pl_changes_quoted_name(&b, schema, name);
+	bool same = b.ptr && change_is(c, kind, b.ptr);
+	pl_buf_dispose(&b);
+	return same;
+}
+
+static bool change_drops(const pl_change *c, const char *kind, int64_t id)
+{
+	return strcmp(c->kind, kind) == 0 && strtoll(c->value, NULL, 10) == id;
+}
+
+/* Creating or dropping the same view or macro as a concurrent commit (tables and views share
+ * their names, as in DuckLake). */
+static int check_view_macro_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_err *err)
+{
+	for (size_t i = 0; i < t->nviews; i++) {
+		const pl_new_view *v = &t->views[i];
+		if (!v->rename && (change_names(c, "created_view", v->schema_name, v->name) ||
+				   change_names(c, "created_table", v->schema_name, v->name)))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot create view \"%s\": another transaction has created "
+					  "an object of that name (snapshot %lld)",
+					  v->name, (long long)snap);
+	}
+	for (size_t i = 0; i < t->ntables; i++)
+		if (change_names(c, "created_view", t->tables[i].schema_name, t->tables[i].name))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot create table \"%s\": another transaction has created "
+					  "a view of that name (snapshot %lld)",
+					  t->tables[i].name, (long long)snap);
+	for (size_t i = 0; i < t->nmacros; i++) {
+		const pl_new_macro *m = &t->macros[i];
+		if (change_names(c, m->macro.table ? "created_table_macro" : "created_scalar_macro", m->schema_name,
+				 m->macro.name))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot create macro \"%s\": another transaction has created it "
+					  "(snapshot %lld)",
+					  m->macro.name, (long long)snap);
+	}
+	for (size_t i = 0; i < t->ndropped_views; i++)
+		if (change_drops(c, "dropped_view", t->dropped_views[i].id))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot drop view %s: another transaction has dropped it "
+					  "already (snapshot %lld)",
+					  t->dropped_views[i].name ? t->dropped_views[i].name : "", (long long)snap);
+	for (size_t i = 0; i < t->ndropped_schemas; i++)
+		if (change_drops(c, "dropped_schema", t->dropped_schemas[i].id))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot drop schema \"%s\": another transaction has dropped it "
+					  "already (snapshot %lld)",
+					  t->dropped_schemas[i].name ? t->dropped_schemas[i].name : "", (long long)snap);
+	for (size_t i = 0; i < t->ndropped_macros; i++)
+		if (change_drops(c, t->dropped_macros[i].table ? "dropped_table_macro" : "dropped_scalar_macro",
+				 t->dropped_macros[i].id))
+			return pl_err_set(err, PL_ECONFLICT,
+					  "Transaction conflict: cannot drop macro %lld: another transaction has dropped it "
+					  "already (snapshot %lld)",
+					  (long long)t->dropped_macros[i].id, (long long)snap);
+	return 0;
+}
+
 static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_err *err)
 {
 	int64_t id = strtoll(c->value, NULL, 10);
-	int rc = 0;
+	int rc = check_view_macro_change(t, c, snap, err);
+	if (rc)
+		return rc;
 	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
 	    pl_txn_touches_table(t, id))
 		return pl_err_set(err, PL_ECONFLICT,
-				  "conflict: table %lld was %s by a concurrent commit (snapshot %lld)",
+				  "Transaction conflict: cannot change table %lld: another transaction has %s it "
+				  "(snapshot %lld)",
 				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
 	if ((strcmp(c->kind, "inlined_delete") == 0 || strcmp(c->kind, "inline_flush") == 0) &&
 	    deletes_inlined_of(t, id))
@@ -81,11 +149,13 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 		pl_changes_quoted_name(&b, nt->schema_name, nt->name);
 		if (b.ptr && change_is(c, "created_table", b.ptr))
 			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: table \"%s\" was created by a concurrent commit (snapshot %lld)",
+					"Transaction conflict: cannot create table \"%s\": another transaction has created it "
+					"(snapshot %lld)",
 					nt->name, (long long)snap);
 		else if (strcmp(c->kind, "dropped_schema") == 0 && nt->schema_ref == id)
 			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: schema \"%s\" was dropped by a concurrent commit (snapshot %lld)",
+					"Transaction conflict: cannot create in schema \"%s\": another transaction has dropped "
+					"it (snapshot %lld)",
 					nt->schema_name, (long long)snap);
 		pl_buf_dispose(&b);
 	}
@@ -94,7 +164,8 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 		pl_changes_quoted_name(&b, NULL, t->schemas[i].name);
 		if (b.ptr && change_is(c, "created_schema", b.ptr))
 			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: schema \"%s\" was created by a concurrent commit (snapshot %lld)",
+					"Transaction conflict: cannot create schema \"%s\": another transaction has created it "
+					"(snapshot %lld)",
 					t->schemas[i].name, (long long)snap);
 		pl_buf_dispose(&b);
 	}
@@ -108,7 +179,8 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 		if (b.ptr && strcmp(c->kind, "created_table") == 0 && c->len > b.len &&
 		    strncmp(c->value, b.ptr, b.len) == 0)
 			rc = pl_err_set(err, PL_ECONFLICT,
-					"conflict: a concurrent commit (snapshot %lld) created a table in schema \"%s\"",
+					"Transaction conflict: cannot drop schema: another transaction (snapshot %lld) has "
+					"created a table in schema \"%s\"",
 					(long long)snap, d->name);
 		pl_buf_dispose(&b);
 	}

@@ -171,7 +171,7 @@ static int exec_on(duckdb_connection con, pl_buf *sql, pl_err *err)
 
 /* Runs a view statement (about object `key`) unless the same statement already ran in the last
  * sync (and, in a transaction, the object is still there for it). */
-static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
+static int sync_exec(view_sync *vs, pl_buf *sql, const char *schema, uint64_t key, pl_err *err)
 {
 	if (pl_buf_oom(sql))
 		return pl_err_nomem(err);
@@ -195,8 +195,11 @@ static int sync_exec(view_sync *vs, pl_buf *sql, uint64_t key, pl_err *err)
 	}
 	if (shared && nseen > 0 && bsearch(&h, seen, nseen, sizeof(h), cmp_hash))
 		return 0;
-	if (!vs->cached && claim_conflicts(vs->lake, vs->synced, key))
-		return 0; /* another transaction's change: this one's shows at its COMMIT, or conflicts there */
+	/* another transaction's change of the object or its schema: this one's shows at its COMMIT,
+	 * or conflicts there */
+	if (!vs->cached && (claim_conflicts(vs->lake, vs->synced, key) ||
+			    (schema && claim_conflicts(vs->lake, vs->synced, object_key('s', schema, "")))))
+		return 0;
 	if (!vs->cached && synced_add(vs->synced, key))
 		return pl_err_nomem(err);
 	int rc = exec_on(vs->con, sql, err);
@@ -290,7 +293,7 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_synced_set 
 	return rc;
 }
 
-static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
+static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
@@ -300,7 +303,9 @@ static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
 		bool oom = false;
 		char *schema = pl_engine_value_str(&res, 0, r, &oom);
-		if (!oom && schema && strcmp(schema, "main") != 0 && !pl_model_schema(lake->model, schema)) {
+		uint64_t key = schema ? object_key('s', schema, "") : 0;
+		if (!oom && schema && strcmp(schema, "main") != 0 && !pl_model_schema(lake->model, schema) &&
+		    !claim_conflicts(lake, synced, key)) {
 			pl_buf_puts(&q, "DROP SCHEMA IF EXISTS ");
 			pl_buf_put_ident(&q, lake->name);
 			pl_buf_putc(&q, '.');
@@ -308,6 +313,8 @@ static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_err *err)
 			pl_buf_puts(&q, " CASCADE");
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
+			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
+				oom = true;
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -349,7 +356,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 	}
 	pl_err view_err = {0};
 	uint64_t key = object_key('v', s->name, t->name);
-	rc = sync_exec(vs, &q, key, &view_err);
+	rc = sync_exec(vs, &q, s->name, key, &view_err);
 	/* DuckDB refused to change its catalog (another transaction changed the same view): the
 	 * transaction is over in DuckDB, nothing else can run in it */
 	bool refused = rc && (strstr(view_err.msg, "write-write conflict") || strstr(view_err.msg, "TransactionContext"));
@@ -416,7 +423,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	pl_buf_puts(&q, pl_buf_cstr(&body));
 	pl_err view_err = {0};
 	uint64_t key = object_key('v', s->name, v->name);
-	int rc = sync_exec(vs, &q, key, &view_err);
+	int rc = sync_exec(vs, &q, s->name, key, &view_err);
 	if (rc && rc != PL_ENOMEM) { /* names it does not qualify: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
 		if (rc == 0)
@@ -452,7 +459,7 @@ static int comment_view(view_sync *vs, const pl_schema *s, const char *name, con
 	}
 	pl_buf_puts(&q, " IS ");
 	pl_buf_put_literal(&q, comment);
-	int rc = sync_exec(vs, &q, object_key('v', s->name, name), err);
+	int rc = sync_exec(vs, &q, s->name, object_key('v', s->name, name), err);
 	pl_buf_dispose(&q);
 	return rc;
 }
@@ -498,7 +505,7 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 	}
 	pl_err macro_err = {0};
 	uint64_t key = object_key(m->table ? 't' : 'm', s->name, m->name);
-	int rc = m->nimpls ? sync_exec(vs, &q, key, &macro_err) : 0;
+	int rc = m->nimpls ? sync_exec(vs, &q, s->name, key, &macro_err) : 0;
 	if (rc && rc != PL_ENOMEM) { /* DuckDB binds a table macro's names: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
 		if (rc == 0)
@@ -622,14 +629,14 @@ int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cac
 	if (rc == 0 && !same_objects)
 		rc = sync_drop_macros(lake, con, synced, err);
 	if (rc == 0 && !same_objects)
-		rc = sync_drop_schemas(lake, con, err);
+		rc = sync_drop_schemas(lake, con, synced, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
 		pl_buf_put_ident(&q, lake->name);
 		pl_buf_putc(&q, '.');
 		pl_buf_put_ident(&q, lake->model->schemas[i].name);
-		rc = exec_on(con, &q, err);
+		rc = sync_exec(&vs, &q, NULL, object_key('s', lake->model->schemas[i].name, ""), err);
 		pl_buf_dispose(&q);
 	}
 	if (rc == 0)

@@ -207,8 +207,11 @@ int pl_ddl_drop_schema(const pl_model *m, const pl_schema *s, bool cascade, pl_t
 	pl_dropped *d = rc ? NULL : pl_txn_add_dropped_schema(txn);
 	if (rc == 0 && !d)
 		rc = pl_err_nomem(err);
-	if (rc == 0)
+	if (rc == 0) {
 		d->id = s->id;
+		if (!(d->name = pl_strdup(s->name))) /* a concurrent commit's table in it names it */
+			rc = pl_err_nomem(err);
+	}
 	return rc;
 }
 

@@ -319,7 +319,7 @@ static void commit__stale_base_conflicts_with_dropped_table(void **state)
 	int64_t snap = -1;
 	assert_int_equal(pl_commit(f->db, &ins, base, &snap, &err), PL_ECONFLICT);
 	assert_int_equal(snap, -1);
-	assert_non_null(strstr(err.msg, "dropped by a concurrent commit"));
+	assert_non_null(strstr(err.msg, "another transaction has dropped it"));
 	char want[64];
 	snprintf(want, sizeof(want), "table %lld", (long long)tid);
 	assert_non_null(strstr(err.msg, want));
@@ -349,7 +349,8 @@ static void commit__stale_base_conflicts_on_same_new_table_only(void **state)
 	pl_err err = {0};
 	int64_t snap = -1;
 	assert_int_equal(pl_commit(f->db, &same, 0, &snap, &err), PL_ECONFLICT);
-	assert_non_null(strstr(err.msg, "\"t,\"x\" was created by a concurrent commit (snapshot 1)"));
+	assert_non_null(strstr(err.msg, "Transaction conflict: cannot create table \"t,\"x\": another transaction has "
+					"created it (snapshot 1)"));
 	pl_txn_dispose(&same);
 	pl_txn other = {0}; /* a different table from the same stale base is fine */
 	add_table(&other, 0, "main", "t");
