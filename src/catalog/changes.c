@@ -218,26 +218,7 @@ int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int6
 {
 	if (pl_upkeep_check_history(db, base, err) != 0)
 		return err->code;
-	for (size_t i = 0; i < t->ndeletes; i++) {
-		int rc = check_file_conflict(db, t->deletes[i].data_file_id, base, own, err);
-		if (rc)
-			return rc;
-	}
-	for (size_t i = 0; i < t->nended_files; i++) {
-		int rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, own, err);
-		if (rc)
-			return rc;
-	}
-	for (size_t i = 0; i < t->nfile_deletes; i++) {
-		int rc = check_file_conflict(db, t->file_deletes[i].data_file_id, base, own, err);
-		if (rc)
-			return rc;
-	}
-	if (t->nfile_deletes) {
-		int rc = pl_inline_check_file_deletes(db, t, base, own, err);
-		if (rc)
-			return rc;
-	}
+	/* the objects first (a dropped or altered table says more than its files' rows) */
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(base), PL_VINT(own)};
 	int rc = pl_catdb_query(db, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
@@ -250,6 +231,13 @@ int pl_changes_check_conflicts(pl_catdb *db, const pl_txn *t, int64_t base, int6
 			rc = check_change(t, &ch, pl_rows_int(r, i, 0, 0), err);
 	}
 	pl_rows_free(r);
+	for (size_t i = 0; rc == 0 && i < t->ndeletes; i++)
+		rc = check_file_conflict(db, t->deletes[i].data_file_id, base, own, err);
+	for (size_t i = 0; rc == 0 && i < t->nended_files; i++)
+		rc = check_file_conflict(db, t->ended_files[i].data_file_id, base, own, err);
+	for (size_t i = 0; rc == 0 && i < t->nfile_deletes; i++)
+		rc = check_file_conflict(db, t->file_deletes[i].data_file_id, base, own, err);
+	if (rc == 0 && t->nfile_deletes)
+		rc = pl_inline_check_file_deletes(db, t, base, own, err);
 	return rc;
 }
-
