@@ -14,9 +14,11 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
+#include "storage/secrets.h"
 
 typedef struct attach_args {
 	char *uri, *alias, *data_path, *snapshot_time, *schema, *password_env, *metadata_catalog;
+	char *secret_meta_type; /* the catalog kind a DuckLake secret's METADATA_PARAMETERS name */
 	bool if_not_exists;
 	bool or_replace; /* ATTACH OR REPLACE: a lake of that name is detached first */
 	bool kind_given; /* the URI names the catalog kind */
@@ -33,6 +35,7 @@ static void args_dispose(attach_args *a)
 	free(a->schema);
 	free(a->password_env);
 	free(a->metadata_catalog);
+	free(a->secret_meta_type);
 }
 
 static bool option_bool(const pl_toks *t, size_t *i)
@@ -58,6 +61,8 @@ static const char *const ignored_options[] = {
 	"ENCRYPTED", "METADATA_PARAMETERS", "MIGRATE_IF_REQUIRED", "TYPE", "BUSY_TIMEOUT", NULL,
 };
 
+static int apply_meta_type(attach_args *a, char *v, pl_err *err);
+
 /* META_TYPE 'duckdb' | 'sqlite' | 'postgres': the catalog's kind, as the URI prefix gives it. */
 static int meta_type_option(const pl_toks *t, size_t *i, attach_args *a, pl_err *err)
 {
@@ -66,6 +71,14 @@ static int meta_type_option(const pl_toks *t, size_t *i, attach_args *a, pl_err 
 	char *v = pl_tok_string(t, (*i)++);
 	if (!v)
 		return pl_err_nomem(err);
+	int rc = apply_meta_type(a, v, err);
+	free(v);
+	return rc;
+}
+
+/* The catalog kind v (lower-cased here) names, from META_TYPE or a DuckLake secret. */
+static int apply_meta_type(attach_args *a, char *v, pl_err *err)
+{
 	for (char *c = v; *c; c++)
 		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 	static const char *const kinds[] = {"duckdb", "sqlite", "postgres", NULL};
@@ -82,7 +95,6 @@ static int meta_type_option(const pl_toks *t, size_t *i, attach_args *a, pl_err 
 				"path", v, a->o.kind);
 	else
 		a->o.kind = kind;
-	free(v);
 	return rc;
 }
 
@@ -193,8 +205,58 @@ static char *default_alias(const char *location)
 	return pl_strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 }
 
+/* As in DuckLake: an empty path or a plain name (letters, digits, '_') names a DuckLake secret. */
+static bool is_secret_name(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* ATTACH 'ducklake:' / 'ducklake:name': the lake the DuckLake secret describes. Its path becomes
+ * the URI; its DATA_PATH, METADATA_SCHEMA and METADATA_CATALOG apply unless ATTACH gives them. */
+static int from_secret(attach_args *a, pl_err *err)
+{
+	const char *name = a->uri + strlen("ducklake:");
+	pl_lake_secret ls;
+	int rc = pl_secret_lake(*name ? name : NULL, &ls, err);
+	if (rc == PL_ENOTFOUND && !*name)
+		return pl_err_set(err, PL_ENOTFOUND, "Invalid Input Error: Default secret was not found - either specify "
+				  "a path to attach to directly, or create the secret (CREATE SECRET (TYPE ducklake, "
+				  "METADATA_PATH '...'))");
+	if (rc == PL_ENOTFOUND)
+		return pl_err_set(err, PL_ENOTFOUND, "Invalid Input Error: Secret \"%s\" was not found - if this was "
+				  "meant to be a path to a DuckDB file, use duckdb:%s instead", name, name);
+	if (rc)
+		return rc;
+	pl_buf uri = PL_BUF_INIT;
+	pl_buf_printf(&uri, "ducklake:%s", ls.metadata_path);
+	char *u = pl_buf_detach(&uri);
+	if (!u) {
+		pl_lake_secret_dispose(&ls);
+		return pl_err_nomem(err);
+	}
+	free(a->uri);
+	a->uri = u;
+	char **own[] = {&a->data_path, &a->schema, &a->metadata_catalog, &a->secret_meta_type};
+	char **given[] = {&ls.data_path, &ls.metadata_schema, &ls.metadata_catalog, &ls.meta_type};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		free(*own[i]);
+		*own[i] = *given[i];
+		*given[i] = NULL;
+	}
+	pl_lake_secret_dispose(&ls);
+	return 0;
+}
+
 static int split_uri(attach_args *a, pl_err *err)
 {
+	if (is_secret_name(a->uri + strlen("ducklake:"))) {
+		int rc = from_secret(a, err);
+		if (rc)
+			return rc;
+	}
 	const char *rest = a->uri + strlen("ducklake:");
 	static const char *const kinds[] = {"sqlite", "duckdb", "postgres", "postgresql", "mysql", NULL};
 	a->o.kind = "duckdb";
@@ -233,6 +295,8 @@ static int parse_attach(const pl_toks *t, attach_args *a, pl_err *err)
 	if (!(a->uri = pl_tok_string(t, i++)))
 		return pl_err_nomem(err);
 	int rc = split_uri(a, err);
+	if (rc == 0 && a->secret_meta_type)
+		rc = apply_meta_type(a, a->secret_meta_type, err);
 	if (rc)
 		return rc;
 	if (pl_tok_is(t, i, "AS")) {

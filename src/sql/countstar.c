@@ -83,7 +83,7 @@ int pl_count_star_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 	char *cur_db = NULL, *cur_schema = NULL;
 	bool qualified = ok && n >= 2 && pl_db_find_lake(conn->db, parts[0]) != NULL;
 	if (ok && !qualified) {
-		pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
+		pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
 		ok = pl_session_location(&st, &cur_db, &cur_schema, &ignored) == 0 && cur_db &&
 		     pl_db_find_lake(conn->db, cur_db) != NULL && !temp_object(conn, parts[n - 1]);
 	}

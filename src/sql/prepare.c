@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "sql/changefeed.h"
 #include "sql/lexer.h"
 #include "sql/router.h"
 #include "sql/session.h"
@@ -187,7 +188,7 @@ int planar_prepare(planar_conn *conn, const char *sql, planar_stmt **out)
 		planar_stmt_free(s);
 		return rc;
 	}
-	s->render = !is_query(&s->toks, 0);
+	s->render = !is_query(&s->toks, 0) || pl_changefeed_present(&s->toks);
 	*out = s;
 	return 0;
 }
@@ -426,7 +427,9 @@ static int route_prepare(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 	int rc = pl_lex(&body, t->src + t->items[i + 1].start, err);
 	size_t n = 0;
 	pl_sqlprep *old = rc == 0 ? find_sqlprep(st->conn, name) : NULL;
-	if (rc == 0 && is_query(&body, 0)) {
+	/* a query is prepared by DuckDB, unless it calls a change-feed function: Planar evaluates its
+	 * bounds (which may be parameters) to make the feed, so it runs with the values in place */
+	if (rc == 0 && is_query(&body, 0) && !pl_changefeed_present(&body)) {
 		if (old) /* DuckDB's own PREPARE replaces it */
 			remove_sqlprep(st->conn, old);
 	} else if (rc == 0 && (rc = count_params(&body, 0, &n, err)) == 0) {

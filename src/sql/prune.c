@@ -768,7 +768,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
 	if (start >= t->len || !any_large_table(conn->db, min_files))
 		return 0;
-	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
+	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
 	analysis a = {.st = &st, .base = t->items[start].start, .min_files = min_files};
 	json_t *stmt = NULL, *tmpl = NULL;
 	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)

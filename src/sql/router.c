@@ -483,7 +483,7 @@ static int dispatch_prefixed(pl_stmt *st, planar_result **out, pl_err *err, bool
 			     : NULL;
 	if (body > i && !cte)
 		return pl_err_nomem(err);
-	pl_stmt inner = {st->conn, t->src + t->items[body].start, {0}, cte, explain};
+	pl_stmt inner = {st->conn, t->src + t->items[body].start, {0}, cte, explain, NULL};
 	int rc = pl_lex(&inner.toks, inner.sql, err);
 	if (rc == 0)
 		rc = route_write(&inner, out, err, handled);
@@ -669,7 +669,7 @@ static bool may_skip_lakes(pl_stmt *st)
 
 int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
 {
-	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE};
+	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE, NULL};
 	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
 	int rc = pl_lex(&st.toks, sql, err);
 	if (rc == 0)
@@ -717,8 +717,10 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 		rc = pl_txn_enter(conn, err);
 	if (rc == 0 && !handled && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
-	if (rc == 0 && !handled && db->nlakes > 0)
+	if (rc == 0 && !handled && db->nlakes > 0) {
+		st.original = st.sql;
 		rc = rewrite_views(&st, &texts, &views, err);
+	}
 	if (rc == 0 && !handled && st.toks.len > 0)
 		rc = dispatch(&st, out, err, &handled);
 	pl_txn_leave(conn);

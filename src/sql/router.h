@@ -25,6 +25,8 @@ typedef struct pl_stmt {
 	 * which handlers put before every query that evaluates the user's expressions. */
 	const char *cte;
 	pl_explain explain;
+	/* The statement as written, before the AT and change-feed rewrites (NULL when the same). */
+	const char *original;
 } pl_stmt;
 
 /* A resolved reference to an object in a lake. */

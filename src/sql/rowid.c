@@ -55,7 +55,7 @@ static bool lake_table_at(planar_conn *conn, const pl_toks *t, size_t i, size_t 
 	char *parts[3] = {0};
 	size_t n = 0, j = i;
 	pl_err ignored;
-	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
+	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
 	bool ok = pl_parse_qname(t, &j, parts, &n, &ignored) == 0 && !pl_tok_is_punct(t, j, "(") &&
 		  pl_resolve_target(&st, parts, n, tgt, &ignored) == 0 && tgt->lake;
 	for (size_t k = 0; k < n; k++)

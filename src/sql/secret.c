@@ -1,6 +1,8 @@
 /*
  * secret.c -- CREATE [OR REPLACE] [PERSISTENT | TEMPORARY] SECRET [IF NOT EXISTS] [name] (TYPE s3 | r2,
- * KEY_ID, SECRET, SESSION_TOKEN, ENDPOINT, REGION, URL_STYLE, USE_SSL, SCOPE [, PROVIDER config])
+ * KEY_ID, SECRET, SESSION_TOKEN, ENDPOINT, REGION, URL_STYLE, USE_SSL, SCOPE [, PROVIDER config]),
+ * DuckLake's (TYPE ducklake, METADATA_PATH, DATA_PATH, METADATA_SCHEMA, METADATA_CATALOG,
+ * METADATA_PARAMETERS MAP {...}: where a lake is, for ATTACH 'ducklake:' and 'ducklake:name')
  * and DROP [PERSISTENT | TEMPORARY] SECRET [IF EXISTS] name for S3 secrets, kept by Planar
  * (storage/secrets.h: the engine has no S3 secret type); duckdb_secrets() shows them beside the
  * engine's own, with the secret key and session token redacted. Other secret types go to the
@@ -62,6 +64,20 @@ static int set_option(pl_secret_def *d, const char *name, char *v, pl_err *err)
 		dst = &d->cfg.region;
 	else if (pl_str_ieq(name, "SCOPE"))
 		dst = &d->scope;
+	else if (pl_str_ieq(name, "METADATA_PATH"))
+		dst = &d->lake.metadata_path;
+	else if (pl_str_ieq(name, "DATA_PATH"))
+		dst = &d->lake.data_path;
+	else if (pl_str_ieq(name, "METADATA_SCHEMA"))
+		dst = &d->lake.metadata_schema;
+	else if (pl_str_ieq(name, "METADATA_CATALOG"))
+		dst = &d->lake.metadata_catalog;
+	else if (pl_str_ieq(name, "ENCRYPTED")) {
+		bool on = false;
+		rc = bool_value("ENCRYPTED", v, &on, err);
+		if (rc == 0 && on)
+			rc = pl_err_set(err, PL_EUNSUPPORTED, "CREATE SECRET: ENCRYPTED lakes are not supported");
+	}
 	else if (pl_str_ieq(name, "URL_STYLE")) {
 		if (pl_str_ieq(v, "path") || pl_str_ieq(v, "vhost") || pl_str_ieq(v, "virtual"))
 			d->cfg.path_style = pl_str_ieq(v, "path"), d->url_style_set = true;
@@ -81,7 +97,7 @@ static int set_option(pl_secret_def *d, const char *name, char *v, pl_err *err)
 		d->cfg.endpoint = pl_buf_detach(&b);
 		rc = d->cfg.endpoint ? 0 : pl_err_nomem(err);
 	} else {
-		rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: unknown parameter '%s' for an S3 secret", name);
+		rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: unknown parameter '%s'", name);
 	}
 	if (dst) {
 		free(*dst);
@@ -94,7 +110,42 @@ static int set_option(pl_secret_def *d, const char *name, char *v, pl_err *err)
 	return rc;
 }
 
-/* Whether the statement is CREATE ... SECRET with TYPE s3 or r2; i gets the '(' of its options. */
+/* METADATA_PARAMETERS MAP {'key': 'value', ...} of a DuckLake secret: the parameters of the
+ * catalog database's ATTACH; TYPE names its kind, the others do not apply to Planar's drivers. */
+static int metadata_parameters(const pl_toks *t, size_t *i, pl_secret_def *d, pl_err *err)
+{
+	if (pl_tok_is(t, *i, "MAP"))
+		(*i)++;
+	if (!pl_tok_is_punct(t, *i, "{"))
+		return pl_err_set(err, PL_EINVALID, "CREATE SECRET: METADATA_PARAMETERS needs a MAP {'name': 'value', ...}");
+	for ((*i)++; *i < t->len && !pl_tok_is_punct(t, *i, "}");) {
+		if (t->items[*i].kind != PL_TOK_STRING || !pl_tok_is_punct(t, *i + 1, ":") ||
+		    *i + 2 >= t->len || t->items[*i + 2].kind != PL_TOK_STRING)
+			return pl_err_set(err, PL_EINVALID, "CREATE SECRET: METADATA_PARAMETERS needs a MAP of strings");
+		char *key = pl_tok_string(t, *i), *v = pl_tok_string(t, *i + 2);
+		int rc = !key || !v ? pl_err_nomem(err) : 0;
+		if (rc == 0 && pl_str_ieq(key, "TYPE")) {
+			for (char *c = v; *c; c++)
+				*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+			free(d->lake.meta_type);
+			d->lake.meta_type = v;
+			v = NULL;
+		}
+		free(key);
+		free(v);
+		if (rc)
+			return rc;
+		*i += 3;
+		if (pl_tok_is_punct(t, *i, ","))
+			(*i)++;
+	}
+	if (*i >= t->len)
+		return pl_err_set(err, PL_EINVALID, "CREATE SECRET: METADATA_PARAMETERS: unterminated MAP");
+	(*i)++;
+	return 0;
+}
+
+/* Whether the statement is CREATE ... SECRET with TYPE s3, r2 or ducklake; i gets the '(' of its options. */
 static bool is_s3_create(const pl_toks *t, size_t *open_at, bool *replace, bool *persistent, bool *if_not_exists,
 			 size_t *name_at)
 {
@@ -121,7 +172,8 @@ static bool is_s3_create(const pl_toks *t, size_t *open_at, bool *replace, bool 
 	*open_at = i;
 	size_t end = pl_tok_match_paren(t, i);
 	for (size_t k = i + 1; k + 1 < end && k + 1 < t->len; k++)
-		if (pl_tok_is(t, k, "TYPE") && (pl_tok_is(t, k + 1, "s3") || pl_tok_is(t, k + 1, "r2")))
+		if (pl_tok_is(t, k, "TYPE") &&
+		    (pl_tok_is(t, k + 1, "s3") || pl_tok_is(t, k + 1, "r2") || pl_tok_is(t, k + 1, "ducklake")))
 			return true;
 	return false;
 }
@@ -149,9 +201,12 @@ static int create_secret(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 		rc = pl_err_set(err, PL_EINVALID, "syntax error in CREATE SECRET: unbalanced parentheses");
 	for (size_t i = open_at + 1; rc == 0 && i < end;) {
 		char *name = pl_tok_ident(t, i++);
-		char *v = name ? option_value(t, &i) : NULL;
+		bool map = name && pl_str_ieq(name, "METADATA_PARAMETERS");
+		char *v = name && !map ? option_value(t, &i) : NULL;
 		if (!name)
 			rc = pl_err_nomem(err);
+		else if (map)
+			rc = metadata_parameters(t, &i, &d, err);
 		else if (!v)
 			rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: parameter %s needs a value", name);
 		else
@@ -177,6 +232,24 @@ static int create_secret(pl_stmt *st, planar_result **out, pl_err *err, bool *ha
 	}
 	/* an endpoint other than AWS's is reached with path-style URLs unless told otherwise, as
 	 * for AWS_ENDPOINT_URL; a scheme in the endpoint decides TLS */
+	bool lake = rc == 0 && d.type && strcmp(d.type, "ducklake") == 0;
+	bool lake_opts = d.lake.metadata_path || d.lake.data_path || d.lake.metadata_schema || d.lake.metadata_catalog ||
+			 d.lake.meta_type;
+	if (rc == 0 && lake && (d.scope || d.cfg.key_id || d.cfg.secret || d.cfg.session_token || d.cfg.endpoint ||
+				d.cfg.region || d.url_style_set || d.use_ssl_set))
+		rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: a DuckLake secret takes METADATA_PATH, DATA_PATH, "
+				"METADATA_SCHEMA, METADATA_CATALOG and METADATA_PARAMETERS, not S3 parameters");
+	else if (rc == 0 && !lake && lake_opts)
+		rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: METADATA_PATH, DATA_PATH, METADATA_SCHEMA, "
+				"METADATA_CATALOG and METADATA_PARAMETERS are parameters of a TYPE ducklake secret");
+	else if (rc == 0 && lake && !d.lake.metadata_path)
+		rc = pl_err_set(err, PL_EINVALID, "CREATE SECRET: metadata_path must be defined when creating a DuckLake "
+				"secret");
+	if (rc == 0 && lake) {
+		rc = pl_secret_create(&d, replace, if_not_exists, err);
+		pl_secret_def_dispose(&d);
+		return rc ? rc : pl_stmt_passthrough(st, "SELECT true AS \"Success\"", out, err);
+	}
 	if (rc == 0 && d.cfg.endpoint && !d.url_style_set && !strstr(d.cfg.endpoint, "amazonaws.com"))
 		d.cfg.path_style = true;
 	if (rc == 0 && d.cfg.endpoint && !d.use_ssl_set && pl_str_has_prefix_i(d.cfg.endpoint, "http://"))
@@ -242,8 +315,9 @@ static int put_rows(pl_buf *b, pl_err *err)
 		pl_buf_printf(b, ", %s, ", rows[i].persistent ? "true" : "false");
 		pl_buf_put_literal(b, rows[i].storage);
 		pl_buf_puts(b, ", [");
-		pl_buf_put_literal(b, rows[i].scope);
-		pl_buf_puts(b, "], ");
+		if (rows[i].scope[0])
+			pl_buf_put_literal(b, rows[i].scope);
+		pl_buf_puts(b, "]::VARCHAR[], ");
 		pl_buf_put_literal(b, rows[i].secret_string);
 	}
 	pl_secret_rows_free(rows, n);

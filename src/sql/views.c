@@ -110,7 +110,14 @@ int pl_handle_create_view(pl_stmt *st, size_t name_at, planar_result **out, pl_e
 	}
 	if (rc == 0 && old && !or_replace)
 		rc = pl_err_set(err, PL_EEXISTS, "Catalog Error: View with name \"%s\" already exists!", tgt.name);
-	char *stored = rc ? NULL : portable_sql(t, i + 1, tgt.lake->name);
+	/* a query holding AT clauses is stored as written (they were rewritten for the check) */
+	pl_toks orig = {0};
+	const pl_toks *body = t;
+	if (rc == 0 && st->original && st->original != st->sql && strstr(st->sql, "__planar_") &&
+	    pl_lex(&orig, st->original, err) == 0 && orig.len > i + 1 && pl_tok_is(&orig, i, "AS"))
+		body = &orig;
+	char *stored = rc ? NULL : portable_sql(body, i + 1, tgt.lake->name);
+	pl_toks_dispose(&orig);
 	if (rc == 0 && !stored)
 		rc = pl_err_nomem(err);
 	if (rc == 0) {

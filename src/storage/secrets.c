@@ -32,8 +32,24 @@ void pl_secret_def_init(pl_secret_def *d)
 	pl_s3_config_init(&d->cfg);
 }
 
+void pl_lake_secret_dispose(pl_lake_secret *s)
+{
+	free(s->metadata_path);
+	free(s->data_path);
+	free(s->metadata_schema);
+	free(s->metadata_catalog);
+	free(s->meta_type);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool is_lake(const pl_secret_def *d)
+{
+	return d->type && strcmp(d->type, "ducklake") == 0;
+}
+
 void pl_secret_def_dispose(pl_secret_def *d)
 {
+	pl_lake_secret_dispose(&d->lake);
 	free(d->name);
 	free(d->type);
 	free(d->scope);
@@ -96,6 +112,11 @@ static int write_file(const pl_secret_def *d, pl_err *err)
 	put_line(&b, "region", d->cfg.region);
 	put_line(&b, "url_style", d->cfg.path_style ? "path" : "vhost");
 	put_line(&b, "use_ssl", d->cfg.use_ssl ? "true" : "false");
+	put_line(&b, "metadata_path", d->lake.metadata_path);
+	put_line(&b, "data_path", d->lake.data_path);
+	put_line(&b, "metadata_schema", d->lake.metadata_schema);
+	put_line(&b, "metadata_catalog", d->lake.metadata_catalog);
+	put_line(&b, "meta_type", d->lake.meta_type);
 	pl_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
 	if (pl_buf_oom(&b) || pl_buf_oom(&tmp)) {
 		rc = pl_err_nomem(err);
@@ -187,6 +208,16 @@ static void read_file(const char *path)
 			d.cfg.path_style = strcmp(v, "path") == 0;
 		else if (strcmp(line, "use_ssl") == 0)
 			d.cfg.use_ssl = strcmp(v, "true") == 0;
+		else if (strcmp(line, "metadata_path") == 0)
+			bad = set_field(&d.lake.metadata_path, v);
+		else if (strcmp(line, "data_path") == 0)
+			bad = set_field(&d.lake.data_path, v);
+		else if (strcmp(line, "metadata_schema") == 0)
+			bad = set_field(&d.lake.metadata_schema, v);
+		else if (strcmp(line, "metadata_catalog") == 0)
+			bad = set_field(&d.lake.metadata_catalog, v);
+		else if (strcmp(line, "meta_type") == 0)
+			bad = set_field(&d.lake.meta_type, v);
 	}
 	memset(text, 0, (size_t)st.st_size);
 	free(text);
@@ -249,7 +280,12 @@ static void remove_at(size_t i)
 
 int pl_secret_create(pl_secret_def *d, bool replace, bool if_not_exists, pl_err *err)
 {
-	if (!d->name && !(d->name = pl_strdup(strcmp(d->type, "r2") == 0 ? "__default_r2" : "__default_s3")))
+	static const char *const defaults[][2] = {{"r2", "__default_r2"}, {"ducklake", "__default_ducklake"}};
+	const char *default_name = "__default_s3";
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (strcmp(d->type, defaults[i][0]) == 0)
+			default_name = defaults[i][1];
+	if (!d->name && !(d->name = pl_strdup(default_name)))
 		return pl_err_nomem(err);
 	pthread_mutex_lock(&lock);
 	load_persistent();
@@ -321,6 +357,8 @@ static ssize_t best_for(const char *uri)
 	ssize_t best = -1;
 	size_t best_len = 0;
 	for (size_t i = 0; i < nsecrets; i++) {
+		if (is_lake(&secrets[i]))
+			continue;
 		const char *scope = secrets[i].scope;
 		size_t len = scope ? strlen(scope) : 0;
 		if (scope && strncmp(uri, scope, len) != 0)
@@ -365,6 +403,43 @@ int pl_secret_config_for(const char *uri, pl_s3_config *out, pl_err *err)
 	return rc;
 }
 
+int pl_secret_lake(const char *name, pl_lake_secret *out, pl_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!name)
+		name = "__default_ducklake";
+	pthread_mutex_lock(&lock);
+	load_persistent();
+	ssize_t at = find(name);
+	const pl_lake_secret *s = at >= 0 && is_lake(&secrets[at]) ? &secrets[at].lake : NULL;
+	bool oom = false;
+	if (s) {
+		const char *const src[] = {s->metadata_path, s->data_path, s->metadata_schema, s->metadata_catalog,
+					   s->meta_type};
+		char **dst[] = {&out->metadata_path, &out->data_path, &out->metadata_schema, &out->metadata_catalog,
+				&out->meta_type};
+		for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++)
+			oom = oom || (src[i] && !(*dst[i] = pl_strdup(src[i])));
+	}
+	pthread_mutex_unlock(&lock);
+	if (oom) {
+		pl_lake_secret_dispose(out);
+		return pl_err_nomem(err);
+	}
+	return s ? 0 : PL_ENOTFOUND;
+}
+
+static void put_lake_string(pl_buf *s, const pl_secret_def *d)
+{
+	const char *const keys[] = {"data_path", "meta_type", "metadata_catalog", "metadata_path", "metadata_schema"};
+	const char *const vals[] = {d->lake.data_path, d->lake.meta_type, d->lake.metadata_catalog,
+				    d->lake.metadata_path, d->lake.metadata_schema};
+	pl_buf_printf(s, "name=%s;type=ducklake;provider=config;serializable=true;scope", d->name);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (vals[i])
+			pl_buf_printf(s, ";%s=%s", keys[i], vals[i]);
+}
+
 int pl_secret_list(pl_secret_row **out, size_t *n, pl_err *err)
 {
 	pthread_mutex_lock(&lock);
@@ -374,6 +449,15 @@ int pl_secret_list(pl_secret_row **out, size_t *n, pl_err *err)
 	for (size_t i = 0; !oom && i < nsecrets; i++) {
 		const pl_secret_def *d = &secrets[i];
 		pl_buf s = PL_BUF_INIT;
+		if (is_lake(d)) {
+			put_lake_string(&s, d);
+			rows[i] = (pl_secret_row){pl_strdup(d->name), pl_strdup(d->type), pl_strdup("config"),
+						  pl_strdup(d->persistent ? "local_file" : "memory"), pl_strdup(""),
+						  pl_buf_detach(&s), d->persistent};
+			oom = !rows[i].name || !rows[i].type || !rows[i].provider || !rows[i].storage ||
+			      !rows[i].scope || !rows[i].secret_string;
+			continue;
+		}
 		pl_buf_printf(&s, "name=%s;type=%s;provider=config;serializable=true;scope=%s", d->name, d->type,
 			      d->scope ? d->scope : "s3://,s3n://,s3a://");
 		if (d->cfg.endpoint)

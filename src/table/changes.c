@@ -377,15 +377,19 @@ static void put_empty(pl_buf *out, const pl_table *t, pl_err *err)
 	pl_buf_puts(out, " WHERE false");
 }
 
+/* The changes: snapshot_id, rowid, change_type and the table's columns; the insertions or the
+ * deletions: the table's columns, then rowid and snapshot_id (the statement's stars leave those
+ * out, see sql/changefeed.c; last, so that column aliases of the call name the table's columns). */
 static void put_final(pl_buf *out, const pl_table *t, pl_change_kind kind)
 {
-	pl_buf_puts(out, ") SELECT snapshot_id, rowid");
-	if (kind == PL_CHANGES_ALL)
-		pl_buf_puts(out, ", change_type");
+	bool all = kind == PL_CHANGES_ALL;
+	pl_buf_puts(out, all ? ") SELECT snapshot_id, rowid, change_type" : ") SELECT ");
 	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(out, ", ");
+		pl_buf_puts(out, all || i ? ", " : "");
 		pl_buf_put_ident(out, t->top[i]->name);
 	}
+	if (!all)
+		pl_buf_puts(out, t->ntop ? ", rowid, snapshot_id" : "rowid, snapshot_id");
 	pl_buf_puts(out, " FROM (SELECT i.*, CASE WHEN EXISTS (SELECT 1 FROM __del d WHERE d.snapshot_id = i.snapshot_id "
 			 "AND d.rowid = i.rowid) THEN 'update_postimage' ELSE 'insert' END AS change_type FROM __ins i");
 	if (kind != PL_CHANGES_DELETIONS)

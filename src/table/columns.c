@@ -290,3 +290,14 @@ int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err)
 	pl_buf_putc(out, ')');
 	return pl_buf_oom(out) ? pl_err_nomem(err) : 0;
 }
+
+void pl_columns_put_nul_check(pl_buf *out, const pl_table *t)
+{
+	pl_buf_puts(out, "(false");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(out, " OR coalesce(contains(CAST(");
+		pl_buf_put_ident(out, t->top[i]->name);
+		pl_buf_puts(out, " AS VARCHAR), chr(0)), false)");
+	}
+	pl_buf_putc(out, ')');
+}

@@ -22,5 +22,8 @@ void pl_columns_free(pl_new_column *cols, size_t n);
 int pl_columns_copy(const pl_table *t, pl_new_column **out, size_t *nout, pl_err *err);
 /* Appends "(\"a\" INTEGER DEFAULT 1 NOT NULL, ...)" for a lake table's current columns. */
 int pl_columns_table_def(pl_buf *out, const pl_table *t, pl_err *err);
+/* Appends a BOOLEAN expression, true when a value of t's columns in a row has a NUL byte once
+ * cast to VARCHAR (such text is not kept in the catalog: inlined values are C strings). */
+void pl_columns_put_nul_check(pl_buf *out, const pl_table *t);
 
 #endif

@@ -400,7 +400,9 @@ static int inline_new_versions(dml *d, bool *done, pl_err *err)
 		pl_buf_put_ident(&q, t->top[i]->name);
 		pl_buf_puts(&q, " AS VARCHAR), ");
 	}
-	pl_buf_puts(&q, "_ducklake_internal_row_id FROM temp.main.");
+	pl_buf_puts(&q, "_ducklake_internal_row_id, ");
+	pl_columns_put_nul_check(&q, t);
+	pl_buf_puts(&q, " FROM temp.main.");
 	pl_buf_put_ident(&q, d->stage);
 	pl_buf_printf(&q, " LIMIT %lld", (long long)limit + 1);
 	duckdb_result res;
@@ -409,7 +411,10 @@ static int inline_new_versions(dml *d, bool *done, pl_err *err)
 	if (rc)
 		return rc;
 	idx_t n = duckdb_row_count(&res), nc = t->ntop;
-	if (n == 0 || n > (idx_t)limit) {
+	bool nul = false; /* a value with a NUL byte is not kept as text: the rows go to a file */
+	for (idx_t r = 0; n <= (idx_t)limit && !nul && r < n; r++)
+		nul = duckdb_value_boolean(&res, nc + 1, r);
+	if (n == 0 || n > (idx_t)limit || nul) {
 		duckdb_destroy_result(&res);
 		return 0;
 	}

@@ -348,7 +348,8 @@ int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const c
 }
 
 /* Runs `from` (a SELECT with t's columns by name, or a FROM item) and keeps its rows, every
- * value as text, in a new inlined insert of txn. */
+ * value as text, in a new inlined insert of txn. A value with a NUL byte cannot be kept as
+ * text in every catalog: then *rows_out is -1, nothing is kept, and the rows belong in a file. */
 static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char *from, pl_txn *txn, int64_t *rows_out,
 			 pl_err *err)
 {
@@ -359,6 +360,8 @@ static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char 
 		pl_buf_put_ident(&q, t->top[i]->name);
 		pl_buf_puts(&q, " AS VARCHAR)");
 	}
+	pl_buf_puts(&q, ", ");
+	pl_columns_put_nul_check(&q, t);
 	pl_buf_puts(&q, " FROM ");
 	pl_buf_puts(&q, from);
 	pl_inlined_insert *ins = pl_txn_add_inlined_insert(txn);
@@ -369,6 +372,14 @@ static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char 
 	if (!have)
 		return rc;
 	idx_t n = duckdb_row_count(&res), nc = ins->ncols;
+	for (idx_t r = 0; r < n; r++) {
+		if (duckdb_value_boolean(&res, nc, r)) {
+			duckdb_destroy_result(&res);
+			pl_inlined_insert_dispose(&txn->inlined_inserts[--txn->ninlined_inserts]);
+			*rows_out = -1;
+			return 0;
+		}
+	}
 	bool oom = !(ins->cells = calloc(n * nc + 1, sizeof(char *)));
 	for (idx_t r = 0; !oom && r < n; r++)
 		for (idx_t c = 0; c < nc; c++)
@@ -435,6 +446,8 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 			rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, rows_out, err);
 		pl_buf_dispose(&from);
 		free(sorted);
+		if (rc == 0 && *rows_out < 0) /* a value with a NUL byte: a file */
+			return write_files(ctx, t, source, sync_later, txn, -1, true, sizes, rows_out, err);
 		return rc;
 	}
 	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
@@ -496,7 +509,7 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 		rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
 		if (rc == 0 && n == rows)
 			drop_files(txn);
-		else if (rc == 0) /* not the rows just written: keep the file */
+		else if (rc == 0 && n >= 0) /* not the rows just written: keep the file */
 			pl_inlined_insert_dispose(&txn->inlined_inserts[--txn->ninlined_inserts]);
 		pl_buf_dispose(&from);
 	}

@@ -599,6 +599,45 @@ static void test_run_failing_file(void **state)
 	free(out);
 }
 
+/* A labeled query is checked by its hash only: the declared column count and the (empty)
+ * expected lines are not compared; a later query of the label must give the same values. */
+static void test_run_labels(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	pl_sqltest_status st = run_text("query I nosort three\n"
+					"SELECT 1 AS a, 'x' AS b, NULL AS c\n"
+					"----\n"
+					"\n"
+					"query I nosort three\n"
+					"SELECT * FROM (VALUES (1, 'x', NULL)) v(p, q, r)\n"
+					"----\n",
+		NULL, 0, &out);
+	if (st != PL_SQLTEST_PASSED)
+		fail_msg("unexpected failures:\n%s", out);
+	free(out);
+	st = run_text("query I nosort three\n"
+		      "SELECT 1 AS a, 'x' AS b\n"
+		      "----\n"
+		      "\n"
+		      "query I nosort three\n"
+		      "SELECT 1 AS a, 'y' AS b\n"
+		      "----\n",
+		NULL, 0, &out);
+	assert_int_equal(st, PL_SQLTEST_FAILED);
+	assert_non_null(strstr(out, ":5: result differs from the earlier query labeled 'three'"));
+	free(out);
+	/* a hash line is compared whatever the declared column count */
+	st = run_text("query I\n"
+		      "SELECT 1, 2\n"
+		      "----\n"
+		      "2 values hashing to 6ddb4095eb719e2a9f0a3f95677d24e0\n",
+		NULL, 0, &out);
+	if (st != PL_SQLTEST_PASSED)
+		fail_msg("unexpected failures:\n%s", out);
+	free(out);
+}
+
 static void test_run_skipped_file(void **state)
 {
 	(void)state;
@@ -642,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_check_error),
 		cmocka_unit_test(test_run_passing_file),
 		cmocka_unit_test(test_run_failing_file),
+		cmocka_unit_test(test_run_labels),
 		cmocka_unit_test(test_run_skipped_file),
 		cmocka_unit_test(test_cli_args),
 	};

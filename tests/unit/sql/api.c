@@ -719,6 +719,13 @@ static void test_prepared_sees_commits(void **state)
 	assert_int_equal(count_ge(f->conn, st, 0), 2);
 	exec_ok(f->conn, "INSERT INTO lake.c VALUES (3)");
 	assert_int_equal(count_ge(f->conn, st, 0), 3);
+	/* a change feed whose bound is a parameter (snapshots: 1 CREATE, 2 and 3 INSERTs) */
+	planar_stmt *feed = NULL;
+	assert_int_equal(planar_prepare(f->conn, "SELECT count(*) FROM ducklake_table_insertions('lake', 'main', 'c', 0, $1)",
+					&feed), 0);
+	assert_int_equal(count_ge(f->conn, feed, 2), 2);
+	assert_int_equal(count_ge(f->conn, feed, 3), 3);
+	planar_stmt_free(feed);
 	planar_conn *other = NULL;
 	assert_int_equal(planar_conn_open(&other, f->db, NULL), 0);
 	exec_ok(other, "INSERT INTO lake.c VALUES (4), (5)");
