@@ -418,7 +418,7 @@ static int write_tag(pl_catdb *db, const pl_tag *g, pl_commit_state *st, pl_err 
 		rc = column ? pl_catdb_exec(db, "INSERT INTO ducklake_column_tag VALUES (?, ?, ?, NULL, ?, ?)", n_col, 5, err)
 			    : pl_catdb_exec(db, "INSERT INTO ducklake_tag VALUES (?, ?, NULL, ?, ?)", n_tab, 4, err);
 	}
-	add_change(st, "altered_table", NULL, NULL, g->table_id);
+	add_change(st, g->view ? "altered_view" : "altered_table", NULL, NULL, g->table_id);
 	return rc;
 }
 

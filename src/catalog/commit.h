@@ -216,6 +216,7 @@ typedef struct pl_dropped_macro {
 typedef struct pl_tag {
 	int64_t table_id, column_id;
 	char *key, *value;
+	bool view; /* the object is a view (the change is altered_view) */
 } pl_tag;
 
 typedef struct pl_dropped {
