@@ -131,12 +131,14 @@ static int check_change(const pl_txn *t, const pl_change *c, int64_t snap, pl_er
 	int rc = check_view_macro_change(t, c, snap, err);
 	if (rc)
 		return rc;
-	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0) &&
+	if ((strcmp(c->kind, "dropped_table") == 0 || strcmp(c->kind, "altered_table") == 0 ||
+	     strcmp(c->kind, "altered_view") == 0) &&
 	    pl_txn_touches_table(t, id))
 		return pl_err_set(err, PL_ECONFLICT,
-				  "Transaction conflict: cannot change table %lld: another transaction has %s it "
+				  "Transaction conflict: cannot change %s %lld: another transaction has %s it "
 				  "(snapshot %lld)",
-				  (long long)id, c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
+				  strcmp(c->kind, "altered_view") == 0 ? "view" : "table", (long long)id,
+				  c->kind[0] == 'd' ? "dropped" : "altered", (long long)snap);
 	if ((strcmp(c->kind, "inlined_delete") == 0 || strcmp(c->kind, "inline_flush") == 0) &&
 	    deletes_inlined_of(t, id))
 		return pl_err_set(err, PL_ECONFLICT,

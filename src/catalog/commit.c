@@ -289,6 +289,13 @@ static int write_alter(pl_catdb *db, const pl_alter *a, pl_commit_state *st, pl_
 	}
 	if (rc == 0)
 		rc = write_columns(db, a->table_id, a->columns, a->ncolumns, st->snapshot, err);
+	for (size_t i = 0; rc == 0 && i < a->ncolumns; i++) {
+		bool added = a->columns[i].parent < 0;
+		for (size_t k = 0; added && k < a->nend; k++)
+			added = a->end_columns[k] != a->columns[i].id;
+		if (added)
+			rc = pl_commit__added_column_stats(db, a->table_id, &a->columns[i], st, err);
+	}
 	if (rc == 0 && a->new_name) {
 		pl_val e[] = {PL_VINT(st->snapshot), PL_VINT(a->table_id)};
 		pl_val n[] = {PL_VINT(a->table_id), PL_VTEXT(a->uuid), PL_VINT(st->snapshot), PL_VINT(a->schema_id),
@@ -411,7 +418,7 @@ static int write_tag(pl_catdb *db, const pl_tag *g, pl_commit_state *st, pl_err 
 		rc = column ? pl_catdb_exec(db, "INSERT INTO ducklake_column_tag VALUES (?, ?, ?, NULL, ?, ?)", n_col, 5, err)
 			    : pl_catdb_exec(db, "INSERT INTO ducklake_tag VALUES (?, ?, NULL, ?, ?)", n_tab, 4, err);
 	}
-	add_change(st, "altered_table", NULL, NULL, g->table_id);
+	add_change(st, g->view ? "altered_view" : "altered_table", NULL, NULL, g->table_id);
 	return rc;
 }
 

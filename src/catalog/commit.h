@@ -27,6 +27,7 @@ typedef struct pl_new_column {
 	int64_t id, order, parent; /* ids are per table, assigned by the caller; parent -1 = top */
 	char *name, *type, *default_value, *default_value_type;
 	char *initial_default;     /* value for files written before the column existed */
+	char *initial_stat;        /* initial_default as the column's statistics write it (NULL: unknown) */
 	bool nulls_allowed;
 } pl_new_column;
 
@@ -215,6 +216,7 @@ typedef struct pl_dropped_macro {
 typedef struct pl_tag {
 	int64_t table_id, column_id;
 	char *key, *value;
+	bool view; /* the object is a view (the change is altered_view) */
 } pl_tag;
 
 typedef struct pl_dropped {

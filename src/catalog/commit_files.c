@@ -340,6 +340,26 @@ static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats
 	return rc;
 }
 
+int pl_commit__added_column_stats(pl_catdb *db, int64_t table_id, const pl_new_column *col, pl_commit_state *st,
+				  pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(st->snapshot)};
+	int rc = pl_catdb_query(db, "SELECT coalesce(sum(record_count), 0) FROM ducklake_data_file WHERE table_id = ? AND "
+				    "begin_snapshot = ? AND end_snapshot IS NULL",
+				p, 2, &r, err);
+	int64_t rows = rc == 0 ? pl_rows_int(r, 0, 0, 0) : 0;
+	pl_rows_free(r);
+	bool has_default = col->initial_default && strcmp(col->initial_default, "NULL") != 0;
+	/* a default whose statistics form is unknown (nested types) leaves the statistics alone */
+	if (rc || rows <= 0 || (has_default && !col->initial_stat))
+		return rc;
+	pl_column_stats cs = {.column_id = col->id, .value_count = rows, .null_count = has_default ? 0 : rows,
+			      .column_size = -1, .min = has_default ? col->initial_stat : NULL,
+			      .max = has_default ? col->initial_stat : NULL, .contains_nan = -1, .type = col->type};
+	return pl_commit_add_table_versions(db, table_id, &cs, 1, 0, err);
+}
+
 int pl_commit__write_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;

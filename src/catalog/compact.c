@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "catalog/batch.h"
+#include "catalog/inline.h"
 #include "catalog/upkeep.h"
 #include "core/buf.h"
 #include "core/ids.h"
@@ -34,6 +35,25 @@ int pl_compact_files(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
 		"FROM ducklake_data_file d WHERE d.table_id = ? AND d.end_snapshot IS NULL "
 		"ORDER BY d.begin_snapshot, coalesce(d.row_id_start, -1), d.data_file_id",
 		&p, 1, out, err);
+}
+
+int pl_compact_inlined_deletes(pl_catdb *db, int64_t table_id, const int64_t *files, size_t n, int64_t *counts,
+			       pl_err *err)
+{
+	pl_rows *r = NULL;
+	memset(counts, 0, n * sizeof(*counts));
+	int rc = pl_inline_file_deletes(db, table_id, 0, INT64_MAX, &r, err);
+	/* rows by file and position: a position deleted twice counts once */
+	for (size_t i = 0; rc == 0 && r && i < r->nrows; i++) {
+		int64_t file = pl_rows_int(r, i, 0, -1), pos = pl_rows_int(r, i, 1, -1);
+		if (i > 0 && pl_rows_int(r, i - 1, 0, -1) == file && pl_rows_int(r, i - 1, 1, -1) == pos)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (files[k] == file)
+				counts[k]++;
+	}
+	pl_rows_free(r);
+	return rc;
 }
 
 int pl_compact_partition_values(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err)
@@ -67,7 +87,8 @@ void pl_compaction_dispose(pl_compaction *c)
 {
 	free(c->sources);
 	free(c->source_deletes);
-	c->sources = c->source_deletes = NULL;
+	free(c->source_inlined);
+	c->sources = c->source_deletes = c->source_inlined = NULL;
 	c->nsources = 0;
 }
 
@@ -154,6 +175,11 @@ static int check_sources(pl_catdb *db, const pl_compaction *c, pl_strv *paths, p
 			    "(SELECT max(l.delete_file_id) FROM ducklake_delete_file l WHERE l.data_file_id = d.data_file_id "
 			    "AND l.end_snapshot IS NULL) FROM ducklake_data_file d WHERE d.data_file_id",
 			    NULL, 0, c->sources, c->nsources, &r, err);
+	int64_t *inlined = rc == 0 ? calloc(c->nsources + 1, sizeof(*inlined)) : NULL;
+	if (rc == 0 && !inlined)
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = pl_compact_inlined_deletes(db, c->table_id, c->sources, c->nsources, inlined, err);
 	for (size_t i = 0; rc == 0 && i < c->nsources; i++) {
 		size_t k = 0;
 		while (k < r->nrows && pl_rows_int(r, k, 0, -1) != c->sources[i])
@@ -166,10 +192,13 @@ static int check_sources(pl_catdb *db, const pl_compaction *c, pl_strv *paths, p
 			rc = conflict(err, c, "deleted rows of the file", c->sources[i]);
 		else if (c->rewrite && pl_rows_int(r, k, 5, -1) != c->source_deletes[i])
 			rc = conflict(err, c, "deleted rows of the file", c->sources[i]);
+		else if (inlined[i] != (c->source_inlined ? c->source_inlined[i] : 0))
+			rc = conflict(err, c, "deleted rows of the file", c->sources[i]);
 		if (rc == 0 && (pl_strv_push(paths, pl_rows_get(r, k, 2) ? pl_rows_get(r, k, 2) : "") ||
 				pl_strv_push(paths, pl_rows_bool(r, k, 3, true) ? "1" : "0")))
 			rc = pl_err_nomem(err);
 	}
+	free(inlined);
 	pl_rows_free(r);
 	return rc;
 }

@@ -29,6 +29,10 @@
  * path_is_relative, schema_version (the table's, when the file began), delete_files (how many
  * delete file rows the file has had), live delete_file_id, its delete_count. */
 int pl_compact_files(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
+/* How many rows of each of files[0..n) of table_id are deleted through the catalog
+ * (ducklake_inlined_delete_<table>, distinct positions) into counts[0..n). */
+int pl_compact_inlined_deletes(pl_catdb *db, int64_t table_id, const int64_t *files, size_t n, int64_t *counts,
+			       pl_err *err);
 /* The partition values of table_id's live files: data_file_id, partition_key_index,
  * partition_value, by data_file_id and key. */
 int pl_compact_partition_values(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
@@ -45,6 +49,7 @@ typedef struct pl_compaction {
 	bool rewrite;               /* rewrite_data_files; else merge_adjacent_files */
 	int64_t *sources;           /* data_file_id of each file replaced */
 	int64_t *source_deletes;    /* its live delete_file_id (-1: none), checked unchanged */
+	int64_t *source_inlined;    /* its rows deleted through the catalog, checked unchanged */
 	size_t nsources;
 	pl_new_file *file;          /* the written file (path relative to the table's directory), or NULL */
 	int64_t begin_snapshot;     /* merge: the first source's; rewrite: ignored (the new snapshot) */

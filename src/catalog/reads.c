@@ -306,6 +306,63 @@ int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot,
 			     2, columns, ncolumns, with_row_id ? 2 : 0, out, err);
 }
 
+int pl_catalog_inlined_bounds(pl_catdb *db, const char *inlined, int64_t snapshot, const int64_t *column_ids,
+			      size_t ncolumns, pl_rows **out, pl_err *err)
+{
+	if (!inlined || !is_inlined_table_name(inlined))
+		return pl_err_set(err, PL_EINVALID, "\"%s\" is not an inlined-data table of the catalog",
+				  inlined ? inlined : "NULL");
+	*out = NULL;
+	long long table_id = 0, version = 0;
+	sscanf(inlined, "ducklake_inlined_data_%lld_%lld", &table_id, &version);
+	pl_rows *have = NULL;
+	int rc = ncolumns ? inlined_columns(db, table_id, version, &have, err) : 0;
+	size_t np = 0;
+	pl_val *p = rc == 0 ? calloc(3 + 2 * ncolumns, sizeof(*p)) : NULL;
+	if (rc == 0 && !p)
+		rc = pl_err_nomem(err);
+	static const char live[] = "CASE WHEN end_snapshot IS NULL OR end_snapshot > ? THEN ";
+	pl_buf q = PL_BUF_INIT;
+	pl_buf_printf(&q, "SELECT COUNT(%s1 END), COUNT(CASE WHEN end_snapshot <= ? THEN 1 END)", live);
+	if (p) {
+		p[np++] = PL_VINT(snapshot);
+		p[np++] = PL_VINT(snapshot);
+	}
+	for (size_t i = 0; rc == 0 && i < ncolumns; i++) {
+		const char *real = old_name(have, column_ids[i]);
+		if (!real) {
+			pl_buf_puts(&q, ", NULL, NULL, 0");
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			pl_buf_puts(&q, k ? ", CAST(MAX(" : ", CAST(MIN(");
+			pl_buf_puts(&q, live);
+			pl_buf_puts(&q, "CAST(");
+			pl_buf_put_ident(&q, real);
+			pl_buf_puts(&q, " AS BIGINT) END) AS VARCHAR)");
+			p[np++] = PL_VINT(snapshot);
+		}
+		pl_buf_puts(&q, ", 1");
+	}
+	pl_buf_puts(&q, " FROM ");
+	pl_buf_puts(&q, inlined); /* checked above: letters, digits and '_' */
+	pl_buf_puts(&q, " WHERE begin_snapshot <= ?");
+	if (p)
+		p[np++] = PL_VINT(snapshot);
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_query(db, q.ptr, p, np, out, err);
+	if (rc == 0 && (*out)->nrows != 1)
+		rc = pl_err_set(err, PL_ERROR, "reading the bounds of %s gave no row", inlined);
+	if (rc && *out) {
+		pl_rows_free(*out);
+		*out = NULL;
+	}
+	pl_buf_dispose(&q);
+	free(p);
+	pl_rows_free(have);
+	return rc;
+}
+
 int pl_catalog_inlined_history(pl_catdb *db, const char *inlined, int64_t upto, const char *const *columns,
 			       size_t ncolumns, pl_rows **out, pl_err *err)
 {

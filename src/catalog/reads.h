@@ -32,6 +32,14 @@ int pl_catalog_list(pl_catdb *db, pl_catalog_listing what, pl_rows **out, pl_err
 int pl_catalog_inlined_rows(pl_catdb *db, const char *inlined, int64_t snapshot, const char *const *columns,
 			    size_t ncolumns, bool with_row_id, pl_rows **out, pl_err *err);
 
+/* Counts and bounds of the inlined-data table `inlined` (checked) at snapshot, as one row of
+ * text: the rows live at snapshot, the rows begun and ended by then (deleted), then for each of
+ * the column ids: the smallest and largest live value cast to BIGINT (for integer columns only)
+ * and 1, or NULL, NULL, 0 when the inlined table has no such column (added since it was made:
+ * its rows read the column's initial default). */
+int pl_catalog_inlined_bounds(pl_catdb *db, const char *inlined, int64_t snapshot, const int64_t *column_ids,
+			      size_t ncolumns, pl_rows **out, pl_err *err);
+
 /* Every row of the inlined-data table `inlined` that began at or before snapshot upto, live or
  * not: columns as text, then row_id, begin_snapshot, end_snapshot; ordered by row_id (the change
  * feed). */

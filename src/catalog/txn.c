@@ -162,6 +162,7 @@ void pl_new_columns_free(pl_new_column *cols, size_t n)
 		free(cols[c].default_value);
 		free(cols[c].default_value_type);
 		free(cols[c].initial_default);
+		free(cols[c].initial_stat);
 	}
 	free(cols);
 }

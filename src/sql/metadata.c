@@ -1,7 +1,8 @@
 /*
  * metadata.c -- DuckDB's catalog functions seen with lakes attached: `duckdb_tables()` and
  * `duckdb_views()` in a statement are rewritten to Planar's versions, in which the tables of a
- * lake are tables (DuckDB itself sees them as views) with their comments.
+ * lake are tables (DuckDB itself sees them as views) with their comments; `pragma_database_size()`
+ * and `PRAGMA database_size` give each lake's size as DuckLake does.
  */
 #include "sql/metadata.h"
 
@@ -20,17 +21,62 @@ static const struct {
 	{"duckdb_databases", "__planar_duckdb_databases()"},
 };
 
+/* pragma_database_size() with each lake's size as DuckLake gives it: the bytes of its live data
+ * and delete files (as a query of DuckDB's rows, whose other columns stay). */
+static int put_database_size(planar_conn *conn, pl_buf *out, pl_err *err)
+{
+	pl_buf_puts(out, "(SELECT d.database_name, coalesce(format_bytes(s.bytes), d.database_size) AS database_size, "
+			 "d.block_size, d.total_blocks, d.used_blocks, d.free_blocks, d.wal_size, d.memory_usage, "
+			 "d.memory_limit FROM pragma_database_size() d LEFT JOIN (VALUES (NULL, CAST(NULL AS BIGINT))");
+	for (size_t l = 0; l < conn->db->nlakes; l++) {
+		const pl_lake *lake = conn->db->lakes[l];
+		const pl_model *m = lake->model;
+		int64_t bytes = 0;
+		for (size_t k = 0; m && k < m->ntables; k++) {
+			const pl_data_file *files = NULL;
+			size_t n = 0;
+			int rc = pl_model_table_files(m, &m->tables[k], &files, &n, err);
+			if (rc)
+				return rc;
+			for (size_t i = 0; i < n; i++)
+				bytes += files[i].file_size + (files[i].delete_path ? files[i].delete_size : 0);
+		}
+		pl_buf_puts(out, ", (");
+		pl_buf_put_literal(out, pl_lake_name(lake));
+		pl_buf_printf(out, ", %lld)", (long long)bytes);
+	}
+	pl_buf_puts(out, ") s(name, bytes) ON d.database_name = s.name)");
+	return 0;
+}
+
 int pl_metadata_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	pl_buf out = PL_BUF_INIT;
 	size_t copied = 0, made = 0;
-	(void)conn;
 	(void)views;
 	*sql_out = NULL;
+	if (pl_tok_is(t, 0, "PRAGMA") && pl_tok_is(t, 1, "database_size") &&
+	    (t->len == 2 || (t->len == 3 && pl_tok_is_punct(t, 2, ";")))) {
+		pl_buf_puts(&out, "SELECT * FROM ");
+		int rc = put_database_size(conn, &out, err);
+		return pl_rewrite_finish(&out, t, t->items[t->len - 1].start + t->items[t->len - 1].len, rc == 0, rc,
+					 sql_out, err);
+	}
 	for (size_t i = 0; i + 2 < t->len; i++) {
 		if (!pl_tok_is_punct(t, i + 1, "(") || !pl_tok_is_punct(t, i + 2, ")") ||
 		    (i > 0 && pl_tok_is_punct(t, i - 1, ".")))
 			continue;
+		if (pl_tok_is(t, i, "pragma_database_size")) {
+			pl_buf_put(&out, t->src + copied, t->items[i].start - copied);
+			int rc = put_database_size(conn, &out, err);
+			if (rc) {
+				pl_buf_dispose(&out);
+				return rc;
+			}
+			copied = t->items[i + 2].start + 1;
+			made++;
+			continue;
+		}
 		for (size_t k = 0; k < sizeof(functions) / sizeof(functions[0]); k++) {
 			if (!pl_tok_is(t, i, functions[k].from))
 				continue;

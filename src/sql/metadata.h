@@ -1,5 +1,6 @@
 /*
- * metadata.h -- duckdb_tables() / duckdb_views() with lakes attached (see metadata.c).
+ * metadata.h -- duckdb_tables() / duckdb_views() / pragma_database_size() with lakes attached
+ * (see metadata.c).
  */
 #ifndef PL_SQL_METADATA_H
 #define PL_SQL_METADATA_H

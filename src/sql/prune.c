@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/countstar.h"
+#include "sql/aggfold.h"
 #include "sql/lake.h"
 #include "table/prune.h"
 #include "table/scan.h"
@@ -759,7 +759,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 		duckdb_destroy_client_context(&ctx);
 	if (rc)
 		return pl_err_nomem(err);
-	rc = pl_count_star_rewrite(conn, t, sql_out, err);
+	rc = pl_agg_fold_rewrite(conn, t, sql_out, err);
 	if (rc || *sql_out)
 		return rc;
 	size_t start = query_start(t);

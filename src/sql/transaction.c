@@ -263,6 +263,53 @@ static void drop_local_tables(pl_begin_snapshot *e, pl_txn *txn)
 	}
 }
 
+/* Whether a write of the transaction refers to the schema it created with local id `id` (made by
+ * the only schema of writes[w0], as -1 there): a table, view, macro or renamed table in it. */
+static bool schema_referred(const pl_begin_snapshot *e, size_t w0, int64_t id)
+{
+	for (size_t w = 0; w < e->nwrites; w++) {
+		const pl_txn *t = &e->writes[w];
+		for (size_t i = 0; i < t->ntables; i++)
+			if (t->tables[i].schema_ref == id || (w == w0 && t->tables[i].schema_ref == -1))
+				return true;
+		for (size_t i = 0; i < t->nviews; i++)
+			if (t->views[i].schema_id == id)
+				return true;
+		for (size_t i = 0; i < t->nmacros; i++)
+			if (t->macros[i].macro.schema_id == id)
+				return true;
+		for (size_t i = 0; i < t->nalters; i++)
+			if (t->alters[i].new_name && t->alters[i].schema_id == id)
+				return true;
+	}
+	return false;
+}
+
+/* DROP SCHEMA of a schema the transaction created and nothing of it still refers to (its tables
+ * were dropped, and taken back, before): as in DuckLake, neither reaches the catalog. */
+static void drop_local_schemas(pl_begin_snapshot *e, pl_txn *txn)
+{
+	for (size_t i = 0; i < txn->ndropped_schemas;) {
+		int64_t id = txn->dropped_schemas[i].id;
+		size_t w0 = 0;
+		while (id >= PL_LOCAL_ID_BASE && w0 < e->nwrites &&
+		       !(e->writes[w0].nschemas == 1 && e->writes[w0].schemas[0].assigned_id == id))
+			w0++;
+		if (id < PL_LOCAL_ID_BASE || w0 == e->nwrites || schema_referred(e, w0, id) ||
+		    txn->ntables || txn->nviews || txn->nmacros || txn->nalters) {
+			i++;
+			continue;
+		}
+		pl_txn *t0 = &e->writes[w0];
+		free(t0->schemas[0].name);
+		t0->nschemas = 0;
+		free(txn->dropped_schemas[i].name);
+		memmove(&txn->dropped_schemas[i], &txn->dropped_schemas[i + 1],
+			(txn->ndropped_schemas - i - 1) * sizeof(*txn->dropped_schemas));
+		txn->ndropped_schemas--;
+	}
+}
+
 int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 {
 	pl_begin_snapshot *e = lake_entry(c, lake);
@@ -289,6 +336,8 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 	/* after the model has dropped it: the writes no longer make it */
 	if (rc == 0)
 		drop_local_tables(e, txn);
+	if (rc == 0)
+		drop_local_schemas(e, txn);
 	if (rc == 0) {
 		if (!e->pending)
 			lake->txn_writers++;

@@ -239,7 +239,7 @@ int pl_handle_comment(pl_stmt *st, planar_result **out, pl_err *err)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Column with name %s does not exist!", parts[n - 1]);
 	pl_txn txn = {0};
 	if (rc == 0)
-		rc = pl_ddl_comment(tab ? tab->id : view->id, column_id, value, &txn, err);
+		rc = pl_ddl_comment(tab ? tab->id : view->id, !tab, column_id, value, &txn, err);
 	if (rc == 0)
 		rc = pl_lake_commit(tgt.lake, st->conn, &txn, err);
 	free(value);

@@ -148,6 +148,28 @@ static int initial_default(alter_ctx *c, pl_new_column *col, pl_err *err)
 	return rc;
 }
 
+/* The initial default as DuckLake's column statistics write a value of the column's type (DuckDB's
+ * text of the value; TIMESTAMPTZ in UTC); left NULL for a type statistics do not describe. */
+static int initial_stat(alter_ctx *c, pl_new_column *col, pl_err *err)
+{
+	const char *type = strncmp(col->type, "decimal(", 8) == 0 ? col->type : pl_ducklake_to_duckdb_type(col->type);
+	if (!type)
+		return 0;
+	pl_buf q = PL_BUF_INIT;
+	if (strcmp(col->type, "timestamptz") == 0) {
+		pl_buf_puts(&q, "SELECT CAST(timezone('UTC', CAST(");
+		pl_buf_put_literal(&q, col->initial_default);
+		pl_buf_puts(&q, " AS TIMESTAMPTZ)) AS VARCHAR) || '+00'");
+	} else {
+		pl_buf_puts(&q, "SELECT CAST(CAST(");
+		pl_buf_put_literal(&q, col->initial_default);
+		pl_buf_printf(&q, " AS %s) AS VARCHAR)", type);
+	}
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query_value(c->ctx->con, q.ptr, &col->initial_stat, err);
+	pl_buf_dispose(&q);
+	return rc;
+}
+
 static int add_column(alter_ctx *c, pl_err *err)
 {
 	char *const *parts = c->req->path;
@@ -186,6 +208,8 @@ static int add_column(alter_ctx *c, pl_err *err)
 					"explicitly set the default for new values using \"ALTER ... SET DEFAULT\"");
 		if (rc == 0 && k == 0 && col->default_value && !pl_str_ieq(col->default_value, "NULL"))
 			rc = initial_default(c, col, err);
+		if (rc == 0 && k == 0 && n == 1 && col->initial_default && !pl_str_ieq(col->initial_default, "NULL"))
+			rc = initial_stat(c, col, err);
 	}
 	if (rc == 0) {
 		c->a->columns = cols;

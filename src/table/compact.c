@@ -22,6 +22,7 @@
 typedef struct cand {
 	int64_t id, record_count, row_id_start, begin, mapping, partial_max, partition_id, size;
 	int64_t schema_version, delete_rows, live_delete, live_delete_count;
+	int64_t inlined_deletes; /* rows deleted through the catalog (ducklake_inlined_delete_<table>) */
 	char *rel;         /* path as stored */
 	bool relative;
 	char *path;        /* resolved */
@@ -93,6 +94,18 @@ static int load_cands(pl_catdb *cat, const pl_table *t, cands *out, pl_err *err)
 	}
 	pl_rows_free(r);
 	pl_rows_free(pv);
+	int64_t *ids = rc == 0 ? calloc(out->n + 1, sizeof(*ids)) : NULL;
+	int64_t *counts = ids ? calloc(out->n + 1, sizeof(*counts)) : NULL;
+	if (rc == 0 && !counts)
+		rc = pl_err_nomem(err);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		ids[i] = out->items[i].id;
+	if (rc == 0)
+		rc = pl_compact_inlined_deletes(cat, t->id, ids, out->n, counts, err);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		out->items[i].inlined_deletes = counts[i];
+	free(ids);
+	free(counts);
 	if (rc)
 		cands_free(out);
 	return rc;
@@ -185,7 +198,7 @@ static int plan_merge(const cands *c, const pl_compact_request *req, int64_t tar
 	for (size_t i = 0; i < c->n; i++) {
 		const cand *f = &c->items[i];
 		ok[i] = f->size < bound && (req->min_file_size < 0 || f->size >= req->min_file_size) && f->size < target &&
-			f->delete_rows == 0 && f->mapping < 0;
+			f->delete_rows == 0 && f->inlined_deletes == 0 && f->mapping < 0;
 	}
 	groups g = {0};
 	int rc = group_cands(c, ok, &g, err);
@@ -220,8 +233,9 @@ static int plan_rewrite(const cands *c, double threshold, plan *p, pl_err *err)
 		return pl_err_nomem(err);
 	for (size_t i = 0; i < c->n; i++) {
 		const cand *f = &c->items[i];
-		double ratio = f->record_count > 0 ? (double)f->live_delete_count / (double)f->record_count : 0;
-		ok[i] = f->live_delete >= 0 && f->live_delete_count > 0 && ratio >= threshold && f->mapping < 0;
+		int64_t deleted = (f->live_delete >= 0 ? f->live_delete_count : 0) + f->inlined_deletes;
+		double ratio = f->record_count > 0 ? (double)deleted / (double)f->record_count : 0;
+		ok[i] = deleted > 0 && ratio >= threshold && f->mapping < 0;
 	}
 	groups g = {0};
 	int rc = group_cands(c, ok, &g, err);
@@ -349,8 +363,12 @@ static int build_source(pl_buf *q, const pl_compact_request *req, const pl_table
 		}
 		bool first = true;
 		for (size_t i = 0; i < r->n; i++) {
-			const pl_data_file *f = model_file(files, nfiles, c->items[r->idx[i]].id);
-			if (!f || !f->delete_path || f->delete_id != c->items[r->idx[i]].live_delete) {
+			const cand *cf = &c->items[r->idx[i]];
+			const pl_data_file *f = model_file(files, nfiles, cf->id);
+			bool same_file = cf->live_delete >= 0 ? f && f->delete_path && f->delete_id == cf->live_delete
+							   : f && !f->delete_path;
+			if (!same_file ||
+			    (int64_t)f->ninlined_deletes != cf->inlined_deletes) {
 				pl_strv_free(keys);
 				return pl_err_set(err, PL_ECONFLICT,
 						  "Transaction conflict: the files of table \"%s\" changed while it was being "
@@ -473,18 +491,20 @@ static int write_run(job *j, const pl_compact_request *req, const pl_table *t, c
 		cp->rewrite = req->kind == PL_COMPACT_REWRITE;
 		cp->sources = calloc(r->n, sizeof(*cp->sources));
 		cp->source_deletes = calloc(r->n, sizeof(*cp->source_deletes));
+		cp->source_inlined = calloc(r->n, sizeof(*cp->source_inlined));
 		cp->nsources = r->n;
 		cp->begin_snapshot = first->begin;
 		cp->partial_max = -1;
 		cp->row_id_start = how.row_ids ? -1 : first->row_id_start;
 		j->dirs[j->n] = t->dir;
 		j->n++;
-		if (!cp->sources || !cp->source_deletes)
+		if (!cp->sources || !cp->source_deletes || !cp->source_inlined)
 			rc = pl_err_nomem(err);
 		for (size_t i = 0; rc == 0 && i < r->n; i++) {
 			const cand *f = &c->items[r->idx[i]];
 			cp->sources[i] = f->id;
 			cp->source_deletes[i] = f->live_delete;
+			cp->source_inlined[i] = f->inlined_deletes;
 			int64_t newest = f->partial_max >= 0 ? f->partial_max : f->begin;
 			if (!cp->rewrite && r->n > 1 && newest > cp->partial_max)
 				cp->partial_max = newest;

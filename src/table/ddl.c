@@ -286,11 +286,11 @@ int pl_ddl_drop_view(const pl_view *v, pl_txn *txn, pl_err *err)
 	return d ? (d->id = v->id, 0) : pl_err_nomem(err);
 }
 
-int pl_ddl_comment(int64_t object_id, int64_t column_id, const char *value, pl_txn *txn, pl_err *err)
+int pl_ddl_comment(int64_t object_id, bool view, int64_t column_id, const char *value, pl_txn *txn, pl_err *err)
 {
 	pl_tag *g = pl_txn_add_tag(txn);
 	if (!g)
 		return pl_err_nomem(err);
-	*g = (pl_tag){object_id, column_id, pl_strdup("comment"), value ? pl_strdup(value) : NULL};
+	*g = (pl_tag){object_id, column_id, pl_strdup("comment"), value ? pl_strdup(value) : NULL, view};
 	return g->key && (!value || g->value) ? 0 : pl_err_nomem(err);
 }

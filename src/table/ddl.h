@@ -60,8 +60,8 @@ int pl_ddl_create_macro(const pl_table_ctx *ctx, const pl_schema *s, const char 
 			const pl_macro_default *defaults, size_t ndefaults, const pl_macro *replaced, pl_txn *txn,
 			pl_err *err);
 int pl_ddl_drop_macro(const pl_macro *m, pl_txn *txn, pl_err *err);
-/* COMMENT ON table / view object_id (column_id -1) or one of its columns; value NULL removes the
- * comment. */
-int pl_ddl_comment(int64_t object_id, int64_t column_id, const char *value, pl_txn *txn, pl_err *err);
+/* COMMENT ON table / view (`view`) object_id (column_id -1) or one of its columns; value NULL
+ * removes the comment. */
+int pl_ddl_comment(int64_t object_id, bool view, int64_t column_id, const char *value, pl_txn *txn, pl_err *err);
 
 #endif

@@ -649,6 +649,12 @@ static void test_run_skipped_file(void **state)
 	assert_int_equal(run_text("require-env PLANAR_SURELY_UNDEFINED_VAR\n", NULL, 0, &out),
 		PL_SQLTEST_SKIPPED);
 	free(out);
+	/* the engine's extensions are never missing: a file that needs them to be is skipped */
+	assert_int_equal(run_text("require no_extension_autoloading \"EXPECTED no parquet\"\n\nstatement error\n"
+				  "COPY (SELECT 1) TO '/dev/null' (FORMAT parquet)\n----\nMissing Extension\n",
+				  NULL, 0, &out),
+		PL_SQLTEST_SKIPPED);
+	free(out);
 }
 
 static void test_cli_args(void **state)

@@ -1,0 +1,393 @@
+/*
+ * aggfold.c -- count(*), min(column) and max(column) of a lake table from the catalog (see
+ * aggfold.h).
+ */
+#include "sql/aggfold.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog/reads.h"
+#include "sql/lake.h"
+#include "table/statcache.h"
+
+#define MAX_AGGS 64
+
+typedef enum agg_kind { AGG_COUNT, AGG_MIN, AGG_MAX } agg_kind;
+
+typedef struct agg_item {
+	agg_kind kind;
+	char *column;              /* min/max: the column as written (unquoted) */
+	char *alias;               /* AS name, or NULL */
+	const pl_column *col;      /* min/max: the table's column */
+	bool has_value;            /* min/max: some row has a non-NULL value */
+	int64_t value;
+} agg_item;
+
+/* A bound of an integer column as the catalog writes it: an optional '-' and digits, within the
+ * range of the column's DuckLake type (false for any other text or type). */
+static bool parse_bound(const char *type, const char *s, int64_t *out)
+{
+	static const struct {
+		const char *type;
+		int64_t lo, hi;
+	} ranges[] = {
+		{"int8", -128, 127},
+		{"int16", -32768, 32767},
+		{"int32", -2147483647LL - 1, 2147483647LL},
+		{"int64", INT64_MIN, INT64_MAX},
+		{"uint8", 0, 255},
+		{"uint16", 0, 65535},
+		{"uint32", 0, 4294967295LL},
+	};
+	if (!s || !*s)
+		return false;
+	const char *p = s + (*s == '-');
+	if (!*p)
+		return false;
+	for (const char *q = p; *q; q++)
+		if (*q < '0' || *q > '9')
+			return false;
+	errno = 0;
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	if (errno || !end || *end)
+		return false;
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (strcmp(ranges[i].type, type) == 0) {
+			if (v < ranges[i].lo || v > ranges[i].hi)
+				return false;
+			*out = (int64_t)v;
+			return true;
+		}
+	return false;
+}
+
+static bool foldable_type(const char *type)
+{
+	int64_t ignored;
+	return parse_bound(type, "0", &ignored);
+}
+
+static void widen(agg_item *a, int64_t lo, int64_t hi)
+{
+	int64_t v = a->kind == AGG_MIN ? lo : hi;
+	if (!a->has_value || (a->kind == AGG_MIN ? v < a->value : v > a->value))
+		a->value = v;
+	a->has_value = true;
+}
+
+/* The table's row count at the model's snapshot from its live files: each file's records minus
+ * its deleted rows. False when the catalog cannot tell exactly (a delete file shared across
+ * snapshots, rows of a merged file not there yet). */
+static bool files_count(const pl_model *m, const pl_data_file *files, size_t nfiles, int64_t *out)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		const pl_data_file *f = &files[i];
+		/* positions deleted in the catalog are counted when the file has no delete file too */
+		if (f->record_count < 0 || (f->delete_path && (f->delete_partial_max >= 0 || f->delete_count < 0)) ||
+		    (f->ninlined_deletes && (f->delete_path || f->inlined_deletes[f->ninlined_deletes - 1] >= f->record_count)) ||
+		    (f->partial_max >= 0 && f->partial_max > m->snapshot_id))
+			return false;
+		n += f->record_count - (f->delete_path ? f->delete_count : 0) - (int64_t)f->ninlined_deletes;
+	}
+	*out = n;
+	return true;
+}
+
+/* Bounds of a min/max item over the live files, from their column statistics: false when they
+ * may not be the bounds of the rows a scan returns. */
+static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, const pl_data_file *files,
+			 size_t nfiles, agg_item *a)
+{
+	for (size_t i = 0; i < nfiles; i++) {
+		const pl_data_file *f = &files[i];
+		/* a file's statistics count its deleted rows; a registered file's are its writer's */
+		if (f->record_count < 0 || f->delete_path || f->ninlined_deletes || f->mapped ||
+		    (f->partial_max >= 0 && f->partial_max > m->snapshot_id))
+			return false;
+	}
+	const pl_file_stat **stats = NULL;
+	pl_err ignored = {0};
+	if (nfiles && pl_statcache_lookup(&lake->stats, lake->cat, tab, a->col->id, lake->shared_model == NULL, &stats,
+					  &ignored) != 0)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; ok && i < nfiles; i++) {
+		int64_t lo = 0, hi = 0;
+		if (files[i].record_count == 0)
+			continue;
+		/* no statistics: written before the column was added, or bounds unknown or all NULL */
+		ok = stats[i] && parse_bound(a->col->type, stats[i]->min, &lo) &&
+		     parse_bound(a->col->type, stats[i]->max, &hi) && lo <= hi;
+		if (ok)
+			widen(a, lo, hi);
+	}
+	free(stats);
+	return ok;
+}
+
+/* Adds the live rows of the table's inlined-data tables to *count and their bounds to the
+ * min/max items: false when a row was deleted (min/max) or the catalog cannot tell. */
+static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, agg_item *items, size_t nitems,
+			 bool minmax, int64_t *count)
+{
+	int64_t ids[MAX_AGGS];
+	size_t nids = 0;
+	for (size_t k = 0; k < nitems; k++)
+		if (items[k].kind != AGG_COUNT)
+			ids[nids++] = items[k].col->id;
+	bool ok = true;
+	for (size_t i = 0; ok && i < tab->ninlined; i++) {
+		const pl_inlined_table *it = &tab->inlined[i];
+		pl_rows *r = NULL;
+		pl_err ignored = {0};
+		if (it->ndeleted || pl_catalog_inlined_bounds(lake->cat, it->name, m->snapshot_id, ids, nids, &r, &ignored))
+			return false;
+		int64_t live = pl_rows_int(r, 0, 0, -1), deleted = pl_rows_int(r, 0, 1, -1);
+		ok = live >= 0 && deleted >= 0 && (!minmax || deleted == 0);
+		if (ok)
+			*count += live;
+		for (size_t k = 0, c = 2; ok && live > 0 && k < nitems; k++) {
+			if (items[k].kind == AGG_COUNT)
+				continue;
+			const char *lo_s = pl_rows_get(r, 0, c), *hi_s = pl_rows_get(r, 0, c + 1);
+			bool present = pl_rows_int(r, 0, c + 2, 0) == 1;
+			c += 3;
+			const char *dflt = items[k].col->initial_default;
+			if (!present) /* rows stored before the column was added read its initial default */
+				lo_s = hi_s = dflt && strcasecmp(dflt, "NULL") != 0 ? dflt : NULL;
+			int64_t lo = 0, hi = 0;
+			if (!lo_s && !hi_s)
+				continue; /* every live value is NULL */
+			ok = parse_bound(items[k].col->type, lo_s, &lo) && parse_bound(items[k].col->type, hi_s, &hi) &&
+			     lo <= hi;
+			if (ok)
+				widen(&items[k], lo, hi);
+		}
+		pl_rows_free(r);
+	}
+	return ok;
+}
+
+/* Whether the session's transaction has written to the lake (its model holds uncommitted rows). */
+static bool local_writes(const planar_conn *conn, const pl_lake *lake)
+{
+	for (size_t i = 0; conn->in_txn && i < conn->nbegin; i++)
+		if (conn->begin[i].lake == lake && (conn->begin[i].pending || conn->begin[i].nwrites))
+			return true;
+	return false;
+}
+
+/* Whether the session has a temporary table or view of that name (it would shadow a lake's). */
+static bool temp_object(planar_conn *conn, const char *name)
+{
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_err ignored;
+	pl_buf_puts(&q, "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() WHERE temporary UNION ALL "
+			"SELECT view_name FROM duckdb_views() WHERE temporary) WHERE lower(n) = lower(");
+	pl_buf_put_literal(&q, name);
+	pl_buf_putc(&q, ')');
+	bool found = pl_buf_oom(&q) || pl_engine_query_value(conn->con, q.ptr, &v, &ignored) != 0 || !v ||
+		     strcmp(v, "0") != 0;
+	free(v);
+	pl_buf_dispose(&q);
+	return found;
+}
+
+/* The name DuckDB gives the result column of min(column) / max(column): the function's name and
+ * the column as written, quoted when it is a keyword. False for a name DuckDB may write otherwise. */
+static bool default_alias(planar_conn *conn, const agg_item *a, pl_buf *out)
+{
+	const char *s = a->column;
+	if (!(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_'))
+			return false;
+	pl_buf q = PL_BUF_INIT;
+	char *v = NULL;
+	pl_err ignored;
+	pl_buf_puts(&q, "SELECT count(*) FROM duckdb_keywords() WHERE keyword_name = lower(");
+	pl_buf_put_literal(&q, s);
+	pl_buf_putc(&q, ')');
+	bool ok = !pl_buf_oom(&q) && pl_engine_query_value(conn->con, q.ptr, &v, &ignored) == 0 && v;
+	bool keyword = ok && strcmp(v, "0") != 0;
+	free(v);
+	pl_buf_dispose(&q);
+	if (!ok)
+		return false;
+	pl_buf_puts(out, a->kind == AGG_MIN ? "min(" : "max(");
+	pl_buf_puts(out, keyword ? "\"" : "");
+	pl_buf_puts(out, s);
+	pl_buf_puts(out, keyword ? "\")" : ")");
+	return true;
+}
+
+/* Parses the select list `agg [AS name] [, ...]` from token *i; false when it is not one. */
+static bool parse_items(const pl_toks *t, size_t *i, agg_item *items, size_t *nitems, bool *oom)
+{
+	for (;;) {
+		size_t k = *i;
+		if (*nitems == MAX_AGGS || !pl_tok_is_punct(t, k + 1, "(") || !pl_tok_is_punct(t, k + 3, ")"))
+			return false;
+		agg_item *a = &items[*nitems];
+		memset(a, 0, sizeof(*a));
+		if (pl_tok_is(t, k, "count") && pl_tok_is_punct(t, k + 2, "*")) {
+			a->kind = AGG_COUNT;
+		} else if ((pl_tok_is(t, k, "min") || pl_tok_is(t, k, "max")) &&
+			   (t->items[k + 2].kind == PL_TOK_WORD || t->items[k + 2].kind == PL_TOK_QIDENT)) {
+			a->kind = pl_tok_is(t, k, "min") ? AGG_MIN : AGG_MAX;
+			if (!(a->column = pl_tok_ident(t, k + 2)))
+				return !(*oom = true);
+		} else {
+			return false;
+		}
+		(*nitems)++;
+		k += 4;
+		if (pl_tok_is(t, k, "AS") && k + 1 < t->len &&
+		    (t->items[k + 1].kind == PL_TOK_WORD || t->items[k + 1].kind == PL_TOK_QIDENT)) {
+			if (!(a->alias = pl_tok_ident(t, k + 1)))
+				return !(*oom = true);
+			k += 2;
+		}
+		*i = k;
+		if (!pl_tok_is_punct(t, k, ","))
+			return true;
+		(*i)++;
+	}
+}
+
+/* The folded statement: the prefix, then SELECT of each item's constant under its name. */
+static int folded_sql(planar_conn *conn, const pl_toks *t, size_t select, agg_item *items, size_t nitems,
+		      int64_t count, char **sql_out, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT, type = PL_BUF_INIT, name = PL_BUF_INIT;
+	pl_buf_put(&q, t->src, t->items[select].start); /* EXPLAIN [ANALYZE] */
+	pl_buf_puts(&q, "SELECT ");
+	bool ok = true;
+	int rc = 0;
+	for (size_t k = 0; ok && rc == 0 && k < nitems; k++) {
+		agg_item *a = &items[k];
+		pl_buf_truncate(&type, 0);
+		pl_buf_truncate(&name, 0);
+		if (k)
+			pl_buf_puts(&q, ", ");
+		if (a->kind == AGG_COUNT) {
+			pl_buf_printf(&q, "CAST(%lld AS BIGINT)", (long long)count);
+			pl_buf_puts(&name, a->alias ? a->alias : "count_star()");
+		} else {
+			rc = pl_column_duckdb_type(&type, a->col, err);
+			if (a->has_value)
+				pl_buf_printf(&q, "CAST(%lld AS %s)", (long long)a->value, type.ptr ? type.ptr : "");
+			else
+				pl_buf_printf(&q, "CAST(NULL AS %s)", type.ptr ? type.ptr : "");
+			if (a->alias)
+				pl_buf_puts(&name, a->alias);
+			else
+				ok = default_alias(conn, a, &name);
+		}
+		pl_buf_puts(&q, " AS ");
+		pl_buf_put_ident(&q, name.ptr ? name.ptr : "");
+	}
+	if (rc == 0 && ok && (pl_buf_oom(&q) || pl_buf_oom(&type) || pl_buf_oom(&name)))
+		rc = pl_err_nomem(err);
+	if (rc == 0 && ok)
+		*sql_out = pl_buf_detach(&q);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&type);
+	pl_buf_dispose(&name);
+	return rc;
+}
+
+/* The catalog's answers for the items on table tab; false when one is not known exactly. */
+static bool fold(planar_conn *conn, pl_lake *lake, const pl_table *tab, agg_item *items, size_t nitems,
+		 int64_t *count)
+{
+	const pl_model *m = lake->model; /* inside a transaction, the one it sees (pl_txn_enter) */
+	bool minmax = false;
+	for (size_t k = 0; k < nitems; k++) {
+		if (items[k].kind == AGG_COUNT)
+			continue;
+		minmax = true;
+		for (size_t c = 0; !items[k].col && c < tab->ntop; c++)
+			if (strcasecmp(tab->top[c]->name, items[k].column) == 0)
+				items[k].col = tab->top[c];
+		if (!items[k].col || !foldable_type(items[k].col->type))
+			return false;
+	}
+	bool local = local_writes(conn, lake);
+	const pl_data_file *files = NULL;
+	size_t nfiles = 0;
+	pl_err ignored = {0};
+	if ((minmax && local) || (tab->ninlined && local) || pl_model_table_files(m, tab, &files, &nfiles, &ignored))
+		return false;
+	if (!files_count(m, files, nfiles, count))
+		return false;
+	for (size_t k = 0; k < nitems; k++)
+		if (items[k].kind != AGG_COUNT && !files_bounds(lake, m, tab, files, nfiles, &items[k]))
+			return false;
+	return inlined_fold(lake, m, tab, items, nitems, minmax, count);
+}
+
+int pl_agg_fold_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_err *err)
+{
+	size_t i = 0;
+	if (pl_tok_is(t, 0, "EXPLAIN"))
+		i = pl_tok_is(t, 1, "ANALYZE") ? 2 : 1;
+	size_t select = i;
+	if (!pl_tok_is(t, i, "SELECT"))
+		return 0;
+	i++;
+	agg_item items[MAX_AGGS];
+	size_t nitems = 0;
+	bool oom = false;
+	bool ok = parse_items(t, &i, items, &nitems, &oom);
+	int rc = oom ? pl_err_nomem(err) : 0;
+	char *parts[3] = {0};
+	size_t n = 0;
+	pl_err ignored = {0};
+	ok = ok && !oom && pl_tok_is(t, i, "FROM") && (i++, pl_parse_qname(t, &i, parts, &n, &ignored) == 0);
+	if (ok && pl_tok_is(t, i, "AS"))
+		i++;
+	if (ok && i < t->len && t->items[i].kind == PL_TOK_WORD && !pl_tok_is_punct(t, i, ";") &&
+	    !pl_tok_is(t, i, "WHERE") && !pl_tok_is(t, i, "GROUP") && !pl_tok_is(t, i, "LIMIT"))
+		i++;
+	else if (ok && i < t->len && t->items[i].kind == PL_TOK_QIDENT)
+		i++;
+	if (ok && pl_tok_is_punct(t, i, ";"))
+		i++;
+	ok = ok && i == t->len;
+	/* a name without its lake: the session's current lake, unless a temporary object shadows it */
+	char *cur_db = NULL, *cur_schema = NULL;
+	bool qualified = ok && n >= 2 && pl_db_find_lake(conn->db, parts[0]) != NULL;
+	if (ok && !qualified) {
+		pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
+		ok = pl_session_location(&st, &cur_db, &cur_schema, &ignored) == 0 && cur_db &&
+		     pl_db_find_lake(conn->db, cur_db) != NULL && !temp_object(conn, parts[n - 1]);
+	}
+	pl_target tgt = {0};
+	int64_t count = 0;
+	if (ok && pl_resolve_target_in(conn->db, cur_db, cur_schema, parts, n, &tgt, &ignored) == 0 && tgt.lake) {
+		const pl_model *m = tgt.lake->model;
+		const pl_schema *sc = pl_model_schema(m, tgt.schema);
+		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
+		if (tab && fold(conn, tgt.lake, tab, items, nitems, &count))
+			rc = folded_sql(conn, t, select, items, nitems, count, sql_out, err);
+	}
+	pl_target_dispose(&tgt);
+	for (size_t k = 0; k < n; k++)
+		free(parts[k]);
+	for (size_t k = 0; k < nitems; k++) {
+		free(items[k].column);
+		free(items[k].alias);
+	}
+	free(cur_db);
+	free(cur_schema);
+	return rc;
+}
