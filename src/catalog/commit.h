@@ -329,6 +329,10 @@ pl_new_namemap *pl_txn_add_namemap(pl_txn *txn);
 
 /* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
 #define PL_LOCAL_ID_BASE ((int64_t)1 << 60)
+/* Row ids of rows a transaction inserted, as its own statements see them before COMMIT (DuckLake's
+ * transaction-local row ids: 10^18 and up, in the order the rows were written, per table); COMMIT
+ * gives them the table's next row ids. */
+#define PL_TXN_ROW_ID_BASE ((int64_t)1000000000000000000LL)
 
 /* A field rewritten by the commit: it held local id `local` and now holds `real`. `defines`
  * marks the object's own id (the pair maps local to real); the rest are references. */

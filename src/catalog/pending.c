@@ -499,7 +499,12 @@ static int apply_files(apply_ctx *c)
 			d->has_stats = true;
 			continue;
 		}
-		f->row_id_start = d->next_row_id;
+		/* rows of the transaction: its own row ids until COMMIT numbers them */
+		f->row_id_start = PL_TXN_ROW_ID_BASE;
+		for (size_t k = 0; k + 1 < d->nfiles; k++)
+			if (d->files[k].row_id_start >= PL_TXN_ROW_ID_BASE &&
+			    d->files[k].row_id_start + d->files[k].record_count > f->row_id_start)
+				f->row_id_start = d->files[k].row_id_start + d->files[k].record_count;
 		f->begin_snapshot = c->begin;
 		f->partial_max = -1;
 		d->next_row_id += nf->record_count;
