@@ -531,7 +531,10 @@ static int apply_deletes(apply_ctx *c)
 	for (size_t i = 0; i < c->t->ndeletes; i++) {
 		pl_new_delete *nd = &c->t->deletes[i];
 		pl_table *d = table_mut(c->m, nd->table_id);
-		pl_data_file *f = d && !d->owner ? file_mut(d, nd->data_file_id, NULL) : NULL;
+		/* the delete file of a file of the same write (a flush's deleted rows) */
+		int64_t file_id = nd->new_file && nd->new_file <= c->t->nfiles ? c->t->files[nd->new_file - 1].assigned_id
+									       : nd->data_file_id;
+		pl_data_file *f = d && !d->owner ? file_mut(d, file_id, NULL) : NULL;
 		if (!f)
 			return PL_EINVALID;
 		pl_buf path = PL_BUF_INIT;
