@@ -281,6 +281,13 @@ typedef struct pl_txn {
 	size_t nsorts;
 	pl_new_namemap *namemaps; /* name maps of external files */
 	size_t nnamemaps;
+	/* Compactions run inside a transaction (catalog/compact.h): committed with its snapshot;
+	 * each owns its written file (->file) and its table's resolved directory
+	 * (compaction_dirs[i]); compaction_data_path is the lake's. */
+	struct pl_compaction *compactions;
+	size_t ncompactions;
+	char **compaction_dirs;
+	char *compaction_data_path;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
@@ -289,6 +296,11 @@ typedef struct pl_txn {
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
+/* Drops txn's compaction i; with remove_file its written file goes too (and leaves txn->written). */
+void pl_txn_drop_compaction(pl_txn *txn, size_t i, bool remove_file);
+/* Drops txn's compactions of tables `by` touches, removing their files (with by NULL: every
+ * compaction, keeping the files, as pl_txn_dispose does); returns how many. */
+size_t pl_txn_drop_compactions(pl_txn *txn, const pl_txn *by);
 /* Whether txn changes table id (its rows, files, columns, partitioning, sort order, tags, or
  * drops it). */
 bool pl_txn_touches_table(const pl_txn *txn, int64_t id);
