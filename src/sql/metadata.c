@@ -126,7 +126,7 @@ static int spec_view(duckdb_connection con, const pl_lake *lake, size_t i, pl_er
 static bool put_inlined_data_columns(pl_buf *q, const pl_lake *lake, const char *name)
 {
 	const pl_model *m = lake->model;
-	if (!m || strncmp(name, "ducklake_inlined_data_", 22) != 0)
+	if (!m)
 		return false;
 	for (size_t i = 0; i < m->ntables; i++) {
 		const pl_table *t = &m->tables[i];
