@@ -4,6 +4,7 @@
  * then statistics, all in one catalog transaction with conflict checks and retries.
  */
 #include "catalog/commit.h"
+#include "catalog/compact.h"
 #include "catalog/commit_rows.h"
 #include "catalog/changes.h"
 #include "catalog/upkeep.h"
@@ -584,6 +585,9 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 		rc = pl_inline_write_file_deletes(db, t, st, err);
 	if (rc == 0)
 		rc = pl_inline_write_flushes(db, t, st, err);
+	if (rc == 0 && t->ncompactions) /* compactions run inside the transaction */
+		rc = pl_compact_write(db, t->compactions, t->ncompactions, (const char *const *)t->compaction_dirs,
+				      t->compaction_data_path, st, err);
 	/* Ids are final now: the snapshot row records the counters after these changes. */
 	if (rc == 0)
 		rc = write_snapshot(db, st, err);

@@ -283,6 +283,13 @@ typedef struct pl_txn {
 	size_t nsorts;
 	pl_new_namemap *namemaps; /* name maps of external files */
 	size_t nnamemaps;
+	/* Compactions run inside a transaction (catalog/compact.h): committed with its snapshot;
+	 * each owns its written file (->file) and its table's resolved directory
+	 * (compaction_dirs[i]); compaction_data_path is the lake's. */
+	struct pl_compaction *compactions;
+	size_t ncompactions;
+	char **compaction_dirs;
+	char *compaction_data_path;
 	char *author, *commit_message, *commit_extra_info;
 	pl_strv written; /* full paths of the files written for this txn, removed if it fails */
 	bool outcome_unknown; /* set by pl_commit: the files must stay (the commit may have landed) */
@@ -291,6 +298,11 @@ typedef struct pl_txn {
 } pl_txn;
 
 bool pl_txn_is_empty(const pl_txn *txn);
+/* Drops txn's compaction i; with remove_file its written file goes too (and leaves txn->written). */
+void pl_txn_drop_compaction(pl_txn *txn, size_t i, bool remove_file);
+/* Drops txn's compactions of tables `by` touches, removing their files (with by NULL: every
+ * compaction, keeping the files, as pl_txn_dispose does); returns how many. */
+size_t pl_txn_drop_compactions(pl_txn *txn, const pl_txn *by);
 /* Whether txn changes table id (its rows, files, columns, partitioning, sort order, tags, or
  * drops it). */
 bool pl_txn_touches_table(const pl_txn *txn, int64_t id);
@@ -331,6 +343,10 @@ pl_new_namemap *pl_txn_add_namemap(pl_txn *txn);
 
 /* Transaction-local ids: objects created by a statement of a transaction that has not committed. */
 #define PL_LOCAL_ID_BASE ((int64_t)1 << 60)
+/* Row ids of rows a transaction inserted, as its own statements see them before COMMIT (DuckLake's
+ * transaction-local row ids: 10^18 and up, in the order the rows were written, per table); COMMIT
+ * gives them the table's next row ids. */
+#define PL_TXN_ROW_ID_BASE ((int64_t)1000000000000000000LL)
 
 /* A field rewritten by the commit: it held local id `local` and now holds `real`. `defines`
  * marks the object's own id (the pair maps local to real); the rest are references. */

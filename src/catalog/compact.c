@@ -296,6 +296,26 @@ static int end_sources(pl_catdb *db, const pl_compaction *c, int64_t snap, pl_er
 	return rc;
 }
 
+int pl_compact_write(pl_catdb *db, pl_compaction *cs, size_t n, const char *const *dirs, const char *data_path,
+		     pl_commit_state *st, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		pl_compaction *c = &cs[i];
+		pl_strv paths = PL_STRV_INIT;
+		rc = check_sources(db, c, &paths, err);
+		if (rc == 0 && c->file)
+			rc = write_new_file(db, c, st, err);
+		if (rc == 0)
+			rc = c->rewrite ? end_sources(db, c, st->snapshot, err)
+					: drop_sources(db, c, &paths, dirs[i], data_path, err);
+		pl_strv_dispose(&paths);
+		if (rc == 0)
+			pl_commit_note_change(st, c->rewrite ? "rewrite_delete" : "merge_adjacent", c->table_id);
+	}
+	return rc;
+}
+
 static int commit_once(pl_catdb *db, int64_t base, pl_compaction *cs, size_t n, const char *const *dirs,
 		       const char *data_path, const pl_strv *written, int64_t *snap_out, bool *unknown, pl_err *err)
 {
@@ -306,19 +326,7 @@ static int commit_once(pl_catdb *db, int64_t base, pl_compaction *cs, size_t n, 
 		rc = pl_commit_begin(db, base, &st, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		pl_compaction *c = &cs[i];
-		pl_strv paths = PL_STRV_INIT;
-		rc = check_sources(db, c, &paths, err);
-		if (rc == 0 && c->file)
-			rc = write_new_file(db, c, &st, err);
-		if (rc == 0)
-			rc = c->rewrite ? end_sources(db, c, st.snapshot, err)
-					: drop_sources(db, c, &paths, dirs[i], data_path, err);
-		pl_strv_dispose(&paths);
-		if (rc == 0)
-			pl_commit_note_change(&st, c->rewrite ? "rewrite_delete" : "merge_adjacent", c->table_id);
-	}
+	rc = pl_compact_write(db, cs, n, dirs, data_path, &st, err);
 	/* the snapshot row, after the history check every commit makes; the new files must exist */
 	pl_txn none = {0};
 	bool real = false;

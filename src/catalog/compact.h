@@ -59,6 +59,12 @@ typedef struct pl_compaction {
 
 void pl_compaction_dispose(pl_compaction *c);
 
+/* The catalog rows of the compactions, inside the commit st (pl_commit_begin ... finish): the
+ * sources are checked as pl_compact_commit checks them (PL_ECONFLICT), the new files get their
+ * rows, the sources end (rewrite) or go and are scheduled for deletion (merge). */
+int pl_compact_write(pl_catdb *db, pl_compaction *c, size_t n, const char *const *table_dirs,
+		     const char *data_path, pl_commit_state *st, pl_err *err);
+
 /* Commits the compactions as one snapshot planned on `base`. Fails with PL_ECONFLICT, changing
  * nothing, when a source file is gone, ended or got (other) deleted rows since, or its table was
  * dropped. written: the full paths of the new files (checked to exist); data_path: the lake's

@@ -499,7 +499,12 @@ static int apply_files(apply_ctx *c)
 			d->has_stats = true;
 			continue;
 		}
-		f->row_id_start = d->next_row_id;
+		/* rows of the transaction: its own row ids until COMMIT numbers them */
+		f->row_id_start = PL_TXN_ROW_ID_BASE;
+		for (size_t k = 0; k + 1 < d->nfiles; k++)
+			if (d->files[k].row_id_start >= PL_TXN_ROW_ID_BASE &&
+			    d->files[k].row_id_start + d->files[k].record_count > f->row_id_start)
+				f->row_id_start = d->files[k].row_id_start + d->files[k].record_count;
 		f->begin_snapshot = c->begin;
 		f->partial_max = -1;
 		d->next_row_id += nf->record_count;
@@ -526,7 +531,10 @@ static int apply_deletes(apply_ctx *c)
 	for (size_t i = 0; i < c->t->ndeletes; i++) {
 		pl_new_delete *nd = &c->t->deletes[i];
 		pl_table *d = table_mut(c->m, nd->table_id);
-		pl_data_file *f = d && !d->owner ? file_mut(d, nd->data_file_id, NULL) : NULL;
+		/* the delete file of a file of the same write (a flush's deleted rows) */
+		int64_t file_id = nd->new_file && nd->new_file <= c->t->nfiles ? c->t->files[nd->new_file - 1].assigned_id
+									       : nd->data_file_id;
+		pl_data_file *f = d && !d->owner ? file_mut(d, file_id, NULL) : NULL;
 		if (!f)
 			return PL_EINVALID;
 		pl_buf path = PL_BUF_INIT;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "catalog/commit.h"
+#include "catalog/compact.h"
 #include "core/objhooks.h"
 
 static void *grow(void **items, size_t *n, size_t elem)
@@ -205,6 +206,9 @@ bool pl_txn_touches_table(const pl_txn *t, int64_t id)
 	for (size_t i = 0; i < t->nfile_deletes; i++)
 		if (t->file_deletes[i].table_id == id)
 			return true;
+	for (size_t i = 0; i < t->ncompactions; i++)
+		if (t->compactions[i].table_id == id)
+			return true;
 	return false;
 }
 
@@ -213,7 +217,7 @@ bool pl_txn_is_empty(const pl_txn *t)
 	return !t->nschemas && !t->ntables && !t->nfiles && !t->ndropped_tables && !t->ndropped_schemas &&
 	       !t->ndeletes && !t->nended_files && !t->ninlined_deletes && !t->ninlined_inserts && !t->nalters &&
 	       !t->nviews && !t->ndropped_views && !t->ntags && !t->npartitions && !t->nsorts && !t->nflushes &&
-	       !t->nfile_deletes && !t->nmacros && !t->ndropped_macros;
+	       !t->nfile_deletes && !t->nmacros && !t->ndropped_macros && !t->ncompactions;
 }
 
 int pl_txn_finish_pending(pl_txn *t, pl_err *err)
@@ -266,6 +270,7 @@ void pl_txn_dispose(pl_txn *t)
 	for (size_t i = 0; i < t->nnamemaps; i++)
 		pl_namemap_dispose(&t->namemaps[i].map);
 	free(t->namemaps);
+	pl_txn_drop_compactions(t, NULL);
 	for (size_t i = 0; i < t->ndropped_tables; i++)
 		free(t->dropped_tables[i].name);
 	for (size_t i = 0; i < t->ndropped_schemas; i++)
@@ -328,4 +333,56 @@ void pl_txn_dispose(pl_txn *t)
 	free(t->commit_message);
 	free(t->commit_extra_info);
 	memset(t, 0, sizeof(*t));
+}
+
+void pl_txn_drop_compaction(pl_txn *t, size_t i, bool remove_file)
+{
+	pl_compaction *c = &t->compactions[i];
+	if (c->file && remove_file) {
+		size_t dl = strlen(t->compaction_dirs[i]), pl = strlen(c->file->path);
+		char *full = malloc(dl + pl + 1);
+		if (full) {
+			memcpy(full, t->compaction_dirs[i], dl);
+			memcpy(full + dl, c->file->path, pl + 1);
+			for (size_t k = 0; k < t->written.len; k++)
+				if (strcmp(t->written.items[k], full) == 0) {
+					free(t->written.items[k]);
+					memmove(&t->written.items[k], &t->written.items[k + 1],
+						(t->written.len - k - 1) * sizeof(char *));
+					t->written.len--;
+					break;
+				}
+			pl_objhook_unlink(full);
+			free(full);
+		}
+	}
+	if (c->file) {
+		pl_new_file_clear(c->file);
+		free(c->file);
+	}
+	pl_compaction_dispose(c);
+	free(t->compaction_dirs[i]);
+	memmove(&t->compactions[i], &t->compactions[i + 1], (t->ncompactions - i - 1) * sizeof(*c));
+	memmove(&t->compaction_dirs[i], &t->compaction_dirs[i + 1], (t->ncompactions - i - 1) * sizeof(char *));
+	t->ncompactions--;
+}
+
+size_t pl_txn_drop_compactions(pl_txn *t, const pl_txn *by)
+{
+	size_t dropped = 0;
+	for (size_t i = t->ncompactions; i-- > 0;)
+		if (!by || pl_txn_touches_table(by, t->compactions[i].table_id)) {
+			pl_txn_drop_compaction(t, i, by != NULL);
+			dropped++;
+		}
+	if (!by || t->ncompactions == 0) {
+		free(t->compactions);
+		free(t->compaction_dirs);
+		free(t->compaction_data_path);
+		t->compactions = NULL;
+		t->compaction_dirs = NULL;
+		t->compaction_data_path = NULL;
+		t->ncompactions = 0;
+	}
+	return dropped;
 }

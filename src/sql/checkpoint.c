@@ -8,7 +8,9 @@
  *
  * each with the lake's options as its only arguments (expire_older_than, delete_older_than,
  * target_file_size, rewrite_delete_threshold, auto_compact). The first step that fails stops
- * the checkpoint with its error. CHECKPOINT of any other database goes to DuckDB.
+ * the checkpoint with its error. Inside a transaction the flush and the compactions are its
+ * writes, and expiry and file removal are left out (see run_steps). CHECKPOINT of any other
+ * database goes to DuckDB.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +25,18 @@ static const char *const steps[] = {
 	"ducklake_rewrite_data_files",   "ducklake_cleanup_old_files", "ducklake_delete_orphaned_files",
 };
 
+/* Inside BEGIN ... COMMIT only the steps that are writes of the transaction run: the flush and
+ * the compactions (COMMIT commits them with its snapshot, ROLLBACK drops them). Expiring
+ * snapshots and removing files cannot be taken back by a ROLLBACK: they wait for a CHECKPOINT
+ * outside a transaction. */
+#define TXN_STEPS 4
+
 static int run_steps(planar_conn *conn, const char *lake, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (conn->in_txn && (i == 1 || i >= TXN_STEPS))
+			continue;
 		pl_buf q = PL_BUF_INIT;
 		pl_buf_printf(&q, "CALL %s(", steps[i]);
 		pl_buf_put_literal(&q, lake);

@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/router.h"
+#include "sql/transaction.h"
 #include "table/compact.h"
 
 #define LOCK_WAIT_SECONDS 30
@@ -220,7 +221,7 @@ static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, p
 			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
 			    .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
 	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,
-				  b->threshold_given, b->threshold};
+				  b->threshold_given, b->threshold, NULL, 0};
 	int64_t snap = -1;
 	rc = pl_compact_run(&req, &st->rows, &snap, err);
 	duckdb_disconnect(&con);
@@ -228,6 +229,45 @@ static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, p
 		lake->has_committed = true;
 		lake->last_committed = snap;
 	}
+	return rc;
+}
+
+/* Whether conn's transaction has written to lake (it then counts among lake->txn_writers). */
+static bool own_writes(planar_conn *conn, pl_lake *lake)
+{
+	size_t n = 0;
+	pl_txn_writes(conn, lake, &n);
+	return n > 0;
+}
+
+/* Inside a transaction: the compaction becomes one of its writes, committed with its snapshot
+ * (tables the transaction changed are left alone; db->lock held). */
+static int run_in_txn(const compact_bind *b, pl_lake *lake, compact_state *st, pl_err *err)
+{
+	const pl_model *m = lake->shared_model ? lake->shared_model : lake->model; /* the latest committed */
+	const pl_table *t = NULL;
+	int rc = b->table ? find_table(m, b, &t, err) : 0;
+	if (rc)
+		return rc;
+	duckdb_connection con = NULL;
+	if (duckdb_connect(b->db->duck, &con) == DuckDBError)
+		return pl_err_set(err, PL_ERROR, "%s: cannot open an engine connection", fn_name(b->kind));
+	unsigned long seq = 0;
+	pl_table_ctx ctx = {.con = con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
+			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
+			    .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
+	size_t nwrites = 0;
+	const pl_txn *writes = pl_txn_writes(b->conn, lake, &nwrites);
+	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,
+				  b->threshold_given, b->threshold, writes, nwrites};
+	pl_txn txn = {0};
+	rc = pl_compact_plan(&req, &txn, &st->rows, err);
+	duckdb_disconnect(&con);
+	if (rc == 0 && !pl_txn_is_empty(&txn))
+		rc = pl_txn_add_compaction(b->conn, lake, &txn, err);
+	if (rc)
+		pl_txn_remove_written(&txn);
+	pl_txn_dispose(&txn);
 	return rc;
 }
 
@@ -247,14 +287,13 @@ static int run(const compact_bind *b, compact_state *st, pl_err *err)
 	int rc = 0;
 	if (!lake)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
-	else if (b->in_txn && lake->txn_writers > 0)
-		rc = pl_err_set(err, PL_EINVALID, "%s cannot run inside a transaction that has written to lake \"%s\": run "
-				"it on its own", fn_name(b->kind), lake->name);
 	else if (lake->read_only)
 		rc = pl_err_set(err, PL_EINVALID, "%s: lake \"%s\" is attached read-only", fn_name(b->kind), lake->name);
-	else if (lake->txn_writers > 0)
+	else if (lake->txn_writers > (b->in_txn && own_writes(b->conn, lake) ? 1 : 0))
 		rc = pl_err_set(err, PL_EBUSY, "%s: lake \"%s\" has a transaction with uncommitted writes; retry when it "
 				"ends", fn_name(b->kind), lake->name);
+	else if (b->in_txn)
+		rc = run_in_txn(b, lake, st, err);
 	else
 		rc = run_locked(b, lake, st, err);
 	if (!held)

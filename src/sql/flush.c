@@ -19,6 +19,7 @@
 
 #include "core/str.h"
 #include "sql/lake.h"
+#include "sql/router.h"
 #include "table/flush.h"
 
 #define FLUSH_NAME "ducklake_flush_inlined_data"
@@ -166,8 +167,11 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 	return rc;
 }
 
-int pl_flush_in_txn(planar_conn *conn, pl_lake *lake, const char *schema, const char *table, pl_err *err)
+/* pl_flush_in_txn, with the result rows (schema_name, table_name, rows_flushed) into *out. */
+static int flush_in_txn_rows(planar_conn *conn, pl_lake *lake, const char *schema, const char *table, pl_rows **out,
+			     pl_err *err)
 {
+	*out = NULL;
 	if (lake->read_only || lake->pinned)
 		return pl_err_set(err, PL_EINVALID, FLUSH_NAME ": lake \"%s\" is attached read-only", lake->name);
 	flush_bind b = {.db = conn->db, .lake = lake->name, .schema = (char *)schema, .table = (char *)table};
@@ -179,8 +183,116 @@ int pl_flush_in_txn(planar_conn *conn, pl_lake *lake, const char *schema, const 
 	if (rc)
 		pl_txn_remove_written(&txn);
 	pl_txn_dispose(&txn);
+	if (rc == 0)
+		*out = rows;
+	else
+		pl_rows_free(rows);
+	return rc;
+}
+
+int pl_flush_in_txn(planar_conn *conn, pl_lake *lake, const char *schema, const char *table, pl_err *err)
+{
+	pl_rows *rows = NULL;
+	int rc = flush_in_txn_rows(conn, lake, schema, table, &rows, err);
 	pl_rows_free(rows);
 	return rc;
+}
+
+/* The arguments of a call whose parentheses are at open and close: a string literal lake name,
+ * then schema_name => and table_name => string literals. False for anything else. */
+static bool literal_args(const pl_toks *t, size_t open, size_t close, char **lake, char **schema, char **table)
+{
+	*lake = *schema = *table = NULL;
+	size_t i = open + 1;
+	bool ok = i < close && t->items[i].kind == PL_TOK_STRING;
+	if (ok)
+		*lake = pl_tok_string(t, i++);
+	while (ok && *lake && i < close) {
+		ok = pl_tok_is_punct(t, i, ",") && i + 4 < close &&
+		     (t->items[i + 1].kind == PL_TOK_WORD || t->items[i + 1].kind == PL_TOK_QIDENT) &&
+		     ((pl_tok_is_punct(t, i + 2, "=") && pl_tok_is_punct(t, i + 3, ">")) ||
+		      (pl_tok_is_punct(t, i + 2, ":") && pl_tok_is_punct(t, i + 3, "="))) &&
+		     t->items[i + 4].kind == PL_TOK_STRING;
+		char **slot = !ok				      ? NULL
+			      : pl_tok_is(t, i + 1, "schema_name") ? schema
+			      : pl_tok_is(t, i + 1, "table_name")  ? table
+								   : NULL;
+		ok = ok && slot && !*slot;
+		if (ok)
+			*slot = pl_tok_string(t, i + 4);
+		i += 5;
+	}
+	if (!ok || !*lake) {
+		free(*lake);
+		free(*schema);
+		free(*table);
+		*lake = *schema = *table = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* The result rows as a subquery with the table function's columns. */
+static void put_result_rows(pl_buf *out, const pl_rows *rows)
+{
+	pl_buf_puts(out, "(SELECT CAST(schema_name AS VARCHAR) AS schema_name, CAST(table_name AS VARCHAR) AS "
+			 "table_name, CAST(rows_flushed AS BIGINT) AS rows_flushed FROM (VALUES ");
+	if (rows->nrows == 0)
+		pl_buf_puts(out, "(NULL, NULL, NULL)");
+	for (size_t r = 0; r < rows->nrows; r++) {
+		pl_buf_puts(out, r ? ", (" : "(");
+		pl_buf_put_literal(out, pl_rows_get(rows, r, 0));
+		pl_buf_puts(out, ", ");
+		pl_buf_put_literal(out, pl_rows_get(rows, r, 1));
+		pl_buf_printf(out, ", %lld)", (long long)pl_rows_int(rows, r, 2, 0));
+	}
+	pl_buf_puts(out, ") AS v(schema_name, table_name, rows_flushed)");
+	if (rows->nrows == 0)
+		pl_buf_puts(out, " WHERE false");
+	pl_buf_putc(out, ')');
+}
+
+int pl_flush_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
+{
+	(void)views;
+	*sql_out = NULL;
+	/* CALL goes to pl_flush_in_txn through the router; EXPLAIN runs nothing */
+	if (!conn->in_txn || t->len == 0 || pl_tok_is(t, 0, "CALL") ||
+	    (pl_tok_is(t, 0, "EXPLAIN") && !pl_tok_is(t, 1, "ANALYZE")))
+		return 0;
+	pl_buf out = PL_BUF_INIT;
+	size_t copied = 0;
+	bool changed = false;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i + 1 < t->len; i++) {
+		if (!pl_tok_is(t, i, FLUSH_NAME) || !pl_tok_is_punct(t, i + 1, "(") ||
+		    (i > 0 && pl_tok_is_punct(t, i - 1, ".")))
+			continue;
+		size_t close = pl_tok_match_paren(t, i + 1);
+		char *name = NULL, *schema = NULL, *table = NULL;
+		if (close >= t->len || !literal_args(t, i + 1, close, &name, &schema, &table))
+			continue; /* the table function says what it refuses */
+		pl_lake *lake = pl_db_find_lake(conn->db, name);
+		pl_rows *rows = NULL;
+		rc = lake ? flush_in_txn_rows(conn, lake, schema, table, &rows, err)
+			  : pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", name);
+		if (rc == 0) {
+			pl_buf_put(&out, t->src + copied, t->items[i].start - copied);
+			put_result_rows(&out, rows);
+			if (!pl_tok_has_alias(t, close + 1))
+				pl_buf_puts(&out, " AS " FLUSH_NAME);
+			copied = t->items[close].start + t->items[close].len;
+			changed = true;
+			i = close;
+		}
+		pl_rows_free(rows);
+		free(name);
+		free(schema);
+		free(table);
+	}
+	if (rc == 0 && pl_buf_oom(&out))
+		rc = pl_err_nomem(err);
+	return pl_rewrite_finish(&out, t, copied, changed, rc, sql_out, err);
 }
 
 static int run(const flush_bind *b, flush_state *st, pl_err *err)

@@ -12,6 +12,7 @@
 #include "catalog/init.h"
 #include "catalog/reads.h"
 #include "sql/lake.h"
+#include "table/scan.h"
 
 static const struct {
 	const char *from, *to;
@@ -165,6 +166,39 @@ static int spec_view(duckdb_connection con, const pl_lake *lake, size_t i, pl_er
 	return rc;
 }
 
+/* The columns of an inlined-data table of a live table in their types, as DuckLake's catalog
+ * holds them (the catalog hands them over as text): the row lineage as BIGINT, then the table's
+ * columns. False when no live table has an inlined-data table of that name. */
+static bool put_inlined_data_columns(pl_buf *q, const pl_lake *lake, const char *name)
+{
+	const pl_model *m = lake->model;
+	if (!m)
+		return false;
+	for (size_t i = 0; i < m->ntables; i++) {
+		const pl_table *t = &m->tables[i];
+		pl_err ignored;
+		bool named = false;
+		for (size_t k = 0; k < t->ninlined && !named; k++)
+			named = t->inlined[k].name && strcmp(t->inlined[k].name, name) == 0;
+		if (!named)
+			continue;
+		size_t start = q->len;
+		pl_buf_puts(q, "CAST(row_id AS BIGINT) AS row_id, CAST(begin_snapshot AS BIGINT) AS begin_snapshot, "
+			       "CAST(end_snapshot AS BIGINT) AS end_snapshot");
+		for (size_t c = 0; c < t->ntop; c++) {
+			pl_buf_puts(q, ", ");
+			if (pl_scan_put_inlined_value(q, NULL, t->top[c], &ignored)) {
+				pl_buf_truncate(q, start);
+				return false;
+			}
+			pl_buf_puts(q, " AS ");
+			pl_buf_put_ident(q, t->top[c]->name);
+		}
+		return true;
+	}
+	return false;
+}
+
 static int mirror(planar_db *db, pl_lake *lake, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
@@ -183,13 +217,22 @@ static int mirror(planar_db *db, pl_lake *lake, pl_err *err)
 	for (size_t i = 0; rc == 0 && i < extra.len; i++) {
 		pl_buf_truncate(&q, 0);
 		put_view_head(&q, lake, extra.items[i]);
+		bool typed = false;
 		if (strncmp(extra.items[i], "ducklake_inlined_delete_", 24) == 0) /* three BIGINT columns */
 			pl_buf_puts(&q, "CAST(file_id AS BIGINT) AS file_id, CAST(row_id AS BIGINT) AS row_id, "
 					"CAST(begin_snapshot AS BIGINT) AS begin_snapshot");
-		else
+		else if (!(typed = put_inlined_data_columns(&q, lake, extra.items[i])))
 			pl_buf_putc(&q, '*');
 		put_source(&q, lake, extra.items[i]);
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, err);
+		pl_err ignored;
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, typed ? &ignored : err);
+		if (rc && rc != PL_ENOMEM && typed) { /* columns renamed since: the table as it is */
+			pl_buf_truncate(&q, 0);
+			put_view_head(&q, lake, extra.items[i]);
+			pl_buf_putc(&q, '*');
+			put_source(&q, lake, extra.items[i]);
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(db->admin, q.ptr, err);
+		}
 	}
 	pl_strv_dispose(&extra);
 	pl_buf_dispose(&q);

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/changefeed.h"
+#include "sql/flush.h"
 #include "sql/lakefn.h"
 #include "sql/maintenance.h"
 #include "sql/metadata.h"
@@ -540,7 +541,7 @@ typedef int (*rewrite_fn)(planar_conn *, const pl_toks *, char **, pl_strv *, pl
  * rewritten statement (texts kept in `texts` until the statement ends). */
 static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *err)
 {
-	static const rewrite_fn steps[] = {pl_settings_rewrite,   pl_lakefn_rewrite, pl_search_rewrite,
+	static const rewrite_fn steps[] = {pl_settings_rewrite,   pl_lakefn_rewrite, pl_flush_rewrite, pl_search_rewrite,
 					   pl_timetravel_rewrite, pl_changefeed_rewrite, pl_rowid_rewrite,
 					   pl_metadata_rewrite,   pl_prune_rewrite,  pl_compact_rewrite};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {

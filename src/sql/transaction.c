@@ -310,9 +310,58 @@ static void drop_local_schemas(pl_begin_snapshot *e, pl_txn *txn)
 	}
 }
 
+const pl_txn *pl_txn_writes(planar_conn *c, pl_lake *lake, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < c->nbegin; i++)
+		if (c->begin[i].lake == lake) {
+			*n = c->begin[i].nwrites;
+			return c->begin[i].writes;
+		}
+	return NULL;
+}
+
+int pl_txn_add_compaction(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
+{
+	pl_begin_snapshot *e = lake_entry(c, lake);
+	const pl_model *at = NULL;
+	pl_model *m = NULL;
+	int rc = e ? 0 : pl_err_nomem(err);
+	/* the first write: the transaction's model is its BEGIN snapshot's (nothing it reads moves),
+	 * and the lake counts a writer (its files are in no catalog row yet) */
+	if (rc == 0 && !e->pending)
+		rc = pl_lake_model_at(lake, e->snapshot, &at, err);
+	if (rc == 0 && !e->pending)
+		rc = pl_model_apply_txn((pl_model *)at, &(pl_txn){0}, lake->data_path, &e->next_local, &m, err);
+	pl_txn *slot = rc ? NULL : realloc(e->writes, (e->nwrites + 1) * sizeof(*slot));
+	if (rc == 0 && !slot)
+		rc = pl_err_nomem(err);
+	if (slot)
+		e->writes = slot;
+	if (rc == 0)
+		rc = pl_txn_finish_pending(txn, err);
+	for (size_t i = 0; rc == 0 && i < txn->written.len; i++)
+		rc = pl_strv_push(&e->files, txn->written.items[i]) ? pl_err_nomem(err) : 0;
+	if (rc) {
+		pl_model_free(m);
+		return rc;
+	}
+	if (m) {
+		e->pending = m;
+		lake->txn_writers++;
+	}
+	e->writes[e->nwrites++] = *txn;
+	memset(txn, 0, sizeof(*txn)); /* the transaction owns the changes now */
+	return 0;
+}
+
 int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 {
 	pl_begin_snapshot *e = lake_entry(c, lake);
+	/* compactions run earlier of tables this write changes would replace the files it changes */
+	for (size_t w = 0; e && w < e->nwrites; w++)
+		if (e->writes[w].ncompactions)
+			pl_txn_drop_compactions(&e->writes[w], txn);
 	const pl_model *at = NULL;
 	pl_model *m = NULL;
 	int rc = e ? 0 : pl_err_nomem(err);

@@ -20,8 +20,17 @@
 int pl_txn_route(pl_stmt *st, planar_result **out, pl_err *err, bool *handled);
 /* Fails when the session's transaction was aborted by an earlier error. */
 int pl_txn_check_usable(planar_conn *conn, const pl_stmt *st, pl_err *err);
-/* Applies one statement's changes to the lake inside conn's transaction. */
+/* Applies one statement's changes to the lake inside conn's transaction. A compaction the
+ * transaction ran earlier (pl_txn_add_compaction) of a table these changes touch is dropped and
+ * its files removed: it would replace files the transaction changes. */
 int pl_txn_apply(planar_conn *conn, pl_lake *lake, pl_txn *txn, pl_err *err);
+/* Adds txn, whose only changes are compactions (table/compact.h, pl_compact_plan), to conn's
+ * transaction: they change no row the transaction reads, so its models and views stay; COMMIT
+ * commits them with its snapshot and ROLLBACK removes their files. Callable while the session's
+ * statement runs (db->lock held). */
+int pl_txn_add_compaction(planar_conn *conn, pl_lake *lake, pl_txn *txn, pl_err *err);
+/* The writes conn's transaction made to lake so far (*n of them), and whether any. */
+const pl_txn *pl_txn_writes(planar_conn *conn, pl_lake *lake, size_t *n);
 /* Around a statement of a session inside a transaction: swaps the models its lakes have for it
  * (its BEGIN snapshot, or its pending state) in (enter) and out (leave). */
 int pl_txn_enter(planar_conn *conn, pl_err *err);

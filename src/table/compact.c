@@ -597,26 +597,107 @@ static int compact_table(job *j, const pl_compact_request *req, const pl_table *
 	return rc;
 }
 
-int pl_compact_run(const pl_compact_request *req, pl_rows **out, int64_t *snapshot_out, pl_err *err)
+static bool skipped(const pl_compact_request *req, const pl_table *t)
+{
+	for (size_t i = 0; i < req->nskip; i++)
+		if (pl_txn_touches_table(&req->skip[i], t->id))
+			return true;
+	return false;
+}
+
+/* Compacts every table asked for into j; then the compactions point to the files of j->txn. */
+static int compact_tables(job *j, const pl_compact_request *req, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < req->model->ntables; i++) {
+		const pl_table *t = &req->model->tables[i];
+		if ((!req->only || req->only->id == t->id) && t->id < PL_LOCAL_ID_BASE && !skipped(req, t))
+			rc = compact_table(j, req, t, err);
+	}
+	for (size_t i = 0; i < j->n; i++) /* the txn's files do not move any more */
+		if (j->comps[i].file)
+			j->comps[i].file = &j->txn.files[(uintptr_t)j->comps[i].file - 1];
+	return rc;
+}
+
+static int result_rows(job *j, pl_err *err)
 {
 	static const char *const names[] = {"schema_name", "table_name", "files_processed", "files_created"};
+	int rc = pl_rows_new(&j->out, 4) ? pl_err_nomem(err) : 0;
+	for (size_t i = 0; rc == 0 && i < 4; i++)
+		rc = (j->out->names[i] = pl_strdup(names[i])) ? 0 : pl_err_nomem(err);
+	return rc;
+}
+
+int pl_compact_plan(const pl_compact_request *req, pl_txn *into, pl_rows **out, pl_err *err)
+{
+	job j = {0};
+	*out = NULL;
+	int rc = result_rows(&j, err);
+	if (rc == 0)
+		rc = compact_tables(&j, req, err);
+	/* into takes the compactions, each with its own file row, and the written files */
+	size_t have = into->ncompactions, had_written = into->written.len;
+	pl_compaction *cs = rc ? NULL : realloc(into->compactions, (have + j.n + 1) * sizeof(*cs));
+	if (cs)
+		into->compactions = cs;
+	char **dirs = cs ? realloc(into->compaction_dirs, (have + j.n + 1) * sizeof(*dirs)) : NULL;
+	if (dirs)
+		into->compaction_dirs = dirs;
+	if (rc == 0 && (!cs || !dirs))
+		rc = pl_err_nomem(err);
+	if (rc == 0 && !into->compaction_data_path && !(into->compaction_data_path = pl_strdup(req->data_path)))
+		rc = pl_err_nomem(err);
+	for (size_t i = 0; rc == 0 && i < j.txn.written.len; i++)
+		rc = pl_strv_push(&into->written, j.txn.written.items[i]) ? pl_err_nomem(err) : 0;
+	for (size_t i = 0; rc == 0 && i < j.n; i++) {
+		pl_compaction *c = &j.comps[i];
+		pl_new_file *f = NULL;
+		char *dir = pl_strdup(j.dirs[i]);
+		if (dir && c->file && (f = malloc(sizeof(*f))) != NULL) {
+			*f = *c->file;
+			memset(c->file, 0, sizeof(*c->file)); /* into owns what the file row owns */
+		}
+		if (!dir || (c->file && !f)) {
+			free(dir);
+			rc = pl_err_nomem(err);
+			break;
+		}
+		into->compactions[into->ncompactions] = *c;
+		into->compactions[into->ncompactions].file = f;
+		into->compaction_dirs[into->ncompactions++] = dir;
+		memset(c, 0, sizeof(*c));
+	}
+	if (rc) {
+		while (into->ncompactions > have)
+			pl_txn_drop_compaction(into, into->ncompactions - 1, false);
+		while (into->written.len > had_written)
+			free(into->written.items[--into->written.len]);
+		pl_txn_remove_written(&j.txn);
+	}
+	for (size_t i = 0; i < j.n; i++)
+		pl_compaction_dispose(&j.comps[i]);
+	free(j.comps);
+	free(j.dirs);
+	pl_txn_dispose(&j.txn);
+	if (rc)
+		pl_rows_free(j.out);
+	else
+		*out = j.out;
+	return rc;
+}
+
+int pl_compact_run(const pl_compact_request *req, pl_rows **out, int64_t *snapshot_out, pl_err *err)
+{
 	job j = {0};
 	*out = NULL;
 	*snapshot_out = -1;
 	int64_t base = 0;
-	int rc = pl_rows_new(&j.out, 4) ? pl_err_nomem(err) : 0;
-	for (size_t i = 0; rc == 0 && i < 4; i++)
-		rc = (j.out->names[i] = pl_strdup(names[i])) ? 0 : pl_err_nomem(err);
+	int rc = result_rows(&j, err);
 	if (rc == 0)
 		rc = pl_catalog_latest_snapshot(req->ctx->cat, &base, err);
-	for (size_t i = 0; rc == 0 && i < req->model->ntables; i++) {
-		const pl_table *t = &req->model->tables[i];
-		if (!req->only || req->only->id == t->id)
-			rc = compact_table(&j, req, t, err);
-	}
-	for (size_t i = 0; i < j.n; i++) /* the txn's files do not move any more */
-		if (j.comps[i].file)
-			j.comps[i].file = &j.txn.files[(uintptr_t)j.comps[i].file - 1];
+	if (rc == 0)
+		rc = compact_tables(&j, req, err);
 	bool unknown = false;
 	if (rc == 0 && j.n > 0)
 		rc = pl_compact_commit(req->ctx->cat, base, j.comps, j.n, j.dirs, req->data_path, &j.txn.written,

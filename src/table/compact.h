@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "catalog/commit.h"
 #include "catalog/model.h"
 #include "table/context.h"
 
@@ -39,11 +40,17 @@ typedef struct pl_compact_request {
 	int64_t min_file_size, max_file_size; /* merge: bytes, -1 when not given */
 	bool threshold_given;    /* rewrite: delete_threshold given; else the rewrite_delete_threshold option, 0.95 */
 	double delete_threshold;
+	const pl_txn *skip;      /* tables any of these nskip writes touch are left alone */
+	size_t nskip;
 } pl_compact_request;
 
 /* Runs the compaction; *out: one row per file written or removed run, columns schema_name,
  * table_name, files_processed, files_created (text). *snapshot_out: the new snapshot, -1 when
  * nothing was compacted. */
 int pl_compact_run(const pl_compact_request *req, pl_rows **out, int64_t *snapshot_out, pl_err *err);
+/* Inside a transaction: the same work, but the compactions and their files go into `into` (its
+ * compactions, written), which the transaction's COMMIT commits with its snapshot (on failure
+ * nothing is added and the files written are removed). */
+int pl_compact_plan(const pl_compact_request *req, pl_txn *into, pl_rows **out, pl_err *err);
 
 #endif

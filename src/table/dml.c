@@ -454,7 +454,11 @@ static int write_new_versions(dml *d, const char *from, pl_err *err)
 	pl_buf_truncate(&q, 0);
 	pl_buf_puts(&q, "INSERT INTO temp.main.");
 	pl_buf_put_ident(&q, d->stage);
-	pl_buf_puts(&q, " SELECT * EXCLUDE (__planar_file, __planar_pos) FROM temp.main.");
+	/* a row the transaction inserted has no row id of the table yet: its new version gets one
+	 * at COMMIT, as the rows inserted with it */
+	pl_buf_printf(&q, " SELECT * EXCLUDE (__planar_file, __planar_pos, __planar_rowid), CASE WHEN __planar_rowid < "
+			  "%lld THEN __planar_rowid END FROM temp.main.",
+		      (long long)PL_TXN_ROW_ID_BASE);
 	pl_buf_put_ident(&q, from);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
