@@ -336,7 +336,7 @@ int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_
 {
 	pl_val p[] = {PL_VINT(table_id), PL_VINT(column_id), PL_VINT(from_id)};
 	return pl_catdb_query(db,
-			      "SELECT data_file_id, min_value, max_value, contains_nan "
+			      "SELECT data_file_id, min_value, max_value, contains_nan, value_count, null_count "
 			      "FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ? AND data_file_id >= ? "
 			      "ORDER BY data_file_id",
 			      p, 3, out, err);

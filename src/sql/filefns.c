@@ -2,8 +2,9 @@
  * filefns.c -- table functions over a lake's files that its views and planner call:
  *   __planar_dv(path) -> pos: the deleted positions of a deletion-vector (puffin) file, read only
  *     from inside an attached lake's data path or a delete file its model lists;
- *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan: the
- *     per-file statistics pruning uses, from the lake's statistics cache.
+ *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan,
+ *     value_count, null_count: the per-file statistics pruning uses, from the lake's statistics
+ *     cache (value_count counts the non-NULL values, as DuckLake's column does).
  */
 #include "sql/filefns.h"
 
@@ -155,9 +156,9 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 
 static void fstats_bind(duckdb_bind_info info)
 {
-	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan"};
-	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
-					    DUCKDB_TYPE_BOOLEAN};
+	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan", "value_count", "null_count"};
+	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT,	 DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+					    DUCKDB_TYPE_BOOLEAN, DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_BIGINT};
 	planar_db *db = duckdb_bind_get_extra_info(info);
 	char *args[3] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2)};
 	fstats_data *d = calloc(1, sizeof(*d));
@@ -173,7 +174,7 @@ static void fstats_bind(duckdb_bind_info info)
 		if (d)
 			fstats_destroy(d);
 	} else {
-		for (size_t c = 0; c < 4; c++) {
+		for (size_t c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
 			duckdb_logical_type lt = duckdb_create_logical_type(types[c]);
 			duckdb_bind_add_result_column(info, names[c], lt);
 			duckdb_destroy_logical_type(&lt);
@@ -184,6 +185,14 @@ static void fstats_bind(duckdb_bind_info info)
 		free(args[i]);
 }
 
+/* A count into a BIGINT vector; -1 (unknown) as NULL. */
+static void put_count(duckdb_vector v, idx_t row, int64_t count)
+{
+	((int64_t *)duckdb_vector_get_data(v))[row] = count;
+	if (count < 0)
+		pl_engine_vector_set_null(v, row);
+}
+
 static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 {
 	fstats_data *d = duckdb_function_get_bind_data(info);
@@ -191,6 +200,7 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
 	duckdb_vector mins = duckdb_data_chunk_get_vector(output, 1), maxs = duckdb_data_chunk_get_vector(output, 2);
 	bool *nan = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 3));
+	duckdb_vector counts[2] = {duckdb_data_chunk_get_vector(output, 4), duckdb_data_chunk_get_vector(output, 5)};
 	idx_t n = 0, cap = duckdb_vector_size();
 	for (; n < cap && st->next < d->n; n++, st->next++) {
 		const pl_file_stat *s = d->stats[st->next];
@@ -198,6 +208,8 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 		pl_engine_vector_put_text(mins, n, s->min);
 		pl_engine_vector_put_text(maxs, n, s->max);
 		nan[n] = s->contains_nan;
+		put_count(counts[0], n, s->values);
+		put_count(counts[1], n, s->nulls);
 	}
 	duckdb_data_chunk_set_size(output, n);
 }

@@ -4,13 +4,16 @@
  * Steps: parse the statement into DuckDB's JSON syntax tree; walk every SELECT node with the
  * CTE names in scope; list the relations of its FROM clause (lake tables with their columns,
  * anything else as unknown); keep the WHERE conjuncts that compare one column of a lake table
- * with a constant expression; turn those expressions back into SQL in one round trip; run the
+ * with a constant expression, test it for NULL, or OR such tests of one column; turn those expressions back into SQL in one round trip; run the
  * drop query per reference; and replace each reference that loses files by a temporary view
  * over the rest, keeping its alias.
  *
  * Why WHERE conjuncts are safe to push into any relation of the FROM clause, outer joins
  * included: each kept comparison is false or NULL when its column is NULL, so a row whose
- * column fails it never reaches the result, whichever side of a join it came from.
+ * column fails it never reaches the result, whichever side of a join it came from. IS NULL is
+ * the exception (true on the NULL side of an outer join): it is kept only when the FROM clause
+ * has no outer join. Joins that pair rows by position or nearest match (POSITIONAL, ASOF) would
+ * pair other rows once some are gone: their relations are not pruned.
  * Expressions that read the clock (now(), current_date, ...) are used only as lower bounds:
  * the query runs after the pruning, with a later clock, which can only narrow it.
  */
@@ -32,10 +35,16 @@ typedef struct expr_slot {
 	char *sql;
 } expr_slot;
 
+/* `column op <expression slot>` (slot -1: IS [NOT] NULL). */
+typedef struct atom {
+	pl_prune_op op;
+	long slot;
+} atom;
+
+/* A disjunction of atoms over one column: atoms first .. first+n-1 of the analysis. */
 typedef struct cond {
 	const pl_column *column;
-	pl_prune_op op;
-	size_t first, n; /* expression slots */
+	size_t first, n;
 } cond;
 
 /* One reference to a lake table in a FROM clause. */
@@ -70,6 +79,8 @@ typedef struct analysis {
 	size_t nrefs, capref;
 	expr_slot *exprs;
 	size_t nexprs, capexpr;
+	atom *atoms;
+	size_t natoms, capatom;
 	size_t min_files; /* tables with fewer files are read whole */
 	bool oom;
 } analysis;
@@ -221,20 +232,25 @@ static void add_rel(analysis *a, rel **rels, size_t *n, size_t *cap, const char 
 	(*rels)[(*n)++] = (rel){name, r};
 }
 
-/* Lists the relations of a FROM clause. */
-static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap)
+/* Lists the relations of a FROM clause. Under a join that pairs rows by position or by the
+ * nearest match (POSITIONAL, ASOF) removing rows changes the pairs: nothing there is pruned. */
+static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap, bool *outer,
+		   bool opaque)
 {
 	const char *type = str_member(from, "type");
 	const char *alias = str_member(from, "alias");
 	if (strcmp(type, "JOIN") == 0) {
-		gather(a, json_object_get(from, "left"), ctes, rels, n, cap);
-		gather(a, json_object_get(from, "right"), ctes, rels, n, cap);
+		const char *ref_type = str_member(from, "ref_type");
+		opaque = opaque || strcmp(ref_type, "POSITIONAL") == 0 || strcmp(ref_type, "ASOF") == 0;
+		*outer = *outer || !is_type(from, "join_type", "INNER");
+		gather(a, json_object_get(from, "left"), ctes, rels, n, cap, outer, opaque);
+		gather(a, json_object_get(from, "right"), ctes, rels, n, cap, outer, opaque);
 		return;
 	}
 	if (strcmp(type, "EMPTY") == 0 || strcmp(type, "EMPTY_FROM") == 0 || !*type)
 		return;
-	if (strcmp(type, "BASE_TABLE") != 0) {
-		add_rel(a, rels, n, cap, alias, -1);
+	if (strcmp(type, "BASE_TABLE") != 0 || opaque) {
+		add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), -1);
 		return;
 	}
 	pl_lake *lake = NULL;
@@ -282,38 +298,58 @@ static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const p
 
 /* ---- WHERE conjuncts ----------------------------------------------------------------------- */
 
+/* The relations of one FROM clause. A WHERE conjunct that is false or NULL on a NULL column can
+ * be pushed into any of them; IS NULL is true there, so it prunes only without outer joins (the
+ * NULL side of a join would gain rows that lost their match). */
+typedef struct from_rels {
+	rel *items;
+	size_t n, cap;
+	bool outer;
+} from_rels;
+
 static const struct {
 	const char *type;
 	pl_prune_op op, flipped;
 } comparisons[] = {
 	{"COMPARE_EQUAL", PL_PRUNE_EQ, PL_PRUNE_EQ},
+	{"COMPARE_NOTEQUAL", PL_PRUNE_NE, PL_PRUNE_NE},
 	{"COMPARE_LESSTHAN", PL_PRUNE_LT, PL_PRUNE_GT},
 	{"COMPARE_LESSTHANOREQUALTO", PL_PRUNE_LE, PL_PRUNE_GE},
 	{"COMPARE_GREATERTHAN", PL_PRUNE_GT, PL_PRUNE_LT},
 	{"COMPARE_GREATERTHANOREQUALTO", PL_PRUNE_GE, PL_PRUNE_LE},
 };
 
-static void add_cond(analysis *a, ref *r, const pl_column *c, pl_prune_op op, json_t **exprs, size_t n)
-{
-	if (!pl_prune_column_is_usable(c))
-		return;
-	if (!grow((void **)&r->conds, &r->cap, r->nconds, sizeof(*r->conds))) {
-		a->oom = true;
-		return;
-	}
-	size_t first = a->nexprs;
-	for (size_t i = 0; i < n; i++)
-		if (add_expr(a, exprs[i]) < 0)
-			return;
-	r->conds[r->nconds++] = (cond){c, op, first, n};
-}
+/* Atoms gathered for one condition before it is kept: all on one column of one reference. */
+typedef struct pending {
+	ref *target;
+	const pl_column *column;
+	pl_prune_op ops[1024];
+	json_t *exprs[1024];
+	size_t n;
+} pending;
 
 static bool is_lower_bound(pl_prune_op op)
 {
 	return op == PL_PRUNE_GT || op == PL_PRUNE_GE;
 }
 
-static void try_comparison(analysis *a, json_t *e, rel *rels, size_t n)
+/* Adds `col op e` to p; false when col is not a column of a pruned reference, or not the one p
+ * is about. */
+static bool pend(analysis *a, pending *p, json_t *col, pl_prune_op op, json_t *e, from_rels *fr)
+{
+	const pl_column *c = NULL;
+	ref *target = resolve_column(a, col, fr->items, fr->n, &c);
+	if (!target || !pl_prune_column_is_usable(c) || p->n == sizeof(p->ops) / sizeof(p->ops[0]) ||
+	    (p->n > 0 && (target != p->target || c != p->column)))
+		return false;
+	p->target = target;
+	p->column = c;
+	p->ops[p->n] = op;
+	p->exprs[p->n++] = e;
+	return true;
+}
+
+static bool comparison_atom(analysis *a, json_t *e, pending *p, from_rels *fr)
 {
 	const char *type = str_member(e, "type");
 	for (size_t k = 0; k < sizeof(comparisons) / sizeof(comparisons[0]); k++) {
@@ -324,57 +360,99 @@ static void try_comparison(analysis *a, json_t *e, rel *rels, size_t n)
 		json_t *col = left_col ? l : r, *val = left_col ? r : l;
 		pl_prune_op op = left_col ? comparisons[k].op : comparisons[k].flipped;
 		bool clock = false;
-		const pl_column *c = NULL;
+		/* the query runs after pruning, with a later clock: a clock expression only bounds below */
 		if (!is_type(col, "class", "COLUMN_REF") || !is_constant(val, &clock) || (clock && !is_lower_bound(op)))
-			return;
-		ref *target = resolve_column(a, col, rels, n, &c);
-		if (target)
-			add_cond(a, target, c, op, &val, 1);
-		return;
+			return false;
+		return pend(a, p, col, op, val, fr);
 	}
+	return false;
 }
 
-static void try_between(analysis *a, json_t *e, rel *rels, size_t n)
-{
-	json_t *col = json_object_get(e, "input"), *lo = json_object_get(e, "lower"), *hi = json_object_get(e, "upper");
-	bool lo_clock = false, hi_clock = false;
-	const pl_column *c = NULL;
-	if (!is_type(col, "class", "COLUMN_REF") || !is_constant(lo, &lo_clock) || !is_constant(hi, &hi_clock))
-		return;
-	ref *target = resolve_column(a, col, rels, n, &c);
-	if (!target)
-		return;
-	add_cond(a, target, c, PL_PRUNE_GE, &lo, 1);
-	if (!hi_clock)
-		add_cond(a, target, c, PL_PRUNE_LE, &hi, 1);
-}
-
-static void try_in(analysis *a, json_t *e, rel *rels, size_t n)
+static bool in_atoms(analysis *a, json_t *e, pending *p, from_rels *fr)
 {
 	json_t *kids = json_object_get(e, "children");
 	size_t nk = json_array_size(kids);
 	json_t *col = json_array_get(kids, 0);
-	const pl_column *c = NULL;
-	if (nk < 2 || nk > 1025 || !is_type(col, "class", "COLUMN_REF"))
-		return;
-	json_t **vals = malloc((nk - 1) * sizeof(*vals));
-	if (!vals) {
+	if (nk < 2 || !is_type(col, "class", "COLUMN_REF"))
+		return false;
+	for (size_t i = 1; i < nk; i++) {
+		bool clock = false;
+		json_t *v = json_array_get(kids, i);
+		if (!is_constant(v, &clock) || clock || !pend(a, p, col, PL_PRUNE_EQ, v, fr))
+			return false;
+	}
+	return true;
+}
+
+/* The atoms of e, a disjunct: a comparison, IN, IS [NOT] NULL or an OR of those. */
+static bool atoms_of(analysis *a, json_t *e, pending *p, from_rels *fr)
+{
+	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
+	if (strcmp(cls, "COMPARISON") == 0)
+		return comparison_atom(a, e, p, fr);
+	if (strcmp(cls, "OPERATOR") == 0 && strcmp(type, "COMPARE_IN") == 0)
+		return in_atoms(a, e, p, fr);
+	if (strcmp(cls, "OPERATOR") == 0 &&
+	    (strcmp(type, "OPERATOR_IS_NULL") == 0 || strcmp(type, "OPERATOR_IS_NOT_NULL") == 0)) {
+		json_t *kids = json_object_get(e, "children");
+		bool is_null = strcmp(type, "OPERATOR_IS_NULL") == 0;
+		if (json_array_size(kids) != 1 || !is_type(json_array_get(kids, 0), "class", "COLUMN_REF") ||
+		    (is_null && fr->outer))
+			return false;
+		return pend(a, p, json_array_get(kids, 0), is_null ? PL_PRUNE_IS_NULL : PL_PRUNE_NOT_NULL, NULL, fr);
+	}
+	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_OR") == 0) {
+		size_t i;
+		json_t *k;
+		json_array_foreach(json_object_get(e, "children"), i, k)
+		{
+			if (!atoms_of(a, k, p, fr))
+				return false;
+		}
+		return p->n > 0;
+	}
+	return false;
+}
+
+/* Keeps p as a condition of its reference. */
+static void add_cond(analysis *a, const pending *p)
+{
+	ref *r = p->target;
+	if (!grow((void **)&r->conds, &r->cap, r->nconds, sizeof(*r->conds))) {
 		a->oom = true;
 		return;
 	}
-	bool ok = true;
-	for (size_t i = 1; ok && i < nk; i++) {
-		bool clock = false;
-		vals[i - 1] = json_array_get(kids, i);
-		ok = is_constant(vals[i - 1], &clock) && !clock;
+	size_t first = a->natoms;
+	for (size_t i = 0; i < p->n; i++) {
+		if (!grow((void **)&a->atoms, &a->capatom, a->natoms, sizeof(*a->atoms))) {
+			a->oom = true;
+			return;
+		}
+		long slot = p->exprs[i] ? add_expr(a, p->exprs[i]) : -1;
+		if (a->oom)
+			return;
+		a->atoms[a->natoms++] = (atom){p->ops[i], slot};
 	}
-	ref *target = ok ? resolve_column(a, col, rels, n, &c) : NULL;
-	if (target)
-		add_cond(a, target, c, PL_PRUNE_IN, vals, nk - 1);
-	free(vals);
+	r->conds[r->nconds++] = (cond){p->column, first, p->n};
 }
 
-static void conjuncts(analysis *a, json_t *e, rel *rels, size_t n)
+static void try_between(analysis *a, json_t *e, from_rels *fr)
+{
+	json_t *col = json_object_get(e, "input"), *lo = json_object_get(e, "lower"), *hi = json_object_get(e, "upper");
+	bool lo_clock = false, hi_clock = false;
+	pending p = {0};
+	if (!is_type(col, "class", "COLUMN_REF") || !is_constant(lo, &lo_clock) || !is_constant(hi, &hi_clock) ||
+	    !pend(a, &p, col, PL_PRUNE_GE, lo, fr))
+		return;
+	add_cond(a, &p);
+	if (!hi_clock) {
+		p.ops[0] = PL_PRUNE_LE;
+		p.exprs[0] = hi;
+		add_cond(a, &p);
+	}
+}
+
+static void conjuncts(analysis *a, json_t *e, from_rels *fr)
 {
 	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
 	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_AND") == 0) {
@@ -382,14 +460,14 @@ static void conjuncts(analysis *a, json_t *e, rel *rels, size_t n)
 		json_t *k;
 		json_array_foreach(json_object_get(e, "children"), i, k)
 		{
-			conjuncts(a, k, rels, n);
+			conjuncts(a, k, fr);
 		}
-	} else if (strcmp(cls, "COMPARISON") == 0) {
-		try_comparison(a, e, rels, n);
 	} else if (strcmp(cls, "BETWEEN") == 0 && strcmp(type, "COMPARE_BETWEEN") == 0) {
-		try_between(a, e, rels, n);
-	} else if (strcmp(cls, "OPERATOR") == 0 && strcmp(type, "COMPARE_IN") == 0) {
-		try_in(a, e, rels, n);
+		try_between(a, e, fr);
+	} else {
+		pending p = {0};
+		if (atoms_of(a, e, &p, fr))
+			add_cond(a, &p);
 	}
 }
 
@@ -413,13 +491,12 @@ static void push_ctes(analysis *a, json_t *node, names *ctes)
 
 static void select_node(analysis *a, json_t *node, names *ctes)
 {
-	rel *rels = NULL;
-	size_t n = 0, cap = 0;
-	gather(a, json_object_get(node, "from_table"), ctes, &rels, &n, &cap);
+	from_rels fr = {0};
+	gather(a, json_object_get(node, "from_table"), ctes, &fr.items, &fr.n, &fr.cap, &fr.outer, false);
 	json_t *where = json_object_get(node, "where_clause");
 	if (where && !json_is_null(where) && !a->oom)
-		conjuncts(a, where, rels, n);
-	free(rels);
+		conjuncts(a, where, &fr);
+	free(fr.items);
 }
 
 /* Column references of three or more parts may name a table by its full name, which the
@@ -622,20 +699,20 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_
 static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t *nkept, pl_err *err)
 {
 	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
-	char **texts = calloc(a->nexprs ? a->nexprs : 1, sizeof(*texts));
+	pl_prune_atom *atoms = calloc(a->natoms ? a->natoms : 1, sizeof(*atoms));
 	size_t nfiles = 0;
 	int rc = pl_model_table_files(r->lake->model, r->table, NULL, &nfiles, err);
 	*keep = malloc((nfiles ? nfiles : 1) * sizeof(**keep));
-	if (rc == 0 && (!pc || !texts || !*keep))
+	if (rc == 0 && (!pc || !atoms || !*keep))
 		rc = pl_err_nomem(err);
-	for (size_t i = 0; rc == 0 && i < a->nexprs; i++)
-		texts[i] = a->exprs[i].sql;
+	for (size_t i = 0; rc == 0 && i < a->natoms; i++)
+		atoms[i] = (pl_prune_atom){a->atoms[i].op, a->atoms[i].slot >= 0 ? a->exprs[a->atoms[i].slot].sql : NULL};
 	for (size_t i = 0; rc == 0 && i < r->nconds; i++)
-		pc[i] = (pl_prune_cond){r->conds[i].column, r->conds[i].op, texts + r->conds[i].first, r->conds[i].n};
+		pc[i] = (pl_prune_cond){r->conds[i].column, atoms + r->conds[i].first, r->conds[i].n};
 	if (rc == 0)
 		rc = pl_prune_files(conn->con, r->lake->name, r->table, pc, r->nconds, *keep, nkept, err);
 	free(pc);
-	free(texts);
+	free(atoms);
 	return rc;
 }
 
@@ -744,6 +821,7 @@ static void analysis_dispose(analysis *a)
 	for (size_t i = 0; i < a->nexprs; i++)
 		free(a->exprs[i].sql);
 	free(a->exprs);
+	free(a->atoms);
 	free(a->cur_db);
 	free(a->cur_schema);
 }
@@ -779,7 +857,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	free(ctes.items);
 	if (a.oom)
 		rc = pl_err_nomem(err);
-	else if (a.nexprs > 0 && expressions_to_sql(&a, conn->con, tmpl) == 0)
+	else if (a.natoms > 0 && (a.nexprs == 0 || expressions_to_sql(&a, conn->con, tmpl) == 0))
 		rc = rewrite(conn, &a, t, sql_out, views, err);
 	analysis_dispose(&a);
 	json_decref(stmt);

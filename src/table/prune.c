@@ -2,11 +2,13 @@
  * prune.c -- the drop query of file pruning and running it (see prune.h).
  *
  * For one column c with conditions k1..kn the query is
- *   SELECT i FROM (SELECT i, TRY_CAST(min_value AS T) AS mn, <max or NULL> AS mx
- *                  FROM __planar_fstats(lake, table, c))
- *   WHERE coalesce(<k1 impossible>, false) OR ...
+ *   SELECT i FROM (SELECT i, TRY_CAST(min_value AS T) AS mn, <max or NULL> AS mx,
+ *                         value_count AS nv, null_count AS nn FROM __planar_fstats(lake, table, c))
+ *   WHERE (<k1 impossible>) OR ...
+ * where a condition is impossible when each of its atoms is: coalesce(<atom impossible>, false)
+ * AND ...
  * and the columns' queries are UNIONed. mx is NULL when the file holds NaNs (NaN sorts above
- * every number, and statistics leave it out); a NULL bound never drops a file.
+ * every number, and statistics leave it out); a NULL bound or count never drops a file.
  */
 #include "table/prune.h"
 
@@ -36,43 +38,58 @@ static void put_expr(pl_buf *out, const char *e)
 	pl_buf_printf(out, "(%s)", e);
 }
 
-/* The condition under which no value in [mn, mx] satisfies `column op e`. */
-static void put_impossible(pl_buf *out, pl_prune_op op, const char *e)
+/* The condition under which no row of a file satisfies `column op e`, given the file's bounds
+ * [mn, mx] and its counts of non-NULL (nv) and NULL (nn) values. A comparison is false or NULL
+ * on a NULL, so a file with no non-NULL value satisfies none. */
+static void put_impossible(pl_buf *out, const pl_prune_atom *a)
 {
-	switch (op) {
+	const char *e = a->expr;
+	switch (a->op) {
+	case PL_PRUNE_IS_NULL:
+		pl_buf_puts(out, "nn = 0");
+		return;
+	case PL_PRUNE_NOT_NULL:
+		pl_buf_puts(out, "nv = 0");
+		return;
 	case PL_PRUNE_EQ:
-	case PL_PRUNE_IN:
-		pl_buf_puts(out, "(mn > ");
+		pl_buf_puts(out, "nv = 0 OR mn > ");
 		put_expr(out, e);
 		pl_buf_puts(out, " OR mx < ");
+		put_expr(out, e);
+		return;
+	case PL_PRUNE_NE: /* every value is e */
+		pl_buf_puts(out, "nv = 0 OR (mn = ");
+		put_expr(out, e);
+		pl_buf_puts(out, " AND mx = ");
 		put_expr(out, e);
 		pl_buf_putc(out, ')');
 		return;
 	case PL_PRUNE_LT:
-		pl_buf_puts(out, "mn >= ");
+		pl_buf_puts(out, "nv = 0 OR mn >= ");
 		break;
 	case PL_PRUNE_LE:
-		pl_buf_puts(out, "mn > ");
+		pl_buf_puts(out, "nv = 0 OR mn > ");
 		break;
 	case PL_PRUNE_GT:
-		pl_buf_puts(out, "mx <= ");
+		pl_buf_puts(out, "nv = 0 OR mx <= ");
 		break;
 	case PL_PRUNE_GE:
-		pl_buf_puts(out, "mx < ");
+		pl_buf_puts(out, "nv = 0 OR mx < ");
 		break;
 	}
 	put_expr(out, e);
 }
 
+/* True (never NULL) when the file satisfies no atom of k. */
 static void put_cond(pl_buf *out, const pl_prune_cond *k)
 {
-	pl_buf_puts(out, "coalesce(");
-	for (size_t i = 0; i < k->nexprs; i++) {
+	for (size_t i = 0; i < k->natoms; i++) {
 		if (i)
-			pl_buf_puts(out, " AND "); /* IN: impossible for every listed value */
-		put_impossible(out, k->op, k->exprs[i]);
+			pl_buf_puts(out, " AND ");
+		pl_buf_puts(out, "coalesce(");
+		put_impossible(out, &k->atoms[i]);
+		pl_buf_puts(out, ", false)");
 	}
-	pl_buf_puts(out, ", false)");
 }
 
 static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds,
@@ -83,7 +100,8 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 	if (rc)
 		return rc;
 	pl_buf_printf(out, "SELECT i FROM (SELECT i, TRY_CAST(min_value AS %s) AS mn, CASE WHEN contains_nan "
-			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx FROM __planar_fstats(",
+			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx, value_count AS nv, null_count AS nn "
+			   "FROM __planar_fstats(",
 		      type.ptr, type.ptr);
 	pl_buf_put_literal(out, lake);
 	pl_buf_printf(out, ", '%lld', '%lld')) WHERE ", (long long)t->id, (long long)c->id);
@@ -91,10 +109,10 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 	for (size_t i = 0; i < n; i++) {
 		if (conds[i].column != c)
 			continue;
-		if (!first)
-			pl_buf_puts(out, " OR ");
+		pl_buf_puts(out, first ? "(" : " OR (");
 		first = false;
 		put_cond(out, &conds[i]);
+		pl_buf_putc(out, ')');
 	}
 	pl_buf_dispose(&type);
 	return 0;

@@ -6,7 +6,9 @@
  * clause; the expressions stay SQL text and are evaluated by DuckDB, with DuckDB's own casts,
  * against the statistics cast to the column's type (the table function __planar_fstats serves
  * them from the lake's statistics cache). A file is dropped when some condition is false for
- * every value between its min and max; files without statistics are always kept.
+ * every value between its min and max, or for every row given its counts: a file whose column
+ * is all NULL satisfies no comparison, one without NULLs no IS NULL. Files without statistics
+ * are always kept.
  */
 #ifndef PL_TABLE_PRUNE_H
 #define PL_TABLE_PRUNE_H
@@ -17,15 +19,22 @@
 #include "engine/engine.h"
 
 typedef enum pl_prune_op {
-	PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE,
-	PL_PRUNE_IN /* column IN (exprs...) */
+	PL_PRUNE_EQ, PL_PRUNE_NE, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE,
+	PL_PRUNE_IS_NULL, PL_PRUNE_NOT_NULL /* no expression */
 } pl_prune_op;
 
+/* `column op expr`: expr is the SQL of a constant expression (NULL for the NULL tests). */
+typedef struct pl_prune_atom {
+	pl_prune_op op;
+	const char *expr;
+} pl_prune_atom;
+
+/* A disjunction of atoms over one column (one atom: a plain comparison; `c IN (a, b)` is
+ * `c = a OR c = b`): a file is ruled out when every atom is. */
 typedef struct pl_prune_cond {
 	const pl_column *column; /* a top-level column of the table */
-	pl_prune_op op;
-	char **exprs; /* SQL of constant expressions: one, or the IN list */
-	size_t nexprs;
+	const pl_prune_atom *atoms;
+	size_t natoms;
 } pl_prune_cond;
 
 /* True when the column's type has comparable min/max statistics. */

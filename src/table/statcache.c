@@ -170,6 +170,8 @@ static pl_file_stat *stat_from_row(const pl_rows *r, size_t i)
 	s->min = mn ? pl_strdup(mn) : NULL;
 	s->max = mx ? pl_strdup(mx) : NULL;
 	s->contains_nan = pl_rows_bool(r, i, 3, false);
+	s->values = pl_rows_int(r, i, 4, -1);
+	s->nulls = pl_rows_int(r, i, 5, -1);
 	if ((mn && !s->min) || (mx && !s->max)) {
 		free_stat(s);
 		return NULL;

@@ -15,10 +15,12 @@
 
 #include "catalog/model.h"
 
-/* One file's bounds for one column; min/max NULL when unknown. */
+/* One file's bounds for one column; min/max NULL when unknown. values (non-NULL values, as
+ * DuckLake's value_count) and nulls: -1 when unknown. */
 typedef struct pl_file_stat {
 	char *min, *max;
 	bool contains_nan;
+	int64_t values, nulls;
 } pl_file_stat;
 
 typedef struct pl_stat_column pl_stat_column;
