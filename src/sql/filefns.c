@@ -4,7 +4,10 @@
  *     from inside an attached lake's data path or a delete file its model lists;
  *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan,
  *     value_count, null_count: the per-file statistics pruning uses, from the lake's statistics
- *     cache (value_count counts the non-NULL values, as DuckLake's column does).
+ *     cache (value_count counts the non-NULL values, as DuckLake's column does);
+ *   __planar_fparts(lake, table_id, key_index) -> i, value: the value of key key_index of the
+ *     table's current partitioning in each file written under it (files of other partitionings
+ *     are left out: their keys differ).
  */
 #include "sql/filefns.h"
 
@@ -127,7 +130,8 @@ static void fstats_destroy(void *p)
 	free(d);
 }
 
-static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err)
+/* The statistics of column args[2] (or, parts, the values of partition key args[2]). */
+static int lake_fstats(planar_db *db, char *args[3], bool parts, fstats_data *d, pl_err *err)
 {
 	pl_lake *lake = pl_db_find_lake(db, args[0]);
 	if (!lake)
@@ -136,16 +140,20 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 	if (!t)
 		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
 	const pl_file_stat **all = NULL;
+	int64_t id = strtoll(args[2], NULL, 10);
+	bool settled = lake->shared_model == NULL;
 	int rc = pl_model_table_files(lake->model, t, NULL, NULL, err);
+	if (rc == 0 && parts && (id < 0 || (size_t)id >= t->npartition_keys))
+		rc = pl_err_set(err, PL_ENOTFOUND, "table %s has no partition key %s", args[1], args[2]);
 	if (rc == 0)
-		rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
-					 &all, err);
+		rc = parts ? pl_statcache_lookup_partition(&lake->stats, lake->cat, t, id, settled, &all, err)
+			   : pl_statcache_lookup(&lake->stats, lake->cat, t, id, settled, &all, err);
 	if (rc)
 		return rc;
 	d->file_index = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->file_index));
 	d->stats = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->stats));
 	for (size_t i = 0; d->file_index && d->stats && i < t->nfiles; i++) {
-		if (!all[i])
+		if (!all[i] || (parts && t->files[i].partition_id != t->partition_id))
 			continue;
 		d->file_index[d->n] = (int64_t)i;
 		d->stats[d->n++] = all[i];
@@ -154,7 +162,8 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 	return d->file_index && d->stats ? 0 : pl_err_nomem(err);
 }
 
-static void fstats_bind(duckdb_bind_info info)
+/* Binds either function; the partition one has the first two columns. */
+static void stats_bind(duckdb_bind_info info, bool parts)
 {
 	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan", "value_count", "null_count"};
 	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT,	 DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
@@ -166,7 +175,7 @@ static void fstats_bind(duckdb_bind_info info)
 	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;
 	if (rc == 0) {
 		pthread_mutex_lock(&db->lock);
-		rc = lake_fstats(db, args, d, &err);
+		rc = lake_fstats(db, args, parts, d, &err);
 		pthread_mutex_unlock(&db->lock);
 	}
 	if (rc) {
@@ -174,15 +183,40 @@ static void fstats_bind(duckdb_bind_info info)
 		if (d)
 			fstats_destroy(d);
 	} else {
-		for (size_t c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
+		size_t ncols = parts ? 2 : sizeof(names) / sizeof(names[0]);
+		for (size_t c = 0; c < ncols; c++) {
 			duckdb_logical_type lt = duckdb_create_logical_type(types[c]);
-			duckdb_bind_add_result_column(info, names[c], lt);
+			duckdb_bind_add_result_column(info, parts && c == 1 ? "value" : names[c], lt);
 			duckdb_destroy_logical_type(&lt);
 		}
 		duckdb_bind_set_bind_data(info, d, fstats_destroy);
 	}
 	for (int i = 0; i < 3; i++)
 		free(args[i]);
+}
+
+static void fstats_bind(duckdb_bind_info info)
+{
+	stats_bind(info, false);
+}
+
+static void fparts_bind(duckdb_bind_info info)
+{
+	stats_bind(info, true);
+}
+
+static void fparts_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	fstats_data *d = duckdb_function_get_bind_data(info);
+	pos_state *st = duckdb_function_get_init_data(info);
+	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	duckdb_vector values = duckdb_data_chunk_get_vector(output, 1);
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++) {
+		idx[n] = d->file_index[st->next];
+		pl_engine_vector_put_text(values, n, d->stats[st->next]->min);
+	}
+	duckdb_data_chunk_set_size(output, n);
 }
 
 /* A count into a BIGINT vector; -1 (unknown) as NULL. */
@@ -217,5 +251,7 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 int pl_filefns_register(planar_db *db, pl_err *err)
 {
 	int rc = pl_functions_add_table(db, "__planar_fstats", 3, fstats_bind, pos_init, fstats_scan, err);
+	if (rc == 0)
+		rc = pl_functions_add_table(db, "__planar_fparts", 3, fparts_bind, pos_init, fparts_scan, err);
 	return rc ? rc : pl_functions_add_table(db, "__planar_dv", 1, dv_bind, pos_init, dv_scan, err);
 }

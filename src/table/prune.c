@@ -80,16 +80,71 @@ static void put_impossible(pl_buf *out, const pl_prune_atom *a)
 	put_expr(out, e);
 }
 
-/* True (never NULL) when the file satisfies no atom of k. */
-static void put_cond(pl_buf *out, const pl_prune_cond *k)
+/* Column types whose bucket hash follows equality: `c = e` holds exactly for the value
+ * CAST(e AS T) when e has c's type, or both are integers (floats are not: NaNs are equal
+ * whatever their bits). */
+static const char *const bucket_types[] = {
+	"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+	"varchar", "date", "timestamp", "timestamptz", "boolean",
+};
+static const char int_types[] = "('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', "
+				"'UINTEGER', 'UBIGINT', 'UHUGEINT')";
+
+/* The bucket(N) keys of the table's partitioning on column c (at most 8). */
+static size_t bucket_keys(const pl_table *t, const pl_column *c, size_t keys[8], int64_t counts[8])
+{
+	size_t n = 0;
+	bool usable = false;
+	for (size_t i = 0; i < sizeof(bucket_types) / sizeof(bucket_types[0]); i++)
+		usable = usable || strcmp(c->type, bucket_types[i]) == 0;
+	for (size_t k = 0; usable && t->partition_id >= 0 && k < t->npartition_keys && n < 8; k++) {
+		const pl_partition_key *key = &t->partition_keys[k];
+		if (key->column_id != c->id || strncmp(key->transform, "bucket(", 7) != 0)
+			continue;
+		int64_t count = strtoll(key->transform + 7, NULL, 10);
+		if (count <= 0)
+			continue;
+		keys[n] = k;
+		counts[n++] = count;
+	}
+	return n;
+}
+
+/* True when e's bucket (of count buckets) is known and not the file's bucket bK. */
+static void put_other_bucket(pl_buf *out, size_t k, int64_t count, const char *e, const char *type)
+{
+	pl_buf_printf(out, " OR coalesce(b%zu <> CASE WHEN typeof(", k);
+	put_expr(out, e);
+	pl_buf_printf(out, ") = typeof(CAST(NULL AS %s)) OR (typeof(", type);
+	put_expr(out, e);
+	pl_buf_printf(out, ") IN %s AND typeof(CAST(NULL AS %s)) IN %s) THEN (murmur3_32(TRY_CAST(", int_types, type,
+		      int_types);
+	put_expr(out, e);
+	pl_buf_printf(out, " AS %s)) & 2147483647) %% %lld END, false)", type, (long long)count);
+}
+
+/* True (never NULL) when the file satisfies no atom of k: by its statistics, or for `=`, by the
+ * bucket its partition value names. */
+static void put_cond(pl_buf *out, const pl_prune_cond *k, const size_t *keys, const int64_t *counts, size_t nkeys,
+		     const char *type)
 {
 	for (size_t i = 0; i < k->natoms; i++) {
 		if (i)
 			pl_buf_puts(out, " AND ");
-		pl_buf_puts(out, "coalesce(");
+		pl_buf_puts(out, "(coalesce(");
 		put_impossible(out, &k->atoms[i]);
 		pl_buf_puts(out, ", false)");
+		for (size_t b = 0; k->atoms[i].op == PL_PRUNE_EQ && b < nkeys; b++)
+			put_other_bucket(out, keys[b], counts[b], k->atoms[i].expr, type);
+		pl_buf_putc(out, ')');
 	}
+}
+
+static void put_source(pl_buf *out, const char *fn, const char *lake, const pl_table *t, int64_t id)
+{
+	pl_buf_printf(out, "%s(", fn);
+	pl_buf_put_literal(out, lake);
+	pl_buf_printf(out, ", '%lld', '%lld')", (long long)t->id, (long long)id);
 }
 
 static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds,
@@ -99,19 +154,28 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 	int rc = pl_scan_column_type(&type, c, err);
 	if (rc)
 		return rc;
+	size_t keys[8];
+	int64_t counts[8];
+	size_t nkeys = bucket_keys(t, c, keys, counts);
 	pl_buf_printf(out, "SELECT i FROM (SELECT i, TRY_CAST(min_value AS %s) AS mn, CASE WHEN contains_nan "
 			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx, value_count AS nv, null_count AS nn "
-			   "FROM __planar_fstats(",
+			   "FROM ",
 		      type.ptr, type.ptr);
-	pl_buf_put_literal(out, lake);
-	pl_buf_printf(out, ", '%lld', '%lld')) WHERE ", (long long)t->id, (long long)c->id);
+	put_source(out, "__planar_fstats", lake, t, c->id);
+	pl_buf_putc(out, ')');
+	for (size_t b = 0; b < nkeys; b++) {
+		pl_buf_printf(out, " FULL JOIN (SELECT i, TRY_CAST(value AS BIGINT) AS b%zu FROM ", keys[b]);
+		put_source(out, "__planar_fparts", lake, t, (int64_t)keys[b]);
+		pl_buf_puts(out, ") USING (i)");
+	}
+	pl_buf_puts(out, " WHERE ");
 	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		if (conds[i].column != c)
 			continue;
 		pl_buf_puts(out, first ? "(" : " OR (");
 		first = false;
-		put_cond(out, &conds[i]);
+		put_cond(out, &conds[i], keys, counts, nkeys, type.ptr);
 		pl_buf_putc(out, ')');
 	}
 	pl_buf_dispose(&type);

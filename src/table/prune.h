@@ -7,7 +7,10 @@
  * against the statistics cast to the column's type (the table function __planar_fstats serves
  * them from the lake's statistics cache). A file is dropped when some condition is false for
  * every value between its min and max, or for every row given its counts: a file whose column
- * is all NULL satisfies no comparison, one without NULLs no IS NULL. Files without statistics
+ * is all NULL satisfies no comparison, one without NULLs no IS NULL. Under a bucket(N, c) key
+ * of the table's current partitioning, `c = e` also rules out the files of the table's
+ * partitioning whose bucket (ducklake_file_partition_value) is not e's, when e has c's type (or
+ * both are integers) so that every value equal to e hashes as e does. Files without statistics
  * are always kept.
  */
 #ifndef PL_TABLE_PRUNE_H
