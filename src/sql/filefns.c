@@ -2,11 +2,12 @@
  * filefns.c -- table functions over a lake's files that its views and planner call:
  *   __planar_dv(path) -> pos: the deleted positions of a deletion-vector (puffin) file, read only
  *     from inside an attached lake's data path or a delete file its model lists;
- *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan,
- *     value_count, null_count: the per-file statistics pruning uses, from the lake's statistics
- *     cache (value_count counts the non-NULL values, as DuckLake's column does);
- *   __planar_fparts(lake, table_id, key_index) -> i, value: the value of key key_index of the
- *     table's current partitioning in each file written under it (files of other partitionings
+ *   __planar_fstats(lake, table_id, column_id, snapshot) -> i, min_value, max_value,
+ *     contains_nan, value_count, null_count: the per-file statistics pruning uses, from the
+ *     lake's statistics cache (value_count counts the non-NULL values, as DuckLake's column
+ *     does), for the table's files at snapshot (-1: the lake's current state; i indexes them);
+ *   __planar_fparts(lake, table_id, key_index, snapshot) -> i, value: the value of key key_index
+ *     of the table's partitioning in each file written under it (files of other partitionings
  *     are left out: their keys differ).
  */
 #include "sql/filefns.h"
@@ -131,18 +132,24 @@ static void fstats_destroy(void *p)
 }
 
 /* The statistics of column args[2] (or, parts, the values of partition key args[2]). */
-static int lake_fstats(planar_db *db, char *args[3], bool parts, fstats_data *d, pl_err *err)
+static int lake_fstats(planar_db *db, char *args[4], bool parts, fstats_data *d, pl_err *err)
 {
 	pl_lake *lake = pl_db_find_lake(db, args[0]);
 	if (!lake)
 		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0]);
-	const pl_table *t = pl_model_table_by_id(lake->model, strtoll(args[1], NULL, 10));
+	int64_t snap = strtoll(args[3], NULL, 10);
+	const pl_model *m = lake->model;
+	int rc = snap >= 0 ? pl_lake_model_at(lake, snap, &m, err) : 0;
+	if (rc)
+		return rc;
+	const pl_table *t = pl_model_table_by_id(m, strtoll(args[1], NULL, 10));
 	if (!t)
 		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
 	const pl_file_stat **all = NULL;
 	int64_t id = strtoll(args[2], NULL, 10);
-	bool settled = lake->shared_model == NULL;
-	int rc = pl_model_table_files(lake->model, t, NULL, NULL, err);
+	/* an older snapshot's files are all committed */
+	bool settled = lake->shared_model == NULL || snap >= 0;
+	rc = pl_model_table_files(m, t, NULL, NULL, err);
 	if (rc == 0 && parts && (id < 0 || (size_t)id >= t->npartition_keys))
 		rc = pl_err_set(err, PL_ENOTFOUND, "table %s has no partition key %s", args[1], args[2]);
 	if (rc == 0)
@@ -169,10 +176,11 @@ static void stats_bind(duckdb_bind_info info, bool parts)
 	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT,	 DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
 					    DUCKDB_TYPE_BOOLEAN, DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_BIGINT};
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *args[3] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2)};
+	char *args[4] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2),
+			 pl_engine_param_text(info, 3)};
 	fstats_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
-	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;
+	int rc = !args[0] || !args[1] || !args[2] || !args[3] || !d ? pl_err_nomem(&err) : 0;
 	if (rc == 0) {
 		pthread_mutex_lock(&db->lock);
 		rc = lake_fstats(db, args, parts, d, &err);
@@ -191,7 +199,7 @@ static void stats_bind(duckdb_bind_info info, bool parts)
 		}
 		duckdb_bind_set_bind_data(info, d, fstats_destroy);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(args[i]);
 }
 
@@ -250,8 +258,8 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 
 int pl_filefns_register(planar_db *db, pl_err *err)
 {
-	int rc = pl_functions_add_table(db, "__planar_fstats", 3, fstats_bind, pos_init, fstats_scan, err);
+	int rc = pl_functions_add_table(db, "__planar_fstats", 4, fstats_bind, pos_init, fstats_scan, err);
 	if (rc == 0)
-		rc = pl_functions_add_table(db, "__planar_fparts", 3, fparts_bind, pos_init, fparts_scan, err);
+		rc = pl_functions_add_table(db, "__planar_fparts", 4, fparts_bind, pos_init, fparts_scan, err);
 	return rc ? rc : pl_functions_add_table(db, "__planar_dv", 1, dv_bind, pos_init, dv_scan, err);
 }

@@ -26,6 +26,7 @@
 
 #include "sql/countstar.h"
 #include "sql/lake.h"
+#include "sql/timetravel.h"
 #include "table/prune.h"
 #include "table/scan.h"
 
@@ -53,6 +54,8 @@ typedef struct ref {
 	bool has_alias;
 	const char *table_name;
 	pl_lake *lake;
+	const pl_model *model; /* the lake's, or its model at snapshot (a time-travel view) */
+	int64_t snapshot;      /* -1: the lake's current state */
 	const pl_table *table;
 	cond *conds;
 	size_t nconds, cap;
@@ -208,7 +211,35 @@ static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl
 	return t;
 }
 
-static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_table *t)
+/* The table a time-travel view of the statement reads (timetravel.h), or NULL. */
+static const pl_table *at_view_table(analysis *a, json_t *bt, const pl_at_view **v, const pl_model **m)
+{
+	if (!pl_str_ieq(str_member(bt, "catalog_name"), "temp") || !pl_str_ieq(str_member(bt, "schema_name"), "main"))
+		return NULL;
+	pl_err err = {0};
+	const planar_conn *conn = a->st->conn;
+	*v = pl_timetravel_find(conn, str_member(bt, "table_name"));
+	if (!*v)
+		return NULL;
+	/* the models stay loaded while the statement is planned when the lake keeps them all (it
+	 * keeps its last few: the time travel loaded them) */
+	size_t distinct = 0;
+	for (size_t i = 0; i < conn->nat_views; i++) {
+		const pl_at_view *x = &conn->at_views[i];
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = conn->at_views[j].lake == x->lake && conn->at_views[j].snapshot == x->snapshot;
+		distinct += x->lake == (*v)->lake && !seen;
+	}
+	if (distinct > sizeof((*v)->lake->snap_models) / sizeof((*v)->lake->snap_models[0]) ||
+	    pl_lake_model_at((*v)->lake, (*v)->snapshot, m, &err) != 0) {
+		*v = NULL;
+		return NULL;
+	}
+	return pl_model_table_by_id(*m, (*v)->table_id);
+}
+
+static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_model *m, int64_t snap, const pl_table *t)
 {
 	json_t *loc = json_object_get(bt, "query_location");
 	if (!json_is_integer(loc) || json_integer_value(loc) < 0)
@@ -219,7 +250,7 @@ static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_table *t)
 	}
 	const char *alias = str_member(bt, "alias");
 	a->refs[a->nrefs] = (ref){a->base + (size_t)json_integer_value(loc), *alias != '\0',
-				  str_member(bt, "table_name"), lake, t, NULL, 0, 0};
+				  str_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0};
 	return (long)a->nrefs++;
 }
 
@@ -254,12 +285,18 @@ static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, siz
 		return;
 	}
 	pl_lake *lake = NULL;
-	const pl_table *t = lake_table(a, from, ctes, &lake);
+	const pl_at_view *at = NULL;
+	const pl_model *m = NULL;
+	const pl_table *t = at_view_table(a, from, &at, &m);
+	if (at)
+		lake = at->lake;
+	else if ((t = lake_table(a, from, ctes, &lake)) != NULL)
+		m = lake->model;
 	bool plain = json_is_null(json_object_get(from, "sample")) &&
 		     json_array_size(json_object_get(from, "column_name_alias")) == 0 &&
 		     json_is_null(json_object_get(from, "at_clause"));
-	bool large = t && pl_model_table_nfiles_hint(lake->model, t) >= a->min_files;
-	long r = plain && large ? add_ref(a, from, lake, t) : -1;
+	bool large = t && pl_model_table_nfiles_hint(m, t) >= a->min_files;
+	long r = plain && large ? add_ref(a, from, lake, m, at ? at->snapshot : -1, t) : -1;
 	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
 }
 
@@ -685,9 +722,9 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_
 	pl_buf_put_ident(&q, view);
 	pl_buf_puts(&q, " AS ");
 	int64_t sets[2];
-	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->lake->model, &sub, sets, err);
+	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->model, &sub, sets, err);
 	if (rc == 0)
-		rc = pl_scan_sql(&q, r->lake->name, r->lake->model, &sub, sets, err);
+		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, err);
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	free(files);
@@ -701,7 +738,7 @@ static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t
 	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
 	pl_prune_atom *atoms = calloc(a->natoms ? a->natoms : 1, sizeof(*atoms));
 	size_t nfiles = 0;
-	int rc = pl_model_table_files(r->lake->model, r->table, NULL, &nfiles, err);
+	int rc = pl_model_table_files(r->model, r->table, NULL, &nfiles, err);
 	*keep = malloc((nfiles ? nfiles : 1) * sizeof(**keep));
 	if (rc == 0 && (!pc || !atoms || !*keep))
 		rc = pl_err_nomem(err);
@@ -710,7 +747,7 @@ static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t
 	for (size_t i = 0; rc == 0 && i < r->nconds; i++)
 		pc[i] = (pl_prune_cond){r->conds[i].column, atoms + r->conds[i].first, r->conds[i].n};
 	if (rc == 0)
-		rc = pl_prune_files(conn->con, r->lake->name, r->table, pc, r->nconds, *keep, nkept, err);
+		rc = pl_prune_files(conn->con, r->lake->name, r->snapshot, r->table, pc, r->nconds, *keep, nkept, err);
 	free(pc);
 	free(atoms);
 	return rc;
@@ -844,7 +881,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	/* Pruning costs a parse of the statement, more than reading a few small files whole; under
 	 * EXPLAIN the plan shows the files pruning keeps whatever the table's size. */
 	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
-	if (start >= t->len || !any_large_table(conn->db, min_files))
+	if (start >= t->len || (!any_large_table(conn->db, min_files) && conn->nat_views == 0))
 		return 0;
 	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE};
 	analysis a = {.st = &st, .base = t->items[start].start, .min_files = min_files};

@@ -3,7 +3,7 @@
  *
  * For one column c with conditions k1..kn the query is
  *   SELECT i FROM (SELECT i, TRY_CAST(min_value AS T) AS mn, <max or NULL> AS mx,
- *                         value_count AS nv, null_count AS nn FROM __planar_fstats(lake, table, c))
+ *                         value_count AS nv, null_count AS nn FROM __planar_fstats(lake, table, c, snap))
  *   WHERE (<k1 impossible>) OR ...
  * where a condition is impossible when each of its atoms is: coalesce(<atom impossible>, false)
  * AND ...
@@ -140,14 +140,14 @@ static void put_cond(pl_buf *out, const pl_prune_cond *k, const size_t *keys, co
 	}
 }
 
-static void put_source(pl_buf *out, const char *fn, const char *lake, const pl_table *t, int64_t id)
+static void put_source(pl_buf *out, const char *fn, const char *lake, int64_t snap, const pl_table *t, int64_t id)
 {
 	pl_buf_printf(out, "%s(", fn);
 	pl_buf_put_literal(out, lake);
-	pl_buf_printf(out, ", '%lld', '%lld')", (long long)t->id, (long long)id);
+	pl_buf_printf(out, ", '%lld', '%lld', '%lld')", (long long)t->id, (long long)id, (long long)snap);
 }
 
-static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds,
+static int put_column_query(pl_buf *out, const char *lake, int64_t snap, const pl_table *t, const pl_prune_cond *conds,
 			    size_t n, const pl_column *c, pl_err *err)
 {
 	pl_buf type = PL_BUF_INIT;
@@ -161,11 +161,11 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 			   "THEN NULL ELSE TRY_CAST(max_value AS %s) END AS mx, value_count AS nv, null_count AS nn "
 			   "FROM ",
 		      type.ptr, type.ptr);
-	put_source(out, "__planar_fstats", lake, t, c->id);
+	put_source(out, "__planar_fstats", lake, snap, t, c->id);
 	pl_buf_putc(out, ')');
 	for (size_t b = 0; b < nkeys; b++) {
 		pl_buf_printf(out, " FULL JOIN (SELECT i, TRY_CAST(value AS BIGINT) AS b%zu FROM ", keys[b]);
-		put_source(out, "__planar_fparts", lake, t, (int64_t)keys[b]);
+		put_source(out, "__planar_fparts", lake, snap, t, (int64_t)keys[b]);
 		pl_buf_puts(out, ") USING (i)");
 	}
 	pl_buf_puts(out, " WHERE ");
@@ -184,7 +184,7 @@ static int put_column_query(pl_buf *out, const char *lake, const pl_table *t, co
 
 /* Appends the query whose one BIGINT column lists the indexes (into t->files) of the files the
  * conditions rule out. */
-static int drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_prune_cond *conds, size_t n,
+static int drop_sql(pl_buf *out, const char *lake, int64_t snap, const pl_table *t, const pl_prune_cond *conds, size_t n,
 		    pl_err *err)
 {
 	size_t parts = 0;
@@ -196,7 +196,7 @@ static int drop_sql(pl_buf *out, const char *lake, const pl_table *t, const pl_p
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ");
-		int rc = put_column_query(out, lake, t, conds, n, conds[i].column, err);
+		int rc = put_column_query(out, lake, snap, t, conds, n, conds[i].column, err);
 		if (rc)
 			return rc;
 	}
@@ -227,8 +227,8 @@ static int read_drops(duckdb_result *res, const pl_table *t, bool *keep, size_t 
 	return 0;
 }
 
-int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, const pl_prune_cond *conds,
-		   size_t n, bool *keep, size_t *nkept, pl_err *err)
+int pl_prune_files(duckdb_connection con, const char *lake, int64_t snapshot, const pl_table *t,
+		   const pl_prune_cond *conds, size_t n, bool *keep, size_t *nkept, pl_err *err)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
 		keep[i] = true;
@@ -237,7 +237,7 @@ int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, c
 		return 0;
 	pl_buf q = PL_BUF_INIT;
 	duckdb_result res;
-	int rc = drop_sql(&q, lake, t, conds, n, err);
+	int rc = drop_sql(&q, lake, snapshot, t, conds, n, err);
 	if (rc == 0)
 		rc = pl_engine_query(con, q.ptr, &res, err);
 	pl_buf_dispose(&q);

@@ -44,8 +44,9 @@ typedef struct pl_prune_cond {
 bool pl_prune_column_is_usable(const pl_column *c);
 
 /* Runs the drop query on con; keep[i] (t->nfiles entries) says whether file i may match,
- * *nkept how many do. */
-int pl_prune_files(duckdb_connection con, const char *lake, const pl_table *t, const pl_prune_cond *conds,
-		   size_t n, bool *keep, size_t *nkept, pl_err *err);
+ * *nkept how many do. t is the table in the lake's current model, or (snapshot >= 0) in its
+ * model at that snapshot. */
+int pl_prune_files(duckdb_connection con, const char *lake, int64_t snapshot, const pl_table *t,
+		   const pl_prune_cond *conds, size_t n, bool *keep, size_t *nkept, pl_err *err);
 
 #endif
