@@ -41,6 +41,11 @@ static char *transform_text(const pl_partition_spec *k)
 	return pl_buf_detach(&b);
 }
 
+static bool is_nested(const char *type)
+{
+	return strcmp(type, "struct") == 0 || strcmp(type, "list") == 0 || strcmp(type, "map") == 0;
+}
+
 static int check_key(const pl_table *t, const pl_partition_spec *k, const pl_column **col, pl_err *err)
 {
 	static const char *const known[] = {"identity", "year", "month", "day", "hour", "bucket", NULL};
@@ -54,7 +59,7 @@ static int check_key(const pl_table *t, const pl_partition_spec *k, const pl_col
 		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Unexpected partition key - column \"%s\" does not exist",
 				  k->column);
 	const char *type = (*col)->type;
-	if (strcmp(type, "struct") == 0 || strcmp(type, "list") == 0 || strcmp(type, "map") == 0)
+	if (is_nested(type) && strcmp(k->transform, "bucket") != 0)
 		return pl_err_set(err, PL_EUNSUPPORTED, "cannot partition by column \"%s\": its type %s is nested", k->column,
 				  type);
 	if (strcmp(k->transform, "identity") != 0 && strcmp(k->transform, "bucket") != 0 && !is_temporal(type))
@@ -152,9 +157,11 @@ static char *key_dir_name(char *const *earlier, size_t k, const char *transform,
 static void key_expr(pl_buf *out, const char *transform, const pl_column *col)
 {
 	if (strncmp(transform, "bucket(", 7) == 0) {
-		pl_buf_puts(out, "(murmur3_32(");
+		/* a nested value hashes as its text, as DuckLake hashes it */
+		pl_buf_puts(out, is_nested(col->type) ? "(murmur3_32(CAST(" : "(murmur3_32(");
 		pl_buf_put_ident(out, col->name);
-		pl_buf_printf(out, ") & 2147483647) %% %lld", strtoll(transform + 7, NULL, 10));
+		pl_buf_printf(out, "%s) & 2147483647) %% %lld", is_nested(col->type) ? " AS VARCHAR)" : "",
+			      strtoll(transform + 7, NULL, 10));
 		return;
 	}
 	pl_buf_puts(out, transform); /* year / month / day / hour */
