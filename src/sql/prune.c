@@ -25,70 +25,13 @@
 #include <string.h>
 
 #include "sql/countstar.h"
+#include "sql/prune_internal.h"
 #include "sql/lake.h"
 #include "sql/timetravel.h"
 #include "table/prune.h"
 #include "table/scan.h"
 
-/* A constant expression found in the statement; its SQL text once deserialized. */
-typedef struct expr_slot {
-	json_t *node;
-	char *sql;
-} expr_slot;
-
-/* `column op <expression slot>` (slot -1: IS [NOT] NULL). */
-typedef struct atom {
-	pl_prune_op op;
-	long slot;
-} atom;
-
-/* A disjunction of atoms over one column: atoms first .. first+n-1 of the analysis. */
-typedef struct cond {
-	const pl_column *column;
-	size_t first, n;
-} cond;
-
-/* One reference to a lake table in a FROM clause. */
-typedef struct ref {
-	size_t location; /* byte offset of its name in the statement */
-	bool has_alias;
-	const char *table_name;
-	pl_lake *lake;
-	const pl_model *model; /* the lake's, or its model at snapshot (a time-travel view) */
-	int64_t snapshot;      /* -1: the lake's current state */
-	const pl_table *table;
-	cond *conds;
-	size_t nconds, cap;
-} ref;
-
-/* A relation of one FROM clause: a lake table reference (ref >= 0) or something whose columns
- * are unknown here. */
-typedef struct rel {
-	const char *name; /* alias, or table name */
-	long ref;
-} rel;
-
-typedef struct names {
-	const char **items;
-	size_t len, cap;
-} names;
-
-typedef struct analysis {
-	pl_stmt *st;
-	size_t base; /* offset of the analysed text in the statement */
-	bool located; /* the session's location below was read (once per statement) */
-	char *cur_db, *cur_schema;
-	ref *refs;
-	size_t nrefs, capref;
-	expr_slot *exprs;
-	size_t nexprs, capexpr;
-	atom *atoms;
-	size_t natoms, capatom;
-	size_t min_files; /* tables with fewer files are read whole */
-	bool oom;
-} analysis;
-
-static bool grow(void **items, size_t *cap, size_t len, size_t size)
+bool pl_prune_grow(void **items, size_t *cap, size_t len, size_t size)
 {
 	if (len < *cap)
 		return true;
@@ -101,74 +44,15 @@ static bool grow(void **items, size_t *cap, size_t len, size_t size)
 	return true;
 }
 
-static const char *str_member(json_t *o, const char *key)
+const char *pl_prune_member(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
-static bool is_type(json_t *o, const char *key, const char *value)
+bool pl_prune_member_is(json_t *o, const char *key, const char *value)
 {
-	return strcmp(str_member(o, key), value) == 0;
-}
-
-/* ---- constant expressions ------------------------------------------------------------------ */
-
-static const char *const pure_functions[] = {
-	"+", "-", "*", "/", "//", "%", "to_years", "to_months", "to_weeks", "to_days", "to_hours",
-	"to_minutes", "to_seconds", "to_milliseconds", "to_microseconds", "trunc", "date_trunc",
-	"make_date", "make_time", "make_timestamp", "make_timestamptz", "to_timestamp", "epoch_ms",
-	"strptime", "abs", "round", "lower", "upper", "concat", "||",
-};
-static const char *const clock_functions[] = {
-	"now", "current_timestamp", "get_current_timestamp", "transaction_timestamp", "current_date",
-	"today", "current_localtimestamp",
-};
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pl_str_ieq(s, list[i]))
-			return true;
-	return false;
-}
-
-/* True when e is a constant: literals, casts and pure functions of constants. *clock is set
- * when it reads the clock. */
-static bool is_constant(json_t *e, bool *clock)
-{
-	const char *cls = str_member(e, "class");
-	if (strcmp(cls, "CONSTANT") == 0)
-		return true;
-	if (strcmp(cls, "CAST") == 0)
-		return is_constant(json_object_get(e, "child"), clock);
-	if (strcmp(cls, "FUNCTION") != 0 || strlen(str_member(e, "schema")) > 0 ||
-	    !json_is_null(json_object_get(e, "filter")) || json_is_true(json_object_get(e, "distinct")))
-		return false;
-	const char *fn = str_member(e, "function_name");
-	bool reads_clock = in_list(fn, clock_functions, sizeof(clock_functions) / sizeof(clock_functions[0]));
-	if (!reads_clock && !in_list(fn, pure_functions, sizeof(pure_functions) / sizeof(pure_functions[0])))
-		return false;
-	*clock = *clock || reads_clock;
-	json_t *kids = json_object_get(e, "children");
-	size_t i;
-	json_t *k;
-	json_array_foreach(kids, i, k)
-	{
-		if (!is_constant(k, clock))
-			return false;
-	}
-	return true;
-}
-
-static long add_expr(analysis *a, json_t *e)
-{
-	if (!grow((void **)&a->exprs, &a->capexpr, a->nexprs, sizeof(*a->exprs))) {
-		a->oom = true;
-		return -1;
-	}
-	a->exprs[a->nexprs] = (expr_slot){e, NULL};
-	return (long)a->nexprs++;
+	return strcmp(pl_prune_member(o, key), value) == 0;
 }
 
 /* ---- relations and columns ----------------------------------------------------------------- */
@@ -184,8 +68,8 @@ static bool is_cte(const names *ctes, const char *name)
 /* The lake table a BASE_TABLE node names, or NULL. */
 static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl_lake **lake)
 {
-	const char *cat = str_member(bt, "catalog_name"), *sch = str_member(bt, "schema_name"),
-		   *tab = str_member(bt, "table_name");
+	const char *cat = pl_prune_member(bt, "catalog_name"), *sch = pl_prune_member(bt, "schema_name"),
+		   *tab = pl_prune_member(bt, "table_name");
 	if (!*cat && !*sch && is_cte(ctes, tab))
 		return NULL;
 	char *parts[3] = {0};
@@ -214,11 +98,11 @@ static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl
 /* The table a time-travel view of the statement reads (timetravel.h), or NULL. */
 static const pl_table *at_view_table(analysis *a, json_t *bt, const pl_at_view **v, const pl_model **m)
 {
-	if (!pl_str_ieq(str_member(bt, "catalog_name"), "temp") || !pl_str_ieq(str_member(bt, "schema_name"), "main"))
+	if (!pl_str_ieq(pl_prune_member(bt, "catalog_name"), "temp") || !pl_str_ieq(pl_prune_member(bt, "schema_name"), "main"))
 		return NULL;
 	pl_err err = {0};
 	const planar_conn *conn = a->st->conn;
-	*v = pl_timetravel_find(conn, str_member(bt, "table_name"));
+	*v = pl_timetravel_find(conn, pl_prune_member(bt, "table_name"));
 	if (!*v)
 		return NULL;
 	/* the models stay loaded while the statement is planned when the lake keeps them all (it
@@ -244,19 +128,19 @@ static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_model *m, i
 	json_t *loc = json_object_get(bt, "query_location");
 	if (!json_is_integer(loc) || json_integer_value(loc) < 0)
 		return -1;
-	if (!grow((void **)&a->refs, &a->capref, a->nrefs, sizeof(*a->refs))) {
+	if (!pl_prune_grow((void **)&a->refs, &a->capref, a->nrefs, sizeof(*a->refs))) {
 		a->oom = true;
 		return -1;
 	}
-	const char *alias = str_member(bt, "alias");
+	const char *alias = pl_prune_member(bt, "alias");
 	a->refs[a->nrefs] = (ref){a->base + (size_t)json_integer_value(loc), *alias != '\0',
-				  str_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0};
+				  pl_prune_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0};
 	return (long)a->nrefs++;
 }
 
 static void add_rel(analysis *a, rel **rels, size_t *n, size_t *cap, const char *name, long r)
 {
-	if (!grow((void **)rels, cap, *n, sizeof(**rels))) {
+	if (!pl_prune_grow((void **)rels, cap, *n, sizeof(**rels))) {
 		a->oom = true;
 		return;
 	}
@@ -268,12 +152,12 @@ static void add_rel(analysis *a, rel **rels, size_t *n, size_t *cap, const char 
 static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap, bool *outer,
 		   bool opaque)
 {
-	const char *type = str_member(from, "type");
-	const char *alias = str_member(from, "alias");
+	const char *type = pl_prune_member(from, "type");
+	const char *alias = pl_prune_member(from, "alias");
 	if (strcmp(type, "JOIN") == 0) {
-		const char *ref_type = str_member(from, "ref_type");
+		const char *ref_type = pl_prune_member(from, "ref_type");
 		opaque = opaque || strcmp(ref_type, "POSITIONAL") == 0 || strcmp(ref_type, "ASOF") == 0;
-		*outer = *outer || !is_type(from, "join_type", "INNER");
+		*outer = *outer || !pl_prune_member_is(from, "join_type", "INNER");
 		gather(a, json_object_get(from, "left"), ctes, rels, n, cap, outer, opaque);
 		gather(a, json_object_get(from, "right"), ctes, rels, n, cap, outer, opaque);
 		return;
@@ -281,7 +165,7 @@ static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, siz
 	if (strcmp(type, "EMPTY") == 0 || strcmp(type, "EMPTY_FROM") == 0 || !*type)
 		return;
 	if (strcmp(type, "BASE_TABLE") != 0 || opaque) {
-		add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), -1);
+		add_rel(a, rels, n, cap, *alias ? alias : pl_prune_member(from, "table_name"), -1);
 		return;
 	}
 	pl_lake *lake = NULL;
@@ -297,7 +181,7 @@ static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, siz
 		     json_is_null(json_object_get(from, "at_clause"));
 	bool large = t && pl_model_table_nfiles_hint(m, t) >= a->min_files;
 	long r = plain && large ? add_ref(a, from, lake, m, at ? at->snapshot : -1, t) : -1;
-	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
+	add_rel(a, rels, n, cap, *alias ? alias : pl_prune_member(from, "table_name"), r);
 }
 
 static const pl_column *find_column(const pl_table *t, const char *name)
@@ -309,7 +193,7 @@ static const pl_column *find_column(const pl_table *t, const char *name)
 }
 
 /* Resolves a COLUMN_REF to a pruned reference and its column (NULL when it is not one). */
-static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const pl_column **col)
+ref *pl_prune_resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const pl_column **col)
 {
 	json_t *parts = json_object_get(cr, "column_names");
 	size_t np = json_array_size(parts);
@@ -333,181 +217,6 @@ static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const p
 	return *col ? r : NULL;
 }
 
-/* ---- WHERE conjuncts ----------------------------------------------------------------------- */
-
-/* The relations of one FROM clause. A WHERE conjunct that is false or NULL on a NULL column can
- * be pushed into any of them; IS NULL is true there, so it prunes only without outer joins (the
- * NULL side of a join would gain rows that lost their match). */
-typedef struct from_rels {
-	rel *items;
-	size_t n, cap;
-	bool outer;
-} from_rels;
-
-static const struct {
-	const char *type;
-	pl_prune_op op, flipped;
-} comparisons[] = {
-	{"COMPARE_EQUAL", PL_PRUNE_EQ, PL_PRUNE_EQ},
-	{"COMPARE_NOTEQUAL", PL_PRUNE_NE, PL_PRUNE_NE},
-	{"COMPARE_LESSTHAN", PL_PRUNE_LT, PL_PRUNE_GT},
-	{"COMPARE_LESSTHANOREQUALTO", PL_PRUNE_LE, PL_PRUNE_GE},
-	{"COMPARE_GREATERTHAN", PL_PRUNE_GT, PL_PRUNE_LT},
-	{"COMPARE_GREATERTHANOREQUALTO", PL_PRUNE_GE, PL_PRUNE_LE},
-};
-
-/* Atoms gathered for one condition before it is kept: all on one column of one reference. */
-typedef struct pending {
-	ref *target;
-	const pl_column *column;
-	pl_prune_op ops[1024];
-	json_t *exprs[1024];
-	size_t n;
-} pending;
-
-static bool is_lower_bound(pl_prune_op op)
-{
-	return op == PL_PRUNE_GT || op == PL_PRUNE_GE;
-}
-
-/* Adds `col op e` to p; false when col is not a column of a pruned reference, or not the one p
- * is about. */
-static bool pend(analysis *a, pending *p, json_t *col, pl_prune_op op, json_t *e, from_rels *fr)
-{
-	const pl_column *c = NULL;
-	ref *target = resolve_column(a, col, fr->items, fr->n, &c);
-	if (!target || !pl_prune_column_is_usable(c) || p->n == sizeof(p->ops) / sizeof(p->ops[0]) ||
-	    (p->n > 0 && (target != p->target || c != p->column)))
-		return false;
-	p->target = target;
-	p->column = c;
-	p->ops[p->n] = op;
-	p->exprs[p->n++] = e;
-	return true;
-}
-
-static bool comparison_atom(analysis *a, json_t *e, pending *p, from_rels *fr)
-{
-	const char *type = str_member(e, "type");
-	for (size_t k = 0; k < sizeof(comparisons) / sizeof(comparisons[0]); k++) {
-		if (strcmp(type, comparisons[k].type) != 0)
-			continue;
-		json_t *l = json_object_get(e, "left"), *r = json_object_get(e, "right");
-		bool left_col = is_type(l, "class", "COLUMN_REF");
-		json_t *col = left_col ? l : r, *val = left_col ? r : l;
-		pl_prune_op op = left_col ? comparisons[k].op : comparisons[k].flipped;
-		bool clock = false;
-		/* the query runs after pruning, with a later clock: a clock expression only bounds below */
-		if (!is_type(col, "class", "COLUMN_REF") || !is_constant(val, &clock) || (clock && !is_lower_bound(op)))
-			return false;
-		return pend(a, p, col, op, val, fr);
-	}
-	return false;
-}
-
-static bool in_atoms(analysis *a, json_t *e, pending *p, from_rels *fr)
-{
-	json_t *kids = json_object_get(e, "children");
-	size_t nk = json_array_size(kids);
-	json_t *col = json_array_get(kids, 0);
-	if (nk < 2 || !is_type(col, "class", "COLUMN_REF"))
-		return false;
-	for (size_t i = 1; i < nk; i++) {
-		bool clock = false;
-		json_t *v = json_array_get(kids, i);
-		if (!is_constant(v, &clock) || clock || !pend(a, p, col, PL_PRUNE_EQ, v, fr))
-			return false;
-	}
-	return true;
-}
-
-/* The atoms of e, a disjunct: a comparison, IN, IS [NOT] NULL or an OR of those. */
-static bool atoms_of(analysis *a, json_t *e, pending *p, from_rels *fr)
-{
-	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
-	if (strcmp(cls, "COMPARISON") == 0)
-		return comparison_atom(a, e, p, fr);
-	if (strcmp(cls, "OPERATOR") == 0 && strcmp(type, "COMPARE_IN") == 0)
-		return in_atoms(a, e, p, fr);
-	if (strcmp(cls, "OPERATOR") == 0 &&
-	    (strcmp(type, "OPERATOR_IS_NULL") == 0 || strcmp(type, "OPERATOR_IS_NOT_NULL") == 0)) {
-		json_t *kids = json_object_get(e, "children");
-		bool is_null = strcmp(type, "OPERATOR_IS_NULL") == 0;
-		if (json_array_size(kids) != 1 || !is_type(json_array_get(kids, 0), "class", "COLUMN_REF") ||
-		    (is_null && fr->outer))
-			return false;
-		return pend(a, p, json_array_get(kids, 0), is_null ? PL_PRUNE_IS_NULL : PL_PRUNE_NOT_NULL, NULL, fr);
-	}
-	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_OR") == 0) {
-		size_t i;
-		json_t *k;
-		json_array_foreach(json_object_get(e, "children"), i, k)
-		{
-			if (!atoms_of(a, k, p, fr))
-				return false;
-		}
-		return p->n > 0;
-	}
-	return false;
-}
-
-/* Keeps p as a condition of its reference. */
-static void add_cond(analysis *a, const pending *p)
-{
-	ref *r = p->target;
-	if (!grow((void **)&r->conds, &r->cap, r->nconds, sizeof(*r->conds))) {
-		a->oom = true;
-		return;
-	}
-	size_t first = a->natoms;
-	for (size_t i = 0; i < p->n; i++) {
-		if (!grow((void **)&a->atoms, &a->capatom, a->natoms, sizeof(*a->atoms))) {
-			a->oom = true;
-			return;
-		}
-		long slot = p->exprs[i] ? add_expr(a, p->exprs[i]) : -1;
-		if (a->oom)
-			return;
-		a->atoms[a->natoms++] = (atom){p->ops[i], slot};
-	}
-	r->conds[r->nconds++] = (cond){p->column, first, p->n};
-}
-
-static void try_between(analysis *a, json_t *e, from_rels *fr)
-{
-	json_t *col = json_object_get(e, "input"), *lo = json_object_get(e, "lower"), *hi = json_object_get(e, "upper");
-	bool lo_clock = false, hi_clock = false;
-	pending p = {0};
-	if (!is_type(col, "class", "COLUMN_REF") || !is_constant(lo, &lo_clock) || !is_constant(hi, &hi_clock) ||
-	    !pend(a, &p, col, PL_PRUNE_GE, lo, fr))
-		return;
-	add_cond(a, &p);
-	if (!hi_clock) {
-		p.ops[0] = PL_PRUNE_LE;
-		p.exprs[0] = hi;
-		add_cond(a, &p);
-	}
-}
-
-static void conjuncts(analysis *a, json_t *e, from_rels *fr)
-{
-	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
-	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_AND") == 0) {
-		size_t i;
-		json_t *k;
-		json_array_foreach(json_object_get(e, "children"), i, k)
-		{
-			conjuncts(a, k, fr);
-		}
-	} else if (strcmp(cls, "BETWEEN") == 0 && strcmp(type, "COMPARE_BETWEEN") == 0) {
-		try_between(a, e, fr);
-	} else {
-		pending p = {0};
-		if (atoms_of(a, e, &p, fr))
-			add_cond(a, &p);
-	}
-}
-
 /* ---- walking the tree ---------------------------------------------------------------------- */
 
 static void walk(analysis *a, json_t *v, names *ctes);
@@ -518,11 +227,11 @@ static void push_ctes(analysis *a, json_t *node, names *ctes)
 	json_t *entry;
 	json_array_foreach(json_object_get(json_object_get(node, "cte_map"), "map"), i, entry)
 	{
-		if (!grow((void **)&ctes->items, &ctes->cap, ctes->len, sizeof(*ctes->items))) {
+		if (!pl_prune_grow((void **)&ctes->items, &ctes->cap, ctes->len, sizeof(*ctes->items))) {
 			a->oom = true;
 			return;
 		}
-		ctes->items[ctes->len++] = str_member(entry, "key");
+		ctes->items[ctes->len++] = pl_prune_member(entry, "key");
 	}
 }
 
@@ -532,7 +241,7 @@ static void select_node(analysis *a, json_t *node, names *ctes)
 	gather(a, json_object_get(node, "from_table"), ctes, &fr.items, &fr.n, &fr.cap, &fr.outer, false);
 	json_t *where = json_object_get(node, "where_clause");
 	if (where && !json_is_null(where) && !a->oom)
-		conjuncts(a, where, &fr);
+		pl_prune_conjuncts(a, where, &fr);
 	free(fr.items);
 }
 
@@ -552,7 +261,7 @@ static bool has_long_column_ref(json_t *v)
 	}
 	if (!json_is_object(v))
 		return false;
-	if (is_type(v, "class", "COLUMN_REF") && json_array_size(json_object_get(v, "column_names")) > 2)
+	if (pl_prune_member_is(v, "class", "COLUMN_REF") && json_array_size(json_object_get(v, "column_names")) > 2)
 		return true;
 	const char *key;
 	json_t *k;
@@ -572,7 +281,7 @@ static void walk(analysis *a, json_t *v, names *ctes)
 	if (json_is_object(v)) {
 		if (json_object_get(v, "cte_map"))
 			push_ctes(a, v, ctes);
-		if (is_type(v, "type", "SELECT_NODE"))
+		if (pl_prune_member_is(v, "type", "SELECT_NODE"))
 			select_node(a, v, ctes);
 		const char *key;
 		json_t *k;

@@ -17,6 +17,7 @@
 #include "core/str.h"
 #include "storage/s3lake.h"
 #include "storage/secrets.h"
+#include "table/partition.h"
 
 /* One element of a file's Parquet schema. */
 typedef struct pq_col {
@@ -286,130 +287,6 @@ static int map_hive(file_job *j, const pl_column *col, const hive_kv *kv, long p
 
 static int map_columns(file_job *j, pq_col *cols, size_t ncols, pl_column **fields, size_t nfields,
 		       const char *prefix, long parent, int depth, pl_err *err);
-
-/* ---- partitions --------------------------------------------------------------------------- */
-
-static const pl_column *top_by_id(const pl_table *t, int64_t id)
-{
-	for (size_t i = 0; i < t->ntop; i++)
-		if (t->top[i]->id == id)
-			return t->top[i];
-	return NULL;
-}
-
-/* DuckLake's name of key k in a hive path: the column's for identity, else the transform's,
- * suffixed with _<column> when an earlier key has that name. */
-static char *key_name(const pl_table *t, size_t k)
-{
-	char *names[64] = {0};
-	char *out = NULL;
-	for (size_t i = 0; i <= k && i < 64; i++) {
-		const pl_partition_key *key = &t->partition_keys[i];
-		const pl_column *col = top_by_id(t, key->column_id);
-		if (!col)
-			break;
-		bool identity = strcmp(key->transform, "identity") == 0;
-		char *n = identity ? pl_strdup(col->name) : pl_strndup(key->transform, strcspn(key->transform, "("));
-		bool taken = false;
-		for (size_t e = 0; n && e < i && !taken; e++)
-			taken = names[e] && pl_str_ieq(names[e], n);
-		if (n && taken) {
-			pl_buf b = PL_BUF_INIT;
-			pl_buf_printf(&b, "%s_%s", n, col->name);
-			free(n);
-			n = pl_buf_detach(&b);
-		}
-		names[i] = n;
-		if (i == k)
-			out = n ? pl_strdup(n) : NULL;
-	}
-	for (size_t i = 0; i <= k && i < 64; i++)
-		free(names[i]);
-	return out;
-}
-
-static int invalid_partition(const file_job *j, pl_err *err)
-{
-	return pl_err_set(err, PL_EINVALID,
-			  "Invalid Input Error: File \"%s\" contains an invalid partition value for the table configuration.",
-			  j->file);
-}
-
-/* A file added to a partitioned table names a value for each key of the table's partitioning in
- * its hive path (and no other column there), as DuckLake requires; the values are recorded as
- * the file's partition values, in the key's type as text (NULL for the default partition). */
-static int file_partition(file_job *j, pl_err *err)
-{
-	const pl_table *t = j->t;
-	size_t n = t->npartition_keys;
-	if (n == 0 || n > 64)
-		return n ? invalid_partition(j, err) : 0;
-	for (size_t h = 0; h < j->nhive; h++) { /* a column in the path must be an identity key */
-		bool key = false, column = false;
-		for (size_t c = 0; c < t->ntop && !column; c++)
-			column = pl_str_ieq(t->top[c]->name, j->hive[h].key);
-		for (size_t k = 0; column && k < n && !key; k++) {
-			const pl_column *col = top_by_id(t, t->partition_keys[k].column_id);
-			key = col && strcmp(t->partition_keys[k].transform, "identity") == 0 &&
-			      pl_str_ieq(col->name, j->hive[h].key);
-		}
-		if (column && !key)
-			return invalid_partition(j, err);
-	}
-	pl_buf q = PL_BUF_INIT;
-	const hive_kv *kvs[64];
-	int rc = 0;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t k = 0; rc == 0 && k < n; k++) {
-		const pl_partition_key *key = &t->partition_keys[k];
-		const pl_column *col = top_by_id(t, key->column_id);
-		char *name = col ? key_name(t, k) : NULL;
-		kvs[k] = name ? hive_find(j, name) : NULL;
-		free(name);
-		if (!col || !kvs[k]) {
-			rc = col ? invalid_partition(j, err) : pl_err_nomem(err);
-			break;
-		}
-		pl_buf type = PL_BUF_INIT;
-		if (strcmp(key->transform, "identity") == 0)
-			rc = pl_column_duckdb_type(&type, col, err);
-		else
-			pl_buf_puts(&type, "BIGINT");
-		pl_buf_printf(&q, "%sCAST(TRY_CAST(", k ? ", " : "");
-		pl_buf_put_literal(&q, kvs[k]->value ? kvs[k]->value : "");
-		pl_buf_printf(&q, " AS %s) AS VARCHAR)", pl_buf_cstr(&type));
-		pl_buf_dispose(&type);
-	}
-	duckdb_result res;
-	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(j->con, pl_buf_cstr(&q), &res, err);
-	pl_buf_dispose(&q);
-	if (rc)
-		return rc;
-	pl_new_file *f = j->nf;
-	f->partition_values = calloc(n, sizeof(*f->partition_values));
-	if (!f->partition_values)
-		rc = pl_err_nomem(err);
-	for (size_t k = 0; rc == 0 && k < n; k++, f->npartition_values++) {
-		if (!kvs[k]->value)
-			continue;
-		bool oom = false;
-		f->partition_values[k] = pl_engine_value_str(&res, (idx_t)k, 0, &oom);
-		if (oom)
-			rc = pl_err_nomem(err);
-		else if (!f->partition_values[k])
-			rc = pl_err_set(err, PL_EINVALID,
-					"Invalid Input Error: Unable to cast '%s' (from hive partition column '%s') to the "
-					"type of partition key %zu of table \"%s\"",
-					kvs[k]->value, kvs[k]->key, k, t->name);
-	}
-	duckdb_destroy_result(&res);
-	if (rc == 0) {
-		f->partitioned = true;
-		f->partition_id = t->partition_id;
-	}
-	return rc;
-}
 
 static int map_column(file_job *j, pq_col *c, const char *source, const pl_column *col, const char *prefix,
 		      long parent, int depth, pl_err *err)
@@ -681,6 +558,23 @@ static idx_t rows_of(duckdb_result *r, idx_t *pos, const char *file)
 		(*pos)++;
 	}
 	return *pos;
+}
+
+/* The file's partition values from its hive path (table/partition.h). */
+static int file_partition(file_job *j, pl_err *err)
+{
+	const char **keys = calloc(j->nhive ? j->nhive : 1, sizeof(*keys));
+	const char **values = calloc(j->nhive ? j->nhive : 1, sizeof(*values));
+	int rc = !keys || !values ? pl_err_nomem(err) : 0;
+	for (size_t i = 0; rc == 0 && i < j->nhive; i++) {
+		keys[i] = j->hive[i].key;
+		values[i] = j->hive[i].value;
+	}
+	if (rc == 0)
+		rc = pl_partition_from_hive(j->con, j->t, j->file, keys, values, j->nhive, j->nf, err);
+	free(keys);
+	free(values);
+	return rc;
 }
 
 static bool seen_before(const pl_txn *txn, size_t first, const char *path)
