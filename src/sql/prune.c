@@ -134,7 +134,7 @@ static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_model *m, i
 	}
 	const char *alias = pl_prune_member(bt, "alias");
 	a->refs[a->nrefs] = (ref){a->base + (size_t)json_integer_value(loc), *alias != '\0',
-				  pl_prune_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0};
+				  pl_prune_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0, NULL, false};
 	return (long)a->nrefs++;
 }
 
@@ -235,6 +235,43 @@ static void push_ctes(analysis *a, json_t *node, names *ctes)
 	}
 }
 
+/* `SELECT <columns> FROM <one lake table> ... ORDER BY c ... LIMIT n`: the rows kept are the
+ * first in that order whatever order the files are read in, and reading first the files whose
+ * bounds lead lets DuckDB's Top-N filter skip the others' row groups. Only plain column lists (no
+ * grouping, aggregates or DISTINCT, whose results could depend on the reading order). */
+static void top_n(analysis *a, json_t *node, from_rels *fr)
+{
+	if (fr->n != 1 || fr->items[0].ref < 0 || json_array_size(json_object_get(node, "group_expressions")) > 0 ||
+	    !json_is_null(json_object_get(node, "having")) || !json_is_null(json_object_get(node, "qualify")) ||
+	    !json_is_null(json_object_get(node, "sample")))
+		return;
+	size_t i;
+	json_t *e, *order = NULL;
+	bool limit = false;
+	json_array_foreach(json_object_get(node, "select_list"), i, e)
+	{
+		if (!pl_prune_member_is(e, "class", "COLUMN_REF") && !pl_prune_member_is(e, "class", "STAR"))
+			return;
+	}
+	json_array_foreach(json_object_get(node, "modifiers"), i, e)
+	{
+		if (pl_prune_member_is(e, "type", "ORDER_MODIFIER") && !order)
+			order = json_array_get(json_object_get(e, "orders"), 0);
+		else if (pl_prune_member_is(e, "type", "LIMIT_MODIFIER"))
+			limit = pl_prune_member_is(json_object_get(e, "limit"), "class", "CONSTANT");
+		else
+			return; /* DISTINCT, a second ORDER BY, ... */
+	}
+	const pl_column *c = NULL;
+	ref *r = order && limit ? pl_prune_resolve_column(a, json_object_get(order, "expression"), fr->items, fr->n, &c)
+				: NULL;
+	/* NULLS FIRST leads with the NULLs, which the bounds do not rank: files stay in their order */
+	if (!r || !pl_prune_column_is_usable(c) || pl_prune_member_is(order, "null_order", "NULLS FIRST"))
+		return;
+	r->order_by = c;
+	r->order_desc = pl_prune_member_is(order, "type", "DESCENDING");
+}
+
 static void select_node(analysis *a, json_t *node, names *ctes)
 {
 	from_rels fr = {0};
@@ -242,6 +279,8 @@ static void select_node(analysis *a, json_t *node, names *ctes)
 	json_t *where = json_object_get(node, "where_clause");
 	if (where && !json_is_null(where) && !a->oom)
 		pl_prune_conjuncts(a, where, &fr);
+	if (!a->oom)
+		top_n(a, node, &fr);
 	free(fr.items);
 }
 
@@ -403,28 +442,32 @@ static int expressions_to_sql(analysis *a, duckdb_connection con, json_t *tmpl)
 
 /* ---- rewriting ----------------------------------------------------------------------------- */
 
-/* Keeps the files of t marked in keep: a shallow copy sharing the model's strings. */
-static int subset_table(const pl_table *t, const bool *keep, size_t nkept, pl_table *out, pl_data_file **files)
+/* Keeps the files of t marked in keep (in order[], when given): a shallow copy sharing the
+ * model's strings. */
+static int subset_table(const pl_table *t, const bool *keep, const size_t *order, size_t nkept, pl_table *out,
+			pl_data_file **files)
 {
 	*out = *t;
 	*files = malloc((nkept ? nkept : 1) * sizeof(**files));
 	if (!*files)
 		return -1;
 	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
+	for (size_t k = 0; k < t->nfiles; k++) {
+		size_t i = order ? order[k] : k;
 		if (keep[i])
 			(*files)[n++] = t->files[i];
+	}
 	out->files = *files;
 	out->nfiles = n;
 	return 0;
 }
 
-static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_t nkept, const char *view,
-			      pl_err *err)
+static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, const size_t *order, size_t nkept,
+			      const char *view, pl_err *err)
 {
 	pl_table sub;
 	pl_data_file *files = NULL;
-	if (subset_table(r->table, keep, nkept, &sub, &files))
+	if (subset_table(r->table, keep, order, nkept, &sub, &files))
 		return pl_err_nomem(err);
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
@@ -444,7 +487,7 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_
 /* The files of r's table that may match; *pruned false when that is all of them. */
 static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t *nkept, pl_err *err)
 {
-	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
+	pl_prune_cond *pc = calloc(r->nconds ? r->nconds : 1, sizeof(*pc));
 	pl_prune_atom *atoms = calloc(a->natoms ? a->natoms : 1, sizeof(*atoms));
 	size_t nfiles = 0;
 	int rc = pl_model_table_files(r->model, r->table, NULL, &nfiles, err);
@@ -504,19 +547,31 @@ static int rewrite(planar_conn *conn, analysis *a, const pl_toks *t, char **sql_
 		ref *r = &a->refs[i];
 		size_t from, to, nkept = 0;
 		bool *keep = NULL;
-		if (r->nconds == 0 || !ref_tokens(t, r, &from, &to) || t->items[from].start < copied)
+		size_t *order = NULL;
+		if ((r->nconds == 0 && !r->order_by) || !ref_tokens(t, r, &from, &to) || t->items[from].start < copied)
 			continue;
 		pl_err perr = {0};
-		if (prune_ref(conn, a, r, &keep, &nkept, &perr) != 0 || nkept == r->table->nfiles) {
+		int prc = prune_ref(conn, a, r, &keep, &nkept, &perr);
+		if (prc == 0 && r->order_by && (order = malloc((r->table->nfiles ? r->table->nfiles : 1) * sizeof(*order))))
+			prc = pl_prune_order(conn->con, r->lake->name, r->snapshot, r->table, r->order_by, r->order_desc, order,
+					     &perr);
+		else if (prc == 0 && r->order_by)
+			prc = pl_err_nomem(&perr);
+		bool reordered = false;
+		for (size_t k = 0; prc == 0 && order && k < r->table->nfiles; k++)
+			reordered = reordered || order[k] != k;
+		if (prc != 0 || (nkept == r->table->nfiles && !reordered)) {
 			free(keep);
+			free(order);
 			if (perr.code == PL_ENOMEM)
 				rc = pl_err_nomem(err);
 			continue;
 		}
 		char view[64];
 		snprintf(view, sizeof(view), "__planar_prune_%lu", ++conn->tmp_seq);
-		rc = create_pruned_view(conn, r, keep, nkept, view, err);
+		rc = create_pruned_view(conn, r, keep, prc == 0 ? order : NULL, nkept, view, err);
 		free(keep);
+		free(order);
 		if (rc == 0)
 			rc = pl_strv_push(views, view) ? pl_err_nomem(err) : 0;
 		if (rc)
@@ -601,9 +656,12 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	if (!has_long_column_ref(stmt))
 		walk(&a, stmt, &ctes);
 	free(ctes.items);
+	bool any = a.natoms > 0;
+	for (size_t i = 0; i < a.nrefs && !any; i++)
+		any = a.refs[i].order_by != NULL;
 	if (a.oom)
 		rc = pl_err_nomem(err);
-	else if (a.natoms > 0 && (a.nexprs == 0 || expressions_to_sql(&a, conn->con, tmpl) == 0))
+	else if (any && (a.nexprs == 0 || expressions_to_sql(&a, conn->con, tmpl) == 0))
 		rc = rewrite(conn, &a, t, sql_out, views, err);
 	analysis_dispose(&a);
 	json_decref(stmt);

@@ -41,6 +41,8 @@ typedef struct ref {
 	const pl_table *table;
 	cond *conds;
 	size_t nconds, cap;
+	const pl_column *order_by; /* a Top-N on this column: its files are read leading bounds first */
+	bool order_desc;
 } ref;
 
 /* A relation of one FROM clause: a lake table reference (ref >= 0) or something whose columns

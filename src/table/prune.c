@@ -247,3 +247,56 @@ int pl_prune_files(duckdb_connection con, const char *lake, int64_t snapshot, co
 	duckdb_destroy_result(&res);
 	return rc;
 }
+
+int pl_prune_order(duckdb_connection con, const char *lake, int64_t snapshot, const pl_table *t, const pl_column *c,
+		   bool desc, size_t *order, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT, type = PL_BUF_INIT;
+	int rc = pl_scan_column_type(&type, c, err);
+	if (rc)
+		return rc;
+	pl_buf_puts(&q, "SELECT i FROM ");
+	put_source(&q, "__planar_fstats", lake, snapshot, t, c->id);
+	if (desc)
+		pl_buf_printf(&q, " ORDER BY CASE WHEN contains_nan THEN NULL ELSE TRY_CAST(max_value AS %s) END DESC",
+			      type.ptr);
+	else
+		pl_buf_printf(&q, " ORDER BY TRY_CAST(min_value AS %s) ASC", type.ptr);
+	pl_buf_puts(&q, " NULLS FIRST, i");
+	pl_buf_dispose(&type);
+	duckdb_result res;
+	rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	bool *placed = calloc(t->nfiles ? t->nfiles : 1, sizeof(*placed));
+	int64_t *ranked = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*ranked));
+	size_t nranked = 0, n = 0;
+	rc = !placed || !ranked ? pl_err_nomem(err) : 0;
+	for (idx_t ch = 0, chunks = rc ? 0 : duckdb_result_chunk_count(res); rc == 0 && ch < chunks; ch++) {
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(res, ch);
+		if (!chunk) {
+			rc = pl_err_nomem(err);
+			break;
+		}
+		duckdb_vector v = duckdb_data_chunk_get_vector(chunk, 0);
+		const int64_t *ids = duckdb_vector_get_data(v);
+		uint64_t *valid = duckdb_vector_get_validity(v);
+		for (idx_t r = 0, rows = duckdb_data_chunk_get_size(chunk); r < rows && nranked < t->nfiles; r++)
+			if (duckdb_validity_row_is_valid(valid, r) && ids[r] >= 0 && (size_t)ids[r] < t->nfiles &&
+			    !placed[ids[r]]) {
+				placed[ids[r]] = true;
+				ranked[nranked++] = ids[r];
+			}
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	duckdb_destroy_result(&res);
+	for (size_t i = 0; rc == 0 && i < t->nfiles; i++) /* files without statistics first */
+		if (!placed[i])
+			order[n++] = i;
+	for (size_t i = 0; rc == 0 && i < nranked; i++)
+		order[n++] = (size_t)ranked[i];
+	free(placed);
+	free(ranked);
+	return rc;
+}

@@ -49,4 +49,10 @@ bool pl_prune_column_is_usable(const pl_column *c);
 int pl_prune_files(duckdb_connection con, const char *lake, int64_t snapshot, const pl_table *t,
 		   const pl_prune_cond *conds, size_t n, bool *keep, size_t *nkept, pl_err *err);
 
+/* The order to read t's files in for a Top-N on column c (ORDER BY c [DESC] LIMIT n): by their
+ * max (desc) or min bound, leading bounds first, files without statistics before all; order[]
+ * receives the t->nfiles indexes. */
+int pl_prune_order(duckdb_connection con, const char *lake, int64_t snapshot, const pl_table *t, const pl_column *c,
+		   bool desc, size_t *order, pl_err *err);
+
 #endif
