@@ -250,8 +250,11 @@ static void top_n(analysis *a, json_t *node, from_rels *fr)
 	bool limit = false;
 	json_array_foreach(json_object_get(node, "select_list"), i, e)
 	{
-		if (!pl_prune_member_is(e, "class", "COLUMN_REF") && !pl_prune_member_is(e, "class", "STAR"))
-			return;
+		bool star = pl_prune_member_is(e, "class", "STAR") &&
+			    json_array_size(json_object_get(e, "replace_list")) == 0 &&
+			    !json_is_true(json_object_get(e, "columns")) && json_is_null(json_object_get(e, "expr"));
+		if (!star && !pl_prune_member_is(e, "class", "COLUMN_REF"))
+			return; /* an expression might see the reading order (a window over no order) */
 	}
 	json_array_foreach(json_object_get(node, "modifiers"), i, e)
 	{
