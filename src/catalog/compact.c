@@ -226,8 +226,11 @@ static int write_new_file(pl_catdb *db, const pl_compaction *c, pl_commit_state 
 	}
 	for (size_t s = 0; rc == 0 && s < f->nstats; s++) {
 		const pl_column_stats *cs = &f->stats[s];
+		/* value_count: the non-NULL values, as a commit records it (see commit_files.c) */
+		bool counts = cs->value_count >= 0 && cs->null_count >= 0 && cs->null_count <= cs->value_count;
 		pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(c->table_id), PL_VINT(cs->column_id),
-			      PL_VOPTINT(cs->column_size), PL_VINT(cs->value_count), PL_VINT(cs->null_count),
+			      PL_VOPTINT(cs->column_size), counts ? PL_VINT(cs->value_count - cs->null_count) : PL_VNULL,
+			      counts ? PL_VINT(cs->null_count) : PL_VNULL,
 			      PL_VTEXT(cs->min), PL_VTEXT(cs->max), cs->contains_nan < 0 ? PL_VNULL : PL_VBOOL(cs->contains_nan)};
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_file_column_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", v, 9,
 				   err);

@@ -388,12 +388,22 @@ int pl_catalog_delete_file_history(pl_catdb *db, int64_t table_id, pl_rows **out
 			      &p, 1, out, err);
 }
 
+int pl_catalog_file_partition_values(pl_catdb *db, int64_t table_id, int64_t key_index, int64_t from_id,
+				     pl_rows **out, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(key_index), PL_VINT(from_id)};
+	return pl_catdb_query(db,
+			      "SELECT data_file_id, partition_value FROM ducklake_file_partition_value "
+			      "WHERE table_id = ? AND partition_key_index = ? AND data_file_id >= ? ORDER BY data_file_id",
+			      p, 3, out, err);
+}
+
 int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_id, int64_t from_id, pl_rows **out,
 				 pl_err *err)
 {
 	pl_val p[] = {PL_VINT(table_id), PL_VINT(column_id), PL_VINT(from_id)};
 	return pl_catdb_query(db,
-			      "SELECT data_file_id, min_value, max_value, contains_nan "
+			      "SELECT data_file_id, min_value, max_value, contains_nan, value_count, null_count "
 			      "FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ? AND data_file_id >= ? "
 			      "ORDER BY data_file_id",
 			      p, 3, out, err);

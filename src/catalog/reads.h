@@ -53,7 +53,11 @@ int pl_catalog_data_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, 
  * begin_snapshot, end_snapshot, partial_max, path, path_is_relative, format. */
 int pl_catalog_delete_file_history(pl_catdb *db, int64_t table_id, pl_rows **out, pl_err *err);
 /* Column column_id's statistics in the files of table_id from data file from_id on, by
- * data_file_id: data_file_id, min_value, max_value, contains_nan. */
+ * data_file_id: data_file_id, min_value, max_value, contains_nan, value_count, null_count. */
+/* Partition key key_index's value in the files of table_id from data file from_id on, by
+ * data_file_id: data_file_id, partition_value. */
+int pl_catalog_file_partition_values(pl_catdb *db, int64_t table_id, int64_t key_index, int64_t from_id,
+				     pl_rows **out, pl_err *err);
 int pl_catalog_file_column_stats(pl_catdb *db, int64_t table_id, int64_t column_id, int64_t from_id, pl_rows **out,
 				 pl_err *err);
 

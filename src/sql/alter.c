@@ -3,7 +3,10 @@
  * statement (see table/alter.h for the forms) and the table layer plans the change, which
  * commits as one snapshot.
  */
+#include <errno.h>
 #include <jansson.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,81 @@ static bool is_name_tok(const pl_toks *t, size_t i)
 	return i < t->len && (t->items[i].kind == PL_TOK_WORD || t->items[i].kind == PL_TOK_QIDENT);
 }
 
+/* The bucket count of `bucket(n, col)` from its first argument's tokens [from, to): a constant
+ * that reads as a 64-bit integer (a number, rounded, or a string), as DuckLake casts it. */
+static int bucket_count(const pl_toks *t, size_t from, size_t to, const char *key, int64_t *out, pl_err *err)
+{
+	bool neg = to - from == 2 && pl_tok_is_punct(t, from, "-");
+	size_t v = from + neg;
+	if (to - v != 1 || (t->items[v].kind != PL_TOK_NUMBER && (neg || t->items[v].kind != PL_TOK_STRING)))
+		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be a constant integer, got %s",
+				  key);
+	char *text = t->items[v].kind == PL_TOK_STRING ? pl_tok_string(t, v)
+						       : pl_strndup(t->src + t->items[v].start, t->items[v].len);
+	if (!text)
+		return pl_err_nomem(err);
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(text, &end, 10);
+	bool ok = end != text && errno == 0;
+	if (ok && *end == '.' && t->items[v].kind == PL_TOK_NUMBER) { /* a decimal: rounded */
+		double d = strtod(text, &end);
+		ok = d > -9.2e18 && d < 9.2e18;
+		n = ok ? llround(d) : 0;
+	}
+	while (ok && (*end == ' ' || *end == '\t'))
+		end++;
+	ok = ok && *end == '\0';
+	free(text);
+	if (!ok)
+		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be an integer");
+	n = neg ? -n : n;
+	if (n <= 0)
+		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be positive");
+	if (n > INT32_MAX)
+		return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count cannot exceed %d", INT32_MAX);
+	*out = n;
+	return 0;
+}
+
+/* `bucket(n, col)` at *i (bucket( read into names[1]), with DuckLake's errors for anything else. */
+static int read_bucket_key(const pl_toks *t, size_t *i, pl_partition_spec *k, char **names, pl_err *err)
+{
+	size_t open = *i + 1, close = pl_tok_match_paren(t, open);
+	if (close >= t->len)
+		return pl_err_set(err, PL_EINVALID, "syntax error: unclosed bucket(");
+	size_t commas[3], ncommas = 0;
+	for (size_t j = open + 1; j < close; j++) {
+		if (pl_tok_is_punct(t, j, "(")) {
+			j = pl_tok_match_paren(t, j);
+			continue;
+		}
+		if (pl_tok_is_punct(t, j, ",") && ncommas < 3)
+			commas[ncommas++] = j;
+	}
+	size_t a = t->items[*i].start, b = t->items[close].start + t->items[close].len;
+	char *key = pl_strndup(t->src + a, b - a);
+	if (!key)
+		return pl_err_nomem(err);
+	int rc = 0;
+	if (ncommas != 1 || commas[0] == open + 1)
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Expected bucket(bucket_count, column), but got %s",
+				key);
+	if (rc == 0)
+		rc = bucket_count(t, open + 1, commas[0], key, &k->bucket_count, err);
+	if (rc == 0 && (close - commas[0] != 2 || !is_name_tok(t, commas[0] + 1)))
+		rc = pl_err_set(err, PL_EINVALID, "Invalid Input Error: Expected bucket(bucket_count, column), but got %s",
+				key);
+	free(key);
+	if (rc)
+		return rc;
+	if (!(names[0] = pl_tok_ident(t, commas[0] + 1)))
+		return pl_err_nomem(err);
+	k->column = names[0];
+	*i = close + 1;
+	return 0;
+}
+
 /* One key of SET PARTITIONED BY at *i: col | year(col) | ... | bucket(n, col). */
 static int read_partition_key(const pl_toks *t, size_t *i, pl_partition_spec *k, char **names, pl_err *err)
 {
@@ -170,20 +248,8 @@ static int read_partition_key(const pl_toks *t, size_t *i, pl_partition_spec *k,
 		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
 	k->transform = names[1];
 	at += 2;
-	if (strcmp(names[1], "bucket") == 0) {
-		if (at >= t->len || t->items[at].kind != PL_TOK_NUMBER || !pl_tok_is_punct(t, at + 1, ","))
-			return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Expected bucket(bucket_count, column)");
-		char *num = pl_strndup(t->src + t->items[at].start, t->items[at].len);
-		if (!num)
-			return pl_err_nomem(err);
-		char *end = NULL;
-		k->bucket_count = strtoll(num, &end, 10);
-		bool integer = end && *end == '\0';
-		free(num);
-		if (!integer)
-			return pl_err_set(err, PL_EINVALID, "Invalid Input Error: Bucket count must be an integer");
-		at += 2;
-	}
+	if (strcmp(names[1], "bucket") == 0)
+		return read_bucket_key(t, i, k, names, err);
 	if (!is_name_tok(t, at) || !pl_tok_is_punct(t, at + 1, ")"))
 		return pl_err_set(err, PL_EINVALID, "Not implemented Error: Expected %s(column)", names[1]);
 	if (!(names[0] = pl_tok_ident(t, at)))

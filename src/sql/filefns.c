@@ -2,8 +2,13 @@
  * filefns.c -- table functions over a lake's files that its views and planner call:
  *   __planar_dv(path) -> pos: the deleted positions of a deletion-vector (puffin) file, read only
  *     from inside an attached lake's data path or a delete file its model lists;
- *   __planar_fstats(lake, table_id, column_id) -> i, min_value, max_value, contains_nan: the
- *     per-file statistics pruning uses, from the lake's statistics cache.
+ *   __planar_fstats(lake, table_id, column_id, snapshot) -> i, min_value, max_value,
+ *     contains_nan, value_count, null_count: the per-file statistics pruning uses, from the
+ *     lake's statistics cache (value_count counts the non-NULL values, as DuckLake's column
+ *     does), for the table's files at snapshot (-1: the lake's current state; i indexes them);
+ *   __planar_fparts(lake, table_id, key_index, snapshot) -> i, value: the value of key key_index
+ *     of the table's partitioning in each file written under it (files of other partitionings
+ *     are left out: their keys differ).
  */
 #include "sql/filefns.h"
 
@@ -126,25 +131,36 @@ static void fstats_destroy(void *p)
 	free(d);
 }
 
-static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err)
+/* The statistics of column args[2] (or, parts, the values of partition key args[2]). */
+static int lake_fstats(planar_db *db, char *args[4], bool parts, fstats_data *d, pl_err *err)
 {
 	pl_lake *lake = pl_db_find_lake(db, args[0]);
 	if (!lake)
 		return pl_err_set(err, PL_ENOTFOUND, "no lake named \"%s\" is attached", args[0]);
-	const pl_table *t = pl_model_table_by_id(lake->model, strtoll(args[1], NULL, 10));
+	int64_t snap = strtoll(args[3], NULL, 10);
+	const pl_model *m = lake->model;
+	int rc = snap >= 0 ? pl_lake_model_at(lake, snap, &m, err) : 0;
+	if (rc)
+		return rc;
+	const pl_table *t = pl_model_table_by_id(m, strtoll(args[1], NULL, 10));
 	if (!t)
 		return pl_err_set(err, PL_ENOTFOUND, "lake \"%s\" has no table with id %s", args[0], args[1]);
 	const pl_file_stat **all = NULL;
-	int rc = pl_model_table_files(lake->model, t, NULL, NULL, err);
+	int64_t id = strtoll(args[2], NULL, 10);
+	/* an older snapshot's files are all committed */
+	bool settled = lake->shared_model == NULL || snap >= 0;
+	rc = pl_model_table_files(m, t, NULL, NULL, err);
+	if (rc == 0 && parts && (id < 0 || (size_t)id >= t->npartition_keys))
+		rc = pl_err_set(err, PL_ENOTFOUND, "table %s has no partition key %s", args[1], args[2]);
 	if (rc == 0)
-		rc = pl_statcache_lookup(&lake->stats, lake->cat, t, strtoll(args[2], NULL, 10), lake->shared_model == NULL,
-					 &all, err);
+		rc = parts ? pl_statcache_lookup_partition(&lake->stats, lake->cat, t, id, settled, &all, err)
+			   : pl_statcache_lookup(&lake->stats, lake->cat, t, id, settled, &all, err);
 	if (rc)
 		return rc;
 	d->file_index = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->file_index));
 	d->stats = malloc((t->nfiles ? t->nfiles : 1) * sizeof(*d->stats));
 	for (size_t i = 0; d->file_index && d->stats && i < t->nfiles; i++) {
-		if (!all[i])
+		if (!all[i] || (parts && t->files[i].partition_id != t->partition_id))
 			continue;
 		d->file_index[d->n] = (int64_t)i;
 		d->stats[d->n++] = all[i];
@@ -153,19 +169,21 @@ static int lake_fstats(planar_db *db, char *args[3], fstats_data *d, pl_err *err
 	return d->file_index && d->stats ? 0 : pl_err_nomem(err);
 }
 
-static void fstats_bind(duckdb_bind_info info)
+/* Binds either function; the partition one has the first two columns. */
+static void stats_bind(duckdb_bind_info info, bool parts)
 {
-	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan"};
-	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
-					    DUCKDB_TYPE_BOOLEAN};
+	static const char *const names[] = {"i", "min_value", "max_value", "contains_nan", "value_count", "null_count"};
+	static const duckdb_type types[] = {DUCKDB_TYPE_BIGINT,	 DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+					    DUCKDB_TYPE_BOOLEAN, DUCKDB_TYPE_BIGINT,  DUCKDB_TYPE_BIGINT};
 	planar_db *db = duckdb_bind_get_extra_info(info);
-	char *args[3] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2)};
+	char *args[4] = {pl_engine_param_text(info, 0), pl_engine_param_text(info, 1), pl_engine_param_text(info, 2),
+			 pl_engine_param_text(info, 3)};
 	fstats_data *d = calloc(1, sizeof(*d));
 	pl_err err = {0};
-	int rc = !args[0] || !args[1] || !args[2] || !d ? pl_err_nomem(&err) : 0;
+	int rc = !args[0] || !args[1] || !args[2] || !args[3] || !d ? pl_err_nomem(&err) : 0;
 	if (rc == 0) {
 		pthread_mutex_lock(&db->lock);
-		rc = lake_fstats(db, args, d, &err);
+		rc = lake_fstats(db, args, parts, d, &err);
 		pthread_mutex_unlock(&db->lock);
 	}
 	if (rc) {
@@ -173,15 +191,48 @@ static void fstats_bind(duckdb_bind_info info)
 		if (d)
 			fstats_destroy(d);
 	} else {
-		for (size_t c = 0; c < 4; c++) {
+		size_t ncols = parts ? 2 : sizeof(names) / sizeof(names[0]);
+		for (size_t c = 0; c < ncols; c++) {
 			duckdb_logical_type lt = duckdb_create_logical_type(types[c]);
-			duckdb_bind_add_result_column(info, names[c], lt);
+			duckdb_bind_add_result_column(info, parts && c == 1 ? "value" : names[c], lt);
 			duckdb_destroy_logical_type(&lt);
 		}
 		duckdb_bind_set_bind_data(info, d, fstats_destroy);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(args[i]);
+}
+
+static void fstats_bind(duckdb_bind_info info)
+{
+	stats_bind(info, false);
+}
+
+static void fparts_bind(duckdb_bind_info info)
+{
+	stats_bind(info, true);
+}
+
+static void fparts_scan(duckdb_function_info info, duckdb_data_chunk output)
+{
+	fstats_data *d = duckdb_function_get_bind_data(info);
+	pos_state *st = duckdb_function_get_init_data(info);
+	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
+	duckdb_vector values = duckdb_data_chunk_get_vector(output, 1);
+	idx_t n = 0, cap = duckdb_vector_size();
+	for (; n < cap && st->next < d->n; n++, st->next++) {
+		idx[n] = d->file_index[st->next];
+		pl_engine_vector_put_text(values, n, d->stats[st->next]->min);
+	}
+	duckdb_data_chunk_set_size(output, n);
+}
+
+/* A count into a BIGINT vector; -1 (unknown) as NULL. */
+static void put_count(duckdb_vector v, idx_t row, int64_t count)
+{
+	((int64_t *)duckdb_vector_get_data(v))[row] = count;
+	if (count < 0)
+		pl_engine_vector_set_null(v, row);
 }
 
 static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
@@ -191,6 +242,7 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 	int64_t *idx = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 0));
 	duckdb_vector mins = duckdb_data_chunk_get_vector(output, 1), maxs = duckdb_data_chunk_get_vector(output, 2);
 	bool *nan = duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, 3));
+	duckdb_vector counts[2] = {duckdb_data_chunk_get_vector(output, 4), duckdb_data_chunk_get_vector(output, 5)};
 	idx_t n = 0, cap = duckdb_vector_size();
 	for (; n < cap && st->next < d->n; n++, st->next++) {
 		const pl_file_stat *s = d->stats[st->next];
@@ -198,12 +250,16 @@ static void fstats_scan(duckdb_function_info info, duckdb_data_chunk output)
 		pl_engine_vector_put_text(mins, n, s->min);
 		pl_engine_vector_put_text(maxs, n, s->max);
 		nan[n] = s->contains_nan;
+		put_count(counts[0], n, s->values);
+		put_count(counts[1], n, s->nulls);
 	}
 	duckdb_data_chunk_set_size(output, n);
 }
 
 int pl_filefns_register(planar_db *db, pl_err *err)
 {
-	int rc = pl_functions_add_table(db, "__planar_fstats", 3, fstats_bind, pos_init, fstats_scan, err);
+	int rc = pl_functions_add_table(db, "__planar_fstats", 4, fstats_bind, pos_init, fstats_scan, err);
+	if (rc == 0)
+		rc = pl_functions_add_table(db, "__planar_fparts", 4, fparts_bind, pos_init, fparts_scan, err);
 	return rc ? rc : pl_functions_add_table(db, "__planar_dv", 1, dv_bind, pos_init, dv_scan, err);
 }

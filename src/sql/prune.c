@@ -4,13 +4,16 @@
  * Steps: parse the statement into DuckDB's JSON syntax tree; walk every SELECT node with the
  * CTE names in scope; list the relations of its FROM clause (lake tables with their columns,
  * anything else as unknown); keep the WHERE conjuncts that compare one column of a lake table
- * with a constant expression; turn those expressions back into SQL in one round trip; run the
+ * with a constant expression, test it for NULL, or OR such tests of one column; turn those expressions back into SQL in one round trip; run the
  * drop query per reference; and replace each reference that loses files by a temporary view
  * over the rest, keeping its alias.
  *
  * Why WHERE conjuncts are safe to push into any relation of the FROM clause, outer joins
  * included: each kept comparison is false or NULL when its column is NULL, so a row whose
- * column fails it never reaches the result, whichever side of a join it came from.
+ * column fails it never reaches the result, whichever side of a join it came from. IS NULL is
+ * the exception (true on the NULL side of an outer join): it is kept only when the FROM clause
+ * has no outer join. Joins that pair rows by position or nearest match (POSITIONAL, ASOF) would
+ * pair other rows once some are gone: their relations are not pruned.
  * Expressions that read the clock (now(), current_date, ...) are used only as lower bounds:
  * the query runs after the pruning, with a later clock, which can only narrow it.
  */
@@ -22,59 +25,13 @@
 #include <string.h>
 
 #include "sql/aggfold.h"
+#include "sql/prune_internal.h"
 #include "sql/lake.h"
+#include "sql/timetravel.h"
 #include "table/prune.h"
 #include "table/scan.h"
 
-/* A constant expression found in the statement; its SQL text once deserialized. */
-typedef struct expr_slot {
-	json_t *node;
-	char *sql;
-} expr_slot;
-
-typedef struct cond {
-	const pl_column *column;
-	pl_prune_op op;
-	size_t first, n; /* expression slots */
-} cond;
-
-/* One reference to a lake table in a FROM clause. */
-typedef struct ref {
-	size_t location; /* byte offset of its name in the statement */
-	bool has_alias;
-	const char *table_name;
-	pl_lake *lake;
-	const pl_table *table;
-	cond *conds;
-	size_t nconds, cap;
-} ref;
-
-/* A relation of one FROM clause: a lake table reference (ref >= 0) or something whose columns
- * are unknown here. */
-typedef struct rel {
-	const char *name; /* alias, or table name */
-	long ref;
-} rel;
-
-typedef struct names {
-	const char **items;
-	size_t len, cap;
-} names;
-
-typedef struct analysis {
-	pl_stmt *st;
-	size_t base; /* offset of the analysed text in the statement */
-	bool located; /* the session's location below was read (once per statement) */
-	char *cur_db, *cur_schema;
-	ref *refs;
-	size_t nrefs, capref;
-	expr_slot *exprs;
-	size_t nexprs, capexpr;
-	size_t min_files; /* tables with fewer files are read whole */
-	bool oom;
-} analysis;
-
-static bool grow(void **items, size_t *cap, size_t len, size_t size)
+bool pl_prune_grow(void **items, size_t *cap, size_t len, size_t size)
 {
 	if (len < *cap)
 		return true;
@@ -87,74 +44,15 @@ static bool grow(void **items, size_t *cap, size_t len, size_t size)
 	return true;
 }
 
-static const char *str_member(json_t *o, const char *key)
+const char *pl_prune_member(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
-static bool is_type(json_t *o, const char *key, const char *value)
+bool pl_prune_member_is(json_t *o, const char *key, const char *value)
 {
-	return strcmp(str_member(o, key), value) == 0;
-}
-
-/* ---- constant expressions ------------------------------------------------------------------ */
-
-static const char *const pure_functions[] = {
-	"+", "-", "*", "/", "//", "%", "to_years", "to_months", "to_weeks", "to_days", "to_hours",
-	"to_minutes", "to_seconds", "to_milliseconds", "to_microseconds", "trunc", "date_trunc",
-	"make_date", "make_time", "make_timestamp", "make_timestamptz", "to_timestamp", "epoch_ms",
-	"strptime", "abs", "round", "lower", "upper", "concat", "||",
-};
-static const char *const clock_functions[] = {
-	"now", "current_timestamp", "get_current_timestamp", "transaction_timestamp", "current_date",
-	"today", "current_localtimestamp",
-};
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pl_str_ieq(s, list[i]))
-			return true;
-	return false;
-}
-
-/* True when e is a constant: literals, casts and pure functions of constants. *clock is set
- * when it reads the clock. */
-static bool is_constant(json_t *e, bool *clock)
-{
-	const char *cls = str_member(e, "class");
-	if (strcmp(cls, "CONSTANT") == 0)
-		return true;
-	if (strcmp(cls, "CAST") == 0)
-		return is_constant(json_object_get(e, "child"), clock);
-	if (strcmp(cls, "FUNCTION") != 0 || strlen(str_member(e, "schema")) > 0 ||
-	    !json_is_null(json_object_get(e, "filter")) || json_is_true(json_object_get(e, "distinct")))
-		return false;
-	const char *fn = str_member(e, "function_name");
-	bool reads_clock = in_list(fn, clock_functions, sizeof(clock_functions) / sizeof(clock_functions[0]));
-	if (!reads_clock && !in_list(fn, pure_functions, sizeof(pure_functions) / sizeof(pure_functions[0])))
-		return false;
-	*clock = *clock || reads_clock;
-	json_t *kids = json_object_get(e, "children");
-	size_t i;
-	json_t *k;
-	json_array_foreach(kids, i, k)
-	{
-		if (!is_constant(k, clock))
-			return false;
-	}
-	return true;
-}
-
-static long add_expr(analysis *a, json_t *e)
-{
-	if (!grow((void **)&a->exprs, &a->capexpr, a->nexprs, sizeof(*a->exprs))) {
-		a->oom = true;
-		return -1;
-	}
-	a->exprs[a->nexprs] = (expr_slot){e, NULL};
-	return (long)a->nexprs++;
+	return strcmp(pl_prune_member(o, key), value) == 0;
 }
 
 /* ---- relations and columns ----------------------------------------------------------------- */
@@ -170,8 +68,8 @@ static bool is_cte(const names *ctes, const char *name)
 /* The lake table a BASE_TABLE node names, or NULL. */
 static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl_lake **lake)
 {
-	const char *cat = str_member(bt, "catalog_name"), *sch = str_member(bt, "schema_name"),
-		   *tab = str_member(bt, "table_name");
+	const char *cat = pl_prune_member(bt, "catalog_name"), *sch = pl_prune_member(bt, "schema_name"),
+		   *tab = pl_prune_member(bt, "table_name");
 	if (!*cat && !*sch && is_cte(ctes, tab))
 		return NULL;
 	char *parts[3] = {0};
@@ -197,54 +95,93 @@ static const pl_table *lake_table(analysis *a, json_t *bt, const names *ctes, pl
 	return t;
 }
 
-static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_table *t)
+/* The table a time-travel view of the statement reads (timetravel.h), or NULL. */
+static const pl_table *at_view_table(analysis *a, json_t *bt, const pl_at_view **v, const pl_model **m)
+{
+	if (!pl_str_ieq(pl_prune_member(bt, "catalog_name"), "temp") || !pl_str_ieq(pl_prune_member(bt, "schema_name"), "main"))
+		return NULL;
+	pl_err err = {0};
+	const planar_conn *conn = a->st->conn;
+	*v = pl_timetravel_find(conn, pl_prune_member(bt, "table_name"));
+	if (!*v)
+		return NULL;
+	/* the models stay loaded while the statement is planned when the lake keeps them all (it
+	 * keeps its last few: the time travel loaded them) */
+	size_t distinct = 0;
+	for (size_t i = 0; i < conn->nat_views; i++) {
+		const pl_at_view *x = &conn->at_views[i];
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = conn->at_views[j].lake == x->lake && conn->at_views[j].snapshot == x->snapshot;
+		distinct += x->lake == (*v)->lake && !seen;
+	}
+	if (distinct > sizeof((*v)->lake->snap_models) / sizeof((*v)->lake->snap_models[0]) ||
+	    pl_lake_model_at((*v)->lake, (*v)->snapshot, m, &err) != 0) {
+		*v = NULL;
+		return NULL;
+	}
+	return pl_model_table_by_id(*m, (*v)->table_id);
+}
+
+static long add_ref(analysis *a, json_t *bt, pl_lake *lake, const pl_model *m, int64_t snap, const pl_table *t)
 {
 	json_t *loc = json_object_get(bt, "query_location");
 	if (!json_is_integer(loc) || json_integer_value(loc) < 0)
 		return -1;
-	if (!grow((void **)&a->refs, &a->capref, a->nrefs, sizeof(*a->refs))) {
+	if (!pl_prune_grow((void **)&a->refs, &a->capref, a->nrefs, sizeof(*a->refs))) {
 		a->oom = true;
 		return -1;
 	}
-	const char *alias = str_member(bt, "alias");
+	const char *alias = pl_prune_member(bt, "alias");
 	a->refs[a->nrefs] = (ref){a->base + (size_t)json_integer_value(loc), *alias != '\0',
-				  str_member(bt, "table_name"), lake, t, NULL, 0, 0};
+				  pl_prune_member(bt, "table_name"), lake, m, snap, t, NULL, 0, 0, NULL, false};
 	return (long)a->nrefs++;
 }
 
 static void add_rel(analysis *a, rel **rels, size_t *n, size_t *cap, const char *name, long r)
 {
-	if (!grow((void **)rels, cap, *n, sizeof(**rels))) {
+	if (!pl_prune_grow((void **)rels, cap, *n, sizeof(**rels))) {
 		a->oom = true;
 		return;
 	}
 	(*rels)[(*n)++] = (rel){name, r};
 }
 
-/* Lists the relations of a FROM clause. */
-static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap)
+/* Lists the relations of a FROM clause. Under a join that pairs rows by position or by the
+ * nearest match (POSITIONAL, ASOF) removing rows changes the pairs: nothing there is pruned. */
+static void gather(analysis *a, json_t *from, const names *ctes, rel **rels, size_t *n, size_t *cap, bool *outer,
+		   bool opaque)
 {
-	const char *type = str_member(from, "type");
-	const char *alias = str_member(from, "alias");
+	const char *type = pl_prune_member(from, "type");
+	const char *alias = pl_prune_member(from, "alias");
 	if (strcmp(type, "JOIN") == 0) {
-		gather(a, json_object_get(from, "left"), ctes, rels, n, cap);
-		gather(a, json_object_get(from, "right"), ctes, rels, n, cap);
+		const char *ref_type = pl_prune_member(from, "ref_type");
+		opaque = opaque || strcmp(ref_type, "POSITIONAL") == 0 || strcmp(ref_type, "ASOF") == 0;
+		*outer = *outer || !pl_prune_member_is(from, "join_type", "INNER");
+		gather(a, json_object_get(from, "left"), ctes, rels, n, cap, outer, opaque);
+		gather(a, json_object_get(from, "right"), ctes, rels, n, cap, outer, opaque);
 		return;
 	}
 	if (strcmp(type, "EMPTY") == 0 || strcmp(type, "EMPTY_FROM") == 0 || !*type)
 		return;
-	if (strcmp(type, "BASE_TABLE") != 0) {
-		add_rel(a, rels, n, cap, alias, -1);
+	if (strcmp(type, "BASE_TABLE") != 0 || opaque) {
+		add_rel(a, rels, n, cap, *alias ? alias : pl_prune_member(from, "table_name"), -1);
 		return;
 	}
 	pl_lake *lake = NULL;
-	const pl_table *t = lake_table(a, from, ctes, &lake);
+	const pl_at_view *at = NULL;
+	const pl_model *m = NULL;
+	const pl_table *t = at_view_table(a, from, &at, &m);
+	if (at)
+		lake = at->lake;
+	else if ((t = lake_table(a, from, ctes, &lake)) != NULL)
+		m = lake->model;
 	bool plain = json_is_null(json_object_get(from, "sample")) &&
 		     json_array_size(json_object_get(from, "column_name_alias")) == 0 &&
 		     json_is_null(json_object_get(from, "at_clause"));
-	bool large = t && pl_model_table_nfiles_hint(lake->model, t) >= a->min_files;
-	long r = plain && large ? add_ref(a, from, lake, t) : -1;
-	add_rel(a, rels, n, cap, *alias ? alias : str_member(from, "table_name"), r);
+	bool large = t && pl_model_table_nfiles_hint(m, t) >= a->min_files;
+	long r = plain && large ? add_ref(a, from, lake, m, at ? at->snapshot : -1, t) : -1;
+	add_rel(a, rels, n, cap, *alias ? alias : pl_prune_member(from, "table_name"), r);
 }
 
 static const pl_column *find_column(const pl_table *t, const char *name)
@@ -256,7 +193,7 @@ static const pl_column *find_column(const pl_table *t, const char *name)
 }
 
 /* Resolves a COLUMN_REF to a pruned reference and its column (NULL when it is not one). */
-static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const pl_column **col)
+ref *pl_prune_resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const pl_column **col)
 {
 	json_t *parts = json_object_get(cr, "column_names");
 	size_t np = json_array_size(parts);
@@ -280,119 +217,6 @@ static ref *resolve_column(analysis *a, json_t *cr, rel *rels, size_t n, const p
 	return *col ? r : NULL;
 }
 
-/* ---- WHERE conjuncts ----------------------------------------------------------------------- */
-
-static const struct {
-	const char *type;
-	pl_prune_op op, flipped;
-} comparisons[] = {
-	{"COMPARE_EQUAL", PL_PRUNE_EQ, PL_PRUNE_EQ},
-	{"COMPARE_LESSTHAN", PL_PRUNE_LT, PL_PRUNE_GT},
-	{"COMPARE_LESSTHANOREQUALTO", PL_PRUNE_LE, PL_PRUNE_GE},
-	{"COMPARE_GREATERTHAN", PL_PRUNE_GT, PL_PRUNE_LT},
-	{"COMPARE_GREATERTHANOREQUALTO", PL_PRUNE_GE, PL_PRUNE_LE},
-};
-
-static void add_cond(analysis *a, ref *r, const pl_column *c, pl_prune_op op, json_t **exprs, size_t n)
-{
-	if (!pl_prune_column_is_usable(c))
-		return;
-	if (!grow((void **)&r->conds, &r->cap, r->nconds, sizeof(*r->conds))) {
-		a->oom = true;
-		return;
-	}
-	size_t first = a->nexprs;
-	for (size_t i = 0; i < n; i++)
-		if (add_expr(a, exprs[i]) < 0)
-			return;
-	r->conds[r->nconds++] = (cond){c, op, first, n};
-}
-
-static bool is_lower_bound(pl_prune_op op)
-{
-	return op == PL_PRUNE_GT || op == PL_PRUNE_GE;
-}
-
-static void try_comparison(analysis *a, json_t *e, rel *rels, size_t n)
-{
-	const char *type = str_member(e, "type");
-	for (size_t k = 0; k < sizeof(comparisons) / sizeof(comparisons[0]); k++) {
-		if (strcmp(type, comparisons[k].type) != 0)
-			continue;
-		json_t *l = json_object_get(e, "left"), *r = json_object_get(e, "right");
-		bool left_col = is_type(l, "class", "COLUMN_REF");
-		json_t *col = left_col ? l : r, *val = left_col ? r : l;
-		pl_prune_op op = left_col ? comparisons[k].op : comparisons[k].flipped;
-		bool clock = false;
-		const pl_column *c = NULL;
-		if (!is_type(col, "class", "COLUMN_REF") || !is_constant(val, &clock) || (clock && !is_lower_bound(op)))
-			return;
-		ref *target = resolve_column(a, col, rels, n, &c);
-		if (target)
-			add_cond(a, target, c, op, &val, 1);
-		return;
-	}
-}
-
-static void try_between(analysis *a, json_t *e, rel *rels, size_t n)
-{
-	json_t *col = json_object_get(e, "input"), *lo = json_object_get(e, "lower"), *hi = json_object_get(e, "upper");
-	bool lo_clock = false, hi_clock = false;
-	const pl_column *c = NULL;
-	if (!is_type(col, "class", "COLUMN_REF") || !is_constant(lo, &lo_clock) || !is_constant(hi, &hi_clock))
-		return;
-	ref *target = resolve_column(a, col, rels, n, &c);
-	if (!target)
-		return;
-	add_cond(a, target, c, PL_PRUNE_GE, &lo, 1);
-	if (!hi_clock)
-		add_cond(a, target, c, PL_PRUNE_LE, &hi, 1);
-}
-
-static void try_in(analysis *a, json_t *e, rel *rels, size_t n)
-{
-	json_t *kids = json_object_get(e, "children");
-	size_t nk = json_array_size(kids);
-	json_t *col = json_array_get(kids, 0);
-	const pl_column *c = NULL;
-	if (nk < 2 || nk > 1025 || !is_type(col, "class", "COLUMN_REF"))
-		return;
-	json_t **vals = malloc((nk - 1) * sizeof(*vals));
-	if (!vals) {
-		a->oom = true;
-		return;
-	}
-	bool ok = true;
-	for (size_t i = 1; ok && i < nk; i++) {
-		bool clock = false;
-		vals[i - 1] = json_array_get(kids, i);
-		ok = is_constant(vals[i - 1], &clock) && !clock;
-	}
-	ref *target = ok ? resolve_column(a, col, rels, n, &c) : NULL;
-	if (target)
-		add_cond(a, target, c, PL_PRUNE_IN, vals, nk - 1);
-	free(vals);
-}
-
-static void conjuncts(analysis *a, json_t *e, rel *rels, size_t n)
-{
-	const char *cls = str_member(e, "class"), *type = str_member(e, "type");
-	if (strcmp(cls, "CONJUNCTION") == 0 && strcmp(type, "CONJUNCTION_AND") == 0) {
-		size_t i;
-		json_t *k;
-		json_array_foreach(json_object_get(e, "children"), i, k)
-		{
-			conjuncts(a, k, rels, n);
-		}
-	} else if (strcmp(cls, "COMPARISON") == 0) {
-		try_comparison(a, e, rels, n);
-	} else if (strcmp(cls, "BETWEEN") == 0 && strcmp(type, "COMPARE_BETWEEN") == 0) {
-		try_between(a, e, rels, n);
-	} else if (strcmp(cls, "OPERATOR") == 0 && strcmp(type, "COMPARE_IN") == 0) {
-		try_in(a, e, rels, n);
-	}
-}
-
 /* ---- walking the tree ---------------------------------------------------------------------- */
 
 static void walk(analysis *a, json_t *v, names *ctes);
@@ -403,23 +227,64 @@ static void push_ctes(analysis *a, json_t *node, names *ctes)
 	json_t *entry;
 	json_array_foreach(json_object_get(json_object_get(node, "cte_map"), "map"), i, entry)
 	{
-		if (!grow((void **)&ctes->items, &ctes->cap, ctes->len, sizeof(*ctes->items))) {
+		if (!pl_prune_grow((void **)&ctes->items, &ctes->cap, ctes->len, sizeof(*ctes->items))) {
 			a->oom = true;
 			return;
 		}
-		ctes->items[ctes->len++] = str_member(entry, "key");
+		ctes->items[ctes->len++] = pl_prune_member(entry, "key");
 	}
+}
+
+/* `SELECT <columns> FROM <one lake table> ... ORDER BY c ... LIMIT n`: the rows kept are the
+ * first in that order whatever order the files are read in, and reading first the files whose
+ * bounds lead lets DuckDB's Top-N filter skip the others' row groups. Only plain column lists (no
+ * grouping, aggregates or DISTINCT, whose results could depend on the reading order). */
+static void top_n(analysis *a, json_t *node, from_rels *fr)
+{
+	if (fr->n != 1 || fr->items[0].ref < 0 || json_array_size(json_object_get(node, "group_expressions")) > 0 ||
+	    !json_is_null(json_object_get(node, "having")) || !json_is_null(json_object_get(node, "qualify")) ||
+	    !json_is_null(json_object_get(node, "sample")))
+		return;
+	size_t i;
+	json_t *e, *order = NULL;
+	bool limit = false;
+	json_array_foreach(json_object_get(node, "select_list"), i, e)
+	{
+		bool star = pl_prune_member_is(e, "class", "STAR") &&
+			    json_array_size(json_object_get(e, "replace_list")) == 0 &&
+			    !json_is_true(json_object_get(e, "columns")) && json_is_null(json_object_get(e, "expr"));
+		if (!star && !pl_prune_member_is(e, "class", "COLUMN_REF"))
+			return; /* an expression might see the reading order (a window over no order) */
+	}
+	json_array_foreach(json_object_get(node, "modifiers"), i, e)
+	{
+		if (pl_prune_member_is(e, "type", "ORDER_MODIFIER") && !order)
+			order = json_array_get(json_object_get(e, "orders"), 0);
+		else if (pl_prune_member_is(e, "type", "LIMIT_MODIFIER"))
+			limit = pl_prune_member_is(json_object_get(e, "limit"), "class", "CONSTANT");
+		else
+			return; /* DISTINCT, a second ORDER BY, ... */
+	}
+	const pl_column *c = NULL;
+	ref *r = order && limit ? pl_prune_resolve_column(a, json_object_get(order, "expression"), fr->items, fr->n, &c)
+				: NULL;
+	/* NULLS FIRST leads with the NULLs, which the bounds do not rank: files stay in their order */
+	if (!r || !pl_prune_column_is_usable(c) || pl_prune_member_is(order, "null_order", "NULLS FIRST"))
+		return;
+	r->order_by = c;
+	r->order_desc = pl_prune_member_is(order, "type", "DESCENDING");
 }
 
 static void select_node(analysis *a, json_t *node, names *ctes)
 {
-	rel *rels = NULL;
-	size_t n = 0, cap = 0;
-	gather(a, json_object_get(node, "from_table"), ctes, &rels, &n, &cap);
+	from_rels fr = {0};
+	gather(a, json_object_get(node, "from_table"), ctes, &fr.items, &fr.n, &fr.cap, &fr.outer, false);
 	json_t *where = json_object_get(node, "where_clause");
 	if (where && !json_is_null(where) && !a->oom)
-		conjuncts(a, where, rels, n);
-	free(rels);
+		pl_prune_conjuncts(a, where, &fr);
+	if (!a->oom)
+		top_n(a, node, &fr);
+	free(fr.items);
 }
 
 /* Column references of three or more parts may name a table by its full name, which the
@@ -438,7 +303,7 @@ static bool has_long_column_ref(json_t *v)
 	}
 	if (!json_is_object(v))
 		return false;
-	if (is_type(v, "class", "COLUMN_REF") && json_array_size(json_object_get(v, "column_names")) > 2)
+	if (pl_prune_member_is(v, "class", "COLUMN_REF") && json_array_size(json_object_get(v, "column_names")) > 2)
 		return true;
 	const char *key;
 	json_t *k;
@@ -458,7 +323,7 @@ static void walk(analysis *a, json_t *v, names *ctes)
 	if (json_is_object(v)) {
 		if (json_object_get(v, "cte_map"))
 			push_ctes(a, v, ctes);
-		if (is_type(v, "type", "SELECT_NODE"))
+		if (pl_prune_member_is(v, "type", "SELECT_NODE"))
 			select_node(a, v, ctes);
 		const char *key;
 		json_t *k;
@@ -580,37 +445,41 @@ static int expressions_to_sql(analysis *a, duckdb_connection con, json_t *tmpl)
 
 /* ---- rewriting ----------------------------------------------------------------------------- */
 
-/* Keeps the files of t marked in keep: a shallow copy sharing the model's strings. */
-static int subset_table(const pl_table *t, const bool *keep, size_t nkept, pl_table *out, pl_data_file **files)
+/* Keeps the files of t marked in keep (in order[], when given): a shallow copy sharing the
+ * model's strings. */
+static int subset_table(const pl_table *t, const bool *keep, const size_t *order, size_t nkept, pl_table *out,
+			pl_data_file **files)
 {
 	*out = *t;
 	*files = malloc((nkept ? nkept : 1) * sizeof(**files));
 	if (!*files)
 		return -1;
 	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
+	for (size_t k = 0; k < t->nfiles; k++) {
+		size_t i = order ? order[k] : k;
 		if (keep[i])
 			(*files)[n++] = t->files[i];
+	}
 	out->files = *files;
 	out->nfiles = n;
 	return 0;
 }
 
-static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_t nkept, const char *view,
-			      pl_err *err)
+static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, const size_t *order, size_t nkept,
+			      const char *view, pl_err *err)
 {
 	pl_table sub;
 	pl_data_file *files = NULL;
-	if (subset_table(r->table, keep, nkept, &sub, &files))
+	if (subset_table(r->table, keep, order, nkept, &sub, &files))
 		return pl_err_nomem(err);
 	pl_buf q = PL_BUF_INIT;
 	pl_buf_puts(&q, "CREATE OR REPLACE TEMP VIEW ");
 	pl_buf_put_ident(&q, view);
 	pl_buf_puts(&q, " AS ");
 	int64_t sets[2];
-	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->lake->model, &sub, sets, err);
+	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->model, &sub, sets, err);
 	if (rc == 0)
-		rc = pl_scan_sql(&q, r->lake->name, r->lake->model, &sub, sets, err);
+		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, err);
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
 	free(files);
@@ -621,21 +490,21 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, size_
 /* The files of r's table that may match; *pruned false when that is all of them. */
 static int prune_ref(planar_conn *conn, analysis *a, ref *r, bool **keep, size_t *nkept, pl_err *err)
 {
-	pl_prune_cond *pc = calloc(r->nconds, sizeof(*pc));
-	char **texts = calloc(a->nexprs ? a->nexprs : 1, sizeof(*texts));
+	pl_prune_cond *pc = calloc(r->nconds ? r->nconds : 1, sizeof(*pc));
+	pl_prune_atom *atoms = calloc(a->natoms ? a->natoms : 1, sizeof(*atoms));
 	size_t nfiles = 0;
-	int rc = pl_model_table_files(r->lake->model, r->table, NULL, &nfiles, err);
+	int rc = pl_model_table_files(r->model, r->table, NULL, &nfiles, err);
 	*keep = malloc((nfiles ? nfiles : 1) * sizeof(**keep));
-	if (rc == 0 && (!pc || !texts || !*keep))
+	if (rc == 0 && (!pc || !atoms || !*keep))
 		rc = pl_err_nomem(err);
-	for (size_t i = 0; rc == 0 && i < a->nexprs; i++)
-		texts[i] = a->exprs[i].sql;
+	for (size_t i = 0; rc == 0 && i < a->natoms; i++)
+		atoms[i] = (pl_prune_atom){a->atoms[i].op, a->atoms[i].slot >= 0 ? a->exprs[a->atoms[i].slot].sql : NULL};
 	for (size_t i = 0; rc == 0 && i < r->nconds; i++)
-		pc[i] = (pl_prune_cond){r->conds[i].column, r->conds[i].op, texts + r->conds[i].first, r->conds[i].n};
+		pc[i] = (pl_prune_cond){r->conds[i].column, atoms + r->conds[i].first, r->conds[i].n};
 	if (rc == 0)
-		rc = pl_prune_files(conn->con, r->lake->name, r->table, pc, r->nconds, *keep, nkept, err);
+		rc = pl_prune_files(conn->con, r->lake->name, r->snapshot, r->table, pc, r->nconds, *keep, nkept, err);
 	free(pc);
-	free(texts);
+	free(atoms);
 	return rc;
 }
 
@@ -681,19 +550,31 @@ static int rewrite(planar_conn *conn, analysis *a, const pl_toks *t, char **sql_
 		ref *r = &a->refs[i];
 		size_t from, to, nkept = 0;
 		bool *keep = NULL;
-		if (r->nconds == 0 || !ref_tokens(t, r, &from, &to) || t->items[from].start < copied)
+		size_t *order = NULL;
+		if ((r->nconds == 0 && !r->order_by) || !ref_tokens(t, r, &from, &to) || t->items[from].start < copied)
 			continue;
 		pl_err perr = {0};
-		if (prune_ref(conn, a, r, &keep, &nkept, &perr) != 0 || nkept == r->table->nfiles) {
+		int prc = prune_ref(conn, a, r, &keep, &nkept, &perr);
+		if (prc == 0 && r->order_by && (order = malloc((r->table->nfiles ? r->table->nfiles : 1) * sizeof(*order))))
+			prc = pl_prune_order(conn->con, r->lake->name, r->snapshot, r->table, r->order_by, r->order_desc, order,
+					     &perr);
+		else if (prc == 0 && r->order_by)
+			prc = pl_err_nomem(&perr);
+		bool reordered = false;
+		for (size_t k = 0; prc == 0 && order && k < r->table->nfiles; k++)
+			reordered = reordered || order[k] != k;
+		if (prc != 0 || (nkept == r->table->nfiles && !reordered)) {
 			free(keep);
+			free(order);
 			if (perr.code == PL_ENOMEM)
 				rc = pl_err_nomem(err);
 			continue;
 		}
 		char view[64];
 		snprintf(view, sizeof(view), "__planar_prune_%lu", ++conn->tmp_seq);
-		rc = create_pruned_view(conn, r, keep, nkept, view, err);
+		rc = create_pruned_view(conn, r, keep, prc == 0 ? order : NULL, nkept, view, err);
 		free(keep);
+		free(order);
 		if (rc == 0)
 			rc = pl_strv_push(views, view) ? pl_err_nomem(err) : 0;
 		if (rc)
@@ -744,6 +625,7 @@ static void analysis_dispose(analysis *a)
 	for (size_t i = 0; i < a->nexprs; i++)
 		free(a->exprs[i].sql);
 	free(a->exprs);
+	free(a->atoms);
 	free(a->cur_db);
 	free(a->cur_schema);
 }
@@ -766,7 +648,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	/* Pruning costs a parse of the statement, more than reading a few small files whole; under
 	 * EXPLAIN the plan shows the files pruning keeps whatever the table's size. */
 	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
-	if (start >= t->len || !any_large_table(conn->db, min_files))
+	if (start >= t->len || (!any_large_table(conn->db, min_files) && conn->nat_views == 0))
 		return 0;
 	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
 	analysis a = {.st = &st, .base = t->items[start].start, .min_files = min_files};
@@ -777,9 +659,12 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	if (!has_long_column_ref(stmt))
 		walk(&a, stmt, &ctes);
 	free(ctes.items);
+	bool any = a.natoms > 0;
+	for (size_t i = 0; i < a.nrefs && !any; i++)
+		any = a.refs[i].order_by != NULL;
 	if (a.oom)
 		rc = pl_err_nomem(err);
-	else if (a.nexprs > 0 && expressions_to_sql(&a, conn->con, tmpl) == 0)
+	else if (any && (a.nexprs == 0 || expressions_to_sql(&a, conn->con, tmpl) == 0))
 		rc = rewrite(conn, &a, t, sql_out, views, err);
 	analysis_dispose(&a);
 	json_decref(stmt);

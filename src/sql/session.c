@@ -11,6 +11,7 @@
 #include "sql/lake.h"
 #include "sql/lexer.h"
 #include "sql/router.h"
+#include "sql/timetravel.h"
 #include "sql/transaction.h"
 #include "storage/fs.h"
 #include "storage/s3lake.h"
@@ -118,6 +119,7 @@ void planar_conn_free(planar_conn *conn)
 	pthread_mutex_unlock(&conn->db->lock);
 	pl_delcache_conn_forget(&conn->db->deletes, conn);
 	pl_conn_dispose_api(conn);
+	pl_timetravel_forget(conn);
 	duckdb_disconnect(&conn->con);
 	free(conn);
 }

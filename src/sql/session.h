@@ -91,6 +91,8 @@ struct planar_conn {
 	pl_strv stale_views;         /* temporary views of freed streams, dropped before the next statement */
 	struct pl_sqlprep *sqlprep;  /* PREPARE name AS <statement Planar executes> */
 	size_t nsqlprep;
+	struct pl_at_view *at_views; /* the running statement's time-travel views (timetravel.h) */
+	size_t nat_views, capat_views;
 };
 
 /* One bound parameter value. */

@@ -245,6 +245,44 @@ static int view_at_version(planar_conn *conn, const view_at *va, const pl_view *
 	return rc;
 }
 
+static int remember(planar_conn *conn, const char *view, pl_lake *lake, const pl_model *m, int64_t snap,
+		    const char *schema, const char *name, pl_err *err)
+{
+	const pl_schema *s = pl_model_schema(m, schema);
+	const pl_table *tab = s ? pl_model_table(m, s->id, name) : NULL;
+	if (!tab || strlen(view) >= sizeof(conn->at_views->view))
+		return 0;
+	if (conn->nat_views == conn->capat_views) {
+		size_t cap = conn->capat_views ? conn->capat_views * 2 : 4;
+		pl_at_view *p = realloc(conn->at_views, cap * sizeof(*p));
+		if (!p)
+			return pl_err_nomem(err);
+		conn->at_views = p;
+		conn->capat_views = cap;
+	}
+	pl_at_view *v = &conn->at_views[conn->nat_views++];
+	snprintf(v->view, sizeof(v->view), "%s", view);
+	v->lake = lake;
+	v->snapshot = snap;
+	v->table_id = tab->id;
+	return 0;
+}
+
+const pl_at_view *pl_timetravel_find(const planar_conn *conn, const char *view)
+{
+	for (size_t i = 0; i < conn->nat_views; i++)
+		if (strcmp(conn->at_views[i].view, view) == 0)
+			return &conn->at_views[i];
+	return NULL;
+}
+
+void pl_timetravel_forget(planar_conn *conn)
+{
+	free(conn->at_views);
+	conn->at_views = NULL;
+	conn->nat_views = conn->capat_views = 0;
+}
+
 /* Creates the temporary view for one reference; *alias_out is the table's name. */
 static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, const char *view, bool lineage,
 		       pl_strv *views, char **alias_out, pl_err *err)
@@ -285,6 +323,8 @@ static int create_view(planar_conn *conn, const pl_toks *t, const at_ref *r, con
 				      tgt.name, (long long)snap);
 	} else if (rc == 0) {
 		rc = pl_timetravel_view(&ctx.table, m, snap, tgt.schema, tgt.name, view, err);
+		if (rc == 0)
+			rc = remember(conn, view, tgt.lake, m, snap, tgt.schema, tgt.name, err);
 	}
 	if (rc == 0 && !(*alias_out = pl_strdup(tgt.name)))
 		rc = pl_err_nomem(err);
@@ -430,6 +470,7 @@ int pl_timetravel_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, p
 		for (size_t p = 0; p < n; p++)
 			free(parts[p]);
 	}
+	conn->nat_views = 0;
 	for (size_t i = 0; rc == 0 && i < t->len; i++) {
 		at_ref r;
 		const pl_lake *vl = NULL;

@@ -17,6 +17,7 @@
 #include "core/str.h"
 #include "storage/s3lake.h"
 #include "storage/secrets.h"
+#include "table/partition.h"
 
 /* One element of a file's Parquet schema. */
 typedef struct pq_col {
@@ -559,6 +560,23 @@ static idx_t rows_of(duckdb_result *r, idx_t *pos, const char *file)
 	return *pos;
 }
 
+/* The file's partition values from its hive path (table/partition.h). */
+static int file_partition(file_job *j, pl_err *err)
+{
+	const char **keys = calloc(j->nhive ? j->nhive : 1, sizeof(*keys));
+	const char **values = calloc(j->nhive ? j->nhive : 1, sizeof(*values));
+	int rc = !keys || !values ? pl_err_nomem(err) : 0;
+	for (size_t i = 0; rc == 0 && i < j->nhive; i++) {
+		keys[i] = j->hive[i].key;
+		values[i] = j->hive[i].value;
+	}
+	if (rc == 0)
+		rc = pl_partition_from_hive(j->con, j->t, j->file, keys, values, j->nhive, j->nf, err);
+	free(keys);
+	free(values);
+	return rc;
+}
+
 static bool seen_before(const pl_txn *txn, size_t first, const char *path)
 {
 	for (size_t i = first; i < txn->nfiles; i++)
@@ -624,6 +642,8 @@ static int add_file(const pl_table_ctx *ctx, const pl_table *t, const pl_addfile
 	}
 	if (rc == 0)
 		rc = file_stats(&j, &root, leaves, &g->meta, m0, m1, err);
+	if (rc == 0 && t->partition_id >= 0)
+		rc = file_partition(&j, err);
 done:
 	free_col(&root);
 	for (size_t i = 0; i < j.nhive; i++) {

@@ -41,6 +41,11 @@ static char *transform_text(const pl_partition_spec *k)
 	return pl_buf_detach(&b);
 }
 
+static bool is_nested(const char *type)
+{
+	return strcmp(type, "struct") == 0 || strcmp(type, "list") == 0 || strcmp(type, "map") == 0;
+}
+
 static int check_key(const pl_table *t, const pl_partition_spec *k, const pl_column **col, pl_err *err)
 {
 	static const char *const known[] = {"identity", "year", "month", "day", "hour", "bucket", NULL};
@@ -54,7 +59,7 @@ static int check_key(const pl_table *t, const pl_partition_spec *k, const pl_col
 		return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Unexpected partition key - column \"%s\" does not exist",
 				  k->column);
 	const char *type = (*col)->type;
-	if (strcmp(type, "struct") == 0 || strcmp(type, "list") == 0 || strcmp(type, "map") == 0)
+	if (is_nested(type) && strcmp(k->transform, "bucket") != 0)
 		return pl_err_set(err, PL_EUNSUPPORTED, "cannot partition by column \"%s\": its type %s is nested", k->column,
 				  type);
 	if (strcmp(k->transform, "identity") != 0 && strcmp(k->transform, "bucket") != 0 && !is_temporal(type))
@@ -152,9 +157,11 @@ static char *key_dir_name(char *const *earlier, size_t k, const char *transform,
 static void key_expr(pl_buf *out, const char *transform, const pl_column *col)
 {
 	if (strncmp(transform, "bucket(", 7) == 0) {
-		pl_buf_puts(out, "(murmur3_32(");
+		/* a nested value hashes as its text, as DuckLake hashes it */
+		pl_buf_puts(out, is_nested(col->type) ? "(murmur3_32(CAST(" : "(murmur3_32(");
 		pl_buf_put_ident(out, col->name);
-		pl_buf_printf(out, ") & 2147483647) %% %lld", strtoll(transform + 7, NULL, 10));
+		pl_buf_printf(out, "%s) & 2147483647) %% %lld", is_nested(col->type) ? " AS VARCHAR)" : "",
+			      strtoll(transform + 7, NULL, 10));
 		return;
 	}
 	pl_buf_puts(out, transform); /* year / month / day / hour */
@@ -262,6 +269,97 @@ char *pl_partition_dir_path(const pl_partition_write *w, const char *rel)
 }
 
 /* ---- sort order ------------------------------------------------------------------------------ */
+
+/* ---- files added with hive paths ------------------------------------------------------------ */
+
+static int invalid_partition(const char *file, pl_err *err)
+{
+	return pl_err_set(err, PL_EINVALID,
+			  "Invalid Input Error: File \"%s\" contains an invalid partition value for the table configuration.",
+			  file);
+}
+
+int pl_partition_from_hive(duckdb_connection con, const pl_table *t, const char *file, const char *const *keys,
+			   const char *const *values, size_t n, pl_new_file *f, pl_err *err)
+{
+	size_t nk = t->npartition_keys;
+	if (nk == 0)
+		return 0;
+	for (size_t h = 0; h < n; h++) { /* a column named in the path must be an identity key */
+		const pl_column *col = top_column(t, keys[h]);
+		bool key = false;
+		for (size_t k = 0; col && k < nk && !key; k++)
+			key = t->partition_keys[k].column_id == col->id && strcmp(t->partition_keys[k].transform, "identity") == 0;
+		if (col && !key)
+			return invalid_partition(file, err);
+	}
+	char **names = calloc(nk + 1, sizeof(*names));
+	size_t *at = calloc(nk, sizeof(*at));
+	pl_buf q = PL_BUF_INIT;
+	int rc = !names || !at ? pl_err_nomem(err) : 0;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t k = 0; rc == 0 && k < nk; k++) {
+		const pl_partition_key *key = &t->partition_keys[k];
+		const pl_column *col = column_by_id(t, key->column_id);
+		if (!col) {
+			rc = invalid_partition(file, err);
+			break;
+		}
+		if (!(names[k] = key_dir_name(names, k, key->transform, col))) {
+			rc = pl_err_nomem(err);
+			break;
+		}
+		bool found = false;
+		for (at[k] = 0; at[k] < n && !found; at[k]++)
+			found = pl_str_ieq(keys[at[k]], names[k]);
+		if (!found) {
+			rc = invalid_partition(file, err);
+			break;
+		}
+		at[k]--;
+		pl_buf type = PL_BUF_INIT;
+		if (strcmp(key->transform, "identity") == 0)
+			rc = pl_column_duckdb_type(&type, col, err);
+		else
+			pl_buf_puts(&type, "BIGINT");
+		pl_buf_printf(&q, "%sCAST(TRY_CAST(", k ? ", " : "");
+		pl_buf_put_literal(&q, values[at[k]] ? values[at[k]] : "");
+		pl_buf_printf(&q, " AS %s) AS VARCHAR)", pl_buf_cstr(&type));
+		pl_buf_dispose(&type);
+	}
+	duckdb_result res;
+	bool have = false;
+	if (rc == 0 && !(rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(con, pl_buf_cstr(&q), &res, err)))
+		have = true;
+	pl_buf_dispose(&q);
+	if (rc == 0 && !(f->partition_values = calloc(nk, sizeof(*f->partition_values))))
+		rc = pl_err_nomem(err);
+	for (size_t k = 0; rc == 0 && k < nk; k++, f->npartition_values++) {
+		const char *v = values[at[k]];
+		if (!v)
+			continue;
+		bool oom = false;
+		f->partition_values[k] = pl_engine_value_str(&res, (idx_t)k, 0, &oom);
+		if (oom)
+			rc = pl_err_nomem(err);
+		else if (!f->partition_values[k])
+			rc = pl_err_set(err, PL_EINVALID,
+					"Invalid Input Error: Unable to cast '%s' (from hive partition column '%s') to the "
+					"type of partition key %zu of table \"%s\"",
+					v, keys[at[k]], k, t->name);
+	}
+	if (have)
+		duckdb_destroy_result(&res);
+	for (size_t k = 0; names && k < nk; k++)
+		free(names[k]);
+	free(names);
+	free(at);
+	if (rc == 0) {
+		f->partitioned = true;
+		f->partition_id = t->partition_id;
+	}
+	return rc;
+}
 
 static bool same_sort(const pl_table *t, const pl_sort_spec *keys, size_t n)
 {

@@ -74,6 +74,14 @@ typedef struct pl_partition_write {
  * with DuckLake's directory names; a copy of rel when w has none; NULL when out of memory. */
 char *pl_partition_dir_path(const pl_partition_write *w, const char *rel);
 
+/* The partition values of a file added to table t (ducklake_add_data_files) from the n
+ * key=value pairs of its hive path (values[i] NULL: the default partition): the path must give
+ * every key of t's partitioning, by DuckLake's key names, and no other column of t, else the
+ * file is refused naming `file`. Sets f's partitioning and values (text in the key's type). Does
+ * nothing when t has no partition keys. */
+int pl_partition_from_hive(duckdb_connection con, const pl_table *t, const char *file, const char *const *keys,
+			   const char *const *values, size_t n, pl_new_file *f, pl_err *err);
+
 /* Fills w for table t; w->options NULL when t is not partitioned. */
 int pl_partition_write_plan(const pl_table *t, pl_partition_write *w, pl_err *err);
 void pl_partition_write_dispose(pl_partition_write *w);

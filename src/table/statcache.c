@@ -3,7 +3,8 @@
  *
  * Per (table, column): file ids in ascending order with a pointer to each file's statistics
  * (NULL: the catalog has no row for that file). New files have ids above every earlier one,
- * so filling is almost always an append.
+ * so filling is almost always an append. A partition key's values are kept under column id
+ * -1 - key_index (column ids are never negative).
  */
 #include "table/statcache.h"
 
@@ -161,15 +162,18 @@ static int merge(pl_stat_column *k, const int64_t *ids, pl_file_stat **stats, si
 	return 0;
 }
 
-static pl_file_stat *stat_from_row(const pl_rows *r, size_t i)
+/* A row of the statistics query, or (partition) of the partition values query. */
+static pl_file_stat *stat_from_row(const pl_rows *r, size_t i, bool partition)
 {
 	pl_file_stat *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	const char *mn = pl_rows_get(r, i, 1), *mx = pl_rows_get(r, i, 2);
+	const char *mn = pl_rows_get(r, i, 1), *mx = pl_rows_get(r, i, partition ? 1 : 2);
 	s->min = mn ? pl_strdup(mn) : NULL;
 	s->max = mx ? pl_strdup(mx) : NULL;
-	s->contains_nan = pl_rows_bool(r, i, 3, false);
+	s->contains_nan = !partition && pl_rows_bool(r, i, 3, false);
+	s->values = partition ? -1 : pl_rows_int(r, i, 4, -1);
+	s->nulls = partition ? -1 : pl_rows_int(r, i, 5, -1);
 	if ((mn && !s->min) || (mx && !s->max)) {
 		free_stat(s);
 		return NULL;
@@ -180,7 +184,9 @@ static pl_file_stat *stat_from_row(const pl_rows *r, size_t i)
 static int fetch(pl_stat_column *k, pl_catdb *db, int64_t from_id, pl_err *err)
 {
 	pl_rows *r = NULL;
-	int rc = pl_catalog_file_column_stats(db, k->table_id, k->column_id, from_id, &r, err);
+	bool partition = k->column_id < 0;
+	int rc = partition ? pl_catalog_file_partition_values(db, k->table_id, -1 - k->column_id, from_id, &r, err)
+			   : pl_catalog_file_column_stats(db, k->table_id, k->column_id, from_id, &r, err);
 	if (rc)
 		return rc;
 	size_t n = r->nrows;
@@ -189,7 +195,7 @@ static int fetch(pl_stat_column *k, pl_catdb *db, int64_t from_id, pl_err *err)
 	bool oom = !ids || !stats;
 	for (size_t i = 0; !oom && i < n; i++) {
 		ids[i] = pl_rows_int(r, i, 0, -1);
-		oom = !(stats[i] = stat_from_row(r, i));
+		oom = !(stats[i] = stat_from_row(r, i, partition));
 	}
 	pl_rows_free(r);
 	if (oom) {
@@ -255,6 +261,12 @@ static void locate(const pl_stat_column *k, const pl_table *t, const pl_file_sta
 		if (!found && (*first_unseen < 0 || id < *first_unseen))
 			*first_unseen = id;
 	}
+}
+
+int pl_statcache_lookup_partition(pl_statcache *c, pl_catdb *db, const pl_table *t, int64_t key_index, bool settled,
+				  const pl_file_stat ***out, pl_err *err)
+{
+	return pl_statcache_lookup(c, db, t, -1 - key_index, settled, out, err);
 }
 
 int pl_statcache_lookup(pl_statcache *c, pl_catdb *db, const pl_table *t, int64_t column_id, bool settled,
