@@ -172,7 +172,7 @@ static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, b
 	if (!t || t->schema_since != a->schema_since || a->group < 0)
 		return 0;
 	int rc = pl_scan_group_shape(m, t, a->group, &files, &deletes, NULL, err);
-	/* the lake's own files' part is in the view with or without files (table/scan_view.c) */
+	/* the layouts' parts are in the view with or without files (table/scan_view.c) */
 	*fits = rc == 0 && (files || a->group < 2) && (a->has_deletes || !deletes);
 	return rc;
 }
@@ -291,8 +291,6 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 			rc = (d->paths[0] = pl_strdup(loaded)) ? 0 : pl_err_nomem(err);
 		else if (rc == 0 && has_files)
 			rc = pl_model_table_some_file(m, t, a->group == 0, &d->paths[0], err);
-		if (rc == 0 && has_files && !d->paths[0] && a->group == 1) /* group 1: either layout */
-			rc = pl_model_table_some_file(m, t, true, &d->paths[0], err);
 		if (rc == 0 && !d->paths[0]) {
 			rc = empty_file(db, t, &d->paths[0], err);
 			*map = -2;

@@ -34,15 +34,13 @@ static int64_t mapping_of(const pl_data_file *f)
 
 bool pl_scan_in_layout(const pl_table *t, const pl_data_file *f, file_group g)
 {
-	if (g.native)
-		return mapping_of(f) < 0;
 	if (mapping_of(f) >= 0 || g.mapping >= 0)
 		return mapping_of(f) == g.mapping;
 	return (f->begin_snapshot > t->schema_since) == g.current;
 }
 
 /* The two column pl_scan_layouts: files written with the current columns, older files. */
-const file_group pl_scan_layouts[2] = {{true, false, -1, false}, {false, false, -1, false}};
+const file_group pl_scan_layouts[2] = {{true, false, -1}, {false, false, -1}};
 
 /* The smallest name map id above `after` among t's files; -1 when none. */
 static int64_t next_mapping(const pl_table *t, int64_t after)
@@ -65,17 +63,14 @@ static int64_t mapping_at(const pl_table *t, int k)
 	return id;
 }
 
-/* Group g of a table's view: 0 the current layout, 1 every file the lake wrote (both layouts,
- * read by field id), 2 + k the files of t's name map of rank k (ids of maps created in a
- * transaction are too large for a group number). */
+/* Group g: 0 and 1 the pl_scan_layouts, 2 + k the files of t's name map of rank k (ids of maps
+ * created in a transaction are too large for a group number). */
 file_group pl_scan_group_of(const pl_table *t, int g)
 {
-	if (g == 1)
-		return (file_group){false, false, -1, true};
 	if (g < 2)
-		return pl_scan_layouts[0];
+		return pl_scan_layouts[g < 0 ? 0 : g];
 	int64_t id = mapping_at(t, g - 2);
-	return (file_group){false, false, id < 0 ? INT64_MAX : id, false};
+	return (file_group){false, false, id < 0 ? INT64_MAX : id};
 }
 
 /* The group after g: the two pl_scan_layouts, then one per name map. -1 after the last. */
@@ -584,7 +579,7 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_layout_scan(out, m, t, (file_group){false, false, k, false}, -1, err);
+		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
 	}
 	return rc ? rc : pl_scan_finish(out, lake, m, t, parts, false, err);
 }
@@ -729,7 +724,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
 	int64_t map = -1;
-	const file_group all = {false, false, -1, false};
+	const file_group all = {false, false, -1};
 	size_t unmapped = rc == 0 ? count_files(t, all, in_unmapped) : 0;
 	if (unmapped > 0 && c && pl_scan_has_deletes(t))
 		rc = pl_scan_prepare_map(c, con, m, t, in_unmapped, all, &map, err);
@@ -738,7 +733,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 		parts++;
 	}
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
-		file_group g = {false, false, k, false};
+		file_group g = {false, false, k};
 		map = -1;
 		bool deletes = false;
 		for (size_t i = 0; i < t->nfiles; i++)

@@ -11,7 +11,6 @@ typedef struct file_group {
 	bool current;     /* written with the table's current columns */
 	bool has_deletes; /* unused: groups are column layouts */
 	int64_t mapping;  /* >= 0: files the lake did not write, read through this name map */
-	bool native;      /* every file the lake wrote, whatever its columns (read by field id) */
 } file_group;
 
 /* The two layouts of the files the lake wrote: current columns, older columns. */

@@ -100,9 +100,8 @@ int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_f
 		return 0;
 	}
 	int rc = pl_scan_view_shape(m, t, files, deletes, err);
-	/* group 1: both layouts */
-	*has_files = rc == 0 && (files[g] || (g == 1 && files[0]));
-	*has_deletes = rc == 0 && (deletes[g] || (g == 1 && deletes[0]));
+	*has_files = rc == 0 && files[g];
+	*has_deletes = rc == 0 && deletes[g];
 	return rc;
 }
 
@@ -115,15 +114,15 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 	bool mapped = rc == 0 && has_namemaps(m, t);
 	if (mapped)
 		rc = pl_model_table_files(m, t, NULL, NULL, err);
-	/* The files the lake wrote are one part, read by field id whatever columns each was written
-	 * with, in the order they were written (as DuckLake's scan returns rows); registered files
-	 * follow, a part per name map. The text depends on the table's columns only, never on which
-	 * rows it holds: the lake's part is there even without files (it then reads an empty file of
-	 * the table's columns), and every part filters deleted rows. Writes inside a transaction
-	 * thus leave the view as it is, and two transactions writing the same table never both
-	 * replace its view in DuckDB's catalog. */
-	for (int g = 1; rc == 0 && g >= 0; g = mapped ? pl_scan_next_group(t, g) : -1) {
-		bool has_files = g == 1 || pl_scan_group_files(t, g, NULL) > 0;
+	/* Older files first (group 1 read by field id, then 0 by name, then registered files): rows
+	 * come back in the order they were written, as DuckLake's scan returns them. The text
+	 * depends on the table's columns only, never on which rows it holds: both layouts' parts
+	 * are there even without files (one then names an empty file of the table's columns and
+	 * is folded away), and every part filters deleted rows (folded away when there are none).
+	 * Writes inside a transaction thus leave the view as it is, and two transactions writing
+	 * the same table never both replace its view in DuckDB's catalog. */
+	for (int g = 1; rc == 0 && g >= 0; g = g == 1 ? 0 : !mapped ? -1 : pl_scan_next_group(t, g == 0 ? 1 : g)) {
+		bool has_files = g < 2 || pl_scan_group_files(t, g, NULL) > 0;
 		if (!has_files || t->ntop == 0)
 			continue;
 		if (parts++)
@@ -137,13 +136,18 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		pl_buf_printf(out, ", %lld, %d, %lld, true)", (long long)t->id, g, (long long)t->schema_since);
 		if ((rc = pl_scan_put_group_schema(out, m, t, pl_scan_group_of(t, g), err)) != 0)
 			break;
-		/* the map is -2 when the part has no file (its scan is then folded away) */
-		pl_buf_puts(out, ", hive_partitioning = false) AS d WHERE __planar_delmap(");
-		pl_buf_put_literal(out, lake);
-		pl_buf_printf(out, ", %lld, %d) <> -2 AND NOT __planar_deleted(d.file_index, d.file_row_number, __planar_delmap(",
-			      (long long)t->id, g);
-		pl_buf_put_literal(out, lake);
-		pl_buf_printf(out, ", %lld, %d))", (long long)t->id, g);
+		/* the map is -2 when the part has no file (its scan is folded away), -1 when no row of
+		 * its files is deleted (the filter is folded away) */
+		pl_buf map = PL_BUF_INIT;
+		pl_buf_puts(&map, "__planar_delmap(");
+		pl_buf_put_literal(&map, lake);
+		pl_buf_printf(&map, ", %lld, %d)", (long long)t->id, g);
+		pl_buf_printf(out, ", hive_partitioning = false) AS d WHERE %s <> -2 AND (%s = -1 OR NOT __planar_deleted("
+				   "d.file_index, d.file_row_number, %s))",
+			      pl_buf_cstr(&map), pl_buf_cstr(&map), pl_buf_cstr(&map));
+		if (pl_buf_oom(&map))
+			out->oom = true;
+		pl_buf_dispose(&map);
 	}
 	return rc ? rc : pl_scan_finish(out, lake, m, t, parts, true, err);
 }
