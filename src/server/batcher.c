@@ -381,20 +381,14 @@ static void commit_group(pl_srv_batcher *b, pl_srv_item **g, size_t n)
 			commit_group(b, &g[k], 1);
 		return;
 	}
-	pl_srv_misfit bad;
-	if (rc && pl_srv_rows_misfit(g[0], &bad)) {
-		/* a record of a body read as columns does not fit: as the check before the commit says it */
-		char m[512];
-		if (bad.syntax) {
-			item_fail(g[0], PL_SRV_BAD_REQUEST, "the body is not valid JSON",
-				  json_pack("{s:s,s:I}", "reason", bad.reason ? bad.reason : "?", "record", (json_int_t)bad.rec));
-		} else {
-			snprintf(m, sizeof m, "record %zu, field \"%.200s\": %s", bad.rec, bad.field ? bad.field : "",
-				 bad.reason ? bad.reason : "?");
-			item_fail(g[0], PL_SRV_INVALID, m,
-				  json_pack("{s:I,s:s,s:s}", "record", (json_int_t)bad.rec, "field", bad.field ? bad.field : "",
-					    "reason", bad.reason ? bad.reason : "?"));
-		}
+	pl_srv_err fe;
+	char *fmsg = NULL;
+	json_t *fdetails = NULL;
+	if (rc && pl_srv_rows_failure(g[0], &fe, &fmsg, &fdetails)) {
+		/* a record of a body read as columns does not fit: answered as the checks before a
+		 * commit answer it */
+		item_fail(g[0], fe, fmsg, fdetails);
+		free(fmsg);
 	} else if (rc) {
 		pl_srv_err e = pl_srv_err_of_planar(rc);
 		if (e == PL_SRV_BAD_REQUEST || rc == PLANAR_EINVALID)

@@ -349,7 +349,7 @@ void pl_srv_item_free(pl_srv_item *it)
 	free(it->job);
 	free(it->key);
 	json_decref(it->records);
-	if (it->spool && (it->spool_kind == 1 || !it->committed))
+	if (it->spool && (it->spool_kind != 2 || !it->committed))
 		remove(it->spool); /* NDJSON spool files are temporary; a Parquet file stays once registered */
 	for (int k = 1; it->spool && k < it->spool_parts; k++) {
 		char part[4096];

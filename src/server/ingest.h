@@ -131,7 +131,8 @@ typedef struct pl_srv_misfit {
  * strings). */
 int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_srv_misfit *bad);
 
-/* The rows path of large JSON bodies (ingest_rows.c). */
+/* The rows path of large JSON and NDJSON bodies (ingest_rows.c). */
+#define PL_SRV_MAX_LINE (16u << 20) /* the longest NDJSON line */
 /* Whether a table of these columns can take it (integers, FLOAT/DOUBLE, BOOLEAN, VARCHAR; no
  * defaults). */
 bool pl_srv_rows_fit(const pl_srv_cols *cl);
@@ -139,9 +140,12 @@ bool pl_srv_rows_fit(const pl_srv_cols *cl);
  * part, and registers them as the row source it->pid (sets rows, spool_kind 3, spool_used). A
  * record that does not fit makes the INSERT that reads them fail. */
 int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b);
-/* After a failed INSERT: the first record that does not fit, if that was the cause (*bad's
- * strings belong to the item). */
-bool pl_srv_rows_misfit(pl_srv_item *it, pl_srv_misfit *bad);
+/* The same for an NDJSON body written, as it came, to the file path (its records counted in
+ * it->nrec): the file is mapped and cut into parts at line ends. */
+int pl_srv_rows_start_ndjson(pl_srv_item *it, const char *path);
+/* After a failed INSERT: when a record that does not fit (or is not valid JSON) was the cause,
+ * the reply as the checks before a commit give it (*msg: the caller frees). */
+bool pl_srv_rows_failure(pl_srv_item *it, pl_srv_err *e, char **msg, json_t **details);
 /* Stops the checking threads and frees the rows (pl_srv_item_free). */
 void pl_srv_rows_free(struct pl_srv_rows *rs);
 

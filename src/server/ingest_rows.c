@@ -11,6 +11,10 @@
  * when the INSERT reaches that point it fails, so the statement, its files and the whole request
  * are undone (the first misfit in record order is the one reported, as the spool path does).
  *
+ * An NDJSON body (ingest_stream.c) goes the same way once it has arrived: its bytes are written
+ * to a temporary file as they come (only its non-blank lines are counted), and the file, mapped
+ * into memory, is cut into parts at line ends and checked line by line like the array's records.
+ *
  * Tables whose columns are all integers, FLOAT/DOUBLE, BOOLEAN or VARCHAR without defaults take
  * this path (the INSERT names every column: a field missing from a record is NULL, as in the
  * spool path, where a column no record names keeps its default); any other goes the spool way.
@@ -21,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/str.h"
@@ -36,7 +43,10 @@ typedef struct rows_part {
 	size_t nblocks, cap;
 	bool done; /* every block is published (rc: how it ended) */
 	int rc;
-	pl_srv_misfit bad;
+	pl_srv_misfit bad; /* NDJSON: bad.rec counts from the part's first line */
+	size_t byte;       /* NDJSON syntax errors: the byte of the line (from 1) */
+	bool too_long;     /* NDJSON: a line over PL_SRV_MAX_LINE */
+	size_t nrec;       /* NDJSON: the records (non-blank lines) checked */
 	/* decoded strings (escapes): chunks that never move */
 	char **arena;
 	size_t narena, arena_cap, arena_used; /* used bytes of the last chunk */
@@ -47,8 +57,11 @@ typedef struct rows_part {
 struct pl_srv_rows {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	const char *p; /* the request body */
-	pl_srv_bulk b;
+	const char *p; /* the request body (or the NDJSON file, mapped) */
+	pl_srv_bulk b; /* NDJSON: only end (the file's size) */
+	bool ndjson;
+	void *map;
+	size_t maplen;
 	pl_jscan_col *jc;
 	size_t ncols;
 	const char **names;
@@ -59,7 +72,6 @@ struct pl_srv_rows {
 	size_t failed; /* the first part that met a misfit (parts after it stop) */
 	char id[PL_UUID_STRLEN + 1];
 	bool registered;
-	char msg[700]; /* the INSERT's error when a record does not fit */
 };
 
 bool pl_srv_rows_fit(const pl_srv_cols *cl)
@@ -276,27 +288,65 @@ static void *part_run(void *arg)
 	pl_rows_block *blk = NULL;
 	int rc = s.vals ? 0 : PLANAR_ENOMEM;
 	size_t i = t->from;
-	for (size_t rec = t->rec0; rc == 0 && rec < t->rec1; rec++) {
+	for (size_t rec = t->rec0; rc == 0 && (rs->ndjson ? i < t->stop : rec < t->rec1); rec++) {
 		if ((rec & 255) == 0 && (__atomic_load_n(&rs->cancel, __ATOMIC_RELAXED) ||
 					 __atomic_load_n(&rs->failed, __ATOMIC_RELAXED) < (size_t)(t - rs->parts))) {
 			rc = PLANAR_ECANCELED;
 			break;
 		}
-		i = pl_jscan_ws(p, b->end, i);
-		int r = pl_jscan_record(&s, rs->jc, rs->ncols, p, b->end, &i, NULL);
-		if (r != 0) {
-			set_bad(t, rec, r < 0, r < 0 || !s.field ? "" : s.field, r < 0 ? s.err : s.reason);
-			rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
-			break;
+		if (rs->ndjson) {
+			/* the next non-blank line, without the blanks around it */
+			size_t ls = i, le;
+			const char *nl = memchr(p + i, '\n', t->stop - i);
+			le = nl ? (size_t)(nl - p) : t->stop;
+			i = nl ? le + 1 : t->stop;
+			size_t a = ls, e = le;
+			while (e > a && (p[e - 1] == '\r' || p[e - 1] == ' ' || p[e - 1] == '\t'))
+				e--;
+			while (a < e && (p[a] == ' ' || p[a] == '\t'))
+				a++;
+			if (a == e) {
+				rec--; /* blank lines are skipped (and not counted) */
+				continue;
+			}
+			t->nrec++;
+			if (le - ls > PL_SRV_MAX_LINE) {
+				set_bad(t, rec, false, "", "record too long");
+				t->too_long = true;
+				rc = PLANAR_EINVALID;
+				break;
+			}
+			size_t pos = a;
+			int r = pl_jscan_record(&s, rs->jc, rs->ncols, p, e, &pos, NULL);
+			if (r == 0 && pos != e) {
+				r = -1;
+				snprintf(s.err, sizeof s.err, "end of line expected after the record");
+				s.off = pos;
+			}
+			if (r != 0) {
+				set_bad(t, rec, r < 0, r < 0 || !s.field ? "" : s.field, r < 0 ? s.err : s.reason);
+				t->byte = s.off - ls + 1;
+				rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
+				break;
+			}
+		} else {
+			i = pl_jscan_ws(p, b->end, i);
+			int r = pl_jscan_record(&s, rs->jc, rs->ncols, p, b->end, &i, NULL);
+			if (r != 0) {
+				set_bad(t, rec, r < 0, r < 0 || !s.field ? "" : s.field, r < 0 ? s.err : s.reason);
+				rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
+				break;
+			}
+			i = pl_jscan_ws(p, b->end, i);
+			bool last = rec + 1 == t->rec1;
+			if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']') ||
+			    (last && t->rec1 < b->count && i != t->stop)) {
+				set_bad(t, rec, true, "", "expected ',' or ']' after a record");
+				rc = PLANAR_EINVALID;
+				break;
+			}
+			i++;
 		}
-		i = pl_jscan_ws(p, b->end, i);
-		bool last = rec + 1 == t->rec1;
-		if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']') || (last && t->rec1 < b->count && i != t->stop)) {
-			set_bad(t, rec, true, "", "expected ',' or ']' after a record");
-			rc = PLANAR_EINVALID;
-			break;
-		}
-		i++;
 		if (!blk && !(blk = block_new(rs))) {
 			rc = PLANAR_ENOMEM;
 			break;
@@ -348,14 +398,9 @@ static int source_block(void *user, size_t k, const pl_rows_block **out, const c
 			if (!t->done)
 				break;
 			if (t->rc) {
-				const pl_srv_misfit *bad = &t->bad;
-				if (t->rc == PLANAR_EINVALID)
-					snprintf(rs->msg, sizeof rs->msg, "record %zu, field \"%.200s\": %.300s", bad->rec,
-						 bad->field ? bad->field : "", bad->reason ? bad->reason : "?");
-				else
-					snprintf(rs->msg, sizeof rs->msg, "%s",
-						 t->rc == PLANAR_ENOMEM ? "out of memory checking the records" : "the ingest was stopped");
-				*msg = rs->msg;
+				*msg = t->rc == PLANAR_EINVALID ? "a record does not fit the table"
+				       : t->rc == PLANAR_ENOMEM ? "out of memory checking the records"
+								: "the ingest was stopped";
 				rc = t->rc;
 				break;
 			}
@@ -374,7 +419,8 @@ static int source_block(void *user, size_t k, const pl_rows_block **out, const c
 	return rc;
 }
 
-int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b)
+/* The item's rows, with the columns as the scanner and __planar_rows see them. */
+static int rows_new(pl_srv_item *it)
 {
 	struct pl_srv_rows *rs = calloc(1, sizeof *rs);
 	if (!rs)
@@ -383,8 +429,6 @@ int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b)
 	pthread_cond_init(&rs->cond, NULL);
 	it->rows = rs;
 	rs->failed = SIZE_MAX;
-	rs->p = p;
-	rs->b = *b;
 	rs->ncols = it->cols.n;
 	snprintf(rs->id, sizeof rs->id, "%s", it->pid);
 	rs->names = calloc(rs->ncols, sizeof *rs->names);
@@ -401,9 +445,50 @@ int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b)
 			       : strcasecmp(t, "DOUBLE") == 0 || strcasecmp(t, "FLOAT") == 0 ? PL_ROWS_DOUBLE
 											   : PL_ROWS_BIGINT;
 	}
-	/* the parts: as the spool path cuts them (one per core, bodies under 4 MiB in one) */
+	return 0;
+}
+
+/* One part per core (bodies under 4 MiB in one). */
+static size_t part_count(size_t bytes)
+{
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nparts = b->end - b->start < (4u << 20) || cores < 2 ? 1 : (size_t)cores;
+	size_t n = bytes < (4u << 20) || cores < 2 ? 1 : (size_t)cores;
+	return n > PL_SRV_BULK_SPLITS + 1 ? PL_SRV_BULK_SPLITS + 1 : n;
+}
+
+/* Registers the rows and starts a thread per part (a part whose thread cannot start is checked
+ * here). */
+static int rows_run(pl_srv_item *it)
+{
+	struct pl_srv_rows *rs = it->rows;
+	pl_rows_source src = {rs->ncols, rs->names, rs->kinds, source_block, rs};
+	pl_err err;
+	pl_err_clear(&err);
+	if (pl_service_rows_add(rs->id, &src, &err) != 0)
+		return PLANAR_ENOMEM;
+	rs->registered = true;
+	for (size_t k = 0; k < rs->nparts; k++) {
+		rows_part *t = &rs->parts[k];
+		t->started = pthread_create(&t->tid, NULL, part_run, t) == 0;
+		if (!t->started)
+			part_run(t);
+	}
+	for (size_t j = 0; j < it->cols.n; j++)
+		it->spool_used[j] = true; /* the INSERT names every column */
+	it->spool_kind = 3;
+	return 0;
+}
+
+int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b)
+{
+	int rc = rows_new(it);
+	if (rc)
+		return rc;
+	struct pl_srv_rows *rs = it->rows;
+	rs->p = p;
+	rs->b = *b;
+	/* the parts: as the spool path cuts them */
+	size_t nparts = part_count(b->end - b->start);
 	if (nparts > b->nsplit + 1)
 		nparts = b->nsplit + 1;
 	rs->nparts = nparts;
@@ -416,45 +501,91 @@ int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b)
 					   .rec0 = k ? b->split_rec[prev] : 0,
 					   .rec1 = k + 1 < nparts ? b->split_rec[sk] : b->count};
 	}
-	pl_rows_source src = {rs->ncols, rs->names, rs->kinds, source_block, rs};
-	pl_err err;
-	pl_err_clear(&err);
-	if (pl_service_rows_add(rs->id, &src, &err) != 0)
-		return PLANAR_ENOMEM;
-	rs->registered = true;
-	for (size_t k = 0; k < nparts; k++) {
-		rows_part *t = &rs->parts[k];
-		t->started = pthread_create(&t->tid, NULL, part_run, t) == 0;
-		if (!t->started) /* checked here, before the commit */
-			part_run(t);
-	}
-	for (size_t j = 0; j < it->cols.n; j++)
-		it->spool_used[j] = true; /* the INSERT names every column */
-	it->spool_kind = 3;
-	return 0;
+	return rows_run(it);
 }
 
-bool pl_srv_rows_misfit(pl_srv_item *it, pl_srv_misfit *bad)
+int pl_srv_rows_start_ndjson(pl_srv_item *it, const char *path)
+{
+	int rc = rows_new(it);
+	if (rc)
+		return rc;
+	struct pl_srv_rows *rs = it->rows;
+	rs->ndjson = true;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return PLANAR_EIO;
+	}
+	rs->maplen = (size_t)st.st_size;
+	rs->map = mmap(NULL, rs->maplen, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (rs->map == MAP_FAILED) {
+		rs->map = NULL;
+		return PLANAR_EIO;
+	}
+	rs->p = rs->map;
+	rs->b.end = rs->maplen;
+	/* parts cut after the newline nearest past each share of the file */
+	size_t nparts = part_count(rs->maplen), from = 0;
+	for (size_t k = 0; k < nparts && from < rs->maplen; k++) {
+		size_t stop = rs->maplen;
+		if (k + 1 < nparts) {
+			size_t at = rs->maplen / nparts * (k + 1);
+			const char *nl = at > from ? memchr(rs->p + at, '\n', rs->maplen - at) : NULL;
+			stop = nl ? (size_t)(nl - rs->p) + 1 : rs->maplen;
+		}
+		rs->parts[rs->nparts++] = (rows_part){.rs = rs, .from = from, .stop = stop};
+		from = stop;
+	}
+	return rows_run(it);
+}
+
+bool pl_srv_rows_failure(pl_srv_item *it, pl_srv_err *e, char **msg, json_t **details)
 {
 	struct pl_srv_rows *rs = it->rows;
 	if (!rs)
 		return false;
-	/* the first part that failed on a record (earlier parts are complete: the INSERT read them) */
-	bool found = false;
+	/* the first part that failed on a record (the parts before it are complete: the INSERT read
+	 * them); NDJSON records count from the body's first line */
+	rows_part *bad = NULL;
+	size_t before = 0;
 	pthread_mutex_lock(&rs->lock);
-	for (size_t k = 0; k < rs->nparts && !found; k++) {
+	for (size_t k = 0; k < rs->nparts && !bad; k++) {
 		rows_part *t = &rs->parts[k];
 		while (!t->done)
 			pthread_cond_wait(&rs->cond, &rs->lock);
-		if (t->rc == PLANAR_EINVALID) {
-			*bad = t->bad;
-			found = true;
-		} else if (t->rc) {
+		if (t->rc == PLANAR_EINVALID)
+			bad = t;
+		else if (t->rc)
 			break;
-		}
+		else
+			before += t->nrec;
 	}
 	pthread_mutex_unlock(&rs->lock);
-	return found;
+	if (!bad)
+		return false;
+	size_t rec = bad->bad.rec + (rs->ndjson ? before : 0);
+	const char *field = bad->bad.field ? bad->bad.field : "", *why = bad->bad.reason ? bad->bad.reason : "?";
+	char m[700];
+	*e = PL_SRV_INVALID;
+	if (rs->ndjson && bad->too_long) {
+		snprintf(m, sizeof m, "record %zu is longer than %u bytes", rec, PL_SRV_MAX_LINE);
+		*details = json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", "", "reason", "record too long");
+	} else if (rs->ndjson && bad->bad.syntax) {
+		snprintf(m, sizeof m, "record %zu: not valid JSON: %.300s (byte %zu of the line)", rec, why, bad->byte);
+		*details = json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", "", "reason", why);
+	} else if (bad->bad.syntax) {
+		*e = PL_SRV_BAD_REQUEST;
+		snprintf(m, sizeof m, "the body is not valid JSON");
+		*details = json_pack("{s:s,s:I}", "reason", why, "record", (json_int_t)rec);
+	} else {
+		snprintf(m, sizeof m, "record %zu, field \"%.200s\": %.300s", rec, field, why);
+		*details = json_pack("{s:I,s:s,s:s}", "record", (json_int_t)rec, "field", field, "reason", why);
+	}
+	*msg = pl_strdup(m);
+	return true;
 }
 
 void pl_srv_rows_free(struct pl_srv_rows *rs)
@@ -481,6 +612,8 @@ void pl_srv_rows_free(struct pl_srv_rows *rs)
 		free(t->bad.field);
 		free(t->bad.reason);
 	}
+	if (rs->map)
+		munmap(rs->map, rs->maplen);
 	free(rs->jc);
 	free(rs->names);
 	free(rs->kinds);
