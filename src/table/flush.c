@@ -256,10 +256,13 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	size_t first = txn->nfiles;
 	int64_t written = 0;
+	/* the files are written without holding the lakes (ctx->release; m stays the caller's) */
+	bool released = rc == 0 && pl_table_release(ctx);
 	if (rc == 0)
 		rc = pl_writer_write(&req, txn, &written, err);
 	for (size_t k = first; rc == 0 && k < txn->nfiles; k++)
 		rc = write_deletes(ctx, t, txn, k, tmp, err);
+	pl_table_reacquire(ctx, released);
 	pl_inlined_flush *f = rc == 0 ? pl_txn_add_flush(txn) : NULL;
 	if (rc == 0 && (!f || !(f->inlined_table = pl_strdup(it->name))))
 		rc = pl_err_nomem(err);
