@@ -593,7 +593,7 @@ void pl_srv_rows_free(struct pl_srv_rows *rs)
 	if (!rs)
 		return;
 	pthread_mutex_lock(&rs->lock);
-	rs->cancel = true;
+	__atomic_store_n(&rs->cancel, true, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&rs->cond);
 	pthread_mutex_unlock(&rs->lock);
 	for (size_t k = 0; k < rs->nparts; k++)
