@@ -96,6 +96,7 @@ rows=$(curl -s -G -H "Authorization: Bearer $token" "http://127.0.0.1:$port/data
   --data-urlencode "sql=SELECT count(*) FROM bench" | sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')
 files=$(find "$work/data" -name '*.parquet' 2>/dev/null | wc -l)
 echo "rows ingested: $rows, Parquet files: $files (small batches are inlined into the catalog)"
+echo "background flushes during the run (rows, ms): $(sed -n 's/.*"event":"flushed".*"n":\([0-9]*\),"ms":\([0-9.]*\).*/\1 \2/p' "$work/log" | paste -sd, - | sed 's/,/; /g')"
 fi
 
 [ "$bulk" -gt 0 ] || exit 0
