@@ -5,7 +5,8 @@
 # /proc: the figure to compare on a loaded machine) for each, with the snapshots and Parquet
 # files the ingests made. Then bulk ingest of BULK records (one JSON array body, one NDJSON body)
 # against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor),
-# each REPEAT times (medians). Then a query of the BULK rows through GET /data/query (curl, on
+# each REPEAT times (medians of wall time and of CPU time: the floor's process, the server's
+# from /proc; on a loaded machine the CPU ratio is the steadier one). Then a query of the BULK rows through GET /data/query (curl, on
 # a freshly started server) against the shell writing the same rows as CSV (`planar -csv -c`),
 # with the server's peak RSS. Never fails on a figure.
 #   bench/serve.sh [BUILD_DIR] [--duration 10s] [--connections 32] [--threads 8] [--records 5]
@@ -95,6 +96,7 @@ rows=$(curl -s -G -H "Authorization: Bearer $token" "http://127.0.0.1:$port/data
   --data-urlencode "sql=SELECT count(*) FROM bench" | sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')
 files=$(find "$work/data" -name '*.parquet' 2>/dev/null | wc -l)
 echo "rows ingested: $rows, Parquet files: $files (small batches are inlined into the catalog)"
+echo "background flushes during the run (rows, ms): $(sed -n 's/.*"event":"flushed".*"n":\([0-9]*\),"ms":\([0-9.]*\).*/\1 \2/p' "$work/log" | paste -sd, - | sed 's/,/; /g')"
 fi
 
 [ "$bulk" -gt 0 ] || exit 0
@@ -107,16 +109,19 @@ sv=$(curl -s "http://127.0.0.1:$port/readyz" | sed -n 's/.*"schema_version":\([0
   sed '$!s/$/,/' "$work/bulk.ndjson"; printf ']}'; } > "$work/bulk.json"
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
 median() { python3 -c "import sys, statistics; print('%.3f' % statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
-t0=$(date +%s.%N); "$planar" -c "SELECT 1" >/dev/null; t1=$(date +%s.%N); startup=$(secs "$t0" "$t1")
-floors=() tjs=() tns=() cjs=() cns=()
+# the floor's CPU (user + system, from /usr/bin/time) less the shell's own start
+cputime() { /usr/bin/time -f '%U %S' -o "$work/time" "$@" >/dev/null && awk '{printf "%.3f", $1 + $2}' "$work/time"; }
+t0=$(date +%s.%N); scpu=$(cputime "$planar" -c "SELECT 1"); t1=$(date +%s.%N); startup=$(secs "$t0" "$t1")
+floors=() fcpus=() tjs=() tns=() cjs=() cns=()
 hz=$(getconf CLK_TCK)
 cpus() { awk -v hz="$hz" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$pid/stat"; } # server CPU seconds
 load0=$(cut -d' ' -f1 /proc/loadavg)
 for r in $(seq 1 "$repeat"); do
   rm -f "$work/floor.parquet"
   t0=$(date +%s.%N)
-  "$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'" >/dev/null
+  fc=$(cputime "$planar" -c "COPY (SELECT * FROM read_json('$work/bulk.ndjson', format = 'newline_delimited', columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'v': 'DOUBLE'})) TO '$work/floor.parquet'")
   t1=$(date +%s.%N); floors+=("$(python3 -c "print('%.3f' % max(0.001, $(secs "$t0" "$t1") - $startup))")")
+  fcpus+=("$(python3 -c "print('%.3f' % max(0.001, $fc - $scpu))")")
   t0=$(date +%s.%N); c0=$(cpus)
   jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
@@ -127,13 +132,14 @@ for r in $(seq 1 "$repeat"); do
   t1=$(date +%s.%N); tns+=("$(secs "$t0" "$t1")"); cns+=("$(secs "$c0" "$(cpus)")")
 done
 floor=$(median "${floors[@]}") tj=$(median "${tjs[@]}") tn=$(median "${tns[@]}")
+fcpu=$(median "${fcpus[@]}") cj=$(median "${cjs[@]}") cn=$(median "${cns[@]}")
 rate() { python3 -c "print('%.0f' % ($bulk / $1))"; }
 echo "bulk $bulk records ($(du -h "$work/bulk.ndjson" | cut -f1) NDJSON), median of $repeat, load $load0 -> $(cut -d' ' -f1 /proc/loadavg):"
-printf '  %-34s %8s s %10s rec/s  (runs %s)\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")" "${floors[*]}"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$jcode" "${tjs[*]}" "${cjs[*]}"
-printf '  %-34s %8s s %10s rec/s  ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
-  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$ncode" "${tns[*]}" "${cns[*]}"
+printf '  %-34s %8s s %10s rec/s  CPU %s s  (runs %s; CPU s %s)\n' "DuckDB read_json -> Parquet" "$floor" "$(rate "$floor")" "$fcpu" "${floors[*]}" "${fcpus[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  CPU %s s, CPU ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST JSON array" "$tj" "$(rate "$tj")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tj))")" "$cj" "$(python3 -c "print('%.2f' % ($fcpu / max(0.001, $cj)))")" "$jcode" "${tjs[*]}" "${cjs[*]}"
+printf '  %-34s %8s s %10s rec/s  ratio %s  CPU %s s, CPU ratio %s  (HTTP %s; runs %s; server CPU s %s)\n' "POST NDJSON" "$tn" "$(rate "$tn")" \
+  "$(python3 -c "print('%.2f' % ($floor / $tn))")" "$cn" "$(python3 -c "print('%.2f' % ($fcpu / max(0.001, $cn)))")" "$ncode" "${tns[*]}" "${cns[*]}"
 
 # ---- query: BULK rows as JSON over HTTP against the shell's CSV ----
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=

@@ -143,6 +143,15 @@ int pl_srv_build_spool(pl_srv_item *it, pl_buf *sql)
 	pl_buf_put_ident(sql, it->schema);
 	pl_buf_putc(sql, '.');
 	pl_buf_put_ident(sql, it->name);
+	if (it->spool_kind == 3) { /* the rows as columns (ingest_rows.c) */
+		pl_buf_printf(sql, " (%s) SELECT %s FROM __planar_rows(", pl_buf_cstr(&cols), pl_buf_cstr(&cols));
+		pl_buf_put_literal(sql, it->pid);
+		pl_buf_putc(sql, ')');
+		int rc = pl_buf_oom(sql) || pl_buf_oom(&cols) || pl_buf_oom(&types) ? PLANAR_ENOMEM : n ? 0 : PLANAR_EINVALID;
+		pl_buf_dispose(&cols);
+		pl_buf_dispose(&types);
+		return rc;
+	}
 	pl_buf_printf(sql, " (%s) SELECT %s FROM read_json(", pl_buf_cstr(&cols), pl_buf_cstr(&cols));
 	if (it->spool_parts > 1) { /* the parts in record order (insertion order is kept) */
 		pl_buf_putc(sql, '[');

@@ -70,14 +70,23 @@ typedef struct pl_srv_batcher {
 	planar_conn *fconn;
 } pl_srv_batcher;
 
-static void log_event(const char *event, const char *detail, int64_t n)
+/* One JSON log line; ms >= 0: how long it took. */
+static void log_event_ms(const char *event, const char *detail, int64_t n, double ms)
 {
 	json_t *d = json_string(detail ? detail : "");
 	char *t = d ? json_dumps(d, JSON_ENCODE_ANY) : NULL;
-	fprintf(stderr, "{\"event\":\"%s\",\"detail\":%s,\"n\":%lld}\n", event, t ? t : "\"\"", (long long)n);
+	char took[40] = "";
+	if (ms >= 0)
+		snprintf(took, sizeof took, ",\"ms\":%.1f", ms);
+	fprintf(stderr, "{\"event\":\"%s\",\"detail\":%s,\"n\":%lld%s}\n", event, t ? t : "\"\"", (long long)n, took);
 	fflush(stderr);
 	free(t);
 	json_decref(d);
+}
+
+static void log_event(const char *event, const char *detail, int64_t n)
+{
+	log_event_ms(event, detail, n, -1);
 }
 
 static double now_ms(void)
@@ -381,7 +390,15 @@ static void commit_group(pl_srv_batcher *b, pl_srv_item **g, size_t n)
 			commit_group(b, &g[k], 1);
 		return;
 	}
-	if (rc) {
+	pl_srv_err fe;
+	char *fmsg = NULL;
+	json_t *fdetails = NULL;
+	if (rc && pl_srv_rows_failure(g[0], &fe, &fmsg, &fdetails)) {
+		/* a record of a body read as columns does not fit: answered as the checks before a
+		 * commit answer it */
+		item_fail(g[0], fe, fmsg, fdetails);
+		free(fmsg);
+	} else if (rc) {
 		pl_srv_err e = pl_srv_err_of_planar(rc);
 		if (e == PL_SRV_BAD_REQUEST || rc == PLANAR_EINVALID)
 			e = PL_SRV_INVALID;
@@ -582,8 +599,9 @@ static void *flusher(void *arg)
 		b->ft[due].rows = 0;
 		pthread_mutex_unlock(&b->flock);
 		char *msg = NULL;
+		double f0 = now_ms();
 		int rc = schema && table ? flush_table_now(b, schema, table, &msg) : PLANAR_ENOMEM;
-		log_event(rc ? "flush_failed" : "flushed", rc ? msg : table, rows);
+		log_event_ms(rc ? "flush_failed" : "flushed", rc ? msg : table, rows, now_ms() - f0);
 		free(msg);
 		pthread_mutex_lock(&b->flock);
 		if (rc && !b->fstop) {

@@ -341,6 +341,7 @@ void pl_srv_item_free(pl_srv_item *it)
 {
 	if (!it)
 		return;
+	pl_srv_rows_free(it->rows); /* first: its checking threads read the request's body */
 	free(it->schema);
 	free(it->name);
 	free(it->table);
@@ -348,7 +349,7 @@ void pl_srv_item_free(pl_srv_item *it)
 	free(it->job);
 	free(it->key);
 	json_decref(it->records);
-	if (it->spool && (it->spool_kind == 1 || !it->committed))
+	if (it->spool && (it->spool_kind != 2 || !it->committed))
 		remove(it->spool); /* NDJSON spool files are temporary; a Parquet file stays once registered */
 	for (int k = 1; it->spool && k < it->spool_parts; k++) {
 		char part[4096];
@@ -589,7 +590,11 @@ enum MHD_Result pl_srv_route_ingest(struct MHD_Connection *c, pl_req *r)
 	it->bytes = (int64_t)r->body.len;
 	if (bulk.count) {
 		pl_srv_misfit bad;
-		rc = pl_srv_bulk_spool(it, r->body.ptr, &bulk, &bad);
+		memset(&bad, 0, sizeof bad);
+		if (pl_srv_rows_fit(&it->cols))
+			rc = pl_srv_rows_start(it, r->body.ptr, &bulk) == 0 ? 0 : PLANAR_ENOMEM;
+		else
+			rc = pl_srv_bulk_spool(it, r->body.ptr, &bulk, &bad);
 		if (rc) {
 			pl_srv_item_free(it);
 			ret = rc != PLANAR_EINVALID ? pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot write the records to a temporary file", NULL)

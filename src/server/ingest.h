@@ -9,6 +9,7 @@
 #include "core/ids.h"
 #include "server/internal.h"
 #include "server/jscan.h"
+#include "sql/service.h"
 
 typedef struct pl_srv_col {
 	char *name, *type; /* DuckDB type, as SQL */
@@ -41,13 +42,14 @@ typedef struct pl_srv_item {
 	json_t *records; /* array of checked objects (NULL: a spooled body) */
 	size_t nrec;
 	/* a body spooled to a file (committed alone): 1 NDJSON lines, 2 a Parquet file registered
-	 * as it is; used[] names the columns the NDJSON records have */
+	 * as it is, 3 no file: the rows as columns (rows); used[] names the columns the INSERT names */
 	int spool_kind;
 	char *spool;
 	int spool_parts; /* > 1: the NDJSON lines are in spool, spool.1, ... (in record order) */
 	bool *spool_used;
 	size_t spool_maxline; /* the longest NDJSON line (0: not known) */
 	bool committed; /* its rows (or file) are in the lake */
+	struct pl_srv_rows *rows; /* spool_kind 3: the records as columns, read by __planar_rows (ingest_rows.c) */
 	pl_srv_cols cols;
 	char pid[PL_UUID_STRLEN + 1];
 	char now[32];
@@ -128,6 +130,24 @@ typedef struct pl_srv_misfit {
  * spool, spool_used, nrec). PLANAR_EINVALID: *bad says which record and why (free its
  * strings). */
 int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_srv_misfit *bad);
+
+/* The rows path of large JSON and NDJSON bodies (ingest_rows.c). */
+#define PL_SRV_MAX_LINE (16u << 20) /* the longest NDJSON line */
+/* Whether a table of these columns can take it (integers, FLOAT/DOUBLE, BOOLEAN, VARCHAR; no
+ * defaults). */
+bool pl_srv_rows_fit(const pl_srv_cols *cl);
+/* Starts checking the records of b (in body p, alive as long as it) into columns, one thread per
+ * part, and registers them as the row source it->pid (sets rows, spool_kind 3, spool_used). A
+ * record that does not fit makes the INSERT that reads them fail. */
+int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b);
+/* The same for an NDJSON body written, as it came, to the file path (its records counted in
+ * it->nrec): the file is mapped and cut into parts at line ends. */
+int pl_srv_rows_start_ndjson(pl_srv_item *it, const char *path);
+/* After a failed INSERT: when a record that does not fit (or is not valid JSON) was the cause,
+ * the reply as the checks before a commit give it (*msg: the caller frees). */
+bool pl_srv_rows_failure(pl_srv_item *it, pl_srv_err *e, char **msg, json_t **details);
+/* Stops the checking threads and frees the rows (pl_srv_item_free). */
+void pl_srv_rows_free(struct pl_srv_rows *rs);
 
 /* The answer of an earlier request with this key, or NULL (*unavailable: the catalog failed,
  * then *why is set). Settles a pending record whose commit is in the lake. */

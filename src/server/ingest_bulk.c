@@ -12,6 +12,7 @@
  * Any other body (a syntax error outside the records included, so its message is the usual
  * one) goes the general way: the whole body parsed by jansson.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,27 @@ int pl_srv_jscan_cols(const pl_srv_cols *cl, pl_jscan_col **out)
 	return 0;
 }
 
+/* The first '"' or '\\' of u[i..n) (n when none), eight bytes at a time. */
+static size_t quote_or_backslash(const unsigned char *u, size_t i, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	while (i + 8 <= n) {
+		uint64_t w;
+		memcpy(&w, u + i, 8);
+		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+		/* a byte's high bit set where it is zero (the lowest such bit is exact) */
+		uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+		if (t)
+			return i + ((size_t)__builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < n && u[i] != '"' && u[i] != '\\')
+		i++;
+	return i;
+}
+
 /* Moves *pos (at a '[') past the array's closing bracket, counting its elements by the commas
  * at its top level: strings and brackets are followed, nothing else is checked (the second pass
  * checks every byte of the array). false: the array does not end. */
@@ -83,9 +105,8 @@ static bool skip_array(const char *p, size_t n, size_t *pos, size_t *count, pl_s
 			break;
 		char c = p[i];
 		if (c == '"') {
-			for (i++; i < n && p[i] != '"'; i++)
-				if (p[i] == '\\')
-					i++;
+			for (i = quote_or_backslash(u, i + 1, n); i < n && p[i] != '"'; i = quote_or_backslash(u, i + 2, n))
+				;
 			if (i >= n)
 				return false;
 		} else if (c == '[' || c == '{') {

@@ -12,6 +12,9 @@
  * NDJSON: each line is checked as it arrives, by the validating scanner (jscan.c) (422 names the line, counted from 0,
  * as "record", and the field), written to a temporary file, and the whole body is written by
  * one INSERT ... SELECT FROM read_json of that file: one lake snapshot, all lines or none. A
+ * table of integers, doubles, booleans and text without defaults takes the columns path
+ * instead (ingest_rows.c): the body goes to the file unchecked, then is checked in parts and
+ * read by the INSERT as columns, with the same answers. A
  * line may be at most 16 MiB. A field missing from a line is NULL (column defaults apply to JSON
  * bodies only; a column no line names keeps its default).
  *
@@ -33,7 +36,7 @@
 #include "server/ingest.h"
 #include "server/policy.h"
 
-#define MAX_LINE (16u << 20)
+#define MAX_LINE PL_SRV_MAX_LINE
 
 typedef struct stream {
 	int kind; /* 1 NDJSON, 2 Parquet */
@@ -47,6 +50,8 @@ typedef struct stream {
 	json_t *details;
 	pl_jscan js;      /* checks each line against the columns */
 	pl_jscan_col *jc; /* the columns as the scanner sees them */
+	bool rows;        /* NDJSON checked after it arrived, into columns (ingest_rows.c) */
+	bool line_has;    /* rows: the line being received has a non-blank byte */
 } stream;
 
 static int content_kind(struct MHD_Connection *c)
@@ -157,6 +162,27 @@ static bool sink(pl_req *r, const char *data, size_t n)
 	if (st->kind == 2) {
 		if (fwrite(data, 1, n, st->f) != n)
 			stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the Parquet body (disk full?)", NULL);
+		return true;
+	}
+	if (st->rows) {
+		/* written as it comes; only the non-blank lines are counted (the records) */
+		if (fwrite(data, 1, n, st->f) != n)
+			stream_fail(st, PL_SRV_UNAVAILABLE, "cannot write the body to a temporary file (disk full?)", NULL);
+		const char *end = data + n;
+		while (data < end) {
+			if (!st->line_has) {
+				while (data < end && (*data == ' ' || *data == '\t' || *data == '\r'))
+					data++;
+				if (data < end && *data != '\n')
+					st->line_has = true;
+			}
+			const char *nl = data < end ? memchr(data, '\n', (size_t)(end - data)) : NULL;
+			if (!nl)
+				break;
+			st->it->nrec += st->line_has;
+			st->line_has = false;
+			data = nl + 1;
+		}
 		return true;
 	}
 	/* checked lines that arrived whole in this chunk are written as they came (blank lines,
@@ -299,6 +325,7 @@ static bool begin_checks(struct MHD_Connection *c, pl_req *r, stream *st)
 		return false;
 	}
 	it->spool_used = calloc(it->cols.n, sizeof *it->spool_used);
+	st->rows = st->kind == 1 && pl_srv_rows_fit(&it->cols);
 	if (st->kind == 1 && pl_srv_jscan_cols(&it->cols, &st->jc) != 0) {
 		pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "out of memory", NULL);
 		return false;
@@ -359,6 +386,10 @@ bool pl_srv_stream_begin(struct MHD_Connection *c, pl_req *r)
 enum MHD_Result pl_srv_stream_end(struct MHD_Connection *c, pl_req *r)
 {
 	stream *st = r->sink_arg;
+	if (st->rows && st->line_has) { /* the last line without its newline */
+		st->it->nrec++;
+		st->line_has = false;
+	}
 	if (st->kind == 1 && st->line.len > 0 && !st->failed) { /* the last line without its newline */
 		ndjson_line(st, st->line.ptr, st->line.len, true);
 		st->line.len = 0;
@@ -417,6 +448,8 @@ enum MHD_Result pl_srv_stream_end(struct MHD_Connection *c, pl_req *r)
 			return ret;
 		}
 	}
+	if (st->rows && pl_srv_rows_start_ndjson(it, it->spool) != 0)
+		return pl_srv_reply_error(c, r, PL_SRV_UNAVAILABLE, "cannot read back the body's temporary file", NULL);
 	st->it = NULL; /* the committer's now */
 	it->c = c;
 	r->sink = NULL;

@@ -166,8 +166,7 @@ static int scan_string(pl_jscan *s, const char *p, size_t n, size_t *pos, bool a
 	}
 }
 
-/* Decodes the (checked) string body p[0..n) into out (at least n bytes); returns its length. */
-static size_t decode(const char *p, size_t n, char *out)
+size_t pl_jscan_decode(const char *p, size_t n, char *out)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
@@ -362,7 +361,7 @@ static int scan_key(pl_jscan *s, const char *p, size_t n, size_t *pos)
 		if (!grow((void **)&s->arena, &s->arena_cap, s->arena_len + raw, 1))
 			return oom(s, start);
 		k->off = s->arena_len;
-		k->len = decode(p + start + 1, raw, s->arena + s->arena_len);
+		k->len = pl_jscan_decode(p + start + 1, raw, s->arena + s->arena_len);
 		k->own = true;
 		s->arena_len += k->len;
 	} else {
@@ -505,6 +504,8 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 	}
 	if (++s->rec_no == 0) {
 		memset(s->seen, 0, s->seen_cap * sizeof *s->seen);
+		if (s->vals)
+			memset(s->vals, 0, ncols * sizeof *s->vals);
 		s->rec_no = 1;
 	}
 	i = pl_jscan_ws(p, n, i + 1);
@@ -513,6 +514,7 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 		return misfit(s, "", 0, "the record has no fields", NULL);
 	}
 	size_t hint = 0;
+	number jv_int = {false, false, 0, false}; /* the last number */
 	char *dec = NULL; /* a decoded key */
 	size_t dec_cap = 0;
 	for (;;) {
@@ -535,7 +537,7 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 				res = oom(s, ks);
 				break;
 			}
-			klen = decode(key, klen, dec);
+			klen = pl_jscan_decode(key, klen, dec);
 			key = dec;
 		}
 		i = pl_jscan_ws(p, n, i);
@@ -567,6 +569,7 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 			break;
 		}
 		char c = p[i];
+		size_t vs = i;
 		if (c == '"') {
 			if (scan_string(s, p, n, &i, true, &esc, &nul)) {
 				res = -1;
@@ -585,6 +588,7 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 				res = -1;
 				break;
 			}
+			jv_int = num;
 			if (!why) {
 				switch (col->kind) {
 				case PL_JK_INT:
@@ -630,6 +634,29 @@ int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const c
 		}
 		if (why && res == 0)
 			res = misfit(s, key, klen, why, col && strcmp(why, "duplicate field") != 0 ? col : NULL);
+		else if (!why && s->vals) {
+			pl_jval *jv = &s->vals[j];
+			jv->rec = s->rec_no;
+			jv->esc = false;
+			jv->off = vs;
+			jv->len = i - vs;
+			if (c == '"') {
+				jv->type = PL_JV_STR;
+				jv->esc = esc;
+				jv->off = vs + 1;
+				jv->len = i - vs - 2;
+			} else if (c == 't' || c == 'f' || c == 'n') {
+				jv->type = c == 't' ? PL_JV_TRUE : c == 'f' ? PL_JV_FALSE : PL_JV_NULL;
+			} else if (c == '-' || (c >= '0' && c <= '9')) {
+				jv->type = PL_JV_NUM;
+				if (jv_int.is_int && jv_int.fits && !(jv_int.v == 0 && c == '-')) {
+					jv->type = PL_JV_INT;
+					jv->v = jv_int.v;
+				}
+			} else {
+				jv->type = PL_JV_NESTED;
+			}
+		}
 		/* next */
 		i = pl_jscan_ws(p, n, i);
 		if (i < n && p[i] == ',') {

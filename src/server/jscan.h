@@ -36,6 +36,16 @@ typedef struct pl_jscan_col {
 	bool required; /* the field must be present (NOT NULL without default) */
 } pl_jscan_col;
 
+/* A record's value of one column, as pl_jscan_record found it (when the scanner's vals is set). */
+enum pl_jvtype { PL_JV_NULL, PL_JV_FALSE, PL_JV_TRUE, PL_JV_INT, PL_JV_NUM, PL_JV_STR, PL_JV_NESTED };
+typedef struct pl_jval {
+	uint32_t rec; /* the scanner's rec_no of the record it belongs to (else: the record lacks it) */
+	uint8_t type; /* enum pl_jvtype; PL_JV_INT: an integer that fits an int64 (v), "-0" excepted */
+	bool esc;     /* a string with escapes */
+	int64_t v;
+	size_t off, len; /* its text in the input (a string's without the quotes) */
+} pl_jval;
+
 typedef struct pl_jkey {
 	size_t off, len;
 	bool own; /* off is in the scanner's key arena, else in the input */
@@ -58,6 +68,9 @@ typedef struct pl_jscan {
 	size_t seen_cap;
 	uint32_t rec_no;
 	bool oom;
+	/* set by the caller (one per column): where pl_jscan_record puts the values of a record
+	 * that fits; NULL: nowhere */
+	pl_jval *vals;
 } pl_jscan;
 
 void pl_jscan_init(pl_jscan *s);
@@ -76,6 +89,10 @@ int pl_jscan_value(pl_jscan *s, const char *p, size_t n, size_t *pos, size_t dep
  * then the missing required fields), -1 when it is not valid JSON (s->err, s->off). */
 int pl_jscan_record(pl_jscan *s, const pl_jscan_col *cols, size_t ncols, const char *p, size_t n, size_t *pos,
 		    bool *used);
+
+/* Decodes the body p[0..n) of a checked string (without its quotes) into out (at least n
+ * bytes); returns its length. */
+size_t pl_jscan_decode(const char *p, size_t n, char *out);
 
 /* Line (from 1) and column (from 1, in bytes) of byte off of p. */
 void pl_jscan_where(const char *p, size_t off, size_t *line, size_t *column);

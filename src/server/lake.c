@@ -46,6 +46,13 @@ static int lake_open(pl_srv_lake *l, const char *uri, const char *data_path, boo
 	int rc = planar_db_open(&l->db, NULL, errmsg);
 	if (rc)
 		return rc;
+	pl_err rerr;
+	pl_err_clear(&rerr);
+	if (pl_service_rows_enable(l->db, &rerr) != 0) { /* bulk JSON bodies read as columns */
+		if (errmsg)
+			*errmsg = pl_strdup(rerr.msg);
+		return PLANAR_ERROR;
+	}
 	planar_conn *c = NULL;
 	rc = planar_conn_open(&c, l->db, errmsg);
 	if (rc)

@@ -23,7 +23,7 @@
  *   PLANAR_SERVE_INLINE_ROWS     the lake's data inlining limit for ingests: a group commit of at most
  *                                this many rows is inlined into the catalog (--inline-rows; 1000)
  *   PLANAR_SERVE_FLUSH_ROWS      inlined rows of a table that start a flush to Parquet (--flush-rows;
- *                                100000; 0: no background flush)
+ *                                20000; 0: no background flush)
  *   PLANAR_SERVE_FLUSH_SECS      longest inlined rows wait for that flush, s (--flush-secs; 60)
  *   PLANAR_SERVE_FLUSH_ON_STOP   1: SIGTERM flushes every table's inlined rows (--flush-on-stop; 1)
  *   PLANAR_SERVE_TLS_CERT, PLANAR_SERVE_TLS_KEY  PEM certificate and key: HTTPS (--tls-cert/--tls-key)
@@ -62,7 +62,7 @@ static const opt_def opts[] = {
 	{"--query-timeout-ms", "PLANAR_SERVE_QUERY_TIMEOUT_MS", 1, "longest a query may run, ms; 0: none (default 30000)"},
 	{"--retention-interval", "PLANAR_SERVE_RETENTION_INTERVAL", 1, "seconds between retention passes; 0: none (default 3600)"},
 	{"--inline-rows", "PLANAR_SERVE_INLINE_ROWS", 1, "group commits of at most this many rows are inlined (default 1000)"},
-	{"--flush-rows", "PLANAR_SERVE_FLUSH_ROWS", 1, "inlined rows of a table that start a flush to Parquet; 0: none (default 100000)"},
+	{"--flush-rows", "PLANAR_SERVE_FLUSH_ROWS", 1, "inlined rows of a table that start a flush to Parquet; 0: none (default 20000)"},
 	{"--flush-secs", "PLANAR_SERVE_FLUSH_SECS", 1, "longest inlined rows wait for a flush, seconds (default 60)"},
 	{"--flush-on-stop", "PLANAR_SERVE_FLUSH_ON_STOP", 1, "1: SIGTERM flushes inlined rows to Parquet; 0: not (default 1)"},
 };
@@ -223,7 +223,7 @@ int pl_server_serve_main(int argc, char **argv)
 	cfg->query_timeout_ms = 30000;
 	cfg->retention_interval_s = 3600;
 	cfg->inline_rows = 1000;
-	cfg->flush_rows = 100000;
+	cfg->flush_rows = 20000;
 	cfg->flush_secs = 60;
 	cfg->flush_on_stop = true;
 	int status = 2;

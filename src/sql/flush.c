@@ -12,6 +12,7 @@
  */
 #include "sql/flush.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,18 +104,47 @@ static int check_names(const flush_bind *b, const pl_model *m, pl_err *err)
 	return 0;
 }
 
-/* Plans the flush of every table wanted of lake->model into txn (db->lock held). */
-static int plan_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_txn *txn, pl_err *err)
+/* The lakes let go while a flush writes its files (db->lock held around it, as run() took it):
+ * other sessions, the service's group commits among them, go on meanwhile. The lake cannot be
+ * detached (writers), and the model the flush planned on is held by the caller. */
+typedef struct flush_hold {
+	planar_db *db;
+	pl_lake *lake;
+} flush_hold;
+
+static bool flush_release(void *arg)
+{
+	flush_hold *h = arg;
+	h->lake->writers++;
+	pthread_mutex_unlock(&h->db->lock);
+	return true;
+}
+
+static void flush_reacquire(void *arg, bool released)
+{
+	flush_hold *h = arg;
+	if (!released)
+		return;
+	pthread_mutex_lock(&h->db->lock);
+	h->lake->writers--;
+}
+
+/* Plans the flush of every table wanted of model m (lake->model when the flush began) into txn
+ * (db->lock held). release: the lakes may be let go while files are written (the caller holds a
+ * reference to m). */
+static int plan_lake(const flush_bind *b, pl_lake *lake, const pl_model *m, bool release, pl_rows *out, pl_txn *txn,
+		     pl_err *err)
 {
 	planar_db *db = b->db;
-	const pl_model *m = lake->model;
 	duckdb_connection con = NULL;
 	int rc = check_names(b, m, err);
 	if (rc == 0)
 		rc = pl_engine_connect(&con, db->duck, err);
+	flush_hold hold = {db, lake};
 	pl_table_ctx ctx = {.con = con, .admin = db->admin, .deletes = &db->deletes, .cat = lake->cat,
 			    .lake = lake->name, .inline_limit_set = lake->inline_limit_set,
-			    .inline_limit = lake->inline_limit};
+			    .inline_limit = lake->inline_limit, .release = release ? flush_release : NULL,
+			    .reacquire = release ? flush_reacquire : NULL, .arg = &hold};
 	const char *schema_filter = b->schema ? b->schema : b->table ? "main" : NULL;
 	for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
 		const pl_table *t = &m->tables[i];
@@ -148,9 +178,12 @@ static int plan_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_txn *t
 static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *err)
 {
 	planar_db *db = b->db;
-	const pl_model *m = lake->model;
+	/* the files are written without holding the lakes: the model stays ours meanwhile, and the
+	 * commit checks what other sessions committed since it (a flush moves only the rows up to
+	 * its snapshot; a concurrent delete or flush of them is a conflict) */
+	pl_model *m = pl_model_ref(lake->model);
 	pl_txn txn = {0};
-	int rc = plan_lake(b, lake, out, &txn, err);
+	int rc = plan_lake(b, lake, m, true, out, &txn, err);
 	int64_t snap = 0;
 	if (rc == 0 && !pl_txn_is_empty(&txn))
 		rc = pl_commit(lake->cat, &txn, m->snapshot_id, &snap, err);
@@ -164,6 +197,7 @@ static int flush_lake(const flush_bind *b, pl_lake *lake, pl_rows *out, pl_err *
 		pl_lake_refresh(lake, db, true, &ignored); /* the next statement retries when this fails */
 	}
 	pl_txn_dispose(&txn);
+	pl_model_free(m);
 	return rc;
 }
 
@@ -177,7 +211,7 @@ static int flush_in_txn_rows(planar_conn *conn, pl_lake *lake, const char *schem
 	flush_bind b = {.db = conn->db, .lake = lake->name, .schema = (char *)schema, .table = (char *)table};
 	pl_rows *rows = NULL;
 	pl_txn txn = {0};
-	int rc = pl_rows_new(&rows, 3) ? pl_err_nomem(err) : plan_lake(&b, lake, rows, &txn, err);
+	int rc = pl_rows_new(&rows, 3) ? pl_err_nomem(err) : plan_lake(&b, lake, lake->model, false, rows, &txn, err);
 	if (rc == 0 && !pl_txn_is_empty(&txn))
 		rc = pl_lake_commit_from(lake, conn, &txn, lake->model->snapshot_id, err);
 	if (rc)

@@ -564,7 +564,9 @@ static int rewrite_views(pl_stmt *st, pl_strv *texts, pl_strv *views, pl_err *er
 
 /* Planar's internal objects (functions, views, temporary tables) are named __planar_*: a user
  * statement naming one is refused, so it can neither call them nor create objects they would
- * collide with. __planar_cat exists only for the test scripts (see functions.c). */
+ * collide with. __planar_cat exists only for the test scripts (see functions.c); __planar_rows
+ * reads only row sources `planar serve` registers under ids it never shows before removing them
+ * (service_rows.c), and its query route refuses every __ name itself. */
 static int check_reserved_names(const pl_toks *t, pl_err *err)
 {
 	for (size_t i = 0; i < t->len; i++) {
@@ -577,7 +579,7 @@ static int check_reserved_names(const pl_toks *t, pl_err *err)
 		char *w = pl_tok_ident(t, i);
 		if (!w)
 			return pl_err_nomem(err);
-		bool reserved = pl_name_is_reserved(w) && !pl_str_ieq(w, "__planar_cat");
+		bool reserved = pl_name_is_reserved(w) && !pl_str_ieq(w, "__planar_cat") && !pl_str_ieq(w, "__planar_rows");
 		int rc = reserved ? pl_err_set(err, PL_EINVALID,
 					       "Catalog Error: \"%s\": names starting with \"__planar_\" are reserved for "
 					       "Planar's internal objects", w)

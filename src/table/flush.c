@@ -237,7 +237,17 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		pl_model_free(old);
 		return rc;
 	}
-	rc = load_rows(ctx->con, tmp, rows, cols->ntop, err);
+	pl_partition_write pw = {0};
+	const pl_schema *sch = t->nsort_keys ? pl_model_schema_by_id(m, t->schema_id) : NULL;
+	pl_write_request req = {.con = ctx->con, .dir = t->dir, .columns = {.table = cols}, .table_ref = t->id,
+				.with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw,
+				.use_db = sch ? ctx->lake : NULL, .use_schema = sch ? sch->name : NULL};
+	rc = pl_table_write_sizes(ctx, t, &req, err); /* (the lake's options, from the catalog) */
+	/* from here on only the flush's own connection and files: the rows are loaded and written
+	 * without holding the lakes (ctx->release; m stays the caller's) */
+	bool released = rc == 0 && pl_table_release(ctx);
+	if (rc == 0)
+		rc = load_rows(ctx->con, tmp, rows, cols->ntop, err);
 	char **keys = NULL;
 	if (rc == 0)
 		rc = pl_sort_keys_for(ctx->con, t, cols, &keys, err);
@@ -245,21 +255,16 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 	pl_strv_free(keys);
 	if (rc == 0 && !src)
 		rc = err->code ? err->code : pl_err_nomem(err);
-	pl_partition_write pw = {0};
 	if (rc == 0)
 		rc = pl_partition_write_plan(cols, &pw, err);
-	const pl_schema *sch = t->nsort_keys ? pl_model_schema_by_id(m, t->schema_id) : NULL;
-	pl_write_request req = {.con = ctx->con, .source_sql = src, .dir = t->dir, .columns = {.table = cols},
-				.table_ref = t->id, .with_row_ids = true, .with_snapshot_ids = true, .flush = true, .partition = &pw,
-				.use_db = sch ? ctx->lake : NULL, .use_schema = sch ? sch->name : NULL};
-	if (rc == 0)
-		rc = pl_table_write_sizes(ctx, t, &req, err);
+	req.source_sql = src;
 	size_t first = txn->nfiles;
 	int64_t written = 0;
 	if (rc == 0)
 		rc = pl_writer_write(&req, txn, &written, err);
 	for (size_t k = first; rc == 0 && k < txn->nfiles; k++)
 		rc = write_deletes(ctx, t, txn, k, tmp, err);
+	pl_table_reacquire(ctx, released);
 	pl_inlined_flush *f = rc == 0 ? pl_txn_add_flush(txn) : NULL;
 	if (rc == 0 && (!f || !(f->inlined_table = pl_strdup(it->name))))
 		rc = pl_err_nomem(err);

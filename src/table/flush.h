@@ -27,7 +27,8 @@
 /* Writes the inlined rows of table t (of model m) into files and plans their commit into txn
  * (files, delete files, flushes); *rows_out = rows written (0: the table had none, txn
  * unchanged). The files written are listed in txn->written (the caller removes them when the
- * commit fails). ctx->con must be a connection no query is running on. */
+ * commit fails). ctx->con must be a connection no query is running on. The lakes are let go
+ * (ctx->release) while the data files are written: the caller keeps m alive meanwhile. */
 int pl_flush_inlined(const pl_table_ctx *ctx, const pl_model *m, const pl_table *t, pl_txn *txn, int64_t *rows_out,
 		     pl_err *err);
 

@@ -15,7 +15,8 @@ mkdir -p "$TMPDIR"
 lakeuri="sqlite:$work/meta.sqlite"
 lake() { "$planar" -csv -noheader --lake "$lakeuri" --data-path "$work/data/" "$@"; }
 lake -c "CREATE TABLE ev(id BIGINT NOT NULL, name VARCHAR, v DOUBLE, tags VARCHAR[])" \
-  -c "CREATE TABLE other(k BIGINT)" -c "CREATE TABLE tsx(id BIGINT, ts TIMESTAMP)" || { echo "setup failed"; exit 1; }
+  -c "CREATE TABLE other(k BIGINT)" -c "CREATE TABLE tsx(id BIGINT, ts TIMESTAMP)" -c "CREATE TABLE fl(id BIGINT)" \
+  || { echo "setup failed"; exit 1; }
 W=$("$planar" token create --lake "$lakeuri" --tenant t1 --role writer | tail -n 1)
 R=$("$planar" token create --lake "$lakeuri" --tenant t1 --role reader | tail -n 1)
 
@@ -178,7 +179,26 @@ for _ in $(seq 1 100); do grep -q '"event":"flushed"' "$work/log" && break; slee
 has "a flush ran" '"event":"flushed"' "$(cat "$work/log")"
 check "the flush wrote Parquet" "1" "$([ "$(files)" -gt "$f0" ] && echo 1)"
 check "rows unchanged by the flush" "75,600" "$(count "SELECT count(*), sum(k) FROM other" | tr -d ' ')"
+# flushes write their files without holding the lakes: group commits go on meanwhile, and the
+# rows they commit then stay inlined for the next flush (none lost, none twice)
+flclient() { # flclient N: 25 requests of 4 rows, ids N*1000 + 0..99
+  for i in $(seq 0 24); do
+    local b=$(($1 * 1000 + i * 4))
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+      --data-binary "{\"table\":\"fl\",\"tenant_id\":\"t1\",\"schema_version\":$SV,\"job_id\":\"fl\",\"records\":[{\"id\":$b},{\"id\":$((b + 1))},{\"id\":$((b + 2))},{\"id\":$((b + 3))}]}" \
+      "$base/data/ingest"
+  done > "$work/flcodes.$1"
+}
+nf0=$(grep -c '"event":"flushed"' "$work/log")
+cpids=()
+for n in $(seq 1 8); do flclient "$n" & cpids+=($!); done
+wait "${cpids[@]}"
+check "ingests during flushes answered 201" "200" "$(cat "$work"/flcodes.* | grep -c '^201$')"
+for _ in $(seq 1 100); do [ "$(grep -c '"event":"flushed"' "$work/log")" -gt $((nf0 + 1)) ] && break; sleep 0.1; done
+check "flushes ran during the ingests" "1" "$([ "$(grep -c '"event":"flushed"' "$work/log")" -gt $((nf0 + 1)) ] && echo 1)"
+check "rows committed during flushes: each once" "800,800,800" "$(count "SELECT count(*), count(DISTINCT id), sum(CASE WHEN id % 1000 < 100 THEN 1 ELSE 0 END) FROM fl" | tr -d ' ')"
 stop
+check "after the stop: each once" "800,800" "$(lake -c "SELECT count(*), count(DISTINCT id) FROM fl" | tr -d ' ')"
 
 # ---- SIGTERM flushes the inlined rows ----
 start --flush-rows 1000000 --flush-secs 3600
@@ -190,7 +210,10 @@ check "SIGTERM flush wrote Parquet" "1" "$([ "$(files)" -gt "$f0" ] && echo 1)"
 check "rows after the stop" "76" "$(lake -c "SELECT count(*) FROM other")"
 
 # ---- bulk bodies (more records than --inline-rows): checked by the scanner, spooled as NDJSON ----
-lake -c "CREATE TABLE bk(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, tags VARCHAR[], j JSON, ok BOOLEAN)" >/dev/null
+lake -c "CREATE TABLE bk(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, tags VARCHAR[], j JSON, ok BOOLEAN)" \
+  -c "CREATE TABLE bc(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, f FLOAT, ok BOOLEAN, u UBIGINT)" \
+  -c "CREATE TABLE bd(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, f FLOAT, ok BOOLEAN, u UBIGINT, d VARCHAR DEFAULT 'd')" \
+  -c "CREATE TABLE be(id BIGINT NOT NULL, i INTEGER, name VARCHAR, v DOUBLE, f FLOAT, ok BOOLEAN, u UBIGINT)" >/dev/null
 start --inline-rows 2 --flush-on-stop 0
 bulk() { # bulk RECORDS...: a JSON body of these records for table bk
   local IFS=,
@@ -274,6 +297,121 @@ check "large bulk body" "201" "$code"; has "large bulk row_count" '"row_count":1
 check "large bulk rows, each once" "100000|100000|199999|14999950000|5000000000" \
   "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) AS r FROM bk WHERE id >= 100000" | tr -d '"')"
 check "no bulk spool file left (parts)" "0" "$(ls "$TMPDIR"/planar-ingest-* 2>/dev/null | wc -l)"
+# tables of integers, doubles, booleans and text without defaults: a large JSON body's records go
+# to the INSERT as columns (__planar_rows) while later ones are still checked; the same records
+# as NDJSON (read_json of the spooled lines) are the reference for every value and the row order
+cat > "$work/vals.ndjson" <<'ND'
+{"id":1,"name":"plain","v":0.1,"f":0.1,"ok":true,"i":-2147483648,"u":9223372036854775807}
+{"id":2,"name":"a \"q\" \\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00 é","v":-0.0,"f":-0,"ok":false,"i":2147483647}
+{"id":3,"name":null,"v":1.7976931348623157e308,"f":3.4e38,"ok":null,"i":null,"u":0}
+{"id":4,"v":5e-324,"f":1e-45}
+{"id":5,"v":123456789012345678901234567890,"f":16777217,"name":""}
+{"id":6,"v":9007199254740993,"f":0.30000000000000004,"name":"\u0000x"}
+{"id":7,"v":2.2250738585072011e-308,"f":-1.5E+3,"name":"x\u0041\u00ff\u4e2d"}
+{"id":8,"v":-123.456e-7,"f":100,"i":0}
+{"id":9,"v":0.000000000000000000000000000001,"f":1e22}
+{"id":10,"v":12345678901234567890.5,"name":"tail"}
+ND
+grep -v u0000 "$work/vals.ndjson" > "$work/vals2.ndjson" # NUL in text is refused (below)
+python3 - "$SV" "$work/vals2.ndjson" > "$work/req.json" <<'PY'
+import sys
+lines = open(sys.argv[2]).read().split("\n")
+lines = [l for l in lines if l]
+recs = lines + ['{"id":%d,"name":"n%d","v":%d.25,"ok":%s}' % (100 + i, i, i, "true" if i % 3 else "false") for i in range(5000)]
+sys.stdout.write('{"table":"bc","tenant_id":"t1","schema_version":%s,"job_id":"bc","records":[%s]}' % (sys.argv[1], ",\n ".join(recs)))
+PY
+post application/json "" "$work/req.json"
+check "columns path: body" "201" "$code"; has "columns path: row_count" '"row_count":5009' "$body"
+python3 - "$work/vals2.ndjson" > "$work/vals3.ndjson" <<'PY'
+import sys
+lines = [l for l in open(sys.argv[1]).read().split("\n") if l]
+lines += ['{"id":%d,"name":"n%d","v":%d.25,"ok":%s}' % (100 + i, i, i, "true" if i % 3 else "false") for i in range(5000)]
+sys.stdout.write("\n".join(lines) + "\n")
+PY
+post application/x-ndjson "?table=bd&tenant_id=t1&job_id=bd" "$work/vals3.ndjson"
+check "columns path: the reference as NDJSON" "201" "$code"
+# bd has a column with a default: its NDJSON goes the read_json way
+same="SELECT count(*) FROM (SELECT * FROM bc EXCEPT ALL SELECT id, i, name, v, f, ok, u FROM bd) UNION ALL SELECT count(*) FROM (SELECT id, i, name, v, f, ok, u FROM bd EXCEPT ALL SELECT * FROM bc)"
+check "columns path: the same values as read_json" '0],[0' "$(curl -s -G -H "Authorization: Bearer $W" "$base/data/query" --data-urlencode "sql=$same" | sed -n 's/.*"rows":\[\[\(.*\)\]\].*/\1/p')"
+check "columns path: signed zero, exact doubles" "true|true|true|true" "$(count "SELECT (signbit(max(v) FILTER (WHERE id = 2)) AND signbit(max(f) FILTER (WHERE id = 2))) || '|' || (max(v) FILTER (WHERE id = 5) = CAST('123456789012345678901234567890' AS DOUBLE) AND max(v) FILTER (WHERE id = 10) = CAST('12345678901234567890.5' AS DOUBLE)) || '|' || (max(v) FILTER (WHERE id = 1) = CAST('0.1' AS DOUBLE)) || '|' || (max(v) FILTER (WHERE id = 4) > 0) AS r FROM bc" | tr -d '"')"
+check "columns path: record order kept" "1,2,3,4,5,7,8,9,10,100,101" "$(count "SELECT array_to_string(list(id)[1:11], ',') AS r FROM bc" | tr -d '"')"
+check "columns path: text as sent" 'a "q" \ /  é 😀 é|xAÿ中|4' "$(curl -s -G -H "Authorization: Bearer $W" "$base/data/query" --data-urlencode "sql=SELECT replace(replace(replace(replace(replace(max(name) FILTER (WHERE id = 2), chr(8), ''), chr(12), ''), chr(10), ''), chr(13), ''), chr(9), '') || '|' || max(name) FILTER (WHERE id = 7) || '|' || count(*) FILTER (WHERE name IS NULL AND id < 100) AS r FROM bc" | sed -n 's/.*"rows":\[\["\(.*\)"\]\].*/\1/p' | sed 's/\\"/"/g; s/\\\\/\\/g')"
+# misfits anywhere in a large body: the INSERT that was already reading the records is undone
+colbulk() { # colbulk N BAD-INDEX:TEXT... [-- curl args]: a JSON body of N records for bc
+  python3 - "$SV" "$@" > "$work/req.json" <<'PY'
+import sys
+sv, n, bad = sys.argv[1], int(sys.argv[2]), dict(a.split(":", 1) for a in sys.argv[3:])
+recs = [bad.get(str(i), '{"id":%d,"name":"record %d of a large body, read as columns","v":%d.5,"ok":true}' % (200000 + i, i, i))
+        for i in range(n)]
+sys.stdout.write('{"table":"bc","tenant_id":"t1","schema_version":%s,"job_id":"colbig","records":[%s]}' % (sv, ",\n".join(recs)))
+PY
+  post application/json "" "$work/req.json" "${extra[@]}"
+}
+extra=()
+n0=$(count "SELECT count(*) FROM bc"); f0=$(files)
+colbulk 100000 99998:'{"id":1,"nope":2}'
+check "columns path: misfit in the last part" "422" "$code"; has "columns path: the record" '"record":99998' "$body"
+has "columns path: the field" '"field":"nope"' "$body"
+colbulk 100000 99999:'{"id":1,"i":2147483648}'
+check "columns path: the last record out of range" "422" "$code"; has "columns path: last record" '"record":99999' "$body"
+colbulk 100000 80001:'{"id":1,"v":"x"}' 2:'{"id":null}'
+check "columns path: misfits in two parts" "422" "$code"; has "columns path: the first misfit" '"record":2' "$body"
+colbulk 100000 60001:'{"id":1} {"id":2}'
+check "columns path: syntax error mid-body" "400" "$code"; has "columns path: syntax, the record" '"record":60001' "$body"
+colbulk 100000 70000:'{"id":1,"name":"a\u0000b"}'
+check "columns path: NUL in text" "422" "$code"; has "columns path: NUL, the field" '"field":"name"' "$body"
+check "columns path: refused bodies wrote nothing" "$n0" "$(count "SELECT count(*) FROM bc")"
+check "columns path: refused bodies left no file" "$f0" "$(files)"
+extra=(-H 'Idempotency-Key: colbig-1')
+colbulk 100000; a1=$body
+check "columns path: large body" "201" "$code"; has "columns path: large row_count" '"row_count":100000' "$body"
+colbulk 100000
+check "columns path: retry answered" "201" "$code"; check "columns path: retry, the first answer" "$a1" "$body"
+check "columns path: large rows once, in order" "100000|200000|299999|24999950000|5000000000|200000,200001,200002" \
+  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) || '|' || array_to_string(list(id)[1:3], ',') AS r FROM bc WHERE id >= 200000" | tr -d '"')"
+extra=()
+# NDJSON bodies of such a table: written as they come, then checked in parts into columns
+printf '\n%s\r\n  \n' "$(cat "$work/vals3.ndjson")" > "$work/vals4.ndjson"
+post application/x-ndjson "?table=be&tenant_id=t1&job_id=be" "$work/vals4.ndjson"
+check "NDJSON columns path: body" "201" "$code"; has "NDJSON columns path: row_count" '"row_count":5009' "$body"
+check "NDJSON columns path: the same values as read_json" '0],[0' "$(curl -s -G -H "Authorization: Bearer $W" "$base/data/query" --data-urlencode "sql=${same//bc/be}" | sed -n 's/.*"rows":\[\[\(.*\)\]\].*/\1/p')"
+check "NDJSON columns path: record order kept" "1,2,3,4,5,7,8,9,10,100,101" "$(count "SELECT array_to_string(list(id)[1:11], ',') AS r FROM be" | tr -d '"')"
+ndbig() { # ndbig N BAD-INDEX:TEXT...: N NDJSON lines for be (blank lines between some)
+  python3 - "$@" > "$work/big.ndjson" <<'PY'
+import sys
+n, bad = int(sys.argv[1]), dict(a.split(":", 1) for a in sys.argv[2:])
+out = []
+for i in range(n):
+    rec = bad.get(str(i), '{"id":%d,"name":"line %d of a large NDJSON body, read as columns","v":%d.5}' % (300000 + i, i, i))
+    out.append('{"id":1,"name":"%s"}' % ("a" * (17 << 20)) if rec == "LONG" else rec)
+    if i % 1000 == 7:
+        out.append("   ")
+sys.stdout.write("\n".join(out) + "\n")
+PY
+  post application/x-ndjson "?table=be&tenant_id=t1&job_id=ndbig" "$work/big.ndjson" "${extra[@]}"
+}
+n0=$(count "SELECT count(*) FROM be"); f0=$(files)
+ndbig 100000 99997:'{"id":1,"nope":2}'
+check "NDJSON columns path: misfit in the last part" "422" "$code"; has "NDJSON columns path: the record" '"record":99997' "$body"
+has "NDJSON columns path: the field" '"field":"nope"' "$body"
+ndbig 100000 90001:'{"id":1,"v":"x"}' 12:'{"id":2} x'
+check "NDJSON columns path: two bad lines" "422" "$code"; has "NDJSON columns path: the first" '"record":12' "$body"
+has "NDJSON columns path: not valid JSON" 'not valid JSON' "$body"
+ndbig 100000 77777:LONG
+check "NDJSON columns path: a line too long" "422" "$code"; has "NDJSON columns path: too long, the record" '"record":77777' "$body"
+check "NDJSON columns path: refused bodies wrote nothing" "$n0" "$(count "SELECT count(*) FROM be")"
+check "NDJSON columns path: refused bodies left no file" "$f0" "$(files)"
+printf '\n \r\n' > "$work/blank.ndjson"
+post application/x-ndjson "?table=be&tenant_id=t1&job_id=nd" "$work/blank.ndjson"; check "NDJSON columns path: only blank lines" "400" "$code"
+extra=(-H 'Idempotency-Key: ndbig-1')
+ndbig 100000; a1=$body
+check "NDJSON columns path: large body" "201" "$code"; has "NDJSON columns path: large row_count" '"row_count":100000' "$body"
+ndbig 100000
+check "NDJSON columns path: retry, the first answer" "$a1" "$body"
+check "NDJSON columns path: large rows once, in order" "100000|300000|399999|300000,300001,300002" \
+  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || array_to_string(list(id)[1:3], ',') AS r FROM be WHERE id >= 300000" | tr -d '"')"
+extra=()
+check "no spool file left (columns paths)" "0" "$(ls "$TMPDIR"/planar-ingest-* 2>/dev/null | wc -l)"
 stop; check "server stops (bulk)" "0" "$?"
 
 echo "$pass passed, $fail failed"
