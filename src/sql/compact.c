@@ -206,20 +206,34 @@ static int find_table(const pl_model *m, const compact_bind *b, const pl_table *
 	return 0;
 }
 
+/* The table the call names in model m (NULL: every table), and a connection of its own with the
+ * table context the compaction runs in (*con to disconnect afterwards). */
+static int start_run(const compact_bind *b, pl_lake *lake, const pl_model *m, const pl_table **t,
+		     duckdb_connection *con, unsigned long *seq, pl_table_ctx *ctx, pl_err *err)
+{
+	*t = NULL;
+	*con = NULL;
+	int rc = b->table ? find_table(m, b, t, err) : 0;
+	if (rc)
+		return rc;
+	if (duckdb_connect(b->db->duck, con) == DuckDBError)
+		return pl_err_set(err, PL_ERROR, "%s: cannot open an engine connection", fn_name(b->kind));
+	*ctx = (pl_table_ctx){.con = *con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
+			      .lake = lake->name, .tmp_seq = seq, .inline_limit_set = lake->inline_limit_set,
+			      .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
+	return 0;
+}
+
 static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, pl_err *err)
 {
 	const pl_model *m = lake->model;
 	const pl_table *t = NULL;
-	int rc = b->table ? find_table(m, b, &t, err) : 0;
+	duckdb_connection con = NULL;
+	unsigned long seq = 0;
+	pl_table_ctx ctx;
+	int rc = start_run(b, lake, m, &t, &con, &seq, &ctx, err);
 	if (rc)
 		return rc;
-	duckdb_connection con = NULL;
-	if (duckdb_connect(b->db->duck, &con) == DuckDBError)
-		return pl_err_set(err, PL_ERROR, "%s: cannot open an engine connection", fn_name(b->kind));
-	unsigned long seq = 0;
-	pl_table_ctx ctx = {.con = con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
-			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
-			    .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
 	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,
 				  b->threshold_given, b->threshold, NULL, 0};
 	int64_t snap = -1;
@@ -246,16 +260,12 @@ static int run_in_txn(const compact_bind *b, pl_lake *lake, compact_state *st, p
 {
 	const pl_model *m = lake->shared_model ? lake->shared_model : lake->model; /* the latest committed */
 	const pl_table *t = NULL;
-	int rc = b->table ? find_table(m, b, &t, err) : 0;
+	duckdb_connection con = NULL;
+	unsigned long seq = 0;
+	pl_table_ctx ctx;
+	int rc = start_run(b, lake, m, &t, &con, &seq, &ctx, err);
 	if (rc)
 		return rc;
-	duckdb_connection con = NULL;
-	if (duckdb_connect(b->db->duck, &con) == DuckDBError)
-		return pl_err_set(err, PL_ERROR, "%s: cannot open an engine connection", fn_name(b->kind));
-	unsigned long seq = 0;
-	pl_table_ctx ctx = {.con = con, .admin = b->db->admin, .deletes = &b->db->deletes, .cat = lake->cat,
-			    .lake = lake->name, .tmp_seq = &seq, .inline_limit_set = lake->inline_limit_set,
-			    .inline_limit = lake->inline_limit, .target_file_size_override = b->target_override};
 	size_t nwrites = 0;
 	const pl_txn *writes = pl_txn_writes(b->conn, lake, &nwrites);
 	pl_compact_request req = {b->kind, &ctx, m, lake->data_path, t, b->max_files, b->min_size, b->max_size,

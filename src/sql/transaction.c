@@ -240,6 +240,14 @@ static void take_back_table(pl_begin_snapshot *e, size_t w0, int64_t id)
 	t0->ntables = 0;
 }
 
+/* Removes entry i of a list of dropped objects. */
+static void remove_dropped(pl_dropped *v, size_t *n, size_t i)
+{
+	free(v[i].name);
+	memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+	(*n)--;
+}
+
 /* DROP TABLE of a table the transaction created: as in DuckLake, the table never reaches the
  * catalog and its files are removed at once; the drop itself is then nothing to commit. */
 static void drop_local_tables(pl_begin_snapshot *e, pl_txn *txn)
@@ -256,10 +264,7 @@ static void drop_local_tables(pl_begin_snapshot *e, pl_txn *txn)
 			continue;
 		}
 		take_back_table(e, w0, id);
-		free(txn->dropped_tables[i].name);
-		memmove(&txn->dropped_tables[i], &txn->dropped_tables[i + 1],
-			(txn->ndropped_tables - i - 1) * sizeof(*txn->dropped_tables));
-		txn->ndropped_tables--;
+		remove_dropped(txn->dropped_tables, &txn->ndropped_tables, i);
 	}
 }
 
@@ -303,10 +308,7 @@ static void drop_local_schemas(pl_begin_snapshot *e, pl_txn *txn)
 		pl_txn *t0 = &e->writes[w0];
 		free(t0->schemas[0].name);
 		t0->nschemas = 0;
-		free(txn->dropped_schemas[i].name);
-		memmove(&txn->dropped_schemas[i], &txn->dropped_schemas[i + 1],
-			(txn->ndropped_schemas - i - 1) * sizeof(*txn->dropped_schemas));
-		txn->ndropped_schemas--;
+		remove_dropped(txn->dropped_schemas, &txn->ndropped_schemas, i);
 	}
 }
 

@@ -629,6 +629,21 @@ static int result_rows(job *j, pl_err *err)
 	return rc;
 }
 
+/* Frees what job j holds; its result rows go to *out when rc is 0. Returns rc. */
+static int job_finish(job *j, int rc, pl_rows **out)
+{
+	for (size_t i = 0; i < j->n; i++)
+		pl_compaction_dispose(&j->comps[i]);
+	free(j->comps);
+	free(j->dirs);
+	pl_txn_dispose(&j->txn);
+	if (rc)
+		pl_rows_free(j->out);
+	else
+		*out = j->out;
+	return rc;
+}
+
 int pl_compact_plan(const pl_compact_request *req, pl_txn *into, pl_rows **out, pl_err *err)
 {
 	job j = {0};
@@ -675,16 +690,7 @@ int pl_compact_plan(const pl_compact_request *req, pl_txn *into, pl_rows **out, 
 			free(into->written.items[--into->written.len]);
 		pl_txn_remove_written(&j.txn);
 	}
-	for (size_t i = 0; i < j.n; i++)
-		pl_compaction_dispose(&j.comps[i]);
-	free(j.comps);
-	free(j.dirs);
-	pl_txn_dispose(&j.txn);
-	if (rc)
-		pl_rows_free(j.out);
-	else
-		*out = j.out;
-	return rc;
+	return job_finish(&j, rc, out);
 }
 
 int pl_compact_run(const pl_compact_request *req, pl_rows **out, int64_t *snapshot_out, pl_err *err)
@@ -705,14 +711,5 @@ int pl_compact_run(const pl_compact_request *req, pl_rows **out, int64_t *snapsh
 	j.txn.outcome_unknown = unknown;
 	if (rc)
 		pl_txn_remove_written(&j.txn);
-	for (size_t i = 0; i < j.n; i++)
-		pl_compaction_dispose(&j.comps[i]);
-	free(j.comps);
-	free(j.dirs);
-	pl_txn_dispose(&j.txn);
-	if (rc)
-		pl_rows_free(j.out);
-	else
-		*out = j.out;
-	return rc;
+	return job_finish(&j, rc, out);
 }
