@@ -166,7 +166,7 @@ static int read_latest(pl_catdb *db, pl_commit_state *st, pl_err *err)
 		return pl_err_set(err, PL_ECATALOG, "the catalog has no snapshot");
 	}
 	st->snapshot = pl_rows_int(r, 0, 0, 0) + 1;
-	st->schema_version = pl_rows_int(r, 0, 1, 0);
+	st->schema_version = st->latest_schema_version = pl_rows_int(r, 0, 1, 0);
 	st->next_catalog_id = pl_rows_int(r, 0, 2, 0);
 	st->next_file_id = pl_rows_int(r, 0, 3, 0);
 	pl_rows_free(r);
@@ -524,6 +524,7 @@ int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err
 {
 	memset(st, 0, sizeof(*st));
 	st->base = base;
+	st->gen_before = pl_catdb_generation(db);
 	int rc = db->ops->begin(db, err);
 	if (rc == 0 && (rc = read_latest(db, st, err)) != 0)
 		pl_commit_abort(db, st);
@@ -621,6 +622,16 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 	if (rc) {
 		pl_commit_abort(db, st);
 	} else {
+		/* On a catalog whose writers the driver sees, the snapshot just committed is the latest
+		 * at the generation the commit ended on; options kept from just before (a commit never
+		 * writes them) stay true when no other write came in between. */
+		uint64_t gen = db->committed_gen;
+		if (gen) {
+			db->latest = st->snapshot;
+			db->latest_gen = gen;
+			if (st->gen_before && db->options_gen == st->gen_before && gen == st->gen_before + 1)
+				db->options_gen = gen;
+		}
 		pl_buf_dispose(&st->changes);
 		free(st->fixes);
 		st->fixes = NULL;

@@ -348,6 +348,8 @@ typedef struct pl_commit_state {
 	pl_buf changes;   /* changes_made text */
 	pl_id_fix *fixes; /* local ids replaced so far; an abort puts them back for a retry */
 	size_t nfixes, capfixes;
+	uint64_t gen_before; /* pl_catdb_generation() before the catalog transaction began */
+	int64_t latest_schema_version; /* the latest snapshot's, as read when the transaction began */
 } pl_commit_state;
 
 /* The steps of a commit: begin opens the catalog transaction (waiting for other writers) and

@@ -2,8 +2,11 @@
  * driver_duckdb.c -- catalog driver for a DuckDB database file, opened as its own DuckDB
  * instance (separate from the query engine, so the catalog is never visible to user SQL).
  * A DuckDB file admits one writing process at a time; DuckDB's transaction conflicts map to
- * PL_ECONFLICT.
+ * PL_ECONFLICT. Since this process is the only writer while the file is open, a counter of ended
+ * write transactions (shared by a connection and its clones) tells when the catalog may have
+ * changed (pl_catdb_generation).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +17,39 @@
 #include "core/str.h"
 #include "engine/engine.h"
 
+/* What a connection shares with its clones: the generation counter (starts at 1), moved under
+ * the lock right after each write lands, so that the generation a commit ends on is the state
+ * right after it (no other write in between). */
+typedef struct duck_shared {
+	pthread_mutex_t lock;
+	uint64_t generation;
+	int refs;
+} duck_shared;
+
 typedef struct duck_catdb {
 	pl_catdb base;
 	duckdb_database db;
 	duckdb_connection con;
 	char *path;
 	bool owns_db; /* clones share the database of the original */
+	bool in_txn;  /* between begin and commit/rollback */
+	duck_shared *shared;
 	pl_stmt_cache cache;
 } duck_catdb;
+
+/* Called with the lock held after anything that may have changed the catalog has ended
+ * (committed or not); returns the new generation. */
+static uint64_t bump_generation(duck_catdb *d)
+{
+	return __atomic_add_fetch(&d->shared->generation, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Statements that leave the generation to others: reads, and the start and end of a
+ * transaction (d_commit moves it itself). */
+static bool reads_only(const char *sql)
+{
+	return strncmp(sql, "SELECT ", 7) == 0 || strcmp(sql, "BEGIN TRANSACTION") == 0 || strcmp(sql, "COMMIT") == 0;
+}
 
 static void finalize_stmt(void *p)
 {
@@ -73,7 +101,16 @@ static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, d
 		pl_err_set(err, PL_ECATALOG, "cannot bind parameters of: %s", sql);
 		return prefix_error(d, PL_ECATALOG, err);
 	}
-	if (duckdb_execute_prepared(st, res) == DuckDBError) {
+	/* a write outside a transaction moves the generation once it has landed */
+	bool write = !d->in_txn && !reads_only(sql);
+	if (write)
+		pthread_mutex_lock(&d->shared->lock);
+	duckdb_state state = duckdb_execute_prepared(st, res);
+	if (write) {
+		bump_generation(d);
+		pthread_mutex_unlock(&d->shared->lock);
+	}
+	if (state == DuckDBError) {
 		int rc = pl_engine_result_error(res, err);
 		if (rc == PL_EINVALID || rc == PL_ERROR)
 			rc = err->code = PL_ECATALOG;
@@ -217,20 +254,38 @@ static int d_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 
 static int d_begin(pl_catdb *db, pl_err *err)
 {
-	return d_exec(db, "BEGIN TRANSACTION", NULL, 0, err);
+	duck_catdb *d = (duck_catdb *)db;
+	int rc = d_exec(db, "BEGIN TRANSACTION", NULL, 0, err);
+	d->in_txn = rc == 0;
+	return rc;
 }
 
 static int d_commit(pl_catdb *db, pl_err *err)
 {
-	return d_exec(db, "COMMIT", NULL, 0, err);
+	duck_catdb *d = (duck_catdb *)db;
+	pthread_mutex_lock(&d->shared->lock);
+	int rc = d_exec(db, "COMMIT", NULL, 0, err);
+	d->in_txn = false; /* committed, or failed and rolled back */
+	uint64_t g = bump_generation(d);
+	pthread_mutex_unlock(&d->shared->lock);
+	db->committed_gen = rc == 0 ? g : 0;
+	return rc;
 }
 
 static int d_rollback(pl_catdb *db, pl_err *err)
 {
+	duck_catdb *d = (duck_catdb *)db;
 	pl_err ignored;
 	(void)err;
 	d_exec(db, "ROLLBACK", NULL, 0, &ignored);
+	d->in_txn = false;
 	return 0;
+}
+
+static uint64_t d_generation(pl_catdb *db)
+{
+	duck_catdb *d = (duck_catdb *)db;
+	return d->in_txn ? 0 : __atomic_load_n(&d->shared->generation, __ATOMIC_ACQUIRE);
 }
 
 static int d_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *err)
@@ -252,6 +307,10 @@ static void d_close(pl_catdb *db)
 {
 	duck_catdb *d = (duck_catdb *)db;
 	pl_stmt_cache_clear(&d->cache);
+	if (d->shared && __atomic_sub_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_mutex_destroy(&d->shared->lock);
+		free(d->shared);
+	}
 	if (d->con)
 		duckdb_disconnect(&d->con);
 	if (d->db && d->owns_db)
@@ -269,8 +328,12 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 		free(d);
 		return pl_err_nomem(err);
 	}
-	d->base = src->base;
+	d->base.ops = src->base.ops;
+	d->base.read_only = src->base.read_only;
+	d->base.search_index_table = src->base.search_index_table;
 	d->db = src->db;
+	d->shared = src->shared;
+	__atomic_add_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL);
 	d->cache.finalize = finalize_stmt;
 	int rc = pl_engine_connect(&d->con, d->db, err);
 	if (rc) {
@@ -282,7 +345,7 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 }
 
 static const pl_catdb_ops duckdb_ops = {
-	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_clone, d_close,
+	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_clone, d_close, d_generation,
 };
 
 int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
@@ -296,6 +359,13 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	d->base.read_only = opts->read_only;
 	d->owns_db = true;
 	d->cache.finalize = finalize_stmt;
+	if (!(d->shared = calloc(1, sizeof(*d->shared)))) {
+		d_close(&d->base);
+		return pl_err_nomem(err);
+	}
+	pthread_mutex_init(&d->shared->lock, NULL);
+	d->shared->generation = 1;
+	d->shared->refs = 1;
 	if (!opts->create && access(opts->location, F_OK) != 0) {
 		int nf = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' does not exist", opts->location);
 		d_close(&d->base);

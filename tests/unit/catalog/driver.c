@@ -366,6 +366,44 @@ static void driver__repeated_statements_see_later_changes(void **state)
 	assert_int_equal(count_rows(f->db, "u"), 2);
 }
 
+/* A DuckDB file's generation moves when a write ends, through this connection or a clone; SQLite
+ * cannot know of other processes' writes and has none. */
+static void driver__generation_moves_with_every_write(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	uint64_t g = pl_catdb_generation(f->db);
+	if (strcmp(f->kind, "sqlite") == 0) {
+		exec_ok(f->db, "CREATE TABLE gen (a BIGINT)", NULL, 0);
+		assert_int_equal(pl_catdb_generation(f->db), 0);
+		return;
+	}
+	assert_true(g > 0);
+	exec_ok(f->db, "CREATE TABLE gen (a BIGINT)", NULL, 0);
+	uint64_t g1 = pl_catdb_generation(f->db);
+	assert_true(g1 > g);
+	pl_rows_free(query_ok(f->db, "SELECT count(*) FROM gen", NULL, 0));
+	assert_int_equal(pl_catdb_generation(f->db), g1); /* reads leave it */
+	assert_int_equal(f->db->ops->begin(f->db, &err), 0);
+	assert_int_equal(pl_catdb_generation(f->db), 0); /* unknown inside a transaction */
+	exec_ok(f->db, "INSERT INTO gen VALUES (1)", NULL, 0);
+	assert_int_equal(f->db->ops->commit(f->db, &err), 0);
+	uint64_t g2 = pl_catdb_generation(f->db);
+	assert_true(g2 > g1);
+	assert_int_equal(f->db->committed_gen, g2);
+	pl_catdb *clone = NULL;
+	assert_int_equal(f->db->ops->clone(f->db, &clone, &err), 0);
+	assert_int_equal(pl_catdb_generation(clone), g2);
+	exec_ok(clone, "INSERT INTO gen VALUES (2)", NULL, 0);
+	assert_true(pl_catdb_generation(f->db) > g2);
+	uint64_t g3 = pl_catdb_generation(f->db);
+	assert_int_equal(f->db->ops->begin(f->db, &err), 0);
+	assert_int_equal(f->db->ops->rollback(f->db, &err), 0);
+	assert_int_equal(pl_catdb_generation(f->db), g3); /* nothing was written */
+	pl_catdb_close(clone);
+	assert_int_equal(pl_catdb_generation(f->db), g3);
+}
+
 static void driver__unknown_kind_is_unsupported(void **state)
 {
 	(void)state;
@@ -415,6 +453,7 @@ int main(void)
 		BOTH(driver__read_only_open_of_missing_file_fails),
 		BOTH(driver__open_without_create_does_not_create),
 		BOTH(driver__repeated_statements_see_later_changes),
+		BOTH(driver__generation_moves_with_every_write),
 		cmocka_unit_test(driver__unknown_kind_is_unsupported),
 		cmocka_unit_test(driver__rows_builder_and_bool_spellings),
 	};
