@@ -497,9 +497,8 @@ static int write_snapshot(pl_catdb *db, pl_commit_state *st, pl_err *err)
 	if (pl_buf_oom(&st->changes))
 		return pl_err_nomem(err);
 	if (!st->snapshot_written) {
-		char now[32];
-		pl_now_timestamptz(now);
-		pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(now), PL_VINT(st->schema_version),
+		pl_now_timestamptz(st->time);
+		pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(st->time), PL_VINT(st->schema_version),
 			      PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id)};
 		int rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", s, 5, err);
 		pl_val c[] = {PL_VINT(st->snapshot), PL_VTEXT(pl_buf_cstr(&st->changes))};
@@ -584,6 +583,28 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 	return rc;
 }
 
+/* Leaves in db what the commit just made (see pl_commit_note), taking st's statistics rows. */
+static void note_commit(pl_catdb *db, pl_commit_state *st)
+{
+	pl_catdb_forget_note(db);
+	const char *changes = pl_buf_cstr(&st->changes);
+	if (!st->stats_oom && changes && (db->note.changes = pl_strdup(changes)) != NULL) {
+		db->note.base = st->snapshot - 1;
+		db->note.snapshot = st->snapshot;
+		db->note.schema_version = st->schema_version;
+		db->note.next_catalog_id = st->next_catalog_id;
+		db->note.next_file_id = st->next_file_id;
+		memcpy(db->note.time, st->time, sizeof(db->note.time));
+		db->note.stats = st->stats;
+		db->note.nstats = st->nstats;
+		db->note.delete_files = st->delete_files;
+		st->stats = NULL;
+	}
+	free(st->stats);
+	st->stats = NULL;
+	st->nstats = st->capstats = 0;
+}
+
 /* After a lost COMMIT reply, asks the catalog (reconnecting) whether the snapshot exists. */
 static int commit_outcome(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
@@ -632,6 +653,7 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 			if (st->gen_before && db->options_gen == st->gen_before && gen == st->gen_before + 1)
 				db->options_gen = gen;
 		}
+		note_commit(db, st);
 		pl_buf_dispose(&st->changes);
 		free(st->fixes);
 		st->fixes = NULL;
@@ -644,6 +666,9 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
 {
 	pl_err ignored;
 	db->ops->rollback(db, &ignored);
+	free(st->stats);
+	st->stats = NULL;
+	st->nstats = st->capstats = 0;
 	pl_buf_dispose(&st->changes);
 	for (size_t i = st->nfixes; i-- > 0;)
 		*st->fixes[i].field = st->fixes[i].local;

@@ -20,47 +20,81 @@ int64_t pl_commit__resolve_table(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
 }
 
-/* The table's next_row_id (0 when it has no stats row yet, then *exists is false) and, with
- * `columns`, its column statistics rows, in one query. *out holds the rows (column_id,
- * contains_null, contains_nan, min_value, max_value, extra_stats, next_row_id): the table's
- * stats row has a NULL column_id, so it matches no column. */
-static int read_table_stats(pl_catdb *db, int64_t table_id, bool columns, int64_t *next_row_id, bool *exists,
-			    pl_rows **out, pl_err *err)
+/* The table's statistics row (next_row_id, record_count, file_size_bytes; zeros when it has no
+ * stats row yet, then *exists is false) and, with `columns`, its column statistics rows, in one
+ * query. *out holds the rows (column_id, contains_null, contains_nan, min_value, max_value,
+ * extra_stats, next_row_id, record_count, file_size_bytes): the table's stats row has a NULL
+ * column_id, so it matches no column. */
+typedef struct table_stats_row {
+	bool exists;
+	int64_t next_row_id, record_count, file_size_bytes;
+} table_stats_row;
+
+static int read_table_stats(pl_catdb *db, int64_t table_id, bool columns, table_stats_row *ts, pl_rows **out,
+			    pl_err *err)
 {
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id)};
 	*out = NULL;
 	int rc = columns ? pl_catdb_query(db, "SELECT NULL AS column_id, NULL AS contains_null, NULL AS contains_nan, "
-					      "NULL AS min_value, NULL AS max_value, NULL AS extra_stats, next_row_id "
-					      "FROM ducklake_table_stats WHERE table_id = ? UNION ALL "
-					      "SELECT column_id, contains_null, contains_nan, min_value, max_value, "
-					      "extra_stats, NULL FROM ducklake_table_column_stats WHERE table_id = ?",
+					      "NULL AS min_value, NULL AS max_value, NULL AS extra_stats, next_row_id, "
+					      "record_count, file_size_bytes FROM ducklake_table_stats WHERE table_id = ? "
+					      "UNION ALL SELECT column_id, contains_null, contains_nan, min_value, max_value, "
+					      "extra_stats, NULL, NULL, NULL FROM ducklake_table_column_stats WHERE table_id = ?",
 					  p, 2, &r, err)
-			 : pl_catdb_query(db, "SELECT NULL, NULL, NULL, NULL, NULL, NULL, next_row_id FROM "
-					      "ducklake_table_stats WHERE table_id = ?", p, 1, &r, err);
+			 : pl_catdb_query(db, "SELECT NULL, NULL, NULL, NULL, NULL, NULL, next_row_id, record_count, "
+					      "file_size_bytes FROM ducklake_table_stats WHERE table_id = ?", p, 1, &r, err);
 	if (rc)
 		return rc;
-	*exists = false;
-	*next_row_id = 0;
+	*ts = (table_stats_row){0};
 	for (size_t i = 0; i < r->nrows; i++)
 		if (pl_rows_is_null(r, i, 0)) {
-			*exists = true;
-			*next_row_id = pl_rows_int(r, i, 6, 0);
+			ts->exists = true;
+			ts->next_row_id = pl_rows_int(r, i, 6, 0);
+			ts->record_count = pl_rows_int(r, i, 7, 0);
+			ts->file_size_bytes = pl_rows_int(r, i, 8, 0);
 		}
 	*out = r;
 	return 0;
 }
 
-static int write_table_stats(pl_catdb *db, int64_t table_id, bool exists, int64_t next_row_id,
-			     int64_t rows, int64_t bytes, pl_err *err)
+/* Notes the table's statistics row as this commit leaves it (a later write of the same table in
+ * the commit replaces the entry). */
+static void note_table_stats(pl_commit_state *st, int64_t table_id, int64_t record_count, int64_t next_row_id,
+			     int64_t file_size_bytes)
+{
+	pl_noted_stats n = {table_id, record_count, next_row_id, file_size_bytes};
+	for (size_t i = 0; i < st->nstats; i++)
+		if (st->stats[i].table_id == table_id) {
+			st->stats[i] = n;
+			return;
+		}
+	if (st->nstats == st->capstats) {
+		size_t cap = st->capstats ? st->capstats * 2 : 4;
+		pl_noted_stats *p = realloc(st->stats, cap * sizeof(*p));
+		if (!p) {
+			st->stats_oom = true;
+			return;
+		}
+		st->stats = p;
+		st->capstats = cap;
+	}
+	st->stats[st->nstats++] = n;
+}
+
+static int write_table_stats(pl_catdb *db, pl_commit_state *st, int64_t table_id, const table_stats_row *ts,
+			     int64_t next_row_id, int64_t rows, int64_t bytes, pl_err *err)
 {
 	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
-	return pl_catdb_exec(db,
-			     exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
-				      "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
-				    : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
-				      "table_id) VALUES (?, ?, ?, ?)",
-			     p, 4, err);
+	int rc = pl_catdb_exec(db,
+			       ts->exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
+					    "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
+					  : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
+					    "table_id) VALUES (?, ?, ?, ?)",
+			       p, 4, err);
+	if (rc == 0)
+		note_table_stats(st, table_id, ts->record_count + rows, next_row_id, ts->file_size_bytes + bytes);
+	return rc;
 }
 
 static bool table_listed_before(const pl_txn *t, size_t i)
@@ -215,7 +249,7 @@ static int store_namemap(pl_catdb *db, pl_txn *t, const pl_new_file *f, int64_t 
 static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_state *st, pl_err *err)
 {
 	int64_t table_id = pl_commit__resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
-	bool exists = false;
+	table_stats_row ts = {0};
 	pl_rows *catalog = NULL;
 	col_merges ms = {0};
 	pl_batch files, stats;
@@ -228,7 +262,8 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
-	int rc = read_table_stats(db, table_id, true, &next_row, &exists, &catalog, err);
+	int rc = read_table_stats(db, table_id, true, &ts, &catalog, err);
+	next_row = ts.next_row_id;
 	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
 		pl_new_file *f = &t->files[i];
 		if (pl_commit__resolve_table(t, f->table_ref) != table_id)
@@ -286,7 +321,7 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	if (rc == 0)
 		rc = write_column_stats(db, table_id, &ms, err);
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
+		rc = write_table_stats(db, st, table_id, &ts, next_row, rows, bytes, err);
 	if (inserted)
 		pl_commit_note_change(st, "inserted_into_table", table_id);
 	if (flushed)
@@ -299,30 +334,30 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	return rc;
 }
 
-static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
-		    bool new_ids, int64_t *row_id_start, pl_err *err);
+static int add_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+		    int64_t rows, bool new_ids, int64_t *row_id_start, pl_err *err);
 
-int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-			     int64_t rows, int64_t *row_id_start, pl_err *err)
+int pl_commit_add_table_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+			     size_t nstats, int64_t rows, int64_t *row_id_start, pl_err *err)
 {
-	return add_rows(db, table_id, stats, nstats, rows, true, row_id_start, err);
+	return add_rows(db, st, table_id, stats, nstats, rows, true, row_id_start, err);
 }
 
-int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-				 int64_t rows, pl_err *err)
+int pl_commit_add_table_versions(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+				 size_t nstats, int64_t rows, pl_err *err)
 {
 	int64_t ignored = 0;
-	return add_rows(db, table_id, stats, nstats, rows, false, &ignored, err);
+	return add_rows(db, st, table_id, stats, nstats, rows, false, &ignored, err);
 }
 
-static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
-		    bool new_ids, int64_t *row_id_start, pl_err *err)
+static int add_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+		    int64_t rows, bool new_ids, int64_t *row_id_start, pl_err *err)
 {
-	int64_t next_row = 0;
-	bool exists = false;
+	table_stats_row ts = {0};
 	pl_rows *catalog = NULL;
 	col_merges ms = {0};
-	int rc = read_table_stats(db, table_id, nstats > 0, &next_row, &exists, &catalog, err);
+	int rc = read_table_stats(db, table_id, nstats > 0, &ts, &catalog, err);
+	int64_t next_row = ts.next_row_id;
 	for (size_t s = 0; rc == 0 && s < nstats; s++) {
 		col_merge *m = merge_of(&ms, catalog, &stats[s], s);
 		if (!m)
@@ -334,7 +369,7 @@ static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats
 		rc = write_column_stats(db, table_id, &ms, err);
 	*row_id_start = next_row;
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row + (new_ids ? rows : 0), rows, 0, err);
+		rc = write_table_stats(db, st, table_id, &ts, next_row + (new_ids ? rows : 0), rows, 0, err);
 	free(ms.items);
 	pl_rows_free(catalog);
 	return rc;
@@ -393,6 +428,7 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 			      PL_VINT(d->flushed ? d->flush_begin : st->snapshot), PL_VINT(data_file), PL_VTEXT(d->path),
 			      PL_VBOOL(true), PL_VTEXT(d->format), PL_VINT(d->delete_count), PL_VINT(d->file_size),
 			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VOPTINT(d->flush_max) : PL_VNULL};
+		st->delete_files++;
 		if (rc == 0)
 			rc = pl_catdb_exec(db,
 					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "

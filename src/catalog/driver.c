@@ -45,6 +45,14 @@ void pl_catdb_forget_kept(pl_catdb *db)
 		db->inlined[i].name = NULL;
 	}
 	db->inlined_next = 0;
+	pl_catdb_forget_note(db);
+}
+
+void pl_catdb_forget_note(pl_catdb *db)
+{
+	free(db->note.changes);
+	free(db->note.stats);
+	memset(&db->note, 0, sizeof(db->note));
 }
 
 void pl_catdb_close(pl_catdb *db)

@@ -74,6 +74,22 @@ typedef struct pl_catdb_ops {
 
 #define PL_CATDB_INLINED_KEPT 8
 
+/* A table's statistics row (ducklake_table_stats) as a commit left it. */
+typedef struct pl_noted_stats {
+	int64_t table_id, record_count, next_row_id, file_size_bytes;
+} pl_noted_stats;
+
+/* The snapshot a commit made on top of snapshot `base` (the latest when it began): the row of
+ * ducklake_snapshot, its changes_made, and the statistics rows of the tables it changed. */
+typedef struct pl_commit_note {
+	int64_t base, snapshot, schema_version, next_catalog_id, next_file_id;
+	char time[32];
+	char *changes;
+	pl_noted_stats *stats; /* every table statistics row the commit wrote */
+	size_t nstats;
+	size_t delete_files; /* delete file rows it wrote */
+} pl_commit_note;
+
 struct pl_catdb {
 	const pl_catdb_ops *ops;
 	bool read_only;
@@ -94,6 +110,9 @@ struct pl_catdb {
 		char *name; /* NULL: free slot */
 	} inlined[PL_CATDB_INLINED_KEPT];
 	size_t inlined_next;
+	/* What this connection's last commit wrote, for a model to advance to it without reading it
+	 * back (model_advance.c); changes NULL: nothing noted. */
+	pl_commit_note note;
 };
 
 typedef struct pl_catdb_options {
@@ -142,6 +161,8 @@ uint64_t pl_catdb_generation(pl_catdb *db);
 
 /* Forgets every answer db keeps (a clone starts without them). */
 void pl_catdb_forget_kept(pl_catdb *db);
+/* Forgets the note of the last commit. */
+void pl_catdb_forget_note(pl_catdb *db);
 
 /* Convenience wrappers. */
 int pl_catdb_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err);

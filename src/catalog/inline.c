@@ -511,9 +511,9 @@ static int write_insert(pl_catdb *db, pl_txn *t, pl_inlined_insert *ins, pl_comm
 		if (pg_type(ins->types[c]) && strcmp(pg_type(ins->types[c]), "BYTEA") == 0)
 			stats[c].min = stats[c].max = NULL;
 	if (rc == 0 && ins->row_ids)
-		rc = pl_commit_add_table_versions(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
+		rc = pl_commit_add_table_versions(db, st, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
 	else if (rc == 0)
-		rc = pl_commit_add_table_rows(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
+		rc = pl_commit_add_table_rows(db, st, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
 	if (rc == 0)
 		rc = write_rows(db, ins, table, row_id, st->snapshot, err);
 	if (rc == 0 && !txn_has_files_for(t, ins->table_id))
