@@ -6,7 +6,10 @@
  * write transactions (shared by a connection and its clones) tells when the catalog may have
  * changed (pl_catdb_generation).
  */
+#define _DEFAULT_SOURCE /* timegm */
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +67,74 @@ static int prefix_error(duck_catdb *d, int rc, pl_err *err)
 	return rc;
 }
 
+/* s as a whole decimal integer in [lo, hi]. */
+static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *p = s + (*s == '-');
+	if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
+		return false;
+	long long v = strtoll(s, NULL, 10);
+	*out = v;
+	return v >= lo && v <= hi;
+}
+
+/* s as a plain decimal number (digits, sign, point, exponent: what casting it would read alike). */
+static bool parse_double(const char *s, double *out)
+{
+	char *end = NULL;
+	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return end && *end == '\0' && errno == 0; /* out of range: DuckDB's cast says what it thinks */
+}
+
+/* "YYYY-MM-DD HH:MM:SS.ffffff+00" (pl_now_timestamptz's form) as microseconds since the epoch. */
+static bool parse_utc_timestamp(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	long us;
+	if (strlen(s) != 29 || strcmp(s + 26, "+00") != 0 ||
+	    sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d.%6ld%n", &y, &mo, &d, &h, &mi, &sec, &us, &n) != 7 || n != 26)
+		return false;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	time_t t = timegm(&tm);
+	*out = (int64_t)t * 1000000 + us;
+	return true;
+}
+
+/* A text value bound as the type the statement expects, so that DuckDB keeps the statement's
+ * plan (a value of another type makes it bind the statement again); false: bind it as text. */
+static bool bind_typed_text(duckdb_prepared_statement st, idx_t idx, const char *s, duckdb_state *state)
+{
+	int64_t i;
+	double d;
+	switch (duckdb_param_type(st, idx)) {
+	case DUCKDB_TYPE_BIGINT:
+		if (!parse_int(s, INT64_MIN + 1, INT64_MAX, &i))
+			return false;
+		*state = duckdb_bind_int64(st, idx, i);
+		return true;
+	case DUCKDB_TYPE_INTEGER:
+		if (!parse_int(s, INT32_MIN, INT32_MAX, &i))
+			return false;
+		*state = duckdb_bind_int32(st, idx, (int32_t)i);
+		return true;
+	case DUCKDB_TYPE_DOUBLE:
+		if (!parse_double(s, &d))
+			return false;
+		*state = duckdb_bind_double(st, idx, d);
+		return true;
+	case DUCKDB_TYPE_TIMESTAMP_TZ:
+		if (!parse_utc_timestamp(s, &i))
+			return false;
+		*state = duckdb_bind_timestamp_tz(st, idx, (duckdb_timestamp){i});
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -71,9 +142,18 @@ static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_
 		duckdb_state s = DuckDBSuccess;
 		switch (params[i].kind) {
 		case PL_V_NULL: s = duckdb_bind_null(st, idx); break;
-		case PL_V_INT: s = duckdb_bind_int64(st, idx, params[i].i); break;
+		case PL_V_INT:
+			if (duckdb_param_type(st, idx) == DUCKDB_TYPE_INTEGER && params[i].i >= INT32_MIN &&
+			    params[i].i <= INT32_MAX)
+				s = duckdb_bind_int32(st, idx, (int32_t)params[i].i);
+			else
+				s = duckdb_bind_int64(st, idx, params[i].i);
+			break;
 		case PL_V_BOOL: s = duckdb_bind_boolean(st, idx, params[i].i != 0); break;
-		case PL_V_TEXT: s = duckdb_bind_varchar(st, idx, params[i].s); break;
+		case PL_V_TEXT:
+			if (!bind_typed_text(st, idx, params[i].s, &s))
+				s = duckdb_bind_varchar(st, idx, params[i].s);
+			break;
 		}
 		if (s == DuckDBError)
 			return -1;
