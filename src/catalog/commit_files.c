@@ -115,7 +115,24 @@ typedef struct col_merge {
 	bool exists, has_null;
 	int has_nan;     /* -1 unknown */
 	const char *min, *max, *extra;
+	struct {         /* the catalog's row as it was (with in_catalog) */
+		bool has_null;
+		int has_nan;
+		const char *min, *max;
+	} was;
 } col_merge;
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A column whose catalog row the merge left as it was needs no write. */
+static bool unchanged(const col_merge *m)
+{
+	return m->in_catalog && m->has_null == m->was.has_null && m->has_nan == m->was.has_nan &&
+	       same_text(m->min, m->was.min) && same_text(m->max, m->was.max);
+}
 
 static void merge_file_stats(col_merge *m, const pl_column_stats *cs)
 {
@@ -176,13 +193,17 @@ static col_merge *merge_of(col_merges *ms, const pl_rows *catalog, const pl_colu
 		m->min = pl_rows_get(catalog, r, 3);
 		m->max = pl_rows_get(catalog, r, 4);
 		m->extra = pl_rows_get(catalog, r, 5);
+		m->was.has_null = m->has_null;
+		m->was.has_nan = m->has_nan;
+		m->was.min = m->min;
+		m->was.max = m->max;
 		break;
 	}
 	return m;
 }
 
-/* Replaces the table's column statistics rows of the merged columns: one DELETE of those that
- * existed, then multi-row INSERTs. */
+/* Replaces the table's column statistics rows of the merged columns the merge changed: one
+ * DELETE of those that existed, then multi-row INSERTs. */
 static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *ms, pl_err *err)
 {
 	int rc = 0;
@@ -196,7 +217,7 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 		p[np++] = PL_VINT(table_id);
 		pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
 		for (size_t i = from; i < ms->n && i < from + per; i++) {
-			if (!ms->items[i].in_catalog)
+			if (!ms->items[i].in_catalog || unchanged(&ms->items[i]))
 				continue;
 			pl_buf_puts(&q, np > 1 ? ", ?" : "?");
 			p[np++] = PL_VINT(ms->items[i].column_id);
@@ -212,6 +233,8 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 			      "min_value, max_value, extra_stats) VALUES ", "(?, ?, ?, ?, ?, ?, ?)", 7);
 	for (size_t i = 0; rc == 0 && i < ms->n; i++) {
 		const col_merge *m = &ms->items[i];
+		if (unchanged(m))
+			continue;
 		pl_val row[] = {PL_VINT(table_id), PL_VINT(m->column_id), PL_VBOOL(m->has_null),
 				m->has_nan < 0 ? PL_VNULL : PL_VBOOL(m->has_nan), PL_VTEXT(m->min), PL_VTEXT(m->max),
 				PL_VTEXT(m->extra)};
