@@ -525,8 +525,19 @@ int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err
 	st->base = base;
 	st->gen_before = pl_catdb_generation(db);
 	int rc = db->ops->begin(db, err);
-	if (rc == 0 && (rc = read_latest(db, st, err)) != 0)
+	/* On a catalog whose writers the driver sees, when nothing was written since this
+	 * connection's last commit, that commit's snapshot is the latest. Should another commit
+	 * land before this one after all, both take the same snapshot id and the catalog refuses
+	 * the second (its key): a lost race, retried, that reads the latest again. */
+	const pl_commit_note *n = &db->note;
+	if (rc == 0 && st->gen_before && st->gen_before == db->latest_gen && n->changes && n->snapshot == db->latest) {
+		st->snapshot = n->snapshot + 1;
+		st->schema_version = st->latest_schema_version = n->schema_version;
+		st->next_catalog_id = n->next_catalog_id;
+		st->next_file_id = n->next_file_id;
+	} else if (rc == 0 && (rc = read_latest(db, st, err)) != 0) {
 		pl_commit_abort(db, st);
+	}
 	return rc;
 }
 
@@ -600,6 +611,8 @@ static void note_commit(pl_catdb *db, pl_commit_state *st)
 		db->note.delete_files = st->delete_files;
 		st->stats = NULL;
 	}
+	for (size_t i = 0; st->stats && i < st->nstats; i++)
+		pl_rows_free(st->stats[i].rows);
 	free(st->stats);
 	st->stats = NULL;
 	st->nstats = st->capstats = 0;
@@ -666,6 +679,9 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
 {
 	pl_err ignored;
 	db->ops->rollback(db, &ignored);
+	db->latest_gen = 0; /* a retry reads the latest snapshot */
+	for (size_t i = 0; i < st->nstats; i++)
+		pl_rows_free(st->stats[i].rows);
 	free(st->stats);
 	st->stats = NULL;
 	st->nstats = st->capstats = 0;

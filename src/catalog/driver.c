@@ -51,6 +51,8 @@ void pl_catdb_forget_kept(pl_catdb *db)
 void pl_catdb_forget_note(pl_catdb *db)
 {
 	free(db->note.changes);
+	for (size_t i = 0; i < db->note.nstats; i++)
+		pl_rows_free(db->note.stats[i].rows);
 	free(db->note.stats);
 	memset(&db->note, 0, sizeof(db->note));
 }

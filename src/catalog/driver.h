@@ -74,9 +74,11 @@ typedef struct pl_catdb_ops {
 
 #define PL_CATDB_INLINED_KEPT 8
 
-/* A table's statistics row (ducklake_table_stats) as a commit left it. */
+/* A table's statistics row (ducklake_table_stats) as a commit left it, and (when known) all of
+ * its statistics rows as the commit's statistics query would read them now (commit_files.c). */
 typedef struct pl_noted_stats {
 	int64_t table_id, record_count, next_row_id, file_size_bytes;
+	pl_rows *rows; /* NULL: not known */
 } pl_noted_stats;
 
 /* The snapshot a commit made on top of snapshot `base` (the latest when it began): the row of
