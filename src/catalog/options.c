@@ -45,6 +45,8 @@ static bool applies(const pl_rows *r, size_t i, const char *key, int64_t table_i
 		return false;
 	if (!scope)
 		return true;
+	if (pl_rows_is_null(r, i, 3)) /* as `scope_id = ?` reads a NULL */
+		return false;
 	int64_t id = pl_rows_int(r, i, 3, -1);
 	return (strcmp(scope, "table") == 0 && id == table_id) || (strcmp(scope, "schema") == 0 && id == schema_id);
 }
