@@ -167,7 +167,7 @@ static int read_latest(pl_catdb *db, pl_commit_state *st, pl_err *err)
 		return pl_err_set(err, PL_ECATALOG, "the catalog has no snapshot");
 	}
 	st->snapshot = pl_rows_int(r, 0, 0, 0) + 1;
-	st->schema_version = pl_rows_int(r, 0, 1, 0);
+	st->schema_version = st->latest_schema_version = pl_rows_int(r, 0, 1, 0);
 	st->next_catalog_id = pl_rows_int(r, 0, 2, 0);
 	st->next_file_id = pl_rows_int(r, 0, 3, 0);
 	pl_rows_free(r);
@@ -505,9 +505,8 @@ static int write_snapshot(pl_catdb *db, pl_commit_state *st, pl_err *err)
 	if (pl_buf_oom(&st->changes))
 		return pl_err_nomem(err);
 	if (!st->snapshot_written) {
-		char now[32];
-		pl_now_timestamptz(now);
-		pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(now), PL_VINT(st->schema_version),
+		pl_now_timestamptz(st->time);
+		pl_val s[] = {PL_VINT(st->snapshot), PL_VTEXT(st->time), PL_VINT(st->schema_version),
 			      PL_VINT(st->next_catalog_id), PL_VINT(st->next_file_id)};
 		int rc = pl_catdb_exec(db, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", s, 5, err);
 		pl_val c[] = {PL_VINT(st->snapshot), PL_VTEXT(pl_buf_cstr(&st->changes))};
@@ -532,9 +531,21 @@ int pl_commit_begin(pl_catdb *db, int64_t base, pl_commit_state *st, pl_err *err
 {
 	memset(st, 0, sizeof(*st));
 	st->base = base;
+	st->gen_before = pl_catdb_generation(db);
 	int rc = db->ops->begin(db, err);
-	if (rc == 0 && (rc = read_latest(db, st, err)) != 0)
+	/* On a catalog whose writers the driver sees, when nothing was written since this
+	 * connection's last commit, that commit's snapshot is the latest. Should another commit
+	 * land before this one after all, both take the same snapshot id and the catalog refuses
+	 * the second (its key): a lost race, retried, that reads the latest again. */
+	const pl_commit_note *n = &db->note;
+	if (rc == 0 && st->gen_before && st->gen_before == db->latest_gen && n->changes && n->snapshot == db->latest) {
+		st->snapshot = n->snapshot + 1;
+		st->schema_version = st->latest_schema_version = n->schema_version;
+		st->next_catalog_id = n->next_catalog_id;
+		st->next_file_id = n->next_file_id;
+	} else if (rc == 0 && (rc = read_latest(db, st, err)) != 0) {
 		pl_commit_abort(db, st);
+	}
 	return rc;
 }
 
@@ -594,6 +605,30 @@ int pl_commit_apply(pl_catdb *db, pl_txn *t, pl_commit_state *st, bool *real_con
 	return rc;
 }
 
+/* Leaves in db what the commit just made (see pl_commit_note), taking st's statistics rows. */
+static void note_commit(pl_catdb *db, pl_commit_state *st)
+{
+	pl_catdb_forget_note(db);
+	const char *changes = pl_buf_cstr(&st->changes);
+	if (!st->stats_oom && changes && (db->note.changes = pl_strdup(changes)) != NULL) {
+		db->note.base = st->snapshot - 1;
+		db->note.snapshot = st->snapshot;
+		db->note.schema_version = st->schema_version;
+		db->note.next_catalog_id = st->next_catalog_id;
+		db->note.next_file_id = st->next_file_id;
+		memcpy(db->note.time, st->time, sizeof(db->note.time));
+		db->note.stats = st->stats;
+		db->note.nstats = st->nstats;
+		db->note.delete_files = st->delete_files;
+		st->stats = NULL;
+	}
+	for (size_t i = 0; st->stats && i < st->nstats; i++)
+		pl_rows_free(st->stats[i].rows);
+	free(st->stats);
+	st->stats = NULL;
+	st->nstats = st->capstats = 0;
+}
+
 /* After a lost COMMIT reply, asks the catalog (reconnecting) whether the snapshot exists. */
 static int commit_outcome(pl_catdb *db, pl_commit_state *st, pl_err *err)
 {
@@ -632,6 +667,17 @@ int pl_commit_finish(pl_catdb *db, pl_commit_state *st, const char *author, cons
 	if (rc) {
 		pl_commit_abort(db, st);
 	} else {
+		/* On a catalog whose writers the driver sees, the snapshot just committed is the latest
+		 * at the generation the commit ended on; options kept from just before (a commit never
+		 * writes them) stay true when no other write came in between. */
+		uint64_t gen = db->committed_gen;
+		if (gen) {
+			db->latest = st->snapshot;
+			db->latest_gen = gen;
+			if (st->gen_before && db->options_gen == st->gen_before && gen == st->gen_before + 1)
+				db->options_gen = gen;
+		}
+		note_commit(db, st);
 		pl_buf_dispose(&st->changes);
 		free(st->fixes);
 		st->fixes = NULL;
@@ -644,6 +690,12 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
 {
 	pl_err ignored;
 	db->ops->rollback(db, &ignored);
+	db->latest_gen = 0; /* a retry reads the latest snapshot */
+	for (size_t i = 0; i < st->nstats; i++)
+		pl_rows_free(st->stats[i].rows);
+	free(st->stats);
+	st->stats = NULL;
+	st->nstats = st->capstats = 0;
 	pl_buf_dispose(&st->changes);
 	for (size_t i = st->nfixes; i-- > 0;)
 		*st->fixes[i].field = st->fixes[i].local;

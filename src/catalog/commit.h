@@ -366,6 +366,13 @@ typedef struct pl_commit_state {
 	pl_buf changes;   /* changes_made text */
 	pl_id_fix *fixes; /* local ids replaced so far; an abort puts them back for a retry */
 	size_t nfixes, capfixes;
+	uint64_t gen_before; /* pl_catdb_generation() before the catalog transaction began */
+	int64_t latest_schema_version; /* the latest snapshot's, as read when the transaction began */
+	pl_noted_stats *stats;         /* table statistics rows as written (for the commit's note) */
+	size_t nstats, capstats;
+	bool stats_oom;                /* one could not be noted: no note */
+	char time[32];                 /* the snapshot's time as written */
+	size_t delete_files;           /* delete file rows written */
 } pl_commit_state;
 
 /* The steps of a commit: begin opens the catalog transaction (waiting for other writers) and
@@ -396,11 +403,11 @@ int pl_commit_map_local(pl_commit_state *st, int64_t *field, pl_err *err);
 /* Adds `rows` rows to table_id's statistics (record count, next row id) and merges the column
  * statistics `stats` (nstats) into its column statistics; *row_id_start receives the first row
  * id of the new rows. */
-int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-			     int64_t rows, int64_t *row_id_start, pl_err *err);
+int pl_commit_add_table_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+			     size_t nstats, int64_t rows, int64_t *row_id_start, pl_err *err);
 /* The same for new versions of existing rows: the next row id stays. */
-int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-				 int64_t rows, pl_err *err);
+int pl_commit_add_table_versions(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+				 size_t nstats, int64_t rows, pl_err *err);
 
 /* Compares two statistics values of a DuckLake type: <0, 0, >0. */
 int pl_stats_compare(const char *type, const char *a, const char *b);

@@ -9,6 +9,7 @@
 #include "catalog/inline.h"
 #include "catalog/namemap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,49 +21,147 @@ int64_t pl_commit__resolve_table(const pl_txn *t, int64_t ref)
 	return ref >= 0 ? ref : t->tables[-ref - 1].assigned_id;
 }
 
-/* The table's next_row_id (0 when it has no stats row yet, then *exists is false) and, with
- * `columns`, its column statistics rows, in one query. *out holds the rows (column_id,
- * contains_null, contains_nan, min_value, max_value, extra_stats, next_row_id): the table's
- * stats row has a NULL column_id, so it matches no column. */
-static int read_table_stats(pl_catdb *db, int64_t table_id, bool columns, int64_t *next_row_id, bool *exists,
-			    pl_rows **out, pl_err *err)
+/* The table's statistics row (next_row_id, record_count, file_size_bytes; zeros when it has no
+ * stats row yet, then *exists is false) and, with `columns`, its column statistics rows, in one
+ * query. *out holds the rows (column_id, contains_null, contains_nan, min_value, max_value,
+ * extra_stats, next_row_id, record_count, file_size_bytes): the table's stats row has a NULL
+ * column_id, so it matches no column. */
+typedef struct table_stats_row {
+	bool exists;
+	int64_t next_row_id, record_count, file_size_bytes;
+} table_stats_row;
+
+static int copy_rows(const pl_rows *from, pl_rows **out)
+{
+	pl_rows *r = NULL;
+	int rc = pl_rows_new(&r, from->ncols) ? PL_ENOMEM : 0;
+	for (size_t c = 0; rc == 0 && c < from->ncols; c++)
+		if (from->names[c] && !(r->names[c] = pl_strdup(from->names[c])))
+			rc = PL_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < from->nrows; i++) {
+		char **cells = calloc(from->ncols ? from->ncols : 1, sizeof(char *));
+		bool oom = !cells;
+		for (size_t c = 0; !oom && c < from->ncols; c++) {
+			const char *v = pl_rows_get(from, i, c);
+			oom = v && !(cells[c] = pl_strdup(v));
+		}
+		if (oom) {
+			for (size_t c = 0; cells && c < from->ncols; c++)
+				free(cells[c]);
+			free(cells);
+			rc = PL_ENOMEM;
+		} else {
+			rc = pl_rows_append(r, cells) ? PL_ENOMEM : 0;
+			free(cells);
+		}
+	}
+	if (rc)
+		pl_rows_free(r);
+	*out = rc ? NULL : r;
+	return rc;
+}
+
+/* The rows the statistics query would read, from the note of the connection's last commit when
+ * that commit made the latest snapshot (nothing changed them since) and this commit has not
+ * written the table's statistics yet; NULL when not known. */
+static const pl_rows *noted_rows(const pl_catdb *db, const pl_commit_state *st, int64_t table_id)
+{
+	if (!db->note.changes || db->note.snapshot != st->snapshot - 1)
+		return NULL;
+	for (size_t i = 0; i < st->nstats; i++)
+		if (st->stats[i].table_id == table_id)
+			return NULL;
+	for (size_t i = 0; i < db->note.nstats; i++)
+		if (db->note.stats[i].table_id == table_id)
+			return db->note.stats[i].rows;
+	return NULL;
+}
+
+static int read_table_stats(pl_catdb *db, const pl_commit_state *st, int64_t table_id, bool columns,
+			    table_stats_row *ts, pl_rows **out, pl_err *err)
 {
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id)};
+	const pl_rows *noted = noted_rows(db, st, table_id);
 	*out = NULL;
-	int rc = columns ? pl_catdb_query(db, "SELECT NULL AS column_id, NULL AS contains_null, NULL AS contains_nan, "
-					      "NULL AS min_value, NULL AS max_value, NULL AS extra_stats, next_row_id "
-					      "FROM ducklake_table_stats WHERE table_id = ? UNION ALL "
-					      "SELECT column_id, contains_null, contains_nan, min_value, max_value, "
-					      "extra_stats, NULL FROM ducklake_table_column_stats WHERE table_id = ?",
+	int rc = noted ? (copy_rows(noted, &r) ? pl_err_nomem(err) : 0) : columns ? pl_catdb_query(db, "SELECT NULL AS column_id, NULL AS contains_null, NULL AS contains_nan, "
+					      "NULL AS min_value, NULL AS max_value, NULL AS extra_stats, next_row_id, "
+					      "record_count, file_size_bytes FROM ducklake_table_stats WHERE table_id = ? "
+					      "UNION ALL SELECT column_id, contains_null, contains_nan, min_value, max_value, "
+					      "extra_stats, NULL, NULL, NULL FROM ducklake_table_column_stats WHERE table_id = ?",
 					  p, 2, &r, err)
-			 : pl_catdb_query(db, "SELECT NULL, NULL, NULL, NULL, NULL, NULL, next_row_id FROM "
-					      "ducklake_table_stats WHERE table_id = ?", p, 1, &r, err);
+			 : pl_catdb_query(db, "SELECT NULL, NULL, NULL, NULL, NULL, NULL, next_row_id, record_count, "
+					      "file_size_bytes FROM ducklake_table_stats WHERE table_id = ?", p, 1, &r, err);
 	if (rc)
 		return rc;
-	*exists = false;
-	*next_row_id = 0;
+	*ts = (table_stats_row){0};
 	for (size_t i = 0; i < r->nrows; i++)
 		if (pl_rows_is_null(r, i, 0)) {
-			*exists = true;
-			*next_row_id = pl_rows_int(r, i, 6, 0);
+			ts->exists = true;
+			ts->next_row_id = pl_rows_int(r, i, 6, 0);
+			ts->record_count = pl_rows_int(r, i, 7, 0);
+			ts->file_size_bytes = pl_rows_int(r, i, 8, 0);
 		}
 	*out = r;
 	return 0;
 }
 
-static int write_table_stats(pl_catdb *db, int64_t table_id, bool exists, int64_t next_row_id,
-			     int64_t rows, int64_t bytes, pl_err *err)
+/* Notes the table's statistics row as this commit leaves it, taking `rows` (a later write of the
+ * same table in the commit replaces the entry). */
+static void note_table_stats(pl_commit_state *st, int64_t table_id, int64_t record_count, int64_t next_row_id,
+			     int64_t file_size_bytes, pl_rows *rows)
 {
-	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
-	return pl_catdb_exec(db,
-			     exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
-				      "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
-				    : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
-				      "table_id) VALUES (?, ?, ?, ?)",
-			     p, 4, err);
+	pl_noted_stats n = {table_id, record_count, next_row_id, file_size_bytes, rows};
+	for (size_t i = 0; i < st->nstats; i++)
+		if (st->stats[i].table_id == table_id) {
+			pl_rows_free(st->stats[i].rows);
+			st->stats[i] = n;
+			return;
+		}
+	if (st->nstats == st->capstats) {
+		size_t cap = st->capstats ? st->capstats * 2 : 4;
+		pl_noted_stats *p = realloc(st->stats, cap * sizeof(*p));
+		if (!p) {
+			pl_rows_free(rows);
+			st->stats_oom = true;
+			return;
+		}
+		st->stats = p;
+		st->capstats = cap;
+	}
+	st->stats[st->nstats++] = n;
 }
 
+static int write_table_stats(pl_catdb *db, pl_commit_state *st, int64_t table_id, const table_stats_row *ts,
+			     int64_t next_row_id, int64_t rows, int64_t bytes, pl_rows *after, pl_err *err)
+{
+	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
+	int rc = pl_catdb_exec(db,
+			       ts->exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
+					    "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
+					  : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
+					    "table_id) VALUES (?, ?, ?, ?)",
+			       p, 4, err);
+	if (rc == 0)
+		note_table_stats(st, table_id, ts->record_count + rows, next_row_id, ts->file_size_bytes + bytes, after);
+	else
+		pl_rows_free(after);
+	return rc;
+}
+
+static char *int_text(int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return pl_strdup(buf);
+}
+
+static char *opt_text(const char *v, bool *oom)
+{
+	char *s = v ? pl_strdup(v) : NULL;
+	*oom = *oom || (v && !s);
+	return s;
+}
 static bool table_listed_before(const pl_txn *t, size_t i)
 {
 	for (size_t k = 0; k < i; k++)
@@ -81,7 +180,24 @@ typedef struct col_merge {
 	bool exists, has_null;
 	int has_nan;     /* -1 unknown */
 	const char *min, *max, *extra;
+	struct {         /* the catalog's row as it was (with in_catalog) */
+		bool has_null;
+		int has_nan;
+		const char *min, *max;
+	} was;
 } col_merge;
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A column whose catalog row the merge left as it was needs no write. */
+static bool unchanged(const col_merge *m)
+{
+	return m->in_catalog && m->has_null == m->was.has_null && m->has_nan == m->was.has_nan &&
+	       same_text(m->min, m->was.min) && same_text(m->max, m->was.max);
+}
 
 static void merge_file_stats(col_merge *m, const pl_column_stats *cs)
 {
@@ -110,6 +226,69 @@ typedef struct col_merges {
 	col_merge *items;
 	size_t n, cap;
 } col_merges;
+
+/* Appends a row of 9 cells (or frees them when *oom is set already); frees the array. */
+static void append_cells(pl_rows *r, char **cells, bool *oom)
+{
+	if (!*oom)
+		*oom = pl_rows_append(r, cells) != 0; /* (which frees the strings when it fails) */
+	else
+		for (int c = 0; cells && c < 9; c++)
+			free(cells[c]);
+	free(cells);
+}
+
+/* The rows the statistics query reads after the table's statistics were written: the table's row
+ * and the column rows, the merged ones as merged (NULL when out of memory: nothing is noted). */
+static pl_rows *stats_after(const pl_rows *catalog, const col_merges *ms, int64_t next_row_id, int64_t record_count,
+			    int64_t file_size_bytes)
+{
+	pl_rows *r = NULL;
+	if (pl_rows_new(&r, 9))
+		return NULL;
+	bool oom = false;
+	char **cells = calloc(9, sizeof(char *));
+	if (!cells || !(cells[6] = int_text(next_row_id)) || !(cells[7] = int_text(record_count)) ||
+	    !(cells[8] = int_text(file_size_bytes))) {
+		oom = true;
+		for (int c = 0; cells && c < 9; c++)
+			free(cells[c]);
+	} else if (pl_rows_append(r, cells)) { /* (which frees the strings) */
+		oom = true;
+	}
+	free(cells);
+	for (size_t i = 0; !oom && i < catalog->nrows; i++) {
+		int64_t id = pl_rows_int(catalog, i, 0, -1);
+		bool merged = pl_rows_is_null(catalog, i, 0);
+		for (size_t k = 0; !merged && k < ms->n; k++)
+			merged = ms->items[k].column_id == id;
+		if (merged)
+			continue;
+		cells = calloc(9, sizeof(char *));
+		oom = !cells;
+		for (int c = 0; !oom && c < 6; c++)
+			cells[c] = opt_text(pl_rows_get(catalog, i, (size_t)c), &oom);
+		append_cells(r, cells, &oom);
+	}
+	for (size_t k = 0; !oom && k < ms->n; k++) {
+		const col_merge *m = &ms->items[k];
+		cells = calloc(9, sizeof(char *));
+		oom = !cells || !(cells[0] = int_text(m->column_id)) || !(cells[1] = pl_strdup(m->has_null ? "1" : "0"));
+		if (!oom && m->has_nan >= 0)
+			oom = !(cells[2] = pl_strdup(m->has_nan ? "1" : "0"));
+		if (!oom) {
+			cells[3] = opt_text(m->min, &oom);
+			cells[4] = opt_text(m->max, &oom);
+			cells[5] = opt_text(m->extra, &oom);
+		}
+		append_cells(r, cells, &oom);
+	}
+	if (oom) {
+		pl_rows_free(r);
+		return NULL;
+	}
+	return r;
+}
 
 /* The merge state of a column, added from the catalog's row (or empty) on first use; `hint` is
  * where it probably is (files list their columns in the same order). */
@@ -142,13 +321,17 @@ static col_merge *merge_of(col_merges *ms, const pl_rows *catalog, const pl_colu
 		m->min = pl_rows_get(catalog, r, 3);
 		m->max = pl_rows_get(catalog, r, 4);
 		m->extra = pl_rows_get(catalog, r, 5);
+		m->was.has_null = m->has_null;
+		m->was.has_nan = m->has_nan;
+		m->was.min = m->min;
+		m->was.max = m->max;
 		break;
 	}
 	return m;
 }
 
-/* Replaces the table's column statistics rows of the merged columns: one DELETE of those that
- * existed, then multi-row INSERTs. */
+/* Replaces the table's column statistics rows of the merged columns the merge changed: one
+ * DELETE of those that existed, then multi-row INSERTs. */
 static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *ms, pl_err *err)
 {
 	int rc = 0;
@@ -162,7 +345,7 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 		p[np++] = PL_VINT(table_id);
 		pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
 		for (size_t i = from; i < ms->n && i < from + per; i++) {
-			if (!ms->items[i].in_catalog)
+			if (!ms->items[i].in_catalog || unchanged(&ms->items[i]))
 				continue;
 			pl_buf_puts(&q, np > 1 ? ", ?" : "?");
 			p[np++] = PL_VINT(ms->items[i].column_id);
@@ -178,6 +361,8 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 			      "min_value, max_value, extra_stats) VALUES ", "(?, ?, ?, ?, ?, ?, ?)", 7);
 	for (size_t i = 0; rc == 0 && i < ms->n; i++) {
 		const col_merge *m = &ms->items[i];
+		if (unchanged(m))
+			continue;
 		pl_val row[] = {PL_VINT(table_id), PL_VINT(m->column_id), PL_VBOOL(m->has_null),
 				m->has_nan < 0 ? PL_VNULL : PL_VBOOL(m->has_nan), PL_VTEXT(m->min), PL_VTEXT(m->max),
 				PL_VTEXT(m->extra)};
@@ -215,7 +400,7 @@ static int store_namemap(pl_catdb *db, pl_txn *t, const pl_new_file *f, int64_t 
 static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_state *st, pl_err *err)
 {
 	int64_t table_id = pl_commit__resolve_table(t, t->files[first].table_ref), next_row = 0, rows = 0, bytes = 0;
-	bool exists = false;
+	table_stats_row ts = {0};
 	pl_rows *catalog = NULL;
 	col_merges ms = {0};
 	pl_batch files, stats;
@@ -228,7 +413,8 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	pl_batch values;
 	pl_batch_init(&values, db, "INSERT INTO ducklake_file_partition_value VALUES ", "(?, ?, ?, ?)", 4);
 	pl_batch_init(&stats, db, "INSERT INTO ducklake_file_column_stats VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", 9);
-	int rc = read_table_stats(db, table_id, true, &next_row, &exists, &catalog, err);
+	int rc = read_table_stats(db, st, table_id, true, &ts, &catalog, err);
+	next_row = ts.next_row_id;
 	for (size_t i = first; rc == 0 && i < t->nfiles; i++) {
 		pl_new_file *f = &t->files[i];
 		if (pl_commit__resolve_table(t, f->table_ref) != table_id)
@@ -286,7 +472,9 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	if (rc == 0)
 		rc = write_column_stats(db, table_id, &ms, err);
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row, rows, bytes, err);
+		rc = write_table_stats(db, st, table_id, &ts, next_row, rows, bytes,
+				       stats_after(catalog, &ms, next_row, ts.record_count + rows, ts.file_size_bytes + bytes),
+				       err);
 	if (inserted)
 		pl_commit_note_change(st, "inserted_into_table", table_id);
 	if (flushed)
@@ -299,30 +487,30 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 	return rc;
 }
 
-static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
-		    bool new_ids, int64_t *row_id_start, pl_err *err);
+static int add_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+		    int64_t rows, bool new_ids, int64_t *row_id_start, pl_err *err);
 
-int pl_commit_add_table_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-			     int64_t rows, int64_t *row_id_start, pl_err *err)
+int pl_commit_add_table_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+			     size_t nstats, int64_t rows, int64_t *row_id_start, pl_err *err)
 {
-	return add_rows(db, table_id, stats, nstats, rows, true, row_id_start, err);
+	return add_rows(db, st, table_id, stats, nstats, rows, true, row_id_start, err);
 }
 
-int pl_commit_add_table_versions(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats,
-				 int64_t rows, pl_err *err)
+int pl_commit_add_table_versions(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats,
+				 size_t nstats, int64_t rows, pl_err *err)
 {
 	int64_t ignored = 0;
-	return add_rows(db, table_id, stats, nstats, rows, false, &ignored, err);
+	return add_rows(db, st, table_id, stats, nstats, rows, false, &ignored, err);
 }
 
-static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats, size_t nstats, int64_t rows,
-		    bool new_ids, int64_t *row_id_start, pl_err *err)
+static int add_rows(pl_catdb *db, pl_commit_state *st, int64_t table_id, const pl_column_stats *stats, size_t nstats,
+		    int64_t rows, bool new_ids, int64_t *row_id_start, pl_err *err)
 {
-	int64_t next_row = 0;
-	bool exists = false;
+	table_stats_row ts = {0};
 	pl_rows *catalog = NULL;
 	col_merges ms = {0};
-	int rc = read_table_stats(db, table_id, nstats > 0, &next_row, &exists, &catalog, err);
+	int rc = read_table_stats(db, st, table_id, nstats > 0, &ts, &catalog, err);
+	int64_t next_row = ts.next_row_id;
 	for (size_t s = 0; rc == 0 && s < nstats; s++) {
 		col_merge *m = merge_of(&ms, catalog, &stats[s], s);
 		if (!m)
@@ -333,8 +521,13 @@ static int add_rows(pl_catdb *db, int64_t table_id, const pl_column_stats *stats
 	if (rc == 0)
 		rc = write_column_stats(db, table_id, &ms, err);
 	*row_id_start = next_row;
+	int64_t next = next_row + (new_ids ? rows : 0);
+	/* without column statistics the query read the table's row only: the columns' are not known */
 	if (rc == 0)
-		rc = write_table_stats(db, table_id, exists, next_row + (new_ids ? rows : 0), rows, 0, err);
+		rc = write_table_stats(db, st, table_id, &ts, next, rows, 0,
+				       nstats > 0 ? stats_after(catalog, &ms, next, ts.record_count + rows, ts.file_size_bytes)
+						  : NULL,
+				       err);
 	free(ms.items);
 	pl_rows_free(catalog);
 	return rc;
@@ -413,6 +606,7 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 			      PL_VINT(d->flushed ? d->flush_begin : st->snapshot), PL_VINT(data_file), PL_VTEXT(d->path),
 			      PL_VBOOL(true), PL_VTEXT(d->format), PL_VINT(d->delete_count), PL_VINT(d->file_size),
 			      PL_VOPTINT(d->footer_size), d->flushed ? PL_VOPTINT(d->flush_max) : PL_VNULL};
+		st->delete_files++;
 		if (rc == 0)
 			rc = pl_catdb_exec(db,
 					   "INSERT INTO ducklake_delete_file (delete_file_id, table_id, begin_snapshot, "

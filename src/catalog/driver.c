@@ -35,10 +35,39 @@ int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
 			  opts->kind);
 }
 
+void pl_catdb_forget_kept(pl_catdb *db)
+{
+	pl_rows_free(db->options);
+	db->options = NULL;
+	db->latest_gen = db->options_gen = db->committed_gen = 0;
+	for (size_t i = 0; i < PL_CATDB_INLINED_KEPT; i++) {
+		free(db->inlined[i].name);
+		db->inlined[i].name = NULL;
+	}
+	db->inlined_next = 0;
+	pl_catdb_forget_note(db);
+}
+
+void pl_catdb_forget_note(pl_catdb *db)
+{
+	free(db->note.changes);
+	for (size_t i = 0; i < db->note.nstats; i++)
+		pl_rows_free(db->note.stats[i].rows);
+	free(db->note.stats);
+	memset(&db->note, 0, sizeof(db->note));
+}
+
 void pl_catdb_close(pl_catdb *db)
 {
-	if (db)
+	if (db) {
+		pl_catdb_forget_kept(db);
 		db->ops->close(db);
+	}
+}
+
+uint64_t pl_catdb_generation(pl_catdb *db)
+{
+	return db->ops->generation ? db->ops->generation(db) : 0;
 }
 
 int pl_catdb_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err)

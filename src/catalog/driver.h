@@ -68,13 +68,53 @@ typedef struct pl_catdb_ops {
 	/* A second, independent connection to the same catalog (for a session's own transaction). */
 	int (*clone)(pl_catdb *db, pl_catdb **out, pl_err *err);
 	void (*close)(pl_catdb *db);
+	/* See pl_catdb_generation; NULL: the driver cannot know (another process may write). */
+	uint64_t (*generation)(pl_catdb *db);
 } pl_catdb_ops;
+
+#define PL_CATDB_INLINED_KEPT 8
+
+/* A table's statistics row (ducklake_table_stats) as a commit left it, and (when known) all of
+ * its statistics rows as the commit's statistics query would read them now (commit_files.c). */
+typedef struct pl_noted_stats {
+	int64_t table_id, record_count, next_row_id, file_size_bytes;
+	pl_rows *rows; /* NULL: not known */
+} pl_noted_stats;
+
+/* The snapshot a commit made on top of snapshot `base` (the latest when it began): the row of
+ * ducklake_snapshot, its changes_made, and the statistics rows of the tables it changed. */
+typedef struct pl_commit_note {
+	int64_t base, snapshot, schema_version, next_catalog_id, next_file_id;
+	char time[32];
+	char *changes;
+	pl_noted_stats *stats; /* every table statistics row the commit wrote */
+	size_t nstats;
+	size_t delete_files; /* delete file rows it wrote */
+} pl_commit_note;
 
 struct pl_catdb {
 	const pl_catdb_ops *ops;
 	bool read_only;
 	/* planar_search_index was seen to exist (nothing drops it): searches skip asking again */
 	bool search_index_table;
+	/* Answers kept while pl_catdb_generation() stays what it was when they were read (0: none
+	 * kept): the latest snapshot id (model.c) and the rows of ducklake_metadata (options.c). */
+	uint64_t latest_gen, options_gen;
+	int64_t latest;
+	pl_rows *options;
+	/* Set by a driver with generations at each commit: the generation right after this
+	 * connection's last commit landed (no other write in between), 0 when it failed. */
+	uint64_t committed_gen;
+	/* Inlined-data tables found for a table at a schema version of the catalog (inline.c): the
+	 * answer holds for as long as that schema version is the latest. */
+	struct {
+		int64_t table_id, schema_version;
+		char *name; /* NULL: free slot */
+	} inlined[PL_CATDB_INLINED_KEPT];
+	size_t inlined_next;
+	/* What this connection's last commit wrote, for a model to advance to it without reading it
+	 * back (model_advance.c); changes NULL: nothing noted. */
+	pl_commit_note note;
 };
 
 typedef struct pl_catdb_options {
@@ -113,6 +153,18 @@ void pl_stmt_cache_clear(pl_stmt_cache *c);
 /* Opens a catalog database with the driver named by opts->kind. */
 int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);
 void pl_catdb_close(pl_catdb *db);
+
+/* A number that changes whenever the catalog may have changed: a transaction or statement that
+ * may have written through any connection to it (clones included) has ended since. Only a driver
+ * that sees every writer knows it: a DuckDB file, which one process at a time holds open for
+ * writing (and none while another reads it). 0 when the driver cannot know, and while this
+ * connection is inside a transaction (its reads may differ from what others see). */
+uint64_t pl_catdb_generation(pl_catdb *db);
+
+/* Forgets every answer db keeps (a clone starts without them). */
+void pl_catdb_forget_kept(pl_catdb *db);
+/* Forgets the note of the last commit. */
+void pl_catdb_forget_note(pl_catdb *db);
 
 /* Convenience wrappers. */
 int pl_catdb_exec(pl_catdb *db, const char *sql, const pl_val *params, size_t n, pl_err *err);

@@ -2,8 +2,14 @@
  * driver_duckdb.c -- catalog driver for a DuckDB database file, opened as its own DuckDB
  * instance (separate from the query engine, so the catalog is never visible to user SQL).
  * A DuckDB file admits one writing process at a time; DuckDB's transaction conflicts map to
- * PL_ECONFLICT.
+ * PL_ECONFLICT. Since this process is the only writer while the file is open, a counter of ended
+ * write transactions (shared by a connection and its clones) tells when the catalog may have
+ * changed (pl_catdb_generation).
  */
+#define _DEFAULT_SOURCE /* timegm */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +20,39 @@
 #include "core/str.h"
 #include "engine/engine.h"
 
+/* What a connection shares with its clones: the generation counter (starts at 1), moved under
+ * the lock right after each write lands, so that the generation a commit ends on is the state
+ * right after it (no other write in between). */
+typedef struct duck_shared {
+	pthread_mutex_t lock;
+	uint64_t generation;
+	int refs;
+} duck_shared;
+
 typedef struct duck_catdb {
 	pl_catdb base;
 	duckdb_database db;
 	duckdb_connection con;
 	char *path;
 	bool owns_db; /* clones share the database of the original */
+	bool in_txn;  /* between begin and commit/rollback */
+	duck_shared *shared;
 	pl_stmt_cache cache;
 } duck_catdb;
+
+/* Called with the lock held after anything that may have changed the catalog has ended
+ * (committed or not); returns the new generation. */
+static uint64_t bump_generation(duck_catdb *d)
+{
+	return __atomic_add_fetch(&d->shared->generation, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Statements that leave the generation to others: reads, and the start and end of a
+ * transaction (d_commit moves it itself). */
+static bool reads_only(const char *sql)
+{
+	return strncmp(sql, "SELECT ", 7) == 0 || strcmp(sql, "BEGIN TRANSACTION") == 0 || strcmp(sql, "COMMIT") == 0;
+}
 
 static void finalize_stmt(void *p)
 {
@@ -36,6 +67,74 @@ static int prefix_error(duck_catdb *d, int rc, pl_err *err)
 	return rc;
 }
 
+/* s as a whole decimal integer in [lo, hi]. */
+static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *p = s + (*s == '-');
+	if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
+		return false;
+	long long v = strtoll(s, NULL, 10);
+	*out = v;
+	return v >= lo && v <= hi;
+}
+
+/* s as a plain decimal number (digits, sign, point, exponent: what casting it would read alike). */
+static bool parse_double(const char *s, double *out)
+{
+	char *end = NULL;
+	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return end && *end == '\0' && errno == 0; /* out of range: DuckDB's cast says what it thinks */
+}
+
+/* "YYYY-MM-DD HH:MM:SS.ffffff+00" (pl_now_timestamptz's form) as microseconds since the epoch. */
+static bool parse_utc_timestamp(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	long us;
+	if (strlen(s) != 29 || strcmp(s + 26, "+00") != 0 ||
+	    sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d.%6ld%n", &y, &mo, &d, &h, &mi, &sec, &us, &n) != 7 || n != 26)
+		return false;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	time_t t = timegm(&tm);
+	*out = (int64_t)t * 1000000 + us;
+	return true;
+}
+
+/* A text value bound as the type the statement expects, so that DuckDB keeps the statement's
+ * plan (a value of another type makes it bind the statement again); false: bind it as text. */
+static bool bind_typed_text(duckdb_prepared_statement st, idx_t idx, const char *s, duckdb_state *state)
+{
+	int64_t i;
+	double d;
+	switch (duckdb_param_type(st, idx)) {
+	case DUCKDB_TYPE_BIGINT:
+		if (!parse_int(s, INT64_MIN + 1, INT64_MAX, &i))
+			return false;
+		*state = duckdb_bind_int64(st, idx, i);
+		return true;
+	case DUCKDB_TYPE_INTEGER:
+		if (!parse_int(s, INT32_MIN, INT32_MAX, &i))
+			return false;
+		*state = duckdb_bind_int32(st, idx, (int32_t)i);
+		return true;
+	case DUCKDB_TYPE_DOUBLE:
+		if (!parse_double(s, &d))
+			return false;
+		*state = duckdb_bind_double(st, idx, d);
+		return true;
+	case DUCKDB_TYPE_TIMESTAMP_TZ:
+		if (!parse_utc_timestamp(s, &i))
+			return false;
+		*state = duckdb_bind_timestamp_tz(st, idx, (duckdb_timestamp){i});
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -43,9 +142,18 @@ static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_
 		duckdb_state s = DuckDBSuccess;
 		switch (params[i].kind) {
 		case PL_V_NULL: s = duckdb_bind_null(st, idx); break;
-		case PL_V_INT: s = duckdb_bind_int64(st, idx, params[i].i); break;
+		case PL_V_INT:
+			if (duckdb_param_type(st, idx) == DUCKDB_TYPE_INTEGER && params[i].i >= INT32_MIN &&
+			    params[i].i <= INT32_MAX)
+				s = duckdb_bind_int32(st, idx, (int32_t)params[i].i);
+			else
+				s = duckdb_bind_int64(st, idx, params[i].i);
+			break;
 		case PL_V_BOOL: s = duckdb_bind_boolean(st, idx, params[i].i != 0); break;
-		case PL_V_TEXT: s = duckdb_bind_varchar(st, idx, params[i].s); break;
+		case PL_V_TEXT:
+			if (!bind_typed_text(st, idx, params[i].s, &s))
+				s = duckdb_bind_varchar(st, idx, params[i].s);
+			break;
 		}
 		if (s == DuckDBError)
 			return -1;
@@ -73,7 +181,16 @@ static int run(duck_catdb *d, const char *sql, const pl_val *params, size_t n, d
 		pl_err_set(err, PL_ECATALOG, "cannot bind parameters of: %s", sql);
 		return prefix_error(d, PL_ECATALOG, err);
 	}
-	if (duckdb_execute_prepared(st, res) == DuckDBError) {
+	/* a write outside a transaction moves the generation once it has landed */
+	bool write = !d->in_txn && !reads_only(sql);
+	if (write)
+		pthread_mutex_lock(&d->shared->lock);
+	duckdb_state state = duckdb_execute_prepared(st, res);
+	if (write) {
+		bump_generation(d);
+		pthread_mutex_unlock(&d->shared->lock);
+	}
+	if (state == DuckDBError) {
 		int rc = pl_engine_result_error(res, err);
 		if (rc == PL_EINVALID || rc == PL_ERROR)
 			rc = err->code = PL_ECATALOG;
@@ -217,20 +334,38 @@ static int d_query(pl_catdb *db, const char *sql, const pl_val *params, size_t n
 
 static int d_begin(pl_catdb *db, pl_err *err)
 {
-	return d_exec(db, "BEGIN TRANSACTION", NULL, 0, err);
+	duck_catdb *d = (duck_catdb *)db;
+	int rc = d_exec(db, "BEGIN TRANSACTION", NULL, 0, err);
+	d->in_txn = rc == 0;
+	return rc;
 }
 
 static int d_commit(pl_catdb *db, pl_err *err)
 {
-	return d_exec(db, "COMMIT", NULL, 0, err);
+	duck_catdb *d = (duck_catdb *)db;
+	pthread_mutex_lock(&d->shared->lock);
+	int rc = d_exec(db, "COMMIT", NULL, 0, err);
+	d->in_txn = false; /* committed, or failed and rolled back */
+	uint64_t g = bump_generation(d);
+	pthread_mutex_unlock(&d->shared->lock);
+	db->committed_gen = rc == 0 ? g : 0;
+	return rc;
 }
 
 static int d_rollback(pl_catdb *db, pl_err *err)
 {
+	duck_catdb *d = (duck_catdb *)db;
 	pl_err ignored;
 	(void)err;
 	d_exec(db, "ROLLBACK", NULL, 0, &ignored);
+	d->in_txn = false;
 	return 0;
+}
+
+static uint64_t d_generation(pl_catdb *db)
+{
+	duck_catdb *d = (duck_catdb *)db;
+	return d->in_txn ? 0 : __atomic_load_n(&d->shared->generation, __ATOMIC_ACQUIRE);
 }
 
 static int d_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *err)
@@ -252,6 +387,10 @@ static void d_close(pl_catdb *db)
 {
 	duck_catdb *d = (duck_catdb *)db;
 	pl_stmt_cache_clear(&d->cache);
+	if (d->shared && __atomic_sub_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_mutex_destroy(&d->shared->lock);
+		free(d->shared);
+	}
 	if (d->con)
 		duckdb_disconnect(&d->con);
 	if (d->db && d->owns_db)
@@ -269,8 +408,12 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 		free(d);
 		return pl_err_nomem(err);
 	}
-	d->base = src->base;
+	d->base.ops = src->base.ops;
+	d->base.read_only = src->base.read_only;
+	d->base.search_index_table = src->base.search_index_table;
 	d->db = src->db;
+	d->shared = src->shared;
+	__atomic_add_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL);
 	d->cache.finalize = finalize_stmt;
 	int rc = pl_engine_connect(&d->con, d->db, err);
 	if (rc) {
@@ -282,7 +425,7 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 }
 
 static const pl_catdb_ops duckdb_ops = {
-	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_clone, d_close,
+	"duckdb", d_exec, d_query, d_begin, d_commit, d_rollback, d_table_exists, d_clone, d_close, d_generation,
 };
 
 int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)
@@ -296,6 +439,13 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	d->base.read_only = opts->read_only;
 	d->owns_db = true;
 	d->cache.finalize = finalize_stmt;
+	if (!(d->shared = calloc(1, sizeof(*d->shared)))) {
+		d_close(&d->base);
+		return pl_err_nomem(err);
+	}
+	pthread_mutex_init(&d->shared->lock, NULL);
+	d->shared->generation = 1;
+	d->shared->refs = 1;
 	if (!opts->create && access(opts->location, F_OK) != 0) {
 		int nf = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' does not exist", opts->location);
 		d_close(&d->base);

@@ -270,7 +270,7 @@ static int p_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 }
 
 static const pl_catdb_ops postgres_ops = {
-	"postgres", p_exec, p_query, p_begin, p_commit, p_rollback, p_table_exists, p_clone, p_close,
+	"postgres", p_exec, p_query, p_begin, p_commit, p_rollback, p_table_exists, p_clone, p_close, NULL,
 };
 
 /* Takes Planar's keywords (metadata_schema=, password_env=) out of a key=value conninfo. */

@@ -199,7 +199,7 @@ static int s_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 }
 
 static const pl_catdb_ops sqlite_ops = {
-	"sqlite", s_exec, s_query, s_begin, s_commit, s_rollback, s_table_exists, s_clone, s_close,
+	"sqlite", s_exec, s_query, s_begin, s_commit, s_rollback, s_table_exists, s_clone, s_close, NULL,
 };
 
 int pl_catdb_sqlite_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err)

@@ -411,6 +411,14 @@ int pl_inline_alter(pl_catdb *db, int64_t table_id, pl_commit_state *st, pl_err 
  * columns (no schema version of the table after it), else a new one at a new schema version. */
 static int inlined_table(pl_catdb *db, pl_inlined_insert *ins, pl_commit_state *st, char **name, pl_err *err)
 {
+	/* Kept per schema version of the catalog: every change of a table's inlined-data tables
+	 * (one made for new columns, one dropped by ALTER) comes with a new schema version, and
+	 * only superseded ones are dropped without. Not within a commit that changed the schema. */
+	bool keep = st->schema_version == st->latest_schema_version && !st->ddl;
+	for (size_t i = 0; keep && i < PL_CATDB_INLINED_KEPT; i++)
+		if (db->inlined[i].name && db->inlined[i].table_id == ins->table_id &&
+		    db->inlined[i].schema_version == st->schema_version)
+			return (*name = pl_strdup(db->inlined[i].name)) ? 0 : pl_err_nomem(err);
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VINT(ins->table_id), PL_VINT(ins->table_id)};
 	int rc = pl_catdb_query(db,
@@ -423,7 +431,17 @@ static int inlined_table(pl_catdb *db, pl_inlined_insert *ins, pl_commit_state *
 	if (r->nrows > 0 && pl_rows_get(r, 0, 0)) {
 		*name = pl_strdup(pl_rows_get(r, 0, 0));
 		pl_rows_free(r);
-		return *name ? 0 : pl_err_nomem(err);
+		if (!*name)
+			return pl_err_nomem(err);
+		char *kept = keep ? pl_strdup(*name) : NULL;
+		if (kept) {
+			size_t slot = db->inlined_next++ % PL_CATDB_INLINED_KEPT;
+			free(db->inlined[slot].name);
+			db->inlined[slot].table_id = ins->table_id;
+			db->inlined[slot].schema_version = st->schema_version;
+			db->inlined[slot].name = kept;
+		}
+		return 0;
 	}
 	pl_rows_free(r);
 	st->schema_version++;
@@ -493,9 +511,9 @@ static int write_insert(pl_catdb *db, pl_txn *t, pl_inlined_insert *ins, pl_comm
 		if (pg_type(ins->types[c]) && strcmp(pg_type(ins->types[c]), "BYTEA") == 0)
 			stats[c].min = stats[c].max = NULL;
 	if (rc == 0 && ins->row_ids)
-		rc = pl_commit_add_table_versions(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
+		rc = pl_commit_add_table_versions(db, st, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, err);
 	else if (rc == 0)
-		rc = pl_commit_add_table_rows(db, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
+		rc = pl_commit_add_table_rows(db, st, ins->table_id, stats, ins->ncols, (int64_t)ins->nrows, &row_id, err);
 	if (rc == 0)
 		rc = write_rows(db, ins, table, row_id, st->snapshot, err);
 	if (rc == 0 && !txn_has_files_for(t, ins->table_id))

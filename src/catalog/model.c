@@ -681,12 +681,20 @@ const pl_table *pl_model_table_by_id(const pl_model *m, int64_t id)
 
 int pl_catalog_latest_snapshot(pl_catdb *db, int64_t *out, pl_err *err)
 {
+	/* kept while nothing was written since (a catalog whose writers the driver sees) */
+	uint64_t gen = pl_catdb_generation(db);
+	if (gen && gen == db->latest_gen) {
+		*out = db->latest;
+		return 0;
+	}
 	pl_rows *r = NULL;
 	int rc = pl_catdb_query(db, "SELECT max(snapshot_id) FROM ducklake_snapshot", NULL, 0, &r, err);
 	if (rc)
 		return rc;
 	*out = pl_rows_int(r, 0, 0, -1);
 	pl_rows_free(r);
+	db->latest = *out;
+	db->latest_gen = gen;
 	return 0;
 }
 

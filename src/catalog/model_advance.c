@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "catalog/model_rows.h"
+#include "core/str.h"
 
 /* What the snapshots in (from, to] changed, from their changes rows. */
 typedef struct data_changes {
@@ -23,16 +24,34 @@ typedef struct data_changes {
 	bool deleted;     /* deleted_from_table: delete files began or ended, data files ended */
 } data_changes;
 
-/* Fills *out from the changes rows of the snapshots in (from, to]. */
+/* The note of db's last commit when it made exactly the snapshots (from, to], else NULL. */
+static const pl_commit_note *own_commit(const pl_catdb *db, int64_t from, int64_t to)
+{
+	const pl_commit_note *n = &db->note;
+	return n->changes && n->base == from && n->snapshot == to ? n : NULL;
+}
+
+/* Fills *out from the changes rows of the snapshots in (from, to] (the commit's note when db made
+ * them). */
 static int only_data_changes(pl_catdb *db, int64_t from, int64_t to, data_changes *out, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p[] = {PL_VINT(from), PL_VINT(to)};
-	int rc = pl_catdb_query(db, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id > ? AND "
-				    "snapshot_id <= ?",
-				p, 2, &r, err);
-	if (rc)
-		return rc;
+	const pl_commit_note *own = own_commit(db, from, to);
+	if (own) {
+		char *cells[1] = {pl_strdup(own->changes)};
+		if (!cells[0] || pl_rows_new(&r, 1) || pl_rows_append(r, cells)) {
+			free(cells[0]);
+			pl_rows_free(r);
+			return pl_err_nomem(err);
+		}
+	} else {
+		pl_val p[] = {PL_VINT(from), PL_VINT(to)};
+		int rc = pl_catdb_query(db, "SELECT changes_made FROM ducklake_snapshot_changes WHERE snapshot_id > ? AND "
+					    "snapshot_id <= ?",
+					p, 2, &r, err);
+		if (rc)
+			return rc;
+	}
 	*out = (data_changes){(int64_t)r->nrows == to - from, false, false};
 	bool *yes = &out->data_only;
 	for (size_t i = 0; *yes && i < r->nrows; i++) {
@@ -194,6 +213,20 @@ static void add_to_summaries(pl_model *m, const pl_rows *added)
 	}
 }
 
+/* The statistics rows a commit of m's tables wrote (the others did not change). */
+static void apply_noted_stats(pl_model *m, const pl_commit_note *own)
+{
+	for (size_t i = 0; i < own->nstats; i++) {
+		pl_table *t = pl_model__table_mut(m, own->stats[i].table_id);
+		if (!t)
+			continue;
+		t->has_stats = true;
+		t->record_count = own->stats[i].record_count;
+		t->next_row_id = own->stats[i].next_row_id;
+		t->file_size_bytes = own->stats[i].file_size_bytes;
+	}
+}
+
 #define BEGAN_SINCE " begin_snapshot > ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)"
 #define ENDED_SINCE " end_snapshot > ? AND end_snapshot <= ? AND begin_snapshot <= ?"
 
@@ -210,9 +243,19 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	bool data_only = ch.data_only;
 	/* Only rows inlined into the catalog: no data or delete file began or ended. */
 	bool files = ch.files_added || ch.deleted;
-	if (rc == 0 && data_only)
+	/* a snapshot this connection just made on top of m's: what it wrote is known */
+	const pl_commit_note *own = own_commit(db, from, snap);
+	if (rc == 0 && data_only && own) {
+		next.schema_version = own->schema_version;
+		next.next_catalog_id = own->next_catalog_id;
+		next.next_file_id = own->next_file_id;
+		if (!(next.snapshot_time = pl_strdup(own->time)))
+			rc = pl_err_nomem(err);
+	} else if (rc == 0 && data_only)
 		rc = pl_model__load_snapshot(&next, db, snap, err);
-	if (rc == 0 && data_only && files) {
+	/* a commit of this connection that wrote no delete file began none before its snapshot */
+	bool own_deletes = !own || own->delete_files > 0;
+	if (rc == 0 && data_only && files && own_deletes) {
 		/* files committed since that begin at or before m's snapshot (a flush of deletes kept
 		 * in the catalog rewrites a data file's delete file with its history) need a full load */
 		pl_rows *old = NULL;
@@ -242,7 +285,7 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	if (rc == 0 && ch.deleted)
 		rc = refill(&r[2], db, "SELECT table_id, data_file_id, delete_file_id FROM ducklake_delete_file WHERE"
 			    ENDED_SINCE " ORDER BY table_id", from, snap, from, err);
-	if (rc == 0 && files)
+	if (rc == 0 && files && own_deletes)
 		rc = refill(&r[3], db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap,
 			    snap, err);
 	if (rc == 0)
@@ -254,7 +297,9 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	/* summaries of tables that only gained files are brought forward below */
 	for (int i = ch.deleted ? 0 : 1; rc == 0 && i < 4; i++)
 		forget_summaries(m, r[i]);
-	if (rc == 0)
+	if (rc == 0 && own)
+		apply_noted_stats(m, own);
+	else if (rc == 0)
 		rc = pl_model__load_stats(m, db, err);
 	if (rc == 0 && !ch.deleted)
 		add_to_summaries(m, r[0]);

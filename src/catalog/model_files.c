@@ -206,10 +206,14 @@ static void summarize_files(const pl_table *t, pl_files_summary *s)
 	"(SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_delete_file d JOIN ducklake_data_file f ON " \
 	"f.data_file_id = d.data_file_id WHERE d.table_id = ? AND f.begin_snapshot " cond " ? AND" LIVE_D " AND" LIVE_F \
 	" LIMIT 1) AS q)"
-/* a merged file with rows of snapshots after the model's: they read as deleted */
+/* a merged file with rows of snapshots after the model's: they read as deleted. Such a file was
+ * written by a later commit, so its id is at least the model's next_file_id: the subquery walks
+ * those ids only (the unary pluses keep the catalog from walking the table's files by the other
+ * conditions instead, which grows with the table). */
 #define ANY_PARTIAL(cond) \
-	"(SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_data_file f WHERE f.table_id = ? AND f.begin_snapshot " cond \
-	" ? AND" LIVE_F " AND f.partial_max > ? LIMIT 1) AS q)"
+	"(SELECT count(*) FROM (SELECT 1 AS x FROM ducklake_data_file f WHERE f.data_file_id >= ? AND +f.table_id = ? " \
+	"AND +f.begin_snapshot " cond " ? AND ? >= +f.begin_snapshot AND (f.end_snapshot IS NULL OR ? < f.end_snapshot) " \
+	"AND f.partial_max > ? LIMIT 1) AS q)"
 
 /* Each subquery stops at its first rows (LIMIT) on the catalog's indexes (table_id, ...). */
 static const char summary_sql[] =
@@ -222,13 +226,14 @@ static int query_summary(const pl_model *m, const pl_table *t, pl_files_summary 
 	if (!m->cat)
 		return pl_err_set(err, PL_ERROR, "internal error: the files of table \"%s\" were not loaded", t->name);
 	pl_val id = PL_VINT(t->id), since = PL_VINT(t->schema_since), snap = PL_VINT(m->snapshot_id);
+	pl_val later = PL_VINT(m->next_file_id);
 	pl_val p[] = {id, snap, snap,
 		      id, since, snap, snap,
 		      id, since, snap, snap,
 		      id, since, snap, snap, snap, snap,
 		      id, since, snap, snap, snap, snap,
-		      id, since, snap, snap, snap,
-		      id, since, snap, snap, snap};
+		      later, id, since, snap, snap, snap,
+		      later, id, since, snap, snap, snap};
 	pl_rows *r = NULL;
 	int rc = pl_catdb_query(m->cat, summary_sql, p, sizeof(p) / sizeof(p[0]), &r, err);
 	if (rc)
@@ -276,7 +281,9 @@ int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current,
 	*path = NULL;
 	lock(m);
 	int rc = 0;
-	/* the smallest: on an S3 lake, binding a view fetches the whole file into the cache */
+	/* a small one: on an S3 lake, binding a view fetches the whole file into the cache (the
+	 * smallest of the loaded files; of the first few the catalog finds, else, so that the
+	 * query does not grow with the table) */
 	if (!t->files_deferred) {
 		const pl_data_file *best = NULL;
 		for (size_t i = 0; i < t->nfiles; i++)
@@ -294,10 +301,12 @@ int pl_model_table_some_file(const pl_model *m, const pl_table *t, bool current,
 		rc = pl_err_set(err, PL_ERROR, "internal error: the files of table \"%s\" were not loaded", t->name);
 	else
 		rc = pl_catdb_query(m->cat,
-				    current ? "SELECT path, path_is_relative FROM ducklake_data_file f WHERE f.table_id = ? "
-					      "AND f.begin_snapshot > ? AND" LIVE_F " ORDER BY f.file_size_bytes LIMIT 1"
-					    : "SELECT path, path_is_relative FROM ducklake_data_file f WHERE f.table_id = ? "
-					      "AND f.begin_snapshot <= ? AND" LIVE_F " ORDER BY f.file_size_bytes LIMIT 1",
+				    current ? "SELECT path, path_is_relative FROM (SELECT path, path_is_relative, file_size_bytes "
+					      "FROM ducklake_data_file f WHERE f.table_id = ? AND f.begin_snapshot > ? AND" LIVE_F
+					      " LIMIT " STR(PL_MODEL_SUMMARY_FILES) ") AS q ORDER BY file_size_bytes LIMIT 1"
+					    : "SELECT path, path_is_relative FROM (SELECT path, path_is_relative, file_size_bytes "
+					      "FROM ducklake_data_file f WHERE f.table_id = ? AND f.begin_snapshot <= ? AND" LIVE_F
+					      " LIMIT " STR(PL_MODEL_SUMMARY_FILES) ") AS q ORDER BY file_size_bytes LIMIT 1",
 				    p, 4, &r, err);
 	if (rc == 0 && r->nrows > 0) {
 		if (!(*path = pl_objhook_file_path(t->dir, pl_rows_get(r, 0, 0), pl_rows_bool(r, 0, 1, true))))

@@ -15,9 +15,77 @@ static int scope_rank(const char *scope)
 	return !scope ? 2 : strcmp(scope, "table") == 0 ? 0 : 1;
 }
 
+/* Every option row, kept in db while its generation stays (see pl_catdb_generation); false when
+ * the driver cannot tell (the caller reads the rows it needs). */
+static int kept_options(pl_catdb *db, const pl_rows **out, pl_err *err)
+{
+	uint64_t gen = pl_catdb_generation(db);
+	*out = NULL;
+	if (!gen)
+		return 0;
+	if (gen != db->options_gen) {
+		pl_rows *r = NULL;
+		int rc = pl_catdb_query(db, "SELECT \"key\", \"value\", \"scope\", scope_id FROM ducklake_metadata", NULL, 0,
+					&r, err);
+		if (rc)
+			return rc;
+		pl_rows_free(db->options);
+		db->options = r;
+		db->options_gen = gen;
+	}
+	*out = db->options;
+	return 0;
+}
+
+/* Whether row i of r (key, value, scope, scope_id) is key at a scope that applies. */
+static bool applies(const pl_rows *r, size_t i, const char *key, int64_t table_id, int64_t schema_id)
+{
+	const char *k = pl_rows_get(r, i, 0), *scope = pl_rows_get(r, i, 2);
+	if (!k || !pl_rows_get(r, i, 1) || strcmp(k, key) != 0)
+		return false;
+	if (!scope)
+		return true;
+	if (pl_rows_is_null(r, i, 3)) /* as `scope_id = ?` reads a NULL */
+		return false;
+	int64_t id = pl_rows_int(r, i, 3, -1);
+	return (strcmp(scope, "table") == 0 && id == table_id) || (strcmp(scope, "schema") == 0 && id == schema_id);
+}
+
+/* The value of key from the kept rows, the narrowest scope first. */
+static int kept_option(const pl_rows *r, int64_t table_id, int64_t schema_id, const char *key, char **out,
+		       pl_err *err)
+{
+	int best = 3;
+	const char *v = NULL;
+	for (size_t i = 0; i < r->nrows; i++) {
+		int rank = scope_rank(pl_rows_get(r, i, 2));
+		if (rank < best && applies(r, i, key, table_id, schema_id)) {
+			best = rank;
+			v = pl_rows_get(r, i, 1);
+		}
+	}
+	*out = NULL;
+	return v && !(*out = pl_strdup(v)) ? pl_err_nomem(err) : 0;
+}
+
 int pl_catalog_options(pl_catdb *db, int64_t table_id, int64_t schema_id, const char *const *keys, size_t n,
 		       char **out, pl_err *err)
 {
+	const pl_rows *kept = NULL;
+	int krc = kept_options(db, &kept, err);
+	if (krc)
+		return krc;
+	if (kept) {
+		memset(out, 0, n * sizeof(*out));
+		for (size_t k = 0; krc == 0 && k < n; k++)
+			krc = kept_option(kept, table_id, schema_id, keys[k], &out[k], err);
+		for (size_t k = 0; krc && k < n; k++) {
+			free(out[k]);
+			out[k] = NULL;
+		}
+		return krc;
+	}
+
 	pl_buf q = PL_BUF_INIT;
 	pl_val *p = calloc(n + 2, sizeof(*p));
 	pl_rows *r = NULL;
@@ -66,8 +134,12 @@ int pl_catalog_option(pl_catdb *db, int64_t table_id, int64_t schema_id, const c
 {
 	pl_rows *r = NULL;
 	pl_val p[] = {PL_VTEXT(key), PL_VINT(table_id), PL_VINT(schema_id)};
+	const pl_rows *kept = NULL;
 	*out = NULL;
-	int rc = pl_catdb_query(db,
+	int rc = kept_options(db, &kept, err);
+	if (rc || kept)
+		return rc ? rc : kept_option(kept, table_id, schema_id, key, out, err);
+	rc = pl_catdb_query(db,
 				"SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND (\"scope\" IS NULL OR "
 				"(\"scope\" = 'table' AND scope_id = ?) OR (\"scope\" = 'schema' AND scope_id = ?)) "
 				"ORDER BY CASE WHEN \"scope\" = 'table' THEN 0 WHEN \"scope\" = 'schema' THEN 1 ELSE 2 END "

@@ -509,6 +509,49 @@ static void commit__advance_matches_full_load(void **state)
 	pl_model_free(m);
 }
 
+/* A commit that takes the latest snapshot to be its connection's last one (nothing was written
+ * since, as far as it knows) while another connection's commit landed meanwhile: the two take
+ * the same snapshot id, the catalog refuses this one, and the retry commits on top of the other. */
+static void commit__own_latest_assumed_loses_the_race_and_retries(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	int64_t snap = 0, tid = create_table(f, "t", &snap);
+	insert_file(f, tid, "a.parquet", "1", "5", "b", "m", 0);
+	pl_catdb *other = NULL;
+	assert_int_equal(f->db->ops->clone(f->db, &other, &err), 0);
+	pl_txn t = {0};
+	pl_new_file *nf = pl_txn_add_file(&t);
+	nf->table_ref = tid;
+	nf->path = strdup("other.parquet");
+	nf->record_count = 3;
+	nf->file_size = 100;
+	nf->footer_size = 10;
+	int64_t other_snap = -1;
+	assert_int_equal(pl_commit(other, &t, snap + 1, &other_snap, &err), 0);
+	pl_txn_dispose(&t);
+	assert_int_equal(other_snap, snap + 2);
+	/* as if this connection had checked for writes just before the other commit landed */
+	f->db->latest_gen = pl_catdb_generation(f->db);
+	insert_file(f, tid, "c.parquet", "-7", "8", "cherry", "fig", 0);
+	pl_rows *r = q(f, "SELECT count(*), max(snapshot_id) FROM ducklake_snapshot WHERE snapshot_id > ?", snap);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 3);
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), snap + 3);
+	pl_rows_free(r);
+	r = q(f, "SELECT count(*), sum(record_count) FROM ducklake_data_file WHERE table_id = ?", tid);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 3);
+	pl_rows_free(r);
+	r = q(f, "SELECT record_count, next_row_id FROM ducklake_table_stats WHERE table_id = ?", tid);
+	assert_int_equal(pl_rows_int(r, 0, 0, -1), 9);
+	assert_int_equal(pl_rows_int(r, 0, 1, -1), 9);
+	pl_rows_free(r);
+	r = q(f, "SELECT min_value, max_value FROM ducklake_table_column_stats WHERE table_id = ? AND column_id = 1", tid);
+	assert_string_equal(pl_rows_get(r, 0, 0), "-7");
+	assert_string_equal(pl_rows_get(r, 0, 1), "8");
+	pl_rows_free(r);
+	pl_catdb_close(other);
+}
+
 #define BOTH(fn) {#fn "/sqlite", fn, setup, teardown, (void *)"sqlite"}, \
 		 {#fn "/duckdb", fn, setup, teardown, (void *)"duckdb"}
 
@@ -526,6 +569,7 @@ int main(void)
 		BOTH(commit__conflict_detection_sees_all_changes_of_a_snapshot),
 		BOTH(commit__drop_schema_conflicts_with_concurrent_table_in_it),
 		BOTH(commit__advance_matches_full_load),
+		BOTH(commit__own_latest_assumed_loses_the_race_and_retries),
 	};
 	return cmocka_run_group_tests_name("catalog/commit", tests, NULL, NULL);
 }

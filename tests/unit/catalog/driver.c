@@ -366,6 +366,83 @@ static void driver__repeated_statements_see_later_changes(void **state)
 	assert_int_equal(count_rows(f->db, "u"), 2);
 }
 
+/* Text values bound where the statement expects numbers or a time stamp read back as the same
+ * values, the second run of the kept statement too (the DuckDB driver binds them as those types). */
+static void driver__text_values_of_typed_columns(void **state)
+{
+	fixture *f = *state;
+	exec_ok(f->db, strcmp(f->kind, "sqlite") == 0
+			       ? "CREATE TABLE typed (a BIGINT, b INTEGER, c DOUBLE, d TEXT, e VARCHAR)"
+			       : "CREATE TABLE typed (a BIGINT, b INTEGER, c DOUBLE, d TIMESTAMP WITH TIME ZONE, e VARCHAR)",
+		NULL, 0);
+	static const char *const rows[][5] = {
+		{"-9223372036854775807", "-2147483648", "0.1", "2024-02-29 23:59:59.000001+00", "12"},
+		{"007", "2147483647", "-1.5e-7", "1970-01-01 00:00:00.000000+00", "0.25"},
+		{"123456789012345678", "0", "1e300", "2038-01-19 03:14:08.999999+00", "x"},
+	};
+	static const char *const back[][4] = {
+		{"-9223372036854775807", "-2147483648", "0.1", "2024-02-29 23:59:59.000001+00"},
+		{"7", "2147483647", "-1.5e-07", "1970-01-01 00:00:00+00"},
+		{"123456789012345678", "0", "1e+300", "2038-01-19 03:14:08.999999+00"},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		pl_val p[5];
+		for (size_t c = 0; c < 5; c++)
+			p[c] = PL_VTEXT(rows[i][c]);
+		exec_ok(f->db, "INSERT INTO typed VALUES (?, ?, ?, ?, ?)", p, 5);
+	}
+	pl_rows *r = query_ok(f->db, "SELECT CAST(a AS VARCHAR), CAST(b AS VARCHAR), c, CAST(d AS VARCHAR), e FROM typed "
+				     "ORDER BY a", NULL, 0);
+	assert_int_equal(r->nrows, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(pl_rows_get(r, i, 0), back[i][0]);
+		assert_string_equal(pl_rows_get(r, i, 1), back[i][1]);
+		assert_true(strtod(pl_rows_get(r, i, 2), NULL) == strtod(rows[i][2], NULL));
+		if (strcmp(f->kind, "duckdb") == 0)
+			assert_string_equal(pl_rows_get(r, i, 3), back[i][3]);
+		assert_string_equal(pl_rows_get(r, i, 4), rows[i][4]);
+	}
+	pl_rows_free(r);
+}
+
+/* A DuckDB file's generation moves when a write ends, through this connection or a clone; SQLite
+ * cannot know of other processes' writes and has none. */
+static void driver__generation_moves_with_every_write(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	uint64_t g = pl_catdb_generation(f->db);
+	if (strcmp(f->kind, "sqlite") == 0) {
+		exec_ok(f->db, "CREATE TABLE gen (a BIGINT)", NULL, 0);
+		assert_int_equal(pl_catdb_generation(f->db), 0);
+		return;
+	}
+	assert_true(g > 0);
+	exec_ok(f->db, "CREATE TABLE gen (a BIGINT)", NULL, 0);
+	uint64_t g1 = pl_catdb_generation(f->db);
+	assert_true(g1 > g);
+	pl_rows_free(query_ok(f->db, "SELECT count(*) FROM gen", NULL, 0));
+	assert_int_equal(pl_catdb_generation(f->db), g1); /* reads leave it */
+	assert_int_equal(f->db->ops->begin(f->db, &err), 0);
+	assert_int_equal(pl_catdb_generation(f->db), 0); /* unknown inside a transaction */
+	exec_ok(f->db, "INSERT INTO gen VALUES (1)", NULL, 0);
+	assert_int_equal(f->db->ops->commit(f->db, &err), 0);
+	uint64_t g2 = pl_catdb_generation(f->db);
+	assert_true(g2 > g1);
+	assert_int_equal(f->db->committed_gen, g2);
+	pl_catdb *clone = NULL;
+	assert_int_equal(f->db->ops->clone(f->db, &clone, &err), 0);
+	assert_int_equal(pl_catdb_generation(clone), g2);
+	exec_ok(clone, "INSERT INTO gen VALUES (2)", NULL, 0);
+	assert_true(pl_catdb_generation(f->db) > g2);
+	uint64_t g3 = pl_catdb_generation(f->db);
+	assert_int_equal(f->db->ops->begin(f->db, &err), 0);
+	assert_int_equal(f->db->ops->rollback(f->db, &err), 0);
+	assert_int_equal(pl_catdb_generation(f->db), g3); /* nothing was written */
+	pl_catdb_close(clone);
+	assert_int_equal(pl_catdb_generation(f->db), g3);
+}
+
 static void driver__unknown_kind_is_unsupported(void **state)
 {
 	(void)state;
@@ -415,6 +492,8 @@ int main(void)
 		BOTH(driver__read_only_open_of_missing_file_fails),
 		BOTH(driver__open_without_create_does_not_create),
 		BOTH(driver__repeated_statements_see_later_changes),
+		BOTH(driver__generation_moves_with_every_write),
+		BOTH(driver__text_values_of_typed_columns),
 		cmocka_unit_test(driver__unknown_kind_is_unsupported),
 		cmocka_unit_test(driver__rows_builder_and_bool_spellings),
 	};

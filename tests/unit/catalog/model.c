@@ -389,6 +389,56 @@ static void model__threads_load_a_shared_model_while_another_connection_commits(
 	pthread_mutex_destroy(&sh.lock);
 }
 
+/* A model advanced over the connection's own commits (from what the commit noted, not read back)
+ * is the model a load at the new snapshot gives; over another connection's commit, or two commits,
+ * it reads them. */
+static void model__advancing_over_own_commits_matches_a_load(void **state)
+{
+	fixture *f = *state;
+	pl_err err = {0};
+	int64_t table = new_table(f, "own"), other_table = new_table(f, "other");
+	add_files(f->db, table, "first", 2);
+	pl_model *m = NULL;
+	int64_t snap = -1;
+	assert_int_equal(pl_catalog_latest_snapshot(f->db, &snap, &err), 0);
+	assert_int_equal(pl_model_load(&m, f->db, snap, f->data, &err), 0);
+	assert_int_equal(pl_model_table_files(m, pl_model_table_by_id(m, table), NULL, NULL, &err), 0);
+	pl_catdb *other = NULL;
+	assert_int_equal(f->db->ops->clone(f->db, &other, &err), 0);
+	for (int round = 0; round < 4; round++) {
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "r%d", round);
+		int64_t to = round == 1 ? add_files(other, other_table, prefix, 1) : add_files(f->db, table, prefix, 3);
+		if (round == 3) /* two commits since the model's snapshot */
+			to = add_files(f->db, table, "last", 1);
+		bool advanced = false;
+		assert_int_equal(pl_model_advance(m, f->db, to, &advanced, &err), 0);
+		assert_true(advanced);
+		pl_model *now = NULL;
+		assert_int_equal(pl_model_load(&now, f->db, to, f->data, &err), 0);
+		assert_int_equal(pl_model_load_all_files(now, &err), 0);
+		assert_int_equal(m->snapshot_id, now->snapshot_id);
+		assert_int_equal(m->schema_version, now->schema_version);
+		assert_int_equal(m->next_catalog_id, now->next_catalog_id);
+		assert_int_equal(m->next_file_id, now->next_file_id);
+		int64_t ids[] = {table, other_table};
+		for (int k = 0; k < 2; k++) {
+			const pl_table *t = pl_model_table_by_id(m, ids[k]), *nt = pl_model_table_by_id(now, ids[k]);
+			assert_int_equal(t->has_stats, nt->has_stats);
+			assert_int_equal(t->record_count, nt->record_count);
+			assert_int_equal(t->next_row_id, nt->next_row_id);
+			assert_int_equal(t->file_size_bytes, nt->file_size_bytes);
+			assert_int_equal(pl_model_table_files(m, t, NULL, NULL, &err), 0);
+			char why[200];
+			if (!same_files(t, nt, why, sizeof(why)))
+				fail_msg("round %d: %s", round, why);
+		}
+		pl_model_free(now);
+	}
+	pl_catdb_close(other);
+	pl_model_free(m);
+}
+
 #define BOTH(fn) {#fn "/sqlite", fn, setup, teardown, (void *)"sqlite"}, \
 		 {#fn "/duckdb", fn, setup, teardown, (void *)"duckdb"}
 
@@ -397,6 +447,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(model__lazy_files_match_a_full_load_at_every_snapshot),
 		BOTH(model__threads_load_a_shared_model_while_another_connection_commits),
+		BOTH(model__advancing_over_own_commits_matches_a_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
