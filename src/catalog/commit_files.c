@@ -550,7 +550,7 @@ int pl_commit__added_column_stats(pl_catdb *db, int64_t table_id, const pl_new_c
 	pl_column_stats cs = {.column_id = col->id, .value_count = rows, .null_count = has_default ? 0 : rows,
 			      .column_size = -1, .min = has_default ? col->initial_stat : NULL,
 			      .max = has_default ? col->initial_stat : NULL, .contains_nan = -1, .type = col->type};
-	return pl_commit_add_table_versions(db, table_id, &cs, 1, 0, err);
+	return pl_commit_add_table_versions(db, st, table_id, &cs, 1, 0, err);
 }
 
 int pl_commit__write_files(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
