@@ -256,7 +256,10 @@ static int p_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 	pg_catdb *src = (pg_catdb *)db, *p = calloc(1, sizeof(*p));
 	if (!p)
 		return pl_err_nomem(err);
-	p->base = src->base;
+	/* a clone starts without the original's kept answers and commit note (they are its own) */
+	p->base.ops = src->base.ops;
+	p->base.read_only = src->base.read_only;
+	p->base.search_index_table = src->base.search_index_table;
 	p->conninfo = pl_strdup(src->conninfo);
 	p->schema = pl_strdup(src->schema);
 	p->display = pl_strdup(src->display);
