@@ -97,9 +97,15 @@ static bool claim_conflicts(pl_lake *lake, const pl_synced_set *s, uint64_t key)
 	return c && (c->owner ? c->owner != s->id : c->seq > s->begin_seq);
 }
 
-/* Notes a change of object `key`: private to the transaction of s, or (s NULL) shared. */
+/* Notes a change of object `key`: private to the transaction of s, or (s NULL) shared. A shared
+ * change matters only to transactions open now (one that begins later sees it): with none open,
+ * no claim is kept at all. */
 static int claim_set(pl_lake *lake, const pl_synced_set *s, uint64_t key)
 {
+	if (!s && lake->txn_readers == 0) {
+		lake->nclaims = 0; /* (a transaction's own claims end with it) */
+		return 0;
+	}
 	struct pl_mirror_claim *c = claim_find(lake, key);
 	if (!c) {
 		if (lake->nclaims == lake->capclaims) {
@@ -124,12 +130,11 @@ static int claim_set(pl_lake *lake, const pl_synced_set *s, uint64_t key)
 	return 0;
 }
 
-/* A statement about object `key` ran outside sync_exec (a fallback form of it). */
-static int note_change(view_sync *vs, uint64_t key, pl_err *err)
+/* A statement changed object `key` in DuckDB: on a transaction's connection (synced), its own
+ * version from now on; on the admin connection (synced NULL), the shared one. */
+static int note_change(pl_lake *lake, pl_synced_set *synced, uint64_t key, pl_err *err)
 {
-	if (!vs->cached && synced_add(vs->synced, key))
-		return pl_err_nomem(err);
-	return (vs->cached || vs->synced) && claim_set(vs->lake, vs->synced, key) ? pl_err_nomem(err) : 0;
+	return synced_add(synced, key) || claim_set(lake, synced, key) ? pl_err_nomem(err) : 0;
 }
 
 void pl_mirror_release(pl_lake *lake, const pl_synced_set *s, bool committed)
@@ -203,7 +208,7 @@ static int sync_exec(view_sync *vs, pl_buf *sql, const char *schema, uint64_t ke
 	if (!vs->cached && synced_add(vs->synced, key))
 		return pl_err_nomem(err);
 	int rc = exec_on(vs->con, sql, err);
-	if (rc == 0 && (vs->cached || vs->synced) && claim_set(vs->lake, vs->synced, key))
+	if (rc == 0 && claim_set(vs->lake, vs->synced, key))
 		rc = pl_err_nomem(err);
 	return rc;
 }
@@ -244,8 +249,8 @@ static int sync_drop_missing(pl_lake *lake, duckdb_connection con, pl_synced_set
 			pl_buf_put_ident(&q, view);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
-				oom = true;
+			if (rc == 0)
+				rc = note_change(lake, synced, key, err);
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -281,8 +286,8 @@ static int sync_drop_macros(pl_lake *lake, duckdb_connection con, pl_synced_set 
 			put_view_name(&q, lake, schema, name);
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
-				oom = true;
+			if (rc == 0)
+				rc = note_change(lake, synced, key, err);
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -313,8 +318,8 @@ static int sync_drop_schemas(pl_lake *lake, duckdb_connection con, pl_synced_set
 			pl_buf_puts(&q, " CASCADE");
 			rc = exec_on(con, &q, err);
 			pl_buf_truncate(&q, 0);
-			if (rc == 0 && (synced_add(synced, key) || claim_set(lake, synced, key)))
-				oom = true;
+			if (rc == 0)
+				rc = note_change(lake, synced, key, err);
 		}
 		rc = rc ? rc : oom ? pl_err_nomem(err) : 0;
 		free(schema);
@@ -386,7 +391,7 @@ static int create_view(view_sync *vs, const pl_schema *s, const pl_table *t, pl_
 		pl_buf_puts(&q, " || repeat(' ', CAST(x AS INTEGER))) FROM range(1) AS r(x)) AS failed(e) WHERE e IS NULL");
 		rc = exec_on(vs->con, &q, err);
 		if (rc == 0)
-			rc = note_change(vs, key, err);
+			rc = note_change(vs->lake, vs->synced, key, err);
 	} else if (rc) {
 		*err = view_err;
 	}
@@ -427,7 +432,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 	if (rc && rc != PL_ENOMEM) { /* names it does not qualify: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(con, lake->name, s->name, pl_buf_cstr(&q), &view_err);
 		if (rc == 0)
-			rc = note_change(vs, key, err);
+			rc = note_change(vs->lake, vs->synced, key, err);
 	}
 	if (rc && rc != PL_ENOMEM) { /* it no longer binds (e.g. a table it reads was dropped) */
 		pl_buf_truncate(&q, 0);
@@ -438,7 +443,7 @@ static int create_lake_view(view_sync *vs, const pl_schema *s, const pl_view *v,
 		pl_buf_puts(&q, ") AS error");
 		rc = exec_on(con, &q, err);
 		if (rc == 0)
-			rc = note_change(vs, key, err);
+			rc = note_change(vs->lake, vs->synced, key, err);
 	}
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&body);
@@ -509,7 +514,7 @@ static int create_macro(view_sync *vs, const pl_schema *s, const pl_macro *m, pl
 	if (rc && rc != PL_ENOMEM) { /* DuckDB binds a table macro's names: as seen from its own schema */
 		rc = pl_engine_exec_in_schema(vs->con, vs->lake->name, s->name, pl_buf_cstr(&q), &macro_err);
 		if (rc == 0)
-			rc = note_change(vs, key, &macro_err);
+			rc = note_change(vs->lake, vs->synced, key, &macro_err);
 	}
 	pl_buf_dispose(&q);
 	/* a macro DuckDB cannot take (a body that no longer binds) is left out: calling it says it

@@ -66,7 +66,7 @@ static int register_deleted_fn(planar_db *db, pl_err *err)
 	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's function __planar_deleted") : 0;
 }
 
-/* ---- __planar_view_files(lake, table_id, group, schema_since, has_deletes) and
+/* ---- __planar_view_files(lake, table_id, group, schema_since) and
  *      __planar_delmap(lake, table_id, group): a shared view's files and deleted rows, resolved
  *      when DuckDB binds the view (see table/scan.h) ------------------------------------------ */
 
@@ -139,12 +139,11 @@ typedef struct bind_args {
 	char *lake;
 	int64_t table_id, schema_since;
 	int group;
-	bool has_deletes;
 } bind_args;
 
 static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size_t n, bind_args *a, pl_err *err)
 {
-	duckdb_value v[5] = {0};
+	duckdb_value v[4] = {0};
 	bool ok = true;
 	for (size_t i = 0; i < n; i++)
 		ok = (v[i] = bind_arg(info, ctx, i)) != NULL && !duckdb_is_null_value(v[i]) && ok;
@@ -155,7 +154,6 @@ static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size
 		a->table_id = duckdb_get_int64(v[1]);
 		a->group = (int)duckdb_get_int64(v[2]);
 		a->schema_since = n > 3 ? duckdb_get_int64(v[3]) : -1;
-		a->has_deletes = n > 4 ? duckdb_get_bool(v[4]) : false;
 		ok = a->lake && a->group >= 0;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -167,13 +165,13 @@ static int read_bind_args(duckdb_bind_info info, duckdb_client_context ctx, size
 /* Whether table t of model m is what the view text was written for. */
 static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, bool *fits, pl_err *err)
 {
-	bool files = false, deletes = false;
+	bool files = false;
 	*fits = false;
 	if (!t || t->schema_since != a->schema_since || a->group < 0)
 		return 0;
-	int rc = pl_scan_group_shape(m, t, a->group, &files, &deletes, NULL, err);
+	int rc = pl_scan_group_shape(m, t, a->group, &files, NULL, err);
 	/* the layouts' parts are in the view with or without files (table/scan_view.c) */
-	*fits = rc == 0 && (files || a->group < 2) && (a->has_deletes || !deletes);
+	*fits = rc == 0 && (files || a->group < 2);
 	return rc;
 }
 
@@ -284,9 +282,9 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	*map = -1;
 	if (creating) {
 		d->paths = calloc(1, sizeof(*d->paths));
-		bool has_files = false, has_deletes = false;
+		bool has_files = false;
 		const char *loaded = NULL;
-		rc = d->paths ? pl_scan_group_shape(m, t, a->group, &has_files, &has_deletes, &loaded, err) : pl_err_nomem(err);
+		rc = d->paths ? pl_scan_group_shape(m, t, a->group, &has_files, &loaded, err) : pl_err_nomem(err);
 		if (rc == 0 && loaded)
 			rc = (d->paths[0] = pl_strdup(loaded)) ? 0 : pl_err_nomem(err);
 		else if (rc == 0 && has_files)
@@ -318,7 +316,7 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		*map = -2;
 		return rc;
 	}
-	if (rc == 0 && a->has_deletes && pl_scan_group_hides_rows(m, t, a->group)) {
+	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {
 		/* sets not loaded yet are read through a connection of our own */
 		rc = pl_scan_group_map(&db->deletes, NULL, m, t, a->group, map, err);
 		if (rc == PL_EBUSY) {
@@ -343,7 +341,7 @@ static void files_fn_bind(duckdb_bind_info info)
 	pl_err err = {0};
 	int64_t map = -1;
 	files_data *d = calloc(1, sizeof(*d));
-	int rc = d ? read_bind_args(info, ctx, 5, &a, &err) : pl_err_nomem(&err);
+	int rc = d ? read_bind_args(info, ctx, 4, &a, &err) : pl_err_nomem(&err);
 	if (rc == 0) {
 		pthread_mutex_init(&d->lock, NULL);
 		d->refs = 1;
@@ -438,7 +436,6 @@ static int register_resolvers(planar_db *db, pl_err *err)
 	duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
 	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
 	duckdb_logical_type it = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
-	duckdb_logical_type bool_t = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
 	duckdb_logical_type lt = duckdb_create_list_type(vt);
 	duckdb_state s = DuckDBSuccess;
 	for (int k = 0; k < 2 && s == DuckDBSuccess; k++) {
@@ -447,10 +444,8 @@ static int register_resolvers(planar_db *db, pl_err *err)
 		duckdb_scalar_function_add_parameter(f, vt);
 		duckdb_scalar_function_add_parameter(f, bt);
 		duckdb_scalar_function_add_parameter(f, it);
-		if (k == 0) {
+		if (k == 0)
 			duckdb_scalar_function_add_parameter(f, bt);
-			duckdb_scalar_function_add_parameter(f, bool_t);
-		}
 		duckdb_scalar_function_set_return_type(f, k == 0 ? lt : bt);
 		duckdb_scalar_function_set_extra_info(f, db, NULL);
 		duckdb_scalar_function_set_bind(f, k == 0 ? files_fn_bind : delmap_fn_bind);
@@ -462,7 +457,6 @@ static int register_resolvers(planar_db *db, pl_err *err)
 	duckdb_destroy_logical_type(&vt);
 	duckdb_destroy_logical_type(&bt);
 	duckdb_destroy_logical_type(&it);
-	duckdb_destroy_logical_type(&bool_t);
 	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's file functions") : 0;
 }
 

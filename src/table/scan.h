@@ -64,25 +64,21 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 			       duckdb_connection con, bool snaps, pl_err *err);
 
 /* The text of a table's shared view, which names no file: each column layout group g (0: files
- * written with the current columns, read by name; 1: older files, read through field ids) is
- * read_parquet(__planar_view_files(lake, table id, g, schema_since, has_deletes)), and a group with deleted rows is
- * filtered by __planar_deleted(file_index, file_row_number, __planar_delmap(lake, table id, g)).
- * Those functions resolve the files and deleted rows when DuckDB binds the view, so the text
- * changes only when the columns, the set of non-empty groups or of groups with deletes, or the
- * inlined tables change. */
+ * written with the current columns, read by name; 1: older files, read through field ids; then
+ * one per name map of registered files) is read_parquet(__planar_view_files(lake, table id, g,
+ * schema_since)) filtered by __planar_deleted(file_index, file_row_number, __planar_delmap(lake,
+ * table id, g)). Those functions resolve the files and deleted rows when DuckDB binds the view
+ * (a map of -2: no file, -1: no deleted row; either folds away), so the text changes only when
+ * the columns, the name maps or the inlined tables change, never with the rows. */
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err);
-/* Whether group g of t's view has files, and files with deleted rows; *some_file (when not NULL)
- * one of its files when they are loaded (NULL otherwise). Groups of registered files (name maps)
- * come from the table's files (loaded); the two layouts from the catalog's summary. */
-int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, bool *has_deletes,
-			const char **some_file, pl_err *err);
-/* Which groups of t have files and which have deleted rows, as its view's text shows them; read
- * without loading t's files (pl_model_table_summary). */
-int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err);
+/* Whether group g of t's view has files; *some_file (when not NULL) one of its files when they
+ * are loaded (NULL otherwise). Groups of registered files (name maps) come from the table's files
+ * (loaded); the two layouts from the catalog's summary. */
+int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, const char **some_file,
+			pl_err *err);
 /* The files of group g of t in list order (into out when not NULL); their number. t's files are
  * loaded (pl_model_table_files). */
 size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out);
-bool pl_scan_group_has_deletes(const pl_table *t, int g);
 /* Whether a file of group g hides rows from a scan at m's snapshot (pl_scan_file_hides_rows);
  * t's files must be loaded. */
 bool pl_scan_group_hides_rows(const pl_model *m, const pl_table *t, int g);

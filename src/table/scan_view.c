@@ -27,14 +27,6 @@ size_t pl_scan_group_files(const pl_table *t, int g, const pl_data_file **out)
 	return n;
 }
 
-bool pl_scan_group_has_deletes(const pl_table *t, int g)
-{
-	for (size_t i = 0; i < t->nfiles; i++)
-		if ((t->files[i].delete_path || t->files[i].ninlined_deletes) && pl_scan_in_layout(t, &t->files[i], pl_scan_group_of(t, g)))
-			return true;
-	return false;
-}
-
 bool pl_scan_group_hides_rows(const pl_model *m, const pl_table *t, int g)
 {
 	for (size_t i = 0; i < t->nfiles; i++)
@@ -67,22 +59,10 @@ static bool has_namemaps(const pl_model *m, const pl_table *t)
 	return false;
 }
 
-int pl_scan_view_shape(const pl_model *m, const pl_table *t, bool files[2], bool deletes[2], pl_err *err)
+int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, const char **some_file,
+			pl_err *err)
 {
-	pl_files_summary s;
-	int rc = pl_model_table_summary(m, t, &s, err);
-	files[0] = rc == 0 && s.current;
-	files[1] = rc == 0 && s.older;
-	deletes[0] = rc == 0 && s.current_deletes;
-	deletes[1] = rc == 0 && s.older_deletes;
-	return rc;
-}
-
-int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_files, bool *has_deletes,
-			const char **some_file, pl_err *err)
-{
-	bool files[2] = {false, false}, deletes[2] = {false, false};
-	*has_files = *has_deletes = false;
+	*has_files = false;
 	if (some_file)
 		*some_file = NULL;
 	if (g >= 2 || has_namemaps(m, t)) { /* groups of registered files: from the files */
@@ -95,25 +75,22 @@ int pl_scan_group_shape(const pl_model *m, const pl_table *t, int g, bool *has_f
 			if (some_file && !*some_file)
 				*some_file = t->files[i].path;
 			*has_files = true;
-			*has_deletes = *has_deletes || t->files[i].delete_path || t->files[i].ninlined_deletes;
 		}
 		return 0;
 	}
-	int rc = pl_scan_view_shape(m, t, files, deletes, err);
-	*has_files = rc == 0 && files[g];
-	*has_deletes = rc == 0 && deletes[g];
+	pl_files_summary s; /* the two layouts: without loading the files */
+	int rc = pl_model_table_summary(m, t, &s, err);
+	*has_files = rc == 0 && (g == 0 ? s.current : s.older);
 	return rc;
 }
 
 int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_err *err)
 {
-	int rc = 0;
 	size_t parts = 0;
 	/* A table with registered files has groups beyond the two pl_scan_layouts (one per name map): those
-	 * come from its files, loaded now; the others need only the catalog's summary. */
-	bool mapped = rc == 0 && has_namemaps(m, t);
-	if (mapped)
-		rc = pl_model_table_files(m, t, NULL, NULL, err);
+	 * come from its files, loaded now. */
+	bool mapped = has_namemaps(m, t);
+	int rc = mapped ? pl_model_table_files(m, t, NULL, NULL, err) : 0;
 	/* Older files first (group 1 read by field id, then 0 by name, then registered files): rows
 	 * come back in the order they were written, as DuckLake's scan returns them. The text
 	 * depends on the table's columns only, never on which rows it holds: both layouts' parts
@@ -133,7 +110,7 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 			break;
 		pl_buf_puts(out, " FROM read_parquet(__planar_view_files(");
 		pl_buf_put_literal(out, lake);
-		pl_buf_printf(out, ", %lld, %d, %lld, true)", (long long)t->id, g, (long long)t->schema_since);
+		pl_buf_printf(out, ", %lld, %d, %lld)", (long long)t->id, g, (long long)t->schema_since);
 		if ((rc = pl_scan_put_group_schema(out, m, t, pl_scan_group_of(t, g), err)) != 0)
 			break;
 		/* the map is -2 when the part has no file (its scan is folded away), -1 when no row of

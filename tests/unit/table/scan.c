@@ -252,8 +252,8 @@ static void scan__shared_view_names_no_file(void **state)
 	assert_int_equal(pl_scan_view_sql(&b, "lk", &f.m, &f.t, &err), 0);
 	const char *sql = pl_buf_cstr(&b);
 	assert_null(strstr(sql, ".parquet"));
-	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 0, 4, true), hive_partitioning = false)");
-	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 1, 4, true), schema = MAP {");
+	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 0, 4), hive_partitioning = false)");
+	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 1, 4), schema = MAP {");
 	/* every part filters deleted rows with the map bound with its files; folded away when the
 	 * part has no file (map -2) or no deleted row (map -1) */
 	assert_int_equal(count_of(sql, "__planar_deleted("), 2);
@@ -277,8 +277,8 @@ static void scan__shared_view_names_no_file(void **state)
 	assert_ptr_equal(files[0], &f.files[1]);
 	assert_int_equal(pl_scan_group_files(&f.t, 1, files), 1);
 	assert_ptr_equal(files[0], &f.files[0]);
-	assert_false(pl_scan_group_has_deletes(&f.t, 0));
-	assert_true(pl_scan_group_has_deletes(&f.t, 1));
+	assert_false(pl_scan_group_hides_rows(&f.m, &f.t, 0));
+	assert_true(pl_scan_group_hides_rows(&f.m, &f.t, 1));
 	pl_buf_dispose(&again);
 	pl_buf_dispose(&b);
 }
