@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/stmtcache.h"
 
 typedef enum pl_vkind { PL_V_NULL, PL_V_INT, PL_V_TEXT, PL_V_BOOL } pl_vkind;
 
@@ -125,30 +126,6 @@ typedef struct pl_catdb_options {
 	const char *schema;   /* postgres: schema of the catalog tables (METADATA_SCHEMA) */
 	const char *password_env; /* postgres: environment variable holding the password */
 } pl_catdb_options;
-
-/* A connection's prepared statements kept by their SQL text, so that the statements a commit runs
- * every time are parsed and planned once per connection (driver.c). A statement is taken out while
- * it runs and given back after; the least recently used one is finalized when the cache is full. */
-#define PL_STMT_CACHE_SIZE 64
-typedef struct pl_stmt_cache_entry {
-	char *sql; /* NULL: free slot */
-	uint64_t hash, used;
-	void *stmt;
-} pl_stmt_cache_entry;
-
-typedef struct pl_stmt_cache {
-	pl_stmt_cache_entry e[PL_STMT_CACHE_SIZE];
-	uint64_t clock;
-	void (*finalize)(void *stmt);
-} pl_stmt_cache;
-
-/* Takes the cached statement of sql out of the cache; NULL when there is none. */
-void *pl_stmt_cache_take(pl_stmt_cache *c, const char *sql);
-/* Gives stmt (prepared from sql) to the cache: kept when sql is a short SELECT, INSERT, UPDATE or
- * DELETE, finalized otherwise (also when memory runs out). */
-void pl_stmt_cache_give(pl_stmt_cache *c, const char *sql, void *stmt);
-/* Finalizes every cached statement. */
-void pl_stmt_cache_clear(pl_stmt_cache *c);
 
 /* Opens a catalog database with the driver named by opts->kind. */
 int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);

@@ -90,6 +90,46 @@ int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, 
 	return 0;
 }
 
+static void finalize_prepared(void *stmt)
+{
+	duckdb_prepared_statement ps = stmt;
+	duckdb_destroy_prepare(&ps);
+}
+
+void pl_engine_stmt_cache_init(pl_stmt_cache *cache)
+{
+	memset(cache, 0, sizeof(*cache));
+	cache->finalize = finalize_prepared;
+}
+
+int pl_engine_query_args(duckdb_connection con, pl_stmt_cache *cache, const char *sql, const pl_engine_arg *args,
+			 size_t nargs, duckdb_result *out, pl_err *err)
+{
+	int rc = pl_objhook_ensure_sql(sql, err);
+	if (rc)
+		return rc;
+	duckdb_prepared_statement ps = pl_stmt_cache_take(cache, sql);
+	if (!ps && duckdb_prepare(con, sql, &ps) == DuckDBError) {
+		const char *msg = duckdb_prepare_error(ps);
+		rc = pl_err_set(err, PL_EINVALID, "%s", msg ? msg : "cannot prepare the statement");
+		duckdb_destroy_prepare(&ps);
+		return rc;
+	}
+	duckdb_state st = duckdb_clear_bindings(ps);
+	for (size_t i = 0; st == DuckDBSuccess && i < nargs; i++)
+		st = args[i].is_int ? duckdb_bind_int64(ps, i + 1, args[i].i)
+		     : args[i].text ? duckdb_bind_varchar(ps, i + 1, args[i].text)
+				    : duckdb_bind_null(ps, i + 1);
+	if (st == DuckDBError) {
+		rc = pl_err_set(err, PL_EINVALID, "cannot bind the arguments of a prepared statement");
+	} else if (duckdb_execute_prepared(ps, out) == DuckDBError) {
+		rc = pl_engine_result_error(out, err);
+		duckdb_destroy_result(out);
+	}
+	pl_stmt_cache_give(cache, sql, ps);
+	return rc;
+}
+
 int pl_engine_exec(duckdb_connection con, const char *sql, pl_err *err)
 {
 	duckdb_result res;

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/stmtcache.h"
 
 /* Opens a database (path NULL = in-memory); read_only applies to file databases. */
 int pl_engine_open(duckdb_database *out, const char *path, bool read_only, pl_err *err);
@@ -29,6 +30,21 @@ int pl_engine_use(duckdb_connection con, const char *db, const char *schema, cha
 void pl_engine_use_back(duckdb_connection con, char *back);
 /* Runs sql; on success *out holds the result (caller destroys). On failure *out is destroyed. */
 int pl_engine_query(duckdb_connection con, const char *sql, duckdb_result *out, pl_err *err);
+/* One argument of pl_engine_query_args: text (NULL: SQL NULL) or, with is_int, an integer. */
+typedef struct pl_engine_arg {
+	const char *text;
+	int64_t i;
+	bool is_int;
+} pl_engine_arg;
+/* Runs sql, a statement with $1..$n placeholders, with args bound to them: prepared once per
+ * connection and kept in cache (pl_engine_stmt_cache_init), so that a statement run again with
+ * other values is not parsed, bound and planned again. A placeholder keeps the type DuckDB gave
+ * it: bind text where it is VARCHAR and integers where it is BIGINT, or DuckDB plans again. */
+int pl_engine_query_args(duckdb_connection con, pl_stmt_cache *cache, const char *sql, const pl_engine_arg *args,
+			 size_t nargs, duckdb_result *out, pl_err *err);
+/* Makes cache an empty cache of DuckDB prepared statements (pl_stmt_cache_clear empties it;
+ * clear it before the connection is closed). */
+void pl_engine_stmt_cache_init(pl_stmt_cache *cache);
 /* Maps a failed result's error type to a PL_E* code and copies its message into err. */
 int pl_engine_result_error(duckdb_result *res, pl_err *err);
 

@@ -38,8 +38,8 @@ static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const ch
 
 /* Writes the rows of `source` (a SELECT in table column order; known_rows of them, -1 when not
  * known) and commits them; a statement committed on its own may store them in the catalog. */
-static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source, int64_t known_rows,
-			    int64_t *rows_out, pl_err *err)
+static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source,
+			    const pl_insert_bound *bound, int64_t known_rows, int64_t *rows_out, pl_err *err)
 {
 	pl_txn txn = {0};
 	int64_t base = lake->model->snapshot_id;
@@ -47,7 +47,8 @@ static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const
 	pl_lake_table_ctx(&ctx, lake, st->conn);
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
 	bool own_commit = !st->conn->in_txn;
-	int rc = pl_insert_write_rows(&ctx.table, t, source, known_rows, own_commit, own_commit, &txn, rows_out, err);
+	int rc = pl_insert_write_bound(&ctx.table, t, source, bound, known_rows, own_commit, own_commit, &txn, rows_out,
+				       err);
 	if (rc == 0 && (txn.nfiles > 0 || txn.ninlined_inserts > 0))
 		rc = pl_lake_commit_from(lake, st->conn, &txn, base, err);
 	if (rc)
@@ -75,7 +76,7 @@ static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lak
 	if (rc == 0 && pl_buf_oom(&src))
 		rc = pl_err_nomem(err);
 	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
-		rc = write_and_commit(st, lake, t, src.ptr, -1, &rows, err);
+		rc = write_and_commit(st, lake, t, src.ptr, NULL, -1, &rows, err);
 	if (created)
 		pl_table_drop_temp(&ctx.table, "TABLE", tmp);
 	pl_buf_dispose(&src);
@@ -239,23 +240,25 @@ static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_ta
 			   bool *streamed, pl_err *err)
 {
 	pl_buf select = PL_BUF_INIT;
+	pl_insert_bound bound = {0};
 	insert_source s = {0};
 	bool oom = false;
 	*streamed = false;
 	int rc = 0;
 	if (read_source(st, after, &s, &oom))
-		rc = pl_insert_stream_select(st->conn->con, t, &s.src, &select, streamed, err);
+		rc = pl_insert_stream_select(st->conn->con, t, &s.src, &select, &bound, streamed, err);
 	else if (oom)
 		rc = pl_err_nomem(err);
 	if (rc == 0 && *streamed) {
 		int64_t known = s.src.kind == PL_INSERT_VALUES ? (int64_t)s.src.nrows
 				: s.src.kind == PL_INSERT_DEFAULTS ? 1 : -1;
-		rc = write_and_commit(st, lake, t, select.ptr, known, rows, err);
+		rc = write_and_commit(st, lake, t, select.ptr, &bound, known, rows, err);
 		if (rc)
 			pl_insert_fix_error(err);
 	}
 	insert_source_dispose(&s);
 	pl_buf_dispose(&select);
+	pl_insert_bound_dispose(&bound);
 	return rc;
 }
 

@@ -24,103 +24,6 @@
 #include "storage/s3lake.h"
 #include "storage/secrets.h"
 
-int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err)
-{
-	*nparts = 0;
-	for (;;) {
-		if (*i >= t->len || (t->items[*i].kind != PL_TOK_WORD && t->items[*i].kind != PL_TOK_QIDENT))
-			break;
-		if (*nparts == 3)
-			return pl_err_set(err, PL_EINVALID, "syntax error: name has too many parts");
-		if (!(parts[(*nparts)++] = pl_tok_ident(t, *i)))
-			return pl_err_nomem(err);
-		(*i)++;
-		if (!pl_tok_is_punct(t, *i, "."))
-			return 0;
-		(*i)++;
-	}
-	if (*nparts == 0)
-		return pl_err_set(err, PL_EINVALID, "syntax error: expected a name");
-	return pl_err_set(err, PL_EINVALID, "syntax error: name ends with '.'");
-}
-
-void pl_target_dispose(pl_target *t)
-{
-	free(t->schema);
-	free(t->name);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Current database and schema of the session. */
-int pl_session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err)
-{
-	duckdb_result res;
-	int rc = pl_engine_query(st->conn->con, "SELECT current_database(), current_schema()", &res, err);
-	if (rc)
-		return rc;
-	bool oom = false;
-	*db_out = pl_engine_value_str(&res, 0, 0, &oom);
-	*schema_out = pl_engine_value_str(&res, 1, 0, &oom);
-	duckdb_destroy_result(&res);
-	return oom ? pl_err_nomem(err) : 0;
-}
-
-int pl_resolve_target_in(planar_db *db, const char *cur_db, const char *cur_schema, char *parts[3], size_t n,
-			 pl_target *out, pl_err *err)
-{
-	memset(out, 0, sizeof(*out));
-	pl_lake *cur = cur_db ? pl_db_find_lake(db, cur_db) : NULL;
-	const char *schema = NULL, *name = parts[n - 1];
-	if (n == 3) {
-		out->lake = pl_db_find_lake(db, parts[0]);
-		schema = parts[1];
-	} else if (n == 2) {
-		pl_lake *named = pl_db_find_lake(db, parts[0]);
-		if (named && !(cur && pl_model_schema(cur->model, parts[0]))) {
-			out->lake = named;
-			schema = "main";
-		} else if (cur) {
-			out->lake = cur;
-			schema = parts[0];
-		}
-	} else if (cur) {
-		out->lake = cur;
-		schema = cur_schema ? cur_schema : "main";
-	}
-	if (out->lake && (!(out->schema = pl_strdup(schema)) || !(out->name = pl_strdup(name))))
-		return pl_err_nomem(err);
-	return 0;
-}
-
-int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err)
-{
-	char *cur_db = NULL, *cur_schema = NULL;
-	memset(out, 0, sizeof(*out));
-	int rc = pl_session_location(st, &cur_db, &cur_schema, err);
-	if (rc == 0)
-		rc = pl_resolve_target_in(st->conn->db, cur_db, cur_schema, parts, n, out, err);
-	free(cur_db);
-	free(cur_schema);
-	return rc;
-}
-
-int pl_stmt_passthrough(pl_stmt *st, const char *sql, planar_result **out, pl_err *err)
-{
-	return pl_result_from_sql(out, st->conn, sql, err);
-}
-
-int pl_stmt_count_result(pl_stmt *st, int64_t n, planar_result **out, pl_err *err)
-{
-	char sql[64];
-	snprintf(sql, sizeof(sql), "SELECT %lld::BIGINT AS \"Count\"", (long long)n);
-	return pl_result_from_sql(out, st->conn, sql, err);
-}
-
-void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64])
-{
-	snprintf(out, 64, "__planar_%s_%lu", what, ++st->conn->tmp_seq);
-}
-
 /* Statement kinds that write to their target; handled when the target is in a lake. */
 static bool targets_lake(pl_stmt *st, size_t name_at, pl_err *err, bool *is_lake)
 {
@@ -670,26 +573,22 @@ static bool may_skip_lakes(pl_stmt *st)
 	return skip;
 }
 
-int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
+/* Runs the lexed statement st. */
+static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 {
-	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE, NULL};
+	pl_stmt st = *stp; /* (the view rewrite may replace its tokens: given back at the end) */
+	planar_conn *conn = st.conn;
 	pl_strv views = PL_STRV_INIT, texts = PL_STRV_INIT;
-	int rc = pl_lex(&st.toks, sql, err);
-	if (rc == 0)
-		rc = check_reserved_names(&st.toks, err);
-	if (rc) {
-		pl_toks_dispose(&st.toks);
-		return rc;
-	}
 	bool handled = false;
 	planar_db *db = conn->db;
+	int rc;
 	pl_s3lake_release_pins(); /* the S3 cache files the thread's previous statement read */
 	/* S3 secrets (CREATE/DROP SECRET, duckdb_secrets()): Planar keeps them */
 	rc = pl_secret_route(&st, out, err, &handled);
 	if (rc || handled) {
 		if (rc)
 			pl_secret_scrub(err->msg);
-		pl_toks_dispose(&st.toks);
+		*stp = st;
 		return rc;
 	}
 	/* CHECKPOINT of a lake: its upkeep functions, each a statement of its own (sql/checkpoint.c) */
@@ -697,7 +596,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc || handled) {
 		if (rc)
 			scrub_internal_names(err);
-		pl_toks_dispose(&st.toks);
+		*stp = st;
 		return rc;
 	}
 	if (pthread_mutex_trylock(&db->lock) != 0) {
@@ -705,7 +604,7 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 			rc = pl_exec_passthrough(conn, st.sql, out, err);
 			if (rc)
 				scrub_internal_names(err);
-			pl_toks_dispose(&st.toks);
+			*stp = st;
 			return rc;
 		}
 		pthread_mutex_lock(&db->lock);
@@ -742,7 +641,24 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 	if (rc == 0) /* a stream reads its views until it is freed */
 		pl_result_adopt_views(*out, &views);
 	pl_timetravel_cleanup(conn, &views);
-	pl_toks_dispose(&st.toks);
 	pl_strv_dispose(&texts);
+	*stp = st;
+	return rc;
+}
+
+int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_err *err)
+{
+	pl_stmt st = {conn, sql, {0}, NULL, PL_EXPLAIN_NONE, NULL};
+	int rc = pl_lex(&st.toks, sql, err);
+	if (rc == 0)
+		rc = check_reserved_names(&st.toks, err);
+	bool keeps = rc == 0 && pl_stmt_keeps_location(&st.toks);
+	if (rc == 0 && !keeps)
+		conn->loc_known = false;
+	if (rc == 0)
+		rc = run_statement(&st, out, err);
+	if (!keeps) /* USE, SET schema, ...: read the location again next time */
+		conn->loc_known = false;
+	pl_toks_dispose(&st.toks);
 	return rc;
 }

@@ -41,8 +41,11 @@ int pl_router_run(planar_conn *conn, const char *sql, planar_result **out, pl_er
 
 /* Parses a dotted name at token *i (advancing it); up to 3 parts. */
 int pl_parse_qname(const pl_toks *t, size_t *i, char *parts[3], size_t *nparts, pl_err *err);
-/* The session's current database and schema (malloc'd; one DuckDB query). */
+/* The session's current database and schema (malloc'd; sql/target.c): one DuckDB query, then
+ * kept by the connection until a statement that may change them runs. */
 int pl_session_location(pl_stmt *st, char **db_out, char **schema_out, pl_err *err);
+/* Whether a statement of this kind never changes the session's current database and schema. */
+bool pl_stmt_keeps_location(const pl_toks *t);
 /* Resolves a table-like name to a lake object; target->lake is NULL when not in a lake. */
 int pl_resolve_target(pl_stmt *st, char *parts[3], size_t n, pl_target *out, pl_err *err);
 /* The same, given the session's location (for callers resolving many names). */

@@ -100,6 +100,7 @@ int planar_conn_open(planar_conn **out, planar_db *db, char **errmsg_out)
 		return set_errmsg(errmsg_out, &err);
 	}
 	c->db = db;
+	pl_engine_stmt_cache_init(&c->prepared);
 	if (pl_engine_connect(&c->con, db->duck, &err) || pl_functions_install_macros(c->con, &err)) {
 		if (c->con)
 			duckdb_disconnect(&c->con);
@@ -120,7 +121,10 @@ void planar_conn_free(planar_conn *conn)
 	pl_delcache_conn_forget(&conn->db->deletes, conn);
 	pl_conn_dispose_api(conn);
 	pl_timetravel_forget(conn);
+	pl_stmt_cache_clear(&conn->prepared);
 	duckdb_disconnect(&conn->con);
+	free(conn->loc_db);
+	free(conn->loc_schema);
 	free(conn);
 }
 

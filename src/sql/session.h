@@ -93,6 +93,11 @@ struct planar_conn {
 	size_t nsqlprep;
 	struct pl_at_view *at_views; /* the running statement's time-travel views (timetravel.h) */
 	size_t nat_views, capat_views;
+	pl_stmt_cache prepared;      /* statements Planar runs on con with other values each time */
+	/* current_database() and current_schema() of con, once read (pl_session_location), until a
+	 * statement that may change them (router.c) */
+	bool loc_known;
+	char *loc_db, *loc_schema;
 };
 
 /* One bound parameter value. */

@@ -39,6 +39,8 @@ typedef struct pl_table_ctx {
 	int64_t target_file_size_override;
 	/* ATTACH's WRITE_DELETION_VECTORS: the default when no lake option sets it. */
 	bool write_dv_default;
+	/* Statements prepared on con that are run again with other values (NULL: none kept). */
+	pl_stmt_cache *prepared;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */

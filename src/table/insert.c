@@ -89,40 +89,76 @@ static int put_default(pl_buf *b, const pl_column *c, pl_err *err)
 	return rc;
 }
 
+/* Entry e of a VALUES list for column c, cast to c's type; with `bound`, a literal becomes a
+ * placeholder bound to its text (*ok false when e is not such a literal). */
+static int put_entry(pl_buf *b, const pl_column *c, const pl_text *e, pl_insert_bound *bound, bool *ok, pl_err *err)
+{
+	pl_buf type = PL_BUF_INIT;
+	int rc = pl_column_duckdb_type(&type, c, err);
+	if (rc == 0 && pl_buf_oom(&type))
+		rc = pl_err_nomem(err);
+	char *value = NULL;
+	bool keep = false;
+	int lit = rc == 0 && bound ? pl_insert_literal_arg(e, type.ptr, &value, &keep) : 1;
+	if (lit < 0) {
+		rc = pl_err_nomem(err);
+	} else if (rc == 0 && bound && lit > 0) {
+		*ok = false;
+	} else if (rc == 0 && value) {
+		char **v = realloc(bound->values, (bound->nvalues + 1) * sizeof(*v));
+		if (!v) {
+			free(value);
+			rc = pl_err_nomem(err);
+		} else {
+			bound->values = v;
+			v[bound->nvalues++] = value;
+			/* (|| '': a placeholder cast twice would take the outer type and be planned again) */
+			pl_buf_printf(b, "CAST((CAST($%zu AS VARCHAR) || '') AS %s)", bound->nvalues, type.ptr);
+		}
+	} else if (rc == 0) {
+		pl_buf_puts(b, "CAST((");
+		pl_buf_put(b, e->s, e->len);
+		pl_buf_printf(b, ") AS %s)", type.ptr);
+	}
+	pl_buf_dispose(&type);
+	return rc;
+}
+
 /* VALUES (e, ...), ...: every entry cast to its target column's type, DEFAULT replaced by the
- * column's default (as DuckDB binds an INSERT's VALUES list). */
-static int put_values(pl_buf *b, const plan *p, bool *ok, pl_err *err)
+ * column's default (as DuckDB binds an INSERT's VALUES list). With `bound`, literals are
+ * placeholders, and *ok is false when an entry is not a literal. */
+static int put_values(pl_buf *b, const plan *p, pl_insert_bound *bound, bool *ok, pl_err *err)
 {
 	const pl_insert_source *src = p->src;
 	*ok = false;
 	if (src->nrows == 0 || src->width != p->ntargets)
 		return 0; /* DuckDB reports the mismatch */
+	*ok = true;
 	pl_buf_puts(b, "(VALUES ");
-	for (size_t r = 0; r < src->nrows; r++) {
+	for (size_t r = 0; *ok && r < src->nrows; r++) {
 		pl_buf_puts(b, r == 0 ? "(" : ", (");
-		for (size_t col = 0; col < src->width; col++) {
+		for (size_t col = 0; *ok && col < src->width; col++) {
 			const pl_column *c = p->targets[col];
 			const pl_text *e = &src->values[r * src->width + col];
 			if (col)
 				pl_buf_puts(b, ", ");
-			int rc = 0;
-			if (!e->s) {
-				rc = put_default(b, c, err);
-			} else {
-				pl_buf_puts(b, "CAST((");
-				pl_buf_put(b, e->s, e->len);
-				pl_buf_puts(b, ") AS ");
-				rc = pl_column_duckdb_type(b, c, err);
-				pl_buf_putc(b, ')');
-			}
+			int rc = !e->s ? put_default(b, c, err) : put_entry(b, c, e, bound, ok, err);
 			if (rc)
 				return rc;
 		}
 		pl_buf_putc(b, ')');
 	}
 	pl_buf_puts(b, ")");
-	*ok = true;
 	return 0;
+}
+
+void pl_insert_bound_dispose(pl_insert_bound *b)
+{
+	pl_buf_dispose(&b->sql);
+	for (size_t i = 0; i < b->nvalues; i++)
+		free(b->values[i]);
+	free(b->values);
+	memset(b, 0, sizeof(*b));
 }
 
 /* Prepares the user's query to learn its columns; false when DuckDB rejects it (the staging
@@ -269,11 +305,36 @@ static void put_checks(pl_buf *b, const pl_table *t, const pl_buf *inner)
 	pl_buf_puts(b, ") AS __planar_row");
 }
 
+/* The whole streaming SELECT into out, given its source. */
+static int put_select(pl_buf *out, const plan *p, const pl_buf *source, pl_err *err)
+{
+	pl_buf inner = PL_BUF_INIT;
+	bool checked = any_not_null(p->t);
+	int rc = put_values_select(&inner, p, source, checked, err);
+	if (rc == 0) {
+		if (p->src->cte) {
+			pl_buf_puts(out, p->src->cte);
+			pl_buf_putc(out, ' ');
+		}
+		if (checked)
+			put_checks(out, p->t, &inner);
+		else
+			pl_buf_put(out, inner.ptr, inner.len);
+		if (pl_buf_oom(out) || pl_buf_oom(&inner) || pl_buf_oom(source))
+			rc = pl_err_nomem(err);
+	}
+	pl_buf_dispose(&inner);
+	return rc;
+}
+
+/* Most placeholders a bound VALUES list may have (longer lists are not run again alike). */
+#define MAX_BOUND_VALUES 256
+
 int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_insert_source *src, pl_buf *out,
-			    bool *streamable, pl_err *err)
+			    pl_insert_bound *bound, bool *streamable, pl_err *err)
 {
 	plan p = {src, t, NULL, 0, NULL, 0};
-	pl_buf source = PL_BUF_INIT, inner = PL_BUF_INIT;
+	pl_buf source = PL_BUF_INIT;
 	int rc = 0;
 	*streamable = false;
 	if (t->ntop == 0)
@@ -286,7 +347,7 @@ int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_i
 		for (size_t i = 0; i < t->ntop; i++)
 			p.targets[p.ntargets++] = t->top[i];
 	if (ok && src->kind == PL_INSERT_VALUES) {
-		rc = put_values(&source, &p, &ok, err);
+		rc = put_values(&source, &p, NULL, &ok, err);
 	} else if (ok && src->kind == PL_INSERT_QUERY) {
 		pl_buf_putc(&source, '(');
 		pl_buf_put(&source, src->query.s, src->query.len);
@@ -295,26 +356,23 @@ int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_i
 			p.ntargets = 0;
 		ok = !pl_buf_oom(&source) && bind_query(&p, con, &source);
 	}
-	bool checked = any_not_null(t);
 	if (rc == 0 && ok)
-		rc = put_values_select(&inner, &p, &source, checked, err);
-	if (rc == 0 && ok) {
-		if (src->cte) {
-			pl_buf_puts(out, src->cte);
-			pl_buf_putc(out, ' ');
-		}
-		if (checked)
-			put_checks(out, t, &inner);
-		else
-			pl_buf_put(out, inner.ptr, inner.len);
-		if (pl_buf_oom(out) || pl_buf_oom(&inner) || pl_buf_oom(&source))
-			rc = pl_err_nomem(err);
-		*streamable = rc == 0;
-	}
+		rc = put_select(out, &p, &source, err);
+	*streamable = rc == 0 && ok;
 	if (!*streamable)
 		pl_buf_dispose(out);
+	if (*streamable && bound && src->kind == PL_INSERT_VALUES && !src->cte &&
+	    src->nrows * src->width <= MAX_BOUND_VALUES) {
+		pl_buf values = PL_BUF_INIT;
+		bool literals = false;
+		rc = put_values(&values, &p, bound, &literals, err);
+		if (rc == 0 && literals)
+			rc = put_select(&bound->sql, &p, &values, err);
+		if (rc || !literals)
+			pl_insert_bound_dispose(bound);
+		pl_buf_dispose(&values);
+	}
 	pl_buf_dispose(&source);
-	pl_buf_dispose(&inner);
 	free(p.targets);
 	for (size_t i = 0; i < p.nnames; i++)
 		free(p.names[i]);
@@ -350,24 +408,53 @@ int pl_insert_create_staging(const pl_table_ctx *ctx, const pl_table *t, const c
 /* Runs `from` (a SELECT with t's columns by name, or a FROM item) and keeps its rows, every
  * value as text, in a new inlined insert of txn. A value with a NUL byte cannot be kept as
  * text in every catalog: then *rows_out is -1, nothing is kept, and the rows belong in a file. */
-static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char *from, pl_txn *txn, int64_t *rows_out,
-			 pl_err *err)
+static void put_fetch(pl_buf *q, const pl_table *t, const char *from)
+{
+	pl_buf_puts(q, "SELECT ");
+	for (size_t i = 0; i < t->ntop; i++) {
+		pl_buf_puts(q, i ? ", CAST(" : "CAST(");
+		pl_buf_put_ident(q, t->top[i]->name);
+		pl_buf_puts(q, " AS VARCHAR)");
+	}
+	pl_buf_puts(q, ", ");
+	pl_columns_put_nul_check(q, t);
+	pl_buf_puts(q, " FROM ");
+	pl_buf_puts(q, from);
+}
+
+/* Runs the fetch of the bound form of the rows (see pl_insert_bound): false when there is none
+ * or it failed (the query as written then gives DuckDB's own error, if any). */
+static bool fetch_bound(const pl_table_ctx *ctx, const pl_table *t, const pl_insert_bound *bound, duckdb_result *res)
+{
+	if (!bound || !bound->sql.len || !ctx->prepared)
+		return false;
+	pl_buf q = PL_BUF_INIT, from = PL_BUF_INIT;
+	pl_buf_printf(&from, "(%s) AS __planar_inline", bound->sql.ptr);
+	put_fetch(&q, t, pl_buf_cstr(&from));
+	pl_engine_arg *args = calloc(bound->nvalues + 1, sizeof(*args));
+	pl_err ignored = {0};
+	bool ok = args && !pl_buf_oom(&q) && !pl_buf_oom(&from);
+	for (size_t i = 0; ok && i < bound->nvalues; i++)
+		args[i].text = bound->values[i];
+	ok = ok && pl_engine_query_args(ctx->con, ctx->prepared, q.ptr, args, bound->nvalues, res, &ignored) == 0;
+	free(args);
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&from);
+	return ok;
+}
+
+static int fetch_inlined(const pl_table_ctx *ctx, const pl_table *t, const char *from, const pl_insert_bound *bound,
+			 pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT ");
-	for (size_t i = 0; i < t->ntop; i++) {
-		pl_buf_puts(&q, i ? ", CAST(" : "CAST(");
-		pl_buf_put_ident(&q, t->top[i]->name);
-		pl_buf_puts(&q, " AS VARCHAR)");
-	}
-	pl_buf_puts(&q, ", ");
-	pl_columns_put_nul_check(&q, t);
-	pl_buf_puts(&q, " FROM ");
-	pl_buf_puts(&q, from);
 	pl_inlined_insert *ins = pl_txn_add_inlined_insert(txn);
-	int rc = !ins || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_inline_prepare(ins, ctx->cat, t, err);
+	int rc = !ins ? pl_err_nomem(err) : pl_inline_prepare(ins, ctx->cat, t, err);
 	duckdb_result res;
-	bool have = rc == 0 && (rc = pl_engine_query(ctx->con, q.ptr, &res, err)) == 0;
+	bool have = rc == 0 && fetch_bound(ctx, t, bound, &res);
+	if (rc == 0 && !have) {
+		put_fetch(&q, t, from);
+		have = (rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(ctx->con, q.ptr, &res, err)) == 0;
+	}
 	pl_buf_dispose(&q);
 	if (!have)
 		return rc;
@@ -422,6 +509,13 @@ static int sorted_source(const pl_table_ctx *ctx, const pl_table *t, const char 
 int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
 			 bool may_inline, bool sync_later, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
+	return pl_insert_write_bound(ctx, t, source, NULL, known_rows, may_inline, sync_later, txn, rows_out, err);
+}
+
+int pl_insert_write_bound(const pl_table_ctx *ctx, const pl_table *t, const char *source,
+			  const pl_insert_bound *bound, int64_t known_rows, bool may_inline, bool sync_later, pl_txn *txn,
+			  int64_t *rows_out, pl_err *err)
+{
 	int64_t limit = 0;
 	*rows_out = 0;
 	pl_write_request opts = {0}; /* the file options, read with the inlining limit */
@@ -443,7 +537,8 @@ int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char 
 		int rc = sorted_source(ctx, t, source, false, &sorted, err);
 		pl_buf_printf(&from, "(%s) AS __planar_inline", sorted ? sorted : source);
 		if (rc == 0)
-			rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, rows_out, err);
+			rc = pl_buf_oom(&from) ? pl_err_nomem(err)
+							: fetch_inlined(ctx, t, from.ptr, sorted ? NULL : bound, txn, rows_out, err);
 		pl_buf_dispose(&from);
 		free(sorted);
 		if (rc == 0 && *rows_out < 0) /* a value with a NUL byte: a file */
@@ -506,7 +601,7 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 		}
 		pl_buf_puts(&from, "], hive_partitioning = false)");
 		int64_t n = 0;
-		rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, txn, &n, err);
+		rc = pl_buf_oom(&from) ? pl_err_nomem(err) : fetch_inlined(ctx, t, from.ptr, NULL, txn, &n, err);
 		if (rc == 0 && n == rows)
 			drop_files(txn);
 		else if (rc == 0 && n >= 0) /* not the rows just written: keep the file */

@@ -44,11 +44,26 @@ typedef struct pl_insert_source {
 	size_t nrows, width;
 } pl_insert_source;
 
+/* The streaming SELECT of a VALUES list whose entries are all plain literals, with every literal
+ * a placeholder ($1..$n) bound to its text: an INSERT of other values runs the same query text,
+ * which DuckDB prepares once (insert_literal.c says which literals qualify). */
+typedef struct pl_insert_bound {
+	pl_buf sql;    /* empty: the VALUES list has other entries */
+	char **values; /* nvalues texts, for $1..$n */
+	size_t nvalues;
+} pl_insert_bound;
+void pl_insert_bound_dispose(pl_insert_bound *b);
+
 /* Builds into *out the streaming SELECT for rows from src into t (the query is prepared on con
  * to learn its columns). *streamable is false (and out empty) when the statement needs the
- * staging path. Fails only when memory runs out or a type cannot be spelled. */
+ * staging path. With `bound` (may be NULL), a short VALUES list of literals is also given in
+ * that form. Fails only when memory runs out or a type cannot be spelled. */
 int pl_insert_stream_select(duckdb_connection con, const pl_table *t, const pl_insert_source *src, pl_buf *out,
-			    bool *streamable, pl_err *err);
+			    pl_insert_bound *bound, bool *streamable, pl_err *err);
+/* A VALUES entry e for a column of DuckDB type `type` (insert_literal.c): 0 when it is a literal
+ * that binds as the text *value (malloc'd), or stays in the query as it is (*keep: NULL, TRUE,
+ * FALSE); 1 when it must stay as written; -1 when memory runs out. */
+int pl_insert_literal_arg(const pl_text *e, const char *type, char **value, bool *keep);
 
 /* Makes an error of the streaming query read as DuckDB's INSERT reports it (NOT NULL violations;
  * no excerpt of the generated query). */
@@ -72,5 +87,9 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
  * then the files are written and, when they hold few enough rows, read back and dropped. */
 int pl_insert_write_rows(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
 			 bool may_inline, bool sync_later, pl_txn *txn, int64_t *rows_out, pl_err *err);
+/* The same, with the bound form of source (NULL or empty: none) for rows kept in the catalog. */
+int pl_insert_write_bound(const pl_table_ctx *ctx, const pl_table *t, const char *source,
+			  const pl_insert_bound *bound, int64_t known_rows, bool may_inline, bool sync_later, pl_txn *txn,
+			  int64_t *rows_out, pl_err *err);
 
 #endif

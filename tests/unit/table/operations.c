@@ -4,7 +4,8 @@
  * models, a real DuckDB connection, and the pieces a statement would hand over.
  *
  * Covers INSERT's streaming SELECT (VALUES with DEFAULT, a column list, BY NAME, the forms that
- * need the staging path) run in DuckDB, with DuckDB's NOT NULL message; ALTER's column versions
+ * need the staging path) run in DuckDB, with DuckDB's NOT NULL message; its bound form (literals
+ * as placeholders) giving the same rows and failures, literal by literal and type by type; ALTER's column versions
  * (rename, add with ids after the table's, IF NOT EXISTS as a no-op, type promotions only); and
  * DROP SCHEMA's dependency check.
  */
@@ -67,22 +68,59 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The rows the streaming SELECT yields, as "id|s|n;" text; NULL when it is not streamable. */
+static void put_rows_query(pl_buf *rows, const char *sel)
+{
+	pl_buf_puts(rows, "SELECT string_agg(concat_ws('|', id, coalesce(s, '-'), coalesce(CAST(n AS VARCHAR), '-')), ';' "
+			  "ORDER BY id, s) FROM (");
+	pl_buf_puts(rows, sel);
+	pl_buf_puts(rows, ")");
+}
+
+/* The rows the streaming SELECT yields, as "id|s|n;" text; NULL when it is not streamable. When
+ * the statement also has a bound form (literals as placeholders), that form must give the same
+ * rows, run twice through the prepared-statement cache. */
 static char *stream_rows(fake *f, const pl_insert_source *src, pl_err *err, int *rc)
 {
 	pl_buf sel = PL_BUF_INIT, rows = PL_BUF_INIT;
+	pl_insert_bound bound = {0};
 	bool streamable = false;
-	assert_int_equal(pl_insert_stream_select(f->con, &f->t, src, &sel, &streamable, err), 0);
+	assert_int_equal(pl_insert_stream_select(f->con, &f->t, src, &sel, &bound, &streamable, err), 0);
 	if (!streamable) {
+		assert_int_equal(bound.sql.len, 0);
 		*rc = 0;
 		return NULL;
 	}
-	pl_buf_puts(&rows, "SELECT string_agg(concat_ws('|', id, coalesce(s, '-'), coalesce(CAST(n AS VARCHAR), '-')), ';' "
-			   "ORDER BY id, s) FROM (");
-	pl_buf_puts(&rows, sel.ptr);
-	pl_buf_puts(&rows, ")");
+	put_rows_query(&rows, sel.ptr);
 	char *v = NULL;
 	*rc = pl_engine_query_value(f->con, rows.ptr, &v, err);
+	if (bound.sql.len > 0) {
+		pl_stmt_cache cache;
+		pl_engine_stmt_cache_init(&cache);
+		pl_buf q = PL_BUF_INIT;
+		put_rows_query(&q, bound.sql.ptr);
+		pl_engine_arg args[16] = {0};
+		assert_true(bound.nvalues <= 16);
+		for (size_t i = 0; i < bound.nvalues; i++)
+			args[i].text = bound.values[i];
+		for (int round = 0; round < 2; round++) {
+			duckdb_result res;
+			pl_err berr = {0};
+			int brc = pl_engine_query_args(f->con, &cache, q.ptr, args, bound.nvalues, &res, &berr);
+			assert_int_equal(brc != 0, *rc != 0); /* fails exactly when the query as written fails */
+			if (brc == 0) {
+				bool oom = false;
+				char *bv = pl_engine_value_str(&res, 0, 0, &oom);
+				assert_non_null(v);
+				assert_non_null(bv);
+				assert_string_equal(bv, v);
+				free(bv);
+				duckdb_destroy_result(&res);
+			}
+		}
+		pl_stmt_cache_clear(&cache);
+		pl_buf_dispose(&q);
+	}
+	pl_insert_bound_dispose(&bound);
 	pl_buf_dispose(&sel);
 	pl_buf_dispose(&rows);
 	return v;
@@ -270,6 +308,117 @@ static void ddl__drop_schema_needs_cascade_for_its_tables(void **state)
 	reset(&txn);
 }
 
+/* Every literal the bound form accepts must give, for every column type, exactly the value (or
+ * the failure) DuckDB gives the literal as written: CAST((literal) AS type) against
+ * CAST((CAST($1 AS VARCHAR) || '') AS type) bound to the accepted text. */
+static void insert__bound_literals_cast_as_written(void **state)
+{
+	fake *f = *state;
+	static const char *const literals[] = {
+		"0", "7", "-7", "007", "-0", "1.5", "-1.25", "0.1", "-0.0", "1.50", "123456789012345", "1234567890123456",
+		"99999999999999999999", "1e3", "3.", ".5", "'abc'", "'it''s'", "''", "'12'", "' 12 '", "'1.5'", "'true'",
+		"'2024-02-29 12:00:00'", "'2024-02-30'", "TIMESTAMP '2024-01-01 00:00:00'", "DATE '2024-01-01'",
+		"timestamp '2024-01-01'", "'a' 'b'", "'a''", "NULL", "true", "FALSE", "1 + 1", "now()", "'{1,2}'",
+		"'[1, 2]'", "x'00'", "-'5'", "300", "-129", "4294967296", "1.005", "123.456"};
+	static const char *const types[] = {"TINYINT", "INTEGER",        "BIGINT",    "UBIGINT",   "HUGEINT",
+					    "DOUBLE",  "FLOAT",          "DECIMAL(9,2)", "DECIMAL(18,3)", "VARCHAR",
+					    "BOOLEAN", "DATE",           "TIMESTAMP", "TIME",      "BLOB",
+					    "INTEGER[]", "UUID"};
+	pl_stmt_cache cache;
+	pl_engine_stmt_cache_init(&cache);
+	size_t accepted = 0, kept = 0;
+	for (size_t l = 0; l < sizeof(literals) / sizeof(literals[0]); l++) {
+		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			pl_text e = txt(literals[l]);
+			char *value = NULL;
+			bool keep = false;
+			int lit = pl_insert_literal_arg(&e, types[k], &value, &keep);
+			assert_true(lit == 0 || lit == 1);
+			if (lit != 0)
+				continue;
+			if (keep) {
+				kept++;
+				assert_null(value);
+				continue;
+			}
+			accepted++;
+			char q[512];
+			snprintf(q, sizeof(q), "SELECT CAST(CAST((%s) AS %s) AS VARCHAR)", literals[l], types[k]);
+			char *want = NULL, *got = NULL;
+			pl_err e1 = {0}, e2 = {0};
+			int rc1 = pl_engine_query_value(f->con, q, &want, &e1);
+			snprintf(q, sizeof(q), "SELECT CAST(CAST((CAST($1 AS VARCHAR) || '') AS %s) AS VARCHAR)", types[k]);
+			pl_engine_arg arg = {.text = value};
+			duckdb_result res;
+			int rc2 = pl_engine_query_args(f->con, &cache, q, &arg, 1, &res, &e2);
+			if (rc2 == 0) {
+				bool oom = false;
+				got = pl_engine_value_str(&res, 0, 0, &oom);
+				duckdb_destroy_result(&res);
+			}
+			if ((rc1 != 0) != (rc2 != 0) || (rc1 == 0 && (!want || !got || strcmp(want, got) != 0)))
+				fail_msg("%s as %s: written %s (%s), bound '%s' gives %s (%s)", literals[l], types[k],
+					 rc1 ? "fails" : want, e1.msg, value, rc2 ? "fails" : got, e2.msg);
+			free(want);
+			free(got);
+			free(value);
+		}
+	}
+	assert_true(accepted > 100);
+	assert_true(kept > 0);
+	/* what must stay as written */
+	static const struct {
+		const char *lit, *type;
+	} refused[] = {{"1e3", "DOUBLE"}, {"1.5", "INTEGER"}, {"1.5", "FLOAT"}, {"-0", "INTEGER"}, {"007", "VARCHAR"},
+		       {"1.50", "VARCHAR"}, {"1.005", "DECIMAL(9,2)"}, {"1 + 1", "INTEGER"}, {"'a' 'b'", "VARCHAR"},
+		       {"DATE '2024-01-01'", "TIMESTAMP"}, {"1234567890123456", "DOUBLE"}, {"5", "BOOLEAN"}};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		pl_text e = txt(refused[i].lit);
+		char *value = NULL;
+		bool keep = false;
+		assert_int_equal(pl_insert_literal_arg(&e, refused[i].type, &value, &keep), 1);
+		assert_null(value);
+	}
+	pl_stmt_cache_clear(&cache);
+}
+
+/* A one-row VALUES list of literals has a bound form that yields the same row; one with an
+ * expression has none. */
+static void insert__bound_form_only_for_literals(void **state)
+{
+	fake *f = *state;
+	pl_err err = {0};
+	int rc = -1;
+	pl_text values[] = {txt("3"), txt("'x''y'"), txt("-4")};
+	pl_insert_source src = {.kind = PL_INSERT_VALUES, .values = values, .nrows = 1, .width = 3};
+	pl_buf sel = PL_BUF_INIT;
+	pl_insert_bound bound = {0};
+	bool streamable = false;
+	assert_int_equal(pl_insert_stream_select(f->con, &f->t, &src, &sel, &bound, &streamable, &err), 0);
+	assert_true(streamable);
+	assert_true(bound.sql.len > 0);
+	assert_int_equal(bound.nvalues, 3);
+	assert_string_equal(bound.values[1], "x'y");
+	assert_null(strstr(bound.sql.ptr, "x''y"));
+	pl_insert_bound_dispose(&bound);
+	pl_buf_dispose(&sel);
+	char *rows = stream_rows(f, &src, &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(rows, "3|x'y|-4");
+	free(rows);
+	values[2] = txt("2 + 2");
+	assert_int_equal(pl_insert_stream_select(f->con, &f->t, &src, &sel, &bound, &streamable, &err), 0);
+	assert_true(streamable);
+	assert_int_equal(bound.sql.len, 0);
+	assert_int_equal(bound.nvalues, 0);
+	pl_buf_dispose(&sel);
+	/* a value out of the column's range fails both ways (checked in stream_rows) */
+	values[2] = txt("99999999999");
+	rows = stream_rows(f, &src, &err, &rc);
+	assert_int_not_equal(rc, 0);
+	assert_null(rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +426,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(insert__query_by_name_and_by_position, setup, teardown),
 		cmocka_unit_test_setup_teardown(insert__not_null_fails_as_duckdb_reports_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(insert__rejected_forms_are_not_streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(insert__bound_literals_cast_as_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(insert__bound_form_only_for_literals, setup, teardown),
 		cmocka_unit_test_setup_teardown(alter__rename_ends_the_column_and_keeps_its_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(alter__add_column_takes_new_ids_and_if_not_exists_is_a_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(alter__types_only_promote, setup, teardown),
