@@ -620,8 +620,12 @@ static void note_commit(pl_catdb *db, pl_commit_state *st)
 		db->note.stats = st->stats;
 		db->note.nstats = st->nstats;
 		db->note.delete_files = st->delete_files;
+		db->note.files = st->files;
 		st->stats = NULL;
+		st->files = NULL;
 	}
+	pl_rows_free(st->files);
+	st->files = NULL;
 	for (size_t i = 0; st->stats && i < st->nstats; i++)
 		pl_rows_free(st->stats[i].rows);
 	free(st->stats);
@@ -696,6 +700,8 @@ void pl_commit_abort(pl_catdb *db, pl_commit_state *st)
 	free(st->stats);
 	st->stats = NULL;
 	st->nstats = st->capstats = 0;
+	pl_rows_free(st->files);
+	st->files = NULL;
 	pl_buf_dispose(&st->changes);
 	for (size_t i = st->nfixes; i-- > 0;)
 		*st->fixes[i].field = st->fixes[i].local;

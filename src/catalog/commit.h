@@ -373,6 +373,7 @@ typedef struct pl_commit_state {
 	bool stats_oom;                /* one could not be noted: no note */
 	char time[32];                 /* the snapshot's time as written */
 	size_t delete_files;           /* delete file rows written */
+	pl_rows *files;                /* data file rows written, as a model reads them (for the note) */
 } pl_commit_state;
 
 /* The steps of a commit: begin opens the catalog transaction (waiting for other writers) and

@@ -132,6 +132,33 @@ static void note_table_stats(pl_commit_state *st, int64_t table_id, int64_t reco
 	st->stats[st->nstats++] = n;
 }
 
+/* Notes the data file row p (the values of the INSERT into ducklake_data_file below) as a model
+ * reads it (PL_MODEL_FILE_COLUMNS); without memory, nothing is noted. */
+static void note_file(pl_commit_state *st, const pl_val *p)
+{
+	static const int order[] = {1, 0, 4, 5, 6, 7, 8, 9, 3, 10, 2, 11, 12};
+	enum { NCOLS = sizeof(order) / sizeof(order[0]) };
+	char *cells[NCOLS] = {0};
+	bool oom = st->stats_oom || (!st->files && pl_rows_new(&st->files, NCOLS) != 0);
+	for (int i = 0; !oom && i < NCOLS; i++) {
+		const pl_val *v = &p[order[i]];
+		if (v->kind == PL_V_TEXT)
+			oom = !(cells[i] = pl_strdup(v->s));
+		else if (v->kind == PL_V_BOOL)
+			oom = !(cells[i] = pl_strdup(v->i ? "true" : "false"));
+		else if (v->kind == PL_V_INT && (cells[i] = malloc(24)) != NULL)
+			snprintf(cells[i], 24, "%lld", (long long)v->i);
+		else
+			oom = v->kind == PL_V_INT;
+	}
+	if (!oom && pl_rows_append(st->files, cells) == 0)
+		return;
+	if (oom)
+		for (int i = 0; i < NCOLS; i++)
+			free(cells[i]);
+	st->stats_oom = true; /* no note: the next model reads the catalog */
+}
+
 static int write_table_stats(pl_catdb *db, pl_commit_state *st, int64_t table_id, const table_stats_row *ts,
 			     int64_t next_row_id, int64_t rows, int64_t bytes, pl_rows *after, pl_err *err)
 {
@@ -431,6 +458,8 @@ static int write_table_files(pl_catdb *db, pl_txn *t, size_t first, pl_commit_st
 			      f->partitioned ? PL_VINT(f->partition_id) : PL_VNULL, PL_VOPTINT(mapping),
 			      f->flushed ? PL_VINT(f->flush_max) : PL_VNULL};
 		rc = pl_batch_add(&files, p, err);
+		if (rc == 0 && !f->flushed)
+			note_file(st, p);
 		for (size_t k = 0; rc == 0 && k < f->npartition_values; k++) {
 			pl_val v[] = {PL_VINT(f->assigned_id), PL_VINT(table_id), PL_VINT((int64_t)k),
 				      PL_VTEXT(f->partition_values[k])};

@@ -54,6 +54,7 @@ void pl_catdb_forget_note(pl_catdb *db)
 	for (size_t i = 0; i < db->note.nstats; i++)
 		pl_rows_free(db->note.stats[i].rows);
 	free(db->note.stats);
+	pl_rows_free(db->note.files);
 	memset(&db->note, 0, sizeof(db->note));
 }
 

@@ -91,6 +91,9 @@ typedef struct pl_commit_note {
 	pl_noted_stats *stats; /* every table statistics row the commit wrote */
 	size_t nstats;
 	size_t delete_files; /* delete file rows it wrote */
+	/* the data file rows it wrote that begin at its snapshot, with the columns and text of
+	 * PL_MODEL_FILE_COLUMNS (model_rows.h); NULL: not known */
+	pl_rows *files;
 } pl_commit_note;
 
 struct pl_catdb {

@@ -276,9 +276,12 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 	for (int i = 0; rc == 0 && i < 4; i++)
 		if (!(r[i] = calloc(1, sizeof(pl_rows))))
 			rc = pl_err_nomem(err);
-	if (rc == 0 && ch.files_added)
+	/* the data files this connection's commit just wrote are known, unless it also ended some */
+	bool noted = own && own->files && !ch.deleted;
+	if (rc == 0 && ch.files_added && !noted)
 		rc = refill(&r[0], db, PL_MODEL_FILE_COLUMNS BEGAN_SINCE " ORDER BY table_id, file_order, data_file_id",
 			    from, snap, snap, err);
+	const pl_rows *added = noted && ch.files_added ? own->files : r[0];
 	if (rc == 0 && ch.deleted)
 		rc = refill(&r[1], db, "SELECT table_id, data_file_id FROM ducklake_data_file WHERE" ENDED_SINCE, from,
 			    snap, from, err);
@@ -289,20 +292,20 @@ static int advance(pl_model *m, pl_catdb *db, int64_t snap, bool *advanced, pl_e
 		rc = refill(&r[3], db, PL_MODEL_DELETE_COLUMNS BEGAN_SINCE " ORDER BY table_id, data_file_id", from, snap,
 			    snap, err);
 	if (rc == 0)
-		rc = pl_model__load_namemaps(m, db, r[0], err);
+		rc = pl_model__load_namemaps(m, db, added, err);
 	/* From here only memory can fail; a failure leaves m at its snapshot id with some of the
 	 * changes applied, which applying them again completes. */
-	if (rc == 0 && (!advance_files(m, r[0], r[1], snap) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
+	if (rc == 0 && (!advance_files(m, added, r[1], snap) || !pl_model__apply_deletes(m, r[2], true) || !pl_model__apply_deletes(m, r[3], false)))
 		rc = pl_err_nomem(err);
 	/* summaries of tables that only gained files are brought forward below */
 	for (int i = ch.deleted ? 0 : 1; rc == 0 && i < 4; i++)
-		forget_summaries(m, r[i]);
+		forget_summaries(m, i == 0 ? added : r[i]);
 	if (rc == 0 && own)
 		apply_noted_stats(m, own);
 	else if (rc == 0)
 		rc = pl_model__load_stats(m, db, err);
 	if (rc == 0 && !ch.deleted)
-		add_to_summaries(m, r[0]);
+		add_to_summaries(m, added);
 	for (int i = 0; i < 4; i++)
 		pl_rows_free(r[i]);
 	if (rc) {

@@ -9,10 +9,15 @@
 
 #include "core/str.h"
 
-/* Statements worth keeping: those that read or write rows (not DDL, SET or transaction control)
- * and are short (a generated INSERT of thousands of rows is not run twice). */
+/* Statements worth keeping: those that read or write rows, and the transaction control every
+ * commit runs (not DDL or SET), when short (a generated INSERT of thousands of rows is not run
+ * twice). */
 static bool cacheable(const char *sql)
 {
+	static const char *const control[] = {"BEGIN", "BEGIN TRANSACTION", "BEGIN IMMEDIATE", "COMMIT"};
+	for (size_t i = 0; i < sizeof(control) / sizeof(control[0]); i++)
+		if (strcmp(sql, control[i]) == 0)
+			return true;
 	static const char *const kinds[] = {"SELECT ", "INSERT ", "UPDATE ", "DELETE "};
 	if (strlen(sql) > 8192)
 		return false;

@@ -12,7 +12,8 @@
  *   123, -123          integer, DECIMAL and DOUBLE columns; VARCHAR when written canonically
  *   1.25, -0.5         DECIMAL columns of at least that scale, DOUBLE columns (at most 15
  *                      digits, so that the decimal literal's conversion is exact too)
- * Anything else (expressions, exponents, FLOAT columns, a negative zero) keeps the query as the
+ *   1.5e3, -2E-7       DOUBLE columns (DuckDB reads such a literal by casting its text)
+ * Anything else (expressions, FLOAT columns, a negative zero) keeps the query as the
  * user wrote it. A failure of the bound query is never reported: the caller runs the query as
  * written, which gives DuckDB's own message.
  */
@@ -86,11 +87,32 @@ static bool read_number(const char *s, size_t len, size_t *int_digits, size_t *f
 	return i == len && a > 0 && !(b == 0 && s[len - 1] == '.');
 }
 
+/* [-]digits[.digits](e|E)[+|-]digits: DuckDB reads such a literal as a DOUBLE by casting its
+ * text, so a DOUBLE column gets the same value from the text. */
+static bool exponent_double(const char *s, size_t len)
+{
+	const char *e = memchr(s, 'e', len);
+	if (!e)
+		e = memchr(s, 'E', len);
+	size_t a, b, at = e ? (size_t)(e - s) : 0, i = at + 1;
+	bool zero;
+	if (!e || !read_number(s, at, &a, &b, &zero) || (zero && s[0] == '-'))
+		return false;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	size_t digits = 0;
+	for (; i < len && isdigit((unsigned char)s[i]); i++)
+		digits++;
+	return i == len && digits > 0 && digits <= 3;
+}
+
 /* Whether the number s (len) casts from its text to `type` as the literal does. */
 static bool number_fits(const char *s, size_t len, const char *type)
 {
 	size_t a, b;
 	bool zero;
+	if (strcmp(type, "DOUBLE") == 0 && exponent_double(s, len))
+		return true;
 	if (!read_number(s, len, &a, &b, &zero) || (zero && s[0] == '-') || a + b > 18)
 		return false;
 	if (is_integer_type(type))

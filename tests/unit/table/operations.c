@@ -319,7 +319,8 @@ static void insert__bound_literals_cast_as_written(void **state)
 		"99999999999999999999", "1e3", "3.", ".5", "'abc'", "'it''s'", "''", "'12'", "' 12 '", "'1.5'", "'true'",
 		"'2024-02-29 12:00:00'", "'2024-02-30'", "TIMESTAMP '2024-01-01 00:00:00'", "DATE '2024-01-01'",
 		"timestamp '2024-01-01'", "'a' 'b'", "'a''", "NULL", "true", "FALSE", "1 + 1", "now()", "'{1,2}'",
-		"'[1, 2]'", "x'00'", "-'5'", "300", "-129", "4294967296", "1.005", "123.456"};
+		"'[1, 2]'", "x'00'", "-'5'", "300", "-129", "4294967296", "1.005", "123.456", "1.5e3", "-2.5E-3",
+		"1.2345678901234567e+00", "9.99e307", "1e999", "-0e0", "0.1e-5", "1e"};
 	static const char *const types[] = {"TINYINT", "INTEGER",        "BIGINT",    "UBIGINT",   "HUGEINT",
 					    "DOUBLE",  "FLOAT",          "DECIMAL(9,2)", "DECIMAL(18,3)", "VARCHAR",
 					    "BOOLEAN", "DATE",           "TIMESTAMP", "TIME",      "BLOB",
@@ -369,7 +370,7 @@ static void insert__bound_literals_cast_as_written(void **state)
 	/* what must stay as written */
 	static const struct {
 		const char *lit, *type;
-	} refused[] = {{"1e3", "DOUBLE"}, {"1.5", "INTEGER"}, {"1.5", "FLOAT"}, {"-0", "INTEGER"}, {"007", "VARCHAR"},
+	} refused[] = {{"1e3", "INTEGER"}, {"1e3", "VARCHAR"}, {"-0e0", "DOUBLE"}, {"1.5", "INTEGER"}, {"1.5", "FLOAT"}, {"-0", "INTEGER"}, {"007", "VARCHAR"},
 		       {"1.50", "VARCHAR"}, {"1.005", "DECIMAL(9,2)"}, {"1 + 1", "INTEGER"}, {"'a' 'b'", "VARCHAR"},
 		       {"DATE '2024-01-01'", "TIMESTAMP"}, {"1234567890123456", "DOUBLE"}, {"5", "BOOLEAN"}};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
