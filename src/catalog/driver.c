@@ -108,6 +108,30 @@ bool pl_rows_bool(const pl_rows *r, size_t row, size_t col, bool if_null)
 	return strcmp(v, "1") == 0 || pl_str_ieq(v, "true") || pl_str_ieq(v, "t");
 }
 
+char *pl_catdb_rewrite_placeholders(const char *sql, void (*put)(pl_buf *b, size_t k, void *arg), void *arg)
+{
+	pl_buf b = PL_BUF_INIT;
+	size_t k = 0;
+	char q = 0;
+	for (const char *s = sql; *s; s++) {
+		if (q) {
+			if (*s == q)
+				q = 0;
+		} else if (*s == '\'' || *s == '"') {
+			q = *s;
+		} else if (*s == '?') {
+			put(&b, k++, arg);
+			continue;
+		}
+		pl_buf_putc(&b, *s);
+	}
+	if (pl_buf_oom(&b)) {
+		pl_buf_dispose(&b);
+		return NULL;
+	}
+	return pl_buf_detach(&b);
+}
+
 int pl_rows_new(pl_rows **out, size_t ncols)
 {
 	pl_rows *r = calloc(1, sizeof(*r));

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/stmtcache.h"
 
@@ -129,6 +130,10 @@ typedef struct pl_catdb_options {
 	const char *schema;   /* postgres: schema of the catalog tables (METADATA_SCHEMA) */
 	const char *password_env; /* postgres: environment variable holding the password */
 } pl_catdb_options;
+
+/* sql with each '?' placeholder outside quotes replaced by what put(b, k, arg) appends for the
+ * k-th one (from 0); NULL when memory runs out. For drivers that rewrite placeholders. */
+char *pl_catdb_rewrite_placeholders(const char *sql, void (*put)(pl_buf *b, size_t k, void *arg), void *arg);
 
 /* Opens a catalog database with the driver named by opts->kind. */
 int pl_catdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *err);

@@ -166,6 +166,27 @@ static int bind_params(duckdb_prepared_statement st, const pl_val *params, size_
  * placeholders of NULL values are written NULL in the statement: *out is sql with those '?'
  * (outside quotes) replaced, and kept[] the other values (one kept statement per pattern of
  * NULLs). *out NULL: no value is NULL, or no memory (then sql runs as it is). */
+typedef struct nulls_written {
+	const pl_val *params;
+	size_t n;
+	pl_val *kept;
+	size_t nkept;
+	bool mismatch; /* more placeholders than values */
+} nulls_written;
+
+static void put_null_or_placeholder(pl_buf *b, size_t k, void *arg)
+{
+	nulls_written *w = arg;
+	if (k >= w->n)
+		w->mismatch = true;
+	else if (w->params[k].kind == PL_V_NULL)
+		pl_buf_puts(b, "NULL");
+	else
+		w->kept[w->nkept++] = w->params[k];
+	if (k >= w->n || w->params[k].kind != PL_V_NULL)
+		pl_buf_putc(b, '?');
+}
+
 static void write_nulls(const char *sql, const pl_val *params, size_t n, char **out, pl_val *kept, size_t *nkept)
 {
 	size_t nulls = 0;
@@ -174,31 +195,14 @@ static void write_nulls(const char *sql, const pl_val *params, size_t n, char **
 		nulls += params[i].kind == PL_V_NULL;
 	if (nulls == 0)
 		return;
-	pl_buf b = PL_BUF_INIT;
-	size_t k = 0, m = 0;
-	char q = 0;
-	for (const char *s = sql; *s; s++) {
-		if (q) {
-			if (*s == q)
-				q = 0;
-		} else if (*s == '\'' || *s == '"') {
-			q = *s;
-		} else if (*s == '?' && k < n) {
-			if (params[k].kind == PL_V_NULL) {
-				pl_buf_puts(&b, "NULL");
-				k++;
-				continue;
-			}
-			kept[m++] = params[k++];
-		}
-		pl_buf_putc(&b, *s);
+	nulls_written w = {params, n, kept, 0, false};
+	char *text = pl_catdb_rewrite_placeholders(sql, put_null_or_placeholder, &w);
+	if (text && !w.mismatch && w.nkept + nulls == n) {
+		*out = text;
+		*nkept = w.nkept;
+	} else {
+		free(text);
 	}
-	if (k != n || pl_buf_oom(&b)) {
-		pl_buf_dispose(&b);
-		return;
-	}
-	*out = pl_buf_detach(&b);
-	*nkept = m;
 }
 
 static int run_sql(duck_catdb *d, const char *sql, const pl_val *params, size_t n, duckdb_result *res, pl_err *err);

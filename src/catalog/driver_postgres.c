@@ -70,25 +70,16 @@ static int fail(pg_catdb *p, PGresult *res, const char *what, pl_err *err)
 	return rc;
 }
 
+static void put_number(pl_buf *b, size_t k, void *arg)
+{
+	(void)arg;
+	pl_buf_printf(b, "$%zu", k + 1);
+}
+
 /* '?' placeholders (outside quotes) become $1, $2, ... */
 static char *numbered(const char *sql)
 {
-	pl_buf b = PL_BUF_INIT;
-	int n = 0;
-	char q = 0;
-	for (const char *s = sql; *s; s++) {
-		if (q) {
-			if (*s == q)
-				q = 0;
-		} else if (*s == '\'' || *s == '"') {
-			q = *s;
-		} else if (*s == '?') {
-			pl_buf_printf(&b, "$%d", ++n);
-			continue;
-		}
-		pl_buf_putc(&b, *s);
-	}
-	return pl_buf_detach(&b);
+	return pl_catdb_rewrite_placeholders(sql, put_number, NULL);
 }
 
 static int ensure_connected(pg_catdb *p, pl_err *err)
