@@ -37,7 +37,7 @@ while [ "$n" -gt 0 ]; do
 	case "$arg" in
 	--bench)
 		if [ "$n" -eq 0 ]; then
-			echo "bench/run.sh: --bench needs a name (scan, deletes, timetravel, commit, sessions, insertmem, partition, retrieval)" >&2
+			echo "bench/run.sh: --bench needs a name (scan, deletes, timetravel, commit, sessions, insertmem, partition, retrieval, smallwrites)" >&2
 			exit 2
 		fi
 		BENCH=$1
@@ -50,9 +50,9 @@ while [ "$n" -gt 0 ]; do
 done
 case "$BENCH" in
 scan) SOURCES="bench/scan.c bench/util.c" ;;
-deletes | timetravel | commit | sessions | insertmem | partition | retrieval) SOURCES="bench/$BENCH.c bench/util.c" ;;
+deletes | timetravel | commit | sessions | insertmem | partition | retrieval | smallwrites) SOURCES="bench/$BENCH.c bench/util.c" ;;
 *)
-	echo "bench/run.sh: unknown benchmark '$BENCH' (scan, deletes, timetravel, commit, sessions, insertmem, partition, retrieval)" >&2
+	echo "bench/run.sh: unknown benchmark '$BENCH' (scan, deletes, timetravel, commit, sessions, insertmem, partition, retrieval, smallwrites)" >&2
 	exit 2
 	;;
 esac
