@@ -473,6 +473,8 @@ static void inlined_bind(duckdb_bind_info info)
 		for (size_t c = 0; c < rows->ncols; c++)
 			duckdb_bind_add_result_column(info, rows->names[c], vt);
 		duckdb_destroy_logical_type(&vt);
+		/* the rows are read: DuckDB plans with their exact number (not a guess of one row) */
+		duckdb_bind_set_cardinality(info, rows->nrows, true);
 		*b = (inlined_bound){rows, db, {args[0], args[1], args[2], args[3], args[4]}, snap, at_session, conn_id, NULL};
 		duckdb_bind_set_bind_data(info, b, inlined_bound_destroy);
 	}
