@@ -125,9 +125,13 @@ static void ids__now_timestamptz_format_and_value(void **state)
 	(void)state;
 	char out[32];
 	memset(out, '#', sizeof(out));
-	time_t before = time(NULL);
+	/* the clock pl_now_timestamptz reads: time() may read a coarser one that lags it by a tick,
+	 * so a second that just began could look later than `after` */
+	struct timespec ts_before, ts_after;
+	clock_gettime(CLOCK_REALTIME, &ts_before);
 	pl_now_timestamptz(out);
-	time_t after = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &ts_after);
+	time_t before = ts_before.tv_sec, after = ts_after.tv_sec;
 	assert_int_equal(strlen(out), 29);
 	int Y, M, D, h, m, s;
 	long us;
