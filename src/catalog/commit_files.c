@@ -142,14 +142,15 @@ static void note_file(pl_commit_state *st, const pl_val *p)
 	bool oom = st->stats_oom || (!st->files && pl_rows_new(&st->files, NCOLS) != 0);
 	for (int i = 0; !oom && i < NCOLS; i++) {
 		const pl_val *v = &p[order[i]];
-		if (v->kind == PL_V_TEXT)
-			oom = !(cells[i] = pl_strdup(v->s));
-		else if (v->kind == PL_V_BOOL)
-			oom = !(cells[i] = pl_strdup(v->i ? "true" : "false"));
-		else if (v->kind == PL_V_INT && (cells[i] = malloc(24)) != NULL)
-			snprintf(cells[i], 24, "%lld", (long long)v->i);
-		else
-			oom = v->kind == PL_V_INT;
+		char num[24];
+		snprintf(num, sizeof(num), "%lld", (long long)v->i);
+		switch (v->kind) {
+		case PL_V_NULL: continue;
+		case PL_V_TEXT: cells[i] = pl_strdup(v->s); break;
+		case PL_V_BOOL: cells[i] = pl_strdup(v->i ? "true" : "false"); break;
+		case PL_V_INT: cells[i] = pl_strdup(num); break;
+		}
+		oom = !cells[i];
 	}
 	if (!oom && pl_rows_append(st->files, cells) == 0)
 		return;

@@ -171,20 +171,20 @@ typedef struct nulls_written {
 	size_t n;
 	pl_val *kept;
 	size_t nkept;
-	bool mismatch; /* more placeholders than values */
+	size_t placeholders; /* seen so far: the text is used only when there are exactly n */
 } nulls_written;
 
 static void put_null_or_placeholder(pl_buf *b, size_t k, void *arg)
 {
 	nulls_written *w = arg;
-	if (k >= w->n)
-		w->mismatch = true;
-	else if (w->params[k].kind == PL_V_NULL)
+	w->placeholders = k + 1;
+	if (k < w->n && w->params[k].kind == PL_V_NULL) {
 		pl_buf_puts(b, "NULL");
-	else
+		return;
+	}
+	if (k < w->n)
 		w->kept[w->nkept++] = w->params[k];
-	if (k >= w->n || w->params[k].kind != PL_V_NULL)
-		pl_buf_putc(b, '?');
+	pl_buf_putc(b, '?');
 }
 
 static void write_nulls(const char *sql, const pl_val *params, size_t n, char **out, pl_val *kept, size_t *nkept)
@@ -195,9 +195,9 @@ static void write_nulls(const char *sql, const pl_val *params, size_t n, char **
 		nulls += params[i].kind == PL_V_NULL;
 	if (nulls == 0)
 		return;
-	nulls_written w = {params, n, kept, 0, false};
+	nulls_written w = {params, n, kept, 0, 0};
 	char *text = pl_catdb_rewrite_placeholders(sql, put_null_or_placeholder, &w);
-	if (text && !w.mismatch && w.nkept + nulls == n) {
+	if (text && w.placeholders == n) {
 		*out = text;
 		*nkept = w.nkept;
 	} else {
