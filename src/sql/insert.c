@@ -245,8 +245,11 @@ static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_ta
 	bool oom = false;
 	*streamed = false;
 	int rc = 0;
+	/* the bound form serves rows kept in the catalog, which only a statement committed on its
+	 * own keeps (see write_and_commit) */
 	if (read_source(st, after, &s, &oom))
-		rc = pl_insert_stream_select(st->conn->con, t, &s.src, &select, &bound, streamed, err);
+		rc = pl_insert_stream_select(st->conn->con, t, &s.src, &select, st->conn->in_txn ? NULL : &bound, streamed,
+					     err);
 	else if (oom)
 		rc = pl_err_nomem(err);
 	if (rc == 0 && *streamed) {
