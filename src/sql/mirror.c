@@ -630,10 +630,13 @@ int pl_lake_mirror(planar_db *db, pl_lake *lake, duckdb_connection con, bool cac
 	if (cached)
 		synced = NULL;
 	view_sync vs = {db, lake, con, cached, same_objects, NULL, 0, 0, synced};
-	int rc = same_objects ? 0 : sync_drop_missing(lake, con, synced, err);
-	if (rc == 0 && !same_objects)
+	/* a mirror attached empty has nothing to drop (three scans of DuckDB's catalog functions,
+	 * duckdb_functions() the largest part of an ATTACH) */
+	bool drops = !same_objects && !(cached && lake->mirror_new);
+	int rc = drops ? sync_drop_missing(lake, con, synced, err) : 0;
+	if (rc == 0 && drops)
 		rc = sync_drop_macros(lake, con, synced, err);
-	if (rc == 0 && !same_objects)
+	if (rc == 0 && drops)
 		rc = sync_drop_schemas(lake, con, synced, err);
 	for (size_t i = 0; rc == 0 && !same_objects && i < lake->model->nschemas; i++) {
 		pl_buf q = PL_BUF_INIT;
