@@ -407,21 +407,49 @@ static char *expr_statement(json_t *tmpl, json_t *e)
 	return fixed;
 }
 
-/* Fills a->exprs[*].sql with one query. */
+/* A constant integer or text literal as SQL, written here (NULL: any other expression, for
+ * DuckDB to write). */
+static char *simple_constant(json_t *e)
+{
+	json_t *v = json_object_get(e, "value");
+	const char *id = json_string_value(json_object_get(json_object_get(v, "type"), "id"));
+	json_t *x = json_object_get(v, "value");
+	if (!pl_prune_member_is(e, "type", "VALUE_CONSTANT") || !id || json_is_true(json_object_get(v, "is_null")))
+		return NULL;
+	pl_buf b = PL_BUF_INIT;
+	if ((strcmp(id, "INTEGER") == 0 || strcmp(id, "BIGINT") == 0) && json_is_integer(x)) {
+		pl_buf_printf(&b, "%lld", (long long)json_integer_value(x));
+	} else if (strcmp(id, "VARCHAR") == 0 && json_is_string(x) &&
+		   !memchr(json_string_value(x), '\0', json_string_length(x))) {
+		pl_buf_put_literal(&b, json_string_value(x));
+	} else {
+		return NULL;
+	}
+	return pl_buf_detach(&b);
+}
+
+/* Fills a->exprs[*].sql: integer and text constants here, the others with one query. */
 static int expressions_to_sql(analysis *a, duckdb_connection con, json_t *tmpl)
 {
 	pl_buf q = PL_BUF_INIT;
+	size_t asked = 0;
 	pl_buf_puts(&q, "SELECT k, json_deserialize_sql(j) FROM (VALUES ");
 	for (size_t i = 0; i < a->nexprs; i++) {
+		if ((a->exprs[i].sql = simple_constant(a->exprs[i].node)) != NULL)
+			continue;
 		char *js = expr_statement(tmpl, a->exprs[i].node);
 		if (!js) {
 			pl_buf_dispose(&q);
 			return -1;
 		}
-		pl_buf_printf(&q, "%s(%zu, ", i ? ", " : "", i);
+		pl_buf_printf(&q, "%s(%zu, ", asked++ ? ", " : "", i);
 		pl_buf_put_literal(&q, js);
 		pl_buf_putc(&q, ')');
 		free(js);
+	}
+	if (asked == 0) {
+		pl_buf_dispose(&q);
+		return 0;
 	}
 	pl_buf_puts(&q, ") AS v(k, j) ORDER BY k");
 	duckdb_result res;
@@ -431,14 +459,16 @@ static int expressions_to_sql(analysis *a, duckdb_connection con, json_t *tmpl)
 	if (rc)
 		return -1;
 	bool oom = false;
-	for (size_t i = 0; i < a->nexprs && i < duckdb_row_count(&res); i++) {
-		char *s = pl_engine_value_str(&res, 1, i, &oom);
-		if (s && pl_str_has_prefix_i(s, "SELECT "))
-			a->exprs[i].sql = pl_strdup(s + 7);
+	for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+		int64_t k = duckdb_value_int64(&res, 0, r);
+		char *s = pl_engine_value_str(&res, 1, r, &oom);
+		if (k >= 0 && (size_t)k < a->nexprs && !a->exprs[k].sql && s && pl_str_has_prefix_i(s, "SELECT "))
+			a->exprs[k].sql = pl_strdup(s + 7);
 		free(s);
+	}
+	for (size_t i = 0; i < a->nexprs; i++)
 		if (!a->exprs[i].sql)
 			rc = -1;
-	}
 	duckdb_destroy_result(&res);
 	return rc;
 }
@@ -630,6 +660,35 @@ static void analysis_dispose(analysis *a)
 	free(a->cur_schema);
 }
 
+void pl_prune_preparse_clear(planar_conn *conn)
+{
+	free(conn->pre_sql);
+	json_decref(conn->pre_stmt);
+	json_decref(conn->pre_tmpl);
+	conn->pre_sql = NULL;
+	conn->pre_stmt = conn->pre_tmpl = NULL;
+}
+
+void pl_prune_preparse(planar_conn *conn, const pl_toks *t)
+{
+	pl_prune_preparse_clear(conn);
+	size_t start = query_start(t);
+	if (start >= t->len || pl_tok_is(t, 0, "EXPLAIN") || !__atomic_load_n(&conn->db->prune_hint, __ATOMIC_RELAXED))
+		return;
+	const char *sql = t->src + t->items[start].start;
+	json_t *stmt = NULL, *tmpl = NULL;
+	if (parse_statement(conn->con, sql, &stmt, &tmpl) != 0)
+		return;
+	conn->pre_sql = pl_strdup(sql);
+	if (!conn->pre_sql) {
+		json_decref(stmt);
+		json_decref(tmpl);
+		return;
+	}
+	conn->pre_stmt = stmt;
+	conn->pre_tmpl = tmpl;
+}
+
 int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err)
 {
 	*sql_out = NULL;
@@ -648,13 +707,21 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	/* Pruning costs a parse of the statement, more than reading a few small files whole; under
 	 * EXPLAIN the plan shows the files pruning keeps whatever the table's size. */
 	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
-	if (start >= t->len || (!any_large_table(conn->db, min_files) && conn->nat_views == 0))
+	bool large = start < t->len && any_large_table(conn->db, min_files);
+	if (min_files == PL_PRUNE_MIN_FILES)
+		__atomic_store_n(&conn->db->prune_hint, large, __ATOMIC_RELAXED);
+	if (start >= t->len || (!large && conn->nat_views == 0))
 		return 0;
 	pl_stmt st = {conn, t->src, *t, NULL, PL_EXPLAIN_NONE, NULL};
 	analysis a = {.st = &st, .base = t->items[start].start, .min_files = min_files};
 	json_t *stmt = NULL, *tmpl = NULL;
-	if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0)
+	if (conn->pre_sql && strcmp(conn->pre_sql, t->src + a.base) == 0) { /* parsed before the lock */
+		stmt = conn->pre_stmt;
+		tmpl = conn->pre_tmpl;
+		conn->pre_stmt = conn->pre_tmpl = NULL;
+	} else if (parse_statement(conn->con, t->src + a.base, &stmt, &tmpl) != 0) {
 		return 0;
+	}
 	names ctes = {0};
 	if (!has_long_column_ref(stmt))
 		walk(&a, stmt, &ctes);

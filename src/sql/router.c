@@ -599,8 +599,11 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 		*stp = st;
 		return rc;
 	}
+	/* a query's parse tree for file pruning, made before the lock (sql/prune.c) */
+	pl_prune_preparse(conn, &st.toks);
 	if (pthread_mutex_trylock(&db->lock) != 0) {
 		if (may_skip_lakes(&st)) {
+			pl_prune_preparse_clear(conn);
 			rc = pl_exec_passthrough(conn, st.sql, out, err);
 			if (rc)
 				scrub_internal_names(err);
@@ -628,6 +631,7 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 	pl_txn_leave(conn);
 	__atomic_store_n(&db->lock_holder, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&db->lock);
+	pl_prune_preparse_clear(conn);
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
 	else if (rc == 0 && !*out && pl_tok_is(&st.toks, 0, "CREATE")) /* DuckDB's CREATE answers "Count", no row */

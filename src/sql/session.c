@@ -3,6 +3,7 @@
  * statement through the router, and the lake registry.
  */
 #include "sql/session.h"
+#include "sql/prune.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,7 @@ void planar_conn_free(planar_conn *conn)
 	duckdb_disconnect(&conn->con);
 	free(conn->loc_db);
 	free(conn->loc_schema);
+	pl_prune_preparse_clear(conn);
 	free(conn);
 }
 

@@ -39,6 +39,9 @@ struct planar_db {
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 	pl_settings settings; /* SET [GLOBAL] ducklake_... (under lock) */
 	char *empty_dir; /* empty data files of tables without files (sql/viewfiles.c), made lazily */
+	/* Whether the last look found a lake table large enough to prune (sql/prune.c): a hint,
+	 * read without the lock, for parsing a query before taking it. Read and written atomically. */
+	int prune_hint;
 };
 
 /* A lake inside a session's transaction: its snapshot at BEGIN (or when first used) and the
@@ -98,6 +101,9 @@ struct planar_conn {
 	 * statement that may change them (router.c) */
 	bool loc_known;
 	char *loc_db, *loc_schema;
+	/* the running query's syntax trees, parsed before the lock (sql/prune.c) */
+	char *pre_sql;
+	struct json_t *pre_stmt, *pre_tmpl;
 };
 
 /* One bound parameter value. */
