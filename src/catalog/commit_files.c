@@ -142,13 +142,16 @@ static void note_file(pl_commit_state *st, const pl_val *p)
 	bool oom = st->stats_oom || (!st->files && pl_rows_new(&st->files, NCOLS) != 0);
 	for (int i = 0; !oom && i < NCOLS; i++) {
 		const pl_val *v = &p[order[i]];
-		char num[24];
-		snprintf(num, sizeof(num), "%lld", (long long)v->i);
 		switch (v->kind) {
 		case PL_V_NULL: continue;
 		case PL_V_TEXT: cells[i] = pl_strdup(v->s); break;
 		case PL_V_BOOL: cells[i] = pl_strdup(v->i ? "true" : "false"); break;
-		case PL_V_INT: cells[i] = pl_strdup(num); break;
+		case PL_V_INT: {
+			char num[24];
+			snprintf(num, sizeof(num), "%lld", (long long)v->i);
+			cells[i] = pl_strdup(num);
+			break;
+		}
 		}
 		oom = !cells[i];
 	}

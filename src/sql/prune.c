@@ -708,7 +708,7 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
 	 * EXPLAIN the plan shows the files pruning keeps whatever the table's size. */
 	size_t min_files = pl_tok_is(t, 0, "EXPLAIN") ? 2 : PL_PRUNE_MIN_FILES;
 	bool large = start < t->len && any_large_table(conn->db, min_files);
-	if (min_files == PL_PRUNE_MIN_FILES)
+	if (min_files == PL_PRUNE_MIN_FILES && __atomic_load_n(&conn->db->prune_hint, __ATOMIC_RELAXED) != large)
 		__atomic_store_n(&conn->db->prune_hint, large, __ATOMIC_RELAXED);
 	if (start >= t->len || (!large && conn->nat_views == 0))
 		return 0;

@@ -23,9 +23,9 @@
  * pruned; the temporary views created are appended to views. */
 int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_strv *views, pl_err *err);
 
-/* Parses a query before the statement takes the lake lock, when the last look found a table
- * worth pruning: the parse needs only the session's own connection, and pl_prune_rewrite takes
- * the trees when its text is the same. pl_prune_preparse_clear frees what was not taken. */
+/* Parses a query while the statement waits for the lake lock, when the last look found a
+ * table worth pruning: the parse needs only the session's own connection, and pl_prune_rewrite
+ * takes the trees when its text is the same. pl_prune_preparse_clear frees what was not taken. */
 void pl_prune_preparse(planar_conn *conn, const pl_toks *t);
 void pl_prune_preparse_clear(planar_conn *conn);
 

@@ -599,17 +599,17 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 		*stp = st;
 		return rc;
 	}
-	/* a query's parse tree for file pruning, made before the lock (sql/prune.c) */
-	pl_prune_preparse(conn, &st.toks);
 	if (pthread_mutex_trylock(&db->lock) != 0) {
 		if (may_skip_lakes(&st)) {
-			pl_prune_preparse_clear(conn);
 			rc = pl_exec_passthrough(conn, st.sql, out, err);
 			if (rc)
 				scrub_internal_names(err);
 			*stp = st;
 			return rc;
 		}
+		/* while another statement holds the lock: a query's parse tree for file pruning
+		 * (sql/prune.c) */
+		pl_prune_preparse(conn, &st.toks);
 		pthread_mutex_lock(&db->lock);
 	}
 	__atomic_store_n(&db->lock_holder, conn, __ATOMIC_RELEASE);
