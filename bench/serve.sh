@@ -4,7 +4,9 @@
 # p50 and p99 latency, the count of non-2xx answers and the server's CPU per request (from
 # /proc: the figure to compare on a loaded machine) for each, with the snapshots and Parquet
 # files the ingests made. Then bulk ingest of BULK records (one JSON array body, one NDJSON body)
-# against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor),
+# against DuckDB's read_json -> Parquet of the same records (COPY in one process, the floor;
+# curl streams each body from its file with -T, as a client sending its records would, where
+# --data-binary @file would first read the whole file into curl's memory),
 # each REPEAT times (medians of wall time and of CPU time: the floor's process, the server's
 # from /proc; on a loaded machine the CPU ratio is the steadier one). Then a query of the BULK rows through GET /data/query (curl, on
 # a freshly started server) against the shell writing the same rows as CSV (`planar -csv -c`),
@@ -124,11 +126,11 @@ for r in $(seq 1 "$repeat"); do
   fcpus+=("$(python3 -c "print('%.3f' % max(0.001, $fc - $scpu))")")
   t0=$(date +%s.%N); c0=$(cpus)
   jcode=$(curl -s -o "$work/bj" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    --data-binary "@$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
+    -H 'Expect:' -X POST -T "$work/bulk.json" "http://127.0.0.1:$port/data/ingest")
   t1=$(date +%s.%N); tjs+=("$(secs "$t0" "$t1")"); cjs+=("$(secs "$c0" "$(cpus)")")
   t0=$(date +%s.%N); c0=$(cpus)
   ncode=$(curl -s -o "$work/bn" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
-    --data-binary "@$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
+    -H 'Expect:' -X POST -T "$work/bulk.ndjson" "http://127.0.0.1:$port/data/ingest?table=bulk2&tenant_id=t1&job_id=bulk")
   t1=$(date +%s.%N); tns+=("$(secs "$t0" "$t1")"); cns+=("$(secs "$c0" "$(cpus)")")
 done
 floor=$(median "${floors[@]}") tj=$(median "${tjs[@]}") tn=$(median "${tns[@]}")

@@ -341,7 +341,7 @@ void pl_srv_item_free(pl_srv_item *it)
 {
 	if (!it)
 		return;
-	pl_srv_rows_free(it->rows); /* first: its checking threads read the request's body */
+	pl_srv_rows_free(it->rows); /* first: its source points into the request's body */
 	free(it->schema);
 	free(it->name);
 	free(it->table);

@@ -136,9 +136,9 @@ int pl_srv_bulk_spool(pl_srv_item *it, const char *p, const pl_srv_bulk *b, pl_s
 /* Whether a table of these columns can take it (integers, FLOAT/DOUBLE, BOOLEAN, VARCHAR; no
  * defaults). */
 bool pl_srv_rows_fit(const pl_srv_cols *cl);
-/* Starts checking the records of b (in body p, alive as long as it) into columns, one thread per
- * part, and registers them as the row source it->pid (sets rows, spool_kind 3, spool_used). A
- * record that does not fit makes the INSERT that reads them fail. */
+/* Cuts the records of b (in body p, alive as long as it) into parts and registers them as the
+ * row source it->pid (sets rows, spool_kind 3, spool_used): the INSERT that reads them checks
+ * each record as it reads it, and fails at a record that does not fit. */
 int pl_srv_rows_start(pl_srv_item *it, const char *p, const pl_srv_bulk *b);
 /* The same for an NDJSON body written, as it came, to the file path (its records counted in
  * it->nrec): the file is mapped and cut into parts at line ends. */
@@ -146,7 +146,7 @@ int pl_srv_rows_start_ndjson(pl_srv_item *it, const char *path);
 /* After a failed INSERT: when a record that does not fit (or is not valid JSON) was the cause,
  * the reply as the checks before a commit give it (*msg: the caller frees). */
 bool pl_srv_rows_failure(pl_srv_item *it, pl_srv_err *e, char **msg, json_t **details);
-/* Stops the checking threads and frees the rows (pl_srv_item_free). */
+/* Unregisters and frees the rows (pl_srv_item_free). */
 void pl_srv_rows_free(struct pl_srv_rows *rs);
 
 /* The answer of an earlier request with this key, or NULL (*unavailable: the catalog failed,

@@ -2,14 +2,15 @@
  * ingest_rows.c -- a large JSON ingest body written through __planar_rows (sql/service.h)
  * instead of a spooled NDJSON file that DuckDB parses again.
  *
- * The records array is cut into parts (as ingest_bulk.c finds them: one per core); a thread per
- * part checks each record with the validating scanner and puts its values, converted to the
- * column's kind, into blocks of PL_ROWS_BLOCK rows, published one by one. The request is queued
- * for its commit at once: the committer's INSERT ... SELECT FROM __planar_rows('<partition_id>')
- * reads the blocks in record order while later records are still being checked, and writes the
- * Parquet files as they come. A record that does not fit (or is not valid JSON) stops its part;
- * when the INSERT reaches that point it fails, so the statement, its files and the whole request
- * are undone (the first misfit in record order is the one reported, as the spool path does).
+ * The records array is cut into parts (as ingest_bulk.c finds them: one per core), registered
+ * as the parts of a row source, and the request is queued for its commit at once. The
+ * committer's INSERT ... SELECT FROM __planar_rows('<partition_id>') reads the parts, each on
+ * a thread of the engine's (the insert writes the parts' files at the same time, the files of
+ * part k after those of part k-1); a part's records are checked with the validating scanner as
+ * they are read, and their values, converted to the column's kind, go straight into the
+ * engine's vectors. A record that does not fit (or is not valid JSON) fails the INSERT, so the
+ * statement, its files and the whole request are undone; the reply names the first misfit in
+ * record order (parts the INSERT did not read to their end are checked then).
  *
  * An NDJSON body (ingest_stream.c) goes the same way once it has arrived: its bytes are written
  * to a temporary file as they come (only its non-blank lines are counted), and the file, mapped
@@ -38,25 +39,30 @@
 typedef struct rows_part {
 	struct pl_srv_rows *rs;
 	size_t from, stop, rec0, rec1;
-	/* published blocks (under rs->lock) */
-	pl_rows_block **blocks;
-	size_t nblocks, cap;
-	bool done; /* every block is published (rc: how it ended) */
-	int rc;
+	/* what reading it found (under rs->lock) */
+	bool complete;     /* read to its end without a misfit (nrec: its records) */
+	bool failed;       /* bad: its first misfit */
 	pl_srv_misfit bad; /* NDJSON: bad.rec counts from the part's first line */
 	size_t byte;       /* NDJSON syntax errors: the byte of the line (from 1) */
 	bool too_long;     /* NDJSON: a line over PL_SRV_MAX_LINE */
-	size_t nrec;       /* NDJSON: the records (non-blank lines) checked */
-	/* decoded strings (escapes): chunks that never move */
+	size_t nrec;       /* NDJSON: the records (non-blank lines) */
+	/* decoded strings (escapes): chunks that never move, kept until the rows are freed */
 	char **arena;
-	size_t narena, arena_cap, arena_used; /* used bytes of the last chunk */
-	pthread_t tid;
-	bool started;
+	size_t narena, arena_cap;
 } rows_part;
+
+/* A reading of one part (pl_rows_source's cursor). */
+typedef struct rows_cursor {
+	rows_part *t;
+	pl_jscan s;
+	size_t i, rec, nrec;
+	bool end;
+	char *chunk; /* the arena chunk being filled, and its bytes used */
+	size_t used;
+} rows_cursor;
 
 struct pl_srv_rows {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	const char *p; /* the request body (or the NDJSON file, mapped) */
 	pl_srv_bulk b; /* NDJSON: only end (the file's size) */
 	bool ndjson;
@@ -68,8 +74,7 @@ struct pl_srv_rows {
 	pl_rows_kind *kinds;
 	rows_part parts[PL_SRV_BULK_SPLITS + 1];
 	size_t nparts;
-	bool cancel; /* stop checking (the request is answered without its rows) */
-	size_t failed; /* the first part that met a misfit (parts after it stop) */
+	bool cancel; /* stop reading (the request is answered without its rows) */
 	char id[PL_UUID_STRLEN + 1];
 	bool registered;
 };
@@ -146,112 +151,71 @@ static double num_value(const char *p, size_t len)
 	return r;
 }
 
-static size_t kind_size(pl_rows_kind k)
+/* Room for n bytes of decoded text (NULL: out of memory). */
+static char *arena_take(rows_cursor *cu, size_t n)
 {
-	return k == PL_ROWS_VARCHAR ? sizeof(pl_rows_text) : k == PL_ROWS_BOOLEAN ? sizeof(bool) : 8;
-}
-
-#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
-
-/* A block with room for PL_ROWS_BLOCK rows, in one allocation. */
-static pl_rows_block *block_new(const struct pl_srv_rows *rs)
-{
-	size_t head = ALIGN16(sizeof(pl_rows_block) + rs->ncols * sizeof(pl_rows_col)), size = head;
-	for (size_t c = 0; c < rs->ncols; c++)
-		size += ALIGN16(PL_ROWS_BLOCK * sizeof(bool)) + ALIGN16(PL_ROWS_BLOCK * kind_size(rs->kinds[c]));
-	char *m = malloc(size);
-	if (!m)
-		return NULL;
-	pl_rows_block *blk = (pl_rows_block *)m;
-	blk->nrows = 0;
-	blk->cols = (pl_rows_col *)(m + sizeof(pl_rows_block));
-	size_t off = head;
-	for (size_t c = 0; c < rs->ncols; c++) {
-		blk->cols[c].null = (bool *)(m + off);
-		off += ALIGN16(PL_ROWS_BLOCK * sizeof(bool));
-		blk->cols[c].v.i64 = (int64_t *)(m + off); /* the union's members share the address */
-		off += ALIGN16(PL_ROWS_BLOCK * kind_size(rs->kinds[c]));
-	}
-	return blk;
-}
-
-/* Room for n bytes of decoded text in the part's arena (NULL: out of memory). */
-static char *arena_take(rows_part *t, size_t n)
-{
+	rows_part *t = cu->t;
 	bool own = n > ARENA_CHUNK / 4; /* a long string gets a chunk of its own */
-	if (own || t->narena == 0 || t->arena_used + n > ARENA_CHUNK) {
-		if (t->narena == t->arena_cap) {
-			size_t cap = t->arena_cap ? t->arena_cap * 2 : 16;
-			char **a = realloc(t->arena, cap * sizeof *a);
-			if (!a)
-				return NULL;
+	if (!own && cu->chunk && cu->used + n <= ARENA_CHUNK) {
+		char *at = cu->chunk + cu->used;
+		cu->used += n;
+		return at;
+	}
+	char *chunk = malloc(own ? n : ARENA_CHUNK);
+	if (!chunk)
+		return NULL;
+	pthread_mutex_lock(&t->rs->lock);
+	bool ok = t->narena < t->arena_cap;
+	if (!ok) {
+		size_t cap = t->arena_cap ? t->arena_cap * 2 : 16;
+		char **a = realloc(t->arena, cap * sizeof *a);
+		if (a) {
 			t->arena = a;
 			t->arena_cap = cap;
+			ok = true;
 		}
-		char *chunk = malloc(own ? n : ARENA_CHUNK);
-		if (!chunk)
-			return NULL;
-		if (own && t->narena > 0) { /* keep filling the current chunk afterwards */
-			t->arena[t->narena] = t->arena[t->narena - 1];
-			t->arena[t->narena - 1] = chunk;
-			t->narena++;
-			return chunk;
-		}
+	}
+	if (ok)
 		t->arena[t->narena++] = chunk;
-		t->arena_used = own ? ARENA_CHUNK : 0;
-		if (own)
-			return chunk;
+	pthread_mutex_unlock(&t->rs->lock);
+	if (!ok) {
+		free(chunk);
+		return NULL;
 	}
-	char *at = t->arena[t->narena - 1] + t->arena_used;
-	t->arena_used += n;
-	return at;
+	if (!own) {
+		cu->chunk = chunk;
+		cu->used = n;
+	}
+	return chunk;
 }
 
-static bool publish(rows_part *t, pl_rows_block *blk)
+/* Records the part's misfit (the first one found; a part read again finds the same). */
+static void set_bad(rows_cursor *cu, bool syntax, const char *field, const char *reason, size_t byte, bool too_long)
 {
-	struct pl_srv_rows *rs = t->rs;
-	bool ok = true;
-	pthread_mutex_lock(&rs->lock);
-	if (t->nblocks == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		pl_rows_block **v = realloc(t->blocks, cap * sizeof *v);
-		if (v) {
-			t->blocks = v;
-			t->cap = cap;
-		}
-		ok = v != NULL;
+	rows_part *t = cu->t;
+	pthread_mutex_lock(&t->rs->lock);
+	if (!t->failed) {
+		t->failed = true;
+		t->bad.rec = cu->rec;
+		t->bad.syntax = syntax;
+		t->bad.field = pl_strdup(field);
+		t->bad.reason = pl_strdup(reason);
+		t->byte = byte;
+		t->too_long = too_long;
 	}
-	if (ok) {
-		t->blocks[t->nblocks++] = blk;
-		pthread_cond_broadcast(&rs->cond);
-	}
-	pthread_mutex_unlock(&rs->lock);
-	return ok;
-}
-
-static void set_bad(rows_part *t, size_t rec, bool syntax, const char *field, const char *reason)
-{
-	t->bad.rec = rec;
-	t->bad.syntax = syntax;
-	t->bad.field = pl_strdup(field);
-	t->bad.reason = pl_strdup(reason);
+	pthread_mutex_unlock(&t->rs->lock);
 }
 
 /* Puts the values of the record the scanner just checked into row r of blk. */
-static int put_row(rows_part *t, const pl_jscan *s, pl_rows_block *blk, size_t r)
+static int put_row(rows_cursor *cu, pl_rows_block *blk, size_t r)
 {
-	const struct pl_srv_rows *rs = t->rs;
+	const struct pl_srv_rows *rs = cu->t->rs;
+	const pl_jscan *s = &cu->s;
 	for (size_t c = 0; c < rs->ncols; c++) {
 		const pl_jval *jv = &s->vals[c];
 		pl_rows_col *col = &blk->cols[c];
 		if (jv->rec != s->rec_no || jv->type == PL_JV_NULL) {
 			col->null[r] = true;
-			if (rs->kinds[c] == PL_ROWS_VARCHAR)
-				col->v.t[r] = (pl_rows_text){"", 0};
-			else if (rs->kinds[c] == PL_ROWS_BOOLEAN)
-				col->v.b[r] = false;
-			else
-				col->v.i64[r] = 0;
 			continue;
 		}
 		col->null[r] = false;
@@ -265,7 +229,7 @@ static int put_row(rows_part *t, const pl_jscan *s, pl_rows_block *blk, size_t r
 			if (!jv->esc) {
 				col->v.t[r] = (pl_rows_text){rs->p + jv->off, jv->len};
 			} else {
-				char *d = arena_take(t, jv->len ? jv->len : 1);
+				char *d = arena_take(cu, jv->len ? jv->len : 1);
 				if (!d)
 					return PLANAR_ENOMEM;
 				col->v.t[r] = (pl_rows_text){d, pl_jscan_decode(rs->p + jv->off, jv->len, d)};
@@ -276,147 +240,132 @@ static int put_row(rows_part *t, const pl_jscan *s, pl_rows_block *blk, size_t r
 	return 0;
 }
 
-static void *part_run(void *arg)
-{
-	rows_part *t = arg;
-	struct pl_srv_rows *rs = t->rs;
-	const char *p = rs->p;
-	const pl_srv_bulk *b = &rs->b;
-	pl_jscan s;
-	pl_jscan_init(&s);
-	s.vals = calloc(rs->ncols, sizeof *s.vals);
-	pl_rows_block *blk = NULL;
-	int rc = s.vals ? 0 : PLANAR_ENOMEM;
-	size_t i = t->from;
-	for (size_t rec = t->rec0; rc == 0 && (rs->ndjson ? i < t->stop : rec < t->rec1); rec++) {
-		if ((rec & 255) == 0 && (__atomic_load_n(&rs->cancel, __ATOMIC_RELAXED) ||
-					 __atomic_load_n(&rs->failed, __ATOMIC_RELAXED) < (size_t)(t - rs->parts))) {
-			rc = PLANAR_ECANCELED;
-			break;
-		}
-		if (rs->ndjson) {
-			/* the next non-blank line, without the blanks around it */
-			size_t ls = i, le;
-			const char *nl = memchr(p + i, '\n', t->stop - i);
-			le = nl ? (size_t)(nl - p) : t->stop;
-			i = nl ? le + 1 : t->stop;
-			size_t a = ls, e = le;
-			while (e > a && (p[e - 1] == '\r' || p[e - 1] == ' ' || p[e - 1] == '\t'))
-				e--;
-			while (a < e && (p[a] == ' ' || p[a] == '\t'))
-				a++;
-			if (a == e) {
-				rec--; /* blank lines are skipped (and not counted) */
-				continue;
-			}
-			t->nrec++;
-			if (le - ls > PL_SRV_MAX_LINE) {
-				set_bad(t, rec, false, "", "record too long");
-				t->too_long = true;
-				rc = PLANAR_EINVALID;
-				break;
-			}
-			size_t pos = a;
-			int r = pl_jscan_record(&s, rs->jc, rs->ncols, p, e, &pos, NULL);
-			if (r == 0 && pos != e) {
-				r = -1;
-				snprintf(s.err, sizeof s.err, "end of line expected after the record");
-				s.off = pos;
-			}
-			if (r != 0) {
-				set_bad(t, rec, r < 0, r < 0 || !s.field ? "" : s.field, r < 0 ? s.err : s.reason);
-				t->byte = s.off - ls + 1;
-				rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
-				break;
-			}
-		} else {
-			i = pl_jscan_ws(p, b->end, i);
-			int r = pl_jscan_record(&s, rs->jc, rs->ncols, p, b->end, &i, NULL);
-			if (r != 0) {
-				set_bad(t, rec, r < 0, r < 0 || !s.field ? "" : s.field, r < 0 ? s.err : s.reason);
-				rc = s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
-				break;
-			}
-			i = pl_jscan_ws(p, b->end, i);
-			bool last = rec + 1 == t->rec1;
-			if (i >= b->end || p[i] != (rec + 1 < b->count ? ',' : ']') ||
-			    (last && t->rec1 < b->count && i != t->stop)) {
-				set_bad(t, rec, true, "", "expected ',' or ']' after a record");
-				rc = PLANAR_EINVALID;
-				break;
-			}
-			i++;
-		}
-		if (!blk && !(blk = block_new(rs))) {
-			rc = PLANAR_ENOMEM;
-			break;
-		}
-		if ((rc = put_row(t, &s, blk, blk->nrows)) != 0)
-			break;
-		if (++blk->nrows == PL_ROWS_BLOCK) {
-			if (!publish(t, blk))
-				rc = PLANAR_ENOMEM;
-			else
-				blk = NULL;
-		}
-	}
-	if (rc == 0 && blk && blk->nrows > 0) {
-		if (publish(t, blk))
-			blk = NULL;
-		else
-			rc = PLANAR_ENOMEM;
-	}
-	free(blk);
-	free(s.vals);
-	s.vals = NULL;
-	pl_jscan_dispose(&s);
-	pthread_mutex_lock(&rs->lock);
-	t->rc = rc;
-	t->done = true;
-	if (rc == PLANAR_EINVALID && rs->failed > (size_t)(t - rs->parts))
-		__atomic_store_n(&rs->failed, (size_t)(t - rs->parts), __ATOMIC_RELAXED);
-	pthread_cond_broadcast(&rs->cond);
-	pthread_mutex_unlock(&rs->lock);
-	return NULL;
-}
-
-/* The source's block k: from the parts in order, waiting for a part still being checked. */
-static int source_block(void *user, size_t k, const pl_rows_block **out, const char **msg)
+static void *cursor_open(void *user, size_t part)
 {
 	struct pl_srv_rows *rs = user;
-	int rc = 0;
-	*out = NULL;
-	pthread_mutex_lock(&rs->lock);
-	for (;;) {
-		size_t kk = k, i = 0;
-		for (; i < rs->nparts; i++) {
-			rows_part *t = &rs->parts[i];
-			if (kk < t->nblocks) {
-				*out = t->blocks[kk];
-				break;
-			}
-			if (!t->done)
-				break;
-			if (t->rc) {
-				*msg = t->rc == PLANAR_EINVALID ? "a record does not fit the table"
-				       : t->rc == PLANAR_ENOMEM ? "out of memory checking the records"
-								: "the ingest was stopped";
-				rc = t->rc;
-				break;
-			}
-			kk -= t->nblocks;
-		}
-		if (*out || rc || i == rs->nparts)
-			break;
-		if (rs->cancel) {
-			*msg = "the ingest was stopped";
-			rc = PLANAR_ECANCELED;
-			break;
-		}
-		pthread_cond_wait(&rs->cond, &rs->lock);
+	rows_cursor *cu = calloc(1, sizeof *cu);
+	if (!cu)
+		return NULL;
+	cu->t = &rs->parts[part];
+	cu->i = cu->t->from;
+	cu->rec = cu->t->rec0;
+	pl_jscan_init(&cu->s);
+	cu->s.vals = calloc(rs->ncols ? rs->ncols : 1, sizeof *cu->s.vals);
+	if (!cu->s.vals) {
+		pl_jscan_dispose(&cu->s);
+		free(cu);
+		return NULL;
 	}
-	pthread_mutex_unlock(&rs->lock);
-	return rc;
+	return cu;
+}
+
+static void cursor_close(void *cursor)
+{
+	rows_cursor *cu = cursor;
+	free(cu->s.vals);
+	cu->s.vals = NULL;
+	pl_jscan_dispose(&cu->s);
+	free(cu);
+}
+
+/* Checks the next record of an NDJSON part (the next non-blank line) into the scanner: 0, 1 at
+ * the part's end, or an error (the misfit recorded). */
+static int next_line(rows_cursor *cu)
+{
+	rows_part *t = cu->t;
+	const struct pl_srv_rows *rs = t->rs;
+	const char *p = rs->p;
+	for (;;) {
+		if (cu->i >= t->stop)
+			return 1;
+		size_t ls = cu->i, le;
+		const char *nl = memchr(p + ls, '\n', t->stop - ls);
+		le = nl ? (size_t)(nl - p) : t->stop;
+		cu->i = nl ? le + 1 : t->stop;
+		size_t a = ls, e = le;
+		while (e > a && (p[e - 1] == '\r' || p[e - 1] == ' ' || p[e - 1] == '\t'))
+			e--;
+		while (a < e && (p[a] == ' ' || p[a] == '\t'))
+			a++;
+		if (a == e)
+			continue; /* blank lines are skipped (and not counted) */
+		if (le - ls > PL_SRV_MAX_LINE) {
+			set_bad(cu, false, "", "record too long", 0, true);
+			return PLANAR_EINVALID;
+		}
+		size_t pos = a;
+		int r = pl_jscan_record(&cu->s, rs->jc, rs->ncols, p, e, &pos, NULL);
+		if (r == 0 && pos != e) {
+			r = -1;
+			snprintf(cu->s.err, sizeof cu->s.err, "end of line expected after the record");
+			cu->s.off = pos;
+		}
+		if (r != 0) {
+			set_bad(cu, r < 0, r < 0 || !cu->s.field ? "" : cu->s.field, r < 0 ? cu->s.err : cu->s.reason,
+				cu->s.off - ls + 1, false);
+			return cu->s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
+		}
+		return 0;
+	}
+}
+
+/* The same for a part of a JSON array's records. */
+static int next_record(rows_cursor *cu)
+{
+	rows_part *t = cu->t;
+	const struct pl_srv_rows *rs = t->rs;
+	const char *p = rs->p;
+	const pl_srv_bulk *b = &rs->b;
+	if (cu->rec >= t->rec1)
+		return 1;
+	cu->i = pl_jscan_ws(p, b->end, cu->i);
+	int r = pl_jscan_record(&cu->s, rs->jc, rs->ncols, p, b->end, &cu->i, NULL);
+	if (r != 0) {
+		set_bad(cu, r < 0, r < 0 || !cu->s.field ? "" : cu->s.field, r < 0 ? cu->s.err : cu->s.reason, 0, false);
+		return cu->s.oom ? PLANAR_ENOMEM : PLANAR_EINVALID;
+	}
+	cu->i = pl_jscan_ws(p, b->end, cu->i);
+	bool last = cu->rec + 1 == t->rec1;
+	if (cu->i >= b->end || p[cu->i] != (cu->rec + 1 < b->count ? ',' : ']') ||
+	    (last && t->rec1 < b->count && cu->i != t->stop)) {
+		set_bad(cu, true, "", "expected ',' or ']' after a record", 0, false);
+		return PLANAR_EINVALID;
+	}
+	cu->i++;
+	return 0;
+}
+
+static int cursor_next(void *cursor, pl_rows_block *blk, const char **msg)
+{
+	rows_cursor *cu = cursor;
+	rows_part *t = cu->t;
+	struct pl_srv_rows *rs = t->rs;
+	blk->nrows = 0;
+	if (__atomic_load_n(&rs->cancel, __ATOMIC_RELAXED)) {
+		*msg = "the ingest was stopped";
+		return PLANAR_ECANCELED;
+	}
+	while (!cu->end && blk->nrows < PL_ROWS_BLOCK) {
+		int rc = rs->ndjson ? next_line(cu) : next_record(cu);
+		if (rc == 1) {
+			cu->end = true;
+			pthread_mutex_lock(&rs->lock);
+			t->complete = true;
+			t->nrec = cu->nrec;
+			pthread_mutex_unlock(&rs->lock);
+			break;
+		}
+		if (rc == 0)
+			rc = put_row(cu, blk, blk->nrows);
+		if (rc) {
+			*msg = rc == PLANAR_EINVALID ? "a record does not fit the table" : "out of memory checking the records";
+			return rc;
+		}
+		blk->nrows++;
+		cu->rec++;
+		cu->nrec++;
+	}
+	return 0;
 }
 
 /* The item's rows, with the columns as the scanner and __planar_rows see them. */
@@ -426,9 +375,7 @@ static int rows_new(pl_srv_item *it)
 	if (!rs)
 		return PLANAR_ENOMEM;
 	pthread_mutex_init(&rs->lock, NULL);
-	pthread_cond_init(&rs->cond, NULL);
 	it->rows = rs;
-	rs->failed = SIZE_MAX;
 	rs->ncols = it->cols.n;
 	snprintf(rs->id, sizeof rs->id, "%s", it->pid);
 	rs->names = calloc(rs->ncols, sizeof *rs->names);
@@ -456,23 +403,16 @@ static size_t part_count(size_t bytes)
 	return n > PL_SRV_BULK_SPLITS + 1 ? PL_SRV_BULK_SPLITS + 1 : n;
 }
 
-/* Registers the rows and starts a thread per part (a part whose thread cannot start is checked
- * here). */
+/* Registers the rows as the source it->pid. */
 static int rows_run(pl_srv_item *it)
 {
 	struct pl_srv_rows *rs = it->rows;
-	pl_rows_source src = {rs->ncols, rs->names, rs->kinds, source_block, rs};
+	pl_rows_source src = {rs->ncols, rs->names, rs->kinds, rs->nparts, cursor_open, cursor_next, cursor_close, rs};
 	pl_err err;
 	pl_err_clear(&err);
-	if (pl_service_rows_add(rs->id, &src, &err) != 0)
+	if (rs->nparts == 0 || pl_service_rows_add(rs->id, &src, &err) != 0)
 		return PLANAR_ENOMEM;
 	rs->registered = true;
-	for (size_t k = 0; k < rs->nparts; k++) {
-		rows_part *t = &rs->parts[k];
-		t->started = pthread_create(&t->tid, NULL, part_run, t) == 0;
-		if (!t->started)
-			part_run(t);
-	}
 	for (size_t j = 0; j < it->cols.n; j++)
 		it->spool_used[j] = true; /* the INSERT names every column */
 	it->spool_kind = 3;
@@ -542,28 +482,59 @@ int pl_srv_rows_start_ndjson(pl_srv_item *it, const char *path)
 	return rows_run(it);
 }
 
+/* Reads part t to its end or its first misfit, as the INSERT would have (a part the INSERT
+ * left before its end: another part failed first). false when it cannot be read. */
+static bool check_part(rows_part *t)
+{
+	rows_cursor *cu = cursor_open(t->rs, (size_t)(t - t->rs->parts));
+	if (!cu)
+		return false;
+	pl_rows_block blk;
+	pl_rows_col *cols = calloc(t->rs->ncols ? t->rs->ncols : 1, sizeof *cols);
+	bool *nulls = malloc(PL_ROWS_BLOCK);
+	int64_t *vals = malloc(PL_ROWS_BLOCK * sizeof(pl_rows_text));
+	int rc = cols && nulls && vals ? 0 : PLANAR_ENOMEM;
+	const char *msg = NULL;
+	for (size_t c = 0; rc == 0 && c < t->rs->ncols; c++) { /* one scratch row set for every column */
+		cols[c].null = nulls;
+		cols[c].v.i64 = vals;
+	}
+	blk.cols = cols;
+	while (rc == 0 && (rc = cursor_next(cu, &blk, &msg)) == 0 && blk.nrows > 0)
+		;
+	cursor_close(cu);
+	free(cols);
+	free(nulls);
+	free(vals);
+	return rc == 0 || rc == PLANAR_EINVALID;
+}
+
 bool pl_srv_rows_failure(pl_srv_item *it, pl_srv_err *e, char **msg, json_t **details)
 {
 	struct pl_srv_rows *rs = it->rows;
 	if (!rs)
 		return false;
-	/* the first part that failed on a record (the parts before it are complete: the INSERT read
-	 * them); NDJSON records count from the body's first line */
+	/* the first part with a misfit, the parts before it read to their end (NDJSON records count
+	 * from the body's first line) */
 	rows_part *bad = NULL;
 	size_t before = 0;
-	pthread_mutex_lock(&rs->lock);
 	for (size_t k = 0; k < rs->nparts && !bad; k++) {
 		rows_part *t = &rs->parts[k];
-		while (!t->done)
-			pthread_cond_wait(&rs->cond, &rs->lock);
-		if (t->rc == PLANAR_EINVALID)
+		pthread_mutex_lock(&rs->lock);
+		bool known = t->failed || t->complete;
+		pthread_mutex_unlock(&rs->lock);
+		if (!known && !check_part(t))
+			return false;
+		pthread_mutex_lock(&rs->lock);
+		if (t->failed)
 			bad = t;
-		else if (t->rc)
-			break;
 		else
 			before += t->nrec;
+		known = t->failed || t->complete;
+		pthread_mutex_unlock(&rs->lock);
+		if (!known)
+			return false;
 	}
-	pthread_mutex_unlock(&rs->lock);
 	if (!bad)
 		return false;
 	size_t rec = bad->bad.rec + (rs->ndjson ? before : 0);
@@ -592,20 +563,11 @@ void pl_srv_rows_free(struct pl_srv_rows *rs)
 {
 	if (!rs)
 		return;
-	pthread_mutex_lock(&rs->lock);
 	__atomic_store_n(&rs->cancel, true, __ATOMIC_RELAXED);
-	pthread_cond_broadcast(&rs->cond);
-	pthread_mutex_unlock(&rs->lock);
-	for (size_t k = 0; k < rs->nparts; k++)
-		if (rs->parts[k].started)
-			pthread_join(rs->parts[k].tid, NULL);
 	if (rs->registered)
 		pl_service_rows_remove(rs->id);
 	for (size_t k = 0; k < rs->nparts; k++) {
 		rows_part *t = &rs->parts[k];
-		for (size_t i = 0; i < t->nblocks; i++)
-			free(t->blocks[i]);
-		free(t->blocks);
 		for (size_t i = 0; i < t->narena; i++)
 			free(t->arena[i]);
 		free(t->arena);
@@ -618,6 +580,5 @@ void pl_srv_rows_free(struct pl_srv_rows *rs)
 	free(rs->names);
 	free(rs->kinds);
 	pthread_mutex_destroy(&rs->lock);
-	pthread_cond_destroy(&rs->cond);
 	free(rs);
 }

@@ -39,12 +39,14 @@ static int run_rewritten(pl_stmt *st, size_t name_from, size_t name_to, const ch
 /* Writes the rows of `source` (a SELECT in table column order; known_rows of them, -1 when not
  * known) and commits them; a statement committed on its own may store them in the catalog. */
 static int write_and_commit(pl_stmt *st, pl_lake *lake, const pl_table *t, const char *source,
-			    const pl_insert_bound *bound, int64_t known_rows, int64_t *rows_out, pl_err *err)
+			    const pl_insert_bound *bound, const pl_source_parts *parts, int64_t known_rows, int64_t *rows_out,
+			    pl_err *err)
 {
 	pl_txn txn = {0};
 	int64_t base = lake->model->snapshot_id;
 	pl_lake_ctx ctx;
 	pl_lake_table_ctx(&ctx, lake, st->conn);
+	ctx.table.parts = parts;
 	/* a statement of its own commits at once: its files sync while the catalog rows go in */
 	bool own_commit = !st->conn->in_txn;
 	int rc = pl_insert_write_bound(&ctx.table, t, source, bound, known_rows, own_commit, own_commit, &txn, rows_out,
@@ -76,7 +78,7 @@ static int insert_staged(pl_stmt *st, size_t name_at, size_t after, pl_lake *lak
 	if (rc == 0 && pl_buf_oom(&src))
 		rc = pl_err_nomem(err);
 	if (rc == 0 && st->explain != PL_EXPLAIN_PLAN) /* EXPLAIN alone writes nothing */
-		rc = write_and_commit(st, lake, t, src.ptr, NULL, -1, &rows, err);
+		rc = write_and_commit(st, lake, t, src.ptr, NULL, NULL, -1, &rows, err);
 	if (created)
 		pl_table_drop_temp(&ctx.table, "TABLE", tmp);
 	pl_buf_dispose(&src);
@@ -255,7 +257,13 @@ static int insert_streamed(pl_stmt *st, size_t after, pl_lake *lake, const pl_ta
 	if (rc == 0 && *streamed) {
 		int64_t known = s.src.kind == PL_INSERT_VALUES ? (int64_t)s.src.nrows
 				: s.src.kind == PL_INSERT_DEFAULTS ? 1 : -1;
-		rc = write_and_commit(st, lake, t, select.ptr, &bound, known, rows, err);
+		/* rows of the service that come in parts are written part by part at the same time */
+		pl_source_parts parts = {0};
+		if (s.src.kind == PL_INSERT_QUERY)
+			rc = pl_service_rows_split(st->conn->db, select.ptr, &parts, err);
+		if (rc == 0)
+			rc = write_and_commit(st, lake, t, select.ptr, &bound, parts.n ? &parts : NULL, known, rows, err);
+		pl_service_rows_split_dispose(&parts);
 		if (rc)
 			pl_insert_fix_error(err);
 	}

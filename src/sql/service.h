@@ -26,9 +26,12 @@ bool pl_service_blob_path_ok(const char *path);
 /* ---- rows the service checked itself, read by DuckDB without text (service_rows.c) ----
  * A caller registers a row source under an id (unique, e.g. a UUID); a statement reads it with
  * the table function __planar_rows('<id>') (registered by pl_service_rows_enable), whose
- * columns are BIGINT, DOUBLE, BOOLEAN or VARCHAR, block after block in the order the source
- * hands them out. The scan is single-threaded, so rows keep their order; every scan starts
- * again from block 0 (a retried statement reads the same rows). */
+ * columns are BIGINT, DOUBLE, BOOLEAN or VARCHAR. The rows come in nparts parts, in order:
+ * __planar_rows('<id>') reads them all, part after part, on one thread, so rows keep their
+ * order; __planar_rows('<id>/<k>') reads part k alone, so that the parts can be read (and
+ * written) at the same time by statements of their own. Every scan starts its parts again from
+ * their first row (a retried statement reads the same rows). The rows are made as DuckDB asks
+ * for them: on the thread that runs the scan. */
 typedef enum pl_rows_kind { PL_ROWS_BIGINT, PL_ROWS_DOUBLE, PL_ROWS_BOOLEAN, PL_ROWS_VARCHAR } pl_rows_kind;
 
 #define PL_ROWS_BLOCK 2048 /* rows of a block at most (DuckDB's vector size) */
@@ -38,7 +41,8 @@ typedef struct pl_rows_text {
 	size_t len;
 } pl_rows_text;
 
-/* One column of a block: null[r] marks a NULL; the values are in the array of the column's kind. */
+/* One column of a block: null[r] marks a NULL; the values are in the array of the column's kind
+ * (room for PL_ROWS_BLOCK values; a NULL's value is not read). */
 typedef struct pl_rows_col {
 	bool *null;
 	union {
@@ -58,10 +62,14 @@ typedef struct pl_rows_source {
 	size_t ncols;
 	const char *const *names;
 	const pl_rows_kind *kinds;
-	/* Block k (from 0) of the rows: 0 with *out set, or 0 with *out NULL after the last one,
-	 * or nonzero when the rows cannot be had (*msg: why, alive while the source is
-	 * registered). May wait for the block to be produced. */
-	int (*block)(void *user, size_t k, const pl_rows_block **out, const char **msg);
+	size_t nparts; /* at least 1 */
+	/* A cursor at the first row of part k (NULL: out of memory). */
+	void *(*open)(void *user, size_t part);
+	/* The cursor's next rows into blk (up to PL_ROWS_BLOCK; blk->nrows 0 after the part's last
+	 * row): 0, or nonzero when the rows cannot be had (*msg: why, alive while the source is
+	 * registered). */
+	int (*next)(void *cursor, pl_rows_block *blk, const char **msg);
+	void (*close)(void *cursor);
 	void *user;
 } pl_rows_source;
 
@@ -71,5 +79,7 @@ int pl_service_rows_enable(planar_db *db, pl_err *err);
  * pl_service_rows_remove). */
 int pl_service_rows_add(const char *id, const pl_rows_source *src, pl_err *err);
 void pl_service_rows_remove(const char *id);
+/* The number of parts of the source registered under id (0: none is). */
+size_t pl_service_rows_parts(const char *id);
 
 #endif

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "sql/router.h"
 #include "sql/service.h"
+#include "table/context.h"
 
 typedef struct rows_entry {
 	struct rows_entry *next;
@@ -56,31 +57,132 @@ void pl_service_rows_remove(const char *id)
 	}
 }
 
+size_t pl_service_rows_parts(const char *id)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&reg_lock);
+	for (rows_entry *e = reg_head; e && !n; e = e->next)
+		if (strcmp(e->id, id) == 0)
+			n = e->src.nparts;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+int pl_service_rows_split(planar_db *db, const char *sql, pl_source_parts *out, pl_err *err)
+{
+	static const char call[] = "__planar_rows('";
+	memset(out, 0, sizeof *out);
+	const char *at = strstr(sql, call);
+	if (!at || strstr(at + 1, call))
+		return 0;
+	const char *id = at + strlen(call), *e = id;
+	while ((*e >= '0' && *e <= '9') || (*e >= 'a' && *e <= 'f') || *e == '-')
+		e++;
+	if (e == id || e - id > 64 || strncmp(e, "')", 2) != 0)
+		return 0;
+	char key[72];
+	memcpy(key, id, (size_t)(e - id));
+	key[e - id] = '\0';
+	size_t n = pl_service_rows_parts(key);
+	if (n < 2)
+		return 0;
+	pl_source_parts p = {0};
+	p.whole = pl_strndup(at, (size_t)(e + 2 - at));
+	p.part = calloc(n + 1, sizeof *p.part);
+	p.cons = calloc(n, sizeof *p.cons);
+	int rc = p.whole && p.part && p.cons ? 0 : pl_err_nomem(err);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		pl_buf b = PL_BUF_INIT;
+		pl_buf_printf(&b, "__planar_rows('%s/%zu')", key, k);
+		p.part[k] = pl_buf_oom(&b) ? NULL : pl_buf_detach(&b);
+		pl_buf_dispose(&b);
+		if (!p.part[k])
+			rc = pl_err_nomem(err);
+		else if (k > 0 && duckdb_connect(db->duck, &p.cons[k - 1]) == DuckDBError)
+			rc = pl_err_set(err, PL_ERROR, "cannot open a connection of the engine");
+		else
+			p.n = k + 1;
+	}
+	if (rc) {
+		pl_service_rows_split_dispose(&p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void pl_service_rows_split_dispose(pl_source_parts *p)
+{
+	for (size_t k = 1; k < p->n; k++)
+		duckdb_disconnect(&p->cons[k - 1]);
+	pl_strv_free(p->part);
+	free(p->cons);
+	free(p->whole);
+	memset(p, 0, sizeof *p);
+}
+
 /* The bound source: a copy, so that the scan needs no lookup (the caller keeps the source
- * registered while its statement runs). */
+ * registered while its statement runs), and the parts the call reads. */
 typedef struct rows_bound {
 	pl_rows_source src;
+	size_t first, last;
 } rows_bound;
 
+/* A scan: the cursor of the part being read, and a block whose columns of strings and NULL
+ * marks are its own (the values of the other kinds go straight into DuckDB's vectors). */
 typedef struct rows_state {
-	size_t next; /* the next block */
+	const rows_bound *b;
+	size_t part;
+	void *cur;
+	pl_rows_block blk;
+	pl_rows_col *cols;
+	bool *nulls;
+	pl_rows_text *texts;
 } rows_state;
+
+static void state_free(void *p)
+{
+	rows_state *st = p;
+	if (st->cur)
+		st->b->src.close(st->cur);
+	free(st->cols);
+	free(st->nulls);
+	free(st->texts);
+	free(st);
+}
+
+/* "<id>" (every part) or "<id>/<k>" (part k): the registered id and the parts. */
+static bool find_source(const char *arg, rows_bound *b)
+{
+	const char *slash = strrchr(arg, '/');
+	size_t idlen = slash ? (size_t)(slash - arg) : strlen(arg);
+	size_t part = 0;
+	if (slash) {
+		char *end = NULL;
+		unsigned long long k = strtoull(slash + 1, &end, 10);
+		if (!slash[1] || *end || slash[1] < '0' || slash[1] > '9')
+			return false;
+		part = (size_t)k;
+	}
+	bool found = false;
+	pthread_mutex_lock(&reg_lock);
+	for (rows_entry *e = reg_head; e && !found; e = e->next) {
+		if (strlen(e->id) == idlen && strncmp(e->id, arg, idlen) == 0) {
+			b->src = e->src;
+			found = !slash || part < e->src.nparts;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	b->first = slash ? part : 0;
+	b->last = slash ? part : b->src.nparts - 1;
+	return found && b->src.nparts > 0;
+}
 
 static void rows_bind(duckdb_bind_info info)
 {
 	char *id = pl_engine_param_text(info, 0);
 	rows_bound *b = calloc(1, sizeof *b);
-	bool found = false;
-	if (id && b) {
-		pthread_mutex_lock(&reg_lock);
-		for (rows_entry *e = reg_head; e && !found; e = e->next) {
-			if (strcmp(e->id, id) == 0) {
-				b->src = e->src;
-				found = true;
-			}
-		}
-		pthread_mutex_unlock(&reg_lock);
-	}
+	bool found = id && b && find_source(id, b);
 	free(id);
 	if (!found) {
 		free(b);
@@ -96,13 +198,30 @@ static void rows_bind(duckdb_bind_info info)
 
 static void rows_init(duckdb_init_info info)
 {
+	const rows_bound *b = duckdb_init_get_bind_data(info);
 	rows_state *st = calloc(1, sizeof *st);
-	if (!st) {
+	size_t nc = b->src.ncols ? b->src.ncols : 1;
+	if (st) {
+		st->b = b;
+		st->part = b->first;
+		st->cols = calloc(nc, sizeof *st->cols);
+		st->nulls = calloc(nc * PL_ROWS_BLOCK, sizeof *st->nulls);
+		st->texts = calloc(nc * PL_ROWS_BLOCK, sizeof *st->texts);
+	}
+	if (!st || !st->cols || !st->nulls || !st->texts) {
+		if (st)
+			state_free(st);
 		duckdb_init_set_error(info, "out of memory");
 		return;
 	}
+	st->blk.cols = st->cols;
+	for (size_t c = 0; c < b->src.ncols; c++) {
+		st->cols[c].null = st->nulls + c * PL_ROWS_BLOCK;
+		if (b->src.kinds[c] == PL_ROWS_VARCHAR)
+			st->cols[c].v.t = st->texts + c * PL_ROWS_BLOCK;
+	}
 	duckdb_init_set_max_threads(info, 1); /* one reader: the rows keep their order */
-	duckdb_init_set_init_data(info, st, free);
+	duckdb_init_set_init_data(info, st, state_free);
 }
 
 /* The block's strings as DuckDB's string values, pointing at the source's bytes rather than
@@ -112,13 +231,13 @@ static void rows_init(duckdb_init_info info)
 static bool put_strings(duckdb_string_t *dst, const pl_rows_col *col, size_t n)
 {
 	for (size_t r = 0; r < n; r++) {
+		duckdb_string_t *d = &dst[r];
+		memset(d, 0, sizeof *d);
 		if (col->null[r])
 			continue;
 		const pl_rows_text *t = &col->v.t[r];
 		if (t->len > UINT32_MAX)
 			return false;
-		duckdb_string_t *d = &dst[r];
-		memset(d, 0, sizeof *d);
 		d->value.inlined.length = (uint32_t)t->len;
 		if (t->len <= sizeof d->value.inlined.inlined) {
 			memcpy(d->value.inlined.inlined, t->p, t->len);
@@ -130,35 +249,52 @@ static bool put_strings(duckdb_string_t *dst, const pl_rows_col *col, size_t n)
 	return true;
 }
 
+/* The next rows of the scan's parts into out's vectors: n rows, 0 after the last part. */
+static int scan_block(rows_state *st, duckdb_data_chunk out, size_t *n, const char **msg)
+{
+	const pl_rows_source *src = &st->b->src;
+	for (size_t c = 0; c < src->ncols; c++) /* numbers and booleans go straight into the vectors */
+		if (src->kinds[c] != PL_ROWS_VARCHAR)
+			st->cols[c].v.i64 = duckdb_vector_get_data(duckdb_data_chunk_get_vector(out, c));
+	for (;;) {
+		if (st->part > st->b->last) {
+			*n = 0;
+			return 0;
+		}
+		if (!st->cur && !(st->cur = src->open(src->user, st->part))) {
+			*msg = "out of memory";
+			return PL_ENOMEM;
+		}
+		st->blk.nrows = 0;
+		int rc = src->next(st->cur, &st->blk, msg);
+		if (rc)
+			return rc;
+		if (st->blk.nrows > 0) {
+			*n = st->blk.nrows;
+			return 0;
+		}
+		src->close(st->cur);
+		st->cur = NULL;
+		st->part++;
+	}
+}
+
 static void rows_scan(duckdb_function_info info, duckdb_data_chunk out)
 {
-	rows_bound *b = duckdb_function_get_bind_data(info);
+	const rows_bound *b = duckdb_function_get_bind_data(info);
 	rows_state *st = duckdb_function_get_init_data(info);
-	const pl_rows_block *blk = NULL;
 	const char *msg = NULL;
-	if (b->src.block(b->src.user, st->next, &blk, &msg) != 0) {
+	size_t n = 0;
+	if (scan_block(st, out, &n, &msg) != 0) {
 		duckdb_function_set_error(info, msg ? msg : "the rows cannot be read");
 		return;
 	}
-	if (!blk) {
-		duckdb_data_chunk_set_size(out, 0);
-		return;
-	}
-	st->next++;
-	size_t n = blk->nrows;
 	for (size_t c = 0; c < b->src.ncols; c++) {
 		duckdb_vector v = duckdb_data_chunk_get_vector(out, c);
-		const pl_rows_col *col = &blk->cols[c];
-		switch (b->src.kinds[c]) {
-		case PL_ROWS_BIGINT: memcpy(duckdb_vector_get_data(v), col->v.i64, n * sizeof(int64_t)); break;
-		case PL_ROWS_DOUBLE: memcpy(duckdb_vector_get_data(v), col->v.f64, n * sizeof(double)); break;
-		case PL_ROWS_BOOLEAN: memcpy(duckdb_vector_get_data(v), col->v.b, n * sizeof(bool)); break;
-		case PL_ROWS_VARCHAR:
-			if (!put_strings(duckdb_vector_get_data(v), col, n)) {
-				duckdb_function_set_error(info, "a string is longer than 4 GiB");
-				return;
-			}
-			break;
+		const pl_rows_col *col = &st->cols[c];
+		if (b->src.kinds[c] == PL_ROWS_VARCHAR && !put_strings(duckdb_vector_get_data(v), col, n)) {
+			duckdb_function_set_error(info, "a string is longer than 4 GiB");
+			return;
 		}
 		uint64_t *valid = NULL;
 		for (size_t r = 0; r < n; r++) {

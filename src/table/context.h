@@ -15,6 +15,16 @@
 #include "table/delcache.h"
 #include "table/writer.h"
 
+/* A statement's source that reads rows coming in ordered parts: the source with `whole`
+ * replaced by part[k] reads part k alone and needs nothing of the session's connection, so
+ * that the parts can be written at the same time, part k > 0 on cons[k - 1] (table/insert.c). */
+typedef struct pl_source_parts {
+	char *whole;
+	char **part;
+	duckdb_connection *cons;
+	size_t n;
+} pl_source_parts;
+
 typedef struct pl_table_ctx {
 	duckdb_connection con;   /* the session's connection */
 	duckdb_connection admin; /* loads deleted-row bitsets (pl_delcache) */
@@ -41,6 +51,8 @@ typedef struct pl_table_ctx {
 	bool write_dv_default;
 	/* Statements prepared on con that are run again with other values (NULL: none kept). */
 	pl_stmt_cache *prepared;
+	/* The statement's source comes in parts (NULL: it does not, or it is not to be split). */
+	const pl_source_parts *parts;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */

@@ -560,6 +560,33 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
  * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
  * to files past an inlining limit (sorted whatever sort_on_insert says). `sizes`: the table's
  * file options when the caller has read them (pl_table_write_options), else NULL. */
+/* The source of each part (*out NULL when source is not to be split: no parts, or not one
+ * place that reads them all). */
+static int split_source(const pl_source_parts *p, const char *source, char ***out, pl_err *err)
+{
+	*out = NULL;
+	const char *at = p && p->n > 1 && *p->whole ? strstr(source, p->whole) : NULL;
+	size_t wl = at ? strlen(p->whole) : 0;
+	if (!at || strstr(at + wl, p->whole))
+		return 0;
+	char **v = calloc(p->n + 1, sizeof *v); /* NULL-terminated */
+	if (!v)
+		return pl_err_nomem(err);
+	for (size_t k = 0; k < p->n; k++) {
+		pl_buf b = PL_BUF_INIT;
+		pl_buf_put(&b, source, (size_t)(at - source));
+		pl_buf_puts(&b, p->part[k]);
+		pl_buf_puts(&b, at + wl);
+		if (pl_buf_oom(&b)) {
+			pl_strv_free(v);
+			return pl_err_nomem(err);
+		}
+		v[k] = pl_buf_detach(&b);
+	}
+	*out = v;
+	return 0;
+}
+
 static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		       int64_t limit, bool to_files, const pl_write_request *sizes, int64_t *rows_out, pl_err *err)
 {
@@ -584,6 +611,14 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 		req.flat_partitions = sizes->flat_partitions;
 	} else if (rc == 0) {
 		rc = pl_table_write_sizes(ctx, t, &req, err);
+	}
+	char **parts = NULL;
+	if (rc == 0 && !sorted && !part.options)
+		rc = split_source(ctx->parts, source, &parts, err);
+	if (rc == 0 && parts) {
+		req.part_sql = parts;
+		req.part_cons = ctx->parts->cons;
+		req.nparts = ctx->parts->n;
 	}
 	/* the files are written without holding the lakes: t may change under us from here on */
 	bool released = rc == 0 && pl_table_release(ctx);
@@ -611,6 +646,7 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	if (cols)
 		pl_columns_free(cols, ncols);
 	pl_partition_write_dispose(&part);
+	pl_strv_free(parts);
 	free(sorted);
 	free(dir);
 	*rows_out = rows;

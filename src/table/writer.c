@@ -431,52 +431,170 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 	return rc;
 }
 
-static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
-		    pl_err *err)
+/* The COPY of source's rows into the staging directory. */
+static int copy_sql(const pl_write_request *req, const char *source, const char *staging, pl_buf *sql, pl_err *err)
 {
-	pl_buf sql = PL_BUF_INIT;
-	duckdb_result res;
 	const pl_partition_write *part = req->partition && req->partition->options ? req->partition : NULL;
-	int rc = 0;
 	if (part)
-		pl_buf_printf(&sql, "COPY (%s%s) AS __planar_part) TO ", part->select_prefix, req->source_sql);
+		pl_buf_printf(sql, "COPY (%s%s) AS __planar_part) TO ", part->select_prefix, source);
 	else
-		pl_buf_printf(&sql, "COPY (%s) TO ", req->source_sql);
+		pl_buf_printf(sql, "COPY (%s) TO ", source);
 	if (part) { /* the partition directories go under it */
-		pl_buf_putc(&sql, '\'');
-		pl_buf_put(&sql, staging, strlen(staging) - 1);
-		pl_buf_putc(&sql, '\'');
 		if (strchr(staging, '\''))
-			rc = pl_err_set(err, PL_EINVALID, "a partitioned table's directory may not contain a quote: %s", req->dir);
+			return pl_err_set(err, PL_EINVALID, "a partitioned table's directory may not contain a quote: %s",
+					  req->dir);
+		pl_buf_putc(sql, '\'');
+		pl_buf_put(sql, staging, strlen(staging) - 1);
+		pl_buf_putc(sql, '\'');
 	} else {
-		pl_buf_put_literal(&sql, staging);
+		pl_buf_put_literal(sql, staging);
 	}
-	pl_buf_puts(&sql, " (FORMAT parquet, FIELD_IDS ");
-	put_field_ids(&sql, &req->columns, -1);
+	pl_buf_puts(sql, " (FORMAT parquet, FIELD_IDS ");
+	put_field_ids(sql, &req->columns, -1);
 	if (req->with_row_ids) /* rows keep their DuckLake row id (row lineage) */
-		pl_buf_insert_before_last(&sql, ", _ducklake_internal_row_id: 2147483540");
+		pl_buf_insert_before_last(sql, ", _ducklake_internal_row_id: 2147483540");
 	if (req->with_snapshot_ids) /* as DuckLake tags the rows of a merged file */
-		pl_buf_insert_before_last(&sql, ", _ducklake_internal_snapshot_id: 2147483539");
-	pl_buf_puts(&sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}'");
+		pl_buf_insert_before_last(sql, ", _ducklake_internal_snapshot_id: 2147483539");
+	pl_buf_puts(sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}'");
 	if (part) /* one file per partition value, as DuckLake writes them */
-		pl_buf_puts(&sql, part->options);
+		pl_buf_puts(sql, part->options);
 	else
-		pl_buf_printf(&sql, ", FILE_SIZE_BYTES %lld", (long long)req->target_file_size);
+		pl_buf_printf(sql, ", FILE_SIZE_BYTES %lld", (long long)req->target_file_size);
 	if (req->row_group_size > 0)
-		pl_buf_printf(&sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
-	pl_buf_puts(&sql, req->copy_options);
-	pl_buf_putc(&sql, ')');
-	if (rc == 0)
-		rc = pl_buf_oom(&sql) ? pl_err_nomem(err) : pl_engine_query(req->con, sql.ptr, &res, err);
-	pl_buf_dispose(&sql);
-	if (rc)
-		return rc == PL_EIO ? pl_err_wrap(err, "cannot write data files to '%s'", req->dir) : rc;
-	idx_t chunks = duckdb_result_chunk_count(res);
+		pl_buf_printf(sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
+	pl_buf_puts(sql, req->copy_options);
+	pl_buf_putc(sql, ')');
+	return pl_buf_oom(sql) ? pl_err_nomem(err) : 0;
+}
+
+/* The files a COPY wrote, from its statistics rows, appended to txn in the order it gives. */
+static int read_copy_result(duckdb_result *res, const pl_write_request *req, const char *staging, pl_txn *txn,
+			    int64_t *rows, pl_err *err)
+{
+	int rc = 0;
+	idx_t chunks = duckdb_result_chunk_count(*res);
 	for (idx_t i = 0; rc == 0 && i < chunks; i++) {
-		duckdb_data_chunk chunk = duckdb_result_get_chunk(res, i);
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(*res, i);
 		rc = read_stats_chunk(chunk, req, staging, txn, rows, err);
 		duckdb_destroy_data_chunk(&chunk);
 	}
+	return rc;
+}
+
+/* One part of a write in parts, run on a thread of its own: its COPY writes into a directory
+ * of its own inside the staging directory (DuckDB writes only into an empty one), whose files
+ * then move up into the staging directory. */
+typedef struct copy_part {
+	duckdb_connection con;
+	const char *staging;
+	pl_buf dir, sql;
+	duckdb_result res;
+	int rc;
+	pl_err err;
+	bool started;
+	pthread_t tid;
+} copy_part;
+
+static int lift_files(copy_part *p)
+{
+	int rc = 0;
+	idx_t chunks = duckdb_result_chunk_count(p->res);
+	for (idx_t i = 0; rc == 0 && i < chunks; i++) {
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(p->res, i);
+		duckdb_vector names = duckdb_data_chunk_get_vector(chunk, 0);
+		for (idx_t r = 0; rc == 0 && r < duckdb_data_chunk_get_size(chunk); r++) {
+			char *full = vec_string(names, r);
+			const char *base = full ? strrchr(full, '/') : NULL;
+			pl_buf to = PL_BUF_INIT;
+			pl_buf_printf(&to, "%s%s", p->staging, base ? base + 1 : "");
+			rc = !full || pl_buf_oom(&to) ? pl_err_nomem(&p->err)
+			     : !base || strncmp(full, p->dir.ptr, p->dir.len) != 0
+				     ? pl_err_set(&p->err, PL_EIO, "unexpected data file name '%s'", full)
+				     : pl_fs_rename(full, to.ptr, &p->err);
+			pl_buf_dispose(&to);
+			free(full);
+		}
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	return rc;
+}
+
+static void *copy_part_run(void *arg)
+{
+	copy_part *p = arg;
+	p->rc = pl_fs_mkdirs(p->dir.ptr, &p->err);
+	if (p->rc == 0)
+		p->rc = pl_engine_query(p->con, p->sql.ptr, &p->res, &p->err);
+	if (p->rc == 0 && (p->rc = lift_files(p)) != 0)
+		duckdb_destroy_result(&p->res);
+	return NULL;
+}
+
+/* The parts at once, part k > 0 on a thread of its own; the files in part order. When one part
+ * fails the parts after it are interrupted, and the first failure in part order is the error. */
+static int run_copy_parts(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows, pl_err *err)
+{
+	size_t n = req->nparts;
+	copy_part *parts = calloc(n, sizeof *parts);
+	if (!parts)
+		return pl_err_nomem(err);
+	int rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		parts[k].con = k ? req->part_cons[k - 1] : req->con;
+		parts[k].staging = staging;
+		parts[k].rc = PL_ERROR;
+		pl_err_clear(&parts[k].err);
+		pl_buf_printf(&parts[k].dir, "%spart-%zu/", staging, k);
+		if (rc == 0 && pl_buf_oom(&parts[k].dir))
+			rc = pl_err_nomem(err);
+		if (rc == 0)
+			rc = copy_sql(req, req->part_sql[k], parts[k].dir.ptr, &parts[k].sql, err);
+	}
+	for (size_t k = 1; rc == 0 && k < n; k++)
+		parts[k].started = pthread_create(&parts[k].tid, NULL, copy_part_run, &parts[k]) == 0;
+	if (rc == 0) {
+		copy_part_run(&parts[0]);
+		for (size_t k = 1; k < n; k++) {
+			if (parts[0].rc != 0 && parts[k].started) /* the write fails: the rest is not needed */
+				duckdb_interrupt(parts[k].con);
+			if (parts[k].started)
+				pthread_join(parts[k].tid, NULL);
+			else
+				copy_part_run(&parts[k]);
+		}
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		if (parts[k].rc != 0) {
+			rc = parts[k].rc;
+			*err = parts[k].err;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (rc == 0)
+			rc = read_copy_result(&parts[k].res, req, staging, txn, rows, err);
+		if (parts[k].rc == 0)
+			duckdb_destroy_result(&parts[k].res);
+		pl_buf_dispose(&parts[k].sql);
+		pl_buf_dispose(&parts[k].dir);
+	}
+	free(parts);
+	return rc;
+}
+
+static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
+		    pl_err *err)
+{
+	if (req->nparts > 1 && !(req->partition && req->partition->options))
+		return run_copy_parts(req, staging, txn, rows, err);
+	pl_buf sql = PL_BUF_INIT;
+	duckdb_result res;
+	int rc = copy_sql(req, req->source_sql, staging, &sql, err);
+	if (rc == 0)
+		rc = pl_engine_query(req->con, sql.ptr, &res, err);
+	pl_buf_dispose(&sql);
+	if (rc)
+		return rc;
+	rc = read_copy_result(&res, req, staging, txn, rows, err);
 	duckdb_destroy_result(&res);
 	return rc;
 }
@@ -494,8 +612,11 @@ static int write_files(const pl_write_request *req, bool background, pl_txn *txn
 	if (pl_buf_oom(&staging))
 		return pl_err_nomem(err);
 	rc = pl_fs_mkdirs(staging.ptr, err);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = run_copy(req, staging.ptr, txn, rows_out, err);
+		if (rc == PL_EIO)
+			pl_err_wrap(err, "cannot write data files to '%s'", req->dir);
+	}
 	if (rc == 0)
 		rc = publish_files(txn, first, staging.ptr, req->dir, background, err);
 	pl_fs_remove_dir(staging.ptr);

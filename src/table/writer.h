@@ -53,6 +53,13 @@ typedef struct pl_write_request {
 	 * names it does not qualify (a sort key's macro) are the table's schema's, as where DuckLake
 	 * binds them. */
 	const char *use_db, *use_schema;
+	/* nparts > 1: the rows are those of part_sql[0], then part_sql[1], ... (SELECTs like
+	 * source_sql, which is then not used), written at the same time: part 0 on con, part k on
+	 * part_cons[k - 1]; the files of part k follow those of part k - 1. Not with partition
+	 * options. */
+	char *const *part_sql;
+	duckdb_connection *part_cons;
+	size_t nparts;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */

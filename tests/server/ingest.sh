@@ -363,12 +363,17 @@ check "columns path: NUL in text" "422" "$code"; has "columns path: NUL, the fie
 check "columns path: refused bodies wrote nothing" "$n0" "$(count "SELECT count(*) FROM bc")"
 check "columns path: refused bodies left no file" "$f0" "$(files)"
 extra=(-H 'Idempotency-Key: colbig-1')
+fb=$(files)
 colbulk 100000; a1=$body
 check "columns path: large body" "201" "$code"; has "columns path: large row_count" '"row_count":100000' "$body"
 colbulk 100000
 check "columns path: retry answered" "201" "$code"; check "columns path: retry, the first answer" "$a1" "$body"
 check "columns path: large rows once, in order" "100000|200000|299999|24999950000|5000000000|200000,200001,200002" \
-  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) || '|' || array_to_string(list(id)[1:3], ',') AS r FROM bc WHERE id >= 200000" | tr -d '"')"
+  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || sum(id) || '|' || CAST(sum(v) AS BIGINT) || '|' || array_to_string(list(id ORDER BY rowid)[1:3], ',') AS r FROM bc WHERE id >= 200000" | tr -d '"')"
+# the parts are written at the same time, each to files of its own: row ids follow the records
+check "columns path: row ids in record order across the parts" "0" \
+  "$(count "SELECT count(*) FROM (SELECT id - lag(id) OVER (ORDER BY rowid) AS d FROM bc WHERE id >= 200000) WHERE d <> 1")"
+check "columns path: a file per part (one per core, at most 4)" "$(( $(nproc) < 4 ? $(nproc) : 4 ))" "$(( $(files) - fb ))"
 extra=()
 # NDJSON bodies of such a table: written as they come, then checked in parts into columns
 printf '\n%s\r\n  \n' "$(cat "$work/vals3.ndjson")" > "$work/vals4.ndjson"
@@ -409,7 +414,7 @@ check "NDJSON columns path: large body" "201" "$code"; has "NDJSON columns path:
 ndbig 100000
 check "NDJSON columns path: retry, the first answer" "$a1" "$body"
 check "NDJSON columns path: large rows once, in order" "100000|300000|399999|300000,300001,300002" \
-  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || array_to_string(list(id)[1:3], ',') AS r FROM be WHERE id >= 300000" | tr -d '"')"
+  "$(count "SELECT count(DISTINCT id) || '|' || min(id) || '|' || max(id) || '|' || array_to_string(list(id ORDER BY rowid)[1:3], ',') AS r FROM be WHERE id >= 300000" | tr -d '"')"
 extra=()
 check "no spool file left (columns paths)" "0" "$(ls "$TMPDIR"/planar-ingest-* 2>/dev/null | wc -l)"
 stop; check "server stops (bulk)" "0" "$?"
