@@ -510,10 +510,26 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, const
 	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->model, &sub, sets, err);
 	if (rc == 0)
 		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, err);
-	if (rc == 0)
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);
+	if (rc == 0 && pl_buf_oom(&q))
+		rc = pl_err_nomem(err);
+	/* a query's view is made after the lock: the statement holds the files chosen now */
+	if (rc == 0 && conn->views_later)
+		rc = pl_strv_push_owned(&conn->later, pl_buf_detach(&q)) ? pl_err_nomem(err) : 0;
+	else if (rc == 0)
+		rc = pl_engine_exec(conn->con, q.ptr, err);
 	free(files);
 	pl_buf_dispose(&q);
+	return rc;
+}
+
+int pl_prune_make_views(planar_conn *conn, bool run, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < conn->later.len; i++)
+		if (run && rc == 0)
+			rc = pl_engine_exec(conn->con, conn->later.items[i], err);
+	pl_strv_dispose(&conn->later);
+	conn->views_later = false;
 	return rc;
 }
 

@@ -28,5 +28,8 @@ int pl_prune_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_str
  * takes the trees when its text is the same. pl_prune_preparse_clear frees what was not taken. */
 void pl_prune_preparse(planar_conn *conn, const pl_toks *t);
 void pl_prune_preparse_clear(planar_conn *conn);
+/* Makes the views of pruned files that the rewrite of a query left for after the lock
+ * (conn->views_later); without run, only forgets them. */
+int pl_prune_make_views(planar_conn *conn, bool run, pl_err *err);
 
 #endif

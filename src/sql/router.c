@@ -624,6 +624,8 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
 	if (rc == 0 && !handled && db->nlakes > 0) {
 		st.original = st.sql;
+		/* a query goes to DuckDB as it is: its pruned views are made after the lock */
+		conn->views_later = pl_tok_is(&st.toks, 0, "SELECT") || pl_tok_is(&st.toks, 0, "FROM");
 		rc = rewrite_views(&st, &texts, &views, err);
 	}
 	if (rc == 0 && !handled && st.toks.len > 0)
@@ -632,6 +634,8 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 	__atomic_store_n(&db->lock_holder, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&db->lock);
 	pl_prune_preparse_clear(conn);
+	int vrc = pl_prune_make_views(conn, rc == 0 && !handled, err);
+	rc = rc ? rc : vrc;
 	if (rc == 0 && !handled)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
 	else if (rc == 0 && !*out && pl_tok_is(&st.toks, 0, "CREATE")) /* DuckDB's CREATE answers "Count", no row */

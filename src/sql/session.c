@@ -127,6 +127,7 @@ void planar_conn_free(planar_conn *conn)
 	free(conn->loc_db);
 	free(conn->loc_schema);
 	pl_prune_preparse_clear(conn);
+	pl_prune_make_views(conn, false, NULL);
 	free(conn);
 }
 

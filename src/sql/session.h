@@ -104,6 +104,10 @@ struct planar_conn {
 	/* the running query's syntax trees, parsed before the lock (sql/prune.c) */
 	char *pre_sql;
 	struct json_t *pre_stmt, *pre_tmpl;
+	/* A query (SELECT, FROM) whose pruned views may be made after the lock: the statements
+	 * that make them, run before the query (sql/prune.c, pl_prune_make_views). */
+	bool views_later;
+	pl_strv later;
 };
 
 /* One bound parameter value. */
