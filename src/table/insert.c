@@ -486,9 +486,9 @@ static void drop_files(pl_txn *txn)
 	txn->nfiles = 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit_or_none, bool to_files, const pl_write_request *sizes, int64_t *rows_out,
-		       pl_err *err);
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
+		       bool sync_later, pl_txn *txn, int64_t limit_or_none, bool to_files, const pl_write_request *sizes,
+		       int64_t *rows_out, pl_err *err);
 
 /* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
  * false (as in DuckLake, that option spares only rows that are inlined: with inlining on, rows
@@ -542,24 +542,27 @@ int pl_insert_write_bound(const pl_table_ctx *ctx, const pl_table *t, const char
 		pl_buf_dispose(&from);
 		free(sorted);
 		if (rc == 0 && *rows_out < 0) /* a value with a NUL byte: a file */
-			return write_files(ctx, t, source, sync_later, txn, -1, true, sizes, rows_out, err);
+			return write_files(ctx, t, source, known_rows, sync_later, txn, -1, true, sizes, rows_out, err);
 		return rc;
 	}
 	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
-		return write_files(ctx, t, source, sync_later, txn, limit, true, sizes, rows_out, err);
-	return write_files(ctx, t, source, sync_later, txn, -1, limit > 0, sizes, rows_out, err);
+		return write_files(ctx, t, source, known_rows, sync_later, txn, limit, true, sizes, rows_out, err);
+	return write_files(ctx, t, source, known_rows, sync_later, txn, -1, limit > 0, sizes, rows_out, err);
 }
 
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err)
 {
-	return write_files(ctx, t, source, sync_later, txn, -1, false, NULL, rows_out, err);
+	return write_files(ctx, t, source, -1, sync_later, txn, -1, false, NULL, rows_out, err);
 }
 
 /* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
  * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
  * to files past an inlining limit (sorted whatever sort_on_insert says). `sizes`: the table's
  * file options when the caller has read them (pl_table_write_options), else NULL. */
+/* The most rows a write knows it has for it to go to one file without a staging directory. */
+#define PL_ONE_FILE_ROWS 2048
+
 /* The source of each part (*out NULL when source is not to be split: no parts, or not one
  * place that reads them all). */
 static int split_source(const pl_source_parts *p, const char *source, char ***out, pl_err *err)
@@ -587,8 +590,9 @@ static int split_source(const pl_source_parts *p, const char *source, char ***ou
 	return 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
-		       int64_t limit, bool to_files, const pl_write_request *sizes, int64_t *rows_out, pl_err *err)
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
+		       bool sync_later, pl_txn *txn, int64_t limit, bool to_files, const pl_write_request *sizes,
+		       int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);
@@ -612,6 +616,8 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	} else if (rc == 0) {
 		rc = pl_table_write_sizes(ctx, t, &req, err);
 	}
+	/* a few rows (a VALUES list) are one row group, which no file splits: one file at most */
+	req.one_file = known_rows >= 0 && known_rows <= PL_ONE_FILE_ROWS;
 	char **parts = NULL;
 	if (rc == 0 && !sorted && !part.options)
 		rc = split_source(ctx->parts, source, &parts, err);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/ids.h"
@@ -455,11 +456,12 @@ static int copy_sql(const pl_write_request *req, const char *source, const char 
 		pl_buf_insert_before_last(sql, ", _ducklake_internal_row_id: 2147483540");
 	if (req->with_snapshot_ids) /* as DuckLake tags the rows of a merged file */
 		pl_buf_insert_before_last(sql, ", _ducklake_internal_snapshot_id: 2147483539");
-	pl_buf_puts(sql, ", RETURN_STATS true, FILENAME_PATTERN 'ducklake-{uuidv7}'");
+	pl_buf_puts(sql, ", RETURN_STATS true");
 	if (part) /* one file per partition value, as DuckLake writes them */
-		pl_buf_puts(sql, part->options);
-	else
-		pl_buf_printf(sql, ", FILE_SIZE_BYTES %lld", (long long)req->target_file_size);
+		pl_buf_printf(sql, ", FILENAME_PATTERN 'ducklake-{uuidv7}'%s", part->options);
+	else if (!req->one_file) /* staging is a file of its own otherwise */
+		pl_buf_printf(sql, ", FILENAME_PATTERN 'ducklake-{uuidv7}', FILE_SIZE_BYTES %lld",
+			      (long long)req->target_file_size);
 	if (req->row_group_size > 0)
 		pl_buf_printf(sql, ", ROW_GROUP_SIZE %lld", (long long)req->row_group_size);
 	pl_buf_puts(sql, req->copy_options);
@@ -599,8 +601,58 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	return rc;
 }
 
+/* The rows of a write that makes one file at most: COPY to dir/.planar-write-<uuid>.parquet,
+ * renamed to dir/ducklake-<uuid>.parquet (a failed write removes it). */
+static int write_one_file(const pl_write_request *req, bool background, pl_txn *txn, int64_t *rows_out, pl_err *err)
+{
+	char uuid[PL_UUID_STRLEN + 1];
+	size_t first = txn->nfiles;
+	pl_buf tmp = PL_BUF_INIT, sql = PL_BUF_INIT;
+	duckdb_result res;
+	struct stat sb;
+	*rows_out = 0;
+	int rc = pl_uuid_v7(uuid, err);
+	if (rc == 0 && (stat(req->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+		rc = pl_fs_mkdirs(req->dir, err);
+	pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, uuid);
+	if (rc == 0 && pl_buf_oom(&tmp))
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = copy_sql(req, req->source_sql, tmp.ptr, &sql, err);
+	if (rc == 0 && (rc = pl_engine_query(req->con, sql.ptr, &res, err)) == PL_EIO)
+		pl_err_wrap(err, "cannot write data files to '%s'", req->dir);
+	if (rc == 0) {
+		rc = read_copy_result(&res, req, req->dir, txn, rows_out, err);
+		duckdb_destroy_result(&res);
+	}
+	/* the file (none when there was no row) takes its name in the table's directory */
+	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
+		pl_buf name = PL_BUF_INIT, to = PL_BUF_INIT;
+		pl_buf_printf(&name, "ducklake-%s.parquet", uuid);
+		pl_buf_printf(&to, "%s%s", req->dir, pl_buf_cstr(&name));
+		rc = pl_buf_oom(&name) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(tmp.ptr, to.ptr, err);
+		if (rc == 0) {
+			free(txn->files[i].path);
+			txn->files[i].path = pl_buf_detach(&name);
+		}
+		pl_buf_dispose(&name);
+		pl_buf_dispose(&to);
+	}
+	if (rc == 0) /* renamed already: listed as written and synced */
+		rc = publish_files(txn, first, req->dir, req->dir, background, err);
+	if (rc) {
+		pl_err ignored;
+		pl_fs_remove(tmp.ptr, &ignored);
+	}
+	pl_buf_dispose(&tmp);
+	pl_buf_dispose(&sql);
+	return rc;
+}
+
 static int write_files(const pl_write_request *req, bool background, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
+	if (req->one_file && !(req->partition && req->partition->options) && req->nparts <= 1)
+		return write_one_file(req, background, txn, rows_out, err);
 	char uuid[PL_UUID_STRLEN + 1];
 	pl_buf staging = PL_BUF_INIT;
 	size_t first = txn->nfiles;

@@ -3,8 +3,9 @@
  * directory, written with DuckLake field ids (= column ids) and split at the target file size,
  * with the per-file statistics the catalog records (from COPY ... RETURN_STATS).
  *
- * DuckDB writes into a private staging directory that is removed afterwards, so a failed write
- * (bad data, full disk) leaves nothing behind; finished files are renamed into place and
+ * DuckDB writes into a private staging directory that is removed afterwards (a write of a few
+ * rows: into a temporary file beside the table's files), so a failed write (bad data, full
+ * disk) leaves nothing behind; finished files are renamed into place and
  * fsync'd before this returns (pl_writer_write_deferred: before the catalog commits), and
  * listed in txn->written; the caller registers them in one commit and, if the commit fails,
  * removes them with pl_txn_remove_written().
@@ -60,6 +61,10 @@ typedef struct pl_write_request {
 	char *const *part_sql;
 	duckdb_connection *part_cons;
 	size_t nparts;
+	/* The rows make one file at most (a few rows: one row group, which a file never splits):
+	 * written straight to a temporary file beside the table's files and renamed into place,
+	 * without a staging directory. Not with partition options or parts. */
+	bool one_file;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
