@@ -102,7 +102,6 @@ void pl_stmt_temp_name(pl_stmt *st, const char *what, char out[64]);
 int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed, int rc, char **sql_out,
 		      pl_err *err);
 
-/* Registers a table function of VARCHAR parameters whose extra info is db. */
 /* Rows `planar serve` registers (sql/service.h, service_rows.c): when the query text sql reads,
  * at one place only, a registered source of several parts (__planar_rows('<id>')), *out says
  * how each part is read alone, with a new connection of db's engine for each part after the
@@ -110,6 +109,7 @@ int pl_rewrite_finish(pl_buf *out, const pl_toks *t, size_t copied, bool changed
 struct pl_source_parts;
 int pl_service_rows_split(planar_db *db, const char *sql, struct pl_source_parts *out, pl_err *err);
 void pl_service_rows_split_dispose(struct pl_source_parts *p);
+/* Registers a table function of VARCHAR parameters whose extra info is db. */
 int pl_functions_add_table(planar_db *db, const char *name, size_t nparams, duckdb_table_function_bind_t bind,
 			   duckdb_table_function_init_t init, duckdb_table_function_t scan, pl_err *err);
 int pl_functions_register(planar_db *db, pl_err *err);

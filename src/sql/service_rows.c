@@ -57,15 +57,25 @@ void pl_service_rows_remove(const char *id)
 	}
 }
 
+/* The source registered under the id id[0..idlen), copied into *out. */
+static bool lookup(const char *id, size_t idlen, pl_rows_source *out)
+{
+	bool found = false;
+	pthread_mutex_lock(&reg_lock);
+	for (rows_entry *e = reg_head; e && !found; e = e->next) {
+		if (strlen(e->id) == idlen && strncmp(e->id, id, idlen) == 0) {
+			*out = e->src;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return found;
+}
+
 size_t pl_service_rows_parts(const char *id)
 {
-	size_t n = 0;
-	pthread_mutex_lock(&reg_lock);
-	for (rows_entry *e = reg_head; e && !n; e = e->next)
-		if (strcmp(e->id, id) == 0)
-			n = e->src.nparts;
-	pthread_mutex_unlock(&reg_lock);
-	return n;
+	pl_rows_source src;
+	return lookup(id, strlen(id), &src) ? src.nparts : 0;
 }
 
 int pl_service_rows_split(planar_db *db, const char *sql, pl_source_parts *out, pl_err *err)
@@ -164,18 +174,11 @@ static bool find_source(const char *arg, rows_bound *b)
 			return false;
 		part = (size_t)k;
 	}
-	bool found = false;
-	pthread_mutex_lock(&reg_lock);
-	for (rows_entry *e = reg_head; e && !found; e = e->next) {
-		if (strlen(e->id) == idlen && strncmp(e->id, arg, idlen) == 0) {
-			b->src = e->src;
-			found = !slash || part < e->src.nparts;
-		}
-	}
-	pthread_mutex_unlock(&reg_lock);
+	if (!lookup(arg, idlen, &b->src) || b->src.nparts == 0 || (slash && part >= b->src.nparts))
+		return false;
 	b->first = slash ? part : 0;
 	b->last = slash ? part : b->src.nparts - 1;
-	return found && b->src.nparts > 0;
+	return true;
 }
 
 static void rows_bind(duckdb_bind_info info)

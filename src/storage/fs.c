@@ -16,6 +16,9 @@
 
 int pl_fs_mkdirs(const char *dir, pl_err *err)
 {
+	struct stat sb;
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) /* there already: one call, not one per level */
+		return 0;
 	char *p = pl_strdup(dir);
 	if (!p)
 		return pl_err_nomem(err);

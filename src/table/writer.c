@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/ids.h"
@@ -227,6 +226,12 @@ static int rename_in_staging(const char *staging, const char *from, const char *
 	return rc;
 }
 
+/* The write makes one file per partition value (partition options given). */
+static bool by_partition(const pl_write_request *req)
+{
+	return req->partition && req->partition->options;
+}
+
 static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req, const char *staging,
 			    pl_txn *txn, int64_t *rows, pl_err *err)
 {
@@ -250,7 +255,7 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 		/* relative to the staging directory: the file's name, under its partition directories */
 		const char *base = strrchr(full, '/');
 		size_t slen = strlen(staging) - 1; /* without its final '/' */
-		bool partitioned = req->partition && req->partition->options;
+		bool partitioned = by_partition(req);
 		const char *rel = !partitioned ? (base ? base + 1 : full)
 				  : strncmp(full, staging, slen) == 0 ? full + slen + strspn(full + slen, "/") : NULL;
 		if (!rel || strstr(rel, "..")) {
@@ -435,7 +440,7 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 /* The COPY of source's rows into the staging directory. */
 static int copy_sql(const pl_write_request *req, const char *source, const char *staging, pl_buf *sql, pl_err *err)
 {
-	const pl_partition_write *part = req->partition && req->partition->options ? req->partition : NULL;
+	const pl_partition_write *part = by_partition(req) ? req->partition : NULL;
 	if (part)
 		pl_buf_printf(sql, "COPY (%s%s) AS __planar_part) TO ", part->select_prefix, source);
 	else
@@ -586,7 +591,7 @@ static int run_copy_parts(const pl_write_request *req, const char *staging, pl_t
 static int run_copy(const pl_write_request *req, const char *staging, pl_txn *txn, int64_t *rows,
 		    pl_err *err)
 {
-	if (req->nparts > 1 && !(req->partition && req->partition->options))
+	if (req->nparts > 1 && !by_partition(req))
 		return run_copy_parts(req, staging, txn, rows, err);
 	pl_buf sql = PL_BUF_INIT;
 	duckdb_result res;
@@ -609,10 +614,9 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 	size_t first = txn->nfiles;
 	pl_buf tmp = PL_BUF_INIT, sql = PL_BUF_INIT;
 	duckdb_result res;
-	struct stat sb;
 	*rows_out = 0;
 	int rc = pl_uuid_v7(uuid, err);
-	if (rc == 0 && (stat(req->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+	if (rc == 0)
 		rc = pl_fs_mkdirs(req->dir, err);
 	pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, uuid);
 	if (rc == 0 && pl_buf_oom(&tmp))
@@ -626,14 +630,14 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 		duckdb_destroy_result(&res);
 	}
 	/* the file (none when there was no row) takes its name in the table's directory */
-	for (size_t i = first; rc == 0 && i < txn->nfiles; i++) {
+	if (rc == 0 && txn->nfiles > first) {
 		pl_buf name = PL_BUF_INIT, to = PL_BUF_INIT;
 		pl_buf_printf(&name, "ducklake-%s.parquet", uuid);
 		pl_buf_printf(&to, "%s%s", req->dir, pl_buf_cstr(&name));
 		rc = pl_buf_oom(&name) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(tmp.ptr, to.ptr, err);
 		if (rc == 0) {
-			free(txn->files[i].path);
-			txn->files[i].path = pl_buf_detach(&name);
+			free(txn->files[first].path);
+			txn->files[first].path = pl_buf_detach(&name);
 		}
 		pl_buf_dispose(&name);
 		pl_buf_dispose(&to);
@@ -651,7 +655,7 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 
 static int write_files(const pl_write_request *req, bool background, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
-	if (req->one_file && !(req->partition && req->partition->options) && req->nparts <= 1)
+	if (req->one_file && !by_partition(req) && req->nparts <= 1)
 		return write_one_file(req, background, txn, rows_out, err);
 	char uuid[PL_UUID_STRLEN + 1];
 	pl_buf staging = PL_BUF_INIT;
