@@ -9,6 +9,7 @@
 
 #include "catalog/inline.h"
 #include "catalog/options.h"
+#include "catalog/upkeep.h"
 #include "core/str.h"
 
 void pl_table_temp_name(const pl_table_ctx *ctx, const char *what, char out[64])
@@ -36,6 +37,18 @@ void pl_table_reacquire(const pl_table_ctx *ctx, bool released)
 {
 	if (ctx->reacquire)
 		ctx->reacquire(ctx->arg, released);
+}
+
+int pl_table_read_failed(const pl_table_ctx *ctx, int64_t snapshot, int rc, pl_err *err)
+{
+	bool exists = true;
+	pl_err ignored = {0};
+	if (rc != PL_EIO || !ctx->cat || pl_upkeep_snapshot_exists(ctx->cat, snapshot, &exists, &ignored) != 0 || exists)
+		return rc;
+	return pl_err_set(err, PL_ECONFLICT,
+			  "conflict: snapshot %lld, which this statement read, was expired and its files removed meanwhile "
+			  "(ducklake_expire_snapshots and ducklake_cleanup_old_files); retry the statement",
+			  (long long)snapshot);
 }
 
 int pl_table_option(const pl_table_ctx *ctx, const pl_table *t, const char *key, char **out, pl_err *err)

@@ -60,6 +60,10 @@ void pl_table_temp_name(const pl_table_ctx *ctx, const char *what, char out[64])
 /* Drops temp.main.<name> (kind "TABLE" or "VIEW") if it exists; errors are ignored. */
 void pl_table_drop_temp(const pl_table_ctx *ctx, const char *kind, const char *name);
 bool pl_table_release(const pl_table_ctx *ctx);
+/* rc (an error) of a statement that read the lake's files as of snapshot: a conflict to retry
+ * when it is PL_EIO and the snapshot was expired meanwhile (cleanup may have removed files it
+ * read), else rc as it was. */
+int pl_table_read_failed(const pl_table_ctx *ctx, int64_t snapshot, int rc, pl_err *err);
 void pl_table_reacquire(const pl_table_ctx *ctx, bool released);
 /* A lake option for table t (NULL: none): table scope, then schema scope, then global (NULL in
  * *out when unset). */

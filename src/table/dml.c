@@ -656,16 +656,9 @@ static int plan_merge(dml *d, int64_t *count, pl_err *err)
 	return rc;
 }
 
-int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const pl_table *table,
-		const pl_dml_request *req, duckdb_result *explained, bool *have_explained, int64_t *count, pl_err *err)
+static int plan(dml *d, duckdb_result *explained, bool *have_explained, int64_t *count, pl_err *err)
 {
-	memset(d, 0, sizeof(*d));
-	d->ctx = ctx;
-	d->req = req;
-	d->model = model;
-	d->table = table;
-	*have_explained = false;
-	*count = 0;
+	const pl_dml_request *req = d->req;
 	int rc = create_view(d, err);
 	if (rc == 0 && req->merge)
 		return plan_merge(d, count, err);
@@ -684,6 +677,21 @@ int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const
 		rc = write_new_versions(d, d->match, err);
 	*count = n;
 	return rc;
+}
+
+int pl_dml_plan(pl_dml *d, const pl_table_ctx *ctx, const pl_model *model, const pl_table *table,
+		const pl_dml_request *req, duckdb_result *explained, bool *have_explained, int64_t *count, pl_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->ctx = ctx;
+	d->req = req;
+	d->model = model;
+	d->table = table;
+	*have_explained = false;
+	*count = 0;
+	int rc = plan(d, explained, have_explained, count, err);
+	/* a concurrent cleanup may have taken files it read */
+	return rc ? pl_table_read_failed(ctx, model->snapshot_id, rc, err) : 0;
 }
 
 static void drop_temp(dml *d, const char *kind, const char *name, bool have)

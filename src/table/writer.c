@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/upkeep.h"
 #include "core/ids.h"
 #include "core/str.h"
 #include "storage/fs.h"
@@ -375,8 +376,6 @@ static int start_bg_sync(pl_txn *txn, char *const *paths, size_t n, const pl_str
 	return sync_files(paths, n, dirs, err);
 }
 
-/* Moves the files written into the staging directory to the table directory and syncs them:
- * every file, then the directory once (with the last file). */
 /* Adds the directories of a partitioned file's relative path (a=1/b=2/f.parquet: dir a=1/b=2/ and
  * dir a=1/) to dirs, once each. */
 static int add_partition_dirs(pl_strv *dirs, const char *dir, const char *rel, pl_err *err)
@@ -406,6 +405,18 @@ static int add_partition_dirs(pl_strv *dirs, const char *dir, const char *rel, p
 	return pl_strv_push(dirs, dir) ? pl_err_nomem(err) : 0;
 }
 
+/* Syncs the last n files listed in txn->written (this write's) and dirs, now or in the
+ * background. */
+static int sync_written(pl_txn *txn, size_t n, pl_strv *dirs, bool background, pl_err *err)
+{
+	if (n == 0)
+		return 0;
+	char *const *paths = txn->written.items + (txn->written.len - n);
+	return background ? start_bg_sync(txn, paths, n, dirs, err) : sync_files(paths, n, dirs, err);
+}
+
+/* Moves the files written into the staging directory to the table directory and syncs them:
+ * every file, then the directory once (with the last file). */
 static int publish_files(pl_txn *txn, size_t first, const char *staging, const char *dir, bool background,
 			 pl_err *err)
 {
@@ -428,11 +439,8 @@ static int publish_files(pl_txn *txn, size_t first, const char *staging, const c
 		pl_buf_dispose(&from);
 		pl_buf_dispose(&to);
 	}
-	size_t n = txn->nfiles - first;
-	if (rc == 0 && n > 0) { /* every file of this write is listed last in written */
-		char *const *paths = txn->written.items + (txn->written.len - n);
-		rc = background ? start_bg_sync(txn, paths, n, &dirs, err) : sync_files(paths, n, &dirs, err);
-	}
+	if (rc == 0)
+		rc = sync_written(txn, txn->nfiles - first, &dirs, background, err);
 	pl_strv_dispose(&dirs);
 	return rc;
 }
@@ -629,21 +637,28 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 		rc = read_copy_result(&res, req, req->dir, txn, rows_out, err);
 		duckdb_destroy_result(&res);
 	}
-	/* the file (none when there was no row) takes its name in the table's directory */
+	/* the file (none when there was no row) takes its name in the table's directory, is listed
+	 * as written (the commit checks it is still there) and synced */
 	if (rc == 0 && txn->nfiles > first) {
 		pl_buf name = PL_BUF_INIT, to = PL_BUF_INIT;
+		pl_strv no_dirs = PL_STRV_INIT;
 		pl_buf_printf(&name, "ducklake-%s.parquet", uuid);
 		pl_buf_printf(&to, "%s%s", req->dir, pl_buf_cstr(&name));
 		rc = pl_buf_oom(&name) || pl_buf_oom(&to) ? pl_err_nomem(err) : pl_fs_rename(tmp.ptr, to.ptr, err);
+		if (rc) { /* says so when a concurrent cleanup took the file */
+			pl_strv written = {&tmp.ptr, 1, 1};
+			pl_upkeep_check_written(&written, err);
+		}
 		if (rc == 0) {
 			free(txn->files[first].path);
 			txn->files[first].path = pl_buf_detach(&name);
+			rc = pl_strv_push((pl_strv *)&txn->written, to.ptr) ? pl_err_nomem(err) : 0;
 		}
+		if (rc == 0)
+			rc = sync_written(txn, 1, &no_dirs, background, err);
 		pl_buf_dispose(&name);
 		pl_buf_dispose(&to);
 	}
-	if (rc == 0) /* renamed already: listed as written and synced */
-		rc = publish_files(txn, first, req->dir, req->dir, background, err);
 	if (rc) {
 		pl_err ignored;
 		pl_fs_remove(tmp.ptr, &ignored);

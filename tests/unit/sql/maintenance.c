@@ -96,6 +96,7 @@ typedef struct writer {
 static bool maintenance_race(const char *msg)
 {
 	return strstr(msg, "removed before it could be committed") || strstr(msg, "were expired meanwhile") ||
+	       strstr(msg, "was expired and its files removed meanwhile") ||
 	       (strstr(msg, "cannot move") && strstr(msg, ".planar-write-"));
 }
 

@@ -17,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "catalog/init.h"
 #include "engine/engine.h"
 #include "table/alter.h"
+#include "table/context.h"
 #include "table/ddl.h"
 #include "table/insert.h"
 
@@ -420,6 +423,30 @@ static void insert__bound_form_only_for_literals(void **state)
 	assert_null(rows);
 }
 
+/* A read that failed (I/O) at a snapshot that was expired meanwhile is a conflict to retry; at
+ * a live snapshot, or any other failure, the error stays as it was. */
+static void read_failed__expired_snapshot_is_a_conflict(void **state)
+{
+	fake *f = *state;
+	pl_err err = {0};
+	char dir[] = "/tmp/planar-readfail-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/meta.sqlite", dir);
+	pl_catdb_options o = {"sqlite", path, false, true, NULL, NULL};
+	assert_int_equal(pl_catdb_open(&f->ctx.cat, &o, &err), 0);
+	assert_int_equal(pl_catalog_create(f->ctx.cat, dir, &err), 0);
+	pl_err_set(&err, PL_EIO, "Cannot open file");
+	assert_int_equal(pl_table_read_failed(&f->ctx, 0, PL_EIO, &err), PL_EIO); /* snapshot 0 exists */
+	assert_string_equal(err.msg, "Cannot open file");
+	assert_int_equal(pl_table_read_failed(&f->ctx, 7, PL_EINVALID, &err), PL_EINVALID);
+	assert_int_equal(pl_table_read_failed(&f->ctx, 7, PL_EIO, &err), PL_ECONFLICT);
+	assert_non_null(strstr(err.msg, "snapshot 7, which this statement read, was expired"));
+	pl_catdb_close(f->ctx.cat);
+	f->ctx.cat = NULL;
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(alter__add_column_takes_new_ids_and_if_not_exists_is_a_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(alter__types_only_promote, setup, teardown),
 		cmocka_unit_test_setup_teardown(ddl__drop_schema_needs_cascade_for_its_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_failed__expired_snapshot_is_a_conflict, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
