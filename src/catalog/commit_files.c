@@ -167,12 +167,24 @@ static int write_table_stats(pl_catdb *db, pl_commit_state *st, int64_t table_id
 			     int64_t next_row_id, int64_t rows, int64_t bytes, pl_rows *after, pl_err *err)
 {
 	pl_val p[] = {PL_VINT(rows), PL_VINT(next_row_id), PL_VINT(bytes), PL_VINT(table_id)};
-	int rc = pl_catdb_exec(db,
-			       ts->exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
-					    "next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
-					  : "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, "
-					    "table_id) VALUES (?, ?, ?, ?)",
-			       p, 4, err);
+	const char *insert = "INSERT INTO ducklake_table_stats (record_count, next_row_id, file_size_bytes, table_id) "
+			     "VALUES (?, ?, ?, ?)";
+	int rc;
+	if (ts->exists && db->ids_in_text) { /* the row replaced: a DELETE whose text each commit repeats */
+		char del[96];
+		snprintf(del, sizeof(del), "DELETE FROM ducklake_table_stats WHERE table_id = %lld", (long long)table_id);
+		p[0] = (pl_val)PL_VINT(ts->record_count + rows);
+		p[2] = (pl_val)PL_VINT(ts->file_size_bytes + bytes);
+		rc = pl_catdb_exec(db, del, NULL, 0, err);
+		if (rc == 0)
+			rc = pl_catdb_exec(db, insert, p, 4, err);
+	} else {
+		rc = pl_catdb_exec(db,
+				   ts->exists ? "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
+						"next_row_id = ?, file_size_bytes = file_size_bytes + ? WHERE table_id = ?"
+					      : insert,
+				   p, 4, err);
+	}
 	if (rc == 0)
 		note_table_stats(st, table_id, ts->record_count + rows, next_row_id, ts->file_size_bytes + bytes, after);
 	else
@@ -374,16 +386,25 @@ static int write_column_stats(pl_catdb *db, int64_t table_id, const col_merges *
 		if (!p)
 			return pl_err_nomem(err);
 		p[np++] = PL_VINT(table_id);
-		pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
+		/* (the ids in the text: the same columns change from one commit to the next) */
+		if (db->ids_in_text)
+			pl_buf_printf(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = %lld AND column_id IN (",
+				      (long long)table_id);
+		else
+			pl_buf_puts(&q, "DELETE FROM ducklake_table_column_stats WHERE table_id = ? AND column_id IN (");
 		for (size_t i = from; i < ms->n && i < from + per; i++) {
 			if (!ms->items[i].in_catalog || unchanged(&ms->items[i]))
 				continue;
-			pl_buf_puts(&q, np > 1 ? ", ?" : "?");
+			if (db->ids_in_text)
+				pl_buf_printf(&q, np > 1 ? ", %lld" : "%lld", (long long)ms->items[i].column_id);
+			else
+				pl_buf_puts(&q, np > 1 ? ", ?" : "?");
 			p[np++] = PL_VINT(ms->items[i].column_id);
 		}
 		pl_buf_putc(&q, ')');
 		if (np > 1)
-			rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_catdb_exec(db, q.ptr, p, np, err);
+			rc = pl_buf_oom(&q) ? pl_err_nomem(err)
+					    : pl_catdb_exec(db, q.ptr, p, db->ids_in_text ? 0 : np, err);
 		pl_buf_dispose(&q);
 		free(p);
 	}

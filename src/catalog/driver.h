@@ -102,6 +102,11 @@ struct pl_catdb {
 	bool read_only;
 	/* planar_search_index was seen to exist (nothing drops it): searches skip asking again */
 	bool search_index_table;
+	/* Ids go into the text of statements that read a table, not into parameters (set by the
+	 * DuckDB driver: DuckDB plans such a statement again at every run when it has parameters,
+	 * about 0.2 ms, and keeps the plan of one without; the commit's ids repeat from one commit
+	 * to the next). */
+	bool ids_in_text;
 	/* Answers kept while pl_catdb_generation() stays what it was when they were read (0: none
 	 * kept): the latest snapshot id (model.c) and the rows of ducklake_metadata (options.c). */
 	uint64_t latest_gen, options_gen;

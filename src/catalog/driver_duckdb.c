@@ -472,6 +472,7 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 	d->base.ops = src->base.ops;
 	d->base.read_only = src->base.read_only;
 	d->base.search_index_table = src->base.search_index_table;
+	d->base.ids_in_text = src->base.ids_in_text;
 	d->db = src->db;
 	d->shared = src->shared;
 	__atomic_add_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL);
@@ -498,6 +499,7 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	}
 	d->base.ops = &duckdb_ops;
 	d->base.read_only = opts->read_only;
+	d->base.ids_in_text = true;
 	d->owns_db = true;
 	d->cache.finalize = finalize_stmt;
 	if (!(d->shared = calloc(1, sizeof(*d->shared)))) {

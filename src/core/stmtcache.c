@@ -9,16 +9,16 @@
 
 #include "core/str.h"
 
-/* Statements worth keeping: those that read or write rows, and the transaction control every
- * commit runs (not DDL or SET), when short (a generated INSERT of thousands of rows is not run
- * twice). */
+/* Statements worth keeping: those that read or write rows (a COPY: the one-file write of a few
+ * bound rows), and the transaction control every commit runs (not DDL or SET), when short (a
+ * generated INSERT of thousands of rows is not run twice). */
 static bool cacheable(const char *sql)
 {
 	static const char *const control[] = {"BEGIN", "BEGIN TRANSACTION", "BEGIN IMMEDIATE", "COMMIT"};
 	for (size_t i = 0; i < sizeof(control) / sizeof(control[0]); i++)
 		if (strcmp(sql, control[i]) == 0)
 			return true;
-	static const char *const kinds[] = {"SELECT ", "INSERT ", "UPDATE ", "DELETE "};
+	static const char *const kinds[] = {"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "COPY "};
 	if (strlen(sql) > 8192)
 		return false;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

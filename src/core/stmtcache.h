@@ -26,8 +26,9 @@ typedef struct pl_stmt_cache {
 
 /* Takes the cached statement of sql out of the cache; NULL when there is none. */
 void *pl_stmt_cache_take(pl_stmt_cache *c, const char *sql);
-/* Gives stmt (prepared from sql) to the cache: kept when sql is a short SELECT, INSERT, UPDATE or
- * DELETE, or BEGIN TRANSACTION or COMMIT; finalized otherwise (also when memory runs out). */
+/* Gives stmt (prepared from sql) to the cache: kept when sql is a short SELECT, INSERT, UPDATE,
+ * DELETE or COPY, or BEGIN TRANSACTION or COMMIT; finalized otherwise (also when memory runs
+ * out). */
 void pl_stmt_cache_give(pl_stmt_cache *c, const char *sql, void *stmt);
 /* Finalizes every cached statement. */
 void pl_stmt_cache_clear(pl_stmt_cache *c);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/str.h"
 #include "sql/lake.h"
 #include "sql/lexer.h"
@@ -102,6 +103,9 @@ int planar_conn_open(planar_conn **out, planar_db *db, char **errmsg_out)
 	}
 	c->db = db;
 	pl_engine_stmt_cache_init(&c->prepared);
+	pl_err no_id = {0};
+	if (pl_uuid_v4(c->scratch, &no_id) != 0)
+		c->scratch[0] = '\0';
 	if (pl_engine_connect(&c->con, db->duck, &err) || pl_functions_install_macros(c->con, &err)) {
 		if (c->con)
 			duckdb_disconnect(&c->con);

@@ -14,6 +14,7 @@
 
 #include "catalog/commit.h"
 #include "catalog/model.h"
+#include "core/ids.h"
 #include "core/str.h"
 #include "engine/engine.h"
 #include "sql/lexer.h"
@@ -97,6 +98,10 @@ struct planar_conn {
 	struct pl_at_view *at_views; /* the running statement's time-travel views (timetravel.h) */
 	size_t nat_views, capat_views;
 	pl_stmt_cache prepared;      /* statements Planar runs on con with other values each time */
+	/* A UUID of the session, naming the temporary file of its one-file writes: the same name
+	 * each time, so that their COPY is prepared once (empty: not made, such writes are not
+	 * prepared). */
+	char scratch[PL_UUID_STRLEN + 1];
 	/* current_database() and current_schema() of con, once read (pl_session_location), until a
 	 * statement that may change them (router.c) */
 	bool loc_known;

@@ -53,6 +53,9 @@ typedef struct pl_table_ctx {
 	pl_stmt_cache *prepared;
 	/* The statement's source comes in parts (NULL: it does not, or it is not to be split). */
 	const pl_source_parts *parts;
+	/* Unique to the session (NULL or empty: none): names the temporary file of a one-file
+	 * write of bound values, the same each time (writer.h, pl_write_request.bound). */
+	const char *scratch;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */

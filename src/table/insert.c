@@ -486,8 +486,8 @@ static void drop_files(pl_txn *txn)
 	txn->nfiles = 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
-		       bool sync_later, pl_txn *txn, int64_t limit_or_none, bool to_files, const pl_write_request *sizes,
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source,
+		       const pl_insert_bound *bound, int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit_or_none, bool to_files, const pl_write_request *sizes,
 		       int64_t *rows_out, pl_err *err);
 
 /* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
@@ -542,18 +542,18 @@ int pl_insert_write_bound(const pl_table_ctx *ctx, const pl_table *t, const char
 		pl_buf_dispose(&from);
 		free(sorted);
 		if (rc == 0 && *rows_out < 0) /* a value with a NUL byte: a file */
-			return write_files(ctx, t, source, known_rows, sync_later, txn, -1, true, sizes, rows_out, err);
+			return write_files(ctx, t, source, NULL, known_rows, sync_later, txn, -1, true, sizes, rows_out, err);
 		return rc;
 	}
 	if (limit > 0 && known_rows < 0 && txn->nfiles == 0 && txn->written.len == 0)
-		return write_files(ctx, t, source, known_rows, sync_later, txn, limit, true, sizes, rows_out, err);
-	return write_files(ctx, t, source, known_rows, sync_later, txn, -1, limit > 0, sizes, rows_out, err);
+		return write_files(ctx, t, source, NULL, known_rows, sync_later, txn, limit, true, sizes, rows_out, err);
+	return write_files(ctx, t, source, bound, known_rows, sync_later, txn, -1, limit > 0, sizes, rows_out, err);
 }
 
 int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *source, bool sync_later, pl_txn *txn,
 		    int64_t *rows_out, pl_err *err)
 {
-	return write_files(ctx, t, source, -1, sync_later, txn, -1, false, NULL, rows_out, err);
+	return write_files(ctx, t, source, NULL, -1, sync_later, txn, -1, false, NULL, rows_out, err);
 }
 
 /* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
@@ -590,8 +590,8 @@ static int split_source(const pl_source_parts *p, const char *source, char ***ou
 	return 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, int64_t known_rows,
-		       bool sync_later, pl_txn *txn, int64_t limit, bool to_files, const pl_write_request *sizes,
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source,
+		       const pl_insert_bound *bound, int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit, bool to_files, const pl_write_request *sizes,
 		       int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
@@ -618,6 +618,13 @@ static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *s
 	}
 	/* a few rows (a VALUES list) are one row group, which no file splits: one file at most */
 	req.one_file = known_rows >= 0 && known_rows <= PL_ONE_FILE_ROWS;
+	if (req.one_file && bound && bound->sql.len && !sorted) { /* its COPY is prepared once */
+		req.bound.sql = bound->sql.ptr;
+		req.bound.values = bound->values;
+		req.bound.nvalues = bound->nvalues;
+		req.bound.prepared = ctx->prepared;
+		req.bound.scratch = ctx->scratch;
+	}
 	char **parts = NULL;
 	if (rc == 0 && !sorted && !part.options)
 		rc = split_source(ctx->parts, source, &parts, err);

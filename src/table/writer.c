@@ -614,8 +614,30 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	return rc;
 }
 
-/* The rows of a write that makes one file at most: COPY to dir/.planar-write-<uuid>.parquet,
- * renamed to dir/ducklake-<uuid>.parquet (a failed write removes it). */
+/* The COPY of the bound form of the rows to the session's scratch file (req->bound), prepared
+ * once; false when there is no bound form or it failed (the scratch file is then removed). */
+static bool copy_bound(const pl_write_request *req, const char *tmp, duckdb_result *res)
+{
+	if (!req->bound.sql || !req->bound.prepared || !req->bound.scratch || !*req->bound.scratch)
+		return false;
+	pl_buf sql = PL_BUF_INIT;
+	pl_err ignored = {0};
+	pl_engine_arg *args = calloc(req->bound.nvalues + 1, sizeof(*args));
+	bool ok = args && copy_sql(req, req->bound.sql, tmp, &sql, &ignored) == 0 && !pl_buf_oom(&sql);
+	for (size_t i = 0; ok && i < req->bound.nvalues; i++)
+		args[i].text = req->bound.values[i];
+	ok = ok && pl_engine_query_args(req->con, req->bound.prepared, sql.ptr, args, req->bound.nvalues, res,
+					&ignored) == 0;
+	if (!ok)
+		pl_fs_remove(tmp, &ignored);
+	free(args);
+	pl_buf_dispose(&sql);
+	return ok;
+}
+
+/* The rows of a write that makes one file at most: COPY to dir/.planar-write-<name>.parquet,
+ * renamed to dir/ducklake-<uuid>.parquet (a failed write removes it). <name> is the session's
+ * scratch name for a bound write, else the uuid. */
 static int write_one_file(const pl_write_request *req, bool background, pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
 	char uuid[PL_UUID_STRLEN + 1];
@@ -626,12 +648,20 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 	int rc = pl_uuid_v7(uuid, err);
 	if (rc == 0)
 		rc = pl_fs_mkdirs(req->dir, err);
-	pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, uuid);
+	bool bound = false;
+	if (rc == 0 && req->bound.sql && req->bound.scratch) {
+		pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, req->bound.scratch);
+		bound = !pl_buf_oom(&tmp) && copy_bound(req, tmp.ptr, &res);
+		if (!bound)
+			pl_buf_truncate(&tmp, 0);
+	}
+	if (!bound)
+		pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, uuid);
 	if (rc == 0 && pl_buf_oom(&tmp))
 		rc = pl_err_nomem(err);
-	if (rc == 0)
+	if (rc == 0 && !bound)
 		rc = copy_sql(req, req->source_sql, tmp.ptr, &sql, err);
-	if (rc == 0 && (rc = pl_engine_query(req->con, sql.ptr, &res, err)) == PL_EIO)
+	if (rc == 0 && !bound && (rc = pl_engine_query(req->con, sql.ptr, &res, err)) == PL_EIO)
 		pl_err_wrap(err, "cannot write data files to '%s'", req->dir);
 	if (rc == 0) {
 		rc = read_copy_result(&res, req, req->dir, txn, rows_out, err);
@@ -659,9 +689,10 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 		pl_buf_dispose(&name);
 		pl_buf_dispose(&to);
 	}
-	if (rc) {
+	if (rc || txn->nfiles == first) { /* (a COPY of no row may still have made the file) */
 		pl_err ignored;
-		pl_fs_remove(tmp.ptr, &ignored);
+		if (tmp.len)
+			pl_fs_remove(tmp.ptr, &ignored);
 	}
 	pl_buf_dispose(&tmp);
 	pl_buf_dispose(&sql);

@@ -65,6 +65,17 @@ typedef struct pl_write_request {
 	 * written straight to a temporary file beside the table's files and renamed into place,
 	 * without a staging directory. Not with partition options or parts. */
 	bool one_file;
+	/* With one_file: the same rows as source_sql, as a SELECT whose literals are placeholders
+	 * ($1..$n, bound to the texts of values), and the session's scratch name (ctx->scratch).
+	 * The COPY then goes to dir/.planar-write-<scratch>.parquet, always the same text, and is
+	 * prepared once in `prepared`; should it fail, the write runs source_sql as written. */
+	struct {
+		const char *sql;
+		char *const *values;
+		size_t nvalues;
+		pl_stmt_cache *prepared;
+		const char *scratch;
+	} bound;
 } pl_write_request;
 
 /* Writes the files and appends one pl_new_file per non-empty file to txn. *rows_out = rows. */
