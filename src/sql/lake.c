@@ -407,7 +407,18 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
 		*out = e->pending;
 		return 0;
 	}
-	return !e || lake->pinned ? 0 : pl_lake_model_at(lake, e->snapshot, out, err);
+	return !e || lake->pinned ? 0 : pl_lake_txn_model_at(lake, e->snapshot, out, err);
+}
+
+int pl_lake_txn_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err)
+{
+	int rc = pl_lake_model_at(lake, snap, out, err);
+	if (rc == PL_ENOTFOUND) /* expired since the transaction began */
+		rc = pl_err_set(err, PL_ECONFLICT,
+				"conflict: snapshot %lld of lake '%s', which this transaction reads, was expired meanwhile "
+				"(ducklake_expire_snapshots); roll back and retry the transaction",
+				(long long)snap, lake->name);
+	return rc;
 }
 
 int pl_lake_sync_views(planar_db *db, pl_lake *lake, duckdb_connection con, pl_synced_set *synced, pl_err *err)

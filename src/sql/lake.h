@@ -134,6 +134,9 @@ int pl_lake_model_for(pl_lake *lake, planar_conn *conn, const pl_model **out, pl
  * recent models, loaded when missing. Valid until the lock is released or another model is
  * asked for. */
 int pl_lake_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err);
+/* pl_lake_model_at for the snapshot an open transaction began at: a conflict to roll back when
+ * that snapshot was expired meanwhile. */
+int pl_lake_txn_model_at(pl_lake *lake, int64_t snap, const pl_model **out, pl_err *err);
 /* Forgets the models at older snapshots that pl_lake_model_at keeps, of the lake and of every
  * other attachment of its catalog: after expiry (some of those snapshots may be gone) and after a
  * flush (their inlined rows are stored in files now). db->lock held. */

@@ -619,7 +619,7 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 	if (rc == 0 && db->nlakes > 0)
 		rc = pl_metadata_catalogs(&st, out, err, &handled);
 	if (rc == 0 && !handled)
-		rc = pl_txn_enter(conn, err);
+		rc = pl_txn_enter(conn, &st.toks, err);
 	if (rc == 0 && !handled && st.toks.len > 0) /* PREPARE / EXECUTE / DEALLOCATE of lake DML */
 		rc = pl_sqlprep_route(&st, &texts, out, err, &handled);
 	if (rc == 0 && !handled && db->nlakes > 0) {

@@ -332,7 +332,7 @@ int pl_txn_add_compaction(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *er
 	/* the first write: the transaction's model is its BEGIN snapshot's (nothing it reads moves),
 	 * and the lake counts a writer (its files are in no catalog row yet) */
 	if (rc == 0 && !e->pending)
-		rc = pl_lake_model_at(lake, e->snapshot, &at, err);
+		rc = pl_lake_txn_model_at(lake, e->snapshot, &at, err);
 	if (rc == 0 && !e->pending)
 		rc = pl_model_apply_txn((pl_model *)at, &(pl_txn){0}, lake->data_path, &e->next_local, &m, err);
 	pl_txn *slot = rc ? NULL : realloc(e->writes, (e->nwrites + 1) * sizeof(*slot));
@@ -368,7 +368,7 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 	pl_model *m = NULL;
 	int rc = e ? 0 : pl_err_nomem(err);
 	if (rc == 0 && !e->pending)
-		rc = pl_lake_model_at(lake, e->snapshot, &at, err);
+		rc = pl_lake_txn_model_at(lake, e->snapshot, &at, err);
 	pl_txn *slot = rc ? NULL : realloc(e->writes, (e->nwrites + 1) * sizeof(*slot));
 	if (rc == 0 && !slot)
 		rc = pl_err_nomem(err);
@@ -418,16 +418,18 @@ int pl_txn_apply(planar_conn *c, pl_lake *lake, pl_txn *txn, pl_err *err)
 	return rc;
 }
 
-int pl_txn_enter(planar_conn *c, pl_err *err)
+int pl_txn_enter(planar_conn *c, const pl_toks *t, pl_err *err)
 {
 	int rc = 0;
+	if (is_rollback(t)) /* reads nothing (and must work when the snapshot is gone) */
+		return 0;
 	for (size_t i = 0; rc == 0 && i < c->nbegin; i++) {
 		pl_begin_snapshot *e = &c->begin[i];
 		const pl_model *at = NULL;
 		if (e->pending)
 			swap_in(e->lake, e->pending);
 		else if (!e->lake->pinned && e->lake->model->snapshot_id != e->snapshot &&
-			 (rc = pl_lake_model_at(e->lake, e->snapshot, &at, err)) == 0)
+			 (rc = pl_lake_txn_model_at(e->lake, e->snapshot, &at, err)) == 0)
 			swap_in(e->lake, (pl_model *)at);
 	}
 	return rc;

@@ -32,8 +32,9 @@ int pl_txn_add_compaction(planar_conn *conn, pl_lake *lake, pl_txn *txn, pl_err 
 /* The writes conn's transaction made to lake so far (*n of them), and whether any. */
 const pl_txn *pl_txn_writes(planar_conn *conn, pl_lake *lake, size_t *n);
 /* Around a statement of a session inside a transaction: swaps the models its lakes have for it
- * (its BEGIN snapshot, or its pending state) in (enter) and out (leave). */
-int pl_txn_enter(planar_conn *conn, pl_err *err);
+ * (its BEGIN snapshot, or its pending state) in (enter) and out (leave). Not for a ROLLBACK
+ * (t: the statement's tokens). */
+int pl_txn_enter(planar_conn *conn, const pl_toks *t, pl_err *err);
 void pl_txn_leave(planar_conn *conn);
 /* Moves the session's pending commit message (set_commit_message) into txn. */
 void pl_txn_take_commit_message(planar_conn *conn, pl_txn *txn);
