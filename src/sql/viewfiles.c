@@ -16,6 +16,15 @@
 
 /* ---- __planar_deleted(file_index, position, map): is the row deleted? (table/delcache.h) ---- */
 
+/* pos[0..n) counts up by one (checked in one pass; the caller checked its ends). */
+static bool consecutive(const int64_t *pos, idx_t n)
+{
+	bool ok = true;
+	for (idx_t r = 1; r < n; r++)
+		ok &= pos[r] == pos[r - 1] + 1;
+	return ok;
+}
+
 static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
 {
 	planar_db *db = duckdb_scalar_function_get_extra_info(info);
@@ -31,6 +40,26 @@ static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckd
 	const pl_delmap *map = n ? pl_delcache_get_map(&db->deletes, ids[0]) : NULL;
 	if (n && !map) {
 		duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
+		return;
+	}
+	/* A chunk of one file's consecutive rows (what a scan without pushed-down filters reads):
+	 * only the set bits of its range are visited, a word at a time. */
+	if (n && file[0] == file[n - 1] && pos[0] >= 0 && (uint64_t)(pos[n - 1] - pos[0]) == n - 1 &&
+	    consecutive(pos, n)) {
+		const pl_delset *set = file[0] < map->n ? map->sets[file[0]] : NULL;
+		memset(out, 0, n * sizeof(*out));
+		uint64_t from = (uint64_t)pos[0], to = from + n; /* [from, to) */
+		if (set && to > set->nbits)
+			to = set->nbits;
+		for (uint64_t w = set ? from / 64 : 0; set && from < to && w <= (to - 1) / 64; w++) {
+			uint64_t bits = set->bits[w];
+			if (w == from / 64)
+				bits &= ~0ULL << (from % 64);
+			if (w == (to - 1) / 64 && to % 64)
+				bits &= ~0ULL >> (64 - to % 64);
+			for (; bits; bits &= bits - 1)
+				out[w * 64 + (uint64_t)__builtin_ctzll(bits) - from] = true;
+		}
 		return;
 	}
 	/* rows come in runs from one file: its set is looked up once per run */
