@@ -486,9 +486,9 @@ static void drop_files(pl_txn *txn)
 	txn->nfiles = 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source,
-		       const pl_insert_bound *bound, int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit_or_none, bool to_files, const pl_write_request *sizes,
-		       int64_t *rows_out, pl_err *err);
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, const pl_insert_bound *bound,
+		       int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit_or_none, bool to_files,
+		       const pl_write_request *sizes, int64_t *rows_out, pl_err *err);
 
 /* SET SORTED BY: the source's rows in the table's sort order unless its option sort_on_insert is
  * false (as in DuckLake, that option spares only rows that are inlined: with inlining on, rows
@@ -556,10 +556,6 @@ int pl_insert_write(const pl_table_ctx *ctx, const pl_table *t, const char *sour
 	return write_files(ctx, t, source, NULL, -1, sync_later, txn, -1, false, NULL, rows_out, err);
 }
 
-/* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
- * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
- * to files past an inlining limit (sorted whatever sort_on_insert says). `sizes`: the table's
- * file options when the caller has read them (pl_table_write_options), else NULL. */
 /* The most rows a write knows it has for it to go to one file without a staging directory. */
 #define PL_ONE_FILE_ROWS 2048
 
@@ -590,9 +586,14 @@ static int split_source(const pl_source_parts *p, const char *source, char ***ou
 	return 0;
 }
 
-static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source,
-		       const pl_insert_bound *bound, int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit, bool to_files, const pl_write_request *sizes,
-		       int64_t *rows_out, pl_err *err)
+/* Writes the rows into files; with a limit (>= 0; txn held nothing before), files of at most
+ * that many rows in all are read back into an inlined insert and removed. to_files: the rows go
+ * to files past an inlining limit (sorted whatever sort_on_insert says). `sizes`: the table's
+ * file options when the caller has read them (pl_table_write_options), else NULL. bound: the
+ * rows' bound form (pl_insert_bound; NULL: none), known_rows their number when known, else -1. */
+static int write_files(const pl_table_ctx *ctx, const pl_table *t, const char *source, const pl_insert_bound *bound,
+		       int64_t known_rows, bool sync_later, pl_txn *txn, int64_t limit, bool to_files,
+		       const pl_write_request *sizes, int64_t *rows_out, pl_err *err)
 {
 	int64_t rows = 0;
 	char *dir = pl_strdup(t->dir);

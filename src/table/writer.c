@@ -614,12 +614,16 @@ static int run_copy(const pl_write_request *req, const char *staging, pl_txn *tx
 	return rc;
 }
 
-/* The COPY of the bound form of the rows to the session's scratch file (req->bound), prepared
- * once; false when there is no bound form or it failed (the scratch file is then removed). */
+/* The write has a bound form to COPY through the session's scratch file (req->bound). */
+static bool has_bound(const pl_write_request *req)
+{
+	return req->bound.sql && req->bound.prepared && req->bound.scratch && *req->bound.scratch;
+}
+
+/* The COPY of the bound form of the rows (has_bound) to the scratch file tmp, prepared once;
+ * false when it failed (the scratch file is then removed). */
 static bool copy_bound(const pl_write_request *req, const char *tmp, duckdb_result *res)
 {
-	if (!req->bound.sql || !req->bound.prepared || !req->bound.scratch || !*req->bound.scratch)
-		return false;
 	pl_buf sql = PL_BUF_INIT;
 	pl_err ignored = {0};
 	pl_engine_arg *args = calloc(req->bound.nvalues + 1, sizeof(*args));
@@ -649,7 +653,7 @@ static int write_one_file(const pl_write_request *req, bool background, pl_txn *
 	if (rc == 0)
 		rc = pl_fs_mkdirs(req->dir, err);
 	bool bound = false;
-	if (rc == 0 && req->bound.sql && req->bound.scratch) {
+	if (rc == 0 && has_bound(req)) {
 		pl_buf_printf(&tmp, "%s.planar-write-%s.parquet", req->dir, req->bound.scratch);
 		bound = !pl_buf_oom(&tmp) && copy_bound(req, tmp.ptr, &res);
 		if (!bound)
