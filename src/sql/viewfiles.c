@@ -14,40 +14,83 @@
 #include "table/scan.h"
 #include "storage/s3lake.h"
 
-/* ---- __planar_deleted(file_index, position, map): is the row deleted? (table/delcache.h) ---- */
+/* ---- __planar_kept(file_index, position, map): is the row still there? (table/delcache.h) ---- */
 
-/* pos[0..n) counts up by one (checked in one pass; the caller checked its ends). */
+/* pos[0..n) counts up by one from pos[0] (one branch-free pass the compiler vectorizes; the
+ * caller checked its ends first). */
 static bool consecutive(const int64_t *pos, idx_t n)
 {
-	bool ok = true;
-	for (idx_t r = 1; r < n; r++)
-		ok &= pos[r] == pos[r - 1] + 1;
-	return ok;
+	uint64_t off = 0, base = (uint64_t)pos[0];
+	for (idx_t r = 0; r < n; r++)
+		off |= (uint64_t)pos[r] - base - r;
+	return off == 0;
 }
 
-static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+/* The map a call was bound with: looked up once when the call is bound, not once per chunk. */
+typedef struct kept_data {
+	bool bound;           /* the map argument was a constant */
+	const pl_delmap *map; /* NULL: no row of the part's files is deleted */
+} kept_data;
+
+static void *kept_data_copy(void *p)
+{
+	kept_data *c = malloc(sizeof(*c));
+	if (c)
+		*c = *(kept_data *)p;
+	return c;
+}
+
+static duckdb_value bind_arg(duckdb_bind_info info, duckdb_client_context ctx, idx_t i);
+
+static void kept_fn_bind(duckdb_bind_info info)
+{
+	planar_db *db = duckdb_scalar_function_bind_get_extra_info(info);
+	duckdb_client_context ctx = NULL;
+	duckdb_scalar_function_get_client_context(info, &ctx);
+	kept_data *d = calloc(1, sizeof(*d));
+	duckdb_value v = d ? bind_arg(info, ctx, 2) : NULL;
+	if (v && !duckdb_is_null_value(v)) {
+		int64_t id = duckdb_get_int64(v);
+		d->map = id >= 0 ? pl_delcache_get_map(&db->deletes, id) : NULL;
+		d->bound = id < 0 || d->map;
+	}
+	if (v)
+		duckdb_destroy_value(&v);
+	if (ctx)
+		duckdb_destroy_client_context(&ctx);
+	if (!d) {
+		duckdb_scalar_function_bind_set_error(info, "out of memory");
+		return;
+	}
+	duckdb_scalar_function_set_bind_data(info, d, free);
+	duckdb_scalar_function_set_bind_data_copy(info, kept_data_copy);
+}
+
+static void kept_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
 {
 	planar_db *db = duckdb_scalar_function_get_extra_info(info);
+	const kept_data *d = duckdb_scalar_function_get_bind_data(info);
 	idx_t n = duckdb_data_chunk_get_size(input);
 	uint64_t *file = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 0));
 	int64_t *pos = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 1));
-	int64_t *ids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 2));
 	bool *out = duckdb_vector_get_data(output);
-	if (n && ids[0] < 0) { /* the part's files have no deleted rows */
-		memset(out, 0, n * sizeof(*out));
+	if (n == 0)
 		return;
+	const pl_delmap *map = d->map;
+	if (!d->bound) { /* the map given per row (the same for all of them) */
+		int64_t id = ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(input, 2)))[0];
+		if (id >= 0 && !(map = pl_delcache_get_map(&db->deletes, id))) {
+			duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
+			return;
+		}
 	}
-	const pl_delmap *map = n ? pl_delcache_get_map(&db->deletes, ids[0]) : NULL;
-	if (n && !map) {
-		duckdb_scalar_function_set_error(info, "deleted-row map not loaded");
+	memset(out, 1, n * sizeof(*out));
+	if (!map) /* the part's files have no deleted rows */
 		return;
-	}
 	/* A chunk of one file's consecutive rows (what a scan without pushed-down filters reads):
 	 * only the set bits of its range are visited, a word at a time. */
-	if (n && file[0] == file[n - 1] && pos[0] >= 0 && (uint64_t)(pos[n - 1] - pos[0]) == n - 1 &&
-	    consecutive(pos, n)) {
+	if (file[0] == file[n - 1] && pos[0] >= 0 && (uint64_t)(pos[n - 1] - pos[0]) == n - 1 && consecutive(pos, n)) {
 		const pl_delset *set = file[0] < map->n ? map->sets[file[0]] : NULL;
-		memset(out, 0, n * sizeof(*out));
 		uint64_t from = (uint64_t)pos[0], to = from + n; /* [from, to) */
 		if (set && to > set->nbits)
 			to = set->nbits;
@@ -58,7 +101,7 @@ static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckd
 			if (w == (to - 1) / 64 && to % 64)
 				bits &= ~0ULL >> (64 - to % 64);
 			for (; bits; bits &= bits - 1)
-				out[w * 64 + (uint64_t)__builtin_ctzll(bits) - from] = true;
+				out[w * 64 + (uint64_t)__builtin_ctzll(bits) - from] = false;
 		}
 		return;
 	}
@@ -70,29 +113,30 @@ static void deleted_fn(duckdb_function_info info, duckdb_data_chunk input, duckd
 			last = file[r];
 			set = last < map->n ? map->sets[last] : NULL;
 		}
-		out[r] = pl_delset_has(set, (uint64_t)pos[r]);
+		out[r] = !pl_delset_has(set, (uint64_t)pos[r]);
 	}
 }
 
-static int register_deleted_fn(planar_db *db, pl_err *err)
+static int register_kept_fn(planar_db *db, pl_err *err)
 {
 	duckdb_scalar_function f = duckdb_create_scalar_function();
 	duckdb_logical_type ut = duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
 	duckdb_logical_type bt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
 	duckdb_logical_type rt = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
-	duckdb_scalar_function_set_name(f, "__planar_deleted");
+	duckdb_scalar_function_set_name(f, "__planar_kept");
 	duckdb_scalar_function_add_parameter(f, ut);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_add_parameter(f, bt);
 	duckdb_scalar_function_set_return_type(f, rt);
 	duckdb_scalar_function_set_extra_info(f, db, NULL);
-	duckdb_scalar_function_set_function(f, deleted_fn);
+	duckdb_scalar_function_set_bind(f, kept_fn_bind);
+	duckdb_scalar_function_set_function(f, kept_fn);
 	duckdb_state s = duckdb_register_scalar_function(db->admin, f);
 	duckdb_destroy_logical_type(&ut);
 	duckdb_destroy_logical_type(&bt);
 	duckdb_destroy_logical_type(&rt);
 	duckdb_destroy_scalar_function(&f);
-	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's function __planar_deleted") : 0;
+	return s == DuckDBError ? pl_err_set(err, PL_ERROR, "cannot register Planar's function __planar_kept") : 0;
 }
 
 /* ---- __planar_view_files(lake, table_id, group, schema_since) and
@@ -491,6 +535,6 @@ static int register_resolvers(planar_db *db, pl_err *err)
 
 int pl_viewfiles_register(planar_db *db, pl_err *err)
 {
-	int rc = register_deleted_fn(db, err);
+	int rc = register_kept_fn(db, err);
 	return rc ? rc : register_resolvers(db, err);
 }

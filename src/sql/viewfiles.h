@@ -6,7 +6,8 @@
  *     files of one column layout group, for the session binding the view (its pending state in
  *     its write transaction, its BEGIN snapshot in a read transaction, else the lake's model);
  *   __planar_delmap(lake, table_id, group) -> BIGINT: the deleted-row map bound with that list;
- *   __planar_deleted(file_index, file_row_number, map) -> BOOLEAN: is the row deleted?
+ *   __planar_kept(file_index, file_row_number, map) -> BOOLEAN: is the row still there? (its
+ *     map is looked up once, when the call is bound)
  */
 #ifndef PL_SQL_VIEWFILES_H
 #define PL_SQL_VIEWFILES_H

@@ -1,5 +1,5 @@
 /*
- * delcache.c -- deleted-row bitsets and file maps for __planar_deleted() (see delcache.h).
+ * delcache.c -- deleted-row bitsets and file maps for __planar_kept() (see delcache.h).
  */
 #include "table/delcache.h"
 

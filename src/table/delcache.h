@@ -2,7 +2,7 @@
  * delcache.h -- deleted-row sets kept in memory for fast scans.
  *
  * The files of a table are read by one read_parquet() and filtered by the scalar function
- * __planar_deleted(file_index, file_row_number, map_id): the map (built when the view is built)
+ * __planar_kept(file_index, file_row_number, map_id): the map (built when the view is built)
  * gives, for each file of that read_parquet() list, the bitset of its deleted positions at the
  * view's snapshot, or none. Bitsets are loaded once per delete file (and snapshot, for delete
  * files rewritten across snapshots) and kept for the life of the planar_db: delete files never
@@ -56,7 +56,7 @@ void pl_delcache_dispose(pl_delcache *c);
 int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_data_file *f,
 		     const pl_delset **out, pl_err *err);
 /* Registers the map of n files (sets[i] NULL: file i has no deletes); *map_id_out is the id to
- * pass to __planar_deleted(). The same content gives the same id. */
+ * pass to __planar_kept(). The same content gives the same id. */
 int pl_delcache_map(pl_delcache *c, const pl_delset *const *sets, size_t n, int64_t *map_id_out, pl_err *err);
 /* The map with that id (NULL if unknown). Maps are never freed while the cache lives. */
 const pl_delmap *pl_delcache_get_map(pl_delcache *c, int64_t id);

@@ -5,7 +5,7 @@
  * files written with the current columns are read by name (casts to the column types are
  * no-ops where Parquet keeps the type, so DuckDB still answers from Parquet statistics and
  * scans in parallel); older files go through field ids. When a group has files with deleted
- * rows, its rows are filtered by __planar_deleted(file_index, file_row_number, map): one scan of
+ * rows, its rows are filtered by __planar_kept(file_index, file_row_number, map): one scan of
  * all files, each file's bitset looked up once per run of rows from that file. Inlined rows are
  * unioned in last.
  */
@@ -409,7 +409,7 @@ static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table 
 }
 
 /* All files of one column layout in one read_parquet(), so DuckDB reads them in parallel;
- * deleted rows are dropped by __planar_deleted(file_index, file_row_number, map) (or, without
+ * deleted rows are dropped by __planar_kept(file_index, file_row_number, map) (or, without
  * a map, by an anti-join on the delete files). */
 static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, int64_t map,
 			   pl_err *err)
@@ -429,7 +429,7 @@ static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, fi
 	if (!deletes)
 		return 0;
 	if (map >= 0) {
-		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		pl_buf_printf(out, " WHERE __planar_kept(d.file_index, d.file_row_number, %lld)", (long long)map);
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");
@@ -660,7 +660,7 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 	if (!deletes)
 		return 0;
 	if (map >= 0) {
-		pl_buf_printf(out, " WHERE NOT __planar_deleted(d.file_index, d.file_row_number, %lld)", (long long)map);
+		pl_buf_printf(out, " WHERE __planar_kept(d.file_index, d.file_row_number, %lld)", (long long)map);
 		return 0;
 	}
 	pl_buf_puts(out, " ANTI JOIN (");

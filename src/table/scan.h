@@ -66,7 +66,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 /* The text of a table's shared view, which names no file: each column layout group g (0: files
  * written with the current columns, read by name; 1: older files, read through field ids; then
  * one per name map of registered files) is read_parquet(__planar_view_files(lake, table id, g,
- * schema_since)) filtered by __planar_deleted(file_index, file_row_number, __planar_delmap(lake,
+ * schema_since)) filtered by __planar_kept(file_index, file_row_number, __planar_delmap(lake,
  * table id, g)). Those functions resolve the files and deleted rows when DuckDB binds the view
  * (a map of -2: no file, -1: no deleted row; either folds away), so the text changes only when
  * the columns, the name maps or the inlined tables change, never with the rows. */

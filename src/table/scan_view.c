@@ -1,6 +1,6 @@
 /*
  * scan_view.c -- the view text of a lake table whose files are resolved when DuckDB binds it
- * (__planar_view_files, __planar_delmap, __planar_deleted; see sql/viewfiles.h), the shapes of its
+ * (__planar_view_files, __planar_delmap, __planar_kept; see sql/viewfiles.h), the shapes of its
  * column-layout groups, and the schema of the lineage views (see scan.h).
  */
 #include "table/scan.h"
@@ -119,7 +119,7 @@ int pl_scan_view_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_
 		pl_buf_puts(&map, "__planar_delmap(");
 		pl_buf_put_literal(&map, lake);
 		pl_buf_printf(&map, ", %lld, %d)", (long long)t->id, g);
-		pl_buf_printf(out, ", hive_partitioning = false) AS d WHERE %s <> -2 AND (%s = -1 OR NOT __planar_deleted("
+		pl_buf_printf(out, ", hive_partitioning = false) AS d WHERE %s <> -2 AND (%s = -1 OR __planar_kept("
 				   "d.file_index, d.file_row_number, %s))",
 			      pl_buf_cstr(&map), pl_buf_cstr(&map), pl_buf_cstr(&map));
 		if (pl_buf_oom(&map))

@@ -256,9 +256,9 @@ static void scan__shared_view_names_no_file(void **state)
 	assert_contains(sql, "read_parquet(__planar_view_files('lk', 1, 1, 4), schema = MAP {");
 	/* every part filters deleted rows with the map bound with its files; folded away when the
 	 * part has no file (map -2) or no deleted row (map -1) */
-	assert_int_equal(count_of(sql, "__planar_deleted("), 2);
-	assert_contains(sql, "WHERE __planar_delmap('lk', 1, 1) <> -2 AND (__planar_delmap('lk', 1, 1) = -1 OR NOT "
-			     "__planar_deleted(d.file_index, d.file_row_number, __planar_delmap('lk', 1, 1)))");
+	assert_int_equal(count_of(sql, "__planar_kept("), 2);
+	assert_contains(sql, "WHERE __planar_delmap('lk', 1, 1) <> -2 AND (__planar_delmap('lk', 1, 1) = -1 OR "
+			     "__planar_kept(d.file_index, d.file_row_number, __planar_delmap('lk', 1, 1)))");
 	/* the same text whatever the files and deleted rows, as long as the columns stay */
 	pl_buf again = PL_BUF_INIT;
 	f.files[1].path = "/lake/main/t/other.parquet";
@@ -294,8 +294,8 @@ static void scan__deletes_filtered_inside_the_layout_scan(void **state)
 	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, maps, &err), 0);
 	const char *sql = pl_buf_cstr(&b);
 	assert_int_equal(count_of(sql, "read_parquet("), 2); /* one scan per layout, not per file */
-	assert_int_equal(count_of(sql, "__planar_deleted("), 1);
-	assert_contains(sql, "WHERE NOT __planar_deleted(d.file_index, d.file_row_number, 7)");
+	assert_int_equal(count_of(sql, "__planar_kept("), 1);
+	assert_contains(sql, "WHERE __planar_kept(d.file_index, d.file_row_number, 7)");
 	pl_buf_truncate(&b, 0);
 	/* without maps: an anti-join on the delete file by file index */
 	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), 0);
