@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,8 +25,52 @@ typedef struct agg_item {
 	char *alias;               /* AS name, or NULL */
 	const pl_column *col;      /* min/max: the table's column */
 	bool has_value;            /* min/max: some row has a non-NULL value */
-	int64_t value;
+	int64_t value;             /* the bound, or its order key (timestamp, date) */
+	char text[32];             /* timestamp, date: the bound as the catalog writes it */
 } agg_item;
+
+static bool digits(const char *s, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* A bound of a timestamp or date column as DuckDB writes it, 'YYYY-MM-DD' then for a timestamp
+ * ' HH:MM:SS' and up to six fraction digits: a key that orders the bounds as time does (false
+ * for any other text: infinities, years before 1 or after 9999, other types and precisions). */
+static bool parse_time_bound(const char *type, const char *s, int64_t *out)
+{
+	bool ts = strcmp(type, "timestamp") == 0;
+	if ((!ts && strcmp(type, "date") != 0) || !s)
+		return false;
+	size_t len = strlen(s);
+	int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+	if (len < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d) || y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return false;
+	if (!ts) {
+		*out = (y * 12 + mo) * 31 + d;
+		return len == 10;
+	}
+	if (len < 19 || s[10] != ' ' || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || !digits(s + 17, 2, &sec) || h > 23 || mi > 59 || sec > 59)
+		return false;
+	if (len > 19) {
+		size_t n = len - 20;
+		if (s[19] != '.' || n < 1 || n > 6 || !digits(s + 20, n, &frac))
+			return false;
+		for (; n < 6; n++)
+			frac *= 10;
+	}
+	*out = (((((y * 12 + mo) * 31 + d) * 24 + h) * 60 + mi) * 60 + sec) * 1000000 + frac;
+	return true;
+}
 
 /* A bound of an integer column as the catalog writes it: an optional '-' and digits, within the
  * range of the column's DuckLake type (false for any other text or type). */
@@ -69,15 +114,27 @@ static bool parse_bound(const char *type, const char *s, int64_t *out)
 static bool foldable_type(const char *type)
 {
 	int64_t ignored;
-	return parse_bound(type, "0", &ignored);
+	return parse_bound(type, "0", &ignored) || strcmp(type, "timestamp") == 0 || strcmp(type, "date") == 0;
 }
 
-static void widen(agg_item *a, int64_t lo, int64_t hi)
+/* Widens item a by the bounds lo_s..hi_s of some rows: false when they are not bounds the
+ * catalog writes for a's column (or lo > hi). */
+static bool widen(agg_item *a, const char *lo_s, const char *hi_s)
 {
+	int64_t lo = 0, hi = 0;
+	bool time = !parse_bound(a->col->type, "0", &lo);
+	bool ok = time ? parse_time_bound(a->col->type, lo_s, &lo) && parse_time_bound(a->col->type, hi_s, &hi)
+		       : parse_bound(a->col->type, lo_s, &lo) && parse_bound(a->col->type, hi_s, &hi);
+	if (!ok || lo > hi)
+		return false;
 	int64_t v = a->kind == AGG_MIN ? lo : hi;
-	if (!a->has_value || (a->kind == AGG_MIN ? v < a->value : v > a->value))
+	if (!a->has_value || (a->kind == AGG_MIN ? v < a->value : v > a->value)) {
 		a->value = v;
+		if (time) /* fits: parse_time_bound takes at most 26 characters */
+			snprintf(a->text, sizeof(a->text), "%s", a->kind == AGG_MIN ? lo_s : hi_s);
+	}
 	a->has_value = true;
+	return true;
 }
 
 /* The table's row count at the model's snapshot from its live files: each file's records minus
@@ -118,14 +175,10 @@ static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 		return false;
 	bool ok = true;
 	for (size_t i = 0; ok && i < nfiles; i++) {
-		int64_t lo = 0, hi = 0;
 		if (files[i].record_count == 0)
 			continue;
 		/* no statistics: written before the column was added, or bounds unknown or all NULL */
-		ok = stats[i] && parse_bound(a->col->type, stats[i]->min, &lo) &&
-		     parse_bound(a->col->type, stats[i]->max, &hi) && lo <= hi;
-		if (ok)
-			widen(a, lo, hi);
+		ok = stats[i] && widen(a, stats[i]->min, stats[i]->max);
 	}
 	free(stats);
 	return ok;
@@ -136,11 +189,15 @@ static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, agg_item *items, size_t nitems,
 			 bool minmax, int64_t *count)
 {
-	int64_t ids[MAX_AGGS];
+	int64_t ids[MAX_AGGS], ignored;
 	size_t nids = 0;
-	for (size_t k = 0; k < nitems; k++)
-		if (items[k].kind != AGG_COUNT)
-			ids[nids++] = items[k].col->id;
+	for (size_t k = 0; k < nitems; k++) {
+		if (items[k].kind == AGG_COUNT)
+			continue;
+		if (tab->ninlined && !parse_bound(items[k].col->type, "0", &ignored))
+			return false; /* the catalog's bounds of inlined rows are integers only */
+		ids[nids++] = items[k].col->id;
+	}
 	bool ok = true;
 	for (size_t i = 0; ok && i < tab->ninlined; i++) {
 		const pl_inlined_table *it = &tab->inlined[i];
@@ -161,13 +218,9 @@ static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 			const char *dflt = items[k].col->initial_default;
 			if (!present) /* rows stored before the column was added read its initial default */
 				lo_s = hi_s = dflt && strcasecmp(dflt, "NULL") != 0 ? dflt : NULL;
-			int64_t lo = 0, hi = 0;
 			if (!lo_s && !hi_s)
 				continue; /* every live value is NULL */
-			ok = parse_bound(items[k].col->type, lo_s, &lo) && parse_bound(items[k].col->type, hi_s, &hi) &&
-			     lo <= hi;
-			if (ok)
-				widen(&items[k], lo, hi);
+			ok = widen(&items[k], lo_s, hi_s);
 		}
 		pl_rows_free(r);
 	}
@@ -283,10 +336,15 @@ static int folded_sql(planar_conn *conn, const pl_toks *t, size_t select, agg_it
 			pl_buf_puts(&name, a->alias ? a->alias : "count_star()");
 		} else {
 			rc = pl_column_duckdb_type(&type, a->col, err);
-			if (a->has_value)
+			if (a->has_value && a->text[0]) {
+				pl_buf_puts(&q, "CAST(");
+				pl_buf_put_literal(&q, a->text);
+				pl_buf_printf(&q, " AS %s)", type.ptr ? type.ptr : "");
+			} else if (a->has_value) {
 				pl_buf_printf(&q, "CAST(%lld AS %s)", (long long)a->value, type.ptr ? type.ptr : "");
-			else
+			} else {
 				pl_buf_printf(&q, "CAST(NULL AS %s)", type.ptr ? type.ptr : "");
+			}
 			if (a->alias)
 				pl_buf_puts(&name, a->alias);
 			else

@@ -4,8 +4,10 @@
  *
  * count(*): each live file's record count minus its deleted rows, plus the live rows of the
  * table's inlined-data tables (one catalog query each).
- * min(c) / max(c) of an integer column: the per-file statistics of the live files and the bounds
- * of the inlined rows, but only while they describe exactly the rows a scan returns: no live file
+ * min(c) / max(c) of an integer, timestamp or date column: the per-file statistics of the live
+ * files and (integers only) the bounds of the inlined rows, but only while they describe exactly
+ * the rows a scan returns (timestamps and dates: bounds written as plain times, no infinities;
+ * a table with inlined-data tables is scanned): no live file
  * has deleted rows (a file's statistics still count them), no inlined row was deleted, every file
  * has statistics of the column (a file written before the column was added has none), no file is
  * a registered external file, and the transaction has not written to the lake. Other types

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "table/scan.h"
+#include "table/writer.h"
 #include "storage/s3lake.h"
 
 /* ---- __planar_kept(file_index, position, map): is the row still there? (table/delcache.h) ---- */
@@ -250,10 +251,11 @@ static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, b
 
 /* An empty Parquet file with t's columns (by name and type), read in place of the files of a
  * layout group that has none: written once per column list into a directory of this process,
- * removed when db closes. */
-static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
+ * removed when db closes. With field_ids its columns carry t's field ids too (see
+ * companion_file), and a type Parquet cannot hold gives no file (*out NULL), not an error. */
+static int empty_file(planar_db *db, const pl_table *t, bool field_ids, char **out, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT, copy = PL_BUF_INIT;
+	pl_buf q = PL_BUF_INIT, copy = PL_BUF_INIT, opts = PL_BUF_INIT;
 	char *path = NULL;
 	int rc = 0;
 	*out = NULL;
@@ -268,6 +270,16 @@ static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
 			pl_buf_dispose(&type);
 		}
 		pl_buf_puts(&q, " WHERE false");
+		pl_buf_truncate(&opts, 0);
+		pl_buf_puts(&opts, " (FORMAT parquet");
+		if (field_ids) {
+			pl_buf_puts(&opts, ", FIELD_IDS ");
+			pl_writer_put_field_ids(&opts, t);
+		}
+		pl_buf_putc(&opts, ')');
+		pl_buf_puts(&q, pl_buf_cstr(&opts)); /* the file is named by its whole COPY */
+		if (pl_buf_oom(&opts))
+			q.oom = true;
 		if (rc == 0 && pl_buf_oom(&q))
 			rc = pl_err_nomem(err);
 		if (rc == 0 && !db->empty_dir) {
@@ -291,10 +303,19 @@ static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
 		}
 		if (rc || access(path, F_OK) == 0)
 			break;
+		char none[4200]; /* marks a column list whose companion file cannot be written */
+		snprintf(none, sizeof(none), "%s.none", path);
+		if (field_ids && access(none, F_OK) == 0) {
+			free(path);
+			path = NULL;
+			break;
+		}
 		pl_buf_truncate(&copy, 0);
-		pl_buf_printf(&copy, "COPY (%s) TO ", pl_buf_cstr(&q));
+		pl_buf_puts(&copy, "COPY (");
+		pl_buf_put(&copy, q.ptr, q.len - opts.len);
+		pl_buf_puts(&copy, ") TO ");
 		pl_buf_put_literal(&copy, path);
-		pl_buf_puts(&copy, " (FORMAT parquet)");
+		pl_buf_puts(&copy, pl_buf_cstr(&opts));
 		duckdb_connection con = NULL;
 		if (duckdb_connect(db->duck, &con) == DuckDBError) {
 			rc = pl_err_set(err, PL_ERROR, "cannot open a connection to write an empty data file");
@@ -303,6 +324,16 @@ static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
 		pl_err copy_err = {0};
 		rc = pl_buf_oom(&copy) ? pl_err_nomem(err) : pl_engine_exec(con, pl_buf_cstr(&copy), &copy_err);
 		duckdb_disconnect(&con);
+		if (rc && rc != PL_ENOMEM && field_ids) { /* no companion file: not an error */
+			unlink(path);
+			FILE *f = fopen(none, "w");
+			if (f)
+				fclose(f);
+			free(path);
+			path = NULL;
+			rc = 0;
+			break;
+		}
 		if (rc == 0 || rc == PL_ENOMEM || as_text) {
 			if (rc && rc != PL_ENOMEM)
 				*err = copy_err;
@@ -312,6 +343,7 @@ static int empty_file(planar_db *db, const pl_table *t, char **out, pl_err *err)
 	}
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&copy);
+	pl_buf_dispose(&opts);
 	if (rc)
 		free(path);
 	else
@@ -363,7 +395,7 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		else if (rc == 0 && has_files)
 			rc = pl_model_table_some_file(m, t, a->group == 0, &d->paths[0], err);
 		if (rc == 0 && !d->paths[0]) {
-			rc = empty_file(db, t, &d->paths[0], err);
+			rc = empty_file(db, t, false, &d->paths[0], err);
 			*map = -2;
 		}
 		d->n = rc == 0 && d->paths[0] ? 1 : 0;
@@ -374,7 +406,7 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		return rc;
 	size_t n = pl_scan_group_files(t, a->group, NULL);
 	const pl_data_file **files = malloc((n ? n : 1) * sizeof(*files));
-	d->paths = calloc(n ? n : 1, sizeof(*d->paths));
+	d->paths = calloc(n + 1, sizeof(*d->paths));
 	if (!files || !d->paths) {
 		free(files);
 		return pl_err_nomem(err);
@@ -384,10 +416,20 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
 	free(files);
 	if (rc == 0 && n == 0) { /* no file: an empty one of the table's columns, never read */
-		rc = empty_file(db, t, &d->paths[0], err);
+		rc = empty_file(db, t, false, &d->paths[0], err);
 		d->n = rc == 0 ? 1 : 0;
 		*map = -2;
 		return rc;
+	}
+	/* One file read through field ids scans on one thread: DuckDB's Parquet scan gives a list of
+	 * one file as many threads as the file has row groups, a count it learns by opening the file
+	 * when the scan is bound, which it does not do when given a schema. An empty file of the
+	 * table's columns and field ids makes the list two files, read on every thread. It comes
+	 * last, so the real file keeps index 0 in the deleted-row map (the map has no entry for it:
+	 * nothing deleted). */
+	if (rc == 0 && n == 1 && a->group == 1) {
+		rc = empty_file(db, t, true, &d->paths[1], err);
+		d->n += rc == 0 && d->paths[1];
 	}
 	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {
 		/* sets not loaded yet are read through a connection of our own */

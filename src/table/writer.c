@@ -64,6 +64,12 @@ static void put_field_ids(pl_buf *b, const pl_write_columns *c, int64_t parent)
 	pl_buf_putc(b, '}');
 }
 
+void pl_writer_put_field_ids(pl_buf *b, const pl_table *t)
+{
+	pl_write_columns c = {.table = t};
+	put_field_ids(b, &c, -1);
+}
+
 /* The RETURN_STATS key of a column: "s"."x" (list children are "l"."element"). */
 static void put_stats_path(pl_buf *b, const pl_write_columns *c, col_ref r)
 {

@@ -85,4 +85,8 @@ int pl_writer_write(const pl_write_request *req, pl_txn *txn, int64_t *rows_out,
  * the catalog statements. Only for a txn that pl_commit commits (not a multi-statement one). */
 int pl_writer_write_deferred(const pl_write_request *req, pl_txn *txn, int64_t *rows_out, pl_err *err);
 
+/* Appends the FIELD_IDS value of table t's columns ({a: 1, s: {__duckdb_field_id: 2, x: 3}, ...}),
+ * as its data files are written with. */
+void pl_writer_put_field_ids(pl_buf *b, const pl_table *t);
+
 #endif
