@@ -189,15 +189,12 @@ static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, agg_item *items, size_t nitems,
 			 bool minmax, int64_t *count)
 {
-	int64_t ids[MAX_AGGS], ignored;
+	int64_t ids[MAX_AGGS], scratch;
 	size_t nids = 0;
-	for (size_t k = 0; k < nitems; k++) {
-		if (items[k].kind == AGG_COUNT)
-			continue;
-		if (tab->ninlined && !parse_bound(items[k].col->type, "0", &ignored))
-			return false; /* the catalog's bounds of inlined rows are integers only */
-		ids[nids++] = items[k].col->id;
-	}
+	bool times = false; /* a timestamp or date item: the catalog's bounds of inlined rows are integers */
+	for (size_t k = 0; k < nitems; k++)
+		if (items[k].kind != AGG_COUNT && !(times |= !parse_bound(items[k].col->type, "0", &scratch)))
+			ids[nids++] = items[k].col->id;
 	bool ok = true;
 	for (size_t i = 0; ok && i < tab->ninlined; i++) {
 		const pl_inlined_table *it = &tab->inlined[i];
@@ -206,11 +203,11 @@ static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 		if (it->ndeleted || pl_catalog_inlined_bounds(lake->cat, it->name, m->snapshot_id, ids, nids, &r, &ignored))
 			return false;
 		int64_t live = pl_rows_int(r, 0, 0, -1), deleted = pl_rows_int(r, 0, 1, -1);
-		ok = live >= 0 && deleted >= 0 && (!minmax || deleted == 0);
+		ok = live >= 0 && deleted >= 0 && (!minmax || deleted == 0) && !(times && live > 0);
 		if (ok)
 			*count += live;
 		for (size_t k = 0, c = 2; ok && live > 0 && k < nitems; k++) {
-			if (items[k].kind == AGG_COUNT)
+			if (items[k].kind == AGG_COUNT || !parse_bound(items[k].col->type, "0", &scratch))
 				continue;
 			const char *lo_s = pl_rows_get(r, 0, c), *hi_s = pl_rows_get(r, 0, c + 1);
 			bool present = pl_rows_int(r, 0, c + 2, 0) == 1;
