@@ -13,6 +13,7 @@
 
 #include "catalog/reads.h"
 #include "sql/lake.h"
+#include "table/livebound.h"
 #include "table/statcache.h"
 
 #define MAX_AGGS 64
@@ -156,17 +157,63 @@ static bool files_count(const pl_model *m, const pl_data_file *files, size_t nfi
 	return true;
 }
 
+/* The order key of a bound of item a's column (see widen). */
+static bool bound_key(const agg_item *a, const char *s, int64_t *key)
+{
+	int64_t scratch;
+	return parse_bound(a->col->type, "0", &scratch) ? parse_bound(a->col->type, s, key)
+							: parse_time_bound(a->col->type, s, key);
+}
+
+/* Whether some live row of the files holds item a's bound, when files with deleted rows gave it
+ * (their statistics still count the deleted rows): a file without deleted rows giving the same
+ * bound, or a live row holding it in one that has (table/livebound.h). */
+static bool bound_live(planar_conn *conn, const pl_model *m, const pl_table *tab, const pl_data_file *files,
+		       size_t nfiles, const pl_file_stat **stats, agg_item *a)
+{
+	bool live = false, ok = true;
+	pl_buf value = PL_BUF_INIT, type = PL_BUF_INIT;
+	pl_err ignored = {0};
+	for (size_t i = 0; ok && !live && i < nfiles; i++) {
+		int64_t key = 0;
+		const char *s = !stats[i] ? NULL : a->kind == AGG_MIN ? stats[i]->min : stats[i]->max;
+		if (files[i].record_count == 0 || !s || !bound_key(a, s, &key) || key != a->value)
+			continue;
+		if (!files[i].delete_path && !files[i].ninlined_deletes) {
+			live = true;
+			break;
+		}
+		if (!value.len) {
+			ok = pl_column_duckdb_type(&type, a->col, &ignored) == 0;
+			pl_buf_puts(&value, "CAST(");
+			if (a->text[0])
+				pl_buf_put_literal(&value, a->text);
+			else
+				pl_buf_printf(&value, "%lld", (long long)a->value);
+			pl_buf_printf(&value, " AS %s)", pl_buf_cstr(&type));
+			ok = ok && !pl_buf_oom(&value);
+		}
+		/* at most 4,096 rows holding the bound are looked at: beyond, the scan answers */
+		ok = ok && pl_livebound_has(&conn->db->deletes, conn->con, m, tab, &files[i], a->col, value.ptr, 4096,
+					    &live, &ignored) == 0;
+	}
+	pl_buf_dispose(&value);
+	pl_buf_dispose(&type);
+	return ok && live;
+}
+
 /* Bounds of a min/max item over the live files, from their column statistics: false when they
  * may not be the bounds of the rows a scan returns. */
-static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, const pl_data_file *files,
-			 size_t nfiles, agg_item *a)
+static bool files_bounds(planar_conn *conn, pl_lake *lake, const pl_model *m, const pl_table *tab,
+			 const pl_data_file *files, size_t nfiles, agg_item *a)
 {
+	bool deletes = false;
 	for (size_t i = 0; i < nfiles; i++) {
 		const pl_data_file *f = &files[i];
-		/* a file's statistics count its deleted rows; a registered file's are its writer's */
-		if (f->record_count < 0 || f->delete_path || f->ninlined_deletes || f->mapped ||
-		    (f->partial_max >= 0 && f->partial_max > m->snapshot_id))
+		/* a registered file's statistics are its writer's */
+		if (f->record_count < 0 || f->mapped || (f->partial_max >= 0 && f->partial_max > m->snapshot_id))
 			return false;
+		deletes |= f->delete_path || f->ninlined_deletes;
 	}
 	const pl_file_stat **stats = NULL;
 	pl_err ignored = {0};
@@ -180,6 +227,8 @@ static bool files_bounds(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 		/* no statistics: written before the column was added, or bounds unknown or all NULL */
 		ok = stats[i] && widen(a, stats[i]->min, stats[i]->max);
 	}
+	if (ok && deletes && a->has_value)
+		ok = bound_live(conn, m, tab, files, nfiles, stats, a);
 	free(stats);
 	return ok;
 }
@@ -385,7 +434,7 @@ static bool fold(planar_conn *conn, pl_lake *lake, const pl_table *tab, agg_item
 	if (!files_count(m, files, nfiles, count))
 		return false;
 	for (size_t k = 0; k < nitems; k++)
-		if (items[k].kind != AGG_COUNT && !files_bounds(lake, m, tab, files, nfiles, &items[k]))
+		if (items[k].kind != AGG_COUNT && !files_bounds(conn, lake, m, tab, files, nfiles, &items[k]))
 			return false;
 	return inlined_fold(lake, m, tab, items, nitems, minmax, count);
 }

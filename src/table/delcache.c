@@ -21,6 +21,9 @@ void pl_delcache_init(pl_delcache *c)
 void pl_delcache_dispose(pl_delcache *c)
 {
 	for (size_t i = 0; i < c->nsets; i++) {
+		for (size_t k = 0; k < c->sets[i]->nmemo; k++)
+			free(c->sets[i]->memo[k].what);
+		free(c->sets[i]->memo);
 		free(c->sets[i]->key);
 		free(c->sets[i]->bits);
 		free(c->sets[i]);
@@ -185,6 +188,31 @@ int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, c
 		     const pl_delset **out, pl_err *err)
 {
 	return load_set(c, con, m, f, out, err);
+}
+
+bool pl_delcache_memo_get(pl_delcache *c, const pl_delset *s, const char *what, bool *yes)
+{
+	bool known = false;
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; !known && i < s->nmemo; i++)
+		if ((known = strcmp(s->memo[i].what, what) == 0))
+			*yes = s->memo[i].yes;
+	pthread_mutex_unlock(&c->lock);
+	return known;
+}
+
+void pl_delcache_memo_put(pl_delcache *c, const pl_delset *s, const char *what, bool yes)
+{
+	pl_delset *w = (pl_delset *)s; /* the cache's own set: its memo changes under the lock */
+	pthread_mutex_lock(&c->lock);
+	bool known = false;
+	for (size_t i = 0; !known && i < w->nmemo; i++)
+		known = strcmp(w->memo[i].what, what) == 0;
+	if (!w->memo && !known)
+		w->memo = calloc(PL_DELSET_MEMO, sizeof(*w->memo));
+	if (w->memo && !known && w->nmemo < PL_DELSET_MEMO && (w->memo[w->nmemo].what = pl_strdup(what)) != NULL)
+		w->memo[w->nmemo++].yes = yes;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static bool same_map(const pl_delmap *a, uint64_t hash, const pl_delset *const *sets, size_t n)

@@ -23,6 +23,13 @@ typedef struct pl_delset {
 	char *key;       /* delete file path @ snapshot */
 	uint64_t *bits;  /* bit i set: position i deleted */
 	uint64_t nbits;
+	/* Answers about the live rows of its data file, remembered (both never change); under the
+	 * cache's lock (pl_delcache_memo_get/put). */
+	struct pl_delset_memo {
+		char *what;
+		bool yes;
+	} *memo;
+	size_t nmemo;
 } pl_delset;
 
 /* For each file of one read_parquet() list (by file_index), its deleted rows or NULL. */
@@ -55,6 +62,12 @@ void pl_delcache_dispose(pl_delcache *c);
  * before fails with PL_EBUSY. */
 int pl_delcache_load(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_data_file *f,
 		     const pl_delset **out, pl_err *err);
+/* A remembered answer about set s's data file: true with *yes when `what` was put before. */
+bool pl_delcache_memo_get(pl_delcache *c, const pl_delset *s, const char *what, bool *yes);
+/* Remembers an answer (at most PL_DELSET_MEMO per set; beyond, nothing is kept). */
+void pl_delcache_memo_put(pl_delcache *c, const pl_delset *s, const char *what, bool yes);
+#define PL_DELSET_MEMO 32
+
 /* Registers the map of n files (sets[i] NULL: file i has no deletes); *map_id_out is the id to
  * pass to __planar_kept(). The same content gives the same id. */
 int pl_delcache_map(pl_delcache *c, const pl_delset *const *sets, size_t n, int64_t *map_id_out, pl_err *err);

@@ -5,7 +5,8 @@
  * MAP (field ids, quoted names, nested types, initial defaults), inlined-data parts and UNION ALL,
  * unsupported types, the shared view's text (no file named; deleted rows filtered per layout
  * group), row positions by file index, and runs the generated SQL in DuckDB against Parquet
- * files written with field ids (renamed and added columns resolved by id) and a delete file.
+ * files written with field ids (renamed and added columns resolved by id) and a delete file;
+ * whether a file's live rows hold a value (table/livebound.h), remembered once asked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "table/livebound.h"
 #include "table/scan.h"
 
 typedef struct fake {
@@ -440,6 +442,60 @@ static void scan__generated_sql_runs_in_duckdb(void **state)
 	duckdb_close(&db);
 }
 
+/* Whether `value` of column col_id is held by a live row of the file (its rows 0-99 have id = row
+ * number and "na""me" = row mod 10; rows 0, 1, 2 and 99 deleted in the catalog). */
+static bool live_holds(pl_delcache *c, duckdb_connection con, fake *f, pl_data_file *df, size_t col, const char *value)
+{
+	bool found = true;
+	pl_err err = {0};
+	if (pl_livebound_has(c, con, &f->m, &f->t, df, f->top[col], value, 4096, &found, &err))
+		fail_msg("pl_livebound_has: %s", err.msg);
+	return found;
+}
+
+static void scan__livebound_looks_past_deleted_rows_and_remembers(void **state)
+{
+	(void)state;
+	duckdb_database db = NULL;
+	duckdb_connection con = NULL;
+	pl_err err = {0};
+	assert_int_equal(pl_engine_open(&db, NULL, false, &err), 0);
+	assert_int_equal(pl_engine_connect(&con, db, &err), 0);
+	char dir[] = "/tmp/planar-unit-live-XXXXXX", sql[512], p[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/f.parquet", dir);
+	/* written when column 2 had another name: read by field id */
+	snprintf(sql, sizeof(sql), "COPY (SELECT range AS id, CAST(range %% 10 AS VARCHAR) AS old FROM range(100)) "
+				   "TO '%s' (FORMAT parquet, FIELD_IDS {id: 1, old: 2})", p);
+	assert_int_equal(pl_engine_exec(con, sql, &err), 0);
+	fake f;
+	make_table(&f);
+	f.t.ntop = 2;
+	f.t.ncolumns = 2;
+	int64_t deleted[] = {0, 1, 2, 99};
+	pl_data_file df = {.partial_max = -1, .delete_partial_max = -1, .id = 1, .begin_snapshot = 1, .path = p,
+			   .record_count = 100, .inlined_deletes = deleted, .ninlined_deletes = 4};
+	pl_delcache c;
+	pl_delcache_init(&c);
+	assert_false(live_holds(&c, con, &f, &df, 0, "CAST(0 AS BIGINT)"));
+	assert_false(live_holds(&c, con, &f, &df, 0, "CAST(99 AS BIGINT)"));
+	assert_true(live_holds(&c, con, &f, &df, 0, "CAST(3 AS BIGINT)"));
+	assert_true(live_holds(&c, con, &f, &df, 1, "'0'")); /* rows 0 and 10, 20, ... */
+	assert_false(live_holds(&c, con, &f, &df, 0, "CAST(100 AS BIGINT)"));
+	/* answers are remembered: asked again with the file gone, nothing is read */
+	assert_int_equal(unlink(p), 0);
+	assert_true(live_holds(&c, con, &f, &df, 0, "CAST(3 AS BIGINT)"));
+	assert_false(live_holds(&c, con, &f, &df, 0, "CAST(0 AS BIGINT)"));
+	bool found = false;
+	assert_int_not_equal(pl_livebound_has(&c, con, &f.m, &f.t, &df, f.top[0], "CAST(4 AS BIGINT)", 4096, &found,
+					      &err),
+			     0); /* a new question reads the file */
+	pl_delcache_dispose(&c);
+	rmdir(dir);
+	duckdb_disconnect(&con);
+	duckdb_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +510,7 @@ int main(void)
 		cmocka_unit_test(scan__deletes_filtered_inside_the_layout_scan),
 		cmocka_unit_test(scan__positions_carry_file_index),
 		cmocka_unit_test(scan__generated_sql_runs_in_duckdb),
+		cmocka_unit_test(scan__livebound_looks_past_deleted_rows_and_remembers),
 	};
 	return cmocka_run_group_tests_name("table/scan", tests, NULL, NULL);
 }
