@@ -358,16 +358,23 @@ static void run(duckdb_connection con, const char *sql, char **rows, char **type
 	*types = pl_buf_detach(&t);
 }
 
+/* An in-memory DuckDB and a new directory from the mkdtemp template dir. */
+static void open_engine(duckdb_database *db, duckdb_connection *con, char *dir)
+{
+	pl_err err = {0};
+	assert_int_equal(pl_engine_open(db, NULL, false, &err), 0);
+	assert_int_equal(pl_engine_connect(con, *db, &err), 0);
+	assert_non_null(mkdtemp(dir));
+}
+
 static void scan__generated_sql_runs_in_duckdb(void **state)
 {
 	(void)state;
 	duckdb_database db = NULL;
 	duckdb_connection con = NULL;
 	pl_err err = {0};
-	assert_int_equal(pl_engine_open(&db, NULL, false, &err), 0);
-	assert_int_equal(pl_engine_connect(&con, db, &err), 0);
 	char dir[] = "/tmp/planar-unit-scan-XXXXXX", sql[512], p1[64], p2[64];
-	assert_non_null(mkdtemp(dir));
+	open_engine(&db, &con, dir);
 	snprintf(p1, sizeof(p1), "%s/f1.parquet", dir);
 	snprintf(p2, sizeof(p2), "%s/f2.parquet", dir);
 	/* file 1 was written when column 2 was called "nm" and column 3 did not exist yet */
@@ -459,10 +466,8 @@ static void scan__livebound_looks_past_deleted_rows_and_remembers(void **state)
 	duckdb_database db = NULL;
 	duckdb_connection con = NULL;
 	pl_err err = {0};
-	assert_int_equal(pl_engine_open(&db, NULL, false, &err), 0);
-	assert_int_equal(pl_engine_connect(&con, db, &err), 0);
 	char dir[] = "/tmp/planar-unit-live-XXXXXX", sql[512], p[64];
-	assert_non_null(mkdtemp(dir));
+	open_engine(&db, &con, dir);
 	snprintf(p, sizeof(p), "%s/f.parquet", dir);
 	/* written when column 2 had another name: read by field id */
 	snprintf(sql, sizeof(sql), "COPY (SELECT range AS id, CAST(range %% 10 AS VARCHAR) AS old FROM range(100)) "
