@@ -427,9 +427,9 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	 * table's columns and field ids makes the list two files, read on every thread. It comes
 	 * last, so the real file keeps index 0 in the deleted-row map (the map has no entry for it:
 	 * nothing deleted). */
-	if (rc == 0 && n == 1 && a->group == 1) {
-		rc = empty_file(db, t, true, &d->paths[1], err);
-		d->n += rc == 0 && d->paths[1];
+	if (rc == 0 && n == 1 && a->group == 1) { /* without it the scan is slower, not wrong */
+		pl_err ignored = {0};
+		d->n += empty_file(db, t, true, &d->paths[1], &ignored) == 0 && d->paths[1];
 	}
 	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {
 		/* sets not loaded yet are read through a connection of our own */
