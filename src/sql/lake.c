@@ -522,7 +522,8 @@ void pl_lake_table_ctx(pl_lake_ctx *out, pl_lake *lake, planar_conn *conn)
 	out->conn = conn;
 	out->table = (pl_table_ctx){conn->con, conn->db->admin, &conn->db->deletes, lake->cat, lake->name,
 				    &conn->tmp_seq, ctx_release, ctx_reacquire, out, lake->inline_limit_set,
-				    lake->inline_limit, false, 0, 0, lake->write_dv, &conn->prepared, NULL, conn->scratch};
+				    lake->inline_limit, false, 0, 0, lake->write_dv, &conn->prepared, NULL, conn->scratch,
+				    &conn->db->empty};
 	const char *v = pl_setting_value(conn, PL_SET_DEFAULT_INLINE_LIMIT);
 	if (pl_setting_is_set(conn, PL_SET_DEFAULT_INLINE_LIMIT) && v) {
 		out->table.default_inline_limit_set = true;

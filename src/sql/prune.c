@@ -508,8 +508,12 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, const
 	pl_buf_puts(&q, " AS ");
 	int64_t sets[2];
 	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->model, &sub, sets, err);
+	char *companion = NULL;
 	if (rc == 0)
-		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, err);
+		pl_empty_companion(&conn->db->empty, &sub, &companion);
+	if (rc == 0)
+		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, companion, err);
+	free(companion);
 	if (rc == 0 && pl_buf_oom(&q))
 		rc = pl_err_nomem(err);
 	/* a query's view is made after the lock: the statement holds the files chosen now */

@@ -148,7 +148,10 @@ int pl_rowid_view(planar_conn *conn, const char *lake, const pl_model *m, const 
 		pl_buf_put_literal(&q, t->files[i].path);
 	}
 	pl_buf_puts(&q, "] AS VARCHAR[]))[v.__planar_file + 2] END AS __planar_filename FROM (");
-	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, err);
+	char *companion = NULL;
+	pl_empty_companion(&conn->db->empty, t, &companion);
+	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, companion, err);
+	free(companion);
 	pl_buf_puts(&q, ") AS v");
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(conn->con, q.ptr, err);

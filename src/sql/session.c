@@ -15,7 +15,6 @@
 #include "sql/router.h"
 #include "sql/timetravel.h"
 #include "sql/transaction.h"
-#include "storage/fs.h"
 #include "storage/s3lake.h"
 
 const char *planar_version(void)
@@ -54,8 +53,10 @@ int planar_db_open(planar_db **out, const char *duckdb_path, char **errmsg_out)
 	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&db->names_lock, NULL);
 	pl_delcache_init(&db->deletes);
+	pl_empty_files_init(&db->empty, NULL);
 	pl_s3lake_install_hooks(); /* absolute s3:// files are read through the S3 cache in any lake */
 	int rc = pl_engine_open(&db->duck, duckdb_path, false, &err);
+	db->empty.duck = db->duck;
 	if (rc == 0)
 		rc = pl_engine_connect(&db->admin, db->duck, &err);
 	if (rc == 0)
@@ -84,9 +85,7 @@ void planar_db_free(planar_db *db)
 	pthread_mutex_destroy(&db->lock);
 	pthread_mutex_destroy(&db->names_lock);
 	pl_delcache_dispose(&db->deletes);
-	if (db->empty_dir)
-		pl_fs_remove_dir(db->empty_dir);
-	free(db->empty_dir);
+	pl_empty_files_dispose(&db->empty);
 	free(db);
 }
 

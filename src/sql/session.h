@@ -21,6 +21,7 @@
 #include "sql/settings.h"
 #include "planar/planar.h"
 #include "table/delcache.h"
+#include "table/emptyfile.h"
 
 typedef struct pl_lake pl_lake;
 
@@ -39,7 +40,7 @@ struct planar_db {
 	pthread_mutex_t names_lock;
 	pl_delcache deletes; /* deleted-row bitsets for scans (thread-safe) */
 	pl_settings settings; /* SET [GLOBAL] ducklake_... (under lock) */
-	char *empty_dir; /* empty data files of tables without files (sql/viewfiles.c), made lazily */
+	pl_empty_files empty; /* empty data files of tables' columns (table/emptyfile.h) */
 	/* Whether the last look found a lake table large enough to prune (sql/prune.c): a hint,
 	 * read without the lock, for parsing a query before taking it. Read and written atomically. */
 	int prune_hint;

@@ -12,7 +12,7 @@
 #include "core/str.h"
 #include "sql/lake.h"
 #include "table/scan.h"
-#include "table/writer.h"
+#include "table/emptyfile.h"
 #include "storage/s3lake.h"
 
 /* ---- __planar_kept(file_index, position, map): is the row still there? (table/delcache.h) ---- */
@@ -249,108 +249,6 @@ static int fits_view(const pl_model *m, const pl_table *t, const bind_args *a, b
 	return rc;
 }
 
-/* An empty Parquet file with t's columns (by name and type), read in place of the files of a
- * layout group that has none: written once per column list into a directory of this process,
- * removed when db closes. With field_ids its columns carry t's field ids too (see
- * companion_file), and a type Parquet cannot hold gives no file (*out NULL), not an error. */
-static int empty_file(planar_db *db, const pl_table *t, bool field_ids, char **out, pl_err *err)
-{
-	pl_buf q = PL_BUF_INIT, copy = PL_BUF_INIT, opts = PL_BUF_INIT;
-	char *path = NULL;
-	int rc = 0;
-	*out = NULL;
-	for (int as_text = 0; as_text < 2; as_text++) {
-		pl_buf_truncate(&q, 0);
-		pl_buf_puts(&q, "SELECT ");
-		for (size_t i = 0; rc == 0 && i < t->ntop; i++) {
-			pl_buf type = PL_BUF_INIT;
-			rc = as_text ? 0 : pl_scan_column_type(&type, t->top[i], err);
-			pl_buf_printf(&q, "%sCAST(NULL AS %s) AS ", i ? ", " : "", as_text ? "VARCHAR" : pl_buf_cstr(&type));
-			pl_buf_put_ident(&q, t->top[i]->name);
-			pl_buf_dispose(&type);
-		}
-		pl_buf_puts(&q, " WHERE false");
-		pl_buf_truncate(&opts, 0);
-		pl_buf_puts(&opts, " (FORMAT parquet");
-		if (field_ids) {
-			pl_buf_puts(&opts, ", FIELD_IDS ");
-			pl_writer_put_field_ids(&opts, t);
-		}
-		pl_buf_putc(&opts, ')');
-		pl_buf_puts(&q, pl_buf_cstr(&opts)); /* the file is named by its whole COPY */
-		if (pl_buf_oom(&opts))
-			q.oom = true;
-		if (rc == 0 && pl_buf_oom(&q))
-			rc = pl_err_nomem(err);
-		if (rc == 0 && !db->empty_dir) {
-			const char *tmp = getenv("TMPDIR");
-			char dir[4096];
-			snprintf(dir, sizeof(dir), "%s/planar-empty-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-			if (!mkdtemp(dir))
-				rc = pl_err_set(err, PL_EIO, "cannot create a temporary directory in %s (set TMPDIR)",
-						tmp && *tmp ? tmp : "/tmp");
-			else if (!(db->empty_dir = pl_strdup(dir)))
-				rc = pl_err_nomem(err);
-		}
-		free(path);
-		path = NULL;
-		if (rc == 0) {
-			pl_buf p = PL_BUF_INIT;
-			pl_buf_printf(&p, "%s/%016llx.parquet", db->empty_dir, (unsigned long long)pl_str_hash(q.ptr));
-			path = pl_buf_oom(&p) ? NULL : pl_buf_detach(&p);
-			pl_buf_dispose(&p);
-			rc = path ? 0 : pl_err_nomem(err);
-		}
-		if (rc || access(path, F_OK) == 0)
-			break;
-		char none[4200]; /* marks a column list whose companion file cannot be written */
-		snprintf(none, sizeof(none), "%s.none", path);
-		if (field_ids && access(none, F_OK) == 0) {
-			free(path);
-			path = NULL;
-			break;
-		}
-		pl_buf_truncate(&copy, 0);
-		pl_buf_puts(&copy, "COPY (");
-		pl_buf_put(&copy, q.ptr, q.len - opts.len);
-		pl_buf_puts(&copy, ") TO ");
-		pl_buf_put_literal(&copy, path);
-		pl_buf_puts(&copy, pl_buf_cstr(&opts));
-		duckdb_connection con = NULL;
-		if (duckdb_connect(db->duck, &con) == DuckDBError) {
-			rc = pl_err_set(err, PL_ERROR, "cannot open a connection to write an empty data file");
-			break;
-		}
-		pl_err copy_err = {0};
-		rc = pl_buf_oom(&copy) ? pl_err_nomem(err) : pl_engine_exec(con, pl_buf_cstr(&copy), &copy_err);
-		duckdb_disconnect(&con);
-		if (rc && rc != PL_ENOMEM && field_ids) { /* no companion file: not an error */
-			unlink(path);
-			FILE *f = fopen(none, "w");
-			if (f)
-				fclose(f);
-			free(path);
-			path = NULL;
-			rc = 0;
-			break;
-		}
-		if (rc == 0 || rc == PL_ENOMEM || as_text) {
-			if (rc && rc != PL_ENOMEM)
-				*err = copy_err;
-			break;
-		}
-		rc = 0; /* a type Parquet cannot hold: the columns as text (every value is NULL) */
-	}
-	pl_buf_dispose(&q);
-	pl_buf_dispose(&copy);
-	pl_buf_dispose(&opts);
-	if (rc)
-		free(path);
-	else
-		*out = path;
-	return rc;
-}
-
 /* Under db->lock: the files of the group, and the map of their deleted rows into *map. */
 static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_args *a, files_data *d, int64_t *map,
 			 pl_err *err)
@@ -395,7 +293,7 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		else if (rc == 0 && has_files)
 			rc = pl_model_table_some_file(m, t, a->group == 0, &d->paths[0], err);
 		if (rc == 0 && !d->paths[0]) {
-			rc = empty_file(db, t, false, &d->paths[0], err);
+			rc = pl_empty_file(&db->empty, t, &d->paths[0], err);
 			*map = -2;
 		}
 		d->n = rc == 0 && d->paths[0] ? 1 : 0;
@@ -414,22 +312,20 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	pl_scan_group_files(t, a->group, files);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
+	bool big = n == 1 && files[0]->record_count > PL_EMPTY_COMPANION_MIN_ROWS;
 	free(files);
 	if (rc == 0 && n == 0) { /* no file: an empty one of the table's columns, never read */
-		rc = empty_file(db, t, false, &d->paths[0], err);
+		rc = pl_empty_file(&db->empty, t, &d->paths[0], err);
 		d->n = rc == 0 ? 1 : 0;
 		*map = -2;
 		return rc;
 	}
-	/* One file read through field ids scans on one thread: DuckDB's Parquet scan gives a list of
-	 * one file as many threads as the file has row groups, a count it learns by opening the file
-	 * when the scan is bound, which it does not do when given a schema. An empty file of the
-	 * table's columns and field ids makes the list two files, read on every thread. It comes
-	 * last, so the real file keeps index 0 in the deleted-row map (the map has no entry for it:
-	 * nothing deleted). */
-	if (rc == 0 && n == 1 && a->group == 1) { /* without it the scan is slower, not wrong */
-		pl_err ignored = {0};
-		d->n += empty_file(db, t, true, &d->paths[1], &ignored) == 0 && d->paths[1];
+	/* One file read through field ids: an empty companion makes the list two files, read on
+	 * every thread (table/emptyfile.h). It comes last, so the real file keeps index 0 in the
+	 * deleted-row map (the map has no entry for it: nothing deleted). */
+	if (rc == 0 && big && a->group == 1) {
+		pl_empty_companion(&db->empty, t, &d->paths[1]);
+		d->n += d->paths[1] != NULL;
 	}
 	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {
 		/* sets not loaded yet are read through a connection of our own */

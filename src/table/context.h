@@ -13,6 +13,7 @@
 #include "catalog/model.h"
 #include "engine/engine.h"
 #include "table/delcache.h"
+#include "table/emptyfile.h"
 #include "table/writer.h"
 
 /* A statement's source that reads rows coming in ordered parts: the source with `whole`
@@ -56,6 +57,9 @@ typedef struct pl_table_ctx {
 	/* Unique to the session (NULL or empty: none): names the temporary file of a one-file
 	 * write of bound values, the same each time (writer.h, pl_write_request.bound). */
 	const char *scratch;
+	/* Empty files of tables' columns (NULL: none), listed after a lone file read through field
+	 * ids so that DuckDB reads it on every thread (emptyfile.h). */
+	pl_empty_files *empty;
 } pl_table_ctx;
 
 /* Fresh name for a temporary object of the session: __planar_<what>_<n>. */

@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "table/columns.h"
 #include "table/deletes.h"
+#include "table/emptyfile.h"
 #include "table/scan.h"
 #include "table/writer.h"
 
@@ -38,6 +39,33 @@ static int exec_matching(dml *d, pl_buf *q, pl_err *err)
 	return rc;
 }
 
+/* exec_matching for a CREATE TABLE AS whose rows are a set (positions, sorted where they are
+ * used): DuckDB keeps such a table in the order of its source unless told otherwise, and a source
+ * with Planar's inlined-rows function (which has no batch index) then inserts on one thread. So
+ * on a table of more than one row group's rows, the session's preserve_insertion_order is off
+ * for the statement (and back on after, when it was on). */
+static int exec_matching_set(dml *d, pl_buf *q, pl_err *err)
+{
+	const pl_data_file *files = NULL;
+	size_t n = 0;
+	int64_t rows = 0;
+	pl_err ignored = {0};
+	if (pl_model_table_files(d->model, d->table, &files, &n, &ignored) == 0)
+		for (size_t i = 0; i < n; i++)
+			rows += files[i].record_count > 0 ? files[i].record_count : 0;
+	char *v = NULL;
+	bool ordered = rows > PL_EMPTY_COMPANION_MIN_ROWS &&
+		       pl_engine_query_value(d->ctx->con, "SELECT current_setting('preserve_insertion_order')", &v,
+					     &ignored) == 0 &&
+		       v && strcmp(v, "true") == 0 &&
+		       pl_engine_exec(d->ctx->con, "SET preserve_insertion_order = false", &ignored) == 0;
+	free(v);
+	int rc = exec_matching(d, q, err);
+	if (ordered)
+		pl_engine_exec(d->ctx->con, "SET preserve_insertion_order = true", &ignored);
+	return rc;
+}
+
 /* A temporary view of table t's rows with their file, position and row id. */
 static int create_positions_view(dml *d, const pl_table *t, char name[64], bool *have, pl_err *err)
 {
@@ -46,7 +74,10 @@ static int create_positions_view(dml *d, const pl_table *t, char name[64], bool 
 	pl_buf_puts(&q, "CREATE TEMP VIEW ");
 	pl_buf_put_ident(&q, name);
 	pl_buf_puts(&q, " AS ");
-	int rc = pl_scan_positions_sql(&q, d->ctx->lake, d->model, t, d->ctx->deletes, d->ctx->admin, err);
+	char *companion = NULL;
+	pl_empty_companion(d->ctx->empty, t, &companion);
+	int rc = pl_scan_positions_sql(&q, d->ctx->lake, d->model, t, d->ctx->deletes, d->ctx->admin, companion, err);
+	free(companion);
 	if (rc == 0)
 		rc = exec_buf(d, &q, err);
 	*have = rc == 0;
@@ -137,7 +168,7 @@ static int collect_positions(dml *d, pl_err *err)
 	pl_buf_put_ident(&q, d->req->alias);
 	pl_buf_puts(&q, ".__planar_pos");
 	put_from_where(d, &q, d->view);
-	int rc = exec_matching(d, &q, err);
+	int rc = exec_matching_set(d, &q, err);
 	d->have_pos = rc == 0;
 	pl_buf_truncate(&q, 0);
 	pl_buf_puts(&q, "SELECT DISTINCT __planar_file FROM temp.main.");
@@ -262,8 +293,9 @@ static int collect_matches(dml *d, duckdb_result *explained, bool *have_explaine
 	} else {
 		put_from_where(d, &q, d->view);
 	}
-	if (d->req->explain == PL_DML_RUN) {
-		rc = exec_matching(d, &q, err);
+	if (d->req->explain == PL_DML_RUN) { /* a DELETE's positions are a set */
+		bool set = !d->req->update && !d->req->returning;
+		rc = set ? exec_matching_set(d, &q, err) : exec_matching(d, &q, err);
 	} else {
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, explained, err);
 		*have_explained = rc == 0;

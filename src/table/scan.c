@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "catalog/namemap.h"
+#include "table/emptyfile.h"
 #include "table/scan_internal.h"
 
 /* The column a registered file's path is read into when its name map takes values from the path. */
@@ -101,9 +102,25 @@ static size_t count_files(const pl_table *t, file_group g,
  * files. A path holding the separator itself falls back to the list form. */
 #define PATH_SEPARATOR '\x1f'
 
+/* With companion (an empty file of the table's columns and field ids, table/emptyfile.h), a list
+ * of one file (of more than one row group's rows) gets it as a second file, so that DuckDB reads
+ * the one file on every thread. */
 static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
-			  bool (*member)(const pl_table *, const pl_data_file *, file_group))
+			  bool (*member)(const pl_table *, const pl_data_file *, file_group), const char *companion)
 {
+	const pl_data_file *only = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (member(t, &t->files[i], g) && n++ == 0)
+			only = &t->files[i];
+	if (n == 1 && companion && only->record_count > PL_EMPTY_COMPANION_MIN_ROWS) {
+		pl_buf_putc(out, '[');
+		pl_buf_put_literal(out, only->path);
+		pl_buf_puts(out, ", ");
+		pl_buf_put_literal(out, companion);
+		pl_buf_putc(out, ']');
+		return;
+	}
 	bool split = true;
 	for (size_t i = 0; split && i < t->nfiles; i++)
 		split = !member(t, &t->files[i], g) || strchr(t->files[i].path, PATH_SEPARATOR) == NULL;
@@ -412,14 +429,14 @@ static void put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table 
  * deleted rows are dropped by __planar_kept(file_index, file_row_number, map) (or, without
  * a map, by an anti-join on the delete files). */
 static int put_layout_scan(pl_buf *out, const pl_model *m, const pl_table *t, file_group g, int64_t map,
-			   pl_err *err)
+			   const char *companion, pl_err *err)
 {
 	pl_buf_puts(out, "SELECT ");
 	int rc = pl_scan_put_projection(out, m, t, g, err);
 	if (rc)
 		return rc;
 	pl_buf_puts(out, " FROM read_parquet(");
-	put_path_list(out, t, g, pl_scan_in_layout);
+	put_path_list(out, t, g, pl_scan_in_layout, g.current || g.mapping >= 0 ? NULL : companion);
 	if ((rc = pl_scan_put_group_schema(out, m, t, g, err)) != 0)
 		return rc;
 	pl_buf_puts(out, ", hive_partitioning = false) AS d");
@@ -561,7 +578,7 @@ int pl_scan_finish(pl_buf *out, const char *lake, const pl_model *m, const pl_ta
 }
 
 int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, const int64_t *delete_maps,
-		pl_err *err)
+		const char *companion, pl_err *err)
 {
 	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
@@ -573,13 +590,13 @@ int pl_scan_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table
 			continue;
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_layout_scan(out, m, t, pl_scan_layouts[g], delete_maps ? delete_maps[g] : -1, err);
+		rc = put_layout_scan(out, m, t, pl_scan_layouts[g], delete_maps ? delete_maps[g] : -1, companion, err);
 	}
 	/* registered files: deletes by anti-join */
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
-		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, err);
+		rc = put_layout_scan(out, m, t, (file_group){false, false, k}, -1, NULL, err);
 	}
 	return rc ? rc : pl_scan_finish(out, lake, m, t, parts, false, err);
 }
@@ -606,7 +623,7 @@ static void put_file_values(pl_buf *out, const pl_table *t, file_member member, 
  * (DuckDB drops the others from the scan). Deleted rows are filtered by their map when given,
  * else anti-joined with the delete files. */
 static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t, file_member member, file_group g,
-			       int64_t map, bool snaps, pl_err *err)
+			       int64_t map, bool snaps, const char *companion, pl_err *err)
 {
 	bool all = true, deletes = false;
 	for (size_t i = 0; i < t->nfiles; i++) {
@@ -639,7 +656,7 @@ static int put_positions_files(pl_buf *out, const pl_model *m, const pl_table *t
 		pl_buf_puts(out, g.mapping >= 0 ? ", CAST(NULL AS BIGINT) AS __planar_snap"
 						: ", d._ducklake_internal_snapshot_id AS __planar_snap");
 	pl_buf_puts(out, " FROM read_parquet(");
-	put_path_list(out, t, g, member);
+	put_path_list(out, t, g, member, g.mapping >= 0 ? NULL : companion);
 	int rc = g.mapping >= 0 ? put_name_schema_map(out, m, t, g, err) : put_schema_map(out, t, err);
 	if (rc)
 		return rc;
@@ -713,13 +730,13 @@ int pl_scan_prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m
 }
 
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
-			  duckdb_connection con, pl_err *err)
+			  duckdb_connection con, const char *companion, pl_err *err)
 {
-	return pl_scan_positions_snap_sql(out, lake, m, t, c, con, false, err);
+	return pl_scan_positions_snap_sql(out, lake, m, t, c, con, false, companion, err);
 }
 
 int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
-			       duckdb_connection con, bool snaps, pl_err *err)
+			       duckdb_connection con, bool snaps, const char *companion, pl_err *err)
 {
 	int rc = pl_model_table_files(m, t, NULL, NULL, err);
 	size_t parts = 0;
@@ -729,7 +746,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 	if (unmapped > 0 && c && pl_scan_has_deletes(t))
 		rc = pl_scan_prepare_map(c, con, m, t, in_unmapped, all, &map, err);
 	if (rc == 0 && unmapped > 0) {
-		rc = put_positions_files(out, m, t, in_unmapped, all, map, snaps, err);
+		rc = put_positions_files(out, m, t, in_unmapped, all, map, snaps, companion, err);
 		parts++;
 	}
 	for (int64_t k = next_mapping(t, -1); rc == 0 && k >= 0; k = next_mapping(t, k)) {
@@ -743,7 +760,7 @@ int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m,
 		if (parts++)
 			pl_buf_puts(out, " UNION ALL ");
 		if (rc == 0)
-			rc = put_positions_files(out, m, t, pl_scan_in_layout, g, map, snaps, err);
+			rc = put_positions_files(out, m, t, pl_scan_in_layout, g, map, snaps, NULL, err);
 	}
 	for (size_t i = 0; rc == 0 && i < t->ninlined; i++) {
 		if (parts++)

@@ -16,9 +16,11 @@
 
 /* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_maps, when not
  * NULL, holds the deleted-row map ids of the two file groups (pl_scan_prepare_deletes); without
- * it deletes are applied by anti-joins on the delete files. */
+ * it deletes are applied by anti-joins on the delete files. companion (NULL: none) is an empty
+ * file of t's columns and field ids, listed after a lone file read through field ids so that
+ * DuckDB reads it on every thread (table/emptyfile.h). */
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
-		const int64_t *delete_maps, pl_err *err);
+		const int64_t *delete_maps, const char *companion, pl_err *err);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* Parquet field ids of DuckLake's row lineage columns: a row's id, and the snapshot it began at
@@ -50,18 +52,19 @@ int pl_scan_prepare_deletes(pl_delcache *c, duckdb_connection con, const pl_mode
 			    int64_t maps[2], pl_err *err);
 
 /* Like pl_scan_sql, plus the columns __planar_file (BIGINT: i for t->files[i], -1 - k for the
- * inlined-data table t->inlined[k]), __planar_pos (row position in that file, or inlined row id) and __planar_rowid (DuckLake row
- * id: embedded _ducklake_internal_row_id, else row_id_start + position). All files are read by
- * one read_parquet() through field ids, so a query reads only the columns it names. With a
- * cache c, deleted rows are filtered by their bitsets (loaded through con); without, by an
- * anti-join on the delete files. */
+ * inlined-data table t->inlined[k]), __planar_pos (row position in that file, or inlined row
+ * id) and __planar_rowid (DuckLake row id: embedded _ducklake_internal_row_id, else
+ * row_id_start + position). All files are read by one read_parquet() through field ids (with
+ * companion after a lone file, as for pl_scan_sql), so a query reads only the columns it names.
+ * With a cache c, deleted rows are filtered by their bitsets (loaded through con); without, by
+ * an anti-join on the delete files. */
 int pl_scan_positions_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
-			  duckdb_connection con, pl_err *err);
+			  duckdb_connection con, const char *companion, pl_err *err);
 /* Like pl_scan_positions_sql, with snaps also __planar_snap: the snapshot a row began at when the
  * row says so (flushed inlined rows carry _ducklake_internal_snapshot_id; inlined rows their
  * begin_snapshot), else NULL. */
 int pl_scan_positions_snap_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, pl_delcache *c,
-			       duckdb_connection con, bool snaps, pl_err *err);
+			       duckdb_connection con, bool snaps, const char *companion, pl_err *err);
 
 /* The text of a table's shared view, which names no file: each column layout group g (0: files
  * written with the current columns, read by name; 1: older files, read through field ids; then

@@ -63,8 +63,12 @@ int pl_timetravel_view(const pl_table_ctx *ctx, const pl_model *m, int64_t snap,
 	pl_buf_puts(&q, " AS ");
 	int64_t sets[2];
 	int rc = pl_scan_prepare_deletes(ctx->deletes, ctx->admin, m, tab, sets, err);
+	char *companion = NULL;
 	if (rc == 0)
-		rc = pl_scan_sql(&q, ctx->lake, m, tab, sets, err);
+		pl_empty_companion(ctx->empty, tab, &companion);
+	if (rc == 0)
+		rc = pl_scan_sql(&q, ctx->lake, m, tab, sets, companion, err);
+	free(companion);
 	if (rc == 0)
 		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(ctx->con, q.ptr, err);
 	pl_buf_dispose(&q);

@@ -58,7 +58,7 @@ static char *scan(fake *f, int expect_rc)
 {
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	int rc = pl_scan_sql(&b, "lk", &f->m, &f->t, NULL, &err);
+	int rc = pl_scan_sql(&b, "lk", &f->m, &f->t, NULL, NULL, &err);
 	if (rc != expect_rc)
 		fail_msg("pl_scan_sql returned %d (%s), expected %d", rc, err.msg, expect_rc);
 	return pl_buf_detach(&b);
@@ -195,7 +195,7 @@ static void scan__nested_and_decimal_types(void **state)
 	pl_model model = {.snapshot_id = 1};
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	assert_int_equal(pl_scan_sql(&b, "lk", &model, &t, NULL, &err), 0);
+	assert_int_equal(pl_scan_sql(&b, "lk", &model, &t, NULL, NULL, &err), 0);
 	assert_string_equal(pl_buf_cstr(&b), "SELECT CAST(NULL AS MAP(VARCHAR, DECIMAL(18,3))) AS \"m\", "
 					     "CAST(NULL AS TIMESTAMP WITH TIME ZONE[]) AS \"l\" WHERE false");
 	pl_buf_dispose(&b);
@@ -209,7 +209,7 @@ static void scan__unknown_type_is_unsupported(void **state)
 	f.cols[1].type = "hyperloglog";
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
 	assert_contains(err.msg, "na\"me");
 	f.files[0] = (pl_data_file){.partial_max = -1, .id = 1, .path = "/x.parquet"};
@@ -217,7 +217,7 @@ static void scan__unknown_type_is_unsupported(void **state)
 	f.t.nfiles = 1;
 	pl_err_clear(&err);
 	pl_buf_truncate(&b, 0);
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), PL_EUNSUPPORTED);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, NULL, &err), PL_EUNSUPPORTED);
 	assert_contains(err.msg, "hyperloglog");
 	pl_buf_dispose(&b);
 }
@@ -293,14 +293,14 @@ static void scan__deletes_filtered_inside_the_layout_scan(void **state)
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
 	int64_t maps[2] = {-1, 7};
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, maps, &err), 0);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, maps, NULL, &err), 0);
 	const char *sql = pl_buf_cstr(&b);
 	assert_int_equal(count_of(sql, "read_parquet("), 2); /* one scan per layout, not per file */
 	assert_int_equal(count_of(sql, "__planar_kept("), 1);
 	assert_contains(sql, "WHERE __planar_kept(d.file_index, d.file_row_number, 7)");
 	pl_buf_truncate(&b, 0);
 	/* without maps: an anti-join on the delete file by file index */
-	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, &err), 0);
+	assert_int_equal(pl_scan_sql(&b, "lk", &f.m, &f.t, NULL, NULL, &err), 0);
 	sql = pl_buf_cstr(&b);
 	assert_contains(sql, "ANTI JOIN (SELECT CAST(0 AS UBIGINT) AS i, pos FROM (SELECT pos FROM "
 			     "read_parquet('/lake/main/t/old-delete.parquet'))) AS x ON d.file_index = x.i AND "
@@ -316,7 +316,7 @@ static void scan__positions_carry_file_index(void **state)
 	f.files[1].row_id_start = 10;
 	pl_buf b = PL_BUF_INIT;
 	pl_err err = {0};
-	assert_int_equal(pl_scan_positions_sql(&b, "lk", &f.m, &f.t, NULL, NULL, &err), 0);
+	assert_int_equal(pl_scan_positions_sql(&b, "lk", &f.m, &f.t, NULL, NULL, NULL, &err), 0);
 	const char *sql = pl_buf_cstr(&b);
 	assert_int_equal(count_of(sql, "read_parquet("), 2); /* the data files once, the delete file once */
 	assert_contains(sql, "CAST(d.file_index AS BIGINT) AS __planar_file");
@@ -433,7 +433,7 @@ static void scan__generated_sql_runs_in_duckdb(void **state)
 	free(types);
 	pl_buf pos = PL_BUF_INIT;
 	pl_buf_puts(&pos, "SELECT id, __planar_file, __planar_pos, __planar_rowid FROM (");
-	assert_int_equal(pl_scan_positions_sql(&pos, "lk", &f.m, &f.t, NULL, NULL, &err), 0);
+	assert_int_equal(pl_scan_positions_sql(&pos, "lk", &f.m, &f.t, NULL, NULL, NULL, &err), 0);
 	pl_buf_puts(&pos, ") ORDER BY id");
 	run(con, pl_buf_cstr(&pos), &rows, &types);
 	assert_string_equal(rows, "2|1|0|100");
