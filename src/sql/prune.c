@@ -510,7 +510,7 @@ static int create_pruned_view(planar_conn *conn, ref *r, const bool *keep, const
 	int rc = pl_scan_prepare_deletes(&conn->db->deletes, conn->db->admin, r->model, &sub, sets, err);
 	char *companion = NULL;
 	if (rc == 0)
-		pl_empty_companion(&conn->db->empty, &sub, &companion);
+		pl_scan_companion(&conn->db->empty, r->model, &sub, &companion);
 	if (rc == 0)
 		rc = pl_scan_sql(&q, r->lake->name, r->model, &sub, sets, companion, err);
 	free(companion);

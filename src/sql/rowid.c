@@ -149,7 +149,7 @@ int pl_rowid_view(planar_conn *conn, const char *lake, const pl_model *m, const 
 	}
 	pl_buf_puts(&q, "] AS VARCHAR[]))[v.__planar_file + 2] END AS __planar_filename FROM (");
 	char *companion = NULL;
-	pl_empty_companion(&conn->db->empty, t, &companion);
+	pl_scan_companion(&conn->db->empty, m, t, &companion);
 	rc = pl_scan_positions_snap_sql(&q, lake, m, t, &conn->db->deletes, conn->db->admin, true, companion, err);
 	free(companion);
 	pl_buf_puts(&q, ") AS v");

@@ -75,7 +75,7 @@ static int create_positions_view(dml *d, const pl_table *t, char name[64], bool 
 	pl_buf_put_ident(&q, name);
 	pl_buf_puts(&q, " AS ");
 	char *companion = NULL;
-	pl_empty_companion(d->ctx->empty, t, &companion);
+	pl_scan_companion(d->ctx->empty, d->model, t, &companion);
 	int rc = pl_scan_positions_sql(&q, d->ctx->lake, d->model, t, d->ctx->deletes, d->ctx->admin, companion, err);
 	free(companion);
 	if (rc == 0)

@@ -97,6 +97,30 @@ static size_t count_files(const pl_table *t, file_group g,
 	return n;
 }
 
+void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, char **out)
+{
+	*out = NULL;
+	pl_err ignored = {0};
+	if (!e || pl_model_table_files(m, t, NULL, NULL, &ignored) != 0)
+		return;
+	/* the lists read through field ids: the older layout group, and every unmapped file (the
+	 * positions scan); one of them a lone file of more than one row group's rows */
+	const pl_data_file *lone[2] = {NULL, NULL};
+	size_t n[2] = {0, 0};
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const pl_data_file *f = &t->files[i];
+		if (in_unmapped(t, f, pl_scan_layouts[1]))
+			n[0]++, lone[0] = f;
+		if (pl_scan_in_layout(t, f, pl_scan_layouts[1]))
+			n[1]++, lone[1] = f;
+	}
+	for (int k = 0; k < 2; k++)
+		if (n[k] == 1 && lone[k]->record_count > PL_EMPTY_COMPANION_MIN_ROWS) {
+			pl_empty_companion(e, t, out);
+			return;
+		}
+}
+
 /* Paths travel to read_parquet as one string split at the unit separator (0x1f): DuckDB binds
  * that several times faster than a list of as many literals, which matters with thousands of
  * files. A path holding the separator itself falls back to the list form. */

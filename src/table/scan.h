@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "engine/engine.h"
 #include "table/delcache.h"
+#include "table/emptyfile.h"
 
 /* Appends a SELECT returning the rows of table t at model->snapshot_id. delete_maps, when not
  * NULL, holds the deleted-row map ids of the two file groups (pl_scan_prepare_deletes); without
@@ -21,6 +22,10 @@
  * DuckDB reads it on every thread (table/emptyfile.h). */
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
 		const int64_t *delete_maps, const char *companion, pl_err *err);
+/* *out: the empty companion file (table/emptyfile.h) to pass to pl_scan_sql and
+ * pl_scan_positions_sql for t at m's snapshot, when one of their lists read through field ids is
+ * a lone file of more than one row group's rows; else (or when e is NULL) NULL. Free it. */
+void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, char **out);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* Parquet field ids of DuckLake's row lineage columns: a row's id, and the snapshot it began at

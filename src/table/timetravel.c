@@ -65,7 +65,7 @@ int pl_timetravel_view(const pl_table_ctx *ctx, const pl_model *m, int64_t snap,
 	int rc = pl_scan_prepare_deletes(ctx->deletes, ctx->admin, m, tab, sets, err);
 	char *companion = NULL;
 	if (rc == 0)
-		pl_empty_companion(ctx->empty, tab, &companion);
+		pl_scan_companion(ctx->empty, m, tab, &companion);
 	if (rc == 0)
 		rc = pl_scan_sql(&q, ctx->lake, m, tab, sets, companion, err);
 	free(companion);
