@@ -112,10 +112,22 @@ static bool parse_bound(const char *type, const char *s, int64_t *out)
 	return false;
 }
 
-static bool foldable_type(const char *type)
+/* An integer column (its bounds are numbers; else a timestamp or date, bounds kept as text). */
+static bool int_type(const char *type)
 {
 	int64_t ignored;
-	return parse_bound(type, "0", &ignored) || strcmp(type, "timestamp") == 0 || strcmp(type, "date") == 0;
+	return parse_bound(type, "0", &ignored);
+}
+
+static bool foldable_type(const char *type)
+{
+	return int_type(type) || strcmp(type, "timestamp") == 0 || strcmp(type, "date") == 0;
+}
+
+/* The order key of a bound of item a's column: the number, or parse_time_bound's key. */
+static bool bound_key(const agg_item *a, const char *s, int64_t *key)
+{
+	return int_type(a->col->type) ? parse_bound(a->col->type, s, key) : parse_time_bound(a->col->type, s, key);
 }
 
 /* Widens item a by the bounds lo_s..hi_s of some rows: false when they are not bounds the
@@ -123,15 +135,12 @@ static bool foldable_type(const char *type)
 static bool widen(agg_item *a, const char *lo_s, const char *hi_s)
 {
 	int64_t lo = 0, hi = 0;
-	bool time = !parse_bound(a->col->type, "0", &lo);
-	bool ok = time ? parse_time_bound(a->col->type, lo_s, &lo) && parse_time_bound(a->col->type, hi_s, &hi)
-		       : parse_bound(a->col->type, lo_s, &lo) && parse_bound(a->col->type, hi_s, &hi);
-	if (!ok || lo > hi)
+	if (!bound_key(a, lo_s, &lo) || !bound_key(a, hi_s, &hi) || lo > hi)
 		return false;
 	int64_t v = a->kind == AGG_MIN ? lo : hi;
 	if (!a->has_value || (a->kind == AGG_MIN ? v < a->value : v > a->value)) {
 		a->value = v;
-		if (time) /* fits: parse_time_bound takes at most 26 characters */
+		if (!int_type(a->col->type)) /* fits: parse_time_bound takes at most 26 characters */
 			snprintf(a->text, sizeof(a->text), "%s", a->kind == AGG_MIN ? lo_s : hi_s);
 	}
 	a->has_value = true;
@@ -157,12 +166,15 @@ static bool files_count(const pl_model *m, const pl_data_file *files, size_t nfi
 	return true;
 }
 
-/* The order key of a bound of item a's column (see widen). */
-static bool bound_key(const agg_item *a, const char *s, int64_t *key)
+/* Item a's bound (has_value) as a constant of the column's DuckDB type `type`. */
+static void put_bound(pl_buf *out, const agg_item *a, const char *type)
 {
-	int64_t scratch;
-	return parse_bound(a->col->type, "0", &scratch) ? parse_bound(a->col->type, s, key)
-							: parse_time_bound(a->col->type, s, key);
+	pl_buf_puts(out, "CAST(");
+	if (a->text[0])
+		pl_buf_put_literal(out, a->text);
+	else
+		pl_buf_printf(out, "%lld", (long long)a->value);
+	pl_buf_printf(out, " AS %s)", type);
 }
 
 /* Whether some live row of the files holds item a's bound, when files with deleted rows gave it
@@ -185,12 +197,7 @@ static bool bound_live(planar_conn *conn, const pl_model *m, const pl_table *tab
 		}
 		if (!value.len) {
 			ok = pl_column_duckdb_type(&type, a->col, &ignored) == 0;
-			pl_buf_puts(&value, "CAST(");
-			if (a->text[0])
-				pl_buf_put_literal(&value, a->text);
-			else
-				pl_buf_printf(&value, "%lld", (long long)a->value);
-			pl_buf_printf(&value, " AS %s)", pl_buf_cstr(&type));
+			put_bound(&value, a, pl_buf_cstr(&type));
 			ok = ok && !pl_buf_oom(&value);
 		}
 		/* at most 4,096 rows holding the bound are looked at: beyond, the scan answers */
@@ -238,11 +245,11 @@ static bool files_bounds(planar_conn *conn, pl_lake *lake, const pl_model *m, co
 static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, agg_item *items, size_t nitems,
 			 bool minmax, int64_t *count)
 {
-	int64_t ids[MAX_AGGS], scratch;
+	int64_t ids[MAX_AGGS];
 	size_t nids = 0;
 	bool times = false; /* a timestamp or date item: the catalog's bounds of inlined rows are integers */
 	for (size_t k = 0; k < nitems; k++)
-		if (items[k].kind != AGG_COUNT && !(times |= !parse_bound(items[k].col->type, "0", &scratch)))
+		if (items[k].kind != AGG_COUNT && !(times |= !int_type(items[k].col->type)))
 			ids[nids++] = items[k].col->id;
 	bool ok = true;
 	for (size_t i = 0; ok && i < tab->ninlined; i++) {
@@ -256,7 +263,7 @@ static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 		if (ok)
 			*count += live;
 		for (size_t k = 0, c = 2; ok && live > 0 && k < nitems; k++) {
-			if (items[k].kind == AGG_COUNT || !parse_bound(items[k].col->type, "0", &scratch))
+			if (items[k].kind == AGG_COUNT || !int_type(items[k].col->type))
 				continue;
 			const char *lo_s = pl_rows_get(r, 0, c), *hi_s = pl_rows_get(r, 0, c + 1);
 			bool present = pl_rows_int(r, 0, c + 2, 0) == 1;
@@ -382,15 +389,10 @@ static int folded_sql(planar_conn *conn, const pl_toks *t, size_t select, agg_it
 			pl_buf_puts(&name, a->alias ? a->alias : "count_star()");
 		} else {
 			rc = pl_column_duckdb_type(&type, a->col, err);
-			if (a->has_value && a->text[0]) {
-				pl_buf_puts(&q, "CAST(");
-				pl_buf_put_literal(&q, a->text);
-				pl_buf_printf(&q, " AS %s)", type.ptr ? type.ptr : "");
-			} else if (a->has_value) {
-				pl_buf_printf(&q, "CAST(%lld AS %s)", (long long)a->value, type.ptr ? type.ptr : "");
-			} else {
+			if (a->has_value)
+				put_bound(&q, a, type.ptr ? type.ptr : "");
+			else
 				pl_buf_printf(&q, "CAST(NULL AS %s)", type.ptr ? type.ptr : "");
-			}
 			if (a->alias)
 				pl_buf_puts(&name, a->alias);
 			else
