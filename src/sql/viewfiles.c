@@ -312,7 +312,6 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	pl_scan_group_files(t, a->group, files);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = (d->paths[d->n++] = pl_strdup(files[i]->path)) ? 0 : pl_err_nomem(err);
-	bool big = n == 1 && files[0]->record_count > PL_EMPTY_COMPANION_MIN_ROWS;
 	free(files);
 	if (rc == 0 && n == 0) { /* no file: an empty one of the table's columns, never read */
 		rc = pl_empty_file(&db->empty, t, &d->paths[0], err);
@@ -323,8 +322,8 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 	/* One file read through field ids: an empty companion makes the list two files, read on
 	 * every thread (table/emptyfile.h). It comes last, so the real file keeps index 0 in the
 	 * deleted-row map (the map has no entry for it: nothing deleted). */
-	if (rc == 0 && big && a->group == 1) {
-		pl_empty_companion(&db->empty, t, &d->paths[1]);
+	if (rc == 0 && n == 1 && a->group == 1) {
+		pl_scan_companion(&db->empty, m, t, &d->paths[1]);
 		d->n += d->paths[1] != NULL;
 	}
 	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {

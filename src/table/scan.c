@@ -97,6 +97,19 @@ static size_t count_files(const pl_table *t, file_group g,
 	return n;
 }
 
+/* The lone file of the files of group g that member admits, when it holds more than one row
+ * group's rows: a list worth an empty companion (table/emptyfile.h); else NULL. */
+static const pl_data_file *lone_big_file(const pl_table *t, file_group g,
+					 bool (*member)(const pl_table *, const pl_data_file *, file_group))
+{
+	const pl_data_file *only = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (member(t, &t->files[i], g) && n++ == 0)
+			only = &t->files[i];
+	return n == 1 && only->record_count > PL_EMPTY_COMPANION_MIN_ROWS ? only : NULL;
+}
+
 void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, char **out)
 {
 	*out = NULL;
@@ -104,21 +117,9 @@ void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, 
 	if (!e || pl_model_table_files(m, t, NULL, NULL, &ignored) != 0)
 		return;
 	/* the lists read through field ids: the older layout group, and every unmapped file (the
-	 * positions scan); one of them a lone file of more than one row group's rows */
-	const pl_data_file *lone[2] = {NULL, NULL};
-	size_t n[2] = {0, 0};
-	for (size_t i = 0; i < t->nfiles; i++) {
-		const pl_data_file *f = &t->files[i];
-		if (in_unmapped(t, f, pl_scan_layouts[1]))
-			n[0]++, lone[0] = f;
-		if (pl_scan_in_layout(t, f, pl_scan_layouts[1]))
-			n[1]++, lone[1] = f;
-	}
-	for (int k = 0; k < 2; k++)
-		if (n[k] == 1 && lone[k]->record_count > PL_EMPTY_COMPANION_MIN_ROWS) {
-			pl_empty_companion(e, t, out);
-			return;
-		}
+	 * positions scan) */
+	if (lone_big_file(t, pl_scan_layouts[1], pl_scan_in_layout) || lone_big_file(t, pl_scan_layouts[1], in_unmapped))
+		pl_empty_companion(e, t, out);
 }
 
 /* Paths travel to read_parquet as one string split at the unit separator (0x1f): DuckDB binds
@@ -132,12 +133,8 @@ void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, 
 static void put_path_list(pl_buf *out, const pl_table *t, file_group g,
 			  bool (*member)(const pl_table *, const pl_data_file *, file_group), const char *companion)
 {
-	const pl_data_file *only = NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < t->nfiles; i++)
-		if (member(t, &t->files[i], g) && n++ == 0)
-			only = &t->files[i];
-	if (n == 1 && companion && only->record_count > PL_EMPTY_COMPANION_MIN_ROWS) {
+	const pl_data_file *only = companion ? lone_big_file(t, g, member) : NULL;
+	if (only) {
 		pl_buf_putc(out, '[');
 		pl_buf_put_literal(out, only->path);
 		pl_buf_puts(out, ", ");

@@ -23,8 +23,9 @@
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
 		const int64_t *delete_maps, const char *companion, pl_err *err);
 /* *out: the empty companion file (table/emptyfile.h) to pass to pl_scan_sql and
- * pl_scan_positions_sql for t at m's snapshot, when one of their lists read through field ids is
- * a lone file of more than one row group's rows; else (or when e is NULL) NULL. Free it. */
+ * pl_scan_positions_sql for t at m's snapshot (or to list after the view's lone older file),
+ * when one of their lists read through field ids is a lone file of more than one row group's
+ * rows; else (or when e is NULL) NULL. Free it. */
 void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, char **out);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
