@@ -1,6 +1,7 @@
 /*
  * scan_internal.h -- what scan.c (scan text over files and positions) shares with scan_view.c
- * (views that resolve their files at bind time): a table's files fall into column-layout groups.
+ * (views that resolve their files at bind time) and scan_deletes.c (deleted rows): a table's
+ * files fall into column-layout groups.
  */
 #ifndef PL_TABLE_SCAN_INTERNAL_H
 #define PL_TABLE_SCAN_INTERNAL_H
@@ -27,6 +28,10 @@ int pl_scan_put_projection(pl_buf *out, const pl_model *m, const pl_table *t, fi
  * that resolves its files when DuckDB binds it). */
 int pl_scan_finish(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts, bool at_bind,
 		   pl_err *err);
+/* SELECT <k> AS i, pos FROM (<its deletes>) UNION ALL ...: the deleted positions of the files
+ * of group g that `member` admits, by their index among them (scan_deletes.c). */
+void pl_scan_put_deleted_by_index(pl_buf *out, const pl_model *m, const pl_table *t, file_group g,
+				  bool (*member)(const pl_table *, const pl_data_file *, file_group));
 /* Loads into the cache the deleted-row map of the files of group g that `member` admits. */
 int pl_scan_prepare_map(pl_delcache *c, duckdb_connection con, const pl_model *m, const pl_table *t,
 			bool (*member)(const pl_table *, const pl_data_file *, file_group), file_group g, int64_t *map,
