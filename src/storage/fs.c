@@ -64,17 +64,42 @@ static int sync_path(const char *path, int flags, pl_err *err)
 	return rc;
 }
 
+/* The directory of a file path ("." for a bare name); NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? pl_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : pl_strdup(".");
+}
+
 int pl_fs_sync_file(const char *path, pl_err *err)
 {
-	int rc = sync_path(path, O_RDONLY, err);
-	if (rc)
-		return rc;
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? pl_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : pl_strdup(".");
-	if (!dir)
-		return pl_err_nomem(err);
-	rc = sync_path(dir, O_RDONLY | O_DIRECTORY, err);
-	free(dir);
+	return pl_fs_sync_files((char *const *)&path, 1, err);
+}
+
+int pl_fs_sync_data(const char *path, pl_err *err)
+{
+	size_t len = strlen(path);
+	return sync_path(path, len > 1 && path[len - 1] == '/' ? O_RDONLY | O_DIRECTORY : O_RDONLY, err);
+}
+
+int pl_fs_sync_files(char *const *paths, size_t n, pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = sync_path(paths[i], O_RDONLY, err);
+	pl_strv synced = PL_STRV_INIT; /* the directories, each synced once */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char *dir = dir_of(paths[i]);
+		bool seen = false;
+		for (size_t k = 0; dir && !seen && k < synced.len; k++)
+			seen = strcmp(synced.items[k], dir) == 0;
+		rc = !dir ? pl_err_nomem(err) : seen ? 0 : sync_path(dir, O_RDONLY | O_DIRECTORY, err);
+		if (rc == 0 && !seen)
+			rc = pl_strv_push_owned(&synced, dir) ? pl_err_nomem(err) : 0;
+		else
+			free(dir);
+	}
+	pl_strv_dispose(&synced);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #define PL_STORAGE_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -16,6 +17,11 @@ int pl_fs_mkdirs(const char *dir, pl_err *err);
 int pl_fs_mkdirs_parent(const char *file, pl_err *err);
 /* fsyncs a file and then its directory, so a crash after commit cannot lose it. */
 int pl_fs_sync_file(const char *path, pl_err *err);
+/* fsyncs one file, or one directory (a path ending in '/'), and nothing else. */
+int pl_fs_sync_data(const char *path, pl_err *err);
+/* fsyncs paths[0..n), then each of their directories once: what pl_fs_sync_file does for one
+ * file, with one directory fsync per directory instead of one per file. */
+int pl_fs_sync_files(char *const *paths, size_t n, pl_err *err);
 /* Removes a file; a missing file is not an error. */
 int pl_fs_remove(const char *path, pl_err *err);
 /* Renames a file (same file system). */

@@ -66,7 +66,7 @@ static int write_parquet(const pl_delete_request *req, const char *full, pl_new_
 	out->file_size = duckdb_value_int64(&res, 2, 0);
 	out->footer_size = duckdb_value_int64(&res, 3, 0);
 	duckdb_destroy_result(&res);
-	return pl_fs_sync_file(full, err);
+	return 0;
 }
 
 static int read_positions(const pl_delete_request *req, uint64_t **pos, size_t *n, pl_err *err)
@@ -105,8 +105,6 @@ static int write_dv(const pl_delete_request *req, const char *full, pl_new_delet
 		if (fclose(f) != 0 && rc == 0)
 			rc = pl_err_set(err, PL_EIO, "cannot write '%s': %s", full, strerror(errno));
 	}
-	if (rc == 0)
-		rc = pl_fs_sync_file(full, err);
 	out->delete_count = (int64_t)n;
 	out->file_size = (int64_t)len;
 	out->footer_size = 0;

@@ -23,7 +23,9 @@ typedef struct pl_delete_request {
 	pl_strv *written;              /* the new file's path is appended here */
 } pl_delete_request;
 
-/* Writes the file into the table's directory and fills *out (path, format, counts, replaces). */
+/* Writes the file into the table's directory and fills *out (path, format, counts, replaces).
+ * The file is not fsync'd: the caller syncs the files it wrote (req->written) together, with
+ * pl_fs_sync_files, before it commits. */
 int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "catalog/inline.h"
 #include "core/str.h"
+#include "storage/fs.h"
 #include "table/columns.h"
 #include "table/deletes.h"
 #include "table/emptyfile.h"
@@ -401,6 +402,7 @@ static int plan_deletes(dml *d, pl_err *err)
 	if (rc)
 		return rc;
 	const pl_table *t = d->table;
+	size_t first = d->txn.written.len;
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
 		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
 		if (i >= 0 && (size_t)i < t->nfiles)
@@ -411,6 +413,9 @@ static int plan_deletes(dml *d, pl_err *err)
 			rc = pl_err_set(err, PL_ERROR, "internal error: a matched row of no file (%lld)", (long long)i);
 	}
 	duckdb_destroy_result(&res);
+	/* the delete files: each one, then the table's directory once */
+	if (rc == 0 && d->txn.written.len > first)
+		rc = pl_fs_sync_files(d->txn.written.items + first, d->txn.written.len - first, err);
 	return rc;
 }
 

@@ -306,28 +306,13 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 	return 0;
 }
 
-/* fsync of one file (its directory is synced once, with the last file), or of a directory (a path
- * ending in '/'). */
-static int sync_data(const char *path, pl_err *err)
-{
-	size_t len = strlen(path);
-	int fd = len > 1 && path[len - 1] == '/' ? open(path, O_RDONLY | O_DIRECTORY) : open(path, O_RDONLY);
-	if (fd < 0)
-		return pl_err_set(err, PL_EIO, "cannot open '%s': %s", path, strerror(errno));
-	int rc = fsync(fd) == 0 ? 0 : pl_err_set(err, PL_EIO, "cannot sync '%s': %s", path, strerror(errno));
-	close(fd);
-	return rc;
-}
-
-/* Syncs the files (paths[0..n)), then their directory once (with the last file); then the
- * directories listed in dirs (partition directories, each ending in '/'). */
+/* Syncs the files (paths[0..n)), then their directories once; then the directories listed in
+ * dirs (partition directories, each ending in '/'). */
 static int sync_files(char *const *paths, size_t n, const pl_strv *dirs, pl_err *err)
 {
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = i + 1 == n ? pl_fs_sync_file(paths[i], err) : sync_data(paths[i], err);
+	int rc = pl_fs_sync_files(paths, n, err);
 	for (size_t i = 0; rc == 0 && dirs && i < dirs->len; i++)
-		rc = sync_data(dirs->items[i], err);
+		rc = pl_fs_sync_data(dirs->items[i], err);
 	return rc;
 }
 
