@@ -14,6 +14,7 @@
 #include "catalog/reads.h"
 #include "sql/lake.h"
 #include "table/livebound.h"
+#include "table/scan.h"
 #include "table/statcache.h"
 
 #define MAX_AGGS 64
@@ -240,17 +241,69 @@ static bool files_bounds(planar_conn *conn, pl_lake *lake, const pl_model *m, co
 	return ok;
 }
 
+/* Widens the timestamp and date items by the live rows of inlined-data table it. The catalog
+ * keeps such values as text, which orders as time only in its plainest form, so DuckDB reads the
+ * rows as the table's scan does and writes their bounds. False when it cannot. */
+static bool inlined_time_bounds(planar_conn *conn, pl_lake *lake, const pl_model *m, const pl_table *tab,
+				const pl_inlined_table *it, agg_item *items, size_t nitems)
+{
+	pl_buf q = PL_BUF_INIT, rows = PL_BUF_INIT;
+	pl_err ignored = {0};
+	bool ok = pl_scan_inlined_sql(&rows, lake->name, m, tab, it, &ignored) == 0;
+	size_t ncols = 0;
+	pl_buf_puts(&q, "SELECT ");
+	for (size_t k = 0; k < nitems; k++) {
+		if (items[k].kind == AGG_COUNT || int_type(items[k].col->type))
+			continue;
+		for (int hi = 0; hi < 2; hi++) {
+			pl_buf_puts(&q, ncols++ ? ", CAST(" : "CAST(");
+			pl_buf_puts(&q, hi ? "max(" : "min(");
+			pl_buf_put_ident(&q, items[k].col->name);
+			pl_buf_puts(&q, ") AS VARCHAR)");
+		}
+	}
+	pl_buf_puts(&q, " FROM (");
+	pl_buf_puts(&q, pl_buf_cstr(&rows));
+	pl_buf_putc(&q, ')');
+	duckdb_result res;
+	ok = ok && !pl_buf_oom(&q) && !pl_buf_oom(&rows) && pl_engine_query(conn->con, q.ptr, &res, &ignored) == 0;
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&rows);
+	if (!ok)
+		return false;
+	ok = duckdb_row_count(&res) == 1 && duckdb_column_count(&res) == ncols;
+	for (size_t k = 0, c = 0; ok && k < nitems; k++) {
+		if (items[k].kind == AGG_COUNT || int_type(items[k].col->type))
+			continue;
+		char *lo = duckdb_value_is_null(&res, c, 0) ? NULL : duckdb_value_varchar(&res, c, 0);
+		char *hi = duckdb_value_is_null(&res, c + 1, 0) ? NULL : duckdb_value_varchar(&res, c + 1, 0);
+		c += 2;
+		if (lo || hi) /* else every live value is NULL */
+			ok = widen(&items[k], lo, hi);
+		duckdb_free(lo);
+		duckdb_free(hi);
+	}
+	duckdb_destroy_result(&res);
+	return ok;
+}
+
 /* Adds the live rows of the table's inlined-data tables to *count and their bounds to the
- * min/max items: false when a row was deleted (min/max) or the catalog cannot tell. */
-static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, agg_item *items, size_t nitems,
-			 bool minmax, int64_t *count)
+ * min/max items: false when a row was deleted (min/max) or the bounds cannot be told. Integer
+ * bounds come from the catalog; timestamp and date bounds from the rows (inlined_time_bounds). */
+static bool inlined_fold(planar_conn *conn, pl_lake *lake, const pl_model *m, const pl_table *tab,
+			 agg_item *items, size_t nitems, bool minmax, int64_t *count)
 {
 	int64_t ids[MAX_AGGS];
 	size_t nids = 0;
-	bool times = false; /* a timestamp or date item: the catalog's bounds of inlined rows are integers */
-	for (size_t k = 0; k < nitems; k++)
-		if (items[k].kind != AGG_COUNT && !(times |= !int_type(items[k].col->type)))
+	bool times = false; /* a timestamp or date item */
+	for (size_t k = 0; k < nitems; k++) {
+		if (items[k].kind == AGG_COUNT)
+			continue;
+		if (int_type(items[k].col->type))
 			ids[nids++] = items[k].col->id;
+		else
+			times = true;
+	}
 	bool ok = true;
 	for (size_t i = 0; ok && i < tab->ninlined; i++) {
 		const pl_inlined_table *it = &tab->inlined[i];
@@ -259,7 +312,7 @@ static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 		if (it->ndeleted || pl_catalog_inlined_bounds(lake->cat, it->name, m->snapshot_id, ids, nids, &r, &ignored))
 			return false;
 		int64_t live = pl_rows_int(r, 0, 0, -1), deleted = pl_rows_int(r, 0, 1, -1);
-		ok = live >= 0 && deleted >= 0 && (!minmax || deleted == 0) && !(times && live > 0);
+		ok = live >= 0 && deleted >= 0 && (!minmax || deleted == 0);
 		if (ok)
 			*count += live;
 		for (size_t k = 0, c = 2; ok && live > 0 && k < nitems; k++) {
@@ -276,6 +329,8 @@ static bool inlined_fold(pl_lake *lake, const pl_model *m, const pl_table *tab, 
 			ok = widen(&items[k], lo_s, hi_s);
 		}
 		pl_rows_free(r);
+		if (ok && times && live > 0)
+			ok = inlined_time_bounds(conn, lake, m, tab, it, items, nitems);
 	}
 	return ok;
 }
@@ -438,7 +493,7 @@ static bool fold(planar_conn *conn, pl_lake *lake, const pl_table *tab, agg_item
 	for (size_t k = 0; k < nitems; k++)
 		if (items[k].kind != AGG_COUNT && !files_bounds(conn, lake, m, tab, files, nfiles, &items[k]))
 			return false;
-	return inlined_fold(lake, m, tab, items, nitems, minmax, count);
+	return inlined_fold(conn, lake, m, tab, items, nitems, minmax, count);
 }
 
 int pl_agg_fold_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_err *err)

@@ -462,6 +462,12 @@ static int put_inlined(pl_buf *out, const char *lake, const pl_model *m, const p
 	return rc;
 }
 
+int pl_scan_inlined_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
+			const pl_inlined_table *it, pl_err *err)
+{
+	return put_inlined(out, lake, m, t, it, false, err);
+}
+
 /* The end of a table's scan after `parts` file scans: its inlined rows, or an empty typed SELECT
  * when there is nothing at all. */
 int pl_scan_finish(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t, size_t parts,

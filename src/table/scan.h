@@ -49,6 +49,10 @@ int pl_scan_inlined_version(const pl_model *m, const pl_table *t, const pl_inlin
 /* Column c of an inlined row, read as text under c's name, in c's type: through old's type of
  * the column first when its nested fields changed since (fields follow their ids). */
 int pl_scan_put_inlined_value(pl_buf *out, const pl_table *old, const pl_column *c, pl_err *err);
+/* SELECT of t's columns (by name, in their types) over the live rows of one of its inlined-data
+ * tables at m's snapshot, as the table's scan reads them (lake: the attached lake's name). */
+int pl_scan_inlined_sql(pl_buf *out, const char *lake, const pl_model *m, const pl_table *t,
+			const pl_inlined_table *it, pl_err *err);
 /* True when some live file of t has deleted rows or is a flushed file (t's files loaded). */
 bool pl_scan_has_deletes(const pl_table *t);
 /* Loads the deleted-row sets of t's files into the cache and registers the map of each file
