@@ -3,9 +3,14 @@
  */
 #include "table/emptyfile.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -19,13 +24,18 @@ void pl_empty_files_init(pl_empty_files *e, duckdb_database duck)
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_init(&e->lock, NULL);
 	e->duck = duck;
+	e->lock_fd = -1;
 }
 
 void pl_empty_files_dispose(pl_empty_files *e)
 {
 	if (e->dir)
 		pl_fs_remove_dir(e->dir);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
 	free(e->dir);
+	e->dir = NULL;
+	e->lock_fd = -1;
 	pthread_mutex_destroy(&e->lock);
 }
 
@@ -53,17 +63,56 @@ static int put_select(pl_buf *q, pl_buf *opts, const pl_table *t, bool as_text, 
 	return rc == 0 && (pl_buf_oom(q) || pl_buf_oom(opts)) ? pl_err_nomem(err) : rc;
 }
 
-/* Under e->lock: the directory, made on first use. */
+#define DIR_PREFIX "planar-empty-"
+#define LOCK_NAME ".owner"
+
+/* Removes the directories under tmp that earlier processes made and left (killed before they
+ * could remove them): those whose owner lock nobody holds. A process holds the lock of its own
+ * directory for as long as it lives; the kernel releases it however the process ends. */
+static void sweep_left_dirs(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *ent;
+	while (d && (ent = readdir(d)) != NULL) {
+		if (strncmp(ent->d_name, DIR_PREFIX, strlen(DIR_PREFIX)) != 0)
+			continue;
+		char dir[4096], lock[4200];
+		snprintf(dir, sizeof(dir), "%s/%s", tmp, ent->d_name);
+		snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, dir);
+		int fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) /* made before owner locks, or not ours to take: left alone */
+			continue;
+		/* a lock file a minute old at least: not one whose maker is about to take it */
+		struct stat st;
+		if (fstat(fd, &st) == 0 && st.st_mtime < time(NULL) - 60 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			pl_fs_remove_dir(dir);
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Under e->lock: the directory, made on first use (with its owner lock held). */
 static int ensure_dir(pl_empty_files *e, pl_err *err)
 {
 	if (e->dir)
 		return 0;
 	const char *tmp = getenv("TMPDIR");
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/planar-empty-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	tmp = tmp && *tmp ? tmp : "/tmp";
+	sweep_left_dirs(tmp);
+	char dir[4096], lock[4200];
+	snprintf(dir, sizeof(dir), "%s/" DIR_PREFIX "XXXXXX", tmp);
 	if (!mkdtemp(dir))
-		return pl_err_set(err, PL_EIO, "cannot create a temporary directory in %s (set TMPDIR)",
-				  tmp && *tmp ? tmp : "/tmp");
+		return pl_err_set(err, PL_EIO, "cannot create a temporary directory in %s (set TMPDIR)", tmp);
+	snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, dir);
+	e->lock_fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (e->lock_fd >= 0)
+			close(e->lock_fd);
+		e->lock_fd = -1;
+		pl_fs_remove_dir(dir);
+		return pl_err_set(err, PL_EIO, "cannot lock the temporary directory %s", dir);
+	}
 	return (e->dir = pl_strdup(dir)) ? 0 : pl_err_nomem(err);
 }
 
@@ -95,12 +144,43 @@ static int write_file(pl_empty_files *e, const pl_buf *q, const pl_buf *opts, co
 	return rc;
 }
 
+/* Under e->lock: *path (malloc'd) of the file that COPY q (whose end is opts) writes, named by
+ * the hash of key, written first when it is not there yet. optional: a file that cannot be
+ * written is marked so (<path>.none) and gives *path NULL and 0, now and on later calls. */
+static int cached_file(pl_empty_files *e, const pl_buf *q, const pl_buf *opts, const char *key, bool optional,
+		       char **path, pl_err *err)
+{
+	*path = NULL;
+	int rc = ensure_dir(e, err);
+	pl_buf p = PL_BUF_INIT, none = PL_BUF_INIT;
+	pl_buf_printf(&p, "%s/%016llx.parquet", e->dir, (unsigned long long)pl_str_hash(key));
+	pl_buf_printf(&none, "%s.none", pl_buf_cstr(&p));
+	if (rc == 0 && (pl_buf_oom(&p) || pl_buf_oom(&none)))
+		rc = pl_err_nomem(err);
+	bool have = rc == 0 && access(p.ptr, F_OK) == 0;
+	bool marked = rc == 0 && !have && optional && access(none.ptr, F_OK) == 0;
+	if (rc == 0 && !have && !marked) {
+		rc = write_file(e, q, opts, p.ptr, err);
+		if (rc && rc != PL_ENOMEM && optional) {
+			FILE *f = fopen(none.ptr, "w");
+			if (f)
+				fclose(f);
+			marked = true;
+			rc = 0;
+		}
+	}
+	if (rc == 0 && !marked)
+		*path = pl_buf_detach(&p);
+	pl_buf_dispose(&p);
+	pl_buf_dispose(&none);
+	return rc;
+}
+
 /* The file for t (see pl_empty_file; with field_ids pl_empty_companion, which gives no file
  * rather than the text form when a type cannot be written). */
 static int empty_file(pl_empty_files *e, const pl_table *t, bool field_ids, char **out, pl_err *err)
 {
 	pl_buf q = PL_BUF_INIT, opts = PL_BUF_INIT;
-	char *path = NULL;
 	int rc = 0;
 	*out = NULL;
 	pthread_mutex_lock(&e->lock);
@@ -109,37 +189,9 @@ static int empty_file(pl_empty_files *e, const pl_table *t, bool field_ids, char
 		pl_buf_puts(&q, pl_buf_cstr(&opts)); /* the file is named by its whole COPY */
 		if (rc == 0 && pl_buf_oom(&q))
 			rc = pl_err_nomem(err);
-		if (rc == 0)
-			rc = ensure_dir(e, err);
-		free(path);
-		path = NULL;
-		if (rc == 0) {
-			pl_buf p = PL_BUF_INIT;
-			pl_buf_printf(&p, "%s/%016llx.parquet", e->dir, (unsigned long long)pl_str_hash(q.ptr));
-			path = pl_buf_oom(&p) ? NULL : pl_buf_detach(&p);
-			pl_buf_dispose(&p);
-			rc = path ? 0 : pl_err_nomem(err);
-		}
-		if (rc || access(path, F_OK) == 0)
-			break;
-		char none[4200]; /* marks a column list whose companion file cannot be written */
-		snprintf(none, sizeof(none), "%s.none", path);
-		if (field_ids && access(none, F_OK) == 0) {
-			free(path);
-			path = NULL;
-			break;
-		}
 		pl_err write_err = {0};
-		rc = write_file(e, &q, &opts, path, &write_err);
-		if (rc && rc != PL_ENOMEM && field_ids) { /* no companion file: not an error */
-			FILE *f = fopen(none, "w");
-			if (f)
-				fclose(f);
-			free(path);
-			path = NULL;
-			rc = 0;
-			break;
-		}
+		if (rc == 0)
+			rc = cached_file(e, &q, &opts, q.ptr, field_ids, out, &write_err);
 		if (rc == 0 || rc == PL_ENOMEM || as_text) {
 			if (rc)
 				*err = write_err;
@@ -150,10 +202,6 @@ static int empty_file(pl_empty_files *e, const pl_table *t, bool field_ids, char
 	pthread_mutex_unlock(&e->lock);
 	pl_buf_dispose(&q);
 	pl_buf_dispose(&opts);
-	if (rc)
-		free(path);
-	else
-		*out = path;
 	return rc;
 }
 
@@ -168,4 +216,31 @@ void pl_empty_companion(pl_empty_files *e, const pl_table *t, char **out)
 	*out = NULL;
 	if (e && empty_file(e, t, true, out, &ignored) != 0)
 		*out = NULL;
+}
+
+void pl_empty_twin(pl_empty_files *e, const char *file, char **out)
+{
+	*out = NULL;
+	struct stat st;
+	if (!e || file[0] != '/' || stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	pl_buf q = PL_BUF_INIT, opts = PL_BUF_INIT, key = PL_BUF_INIT;
+	pl_buf_puts(&q, "SELECT * FROM read_parquet(");
+	pl_buf_put_literal(&q, file);
+	pl_buf_puts(&q, ") LIMIT 0");
+	pl_buf_puts(&opts, " (FORMAT parquet)");
+	pl_buf_puts(&q, pl_buf_cstr(&opts));
+	/* the file as it is now: another file at the same path gets a twin of its own */
+	pl_buf_printf(&key, "%s %lld %lld.%09ld", pl_buf_cstr(&q), (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		      (long)st.st_mtim.tv_nsec);
+	pl_err ignored = {0};
+	if (!pl_buf_oom(&q) && !pl_buf_oom(&opts) && !pl_buf_oom(&key)) {
+		pthread_mutex_lock(&e->lock);
+		if (cached_file(e, &q, &opts, key.ptr, true, out, &ignored) != 0)
+			*out = NULL;
+		pthread_mutex_unlock(&e->lock);
+	}
+	pl_buf_dispose(&q);
+	pl_buf_dispose(&opts);
+	pl_buf_dispose(&key);
 }

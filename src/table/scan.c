@@ -122,6 +122,17 @@ void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, 
 		pl_empty_companion(e, t, out);
 }
 
+void pl_scan_mapped_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, int g, char **out)
+{
+	*out = NULL;
+	pl_err ignored = {0};
+	if (!e || g < 2 || pl_model_table_files(m, t, NULL, NULL, &ignored) != 0)
+		return;
+	const pl_data_file *only = lone_big_file(t, pl_scan_group_of(t, g), pl_scan_in_layout);
+	if (only)
+		pl_empty_twin(e, only->path, out);
+}
+
 /* Paths travel to read_parquet as one string split at the unit separator (0x1f): DuckDB binds
  * that several times faster than a list of as many literals, which matters with thousands of
  * files. A path holding the separator itself falls back to the list form. */
