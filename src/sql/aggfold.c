@@ -496,6 +496,16 @@ static bool fold(planar_conn *conn, pl_lake *lake, const pl_table *tab, agg_item
 	return inlined_fold(conn, lake, m, tab, items, nitems, minmax, count);
 }
 
+/* Whether DuckDB parses the statement as written: one it refuses (a reserved word as a bare
+ * column name, say) is left to it, to fail as it would. */
+static bool duckdb_parses(planar_conn *conn, const char *sql)
+{
+	duckdb_extracted_statements st = NULL;
+	idx_t n = duckdb_extract_statements(conn->con, sql, &st);
+	duckdb_destroy_extracted(&st);
+	return n > 0;
+}
+
 int pl_agg_fold_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_err *err)
 {
 	size_t i = 0;
@@ -538,7 +548,7 @@ int pl_agg_fold_rewrite(planar_conn *conn, const pl_toks *t, char **sql_out, pl_
 		const pl_model *m = tgt.lake->model;
 		const pl_schema *sc = pl_model_schema(m, tgt.schema);
 		const pl_table *tab = sc ? pl_model_table(m, sc->id, tgt.name) : NULL;
-		if (tab && fold(conn, tgt.lake, tab, items, nitems, &count))
+		if (tab && fold(conn, tgt.lake, tab, items, nitems, &count) && duckdb_parses(conn, t->src))
 			rc = folded_sql(conn, t, select, items, nitems, count, sql_out, err);
 	}
 	pl_target_dispose(&tgt);
