@@ -79,6 +79,10 @@ static void sweep_left_dirs(const char *tmp)
 		char dir[4096], lock[4200];
 		snprintf(dir, sizeof(dir), "%s/%s", tmp, ent->d_name);
 		snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, dir);
+		/* a directory of this user's, not a link to one */
+		struct stat ds;
+		if (lstat(dir, &ds) != 0 || !S_ISDIR(ds.st_mode) || ds.st_uid != geteuid())
+			continue;
 		int fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) /* made before owner locks, or not ours to take: left alone */
 			continue;

@@ -5,7 +5,7 @@
  * the file is rewritten), and there is none for a relative path, a missing file, a file that is
  * not Parquet (now and on the next call) or no set of files; disposing removes the directory.
  * Directories left by killed processes are removed when a process makes its own: those whose
- * owner lock nobody holds, not a held one, a fresh one or one without a lock file.
+ * owner lock nobody holds, not a held one, a fresh one, one without a lock file or a link.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +185,10 @@ static void test_left_directories(void **state)
 	left_dir(f->base, "planar-empty-fresh1", true, false, fresh, sizeof(fresh));
 	left_dir(f->base, "planar-empty-nolock", false, false, old_style, sizeof(old_style));
 	left_dir(f->base, "not-planar-dir", true, true, other, sizeof(other));
+	/* a link named like a left directory, to a directory with an unheld, aged lock: not followed */
+	char link[128];
+	snprintf(link, sizeof(link), "%s/planar-empty-link01", f->base);
+	assert_int_equal(symlink(other, link), 0);
 	char lock[256];
 	snprintf(lock, sizeof(lock), "%s/.owner", held);
 	int fd = open(lock, O_RDWR);
@@ -207,6 +211,10 @@ static void test_left_directories(void **state)
 	assert_int_equal(stat(fresh, &st), 0);
 	assert_int_equal(stat(old_style, &st), 0);
 	assert_int_equal(stat(other, &st), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	char inside[256];
+	snprintf(inside, sizeof(inside), "%s/0123.parquet", other);
+	assert_int_equal(stat(inside, &st), 0);
 	close(fd);
 	/* this process's own directory holds its lock: another set made now keeps it */
 	pl_empty_files second;
