@@ -73,31 +73,38 @@ static char *dir_of(const char *path)
 
 int pl_fs_sync_file(const char *path, pl_err *err)
 {
-	return pl_fs_sync_files((char *const *)&path, 1, err);
+	return pl_fs_sync_files((char *const *)&path, 1, NULL, 0, err);
 }
 
-int pl_fs_sync_data(const char *path, pl_err *err)
+/* Syncs directory dir (owned, freed here) unless it is in synced already, then lists it there. */
+static int sync_dir_once(pl_strv *synced, char *dir, pl_err *err)
 {
-	size_t len = strlen(path);
-	return sync_path(path, len > 1 && path[len - 1] == '/' ? O_RDONLY | O_DIRECTORY : O_RDONLY, err);
+	if (!dir)
+		return pl_err_nomem(err);
+	for (size_t k = 0; k < synced->len; k++)
+		if (strcmp(synced->items[k], dir) == 0) {
+			free(dir);
+			return 0;
+		}
+	int rc = sync_path(dir, O_RDONLY | O_DIRECTORY, err);
+	if (rc) {
+		free(dir);
+		return rc;
+	}
+	return pl_strv_push_owned(synced, dir) ? pl_err_nomem(err) : 0;
 }
 
-int pl_fs_sync_files(char *const *paths, size_t n, pl_err *err)
+int pl_fs_sync_files(char *const *paths, size_t n, char *const *dirs, size_t ndirs, pl_err *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = sync_path(paths[i], O_RDONLY, err);
 	pl_strv synced = PL_STRV_INIT; /* the directories, each synced once */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char *dir = dir_of(paths[i]);
-		bool seen = false;
-		for (size_t k = 0; dir && !seen && k < synced.len; k++)
-			seen = strcmp(synced.items[k], dir) == 0;
-		rc = !dir ? pl_err_nomem(err) : seen ? 0 : sync_path(dir, O_RDONLY | O_DIRECTORY, err);
-		if (rc == 0 && !seen)
-			rc = pl_strv_push_owned(&synced, dir) ? pl_err_nomem(err) : 0;
-		else
-			free(dir);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = sync_dir_once(&synced, dir_of(paths[i]), err);
+	for (size_t i = 0; rc == 0 && i < ndirs; i++) {
+		size_t len = strlen(dirs[i]);
+		rc = sync_dir_once(&synced, pl_strndup(dirs[i], len > 1 && dirs[i][len - 1] == '/' ? len - 1 : len), err);
 	}
 	pl_strv_dispose(&synced);
 	return rc;

@@ -17,11 +17,10 @@ int pl_fs_mkdirs(const char *dir, pl_err *err);
 int pl_fs_mkdirs_parent(const char *file, pl_err *err);
 /* fsyncs a file and then its directory, so a crash after commit cannot lose it. */
 int pl_fs_sync_file(const char *path, pl_err *err);
-/* fsyncs one file, or one directory (a path ending in '/'), and nothing else. */
-int pl_fs_sync_data(const char *path, pl_err *err);
-/* fsyncs paths[0..n), then each of their directories once: what pl_fs_sync_file does for one
- * file, with one directory fsync per directory instead of one per file. */
-int pl_fs_sync_files(char *const *paths, size_t n, pl_err *err);
+/* fsyncs the files paths[0..n), then each of their directories and the directories
+ * dirs[0..ndirs) (a trailing '/' or not), each directory once: what pl_fs_sync_file does for one
+ * file, with one fsync per directory instead of one per file. */
+int pl_fs_sync_files(char *const *paths, size_t n, char *const *dirs, size_t ndirs, pl_err *err);
 /* Removes a file; a missing file is not an error. */
 int pl_fs_remove(const char *path, pl_err *err);
 /* Renames a file (same file system). */

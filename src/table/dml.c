@@ -415,7 +415,7 @@ static int plan_deletes(dml *d, pl_err *err)
 	duckdb_destroy_result(&res);
 	/* the delete files: each one, then the table's directory once */
 	if (rc == 0 && d->txn.written.len > first)
-		rc = pl_fs_sync_files(d->txn.written.items + first, d->txn.written.len - first, err);
+		rc = pl_fs_sync_files(d->txn.written.items + first, d->txn.written.len - first, NULL, 0, err);
 	return rc;
 }
 

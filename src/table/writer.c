@@ -306,14 +306,11 @@ static int read_stats_chunk(duckdb_data_chunk chunk, const pl_write_request *req
 	return 0;
 }
 
-/* Syncs the files (paths[0..n)), then their directories once; then the directories listed in
- * dirs (partition directories, each ending in '/'). */
+/* Syncs the files (paths[0..n)), then their directories and those listed in dirs (partition
+ * directories, each ending in '/'), each directory once. */
 static int sync_files(char *const *paths, size_t n, const pl_strv *dirs, pl_err *err)
 {
-	int rc = pl_fs_sync_files(paths, n, err);
-	for (size_t i = 0; rc == 0 && dirs && i < dirs->len; i++)
-		rc = pl_fs_sync_data(dirs->items[i], err);
-	return rc;
+	return pl_fs_sync_files(paths, n, dirs ? dirs->items : NULL, dirs ? dirs->len : 0, err);
 }
 
 /* A background sync of a write's files: the thread's work and its outcome. */

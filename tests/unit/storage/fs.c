@@ -2,7 +2,7 @@
  * tests/unit/storage/fs.c -- cmocka tests of making written files durable (src/storage/fs.c) in a
  * scratch directory: pl_fs_sync_files over files of several directories (each directory synced
  * once), a bare file name, an empty list, and the errors a user sees for a file or directory that
- * is gone; pl_fs_sync_data of a file and of a directory written with a trailing '/'.
+ * is gone; directories given beside the files, with a trailing '/' or without.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,8 +63,8 @@ static void test_files_of_several_directories(void **state)
 	add_file(f, "main/t/d.parquet");
 	add_file(f, "top.parquet");
 	pl_err err = {0};
-	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, &err), 0);
-	assert_int_equal(pl_fs_sync_files(f->paths.items, 0, &err), 0);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, NULL, 0, &err), 0);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, 0, NULL, 0, &err), 0);
 	assert_int_equal(pl_fs_sync_file(f->paths.items[0], &err), 0);
 }
 
@@ -79,7 +79,7 @@ static void test_bare_name(void **state)
 	fclose(out);
 	char *bare = "bare.parquet";
 	pl_err err = {0};
-	int rc = pl_fs_sync_files(&bare, 1, &err);
+	int rc = pl_fs_sync_files(&bare, 1, NULL, 0, &err);
 	assert_int_equal(chdir(cwd), 0);
 	assert_int_equal(rc, 0);
 }
@@ -92,22 +92,24 @@ static void test_missing_file(void **state)
 	snprintf(gone, sizeof(gone), "%s/main/t/gone.parquet", f->base);
 	assert_int_equal(pl_strv_push(&f->paths, gone), 0);
 	pl_err err = {0};
-	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, &err), PL_EIO);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, NULL, 0, &err), PL_EIO);
 	assert_non_null(strstr(err.msg, "gone.parquet"));
-	assert_int_equal(pl_fs_sync_data(gone, &err), PL_EIO);
+	char *gone_p = gone;
+	assert_int_equal(pl_fs_sync_files(&gone_p, 1, NULL, 0, &err), PL_EIO);
 }
 
 static void test_directories(void **state)
 {
 	fixture *f = *state;
 	add_file(f, "main/t/a.parquet");
-	char dir[256];
+	char dir[256], bare[256], *dirs[2] = {dir, bare};
 	snprintf(dir, sizeof(dir), "%s/main/t/", f->base);
+	snprintf(bare, sizeof(bare), "%s/main", f->base);
 	pl_err err = {0};
-	assert_int_equal(pl_fs_sync_data(dir, &err), 0);
-	assert_int_equal(pl_fs_sync_data(f->paths.items[0], &err), 0);
+	assert_int_equal(pl_fs_sync_files(NULL, 0, dirs, 2, &err), 0);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, 1, dirs, 2, &err), 0);
 	snprintf(dir, sizeof(dir), "%s/main/nothing/", f->base);
-	assert_int_equal(pl_fs_sync_data(dir, &err), PL_EIO);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, 1, dirs, 1, &err), PL_EIO);
 	assert_non_null(strstr(err.msg, "nothing"));
 }
 
