@@ -320,13 +320,10 @@ static int resolve_files(planar_db *db, duckdb_client_context ctx, const bind_ar
 		return rc;
 	}
 	/* One file read through field ids or a name map: an empty companion makes the list two
-	 * files, read on every thread (table/emptyfile.h). It comes last, so the real file keeps index 0 in the
-	 * deleted-row map (the map has no entry for it: nothing deleted). */
-	if (rc == 0 && n == 1 && a->group == 1) {
-		pl_scan_companion(&db->empty, m, t, &d->paths[1]);
-		d->n += d->paths[1] != NULL;
-	} else if (rc == 0 && n == 1 && a->group >= 2) { /* a registered file: its own empty twin */
-		pl_scan_mapped_companion(&db->empty, m, t, a->group, &d->paths[1]);
+	 * files, read on every thread (table/emptyfile.h). It comes last, so the real file keeps
+	 * index 0 in the deleted-row map (the map has no entry for it: nothing deleted). */
+	if (rc == 0 && n == 1) {
+		pl_scan_view_companion(&db->empty, m, t, a->group, &d->paths[1]);
 		d->n += d->paths[1] != NULL;
 	}
 	if (rc == 0 && pl_scan_group_hides_rows(m, t, a->group)) {

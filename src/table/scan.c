@@ -122,14 +122,16 @@ void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, 
 		pl_empty_companion(e, t, out);
 }
 
-void pl_scan_mapped_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, int g, char **out)
+void pl_scan_view_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, int g, char **out)
 {
 	*out = NULL;
 	pl_err ignored = {0};
-	if (!e || g < 2 || pl_model_table_files(m, t, NULL, NULL, &ignored) != 0)
+	if (!e || g == 0 || pl_model_table_files(m, t, NULL, NULL, &ignored) != 0)
 		return;
 	const pl_data_file *only = lone_big_file(t, pl_scan_group_of(t, g), pl_scan_in_layout);
-	if (only)
+	if (only && g == 1)
+		pl_empty_companion(e, t, out);
+	else if (only)
 		pl_empty_twin(e, only->path, out);
 }
 

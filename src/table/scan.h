@@ -23,14 +23,14 @@
 int pl_scan_sql(pl_buf *out, const char *lake_name, const pl_model *model, const pl_table *t,
 		const int64_t *delete_maps, const char *companion, pl_err *err);
 /* *out: the empty companion file (table/emptyfile.h) to pass to pl_scan_sql and
- * pl_scan_positions_sql for t at m's snapshot (or to list after the view's lone older file),
- * when one of their lists read through field ids is a lone file of more than one row group's
+ * pl_scan_positions_sql for t at m's snapshot, when one of their lists read through field ids is a lone file of more than one row group's
  * rows; else (or when e is NULL) NULL. Free it. */
 void pl_scan_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, char **out);
-/* *out: for group g >= 2 of the view (the files registered with one name map), when it is a lone
- * local file of more than one row group's rows, an empty twin of it (pl_empty_twin) to list after
- * it, so that DuckDB reads it on every thread; else NULL. Free it. */
-void pl_scan_mapped_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, int g, char **out);
+/* *out: what the view lists after the files of its group g when they are one file of more than
+ * one row group's rows, so that DuckDB reads it on every thread: for the older layout (g 1, read
+ * through field ids) the empty companion, for files registered with a name map (g >= 2) an empty
+ * twin of the file (pl_empty_twin); else NULL (group 0 is read by name). Free it. */
+void pl_scan_view_companion(pl_empty_files *e, const pl_model *m, const pl_table *t, int g, char **out);
 /* The DuckDB type of a column as SQL text into an empty type buffer (left empty on failure). */
 int pl_scan_column_type(pl_buf *type, const pl_column *c, pl_err *err);
 /* Parquet field ids of DuckLake's row lineage columns: a row's id, and the snapshot it began at
