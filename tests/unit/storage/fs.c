@@ -2,7 +2,8 @@
  * tests/unit/storage/fs.c -- cmocka tests of making written files durable (src/storage/fs.c) in a
  * scratch directory: pl_fs_sync_files over files of several directories (each directory synced
  * once), a bare file name, an empty list, and the errors a user sees for a file or directory that
- * is gone; directories given beside the files, with a trailing '/' or without.
+ * is gone; directories given beside the files, with a trailing '/' or without; many files (synced
+ * on several threads), one of them gone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +114,26 @@ static void test_directories(void **state)
 	assert_non_null(strstr(err.msg, "nothing"));
 }
 
+/* enough files for every sync thread; a file gone in the middle fails the whole sync with its name */
+static void test_many_files(void **state)
+{
+	fixture *f = *state;
+	char rel[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(rel, sizeof(rel), "main/t%d/f%d.parquet", i % 7, i);
+		add_file(f, rel);
+	}
+	pl_err err = {0};
+	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, NULL, 0, &err), 0);
+	char gone[256];
+	snprintf(gone, sizeof(gone), "%s/main/t3/gone.parquet", f->base);
+	free(f->paths.items[151]);
+	f->paths.items[151] = strdup(gone);
+	assert_non_null(f->paths.items[151]);
+	assert_int_equal(pl_fs_sync_files(f->paths.items, f->paths.len, NULL, 0, &err), PL_EIO);
+	assert_non_null(strstr(err.msg, "gone.parquet"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +141,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bare_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directories, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
