@@ -8,6 +8,7 @@
 #define PL_TABLE_DELETES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "catalog/commit.h"
 #include "catalog/model.h"
@@ -19,6 +20,8 @@ typedef struct pl_delete_request {
 	const pl_table *table;
 	const pl_data_file *file;
 	const char *new_positions_sql; /* SELECT pos ...: positions newly deleted from the file */
+	const uint64_t *new_positions;  /* or (deletion vectors) these, sorted and distinct, when */
+	size_t nnew;                    /* new_positions_sql is NULL */
 	bool deletion_vector;
 	pl_strv *written;              /* the new file's path is appended here */
 } pl_delete_request;

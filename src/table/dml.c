@@ -357,8 +357,10 @@ static int delete_inline(dml *d, int64_t index, const pl_data_file *f, pl_err *e
 	return del && del->positions ? 0 : pl_err_nomem(err);
 }
 
-static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, bool dv, int64_t limit,
-			    pl_err *err)
+/* dv_pos: the file's matched positions, sorted, for a deletion vector (NULL: a Parquet delete file,
+ * whose COPY reads them from the matches) */
+static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_t count, const uint64_t *dv_pos,
+			    int64_t limit, pl_err *err)
 {
 	if (limit > 0 && count <= limit && f->id < PL_LOCAL_ID_BASE)
 		return delete_inline(d, index, f, err);
@@ -370,14 +372,47 @@ static int delete_from_file(dml *d, int64_t index, const pl_data_file *f, int64_
 		return 0;
 	}
 	pl_buf q = PL_BUF_INIT;
-	pl_buf_puts(&q, "SELECT __planar_pos AS pos FROM temp.main.");
-	pl_buf_put_ident(&q, d->match);
-	pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
+	if (!dv_pos) {
+		pl_buf_puts(&q, "SELECT __planar_pos AS pos FROM temp.main.");
+		pl_buf_put_ident(&q, d->match);
+		pl_buf_printf(&q, " WHERE __planar_file = %lld", (long long)index);
+	}
 	pl_new_delete *nd = pl_txn_add_delete(&d->txn);
-	pl_delete_request req = {d->ctx->con, d->model, d->table, f, q.ptr, dv, &d->txn.written};
+	pl_delete_request req = {.con = d->ctx->con, .model = d->model, .table = d->table, .file = f,
+				 .new_positions_sql = dv_pos ? NULL : q.ptr, .new_positions = dv_pos, .nnew = (size_t)count,
+				 .deletion_vector = dv_pos != NULL, .written = &d->txn.written};
 	int rc = !nd || pl_buf_oom(&q) ? pl_err_nomem(err) : pl_deletes_write(&req, nd, err);
 	pl_buf_dispose(&q);
 	return rc;
+}
+
+/* For deletion vectors: the matched positions of every data file, sorted by file and position,
+ * from one query (one query per file cost more than writing its vector). */
+static int matched_file_positions(dml *d, uint64_t **pos, size_t *n, pl_err *err)
+{
+	pl_buf q = PL_BUF_INIT;
+	duckdb_result res;
+	pl_buf_puts(&q, "SELECT CAST(__planar_pos AS UBIGINT) FROM temp.main.");
+	pl_buf_put_ident(&q, d->match);
+	pl_buf_puts(&q, " WHERE __planar_file >= 0 ORDER BY __planar_file, __planar_pos");
+	int rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(d->ctx->con, q.ptr, &res, err);
+	pl_buf_dispose(&q);
+	if (rc)
+		return rc;
+	size_t total = (size_t)duckdb_row_count(&res), k = 0;
+	*pos = malloc((total ? total : 1) * sizeof(**pos));
+	idx_t chunks = duckdb_result_chunk_count(res);
+	for (idx_t c = 0; *pos && c < chunks; c++) {
+		duckdb_data_chunk chunk = duckdb_result_get_chunk(res, c);
+		idx_t rows = duckdb_data_chunk_get_size(chunk);
+		const uint64_t *v = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0));
+		for (idx_t r = 0; r < rows && k < total; r++)
+			(*pos)[k++] = v[r];
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	duckdb_destroy_result(&res);
+	*n = k;
+	return *pos ? 0 : pl_err_nomem(err);
 }
 
 static int plan_deletes(dml *d, pl_err *err)
@@ -402,17 +437,25 @@ static int plan_deletes(dml *d, pl_err *err)
 	if (rc)
 		return rc;
 	const pl_table *t = d->table;
-	size_t first = d->txn.written.len;
+	size_t first = d->txn.written.len, npos = 0, at = 0;
+	uint64_t *pos = NULL;
+	if (dv)
+		rc = matched_file_positions(d, &pos, &npos, err);
 	for (idx_t r = 0; rc == 0 && r < duckdb_row_count(&res); r++) {
 		int64_t i = duckdb_value_int64(&res, 0, r), count = duckdb_value_int64(&res, 1, r);
-		if (i >= 0 && (size_t)i < t->nfiles)
-			rc = delete_from_file(d, i, &t->files[i], count, dv, limit, err);
-		else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
+		if (i >= 0 && (size_t)i < t->nfiles && dv && (count < 0 || (size_t)count > npos - at))
+			rc = pl_err_set(err, PL_ERROR, "internal error: the matched positions of file %lld changed",
+					(long long)i);
+		else if (i >= 0 && (size_t)i < t->nfiles) {
+			rc = delete_from_file(d, i, &t->files[i], count, dv ? pos + at : NULL, limit, err);
+			at += dv ? (size_t)count : 0;
+		} else if (i < 0 && (size_t)(-i - 1) < t->ninlined)
 			rc = delete_inlined(d, i, t->inlined[-i - 1].name, err);
 		else
 			rc = pl_err_set(err, PL_ERROR, "internal error: a matched row of no file (%lld)", (long long)i);
 	}
 	duckdb_destroy_result(&res);
+	free(pos);
 	/* the delete files: each one, then the table's directory once */
 	if (rc == 0 && d->txn.written.len > first)
 		rc = pl_fs_sync_files(d->txn.written.items + first, d->txn.written.len - first, NULL, 0, err);
