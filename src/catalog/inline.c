@@ -537,12 +537,21 @@ int pl_inline_write_inserts(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err
 
 static void delete_table_name(char out[64], int64_t table_id);
 
-int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err)
+/* The snapshot since which table_id had the shape it had at schema version `version`: the begin of
+ * its latest shape change at or before the version (ducklake_schema_versions), else of the table
+ * itself, else (catalogs without either row) the first snapshot of the version. The first two
+ * outlive expiry: the snapshots of an old version may be gone while its inlined rows are not. */
+static const char version_snapshot_sql[] =
+	"SELECT coalesce((SELECT max(begin_snapshot) FROM ducklake_schema_versions WHERE table_id = ? AND "
+	"schema_version = (SELECT max(schema_version) FROM ducklake_schema_versions WHERE table_id = ? AND "
+	"schema_version <= ?)), (SELECT min(begin_snapshot) FROM ducklake_table WHERE table_id = ?), (SELECT "
+	"min(snapshot_id) FROM ducklake_snapshot WHERE schema_version >= ?))";
+
+int pl_inline_version_snapshot(pl_catdb *db, int64_t table_id, int64_t version, int64_t *out, pl_err *err)
 {
 	pl_rows *r = NULL;
-	pl_val p = PL_VINT(version);
-	int rc = pl_catdb_query(db, "SELECT min(snapshot_id) FROM ducklake_snapshot WHERE schema_version >= ?", &p, 1, &r,
-				err);
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(table_id), PL_VINT(version), PL_VINT(table_id), PL_VINT(version)};
+	int rc = pl_catdb_query(db, version_snapshot_sql, p, 5, &r, err);
 	if (rc == 0)
 		*out = pl_rows_int(r, 0, 0, -1);
 	pl_rows_free(r);

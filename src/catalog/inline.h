@@ -54,9 +54,10 @@ int pl_inline_write_file_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 /* Conflicts of t's inlined file deletes with rows of the same data files deleted in the catalog
  * by snapshots in (base, own). */
 int pl_inline_check_file_deletes(pl_catdb *db, const pl_txn *t, int64_t base, int64_t own, pl_err *err);
-/* The first snapshot of schema version `version` (when an inlined-data table of that version was
- * made, the table had the columns it had then); -1 when there is none. */
-int pl_inline_version_snapshot(pl_catdb *db, int64_t version, int64_t *out, pl_err *err);
+/* A snapshot at which table table_id had the columns it had at schema version `version` (an
+ * inlined-data table of that version has those columns), found also after the version's own
+ * snapshots expired; -1 when there is none. */
+int pl_inline_version_snapshot(pl_catdb *db, int64_t table_id, int64_t version, int64_t *out, pl_err *err);
 /* The flushes of t (pl_inlined_flush): the flushed rows leave their inlined-data tables, and
  * inlined-data tables of a flushed table superseded by a newer one and left empty are dropped,
  * as DuckDB's extension does after a flush. */

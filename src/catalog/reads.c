@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog/init.h"
+#include "catalog/inline.h"
 #include "core/buf.h"
 #include "core/str.h"
 
@@ -75,13 +76,14 @@ static bool is_inlined_table_name(const char *s)
  * table holds them under those names; columns added since are not in it. */
 static int inlined_columns(pl_catdb *db, int64_t table_id, int64_t version, pl_rows **out, pl_err *err)
 {
-	pl_val p[] = {PL_VINT(version), PL_VINT(table_id)};
-	return pl_catdb_query(db,
-			      "WITH s AS (SELECT coalesce(min(snapshot_id), 0) AS id FROM ducklake_snapshot WHERE "
-			      "schema_version >= ?) SELECT c.column_id, c.column_name FROM ducklake_column c, s WHERE "
-			      "c.table_id = ? AND c.parent_column IS NULL AND c.begin_snapshot <= s.id AND "
-			      "(c.end_snapshot IS NULL OR c.end_snapshot > s.id)",
-			      p, 2, out, err);
+	int64_t snap = -1;
+	int rc = pl_inline_version_snapshot(db, table_id, version, &snap, err);
+	pl_val p[] = {PL_VINT(table_id), PL_VINT(snap < 0 ? 0 : snap), PL_VINT(snap < 0 ? 0 : snap)};
+	return rc ? rc
+		  : pl_catdb_query(db,
+				   "SELECT column_id, column_name FROM ducklake_column WHERE table_id = ? AND parent_column "
+				   "IS NULL AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)",
+				   p, 3, out, err);
 }
 
 /* One requested column: "name" (read by that name), or "name\x1eid\x1etype[\x1edefault]". */

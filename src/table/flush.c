@@ -102,16 +102,30 @@ static char *source_sql(const char *tmp, const pl_table *cols, const pl_table *l
 }
 
 /* The columns of the inlined-data table's schema version: t's own when it has not changed since,
- * else t as of that version (*old, loaded, freed by the caller). */
+ * else t as of that version (*old, loaded, freed by the caller). When expiry removed that
+ * version's snapshots, t with the columns it had then (*cols_at, read from the column history,
+ * freed by the caller; *shape is t with those columns). */
 static int version_columns(const pl_table_ctx *ctx, const pl_table *t, const pl_inlined_table *it, pl_model **old,
-			   const pl_table **out, pl_err *err)
+			   pl_table **cols_at, pl_table *shape, const pl_table **out, pl_err *err)
 {
 	int64_t snap = -1;
 	*out = t;
-	int rc = pl_inline_version_snapshot(ctx->cat, it->schema_version, &snap, err);
+	int rc = pl_inline_version_snapshot(ctx->cat, t->id, it->schema_version, &snap, err);
 	if (rc || snap < 0 || snap >= t->schema_since)
 		return rc;
 	rc = pl_model_load(old, ctx->cat, snap, t->dir, err);
+	if (rc == PL_ENOTFOUND) { /* the snapshot expired */
+		rc = pl_model_columns_at(ctx->cat, t->id, snap, cols_at, err);
+		if (rc == 0 && (*cols_at)->ntop > 0) {
+			*shape = *t;
+			shape->columns = (*cols_at)->columns;
+			shape->ncolumns = (*cols_at)->ncolumns;
+			shape->top = (*cols_at)->top;
+			shape->ntop = (*cols_at)->ntop;
+			*out = shape;
+		}
+		return rc;
+	}
 	const pl_table *v = rc == 0 ? pl_model_table_by_id(*old, t->id) : NULL;
 	if (v && v->ntop > 0)
 		*out = v;
@@ -215,13 +229,14 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		     pl_txn *txn, int64_t *rows_out, pl_err *err)
 {
 	pl_model *old = NULL;
+	pl_table *cols_at = NULL, shape;
 	const pl_table *cols = t;
 	pl_strv specs = PL_STRV_INIT;
 	pl_rows *rows = NULL;
 	char tmp[64];
 	static unsigned long seq;
 	snprintf(tmp, sizeof(tmp), "__planar_flush_%lu", __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-	int rc = version_columns(ctx, t, it, &old, &cols, err);
+	int rc = version_columns(ctx, t, it, &old, &cols_at, &shape, &cols, err);
 	for (size_t c = 0; rc == 0 && c < cols->ntop; c++) {
 		pl_buf b = PL_BUF_INIT;
 		pl_scan_inlined_column(&b, cols->top[c]);
@@ -235,6 +250,7 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 		pl_rows_free(rows);
 		pl_strv_dispose(&specs);
 		pl_model_free(old);
+		pl_model_columns_free(cols_at);
 		return rc;
 	}
 	pl_partition_write pw = {0};
@@ -285,6 +301,7 @@ static int flush_one(const pl_table_ctx *ctx, const pl_model *m, const pl_table 
 	pl_rows_free(rows);
 	pl_strv_dispose(&specs);
 	pl_model_free(old);
+	pl_model_columns_free(cols_at);
 	return rc;
 }
 

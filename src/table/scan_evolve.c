@@ -170,7 +170,7 @@ int pl_scan_inlined_version(const pl_model *m, const pl_table *t, const pl_inlin
 	if (!nested || !m->history)
 		return 0;
 	int64_t snap = -1;
-	int rc = pl_inline_version_snapshot(m->history, it->schema_version, &snap, err);
+	int rc = pl_inline_version_snapshot(m->history, t->id, it->schema_version, &snap, err);
 	if (rc || snap < 0)
 		return rc;
 	return pl_model_columns_at(m->history, t->id, snap, old, err);
