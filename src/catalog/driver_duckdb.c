@@ -34,6 +34,7 @@ typedef struct duck_catdb {
 	duckdb_database db;
 	duckdb_connection con;
 	char *path;
+	char *schema; /* METADATA_SCHEMA: the schema of the catalog tables (NULL: main) */
 	bool owns_db; /* clones share the database of the original */
 	bool in_txn;  /* between begin and commit/rollback */
 	duck_shared *shared;
@@ -435,7 +436,7 @@ static int d_table_exists(pl_catdb *db, const char *table, bool *out, pl_err *er
 	pl_val p = PL_VTEXT(table);
 	int rc = d_query(db,
 			 "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-			 "AND schema_name = 'main' AND table_name = ?",
+			 "AND schema_name = current_schema() AND table_name = ?",
 			 &p, 1, &rows, err);
 	if (rc)
 		return rc;
@@ -457,10 +458,41 @@ static void d_close(pl_catdb *db)
 	if (d->db && d->owns_db)
 		duckdb_close(&d->db);
 	free(d->path);
+	free(d->schema);
 	free(d);
 }
 
 static const pl_catdb_ops duckdb_ops;
+
+/* Unqualified names of this connection's statements resolve in the METADATA_SCHEMA (made when
+ * the catalog may be created), as DuckDB's extension keeps its tables there. */
+static int use_schema(duck_catdb *d, bool create, pl_err *err)
+{
+	if (!d->schema)
+		return 0;
+	pl_buf q = PL_BUF_INIT;
+	int rc = 0;
+	if (create) {
+		pl_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
+		pl_buf_put_ident(&q, d->schema);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(d->con, q.ptr, err);
+		pl_buf_truncate(&q, 0);
+	}
+	pl_buf name = PL_BUF_INIT; /* the setting reads a (quoted) name */
+	pl_buf_put_ident(&name, d->schema);
+	pl_buf_puts(&q, "SET schema = ");
+	pl_buf_put_literal(&q, pl_buf_cstr(&name));
+	if (pl_buf_oom(&name))
+		q.oom = true;
+	pl_buf_dispose(&name);
+	if (rc == 0)
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_exec(d->con, q.ptr, err);
+	if (rc && !create && strstr(err->msg, "schema"))
+		rc = pl_err_set(err, PL_ENOTFOUND, "catalog database '%s' has no METADATA_SCHEMA \"%s\"", d->path,
+				d->schema);
+	pl_buf_dispose(&q);
+	return rc;
+}
 
 static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 {
@@ -477,7 +509,11 @@ static int d_clone(pl_catdb *db, pl_catdb **out, pl_err *err)
 	d->shared = src->shared;
 	__atomic_add_fetch(&d->shared->refs, 1, __ATOMIC_ACQ_REL);
 	d->cache.finalize = finalize_stmt;
-	int rc = pl_engine_connect(&d->con, d->db, err);
+	int rc = src->schema && !(d->schema = pl_strdup(src->schema)) ? pl_err_nomem(err) : 0;
+	if (rc == 0)
+		rc = pl_engine_connect(&d->con, d->db, err);
+	if (rc == 0)
+		rc = use_schema(d, false, err);
 	if (rc) {
 		d_close(&d->base);
 		return rc;
@@ -531,6 +567,11 @@ int pl_catdb_duckdb_open(pl_catdb **out, const pl_catdb_options *opts, pl_err *e
 	 * every clone's connection. */
 	if (rc == 0)
 		rc = pl_engine_exec(d->con, "SET disabled_optimizers = 'statistics_propagation'", err);
+	bool own_schema = opts->schema && *opts->schema && strcmp(opts->schema, "main") != 0;
+	if (rc == 0 && own_schema && !(d->schema = pl_strdup(opts->schema)))
+		rc = pl_err_nomem(err);
+	if (rc == 0)
+		rc = use_schema(d, !opts->read_only, err);
 	if (rc && strstr(err->msg, "Could not set lock"))
 		rc = pl_err_set(err, PL_EBUSY,
 				"lake catalog '%s' is locked by another process: a DuckDB-file catalog admits one process "
