@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/ids.h"
 #include "core/str.h"
 
 int64_t pl_commit__resolve_table(const pl_txn *t, int64_t ref)
@@ -638,6 +639,42 @@ static int end_delete_file(pl_catdb *db, int64_t delete_id, int64_t snap, pl_err
 				 "AND end_snapshot IS NULL", p, 2, err);
 }
 
+/* Schedules the file of delete file delete_id for deletion, as the compactions schedule theirs:
+ * its path relative to the data path when it and its table's and schema's paths are relative,
+ * else the absolute path. Nothing when its table is gone (the orphan sweep finds the file). */
+static int schedule_delete_file(pl_catdb *db, int64_t delete_id, pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p = PL_VINT(delete_id);
+	int rc = pl_catdb_query(db,
+				"SELECT d.path, d.path_is_relative, t.path, t.path_is_relative, s.path, s.path_is_relative "
+				"FROM ducklake_delete_file d JOIN ducklake_table t ON t.table_id = d.table_id AND "
+				"t.end_snapshot IS NULL JOIN ducklake_schema s ON s.schema_id = t.schema_id AND "
+				"s.end_snapshot IS NULL WHERE d.delete_file_id = ?",
+				&p, 1, &r, err);
+	if (rc || r->nrows == 0) {
+		pl_rows_free(r);
+		return rc;
+	}
+	/* the file's path, under its table's if relative, under its schema's if that is relative too */
+	pl_buf path = PL_BUF_INIT;
+	size_t from = !pl_rows_bool(r, 0, 1, true) ? 0 : !pl_rows_bool(r, 0, 3, true) ? 2 : 4;
+	bool relative = from == 4 && pl_rows_bool(r, 0, 5, true);
+	for (size_t c = from + 1; c-- > 0;)
+		if (c % 2 == 0)
+			pl_buf_puts(&path, pl_rows_get(r, 0, c) ? pl_rows_get(r, 0, c) : "");
+	char now[32];
+	pl_now_timestamptz(now);
+	pl_val row[] = {PL_VINT(delete_id), PL_VTEXT(pl_buf_cstr(&path)), PL_VBOOL(relative), PL_VTEXT(now)};
+	rc = pl_buf_oom(&path) ? pl_err_nomem(err)
+			       : pl_catdb_exec(db, "INSERT INTO ducklake_files_scheduled_for_deletion (data_file_id, path, "
+						   "path_is_relative, schedule_start) VALUES (?, ?, ?, ?)",
+					       row, 4, err);
+	pl_buf_dispose(&path);
+	pl_rows_free(r);
+	return rc;
+}
+
 int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err)
 {
 	int rc = 0;
@@ -646,10 +683,12 @@ int pl_commit__write_new_deletes(pl_catdb *db, pl_txn *t, pl_commit_state *st, p
 		if ((rc = pl_commit__fix_id(st, &d->assigned_id, st->next_file_id++, true, err)))
 			break;
 		if (d->replaces >= 0 && d->drop_replaced) {
-			/* its positions live on, with their snapshots, in the new file; the old file is left
-			 * for ducklake_delete_orphaned_files */
+			/* its positions live on, with their snapshots, in the new file; the old file is
+			 * scheduled for deletion, as DuckDB's extension does */
 			pl_val r = PL_VINT(d->replaces);
-			rc = pl_catdb_exec(db, "DELETE FROM ducklake_delete_file WHERE delete_file_id = ?", &r, 1, err);
+			rc = schedule_delete_file(db, d->replaces, err);
+			if (rc == 0)
+				rc = pl_catdb_exec(db, "DELETE FROM ducklake_delete_file WHERE delete_file_id = ?", &r, 1, err);
 		} else if (d->replaces >= 0) {
 			rc = end_delete_file(db, d->replaces, st->snapshot, err);
 		}
