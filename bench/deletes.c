@@ -17,7 +17,8 @@
  * The DELETE is timed next to SELECT count(*) of read_parquet() of the same files with its
  * predicate (target: at most 3x). Then (--files N, default 2000) a table of N files of 2048 rows,
  * every file with deleted rows: SELECT sum(v) against read_parquet() of the same files (target
- * at most 1.3x) and SELECT count(*).
+ * at most 1.3x) and SELECT count(*); once with positional delete files, once with deletion
+ * vectors.
  * It only reports: nothing here asserts on timings.
  *
  * Uses only the public API (planar/planar.h). Usage: deletes [--rows N] [--reps N] [--files N]
@@ -191,34 +192,45 @@ static void report(int t, const phase *before, const phase *after)
 	       after->ms[1][t] / before->ms[1][t], after->ms[0][t] / before->ms[0][t]);
 }
 
-/* A table of nfiles files (2048 rows each), every one with deleted rows: SELECT sum(v) against
- * read_parquet() of the same files. */
-static int many_files(planar_conn *conn, long long nfiles, int reps)
+/* A table of nfiles files (2048 rows each), every one with deleted rows (positional delete files,
+ * or deletion vectors with dv): SELECT sum(v) against read_parquet() of the same files. */
+static int many_files(planar_conn *conn, const char *name, bool dv, long long nfiles, int reps)
 {
 	strbuf q = {0}, files = {0};
 	uint64_t n = 0;
-	int rc = run(conn, "CREATE TABLE", "CREATE TABLE lake.main.m (id BIGINT, v DOUBLE)", NULL);
-	if (rc == 0)
-		rc = run(conn, "set_option", "CALL lake.set_option('target_file_size', '1B', table_name => 'm')", NULL);
-	if (rc == 0)
-		rc = run(conn, "set_option",
-			 "CALL lake.set_option('parquet_row_group_size', '2048', table_name => 'm')", NULL);
-	sb_printf(&q, "INSERT INTO lake.main.m SELECT range, (range %% 10007) * 0.25 FROM range(%lld)", nfiles * 2048);
-	fprintf(stderr, "%s: writing %lld files into lake.main.m...\n", bench_prog, nfiles);
+	sb_printf(&q, "CREATE TABLE lake.main.%s (id BIGINT, v DOUBLE)", name);
+	int rc = run(conn, "CREATE TABLE", q.ptr, NULL);
+	const char *const options[][2] = {{"target_file_size", "1B"},
+					  {"parquet_row_group_size", "2048"},
+					  {"write_deletion_vectors", dv ? "true" : "false"}};
+	for (size_t k = 0; rc == 0 && k < sizeof(options) / sizeof(options[0]); k++) {
+		q.len = 0;
+		sb_printf(&q, "CALL lake.set_option('%s', '%s', table_name => '%s')", options[k][0], options[k][1], name);
+		rc = run(conn, "set_option", q.ptr, NULL);
+	}
+	q.len = 0;
+	sb_printf(&q, "INSERT INTO lake.main.%s SELECT range, (range %% 10007) * 0.25 FROM range(%lld)", name,
+		  nfiles * 2048);
+	fprintf(stderr, "%s: writing %lld files into lake.main.%s...\n", bench_prog, nfiles, name);
 	if (rc == 0)
 		rc = run(conn, "INSERT", q.ptr, NULL);
-	fprintf(stderr, "%s: deleting from every file of lake.main.m...\n", bench_prog);
+	fprintf(stderr, "%s: deleting from every file of lake.main.%s...\n", bench_prog, name);
+	q.len = 0;
+	sb_printf(&q, "DELETE FROM lake.main.%s WHERE id %% 100 = 7", name);
 	double t0 = now_ms();
 	if (rc == 0)
-		rc = run(conn, "DELETE", "DELETE FROM lake.main.m WHERE id % 100 = 7", NULL);
+		rc = run(conn, "DELETE", q.ptr, NULL);
 	double del_ms = now_ms() - t0;
+	q.len = 0;
+	sb_printf(&q, "SELECT data_file FROM ducklake_list_files('lake', '%s') ORDER BY data_file", name);
 	if (rc == 0)
-		rc = parquet_src_from(conn, "listing m's files",
-				      "SELECT data_file FROM ducklake_list_files('lake', 'm') ORDER BY data_file", &files, &n);
+		rc = parquet_src_from(conn, "listing the table's files", q.ptr, &files, &n);
 	double lake_ms = 0, ref_ms = 0, count_ms = 0;
 	char *lake_text = NULL, *ref_text = NULL;
+	q.len = 0;
+	sb_printf(&q, "SELECT sum(v) FROM lake.main.%s", name);
 	if (rc == 0)
-		rc = median_ms(conn, "sum over lake.main.m", "SELECT sum(v) FROM lake.main.m", reps, &lake_ms, &lake_text);
+		rc = median_ms(conn, "sum over the lake table", q.ptr, reps, &lake_ms, &lake_text);
 	q.len = 0;
 	sb_printf(&q, "SELECT sum(v) FROM %s", files.ptr);
 	if (rc == 0)
@@ -228,11 +240,14 @@ static int many_files(planar_conn *conn, long long nfiles, int reps)
 	if (rc == 0)
 		rc = timed(conn, "reference sum", q.ptr, &t0, &ref_text);
 	if (rc == 0)
-		rc = same_result("sum(v)", "lake.main.m", lake_text, "read_parquet() without the deleted rows", ref_text);
+		rc = same_result("sum(v)", name, lake_text, "read_parquet() without the deleted rows", ref_text);
+	q.len = 0;
+	sb_printf(&q, "SELECT count(*) FROM lake.main.%s", name);
 	if (rc == 0)
-		rc = median_ms(conn, "count(*) over lake.main.m", "SELECT count(*) FROM lake.main.m", reps, &count_ms, NULL);
+		rc = median_ms(conn, "count(*) over the lake table", q.ptr, reps, &count_ms, NULL);
 	if (rc == 0) {
-		printf("\n%llu files, each with deleted rows (DELETE took %.0f ms)\n", (unsigned long long)n, del_ms);
+		printf("\n%llu files, each with deleted rows, %s (DELETE took %.0f ms)\n", (unsigned long long)n,
+		       dv ? "deletion vectors" : "positional delete files", del_ms);
 		printf("SELECT sum(v): lake %.2f ms, read_parquet() of the same files %.2f ms, ratio %.3f (target <= 1.3)\n",
 		       lake_ms, ref_ms, lake_ms / ref_ms);
 		printf("SELECT count(*): lake %.2f ms\n", count_ms);
@@ -302,7 +317,9 @@ int main(int argc, char **argv)
 	for (int t = 0; rc == 0 && t < NTABLES; t++)
 		report(t, before, after);
 	if (rc == 0 && many > 0)
-		rc = many_files(conn, many, (int)reps);
+		rc = many_files(conn, "m", false, many, (int)reps);
+	if (rc == 0 && many > 0)
+		rc = many_files(conn, "m_dv", true, many, (int)reps);
 
 	if (rc == 0)
 		print_load("at end");

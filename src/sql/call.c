@@ -54,7 +54,11 @@ static int parse_args(const pl_toks *t, size_t open, call_args *a, pl_err *err)
 		size_t v = named ? i + 3 : i;
 		if (v >= close || (a->npos >= MAX_ARGS || a->nnamed >= MAX_ARGS))
 			return pl_err_set(err, PL_EINVALID, "syntax error in CALL arguments");
-		char *val = literal_value(t, v);
+		/* a signed number: -1, +0.5 (the option's own check then says what it takes) */
+		bool sign = (pl_tok_is_punct(t, v, "-") || pl_tok_is_punct(t, v, "+")) && v + 1 < close &&
+			    t->items[v + 1].kind == PL_TOK_NUMBER && t->items[v + 1].start == t->items[v].start + 1;
+		char *val = sign ? pl_strndup(t->src + t->items[v].start, t->items[v + 1].len + 1) : literal_value(t, v);
+		v += sign;
 		if (!val)
 			return pl_err_nomem(err);
 		if (named) {
