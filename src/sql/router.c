@@ -640,6 +640,10 @@ static int run_statement(pl_stmt *stp, planar_result **out, pl_err *err)
 		rc = pl_exec_passthrough(conn, st.sql, out, err);
 	else if (rc == 0 && !*out && pl_tok_is(&st.toks, 0, "CREATE")) /* DuckDB's CREATE answers "Count", no row */
 		rc = pl_result_from_sql(out, conn, "SELECT CAST(NULL AS BIGINT) AS \"Count\" WHERE false", err);
+	else if (rc == 0 && !*out &&
+		 (pl_tok_is(&st.toks, 0, "DROP") || pl_tok_is(&st.toks, 0, "ALTER") || pl_tok_is(&st.toks, 0, "COMMENT")))
+		/* and its DROP, ALTER and COMMENT ON "Success", no row */
+		rc = pl_result_from_sql(out, conn, "SELECT CAST(NULL AS BOOLEAN) AS \"Success\" WHERE false", err);
 	if (rc && conn->in_txn)
 		pl_txn_statement_failed(conn, err);
 	if (rc) {
