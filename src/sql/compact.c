@@ -246,14 +246,6 @@ static int run_locked(const compact_bind *b, pl_lake *lake, compact_state *st, p
 	return rc;
 }
 
-/* Whether conn's transaction has written to lake (it then counts among lake->txn_writers). */
-static bool own_writes(planar_conn *conn, pl_lake *lake)
-{
-	size_t n = 0;
-	pl_txn_writes(conn, lake, &n);
-	return n > 0;
-}
-
 /* Inside a transaction: the compaction becomes one of its writes, committed with its snapshot
  * (tables the transaction changed are left alone; db->lock held). */
 static int run_in_txn(const compact_bind *b, pl_lake *lake, compact_state *st, pl_err *err)
@@ -299,9 +291,9 @@ static int run(const compact_bind *b, compact_state *st, pl_err *err)
 		rc = pl_err_set(err, PL_ENOTFOUND, "Catalog Error: no lake named \"%s\" is attached", b->lake);
 	else if (lake->read_only)
 		rc = pl_err_set(err, PL_EINVALID, "%s: lake \"%s\" is attached read-only", fn_name(b->kind), lake->name);
-	else if (lake->txn_writers > (b->in_txn && own_writes(b->conn, lake) ? 1 : 0))
-		rc = pl_err_set(err, PL_EBUSY, "%s: lake \"%s\" has a transaction with uncommitted writes; retry when it "
-				"ends", fn_name(b->kind), lake->name);
+	/* other sessions' open transactions do not stop it: the files they read stay until expiry,
+	 * and whichever of a compaction and a transaction that deleted rows of its sources commits
+	 * second fails with a conflict, as in DuckLake */
 	else if (b->in_txn)
 		rc = run_in_txn(b, lake, st, err);
 	else
