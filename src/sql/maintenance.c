@@ -258,7 +258,8 @@ static int run(const maint_bind *b, maint_state *st, pl_err *err)
 				op_names[b->op]);
 	else if (lake->read_only)
 		rc = pl_err_set(err, PL_EINVALID, "%s: lake \"%s\" is attached read-only", op_names[b->op], lake->name);
-	else if (lake->txn_writers > 0) /* its files are not in the catalog yet: they would look orphaned */
+	else if (b->op == OP_ORPHANS && lake->txn_writers > 0) /* its files are not in the catalog yet: they
+								      * would look orphaned */
 		rc = pl_err_set(err, PL_EBUSY, "%s: lake \"%s\" has a transaction with uncommitted writes; retry when it "
 				"ends", op_names[b->op], lake->name);
 	else if (b->op == OP_EXPIRE)
