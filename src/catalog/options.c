@@ -154,6 +154,22 @@ int pl_catalog_option(pl_catdb *db, int64_t table_id, int64_t schema_id, const c
 	return rc;
 }
 
+int pl_catalog_option_in_scope(pl_catdb *db, const char *key, const char *scope, int64_t scope_id, char **out,
+			       pl_err *err)
+{
+	pl_rows *r = NULL;
+	pl_val p[] = {PL_VTEXT(key), PL_VTEXT(scope), PL_VTEXT(scope), PL_VOPTINT(scope_id)};
+	*out = NULL;
+	int rc = pl_catdb_query(db, "SELECT \"value\" FROM ducklake_metadata WHERE \"key\" = ? AND ((CAST(? AS VARCHAR) "
+				    "IS NULL AND \"scope\" IS NULL) OR (\"scope\" = ? AND scope_id = ?))",
+				p, 4, &r, err);
+	const char *v = rc == 0 ? pl_rows_get(r, 0, 0) : NULL;
+	if (v && !(*out = pl_strdup(v)))
+		rc = pl_err_nomem(err);
+	pl_rows_free(r);
+	return rc;
+}
+
 int pl_catalog_set_option(pl_catdb *db, const char *key, const char *value, const char *scope, int64_t scope_id,
 			  pl_err *err)
 {

@@ -16,6 +16,7 @@
 #include "sql/router.h"
 #include "sql/search.h"
 #include "sql/transaction.h"
+#include "table/context.h"
 
 #define MAX_ARGS 8
 
@@ -214,6 +215,12 @@ static int set_option(pl_lake *lake, const char *key, const char *value, const c
 		if (!s)
 			return pl_err_set(err, PL_ENOTFOUND, "Catalog Error: Schema with name %s does not exist!", schema);
 		scope = "schema", scope_id = s->id;
+	}
+	if (strcmp(key, "data_inlining_row_limit") == 0 && strtoll(value, NULL, 10) > 0) {
+		pl_table_ctx ctx = {.cat = lake->cat, .lake = lake->name};
+		int rc = pl_table_check_inlining_on(&ctx, lake->model, scope, scope_id, err);
+		if (rc)
+			return rc;
 	}
 	return pl_catalog_set_option(lake->cat, key, value, scope, scope_id, err);
 }

@@ -148,15 +148,55 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
 	return rc;
 }
 
-int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
-			       pl_err *err)
+/* The columns of inlined-data tables, which a table's own columns cannot be while it inlines. */
+static bool reserved_for_inlining(const char *name)
 {
 	static const char *const reserved[] = {"row_id", "begin_snapshot", "end_snapshot",
 					       "_ducklake_internal_snapshot_id", "_ducklake_internal_row_id"};
-	bool is_reserved = false;
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		is_reserved = is_reserved || pl_str_ieq(name, reserved[i]);
-	if (!is_reserved)
+		if (pl_str_ieq(name, reserved[i]))
+			return true;
+	return false;
+}
+
+int pl_table_check_inlining_on(const pl_table_ctx *ctx, const pl_model *m, const char *scope, int64_t scope_id,
+			       pl_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < m->ntables; i++) {
+		const pl_table *t = &m->tables[i];
+		if (scope && strcmp(scope, "table") == 0 ? t->id != scope_id
+		    : scope && strcmp(scope, "schema") == 0 ? t->schema_id != scope_id
+							     : false)
+			continue;
+		const char *col = NULL;
+		for (size_t c = 0; !col && c < t->ntop; c++)
+			if (reserved_for_inlining(t->top[c]->name))
+				col = t->top[c]->name;
+		if (!col)
+			continue;
+		/* a narrower scope's own value decides for the table */
+		char *own = NULL;
+		bool table_scope = scope && strcmp(scope, "table") == 0;
+		rc = table_scope ? 0 : pl_catalog_option_in_scope(ctx->cat, "data_inlining_row_limit", "table", t->id, &own, err);
+		if (rc == 0 && !own && !scope)
+			rc = pl_catalog_option_in_scope(ctx->cat, "data_inlining_row_limit", "schema", t->schema_id, &own, err);
+		bool off = own && strtoll(own, NULL, 10) <= 0;
+		free(own);
+		if (rc == 0 && !off)
+			rc = pl_err_set(err, PL_EINVALID,
+					"Cannot enable data inlining for table \"%s\". Column \"%s\" conflicts with a reserved "
+					"DuckLake internal column name used for inlining. To enable inlining for this table, "
+					"rename or drop column \"%s\".",
+					t->name, col, col);
+	}
+	return rc;
+}
+
+int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
+			       pl_err *err)
+{
+	if (!reserved_for_inlining(name))
 		return 0;
 	int64_t limit = 0;
 	pl_write_request req = {0};

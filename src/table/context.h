@@ -91,5 +91,10 @@ int pl_table_write_options(const pl_table_ctx *ctx, const pl_table *t, pl_write_
  * begin_snapshot, end_snapshot, _ducklake_internal_*) and data inlining is on for the table. */
 int pl_table_check_column_name(const pl_table_ctx *ctx, const pl_table *t, int64_t schema_id, const char *name,
 			       pl_err *err);
+/* Before data_inlining_row_limit is set above 0 in scope ("table", "schema" or NULL: the whole
+ * lake) of scope_id: refused, as DuckLake refuses it, when a table of model m it would turn
+ * inlining on for (no narrower setting of 0) has one of those column names. */
+int pl_table_check_inlining_on(const pl_table_ctx *ctx, const pl_model *m, const char *scope, int64_t scope_id,
+			       pl_err *err);
 
 #endif
