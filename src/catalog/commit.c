@@ -311,16 +311,9 @@ static int write_alter(pl_catdb *db, const pl_alter *a, pl_commit_state *st, pl_
 		rc = pl_catdb_exec(db, "INSERT INTO ducklake_schema_versions VALUES (?, ?, ?)", sv, 3, err);
 	if (rc == 0)
 		rc = pl_inline_alter(db, a->table_id, st, err);
-	/* a rename is recorded under the new name, as DuckDB's extension records it (its checks of
-	 * concurrent creates see it); the id stays for Planar's checks of concurrent changes */
-	pl_rows *sn = NULL;
-	pl_val sid = PL_VINT(a->schema_id);
-	if (rc == 0 && a->new_name)
-		rc = pl_catdb_query(db, "SELECT schema_name FROM ducklake_schema WHERE schema_id = ? AND end_snapshot IS NULL",
-				    &sid, 1, &sn, err);
-	if (rc == 0 && sn && sn->nrows > 0 && pl_rows_get(sn, 0, 0))
-		add_change(st, "created_table", pl_rows_get(sn, 0, 0), a->new_name, 0);
-	pl_rows_free(sn);
+	/* a rename also goes under the new name, as DuckLake records it: its conflict checks see it */
+	if (a->new_name && a->schema_name)
+		add_change(st, "created_table", a->schema_name, a->new_name, 0);
 	add_change(st, "altered_table", NULL, NULL, a->table_id);
 	return rc;
 }
@@ -388,8 +381,7 @@ static int write_views(pl_catdb *db, pl_txn *t, pl_commit_state *st, pl_err *err
 				rc = pl_catdb_exec(db, "INSERT INTO ducklake_view SELECT view_id, view_uuid, ?, NULL, schema_id, ?, "
 						       "dialect, \"sql\", column_aliases FROM ducklake_view WHERE view_id = ? AND "
 						       "end_snapshot = ?", pc, 4, err);
-			/* the new name as DuckDB's extension records a rename (its checks of concurrent
-			 * creates see it); the id for Planar's checks of concurrent changes */
+			/* under the new name, as DuckLake records a rename (see write_alter) */
 			add_change(st, "created_view", v->schema_name, v->name, 0);
 			add_change(st, "altered_view", NULL, NULL, v->renamed_id);
 			continue;

@@ -185,6 +185,7 @@ typedef struct pl_alter {
 	char *new_name; /* RENAME TO */
 	char *uuid, *path;
 	int64_t schema_id;
+	char *schema_name; /* with new_name: the table's schema (the rename's change names it) */
 	bool path_is_relative;
 } pl_alter;
 

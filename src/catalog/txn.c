@@ -295,6 +295,7 @@ void pl_txn_dispose(pl_txn *t)
 		free(a->end_columns);
 		pl_new_columns_free(a->columns, a->ncolumns);
 		free(a->new_name);
+		free(a->schema_name);
 		free(a->uuid);
 		free(a->path);
 	}

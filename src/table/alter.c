@@ -372,8 +372,10 @@ static int rename_table(alter_ctx *c, pl_err *err)
 	c->a->uuid = pl_strdup(c->table->uuid);
 	c->a->path = pl_strdup(c->table->path);
 	c->a->schema_id = c->table->schema_id;
+	const pl_schema *s = pl_model_schema_by_id(c->model, c->table->schema_id);
+	c->a->schema_name = s ? pl_strdup(s->name) : NULL;
 	c->a->path_is_relative = c->table->path_is_relative;
-	return c->a->uuid ? 0 : pl_err_nomem(err);
+	return c->a->uuid && c->a->schema_name ? 0 : pl_err_nomem(err);
 }
 
 /* Appends a copy of the parsed column src with the given id and parent. */

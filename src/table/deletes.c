@@ -69,21 +69,6 @@ static int write_parquet(const pl_delete_request *req, const char *full, pl_new_
 	return 0;
 }
 
-/* The positions of the query, in order. */
-static int query_positions(const pl_delete_request *req, const char *sql, uint64_t **pos, size_t *n, pl_err *err)
-{
-	duckdb_result res;
-	int rc = pl_engine_query(req->con, sql, &res, err);
-	if (rc)
-		return rc;
-	*n = duckdb_row_count(&res);
-	*pos = malloc((*n ? *n : 1) * sizeof(**pos));
-	for (size_t i = 0; *pos && i < *n; i++)
-		(*pos)[i] = (uint64_t)duckdb_value_int64(&res, 0, i);
-	duckdb_destroy_result(&res);
-	return *pos ? 0 : pl_err_nomem(err);
-}
-
 /* The merged sorted lists a and b, without repeats. */
 static uint64_t *merge_positions(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, size_t *n)
 {
@@ -100,35 +85,34 @@ static uint64_t *merge_positions(const uint64_t *a, size_t na, const uint64_t *b
 	return out;
 }
 
-/* Every deleted position of the file, sorted: the request's new positions (its query, or its
- * list) with the file's earlier deletes. */
+/* Every deleted position of the file, sorted: the request's new ones with the file's earlier
+ * deletes. */
 static int read_positions(const pl_delete_request *req, uint64_t **pos, size_t *n, pl_err *err)
 {
-	pl_buf q = PL_BUF_INIT;
-	int rc = 0;
-	if (req->new_positions_sql) {
-		pl_buf_puts(&q, "SELECT pos FROM (");
-		put_all_positions(&q, req);
-		pl_buf_puts(&q, ") ORDER BY pos");
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : query_positions(req, q.ptr, pos, n, err);
-		pl_buf_dispose(&q);
-		return rc;
-	}
 	uint64_t *old = NULL;
 	size_t nold = 0;
+	int rc = 0;
 	if (req->file->delete_path) {
+		pl_buf q = PL_BUF_INIT;
+		duckdb_result res;
 		pl_buf_puts(&q, "SELECT pos FROM (");
 		pl_scan_put_file_deletes(&q, req->model, req->file);
 		pl_buf_puts(&q, ") ORDER BY pos");
-		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : query_positions(req, q.ptr, &old, &nold, err);
+		rc = pl_buf_oom(&q) ? pl_err_nomem(err) : pl_engine_query(req->con, q.ptr, &res, err);
 		pl_buf_dispose(&q);
+		if (rc)
+			return rc;
+		nold = duckdb_row_count(&res);
+		old = malloc((nold ? nold : 1) * sizeof(*old));
+		for (size_t i = 0; old && i < nold; i++)
+			old[i] = (uint64_t)duckdb_value_int64(&res, 0, i);
+		duckdb_destroy_result(&res);
+		if (!old)
+			return pl_err_nomem(err);
 	}
-	if (rc == 0) {
-		*pos = merge_positions(old, nold, req->new_positions, req->nnew, n);
-		rc = *pos ? 0 : pl_err_nomem(err);
-	}
+	*pos = merge_positions(old, nold, req->new_positions, req->nnew, n);
 	free(old);
-	return rc;
+	return *pos ? 0 : pl_err_nomem(err);
 }
 
 static int write_dv(const pl_delete_request *req, const char *full, pl_new_delete *out, pl_err *err)
@@ -160,8 +144,8 @@ int pl_deletes_write(const pl_delete_request *req, pl_new_delete *out, pl_err *e
 {
 	char *rel = NULL, *full = NULL;
 	const char *fmt = req->deletion_vector ? "puffin" : "parquet";
-	if (!req->new_positions_sql && !req->deletion_vector)
-		return pl_err_set(err, PL_ERROR, "internal error: a delete file without its positions' query");
+	if (req->deletion_vector ? req->nnew > 0 && !req->new_positions : !req->new_positions_sql)
+		return pl_err_set(err, PL_ERROR, "internal error: a delete file without its new positions");
 	int rc = file_name(req->table->dir, fmt, &rel, &full, err);
 	/* a table of registered files only has no directory yet */
 	if (rc == 0)

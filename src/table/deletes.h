@@ -19,9 +19,9 @@ typedef struct pl_delete_request {
 	const pl_model *model;
 	const pl_table *table;
 	const pl_data_file *file;
-	const char *new_positions_sql; /* SELECT pos ...: positions newly deleted from the file */
-	const uint64_t *new_positions;  /* or (deletion vectors) these, sorted and distinct, when */
-	size_t nnew;                    /* new_positions_sql is NULL */
+	const char *new_positions_sql; /* Parquet delete files: SELECT pos ... of the new positions */
+	const uint64_t *new_positions;  /* deletion vectors: the new positions, sorted and distinct */
+	size_t nnew;
 	bool deletion_vector;
 	pl_strv *written;              /* the new file's path is appended here */
 } pl_delete_request;
